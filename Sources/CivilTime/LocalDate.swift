@@ -1,0 +1,151 @@
+import Foundation
+
+/// A calendar date with no time of day and no zone: a date of birth, a bank holiday, a term day.
+/// Arithmetic is done on a day count, so it needs no Calendar and no locale.
+public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+
+    /// Nil for a date that does not exist (2026-02-30).
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...9999).contains(year), (1...12).contains(month),
+              day >= 1, day <= LocalDate.daysIn(month: month, year: year) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    /// Parses exactly `YYYY-MM-DD`.
+    public init?(iso text: some StringProtocol) {
+        let u = Array(text.utf8)
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-") else { return nil }
+        func digits(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r {
+                let c = u[i]
+                guard c >= 48, c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// Days since 1970-01-01 (negative before). Howard Hinnant's days_from_civil.
+    public init(daysSinceEpoch z0: Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        year = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        month = m
+        day = d
+    }
+
+    public var daysSinceEpoch: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = month > 2 ? month - 3 : month + 9
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public func adding(days: Int) -> LocalDate { LocalDate(daysSinceEpoch: daysSinceEpoch + days) }
+
+    /// ISO weekday: 1 Monday ... 7 Sunday.
+    public var isoWeekday: Int {
+        let d = daysSinceEpoch
+        // 1970-01-01 was a Thursday (4).
+        let w = ((d % 7) + 7 + 3) % 7
+        return w + 1
+    }
+
+    public var isWeekend: Bool { isoWeekday >= 6 }
+
+    public var description: String {
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    public static func < (a: LocalDate, b: LocalDate) -> Bool {
+        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    // Codable as the ISO text, so JSON and stored values read as dates.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let d = LocalDate(iso: s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a YYYY-MM-DD date")
+        }
+        self = d
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// Wall-clock conversions in one time zone (Europe/London by default), using Foundation's tz data.
+public struct Zone: Sendable {
+    public let timeZone: TimeZone
+    private let calendar: Calendar
+
+    public init(_ timeZone: TimeZone) {
+        self.timeZone = timeZone
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = timeZone
+        calendar = cal
+    }
+
+    public static let london = Zone(TimeZone(identifier: "Europe/London")!)
+
+    /// The local calendar date of an instant.
+    public func localDate(of instant: Date) -> LocalDate {
+        let c = calendar.dateComponents([.year, .month, .day], from: instant)
+        return LocalDate(year: c.year!, month: c.month!, day: c.day!)!
+    }
+
+    /// The instant at a local wall-clock time on a date. In the spring-forward gap the
+    /// time is moved forward; in the autumn overlap the first (BST) occurrence is taken.
+    public func instant(on date: LocalDate, hour: Int = 0, minute: Int = 0) -> Date {
+        var c = DateComponents()
+        c.year = date.year
+        c.month = date.month
+        c.day = date.day
+        c.hour = hour
+        c.minute = minute
+        return calendar.date(from: c)!
+    }
+
+    /// The ISO 8601 text of an instant with this zone's offset, e.g. `2026-03-30T09:00:00+01:00`.
+    public func iso8601(_ instant: Date) -> String {
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)
+        let offset = timeZone.secondsFromGMT(for: instant)
+        let sign = offset < 0 ? "-" : "+"
+        let a = abs(offset)
+        func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let date = LocalDate(year: c.year!, month: c.month!, day: c.day!)!
+        return "\(date)T\(p(c.hour!)):\(p(c.minute!)):\(p(c.second!))\(sign)\(p(a / 3600)):\(p(a % 3600 / 60))"
+    }
+}
