@@ -1,0 +1,102 @@
+import Foundation
+
+/// A small RFC 4180 reader for the config files (schools, key adults, term dates, decisions): quoted fields with
+/// commas, doubled quotes and newlines, CRLF or LF, a header row. Incident files have their own
+/// streaming parser in Ingest; these files are small, so clarity wins here.
+public struct CSVTable: Sendable {
+    public struct Row: Sendable {
+        /// The physical line the record starts on (the header is line 1).
+        public let line: Int
+        public let fields: [String]
+    }
+
+    public let fileName: String
+    public let header: [String]
+    public let rows: [Row]
+
+    public init(text: String, fileName: String) throws(CSVError) {
+        self.fileName = fileName
+        let records = try Self.records(text, fileName: fileName)
+        guard let first = records.first else { throw CSVError(file: fileName, line: 1, column: "-", message: "no header row") }
+        header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        rows = Array(records.dropFirst())
+        for row in rows where row.fields.count != header.count {
+            throw CSVError(file: fileName, line: row.line, column: "-",
+                           message: "\(row.fields.count) fields where the header has \(header.count)")
+        }
+    }
+
+    /// The records of RFC 4180 text with the line each starts on; blank lines are skipped.
+    public static func records(_ text: String, fileName: String) throws(CSVError) -> [Row] {
+        var records: [Row] = []
+        var field = ""
+        var fields: [String] = []
+        var line = 1
+        var recordLine = 1
+        var quoted = false
+        var afterQuote = false
+        var chars = text.unicodeScalars.makeIterator()
+        if text.unicodeScalars.first == "\u{FEFF}" { _ = chars.next() }
+        func endRecord() {
+            fields.append(field)
+            field = ""
+            if !(fields.count == 1 && fields[0].isEmpty) { records.append(Row(line: recordLine, fields: fields)) }
+            fields = []
+        }
+        while let c = chars.next() {
+            if quoted {
+                if c == "\"" { quoted = false; afterQuote = true }
+                else { if c == "\n" { line += 1 }; field.unicodeScalars.append(c) }
+                continue
+            }
+            switch c {
+            case "\"":
+                if afterQuote { field.append("\""); quoted = true; afterQuote = false }
+                else if field.isEmpty { quoted = true }
+                else { throw CSVError(file: fileName, line: line, column: "-", message: "a quote inside an unquoted field") }
+            case ",":
+                fields.append(field); field = ""; afterQuote = false
+            case "\r":
+                continue
+            case "\n":
+                endRecord(); afterQuote = false
+                line += 1
+                recordLine = line
+            default:
+                if afterQuote { throw CSVError(file: fileName, line: line, column: "-", message: "text after a closing quote") }
+                field.unicodeScalars.append(c)
+            }
+        }
+        if quoted { throw CSVError(file: fileName, line: recordLine, column: "-", message: "a quoted field is never closed") }
+        if !field.isEmpty || !fields.isEmpty { endRecord() }
+        return records
+    }
+
+    public func index(of column: String) -> Int? { header.firstIndex(of: column) }
+
+    public func requireColumns(_ names: [String]) throws(CSVError) -> [Int] {
+        var out: [Int] = []
+        for n in names {
+            guard let i = index(of: n) else { throw CSVError(file: fileName, line: 1, column: n, message: "missing column") }
+            out.append(i)
+        }
+        return out
+    }
+}
+
+/// `FILE:LINE: column: message`, the one form every input error takes.
+public struct CSVError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: String
+    public let message: String
+
+    public init(file: String, line: Int, column: String, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String { "\(file):\(line): \(column): \(message)" }
+}

@@ -1,0 +1,114 @@
+/// One field of a CSV record: a byte range of the file, without its surrounding quotes.
+struct CSVField {
+    var start: Int
+    var end: Int
+    /// Quoted, with doubled quotes inside that must be undoubled before use.
+    var hasDoubledQuotes: Bool
+    var quoted: Bool
+    /// Holds a byte of 0x80 or more, so it must be checked as UTF-8.
+    var nonASCII: Bool
+}
+
+/// Splits RFC 4180 text into records, counting physical lines so every record knows the line it
+/// starts on (a quoted field may span lines). Works on raw bytes: no String per field.
+struct CSVScanner {
+    enum Event {
+        case record(line: Int)
+        case end
+        /// A record that cannot be split; the scanner has moved past it.
+        case malformed(line: Int, fieldIndex: Int, message: String)
+    }
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var position: Int
+    private var line = 1
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+        // A UTF-8 byte-order mark, as spreadsheet programs write, is not part of the header.
+        let bom = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        position = bom ? 3 : 0
+    }
+
+    mutating func next(into fields: inout [CSVField]) -> Event {
+        fields.removeAll(keepingCapacity: true)
+        let n = bytes.count
+        guard position < n else { return .end }
+        let b = bytes
+        let startLine = line
+        var p = position
+        while true {
+            if p < n, b[p] == 0x22 {
+                p += 1
+                let start = p
+                var doubled = false
+                var nonASCII = false
+                while true {
+                    guard p < n else {
+                        position = n
+                        return .malformed(line: startLine, fieldIndex: fields.count,
+                                          message: "a quoted field is not closed before the end of the file")
+                    }
+                    let c = b[p]
+                    if c == 0x22 {
+                        if p + 1 < n, b[p + 1] == 0x22 {
+                            doubled = true
+                            p += 2
+                            continue
+                        }
+                        break
+                    }
+                    if c == 0x0A { line += 1 } else if c >= 0x80 { nonASCII = true }
+                    p += 1
+                }
+                fields.append(CSVField(start: start, end: p, hasDoubledQuotes: doubled, quoted: true, nonASCII: nonASCII))
+                p += 1
+                guard p < n else { break }
+                let c = b[p]
+                if c == 0x2C { p += 1; continue }
+                if c == 0x0A { p += 1; line += 1; break }
+                if c == 0x0D, p + 1 < n, b[p + 1] == 0x0A { p += 2; line += 1; break }
+                let fieldIndex = fields.count - 1
+                skipLine(from: p)
+                return .malformed(line: startLine, fieldIndex: fieldIndex,
+                                  message: "text after the closing quote of a quoted field")
+            } else {
+                let start = p
+                var nonASCII = false
+                while p < n {
+                    let c = b[p]
+                    // Fast path: everything above ',' and below 0x80 is ordinary text.
+                    if c > 0x2C, c < 0x80 { p += 1; continue }
+                    if c == 0x2C || c == 0x0A { break }
+                    if c == 0x0D, p + 1 < n, b[p + 1] == 0x0A { break }
+                    if c >= 0x80 { nonASCII = true }
+                    p += 1
+                }
+                fields.append(CSVField(start: start, end: p, hasDoubledQuotes: false, quoted: false, nonASCII: nonASCII))
+                guard p < n else { break }
+                let c = b[p]
+                if c == 0x2C { p += 1; continue }
+                p += c == 0x0D ? 2 : 1
+                line += 1
+                break
+            }
+        }
+        position = p
+        return .record(line: startLine)
+    }
+
+    private mutating func skipLine(from start: Int) {
+        var p = start
+        while p < bytes.count, bytes[p] != 0x0A { p += 1 }
+        if p < bytes.count {
+            p += 1
+            line += 1
+        }
+        position = p
+    }
+}
+
+extension [CSVField] {
+    /// An empty physical line: skipped wherever it appears.
+    var isBlankRecord: Bool { count == 1 && !self[0].quoted && self[0].start == self[0].end }
+}

@@ -1,0 +1,123 @@
+import RiskModel
+
+/// Where a row came from, for "disagrees with line N of FILE" messages.
+struct RowOrigin {
+    var file: Int
+    var line: Int
+}
+
+/// Gathers valid rows into incidents, across all files of a batch: rows of one incident must agree
+/// on every incident column, and a child listed twice must be listed the same way.
+///
+/// Children live in flat arrays chained per incident, so a million rows cost no array per incident
+/// until `incidents()` builds the results.
+struct IncidentAssembler {
+    private struct Pending {
+        var incident: Incident
+        var origin: RowOrigin
+        var firstChild: Int32 = -1
+        var lastChild: Int32 = -1
+    }
+
+    private var indexById: [String: Int] = [:]
+    private var pending: [Pending] = []
+    private var children: [ChildLink] = []
+    private var childOrigins: [RowOrigin] = []
+    private var nextChild: [Int32] = []
+
+    var incidentCount: Int { pending.count }
+
+    /// Room for about `count` more incidents, so a large file does not rehash as it grows.
+    mutating func reserveCapacity(additional count: Int) {
+        indexById.reserveCapacity(indexById.count + count)
+        pending.reserveCapacity(pending.count + count)
+    }
+
+    mutating func add(_ row: ValidRow, origin: RowOrigin, fileNames: [String], log: inout FileErrorLog) {
+        let id = row.incident.id
+        let newIndex = pending.count
+        let index = indexById[id, default: newIndex]
+        guard index != newIndex else {
+            indexById[id] = newIndex
+            pending.append(Pending(incident: row.incident, origin: origin))
+            if let child = row.child { appendChild(child, origin: origin, to: newIndex) }
+            return
+        }
+
+        let shownId = FieldValues.shortened(id)
+        let firstOrigin = pending[index].origin
+        for column in Self.disagreeingColumns(pending[index].incident, row.incident) {
+            log.add(line: origin.line, column,
+                    "disagrees with line \(firstOrigin.line) of \(fileNames[firstOrigin.file]) for incident \(shownId)")
+        }
+
+        guard let child = row.child else { return }
+        var c = Int(pending[index].firstChild)
+        while c >= 0 {
+            if children[c].childId == child.childId {
+                let earlier = childOrigins[c]
+                for column in Self.disagreeingColumns(children[c], child) {
+                    log.add(line: origin.line, column,
+                            "disagrees with line \(earlier.line) of \(fileNames[earlier.file]) for child \(FieldValues.shortened(child.childId)) in incident \(shownId)")
+                }
+                return
+            }
+            c = Int(nextChild[c])
+        }
+        appendChild(child, origin: origin, to: index)
+    }
+
+    private mutating func appendChild(_ child: ChildLink, origin: RowOrigin, to index: Int) {
+        let c = Int32(children.count)
+        children.append(child)
+        childOrigins.append(origin)
+        nextChild.append(-1)
+        if pending[index].lastChild >= 0 {
+            nextChild[Int(pending[index].lastChild)] = c
+        } else {
+            pending[index].firstChild = c
+        }
+        pending[index].lastChild = c
+    }
+
+    /// Every incident, by id, each with its children by child id.
+    func incidents() -> [Incident] {
+        var result = pending.map { entry in
+            var incident = entry.incident
+            var c = Int(entry.firstChild)
+            while c >= 0 {
+                incident.children.append(children[c])
+                c = Int(nextChild[c])
+            }
+            if incident.children.count > 1 { incident.children.sort { $0.childId < $1.childId } }
+            return incident
+        }
+        result.sort { $0.id < $1.id }
+        return result
+    }
+
+    private static func disagreeingColumns(_ a: Incident, _ b: Incident) -> [Column] {
+        var columns: [Column] = []
+        if a.reportedAt != b.reportedAt { columns.append(.reportedAt) }
+        if a.riskTool != b.riskTool { columns.append(.riskTool) }
+        if a.officerGrade != b.officerGrade { columns.append(.officerGrade) }
+        if a.dashYesCount != b.dashYesCount { columns.append(.dashYesCount) }
+        if a.supervisorGrade != b.supervisorGrade { columns.append(.supervisorGrade) }
+        if a.victimId != b.victimId { columns.append(.victimId) }
+        if a.perpetratorId != b.perpetratorId { columns.append(.perpetratorId) }
+        return columns
+    }
+
+    private static func disagreeingColumns(_ a: ChildLink, _ b: ChildLink) -> [Column] {
+        var columns: [Column] = []
+        if a.givenName != b.givenName { columns.append(.childGivenName) }
+        if a.familyName != b.familyName { columns.append(.childFamilyName) }
+        if a.dateOfBirth != b.dateOfBirth { columns.append(.childDob) }
+        if a.schoolURN != b.schoolURN { columns.append(.schoolUrn) }
+        if a.present != b.present { columns.append(.childPresent) }
+        if a.spokenTo != b.spokenTo { columns.append(.childSpokenTo) }
+        if a.voice != b.voice { columns.append(.childVoice) }
+        if a.bodyWornVideo != b.bodyWornVideo { columns.append(.bwvUsed) }
+        return columns
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import RiskModel
+
+/// Collects rows from one or more files of one command, then assembles incidents.
+/// All or nothing (SPEC §2): `finish()` gives either every incident or every error.
+/// It reads no files itself: callers pass each file's bytes and the name to show in errors.
+public struct IncidentBatchBuilder {
+    private let validator: RowValidator
+    private var fileNames: [String] = []
+    private var assembler = IncidentAssembler()
+    private var errors: [IngestError] = []
+    private let errorCapPerFile: Int
+
+    /// CSV data rows and JSON Lines objects read so far, valid or not.
+    public private(set) var rowCount = 0
+
+    /// - Parameter now: the clock for "in the future" checks (`reported_at`, `child_dob`).
+    public init(now: Date) {
+        self.init(now: now, errorCapPerFile: FileErrorLog.defaultCap)
+    }
+
+    /// `errorCapPerFile` bounds the errors kept for one file; one more line says how many were left out.
+    public init(now: Date, errorCapPerFile: Int) {
+        validator = RowValidator(now: now)
+        self.errorCapPerFile = max(1, errorCapPerFile)
+    }
+
+    public mutating func add(_ bytes: [UInt8], fileName: String, format: IncidentFileFormat) {
+        bytes.withUnsafeBufferPointer { add($0, fileName: fileName, format: format) }
+    }
+
+    public mutating func add(_ data: Data, fileName: String, format: IncidentFileFormat) {
+        data.withUnsafeBytes { add($0.bindMemory(to: UInt8.self), fileName: fileName, format: format) }
+    }
+
+    public mutating func add(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String, format: IncidentFileFormat) {
+        fileNames.append(fileName)
+        var intake = RowIntake(
+            validator: validator, fileIndex: fileNames.count - 1, fileNames: fileNames,
+            assembler: assembler, log: FileErrorLog(file: fileName, cap: errorCapPerFile))
+        // Hand the assembler over rather than share it, so its storage is never copied.
+        assembler = IncidentAssembler()
+        switch format {
+        case .csv: CSVIncidentReader.read(bytes, into: &intake)
+        case .jsonLines: JSONLinesIncidentReader.read(bytes, into: &intake)
+        }
+        assembler = intake.assembler
+        rowCount += intake.recordCount
+        errors += intake.log.finished()
+    }
+
+    /// Either every incident (sorted by id, children by child id), or every error
+    /// (files in the order added, then by line).
+    public func finish() -> Result<[Incident], IngestFailure> {
+        guard errors.isEmpty else { return .failure(IngestFailure(errors: errors)) }
+        return .success(assembler.incidents())
+    }
+}

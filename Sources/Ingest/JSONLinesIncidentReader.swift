@@ -1,0 +1,141 @@
+/// Reads JSON Lines incidents: one object a line, keys named as the CSV columns, children nested as
+/// `"children": [{...}]` (or, with no `children` key, the child columns at the top level as in CSV).
+/// Strings are the values; a number stands for its own text; true/false fill the Y/N columns;
+/// null is empty. Blank lines are skipped.
+enum JSONLinesIncidentReader {
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, into intake: inout RowIntake) {
+        let n = bytes.count
+        let bom = n >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        var p = bom ? 3 : 0
+        var line = 0
+        var scratch: [UInt8] = []
+        while p < n {
+            line += 1
+            var end = p
+            var nonASCII = false
+            while end < n, bytes[end] != 0x0A {
+                if bytes[end] >= 0x80 { nonASCII = true }
+                end += 1
+            }
+            let text = UnsafeBufferPointer(rebasing: bytes[p..<end])
+            p = end + 1
+            guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            intake.recordCount += 1
+            if nonASCII, !UTF8Check.isValid(text) {
+                intake.log.add(line: line, column: "-", "the line is not valid UTF-8")
+                continue
+            }
+            readObject(text, line: line, scratch: &scratch, into: &intake)
+        }
+    }
+
+    private static func readObject(
+        _ text: UnsafeBufferPointer<UInt8>, line: Int, scratch: inout [UInt8], into intake: inout RowIntake
+    ) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(text)
+        } catch {
+            intake.log.add(line: line, column: "json", "not valid JSON: \(error.message)")
+            return
+        }
+        guard case .object(let members) = value else {
+            intake.log.add(line: line, column: "json", "the line is \(value.kindName), not a JSON object")
+            return
+        }
+
+        let errorsBefore = intake.log.total
+        var incidentValues = [String](repeating: "", count: Column.count)
+        var children: [[(key: String, value: JSONValue)]] = []
+        var seen: Set<String> = []
+        for (key, member) in members {
+            let name = key.trimmingSpaces().lowercased()
+            guard seen.insert(name).inserted else {
+                intake.log.add(line: line, column: FieldValues.shortened(name), "appears more than once")
+                continue
+            }
+            if name == "children" {
+                children = childObjects(member, line: line, log: &intake.log)
+            } else if let column = Column(name: name) {
+                store(member, column, in: &incidentValues, line: line, log: &intake.log)
+            }
+        }
+        let flatChild = Column.childColumns.contains { !incidentValues[$0.rawValue].isEmpty }
+        if flatChild, !children.isEmpty {
+            intake.log.add(line: line, column: "children",
+                           "child columns are given both at the top level and inside children")
+        }
+
+        var rows: [[String]] = []
+        if children.isEmpty {
+            rows.append(incidentValues)
+        }
+        for child in children {
+            var values = incidentValues
+            var childSeen: Set<String> = []
+            for (key, member) in child {
+                let name = key.trimmingSpaces().lowercased()
+                guard childSeen.insert(name).inserted else {
+                    intake.log.add(line: line, column: FieldValues.shortened(name), "appears more than once in a child")
+                    continue
+                }
+                // Incident keys repeated inside a child are ignored, as unknown keys are.
+                guard let column = Column(name: name), column.isChildColumn else { continue }
+                store(member, column, in: &values, line: line, log: &intake.log)
+            }
+            rows.append(values)
+        }
+        guard intake.log.total == errorsBefore else { return }
+
+        var refs = [FieldRef](repeating: .absent, count: Column.count)
+        for values in rows {
+            scratch.removeAll(keepingCapacity: true)
+            for (i, value) in values.enumerated() {
+                let start = scratch.count
+                scratch.append(contentsOf: value.utf8)
+                refs[i] = FieldRef(start: start, count: scratch.count - start, inScratch: true)
+            }
+            scratch.withUnsafeBufferPointer { scratchBytes in
+                let row = RawRow(file: UnsafeBufferPointer(start: nil, count: 0), scratch: scratchBytes, refs: refs)
+                intake.take(row, line: line)
+            }
+        }
+    }
+
+    private static func childObjects(
+        _ value: JSONValue, line: Int, log: inout FileErrorLog
+    ) -> [[(key: String, value: JSONValue)]] {
+        switch value {
+        case .null:
+            return []
+        case .array(let elements):
+            var objects: [[(key: String, value: JSONValue)]] = []
+            for element in elements {
+                guard case .object(let members) = element else {
+                    log.add(line: line, column: "children", "each child must be a JSON object, not \(element.kindName)")
+                    continue
+                }
+                objects.append(members)
+            }
+            return objects
+        default:
+            log.add(line: line, column: "children", "must be an array of child objects, not \(value.kindName)")
+            return []
+        }
+    }
+
+    private static func store(
+        _ value: JSONValue, _ column: Column, in values: inout [String], line: Int, log: inout FileErrorLog
+    ) {
+        switch value {
+        case .string(let text), .number(let text):
+            values[column.rawValue] = text
+        case .null:
+            values[column.rawValue] = ""
+        case .bool(let flag) where column.isYesNo:
+            values[column.rawValue] = flag ? "Y" : "N"
+        case .bool, .array, .object:
+            log.add(line: line, column, "must be text, not \(value.kindName)")
+        }
+    }
+}

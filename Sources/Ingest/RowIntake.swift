@@ -1,0 +1,23 @@
+import RiskModel
+
+/// Where a reader hands each record of one file: validation, then assembly into incidents.
+struct RowIntake {
+    let validator: RowValidator
+    let fileIndex: Int
+    let fileNames: [String]
+    var assembler: IncidentAssembler
+    var log: FileErrorLog
+    /// CSV data rows or JSON Lines objects read, valid or not.
+    var recordCount = 0
+
+    mutating func take(_ row: RawRow, line: Int) {
+        guard let valid = validator.validate(row, line: line, log: &log) else { return }
+        assembler.add(valid, origin: RowOrigin(file: fileIndex, line: line), fileNames: fileNames, log: &log)
+    }
+}
+
+enum UTF8Check {
+    static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        String(validating: b, as: UTF8.self) != nil
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import RiskModel
+
+/// One record that passed every column check: the incident's columns and at most one child.
+struct ValidRow {
+    /// Children are left empty here; the assembler gathers them across rows.
+    var incident: Incident
+    var child: ChildLink?
+}
+
+/// The column rules of SPEC §2 for one record, whatever file format it came from.
+struct RowValidator {
+    /// `reported_at` may be this late: one hour of clock skew past `now`.
+    let latestReportedAt: Date
+    /// A date of birth after London's calendar date of `now` is in the future.
+    let today: LocalDate
+
+    init(now: Date) {
+        latestReportedAt = now.addingTimeInterval(3600)
+        today = Zone.london.localDate(of: now)
+    }
+
+    /// Reports every problem in the record to `log`; returns nil if there was any.
+    func validate(_ row: RawRow, line: Int, log: inout FileErrorLog) -> ValidRow? {
+        let errorsBefore = log.total
+        func fail(_ column: Column, _ message: String) { log.add(line: line, column, message) }
+
+        let id = row.bytes(.incidentId)
+        if id.isEmpty { fail(.incidentId, "is required") }
+
+        var reportedAt = Date(timeIntervalSince1970: 0)
+        let reported = row.bytes(.reportedAt)
+        if reported.isEmpty {
+            fail(.reportedAt, "is required")
+        } else {
+            switch InstantParser.parse(reported) {
+            case .instant(let instant):
+                if instant > latestReportedAt {
+                    fail(.reportedAt, "is more than 1 hour in the future")
+                }
+                reportedAt = instant
+            case .missingOffset:
+                fail(.reportedAt, "needs Z or an offset such as +01:00")
+            case .invalid:
+                fail(.reportedAt, "is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+            }
+        }
+
+        var tool: RiskTool? = .dash
+        let toolText = row.bytes(.riskTool)
+        if !toolText.isEmpty {
+            tool = FieldValues.riskTool(toolText)
+            if tool == nil {
+                fail(.riskTool, "unknown risk tool \(FieldValues.echo(toolText)) (expected DASH, DASH24, DARA or NONE)")
+            }
+        }
+
+        let officer = requiredGrade(row, .officerGrade, fail)
+        let supervisor = optionalGrade(row, .supervisorGrade, fail)
+
+        var yesCount: Int?
+        let yesText = row.bytes(.dashYesCount)
+        if !yesText.isEmpty {
+            if let value = FieldValues.wholeNumber(yesText) {
+                if let tool {
+                    if let maximum = tool.maximumYesCount {
+                        if value > maximum {
+                            fail(.dashYesCount, "\(value) is out of range 0-\(maximum) for \(tool.rawValue)")
+                        }
+                        yesCount = value
+                    } else {
+                        fail(.dashYesCount, "must be empty when risk_tool is \(tool.rawValue)")
+                    }
+                }
+            } else {
+                fail(.dashYesCount, "\(FieldValues.echo(yesText)) is not a whole number")
+            }
+        }
+
+        let victim = row.bytes(.victimId)
+        if victim.isEmpty { fail(.victimId, "is required") }
+        let perpetrator = row.bytes(.perpetratorId)
+
+        let child = validateChild(row, fail)
+
+        guard log.total == errorsBefore, let tool, let officer else { return nil }
+        let incident = Incident(
+            id: id.text, reportedAt: reportedAt, riskTool: tool, officerGrade: officer,
+            dashYesCount: yesCount, supervisorGrade: supervisor ?? nil, victimId: victim.text,
+            perpetratorId: perpetrator.isEmpty ? nil : perpetrator.text)
+        return ValidRow(incident: incident, child: child)
+    }
+
+    private func requiredGrade(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Grade? {
+        let text = row.bytes(column)
+        if text.isEmpty {
+            fail(column, "is required")
+            return nil
+        }
+        return optionalGrade(row, column, fail) ?? nil
+    }
+
+    /// nil when invalid; `.some(nil)` when empty.
+    private func optionalGrade(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Grade?? {
+        let text = row.bytes(column)
+        if text.isEmpty { return .some(nil) }
+        guard let grade = FieldValues.grade(text) else {
+            fail(column, "unknown grade \(FieldValues.echo(text)) (expected standard, medium or high)")
+            return nil
+        }
+        return grade
+    }
+
+    /// `bwv_used` alone does not make a child: body-worn video is about the incident, and a force
+    /// may fill it in on rows with no child. Any other child column does.
+    private func validateChild(_ row: RawRow, _ fail: (Column, String) -> Void) -> ChildLink? {
+        let bodyWornVideo = yesNo(row, .bwvUsed, fail)
+        let hasChild = Column.childColumns.contains { $0 != .bwvUsed && !row.isEmpty($0) }
+        guard hasChild else { return nil }
+
+        let id = row.bytes(.childId)
+        if id.isEmpty { fail(.childId, "is required when any other child column is given") }
+        let given = row.bytes(.childGivenName)
+        if given.isEmpty { fail(.childGivenName, "is required for a child") }
+        let family = row.bytes(.childFamilyName)
+        if family.isEmpty { fail(.childFamilyName, "is required for a child") }
+
+        var dateOfBirth: LocalDate?
+        let dobText = row.bytes(.childDob)
+        if dobText.isEmpty {
+            fail(.childDob, "is required for a child")
+        } else if let date = FieldValues.date(dobText) {
+            if date > today { fail(.childDob, "is in the future") }
+            dateOfBirth = date
+        } else {
+            fail(.childDob, "is not a YYYY-MM-DD date")
+        }
+
+        let urn = row.bytes(.schoolUrn)
+        if !urn.isEmpty, !FieldValues.isURN(urn) {
+            fail(.schoolUrn, "\(FieldValues.echo(urn)) is not a 6-digit URN")
+        }
+        let present = yesNo(row, .childPresent, fail)
+        let spokenTo = yesNo(row, .childSpokenTo, fail)
+        let voice = row.bytes(.childVoice)
+
+        guard let dateOfBirth, !id.isEmpty, !given.isEmpty, !family.isEmpty,
+              let present, let spokenTo, let bodyWornVideo else { return nil }
+        return ChildLink(
+            childId: id.text, givenName: given.text, familyName: family.text, dateOfBirth: dateOfBirth,
+            schoolURN: urn.isEmpty ? nil : urn.text, present: present, spokenTo: spokenTo,
+            voice: voice.isEmpty ? nil : voice.text, bodyWornVideo: bodyWornVideo)
+    }
+
+    /// nil when invalid; `.some(nil)` when empty (unknown).
+    private func yesNo(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Bool?? {
+        let text = row.bytes(column)
+        if text.isEmpty { return .some(nil) }
+        guard let value = FieldValues.yesNo(text) else {
+            fail(column, "\(FieldValues.echo(text)) is not Y or N")
+            return nil
+        }
+        return value
+    }
+}

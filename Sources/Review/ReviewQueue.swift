@@ -1,0 +1,124 @@
+import Foundation
+import RiskModel
+import Store
+
+/// The review queue of SPEC §8: every child's assessment as of an instant, in the order staff work it.
+/// The CLI, the web pages and the JSON API all read this one value, so they cannot disagree.
+public struct ReviewQueue: Sendable {
+    public struct Entry: Sendable {
+        public let assessment: Assessment
+        public let summary: ChildSummary?
+    }
+
+    public let asOf: Date
+    public let settings: ScoringSettings
+    public let entries: [Entry]
+
+    public static func build(store: any Store, settings: ScoringSettings, asOf: Date, includeAll: Bool) async throws -> ReviewQueue {
+        let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
+        let histories = try await store.childHistories(windowStart: windowStart, asOf: asOf)
+        var assessments: [Assessment] = []
+        assessments.reserveCapacity(histories.count / 4)
+        for h in histories {
+            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings) else { continue }
+            if includeAll || a.level >= .medium { assessments.append(a) }
+        }
+        let ordered = RiskRules.reviewQueue(assessments, includeAll: includeAll)
+        let summaries = try await store.childSummaries(ordered.map(\.childId))
+        return ReviewQueue(asOf: asOf, settings: settings,
+                           entries: ordered.map { Entry(assessment: $0, summary: summaries[$0.childId]) })
+    }
+
+    /// Score as shown: two decimals. Thresholds are applied to the unrounded score.
+    public static func displayScore(_ score: Double) -> Double { (score * 100).rounded() / 100 }
+
+    /// `escalations --json` and GET /api/escalations, byte for byte.
+    public func json() -> String {
+        var out = "{\"as_of\": \(JSONText.string(JSONText.utc(asOf))),\n \"children\": ["
+        out.reserveCapacity(entries.count * 200)
+        for (i, e) in entries.enumerated() {
+            let a = e.assessment
+            out += i == 0 ? "\n" : ",\n"
+            out += "   {\"child_id\": \(JSONText.string(a.childId)), \"level\": \"\(a.level.name)\", "
+            out += "\"score\": \(Self.displayScore(a.score)),\n"
+            out += "    \"suggestions\": [\(a.suggestions.map(JSONText.string).joined(separator: ", "))],\n"
+            out += "    \"rules\": ["
+            out += a.rules.map { "{\"rule\": \"\($0.rule.rawValue)\", \"incident_ids\": \(JSONText.array($0.incidentIds))}" }
+                .joined(separator: ",\n              ")
+            out += "],\n    \"incident_ids\": \(JSONText.array(a.incidentIds)),\n"
+            out += "    \"newest_incident_at\": \(JSONText.string(JSONText.utc(a.newestIncidentAt))), "
+            out += "\"school_urn\": \(e.summary?.schoolURN.map(JSONText.string) ?? "null")}"
+        }
+        out += entries.isEmpty ? "]}\n" : "]}\n"
+        return out
+    }
+
+    /// The table for people: level, the rules in words, how many incidents, the newest, the school.
+    public func table(zone: Zone) -> String {
+        if entries.isEmpty {
+            return "No children to review as of \(zone.iso8601(asOf)).\n"
+        }
+        var rows: [[String]] = [["LEVEL", "CHILD", "INCIDENTS", "NEWEST", "SCHOOL", "WHY"]]
+        for e in entries {
+            let a = e.assessment
+            let school = e.summary.flatMap { s in s.schoolURN.map { urn in s.schoolName.map { "\($0) (\(urn))" } ?? urn } } ?? "no school known"
+            var why = a.rules.map { $0.rule.summary(settings: settings) }.joined(separator: "; ")
+            if why.isEmpty { why = "no rule fired" }
+            if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
+            rows.append([a.level.name.uppercased(), a.childId, String(a.incidentIds.count),
+                         zone.localDate(of: a.newestIncidentAt).description, school, why])
+        }
+        var widths = [Int](repeating: 0, count: 5)
+        for r in rows { for i in 0..<5 { widths[i] = max(widths[i], r[i].count) } }
+        var out = "Review queue as of \(zone.iso8601(asOf)): \(entries.count) children\n"
+        for r in rows {
+            for i in 0..<5 { out += r[i] + String(repeating: " ", count: widths[i] - r[i].count + 2) }
+            out += r[5] + "\n"
+        }
+        return out
+    }
+}
+
+/// Just enough JSON writing for our documents; hand-written so large queues render fast and the
+/// key order is the SPEC's.
+public enum JSONText {
+    public static func string(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<": out += "\\u003c"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    public static func array(_ items: [String]) -> String {
+        "[" + items.map(string).joined(separator: ", ") + "]"
+    }
+
+    /// `2026-11-22T08:00:00Z`; fractional seconds only when present.
+    public static func utc(_ d: Date) -> String {
+        let t = d.timeIntervalSince1970
+        let whole = t.rounded(.down)
+        let days = Int((whole / 86_400).rounded(.down))
+        let secs = Int(whole) - days * 86_400
+        func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        var s = "\(LocalDate(daysSinceEpoch: days))T\(p(secs / 3600)):\(p(secs % 3600 / 60)):\(p(secs % 60))"
+        let frac = t - whole
+        if frac > 0.0005 { s += "." + String(String(format: "%.3f", frac).dropFirst(2)) }
+        return s + "Z"
+    }
+}

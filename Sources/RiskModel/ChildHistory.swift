@@ -1,0 +1,71 @@
+import CivilTime
+import Foundation
+
+/// What the rules need to know of one incident linked to a child: no personal data.
+public struct IncidentFact: Sendable, Equatable {
+    public let incidentId: String
+    public let reportedAt: Date
+    /// The effective grade (SPEC §3), not the officer's.
+    public let grade: Grade
+
+    public init(incidentId: String, reportedAt: Date, grade: Grade) {
+        self.incidentId = incidentId
+        self.reportedAt = reportedAt
+        self.grade = grade
+    }
+
+    /// Takes the incident's effective grade, so the supervisor's review and the checklist floor apply.
+    public init(_ incident: Incident) {
+        self.init(incidentId: incident.id, reportedAt: incident.reportedAt, grade: incident.effectiveGrade)
+    }
+}
+
+/// Everything the rules read about one child.
+public struct ChildHistory: Sendable {
+    public let childId: String
+    /// In any order; the same incident id may appear more than once (it counts once).
+    public var incidents: [IncidentFact]
+    /// The dates R of the child's `referred` decisions, in any order.
+    public var maracReferrals: [LocalDate]
+
+    public init(childId: String, incidents: [IncidentFact], maracReferrals: [LocalDate] = []) {
+        self.childId = childId
+        self.incidents = incidents
+        self.maracReferrals = maracReferrals
+    }
+}
+
+/// One child's cumulative risk as of an instant (SPEC §4).
+public struct Assessment: Sendable, Equatable {
+    public let childId: String
+    public let level: Level
+    /// Unrounded; round only for display.
+    public let score: Double
+    /// `["marac-referral"]` or `[]`.
+    public let suggestions: [String]
+    /// The rules that fired, in the SPEC table's order (`RuleID.allCases`).
+    public let rules: [RuleHit]
+    /// The window's incidents, oldest first (ties by id).
+    public let incidentIds: [String]
+    public let newestIncidentAt: Date
+
+    public static let maracReferralSuggestion = "marac-referral"
+
+    public init(
+        childId: String, level: Level, score: Double, suggestions: [String], rules: [RuleHit],
+        incidentIds: [String], newestIncidentAt: Date
+    ) {
+        self.childId = childId
+        self.level = level
+        self.score = score
+        self.suggestions = suggestions
+        self.rules = rules
+        self.incidentIds = incidentIds
+        self.newestIncidentAt = newestIncidentAt
+    }
+
+    /// The hit of one rule, nil when it did not fire.
+    public func hit(_ rule: RuleID) -> RuleHit? {
+        rules.first { $0.rule == rule }
+    }
+}

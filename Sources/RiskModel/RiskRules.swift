@@ -1,0 +1,150 @@
+import CivilTime
+import Foundation
+
+/// The cumulative-risk rules of SPEC §4: pure, no I/O, called once per child (hundreds of thousands
+/// of times a run), so the per-incident work is arithmetic on instants only, never a Calendar.
+public enum RiskRules {
+    /// Days are fixed 86,400-second days: the window and incident ages ignore clock changes.
+    public static let secondsPerDay: Double = 86_400
+
+    /// One child's assessment as of `asOf`; nil when the child has no incident in the window.
+    ///
+    /// Decisions, each a reading of SPEC §4:
+    /// - Incidents reported after `asOf` are ignored entirely, by every rule: an as-of in the past
+    ///   replays what the hub could have known then.
+    /// - An incident id given more than once counts once; the first occurrence (at or before `asOf`) is used.
+    /// - The window is `asOf - windowDays * 86,400 s <= reportedAt <= asOf`: an incident exactly
+    ///   `windowDays` earlier is inside, one a second older is outside.
+    /// - Incident ids are listed oldest first, ties by id.
+    /// - A child's level is the highest level of the rules that fired, `standard` when none fired.
+    /// - `marac-referral` is suggested at level high unless a counted referral R is on or after the local
+    ///   date of the newest window incident (R's day ends after that incident is reported).
+    public static func assess(_ history: ChildHistory, asOf: Date, settings: ScoringSettings) -> Assessment? {
+        let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * secondsPerDay)
+        // Most children have nothing in the window: answer them without allocating.
+        guard history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
+            return nil
+        }
+        let facts = distinctFacts(history.incidents, upTo: asOf)
+        guard let first = facts.firstIndex(where: { $0.reportedAt >= windowStart }) else { return nil }
+        let window = facts[first...]
+        let newest = window[window.endIndex - 1]
+
+        let weights = (settings.weight(of: .standard), settings.weight(of: .medium), settings.weight(of: .high))
+        var score = 0.0
+        var windowIds: [String] = []
+        windowIds.reserveCapacity(window.count)
+        var highIds: [String] = []
+        var mediumIds: [String] = []
+        for fact in window {
+            windowIds.append(fact.incidentId)
+            let weight: Double
+            switch fact.grade {
+            case .standard: weight = weights.0
+            case .medium: weight = weights.1; mediumIds.append(fact.incidentId)
+            case .high: weight = weights.2; highIds.append(fact.incidentId)
+            }
+            score += weight * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
+        }
+
+        let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
+        let maracIds = spans.isEmpty ? [] : facts.compactMap { fact in
+            spans.contains { $0.covers(fact.reportedAt) } ? fact.incidentId : nil
+        }
+
+        var rules: [RuleHit] = []
+        if !highIds.isEmpty {
+            rules.append(RuleHit(rule: .visibleHighRisk, level: .high, incidentIds: highIds))
+        }
+        if window.count >= settings.escalationCount {
+            rules.append(RuleHit(rule: .potentialEscalation, level: .high, incidentIds: windowIds))
+        }
+        if !maracIds.isEmpty {
+            rules.append(RuleHit(rule: .repeatMarac, level: .high, incidentIds: maracIds))
+        }
+        if let level = scoreLevel(score, settings: settings) {
+            rules.append(RuleHit(rule: .cumulativeScore, level: level, incidentIds: windowIds))
+        }
+        if !mediumIds.isEmpty {
+            rules.append(RuleHit(rule: .mediumIncident, level: .medium, incidentIds: mediumIds))
+        }
+
+        let level = rules.lazy.map(\.level).max() ?? .standard
+        let referredSinceNewest = spans.contains { newest.reportedAt < $0.dayAfter }
+        let suggestions = level == .high && !referredSinceNewest ? [Assessment.maracReferralSuggestion] : []
+        return Assessment(
+            childId: history.childId, level: level, score: score, suggestions: suggestions, rules: rules,
+            incidentIds: windowIds, newestIncidentAt: newest.reportedAt)
+    }
+
+    /// The review queue (SPEC §8 `escalations`): level high first, then the newest incident first,
+    /// then child id, so equal cases list the same way every run. `includeAll` false keeps medium and high.
+    public static func reviewQueue(_ assessments: [Assessment], includeAll: Bool) -> [Assessment] {
+        let kept = includeAll ? assessments : assessments.filter { $0.level >= .medium }
+        return kept.sorted { a, b in
+            if a.level != b.level { return a.level > b.level }
+            if a.newestIncidentAt != b.newestIncidentAt { return a.newestIncidentAt > b.newestIncidentAt }
+            return a.childId < b.childId
+        }
+    }
+
+    /// `weight * decay` is one incident's part of the score: 1 today, 0.5 one half-life ago.
+    /// Age is `(asOf - reportedAt) / 86,400` as a fractional day count.
+    public static func decay(from reportedAt: Date, to asOf: Date, halfLifeDays: Double) -> Double {
+        let ageDays = asOf.timeIntervalSince(reportedAt) / secondsPerDay
+        return pow(0.5, ageDays / halfLifeDays)
+    }
+
+    /// `cumulative-score`: at or above `scoreHigh` is high, else at or above `scoreMedium` is medium.
+    static func scoreLevel(_ score: Double, settings: ScoringSettings) -> Level? {
+        if score >= settings.scoreHigh { return .high }
+        if score >= settings.scoreMedium { return .medium }
+        return nil
+    }
+
+    /// The incidents at or before `asOf`, each id once (its first occurrence), oldest first, ties by id.
+    static func distinctFacts(_ incidents: [IncidentFact], upTo asOf: Date) -> [IncidentFact] {
+        var facts: [IncidentFact] = []
+        facts.reserveCapacity(incidents.count)
+        // A child has a handful of incidents: a linear scan beats hashing until the list is long.
+        if incidents.count <= 16 {
+            for fact in incidents where fact.reportedAt <= asOf
+                && !facts.contains(where: { $0.incidentId == fact.incidentId }) {
+                facts.append(fact)
+            }
+        } else {
+            var seen = Set<String>(minimumCapacity: incidents.count)
+            for fact in incidents where fact.reportedAt <= asOf && seen.insert(fact.incidentId).inserted {
+                facts.append(fact)
+            }
+        }
+        facts.sort { a, b in
+            a.reportedAt != b.reportedAt ? a.reportedAt < b.reportedAt : a.incidentId < b.incidentId
+        }
+        return facts
+    }
+
+    /// The referrals `repeat-marac` counts: those on or before the local date of `asOf`, each turned
+    /// into instants once so incidents are compared without calendar work.
+    static func referralSpans(_ referrals: [LocalDate], asOf: Date, zone: Zone) -> [ReferralSpan] {
+        guard !referrals.isEmpty else { return [] }
+        let today = zone.localDate(of: asOf)
+        return referrals.filter { $0 <= today }.map { day in
+            ReferralSpan(
+                dayAfter: zone.instant(on: day.adding(days: 1)),
+                yearAfter: zone.instant(on: day.adding(days: 366)))
+        }
+    }
+}
+
+/// A MARAC referral on local day R, as instants in the settings' zone.
+struct ReferralSpan {
+    /// Start of R + 1. An incident on day R itself is taken to be the one that led to the referral,
+    /// so only incidents from here on count as "after R".
+    let dayAfter: Date
+    /// Start of R + 366: "within 365 days of R" means a local date up to and including R + 365.
+    let yearAfter: Date
+
+    /// `repeat-marac` need not look inside the scoring window: any incident after R and within 365 days.
+    func covers(_ instant: Date) -> Bool { instant >= dayAfter && instant < yearAfter }
+}

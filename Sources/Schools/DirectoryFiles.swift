@@ -1,0 +1,72 @@
+import DelimitedText
+import Foundation
+
+extension SchoolDirectory {
+    /// A GIAS extract (Config/schools.csv or a full `edubasealldata` file). GIAS writes Windows-1252;
+    /// a file saved as UTF-8 with a byte-order mark is read as UTF-8. Closed establishments are left out.
+    public static func parseGIAS(_ data: Data, fileName: String) throws(CSVError) -> [School] {
+        let table = try CSVTable(text: decodeGIAS(data), fileName: fileName)
+        let cols = try table.requireColumns(["URN", "EstablishmentName", "LA (code)"])
+        let status = table.index(of: "EstablishmentStatus (name)")
+        var out: [School] = []
+        out.reserveCapacity(table.rows.count)
+        for row in table.rows {
+            let f = row.fields
+            if let status, f[status].hasPrefix("Closed") { continue }
+            let urn = f[cols[0]].trimmingCharacters(in: .whitespaces)
+            guard isURN(urn) else { throw CSVError(file: fileName, line: row.line, column: "URN", message: "expected 6 digits") }
+            let la = f[cols[2]].trimmingCharacters(in: .whitespaces)
+            guard la.isEmpty || (la.count == 3 && la.allSatisfy(\.isNumber)) else {
+                throw CSVError(file: fileName, line: row.line, column: "LA (code)", message: "expected 3 digits")
+            }
+            out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la))
+        }
+        return out
+    }
+
+    /// Config/key-adults.csv: `urn,name,email,channel,endpoint`, UTF-8, one key adult per school.
+    public static func parseKeyAdults(_ data: Data, fileName: String) throws(CSVError) -> [KeyAdult] {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CSVError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
+        }
+        let table = try CSVTable(text: text, fileName: fileName)
+        let cols = try table.requireColumns(["urn", "name", "email", "channel", "endpoint"])
+        var seen: [String: Int] = [:]
+        var out: [KeyAdult] = []
+        for row in table.rows {
+            let f = row.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            let urn = f[cols[0]]
+            guard isURN(urn) else { throw CSVError(file: fileName, line: row.line, column: "urn", message: "expected 6 digits") }
+            if let first = seen[urn] {
+                throw CSVError(file: fileName, line: row.line, column: "urn", message: "school \(urn) already has a key adult at line \(first)")
+            }
+            seen[urn] = row.line
+            guard let channel = KeyAdult.Channel(rawValue: f[cols[3]].lowercased()), channel != .file else {
+                throw CSVError(file: fileName, line: row.line, column: "channel", message: "expected smtp or https")
+            }
+            let email = f[cols[2]]
+            if channel == .smtp, !looksLikeEmail(email) {
+                throw CSVError(file: fileName, line: row.line, column: "email", message: "expected an email address")
+            }
+            let endpoint = f[cols[4]]
+            if channel == .https, !endpoint.lowercased().hasPrefix("https://") {
+                throw CSVError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// address")
+            }
+            out.append(KeyAdult(urn: urn, name: f[cols[1]], email: email, channel: channel, endpoint: endpoint.isEmpty ? nil : endpoint))
+        }
+        return out
+    }
+
+    static func decodeGIAS(_ data: Data) -> String {
+        if data.starts(with: [0xEF, 0xBB, 0xBF]), let s = String(data: data.dropFirst(3), encoding: .utf8) { return s }
+        // Five bytes are undefined in Windows-1252; a file using them is read as Latin-1.
+        return String(data: data, encoding: .windowsCP1252) ?? String(data: data, encoding: .isoLatin1) ?? ""
+    }
+
+    static func isURN(_ s: String) -> Bool { s.utf8.count == 6 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+
+    static func looksLikeEmail(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(" ")
+    }
+}

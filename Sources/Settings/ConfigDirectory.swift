@@ -1,0 +1,73 @@
+import Foundation
+import RiskModel
+import SchoolCalendar
+import Schools
+
+/// Everything in Config/, read and checked once at the start of a command.
+public struct LoadedConfig: Sendable {
+    public var settings: Settings
+    public var calendar: SchoolCalendar
+    public var directory: SchoolDirectory
+}
+
+/// A named file that does not exist (exit 66), as distinct from one that is malformed (exit 65).
+public struct MissingFile: Error, CustomStringConvertible {
+    public let path: String
+    public var description: String { "\(path): no such file" }
+}
+
+public enum ConfigDirectory {
+    /// Reads `dir`. encompass.yaml is optional (every key has a default); the calendar and school
+    /// files are required, because without them no deadline or alert can be right.
+    public static func load(_ dir: String, environment: [String: String]) throws -> LoadedConfig {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw MissingFile(path: dir)
+        }
+        let yamlPath = path(dir, "encompass.yaml")
+        let yaml = FileManager.default.fileExists(atPath: yamlPath) ? try text(yamlPath) : nil
+        let settings = try Settings.read(yaml: yaml, fileName: yamlPath, environment: environment)
+
+        let holidaysPath = path(dir, "bank-holidays.json")
+        let holidays: BankHolidays
+        do {
+            holidays = try BankHolidays.parseGovUK(try data(holidaysPath))
+        } catch let e as BankHolidaysError {
+            throw SettingsError(file: holidaysPath, message: e.reason)
+        }
+        let termsPath = path(dir, "term-dates.csv")
+        let terms = try TermDates.parseCSV(try text(termsPath), fileName: termsPath)
+
+        let schoolsPath = path(dir, "schools.csv")
+        let schools = try SchoolDirectory.parseGIAS(try data(schoolsPath), fileName: schoolsPath)
+        let adultsPath = path(dir, "key-adults.csv")
+        let adults = try SchoolDirectory.parseKeyAdults(try data(adultsPath), fileName: adultsPath)
+
+        let calendar = SchoolCalendar(
+            bankHolidays: holidays, termDates: terms, zone: settings.scoring.zone,
+            schoolDayStart: settings.calendar.schoolDayStart,
+            minimumNoticeMinutes: settings.calendar.minimumNoticeMinutes,
+            schoolDayStartByURN: settings.calendar.schoolDayStartByURN)
+        return LoadedConfig(settings: settings, calendar: calendar,
+                            directory: SchoolDirectory(schools: schools, keyAdults: adults))
+    }
+
+    static func path(_ dir: String, _ name: String) -> String {
+        dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    public static func data(_ path: String) throws -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { throw MissingFile(path: path) }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw SettingsError(file: path, message: "cannot be read")
+        }
+        return d
+    }
+
+    static func text(_ path: String) throws -> String {
+        guard let s = String(data: try data(path), encoding: .utf8) else {
+            throw SettingsError(file: path, message: "not UTF-8 text")
+        }
+        return s
+    }
+}

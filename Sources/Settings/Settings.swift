@@ -1,0 +1,67 @@
+import Foundation
+import RiskModel
+import SchoolCalendar
+
+/// Every setting of SPEC §8 as one typed value, read once at the entry point:
+/// defaults, then Config/encompass.yaml, then the environment. Secrets come from the environment only.
+public struct Settings: Sendable {
+    public var scoring = ScoringSettings()
+    public var calendar = CalendarSettings()
+    public var hub = HubSettings()
+    public var smtp = SMTPSettings()
+    public var https = HTTPSSettings()
+
+    public init() {}
+}
+
+public struct CalendarSettings: Sendable {
+    public var timeZone = "Europe/London"
+    public var schoolDayStart = TimeOfDay.nine
+    public var minimumNoticeMinutes = 30
+    /// Schools whose day starts at another time, by URN (`calendar.school_day_start_by_urn`).
+    public var schoolDayStartByURN: [String: TimeOfDay] = [:]
+}
+
+public struct HubSettings: Sendable {
+    public var name = "Police Safeguarding Hub"
+    public var email = "hub@police.example"
+    public var phone = "0000 000 0000"
+}
+
+public struct SMTPSettings: Sendable {
+    public var url = "smtp://localhost:587"
+    public var from = "encompass@police.example"
+    public var username = ""
+    /// From ENCOMPASS_SMTP_PASSWORD only.
+    public var password = ""
+    public var caFile = ""
+    public var allowPlaintextLoopback = false
+}
+
+public struct HTTPSSettings: Sendable {
+    public var caFile = ""
+    /// From ENCOMPASS_WEBHOOK_SECRET only.
+    public var webhookSecret = ""
+}
+
+/// One clear line naming the file (and line and column where known).
+public struct SettingsError: Error, CustomStringConvertible, Equatable {
+    public let file: String
+    public let line: Int?
+    public let column: Int?
+    public let message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        if let column { s += ":\(column)" }
+        return s + ": " + message
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import RiskModel
+import SchoolCalendar
+import Yams
+
+extension Settings {
+    /// Reads `encompass.yaml` text (absent file: pass nil) and the environment.
+    /// An unknown key is an error, so a typo never silently falls back to a default.
+    public static func read(yaml: String?, fileName: String, environment: [String: String]) throws -> Settings {
+        var settings = Settings()
+        var values: [String: (text: String, line: Int?, column: Int?, source: String)] = [:]
+
+        if let yaml, !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            let root: Node?
+            do {
+                root = try Yams.compose(yaml: yaml)
+            } catch let error as YamlError {
+                throw SettingsError(file: fileName, message: "not valid YAML: \(Self.firstLine(of: "\(error)"))")
+            }
+            if let root {
+                guard let mapping = root.mapping else {
+                    throw SettingsError(file: fileName, line: root.mark?.line, column: root.mark?.column, message: "expected a mapping of sections")
+                }
+                try flatten(mapping, prefix: "", fileName: fileName) { key, node in
+                    if key == "calendar.school_day_start_by_urn" {
+                        guard let map = node.mapping else {
+                            throw SettingsError(file: fileName, line: node.mark?.line, column: node.mark?.column,
+                                                message: "\(key): expected a mapping of URN to HH:MM")
+                        }
+                        for (k, v) in map {
+                            guard let urn = k.string, urn.count == 6, urn.allSatisfy(\.isASCIIDigit),
+                                  let t = v.string.flatMap({ try? TimeOfDay.parse($0) }) else {
+                                throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column,
+                                                    message: "\(key): expected a 6-digit URN and an HH:MM time")
+                            }
+                            settings.calendar.schoolDayStartByURN[urn] = t
+                        }
+                        return
+                    }
+                    guard let scalar = node.scalar else {
+                        throw SettingsError(file: fileName, line: node.mark?.line, column: node.mark?.column, message: "\(key): expected a single value")
+                    }
+                    values[key] = (scalar.string, node.mark?.line, node.mark?.column, fileName)
+                }
+            }
+        }
+        for (name, value) in environment where name.hasPrefix("ENCOMPASS_") {
+            if let key = Self.keys.first(where: { $0.environmentName == name })?.key {
+                values[key] = (value, nil, nil, "environment \(name)")
+            }
+        }
+        for (key, value) in values {
+            guard let spec = Self.keys.first(where: { $0.key == key }) else {
+                let hint = Self.secretKeys.contains(key)
+                    ? "secrets come only from the environment (\(Self.secretEnvironment[key] ?? ""))"
+                    : "unknown setting"
+                throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(hint)")
+            }
+            do {
+                try spec.apply(&settings, value.text)
+            } catch let why as InvalidValue {
+                throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(why.message)")
+            }
+        }
+        settings.smtp.password = environment["ENCOMPASS_SMTP_PASSWORD"] ?? ""
+        settings.https.webhookSecret = environment["ENCOMPASS_WEBHOOK_SECRET"] ?? ""
+        try validate(settings, fileName: fileName)
+        return settings
+    }
+
+    private static func validate(_ s: Settings, fileName: String) throws {
+        if s.scoring.scoreMedium > s.scoring.scoreHigh {
+            throw SettingsError(file: fileName, message: "scoring.score_medium must not exceed scoring.score_high")
+        }
+        if TimeZone(identifier: s.calendar.timeZone) == nil {
+            throw SettingsError(file: fileName, message: "calendar.time_zone: unknown time zone \(s.calendar.timeZone)")
+        }
+    }
+
+    private static func firstLine(of text: String) -> String {
+        text.split(separator: "\n").first.map(String.init) ?? text
+    }
+
+    private static func flatten(_ mapping: Node.Mapping, prefix: String, fileName: String,
+                                _ visit: (String, Node) throws -> Void) throws {
+        for (k, v) in mapping {
+            guard let name = k.string else {
+                throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column, message: "a key must be text")
+            }
+            let key = prefix.isEmpty ? name : "\(prefix).\(name)"
+            if let inner = v.mapping, key != "calendar.school_day_start_by_urn" {
+                guard Self.sections.contains(key) else {
+                    throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column, message: "\(key): unknown setting")
+                }
+                try flatten(inner, prefix: key, fileName: fileName, visit)
+            } else {
+                try visit(key, v)
+            }
+        }
+    }
+
+    struct InvalidValue: Error { let message: String }
+
+    struct Key: Sendable {
+        let key: String
+        let apply: @Sendable (inout Settings, String) throws -> Void
+        var environmentName: String { "ENCOMPASS_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
+    }
+
+    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https"]
+    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key"]
+    static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
+                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET"]
+
+    static func int(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
+        { text in
+            guard let v = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(v) else {
+                throw InvalidValue(message: "expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
+    }
+
+    static func number(_ text: String) throws -> Double {
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else {
+            throw InvalidValue(message: "expected a number of 0 or more")
+        }
+        return v
+    }
+
+    static func text(_ text: String) -> String { text }
+
+    static func bool(_ text: String) throws -> Bool {
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw InvalidValue(message: "expected true or false")
+        }
+    }
+
+    static let keys: [Key] = [
+        Key(key: "scoring.window_days") { s, v in s.scoring.windowDays = try int(1...3650)(v) },
+        Key(key: "scoring.escalation_count") { s, v in s.scoring.escalationCount = try int(1...1000)(v) },
+        Key(key: "scoring.half_life_days") { s, v in
+            let d = try number(v)
+            guard d > 0 else { throw InvalidValue(message: "expected a number above 0") }
+            s.scoring.halfLifeDays = d
+        },
+        Key(key: "scoring.weights.standard") { s, v in s.scoring.weights[.standard] = try number(v) },
+        Key(key: "scoring.weights.medium") { s, v in s.scoring.weights[.medium] = try number(v) },
+        Key(key: "scoring.weights.high") { s, v in s.scoring.weights[.high] = try number(v) },
+        Key(key: "scoring.score_medium") { s, v in s.scoring.scoreMedium = try number(v) },
+        Key(key: "scoring.score_high") { s, v in s.scoring.scoreHigh = try number(v) },
+        Key(key: "calendar.time_zone") { s, v in
+            guard let tz = TimeZone(identifier: v) else { throw InvalidValue(message: "unknown time zone") }
+            s.calendar.timeZone = v
+            s.scoring.zone = Zone(tz)
+        },
+        Key(key: "calendar.school_day_start") { s, v in
+            guard let t = try? TimeOfDay.parse(v) else { throw InvalidValue(message: "expected HH:MM") }
+            s.calendar.schoolDayStart = t
+        },
+        Key(key: "calendar.minimum_notice_minutes") { s, v in s.calendar.minimumNoticeMinutes = try int(0...1440)(v) },
+        Key(key: "hub.name") { s, v in s.hub.name = v },
+        Key(key: "hub.email") { s, v in s.hub.email = v },
+        Key(key: "hub.phone") { s, v in s.hub.phone = v },
+        Key(key: "smtp.url") { s, v in
+            guard v.hasPrefix("smtp://") || v.hasPrefix("smtps://") else { throw InvalidValue(message: "expected smtp://HOST:PORT or smtps://HOST:PORT") }
+            s.smtp.url = v
+        },
+        Key(key: "smtp.from") { s, v in s.smtp.from = v },
+        Key(key: "smtp.username") { s, v in s.smtp.username = v },
+        Key(key: "smtp.ca_file") { s, v in s.smtp.caFile = v },
+        Key(key: "smtp.allow_plaintext_loopback") { s, v in s.smtp.allowPlaintextLoopback = try bool(v) },
+        Key(key: "https.ca_file") { s, v in s.https.caFile = v },
+    ]
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

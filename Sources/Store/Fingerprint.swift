@@ -1,0 +1,55 @@
+import Foundation
+import RiskModel
+
+/// A 128-bit digest of everything ingest keeps of an incident, so a re-ingest of the same content is
+/// recognised without reading the old rows back. Two independent 64-bit FNV-1a lanes: a collision
+/// would hide a regrade, so 64 bits alone is not enough margin.
+enum Fingerprint {
+    static func of(_ incident: Incident) -> String {
+        var h = Lanes()
+        h.add(incident.id)
+        h.add(String(incident.reportedAt.timeIntervalSince1970))
+        h.add(incident.riskTool.rawValue)
+        h.add(String(incident.officerGrade.rawValue))
+        h.add(incident.dashYesCount.map(String.init))
+        h.add(incident.supervisorGrade.map { String($0.rawValue) })
+        h.add(incident.victimId)
+        h.add(incident.perpetratorId)
+        for c in incident.children {
+            h.add(c.childId)
+            h.add(c.givenName)
+            h.add(c.familyName)
+            h.add(c.dateOfBirth.description)
+            h.add(c.schoolURN)
+            h.add(c.present.map { $0 ? "Y" : "N" })
+            h.add(c.spokenTo.map { $0 ? "Y" : "N" })
+            h.add(c.voice)
+            h.add(c.bodyWornVideo.map { $0 ? "Y" : "N" })
+        }
+        return h.hex
+    }
+
+    private struct Lanes {
+        var a: UInt64 = 0xcbf2_9ce4_8422_2325
+        var b: UInt64 = 0x84222325_cbf29ce4
+        mutating func byte(_ x: UInt8) {
+            a = (a ^ UInt64(x)) &* 0x0000_0100_0000_01b3
+            b = (b ^ UInt64(x ^ 0x5c)) &* 0x0000_0100_0000_01b3
+            b = b &+ (b >> 29)
+        }
+        // Each field is length-prefixed, so ("ab","c") and ("a","bc") differ; nil differs from "".
+        mutating func add(_ s: String?) {
+            guard let s else { byte(0xff); byte(0xfe); return }
+            var n = s.utf8.count
+            for _ in 0..<4 { byte(UInt8(n & 0xff)); n >>= 8 }
+            for x in s.utf8 { byte(x) }
+        }
+        var hex: String {
+            func h(_ v: UInt64) -> String {
+                let s = String(v, radix: 16)
+                return String(repeating: "0", count: 16 - s.count) + s
+            }
+            return h(a) + h(b)
+        }
+    }
+}

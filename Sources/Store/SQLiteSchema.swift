@@ -1,0 +1,95 @@
+import GRDB
+
+/// Versioned migrations for the embedded database. A migration, once released, is never edited:
+/// later changes are new migrations.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE incidents (
+                    incident_key INTEGER PRIMARY KEY,
+                    incident_id TEXT NOT NULL UNIQUE,
+                    reported_at REAL NOT NULL,
+                    risk_tool TEXT NOT NULL,
+                    officer_grade INTEGER NOT NULL,
+                    dash_yes_count INTEGER,
+                    supervisor_grade INTEGER,
+                    effective_grade INTEGER NOT NULL,
+                    flags TEXT NOT NULL DEFAULT '',
+                    victim_id TEXT NOT NULL,
+                    perpetrator_id TEXT,
+                    fingerprint TEXT NOT NULL,
+                    first_ingested_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE TABLE children (
+                    child_key INTEGER PRIMARY KEY,
+                    child_id TEXT NOT NULL UNIQUE,
+                    given_name TEXT NOT NULL,
+                    family_name TEXT NOT NULL,
+                    dob TEXT NOT NULL,
+                    school_urn TEXT,
+                    latest_reported_at REAL NOT NULL
+                );
+                -- One row per child per incident. reported_at, incident_id and effective_grade are
+                -- copied from the incident so the review queue reads one table in one pass.
+                CREATE TABLE incident_children (
+                    child_key INTEGER NOT NULL REFERENCES children(child_key),
+                    incident_key INTEGER NOT NULL REFERENCES incidents(incident_key) ON DELETE CASCADE,
+                    incident_id TEXT NOT NULL,
+                    reported_at REAL NOT NULL,
+                    effective_grade INTEGER NOT NULL,
+                    school_urn TEXT,
+                    present INTEGER,
+                    spoken_to INTEGER,
+                    child_voice TEXT,
+                    bwv_used INTEGER,
+                    PRIMARY KEY (child_key, incident_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX incident_children_by_incident ON incident_children(incident_key);
+                CREATE TABLE decisions (
+                    decision_key INTEGER PRIMARY KEY,
+                    child_id TEXT NOT NULL,
+                    marac TEXT NOT NULL CHECK (marac IN ('referred', 'declined')),
+                    on_date TEXT NOT NULL,
+                    reason TEXT,
+                    decided_by TEXT NOT NULL,
+                    recorded_at REAL NOT NULL,
+                    CHECK (marac = 'referred' OR length(trim(coalesce(reason, ''))) > 0)
+                );
+                CREATE INDEX decisions_by_child ON decisions(child_id, decision_key);
+                -- Append-only: the program never updates or deletes a decision or an audit row.
+                CREATE TRIGGER decisions_never_change BEFORE UPDATE ON decisions
+                    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+                CREATE TRIGGER decisions_never_deleted BEFORE DELETE ON decisions
+                    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+                CREATE TABLE audit (
+                    audit_key INTEGER PRIMARY KEY,
+                    at REAL NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT
+                );
+                CREATE TRIGGER audit_never_change BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+                CREATE TRIGGER audit_never_deleted BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+                CREATE TABLE schools (
+                    urn TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    la_code TEXT
+                );
+                CREATE TABLE key_adults (
+                    urn TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    email TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    endpoint TEXT
+                );
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import GRDB
+import RiskModel
+
+/// The embedded default: one SQLite file in WAL mode with foreign keys on.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // WAL is DatabasePool's own; NORMAL sync is durable across process crashes in WAL mode.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw StoreError.unavailable("cannot open \(path): \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return "\(error)"
+    }
+
+    public func migrate() async throws {
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    // MARK: ingest
+
+    public func ingest(_ incidents: [Incident], actor: String, at now: Date) async throws -> IngestSummary {
+        try await pool.write { db in
+            try SQLiteIngest(db: db, actor: actor, now: now).run(incidents)
+        }
+    }
+
+    // MARK: risk
+
+    public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
+        try await pool.read { db in
+            var referrals: [String: [LocalDate]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT child_id, on_date FROM decisions WHERE marac = 'referred'") {
+                let id: String = row[0]
+                if let d = LocalDate(iso: row[1] as String) { referrals[id, default: []].append(d) }
+            }
+            var referredKeys = Set<Int64>()
+            if !referrals.isEmpty {
+                for row in try Row.fetchAll(db, sql: "SELECT child_key, child_id FROM children") where referrals[row[1] as String] != nil {
+                    referredKeys.insert(row[0])
+                }
+            }
+            // One pass over the link table in child order; rows arrive grouped by child.
+            let sql = """
+                SELECT l.child_key, c.child_id, l.incident_id, l.reported_at, l.effective_grade
+                FROM incident_children l JOIN children c ON c.child_key = l.child_key
+                WHERE l.reported_at <= ?
+                ORDER BY l.child_key
+                """
+            let statement = try db.makeStatement(sql: sql)
+            statement.setUncheckedArguments([asOf.timeIntervalSince1970])
+            let start = windowStart.timeIntervalSince1970
+            var out: [ChildHistory] = []
+            var current: ChildHistory?
+            var currentKey: Int64 = -1
+            var currentReferred = false
+            let cursor = try Row.fetchCursor(statement)
+            while let row = try cursor.next() {
+                let key: Int64 = row[0]
+                let reported: Double = row[3]
+                if key != currentKey {
+                    if let c = current, !c.incidents.isEmpty { out.append(c) }
+                    currentKey = key
+                    currentReferred = referredKeys.contains(key)
+                    let childId: String = row[1]
+                    current = ChildHistory(childId: childId, incidents: [], maracReferrals: referrals[childId] ?? [])
+                }
+                guard reported >= start || currentReferred else { continue }
+                let grade = Grade(rawValue: row[4]) ?? .standard
+                current!.incidents.append(IncidentFact(
+                    incidentId: row[2], reportedAt: Date(timeIntervalSince1970: reported), grade: grade))
+            }
+            if let c = current, !c.incidents.isEmpty { out.append(c) }
+            return out
+        }
+    }
+
+    public func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary] {
+        try await pool.read { db in
+            var out: [String: ChildSummary] = [:]
+            let statement = try db.makeStatement(sql: """
+                SELECT c.child_id, c.school_urn, s.name FROM children c
+                LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.child_id = ?
+                """)
+            for id in childIds {
+                if let row = try Row.fetchOne(statement, arguments: [id]) {
+                    out[id] = ChildSummary(childId: row[0], schoolURN: row[1], schoolName: row[2])
+                }
+            }
+            return out
+        }
+    }
+
+    // MARK: decisions
+
+    public func childExists(_ childId: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children WHERE child_id = ?)", arguments: [childId]) ?? false
+        }
+    }
+
+    public func record(_ decision: Decision) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
+                                 decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
+            try SQLiteAudit.append(db, at: decision.recordedAt, actor: decision.by,
+                                   action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                   detail: ["on": decision.on.description])
+        }
+    }
+
+    public func decisions(childId: String) async throws -> [Decision] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions
+                WHERE child_id = ? ORDER BY decision_key
+                """, arguments: [childId]).compactMap { row in
+                guard let outcome = Decision.Outcome(rawValue: row[1]), let on = LocalDate(iso: row[2] as String) else { return nil }
+                return Decision(childId: row[0], outcome: outcome, on: on, reason: row[3], by: row[4],
+                                recordedAt: Date(timeIntervalSince1970: row[5]))
+            }
+        }
+    }
+
+    // MARK: directory
+
+    public func replaceDirectory(_ directory: SchoolDirectory) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM key_adults; DELETE FROM schools;")
+            let school = try db.makeStatement(sql: "INSERT INTO schools (urn, name, la_code) VALUES (?, ?, ?)")
+            for s in directory.schools {
+                try school.execute(arguments: [s.urn, s.name, s.laCode])
+            }
+            let adult = try db.makeStatement(sql: "INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (?, ?, ?, ?, ?)")
+            for a in directory.keyAdults {
+                try adult.execute(arguments: [a.urn, a.name, a.email, a.channel.rawValue, a.endpoint])
+            }
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        try await pool.read { db in
+            func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+            return StoreCounts(incidents: try count("incidents"), children: try count("children"),
+                               links: try count("incident_children"), decisions: try count("decisions"),
+                               auditEntries: try count("audit"))
+        }
+    }
+
+    public func auditEntries(limit: Int) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, actor, action, subject, detail FROM audit ORDER BY audit_key DESC LIMIT ?",
+                             arguments: [limit]).map { row in
+                AuditEntry(at: Date(timeIntervalSince1970: row[0]), actor: row[1], action: row[2], subject: row[3], detail: row[4])
+            }
+        }
+    }
+}
+
+enum SQLiteAudit {
+    /// `detail` is any JSON-serialisable value (for an update: each changed field, old and new).
+    static func append(_ db: Database, at: Date, actor: String, action: String, subject: String, detail: Any?) throws {
+        var text: String?
+        if let detail {
+            let data = try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])
+            text = String(decoding: data, as: UTF8.self)
+        }
+        try db.execute(sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [at.timeIntervalSince1970, actor, action, subject, text])
+    }
+}

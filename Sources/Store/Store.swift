@@ -1,0 +1,96 @@
+import Foundation
+import RiskModel
+@_exported import Schools
+
+/// Everything the program keeps. One protocol so SQLite (the embedded default) and PostgreSQL
+/// (a force's shared database) serve the same commands; each method is one transaction.
+public protocol Store: Sendable {
+    /// Brings the schema up to date. Safe to call on every start.
+    func migrate() async throws
+
+    /// Writes a validated batch all or nothing: new incidents added, changed ones updated with the
+    /// old and new values in the audit, identical ones left alone.
+    func ingest(_ incidents: [Incident], actor: String, at: Date) async throws -> IngestSummary
+
+    /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
+    /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past
+    /// the window).
+    func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory]
+
+    /// What the review table shows beside each child: latest known school and its name.
+    func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary]
+
+    func childExists(_ childId: String) async throws -> Bool
+    /// Appends a decision and its audit row; decisions are never edited or deleted.
+    func record(_ decision: Decision) async throws
+    func decisions(childId: String) async throws -> [Decision]
+
+    /// Replaces the school directory and key-adult contacts loaded from Config/.
+    func replaceDirectory(_ directory: SchoolDirectory) async throws
+    func auditEntries(limit: Int) async throws -> [AuditEntry]
+    func counts() async throws -> StoreCounts
+}
+
+public struct IngestSummary: Sendable, Equatable {
+    public var added = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var children = 0
+    public var alertsQueued = 0
+    public init() {}
+
+    /// The one-line summary `ingest` prints (SPEC §2).
+    public var line: String {
+        "incidents: \(added) added, \(updated) updated, \(unchanged) unchanged; children: \(children); alerts queued: \(alertsQueued)"
+    }
+}
+
+public struct ChildSummary: Sendable, Equatable {
+    public var childId: String
+    public var schoolURN: String?
+    public var schoolName: String?
+    public init(childId: String, schoolURN: String?, schoolName: String?) {
+        self.childId = childId
+        self.schoolURN = schoolURN
+        self.schoolName = schoolName
+    }
+}
+
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Date
+    public var actor: String
+    public var action: String
+    public var subject: String
+    /// JSON: for an incident update, each changed field with its old and new value.
+    public var detail: String?
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case unavailable(String)
+    case unsupportedURL(String)
+    case unknownChild(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why): "database unavailable: \(why)"
+        case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
+        case .unknownChild(let id): "no child with id \(id)"
+        }
+    }
+}
+
+/// How much the store holds, for summaries and for tests that check nothing was written.
+public struct StoreCounts: Sendable, Equatable {
+    public var incidents: Int
+    public var children: Int
+    public var links: Int
+    public var decisions: Int
+    public var auditEntries: Int
+    public init(incidents: Int, children: Int, links: Int, decisions: Int, auditEntries: Int) {
+        self.incidents = incidents
+        self.children = children
+        self.links = links
+        self.decisions = decisions
+        self.auditEntries = auditEntries
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+public enum StoreFactory {
+    /// `sqlite:PATH` (or `sqlite://PATH`) opens the embedded store; `postgres://` is reserved for the
+    /// shared store.
+    public static func open(_ url: String) throws -> any Store {
+        if url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw StoreError.unsupportedURL("sqlite: with no path") }
+            return try SQLiteStore(path: path)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw StoreError.unavailable("PostgreSQL is not built into this version yet; use sqlite:PATH")
+        }
+        // Only the scheme is echoed: a URL may carry a password.
+        throw StoreError.unsupportedURL(String(url.prefix { $0 != ":" }))
+    }
+}

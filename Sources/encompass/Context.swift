@@ -1,0 +1,28 @@
+import Foundation
+import Ingest
+import Settings
+import Store
+
+/// What most commands open first: the settings and calendar from Config/, and the migrated store
+/// with the school directory from Config/ written into it.
+struct Context {
+    let config: LoadedConfig
+    let store: any Store
+
+    static func open(_ options: GlobalOptions) async throws -> Context {
+        let config = try ConfigDirectory.load(options.configDirectory, environment: options.environment)
+        let store = try StoreFactory.open(options.databaseURL)
+        try await store.migrate()
+        try await store.replaceDirectory(config.directory)
+        return Context(config: config, store: store)
+    }
+}
+
+/// `--as-of`, `--now`, `--reported-at`: the same forms `reported_at` takes.
+func parseInstant(_ text: String, option: String) throws -> Date {
+    switch InstantText.parse(text) {
+    case .success(let d): return d
+    case .failure(.missingOffset): throw UsageProblem(message: "\(option): \(text) needs Z or an offset such as +01:00")
+    case .failure(.invalid): throw UsageProblem(message: "\(option): \(text) is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import RiskModel
+import SchoolCalendar
+import Schools
+import Settings
+
+struct DeadlineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deadline",
+        abstract: "When a school must have an incident's alert: the start of the first school day at least the minimum notice later.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "When the incident was reported (ISO 8601 with Z or an offset).")
+    var reportedAt: String
+
+    @Option(help: "The school's URN, for its own calendar and start time.")
+    var urn: String?
+
+    func validate() throws {
+        if let urn, urn.count != 6 || !urn.allSatisfy(\.isNumber) {
+            throw ValidationError("--urn: expected 6 digits")
+        }
+    }
+
+    func run() async throws {
+        try await Failure.run {
+            let reported = try parseInstant(reportedAt, option: "--reported-at")
+            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+            let la = urn.flatMap { u in config.directory.schools.first { $0.urn == u }?.laCode }
+            let due = config.calendar.deadline(reportedAt: reported, urn: urn, laCode: la)
+            print(config.settings.scoring.zone.iso8601(due))
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Encompass: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encompass",
+        abstract: "Cumulative domestic-abuse risk for children, and Operation Encompass alerts to schools.",
+        discussion: """
+            Exit status: 0 success, 64 bad command line, 65 bad input data, 66 a named file is missing,
+            69 a service (SMTP, HTTP, database) is unavailable, 70 an internal error.
+            """,
+        subcommands: [
+            IngestCommand.self, EscalationsCommand.self, DecideCommand.self, DeadlineCommand.self,
+            SynthCommand.self,
+        ])
+}
+
+/// `--config` and `--database`, taken by every command (SPEC §8).
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The settings folder (default ./Config, or $ENCOMPASS_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "sqlite:PATH (default sqlite:encompass.sqlite, or $ENCOMPASS_DATABASE) or postgres://...")
+    var database: String?
+
+    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    var configDirectory: String { config ?? environment["ENCOMPASS_CONFIG"] ?? "Config" }
+    var databaseURL: String { database ?? environment["ENCOMPASS_DATABASE"] ?? "sqlite:encompass.sqlite" }
+}

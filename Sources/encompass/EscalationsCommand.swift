@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Review
+import RiskModel
+import Settings
+
+struct EscalationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "escalations",
+        abstract: "The review queue: children at level medium or high, highest level first, then newest incident first.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Assess as of this instant (ISO 8601 with Z or an offset). Default: now.")
+    var asOf: String?
+
+    @Flag(help: "Every child with an incident in the window, including level standard.")
+    var all = false
+
+    @Flag(help: "Print JSON for programs instead of the table.")
+    var json = false
+
+    func run() async throws {
+        try await Failure.run {
+            let asOfDate = try asOf.map { try parseInstant($0, option: "--as-of") } ?? Date()
+            let context = try await Context.open(global)
+            let queue = try await ReviewQueue.build(store: context.store, settings: context.config.settings.scoring,
+                                                    asOf: asOfDate, includeAll: all)
+            let text = json ? queue.json() : queue.table(zone: context.config.settings.scoring.zone)
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}

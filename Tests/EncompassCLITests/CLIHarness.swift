@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// Runs the built `encompass` binary in a fresh temporary folder with its own database, as a user
+/// would, and captures what it prints.
+struct CLIHarness {
+    let dir: URL
+    let configDir: URL
+
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The binary SwiftPM built beside this test bundle.
+    static let binary: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["ENCOMPASS_BIN"] { return URL(fileURLWithPath: explicit) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("encompass")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug/encompass")
+    }()
+
+    /// A temp folder with a copy of the shipped Config/ (so a test may change it).
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-cli-\(UUID().uuidString)")
+        configDir = dir.appendingPathComponent("Config")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.packageRoot.appendingPathComponent("Config"), to: configDir)
+    }
+
+    var database: String { "sqlite:" + dir.appendingPathComponent("test.sqlite").path }
+    var databasePath: String { dir.appendingPathComponent("test.sqlite").path }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @discardableResult
+    func run(_ args: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args + ["--config", configDir.path, "--database", database]
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "ENCOMPASS_CONFIG")
+        env.removeValue(forKey: "ENCOMPASS_DATABASE")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read before waiting so a large output cannot fill the pipe and stall the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func json(_ outcome: Outcome) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+    }
+
+    func cleanUp() {
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// Rows in the SPEC's CSV form, so cases read as the files a force sends.
+enum CSVRows {
+    static let header = "incident_id,reported_at,risk_tool,officer_grade,dash_yes_count,supervisor_grade,victim_id,perpetrator_id,child_id,child_given_name,child_family_name,child_dob,school_urn,child_present,child_spoken_to,child_voice,bwv_used"
+
+    static func row(_ id: String, _ at: String, grade: String = "standard", yes: String = "3", supervisor: String = "",
+                    tool: String = "DASH", victim: String = "V-1", child: String = "C-1", urn: String = "120501",
+                    given: String = "Amelia", family: String = "Hartley", dob: String = "2016-04-02", voice: String = "") -> String {
+        [id, at, tool, grade, yes, supervisor, victim, "P-1", child, given, family, dob, urn, "Y", "N", voice, "Y"].joined(separator: ",")
+    }
+
+    static func file(_ rows: [String]) -> String { ([header] + rows).joined(separator: "\n") + "\n" }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+@Suite("escalations, decide, deadline and settings from the command line")
+struct CommandsCLITests {
+    /// The inspection's pattern: three standard incidents in three weeks.
+    func threeStandardIncidents(_ h: CLIHarness) throws {
+        let file = try h.write("in.csv", CSVRows.file([
+            CSVRows.row("I-1", "2026-10-01T21:40:00Z"),
+            CSVRows.row("I-7", "2026-10-08T21:40:00Z"),
+            CSVRows.row("I-9", "2026-10-15T21:40:00Z"),
+            CSVRows.row("I-20", "2026-10-15T21:40:00Z", victim: "V-2", child: "C-ONE"),
+        ]))
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 0, "\(out.stderr)")
+    }
+
+    @Test func theQueueJoinsUpStandardIncidents() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try threeStandardIncidents(h)
+        let out = try h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00+01:00"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let doc = try h.json(out)
+        #expect(doc["as_of"] as? String == "2026-10-16T08:00:00Z")
+        let children = try #require(doc["children"] as? [[String: Any]])
+        #expect(children.count == 1, "C-ONE has one standard incident and is not in the queue")
+        let c = children[0]
+        #expect(c["child_id"] as? String == "C-1")
+        #expect(c["level"] as? String == "high")
+        #expect(c["suggestions"] as? [String] == ["marac-referral"])
+        #expect(c["incident_ids"] as? [String] == ["I-1", "I-7", "I-9"])
+        let rules = try #require(c["rules"] as? [[String: Any]])
+        #expect(rules.first?["rule"] as? String == "potential-escalation")
+        #expect(rules.first?["incident_ids"] as? [String] == ["I-1", "I-7", "I-9"])
+        let score = try #require(c["score"] as? Double)
+        #expect(score > 2.5 && score < 3.0)
+
+        let all = try h.json(try h.run(["escalations", "--json", "--all", "--as-of", "2026-10-16T09:00:00+01:00"]))
+        #expect((all["children"] as? [[String: Any]])?.map { $0["child_id"] as? String } == ["C-1", "C-ONE"])
+
+        let table = try h.run(["escalations", "--as-of", "2026-10-16T09:00:00+01:00"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("HIGH"))
+        #expect(table.stdout.contains("3 or more incidents in the last 365 days"))
+        #expect(table.stdout.contains("(120501)"))
+        #expect(!table.stdout.contains("Amelia"), "the queue shows ids, not names")
+    }
+
+    @Test func aReferralIsKeptAndRepeatMaracReadsIt() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try threeStandardIncidents(h)
+        let refused = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--reason"))
+        #expect(try h.run(["decide", "C-404", "--marac", "referred", "--on", "2026-10-16"]).status == 65)
+
+        let referred = try h.run(["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "hub.officer"])
+        #expect(referred.status == 0, "\(referred.stderr)")
+        // Referred after the newest incident: no suggestion, still high.
+        var doc = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-10-17T09:00:00Z"]))
+        var child = try #require((doc["children"] as? [[String: Any]])?.first)
+        #expect(child["suggestions"] as? [String] == [])
+
+        // A new incident after the referral fires repeat-marac and asks for a referral again.
+        let later = try h.write("later.csv", CSVRows.file([CSVRows.row("I-30", "2026-11-01T21:00:00Z")]))
+        #expect(try h.run(["ingest", later]).status == 0)
+        doc = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-11-02T09:00:00Z"]))
+        child = try #require((doc["children"] as? [[String: Any]])?.first)
+        let rules = try #require(child["rules"] as? [[String: Any]])
+        let repeatRule = try #require(rules.first { $0["rule"] as? String == "repeat-marac" })
+        #expect(repeatRule["incident_ids"] as? [String] == ["I-30"])
+        #expect(child["suggestions"] as? [String] == ["marac-referral"])
+
+        let declined = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-11-02", "--reason", "Safety plan in place"])
+        #expect(declined.status == 0)
+    }
+
+    @Test(arguments: [
+        ("2026-03-28T22:00:00Z", nil, "2026-03-30T09:00:00+01:00"),
+        // No URN, so no term calendar: half-term week still has school days; the clocks went back on the 25th.
+        ("2026-10-23T20:00:00+01:00", nil, "2026-10-26T09:00:00+00:00"),
+        ("2026-12-24T12:00:00Z", "120501", "2027-01-04T09:00:00+00:00"),
+    ] as [(String, String?, String)])
+    func deadlineIsPrinted(_ reported: String, _ urn: String?, _ expected: String) throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        var args = ["deadline", "--reported-at", reported]
+        if let urn { args += ["--urn", urn] }
+        let out = try h.run(args)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout == expected + "\n")
+    }
+
+    @Test func anUnknownSettingIsAnErrorNotADefault() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try Data("scoring:\n  window_days: 365\n  windw_days: 30\n".utf8).write(to: yaml)
+        let out = try h.run(["escalations"])
+        #expect(out.status == 65)
+        #expect(out.stderr.contains("encompass.yaml:3:"))
+        #expect(out.stderr.contains("scoring.windw_days: unknown setting"))
+    }
+
+    @Test func aSecretInTheFileIsRefused() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try Data("smtp:\n  password: hunter2\n".utf8).write(to: yaml)
+        let out = try h.run(["escalations"])
+        #expect(out.status == 65)
+        #expect(out.stderr.contains("ENCOMPASS_SMTP_PASSWORD"))
+        #expect(!out.stderr.contains("hunter2"))
+    }
+
+    @Test func theEnvironmentOverridesTheFile() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try threeStandardIncidents(h)
+        let out = try h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00Z"], environment: ["ENCOMPASS_SCORING_ESCALATION_COUNT": "4"])
+        let child = try #require((try h.json(out)["children"] as? [[String: Any]])?.first)
+        let rules = (child["rules"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } ?? []
+        #expect(!rules.contains("potential-escalation"))
+        #expect(rules.contains("cumulative-score"))
+    }
+
+    @Test func aBadAsOfIsABadCommandLine() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try h.run(["escalations", "--as-of", "yesterday"])
+        #expect(out.status == 64)
+        #expect(out.stderr.contains("--as-of"))
+    }
+}

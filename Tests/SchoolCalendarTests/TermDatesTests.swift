@@ -1,0 +1,113 @@
+import CivilTime
+import Foundation
+import SchoolCalendar
+import Testing
+
+@Suite struct TermDatesTests {
+    @Test(arguments: [("925", nil as String?), ("888", nil), ("925", "139900")])
+    func realFileHasSixTermsAYearOnWeekdays(_ c: (String, String?)) throws {
+        let terms = try #require(try RealConfig.termDates().terms(urn: c.1, laCode: c.0))
+        #expect(terms.count == 12)
+        for year in [2025, 2026] {
+            let from = try #require(LocalDate(year: year, month: 9, day: 1))
+            let to = try #require(LocalDate(year: year + 1, month: 8, day: 31))
+            #expect(terms.filter { $0.start >= from && $0.end <= to }.count == 6, "\(year)")
+        }
+        for t in terms {
+            #expect(!t.start.isWeekend && !t.end.isWeekend, "\(t)")
+        }
+    }
+
+    @Test func realFileSchoolOverridesItsLA() throws {
+        let dates = try RealConfig.termDates()
+        #expect(dates.terms(urn: "139900", laCode: "925") != dates.terms(urn: nil, laCode: "925"))
+        #expect(dates.terms(urn: "139900", laCode: nil) == dates.terms(urn: "139900", laCode: "925"))
+        #expect(dates.terms(urn: nil, laCode: "999") == nil)
+        #expect(Set(dates.byLA.keys) == ["925", "888"])
+        #expect(Set(dates.byURN.keys) == ["139900"])
+    }
+
+    @Test func columnsInAnyOrderQuotedCRLFAndBOM() throws {
+        let text = "\u{FEFF}urn,term_end,note,la_code,term_start\r\n"
+            + ",2026-02-13,\"Spring, first half\",925,2026-01-05\r\n"
+            + "\r\n"
+            + "\"123456\",2026-02-13,\"says \"\"hello\"\"\nover two lines\",925,2026-01-07\r\n"
+            + " , 2026-03-27 ,, 925 ,2026-02-23"
+        let dates = try TermDates.parseCSV(text, fileName: "t.csv")
+        #expect(dates.terms(urn: nil, laCode: "925") == [
+            .init(start: try day("2026-01-05"), end: try day("2026-02-13")),
+            .init(start: try day("2026-02-23"), end: try day("2026-03-27")),
+        ])
+        #expect(dates.terms(urn: "123456", laCode: "925") == [.init(start: try day("2026-01-07"), end: try day("2026-02-13"))])
+    }
+
+    @Test func headerOnlyIsAnEmptyCalendar() throws {
+        let dates = try TermDates.parseCSV("la_code,urn,term_start,term_end\n", fileName: "t.csv")
+        #expect(dates.byLA.isEmpty && dates.byURN.isEmpty)
+    }
+
+    struct Bad: Sendable, CustomTestStringConvertible {
+        let rows: String
+        let line: Int
+        let column: String?
+        let says: String
+        var testDescription: String { "line \(line) \(column ?? "-"): \(says)" }
+    }
+
+    static let header = "la_code,urn,term_start,term_end\n"
+    static let good = "925,,2026-01-05,2026-02-13\n"
+
+    static let bad: [Bad] = [
+        .init(rows: header + good + "925,,2026-03-27,2026-02-23\n", line: 3, column: "term_end",
+              says: "2026-02-23 is before term_start 2026-03-27"),
+        .init(rows: header + "925,,2026-02-30,2026-03-27\n", line: 2, column: "term_start", says: #""2026-02-30" is not a YYYY-MM-DD date"#),
+        .init(rows: header + good + good.replacingOccurrences(of: "2026-02-13", with: "13/02/2026"), line: 3,
+              column: "term_end", says: "not a YYYY-MM-DD date"),
+        .init(rows: header + "92,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: #""92" is not a 3-digit LA code"#),
+        .init(rows: header + "9250,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
+        .init(rows: header + ",,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
+        .init(rows: header + "92a,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
+        .init(rows: header + "925,12345,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: #""12345" is not a 6-digit URN"#),
+        .init(rows: header + "925,1399000,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
+        .init(rows: header + "925,13990x,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
+        .init(rows: "la_code,urn,term_start\n925,,2026-01-05\n", line: 1, column: "term_end", says: "missing"),
+        .init(rows: "la_code,urn,term_start,term_end,urn\n", line: 1, column: "urn", says: "twice"),
+        .init(rows: header + good + "925,,2026-02-23\n", line: 3, column: nil, says: "3 fields, the header has 4"),
+        .init(rows: header + good + "925,,2026-02-13,2026-03-27\n", line: 3, column: "term_start", says: "LA 925: overlaps the term on line 2"),
+        .init(rows: header + "925,,2026-02-13,2026-03-27\n" + good, line: 3, column: "term_end", says: "overlaps the term on line 2"),
+        .init(rows: header + good + "925,,2026-09-02,2026-10-23\n", line: 3, column: "term_start", says: "missing year"),
+        .init(rows: header + "925,139900,2026-01-05,2026-02-13\n888,139900,2026-02-23,2026-03-27\n", line: 3,
+              column: "la_code", says: "URN 139900 has LA 925 on line 2"),
+        .init(rows: "", line: 1, column: nil, says: "no header row"),
+        .init(rows: header + "\n\n925,\"139900,2026-01-05,2026-02-13\n", line: 4, column: nil, says: "never closed"),
+    ]
+
+    @Test(arguments: bad)
+    func rejects(_ c: Bad) {
+        let error = #expect(throws: TermDatesError.self) {
+            try TermDates.parseCSV(c.rows, fileName: "term-dates.csv")
+        }
+        #expect(error?.line == c.line)
+        #expect(error?.column == c.column)
+        #expect(error?.fileName == "term-dates.csv")
+        #expect(error?.reason.contains(c.says) == true, "\(String(describing: error))")
+    }
+
+    @Test func errorTextNamesFileLineAndColumn() {
+        let error = #expect(throws: TermDatesError.self) {
+            try TermDates.parseCSV(Self.header + "925,,2026-03-27,2026-02-23\n", fileName: "term-dates.csv")
+        }
+        #expect(error?.description == "term-dates.csv:2: term_end: 2026-02-23 is before term_start 2026-03-27")
+    }
+
+    @Test func gapOfExactlyTheLongestIsAllowed() throws {
+        let end = try day("2026-02-13")
+        let next = end.adding(days: TermDates.longestGapDays + 1)
+        let text = Self.header + Self.good + "925,,\(next),\(next.adding(days: 4))\n"
+        #expect(try TermDates.parseCSV(text, fileName: "t.csv").terms(urn: nil, laCode: "925")?.count == 2)
+        let tooLate = next.adding(days: 1)
+        #expect(throws: TermDatesError.self) {
+            try TermDates.parseCSV(Self.header + Self.good + "925,,\(tooLate),\(tooLate.adding(days: 4))\n", fileName: "t.csv")
+        }
+    }
+}
