@@ -51,7 +51,10 @@ let package = Package(
         .testTarget(name: "RiskModelTests", dependencies: ["RiskModel"], swiftSettings: strict),
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: [
+            "Store", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel"], swiftSettings: strict),
     ]
 )

@@ -36,9 +36,9 @@ enum CSVIncidentReader {
             if fields.isBlankRecord { continue }
             intake.recordCount += 1
             if !reserved, let last = fields.last {
-                // Estimate the rows from the first one's length, so big files do not rehash as they grow.
+                // Estimate the rows from the first one's length, so big files do not rehash as they
+                // grow; the floor keeps a short first row from reserving far too much.
                 reserved = true
-                // A floor on the length keeps a short first row from reserving far too much.
                 let rowLength = max(64, last.end - fields[0].start)
                 intake.assembler.reserveCapacity(additional: bytes.count / rowLength)
             }
@@ -47,15 +47,16 @@ enum CSVIncidentReader {
                                "the row has \(fields.count) fields but the header has \(header.fieldCount)")
                 continue
             }
-            var validText = true
-            for (i, field) in fields.enumerated() where field.nonASCII {
-                let raw = UnsafeBufferPointer(rebasing: bytes[field.start..<field.end])
-                if !UTF8Check.isValid(raw) {
-                    intake.log.add(line: line, column: header.displayName(ofField: i), "is not valid UTF-8")
-                    validText = false
+            if scanner.recordHasNonASCII {
+                var validText = true
+                for (i, field) in fields.enumerated() where field.nonASCII {
+                    if !UnsafeBufferPointer(rebasing: bytes[field.start..<field.end]).isValidUTF8 {
+                        intake.log.add(line: line, column: header.displayName(ofField: i), "is not valid UTF-8")
+                        validText = false
+                    }
                 }
+                guard validText else { continue }
             }
-            guard validText else { continue }
 
             scratch.removeAll(keepingCapacity: true)
             for (column, fieldIndex) in header.used {
@@ -103,7 +104,7 @@ struct CSVHeader {
             var raw: [UInt8] = []
             CSVIncidentReader.appendUndoubled(bytes, field, to: &raw)
             let name = raw.withUnsafeBufferPointer { b -> String? in
-                UTF8Check.isValid(b) ? b.trimmingSpaces().text : nil
+                b.isValidUTF8 ? b.trimmingSpaces().text : nil
             }
             guard let name else {
                 log.add(line: 1, column: "-", "header field \(i + 1) is not valid UTF-8")

@@ -22,6 +22,8 @@ struct CSVScanner {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position: Int
     private var line = 1
+    /// Whether any field of the last record holds a non-ASCII byte.
+    private(set) var recordHasNonASCII = false
 
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -32,6 +34,7 @@ struct CSVScanner {
 
     mutating func next(into fields: inout [CSVField]) -> Event {
         fields.removeAll(keepingCapacity: true)
+        recordHasNonASCII = false
         let n = bytes.count
         guard position < n else { return .end }
         let b = bytes
@@ -61,6 +64,7 @@ struct CSVScanner {
                     if c == 0x0A { line += 1 } else if c >= 0x80 { nonASCII = true }
                     p += 1
                 }
+                if nonASCII { recordHasNonASCII = true }
                 fields.append(CSVField(start: start, end: p, hasDoubledQuotes: doubled, quoted: true, nonASCII: nonASCII))
                 p += 1
                 guard p < n else { break }
@@ -75,6 +79,7 @@ struct CSVScanner {
             } else {
                 let start = p
                 var nonASCII = false
+                p = Self.skipOrdinary(b, from: p)
                 while p < n {
                     let c = b[p]
                     // Fast path: everything above ',' and below 0x80 is ordinary text.
@@ -84,6 +89,7 @@ struct CSVScanner {
                     if c >= 0x80 { nonASCII = true }
                     p += 1
                 }
+                if nonASCII { recordHasNonASCII = true }
                 fields.append(CSVField(start: start, end: p, hasDoubledQuotes: false, quoted: false, nonASCII: nonASCII))
                 guard p < n else { break }
                 let c = b[p]
@@ -95,6 +101,25 @@ struct CSVScanner {
         }
         position = p
         return .record(line: startLine)
+    }
+
+    /// The index of the first byte at or after `p` that is at most ',' (0x2C) or not ASCII, eight
+    /// bytes at a time: most bytes of an export are letters and digits, which need no look.
+    @inline(__always)
+    private static func skipOrdinary(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard let base = b.baseAddress else { return start }
+        var p = start
+        let lows: UInt64 = 0x2D2D_2D2D_2D2D_2D2D
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while p + 8 <= b.count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self))
+            // A byte's high bit ends up set if it is >= 0x80 or < 0x2D; the lowest such byte is exact,
+            // since a borrow only runs upward from a byte that is itself flagged.
+            let flagged = ((word &- lows) | word) & highs
+            if flagged != 0 { return p + flagged.trailingZeroBitCount / 8 }
+            p += 8
+        }
+        return p
     }
 
     private mutating func skipLine(from start: Int) {

@@ -44,8 +44,12 @@ enum Column: Int, CaseIterable, Sendable {
 
     /// Matches a header name or JSON key: surrounding spaces trimmed, any case.
     init?(name: String) {
-        let key = name.trimmingSpaces().lowercased()
-        guard let column = Column.byName[key] else { return nil }
+        // Exact names are the common case; trimming and lowering cost more than the lookup.
+        if let column = Column.byName[name] {
+            self = column
+            return
+        }
+        guard let column = Column.byName[name.trimmingSpaces().lowercased()] else { return nil }
         self = column
     }
 
@@ -58,26 +62,15 @@ enum Column: Int, CaseIterable, Sendable {
     var isChildColumn: Bool { rawValue >= Column.childId.rawValue }
 
     static let childColumns: [Column] = allCases.filter(\.isChildColumn)
-    static let incidentColumns: [Column] = allCases.filter { !$0.isChildColumn }
 
     /// Y/N columns, where JSON Lines may also give true/false.
     var isYesNo: Bool { self == .childPresent || self == .childSpokenTo || self == .bwvUsed }
-
-    /// Columns whose values may be quoted back in an error message: enumerations and ids, never
-    /// personal data (names, dates of birth, the child's words).
-    var mayEchoValue: Bool {
-        switch self {
-        case .riskTool, .officerGrade, .supervisorGrade, .dashYesCount, .schoolUrn,
-             .childPresent, .childSpokenTo, .bwvUsed, .incidentId, .childId, .victimId, .perpetratorId:
-            true
-        case .reportedAt, .childGivenName, .childFamilyName, .childDob, .childVoice:
-            false
-        }
-    }
 }
 
 extension String {
     func trimmingSpaces() -> String {
+        let isSpace = { (c: UInt8) in c == 0x20 || c == 0x09 }
+        guard let first = utf8.first, let last = utf8.last, isSpace(first) || isSpace(last) else { return self }
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -25,20 +25,23 @@ struct IncidentAssembler {
     private var childOrigins: [RowOrigin] = []
     private var nextChild: [Int32] = []
 
-    var incidentCount: Int { pending.count }
-
-    /// Room for about `count` more incidents, so a large file does not rehash as it grows.
+    /// Room for about `count` more rows, so a large file neither rehashes nor copies as it grows.
+    /// Reserved but unused space is address space only: the pages are never touched.
     mutating func reserveCapacity(additional count: Int) {
         indexById.reserveCapacity(indexById.count + count)
         pending.reserveCapacity(pending.count + count)
+        children.reserveCapacity(children.count + count)
+        childOrigins.reserveCapacity(childOrigins.count + count)
+        nextChild.reserveCapacity(nextChild.count + count)
     }
 
-    mutating func add(_ row: ValidRow, origin: RowOrigin, fileNames: [String], log: inout FileErrorLog) {
+    mutating func add(_ row: consuming ValidRow, origin: RowOrigin, fileNames: [String], log: inout FileErrorLog) {
         let id = row.incident.id
         let newIndex = pending.count
-        let index = indexById[id, default: newIndex]
-        guard index != newIndex else {
-            indexById[id] = newIndex
+        // One hash for both outcomes: the default subscript inserts when the id is new.
+        var index = -1
+        Self.claim(&indexById[id, default: -1], newIndex, found: &index)
+        guard index >= 0 else {
             pending.append(Pending(incident: row.incident, origin: origin))
             if let child = row.child { appendChild(child, origin: origin, to: newIndex) }
             return
@@ -67,7 +70,12 @@ struct IncidentAssembler {
         appendChild(child, origin: origin, to: index)
     }
 
-    private mutating func appendChild(_ child: ChildLink, origin: RowOrigin, to index: Int) {
+    @inline(__always)
+    private static func claim(_ slot: inout Int, _ newIndex: Int, found: inout Int) {
+        if slot < 0 { slot = newIndex } else { found = slot }
+    }
+
+    private mutating func appendChild(_ child: consuming ChildLink, origin: RowOrigin, to index: Int) {
         let c = Int32(children.count)
         children.append(child)
         childOrigins.append(origin)
@@ -82,7 +90,10 @@ struct IncidentAssembler {
 
     /// Every incident, by id, each with its children by child id.
     func incidents() -> [Incident] {
-        var result = pending.map { entry in
+        // Sort indices, not the incidents: moving small integers is cheaper than moving incidents.
+        let order = pending.indices.sorted { pending[$0].incident.id < pending[$1].incident.id }
+        return order.map { index in
+            let entry = pending[index]
             var incident = entry.incident
             var c = Int(entry.firstChild)
             while c >= 0 {
@@ -92,8 +103,6 @@ struct IncidentAssembler {
             if incident.children.count > 1 { incident.children.sort { $0.childId < $1.childId } }
             return incident
         }
-        result.sort { $0.id < $1.id }
-        return result
     }
 
     private static func disagreeingColumns(_ a: Incident, _ b: Incident) -> [Column] {

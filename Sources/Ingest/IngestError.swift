@@ -42,20 +42,20 @@ struct FileErrorLog {
         self.cap = cap
     }
 
-    var isEmpty: Bool { errors.isEmpty }
     var total: Int { errors.count + dropped }
 
-    mutating func add(line: Int, column: String, _ message: String) {
+    /// The message is only built if it will be kept: a wholly wrong file has a million of them.
+    mutating func add(line: Int, column: @autoclosure () -> String, _ message: @autoclosure () -> String) {
         guard errors.count < cap else {
             if dropped == 0 { firstDroppedLine = line }
             dropped += 1
             return
         }
-        errors.append(IngestError(file: file, line: line, column: column, message: message))
+        errors.append(IngestError(file: file, line: line, column: column(), message: message()))
     }
 
-    mutating func add(line: Int, _ column: Column, _ message: String) {
-        add(line: line, column: column.name, message)
+    mutating func add(line: Int, _ column: Column, _ message: @autoclosure () -> String) {
+        add(line: line, column: column.name, message())
     }
 
     /// The stored errors, plus one line saying how many more there were.

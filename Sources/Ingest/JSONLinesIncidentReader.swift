@@ -21,7 +21,7 @@ enum JSONLinesIncidentReader {
             p = end + 1
             guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
             intake.recordCount += 1
-            if nonASCII, !UTF8Check.isValid(text) {
+            if nonASCII, !text.isValidUTF8 {
                 intake.log.add(line: line, column: "-", "the line is not valid UTF-8")
                 continue
             }
@@ -47,20 +47,25 @@ enum JSONLinesIncidentReader {
         let errorsBefore = intake.log.total
         var incidentValues = [String](repeating: "", count: Column.count)
         var children: [[(key: String, value: JSONValue)]] = []
-        var seen: Set<String> = []
+        var seen = KeySet()
         for (key, member) in members {
-            let name = key.trimmingSpaces().lowercased()
-            guard seen.insert(name).inserted else {
-                intake.log.add(line: line, column: FieldValues.shortened(name), "appears more than once")
-                continue
-            }
-            if name == "children" {
-                children = childObjects(member, line: line, log: &intake.log)
-            } else if let column = Column(name: name) {
+            if let column = Column(name: key) {
+                guard seen.insert(column.rawValue) else {
+                    intake.log.add(line: line, column, "appears more than once")
+                    continue
+                }
                 store(member, column, in: &incidentValues, line: line, log: &intake.log)
+            } else if key == "children" || key.trimmingSpaces().lowercased() == "children" {
+                guard seen.insert(KeySet.children) else {
+                    intake.log.add(line: line, column: "children", "appears more than once")
+                    continue
+                }
+                children = childObjects(member, line: line, log: &intake.log)
             }
         }
-        let flatChild = Column.childColumns.contains { !incidentValues[$0.rawValue].isEmpty }
+        // A top-level bwv_used may go with nested children: it is about the incident, and each
+        // child without its own value takes it.
+        let flatChild = Column.childColumns.contains { $0 != .bwvUsed && !incidentValues[$0.rawValue].isEmpty }
         if flatChild, !children.isEmpty {
             intake.log.add(line: line, column: "children",
                            "child columns are given both at the top level and inside children")
@@ -72,15 +77,14 @@ enum JSONLinesIncidentReader {
         }
         for child in children {
             var values = incidentValues
-            var childSeen: Set<String> = []
+            var childSeen = KeySet()
             for (key, member) in child {
-                let name = key.trimmingSpaces().lowercased()
-                guard childSeen.insert(name).inserted else {
-                    intake.log.add(line: line, column: FieldValues.shortened(name), "appears more than once in a child")
+                // Incident keys repeated inside a child are ignored, as unknown keys are.
+                guard let column = Column(name: key), column.isChildColumn else { continue }
+                guard childSeen.insert(column.rawValue) else {
+                    intake.log.add(line: line, column, "appears more than once in a child")
                     continue
                 }
-                // Incident keys repeated inside a child are ignored, as unknown keys are.
-                guard let column = Column(name: name), column.isChildColumn else { continue }
                 store(member, column, in: &values, line: line, log: &intake.log)
             }
             rows.append(values)
@@ -137,5 +141,18 @@ enum JSONLinesIncidentReader {
         case .bool, .array, .object:
             log.add(line: line, column, "must be text, not \(value.kindName)")
         }
+    }
+}
+
+/// The known keys already met in one JSON object: the columns, and `children`.
+private struct KeySet {
+    static let children = Column.count
+    private var bits: UInt64 = 0
+
+    /// False if the key was already there.
+    mutating func insert(_ key: Int) -> Bool {
+        let bit: UInt64 = 1 << UInt64(key)
+        defer { bits |= bit }
+        return bits & bit == 0
     }
 }

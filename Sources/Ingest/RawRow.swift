@@ -38,6 +38,8 @@ extension UnsafeBufferPointer<UInt8> {
         return UnsafeBufferPointer(rebasing: self[lo..<hi])
     }
 
+    var isValidUTF8: Bool { String(validating: self, as: UTF8.self) != nil }
+
     /// The bytes as text; callers have already checked they are valid UTF-8.
     var text: String { String(decoding: self, as: UTF8.self) }
 

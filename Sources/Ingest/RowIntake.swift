@@ -15,9 +15,3 @@ struct RowIntake {
         assembler.add(valid, origin: RowOrigin(file: fileIndex, line: line), fileNames: fileNames, log: &log)
     }
 }
-
-enum UTF8Check {
-    static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        String(validating: b, as: UTF8.self) != nil
-    }
-}

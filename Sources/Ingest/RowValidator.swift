@@ -23,7 +23,7 @@ struct RowValidator {
     /// Reports every problem in the record to `log`; returns nil if there was any.
     func validate(_ row: RawRow, line: Int, log: inout FileErrorLog) -> ValidRow? {
         let errorsBefore = log.total
-        func fail(_ column: Column, _ message: String) { log.add(line: line, column, message) }
+        func fail(_ column: Column, _ message: @autoclosure () -> String) { log.add(line: line, column, message()) }
 
         let id = row.bytes(.incidentId)
         if id.isEmpty { fail(.incidentId, "is required") }
@@ -91,7 +91,7 @@ struct RowValidator {
         return ValidRow(incident: incident, child: child)
     }
 
-    private func requiredGrade(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Grade? {
+    private func requiredGrade(_ row: RawRow, _ column: Column, _ fail: (Column, @autoclosure () -> String) -> Void) -> Grade? {
         let text = row.bytes(column)
         if text.isEmpty {
             fail(column, "is required")
@@ -101,7 +101,7 @@ struct RowValidator {
     }
 
     /// nil when invalid; `.some(nil)` when empty.
-    private func optionalGrade(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Grade?? {
+    private func optionalGrade(_ row: RawRow, _ column: Column, _ fail: (Column, @autoclosure () -> String) -> Void) -> Grade?? {
         let text = row.bytes(column)
         if text.isEmpty { return .some(nil) }
         guard let grade = FieldValues.grade(text) else {
@@ -113,7 +113,7 @@ struct RowValidator {
 
     /// `bwv_used` alone does not make a child: body-worn video is about the incident, and a force
     /// may fill it in on rows with no child. Any other child column does.
-    private func validateChild(_ row: RawRow, _ fail: (Column, String) -> Void) -> ChildLink? {
+    private func validateChild(_ row: RawRow, _ fail: (Column, @autoclosure () -> String) -> Void) -> ChildLink? {
         let bodyWornVideo = yesNo(row, .bwvUsed, fail)
         let hasChild = Column.childColumns.contains { $0 != .bwvUsed && !row.isEmpty($0) }
         guard hasChild else { return nil }
@@ -153,7 +153,7 @@ struct RowValidator {
     }
 
     /// nil when invalid; `.some(nil)` when empty (unknown).
-    private func yesNo(_ row: RawRow, _ column: Column, _ fail: (Column, String) -> Void) -> Bool?? {
+    private func yesNo(_ row: RawRow, _ column: Column, _ fail: (Column, @autoclosure () -> String) -> Void) -> Bool?? {
         let text = row.bytes(column)
         if text.isEmpty { return .some(nil) }
         guard let value = FieldValues.yesNo(text) else {

@@ -62,7 +62,7 @@ public struct ReviewQueue: Sendable {
         for e in entries {
             let a = e.assessment
             let school = e.summary.flatMap { s in s.schoolURN.map { urn in s.schoolName.map { "\($0) (\(urn))" } ?? urn } } ?? "no school known"
-            var why = a.rules.map { $0.rule.summary(settings: settings) }.joined(separator: "; ")
+            var why = a.rules.map { shortReason($0, score: a.score) }.joined(separator: "; ")
             if why.isEmpty { why = "no rule fired" }
             if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
             rows.append([a.level.name.uppercased(), a.childId, String(a.incidentIds.count),
@@ -76,6 +76,17 @@ public struct ReviewQueue: Sendable {
             out += r[5] + "\n"
         }
         return out
+    }
+
+    /// The table's words for a rule: short enough to scan, with the numbers that made it fire.
+    func shortReason(_ hit: RuleHit, score: Double) -> String {
+        switch hit.rule {
+        case .visibleHighRisk: "\(hit.incidentIds.count) graded high"
+        case .potentialEscalation: "\(hit.incidentIds.count) incidents in \(settings.windowDays) days"
+        case .repeatMarac: "\(hit.incidentIds.count) since a MARAC referral"
+        case .cumulativeScore: "score \(Self.displayScore(score)) (\(hit.level.name))"
+        case .mediumIncident: "\(hit.incidentIds.count) graded medium"
+        }
     }
 }
 

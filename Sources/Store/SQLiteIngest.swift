@@ -44,6 +44,9 @@ struct SQLiteIngest {
             """)
 
         var seenChildren = Set<String>()
+        // Each child's newest details in this batch, and what was written on insert: a household's
+        // tenth incident does not rewrite the same row ten times.
+        var pending: [Int64: (reported: Double, details: ChildDetails, written: (Double, ChildDetails)?)] = [:]
         for incident in incidents {
             for c in incident.children { seenChildren.insert(c.childId) }
             let fingerprint = Fingerprint.of(incident)
@@ -89,19 +92,23 @@ struct SQLiteIngest {
                 var childKey = childKeys[c.childId]
                 if childKey == nil, !bulk {
                     childKey = try Int64.fetchOne(findChild, arguments: [c.childId])
+                    if let childKey { childKeys[c.childId] = childKey }
                 }
+                let details = ChildDetails(c)
                 if let key = childKey {
-                    updateChild.setUncheckedArguments([
-                        c.givenName, c.familyName, c.dateOfBirth.description, c.schoolURN, reported, key, reported,
-                    ])
-                    try updateChild.execute()
+                    // Existing children are updated once, at the end, with the batch's newest details.
+                    if pending[key].map({ $0.reported <= reported }) ?? true {
+                        pending[key] = (reported, details, pending[key]?.written ?? nil)
+                    }
                 } else {
                     insertChild.setUncheckedArguments([
                         c.childId, c.givenName, c.familyName, c.dateOfBirth.description, c.schoolURN, reported,
                     ])
                     try insertChild.execute()
-                    childKey = db.lastInsertedRowID
-                    childKeys[c.childId] = childKey
+                    let key = db.lastInsertedRowID
+                    childKey = key
+                    childKeys[c.childId] = key
+                    pending[key] = (reported, details, (reported, details))
                 }
                 insertLink.setUncheckedArguments([
                     childKey!, incidentKey, incident.id, reported, grade, c.schoolURN,
@@ -109,6 +116,13 @@ struct SQLiteIngest {
                 ])
                 try insertLink.execute()
             }
+        }
+        for (key, p) in pending {
+            if let w = p.written, w.0 == p.reported, w.1 == p.details { continue }
+            updateChild.setUncheckedArguments([
+                p.details.givenName, p.details.familyName, p.details.dob.description, p.details.schoolURN, p.reported, key, p.reported,
+            ])
+            try updateChild.execute()
         }
         summary.children = seenChildren.count
         try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",
@@ -128,6 +142,21 @@ struct SQLiteIngest {
         let cursor = try Row.fetchCursor(db, sql: "SELECT child_id, child_key FROM children")
         while let row = try cursor.next() { out[row[0]] = row[1] }
         return out
+    }
+}
+
+/// The columns of a child kept on the child's own row (their newest incident's).
+struct ChildDetails: Equatable {
+    let givenName: String
+    let familyName: String
+    let dob: LocalDate
+    let schoolURN: String?
+
+    init(_ c: ChildLink) {
+        givenName = c.givenName
+        familyName = c.familyName
+        dob = c.dateOfBirth
+        schoolURN = c.schoolURN
     }
 }
 

@@ -13,6 +13,8 @@ public final class SQLiteStore: Store {
         config.prepareDatabase { db in
             // WAL is DatabasePool's own; NORMAL sync is durable across process crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A large page cache keeps a big ingest's B-tree inserts in memory until commit.
+            try db.execute(sql: "PRAGMA cache_size = -262144")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

@@ -32,7 +32,7 @@ struct IngestCommand: AsyncParsableCommand {
             var builder = IncidentBatchBuilder(now: now)
             for f in files {
                 let data = try ConfigDirectory.data(f)
-                builder.add([UInt8](data), fileName: f, format: IncidentFileFormat(fileName: f)!)
+                builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!)
             }
             let incidents = try builder.finish().get()
             let context = try await Context.open(global)

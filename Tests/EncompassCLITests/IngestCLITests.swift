@@ -107,3 +107,23 @@ struct IngestCLITests {
         #expect(counts.children == 1)
     }
 }
+
+@Suite("encompass synth")
+struct SynthCLITests {
+    @Test func synthesisedIncidentsIngestCleanly() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = h.dir.appendingPathComponent("synth.csv").path
+        let made = try h.run(["synth", "--rows", "3000", "--seed", "7", "--output", file])
+        #expect(made.status == 0, "\(made.stderr)")
+        let again = h.dir.appendingPathComponent("again.csv").path
+        _ = try h.run(["synth", "--rows", "3000", "--seed", "7", "--output", again])
+        #expect(FileManager.default.contents(atPath: file) == FileManager.default.contents(atPath: again), "same seed, same file")
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 0, "\(out.stderr.prefix(500))")
+        let counts = try await SQLiteStore(path: h.databasePath).counts()
+        // 3,000 rows: each a child's link or an incident with no child.
+        #expect(counts.links > 1_500 && counts.links <= 3_000)
+        #expect(counts.incidents > 1_000)
+    }
+}

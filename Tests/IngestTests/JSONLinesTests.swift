@@ -46,6 +46,22 @@ import Testing
         #expect(Fixture.incidents(ingest([line])).first?.children.map(\.childId) == ["C-5"])
     }
 
+    @Test func topLevelBodyWornVideoIsTheDefaultForNestedChildren() throws {
+        let child = #"{"child_id":"C-1","child_given_name":"A","child_family_name":"B","child_dob":"2012-12-12""#
+        let line = "{" + Self.incidentKeys + #","bwv_used":"Y","children":["# + child + "}," + child
+            .replacingOccurrences(of: "C-1", with: "C-2") + #","bwv_used":false}]}"#
+        let incident = try #require(Fixture.incidents(ingest([line])).first)
+        #expect(incident.children.map(\.bodyWornVideo) == [true, false])
+    }
+
+    @Test func numbersStandForTheirTextAndKeysMatchInAnyCase() throws {
+        let line = #"{"Incident_ID":1042," reported_at ":"2026-07-01T21:15:00Z","OFFICER_GRADE":"high","victim_id":77}"#
+        let incident = try #require(Fixture.incidents(ingest([line])).first)
+        #expect(incident.id == "1042")
+        #expect(incident.victimId == "77")
+        #expect(incident.officerGrade == .high)
+    }
+
     @Test func yesCountAsStringOrNumberIsTheSame() {
         let asNumber = "{" + Self.incidentKeys + #","dash_yes_count":14}"#
         let asString = "{" + Self.incidentKeys + #","dash_yes_count":"14"}"#

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import RiskModel
+import Store
+import Testing
+
+/// Each test opens its own SQLite file in its own temp folder.
+struct TempStore {
+    let dir: URL
+    let store: SQLiteStore
+    var path: String { dir.appendingPathComponent("store.sqlite").path }
+
+    init() async throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: dir.appendingPathComponent("store.sqlite").path)
+        try await store.migrate()
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: dir) }
+}
+
+func at(_ iso: String) -> Date { ISO8601DateFormatter().date(from: iso)! }
+
+func child(_ id: String, urn: String? = "120501", voice: String? = nil) -> ChildLink {
+    ChildLink(childId: id, givenName: "Zoë", familyName: "Ní Bhriain", dateOfBirth: LocalDate(iso: "2015-05-05")!,
+              schoolURN: urn, present: true, spokenTo: false, voice: voice, bodyWornVideo: true)
+}
+
+func incident(_ id: String, _ when: String, grade: Grade = .standard, supervisor: Grade? = nil, yes: Int? = 2,
+              children: [ChildLink]) -> Incident {
+    Incident(id: id, reportedAt: at(when), officerGrade: grade, dashYesCount: yes, supervisorGrade: supervisor,
+             victimId: "V-1", perpetratorId: "P-1", children: children)
+}
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    let now = at("2026-11-01T12:00:00Z")
+
+    @Test func identicalContentChangesNothingAndChangedContentIsAudited() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        let first = [incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2")])]
+        var s = try await t.store.ingest(first, actor: "test", at: now)
+        #expect((s.added, s.updated, s.unchanged, s.children) == (1, 0, 0, 2))
+        s = try await t.store.ingest(first, actor: "test", at: now)
+        #expect((s.added, s.updated, s.unchanged) == (0, 0, 1))
+
+        // The supervisor regrades, and C-2 turns out not to be linked; C-3 is.
+        let second = [incident("I-1", "2026-10-01T10:00:00Z", supervisor: .high, children: [child("C-1"), child("C-3")])]
+        s = try await t.store.ingest(second, actor: "test", at: now)
+        #expect((s.added, s.updated, s.unchanged) == (0, 1, 0))
+        let counts = try await t.store.counts()
+        #expect(counts.links == 2)
+        let entry = try #require(try await t.store.auditEntries(limit: 20).first { $0.action == "incident.updated" })
+        let detail = try #require(entry.detail)
+        #expect(detail.contains("\"child[C-2].linked\":{\"new\":\"N\",\"old\":\"Y\"}"))
+        #expect(detail.contains("\"child[C-3].linked\":{\"new\":\"Y\",\"old\":\"N\"}"))
+        #expect(detail.contains("\"supervisor_grade\":{\"new\":\"high\",\"old\":null}"))
+
+        let histories = try await t.store.childHistories(windowStart: at("2026-01-01T00:00:00Z"), asOf: now)
+        #expect(Set(histories.map(\.childId)) == ["C-1", "C-3"])
+        #expect(histories.allSatisfy { $0.incidents.map(\.grade) == [.high] })
+    }
+
+    @Test func theWindowStartAndAsOfBoundTheHistoriesButReferralsReachBack() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest([
+            incident("OLD-A", "2024-06-01T10:00:00Z", children: [child("C-A")]),
+            incident("OLD-B", "2024-06-01T10:00:00Z", children: [child("C-B")]),
+            incident("NEW-A", "2026-10-01T10:00:00Z", children: [child("C-A")]),
+            incident("NEW-B", "2026-10-01T10:00:00Z", children: [child("C-B")]),
+            incident("LATER", "2026-10-20T10:00:00Z", children: [child("C-A")]),
+        ], actor: "test", at: now)
+        try await t.store.record(Decision(childId: "C-B", outcome: .referred, on: LocalDate(iso: "2024-05-01")!, reason: nil, by: "t", recordedAt: now))
+        let h = try await t.store.childHistories(windowStart: at("2025-10-15T00:00:00Z"), asOf: at("2026-10-10T00:00:00Z"))
+        let byId = Dictionary(uniqueKeysWithValues: h.map { ($0.childId, $0) })
+        #expect(byId["C-A"]?.incidents.map(\.incidentId) == ["NEW-A"], "outside the window and after as-of are left out")
+        #expect(Set(byId["C-B"]?.incidents.map(\.incidentId) ?? []) == ["OLD-B", "NEW-B"], "a referred child's older incidents are kept for repeat-marac")
+        #expect(byId["C-B"]?.maracReferrals == [LocalDate(iso: "2024-05-01")!])
+    }
+
+    @Test func aChildsSchoolFollowsTheirNewestIncident() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest([incident("I-2", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119601")])], actor: "t", at: now)
+        _ = try await t.store.ingest([incident("I-1", "2026-09-01T10:00:00Z", children: [child("C-1", urn: "120501")])], actor: "t", at: now)
+        #expect(try await t.store.childSummaries(["C-1"])["C-1"]?.schoolURN == "119601")
+    }
+
+    @Test func decisionsAndTheAuditCannotBeEditedOrDeleted() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1")])], actor: "t", at: now)
+        try await t.store.record(Decision(childId: "C-1", outcome: .referred, on: LocalDate(iso: "2026-10-02")!, reason: nil, by: "a", recordedAt: now))
+        try await t.store.record(Decision(childId: "C-1", outcome: .declined, on: LocalDate(iso: "2026-10-03")!, reason: "Plan in place", by: "b", recordedAt: now))
+        let kept = try await t.store.decisions(childId: "C-1")
+        #expect(kept.map(\.outcome) == [.referred, .declined])
+        #expect(kept.last?.reason == "Plan in place")
+
+        let queue = try DatabaseQueue(path: t.path)
+        for sql in ["UPDATE decisions SET marac = 'declined'", "DELETE FROM decisions", "UPDATE audit SET actor = 'x'", "DELETE FROM audit"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try queue.write { try $0.execute(sql: sql) } }
+        }
+        #expect(throws: DatabaseError.self, "a declined decision needs a reason, even written directly") {
+            try queue.write { try $0.execute(sql: "INSERT INTO decisions (child_id, marac, on_date, decided_by, recorded_at) VALUES ('C-1', 'declined', '2026-10-04', 'x', 0)") }
+        }
+        #expect(try await t.store.decisions(childId: "C-1").count == 2)
+    }
+
+    @Test func theDatabaseIsInWALModeWithForeignKeys() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        let queue = try DatabaseQueue(path: t.path)
+        #expect(try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: "PRAGMA foreign_keys = ON")
+                try db.execute(sql: "INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade) VALUES (99, 99, 'X', 0, 0)")
+            }
+        }
+    }
+
+    @Test func schoolsAndKeyAdultsComeFromTheDirectory() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119602")])], actor: "t", at: now)
+        try await t.store.replaceDirectory(SchoolDirectory(
+            schools: [School(urn: "119602", name: "St Thérèse's Catholic Primary School", laCode: "888")],
+            keyAdults: [KeyAdult(urn: "119602", name: "Siobhán Kelly", email: "dsl@st-therese.school.example", channel: .smtp, endpoint: nil)]))
+        #expect(try await t.store.childSummaries(["C-1"])["C-1"]?.schoolName == "St Thérèse's Catholic Primary School")
+    }
+}
