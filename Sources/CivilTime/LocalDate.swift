@@ -70,12 +70,14 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var isWeekend: Bool { isoWeekday >= 6 }
 
+    /// `YYYY-MM-DD`, written byte by byte: ingest formats a date for every child row.
     public var description: String {
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        let digits: (Int) -> UInt8 = { UInt8(48 + $0) }
+        let bytes: [UInt8] = [
+            digits(year / 1000 % 10), digits(year / 100 % 10), digits(year / 10 % 10), digits(year % 10), 45,
+            digits(month / 10), digits(month % 10), 45, digits(day / 10), digits(day % 10),
+        ]
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func < (a: LocalDate, b: LocalDate) -> Bool {

@@ -16,41 +16,52 @@ public struct ReviewQueue: Sendable {
 
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, includeAll: Bool) async throws -> ReviewQueue {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
-        let histories = try await store.childHistories(windowStart: windowStart, asOf: asOf)
-        var assessments: [Assessment] = []
-        assessments.reserveCapacity(histories.count / 4)
-        for h in histories {
-            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings) else { continue }
-            if includeAll || a.level >= .medium { assessments.append(a) }
+        let kept = ScanResults<Assessment>()
+        let summaries = ScanResults<ChildSummary>()
+        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf) { h, summary in
+            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings) else { return }
+            if includeAll || a.level >= .medium {
+                kept.items.append(a)
+                summaries.items.append(summary)
+            }
         }
-        let ordered = RiskRules.reviewQueue(assessments, includeAll: includeAll)
-        let summaries = try await store.childSummaries(ordered.map(\.childId))
+        let bySchool = Dictionary(summaries.items.map { ($0.childId, $0) }, uniquingKeysWith: { a, _ in a })
+        let ordered = RiskRules.reviewQueue(kept.items, includeAll: includeAll)
         return ReviewQueue(asOf: asOf, settings: settings,
-                           entries: ordered.map { Entry(assessment: $0, summary: summaries[$0.childId]) })
+                           entries: ordered.map { Entry(assessment: $0, summary: bySchool[$0.childId]) })
     }
 
     /// Score as shown: two decimals. Thresholds are applied to the unrounded score.
     public static func displayScore(_ score: Double) -> Double { (score * 100).rounded() / 100 }
 
     /// `escalations --json` and GET /api/escalations, byte for byte.
-    public func json() -> String {
-        var out = "{\"as_of\": \(JSONText.string(JSONText.utc(asOf))),\n \"children\": ["
-        out.reserveCapacity(entries.count * 200)
+    public func json() -> String { String(decoding: jsonBytes(), as: UTF8.self) }
+
+    /// The same document as UTF-8 bytes, written straight into one buffer: a queue can hold a
+    /// hundred thousand children.
+    public func jsonBytes() -> [UInt8] {
+        var out = JSONBytes(capacity: 256 + entries.count * 160)
+        out.raw("{\"as_of\": "); out.string(JSONText.utc(asOf)); out.raw(",\n \"children\": [")
         for (i, e) in entries.enumerated() {
             let a = e.assessment
-            out += i == 0 ? "\n" : ",\n"
-            out += "   {\"child_id\": \(JSONText.string(a.childId)), \"level\": \"\(a.level.name)\", "
-            out += "\"score\": \(Self.displayScore(a.score)),\n"
-            out += "    \"suggestions\": [\(a.suggestions.map(JSONText.string).joined(separator: ", "))],\n"
-            out += "    \"rules\": ["
-            out += a.rules.map { "{\"rule\": \"\($0.rule.rawValue)\", \"incident_ids\": \(JSONText.array($0.incidentIds))}" }
-                .joined(separator: ",\n              ")
-            out += "],\n    \"incident_ids\": \(JSONText.array(a.incidentIds)),\n"
-            out += "    \"newest_incident_at\": \(JSONText.string(JSONText.utc(a.newestIncidentAt))), "
-            out += "\"school_urn\": \(e.summary?.schoolURN.map(JSONText.string) ?? "null")}"
+            out.raw(i == 0 ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
+            out.string(a.childId)
+            out.raw(", \"level\": \""); out.raw(a.level.name)
+            out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
+            out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
+            out.raw(",\n    \"rules\": [")
+            for (j, hit) in a.rules.enumerated() {
+                out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
+                out.raw(hit.rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(hit.incidentIds); out.raw("}")
+            }
+            out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
+            out.raw(",\n    \"newest_incident_at\": "); out.string(JSONText.utc(a.newestIncidentAt))
+            out.raw(", \"school_urn\": ")
+            if let urn = e.summary?.schoolURN { out.string(urn) } else { out.raw("null") }
+            out.raw("}")
         }
-        out += entries.isEmpty ? "]}\n" : "]}\n"
-        return out
+        out.raw("]}\n")
+        return out.bytes
     }
 
     /// The table for people: level, the rules in words, how many incidents, the newest, the school.
@@ -90,10 +101,48 @@ public struct ReviewQueue: Sendable {
     }
 }
 
+/// A growing UTF-8 buffer with JSON's string escaping.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { buf in
+            if !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C }) {
+                bytes.append(0x22)
+                bytes.append(contentsOf: buf)
+                bytes.append(0x22)
+            } else {
+                raw(JSONText.string(String(decoding: buf, as: UTF8.self)))
+            }
+        }
+    }
+
+    mutating func array(_ items: [String]) {
+        bytes.append(0x5B)
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(0x2C); bytes.append(0x20) }
+            string(item)
+        }
+        bytes.append(0x5D)
+    }
+}
+
 /// Just enough JSON writing for our documents; hand-written so large queues render fast and the
 /// key order is the SPEC's.
 public enum JSONText {
     public static func string(_ s: String) -> String {
+        // Ids and most text need no escaping: one copy, no per-character work.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for u in s.unicodeScalars {

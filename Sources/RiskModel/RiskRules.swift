@@ -80,12 +80,18 @@ public enum RiskRules {
     /// The review queue (SPEC §8 `escalations`): level high first, then the newest incident first,
     /// then child id, so equal cases list the same way every run. `includeAll` false keeps medium and high.
     public static func reviewQueue(_ assessments: [Assessment], includeAll: Bool) -> [Assessment] {
-        let kept = includeAll ? assessments : assessments.filter { $0.level >= .medium }
-        return kept.sorted { a, b in
-            if a.level != b.level { return a.level > b.level }
-            if a.newestIncidentAt != b.newestIncidentAt { return a.newestIncidentAt > b.newestIncidentAt }
-            return a.childId < b.childId
+        // Sort small keys, not the assessments: moving an Assessment retains and releases its arrays.
+        var keys: [(level: Level, newest: Date, index: Int)] = []
+        keys.reserveCapacity(assessments.count)
+        for (i, a) in assessments.enumerated() where includeAll || a.level >= .medium {
+            keys.append((a.level, a.newestIncidentAt, i))
         }
+        keys.sort { a, b in
+            if a.level != b.level { return a.level > b.level }
+            if a.newest != b.newest { return a.newest > b.newest }
+            return assessments[a.index].childId < assessments[b.index].childId
+        }
+        return keys.map { assessments[$0.index] }
     }
 
     /// `weight * decay` is one incident's part of the score: 1 today, 0.5 one half-life ago.
@@ -104,6 +110,11 @@ public enum RiskRules {
 
     /// The incidents at or before `asOf`, each id once (its first occurrence), oldest first, ties by id.
     static func distinctFacts(_ incidents: [IncidentFact], upTo asOf: Date) -> [IncidentFact] {
+        // The store hands each child's incidents over oldest first: strictly ordered by (time, id)
+        // means distinct and sorted already, so no copy is needed.
+        if isStrictlyOrdered(incidents), incidents.last.map({ $0.reportedAt <= asOf }) ?? true {
+            return incidents
+        }
         var facts: [IncidentFact] = []
         facts.reserveCapacity(incidents.count)
         // A child has a handful of incidents: a linear scan beats hashing until the list is long.
@@ -122,6 +133,16 @@ public enum RiskRules {
             a.reportedAt != b.reportedAt ? a.reportedAt < b.reportedAt : a.incidentId < b.incidentId
         }
         return facts
+    }
+
+    static func isStrictlyOrdered(_ facts: [IncidentFact]) -> Bool {
+        var i = 1
+        while i < facts.count {
+            let a = facts[i - 1], b = facts[i]
+            if a.reportedAt > b.reportedAt || (a.reportedAt == b.reportedAt && a.incidentId >= b.incidentId) { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The referrals `repeat-marac` counts: those on or before the local date of `asOf`, each turned

@@ -8,18 +8,18 @@ enum Fingerprint {
     static func of(_ incident: Incident) -> String {
         var h = Lanes()
         h.add(incident.id)
-        h.add(String(incident.reportedAt.timeIntervalSince1970))
+        h.add(incident.reportedAt.timeIntervalSince1970.bitPattern)
         h.add(incident.riskTool.rawValue)
-        h.add(String(incident.officerGrade.rawValue))
-        h.add(incident.dashYesCount.map(String.init))
-        h.add(incident.supervisorGrade.map { String($0.rawValue) })
+        h.add(UInt64(incident.officerGrade.rawValue))
+        h.add(incident.dashYesCount.map { UInt64($0) } ?? .max)
+        h.add(incident.supervisorGrade.map { UInt64($0.rawValue) } ?? .max)
         h.add(incident.victimId)
         h.add(incident.perpetratorId)
         for c in incident.children {
             h.add(c.childId)
             h.add(c.givenName)
             h.add(c.familyName)
-            h.add(c.dateOfBirth.description)
+            h.add(UInt64(bitPattern: Int64(c.dateOfBirth.daysSinceEpoch)))
             h.add(c.schoolURN)
             h.add(c.present.map { $0 ? "Y" : "N" })
             h.add(c.spokenTo.map { $0 ? "Y" : "N" })
@@ -39,10 +39,16 @@ enum Fingerprint {
         }
         // Each field is length-prefixed, so ("ab","c") and ("a","bc") differ; nil differs from "".
         mutating func add(_ s: String?) {
-            guard let s else { byte(0xff); byte(0xfe); return }
-            var n = s.utf8.count
-            for _ in 0..<4 { byte(UInt8(n & 0xff)); n >>= 8 }
-            for x in s.utf8 { byte(x) }
+            guard var s else { byte(0xff); byte(0xfe); return }
+            s.withUTF8 { buf in
+                var n = buf.count
+                for _ in 0..<4 { byte(UInt8(n & 0xff)); n >>= 8 }
+                for x in buf { byte(x) }
+            }
+        }
+        mutating func add(_ v: UInt64) {
+            var v = v
+            for _ in 0..<8 { byte(UInt8(v & 0xff)); v >>= 8 }
         }
         var hex: String {
             func h(_ v: UInt64) -> String {

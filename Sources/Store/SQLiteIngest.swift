@@ -14,11 +14,12 @@ struct SQLiteIngest {
     func run(_ incidents: [Incident]) throws -> IngestSummary {
         var summary = IngestSummary()
         let bulk = incidents.count > Self.bulkThreshold
-        var known = bulk ? try allIncidents() : [:]
+        // A batch holds each incident id once (the builder merges rows), so this map is only read.
+        let known = bulk ? try allIncidents() : [:]
         var childKeys = bulk ? try allChildren() : [:]
         let findIncident = try db.makeStatement(sql: "SELECT incident_key, fingerprint FROM incidents WHERE incident_id = ?")
         let findChild = try db.makeStatement(sql: "SELECT child_key FROM children WHERE child_id = ?")
-        let insertIncident = try db.makeStatement(sql: """
+        let insertIncident = try SQLiteRawStatement(db, """
             INSERT INTO incidents (incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade,
                 effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -29,11 +30,11 @@ struct SQLiteIngest {
             WHERE incident_key = ?
             """)
         let deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE incident_key = ?")
-        let insertLink = try db.makeStatement(sql: """
+        let insertLink = try SQLiteRawStatement(db, """
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        let insertChild = try db.makeStatement(sql: """
+        let insertChild = try SQLiteRawStatement(db, """
             INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at) VALUES (?, ?, ?, ?, ?, ?)
             """)
         // A child's details follow their newest incident, so re-ingesting an old file does not
@@ -75,17 +76,16 @@ struct SQLiteIngest {
                 deleteLinks.setUncheckedArguments([existing.key])
                 try deleteLinks.execute()
                 incidentKey = existing.key
-                known[incident.id] = (existing.key, fingerprint)
                 summary.updated += 1
             } else {
-                insertIncident.setUncheckedArguments([
-                    incident.id, reported, incident.riskTool.rawValue, incident.officerGrade.rawValue, incident.dashYesCount,
-                    incident.supervisorGrade?.rawValue, grade, flags, incident.victimId, incident.perpetratorId,
-                    fingerprint, now.timeIntervalSince1970, now.timeIntervalSince1970,
-                ])
-                try insertIncident.execute()
+                let s = insertIncident
+                s.bind(1, incident.id); s.bind(2, reported); s.bind(3, incident.riskTool.rawValue)
+                s.bind(4, incident.officerGrade.rawValue); s.bind(5, incident.dashYesCount)
+                s.bind(6, incident.supervisorGrade?.rawValue); s.bind(7, grade); s.bind(8, flags)
+                s.bind(9, incident.victimId); s.bind(10, incident.perpetratorId); s.bind(11, fingerprint)
+                s.bind(12, now.timeIntervalSince1970); s.bind(13, now.timeIntervalSince1970)
+                try s.run()
                 incidentKey = db.lastInsertedRowID
-                known[incident.id] = (incidentKey, fingerprint)
                 summary.added += 1
             }
             for c in incident.children {
@@ -101,20 +101,20 @@ struct SQLiteIngest {
                         pending[key] = (reported, details, pending[key]?.written ?? nil)
                     }
                 } else {
-                    insertChild.setUncheckedArguments([
-                        c.childId, c.givenName, c.familyName, c.dateOfBirth.description, c.schoolURN, reported,
-                    ])
-                    try insertChild.execute()
+                    let s = insertChild
+                    s.bind(1, c.childId); s.bind(2, c.givenName); s.bind(3, c.familyName)
+                    s.bind(4, c.dateOfBirth.description); s.bind(5, c.schoolURN); s.bind(6, reported)
+                    try s.run()
                     let key = db.lastInsertedRowID
                     childKey = key
                     childKeys[c.childId] = key
                     pending[key] = (reported, details, (reported, details))
                 }
-                insertLink.setUncheckedArguments([
-                    childKey!, incidentKey, incident.id, reported, grade, c.schoolURN,
-                    c.present.map { $0 ? 1 : 0 }, c.spokenTo.map { $0 ? 1 : 0 }, c.voice, c.bodyWornVideo.map { $0 ? 1 : 0 },
-                ])
-                try insertLink.execute()
+                let s = insertLink
+                s.bind(1, childKey!); s.bind(2, incidentKey); s.bind(3, incident.id); s.bind(4, reported)
+                s.bind(5, grade); s.bind(6, c.schoolURN); s.bind(7, c.present); s.bind(8, c.spokenTo)
+                s.bind(9, c.voice); s.bind(10, c.bodyWornVideo)
+                try s.run()
             }
         }
         for (key, p) in pending {

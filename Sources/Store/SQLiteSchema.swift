@@ -45,7 +45,8 @@ enum SQLiteSchema {
                     spoken_to INTEGER,
                     child_voice TEXT,
                     bwv_used INTEGER,
-                    PRIMARY KEY (child_key, incident_key)
+                    -- Clustered by child then time, so the queue reads each child's incidents oldest first.
+                    PRIMARY KEY (child_key, reported_at, incident_key)
                 ) WITHOUT ROWID;
                 CREATE INDEX incident_children_by_incident ON incident_children(incident_key);
                 CREATE TABLE decisions (

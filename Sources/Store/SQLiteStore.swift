@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RiskModel
 
 /// The embedded default: one SQLite file in WAL mode with foreign keys on.
@@ -42,57 +43,70 @@ public final class SQLiteStore: Store {
 
     // MARK: risk
 
-    public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
+    public func scanChildHistories(windowStart: Date, asOf: Date, _ visit: @Sendable (ChildHistory, ChildSummary) -> Void) async throws {
         try await pool.read { db in
-            var referrals: [String: [LocalDate]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT child_id, on_date FROM decisions WHERE marac = 'referred'") {
-                let id: String = row[0]
-                if let d = LocalDate(iso: row[1] as String) { referrals[id, default: []].append(d) }
+            let schoolNames = try Dictionary(Row.fetchAll(db, sql: "SELECT urn, name FROM schools").map { ($0[0] as String, $0[1] as String) },
+                                             uniquingKeysWith: { a, _ in a })
+            var referrals: [Int64: [LocalDate]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT c.child_key, d.on_date FROM decisions d JOIN children c ON c.child_id = d.child_id
+                WHERE d.marac = 'referred'
+                """) {
+                if let d = LocalDate(iso: row[1] as String) { referrals[row[0], default: []].append(d) }
             }
-            var referredKeys = Set<Int64>()
-            if !referrals.isEmpty {
-                for row in try Row.fetchAll(db, sql: "SELECT child_key, child_id FROM children") where referrals[row[1] as String] != nil {
-                    referredKeys.insert(row[0])
-                }
-            }
-            // One pass over the link table in child order; rows arrive grouped by child.
-            let sql = """
-                SELECT l.child_key, c.child_id, l.incident_id, l.reported_at, l.effective_grade
-                FROM incident_children l JOIN children c ON c.child_key = l.child_key
-                WHERE l.reported_at <= ?
-                ORDER BY l.child_key
-                """
-            let statement = try db.makeStatement(sql: sql)
-            statement.setUncheckedArguments([asOf.timeIntervalSince1970])
-            let start = windowStart.timeIntervalSince1970
-            var out: [ChildHistory] = []
-            var current: ChildHistory?
+            // One pass over the link table in (child, time) order, the table's own clustering, so rows
+            // arrive grouped by child and oldest first. Rows before the window are skipped in SQL, except
+            // a referred child's (repeat-marac reaches back past the window). Read through the C API:
+            // this loop sees every link in the window, and GRDB's Row costs several times the step.
+            let links = try SQLiteRawStatement(db, """
+                SELECT child_key, incident_id, reported_at, effective_grade FROM incident_children
+                WHERE reported_at <= ?1 AND (reported_at >= ?2 OR child_key IN (
+                    SELECT c.child_key FROM children c JOIN decisions d ON d.child_id = c.child_id WHERE d.marac = 'referred'))
+                ORDER BY child_key, reported_at
+                """)
+            links.bind(1, asOf.timeIntervalSince1970)
+            links.bind(2, windowStart.timeIntervalSince1970)
+            let child = try SQLiteRawStatement(db, "SELECT child_id, school_urn FROM children WHERE child_key = ?")
+            var facts: [IncidentFact] = []
             var currentKey: Int64 = -1
-            var currentReferred = false
-            let cursor = try Row.fetchCursor(statement)
-            while let row = try cursor.next() {
-                let key: Int64 = row[0]
-                let reported: Double = row[3]
-                if key != currentKey {
-                    if let c = current, !c.incidents.isEmpty { out.append(c) }
-                    currentKey = key
-                    currentReferred = referredKeys.contains(key)
-                    let childId: String = row[1]
-                    current = ChildHistory(childId: childId, incidents: [], maracReferrals: referrals[childId] ?? [])
-                }
-                guard reported >= start || currentReferred else { continue }
-                let grade = Grade(rawValue: row[4]) ?? .standard
-                current!.incidents.append(IncidentFact(
-                    incidentId: row[2], reportedAt: Date(timeIntervalSince1970: reported), grade: grade))
+            func flush() throws {
+                guard !facts.isEmpty else { return }
+                child.bind(1, currentKey)
+                let (id, urn) = try child.row { ($0.text(0), $0.optionalText(1)) } ?? ("", nil)
+                visit(ChildHistory(childId: id, incidents: facts, maracReferrals: referrals[currentKey] ?? []),
+                      ChildSummary(childId: id, schoolURN: urn, schoolName: urn.flatMap { schoolNames[$0] }))
+                facts.removeAll(keepingCapacity: true)
             }
-            if let c = current, !c.incidents.isEmpty { out.append(c) }
-            return out
+            try links.rows { row in
+                let key = row.int64(0)
+                if key != currentKey {
+                    try flush()
+                    currentKey = key
+                }
+                facts.append(IncidentFact(incidentId: row.text(1), reportedAt: Date(timeIntervalSince1970: row.double(2)),
+                                          grade: Grade(rawValue: Int(row.int64(3))) ?? .standard))
+            }
+            try flush()
         }
     }
 
     public func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary] {
         try await pool.read { db in
             var out: [String: ChildSummary] = [:]
+            if childIds.count > 500 {
+                // A long queue: one scan beats a lookup per child.
+                let wanted = Set(childIds)
+                let names = try Dictionary(Row.fetchAll(db, sql: "SELECT urn, name FROM schools").map { ($0[0] as String, $0[1] as String) },
+                                           uniquingKeysWith: { a, _ in a })
+                let cursor = try Row.fetchCursor(db, sql: "SELECT child_id, school_urn FROM children")
+                while let row = try cursor.next() {
+                    let id: String = row[0]
+                    guard wanted.contains(id) else { continue }
+                    let urn: String? = row[1]
+                    out[id] = ChildSummary(childId: id, schoolURN: urn, schoolName: urn.flatMap { names[$0] })
+                }
+                return out
+            }
             let statement = try db.makeStatement(sql: """
                 SELECT c.child_id, c.school_urn, s.name FROM children c
                 LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.child_id = ?

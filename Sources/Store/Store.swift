@@ -14,8 +14,9 @@ public protocol Store: Sendable {
 
     /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
     /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past
-    /// the window).
-    func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory]
+    /// the window). Handed over one child at a time, each child's incidents oldest first, so a
+    /// large store is never held in memory at once, with the child's latest school beside it.
+    func scanChildHistories(windowStart: Date, asOf: Date, _ visit: @Sendable (ChildHistory, ChildSummary) -> Void) async throws
 
     /// What the review table shows beside each child: latest known school and its name.
     func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary]
@@ -29,6 +30,22 @@ public protocol Store: Sendable {
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts
+}
+
+extension Store {
+    /// Every child's history at once (tests, small stores).
+    public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
+        let collected = ScanResults<ChildHistory>()
+        try await scanChildHistories(windowStart: windowStart, asOf: asOf) { h, _ in collected.items.append(h) }
+        return collected.items
+    }
+}
+
+/// Gathers what a scan's `@Sendable` visitor keeps. Safe because a scan calls its visitor on one
+/// thread, in order, and the results are read only after the scan returns.
+public final class ScanResults<Element>: @unchecked Sendable {
+    public var items: [Element] = []
+    public init() {}
 }
 
 public struct IngestSummary: Sendable, Equatable {

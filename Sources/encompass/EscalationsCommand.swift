@@ -26,8 +26,8 @@ struct EscalationsCommand: AsyncParsableCommand {
             let context = try await Context.open(global)
             let queue = try await ReviewQueue.build(store: context.store, settings: context.config.settings.scoring,
                                                     asOf: asOfDate, includeAll: all)
-            let text = json ? queue.json() : queue.table(zone: context.config.settings.scoring.zone)
-            FileHandle.standardOutput.write(Data(text.utf8))
+            let bytes = json ? queue.jsonBytes() : Array(queue.table(zone: context.config.settings.scoring.zone).utf8)
+            FileHandle.standardOutput.write(Data(bytes))
         }
     }
 }

@@ -1,0 +1,85 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared statement driven through SQLite's C API, for the few loops that touch every row of a
+/// large ingest: GRDB's argument arrays cost several times the insert itself there. Used only
+/// inside one GRDB access block, on that block's connection, and finalised when released.
+final class SQLiteRawStatement {
+    private let db: Database
+    private var handle: OpaquePointer?
+
+    init(_ db: Database, _ sql: String) throws {
+        self.db = db
+        let rc = sqlite3_prepare_v2(db.sqliteConnection, sql, -1, &handle, nil)
+        guard rc == SQLITE_OK else { throw Self.error(db, rc) }
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func bind(_ i: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(handle, i); return }
+        var v = value
+        v.withUTF8 { buf in
+            _ = sqlite3_bind_text(handle, i, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  Int32(buf.count), SQLITE_TRANSIENT)
+        }
+    }
+
+    func bind(_ i: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, i, value) } else { sqlite3_bind_null(handle, i) }
+    }
+
+    func bind(_ i: Int32, _ value: Int?) { bind(i, value.map(Int64.init)) }
+
+    func bind(_ i: Int32, _ value: Bool?) { bind(i, value.map { $0 ? Int64(1) : 0 }) }
+
+    func bind(_ i: Int32, _ value: Double) { sqlite3_bind_double(handle, i, value) }
+
+    /// Runs a statement that returns no rows, and readies it for the next binding.
+    func run() throws {
+        let rc = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw Self.error(db, rc) }
+    }
+
+    /// The current result row, valid only inside `rows` or `row`.
+    struct Columns {
+        let handle: OpaquePointer?
+        func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+        func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+        func optionalText(_ i: Int32) -> String? {
+            sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : text(i)
+        }
+        func text(_ i: Int32) -> String {
+            guard let p = sqlite3_column_text(handle, i) else { return "" }
+            return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)
+        }
+    }
+
+    /// Steps through every result row.
+    func rows(_ body: (Columns) throws -> Void) throws {
+        defer { sqlite3_reset(handle) }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw Self.error(db, rc) }
+            try body(Columns(handle: handle))
+        }
+    }
+
+    /// The first result row's value, or nil when there is none.
+    func row<T>(_ body: (Columns) throws -> T) throws -> T? {
+        defer { sqlite3_reset(handle) }
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw Self.error(db, rc) }
+        return try body(Columns(handle: handle))
+    }
+
+    private static func error(_ db: Database, _ rc: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+    }
+}
+
+/// SQLite's "copy the value now" destructor, which the C macro expresses as a cast of -1.
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
