@@ -17,6 +17,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The hub's web application (HubWeb). FullFoundation only: swift-configuration is not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure rules: Foundation only, no I/O, the clock passed in.
@@ -41,10 +50,34 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ], swiftSettings: strict),
+        // libcurl, for SMTP and HTTPS: seen only by Delivery.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
+        .target(name: "Delivery", dependencies: [
+            "CCurl", "RiskModel",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ], swiftSettings: strict),
+        // The outbox run: claim, send, record each outcome, tell the hub.
+        .target(name: "Outbox", dependencies: ["Delivery", "Store", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
         // The review queue as the CLI, the pages and the API show it.
         .target(name: "Review", dependencies: ["RiskModel", "Store"], swiftSettings: strict),
+        // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
+        .target(name: "HubWeb", dependencies: [
+            "RiskModel", "Store", "Review", "Ingest", "Settings",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .executableTarget(name: "encompass", dependencies: [
-            "RiskModel", "SchoolCalendar", "Ingest", "Synth", "Settings", "Store", "Schools", "Review",
+            "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Synth", "Settings", "Store", "Schools", "Review",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -55,6 +88,14 @@ let package = Package(
             "Store", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
+        .testTarget(name: "HubWebTests", dependencies: [
+            "HubWeb", "encompass", "Store", "Review", "RiskModel", "Ingest",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
         .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel"], swiftSettings: strict),
     ]
 )

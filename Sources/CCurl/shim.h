@@ -33,6 +33,10 @@ static inline CURLcode ccurl_easy_setopt_data_callback(CURL *handle, CURLoption 
     return curl_easy_setopt(handle, option, value);
 }
 
+static inline CURLcode ccurl_easy_setopt_xferinfo_callback(CURL *handle, CURLoption option, curl_xferinfo_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -10,6 +10,7 @@ public struct Settings: Sendable {
     public var hub = HubSettings()
     public var smtp = SMTPSettings()
     public var https = HTTPSSettings()
+    public var alerts = AlertSettings()
 
     public init() {}
 }
@@ -42,6 +43,18 @@ public struct HTTPSSettings: Sendable {
     public var caFile = ""
     /// From ENCOMPASS_WEBHOOK_SECRET only.
     public var webhookSecret = ""
+}
+
+/// Additions to the SPEC's keys, for the outbox.
+public struct AlertSettings: Sendable {
+    /// Incidents older than this when ingested get no alert: a back-loaded history must not write
+    /// to schools about last year. 0 means no limit.
+    public var maxAgeDays = 28
+    /// Demos and dry runs only: when set, `notify` writes every message as a file in this folder
+    /// instead of sending it. Never a school's channel.
+    public var outboxDir = ""
+
+    public var maxAge: TimeInterval? { maxAgeDays > 0 ? Double(maxAgeDays) * 86_400 : nil }
 }
 
 /// One clear line naming the file (and line and column where known).

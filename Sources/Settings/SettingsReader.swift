@@ -107,7 +107,7 @@ extension Settings {
         var environmentName: String { "ENCOMPASS_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
     }
 
-    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https"]
+    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts"]
     static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key"]
     static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
                                     "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET"]
@@ -173,6 +173,8 @@ extension Settings {
         Key(key: "smtp.ca_file") { s, v in s.smtp.caFile = v },
         Key(key: "smtp.allow_plaintext_loopback") { s, v in s.smtp.allowPlaintextLoopback = try bool(v) },
         Key(key: "https.ca_file") { s, v in s.https.caFile = v },
+        Key(key: "alerts.max_age_days") { s, v in s.alerts.maxAgeDays = try int(0...36500)(v) },
+        Key(key: "alerts.outbox_dir") { s, v in s.alerts.outboxDir = v },
     ]
 }
 

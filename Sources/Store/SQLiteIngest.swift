@@ -7,6 +7,7 @@ struct SQLiteIngest {
     let db: Database
     let actor: String
     let now: Date
+    let planner: AlertPlanner?
 
     /// Past this size the existing ids are read in one scan rather than looked up one by one.
     private static let bulkThreshold = 2_000
@@ -44,6 +45,7 @@ struct SQLiteIngest {
             WHERE child_key = ? AND latest_reported_at <= ?
             """)
 
+        let alerts = try planner.map { try SQLiteAlertQueue(db: db, planner: $0, now: now) }
         var seenChildren = Set<String>()
         // Each child's newest details in this batch, and what was written on insert: a household's
         // tenth incident does not rewrite the same row ten times.
@@ -115,6 +117,11 @@ struct SQLiteIngest {
                 s.bind(5, grade); s.bind(6, c.schoolURN); s.bind(7, c.present); s.bind(8, c.spokenTo)
                 s.bind(9, c.voice); s.bind(10, c.bodyWornVideo)
                 try s.run()
+                // Alerts go in the same transaction: an incident is never stored without them.
+                if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey!, incidentId: incident.id,
+                                               childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN) {
+                    summary.alertsQueued += 1
+                }
             }
         }
         for (key, p) in pending {

@@ -91,6 +91,8 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        registerAccounts(&m)
+        registerAlerts(&m)
         return m
     }
 }

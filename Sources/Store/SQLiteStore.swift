@@ -35,9 +35,9 @@ public final class SQLiteStore: Store {
 
     // MARK: ingest
 
-    public func ingest(_ incidents: [Incident], actor: String, at now: Date) async throws -> IngestSummary {
+    public func ingest(_ incidents: [Incident], actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         try await pool.write { db in
-            try SQLiteIngest(db: db, actor: actor, now: now).run(incidents)
+            try SQLiteIngest(db: db, actor: actor, now: now, planner: planner).run(incidents)
         }
     }
 

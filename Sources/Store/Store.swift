@@ -9,8 +9,9 @@ public protocol Store: Sendable {
     func migrate() async throws
 
     /// Writes a validated batch all or nothing: new incidents added, changed ones updated with the
-    /// old and new values in the audit, identical ones left alone.
-    func ingest(_ incidents: [Incident], actor: String, at: Date) async throws -> IngestSummary
+    /// old and new values in the audit, identical ones left alone, and, when a planner is given, an
+    /// alert queued (or listed unmatched) for each newly linked child in the same transaction.
+    func ingest(_ incidents: [Incident], actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
 
     /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
     /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past

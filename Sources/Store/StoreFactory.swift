@@ -3,7 +3,7 @@ import Foundation
 public enum StoreFactory {
     /// `sqlite:PATH` (or `sqlite://PATH`) opens the embedded store; `postgres://` is reserved for the
     /// shared store.
-    public static func open(_ url: String) throws -> any Store {
+    public static func open(_ url: String) throws -> any Store & AlertStore {
         if url.hasPrefix("sqlite:") {
             var path = String(url.dropFirst("sqlite:".count))
             if path.hasPrefix("//") { path.removeFirst(2) }

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Outbox
 import Settings
 import Store
 
@@ -7,14 +8,22 @@ import Store
 /// with the school directory from Config/ written into it.
 struct Context {
     let config: LoadedConfig
-    let store: any Store
+    let store: any Store & AlertStore
+    var alerts: any AlertStore { store }
+
+    var planner: AlertPlanner {
+        .standard(calendar: config.calendar, maxAge: config.settings.alerts.maxAge)
+    }
 
     static func open(_ options: GlobalOptions) async throws -> Context {
         let config = try ConfigDirectory.load(options.configDirectory, environment: options.environment)
         let store = try StoreFactory.open(options.databaseURL)
         try await store.migrate()
         try await store.replaceDirectory(config.directory)
-        return Context(config: config, store: store)
+        let context = Context(config: config, store: store)
+        // A school or key adult added to Config/ since: its waiting alerts are queued now.
+        _ = try await store.matchUnmatched(planner: context.planner, now: Date())
+        return context
     }
 }
 

@@ -36,7 +36,7 @@ struct IngestCommand: AsyncParsableCommand {
             }
             let incidents = try builder.finish().get()
             let context = try await Context.open(global)
-            let summary = try await context.store.ingest(incidents, actor: "cli:\(NSUserName())", at: now)
+            let summary = try await context.store.ingest(incidents, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
             print(summary.line)
         }
     }

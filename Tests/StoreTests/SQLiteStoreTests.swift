@@ -41,14 +41,14 @@ struct SQLiteStoreTests {
         let t = try await TempStore()
         defer { t.cleanUp() }
         let first = [incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2")])]
-        var s = try await t.store.ingest(first, actor: "test", at: now)
+        var s = try await t.store.ingest(first, actor: "test", at: now, planner: nil)
         #expect((s.added, s.updated, s.unchanged, s.children) == (1, 0, 0, 2))
-        s = try await t.store.ingest(first, actor: "test", at: now)
+        s = try await t.store.ingest(first, actor: "test", at: now, planner: nil)
         #expect((s.added, s.updated, s.unchanged) == (0, 0, 1))
 
         // The supervisor regrades, and C-2 turns out not to be linked; C-3 is.
         let second = [incident("I-1", "2026-10-01T10:00:00Z", supervisor: .high, children: [child("C-1"), child("C-3")])]
-        s = try await t.store.ingest(second, actor: "test", at: now)
+        s = try await t.store.ingest(second, actor: "test", at: now, planner: nil)
         #expect((s.added, s.updated, s.unchanged) == (0, 1, 0))
         let counts = try await t.store.counts()
         #expect(counts.links == 2)
@@ -72,7 +72,7 @@ struct SQLiteStoreTests {
             incident("NEW-A", "2026-10-01T10:00:00Z", children: [child("C-A")]),
             incident("NEW-B", "2026-10-01T10:00:00Z", children: [child("C-B")]),
             incident("LATER", "2026-10-20T10:00:00Z", children: [child("C-A")]),
-        ], actor: "test", at: now)
+        ], actor: "test", at: now, planner: nil)
         try await t.store.record(Decision(childId: "C-B", outcome: .referred, on: LocalDate(iso: "2024-05-01")!, reason: nil, by: "t", recordedAt: now))
         let h = try await t.store.childHistories(windowStart: at("2025-10-15T00:00:00Z"), asOf: at("2026-10-10T00:00:00Z"))
         let byId = Dictionary(uniqueKeysWithValues: h.map { ($0.childId, $0) })
@@ -84,15 +84,15 @@ struct SQLiteStoreTests {
     @Test func aChildsSchoolFollowsTheirNewestIncident() async throws {
         let t = try await TempStore()
         defer { t.cleanUp() }
-        _ = try await t.store.ingest([incident("I-2", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119601")])], actor: "t", at: now)
-        _ = try await t.store.ingest([incident("I-1", "2026-09-01T10:00:00Z", children: [child("C-1", urn: "120501")])], actor: "t", at: now)
+        _ = try await t.store.ingest([incident("I-2", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119601")])], actor: "t", at: now, planner: nil)
+        _ = try await t.store.ingest([incident("I-1", "2026-09-01T10:00:00Z", children: [child("C-1", urn: "120501")])], actor: "t", at: now, planner: nil)
         #expect(try await t.store.childSummaries(["C-1"])["C-1"]?.schoolURN == "119601")
     }
 
     @Test func decisionsAndTheAuditCannotBeEditedOrDeleted() async throws {
         let t = try await TempStore()
         defer { t.cleanUp() }
-        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1")])], actor: "t", at: now)
+        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1")])], actor: "t", at: now, planner: nil)
         try await t.store.record(Decision(childId: "C-1", outcome: .referred, on: LocalDate(iso: "2026-10-02")!, reason: nil, by: "a", recordedAt: now))
         try await t.store.record(Decision(childId: "C-1", outcome: .declined, on: LocalDate(iso: "2026-10-03")!, reason: "Plan in place", by: "b", recordedAt: now))
         let kept = try await t.store.decisions(childId: "C-1")
@@ -125,7 +125,7 @@ struct SQLiteStoreTests {
     @Test func schoolsAndKeyAdultsComeFromTheDirectory() async throws {
         let t = try await TempStore()
         defer { t.cleanUp() }
-        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119602")])], actor: "t", at: now)
+        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119602")])], actor: "t", at: now, planner: nil)
         try await t.store.replaceDirectory(SchoolDirectory(
             schools: [School(urn: "119602", name: "St Thérèse's Catholic Primary School", laCode: "888")],
             keyAdults: [KeyAdult(urn: "119602", name: "Siobhán Kelly", email: "dsl@st-therese.school.example", channel: .smtp, endpoint: nil)]))

@@ -1,0 +1,38 @@
+/// What became of one message. The outbox maps it onto the alert's state:
+/// delivered -> `delivered`; temporary -> `retrying` (with backoff); permanent -> `failed` and a
+/// hub notice; configuration -> stays queued, and the hub is told once.
+public struct DeliveryOutcome: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        case delivered
+        /// SMTP 4xx, HTTP 429 or 5xx, a timeout or a network error: try again later.
+        case temporary
+        /// SMTP 5xx, HTTP 4xx other than 429: this receiver will not take it.
+        case permanent
+        /// Our side is wrong (TLS, CA, STARTTLS not offered, login, a missing secret or relay):
+        /// no retry helps until the settings change.
+        case configuration
+    }
+
+    public var reference: String
+    public var channel: DeliveryChannel
+    public var status: Status
+    /// The SMTP reply code or HTTP status read from the receiver, when there was one.
+    public var replyCode: Int?
+    /// One line, no personal data: fit for `last_error` and for logs.
+    public var detail: String
+    /// False when nothing was sent to the receiver, because the message was refused before
+    /// sending or an earlier failure in the same run showed the relay or endpoint cannot take it.
+    public var attempted: Bool
+
+    public init(reference: String, channel: DeliveryChannel, status: Status, replyCode: Int?, detail: String, attempted: Bool) {
+        self.reference = reference
+        self.channel = channel
+        self.status = status
+        self.replyCode = replyCode
+        self.detail = detail
+        self.attempted = attempted
+    }
+
+    /// The alert's `last_error`: nil once delivered.
+    public var lastError: String? { status == .delivered ? nil : detail }
+}

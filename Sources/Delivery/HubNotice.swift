@@ -1,0 +1,63 @@
+import Foundation
+
+/// A message to the hub about one alert that failed or missed its deadline. Ids only: the child
+/// is named by `childId`, never by name, in the subject and the body alike.
+public struct HubNotice: Sendable, Hashable {
+    public enum Reason: String, Sendable, Hashable, Codable {
+        /// Refused for good (SMTP 5xx, HTTP 4xx): it will not be retried.
+        case failed
+        /// Not delivered by its deadline; still being retried.
+        case overdue
+    }
+
+    public var reason: Reason
+    /// The alert's own reference.
+    public var reference: String
+    public var incidentId: String
+    public var childId: String
+    public var schoolURN: String?
+    public var channel: DeliveryChannel
+    public var deadline: Date
+    public var attempts: Int
+    /// One line, no personal data (as stored in `last_error`).
+    public var lastError: String?
+
+    public init(
+        reason: Reason, reference: String, incidentId: String, childId: String, schoolURN: String?,
+        channel: DeliveryChannel, deadline: Date, attempts: Int, lastError: String?
+    ) {
+        self.reason = reason
+        self.reference = reference
+        self.incidentId = incidentId
+        self.childId = childId
+        self.schoolURN = schoolURN
+        self.channel = channel
+        self.deadline = deadline
+        self.attempts = attempts
+        self.lastError = lastError
+    }
+
+    /// One notice per alert per state change: a resent notice keeps its Message-ID, so the hub's
+    /// mail system drops a duplicate.
+    public var messageReference: String { "\(reference)-hub-\(reason.rawValue)" }
+}
+
+/// A message to the hub that a channel cannot deliver at all (TLS, CA, STARTTLS or login failure,
+/// a missing secret): sent once, while the alerts stay queued until the settings are put right.
+public struct ConfigurationNotice: Sendable, Hashable {
+    /// Chosen by the caller, stable for the problem it reports (e.g. per channel per day), so a
+    /// resent notice is recognised as the same one.
+    public var reference: String
+    public var channel: DeliveryChannel
+    /// One line, no personal data.
+    public var problem: String
+    /// The alerts held back, by reference.
+    public var affectedReferences: [String]
+
+    public init(reference: String, channel: DeliveryChannel, problem: String, affectedReferences: [String]) {
+        self.reference = reference
+        self.channel = channel
+        self.problem = problem
+        self.affectedReferences = affectedReferences
+    }
+}

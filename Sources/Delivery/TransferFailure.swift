@@ -1,0 +1,53 @@
+/// libcurl's result for one transfer, sorted into what decides an outcome.
+enum TransferFailure: Sendable, Hashable {
+    case none
+    /// TLS handshake, certificate verification, the CA file.
+    case tls
+    /// `smtp://` with STARTTLS required, and the relay does not offer it.
+    case startTLSUnavailable
+    /// The relay refused our login.
+    case login
+    /// Name not resolved, connection refused, or no connection within the connect timeout.
+    case unreachable
+    /// Connected, then the receiver took longer than the timeouts allow.
+    case timeout
+    /// The connection broke mid-way.
+    case network
+    /// A setting libcurl rejected before it sent anything (a malformed URL, say).
+    case setup
+    case other
+}
+
+/// Outcome rules (SPEC §7): the receiver's reply code decides first; where there is none,
+/// libcurl's error does.
+enum FailureClassifier {
+    static let authenticationReplies: Set<Int> = [530, 534, 535, 538]
+
+    static func smtp(failure: TransferFailure, reply: Int) -> DeliveryOutcome.Status {
+        if failure == .none { return .delivered }
+        switch reply {
+        case 400..<500: return .temporary
+        // Authentication required or refused: a fault in our settings, not in this recipient.
+        case _ where authenticationReplies.contains(reply): return .configuration
+        case 500..<600: return .permanent
+        default: return byFailure(failure)
+        }
+    }
+
+    static func https(failure: TransferFailure, status: Int) -> DeliveryOutcome.Status {
+        guard failure == .none else { return byFailure(failure) }
+        switch status {
+        case 200..<300: return .delivered
+        case 408, 429, 500..<600: return .temporary
+        // Other 4xx, and 1xx/3xx, which a signed POST must not follow elsewhere.
+        default: return .permanent
+        }
+    }
+
+    private static func byFailure(_ failure: TransferFailure) -> DeliveryOutcome.Status {
+        switch failure {
+        case .tls, .startTLSUnavailable, .login, .setup: .configuration
+        case .none, .unreachable, .timeout, .network, .other: .temporary
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import Ingest
+import NIOCore
+import Review
+import RiskModel
+import Store
+
+/// The JSON API for the force's record system and for scripts; every route needs a bearer token
+/// (`AccessMiddleware`). Described in docs/openapi.yaml.
+struct APIRoutes {
+    let store: any HubStore
+    let queue: QueueCache
+    let configuration: WebConfiguration
+    let clock: WebClock
+
+    func add(to router: Router<HubRequestContext>) {
+        router.get("/api/escalations") { request, _ in
+            var asOf = clock.now()
+            if let text = request.uri.queryParameters["as_of"].map(String.init) {
+                guard case .success(let parsed) = InstantText.parse(text) else {
+                    return Response.jsonError("as_of: expected an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z",
+                                              status: .badRequest)
+                }
+                asOf = parsed
+            }
+            let built = try await ReviewQueue.build(store: store, settings: configuration.scoring, asOf: asOf, includeAll: false)
+            return Response.json(built.json())
+        }
+        router.post("/api/incidents") { request, context in
+            try await ingest(request: request, context: context)
+        }
+        router.post("/api/children/:childId/decisions") { request, context in
+            try await decide(request: request, context: context)
+        }
+    }
+
+    /// The same checks as `encompass ingest`, all or nothing: 422 with every error, or 200 with the summary.
+    private func ingest(request: Request, context: HubRequestContext) async throws -> Response {
+        let type = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        let format: IncidentFileFormat
+        let fileName: String
+        switch type {
+        case "text/csv":
+            format = .csv
+            fileName = "body.csv"
+        case "application/x-ndjson", "application/jsonl", "application/jsonlines":
+            format = .jsonLines
+            fileName = "body.ndjson"
+        default:
+            return .jsonError("send text/csv or application/x-ndjson", status: .unsupportedMediaType)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch {
+            return .jsonError("the body is larger than \(configuration.maxBodyBytes) bytes", status: .contentTooLarge)
+        }
+        let now = clock.now()
+        var builder = IncidentBatchBuilder(now: now)
+        builder.add(Array(body.readableBytesView), fileName: fileName, format: format)
+        switch builder.finish() {
+        case .failure(let failure):
+            let errors = failure.errors.map { e -> [String: Any] in
+                ["line": e.line, "column": e.column, "message": e.message]
+            }
+            return .json(JSONBody.object(["errors": errors]), status: .unprocessableContent)
+        case .success(let incidents):
+            let summary = try await store.ingest(incidents, actor: "api:\(context.apiClient ?? "unknown")", at: now,
+                                                 planner: configuration.alertPlanner)
+            await queue.invalidate()
+            return .json(JSONBody.object([
+                "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
+                "children": summary.children, "alerts_queued": summary.alertsQueued, "summary": summary.line,
+            ]))
+        }
+    }
+
+    /// `{"marac": "referred"|"declined", "on": "YYYY-MM-DD", "reason": "...", "by": "...", "strategy_discussion": false}`.
+    private func decide(request: Request, context: HubRequestContext) async throws -> Response {
+        guard let raw = context.parameters.get("childId"), let childId = raw.removingPercentEncoding else {
+            return .jsonError("no such child", status: .notFound)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 64 * 1024)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
+            return .jsonError("the body must be a JSON object", status: .badRequest)
+        }
+        func text(_ key: String) -> String? { object[key] as? String }
+        for key in ["marac", "on", "reason", "by"] where object[key] != nil && !(object[key] is String) && !(object[key] is NSNull) {
+            return .jsonError("\(key) must be a string", status: .unprocessableContent)
+        }
+        let strategy = object["strategy_discussion"] as? Bool ?? false
+        let input = DecisionInput(marac: text("marac"), on: text("on"), reason: text("reason"), strategyDiscussion: strategy)
+        let now = clock.now()
+        switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
+        case .failure(let problems):
+            return .json(JSONBody.object(["errors": problems.messages]), status: .unprocessableContent)
+        case .success(let checked):
+            guard try await store.childExists(childId) else { return .jsonError("no child with id \(childId)", status: .notFound) }
+            let client = "api:\(context.apiClient ?? "unknown")"
+            let by = text("by")?.trimmingCharacters(in: .whitespaces).nonEmpty ?? client
+            let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                                    by: by, recordedAt: now)
+            try await store.record(decision, strategyDiscussion: strategy, actor: client)
+            await queue.invalidate()
+            var out: [String: Any] = [
+                "child_id": childId, "marac": checked.outcome.rawValue, "on": checked.on.description, "by": by,
+                "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
+            ]
+            out["reason"] = checked.reason ?? NSNull()
+            return .json(JSONBody.object(out), status: .created)
+        }
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

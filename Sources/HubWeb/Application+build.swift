@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+import Logging
+import Store
+
+/// The composition root: one place that wires the store, the templates and the clock into the routes.
+public func buildApplication(
+    configuration: WebConfiguration,
+    store: any HubStore,
+    clock: WebClock = .system,
+    logger: Logger = Logger(label: "encompass.web"),
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    try await store.migrate()
+    let router = try await buildRouter(configuration: configuration, store: store, clock: clock)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "encompass"),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Every route of the application behind its middleware. Public so a test can list the routes.
+public func buildRouter(configuration: WebConfiguration, store: any HubStore, clock: WebClock) async throws -> Router<HubRequestContext> {
+    let pages = try await PageRenderer(configuration: configuration)
+    let queue = QueueCache(store: store, settings: configuration.scoring, maxAge: configuration.queueCacheAge, clock: clock)
+    let router = Router(context: HubRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ErrorMiddleware(pages: pages))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock))
+    router.add(middleware: CSRFMiddleware())
+
+    router.get("/health") { _, _ in Response.text("ok\n") }
+    StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
+    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    APIRoutes(store: store, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    return router
+}

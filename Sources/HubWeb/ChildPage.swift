@@ -1,0 +1,133 @@
+import Foundation
+import Review
+import RiskModel
+import Store
+
+/// The values of a child's page: who the child is, why they are in the queue, every incident with
+/// the rules that used it, the chart, the decisions so far and the alerts to schools.
+struct ChildPage {
+    let values: [String: Any]
+
+    init(record: ChildRecord, asOf: Date, settings: ScoringSettings, user: UserAccount, today: LocalDate) {
+        let time = DisplayTime(zone: settings.zone)
+        let assessment = RiskRules.assess(record.history, asOf: asOf, settings: settings)
+        var rulesByIncident: [String: [RuleID]] = [:]
+        for hit in assessment?.rules ?? [] {
+            for id in hit.incidentIds { rulesByIncident[id, default: []].append(hit.rule) }
+        }
+        let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
+        let regradesByIncident = Dictionary(grouping: record.regrades, by: \.incidentId)
+
+        var v: [String: Any] = [
+            "childId": record.childId,
+            "name": record.name.full,
+            "dob": LocalDate(iso: record.dateOfBirth).map(time.day) ?? record.dateOfBirth,
+            "asOf": time.dayAndClock(asOf),
+            "windowDays": settings.windowDays,
+            "canRegrade": user.role >= .supervisor,
+            "today": today.description,
+        ]
+        if let urn = record.schoolURN {
+            v["school"] = record.schoolName.map { "\($0) (URN \(urn))" } ?? "URN \(urn)"
+        }
+        if let a = assessment {
+            v["assessment"] = [
+                "level": a.level.name,
+                "score": String(format: "%.2f", ReviewQueue.displayScore(a.score)),
+                "suggestMARAC": a.suggestions.contains(Assessment.maracReferralSuggestion),
+                "rules": a.rules.map { hit in
+                    [
+                        "rule": hit.rule.rawValue,
+                        "level": hit.level.name,
+                        "words": hit.rule.summary(settings: settings),
+                        "incidents": hit.incidentIds.map { ["id": $0, "anchor": Self.anchor($0)] },
+                    ] as [String: Any]
+                },
+            ] as [String: Any]
+        }
+        v["chart"] = IncidentChart(incidents: record.incidents, usedByRules: Set(rulesByIncident.keys), asOf: asOf,
+                                   settings: settings, time: time).values
+        v["incidents"] = record.incidents.reversed().map { i in
+            Self.incidentRow(i, rules: rulesByIncident[i.incidentId] ?? [], inWindow: i.reportedAt >= windowStart && i.reportedAt <= asOf,
+                             regrades: regradesByIncident[i.incidentId] ?? [], childId: record.childId, time: time)
+        }
+        let decisions = record.decisions.reversed().enumerated().map { index, entry in
+            Self.decisionRow(entry, current: index == 0, time: time)
+        }
+        v["decisions"] = decisions
+        if let alerts = record.alerts {
+            v["alertsKnown"] = true
+            v["alerts"] = alerts.map { a -> [String: Any] in
+                var row: [String: Any] = [:]
+                row["reference"] = a.reference
+                row["incidentId"] = a.incidentId
+                row["alertSchool"] = a.schoolURN
+                row["channel"] = a.channel
+                row["state"] = a.state
+                row["deadline"] = a.deadline.map(time.dayAndClock)
+                row["attempts"] = a.attempts
+                return row
+            }
+        }
+        values = v
+    }
+
+    /// A fragment id made only of safe characters, the same for the link and the row.
+    static func anchor(_ incidentId: String) -> String {
+        "incident-" + String(incidentId.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" })
+    }
+
+    private static func yesNo(_ value: Bool?) -> String {
+        switch value {
+        case .some(true): "yes"
+        case .some(false): "no"
+        case .none: "not recorded"
+        }
+    }
+
+    private static func incidentRow(_ i: ChildIncident, rules: [RuleID], inWindow: Bool, regrades: [Regrade],
+                                    childId: String, time: DisplayTime) -> [String: Any] {
+        var row: [String: Any] = [
+            "id": i.incidentId,
+            "anchor": anchor(i.incidentId),
+            "when": time.dayAndClock(i.reportedAt),
+            "effective": i.effectiveGrade.name,
+            "officer": i.officerGrade.name,
+            "supervisor": i.supervisorGrade?.name ?? "not reviewed",
+            "tool": i.riskTool.rawValue,
+            "present": yesNo(i.present),
+            "spokenTo": yesNo(i.spokenTo),
+            "bwv": yesNo(i.bodyWornVideo),
+            "flags": i.flags.map { $0.replacingOccurrences(of: "-", with: " ") },
+            "used": !rules.isEmpty,
+            "rules": rules.map(\.rawValue),
+            "inWindow": inWindow,
+            "regradeLink": ChildRoutes.path(childId) + "/incidents/" + ChildRoutes.encode(i.incidentId) + "/regrade",
+            "regrades": regrades.reversed().map { r in
+                [
+                    "from": r.oldGrade?.name ?? "not reviewed", "to": r.newGrade.name, "reason": r.reason,
+                    "by": r.by, "when": time.dayAndClock(r.at),
+                ] as [String: Any]
+            },
+        ]
+        if let yes = i.dashYesCount { row["yesCount"] = yes }
+        if let voice = i.voice, !voice.isEmpty { row["voice"] = voice }
+        if let urn = i.schoolURN { row["incidentSchool"] = urn }
+        return row
+    }
+
+    private static func decisionRow(_ entry: DecisionEntry, current: Bool, time: DisplayTime) -> [String: Any] {
+        let d = entry.decision
+        var row: [String: Any] = [
+            "outcome": d.outcome == .referred ? "MARAC referral made" : "MARAC referral declined",
+            "declined": d.outcome == .declined,
+            "on": time.day(d.on),
+            "by": d.by,
+            "recorded": time.dayAndClock(d.recordedAt),
+            "current": current,
+            "strategy": entry.strategyDiscussion.map { $0 ? "requested" : "not requested" } ?? "not asked (recorded by command)",
+        ]
+        if let reason = d.reason { row["reason"] = reason }
+        return row
+    }
+}

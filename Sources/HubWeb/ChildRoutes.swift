@@ -1,0 +1,158 @@
+import Foundation
+import Hummingbird
+import RiskModel
+import Store
+
+/// A child's page, the decision form on it, and a supervisor's regrade of one of the child's incidents.
+/// Every view of the page and every change is written to the audit with the person and the time.
+struct ChildRoutes {
+    let store: any HubStore
+    let pages: PageRenderer
+    let queue: QueueCache
+    let configuration: WebConfiguration
+    let clock: WebClock
+
+    static func path(_ childId: String) -> String { "/children/" + encode(childId) }
+
+    static func encode(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
+    }
+
+    func add(to router: Router<HubRequestContext>) {
+        router.get("/children/:childId") { request, context in
+            let user = try context.user()
+            let childId = try Self.parameter("childId", context)
+            let query = request.uri.queryParameters
+            var notice: String?
+            if query["recorded"] != nil { notice = "Decision recorded." }
+            if query["regraded"] != nil { notice = "Regrade recorded." }
+            return try await childPage(childId: childId, user: user, context: context, form: nil, notice: notice)
+        }
+        router.post("/children/:childId/decisions") { _, context in
+            let user = try context.user()
+            let childId = try Self.parameter("childId", context)
+            let form = context.form
+            let input = DecisionInput(marac: form.text("marac"), on: form.text("on"), reason: form["reason"],
+                                      strategyDiscussion: form["strategy"] != nil)
+            let now = clock.now()
+            guard try await store.childExists(childId) else { throw PageError.notFound }
+            switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
+            case .failure(let problems):
+                return try await childPage(childId: childId, user: user, context: context,
+                                           form: DecisionFormState(input: input, problems: problems.messages), notice: nil)
+            case .success(let checked):
+                let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                                        by: user.name, recordedAt: now)
+                try await store.record(decision, strategyDiscussion: input.strategyDiscussion, actor: "user:\(user.name)")
+                await queue.invalidate()
+                return .redirect(to: Self.path(childId) + "?recorded=1#decisions", type: .normal)
+            }
+        }
+        router.get("/children/:childId/incidents/:incidentId/regrade") { _, context in
+            let user = try context.require(.supervisor)
+            return try await regradePage(childId: try Self.parameter("childId", context),
+                                         incidentId: try Self.parameter("incidentId", context),
+                                         user: user, context: context, problems: [], reason: nil, status: .ok)
+        }
+        router.post("/children/:childId/incidents/:incidentId/regrade") { _, context in
+            let user = try context.require(.supervisor)
+            let childId = try Self.parameter("childId", context)
+            let incidentId = try Self.parameter("incidentId", context)
+            let form = context.form
+            var problems: [String] = []
+            let grade = form.text("grade").flatMap(Grade.init(text:))
+            if grade == nil { problems.append("Choose the grade: standard, medium or high.") }
+            let reason = form.text("reason")
+            if reason == nil { problems.append("Say why the incident is regraded: a reason is required.") }
+            guard let grade, let reason, problems.isEmpty else {
+                return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
+                                             problems: problems, reason: form["reason"], status: .unprocessableContent)
+            }
+            guard let record = try await store.childRecord(childId),
+                  record.incidents.contains(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
+            _ = try await store.regrade(incidentId: incidentId, to: grade, reason: reason, by: user.name, at: clock.now())
+            await queue.invalidate()
+            return .redirect(to: Self.path(childId) + "?regraded=1#" + ChildPage.anchor(incidentId), type: .normal)
+        }
+    }
+
+    static func parameter(_ name: String, _ context: HubRequestContext) throws -> String {
+        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
+            throw PageError.notFound
+        }
+        return value
+    }
+
+    private func childPage(childId: String, user: UserAccount, context: HubRequestContext, form: DecisionFormState?,
+                           notice: String?) async throws -> Response {
+        let now = clock.now()
+        guard let record = try await store.childRecord(childId) else { throw PageError.notFound }
+        try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: now)
+        let today = configuration.scoring.zone.localDate(of: now)
+        var values = ChildPage(record: record, asOf: now, settings: configuration.scoring, user: user, today: today).values
+        values["form"] = (form ?? DecisionFormState(today: today)).values
+        values["action"] = Self.path(childId) + "/decisions"
+        if let notice { values["notice"] = notice }
+        return pages.render("child", PageFrame(context: context, title: "Child \(childId)").with(values),
+                            status: form?.problems.isEmpty == false ? .unprocessableContent : .ok)
+    }
+
+    private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
+                             problems: [String], reason: String?, status: HTTPResponse.Status) async throws -> Response {
+        guard let record = try await store.childRecord(childId),
+              let incident = record.incidents.first(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
+        try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: clock.now())
+        let time = DisplayTime(zone: configuration.scoring.zone)
+        var values: [String: Any] = [
+            "childId": childId,
+            "childLink": Self.path(childId),
+            "name": record.name.full,
+            "incidentId": incidentId,
+            "when": time.dayAndClock(incident.reportedAt),
+            "officer": incident.officerGrade.name,
+            "supervisor": incident.supervisorGrade?.name ?? "not reviewed",
+            "effective": incident.effectiveGrade.name,
+            "action": Self.path(childId) + "/incidents/" + Self.encode(incidentId) + "/regrade",
+            "grades": Grade.allCases.map { g in
+                ["value": g.name, "label": g.name.capitalized, "selected": g == (incident.supervisorGrade ?? incident.officerGrade)]
+            },
+            "problems": problems,
+        ]
+        if let yes = incident.dashYesCount {
+            values["yesCount"] = yes
+            let band = RiskTool.band(yesCount: yes)
+            if band > .standard { values["floor"] = band.name }
+        }
+        if let reason { values["reason"] = reason }
+        return pages.render("regrade", PageFrame(context: context, title: "Regrade incident \(incidentId)").with(values), status: status)
+    }
+}
+
+/// The decision form's values, kept when it comes back with problems so nothing typed is lost.
+struct DecisionFormState {
+    var input: DecisionInput
+    var problems: [String]
+
+    init(input: DecisionInput, problems: [String]) {
+        self.input = input
+        self.problems = problems
+    }
+
+    init(today: LocalDate) {
+        input = DecisionInput(marac: nil, on: today.description, reason: nil)
+        problems = []
+    }
+
+    var values: [String: Any] {
+        var v: [String: Any] = [
+            "referred": input.marac == "referred",
+            "declined": input.marac == "declined",
+            "strategy": input.strategyDiscussion,
+            "problems": problems,
+            "hasProblems": !problems.isEmpty,
+        ]
+        if let on = input.on { v["on"] = on }
+        if let reason = input.reason { v["reason"] = reason }
+        return v
+    }
+}

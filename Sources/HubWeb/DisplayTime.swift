@@ -1,0 +1,31 @@
+import CivilTime
+import Foundation
+
+/// Dates and times as people in the hub read them, in the force's zone: `Fri 6 Mar 2026, 21:40`.
+struct DisplayTime {
+    let zone: Zone
+
+    private static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    func day(_ date: LocalDate) -> String {
+        "\(Self.weekdays[date.isoWeekday - 1]) \(date.day) \(Self.months[date.month - 1]) \(date.year)"
+    }
+
+    func day(_ instant: Date) -> String { day(zone.localDate(of: instant)) }
+
+    /// `21:40`.
+    func clock(_ instant: Date) -> String {
+        let iso = zone.iso8601(instant)
+        let t = iso.index(iso.startIndex, offsetBy: 11)
+        return String(iso[t..<iso.index(t, offsetBy: 5)])
+    }
+
+    func dayAndClock(_ instant: Date) -> String { "\(day(instant)), \(clock(instant))" }
+
+    /// `Mar 2026`, for the chart's axis.
+    func month(_ instant: Date) -> String {
+        let d = zone.localDate(of: instant)
+        return "\(Self.months[d.month - 1]) \(d.year)"
+    }
+}

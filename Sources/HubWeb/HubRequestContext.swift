@@ -1,0 +1,63 @@
+import Foundation
+import Hummingbird
+import Store
+
+/// Per request: who is asking (a signed-in person or an API token) and the form they posted.
+public struct HubRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AccessMiddleware` for a page request with a live session.
+    var session: SessionRecord?
+    /// Set by `AccessMiddleware` for an API request with a valid bearer token: the token's name.
+    var apiClient: String?
+    /// A POSTed form, read and checked for its CSRF token by `CSRFMiddleware`.
+    var form = FormFields()
+    /// Whether the browser reached us over TLS, directly or through the proxy.
+    var overTLS = false
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// Page bodies are small; the API's incident files are limited by `WebConfiguration.maxBodyBytes`.
+    public var maxUploadSize: Int { 1024 * 1024 }
+
+    /// The signed-in person, or a refusal (the access middleware makes this unreachable for pages).
+    func user() throws -> UserAccount {
+        guard let session else { throw HTTPError(.unauthorized) }
+        return session.user
+    }
+
+    /// The person, if their role is at least `role`; otherwise 403.
+    func require(_ role: Role) throws -> UserAccount {
+        let user = try user()
+        guard user.role >= role else { throw PageError.forbidden }
+        return user
+    }
+}
+
+/// The fields of an `application/x-www-form-urlencoded` body; the last value of a repeated name wins.
+struct FormFields: Sendable {
+    private(set) var values: [String: String] = [:]
+
+    init() {}
+
+    init(urlEncoded text: String) {
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.decode(parts[0]) else { continue }
+            values[name] = parts.count > 1 ? Self.decode(parts[1]) ?? "" : ""
+        }
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+
+    /// The value with surrounding white space removed; nil when absent or blank.
+    func text(_ name: String) -> String? {
+        guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+        return v
+    }
+
+    private static func decode(_ s: Substring) -> String? {
+        s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
+}

@@ -1,0 +1,16 @@
+import Store
+
+/// What the web application needs of the database: the core store, accounts, and a child's record.
+public typealias HubStore = Store & AccountStore & ChildRecordStore
+
+public struct UnsupportedStore: Error, CustomStringConvertible {
+    public var description: String {
+        "this database does not support the web application's accounts yet (use sqlite:PATH)"
+    }
+}
+
+/// The store as the web application needs it; `UnsupportedStore` for one without accounts.
+public func hubStore(_ store: any Store) throws -> any HubStore {
+    guard let hub = store as? any HubStore else { throw UnsupportedStore() }
+    return hub
+}

@@ -1,0 +1,82 @@
+import Foundation
+import RiskModel
+import Store
+
+/// The geometry of the child page's small chart: the window's incidents as marks along the time axis,
+/// and the cumulative score over the window as a line, with the medium and high thresholds. Only
+/// numbers reach the SVG; the incident ids in the marks' titles are escaped by the template.
+struct IncidentChart {
+    static let width = 640.0
+    static let height = 220.0
+    static let left = 44.0
+    static let right = 12.0
+    static let top = 12.0
+    static let bottom = 36.0
+    static let samples = 120
+
+    let values: [String: Any]
+
+    init(incidents: [ChildIncident], usedByRules: Set<String>, asOf: Date, settings: ScoringSettings, time: DisplayTime) {
+        let span = Double(settings.windowDays) * RiskRules.secondsPerDay
+        let start = asOf.addingTimeInterval(-span)
+        let inWindow = incidents.filter { $0.reportedAt >= start && $0.reportedAt <= asOf }
+        let plotWidth = Self.width - Self.left - Self.right
+        let plotHeight = Self.height - Self.top - Self.bottom
+        func x(_ d: Date) -> Double { Self.left + plotWidth * d.timeIntervalSince(start) / span }
+
+        // Sample the score, plus just before and at each incident so its step shows.
+        var instants = (0...Self.samples).map { start.addingTimeInterval(span * Double($0) / Double(Self.samples)) }
+        for i in inWindow { instants += [i.reportedAt.addingTimeInterval(-1), i.reportedAt] }
+        instants.sort()
+        let scores = instants.map { t in Self.score(at: t, incidents: incidents, settings: settings) }
+        let top = max(settings.scoreHigh * 1.25, (scores.max() ?? 0) * 1.1, 1)
+        func y(_ s: Double) -> Double { Self.top + plotHeight * (1 - s / top) }
+
+        let line = zip(instants, scores).map { Self.format(x($0)) + "," + Self.format(y($1)) }.joined(separator: " ")
+        let marks: [[String: Any]] = inWindow.map { i in
+            [
+                "x": Self.format(x(i.reportedAt)),
+                "y": Self.format(Self.top + plotHeight - 8),
+                "grade": i.effectiveGrade.name,
+                "used": usedByRules.contains(i.incidentId),
+                "label": "\(i.incidentId): \(i.effectiveGrade.name), \(time.day(i.reportedAt))",
+            ]
+        }
+        let thresholds: [[String: Any]] = [("medium", settings.scoreMedium), ("high", settings.scoreHigh)].map { name, value in
+            ["y": Self.format(y(value)), "label": "\(name) \(Self.plain(value))", "labelY": Self.format(y(value) - 3), "level": name]
+        }
+        // An axis label at the start of each quarter of the window.
+        let ticks: [[String: Any]] = (0...4).map { k in
+            let d = start.addingTimeInterval(span * Double(k) / 4)
+            return ["x": Self.format(x(d)), "label": time.month(d), "anchor": k == 0 ? "start" : k == 4 ? "end" : "middle"]
+        }
+        let now = Self.score(at: asOf, incidents: incidents, settings: settings)
+        values = [
+            "width": Self.format(Self.width), "height": Self.format(Self.height),
+            "plotLeft": Self.format(Self.left), "plotRight": Self.format(Self.width - Self.right),
+            "plotTop": Self.format(Self.top), "plotBottom": Self.format(Self.top + plotHeight),
+            "axisLabelY": Self.format(Self.height - 12),
+            "line": line, "marks": marks, "thresholds": thresholds, "ticks": ticks,
+            "summary": "\(IncidentWords.count(inWindow.count)) in the last \(settings.windowDays) days; "
+                + "the score now is \(String(format: "%.2f", now)) (medium from \(Self.plain(settings.scoreMedium)), "
+                + "high from \(Self.plain(settings.scoreHigh))).",
+        ]
+    }
+
+    /// SPEC §4's score as of `t`: each incident in the window weighted by grade and halved every half-life.
+    static func score(at t: Date, incidents: [ChildIncident], settings: ScoringSettings) -> Double {
+        let start = t.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
+        var seen = Set<String>()
+        var total = 0.0
+        for i in incidents where i.reportedAt >= start && i.reportedAt <= t && seen.insert(i.incidentId).inserted {
+            total += settings.weight(of: i.effectiveGrade) * RiskRules.decay(from: i.reportedAt, to: t, halfLifeDays: settings.halfLifeDays)
+        }
+        return total
+    }
+
+    static func format(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    static func plain(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(v)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Logging
+import Store
+
+/// Headers on every answer: no script may run and nothing may be framed or cached, since the pages
+/// hold children's personal data.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.referrerPolicy] = "no-referrer"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if Self.overTLS(request) { response.headers[.strictTransportSecurity] = "max-age=31536000" }
+        return response
+    }
+
+    static func overTLS(_ request: Request) -> Bool {
+        request.headers[.xForwardedProto]?.lowercased() == "https"
+    }
+}
+
+/// Turns a refusal or a failure into a page (or a JSON error under /api). A failure is logged by its
+/// type only: an error's text could carry a child's details.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let pages: PageRenderer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as PageError {
+            return respond(request, context, status: error.status, message: error.message)
+        } catch let error as HTTPError {
+            let message = error.status == .notFound ? PageError.notFound.message : (error.body ?? error.status.reasonPhrase)
+            return respond(request, context, status: error.status, message: message)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(request.uri.path)"])
+            return respond(request, context, status: .internalServerError,
+                           message: "Something went wrong on our side. Nothing was changed; try again, and tell the hub's administrator if it happens again.")
+        }
+    }
+
+    private func respond(_ request: Request, _ context: Context, status: HTTPResponse.Status, message: String) -> Response {
+        if AccessMiddleware.isAPI(request.uri.path) {
+            return .jsonError(message, status: status)
+        }
+        return pages.render("error", PageFrame(context: context, title: status.reasonPhrase)
+            .with(["status": Int(status.code), "reason": status.reasonPhrase, "message": message]), status: status)
+    }
+}
+
+/// One line per request: method, path (ids only, never a query string or a body) and status.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await next(request, context)
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+        ])
+        return response
+    }
+}
+
+/// Default deny: /health, the sign-in page and its stylesheet are open; /api needs a bearer token
+/// (401 without one); every other address needs a live session (a redirect to sign-in without one).
+struct AccessMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let store: any HubStore
+    let configuration: WebConfiguration
+    let clock: WebClock
+
+    static let sessionCookie = "encompass_session"
+    static let openRoutes: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
+
+    static func isAPI(_ path: String) -> Bool { path == "/api" || path.hasPrefix("/api/") }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.overTLS = configuration.secureCookies || SecurityHeadersMiddleware.overTLS(request)
+        let path = request.uri.path
+        if Self.isAPI(path) {
+            guard let client = try await apiClient(request) else {
+                var response = Response.jsonError("a valid bearer token is required", status: .unauthorized)
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
+            }
+            context.apiClient = client
+            return try await next(request, context)
+        }
+        var expired = false
+        if let token = request.cookies[Self.sessionCookie]?.value {
+            let hash = Secrets.hash(token)
+            if let session = try await store.session(tokenHash: hash), !session.user.disabled {
+                let now = clock.now()
+                if now.timeIntervalSince(session.lastSeenAt) > configuration.sessionIdle {
+                    try await store.endSession(tokenHash: hash, at: now, expired: true)
+                    expired = true
+                } else {
+                    if now.timeIntervalSince(session.lastSeenAt) > configuration.sessionTouchInterval {
+                        try await store.touchSession(tokenHash: hash, at: now)
+                    }
+                    context.session = session
+                }
+            }
+        }
+        if Self.openRoutes.contains("\(request.method.rawValue) \(path)") || context.session != nil {
+            return try await next(request, context)
+        }
+        var target = "/sign-in"
+        var query: [String] = []
+        if expired { query.append("expired=1") }
+        if request.method == .get, path != "/" { query.append("next=" + SignInRoutes.encodeNext(path)) }
+        if !query.isEmpty { target += "?" + query.joined(separator: "&") }
+        return .redirect(to: target, type: .normal)
+    }
+
+    /// The name of the live token in `Authorization: Bearer ...`, or nil.
+    private func apiClient(_ request: Request) async throws -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.count <= 200 else { return nil }
+        return try await store.apiTokenName(tokenHash: Secrets.hash(token))
+    }
+}
+
+/// Every form POST carries the CSRF token: the session's once signed in, or the sign-in page's own
+/// cookie before. A POST without it, or with the wrong one, gets 403 and changes nothing.
+struct CSRFMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    static let signInCookie = "encompass_signin_csrf"
+    static let field = "csrf"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, !AccessMiddleware.isAPI(request.uri.path) else {
+            return try await next(request, context)
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let form = FormFields(urlEncoded: String(buffer: body))
+        let expected = context.session?.csrfToken ?? request.cookies[Self.signInCookie]?.value
+        guard let expected, let given = form[Self.field], Secrets.constantTimeEqual(given, expected) else {
+            throw PageError.csrf
+        }
+        var context = context
+        context.form = form
+        return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}

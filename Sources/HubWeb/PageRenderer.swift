@@ -1,0 +1,82 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Mustache
+import Store
+
+/// The Mustache pages of Templates/web and the stylesheet, read once at start. Templates use only
+/// `{{ }}`, which escapes HTML, for anything a person or a force's system typed.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let stylesheet: String
+    let hubName: String
+
+    init(configuration: WebConfiguration) async throws {
+        let dir = configuration.templatesDirectory
+        guard FileManager.default.fileExists(atPath: dir + "/layout.mustache") else {
+            throw TemplatesMissing(directory: dir)
+        }
+        library = try await MustacheLibrary(directory: dir)
+        guard let css = FileManager.default.contents(atPath: dir + "/static/hub.css") else {
+            throw TemplatesMissing(directory: dir + "/static")
+        }
+        stylesheet = String(decoding: css, as: UTF8.self)
+        hubName = configuration.hubName
+    }
+
+    func render(_ template: String, _ frame: PageFrame, status: HTTPResponse.Status = .ok) -> Response {
+        guard let html = try? html(template, frame) else {
+            return .text("page template \(template) is missing\n", status: .internalServerError)
+        }
+        return .html(html, status: status)
+    }
+
+    func html(_ template: String, _ frame: PageFrame) throws -> String {
+        var values = frame.values
+        values["hubName"] = hubName
+        guard let html = library.render(values, withTemplate: template) else { throw TemplatesMissing(directory: template) }
+        return html
+    }
+}
+
+public struct TemplatesMissing: Error, CustomStringConvertible {
+    public let directory: String
+    public var description: String { "\(directory): the web page templates are not there (set --templates or ENCOMPASS_TEMPLATES)" }
+}
+
+/// What every page shows around its content: the title, who is signed in, and the CSRF token the
+/// page's forms carry.
+struct PageFrame {
+    private(set) var values: [String: Any]
+
+    init(context: HubRequestContext, title: String) {
+        values = ["title": title]
+        if let session = context.session {
+            values["csrf"] = session.csrfToken
+            values["user"] = [
+                "name": session.user.name, "role": session.user.role.rawValue,
+                "isSupervisor": session.user.role >= .supervisor, "isAdmin": session.user.role >= .admin,
+            ] as [String: Any]
+        }
+    }
+
+    func with(_ more: [String: Any]) -> PageFrame {
+        var copy = self
+        copy.values.merge(more) { _, new in new }
+        return copy
+    }
+}
+
+/// Serves the stylesheet from memory: the sign-in page needs it before anyone has signed in.
+struct StaticRoutes {
+    let stylesheet: String
+
+    func add(to router: Router<HubRequestContext>) {
+        let css = stylesheet
+        router.get("/static/hub.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"],
+                     body: .init(byteBuffer: ByteBuffer(string: css)))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// The web application's accounts: people who sign in, their sessions, the API's bearer tokens, and the
+/// audit rows the web writes (sign-ins, page views). Secrets are never stored: passwords as bcrypt
+/// hashes, session and API tokens as SHA-256 hashes, so a copy of the database lets no one in.
+/// Its tables come with `Store.migrate()` (migration `v2-accounts`).
+public protocol AccountStore: Sendable {
+    /// Adds an account; `AccountError.nameTaken` if the name is in use (names compare case-insensitively).
+    func addUser(name: String, role: Role, passwordHash: String, by actor: String, at: Date) async throws
+    func user(named name: String) async throws -> UserAccount?
+    func users() async throws -> [UserAccount]
+    /// Disables or re-enables an account. Re-enabling also lifts a sign-in lock. Disabling ends its sessions.
+    func setDisabled(_ disabled: Bool, name: String, by actor: String, at: Date) async throws
+
+    /// Counts a failed sign-in. At `threshold` failures in a row the account is locked until
+    /// `at + lockFor` and the count starts again. Returns the account as it now stands.
+    func recordFailedSignIn(name: String, at: Date, threshold: Int, lockFor: TimeInterval) async throws -> UserAccount?
+    /// A good sign-in: clears the failure count and opens the session.
+    func openSession(_ session: NewSession) async throws
+    /// The session and its account, if the session exists (expiry is the caller's rule).
+    func session(tokenHash: String) async throws -> SessionRecord?
+    func touchSession(tokenHash: String, at: Date) async throws
+    /// Ends a session: signed out (audited `sign-out`) or idle too long (audited `session.expired`).
+    func endSession(tokenHash: String, at: Date, expired: Bool) async throws
+
+    /// Stores a bearer token's hash under a name; `AccountError.nameTaken` if the name is in use.
+    func addAPIToken(name: String, tokenHash: String, by actor: String, at: Date) async throws
+    /// The name of the live (not revoked) token with this hash.
+    func apiTokenName(tokenHash: String) async throws -> String?
+    func revokeAPIToken(name: String, by actor: String, at: Date) async throws
+
+    /// One audit row (a page view, a sign-in): who, what, about which record, when. Ids only.
+    func appendAudit(actor: String, action: String, subject: String, at: Date) async throws
+}
+
+/// What a person may do in the hub's web application. Each role can do what the one before it can.
+public enum Role: String, Sendable, CaseIterable, Comparable {
+    /// Reviews the queue, reads a child's record, records decisions.
+    case hub
+    /// Also regrades an incident, with a reason.
+    case supervisor
+    /// Also manages accounts and reads the audit.
+    case admin
+
+    var rank: Int {
+        switch self {
+        case .hub: 0
+        case .supervisor: 1
+        case .admin: 2
+        }
+    }
+
+    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+}
+
+public struct UserAccount: Sendable, Equatable {
+    public var name: String
+    public var role: Role
+    public var passwordHash: String
+    public var disabled: Bool
+    /// Failed sign-ins since the last good one or the last lock.
+    public var failedSignIns: Int
+    public var lockedUntil: Date?
+    public var createdAt: Date
+
+    public init(name: String, role: Role, passwordHash: String, disabled: Bool, failedSignIns: Int,
+                lockedUntil: Date?, createdAt: Date) {
+        self.name = name
+        self.role = role
+        self.passwordHash = passwordHash
+        self.disabled = disabled
+        self.failedSignIns = failedSignIns
+        self.lockedUntil = lockedUntil
+        self.createdAt = createdAt
+    }
+
+    public func isLocked(at now: Date) -> Bool { lockedUntil.map { now < $0 } ?? false }
+}
+
+public struct NewSession: Sendable {
+    public var tokenHash: String
+    public var userName: String
+    /// Sent in every form and checked on every POST; kept in the clear because pages must show it.
+    public var csrfToken: String
+    public var at: Date
+
+    public init(tokenHash: String, userName: String, csrfToken: String, at: Date) {
+        self.tokenHash = tokenHash
+        self.userName = userName
+        self.csrfToken = csrfToken
+        self.at = at
+    }
+}
+
+public struct SessionRecord: Sendable, Equatable {
+    public var tokenHash: String
+    public var user: UserAccount
+    public var csrfToken: String
+    public var createdAt: Date
+    public var lastSeenAt: Date
+
+    public init(tokenHash: String, user: UserAccount, csrfToken: String, createdAt: Date, lastSeenAt: Date) {
+        self.tokenHash = tokenHash
+        self.user = user
+        self.csrfToken = csrfToken
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+    }
+}
+
+public enum AccountError: Error, Equatable, CustomStringConvertible {
+    case nameTaken(String)
+    case unknownUser(String)
+    case unknownToken(String)
+
+    public var description: String {
+        switch self {
+        case .nameTaken(let name): "the name \(name) is already in use"
+        case .unknownUser(let name): "no account named \(name)"
+        case .unknownToken(let name): "no API token named \(name)"
+        }
+    }
+}

@@ -1,0 +1,321 @@
+import Foundation
+import GRDB
+import RiskModel
+
+extension SQLiteSchema {
+    static func registerAlerts(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v3-alerts") { db in
+            try db.execute(sql: """
+                CREATE TABLE alerts (
+                    alert_key INTEGER PRIMARY KEY,
+                    reference TEXT NOT NULL UNIQUE,
+                    incident_key INTEGER NOT NULL REFERENCES incidents(incident_key),
+                    child_key INTEGER NOT NULL REFERENCES children(child_key),
+                    incident_id TEXT NOT NULL,
+                    child_id TEXT NOT NULL,
+                    school_urn TEXT,
+                    channel TEXT,
+                    recipient TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('unmatched', 'queued', 'sending', 'delivered', 'retrying', 'failed', 'overdue')),
+                    unmatched_reason TEXT,
+                    deadline REAL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    next_attempt_at REAL NOT NULL DEFAULT 0,
+                    lease_owner TEXT,
+                    lease_until REAL,
+                    created_at REAL NOT NULL,
+                    delivered_at REAL,
+                    UNIQUE (incident_key, child_key)
+                );
+                CREATE INDEX alerts_by_state ON alerts(state, next_attempt_at);
+                -- One notice per alert per state it reached (failed, overdue); configuration notices
+                -- have no alert.
+                CREATE TABLE hub_notices (
+                    notice_key INTEGER PRIMARY KEY,
+                    alert_key INTEGER REFERENCES alerts(alert_key),
+                    kind TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    sent_at REAL
+                );
+                CREATE UNIQUE INDEX hub_notices_once ON hub_notices(alert_key, kind) WHERE alert_key IS NOT NULL;
+                """)
+        }
+    }
+}
+
+/// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
+/// an unmatched entry, or nothing for an incident too old to send.
+struct SQLiteAlertQueue {
+    let db: Database
+    let planner: AlertPlanner
+    let now: Date
+    private var contacts: [String: (channel: String, recipient: String)] = [:]
+    private var laCodes: [String: String] = [:]
+    private let find: SQLiteRawStatement
+    private let insert: SQLiteRawStatement
+    private let replan: SQLiteRawStatement
+
+    init(db: Database, planner: AlertPlanner, now: Date) throws {
+        self.db = db
+        self.planner = planner
+        self.now = now
+        for row in try Row.fetchAll(db, sql: "SELECT urn, channel, email, endpoint FROM key_adults") {
+            let channel: String = row[1]
+            contacts[row[0]] = (channel, channel == "https" ? (row[3] as String? ?? "") : row[2])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL") {
+            laCodes[row[0]] = row[1]
+        }
+        find = try SQLiteRawStatement(db, "SELECT state FROM alerts WHERE incident_key = ? AND child_key = ?")
+        insert = try SQLiteRawStatement(db, """
+            INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, school_urn, channel, recipient,
+                state, unmatched_reason, deadline, next_attempt_at, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            """)
+        replan = try SQLiteRawStatement(db, """
+            UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?
+            WHERE incident_key = ? AND child_key = ? AND state = 'unmatched'
+            """)
+    }
+
+    struct Plan {
+        var state: AlertState
+        var channel: String?
+        var recipient: String?
+        var reason: String?
+        var deadline: Date?
+    }
+
+    /// Nil when the incident is too old to alert a school about.
+    func plan(reportedAt: Date, urn: String?, ignoringAge: Bool = false) -> Plan? {
+        if !ignoringAge, let maxAge = planner.maxAge, now.timeIntervalSince(reportedAt) > maxAge { return nil }
+        guard let urn else { return Plan(state: .unmatched, reason: "no school known for the child") }
+        guard let contact = contacts[urn] else { return Plan(state: .unmatched, reason: "school \(urn) has no key adult") }
+        return Plan(state: .queued, channel: contact.channel, recipient: contact.recipient,
+                    deadline: planner.deadline(reportedAt, urn, laCodes[urn]))
+    }
+
+    /// Queues (or re-plans an unmatched) alert for one link; returns true when an alert is now queued.
+    func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
+              ignoringAge: Bool = false) throws -> Bool {
+        find.bind(1, incidentKey)
+        find.bind(2, childKey)
+        let existing = try find.row { $0.text(0) }
+        if let existing, existing != AlertState.unmatched.rawValue { return false }
+        guard let p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge) else { return false }
+        if existing != nil {
+            let s = replan
+            s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
+            s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
+            try s.run()
+        } else {
+            let s = insert
+            s.bind(1, planner.reference(incidentId, childId)); s.bind(2, incidentKey); s.bind(3, childKey)
+            s.bind(4, incidentId); s.bind(5, childId); s.bind(6, urn); s.bind(7, p.channel); s.bind(8, p.recipient)
+            s.bind(9, p.state.rawValue); s.bind(10, p.reason); s.bind(11, p.deadline?.timeIntervalSince1970)
+            s.bind(12, now.timeIntervalSince1970)
+            try s.run()
+        }
+        return p.state == .queued
+    }
+}
+
+extension SQLiteRawStatement {
+    func bind(_ i: Int32, _ value: Double?) {
+        if let value { bind(i, value) } else { bind(i, Int64?.none) }
+    }
+}
+
+extension SQLiteStore: AlertStore {
+    public func alerts(state: AlertState?) async throws -> [AlertRow] {
+        try await pool.read { db in
+            // Most urgent first: overdue and failed before the rest, then by deadline.
+            try Self.alertRows(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: """
+                CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
+                    WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline, reference
+                """)
+        }
+    }
+
+    static func alertRows(_ db: Database, where clause: String, order: String = "alert_key") throws -> [AlertRow] {
+            try Row.fetchAll(db, sql: """
+                SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
+                       next_attempt_at, delivered_at, unmatched_reason
+                FROM alerts WHERE \(clause) ORDER BY \(order)
+                """).map { r in
+                let state = AlertState(rawValue: r[5]) ?? .queued
+                return AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
+                                deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
+                                lastError: state == .unmatched ? r[11] : r[8],
+                                nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+    }
+
+    public func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int {
+        try await pool.write { db in
+            let queue = try SQLiteAlertQueue(db: db, planner: planner, now: now)
+            var queued = 0
+            // Unmatched entries keep their place even if old: the hub chose to fix the school.
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at, l.school_urn
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
+                LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+                WHERE a.state = 'unmatched' AND l.school_urn IS NOT NULL
+                """)
+            for r in rows where try queue.link(incidentKey: r[0], childKey: r[1], incidentId: r[2], childId: r[3],
+                                                reportedAt: Date(timeIntervalSince1970: r[4]), urn: r[5], ignoringAge: true) {
+                queued += 1
+            }
+            return queued
+        }
+    }
+
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+                         isDead: @Sendable (String) -> Bool) async throws -> [DueAlert] {
+        try await pool.write { db in
+            let t = now.timeIntervalSince1970
+            try Self.markOverdue(db, now: now)
+            let owners = try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= ?", arguments: [t])
+            let dead = owners.filter(isDead)
+            var deadList = ""
+            if !dead.isEmpty { deadList = " OR lease_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")" }
+            let keys = try Int64.fetchAll(db, sql: """
+                SELECT alert_key FROM alerts
+                WHERE (state IN ('queued', 'retrying', 'overdue') AND next_attempt_at <= ?)
+                   OR (state = 'sending' AND (lease_until < ?\(deadList)))
+                ORDER BY deadline, alert_key LIMIT ?
+                """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible } + [limit]))
+            guard !keys.isEmpty else { return [] }
+            let list = keys.map(String.init).joined(separator: ",")
+            try db.execute(sql: """
+                UPDATE alerts SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1
+                WHERE alert_key IN (\(list))
+                """, arguments: [owner, t + lease])
+            return try Self.due(db, where: "a.alert_key IN (\(list))")
+        }
+    }
+
+    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+        try await pool.read { db in
+            try Self.due(db, where: """
+                ((a.state IN ('queued', 'retrying', 'overdue') AND a.next_attempt_at <= \(now.timeIntervalSince1970))
+                 OR (a.state = 'sending' AND a.lease_until < \(now.timeIntervalSince1970)))
+                ORDER BY a.deadline, a.alert_key LIMIT \(limit)
+                """)
+        }
+    }
+
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+        try await pool.write { db in
+            let t = now.timeIntervalSince1970
+            // Only the run that holds the lease may record: a run whose lease ran out and was
+            // claimed again by another must not overwrite that run's outcome.
+            guard let deadline = try Double.fetchOne(db, sql: """
+                SELECT coalesce(deadline, 0) FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
+                """, arguments: [alertKey, owner]) else { return }
+            let late = t > deadline
+            switch result {
+            case .delivered:
+                try db.execute(sql: """
+                    UPDATE alerts SET state = 'delivered', delivered_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
+                    WHERE alert_key = ?
+                    """, arguments: [t, alertKey])
+            case .temporary(let error, let retryAt):
+                try db.execute(sql: """
+                    UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+                    WHERE alert_key = ?
+                    """, arguments: [late ? "overdue" : "retrying", error, retryAt.timeIntervalSince1970, alertKey])
+                if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
+            case .permanent(let error):
+                try db.execute(sql: """
+                    UPDATE alerts SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL WHERE alert_key = ?
+                    """, arguments: [error, alertKey])
+                try Self.notice(db, alertKey: alertKey, kind: "failed", detail: error, now: now)
+            case .configuration(let error):
+                // Not the school's fault and not an attempt: back in the queue as it was.
+                try db.execute(sql: """
+                    UPDATE alerts SET state = ?, last_error = ?, attempts = max(attempts - 1, 0), next_attempt_at = ?,
+                        lease_owner = NULL, lease_until = NULL
+                    WHERE alert_key = ?
+                    """, arguments: [late ? "overdue" : "queued", error, t + Self.configurationPause, alertKey])
+                if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
+                // Once per problem a day, however many alerts it stops.
+                let recent = try Bool.fetchOne(db, sql: """
+                    SELECT EXISTS (SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
+                        AND detail = ? AND created_at > ?)
+                    """, arguments: [error, t - 86_400]) ?? false
+                if !recent {
+                    try db.execute(sql: "INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (NULL, 'configuration', ?, ?)",
+                                   arguments: [error, t])
+                }
+            }
+        }
+    }
+
+    public func unsentHubNotices() async throws -> [HubNoticeRow] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT n.notice_key, n.kind, n.detail, n.created_at, a.alert_key
+                FROM hub_notices n LEFT JOIN alerts a ON a.alert_key = n.alert_key
+                WHERE n.sent_at IS NULL ORDER BY n.notice_key
+                """).map { r in
+                let alertKey: Int64? = r[4]
+                return HubNoticeRow(noticeKey: r[0], kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
+                                    alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first })
+            }
+        }
+    }
+
+    public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE hub_notices SET sent_at = ? WHERE notice_key = ?", arguments: [at.timeIntervalSince1970, noticeKey])
+        }
+    }
+
+    /// After a configuration failure an alert waits this long, so one run does not try it again and
+    /// again; the next scheduled run tries it once the settings may have been put right.
+    static let configurationPause: TimeInterval = 60
+
+    /// Every undelivered alert past its deadline is overdue (still retried), and the hub hears once.
+    static func markOverdue(_ db: Database, now: Date) throws {
+        let t = now.timeIntervalSince1970
+        let keys = try Int64.fetchAll(db, sql: """
+            SELECT alert_key FROM alerts WHERE state IN ('queued', 'retrying') AND deadline < ?
+            """, arguments: [t])
+        for key in keys {
+            try db.execute(sql: "UPDATE alerts SET state = 'overdue' WHERE alert_key = ?", arguments: [key])
+            try notice(db, alertKey: key, kind: "overdue", detail: "not delivered by its deadline", now: now)
+        }
+    }
+
+    static func notice(_ db: Database, alertKey: Int64, kind: String, detail: String, now: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
+            """, arguments: [alertKey, kind, detail, now.timeIntervalSince1970])
+    }
+
+    static func due(_ db: Database, where clause: String) throws -> [DueAlert] {
+        try Row.fetchAll(db, sql: """
+            SELECT a.alert_key, a.reference, a.incident_id, a.child_id, i.reported_at, c.given_name, c.family_name, c.dob,
+                   l.present, l.spoken_to, a.school_urn, coalesce(s.name, 'URN ' || a.school_urn), a.channel, a.recipient,
+                   a.deadline, a.attempts
+            FROM alerts a
+            JOIN incidents i ON i.incident_key = a.incident_key
+            JOIN children c ON c.child_key = a.child_key
+            LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+            LEFT JOIN schools s ON s.urn = a.school_urn
+            WHERE \(clause)
+            """).compactMap { r in
+            guard let channel = KeyAdult.Channel(rawValue: r[12]), let dob = LocalDate(iso: r[7] as String) else { return nil }
+            return DueAlert(alertKey: r[0], reference: r[1], incidentId: r[2], childId: r[3],
+                            reportedAt: Date(timeIntervalSince1970: r[4]), givenName: r[5], familyName: r[6], dateOfBirth: dob,
+                            present: (r[8] as Int?).map { $0 != 0 }, spokenTo: (r[9] as Int?).map { $0 != 0 },
+                            schoolURN: r[10], schoolName: r[11], channel: channel, recipient: r[13],
+                            deadline: Date(timeIntervalSince1970: r[14]), attempts: r[15])
+        }
+    }
+}

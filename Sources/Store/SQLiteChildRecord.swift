@@ -1,0 +1,264 @@
+import Foundation
+import GRDB
+import RiskModel
+
+/// What a child's page needs, and the two changes made from it: a decision (with "strategy
+/// discussion requested") and a supervisor's regrade of an incident.
+public protocol ChildRecordStore: Sendable {
+    /// The child, every incident linked to them (oldest first), decisions, regrades and alerts; nil if unknown.
+    func childRecord(_ childId: String) async throws -> ChildRecord?
+    /// Given and family names for the queue's rows.
+    func childNames(_ childIds: [String]) async throws -> [String: ChildName]
+    /// The newest decision of each child that has one.
+    func latestDecisions() async throws -> [String: Decision]
+    /// Changes whenever a decision is recorded (decisions are append-only): the newest decision's key.
+    func decisionsVersion() async throws -> Int64
+    /// Appends a decision, whether a strategy discussion was requested, and the audit row, in one transaction.
+    func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws
+    /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
+    /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
+    func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade
+}
+
+public struct ChildName: Sendable, Equatable {
+    public var given: String
+    public var family: String
+    public var full: String { "\(given) \(family)" }
+    public init(given: String, family: String) {
+        self.given = given
+        self.family = family
+    }
+}
+
+public struct ChildRecord: Sendable {
+    public var childId: String
+    public var name: ChildName
+    public var dateOfBirth: String
+    public var schoolURN: String?
+    public var schoolName: String?
+    /// Oldest first.
+    public var incidents: [ChildIncident]
+    /// Oldest first; the last one stands.
+    public var decisions: [DecisionEntry]
+    /// Oldest first.
+    public var regrades: [Regrade]
+    /// Nil where this database has no alerts table yet.
+    public var alerts: [AlertSummary]?
+
+    /// What the rules read: these incidents and the MARAC referral dates.
+    public var history: ChildHistory {
+        ChildHistory(
+            childId: childId,
+            incidents: incidents.map { IncidentFact(incidentId: $0.incidentId, reportedAt: $0.reportedAt, grade: $0.effectiveGrade) },
+            maracReferrals: decisions.compactMap { $0.decision.outcome == .referred ? $0.decision.on : nil })
+    }
+}
+
+/// One incident as linked to this child: the incident's columns and this child's own.
+public struct ChildIncident: Sendable, Equatable {
+    public var incidentId: String
+    public var reportedAt: Date
+    public var riskTool: RiskTool
+    public var officerGrade: Grade
+    public var dashYesCount: Int?
+    public var supervisorGrade: Grade?
+    public var effectiveGrade: Grade
+    public var flags: [String]
+    public var schoolURN: String?
+    public var present: Bool?
+    public var spokenTo: Bool?
+    public var voice: String?
+    public var bodyWornVideo: Bool?
+}
+
+public struct DecisionEntry: Sendable, Equatable {
+    public var decision: Decision
+    /// Nil where the decision was recorded without the question (the `decide` command).
+    public var strategyDiscussion: Bool?
+}
+
+public struct Regrade: Sendable, Equatable {
+    public var incidentId: String
+    public var oldGrade: Grade?
+    public var newGrade: Grade
+    public var reason: String
+    public var by: String
+    public var at: Date
+}
+
+/// An alert to a school as the alerts issue stores it; fields it lacks stay nil.
+public struct AlertSummary: Sendable, Equatable {
+    public var reference: String?
+    public var incidentId: String?
+    public var schoolURN: String?
+    public var channel: String?
+    public var state: String?
+    public var deadline: Date?
+    public var attempts: Int?
+}
+
+public enum ChildRecordError: Error, Equatable, CustomStringConvertible {
+    case unknownIncident(String)
+
+    public var description: String {
+        switch self {
+        case .unknownIncident(let id): "no incident with id \(id)"
+        }
+    }
+}
+
+extension SQLiteStore: ChildRecordStore {
+    public func childRecord(_ childId: String) async throws -> ChildRecord? {
+        try await pool.read { db in
+            guard let child = try Row.fetchOne(db, sql: """
+                SELECT c.child_key, c.given_name, c.family_name, c.dob, c.school_urn, s.name
+                FROM children c LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.child_id = ?
+                """, arguments: [childId]) else { return nil }
+            let key: Int64 = child[0]
+            let incidents = try Row.fetchAll(db, sql: """
+                SELECT i.incident_id, i.reported_at, i.risk_tool, i.officer_grade, i.dash_yes_count, i.supervisor_grade,
+                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+                FROM incident_children l JOIN incidents i ON i.incident_key = l.incident_key
+                WHERE l.child_key = ? ORDER BY i.reported_at, i.incident_id
+                """, arguments: [key]).map { r in
+                ChildIncident(
+                    incidentId: r[0], reportedAt: Date(timeIntervalSince1970: r[1]), riskTool: RiskTool(rawValue: r[2]) ?? .dash,
+                    officerGrade: Grade(rawValue: r[3]) ?? .standard, dashYesCount: r[4],
+                    supervisorGrade: (r[5] as Int?).flatMap(Grade.init(rawValue:)),
+                    effectiveGrade: Grade(rawValue: r[6]) ?? .standard,
+                    flags: (r[7] as String).split(separator: ",").map(String.init), schoolURN: r[8],
+                    present: Self.flag(r[9]), spokenTo: Self.flag(r[10]), voice: r[11], bodyWornVideo: Self.flag(r[12]))
+            }
+            let decisions = try Row.fetchAll(db, sql: """
+                SELECT d.child_id, d.marac, d.on_date, d.reason, d.decided_by, d.recorded_at, s.strategy_discussion
+                FROM decisions d LEFT JOIN decision_strategy s ON s.decision_key = d.decision_key
+                WHERE d.child_id = ? ORDER BY d.decision_key
+                """, arguments: [childId]).compactMap { r -> DecisionEntry? in
+                guard let decision = Self.decision(r) else { return nil }
+                return DecisionEntry(decision: decision, strategyDiscussion: Self.flag(r[6]))
+            }
+            var regrades: [Regrade] = []
+            let regradeQuery = try db.makeStatement(sql: """
+                SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades WHERE incident_id = ? ORDER BY regrade_key
+                """)
+            for incident in incidents {
+                regrades += try Row.fetchAll(regradeQuery, arguments: [incident.incidentId]).map { r in
+                    Regrade(incidentId: r[0], oldGrade: (r[1] as Int?).flatMap(Grade.init(rawValue:)),
+                            newGrade: Grade(rawValue: r[2]) ?? .standard, reason: r[3], by: r[4], at: Date(timeIntervalSince1970: r[5]))
+                }
+            }
+            regrades.sort { $0.at < $1.at }
+            return ChildRecord(childId: childId, name: ChildName(given: child[1], family: child[2]), dateOfBirth: child[3],
+                               schoolURN: child[4], schoolName: child[5], incidents: incidents, decisions: decisions,
+                               regrades: regrades, alerts: try Self.alerts(db, childId: childId))
+        }
+    }
+
+    public func childNames(_ childIds: [String]) async throws -> [String: ChildName] {
+        try await pool.read { db in
+            let statement = try db.makeStatement(sql: "SELECT given_name, family_name FROM children WHERE child_id = ?")
+            var out: [String: ChildName] = [:]
+            for id in childIds {
+                if let r = try Row.fetchOne(statement, arguments: [id]) { out[id] = ChildName(given: r[0], family: r[1]) }
+            }
+            return out
+        }
+    }
+
+    public func latestDecisions() async throws -> [String: Decision] {
+        try await pool.read { db in
+            var out: [String: Decision] = [:]
+            // Later rows overwrite earlier ones, so each child keeps its newest decision.
+            for r in try Row.fetchAll(db, sql: """
+                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions ORDER BY decision_key
+                """) {
+                if let d = Self.decision(r) { out[d.childId] = d }
+            }
+            return out
+        }
+    }
+
+    public func decisionsVersion() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(decision_key) FROM decisions") ?? 0 }
+    }
+
+    public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
+                                 decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
+                           arguments: [db.lastInsertedRowID, strategyDiscussion ? 1 : 0])
+            try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
+                                   action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                   detail: ["on": decision.on.description, "by": decision.by,
+                                            "strategy_discussion": strategyDiscussion])
+        }
+    }
+
+    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {
+        try await pool.write { db in
+            guard let key = try Int64.fetchOne(db, sql: "SELECT incident_key FROM incidents WHERE incident_id = ?", arguments: [incidentId]),
+                  let old = try SQLiteIncidentReader(db: db).incident(key: key) else {
+                throw ChildRecordError.unknownIncident(incidentId)
+            }
+            var new = old
+            new.supervisorGrade = grade
+            // The fingerprint stays that of the last ingested source: re-ingesting the same file leaves
+            // this regrade alone, while a changed record from the force replaces it.
+            try db.execute(sql: "UPDATE incidents SET supervisor_grade = ?, effective_grade = ?, updated_at = ? WHERE incident_key = ?",
+                           arguments: [grade.rawValue, new.effectiveGrade.rawValue, at.timeIntervalSince1970, key])
+            try db.execute(sql: "UPDATE incident_children SET effective_grade = ? WHERE incident_key = ?",
+                           arguments: [new.effectiveGrade.rawValue, key])
+            try db.execute(sql: """
+                INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [incidentId, old.supervisorGrade?.rawValue, grade.rawValue, reason, by, at.timeIntervalSince1970])
+            var detail = IncidentDiff.changes(from: old, to: new)
+            detail["reason"] = reason
+            try SQLiteAudit.append(db, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
+                                   detail: detail)
+            return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+        }
+    }
+
+    private static func flag(_ value: Int?) -> Bool? { value.map { $0 != 0 } }
+
+    /// Columns: child_id, marac, on_date, reason, decided_by, recorded_at.
+    private static func decision(_ r: Row) -> Decision? {
+        guard let outcome = Decision.Outcome(rawValue: r[1]), let on = LocalDate(iso: r[2] as String) else { return nil }
+        return Decision(childId: r[0], outcome: outcome, on: on, reason: r[3], by: r[4], recordedAt: Date(timeIntervalSince1970: r[5]))
+    }
+
+    /// The child's alerts if the alerts table exists, read by column name so this page does not depend
+    /// on that table's exact shape; nil when there is no such table.
+    private static func alerts(_ db: Database, childId: String) throws -> [AlertSummary]? {
+        guard try db.tableExists("alerts") else { return nil }
+        let columns = Set(try db.columns(in: "alerts").map(\.name))
+        guard columns.contains("child_id") else { return nil }
+        return try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE child_id = ?", arguments: [childId]).map { r in
+            func value(_ name: String) -> DatabaseValue.Storage? {
+                columns.contains(name) ? (r[name] as DatabaseValue).storage : nil
+            }
+            func text(_ name: String) -> String? {
+                switch value(name) {
+                case .string(let s): s
+                case .int64(let i): String(i)
+                default: nil
+                }
+            }
+            func instant(_ name: String) -> Date? {
+                switch value(name) {
+                case .double(let d): Date(timeIntervalSince1970: d)
+                case .int64(let i): Date(timeIntervalSince1970: Double(i))
+                case .string(let s): try? Date(s, strategy: .iso8601)
+                default: nil
+                }
+            }
+            return AlertSummary(reference: text("reference"), incidentId: text("incident_id"), schoolURN: text("school_urn"),
+                                channel: text("channel"), state: text("state"), deadline: instant("deadline"),
+                                attempts: text("attempts").flatMap { Int($0) })
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Delivery
+import Foundation
+import Outbox
+import RiskModel
+import Settings
+import Store
+
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Send every queued Operation Encompass alert that is not yet delivered (the morning run).",
+        discussion: """
+            Sends without waiting for the deadline, which is when the alert must have arrived. Running it twice
+            sends nothing twice, two runs at once send nothing twice, and a run killed half way loses no alert.
+            Temporary failures are retried with backoff; permanent ones, and alerts past their deadline, are
+            reported to hub.email at once. Exit 69 when the relay or an endpoint cannot be used at all.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The clock for deadlines and retries (ISO 8601), for tests and replays. Default: now.")
+    var now: String?
+
+    @Flag(help: "Render what would be sent into a folder and send nothing.")
+    var dryRun = false
+
+    @Option(help: "Where --dry-run writes the messages (default notify-dry-run).")
+    var dryRunDir = "notify-dry-run"
+
+    @Option(help: "The e-mail templates (default Templates, or $ENCOMPASS_TEMPLATES).")
+    var templates: String?
+
+    func run() async throws {
+        try await Failure.run {
+            let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
+            let context = try await Context.open(global)
+            let settings = context.config.settings
+            let renderer: AlertRenderer
+            do {
+                renderer = try AlertRenderer(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"] ?? "Templates",
+                                             zone: settings.scoring.zone)
+            } catch let e as RenderingError {
+                throw UsageProblem(message: e.description)
+            }
+            let composer = EmailComposer(from: settings.smtp.from, fromName: settings.hub.name)
+            let hub = HubContact(name: settings.hub.name, phone: settings.hub.phone, email: settings.hub.email)
+            var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
+                                hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
+            if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
+
+            if dryRun {
+                let due = try await context.alerts.peekDue(now: clock, limit: 100_000)
+                let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: composer)
+                var messages: [AlertMessage] = []
+                for alert in due {
+                    do { messages.append(try run.message(for: alert, now: clock)) } catch let e as RenderingError { throw UsageProblem(message: e.description) }
+                    print("would send \(alert.reference) (incident \(alert.incidentId), child \(alert.childId)) to school \(alert.schoolURN) by \(alert.channel.rawValue)")
+                }
+                _ = await files.send(messages)
+                print("dry run: \(due.count) alerts rendered into \(dryRunDir)/, nothing sent")
+                return
+            }
+            if !settings.alerts.outboxDir.isEmpty {
+                FileHandle.standardError.write(Data("notify: alerts.outbox_dir is set: messages are written to \(settings.alerts.outboxDir)/, not sent to schools\n".utf8))
+            }
+            let report = try await run.run(now: clock)
+            print(report.line)
+            if report.serviceUnavailable {
+                let why = try await context.alerts.alerts(state: nil).first { $0.lastError != nil && $0.state != .delivered }?.lastError
+                Failure.printError("a relay or endpoint could not be used" + (why.map { ": \($0)" } ?? ""))
+                throw ExitCode(69)
+            }
+        }
+    }
+
+    /// The real channels, or the demo's folder when `alerts.outbox_dir` is set.
+    static func transport(_ s: Settings, composer: EmailComposer) -> any Transport {
+        if !s.alerts.outboxDir.isEmpty {
+            return FileTransport(folder: URL(fileURLWithPath: s.alerts.outboxDir), composer: composer)
+        }
+        let relay = SMTPRelay(url: s.smtp.url, from: s.smtp.from, fromName: s.hub.name, username: s.smtp.username,
+                              password: s.smtp.password, caFile: s.smtp.caFile, allowPlaintextLoopback: s.smtp.allowPlaintextLoopback)
+        return CurlTransport(relay: relay, webhooks: WebhookConfiguration(secret: s.https.webhookSecret, caFile: s.https.caFile))
+    }
+}
+
+/// Lease owners are `host:pid:nonce`, so a rerun on the same host can see that a killed run's
+/// process is gone and take its alerts back at once instead of waiting for the lease to end.
+enum LeaseOwner {
+    static let current = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+
+    static func isDead(_ owner: String) -> Bool {
+        let parts = owner.split(separator: ":")
+        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]) else {
+            return false
+        }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}

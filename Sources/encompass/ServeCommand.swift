@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import HubWeb
+import Logging
+import Settings
+import Store
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "The hub's web application and JSON API, until SIGTERM or Ctrl-C.",
+        discussion: """
+            Staff sign in with accounts made by `encompass users add`; programs use bearer tokens made by
+            `encompass tokens create`. GET /health answers without signing in. Put a TLS-terminating proxy
+            in front for use beyond this machine; it must send X-Forwarded-Proto: https.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port: Int = 8080
+
+    @Option(help: "The address to listen on. The default takes connections from this machine only.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The web page templates (default Templates/web, or $ENCOMPASS_TEMPLATES).")
+    var templates: String?
+
+    @Flag(help: "Mark cookies Secure on every answer (set when a TLS proxy is always in front).")
+    var secureCookies = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0 to 65535") }
+    }
+
+    func run() async throws {
+        try await Failure.run {
+            let context = try await Context.open(global)
+            let store = try WebCommandSupport.hubStore(context.store)
+            var web = WebConfiguration(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"] ?? "Templates/web")
+            web.host = host
+            web.port = port
+            web.scoring = context.config.settings.scoring
+            web.hubName = context.config.settings.hub.name
+            web.secureCookies = secureCookies
+            web.alertPlanner = context.planner
+            var logger = Logger(label: "encompass.web")
+            logger.logLevel = global.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+            do {
+                try await HubServer.run(configuration: web, store: store, logger: logger) { bound in
+                    // Scripts and tests read this line to find the port.
+                    FileHandle.standardOutput.write(Data("Encompass hub: open http://\(shownHost):\(bound)/\n".utf8))
+                }
+            } catch let e as TemplatesMissing {
+                throw UsageProblem(message: e.description)
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import HubWeb
+import Store
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users",
+        abstract: "Accounts for the hub's web application.",
+        subcommands: [Add.self, Disable.self, Enable.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an account. The password comes from ENCOMPASS_PASSWORD, or is asked for without echo.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The sign-in name.")
+        var name: String
+
+        @Option(help: "hub (reviews and decides), supervisor (also regrades), or admin (also accounts and the audit).")
+        var role: Role
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                let password = try global.environment["ENCOMPASS_PASSWORD"] ?? PasswordPrompt.ask()
+                try await UserAccounts.add(name: name, role: role, password: password, store: store,
+                                           by: WebCommandSupport.actor, at: Date())
+                return "added: \(name) (\(role.rawValue))"
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop an account signing in; its sessions end at once.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The sign-in name.")
+        var name: String
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                try await store.setDisabled(true, name: name, by: WebCommandSupport.actor, at: Date())
+                return "disabled: \(name)"
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Let a disabled or locked account sign in again.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The sign-in name.")
+        var name: String
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                try await store.setDisabled(false, name: name, by: WebCommandSupport.actor, at: Date())
+                return "enabled: \(name)"
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the accounts: name, role and state.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                let now = Date()
+                return try await store.users().map { u in
+                    let state = u.disabled ? "disabled" : u.isLocked(at: now) ? "locked" : "active"
+                    return "\(u.name)\t\(u.role.rawValue)\t\(state)"
+                }.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+extension Role: ExpressibleByArgument {}
+
+/// Reads a password from the terminal with echo off, twice, so a typing slip is caught.
+enum PasswordPrompt {
+    static func ask() throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw UsageProblem(message: "no password: set ENCOMPASS_PASSWORD or run in a terminal")
+        }
+        let first = try read(prompt: "Password: ")
+        let second = try read(prompt: "Password again: ")
+        guard first == second else { throw UsageProblem(message: "the two passwords are not the same") }
+        return first
+    }
+
+    private static func read(prompt: String) throws -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard let line = readLine(strippingNewline: true) else { throw UsageProblem(message: "no password given") }
+        return line
+    }
+}

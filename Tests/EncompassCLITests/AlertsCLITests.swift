@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// The outbox from the command line, with the demo's file channel standing in for the relay.
+/// The real SMTP and HTTPS paths are tested against real servers in OutboxTests.
+@Suite("encompass alerts and notify")
+struct AlertsCLITests {
+    let all = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]
+
+    func outbox(_ h: CLIHarness) -> [String: String] {
+        all.merging(["ENCOMPASS_ALERTS_OUTBOX_DIR": h.dir.appendingPathComponent("outbox").path,
+                     "ENCOMPASS_TEMPLATES": CLIHarness.packageRoot.appendingPathComponent("Templates").path]) { _, b in b }
+    }
+
+    func files(_ h: CLIHarness) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: h.dir.appendingPathComponent("outbox").path).sorted()) ?? []
+    }
+
+    @Test func ingestQueuesOneAlertPerChildAndListsTheUnmatched() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: ""),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120599"),
+        ]))
+        let out = try h.run(["ingest", file], environment: all)
+        #expect(out.stdout.hasSuffix("alerts queued: 1\n"), "\(out.stdout)")
+        let doc = try h.json(try h.run(["alerts", "--json"]))
+        let alerts = try #require(doc["alerts"] as? [[String: Any]])
+        #expect(alerts.count == 3)
+        let queued = try #require(alerts.first { $0["state"] as? String == "queued" })
+        #expect(Set(queued.keys) == ["reference", "incident_id", "child_id", "school_urn", "channel", "state", "deadline", "attempts", "last_error"])
+        #expect(queued["child_id"] as? String == "C-1")
+        #expect(queued["channel"] as? String == "smtp")
+        #expect(queued["deadline"] as? String == "2026-11-20T09:00:00+00:00")
+        #expect(queued["attempts"] as? Int == 0)
+        #expect(queued["last_error"] is NSNull)
+        let unmatched = try #require(try h.json(try h.run(["alerts", "--json", "--state", "unmatched"]))["alerts"] as? [[String: Any]])
+        #expect(Set(unmatched.compactMap { $0["child_id"] as? String }) == ["C-2", "C-3"])
+        #expect(unmatched.allSatisfy { ($0["last_error"] as? String)?.isEmpty == false })
+    }
+
+    @Test func aLaterIngestWithTheSchoolQueuesTheAlertThen() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let first = try h.write("a.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "")]))
+        let second = try h.write("b.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119601")]))
+        #expect(try h.run(["ingest", first], environment: all).stdout.hasSuffix("alerts queued: 0\n"))
+        #expect(try h.run(["ingest", second], environment: all).stdout.hasSuffix("alerts queued: 1\n"))
+        let rows = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["state"] as? String == "queued")
+        #expect(rows.first?["school_urn"] as? String == "119601")
+    }
+
+    @Test func oldIncidentsAreNotSentToSchools() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2025-01-10T21:40:00Z")]))
+        #expect(try h.run(["ingest", file]).stdout.hasSuffix("alerts queued: 0\n"))
+        #expect(try h.run(["alerts"]).stdout == "No alerts.\n")
+    }
+
+    @Test func notifySendsOnceAndTheHubHearsOfOverdueAlerts() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë"),
+            CSVRows.row("I-2", "2026-11-16T21:40:00Z", child: "C-9", given: "Siobhán", voice: "He shouted at mum"),
+        ]))
+        #expect(try h.run(["ingest", file], environment: all).status == 0)
+
+        let dry = try h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", h.dir.appendingPathComponent("dry").path],
+                            environment: outbox(h))
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("dry run: 2 alerts rendered"))
+        #expect(files(h).isEmpty, "a dry run sends nothing")
+        let stillQueued = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        #expect(Set(stillQueued.compactMap { $0["state"] as? String }) == ["queued"])
+
+        let run = try h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("alerts: 2 delivered"), "\(run.stdout)")
+        let sent = files(h)
+        // I-2's deadline was 2026-11-17 09:00: overdue, and the hub is told.
+        #expect(sent.filter { $0.hasSuffix("-hub-overdue.eml") }.count == 1)
+        #expect(sent.filter { !$0.contains("-hub-") && $0.hasSuffix(".eml") }.count == 2)
+        let notice = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(sent.first { $0.hasSuffix("-hub-overdue.eml") }!), encoding: .utf8)
+        let subject = notice.split(whereSeparator: \.isNewline).first { $0.hasPrefix("Subject:") } ?? ""
+        #expect(subject.contains("I-2"))
+        #expect(!notice.contains("Siobh"), "a hub notice names no child")
+        for name in sent where !name.contains("-hub-") {
+            let mail = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(name), encoding: .utf8)
+            #expect(!mail.contains("shouted"), "the child's words never go to the school")
+        }
+
+        let again = try h.run(["notify", "--now", "2026-11-20T06:10:00Z"], environment: outbox(h))
+        #expect(again.stdout.hasPrefix("alerts: 0 delivered"), "\(again.stdout)")
+        #expect(files(h) == sent, "nothing is sent twice")
+        let states = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        #expect(Set(states.compactMap { $0["state"] as? String }) == ["delivered"])
+    }
+}

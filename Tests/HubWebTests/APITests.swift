@@ -1,0 +1,141 @@
+import Foundation
+import HTTPTypes
+import HubWeb
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Review
+import RiskModel
+import Store
+import Testing
+
+@Suite struct APITests {
+    static func token(_ fixture: WebFixture) async throws -> String {
+        try await APITokens.create(name: "t-\(UUID().uuidString.prefix(8))", store: fixture.store, by: "test", at: fixture.clock.now())
+    }
+
+    static func call(_ fixture: WebFixture, _ method: HTTPRequest.Method, _ uri: String, type: String? = nil,
+                     body: String? = nil, token given: String? = nil) async throws -> TestResponse {
+        let token = if let given { given } else { try await Self.token(fixture) }
+        return try await fixture.withBrowser { browser in
+            var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            if let type { headers[.contentType] = type }
+            return try await browser.send(uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        }
+    }
+
+    @Test func escalationsAreExactlyTheQueuesJSON() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let asOf = "2026-11-21T12:00:00Z"
+        let response = try await Self.call(fixture, .get, "/api/escalations?as_of=\(asOf)")
+        let expected = try await ReviewQueue.build(store: fixture.store, settings: fixture.configuration.scoring,
+                                                   asOf: Date(timeIntervalSince1970: 1_795_262_400), includeAll: false)
+        #expect(response.status == .ok)
+        #expect(response.headers[.contentType] == "application/json")
+        #expect(response.text == expected.json())
+        #expect(response.text.contains(#""as_of": "2026-11-21T12:00:00Z""#))
+    }
+
+    @Test func escalationsMatchTheCommandLineByteForByte() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let asOf = "2026-11-21T12:00:00+00:00"
+        let cli = try EncompassProcess.run(["escalations", "--json", "--as-of", asOf], database: fixture.databasePath)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        let response = try await Self.call(fixture, .get, "/api/escalations?as_of=2026-11-21T12:00:00%2B00:00")
+        #expect(response.text == cli.stdout)
+        #expect(cli.stdout.contains("\"child_id\": \"C-1\""))
+    }
+
+    @Test func aBadAsOfIs400() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .get, "/api/escalations?as_of=yesterday")
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("as_of"))
+    }
+
+    @Test func badIncidentsGet422WithEveryErrorAndNothingIsWritten() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let token = try await Self.token(fixture)
+        let before = try await fixture.store.counts()
+        let csv = Sample.header + "\n"
+            + "I-20,2026-11-01T10:00:00Z,DASH,extreme,3,,V-1,,C-20,Ann,Lee,2016-01-01,120501,Y,Y,,Y\n"
+            + "I-21,2026-11-01T10:00:00Z,DASH,standard,3,,V-1,,C-21,Ann,Lee,2016-01-01,12050,Y,Y,,Y\n"
+            + "I-22,2026-11-01T10:00:00Z,DASH,standard,3,,V-1,,C-22,Ann,Lee,2016-01-01,120501,Y,Y,,Y\n"
+        let response = try await Self.call(fixture, .post, "/api/incidents", type: "text/csv", body: csv, token: token)
+        #expect(response.status == .unprocessableContent)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        let errors = try #require(json["errors"] as? [[String: Any]])
+        #expect(errors.count == 2)
+        #expect(errors.map { $0["line"] as? Int } == [2, 3])
+        #expect(errors.map { $0["column"] as? String } == ["officer_grade", "school_urn"])
+        #expect(!response.text.contains("Ann"))
+        #expect(try await fixture.store.counts().incidents == before.incidents)
+        #expect(try await fixture.store.counts().auditEntries == before.auditEntries)
+    }
+
+    @Test(arguments: [
+        ("text/csv; charset=utf-8", Sample.header + "\nI-30,2026-11-01T10:00:00Z,DASH,high,,,V-1,,C-30,Ann,Lee,2016-01-01,,,,,\n"),
+        ("application/x-ndjson",
+         #"{"incident_id":"I-30","reported_at":"2026-11-01T10:00:00Z","officer_grade":"high","victim_id":"V-1","children":[{"child_id":"C-30","child_given_name":"Ann","child_family_name":"Lee","child_dob":"2016-01-01"}]}"# + "\n"),
+    ])
+    func goodIncidentsAreIngestedAndTheQueueFollows(type: String, body: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/incidents", type: type, body: body)
+        #expect(response.status == .ok)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        #expect(json["added"] as? Int == 1)
+        #expect(json["children"] as? Int == 1)
+        let queue = try await Self.call(fixture, .get, "/api/escalations")
+        #expect(queue.text.contains("\"child_id\": \"C-30\""))
+    }
+
+    @Test func anotherBodyTypeIs415() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/incidents", type: "application/json", body: "{}")
+        #expect(response.status == .unsupportedMediaType)
+    }
+
+    @Test func aDecisionThroughTheAPIIsRecordedAndAudited() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json",
+                                           body: #"{"marac": "declined", "on": "2026-11-21", "reason": "Reviewed at the daily meeting.", "by": "jo.bloggs", "strategy_discussion": true}"#)
+        #expect(response.status == .created)
+        #expect(response.text.contains(#""marac":"declined""#))
+        let entry = try #require(try await fixture.store.childRecord("C-1")?.decisions.first)
+        #expect(entry.decision.by == "jo.bloggs")
+        #expect(entry.decision.reason == "Reviewed at the daily meeting.")
+        #expect(entry.strategyDiscussion == true)
+        let audit = try #require(try await fixture.store.auditEntries(limit: 5).first { $0.action == "decision.declined" })
+        #expect(audit.actor.hasPrefix("api:t-"))
+    }
+
+    @Test(arguments: [
+        (#"{"marac": "declined", "on": "2026-11-21"}"#, 422),
+        (#"{"marac": "maybe", "on": "2026-11-21"}"#, 422),
+        (#"{"marac": "referred", "on": "2030-01-01"}"#, 422),
+        (#"{"marac": "referred", "on": 20261121}"#, 422),
+        (#"not json"#, 400),
+    ])
+    func aBadDecisionIsRefusedAndNothingIsWritten(body: String, status: Int) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json", body: body)
+        #expect(Int(response.status.code) == status)
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
+    @Test func aDecisionForAnUnknownChildIs404() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/children/C-404/decisions", type: "application/json",
+                                           body: #"{"marac": "referred", "on": "2026-11-21"}"#)
+        #expect(response.status == .notFound)
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import HTTPTypes
+import HubWeb
+import Hummingbird
+import HummingbirdTesting
+import Store
+import Testing
+
+/// Every route the application has, as "METHOD /path" with `{name}` parameters (as Hummingbird prints them).
+enum Routes {
+    static let open: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
+    static let api: Set<String> = ["GET /api/escalations", "POST /api/incidents", "POST /api/children/{childId}/decisions"]
+    static let pages: Set<String> = [
+        "GET /", "POST /sign-out",
+        "GET /children/{childId}", "POST /children/{childId}/decisions",
+        "GET /children/{childId}/incidents/{incidentId}/regrade", "POST /children/{childId}/incidents/{incidentId}/regrade",
+        "GET /admin/audit", "GET /admin/users", "POST /admin/users",
+        "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
+    ]
+    static var all: Set<String> { open.union(api).union(pages) }
+
+    /// The route with sample values in its parameters.
+    static func concrete(_ path: String) -> String {
+        path.replacingOccurrences(of: "{childId}", with: "C-1").replacingOccurrences(of: "{incidentId}", with: "I-1")
+            .replacingOccurrences(of: "{name}", with: "hana")
+    }
+
+    static func split(_ route: String) -> (HTTPRequest.Method, String) {
+        let parts = route.split(separator: " ", maxSplits: 1)
+        return (HTTPRequest.Method(rawValue: String(parts[0]))!, String(parts[1]))
+    }
+}
+
+@Suite struct AccessTests {
+    @Test func theRouterHasExactlyTheRoutesThisTestKnows() async throws {
+        let fixture = try await WebFixture.make(csv: "")
+        defer { fixture.cleanUp() }
+        let routes = Set(try await fixture.router().routes.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(routes == Routes.all)
+    }
+
+    @Test(arguments: Routes.pages.sorted())
+    func aPageWithoutSignInRedirectsToTheSignInPage(route: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (method, path) = Routes.split(route)
+        let response = try await fixture.withBrowser { browser in
+            try await browser.send(Routes.concrete(path), method: method, headers: [:], body: nil)
+        }
+        #expect(response.status == .seeOther)
+        #expect(response.location?.hasPrefix("/sign-in") == true)
+        #expect(!response.text.contains("Amelia"))
+    }
+
+    @Test(arguments: Routes.api.sorted())
+    func anAPIRouteWithoutATokenIs401(route: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (method, path) = Routes.split(route)
+        for authorization in [nil, "Bearer not-a-token", "Basic aGFuYTpwYXNzd29yZA=="] {
+            let response = try await fixture.withBrowser { browser in
+                var headers: HTTPFields = [:]
+                if let authorization { headers[.authorization] = authorization }
+                return try await browser.send(Routes.concrete(path), method: method, headers: headers, body: nil)
+            }
+            #expect(response.status == .unauthorized, "\(route) with \(authorization ?? "no header")")
+            #expect(response.headers[.wwwAuthenticate] == "Bearer")
+        }
+    }
+
+    @Test func aSignedInSessionDoesNotOpenTheAPI() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let status = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("ade")
+            return try await browser.get("/api/escalations").status
+        }
+        #expect(status == .unauthorized)
+    }
+
+    @Test func healthAnswersWithoutSignIn() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { try await $0.get("/health") }
+        #expect(response.status == .ok)
+        #expect(response.text == "ok\n")
+    }
+
+    @Test func theSignInPageAndItsStylesheetAreOpen() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (page, css) = try await fixture.withBrowser { browser in
+            (try await browser.get("/sign-in"), try await browser.get("/static/hub.css"))
+        }
+        #expect(page.status == .ok)
+        #expect(page.text.contains(#"<label for="password">Password</label>"#))
+        #expect(css.status == .ok)
+        #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+    }
+
+    @Test func anUnknownAddressIsRefusedBeforeSignInAndNotFoundAfter() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (before, after) = try await fixture.withBrowser { browser in
+            let before = try await browser.get("/no/such/page")
+            _ = try await browser.signIn("hana")
+            return (before, try await browser.get("/no/such/page"))
+        }
+        #expect(before.status == .seeOther)
+        #expect(after.status == .notFound)
+        #expect(after.text.contains("<h1>Not Found</h1>"))
+    }
+
+    @Test func pagesForbidScriptsFramingAndCaching() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/children/C-1")
+        }
+        #expect(response.status == .ok)
+        let policy = try #require(response.headers[.contentSecurityPolicy])
+        #expect(policy.contains("default-src 'none'"))
+        #expect(!policy.contains("script-src"))
+        #expect(response.headers[.cacheControl] == "no-store")
+        #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+    }
+
+    @Test func aValidTokenOpensTheAPIAndARevokedOneDoesNot() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let token = try await APITokens.create(name: "records", store: fixture.store, by: "test", at: fixture.clock.now())
+        let before = try await fixture.withBrowser { browser in
+            try await browser.send("/api/escalations", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+        }
+        try await fixture.store.revokeAPIToken(name: "records", by: "test", at: fixture.clock.now())
+        let after = try await fixture.withBrowser { browser in
+            try await browser.send("/api/escalations", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+        }
+        #expect(before.status == .ok)
+        #expect(after.status == .unauthorized)
+    }
+
+    @Test func onlyTheTokensHashIsStored() async throws {
+        let fixture = try await WebFixture.make(csv: "")
+        defer { fixture.cleanUp() }
+        let token = try await APITokens.create(name: "records", store: fixture.store, by: "test", at: fixture.clock.now())
+        #expect(token.count >= 43)
+        let bytes = try #require(FileManager.default.contents(atPath: fixture.databasePath))
+        let wal = FileManager.default.contents(atPath: fixture.databasePath + "-wal") ?? Data()
+        #expect((bytes + wal).range(of: Data(token.utf8)) == nil)
+        #expect(try await fixture.store.apiTokenName(tokenHash: Secrets.hash(token)) == "records")
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The built `encompass` binary, run as a person would run it.
+enum EncompassProcess {
+    struct Outcome {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The binary SwiftPM built beside this test bundle (or $ENCOMPASS_BIN).
+    static let binary: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["ENCOMPASS_BIN"] { return URL(fileURLWithPath: explicit) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("encompass")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return WebFixture.packageRoot.appendingPathComponent(".build/debug/encompass")
+    }()
+
+    static var configDirectory: String { WebFixture.packageRoot.appendingPathComponent("Config").path }
+
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "ENCOMPASS_CONFIG")
+        env.removeValue(forKey: "ENCOMPASS_DATABASE")
+        env.removeValue(forKey: "ENCOMPASS_PASSWORD")
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    static func run(_ args: [String], database: String, environment extra: [String: String] = [:]) throws -> Outcome {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args + ["--config", configDirectory, "--database", "sqlite:" + database]
+        p.currentDirectoryURL = WebFixture.packageRoot
+        p.environment = environment(extra)
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}

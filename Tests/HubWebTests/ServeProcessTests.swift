@@ -1,0 +1,153 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `encompass serve` as a real process: the address it reports, accounts made by the commands, and
+/// a clean stop on SIGTERM.
+@Suite struct ServeProcessTests {
+    @Test func serveAnswersHealthAndStopsCleanlyOnSIGTERM() async throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("hub.sqlite").path
+        let server = try ServedHub.start(database: db)
+        defer { server.process.terminate() }
+        let (data, response) = try await URLSession.shared.data(from: URL(string: server.address + "health")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self) == "ok\n")
+        let status = server.stop()
+        #expect(status == 0)
+    }
+
+    @Test func usersAndTokensCommandsStoreOnlyHashes() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("hub.sqlite").path
+        let password = "a long enough password"
+        let added = try EncompassProcess.run(["users", "add", "kim", "--role", "supervisor"], database: db,
+                                             environment: ["ENCOMPASS_PASSWORD": password])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout == "added: kim (supervisor)\n")
+        let again = try EncompassProcess.run(["users", "add", "KIM", "--role", "hub"], database: db,
+                                             environment: ["ENCOMPASS_PASSWORD": password])
+        #expect(again.status == 65)
+        #expect(again.stderr.contains("already in use"))
+        let short = try EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db,
+                                             environment: ["ENCOMPASS_PASSWORD": "short"])
+        #expect(short.status == 64)
+        let noTerminal = try EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db)
+        #expect(noTerminal.status == 64)
+        #expect(noTerminal.stderr.contains("ENCOMPASS_PASSWORD"))
+        let token = try EncompassProcess.run(["tokens", "create", "records-system"], database: db)
+        #expect(token.status == 0)
+        let secret = token.stdout.trimmingCharacters(in: .newlines)
+        #expect(secret.count >= 43)
+        let disabled = try EncompassProcess.run(["users", "disable", "kim"], database: db)
+        #expect(disabled.status == 0)
+        let list = try EncompassProcess.run(["users", "list"], database: db)
+        #expect(list.stdout == "kim\tsupervisor\tdisabled\n")
+        let unknown = try EncompassProcess.run(["users", "disable", "nobody"], database: db)
+        #expect(unknown.status == 65)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: db))
+        bytes += (try? Data(contentsOf: URL(fileURLWithPath: db + "-wal"))) ?? Data()
+        #expect(bytes.range(of: Data(password.utf8)) == nil)
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+    }
+
+    /// The headless-Chromium flow of Tests/Browser/hub_flow.py. Runs when Chromium, its driver and
+    /// Selenium are installed; with ENCOMPASS_REQUIRE_BROWSER=1 their absence is a failure, not a skip.
+    @Test(.enabled(if: BrowserTools.available || BrowserTools.required))
+    func aPersonSignsInOpensAChildAndRecordsADeclinedDecision() throws {
+        try #require(BrowserTools.available, "install chromium, chromium-driver and the selenium pip package")
+        let out = WebFixture.packageRoot.appendingPathComponent(".build/test-output/hub-flow")
+        try? FileManager.default.removeItem(at: out)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", WebFixture.packageRoot.appendingPathComponent("Tests/Browser/hub_flow.py").path,
+                       "--binary", EncompassProcess.binary.path, "--out", out.path]
+        p.environment = EncompassProcess.environment([:])
+        let output = Pipe()
+        p.standardOutput = output
+        p.standardError = output
+        try p.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(text)")
+        for shot in ["1-queue.png", "2-child-after-decision.png"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(shot).path), "no \(shot)")
+        }
+    }
+
+    static func tempDirectory() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+}
+
+enum BrowserTools {
+    static var required: Bool { ProcessInfo.processInfo.environment["ENCOMPASS_REQUIRE_BROWSER"] == "1" }
+
+    static var available: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+            && seleniumInstalled
+    }
+
+    private static let seleniumInstalled: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import selenium"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+}
+
+/// `encompass serve --port 0` in the background, with the address it printed.
+struct ServedHub {
+    let process: Process
+    let address: String
+
+    static func start(database: String) throws -> ServedHub {
+        let p = Process()
+        p.executableURL = EncompassProcess.binary
+        p.arguments = ["serve", "--port", "0", "--templates", WebFixture.packageRoot.appendingPathComponent("Templates/web").path,
+                       "--config", EncompassProcess.configDirectory, "--database", "sqlite:" + database]
+        p.currentDirectoryURL = WebFixture.packageRoot
+        p.environment = EncompassProcess.environment(["LOG_LEVEL": "warning"])
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // The first line names the address; read up to it (an exit ends the read with nothing).
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: #"http://[0-9.]+:[0-9]+/"#, options: .regularExpression) else {
+            p.terminate()
+            throw ServeDidNotStart(output: text)
+        }
+        return ServedHub(process: p, address: String(text[range]))
+    }
+
+    /// SIGTERM, then the exit status once it has stopped.
+    func stop() -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    struct ServeDidNotStart: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "encompass serve did not report its address: \(output)" }
+    }
+}
