@@ -54,7 +54,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
         .target(name: "Delivery", dependencies: [
-            "CCurl", "RiskModel",
+            "CCurl", "CivilTime", "RiskModel",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
@@ -96,6 +96,9 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
-        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel"], swiftSettings: strict),
+        // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -39,6 +39,9 @@ final class CurlEasy {
         check(ccurl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeouts.total.milliseconds), "TIMEOUT_MS")
         check(ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, timeouts.lowSpeedBytesPerSecond), "LOW_SPEED_LIMIT")
         check(ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, timeouts.lowSpeedTime.milliseconds / 1000)), "LOW_SPEED_TIME")
+        // Also bounds the wait for the reply to QUIT when the handle is closed, which libcurl
+        // takes from the last transfer's settings.
+        check(ccurl_easy_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, timeouts.lowSpeedTime.milliseconds / 1000)), "SERVER_RESPONSE_TIMEOUT")
         check(ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1), "SSL_VERIFYPEER")
         check(ccurl_easy_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2), "SSL_VERIFYHOST")
         check(ccurl_easy_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0), "FOLLOWLOCATION")

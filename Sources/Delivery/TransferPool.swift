@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Runs one batch of transfers on worker threads of its own, each owning one libcurl easy handle
 /// and reusing it, and so its connection, from one message to the next. Blocking curl calls never
@@ -38,7 +37,7 @@ final class TransferPool: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = Guarded(State())
     private let abort = AbortSignal()
     private let limits: [Lane: ConnectionLimits]
     private let timeouts: TransferTimeouts
@@ -125,9 +124,9 @@ final class TransferPool: Sendable {
             finish(lane, id: id, request: request, outcome: outcome,
                    trips: outcome.status == .configuration || result.failure == .unreachable)
         }
-        // The handle, and its connection, go with the worker.
-        easy = nil
+        // Every outcome is out: the batch may end while this thread says QUIT and closes.
         retire(lane, id: id)
+        easy = nil
     }
 
     /// The worker's next message, or nil when it should stop. Messages for a relay or endpoint

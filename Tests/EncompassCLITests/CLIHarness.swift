@@ -45,8 +45,22 @@ struct CLIHarness {
         return url.path
     }
 
-    @discardableResult
-    func run(_ args: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// Starts the binary and returns at once, its output going to files in the test's folder.
+    func start(_ args: [String], environment: [String: String] = [:], name: String) throws -> Process {
+        let p = process(args, environment: environment)
+        p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
+        p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
+        try p.run()
+        return p
+    }
+
+    private func emptyFile(_ name: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
+        return path
+    }
+
+    private func process(_ args: [String], environment: [String: String]) -> Process {
         let p = Process()
         p.executableURL = Self.binary
         p.arguments = args + ["--config", configDir.path, "--database", database]
@@ -56,6 +70,12 @@ struct CLIHarness {
         env.removeValue(forKey: "ENCOMPASS_DATABASE")
         for (k, v) in environment { env[k] = v }
         p.environment = env
+        return p
+    }
+
+    @discardableResult
+    func run(_ args: [String], environment: [String: String] = [:]) throws -> Outcome {
+        let p = process(args, environment: environment)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

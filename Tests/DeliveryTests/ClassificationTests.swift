@@ -1,0 +1,90 @@
+@testable import Delivery
+import Testing
+
+@Suite struct ClassificationTests {
+    @Test(arguments: [
+        (TransferFailure.none, 250, DeliveryOutcome.Status.delivered),
+        (.network, 451, .temporary),
+        (.network, 421, .temporary),
+        (.network, 550, .permanent),
+        (.network, 554, .permanent),
+        // Authentication required or refused: our settings, not this recipient.
+        (.login, 535, .configuration),
+        (.network, 530, .configuration),
+        (.tls, 220, .configuration),
+        (.startTLSUnavailable, 250, .configuration),
+        (.login, 0, .configuration),
+        (.setup, 0, .configuration),
+        (.unreachable, 0, .temporary),
+        (.timeout, 250, .temporary),
+        (.network, 0, .temporary),
+        (.other, 0, .temporary),
+    ])
+    func smtpReplyCodeFirstThenLibcurl(failure: TransferFailure, reply: Int, expected: DeliveryOutcome.Status) {
+        #expect(FailureClassifier.smtp(failure: failure, reply: reply) == expected)
+    }
+
+    @Test(arguments: [
+        (TransferFailure.none, 200, DeliveryOutcome.Status.delivered),
+        (.none, 202, .delivered),
+        (.none, 204, .delivered),
+        (.none, 429, .temporary),
+        (.none, 408, .temporary),
+        (.none, 500, .temporary),
+        (.none, 503, .temporary),
+        (.none, 400, .permanent),
+        (.none, 401, .permanent),
+        (.none, 404, .permanent),
+        (.none, 410, .permanent),
+        (.none, 301, .permanent),
+        (.tls, 0, .configuration),
+        (.timeout, 0, .temporary),
+        (.unreachable, 0, .temporary),
+        (.network, 0, .temporary),
+    ])
+    func httpsStatusDecides(failure: TransferFailure, status: Int, expected: DeliveryOutcome.Status) {
+        #expect(FailureClassifier.https(failure: failure, status: status) == expected)
+    }
+
+    @Test func detailIsOneLineWithoutAddresses() {
+        let line = OutcomeText.scrub("550 5.1.1 <zoe.pupil@school.example>: Recipient\r\nrejected\tnow")
+        #expect(line == "550 5.1.1 <address> Recipient rejected now")
+        #expect(OutcomeText.scrub(String(repeating: "x", count: 500)).count == 240)
+    }
+}
+
+@Suite struct PlaintextRuleTests {
+    @Test(arguments: [
+        ("smtp://127.0.0.1:2525", true, SMTPRelay.Security.plaintext),
+        ("smtp://127.9.8.7:25", true, .plaintext),
+        ("smtp://localhost:25", true, .plaintext),
+        ("smtp://[::1]:25", true, .plaintext),
+        ("smtp://127.0.0.1:2525", false, .requireSTARTTLS),
+        ("smtp://relay.police.example:587", true, .requireSTARTTLS),
+        ("smtp://10.0.0.1:25", true, .requireSTARTTLS),
+        ("smtp://128.0.0.1:25", true, .requireSTARTTLS),
+        ("smtp://127.0.0.1.nip.example:25", true, .requireSTARTTLS),
+        ("smtp://localhost.police.example:25", true, .requireSTARTTLS),
+        ("smtp://[::2]:25", true, .requireSTARTTLS),
+        ("smtps://127.0.0.1:465", true, .implicitTLS),
+        ("smtps://relay.police.example:465", false, .implicitTLS),
+    ])
+    func plaintextOnlyToLoopbackAndOnlyWithTheFlag(url: String, allow: Bool, expected: SMTPRelay.Security) throws {
+        let relay = SMTPRelay(url: url, from: "encompass@police.example", allowPlaintextLoopback: allow)
+        #expect(try relay.security().get() == expected)
+    }
+
+    @Test(arguments: ["http://relay.example", "relay.example:25", "smtp://", "smtp:///path"])
+    func aRelayURLThatIsNotSMTPIsAConfigurationProblem(url: String) {
+        let relay = SMTPRelay(url: url, from: "encompass@police.example")
+        #expect(throws: ConfigurationProblem.self) { try relay.security().get() }
+    }
+
+    @Test(arguments: [
+        ("::ffff:127.0.0.1", true), ("::ffff:10.0.0.1", false), ("LOCALHOST", true), ("0.0.0.0", false),
+        ("127.0.0.1", true), ("127.255.255.254", true), ("1.127.0.0", false),
+    ])
+    func loopbackHosts(host: String, loopback: Bool) {
+        #expect(LoopbackHost.contains(host) == loopback)
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `encompass notify` as the timer runs it, against a real SMTP relay that requires STARTTLS
+/// (Debian's aiosmtpd) and a real TLS webhook receiver, each on its own loopback port with a
+/// certificate made for the test.
+struct OutboxRig {
+    let h: CLIHarness
+    let pki: TestPKI
+    let smtp: LoopbackServer
+    let https: LoopbackServer
+    static let secret = "test-webhook-secret"
+
+    /// `relay` options go to the SMTP server (e.g. `--no-starttls`); `caFile` overrides the CA.
+    init(relay options: [String] = [], caFile: String? = nil) async throws {
+        h = try CLIHarness()
+        let root = h.dir.path
+        try FileManager.default.createDirectory(atPath: root + "/pki", withIntermediateDirectories: true)
+        pki = try TestPKI(in: root + "/pki")
+        try FileManager.default.createDirectory(atPath: root + "/smtp", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/https", withIntermediateDirectories: true)
+        smtp = try await LoopbackServer.smtp(pki: pki, folder: root + "/smtp", options: ["--greylist-times", "1"] + options)
+        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404"])
+        try Data("""
+            urn,name,email,channel,endpoint
+            120501,Ann Lead,dsl@boston.school.example,smtp,
+            120502,Bea Lead,reject-dsl@skegness.school.example,smtp,
+            120503,Cal Lead,greylist-dsl@lincoln.school.example,smtp,
+            119603,Dee Lead,dsl@morecambe.school.example,https,https://127.0.0.1:\(https.port)/encompass/alerts
+            119604,Eve Lead,dsl@burnley.school.example,https,https://127.0.0.1:\(https.port)/gone
+
+            """.utf8).write(to: h.configDir.appendingPathComponent("key-adults.csv"))
+        try Data("""
+            hub:
+              email: hub@police.example
+            smtp:
+              url: smtp://127.0.0.1:\(smtp.port)
+              ca_file: \(caFile ?? pki.caFile)
+            https:
+              ca_file: \(pki.caFile)
+            alerts:
+              max_age_days: 0
+
+            """.utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
+    }
+
+    var environment: [String: String] {
+        ["ENCOMPASS_WEBHOOK_SECRET": Self.secret, "ENCOMPASS_TEMPLATES": CLIHarness.packageRoot.appendingPathComponent("Templates").path]
+    }
+
+    func ingest(_ rows: [String]) throws {
+        let out = try h.run(["ingest", try h.write("in-\(UUID().uuidString).csv", CSVRows.file(rows))], environment: environment)
+        #expect(out.status == 0, "\(out.stderr)")
+    }
+
+    func notify(_ now: String) throws -> CLIHarness.Outcome {
+        try h.run(["notify", "--now", now], environment: environment)
+    }
+
+    func alerts() throws -> [String: [String: Any]] {
+        let rows = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["child_id"] as? String ?? "", $0) })
+    }
+
+    /// What the relay received: recipients and Message-IDs, one entry a message.
+    func received() throws -> [(to: [String], messageID: String)] {
+        try smtp.log().map { (($0["rcpt_tos"] as? [String]) ?? [], $0["message_id"] as? String ?? "") }
+    }
+
+    func stop() {
+        smtp.stop()
+        https.stop()
+        h.cleanUp()
+    }
+}
+
+@Suite("notify against a real relay and webhook receiver")
+struct NotifyRealServersTests {
+    @Test func deliveredOnceOverSTARTTLSWithTheMinimumContent() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë", family: "Ó Briain", voice: "dad hit mum")])
+        let run = try rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        let alert = try #require(try rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "delivered")
+        let reference = try #require(alert["reference"] as? String)
+        let log = try rig.smtp.log()
+        #expect(log.count == 1)
+        #expect(log.first?["tls"] as? Bool == true)
+        #expect(log.first?["message_id"] as? String == "<\(reference)@encompass.police.example>")
+        let mail = try DecodedEmail(file: rig.smtp.outFolder + "/1.eml")
+        #expect(!mail.subject.contains("Zoë") && mail.subject.contains(reference))
+        let text = try #require(mail.part("text/plain")?.text)
+        #expect(text.contains("Zoë Ó Briain"))
+        #expect(text.contains("I-1"))
+        #expect(try #require(mail.part("text/html")?.text).contains("Zoë Ó Briain"))
+        for forbidden in ["dad hit mum", "V-1", "P-1"] { #expect(!text.contains(forbidden)) }
+
+        let again = try rig.notify("2026-11-20T06:10:00Z")
+        #expect(again.status == 0)
+        #expect(try rig.smtp.log().count == 1, "a second run sends nothing")
+    }
+
+    @Test func aRefusedRecipientFailsAndTheHubIsToldWhileOthersGo() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "120502"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120503"),
+        ])
+        let run = try rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        var alerts = try rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "delivered")
+        #expect(alerts["C-2"]?["state"] as? String == "failed")
+        #expect((alerts["C-2"]?["last_error"] as? String)?.contains("550") == true)
+        #expect(alerts["C-3"]?["state"] as? String == "retrying", "451 is temporary")
+        let hub = try rig.received().filter { $0.to == ["hub@police.example"] }
+        let failedRef = try #require(alerts["C-2"]?["reference"] as? String)
+        #expect(hub.map(\.messageID) == ["<\(failedRef)-hub-failed@encompass.police.example>"])
+
+        // After the backoff, the greylisted recipient takes it; nothing else is sent again.
+        let later = try rig.notify("2026-11-20T08:00:00Z")
+        #expect(later.status == 0)
+        alerts = try rig.alerts()
+        #expect(alerts["C-3"]?["state"] as? String == "delivered")
+        #expect(alerts["C-3"]?["attempts"] as? Int == 2)
+        let toSchools = try rig.received().filter { $0.to != ["hub@police.example"] }
+        #expect(toSchools.count == 2, "C-1 once, C-3 once; C-2 never")
+    }
+
+    @Test func anAlertPastItsDeadlineIsOverdueAndTheHubHears() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        try rig.ingest([CSVRows.row("I-5", "2026-11-16T21:40:00Z", urn: "120503")])
+        #expect(try rig.notify("2026-11-20T06:00:00Z").status == 0)
+        let alert = try #require(try rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "overdue")
+        let reference = try #require(alert["reference"] as? String)
+        let hub = try rig.received().filter { $0.to == ["hub@police.example"] }
+        #expect(hub.map(\.messageID) == ["<\(reference)-hub-overdue@encompass.police.example>"])
+        let notice = try DecodedEmail(file: rig.smtp.outFolder + "/1.eml")
+        #expect(notice.subject.contains(reference) && notice.subject.contains("I-5"))
+        #expect(!notice.subject.contains("Amelia"))
+    }
+
+    @Test(arguments: ["no STARTTLS", "wrong CA"])
+    func aRelayWeCannotTrustGetsNothingAndLosesNothing(_ problem: String) async throws {
+        let noTLS = problem == "no STARTTLS"
+        let placeholder = try await OutboxRig()
+        let otherCA = placeholder.pki.otherCAFile
+        let rig = noTLS ? try await OutboxRig(relay: ["--no-starttls"]) : try await OutboxRig(caFile: otherCA)
+        defer { rig.stop(); placeholder.stop() }
+        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z")])
+        let run = try rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 69, "\(problem): \(run.stdout) \(run.stderr)")
+        #expect(try rig.smtp.log().isEmpty, "nothing was sent")
+        let alert = try #require(try rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "queued", "kept for the next run")
+        #expect((alert["last_error"] as? String)?.isEmpty == false)
+        #expect(alert["attempts"] as? Int == 0)
+    }
+
+    @Test func webhooksAreSignedAndCarryTheReferenceAsIdempotencyKey() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119603"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604"),
+        ])
+        #expect(try rig.notify("2026-11-20T06:00:00Z").status == 0)
+        let alerts = try rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "delivered")
+        #expect(alerts["C-2"]?["state"] as? String == "failed", "404 is permanent")
+        let requests = try rig.https.log()
+        let good = try #require(requests.first { $0["path"] as? String == "/encompass/alerts" })
+        #expect(good["signature_ok"] as? Bool == true)
+        let headers = good["headers"] as? [String: String] ?? [:]
+        let key = headers.first { $0.key.lowercased() == "idempotency-key" }?.value
+        #expect(key == alerts["C-1"]?["reference"] as? String)
+        #expect((good["body"] as? String)?.contains("I-1") == true)
+    }
+
+    @Test func twoRunsAtOnceSendNothingTwice() async throws {
+        let rig = try await OutboxRig(relay: ["--delay-ms", "5"])
+        defer { rig.stop() }
+        try rig.ingest((1...30).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
+        let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "a")
+        let b = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "b")
+        a.waitUntilExit()
+        b.waitUntilExit()
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let ids = try rig.received().map(\.messageID)
+        #expect(ids.count == 30)
+        #expect(Set(ids).count == 30, "no alert sent twice")
+        #expect(try rig.alerts().values.allSatisfy { $0["state"] as? String == "delivered" })
+    }
+
+    @Test func aRunKilledHalfWayLosesNothing() async throws {
+        let rig = try await OutboxRig(relay: ["--delay-ms", "60"])
+        defer { rig.stop() }
+        try rig.ingest((1...40).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
+        // Wait until some mail has gone, then kill -9 in the middle of the run.
+        var waited = 0
+        while try rig.smtp.log().count < 5, waited < 600 {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        let before = try rig.received().count
+        #expect(before < 40, "the run was killed before it finished")
+
+        let rerun = try rig.notify("2026-11-20T06:01:00Z")
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let alerts = try rig.alerts()
+        #expect(alerts.count == 40)
+        #expect(alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
+        let ids = try rig.received().map(\.messageID)
+        let references = Set(alerts.values.compactMap { $0["reference"] as? String }.map { "<\($0)@encompass.police.example>" })
+        #expect(Set(ids) == references, "every alert arrived, each under its own stable Message-ID")
+        #expect(ids.count - 40 <= 8, "at most the messages in flight were sent again")
+    }
+}
