@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "DelimitedText", swiftSettings: strict),
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
-        .target(name: "Ingest", dependencies: ["RiskModel"], swiftSettings: strict),
+        .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
         // Seeded synthetic incidents for benchmarks and the sample data.
         .target(name: "Synth", dependencies: ["RiskModel"], swiftSettings: strict),
         // Schools and their key adults: GIAS extracts and the contacts file.
@@ -89,7 +89,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [
-            "HubWeb", "encompass", "Store", "Review", "RiskModel", "Ingest",
+            "HubWeb", "TestSupport", "encompass", "Store", "Review", "RiskModel", "Ingest",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

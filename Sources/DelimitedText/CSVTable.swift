@@ -14,20 +14,20 @@ public struct CSVTable: Sendable {
     public let header: [String]
     public let rows: [Row]
 
-    public init(text: String, fileName: String) throws(CSVError) {
+    public init(text: String, fileName: String) throws(InputError) {
         self.fileName = fileName
         let records = try Self.records(text, fileName: fileName)
-        guard let first = records.first else { throw CSVError(file: fileName, line: 1, column: "-", message: "no header row") }
+        guard let first = records.first else { throw InputError(file: fileName, line: 1, column: "-", message: "no header row") }
         header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         rows = Array(records.dropFirst())
         for row in rows where row.fields.count != header.count {
-            throw CSVError(file: fileName, line: row.line, column: "-",
+            throw InputError(file: fileName, line: row.line, column: "-",
                            message: "\(row.fields.count) fields where the header has \(header.count)")
         }
     }
 
     /// The records of RFC 4180 text with the line each starts on; blank lines are skipped.
-    public static func records(_ text: String, fileName: String) throws(CSVError) -> [Row] {
+    public static func records(_ text: String, fileName: String) throws(InputError) -> [Row] {
         var records: [Row] = []
         var field = ""
         var fields: [String] = []
@@ -53,7 +53,7 @@ public struct CSVTable: Sendable {
             case "\"":
                 if afterQuote { field.append("\""); quoted = true; afterQuote = false }
                 else if field.isEmpty { quoted = true }
-                else { throw CSVError(file: fileName, line: line, column: "-", message: "a quote inside an unquoted field") }
+                else { throw InputError(file: fileName, line: line, column: "-", message: "a quote inside an unquoted field") }
             case ",":
                 fields.append(field); field = ""; afterQuote = false
             case "\r":
@@ -63,31 +63,34 @@ public struct CSVTable: Sendable {
                 line += 1
                 recordLine = line
             default:
-                if afterQuote { throw CSVError(file: fileName, line: line, column: "-", message: "text after a closing quote") }
+                if afterQuote { throw InputError(file: fileName, line: line, column: "-", message: "text after a closing quote") }
                 field.unicodeScalars.append(c)
             }
         }
-        if quoted { throw CSVError(file: fileName, line: recordLine, column: "-", message: "a quoted field is never closed") }
+        if quoted { throw InputError(file: fileName, line: recordLine, column: "-", message: "a quoted field is never closed") }
         if !field.isEmpty || !fields.isEmpty { endRecord() }
         return records
     }
 
     public func index(of column: String) -> Int? { header.firstIndex(of: column) }
 
-    public func requireColumns(_ names: [String]) throws(CSVError) -> [Int] {
+    public func requireColumns(_ names: [String]) throws(InputError) -> [Int] {
         var out: [Int] = []
         for n in names {
-            guard let i = index(of: n) else { throw CSVError(file: fileName, line: 1, column: n, message: "missing column") }
+            guard let i = index(of: n) else { throw InputError(file: fileName, line: 1, column: n, message: "missing column") }
             out.append(i)
         }
         return out
     }
 }
 
-/// `FILE:LINE: column: message`, the one form every input error takes.
-public struct CSVError: Error, Sendable, Equatable, CustomStringConvertible {
+/// `FILE:LINE: column: message`, the one form every input error takes: incident files, the school
+/// directory, term dates. Messages never carry personal data: at most ids and enumerated values.
+public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     public let file: String
+    /// The physical line where the record starts (1 is a CSV header).
     public let line: Int
+    /// A column name, or `-` for the record as a whole (`json` for a line that is not a JSON object).
     public let column: String
     public let message: String
 

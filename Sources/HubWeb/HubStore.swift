@@ -1,7 +1,8 @@
 import Store
 
-/// What the web application needs of the database: the core store, accounts, and a child's record.
-public typealias HubStore = Store & AccountStore & ChildRecordStore
+/// What the web application needs of the database: the core store, accounts, a child's record, and
+/// the alerts with the unmatched list (`UnmatchedStore` refines `AlertStore`).
+public typealias HubStore = Store & AccountStore & ChildRecordStore & UnmatchedStore
 
 public struct UnsupportedStore: Error, CustomStringConvertible {
     public var description: String {

@@ -1,22 +1,7 @@
-/// One problem in an input file, printed as `FILE:LINE: column: message`.
-/// Messages never carry personal data: at most ids and enumerated values.
-public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let file: String
-    /// The physical line where the record starts (1 is a CSV header).
-    public let line: Int
-    /// A column name, or `-` for the record as a whole, or `json` for a line that is not a JSON object.
-    public let column: String
-    public let message: String
+@_exported import DelimitedText
 
-    public init(file: String, line: Int, column: String, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
-
-    public var description: String { "\(file):\(line): \(column): \(message)" }
-}
+/// One problem in an incident file: the shared `FILE:LINE: column: message` form.
+public typealias IngestError = InputError
 
 /// Every error of a batch, in file order (as added) then line order.
 public struct IngestFailure: Error, Sendable, Hashable, CustomStringConvertible {

@@ -4,30 +4,39 @@ import Foundation
 extension SchoolDirectory {
     /// A GIAS extract (Config/schools.csv or a full `edubasealldata` file). GIAS writes Windows-1252;
     /// a file saved as UTF-8 with a byte-order mark is read as UTF-8. Closed establishments are left out.
-    public static func parseGIAS(_ data: Data, fileName: String) throws(CSVError) -> [School] {
+    public static func parseGIAS(_ data: Data, fileName: String) throws(InputError) -> [School] {
+        try readGIAS(data, fileName: fileName).schools
+    }
+
+    /// As `parseGIAS`, also counting the closed establishments left out (`encompass schools import`).
+    public static func readGIAS(_ data: Data, fileName: String) throws(InputError) -> GIASExtract {
         let table = try CSVTable(text: decodeGIAS(data), fileName: fileName)
         let cols = try table.requireColumns(["URN", "EstablishmentName", "LA (code)"])
         let status = table.index(of: "EstablishmentStatus (name)")
         var out: [School] = []
+        var closed = 0
         out.reserveCapacity(table.rows.count)
         for row in table.rows {
             let f = row.fields
-            if let status, f[status].hasPrefix("Closed") { continue }
+            if let status, f[status].trimmingCharacters(in: .whitespaces).hasPrefix("Closed") {
+                closed += 1
+                continue
+            }
             let urn = f[cols[0]].trimmingCharacters(in: .whitespaces)
-            guard isURN(urn) else { throw CSVError(file: fileName, line: row.line, column: "URN", message: "expected 6 digits") }
+            guard isURN(urn) else { throw InputError(file: fileName, line: row.line, column: "URN", message: "expected 6 digits") }
             let la = f[cols[2]].trimmingCharacters(in: .whitespaces)
             guard la.isEmpty || (la.count == 3 && la.allSatisfy(\.isNumber)) else {
-                throw CSVError(file: fileName, line: row.line, column: "LA (code)", message: "expected 3 digits")
+                throw InputError(file: fileName, line: row.line, column: "LA (code)", message: "expected 3 digits")
             }
             out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la))
         }
-        return out
+        return GIASExtract(schools: out, closed: closed)
     }
 
     /// Config/key-adults.csv: `urn,name,email,channel,endpoint`, UTF-8, one key adult per school.
-    public static func parseKeyAdults(_ data: Data, fileName: String) throws(CSVError) -> [KeyAdult] {
+    public static func parseKeyAdults(_ data: Data, fileName: String) throws(InputError) -> [KeyAdult] {
         guard let text = String(data: data, encoding: .utf8) else {
-            throw CSVError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
+            throw InputError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
         }
         let table = try CSVTable(text: text, fileName: fileName)
         let cols = try table.requireColumns(["urn", "name", "email", "channel", "endpoint"])
@@ -36,21 +45,21 @@ extension SchoolDirectory {
         for row in table.rows {
             let f = row.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             let urn = f[cols[0]]
-            guard isURN(urn) else { throw CSVError(file: fileName, line: row.line, column: "urn", message: "expected 6 digits") }
+            guard isURN(urn) else { throw InputError(file: fileName, line: row.line, column: "urn", message: "expected 6 digits") }
             if let first = seen[urn] {
-                throw CSVError(file: fileName, line: row.line, column: "urn", message: "school \(urn) already has a key adult at line \(first)")
+                throw InputError(file: fileName, line: row.line, column: "urn", message: "school \(urn) already has a key adult at line \(first)")
             }
             seen[urn] = row.line
             guard let channel = KeyAdult.Channel(rawValue: f[cols[3]].lowercased()), channel != .file else {
-                throw CSVError(file: fileName, line: row.line, column: "channel", message: "expected smtp or https")
+                throw InputError(file: fileName, line: row.line, column: "channel", message: "expected smtp or https")
             }
             let email = f[cols[2]]
             if channel == .smtp, !looksLikeEmail(email) {
-                throw CSVError(file: fileName, line: row.line, column: "email", message: "expected an email address")
+                throw InputError(file: fileName, line: row.line, column: "email", message: "expected an email address")
             }
             let endpoint = f[cols[4]]
             if channel == .https, !endpoint.lowercased().hasPrefix("https://") {
-                throw CSVError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// address")
+                throw InputError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// address")
             }
             out.append(KeyAdult(urn: urn, name: f[cols[1]], email: email, channel: channel, endpoint: endpoint.isEmpty ? nil : endpoint))
         }
@@ -68,5 +77,15 @@ extension SchoolDirectory {
     static func looksLikeEmail(_ s: String) -> Bool {
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(" ")
+    }
+}
+
+/// The open establishments of a GIAS file, and how many closed ones it also held.
+public struct GIASExtract: Sendable, Equatable {
+    public var schools: [School]
+    public var closed: Int
+    public init(schools: [School], closed: Int) {
+        self.schools = schools
+        self.closed = closed
     }
 }

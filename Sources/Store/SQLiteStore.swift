@@ -158,8 +158,10 @@ public final class SQLiteStore: Store {
 
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM key_adults; DELETE FROM schools;")
-            let school = try db.makeStatement(sql: "INSERT INTO schools (urn, name, la_code) VALUES (?, ?, ?)")
+            // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
+            // Key adults come only from Config/, so they are replaced whole.
+            try db.execute(sql: "DELETE FROM key_adults")
+            let school = try db.makeStatement(sql: SQLiteSchools.upsert)
             for s in directory.schools {
                 try school.execute(arguments: [s.urn, s.name, s.laCode])
             }

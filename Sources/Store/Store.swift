@@ -27,7 +27,8 @@ public protocol Store: Sendable {
     func record(_ decision: Decision) async throws
     func decisions(childId: String) async throws -> [Decision]
 
-    /// Replaces the school directory and key-adult contacts loaded from Config/.
+    /// Writes Config/'s directory: schools are upserted (so a GIAS import survives), key adults are
+    /// replaced whole (Config/key-adults.csv is the one source of contacts).
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts

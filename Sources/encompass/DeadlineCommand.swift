@@ -4,6 +4,7 @@ import RiskModel
 import SchoolCalendar
 import Schools
 import Settings
+import Store
 
 struct DeadlineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +29,12 @@ struct DeadlineCommand: AsyncParsableCommand {
         try await Failure.run {
             let reported = try parseInstant(reportedAt, option: "--reported-at")
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
-            let la = urn.flatMap { u in config.directory.schools.first { $0.urn == u }?.laCode }
+            var school = urn.flatMap { u in config.directory.schools.first { $0.urn == u } }
+            // A school loaded by `schools import`: read from the store only if there is one already.
+            if school == nil, let urn, let store = try StoreFactory.openExisting(global.databaseURL) {
+                school = try await store.school(urn: urn)
+            }
+            let la = school?.laCode
             let due = config.calendar.deadline(reportedAt: reported, urn: urn, laCode: la)
             print(config.settings.scoring.zone.iso8601(due))
         }

@@ -23,7 +23,7 @@ enum Failure {
         } catch let e as SettingsError {
             printError(e.description)
             throw ExitCode(65)
-        } catch let e as CSVError {
+        } catch let e as InputError {
             printError(e.description)
             throw ExitCode(65)
         } catch let e as TermDatesError {

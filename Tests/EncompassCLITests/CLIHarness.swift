@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `encompass` binary in a fresh temporary folder with its own database, as a user
 /// would, and captures what it prints.
@@ -16,17 +17,7 @@ struct CLIHarness {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The binary SwiftPM built beside this test bundle.
-    static let binary: URL = {
-        if let explicit = ProcessInfo.processInfo.environment["ENCOMPASS_BIN"] { return URL(fileURLWithPath: explicit) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("encompass")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug/encompass")
-    }()
+    static var binary: URL { EncompassBinary.url }
 
     /// A temp folder with a copy of the shipped Config/ (so a test may change it).
     init() throws {

@@ -200,14 +200,15 @@ struct NotifyRealServersTests {
     }
 
     @Test func aRunKilledHalfWayLosesNothing() async throws {
-        let rig = try await OutboxRig(relay: ["--delay-ms", "60"])
+        // A slow relay (200 ms a reply) keeps the run going long enough to be killed in the middle.
+        let rig = try await OutboxRig(relay: ["--delay-ms", "200"])
         defer { rig.stop() }
         try rig.ingest((1...40).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
         // Wait until some mail has gone, then kill -9 in the middle of the run.
         var waited = 0
-        while try rig.smtp.log().count < 5, waited < 600 {
-            try await Task.sleep(for: .milliseconds(50))
+        while try rig.smtp.log().count < 3, waited < 1_200 {
+            try await Task.sleep(for: .milliseconds(20))
             waited += 1
         }
         kill(run.processIdentifier, SIGKILL)

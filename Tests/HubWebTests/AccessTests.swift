@@ -16,13 +16,14 @@ enum Routes {
         "GET /children/{childId}/incidents/{incidentId}/regrade", "POST /children/{childId}/incidents/{incidentId}/regrade",
         "GET /admin/audit", "GET /admin/users", "POST /admin/users",
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
+        "GET /alerts", "POST /alerts/unmatched/{reference}/school",
     ]
     static var all: Set<String> { open.union(api).union(pages) }
 
     /// The route with sample values in its parameters.
     static func concrete(_ path: String) -> String {
         path.replacingOccurrences(of: "{childId}", with: "C-1").replacingOccurrences(of: "{incidentId}", with: "I-1")
-            .replacingOccurrences(of: "{name}", with: "hana")
+            .replacingOccurrences(of: "{name}", with: "hana").replacingOccurrences(of: "{reference}", with: "ENC-I-1-C-1")
     }
 
     static func split(_ route: String) -> (HTTPRequest.Method, String) {

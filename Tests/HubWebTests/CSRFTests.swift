@@ -15,6 +15,7 @@ import Testing
         ("/admin/users", [("name", "newperson"), ("role", "hub"), ("password", "a long enough password"), ("confirm", "a long enough password")]),
         ("/admin/users/hana/disable", []),
         ("/admin/users/hana/enable", []),
+        ("/alerts/unmatched/ENC-I-1-C-1/school", [("urn", "120501")]),
     ]
 
     @Test(arguments: 0..<posts.count)

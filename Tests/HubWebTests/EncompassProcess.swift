@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The built `encompass` binary, run as a person would run it.
 enum EncompassProcess {
@@ -8,17 +9,7 @@ enum EncompassProcess {
         let stderr: String
     }
 
-    /// The binary SwiftPM built beside this test bundle (or $ENCOMPASS_BIN).
-    static let binary: URL = {
-        if let explicit = ProcessInfo.processInfo.environment["ENCOMPASS_BIN"] { return URL(fileURLWithPath: explicit) }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("encompass")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return WebFixture.packageRoot.appendingPathComponent(".build/debug/encompass")
-    }()
+    static var binary: URL { EncompassBinary.url }
 
     static var configDirectory: String { WebFixture.packageRoot.appendingPathComponent("Config").path }
 

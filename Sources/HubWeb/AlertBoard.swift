@@ -1,0 +1,133 @@
+import CivilTime
+import Foundation
+import Store
+
+/// The values of the alerts board: today's run by state, most urgent first; the unmatched children,
+/// each with a form to record the school; and the recent notices to the hub. Ids only, never a name.
+struct AlertBoard {
+    /// How far back the board lists hub notices, and failed alerts in the run.
+    static let recentDays = 7
+    static let noticeLimit = 200
+    /// The order the counts are shown in, as `AlertStore.alerts(state:)` orders the rows.
+    static let runStates: [AlertState] = [.overdue, .failed, .sending, .retrying, .queued, .delivered]
+
+    /// A school typed into one unmatched row's form that was refused, shown beside that form.
+    struct Problem {
+        var reference: String
+        var urn: String
+        var message: String
+    }
+
+    let values: [String: Any]
+
+    init(alerts: [AlertRow], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
+         problem: Problem?, recorded: String?) {
+        let time = DisplayTime(zone: zone)
+        let startOfToday = zone.instant(on: zone.localDate(of: now))
+        let run = alerts.filter { Self.inTodaysRun($0, startOfToday: startOfToday) }
+        let unmatched = alerts.filter { $0.state == .unmatched }
+        var counts: [AlertState: Int] = [:]
+        for a in run { counts[a.state, default: 0] += 1 }
+
+        var v: [String: Any] = [
+            "asOf": time.dayAndClock(now),
+            "recentDays": Self.recentDays,
+            "counts": Self.runStates.map { ["countState": $0.rawValue, "count": counts[$0] ?? 0] as [String: Any] },
+            "runTotal": run.count,
+            "overdueCount": counts[.overdue] ?? 0,
+            "failedCount": counts[.failed] ?? 0,
+            "unmatchedCount": unmatched.count,
+            "unsentNotices": unsentNotices,
+            "unsentWords": unsentNotices == 1 ? "hub notice not yet sent" : "hub notices not yet sent",
+            "run": run.map { Self.runRow($0, time: time) },
+            "hasRun": !run.isEmpty,
+            "unmatched": unmatched.map { Self.unmatchedRow($0, problem: problem?.reference == $0.reference ? problem : nil) },
+            "hasUnmatched": !unmatched.isEmpty,
+            "notices": notices.map { Self.noticeRow($0, time: time) },
+            "hasNotices": !notices.isEmpty,
+        ]
+        if let problem {
+            v["problem"] = ["message": problem.message, "field": "#" + Self.fieldId(problem.reference)]
+        }
+        if let recorded, let alert = alerts.first(where: { $0.reference == recorded }) {
+            v["notice"] = alert.state == .unmatched
+                ? "School recorded for alert \(alert.reference), but it is still unmatched: \(alert.lastError ?? "no key adult")."
+                : "School recorded for alert \(alert.reference): it is \(alert.state.rawValue) for the school's key adult."
+        }
+        values = v
+    }
+
+    /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched
+    /// alerts have their own list.
+    static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
+        switch a.state {
+        case .unmatched: false
+        case .queued, .sending, .retrying, .overdue: true
+        case .delivered: (a.deliveredAt ?? .distantPast) >= startOfToday || (a.deadline ?? .distantPast) >= startOfToday
+        case .failed: (a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
+        }
+    }
+
+    /// A form field id made only of safe characters, unique per reference.
+    static func fieldId(_ reference: String) -> String {
+        "urn-" + String(reference.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "-" })
+    }
+
+    static func action(_ reference: String) -> String {
+        "/alerts/unmatched/" + ChildRoutes.encode(reference) + "/school"
+    }
+
+    // Row keys differ from the page's own, and an absent value is NSNull rather than left out:
+    // Mustache looks a missing key up in the enclosing context.
+    private static func present(_ value: String?) -> Any { value ?? NSNull() }
+
+    private static func runRow(_ a: AlertRow, time: DisplayTime) -> [String: Any] {
+        [
+            "rowState": a.state.rawValue,
+            "rowReference": a.reference,
+            "rowIncident": a.incidentId,
+            "rowChild": a.childId,
+            "rowChildLink": ChildRoutes.path(a.childId),
+            "rowSchool": present(a.schoolURN),
+            "rowChannel": present(a.channel),
+            "rowDeadline": present(a.deadline.map(time.dayAndClock)),
+            "rowAttempts": a.attempts,
+            "rowError": present(a.lastError.map(oneLine)),
+        ]
+    }
+
+    private static func unmatchedRow(_ a: AlertRow, problem: Problem?) -> [String: Any] {
+        let id = fieldId(a.reference)
+        return [
+            "rowReference": a.reference,
+            "rowIncident": a.incidentId,
+            "rowChild": a.childId,
+            "rowChildLink": ChildRoutes.path(a.childId),
+            "rowSchool": present(a.schoolURN),
+            "rowReason": present(a.lastError.map(oneLine)),
+            "rowAction": action(a.reference),
+            "rowField": id,
+            "rowHint": id + "-hint",
+            "rowErrorId": id + "-error",
+            "rowProblem": present(problem?.message),
+            "rowInvalid": problem != nil,
+            "rowEntered": problem?.urn ?? "",
+        ]
+    }
+
+    private static func noticeRow(_ e: HubNoticeEntry, time: DisplayTime) -> [String: Any] {
+        let n = e.notice
+        return [
+            "rowWhen": time.dayAndClock(n.createdAt),
+            "rowKind": n.kind,
+            "rowReference": present(n.alert?.reference),
+            "rowIncident": present(n.alert?.incidentId),
+            "rowDetail": oneLine(n.detail),
+            "rowSent": present(e.sentAt.map(time.dayAndClock)),
+        ]
+    }
+
+    private static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

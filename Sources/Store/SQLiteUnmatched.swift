@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// What became of an unmatched alert once the hub recorded the child's school.
+public enum SchoolRecorded: Sendable, Equatable {
+    /// The school has a key adult: the alert is queued with its deadline.
+    case queued
+    /// Still on the unmatched list, with the reason now (the school has no key adult, say).
+    case unmatched(reason: String)
+}
+
+/// Why a school could not be recorded for an alert. Ids only.
+public enum UnmatchedError: Error, Equatable, CustomStringConvertible {
+    case unknownAlert(String)
+    /// Someone (or a later ingest) matched it first; nothing was changed.
+    case notUnmatched(reference: String, state: AlertState)
+    /// A later ingest unlinked the child from the incident; nothing was changed.
+    case linkGone(String)
+
+    public var description: String {
+        switch self {
+        case .unknownAlert(let r): "no alert with reference \(r)"
+        case .notUnmatched(let r, let state): "alert \(r) is \(state.rawValue), no longer unmatched"
+        case .linkGone(let r): "alert \(r): the child is no longer linked to the incident"
+        }
+    }
+}
+
+/// A hub notice as the dashboard lists it: sent to hub.email yet, or not.
+public struct HubNoticeEntry: Sendable, Equatable {
+    public var notice: HubNoticeRow
+    public var sentAt: Date?
+}
+
+/// The hub's side of the unmatched list: recording a child's school so the alert can go, and the
+/// recent notices about failed and overdue alerts.
+public protocol UnmatchedStore: AlertStore {
+    /// Sets the school on the alert's link (and on the child, when that incident is the child's newest),
+    /// audits it, and re-plans the alert in the same transaction: queued if the school has a key adult.
+    /// Without a planner the alert stays unmatched until the next command's `matchUnmatched`.
+    func recordSchool(urn: String, forAlert reference: String, actor: String, at: Date,
+                      planner: AlertPlanner?) async throws -> SchoolRecorded
+    /// Notices created at or after `since`, newest first, at most `limit`.
+    func hubNotices(since: Date, limit: Int) async throws -> [HubNoticeEntry]
+}
+
+extension SQLiteStore: UnmatchedStore {
+    public func recordSchool(urn: String, forAlert reference: String, actor: String, at now: Date,
+                             planner: AlertPlanner?) async throws -> SchoolRecorded {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.alert_key, a.state, a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key WHERE a.reference = ?
+                """, arguments: [reference]) else { throw UnmatchedError.unknownAlert(reference) }
+            let alertKey: Int64 = row[0], incidentKey: Int64 = row[2], childKey: Int64 = row[3]
+            let state = AlertState(rawValue: row[1]) ?? .queued
+            guard state == .unmatched else { throw UnmatchedError.notUnmatched(reference: reference, state: state) }
+            let reportedAt: Double = row[6]
+            try db.execute(sql: "UPDATE incident_children SET school_urn = ? WHERE incident_key = ? AND child_key = ?",
+                           arguments: [urn, incidentKey, childKey])
+            guard db.changesCount > 0 else { throw UnmatchedError.linkGone(reference) }
+            // The child's own school follows their newest incident only, as ingest does.
+            try db.execute(sql: "UPDATE children SET school_urn = ? WHERE child_key = ? AND latest_reported_at <= ?",
+                           arguments: [urn, childKey, reportedAt])
+            try SQLiteAudit.append(db, at: now, actor: actor, action: "alert.school-recorded", subject: "alert:\(reference)",
+                                   detail: ["urn": urn])
+            if let planner {
+                // As `matchUnmatched` does for every waiting alert: the hub chose to fix it, so age is no bar.
+                let queue = try SQLiteAlertQueue(db: db, planner: planner, now: now)
+                if try queue.link(incidentKey: incidentKey, childKey: childKey, incidentId: row[4], childId: row[5],
+                                  reportedAt: Date(timeIntervalSince1970: reportedAt), urn: urn, ignoringAge: true) {
+                    return .queued
+                }
+            } else {
+                let hasContact = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM key_adults WHERE urn = ?)",
+                                                   arguments: [urn]) ?? false
+                let reason = hasContact ? "school \(urn) recorded; queued at the next run of encompass" : "school \(urn) has no key adult"
+                try db.execute(sql: "UPDATE alerts SET school_urn = ?, unmatched_reason = ? WHERE alert_key = ?",
+                               arguments: [urn, reason, alertKey])
+            }
+            let reason = try String.fetchOne(db, sql: "SELECT unmatched_reason FROM alerts WHERE alert_key = ?", arguments: [alertKey])
+            return .unmatched(reason: reason ?? "school \(urn) has no key adult")
+        }
+    }
+
+    public func hubNotices(since: Date, limit: Int) async throws -> [HubNoticeEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at FROM hub_notices
+                WHERE created_at >= ? ORDER BY created_at DESC, notice_key DESC LIMIT ?
+                """, arguments: [since.timeIntervalSince1970, limit]).map { r in
+                let alertKey: Int64? = r[4]
+                let notice = HubNoticeRow(noticeKey: r[0], kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
+                                          alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first })
+                return HubNoticeEntry(notice: notice, sentAt: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+}

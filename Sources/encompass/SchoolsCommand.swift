@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import Schools
+import Settings
+import Store
+
+struct SchoolsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schools",
+        abstract: "The school directory in the store.",
+        subcommands: [SchoolsImportCommand.self])
+}
+
+struct SchoolsImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load a full GIAS edubasealldata CSV (Windows-1252) into the store: open establishments only, by URN.",
+        discussion: """
+            Each school's name and LA code are added or updated; closed establishments are skipped. Imported
+            schools stay when Config/schools.csv changes; key adults still come only from Config/key-adults.csv.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The GIAS file, e.g. edubasealldata20261101.csv.")
+    var file: String
+
+    func run() async throws {
+        try await Failure.run {
+            // Read and check the whole file before opening the store: a bad file writes nothing.
+            let extract = try SchoolDirectory.readGIAS(try ConfigDirectory.data(file), fileName: file)
+            let context = try await Context.open(global)
+            guard let store = context.store as? any SchoolDirectoryStore else {
+                throw StoreError.unavailable("this database cannot hold imported schools yet (use sqlite:PATH)")
+            }
+            let loaded = try await store.importSchools(extract.schools)
+            print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")
+        }
+    }
+}

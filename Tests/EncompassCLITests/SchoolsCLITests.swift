@@ -1,0 +1,105 @@
+import Foundation
+import Store
+import Testing
+
+/// `encompass schools import` with a small GIAS `edubasealldata` file written as GIAS writes it, in
+/// Windows-1252, and `deadline --urn` finding an imported school's local authority.
+@Suite("encompass schools import")
+struct SchoolsCLITests {
+    static let header = "URN,LA (code),LA (name),EstablishmentName,EstablishmentStatus (name),TypeOfEstablishment (name)"
+
+    /// 199901 is in LA 925 (Lincolnshire, half term 26 Oct to 30 Oct 2026) and not in Config/schools.csv.
+    static let rows = [
+        "199901,925,Lincolnshire,St Thérèse’s Catholic Primary School,Open,Voluntary aided school",
+        "199902,888,Lancashire,\"Smith, Jones & Co Academy\",\"Open, but proposed to close\",Academy converter",
+        "199903,925,Lincolnshire,Old Grammar School,Closed,Community school",
+        "199904,925,Lincolnshire,Lincoln Old Infants,Closed (merged),Community school",
+    ]
+
+    /// The file's bytes in Windows-1252, as GIAS publishes it.
+    func gias(_ h: CLIHarness, _ name: String = "edubasealldata.csv", rows: [String] = SchoolsCLITests.rows) throws -> String {
+        let text = ([Self.header] + rows).joined(separator: "\r\n") + "\r\n"
+        let bytes = try #require(text.data(using: .windowsCP1252))
+        #expect(!bytes.contains(0xE2), "written as Windows-1252, not UTF-8")
+        let url = h.dir.appendingPathComponent(name)
+        try bytes.write(to: url)
+        return url.path
+    }
+
+    func stored(_ h: CLIHarness, _ urn: String) async throws -> School? {
+        try await SQLiteStore(path: h.databasePath).school(urn: urn)
+    }
+
+    @Test func openEstablishmentsAreLoadedAndClosedOnesSkipped() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try gias(h)
+        let out = try h.run(["schools", "import", file])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout == "schools: 2 open establishments loaded (2 closed skipped) from \(file)\n")
+        #expect(try await stored(h, "199901") == School(urn: "199901", name: "St Thérèse’s Catholic Primary School", laCode: "925"))
+        #expect(try await stored(h, "199902")?.name == "Smith, Jones & Co Academy")
+        #expect(try await stored(h, "199903") == nil)
+        #expect(try await stored(h, "199904") == nil)
+        // Config/'s own schools are there too.
+        #expect(try await stored(h, "120501")?.laCode == "925")
+    }
+
+    @Test func importedSchoolsSurviveLaterCommandsAndAReimportUpdatesThem() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        #expect(try h.run(["schools", "import", try gias(h)]).status == 0)
+        // Every command writes Config/'s directory into the store; imported schools must stay.
+        #expect(try h.run(["alerts"]).status == 0)
+        #expect(try await stored(h, "199901")?.laCode == "925")
+
+        let renamed = try gias(h, "edubasealldata-2.csv", rows: ["199901,888,Lancashire,St Thérèse’s RC Primary,Open,Academy converter"])
+        let out = try h.run(["schools", "import", renamed])
+        #expect(out.stdout == "schools: 1 open establishments loaded (0 closed skipped) from \(renamed)\n")
+        #expect(try await stored(h, "199901") == School(urn: "199901", name: "St Thérèse’s RC Primary", laCode: "888"))
+        #expect(try await stored(h, "199902") != nil, "a school missing from a later file is kept")
+    }
+
+    @Test func deadlineFindsTheLocalAuthorityOfAnImportedSchoolAndNeverCreatesADatabase() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let args = ["deadline", "--reported-at", "2026-10-23T18:00:00Z", "--urn", "199901"]
+        // Unknown to Config/ and no database yet: every weekday is a school day, and no file appears.
+        let before = try h.run(args)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout == "2026-10-26T09:00:00+00:00\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+
+        #expect(try h.run(["schools", "import", try gias(h)]).status == 0)
+        // Now LA 925's calendar applies: half term, back on Monday 2 November.
+        let after = try h.run(args)
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(after.stdout == "2026-11-02T09:00:00+00:00\n")
+    }
+
+    @Test func aMissingFileExits66AndWritesNothing() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let missing = h.dir.appendingPathComponent("nope.csv").path
+        let out = try h.run(["schools", "import", missing])
+        #expect(out.status == 66)
+        #expect(out.stderr == "encompass: \(missing): no such file\n")
+        #expect(out.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
+    @Test(arguments: [
+        ("19990X,925,Lincolnshire,Bad URN School,Open,Academy", "3: URN: expected 6 digits"),
+        ("199905,92,Lincolnshire,Bad LA School,Open,Academy", "3: LA (code): expected 3 digits"),
+        ("199905,925,Lincolnshire,Short Row", "3: -: 4 fields where the header has 6"),
+    ])
+    func aBadRowExits65WithItsLineAndColumnAndWritesNothing(row: String, message: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try gias(h, rows: [Self.rows[0], row])
+        let out = try h.run(["schools", "import", file])
+        #expect(out.status == 65)
+        #expect(out.stderr == "encompass: \(file):\(message)\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath), "the file is checked before the store is opened")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import RiskModel
+import Store
+import Testing
+
+/// Imported schools, Config/'s directory written over them on every command, and recording an
+/// unmatched child's school.
+@Suite("SQLite school directory and the unmatched list")
+struct SchoolDirectoryStoreTests {
+    let now = at("2026-11-22T08:00:00Z")
+    static let planner = AlertPlanner(deadline: { reported, _, _ in reported.addingTimeInterval(86_400) },
+                                      reference: { "ENC-\($0)-\($1)" }, maxAge: nil)
+
+    static func adult(_ urn: String) -> KeyAdult {
+        KeyAdult(urn: urn, name: "Key Adult", email: "dsl@\(urn).school.example", channel: .smtp, endpoint: nil)
+    }
+
+    @Test func importedSchoolsSurviveTheConfigDirectoryAndConfigWinsForItsOwn() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        let written = try await t.store.importSchools([
+            School(urn: "100001", name: "Ysgol Pen-y-Bryn", laCode: "660"),
+            School(urn: "120501", name: "Old Name", laCode: "925"),
+        ])
+        #expect(written == 2)
+        try await t.store.replaceDirectory(SchoolDirectory(
+            schools: [School(urn: "120501", name: "Boston Pioneers Primary Academy", laCode: "925")],
+            keyAdults: [Self.adult("120501"), Self.adult("100001")]))
+        #expect(try await t.store.school(urn: "100001") == School(urn: "100001", name: "Ysgol Pen-y-Bryn", laCode: "660"))
+        #expect(try await t.store.school(urn: "120501")?.name == "Boston Pioneers Primary Academy")
+        // Key adults are Config/'s alone: one removed there is gone here.
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "100001")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: nil).map(\.lastError) == ["school 100001 has no key adult"])
+        #expect(try await t.store.school(urn: "100001") != nil)
+        #expect(try await t.store.school(urn: "999999") == nil)
+    }
+
+    @Test func recordingASchoolSetsTheLinkTheNewestChildRowAndQueuesInOneGo() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        // C-1's older incident has no school; the newer one names a school with no key adult.
+        _ = try await t.store.ingest([
+            incident("I-OLD", "2026-11-20T20:00:00Z", children: [child("C-1", urn: nil)]),
+            incident("I-NEW", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120599")]),
+        ], actor: "test", at: now, planner: Self.planner)
+        let outcome = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-OLD-C-1", actor: "user:hana", at: now,
+                                                     planner: Self.planner)
+        #expect(outcome == .queued)
+        let old = try #require(try await t.store.alerts(state: nil).first { $0.reference == "ENC-I-OLD-C-1" })
+        #expect(old.state == .queued)
+        #expect(old.deadline == at("2026-11-21T20:00:00Z"))
+        let record = try #require(try await t.store.childRecord("C-1"))
+        #expect(record.schoolURN == "120599", "an older incident does not move the child's own school")
+        #expect(record.incidents.first { $0.incidentId == "I-OLD" }?.schoolURN == "120501")
+
+        let again = try await t.store.recordSchool(urn: "120502", forAlert: "ENC-I-NEW-C-1", actor: "user:hana", at: now,
+                                                   planner: Self.planner)
+        #expect(again == .unmatched(reason: "school 120502 has no key adult"))
+        #expect(try await t.store.childRecord("C-1")?.schoolURN == "120502", "the newest incident's school is the child's")
+        let audit = try await t.store.auditEntries(limit: 10).filter { $0.action == "alert.school-recorded" }
+        #expect(audit.map(\.subject) == ["alert:ENC-I-NEW-C-1", "alert:ENC-I-OLD-C-1"])
+        #expect(audit.allSatisfy { $0.actor == "user:hana" && $0.detail?.contains("Zoë") == false })
+
+        await #expect(throws: UnmatchedError.notUnmatched(reference: "ENC-I-OLD-C-1", state: .queued)) {
+            _ = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-OLD-C-1", actor: "user:hana", at: now, planner: Self.planner)
+        }
+        await #expect(throws: UnmatchedError.unknownAlert("ENC-NONE")) {
+            _ = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-NONE", actor: "user:hana", at: now, planner: Self.planner)
+        }
+    }
+
+    @Test func withoutAPlannerTheSchoolIsKeptAndTheNextMatchQueuesIt() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)])],
+                                     actor: "test", at: now, planner: Self.planner)
+        let outcome = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now, planner: nil)
+        #expect(outcome == .unmatched(reason: "school 120501 recorded; queued at the next run of encompass"))
+        #expect(try await t.store.matchUnmatched(planner: Self.planner, now: now) == 1)
+        #expect(try await t.store.alerts(state: .queued).map(\.reference) == ["ENC-I-1-C-1"])
+    }
+
+    @Test func hubNoticesSinceAnInstantNewestFirstWithWhetherSent() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        _ = try await t.store.ingest([
+            incident("I-1", "2026-11-01T20:00:00Z", children: [child("C-1")]),
+            incident("I-2", "2026-11-02T20:00:00Z", children: [child("C-2")]),
+        ], actor: "test", at: now, planner: Self.planner)
+        _ = try await t.store.claimDue(now: at("2026-11-10T00:00:00Z"), owner: "t", lease: 60, limit: 0, isDead: { _ in false })
+        let unsent = try await t.store.unsentHubNotices()
+        #expect(unsent.count == 2)
+        try await t.store.markHubNoticeSent(unsent[0].noticeKey, at: at("2026-11-10T00:01:00Z"))
+        let recent = try await t.store.hubNotices(since: at("2026-11-09T00:00:00Z"), limit: 10)
+        #expect(recent.count == 2)
+        #expect(Set(recent.compactMap { $0.notice.alert?.incidentId }) == ["I-1", "I-2"])
+        #expect(recent.filter { $0.sentAt != nil }.count == 1)
+        #expect(try await t.store.hubNotices(since: at("2026-11-11T00:00:00Z"), limit: 10).isEmpty)
+    }
+}
