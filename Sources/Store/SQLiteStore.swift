@@ -20,13 +20,8 @@ public final class SQLiteStore: Store {
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
-            throw StoreError.unavailable("cannot open \(path): \(Self.describe(error))")
+            throw StoreError.unavailable("cannot open \(path): \(StoreError.databaseProblem(error) ?? "\(error)")")
         }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
-        return "\(error)"
     }
 
     public func migrate() async throws {
@@ -201,5 +196,14 @@ enum SQLiteAudit {
         }
         try db.execute(sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                        arguments: [at.timeIntervalSince1970, actor, action, subject, text])
+    }
+}
+
+extension StoreError {
+    /// One line for a database failure (busy, full, corrupt): SQLite's own words, which name tables
+    /// and constraints, never the values. Nil for anything that is not a database error.
+    public static func databaseProblem(_ error: any Error) -> String? {
+        guard let e = error as? DatabaseError else { return nil }
+        return e.message ?? "\(e.resultCode)"
     }
 }

@@ -14,33 +14,30 @@ enum Failure {
             try await body()
         } catch let e as ExitCode {
             throw e
-        } catch let e as IngestFailure {
-            for line in e.errors { printError(line.description) }
-            throw ExitCode(65)
-        } catch let e as MissingFile {
-            printError(e.description)
-            throw ExitCode(66)
-        } catch let e as SettingsError {
-            printError(e.description)
-            throw ExitCode(65)
-        } catch let e as InputError {
-            printError(e.description)
-            throw ExitCode(65)
-        } catch let e as TermDatesError {
-            printError(e.description)
-            throw ExitCode(65)
-        } catch let e as StoreError {
-            printError(e.description)
-            switch e {
-            case .unavailable, .unsupportedURL: throw ExitCode(69)
-            case .unknownChild: throw ExitCode(65)
-            }
-        } catch let e as UsageProblem {
-            printError(e.message)
-            throw ExitCode(64)
         } catch {
-            printError("internal error: \(String(describing: type(of: error)))")
-            throw ExitCode(70)
+            let (lines, status) = explain(error)
+            for line in lines { printError(line) }
+            throw ExitCode(status)
+        }
+    }
+
+    /// The lines to print and the exit status for an error.
+    static func explain(_ error: any Error) -> (lines: [String], status: Int32) {
+        switch error {
+        case let e as IngestFailure: (e.errors.map(\.description), 65)
+        case let e as MissingFile: ([e.description], 66)
+        case let e as SettingsError: ([e.description], 65)
+        case let e as InputError: ([e.description], 65)
+        case let e as TermDatesError: ([e.description], 65)
+        case let e as UsageProblem: ([e.message], 64)
+        case let e as StoreError:
+            switch e {
+            case .unavailable, .unsupportedURL: ([e.description], 69)
+            case .unknownChild: ([e.description], 65)
+            }
+        default:
+            if let why = StoreError.databaseProblem(error) { (["database unavailable: \(why)"], 69) }
+            else { (["internal error: \(String(describing: type(of: error)))"], 70) }
         }
     }
 

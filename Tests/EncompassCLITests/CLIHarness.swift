@@ -51,10 +51,10 @@ struct CLIHarness {
         return path
     }
 
-    private func process(_ args: [String], environment: [String: String]) -> Process {
+    private func process(_ args: [String], environment: [String: String], database url: String? = nil) -> Process {
         let p = Process()
         p.executableURL = Self.binary
-        p.arguments = args + ["--config", configDir.path, "--database", database]
+        p.arguments = args + ["--config", configDir.path, "--database", url ?? database]
         p.currentDirectoryURL = dir
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "ENCOMPASS_CONFIG")
@@ -65,8 +65,8 @@ struct CLIHarness {
     }
 
     @discardableResult
-    func run(_ args: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let p = process(args, environment: environment)
+    func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil) throws -> Outcome {
+        let p = process(args, environment: environment, database: url)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

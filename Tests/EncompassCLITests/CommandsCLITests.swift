@@ -126,6 +126,20 @@ struct CommandsCLITests {
         #expect(rules.contains("cumulative-score"))
     }
 
+    @Test func aDatabaseThatCannotBeUsedIsAServiceUnavailable() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try Data(String(repeating: "not a database ", count: 100).utf8).write(to: URL(fileURLWithPath: h.databasePath))
+        let out = try h.run(["escalations"])
+        #expect(out.status == 69, "\(out.stderr)")
+        #expect(out.stderr.hasPrefix("encompass: database unavailable"))
+        #expect(out.stderr.split(separator: "\n").count == 1, "one line, no stack trace")
+        let postgres = try h.run(["escalations"], database: "postgres://user:secret@db.example/encompass")
+        #expect(postgres.status == 69)
+        #expect(postgres.stderr.contains("PostgreSQL"))
+        #expect(!postgres.stderr.contains("secret"), "a URL's password is never echoed")
+    }
+
     @Test func aBadAsOfIsABadCommandLine() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
