@@ -98,11 +98,17 @@ struct SQLiteAlertQueue {
     }
 
     /// Queues (or re-plans an unmatched) alert for one link; returns true when an alert is now queued.
+    /// `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
-              ignoringAge: Bool = false) throws -> Bool {
-        find.bind(1, incidentKey)
-        find.bind(2, childKey)
-        let existing = try find.row { $0.text(0) }
+              ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
+        // Most of a back-loaded history is too old to alert: answer that before touching the table.
+        if !ignoringAge, let maxAge = planner.maxAge, now.timeIntervalSince(reportedAt) > maxAge { return false }
+        var existing: String?
+        if !newIncident {
+            find.bind(1, incidentKey)
+            find.bind(2, childKey)
+            existing = try find.row { $0.text(0) }
+        }
         if let existing, existing != AlertState.unmatched.rawValue { return false }
         guard let p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge) else { return false }
         if existing != nil {

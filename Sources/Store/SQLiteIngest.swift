@@ -119,7 +119,8 @@ struct SQLiteIngest {
                 try s.run()
                 // Alerts go in the same transaction: an incident is never stored without them.
                 if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey!, incidentId: incident.id,
-                                               childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN) {
+                                               childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN,
+                                               newIncident: existing == nil) {
                     summary.alertsQueued += 1
                 }
             }
