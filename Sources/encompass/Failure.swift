@@ -16,7 +16,10 @@ enum Failure {
             throw e
         } catch {
             let (lines, status) = explain(error)
-            for line in lines { printError(line) }
+            // Input errors already start with their FILE:LINE, exactly as the SPEC prints them.
+            let located = error is IngestFailure || error is InputError || error is TermDatesError
+                || error is SettingsError || error is MissingFile
+            for line in lines { located ? printLine(line) : printError(line) }
             throw ExitCode(status)
         }
     }
@@ -42,7 +45,11 @@ enum Failure {
     }
 
     static func printError(_ line: String) {
-        FileHandle.standardError.write(Data(("encompass: " + line + "\n").utf8))
+        printLine("encompass: " + line)
+    }
+
+    static func printLine(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
 

@@ -83,7 +83,7 @@ struct SchoolsCLITests {
         let missing = h.dir.appendingPathComponent("nope.csv").path
         let out = try h.run(["schools", "import", missing])
         #expect(out.status == 66)
-        #expect(out.stderr == "encompass: \(missing): no such file\n")
+        #expect(out.stderr == "\(missing): no such file\n")
         #expect(out.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
@@ -99,7 +99,7 @@ struct SchoolsCLITests {
         let file = try gias(h, rows: [Self.rows[0], row])
         let out = try h.run(["schools", "import", file])
         #expect(out.status == 65)
-        #expect(out.stderr == "encompass: \(file):\(message)\n")
+        #expect(out.stderr == "\(file):\(message)\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "the file is checked before the store is opened")
     }
 }
