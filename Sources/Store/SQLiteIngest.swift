@@ -133,8 +133,11 @@ struct SQLiteIngest {
             try updateChild.execute()
         }
         summary.children = seenChildren.count
-        try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",
-                               detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
+        // A batch that changed nothing leaves nothing behind, not even an audit row.
+        if summary.added + summary.updated > 0 {
+            try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",
+                                   detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
+        }
         return summary
     }
 

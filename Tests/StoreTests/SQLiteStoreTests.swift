@@ -43,8 +43,10 @@ struct SQLiteStoreTests {
         let first = [incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2")])]
         var s = try await t.store.ingest(first, actor: "test", at: now, planner: nil)
         #expect((s.added, s.updated, s.unchanged, s.children) == (1, 0, 0, 2))
+        let before = try await t.store.counts()
         s = try await t.store.ingest(first, actor: "test", at: now, planner: nil)
         #expect((s.added, s.updated, s.unchanged) == (0, 0, 1))
+        #expect(try await t.store.counts() == before, "the same content changes nothing, the audit included")
 
         // The supervisor regrades, and C-2 turns out not to be linked; C-3 is.
         let second = [incident("I-1", "2026-10-01T10:00:00Z", supervisor: .high, children: [child("C-1"), child("C-3")])]
