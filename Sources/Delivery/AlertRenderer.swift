@@ -68,9 +68,10 @@ public struct AlertRenderer: Sendable {
 
     /// A notice to the hub that an alert failed or is overdue.
     public func hubNotice(_ notice: HubNotice, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp, date: Date) -> AlertMessage {
-        let what = switch notice.reason {
-        case .failed: "was refused and will not be retried"
-        case .overdue: "was not delivered by its deadline and is still being retried"
+        let what = switch (notice.reason, notice.deliveredAt) {
+        case (.failed, _): "was refused and will not be retried"
+        case (.overdue, let at?): "missed its deadline and was delivered late, on \(text.instant(at))"
+        case (.overdue, nil): "was not delivered by its deadline and is still being retried"
         }
         let view: [String: String] = [
             "reference": notice.reference,

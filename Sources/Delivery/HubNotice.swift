@@ -21,6 +21,8 @@ public struct HubNotice: Sendable, Hashable {
     public var attempts: Int
     /// One line, no personal data (as stored in `last_error`).
     public var lastError: String?
+    /// Set when an overdue alert was delivered late before this notice went out.
+    public var deliveredAt: Date?
 
     public init(
         reason: Reason, reference: String, incidentId: String, childId: String, schoolURN: String?,

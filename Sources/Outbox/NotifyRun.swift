@@ -123,11 +123,11 @@ public struct NotifyRun: Sendable {
         for n in notices {
             let message: AlertMessage
             if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
-                message = renderer.hubNotice(
-                    HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
-                              schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)) ?? .smtp,
-                              deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail),
-                    to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
+                var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
+                                       schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)) ?? .smtp,
+                                       deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
+                notice.deliveredAt = a.state == .delivered ? a.deliveredAt : nil
+                message = renderer.hubNotice(notice, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
             } else {
                 message = renderer.configurationNotice(
                     ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)", channel: .smtp, problem: n.detail, affectedReferences: []),

@@ -90,6 +90,7 @@ struct AlertsCLITests {
         let subject = notice.split(whereSeparator: \.isNewline).first { $0.hasPrefix("Subject:") } ?? ""
         #expect(subject.contains("I-2"))
         #expect(!notice.contains("Siobh"), "a hub notice names no child")
+        #expect(notice.replacingOccurrences(of: "=\r\n", with: "").contains("delivered late"), "it was sent late in the same run")
         for name in sent where !name.contains("-hub-") {
             let mail = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(name), encoding: .utf8)
             #expect(!mail.contains("shouted"), "the child's words never go to the school")
