@@ -128,12 +128,6 @@ struct SQLiteAlertQueue {
     }
 }
 
-extension SQLiteRawStatement {
-    func bind(_ i: Int32, _ value: Double?) {
-        if let value { bind(i, value) } else { bind(i, Int64?.none) }
-    }
-}
-
 extension SQLiteStore: AlertStore {
     public func alerts(state: AlertState?) async throws -> [AlertRow] {
         try await pool.read { db in
@@ -146,18 +140,18 @@ extension SQLiteStore: AlertStore {
     }
 
     static func alertRows(_ db: Database, where clause: String, order: String = "alert_key") throws -> [AlertRow] {
-            try Row.fetchAll(db, sql: """
-                SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                       next_attempt_at, delivered_at, unmatched_reason
-                FROM alerts WHERE \(clause) ORDER BY \(order)
-                """).map { r in
-                let state = AlertState(rawValue: r[5]) ?? .queued
-                return AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
-                                deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
-                                lastError: state == .unmatched ? r[11] : r[8],
-                                nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
+        try Row.fetchAll(db, sql: """
+            SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
+                   next_attempt_at, delivered_at, unmatched_reason
+            FROM alerts WHERE \(clause) ORDER BY \(order)
+            """).map { r in
+            let state = AlertState(rawValue: r[5]) ?? .queued
+            return AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
+                            deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
+                            lastError: state == .unmatched ? r[11] : r[8],
+                            nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+                            deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)))
+        }
     }
 
     public func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int {

@@ -35,6 +35,10 @@ final class SQLiteRawStatement {
 
     func bind(_ i: Int32, _ value: Double) { sqlite3_bind_double(handle, i, value) }
 
+    func bind(_ i: Int32, _ value: Double?) {
+        if let value { bind(i, value) } else { sqlite3_bind_null(handle, i) }
+    }
+
     /// Runs a statement that returns no rows, and readies it for the next binding.
     func run() throws {
         let rc = sqlite3_step(handle)
