@@ -21,6 +21,15 @@ struct IncidentAssembler {
 
     private var indexById: [String: Int] = [:]
     private var pending: [Pending] = []
+
+    /// Where incidents go, a chunk at a time, once a row of another incident follows their rows:
+    /// the store writes them while the rest of the file is read. Nil: all wait for `incidents()`.
+    var sink: (([Incident]) -> Void)?
+    /// The incidents before this index have been handed to `sink`.
+    private(set) var handedOver = 0
+    /// A row came for an incident already handed over: what was handed over is not the batch.
+    private(set) var reopened = false
+    private static let chunkSize = 1_024
     private var children: [ChildLink] = []
     private var childOrigins: [RowOrigin] = []
     private var nextChild: [Int32] = []
@@ -42,10 +51,15 @@ struct IncidentAssembler {
         var index = -1
         Self.claim(&indexById[id, default: -1], newIndex, found: &index)
         guard index >= 0 else {
+            if let sink, newIndex - handedOver > Self.chunkSize {
+                sink((handedOver..<newIndex).map(incident(at:)))
+                handedOver = newIndex
+            }
             pending.append(Pending(incident: row.incident, origin: origin))
             if let child = row.child { appendChild(child, origin: origin, to: newIndex) }
             return
         }
+        if index < handedOver { reopened = true }
 
         let shownId = FieldValues.shortened(id)
         let firstOrigin = pending[index].origin
@@ -92,17 +106,27 @@ struct IncidentAssembler {
     func incidents() -> [Incident] {
         // Sort indices, not the incidents: moving small integers is cheaper than moving incidents.
         let order = pending.indices.sorted { pending[$0].incident.id < pending[$1].incident.id }
-        return order.map { index in
-            let entry = pending[index]
-            var incident = entry.incident
-            var c = Int(entry.firstChild)
-            while c >= 0 {
-                incident.children.append(children[c])
-                c = Int(nextChild[c])
-            }
-            if incident.children.count > 1 { incident.children.sort { $0.childId < $1.childId } }
-            return incident
+        return order.map(incident(at:))
+    }
+
+    /// Hands the incidents not yet handed over to `sink`.
+    mutating func handOverRest() {
+        guard let sink, handedOver < pending.count else { return }
+        sink((handedOver..<pending.count).map(incident(at:)))
+        handedOver = pending.count
+    }
+
+    /// One incident with its children, by child id.
+    private func incident(at index: Int) -> Incident {
+        let entry = pending[index]
+        var incident = entry.incident
+        var c = Int(entry.firstChild)
+        while c >= 0 {
+            incident.children.append(children[c])
+            c = Int(nextChild[c])
         }
+        if incident.children.count > 1 { incident.children.sort { $0.childId < $1.childId } }
+        return incident
     }
 
     private static func disagreeingColumns(_ a: Incident, _ b: Incident) -> [Column] {

@@ -25,6 +25,14 @@ public struct IncidentBatchBuilder {
         self.errorCapPerFile = max(1, errorCapPerFile)
     }
 
+    /// A builder that hands incidents to `sink` as soon as their rows are read (a chunk at a
+    /// time), so they can be written while the rest is read. Nothing handed over counts until
+    /// `finishStreaming()` says so.
+    public init(now: Date, sink: @escaping ([Incident]) -> Void) {
+        self.init(now: now)
+        assembler.sink = sink
+    }
+
     public mutating func add(_ bytes: [UInt8], fileName: String, format: IncidentFileFormat) {
         bytes.withUnsafeBufferPointer { add($0, fileName: fileName, format: format) }
     }
@@ -47,6 +55,23 @@ public struct IncidentBatchBuilder {
         assembler = intake.assembler
         rowCount += intake.recordCount
         errors += intake.log.finished()
+    }
+
+    /// How a streaming batch ended, when it is valid.
+    public enum Streamed {
+        /// Every incident has been handed to the sink, once and whole.
+        case handedOver
+        /// Some incident's rows were not together, so it was handed over before it was whole:
+        /// the whole batch is here (as `finish()` gives it), to be written instead.
+        case redo([Incident])
+    }
+
+    /// For a builder with a sink: hands over the last incidents, or gives every error.
+    public mutating func finishStreaming() -> Result<Streamed, IngestFailure> {
+        guard errors.isEmpty else { return .failure(IngestFailure(errors: errors)) }
+        if assembler.reopened { return .success(.redo(assembler.incidents())) }
+        assembler.handOverRest()
+        return .success(.handedOver)
     }
 
     /// Either every incident (sorted by id, children by child id), or every error

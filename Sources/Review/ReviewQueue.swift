@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import RiskModel
 import Store
@@ -16,20 +17,19 @@ public struct ReviewQueue: Sendable {
 
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, includeAll: Bool) async throws -> ReviewQueue {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
-        let kept = ScanResults<Assessment>()
-        let summaries = ScanResults<ChildSummary>()
-        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf) { h, summary in
-            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings) else { return }
-            if includeAll || a.level >= .medium {
-                kept.items.append(a)
-                summaries.items.append(summary)
-            }
+        let minimum: Level = includeAll ? .standard : .medium
+        let kept = ScanResults<Entry>(parts: scanParts)
+        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts) { part, h, summary in
+            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, minimumLevel: minimum) else { return }
+            kept.parts[part].append(Entry(assessment: a, summary: try summary()))
         }
-        let bySchool = Dictionary(summaries.items.map { ($0.childId, $0) }, uniquingKeysWith: { a, _ in a })
-        let ordered = RiskRules.reviewQueue(kept.items, includeAll: includeAll)
-        return ReviewQueue(asOf: asOf, settings: settings,
-                           entries: ordered.map { Entry(assessment: $0, summary: bySchool[$0.childId]) })
+        let entries = kept.all
+        let ordered = RiskRules.reviewQueueOrder(entries.map(\.assessment), includeAll: includeAll)
+        return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
     }
+
+    /// One part per core: the scan, the rules and the JSON split across them.
+    static let scanParts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
 
     /// Score as shown: two decimals. Thresholds are applied to the unrounded score.
     public static func displayScore(_ score: Double) -> Double { (score * 100).rounded() / 100 }
@@ -40,28 +40,47 @@ public struct ReviewQueue: Sendable {
     /// The same document as UTF-8 bytes, written straight into one buffer: a queue can hold a
     /// hundred thousand children.
     public func jsonBytes() -> [UInt8] {
-        var out = JSONBytes(capacity: 256 + entries.count * 160)
-        out.raw("{\"as_of\": "); out.string(JSONText.utc(asOf)); out.raw(",\n \"children\": [")
-        for (i, e) in entries.enumerated() {
-            let a = e.assessment
-            out.raw(i == 0 ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
-            out.string(a.childId)
-            out.raw(", \"level\": \""); out.raw(a.level.name)
-            out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
-            out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
-            out.raw(",\n    \"rules\": [")
-            for (j, hit) in a.rules.enumerated() {
-                out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-                out.raw(hit.rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(hit.incidentIds); out.raw("}")
-            }
-            out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
-            out.raw(",\n    \"newest_incident_at\": "); out.string(JSONText.utc(a.newestIncidentAt))
-            out.raw(", \"school_urn\": ")
-            if let urn = e.summary?.schoolURN { out.string(urn) } else { out.raw("null") }
-            out.raw("}")
+        var out: [UInt8] = []
+        writeJSON { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The same document handed over in pieces, so a long queue is written out without first being
+    /// copied into one buffer. The entries are rendered in one slice per core, at once.
+    public func writeJSON(_ write: ([UInt8]) throws -> Void) rethrows {
+        var head = JSONBytes(capacity: 64)
+        head.raw("{\"as_of\": "); head.string(JSONText.utc(asOf)); head.raw(",\n \"children\": [")
+        try write(head.bytes)
+        let slices = entries.count < 2_000 ? 1 : Self.scanParts
+        let size = (entries.count + slices - 1) / max(slices, 1)
+        let pieces = ScanResults<UInt8>(parts: slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { k in
+            let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
+            var piece = JSONBytes(capacity: range.count * 400)
+            for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
+            pieces.parts[k] = piece.bytes
         }
-        out.raw("]}\n")
-        return out.bytes
+        for piece in pieces.parts { try write(piece) }
+        try write(Array("]}\n".utf8))
+    }
+
+    private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
+        let a = e.assessment
+        out.raw(first ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
+        out.string(a.childId)
+        out.raw(", \"level\": \""); out.raw(a.level.name)
+        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
+        out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
+        out.raw(",\n    \"rules\": [")
+        for (j, hit) in a.rules.enumerated() {
+            out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
+            out.raw(hit.rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(hit.incidentIds); out.raw("}")
+        }
+        out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
+        out.raw(",\n    \"newest_incident_at\": "); out.string(JSONText.utc(a.newestIncidentAt))
+        out.raw(", \"school_urn\": ")
+        if let urn = e.summary?.schoolURN { out.string(urn) } else { out.raw("null") }
+        out.raw("}")
     }
 
     /// The table for people: level, the rules in words, how many incidents, the newest, the school.

@@ -19,10 +19,18 @@ public enum RiskRules {
     /// - A child's level is the highest level of the rules that fired, `standard` when none fired.
     /// - `marac-referral` is suggested at level high unless a counted referral R is on or after the local
     ///   date of the newest window incident (R's day ends after that incident is reported).
-    public static func assess(_ history: ChildHistory, asOf: Date, settings: ScoringSettings) -> Assessment? {
+    ///
+    /// `minimumLevel` above standard returns nil for a child who would assess below it, and decides
+    /// that before building any list: the review queue skips most children this way.
+    public static func assess(_ history: ChildHistory, asOf: Date, settings: ScoringSettings,
+                              minimumLevel: Level = .standard) -> Assessment? {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * secondsPerDay)
         // Most children have nothing in the window: answer them without allocating.
         guard history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
+            return nil
+        }
+        if minimumLevel > .standard, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
+           quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel {
             return nil
         }
         let facts = distinctFacts(history.incidents, upTo: asOf)
@@ -77,9 +85,30 @@ public enum RiskRules {
             incidentIds: windowIds, newestIncidentAt: newest.reportedAt)
     }
 
+    /// The level `assess` gives a child with no referral whose incidents are distinct and oldest
+    /// first, worked out with arithmetic only.
+    static func quickLevel(_ incidents: [IncidentFact], windowStart: Date, asOf: Date, settings: ScoringSettings) -> Level {
+        var count = 0
+        var top = Grade.standard
+        var score = 0.0
+        for fact in incidents where fact.reportedAt >= windowStart && fact.reportedAt <= asOf {
+            count += 1
+            top = max(top, fact.grade)
+            score += settings.weight(of: fact.grade) * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
+        }
+        if top == .high || count >= settings.escalationCount { return .high }
+        let byScore = scoreLevel(score, settings: settings) ?? .standard
+        return max(byScore, top == .medium ? .medium : .standard)
+    }
+
     /// The review queue (SPEC §8 `escalations`): level high first, then the newest incident first,
     /// then child id, so equal cases list the same way every run. `includeAll` false keeps medium and high.
     public static func reviewQueue(_ assessments: [Assessment], includeAll: Bool) -> [Assessment] {
+        reviewQueueOrder(assessments, includeAll: includeAll).map { assessments[$0] }
+    }
+
+    /// The positions in `assessments` of the review queue, in its order.
+    public static func reviewQueueOrder(_ assessments: [Assessment], includeAll: Bool) -> [Int] {
         // Sort small keys, not the assessments: moving an Assessment retains and releases its arrays.
         var keys: [(level: Level, newest: Date, index: Int)] = []
         keys.reserveCapacity(assessments.count)
@@ -91,7 +120,7 @@ public enum RiskRules {
             if a.newest != b.newest { return a.newest > b.newest }
             return assessments[a.index].childId < assessments[b.index].childId
         }
-        return keys.map { assessments[$0.index] }
+        return keys.map(\.index)
     }
 
     /// `weight * decay` is one incident's part of the score: 1 today, 0.5 one half-life ago.

@@ -51,11 +51,13 @@ enum Fingerprint {
             for _ in 0..<8 { byte(UInt8(v & 0xff)); v >>= 8 }
         }
         var hex: String {
-            func h(_ v: UInt64) -> String {
-                let s = String(v, radix: 16)
-                return String(repeating: "0", count: 16 - s.count) + s
+            String(unsafeUninitializedCapacity: 32) { out in
+                let digits: StaticString = "0123456789abcdef"
+                for (lane, v) in [(0, a), (16, b)] {
+                    for i in 0..<16 { out[lane + i] = digits.utf8Start[Int((v >> UInt64(60 - 4 * i)) & 0xf)] }
+                }
+                return 32
             }
-            return h(a) + h(b)
         }
     }
 }

@@ -90,11 +90,17 @@ struct SQLiteAlertQueue {
 
     /// Nil when the incident is too old to alert a school about.
     func plan(reportedAt: Date, urn: String?, ignoringAge: Bool = false) -> Plan? {
-        if !ignoringAge, let maxAge = planner.maxAge, now.timeIntervalSince(reportedAt) > maxAge { return nil }
+        if !ignoringAge, !considers(reportedAt: reportedAt) { return nil }
         guard let urn else { return Plan(state: .unmatched, reason: "no school known for the child") }
         guard let contact = contacts[urn] else { return Plan(state: .unmatched, reason: "school \(urn) has no key adult") }
         return Plan(state: .queued, channel: contact.channel, recipient: contact.recipient,
                     deadline: planner.deadline(reportedAt, urn, laCodes[urn]))
+    }
+
+    /// False when an incident reported then is too old to alert a school about.
+    func considers(reportedAt: Date) -> Bool {
+        guard let maxAge = planner.maxAge else { return true }
+        return now.timeIntervalSince(reportedAt) <= maxAge
     }
 
     /// Queues (or re-plans an unmatched) alert for one link; returns true when an alert is now queued.
@@ -102,7 +108,7 @@ struct SQLiteAlertQueue {
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
         // Most of a back-loaded history is too old to alert: answer that before touching the table.
-        if !ignoringAge, let maxAge = planner.maxAge, now.timeIntervalSince(reportedAt) > maxAge { return false }
+        if !ignoringAge, !considers(reportedAt: reportedAt) { return false }
         var existing: String?
         if !newIncident {
             find.bind(1, incidentKey)

@@ -3,136 +3,185 @@ import GRDB
 import RiskModel
 
 /// One ingest batch inside one write transaction (the caller's), so a failure leaves nothing written.
-struct SQLiteIngest {
-    let db: Database
-    let actor: String
-    let now: Date
-    let planner: AlertPlanner?
+/// Incidents are written as they are handed over, so a batch can be written while its file is still
+/// being read; `finish()` writes what only the whole batch decides (the children's rows).
+///
+/// The caller turns foreign key checks off for the transaction: rows go in many at a time, and a
+/// child's row only at the end, once their newest details are known. Every key written is one this
+/// writer read from its table or handed out itself, so the references hold by construction.
+final class SQLiteIngest {
+    private let db: Database
+    private let actor: String
+    private let now: Date
+    @exclusivity(unchecked) private var summary = IngestSummary()
 
-    /// Past this size the existing ids are read in one scan rather than looked up one by one.
-    private static let bulkThreshold = 2_000
+    /// One child of the batch: their key once known, and their newest appearance in the batch.
+    private struct BatchChild {
+        let id: String
+        var key: Int64 = 0
+        var existed = false
+        /// A new or changed incident of the batch names the child, so their row may need writing.
+        var touched = false
+        var storedNewest = -Double.infinity
+        var newest = -Double.infinity
+        var details: ChildLink?
+    }
+    /// The batch's children, in the order first seen, and where each id is in that list.
+    @exclusivity(unchecked) private var children: [BatchChild] = []
+    @exclusivity(unchecked) private var childIndex: [String: Int] = [:]
+    @exclusivity(unchecked) private var linkChildren: [Int] = []
 
-    func run(_ incidents: [Incident]) throws -> IngestSummary {
-        var summary = IngestSummary()
-        let bulk = incidents.count > Self.bulkThreshold
-        // A batch holds each incident id once (the builder merges rows), so this map is only read.
-        let known = bulk ? try allIncidents() : [:]
-        var childKeys = bulk ? try allChildren() : [:]
-        let findIncident = try db.makeStatement(sql: "SELECT incident_key, fingerprint FROM incidents WHERE incident_id = ?")
-        let findChild = try db.makeStatement(sql: "SELECT child_key FROM children WHERE child_id = ?")
-        let insertIncident = try SQLiteRawStatement(db, """
-            INSERT INTO incidents (incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade,
-                effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let updateIncident = try db.makeStatement(sql: """
+    private let findIncident: SQLiteRawStatement
+    private let findChild: SQLiteRawStatement
+    private let updateIncident: Statement
+    private let deleteLinks: Statement
+    private let incidentRows: SQLiteBulkInsert
+    private let childRows: SQLiteBulkInsert
+    private let linkRows: SQLiteBulkInsert
+    private let alerts: SQLiteAlertQueue?
+    private var nextIncidentKey: Int64
+    private var nextChildKey: Int64
+    private let nowSeconds: Double
+    private let noIncidentsBefore: Bool
+    private let noChildrenBefore: Bool
+
+    init(db: Database, actor: String, now: Date, planner: AlertPlanner?) throws {
+        self.db = db
+        self.actor = actor
+        self.now = now
+        nowSeconds = now.timeIntervalSince1970
+        findIncident = try SQLiteRawStatement(db, "SELECT incident_key, fingerprint FROM incidents WHERE incident_id = ?")
+        findChild = try SQLiteRawStatement(db, "SELECT child_key, latest_reported_at FROM children WHERE child_id = ?")
+        updateIncident = try db.makeStatement(sql: """
             UPDATE incidents SET reported_at = ?, risk_tool = ?, officer_grade = ?, dash_yes_count = ?, supervisor_grade = ?,
                 effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, updated_at = ?
             WHERE incident_key = ?
             """)
-        let deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE incident_key = ?")
-        let insertLink = try SQLiteRawStatement(db, """
+        deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE incident_key = ?")
+        incidentRows = SQLiteBulkInsert(db, """
+            INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
+                supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
+            """, columns: 14)
+        childRows = SQLiteBulkInsert(db, """
+            INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+            """, columns: 7)
+        linkRows = SQLiteBulkInsert(db, """
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
-                present, spoken_to, child_voice, bwv_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        let insertChild = try SQLiteRawStatement(db, """
-            INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        // A child's details follow their newest incident, so re-ingesting an old file does not
-        // move a child back to a school they have left.
-        let updateChild = try db.makeStatement(sql: """
-            UPDATE children SET given_name = ?, family_name = ?, dob = ?, school_urn = ?, latest_reported_at = ?
-            WHERE child_key = ? AND latest_reported_at <= ?
-            """)
+                present, spoken_to, child_voice, bwv_used)
+            """, columns: 10)
+        // Keys are handed out here rather than by SQLite, since rows go in many at a time. This
+        // transaction is the only writer, so nothing else can take them meanwhile.
+        nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
+        nextChildKey = try (Int64.fetchOne(db, sql: "SELECT max(child_key) FROM children") ?? 0) + 1
+        // Into an empty store (a first load), every incident and child is new: no need to look.
+        noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
+        noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
+        alerts = try planner.map { try SQLiteAlertQueue(db: db, planner: $0, now: now) }
+    }
 
-        let alerts = try planner.map { try SQLiteAlertQueue(db: db, planner: $0, now: now) }
-        var seenChildren = Set<String>()
-        // Each child's newest details in this batch, and what was written on insert: a household's
-        // tenth incident does not rewrite the same row ten times.
-        var pending: [Int64: (reported: Double, details: ChildDetails, written: (Double, ChildDetails)?)] = [:]
-        for incident in incidents {
-            for c in incident.children { seenChildren.insert(c.childId) }
-            let fingerprint = Fingerprint.of(incident)
-            var existing = known[incident.id]
-            if existing == nil, !bulk, let row = try Row.fetchOne(findIncident, arguments: [incident.id]) {
-                existing = (row[0], row[1])
-            }
-            let reported = incident.reportedAt.timeIntervalSince1970
-            let grade = incident.effectiveGrade.rawValue
-            let flags = incident.flags.map(\.rawValue).joined(separator: ",")
-            let incidentKey: Int64
-            if let existing {
-                if existing.fingerprint == fingerprint {
-                    summary.unchanged += 1
-                    continue
-                }
-                let old = try SQLiteIncidentReader(db: db).incident(key: existing.key)
-                try SQLiteAudit.append(db, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
-                                       detail: IncidentDiff.changes(from: old, to: incident))
-                updateIncident.setUncheckedArguments([
-                    reported, incident.riskTool.rawValue, incident.officerGrade.rawValue, incident.dashYesCount,
-                    incident.supervisorGrade?.rawValue, grade, flags, incident.victimId, incident.perpetratorId,
-                    fingerprint, now.timeIntervalSince1970, existing.key,
-                ])
-                try updateIncident.execute()
-                deleteLinks.setUncheckedArguments([existing.key])
-                try deleteLinks.execute()
-                incidentKey = existing.key
-                summary.updated += 1
-            } else {
-                let s = insertIncident
-                s.bind(1, incident.id); s.bind(2, reported); s.bind(3, incident.riskTool.rawValue)
-                s.bind(4, incident.officerGrade.rawValue); s.bind(5, incident.dashYesCount)
-                s.bind(6, incident.supervisorGrade?.rawValue); s.bind(7, grade); s.bind(8, flags)
-                s.bind(9, incident.victimId); s.bind(10, incident.perpetratorId); s.bind(11, fingerprint)
-                s.bind(12, now.timeIntervalSince1970); s.bind(13, now.timeIntervalSince1970)
-                try s.run()
-                incidentKey = db.lastInsertedRowID
-                summary.added += 1
-            }
-            for c in incident.children {
-                var childKey = childKeys[c.childId]
-                if childKey == nil, !bulk {
-                    childKey = try Int64.fetchOne(findChild, arguments: [c.childId])
-                    if let childKey { childKeys[c.childId] = childKey }
-                }
-                let details = ChildDetails(c)
-                if let key = childKey {
-                    // Existing children are updated once, at the end, with the batch's newest details.
-                    if pending[key].map({ $0.reported <= reported }) ?? true {
-                        pending[key] = (reported, details, pending[key]?.written ?? nil)
-                    }
-                } else {
-                    let s = insertChild
-                    s.bind(1, c.childId); s.bind(2, c.givenName); s.bind(3, c.familyName)
-                    s.bind(4, c.dateOfBirth.description); s.bind(5, c.schoolURN); s.bind(6, reported)
-                    try s.run()
-                    let key = db.lastInsertedRowID
-                    childKey = key
-                    childKeys[c.childId] = key
-                    pending[key] = (reported, details, (reported, details))
-                }
-                let s = insertLink
-                s.bind(1, childKey!); s.bind(2, incidentKey); s.bind(3, incident.id); s.bind(4, reported)
-                s.bind(5, grade); s.bind(6, c.schoolURN); s.bind(7, c.present); s.bind(8, c.spokenTo)
-                s.bind(9, c.voice); s.bind(10, c.bodyWornVideo)
-                try s.run()
-                // Alerts go in the same transaction: an incident is never stored without them.
-                if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey!, incidentId: incident.id,
-                                               childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN,
-                                               newIncident: existing == nil) {
-                    summary.alertsQueued += 1
-                }
-            }
+    /// Writes a whole batch.
+    func run(_ incidents: [Incident]) throws -> IngestSummary {
+        for incident in incidents { try write(incident, fingerprint: Fingerprint.of(incident)) }
+        return try finish()
+    }
+
+    /// Adds, updates or leaves one incident. Each incident id comes once a batch.
+    func write(_ incident: Incident, fingerprint: String) throws {
+        var existing: (key: Int64, fingerprint: String)?
+        if !noIncidentsBefore {
+            findIncident.bind(1, incident.id)
+            existing = try findIncident.row { (key: $0.int64(0), fingerprint: $0.text(1)) }
         }
-        for (key, p) in pending {
-            if let w = p.written, w.0 == p.reported, w.1 == p.details { continue }
-            updateChild.setUncheckedArguments([
-                p.details.givenName, p.details.familyName, p.details.dob.description, p.details.schoolURN, p.reported, key, p.reported,
+        let reported = incident.reportedAt.timeIntervalSince1970
+        let changed = existing.map { $0.fingerprint != fingerprint } ?? true
+        linkChildren.removeAll(keepingCapacity: true)
+        for c in incident.children {
+            let i = try batchChild(c.childId)
+            linkChildren.append(i)
+            // A child's row carries their newest details, so re-ingesting an old file does not
+            // move a child back to a school they have left. Ties go to the later incident.
+            if reported >= children[i].newest {
+                children[i].newest = reported
+                children[i].details = c
+            }
+            if changed { children[i].touched = true }
+        }
+        guard changed else {
+            summary.unchanged += 1
+            return
+        }
+        let grade = incident.effectiveGrade.rawValue
+        let flags = incident.flags.isEmpty ? "" : incident.flags.map(\.rawValue).joined(separator: ",")
+        let incidentKey: Int64
+        if let existing {
+            let old = try SQLiteIncidentReader(db: db).incident(key: existing.key)
+            try SQLiteAudit.append(db, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
+                                   detail: IncidentDiff.changes(from: old, to: incident))
+            updateIncident.setUncheckedArguments([
+                reported, incident.riskTool.rawValue, incident.officerGrade.rawValue, incident.dashYesCount,
+                incident.supervisorGrade?.rawValue, grade, flags, incident.victimId, incident.perpetratorId,
+                fingerprint, nowSeconds, existing.key,
             ])
-            try updateChild.execute()
+            try updateIncident.execute()
+            // The incident's links, gathered or written, all go before its new ones.
+            try linkRows.flush()
+            deleteLinks.setUncheckedArguments([existing.key])
+            try deleteLinks.execute()
+            incidentKey = existing.key
+            summary.updated += 1
+        } else {
+            incidentKey = nextIncidentKey
+            nextIncidentKey += 1
+            let r = incidentRows
+            r.add(incidentKey); r.add(incident.id); r.add(reported); r.add(incident.riskTool.rawValue)
+            r.add(incident.officerGrade.rawValue); r.add(incident.dashYesCount); r.add(incident.supervisorGrade?.rawValue)
+            r.add(grade); r.add(flags); r.add(incident.victimId); r.add(incident.perpetratorId); r.add(fingerprint)
+            r.add(nowSeconds); r.add(nowSeconds)
+            try r.endRow()
+            summary.added += 1
         }
-        summary.children = seenChildren.count
+        for (c, i) in zip(incident.children, linkChildren) {
+            let childKey = children[i].key
+            let r = linkRows
+            r.add(childKey); r.add(incidentKey); r.add(incident.id); r.add(reported); r.add(grade); r.add(c.schoolURN)
+            r.add(c.present); r.add(c.spokenTo); r.add(c.voice); r.add(c.bodyWornVideo)
+            try r.endRow()
+            // Alerts go in the same transaction: an incident is never stored without them.
+            if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey, incidentId: incident.id,
+                                           childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN,
+                                           newIncident: existing == nil) {
+                summary.alertsQueued += 1
+            }
+        }
+    }
+
+    /// Writes the rows still gathered and each child's row, then the batch's audit row.
+    func finish() throws -> IngestSummary {
+        try incidentRows.flush()
+        try linkRows.flush()
+        let update = try SQLiteRawStatement(db, """
+            UPDATE children SET given_name = ?1, family_name = ?2, dob = ?3, school_urn = ?4, latest_reported_at = ?5
+            WHERE child_key = ?6 AND latest_reported_at <= ?5 AND NOT (given_name IS ?1 AND family_name IS ?2
+                AND dob IS ?3 AND school_urn IS ?4 AND latest_reported_at IS ?5)
+            """)
+        // New children in key order (the order first seen), so their rows append.
+        for child in children where child.touched {
+            guard let c = child.details else { continue }
+            if !child.existed {
+                let r = childRows
+                r.add(child.key); r.add(child.id); r.add(c.givenName); r.add(c.familyName)
+                r.add(c.dateOfBirth.description); r.add(c.schoolURN); r.add(child.newest)
+                try r.endRow()
+            } else if child.newest >= child.storedNewest {
+                // A stored child takes the batch's newest details when those are at least as new
+                // as what is stored and differ from it.
+                update.bind(1, c.givenName); update.bind(2, c.familyName); update.bind(3, c.dateOfBirth.description)
+                update.bind(4, c.schoolURN); update.bind(5, child.newest); update.bind(6, child.key)
+                try update.run()
+            }
+        }
+        try childRows.flush()
+        summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",
@@ -141,33 +190,21 @@ struct SQLiteIngest {
         return summary
     }
 
-    private func allIncidents() throws -> [String: (key: Int64, fingerprint: String)] {
-        var out: [String: (key: Int64, fingerprint: String)] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT incident_id, incident_key, fingerprint FROM incidents")
-        while let row = try cursor.next() { out[row[0]] = (row[1], row[2]) }
-        return out
-    }
-
-    private func allChildren() throws -> [String: Int64] {
-        var out: [String: Int64] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT child_id, child_key FROM children")
-        while let row = try cursor.next() { out[row[0]] = row[1] }
-        return out
-    }
-}
-
-/// The columns of a child kept on the child's own row (their newest incident's).
-struct ChildDetails: Equatable {
-    let givenName: String
-    let familyName: String
-    let dob: LocalDate
-    let schoolURN: String?
-
-    init(_ c: ChildLink) {
-        givenName = c.givenName
-        familyName = c.familyName
-        dob = c.dateOfBirth
-        schoolURN = c.schoolURN
+    /// Where the batch's entry for a child is, found in the table or given a new key at first sight.
+    private func batchChild(_ id: String) throws -> Int {
+        if let i = childIndex[id] { return i }
+        var child = BatchChild(id: id)
+        if !noChildrenBefore, let (key, newest) = try findChild.row(binding: id, { ($0.int64(0), $0.double(1)) }) {
+            child.key = key
+            child.existed = true
+            child.storedNewest = newest
+        } else {
+            child.key = nextChildKey
+            nextChildKey += 1
+        }
+        children.append(child)
+        childIndex[id] = children.count - 1
+        return children.count - 1
     }
 }
 

@@ -25,6 +25,16 @@ final class SQLiteRawStatement {
         }
     }
 
+    /// Binds bytes that stay valid and unchanged until the statement is next reset.
+    func bindStatic(_ i: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        // An empty buffer may have no address, and SQLite reads a null pointer as NULL, not "".
+        let empty: StaticString = ""
+        let p = UnsafeRawPointer(bytes.baseAddress ?? empty.utf8Start)
+        _ = sqlite3_bind_text(handle, i, p.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    }
+
+    func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
+
     func bind(_ i: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(handle, i, value) } else { sqlite3_bind_null(handle, i) }
     }
@@ -69,6 +79,21 @@ final class SQLiteRawStatement {
             guard rc == SQLITE_ROW else { throw Self.error(db, rc) }
             try body(Columns(handle: handle))
         }
+    }
+
+    /// Steps once: the next row's columns, or nil (and the statement reset) after the last.
+    func next() throws -> Columns? {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return Columns(handle: handle) }
+        sqlite3_reset(handle)
+        guard rc == SQLITE_DONE else { throw Self.error(db, rc) }
+        return nil
+    }
+
+    /// The first result row's value for one text parameter, or nil when there is none.
+    func row<T>(binding text: String, _ body: (Columns) throws -> T) throws -> T? {
+        bind(1, text)
+        return try row(body)
     }
 
     /// The first result row's value, or nil when there is none.

@@ -13,11 +13,21 @@ public protocol Store: Sendable {
     /// alert queued (or listed unmatched) for each newly linked child in the same transaction.
     func ingest(_ incidents: [Incident], actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
 
+    /// The same, for a batch still being read: incidents are written as the feed hands them over,
+    /// in one transaction committed only if the feed ends `complete`. An `abandoned` feed throws
+    /// `IngestAbandoned` with nothing written.
+    func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
+
     /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
     /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past
     /// the window). Handed over one child at a time, each child's incidents oldest first, so a
-    /// large store is never held in memory at once, with the child's latest school beside it.
-    func scanChildHistories(windowStart: Date, asOf: Date, _ visit: @Sendable (ChildHistory, ChildSummary) -> Void) async throws
+    /// large store is never held in memory at once. `summary` gives the child's latest school, and
+    /// costs a lookup, so a visitor calls it only for children it keeps.
+    ///
+    /// The children are split into `parts` disjoint ranges scanned at once (one core each), so
+    /// `visit` is called concurrently, but in order within one part, which it is given.
+    func scanChildHistories(windowStart: Date, asOf: Date, parts: Int,
+                            _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws
 
     /// What the review table shows beside each child: latest known school and its name.
     func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary]
@@ -37,17 +47,20 @@ public protocol Store: Sendable {
 extension Store {
     /// Every child's history at once (tests, small stores).
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
-        let collected = ScanResults<ChildHistory>()
-        try await scanChildHistories(windowStart: windowStart, asOf: asOf) { h, _ in collected.items.append(h) }
-        return collected.items
+        let collected = ScanResults<ChildHistory>(parts: 1)
+        try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: 1) { part, h, _ in
+            collected.parts[part].append(h)
+        }
+        return collected.all
     }
 }
 
-/// Gathers what a scan's `@Sendable` visitor keeps. Safe because a scan calls its visitor on one
-/// thread, in order, and the results are read only after the scan returns.
+/// Gathers what a scan's `@Sendable` visitor keeps, one list per part. Safe because a scan calls its
+/// visitor for one part on one thread at a time, and the results are read only after the scan returns.
 public final class ScanResults<Element>: @unchecked Sendable {
-    public var items: [Element] = []
-    public init() {}
+    public var parts: [[Element]]
+    public init(parts: Int) { self.parts = Array(repeating: [], count: max(parts, 1)) }
+    public var all: [Element] { parts.flatMap { $0 } }
 }
 
 public struct IngestSummary: Sendable, Equatable {

@@ -26,8 +26,11 @@ struct EscalationsCommand: AsyncParsableCommand {
             let context = try await Context.open(global)
             let queue = try await ReviewQueue.build(store: context.store, settings: context.config.settings.scoring,
                                                     asOf: asOfDate, includeAll: all)
-            let bytes = json ? queue.jsonBytes() : Array(queue.table(zone: context.config.settings.scoring.zone).utf8)
-            FileHandle.standardOutput.write(Data(bytes))
+            if json {
+                try queue.writeJSON { try FileHandle.standardOutput.write(contentsOf: $0) }
+            } else {
+                try FileHandle.standardOutput.write(contentsOf: Array(queue.table(zone: context.config.settings.scoring.zone).utf8))
+            }
         }
     }
 }

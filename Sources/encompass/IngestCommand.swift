@@ -29,15 +29,31 @@ struct IngestCommand: AsyncParsableCommand {
         try await Failure.run {
             let now = Date()
             // Read every file before opening anything, so a missing file is reported first (exit 66).
-            var builder = IncidentBatchBuilder(now: now)
-            for f in files {
-                let data = try ConfigDirectory.data(f)
+            let inputs = try files.map { ($0, try ConfigDirectory.data($0)) }
+            // The store writes incidents while the files are still being read, in a transaction it
+            // commits only once every row has proved valid.
+            let feed = IncidentFeed()
+            let global = self.global
+            let writer = Task { () throws -> IngestSummary in
+                let context = try await Context.open(global)
+                return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
+            }
+            var builder = IncidentBatchBuilder(now: now, sink: { feed.push($0) })
+            for (f, data) in inputs {
                 builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!)
             }
-            let incidents = try builder.finish().get()
-            let context = try await Context.open(global)
-            let summary = try await context.store.ingest(incidents, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
-            print(summary.line)
+            switch builder.finishStreaming() {
+            case .failure(let failure):
+                // Input errors come first, whatever the store made of it; the store has rolled back.
+                feed.finish(.abandoned)
+                _ = try? await writer.value
+                throw failure
+            case .success(.handedOver):
+                feed.finish(.complete)
+            case .success(.redo(let batch)):
+                feed.finish(.redo(batch))
+            }
+            print(try await writer.value.line)
         }
     }
 }

@@ -110,6 +110,48 @@ struct IngestCLITests {
     }
 }
 
+/// A large file is written while it is read; these check that what is kept is still all or
+/// nothing, and still the whole of every incident.
+@Suite("encompass ingest of a large file")
+struct LargeIngestCLITests {
+    /// 1,500 incidents, one row each, a day apart in 2026.
+    static func rows() -> [String] {
+        (0..<1_500).map { i in
+            CSVRows.row(String(format: "L-%05d", i), String(format: "2026-%02d-%02dT10:00:00Z", 1 + i / 28 % 9, 1 + i % 28),
+                        child: "C-\(i % 700)")
+        }
+    }
+
+    @Test func anIncidentWhoseRowsAreFarApartIsKeptWhole() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        // L-00000's second child comes last, after every other incident.
+        let rows = Self.rows() + [CSVRows.row("L-00000", "2026-01-01T10:00:00Z", child: "C-LATE")]
+        let file = try h.write("large.csv", CSVRows.file(rows))
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("incidents: 1500 added, 0 updated, 0 unchanged; children: 701"), "\(out.stdout)")
+        let counts = try await SQLiteStore(path: h.databasePath).counts()
+        #expect((counts.incidents, counts.children, counts.links) == (1_500, 701, 1_501))
+        let again = try h.run(["ingest", file])
+        #expect(again.stdout.hasPrefix("incidents: 0 added, 0 updated, 1500 unchanged"), "\(again.stdout)")
+    }
+
+    @Test func anInvalidLastRowKeepsNothingOfTheRest() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let first = try h.write("first.csv", CSVRows.file([CSVRows.row("F-1", "2026-02-01T10:00:00Z", child: "C-F")]))
+        #expect(try h.run(["ingest", first]).status == 0)
+        let rows = Self.rows() + [CSVRows.row("L-BAD", "2026-01-01T10:00:00Z", grade: "severe")]
+        let file = try h.write("large.csv", CSVRows.file(rows))
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 65)
+        #expect(out.stderr == file + ":1502: officer_grade: unknown grade 'severe' (expected standard, medium or high)\n", "\(out.stderr)")
+        let counts = try await SQLiteStore(path: h.databasePath).counts()
+        #expect((counts.incidents, counts.children, counts.links) == (1, 1, 1))
+    }
+}
+
 @Suite("encompass synth")
 struct SynthCLITests {
     @Test func synthesisedIncidentsIngestCleanly() async throws {

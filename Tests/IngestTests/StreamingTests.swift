@@ -1,0 +1,66 @@
+import Foundation
+import Ingest
+import RiskModel
+import Testing
+
+/// A builder with a sink hands incidents over while the file is read; what it hands over must be
+/// exactly what `finish()` gives, or it must say to write the whole batch instead.
+@Suite("Handing incidents over while reading")
+struct StreamingTests {
+    /// `count` incidents of two rows each (two children), in order.
+    static func rows(_ count: Int) -> [[String: String]] {
+        (0..<count).flatMap { i in
+            ["C-\(i)-A", "C-\(i)-B"].map { ["incident_id": String(format: "I-%05d", i), "child_id": $0] }
+        }
+    }
+
+    final class Collected {
+        var chunks: [[Incident]] = []
+        var all: [Incident] { chunks.flatMap { $0 } }
+    }
+
+    static func stream(_ text: String) -> (Result<IncidentBatchBuilder.Streamed, IngestFailure>, Collected) {
+        let collected = Collected()
+        var builder = IncidentBatchBuilder(now: Fixture.now, sink: { collected.chunks.append($0) })
+        builder.add(Array(text.utf8), fileName: "in.csv", format: .csv)
+        return (builder.finishStreaming(), collected)
+    }
+
+    @Test func everyIncidentIsHandedOverOnceAndWhole() throws {
+        let text = Fixture.csv(Self.rows(2_200))
+        let (result, collected) = Self.stream(text)
+        guard case .success(.handedOver) = result else {
+            Issue.record("expected every incident handed over, got \(result)")
+            return
+        }
+        #expect(collected.chunks.count > 1, "handed over in chunks, not all at the end")
+        let expected = Fixture.incidents(Fixture.ingest(text))
+        #expect(collected.all.sorted { $0.id < $1.id } == expected)
+    }
+
+    @Test func rowsOfOneIncidentFarApartAskForTheWholeBatch() throws {
+        // I-00000's second child comes after 1,100 other incidents.
+        var rows = Self.rows(1_100)
+        rows.append(["incident_id": "I-00000", "child_id": "C-LATE"])
+        let text = Fixture.csv(rows)
+        let (result, _) = Self.stream(text)
+        guard case .success(.redo(let batch)) = result else {
+            Issue.record("expected a redo, got \(result)")
+            return
+        }
+        #expect(batch == Fixture.incidents(Fixture.ingest(text)))
+        #expect(batch.first?.children.map(\.childId) == ["C-0-A", "C-0-B", "C-LATE"])
+    }
+
+    @Test func anInvalidRowAfterManyValidOnesFailsTheBatch() {
+        var rows = Self.rows(1_100)
+        rows.append(["incident_id": "I-BAD", "officer_grade": "severe"])
+        let (result, collected) = Self.stream(Fixture.csv(rows))
+        #expect(!collected.chunks.isEmpty, "valid incidents were handed over before the bad row was read")
+        guard case .failure(let failure) = result else {
+            Issue.record("expected the batch to fail")
+            return
+        }
+        #expect(failure.errors.map(\.description) == ["in.csv:2202: officer_grade: unknown grade 'severe' (expected standard, medium or high)"])
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import RiskModel
+import Testing
+
+/// `assess(minimumLevel:)` skips children below the queue without building their assessment; it
+/// must skip exactly those the full assessment puts below it.
+@Suite("Skipping children below the queue")
+struct QuickLevelTests {
+    /// A small deterministic generator, so a failure names a seed that replays it.
+    struct Generator {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+    }
+
+    static let settings: [ScoringSettings] = [
+        ScoringSettings(),
+        ScoringSettings(windowDays: 90, escalationCount: 2, halfLifeDays: 30),
+        ScoringSettings(weights: [.standard: 2.5, .medium: 3, .high: 4], scoreMedium: 2.0, scoreHigh: 6.0),
+        ScoringSettings(escalationCount: 10, scoreMedium: 0.5, scoreHigh: 100),
+    ]
+
+    @Test(arguments: 0..<settings.count)
+    func theSkipAgreesWithTheFullAssessment(settingsIndex: Int) {
+        let settings = Self.settings[settingsIndex]
+        var g = Generator(state: UInt64(settingsIndex) + 1)
+        var skipped = 0, kept = 0
+        for seed in 0..<3_000 {
+            // Up to five incidents in the last 400 days (some after as-of), oldest first, ids distinct.
+            var facts: [IncidentFact] = []
+            var days = Double(g.next(400)) - 5
+            for i in 0..<(1 + g.next(5)) {
+                facts.append(Fixture.fact("I-\(seed)-\(i)", daysBefore: days, [Grade.standard, .standard, .medium, .high][g.next(4)]))
+                days = max(-5, days - Double(g.next(60)))
+            }
+            let history = ChildHistory(childId: "C-\(seed)", incidents: facts)
+            let full = RiskRules.assess(history, asOf: Fixture.asOf, settings: settings)
+            let quick = RiskRules.assess(history, asOf: Fixture.asOf, settings: settings, minimumLevel: .medium)
+            if let full, full.level >= .medium {
+                #expect(quick == full, "seed \(seed)")
+                kept += 1
+            } else {
+                #expect(quick == nil, "seed \(seed)")
+                skipped += 1
+            }
+        }
+        // The cases reach both sides of the line.
+        #expect(skipped > 100 && kept > 100)
+    }
+
+    @Test func aReferredChildIsNeverSkippedUnassessed() {
+        // One old standard incident after a referral: repeat-marac makes the child high.
+        let facts = [Fixture.fact("I-1", daysBefore: 20)]
+        let history = ChildHistory(childId: "C-1", incidents: facts, maracReferrals: [Fixture.localDate("2026-09-01")])
+        let a = RiskRules.assess(history, asOf: Fixture.asOf, settings: Fixture.defaults, minimumLevel: .medium)
+        #expect(a?.level == .high)
+        #expect(a?.rules.map(\.rule) == [.repeatMarac])
+    }
+}

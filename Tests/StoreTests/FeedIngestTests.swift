@@ -1,0 +1,123 @@
+import Foundation
+import RiskModel
+import Store
+import Testing
+
+/// The store's side of an ingest written while its file is read: rows many at a time, one
+/// transaction, committed only when the reader says the batch was valid.
+@Suite("Ingest from a feed")
+struct FeedIngestTests {
+    let now = at("2026-11-01T12:00:00Z")
+
+    /// `count` incidents a day apart, each with one child of three, so children recur.
+    func batch(_ count: Int, prefix: String = "I") -> [Incident] {
+        (0..<count).map { i in
+            let day = String(format: "2026-%02d-%02dT10:00:00Z", 1 + i / 28 % 9, 1 + i % 28)
+            return incident("\(prefix)-\(String(format: "%05d", i))", day, children: [child("C-\(i % 3)"), child("C-K\(i)")])
+        }
+    }
+
+    @Test func aCompleteFeedIsWrittenInChunksAndCommitted() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        let all = batch(300)
+        let feed = IncidentFeed()
+        // Chunks handed over from another thread while the store writes.
+        let reader = Thread {
+            for start in stride(from: 0, to: all.count, by: 70) { feed.push(Array(all[start..<min(start + 70, all.count)])) }
+            feed.finish(.complete)
+        }
+        reader.start()
+        let s = try await t.store.ingest(feed, actor: "test", at: now, planner: nil)
+        #expect((s.added, s.updated, s.unchanged, s.children) == (300, 0, 0, 303))
+        let counts = try await t.store.counts()
+        #expect((counts.incidents, counts.children, counts.links) == (300, 303, 600))
+        // The same content as one batch, through the other door, changes nothing.
+        let again = try await t.store.ingest(all, actor: "test", at: now, planner: nil)
+        #expect((again.added, again.updated, again.unchanged) == (0, 0, 300))
+    }
+
+    @Test func anAbandonedFeedLeavesTheStoreAsItWas() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest(batch(5, prefix: "OLD"), actor: "test", at: now, planner: nil)
+        let before = try await t.store.counts()
+        let feed = IncidentFeed()
+        feed.push(batch(200))
+        feed.finish(.abandoned)
+        await #expect(throws: IngestAbandoned.self) {
+            try await t.store.ingest(feed, actor: "test", at: now, planner: nil)
+        }
+        #expect(try await t.store.counts() == before)
+    }
+
+    @Test func aRedoWritesTheWholeBatchInsteadOfWhatWasHandedOver() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        // I-1 was handed over with one child before its second row was read.
+        let feed = IncidentFeed()
+        feed.push([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1")]), incident("I-2", "2026-10-02T10:00:00Z", children: [])])
+        let whole = [incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2")]),
+                     incident("I-2", "2026-10-02T10:00:00Z", children: [])]
+        feed.finish(.redo(whole))
+        let s = try await t.store.ingest(feed, actor: "test", at: now, planner: nil)
+        #expect((s.added, s.children) == (2, 2))
+        let counts = try await t.store.counts()
+        #expect((counts.incidents, counts.children, counts.links) == (2, 2, 2))
+        let again = try await t.store.ingest(whole, actor: "test", at: now, planner: nil)
+        #expect(again.unchanged == 2)
+    }
+
+    @Test func aChildsRowTakesTheirNewestDetailsWhateverTheOrder() async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        // The newest incident comes first in the batch; an empty voice is kept apart from none.
+        let newer = incident("I-2", "2026-10-05T10:00:00Z", children: [child("C-1", urn: "120502", voice: "")])
+        let older = incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "120501", voice: nil)])
+        _ = try await t.store.ingest([newer, older], actor: "test", at: now, planner: nil)
+        var summaries = try await t.store.childSummaries(["C-1"])
+        #expect(summaries["C-1"]?.schoolURN == "120502")
+        // An older file later does not move the child back.
+        _ = try await t.store.ingest([incident("I-0", "2026-09-01T10:00:00Z", children: [child("C-1", urn: "999999")])],
+                                     actor: "test", at: now, planner: nil)
+        summaries = try await t.store.childSummaries(["C-1"])
+        #expect(summaries["C-1"]?.schoolURN == "120502")
+        // A newer one does.
+        _ = try await t.store.ingest([incident("I-3", "2026-10-09T10:00:00Z", children: [child("C-1", urn: "120503")])],
+                                     actor: "test", at: now, planner: nil)
+        summaries = try await t.store.childSummaries(["C-1"])
+        #expect(summaries["C-1"]?.schoolURN == "120503")
+    }
+
+    @Test(arguments: [1, 2, 8])
+    func scanningAnEmptyStoreVisitsNoOne(parts: Int) async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        let seen = ScanResults<String>(parts: parts)
+        try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, _ in
+            seen.parts[part].append(h.childId)
+        }
+        #expect(seen.all.isEmpty)
+    }
+
+    @Test(arguments: [2, 3, 7])
+    func scanningInPartsGivesEveryChildOnceAsOneScanDoes(parts: Int) async throws {
+        let t = try await TempStore()
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest(batch(120), actor: "test", at: now, planner: nil)
+        func scan(_ parts: Int) async throws -> [String: [String]] {
+            let seen = ScanResults<(String, [String], ChildSummary)>(parts: parts)
+            try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, summary in
+                seen.parts[part].append((h.childId, h.incidents.map(\.incidentId), try summary()))
+            }
+            #expect(seen.all.allSatisfy { $0.0 == $0.2.childId && $0.2.schoolURN == "120501" })
+            return Dictionary(seen.all.map { ($0.0, $0.1) }, uniquingKeysWith: { a, b in
+                Issue.record("a child was visited twice")
+                return a + b
+            })
+        }
+        let one = try await scan(1)
+        #expect(one.count == 123)
+        #expect(try await scan(parts) == one)
+    }
+}
