@@ -1,3 +1,4 @@
+import CivilTime
 import Dispatch
 import Foundation
 import RiskModel
@@ -56,7 +57,7 @@ public struct ReviewQueue: Sendable {
         let pieces = ScanResults<UInt8>(parts: slices)
         DispatchQueue.concurrentPerform(iterations: slices) { k in
             let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
-            var piece = JSONBytes(capacity: range.count * 400)
+            var piece = JSONBytes(capacity: range.count * 480)
             for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
             pieces.parts[k] = piece.bytes
         }
@@ -64,20 +65,20 @@ public struct ReviewQueue: Sendable {
         try write(Array("]}\n".utf8))
     }
 
-    private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
-        let a = e.assessment
+    // Borrowed, not copied: a copy of an entry retains and releases each of its lists.
+    private func appendEntry(_ e: borrowing Entry, first: Bool, to out: inout JSONBytes) {
         out.raw(first ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
-        out.string(a.childId)
-        out.raw(", \"level\": \""); out.raw(a.level.name)
-        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
-        out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
+        out.string(e.assessment.childId)
+        out.raw(", \"level\": \""); out.raw(e.assessment.level.name)
+        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(e.assessment.score)))
+        out.raw(",\n    \"suggestions\": "); out.array(e.assessment.suggestions)
         out.raw(",\n    \"rules\": [")
-        for (j, hit) in a.rules.enumerated() {
+        for (j, hit) in e.assessment.rules.enumerated() {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
             out.raw(hit.rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(hit.incidentIds); out.raw("}")
         }
-        out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
-        out.raw(",\n    \"newest_incident_at\": "); out.string(JSONText.utc(a.newestIncidentAt))
+        out.raw("],\n    \"incident_ids\": "); out.array(e.assessment.incidentIds)
+        out.raw(",\n    \"newest_incident_at\": "); out.utc(e.assessment.newestIncidentAt)
         out.raw(", \"school_urn\": ")
         if let urn = e.summary?.schoolURN { out.string(urn) } else { out.raw("null") }
         out.raw("}")
@@ -142,6 +143,27 @@ struct JSONBytes {
                 raw(JSONText.string(String(decoding: buf, as: UTF8.self)))
             }
         }
+    }
+
+    /// `JSONText.utc` as a JSON string, written digit by digit: every queue entry has one.
+    mutating func utc(_ d: Date) {
+        let t = d.timeIntervalSince1970
+        let whole = t.rounded(.down)
+        guard t == whole, abs(whole) < 1e12 else { string(JSONText.utc(d)); return }
+        let days = Int((whole / 86_400).rounded(.down))
+        let secs = Int(whole) - days * 86_400
+        let date = LocalDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else { string(JSONText.utc(d)); return }
+        func digits(_ v: Int, _ n: Int) {
+            var div = 1
+            for _ in 1..<n { div *= 10 }
+            while div > 0 { bytes.append(UInt8(0x30 + v / div % 10)); div /= 10 }
+        }
+        bytes.append(0x22)
+        digits(date.year, 4); bytes.append(0x2D); digits(date.month, 2); bytes.append(0x2D); digits(date.day, 2)
+        bytes.append(0x54)
+        digits(secs / 3600, 2); bytes.append(0x3A); digits(secs % 3600 / 60, 2); bytes.append(0x3A); digits(secs % 60, 2)
+        bytes.append(0x5A); bytes.append(0x22)
     }
 
     mutating func array(_ items: [String]) {

@@ -5,6 +5,10 @@ import RiskModel
 /// still being read, so reading and writing use a core each. The writer writes inside a transaction
 /// it commits only when the reader ends the feed `complete`: any error in any row ends it
 /// `abandoned`, and nothing is kept.
+///
+/// What needs no database is worked out by the handing thread, the less busy one: each incident's
+/// fingerprint, its row and its links' rows ready to bind, and the batch's children (each numbered
+/// in the order first seen, with their newest details).
 public final class IncidentFeed: @unchecked Sendable {
     public enum End: Sendable {
         /// Every incident of the batch was handed over, each once and whole.
@@ -16,16 +20,36 @@ public final class IncidentFeed: @unchecked Sendable {
         case redo([Incident])
     }
 
-    /// An incident with its fingerprint, worked out by the thread that hands it over, which is
-    /// the less busy one.
-    struct Item {
-        let incident: Incident
-        let fingerprint: String
+    /// Values of an incident's row after its key, up to (not with) the two timestamps.
+    static let incidentValues = 11
+    /// Values of a link's row after its child and incident keys.
+    static let linkValues = 8
+
+    struct Chunk {
+        var incidents: [Incident] = []
+        var fingerprints: [String] = []
+        /// `incidentValues` per incident, in order.
+        var incidentRows = EncodedRows()
+        /// `linkValues` per link, in order of incident then child.
+        var linkRows = EncodedRows()
+        /// Per link, the child's number in the batch.
+        var childNumbers: [Int] = []
+    }
+
+    /// The batch's children by number. Written only by the handing thread; read by the writer only
+    /// after the feed ended (the lock orders the two).
+    struct Children {
+        var ids: [String] = []
+        var numbers: [String: Int] = [:]
+        /// Each child's newest incident time in the batch, and their details on it (ties: the later).
+        var newest: [Double] = []
+        var details: [ChildLink] = []
     }
 
     private let condition = NSCondition()
-    private var chunks: [[Item]] = []
+    private var chunks: [Chunk] = []
     private var end: End?
+    private var batchChildren = Children()
 
     public init() {}
 
@@ -38,7 +62,28 @@ public final class IncidentFeed: @unchecked Sendable {
 
     public func push(_ incidents: [Incident]) {
         guard !incidents.isEmpty else { return }
-        let chunk = incidents.map { Item(incident: $0, fingerprint: Fingerprint.of($0)) }
+        var fingerprints: [String] = []
+        fingerprints.reserveCapacity(incidents.count)
+        var incidentRows = EncodedRows(capacity: incidents.count * Self.incidentValues)
+        var linkRows = EncodedRows(capacity: incidents.count * Self.linkValues)
+        var childNumbers: [Int] = []
+        for incident in incidents {
+            let fingerprint = Fingerprint.of(incident)
+            fingerprints.append(fingerprint)
+            let reported = incident.reportedAt.timeIntervalSince1970
+            let grade = incident.effectiveGrade.rawValue
+            incidentRows.add(incident.id); incidentRows.add(reported); incidentRows.add(incident.riskTool.rawValue)
+            incidentRows.add(incident.officerGrade.rawValue); incidentRows.add(incident.dashYesCount)
+            incidentRows.add(incident.supervisorGrade?.rawValue); incidentRows.add(grade); incidentRows.add(Self.flags(incident))
+            incidentRows.add(incident.victimId); incidentRows.add(incident.perpetratorId); incidentRows.add(fingerprint)
+            for c in incident.children {
+                childNumbers.append(number(c, reportedAt: reported))
+                linkRows.add(incident.id); linkRows.add(reported); linkRows.add(grade); linkRows.add(c.schoolURN)
+                linkRows.add(c.present); linkRows.add(c.spokenTo); linkRows.add(c.voice); linkRows.add(c.bodyWornVideo)
+            }
+        }
+        let chunk = Chunk(incidents: incidents, fingerprints: fingerprints, incidentRows: incidentRows,
+                          linkRows: linkRows, childNumbers: childNumbers)
         condition.lock()
         chunks.append(chunk)
         condition.signal()
@@ -52,8 +97,30 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The `flags` column: the incident's flags, comma-separated.
+    static func flags(_ incident: Incident) -> String {
+        incident.flags.isEmpty ? "" : incident.flags.map(\.rawValue).joined(separator: ",")
+    }
+
+    /// The child's number in the batch, noting their details when this incident is their newest.
+    private func number(_ c: ChildLink, reportedAt: Double) -> Int {
+        if let n = batchChildren.numbers[c.childId] {
+            if reportedAt >= batchChildren.newest[n] {
+                batchChildren.newest[n] = reportedAt
+                batchChildren.details[n] = c
+            }
+            return n
+        }
+        let n = batchChildren.ids.count
+        batchChildren.numbers[c.childId] = n
+        batchChildren.ids.append(c.childId)
+        batchChildren.newest.append(reportedAt)
+        batchChildren.details.append(c)
+        return n
+    }
+
     /// The next chunk, waiting for one; nil once the feed has ended and every chunk was taken.
-    func next() -> [Item]? {
+    func next() -> Chunk? {
         condition.lock()
         defer { condition.unlock() }
         while chunks.isEmpty && end == nil { condition.wait() }
@@ -66,6 +133,13 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return end ?? .abandoned
+    }
+
+    /// The batch's children; only once `next()` has returned nil.
+    var children: Children {
+        condition.lock()
+        defer { condition.unlock() }
+        return batchChildren
     }
 }
 

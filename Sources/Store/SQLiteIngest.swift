@@ -3,33 +3,28 @@ import GRDB
 import RiskModel
 
 /// One ingest batch inside one write transaction (the caller's), so a failure leaves nothing written.
-/// Incidents are written as they are handed over, so a batch can be written while its file is still
-/// being read; `finish()` writes what only the whole batch decides (the children's rows).
+/// Chunks of incidents are written as the feed hands them over, so a batch can be written while its
+/// file is still being read; `finish()` writes what only the whole batch decides (the children's
+/// rows, with their newest details).
 ///
 /// The caller turns foreign key checks off for the transaction: rows go in many at a time, and a
-/// child's row only at the end, once their newest details are known. Every key written is one this
-/// writer read from its table or handed out itself, so the references hold by construction.
+/// child's row only at the end. Every key written is one this writer read from its table or handed
+/// out itself, so the references hold by construction.
 final class SQLiteIngest {
     private let db: Database
     private let actor: String
     private let now: Date
     @exclusivity(unchecked) private var summary = IngestSummary()
 
-    /// One child of the batch: their key once known, and their newest appearance in the batch.
+    /// What the writer knows of each child of the batch, by their number in the feed.
     private struct BatchChild {
-        let id: String
-        var key: Int64 = 0
-        var existed = false
+        var key: Int64
+        var existed: Bool
         /// A new or changed incident of the batch names the child, so their row may need writing.
         var touched = false
         var storedNewest = -Double.infinity
-        var newest = -Double.infinity
-        var details: ChildLink?
     }
-    /// The batch's children, in the order first seen, and where each id is in that list.
     @exclusivity(unchecked) private var children: [BatchChild] = []
-    @exclusivity(unchecked) private var childIndex: [String: Int] = [:]
-    @exclusivity(unchecked) private var linkChildren: [Int] = []
 
     private let findIncident: SQLiteRawStatement
     private let findChild: SQLiteRawStatement
@@ -58,17 +53,18 @@ final class SQLiteIngest {
             WHERE incident_key = ?
             """)
         deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE incident_key = ?")
+        // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps.
         incidentRows = SQLiteBulkInsert(db, """
             INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
                 supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
-            """, columns: 14)
+            """, columns: 1 + IncidentFeed.incidentValues + 2)
         childRows = SQLiteBulkInsert(db, """
             INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
             """, columns: 7)
         linkRows = SQLiteBulkInsert(db, """
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used)
-            """, columns: 10)
+            """, columns: 2 + IncidentFeed.linkValues)
         // Keys are handed out here rather than by SQLite, since rows go in many at a time. This
         // transaction is the only writer, so nothing else can take them meanwhile.
         nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
@@ -81,50 +77,48 @@ final class SQLiteIngest {
 
     /// Writes a whole batch.
     func run(_ incidents: [Incident]) throws -> IngestSummary {
-        for incident in incidents { try write(incident, fingerprint: Fingerprint.of(incident)) }
-        return try finish()
+        let feed = IncidentFeed(batch: incidents)
+        while let chunk = feed.next() { try write(chunk) }
+        return try finish(feed.children)
     }
 
-    /// Adds, updates or leaves one incident. Each incident id comes once a batch.
-    func write(_ incident: Incident, fingerprint: String) throws {
+    /// Adds, updates or leaves each incident of a chunk. Each incident id comes once a batch.
+    func write(_ chunk: IncidentFeed.Chunk) throws {
+        var link = 0
+        for (n, incident) in chunk.incidents.enumerated() {
+            let links = link..<(link + incident.children.count)
+            link = links.upperBound
+            try write(incident, n, links, chunk)
+        }
+    }
+
+    private func write(_ incident: Incident, _ n: Int, _ links: Range<Int>, _ chunk: IncidentFeed.Chunk) throws {
+        let fingerprint = chunk.fingerprints[n]
         var existing: (key: Int64, fingerprint: String)?
         if !noIncidentsBefore {
-            findIncident.bind(1, incident.id)
-            existing = try findIncident.row { (key: $0.int64(0), fingerprint: $0.text(1)) }
+            existing = try findIncident.row(binding: incident.id) { (key: $0.int64(0), fingerprint: $0.text(1)) }
         }
-        let reported = incident.reportedAt.timeIntervalSince1970
         let changed = existing.map { $0.fingerprint != fingerprint } ?? true
-        linkChildren.removeAll(keepingCapacity: true)
-        for c in incident.children {
-            let i = try batchChild(c.childId)
-            linkChildren.append(i)
-            // A child's row carries their newest details, so re-ingesting an old file does not
-            // move a child back to a school they have left. Ties go to the later incident.
-            if reported >= children[i].newest {
-                children[i].newest = reported
-                children[i].details = c
-            }
-            if changed { children[i].touched = true }
+        for (j, c) in zip(links, incident.children) {
+            let number = chunk.childNumbers[j]
+            if number == children.count { try addChild(c.childId) }
+            if changed { children[number].touched = true }
         }
         guard changed else {
             summary.unchanged += 1
             return
         }
-        let grade = incident.effectiveGrade.rawValue
-        let flags = incident.flags.isEmpty ? "" : incident.flags.map(\.rawValue).joined(separator: ",")
         let incidentKey: Int64
         if let existing {
             let old = try SQLiteIncidentReader(db: db).incident(key: existing.key)
             try SQLiteAudit.append(db, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
                                    detail: IncidentDiff.changes(from: old, to: incident))
             updateIncident.setUncheckedArguments([
-                reported, incident.riskTool.rawValue, incident.officerGrade.rawValue, incident.dashYesCount,
-                incident.supervisorGrade?.rawValue, grade, flags, incident.victimId, incident.perpetratorId,
-                fingerprint, nowSeconds, existing.key,
+                incident.reportedAt.timeIntervalSince1970, incident.riskTool.rawValue, incident.officerGrade.rawValue,
+                incident.dashYesCount, incident.supervisorGrade?.rawValue, incident.effectiveGrade.rawValue,
+                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, fingerprint, nowSeconds, existing.key,
             ])
             try updateIncident.execute()
-            // The incident's links, gathered or written, all go before its new ones.
-            try linkRows.flush()
             deleteLinks.setUncheckedArguments([existing.key])
             try deleteLinks.execute()
             incidentKey = existing.key
@@ -132,20 +126,19 @@ final class SQLiteIngest {
         } else {
             incidentKey = nextIncidentKey
             nextIncidentKey += 1
-            let r = incidentRows
-            r.add(incidentKey); r.add(incident.id); r.add(reported); r.add(incident.riskTool.rawValue)
-            r.add(incident.officerGrade.rawValue); r.add(incident.dashYesCount); r.add(incident.supervisorGrade?.rawValue)
-            r.add(grade); r.add(flags); r.add(incident.victimId); r.add(incident.perpetratorId); r.add(fingerprint)
-            r.add(nowSeconds); r.add(nowSeconds)
-            try r.endRow()
+            incidentRows.row.add(incidentKey)
+            incidentRows.row.append(chunk.incidentRows, (n * IncidentFeed.incidentValues)..<((n + 1) * IncidentFeed.incidentValues))
+            incidentRows.row.add(nowSeconds)
+            incidentRows.row.add(nowSeconds)
+            try incidentRows.endRow()
             summary.added += 1
         }
-        for (c, i) in zip(incident.children, linkChildren) {
-            let childKey = children[i].key
-            let r = linkRows
-            r.add(childKey); r.add(incidentKey); r.add(incident.id); r.add(reported); r.add(grade); r.add(c.schoolURN)
-            r.add(c.present); r.add(c.spokenTo); r.add(c.voice); r.add(c.bodyWornVideo)
-            try r.endRow()
+        for (j, c) in zip(links, incident.children) {
+            let childKey = children[chunk.childNumbers[j]].key
+            linkRows.row.add(childKey)
+            linkRows.row.add(incidentKey)
+            linkRows.row.append(chunk.linkRows, (j * IncidentFeed.linkValues)..<((j + 1) * IncidentFeed.linkValues))
+            try linkRows.endRow()
             // Alerts go in the same transaction: an incident is never stored without them.
             if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey, incidentId: incident.id,
                                            childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN,
@@ -155,8 +148,18 @@ final class SQLiteIngest {
         }
     }
 
+    /// The next child of the batch, found in the table or given a new key.
+    private func addChild(_ id: String) throws {
+        if !noChildrenBefore, let (key, newest) = try findChild.row(binding: id, { ($0.int64(0), $0.double(1)) }) {
+            children.append(BatchChild(key: key, existed: true, storedNewest: newest))
+        } else {
+            children.append(BatchChild(key: nextChildKey, existed: false))
+            nextChildKey += 1
+        }
+    }
+
     /// Writes the rows still gathered and each child's row, then the batch's audit row.
-    func finish() throws -> IngestSummary {
+    func finish(_ batch: IncidentFeed.Children) throws -> IngestSummary {
         try incidentRows.flush()
         try linkRows.flush()
         let update = try SQLiteRawStatement(db, """
@@ -164,19 +167,21 @@ final class SQLiteIngest {
             WHERE child_key = ?6 AND latest_reported_at <= ?5 AND NOT (given_name IS ?1 AND family_name IS ?2
                 AND dob IS ?3 AND school_urn IS ?4 AND latest_reported_at IS ?5)
             """)
-        // New children in key order (the order first seen), so their rows append.
-        for child in children where child.touched {
-            guard let c = child.details else { continue }
+        // A child's row carries their newest details, so re-ingesting an old file does not move a
+        // child back to a school they have left. New children go in key order, so their rows append.
+        for (n, child) in children.enumerated() where child.touched {
+            let c = batch.details[n]
+            let newest = batch.newest[n]
             if !child.existed {
                 let r = childRows
-                r.add(child.key); r.add(child.id); r.add(c.givenName); r.add(c.familyName)
-                r.add(c.dateOfBirth.description); r.add(c.schoolURN); r.add(child.newest)
+                r.row.add(child.key); r.row.add(batch.ids[n]); r.row.add(c.givenName); r.row.add(c.familyName)
+                r.row.add(c.dateOfBirth.description); r.row.add(c.schoolURN); r.row.add(newest)
                 try r.endRow()
-            } else if child.newest >= child.storedNewest {
+            } else if newest >= child.storedNewest {
                 // A stored child takes the batch's newest details when those are at least as new
                 // as what is stored and differ from it.
                 update.bind(1, c.givenName); update.bind(2, c.familyName); update.bind(3, c.dateOfBirth.description)
-                update.bind(4, c.schoolURN); update.bind(5, child.newest); update.bind(6, child.key)
+                update.bind(4, c.schoolURN); update.bind(5, newest); update.bind(6, child.key)
                 try update.run()
             }
         }
@@ -188,23 +193,6 @@ final class SQLiteIngest {
                                    detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
         }
         return summary
-    }
-
-    /// Where the batch's entry for a child is, found in the table or given a new key at first sight.
-    private func batchChild(_ id: String) throws -> Int {
-        if let i = childIndex[id] { return i }
-        var child = BatchChild(id: id)
-        if !noChildrenBefore, let (key, newest) = try findChild.row(binding: id, { ($0.int64(0), $0.double(1)) }) {
-            child.key = key
-            child.existed = true
-            child.storedNewest = newest
-        } else {
-            child.key = nextChildKey
-            nextChildKey += 1
-        }
-        children.append(child)
-        childIndex[id] = children.count - 1
-        return children.count - 1
     }
 }
 

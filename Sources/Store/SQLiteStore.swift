@@ -47,12 +47,10 @@ public final class SQLiteStore: Store {
             var redo: [Incident]?
             try db.inTransaction {
                 let writer = try SQLiteIngest(db: db, actor: actor, now: now, planner: planner)
-                while let chunk = feed.next() {
-                    for item in chunk { try writer.write(item.incident, fingerprint: item.fingerprint) }
-                }
+                while let chunk = feed.next() { try writer.write(chunk) }
                 switch feed.outcome {
                 case .complete:
-                    summary = try writer.finish()
+                    summary = try writer.finish(feed.children)
                     return .commit
                 case .abandoned:
                     throw IngestAbandoned()

@@ -31,6 +31,9 @@ struct EscalationsCommand: AsyncParsableCommand {
             } else {
                 try FileHandle.standardOutput.write(contentsOf: Array(queue.table(zone: context.config.settings.scoring.zone).utf8))
             }
+            // Done, and the output is written (unbuffered): a long queue's memory and the database's
+            // page caches are left for the process's end to free, not freed piece by piece.
+            Foundation.exit(0)
         }
     }
 }
