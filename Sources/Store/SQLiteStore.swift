@@ -19,6 +19,10 @@ public final class SQLiteStore: Store {
             // Larger pages than the 4 KiB default: a big ingest writes (and the queue reads) a quarter
             // as many. Takes effect only when the file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")
+            // Reads map the file (up to 1 GiB) instead of copying each page into the cache: the queue
+            // reads every link of every child. (A disk error while reading is then a crash rather
+            // than an error; the page cache above still serves writes.)
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
