@@ -1,0 +1,31 @@
+import Foundation
+import HubWeb
+import Review
+import RiskModel
+import Store
+import Testing
+
+/// The queue's JSON writes each newest incident time digit by digit; it must read as `JSONText.utc`
+/// does for every kind of instant: whole seconds, fractions, offsets, old dates.
+@Suite struct QueueJSONTests {
+    @Test func newestIncidentTimesReadAsTheReferenceWritesThem() async throws {
+        let times = [
+            "2026-07-01T22:15:00+01:00", "2026-03-29T00:59:59Z", "2026-10-25T01:30:00+01:00",
+            "2026-11-21T23:59:59.250Z", "2026-01-01T00:00:00Z", "2026-02-28T09:05:07-05:00",
+        ]
+        let rows = times.enumerated().map { i, t in
+            "Q-\(i),\(t),DASH,medium,11,,V-\(i),P-1,C-Q\(i),Amelia,Hartley,2016-04-02,120501,Y,N,,Y"
+        }
+        let fixture = try await WebFixture.make(csv: ([Sample.header] + rows).joined(separator: "\n") + "\n")
+        defer { fixture.cleanUp() }
+        let queue = try await ReviewQueue.build(store: fixture.store, settings: fixture.configuration.scoring,
+                                                asOf: WebFixture.start, includeAll: false)
+        #expect(queue.entries.count == times.count)
+        let json = queue.json()
+        for e in queue.entries {
+            #expect(json.contains("\"newest_incident_at\": \"\(JSONText.utc(e.assessment.newestIncidentAt))\""), "\(e.assessment.childId)")
+        }
+        #expect(json.contains("\"newest_incident_at\": \"2026-07-01T21:15:00Z\""))
+        #expect(json.contains("\"newest_incident_at\": \"2026-11-21T23:59:59.250Z\""))
+    }
+}
