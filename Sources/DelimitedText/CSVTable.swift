@@ -85,7 +85,7 @@ public struct CSVTable: Sendable {
 }
 
 /// `FILE:LINE: column: message`, the one form every input error takes: incident files, the school
-/// directory, term dates. Messages never carry personal data: at most ids and enumerated values.
+/// directory, term dates. Messages never carry personal data: at most ids, and never a value found in a column.
 public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     public let file: String
     /// The physical line where the record starts (1 is a CSV header).

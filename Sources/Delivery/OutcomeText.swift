@@ -38,13 +38,6 @@ enum OutcomeText {
             detail: prefix(channel) + " not sent: " + reason, attempted: false)
     }
 
-    /// Stopped mid-transfer: the receiver may or may not have it, so it is tried again.
-    static func aborted(_ request: TransferRequest, reason: String) -> DeliveryOutcome {
-        DeliveryOutcome(
-            reference: request.reference, channel: request.channel, status: .temporary, replyCode: nil,
-            detail: prefix(request.channel) + " interrupted, will retry: " + reason, attempted: true)
-    }
-
     private static func prefix(_ channel: DeliveryChannel) -> String {
         switch channel {
         case .smtp: "smtp"

@@ -58,13 +58,7 @@ enum FieldValues {
         return v
     }
 
-    /// A value quoted back in a message, shortened so a stray paste cannot fill the screen.
-    static func echo(_ b: UnsafeBufferPointer<UInt8>, limit: Int = 40) -> String {
-        let s = b.text
-        guard s.count > limit else { return "'\(s)'" }
-        return "'\(s.prefix(limit))…'"
-    }
-
+    /// An id quoted back in a message, shortened so a stray paste cannot fill the screen.
     static func shortened(_ s: String, limit: Int = 40) -> String {
         guard s.count > limit else { return s }
         return "\(s.prefix(limit))…"

@@ -51,7 +51,7 @@ struct RowValidator {
         if !toolText.isEmpty {
             tool = FieldValues.riskTool(toolText)
             if tool == nil {
-                fail(.riskTool, "unknown risk tool \(FieldValues.echo(toolText)) (expected DASH, DASH24, DARA or NONE)")
+                fail(.riskTool, "unknown risk tool (expected DASH, DASH24, DARA or NONE)")
             }
         }
 
@@ -73,7 +73,7 @@ struct RowValidator {
                     }
                 }
             } else {
-                fail(.dashYesCount, "\(FieldValues.echo(yesText)) is not a whole number")
+                fail(.dashYesCount, "is not a whole number")
             }
         }
 
@@ -105,7 +105,7 @@ struct RowValidator {
         let text = row.bytes(column)
         if text.isEmpty { return .some(nil) }
         guard let grade = FieldValues.grade(text) else {
-            fail(column, "unknown grade \(FieldValues.echo(text)) (expected standard, medium or high)")
+            fail(column, "unknown grade (expected standard, medium or high)")
             return nil
         }
         return grade
@@ -138,7 +138,7 @@ struct RowValidator {
 
         let urn = row.bytes(.schoolUrn)
         if !urn.isEmpty, !FieldValues.isURN(urn) {
-            fail(.schoolUrn, "\(FieldValues.echo(urn)) is not a 6-digit URN")
+            fail(.schoolUrn, "is not a 6-digit URN")
         }
         let present = yesNo(row, .childPresent, fail)
         let spokenTo = yesNo(row, .childSpokenTo, fail)
@@ -157,7 +157,7 @@ struct RowValidator {
         let text = row.bytes(column)
         if text.isEmpty { return .some(nil) }
         guard let value = FieldValues.yesNo(text) else {
-            fail(column, "\(FieldValues.echo(text)) is not Y or N")
+            fail(column, "is not Y or N")
             return nil
         }
         return value

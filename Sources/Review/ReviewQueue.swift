@@ -22,7 +22,7 @@ public struct ReviewQueue: Sendable {
         let kept = ScanResults<Entry>(parts: scanParts)
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts) { part, h, summary in
             guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, minimumLevel: minimum) else { return }
-            kept.parts[part].append(Entry(assessment: a, summary: try summary()))
+            kept.append(Entry(assessment: a, summary: try summary()), to: part)
         }
         let entries = kept.all
         let ordered = RiskRules.reviewQueueOrder(entries.map(\.assessment), includeAll: includeAll)
@@ -59,9 +59,9 @@ public struct ReviewQueue: Sendable {
             let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
             var piece = JSONBytes(capacity: range.count * 480)
             for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
-            pieces.parts[k] = piece.bytes
+            pieces.append(contentsOf: piece.bytes, to: k)
         }
-        for piece in pieces.parts { try write(piece) }
+        for k in 0..<slices { try write(pieces[k]) }
         try write(Array("]}\n".utf8))
     }
 
@@ -204,10 +204,6 @@ public enum JSONText {
             }
         }
         return out + "\""
-    }
-
-    public static func array(_ items: [String]) -> String {
-        "[" + items.map(string).joined(separator: ", ") + "]"
     }
 
     /// `2026-11-22T08:00:00Z`; fractional seconds only when present.

@@ -17,8 +17,6 @@ struct EncodedRows: Sendable {
         text.reserveCapacity(capacity * 8)
     }
 
-    var isEmpty: Bool { values.isEmpty }
-
     mutating func add(_ value: String?) {
         guard var value else { values.append(.null); return }
         let start = text.count

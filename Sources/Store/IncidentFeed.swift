@@ -49,6 +49,8 @@ public final class IncidentFeed: @unchecked Sendable {
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
     private var end: End?
+    /// The writer has stopped taking chunks (it failed, or the feed ended): later ones are dropped.
+    private var closed = false
     private var batchChildren = Children()
 
     public init() {}
@@ -61,7 +63,7 @@ public final class IncidentFeed: @unchecked Sendable {
     }
 
     public func push(_ incidents: [Incident]) {
-        guard !incidents.isEmpty else { return }
+        guard !incidents.isEmpty, !isClosed else { return }
         var fingerprints: [String] = []
         fingerprints.reserveCapacity(incidents.count)
         var incidentRows = EncodedRows(capacity: incidents.count * Self.incidentValues)
@@ -85,8 +87,23 @@ public final class IncidentFeed: @unchecked Sendable {
         let chunk = Chunk(incidents: incidents, fingerprints: fingerprints, incidentRows: incidentRows,
                           linkRows: linkRows, childNumbers: childNumbers)
         condition.lock()
-        chunks.append(chunk)
+        if !closed { chunks.append(chunk) }
         condition.signal()
+        condition.unlock()
+    }
+
+    private var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
+    }
+
+    /// Nothing will take more chunks (the writer ended, or never started): the reader stops
+    /// queueing them. Safe to call more than once.
+    public func close() {
+        condition.lock()
+        closed = true
+        chunks.removeAll()
         condition.unlock()
     }
 
@@ -124,6 +141,8 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while chunks.isEmpty && end == nil { condition.wait() }
+        // An abandoned batch is rolled back: what is still queued need not be written first.
+        if case .abandoned? = end { chunks.removeAll() }
         if chunks.isEmpty { return nil }
         return chunks.removeFirst()
     }

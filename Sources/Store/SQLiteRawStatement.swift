@@ -39,10 +39,6 @@ final class SQLiteRawStatement {
         if let value { sqlite3_bind_int64(handle, i, value) } else { sqlite3_bind_null(handle, i) }
     }
 
-    func bind(_ i: Int32, _ value: Int?) { bind(i, value.map(Int64.init)) }
-
-    func bind(_ i: Int32, _ value: Bool?) { bind(i, value.map { $0 ? Int64(1) : 0 }) }
-
     func bind(_ i: Int32, _ value: Double) { sqlite3_bind_double(handle, i, value) }
 
     func bind(_ i: Int32, _ value: Double?) {

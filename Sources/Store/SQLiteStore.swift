@@ -42,7 +42,8 @@ public final class SQLiteStore: Store {
     }
 
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
-        try await pool.writeWithoutTransaction { db in
+        defer { feed.close() }
+        return try await pool.writeWithoutTransaction { db in
             // Off for this transaction only: SQLiteIngest keeps the references itself (see there).
             // The pragma cannot change inside a transaction, so it is set around it.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")

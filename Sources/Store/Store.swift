@@ -49,18 +49,33 @@ extension Store {
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
         let collected = ScanResults<ChildHistory>(parts: 1)
         try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: 1) { part, h, _ in
-            collected.parts[part].append(h)
+            collected.append(h, to: part)
         }
         return collected.all
     }
 }
 
-/// Gathers what a scan's `@Sendable` visitor keeps, one list per part. Safe because a scan calls its
-/// visitor for one part on one thread at a time, and the results are read only after the scan returns.
+/// Gathers what a scan's `@Sendable` visitor keeps, one list per part. The parts are scanned at
+/// once, so each part's list is an object of its own that only its part's thread touches; the lists
+/// are read only after the scan returns.
 public final class ScanResults<Element>: @unchecked Sendable {
-    public var parts: [[Element]]
-    public init(parts: Int) { self.parts = Array(repeating: [], count: max(parts, 1)) }
-    public var all: [Element] { parts.flatMap { $0 } }
+    private final class Part {
+        var items: [Element] = []
+    }
+
+    private let storage: [Part]
+
+    public init(parts: Int) { storage = (0..<max(parts, 1)).map { _ in Part() } }
+
+    public func append(_ item: Element, to part: Int) { storage[part].items.append(item) }
+
+    public func append(contentsOf items: [Element], to part: Int) { storage[part].items.append(contentsOf: items) }
+
+    /// One part's list.
+    public subscript(part: Int) -> [Element] { storage[part].items }
+
+    /// Every part's list, in part order.
+    public var all: [Element] { storage.flatMap(\.items) }
 }
 
 public struct IngestSummary: Sendable, Equatable {

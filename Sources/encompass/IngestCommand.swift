@@ -35,6 +35,7 @@ struct IngestCommand: AsyncParsableCommand {
             let feed = IncidentFeed()
             let global = self.global
             let writer = Task { () throws -> IngestSummary in
+                defer { feed.close() }
                 let context = try await Context.open(global)
                 return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
             }

@@ -56,11 +56,7 @@ struct CLIHarness {
         p.executableURL = Self.binary
         p.arguments = args + ["--config", configDir.path, "--database", url ?? database]
         p.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "ENCOMPASS_CONFIG")
-        env.removeValue(forKey: "ENCOMPASS_DATABASE")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
+        p.environment = EncompassBinary.environment(environment)
         return p
     }
 

@@ -146,7 +146,7 @@ struct LargeIngestCLITests {
         let file = try h.write("large.csv", CSVRows.file(rows))
         let out = try h.run(["ingest", file])
         #expect(out.status == 65)
-        #expect(out.stderr == file + ":1502: officer_grade: unknown grade 'severe' (expected standard, medium or high)\n", "\(out.stderr)")
+        #expect(out.stderr == file + ":1502: officer_grade: unknown grade (expected standard, medium or high)\n", "\(out.stderr)")
         let counts = try await SQLiteStore(path: h.databasePath).counts()
         #expect((counts.incidents, counts.children, counts.links) == (1, 1, 1))
     }

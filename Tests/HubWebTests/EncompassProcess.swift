@@ -14,12 +14,7 @@ enum EncompassProcess {
     static var configDirectory: String { WebFixture.packageRoot.appendingPathComponent("Config").path }
 
     static func environment(_ extra: [String: String]) -> [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "ENCOMPASS_CONFIG")
-        env.removeValue(forKey: "ENCOMPASS_DATABASE")
-        env.removeValue(forKey: "ENCOMPASS_PASSWORD")
-        for (k, v) in extra { env[k] = v }
-        return env
+        EncompassBinary.environment(extra)
     }
 
     static func run(_ args: [String], database: String, environment extra: [String: String] = [:]) throws -> Outcome {

@@ -278,15 +278,20 @@ import Testing
         defer { fixture.cleanUp() }
         let pages = try await fixture.withBrowser { browser in
             _ = try await browser.signIn("ade")
-            var out: [String] = []
+            var out: [(status: HTTPResponse.Status, text: String)] = []
             for path in ["/", "/children/C-1", "/children/C-1/incidents/I-1/regrade", "/admin/users"] {
-                out.append(try await browser.get(path).text)
+                let page = try await browser.get(path)
+                out.append((page.status, page.text))
             }
             browser.cookies = [:]
-            out.append(try await browser.get("/sign-in").text)
+            let signIn = try await browser.get("/sign-in")
+            out.append((signIn.status, signIn.text))
             return out
         }
-        for html in pages {
+        for (status, html) in pages {
+            // A page that did not render would have no fields, and nothing below could fail.
+            #expect(status == .ok)
+            #expect(html.contains("<input") || html.contains("<select") || html.contains("<textarea"))
             let ids = html.components(separatedBy: "<input").dropFirst().map { String($0.prefix { $0 != ">" }) }
                 .filter { !$0.contains(#"type="hidden""#) }
                 .compactMap { tag -> String? in

@@ -20,7 +20,7 @@ import Testing
         ].joined(separator: newline) + newline
         // The header is line 1; the first row spans lines 2-4; the bad row starts on line 5.
         #expect(Fixture.errors(Fixture.ingest(text)) == [
-            "in.csv:5: officer_grade: unknown grade 'severe' (expected standard, medium or high)",
+            "in.csv:5: officer_grade: unknown grade (expected standard, medium or high)",
         ])
     }
 
@@ -117,7 +117,7 @@ import Testing
             + Fixture.row(["incident_id": "I-3", "school_urn": "12"]) + "\n"
         #expect(Fixture.errors(Fixture.ingest(text)) == [
             "in.csv:3: incident_id: text after the closing quote of a quoted field",
-            "in.csv:4: school_urn: '12' is not a 6-digit URN",
+            "in.csv:4: school_urn: is not a 6-digit URN",
         ])
     }
 
@@ -155,11 +155,13 @@ import Testing
         #expect(incident.children.first?.givenName == "Ann")
     }
 
-    @Test func dataInputGivesTheSameIncidents() {
+    @Test func dataInputGivesTheSameIncidents() throws {
         let text = Fixture.csv([[:], ["incident_id": "I-2"]])
         var builder = IncidentBatchBuilder(now: Fixture.now)
         builder.add(Data(text.utf8), fileName: "in.csv", format: .csv)
-        #expect((try? builder.finish().get()) == (try? Fixture.ingest(text).get()))
+        let fromData = try builder.finish().get()
+        #expect(fromData.map(\.id) == ["I-1", "I-2"])
+        #expect(fromData == (try Fixture.ingest(text).get()))
         #expect(builder.rowCount == 2)
     }
 }

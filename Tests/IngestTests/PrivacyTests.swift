@@ -16,9 +16,12 @@ import Testing
             ["incident_id": "I-3", "child_dob": "19/08/2014"],
             ["incident_id": "I-4", "reported_at": "Zephyrine Quillfeather"],
             ["incident_id": "I-5", "child_id": "", "child_voice": "Quillfeather hurt Mummy"],
+            // A force's export with its columns shifted: personal values land in checked columns.
+            ["incident_id": "I-6", "officer_grade": "Xanthea", "risk_tool": "Brightwater", "school_urn": "2014-08-19",
+             "child_present": "He broke the door", "dash_yes_count": "Quillfeather hurt Mummy"],
         ])
         let errors = Fixture.errors(Fixture.ingest(text))
-        #expect(errors.count == 8, "\(errors)")
+        #expect(errors.count == 13, "\(errors)")
         let secrets = [
             Fixture.givenName, Fixture.familyName, Fixture.dateOfBirth, Fixture.voice,
             "Xanthea", "Brightwater", "2014-08-19", "He broke the door", futureDob, "19/08/2014",

@@ -95,7 +95,7 @@ struct FeedIngestTests {
         defer { t.cleanUp() }
         let seen = ScanResults<String>(parts: parts)
         try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, _ in
-            seen.parts[part].append(h.childId)
+            seen.append(h.childId, to: part)
         }
         #expect(seen.all.isEmpty)
     }
@@ -108,7 +108,7 @@ struct FeedIngestTests {
         func scan(_ parts: Int) async throws -> [String: [String]] {
             let seen = ScanResults<(String, [String], ChildSummary)>(parts: parts)
             try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, summary in
-                seen.parts[part].append((h.childId, h.incidents.map(\.incidentId), try summary()))
+                seen.append((h.childId, h.incidents.map(\.incidentId), try summary()), to: part)
             }
             #expect(seen.all.allSatisfy { $0.0 == $0.2.childId && $0.2.schoolURN == "120501" })
             return Dictionary(seen.all.map { ($0.0, $0.1) }, uniquingKeysWith: { a, b in

@@ -13,3 +13,15 @@ public enum EncompassBinary {
         return Repository.root.appendingPathComponent(".build/debug/encompass")
     }()
 }
+
+extension EncompassBinary {
+    /// The test process's environment for a run of the binary, without any `ENCOMPASS_*` setting the
+    /// machine may carry (every one of them overrides a setting), then with `extra`. Only the
+    /// variables that steer the tests themselves are kept.
+    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        let kept: Set<String> = ["ENCOMPASS_BIN", "ENCOMPASS_TEST_PYTHON", "ENCOMPASS_REQUIRE_BROWSER"]
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ENCOMPASS_") || kept.contains($0.key) }
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+}
