@@ -42,7 +42,7 @@ struct PageRenderer: Sendable {
 
 public struct TemplatesMissing: Error, CustomStringConvertible {
     public let directory: String
-    public var description: String { "\(directory): the web page templates are not there (set --templates or ENCOMPASS_TEMPLATES)" }
+    public var description: String { "\(directory): the web page templates are not there (set --templates, or ENCOMPASS_TEMPLATES to the folder holding web/)" }
 }
 
 /// What every page shows around its content: the title, who is signed in, and the CSRF token the

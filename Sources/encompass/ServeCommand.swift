@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on. The default takes connections from this machine only.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The web page templates (default Templates/web, or $ENCOMPASS_TEMPLATES).")
+    @Option(help: "The web page templates (default Templates/web, or $ENCOMPASS_TEMPLATES/web).")
     var templates: String?
 
     @Flag(help: "Mark cookies Secure on every answer (set when a TLS proxy is always in front).")
@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await Failure.run {
             let context = try await Context.open(global)
             let store = try WebCommandSupport.hubStore(context.store)
-            var web = WebConfiguration(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"] ?? "Templates/web")
+            var web = WebConfiguration(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"].map { $0 + "/web" } ?? "Templates/web")
             web.host = host
             web.port = port
             web.scoring = context.config.settings.scoring

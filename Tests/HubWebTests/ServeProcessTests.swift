@@ -20,6 +20,15 @@ import Testing
         #expect(status == 0)
     }
 
+    @Test func serveFindsItsPagesUnderTheTemplatesFolderNotifyUses() async throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try ServedHub.start(database: dir.appendingPathComponent("hub.sqlite").path, templatesFromEnvironment: true)
+        let (_, response) = try await URLSession.shared.data(from: URL(string: server.address + "sign-in")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(server.stop() == 0)
+    }
+
     @Test func usersAndTokensCommandsStoreOnlyHashes() throws {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -113,13 +122,19 @@ struct ServedHub {
     let process: Process
     let address: String
 
-    static func start(database: String) throws -> ServedHub {
+    /// `templatesFromEnvironment`: name the `Templates` folder in ENCOMPASS_TEMPLATES (as `notify`
+    /// reads it) rather than the web folder in `--templates`.
+    static func start(database: String, templatesFromEnvironment: Bool = false) throws -> ServedHub {
         let p = Process()
         p.executableURL = EncompassProcess.binary
-        p.arguments = ["serve", "--port", "0", "--templates", WebFixture.packageRoot.appendingPathComponent("Templates/web").path,
-                       "--config", EncompassProcess.configDirectory, "--database", "sqlite:" + database]
-        p.currentDirectoryURL = WebFixture.packageRoot
-        p.environment = EncompassProcess.environment(["LOG_LEVEL": "warning"])
+        let templates = WebFixture.packageRoot.appendingPathComponent("Templates")
+        p.arguments = ["serve", "--port", "0", "--config", EncompassProcess.configDirectory, "--database", "sqlite:" + database]
+            + (templatesFromEnvironment ? [] : ["--templates", templates.appendingPathComponent("web").path])
+        // Away from the package, when the environment names the templates, so the default path
+        // cannot find them instead.
+        p.currentDirectoryURL = templatesFromEnvironment ? FileManager.default.temporaryDirectory : WebFixture.packageRoot
+        p.environment = EncompassProcess.environment(
+            ["LOG_LEVEL": "warning"].merging(templatesFromEnvironment ? ["ENCOMPASS_TEMPLATES": templates.path] : [:]) { a, _ in a })
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
