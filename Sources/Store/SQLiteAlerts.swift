@@ -68,15 +68,16 @@ struct SQLiteAlertQueue {
         for row in try Row.fetchAll(db, sql: "SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL") {
             laCodes[row[0]] = row[1]
         }
-        find = try SQLiteRawStatement(db, "SELECT state FROM alerts WHERE incident_key = ? AND child_key = ?")
+        find = try SQLiteRawStatement(db, "SELECT state, school_urn, deadline FROM alerts WHERE incident_key = ? AND child_key = ?")
         insert = try SQLiteRawStatement(db, """
             INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, school_urn, channel, recipient,
                 state, unmatched_reason, deadline, next_attempt_at, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
             """)
         replan = try SQLiteRawStatement(db, """
-            UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?
-            WHERE incident_key = ? AND child_key = ? AND state = 'unmatched'
+            UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
+                next_attempt_at = 0
+            WHERE incident_key = ? AND child_key = ? AND state IN \(Self.notYetSent)
             """)
     }
 
@@ -103,34 +104,65 @@ struct SQLiteAlertQueue {
         return now.timeIntervalSince(reportedAt) <= maxAge
     }
 
-    /// Queues (or re-plans an unmatched) alert for one link; returns true when an alert is now queued.
-    /// `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
+    /// The states of an alert that no run is sending and none has delivered or given up on: it can
+    /// still follow the incident as it now stands. (An SQL list.)
+    static let notYetSent = "('unmatched', 'queued', 'retrying', 'overdue')"
+
+    /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
+    /// queued. `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
+    ///
+    /// A changed incident moves its alerts with it: a corrected school or time re-plans a queued,
+    /// retrying or overdue alert (new recipient, new deadline, sent at the next run), so a child's
+    /// details never go to the school the record no longer names.
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
-        // Most of a back-loaded history is too old to alert: answer that before touching the table.
-        if !ignoringAge, !considers(reportedAt: reportedAt) { return false }
-        var existing: String?
+        var existing: (state: AlertState?, urn: String?, deadline: Double?)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
-            existing = try find.row { $0.text(0) }
+            existing = try find.row { (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2)) }
         }
-        if let existing, existing != AlertState.unmatched.rawValue { return false }
-        guard let p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge) else { return false }
-        if existing != nil {
-            let s = replan
-            s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
-            s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
-            try s.run()
-        } else {
+        guard let existing else {
+            // Most of a back-loaded history is too old to alert: answer that before planning.
+            guard let p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge) else { return false }
             let s = insert
             s.bind(1, planner.reference(incidentId, childId)); s.bind(2, incidentKey); s.bind(3, childKey)
             s.bind(4, incidentId); s.bind(5, childId); s.bind(6, urn); s.bind(7, p.channel); s.bind(8, p.recipient)
             s.bind(9, p.state.rawValue); s.bind(10, p.reason); s.bind(11, p.deadline?.timeIntervalSince1970)
             s.bind(12, now.timeIntervalSince1970)
             try s.run()
+            return p.state == .queued
         }
-        return p.state == .queued
+        let p: Plan?
+        switch existing.state {
+        case .unmatched: p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge)
+        case .queued, .retrying, .overdue: p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: true)
+        default: return false
+        }
+        guard let p else { return false }
+        if existing.state != .unmatched, existing.urn == urn, existing.deadline == p.deadline?.timeIntervalSince1970 {
+            return false
+        }
+        let s = replan
+        s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
+        s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
+        try s.run()
+        return existing.state == .unmatched && p.state == .queued
+    }
+
+    /// The incident's alerts not yet sent for children it no longer names (a later ingest corrected
+    /// the links): they must not go out. Each becomes `failed` with the reason, and the hub hears.
+    static func withdraw(_ db: Database, incidentKey: Int64, keeping childKeys: [Int64], now: Date) throws {
+        let keep = "[" + childKeys.map(String.init).joined(separator: ",") + "]"
+        let keys = try Int64.fetchAll(db, sql: """
+            SELECT alert_key FROM alerts WHERE incident_key = ? AND state IN \(notYetSent)
+                AND child_key NOT IN (SELECT value FROM json_each(?))
+            """, arguments: [incidentKey, keep])
+        let reason = "withdrawn: a later ingest no longer links this child to the incident"
+        for key in keys {
+            try db.execute(sql: "UPDATE alerts SET state = 'failed', last_error = ? WHERE alert_key = ?", arguments: [reason, key])
+            try SQLiteStore.notice(db, alertKey: key, kind: "failed", detail: reason, now: now)
+        }
     }
 }
 

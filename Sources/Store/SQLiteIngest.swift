@@ -121,6 +121,8 @@ final class SQLiteIngest {
             try updateIncident.execute()
             deleteLinks.setUncheckedArguments([existing.key])
             try deleteLinks.execute()
+            try SQLiteAlertQueue.withdraw(db, incidentKey: existing.key,
+                                          keeping: links.map { children[chunk.childNumbers[$0]].key }, now: now)
             incidentKey = existing.key
             summary.updated += 1
         } else {

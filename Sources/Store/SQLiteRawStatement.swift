@@ -57,6 +57,9 @@ final class SQLiteRawStatement {
         let handle: OpaquePointer?
         func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
         func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+        func optionalDouble(_ i: Int32) -> Double? {
+            sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : double(i)
+        }
         func optionalText(_ i: Int32) -> String? {
             sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : text(i)
         }
