@@ -9,18 +9,25 @@ struct RowOrigin {
 /// Gathers valid rows into incidents, across all files of a batch: rows of one incident must agree
 /// on every incident column, and a child listed twice must be listed the same way.
 ///
-/// Children live in flat arrays chained per incident, so a million rows cost no array per incident
-/// until `incidents()` builds the results.
+/// With a `sink`, incidents are handed over a chunk at a time and then forgotten (only their ids are
+/// kept), so a large file is never held whole: a row for an incident already handed over only sets
+/// `reopened`, and the caller assembles the batch again without a sink.
 struct IncidentAssembler {
-    private struct Pending {
-        var incident: Incident
-        var origin: RowOrigin
+    /// Where an open incident and each of its children came from; children chained per incident
+    /// through flat arrays, in the order their rows came.
+    private struct Origins {
+        var incident: RowOrigin
         var firstChild: Int32 = -1
         var lastChild: Int32 = -1
     }
 
+    /// Every incident id seen, with its index in the batch (in order of first row).
     private var indexById: [String: Int] = [:]
-    private var pending: [Pending] = []
+    /// The incidents not yet handed over: batch indices `handedOver...`.
+    private var open: [Incident] = []
+    private var origins: [Origins] = []
+    private var childOrigins: [RowOrigin] = []
+    private var nextChild: [Int32] = []
 
     /// Where incidents go, a chunk at a time, once a row of another incident follows their rows:
     /// the store writes them while the rest of the file is read. Nil: all wait for `incidents()`.
@@ -30,58 +37,67 @@ struct IncidentAssembler {
     /// A row came for an incident already handed over: what was handed over is not the batch.
     private(set) var reopened = false
     private static let chunkSize = 1_024
-    private var children: [ChildLink] = []
-    private var childOrigins: [RowOrigin] = []
-    private var nextChild: [Int32] = []
 
     /// Room for about `count` more rows, so a large file neither rehashes nor copies as it grows.
     /// Reserved but unused space is address space only: the pages are never touched.
     mutating func reserveCapacity(additional count: Int) {
         indexById.reserveCapacity(indexById.count + count)
-        pending.reserveCapacity(pending.count + count)
-        children.reserveCapacity(children.count + count)
-        childOrigins.reserveCapacity(childOrigins.count + count)
-        nextChild.reserveCapacity(nextChild.count + count)
+        let held = sink == nil ? count : Self.chunkSize + 1
+        open.reserveCapacity(open.count + held)
+        origins.reserveCapacity(origins.count + held)
+        childOrigins.reserveCapacity(childOrigins.count + held)
+        nextChild.reserveCapacity(nextChild.count + held)
     }
 
     mutating func add(_ row: consuming ValidRow, origin: RowOrigin, fileNames: [String], log: inout FileErrorLog) {
+        if reopened { return }
         let id = row.incident.id
-        let newIndex = pending.count
-        // One hash for both outcomes: the default subscript inserts when the id is new.
+        let newIndex = handedOver + open.count
         var index = -1
-        Self.claim(&indexById[id, default: -1], newIndex, found: &index)
+        // Rows of one incident usually come together: no hashing for the second and later ones.
+        if let last = open.indices.last, open[last].id == id {
+            index = handedOver + last
+        } else {
+            // One hash for both outcomes: the default subscript inserts when the id is new.
+            Self.claim(&indexById[id, default: -1], newIndex, found: &index)
+        }
         guard index >= 0 else {
-            if let sink, newIndex - handedOver > Self.chunkSize {
-                sink((handedOver..<newIndex).map(incident(at:)))
-                handedOver = newIndex
-            }
-            pending.append(Pending(incident: row.incident, origin: origin))
-            if let child = row.child { appendChild(child, origin: origin, to: newIndex) }
+            if sink != nil, open.count > Self.chunkSize { handOver() }
+            open.append(row.incident)
+            origins.append(Origins(incident: origin))
+            if let child = row.child { appendChild(child, origin: origin, to: open.count - 1) }
             return
         }
-        if index < handedOver { reopened = true }
+        if index < handedOver {
+            // Its rows are not together: the batch is assembled again, whole, without a sink.
+            reopened = true
+            return
+        }
+        let local = index - handedOver
 
         let shownId = FieldValues.shortened(id)
-        let firstOrigin = pending[index].origin
-        for column in Self.disagreeingColumns(pending[index].incident, row.incident) {
+        let firstOrigin = origins[local].incident
+        for column in Self.disagreeingColumns(open[local], row.incident) {
             log.add(line: origin.line, column,
                     "disagrees with line \(firstOrigin.line) of \(fileNames[firstOrigin.file]) for incident \(shownId)")
         }
 
         guard let child = row.child else { return }
-        var c = Int(pending[index].firstChild)
+        var c = Int(origins[local].firstChild)
+        var position = 0
         while c >= 0 {
-            if children[c].childId == child.childId {
+            if open[local].children[position].childId == child.childId {
                 let earlier = childOrigins[c]
-                for column in Self.disagreeingColumns(children[c], child) {
+                for column in Self.disagreeingColumns(open[local].children[position], child) {
                     log.add(line: origin.line, column,
                             "disagrees with line \(earlier.line) of \(fileNames[earlier.file]) for child \(FieldValues.shortened(child.childId)) in incident \(shownId)")
                 }
                 return
             }
             c = Int(nextChild[c])
+            position += 1
         }
-        appendChild(child, origin: origin, to: index)
+        appendChild(child, origin: origin, to: local)
     }
 
     @inline(__always)
@@ -89,44 +105,48 @@ struct IncidentAssembler {
         if slot < 0 { slot = newIndex } else { found = slot }
     }
 
-    private mutating func appendChild(_ child: consuming ChildLink, origin: RowOrigin, to index: Int) {
-        let c = Int32(children.count)
-        children.append(child)
+    private mutating func appendChild(_ child: consuming ChildLink, origin: RowOrigin, to local: Int) {
+        let c = Int32(childOrigins.count)
+        open[local].children.append(child)
         childOrigins.append(origin)
         nextChild.append(-1)
-        if pending[index].lastChild >= 0 {
-            nextChild[Int(pending[index].lastChild)] = c
+        if origins[local].lastChild >= 0 {
+            nextChild[Int(origins[local].lastChild)] = c
         } else {
-            pending[index].firstChild = c
+            origins[local].firstChild = c
         }
-        pending[index].lastChild = c
+        origins[local].lastChild = c
     }
 
-    /// Every incident, by id, each with its children by child id.
+    /// Every incident, by id, each with its children by child id (without a sink).
     func incidents() -> [Incident] {
-        // Sort indices, not the incidents: moving small integers is cheaper than moving incidents.
-        let order = pending.indices.sorted { pending[$0].incident.id < pending[$1].incident.id }
-        return order.map(incident(at:))
+        var all = open
+        for i in all.indices { Self.sortChildren(&all[i]) }
+        all.sort { $0.id < $1.id }
+        return all
     }
 
     /// Hands the incidents not yet handed over to `sink`.
     mutating func handOverRest() {
-        guard let sink, handedOver < pending.count else { return }
-        sink((handedOver..<pending.count).map(incident(at:)))
-        handedOver = pending.count
+        guard sink != nil, !open.isEmpty else { return }
+        handOver()
     }
 
-    /// One incident with its children, by child id.
-    private func incident(at index: Int) -> Incident {
-        let entry = pending[index]
-        var incident = entry.incident
-        var c = Int(entry.firstChild)
-        while c >= 0 {
-            incident.children.append(children[c])
-            c = Int(nextChild[c])
-        }
+    /// Gives every open incident to `sink` and forgets them (their ids stay known).
+    private mutating func handOver() {
+        var chunk: [Incident] = []
+        swap(&chunk, &open)
+        for i in chunk.indices { Self.sortChildren(&chunk[i]) }
+        handedOver += chunk.count
+        open.reserveCapacity(Self.chunkSize + 1)
+        origins.removeAll(keepingCapacity: true)
+        childOrigins.removeAll(keepingCapacity: true)
+        nextChild.removeAll(keepingCapacity: true)
+        sink?(chunk)
+    }
+
+    private static func sortChildren(_ incident: inout Incident) {
         if incident.children.count > 1 { incident.children.sort { $0.childId < $1.childId } }
-        return incident
     }
 
     private static func disagreeingColumns(_ a: Incident, _ b: Incident) -> [Column] {

@@ -61,15 +61,16 @@ public struct IncidentBatchBuilder {
     public enum Streamed {
         /// Every incident has been handed to the sink, once and whole.
         case handedOver
-        /// Some incident's rows were not together, so it was handed over before it was whole:
-        /// the whole batch is here (as `finish()` gives it), to be written instead.
-        case redo([Incident])
+        /// Some incident's rows were not together, so it was handed over before it was whole.
+        /// Reading stopped there: build the batch again without a sink (`finish()` then gives
+        /// every incident or every error), and write that instead.
+        case redo
     }
 
     /// For a builder with a sink: hands over the last incidents, or gives every error.
     public mutating func finishStreaming() -> Result<Streamed, IngestFailure> {
+        if assembler.reopened { return .success(.redo) }
         guard errors.isEmpty else { return .failure(IngestFailure(errors: errors)) }
-        if assembler.reopened { return .success(.redo(assembler.incidents())) }
         assembler.handOverRest()
         return .success(.handedOver)
     }

@@ -11,6 +11,8 @@ struct RowIntake {
     var recordCount = 0
 
     mutating func take(_ row: RawRow, line: Int) {
+        // The batch will be read again whole, errors and all.
+        if assembler.reopened { return }
         guard let valid = validator.validate(row, line: line, log: &log) else { return }
         assembler.add(valid, origin: RowOrigin(file: fileIndex, line: line), fileNames: fileNames, log: &log)
     }

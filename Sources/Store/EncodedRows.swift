@@ -7,6 +7,7 @@ struct EncodedRows: Sendable {
         case int(Int64)
         case double(Double)
         case text(start: Int, count: Int)
+        case blob(start: Int, count: Int)
     }
 
     private(set) var values: [Value] = []
@@ -24,43 +25,31 @@ struct EncodedRows: Sendable {
         values.append(.text(start: start, count: text.count - start))
     }
 
+    mutating func add(_ digest: Fingerprint.Digest) {
+        let start = text.count
+        withUnsafeBytes(of: (digest.a.littleEndian, digest.b.littleEndian)) { text.append(contentsOf: $0) }
+        values.append(.blob(start: start, count: 16))
+    }
+
     mutating func add(_ value: Int64?) { values.append(value.map(Value.int) ?? .null) }
     mutating func add(_ value: Int?) { add(value.map(Int64.init)) }
     mutating func add(_ value: Bool?) { add(value.map { $0 ? Int64(1) : 0 }) }
     mutating func add(_ value: Double) { values.append(.double(value)) }
 
-    /// Appends values `range` of `other`, with their text.
-    mutating func append(_ other: EncodedRows, _ range: Range<Int>) {
-        for v in other.values[range] {
-            if case .text(let start, let count) = v {
-                let at = text.count
-                text.append(contentsOf: other.text[start..<start + count])
-                values.append(.text(start: at, count: count))
-            } else {
-                values.append(v)
-            }
-        }
+    /// The values and the buffer their text and bytes are in, for binding.
+    func withValues<R>(_ body: (UnsafeBufferPointer<Value>, UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try values.withUnsafeBufferPointer { v in try text.withUnsafeBufferPointer { try body(v, $0) } }
     }
 
-    mutating func removeAll() {
-        values.removeAll(keepingCapacity: true)
-        text.removeAll(keepingCapacity: true)
-    }
-
-    /// Binds every value, in order, from parameter 1, then runs the statement. The statement points
-    /// into `text` until it is reset, which `run` does before returning.
-    func run(_ statement: SQLiteRawStatement) throws {
-        try text.withUnsafeBufferPointer { bytes in
-            for (i, v) in values.enumerated() {
-                let index = Int32(i + 1)
-                switch v {
-                case .null: statement.bindNull(index)
-                case .int(let x): statement.bind(index, x)
-                case .double(let x): statement.bind(index, x)
-                case .text(let start, let count): statement.bindStatic(index, UnsafeBufferPointer(rebasing: bytes[start..<start + count]))
-                }
-            }
-            try statement.run()
+    /// Binds one value, whose text is in `text`. The statement points into `text` until it is reset.
+    @inline(__always)
+    static func bind(_ value: Value, _ text: UnsafeBufferPointer<UInt8>, to statement: SQLiteRawStatement, at index: Int32) {
+        switch value {
+        case .null: statement.bindNull(index)
+        case .int(let x): statement.bind(index, x)
+        case .double(let x): statement.bind(index, x)
+        case .text(let start, let count): statement.bindStatic(index, UnsafeBufferPointer(rebasing: text[start..<start + count]))
+        case .blob(let start, let count): statement.bindStaticBlob(index, UnsafeBufferPointer(rebasing: text[start..<start + count]))
         }
     }
 }

@@ -24,10 +24,12 @@ public final class IncidentFeed: @unchecked Sendable {
     static let incidentValues = 11
     /// Values of a link's row after its child and incident keys.
     static let linkValues = 8
+    /// Values of a child's row after its key.
+    static let childValues = 6
 
     struct Chunk {
         var incidents: [Incident] = []
-        var fingerprints: [String] = []
+        var fingerprints: [Fingerprint.Digest] = []
         /// `incidentValues` per incident, in order.
         var incidentRows = EncodedRows()
         /// `linkValues` per link, in order of incident then child.
@@ -43,7 +45,32 @@ public final class IncidentFeed: @unchecked Sendable {
         var numbers: [String: Int] = [:]
         /// Each child's newest incident time in the batch, and their details on it (ties: the later).
         var newest: [Double] = []
-        var details: [ChildLink] = []
+        var details: [Details] = []
+        /// Once the feed is complete: `childValues` per child, in number order (the values of a
+        /// child's row after its key), encoded by the handing thread while the writer catches up.
+        var rows = EncodedRows()
+
+        struct Details {
+            var givenName: String
+            var familyName: String
+            var dateOfBirth: LocalDate
+            var schoolURN: String?
+
+            init(_ c: ChildLink) {
+                givenName = c.givenName
+                familyName = c.familyName
+                dateOfBirth = c.dateOfBirth
+                schoolURN = c.schoolURN
+            }
+        }
+
+        mutating func encodeRows() {
+            rows = EncodedRows(capacity: ids.count * IncidentFeed.childValues)
+            for n in ids.indices {
+                rows.add(ids[n]); rows.add(details[n].givenName); rows.add(details[n].familyName)
+                rows.add(details[n].dateOfBirth.description); rows.add(details[n].schoolURN); rows.add(newest[n])
+            }
+        }
     }
 
     private let condition = NSCondition()
@@ -53,7 +80,11 @@ public final class IncidentFeed: @unchecked Sendable {
     private var closed = false
     private var batchChildren = Children()
 
-    public init() {}
+    /// `expectedRows`: about how many rows the batch has (a guess from the files' size is enough),
+    /// so the children's index is sized once rather than rehashed as it grows.
+    public init(expectedRows: Int = 0) {
+        batchChildren.numbers.reserveCapacity(expectedRows)
+    }
 
     /// A feed already holding a whole batch.
     public convenience init(batch: [Incident]) {
@@ -64,7 +95,7 @@ public final class IncidentFeed: @unchecked Sendable {
 
     public func push(_ incidents: [Incident]) {
         guard !incidents.isEmpty, !isClosed else { return }
-        var fingerprints: [String] = []
+        var fingerprints: [Fingerprint.Digest] = []
         fingerprints.reserveCapacity(incidents.count)
         var incidentRows = EncodedRows(capacity: incidents.count * Self.incidentValues)
         var linkRows = EncodedRows(capacity: incidents.count * Self.linkValues)
@@ -108,6 +139,7 @@ public final class IncidentFeed: @unchecked Sendable {
     }
 
     public func finish(_ end: End) {
+        if case .complete = end, !isClosed { batchChildren.encodeRows() }
         condition.lock()
         self.end = end
         condition.signal()
@@ -124,7 +156,7 @@ public final class IncidentFeed: @unchecked Sendable {
         if let n = batchChildren.numbers[c.childId] {
             if reportedAt >= batchChildren.newest[n] {
                 batchChildren.newest[n] = reportedAt
-                batchChildren.details[n] = c
+                batchChildren.details[n] = Children.Details(c)
             }
             return n
         }
@@ -132,7 +164,7 @@ public final class IncidentFeed: @unchecked Sendable {
         batchChildren.numbers[c.childId] = n
         batchChildren.ids.append(c.childId)
         batchChildren.newest.append(reportedAt)
-        batchChildren.details.append(c)
+        batchChildren.details.append(Children.Details(c))
         return n
     }
 

@@ -47,7 +47,7 @@ extension SQLiteSchema {
 
 /// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
 /// an unmatched entry, or nothing for an incident too old to send.
-struct SQLiteAlertQueue {
+final class SQLiteAlertQueue {
     let db: Database
     let planner: AlertPlanner
     let now: Date

@@ -4,44 +4,77 @@ import GRDB
 /// statements: a large ingest's cost is mostly SQLite's per-statement work (step, bind, halt,
 /// reset), which this pays once per `rowsPerStatement` rows rather than once per row.
 ///
-/// Rows go in when `rowsPerStatement` have gathered, and the rest at `flush()`; callers flush
-/// before anything that must see the rows.
+/// A row is its keys (handed out by the writer), then one row of values already encoded by the
+/// feed, then the same trailing values for every row (the batch's timestamps). The values are bound
+/// straight from the feed's buffer at `flush`, never copied; callers flush with that buffer before
+/// it goes, and before anything that must see the rows.
 final class SQLiteBulkInsert {
     private let db: Database
     private let prefix: String
-    private let columns: Int
+    private let keysPerRow: Int
+    private let valuesPerRow: Int
+    private let trailing: [Double]
     private let rowsPerStatement: Int
     private var statements: [Int: SQLiteRawStatement] = [:]
-    /// Touched for every value of every row: no exclusivity check at run time (the class is used
-    /// from one thread, and never re-entered).
-    @exclusivity(unchecked) var row = EncodedRows()
+    /// The rows gathered: `keysPerRow` keys each, and the index of each one's values.
+    private var keys: [Int64] = []
+    private var valueRows: [Int] = []
 
-    /// `prefix` is `INSERT INTO table (a, b, c)`; `columns` the number of names in it.
-    init(_ db: Database, _ prefix: String, columns: Int, rowsPerStatement: Int = 64) {
+    /// `prefix` is `INSERT INTO table (a, b, c)`, naming the keys, the values, then the trailing
+    /// columns.
+    init(_ db: Database, _ prefix: String, keys: Int, values: Int, trailing: [Double] = [], rowsPerStatement: Int = 64) {
         self.db = db
         self.prefix = prefix
-        self.columns = columns
+        keysPerRow = keys
+        valuesPerRow = values
+        self.trailing = trailing
         // SQLite allows 32,766 parameters a statement.
-        self.rowsPerStatement = max(1, min(rowsPerStatement, 32_766 / columns))
-        row = EncodedRows(capacity: self.rowsPerStatement * columns)
+        self.rowsPerStatement = max(1, min(rowsPerStatement, 32_766 / (keys + values + trailing.count)))
     }
 
-    /// Ends one row (its values added to `row`); writes the batch when it is full.
-    func endRow() throws {
-        if row.values.count >= rowsPerStatement * columns { try flush() }
+    /// Adds a row: its keys (`keysPerRow` of them), and the number of its row of values in the buffer
+    /// that `flush` will be given.
+    func add(_ key: Int64, _ secondKey: Int64 = 0, valuesRow: Int) {
+        keys.append(key)
+        if keysPerRow > 1 { keys.append(secondKey) }
+        valueRows.append(valuesRow)
     }
 
-    /// Writes every row gathered so far.
-    func flush() throws {
-        let rows = row.values.count / columns
-        guard rows > 0 else { return }
-        precondition(row.values.count == rows * columns, "a row was left unfinished")
-        try row.run(try statement(rows: rows))
-        row.removeAll()
+    /// Writes every row gathered so far, their values read from `values`.
+    func flush(_ values: EncodedRows) throws {
+        guard !valueRows.isEmpty else { return }
+        try values.withValues { encoded, text in
+            var row = 0
+            while row < valueRows.count {
+                let count = min(rowsPerStatement, valueRows.count - row)
+                let s = try statement(rows: count)
+                var p: Int32 = 1
+                for r in row..<(row + count) {
+                    for k in 0..<keysPerRow {
+                        s.bind(p, keys[r * keysPerRow + k])
+                        p += 1
+                    }
+                    let first = valueRows[r] * valuesPerRow
+                    for v in first..<(first + valuesPerRow) {
+                        EncodedRows.bind(encoded[v], text, to: s, at: p)
+                        p += 1
+                    }
+                    for t in trailing {
+                        s.bind(p, t)
+                        p += 1
+                    }
+                }
+                try s.run()
+                row += count
+            }
+        }
+        keys.removeAll(keepingCapacity: true)
+        valueRows.removeAll(keepingCapacity: true)
     }
 
     private func statement(rows: Int) throws -> SQLiteRawStatement {
         if let s = statements[rows] { return s }
+        let columns = keysPerRow + valuesPerRow + trailing.count
         let one = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         let s = try SQLiteRawStatement(db, prefix + " VALUES " + Array(repeating: one, count: rows).joined(separator: ", "))
         statements[rows] = s

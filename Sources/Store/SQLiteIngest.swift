@@ -57,14 +57,14 @@ final class SQLiteIngest {
         incidentRows = SQLiteBulkInsert(db, """
             INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
                 supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
-            """, columns: 1 + IncidentFeed.incidentValues + 2)
+            """, keys: 1, values: IncidentFeed.incidentValues, trailing: [nowSeconds, nowSeconds])
         childRows = SQLiteBulkInsert(db, """
             INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
-            """, columns: 7)
+            """, keys: 1, values: IncidentFeed.childValues)
         linkRows = SQLiteBulkInsert(db, """
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used)
-            """, columns: 2 + IncidentFeed.linkValues)
+            """, keys: 2, values: IncidentFeed.linkValues)
         // Keys are handed out here rather than by SQLite, since rows go in many at a time. This
         // transaction is the only writer, so nothing else can take them meanwhile.
         nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
@@ -85,23 +85,31 @@ final class SQLiteIngest {
     /// Adds, updates or leaves each incident of a chunk. Each incident id comes once a batch.
     func write(_ chunk: IncidentFeed.Chunk) throws {
         var link = 0
-        for (n, incident) in chunk.incidents.enumerated() {
-            let links = link..<(link + incident.children.count)
+        // By index: copying an incident (or a child) out of the chunk costs a retain and a release
+        // of each of its strings, which a million rows notice.
+        for n in chunk.incidents.indices {
+            let links = link..<(link + chunk.incidents[n].children.count)
             link = links.upperBound
-            try write(incident, n, links, chunk)
+            try write(chunk.incidents[n], n, links, chunk)
         }
+        // The rows are bound from the chunk's buffers, so they go before the chunk does.
+        try incidentRows.flush(chunk.incidentRows)
+        try linkRows.flush(chunk.linkRows)
     }
 
     private func write(_ incident: Incident, _ n: Int, _ links: Range<Int>, _ chunk: IncidentFeed.Chunk) throws {
         let fingerprint = chunk.fingerprints[n]
-        var existing: (key: Int64, fingerprint: String)?
+        var existing: (key: Int64, fingerprint: Fingerprint.Stored)?
         if !noIncidentsBefore {
-            existing = try findIncident.row(binding: incident.id) { (key: $0.int64(0), fingerprint: $0.text(1)) }
+            existing = try findIncident.row(binding: incident.id) { c in
+                let stored = c.isBlob(1) ? Fingerprint.Digest(bytes: c.blob(1)).map(Fingerprint.Stored.digest) : nil
+                return (key: c.int64(0), fingerprint: stored ?? .legacyHex(c.text(1)))
+            }
         }
-        let changed = existing.map { $0.fingerprint != fingerprint } ?? true
-        for (j, c) in zip(links, incident.children) {
+        let changed = existing.map { !$0.fingerprint.matches(incident, digest: fingerprint) } ?? true
+        for j in links {
             let number = chunk.childNumbers[j]
-            if number == children.count { try addChild(c.childId) }
+            if number == children.count { try addChild(incident.children[j - links.lowerBound].childId) }
             if changed { children[number].touched = true }
         }
         guard changed else {
@@ -116,7 +124,7 @@ final class SQLiteIngest {
             updateIncident.setUncheckedArguments([
                 incident.reportedAt.timeIntervalSince1970, incident.riskTool.rawValue, incident.officerGrade.rawValue,
                 incident.dashYesCount, incident.supervisorGrade?.rawValue, incident.effectiveGrade.rawValue,
-                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, fingerprint, nowSeconds, existing.key,
+                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds, existing.key,
             ])
             try updateIncident.execute()
             deleteLinks.setUncheckedArguments([existing.key])
@@ -128,22 +136,16 @@ final class SQLiteIngest {
         } else {
             incidentKey = nextIncidentKey
             nextIncidentKey += 1
-            incidentRows.row.add(incidentKey)
-            incidentRows.row.append(chunk.incidentRows, (n * IncidentFeed.incidentValues)..<((n + 1) * IncidentFeed.incidentValues))
-            incidentRows.row.add(nowSeconds)
-            incidentRows.row.add(nowSeconds)
-            try incidentRows.endRow()
+            incidentRows.add(incidentKey, valuesRow: n)
             summary.added += 1
         }
-        for (j, c) in zip(links, incident.children) {
+        for j in links {
             let childKey = children[chunk.childNumbers[j]].key
-            linkRows.row.add(childKey)
-            linkRows.row.add(incidentKey)
-            linkRows.row.append(chunk.linkRows, (j * IncidentFeed.linkValues)..<((j + 1) * IncidentFeed.linkValues))
-            try linkRows.endRow()
+            linkRows.add(childKey, incidentKey, valuesRow: j)
             // Alerts go in the same transaction: an incident is never stored without them.
             if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey, incidentId: incident.id,
-                                           childId: c.childId, reportedAt: incident.reportedAt, urn: c.schoolURN,
+                                           childId: incident.children[j - links.lowerBound].childId,
+                                           reportedAt: incident.reportedAt, urn: incident.children[j - links.lowerBound].schoolURN,
                                            newIncident: existing == nil) {
                 summary.alertsQueued += 1
             }
@@ -162,8 +164,6 @@ final class SQLiteIngest {
 
     /// Writes the rows still gathered and each child's row, then the batch's audit row.
     func finish(_ batch: IncidentFeed.Children) throws -> IngestSummary {
-        try incidentRows.flush()
-        try linkRows.flush()
         let update = try SQLiteRawStatement(db, """
             UPDATE children SET given_name = ?1, family_name = ?2, dob = ?3, school_urn = ?4, latest_reported_at = ?5
             WHERE child_key = ?6 AND latest_reported_at <= ?5 AND NOT (given_name IS ?1 AND family_name IS ?2
@@ -175,10 +175,7 @@ final class SQLiteIngest {
             let c = batch.details[n]
             let newest = batch.newest[n]
             if !child.existed {
-                let r = childRows
-                r.row.add(child.key); r.row.add(batch.ids[n]); r.row.add(c.givenName); r.row.add(c.familyName)
-                r.row.add(c.dateOfBirth.description); r.row.add(c.schoolURN); r.row.add(newest)
-                try r.endRow()
+                childRows.add(child.key, valuesRow: n)
             } else if newest >= child.storedNewest {
                 // A stored child takes the batch's newest details when those are at least as new
                 // as what is stored and differ from it.
@@ -187,7 +184,7 @@ final class SQLiteIngest {
                 try update.run()
             }
         }
-        try childRows.flush()
+        try childRows.flush(batch.rows)
         summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {

@@ -33,6 +33,11 @@ final class SQLiteRawStatement {
         _ = sqlite3_bind_text(handle, i, p.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
     }
 
+    /// Binds bytes as a BLOB that stay valid and unchanged until the statement is next reset.
+    func bindStaticBlob(_ i: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        _ = sqlite3_bind_blob(handle, i, bytes.baseAddress, Int32(bytes.count), nil)
+    }
+
     func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
 
     func bind(_ i: Int32, _ value: Int64?) {
@@ -63,6 +68,10 @@ final class SQLiteRawStatement {
         func optionalText(_ i: Int32) -> String? {
             sqlite3_column_type(handle, i) == SQLITE_NULL ? nil : text(i)
         }
+        func blob(_ i: Int32) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, i), count: Int(sqlite3_column_bytes(handle, i)))
+        }
+        func isBlob(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_BLOB }
         func text(_ i: Int32) -> String {
             guard let p = sqlite3_column_text(handle, i) else { return "" }
             return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)

@@ -43,13 +43,37 @@ struct StreamingTests {
         var rows = Self.rows(1_100)
         rows.append(["incident_id": "I-00000", "child_id": "C-LATE"])
         let text = Fixture.csv(rows)
-        let (result, _) = Self.stream(text)
-        guard case .success(.redo(let batch)) = result else {
+        let (result, collected) = Self.stream(text)
+        guard case .success(.redo) = result else {
             Issue.record("expected a redo, got \(result)")
             return
         }
-        #expect(batch == Fixture.incidents(Fixture.ingest(text)))
+        #expect(collected.all.count == 1_025, "reading stopped at the late row; only the first chunk went")
+        // Assembled again without a sink, the late child joins its incident.
+        let batch = Fixture.incidents(Fixture.ingest(text))
         #expect(batch.first?.children.map(\.childId) == ["C-0-A", "C-0-B", "C-LATE"])
+    }
+
+    @Test func rowsFarApartAndAnInvalidRowGiveARedoThatFindsEveryError() throws {
+        // The late row disagrees with its incident's first row, and a later row is invalid: the
+        // streaming pass stops at the late row, and the whole-batch pass reports both.
+        var rows = Self.rows(1_100)
+        rows.append(["incident_id": "I-00000", "child_id": "C-LATE", "victim_id": "V-OTHER"])
+        rows.append(["incident_id": "I-BAD", "officer_grade": "severe"])
+        let text = Fixture.csv(rows)
+        let (result, _) = Self.stream(text)
+        guard case .success(.redo) = result else {
+            Issue.record("expected a redo, got \(result)")
+            return
+        }
+        guard case .failure(let failure) = Fixture.ingest(text) else {
+            Issue.record("expected the whole batch to fail")
+            return
+        }
+        #expect(failure.errors.map(\.description) == [
+            "in.csv:2202: victim_id: disagrees with line 2 of in.csv for incident I-00000",
+            "in.csv:2203: officer_grade: unknown grade (expected standard, medium or high)",
+        ])
     }
 
     @Test func anInvalidRowAfterManyValidOnesFailsTheBatch() {
