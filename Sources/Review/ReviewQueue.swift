@@ -7,9 +7,15 @@ import Store
 /// The review queue of SPEC §8: every child's assessment as of an instant, in the order staff work it.
 /// The CLI, the web pages and the JSON API all read this one value, so they cannot disagree.
 public struct ReviewQueue: Sendable {
-    public struct Entry: Sendable {
+    /// A class, so sorting and rendering the queue move one reference, not every list of an assessment.
+    public final class Entry: Sendable {
         public let assessment: Assessment
         public let summary: ChildSummary?
+
+        init(assessment: Assessment, summary: ChildSummary?) {
+            self.assessment = assessment
+            self.summary = summary
+        }
     }
 
     public let asOf: Date
@@ -65,8 +71,7 @@ public struct ReviewQueue: Sendable {
         try write(Array("]}\n".utf8))
     }
 
-    // Borrowed, not copied: a copy of an entry retains and releases each of its lists.
-    private func appendEntry(_ e: borrowing Entry, first: Bool, to out: inout JSONBytes) {
+    private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
         out.raw(first ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
         out.string(e.assessment.childId)
         out.raw(", \"level\": \""); out.raw(e.assessment.level.name)
