@@ -33,16 +33,21 @@ struct ChildHistoryScan: Sendable {
         children.bind(1, keys.lowerBound)
         children.bind(2, keys.upperBound)
 
-        var ahead: (key: Int64, id: String, urn: String?)?
+        // Most children have no incident in the window: their rows are stepped over by key, and only
+        // a wanted child's text is read.
+        var aheadKey: Int64 = -1
+        var ahead: SQLiteRawStatement.Columns?
         var childrenDone = false
         func child(_ key: Int64) throws -> (id: String, urn: String?) {
             while true {
-                if let a = ahead, a.key >= key { return a.key == key ? (a.id, a.urn) : ("", nil) }
+                if let a = ahead, aheadKey >= key { return aheadKey == key ? (a.text(1), a.optionalText(2)) : ("", nil) }
                 guard !childrenDone, let row = try children.next() else {
                     childrenDone = true
+                    ahead = nil
                     return ("", nil)
                 }
-                ahead = (row.int64(0), row.text(1), row.optionalText(2))
+                ahead = row
+                aheadKey = row.int64(0)
             }
         }
 
