@@ -79,6 +79,8 @@ public final class IncidentFeed: @unchecked Sendable {
     /// The writer has stopped taking chunks (it failed, or the feed ended): later ones are dropped.
     private var closed = false
     private var batchChildren = Children()
+    /// Waiting in `hasWork()`.
+    private var waiting: [CheckedContinuation<Bool, Never>] = []
 
     /// `expectedRows`: about how many rows the batch has (a guess from the files' size is enough),
     /// so the children's index is sized once rather than rehashed as it grows.
@@ -120,7 +122,35 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         if !closed { chunks.append(chunk) }
         condition.signal()
+        wakeWaiters()
         condition.unlock()
+    }
+
+    /// Waits until there is something to write: a chunk, or the end of a batch that was not
+    /// abandoned. False when the batch was abandoned (or the feed closed) first.
+    public func hasWork() async -> Bool {
+        await withCheckedContinuation { c in
+            condition.lock()
+            defer { condition.unlock() }
+            if let answer = workAnswer { c.resume(returning: answer) } else { waiting.append(c) }
+        }
+    }
+
+    /// Under the lock: whether there is work, or nil while that is not yet known.
+    private var workAnswer: Bool? {
+        if !chunks.isEmpty { return true }
+        switch end {
+        case nil: return closed ? false : nil
+        case .abandoned?: return false
+        case .complete?, .redo?: return true
+        }
+    }
+
+    /// Under the lock.
+    private func wakeWaiters() {
+        guard let answer = workAnswer, !waiting.isEmpty else { return }
+        for c in waiting { c.resume(returning: answer) }
+        waiting.removeAll()
     }
 
     private var isClosed: Bool {
@@ -135,6 +165,7 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         closed = true
         chunks.removeAll()
+        wakeWaiters()
         condition.unlock()
     }
 
@@ -143,6 +174,7 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         self.end = end
         condition.signal()
+        wakeWaiters()
         condition.unlock()
     }
 

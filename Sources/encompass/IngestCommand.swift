@@ -37,6 +37,9 @@ struct IngestCommand: AsyncParsableCommand {
             let global = self.global
             let writer = Task { () throws -> IngestSummary in
                 defer { feed.close() }
+                // Opened once there is something to write: a file refused before any incident was
+                // handed over (any file of under a thousand incidents) leaves no database behind.
+                guard await feed.hasWork() else { throw IngestAbandoned() }
                 let context = try await Context.open(global)
                 return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
             }

@@ -65,6 +65,17 @@ struct IngestCLITests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
+    @Test func aRefusedFileLeavesNoDatabaseBehind() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let bad = try h.write("bad.csv", CSVRows.file([CSVRows.row("B-1", "2026-10-01T21:40:00Z", grade: "severe")]))
+        #expect(try h.run(["ingest", bad]).status == 65)
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath), "no database, not even an empty one")
+        let good = try h.write("good.csv", CSVRows.file([CSVRows.row("G-1", "2026-10-01T21:40:00Z")]))
+        #expect(try h.run(["ingest", good]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
     @Test func anUnknownFileKindIsABadCommandLine() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

@@ -37,6 +37,23 @@ struct FeedIngestTests {
         #expect((again.added, again.updated, again.unchanged) == (0, 0, 300))
     }
 
+    @Test func aFeedSaysWhetherThereIsAnythingToWrite() async {
+        let pushed = IncidentFeed()
+        let answer = Task { await pushed.hasWork() }
+        pushed.push(batch(2))
+        #expect(await answer.value, "a chunk is work")
+        let abandoned = IncidentFeed()
+        abandoned.finish(.abandoned)
+        #expect(await !abandoned.hasWork(), "an abandoned batch is not")
+        let empty = IncidentFeed()
+        empty.finish(.complete)
+        #expect(await empty.hasWork(), "a complete batch is, even an empty one")
+        let closed = IncidentFeed()
+        let waiting = Task { await closed.hasWork() }
+        closed.close()
+        #expect(await !waiting.value, "nobody will write to a closed feed")
+    }
+
     @Test func anAbandonedFeedLeavesTheStoreAsItWas() async throws {
         let t = try await TempStore()
         defer { t.cleanUp() }
