@@ -54,7 +54,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
         .target(name: "Delivery", dependencies: [
-            "CCurl", "CivilTime", "RiskModel",
+            "CCurl", "CivilTime", "RiskModel", "Schools",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
@@ -98,7 +98,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -78,7 +78,7 @@ public struct AlertRenderer: Sendable {
             "incident_id": notice.incidentId,
             "child_id": notice.childId,
             "school_urn": notice.schoolURN ?? "none",
-            "channel": notice.channel.rawValue,
+            "channel": notice.channel?.rawValue ?? "none",
             "state": notice.reason.rawValue,
             "what_happened": what,
             "deadline": text.instant(notice.deadline),
@@ -95,17 +95,21 @@ public struct AlertRenderer: Sendable {
 
     /// A notice to the hub that a channel cannot deliver at all until its settings are put right.
     public func configurationNotice(_ notice: ConfigurationNotice, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp, date: Date) -> AlertMessage {
-        let view: [String: Any] = [
+        var view: [String: Any] = [
             "reference": notice.reference,
-            "channel": notice.channel.rawValue,
             "problem": notice.problem,
             "count": String(notice.affectedReferences.count),
             "affected": notice.affectedReferences,
             "hub_name": hubName,
         ]
+        if let known = notice.channel {
+            view["channel"] = known.rawValue
+            view["known"] = true
+        }
+        let which = notice.channel.map { "\($0.rawValue) " } ?? ""
         return AlertMessage(
             reference: notice.reference, channel: channel, recipient: hubEmail,
-            subject: "Encompass cannot deliver \(notice.channel.rawValue) alerts: configuration [\(notice.reference)]",
+            subject: "Encompass cannot deliver \(which)alerts: configuration [\(notice.reference)]",
             textBody: render("hub-configuration.txt", view), htmlBody: nil, jsonBody: nil, date: date)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Schools
 
 /// Sends e-mail through the relay and signed JSON to schools' endpoints, both over libcurl.
 /// Each `deliver` call runs its batch on worker threads of its own (see `TransferPool`); hand it
@@ -70,10 +71,10 @@ public struct CurlTransport: Transport {
         case .success(let value): security = value
         case .failure(let problem): return refuse(.configuration, problem.message)
         }
-        guard EmailAddress.isPlausible(relay.from) else {
+        guard ContactAddress.isEmail(relay.from) else {
             return refuse(.configuration, "smtp.from is not an e-mail address")
         }
-        guard EmailAddress.isPlausible(message.recipient) else {
+        guard ContactAddress.isEmail(message.recipient) else {
             return refuse(.permanent, "the recipient is not a valid e-mail address")
         }
         let composer = EmailComposer(from: relay.from, fromName: relay.fromName, messageIDDomain: relay.messageIDDomain)
@@ -93,8 +94,7 @@ public struct CurlTransport: Transport {
         guard let webhooks, !webhooks.secret.isEmpty else {
             return refuse(.configuration, "no signing secret is set (ENCOMPASS_WEBHOOK_SECRET)")
         }
-        guard let parts = URLComponents(string: message.recipient), parts.scheme?.lowercased() == "https",
-              let host = parts.host, !host.isEmpty else {
+        guard let endpoint = ContactAddress.endpoint(message.recipient) else {
             return refuse(.configuration, "the school's endpoint is not an https:// URL")
         }
         guard let body = message.jsonBody else {
@@ -108,11 +108,11 @@ public struct CurlTransport: Transport {
             // No 100-continue round trip: the body is small.
             "Expect:",
         ]
-        let port = parts.port.map { ":\($0)" } ?? ""
+        let port = endpoint.port.map { ":\($0)" } ?? ""
         return .ready(TransferRequest(
             reference: message.reference, channel: .https, url: message.recipient, body: body,
             kind: .https(headers: headers), caFile: webhooks.caFile, resolve: [], lane: .endpoints,
-            breakerKey: "https \(host.lowercased())\(port)"))
+            breakerKey: "https \(endpoint.host.lowercased())\(port)"))
     }
 }
 

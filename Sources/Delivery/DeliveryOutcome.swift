@@ -4,12 +4,13 @@
 public struct DeliveryOutcome: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable, Codable {
         case delivered
-        /// SMTP 4xx, HTTP 429 or 5xx, a timeout or a network error: try again later.
+        /// SMTP 4xx, HTTP 429 or 5xx, a timeout, a network error, or a school endpoint whose
+        /// TLS fails: try again later.
         case temporary
         /// SMTP 5xx, HTTP 4xx other than 429: this receiver will not take it.
         case permanent
-        /// Our side is wrong (TLS, CA, STARTTLS not offered, login, a missing secret or relay):
-        /// no retry helps until the settings change.
+        /// Our side is wrong (the relay's TLS, our CA file, STARTTLS not offered, login, a missing
+        /// secret or relay): no retry helps until the settings change.
         case configuration
     }
 

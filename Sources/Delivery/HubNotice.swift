@@ -16,7 +16,8 @@ public struct HubNotice: Sendable, Hashable {
     public var incidentId: String
     public var childId: String
     public var schoolURN: String?
-    public var channel: DeliveryChannel
+    /// Nil where the alert has none (unmatched) or none that is known.
+    public var channel: DeliveryChannel?
     public var deadline: Date
     public var attempts: Int
     /// One line, no personal data (as stored in `last_error`).
@@ -26,7 +27,7 @@ public struct HubNotice: Sendable, Hashable {
 
     public init(
         reason: Reason, reference: String, incidentId: String, childId: String, schoolURN: String?,
-        channel: DeliveryChannel, deadline: Date, attempts: Int, lastError: String?
+        channel: DeliveryChannel?, deadline: Date, attempts: Int, lastError: String?
     ) {
         self.reason = reason
         self.reference = reference
@@ -50,13 +51,15 @@ public struct ConfigurationNotice: Sendable, Hashable {
     /// Chosen by the caller, stable for the problem it reports (e.g. per channel per day), so a
     /// resent notice is recognised as the same one.
     public var reference: String
-    public var channel: DeliveryChannel
+    /// The channel that cannot deliver; nil for a notice stored before channels were recorded,
+    /// which then names neither the channel nor the alerts.
+    public var channel: DeliveryChannel?
     /// One line, no personal data.
     public var problem: String
     /// The alerts held back, by reference.
     public var affectedReferences: [String]
 
-    public init(reference: String, channel: DeliveryChannel, problem: String, affectedReferences: [String]) {
+    public init(reference: String, channel: DeliveryChannel?, problem: String, affectedReferences: [String]) {
         self.reference = reference
         self.channel = channel
         self.problem = problem

@@ -50,6 +50,7 @@ enum OutcomeText {
         switch failure {
         case .none: "done"
         case .tls: "TLS failed"
+        case .tlsSettings: "TLS failed: our CA file or certificate cannot be used"
         case .startTLSUnavailable: "relay does not offer STARTTLS and plaintext is not allowed"
         case .login: "login refused"
         case .unreachable: "cannot connect"

@@ -1,8 +1,10 @@
 /// libcurl's result for one transfer, sorted into what decides an outcome.
 enum TransferFailure: Sendable, Hashable {
     case none
-    /// TLS handshake, certificate verification, the CA file.
+    /// The receiver's TLS: the handshake broke, or its certificate did not verify.
     case tls
+    /// Our own TLS material: the CA file (or a CRL, a client certificate) could not be used.
+    case tlsSettings
     /// `smtp://` with STARTTLS required, and the relay does not offer it.
     case startTLSUnavailable
     /// The relay refused our login.
@@ -35,6 +37,10 @@ enum FailureClassifier {
     }
 
     static func https(failure: TransferFailure, status: Int) -> DeliveryOutcome.Status {
+        // One school's endpoint failing TLS (a certificate we do not trust) is that endpoint's
+        // problem: retried, and overdue with the hub's notice at the deadline. Not permanent: a
+        // wrong https.ca_file of ours looks the same, and must not fail every webhook alert for good.
+        if failure == .tls { return .temporary }
         guard failure == .none else { return byFailure(failure) }
         switch status {
         case 200..<300: return .delivered
@@ -46,7 +52,7 @@ enum FailureClassifier {
 
     private static func byFailure(_ failure: TransferFailure) -> DeliveryOutcome.Status {
         switch failure {
-        case .tls, .startTLSUnavailable, .login, .setup: .configuration
+        case .tls, .tlsSettings, .startTLSUnavailable, .login, .setup: .configuration
         case .none, .unreachable, .timeout, .network, .other: .temporary
         }
     }

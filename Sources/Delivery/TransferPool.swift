@@ -122,7 +122,7 @@ final class TransferPool: Sendable {
             easy.reset()
             let outcome = OutcomeText.finished(request, failure: result.failure, reply: result.reply, message: result.message)
             finish(lane, id: id, request: request, outcome: outcome,
-                   trips: outcome.status == .configuration || result.failure == .unreachable)
+                   trips: outcome.status == .configuration || result.failure == .unreachable || result.failure == .tls)
         }
         // Every outcome is out: the batch may end while this thread says QUIT and closes.
         retire(lane, id: id)

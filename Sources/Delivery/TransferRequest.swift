@@ -31,6 +31,6 @@ struct TransferRequest: Sendable {
     let resolve: [String]
     let lane: Lane
     /// Transfers to the same relay or endpoint host share it: once one shows the receiver
-    /// cannot be reached or our settings are wrong, the rest of the run does not try it.
+    /// cannot be reached, its TLS fails, or our settings are wrong, the rest of the run does not try it.
     let breakerKey: String
 }

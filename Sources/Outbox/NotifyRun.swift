@@ -70,7 +70,8 @@ public struct NotifyRun: Sendable {
                 do {
                     messages.append(try message(for: alert, now: now))
                 } catch {
-                    try await store.record(.configuration(error: error.description), for: alert.alertKey, owner: owner, now: now)
+                    try await store.record(.configuration(error: error.description, channel: alert.channel.rawValue),
+                                           for: alert.alertKey, owner: owner, now: now)
                     report.heldBack += 1
                 }
             }
@@ -89,7 +90,7 @@ public struct NotifyRun: Sendable {
                     result = .permanent(error: outcome.detail)
                     report.failed += 1
                 case .configuration:
-                    result = .configuration(error: outcome.detail)
+                    result = .configuration(error: outcome.detail, channel: outcome.channel.rawValue)
                     report.heldBack += 1
                 }
                 try await store.record(result, for: alert.alertKey, owner: owner, now: now)
@@ -124,13 +125,14 @@ public struct NotifyRun: Sendable {
             let message: AlertMessage
             if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
-                                       schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)) ?? .smtp,
+                                       schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                        deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
                 notice.deliveredAt = a.state == .delivered ? a.deliveredAt : nil
                 message = renderer.hubNotice(notice, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
             } else {
                 message = renderer.configurationNotice(
-                    ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)", channel: .smtp, problem: n.detail, affectedReferences: []),
+                    ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)", channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
+                                        problem: n.detail, affectedReferences: n.heldReferences),
                     to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
             }
             keys[message.reference] = n.noticeKey

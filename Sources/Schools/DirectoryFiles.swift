@@ -54,12 +54,12 @@ extension SchoolDirectory {
                 throw InputError(file: fileName, line: row.line, column: "channel", message: "expected smtp or https")
             }
             let email = f[cols[2]]
-            if channel == .smtp, !looksLikeEmail(email) {
-                throw InputError(file: fileName, line: row.line, column: "email", message: "expected an email address")
+            if channel == .smtp, !ContactAddress.isEmail(email) {
+                throw InputError(file: fileName, line: row.line, column: "email", message: "expected an e-mail address")
             }
             let endpoint = f[cols[4]]
-            if channel == .https, !endpoint.lowercased().hasPrefix("https://") {
-                throw InputError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// address")
+            if channel == .https, ContactAddress.endpoint(endpoint) == nil {
+                throw InputError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// URL with a host")
             }
             out.append(KeyAdult(urn: urn, name: f[cols[1]], email: email, channel: channel, endpoint: endpoint.isEmpty ? nil : endpoint))
         }
@@ -73,11 +73,6 @@ extension SchoolDirectory {
     }
 
     static func isURN(_ s: String) -> Bool { s.utf8.count == 6 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
-
-    static func looksLikeEmail(_ s: String) -> Bool {
-        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !s.contains(" ")
-    }
 }
 
 /// The open establishments of a GIAS file, and how many closed ones it also held.

@@ -72,8 +72,9 @@ public enum AlertResult: Sendable, Equatable {
     case temporary(error: String, retryAt: Date)
     /// The receiver refused it (SMTP 5xx, HTTP 4xx): the hub is told.
     case permanent(error: String)
-    /// Our side is wrong (TLS, CA, login, a missing secret): kept queued, the hub told once.
-    case configuration(error: String)
+    /// Our side is wrong (TLS, CA, login, a missing secret) on `channel` (`smtp`, `https`, `file`):
+    /// kept queued, the hub told once a day per channel.
+    case configuration(error: String, channel: String)
 }
 
 /// A message for the hub about an alert that failed or went overdue, or about the configuration.
@@ -85,6 +86,10 @@ public struct HubNoticeRow: Sendable, Equatable {
     public var createdAt: Date
     /// The alert's, for `failed` and `overdue`; nil for a configuration notice.
     public var alert: AlertRow?
+    /// A configuration notice's channel; nil for one made before channels were recorded.
+    public var channel: String?
+    /// The references of the alerts a configuration notice holds back that are still waiting.
+    public var heldReferences: [String] = []
 }
 
 public struct UnmatchedRow: Sendable, Equatable {
@@ -102,7 +107,9 @@ public protocol AlertStore: Sendable {
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
     /// Turns every undelivered alert past its deadline `overdue`, with a hub notice each; then
     /// claims up to `limit` alerts that are due, for `lease` seconds. A `sending` alert whose lease
-    /// ran out, or whose owner `isDead`, is claimed again.
+    /// ran out, or whose owner `isDead`, is claimed again. A claimed alert whose stored record
+    /// cannot make a message (an unknown channel, a date of birth that is not a date) is `failed`
+    /// there and then, with a hub notice, and not returned.
     func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
                   isDead: @Sendable (String) -> Bool) async throws -> [DueAlert]
     /// Due alerts without claiming them (`notify --dry-run`).

@@ -42,6 +42,19 @@ extension SQLiteSchema {
                 CREATE UNIQUE INDEX hub_notices_once ON hub_notices(alert_key, kind) WHERE alert_key IS NOT NULL;
                 """)
         }
+        m.registerMigration("v4-configuration-notices") { db in
+            // A configuration notice names its channel and the alerts it holds back. Those made
+            // before this have neither, and say so.
+            try db.execute(sql: """
+                ALTER TABLE hub_notices ADD COLUMN channel TEXT;
+                CREATE TABLE hub_notice_alerts (
+                    notice_key INTEGER NOT NULL REFERENCES hub_notices(notice_key),
+                    alert_key INTEGER NOT NULL REFERENCES alerts(alert_key),
+                    PRIMARY KEY (notice_key, alert_key)
+                ) WITHOUT ROWID;
+                CREATE INDEX hub_notices_configuration ON hub_notices(channel, created_at) WHERE kind = 'configuration';
+                """)
+        }
     }
 }
 
@@ -160,8 +173,7 @@ final class SQLiteAlertQueue {
             """, arguments: [incidentKey, keep])
         let reason = "withdrawn: a later ingest no longer links this child to the incident"
         for key in keys {
-            try db.execute(sql: "UPDATE alerts SET state = 'failed', last_error = ? WHERE alert_key = ?", arguments: [reason, key])
-            try SQLiteStore.notice(db, alertKey: key, kind: "failed", detail: reason, now: now)
+            try SQLiteStore.fail(db, alertKey: key, reason: reason, now: now)
         }
     }
 }
@@ -232,17 +244,23 @@ extension SQLiteStore: AlertStore {
                 UPDATE alerts SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1
                 WHERE alert_key IN (\(list))
                 """, arguments: [owner, t + lease])
-            return try Self.due(db, where: "a.alert_key IN (\(list))")
+            let due = try Self.due(db, where: "a.alert_key IN (\(list))")
+            // No run could ever send these: left `sending`, each would come back at every lease's end.
+            for (key, reason) in due.unreadable {
+                try Self.fail(db, alertKey: key, reason: reason, now: now)
+            }
+            return due.alerts
         }
     }
 
     public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
         try await pool.read { db in
+            // Unreadable rows are left out here: the real run fails them and the hub hears.
             try Self.due(db, where: """
                 ((a.state IN ('queued', 'retrying', 'overdue') AND a.next_attempt_at <= \(now.timeIntervalSince1970))
                  OR (a.state = 'sending' AND a.lease_until < \(now.timeIntervalSince1970)))
                 ORDER BY a.deadline, a.alert_key LIMIT \(limit)
-                """)
+                """).alerts
         }
     }
 
@@ -268,11 +286,8 @@ extension SQLiteStore: AlertStore {
                     """, arguments: [late ? "overdue" : "retrying", error, retryAt.timeIntervalSince1970, alertKey])
                 if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
             case .permanent(let error):
-                try db.execute(sql: """
-                    UPDATE alerts SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL WHERE alert_key = ?
-                    """, arguments: [error, alertKey])
-                try Self.notice(db, alertKey: alertKey, kind: "failed", detail: error, now: now)
-            case .configuration(let error):
+                try Self.fail(db, alertKey: alertKey, reason: error, now: now)
+            case .configuration(let error, let channel):
                 // Not the school's fault and not an attempt: back in the queue as it was.
                 try db.execute(sql: """
                     UPDATE alerts SET state = ?, last_error = ?, attempts = max(attempts - 1, 0), next_attempt_at = ?,
@@ -280,30 +295,48 @@ extension SQLiteStore: AlertStore {
                     WHERE alert_key = ?
                     """, arguments: [late ? "overdue" : "queued", error, t + Self.configurationPause, alertKey])
                 if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
-                // Once per problem a day, however many alerts it stops.
-                let recent = try Bool.fetchOne(db, sql: """
-                    SELECT EXISTS (SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
-                        AND detail = ? AND created_at > ?)
-                    """, arguments: [error, t - 86_400]) ?? false
-                if !recent {
-                    try db.execute(sql: "INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (NULL, 'configuration', ?, ?)",
-                                   arguments: [error, t])
+                // Once per channel a day, however many alerts it holds. Not keyed on the wording:
+                // the alerts skipped after the first failure word it differently, and one problem
+                // must not be counted out over several notices.
+                var noticeKey = try Int64.fetchOne(db, sql: """
+                    SELECT notice_key FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
+                        AND channel = ? AND created_at > ? ORDER BY notice_key DESC LIMIT 1
+                    """, arguments: [channel, t - 86_400])
+                if noticeKey == nil {
+                    try db.execute(sql: """
+                        INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel) VALUES (NULL, 'configuration', ?, ?, ?)
+                        """, arguments: [error, t, channel])
+                    noticeKey = db.lastInsertedRowID
                 }
+                try db.execute(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)",
+                               arguments: [noticeKey, alertKey])
             }
         }
     }
 
     public func unsentHubNotices() async throws -> [HubNoticeRow] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT n.notice_key, n.kind, n.detail, n.created_at, a.alert_key
-                FROM hub_notices n LEFT JOIN alerts a ON a.alert_key = n.alert_key
-                WHERE n.sent_at IS NULL ORDER BY n.notice_key
-                """).map { r in
-                let alertKey: Int64? = r[4]
-                return HubNoticeRow(noticeKey: r[0], kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
-                                    alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first })
-            }
+            try Self.noticeRows(db, where: "sent_at IS NULL", order: "notice_key").map(\.notice)
+        }
+    }
+
+    /// Hub notices with their alert, or, for a configuration notice, the alerts it still holds back.
+    static func noticeRows(_ db: Database, where clause: String, order: String,
+                           arguments: StatementArguments = []) throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
+        try Row.fetchAll(db, sql: """
+            SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+            WHERE \(clause) ORDER BY \(order)
+            """, arguments: arguments).map { r in
+            let noticeKey: Int64 = r[0]
+            let alertKey: Int64? = r[4]
+            let held = alertKey != nil ? [] : try String.fetchAll(db, sql: """
+                SELECT a.reference FROM hub_notice_alerts h JOIN alerts a ON a.alert_key = h.alert_key
+                WHERE h.notice_key = ? AND a.state NOT IN ('delivered', 'failed') ORDER BY a.alert_key
+                """, arguments: [noticeKey])
+            let notice = HubNoticeRow(noticeKey: noticeKey, kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
+                                      alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first },
+                                      channel: r[6], heldReferences: held)
+            return (notice, (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
 
@@ -329,6 +362,14 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    /// The alert will not be sent: `failed` with the reason (one line, ids only), and the hub hears.
+    static func fail(_ db: Database, alertKey: Int64, reason: String, now: Date) throws {
+        try db.execute(sql: """
+            UPDATE alerts SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL WHERE alert_key = ?
+            """, arguments: [reason, alertKey])
+        try notice(db, alertKey: alertKey, kind: "failed", detail: reason, now: now)
+    }
+
     static func notice(_ db: Database, alertKey: Int64, kind: String, detail: String, now: Date) throws {
         try db.execute(sql: """
             INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (?, ?, ?, ?)
@@ -336,24 +377,45 @@ extension SQLiteStore: AlertStore {
             """, arguments: [alertKey, kind, detail, now.timeIntervalSince1970])
     }
 
-    static func due(_ db: Database, where clause: String) throws -> [DueAlert] {
-        try Row.fetchAll(db, sql: """
+    /// The alerts the rows make, and the rows that cannot make one, each with why (ids only:
+    /// never the stored value, which may be a date of birth).
+    static func due(_ db: Database, where clause: String) throws -> (alerts: [DueAlert], unreadable: [(Int64, String)]) {
+        var alerts: [DueAlert] = []
+        var unreadable: [(Int64, String)] = []
+        let rows = try Row.fetchAll(db, sql: """
             SELECT a.alert_key, a.reference, a.incident_id, a.child_id, i.reported_at, c.given_name, c.family_name, c.dob,
                    l.present, l.spoken_to, a.school_urn, coalesce(s.name, 'URN ' || a.school_urn), a.channel, a.recipient,
                    a.deadline, a.attempts
             FROM alerts a
-            JOIN incidents i ON i.incident_key = a.incident_key
-            JOIN children c ON c.child_key = a.child_key
+            LEFT JOIN incidents i ON i.incident_key = a.incident_key
+            LEFT JOIN children c ON c.child_key = a.child_key
             LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
             LEFT JOIN schools s ON s.urn = a.school_urn
             WHERE \(clause)
-            """).compactMap { r in
-            guard let channel = KeyAdult.Channel(rawValue: r[12]), let dob = LocalDate(iso: r[7] as String) else { return nil }
-            return DueAlert(alertKey: r[0], reference: r[1], incidentId: r[2], childId: r[3],
-                            reportedAt: Date(timeIntervalSince1970: r[4]), givenName: r[5], familyName: r[6], dateOfBirth: dob,
-                            present: (r[8] as Int?).map { $0 != 0 }, spokenTo: (r[9] as Int?).map { $0 != 0 },
-                            schoolURN: r[10], schoolName: r[11], channel: channel, recipient: r[13],
-                            deadline: Date(timeIntervalSince1970: r[14]), attempts: r[15])
+            """)
+        for r in rows {
+            // Read leniently: a value of the wrong type must fail this alert, not stop the run.
+            func text(_ i: Int) -> String? { String.fromDatabaseValue(r[i]) }
+            func skip(_ why: String) { unreadable.append((r[0], "cannot be sent: " + why)) }
+            guard let channel = text(12).flatMap(KeyAdult.Channel.init(rawValue:)) else {
+                skip("its stored channel is not smtp or https")
+                continue
+            }
+            guard let dob = text(7).flatMap(LocalDate.init(iso:)) else {
+                skip("the child's stored date of birth is not a date")
+                continue
+            }
+            guard let urn = text(10), let recipient = text(13), let deadline = Double.fromDatabaseValue(r[14]),
+                  let reportedAt = Double.fromDatabaseValue(r[4]), let givenName = text(5), let familyName = text(6) else {
+                skip("its stored school, recipient, deadline, incident or child is missing")
+                continue
+            }
+            alerts.append(DueAlert(alertKey: r[0], reference: r[1], incidentId: r[2], childId: r[3],
+                                   reportedAt: Date(timeIntervalSince1970: reportedAt), givenName: givenName, familyName: familyName,
+                                   dateOfBirth: dob, present: (r[8] as Int?).map { $0 != 0 }, spokenTo: (r[9] as Int?).map { $0 != 0 },
+                                   schoolURN: urn, schoolName: text(11) ?? "URN " + urn, channel: channel, recipient: recipient,
+                                   deadline: Date(timeIntervalSince1970: deadline), attempts: r[15]))
         }
+        return (alerts, unreadable)
     }
 }

@@ -85,15 +85,8 @@ extension SQLiteStore: UnmatchedStore {
 
     public func hubNotices(since: Date, limit: Int) async throws -> [HubNoticeEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at FROM hub_notices
-                WHERE created_at >= ? ORDER BY created_at DESC, notice_key DESC LIMIT ?
-                """, arguments: [since.timeIntervalSince1970, limit]).map { r in
-                let alertKey: Int64? = r[4]
-                let notice = HubNoticeRow(noticeKey: r[0], kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
-                                          alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first })
-                return HubNoticeEntry(notice: notice, sentAt: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
-            }
+            try Self.noticeRows(db, where: "created_at >= ?", order: "created_at DESC, notice_key DESC LIMIT ?",
+                                arguments: [since.timeIntervalSince1970, limit]).map { HubNoticeEntry(notice: $0.notice, sentAt: $0.sentAt) }
         }
     }
 }

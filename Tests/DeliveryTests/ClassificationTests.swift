@@ -11,7 +11,9 @@ import Testing
         // Authentication required or refused: our settings, not this recipient.
         (.login, 535, .configuration),
         (.network, 530, .configuration),
+        // Our relay: its TLS failing, and our CA file, are both our settings.
         (.tls, 220, .configuration),
+        (.tlsSettings, 0, .configuration),
         (.startTLSUnavailable, 250, .configuration),
         (.login, 0, .configuration),
         (.setup, 0, .configuration),
@@ -37,7 +39,9 @@ import Testing
         (.none, 404, .permanent),
         (.none, 410, .permanent),
         (.none, 301, .permanent),
-        (.tls, 0, .configuration),
+        // One school's endpoint failing TLS is that endpoint's problem; our CA file is ours.
+        (.tls, 0, .temporary),
+        (.tlsSettings, 0, .configuration),
         (.timeout, 0, .temporary),
         (.unreachable, 0, .temporary),
         (.network, 0, .temporary),

@@ -104,13 +104,26 @@ import Testing
         #expect(try setup.received().count == 4)
     }
 
-    @Test func aWrongCAIsAConfigurationError() async throws {
+    @Test func anEndpointWhoseCertificateWeDoNotTrustIsRetriedAndGetsNothing() async throws {
+        let setup = try await Setup()
+        let messages = try (1...3).map { try alert(setup.url("/encompass"), child: "C-\($0)") }
+        // One connection, so the first failure is known before the next message is taken.
+        let outcomes = await setup.transport(caFile: setup.pki.otherCAFile, limits: ConnectionLimits(connections: 1)).send(messages)
+
+        #expect(outcomes.count == 3)
+        #expect(outcomes.allSatisfy { $0.status == .temporary }, "the school's endpoint, not our settings")
+        #expect(outcomes.filter(\.attempted).count == 1, "the others are not tried against it again in this run")
+        #expect(outcomes.first { $0.attempted }?.lastError?.hasPrefix("https TLS failed, will retry") == true)
+        #expect(try setup.received().isEmpty)
+    }
+
+    @Test func aCAFileWeCannotReadIsOurConfiguration() async throws {
         let setup = try await Setup()
         let message = try alert(setup.url("/encompass"))
-        let outcome = try #require(await setup.transport(caFile: setup.pki.otherCAFile).send([message]).first)
+        let outcome = try #require(await setup.transport(caFile: setup.scratch.path("no-such-ca.pem")).send([message]).first)
 
         #expect(outcome.status == .configuration)
-        #expect(outcome.lastError?.contains("TLS") == true)
+        #expect(outcome.lastError?.contains("our CA file") == true)
         #expect(try setup.received().isEmpty)
     }
 

@@ -135,6 +135,35 @@ import Testing
         #expect(message.textBody.contains("STARTTLS"))
     }
 
+    @Test func configurationNoticeForHTTPSSaysHTTPS() throws {
+        let notice = ConfigurationNotice(
+            reference: "ENC-CONFIG-3", channel: .https, problem: "https not sent: no signing secret is set (ENCOMPASS_WEBHOOK_SECRET)",
+            affectedReferences: ["ENC-A"])
+        let message = try Fixtures.renderer().configurationNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(message.subject == "Encompass cannot deliver https alerts: configuration [ENC-CONFIG-3]")
+        #expect(message.textBody.hasPrefix("ENCOMPASS CANNOT DELIVER https ALERTS\n"))
+        #expect(message.textBody.contains("1 alert(s) are held"))
+        #expect(!message.textBody.contains("smtp alert"))
+    }
+
+    /// A notice stored before channels were recorded knows neither: it claims no channel and no count.
+    @Test func configurationNoticeWithoutARecordedChannel() throws {
+        let notice = ConfigurationNotice(reference: "ENC-CONFIG-7", channel: nil, problem: "smtp login refused", affectedReferences: [])
+        let message = try Fixtures.renderer().configurationNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(message.subject == "Encompass cannot deliver alerts: configuration [ENC-CONFIG-7]")
+        #expect(message.textBody.hasPrefix("ENCOMPASS CANNOT DELIVER ALERTS\n"))
+        #expect(!message.textBody.contains("alert(s) are held"))
+        #expect(message.textBody.contains("encompass alerts --state queued"))
+    }
+
+    @Test func hubNoticeForAnAlertWithNoKnownChannelSaysNone() throws {
+        let notice = HubNotice(
+            reason: .failed, reference: "ENC-A", incidentId: "I-1", childId: "C-1", schoolURN: nil, channel: nil,
+            deadline: Fixtures.deadline, attempts: 1, lastError: "cannot be sent: its stored channel is not smtp or https")
+        let message = try Fixtures.renderer().hubNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(message.textBody.contains("Channel:           none\n"))
+    }
+
     @Test func aMissingTemplateStopsTheRenderer() throws {
         let scratch = try Scratch()
         #expect(throws: RenderingError.self) {

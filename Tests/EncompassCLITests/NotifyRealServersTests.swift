@@ -54,8 +54,21 @@ struct OutboxRig {
         #expect(out.status == 0, "\(out.stderr)")
     }
 
-    func notify(_ now: String) throws -> CLIHarness.Outcome {
-        try h.run(["notify", "--now", now], environment: environment)
+    func notify(_ now: String, environment: [String: String]? = nil) throws -> CLIHarness.Outcome {
+        try h.run(["notify", "--now", now], environment: environment ?? self.environment)
+    }
+
+    /// Adds a key adult to Config/key-adults.csv, as a line of it.
+    func addKeyAdult(_ line: String) throws {
+        let url = h.configDir.appendingPathComponent("key-adults.csv")
+        try (String(decoding: try Data(contentsOf: url), as: UTF8.self) + line + "\n").write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// The messages the relay passed to hub.email, each as Python's email package reads it.
+    func hubMail() throws -> [DecodedEmail] {
+        try smtp.log().filter { ($0["rcpt_tos"] as? [String]) == ["hub@police.example"] }.map { entry in
+            try DecodedEmail(file: smtp.outFolder + "/\(entry["n"] as? Int ?? 0).eml")
+        }
     }
 
     func alerts() throws -> [String: [String: Any]] {
@@ -162,6 +175,76 @@ struct NotifyRealServersTests {
         #expect(alert["state"] as? String == "queued", "kept for the next run")
         #expect((alert["last_error"] as? String)?.isEmpty == false)
         #expect(alert["attempts"] as? Int == 0)
+    }
+
+    @Test func aWebhookConfigurationProblemTellsTheHubHTTPSAndHowManyAlertsItHoldsOnceADay() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119603"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501"),
+        ])
+        var noSecret = rig.environment
+        noSecret["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        let run = try rig.notify("2026-11-20T06:00:00Z", environment: noSecret)
+        #expect(run.status == 69, "the webhooks cannot be sent: \(run.stderr)")
+        let alerts = try rig.alerts()
+        #expect(alerts["C-3"]?["state"] as? String == "delivered", "e-mail is not held by the webhook's problem")
+        #expect(alerts["C-1"]?["state"] as? String == "queued" && alerts["C-2"]?["state"] as? String == "queued")
+        let held = try ["C-1", "C-2"].map { try #require(alerts[$0]?["reference"] as? String) }
+
+        let notices = try rig.hubMail()
+        #expect(notices.count == 1)
+        let notice = try #require(notices.first)
+        #expect(notice.subject.hasPrefix("Encompass cannot deliver https alerts"))
+        let text = try #require(notice.part("text/plain")?.text)
+        #expect(text.contains("ENCOMPASS CANNOT DELIVER https ALERTS"))
+        #expect(text.contains("ENCOMPASS_WEBHOOK_SECRET"))
+        #expect(text.contains("2 alert(s) are held"))
+        for reference in held { #expect(text.contains("  \(reference)\n")) }
+        #expect(!text.contains(try #require(alerts["C-3"]?["reference"] as? String)))
+        for personal in ["Amelia", "Hartley", "2016-04-02"] { #expect(!text.contains(personal) && !notice.subject.contains(personal)) }
+
+        // Still broken later the same day: the alerts stay held, and the hub is not told again.
+        let again = try rig.notify("2026-11-20T06:30:00Z", environment: noSecret)
+        #expect(again.status == 69)
+        #expect(try rig.hubMail().count == 1)
+    }
+
+    @Test func aSchoolEndpointWithACertificateWeDoNotTrustIsRetriedThenOverdueAndTheHubHears() async throws {
+        let rig = try await OutboxRig()
+        // A second receiver, its certificate from a CA that https.ca_file does not name.
+        let stranger = rig.h.dir.path + "/stranger"
+        try FileManager.default.createDirectory(atPath: stranger + "/pki", withIntermediateDirectories: true)
+        let untrusted = try await LoopbackServer.https(pki: try TestPKI(in: stranger + "/pki"), secret: OutboxRig.secret, folder: stranger)
+        defer { untrusted.stop(); rig.stop() }
+        try rig.addKeyAdult("120504,Fay Lead,,https,https://127.0.0.1:\(untrusted.port)/encompass/alerts")
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120504"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119603"),
+        ])
+        let run = try rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "one school's certificate is not our configuration: \(run.stderr)")
+        var alerts = try rig.alerts()
+        #expect(alerts["C-2"]?["state"] as? String == "delivered", "the other school's endpoint is used as usual")
+        let alert = try #require(alerts["C-1"])
+        #expect(alert["state"] as? String == "retrying")
+        #expect(alert["attempts"] as? Int == 1)
+        #expect((alert["last_error"] as? String)?.hasPrefix("https TLS failed, will retry") == true)
+        #expect(try untrusted.log().isEmpty, "nothing went to an endpoint we could not verify")
+        #expect(try rig.hubMail().isEmpty, "not yet: it may be mended before the deadline")
+
+        // Not mended by the deadline (09:00 that Friday): overdue, and the hub hears at once.
+        let late = try rig.notify("2026-11-20T09:30:00Z")
+        #expect(late.status == 0, "\(late.stderr)")
+        alerts = try rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "overdue")
+        let reference = try #require(alerts["C-1"]?["reference"] as? String)
+        let notices = try rig.hubMail()
+        #expect(notices.map(\.messageID) == ["<\(reference)-hub-overdue@encompass.police.example>"])
+        #expect(try #require(notices.first?.part("text/plain")?.text).contains("TLS failed"))
+        #expect(try untrusted.log().isEmpty)
     }
 
     @Test func webhooksAreSignedAndCarryTheReferenceAsIdempotencyKey() async throws {

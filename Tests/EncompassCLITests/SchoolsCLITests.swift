@@ -103,3 +103,26 @@ struct SchoolsCLITests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "the file is checked before the store is opened")
     }
 }
+
+/// A key adult's contact is checked when Config/ is loaded, as delivery would check it.
+@Suite("key-adults.csv checked at load")
+struct KeyAdultsLoadTests {
+    @Test(arguments: [
+        ("120502,Bea Lead,\"dsl@skegness.school.example,bcc@elsewhere.example\",smtp,", "email: expected an e-mail address"),
+        ("120502,Bea Lead,dsl<x>@skegness.school.example,smtp,", "email: expected an e-mail address"),
+        ("120502,Bea Lead,,https,https:///encompass/alerts", "endpoint: expected an https:// URL with a host"),
+    ])
+    func aContactDeliveryWouldRefuseStopsTheCommandAndNothingIsWritten(line: String, error: String) throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = h.configDir.appendingPathComponent("key-adults.csv")
+        try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n\(line)\n".utf8).write(to: file)
+        let incidents = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+
+        let out = try h.run(["ingest", incidents])
+        #expect(out.status == 65)
+        #expect(out.stderr == "\(file.path):3: \(error)\n")
+        #expect(!out.stderr.contains("Bea") && !out.stderr.contains("skegness"), "no value is quoted")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath), "nothing written")
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// What a key adult's contact must be. Loading key-adults.csv and sending an alert both ask here,
+/// so a contact that loads is one delivery will take, and a bad one is found at load, by line.
+public enum ContactAddress {
+    /// One `@`, something before it, a domain of dotted labels after it, and nothing that could
+    /// break out of a header or an SMTP command (spaces, control characters, angle brackets, commas).
+    public static func isEmail(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, address.utf8.count <= 254 else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return false }
+        let forbidden = Set("<>()[],;:\\\" ")
+        return address.unicodeScalars.allSatisfy { $0.value > 32 && $0.value != 127 && !forbidden.contains(Character($0)) }
+    }
+
+    /// The host and port of an `https://` URL that names a host; nil for anything else.
+    public static func endpoint(_ url: String) -> (host: String, port: Int?)? {
+        guard let parts = URLComponents(string: url), parts.scheme?.lowercased() == "https",
+              let host = parts.host, !host.isEmpty else { return nil }
+        return (host, parts.port)
+    }
+}

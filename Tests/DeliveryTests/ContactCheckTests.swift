@@ -1,0 +1,53 @@
+import Delivery
+import Foundation
+import Schools
+import Testing
+
+/// key-adults.csv and delivery ask the one `ContactAddress` check: a contact the loader takes is
+/// one delivery will try, and one delivery would refuse is stopped at load, by line and column.
+@Suite struct ContactCheckTests {
+    /// Each of these passed the loader's old check and was refused only when an alert went out.
+    static let badEmails = [
+        "dsl<x>@school.example", "dsl@school.example,bcc@other.example", "\"dsl\"@school.example", "dsl;x@school.example",
+        "dsl@school", "dsl@.example", "dsl@school..example", "dsl@school.example.",
+    ]
+    static let badEndpoints = ["https://", "https:///encompass", "https://:8443/encompass", "HTTPS://bad host.example/x"]
+
+    private func load(channel: String, email: String, endpoint: String = "") throws(InputError) -> [KeyAdult] {
+        func field(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let csv = "urn,name,email,channel,endpoint\n120501,Key Adult,\(field(email)),\(channel),\(field(endpoint))\n"
+        return try SchoolDirectory.parseKeyAdults(Data(csv.utf8), fileName: "key-adults.csv")
+    }
+
+    @Test(arguments: badEmails)
+    func anAddressDeliveryWouldRefuseIsRefusedAtLoad(address: String) async throws {
+        let error = try #require(throws: InputError.self) { try load(channel: "smtp", email: address) }
+        #expect(error.description == "key-adults.csv:2: email: expected an e-mail address")
+
+        let relay = SMTPRelay(url: "smtp://127.0.0.1:9", from: "encompass@police.example")
+        let outcome = try #require(await CurlTransport(relay: relay, webhooks: nil).send([Fixtures.alert(to: address)]).first)
+        #expect(outcome.status == .permanent)
+        #expect(!outcome.attempted)
+    }
+
+    @Test(arguments: badEndpoints)
+    func anEndpointDeliveryWouldRefuseIsRefusedAtLoad(endpoint: String) async throws {
+        let error = try #require(throws: InputError.self) {
+            try load(channel: "https", email: "dsl@school.example", endpoint: endpoint)
+        }
+        #expect(error.description == "key-adults.csv:2: endpoint: expected an https:// URL with a host")
+
+        let message = try Fixtures.alert(to: endpoint, channel: .https)
+        let outcome = try #require(await CurlTransport(relay: nil, webhooks: WebhookConfiguration(secret: "s")).send([message]).first)
+        #expect(outcome.status == .configuration)
+        #expect(!outcome.attempted)
+    }
+
+    @Test func contactsDeliveryTakesLoad() throws {
+        #expect(try load(channel: "smtp", email: "dsl@boston.school.example").first?.email == "dsl@boston.school.example")
+        #expect(try load(channel: "smtp", email: "o'brien+dsl@st-giles.sch.uk").count == 1)
+        let adults = try load(channel: "https", email: "", endpoint: "https://127.0.0.1:8443/encompass/alerts")
+        #expect(adults.first?.endpoint == "https://127.0.0.1:8443/encompass/alerts")
+        #expect(ContactAddress.endpoint("https://School.Example:8443/x")?.port == 8443)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import RiskModel
+import Store
+import Testing
+
+/// The outbox's records as `notify` leaves them: a configuration notice with its channel and the
+/// alerts it holds, and a claimed alert whose stored record cannot make a message.
+@Suite("Outbox records")
+struct OutboxStoreTests {
+    let now = at("2026-11-22T08:00:00Z")
+    static let planner = SchoolDirectoryStoreTests.planner
+
+    /// Three queued alerts, C-1 to C-3, each to school 120501.
+    func store() async throws -> TempStore {
+        let t = try await TempStore()
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2"), child("C-3")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        return t
+    }
+
+    func claim(_ t: TempStore, at when: Date) async throws -> [String: Int64] {
+        let due = try await t.store.claimDue(now: when, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
+        return Dictionary(uniqueKeysWithValues: due.map { ($0.childId, $0.alertKey) })
+    }
+
+    @Test func aConfigurationNoticeNamesItsChannelAndEveryAlertItHoldsOnceADay() async throws {
+        let t = try await store()
+        defer { t.cleanUp() }
+        var keys = try await claim(t, at: now)
+        // The first alert meets the problem; those after it are skipped, and say so in other words.
+        try await t.store.record(.configuration(error: "https not sent: no signing secret is set", channel: "https"),
+                                 for: keys["C-1"]!, owner: "test:1", now: now)
+        try await t.store.record(.configuration(error: "not sent, as an earlier message in this run found: https ...", channel: "https"),
+                                 for: keys["C-2"]!, owner: "test:1", now: now)
+        try await t.store.record(.delivered, for: keys["C-3"]!, owner: "test:1", now: now)
+
+        var notices = try await t.store.unsentHubNotices()
+        #expect(notices.count == 1, "one problem, one notice")
+        let notice = try #require(notices.first)
+        #expect(notice.kind == "configuration")
+        #expect(notice.channel == "https")
+        #expect(notice.detail == "https not sent: no signing secret is set")
+        #expect(notice.heldReferences == ["ENC-I-1-C-1", "ENC-I-1-C-2"])
+        try await t.store.markHubNoticeSent(notice.noticeKey, at: now)
+
+        // Later the same day: still held, and no second notice.
+        let later = now.addingTimeInterval(3_600)
+        keys = try await claim(t, at: later)
+        for child in ["C-1", "C-2"] {
+            try await t.store.record(.configuration(error: "https not sent: no signing secret is set", channel: "https"),
+                                     for: keys[child]!, owner: "test:1", now: later)
+        }
+        #expect(try await t.store.unsentHubNotices().isEmpty)
+
+        // Another channel is another problem; and a day on, the hub hears again.
+        let nextDay = now.addingTimeInterval(86_400 + 60)
+        keys = try await claim(t, at: nextDay)
+        try await t.store.record(.configuration(error: "smtp TLS failed", channel: "smtp"), for: keys["C-1"]!, owner: "test:1", now: nextDay)
+        try await t.store.record(.configuration(error: "https not sent: no signing secret is set", channel: "https"),
+                                 for: keys["C-2"]!, owner: "test:1", now: nextDay)
+        // (Past their deadline now, so each also has its overdue notice.)
+        notices = try await t.store.unsentHubNotices().filter { $0.kind == "configuration" }
+        #expect(notices.map(\.channel) == ["smtp", "https"])
+        #expect(notices.map(\.heldReferences) == [["ENC-I-1-C-1"], ["ENC-I-1-C-2"]])
+    }
+
+    @Test func aNoticeListsOnlyTheAlertsStillHeldWhenItGoes() async throws {
+        let t = try await store()
+        defer { t.cleanUp() }
+        var keys = try await claim(t, at: now)
+        for child in ["C-1", "C-2", "C-3"] {
+            try await t.store.record(.configuration(error: "smtp login refused", channel: "smtp"), for: keys[child]!, owner: "test:1", now: now)
+        }
+        // The relay was mended before the notice could go: C-1 went, C-2 was refused for good.
+        let later = now.addingTimeInterval(120)
+        keys = try await claim(t, at: later)
+        try await t.store.record(.delivered, for: keys["C-1"]!, owner: "test:1", now: later)
+        try await t.store.record(.permanent(error: "smtp reply 550"), for: keys["C-2"]!, owner: "test:1", now: later)
+        let notice = try #require(try await t.store.unsentHubNotices().first { $0.kind == "configuration" })
+        #expect(notice.heldReferences == ["ENC-I-1-C-3"])
+    }
+
+    @Test(arguments: [
+        ("UPDATE alerts SET channel = 'pigeon' WHERE child_id = 'C-1'", "its stored channel is not smtp or https"),
+        ("UPDATE children SET dob = '2015-02-30' WHERE child_id = 'C-1'", "the child's stored date of birth is not a date"),
+        ("UPDATE children SET dob = 20150505 WHERE child_id = 'C-1'", "the child's stored date of birth is not a date"),
+        ("UPDATE alerts SET recipient = NULL WHERE child_id = 'C-1'", "its stored school, recipient, deadline, incident or child is missing"),
+    ])
+    func aClaimedAlertThatCannotBeReadFailsAndTheHubHears(corruption: String, reason: String) async throws {
+        let t = try await store()
+        defer { t.cleanUp() }
+        try await DatabaseQueue(path: t.path).write { try $0.execute(sql: corruption) }
+
+        #expect(try await t.store.peekDue(now: now, limit: 10).map(\.childId).sorted() == ["C-2", "C-3"])
+        let claimed = try await claim(t, at: now)
+        #expect(claimed.keys.sorted() == ["C-2", "C-3"], "the others still go")
+        let alerts = try await t.store.alerts(state: .failed)
+        #expect(alerts.map(\.childId) == ["C-1"])
+        #expect(alerts.first?.lastError == "cannot be sent: " + reason)
+        let notice = try #require(try await t.store.unsentHubNotices().first)
+        #expect(notice.kind == "failed")
+        #expect(notice.alert?.reference == "ENC-I-1-C-1")
+        for personal in ["2015", "Zoë", "Bhriain", "pigeon"] { #expect(notice.detail.contains(personal) == false) }
+
+        // Not claimed again once the lease would have ended: it is failed, not `sending`.
+        let afterLease = try await claim(t, at: now.addingTimeInterval(3_600))
+        #expect(afterLease["C-1"] == nil)
+        #expect(try await t.store.alerts(state: .sending).map(\.childId).contains("C-1") == false)
+    }
+}
