@@ -3,13 +3,20 @@ import Store
 
 /// What `encompass users` and `encompass tokens` do, kept here so the commands stay thin.
 public enum UserAccounts {
-    /// Checks the name and password, hashes the password with bcrypt and stores the account.
+    /// The one way an account is made, by `users add` and the admin page. Checks the name and password,
+    /// refuses a name in use before the slow bcrypt hash, then stores the account. A name taken while
+    /// hashing (two admins at once) comes back from the store as the same `AccountError.nameTaken`.
     public static func add(name: String, role: Role, password: String, store: any AccountStore, by actor: String,
                            at now: Date, cost: UInt8 = 12) async throws {
-        if let why = AccountRules.problem(withName: name) { throw AccountInputProblem(message: why) }
-        if let why = Passwords.problem(with: password) { throw AccountInputProblem(message: why) }
+        if let why = problems(name: name, password: password).first { throw AccountInputProblem(message: why) }
+        if try await store.user(named: name) != nil { throw AccountError.nameTaken(name) }
         let hash = await Passwords.hash(password, cost: cost)
         try await store.addUser(name: name, role: role, passwordHash: hash, by: actor, at: now)
+    }
+
+    /// What is wrong with a new account's name and password; the page lists them all at once.
+    static func problems(name: String?, password: String) -> [String] {
+        [name.flatMap(AccountRules.problem(withName:)), Passwords.problem(with: password)].compactMap { $0 }
     }
 }
 

@@ -35,22 +35,22 @@ struct AdminRoutes {
             let role = form.text("role").flatMap(Role.init(rawValue:))
             let password = form["password"] ?? ""
             var problems: [String] = []
-            if let name, let why = AccountRules.problem(withName: name) { problems.append(why) }
             if name == nil { problems.append("Give the person's sign-in name.") }
             if role == nil { problems.append("Choose a role: hub, supervisor or admin.") }
-            if let why = Passwords.problem(with: password) { problems.append(why) }
+            problems += UserAccounts.problems(name: name, password: password)
             if password != (form["confirm"] ?? "") { problems.append("The two passwords are not the same.") }
-            if problems.isEmpty, let name, try await store.user(named: name) != nil {
-                problems.append("There is already an account with that name.")
+            if problems.isEmpty, let name, let role {
+                do {
+                    try await UserAccounts.add(name: name, role: role, password: password, store: store,
+                                               by: "user:\(admin.name)", at: clock.now(), cost: configuration.bcryptCost)
+                    return Response.redirect(to: "/admin/users?done=1", type: .normal)
+                } catch AccountError.nameTaken {
+                    problems.append("There is already an account with that name.")
+                }
             }
-            guard problems.isEmpty, let name, let role else {
-                return try await usersPage(context: context, admin: admin, problems: problems,
-                                           entered: ["name": form["name"] ?? "", "role": form["role"] ?? ""], notice: nil,
-                                           status: .unprocessableContent)
-            }
-            let hash = await Passwords.hash(password, cost: configuration.bcryptCost)
-            try await store.addUser(name: name, role: role, passwordHash: hash, by: "user:\(admin.name)", at: clock.now())
-            return .redirect(to: "/admin/users?done=1", type: .normal)
+            return try await usersPage(context: context, admin: admin, problems: problems,
+                                       entered: ["name": form["name"] ?? "", "role": form["role"] ?? ""], notice: nil,
+                                       status: .unprocessableContent)
         }
         for (verb, disabled) in [("disable", true), ("enable", false)] {
             router.post("/admin/users/:name/\(verb)") { _, context in

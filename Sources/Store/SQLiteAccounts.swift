@@ -66,11 +66,14 @@ extension SQLiteSchema {
 extension SQLiteStore: AccountStore {
     public func addUser(name: String, role: Role, passwordHash: String, by actor: String, at: Date) async throws {
         try await pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?)", arguments: [name]) == true {
+            // The UNIQUE (NOCASE) constraint is the judge: another writer may have added the name since
+            // anyone looked, and then this is the same answer as a name found first.
+            do {
+                try db.execute(sql: "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [name, role.rawValue, passwordHash, at.timeIntervalSince1970])
+            } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                 throw AccountError.nameTaken(name)
             }
-            try db.execute(sql: "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, role.rawValue, passwordHash, at.timeIntervalSince1970])
             try SQLiteAudit.append(db, at: at, actor: actor, action: "user.added", subject: "user:\(name)",
                                    detail: ["role": role.rawValue])
         }

@@ -16,7 +16,12 @@ struct Context {
     }
 
     static func open(_ options: GlobalOptions) async throws -> Context {
-        let config = try ConfigDirectory.load(options.configDirectory, environment: options.environment)
+        try await open(options, config: try ConfigDirectory.load(options.configDirectory, environment: options.environment))
+    }
+
+    /// With the settings already read: a command that checks its input against them first opens (and
+    /// so migrates and writes) the store only for input it will use.
+    static func open(_ options: GlobalOptions, config: LoadedConfig) async throws -> Context {
         let store = try StoreFactory.open(options.databaseURL)
         try await store.migrate()
         try await store.replaceDirectory(config.directory)

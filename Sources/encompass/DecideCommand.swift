@@ -21,33 +21,40 @@ struct DecideCommand: AsyncParsableCommand {
     @Option(help: "The date of the decision, YYYY-MM-DD (for referred: the referral date).")
     var on: String
 
-    @Option(help: "Why; required when declined.")
+    @Option(help: "Why; required when declined (at most 4,000 characters).")
     var reason: String?
 
     @Option(help: "Who decided (default: the login name).")
     var by: String?
 
-    func validate() throws {
-        guard LocalDate(iso: on) != nil else { throw ValidationError("--on: expected a date as YYYY-MM-DD") }
-        if marac == .declined, (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw ValidationError("--reason is required when the MARAC referral is declined")
-        }
-    }
-
     func run() async throws {
         try await Failure.run {
             let now = Date()
-            let date = LocalDate(iso: on)!
-            let context = try await Context.open(global)
-            if date > context.config.settings.scoring.zone.localDate(of: now) {
-                throw UsageProblem(message: "--on: \(on) is in the future")
+            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+            let today = config.settings.scoring.zone.localDate(of: now)
+            // Checked before the store is opened, so a refused decision writes nothing at all.
+            let checked: Decision.Checked
+            switch Decision.check(outcome: marac, on: on, reason: reason, today: today) {
+            case .success(let c): checked = c
+            case .failure(let problems): throw UsageProblem(message: problems.list.map(words).joined(separator: "; "))
             }
+            let context = try await Context.open(global, config: config)
             guard try await context.store.childExists(childId) else { throw StoreError.unknownChild(childId) }
             let who = by ?? NSUserName()
-            let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-            try await context.store.record(Decision(childId: childId, outcome: marac, on: date,
-                                                    reason: trimmed?.isEmpty == true ? nil : trimmed, by: who, recordedAt: now))
-            print("recorded: \(childId) MARAC \(marac.rawValue) on \(on) by \(who)")
+            try await context.store.record(Decision(childId: childId, outcome: checked.outcome, on: checked.on,
+                                                    reason: checked.reason, by: who, recordedAt: now))
+            print("recorded: \(childId) MARAC \(marac.rawValue) on \(checked.on) by \(who)")
+        }
+    }
+
+    /// A problem in the options' terms. The reason's text is never repeated: it may name people.
+    func words(_ problem: Decision.Problem) -> String {
+        switch problem {
+        case .noOutcome: "--marac: expected referred or declined"
+        case .notADate: "--on: expected a date as YYYY-MM-DD"
+        case .inTheFuture: "--on: \(on) is in the future"
+        case .noReason: "--reason is required when the MARAC referral is declined"
+        case .reasonTooLong: "--reason: at most \(Decision.maximumReasonLength) characters"
         }
     }
 }

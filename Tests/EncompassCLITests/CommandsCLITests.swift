@@ -1,4 +1,6 @@
 import Foundation
+import RiskModel
+import Store
 import Testing
 
 @Suite("escalations, decide, deadline and settings from the command line")
@@ -75,6 +77,32 @@ struct CommandsCLITests {
 
         let declined = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-11-02", "--reason", "Safety plan in place"])
         #expect(declined.status == 0)
+    }
+
+    @Test func aReasonOverFourThousandCharactersIsRefusedAndNothingIsWritten() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try threeStandardIncidents(h)
+        let tooLong = String(repeating: "x", count: 4001)
+        let refused = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", tooLong])
+        #expect(refused.status == 64)
+        #expect(refused.stderr == "encompass: --reason: at most 4000 characters\n", "one line, and never the reason itself")
+        let store = try SQLiteStore(path: h.databasePath)
+        #expect(try await store.decisions(childId: "C-1").isEmpty)
+
+        let most = String(repeating: "x", count: 4000)
+        let kept = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", most])
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(try await store.decisions(childId: "C-1").map(\.reason) == [most])
+    }
+
+    @Test func aDecisionRefusedBeforeTheStoreIsOpenedLeavesNoDatabase() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let refused = try h.run(["decide", "C-1", "--marac", "referred", "--on", "2999-01-01"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr == "encompass: --on: 2999-01-01 is in the future\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
     @Test(arguments: [

@@ -121,6 +121,7 @@ import Testing
         (#"{"marac": "maybe", "on": "2026-11-21"}"#, 422),
         (#"{"marac": "referred", "on": "2030-01-01"}"#, 422),
         (#"{"marac": "referred", "on": 20261121}"#, 422),
+        (#"{"marac": "referred", "on": "2026-11-21", "reason": ""# + String(repeating: "x", count: 4001) + #""}"#, 422),
         (#"not json"#, 400),
     ])
     func aBadDecisionIsRefusedAndNothingIsWritten(body: String, status: Int) async throws {

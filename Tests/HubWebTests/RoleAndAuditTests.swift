@@ -125,6 +125,49 @@ import Testing
         #expect(try await fixture.store.user(named: "ade")?.disabled == false)
     }
 
+    @Test func aNameInUseIsTheFormAgainWithTheReason() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("ade")
+            return try await browser.submit("/admin/users", from: "/admin/users", form: [
+                ("name", "HANA"), ("role", "admin"), ("password", "twelve chars ok"), ("confirm", "twelve chars ok"),
+            ])
+        }
+        #expect(response.status == .unprocessableContent)
+        #expect(response.text.contains("There is already an account with that name."))
+        #expect(try await fixture.store.user(named: "hana")?.role == .hub)
+    }
+
+    /// Both pass the look before the (here slower) hash; the second insert meets the UNIQUE constraint,
+    /// which must read as the same "already" answer, never a 500. Either order passes.
+    @Test func twoAdminsAddingOneNameAtOnceGetOneAccountAndOneAnswer() async throws {
+        var fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        fixture.configuration.bcryptCost = 10
+        try await fixture.addUser("ada", .admin)
+        let responses = try await fixture.withBrowser { browser in
+            var admins = [Browser(client: browser.client), Browser(client: browser.client)]
+            _ = try await admins[0].signIn("ade")
+            _ = try await admins[1].signIn("ada")
+            return try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                for admin in admins {
+                    group.addTask {
+                        var admin = admin
+                        return try await admin.submit("/admin/users", from: "/admin/users", form: [
+                            ("name", "jo"), ("role", "hub"), ("password", "twelve chars ok"), ("confirm", "twelve chars ok"),
+                        ])
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        #expect(responses.map(\.status.code).sorted() == [303, 422])
+        let refused = try #require(responses.first { $0.status == .unprocessableContent })
+        #expect(refused.text.contains("There is already an account with that name."))
+        #expect(try await fixture.store.users().filter { $0.name == "jo" }.count == 1)
+    }
+
     @Test func aShortPasswordIsRefused() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

@@ -1,0 +1,49 @@
+import CivilTime
+import Foundation
+
+extension Decision {
+    /// The longest reason kept. It is read at a meeting, so it is a note, not a pasted report.
+    public static let maximumReasonLength = 4000
+
+    /// A decision as given, checked: what `record` may store once the child, the person and the time are added.
+    public struct Checked: Sendable, Hashable {
+        public let outcome: Outcome
+        public let on: LocalDate
+        /// Trimmed; nil when none was given or it was only spaces.
+        public let reason: String?
+    }
+
+    /// Why a decision as given cannot be recorded. Each caller words these for its own reader, and
+    /// none of them repeats the reason's text.
+    public enum Problem: Sendable, Hashable {
+        case noOutcome
+        case notADate
+        case inTheFuture
+        case noReason
+        case reasonTooLong
+    }
+
+    public struct Problems: Error, Sendable, Hashable {
+        public let list: [Problem]
+    }
+
+    /// The one check of a decision, for the `decide` command, the child's page and the API alike:
+    /// an outcome, a YYYY-MM-DD date not after `today` (the hub's date now, from the caller's clock),
+    /// a reason when declined, and no reason longer than `maximumReasonLength`. Every problem, in that order.
+    public static func check(outcome: Outcome?, on: String?, reason: String?, today: LocalDate) -> Result<Checked, Problems> {
+        var problems: [Problem] = []
+        if outcome == nil { problems.append(.noOutcome) }
+        let date = on.flatMap { LocalDate(iso: $0.trimmingCharacters(in: .whitespaces)) }
+        if let date {
+            if date > today { problems.append(.inTheFuture) }
+        } else {
+            problems.append(.notADate)
+        }
+        let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let given = trimmed?.isEmpty == false ? trimmed : nil
+        if outcome == .declined, given == nil { problems.append(.noReason) }
+        if let given, given.count > maximumReasonLength { problems.append(.reasonTooLong) }
+        guard problems.isEmpty, let outcome, let date else { return .failure(Problems(list: problems)) }
+        return .success(Checked(outcome: outcome, on: date, reason: given))
+    }
+}
