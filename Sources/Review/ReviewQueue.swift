@@ -11,10 +11,14 @@ public struct ReviewQueue: Sendable {
     public final class Entry: Sendable {
         public let assessment: Assessment
         public let summary: ChildSummary?
+        /// The summary's school, kept apart: the JSON needs only this, and copying the summary out
+        /// would retain its school name, one string shared by every child of the school.
+        let schoolURN: String?
 
         init(assessment: Assessment, summary: ChildSummary?) {
             self.assessment = assessment
             self.summary = summary
+            schoolURN = summary?.schoolURN
         }
     }
 
@@ -61,31 +65,38 @@ public struct ReviewQueue: Sendable {
         let slices = entries.count < 2_000 ? 1 : Self.scanParts
         let size = (entries.count + slices - 1) / max(slices, 1)
         let pieces = ScanResults<UInt8>(parts: slices)
-        DispatchQueue.concurrentPerform(iterations: slices) { k in
-            let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
-            var piece = JSONBytes(capacity: range.count * 480)
-            for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
-            pieces.append(contentsOf: piece.bytes, to: k)
+        entries.withUnsafeBufferPointer { buffer in
+            // Through a buffer pointer the slices do not retain the one shared array for each entry
+            // (its count would bounce between the cores). Read-only, and alive until they are done.
+            nonisolated(unsafe) let entries = buffer
+            DispatchQueue.concurrentPerform(iterations: slices) { k in
+                let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
+                var piece = JSONBytes(capacity: range.count * 480)
+                for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
+                pieces.append(contentsOf: piece.bytes, to: k)
+            }
         }
         for k in 0..<slices { try write(pieces[k]) }
         try write(Array("]}\n".utf8))
     }
 
     private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
+        // Read once: each `e.assessment.x` through the reference would copy the whole assessment.
+        let a = e.assessment
         out.raw(first ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
-        out.string(e.assessment.childId)
-        out.raw(", \"level\": \""); out.raw(e.assessment.level.name)
-        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(e.assessment.score)))
-        out.raw(",\n    \"suggestions\": "); out.array(e.assessment.suggestions)
+        out.string(a.childId)
+        out.raw(", \"level\": \""); out.raw(a.level.name)
+        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
+        out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
         out.raw(",\n    \"rules\": [")
-        for (j, hit) in e.assessment.rules.enumerated() {
+        for j in a.rules.indices {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-            out.raw(hit.rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(hit.incidentIds); out.raw("}")
+            out.raw(a.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(a.rules[j].incidentIds); out.raw("}")
         }
-        out.raw("],\n    \"incident_ids\": "); out.array(e.assessment.incidentIds)
-        out.raw(",\n    \"newest_incident_at\": "); out.utc(e.assessment.newestIncidentAt)
+        out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
+        out.raw(",\n    \"newest_incident_at\": "); out.utc(a.newestIncidentAt)
         out.raw(", \"school_urn\": ")
-        if let urn = e.summary?.schoolURN { out.string(urn) } else { out.raw("null") }
+        if let urn = e.schoolURN { out.string(urn) } else { out.raw("null") }
         out.raw("}")
     }
 
@@ -173,9 +184,9 @@ struct JSONBytes {
 
     mutating func array(_ items: [String]) {
         bytes.append(0x5B)
-        for (i, item) in items.enumerated() {
+        for i in items.indices {
             if i > 0 { bytes.append(0x2C); bytes.append(0x20) }
-            string(item)
+            string(items[i])
         }
         bytes.append(0x5D)
     }
