@@ -210,8 +210,8 @@ extension SQLiteStore: ChildRecordStore {
             // this regrade alone, while a changed record from the force replaces it.
             try db.execute(sql: "UPDATE incidents SET supervisor_grade = ?, effective_grade = ?, updated_at = ? WHERE incident_key = ?",
                            arguments: [grade.rawValue, new.effectiveGrade.rawValue, at.timeIntervalSince1970, key])
-            try db.execute(sql: "UPDATE incident_children SET effective_grade = ? WHERE incident_key = ?",
-                           arguments: [new.effectiveGrade.rawValue, key])
+            try db.execute(sql: "UPDATE incident_children SET effective_grade = ?2 WHERE \(SQLiteSchema.linksOfIncident())",
+                           arguments: [key, new.effectiveGrade.rawValue])
             try db.execute(sql: """
                 INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [incidentId, old.supervisorGrade?.rawValue, grade.rawValue, reason, by, at.timeIntervalSince1970])

@@ -49,15 +49,18 @@ final class SQLiteIngest {
         findChild = try SQLiteRawStatement(db, "SELECT child_key, latest_reported_at FROM children WHERE child_id = ?")
         updateIncident = try db.makeStatement(sql: """
             UPDATE incidents SET reported_at = ?, risk_tool = ?, officer_grade = ?, dash_yes_count = ?, supervisor_grade = ?,
-                effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, updated_at = ?
+                effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, updated_at = ?,
+                child_keys = ?
             WHERE incident_key = ?
             """)
-        deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE incident_key = ?")
-        // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps.
+        deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE \(SQLiteSchema.linksOfIncident())")
+        // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps and
+        // the child keys.
         incidentRows = SQLiteBulkInsert(db, """
             INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
-                supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at)
-            """, keys: 1, values: IncidentFeed.incidentValues, trailing: [nowSeconds, nowSeconds])
+                supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at,
+                child_keys)
+            """, keys: 1, values: IncidentFeed.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
         childRows = SQLiteBulkInsert(db, """
             INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
             """, keys: 1, values: IncidentFeed.childValues)
@@ -121,14 +124,16 @@ final class SQLiteIngest {
             let old = try SQLiteIncidentReader(db: db).incident(key: existing.key)
             try SQLiteAudit.append(db, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
                                    detail: IncidentDiff.changes(from: old, to: incident))
+            // The old links go first: they are found through the child keys the update replaces.
+            deleteLinks.setUncheckedArguments([existing.key])
+            try deleteLinks.execute()
             updateIncident.setUncheckedArguments([
                 incident.reportedAt.timeIntervalSince1970, incident.riskTool.rawValue, incident.officerGrade.rawValue,
                 incident.dashYesCount, incident.supervisorGrade?.rawValue, incident.effectiveGrade.rawValue,
-                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds, existing.key,
+                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds,
+                childKeys(links, chunk), existing.key,
             ])
             try updateIncident.execute()
-            deleteLinks.setUncheckedArguments([existing.key])
-            try deleteLinks.execute()
             try SQLiteAlertQueue.withdraw(db, incidentKey: existing.key,
                                           keeping: links.map { children[chunk.childNumbers[$0]].key }, now: now)
             incidentKey = existing.key
@@ -136,7 +141,7 @@ final class SQLiteIngest {
         } else {
             incidentKey = nextIncidentKey
             nextIncidentKey += 1
-            incidentRows.add(incidentKey, valuesRow: n)
+            incidentRows.add(incidentKey, valuesRow: n, text: childKeys(links, chunk))
             summary.added += 1
         }
         for j in links {
@@ -150,6 +155,16 @@ final class SQLiteIngest {
                 summary.alertsQueued += 1
             }
         }
+    }
+
+    /// The incident's `child_keys`: a JSON array of its children's keys.
+    private func childKeys(_ links: Range<Int>, _ chunk: IncidentFeed.Chunk) -> String {
+        var text = "["
+        for j in links {
+            if j > links.lowerBound { text += "," }
+            text += String(children[chunk.childNumbers[j]].key)
+        }
+        return text + "]"
     }
 
     /// The next child of the batch, found in the table or given a new key.
@@ -206,7 +221,7 @@ struct SQLiteIncidentReader {
             """, arguments: [key]) else { return nil }
         let children = try Row.fetchAll(db, sql: """
             SELECT c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
-            FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = ?
+            FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE \(SQLiteSchema.linksOfIncident("l"))
             """, arguments: [key]).map { r in
             ChildLink(childId: r[0], givenName: r[1], familyName: r[2], dateOfBirth: LocalDate(iso: r[3] as String) ?? LocalDate(year: 1970, month: 1, day: 1)!,
                       schoolURN: r[4], present: (r[5] as Int?).map { $0 != 0 }, spokenTo: (r[6] as Int?).map { $0 != 0 },

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+import RiskModel
+@testable import Store
+import Testing
+
+/// A database written by an earlier version keeps working after its migrations.
+@Suite("Schema migrations")
+struct SchemaMigrationTests {
+    @Test func linksWrittenBeforeChildKeysAreStillFoundThroughTheirIncident() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("store.sqlite").path
+        let now = at("2026-11-01T12:00:00Z")
+        // Written as version 4 wrote them: links found by an index on incident_key, no child_keys.
+        let old = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "v4-configuration-notices")
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
+                    effective_grade, victim_id, fingerprint, first_ingested_at, updated_at)
+                    VALUES (1, 'I-1', 0, 'DASH', 0, 2, 0, 'V-1', 'x', 0, 0), (2, 'I-2', 0, 'DASH', 0, 2, 0, 'V-1', 'x', 0, 0);
+                INSERT INTO children (child_key, child_id, given_name, family_name, dob, latest_reported_at)
+                    VALUES (1, 'C-1', 'A', 'B', '2015-05-05', 0), (2, 'C-2', 'A', 'B', '2015-05-05', 0);
+                INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade)
+                    VALUES (1, 1, 'I-1', 0, 0), (2, 1, 'I-1', 0, 0), (2, 2, 'I-2', 0, 0);
+                """)
+        }
+        try old.close()
+
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        let queue = try DatabaseQueue(path: path)
+        #expect(try await queue.read { try String.fetchAll($0, sql: "SELECT child_keys FROM incidents ORDER BY incident_key") }
+                == ["[1,2]", "[2]"])
+        #expect(try await queue.read {
+            try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'incident_children_by_incident'")
+        } == 0)
+        try queue.close()
+
+        // I-1 corrected to name C-2 and C-3: C-1's link goes, I-2's link to C-2 stays.
+        let corrected = incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-2"), child("C-3")])
+        let s = try await store.ingest([corrected], actor: "test", at: now, planner: nil)
+        #expect((s.added, s.updated) == (0, 1))
+        let after = try DatabaseQueue(path: path)
+        let links = try await after.read {
+            try Row.fetchAll($0, sql: """
+                SELECT l.incident_id, c.child_id FROM incident_children l JOIN children c USING (child_key)
+                ORDER BY l.incident_id, c.child_id
+                """).map { "\($0[0] as String)/\($0[1] as String)" }
+        }
+        #expect(links == ["I-1/C-2", "I-1/C-3", "I-2/C-2"])
+        #expect(try await after.read { try String.fetchOne($0, sql: "SELECT child_keys FROM incidents WHERE incident_id = 'I-1'") }
+                == "[2,3]")
+    }
+}
