@@ -1,6 +1,7 @@
 import Foundation
 import RiskModel
 import SchoolCalendar
+import Schools
 import Yams
 
 extension Settings {
@@ -130,6 +131,13 @@ extension Settings {
 
     static func text(_ text: String) -> String { text }
 
+    /// An address delivery will take (the rule key adults' addresses meet), found wrong at load
+    /// rather than at the morning run.
+    static func email(_ text: String) throws -> String {
+        guard ContactAddress.isEmail(text) else { throw InvalidValue(message: "expected an e-mail address such as hub@police.example") }
+        return text
+    }
+
     static func bool(_ text: String) throws -> Bool {
         switch text.lowercased() {
         case "true", "yes", "on": return true
@@ -162,13 +170,13 @@ extension Settings {
         },
         Key(key: "calendar.minimum_notice_minutes") { s, v in s.calendar.minimumNoticeMinutes = try int(0...1440)(v) },
         Key(key: "hub.name") { s, v in s.hub.name = v },
-        Key(key: "hub.email") { s, v in s.hub.email = v },
+        Key(key: "hub.email") { s, v in s.hub.email = try email(v) },
         Key(key: "hub.phone") { s, v in s.hub.phone = v },
         Key(key: "smtp.url") { s, v in
             guard v.hasPrefix("smtp://") || v.hasPrefix("smtps://") else { throw InvalidValue(message: "expected smtp://HOST:PORT or smtps://HOST:PORT") }
             s.smtp.url = v
         },
-        Key(key: "smtp.from") { s, v in s.smtp.from = v },
+        Key(key: "smtp.from") { s, v in s.smtp.from = try email(v) },
         Key(key: "smtp.username") { s, v in s.smtp.username = v },
         Key(key: "smtp.ca_file") { s, v in s.smtp.caFile = v },
         Key(key: "smtp.allow_plaintext_loopback") { s, v in s.smtp.allowPlaintextLoopback = try bool(v) },

@@ -132,6 +132,18 @@ struct CommandsCLITests {
         #expect(out.stderr.contains("scoring.windw_days: unknown setting"))
     }
 
+    @Test(arguments: [("hub:\n  email: hub@localhost\n", "hub.email"), ("smtp:\n  from: encompass police\n", "smtp.from")])
+    func anAddressDeliveryWouldRefuseIsRefusedAtLoad(_ yamlText: String, _ key: String) throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try Data(yamlText.utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
+        let out = try h.run(["escalations"])
+        #expect(out.status == 65)
+        #expect(out.stderr.contains("encompass.yaml:2:"), "\(out.stderr)")
+        #expect(out.stderr.contains("\(key): expected an e-mail address"), "\(out.stderr)")
+        #expect(!out.stderr.contains("localhost") && !out.stderr.contains("encompass police"), "the value is not quoted")
+    }
+
     @Test func aSecretInTheFileIsRefused() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
