@@ -60,9 +60,11 @@ public struct NotifyRun: Sendable {
         var generator = SystemRandomNumberGenerator()
         var seen = Set<Int64>()
         while true {
-            let due = try await store.claimDue(now: now, owner: owner, lease: lease, limit: batchSize, isDead: isDead)
-                .filter { seen.insert($0.alertKey).inserted }
-            if due.isEmpty { break }
+            let claimed = try await store.claimDue(now: now, owner: owner, lease: lease, limit: batchSize, isDead: isDead)
+            // Failed as unreadable when claimed: counted, and the next batch is still claimed.
+            report.failed += claimed.failedUnreadable
+            let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
+            if due.isEmpty && claimed.failedUnreadable == 0 { break }
             var byReference: [String: DueAlert] = [:]
             var messages: [AlertMessage] = []
             for alert in due {

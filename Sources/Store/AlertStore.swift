@@ -44,6 +44,18 @@ public struct AlertRow: Sendable, Equatable {
     public var deliveredAt: Date?
 }
 
+/// What one `claimDue` took: the alerts to send, and how many it failed there and then because
+/// their stored record could not make a message.
+public struct ClaimedAlerts: Sendable {
+    public var alerts: [DueAlert]
+    public var failedUnreadable: Int
+
+    public init(alerts: [DueAlert], failedUnreadable: Int) {
+        self.alerts = alerts
+        self.failedUnreadable = failedUnreadable
+    }
+}
+
 /// An alert claimed for sending, with exactly what the message may carry (SPEC §7): the child's
 /// name and date of birth, the police reference, when, present, spoken to. Nothing else.
 public struct DueAlert: Sendable, Equatable {
@@ -111,7 +123,7 @@ public protocol AlertStore: Sendable {
     /// cannot make a message (an unknown channel, a date of birth that is not a date) is `failed`
     /// there and then, with a hub notice, and not returned.
     func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
-                  isDead: @Sendable (String) -> Bool) async throws -> [DueAlert]
+                  isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts
     /// Due alerts without claiming them (`notify --dry-run`).
     func peekDue(now: Date, limit: Int) async throws -> [DueAlert]
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws

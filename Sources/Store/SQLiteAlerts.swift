@@ -224,7 +224,7 @@ extension SQLiteStore: AlertStore {
     }
 
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
-                         isDead: @Sendable (String) -> Bool) async throws -> [DueAlert] {
+                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
             try Self.markOverdue(db, now: now)
@@ -238,7 +238,7 @@ extension SQLiteStore: AlertStore {
                    OR (state = 'sending' AND (lease_until < ?\(deadList)))
                 ORDER BY deadline, alert_key LIMIT ?
                 """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible } + [limit]))
-            guard !keys.isEmpty else { return [] }
+            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0) }
             let list = keys.map(String.init).joined(separator: ",")
             try db.execute(sql: """
                 UPDATE alerts SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1
@@ -249,7 +249,7 @@ extension SQLiteStore: AlertStore {
             for (key, reason) in due.unreadable {
                 try Self.fail(db, alertKey: key, reason: reason, now: now)
             }
-            return due.alerts
+            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count)
         }
     }
 

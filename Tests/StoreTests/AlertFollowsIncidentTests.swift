@@ -66,7 +66,7 @@ struct AlertFollowsIncidentTests {
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
                                      actor: "test", at: now, planner: Self.planner)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 60, limit: 10, isDead: { _ in false })
-        let key = try #require(claimed.first?.alertKey)
+        let key = try #require(claimed.alerts.first?.alertKey)
         try await t.store.record(.delivered, for: key, owner: "test:1", now: now)
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
                                      actor: "test", at: now, planner: Self.planner)
