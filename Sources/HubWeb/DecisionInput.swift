@@ -21,7 +21,7 @@ struct DecisionInput {
         case .notADate: "Give the date of the decision as a date, YYYY-MM-DD (on)."
         case .inTheFuture: "The date of the decision cannot be in the future (on)."
         case .noReason: "Say why the referral was declined: a reason is required (reason)."
-        case .reasonTooLong: "Keep the reason under 4,000 characters (reason)."
+        case .reasonTooLong: "Keep the reason to at most \(Decision.maximumReasonLength) characters (reason)."
         }
     }
 

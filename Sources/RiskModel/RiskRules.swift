@@ -78,6 +78,8 @@ public enum RiskRules {
         }
 
         let level = rules.lazy.map(\.level).max() ?? .standard
+        // The quick skip above decides only some children; this holds the promise for the rest.
+        guard level >= minimumLevel else { return nil }
         let referredSinceNewest = spans.contains { newest.reportedAt < $0.dayAfter }
         let suggestions = level == .high && !referredSinceNewest ? [Assessment.maracReferralSuggestion] : []
         return Assessment(

@@ -27,7 +27,7 @@ struct EncodedRows: Sendable {
 
     mutating func add(_ digest: Fingerprint.Digest) {
         let start = text.count
-        withUnsafeBytes(of: (digest.a.littleEndian, digest.b.littleEndian)) { text.append(contentsOf: $0) }
+        digest.withBytes { text.append(contentsOf: $0) }
         values.append(.blob(start: start, count: 16))
     }
 

@@ -14,9 +14,11 @@ enum Fingerprint {
         var b: UInt64
 
         /// The 16 bytes stored: `a`, then `b`, little-endian.
-        var bytes: [UInt8] {
-            withUnsafeBytes(of: (a.littleEndian, b.littleEndian)) { Array($0) }
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try withUnsafeBytes(of: (a.littleEndian, b.littleEndian), body)
         }
+
+        var bytes: [UInt8] { withBytes { Array($0) } }
 
         init(a: UInt64, b: UInt64) {
             self.a = a

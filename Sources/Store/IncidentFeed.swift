@@ -153,6 +153,17 @@ public final class IncidentFeed: @unchecked Sendable {
         waiting.removeAll()
     }
 
+    /// Chunks handed over and not yet taken, and tasks waiting in `hasWork()`: for tests that must
+    /// act at a known point of the hand-over.
+    var queuedChunks: Int { locked { chunks.count } }
+    var waitingCount: Int { locked { waiting.count } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+
     private var isClosed: Bool {
         condition.lock()
         defer { condition.unlock() }

@@ -164,13 +164,13 @@ final class SQLiteAlertQueue {
     }
 
     /// The incident's alerts not yet sent for children it no longer names (a later ingest corrected
-    /// the links): they must not go out. Each becomes `failed` with the reason, and the hub hears.
-    static func withdraw(_ db: Database, incidentKey: Int64, keeping childKeys: [Int64], now: Date) throws {
-        let keep = "[" + childKeys.map(String.init).joined(separator: ",") + "]"
+    /// the links, and the incident's `child_keys` already say so): they must not go out. Each
+    /// becomes `failed` with the reason, and the hub hears.
+    static func withdraw(_ db: Database, incidentKey: Int64, now: Date) throws {
         let keys = try Int64.fetchAll(db, sql: """
-            SELECT alert_key FROM alerts WHERE incident_key = ? AND state IN \(notYetSent)
-                AND child_key NOT IN (SELECT value FROM json_each(?))
-            """, arguments: [incidentKey, keep])
+            SELECT alert_key FROM alerts WHERE incident_key = ?1 AND state IN \(notYetSent)
+                AND child_key NOT IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?1)))
+            """, arguments: [incidentKey])
         let reason = "withdrawn: a later ingest no longer links this child to the incident"
         for key in keys {
             try SQLiteStore.fail(db, alertKey: key, reason: reason, now: now)

@@ -134,8 +134,7 @@ final class SQLiteIngest {
                 childKeys(links, chunk), existing.key,
             ])
             try updateIncident.execute()
-            try SQLiteAlertQueue.withdraw(db, incidentKey: existing.key,
-                                          keeping: links.map { children[chunk.childNumbers[$0]].key }, now: now)
+            try SQLiteAlertQueue.withdraw(db, incidentKey: existing.key, now: now)
             incidentKey = existing.key
             summary.updated += 1
         } else {

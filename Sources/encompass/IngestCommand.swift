@@ -30,9 +30,12 @@ struct IngestCommand: AsyncParsableCommand {
             let now = Date()
             // Read every file before opening anything, so a missing file is reported first (exit 66).
             let inputs = try files.map { ($0, try ConfigDirectory.data($0)) }
+            func readAll(into builder: inout IncidentBatchBuilder) {
+                for (f, data) in inputs { builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!) }
+            }
             // The store writes incidents while the files are still being read, in a transaction it
-            // commits only once every row has proved valid.
-            // A row of a real export is rarely under 100 bytes.
+            // commits only once every row has proved valid. (A row of a real export is rarely under
+            // 100 bytes, which sizes the feed's index of children.)
             let feed = IncidentFeed(expectedRows: inputs.reduce(0) { $0 + $1.1.count } / 100)
             let global = self.global
             let writer = Task { () throws -> IngestSummary in
@@ -44,9 +47,7 @@ struct IngestCommand: AsyncParsableCommand {
                 return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
             }
             var builder = IncidentBatchBuilder(now: now, sink: { feed.push($0) })
-            for (f, data) in inputs {
-                builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!)
-            }
+            readAll(into: &builder)
             let end: Result<IncidentFeed.End, IngestFailure>
             switch builder.finishStreaming() {
             case .failure(let failure): end = .failure(failure)
@@ -54,9 +55,7 @@ struct IngestCommand: AsyncParsableCommand {
             case .success(.redo):
                 // An incident's rows were far apart: read the files again, whole, and write that.
                 var whole = IncidentBatchBuilder(now: now)
-                for (f, data) in inputs {
-                    whole.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!)
-                }
+                readAll(into: &whole)
                 end = whole.finish().map { .redo($0) }
             }
             switch end {

@@ -249,7 +249,7 @@ import Testing
         ([("on", "2026-11-21"), ("reason", "x")], "Choose whether the MARAC referral was made or declined"),
         ([("marac", "referred"), ("on", "21/11/2026")], "YYYY-MM-DD"),
         ([("marac", "referred"), ("on", "2026-11-23")], "cannot be in the future"),
-        ([("marac", "declined"), ("on", "2026-11-21"), ("reason", String(repeating: "x", count: 4001))], "under 4,000 characters"),
+        ([("marac", "declined"), ("on", "2026-11-21"), ("reason", String(repeating: "x", count: 4001))], "at most 4000 characters"),
     ])
     func aDecisionWithAProblemIsRefusedWithTheReasonAndNothingIsWritten(form: [(String, String)], problem: String) async throws {
         let fixture = try await WebFixture.make()

@@ -55,11 +55,12 @@ struct StreamingTests {
     }
 
     @Test func rowsFarApartAndAnInvalidRowGiveARedoThatFindsEveryError() throws {
-        // The late row disagrees with its incident's first row, and a later row is invalid: the
-        // streaming pass stops at the late row, and the whole-batch pass reports both.
+        // An invalid row, then a late row that disagrees with its incident's first row: the
+        // streaming pass has an error and stops at the late row; it asks for the whole batch (not
+        // its partial errors), and the whole-batch pass reports both.
         var rows = Self.rows(1_100)
-        rows.append(["incident_id": "I-00000", "child_id": "C-LATE", "victim_id": "V-OTHER"])
         rows.append(["incident_id": "I-BAD", "officer_grade": "severe"])
+        rows.append(["incident_id": "I-00000", "child_id": "C-LATE", "victim_id": "V-OTHER"])
         let text = Fixture.csv(rows)
         let (result, _) = Self.stream(text)
         guard case .success(.redo) = result else {
@@ -71,8 +72,8 @@ struct StreamingTests {
             return
         }
         #expect(failure.errors.map(\.description) == [
-            "in.csv:2202: victim_id: disagrees with line 2 of in.csv for incident I-00000",
-            "in.csv:2203: officer_grade: unknown grade (expected standard, medium or high)",
+            "in.csv:2202: officer_grade: unknown grade (expected standard, medium or high)",
+            "in.csv:2203: victim_id: disagrees with line 2 of in.csv for incident I-00000",
         ])
     }
 

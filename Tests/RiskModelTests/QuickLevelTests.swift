@@ -50,6 +50,14 @@ struct QuickLevelTests {
         #expect(skipped > 100 && kept > 100)
     }
 
+    @Test func aChildBelowTheMinimumIsNilOnTheFullPathToo() {
+        // A referral (so no quick skip) dated after the child's one standard incident: nothing fires.
+        let facts = [Fixture.fact("I-1", daysBefore: 20)]
+        let history = ChildHistory(childId: "C-1", incidents: facts, maracReferrals: [Fixture.localDate("2026-11-20")])
+        #expect(RiskRules.assess(history, asOf: Fixture.asOf, settings: Fixture.defaults)?.level == .standard)
+        #expect(RiskRules.assess(history, asOf: Fixture.asOf, settings: Fixture.defaults, minimumLevel: .medium) == nil)
+    }
+
     @Test func aReferredChildIsNeverSkippedUnassessed() {
         // One old standard incident after a referral: repeat-marac makes the child high.
         let facts = [Fixture.fact("I-1", daysBefore: 20)]

@@ -1,6 +1,6 @@
 import Foundation
 import RiskModel
-import Store
+@testable import Store
 import Testing
 
 /// The store's side of an ingest written while its file is read: rows many at a time, one
@@ -37,21 +37,28 @@ struct FeedIngestTests {
         #expect((again.added, again.updated, again.unchanged) == (0, 0, 300))
     }
 
+    /// Yields until `ready`, so a test acts at a known point of the hand-over.
+    func until(_ ready: () -> Bool) async {
+        while !ready() { await Task.yield() }
+    }
+
     @Test func aFeedSaysWhetherThereIsAnythingToWrite() async {
         let pushed = IncidentFeed()
         let answer = Task { await pushed.hasWork() }
+        await until { pushed.waitingCount == 1 }
         pushed.push(batch(2))
-        #expect(await answer.value, "a chunk is work")
+        #expect(await answer.value, "a waiting writer is woken by a chunk")
         let abandoned = IncidentFeed()
         abandoned.finish(.abandoned)
-        #expect(await !abandoned.hasWork(), "an abandoned batch is not")
+        #expect(await !abandoned.hasWork(), "an abandoned batch is not work")
         let empty = IncidentFeed()
         empty.finish(.complete)
         #expect(await empty.hasWork(), "a complete batch is, even an empty one")
         let closed = IncidentFeed()
         let waiting = Task { await closed.hasWork() }
+        await until { closed.waitingCount == 1 }
         closed.close()
-        #expect(await !waiting.value, "nobody will write to a closed feed")
+        #expect(await !waiting.value, "a waiting writer is told when nobody will write")
     }
 
     @Test func anAbandonedFeedLeavesTheStoreAsItWas() async throws {
@@ -60,11 +67,14 @@ struct FeedIngestTests {
         _ = try await t.store.ingest(batch(5, prefix: "OLD"), actor: "test", at: now, planner: nil)
         let before = try await t.store.counts()
         let feed = IncidentFeed()
+        let store = t.store
+        let writing = Task { try await store.ingest(feed, actor: "test", at: now, planner: nil) }
+        // The writer takes (and writes) the first chunk before the batch turns out invalid.
         feed.push(batch(200))
+        await until { feed.queuedChunks == 0 }
+        feed.push(batch(3, prefix: "LATE"))
         feed.finish(.abandoned)
-        await #expect(throws: IngestAbandoned.self) {
-            try await t.store.ingest(feed, actor: "test", at: now, planner: nil)
-        }
+        await #expect(throws: IngestAbandoned.self) { try await writing.value }
         #expect(try await t.store.counts() == before)
     }
 
@@ -88,7 +98,7 @@ struct FeedIngestTests {
     @Test func aChildsRowTakesTheirNewestDetailsWhateverTheOrder() async throws {
         let t = try await TempStore()
         defer { t.cleanUp() }
-        // The newest incident comes first in the batch; an empty voice is kept apart from none.
+        // The newest incident comes first in the batch.
         let newer = incident("I-2", "2026-10-05T10:00:00Z", children: [child("C-1", urn: "120502", voice: "")])
         let older = incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "120501", voice: nil)])
         _ = try await t.store.ingest([newer, older], actor: "test", at: now, planner: nil)
