@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
         .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
+        // The one way incidents reach a store, for the command line and the web API alike.
+        .target(name: "Intake", dependencies: ["Ingest", "RiskModel", "StoreContract"], swiftSettings: strict),
         // Seeded synthetic incidents for benchmarks and the sample data.
         .target(name: "Synth", dependencies: ["RiskModel"], swiftSettings: strict),
         // Schools and their key adults: GIAS extracts and the contacts file.
@@ -44,12 +46,18 @@ let package = Package(
             "RiskModel", "SchoolCalendar", "Schools",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
-        // Persistence behind the Store protocol; SQLite through GRDB.
-        .target(name: "Store", dependencies: [
-            "RiskModel", "SchoolCalendar", "Schools",
+        // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
+        .target(name: "AlertLifecycle", swiftSettings: strict),
+        // The store protocols and their value types: no database library in sight.
+        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle"], swiftSettings: strict),
+        // The embedded default: SQLite through GRDB, its fast paths behind this wall.
+        .target(name: "SQLiteStore", dependencies: [
+            "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ], swiftSettings: strict),
+        // The composition root's choice of store from a database URL.
+        .target(name: "Stores", dependencies: ["StoreContract", "SQLiteStore"], swiftSettings: strict),
         // libcurl, for SMTP and HTTPS: seen only by Delivery.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
@@ -59,12 +67,12 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
         // The outbox run: claim, send, record each outcome, tell the hub.
-        .target(name: "Outbox", dependencies: ["Delivery", "Store", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
+        .target(name: "Outbox", dependencies: ["Delivery", "StoreContract", "AlertLifecycle", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
         // The review queue as the CLI, the pages and the API show it.
-        .target(name: "Review", dependencies: ["RiskModel", "Store"], swiftSettings: strict),
+        .target(name: "Review", dependencies: ["RiskModel", "StoreContract"], swiftSettings: strict),
         // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
         .target(name: "HubWeb", dependencies: [
-            "RiskModel", "Store", "Review", "Ingest", "Settings",
+            "RiskModel", "StoreContract", "Review", "Ingest", "Intake", "Settings",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
@@ -76,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .executableTarget(name: "encompass", dependencies: [
-            "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Synth", "Settings", "Store", "Schools", "Review",
+            "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
@@ -84,12 +92,13 @@ let package = Package(
         .testTarget(name: "RiskModelTests", dependencies: ["RiskModel"], swiftSettings: strict),
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel"], swiftSettings: strict),
+        .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
-            "Store", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
+            "StoreContract", "SQLiteStore", "Stores", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [
-            "HubWeb", "TestSupport", "encompass", "Store", "Review", "RiskModel", "Ingest",
+            "HubWeb", "TestSupport", "encompass", "StoreContract", "SQLiteStore", "Review", "RiskModel", "Ingest",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -99,6 +108,6 @@ let package = Package(
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Store", "RiskModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "StoreContract", "SQLiteStore", "RiskModel", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import Ingest
+import Intake
 import NIOCore
 import Review
 import RiskModel
-import Store
+import StoreContract
 
 /// The JSON API for the force's record system and for scripts; every route needs a bearer token
 /// (`AccessMiddleware`). Described in docs/openapi.yaml.
@@ -60,23 +61,22 @@ struct APIRoutes {
             return .jsonError("the body is larger than \(configuration.maxBodyBytes) bytes", status: .contentTooLarge)
         }
         let now = clock.now()
-        var builder = IncidentBatchBuilder(now: now)
-        builder.add(Array(body.readableBytesView), fileName: fileName, format: format)
-        switch builder.finish() {
-        case .failure(let failure):
+        let target = IntakeTarget(store: store, planner: configuration.alertPlanner)
+        let summary: IngestSummary
+        do {
+            summary = try await IncidentIntake.run([IntakeSource(name: fileName, data: Data(body.readableBytesView), format: format)],
+                                                   actor: "api:\(context.apiClient ?? "unknown")", now: now) { target }
+        } catch let failure as IngestFailure {
             let errors = failure.errors.map { e -> [String: Any] in
                 ["line": e.line, "column": e.column, "message": e.message]
             }
             return .json(JSONBody.object(["errors": errors]), status: .unprocessableContent)
-        case .success(let incidents):
-            let summary = try await store.ingest(incidents, actor: "api:\(context.apiClient ?? "unknown")", at: now,
-                                                 planner: configuration.alertPlanner)
-            await queue.invalidate()
-            return .json(JSONBody.object([
-                "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
-                "children": summary.children, "alerts_queued": summary.alertsQueued, "summary": summary.line,
-            ]))
         }
+        await queue.invalidate()
+        return .json(JSONBody.object([
+            "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
+            "children": summary.children, "alerts_queued": summary.alertsQueued, "summary": summary.line,
+        ]))
     }
 
     /// `{"marac": "referred"|"declined", "on": "YYYY-MM-DD", "reason": "...", "by": "...", "strategy_discussion": false}`.

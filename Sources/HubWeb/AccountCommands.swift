@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import StoreContract
 
 /// What `encompass users` and `encompass tokens` do, kept here so the commands stay thin.
 public enum UserAccounts {

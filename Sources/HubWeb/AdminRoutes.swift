@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RiskModel
-import Store
+import StoreContract
 
 /// For admins: the accounts (add, disable, enable) and the audit.
 struct AdminRoutes {

@@ -1,6 +1,6 @@
 import CivilTime
 import Foundation
-import Store
+import StoreContract
 
 /// The values of the alerts board: today's run by state, most urgent first; the unmatched children,
 /// each with a form to record the school; and the recent notices to the hub. Ids only, never a name.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RiskModel
-import Store
+import StoreContract
 
 /// The alerts board (any signed-in role) and recording an unmatched child's school from it. Each
 /// school recorded is audited with the person, the time, the alert's reference and the URN.

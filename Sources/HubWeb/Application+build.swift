@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import Store
+import StoreContract
 
 /// The composition root: one place that wires the store, the templates and the clock into the routes.
 public func buildApplication(

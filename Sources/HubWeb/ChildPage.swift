@@ -1,7 +1,7 @@
 import Foundation
 import Review
 import RiskModel
-import Store
+import StoreContract
 
 /// The values of a child's page: who the child is, why they are in the queue, every incident with
 /// the rules that used it, the chart, the decisions so far and the alerts to schools.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RiskModel
-import Store
+import StoreContract
 
 /// A child's page, the decision form on it, and a supervisor's regrade of one of the child's incidents.
 /// Every view of the page and every change is written to the audit with the person and the time.

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Store
+import StoreContract
 
 /// Per request: who is asking (a signed-in person or an API token) and the form they posted.
 public struct HubRequestContext: RequestContext {

@@ -1,6 +1,6 @@
 import Foundation
 import RiskModel
-import Store
+import StoreContract
 
 /// The geometry of the child page's small chart: the window's incidents as marks along the time axis,
 /// and the cumulative score over the window as a line, with the medium and high thresholds. Only

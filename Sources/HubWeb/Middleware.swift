@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Logging
-import Store
+import StoreContract
 
 /// Headers on every answer: no script may run and nothing may be framed or cached, since the pages
 /// hold children's personal data.

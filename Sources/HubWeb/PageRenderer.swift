@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Mustache
-import Store
+import StoreContract
 
 /// The Mustache pages of Templates/web and the stylesheet, read once at start. Templates use only
 /// `{{ }}`, which escapes HTML, for anything a person or a force's system typed.

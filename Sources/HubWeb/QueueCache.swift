@@ -1,7 +1,7 @@
 import Foundation
 import Review
 import RiskModel
-import Store
+import StoreContract
 
 /// The review queue as of a recent instant, shared by every request. Assessing every child takes a
 /// while on a large store, so a queue up to `maxAge` old is reused, and once older it is rebuilt in

@@ -4,7 +4,7 @@ import Ingest
 import NIOCore
 import Review
 import RiskModel
-import Store
+import StoreContract
 
 /// The review queue: the same children in the same order as `encompass escalations`, narrowed by the
 /// filters, a page at a time, each row saying why in words.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import RiskModel
-import Store
+import StoreContract
 
 /// Signing in and out. Five wrong passwords in a row lock the account for a while; the page says so
 /// plainly, and says when to try again.

@@ -1,6 +1,6 @@
 import Foundation
 import RiskModel
-import Store
+import StoreContract
 
 /// Everything the web application is told at start, read once by `encompass serve` (or a test).
 public struct WebConfiguration: Sendable {

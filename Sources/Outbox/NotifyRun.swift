@@ -1,7 +1,7 @@
 import Delivery
 import Foundation
 import RiskModel
-import Store
+import StoreContract
 
 /// One `encompass notify` run: claim what is due, render it, send it, and record each outcome the
 /// moment it lands, then tell the hub about anything that failed, went overdue or cannot be sent.

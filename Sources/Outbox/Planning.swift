@@ -1,7 +1,7 @@
 import Delivery
 import Foundation
 import SchoolCalendar
-import Store
+import StoreContract
 
 extension AlertPlanner {
     /// The planner every ingest uses (command line and API alike): deadlines from the school

@@ -1,6 +1,6 @@
 import Foundation
 import RiskModel
-import Store
+import StoreContract
 
 /// `encompass alerts` as a table and as JSON (SPEC §8), shared with the web application's board.
 public enum AlertList {

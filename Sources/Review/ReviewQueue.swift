@@ -2,7 +2,7 @@ import CivilTime
 import Dispatch
 import Foundation
 import RiskModel
-import Store
+import StoreContract
 
 /// The review queue of SPEC §8: every child's assessment as of an instant, in the order staff work it.
 /// The CLI, the web pages and the JSON API all read this one value, so they cannot disagree.

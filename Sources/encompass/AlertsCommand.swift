@@ -3,7 +3,7 @@ import Foundation
 import Review
 import RiskModel
 import Settings
-import Store
+import StoreContract
 
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

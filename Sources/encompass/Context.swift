@@ -2,13 +2,14 @@ import Foundation
 import Ingest
 import Outbox
 import Settings
-import Store
+import StoreContract
+import Stores
 
 /// What most commands open first: the settings and calendar from Config/, and the migrated store
 /// with the school directory from Config/ written into it.
 struct Context {
     let config: LoadedConfig
-    let store: any Store & AlertStore
+    let store: any FullStore
     var alerts: any AlertStore { store }
 
     var planner: AlertPlanner {

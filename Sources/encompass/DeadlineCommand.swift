@@ -4,7 +4,8 @@ import RiskModel
 import SchoolCalendar
 import Schools
 import Settings
-import Store
+import StoreContract
+import Stores
 
 struct DeadlineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskModel
 import Settings
-import Store
+import StoreContract
 
 struct DecideCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

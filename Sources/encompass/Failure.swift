@@ -4,7 +4,7 @@ import Ingest
 import Schools
 import SchoolCalendar
 import Settings
-import Store
+import StoreContract
 
 /// Turns any error into one clear line on stderr and the SPEC §9 exit status. Never a stack trace,
 /// never personal data: the errors reaching here carry ids and positions only.
@@ -39,7 +39,7 @@ enum Failure {
             case .unknownChild: ([e.description], 65)
             }
         default:
-            if let why = StoreError.databaseProblem(error) { (["database unavailable: \(why)"], 69) }
+            if let e = error as? any StoreFailure { (["database unavailable: \(e.problem)"], 69) }
             else { (["internal error: \(String(describing: type(of: error)))"], 70) }
         }
     }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import Intake
 import Settings
-import Store
+import StoreContract
 
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,47 +28,14 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            let now = Date()
             // Read every file before opening anything, so a missing file is reported first (exit 66).
-            let inputs = try files.map { ($0, try ConfigDirectory.data($0)) }
-            func readAll(into builder: inout IncidentBatchBuilder) {
-                for (f, data) in inputs { builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!) }
-            }
-            // The store writes incidents while the files are still being read, in a transaction it
-            // commits only once every row has proved valid. (A row of a real export is rarely under
-            // 100 bytes, which sizes the feed's index of children.)
-            let feed = IncidentFeed(expectedRows: inputs.reduce(0) { $0 + $1.1.count } / 100)
+            let sources = try files.map { IntakeSource(name: $0, data: try ConfigDirectory.data($0), format: IncidentFileFormat(fileName: $0)!) }
             let global = self.global
-            let writer = Task { () throws -> IngestSummary in
-                defer { feed.close() }
-                // Opened once there is something to write: a file refused before any incident was
-                // handed over (any file of under a thousand incidents) leaves no database behind.
-                guard await feed.hasWork() else { throw IngestAbandoned() }
+            let summary = try await IncidentIntake.run(sources, actor: "cli:\(NSUserName())", now: Date()) {
                 let context = try await Context.open(global)
-                return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
+                return IntakeTarget(store: context.store, planner: context.planner)
             }
-            var builder = IncidentBatchBuilder(now: now, sink: { feed.push($0) })
-            readAll(into: &builder)
-            let end: Result<IncidentFeed.End, IngestFailure>
-            switch builder.finishStreaming() {
-            case .failure(let failure): end = .failure(failure)
-            case .success(.handedOver): end = .success(.complete)
-            case .success(.redo):
-                // An incident's rows were far apart: read the files again, whole, and write that.
-                var whole = IncidentBatchBuilder(now: now)
-                readAll(into: &whole)
-                end = whole.finish().map { .redo($0) }
-            }
-            switch end {
-            case .failure(let failure):
-                // Input errors come first, whatever the store made of it; the store has rolled back.
-                feed.finish(.abandoned)
-                _ = try? await writer.value
-                throw failure
-            case .success(let end):
-                feed.finish(end)
-            }
-            print(try await writer.value.line)
+            print(summary.line)
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import Outbox
 import RiskModel
 import Settings
-import Store
+import StoreContract
 
 struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

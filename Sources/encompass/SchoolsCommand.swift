@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Schools
 import Settings
-import Store
+import StoreContract
 
 struct SchoolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,10 +30,7 @@ struct SchoolsImportCommand: AsyncParsableCommand {
             // Read and check the whole file before opening the store: a bad file writes nothing.
             let extract = try SchoolDirectory.readGIAS(try ConfigDirectory.data(file), fileName: file)
             let context = try await Context.open(global)
-            guard let store = context.store as? any SchoolDirectoryStore else {
-                throw StoreError.unavailable("this database cannot hold imported schools yet (use sqlite:PATH)")
-            }
-            let loaded = try await store.importSchools(extract.schools)
+            let loaded = try await context.store.importSchools(extract.schools)
             print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 import HubWeb
 import Logging
 import Settings
-import Store
+import StoreContract
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             let context = try await Context.open(global)
-            let store = try WebCommandSupport.hubStore(context.store)
+            let store: any HubStore = context.store
             var web = WebConfiguration(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"].map { $0 + "/web" } ?? "Templates/web")
             web.host = host
             web.port = port

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubWeb
-import Store
+import StoreContract
 
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,16 +51,8 @@ struct TokensCommand: AsyncParsableCommand {
 enum WebCommandSupport {
     static var actor: String { "cli:\(NSUserName())" }
 
-    static func hubStore(_ store: any Store) throws -> any HubStore {
-        do {
-            return try HubWeb.hubStore(store)
-        } catch let e as UnsupportedStore {
-            throw StoreError.unavailable(e.description)
-        }
-    }
-
     static func open(_ global: GlobalOptions) async throws -> any HubStore {
-        try hubStore(try await Context.open(global).store)
+        try await Context.open(global).store
     }
 
     /// Opens the store, runs `body` and prints what it returns (nothing if empty). An account error (a

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubWeb
-import Store
+import StoreContract
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

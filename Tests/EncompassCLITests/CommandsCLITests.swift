@@ -1,6 +1,7 @@
 import Foundation
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite("escalations, decide, deadline and settings from the command line")

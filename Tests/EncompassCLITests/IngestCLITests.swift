@@ -1,5 +1,6 @@
 import Foundation
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite("encompass ingest")

@@ -1,5 +1,6 @@
 import Foundation
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// `encompass schools import` with a small GIAS `edubasealldata` file written as GIAS writes it, in

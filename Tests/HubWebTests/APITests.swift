@@ -6,7 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Review
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite struct APITests {

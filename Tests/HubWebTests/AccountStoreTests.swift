@@ -1,7 +1,8 @@
 import Foundation
 import HubWeb
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// The SQLite side of accounts and a child's record, below the web layer.

@@ -3,7 +3,8 @@ import HTTPTypes
 import HubWeb
 import Hummingbird
 import HummingbirdTesting
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// The alerts board: today's run, the unmatched children and recording their school, the hub's notices.

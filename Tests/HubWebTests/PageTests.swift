@@ -5,7 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import Review
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite struct QueuePageTests {

@@ -2,7 +2,8 @@ import Foundation
 import HubWeb
 import Review
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// The queue's JSON writes each newest incident time digit by digit; it must read as `JSONText.utc`

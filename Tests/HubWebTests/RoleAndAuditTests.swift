@@ -4,7 +4,8 @@ import HubWeb
 import Hummingbird
 import HummingbirdTesting
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite struct RoleTests {

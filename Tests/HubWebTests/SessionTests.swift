@@ -3,7 +3,8 @@ import HTTPTypes
 import HubWeb
 import Hummingbird
 import HummingbirdTesting
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 @Suite struct SessionTests {

@@ -7,7 +7,8 @@ import Ingest
 import Logging
 import NIOCore
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// One test's world: its own SQLite file in a temp folder, the sample incidents below, accounts of

@@ -1,6 +1,7 @@
 import Foundation
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// A force corrects an incident after its alerts were queued: an alert not yet sent follows the

@@ -1,6 +1,7 @@
 import Foundation
 import RiskModel
-@testable import Store
+@testable import SQLiteStore
+@testable import StoreContract
 import Testing
 
 /// The store's side of an ingest written while its file is read: rows many at a time, one

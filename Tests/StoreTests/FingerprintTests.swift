@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import RiskModel
-@testable import Store
+@testable import SQLiteStore
+import StoreContract
 import Testing
 
 /// The digest that tells a re-ingested incident from a changed one.

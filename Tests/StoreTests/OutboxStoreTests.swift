@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// The outbox's records as `notify` leaves them: a configuration notice with its channel and the

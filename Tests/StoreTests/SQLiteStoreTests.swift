@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// Each test opens its own SQLite file in its own temp folder.

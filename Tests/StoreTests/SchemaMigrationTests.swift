@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import RiskModel
-@testable import Store
+@testable import SQLiteStore
+import StoreContract
 import Testing
 
 /// A database written by an earlier version keeps working after its migrations.

@@ -1,6 +1,7 @@
 import Foundation
 import RiskModel
-import Store
+import SQLiteStore
+import StoreContract
 import Testing
 
 /// Imported schools, Config/'s directory written over them on every command, and recording an

@@ -18,6 +18,10 @@ public protocol Store: Sendable {
     /// `IngestAbandoned` with nothing written.
     func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
 
+    /// A feed for `ingest(_:…)` carrying this store's encoder, so its rows are made ready on the
+    /// thread that reads the files. `expectedRows`: about how many rows the batch has.
+    func makeIncidentFeed(expectedRows: Int) -> IncidentFeed
+
     /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
     /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past
     /// the window). Handed over one child at a time, each child's incidents oldest first, so a
@@ -45,6 +49,9 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// A plain feed: the writer encodes for itself.
+    public func makeIncidentFeed(expectedRows: Int) -> IncidentFeed { IncidentFeed() }
+
     /// Every child's history at once (tests, small stores).
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
         let collected = ScanResults<ChildHistory>(parts: 1)
@@ -110,6 +117,14 @@ public struct AuditEntry: Sendable, Equatable {
     public var subject: String
     /// JSON: for an incident update, each changed field with its old and new value.
     public var detail: String?
+
+    public init(at: Date, actor: String, action: String, subject: String, detail: String? = nil) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
 }
 
 public enum StoreError: Error, CustomStringConvertible {
@@ -124,6 +139,13 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unknownChild(let id): "no child with id \(id)"
         }
     }
+}
+
+/// A failure of the database itself (busy, full, unreachable), as each store's library throws it:
+/// the command line says `database unavailable: <problem>` (exit 69), the web answers 503. The
+/// problem names tables and constraints, never the values or a password.
+public protocol StoreFailure: Error {
+    var problem: String { get }
 }
 
 /// How much the store holds, for summaries and for tests that check nothing was written.
@@ -141,3 +163,6 @@ public struct StoreCounts: Sendable, Equatable {
         self.auditEntries = auditEntries
     }
 }
+
+/// Everything a store keeps, as one type: what the composition root hands the commands and the web.
+public typealias FullStore = Store & AlertStore & UnmatchedStore & AccountStore & ChildRecordStore & SchoolDirectoryStore

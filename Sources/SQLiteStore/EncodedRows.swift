@@ -1,3 +1,5 @@
+import StoreContract
+
 /// Rows of values ready to bind to an INSERT: text is copied into one buffer and referred to by
 /// place, so building a row allocates nothing, and the rows can be built on one thread and bound
 /// on another.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RiskModel
+import StoreContract
 
 /// One ingest batch inside one write transaction (the caller's), so a failure leaves nothing written.
 /// Chunks of incidents are written as the feed hands them over, so a batch can be written while its
@@ -60,14 +61,14 @@ final class SQLiteIngest {
             INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
                 supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at,
                 child_keys)
-            """, keys: 1, values: IncidentFeed.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
+            """, keys: 1, values: SQLiteFeedEncoder.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
         childRows = SQLiteBulkInsert(db, """
             INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
-            """, keys: 1, values: IncidentFeed.childValues)
+            """, keys: 1, values: SQLiteFeedEncoder.childValues)
         linkRows = SQLiteBulkInsert(db, """
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used)
-            """, keys: 2, values: IncidentFeed.linkValues)
+            """, keys: 2, values: SQLiteFeedEncoder.linkValues)
         // Keys are handed out here rather than by SQLite, since rows go in many at a time. This
         // transaction is the only writer, so nothing else can take them meanwhile.
         nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
@@ -80,13 +81,13 @@ final class SQLiteIngest {
 
     /// Writes a whole batch.
     func run(_ incidents: [Incident]) throws -> IngestSummary {
-        let feed = IncidentFeed(batch: incidents)
-        while let chunk = feed.next() { try write(chunk) }
-        return try finish(feed.children)
+        let encoder = SQLiteFeedEncoder()
+        try write(encoder.chunk(incidents))
+        return try finish(encoder.wholeBatch())
     }
 
     /// Adds, updates or leaves each incident of a chunk. Each incident id comes once a batch.
-    func write(_ chunk: IncidentFeed.Chunk) throws {
+    func write(_ chunk: SQLiteFeedEncoder.Chunk) throws {
         var link = 0
         // By index: copying an incident (or a child) out of the chunk costs a retain and a release
         // of each of its strings, which a million rows notice.
@@ -100,7 +101,7 @@ final class SQLiteIngest {
         try linkRows.flush(chunk.linkRows)
     }
 
-    private func write(_ incident: Incident, _ n: Int, _ links: Range<Int>, _ chunk: IncidentFeed.Chunk) throws {
+    private func write(_ incident: Incident, _ n: Int, _ links: Range<Int>, _ chunk: SQLiteFeedEncoder.Chunk) throws {
         let fingerprint = chunk.fingerprints[n]
         var existing: (key: Int64, fingerprint: Fingerprint.Stored)?
         if !noIncidentsBefore {
@@ -130,7 +131,7 @@ final class SQLiteIngest {
             updateIncident.setUncheckedArguments([
                 incident.reportedAt.timeIntervalSince1970, incident.riskTool.rawValue, incident.officerGrade.rawValue,
                 incident.dashYesCount, incident.supervisorGrade?.rawValue, incident.effectiveGrade.rawValue,
-                IncidentFeed.flags(incident), incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds,
+                incident.flagsText, incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds,
                 childKeys(links, chunk), existing.key,
             ])
             try updateIncident.execute()
@@ -157,7 +158,7 @@ final class SQLiteIngest {
     }
 
     /// The incident's `child_keys`: a JSON array of its children's keys.
-    private func childKeys(_ links: Range<Int>, _ chunk: IncidentFeed.Chunk) -> String {
+    private func childKeys(_ links: Range<Int>, _ chunk: SQLiteFeedEncoder.Chunk) -> String {
         var text = "["
         for j in links {
             if j > links.lowerBound { text += "," }
@@ -177,7 +178,7 @@ final class SQLiteIngest {
     }
 
     /// Writes the rows still gathered and each child's row, then the batch's audit row.
-    func finish(_ batch: IncidentFeed.Children) throws -> IngestSummary {
+    func finish(_ batch: SQLiteFeedEncoder.Children) throws -> IngestSummary {
         let update = try SQLiteRawStatement(db, """
             UPDATE children SET given_name = ?1, family_name = ?2, dob = ?3, school_urn = ?4, latest_reported_at = ?5
             WHERE child_key = ?6 AND latest_reported_at <= ?5 AND NOT (given_name IS ?1 AND family_name IS ?2

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RiskModel
+import StoreContract
 
 extension SQLiteSchema {
     static func registerAlerts(_ m: inout DatabaseMigrator) {
@@ -64,7 +65,7 @@ final class SQLiteAlertQueue {
     let db: Database
     let planner: AlertPlanner
     let now: Date
-    private var contacts: [String: (channel: String, recipient: String)] = [:]
+    private var contacts: [String: AlertContact] = [:]
     private var laCodes: [String: String] = [:]
     private let find: SQLiteRawStatement
     private let insert: SQLiteRawStatement
@@ -76,7 +77,7 @@ final class SQLiteAlertQueue {
         self.now = now
         for row in try Row.fetchAll(db, sql: "SELECT urn, channel, email, endpoint FROM key_adults") {
             let channel: String = row[1]
-            contacts[row[0]] = (channel, channel == "https" ? (row[3] as String? ?? "") : row[2])
+            contacts[row[0]] = AlertContact(channel: channel, recipient: channel == "https" ? (row[3] as String? ?? "") : row[2])
         }
         for row in try Row.fetchAll(db, sql: "SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL") {
             laCodes[row[0]] = row[1]
@@ -94,32 +95,17 @@ final class SQLiteAlertQueue {
             """)
     }
 
-    struct Plan {
-        var state: AlertState
-        var channel: String?
-        var recipient: String?
-        var reason: String?
-        var deadline: Date?
-    }
-
     /// Nil when the incident is too old to alert a school about.
-    func plan(reportedAt: Date, urn: String?, ignoringAge: Bool = false) -> Plan? {
-        if !ignoringAge, !considers(reportedAt: reportedAt) { return nil }
-        guard let urn else { return Plan(state: .unmatched, reason: "no school known for the child") }
-        guard let contact = contacts[urn] else { return Plan(state: .unmatched, reason: "school \(urn) has no key adult") }
-        return Plan(state: .queued, channel: contact.channel, recipient: contact.recipient,
-                    deadline: planner.deadline(reportedAt, urn, laCodes[urn]))
+    func plan(reportedAt: Date, urn: String?, ignoringAge: Bool = false) -> AlertPlan? {
+        planner.plan(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] },
+                     now: now, ignoringAge: ignoringAge)
     }
 
     /// False when an incident reported then is too old to alert a school about.
-    func considers(reportedAt: Date) -> Bool {
-        guard let maxAge = planner.maxAge else { return true }
-        return now.timeIntervalSince(reportedAt) <= maxAge
-    }
+    func considers(reportedAt: Date) -> Bool { planner.considers(reportedAt: reportedAt, now: now) }
 
-    /// The states of an alert that no run is sending and none has delivered or given up on: it can
-    /// still follow the incident as it now stands. (An SQL list.)
-    static let notYetSent = "('unmatched', 'queued', 'retrying', 'overdue')"
+    /// `AlertLifecycle.notYetSent` as an SQL list.
+    static let notYetSent = SQLiteSchema.list(AlertLifecycle.notYetSent)
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued. `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
@@ -146,16 +132,11 @@ final class SQLiteAlertQueue {
             try s.run()
             return p.state == .queued
         }
-        let p: Plan?
-        switch existing.state {
-        case .unmatched: p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge)
-        case .queued, .retrying, .overdue: p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: true)
-        default: return false
-        }
-        guard let p else { return false }
-        if existing.state != .unmatched, existing.urn == urn, existing.deadline == p.deadline?.timeIntervalSince1970 {
-            return false
-        }
+        guard let state = existing.state else { return false }
+        let decision = AlertLifecycle.replan(state: state, urn: existing.urn, deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)),
+                                             planner: planner, reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
+                                             laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
+        guard case .update(let p) = decision else { return false }
         let s = replan
         s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
         s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
@@ -167,13 +148,15 @@ final class SQLiteAlertQueue {
     /// the links, and the incident's `child_keys` already say so): they must not go out. Each
     /// becomes `failed` with the reason, and the hub hears.
     static func withdraw(_ db: Database, incidentKey: Int64, now: Date) throws {
-        let keys = try Int64.fetchAll(db, sql: """
-            SELECT alert_key FROM alerts WHERE incident_key = ?1 AND state IN \(notYetSent)
-                AND child_key NOT IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?1)))
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT alert_key, state,
+                   child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?1)))
+            FROM alerts WHERE incident_key = ?1
             """, arguments: [incidentKey])
-        let reason = "withdrawn: a later ingest no longer links this child to the incident"
-        for key in keys {
-            try SQLiteStore.fail(db, alertKey: key, reason: reason, now: now)
+        for r in rows {
+            let key: Int64 = r[0]
+            guard let state = AlertState(rawValue: r[1]), AlertLifecycle.withdraws(state: state, childStillLinked: r[2]) else { continue }
+            try SQLiteStore.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), to: db, alertKey: key, now: now)
         }
     }
 }
@@ -234,7 +217,7 @@ extension SQLiteStore: AlertStore {
             if !dead.isEmpty { deadList = " OR lease_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")" }
             let keys = try Int64.fetchAll(db, sql: """
                 SELECT alert_key FROM alerts
-                WHERE (state IN ('queued', 'retrying', 'overdue') AND next_attempt_at <= ?)
+                WHERE (state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND next_attempt_at <= ?)
                    OR (state = 'sending' AND (lease_until < ?\(deadList)))
                 ORDER BY deadline, alert_key LIMIT ?
                 """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible } + [limit]))
@@ -247,7 +230,7 @@ extension SQLiteStore: AlertStore {
             let due = try Self.due(db, where: "a.alert_key IN (\(list))")
             // No run could ever send these: left `sending`, each would come back at every lease's end.
             for (key, reason) in due.unreadable {
-                try Self.fail(db, alertKey: key, reason: reason, now: now)
+                try Self.apply(AlertLifecycle.failure(reason), to: db, alertKey: key, now: now)
             }
             return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count)
         }
@@ -257,7 +240,7 @@ extension SQLiteStore: AlertStore {
         try await pool.read { db in
             // Unreadable rows are left out here: the real run fails them and the hub hears.
             try Self.due(db, where: """
-                ((a.state IN ('queued', 'retrying', 'overdue') AND a.next_attempt_at <= \(now.timeIntervalSince1970))
+                ((a.state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND a.next_attempt_at <= \(now.timeIntervalSince1970))
                  OR (a.state = 'sending' AND a.lease_until < \(now.timeIntervalSince1970)))
                 ORDER BY a.deadline, a.alert_key LIMIT \(limit)
                 """).alerts
@@ -266,51 +249,13 @@ extension SQLiteStore: AlertStore {
 
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
         try await pool.write { db in
-            let t = now.timeIntervalSince1970
             // Only the run that holds the lease may record: a run whose lease ran out and was
             // claimed again by another must not overwrite that run's outcome.
-            guard let deadline = try Double.fetchOne(db, sql: """
-                SELECT coalesce(deadline, 0) FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
+            guard let deadline = try Row.fetchOne(db, sql: """
+                SELECT deadline FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
                 """, arguments: [alertKey, owner]) else { return }
-            let late = t > deadline
-            switch result {
-            case .delivered:
-                try db.execute(sql: """
-                    UPDATE alerts SET state = 'delivered', delivered_at = ?, last_error = NULL, lease_owner = NULL, lease_until = NULL
-                    WHERE alert_key = ?
-                    """, arguments: [t, alertKey])
-            case .temporary(let error, let retryAt):
-                try db.execute(sql: """
-                    UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-                    WHERE alert_key = ?
-                    """, arguments: [late ? "overdue" : "retrying", error, retryAt.timeIntervalSince1970, alertKey])
-                if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
-            case .permanent(let error):
-                try Self.fail(db, alertKey: alertKey, reason: error, now: now)
-            case .configuration(let error, let channel):
-                // Not the school's fault and not an attempt: back in the queue as it was.
-                try db.execute(sql: """
-                    UPDATE alerts SET state = ?, last_error = ?, attempts = max(attempts - 1, 0), next_attempt_at = ?,
-                        lease_owner = NULL, lease_until = NULL
-                    WHERE alert_key = ?
-                    """, arguments: [late ? "overdue" : "queued", error, t + Self.configurationPause, alertKey])
-                if late { try Self.notice(db, alertKey: alertKey, kind: "overdue", detail: error, now: now) }
-                // Once per channel a day, however many alerts it holds. Not keyed on the wording:
-                // the alerts skipped after the first failure word it differently, and one problem
-                // must not be counted out over several notices.
-                var noticeKey = try Int64.fetchOne(db, sql: """
-                    SELECT notice_key FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
-                        AND channel = ? AND created_at > ? ORDER BY notice_key DESC LIMIT 1
-                    """, arguments: [channel, t - 86_400])
-                if noticeKey == nil {
-                    try db.execute(sql: """
-                        INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel) VALUES (NULL, 'configuration', ?, ?, ?)
-                        """, arguments: [error, t, channel])
-                    noticeKey = db.lastInsertedRowID
-                }
-                try db.execute(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)",
-                               arguments: [noticeKey, alertKey])
-            }
+            let due = (deadline[0] as Double?).map(Date.init(timeIntervalSince1970:))
+            try Self.apply(AlertLifecycle.after(result, deadline: due, now: now), to: db, alertKey: alertKey, now: now)
         }
     }
 
@@ -346,35 +291,59 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    /// After a configuration failure an alert waits this long, so one run does not try it again and
-    /// again; the next scheduled run tries it once the settings may have been put right.
-    static let configurationPause: TimeInterval = 60
-
     /// Every undelivered alert past its deadline is overdue (still retried), and the hub hears once.
     static func markOverdue(_ db: Database, now: Date) throws {
-        let t = now.timeIntervalSince1970
-        let keys = try Int64.fetchAll(db, sql: """
-            SELECT alert_key FROM alerts WHERE state IN ('queued', 'retrying') AND deadline < ?
-            """, arguments: [t])
-        for key in keys {
-            try db.execute(sql: "UPDATE alerts SET state = 'overdue' WHERE alert_key = ?", arguments: [key])
-            try notice(db, alertKey: key, kind: "overdue", detail: "not delivered by its deadline", now: now)
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT alert_key, state, deadline FROM alerts WHERE state IN \(SQLiteSchema.list(AlertLifecycle.canTurnOverdue)) AND deadline < ?
+            """, arguments: [now.timeIntervalSince1970])
+        for r in rows {
+            guard let state = AlertState(rawValue: r[1]),
+                  AlertLifecycle.turnsOverdue(state: state, deadline: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)), now: now)
+            else { continue }
+            let overdue = AlertLifecycle.overdue
+            try db.execute(sql: "UPDATE alerts SET state = ? WHERE alert_key = ?", arguments: [overdue.state.rawValue, r[0] as Int64])
+            try notices(overdue.notices, db, alertKey: r[0], now: now)
         }
     }
 
-    /// The alert will not be sent: `failed` with the reason (one line, ids only), and the hub hears.
-    static func fail(_ db: Database, alertKey: Int64, reason: String, now: Date) throws {
+    /// Keeps what the state machine decided for one alert, and releases its lease.
+    static func apply(_ t: AlertLifecycle.Transition, to db: Database, alertKey: Int64, now: Date) throws {
         try db.execute(sql: """
-            UPDATE alerts SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL WHERE alert_key = ?
-            """, arguments: [reason, alertKey])
-        try notice(db, alertKey: alertKey, kind: "failed", detail: reason, now: now)
+            UPDATE alerts SET state = ?, last_error = ?, next_attempt_at = coalesce(?, next_attempt_at),
+                attempts = max(attempts + ?, 0), delivered_at = coalesce(?, delivered_at), lease_owner = NULL, lease_until = NULL
+            WHERE alert_key = ?
+            """, arguments: [t.state.rawValue, t.lastError, t.nextAttemptAt?.timeIntervalSince1970, t.attemptsChange,
+                             t.deliveredAt?.timeIntervalSince1970, alertKey])
+        try notices(t.notices, db, alertKey: alertKey, now: now)
     }
 
-    static func notice(_ db: Database, alertKey: Int64, kind: String, detail: String, now: Date) throws {
-        try db.execute(sql: """
-            INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
-            """, arguments: [alertKey, kind, detail, now.timeIntervalSince1970])
+    static func notices(_ notices: [AlertLifecycle.Notice], _ db: Database, alertKey: Int64, now: Date) throws {
+        let t = now.timeIntervalSince1970
+        for notice in notices {
+            switch notice {
+            case .alert(let kind, let detail):
+                try db.execute(sql: """
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
+                    """, arguments: [alertKey, kind, detail, t])
+            case .configuration(let channel, let detail):
+                // Once per channel a day, however many alerts it holds. Not keyed on the wording:
+                // the alerts skipped after the first failure word it differently, and one problem
+                // must not be counted out over several notices.
+                var noticeKey = try Int64.fetchOne(db, sql: """
+                    SELECT notice_key FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
+                        AND channel = ? AND created_at > ? ORDER BY notice_key DESC LIMIT 1
+                    """, arguments: [channel, t - AlertLifecycle.configurationNoticeInterval])
+                if noticeKey == nil {
+                    try db.execute(sql: """
+                        INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel) VALUES (NULL, 'configuration', ?, ?, ?)
+                        """, arguments: [detail, t, channel])
+                    noticeKey = db.lastInsertedRowID
+                }
+                try db.execute(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)",
+                               arguments: [noticeKey, alertKey])
+            }
+        }
     }
 
     /// The alerts the rows make, and the rows that cannot make one, each with why (ids only:

@@ -3,8 +3,8 @@ import RiskModel
 
 /// The audit detail of an update: each changed field with its old and new value, so a supervisor's
 /// regrade can be traced. Kept in the database's audit table only, never in logs.
-enum IncidentDiff {
-    static func changes(from old: Incident?, to new: Incident) -> [String: Any] {
+public enum IncidentDiff {
+    public static func changes(from old: Incident?, to new: Incident) -> [String: Any] {
         var out: [String: Any] = [:]
         func note(_ field: String, _ a: String?, _ b: String?) {
             if a != b { out[field] = ["old": a ?? NSNull(), "new": b ?? NSNull()] as [String: Any] }
@@ -38,5 +38,12 @@ enum IncidentDiff {
 
     private static func iso(_ d: Date) -> String {
         d.formatted(.iso8601)
+    }
+}
+
+extension Incident {
+    /// The stored `flags` column: the incident's flags, comma-separated (empty for none).
+    public var flagsText: String {
+        flags.isEmpty ? "" : flags.map(\.rawValue).joined(separator: ",")
     }
 }

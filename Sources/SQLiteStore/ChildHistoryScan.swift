@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RiskModel
+import StoreContract
 
 /// One range of children's histories read in one pass over the link table, in its own (child, time)
 /// order, so rows arrive grouped by child and oldest first.

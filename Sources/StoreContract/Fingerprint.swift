@@ -8,24 +8,24 @@ import RiskModel
 /// Stored as a 16-byte BLOB. Rows written before that hold the older digest as 32 hex characters
 /// (TEXT); an incident is compared with the digest its row holds (`matches`), and an update stores
 /// the current kind.
-enum Fingerprint {
-    struct Digest: Equatable {
+public enum Fingerprint {
+    public struct Digest: Equatable, Sendable {
         var a: UInt64
         var b: UInt64
 
         /// The 16 bytes stored: `a`, then `b`, little-endian.
-        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
             try withUnsafeBytes(of: (a.littleEndian, b.littleEndian), body)
         }
 
-        var bytes: [UInt8] { withBytes { Array($0) } }
+        public var bytes: [UInt8] { withBytes { Array($0) } }
 
-        init(a: UInt64, b: UInt64) {
+        public init(a: UInt64, b: UInt64) {
             self.a = a
             self.b = b
         }
 
-        init?(bytes: UnsafeRawBufferPointer) {
+        public init?(bytes: UnsafeRawBufferPointer) {
             guard bytes.count == 16 else { return nil }
             a = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
             b = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
@@ -33,12 +33,12 @@ enum Fingerprint {
     }
 
     /// What a stored row holds in its `fingerprint` column.
-    enum Stored {
+    public enum Stored {
         case digest(Digest)
         case legacyHex(String)
 
         /// True when `incident` (whose current digest is `digest`) is what the row was written from.
-        func matches(_ incident: Incident, digest: Digest) -> Bool {
+        public func matches(_ incident: Incident, digest: Digest) -> Bool {
             switch self {
             case .digest(let stored): stored == digest
             case .legacyHex(let hex): hex == Fingerprint.legacyHex(incident)
@@ -46,7 +46,7 @@ enum Fingerprint {
         }
     }
 
-    static func of(_ incident: Incident) -> Digest {
+    public static func of(_ incident: Incident) -> Digest {
         var h = Words()
         feed(incident, to: &h)
         return h.digest
@@ -54,7 +54,7 @@ enum Fingerprint {
 
     /// The digest rows held before the BLOB (two FNV-1a lanes, as hex), to recognise an unchanged
     /// incident stored then.
-    static func legacyHex(_ incident: Incident) -> String {
+    public static func legacyHex(_ incident: Incident) -> String {
         var h = Lanes()
         feed(incident, to: &h)
         return h.hex

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StoreContract
 
 extension SQLiteSchema {
     /// `v2-accounts`: the web application's tables (accounts, sessions, API tokens, the strategy flag

@@ -1,33 +1,6 @@
 import Foundation
 import RiskModel
-
-/// An alert's life (SPEC §7), plus `unmatched`: a child with no school, or a school with no key
-/// adult, is kept on the hub's list instead of being dropped.
-public enum AlertState: String, Sendable, Hashable, CaseIterable {
-    case unmatched
-    case queued
-    case sending
-    case delivered
-    case retrying
-    case failed
-    case overdue
-}
-
-/// How ingest turns a linked child into an alert: the deadline from the school calendar, the stable
-/// reference, and how old an incident may be and still be sent (a back-loaded history must not
-/// write to schools about last year).
-public struct AlertPlanner: Sendable {
-    public var deadline: @Sendable (_ reportedAt: Date, _ urn: String, _ laCode: String?) -> Date
-    public var reference: @Sendable (_ incidentId: String, _ childId: String) -> String
-    public var maxAge: TimeInterval?
-
-    public init(deadline: @escaping @Sendable (Date, String, String?) -> Date,
-                reference: @escaping @Sendable (String, String) -> String, maxAge: TimeInterval?) {
-        self.deadline = deadline
-        self.reference = reference
-        self.maxAge = maxAge
-    }
-}
+@_exported import AlertLifecycle
 
 /// One row of `encompass alerts`: ids only, never a name.
 public struct AlertRow: Sendable, Equatable {
@@ -42,6 +15,20 @@ public struct AlertRow: Sendable, Equatable {
     public var lastError: String?
     public var nextAttemptAt: Date?
     public var deliveredAt: Date?
+
+    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil) {
+        self.reference = reference
+        self.incidentId = incidentId
+        self.childId = childId
+        self.schoolURN = schoolURN
+        self.channel = channel
+        self.state = state
+        self.deadline = deadline
+        self.attempts = attempts
+        self.lastError = lastError
+        self.nextAttemptAt = nextAttemptAt
+        self.deliveredAt = deliveredAt
+    }
 }
 
 /// What one `claimDue` took: the alerts to send, and how many it failed there and then because
@@ -75,18 +62,25 @@ public struct DueAlert: Sendable, Equatable {
     public var recipient: String
     public var deadline: Date
     public var attempts: Int
-}
 
-/// What the sender learnt about one claimed alert.
-public enum AlertResult: Sendable, Equatable {
-    case delivered
-    /// Try again at `retryAt` (SMTP 4xx, HTTP 5xx/429, timeouts).
-    case temporary(error: String, retryAt: Date)
-    /// The receiver refused it (SMTP 5xx, HTTP 4xx): the hub is told.
-    case permanent(error: String)
-    /// Our side is wrong (TLS, CA, login, a missing secret) on `channel` (`smtp`, `https`, `file`):
-    /// kept queued, the hub told once a day per channel.
-    case configuration(error: String, channel: String)
+    public init(alertKey: Int64, reference: String, incidentId: String, childId: String, reportedAt: Date, givenName: String, familyName: String, dateOfBirth: LocalDate, present: Bool? = nil, spokenTo: Bool? = nil, schoolURN: String, schoolName: String, channel: KeyAdult.Channel, recipient: String, deadline: Date, attempts: Int) {
+        self.alertKey = alertKey
+        self.reference = reference
+        self.incidentId = incidentId
+        self.childId = childId
+        self.reportedAt = reportedAt
+        self.givenName = givenName
+        self.familyName = familyName
+        self.dateOfBirth = dateOfBirth
+        self.present = present
+        self.spokenTo = spokenTo
+        self.schoolURN = schoolURN
+        self.schoolName = schoolName
+        self.channel = channel
+        self.recipient = recipient
+        self.deadline = deadline
+        self.attempts = attempts
+    }
 }
 
 /// A message for the hub about an alert that failed or went overdue, or about the configuration.
@@ -102,6 +96,16 @@ public struct HubNoticeRow: Sendable, Equatable {
     public var channel: String?
     /// The references of the alerts a configuration notice holds back that are still waiting.
     public var heldReferences: [String] = []
+
+    public init(noticeKey: Int64, kind: String, detail: String, createdAt: Date, alert: AlertRow? = nil, channel: String? = nil, heldReferences: [String] = []) {
+        self.noticeKey = noticeKey
+        self.kind = kind
+        self.detail = detail
+        self.createdAt = createdAt
+        self.alert = alert
+        self.channel = channel
+        self.heldReferences = heldReferences
+    }
 }
 
 public struct UnmatchedRow: Sendable, Equatable {
@@ -109,6 +113,13 @@ public struct UnmatchedRow: Sendable, Equatable {
     public var childId: String
     public var schoolURN: String?
     public var reason: String
+
+    public init(incidentId: String, childId: String, schoolURN: String? = nil, reason: String) {
+        self.incidentId = incidentId
+        self.childId = childId
+        self.schoolURN = schoolURN
+        self.reason = reason
+    }
 }
 
 /// The outbox: alerts queued by ingest, claimed by `notify` with a lease so two runs never send

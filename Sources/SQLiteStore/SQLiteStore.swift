@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import RiskModel
+import StoreContract
 
 /// The embedded default: one SQLite file in WAL mode with foreign keys on.
 public final class SQLiteStore: Store {
@@ -27,7 +28,7 @@ public final class SQLiteStore: Store {
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
-            throw StoreError.unavailable("cannot open \(path): \(StoreError.databaseProblem(error) ?? "\(error)")")
+            throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
         }
     }
 
@@ -41,6 +42,10 @@ public final class SQLiteStore: Store {
         try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
     }
 
+    public func makeIncidentFeed(expectedRows: Int) -> IncidentFeed {
+        IncidentFeed(encoder: SQLiteFeedEncoder(expectedRows: expectedRows))
+    }
+
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         return try await pool.writeWithoutTransaction { db in
@@ -52,10 +57,21 @@ public final class SQLiteStore: Store {
             var redo: [Incident]?
             try db.inTransaction {
                 let writer = try SQLiteIngest(db: db, actor: actor, now: now, planner: planner)
-                while let chunk = feed.next() { try writer.write(chunk) }
+                // A feed made by `makeIncidentFeed` arrives encoded (the fast path); any other is
+                // encoded here, by the same encoder, on the writer's thread (the plain path).
+                let local = feed.encoder is SQLiteFeedEncoder ? nil : SQLiteFeedEncoder()
+                while let chunk = feed.next() {
+                    guard let rows = local?.chunk(chunk.incidents) ?? chunk.encoded as? SQLiteFeedEncoder.Chunk else {
+                        throw StoreError.unavailable("an ingest chunk was not encoded for SQLite")
+                    }
+                    try writer.write(rows)
+                }
                 switch feed.outcome {
                 case .complete:
-                    summary = try writer.finish(feed.children)
+                    guard let children = local?.wholeBatch() ?? feed.finalEncoded as? SQLiteFeedEncoder.Children else {
+                        throw StoreError.unavailable("an ingest batch was not encoded for SQLite")
+                    }
+                    summary = try writer.finish(children)
                     return .commit
                 case .abandoned:
                     throw IngestAbandoned()
@@ -226,11 +242,8 @@ enum SQLiteAudit {
     }
 }
 
-extension StoreError {
-    /// One line for a database failure (busy, full, corrupt): SQLite's own words, which name tables
-    /// and constraints, never the values. Nil for anything that is not a database error.
-    public static func databaseProblem(_ error: any Error) -> String? {
-        guard let e = error as? DatabaseError else { return nil }
-        return e.message ?? "\(e.resultCode)"
-    }
+/// One line for a database failure (busy, full, corrupt): SQLite's own words, which name tables
+/// and constraints, never the values.
+extension DatabaseError: StoreFailure {
+    public var problem: String { message ?? "\(resultCode)" }
 }

@@ -1,8 +1,14 @@
 import GRDB
+import StoreContract
 
 /// Versioned migrations for the embedded database. A migration, once released, is never edited:
 /// later changes are new migrations.
 enum SQLiteSchema {
+    /// States as an SQL list, `('queued', 'retrying')`: the state machine's lists, in a query.
+    static func list(_ states: [AlertState]) -> String {
+        "(" + states.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-core") { db in

@@ -1,0 +1,206 @@
+import Foundation
+
+/// An alert's life (SPEC §7), plus `unmatched`: a child with no school, or a school with no key
+/// adult, is kept on the hub's list instead of being dropped.
+public enum AlertState: String, Sendable, Hashable, CaseIterable {
+    case unmatched
+    case queued
+    case sending
+    case delivered
+    case retrying
+    case failed
+    case overdue
+}
+
+/// How ingest turns a linked child into an alert: the deadline from the school calendar, the stable
+/// reference, and how old an incident may be and still be sent (a back-loaded history must not
+/// write to schools about last year).
+public struct AlertPlanner: Sendable {
+    public var deadline: @Sendable (_ reportedAt: Date, _ urn: String, _ laCode: String?) -> Date
+    public var reference: @Sendable (_ incidentId: String, _ childId: String) -> String
+    public var maxAge: TimeInterval?
+
+    public init(deadline: @escaping @Sendable (Date, String, String?) -> Date,
+                reference: @escaping @Sendable (String, String) -> String, maxAge: TimeInterval?) {
+        self.deadline = deadline
+        self.reference = reference
+        self.maxAge = maxAge
+    }
+
+    /// False when an incident reported then is too old, at `now`, to alert a school about.
+    public func considers(reportedAt: Date, now: Date) -> Bool {
+        guard let maxAge else { return true }
+        return now.timeIntervalSince(reportedAt) <= maxAge
+    }
+
+    /// What a linked child's alert should be: queued to the school's key adult with its deadline, or
+    /// unmatched with the reason. Nil when the incident is too old to alert a school about (unless
+    /// `ignoringAge`: an alert that already exists follows its incident whatever its age).
+    public func plan(reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date,
+                     ignoringAge: Bool = false) -> AlertPlan? {
+        if !ignoringAge, !considers(reportedAt: reportedAt, now: now) { return nil }
+        guard let urn else { return AlertPlan(state: .unmatched, reason: "no school known for the child") }
+        guard let contact else { return AlertPlan(state: .unmatched, reason: "school \(urn) has no key adult") }
+        return AlertPlan(state: .queued, channel: contact.channel, recipient: contact.recipient,
+                         deadline: deadline(reportedAt, urn, laCode))
+    }
+}
+
+/// Where a school's alerts go: `smtp` to an address, or `https` to an endpoint.
+public struct AlertContact: Sendable, Equatable {
+    public var channel: String
+    public var recipient: String
+
+    public init(channel: String, recipient: String) {
+        self.channel = channel
+        self.recipient = recipient
+    }
+}
+
+/// What a planned alert is: the state it starts in (queued or unmatched) and what that needs.
+public struct AlertPlan: Sendable, Equatable {
+    public var state: AlertState
+    public var channel: String?
+    public var recipient: String?
+    /// Why it is unmatched; nil when queued.
+    public var reason: String?
+    public var deadline: Date?
+
+    public init(state: AlertState, channel: String? = nil, recipient: String? = nil, reason: String? = nil, deadline: Date? = nil) {
+        self.state = state
+        self.channel = channel
+        self.recipient = recipient
+        self.reason = reason
+        self.deadline = deadline
+    }
+}
+
+/// What the sender learnt about one claimed alert.
+public enum AlertResult: Sendable, Equatable {
+    case delivered
+    /// Try again at `retryAt` (SMTP 4xx, HTTP 5xx/429, timeouts).
+    case temporary(error: String, retryAt: Date)
+    /// The receiver refused it (SMTP 5xx, HTTP 4xx): the hub is told.
+    case permanent(error: String)
+    /// Our side is wrong (TLS, CA, login, a missing secret) on `channel` (`smtp`, `https`, `file`):
+    /// kept queued, the hub told once a day per channel.
+    case configuration(error: String, channel: String)
+}
+
+/// The alert state machine (SPEC §7): every decision about an alert's state is made here, and both
+/// stores only keep what it decides. The stores' SQL filters use these state lists, so a query
+/// never holds a rule of its own.
+public enum AlertLifecycle {
+    /// No run is sending these and none has delivered or given up on them: they can still follow
+    /// their incident as it now stands (re-planned, or withdrawn).
+    public static let notYetSent: [AlertState] = [.unmatched, .queued, .retrying, .overdue]
+    /// Waiting to be sent once their next attempt is due.
+    public static let waiting: [AlertState] = [.queued, .retrying, .overdue]
+    /// Turn overdue when their deadline passes undelivered (overdue ones stay overdue).
+    public static let canTurnOverdue: [AlertState] = [.queued, .retrying]
+    /// Finished: never claimed or changed again.
+    public static let finished: [AlertState] = [.delivered, .failed]
+
+    /// After a configuration failure an alert waits this long, so one run does not try it again and
+    /// again; the next scheduled run tries it once the settings may have been put right.
+    public static let configurationPause: TimeInterval = 60
+    /// A configuration problem is told to the hub once per channel in this long.
+    public static let configurationNoticeInterval: TimeInterval = 86_400
+
+    public static let overdueDetail = "not delivered by its deadline"
+    public static let withdrawnReason = "withdrawn: a later ingest no longer links this child to the incident"
+
+    /// Whether a run may claim the alert now: a waiting alert whose next attempt is due, or a
+    /// `sending` one whose lease ran out or whose owner is known to be dead.
+    public static func isClaimable(state: AlertState, nextAttemptAt: Date?, leaseUntil: Date?, ownerDead: Bool, now: Date) -> Bool {
+        if waiting.contains(state) { return (nextAttemptAt ?? .distantPast) <= now }
+        if state == .sending { return ownerDead || (leaseUntil ?? .distantPast) < now }
+        return false
+    }
+
+    /// Whether an undelivered alert has turned overdue at `now`.
+    public static func turnsOverdue(state: AlertState, deadline: Date?, now: Date) -> Bool {
+        guard canTurnOverdue.contains(state), let deadline else { return false }
+        return deadline < now
+    }
+
+    /// What becomes of an existing alert when its incident is ingested again: re-planned (new
+    /// school, recipient or deadline), or left as it is. A delivered, failed or sending alert is
+    /// never moved; an unmatched one is planned afresh (and may now be queued).
+    public enum Replan: Sendable, Equatable {
+        case keep
+        case update(AlertPlan)
+    }
+
+    public static func replan(state: AlertState, urn oldURN: String?, deadline oldDeadline: Date?, planner: AlertPlanner,
+                              reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date,
+                              ignoringAge: Bool = false) -> Replan {
+        let plan: AlertPlan?
+        switch state {
+        case .unmatched: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
+        case .queued, .retrying, .overdue: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: true)
+        case .sending, .delivered, .failed: return .keep
+        }
+        guard let plan else { return .keep }
+        if state != .unmatched, oldURN == urn, oldDeadline == plan.deadline { return .keep }
+        return .update(plan)
+    }
+
+    /// Whether an alert must be withdrawn (failed with `withdrawnReason`): not yet sent, and its
+    /// incident no longer names the child.
+    public static func withdraws(state: AlertState, childStillLinked: Bool) -> Bool {
+        !childStillLinked && notYetSent.contains(state)
+    }
+
+    /// A hub notice an outcome calls for.
+    public enum Notice: Sendable, Equatable {
+        /// About this alert: `overdue` or `failed`, once per alert and kind.
+        case alert(kind: String, detail: String)
+        /// A configuration problem on a channel, told once per `configurationNoticeInterval`, holding this alert.
+        case configuration(channel: String, detail: String)
+    }
+
+    /// An alert's new state after a run's outcome, and what the store writes with it.
+    public struct Transition: Sendable, Equatable {
+        public var state: AlertState
+        public var lastError: String?
+        /// Nil: unchanged.
+        public var nextAttemptAt: Date?
+        /// Added to the attempts (never below 0): a configuration failure was not an attempt.
+        public var attemptsChange: Int
+        /// Nil: unchanged.
+        public var deliveredAt: Date?
+        public var notices: [Notice]
+    }
+
+    /// The state after `result` for an alert due at `deadline` (nil: treated as past), at `now`. The
+    /// lease is always released.
+    public static func after(_ result: AlertResult, deadline: Date?, now: Date) -> Transition {
+        let late = now > (deadline ?? Date(timeIntervalSince1970: 0))
+        switch result {
+        case .delivered:
+            return Transition(state: .delivered, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: now, notices: [])
+        case .temporary(let error, let retryAt):
+            return Transition(state: late ? .overdue : .retrying, lastError: error, nextAttemptAt: retryAt, attemptsChange: 0,
+                              deliveredAt: nil, notices: late ? [.alert(kind: "overdue", detail: error)] : [])
+        case .permanent(let error):
+            return failure(error)
+        case .configuration(let error, let channel):
+            // Not the school's fault and not an attempt: back in the queue as it was.
+            var notices: [Notice] = late ? [.alert(kind: "overdue", detail: error)] : []
+            notices.append(.configuration(channel: channel, detail: error))
+            return Transition(state: late ? .overdue : .queued, lastError: error, nextAttemptAt: now.addingTimeInterval(configurationPause),
+                              attemptsChange: -1, deliveredAt: nil, notices: notices)
+        }
+    }
+
+    /// The alert will not be sent: `failed` with the reason (one line, ids only), and the hub hears.
+    public static func failure(_ reason: String) -> Transition {
+        Transition(state: .failed, lastError: reason, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,
+                   notices: [.alert(kind: "failed", detail: reason)])
+    }
+
+    /// Turning overdue at the deadline: only the state changes (the last error stays), and the hub hears once.
+    public static let overdue = Transition(state: .overdue, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,
+                                           notices: [.alert(kind: "overdue", detail: overdueDetail)])
+}

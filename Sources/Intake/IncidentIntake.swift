@@ -1,0 +1,159 @@
+import Foundation
+import Ingest
+import RiskModel
+import StoreContract
+
+/// One input to an ingest: a file's bytes and the name errors give (`FILE:LINE: column`).
+public struct IntakeSource: Sendable {
+    public var name: String
+    public var data: Data
+    public var format: IncidentFileFormat
+
+    public init(name: String, data: Data, format: IncidentFileFormat) {
+        self.name = name
+        self.data = data
+        self.format = format
+    }
+}
+
+/// Where an intake writes, opened only once there is something to write: a batch refused before
+/// any incident was handed over (any file of under a thousand incidents) opens nothing.
+public struct IntakeTarget: Sendable {
+    public var store: any Store
+    public var planner: AlertPlanner?
+
+    public init(store: any Store, planner: AlertPlanner?) {
+        self.store = store
+        self.planner = planner
+    }
+}
+
+/// The one way incidents reach a store, for the command line and the web API alike (SPEC §2): every
+/// row checked, all or nothing, and the store writing while the files are still being read.
+public enum IncidentIntake {
+    /// Reads `sources` and writes them as one batch. Throws `IngestFailure` (every error, nothing
+    /// written) for bad input, whatever the store made of it; otherwise the store's summary.
+    ///
+    /// The store writes incidents as the reader hands them over, inside a transaction it commits only
+    /// once every row has proved valid. When an incident's rows are far apart in the files, the files
+    /// are read again whole and that batch written instead.
+    public static func run(_ sources: [IntakeSource], actor: String, now: Date,
+                           open: @escaping @Sendable () async throws -> IntakeTarget) async throws -> IngestSummary {
+        func readAll(into builder: inout IncidentBatchBuilder) {
+            for s in sources { builder.add(s.data, fileName: s.name, format: s.format) }
+        }
+        // The feed is the store's (each store encodes its own rows, on this thread), and the store is
+        // opened only once there is something to write: until then what is read waits in the hand-off.
+        let handOff = FeedHandOff()
+        // A row of a real export is rarely under 100 bytes, which sizes the feed's index of children.
+        let expectedRows = sources.reduce(0) { $0 + $1.data.count } / 100
+        let writer = Task { () throws -> IngestSummary in
+            guard await handOff.hasWork() else { throw IngestAbandoned() }
+            let target = try await open()
+            let feed = target.store.makeIncidentFeed(expectedRows: expectedRows)
+            handOff.attach(feed)
+            defer { feed.close() }
+            guard await feed.hasWork() else { throw IngestAbandoned() }
+            return try await target.store.ingest(feed, actor: actor, at: now, planner: target.planner)
+        }
+        var builder = IncidentBatchBuilder(now: now, sink: { handOff.push($0) })
+        readAll(into: &builder)
+        let end: Result<IncidentFeed.End, IngestFailure>
+        switch builder.finishStreaming() {
+        case .failure(let failure): end = .failure(failure)
+        case .success(.handedOver): end = .success(.complete)
+        case .success(.redo):
+            // An incident's rows were far apart: read the files again, whole, and write that.
+            var whole = IncidentBatchBuilder(now: now)
+            readAll(into: &whole)
+            end = whole.finish().map { .redo($0) }
+        }
+        switch end {
+        case .failure(let failure):
+            // Input errors come first, whatever the store made of it; the store has rolled back.
+            handOff.finish(.abandoned)
+            _ = try? await writer.value
+            throw failure
+        case .success(let end):
+            handOff.finish(end)
+        }
+        return try await writer.value
+    }
+}
+
+/// The reader's side of a feed that the writer makes once its store is open: what the reader hands
+/// over before then waits here, and is pushed, in order and on the reader's thread, at its next
+/// hand-over or at the end.
+private final class FeedHandOff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var feed: IncidentFeed?
+    private var pending: [[Incident]] = []
+    private var end: IncidentFeed.End?
+    private var waiting: CheckedContinuation<Bool, Never>?
+
+    /// Waits for the first hand-over or the end: false when the batch was abandoned first.
+    func hasWork() async -> Bool {
+        await withCheckedContinuation { c in
+            lock.lock()
+            defer { lock.unlock() }
+            if let answer { c.resume(returning: answer) } else { waiting = c }
+        }
+    }
+
+    /// Under the lock: whether there is anything to write, or nil while that is not yet known.
+    private var answer: Bool? {
+        if !pending.isEmpty || feed != nil { return true }
+        switch end {
+        case nil: return nil
+        case .abandoned?: return false
+        case .complete?, .redo?: return true
+        }
+    }
+
+    /// Under the lock.
+    private func wake() {
+        guard let answer, let c = waiting else { return }
+        waiting = nil
+        c.resume(returning: answer)
+    }
+
+    func attach(_ feed: IncidentFeed) {
+        lock.lock()
+        self.feed = feed
+        // The reader may already have ended: nothing more will call push, so end the feed here. (The
+        // store's encoder then runs on this thread, which is the only one using it.)
+        let pending = end != nil ? self.pending : []
+        if end != nil { self.pending = [] }
+        let ended = end
+        lock.unlock()
+        guard let ended else { return }
+        for chunk in pending { feed.push(chunk) }
+        feed.finish(ended)
+    }
+
+    func push(_ incidents: [Incident]) {
+        takeFeed(holding: incidents)?.push(incidents)
+    }
+
+    func finish(_ end: IncidentFeed.End) {
+        takeFeed(noting: end)?.finish(end)
+    }
+
+    /// On the reader's thread: the feed once the writer has attached it, with what waited pushed
+    /// first; nil while there is none (then `incidents` wait, and the writer is woken).
+    private func takeFeed(holding incidents: [Incident]? = nil, noting end: IncidentFeed.End? = nil) -> IncidentFeed? {
+        lock.lock()
+        if let end { self.end = end }
+        guard let feed else {
+            if let incidents { pending.append(incidents) }
+            wake()
+            lock.unlock()
+            return nil
+        }
+        let waiting = pending
+        pending = []
+        lock.unlock()
+        for chunk in waiting { feed.push(chunk) }
+        return feed
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import GRDB
+import StoreContract
+
+enum SQLiteSchools {
+    static let upsert = """
+        INSERT INTO schools (urn, name, la_code) VALUES (?, ?, ?)
+        ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code
+        """
+}
+
+extension SQLiteStore: SchoolDirectoryStore {
+    public func importSchools(_ schools: [School]) async throws -> Int {
+        try await pool.write { db in
+            let statement = try db.makeStatement(sql: SQLiteSchools.upsert)
+            for s in schools {
+                try statement.execute(arguments: [s.urn, s.name, s.laCode])
+            }
+            return schools.count
+        }
+    }
+
+    public func school(urn: String) async throws -> School? {
+        try await pool.read { db in
+            guard try db.tableExists("schools") else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT urn, name, la_code FROM schools WHERE urn = ?", arguments: [urn]).map {
+                School(urn: $0[0], name: $0[1], laCode: $0[2])
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import RiskModel
+
+/// What a child's page needs, and the two changes made from it: a decision (with "strategy
+/// discussion requested") and a supervisor's regrade of an incident.
+public protocol ChildRecordStore: Sendable {
+    /// The child, every incident linked to them (oldest first), decisions, regrades and alerts; nil if unknown.
+    func childRecord(_ childId: String) async throws -> ChildRecord?
+    /// Given and family names for the queue's rows.
+    func childNames(_ childIds: [String]) async throws -> [String: ChildName]
+    /// The newest decision of each child that has one.
+    func latestDecisions() async throws -> [String: Decision]
+    /// Changes whenever a decision is recorded (decisions are append-only): the newest decision's key.
+    func decisionsVersion() async throws -> Int64
+    /// Appends a decision, whether a strategy discussion was requested, and the audit row, in one transaction.
+    func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws
+    /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
+    /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
+    func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade
+}
+
+public struct ChildName: Sendable, Equatable {
+    public var given: String
+    public var family: String
+    public var full: String { "\(given) \(family)" }
+    public init(given: String, family: String) {
+        self.given = given
+        self.family = family
+    }
+}
+
+public struct ChildRecord: Sendable {
+    public var childId: String
+    public var name: ChildName
+    public var dateOfBirth: String
+    public var schoolURN: String?
+    public var schoolName: String?
+    /// Oldest first.
+    public var incidents: [ChildIncident]
+    /// Oldest first; the last one stands.
+    public var decisions: [DecisionEntry]
+    /// Oldest first.
+    public var regrades: [Regrade]
+    /// Nil where this database has no alerts table yet.
+    public var alerts: [AlertSummary]?
+
+    /// What the rules read: these incidents and the MARAC referral dates.
+    public var history: ChildHistory {
+        ChildHistory(
+            childId: childId,
+            incidents: incidents.map { IncidentFact(incidentId: $0.incidentId, reportedAt: $0.reportedAt, grade: $0.effectiveGrade) },
+            maracReferrals: decisions.compactMap { $0.decision.outcome == .referred ? $0.decision.on : nil })
+    }
+
+    public init(childId: String, name: ChildName, dateOfBirth: String, schoolURN: String? = nil, schoolName: String? = nil, incidents: [ChildIncident], decisions: [DecisionEntry], regrades: [Regrade], alerts: [AlertSummary]? = nil) {
+        self.childId = childId
+        self.name = name
+        self.dateOfBirth = dateOfBirth
+        self.schoolURN = schoolURN
+        self.schoolName = schoolName
+        self.incidents = incidents
+        self.decisions = decisions
+        self.regrades = regrades
+        self.alerts = alerts
+    }
+}
+
+/// One incident as linked to this child: the incident's columns and this child's own.
+public struct ChildIncident: Sendable, Equatable {
+    public var incidentId: String
+    public var reportedAt: Date
+    public var riskTool: RiskTool
+    public var officerGrade: Grade
+    public var dashYesCount: Int?
+    public var supervisorGrade: Grade?
+    public var effectiveGrade: Grade
+    public var flags: [String]
+    public var schoolURN: String?
+    public var present: Bool?
+    public var spokenTo: Bool?
+    public var voice: String?
+    public var bodyWornVideo: Bool?
+
+    public init(incidentId: String, reportedAt: Date, riskTool: RiskTool, officerGrade: Grade, dashYesCount: Int? = nil, supervisorGrade: Grade? = nil, effectiveGrade: Grade, flags: [String], schoolURN: String? = nil, present: Bool? = nil, spokenTo: Bool? = nil, voice: String? = nil, bodyWornVideo: Bool? = nil) {
+        self.incidentId = incidentId
+        self.reportedAt = reportedAt
+        self.riskTool = riskTool
+        self.officerGrade = officerGrade
+        self.dashYesCount = dashYesCount
+        self.supervisorGrade = supervisorGrade
+        self.effectiveGrade = effectiveGrade
+        self.flags = flags
+        self.schoolURN = schoolURN
+        self.present = present
+        self.spokenTo = spokenTo
+        self.voice = voice
+        self.bodyWornVideo = bodyWornVideo
+    }
+}
+
+public struct DecisionEntry: Sendable, Equatable {
+    public var decision: Decision
+    /// Nil where the decision was recorded without the question (the `decide` command).
+    public var strategyDiscussion: Bool?
+
+    public init(decision: Decision, strategyDiscussion: Bool? = nil) {
+        self.decision = decision
+        self.strategyDiscussion = strategyDiscussion
+    }
+}
+
+public struct Regrade: Sendable, Equatable {
+    public var incidentId: String
+    public var oldGrade: Grade?
+    public var newGrade: Grade
+    public var reason: String
+    public var by: String
+    public var at: Date
+
+    public init(incidentId: String, oldGrade: Grade? = nil, newGrade: Grade, reason: String, by: String, at: Date) {
+        self.incidentId = incidentId
+        self.oldGrade = oldGrade
+        self.newGrade = newGrade
+        self.reason = reason
+        self.by = by
+        self.at = at
+    }
+}
+
+/// An alert to a school as the alerts issue stores it; fields it lacks stay nil.
+public struct AlertSummary: Sendable, Equatable {
+    public var reference: String?
+    public var incidentId: String?
+    public var schoolURN: String?
+    public var channel: String?
+    public var state: String?
+    public var deadline: Date?
+    public var attempts: Int?
+
+    public init(reference: String? = nil, incidentId: String? = nil, schoolURN: String? = nil, channel: String? = nil, state: String? = nil, deadline: Date? = nil, attempts: Int? = nil) {
+        self.reference = reference
+        self.incidentId = incidentId
+        self.schoolURN = schoolURN
+        self.channel = channel
+        self.state = state
+        self.deadline = deadline
+        self.attempts = attempts
+    }
+}
+
+public enum ChildRecordError: Error, Equatable, CustomStringConvertible {
+    case unknownIncident(String)
+
+    public var description: String {
+        switch self {
+        case .unknownIncident(let id): "no incident with id \(id)"
+        }
+    }
+}

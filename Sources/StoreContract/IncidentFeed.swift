@@ -1,0 +1,168 @@
+import Foundation
+import RiskModel
+
+/// Incidents handed from the reader of a batch's files to the store's writer while the files are
+/// still being read, so reading and writing use a core each. The writer writes inside a transaction
+/// it commits only when the reader ends the feed `complete`: any error in any row ends it
+/// `abandoned`, and nothing is kept.
+///
+/// What needs no database can be worked out by the handing thread, the less busy one, through the
+/// store's `IncidentFeedEncoder`: each store encodes its own rows.
+public final class IncidentFeed: @unchecked Sendable {
+    public enum End: Sendable {
+        /// Every incident of the batch was handed over, each once and whole.
+        case complete
+        /// The batch is invalid: write nothing.
+        case abandoned
+        /// An incident was handed over before all its rows were read (its rows were not together
+        /// in the file): write this whole batch instead.
+        case redo([Incident])
+    }
+
+    /// Incidents handed over together, and what the store's encoder made of them on the handing
+    /// thread (nil when the feed has no encoder).
+    public struct Chunk: @unchecked Sendable {
+        public var incidents: [Incident]
+        public var encoded: Any?
+    }
+
+    /// The store's encoder, run on the handing thread only; nil: the writer encodes for itself.
+    public let encoder: (any IncidentFeedEncoder)?
+    /// What the encoder made when the feed ended complete (the batch's children, say).
+    private var finalEncoding: Any?
+
+    private let condition = NSCondition()
+    private var chunks: [Chunk] = []
+    private var end: End?
+    /// The writer has stopped taking chunks (it failed, or the feed ended): later ones are dropped.
+    private var closed = false
+    /// Waiting in `hasWork()`.
+    private var waiting: [CheckedContinuation<Bool, Never>] = []
+
+    /// `encoder`: the store's, from `Store.makeIncidentFeed(expectedRows:)`, so rows are made ready
+    /// to write on the handing thread while the writer writes.
+    public init(encoder: (any IncidentFeedEncoder)? = nil) {
+        self.encoder = encoder
+    }
+
+    /// A feed already holding a whole batch.
+    public convenience init(batch: [Incident]) {
+        self.init()
+        push(batch)
+        finish(.complete)
+    }
+
+    public func push(_ incidents: [Incident]) {
+        guard !incidents.isEmpty, !isClosed else { return }
+        let chunk = Chunk(incidents: incidents, encoded: encoder?.encode(incidents))
+        condition.lock()
+        if !closed { chunks.append(chunk) }
+        condition.signal()
+        wakeWaiters()
+        condition.unlock()
+    }
+
+    /// Waits until there is something to write: a chunk, or the end of a batch that was not
+    /// abandoned. False when the batch was abandoned (or the feed closed) first.
+    public func hasWork() async -> Bool {
+        await withCheckedContinuation { c in
+            condition.lock()
+            defer { condition.unlock() }
+            if let answer = workAnswer { c.resume(returning: answer) } else { waiting.append(c) }
+        }
+    }
+
+    /// Under the lock: whether there is work, or nil while that is not yet known.
+    private var workAnswer: Bool? {
+        if !chunks.isEmpty { return true }
+        switch end {
+        case nil: return closed ? false : nil
+        case .abandoned?: return false
+        case .complete?, .redo?: return true
+        }
+    }
+
+    /// Under the lock.
+    private func wakeWaiters() {
+        guard let answer = workAnswer, !waiting.isEmpty else { return }
+        for c in waiting { c.resume(returning: answer) }
+        waiting.removeAll()
+    }
+
+    /// Chunks handed over and not yet taken, and tasks waiting in `hasWork()`: for tests that must
+    /// act at a known point of the hand-over.
+    var queuedChunks: Int { locked { chunks.count } }
+    var waitingCount: Int { locked { waiting.count } }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+
+    private var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
+    }
+
+    /// Nothing will take more chunks (the writer ended, or never started): the reader stops
+    /// queueing them. Safe to call more than once.
+    public func close() {
+        condition.lock()
+        closed = true
+        chunks.removeAll()
+        wakeWaiters()
+        condition.unlock()
+    }
+
+    public func finish(_ end: End) {
+        var finalEncoding: Any?
+        if case .complete = end, !isClosed { finalEncoding = encoder?.finish() }
+        condition.lock()
+        self.end = end
+        self.finalEncoding = finalEncoding
+        condition.signal()
+        wakeWaiters()
+        condition.unlock()
+    }
+
+    /// The next chunk, waiting for one; nil once the feed has ended and every chunk was taken.
+    public func next() -> Chunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty && end == nil { condition.wait() }
+        // An abandoned batch is rolled back: what is still queued need not be written first.
+        if case .abandoned? = end { chunks.removeAll() }
+        if chunks.isEmpty { return nil }
+        return chunks.removeFirst()
+    }
+
+    /// How the feed ended; only once `next()` has returned nil.
+    public var outcome: End {
+        condition.lock()
+        defer { condition.unlock() }
+        return end ?? .abandoned
+    }
+
+    /// What the encoder made when the feed ended complete; only once `next()` has returned nil.
+    public var finalEncoded: Any? {
+        condition.lock()
+        defer { condition.unlock() }
+        return finalEncoding
+    }
+}
+
+/// A store's preparation of rows on the thread that reads the files (the less busy one), so the
+/// writer only writes. Called on that thread alone, in order: never concurrently.
+public protocol IncidentFeedEncoder: AnyObject {
+    /// What the store will write for these incidents, in its own form.
+    func encode(_ incidents: [Incident]) -> Any
+    /// Once, when the batch has been handed over whole: what only the whole batch decides.
+    func finish() -> Any
+}
+
+/// Thrown by a store's ingest when the feed was abandoned: its transaction was rolled back.
+public struct IngestAbandoned: Error {
+    public init() {}
+}

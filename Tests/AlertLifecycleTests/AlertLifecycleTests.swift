@@ -1,0 +1,105 @@
+import AlertLifecycle
+import Foundation
+import Testing
+
+/// The state machine both stores keep: each decision checked at its edges.
+struct AlertLifecycleTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    var deadline: Date { t0.addingTimeInterval(3_600) }
+
+    let planner = AlertPlanner(deadline: { reported, _, _ in reported.addingTimeInterval(7_200) },
+                               reference: { "R-\($0)-\($1)" }, maxAge: 86_400)
+    let contact = AlertContact(channel: "smtp", recipient: "dsl@school.example")
+
+    @Test func aChildWithNoSchoolOrNoKeyAdultIsUnmatchedWithTheReason() {
+        #expect(planner.plan(reportedAt: t0, urn: nil, contact: nil, laCode: nil, now: t0)
+            == AlertPlan(state: .unmatched, reason: "no school known for the child"))
+        #expect(planner.plan(reportedAt: t0, urn: "100001", contact: nil, laCode: nil, now: t0)
+            == AlertPlan(state: .unmatched, reason: "school 100001 has no key adult"))
+    }
+
+    @Test func aKnownSchoolIsQueuedWithTheCalendarsDeadline() {
+        #expect(planner.plan(reportedAt: t0, urn: "100001", contact: contact, laCode: "202", now: t0)
+            == AlertPlan(state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200)))
+    }
+
+    @Test(arguments: [(86_400.0, true), (86_401.0, false)])
+    func anIncidentOlderThanTheMaximumAgeAlertsNobody(age: Double, planned: Bool) {
+        let plan = planner.plan(reportedAt: t0, urn: "100001", contact: contact, laCode: nil, now: t0.addingTimeInterval(age))
+        #expect((plan != nil) == planned)
+        #expect(planner.plan(reportedAt: t0, urn: "100001", contact: contact, laCode: nil, now: t0.addingTimeInterval(age),
+                             ignoringAge: true) != nil)
+    }
+
+    @Test func deliveredRecordsTheTimeAndClearsTheError() {
+        let t = AlertLifecycle.after(.delivered, deadline: deadline, now: t0)
+        #expect(t.state == .delivered && t.deliveredAt == t0 && t.lastError == nil && t.notices.isEmpty)
+    }
+
+    @Test func aTemporaryFailureRetriesBeforeTheDeadlineAndIsOverdueAfterIt() {
+        let retry = t0.addingTimeInterval(300)
+        let before = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: t0)
+        #expect(before.state == .retrying && before.nextAttemptAt == retry && before.notices.isEmpty)
+        // At the deadline exactly it is not yet late.
+        let at = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: deadline)
+        #expect(at.state == .retrying)
+        let after = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: deadline.addingTimeInterval(1))
+        #expect(after.state == .overdue && after.notices == [.alert(kind: "overdue", detail: "451")])
+    }
+
+    @Test func aPermanentFailureFailsAndTellsTheHub() {
+        let t = AlertLifecycle.after(.permanent(error: "550"), deadline: deadline, now: t0)
+        #expect(t.state == .failed && t.lastError == "550" && t.notices == [.alert(kind: "failed", detail: "550")])
+    }
+
+    @Test func aConfigurationFailureIsNotAnAttemptAndWaitsThePause() {
+        let t = AlertLifecycle.after(.configuration(error: "no secret", channel: "https"), deadline: deadline, now: t0)
+        #expect(t.state == .queued && t.attemptsChange == -1)
+        #expect(t.nextAttemptAt == t0.addingTimeInterval(AlertLifecycle.configurationPause))
+        #expect(t.notices == [.configuration(channel: "https", detail: "no secret")])
+        let late = AlertLifecycle.after(.configuration(error: "no secret", channel: "https"), deadline: deadline, now: deadline.addingTimeInterval(1))
+        #expect(late.state == .overdue && late.notices.count == 2)
+    }
+
+    @Test func claimsFollowTheStateTheClockAndTheLease() {
+        let later = t0.addingTimeInterval(60)
+        #expect(AlertLifecycle.isClaimable(state: .queued, nextAttemptAt: t0, leaseUntil: nil, ownerDead: false, now: t0))
+        #expect(!AlertLifecycle.isClaimable(state: .retrying, nextAttemptAt: later, leaseUntil: nil, ownerDead: false, now: t0))
+        #expect(!AlertLifecycle.isClaimable(state: .sending, nextAttemptAt: nil, leaseUntil: later, ownerDead: false, now: t0))
+        #expect(AlertLifecycle.isClaimable(state: .sending, nextAttemptAt: nil, leaseUntil: later, ownerDead: true, now: t0))
+        #expect(AlertLifecycle.isClaimable(state: .sending, nextAttemptAt: nil, leaseUntil: t0, ownerDead: false, now: later))
+        for finished in AlertLifecycle.finished {
+            #expect(!AlertLifecycle.isClaimable(state: finished, nextAttemptAt: t0, leaseUntil: nil, ownerDead: true, now: later))
+        }
+    }
+
+    @Test func onlyQueuedAndRetryingAlertsTurnOverduePastTheirDeadline() {
+        let past = deadline.addingTimeInterval(1)
+        #expect(AlertLifecycle.turnsOverdue(state: .queued, deadline: deadline, now: past))
+        #expect(AlertLifecycle.turnsOverdue(state: .retrying, deadline: deadline, now: past))
+        #expect(!AlertLifecycle.turnsOverdue(state: .queued, deadline: deadline, now: deadline))
+        for state in [AlertState.overdue, .sending, .delivered, .failed, .unmatched] {
+            #expect(!AlertLifecycle.turnsOverdue(state: state, deadline: deadline, now: past))
+        }
+    }
+
+    @Test func aCorrectedIncidentMovesOnlyAlertsNotYetSent() {
+        func replan(_ state: AlertState, urn: String?) -> AlertLifecycle.Replan {
+            AlertLifecycle.replan(state: state, urn: "100001", deadline: t0.addingTimeInterval(7_200), planner: planner,
+                                  reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: t0)
+        }
+        #expect(replan(.queued, urn: "100001") == .keep)
+        #expect(replan(.queued, urn: "100002") != .keep)
+        #expect(replan(.overdue, urn: "100002") != .keep)
+        for state in [AlertState.sending, .delivered, .failed] { #expect(replan(state, urn: "100002") == .keep) }
+        // An unmatched alert is planned afresh even with the same school: it may now have a key adult.
+        #expect(replan(.unmatched, urn: "100001") != .keep)
+    }
+
+    @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
+        for state in AlertState.allCases {
+            #expect(AlertLifecycle.withdraws(state: state, childStillLinked: false) == AlertLifecycle.notYetSent.contains(state))
+            #expect(!AlertLifecycle.withdraws(state: state, childStillLinked: true))
+        }
+    }
+}
