@@ -33,7 +33,28 @@ public final class SQLiteStore: Store {
     }
 
     public func migrate() async throws {
-        try SQLiteSchema.migrator.migrate(pool)
+        // Several processes may start at once on a new file. Each reads which migrations are applied
+        // before it takes the write lock, so all but the first find a table already made and their
+        // migration rolls back. Such a process reads again once the first has committed: every
+        // failure is a migration someone else applied, so a few more tries than there are
+        // migrations always suffice.
+        let migrator = SQLiteSchema.migrator
+        var tries = migrator.migrations.count + 2
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError {
+                tries -= 1
+                if tries == 0 { throw error }
+            }
+        }
+    }
+
+    public func pendingMigrations() async throws -> [String] {
+        let migrator = SQLiteSchema.migrator
+        let applied = try await pool.read { db in try migrator.appliedIdentifiers(db) }
+        return migrator.migrations.filter { !applied.contains($0) }
     }
 
     // MARK: ingest

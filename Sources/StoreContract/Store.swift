@@ -5,8 +5,11 @@ import RiskModel
 /// Everything the program keeps. One protocol so SQLite (the embedded default) and PostgreSQL
 /// (a force's shared database) serve the same commands; each method is one transaction.
 public protocol Store: Sendable {
-    /// Brings the schema up to date. Safe to call on every start.
+    /// Brings the schema up to date. Safe to call on every start, and from many processes at once on
+    /// a new database: the migrations run once.
     func migrate() async throws
+    /// The migrations this database has not had yet, oldest first (all of them for a new database).
+    func pendingMigrations() async throws -> [String]
 
     /// Writes a validated batch all or nothing: new incidents added, changed ones updated with the
     /// old and new values in the audit, identical ones left alone, and, when a planner is given, an
@@ -131,9 +134,16 @@ public enum StoreError: Error, CustomStringConvertible {
     case unavailable(String)
     case unsupportedURL(String)
     case unknownChild(String)
+    /// A command that only reads found no database there (exit 66): it never makes one.
+    case missingDatabase(String)
+    /// The database has migrations this version has not run on it (exit 69): `encompass migrate`.
+    case needsMigration(pending: [String])
 
     public var description: String {
         switch self {
+        case .missingDatabase(let place): "no database at \(place): nothing has been ingested there (check --database)"
+        case .needsMigration(let pending):
+            "the database needs \(pending.count) migration(s) (\(pending.joined(separator: ", "))): run `encompass migrate`"
         case .unavailable(let why): "database unavailable: \(why)"
         case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
         case .unknownChild(let id): "no child with id \(id)"

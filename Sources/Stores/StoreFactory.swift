@@ -18,11 +18,19 @@ public enum StoreFactory {
         throw StoreError.unsupportedURL(String(url.prefix { $0 != ":" }))
     }
 
-    /// The store at `url` only if it already exists: a `sqlite:` file that is there. Nil for a missing
-    /// file, so a command that only reads (`deadline`) never creates one.
+    /// The store at `url` only if it already exists: nil for a `sqlite:` file that is not there, so a
+    /// command that only reads never makes one. A shared database is always there (whether it is set
+    /// up is `pendingMigrations()`'s answer).
     public static func openExisting(_ url: String) throws -> (any FullStore)? {
-        guard let path = sqlitePath(url), FileManager.default.fileExists(atPath: path) else { return nil }
-        return try SQLiteStore(path: path)
+        if let path = sqlitePath(url), !FileManager.default.fileExists(atPath: path) { return nil }
+        return try open(url)
+    }
+
+    /// Where the URL points, for messages: the file, or the host and database without user or password.
+    public static func place(_ url: String) -> String {
+        if let path = sqlitePath(url) { return path }
+        guard let parsed = URLComponents(string: url), let host = parsed.host else { return "the database URL" }
+        return host + (parsed.port.map { ":\($0)" } ?? "") + parsed.path
     }
 
     /// The file of a `sqlite:PATH` or `sqlite://PATH` URL; nil for any other URL or an empty path.

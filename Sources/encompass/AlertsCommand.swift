@@ -24,8 +24,8 @@ struct AlertsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            let context = try await Context.open(global)
-            let rows = try await context.alerts.alerts(state: state)
+            let context = try await ReadingContext.open(global)
+            let rows = try await context.store.alerts(state: state)
             let zone = context.config.settings.scoring.zone
             if json {
                 FileHandle.standardOutput.write(Data(AlertList.json(rows, zone: zone).utf8))

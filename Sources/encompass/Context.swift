@@ -33,6 +33,23 @@ struct Context {
     }
 }
 
+/// What a command that only reads opens: the settings, and the store as it is. Nothing is written:
+/// no database is made, migrated, or given Config/'s directory.
+struct ReadingContext {
+    let config: LoadedConfig
+    let store: any FullStore
+
+    static func open(_ options: GlobalOptions) async throws -> ReadingContext {
+        let config = try ConfigDirectory.load(options.configDirectory, environment: options.environment)
+        guard let store = try StoreFactory.openExisting(options.databaseURL) else {
+            throw StoreError.missingDatabase(StoreFactory.place(options.databaseURL))
+        }
+        let pending = try await store.pendingMigrations()
+        if !pending.isEmpty { throw StoreError.needsMigration(pending: pending) }
+        return ReadingContext(config: config, store: store)
+    }
+}
+
 /// `--as-of`, `--now`, `--reported-at`: the same forms `reported_at` takes.
 func parseInstant(_ text: String, option: String) throws -> Date {
     switch InstantText.parse(text) {

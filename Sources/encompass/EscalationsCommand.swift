@@ -23,7 +23,7 @@ struct EscalationsCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             let asOfDate = try asOf.map { try parseInstant($0, option: "--as-of") } ?? Date()
-            let context = try await Context.open(global)
+            let context = try await ReadingContext.open(global)
             let queue = try await ReviewQueue.build(store: context.store, settings: context.config.settings.scoring,
                                                     asOf: asOfDate, includeAll: all)
             if json {

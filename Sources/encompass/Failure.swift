@@ -35,7 +35,8 @@ enum Failure {
         case let e as UsageProblem: ([e.message], 64)
         case let e as StoreError:
             switch e {
-            case .unavailable, .unsupportedURL: ([e.description], 69)
+            case .unavailable, .unsupportedURL, .needsMigration: ([e.description], 69)
+            case .missingDatabase: ([e.description], 66)
             case .unknownChild: ([e.description], 65)
             }
         default:

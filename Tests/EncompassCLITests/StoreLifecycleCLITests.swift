@@ -1,0 +1,85 @@
+import Foundation
+import SQLiteStore
+import StoreContract
+import Testing
+
+/// A new database made by many processes at once, commands that only read, and `migrate`.
+@Suite("the database's life from the command line")
+struct StoreLifecycleCLITests {
+    @Test func tenIngestsStartedAtOnceOnANewDatabaseAllSucceed() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        var runs: [Process] = []
+        for n in 0..<10 {
+            let file = try h.write("in-\(n).csv", CSVRows.file([CSVRows.row("I-\(n)", "2026-11-19T21:40:00Z", child: "C-\(n)")]))
+            runs.append(try h.start(["ingest", file], name: "ingest-\(n)"))
+        }
+        for (n, run) in runs.enumerated() {
+            run.waitUntilExit()
+            let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
+            #expect(run.terminationStatus == 0, "ingest \(n): \(err)")
+        }
+        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"]))
+        #expect((doc["children"] as? [[String: Any]])?.count == 10)
+    }
+
+    @Test(arguments: [["alerts"], ["escalations"], ["alerts", "--json"]])
+    func aCommandThatOnlyReadsNeverMakesADatabase(args: [String]) throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try h.run(args)
+        #expect(out.status == 66)
+        #expect(out.stderr == "encompass: no database at \(h.databasePath): nothing has been ingested there (check --database)\n")
+        #expect(out.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
+    @Test func aCommandThatOnlyReadsLeavesConfigsNewKeyAdultForTheNextWriter() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120599")]))
+        let env = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]
+        #expect(try h.run(["ingest", file], environment: env).status == 0)
+        let before = try dump(h)
+        // The school gets a key adult in Config/: the alert may go once a command that writes runs.
+        let adults = h.configDir.appendingPathComponent("key-adults.csv")
+        try (String(contentsOf: adults, encoding: .utf8) + "120599,Key Adult,dsl@test.school.example,smtp,\n").write(to: adults, atomically: true, encoding: .utf8)
+        for args in [["alerts", "--json"], ["escalations", "--json"]] {
+            #expect(try h.run(args, environment: env).status == 0)
+        }
+        let unmatched = try #require(try h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        #expect(unmatched.map { $0["state"] as? String } == ["unmatched"])
+        // Every row as the ingest left it: Config/'s key adults were not written in either.
+        #expect(try dump(h) == before)
+        #expect(try h.run(["ingest", file], environment: env).status == 0)
+        let queued = try #require(try h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        #expect(queued.map { $0["state"] as? String } == ["queued"])
+    }
+
+    /// Every table's rows, as the sqlite3 shell prints them.
+    func dump(_ h: CLIHarness) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        p.arguments = [h.databasePath, ".dump"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func migrateSaysWhatItWouldDoAndThenDoesIt() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let dry = try h.run(["migrate", "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout == "a new database: every migration would run\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+        let run = try h.run(["migrate"])
+        #expect(run.status == 0 && run.stdout.hasPrefix("ran "), "\(run.stdout)\(run.stderr)")
+        #expect(try await SQLiteStore(path: h.databasePath).pendingMigrations().isEmpty)
+        #expect(try h.run(["migrate", "--dry-run"]).stdout == "the database is up to date: no migration to run\n")
+        #expect(try h.run(["alerts"]).status == 0)
+    }
+}
