@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Pure rules: Foundation only, no I/O, the clock passed in.
@@ -56,8 +57,15 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ], swiftSettings: strict),
+        // The shared database: PostgreSQL through PostgresNIO (COPY, SKIP LOCKED, advisory-lock migrations).
+        .target(name: "PostgresStore", dependencies: [
+            "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: strict),
         // The composition root's choice of store from a database URL.
-        .target(name: "Stores", dependencies: ["StoreContract", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "Stores", dependencies: ["StoreContract", "SQLiteStore", "PostgresStore"], swiftSettings: strict),
         // libcurl, for SMTP and HTTPS: seen only by Delivery.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
@@ -94,7 +102,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
-            "StoreContract", "SQLiteStore", "Stores", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
+            "StoreContract", "SQLiteStore", "Stores", "RiskModel", "SchoolCalendar", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [

@@ -253,11 +253,7 @@ public final class SQLiteStore: Store {
 enum SQLiteAudit {
     /// `detail` is any JSON-serialisable value (for an update: each changed field, old and new).
     static func append(_ db: Database, at: Date, actor: String, action: String, subject: String, detail: Any?) throws {
-        var text: String?
-        if let detail {
-            let data = try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])
-            text = String(decoding: data, as: UTF8.self)
-        }
+        let text = try AuditDetail.text(detail)
         try db.execute(sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
                        arguments: [at.timeIntervalSince1970, actor, action, subject, text])
     }

@@ -133,6 +133,8 @@ public struct AuditEntry: Sendable, Equatable {
 public enum StoreError: Error, CustomStringConvertible {
     case unavailable(String)
     case unsupportedURL(String)
+    /// A database URL of a known kind that cannot be used as written (never quoting a password).
+    case invalidURL(String)
     case unknownChild(String)
     /// A command that only reads found no database there (exit 66): it never makes one.
     case missingDatabase(String)
@@ -146,6 +148,7 @@ public enum StoreError: Error, CustomStringConvertible {
             "the database needs \(pending.count) migration(s) (\(pending.joined(separator: ", "))): run `encompass migrate`"
         case .unavailable(let why): "database unavailable: \(why)"
         case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
+        case .invalidURL(let why): "bad database URL: \(why)"
         case .unknownChild(let id): "no child with id \(id)"
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import SQLiteStore
 import StoreContract
 
@@ -12,7 +13,14 @@ public enum StoreFactory {
             return try SQLiteStore(path: path)
         }
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw StoreError.unavailable("PostgreSQL is not built into this version yet; use sqlite:PATH")
+            let location: PostgresLocation
+            do {
+                location = try PostgresLocation(url: url)
+            } catch let e as PostgresLocation.Invalid {
+                throw StoreError.invalidURL(e.description)
+            }
+            return PostgresStore(try PostgresDatabase(location: location,
+                                                      password: ProcessInfo.processInfo.environment["ENCOMPASS_DATABASE_PASSWORD"]))
         }
         // Only the scheme is echoed: a URL may carry a password.
         throw StoreError.unsupportedURL(String(url.prefix { $0 != ":" }))
@@ -29,8 +37,7 @@ public enum StoreFactory {
     /// Where the URL points, for messages: the file, or the host and database without user or password.
     public static func place(_ url: String) -> String {
         if let path = sqlitePath(url) { return path }
-        guard let parsed = URLComponents(string: url), let host = parsed.host else { return "the database URL" }
-        return host + (parsed.port.map { ":\($0)" } ?? "") + parsed.path
+        return (try? PostgresLocation(url: url))?.place ?? "the database URL"
     }
 
     /// The file of a `sqlite:PATH` or `sqlite://PATH` URL; nil for any other URL or an empty path.

@@ -36,6 +36,7 @@ enum Failure {
         case let e as StoreError:
             switch e {
             case .unavailable, .unsupportedURL, .needsMigration: ([e.description], 69)
+            case .invalidURL: ([e.description], 64)
             case .missingDatabase: ([e.description], 66)
             case .unknownChild: ([e.description], 65)
             }

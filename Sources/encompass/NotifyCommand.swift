@@ -84,17 +84,3 @@ struct NotifyCommand: AsyncParsableCommand {
         return CurlTransport(relay: relay, webhooks: WebhookConfiguration(secret: s.https.webhookSecret, caFile: s.https.caFile))
     }
 }
-
-/// Lease owners are `host:pid:nonce`, so a rerun on the same host can see that a killed run's
-/// process is gone and take its alerts back at once instead of waiting for the lease to end.
-enum LeaseOwner {
-    static let current = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
-
-    static func isDead(_ owner: String) -> Bool {
-        let parts = owner.split(separator: ":")
-        guard parts.count == 3, String(parts[0]) == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]) else {
-            return false
-        }
-        return kill(pid, 0) != 0 && errno == ESRCH
-    }
-}

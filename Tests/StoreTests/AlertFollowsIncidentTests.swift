@@ -3,6 +3,7 @@ import RiskModel
 import SQLiteStore
 import StoreContract
 import Testing
+import TestSupport
 
 /// A force corrects an incident after its alerts were queued: an alert not yet sent follows the
 /// incident as it now stands, and one for a child it no longer names never goes out.
@@ -11,15 +12,16 @@ struct AlertFollowsIncidentTests {
     let now = at("2026-11-22T08:00:00Z")
     static let planner = SchoolDirectoryStoreTests.planner
 
-    func store() async throws -> TempStore {
-        let t = try await TempStore()
+    func store(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
         try await t.store.replaceDirectory(SchoolDirectory(
             schools: [], keyAdults: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
         return t
     }
 
-    @Test func aCorrectedSchoolSendsTheAlertToTheNewSchoolOnly() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aCorrectedSchoolSendsTheAlertToTheNewSchoolOnly(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
                                      actor: "test", at: now, planner: Self.planner)
@@ -33,8 +35,9 @@ struct AlertFollowsIncidentTests {
         #expect(due.map(\.recipient) == ["dsl@120502.school.example"])
     }
 
-    @Test func aCorrectedTimeMovesTheDeadline() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aCorrectedTimeMovesTheDeadline(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
                                      actor: "test", at: now, planner: Self.planner)
@@ -44,8 +47,9 @@ struct AlertFollowsIncidentTests {
         #expect(try await t.store.alerts(state: nil).map(\.deadline) == [at("2026-11-21T20:00:00Z")])
     }
 
-    @Test func aChildNoLongerLinkedIsNeverAlertedAndTheHubHears() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aChildNoLongerLinkedIsNeverAlertedAndTheHubHears(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
                                      actor: "test", at: now, planner: Self.planner)
@@ -61,8 +65,9 @@ struct AlertFollowsIncidentTests {
         #expect(notices.first?.alert?.childId == "C-2")
     }
 
-    @Test func aDeliveredAlertIsLeftAsItIs() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aDeliveredAlertIsLeftAsItIs(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
                                      actor: "test", at: now, planner: Self.planner)

@@ -3,6 +3,7 @@ import RiskModel
 @testable import SQLiteStore
 @testable import StoreContract
 import Testing
+import TestSupport
 
 /// The store's side of an ingest written while its file is read: rows many at a time, one
 /// transaction, committed only when the reader says the batch was valid.
@@ -18,8 +19,9 @@ struct FeedIngestTests {
         }
     }
 
-    @Test func aCompleteFeedIsWrittenInChunksAndCommitted() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func aCompleteFeedIsWrittenInChunksAndCommitted(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let all = batch(300)
         let feed = IncidentFeed()
@@ -62,8 +64,9 @@ struct FeedIngestTests {
         #expect(await !waiting.value, "a waiting writer is told when nobody will write")
     }
 
-    @Test func anAbandonedFeedLeavesTheStoreAsItWas() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func anAbandonedFeedLeavesTheStoreAsItWas(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest(batch(5, prefix: "OLD"), actor: "test", at: now, planner: nil)
         let before = try await t.store.counts()
@@ -79,8 +82,9 @@ struct FeedIngestTests {
         #expect(try await t.store.counts() == before)
     }
 
-    @Test func aRedoWritesTheWholeBatchInsteadOfWhatWasHandedOver() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func aRedoWritesTheWholeBatchInsteadOfWhatWasHandedOver(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         // I-1 was handed over with one child before its second row was read.
         let feed = IncidentFeed()
@@ -96,8 +100,9 @@ struct FeedIngestTests {
         #expect(again.unchanged == 2)
     }
 
-    @Test func aChildsRowTakesTheirNewestDetailsWhateverTheOrder() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func aChildsRowTakesTheirNewestDetailsWhateverTheOrder(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         // The newest incident comes first in the batch.
         let newer = incident("I-2", "2026-10-05T10:00:00Z", children: [child("C-1", urn: "120502", voice: "")])
@@ -117,9 +122,9 @@ struct FeedIngestTests {
         #expect(summaries["C-1"]?.schoolURN == "120503")
     }
 
-    @Test(arguments: [1, 2, 8])
-    func scanningAnEmptyStoreVisitsNoOne(parts: Int) async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases, [1, 2, 8])
+    func scanningAnEmptyStoreVisitsNoOne(kind: StoreKind, parts: Int) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let seen = ScanResults<String>(parts: parts)
         try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, _ in
@@ -128,9 +133,9 @@ struct FeedIngestTests {
         #expect(seen.all.isEmpty)
     }
 
-    @Test(arguments: [2, 3, 7])
-    func scanningInPartsGivesEveryChildOnceAsOneScanDoes(parts: Int) async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases, [2, 3, 7])
+    func scanningInPartsGivesEveryChildOnceAsOneScanDoes(kind: StoreKind, parts: Int) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest(batch(120), actor: "test", at: now, planner: nil)
         func scan(_ parts: Int) async throws -> [String: [String]] {

@@ -4,6 +4,7 @@ import RiskModel
 import SQLiteStore
 import StoreContract
 import Testing
+import TestSupport
 
 /// The outbox's records as `notify` leaves them: a configuration notice with its channel and the
 /// alerts it holds, and a claimed alert whose stored record cannot make a message.
@@ -13,8 +14,8 @@ struct OutboxStoreTests {
     static let planner = SchoolDirectoryStoreTests.planner
 
     /// Three queued alerts, C-1 to C-3, each to school 120501.
-    func store() async throws -> TempStore {
-        let t = try await TempStore()
+    func store(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2"), child("C-3")])],
                                      actor: "test", at: now, planner: Self.planner)
@@ -26,8 +27,9 @@ struct OutboxStoreTests {
         return Dictionary(uniqueKeysWithValues: due.alerts.map { ($0.childId, $0.alertKey) })
     }
 
-    @Test func aConfigurationNoticeNamesItsChannelAndEveryAlertItHoldsOnceADay() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aConfigurationNoticeNamesItsChannelAndEveryAlertItHoldsOnceADay(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         var keys = try await claim(t, at: now)
         // The first alert meets the problem; those after it are skipped, and say so in other words.
@@ -67,8 +69,9 @@ struct OutboxStoreTests {
         #expect(notices.map(\.heldReferences) == [["ENC-I-1-C-1"], ["ENC-I-1-C-2"]])
     }
 
-    @Test func aNoticeListsOnlyTheAlertsStillHeldWhenItGoes() async throws {
-        let t = try await store()
+    @Test(arguments: StoreKind.allCases)
+    func aNoticeListsOnlyTheAlertsStillHeldWhenItGoes(kind: StoreKind) async throws {
+        let t = try await store(kind)
         defer { t.cleanUp() }
         var keys = try await claim(t, at: now)
         for child in ["C-1", "C-2", "C-3"] {
@@ -83,16 +86,17 @@ struct OutboxStoreTests {
         #expect(notice.heldReferences == ["ENC-I-1-C-3"])
     }
 
-    @Test(arguments: [
+    @Test(arguments: StoreKind.allCases, [
         ("UPDATE alerts SET channel = 'pigeon' WHERE child_id = 'C-1'", "its stored channel is not smtp or https"),
         ("UPDATE children SET dob = '2015-02-30' WHERE child_id = 'C-1'", "the child's stored date of birth is not a date"),
         ("UPDATE children SET dob = 20150505 WHERE child_id = 'C-1'", "the child's stored date of birth is not a date"),
         ("UPDATE alerts SET recipient = NULL WHERE child_id = 'C-1'", "its stored school, recipient, deadline, incident or child is missing"),
     ])
-    func aClaimedAlertThatCannotBeReadFailsAndTheHubHears(corruption: String, reason: String) async throws {
-        let t = try await store()
+    func aClaimedAlertThatCannotBeReadFailsAndTheHubHears(kind: StoreKind, damage: (corruption: String, reason: String)) async throws {
+        let (corruption, reason) = damage
+        let t = try await store(kind)
         defer { t.cleanUp() }
-        try await DatabaseQueue(path: t.path).write { try $0.execute(sql: corruption) }
+        #expect(try await t.refusal(corruption) == nil)
 
         #expect(try await t.store.peekDue(now: now, limit: 10).map(\.childId).sorted() == ["C-2", "C-3"])
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })

@@ -3,6 +3,7 @@ import RiskModel
 import SQLiteStore
 import StoreContract
 import Testing
+import TestSupport
 
 /// Imported schools, Config/'s directory written over them on every command, and recording an
 /// unmatched child's school.
@@ -16,8 +17,9 @@ struct SchoolDirectoryStoreTests {
         KeyAdult(urn: urn, name: "Key Adult", email: "dsl@\(urn).school.example", channel: .smtp, endpoint: nil)
     }
 
-    @Test func importedSchoolsSurviveTheConfigDirectoryAndConfigWinsForItsOwn() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func importedSchoolsSurviveTheConfigDirectoryAndConfigWinsForItsOwn(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let written = try await t.store.importSchools([
             School(urn: "100001", name: "Ysgol Pen-y-Bryn", laCode: "660"),
@@ -38,8 +40,9 @@ struct SchoolDirectoryStoreTests {
         #expect(try await t.store.school(urn: "999999") == nil)
     }
 
-    @Test func recordingASchoolSetsTheLinkTheNewestChildRowAndQueuesInOneGo() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func recordingASchoolSetsTheLinkTheNewestChildRowAndQueuesInOneGo(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
         // C-1's older incident has no school; the newer one names a school with no key adult.
@@ -73,8 +76,9 @@ struct SchoolDirectoryStoreTests {
         }
     }
 
-    @Test func withoutAPlannerTheSchoolIsKeptAndTheNextMatchQueuesIt() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func withoutAPlannerTheSchoolIsKeptAndTheNextMatchQueuesIt(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)])],
@@ -85,8 +89,9 @@ struct SchoolDirectoryStoreTests {
         #expect(try await t.store.alerts(state: .queued).map(\.reference) == ["ENC-I-1-C-1"])
     }
 
-    @Test func hubNoticesSinceAnInstantNewestFirstWithWhetherSent() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func hubNoticesSinceAnInstantNewestFirstWithWhetherSent(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
         _ = try await t.store.ingest([

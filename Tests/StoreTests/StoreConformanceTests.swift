@@ -3,19 +3,54 @@ import GRDB
 import RiskModel
 import SQLiteStore
 import StoreContract
+import Stores
+import TestSupport
 import Testing
 
-/// Each test opens its own SQLite file in its own temp folder.
+/// The two stores every store test runs on: each the same contract, kept by a different database.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// Each test opens its own store: an SQLite file in its own temp folder, or a new PostgreSQL
+/// database on the test process's server.
 struct TempStore {
+    let kind: StoreKind
     let dir: URL
-    let store: SQLiteStore
+    let url: String
+    let store: any FullStore
     var path: String { dir.appendingPathComponent("store.sqlite").path }
 
-    init() async throws {
+    init(_ kind: StoreKind = .sqlite) async throws {
+        self.kind = kind
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: dir.appendingPathComponent("store.sqlite").path)
+        switch kind {
+        case .sqlite: url = "sqlite:" + dir.appendingPathComponent("store.sqlite").path
+        case .postgres: url = try PostgresServer.shared().makeDatabase()
+        }
+        store = try StoreFactory.open(url)
         try await store.migrate()
+    }
+
+    /// Runs SQL on the database directly, as someone at the database's own shell would: nil if it
+    /// was accepted, the database's refusal otherwise.
+    func refusal(_ sql: String) async throws -> String? {
+        switch kind {
+        case .sqlite:
+            do {
+                try await DatabaseQueue(path: path).write { try $0.execute(sql: sql) }
+                return nil
+            } catch let e as DatabaseError {
+                return e.message ?? "refused"
+            }
+        case .postgres:
+            let result = try PostgresServer.shared().psql(String(url.split(separator: "/").last!), sql)
+            return result.exitCode == 0 ? nil : result.output
+        }
     }
 
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
@@ -34,12 +69,13 @@ func incident(_ id: String, _ when: String, grade: Grade = .standard, supervisor
              victimId: "V-1", perpetratorId: "P-1", children: children)
 }
 
-@Suite("SQLite store")
-struct SQLiteStoreTests {
+@Suite("The store, on SQLite and PostgreSQL")
+struct StoreConformanceTests {
     let now = at("2026-11-01T12:00:00Z")
 
-    @Test func identicalContentChangesNothingAndChangedContentIsAudited() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func identicalContentChangesNothingAndChangedContentIsAudited(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let first = [incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2")])]
         var s = try await t.store.ingest(first, actor: "test", at: now, planner: nil)
@@ -66,8 +102,9 @@ struct SQLiteStoreTests {
         #expect(histories.allSatisfy { $0.incidents.map(\.grade) == [.high] })
     }
 
-    @Test func theWindowStartAndAsOfBoundTheHistoriesButReferralsReachBack() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func theWindowStartAndAsOfBoundTheHistoriesButReferralsReachBack(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([
             incident("OLD-A", "2024-06-01T10:00:00Z", children: [child("C-A")]),
@@ -84,16 +121,18 @@ struct SQLiteStoreTests {
         #expect(byId["C-B"]?.maracReferrals == [LocalDate(iso: "2024-05-01")!])
     }
 
-    @Test func aChildsSchoolFollowsTheirNewestIncident() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func aChildsSchoolFollowsTheirNewestIncident(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-2", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119601")])], actor: "t", at: now, planner: nil)
         _ = try await t.store.ingest([incident("I-1", "2026-09-01T10:00:00Z", children: [child("C-1", urn: "120501")])], actor: "t", at: now, planner: nil)
         #expect(try await t.store.childSummaries(["C-1"])["C-1"]?.schoolURN == "119601")
     }
 
-    @Test func decisionsAndTheAuditCannotBeEditedOrDeleted() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func decisionsAndTheAuditCannotBeEditedOrDeleted(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1")])], actor: "t", at: now, planner: nil)
         try await t.store.record(Decision(childId: "C-1", outcome: .referred, on: LocalDate(iso: "2026-10-02")!, reason: nil, by: "a", recordedAt: now))
@@ -102,13 +141,14 @@ struct SQLiteStoreTests {
         #expect(kept.map(\.outcome) == [.referred, .declined])
         #expect(kept.last?.reason == "Plan in place")
 
-        let queue = try DatabaseQueue(path: t.path)
         for sql in ["UPDATE decisions SET marac = 'declined'", "DELETE FROM decisions", "UPDATE audit SET actor = 'x'", "DELETE FROM audit"] {
-            #expect(throws: DatabaseError.self, "\(sql)") { try queue.write { try $0.execute(sql: sql) } }
+            #expect(try await t.refusal(sql)?.contains("append-only") == true, "\(sql)")
         }
-        #expect(throws: DatabaseError.self, "a declined decision needs a reason, even written directly") {
-            try queue.write { try $0.execute(sql: "INSERT INTO decisions (child_id, marac, on_date, decided_by, recorded_at) VALUES ('C-1', 'declined', '2026-10-04', 'x', 0)") }
+        if kind == .postgres {
+            for table in ["decisions", "audit"] { #expect(try await t.refusal("TRUNCATE \(table) CASCADE") != nil, "TRUNCATE \(table)") }
         }
+        #expect(try await t.refusal("INSERT INTO decisions (child_id, marac, on_date, decided_by, recorded_at) VALUES ('C-1', 'declined', '2026-10-04', 'x', 0)") != nil,
+                "a declined decision needs a reason, even written directly")
         #expect(try await t.store.decisions(childId: "C-1").count == 2)
     }
 
@@ -125,8 +165,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func schoolsAndKeyAdultsComeFromTheDirectory() async throws {
-        let t = try await TempStore()
+    @Test(arguments: StoreKind.allCases)
+    func schoolsAndKeyAdultsComeFromTheDirectory(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
         defer { t.cleanUp() }
         _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1", urn: "119602")])], actor: "t", at: now, planner: nil)
         try await t.store.replaceDirectory(SchoolDirectory(

@@ -1,0 +1,377 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RiskModel
+import StoreContract
+
+/// Decides, inside the ingest transaction, what becomes of each newly linked child: the state
+/// machine's plan, kept as SQLiteAlertQueue keeps it. New alerts are gathered and sent by COPY.
+final class PostgresAlertQueue {
+    let conn: PostgresConnection
+    let logger: Logger
+    let planner: AlertPlanner
+    let now: Date
+    private var contacts: [String: AlertContact] = [:]
+    private var laCodes: [String: String] = [:]
+    private var newRows: [[CopyValue]] = []
+
+    init(_ conn: PostgresConnection, _ logger: Logger, planner: AlertPlanner, now: Date) async throws {
+        self.conn = conn
+        self.logger = logger
+        self.planner = planner
+        self.now = now
+        for (urn, channel, email, endpoint) in try await conn.rows("SELECT urn, channel, email, endpoint FROM key_adults", logger,
+                                                                   as: (String, String, String, String?).self) {
+            contacts[urn] = AlertContact(channel: channel, recipient: channel == "https" ? (endpoint ?? "") : email)
+        }
+        for (urn, la) in try await conn.rows("SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL", logger, as: (String, String).self) {
+            laCodes[urn] = la
+        }
+    }
+
+    /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
+    /// queued. `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
+    func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
+              ignoringAge: Bool = false, newIncident: Bool = false) async throws -> Bool {
+        let contact = urn.flatMap { contacts[$0] }
+        let la = urn.flatMap { laCodes[$0] }
+        var existing: (state: String, urn: String?, deadline: Double?)?
+        if !newIncident {
+            existing = try await conn.row("""
+                SELECT state, school_urn, deadline FROM alerts WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
+                """, logger, as: (String, String?, Double?).self)
+        }
+        guard let existing else {
+            guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now, ignoringAge: ignoringAge) else {
+                return false
+            }
+            newRows.append([
+                .text(planner.reference(incidentId, childId)), .int(incidentKey), .int(childKey), .text(incidentId), .text(childId),
+                CopyValue(urn), CopyValue(p.channel), CopyValue(p.recipient), .text(p.state.rawValue), CopyValue(p.reason),
+                CopyValue(p.deadline?.timeIntervalSince1970), .double(0), .double(now.timeIntervalSince1970),
+            ])
+            return p.state == .queued
+        }
+        guard let state = AlertState(rawValue: existing.state) else { return false }
+        let decision = AlertLifecycle.replan(state: state, urn: existing.urn, deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)),
+                                             planner: planner, reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now,
+                                             ignoringAge: ignoringAge)
+        guard case .update(let p) = decision else { return false }
+        try await conn.run("""
+            UPDATE alerts SET school_urn = \(urn), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
+                unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0
+            WHERE incident_key = \(incidentKey) AND child_key = \(childKey) AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent)))
+            """, logger)
+        return state == .unmatched && p.state == .queued
+    }
+
+    /// Writes the new alerts gathered so far.
+    func flush() async throws {
+        try await PostgresCopy.rows(conn, logger, table: "alerts", columns: [
+            "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient", "state",
+            "unmatched_reason", "deadline", "next_attempt_at", "created_at",
+        ], newRows)
+        newRows.removeAll()
+    }
+}
+
+enum PostgresAlerts {
+    static func names(_ states: [AlertState]) -> [String] { states.map(\.rawValue) }
+
+    /// Keeps what the state machine decided for one alert, and releases its lease.
+    static func apply(_ t: AlertLifecycle.Transition, _ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+        try await conn.run("""
+            UPDATE alerts SET state = \(t.state.rawValue), last_error = \(t.lastError),
+                next_attempt_at = coalesce(\(t.nextAttemptAt?.timeIntervalSince1970)::double precision, next_attempt_at),
+                attempts = greatest(attempts + \(t.attemptsChange), 0),
+                delivered_at = coalesce(\(t.deliveredAt?.timeIntervalSince1970)::double precision, delivered_at),
+                lease_owner = NULL, lease_until = NULL
+            WHERE alert_key = \(alertKey)
+            """, logger)
+        try await notices(t.notices, conn, logger, alertKey: alertKey, now: now)
+    }
+
+    static func notices(_ notices: [AlertLifecycle.Notice], _ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+        let t = now.timeIntervalSince1970
+        for notice in notices {
+            switch notice {
+            case .alert(let kind, let detail):
+                try await conn.run("""
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (\(alertKey), \(kind), \(detail), \(t))
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
+                    """, logger)
+            case .configuration(let channel, let detail):
+                // Once per channel a day, however many alerts it holds (see SQLiteStore).
+                var noticeKey = try await conn.row("""
+                    SELECT notice_key FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
+                        AND channel = \(channel) AND created_at > \(t - AlertLifecycle.configurationNoticeInterval)
+                    ORDER BY notice_key DESC LIMIT 1
+                    """, logger, as: (Int64).self)
+                if noticeKey == nil {
+                    noticeKey = try await conn.row("""
+                        INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                        VALUES (NULL, 'configuration', \(detail), \(t), \(channel)) RETURNING notice_key
+                        """, logger, as: (Int64).self)
+                }
+                try await conn.run("""
+                    INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
+                    """, logger)
+            }
+        }
+    }
+
+    /// Every undelivered alert past its deadline is overdue (still retried), and the hub hears once.
+    static func markOverdue(_ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
+        for (key, state, deadline) in try await conn.rows("""
+            SELECT alert_key, state, deadline FROM alerts
+            WHERE state = ANY(\(names(AlertLifecycle.canTurnOverdue))) AND deadline < \(now.timeIntervalSince1970)
+            FOR UPDATE SKIP LOCKED
+            """, logger, as: (Int64, String, Double?).self) {
+            guard let state = AlertState(rawValue: state),
+                  AlertLifecycle.turnsOverdue(state: state, deadline: deadline.map(Date.init(timeIntervalSince1970:)), now: now) else { continue }
+            let overdue = AlertLifecycle.overdue
+            try await conn.run("UPDATE alerts SET state = \(overdue.state.rawValue) WHERE alert_key = \(key)", logger)
+            try await notices(overdue.notices, conn, logger, alertKey: key, now: now)
+        }
+    }
+
+    static let rowColumns = """
+        SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
+               next_attempt_at, delivered_at, unmatched_reason FROM alerts
+        """
+
+    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?)
+
+    static func alertRow(_ r: RowTuple) -> AlertRow {
+        let state = AlertState(rawValue: r.5) ?? .queued
+        return AlertRow(reference: r.0, incidentId: r.1, childId: r.2, schoolURN: r.3, channel: r.4, state: state,
+                        deadline: r.6.map(Date.init(timeIntervalSince1970:)), attempts: r.7,
+                        lastError: state == .unmatched ? r.11 : r.8,
+                        nextAttemptAt: r.9.map(Date.init(timeIntervalSince1970:)), deliveredAt: r.10.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    /// The alerts the keys make, and those that cannot make one, each with why (ids only).
+    static func due(_ conn: PostgresConnection, _ logger: Logger, keys: [Int64]) async throws -> (alerts: [DueAlert], unreadable: [(Int64, String)]) {
+        var alerts: [DueAlert] = []
+        var unreadable: [(Int64, String)] = []
+        let rows = try await conn.rows("""
+            SELECT a.alert_key, a.reference, a.incident_id, a.child_id, i.reported_at, c.given_name, c.family_name, c.dob,
+                   l.present, l.spoken_to, a.school_urn, coalesce(s.name, 'URN ' || a.school_urn), a.channel, a.recipient,
+                   a.deadline, a.attempts
+            FROM alerts a
+            LEFT JOIN incidents i ON i.incident_key = a.incident_key
+            LEFT JOIN children c ON c.child_key = a.child_key
+            LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+            LEFT JOIN schools s ON s.urn = a.school_urn
+            WHERE a.alert_key = ANY(\(keys))
+            ORDER BY a.deadline, a.alert_key
+            """, logger, as: (Int64, String, String, String, Double?, String?, String?, String?, Int?, Int?, String?, String?,
+                              String?, String?, Double?, Int).self)
+        for r in rows {
+            func skip(_ why: String) { unreadable.append((r.0, "cannot be sent: " + why)) }
+            guard let channel = r.12.flatMap(KeyAdult.Channel.init(rawValue:)) else {
+                skip("its stored channel is not smtp or https")
+                continue
+            }
+            guard let dob = r.7.flatMap(LocalDate.init(iso:)) else {
+                skip("the child's stored date of birth is not a date")
+                continue
+            }
+            guard let urn = r.10, let recipient = r.13, let deadline = r.14, let reportedAt = r.4, let given = r.5, let family = r.6 else {
+                skip("its stored school, recipient, deadline, incident or child is missing")
+                continue
+            }
+            alerts.append(DueAlert(alertKey: r.0, reference: r.1, incidentId: r.2, childId: r.3,
+                                   reportedAt: Date(timeIntervalSince1970: reportedAt), givenName: given, familyName: family,
+                                   dateOfBirth: dob, present: r.8.map { $0 != 0 }, spokenTo: r.9.map { $0 != 0 },
+                                   schoolURN: urn, schoolName: r.11 ?? "URN " + urn, channel: channel, recipient: recipient,
+                                   deadline: Date(timeIntervalSince1970: deadline), attempts: r.15))
+        }
+        return (alerts, unreadable)
+    }
+
+    static func noticeRows(_ conn: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
+        var out: [(HubNoticeRow, Date?)] = []
+        for (noticeKey, kind, detail, createdAt, alertKey, sentAt, channel) in try await conn.rows(query, logger,
+                                                                                                  as: (Int64, String, String, Double, Int64?, Double?, String?).self) {
+            var held: [String] = []
+            var alert: AlertRow?
+            if let alertKey {
+                alert = try await conn.rows(PostgresQuery(unsafeSQL: rowColumns) + " WHERE alert_key = \(alertKey)", logger, as: RowTuple.self).first.map(alertRow)
+            } else {
+                held = try await conn.rows("""
+                    SELECT a.reference FROM hub_notice_alerts h JOIN alerts a ON a.alert_key = h.alert_key
+                    WHERE h.notice_key = \(noticeKey) AND a.state <> ALL(\(names(AlertLifecycle.finished))) ORDER BY a.alert_key
+                    """, logger, as: (String).self)
+            }
+            out.append((HubNoticeRow(noticeKey: noticeKey, kind: kind, detail: detail, createdAt: Date(timeIntervalSince1970: createdAt),
+                                     alert: alert, channel: channel, heldReferences: held), sentAt.map(Date.init(timeIntervalSince1970:))))
+        }
+        return out
+    }
+}
+
+extension PostgresStore: AlertStore {
+    public func alerts(state: AlertState?) async throws -> [AlertRow] {
+        let logger = self.logger
+        return try await read { conn in
+            // Most urgent first: overdue and failed before the rest, then by deadline.
+            try await conn.rows("""
+                SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
+                       next_attempt_at, delivered_at, unmatched_reason FROM alerts
+                WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+                ORDER BY CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
+                    WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
+                """, logger, as: PostgresAlerts.RowTuple.self).map(PostgresAlerts.alertRow)
+        }
+    }
+
+    public func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int {
+        let logger = self.logger
+        return try await write { conn in
+            let queue = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
+            var queued = 0
+            // Unmatched entries keep their place even if old: the hub chose to fix the school.
+            for r in try await conn.rows("""
+                SELECT a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at, l.school_urn
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
+                LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+                WHERE a.state = 'unmatched' AND l.school_urn IS NOT NULL
+                FOR UPDATE OF a SKIP LOCKED
+                """, logger, as: (Int64, Int64, String, String, Double, String).self) {
+                if try await queue.link(incidentKey: r.0, childKey: r.1, incidentId: r.2, childId: r.3,
+                                        reportedAt: Date(timeIntervalSince1970: r.4), urn: r.5, ignoringAge: true) {
+                    queued += 1
+                }
+            }
+            return queued
+        }
+    }
+
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+        let logger = self.logger
+        return try await write { conn in
+            let t = now.timeIntervalSince1970
+            try await PostgresAlerts.markOverdue(conn, logger, now: now)
+            let owners = try await conn.rows("""
+                SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= \(t) AND lease_owner IS NOT NULL
+                """, logger, as: (String).self)
+            let dead = owners.filter(isDead)
+            // Rows another run is claiming are skipped, not waited for: two runs at once on several
+            // hosts each take alerts of their own.
+            let keys = try await conn.rows("""
+                SELECT alert_key FROM alerts
+                WHERE (state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
+                   OR (state = 'sending' AND (lease_until < \(t) OR lease_owner = ANY(\(dead))))
+                ORDER BY deadline, alert_key LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+                """, logger, as: (Int64).self)
+            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0) }
+            try await conn.run("""
+                UPDATE alerts SET state = 'sending', lease_owner = \(owner), lease_until = \(t + lease), attempts = attempts + 1
+                WHERE alert_key = ANY(\(keys))
+                """, logger)
+            let due = try await PostgresAlerts.due(conn, logger, keys: keys)
+            // No run could ever send these: left `sending`, each would come back at every lease's end.
+            for (key, reason) in due.unreadable {
+                try await PostgresAlerts.apply(AlertLifecycle.failure(reason), conn, logger, alertKey: key, now: now)
+            }
+            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count)
+        }
+    }
+
+    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+        let logger = self.logger
+        return try await read { conn in
+            let t = now.timeIntervalSince1970
+            let keys = try await conn.rows("""
+                SELECT alert_key FROM alerts
+                WHERE (state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
+                   OR (state = 'sending' AND lease_until < \(t))
+                ORDER BY deadline, alert_key LIMIT \(limit)
+                """, logger, as: (Int64).self)
+            // Unreadable rows are left out here: the real run fails them and the hub hears.
+            return try await PostgresAlerts.due(conn, logger, keys: keys).alerts
+        }
+    }
+
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            // Only the run that holds the lease may record.
+            guard let row = try await conn.row("""
+                SELECT deadline FROM alerts WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
+                """, logger, as: (Double?).self) else { return }
+            let transition = AlertLifecycle.after(result, deadline: row.map(Date.init(timeIntervalSince1970:)), now: now)
+            try await PostgresAlerts.apply(transition, conn, logger, alertKey: alertKey, now: now)
+        }
+    }
+
+    public func unsentHubNotices() async throws -> [HubNoticeRow] {
+        let logger = self.logger
+        return try await read { conn in
+            try await PostgresAlerts.noticeRows(conn, logger, """
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                WHERE sent_at IS NULL ORDER BY notice_key
+                """).map(\.notice)
+        }
+    }
+
+    public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            try await conn.run("UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970) WHERE notice_key = \(noticeKey)", logger)
+        }
+    }
+}
+
+extension PostgresStore: UnmatchedStore {
+    public func recordSchool(urn: String, forAlert reference: String, actor: String, at now: Date,
+                             planner: AlertPlanner?) async throws -> SchoolRecorded {
+        let logger = self.logger
+        return try await write { conn in
+            guard let row = try await conn.row("""
+                SELECT a.alert_key, a.state, a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key WHERE a.reference = \(reference) FOR UPDATE OF a
+                """, logger, as: (Int64, String, Int64, Int64, String, String, Double).self) else {
+                throw UnmatchedError.unknownAlert(reference)
+            }
+            let (alertKey, stateText, incidentKey, childKey, incidentId, childId, reportedAt) = row
+            let state = AlertState(rawValue: stateText) ?? .queued
+            guard state == .unmatched else { throw UnmatchedError.notUnmatched(reference: reference, state: state) }
+            guard try await conn.changed("""
+                UPDATE incident_children SET school_urn = \(urn) WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
+                """, logger) > 0 else { throw UnmatchedError.linkGone(reference) }
+            // The child's own school follows their newest incident only, as ingest does.
+            try await conn.run("""
+                UPDATE children SET school_urn = \(urn) WHERE child_key = \(childKey) AND latest_reported_at <= \(reportedAt)
+                """, logger)
+            try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "alert.school-recorded", subject: "alert:\(reference)",
+                                           detail: ["urn": urn])
+            if let planner {
+                let queue = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
+                if try await queue.link(incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId,
+                                        reportedAt: Date(timeIntervalSince1970: reportedAt), urn: urn, ignoringAge: true) {
+                    return .queued
+                }
+            } else {
+                let hasContact = try await conn.row("SELECT 1 FROM key_adults WHERE urn = \(urn)", logger, as: (Int32).self) != nil
+                let reason = hasContact ? "school \(urn) recorded; queued at the next run of encompass" : "school \(urn) has no key adult"
+                try await conn.run("UPDATE alerts SET school_urn = \(urn), unmatched_reason = \(reason) WHERE alert_key = \(alertKey)", logger)
+            }
+            let fetched: String?? = try await conn.row("SELECT unmatched_reason FROM alerts WHERE alert_key = \(alertKey)", logger, as: (String?).self)
+            return .unmatched(reason: fetched.flatMap { $0 } ?? "school \(urn) has no key adult")
+        }
+    }
+
+    public func hubNotices(since: Date, limit: Int) async throws -> [HubNoticeEntry] {
+        let logger = self.logger
+        return try await read { conn in
+            try await PostgresAlerts.noticeRows(conn, logger, """
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                WHERE created_at >= \(since.timeIntervalSince1970) ORDER BY created_at DESC, notice_key DESC LIMIT \(limit)
+                """).map { HubNoticeEntry(notice: $0.notice, sentAt: $0.sentAt) }
+        }
+    }
+}

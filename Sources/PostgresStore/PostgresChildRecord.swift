@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RiskModel
+import Schools
+import StoreContract
+
+extension PostgresStore: ChildRecordStore {
+    public func childRecord(_ childId: String) async throws -> ChildRecord? {
+        let logger = self.logger
+        return try await read { conn -> ChildRecord? in
+            guard let child = try await conn.row("""
+                SELECT c.child_key, c.given_name, c.family_name, c.dob, c.school_urn, s.name
+                FROM children c LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.child_id = \(childId)
+                """, logger, as: (Int64, String, String, String, String?, String?).self) else { return nil }
+            typealias IncidentTuple = (String, Double, String, Int, Int?, Int?, Int, String, String?, Int?, Int?, String?, Int?)
+            let incidentRows: [IncidentTuple] = try await conn.rows("""
+                SELECT i.incident_id, i.reported_at, i.risk_tool, i.officer_grade, i.dash_yes_count, i.supervisor_grade,
+                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+                FROM incident_children l JOIN incidents i ON i.incident_key = l.incident_key
+                WHERE l.child_key = \(child.0) ORDER BY i.reported_at, i.incident_id COLLATE "C"
+                """, logger, as: IncidentTuple.self)
+            let incidents = incidentRows.map { (r: IncidentTuple) -> ChildIncident in
+                ChildIncident(
+                    incidentId: r.0, reportedAt: Date(timeIntervalSince1970: r.1), riskTool: RiskTool(rawValue: r.2) ?? .dash,
+                    officerGrade: Grade(rawValue: r.3) ?? .standard, dashYesCount: r.4, supervisorGrade: r.5.flatMap(Grade.init(rawValue:)),
+                    effectiveGrade: Grade(rawValue: r.6) ?? .standard, flags: r.7.split(separator: ",").map(String.init), schoolURN: r.8,
+                    present: r.9.map { $0 != 0 }, spokenTo: r.10.map { $0 != 0 }, voice: r.11, bodyWornVideo: r.12.map { $0 != 0 })
+            }
+            let decisions = try await conn.rows("""
+                SELECT d.child_id, d.marac, d.on_date, d.reason, d.decided_by, d.recorded_at, s.strategy_discussion
+                FROM decisions d LEFT JOIN decision_strategy s ON s.decision_key = d.decision_key
+                WHERE d.child_id = \(childId) ORDER BY d.decision_key
+                """, logger, as: (String, String, String, String?, String, Double, Int?).self).compactMap { r -> DecisionEntry? in
+                guard let decision = PostgresDecisions.decision((r.0, r.1, r.2, r.3, r.4, r.5)) else { return nil }
+                return DecisionEntry(decision: decision, strategyDiscussion: r.6.map { $0 != 0 })
+            }
+            var regrades = try await conn.rows("""
+                SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades
+                WHERE incident_id = ANY(\(incidents.map(\.incidentId))) ORDER BY regrade_key
+                """, logger, as: (String, Int?, Int, String, String, Double).self).map { r in
+                Regrade(incidentId: r.0, oldGrade: r.1.flatMap(Grade.init(rawValue:)), newGrade: Grade(rawValue: r.2) ?? .standard,
+                        reason: r.3, by: r.4, at: Date(timeIntervalSince1970: r.5))
+            }
+            // As SQLite orders them: by incident (the child's order), then as recorded; then by time.
+            let order = Dictionary(incidents.enumerated().map { ($1.incidentId, $0) }, uniquingKeysWith: { a, _ in a })
+            regrades = regrades.enumerated().sorted { a, b in
+                let (x, y) = (order[a.element.incidentId] ?? 0, order[b.element.incidentId] ?? 0)
+                return x != y ? x < y : a.offset < b.offset
+            }.map(\.element)
+            regrades.sort { $0.at < $1.at }
+            typealias AlertTuple = (String, String, String?, String?, String, Double?, Int)
+            let alertRows: [AlertTuple] = try await conn.rows("""
+                SELECT reference, incident_id, school_urn, channel, state, deadline, attempts FROM alerts
+                WHERE child_id = \(childId) ORDER BY alert_key
+                """, logger, as: AlertTuple.self)
+            let alerts = alertRows.map { (r: AlertTuple) -> AlertSummary in
+                AlertSummary(reference: r.0, incidentId: r.1, schoolURN: r.2, channel: r.3, state: r.4,
+                             deadline: r.5.map(Date.init(timeIntervalSince1970:)), attempts: r.6)
+            }
+            return ChildRecord(childId: childId, name: ChildName(given: child.1, family: child.2), dateOfBirth: child.3,
+                               schoolURN: child.4, schoolName: child.5, incidents: incidents, decisions: decisions,
+                               regrades: regrades, alerts: alerts)
+        }
+    }
+
+    public func childNames(_ childIds: [String]) async throws -> [String: ChildName] {
+        let logger = self.logger
+        return try await read { conn in
+            var out: [String: ChildName] = [:]
+            for (id, given, family) in try await conn.rows("""
+                SELECT child_id, given_name, family_name FROM children WHERE child_id = ANY(\(childIds))
+                """, logger, as: (String, String, String).self) {
+                out[id] = ChildName(given: given, family: family)
+            }
+            return out
+        }
+    }
+
+    public func latestDecisions() async throws -> [String: Decision] {
+        let logger = self.logger
+        return try await read { conn in
+            var out: [String: Decision] = [:]
+            // Later rows overwrite earlier ones, so each child keeps its newest decision.
+            for r in try await conn.rows("""
+                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions ORDER BY decision_key
+                """, logger, as: (String, String, String, String?, String, Double).self) {
+                if let d = PostgresDecisions.decision(r) { out[d.childId] = d }
+            }
+            return out
+        }
+    }
+
+    public func decisionsVersion() async throws -> Int64 {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT coalesce(max(decision_key), 0) FROM decisions", logger, as: (Int64).self) ?? 0
+        }
+    }
+
+    public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
+        let logger = self.logger
+        try await write { conn in
+            let key = try await PostgresDecisions.insert(conn, logger, decision)
+            try await conn.run("""
+                INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
+                """, logger)
+            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
+                                           action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                           detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
+        }
+    }
+
+    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {
+        let logger = self.logger
+        return try await write { conn in
+            guard let key = try await conn.row("SELECT incident_key FROM incidents WHERE incident_id = \(incidentId) FOR UPDATE", logger,
+                                               as: (Int64).self),
+                  let old = try await PostgresIncidentReader.incident(conn, logger, key: key) else {
+                throw ChildRecordError.unknownIncident(incidentId)
+            }
+            var new = old
+            new.supervisorGrade = grade
+            // The fingerprint stays that of the last ingested source (see SQLiteStore).
+            try await conn.run("""
+                UPDATE incidents SET supervisor_grade = \(grade.rawValue), effective_grade = \(new.effectiveGrade.rawValue),
+                    updated_at = \(at.timeIntervalSince1970) WHERE incident_key = \(key)
+                """, logger)
+            try await conn.run("UPDATE incident_children SET effective_grade = \(new.effectiveGrade.rawValue) WHERE incident_key = \(key)", logger)
+            try await conn.run("""
+                INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at)
+                VALUES (\(incidentId), \(old.supervisorGrade?.rawValue), \(grade.rawValue), \(reason), \(by), \(at.timeIntervalSince1970))
+                """, logger)
+            var detail = IncidentDiff.changes(from: old, to: new)
+            detail["reason"] = reason
+            try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
+                                           detail: detail)
+            return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+        }
+    }
+}
+
+enum PostgresSchools {
+    static func upsert(_ conn: PostgresConnection, _ logger: Logger, _ schools: [School]) async throws {
+        for s in schools {
+            try await conn.run("""
+                INSERT INTO schools (urn, name, la_code) VALUES (\(s.urn), \(s.name), \(s.laCode))
+                ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code
+                """, logger)
+        }
+    }
+}
+
+extension PostgresStore: SchoolDirectoryStore {
+    public func importSchools(_ schools: [School]) async throws -> Int {
+        let logger = self.logger
+        return try await write { conn in
+            try await PostgresSchools.upsert(conn, logger, schools)
+            return schools.count
+        }
+    }
+
+    public func school(urn: String) async throws -> School? {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT urn, name, la_code FROM schools WHERE urn = \(urn)", logger, as: (String, String, String?).self).map {
+                School(urn: $0.0, name: $0.1, laCode: $0.2)
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+import StoreContract
+import Synchronization
+
+/// A pool of connections to the shared database, and the transactions the store runs on them.
+public final class PostgresDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let location: PostgresLocation
+    private let running: Task<Void, Never>
+    /// One direct connection, made before the pool's first use: the pool retries a server it cannot
+    /// reach for a minute before it gives up, where an operator needs the reason at once.
+    private let probe: PostgresConnection.Configuration
+    private let reached = Mutex(false)
+
+    /// Connects lazily: a database that cannot be reached is found at the first query, as
+    /// `PostgresProblem` (exit 69, one line).
+    public init(location: PostgresLocation, password: String?) throws {
+        var logger = Logger(label: "encompass.postgres")
+        // The driver's own messages are for debugging; what an operator needs arrives as an error.
+        logger.logLevel = .critical
+        self.logger = logger
+        self.location = location
+        let tls: PostgresClient.Configuration.TLS
+        let probeTLS: PostgresConnection.Configuration.TLS
+        switch location.tls {
+        case .disable:
+            tls = .disable
+            probeTLS = .disable
+        case .prefer, .require, .verifyFull:
+            var config = TLSConfiguration.makeClientConfiguration()
+            if location.tls != .verifyFull { config.certificateVerification = .none }
+            tls = location.tls == .prefer ? .prefer(config) : .require(config)
+            let context = try NIOSSLContext(configuration: config)
+            probeTLS = location.tls == .prefer ? .prefer(context) : .require(context)
+        }
+        var probe = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                     password: password, database: location.database, tls: probeTLS)
+        probe.options.connectTimeout = .seconds(10)
+        self.probe = probe
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
+    }
+
+    deinit {
+        running.cancel()
+    }
+
+    /// One transaction: committed if `body` returns, rolled back if it throws. Errors come out as
+    /// `PostgresProblem` when they are the database's, as they were otherwise.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await reach()
+        do {
+            return try await client.withConnection { conn in
+                try await conn.run("BEGIN ISOLATION LEVEL READ COMMITTED", logger)
+                do {
+                    let value = try await body(conn)
+                    try await conn.run("COMMIT", logger)
+                    return value
+                } catch {
+                    try? await conn.run("ROLLBACK", logger)
+                    throw error
+                }
+            }
+        } catch let e as PSQLError {
+            throw PostgresProblem(e, location: location)
+        }
+    }
+
+    /// Runs `body` on one connection outside a transaction (the migrations' lock is the session's).
+    func session<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await reach()
+        do {
+            return try await client.withConnection { conn in try await body(conn) }
+        } catch let e as PSQLError {
+            throw PostgresProblem(e, location: location)
+        }
+    }
+}
+
+extension PostgresDatabase {
+    /// Connects once directly, the first time: a server that cannot be reached, or refuses us, is
+    /// reported now in one line.
+    func reach() async throws {
+        guard !reached.withLock({ $0 }) else { return }
+        do {
+            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+            try? await connection.close()
+            reached.withLock { $0 = true }
+        } catch let e as PSQLError {
+            throw PostgresProblem(e, location: location)
+        }
+    }
+}
+
+/// A database failure in one line: what went wrong and what to check, never a password or a value.
+public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
+    public let problem: String
+    /// The server's SQLSTATE, when the server said it.
+    public let sqlState: String?
+
+    init(_ error: PSQLError, location: PostgresLocation) {
+        let server = error.serverInfo
+        sqlState = server?[.sqlState]
+        switch error.code {
+        case .server:
+            let message = server?[.message] ?? "an error"
+            switch sqlState ?? "" {
+            case "28P01", "28000":
+                problem = "\(location.place): the server refused user \(location.user) (\(message)): check the user and ENCOMPASS_DATABASE_PASSWORD"
+            case "3D000":
+                problem = "\(location.place): no such database: create it, or check the URL"
+            default:
+                problem = "\(location.place): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
+            }
+        case .sslUnsupported:
+            problem = "\(location.place): the server does not offer TLS, which sslmode=\(location.tls.rawValue) requires"
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed:
+            let why = Self.reason(error.underlying.map { String(describing: $0) } ?? "")
+            problem = "cannot connect to \(location.place) (\(why)): check the host, the port and that PostgreSQL is running"
+        case .authMechanismRequiresPassword:
+            problem = "\(location.place): the server asks for a password: set ENCOMPASS_DATABASE_PASSWORD"
+        default:
+            problem = "\(location.place): \(error.code.description)"
+        }
+    }
+
+    public var description: String { problem }
+
+    /// The network's reason in a few words (the driver's own text names every address it tried).
+    static func reason(_ text: String) -> String {
+        let lower = text.lowercased()
+        if lower.contains("refused") { return "connection refused" }
+        if lower.contains("timed out") || lower.contains("timeout") { return "timed out" }
+        if lower.contains("resolve") || lower.contains("name or service") { return "host name not found" }
+        if lower.contains("unreachable") { return "network unreachable" }
+        return "connection failed"
+    }
+}

@@ -1,0 +1,268 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import RiskModel
+import StoreContract
+
+/// One ingest batch inside the caller's transaction, written as SQLiteIngest writes it (the same
+/// rows, the same audit, the same alerts): new rows by COPY, changed incidents one by one.
+///
+/// Ingests are serialised by a transaction-scoped advisory lock, as SQLite's single writer is: a
+/// child first seen by two batches at once must get one row, and the batch's summary counts must
+/// be what it found.
+final class PostgresIngest {
+    private let conn: PostgresConnection
+    private let logger: Logger
+    private let actor: String
+    private let now: Date
+    private let alerts: PostgresAlertQueue?
+    private var summary = IngestSummary()
+
+    /// What the writer knows of each child of the batch.
+    private struct BatchChild {
+        var key: Int64
+        /// What the child's row holds: read from the table, or as this batch first wrote it.
+        var stored: Details?
+        var storedNewest: Double
+        /// A new or changed incident of the batch names the child, so their row may need writing.
+        var touched = false
+        /// The batch's newest details of the child, and when.
+        var newest: Double
+        var details: Details
+    }
+
+    struct Details: Equatable {
+        var givenName: String
+        var familyName: String
+        var dateOfBirth: String
+        var schoolURN: String?
+
+        init(_ c: ChildLink) {
+            givenName = c.givenName
+            familyName = c.familyName
+            dateOfBirth = c.dateOfBirth.description
+            schoolURN = c.schoolURN
+        }
+    }
+
+    private var children: [BatchChild] = []
+    private var childNumbers: [String: Int] = [:]
+
+    /// The key of the lock every ingest takes (an arbitrary constant of this program's own).
+    static let lockKey: Int64 = 0x456e_636f_6d70_0001
+
+    init(_ conn: PostgresConnection, _ logger: Logger, actor: String, now: Date, planner: AlertPlanner?) async throws {
+        self.conn = conn
+        self.logger = logger
+        self.actor = actor
+        self.now = now
+        try await conn.run("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger)
+        if let planner {
+            alerts = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
+        } else {
+            alerts = nil
+        }
+    }
+
+    /// Adds, updates or leaves each incident. Each incident id comes once a batch.
+    func write(_ incidents: [Incident]) async throws {
+        guard !incidents.isEmpty else { return }
+        var stored: [String: (key: Int64, fingerprint: [UInt8])] = [:]
+        for (id, key, fingerprint) in try await conn.rows("""
+            SELECT incident_id, incident_key, fingerprint FROM incidents WHERE incident_id = ANY(\(incidents.map(\.id)))
+            """, logger, as: (String, Int64, ByteBuffer).self) {
+            stored[id] = (key, Array(fingerprint.readableBytesView))
+        }
+        try await addChildren(of: incidents)
+
+        let fingerprints = incidents.map(Fingerprint.of)
+        let newCount = incidents.indices.filter { stored[incidents[$0].id] == nil }.count
+        var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount)[...]
+        var incidentRows: [[CopyValue]] = []
+        var linkRows: [[CopyValue]] = []
+        var planned: [(incidentKey: Int64, incident: Incident, newIncident: Bool)] = []
+        let nowSeconds = now.timeIntervalSince1970
+        for (n, incident) in incidents.enumerated() {
+            let digest = fingerprints[n]
+            let existing = stored[incident.id]
+            let changed = existing.map { $0.fingerprint != digest.bytes } ?? true
+            let reported = incident.reportedAt.timeIntervalSince1970
+            for c in incident.children {
+                let number = childNumbers[c.childId]!
+                if changed { children[number].touched = true }
+                if reported >= children[number].newest {
+                    children[number].newest = reported
+                    children[number].details = Details(c)
+                }
+            }
+            guard changed else {
+                summary.unchanged += 1
+                continue
+            }
+            let childKeys = "[" + incident.children.map { String(children[childNumbers[$0.childId]!].key) }.joined(separator: ",") + "]"
+            let incidentKey: Int64
+            if let existing {
+                let old = try await PostgresIncidentReader.incident(conn, logger, key: existing.key)
+                try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
+                                               detail: IncidentDiff.changes(from: old, to: incident))
+                try await conn.run("DELETE FROM incident_children WHERE incident_key = \(existing.key)", logger)
+                try await conn.run("""
+                    UPDATE incidents SET reported_at = \(reported), risk_tool = \(incident.riskTool.rawValue),
+                        officer_grade = \(incident.officerGrade.rawValue), dash_yes_count = \(incident.dashYesCount),
+                        supervisor_grade = \(incident.supervisorGrade?.rawValue), effective_grade = \(incident.effectiveGrade.rawValue),
+                        flags = \(incident.flagsText), victim_id = \(incident.victimId), perpetrator_id = \(incident.perpetratorId),
+                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(childKeys)
+                    WHERE incident_key = \(existing.key)
+                    """, logger)
+                incidentKey = existing.key
+                try await withdraw(incidentKey: incidentKey, linked: Set(incident.children.map { children[childNumbers[$0.childId]!].key }))
+                summary.updated += 1
+            } else {
+                incidentKey = newKeys.removeFirst()
+                incidentRows.append([
+                    .int(incidentKey), .text(incident.id), .double(reported), .text(incident.riskTool.rawValue),
+                    .int(Int64(incident.officerGrade.rawValue)), CopyValue(incident.dashYesCount), CopyValue(incident.supervisorGrade?.rawValue),
+                    .int(Int64(incident.effectiveGrade.rawValue)), .text(incident.flagsText), .text(incident.victimId),
+                    CopyValue(incident.perpetratorId), .bytes(digest.bytes), .double(nowSeconds), .double(nowSeconds), .text(childKeys),
+                ])
+                summary.added += 1
+            }
+            for c in incident.children {
+                linkRows.append([
+                    .int(children[childNumbers[c.childId]!].key), .int(incidentKey), .text(incident.id), .double(reported),
+                    .int(Int64(incident.effectiveGrade.rawValue)), CopyValue(c.schoolURN), CopyValue(c.present), CopyValue(c.spokenTo),
+                    CopyValue(c.voice), CopyValue(c.bodyWornVideo),
+                ])
+            }
+            planned.append((incidentKey, incident, existing == nil))
+        }
+        try await PostgresCopy.rows(conn, logger, table: "incidents", columns: [
+            "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
+            "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",
+        ], incidentRows)
+        try await PostgresCopy.rows(conn, logger, table: "incident_children", columns: [
+            "child_key", "incident_key", "incident_id", "reported_at", "effective_grade", "school_urn", "present", "spoken_to",
+            "child_voice", "bwv_used",
+        ], linkRows)
+        // Alerts go in the same transaction: an incident is never stored without them.
+        if let alerts {
+            for p in planned {
+                for c in p.incident.children {
+                    if try await alerts.link(incidentKey: p.incidentKey, childKey: children[childNumbers[c.childId]!].key,
+                                             incidentId: p.incident.id, childId: c.childId, reportedAt: p.incident.reportedAt,
+                                             urn: c.schoolURN, newIncident: p.newIncident) {
+                        summary.alertsQueued += 1
+                    }
+                }
+            }
+            try await alerts.flush()
+        }
+    }
+
+    /// Numbers the chunk's children not yet seen in the batch, reading the stored ones and writing
+    /// a row for each new one (their links refer to it), with their details as first seen.
+    private func addChildren(of incidents: [Incident]) async throws {
+        var unseen: [String] = []
+        var firstSeen: [String: (ChildLink, Double)] = [:]
+        for incident in incidents {
+            for c in incident.children where childNumbers[c.childId] == nil && firstSeen[c.childId] == nil {
+                unseen.append(c.childId)
+                firstSeen[c.childId] = (c, incident.reportedAt.timeIntervalSince1970)
+            }
+        }
+        guard !unseen.isEmpty else { return }
+        var stored: [String: (key: Int64, details: Details, newest: Double)] = [:]
+        for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
+            SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
+            WHERE child_id = ANY(\(unseen))
+            """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
+            var d = Details(firstSeen[id]!.0)
+            d.givenName = given; d.familyName = family; d.dateOfBirth = dob; d.schoolURN = urn
+            stored[id] = (key, d, newest)
+        }
+        let missing = unseen.filter { stored[$0] == nil }
+        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: missing.count)[...]
+        var rows: [[CopyValue]] = []
+        for id in unseen {
+            let (link, reported) = firstSeen[id]!
+            childNumbers[id] = children.count
+            if let s = stored[id] {
+                children.append(BatchChild(key: s.key, stored: s.details, storedNewest: s.newest, newest: -.infinity, details: Details(link)))
+            } else {
+                let key = keys.removeFirst()
+                let d = Details(link)
+                rows.append([.int(key), .text(id), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
+                             .double(reported)])
+                children.append(BatchChild(key: key, stored: d, storedNewest: reported, newest: -.infinity, details: d))
+            }
+        }
+        try await PostgresCopy.rows(conn, logger, table: "children",
+                                    columns: ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"], rows)
+    }
+
+    /// The incident's alerts not yet sent for children it no longer names must not go out: each is
+    /// withdrawn as the state machine says.
+    private func withdraw(incidentKey: Int64, linked: Set<Int64>) async throws {
+        for (alertKey, state, childKey) in try await conn.rows("""
+            SELECT alert_key, state, child_key FROM alerts WHERE incident_key = \(incidentKey)
+            """, logger, as: (Int64, String, Int64).self) {
+            guard let state = AlertState(rawValue: state),
+                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(childKey)) else { continue }
+            try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alertKey, now: now)
+        }
+    }
+
+    /// Writes each child's newest details, then the batch's audit row.
+    func finish() async throws -> IngestSummary {
+        // A child's row carries their newest details, so re-ingesting an old file does not move a
+        // child back to a school they have left.
+        for child in children where child.touched && child.newest >= child.storedNewest {
+            guard child.details != child.stored || child.newest != child.storedNewest else { continue }
+            let d = child.details
+            try await conn.run("""
+                UPDATE children SET given_name = \(d.givenName), family_name = \(d.familyName), dob = \(d.dateOfBirth),
+                    school_urn = \(d.schoolURN), latest_reported_at = \(child.newest)
+                WHERE child_key = \(child.key) AND latest_reported_at <= \(child.newest)
+                """, logger)
+        }
+        summary.children = children.count
+        // A batch that changed nothing leaves nothing behind, not even an audit row.
+        if summary.added + summary.updated > 0 {
+            try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "ingest", subject: "batch",
+                                           detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
+        }
+        return summary
+    }
+
+    /// `count` new keys of a table's identity column, handed out by its sequence.
+    static func keys(_ conn: PostgresConnection, _ logger: Logger, table: String, column: String, count: Int) async throws -> [Int64] {
+        guard count > 0 else { return [] }
+        return try await conn.rows("""
+            SELECT nextval(pg_get_serial_sequence(\(table), \(column))) FROM generate_series(1, \(count))
+            """, logger, as: (Int64).self)
+    }
+}
+
+/// Reads one stored incident back as the model value (for the audit's old values).
+enum PostgresIncidentReader {
+    static func incident(_ conn: PostgresConnection, _ logger: Logger, key: Int64) async throws -> Incident? {
+        guard let row = try await conn.row("""
+            SELECT incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id
+            FROM incidents WHERE incident_key = \(key)
+            """, logger, as: (String, Double, String, Int, Int?, Int?, String, String?).self) else { return nil }
+        let children = try await conn.rows("""
+            SELECT c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+            FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = \(key)
+            ORDER BY l.child_key
+            """, logger, as: (String, String, String, String, String?, Int?, Int?, String?, Int?).self).map { r in
+            ChildLink(childId: r.0, givenName: r.1, familyName: r.2, dateOfBirth: LocalDate(iso: r.3) ?? LocalDate(year: 1970, month: 1, day: 1)!,
+                      schoolURN: r.4, present: r.5.map { $0 != 0 }, spokenTo: r.6.map { $0 != 0 }, voice: r.7,
+                      bodyWornVideo: r.8.map { $0 != 0 })
+        }
+        return Incident(id: row.0, reportedAt: Date(timeIntervalSince1970: row.1), riskTool: RiskTool(rawValue: row.2) ?? .dash,
+                        officerGrade: Grade(rawValue: row.3) ?? .standard, dashYesCount: row.4,
+                        supervisorGrade: row.5.flatMap(Grade.init(rawValue:)),
+                        victimId: row.6, perpetratorId: row.7, children: children)
+    }
+}

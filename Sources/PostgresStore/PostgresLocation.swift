@@ -1,0 +1,69 @@
+import Foundation
+
+/// Where the shared database is: `postgres://USER@HOST:PORT/DB[?sslmode=...]` (or `postgresql://`).
+/// The password comes only from `ENCOMPASS_DATABASE_PASSWORD`: a URL carrying one is refused, and no
+/// message ever repeats it.
+public struct PostgresLocation: Sendable, Equatable {
+    public enum TLSMode: String, Sendable, CaseIterable {
+        /// No TLS (a loopback or socket connection inside one host).
+        case disable
+        /// TLS when the server offers it (PostgreSQL's own default).
+        case prefer
+        /// TLS or nothing, the certificate not checked (libpq's meaning).
+        case require
+        /// TLS, the certificate checked against the system's CAs and the host name.
+        case verifyFull = "verify-full"
+    }
+
+    public var user: String
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var tls: TLSMode
+
+    /// The URL's problem, in words that never include a password.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(url: String) throws {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://"), let parts = URLComponents(string: url) else {
+            throw Invalid(description: "a PostgreSQL URL is postgres://USER@HOST:PORT/DATABASE")
+        }
+        if parts.password != nil {
+            throw Invalid(description: "the database URL carries a password: remove it, and set ENCOMPASS_DATABASE_PASSWORD instead")
+        }
+        guard let user = parts.user, !user.isEmpty else {
+            throw Invalid(description: "the database URL names no user: postgres://USER@HOST:PORT/DATABASE")
+        }
+        guard let host = parts.host, !host.isEmpty else {
+            throw Invalid(description: "the database URL names no host: postgres://USER@HOST:PORT/DATABASE")
+        }
+        let database = String(parts.path.drop { $0 == "/" })
+        guard !database.isEmpty, !database.contains("/") else {
+            throw Invalid(description: "the database URL names no database: postgres://USER@HOST:PORT/DATABASE")
+        }
+        var tls = TLSMode.prefer
+        for item in parts.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                // libpq's allow is prefer here; verify-ca checks the chain as verify-full does.
+                let value = item.value ?? ""
+                guard let mode = TLSMode(rawValue: value == "allow" ? "prefer" : value == "verify-ca" ? "verify-full" : value) else {
+                    throw Invalid(description: "sslmode must be disable, prefer, require or verify-full")
+                }
+                tls = mode
+            default:
+                throw Invalid(description: "the database URL's option \(item.name) is not known (only sslmode is)")
+            }
+        }
+        self.user = user.removingPercentEncoding ?? user
+        self.host = host
+        self.port = parts.port ?? 5432
+        self.database = database.removingPercentEncoding ?? database
+        self.tls = tls
+    }
+
+    /// HOST:PORT/DATABASE, for messages.
+    public var place: String { "\(host):\(port)/\(database)" }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RiskModel
+import StoreContract
+
+/// The shared database: PostgreSQL through PostgresNIO, for a force running several hub servers and
+/// notify workers on one database. It keeps exactly what SQLiteStore keeps, in tables of the same
+/// names and columns (times as epoch seconds in double precision), so every output is the same
+/// byte for byte. Each method is one transaction.
+public final class PostgresStore: Sendable {
+    let database: PostgresDatabase
+    var logger: Logger { database.logger }
+
+    public init(_ database: PostgresDatabase) {
+        self.database = database
+    }
+
+    /// One transaction: committed if `body` returns, rolled back if it throws.
+    func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await database.transaction(body)
+    }
+
+    /// One read, from one snapshot.
+    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await database.transaction(body)
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement whose rows are not wanted.
+    func run(_ query: PostgresQuery, _ logger: Logger) async throws {
+        _ = try await self.query(query, logger: logger).collect()
+    }
+
+    /// The rows of a query, each decoded as `T`.
+    func rows<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, _ logger: Logger, as type: (repeat each T).Type) async throws -> [(repeat each T)] {
+        var out: [(repeat each T)] = []
+        for try await row in try await self.query(query, logger: logger).decode(type) { out.append(row) }
+        return out
+    }
+
+    /// The first row of a query, decoded as `T`; nil when there is none.
+    func row<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, _ logger: Logger, as type: (repeat each T).Type) async throws -> (repeat each T)? {
+        for try await row in try await self.query(query, logger: logger).decode(type) { return row }
+        return nil
+    }
+
+    /// How many rows a statement changed.
+    func changed(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
+        let rows = try await self.query(query + " RETURNING 1", logger: logger).collect()
+        return rows.count
+    }
+}
+
+extension PostgresQuery {
+    static func + (query: PostgresQuery, suffix: String) -> PostgresQuery {
+        var q = query
+        q.sql += suffix
+        return q
+    }
+}
+
+/// The audit's rows, as SQLite writes them: `detail` any JSON-serialisable value, keys sorted.
+enum PostgresAudit {
+    static func append(_ conn: PostgresConnection, _ logger: Logger, at: Date, actor: String, action: String, subject: String,
+                       detail: Any?) async throws {
+        let text = try AuditDetail.text(detail)
+        try await conn.run("""
+            INSERT INTO audit (at, actor, action, subject, detail) VALUES (\(at.timeIntervalSince1970), \(actor), \(action), \(subject), \(text))
+            """, logger)
+    }
+}
+
+extension PostgresStore: Store {
+    public func migrate() async throws {
+        try await database.migrate()
+    }
+
+    public func pendingMigrations() async throws -> [String] {
+        try await database.pendingMigrations()
+    }
+
+    public func ingest(_ incidents: [Incident], actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
+        try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
+    }
+
+    public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
+        defer { feed.close() }
+        let logger = self.logger
+        do {
+            return try await write { conn in
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
+                // Waited for without holding a thread: the reader may be using the other one.
+                while await feed.hasWork() {
+                    guard let chunk = feed.next() else { break }
+                    try await writer.write(chunk.incidents)
+                }
+                switch feed.outcome {
+                case .complete: return try await writer.finish()
+                case .abandoned: throw IngestAbandoned()
+                // Thrown to roll back what was written; the whole batch is written next.
+                case .redo(let batch): throw RedoBatch(incidents: batch)
+                }
+            }
+        } catch let redo as RedoBatch {
+            return try await write { conn in
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
+                try await writer.write(redo.incidents)
+                return try await writer.finish()
+            }
+        }
+    }
+
+    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int,
+                                   _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
+        let logger = self.logger
+        try await read { conn in
+            var schoolNames: [String: String] = [:]
+            for (urn, name) in try await conn.rows("SELECT urn, name FROM schools", logger, as: (String, String).self) {
+                schoolNames[urn] = name
+            }
+            var referrals: [Int64: [LocalDate]] = [:]
+            for (key, on) in try await conn.rows("""
+                SELECT c.child_key, d.on_date FROM decisions d JOIN children c ON c.child_id = d.child_id WHERE d.marac = 'referred'
+                """, logger, as: (Int64, String).self) {
+                if let d = LocalDate(iso: on) { referrals[key, default: []].append(d) }
+            }
+            // One pass in the links' own order (child, then time), as SQLite's scan reads them.
+            let rows = try await conn.query("""
+                SELECT l.child_key, l.incident_id, l.reported_at, l.effective_grade, c.child_id, c.school_urn
+                FROM incident_children l JOIN children c ON c.child_key = l.child_key
+                WHERE l.reported_at <= \(asOf.timeIntervalSince1970) AND (l.reported_at >= \(windowStart.timeIntervalSince1970)
+                    OR l.child_key IN (SELECT c2.child_key FROM children c2 JOIN decisions d ON d.child_id = c2.child_id WHERE d.marac = 'referred'))
+                ORDER BY l.child_key, l.reported_at, l.incident_key
+                """, logger: logger)
+            var facts: [IncidentFact] = []
+            var current: (key: Int64, id: String, urn: String?)?
+            func flush() throws {
+                guard let c = current, !facts.isEmpty else { return }
+                try visit(0, ChildHistory(childId: c.id, incidents: facts, maracReferrals: referrals[c.key] ?? [])) {
+                    ChildSummary(childId: c.id, schoolURN: c.urn, schoolName: c.urn.flatMap { schoolNames[$0] })
+                }
+                facts.removeAll(keepingCapacity: true)
+            }
+            for try await (key, incidentId, reportedAt, grade, childId, urn) in rows.decode((Int64, String, Double, Int, String, String?).self) {
+                if key != current?.key {
+                    try flush()
+                    current = (key, childId, urn)
+                }
+                facts.append(IncidentFact(incidentId: incidentId, reportedAt: Date(timeIntervalSince1970: reportedAt),
+                                          grade: Grade(rawValue: grade) ?? .standard))
+            }
+            try flush()
+        }
+    }
+
+    public func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary] {
+        let logger = self.logger
+        return try await read { conn in
+            var out: [String: ChildSummary] = [:]
+            for (id, urn, name) in try await conn.rows("""
+                SELECT c.child_id, c.school_urn, s.name FROM children c LEFT JOIN schools s ON s.urn = c.school_urn
+                WHERE c.child_id = ANY(\(childIds))
+                """, logger, as: (String, String?, String?).self) {
+                out[id] = ChildSummary(childId: id, schoolURN: urn, schoolName: name)
+            }
+            return out
+        }
+    }
+
+    public func childExists(_ childId: String) async throws -> Bool {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT 1 FROM children WHERE child_id = \(childId)", logger, as: (Int32).self) != nil
+        }
+    }
+
+    public func record(_ decision: Decision) async throws {
+        let logger = self.logger
+        try await write { conn in
+            try await PostgresDecisions.insert(conn, logger, decision)
+            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: decision.by,
+                                           action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                           detail: ["on": decision.on.description])
+        }
+    }
+
+    public func decisions(childId: String) async throws -> [Decision] {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("""
+                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions
+                WHERE child_id = \(childId) ORDER BY decision_key
+                """, logger, as: (String, String, String, String?, String, Double).self).compactMap(PostgresDecisions.decision)
+        }
+    }
+
+    public func replaceDirectory(_ directory: SchoolDirectory) async throws {
+        let logger = self.logger
+        try await write { conn in
+            // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
+            // Key adults come only from Config/, so they are replaced whole.
+            try await conn.run("DELETE FROM key_adults", logger)
+            try await PostgresSchools.upsert(conn, logger, directory.schools)
+            for a in directory.keyAdults {
+                try await conn.run("""
+                    INSERT INTO key_adults (urn, name, email, channel, endpoint)
+                    VALUES (\(a.urn), \(a.name), \(a.email), \(a.channel.rawValue), \(a.endpoint))
+                    """, logger)
+            }
+        }
+    }
+
+    public func counts() async throws -> StoreCounts {
+        let logger = self.logger
+        return try await read { conn in
+            let row = try await conn.row("""
+                SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM children), (SELECT count(*) FROM incident_children),
+                       (SELECT count(*) FROM decisions), (SELECT count(*) FROM audit)
+                """, logger, as: (Int, Int, Int, Int, Int).self)!
+            return StoreCounts(incidents: row.0, children: row.1, links: row.2, decisions: row.3, auditEntries: row.4)
+        }
+    }
+
+    public func auditEntries(limit: Int) async throws -> [AuditEntry] {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("SELECT at, actor, action, subject, detail FROM audit ORDER BY audit_key DESC LIMIT \(limit)",
+                                logger, as: (Double, String, String, String, String?).self).map {
+                AuditEntry(at: Date(timeIntervalSince1970: $0.0), actor: $0.1, action: $0.2, subject: $0.3, detail: $0.4)
+            }
+        }
+    }
+}
+
+/// Ends a streamed ingest's transaction so the whole batch can be written again (its rows were not
+/// together in the files).
+struct RedoBatch: Error {
+    let incidents: [Incident]
+}
+
+enum PostgresDecisions {
+    /// Appends a decision and returns its key.
+    @discardableResult
+    static func insert(_ conn: PostgresConnection, _ logger: Logger, _ d: Decision) async throws -> Int64 {
+        try await conn.row("""
+            INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
+            VALUES (\(d.childId), \(d.outcome.rawValue), \(d.on.description), \(d.reason), \(d.by), \(d.recordedAt.timeIntervalSince1970))
+            RETURNING decision_key
+            """, logger, as: (Int64).self)!
+    }
+
+    /// Columns: child_id, marac, on_date, reason, decided_by, recorded_at.
+    static func decision(_ r: (String, String, String, String?, String, Double)) -> Decision? {
+        guard let outcome = Decision.Outcome(rawValue: r.1), let on = LocalDate(iso: r.2) else { return nil }
+        return Decision(childId: r.0, outcome: outcome, on: on, reason: r.3, by: r.4, recordedAt: Date(timeIntervalSince1970: r.5))
+    }
+}

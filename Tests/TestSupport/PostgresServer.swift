@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL for the tests: Debian's server, initdb in a temp folder (as the `postgres` user
+/// when the tests run as root: initdb refuses root), on a free loopback port, started once per test
+/// process and stopped when it exits. Each test takes a database of its own from `makeDatabase()`.
+public final class PostgresServer: Sendable {
+    public let port: Int
+    public let folder: String
+    /// The binaries: the newest version Debian installed.
+    let bin: String
+
+    private static let started = Mutex<Result<PostgresServer, TestSetupError>?>(nil)
+    private static let databases = Atomic<Int>(0)
+
+    /// The server, started by the first caller.
+    public static func shared() throws -> PostgresServer {
+        try started.withLock { state in
+            if state == nil { state = Result { try PostgresServer.start() }.mapError { $0 as? TestSetupError ?? TestSetupError("\($0)") } }
+            return try state!.get()
+        }
+    }
+
+    /// A new, empty database; its URL (user `encompass`, no password: the server trusts loopback).
+    public func makeDatabase() throws -> String {
+        let name = "t\(getpid())_\(Self.databases.add(1, ordering: .relaxed).newValue)"
+        let result = try Command.run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres",
+                                                     "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(name) OWNER encompass"])
+        guard result.exitCode == 0 else { throw TestSetupError("createdb failed: \(result.output)") }
+        return "postgres://encompass@127.0.0.1:\(port)/\(name)"
+    }
+
+    /// Runs SQL as the superuser in database `name` (a URL's last part) and returns psql's output.
+    public func psql(_ database: String, _ sql: String) throws -> (exitCode: Int32, output: String) {
+        try Command.run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database,
+                                        "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+
+    private init(port: Int, folder: String, bin: String) {
+        self.port = port
+        self.folder = folder
+        self.bin = bin
+    }
+
+    private static func start() throws -> PostgresServer {
+        let root = "/usr/lib/postgresql"
+        guard let version = (try? FileManager.default.contentsOfDirectory(atPath: root))?.compactMap(Int.init).max() else {
+            throw TestSetupError("PostgreSQL is not installed (Debian's postgresql package; scripts/test installs it)")
+        }
+        let bin = "\(root)/\(version)/bin"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let asRoot = geteuid() == 0
+        if asRoot {
+            // The server runs as `postgres`: it must own its folder.
+            let chown = try Command.run("/bin/chown", ["-R", "postgres:postgres", folder])
+            guard chown.exitCode == 0 else { throw TestSetupError("chown failed: \(chown.output)") }
+        }
+        // As `postgres` when the tests run as root, by setpriv, which execs the tool itself: the
+        // server is then this process's own child, stopped at exit. Output goes to files.
+        func process(_ tool: String, _ args: [String], log: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: asRoot ? "/usr/bin/setpriv" : bin + "/" + tool)
+            process.arguments = asRoot ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", bin + "/" + tool] + args : args
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            try? handle.close()
+            return process
+        }
+        let data = folder + "/data"
+        let initdb = try process("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+                                 log: folder + "/initdb.log")
+        initdb.waitUntilExit()
+        guard initdb.terminationStatus == 0 else {
+            throw TestSetupError("initdb failed: see \(folder)/initdb.log")
+        }
+        // A port taken between choosing and starting stops the server at once: choose again.
+        for attempt in 0..<5 {
+            let port = try freePort()
+            let server = try process("postgres", ["-D", data, "-p", String(port), "-k", folder, "-c", "listen_addresses=127.0.0.1",
+                                                  "-c", "fsync=off", "-c", "max_connections=200"], log: folder + "/server-\(attempt).log")
+            // Waiting for start-up is set-up, not a measurement: bounded, and a clear failure.
+            var ready = false
+            for _ in 0..<300 where server.isRunning {
+                if try Command.run(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]).exitCode == 0 {
+                    ready = true
+                    break
+                }
+                usleep(100_000)
+            }
+            guard ready else {
+                if server.isRunning { server.terminate() }
+                continue
+            }
+            let pid = server.processIdentifier
+            stopAtExit = { kill(pid, SIGQUIT) }
+            atexit { PostgresServer.stopAtExit?() }
+            let postgres = PostgresServer(port: port, folder: folder, bin: bin)
+            let role = try postgres.psql("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
+            guard role.exitCode == 0 else { throw TestSetupError("creating the test roles failed: \(role.output)") }
+            return postgres
+        }
+        throw TestSetupError("PostgreSQL did not start: see \(folder)/server-*.log")
+    }
+
+    nonisolated(unsafe) private static var stopAtExit: (() -> Void)?
+
+    /// A loopback port nothing listens on now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSetupError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw TestSetupError("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
