@@ -106,7 +106,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [
-            "HubWeb", "TestSupport", "encompass", "StoreContract", "SQLiteStore", "Review", "RiskModel", "Ingest",
+            "HubWeb", "TestSupport", "encompass", "StoreContract", "SQLiteStore", "Stores", "Review", "RiskModel", "Ingest",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

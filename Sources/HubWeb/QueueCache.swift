@@ -18,6 +18,9 @@ actor QueueCache {
     /// Counts the queues kept, so a page rendered from one can tell whether it is still current.
     private var builds = 0
     private var current: (queue: ReviewQueue, generation: Int, build: Int)?
+    /// The store's change version when the current generation began: another server's write (or
+    /// another process's ingest) moves it, and the queue is then rebuilt as after a local write.
+    private var seenVersion: Int64?
     private var inFlight: (task: Task<Void, any Error>, generation: Int)?
 
     init(store: any Store, settings: ScoringSettings, maxAge: TimeInterval, clock: WebClock) {
@@ -38,6 +41,11 @@ actor QueueCache {
 
     /// The queue and the number of the build it came from.
     func versioned() async throws -> (queue: ReviewQueue, build: Int) {
+        let version = try await store.changeVersion()
+        if version != seenVersion {
+            if seenVersion != nil { generation += 1 }
+            seenVersion = version
+        }
         while true {
             if let current, current.generation == generation {
                 if clock.now().timeIntervalSince(current.queue.asOf) > maxAge { _ = refresh() }

@@ -39,7 +39,7 @@ struct QueueRoutes {
             let current = try await queue.versioned()
             built = current.queue
             let session = try context.user().name + " " + (context.session?.tokenHash ?? "")
-            cacheKey = (session + " " + request.uri.description, "\(current.build) \(try await store.decisionsVersion())")
+            cacheKey = (session + " " + request.uri.description, "\(current.build) \(try await store.changeVersion())")
             if let cacheKey, let body = await rendered.body(for: cacheKey.key, stamp: cacheKey.stamp) {
                 return .html(body)
             }

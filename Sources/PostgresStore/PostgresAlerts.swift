@@ -347,6 +347,7 @@ extension PostgresStore: UnmatchedStore {
             try await conn.run("""
                 UPDATE children SET school_urn = \(urn) WHERE child_key = \(childKey) AND latest_reported_at <= \(reportedAt)
                 """, logger)
+            try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "alert.school-recorded", subject: "alert:\(reference)",
                                            detail: ["urn": urn])
             if let planner {

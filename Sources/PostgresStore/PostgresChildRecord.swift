@@ -91,12 +91,6 @@ extension PostgresStore: ChildRecordStore {
         }
     }
 
-    public func decisionsVersion() async throws -> Int64 {
-        let logger = self.logger
-        return try await read { conn in
-            try await conn.row("SELECT coalesce(max(decision_key), 0) FROM decisions", logger, as: (Int64).self) ?? 0
-        }
-    }
 
     public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
         let logger = self.logger
@@ -105,6 +99,7 @@ extension PostgresStore: ChildRecordStore {
             try await conn.run("""
                 INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
                 """, logger)
+            try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
                                            action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
                                            detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
@@ -131,6 +126,7 @@ extension PostgresStore: ChildRecordStore {
                 INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at)
                 VALUES (\(incidentId), \(old.supervisorGrade?.rawValue), \(grade.rawValue), \(reason), \(by), \(at.timeIntervalSince1970))
                 """, logger)
+            try await PostgresSchema.noteChange(conn, logger)
             var detail = IncidentDiff.changes(from: old, to: new)
             detail["reason"] = reason
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",

@@ -229,6 +229,7 @@ final class PostgresIngest {
         summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
+            try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "ingest", subject: "batch",
                                            detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
         }

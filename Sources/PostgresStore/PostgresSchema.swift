@@ -200,7 +200,18 @@ enum PostgresSchema {
             "CREATE TRIGGER \(table)_never_change BEFORE UPDATE OR DELETE ON \(table) FOR EACH ROW EXECUTE FUNCTION encompass_append_only()",
             "CREATE TRIGGER \(table)_never_truncated BEFORE TRUNCATE ON \(table) FOR EACH STATEMENT EXECUTE FUNCTION encompass_append_only()",
         ] }),
+        // One number every writer of what the queue reads bumps, so each server's cached queue knows
+        // it is stale (`Store.changeVersion`).
+        Migration(id: "pg2-change-counter", statements: [
+            "CREATE TABLE store_changes (id bigint PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+            "INSERT INTO store_changes (id, version) VALUES (1, 0)",
+        ]),
     ]
+
+    /// Inside a write that changes what the review queue reads.
+    static func noteChange(_ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await conn.run("UPDATE store_changes SET version = version + 1 WHERE id = 1", logger)
+    }
 
     /// The ids of the migrations this database has had; empty for a new one.
     static func applied(_ conn: PostgresConnection, _ logger: Logger) async throws -> Set<String> {

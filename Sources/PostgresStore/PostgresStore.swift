@@ -169,6 +169,13 @@ extension PostgresStore: Store {
         }
     }
 
+    public func changeVersion() async throws -> Int64 {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT version FROM store_changes WHERE id = 1", logger, as: (Int64).self) ?? 0
+        }
+    }
+
     public func childExists(_ childId: String) async throws -> Bool {
         let logger = self.logger
         return try await read { conn in
@@ -180,6 +187,7 @@ extension PostgresStore: Store {
         let logger = self.logger
         try await write { conn in
             try await PostgresDecisions.insert(conn, logger, decision)
+            try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: decision.by,
                                            action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
                                            detail: ["on": decision.on.description])

@@ -74,9 +74,6 @@ extension SQLiteStore: ChildRecordStore {
         }
     }
 
-    public func decisionsVersion() async throws -> Int64 {
-        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(decision_key) FROM decisions") ?? 0 }
-    }
 
     public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
         try await pool.write { db in
@@ -87,6 +84,7 @@ extension SQLiteStore: ChildRecordStore {
                                  decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
             try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
                            arguments: [db.lastInsertedRowID, strategyDiscussion ? 1 : 0])
+            try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
                                    action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
                                    detail: ["on": decision.on.description, "by": decision.by,
@@ -111,6 +109,7 @@ extension SQLiteStore: ChildRecordStore {
             try db.execute(sql: """
                 INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [incidentId, old.supervisorGrade?.rawValue, grade.rawValue, reason, by, at.timeIntervalSince1970])
+            try SQLiteSchema.noteChange(db)
             var detail = IncidentDiff.changes(from: old, to: new)
             detail["reason"] = reason
             try SQLiteAudit.append(db, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",

@@ -203,6 +203,7 @@ final class SQLiteIngest {
         summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
+            try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",
                                    detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
         }

@@ -110,7 +110,20 @@ enum SQLiteSchema {
                 DROP INDEX incident_children_by_incident;
                 """)
         }
+        m.registerMigration("v6-change-counter") { db in
+            // One number every writer of what the queue reads bumps, so each server's cached queue
+            // knows it is stale (`Store.changeVersion`).
+            try db.execute(sql: """
+                CREATE TABLE store_changes (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+                INSERT INTO store_changes (id, version) VALUES (1, 0);
+                """)
+        }
         return m
+    }
+
+    /// Inside a write that changes what the review queue reads.
+    static func noteChange(_ db: Database) throws {
+        try db.execute(sql: "UPDATE store_changes SET version = version + 1 WHERE id = 1")
     }
 
     /// The links of incident `?1`, for a WHERE clause on `incident_children` (SQL), its columns

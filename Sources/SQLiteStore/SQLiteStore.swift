@@ -181,6 +181,10 @@ public final class SQLiteStore: Store {
 
     // MARK: decisions
 
+    public func changeVersion() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT version FROM store_changes WHERE id = 1") ?? 0 }
+    }
+
     public func childExists(_ childId: String) async throws -> Bool {
         try await pool.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children WHERE child_id = ?)", arguments: [childId]) ?? false
@@ -194,6 +198,7 @@ public final class SQLiteStore: Store {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
                                  decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
+            try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: decision.recordedAt, actor: decision.by,
                                    action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
                                    detail: ["on": decision.on.description])

@@ -20,6 +20,7 @@ extension SQLiteStore: UnmatchedStore {
             // The child's own school follows their newest incident only, as ingest does.
             try db.execute(sql: "UPDATE children SET school_urn = ? WHERE child_key = ? AND latest_reported_at <= ?",
                            arguments: [urn, childKey, reportedAt])
+            try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: now, actor: actor, action: "alert.school-recorded", subject: "alert:\(reference)",
                                    detail: ["urn": urn])
             if let planner {

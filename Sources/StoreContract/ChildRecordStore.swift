@@ -10,8 +10,6 @@ public protocol ChildRecordStore: Sendable {
     func childNames(_ childIds: [String]) async throws -> [String: ChildName]
     /// The newest decision of each child that has one.
     func latestDecisions() async throws -> [String: Decision]
-    /// Changes whenever a decision is recorded (decisions are append-only): the newest decision's key.
-    func decisionsVersion() async throws -> Int64
     /// Appends a decision, whether a strategy discussion was requested, and the audit row, in one transaction.
     func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws
     /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),

@@ -39,6 +39,11 @@ public protocol Store: Sendable {
     /// What the review table shows beside each child: latest known school and its name.
     func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary]
 
+    /// A number that changes whenever something the review queue reads changes: an ingest that
+    /// changed anything, a decision, a regrade, a school recorded. Every server on one database
+    /// reads the same number, so each knows when its cached queue is stale.
+    func changeVersion() async throws -> Int64
+
     func childExists(_ childId: String) async throws -> Bool
     /// Appends a decision and its audit row; decisions are never edited or deleted.
     func record(_ decision: Decision) async throws

@@ -44,7 +44,7 @@ import Testing
         return fixture
     }
 
-    static func state(_ reference: String, _ store: SQLiteStore) async throws -> AlertRow? {
+    static func state(_ reference: String, _ store: any FullStore) async throws -> AlertRow? {
         try await store.alerts(state: nil).first { $0.reference == reference }
     }
 

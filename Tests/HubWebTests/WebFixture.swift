@@ -9,13 +9,14 @@ import NIOCore
 import RiskModel
 import SQLiteStore
 import StoreContract
+import Stores
 import Testing
 
 /// One test's world: its own SQLite file in a temp folder, the sample incidents below, accounts of
 /// each role, a clock the test moves, and the application built on them.
 struct WebFixture {
     let dir: URL
-    let store: SQLiteStore
+    let store: any FullStore
     let clock: TestClock
     var configuration: WebConfiguration
 
@@ -24,17 +25,19 @@ struct WebFixture {
     static let start = Date(timeIntervalSince1970: 1_795_334_400) // 2026-11-22T08:00:00Z
     static let password = "correct horse battery staple"
 
-    static func make(csv: String = Sample.csv) async throws -> WebFixture {
+    /// `database`: nil for an SQLite file in the fixture's folder, or a PostgreSQL URL.
+    /// `users`: false for a second server on a database that has them already.
+    static func make(csv: String = Sample.csv, users: Bool = true, database: String? = nil) async throws -> WebFixture {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-web-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: dir.appendingPathComponent("hub.sqlite").path)
+        let store = try StoreFactory.open(database ?? "sqlite:" + dir.appendingPathComponent("hub.sqlite").path)
         try await store.migrate()
         var configuration = WebConfiguration(templatesDirectory: packageRoot.appendingPathComponent("Templates/web").path)
         configuration.bcryptCost = 4
         configuration.port = 0
         let fixture = WebFixture(dir: dir, store: store, clock: TestClock(start), configuration: configuration)
         if !csv.isEmpty { try await fixture.ingest(csv) }
-        for (name, role) in [("hana", Role.hub), ("sam", .supervisor), ("ade", .admin)] {
+        for (name, role) in [("hana", Role.hub), ("sam", .supervisor), ("ade", .admin)] where users {
             try await fixture.addUser(name, role)
         }
         return fixture

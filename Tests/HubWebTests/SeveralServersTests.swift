@@ -1,0 +1,68 @@
+import Foundation
+import HubWeb
+import Hummingbird
+import HummingbirdTesting
+import RiskModel
+import StoreContract
+import Stores
+import Testing
+import TestSupport
+
+/// Two hub servers on one database, as a force runs them behind a load balancer: what one writes
+/// (or another process ingests), the other shows at its next page load; a session opened on one is
+/// good on the other. On SQLite (two stores on one file) and on PostgreSQL.
+@Suite("Several servers on one database")
+struct SeveralServersTests {
+    enum Database: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    /// Fixture A's database, and a second server's fixture on the same database.
+    func servers(_ kind: Database) async throws -> (a: WebFixture, b: WebFixture) {
+        let url: String? = kind == .postgres ? try PostgresServer.shared().makeDatabase() : nil
+        let a = try await WebFixture.make(database: url)
+        let shared = url ?? "sqlite:" + a.databasePath
+        var b = try await WebFixture.make(csv: "", users: false, database: shared)
+        b.configuration = a.configuration
+        return (a, b)
+    }
+
+    @Test(arguments: Database.allCases)
+    func anIngestByAnotherProcessShowsOnTheQueueAtTheNextPageLoad(kind: Database) async throws {
+        let (a, b) = try await servers(kind)
+        defer { a.cleanUp(); b.cleanUp() }
+        let (before, after) = try await a.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let before = try await browser.get("/").text
+            // As `encompass ingest` on another host would: through another store on the same database.
+            try await b.ingest(Sample.header + "\nI-40,2026-11-22T07:00:00Z,DASH,high,,,V-40,,C-40,Ann,Lee,2016-01-01,,,,,\n")
+            return (before, try await browser.get("/").text)
+        }
+        #expect(!QueuePageTests.childIds(in: before).contains("C-40"))
+        #expect(QueuePageTests.childIds(in: after).first == "C-40")
+    }
+
+    @Test(arguments: Database.allCases)
+    func aDecisionOnOneServerShowsOnTheOthersQueueAndTheSessionIsGoodOnBoth(kind: Database) async throws {
+        let (a, b) = try await servers(kind)
+        defer { a.cleanUp(); b.cleanUp() }
+        // Signed in on A; the cookie then goes to B, as a load balancer may send the next request.
+        let cookies = try await a.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            #expect(QueuePageTests.childIds(in: try await browser.get("/?undecided=1").text).contains("C-4"))
+            return browser.cookies
+        }
+        let decided = try await b.withBrowser { browser in
+            browser.cookies = cookies
+            let page = try await browser.get("/children/C-4")
+            #expect(page.status == .ok, "the session opened on A is good on B")
+            let answer = try await browser.submit("/children/C-4/decisions", from: "/children/C-4",
+                                                  form: [("marac", "referred"), ("on", "2026-11-21")])
+            return answer.status
+        }
+        #expect(decided == .seeOther || decided == .found || decided == .ok)
+        let after = try await a.withBrowser { browser in
+            browser.cookies = cookies
+            return try await browser.get("/?undecided=1").text
+        }
+        #expect(!QueuePageTests.childIds(in: after).contains("C-4"), "A's next page load shows B's decision")
+    }
+}
