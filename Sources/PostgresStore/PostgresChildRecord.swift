@@ -142,6 +142,7 @@ enum PostgresSchools {
             try await conn.run("""
                 INSERT INTO schools (urn, name, la_code) VALUES (\(s.urn), \(s.name), \(s.laCode))
                 ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code
+                WHERE (schools.name, schools.la_code) IS DISTINCT FROM (excluded.name, excluded.la_code)
                 """, logger)
         }
     }

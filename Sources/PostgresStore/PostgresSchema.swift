@@ -15,6 +15,8 @@ enum PostgresSchema {
     /// The session lock every migration run takes first, so many processes starting at once on an
     /// empty database migrate it once (an arbitrary constant of this program's own).
     static let lockKey: Int64 = 0x456e_636f_6d70_0000
+    /// Taken by `replaceDirectory`, which every writing command runs first.
+    static let directoryLockKey: Int64 = 0x456e_636f_6d70_0002
 
     static let migrations: [Migration] = [
         Migration(id: "pg1-core", statements: [
@@ -215,7 +217,8 @@ enum PostgresSchema {
 
     /// The ids of the migrations this database has had; empty for a new one.
     static func applied(_ conn: PostgresConnection, _ logger: Logger) async throws -> Set<String> {
-        guard try await conn.row("SELECT to_regclass('schema_migrations')::text", logger, as: (String?).self) ?? nil != nil else { return [] }
+        let table: String?? = try await conn.row("SELECT to_regclass('schema_migrations')::text", logger, as: (String?).self)
+        guard table.flatMap({ $0 }) != nil else { return [] }
         return Set(try await conn.rows("SELECT id FROM schema_migrations", logger, as: (String).self))
     }
 }

@@ -207,14 +207,20 @@ extension PostgresStore: Store {
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
         let logger = self.logger
         try await write { conn in
+            // Every command that writes starts with this, so several start at once: one at a time,
+            // and nothing written when Config/ says what the database already holds.
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
             // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
-            // Key adults come only from Config/, so they are replaced whole.
-            try await conn.run("DELETE FROM key_adults", logger)
             try await PostgresSchools.upsert(conn, logger, directory.schools)
-            for a in directory.keyAdults {
+            // Key adults come only from Config/, so they are replaced whole when they differ.
+            typealias Row = (String, String, String, String, String?)
+            let stored: [Row] = try await conn.rows("SELECT urn, name, email, channel, endpoint FROM key_adults ORDER BY urn", logger, as: Row.self)
+            let wanted: [Row] = directory.keyAdults.map { ($0.urn, $0.name, $0.email, $0.channel.rawValue, $0.endpoint) }.sorted { $0.0 < $1.0 }
+            guard stored.count != wanted.count || zip(stored, wanted).contains(where: { $0 != $1 }) else { return }
+            try await conn.run("DELETE FROM key_adults", logger)
+            for a in wanted {
                 try await conn.run("""
-                    INSERT INTO key_adults (urn, name, email, channel, endpoint)
-                    VALUES (\(a.urn), \(a.name), \(a.email), \(a.channel.rawValue), \(a.endpoint))
+                    INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (\(a.0), \(a.1), \(a.2), \(a.3), \(a.4))
                     """, logger)
             }
         }

@@ -37,8 +37,8 @@ struct CLIHarness {
     }
 
     /// Starts the binary and returns at once, its output going to files in the test's folder.
-    func start(_ args: [String], environment: [String: String] = [:], name: String) throws -> Process {
-        let p = process(args, environment: environment)
+    func start(_ args: [String], environment: [String: String] = [:], database url: String? = nil, name: String) throws -> Process {
+        let p = process(args, environment: environment, database: url)
         p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
         try p.run()

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Every command on PostgreSQL gives what it gives on SQLite: the same outputs byte for byte, the
+/// same exit codes, all or nothing, and a new database set up once however many start at once.
+@Suite("The command line on PostgreSQL")
+struct PostgresCLITests {
+    @Test func theSampleGivesTheSameOutputsOnBothDatabasesByteForByte() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let postgres = try PostgresServer.shared().makeDatabase()
+        let sqlite = h.database
+        let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
+        for db in [sqlite, postgres] {
+            let ingest = try h.run(["ingest", samples], database: db)
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            for (child, outcome) in [("C-1001", "referred"), ("C-1002", "declined")] {
+                var args = ["decide", child, "--marac", outcome, "--on", "2026-11-20", "--by", "hub.lead"]
+                if outcome == "declined" { args += ["--reason", "Already known to MARAC"] }
+                #expect(try h.run(args, database: db).status == 0)
+            }
+            // The same file again changes nothing on either.
+            #expect(try h.run(["ingest", samples], database: db).stdout.contains(" 0 added, 0 updated"))
+        }
+        for args in [["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"], ["escalations", "--all", "--as-of", "2026-11-22T08:00:00Z"],
+                     ["alerts", "--json"], ["alerts"], ["alerts", "--state", "unmatched", "--json"]] {
+            let a = try h.run(args, database: sqlite), b = try h.run(args, database: postgres)
+            #expect(a.status == 0 && b.status == 0, "\(args): \(a.stderr)\(b.stderr)")
+            #expect(!a.stdout.isEmpty)
+            #expect(a.stdout == b.stdout, "\(args) differs between SQLite and PostgreSQL")
+        }
+    }
+
+    @Test func aBadRowWritesNothingAndNamesFileLineAndColumn() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.shared().makeDatabase()
+        let good = try h.write("good.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try h.run(["ingest", good], database: db).status == 0)
+        let bad = try h.write("bad.csv", CSVRows.file([
+            CSVRows.row("I-2", "2026-11-19T22:40:00Z", child: "C-2"),
+            CSVRows.row("I-3", "2026-11-19T23:40:00Z", grade: "severe", child: "C-3"),
+        ]))
+        let out = try h.run(["ingest", bad], database: db)
+        #expect(out.status == 65)
+        #expect(out.stderr == "\(bad):3: officer_grade: unknown grade (expected standard, medium or high)\n", "\(out.stderr)")
+        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
+        #expect((doc["children"] as? [[String: Any]])?.compactMap { $0["child_id"] as? String } == ["C-1"], "nothing of the bad file was written")
+    }
+
+    @Test func tenIngestsStartedAtOnceOnAnEmptyDatabaseAllSucceed() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.shared().makeDatabase()
+        var runs: [Process] = []
+        for n in 0..<10 {
+            let file = try h.write("in-\(n).csv", CSVRows.file([CSVRows.row("I-\(n)", "2026-11-19T21:40:00Z", child: "C-\(n)")]))
+            runs.append(try h.start(["ingest", file], database: db, name: "ingest-\(n)"))
+        }
+        for (n, run) in runs.enumerated() {
+            run.waitUntilExit()
+            let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
+            #expect(run.terminationStatus == 0, "ingest \(n): \(err)")
+        }
+        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
+        #expect((doc["children"] as? [[String: Any]])?.count == 10)
+        #expect(try h.run(["migrate", "--dry-run"], database: db).stdout == "the database is up to date: no migration to run\n")
+    }
+
+    @Test func aReadingCommandOnANewDatabaseAsksForMigrateAndWritesNothing() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.shared().makeDatabase()
+        let out = try h.run(["alerts"], database: db)
+        #expect(out.status == 69)
+        #expect(out.stderr.hasPrefix("encompass: the database needs 2 migration(s)"), "\(out.stderr)")
+        #expect(out.stderr.hasSuffix("run `encompass migrate`\n"))
+        #expect(try h.run(["migrate"], database: db).status == 0)
+        #expect(try h.run(["alerts"], database: db).stdout == "No alerts.\n")
+    }
+}
