@@ -13,7 +13,7 @@ struct Encompass: AsyncParsableCommand {
         subcommands: [
             IngestCommand.self, EscalationsCommand.self, DecideCommand.self, DeadlineCommand.self,
             NotifyCommand.self, AlertsCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self,
-            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self,
+            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self,
         ])
 }
 

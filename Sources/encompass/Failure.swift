@@ -33,6 +33,7 @@ enum Failure {
         case let e as InputError: ([e.description], 65)
         case let e as TermDatesError: ([e.description], 65)
         case let e as UsageProblem: ([e.message], 64)
+        case let e as TargetNotEmpty: ([e.description], 65)
         case let e as StoreError:
             switch e {
             case .unavailable, .unsupportedURL, .needsMigration: ([e.description], 69)

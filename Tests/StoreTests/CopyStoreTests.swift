@@ -1,0 +1,77 @@
+import Foundation
+import RiskModel
+import StoreContract
+import Stores
+import Testing
+import TestSupport
+
+/// `copy-store`: everything from one database into an empty one, SQLite to PostgreSQL and back,
+/// every table compared row for row.
+@Suite("Copying a store between databases")
+struct CopyStoreTests {
+    let now = at("2026-11-22T08:00:00Z")
+
+    /// A store with something in every table copy-store carries.
+    func filled() async throws -> TempStore {
+        let t = try await TempStore(.sqlite)
+        try await t.store.replaceDirectory(SchoolDirectory(
+            schools: [School(urn: "120501", name: "Boston Pioneers Primary Academy", laCode: "925")],
+            keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await t.store.ingest([
+            incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", voice: "tab\there, line\nthere, back\\slash"), child("C-2", urn: nil)]),
+            incident("I-2", "2026-11-20T20:00:00Z", grade: .high, yes: 15, children: [child("C-1")]),
+        ], actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        try await t.store.record(Decision(childId: "C-1", outcome: .declined, on: LocalDate(iso: "2026-11-21")!, reason: "Known to MARAC",
+                                          by: "hub.lead", recordedAt: now), strategyDiscussion: true, actor: "user:hub.lead")
+        _ = try await t.store.regrade(incidentId: "I-1", to: .medium, reason: "Reviewed", by: "sam", at: now)
+        try await t.store.addUser(name: "Hana", role: .hub, passwordHash: "$2b$04$hash", by: "test", at: now)
+        try await t.store.addAPIToken(name: "records", tokenHash: "abc", by: "test", at: now)
+        let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
+        try await t.store.record(.permanent(error: "550 no such mailbox"), for: try #require(claimed.alerts.first).alertKey, owner: "test:1", now: now)
+        return t
+    }
+
+    /// Every table's rows, in one order whatever the database's.
+    func contents(_ store: any FullStore) async throws -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for table in StoreTable.all {
+            out[table.name] = try await store.rows(of: table).map { "\($0)" }.sorted()
+        }
+        return out
+    }
+
+    @Test func everythingGoesToPostgreSQLAndBackRowForRow() async throws {
+        let source = try await filled()
+        defer { source.cleanUp() }
+        let original = try await contents(source.store)
+        for table in StoreTable.all where !["hub_notice_alerts"].contains(table.name) {
+            #expect(original[table.name]?.isEmpty == false, "the test fills \(table.name)")
+        }
+        let postgres = try await TempStore(.postgres)
+        _ = try await StoreCopy.run(from: source.store, to: postgres.store)
+        #expect(try await contents(postgres.store) == original)
+        let back = try await TempStore(.sqlite)
+        defer { back.cleanUp() }
+        _ = try await StoreCopy.run(from: postgres.store, to: back.store)
+        #expect(try await contents(back.store) == original)
+        // The copy works as the original: new keys follow the copied ones.
+        try await postgres.store.record(Decision(childId: "C-2", outcome: .referred, on: LocalDate(iso: "2026-11-22")!, reason: nil,
+                                                 by: "hub.lead", recordedAt: now))
+        #expect(try await postgres.store.decisions(childId: "C-2").count == 1)
+        #expect(try await postgres.store.user(named: "hana")?.role == .hub)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTargetHoldingRecordsIsRefusedAndLeftAsItWas(kind: StoreKind) async throws {
+        let source = try await filled()
+        defer { source.cleanUp() }
+        let target = try await TempStore(kind)
+        defer { target.cleanUp() }
+        // Config's directory, as any command writes it, does not count; a record does.
+        try await target.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120502")]))
+        _ = try await StoreCopy.run(from: source.store, to: target.store)
+        let copied = try await contents(target.store)
+        await #expect(throws: TargetNotEmpty.self) { _ = try await StoreCopy.run(from: source.store, to: target.store) }
+        #expect(try await contents(target.store) == copied)
+    }
+}
