@@ -112,7 +112,7 @@ extension PostgresStore: Store {
         }
     }
 
-    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int,
+    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
                                    _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
         let logger = self.logger
         try await read { conn in
@@ -126,12 +126,21 @@ extension PostgresStore: Store {
                 """, logger, as: (Int64, String).self) {
                 if let d = LocalDate(iso: on) { referrals[key, default: []].append(d) }
             }
-            // One pass in the links' own order (child, then time), as SQLite's scan reads them.
+            // The children the floor keeps are found by the server (one GROUP BY over the window's
+            // links), so only their links cross the wire; then one pass in the links' own order
+            // (child, then time), as SQLite's scan reads them.
+            let (least, grade) = (floor?.incidents ?? 1, floor?.grade.rawValue ?? Grade.standard.rawValue)
+            let (from, to) = (windowStart.timeIntervalSince1970, asOf.timeIntervalSince1970)
             let rows = try await conn.query("""
+                WITH referred AS (
+                    SELECT c2.child_key FROM children c2 JOIN decisions d ON d.child_id = c2.child_id WHERE d.marac = 'referred'),
+                wanted AS (
+                    SELECT child_key FROM incident_children WHERE reported_at <= \(to) AND reported_at >= \(from)
+                    GROUP BY child_key HAVING count(*) >= \(least) OR max(effective_grade) >= \(grade)
+                    UNION SELECT child_key FROM referred)
                 SELECT l.child_key, l.incident_id, l.reported_at, l.effective_grade, c.child_id, c.school_urn
-                FROM incident_children l JOIN children c ON c.child_key = l.child_key
-                WHERE l.reported_at <= \(asOf.timeIntervalSince1970) AND (l.reported_at >= \(windowStart.timeIntervalSince1970)
-                    OR l.child_key IN (SELECT c2.child_key FROM children c2 JOIN decisions d ON d.child_id = c2.child_id WHERE d.marac = 'referred'))
+                FROM wanted w JOIN incident_children l ON l.child_key = w.child_key JOIN children c ON c.child_key = l.child_key
+                WHERE l.reported_at <= \(to) AND (l.reported_at >= \(from) OR l.child_key IN (SELECT child_key FROM referred))
                 ORDER BY l.child_key, l.reported_at, l.incident_key
                 """, logger: logger)
             var facts: [IncidentFact] = []

@@ -30,7 +30,8 @@ public struct ReviewQueue: Sendable {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
         let minimum: Level = includeAll ? .standard : .medium
         let kept = ScanResults<Entry>(parts: scanParts)
-        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts) { part, h, summary in
+        let floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
+        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
             guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, minimumLevel: minimum) else { return }
             kept.append(Entry(assessment: a, summary: try summary()), to: part)
         }

@@ -113,7 +113,9 @@ public final class SQLiteStore: Store {
 
     // MARK: risk
 
-    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int,
+    /// The floor is not applied here: SQLite's scan reads the links in place, and the queue's own
+    /// quick skip drops those children for less than a GROUP BY would cost.
+    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
                                    _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
         let (schoolNames, referrals, lastKey) = try await pool.read { db in
             let names = try Dictionary(Row.fetchAll(db, sql: "SELECT urn, name FROM schools").map { ($0[0] as String, $0[1] as String) },

@@ -33,7 +33,10 @@ public protocol Store: Sendable {
     ///
     /// The children are split into `parts` disjoint ranges scanned at once (one core each), so
     /// `visit` is called concurrently, but in order within one part, which it is given.
-    func scanChildHistories(windowStart: Date, asOf: Date, parts: Int,
+    ///
+    /// With a `floor`, a store may leave out children it says cannot reach the queue (RiskModel
+    /// decides it; a store only applies it): it is a hint, and visiting them as well is correct.
+    func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
                             _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws
 
     /// What the review table shows beside each child: latest known school and its name.
@@ -63,7 +66,7 @@ extension Store {
     /// Every child's history at once (tests, small stores).
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
         let collected = ScanResults<ChildHistory>(parts: 1)
-        try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: 1) { part, h, _ in
+        try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: 1, floor: nil) { part, h, _ in
             collected.append(h, to: part)
         }
         return collected.all

@@ -127,7 +127,7 @@ struct FeedIngestTests {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let seen = ScanResults<String>(parts: parts)
-        try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, _ in
+        try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts, floor: nil) { part, h, _ in
             seen.append(h.childId, to: part)
         }
         #expect(seen.all.isEmpty)
@@ -140,7 +140,7 @@ struct FeedIngestTests {
         _ = try await t.store.ingest(batch(120), actor: "test", at: now, planner: nil)
         func scan(_ parts: Int) async throws -> [String: [String]] {
             let seen = ScanResults<(String, [String], ChildSummary)>(parts: parts)
-            try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts) { part, h, summary in
+            try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: parts, floor: nil) { part, h, summary in
                 seen.append((h.childId, h.incidents.map(\.incidentId), try summary()), to: part)
             }
             #expect(seen.all.allSatisfy { $0.0 == $0.2.childId && $0.2.schoolURN == "120501" })
@@ -152,5 +152,34 @@ struct FeedIngestTests {
         let one = try await scan(1)
         #expect(one.count == 123)
         #expect(try await scan(parts) == one)
+    }
+}
+
+/// A store may leave out, by the floor RiskModel gives it, children who cannot reach the queue.
+@Suite("Scanning with a floor")
+struct ScanFloorTests {
+    @Test(arguments: StoreKind.allCases)
+    func aFloorMayLeaveOutOnlyChildrenBelowIt(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let now = at("2026-11-01T12:00:00Z")
+        _ = try await t.store.ingest([
+            incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-ONE"), child("C-TWO"), child("C-MED")]),
+            incident("I-2", "2026-10-02T10:00:00Z", children: [child("C-TWO")]),
+            incident("I-3", "2026-10-03T10:00:00Z", grade: .medium, children: [child("C-MED")]),
+            incident("I-4", "2025-01-01T10:00:00Z", children: [child("C-REF")]),
+            incident("I-5", "2026-10-04T10:00:00Z", children: [child("C-REF")]),
+        ], actor: "test", at: now, planner: nil)
+        try await t.store.record(Decision(childId: "C-REF", outcome: .referred, on: LocalDate(iso: "2025-06-01")!, reason: nil, by: "a", recordedAt: now))
+        let floor = ScanFloor(incidents: 2, grade: .medium)
+        let seen = ScanResults<ChildHistory>(parts: 1)
+        try await t.store.scanChildHistories(windowStart: at("2025-11-01T00:00:00Z"), asOf: now, parts: 1, floor: floor) { part, h, _ in
+            seen.append(h, to: part)
+        }
+        let ids = Set(seen.all.map(\.childId))
+        #expect(ids.isSuperset(of: ["C-TWO", "C-MED", "C-REF"]), "every child the floor admits, and every referred child")
+        if kind == .postgres { #expect(!ids.contains("C-ONE"), "PostgreSQL applies the floor in its query") }
+        // A referred child's history still reaches back past the window.
+        #expect(seen.all.first { $0.childId == "C-REF" }?.incidents.map(\.incidentId) == ["I-4", "I-5"])
     }
 }

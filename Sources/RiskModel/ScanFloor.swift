@@ -1,0 +1,34 @@
+import Foundation
+
+/// The children a store may leave out of a scan for a queue at some level, decided here from the
+/// rules' own settings so a store only applies two numbers: a child whose window holds fewer than
+/// `incidents` incidents, every one graded below `grade`, and who has no MARAC referral, cannot reach
+/// the level. (An incident adds at most its grade's weight to the score, since a decay is at most 1.)
+public struct ScanFloor: Sendable, Equatable {
+    public let incidents: Int
+    public let grade: Grade
+
+    public init(incidents: Int, grade: Grade) {
+        self.incidents = incidents
+        self.grade = grade
+    }
+
+    /// Whether a child with `count` window incidents, the highest graded `top`, may reach the level.
+    public func admits(count: Int, top: Grade) -> Bool { count >= incidents || top >= grade }
+}
+
+extension RiskRules {
+    /// Nil when every child with an incident in the window is wanted (`--all`).
+    public static func scanFloor(minimumLevel: Level, settings: ScoringSettings) -> ScanFloor? {
+        guard minimumLevel > .standard else { return nil }
+        // One incident of this grade reaches the level by itself (visible-high-risk, medium-incident).
+        let grade: Grade = minimumLevel == .high ? .high : .medium
+        let threshold = minimumLevel == .high ? settings.scoreHigh : settings.scoreMedium
+        // Below it, a child needs escalation_count incidents, or enough for the score: each adds at
+        // most the largest weight of the grades below. Rounded down, so the floor errs on keeping.
+        var incidents = settings.escalationCount
+        let weight = Grade.allCases.filter { $0 < grade }.map { settings.weight(of: $0) }.max() ?? 0
+        if weight > 0 { incidents = min(incidents, Int((threshold / weight).rounded(.down))) }
+        return ScanFloor(incidents: max(1, incidents), grade: grade)
+    }
+}
