@@ -1,0 +1,37 @@
+import Foundation
+import PostgresStore
+import Testing
+
+/// `--database postgres://...`: what is taken from the URL, and what is refused without repeating it.
+@Suite("PostgreSQL database URLs")
+struct PostgresLocationTests {
+    @Test func aURLNamesUserHostPortAndDatabase() throws {
+        let l = try PostgresLocation(url: "postgres://hub@db.police.example:6543/encompass")
+        #expect((l.user, l.host, l.port, l.database, l.tls) == ("hub", "db.police.example", 6543, "encompass", .prefer))
+        #expect(l.place == "db.police.example:6543/encompass")
+        #expect(try PostgresLocation(url: "postgresql://hub@localhost/encompass").port == 5432)
+    }
+
+    @Test(arguments: [("disable", PostgresLocation.TLSMode.disable), ("prefer", .prefer), ("require", .require),
+                      ("verify-full", .verifyFull), ("verify-ca", .verifyFull), ("allow", .prefer)])
+    func sslmodeIsHonoured(mode: String, tls: PostgresLocation.TLSMode) throws {
+        #expect(try PostgresLocation(url: "postgres://hub@db/encompass?sslmode=\(mode)").tls == tls)
+    }
+
+    @Test(arguments: [
+        ("postgres://hub:hunter2-secret@db/encompass", "carries a password"),
+        ("postgres://db/encompass", "names no user"),
+        ("postgres://hub@db", "names no database"),
+        ("postgres://hub@db/", "names no database"),
+        ("postgres://hub@db/encompass?sslmode=sometimes", "sslmode must be"),
+        ("postgres://hub@db/encompass?password=hunter2-secret", "is not known"),
+    ])
+    func aURLThatCannotBeUsedIsRefusedWithoutRepeatingASecret(url: String, why: String) {
+        #expect {
+            _ = try PostgresLocation(url: url)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(why) && !text.contains("hunter2")
+        }
+    }
+}
