@@ -168,24 +168,13 @@ enum PostgresAlerts {
             """, logger, as: (Int64, String, String, String, Double?, String?, String?, String?, Int?, Int?, String?, String?,
                               String?, String?, Double?, Int).self)
         for r in rows {
-            func skip(_ why: String) { unreadable.append((r.0, "cannot be sent: " + why)) }
-            guard let channel = r.12.flatMap(KeyAdult.Channel.init(rawValue:)) else {
-                skip("its stored channel is not smtp or https")
-                continue
+            let stored = StoredDueAlert(alertKey: r.0, reference: r.1, incidentId: r.2, childId: r.3, reportedAt: r.4, givenName: r.5,
+                                        familyName: r.6, dateOfBirth: r.7, present: r.8.map { $0 != 0 }, spokenTo: r.9.map { $0 != 0 },
+                                        schoolURN: r.10, schoolName: r.11, channel: r.12, recipient: r.13, deadline: r.14, attempts: r.15)
+            switch stored.due {
+            case .success(let alert): alerts.append(alert)
+            case .failure(let e): unreadable.append((stored.alertKey, e.reason))
             }
-            guard let dob = r.7.flatMap(LocalDate.init(iso:)) else {
-                skip("the child's stored date of birth is not a date")
-                continue
-            }
-            guard let urn = r.10, let recipient = r.13, let deadline = r.14, let reportedAt = r.4, let given = r.5, let family = r.6 else {
-                skip("its stored school, recipient, deadline, incident or child is missing")
-                continue
-            }
-            alerts.append(DueAlert(alertKey: r.0, reference: r.1, incidentId: r.2, childId: r.3,
-                                   reportedAt: Date(timeIntervalSince1970: reportedAt), givenName: given, familyName: family,
-                                   dateOfBirth: dob, present: r.8.map { $0 != 0 }, spokenTo: r.9.map { $0 != 0 },
-                                   schoolURN: urn, schoolName: r.11 ?? "URN " + urn, channel: channel, recipient: recipient,
-                                   deadline: Date(timeIntervalSince1970: deadline), attempts: r.15))
         }
         return (alerts, unreadable)
     }

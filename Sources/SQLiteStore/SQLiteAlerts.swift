@@ -365,25 +365,14 @@ extension SQLiteStore: AlertStore {
         for r in rows {
             // Read leniently: a value of the wrong type must fail this alert, not stop the run.
             func text(_ i: Int) -> String? { String.fromDatabaseValue(r[i]) }
-            func skip(_ why: String) { unreadable.append((r[0], "cannot be sent: " + why)) }
-            guard let channel = text(12).flatMap(KeyAdult.Channel.init(rawValue:)) else {
-                skip("its stored channel is not smtp or https")
-                continue
+            let stored = StoredDueAlert(alertKey: r[0], reference: r[1], incidentId: r[2], childId: r[3], reportedAt: Double.fromDatabaseValue(r[4]),
+                                        givenName: text(5), familyName: text(6), dateOfBirth: text(7), present: (r[8] as Int?).map { $0 != 0 },
+                                        spokenTo: (r[9] as Int?).map { $0 != 0 }, schoolURN: text(10), schoolName: text(11), channel: text(12),
+                                        recipient: text(13), deadline: Double.fromDatabaseValue(r[14]), attempts: r[15])
+            switch stored.due {
+            case .success(let alert): alerts.append(alert)
+            case .failure(let e): unreadable.append((stored.alertKey, e.reason))
             }
-            guard let dob = text(7).flatMap(LocalDate.init(iso:)) else {
-                skip("the child's stored date of birth is not a date")
-                continue
-            }
-            guard let urn = text(10), let recipient = text(13), let deadline = Double.fromDatabaseValue(r[14]),
-                  let reportedAt = Double.fromDatabaseValue(r[4]), let givenName = text(5), let familyName = text(6) else {
-                skip("its stored school, recipient, deadline, incident or child is missing")
-                continue
-            }
-            alerts.append(DueAlert(alertKey: r[0], reference: r[1], incidentId: r[2], childId: r[3],
-                                   reportedAt: Date(timeIntervalSince1970: reportedAt), givenName: givenName, familyName: familyName,
-                                   dateOfBirth: dob, present: (r[8] as Int?).map { $0 != 0 }, spokenTo: (r[9] as Int?).map { $0 != 0 },
-                                   schoolURN: urn, schoolName: text(11) ?? "URN " + urn, channel: channel, recipient: recipient,
-                                   deadline: Date(timeIntervalSince1970: deadline), attempts: r[15]))
         }
         return (alerts, unreadable)
     }

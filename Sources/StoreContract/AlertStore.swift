@@ -141,3 +141,65 @@ public protocol AlertStore: Sendable {
     func unsentHubNotices() async throws -> [HubNoticeRow]
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
 }
+
+/// A claimed alert's stored fields as a store read them, each nil where missing or of the wrong
+/// type: the one place that says which stored records can make a message.
+public struct StoredDueAlert: Sendable {
+    public var alertKey: Int64
+    public var reference: String
+    public var incidentId: String
+    public var childId: String
+    public var reportedAt: Double?
+    public var givenName: String?
+    public var familyName: String?
+    public var dateOfBirth: String?
+    public var present: Bool?
+    public var spokenTo: Bool?
+    public var schoolURN: String?
+    public var schoolName: String?
+    public var channel: String?
+    public var recipient: String?
+    public var deadline: Double?
+    public var attempts: Int
+
+    public init(alertKey: Int64, reference: String, incidentId: String, childId: String, reportedAt: Double?, givenName: String?,
+                familyName: String?, dateOfBirth: String?, present: Bool?, spokenTo: Bool?, schoolURN: String?, schoolName: String?,
+                channel: String?, recipient: String?, deadline: Double?, attempts: Int) {
+        self.alertKey = alertKey
+        self.reference = reference
+        self.incidentId = incidentId
+        self.childId = childId
+        self.reportedAt = reportedAt
+        self.givenName = givenName
+        self.familyName = familyName
+        self.dateOfBirth = dateOfBirth
+        self.present = present
+        self.spokenTo = spokenTo
+        self.schoolURN = schoolURN
+        self.schoolName = schoolName
+        self.channel = channel
+        self.recipient = recipient
+        self.deadline = deadline
+        self.attempts = attempts
+    }
+
+    /// The alert, or why it cannot be sent (ids only: never the stored value, which may be a date of birth).
+    public var due: Result<DueAlert, UnreadableAlert> {
+        guard let channel = channel.flatMap(KeyAdult.Channel.init(rawValue:)) else { return .failure(UnreadableAlert("its stored channel is not smtp or https")) }
+        guard let dob = dateOfBirth.flatMap(LocalDate.init(iso:)) else { return .failure(UnreadableAlert("the child's stored date of birth is not a date")) }
+        guard let urn = schoolURN, let recipient, let deadline, let reportedAt, let givenName, let familyName else {
+            return .failure(UnreadableAlert("its stored school, recipient, deadline, incident or child is missing"))
+        }
+        return .success(DueAlert(alertKey: alertKey, reference: reference, incidentId: incidentId, childId: childId,
+                                 reportedAt: Date(timeIntervalSince1970: reportedAt), givenName: givenName, familyName: familyName,
+                                 dateOfBirth: dob, present: present, spokenTo: spokenTo, schoolURN: urn,
+                                 schoolName: schoolName ?? "URN " + urn, channel: channel, recipient: recipient,
+                                 deadline: Date(timeIntervalSince1970: deadline), attempts: attempts))
+    }
+}
+
+/// Why a claimed alert cannot make a message: its last error, and the hub's notice.
+public struct UnreadableAlert: Error, Sendable, Equatable {
+    public let reason: String
+    init(_ why: String) { reason = "cannot be sent: " + why }
+}
