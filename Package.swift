@@ -30,8 +30,10 @@ let package = Package(
     targets: [
         // Pure rules: Foundation only, no I/O, the clock passed in.
         .target(name: "CivilTime", swiftSettings: strict),
-        .target(name: "RiskModel", dependencies: ["CivilTime"], swiftSettings: strict),
-        .target(name: "DelimitedText", swiftSettings: strict),
+        // The rules every input meets (FieldText, URN, LACode) and the kinds of failure (FailureKind).
+        .target(name: "InputRules", swiftSettings: strict),
+        .target(name: "RiskModel", dependencies: ["CivilTime", "InputRules"], swiftSettings: strict),
+        .target(name: "DelimitedText", dependencies: ["InputRules"], swiftSettings: strict),
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
         .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
@@ -83,7 +85,7 @@ let package = Package(
 
         .testTarget(name: "RiskModelTests", dependencies: ["RiskModel"], swiftSettings: strict),
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "Store", "RiskModel", "SchoolCalendar", .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
