@@ -75,6 +75,11 @@ public final class IncidentFeed: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
+    /// The most chunks queued at once: past it, `push` waits for the writer to take one, so a
+    /// reader whose writer waits for the database's write lock does not read ahead without bound.
+    private let maximumQueued: Int
+    /// Readers waiting in `push` for room (for tests).
+    private var pushersWaiting = 0
     private var end: End?
     /// The writer has stopped taking chunks (it failed, or the feed ended): later ones are dropped.
     private var closed = false
@@ -84,7 +89,8 @@ public final class IncidentFeed: @unchecked Sendable {
 
     /// `expectedRows`: about how many rows the batch has (a guess from the files' size is enough),
     /// so the children's index is sized once rather than rehashed as it grows.
-    public init(expectedRows: Int = 0) {
+    public init(expectedRows: Int = 0, maximumQueued: Int = 4) {
+        self.maximumQueued = max(1, maximumQueued)
         batchChildren.numbers.reserveCapacity(expectedRows)
     }
 
@@ -120,8 +126,14 @@ public final class IncidentFeed: @unchecked Sendable {
         let chunk = Chunk(incidents: incidents, fingerprints: fingerprints, incidentRows: incidentRows,
                           linkRows: linkRows, childNumbers: childNumbers)
         condition.lock()
+        // Wait for room while the writer is still taking chunks (it closes the feed if it stops).
+        while !closed, chunks.count >= maximumQueued {
+            pushersWaiting += 1
+            condition.wait()
+            pushersWaiting -= 1
+        }
         if !closed { chunks.append(chunk) }
-        condition.signal()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -157,6 +169,7 @@ public final class IncidentFeed: @unchecked Sendable {
     /// act at a known point of the hand-over.
     var queuedChunks: Int { locked { chunks.count } }
     var waitingCount: Int { locked { waiting.count } }
+    var pushersWaitingCount: Int { locked { pushersWaiting } }
 
     private func locked<T>(_ body: () -> T) -> T {
         condition.lock()
@@ -176,6 +189,7 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         closed = true
         chunks.removeAll()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -184,7 +198,7 @@ public final class IncidentFeed: @unchecked Sendable {
         if case .complete = end, !isClosed { batchChildren.encodeRows() }
         condition.lock()
         self.end = end
-        condition.signal()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -219,6 +233,8 @@ public final class IncidentFeed: @unchecked Sendable {
         // An abandoned batch is rolled back: what is still queued need not be written first.
         if case .abandoned? = end { chunks.removeAll() }
         if chunks.isEmpty { return nil }
+        // A reader may be waiting for room.
+        condition.broadcast()
         return chunks.removeFirst()
     }
 

@@ -30,7 +30,7 @@ struct IngestCommand: AsyncParsableCommand {
             let now = Date()
             // Read every file before opening anything, so a missing file is reported first (exit 66).
             let inputs = try files.map { ($0, try ConfigDirectory.data($0)) }
-            func readAll(into builder: inout IncidentBatchBuilder) {
+            @Sendable func readAll(into builder: inout IncidentBatchBuilder) {
                 for (f, data) in inputs { builder.add(data, fileName: f, format: IncidentFileFormat(fileName: f)!) }
             }
             // The store writes incidents while the files are still being read, in a transaction it
@@ -46,17 +46,20 @@ struct IngestCommand: AsyncParsableCommand {
                 let context = try await Context.open(global)
                 return try await context.store.ingest(feed, actor: "cli:\(NSUserName())", at: now, planner: context.planner)
             }
-            var builder = IncidentBatchBuilder(now: now, sink: { feed.push($0) })
-            readAll(into: &builder)
-            let end: Result<IncidentFeed.End, IngestFailure>
-            switch builder.finishStreaming() {
-            case .failure(let failure): end = .failure(failure)
-            case .success(.handedOver): end = .success(.complete)
-            case .success(.redo):
-                // An incident's rows were far apart: read the files again, whole, and write that.
-                var whole = IncidentBatchBuilder(now: now)
-                readAll(into: &whole)
-                end = whole.finish().map { .redo($0) }
+            // Read on a thread of its own: `push` waits while the writer is behind (the feed holds
+            // a few chunks at most), and must not hold up a thread the writer's tasks need.
+            let end = await ReaderThread.run { () -> Result<IncidentFeed.End, IngestFailure> in
+                var builder = IncidentBatchBuilder(now: now, sink: { feed.push($0) })
+                readAll(into: &builder)
+                switch builder.finishStreaming() {
+                case .failure(let failure): return .failure(failure)
+                case .success(.handedOver): return .success(.complete)
+                case .success(.redo):
+                    // An incident's rows were far apart: read the files again, whole, and write that.
+                    var whole = IncidentBatchBuilder(now: now)
+                    readAll(into: &whole)
+                    return whole.finish().map { .redo($0) }
+                }
             }
             switch end {
             case .failure(let failure):
@@ -68,6 +71,17 @@ struct IngestCommand: AsyncParsableCommand {
                 feed.finish(end)
             }
             print(try await writer.value.line)
+        }
+    }
+}
+
+/// Runs blocking work on a thread of its own rather than on one of the few the tasks share.
+enum ReaderThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.stackSize = 1 << 22
+            thread.start()
         }
     }
 }
