@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import InputRules
 import Schools
 import SchoolCalendar
 import Settings
@@ -24,23 +25,18 @@ enum Failure {
         }
     }
 
-    /// The lines to print and the exit status for an error.
+    /// The lines to print and the exit status for an error. The status is the error's own kind
+    /// (`KindedError`, issue 10): no type is mapped to a number here.
     static func explain(_ error: any Error) -> (lines: [String], status: Int32) {
+        let status = FailureKind.of(error).exitStatus
         switch error {
-        case let e as IngestFailure: (e.errors.map(\.description), 65)
-        case let e as MissingFile: ([e.description], 66)
-        case let e as SettingsError: ([e.description], 65)
-        case let e as InputError: ([e.description], 65)
-        case let e as TermDatesError: ([e.description], 65)
-        case let e as UsageProblem: ([e.message], 64)
-        case let e as StoreError:
-            switch e {
-            case .unavailable, .unsupportedURL: ([e.description], 69)
-            case .unknownChild: ([e.description], 65)
-            }
+        case let e as IngestFailure: return (e.errors.map(\.description), status)
+        case let e as UsageProblem: return ([e.message], status)
+        case let e as any KindedError & CustomStringConvertible:
+            if let why = StoreError.databaseProblem(e) { return (["database unavailable: \(why)"], status) }
+            return ([e.description], status)
         default:
-            if let why = StoreError.databaseProblem(error) { (["database unavailable: \(why)"], 69) }
-            else { (["internal error: \(String(describing: type(of: error)))"], 70) }
+            return (["internal error: \(String(describing: type(of: error)))"], status)
         }
     }
 
@@ -54,6 +50,7 @@ enum Failure {
 }
 
 /// A bad value on the command line found after parsing (exit 64).
-struct UsageProblem: Error {
+struct UsageProblem: KindedError {
     let message: String
+    var failureKind: FailureKind { .usage }
 }
