@@ -1,4 +1,5 @@
 import Foundation
+import RiskModel
 import Store
 import Testing
 
