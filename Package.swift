@@ -31,8 +31,10 @@ let package = Package(
     targets: [
         // Pure rules: Foundation only, no I/O, the clock passed in.
         .target(name: "CivilTime", swiftSettings: strict),
-        .target(name: "RiskModel", dependencies: ["CivilTime"], swiftSettings: strict),
-        .target(name: "DelimitedText", swiftSettings: strict),
+        // The rules every input meets (FieldText, URN, LACode) and the kinds of failure (FailureKind).
+        .target(name: "InputRules", swiftSettings: strict),
+        .target(name: "RiskModel", dependencies: ["CivilTime", "InputRules"], swiftSettings: strict),
+        .target(name: "DelimitedText", dependencies: ["InputRules"], swiftSettings: strict),
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
         .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
@@ -50,7 +52,7 @@ let package = Package(
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
         .target(name: "AlertLifecycle", swiftSettings: strict),
         // The store protocols and their value types: no database library in sight.
-        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle"], swiftSettings: strict),
+        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules"], swiftSettings: strict),
         // The embedded default: SQLite through GRDB, its fast paths behind this wall.
         .target(name: "SQLiteStore", dependencies: [
             "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
@@ -99,7 +101,7 @@ let package = Package(
 
         .testTarget(name: "RiskModelTests", dependencies: ["RiskModel"], swiftSettings: strict),
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "SchoolCalendar", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),

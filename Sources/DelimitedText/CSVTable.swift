@@ -1,7 +1,8 @@
 import Foundation
+import InputRules
 
 /// A small RFC 4180 reader for the config files (schools, key adults, term dates, decisions): quoted fields with
-/// commas, doubled quotes and newlines, CRLF or LF, a header row. Incident files have their own
+/// commas, doubled quotes and newlines, CRLF, LF or a lone CR (old Mac files), a header row. Incident files have their own
 /// streaming parser in Ingest; these files are small, so clarity wins here.
 public struct CSVTable: Sendable {
     public struct Row: Sendable {
@@ -35,6 +36,8 @@ public struct CSVTable: Sendable {
         var recordLine = 1
         var quoted = false
         var afterQuote = false
+        /// The last scalar was a CR ending a line outside quotes: an LF right after it is the same line end.
+        var afterCR = false
         var chars = text.unicodeScalars.makeIterator()
         if text.unicodeScalars.first == "\u{FEFF}" { _ = chars.next() }
         func endRecord() {
@@ -43,12 +46,22 @@ public struct CSVTable: Sendable {
             if !(fields.count == 1 && fields[0].isEmpty) { records.append(Row(line: recordLine, fields: fields)) }
             fields = []
         }
+        var quotedCR = false
         while let c = chars.next() {
+            let crlf = afterCR && c == "\n"
+            afterCR = false
             if quoted {
                 if c == "\"" { quoted = false; afterQuote = true }
-                else { if c == "\n" { line += 1 }; field.unicodeScalars.append(c) }
+                else {
+                    // A line ends at LF, CRLF or a lone CR.
+                    if c == "\r" || (c == "\n" && !quotedCR) { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                quotedCR = c == "\r"
                 continue
             }
+            quotedCR = false
+            if crlf { continue }
             switch c {
             case "\"":
                 if afterQuote { field.append("\""); quoted = true; afterQuote = false }
@@ -56,9 +69,8 @@ public struct CSVTable: Sendable {
                 else { throw InputError(file: fileName, line: line, column: "-", message: "a quote inside an unquoted field") }
             case ",":
                 fields.append(field); field = ""; afterQuote = false
-            case "\r":
-                continue
-            case "\n":
+            case "\r", "\n":
+                afterCR = c == "\r"
                 endRecord(); afterQuote = false
                 line += 1
                 recordLine = line
@@ -102,4 +114,8 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(file):\(line): \(column): \(message)" }
+}
+
+extension InputError: KindedError {
+    public var failureKind: FailureKind { .data }
 }

@@ -1,5 +1,6 @@
 import CivilTime
 import Foundation
+import InputRules
 import Mustache
 
 /// Renders alerts and hub notices from the Mustache templates in `Templates/`. Subjects are built
@@ -20,7 +21,7 @@ public struct AlertRenderer: Sendable {
         for name in Self.templateNames {
             let file = folder.appendingPathComponent(name + ".mustache")
             guard let data = FileManager.default.contents(atPath: file.path) else {
-                throw RenderingError(message: "template \(file.path) is missing")
+                throw RenderingError(message: "template \(file.path) is missing", isMissingFile: true)
             }
             do {
                 loaded[name] = try MustacheTemplate(string: String(decoding: data, as: UTF8.self))
@@ -120,7 +121,16 @@ public struct AlertRenderer: Sendable {
 }
 
 /// A template is missing or broken: one line naming the file, no personal data.
-public struct RenderingError: Error, CustomStringConvertible, Equatable {
+public struct RenderingError: Error, CustomStringConvertible, Equatable, KindedError {
     public let message: String
+    /// A template file is not there (66), rather than broken (65).
+    public var isMissingFile = false
+
+    public init(message: String, isMissingFile: Bool = false) {
+        self.message = message
+        self.isMissingFile = isMissingFile
+    }
+
     public var description: String { message }
+    public var failureKind: FailureKind { isMissingFile ? .missing : .data }
 }

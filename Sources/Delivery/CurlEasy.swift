@@ -10,6 +10,8 @@ final class CurlEasy {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
     private var upload: UploadSource?
+    /// The relay's last refusal (a 4xx or 5xx line), read through libcurl's debug callback.
+    private let replies = ServerReplies()
 
     init?() {
         guard let handle = curl_easy_init() else { return nil }
@@ -32,6 +34,7 @@ final class CurlEasy {
             if code != CURLE_OK, refused == nil { refused = name }
         }
         errorBuffer[0] = 0
+        replies.last = nil
         check(ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
         check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         check(ccurl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
@@ -58,6 +61,11 @@ final class CurlEasy {
         switch request.kind {
         case .smtp(let envelope):
             check(ccurl_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "smtp,smtps"), "PROTOCOLS_STR")
+            // The relay's own words for a refusal (its enhanced status code and text) reach us only
+            // through the debug callback: libcurl keeps just the number.
+            check(ccurl_easy_setopt_debug_callback(handle, CURLOPT_DEBUGFUNCTION, keepServerRefusal), "DEBUGFUNCTION")
+            check(ccurl_easy_setopt_pointer(handle, CURLOPT_DEBUGDATA, Unmanaged.passUnretained(replies).toOpaque()), "DEBUGDATA")
+            check(ccurl_easy_setopt_long(handle, CURLOPT_VERBOSE, 1), "VERBOSE")
             let level = envelope.security == .plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL
             check(ccurl_easy_setopt_long(handle, CURLOPT_USE_SSL, Int(level.rawValue)), "USE_SSL")
             check(ccurl_easy_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(envelope.mailFrom)>"), "MAIL_FROM")
@@ -96,14 +104,14 @@ final class CurlEasy {
     }
 
     /// What happened, read after the transfer ended.
-    func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String) {
+    func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String, replyText: String?) {
         var reply = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         var connectTime: curl_off_t = 0
         _ = ccurl_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connectTime)
         let buffer = String(cString: errorBuffer)
         let message = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
-        return (Self.failure(code, connected: connectTime > 0), reply, message + " (curl \(code.rawValue))")
+        return (Self.failure(code, connected: connectTime > 0), reply, message + " (curl \(code.rawValue))", replies.last)
     }
 
     /// Ready for the next transfer: options cleared, the connection kept in the handle's cache.
@@ -132,7 +140,9 @@ final class CurlEasy {
         switch code {
         case CURLE_OK:
             .none
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR,
+        case CURLE_PEER_FAILED_VERIFICATION:
+            .untrustedCertificate
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR,
              CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
             .tls
         case CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CRL_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CLIENTCERT,
@@ -155,6 +165,26 @@ final class CurlEasy {
             .other
         }
     }
+}
+
+/// The last line a relay answered with 4xx or 5xx in one transfer.
+final class ServerReplies {
+    var last: String?
+
+    func take(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for line in bytes.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }) {
+            guard let first = line.first, first == 0x34 || first == 0x35 else { continue }
+            last = String(decoding: line, as: UTF8.self)
+        }
+    }
+}
+
+/// Reads the relay's replies (libcurl shows them as incoming headers); everything else is ignored.
+private let keepServerRefusal: curl_debug_callback = { _, type, data, size, context in
+    guard type == CURLINFO_HEADER_IN, let data, let context else { return 0 }
+    let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size)
+    Unmanaged<ServerReplies>.fromOpaque(context).takeUnretainedValue().take(bytes)
+    return 0
 }
 
 /// The bytes an SMTP upload reads from, through `readUpload`.

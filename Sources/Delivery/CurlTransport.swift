@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import Schools
 
 /// Sends e-mail through the relay and signed JSON to schools' endpoints, both over libcurl.
@@ -74,6 +75,12 @@ public struct CurlTransport: Transport {
         guard ContactAddress.isEmail(relay.from) else {
             return refuse(.configuration, "smtp.from is not an e-mail address")
         }
+        if !relay.username.isEmpty, relay.password.isEmpty {
+            return refuse(.configuration, "ENCOMPASS_SMTP_PASSWORD is not set (smtp.username is)")
+        }
+        if !relay.heloName.isEmpty, !HeloName.isValid(relay.heloName) {
+            return refuse(.configuration, "smtp.helo_name is not a dotted host name")
+        }
         guard ContactAddress.isEmail(message.recipient) else {
             return refuse(.permanent, "the recipient is not a valid e-mail address")
         }
@@ -82,7 +89,7 @@ public struct CurlTransport: Transport {
             mailFrom: relay.from, recipient: message.recipient, security: security,
             username: relay.username, password: relay.password)
         return .ready(TransferRequest(
-            reference: message.reference, channel: .smtp, url: relay.url, body: composer.compose(message),
+            reference: message.reference, channel: .smtp, url: relay.transferURL, body: composer.compose(message),
             kind: .smtp(envelope), caFile: relay.caFile, resolve: relay.resolve, lane: .relay,
             breakerKey: "smtp " + relay.url))
     }

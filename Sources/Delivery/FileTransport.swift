@@ -32,11 +32,14 @@ public struct FileTransport: Transport {
 
     private func write(_ message: AlertMessage) -> DeliveryOutcome {
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // The files hold children's names and dates of birth: a new folder is the owner's alone
+            // (0700), and each file is 0600.
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             // Atomic: a run killed mid-write leaves the old file or the new one, never half of one.
-            try composer.compose(message).write(to: emailFile(for: message.reference), options: .atomic)
+            try Self.writePrivate(composer.compose(message), to: emailFile(for: message.reference))
             if message.channel == .https, let json = message.jsonBody {
-                try json.write(to: jsonFile(for: message.reference), options: .atomic)
+                try Self.writePrivate(json, to: jsonFile(for: message.reference))
             }
             return DeliveryOutcome(
                 reference: message.reference, channel: message.channel, status: .delivered, replyCode: nil,
@@ -45,6 +48,24 @@ public struct FileTransport: Transport {
             return OutcomeText.refused(
                 message.reference, channel: message.channel, status: .configuration,
                 reason: "cannot write to \(folder.path)")
+        }
+    }
+
+    /// Writes `data` whole to a temporary file created 0600 beside `url`, then renames it over `url`:
+    /// the file is never readable by others, not even for a moment.
+    private static func writePrivate(_ data: Data, to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        // open(2) with the mode, not a chmod after the write.
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.close()
+            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            unlink(temporary.path)
+            throw error
         }
     }
 

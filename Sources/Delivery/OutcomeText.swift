@@ -1,7 +1,11 @@
 /// Builds outcomes and their one-line `detail`: what failed and how to read it, with the
 /// receiver's reply code and libcurl's message, and never an e-mail address or other personal data.
 enum OutcomeText {
-    static func finished(_ request: TransferRequest, failure: TransferFailure, reply: Int, message: String) -> DeliveryOutcome {
+    /// `replyText`: the relay's refusal line as it sent it (`550 5.1.1 ...`), kept in the detail
+    /// (one line, cut at 200 characters, any address replaced) so the hub can tell a mailbox
+    /// unavailable from a relay access denied.
+    static func finished(_ request: TransferRequest, failure: TransferFailure, reply: Int, message: String,
+                         replyText: String? = nil) -> DeliveryOutcome {
         let status: DeliveryOutcome.Status
         var text: String
         switch request.channel {
@@ -10,7 +14,14 @@ enum OutcomeText {
             text = failure == .none ? "HTTP \(reply)" : what(failure)
         case .smtp, .file:
             status = FailureClassifier.smtp(failure: failure, reply: reply)
-            text = failure == .none || reply >= 400 ? "reply \(reply)" : what(failure)
+            if FailureClassifier.authenticationReplies.contains(reply) {
+                text = "reply \(reply): the relay refused our login: check smtp.username and ENCOMPASS_SMTP_PASSWORD"
+            } else if failure == .none || reply >= 400 {
+                text = "reply \(reply)"
+                if let said = replyText.map(relayWords), !said.isEmpty { text += " " + said }
+            } else {
+                text = whatSMTP(failure)
+            }
         }
         if status == .temporary { text += ", will retry" }
         if failure != .none { text += ": " + scrub(message) }
@@ -46,10 +57,21 @@ enum OutcomeText {
         }
     }
 
+    /// A relay's failure, naming the setting that fixes it where one does.
+    private static func whatSMTP(_ failure: TransferFailure) -> String {
+        switch failure {
+        case .untrustedCertificate: "TLS failed: the relay's certificate is not signed by a CA we trust: set smtp.ca_file"
+        case .tlsSettings: "TLS failed: smtp.ca_file cannot be used"
+        case .login: "the relay refused our login: check smtp.username and ENCOMPASS_SMTP_PASSWORD"
+        case .startTLSUnavailable: "the relay does not offer STARTTLS and plaintext is not allowed (smtp.url, smtp.allow_plaintext_loopback)"
+        default: what(failure)
+        }
+    }
+
     private static func what(_ failure: TransferFailure) -> String {
         switch failure {
         case .none: "done"
-        case .tls: "TLS failed"
+        case .tls, .untrustedCertificate: "TLS failed"
         case .tlsSettings: "TLS failed: our CA file or certificate cannot be used"
         case .startTLSUnavailable: "relay does not offer STARTTLS and plaintext is not allowed"
         case .login: "login refused"
@@ -59,6 +81,17 @@ enum OutcomeText {
         case .setup: "request refused by libcurl"
         case .other: "transfer failed"
         }
+    }
+
+    /// The relay's refusal after its reply code: `5.1.1 Recipient address rejected`, one line, at
+    /// most 200 characters, any address replaced.
+    static func relayWords(_ line: String) -> String {
+        var words = scrub(line)
+        // The code is already in the detail: drop it (and the multi-line marker) from the text.
+        if words.count >= 4, words.prefix(3).allSatisfy(\.isNumber), words.dropFirst(3).first == " " || words.dropFirst(3).first == "-" {
+            words = String(words.dropFirst(4))
+        }
+        return words.count > 200 ? String(words.prefix(199)) + "…" : words
     }
 
     /// One line, at most 240 characters, with any e-mail address replaced.

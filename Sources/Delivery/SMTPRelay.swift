@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 
 /// The force's mail relay (`smtp:` in encompass.yaml). Every e-mail goes through this one relay.
 public struct SMTPRelay: Sendable, Hashable {
@@ -19,12 +20,16 @@ public struct SMTPRelay: Sendable, Hashable {
     /// The URL's host still decides TLS names and the loopback rule.
     public var resolve: [String]
     public var messageIDDomain: String
+    /// The name we give in EHLO (`smtp.helo_name`); empty: the domain of `from`. A hardened relay
+    /// refuses a short host name (Postfix `reject_non_fqdn_helo_hostname`).
+    public var heloName: String
 
     public init(
         url: String, from: String, fromName: String? = nil, username: String = "", password: String = "",
         caFile: String = "", allowPlaintextLoopback: Bool = false, resolve: [String] = [],
-        messageIDDomain: String = "encompass.police.example"
+        messageIDDomain: String = "encompass.police.example", heloName: String = ""
     ) {
+        self.heloName = heloName
         self.url = url
         self.from = from
         self.fromName = fromName
@@ -34,6 +39,22 @@ public struct SMTPRelay: Sendable, Hashable {
         self.allowPlaintextLoopback = allowPlaintextLoopback
         self.resolve = resolve
         self.messageIDDomain = messageIDDomain
+    }
+
+    /// The EHLO name: `heloName`, or the domain of `from`.
+    public var ehloName: String {
+        if !heloName.isEmpty { return heloName }
+        guard let at = from.lastIndex(of: "@") else { return "" }
+        return String(from[from.index(after: at)...])
+    }
+
+    /// The URL libcurl is given: libcurl sends an SMTP URL's path as the EHLO name
+    /// (`smtp://host:port/NAME`), and the machine's short host name when there is none.
+    public var transferURL: String {
+        let name = ehloName
+        guard !name.isEmpty, HeloName.isValid(name), var parts = URLComponents(string: url) else { return url }
+        parts.path = "/" + name
+        return parts.string ?? url
     }
 
     public enum Security: String, Sendable, Hashable {

@@ -3,6 +3,8 @@ enum TransferFailure: Sendable, Hashable {
     case none
     /// The receiver's TLS: the handshake broke, or its certificate did not verify.
     case tls
+    /// The receiver's certificate is not signed by a CA we trust (curl 60).
+    case untrustedCertificate
     /// Our own TLS material: the CA file (or a CRL, a client certificate) could not be used.
     case tlsSettings
     /// `smtp://` with STARTTLS required, and the relay does not offer it.
@@ -40,7 +42,7 @@ enum FailureClassifier {
         // One school's endpoint failing TLS (a certificate we do not trust) is that endpoint's
         // problem: retried, and overdue with the hub's notice at the deadline. Not permanent: a
         // wrong https.ca_file of ours looks the same, and must not fail every webhook alert for good.
-        if failure == .tls { return .temporary }
+        if failure == .tls || failure == .untrustedCertificate { return .temporary }
         guard failure == .none else { return byFailure(failure) }
         switch status {
         case 200..<300: return .delivered
@@ -52,7 +54,7 @@ enum FailureClassifier {
 
     private static func byFailure(_ failure: TransferFailure) -> DeliveryOutcome.Status {
         switch failure {
-        case .tls, .tlsSettings, .startTLSUnavailable, .login, .setup: .configuration
+        case .tls, .untrustedCertificate, .tlsSettings, .startTLSUnavailable, .login, .setup: .configuration
         case .none, .unreachable, .timeout, .network, .other: .temporary
         }
     }

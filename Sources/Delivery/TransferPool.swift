@@ -120,9 +120,10 @@ final class TransferPool: Sendable {
             let code = easy.perform()
             let result = easy.result(code)
             easy.reset()
-            let outcome = OutcomeText.finished(request, failure: result.failure, reply: result.reply, message: result.message)
+            let outcome = OutcomeText.finished(request, failure: result.failure, reply: result.reply, message: result.message,
+                                               replyText: result.replyText)
             finish(lane, id: id, request: request, outcome: outcome,
-                   trips: outcome.status == .configuration || result.failure == .unreachable || result.failure == .tls)
+                   trips: outcome.status == .configuration || result.failure == .unreachable || result.failure == .tls || result.failure == .untrustedCertificate)
         }
         // Every outcome is out: the batch may end while this thread says QUIT and closes.
         retire(lane, id: id)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import InputRules
 import RiskModel
 import StoreContract
 
@@ -45,7 +46,7 @@ struct AlertRoutes {
     /// Why a typed URN cannot be a school's, in words for the form; nil when it can.
     static func problem(withURN urn: String) -> String? {
         if urn.isEmpty { return "Enter the school's URN: 6 digits, as GIAS shows it." }
-        guard urn.utf8.count == 6, urn.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+        guard URN.isValid(urn) else {
             return "A school URN is exactly 6 digits, such as 100000. Nothing was recorded."
         }
         return nil

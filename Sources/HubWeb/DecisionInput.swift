@@ -22,6 +22,7 @@ struct DecisionInput {
         case .inTheFuture: "The date of the decision cannot be in the future (on)."
         case .noReason: "Say why the referral was declined: a reason is required (reason)."
         case .reasonTooLong: "Keep the reason to at most \(Decision.maximumReasonLength) characters (reason)."
+        case .reasonHasControlCharacter: "The reason holds a control character: type it again as plain text (reason)."
         }
     }
 

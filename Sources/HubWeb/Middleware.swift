@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InputRules
 import NIOCore
 import Logging
 import StoreContract
@@ -45,6 +46,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return respond(request, context, status: error.status, message: message)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(request.uri.path)"])
+            // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
+            if FailureKind.of(error) == .unavailable {
+                return respond(request, context, status: .serviceUnavailable,
+                               message: "The hub's database is busy or unavailable. Nothing was changed; try again in a minute.")
+            }
             return respond(request, context, status: .internalServerError,
                            message: "Something went wrong on our side. Nothing was changed; try again, and tell the hub's administrator if it happens again.")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InputRules
 import NIOCore
 import Mustache
 import StoreContract
@@ -40,7 +41,8 @@ struct PageRenderer: Sendable {
     }
 }
 
-public struct TemplatesMissing: Error, CustomStringConvertible {
+public struct TemplatesMissing: KindedError, CustomStringConvertible {
+    public var failureKind: FailureKind { .missing }
     public let directory: String
     public var description: String { "\(directory): the web page templates are not there (set --templates, or ENCOMPASS_TEMPLATES to the folder holding web/)" }
 }

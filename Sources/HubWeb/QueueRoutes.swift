@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ingest
+import InputRules
 import NIOCore
 import Review
 import RiskModel
@@ -44,7 +45,7 @@ struct QueueRoutes {
                 return .html(body)
             }
         }
-        if let school = filter.school, school != QueueFilter.noSchool, !(school.count == 6 && school.allSatisfy(\.isNumber)) {
+        if let school = filter.school, school != QueueFilter.noSchool, !URN.isValid(school) {
             problems.append("A school URN is 6 digits (or choose “no school known”).")
             filter.school = nil
         }

@@ -9,7 +9,7 @@ enum CSVIncidentReader {
 
         switch scanner.next(into: &fields) {
         case .end:
-            intake.log.add(line: 1, column: "-", "the file is empty: a header row is needed")
+            intake.log.add(line: 1, column: "-", "no incidents: the file is empty")
             return
         case .malformed(let line, _, let message):
             intake.log.add(line: line, column: "-", "header: \(message)")
@@ -25,6 +25,10 @@ enum CSVIncidentReader {
             let line: Int
             switch scanner.next(into: &fields) {
             case .end:
+                // An empty export is a broken export: a pipeline must not record it as a success.
+                if intake.recordCount == 0 {
+                    intake.log.add(line: 1, column: "-", "no incidents: the file has a header row and no rows")
+                }
                 return
             case .malformed(let at, let fieldIndex, let message):
                 intake.recordCount += 1

@@ -10,7 +10,8 @@ struct CSVField {
 }
 
 /// Splits RFC 4180 text into records, counting physical lines so every record knows the line it
-/// starts on (a quoted field may span lines). Works on raw bytes: no String per field.
+/// starts on (a quoted field may span lines). A line ends with LF, CRLF or a lone CR (old Mac
+/// exports): all three are one line end. Works on raw bytes: no String per field.
 struct CSVScanner {
     enum Event {
         case record(line: Int)
@@ -61,7 +62,14 @@ struct CSVScanner {
                         }
                         break
                     }
-                    if c == 0x0A { line += 1 } else if c >= 0x80 { nonASCII = true }
+                    if c == 0x0A {
+                        line += 1
+                    } else if c == 0x0D {
+                        // A lone CR ends a line; the CR of a CRLF is counted at its LF.
+                        if p + 1 >= n || b[p + 1] != 0x0A { line += 1 }
+                    } else if c >= 0x80 {
+                        nonASCII = true
+                    }
                     p += 1
                 }
                 if nonASCII { recordHasNonASCII = true }
@@ -71,7 +79,7 @@ struct CSVScanner {
                 let c = b[p]
                 if c == 0x2C { p += 1; continue }
                 if c == 0x0A { p += 1; line += 1; break }
-                if c == 0x0D, p + 1 < n, b[p + 1] == 0x0A { p += 2; line += 1; break }
+                if c == 0x0D { p += p + 1 < n && b[p + 1] == 0x0A ? 2 : 1; line += 1; break }
                 let fieldIndex = fields.count - 1
                 skipLine(from: p)
                 return .malformed(line: startLine, fieldIndex: fieldIndex,
@@ -84,8 +92,7 @@ struct CSVScanner {
                     let c = b[p]
                     // Fast path: everything above ',' and below 0x80 is ordinary text.
                     if c > 0x2C, c < 0x80 { p += 1; continue }
-                    if c == 0x2C || c == 0x0A { break }
-                    if c == 0x0D, p + 1 < n, b[p + 1] == 0x0A { break }
+                    if c == 0x2C || c == 0x0A || c == 0x0D { break }
                     if c >= 0x80 { nonASCII = true }
                     p += 1
                 }
@@ -94,7 +101,7 @@ struct CSVScanner {
                 guard p < n else { break }
                 let c = b[p]
                 if c == 0x2C { p += 1; continue }
-                p += c == 0x0D ? 2 : 1
+                p += c == 0x0D && p + 1 < n && b[p + 1] == 0x0A ? 2 : 1
                 line += 1
                 break
             }
@@ -124,9 +131,9 @@ struct CSVScanner {
 
     private mutating func skipLine(from start: Int) {
         var p = start
-        while p < bytes.count, bytes[p] != 0x0A { p += 1 }
+        while p < bytes.count, bytes[p] != 0x0A, bytes[p] != 0x0D { p += 1 }
         if p < bytes.count {
-            p += 1
+            p += bytes[p] == 0x0D && p + 1 < bytes.count && bytes[p + 1] == 0x0A ? 2 : 1
             line += 1
         }
         position = p

@@ -1,3 +1,4 @@
+import InputRules
 import RiskModel
 
 /// Parsers for the enumerated and numeric column forms of SPEC §2, straight from bytes.
@@ -35,10 +36,6 @@ enum FieldValues {
         return v
     }
 
-    static func isURN(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        b.count == 6 && b.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-    }
-
     /// Exactly `YYYY-MM-DD`, a date that exists.
     static func date(_ b: UnsafeBufferPointer<UInt8>) -> LocalDate? {
         guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D,
@@ -58,9 +55,10 @@ enum FieldValues {
         return v
     }
 
-    /// An id quoted back in a message, shortened so a stray paste cannot fill the screen.
+    /// An id quoted back in a message, shortened so a stray paste cannot fill the screen, and
+    /// with any control character escaped so none reaches the terminal.
     static func shortened(_ s: String, limit: Int = 40) -> String {
-        guard s.count > limit else { return s }
-        return "\(s.prefix(limit))…"
+        guard s.count > limit else { return FieldText.forTerminal(s) }
+        return "\(FieldText.forTerminal(String(s.prefix(limit))))…"
     }
 }

@@ -17,6 +17,8 @@ struct IncidentAssembler {
     /// through flat arrays, in the order their rows came.
     private struct Origins {
         var incident: RowOrigin
+        /// The first row's columns that failed a check: not compared with later rows.
+        var unknown: UInt32 = 0
         var firstChild: Int32 = -1
         var lastChild: Int32 = -1
     }
@@ -64,7 +66,7 @@ struct IncidentAssembler {
         guard index >= 0 else {
             if sink != nil, open.count > Self.chunkSize { handOver() }
             open.append(row.incident)
-            origins.append(Origins(incident: origin))
+            origins.append(Origins(incident: origin, unknown: row.unknownColumns))
             if let child = row.child { appendChild(child, origin: origin, to: open.count - 1) }
             return
         }
@@ -77,7 +79,8 @@ struct IncidentAssembler {
 
         let shownId = FieldValues.shortened(id)
         let firstOrigin = origins[local].incident
-        for column in Self.disagreeingColumns(open[local], row.incident) {
+        let unknown = origins[local].unknown | row.unknownColumns
+        for column in Self.disagreeingColumns(open[local], row.incident) where unknown & 1 << UInt32(column.rawValue) == 0 {
             log.add(line: origin.line, column,
                     "disagrees with line \(firstOrigin.line) of \(fileNames[firstOrigin.file]) for incident \(shownId)")
         }

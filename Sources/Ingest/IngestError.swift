@@ -1,4 +1,5 @@
 @_exported import DelimitedText
+import InputRules
 
 /// One problem in an incident file: the shared `FILE:LINE: column: message` form.
 public typealias IngestError = InputError
@@ -10,6 +11,10 @@ public struct IngestFailure: Error, Sendable, Hashable, CustomStringConvertible 
     public init(errors: [IngestError]) { self.errors = errors }
 
     public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+extension IngestFailure: KindedError {
+    public var failureKind: FailureKind { .data }
 }
 
 /// The errors of one file, capped so a wholly wrong file cannot flood memory or the terminal.

@@ -27,6 +27,10 @@ enum JSONLinesIncidentReader {
             }
             readObject(text, line: line, scratch: &scratch, into: &intake)
         }
+        // An empty export is a broken export: a pipeline must not record it as a success.
+        if intake.recordCount == 0 {
+            intake.log.add(line: 1, column: "-", "no incidents: the file has no lines")
+        }
     }
 
     private static func readObject(

@@ -13,6 +13,8 @@ struct RowIntake {
     mutating func take(_ row: RawRow, line: Int) {
         // The batch will be read again whole, errors and all.
         if assembler.reopened { return }
+        // A record with errors is assembled too, so its disagreements with the incident's other
+        // rows are reported in this run; the batch fails on its errors all the same.
         guard let valid = validator.validate(row, line: line, log: &log) else { return }
         assembler.add(valid, origin: RowOrigin(file: fileIndex, line: line), fileNames: fileNames, log: &log)
     }

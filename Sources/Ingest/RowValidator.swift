@@ -1,11 +1,17 @@
 import Foundation
+import InputRules
 import RiskModel
 
-/// One record that passed every column check: the incident's columns and at most one child.
+/// One record: the incident's columns and at most one child. A record with errors is still handed
+/// on, so that its rows are checked against the incident's other rows in the same run (every error
+/// in one run); its columns that failed a check hold placeholders and are marked unknown.
 struct ValidRow {
     /// Children are left empty here; the assembler gathers them across rows.
     var incident: Incident
+    /// Nil when the record names no child, or its child columns failed a check.
     var child: ChildLink?
+    /// Bit `Column.rawValue` set: the column failed a check, and its value here is a placeholder.
+    var unknownColumns: UInt32 = 0
 }
 
 /// The column rules of SPEC §2 for one record, whatever file format it came from.
@@ -20,13 +26,18 @@ struct RowValidator {
         today = Zone.london.localDate(of: now)
     }
 
-    /// Reports every problem in the record to `log`; returns nil if there was any.
+    /// Reports every problem in the record to `log`. Returns nil only when the record has no
+    /// incident id; a record with other problems comes back with them marked `unknownColumns`.
     func validate(_ row: RawRow, line: Int, log: inout FileErrorLog) -> ValidRow? {
-        let errorsBefore = log.total
-        func fail(_ column: Column, _ message: @autoclosure () -> String) { log.add(line: line, column, message()) }
+        var failed: UInt32 = 0
+        func fail(_ column: Column, _ message: @autoclosure () -> String) {
+            failed |= 1 << UInt32(column.rawValue)
+            log.add(line: line, column, message())
+        }
 
         let id = row.bytes(.incidentId)
         if id.isEmpty { fail(.incidentId, "is required") }
+        checkText(id, .incidentId, as: .identifier, fail)
 
         var reportedAt = Date(timeIntervalSince1970: 0)
         let reported = row.bytes(.reportedAt)
@@ -79,16 +90,19 @@ struct RowValidator {
 
         let victim = row.bytes(.victimId)
         if victim.isEmpty { fail(.victimId, "is required") }
+        checkText(victim, .victimId, as: .identifier, fail)
         let perpetrator = row.bytes(.perpetratorId)
+        checkText(perpetrator, .perpetratorId, as: .identifier, fail)
 
         let child = validateChild(row, fail)
 
-        guard log.total == errorsBefore, let tool, let officer else { return nil }
+        guard !id.isEmpty else { return nil }
+        if tool == nil { failed |= 1 << UInt32(Column.riskTool.rawValue) | 1 << UInt32(Column.dashYesCount.rawValue) }
         let incident = Incident(
-            id: id.text, reportedAt: reportedAt, riskTool: tool, officerGrade: officer,
+            id: id.text, reportedAt: reportedAt, riskTool: tool ?? .dash, officerGrade: officer ?? .standard,
             dashYesCount: yesCount, supervisorGrade: supervisor ?? nil, victimId: victim.text,
             perpetratorId: perpetrator.isEmpty ? nil : perpetrator.text)
-        return ValidRow(incident: incident, child: child)
+        return ValidRow(incident: incident, child: child, unknownColumns: failed)
     }
 
     private func requiredGrade(_ row: RawRow, _ column: Column, _ fail: (Column, @autoclosure () -> String) -> Void) -> Grade? {
@@ -124,6 +138,9 @@ struct RowValidator {
         if given.isEmpty { fail(.childGivenName, "is required for a child") }
         let family = row.bytes(.childFamilyName)
         if family.isEmpty { fail(.childFamilyName, "is required for a child") }
+        let idOK = checkText(id, .childId, as: .identifier, fail)
+        let givenOK = checkText(given, .childGivenName, as: .name, fail)
+        let familyOK = checkText(family, .childFamilyName, as: .name, fail)
 
         var dateOfBirth: LocalDate?
         let dobText = row.bytes(.childDob)
@@ -137,19 +154,31 @@ struct RowValidator {
         }
 
         let urn = row.bytes(.schoolUrn)
-        if !urn.isEmpty, !FieldValues.isURN(urn) {
+        if !urn.isEmpty, !URN.isValid(utf8: urn) {
             fail(.schoolUrn, "is not a 6-digit URN")
         }
         let present = yesNo(row, .childPresent, fail)
         let spokenTo = yesNo(row, .childSpokenTo, fail)
         let voice = row.bytes(.childVoice)
+        let voiceOK = checkText(voice, .childVoice, as: .words, fail)
 
-        guard let dateOfBirth, !id.isEmpty, !given.isEmpty, !family.isEmpty,
+        guard idOK, givenOK, familyOK, voiceOK, let dateOfBirth, !id.isEmpty, !given.isEmpty, !family.isEmpty,
               let present, let spokenTo, let bodyWornVideo else { return nil }
         return ChildLink(
             childId: id.text, givenName: given.text, familyName: family.text, dateOfBirth: dateOfBirth,
             schoolURN: urn.isEmpty ? nil : urn.text, present: present, spokenTo: spokenTo,
             voice: voice.isEmpty ? nil : voice.text, bodyWornVideo: bodyWornVideo)
+    }
+
+    /// The one text rule (FieldText): no control characters, a length limit. False after a failure.
+    @discardableResult
+    private func checkText(
+        _ text: UnsafeBufferPointer<UInt8>, _ column: Column, as kind: FieldText.Kind,
+        _ fail: (Column, @autoclosure () -> String) -> Void
+    ) -> Bool {
+        guard let problem = FieldText.problem(utf8: text, as: kind) else { return true }
+        fail(column, problem.description)
+        return false
     }
 
     /// nil when invalid; `.some(nil)` when empty (unknown).

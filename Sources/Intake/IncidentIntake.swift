@@ -39,7 +39,7 @@ public enum IncidentIntake {
     /// are read again whole and that batch written instead.
     public static func run(_ sources: [IntakeSource], actor: String, now: Date,
                            open: @escaping @Sendable () async throws -> IntakeTarget) async throws -> IngestSummary {
-        func readAll(into builder: inout IncidentBatchBuilder) {
+        @Sendable func readAll(into builder: inout IncidentBatchBuilder) {
             for s in sources { builder.add(s.data, fileName: s.name, format: s.format) }
         }
         // The feed is the store's (each store encodes its own rows, on this thread), and the store is
@@ -56,17 +56,20 @@ public enum IncidentIntake {
             guard await feed.hasWork() else { throw IngestAbandoned() }
             return try await target.store.ingest(feed, actor: actor, at: now, planner: target.planner)
         }
-        var builder = IncidentBatchBuilder(now: now, sink: { handOff.push($0) })
-        readAll(into: &builder)
-        let end: Result<IncidentFeed.End, IngestFailure>
-        switch builder.finishStreaming() {
-        case .failure(let failure): end = .failure(failure)
-        case .success(.handedOver): end = .success(.complete)
-        case .success(.redo):
-            // An incident's rows were far apart: read the files again, whole, and write that.
-            var whole = IncidentBatchBuilder(now: now)
-            readAll(into: &whole)
-            end = whole.finish().map { .redo($0) }
+        // Read on a thread of its own: `push` waits while the writer is behind (the feed holds a few
+        // chunks at most), and must not hold up a thread the writer's tasks need.
+        let end = await ReaderThread.run { () -> Result<IncidentFeed.End, IngestFailure> in
+            var builder = IncidentBatchBuilder(now: now, sink: { handOff.push($0) })
+            readAll(into: &builder)
+            switch builder.finishStreaming() {
+            case .failure(let failure): return .failure(failure)
+            case .success(.handedOver): return .success(.complete)
+            case .success(.redo):
+                // An incident's rows were far apart: read the files again, whole, and write that.
+                var whole = IncidentBatchBuilder(now: now)
+                readAll(into: &whole)
+                return whole.finish().map { .redo($0) }
+            }
         }
         switch end {
         case .failure(let failure):
@@ -155,5 +158,16 @@ private final class FeedHandOff: @unchecked Sendable {
         lock.unlock()
         for chunk in waiting { feed.push(chunk) }
         return feed
+    }
+}
+
+/// Runs blocking work on a thread of its own rather than on one of the few the tasks share.
+enum ReaderThread {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
     }
 }

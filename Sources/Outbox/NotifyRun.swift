@@ -42,6 +42,8 @@ public struct NotifyRun: Sendable {
         public var hubNoticesSent = 0
         public var hubNoticesUnsent = 0
         public var overdue = 0
+        /// Why alerts were held back: the first such problem, naming the setting to fix.
+        public var configurationProblem: String?
         public init() {}
 
         /// A relay or endpoint we could not use at all: SPEC §9's exit 69.
@@ -59,6 +61,10 @@ public struct NotifyRun: Sendable {
         var report = Report()
         var generator = SystemRandomNumberGenerator()
         var seen = Set<Int64>()
+        // Refusals by our own relay wait to the end of the run: when it refused every recipient
+        // with the same 5xx, the fault is our settings (a HELO name, say), not every school's.
+        var relayRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
+        var relayOtherwise = 0
         while true {
             let claimed = try await store.claimDue(now: now, owner: owner, lease: lease, limit: batchSize, isDead: isDead)
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
@@ -75,10 +81,18 @@ public struct NotifyRun: Sendable {
                     try await store.record(.configuration(error: error.description, channel: alert.channel.rawValue),
                                            for: alert.alertKey, owner: owner, now: now)
                     report.heldBack += 1
+                    if report.configurationProblem == nil { report.configurationProblem = error.description }
                 }
             }
             for await outcome in transport.deliver(messages) {
                 guard let alert = byReference[outcome.reference] else { continue }
+                if outcome.channel == .smtp, outcome.attempted {
+                    if outcome.status == .permanent, let code = outcome.replyCode, (500..<600).contains(code) {
+                        relayRefusals.append((alert, outcome))
+                        continue
+                    }
+                    relayOtherwise += 1
+                }
                 let result: AlertResult
                 switch outcome.status {
                 case .delivered:
@@ -94,13 +108,37 @@ public struct NotifyRun: Sendable {
                 case .configuration:
                     result = .configuration(error: outcome.detail, channel: outcome.channel.rawValue)
                     report.heldBack += 1
+                    if report.configurationProblem == nil { report.configurationProblem = outcome.detail }
                 }
                 try await store.record(result, for: alert.alertKey, owner: owner, now: now)
             }
         }
+        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, report: &report)
         report.overdue = try await store.alerts(state: .overdue).count
         try await sendHubNotices(now: now, report: &report)
         return report
+    }
+
+    /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
+    /// recipient of the run (two or more) with the same code, which is our configuration.
+    private func settle(
+        _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, report: inout Report
+    ) async throws {
+        let codes = Set(refusals.compactMap { $0.outcome.replyCode })
+        let ours = refusedAll && refusals.count >= 2 && codes.count == 1
+        for (alert, outcome) in refusals {
+            if ours {
+                let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "
+                    + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': " + outcome.detail
+                try await store.record(.configuration(error: why, channel: outcome.channel.rawValue),
+                                       for: alert.alertKey, owner: owner, now: now)
+                report.heldBack += 1
+                if report.configurationProblem == nil { report.configurationProblem = why }
+            } else {
+                try await store.record(.permanent(error: outcome.detail), for: alert.alertKey, owner: owner, now: now)
+                report.failed += 1
+            }
+        }
     }
 
     /// The message one alert becomes. Public so `notify --dry-run` shows exactly what would go.

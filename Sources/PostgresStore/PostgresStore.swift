@@ -197,9 +197,12 @@ extension PostgresStore: Store {
         try await write { conn in
             try await PostgresDecisions.insert(conn, logger, decision)
             try await PostgresSchema.noteChange(conn, logger)
-            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: decision.by,
+            // Who ran it is the actor; the name given stays beside it.
+            var detail = ["on": decision.on.description]
+            if decision.recordedBy != nil { detail["by"] = decision.by }
+            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: decision.recordedBy ?? decision.by,
                                            action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
-                                           detail: ["on": decision.on.description])
+                                           detail: detail)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import RiskModel
 import StoreContract
 
@@ -22,7 +23,8 @@ public enum AlertList {
         var lines: [[String]] = [["STATE", "REFERENCE", "INCIDENT", "CHILD", "SCHOOL", "CHANNEL", "DEADLINE", "TRIES", "LAST ERROR"]]
         for r in rows {
             lines.append([r.state.rawValue, r.reference, r.incidentId, r.childId, r.schoolURN ?? "-", r.channel ?? "-",
-                          r.deadline.map { zone.iso8601($0) } ?? "-", String(r.attempts), r.lastError.map(oneLine) ?? ""])
+                          r.deadline.map { zone.iso8601($0) } ?? "-", String(r.attempts), r.lastError.map(oneLine) ?? ""]
+                .map(FieldText.forTerminal))
         }
         let n = lines[0].count - 1
         var widths = [Int](repeating: 0, count: n)

@@ -1,6 +1,7 @@
 import CivilTime
 import Dispatch
 import Foundation
+import InputRules
 import RiskModel
 import StoreContract
 
@@ -113,8 +114,9 @@ public struct ReviewQueue: Sendable {
             var why = a.rules.map { shortReason($0, score: a.score) }.joined(separator: "; ")
             if why.isEmpty { why = "no rule fired" }
             if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
+            // A table for people never writes a control character: ids and names come from files.
             rows.append([a.level.name.uppercased(), a.childId, String(a.incidentIds.count),
-                         zone.localDate(of: a.newestIncidentAt).description, school, why])
+                         zone.localDate(of: a.newestIncidentAt).description, school, why].map(FieldText.forTerminal))
         }
         var widths = [Int](repeating: 0, count: 5)
         for r in rows { for i in 0..<5 { widths[i] = max(widths[i], r[i].count) } }

@@ -1,9 +1,10 @@
 import CivilTime
 import Foundation
+import InputRules
 
 extension Decision {
     /// The longest reason kept. It is read at a meeting, so it is a note, not a pasted report.
-    public static let maximumReasonLength = 4000
+    public static let maximumReasonLength = FieldText.Kind.words.maximumLength
 
     /// A decision as given, checked: what `record` may store once the child, the person and the time are added.
     public struct Checked: Sendable, Hashable {
@@ -21,6 +22,8 @@ extension Decision {
         case inTheFuture
         case noReason
         case reasonTooLong
+        /// A control character other than a tab or a line break (FieldText).
+        case reasonHasControlCharacter
     }
 
     public struct Problems: Error, Sendable, Hashable {
@@ -29,7 +32,8 @@ extension Decision {
 
     /// The one check of a decision, for the `decide` command, the child's page and the API alike:
     /// an outcome, a YYYY-MM-DD date not after `today` (the hub's date now, from the caller's clock),
-    /// a reason when declined, and no reason longer than `maximumReasonLength`. Every problem, in that order.
+    /// a reason when declined, and no reason longer than `maximumReasonLength` or holding a control
+    /// character (the FieldText rule). Every problem, in that order.
     public static func check(outcome: Outcome?, on: String?, reason: String?, today: LocalDate) -> Result<Checked, Problems> {
         var problems: [Problem] = []
         if outcome == nil { problems.append(.noOutcome) }
@@ -42,7 +46,13 @@ extension Decision {
         let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
         let given = trimmed?.isEmpty == false ? trimmed : nil
         if outcome == .declined, given == nil { problems.append(.noReason) }
-        if let given, given.count > maximumReasonLength { problems.append(.reasonTooLong) }
+        if let given {
+            switch FieldText.problem(given, as: .words) {
+            case .controlCharacter?: problems.append(.reasonHasControlCharacter)
+            case .tooLong?: problems.append(.reasonTooLong)
+            case nil: break
+            }
+        }
         guard problems.isEmpty, let outcome, let date else { return .failure(Problems(list: problems)) }
         return .success(Checked(outcome: outcome, on: date, reason: given))
     }

@@ -25,6 +25,13 @@ public final class SQLiteStore: Store {
             // than an error; the page cache above still serves writes.)
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
         }
+        // The database holds children's names: a new one is the owner's alone (0600). SQLite gives
+        // its WAL and shared-memory files the database file's mode.
+        if path != ":memory:" {
+            // O_EXCL: an existing database is left as it is. open(2) takes the mode itself.
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).close() }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
@@ -201,9 +208,12 @@ public final class SQLiteStore: Store {
                 """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
                                  decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
             try SQLiteSchema.noteChange(db)
-            try SQLiteAudit.append(db, at: decision.recordedAt, actor: decision.by,
+            // Who ran it is the actor; the name given stays beside it.
+            var detail = ["on": decision.on.description]
+            if decision.recordedBy != nil { detail["by"] = decision.by }
+            try SQLiteAudit.append(db, at: decision.recordedAt, actor: decision.recordedBy ?? decision.by,
                                    action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
-                                   detail: ["on": decision.on.description])
+                                   detail: detail)
         }
     }
 

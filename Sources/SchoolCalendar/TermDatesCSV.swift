@@ -1,6 +1,7 @@
 import CivilTime
 import DelimitedText
 import Foundation
+import InputRules
 
 /// A bad term-dates file: where (file, line, column) and what, never the whole row.
 public struct TermDatesError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
@@ -72,11 +73,11 @@ extension TermDates {
                 return d
             }
             let la = value("la_code")
-            guard isDigits(la, count: 3) else {
+            guard LACode.isValid(la) else {
                 throw fail(row.line, "la_code", "\"\(la)\" is not a 3-digit LA code")
             }
             let urn = value("urn")
-            guard urn.isEmpty || isDigits(urn, count: 6) else {
+            guard urn.isEmpty || URN.isValid(urn) else {
                 throw fail(row.line, "urn", "\"\(urn)\" is not a 6-digit URN (leave it empty for the whole LA)")
             }
             let start = try date("term_start")
@@ -123,7 +124,4 @@ extension TermDates {
         }
     }
 
-    private static func isDigits(_ s: String, count: Int) -> Bool {
-        s.utf8.count == count && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
-    }
 }

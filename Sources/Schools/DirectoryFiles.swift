@@ -1,5 +1,6 @@
 import DelimitedText
 import Foundation
+import InputRules
 
 extension SchoolDirectory {
     /// A GIAS extract (Config/schools.csv or a full `edubasealldata` file). GIAS writes Windows-1252;
@@ -25,7 +26,7 @@ extension SchoolDirectory {
             let urn = f[cols[0]].trimmingCharacters(in: .whitespaces)
             guard isURN(urn) else { throw InputError(file: fileName, line: row.line, column: "URN", message: "expected 6 digits") }
             let la = f[cols[2]].trimmingCharacters(in: .whitespaces)
-            guard la.isEmpty || (la.count == 3 && la.allSatisfy(\.isNumber)) else {
+            guard la.isEmpty || LACode.isValid(la) else {
                 throw InputError(file: fileName, line: row.line, column: "LA (code)", message: "expected 3 digits")
             }
             out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la))
@@ -72,7 +73,7 @@ extension SchoolDirectory {
         return String(data: data, encoding: .windowsCP1252) ?? String(data: data, encoding: .isoLatin1) ?? ""
     }
 
-    static func isURN(_ s: String) -> Bool { s.utf8.count == 6 && s.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
+    static func isURN(_ s: String) -> Bool { URN.isValid(s) }
 }
 
 /// The open establishments of a GIAS file, and how many closed ones it also held.

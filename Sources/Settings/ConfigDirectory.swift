@@ -13,7 +13,15 @@ public struct LoadedConfig: Sendable {
 /// A named file that does not exist (exit 66), as distinct from one that is malformed (exit 65).
 public struct MissingFile: Error, CustomStringConvertible {
     public let path: String
-    public var description: String { "\(path): no such file" }
+    /// The setting that names the file, if one does.
+    public var setting: String?
+
+    public init(path: String, setting: String? = nil) {
+        self.path = path
+        self.setting = setting
+    }
+
+    public var description: String { "\(path): no such file" + (setting.map { " (\($0))" } ?? "") }
 }
 
 public enum ConfigDirectory {
@@ -26,7 +34,10 @@ public enum ConfigDirectory {
         }
         let yamlPath = path(dir, "encompass.yaml")
         let yaml = FileManager.default.fileExists(atPath: yamlPath) ? try text(yamlPath) : nil
-        let settings = try Settings.read(yaml: yaml, fileName: yamlPath, environment: environment)
+        var settings = try Settings.read(yaml: yaml, fileName: yamlPath, environment: environment)
+        // A relative CA file is read from the config folder, and checked now, not when sending.
+        settings.smtp.caFile = try caFile(settings.smtp.caFile, setting: "smtp.ca_file", dir: dir)
+        settings.https.caFile = try caFile(settings.https.caFile, setting: "https.ca_file", dir: dir)
 
         let holidaysPath = path(dir, "bank-holidays.json")
         let holidays: BankHolidays
@@ -50,6 +61,21 @@ public enum ConfigDirectory {
             schoolDayStartByURN: settings.calendar.schoolDayStartByURN)
         return LoadedConfig(settings: settings, calendar: calendar,
                             directory: SchoolDirectory(schools: schools, keyAdults: adults))
+    }
+
+    /// `value` as an absolute path (relative ones from `dir`), once it is known to be a readable file.
+    static func caFile(_ value: String, setting: String, dir: String) throws -> String {
+        guard !value.isEmpty else { return value }
+        let base = URL(fileURLWithPath: dir, isDirectory: true).standardizedFileURL
+        let full = value.hasPrefix("/") ? value : base.appendingPathComponent(value).standardizedFileURL.path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
+            throw MissingFile(path: full, setting: setting)
+        }
+        guard FileManager.default.isReadableFile(atPath: full) else {
+            throw SettingsError(file: full, message: "\(setting): the file cannot be read")
+        }
+        return full
     }
 
     static func path(_ dir: String, _ name: String) -> String {

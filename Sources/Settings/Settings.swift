@@ -35,8 +35,11 @@ public struct SMTPSettings: Sendable {
     public var username = ""
     /// From ENCOMPASS_SMTP_PASSWORD only.
     public var password = ""
+    /// Read from the config folder when relative; checked when the settings load.
     public var caFile = ""
     public var allowPlaintextLoopback = false
+    /// The EHLO name; empty: the domain of `from`.
+    public var heloName = ""
 }
 
 public struct HTTPSSettings: Sendable {

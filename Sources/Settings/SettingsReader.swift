@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import RiskModel
 import SchoolCalendar
 import Schools
@@ -29,7 +30,7 @@ extension Settings {
                                                 message: "\(key): expected a mapping of URN to HH:MM")
                         }
                         for (k, v) in map {
-                            guard let urn = k.string, urn.count == 6, urn.allSatisfy(\.isASCIIDigit),
+                            guard let urn = k.string, URN.isValid(urn),
                                   let t = v.string.flatMap({ try? TimeOfDay.parse($0) }) else {
                                 throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column,
                                                     message: "\(key): expected a 6-digit URN and an HH:MM time")
@@ -180,12 +181,14 @@ extension Settings {
         Key(key: "smtp.username") { s, v in s.smtp.username = v },
         Key(key: "smtp.ca_file") { s, v in s.smtp.caFile = v },
         Key(key: "smtp.allow_plaintext_loopback") { s, v in s.smtp.allowPlaintextLoopback = try bool(v) },
+        Key(key: "smtp.helo_name") { s, v in
+            guard v.isEmpty || HeloName.isValid(v) else {
+                throw InvalidValue(message: "expected a dotted host name such as encompass.police.example (empty: the domain of smtp.from)")
+            }
+            s.smtp.heloName = v
+        },
         Key(key: "https.ca_file") { s, v in s.https.caFile = v },
         Key(key: "alerts.max_age_days") { s, v in s.alerts.maxAgeDays = try int(0...36500)(v) },
         Key(key: "alerts.outbox_dir") { s, v in s.alerts.outboxDir = v },
     ]
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -33,6 +33,11 @@ public final class IncidentFeed: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
+    /// The most chunks queued at once: past it, `push` waits for the writer to take one, so a
+    /// reader whose writer waits for the database's write lock does not read ahead without bound.
+    private let maximumQueued: Int
+    /// Readers waiting in `push` for room (for tests).
+    private var pushersWaiting = 0
     private var end: End?
     /// The writer has stopped taking chunks (it failed, or the feed ended): later ones are dropped.
     private var closed = false
@@ -41,8 +46,9 @@ public final class IncidentFeed: @unchecked Sendable {
 
     /// `encoder`: the store's, from `Store.makeIncidentFeed(expectedRows:)`, so rows are made ready
     /// to write on the handing thread while the writer writes.
-    public init(encoder: (any IncidentFeedEncoder)? = nil) {
+    public init(encoder: (any IncidentFeedEncoder)? = nil, maximumQueued: Int = 4) {
         self.encoder = encoder
+        self.maximumQueued = max(1, maximumQueued)
     }
 
     /// A feed already holding a whole batch.
@@ -56,8 +62,14 @@ public final class IncidentFeed: @unchecked Sendable {
         guard !incidents.isEmpty, !isClosed else { return }
         let chunk = Chunk(incidents: incidents, encoded: encoder?.encode(incidents))
         condition.lock()
+        // Wait for room while the writer is still taking chunks (it closes the feed if it stops).
+        while !closed, chunks.count >= maximumQueued {
+            pushersWaiting += 1
+            condition.wait()
+            pushersWaiting -= 1
+        }
         if !closed { chunks.append(chunk) }
-        condition.signal()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -93,6 +105,7 @@ public final class IncidentFeed: @unchecked Sendable {
     /// act at a known point of the hand-over.
     var queuedChunks: Int { locked { chunks.count } }
     var waitingCount: Int { locked { waiting.count } }
+    var pushersWaitingCount: Int { locked { pushersWaiting } }
 
     private func locked<T>(_ body: () -> T) -> T {
         condition.lock()
@@ -112,6 +125,7 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         closed = true
         chunks.removeAll()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -122,7 +136,7 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.lock()
         self.end = end
         self.finalEncoding = finalEncoding
-        condition.signal()
+        condition.broadcast()
         wakeWaiters()
         condition.unlock()
     }
@@ -135,6 +149,8 @@ public final class IncidentFeed: @unchecked Sendable {
         // An abandoned batch is rolled back: what is still queued need not be written first.
         if case .abandoned? = end { chunks.removeAll() }
         if chunks.isEmpty { return nil }
+        // A reader may be waiting for room.
+        condition.broadcast()
         return chunks.removeFirst()
     }
 

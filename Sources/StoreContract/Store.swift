@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import RiskModel
 @_exported import Schools
 
@@ -165,7 +166,7 @@ public enum StoreError: Error, CustomStringConvertible {
 /// A failure of the database itself (busy, full, unreachable), as each store's library throws it:
 /// the command line says `database unavailable: <problem>` (exit 69), the web answers 503. The
 /// problem names tables and constraints, never the values or a password.
-public protocol StoreFailure: Error {
+public protocol StoreFailure: KindedError {
     var problem: String { get }
 }
 

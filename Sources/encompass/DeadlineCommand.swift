@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InputRules
 import RiskModel
 import SchoolCalendar
 import Schools
@@ -21,7 +22,7 @@ struct DeadlineCommand: AsyncParsableCommand {
     var urn: String?
 
     func validate() throws {
-        if let urn, urn.count != 6 || !urn.allSatisfy(\.isNumber) {
+        if let urn, !URN.isValid(urn) {
             throw ValidationError("--urn: expected 6 digits")
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InputRules
 import RiskModel
 import Settings
 import StoreContract
@@ -30,6 +31,12 @@ struct DecideCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             let now = Date()
+            // Ids and names meet the one text rule (FieldText) before anything is opened.
+            for (option, value) in [("CHILD_ID", childId), ("--by", by)] {
+                if let value, let problem = FieldText.problem(value, as: .identifier) {
+                    throw UsageProblem(message: "\(option): \(problem)")
+                }
+            }
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
             let today = config.settings.scoring.zone.localDate(of: now)
             // Checked before the store is opened, so a refused decision writes nothing at all.
@@ -40,9 +47,12 @@ struct DecideCommand: AsyncParsableCommand {
             }
             let context = try await Context.open(global, config: config)
             guard try await context.store.childExists(childId) else { throw StoreError.unknownChild(childId) }
-            let who = by ?? NSUserName()
+            let login = LoginName.current
+            let who = by ?? login
+            // The audit keeps the login that ran the command beside the name given.
             try await context.store.record(Decision(childId: childId, outcome: checked.outcome, on: checked.on,
-                                                    reason: checked.reason, by: who, recordedAt: now))
+                                                    reason: checked.reason, by: who, recordedAt: now,
+                                                    recordedBy: "cli:\(login)"))
             print("recorded: \(childId) MARAC \(marac.rawValue) on \(checked.on) by \(who)")
         }
     }
@@ -55,6 +65,7 @@ struct DecideCommand: AsyncParsableCommand {
         case .inTheFuture: "--on: \(on) is in the future"
         case .noReason: "--reason is required when the MARAC referral is declined"
         case .reasonTooLong: "--reason: at most \(Decision.maximumReasonLength) characters"
+        case .reasonHasControlCharacter: "--reason: \(FieldText.Problem.controlCharacter)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import InputRules
 import Schools
 import SchoolCalendar
 import Settings
@@ -24,26 +25,17 @@ enum Failure {
         }
     }
 
-    /// The lines to print and the exit status for an error.
+    /// The lines to print and the exit status for an error. The status is the error's own kind
+    /// (`KindedError`, issue 10): no type is mapped to a number here.
     static func explain(_ error: any Error) -> (lines: [String], status: Int32) {
+        let status = FailureKind.of(error).exitStatus
         switch error {
-        case let e as IngestFailure: (e.errors.map(\.description), 65)
-        case let e as MissingFile: ([e.description], 66)
-        case let e as SettingsError: ([e.description], 65)
-        case let e as InputError: ([e.description], 65)
-        case let e as TermDatesError: ([e.description], 65)
-        case let e as UsageProblem: ([e.message], 64)
-        case let e as TargetNotEmpty: ([e.description], 65)
-        case let e as StoreError:
-            switch e {
-            case .unavailable, .unsupportedURL, .needsMigration: ([e.description], 69)
-            case .invalidURL: ([e.description], 64)
-            case .missingDatabase: ([e.description], 66)
-            case .unknownChild: ([e.description], 65)
-            }
+        case let e as IngestFailure: return (e.errors.map(\.description), status)
+        case let e as UsageProblem: return ([e.message], status)
+        case let e as any StoreFailure: return (["database unavailable: \(e.problem)"], status)
+        case let e as any KindedError & CustomStringConvertible: return ([e.description], status)
         default:
-            if let e = error as? any StoreFailure { (["database unavailable: \(e.problem)"], 69) }
-            else { (["internal error: \(String(describing: type(of: error)))"], 70) }
+            return (["internal error: \(String(describing: type(of: error)))"], status)
         }
     }
 
@@ -57,6 +49,7 @@ enum Failure {
 }
 
 /// A bad value on the command line found after parsing (exit 64).
-struct UsageProblem: Error {
+struct UsageProblem: KindedError {
     let message: String
+    var failureKind: FailureKind { .usage }
 }

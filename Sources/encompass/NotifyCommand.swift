@@ -28,7 +28,7 @@ struct NotifyCommand: AsyncParsableCommand {
     @Option(help: "Where --dry-run writes the messages (default notify-dry-run).")
     var dryRunDir = "notify-dry-run"
 
-    @Option(help: "The e-mail templates (default Templates, or $ENCOMPASS_TEMPLATES).")
+    @Option(help: "The e-mail templates (default $ENCOMPASS_TEMPLATES, or Templates beside the --config folder).")
     var templates: String?
 
     func run() async throws {
@@ -36,13 +36,8 @@ struct NotifyCommand: AsyncParsableCommand {
             let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
             let context = try await Context.open(global)
             let settings = context.config.settings
-            let renderer: AlertRenderer
-            do {
-                renderer = try AlertRenderer(templatesDirectory: templates ?? global.environment["ENCOMPASS_TEMPLATES"] ?? "Templates",
-                                             zone: settings.scoring.zone)
-            } catch let e as RenderingError {
-                throw UsageProblem(message: e.description)
-            }
+            // A missing template is a missing file (66), named by its path.
+            let renderer = try AlertRenderer(templatesDirectory: templates ?? global.templatesDirectory, zone: settings.scoring.zone)
             let composer = EmailComposer(from: settings.smtp.from, fromName: settings.hub.name)
             let hub = HubContact(name: settings.hub.name, phone: settings.hub.phone, email: settings.hub.email)
             var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
@@ -54,7 +49,7 @@ struct NotifyCommand: AsyncParsableCommand {
                 let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: composer)
                 var messages: [AlertMessage] = []
                 for alert in due {
-                    do { messages.append(try run.message(for: alert, now: clock)) } catch let e as RenderingError { throw UsageProblem(message: e.description) }
+                    messages.append(try run.message(for: alert, now: clock))
                     print("would send \(alert.reference) (incident \(alert.incidentId), child \(alert.childId)) to school \(alert.schoolURN) by \(alert.channel.rawValue)")
                 }
                 _ = await files.send(messages)
@@ -67,7 +62,9 @@ struct NotifyCommand: AsyncParsableCommand {
             let report = try await run.run(now: clock)
             print(report.line)
             if report.serviceUnavailable {
-                let why = try await context.alerts.alerts(state: nil).first { $0.lastError != nil && $0.state != .delivered }?.lastError
+                // This run's own cause, naming the setting to fix; not some older alert's last error.
+                let why = report.configurationProblem
+                    ?? (report.hubNoticesUnsent > 0 ? "the hub's notices could not be sent (hub.email, smtp.*)" : nil)
                 Failure.printError("a relay or endpoint could not be used" + (why.map { ": \($0)" } ?? ""))
                 throw ExitCode(69)
             }
@@ -80,7 +77,8 @@ struct NotifyCommand: AsyncParsableCommand {
             return FileTransport(folder: URL(fileURLWithPath: s.alerts.outboxDir), composer: composer)
         }
         let relay = SMTPRelay(url: s.smtp.url, from: s.smtp.from, fromName: s.hub.name, username: s.smtp.username,
-                              password: s.smtp.password, caFile: s.smtp.caFile, allowPlaintextLoopback: s.smtp.allowPlaintextLoopback)
+                              password: s.smtp.password, caFile: s.smtp.caFile, allowPlaintextLoopback: s.smtp.allowPlaintextLoopback,
+                              heloName: s.smtp.heloName)
         return CurlTransport(relay: relay, webhooks: WebhookConfiguration(secret: s.https.webhookSecret, caFile: s.https.caFile))
     }
 }

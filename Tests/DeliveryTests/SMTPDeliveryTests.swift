@@ -18,10 +18,11 @@ import Testing
             server = try await LoopbackServer.smtp(pki: tls ? pki : nil, folder: scratch.url.path, options: options)
         }
 
-        func relay(scheme: String = "smtp", host: String = "127.0.0.1", caFile: String? = nil, allowPlaintext: Bool = false) -> SMTPRelay {
+        func relay(scheme: String = "smtp", host: String = "127.0.0.1", caFile: String? = nil, allowPlaintext: Bool = false,
+                   from: String = "encompass@police.example", heloName: String = "") -> SMTPRelay {
             SMTPRelay(
-                url: "\(scheme)://\(host):\(server.port)", from: "encompass@police.example", fromName: "Police Safeguarding Hub",
-                caFile: caFile ?? pki.caFile, allowPlaintextLoopback: allowPlaintext)
+                url: "\(scheme)://\(host):\(server.port)", from: from, fromName: "Police Safeguarding Hub",
+                caFile: caFile ?? pki.caFile, allowPlaintextLoopback: allowPlaintext, heloName: heloName)
         }
 
         func transport(_ relay: SMTPRelay, limits: ConnectionLimits = .relay, timeouts: TransferTimeouts = SMTPDeliveryTests.timeouts) -> CurlTransport {
@@ -102,10 +103,37 @@ import Testing
         #expect(rejected.attempted)
         let error = try #require(rejected.lastError)
         #expect(error.contains("550"))
+        // The relay's enhanced status code and words, so the hub can tell why (issue 10, item 9).
+        #expect(error.hasPrefix("smtp reply 550 5.1.1 Recipient address rejected"), "\(error)")
         #expect(!error.contains("@"))
         #expect(!error.contains("\n"))
         let delivered = try setup.received().flatMap { $0["rcpt_tos"] as? [String] ?? [] }
         #expect(Set(delivered) == ["dsl-one@school.example", "dsl-three@school.example"])
+    }
+
+    /// Issue 10, item 9: libcurl said `EHLO <short host name>`; a relay requiring a dotted name
+    /// refused every recipient. The EHLO name is smtp.helo_name, else the domain of smtp.from.
+    @Test func theEHLONameIsTheHeloNameOrTheDomainOfFrom() async throws {
+        let setup = try await Setup(["--require-fqdn-helo"])
+        let first = try Fixtures.alert(to: "dsl@school.example")
+        let byDomain = try #require(await setup.transport(setup.relay()).send([first]).first)
+        #expect(byDomain.status == .delivered, "\(byDomain.detail)")
+        let second = try Fixtures.alert(to: "dsl@school.example", child: Fixtures.child("C-2"))
+        let named = try #require(await setup.transport(setup.relay(heloName: "relay-client.police.example")).send([second]).first)
+        #expect(named.status == .delivered, "\(named.detail)")
+        #expect(try setup.received().map { $0["helo"] as? String } == ["police.example", "relay-client.police.example"])
+    }
+
+    @Test func aRefusedHeloNameKeepsTheRelaysWords() async throws {
+        let setup = try await Setup(["--refuse-helo", "refused.police.example"])
+        let message = try Fixtures.alert(to: "dsl@school.example")
+        let outcome = try #require(await setup.transport(setup.relay(heloName: "refused.police.example")).send([message]).first)
+        #expect(outcome.status == .permanent)
+        #expect(outcome.replyCode == 504)
+        let error = try #require(outcome.lastError)
+        #expect(error.contains("reply 504 5.5.2"), "\(error)")
+        #expect(error.contains("need fully-qualified hostname"), "\(error)")
+        #expect(!error.contains("\n"))
     }
 
     @Test func aGreylistedRecipientIsTemporaryThenDeliveredOnTheNextSend() async throws {

@@ -51,18 +51,20 @@ struct CLIHarness {
         return path
     }
 
-    private func process(_ args: [String], environment: [String: String], database url: String? = nil) -> Process {
+    private func process(_ args: [String], environment: [String: String], database url: String? = nil,
+                         directory: URL? = nil) -> Process {
         let p = Process()
         p.executableURL = Self.binary
         p.arguments = args + ["--config", configDir.path, "--database", url ?? database]
-        p.currentDirectoryURL = dir
+        p.currentDirectoryURL = directory ?? dir
         p.environment = EncompassBinary.environment(environment)
         return p
     }
 
     @discardableResult
-    func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil) throws -> Outcome {
-        let p = process(args, environment: environment, database: url)
+    func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil,
+             directory: URL? = nil) throws -> Outcome {
+        let p = process(args, environment: environment, database: url, directory: directory)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

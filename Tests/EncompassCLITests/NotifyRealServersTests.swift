@@ -170,11 +170,33 @@ struct NotifyRealServersTests {
         try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z")])
         let run = try rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 69, "\(problem): \(run.stdout) \(run.stderr)")
+        // The line names the real cause and the setting to fix (issue 10, item 10).
+        #expect(run.stderr.contains(noTLS ? "does not offer STARTTLS" : "the relay's certificate is not signed by a CA we trust: set smtp.ca_file"),
+                "\(run.stderr)")
         #expect(try rig.smtp.log().isEmpty, "nothing was sent")
         let alert = try #require(try rig.alerts()["C-1"])
         #expect(alert["state"] as? String == "queued", "kept for the next run")
         #expect((alert["last_error"] as? String)?.isEmpty == false)
         #expect(alert["attempts"] as? Int == 0)
+    }
+
+    /// Issue 10, item 9: our own relay refusing every recipient with the same 5xx (a HELO name it
+    /// will not take, say) is our configuration: held, exit 69, not failed for good.
+    @Test func everyRecipientRefusedAlikeByOurRelayIsHeldNotFailed() async throws {
+        let rig = try await OutboxRig(relay: ["--refuse-helo", "police.example"])
+        defer { rig.stop() }
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120501"),
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "120503"),
+        ])
+        let run = try rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 69, "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains("our relay refused every recipient of this run with reply 504"), "\(run.stderr)")
+        let alerts = try rig.alerts()
+        for child in ["C-1", "C-2"] {
+            #expect(alerts[child]?["state"] as? String == "queued", "held for the next run, not failed")
+            #expect((alerts[child]?["last_error"] as? String)?.contains("5.5.2") == true)
+        }
     }
 
     @Test func aWebhookConfigurationProblemTellsTheHubHTTPSAndHowManyAlertsItHoldsOnceADay() async throws {
@@ -189,6 +211,7 @@ struct NotifyRealServersTests {
         noSecret["ENCOMPASS_WEBHOOK_SECRET"] = nil
         let run = try rig.notify("2026-11-20T06:00:00Z", environment: noSecret)
         #expect(run.status == 69, "the webhooks cannot be sent: \(run.stderr)")
+        #expect(run.stderr.contains("ENCOMPASS_WEBHOOK_SECRET"), "the line names the real cause: \(run.stderr)")
         let alerts = try rig.alerts()
         #expect(alerts["C-3"]?["state"] as? String == "delivered", "e-mail is not held by the webhook's problem")
         #expect(alerts["C-1"]?["state"] as? String == "queued" && alerts["C-2"]?["state"] as? String == "queued")

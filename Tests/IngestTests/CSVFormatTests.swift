@@ -70,12 +70,44 @@ import Testing
         #expect(Fixture.incidents(Fixture.ingest(noFinalNewline)).map(\.id) == ["I-1"])
     }
 
-    @Test func headerOnlyFileHasNoIncidents() {
-        #expect(Fixture.incidents(Fixture.ingest(Fixture.header() + "\n")) == [])
+    /// An empty export is a broken export: a pipeline must not record "0 added" as a success.
+    @Test(arguments: ["\n", "\n\n\r\n", ""])
+    func headerOnlyFileIsRefused(after: String) {
+        #expect(Fixture.errors(Fixture.ingest(Fixture.header() + after)) == [
+            "in.csv:1: -: no incidents: the file has a header row and no rows",
+        ])
     }
 
-    @Test func emptyFileNeedsAHeader() {
-        #expect(Fixture.errors(Fixture.ingest("")) == ["in.csv:1: -: the file is empty: a header row is needed"])
+    @Test func emptyFileIsRefused() {
+        #expect(Fixture.errors(Fixture.ingest("")) == ["in.csv:1: -: no incidents: the file is empty"])
+        #expect(Fixture.errors(Fixture.ingest("", fileName: "in.jsonl", format: .jsonLines)) == [
+            "in.jsonl:1: -: no incidents: the file has no lines",
+        ])
+        #expect(Fixture.errors(Fixture.ingest("\n \n", fileName: "in.jsonl", format: .jsonLines)) == [
+            "in.jsonl:1: -: no incidents: the file has no lines",
+        ])
+    }
+
+    /// Old Mac exports end lines with a lone CR: each is a line end, so every row is checked and
+    /// each error names its own line.
+    @Test func loneCarriageReturnsEndLines() {
+        let text = [
+            Fixture.header(),
+            Fixture.row(),
+            Fixture.row(["incident_id": "I-2", "officer_grade": "severe"]),
+            Fixture.row(["incident_id": "I-3", "child_voice": "one\rtwo"]),
+            Fixture.row(["incident_id": "I-4", "school_urn": "12"]),
+        ].joined(separator: "\r") + "\r"
+        // The header is line 1; I-3's quoted voice spans lines 4-5; I-4 starts on line 6.
+        #expect(Fixture.errors(Fixture.ingest(text)) == [
+            "in.csv:3: officer_grade: unknown grade (expected standard, medium or high)",
+            "in.csv:6: school_urn: is not a 6-digit URN",
+        ])
+        let valid = [Fixture.header(), Fixture.row(["bwv_used": "N"]), "", Fixture.row(["incident_id": "I-2"])]
+            .joined(separator: "\r")
+        let incidents = Fixture.incidents(Fixture.ingest(valid))
+        #expect(incidents.map(\.id) == ["I-1", "I-2"])
+        #expect(incidents.first?.children.first?.bodyWornVideo == false)
     }
 
     @Test func missingRequiredColumnsAreReportedOnceAtLineOne() {

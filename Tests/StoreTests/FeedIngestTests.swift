@@ -64,6 +64,42 @@ struct FeedIngestTests {
         #expect(await !waiting.value, "a waiting writer is told when nobody will write")
     }
 
+    /// Issue 10, item 7: a reader whose writer waits for the write lock must not read ahead
+    /// without bound: past a few chunks, `push` waits until the writer takes one.
+    @Test func aReaderWaitsWhileTooManyChunksAreQueued() async {
+        let feed = IncidentFeed(maximumQueued: 3)
+        let all = batch(10)
+        let reader = Thread {
+            for incident in all { feed.push([incident]) }
+            feed.finish(.complete)
+        }
+        reader.start()
+        await until { feed.pushersWaitingCount == 1 }
+        #expect(feed.queuedChunks == 3, "the fourth chunk waits for room")
+        var taken: [String] = []
+        while let chunk = feed.next() {
+            taken += chunk.incidents.map(\.id)
+            #expect(feed.queuedChunks <= 3)
+        }
+        #expect(taken == all.map(\.id), "every chunk arrives once, in order")
+    }
+
+    @Test func aReaderWaitingForRoomIsReleasedWhenTheWriterStops() async {
+        let feed = IncidentFeed(maximumQueued: 1)
+        let first = batch(1), second = batch(1, prefix: "J")
+        let done = DoneFlag()
+        let reader = Thread {
+            feed.push(first)
+            feed.push(second)
+            done.set()
+        }
+        reader.start()
+        await until { feed.pushersWaitingCount == 1 }
+        feed.close()
+        await until { done.isSet }
+        #expect(feed.queuedChunks == 0)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func anAbandonedFeedLeavesTheStoreAsItWas(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
@@ -182,4 +218,12 @@ struct ScanFloorTests {
         // A referred child's history still reaches back past the window.
         #expect(seen.all.first { $0.childId == "C-REF" }?.incidents.map(\.incidentId) == ["I-4", "I-5"])
     }
+}
+
+/// Set once by another thread.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

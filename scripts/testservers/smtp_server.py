@@ -6,6 +6,8 @@ Recipients steer its answers:
   an address containing "reject"   -> 550 at RCPT
   an address containing "greylist" -> 451 at RCPT the first --greylist-times times, then accepted
   an address containing "tarpit"   -> RCPT answered after --tarpit-seconds
+With --require-fqdn-helo, every RCPT after an EHLO/HELO name without a dot gets 504, as Postfix's
+reject_non_fqdn_helo_hostname answers; with --refuse-helo NAME, after that EHLO/HELO name.
 Each accepted message is written to OUT/<n>.eml, with a line in OUT/log.jsonl
 ({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}).
 Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
@@ -30,6 +32,8 @@ class Relay:
         self.greylist_times = args.greylist_times
         self.tarpit_seconds = args.tarpit_seconds
         self.implicit_tls = args.implicit_tls
+        self.require_fqdn_helo = args.require_fqdn_helo
+        self.refuse_helo = args.refuse_helo
         self.greylisted = collections.Counter()
         self.count = 0
         os.makedirs(self.out, exist_ok=True)
@@ -37,6 +41,9 @@ class Relay:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         lowered = address.lower()
+        if (self.require_fqdn_helo and "." not in (session.host_name or "")) or \
+                (self.refuse_helo and session.host_name == self.refuse_helo):
+            return "504 5.5.2 <%s>: Helo command rejected: need fully-qualified hostname" % (session.host_name or "")
         if "reject" in lowered:
             return "550 5.1.1 Recipient address rejected"
         if "greylist" in lowered:
@@ -63,6 +70,7 @@ class Relay:
             "tls": session.ssl is not None or self.implicit_tls,
             "peer": list(session.peer)[:2],
             "size": len(content),
+            "helo": session.host_name,
         }
         self.log.write(json.dumps(record) + "\n")
         self.log.flush()
@@ -93,6 +101,8 @@ def main():
     p.add_argument("--delay-ms", type=float, default=0, help="delay before every reply")
     p.add_argument("--greylist-times", type=int, default=1)
     p.add_argument("--tarpit-seconds", type=float, default=30)
+    p.add_argument("--require-fqdn-helo", action="store_true", help="504 at RCPT after a HELO name without a dot")
+    p.add_argument("--refuse-helo", help="504 at RCPT after this HELO name")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.

@@ -1,0 +1,86 @@
+/// The one rule for whether a piece of text may be stored: ingest, the command line and the web
+/// app all ask here. C0 control characters (U+0000-U+001F) and DEL (U+007F) are refused: a NUL cut
+/// a child's name short in the school's e-mail, and ESC sequences in an id reached an operator's
+/// terminal. A tab is allowed everywhere; line breaks (CR, LF) only in free text (`words`). Every
+/// kind has a length limit, so a stray paste is refused with a clear line rather than stored.
+///
+/// Problems never carry the text itself: it may name people.
+public enum FieldText {
+    public enum Kind: Sendable, Hashable {
+        /// A force's id: incident, victim, perpetrator, child, episode; a user name given with --by.
+        case identifier
+        /// A person's given or family name.
+        case name
+        /// What the child said, a decision's reason: free text, line breaks allowed.
+        case words
+
+        /// The most characters (extended grapheme clusters) kept.
+        public var maximumLength: Int {
+            switch self {
+            case .identifier: 64
+            case .name: 100
+            case .words: 4000
+            }
+        }
+
+        public var allowsLineBreaks: Bool { self == .words }
+    }
+
+    public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
+        case controlCharacter
+        case tooLong(maximum: Int)
+
+        /// In words, for `FILE:LINE: column: ` or `--option: ` before it.
+        public var description: String {
+            switch self {
+            case .controlCharacter: "contains a control character"
+            case .tooLong(let maximum): "is longer than \(maximum) characters"
+            }
+        }
+    }
+
+    /// Nil when `text` may be stored as `kind`.
+    public static func problem(_ text: String, as kind: Kind) -> Problem? {
+        var copy = text
+        return copy.withUTF8 { problem(utf8: $0, as: kind) }
+    }
+
+    /// The same rule over UTF-8 bytes (already known to be valid UTF-8), for readers that work on
+    /// bytes: control characters are single bytes in UTF-8, so a byte scan is exact. Inlinable:
+    /// ingest asks for every text field of every row.
+    @inlinable
+    public static func problem(utf8 bytes: UnsafeBufferPointer<UInt8>, as kind: Kind) -> Problem? {
+        let lineBreaks = kind.allowsLineBreaks
+        for b in bytes where b < 0x20 || b == 0x7F {
+            if b == 0x09 { continue }
+            if lineBreaks, b == 0x0A || b == 0x0D { continue }
+            return .controlCharacter
+        }
+        // A character is at least one byte: only a long text needs counting.
+        let maximum = kind.maximumLength
+        if bytes.count > maximum, String(decoding: bytes, as: UTF8.self).count > maximum {
+            return .tooLong(maximum: maximum)
+        }
+        return nil
+    }
+
+    /// `text` safe to write to a terminal: every control character (C0, DEL and C1, tab and line
+    /// breaks included) is written as a visible escape (`\u{1B}`), so a table for people never
+    /// sends a control sequence. Text without any comes back unchanged.
+    public static func forTerminal(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || (s.value >= 0x7F && s.value <= 0x9F)
+    }
+}

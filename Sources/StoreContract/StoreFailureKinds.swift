@@ -1,0 +1,37 @@
+import InputRules
+
+// Each store error says its kind: the CLI's exit status and the web's status are read from it, in
+// one place each (InputRules.FailureKind).
+
+extension StoreError: KindedError {
+    public var failureKind: FailureKind {
+        switch self {
+        case .unavailable, .unsupportedURL, .needsMigration: .unavailable
+        case .invalidURL: .usage
+        case .missingDatabase: .missing
+        case .unknownChild: .data
+        }
+    }
+}
+
+extension ChildRecordError: KindedError {
+    public var failureKind: FailureKind { .data }
+}
+
+extension UnmatchedError: KindedError {
+    public var failureKind: FailureKind { .data }
+}
+
+extension AccountError: KindedError {
+    public var failureKind: FailureKind { .data }
+}
+
+extension TargetNotEmpty: KindedError {
+    public var failureKind: FailureKind { .data }
+}
+
+/// Any failure of the database itself (busy past the timeout, full, unreachable): 69 from a
+/// command, 503 from the web app.
+extension StoreFailure {
+    public var failureKind: FailureKind { .unavailable }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Ingest
+import InputRules
+import RiskModel
+import Testing
+
+/// Issue 10, item 3: control characters and over-long values are refused at ingest, each with its
+/// FILE:LINE: column, and the value is never quoted back.
+@Suite struct FieldTextIngestTests {
+    @Test(arguments: [
+        ("incident_id", "I-\u{1B}[2J1"), ("victim_id", "V\u{0}1"), ("perpetrator_id", "P\u{7F}"),
+        ("child_id", "C-\u{1B}]0;x\u{7}"), ("child_given_name", "Zeph\u{0}yrine"),
+        ("child_family_name", "Quill\nfeather"), ("child_voice", "said \u{1B}[31m no"),
+    ])
+    func controlCharactersAreRefused(column: String, value: String) {
+        let errors = Fixture.errors(Fixture.ingest(Fixture.csv([[column: value]])))
+        #expect(errors == ["in.csv:2: \(column): contains a control character"])
+        #expect(!errors.joined().unicodeScalars.contains { $0.value < 0x20 })
+    }
+
+    @Test func tabsEverywhereAndLineBreaksInTheChildsWordsAreKept() throws {
+        let text = Fixture.csv([["child_given_name": "Zeph\tyrine", "child_voice": "one\r\ntwo\nthree\rfour\tfive"]])
+        let incident = try #require(Fixture.incidents(Fixture.ingest(text)).first)
+        #expect(incident.children.first?.givenName == "Zeph\tyrine")
+        #expect(incident.children.first?.voice == "one\r\ntwo\nthree\rfour\tfive")
+    }
+
+    @Test func jsonEscapedControlsAreRefusedToo() {
+        let line = #"{"incident_id":"I-1","reported_at":"2026-07-01T22:15:00+01:00","officer_grade":"standard","victim_id":"V\u0000-1"}"#
+        #expect(Fixture.errors(Fixture.ingest(line, fileName: "in.jsonl", format: .jsonLines)) == [
+            "in.jsonl:1: victim_id: contains a control character",
+        ])
+    }
+
+    @Test func everyTextColumnHasALengthLimit() {
+        let long = [
+            "incident_id": String(repeating: "I", count: 65), "victim_id": String(repeating: "V", count: 65),
+            "child_id": String(repeating: "C", count: 65), "child_given_name": String(repeating: "Z", count: 101),
+            "child_family_name": String(repeating: "Q", count: 101), "child_voice": String(repeating: "w", count: 4001),
+        ]
+        #expect(Fixture.errors(Fixture.ingest(Fixture.csv([long]))) == [
+            "in.csv:2: incident_id: is longer than 64 characters",
+            "in.csv:2: victim_id: is longer than 64 characters",
+            "in.csv:2: child_id: is longer than 64 characters",
+            "in.csv:2: child_given_name: is longer than 100 characters",
+            "in.csv:2: child_family_name: is longer than 100 characters",
+            "in.csv:2: child_voice: is longer than 4000 characters",
+        ])
+        // At the limit, and counted in characters, not bytes.
+        let atLimit = ["incident_id": String(repeating: "é", count: 64), "child_given_name": String(repeating: "Ø", count: 100)]
+        #expect(Fixture.incidents(Fixture.ingest(Fixture.csv([atLimit]))).count == 1)
+    }
+
+    /// Issue 10, item 10: a disagreement with a row that has other errors is reported in the same
+    /// run, not only once the other errors are fixed.
+    @Test func disagreementsAreReportedBesideOtherErrors() {
+        let text = Fixture.csv([
+            ["child_dob": "2015-13-40"],
+            ["child_id": "C-2", "reported_at": "2026-03-07T21:40:00Z", "school_urn": "12"],
+            ["child_id": "C-3", "officer_grade": "severe", "victim_id": "V-9"],
+        ])
+        #expect(Fixture.errors(Fixture.ingest(text)) == [
+            "in.csv:2: child_dob: is not a YYYY-MM-DD date",
+            "in.csv:3: school_urn: is not a 6-digit URN",
+            "in.csv:3: reported_at: disagrees with line 2 of in.csv for incident I-1",
+            "in.csv:4: officer_grade: unknown grade (expected standard, medium or high)",
+            "in.csv:4: victim_id: disagrees with line 2 of in.csv for incident I-1",
+        ])
+    }
+}
+
+@Suite struct FieldTextRuleTests {
+    @Test func theRule() {
+        #expect(FieldText.problem("J. Smith", as: .identifier) == nil)
+        #expect(FieldText.problem("a\u{1F}b", as: .name) == .controlCharacter)
+        #expect(FieldText.problem("a\nb", as: .name) == .controlCharacter)
+        #expect(FieldText.problem("a\nb", as: .words) == nil)
+        #expect(FieldText.problem("a\u{0}b", as: .words) == .controlCharacter)
+        #expect(FieldText.problem(String(repeating: "x", count: 65), as: .identifier) == .tooLong(maximum: 64))
+        #expect(FieldText.forTerminal("C-\u{1B}[2J\t1\u{9B}") == "C-\\u{1B}[2J\\u{9}1\\u{9B}")
+        #expect(FieldText.forTerminal("Zoë") == "Zoë")
+    }
+
+    @Test func urnAndLACodeAreASCIIDigitsOnly() {
+        #expect(URN("123456")?.text == "123456")
+        #expect(URN("١٢٣٤٥٦") == nil)
+        #expect(URN("１２３４５６") == nil)
+        #expect(URN("12345") == nil)
+        #expect(URN(" 123456") == nil)
+        #expect(LACode("201")?.text == "201")
+        #expect(LACode("٢٠١") == nil)
+        #expect(LACode("2010") == nil)
+    }
+}
