@@ -196,11 +196,18 @@ extension PostgresStore: Store {
         }
     }
 
+    /// The advisory lock that serialises `replaceDirectory` (migrations and ingest have their own).
+    static let directoryLockKey: Int64 = 0x456e_636f_6d70_0002
+
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
         let logger = self.logger
         try await write { conn in
             // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
-            // Key adults come only from Config/, so they are replaced whole.
+            // Key adults come only from Config/, so they are replaced whole, one process at a time:
+            // every command does this at start, and two doing it at once (two `notify` runs on two
+            // hosts) would each delete only the rows its snapshot saw, and the second's inserts
+            // would then collide with the first's (duplicate key, exit 69).
+            try await conn.run("SELECT pg_advisory_xact_lock(\(Self.directoryLockKey))", logger)
             try await conn.run("DELETE FROM key_adults", logger)
             try await PostgresSchools.upsert(conn, logger, directory.schools)
             for a in directory.keyAdults {

@@ -6,8 +6,11 @@ Recipients steer its answers:
   an address containing "reject"   -> 550 at RCPT
   an address containing "greylist" -> 451 at RCPT the first --greylist-times times, then accepted
   an address containing "tarpit"   -> RCPT answered after --tarpit-seconds
+  an address containing --hold's WORD -> its first RCPT is held (see --hold); later ones at once
 Each accepted message is written to OUT/<n>.eml, with a line in OUT/log.jsonl
-({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}).
+({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}). A held RCPT writes a line
+{"held": address} to OUT/held.jsonl the moment it is held, so a test can wait for that instead of a
+time: the client is then surely in the middle of its run.
 Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
 """
 import argparse
@@ -31,6 +34,12 @@ class Relay:
         self.tarpit_seconds = args.tarpit_seconds
         self.implicit_tls = args.implicit_tls
         self.greylisted = collections.Counter()
+        self.hold_word, _, hold_count = (args.hold or "").partition(":")
+        self.hold_word = self.hold_word.lower()
+        # None: held until the client goes away (it is killed); N: until N messages were accepted.
+        self.hold_until = int(hold_count) if hold_count else None
+        self.held = collections.Counter()
+        self.accepted = asyncio.Condition()
         self.count = 0
         os.makedirs(self.out, exist_ok=True)
         self.log = open(os.path.join(self.out, "log.jsonl"), "a", encoding="utf-8")
@@ -45,6 +54,15 @@ class Relay:
                 return "451 4.7.1 Greylisted, please try again later"
         if "tarpit" in lowered:
             await asyncio.sleep(self.tarpit_seconds)
+        if self.hold_word and self.hold_word in lowered:
+            self.held[lowered] += 1
+            if self.held[lowered] == 1:
+                with open(os.path.join(self.out, "held.jsonl"), "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"held": address}) + "\n")
+                if self.hold_until is None:
+                    await asyncio.Event().wait()  # never set: only the client's end ends it
+                async with self.accepted:
+                    await self.accepted.wait_for(lambda: self.count >= self.hold_until)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -66,6 +84,8 @@ class Relay:
         }
         self.log.write(json.dumps(record) + "\n")
         self.log.flush()
+        async with self.accepted:
+            self.accepted.notify_all()
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -93,6 +113,9 @@ def main():
     p.add_argument("--delay-ms", type=float, default=0, help="delay before every reply")
     p.add_argument("--greylist-times", type=int, default=1)
     p.add_argument("--tarpit-seconds", type=float, default=30)
+    p.add_argument("--hold", metavar="WORD[:N]",
+                   help="hold the first RCPT to an address containing WORD until N messages were accepted "
+                        "(without N: until the client goes away); later RCPTs to it are answered at once")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.
