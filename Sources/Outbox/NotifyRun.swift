@@ -16,7 +16,16 @@ public struct NotifyRun: Sendable {
     /// Who holds the leases of this run: `host:pid:random`.
     public var owner: String
     public var lease: TimeInterval = 600
-    public var batchSize = 1_000
+    /// Alerts claimed at a time. Small enough that a batch is sent well within its lease: at most
+    /// 32 transfers run at once on a lane (`ConnectionLimits.maxTransfers`), each ends within 120 s
+    /// (`TransferTimeouts.total`), so 64 take at most about 240 s of the 600 s. A batch of 1,000 could
+    /// outlive its lease on a stalling relay, and a run on another host would then claim and send
+    /// the same alerts again. Small batches also let runs on several hosts share the work: the
+    /// first run no longer claims every alert there is.
+    public var batchSize = 64
+    /// Seconds on a clock that only moves forward (the system's uptime), to measure how long the run
+    /// has taken: see `run(now:)`.
+    public var uptime: @Sendable () -> TimeInterval = { ProcessInfo.processInfo.systemUptime }
     /// True when a lease owner is a process of this host that no longer runs.
     public var isDead: @Sendable (String) -> Bool
     /// The hub's channel: `.file` when the demo outbox folder stands in for the relay.
@@ -65,8 +74,14 @@ public struct NotifyRun: Sendable {
         // with the same 5xx, the fault is our settings (a HELO name, say), not every school's.
         var relayRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
         var relayOtherwise = 0
+        let started = uptime()
         while true {
-            let claimed = try await store.claimDue(now: now, owner: owner, lease: lease, limit: batchSize, isDead: isDead)
+            // `now` stands still for the whole run (it may be `--now`), but a batch's lease must
+            // last `lease` from when it is claimed: a later batch's lease measured from the run's
+            // start could have ended before its first message went, and another host's run would
+            // take those alerts while this one sends them. What is due is still judged at `now`.
+            let elapsed = max(0, uptime() - started)
+            let claimed = try await store.claimDue(now: now, owner: owner, lease: lease + elapsed, limit: batchSize, isDead: isDead)
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// The outbox from the command line, with the demo's file channel standing in for the relay.
-/// The real SMTP and HTTPS paths are tested against real servers in OutboxTests.
+/// The outbox from the command line, with the demo's file channel standing in for the relay, on
+/// both databases. The real SMTP and HTTPS paths are tested against real servers in
+/// NotifyRealServersTests.
 @Suite("encompass alerts and notify")
 struct AlertsCLITests {
     let all = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]
@@ -16,8 +17,9 @@ struct AlertsCLITests {
         (try? FileManager.default.contentsOfDirectory(atPath: h.dir.appendingPathComponent("outbox").path).sorted()) ?? []
     }
 
-    @Test func ingestQueuesOneAlertPerChildAndListsTheUnmatched() throws {
-        let h = try CLIHarness()
+    @Test(arguments: TestDatabase.allCases)
+    func ingestQueuesOneAlertPerChildAndListsTheUnmatched(_ database: TestDatabase) throws {
+        let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z"),
@@ -41,8 +43,9 @@ struct AlertsCLITests {
         #expect(unmatched.allSatisfy { ($0["last_error"] as? String)?.isEmpty == false })
     }
 
-    @Test func aLaterIngestWithTheSchoolQueuesTheAlertThen() throws {
-        let h = try CLIHarness()
+    @Test(arguments: TestDatabase.allCases)
+    func aLaterIngestWithTheSchoolQueuesTheAlertThen(_ database: TestDatabase) throws {
+        let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let first = try h.write("a.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "")]))
         let second = try h.write("b.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119601")]))
@@ -54,16 +57,18 @@ struct AlertsCLITests {
         #expect(rows.first?["school_urn"] as? String == "119601")
     }
 
-    @Test func oldIncidentsAreNotSentToSchools() throws {
-        let h = try CLIHarness()
+    @Test(arguments: TestDatabase.allCases)
+    func oldIncidentsAreNotSentToSchools(_ database: TestDatabase) throws {
+        let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2025-01-10T21:40:00Z")]))
         #expect(try h.run(["ingest", file]).stdout.hasSuffix("alerts queued: 0\n"))
         #expect(try h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
-    @Test func notifySendsOnceAndTheHubHearsOfOverdueAlerts() throws {
-        let h = try CLIHarness()
+    @Test(arguments: TestDatabase.allCases)
+    func notifySendsOnceAndTheHubHearsOfOverdueAlerts(_ database: TestDatabase) throws {
+        let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë"),

@@ -2,11 +2,23 @@ import Foundation
 import Testing
 import TestSupport
 
+/// The database a CLI test runs on: an SQLite file in the test's folder, or a new database on the
+/// test process's PostgreSQL server. Tests that hold for both take it as an argument.
+enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
 /// Runs the built `encompass` binary in a fresh temporary folder with its own database, as a user
 /// would, and captures what it prints.
 struct CLIHarness {
     let dir: URL
     let configDir: URL
+    let kind: TestDatabase
+    /// `--database` for every command: `sqlite:PATH` or `postgres://...`.
+    let database: String
 
     struct Outcome {
         let status: Int32
@@ -20,15 +32,28 @@ struct CLIHarness {
     static var binary: URL { EncompassBinary.url }
 
     /// A temp folder with a copy of the shipped Config/ (so a test may change it).
-    init() throws {
+    init(_ kind: TestDatabase = .sqlite) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-cli-\(UUID().uuidString)")
         configDir = dir.appendingPathComponent("Config")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.packageRoot.appendingPathComponent("Config"), to: configDir)
+        self.kind = kind
+        switch kind {
+        case .sqlite: database = "sqlite:" + dir.appendingPathComponent("test.sqlite").path
+        case .postgres: database = try PostgresServer.shared().makeDatabase()
+        }
     }
 
-    var database: String { "sqlite:" + dir.appendingPathComponent("test.sqlite").path }
+    /// The SQLite file (for `.sqlite` only).
     var databasePath: String { dir.appendingPathComponent("test.sqlite").path }
+
+    /// Runs SQL on the test's PostgreSQL database as the superuser and returns the rows, one a line
+    /// with `|` between columns (for `.postgres` only).
+    func psql(_ sql: String) throws -> String {
+        let result = try PostgresServer.shared().psql(String(database.split(separator: "/").last ?? ""), sql)
+        guard result.exitCode == 0 else { throw TestSetupError("psql failed: \(result.output)") }
+        return result.output
+    }
 
     func write(_ name: String, _ text: String) throws -> String {
         let url = dir.appendingPathComponent(name)
@@ -36,9 +61,11 @@ struct CLIHarness {
         return url.path
     }
 
-    /// Starts the binary and returns at once, its output going to files in the test's folder.
-    func start(_ args: [String], environment: [String: String] = [:], database url: String? = nil, name: String) throws -> Process {
-        let p = process(args, environment: environment, database: url)
+    /// Starts the binary and returns at once, its output going to files in the test's folder
+    /// (`output(of:)` reads them). With `host`, it runs as on another machine (see `process`).
+    func start(_ args: [String], environment: [String: String] = [:], database url: String? = nil, name: String,
+               host: String? = nil) throws -> Process {
+        let p = process(args, environment: environment, database: url, host: host)
         p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
         try p.run()
@@ -51,11 +78,29 @@ struct CLIHarness {
         return path
     }
 
+    /// What a process started by `start(name:)` printed.
+    func output(of name: String) -> (stdout: String, stderr: String) {
+        func read(_ file: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent(file).path) ?? Data(), as: UTF8.self)
+        }
+        return (read("\(name).out"), read("\(name).err"))
+    }
+
+    /// With `host`, the binary runs in a UTS namespace of its own whose host name is `host`, as on
+    /// another machine: its lease owner names that host, and it cannot tell whether a process named
+    /// by another host's lease still runs. `unshare` and `sh` exec, so the process's id is the
+    /// binary's own (a kill reaches it). Needs root, as the tests run here.
     private func process(_ args: [String], environment: [String: String], database url: String? = nil,
-                         directory: URL? = nil) -> Process {
+                         directory: URL? = nil, host: String? = nil) -> Process {
         let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args + ["--config", configDir.path, "--database", url ?? database]
+        let arguments = args + ["--config", configDir.path, "--database", url ?? database]
+        if let host {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            p.arguments = ["--uts", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", host, Self.binary.path] + arguments
+        } else {
+            p.executableURL = Self.binary
+            p.arguments = arguments
+        }
         p.currentDirectoryURL = directory ?? dir
         p.environment = EncompassBinary.environment(environment)
         return p
@@ -63,8 +108,8 @@ struct CLIHarness {
 
     @discardableResult
     func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil,
-             directory: URL? = nil) throws -> Outcome {
-        let p = process(args, environment: environment, database: url, directory: directory)
+             directory: URL? = nil, host: String? = nil) throws -> Outcome {
+        let p = process(args, environment: environment, database: url, directory: directory, host: host)
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -8,8 +8,11 @@ Recipients steer its answers:
   an address containing "tarpit"   -> RCPT answered after --tarpit-seconds
 With --require-fqdn-helo, every RCPT after an EHLO/HELO name without a dot gets 504, as Postfix's
 reject_non_fqdn_helo_hostname answers; with --refuse-helo NAME, after that EHLO/HELO name.
+  an address containing --hold's WORD -> its first RCPT is held (see --hold); later ones at once
 Each accepted message is written to OUT/<n>.eml, with a line in OUT/log.jsonl
-({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}).
+({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}). A held RCPT writes a line
+{"held": address} to OUT/held.jsonl the moment it is held, so a test can wait for that instead of a
+time: the client is then surely in the middle of its run.
 Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
 """
 import argparse
@@ -35,6 +38,12 @@ class Relay:
         self.require_fqdn_helo = args.require_fqdn_helo
         self.refuse_helo = args.refuse_helo
         self.greylisted = collections.Counter()
+        self.hold_word, _, hold_count = (args.hold or "").partition(":")
+        self.hold_word = self.hold_word.lower()
+        # None: held until the client goes away (it is killed); N: until N messages were accepted.
+        self.hold_until = int(hold_count) if hold_count else None
+        self.held = collections.Counter()
+        self.accepted = asyncio.Condition()
         self.count = 0
         os.makedirs(self.out, exist_ok=True)
         self.log = open(os.path.join(self.out, "log.jsonl"), "a", encoding="utf-8")
@@ -52,6 +61,15 @@ class Relay:
                 return "451 4.7.1 Greylisted, please try again later"
         if "tarpit" in lowered:
             await asyncio.sleep(self.tarpit_seconds)
+        if self.hold_word and self.hold_word in lowered:
+            self.held[lowered] += 1
+            if self.held[lowered] == 1:
+                with open(os.path.join(self.out, "held.jsonl"), "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"held": address}) + "\n")
+                if self.hold_until is None:
+                    await asyncio.Event().wait()  # never set: only the client's end ends it
+                async with self.accepted:
+                    await self.accepted.wait_for(lambda: self.count >= self.hold_until)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -74,6 +92,8 @@ class Relay:
         }
         self.log.write(json.dumps(record) + "\n")
         self.log.flush()
+        async with self.accepted:
+            self.accepted.notify_all()
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -103,6 +123,9 @@ def main():
     p.add_argument("--tarpit-seconds", type=float, default=30)
     p.add_argument("--require-fqdn-helo", action="store_true", help="504 at RCPT after a HELO name without a dot")
     p.add_argument("--refuse-helo", help="504 at RCPT after this HELO name")
+    p.add_argument("--hold", metavar="WORD[:N]",
+                   help="hold the first RCPT to an address containing WORD until N messages were accepted "
+                        "(without N: until the client goes away); later RCPTs to it are answered at once")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.
