@@ -1,4 +1,6 @@
 import Foundation
+import SQLiteStore
+import StoreContract
 import Testing
 import TestSupport
 
@@ -175,6 +177,10 @@ struct NotifyRealServersTests {
         #expect(alert["state"] as? String == "queued", "kept for the next run")
         #expect((alert["last_error"] as? String)?.isEmpty == false)
         #expect(alert["attempts"] as? Int == 0)
+        let recorded = try #require(try await SQLiteStore(path: rig.h.databasePath).latestNotifyRun())
+        #expect(recorded.outcome == .serviceUnavailable, "what /metrics shows as the last run's outcome")
+        #expect(recorded.heldBack == 1)
+        #expect(recorded.delivered == 0)
     }
 
     @Test func aWebhookConfigurationProblemTellsTheHubHTTPSAndHowManyAlertsItHoldsOnceADay() async throws {
