@@ -224,7 +224,9 @@ enum PostgresSchema {
 
     /// The ids of the migrations this database has had; empty for a new one.
     static func applied(_ conn: PostgresConnection, _ logger: Logger) async throws -> Set<String> {
-        guard try await conn.row("SELECT to_regclass('schema_migrations')::text", logger, as: (String?).self) ?? nil != nil else { return [] }
+        // One row whose value is NULL when there is no such table (`?? nil` would keep the row).
+        guard let table = try await conn.row("SELECT to_regclass('schema_migrations')::text", logger, as: (String?).self),
+              table != nil else { return [] }
         return Set(try await conn.rows("SELECT id FROM schema_migrations", logger, as: (String).self))
     }
 }
