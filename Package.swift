@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // /metrics on `serve`: swift-metrics' types over an in-process Prometheus registry.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure rules: Foundation only, no I/O, the clock passed in.
@@ -92,6 +95,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "encompass", dependencies: [
             "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review",
@@ -118,6 +123,6 @@ let package = Package(
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "StoreContract", "SQLiteStore", "RiskModel", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "StoreContract", "SQLiteStore", "Stores", "RiskModel", "TestSupport"], swiftSettings: strict),
     ]
 )

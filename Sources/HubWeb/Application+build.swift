@@ -8,11 +8,12 @@ public func buildApplication(
     configuration: WebConfiguration,
     store: any HubStore,
     clock: WebClock = .system,
+    metrics: HubMetrics = HubMetrics(),
     logger: Logger = Logger(label: "encompass.web"),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     try await store.migrate()
-    let router = try await buildRouter(configuration: configuration, store: store, clock: clock)
+    let router = try await buildRouter(configuration: configuration, store: store, clock: clock, metrics: metrics)
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
@@ -22,10 +23,13 @@ public func buildApplication(
 }
 
 /// Every route of the application behind its middleware. Public so a test can list the routes.
-public func buildRouter(configuration: WebConfiguration, store: any HubStore, clock: WebClock) async throws -> Router<HubRequestContext> {
+/// `metrics`: this server's own registry, counted by every request and shown on `/metrics`.
+public func buildRouter(configuration: WebConfiguration, store: any HubStore, clock: WebClock,
+                        metrics: HubMetrics = HubMetrics()) async throws -> Router<HubRequestContext> {
     let pages = try await PageRenderer(configuration: configuration)
     let queue = QueueCache(store: store, settings: configuration.scoring, maxAge: configuration.queueCacheAge, clock: clock)
     let router = Router(context: HubRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(pages: pages))
     router.add(middleware: RequestLogMiddleware())
@@ -33,6 +37,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: CSRFMiddleware())
 
     router.get("/health") { _, _ in Response.text("ok\n") }
+    MetricsRoutes(store: store, metrics: metrics).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
     SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)

@@ -57,7 +57,7 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 
     private func respond(_ request: Request, _ context: Context, status: HTTPResponse.Status, message: String) -> Response {
-        if AccessMiddleware.isAPI(request.uri.path) {
+        if AccessMiddleware.takesToken(request.uri.path) {
             return .jsonError(message, status: status)
         }
         return pages.render("error", PageFrame(context: context, title: status.reasonPhrase)
@@ -78,8 +78,9 @@ struct RequestLogMiddleware: RouterMiddleware {
     }
 }
 
-/// Default deny: /health, the sign-in page and its stylesheet are open; /api needs a bearer token
-/// (401 without one); every other address needs a live session (a redirect to sign-in without one).
+/// Default deny: /health, the sign-in page and its stylesheet are open; /api and /metrics need a
+/// bearer token (401 without one); every other address needs a live session (a redirect to sign-in
+/// without one).
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let store: any HubStore
@@ -91,11 +92,14 @@ struct AccessMiddleware: RouterMiddleware {
 
     static func isAPI(_ path: String) -> Bool { path == "/api" || path.hasPrefix("/api/") }
 
+    /// The addresses a bearer token opens, and a session does not: the JSON API and the metrics.
+    static func takesToken(_ path: String) -> Bool { isAPI(path) || path == "/metrics" }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.overTLS = configuration.secureCookies || SecurityHeadersMiddleware.overTLS(request)
         let path = request.uri.path
-        if Self.isAPI(path) {
+        if Self.takesToken(path) {
             guard let client = try await apiClient(request) else {
                 var response = Response.jsonError("a valid bearer token is required", status: .unauthorized)
                 response.headers[.wwwAuthenticate] = "Bearer"
@@ -151,7 +155,7 @@ struct CSRFMiddleware: RouterMiddleware {
     static let field = "csrf"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, !AccessMiddleware.isAPI(request.uri.path) else {
+        guard request.method == .post, !AccessMiddleware.takesToken(request.uri.path) else {
             return try await next(request, context)
         }
         var request = request

@@ -30,6 +30,9 @@ public struct NotifyRun: Sendable {
     public var isDead: @Sendable (String) -> Bool
     /// The hub's channel: `.file` when the demo outbox folder stands in for the relay.
     public var hubChannel: DeliveryChannel = .smtp
+    /// When the run really starts and ends, for the record of the run `/metrics` shows. Not `now`,
+    /// which may be a replay's clock for deadlines and retries.
+    public var wallClock: @Sendable () -> Date = { Date() }
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -66,8 +69,29 @@ public struct NotifyRun: Sendable {
         }
     }
 
+    /// Sends what is due, then records the run in the store (its times, counts and outcome) for
+    /// `/metrics`. A run stopped by an error is recorded too when the store still answers.
     public func run(now: Date) async throws -> Report {
+        let started = wallClock()
         var report = Report()
+        do {
+            try await send(now: now, report: &report)
+        } catch {
+            try? await store.recordNotifyRun(record(of: report, startedAt: started, outcome: .error))
+            throw error
+        }
+        try await store.recordNotifyRun(record(of: report, startedAt: started,
+                                               outcome: report.serviceUnavailable ? .serviceUnavailable : .ok))
+        return report
+    }
+
+    private func record(of report: Report, startedAt: Date, outcome: NotifyRunRecord.Outcome) -> NotifyRunRecord {
+        NotifyRunRecord(startedAt: startedAt, finishedAt: wallClock(), outcome: outcome, delivered: report.delivered,
+                        retrying: report.retrying, failed: report.failed, heldBack: report.heldBack, overdue: report.overdue,
+                        hubNoticesSent: report.hubNoticesSent, hubNoticesUnsent: report.hubNoticesUnsent)
+    }
+
+    private func send(now: Date, report: inout Report) async throws {
         var generator = SystemRandomNumberGenerator()
         var seen = Set<Int64>()
         // Refusals by our own relay wait to the end of the run: when it refused every recipient
@@ -129,9 +153,8 @@ public struct NotifyRun: Sendable {
             }
         }
         try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, report: &report)
-        report.overdue = try await store.alerts(state: .overdue).count
+        report.overdue = try await store.alertCounts()[.overdue] ?? 0
         try await sendHubNotices(now: now, report: &report)
-        return report
     }
 
     /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every

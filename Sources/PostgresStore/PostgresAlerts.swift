@@ -313,6 +313,45 @@ extension PostgresStore: AlertStore {
             try await conn.run("UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970) WHERE notice_key = \(noticeKey)", logger)
         }
     }
+
+    public func alertCounts() async throws -> [AlertState: Int] {
+        let logger = self.logger
+        return try await read { conn in
+            var counts: [AlertState: Int] = [:]
+            for (state, count) in try await conn.rows("SELECT state, count(*) FROM alerts GROUP BY state", logger, as: (String, Int).self) {
+                if let state = AlertState(rawValue: state) { counts[state] = count }
+            }
+            return counts
+        }
+    }
+
+    public func recordNotifyRun(_ run: NotifyRunRecord) async throws {
+        let logger = self.logger
+        try await write { conn in
+            try await conn.run("""
+                INSERT INTO notify_runs (started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
+                    hub_notices_sent, hub_notices_unsent)
+                VALUES (\(run.startedAt.timeIntervalSince1970), \(run.finishedAt.timeIntervalSince1970), \(run.outcome.rawValue),
+                    \(run.delivered), \(run.retrying), \(run.failed), \(run.heldBack), \(run.overdue),
+                    \(run.hubNoticesSent), \(run.hubNoticesUnsent))
+                """, logger)
+        }
+    }
+
+    public func latestNotifyRun() async throws -> NotifyRunRecord? {
+        let logger = self.logger
+        return try await read { conn in
+            guard let r = try await conn.row("""
+                SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
+                       hub_notices_sent, hub_notices_unsent
+                FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
+                """, logger, as: (Double, Double, String, Int, Int, Int, Int, Int, Int, Int).self) else { return nil }
+            return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r.0), finishedAt: Date(timeIntervalSince1970: r.1),
+                                   outcome: NotifyRunRecord.Outcome(rawValue: r.2) ?? .error,
+                                   delivered: r.3, retrying: r.4, failed: r.5, heldBack: r.6, overdue: r.7,
+                                   hubNoticesSent: r.8, hubNoticesUnsent: r.9)
+        }
+    }
 }
 
 extension PostgresStore: UnmatchedStore {

@@ -291,6 +291,42 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func alertCounts() async throws -> [AlertState: Int] {
+        try await pool.read { db in
+            var counts: [AlertState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM alerts GROUP BY state") {
+                if let state = AlertState(rawValue: row[0]) { counts[state] = row[1] }
+            }
+            return counts
+        }
+    }
+
+    public func recordNotifyRun(_ run: NotifyRunRecord) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO notify_runs (started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
+                    hub_notices_sent, hub_notices_unsent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.startedAt.timeIntervalSince1970, run.finishedAt.timeIntervalSince1970, run.outcome.rawValue,
+                                 run.delivered, run.retrying, run.failed, run.heldBack, run.overdue,
+                                 run.hubNoticesSent, run.hubNoticesUnsent])
+        }
+    }
+
+    public func latestNotifyRun() async throws -> NotifyRunRecord? {
+        try await pool.read { db in
+            guard let r = try Row.fetchOne(db, sql: """
+                SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
+                       hub_notices_sent, hub_notices_unsent
+                FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
+                """) else { return nil }
+            return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r[0]), finishedAt: Date(timeIntervalSince1970: r[1]),
+                                   outcome: NotifyRunRecord.Outcome(rawValue: r[2]) ?? .error,
+                                   delivered: r[3], retrying: r[4], failed: r[5], heldBack: r[6], overdue: r[7],
+                                   hubNoticesSent: r[8], hubNoticesUnsent: r[9])
+        }
+    }
+
     /// Every undelivered alert past its deadline is overdue (still retried), and the hub hears once.
     static func markOverdue(_ db: Database, now: Date) throws {
         let rows = try Row.fetchAll(db, sql: """

@@ -118,6 +118,26 @@ enum SQLiteSchema {
                 INSERT INTO store_changes (id, version) VALUES (1, 0);
                 """)
         }
+        m.registerMigration("v7-notify-runs") { db in
+            // One row per `notify` run, written by the run as it ends, so `serve` on any host can
+            // say on /metrics when the last one ran and how it went. Counts only.
+            try db.execute(sql: """
+                CREATE TABLE notify_runs (
+                    run_key INTEGER PRIMARY KEY,
+                    started_at REAL NOT NULL,
+                    finished_at REAL NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'service_unavailable', 'error')),
+                    delivered INTEGER NOT NULL,
+                    retrying INTEGER NOT NULL,
+                    failed INTEGER NOT NULL,
+                    held_back INTEGER NOT NULL,
+                    overdue INTEGER NOT NULL,
+                    hub_notices_sent INTEGER NOT NULL,
+                    hub_notices_unsent INTEGER NOT NULL
+                );
+                CREATE INDEX notify_runs_by_finish ON notify_runs(finished_at, run_key);
+                """)
+        }
         return m
     }
 

@@ -140,6 +140,53 @@ public protocol AlertStore: Sendable {
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws
     func unsentHubNotices() async throws -> [HubNoticeRow]
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
+
+    /// How many alerts are in each state, in one pass (`/metrics`); a state with none is absent.
+    func alertCounts() async throws -> [AlertState: Int]
+    /// Keeps what one `notify` run did. Runs are separate processes, often on other hosts: the
+    /// database is where every `serve` finds the last one.
+    func recordNotifyRun(_ run: NotifyRunRecord) async throws
+    /// The run that finished last (by `finishedAt`, then the later recorded), or nil before any.
+    func latestNotifyRun() async throws -> NotifyRunRecord?
+}
+
+/// One `notify` run as kept in the database: when it ran, what became of the alerts it took, and
+/// how it ended. Counts only: no reference, child or school.
+public struct NotifyRunRecord: Sendable, Equatable {
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// The run finished and every relay and endpoint it needed could be used.
+        case ok
+        /// The run finished, but a relay or an endpoint could not be used at all (the command's exit 69).
+        case serviceUnavailable = "service_unavailable"
+        /// The run stopped part way on an error of its own (the database, most often).
+        case error
+    }
+
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var outcome: Outcome
+    public var delivered: Int
+    public var retrying: Int
+    public var failed: Int
+    public var heldBack: Int
+    /// Alerts overdue when the run ended.
+    public var overdue: Int
+    public var hubNoticesSent: Int
+    public var hubNoticesUnsent: Int
+
+    public init(startedAt: Date, finishedAt: Date, outcome: Outcome, delivered: Int = 0, retrying: Int = 0, failed: Int = 0,
+                heldBack: Int = 0, overdue: Int = 0, hubNoticesSent: Int = 0, hubNoticesUnsent: Int = 0) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.delivered = delivered
+        self.retrying = retrying
+        self.failed = failed
+        self.heldBack = heldBack
+        self.overdue = overdue
+        self.hubNoticesSent = hubNoticesSent
+        self.hubNoticesUnsent = hubNoticesUnsent
+    }
 }
 
 /// A claimed alert's stored fields as a store read them, each nil where missing or of the wrong

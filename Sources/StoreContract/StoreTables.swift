@@ -54,6 +54,10 @@ public struct StoreTable: Sendable, Equatable {
         ]),
         StoreTable("hub_notices", key: "notice_key", ["notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel"]),
         StoreTable("hub_notice_alerts", ["notice_key", "alert_key"]),
+        StoreTable("notify_runs", key: "run_key", [
+            "run_key", "started_at", "finished_at", "outcome", "delivered", "retrying", "failed", "held_back", "overdue",
+            "hub_notices_sent", "hub_notices_unsent",
+        ]),
     ]
 }
 

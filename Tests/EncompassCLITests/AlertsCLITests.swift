@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import StoreContract
 import Testing
 
 /// The outbox from the command line, with the demo's file channel standing in for the relay, on
@@ -67,7 +69,7 @@ struct AlertsCLITests {
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func notifySendsOnceAndTheHubHearsOfOverdueAlerts(_ database: TestDatabase) throws {
+    func notifySendsOnceAndTheHubHearsOfOverdueAlerts(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([
@@ -81,12 +83,21 @@ struct AlertsCLITests {
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("dry run: 2 alerts rendered"))
         #expect(files(h).isEmpty, "a dry run sends nothing")
+        #expect(try await StoreFactory.open(h.database).latestNotifyRun() == nil, "nor records a run")
         let stillQueued = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(Set(stillQueued.compactMap { $0["state"] as? String }) == ["queued"])
 
+        let started = Date()
         let run = try h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("alerts: 2 delivered"), "\(run.stdout)")
+        // Recorded for /metrics, with the run's own times (not --now) and what it printed.
+        let recorded = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
+        #expect(recorded.outcome == .ok)
+        #expect(started <= recorded.startedAt && recorded.startedAt <= recorded.finishedAt && recorded.finishedAt <= Date())
+        let counts: [Int] = [recorded.delivered, recorded.retrying, recorded.failed, recorded.heldBack, recorded.overdue,
+                             recorded.hubNoticesSent, recorded.hubNoticesUnsent]
+        #expect(counts == [2, 0, 0, 0, 0, 1, 0])
         let sent = files(h)
         // I-2's deadline was 2026-11-17 09:00: overdue, and the hub is told.
         #expect(sent.filter { $0.hasSuffix("-hub-overdue.eml") }.count == 1)

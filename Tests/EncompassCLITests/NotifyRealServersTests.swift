@@ -1,4 +1,6 @@
 import Foundation
+import Stores
+import StoreContract
 import Testing
 import TestSupport
 
@@ -182,6 +184,10 @@ struct NotifyRealServersTests {
         #expect(alert["state"] as? String == "queued", "kept for the next run")
         #expect((alert["last_error"] as? String)?.isEmpty == false)
         #expect(alert["attempts"] as? Int == 0)
+        let recorded = try #require(try await StoreFactory.open(rig.h.database).latestNotifyRun())
+        #expect(recorded.outcome == .serviceUnavailable, "what /metrics shows as the last run's outcome")
+        #expect(recorded.heldBack == 1)
+        #expect(recorded.delivered == 0)
     }
 
     /// Issue 10, item 9: our own relay refusing every recipient with the same 5xx (a HELO name it

@@ -11,6 +11,8 @@ import Testing
 enum Routes {
     static let open: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
     static let api: Set<String> = ["GET /api/escalations", "POST /api/incidents", "POST /api/children/{childId}/decisions"]
+    /// Prometheus text: a bearer token, as the API.
+    static let metrics: Set<String> = ["GET /metrics"]
     static let pages: Set<String> = [
         "GET /", "POST /sign-out",
         "GET /children/{childId}", "POST /children/{childId}/decisions",
@@ -19,7 +21,7 @@ enum Routes {
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
         "GET /alerts", "POST /alerts/unmatched/{reference}/school",
     ]
-    static var all: Set<String> { open.union(api).union(pages) }
+    static var all: Set<String> { open.union(api).union(metrics).union(pages) }
 
     /// The route with sample values in its parameters.
     static func concrete(_ path: String) -> String {
@@ -54,7 +56,7 @@ enum Routes {
         #expect(!response.text.contains("Amelia"))
     }
 
-    @Test(arguments: Routes.api.sorted())
+    @Test(arguments: Routes.api.union(Routes.metrics).sorted())
     func anAPIRouteWithoutATokenIs401(route: String) async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

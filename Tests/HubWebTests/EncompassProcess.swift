@@ -18,9 +18,14 @@ enum EncompassProcess {
     }
 
     static func run(_ args: [String], database: String, environment extra: [String: String] = [:]) throws -> Outcome {
+        try run(args, databaseURL: "sqlite:" + database, environment: extra)
+    }
+
+    /// The same, on a database given by its URL (`sqlite:PATH` or `postgres://...`).
+    static func run(_ args: [String], databaseURL: String, environment extra: [String: String] = [:]) throws -> Outcome {
         let p = Process()
         p.executableURL = binary
-        p.arguments = args + ["--config", configDirectory, "--database", "sqlite:" + database]
+        p.arguments = args + ["--config", configDirectory, "--database", databaseURL]
         p.currentDirectoryURL = WebFixture.packageRoot
         p.environment = environment(extra)
         let out = Pipe(), err = Pipe()

@@ -31,11 +31,12 @@ import Yams
         #expect(routes.subtracting(documented).isEmpty, "served but not documented: \(routes.subtracting(documented).sorted())")
     }
 
-    @Test func theAPIRoutesNeedTheBearerTokenInTheDocument() throws {
+    @Test func theAPIRoutesAndTheMetricsNeedTheBearerTokenInTheDocument() throws {
         let text = try String(contentsOf: Self.document, encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let paths = try #require(root["paths"] as? [String: [String: Any]])
-        for (path, item) in paths where path.hasPrefix("/api/") {
+        #expect(paths["/metrics"] != nil)
+        for (path, item) in paths where path.hasPrefix("/api/") || path == "/metrics" {
             for (_, operation) in item {
                 guard let op = operation as? [String: Any] else { continue }
                 let security = try #require(op["security"] as? [[String: Any]], "\(path) has no security")

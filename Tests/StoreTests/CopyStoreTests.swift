@@ -28,6 +28,7 @@ struct CopyStoreTests {
         try await t.store.addAPIToken(name: "records", tokenHash: "abc", by: "test", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
         try await t.store.record(.permanent(error: "550 no such mailbox"), for: try #require(claimed.alerts.first).alertKey, owner: "test:1", now: now)
+        try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(3), outcome: .ok, failed: 1))
         return t
     }
 

@@ -1,0 +1,80 @@
+import Foundation
+import RiskModel
+import StoreContract
+import Stores
+import TestSupport
+import Testing
+
+/// What `/metrics` reads from the store: alerts counted by state, and the record of the last
+/// `notify` run, kept the same on both databases.
+@Suite("Alert counts and notify runs, on SQLite and PostgreSQL")
+struct NotifyRunStoreTests {
+    static let planner = SchoolDirectoryStoreTests.planner
+
+    @Test(arguments: StoreKind.allCases)
+    func theNewMigrationIsPendingOnADatabaseMadeBeforeIt(kind: StoreKind) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
+        let store = try StoreFactory.open(url)
+        let pending = try await store.pendingMigrations()
+        #expect(pending.last == (kind == .sqlite ? "v7-notify-runs" : "pg3-notify-runs"))
+        try await store.migrate()
+        #expect(try await store.pendingMigrations().isEmpty)
+        #expect(try await store.latestNotifyRun() == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func alertCountsAreTheAlertsGroupedByState(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        #expect(try await t.store.alertCounts().isEmpty)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        let now = at("2026-11-20T06:00:00Z")
+        _ = try await t.store.ingest([
+            incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")]),
+            incident("I-2", "2026-11-19T22:40:00Z", children: [child("C-2")]),
+            incident("I-3", "2026-11-19T23:40:00Z", children: [child("C-3", urn: "999999")]),
+            incident("I-4", "2026-11-19T23:50:00Z", children: [child("C-4", urn: nil)]),
+        ], actor: "test", at: now, planner: Self.planner)
+        let claimed = try await t.store.claimDue(now: now, owner: "test", lease: 60, limit: 1, isDead: { _ in false })
+        try await t.store.record(.delivered, for: try #require(claimed.alerts.first).alertKey, owner: "test", now: now)
+        _ = try await t.store.claimDue(now: now, owner: "test", lease: 60, limit: 1, isDead: { _ in false })
+
+        let counts = try await t.store.alertCounts()
+        let grouped = Dictionary(grouping: try await t.store.alerts(state: nil), by: \.state).mapValues(\.count)
+        #expect(counts == grouped)
+        #expect(counts == [.delivered: 1, .sending: 1, .unmatched: 2])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theLatestRunIsTheOneThatFinishedLastWithEveryCount(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let late = NotifyRunRecord(startedAt: at("2026-11-20T06:00:00Z"), finishedAt: at("2026-11-20T06:00:42Z"),
+                                   outcome: .serviceUnavailable, delivered: 7, retrying: 2, failed: 1, heldBack: 3, overdue: 4,
+                                   hubNoticesSent: 5, hubNoticesUnsent: 6)
+        // Two hosts: the run that started first finished last, and was recorded first.
+        let early = NotifyRunRecord(startedAt: at("2026-11-20T06:00:10Z"), finishedAt: at("2026-11-20T06:00:20Z"), outcome: .ok,
+                                    delivered: 1)
+        try await t.store.recordNotifyRun(late)
+        try await t.store.recordNotifyRun(early)
+        #expect(try await t.store.latestNotifyRun() == late)
+
+        let error = NotifyRunRecord(startedAt: at("2026-11-20T07:00:00Z"), finishedAt: at("2026-11-20T07:00:01Z"), outcome: .error)
+        try await t.store.recordNotifyRun(error)
+        #expect(try await t.store.latestNotifyRun() == error)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anOutcomeOutsideTheThreeIsRefusedByTheDatabase(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let refusal = try await t.refusal("""
+            INSERT INTO notify_runs (started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
+                hub_notices_sent, hub_notices_unsent) VALUES (1, 2, 'fine', 0, 0, 0, 0, 0, 0, 0)
+            """)
+        #expect(refusal != nil)
+    }
+}
