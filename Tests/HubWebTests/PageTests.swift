@@ -63,7 +63,7 @@ import Testing
             _ = try await browser.signIn("hana")
             return try await browser.get("/?school=12").text
         }
-        #expect(html.contains("A school URN is 6 digits"))
+        #expect(html.contains("URN as 6 digits"))
     }
 
     @Test func theQueueIsPaged() async throws {
@@ -169,7 +169,7 @@ import Testing
         #expect(html.contains("<dt>Body-worn video</dt><dd>yes</dd>"))
         #expect(html.contains("<dt>Child spoken to</dt><dd>no</dd>"))
         #expect(html.contains("<svg viewBox=\"0 0 640.0 220.0\" role=\"img\""))
-        #expect(html.contains("<circle class=\"mark grade-standard used\""))
+        #expect(html.contains("<path class=\"mark grade-standard used\""))
         #expect(html.contains("No alerts to schools for this child."))
         #expect(html.contains("No decision has been recorded for this child."))
     }
