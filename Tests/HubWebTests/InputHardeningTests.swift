@@ -4,6 +4,7 @@ import HubWeb
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import RiskModel
 import Store
 import Testing
 
@@ -162,11 +163,11 @@ import Testing
         #expect(response.status == .unprocessableContent)
         #expect(html.contains("<title>Error: Child C-1"))
         #expect(html.contains(#"<div class="error-summary" id="errors" tabindex="-1" role="alert""#))
-        #expect(html.contains(#"<a href="#on">The date of the decision cannot be in the future.</a>"#))
+        #expect(html.contains(##"<a href="#on">The date of the decision cannot be in the future.</a>"##))
         #expect(html.contains(#"<p id="on-error" class="error"><span class="visually-hidden">Error:</span> The date of the decision cannot be in the future.</p>"#))
         #expect(html.contains(#"value="2030-01-01" max="2026-11-22" required aria-describedby="on-error" aria-invalid="true""#))
         #expect(html.contains(#"<fieldset aria-describedby="marac-error">"#))
-        #expect(html.contains(#"<a href="#marac-referred">Choose whether the child was referred to MARAC or the referral was declined.</a>"#))
+        #expect(html.contains(##"<a href="#marac-referred">Choose whether the child was referred to MARAC or the referral was declined.</a>"##))
         #expect(html.contains(#"value="referred" required aria-invalid="true">"#))
         #expect(html.contains(#"aria-describedby="reason-hint">"#))
         #expect(html.contains("> typed  </textarea>"))
