@@ -96,24 +96,26 @@ struct APIRoutes {
         let strategy = object["strategy_discussion"] as? Bool ?? false
         let input = DecisionInput(marac: text("marac"), on: text("on"), reason: text("reason"), strategyDiscussion: strategy)
         let now = clock.now()
-        switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
-        case .failure(let problems):
-            return .json(JSONBody.object(["errors": problems.messages]), status: .unprocessableContent)
-        case .success(let checked):
-            guard try await store.childExists(childId) else { return .jsonError("no child with id \(childId)", status: .notFound) }
-            let client = "api:\(context.apiClient ?? "unknown")"
-            let by = text("by")?.trimmingCharacters(in: .whitespaces).nonEmpty ?? client
-            let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
-                                    by: by, recordedAt: now)
-            try await store.record(decision, strategyDiscussion: strategy, actor: client)
-            await queue.invalidate()
-            var out: [String: Any] = [
-                "child_id": childId, "marac": checked.outcome.rawValue, "on": checked.on.description, "by": by,
-                "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
-            ]
-            out["reason"] = checked.reason ?? NSNull()
-            return .json(JSONBody.object(out), status: .created)
+        let result = input.check(today: configuration.scoring.zone.localDate(of: now))
+        var problems: [String] = []
+        if case .failure(let found) = result { problems = found.list.map { "\($0.field): \($0.message)" } }
+        if let why = TextInput.decidedBy.problem(text("by")) { problems.append("by: " + why) }
+        guard problems.isEmpty, case .success(let checked) = result else {
+            return .json(JSONBody.object(["errors": problems]), status: .unprocessableContent)
         }
+        guard try await store.childExists(childId) else { return .jsonError("no child with id \(childId)", status: .notFound) }
+        let client = "api:\(context.apiClient ?? "unknown")"
+        let by = text("by")?.trimmingCharacters(in: .whitespaces).nonEmpty ?? client
+        let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                                by: by, recordedAt: now)
+        try await store.record(decision, strategyDiscussion: strategy, actor: client)
+        await queue.invalidate()
+        var out: [String: Any] = [
+            "child_id": childId, "marac": checked.outcome.rawValue, "on": checked.on.description, "by": by,
+            "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
+        ]
+        out["reason"] = checked.reason ?? NSNull()
+        return .json(JSONBody.object(out), status: .created)
     }
 }
 

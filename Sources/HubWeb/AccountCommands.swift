@@ -14,7 +14,7 @@ public enum UserAccounts {
         try await store.addUser(name: name, role: role, passwordHash: hash, by: actor, at: now)
     }
 
-    /// What is wrong with a new account's name and password; the page lists them all at once.
+    /// What is wrong with a new account's name and password.
     static func problems(name: String?, password: String) -> [String] {
         [name.flatMap(AccountRules.problem(withName:)), Passwords.problem(with: password)].compactMap { $0 }
     }

@@ -32,20 +32,26 @@ struct AdminRoutes {
             let admin = try context.require(.admin)
             let form = context.form
             let name = form.text("name")
-            let role = form.text("role").flatMap(Role.init(rawValue:))
+            let role = TextInput.code.accepts(form["role"]) ? form.text("role").flatMap(Role.init(rawValue:)) : nil
             let password = form["password"] ?? ""
-            var problems: [String] = []
-            if name == nil { problems.append("Give the person's sign-in name.") }
-            if role == nil { problems.append("Choose a role: hub, supervisor or admin.") }
-            problems += UserAccounts.problems(name: name, password: password)
-            if password != (form["confirm"] ?? "") { problems.append("The two passwords are not the same.") }
+            var problems: [FieldProblem] = []
+            if name == nil {
+                problems.append(FieldProblem(field: "new-name", message: "Enter the person's sign-in name."))
+            } else if let name, let why = AccountRules.problem(withName: name) {
+                problems.append(FieldProblem(field: "new-name", message: why))
+            }
+            if role == nil { problems.append(FieldProblem(field: "new-role", message: "Choose a role: hub, supervisor or admin.")) }
+            if let why = Passwords.problem(with: password) { problems.append(FieldProblem(field: "new-password", message: why)) }
+            if password != (form["confirm"] ?? "") {
+                problems.append(FieldProblem(field: "confirm", message: "The two passwords are not the same: type the same password twice."))
+            }
             if problems.isEmpty, let name, let role {
                 do {
                     try await UserAccounts.add(name: name, role: role, password: password, store: store,
                                                by: "user:\(admin.name)", at: clock.now(), cost: configuration.bcryptCost)
                     return Response.redirect(to: "/admin/users?done=1", type: .normal)
                 } catch AccountError.nameTaken {
-                    problems.append("There is already an account with that name.")
+                    problems.append(FieldProblem(field: "new-name", message: "There is already an account with that name."))
                 }
             }
             return try await usersPage(context: context, admin: admin, problems: problems,
@@ -66,7 +72,7 @@ struct AdminRoutes {
         }
     }
 
-    private func usersPage(context: HubRequestContext, admin: UserAccount, problems: [String], entered: [String: String],
+    private func usersPage(context: HubRequestContext, admin: UserAccount, problems: [FieldProblem], entered: [String: String],
                            notice: String?, status: HTTPResponse.Status) async throws -> Response {
         let now = clock.now()
         let time = DisplayTime(zone: configuration.scoring.zone)
@@ -82,21 +88,24 @@ struct AdminRoutes {
             ]
         }
         var values: [String: Any] = [
-            "users": users, "problems": problems, "minimumPassword": Passwords.minimumLength,
+            "users": users, "minimumPassword": Passwords.minimumLength, "maximumPasswordBytes": Passwords.maximumBytes,
             "roles": Role.allCases.map { ["value": $0.rawValue, "selected": entered["role"] == $0.rawValue] },
         ]
+        values.merge(FormErrors(problems).values) { _, new in new }
         if let name = entered["name"], !name.isEmpty { values["name"] = name }
         if let notice { values["notice"] = notice }
-        return pages.render("users", PageFrame(context: context, title: "Accounts").with(values), status: status)
+        return pages.render("users", PageFrame(context: context, title: "Accounts", error: !problems.isEmpty).with(values), status: status)
     }
 }
 
-/// What makes a usable sign-in name: short, printable, no spaces at the ends.
+/// What makes a usable sign-in name: short, printable, no spaces. Control characters and the length
+/// limit are `TextInput`'s check, the one every typed field goes through.
 public enum AccountRules {
     public static func problem(withName name: String) -> String? {
-        guard (1...64).contains(name.count) else { return "A sign-in name has 1 to 64 characters." }
-        guard name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
-            return "A sign-in name has no spaces or control characters."
+        if let why = TextInput.accountName.problem(name) { return why }
+        guard !name.isEmpty else { return "Enter a sign-in name." }
+        guard !name.unicodeScalars.contains(where: { $0.properties.isWhitespace }) else {
+            return "A sign-in name has no spaces in it."
         }
         return nil
     }

@@ -105,7 +105,7 @@ struct AlertBoard {
             "rowChildLink": ChildRoutes.path(a.childId),
             "rowSchool": present(a.schoolURN),
             "rowReason": present(a.lastError.map(oneLine)),
-            "rowAction": action(a.reference),
+            "rowAction": action(a.reference) + "#" + FormErrors.summaryId,
             "rowField": id,
             "rowHint": id + "-hint",
             "rowErrorId": id + "-error",

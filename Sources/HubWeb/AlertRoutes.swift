@@ -23,7 +23,7 @@ struct AlertRoutes {
             let user = try context.require(.hub)
             let reference = try ChildRoutes.parameter("reference", context)
             let urn = context.form.text("urn") ?? ""
-            if let why = Self.problem(withURN: urn) {
+            if let why = TextInput.code.named("The URN").problem(urn) ?? Self.problem(withURN: urn) {
                 return try await board(context: context, problem: .init(reference: reference, urn: urn, message: why),
                                        recorded: nil, status: .unprocessableContent)
             }
@@ -68,6 +68,7 @@ struct AlertRoutes {
                                 notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
                                 zone: configuration.scoring.zone, problem: problem, recorded: recorded).values
-        return pages.render("alerts", PageFrame(context: context, title: "Alerts to schools").with(values), status: status)
+        return pages.render("alerts", PageFrame(context: context, title: "Alerts to schools", error: problem != nil).with(values),
+                            status: status)
     }
 }

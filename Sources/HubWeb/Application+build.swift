@@ -39,7 +39,8 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.get("/health") { _, _ in Response.text("ok\n") }
     MetricsRoutes(store: store, metrics: metrics).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
-    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock,
+                 throttle: SignInThrottle(limits: configuration.signInLimits)).add(to: router)
     QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)

@@ -39,7 +39,7 @@ struct ChildRoutes {
             switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
             case .failure(let problems):
                 return try await childPage(childId: childId, user: user, context: context,
-                                           form: DecisionFormState(input: input, problems: problems.messages), notice: nil)
+                                           form: DecisionFormState(input: input, problems: problems.list), notice: nil)
             case .success(let checked):
                 let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
                                         by: user.name, recordedAt: now)
@@ -59,11 +59,15 @@ struct ChildRoutes {
             let childId = try Self.parameter("childId", context)
             let incidentId = try Self.parameter("incidentId", context)
             let form = context.form
-            var problems: [String] = []
-            let grade = form.text("grade").flatMap(Grade.init(text:))
-            if grade == nil { problems.append("Choose the grade: standard, medium or high.") }
+            var problems: [FieldProblem] = []
+            let grade = TextInput.code.accepts(form["grade"]) ? form.text("grade").flatMap(Grade.init(text:)) : nil
+            if grade == nil { problems.append(FieldProblem(field: "grade", message: "Choose the grade: standard, medium or high.")) }
             let reason = form.text("reason")
-            if reason == nil { problems.append("Say why the incident is regraded: a reason is required.") }
+            if let why = TextInput.regradeReason.problem(form["reason"]) {
+                problems.append(FieldProblem(field: "reason", message: why))
+            } else if reason == nil {
+                problems.append(FieldProblem(field: "reason", message: "Say why the incident is regraded: a reason is required."))
+            }
             guard let grade, let reason, problems.isEmpty else {
                 return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
                                              problems: problems, reason: form["reason"], status: .unprocessableContent)
@@ -91,14 +95,16 @@ struct ChildRoutes {
         let today = configuration.scoring.zone.localDate(of: now)
         var values = ChildPage(record: record, asOf: now, settings: configuration.scoring, user: user, today: today).values
         values["form"] = (form ?? DecisionFormState(today: today)).values
-        values["action"] = Self.path(childId) + "/decisions"
+        // A form sent back with problems lands on its error summary.
+        values["action"] = Self.path(childId) + "/decisions#" + FormErrors.summaryId
         if let notice { values["notice"] = notice }
-        return pages.render("child", PageFrame(context: context, title: "Child \(childId)").with(values),
+        return pages.render("child", PageFrame(context: context, title: "Child \(childId)", error: form?.problems.isEmpty == false)
+            .with(values),
                             status: form?.problems.isEmpty == false ? .unprocessableContent : .ok)
     }
 
     private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
-                             problems: [String], reason: String?, status: HTTPResponse.Status) async throws -> Response {
+                             problems: [FieldProblem], reason: String?, status: HTTPResponse.Status) async throws -> Response {
         guard let record = try await store.childRecord(childId),
               let incident = record.incidents.first(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
         try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: clock.now())
@@ -112,28 +118,29 @@ struct ChildRoutes {
             "officer": incident.officerGrade.name,
             "supervisor": incident.supervisorGrade?.name ?? "not reviewed",
             "effective": incident.effectiveGrade.name,
-            "action": Self.path(childId) + "/incidents/" + Self.encode(incidentId) + "/regrade",
+            "action": Self.path(childId) + "/incidents/" + Self.encode(incidentId) + "/regrade#" + FormErrors.summaryId,
             "grades": Grade.allCases.map { g in
                 ["value": g.name, "label": g.name.capitalized, "selected": g == (incident.supervisorGrade ?? incident.officerGrade)]
             },
-            "problems": problems,
         ]
+        values.merge(FormErrors(problems).values) { _, new in new }
         if let yes = incident.dashYesCount {
             values["yesCount"] = yes
             let band = RiskTool.band(yesCount: yes)
             if band > .standard { values["floor"] = band.name }
         }
         if let reason { values["reason"] = reason }
-        return pages.render("regrade", PageFrame(context: context, title: "Regrade incident \(incidentId)").with(values), status: status)
+        return pages.render("regrade", PageFrame(context: context, title: "Regrade incident \(incidentId)", error: !problems.isEmpty)
+            .with(values), status: status)
     }
 }
 
 /// The decision form's values, kept when it comes back with problems so nothing typed is lost.
 struct DecisionFormState {
     var input: DecisionInput
-    var problems: [String]
+    var problems: [FieldProblem]
 
-    init(input: DecisionInput, problems: [String]) {
+    init(input: DecisionInput, problems: [FieldProblem]) {
         self.input = input
         self.problems = problems
     }
@@ -148,9 +155,8 @@ struct DecisionFormState {
             "referred": input.marac == "referred",
             "declined": input.marac == "declined",
             "strategy": input.strategyDiscussion,
-            "problems": problems,
-            "hasProblems": !problems.isEmpty,
         ]
+        v.merge(FormErrors(problems).values) { _, new in new }
         if let on = input.on { v["on"] = on }
         if let reason = input.reason { v["reason"] = reason }
         return v

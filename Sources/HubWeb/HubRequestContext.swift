@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import StoreContract
 
 /// Per request: who is asking (a signed-in person or an API token) and the form they posted.
@@ -14,8 +16,24 @@ public struct HubRequestContext: RequestContext {
     /// Whether the browser reached us over TLS, directly or through the proxy.
     var overTLS = false
 
+    /// The IP address of the connection's other end (nil in HummingbirdTesting's router tests).
+    let peer: String?
+
     public init(source: Source) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Who is asking, for the sign-in throttle: the connection's address, or, when that is this
+    /// machine's TLS-terminating proxy (a loopback address), the address the proxy appended last to
+    /// `X-Forwarded-For`. Any earlier entries were written by the client and are not believed.
+    func clientAddress(_ request: Request) -> String {
+        let loopback = peer.map { $0 == "::1" || $0.hasPrefix("127.") || $0.hasPrefix("::ffff:127.") } ?? true
+        if loopback, let forwarded = request.headers[.xForwardedFor],
+           let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty, last.count <= 64 {
+            return last
+        }
+        return peer ?? "unknown"
     }
 
     /// Page bodies are small; the API's incident files are limited by `WebConfiguration.maxBodyBytes`.

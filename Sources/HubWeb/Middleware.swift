@@ -44,6 +44,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             let message = error.status == .notFound ? PageError.notFound.message : (error.body ?? error.status.reasonPhrase)
             return respond(request, context, status: error.status, message: message)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
+            return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(request.uri.path)"])
             // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
@@ -108,14 +111,16 @@ struct AccessMiddleware: RouterMiddleware {
             context.apiClient = client
             return try await next(request, context)
         }
-        var expired = false
+        var expired: String?
         if let token = request.cookies[Self.sessionCookie]?.value {
             let hash = Secrets.hash(token)
             if let session = try await store.session(tokenHash: hash), !session.user.disabled {
                 let now = clock.now()
-                if now.timeIntervalSince(session.lastSeenAt) > configuration.sessionIdle {
+                // Idle too long, or older than the absolute lifetime however busy.
+                let idle = now.timeIntervalSince(session.lastSeenAt) > configuration.sessionIdle
+                if idle || now.timeIntervalSince(session.createdAt) >= configuration.sessionLifetime {
                     try await store.endSession(tokenHash: hash, at: now, expired: true)
-                    expired = true
+                    expired = idle ? "1" : "lifetime"
                 } else {
                     if now.timeIntervalSince(session.lastSeenAt) > configuration.sessionTouchInterval {
                         try await store.touchSession(tokenHash: hash, at: now)
@@ -129,7 +134,7 @@ struct AccessMiddleware: RouterMiddleware {
         }
         var target = "/sign-in"
         var query: [String] = []
-        if expired { query.append("expired=1") }
+        if let expired { query.append("expired=" + expired) }
         if request.method == .get, path != "/" { query.append("next=" + SignInRoutes.encodeNext(path)) }
         if !query.isEmpty { target += "?" + query.joined(separator: "&") }
         return .redirect(to: target, type: .normal)
@@ -161,7 +166,11 @@ struct CSRFMiddleware: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let form = FormFields(urlEncoded: String(buffer: body))
-        let expected = context.session?.csrfToken ?? request.cookies[Self.signInCookie]?.value
+        // The sign-in form always carries the sign-in page's token, even in a browser that is signed in
+        // (signing in there ends that session and starts the new one).
+        let expected = request.uri.path == "/sign-in"
+            ? request.cookies[Self.signInCookie]?.value
+            : context.session?.csrfToken ?? request.cookies[Self.signInCookie]?.value
         guard let expected, let given = form[Self.field], Secrets.constantTimeEqual(given, expected) else {
             throw PageError.csrf
         }
@@ -176,4 +185,5 @@ extension HTTPField.Name {
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

@@ -52,8 +52,10 @@ public struct TemplatesMissing: KindedError, CustomStringConvertible {
 struct PageFrame {
     private(set) var values: [String: Any]
 
-    init(context: HubRequestContext, title: String) {
-        values = ["title": title]
+    /// `error`: the page is a form sent back with problems; its title starts "Error:", so a screen
+    /// reader says so first.
+    init(context: HubRequestContext, title: String, error: Bool = false) {
+        values = ["title": error ? "Error: " + title : title]
         if let session = context.session {
             values["csrf"] = session.csrfToken
             values["user"] = [

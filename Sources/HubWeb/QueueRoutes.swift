@@ -45,13 +45,15 @@ struct QueueRoutes {
                 return .html(body)
             }
         }
-        if let school = filter.school, school != QueueFilter.noSchool, !URN.isValid(school) {
-            problems.append("A school URN is 6 digits (or choose “no school known”).")
-            filter.school = nil
+        if let why = TextInput.schoolFilter.problem(filter.school) {
+            problems.append(why)
+        } else if let school = filter.school, school != QueueFilter.noSchool, !URN.isValid(school) {
+            problems.append("Enter the school's URN as 6 digits, such as 100000, or “none” for children with no school known.")
         }
         let decisions = try await store.latestDecisions()
         // The unfiltered queue is the common case on a large store: no pass over every entry then.
-        let matching = filter.isEmpty ? built.entries[...]
+        // A filter that cannot be read shows no one rather than everyone, with what was typed kept.
+        let matching: ArraySlice<ReviewQueue.Entry> = !problems.isEmpty ? [] : filter.isEmpty ? built.entries[...]
             : built.entries.filter { filter.keeps($0, latestDecision: decisions[$0.assessment.childId]) }[...]
         let pageCount = max(1, (matching.count + configuration.queuePageSize - 1) / configuration.queuePageSize)
         let pageNumber = min(max(1, filter.page), pageCount)
@@ -74,13 +76,14 @@ struct QueueRoutes {
             "filter": filter.formValues,
             "levels": QueueFilter.levelChoices(selected: filter.level),
             "rules": QueueFilter.ruleChoices(selected: filter.rule),
-            "problems": problems,
         ]
+        values.merge(FormErrors(problems.map { FieldProblem(field: "school", message: $0) }).values) { _, new in new }
         if pageNumber > 1 { values["previous"] = filter.link(page: pageNumber - 1) }
         if pageNumber < pageCount { values["next"] = filter.link(page: pageNumber + 1) }
         values["pageNumber"] = pageNumber
         values["pageCount"] = pageCount
-        let body = ByteBuffer(string: try pages.html("queue", PageFrame(context: context, title: "Review queue").with(values)))
+        let frame = PageFrame(context: context, title: "Review queue", error: !problems.isEmpty)
+        let body = ByteBuffer(string: try pages.html("queue", frame.with(values)))
         if let cacheKey { await rendered.keep(body, for: cacheKey.key, stamp: cacheKey.stamp) }
         return .html(body)
     }
@@ -128,7 +131,8 @@ struct QueueFilter {
 
     var formValues: [String: Any] {
         var v: [String: Any] = ["undecided": undecided]
-        if let school { v["school"] = school }
+        // What was typed is kept, less any control character (refused, and never written back raw).
+        if let school { v["school"] = String(String.UnicodeScalarView(school.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })) }
         if let asOf { v["asOf"] = asOf }
         return v
     }

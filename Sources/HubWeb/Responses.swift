@@ -44,12 +44,14 @@ enum PageError: Error {
     case notFound
     case csrf
     case badRequest(String)
+    case tooLarge
 
     var status: HTTPResponse.Status {
         switch self {
         case .forbidden, .csrf: .forbidden
         case .notFound: .notFound
         case .badRequest: .badRequest
+        case .tooLarge: .contentTooLarge
         }
     }
 
@@ -59,6 +61,7 @@ enum PageError: Error {
         case .notFound: "There is nothing at this address."
         case .csrf: "This form has expired or did not come from this site. Go back, reload the page and try again."
         case .badRequest(let why): why
+        case .tooLarge: "What was sent is larger than this address takes. Nothing was changed: shorten it and send it again."
         }
     }
 }

@@ -1,21 +1,25 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import RiskModel
 import StoreContract
 
-/// Signing in and out. Five wrong passwords in a row lock the account for a while; the page says so
-/// plainly, and says when to try again.
+/// Signing in and out. Guessing is slowed per client address and per name (`SignInThrottle`); no
+/// answer tells whether a name has an account.
 struct SignInRoutes {
     let store: any HubStore
     let pages: PageRenderer
     let configuration: WebConfiguration
     let clock: WebClock
+    let throttle: SignInThrottle
 
     func add(to router: Router<HubRequestContext>) {
         router.get("/sign-in") { request, context in
             if context.session != nil { return Response.redirect(to: "/", type: .normal) }
             let query = request.uri.queryParameters
-            let notice: String? = query["expired"] != nil
+            let notice: String? = query["expired"] == "lifetime"
+                ? "Your session ended \(Self.hours(configuration.sessionLifetime)) after you signed in. Sign in again."
+                : query["expired"] != nil
                 ? "Your session ended after \(Int(configuration.sessionIdle / 60)) minutes without use. Sign in again."
                 : query["signed-out"] != nil ? "You have signed out." : nil
             return signInPage(request: request, context: context, next: query["next"].map(String.init), name: nil, notice: notice,
@@ -35,6 +39,10 @@ struct SignInRoutes {
         }
     }
 
+    /// Every attempt that gets past the form's own checks costs one bcrypt check, whatever happens:
+    /// an unknown name, a disabled account and a throttled attempt are checked against a decoy hash.
+    /// A wrong password, an unknown name and a disabled account get the same page and status (401);
+    /// a throttled attempt gets 429 whether or not the name exists. Nothing tells which names exist.
     private func signIn(request: Request, context: HubRequestContext) async throws -> Response {
         let form = context.form
         let next = form["next"]
@@ -42,26 +50,39 @@ struct SignInRoutes {
             return signInPage(request: request, context: context, next: next, name: form.text("name"), notice: nil,
                               error: "Enter your name and your password.", status: .unprocessableContent)
         }
+        // A name that no account can have (control characters, too long) is refused plainly: the
+        // rule is public, so this tells nothing about who has an account.
+        if let why = TextInput.accountName.problem(name) {
+            return signInPage(request: request, context: context, next: next, name: nil, notice: nil,
+                              error: why, status: .unprocessableContent)
+        }
         let now = clock.now()
-        guard let account = try await store.user(named: name) else {
-            // Spend the same time as a real check, so the answer does not tell which names exist.
-            _ = await Passwords.verify(password, hash: Passwords.decoy)
-            return refused(request: request, context: context, next: next, name: name)
+        let address = context.clientAddress(request)
+        if let until = await throttle.admit(address: address, name: name, at: now) {
+            _ = await configuration.passwordVerifier.verify(password, Passwords.decoy)
+            return throttledPage(request: request, context: context, next: next, name: name, now: now, until: until)
         }
-        if account.disabled {
-            _ = await Passwords.verify(password, hash: Passwords.decoy)
-            return refused(request: request, context: context, next: next, name: name)
-        }
-        if let until = account.lockedUntil, now < until {
-            return lockedPage(request: request, context: context, next: next, name: name, until: until)
-        }
-        guard await Passwords.verify(password, hash: account.passwordHash) else {
-            let after = try await store.recordFailedSignIn(name: account.name, at: now, threshold: configuration.lockoutThreshold,
-                                                           lockFor: configuration.lockoutDuration)
-            if let until = after?.lockedUntil, now < until {
-                return lockedPage(request: request, context: context, next: next, name: name, until: until)
+        let account = try await store.user(named: name)
+        // bcrypt reads only the first 72 bytes: a longer password never matches, or the rest would not count.
+        let usable = (account.map { !$0.disabled } ?? false) && Passwords.checkable(password)
+        let hash = usable ? account?.passwordHash ?? Passwords.decoy : Passwords.decoy
+        let matches = await configuration.passwordVerifier.verify(password, hash)
+        guard usable, matches, let account else {
+            await throttle.failed(name: name, at: now)
+            if let account {
+                // Counts the failure for the audit; the account itself is never locked (the throttle
+                // slows guessing instead), so a stranger cannot keep its owner out.
+                _ = try await store.recordFailedSignIn(name: account.name, at: now, threshold: .max, lockFor: 0)
+            } else {
+                // The same write for a name with no account, so the answer costs the same; no name kept.
+                try await store.appendAudit(actor: "anonymous", action: "sign-in.failed", subject: "sign-in", at: now)
             }
             return refused(request: request, context: context, next: next, name: name)
+        }
+        await throttle.succeeded(address: address, name: name, at: now)
+        // Signing in ends the session this browser already had, whoever's it was.
+        if let old = request.cookies[AccessMiddleware.sessionCookie]?.value {
+            try await store.endSession(tokenHash: Secrets.hash(old), at: now, expired: false)
         }
         let token = Secrets.newToken()
         try await store.openSession(NewSession(tokenHash: Secrets.hash(token), userName: account.name,
@@ -74,18 +95,22 @@ struct SignInRoutes {
         return response
     }
 
+    static let refusal = "That name and password do not match an account that can sign in."
+
     private func refused(request: Request, context: HubRequestContext, next: String?, name: String) -> Response {
         signInPage(request: request, context: context, next: next, name: name, notice: nil,
-                   error: "That name and password do not match an account that can sign in.", status: .unauthorized)
+                   error: Self.refusal, status: .unauthorized)
     }
 
-    private func lockedPage(request: Request, context: HubRequestContext, next: String?, name: String, until: Date) -> Response {
-        let minutes = Int(configuration.lockoutDuration / 60)
+    /// The same words whichever limit was reached and whether or not the name has an account.
+    private func throttledPage(request: Request, context: HubRequestContext, next: String?, name: String, now: Date,
+                               until: Date) -> Response {
         let time = DisplayTime(zone: configuration.scoring.zone).clock(until)
-        return signInPage(request: request, context: context, next: next, name: name, notice: nil,
-                          error: "This account is locked for \(minutes) minutes after \(configuration.lockoutThreshold) wrong passwords in a row. "
-                              + "Try again after \(time), or ask an administrator to unlock it.",
-                          status: .tooManyRequests)
+        var response = signInPage(request: request, context: context, next: next, name: name, notice: nil,
+                                  error: "Too many sign-in attempts. Your password was not checked. Wait until \(time), then try again.",
+                                  status: .tooManyRequests)
+        response.headers[.retryAfter] = String(max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+        return response
     }
 
     /// The form, with the sign-in CSRF token in a cookie and a hidden field. A token the browser already
@@ -96,17 +121,23 @@ struct SignInRoutes {
         let held = request.cookies[CSRFMiddleware.signInCookie]?.value
         let csrf = held.flatMap { Secrets.isWellFormedToken($0) ? $0 : nil } ?? Secrets.newToken()
         var values: [String: Any] = [
-            "signInCSRF": csrf, "lockoutThreshold": configuration.lockoutThreshold,
-            "lockoutMinutes": Int(configuration.lockoutDuration / 60),
+            "signInCSRF": csrf, "freeFailures": configuration.signInLimits.nameFreeFailures,
         ]
         if let next = Self.safeNext(next) { values["next"] = next }
         if let name { values["name"] = name }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
-        var response = pages.render("sign-in", PageFrame(context: context, title: "Sign in").with(values), status: status)
+        var response = pages.render("sign-in", PageFrame(context: context, title: "Sign in", error: error != nil).with(values),
+                                    status: status)
         response.setCookie(Cookie(name: CSRFMiddleware.signInCookie, value: csrf, path: "/sign-in",
                                   secure: context.overTLS, httpOnly: true, sameSite: .strict))
         return response
+    }
+
+    static func hours(_ interval: TimeInterval) -> String {
+        let hours = interval / 3600
+        if hours == hours.rounded() { return hours == 1 ? "1 hour" : "\(Int(hours)) hours" }
+        return "\(Int(interval / 60)) minutes"
     }
 
     /// Only a path on this site: never `//host` or a full address, so sign-in cannot send anyone away.

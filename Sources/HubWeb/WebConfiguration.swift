@@ -16,11 +16,14 @@ public struct WebConfiguration: Sendable {
     public var secureCookies = false
     /// A session idle this long ends; the person signs in again.
     public var sessionIdle: TimeInterval = 30 * 60
+    /// A session ends this long after sign-in however much it is used (`encompass serve --session-hours`).
+    public var sessionLifetime: TimeInterval = 12 * 60 * 60
     /// A session is refreshed on use at most this often, so reading pages costs no write each time.
     public var sessionTouchInterval: TimeInterval = 60
-    /// Failed sign-ins in a row before the account is locked, and for how long.
-    public var lockoutThreshold = 5
-    public var lockoutDuration: TimeInterval = 15 * 60
+    /// How fast one client address, and one name, may try passwords (`SignInThrottle`).
+    public var signInLimits = SignInLimits()
+    /// Checks a password against a bcrypt hash; a test passes one that counts its calls.
+    public var passwordVerifier = PasswordVerifier.bcrypt
     /// bcrypt's work factor for passwords set through the web application.
     public var bcryptCost: UInt8 = 12
     /// The queue page reuses an assessment this young; any change made through the app refreshes it.
@@ -42,4 +45,13 @@ public struct WebClock: Sendable {
     public let now: @Sendable () -> Date
     public init(now: @escaping @Sendable () -> Date) { self.now = now }
     public static let system = WebClock { Date() }
+}
+
+/// The password check sign-in uses, passed in so a test can see it runs on every path (a wrong
+/// password, an unknown name, a disabled account, a throttled attempt), since running it on only
+/// some of them would let the time taken tell which names exist.
+public struct PasswordVerifier: Sendable {
+    public let verify: @Sendable (_ password: String, _ hash: String) async -> Bool
+    public init(verify: @escaping @Sendable (_ password: String, _ hash: String) async -> Bool) { self.verify = verify }
+    public static let bcrypt = PasswordVerifier { await Passwords.verify($0, hash: $1) }
 }

@@ -29,8 +29,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Mark cookies Secure on every answer (set when a TLS proxy is always in front).")
     var secureCookies = false
 
+    @Option(help: "A session ends this many hours after sign-in, however much it is used.")
+    var sessionHours: Double = 12
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port: expected 0 to 65535") }
+        guard sessionHours > 0, sessionHours <= 24 * 7 else { throw ValidationError("--session-hours: expected more than 0 and at most 168") }
     }
 
     func run() async throws {
@@ -43,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             web.scoring = context.config.settings.scoring
             web.hubName = context.config.settings.hub.name
             web.secureCookies = secureCookies
+            web.sessionLifetime = sessionHours * 3600
             web.alertPlanner = context.planner
             var logger = Logger(label: "encompass.web")
             logger.logLevel = global.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

@@ -3,12 +3,17 @@
 
 Starts `encompass serve` on a free port with a temporary database holding Config/sample-incidents.csv
 and one hub account, then: signs in, opens the review queue, opens a child, records a declined MARAC
-decision with a reason, and checks it is on the child's page. Screenshots go to --out. Uses Debian's
-/usr/bin/chromium and /usr/bin/chromedriver (no driver download).
+decision with a reason, and checks it is on the child's page. On the way, axe-core (from the
+selenium-axe-python package's axe.min.js, which scripts/test installs into .build/python-axe) checks
+each page against WCAG 2.2 A and AA and any violation fails the run; a form sent back with problems
+must land on its error summary, and the menu must fit a 320 px screen. Screenshots go to --out. Uses
+Debian's /usr/bin/chromium and /usr/bin/chromedriver (no driver download).
 
     python3 Tests/Browser/hub_flow.py --binary .build/debug/encompass --out /tmp/hub-flow
 """
 import argparse
+import glob
+import json
 import os
 import re
 import shutil
@@ -31,6 +36,51 @@ USER = "browser.tester"
 PASSWORD = "a long demo password 42"
 SAMPLE_AS_OF = "2026-11-20T08:00:00Z"
 REASON = "Strategy discussion held with social care; mother engaging with the IDVA. Review if another incident occurs."
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def axe_source():
+    """axe.min.js from selenium-axe-python (or axe-selenium-python), wherever it was installed."""
+    candidates = [os.environ.get("ENCOMPASS_AXE_JS", "")]
+    candidates += glob.glob(os.path.join(REPO, ".build", "python-axe", "*", "axe-core", "axe.min.js"))
+    candidates += glob.glob(os.path.join(REPO, ".build", "python-axe", "*", "node_modules", "axe-core", "axe.min.js"))
+    for module in ("selenium_axe_python", "axe_selenium_python"):
+        try:
+            package = __import__(module)
+            here = os.path.dirname(package.__file__)
+            candidates += glob.glob(os.path.join(here, "**", "axe.min.js"), recursive=True)
+        except ImportError:
+            pass
+    for path in candidates:
+        if path and os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+    return None
+
+
+class Axe:
+    """Runs axe-core in the page as it stands and fails on any violation of WCAG 2.2 A or AA."""
+
+    def __init__(self, source):
+        self.source = source
+        self.pages = 0
+
+    def check(self, driver, name):
+        if self.source is None:
+            return
+        driver.execute_script(self.source)
+        result = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+            ".then(r => done(JSON.stringify(r.violations)), e => done(JSON.stringify([{id: 'axe-error', help: String(e), nodes: []}])));",
+            AXE_TAGS)
+        violations = json.loads(result)
+        if violations:
+            lines = [f"{v['id']}: {v['help']} at {[n.get('target') for n in v.get('nodes', [])][:3]}" for v in violations]
+            raise AssertionError(f"axe found {len(violations)} violation(s) on {name}: " + "; ".join(lines))
+        self.pages += 1
 
 
 def encompass(binary, db, *args, env=None):
@@ -78,7 +128,16 @@ def check(condition, message):
         raise AssertionError(message)
 
 
-def flow(driver, base, out):
+def lands_on_errors(driver, what):
+    """A form sent back with problems: the address ends #errors, the summary is in view, "Error:" in the title."""
+    check(driver.current_url.endswith("#errors"), f"{what}: the page did not land on its errors ({driver.current_url})")
+    check(driver.title.startswith("Error:"), f"{what}: the title does not start with Error: ({driver.title!r})")
+    top = driver.execute_script("return document.getElementById('errors').getBoundingClientRect().top")
+    height = driver.execute_script("return window.innerHeight")
+    check(0 <= top < height, f"{what}: the error summary is not in view (top {top}, window {height})")
+
+
+def flow(driver, base, out, axe):
     wait = WebDriverWait(driver, 20)
 
     # Not signed in: the queue sends us to the sign-in page.
@@ -86,6 +145,14 @@ def flow(driver, base, out):
     wait.until(EC.presence_of_element_located((By.ID, "password")))
     check("/sign-in" in driver.current_url, f"expected the sign-in page, got {driver.current_url}")
     driver.save_screenshot(os.path.join(out, "0-sign-in.png"))
+    axe.check(driver, "the sign-in page")
+    # A wrong password comes back with the problem, landed on.
+    driver.find_element(By.ID, "name").send_keys(USER)
+    driver.find_element(By.ID, "password").send_keys("not the password" + Keys.ENTER)
+    wait.until(EC.presence_of_element_located((By.ID, "errors")))
+    lands_on_errors(driver, "a wrong password")
+    axe.check(driver, "the sign-in page with an error")
+    driver.find_element(By.ID, "name").clear()
     driver.find_element(By.ID, "name").send_keys(USER)
     driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)  # the keyboard alone signs in
 
@@ -96,6 +163,20 @@ def flow(driver, base, out):
     rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
     check(len(rows) > 0, "the queue is empty")
     full_page_screenshot(driver, os.path.join(out, "1-queue.png"))
+    axe.check(driver, "the review queue")
+
+    # A bad school filter keeps what was typed, shows the problem, and lands on it.
+    school = driver.find_element(By.ID, "school")
+    school.send_keys("12ab")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Apply filters']").click()
+    wait.until(EC.presence_of_element_located((By.ID, "errors")))
+    lands_on_errors(driver, "a bad school filter")
+    check(driver.find_element(By.ID, "school").get_attribute("value") == "12ab", "the school filter lost what was typed")
+    check(not driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr"), "a bad school filter showed children")
+    axe.check(driver, "the review queue with a bad filter")
+    driver.get(base + "?as_of=" + SAMPLE_AS_OF)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Review queue"))
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
 
     link = rows[0].find_element(By.CSS_SELECTOR, "td[data-label='Child'] a")
     child_path = link.get_attribute("href")
@@ -104,6 +185,7 @@ def flow(driver, base, out):
     check(driver.current_url == child_path, f"expected {child_path}, got {driver.current_url}")
     check(driver.find_elements(By.CSS_SELECTOR, "figure.chart svg"), "no chart on the child's page")
     check(driver.find_elements(By.CSS_SELECTOR, "li.incident"), "no incidents on the child's page")
+    axe.check(driver, "a child's page")
 
     driver.find_element(By.CSS_SELECTOR, "label[for='marac-declined']").click()
     driver.find_element(By.ID, "reason").send_keys(REASON)
@@ -118,12 +200,27 @@ def flow(driver, base, out):
     full_page_screenshot(driver, os.path.join(out, "2-child-after-decision.png"))
     driver.execute_script("document.getElementById('decisions').scrollIntoView()")
     driver.save_screenshot(os.path.join(out, "3-decisions.png"))
+    axe.check(driver, "a child's page after a decision")
+    driver.get(base + "alerts")
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Alerts to schools"))
+    axe.check(driver, "the alerts board")
 
     # A narrow, tablet-sized window still reads: the queue becomes cards.
     driver.set_window_size(800, 1100)
     driver.get(base + "?as_of=" + SAMPLE_AS_OF)
     wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Review queue"))
     driver.save_screenshot(os.path.join(out, "4-queue-tablet.png"))
+
+    # A phone 320 px wide (WCAG 1.4.10): every menu link is on the screen, none cut off.
+    driver.set_window_size(320, 800)
+    driver.get(base + "?as_of=" + SAMPLE_AS_OF)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Review queue"))
+    width = driver.execute_script("return document.documentElement.clientWidth")
+    if width <= 360:
+        for link in driver.find_elements(By.CSS_SELECTOR, ".nav-list a"):
+            right = driver.execute_script("return arguments[0].getBoundingClientRect().right", link)
+            check(right <= width + 0.5, f"the menu link {link.text!r} is cut off at {width} px (right edge {right})")
+    driver.save_screenshot(os.path.join(out, "5-queue-phone.png"))
 
 
 def main():
@@ -142,15 +239,20 @@ def main():
         encompass(binary, db, "ingest", os.path.join(REPO, "Config", "sample-incidents.csv"))
         encompass(binary, db, "users", "add", USER, "--role", "hub", env={**os.environ, "ENCOMPASS_PASSWORD": PASSWORD})
         server, base = start_server(binary, db)
+        source = axe_source()
+        if source is None and os.environ.get("ENCOMPASS_REQUIRE_BROWSER") == "1":
+            raise SystemExit("hub_flow: axe-core is not installed (scripts/test installs selenium-axe-python into .build/python-axe)")
+        axe = Axe(source)
         driver = browser()
-        flow(driver, base, args.out)
+        flow(driver, base, args.out, axe)
         driver.quit()
         driver = None
         server.send_signal(signal.SIGTERM)
         status = server.wait(timeout=30)
         server = None
         check(status == 0, f"serve exited {status} after SIGTERM")
-        print(f"hub_flow: passed; screenshots in {args.out}")
+        checked = f"axe-core found no violation on {axe.pages} pages" if source else "axe-core not installed: not checked"
+        print(f"hub_flow: passed; {checked}; screenshots in {args.out}")
         return 0
     except Exception as error:  # one clear line, and the page as it was
         if driver is not None:

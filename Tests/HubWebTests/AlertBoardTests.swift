@@ -107,7 +107,7 @@ import Testing
         let part = String(html[try #require(html.range(of: #"<h2 id="unmatched-heading">"#)).lowerBound...])
         #expect(part.contains("no school known for the child"))
         #expect(part.contains("school 120502 has no key adult"))
-        #expect(part.contains(#"action="/alerts/unmatched/ENC-I-12-C-12/school""#))
+        #expect(part.contains(#"action="/alerts/unmatched/ENC-I-12-C-12/school#errors""#))
         #expect(part.contains(#"<label for="urn-ENC-I-12-C-12">"#))
         #expect(part.contains(#"id="urn-ENC-I-12-C-12" name="urn""#))
         #expect(part.contains(#"name="csrf" value=""#))

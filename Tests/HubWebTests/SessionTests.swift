@@ -67,28 +67,27 @@ import Testing
         #expect(after.status == .seeOther)
     }
 
-    @Test func fiveWrongPasswordsLockTheAccountForFifteenMinutes() async throws {
+    /// Five wrong passwords in a row make the name wait (SignInHardeningTests has the details); the
+    /// account itself is not locked, so a stranger cannot keep its owner out for long.
+    @Test func fiveWrongPasswordsSlowTheNameWithoutLockingTheAccount() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
         let clock = fixture.clock
-        let (wrong, locked, whileLocked, afterwards) = try await fixture.withBrowser { browser in
+        let (wrong, slowed, afterwards) = try await fixture.withBrowser { browser in
             var wrong: [HTTPResponse.Status] = []
-            for _ in 1...4 { wrong.append(try await browser.signIn("hana", password: "not the password").status) }
-            let locked = try await browser.signIn("hana", password: "not the password either")
-            clock.advance(minutes: 14)
-            let whileLocked = try await browser.signIn("hana")
-            clock.advance(minutes: 2)
-            return (wrong, locked, whileLocked, try await browser.signIn("hana"))
+            for _ in 1...5 { wrong.append(try await browser.signIn("hana", password: "not the password").status) }
+            let slowed = try await browser.signIn("hana")
+            clock.advance(minutes: 1)
+            return (wrong, slowed, try await browser.signIn("hana"))
         }
-        #expect(wrong == Array(repeating: .unauthorized, count: 4))
-        #expect(locked.status == .tooManyRequests)
-        #expect(locked.text.contains("This account is locked for 15 minutes after 5 wrong passwords"))
-        #expect(whileLocked.status == .tooManyRequests)
-        #expect(whileLocked.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("encompass_session=") })
+        #expect(wrong == Array(repeating: .unauthorized, count: 5))
+        #expect(slowed.status == .tooManyRequests)
+        #expect(slowed.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("encompass_session=") })
         #expect(afterwards.status == .seeOther)
         #expect(afterwards.location == "/")
         let actions = try await fixture.store.auditEntries(limit: 20).map(\.action)
-        #expect(actions.contains("sign-in.locked"))
+        #expect(actions.filter { $0 == "sign-in.failed" }.count == 5)
+        #expect(!actions.contains("sign-in.locked"))
     }
 
     @Test func aGoodSignInResetsTheCountOfFailures() async throws {

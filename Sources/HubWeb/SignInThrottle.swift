@@ -1,0 +1,114 @@
+import Foundation
+
+/// Slows password guessing without letting a stranger lock a real person out for long, and without
+/// telling anyone which names exist. Two limits, both kept in this process's memory:
+///
+/// - **Per client address**, a token bucket: `addressBurst` failed sign-ins at once, then one more
+///   every `addressRefill`. Each attempt takes a token before the password is checked (so attempts
+///   sent in parallel cannot all pass), and a good sign-in gives it back.
+/// - **Per name typed**, whether or not an account has that name: after `nameFreeFailures` failures in
+///   a row the name waits `nameDelay` before the next attempt, doubling with each further failure up
+///   to `nameDelayMax`. A good sign-in clears it.
+///
+/// An attempt refused by either limit gets the same answer whichever limit it was and whether or not
+/// the name exists, so the throttle tells nothing an attacker did not already know.
+actor SignInThrottle {
+    private struct Bucket {
+        var tokens: Double
+        var at: Date
+    }
+
+    private struct NameState {
+        var failures: Int
+        var blockedUntil: Date?
+        var lastFailure: Date
+    }
+
+    let limits: SignInLimits
+    private var addresses: [String: Bucket] = [:]
+    private var names: [String: NameState] = [:]
+
+    init(limits: SignInLimits = SignInLimits()) {
+        self.limits = limits
+    }
+
+    /// Takes a token for `address` and checks `name`. Nil: go ahead. Otherwise the instant from which
+    /// another attempt will be heard.
+    func admit(address: String, name: String, at now: Date) -> Date? {
+        var bucket = refilled(address, at: now)
+        var wait: Date?
+        if bucket.tokens < 1 {
+            wait = now.addingTimeInterval((1 - bucket.tokens) * limits.addressRefill)
+        }
+        if let until = names[Self.key(name)]?.blockedUntil, now < until {
+            wait = max(wait ?? until, until)
+        }
+        if wait == nil { bucket.tokens -= 1 }
+        addresses[address] = bucket
+        prune(at: now)
+        return wait
+    }
+
+    /// A wrong password (or a name that cannot sign in): the address's token stays spent.
+    func failed(name: String, at now: Date) {
+        let key = Self.key(name)
+        var state = names[key] ?? NameState(failures: 0, blockedUntil: nil, lastFailure: now)
+        state.failures += 1
+        state.lastFailure = now
+        if state.failures >= limits.nameFreeFailures {
+            let doublings = min(state.failures - limits.nameFreeFailures, 20)
+            let delay = min(limits.nameDelayMax, limits.nameDelay * pow(2, Double(doublings)))
+            state.blockedUntil = now.addingTimeInterval(delay)
+        }
+        names[key] = state
+    }
+
+    /// A good sign-in: the address gets its token back and the name starts afresh.
+    func succeeded(address: String, name: String, at now: Date) {
+        var bucket = refilled(address, at: now)
+        bucket.tokens = min(limits.addressBurst, bucket.tokens + 1)
+        addresses[address] = bucket
+        names[Self.key(name)] = nil
+    }
+
+    private func refilled(_ address: String, at now: Date) -> Bucket {
+        guard var bucket = addresses[address] else { return Bucket(tokens: limits.addressBurst, at: now) }
+        let gained = max(0, now.timeIntervalSince(bucket.at)) / limits.addressRefill
+        bucket.tokens = min(limits.addressBurst, bucket.tokens + gained)
+        bucket.at = now
+        return bucket
+    }
+
+    /// Keeps memory bounded: forgets buckets that are full again and names at rest, then, under a
+    /// flood of distinct keys, the rest.
+    private func prune(at now: Date) {
+        if addresses.count > limits.capacity {
+            addresses = addresses.filter { _, b in
+                b.tokens + max(0, now.timeIntervalSince(b.at)) / limits.addressRefill < limits.addressBurst
+            }
+            if addresses.count > limits.capacity { addresses = [:] }
+        }
+        if names.count > limits.capacity {
+            names = names.filter { _, n in now.timeIntervalSince(n.lastFailure) < limits.nameDelayMax * 2 }
+            if names.count > limits.capacity { names = [:] }
+        }
+    }
+
+    /// Names compare without case, as accounts do.
+    static func key(_ name: String) -> String { name.lowercased() }
+}
+
+/// `SignInThrottle`'s numbers, set in `WebConfiguration.signInLimits`.
+public struct SignInLimits: Sendable {
+    /// Failed sign-ins one address may make at once, and how long it then waits for each next one.
+    public var addressBurst = 10.0
+    public var addressRefill: TimeInterval = 30
+    /// Failures in a row for one name before it waits, the first wait, and the longest.
+    public var nameFreeFailures = 5
+    public var nameDelay: TimeInterval = 30
+    public var nameDelayMax: TimeInterval = 5 * 60
+    /// Beyond this many addresses or names remembered, the ones at rest are forgotten first.
+    public var capacity = 10_000
+
+    public init() {}
+}

@@ -1,0 +1,78 @@
+import RiskModel
+
+/// The one check every typed field of the web application and the JSON API goes through before it
+/// is used or stored: no control characters (C0 below U+0020 except tab, and line breaks where the
+/// field is free text; DEL U+007F) and a length limit. A NUL cut a child's name short on a page and an
+/// ESC reached an operator's terminal: such characters are refused, never stored.
+struct TextInput: Sendable {
+    /// How the field is named to the person typing ("the reason"), at the start of a sentence.
+    let label: String
+    /// The most characters the field may hold.
+    let maxLength: Int
+    /// Free text: line breaks (CR, LF) are allowed.
+    let multiline: Bool
+
+    static let decisionReason = TextInput(label: "The reason", maxLength: Decision.maximumReasonLength, multiline: true)
+    static let regradeReason = TextInput(label: "The reason", maxLength: 4000, multiline: true)
+    static let accountName = TextInput(label: "The sign-in name", maxLength: 64, multiline: false)
+    /// Who the API says made a decision (`by`).
+    static let decidedBy = TextInput(label: "by", maxLength: 64, multiline: false)
+    /// Short coded values: a grade, a role, a date, a URN, a filter.
+    static let code = TextInput(label: "The value", maxLength: 40, multiline: false)
+    static let schoolFilter = TextInput(label: "The school URN", maxLength: 40, multiline: false)
+    static let password = TextInput(label: "The password", maxLength: 200, multiline: false)
+
+    func named(_ label: String) -> TextInput { TextInput(label: label, maxLength: maxLength, multiline: multiline) }
+
+    /// Why `value` cannot be taken, in words for a person; nil when it will do (or is absent).
+    func problem(_ value: String?) -> String? {
+        guard let value else { return nil }
+        if let bad = value.unicodeScalars.first(where: { !allowed($0) }) {
+            let what = bad.value == 0x7F ? "a delete character" : bad.value == 0 ? "a null character" : "a control character"
+            return "\(label) has \(what) in it, which cannot be kept. Type it again without it."
+        }
+        if value.count > maxLength {
+            return "\(label) is too long: keep it to at most \(maxLength) characters."
+        }
+        return nil
+    }
+
+    /// Whether every character is allowed and the length is within the limit.
+    func accepts(_ value: String?) -> Bool { problem(value) == nil }
+
+    private func allowed(_ s: Unicode.Scalar) -> Bool {
+        if s.value == 0x7F { return false }
+        if s.value >= 0x20 { return true }
+        if s.value == 0x09 { return true }
+        return multiline && (s.value == 0x0A || s.value == 0x0D)
+    }
+}
+
+/// A form's problems as its template shows them: a summary at the top (`#errors`, where the form's
+/// action lands) whose items link to their fields, and each message beside its field, tied to it by
+/// `aria-describedby` (`FIELD-error`) with `aria-invalid` set.
+struct FormErrors {
+    static let summaryId = "errors"
+
+    let problems: [FieldProblem]
+
+    init(_ problems: [FieldProblem]) { self.problems = problems }
+
+    /// The id of the control a field's summary item links to (a group links to its first choice).
+    static func controlId(_ field: String) -> String {
+        switch field {
+        case "marac": "marac-referred"
+        default: field
+        }
+    }
+
+    var values: [String: Any] {
+        var errors: [String: Any] = [:]
+        for p in problems where errors[p.field] == nil { errors[p.field] = p.message }
+        return [
+            "problems": problems.map { ["message": $0.message, "link": "#" + Self.controlId($0.field), "field": $0.field] },
+            "hasProblems": !problems.isEmpty,
+            "fieldErrors": errors,
+        ]
+    }
+}
