@@ -66,3 +66,40 @@ struct SeveralServersTests {
         #expect(!QueuePageTests.childIds(in: after).contains("C-4"), "A's next page load shows B's decision")
     }
 }
+
+/// The pages and the API on PostgreSQL are those on SQLite, byte for byte (once each page's own
+/// form token is set aside).
+@Suite("Pages and API on both databases")
+struct BothDatabasesPagesTests {
+    static func pages(_ fixture: WebFixture) async throws -> [String: String] {
+        let token = try await APITests.token(fixture)
+        var out: [String: String] = [:]
+        for path in ["/api/escalations?as_of=2026-11-21T12:00:00Z", "/api/escalations"] {
+            out[path] = try await APITests.call(fixture, .get, path, token: token).text
+        }
+        let html = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("ade")
+            var pages: [String: String] = [:]
+            for path in ["/", "/?undecided=1", "/?level=high", "/children/C-1", "/children/C-2", "/children/C-4", "/alerts", "/admin/users"] {
+                let page = try await browser.get(path).text
+                // Each session's CSRF token differs; nothing else may.
+                pages[path] = page.replacingOccurrences(of: #"name="csrf" value="[^"]+""#, with: "csrf", options: .regularExpression)
+            }
+            return pages
+        }
+        return out.merging(html) { a, _ in a }
+    }
+
+    @Test func everyPageAndTheAPIAreTheSameOnPostgreSQL() async throws {
+        let sqlite = try await WebFixture.make()
+        defer { sqlite.cleanUp() }
+        let postgres = try await WebFixture.make(database: try PostgresServer.shared().makeDatabase())
+        defer { postgres.cleanUp() }
+        let a = try await Self.pages(sqlite), b = try await Self.pages(postgres)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for (path, page) in a {
+            #expect(page.count > 200, "\(path) rendered")
+            #expect(page == b[path], "\(path) differs between SQLite and PostgreSQL")
+        }
+    }
+}

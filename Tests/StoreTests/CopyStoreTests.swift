@@ -76,3 +76,33 @@ struct CopyStoreTests {
         #expect(try await contents(target.store) == copied)
     }
 }
+
+/// SQLite's fast path (rows encoded by the reader's thread, `makeIncidentFeed`) against its plain
+/// path (a feed without an encoder, encoded by the writer): the same database, row for row.
+@Suite("SQLite's ingest fast path against its plain path")
+struct FeedPathTests {
+    @Test func theEncodedFeedWritesWhatThePlainFeedWrites() async throws {
+        let now = at("2026-11-22T08:00:00Z")
+        let batch = (0..<300).map { n in
+            incident("I-\(n)", "2026-10-\(String(format: "%02d", 1 + n % 28))T10:00:00Z", grade: [Grade.standard, .medium, .high][n % 3],
+                     children: (0..<(n % 4)).map { child("C-\(n % 50 + $0)", urn: $0 == 2 ? nil : "120501", voice: n % 7 == 0 ? "words \(n)" : nil) })
+        }
+        var contents: [[String: [String]]] = []
+        for fast in [true, false] {
+            let t = try await TempStore(.sqlite)
+            defer { t.cleanUp() }
+            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+            let feed = fast ? t.store.makeIncidentFeed(expectedRows: 600) : IncidentFeed()
+            #expect((feed.encoder != nil) == fast)
+            let writer = Task { try await t.store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner) }
+            for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
+            feed.finish(.complete)
+            _ = try await writer.value
+            var tables: [String: [String]] = [:]
+            for table in StoreTable.all { tables[table.name] = try await t.store.rows(of: table).map { "\($0)" }.sorted() }
+            contents.append(tables)
+        }
+        #expect(contents[0]["incidents"]?.count == 300)
+        #expect(contents[0] == contents[1])
+    }
+}
