@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HubWeb
 import Hummingbird
 import HummingbirdTesting
@@ -101,5 +102,34 @@ struct BothDatabasesPagesTests {
             #expect(page.count > 200, "\(path) rendered")
             #expect(page == b[path], "\(path) differs between SQLite and PostgreSQL")
         }
+    }
+}
+
+/// A database that fails under the app is 503 (as it is 69 from a command), with nothing changed
+/// and no detail of the failure shown.
+@Suite("The web app when its database fails")
+struct DatabaseFailureTests {
+    @Test func aFailingDatabaseIs503OnPagesAndTheAPI() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        let fixture = try await WebFixture.make(database: url)
+        defer { fixture.cleanUp() }
+        let token = try await APITests.token(fixture)
+        let (page, api) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            // The record's table goes from under the running app, as a failed restore might leave it.
+            let broken = try PostgresServer.shared().psql(String(url.split(separator: "/").last!),
+                                                          "ALTER TABLE incident_children RENAME TO incident_children_gone")
+            #expect(broken.exitCode == 0, "\(broken.output)")
+            let page = try await browser.get("/children/C-1")
+            var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            headers[.contentType] = "application/json"
+            let api = try await browser.send("/api/escalations?as_of=2026-11-21T12:00:00Z", method: .get, headers: headers, body: nil)
+            return (page, api)
+        }
+        #expect(page.status == .serviceUnavailable)
+        #expect(page.text.contains("The hub&#39;s database is busy or unavailable") || page.text.contains("The hub's database is busy or unavailable"))
+        #expect(!page.text.contains("incident_children"), "no detail of the failure")
+        #expect(api.status == .serviceUnavailable)
+        #expect(api.headers[.contentType] == "application/json")
     }
 }
