@@ -16,6 +16,9 @@ public final class PostgresStore: Sendable {
         self.database = database
     }
 
+    /// Incidents written per round of look-ups and COPY during an ingest.
+    static let writeBatch = 8_192
+
     /// One transaction: committed if `body` returns, rolled back if it throws.
     func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(body)
@@ -91,11 +94,19 @@ extension PostgresStore: Store {
         do {
             return try await write { conn in
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
-                // Waited for without holding a thread: the reader may be using the other one.
+                // Waited for without holding a thread: the reader may be using the other one. The
+                // reader's small chunks are gathered into batches of thousands, so each costs the
+                // server a few round trips (look-ups, keys, COPY) rather than a few per chunk.
+                var gathered: [Incident] = []
                 while await feed.hasWork() {
                     guard let chunk = feed.next() else { break }
-                    try await writer.write(chunk.incidents)
+                    gathered += chunk.incidents
+                    if gathered.count >= Self.writeBatch {
+                        try await writer.write(gathered)
+                        gathered.removeAll(keepingCapacity: true)
+                    }
                 }
+                try await writer.write(gathered)
                 switch feed.outcome {
                 case .complete: return try await writer.finish()
                 case .abandoned: throw IngestAbandoned()
