@@ -217,13 +217,28 @@ final class PostgresIngest {
     func finish() async throws -> IngestSummary {
         // A child's row carries their newest details, so re-ingesting an old file does not move a
         // child back to a school they have left.
+        var rows: [[CopyValue]] = []
         for child in children where child.touched && child.newest >= child.storedNewest {
             guard child.details != child.stored || child.newest != child.storedNewest else { continue }
             let d = child.details
+            rows.append([.int(child.key), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
+                         .double(child.newest)])
+        }
+        // Every changed child in one statement: their rows go by COPY into a table of this
+        // transaction's own, then one UPDATE joins it (a child first seen in this batch was written
+        // with the details it came with, and usually has newer ones by now).
+        if !rows.isEmpty {
             try await conn.run("""
-                UPDATE children SET given_name = \(d.givenName), family_name = \(d.familyName), dob = \(d.dateOfBirth),
-                    school_urn = \(d.schoolURN), latest_reported_at = \(child.newest)
-                WHERE child_key = \(child.key) AND latest_reported_at <= \(child.newest)
+                CREATE TEMPORARY TABLE newest_children (child_key bigint, given_name text, family_name text, dob text,
+                    school_urn text, latest_reported_at double precision) ON COMMIT DROP
+                """, logger)
+            try await PostgresCopy.rows(conn, logger, table: "newest_children", columns: [
+                "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at",
+            ], rows)
+            try await conn.run("""
+                UPDATE children c SET given_name = n.given_name, family_name = n.family_name, dob = n.dob,
+                    school_urn = n.school_urn, latest_reported_at = n.latest_reported_at
+                FROM newest_children n WHERE c.child_key = n.child_key AND c.latest_reported_at <= n.latest_reported_at
                 """, logger)
         }
         summary.children = children.count
