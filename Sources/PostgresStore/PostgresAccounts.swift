@@ -58,14 +58,7 @@ extension PostgresStore: AccountStore {
             guard let row = try await conn.row("SELECT name, role, password_hash, disabled, failed_sign_ins, locked_until, created_at FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: UserTuple.self) else {
                 return nil
             }
-            var account = Self.account(row)
-            account.failedSignIns += 1
-            var action = "sign-in.failed"
-            if account.failedSignIns >= threshold {
-                account.failedSignIns = 0
-                account.lockedUntil = at.addingTimeInterval(lockFor)
-                action = "sign-in.locked"
-            }
+            let (account, action) = Self.account(row).failingSignIn(at: at, threshold: threshold, lockFor: lockFor)
             try await conn.run("""
                 UPDATE users SET failed_sign_ins = \(account.failedSignIns), locked_until = \(account.lockedUntil?.timeIntervalSince1970)
                 WHERE lower(name) = lower(\(name))

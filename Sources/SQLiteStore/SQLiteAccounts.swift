@@ -114,14 +114,7 @@ extension SQLiteStore: AccountStore {
             guard let row = try Row.fetchOne(db, sql: "\(Self.userColumns) WHERE name = ?", arguments: [name]) else {
                 return nil
             }
-            var account = Self.account(row)
-            account.failedSignIns += 1
-            var action = "sign-in.failed"
-            if account.failedSignIns >= threshold {
-                account.failedSignIns = 0
-                account.lockedUntil = at.addingTimeInterval(lockFor)
-                action = "sign-in.locked"
-            }
+            let (account, action) = Self.account(row).failingSignIn(at: at, threshold: threshold, lockFor: lockFor)
             try db.execute(sql: "UPDATE users SET failed_sign_ins = ?, locked_until = ? WHERE name = ?",
                            arguments: [account.failedSignIns, account.lockedUntil?.timeIntervalSince1970, name])
             try SQLiteAudit.append(db, at: at, actor: "user:\(account.name)", action: action, subject: "user:\(account.name)", detail: nil)

@@ -75,6 +75,18 @@ public struct UserAccount: Sendable, Equatable {
     }
 
     public func isLocked(at now: Date) -> Bool { lockedUntil.map { now < $0 } ?? false }
+
+    /// The account after one more failed sign-in, and the audit action for it: at `threshold`
+    /// failures in a row it is locked until `at + lockFor` and the count starts again. The rule
+    /// both stores keep.
+    public func failingSignIn(at: Date, threshold: Int, lockFor: TimeInterval) -> (account: UserAccount, action: String) {
+        var account = self
+        account.failedSignIns += 1
+        guard account.failedSignIns >= threshold else { return (account, "sign-in.failed") }
+        account.failedSignIns = 0
+        account.lockedUntil = at.addingTimeInterval(lockFor)
+        return (account, "sign-in.locked")
+    }
 }
 
 public struct NewSession: Sendable {
