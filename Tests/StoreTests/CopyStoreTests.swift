@@ -95,8 +95,13 @@ struct FeedPathTests {
             let feed = fast ? t.store.makeIncidentFeed(expectedRows: 600) : IncidentFeed()
             #expect((feed.encoder != nil) == fast)
             let writer = Task { try await t.store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner) }
-            for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
-            feed.finish(.complete)
+            // Pushed from a thread of its own, as ingest reads: a full feed makes `push` wait, and
+            // it must not hold one of the few threads the writer's task needs.
+            let reader = Thread {
+                for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
+                feed.finish(.complete)
+            }
+            reader.start()
             _ = try await writer.value
             var tables: [String: [String]] = [:]
             for table in StoreTable.all { tables[table.name] = try await t.store.rows(of: table).map { "\($0)" }.sorted() }
