@@ -85,13 +85,12 @@ let package = Package(
         .target(name: "Review", dependencies: ["RiskModel", "StoreContract"], swiftSettings: strict),
         // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
         .target(name: "HubWeb", dependencies: [
-            "RiskModel", "StoreContract", "Review", "Ingest", "Intake", "Settings",
+            "RiskModel", "StoreContract", "Review", "Ingest", "Intake", "Settings", "Delivery", "Outbox",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

@@ -152,9 +152,28 @@ public enum AlertLifecycle {
         !childStillLinked && notYetSent.contains(state)
     }
 
+    /// Acknowledgement (SPEC §7): delivered is not read. An alert that carried a link (its token was
+    /// issued) and was not acknowledged by its deadline is `unacknowledged` to the hub, which phones
+    /// the school. An alert sent with no link (no `web.public_url`) cannot be acknowledged, so it is
+    /// never counted as unacknowledged: that would list every alert.
+    public static let unacknowledgedKind = "unacknowledged"
+    public static let unacknowledgedDetail = "delivered but not acknowledged by its deadline: phone the school"
+
+    public static func isUnacknowledged(state: AlertState, linkIssued: Bool, acknowledgedAt: Date?, deadline: Date?, now: Date) -> Bool {
+        guard state == .delivered, linkIssued, acknowledgedAt == nil, let deadline else { return false }
+        return deadline < now
+    }
+
+    /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
+    /// was reported as failing) is delivered now. A `sending` alert is left to the run that holds
+    /// it; a finished one keeps its state. Nil: the state stays.
+    public static func stateAfterAcknowledgement(_ state: AlertState) -> AlertState? {
+        waiting.contains(state) ? .delivered : nil
+    }
+
     /// A hub notice an outcome calls for.
     public enum Notice: Sendable, Equatable {
-        /// About this alert: `overdue` or `failed`, once per alert and kind.
+        /// About this alert: `overdue`, `failed` or `unacknowledged`, once per alert and kind.
         case alert(kind: String, detail: String)
         /// A configuration problem on a channel, told once per `configurationNoticeInterval`, holding this alert.
         case configuration(channel: String, detail: String)

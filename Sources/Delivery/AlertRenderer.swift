@@ -8,7 +8,7 @@ import Mustache
 public struct AlertRenderer: Sendable {
     /// The template files this renderer needs, by file name.
     public static let templateNames = [
-        "alert.txt", "alert.html", "hub-notice.txt", "hub-configuration.txt",
+        "alert.txt", "alert.html", "alert-link.txt", "alert-link.html", "hub-notices.txt",
     ]
 
     private let templates: [String: MustacheTemplate]
@@ -33,20 +33,52 @@ public struct AlertRenderer: Sendable {
         text = CivilText(zone: zone)
     }
 
+    /// What an alert's message says: everything SPEC §7 allows (`full`), or, with `link`, no
+    /// personal data at all: that a notification waits behind the link, the police reference and
+    /// the deadline (`alerts.content`).
+    public enum ContentMode: String, Sendable, CaseIterable {
+        case full
+        case link
+    }
+
     /// The alert for one (incident, child) to one school's key adult.
     /// - Parameter date: when the alert was queued; it becomes the e-mail's Date header.
+    /// - Parameter ackURL: the acknowledgement link (`web.public_url` set), in every part.
     public func alert(
-        _ content: AlertContent, reference: String, channel: DeliveryChannel, recipient: String, date: Date
+        _ content: AlertContent, reference: String, channel: DeliveryChannel, recipient: String, date: Date,
+        ackURL: String? = nil, mode: ContentMode = .full
     ) throws(RenderingError) -> AlertMessage {
-        let view: [String: String] = [
+        var view: [String: Any] = Self.fields(content, reference: reference, zone: text.zone, personal: mode == .full)
+        if let ackURL {
+            view["ack_url"] = ackURL
+            view["has_ack"] = true
+        }
+        if mode == .link, ackURL == nil {
+            // Settings refuse `link` without `web.public_url`; a message with neither would say nothing.
+            throw RenderingError(message: "alert \(reference): alerts.content is link but web.public_url is not set")
+        }
+        let json: Data
+        do {
+            json = try WebhookPayload(content, reference: reference, zone: text.zone, ackURL: ackURL, personal: mode == .full).jsonData()
+        } catch {
+            throw RenderingError(message: "alert \(reference): JSON body cannot be encoded")
+        }
+        let names = mode == .full ? ("alert.txt", "alert.html") : ("alert-link.txt", "alert-link.html")
+        return AlertMessage(
+            reference: reference, channel: channel, recipient: recipient,
+            subject: "Operation Encompass notification [\(reference)]",
+            textBody: render(names.0, view), htmlBody: render(names.1, view),
+            jsonBody: json, date: date)
+    }
+
+    /// What a message says, for its templates and the acknowledgement page alike: the reference,
+    /// the police reference, the school, the hub and the deadline; with `personal`, the child's
+    /// details too.
+    public static func fields(_ content: AlertContent, reference: String, zone: Zone, personal: Bool) -> [String: String] {
+        let text = CivilText(zone: zone)
+        var fields = [
             "reference": reference,
             "incident_id": content.incidentId,
-            "child_given_name": content.childGivenName,
-            "child_family_name": content.childFamilyName,
-            "date_of_birth": CivilText.date(content.dateOfBirth),
-            "incident_at": text.instant(content.incidentAt),
-            "child_present": CivilText.yesNo(content.childPresent),
-            "child_spoken_to": CivilText.yesNo(content.childSpokenTo),
             "school_urn": content.schoolURN,
             "school_name": content.schoolName,
             "hub_name": content.hub.name,
@@ -54,64 +86,57 @@ public struct AlertRenderer: Sendable {
             "hub_email": content.hub.email,
             "deadline": text.instant(content.deadline),
         ]
-        let json: Data
-        do {
-            json = try WebhookPayload(content, reference: reference, zone: text.zone).jsonData()
-        } catch {
-            throw RenderingError(message: "alert \(reference): JSON body cannot be encoded")
-        }
-        return AlertMessage(
-            reference: reference, channel: channel, recipient: recipient,
-            subject: "Operation Encompass notification [\(reference)]",
-            textBody: render("alert.txt", view), htmlBody: render("alert.html", view),
-            jsonBody: json, date: date)
+        guard personal else { return fields }
+        fields.merge([
+            "child_given_name": content.childGivenName,
+            "child_family_name": content.childFamilyName,
+            "date_of_birth": CivilText.date(content.dateOfBirth),
+            "incident_at": text.instant(content.incidentAt),
+            "child_present": CivilText.yesNo(content.childPresent),
+            "child_spoken_to": CivilText.yesNo(content.childSpokenTo),
+        ]) { $1 }
+        return fields
     }
 
-    /// A notice to the hub that an alert failed or is overdue.
-    public func hubNotice(_ notice: HubNotice, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp, date: Date) -> AlertMessage {
-        let what = switch (notice.reason, notice.deliveredAt) {
-        case (.failed, _): "was refused and will not be retried"
-        case (.overdue, let at?): "missed its deadline and was delivered late, on \(text.instant(at))"
-        case (.overdue, nil): "was not delivered by its deadline and is still being retried"
+    /// The run's one notice to the hub (SPEC §7): every alert that turned overdue, failed or
+    /// unacknowledged, and every configuration problem due to be told, by reference and incident
+    /// id. Never a child's name.
+    public func hubNotices(_ digest: HubDigest, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp,
+                           date: Date) -> AlertMessage {
+        func rows(_ reason: HubNotice.Reason) -> [[String: String]] {
+            digest.alerts.filter { $0.reason == reason }.map { n in
+                var row = [
+                    "reference": n.reference, "incident_id": n.incidentId, "child_id": n.childId,
+                    "school_urn": n.schoolURN ?? "none", "channel": n.channel?.rawValue ?? "none",
+                    "deadline": text.instant(n.deadline), "attempts": String(n.attempts),
+                    "last_error": n.lastError ?? "none recorded",
+                ]
+                if let at = n.deliveredAt { row["delivered_at"] = text.instant(at) }
+                return row
+            }
         }
-        let view: [String: String] = [
-            "reference": notice.reference,
-            "incident_id": notice.incidentId,
-            "child_id": notice.childId,
-            "school_urn": notice.schoolURN ?? "none",
-            "channel": notice.channel?.rawValue ?? "none",
-            "state": notice.reason.rawValue,
-            "what_happened": what,
-            "deadline": text.instant(notice.deadline),
-            "attempts": String(notice.attempts),
-            "last_error": notice.lastError ?? "none recorded",
-            "hub_name": hubName,
-        ]
-        let state = notice.reason == .failed ? "FAILED" : "OVERDUE"
-        return AlertMessage(
-            reference: notice.messageReference, channel: channel, recipient: hubEmail,
-            subject: "Encompass alert \(state): \(notice.reference), incident \(notice.incidentId)",
-            textBody: render("hub-notice.txt", view), htmlBody: nil, jsonBody: nil, date: date)
-    }
-
-    /// A notice to the hub that a channel cannot deliver at all until its settings are put right.
-    public func configurationNotice(_ notice: ConfigurationNotice, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp, date: Date) -> AlertMessage {
+        let unacknowledged = rows(.unacknowledged), overdue = rows(.overdue), failed = rows(.failed)
         var view: [String: Any] = [
-            "reference": notice.reference,
-            "problem": notice.problem,
-            "count": String(notice.affectedReferences.count),
-            "affected": notice.affectedReferences,
             "hub_name": hubName,
+            "unacknowledged": unacknowledged, "has_unacknowledged": !unacknowledged.isEmpty,
+            "overdue": overdue, "has_overdue": !overdue.isEmpty,
+            "failed": failed, "has_failed": !failed.isEmpty,
+            "configuration": digest.configurations.map { c -> [String: Any] in
+                ["channel": c.channel?.rawValue ?? "any", "problem": c.problem, "count": String(c.affectedReferences.count),
+                 "affected": c.affectedReferences]
+            },
+            "has_configuration": !digest.configurations.isEmpty,
         ]
-        if let known = notice.channel {
-            view["channel"] = known.rawValue
-            view["known"] = true
-        }
-        let which = notice.channel.map { "\($0.rawValue) " } ?? ""
+        if let board = digest.boardURL { view["board_url"] = board }
+        var counts: [String] = []
+        if !unacknowledged.isEmpty { counts.append("\(unacknowledged.count) unacknowledged") }
+        if !overdue.isEmpty { counts.append("\(overdue.count) overdue") }
+        if !failed.isEmpty { counts.append("\(failed.count) failed") }
+        if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
         return AlertMessage(
-            reference: notice.reference, channel: channel, recipient: hubEmail,
-            subject: "Encompass cannot deliver \(which)alerts: configuration [\(notice.reference)]",
-            textBody: render("hub-configuration.txt", view), htmlBody: nil, jsonBody: nil, date: date)
+            reference: digest.reference, channel: channel, recipient: hubEmail,
+            subject: "Encompass needs the hub: \(counts.joined(separator: ", ")) [\(digest.reference)]",
+            textBody: render("hub-notices.txt", view), htmlBody: nil, jsonBody: nil, date: date)
     }
 
     private func render(_ name: String, _ view: Any) -> String {

@@ -9,12 +9,18 @@ public struct EmailComposer: Sendable {
     public var from: String
     /// A display name for From (e.g. the hub's name); nil for the bare address.
     public var fromName: String?
+    /// The domain of every Message-ID: `smtp.from`'s unless given, so receivers see the force's own.
     public var messageIDDomain: String
 
-    public init(from: String, fromName: String? = nil, messageIDDomain: String = "encompass.police.example") {
+    public init(from: String, fromName: String? = nil, messageIDDomain: String? = nil) {
         self.from = from
         self.fromName = fromName
-        self.messageIDDomain = messageIDDomain
+        self.messageIDDomain = messageIDDomain ?? Self.domain(of: from)
+    }
+
+    /// The part after the last `@`; the address itself when it has none.
+    public static func domain(of address: String) -> String {
+        address.split(separator: "@").last.map(String.init) ?? address
     }
 
     public func messageID(for reference: String) -> String {

@@ -8,6 +8,8 @@ public struct HubNotice: Sendable, Hashable {
         case failed
         /// Not delivered by its deadline; still being retried.
         case overdue
+        /// Delivered with a link, but nobody at the school acknowledged it by its deadline.
+        case unacknowledged
     }
 
     public var reason: Reason
@@ -40,9 +42,24 @@ public struct HubNotice: Sendable, Hashable {
         self.lastError = lastError
     }
 
-    /// One notice per alert per state change: a resent notice keeps its Message-ID, so the hub's
-    /// mail system drops a duplicate.
-    public var messageReference: String { "\(reference)-hub-\(reason.rawValue)" }
+}
+
+/// A run's one message to the hub: the alerts it must act on, and the configuration problems due
+/// to be told (each channel once a day).
+public struct HubDigest: Sendable, Hashable {
+    /// Stable for the notices it holds, so a resent digest keeps its Message-ID.
+    public var reference: String
+    public var alerts: [HubNotice]
+    public var configurations: [ConfigurationNotice]
+    /// `{web.public_url}/alerts`, when set.
+    public var boardURL: String?
+
+    public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], boardURL: String?) {
+        self.reference = reference
+        self.alerts = alerts
+        self.configurations = configurations
+        self.boardURL = boardURL
+    }
 }
 
 /// A message to the hub that a channel cannot deliver at all (TLS, CA, STARTTLS or login failure,

@@ -27,7 +27,7 @@ public struct SMTPRelay: Sendable, Hashable {
     public init(
         url: String, from: String, fromName: String? = nil, username: String = "", password: String = "",
         caFile: String = "", allowPlaintextLoopback: Bool = false, resolve: [String] = [],
-        messageIDDomain: String = "encompass.police.example", heloName: String = ""
+        messageIDDomain: String? = nil, heloName: String = ""
     ) {
         self.heloName = heloName
         self.url = url
@@ -38,14 +38,13 @@ public struct SMTPRelay: Sendable, Hashable {
         self.caFile = caFile
         self.allowPlaintextLoopback = allowPlaintextLoopback
         self.resolve = resolve
-        self.messageIDDomain = messageIDDomain
+        self.messageIDDomain = messageIDDomain ?? EmailComposer.domain(of: from)
     }
 
     /// The EHLO name: `heloName`, or the domain of `from`.
     public var ehloName: String {
         if !heloName.isEmpty { return heloName }
-        guard let at = from.lastIndex(of: "@") else { return "" }
-        return String(from[from.index(after: at)...])
+        return from.contains("@") ? EmailComposer.domain(of: from) : ""
     }
 
     /// The URL libcurl is given: libcurl sends an SMTP URL's path as the EHLO name

@@ -32,8 +32,12 @@ struct WebhookPayload: Encodable {
     let school: School
     let hub: Hub
     let deadline: String
+    /// The acknowledgement link, when `web.public_url` is set.
+    let ack_url: String?
+    /// False for `alerts.content: link`: no child's details, no time of the incident.
+    let personal: Bool
 
-    init(_ content: AlertContent, reference: String, zone: Zone) {
+    init(_ content: AlertContent, reference: String, zone: Zone, ackURL: String? = nil, personal: Bool = true) {
         self.reference = reference
         incident_id = content.incidentId
         incident_at = zone.iso8601(content.incidentAt)
@@ -45,10 +49,12 @@ struct WebhookPayload: Encodable {
         school = School(urn: content.schoolURN, name: content.schoolName)
         hub = Hub(name: content.hub.name, phone: content.hub.phone, email: content.hub.email)
         deadline = zone.iso8601(content.deadline)
+        ack_url = ackURL
+        self.personal = personal
     }
 
     enum CodingKeys: String, CodingKey {
-        case reference, incident_id, incident_at, child, child_present, child_spoken_to, school, hub, deadline
+        case reference, incident_id, incident_at, child, child_present, child_spoken_to, school, hub, deadline, ack_url
     }
 
     // Unknown is written as null rather than left out, so a receiver sees the question was asked.
@@ -56,13 +62,16 @@ struct WebhookPayload: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(reference, forKey: .reference)
         try c.encode(incident_id, forKey: .incident_id)
-        try c.encode(incident_at, forKey: .incident_at)
-        try c.encode(child, forKey: .child)
-        try c.encode(child_present, forKey: .child_present)
-        try c.encode(child_spoken_to, forKey: .child_spoken_to)
+        if personal {
+            try c.encode(incident_at, forKey: .incident_at)
+            try c.encode(child, forKey: .child)
+            try c.encode(child_present, forKey: .child_present)
+            try c.encode(child_spoken_to, forKey: .child_spoken_to)
+        }
         try c.encode(school, forKey: .school)
         try c.encode(hub, forKey: .hub)
         try c.encode(deadline, forKey: .deadline)
+        try c.encodeIfPresent(ack_url, forKey: .ack_url)
     }
 
     func jsonData() throws -> Data {

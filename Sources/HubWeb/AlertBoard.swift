@@ -11,17 +11,27 @@ struct AlertBoard {
     /// The order the counts are shown in, as `AlertStore.alerts(state:)` orders the rows.
     static let runStates: [AlertState] = [.overdue, .failed, .sending, .retrying, .queued, .delivered]
 
-    /// A school typed into one unmatched row's form that was refused, shown beside that form.
+    /// A value typed into one row's form that was refused, shown beside that form: a school's URN
+    /// for an unmatched child, or a note of a call to a school.
     struct Problem {
+        enum Form { case school, call }
         var reference: String
-        var urn: String
+        var form: Form = .school
+        var entered: String
         var message: String
+    }
+
+    /// An alert the school has not acknowledged by its deadline: who to ring, and the calls so far.
+    struct ToPhone {
+        var alert: AlertRow
+        var school: School?
+        var calls: [AlertCall]
     }
 
     let values: [String: Any]
 
-    init(alerts: [AlertRow], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
-         problem: Problem?, recorded: String?) {
+    init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
+         problem: Problem?, recorded: String?, phoned: String?) {
         let time = DisplayTime(zone: zone)
         let startOfToday = zone.instant(on: zone.localDate(of: now))
         let run = alerts.filter { Self.inTodaysRun($0, startOfToday: startOfToday) }
@@ -41,13 +51,21 @@ struct AlertBoard {
             "unsentWords": unsentNotices == 1 ? "hub notice not yet sent" : "hub notices not yet sent",
             "run": run.map { Self.runRow($0, time: time) },
             "hasRun": !run.isEmpty,
-            "unmatched": unmatched.map { Self.unmatchedRow($0, problem: problem?.reference == $0.reference ? problem : nil) },
+            "unmatched": unmatched.map { Self.unmatchedRow($0, problem: problem?.form == .school && problem?.reference == $0.reference ? problem : nil) },
+            "phone": toPhone.map { Self.phoneRow($0, time: time, problem: problem?.form == .call && problem?.reference == $0.alert.reference ? problem : nil) },
+            "hasPhone": !toPhone.isEmpty,
+            "phoneCount": toPhone.filter(\.calls.isEmpty).count,
             "hasUnmatched": !unmatched.isEmpty,
             "notices": notices.map { Self.noticeRow($0, time: time) },
             "hasNotices": !notices.isEmpty,
         ]
         if let problem {
-            v["problem"] = ["message": problem.message, "field": "#" + Self.fieldId(problem.reference)]
+            v["problem"] = ["message": problem.message,
+                            "heading": problem.form == .school ? "The school was not recorded" : "The call was not recorded",
+                            "field": "#" + (problem.form == .school ? Self.fieldId(problem.reference) : Self.noteId(problem.reference))]
+        }
+        if let phoned, toPhone.contains(where: { $0.alert.reference == phoned }) {
+            v["notice"] = "Call recorded for alert \(phoned)."
         }
         if let recorded, let alert = alerts.first(where: { $0.reference == recorded }) {
             v["notice"] = alert.state == .unmatched
@@ -77,33 +95,61 @@ struct AlertBoard {
         "/alerts/unmatched/" + ChildRoutes.encode(reference) + "/school"
     }
 
+    static func noteId(_ reference: String) -> String { "note-" + fieldId(reference).dropFirst(4) }
+
+    static func callAction(_ reference: String) -> String {
+        "/alerts/" + ChildRoutes.encode(reference) + "/call"
+    }
+
+    private static func phoneRow(_ p: ToPhone, time: DisplayTime, problem: Problem?) -> [String: Any] {
+        let a = p.alert
+        let id = noteId(a.reference)
+        return ids(a).merging([
+            "rowSchoolName": present(p.school?.name),
+            "rowTelephone": present(p.school?.telephone),
+            "rowDeadline": present(a.deadline.map(time.dayAndClock)),
+            "rowDelivered": present(a.deliveredAt.map(time.dayAndClock)),
+            "rowCalls": p.calls.map { c -> [String: Any] in
+                ["callBy": c.calledBy, "callAt": time.dayAndClock(c.calledAt), "callNote": present(c.note)]
+            },
+            "rowPhoned": !p.calls.isEmpty,
+            "rowAction": callAction(a.reference) + "#" + FormErrors.summaryId,
+            "rowField": id,
+            "rowErrorId": id + "-error",
+            "rowProblem": present(problem?.message),
+            "rowInvalid": problem != nil,
+            "rowEntered": problem?.entered ?? "",
+        ]) { $1 }
+    }
+
+    /// The columns every row of the board starts with: the alert's ids and its school.
+    private static func ids(_ a: AlertRow) -> [String: Any] {
+        [
+            "rowReference": a.reference,
+            "rowIncident": a.incidentId,
+            "rowChild": a.childId,
+            "rowChildLink": ChildRoutes.path(a.childId),
+            "rowSchool": present(a.schoolURN),
+        ]
+    }
+
     // Row keys differ from the page's own, and an absent value is NSNull rather than left out:
     // Mustache looks a missing key up in the enclosing context.
     private static func present(_ value: String?) -> Any { value ?? NSNull() }
 
     private static func runRow(_ a: AlertRow, time: DisplayTime) -> [String: Any] {
-        [
+        ids(a).merging([
             "rowState": a.state.rawValue,
-            "rowReference": a.reference,
-            "rowIncident": a.incidentId,
-            "rowChild": a.childId,
-            "rowChildLink": ChildRoutes.path(a.childId),
-            "rowSchool": present(a.schoolURN),
             "rowChannel": present(a.channel),
             "rowDeadline": present(a.deadline.map(time.dayAndClock)),
             "rowAttempts": a.attempts,
             "rowError": present(a.lastError.map(oneLine)),
-        ]
+        ]) { $1 }
     }
 
     private static func unmatchedRow(_ a: AlertRow, problem: Problem?) -> [String: Any] {
         let id = fieldId(a.reference)
-        return [
-            "rowReference": a.reference,
-            "rowIncident": a.incidentId,
-            "rowChild": a.childId,
-            "rowChildLink": ChildRoutes.path(a.childId),
-            "rowSchool": present(a.schoolURN),
+        return ids(a).merging([
             "rowReason": present(a.lastError.map(oneLine)),
             "rowAction": action(a.reference) + "#" + FormErrors.summaryId,
             "rowField": id,
@@ -111,8 +157,8 @@ struct AlertBoard {
             "rowErrorId": id + "-error",
             "rowProblem": present(problem?.message),
             "rowInvalid": problem != nil,
-            "rowEntered": problem?.urn ?? "",
-        ]
+            "rowEntered": problem?.entered ?? "",
+        ]) { $1 }
     }
 
     private static func noticeRow(_ e: HubNoticeEntry, time: DisplayTime) -> [String: Any] {

@@ -17,15 +17,33 @@ struct AlertRoutes {
         router.get("/alerts") { request, context in
             _ = try context.require(.hub)
             let recorded = request.uri.queryParameters["recorded"].map(String.init)
-            return try await board(context: context, problem: nil, recorded: recorded, status: .ok)
+            let phoned = request.uri.queryParameters["phoned"].map(String.init)
+            return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, status: .ok)
+        }
+        // "Phone the school": hub staff record that they rang about an unacknowledged alert.
+        router.post("/alerts/:reference/call") { _, context in
+            let user = try context.require(.hub)
+            let reference = try ChildRoutes.parameter("reference", context)
+            let note = (context.form.text("note") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if let why = Self.callNote.problem(note) {
+                return try await board(context: context, problem: .init(reference: reference, form: .call, entered: note, message: why),
+                                       recorded: nil, phoned: nil, status: .unprocessableContent)
+            }
+            do {
+                try await store.recordCall(AlertCall(reference: reference, calledBy: user.name, calledAt: clock.now(),
+                                                     note: note.isEmpty ? nil : note))
+            } catch UnmatchedError.unknownAlert {
+                throw PageError.notFound
+            }
+            return .redirect(to: "/alerts?phoned=" + ChildRoutes.encode(reference), type: .normal)
         }
         router.post("/alerts/unmatched/:reference/school") { _, context in
             let user = try context.require(.hub)
             let reference = try ChildRoutes.parameter("reference", context)
             let urn = context.form.text("urn") ?? ""
             if let why = TextInput.code.named("The URN").problem(urn) ?? Self.problem(withURN: urn) {
-                return try await board(context: context, problem: .init(reference: reference, urn: urn, message: why),
-                                       recorded: nil, status: .unprocessableContent)
+                return try await board(context: context, problem: .init(reference: reference, entered: urn, message: why),
+                                       recorded: nil, phoned: nil, status: .unprocessableContent)
             }
             do {
                 _ = try await store.recordSchool(urn: urn, forAlert: reference, actor: "user:\(user.name)", at: clock.now(),
@@ -34,14 +52,16 @@ struct AlertRoutes {
                 throw PageError.notFound
             } catch let e as UnmatchedError {
                 // Someone else got there first, or the link went: show the board as it is now.
-                return try await board(context: context, problem: .init(reference: reference, urn: urn, message: Self.message(e)),
-                                       recorded: nil, status: .conflict)
+                return try await board(context: context, problem: .init(reference: reference, entered: urn, message: Self.message(e)),
+                                       recorded: nil, phoned: nil, status: .conflict)
             }
             // The child's school shows in the queue.
             await queue.invalidate()
             return .redirect(to: "/alerts?recorded=" + ChildRoutes.encode(reference), type: .normal)
         }
     }
+
+    static let callNote = TextInput(label: "The note", maxLength: AlertCall.maximumNoteLength, multiline: true)
 
     /// Why a typed URN cannot be a school's, in words for the form; nil when it can.
     static func problem(withURN urn: String) -> String? {
@@ -60,15 +80,28 @@ struct AlertRoutes {
         }
     }
 
-    private func board(context: HubRequestContext, problem: AlertBoard.Problem?, recorded: String?,
+    private func board(context: HubRequestContext, problem: AlertBoard.Problem?, recorded: String?, phoned: String?,
                        status: HTTPResponse.Status) async throws -> Response {
         let now = clock.now()
         let since = now.addingTimeInterval(-Double(AlertBoard.recentDays) * 86_400)
-        let values = AlertBoard(alerts: try await store.alerts(state: nil),
+        let alerts = try await store.alerts(state: nil)
+        let values = AlertBoard(alerts: alerts, toPhone: try await toPhone(alerts, now: now),
                                 notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
-                                zone: configuration.scoring.zone, problem: problem, recorded: recorded).values
+                                zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned).values
         return pages.render("alerts", PageFrame(context: context, title: "Alerts to schools", error: problem != nil).with(values),
                             status: status)
+    }
+
+    /// The unacknowledged alerts (the state machine's rule), oldest deadline first, each with its
+    /// school's name and telephone and the calls already made.
+    private func toPhone(_ alerts: [AlertRow], now: Date) async throws -> [AlertBoard.ToPhone] {
+        let unread = alerts.filter { $0.isUnacknowledged(now: now) }
+            .sorted { ($0.deadline ?? .distantPast, $0.reference) < ($1.deadline ?? .distantPast, $1.reference) }
+        guard !unread.isEmpty else { return [] }
+        var schools: [String: School] = [:]
+        for urn in Set(unread.compactMap(\.schoolURN)) { schools[urn] = try await store.school(urn: urn) }
+        let calls = Dictionary(grouping: try await store.calls(references: unread.map(\.reference)), by: \.reference)
+        return unread.map { AlertBoard.ToPhone(alert: $0, school: $0.schoolURN.flatMap { schools[$0] }, calls: calls[$0.reference] ?? []) }
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import Delivery
 import Foundation
 
 /// Session, CSRF and API tokens: 32 random bytes from the system's generator, as base64url text;
@@ -8,26 +8,14 @@ public enum Secrets {
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in bytes.indices { bytes[i] = generator.next() }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return TokenText.base64URL(bytes)
     }
 
     /// Whether `text` looks like a token this program made: 43 base64url characters.
-    public static func isWellFormedToken(_ text: String) -> Bool {
-        text.utf8.count == 43 && text.utf8.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F
-        }
-    }
+    public static func isWellFormedToken(_ text: String) -> Bool { TokenText.isWellFormed(text) }
 
     /// Lowercase hex SHA-256 of the token's UTF-8 bytes.
-    public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    public static func hash(_ token: String) -> String { TokenText.sha256Hex(token) }
 
     /// Compares every byte whatever the first difference, so timing tells nothing of a secret.
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

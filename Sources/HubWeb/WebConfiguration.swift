@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import RiskModel
 import StoreContract
@@ -11,6 +12,11 @@ public struct WebConfiguration: Sendable {
     public var templatesDirectory: String
     public var scoring = ScoringSettings()
     public var hubName = "Police Safeguarding Hub"
+    /// The hub's contact, as alerts give it: shown on a school's acknowledgement page, and the
+    /// phone number on its page for a link that opens nothing.
+    public var hub = HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example")
+    /// ENCOMPASS_WEBHOOK_SECRET: checks a webhook receiver's signed acknowledgement. Empty: refused.
+    public var webhookSecret = ""
     /// Always mark cookies Secure. Without it they are Secure when the request came over TLS
     /// (`X-Forwarded-Proto: https` from the TLS-terminating proxy).
     public var secureCookies = false

@@ -47,3 +47,12 @@ enum Digits {
         bytes.count == count && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 }
+
+/// A telephone number as GIAS and people write it (`01632 960001`, `+44 (0)1632 960001`): digits
+/// with spaces, `+`, brackets and dashes, at most 30 characters. Shown to hub staff to ring.
+public enum TelephoneNumber {
+    public static func isValid(_ text: String) -> Bool {
+        guard !text.isEmpty, text.utf8.count <= 30, text.utf8.contains(where: { $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        return text.utf8.allSatisfy { c in (c >= 0x30 && c <= 0x39) || c == 0x20 || c == 0x2B || c == 0x28 || c == 0x29 || c == 0x2D }
+    }
+}

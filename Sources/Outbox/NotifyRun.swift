@@ -33,6 +33,10 @@ public struct NotifyRun: Sendable {
     /// When the run really starts and ends, for the record of the run `/metrics` shows. Not `now`,
     /// which may be a replay's clock for deadlines and retries.
     public var wallClock: @Sendable () -> Date = { Date() }
+    /// Each alert's acknowledgement link (`web.public_url` and `ENCOMPASS_ACK_SECRET` set); nil: none.
+    public var links: AcknowledgementLinks?
+    /// `alerts.content`.
+    public var contentMode: AlertRenderer.ContentMode = .full
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -51,6 +55,7 @@ public struct NotifyRun: Sendable {
         public var failed = 0
         /// Alerts held back because our side is wrong (TLS, CA, login, a missing secret).
         public var heldBack = 0
+        /// Notices to the hub (alerts and configuration problems), all in the run's one message.
         public var hubNoticesSent = 0
         public var hubNoticesUnsent = 0
         public var overdue = 0
@@ -110,6 +115,11 @@ public struct NotifyRun: Sendable {
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
             if due.isEmpty && claimed.failedUnreadable == 0 { break }
+            if let links {
+                // Kept before anything is sent, so a school that opens its link at once finds its alert.
+                try await store.issueAcknowledgementTokens(due.map { ($0.alertKey, AcknowledgementLinks.hash(links.token(for: $0.reference))) },
+                                                           expiresAt: now.addingTimeInterval(links.validFor))
+            }
             var byReference: [String: DueAlert] = [:]
             var messages: [AlertMessage] = []
             for alert in due {
@@ -181,49 +191,57 @@ public struct NotifyRun: Sendable {
 
     /// The message one alert becomes. Public so `notify --dry-run` shows exactly what would go.
     public func message(for alert: DueAlert, now: Date) throws(RenderingError) -> AlertMessage {
-        let content = AlertContent(
-            incidentId: alert.incidentId, childGivenName: alert.givenName, childFamilyName: alert.familyName,
-            dateOfBirth: alert.dateOfBirth, incidentAt: alert.reportedAt, childPresent: alert.present,
-            childSpokenTo: alert.spokenTo, schoolURN: alert.schoolURN, schoolName: alert.schoolName, hub: hub,
-            deadline: alert.deadline)
+        let content = AlertContent(alert, hub: hub)
         let channel: DeliveryChannel = switch alert.channel {
         case .smtp: .smtp
         case .https: .https
         case .file: .file
         }
-        return try renderer.alert(content, reference: alert.reference, channel: channel, recipient: alert.recipient, date: now)
+        return try renderer.alert(content, reference: alert.reference, channel: channel, recipient: alert.recipient, date: now,
+                                  ackURL: links?.url(for: alert.reference), mode: contentMode)
     }
 
+    /// The run's one notice to the hub, holding every notice not yet sent (SPEC §7). Each is marked
+    /// sent only when the digest was delivered; an unsent digest is sent again, with whatever is
+    /// new, by the next run.
     private func sendHubNotices(now: Date, report: inout Report) async throws {
         let notices = try await store.unsentHubNotices()
-        guard !notices.isEmpty else { return }
-        var keys: [String: Int64] = [:]
-        var messages: [AlertMessage] = []
+        guard let first = notices.first, let last = notices.last else { return }
+        var alerts: [HubNotice] = []
+        var configurations: [ConfigurationNotice] = []
         for n in notices {
-            let message: AlertMessage
             if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
                                        schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                        deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
                 notice.deliveredAt = a.state == .delivered ? a.deliveredAt : nil
-                message = renderer.hubNotice(notice, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
+                alerts.append(notice)
             } else {
-                message = renderer.configurationNotice(
-                    ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)", channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
-                                        problem: n.detail, affectedReferences: n.heldReferences),
-                    to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
+                configurations.append(ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)",
+                                                          channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
+                                                          problem: n.detail, affectedReferences: n.heldReferences))
             }
-            keys[message.reference] = n.noticeKey
-            messages.append(message)
         }
-        for await outcome in transport.deliver(messages) {
-            guard let key = keys[outcome.reference] else { continue }
+        let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
+                               boardURL: links.map { $0.publicURL + "/alerts" })
+        let message = renderer.hubNotices(digest, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
+        for await outcome in transport.deliver([message]) where outcome.reference == message.reference {
             if outcome.status == .delivered {
-                try await store.markHubNoticeSent(key, at: now)
-                report.hubNoticesSent += 1
+                for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+                report.hubNoticesSent += notices.count
             } else {
-                report.hubNoticesUnsent += 1
+                report.hubNoticesUnsent += notices.count
             }
         }
+    }
+}
+
+extension AlertContent {
+    /// What a claimed alert's message (and its acknowledgement page) may say.
+    public init(_ alert: DueAlert, hub: HubContact) {
+        self.init(incidentId: alert.incidentId, childGivenName: alert.givenName, childFamilyName: alert.familyName,
+                  dateOfBirth: alert.dateOfBirth, incidentAt: alert.reportedAt, childPresent: alert.present,
+                  childSpokenTo: alert.spokenTo, schoolURN: alert.schoolURN, schoolName: alert.schoolName, hub: hub,
+                  deadline: alert.deadline)
     }
 }

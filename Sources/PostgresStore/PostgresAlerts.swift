@@ -137,17 +137,18 @@ enum PostgresAlerts {
 
     static let rowColumns = """
         SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-               next_attempt_at, delivered_at, unmatched_reason FROM alerts
+               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL FROM alerts
         """
 
-    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?)
+    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Bool)
 
     static func alertRow(_ r: RowTuple) -> AlertRow {
         let state = AlertState(rawValue: r.5) ?? .queued
         return AlertRow(reference: r.0, incidentId: r.1, childId: r.2, schoolURN: r.3, channel: r.4, state: state,
                         deadline: r.6.map(Date.init(timeIntervalSince1970:)), attempts: r.7,
                         lastError: state == .unmatched ? r.11 : r.8,
-                        nextAttemptAt: r.9.map(Date.init(timeIntervalSince1970:)), deliveredAt: r.10.map(Date.init(timeIntervalSince1970:)))
+                        nextAttemptAt: r.9.map(Date.init(timeIntervalSince1970:)), deliveredAt: r.10.map(Date.init(timeIntervalSince1970:)),
+                        acknowledgedAt: r.12.map(Date.init(timeIntervalSince1970:)), linkIssued: r.13)
     }
 
     /// The alerts the keys make, and those that cannot make one, each with why (ids only).
@@ -207,7 +208,7 @@ extension PostgresStore: AlertStore {
             // Most urgent first: overdue and failed before the rest, then by deadline.
             try await conn.rows("""
                 SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                       next_attempt_at, delivered_at, unmatched_reason FROM alerts
+                       next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL FROM alerts
                 WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
                 ORDER BY CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
                     WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
@@ -243,6 +244,7 @@ extension PostgresStore: AlertStore {
         return try await write { conn in
             let t = now.timeIntervalSince1970
             try await PostgresAlerts.markOverdue(conn, logger, now: now)
+            try await PostgresAlerts.markUnacknowledged(conn, logger, now: now)
             let owners = try await conn.rows("""
                 SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= \(t) AND lease_owner IS NOT NULL
                 """, logger, as: (String).self)

@@ -140,9 +140,11 @@ enum PostgresSchools {
     static func upsert(_ conn: PostgresConnection, _ logger: Logger, _ schools: [School]) async throws {
         for s in schools {
             try await conn.run("""
-                INSERT INTO schools (urn, name, la_code) VALUES (\(s.urn), \(s.name), \(s.laCode))
-                ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code
-                WHERE (schools.name, schools.la_code) IS DISTINCT FROM (excluded.name, excluded.la_code)
+                INSERT INTO schools (urn, name, la_code, telephone) VALUES (\(s.urn), \(s.name), \(s.laCode), \(s.telephone))
+                ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code,
+                    telephone = coalesce(excluded.telephone, schools.telephone)
+                WHERE (schools.name, schools.la_code, coalesce(excluded.telephone, schools.telephone))
+                    IS DISTINCT FROM (excluded.name, excluded.la_code, schools.telephone)
                 """, logger)
         }
     }
@@ -160,8 +162,9 @@ extension PostgresStore: SchoolDirectoryStore {
     public func school(urn: String) async throws -> School? {
         let logger = self.logger
         return try await read { conn in
-            try await conn.row("SELECT urn, name, la_code FROM schools WHERE urn = \(urn)", logger, as: (String, String, String?).self).map {
-                School(urn: $0.0, name: $0.1, laCode: $0.2)
+            try await conn.row("SELECT urn, name, la_code, telephone FROM schools WHERE urn = \(urn)", logger,
+                               as: (String, String, String?, String?).self).map {
+                School(urn: $0.0, name: $0.1, laCode: $0.2, telephone: $0.3)
             }
         }
     }

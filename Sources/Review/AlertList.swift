@@ -13,7 +13,8 @@ public enum AlertList {
             out += "\"child_id\": \(JSONText.string(r.childId)), \"school_urn\": \(r.schoolURN.map(JSONText.string) ?? "null"), "
             out += "\"channel\": \(r.channel.map(JSONText.string) ?? "null"), \"state\": \"\(r.state.rawValue)\", "
             out += "\"deadline\": \(r.deadline.map { JSONText.string(zone.iso8601($0)) } ?? "null"), "
-            out += "\"attempts\": \(r.attempts), \"last_error\": \(r.lastError.map { JSONText.string(oneLine($0)) } ?? "null")}"
+            out += "\"attempts\": \(r.attempts), \"last_error\": \(r.lastError.map { JSONText.string(oneLine($0)) } ?? "null"), "
+            out += "\"delivered_at\": \(utc(r.deliveredAt)), \"acknowledged_at\": \(utc(r.acknowledgedAt))}"
         }
         return out + (rows.isEmpty ? "]}\n" : "\n]}\n")
     }
@@ -35,6 +36,11 @@ public enum AlertList {
             out += l[n] + "\n"
         }
         return out
+    }
+
+    /// SPEC §8: the two times in UTC, or null.
+    static func utc(_ date: Date?) -> String {
+        date.map { JSONText.string(JSONText.utc($0)) } ?? "null"
     }
 
     /// `last_error` is one line, whatever a server said.

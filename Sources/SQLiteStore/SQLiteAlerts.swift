@@ -175,7 +175,7 @@ extension SQLiteStore: AlertStore {
     static func alertRows(_ db: Database, where clause: String, order: String = "alert_key") throws -> [AlertRow] {
         try Row.fetchAll(db, sql: """
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                   next_attempt_at, delivered_at, unmatched_reason
+                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL
             FROM alerts WHERE \(clause) ORDER BY \(order)
             """).map { r in
             let state = AlertState(rawValue: r[5]) ?? .queued
@@ -183,7 +183,8 @@ extension SQLiteStore: AlertStore {
                             deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
                             lastError: state == .unmatched ? r[11] : r[8],
                             nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-                            deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)))
+                            deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)),
+                            acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13])
         }
     }
 
@@ -211,6 +212,7 @@ extension SQLiteStore: AlertStore {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
             try Self.markOverdue(db, now: now)
+            try Self.markUnacknowledged(db, now: now)
             let owners = try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= ?", arguments: [t])
             let dead = owners.filter(isDead)
             var deadList = ""

@@ -138,6 +138,7 @@ enum SQLiteSchema {
                 CREATE INDEX notify_runs_by_finish ON notify_runs(finished_at, run_key);
                 """)
         }
+        registerAcknowledgement(&m)
         return m
     }
 

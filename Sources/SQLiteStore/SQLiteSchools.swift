@@ -4,8 +4,9 @@ import StoreContract
 
 enum SQLiteSchools {
     static let upsert = """
-        INSERT INTO schools (urn, name, la_code) VALUES (?, ?, ?)
-        ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code
+        INSERT INTO schools (urn, name, la_code, telephone) VALUES (?, ?, ?, ?)
+        ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code,
+            telephone = coalesce(excluded.telephone, schools.telephone)
         """
 }
 
@@ -14,7 +15,7 @@ extension SQLiteStore: SchoolDirectoryStore {
         try await pool.write { db in
             let statement = try db.makeStatement(sql: SQLiteSchools.upsert)
             for s in schools {
-                try statement.execute(arguments: [s.urn, s.name, s.laCode])
+                try statement.execute(arguments: [s.urn, s.name, s.laCode, s.telephone])
             }
             return schools.count
         }
@@ -23,8 +24,8 @@ extension SQLiteStore: SchoolDirectoryStore {
     public func school(urn: String) async throws -> School? {
         try await pool.read { db in
             guard try db.tableExists("schools") else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT urn, name, la_code FROM schools WHERE urn = ?", arguments: [urn]).map {
-                School(urn: $0[0], name: $0[1], laCode: $0[2])
+            return try Row.fetchOne(db, sql: "SELECT urn, name, la_code, telephone FROM schools WHERE urn = ?", arguments: [urn]).map {
+                School(urn: $0[0], name: $0[1], laCode: $0[2], telephone: $0[3])
             }
         }
     }

@@ -239,7 +239,7 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM key_adults")
             let school = try db.makeStatement(sql: SQLiteSchools.upsert)
             for s in directory.schools {
-                try school.execute(arguments: [s.urn, s.name, s.laCode])
+                try school.execute(arguments: [s.urn, s.name, s.laCode, s.telephone])
             }
             let adult = try db.makeStatement(sql: "INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (?, ?, ?, ?, ?)")
             for a in directory.keyAdults {

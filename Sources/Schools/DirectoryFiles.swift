@@ -14,6 +14,8 @@ extension SchoolDirectory {
         let table = try CSVTable(text: decodeGIAS(data), fileName: fileName)
         let cols = try table.requireColumns(["URN", "EstablishmentName", "LA (code)"])
         let status = table.index(of: "EstablishmentStatus (name)")
+        // Optional: a school's telephone is what the hub rings when an alert is not acknowledged.
+        let telephone = table.index(of: "TelephoneNum")
         var out: [School] = []
         var closed = 0
         out.reserveCapacity(table.rows.count)
@@ -29,7 +31,12 @@ extension SchoolDirectory {
             guard la.isEmpty || LACode.isValid(la) else {
                 throw InputError(file: fileName, line: row.line, column: "LA (code)", message: "expected 3 digits")
             }
-            out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la))
+            let phone = telephone.map { f[$0].trimmingCharacters(in: .whitespaces) } ?? ""
+            guard phone.isEmpty || TelephoneNumber.isValid(phone) else {
+                throw InputError(file: fileName, line: row.line, column: "TelephoneNum", message: "expected a telephone number: digits, spaces, + ( ) -, at most 30")
+            }
+            out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la,
+                              telephone: phone.isEmpty ? nil : phone))
         }
         return GIASExtract(schools: out, closed: closed)
     }

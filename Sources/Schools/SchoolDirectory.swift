@@ -5,10 +5,13 @@ public struct School: Sendable, Hashable {
     public var urn: String
     public var name: String
     public var laCode: String?
-    public init(urn: String, name: String, laCode: String?) {
+    /// GIAS `TelephoneNum`, when the file has it: the number the hub rings when an alert is not acknowledged.
+    public var telephone: String?
+    public init(urn: String, name: String, laCode: String?, telephone: String? = nil) {
         self.urn = urn
         self.name = name
         self.laCode = laCode
+        self.telephone = telephone
     }
 }
 

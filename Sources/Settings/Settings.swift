@@ -11,6 +11,7 @@ public struct Settings: Sendable {
     public var smtp = SMTPSettings()
     public var https = HTTPSSettings()
     public var alerts = AlertSettings()
+    public var web = WebSettings()
 
     public init() {}
 }
@@ -56,8 +57,20 @@ public struct AlertSettings: Sendable {
     /// Demos and dry runs only: when set, `notify` writes every message as a file in this folder
     /// instead of sending it. Never a school's channel.
     public var outboxDir = ""
+    /// `alerts.content: link`: the message carries no personal data, only the link to it.
+    public var linkOnly = false
+    /// How long an acknowledgement link works (`alerts.ack_days`).
+    public var ackDays = 14
 
     public var maxAge: TimeInterval? { maxAgeDays > 0 ? Double(maxAgeDays) * 86_400 : nil }
+}
+
+public struct WebSettings: Sendable {
+    /// `web.public_url`: the address schools reach the hub's application at, without a trailing
+    /// slash. Empty: alerts carry no acknowledgement link.
+    public var publicURL = ""
+    /// From ENCOMPASS_ACK_SECRET only: the key acknowledgement links are made with (`notify` only).
+    public var ackSecret = ""
 }
 
 /// One clear line naming the file (and line and column where known).

@@ -66,11 +66,15 @@ extension Settings {
         }
         settings.smtp.password = environment["ENCOMPASS_SMTP_PASSWORD"] ?? ""
         settings.https.webhookSecret = environment["ENCOMPASS_WEBHOOK_SECRET"] ?? ""
+        settings.web.ackSecret = environment["ENCOMPASS_ACK_SECRET"] ?? ""
         try validate(settings, fileName: fileName)
         return settings
     }
 
     private static func validate(_ s: Settings, fileName: String) throws {
+        if s.alerts.linkOnly, s.web.publicURL.isEmpty {
+            throw SettingsError(file: fileName, message: "alerts.content is link, but web.public_url is empty: a link-only message needs the link")
+        }
         if s.scoring.scoreMedium > s.scoring.scoreHigh {
             throw SettingsError(file: fileName, message: "scoring.score_medium must not exceed scoring.score_high")
         }
@@ -109,10 +113,11 @@ extension Settings {
         var environmentName: String { "ENCOMPASS_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
     }
 
-    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts"]
-    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key"]
+    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web"]
+    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key", "web.ack_secret"]
     static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
-                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET"]
+                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET",
+                                    "web.ack_secret": "ENCOMPASS_ACK_SECRET"]
 
     static func int(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
         { text in
@@ -131,6 +136,20 @@ extension Settings {
     }
 
     static func text(_ text: String) -> String { text }
+
+    /// Where schools reach the hub's application: `https://` (the force's TLS proxy), or `http://`
+    /// only to this machine (tests, a demo). No path beyond the site, no query: links are added to it.
+    static func publicURL(_ text: String) throws -> String {
+        if text.isEmpty { return text }
+        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
+        guard let url = URL(string: trimmed), let scheme = url.scheme, let host = url.host, !host.isEmpty,
+              url.query == nil, url.fragment == nil, url.user == nil, !trimmed.contains(where: \.isWhitespace),
+              scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host))
+        else {
+            throw InvalidValue(message: "expected https://HOST[:PORT][/PATH] (http:// only to 127.0.0.1 or localhost), or empty for no links")
+        }
+        return trimmed
+    }
 
     /// An address delivery will take (the rule key adults' addresses meet), found wrong at load
     /// rather than at the morning run.
@@ -190,5 +209,14 @@ extension Settings {
         Key(key: "https.ca_file") { s, v in s.https.caFile = v },
         Key(key: "alerts.max_age_days") { s, v in s.alerts.maxAgeDays = try int(0...36500)(v) },
         Key(key: "alerts.outbox_dir") { s, v in s.alerts.outboxDir = v },
+        Key(key: "alerts.content") { s, v in
+            switch v {
+            case "full": s.alerts.linkOnly = false
+            case "link": s.alerts.linkOnly = true
+            default: throw InvalidValue(message: "expected full or link")
+            }
+        },
+        Key(key: "alerts.ack_days") { s, v in s.alerts.ackDays = try int(1...365)(v) },
+        Key(key: "web.public_url") { s, v in s.web.publicURL = try publicURL(v) },
     ]
 }

@@ -15,8 +15,11 @@ public struct AlertRow: Sendable, Equatable {
     public var lastError: String?
     public var nextAttemptAt: Date?
     public var deliveredAt: Date?
+    public var acknowledgedAt: Date?
+    /// An acknowledgement link went out with it (`web.public_url` was set when it was sent).
+    public var linkIssued: Bool
 
-    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil) {
+    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false) {
         self.reference = reference
         self.incidentId = incidentId
         self.childId = childId
@@ -28,6 +31,13 @@ public struct AlertRow: Sendable, Equatable {
         self.lastError = lastError
         self.nextAttemptAt = nextAttemptAt
         self.deliveredAt = deliveredAt
+        self.acknowledgedAt = acknowledgedAt
+        self.linkIssued = linkIssued
+    }
+
+    /// SPEC §7: delivered, carried a link, not acknowledged, and its deadline has passed.
+    public func isUnacknowledged(now: Date) -> Bool {
+        AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
     }
 }
 
@@ -148,6 +158,57 @@ public protocol AlertStore: Sendable {
     func recordNotifyRun(_ run: NotifyRunRecord) async throws
     /// The run that finished last (by `finishedAt`, then the later recorded), or nil before any.
     func latestNotifyRun() async throws -> NotifyRunRecord?
+
+    /// Keeps the hash of each claimed alert's acknowledgement token (the link in the message), and
+    /// the link's end, `expiresAt`, the first time only: a retry carries the same link, valid as long.
+    func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], expiresAt: Date) async throws
+    /// The alert a link opens: nil for a token unknown or past its end.
+    func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView?
+    /// Acknowledges the alert a link opens (the page's button); nil for a token unknown or past its
+    /// end. A second acknowledgement changes nothing and returns the first one's time.
+    func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView?
+    /// Acknowledges by reference (a webhook receiver's signed POST); nil for an unknown reference or
+    /// an alert that never carried a link.
+    func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView?
+    /// Keeps that hub staff phoned a school about an alert, with the audit row. Throws
+    /// `UnmatchedError.unknownAlert` for an unknown reference.
+    func recordCall(_ call: AlertCall) async throws
+    /// The calls recorded about these alerts, oldest first.
+    func calls(references: [String]) async throws -> [AlertCall]
+}
+
+/// What an acknowledgement link shows: the alert's content (as the message carried it) and when it
+/// was acknowledged, if it was.
+public struct AcknowledgementView: Sendable, Equatable {
+    public var alert: DueAlert
+    public var acknowledgedAt: Date?
+    /// How it was acknowledged: `link` or `webhook`.
+    public var acknowledgedBy: String?
+    /// This call acknowledged it (an earlier one had not).
+    public var justAcknowledged: Bool
+
+    public init(alert: DueAlert, acknowledgedAt: Date?, acknowledgedBy: String?, justAcknowledged: Bool = false) {
+        self.alert = alert
+        self.acknowledgedAt = acknowledgedAt
+        self.acknowledgedBy = acknowledgedBy
+        self.justAcknowledged = justAcknowledged
+    }
+}
+
+/// Hub staff phoned the school about an alert (the board's "phone the school").
+public struct AlertCall: Sendable, Equatable {
+    public static let maximumNoteLength = 1_000
+    public var reference: String
+    public var calledBy: String
+    public var calledAt: Date
+    public var note: String?
+
+    public init(reference: String, calledBy: String, calledAt: Date, note: String?) {
+        self.reference = reference
+        self.calledBy = calledBy
+        self.calledAt = calledAt
+        self.note = note
+    }
 }
 
 /// One `notify` run as kept in the database: when it ran, what became of the alerts it took, and

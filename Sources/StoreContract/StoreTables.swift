@@ -30,7 +30,7 @@ public struct StoreTable: Sendable, Equatable {
     /// Sessions are left behind (everyone signs in again on the new database) and the schema's own
     /// bookkeeping is each database's.
     public static let all: [StoreTable] = [
-        StoreTable("schools", ["urn", "name", "la_code"]),
+        StoreTable("schools", ["urn", "name", "la_code", "telephone"]),
         StoreTable("key_adults", ["urn", "name", "email", "channel", "endpoint"]),
         StoreTable("incidents", key: "incident_key", [
             "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
@@ -50,8 +50,9 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("alerts", key: "alert_key", [
             "alert_key", "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient",
             "state", "unmatched_reason", "deadline", "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_until",
-            "created_at", "delivered_at",
+            "created_at", "delivered_at", "ack_token_hash", "ack_expires_at", "acknowledged_at", "acknowledged_by",
         ]),
+        StoreTable("alert_calls", key: "call_key", ["call_key", "alert_key", "called_by", "called_at", "note"]),
         StoreTable("hub_notices", key: "notice_key", ["notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel"]),
         StoreTable("hub_notice_alerts", ["notice_key", "alert_key"]),
         StoreTable("notify_runs", key: "run_key", [

@@ -43,6 +43,8 @@ struct NotifyCommand: AsyncParsableCommand {
             var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
                                 hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
             if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
+            run.links = try Self.acknowledgementLinks(settings)
+            run.contentMode = settings.alerts.linkOnly ? .link : .full
 
             if dryRun {
                 let due = try await context.alerts.peekDue(now: clock, limit: 100_000)
@@ -69,6 +71,16 @@ struct NotifyCommand: AsyncParsableCommand {
                 throw ExitCode(69)
             }
         }
+    }
+
+    /// Links when `web.public_url` is set; then the secret they are made with must be set too.
+    static func acknowledgementLinks(_ s: Settings) throws -> AcknowledgementLinks? {
+        guard !s.web.publicURL.isEmpty else { return nil }
+        guard s.web.ackSecret.count >= AcknowledgementLinks.minimumSecretLength else {
+            throw SettingsError(file: "environment", message: "web.public_url is set, so ENCOMPASS_ACK_SECRET must be too: "
+                                + "\(AcknowledgementLinks.minimumSecretLength) or more random characters (openssl rand -base64 32)")
+        }
+        return AcknowledgementLinks(publicURL: s.web.publicURL, secret: s.web.ackSecret, days: s.alerts.ackDays)
     }
 
     /// The real channels, or the demo's folder when `alerts.outbox_dir` is set.

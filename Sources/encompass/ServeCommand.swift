@@ -1,4 +1,5 @@
 import ArgumentParser
+import Delivery
 import Foundation
 import HubWeb
 import Logging
@@ -46,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
             web.port = port
             web.scoring = context.config.settings.scoring
             web.hubName = context.config.settings.hub.name
+            let hub = context.config.settings.hub
+            web.hub = HubContact(name: hub.name, phone: hub.phone, email: hub.email)
+            web.webhookSecret = context.config.settings.https.webhookSecret
             web.secureCookies = secureCookies
             web.sessionLifetime = sessionHours * 3600
             web.alertPlanner = context.planner

@@ -25,7 +25,7 @@ import Testing
         #expect(email.subject == message.subject)
         #expect(email.from == "Heddlu Gogledd Cymru – Hwb <encompass@police.example>")
         #expect(email.to == "dsl@school.example")
-        #expect(email.messageID == "<\(message.reference)@encompass.police.example>")
+        #expect(email.messageID == "<\(message.reference)@police.example>")
         #expect(raw.contains("Date: Fri, 06 Mar 2026 21:41:00 +0000\r\n"))
         let text = try #require(email.part("text/plain"))
         let html = try #require(email.part("text/html"))
@@ -54,11 +54,13 @@ import Testing
         let notice = HubNotice(
             reason: .failed, reference: "ENC-R", incidentId: "I-1", childId: "C-1", schoolURN: nil,
             channel: .https, deadline: Fixtures.deadline, attempts: 1, lastError: "https HTTP 404")
-        let message = try Fixtures.renderer().hubNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        let message = try Fixtures.renderer().hubNotices(HubDigest(reference: "ENC-HUB-1-1", alerts: [notice], configurations: [], boardURL: nil),
+                                                         to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
         let (email, _) = try decoded(message, composer: EmailComposer(from: "encompass@police.example"))
         #expect(email.contentType == "text/plain")
         #expect(email.parts.count == 1)
-        #expect(email.messageID == "<ENC-R-hub-failed@encompass.police.example>")
+        // The Message-ID's domain is smtp.from's.
+        #expect(email.messageID == "<ENC-HUB-1-1@police.example>")
         #expect(email.parts[0].text == message.textBody)
     }
 
@@ -77,6 +79,6 @@ import Testing
         let a = try Fixtures.alert(to: "dsl@school.example")
         let b = try Fixtures.alert(to: "dsl@school.example")
         #expect(composer.compose(a) == composer.compose(b))
-        #expect(composer.messageID(for: a.reference) == "<\(a.reference)@encompass.police.example>")
+        #expect(composer.messageID(for: a.reference) == "<\(a.reference)@police.example>")
     }
 }

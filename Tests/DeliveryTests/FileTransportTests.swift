@@ -16,7 +16,7 @@ import Testing
 
         #expect(outcomes.map(\.status) == [.delivered, .delivered])
         let decoded = try DecodedEmail(file: transport.emailFile(for: email.reference).path)
-        #expect(decoded.messageID == "<\(email.reference)@encompass.police.example>")
+        #expect(decoded.messageID == "<\(email.reference)@police.example>")
         #expect(decoded.part("text/plain")?.text == email.textBody)
         let json = try Data(contentsOf: transport.jsonFile(for: webhook.reference))
         #expect(json == webhook.jsonBody)

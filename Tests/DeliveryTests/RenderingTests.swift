@@ -102,66 +102,53 @@ import Testing
         #expect(odd.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
     }
 
-    @Test func hubNoticeNamesReferenceAndIncidentButNoChild() throws {
-        let notice = HubNotice(
+    /// One message per run (SPEC §7): every alert by reference and incident id under its heading,
+    /// the configuration problems with the alerts they hold, and the count of each in the subject.
+    @Test func theRunsOneNoticeListsEveryAlertAndProblem() throws {
+        let overdue = HubNotice(
             reason: .overdue, reference: "ENC-I-1001-C-1-abcd1234", incidentId: "I-1001", childId: "C-1",
             schoolURN: "100001", channel: .smtp, deadline: Fixtures.deadline, attempts: 3,
             lastError: "smtp reply 451, will retry: RCPT failed: 451 (curl 55)")
-        let message = try Fixtures.renderer().hubNotice(
-            notice, to: "hub@police.example", hubName: "Police Safeguarding Hub", date: Fixtures.deadline)
-        #expect(message.subject.contains("ENC-I-1001-C-1-abcd1234"))
-        #expect(message.subject.contains("I-1001"))
-        #expect(message.subject.contains("OVERDUE"))
-        #expect(message.recipient == "hub@police.example")
-        #expect(message.reference == "ENC-I-1001-C-1-abcd1234-hub-overdue")
-        #expect(message.htmlBody == nil)
-        #expect(message.textBody.contains("C-1"))
-        #expect(message.textBody.contains("100001"))
-        #expect(message.textBody.contains("RCPT failed: 451"))
-        #expect(message.textBody.contains("Attempts so far:   3"))
-        #expect(message.textBody.contains("still being retried"))
-    }
-
-    @Test func configurationNoticeListsTheHeldAlerts() throws {
-        let notice = ConfigurationNotice(
-            reference: "ENC-CONFIG-smtp-20260309", channel: .smtp,
-            problem: "smtp relay does not offer STARTTLS and plaintext is not allowed",
-            affectedReferences: ["ENC-A", "ENC-B"])
-        let message = try Fixtures.renderer().configurationNotice(
-            notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
-        #expect(message.subject.contains("ENC-CONFIG-smtp-20260309"))
-        #expect(message.textBody.contains("2 alert(s) are held"))
-        #expect(message.textBody.contains("  ENC-A\n  ENC-B\n"))
-        #expect(message.textBody.contains("STARTTLS"))
-    }
-
-    @Test func configurationNoticeForHTTPSSaysHTTPS() throws {
-        let notice = ConfigurationNotice(
-            reference: "ENC-CONFIG-3", channel: .https, problem: "https not sent: no signing secret is set (ENCOMPASS_WEBHOOK_SECRET)",
-            affectedReferences: ["ENC-A"])
-        let message = try Fixtures.renderer().configurationNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
-        #expect(message.subject == "Encompass cannot deliver https alerts: configuration [ENC-CONFIG-3]")
-        #expect(message.textBody.hasPrefix("ENCOMPASS CANNOT DELIVER https ALERTS\n"))
-        #expect(message.textBody.contains("1 alert(s) are held"))
-        #expect(!message.textBody.contains("smtp alert"))
-    }
-
-    /// A notice stored before channels were recorded knows neither: it claims no channel and no count.
-    @Test func configurationNoticeWithoutARecordedChannel() throws {
-        let notice = ConfigurationNotice(reference: "ENC-CONFIG-7", channel: nil, problem: "smtp login refused", affectedReferences: [])
-        let message = try Fixtures.renderer().configurationNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
-        #expect(message.subject == "Encompass cannot deliver alerts: configuration [ENC-CONFIG-7]")
-        #expect(message.textBody.hasPrefix("ENCOMPASS CANNOT DELIVER ALERTS\n"))
-        #expect(!message.textBody.contains("alert(s) are held"))
-        #expect(message.textBody.contains("encompass alerts --state queued"))
-    }
-
-    @Test func hubNoticeForAnAlertWithNoKnownChannelSaysNone() throws {
-        let notice = HubNotice(
-            reason: .failed, reference: "ENC-A", incidentId: "I-1", childId: "C-1", schoolURN: nil, channel: nil,
+        let failed = HubNotice(
+            reason: .failed, reference: "ENC-A", incidentId: "I-2", childId: "C-2", schoolURN: nil, channel: nil,
             deadline: Fixtures.deadline, attempts: 1, lastError: "cannot be sent: its stored channel is not smtp or https")
-        let message = try Fixtures.renderer().hubNotice(notice, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
-        #expect(message.textBody.contains("Channel:           none\n"))
+        let unread = HubNotice(
+            reason: .unacknowledged, reference: "ENC-U", incidentId: "I-3", childId: "C-3", schoolURN: "100002", channel: .https,
+            deadline: Fixtures.deadline, attempts: 1, lastError: nil)
+        let problem = ConfigurationNotice(
+            reference: "ENC-CONFIG-9", channel: .smtp, problem: "smtp relay does not offer STARTTLS and plaintext is not allowed",
+            affectedReferences: ["ENC-B", "ENC-C"])
+        let digest = HubDigest(reference: "ENC-HUB-1-4", alerts: [overdue, failed, unread], configurations: [problem],
+                               boardURL: "https://hub.police.example/alerts")
+        let message = try Fixtures.renderer().hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(message.subject == "Encompass needs the hub: 1 unacknowledged, 1 overdue, 1 failed, 1 configuration problem(s) [ENC-HUB-1-4]")
+        #expect(message.recipient == "hub@police.example")
+        #expect(message.reference == "ENC-HUB-1-4")
+        #expect(message.htmlBody == nil)
+        let text = message.textBody
+        #expect(text.contains("https://hub.police.example/alerts"))
+        #expect(text.contains("PHONE THE SCHOOL"))
+        #expect(text.contains("  ENC-U  incident I-3  child C-3  school 100002"))
+        #expect(text.contains("  ENC-I-1001-C-1-abcd1234  incident I-1001  child C-1  school 100001  by smtp"))
+        #expect(text.contains("attempts 3; last error: smtp reply 451, will retry: RCPT failed: 451 (curl 55)"))
+        #expect(text.contains("  ENC-A  incident I-2  child C-2  school none  by none"))
+        #expect(text.contains("channel smtp: smtp relay does not offer STARTTLS"))
+        #expect(text.contains("2 alert(s) held in the queue"))
+        #expect(text.contains("    ENC-B\n    ENC-C\n"))
+        // Each heading appears once, in this order.
+        let order = ["PHONE THE SCHOOL", "OVERDUE", "FAILED", "CANNOT DELIVER"].map { text.range(of: $0)!.lowerBound }
+        #expect(order == order.sorted())
+    }
+
+    @Test func aNoticeWithOnlyOneKindLeavesTheOtherHeadingsOut() throws {
+        let failed = HubNotice(
+            reason: .failed, reference: "ENC-A", incidentId: "I-2", childId: "C-2", schoolURN: "100001", channel: .https,
+            deadline: Fixtures.deadline, attempts: 1, lastError: "https HTTP 404")
+        let message = try Fixtures.renderer().hubNotices(HubDigest(reference: "ENC-HUB-5-5", alerts: [failed], configurations: [], boardURL: nil),
+                                                         to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(message.subject == "Encompass needs the hub: 1 failed [ENC-HUB-5-5]")
+        for heading in ["PHONE THE SCHOOL", "OVERDUE", "CANNOT DELIVER", "/alerts"] { #expect(!message.textBody.contains(heading)) }
+        #expect(message.textBody.contains("FAILED"))
     }
 
     @Test func aMissingTemplateStopsTheRenderer() throws {

@@ -34,7 +34,9 @@ struct AlertsCLITests {
         let alerts = try #require(doc["alerts"] as? [[String: Any]])
         #expect(alerts.count == 3)
         let queued = try #require(alerts.first { $0["state"] as? String == "queued" })
-        #expect(Set(queued.keys) == ["reference", "incident_id", "child_id", "school_urn", "channel", "state", "deadline", "attempts", "last_error"])
+        #expect(Set(queued.keys) == ["reference", "incident_id", "child_id", "school_urn", "channel", "state", "deadline", "attempts", "last_error",
+                                     "delivered_at", "acknowledged_at"])
+        #expect(queued["delivered_at"] is NSNull && queued["acknowledged_at"] is NSNull)
         #expect(queued["child_id"] as? String == "C-1")
         #expect(queued["channel"] as? String == "smtp")
         #expect(queued["deadline"] as? String == "2026-11-20T09:00:00+00:00")
@@ -100,14 +102,15 @@ struct AlertsCLITests {
         #expect(counts == [2, 0, 0, 0, 0, 1, 0])
         let sent = files(h)
         // I-2's deadline was 2026-11-17 09:00: overdue, and the hub is told.
-        #expect(sent.filter { $0.hasSuffix("-hub-overdue.eml") }.count == 1)
-        #expect(sent.filter { !$0.contains("-hub-") && $0.hasSuffix(".eml") }.count == 2)
-        let notice = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(sent.first { $0.hasSuffix("-hub-overdue.eml") }!), encoding: .utf8)
+        #expect(sent.filter { $0.hasPrefix("ENC-HUB-") }.count == 1, "one notice to the hub for the run")
+        #expect(sent.filter { !$0.hasPrefix("ENC-HUB-") && $0.hasSuffix(".eml") }.count == 2)
+        let notice = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(sent.first { $0.hasPrefix("ENC-HUB-") }!), encoding: .utf8)
         let subject = notice.split(whereSeparator: \.isNewline).first { $0.hasPrefix("Subject:") } ?? ""
-        #expect(subject.contains("I-2"))
+        #expect(subject.contains("1 overdue"))
+        #expect(notice.contains("incident I-2"))
         #expect(!notice.contains("Siobh"), "a hub notice names no child")
         #expect(notice.replacingOccurrences(of: "=\r\n", with: "").contains("delivered late"), "it was sent late in the same run")
-        for name in sent where !name.contains("-hub-") {
+        for name in sent where !name.hasPrefix("ENC-HUB-") {
             let mail = try String(contentsOf: h.dir.appendingPathComponent("outbox").appendingPathComponent(name), encoding: .utf8)
             #expect(!mail.contains("shouted"), "the child's words never go to the school")
         }

@@ -72,6 +72,25 @@ struct CLIHarness {
         return p
     }
 
+    /// `encompass serve --port 0` on this test's database and settings, and the address it reports
+    /// on its first line (read from its output as it is written: no waiting on a clock).
+    func serve(environment: [String: String] = [:]) throws -> (process: Process, address: String) {
+        let p = process(["serve", "--port", "0", "--templates", Self.packageRoot.appendingPathComponent("Templates/web").path],
+                        environment: environment)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle(forWritingAtPath: try emptyFile("serve.err"))
+        try p.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 0x0A { line.append(b) }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression) else {
+            p.terminate()
+            throw TestSetupError("serve did not report its address: \(text)")
+        }
+        return (p, String(text[range]))
+    }
+
     private func emptyFile(_ name: String) throws -> String {
         let path = dir.appendingPathComponent(name).path
         guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }

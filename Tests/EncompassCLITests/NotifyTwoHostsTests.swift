@@ -27,7 +27,7 @@ struct NotifyTwoHostsTests {
         return Int(line.dropFirst("alerts: ".count).prefix { $0.isNumber })
     }
 
-    static func messageID(_ reference: String) -> String { "<\(reference)@encompass.police.example>" }
+    static func messageID(_ reference: String) -> String { "<\(reference)@police.example>" }
 
     /// Waits until `condition` holds while `process` runs: bounded (a minute), as set-up, never as
     /// a measurement; the test's own checks come after.

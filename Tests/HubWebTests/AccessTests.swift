@@ -11,6 +11,8 @@ import Testing
 enum Routes {
     static let open: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
     static let api: Set<String> = ["GET /api/escalations", "POST /api/incidents", "POST /api/children/{childId}/decisions"]
+    /// A school's acknowledgement: the link's token, or the webhook's signature, is the key.
+    static let school: Set<String> = ["GET /ack/{token}", "POST /ack/{token}", "POST /api/alerts/{reference}/ack"]
     /// Prometheus text: a bearer token, as the API.
     static let metrics: Set<String> = ["GET /metrics"]
     static let pages: Set<String> = [
@@ -19,9 +21,9 @@ enum Routes {
         "GET /children/{childId}/incidents/{incidentId}/regrade", "POST /children/{childId}/incidents/{incidentId}/regrade",
         "GET /admin/audit", "GET /admin/users", "POST /admin/users",
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
-        "GET /alerts", "POST /alerts/unmatched/{reference}/school",
+        "GET /alerts", "POST /alerts/unmatched/{reference}/school", "POST /alerts/{reference}/call",
     ]
-    static var all: Set<String> { open.union(api).union(metrics).union(pages) }
+    static var all: Set<String> { open.union(api).union(metrics).union(pages).union(school) }
 
     /// The route with sample values in its parameters.
     static func concrete(_ path: String) -> String {

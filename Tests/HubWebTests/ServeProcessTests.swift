@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import TestSupport
 
 /// `encompass serve` as a real process: the address it reports, accounts made by the commands, and
 /// a clean stop on SIGTERM.
@@ -96,26 +97,6 @@ import Testing
     }
 }
 
-enum BrowserTools {
-    static var required: Bool { ProcessInfo.processInfo.environment["ENCOMPASS_REQUIRE_BROWSER"] == "1" }
-
-    static var available: Bool {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
-            && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
-            && seleniumInstalled
-    }
-
-    private static let seleniumInstalled: Bool = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import selenium"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
-    }()
-}
 
 /// `encompass serve --port 0` in the background, with the address it printed.
 struct ServedHub {

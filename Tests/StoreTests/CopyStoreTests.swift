@@ -15,7 +15,7 @@ struct CopyStoreTests {
     func filled() async throws -> TempStore {
         let t = try await TempStore(.sqlite)
         try await t.store.replaceDirectory(SchoolDirectory(
-            schools: [School(urn: "120501", name: "Boston Pioneers Primary Academy", laCode: "925")],
+            schools: [School(urn: "120501", name: "Boston Pioneers Primary Academy", laCode: "925", telephone: "01632 960100")],
             keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([
             incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", voice: "tab\there, line\nthere, back\\slash"), child("C-2", urn: nil)]),
@@ -27,7 +27,11 @@ struct CopyStoreTests {
         try await t.store.addUser(name: "Hana", role: .hub, passwordHash: "$2b$04$hash", by: "test", at: now)
         try await t.store.addAPIToken(name: "records", tokenHash: "abc", by: "test", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
-        try await t.store.record(.permanent(error: "550 no such mailbox"), for: try #require(claimed.alerts.first).alertKey, owner: "test:1", now: now)
+        let first = try #require(claimed.alerts.first)
+        try await t.store.issueAcknowledgementTokens([(first.alertKey, "hash-of-a-token")], expiresAt: now.addingTimeInterval(86_400))
+        try await t.store.record(.permanent(error: "550 no such mailbox"), for: first.alertKey, owner: "test:1", now: now)
+        _ = try await t.store.acknowledge(tokenHash: "hash-of-a-token", now: now)
+        try await t.store.recordCall(AlertCall(reference: first.reference, calledBy: "hana", calledAt: now, note: "spoke to the head"))
         try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(3), outcome: .ok, failed: 1))
         return t
     }

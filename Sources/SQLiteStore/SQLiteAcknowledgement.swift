@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import StoreContract
+
+extension SQLiteSchema {
+    static func registerAcknowledgement(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v8-acknowledgement") { db in
+            // SPEC §7, acknowledgement: the hash of each alert's link token (never the token), when
+            // the link ends, and when and how the school acknowledged; the hub's calls to schools
+            // that did not (append-only, as decisions are); and each school's telephone from GIAS.
+            try db.execute(sql: """
+                ALTER TABLE alerts ADD COLUMN ack_token_hash TEXT;
+                ALTER TABLE alerts ADD COLUMN ack_expires_at REAL;
+                ALTER TABLE alerts ADD COLUMN acknowledged_at REAL;
+                ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
+                CREATE UNIQUE INDEX alerts_by_ack_token ON alerts(ack_token_hash) WHERE ack_token_hash IS NOT NULL;
+                CREATE INDEX alerts_awaiting_ack ON alerts(deadline)
+                    WHERE state = 'delivered' AND acknowledged_at IS NULL AND ack_token_hash IS NOT NULL;
+                CREATE TABLE alert_calls (
+                    call_key INTEGER PRIMARY KEY,
+                    alert_key INTEGER NOT NULL REFERENCES alerts(alert_key),
+                    called_by TEXT NOT NULL,
+                    called_at REAL NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX alert_calls_by_alert ON alert_calls(alert_key, call_key);
+                CREATE TRIGGER alert_calls_never_change BEFORE UPDATE ON alert_calls
+                    BEGIN SELECT RAISE(ABORT, 'alert_calls are append-only'); END;
+                CREATE TRIGGER alert_calls_never_deleted BEFORE DELETE ON alert_calls
+                    BEGIN SELECT RAISE(ABORT, 'alert_calls are append-only'); END;
+                ALTER TABLE schools ADD COLUMN telephone TEXT;
+                """)
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], expiresAt: Date) async throws {
+        guard !tokens.isEmpty else { return }
+        try await pool.write { db in
+            let statement = try db.makeStatement(sql: """
+                UPDATE alerts SET ack_token_hash = ?, ack_expires_at = coalesce(ack_expires_at, ?) WHERE alert_key = ?
+                """)
+            for t in tokens {
+                try statement.execute(arguments: [t.tokenHash, expiresAt.timeIntervalSince1970, t.alertKey])
+            }
+        }
+    }
+
+    public func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
+        try await pool.read { db in try Self.acknowledgementView(db, where: "a.ack_token_hash = ? AND a.ack_expires_at >= ?",
+                                                                 [tokenHash, now.timeIntervalSince1970]) }
+    }
+
+    public func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
+        try await pool.write { db in
+            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE ack_token_hash = ? AND ack_expires_at >= ?",
+                                         arguments: [tokenHash, now.timeIntervalSince1970])
+            return try key.flatMap { try Self.acknowledge(db, alertKey: $0, by: "link", now: now) }
+        }
+    }
+
+    public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
+        try await pool.write { db in
+            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ? AND ack_token_hash IS NOT NULL",
+                                         arguments: [reference])
+            return try key.flatMap { try Self.acknowledge(db, alertKey: $0, by: "webhook", now: now) }
+        }
+    }
+
+    /// The first acknowledgement is kept; the state follows the state machine's rule.
+    static func acknowledge(_ db: Database, alertKey: Int64, by: String, now: Date) throws -> AcknowledgementView? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT state, acknowledged_at, reference FROM alerts WHERE alert_key = ?",
+                                         arguments: [alertKey]) else { return nil }
+        let first = (row[1] as Double?) == nil
+        if first {
+            let state = AlertState(rawValue: row[0]) ?? .queued
+            let next = AlertLifecycle.stateAfterAcknowledgement(state)
+            try db.execute(sql: """
+                UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, state = coalesce(?, state),
+                    delivered_at = CASE WHEN ? IS NULL THEN delivered_at ELSE coalesce(delivered_at, ?) END
+                WHERE alert_key = ?
+                """, arguments: [now.timeIntervalSince1970, by, next?.rawValue, next?.rawValue, now.timeIntervalSince1970, alertKey])
+            let reference: String = row[2]
+            try SQLiteAudit.append(db, at: now, actor: "school:\(by)", action: "alert.acknowledged", subject: "alert:\(reference)", detail: nil)
+        }
+        var view = try acknowledgementView(db, where: "a.alert_key = ?", [alertKey])
+        view?.justAcknowledged = first
+        return view
+    }
+
+    static func acknowledgementView(_ db: Database, where clause: String, _ arguments: StatementArguments) throws -> AcknowledgementView? {
+        guard let key = try Int64.fetchOne(db, sql: "SELECT a.alert_key FROM alerts a WHERE \(clause)", arguments: arguments),
+              let row = try Row.fetchOne(db, sql: "SELECT acknowledged_at, acknowledged_by FROM alerts WHERE alert_key = ?", arguments: [key]),
+              let alert = try due(db, where: "a.alert_key = \(key)").alerts.first
+        else { return nil }
+        return AcknowledgementView(alert: alert, acknowledgedAt: (row[0] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                   acknowledgedBy: row[1])
+    }
+
+    public func recordCall(_ call: AlertCall) async throws {
+        try await pool.write { db in
+            guard let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ?", arguments: [call.reference]) else {
+                throw UnmatchedError.unknownAlert(call.reference)
+            }
+            try db.execute(sql: "INSERT INTO alert_calls (alert_key, called_by, called_at, note) VALUES (?, ?, ?, ?)",
+                           arguments: [key, call.calledBy, call.calledAt.timeIntervalSince1970, call.note])
+            // The note may hold what the school said about a child: the audit keeps that a note was made.
+            try SQLiteAudit.append(db, at: call.calledAt, actor: "user:\(call.calledBy)", action: "alert.school-phoned", subject: "alert:\(call.reference)",
+                                   detail: ["note": call.note == nil ? "no" : "yes"])
+        }
+    }
+
+    public func calls(references: [String]) async throws -> [AlertCall] {
+        guard !references.isEmpty else { return [] }
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.reference, c.called_by, c.called_at, c.note FROM alert_calls c JOIN alerts a ON a.alert_key = c.alert_key
+                WHERE a.reference IN (\(references.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY c.called_at, c.call_key
+                """, arguments: StatementArguments(references)).map {
+                AlertCall(reference: $0[0], calledBy: $0[1], calledAt: Date(timeIntervalSince1970: $0[2]), note: $0[3])
+            }
+        }
+    }
+
+    /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each.
+    static func markUnacknowledged(_ db: Database, now: Date) throws {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT a.alert_key, a.deadline FROM alerts a
+            WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_token_hash IS NOT NULL AND a.deadline < ?
+              AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = ?)
+            """, arguments: [now.timeIntervalSince1970, AlertLifecycle.unacknowledgedKind])
+        for r in rows where AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil,
+                                                             deadline: (r[1] as Double?).map(Date.init(timeIntervalSince1970:)), now: now) {
+            try notices([.alert(kind: AlertLifecycle.unacknowledgedKind, detail: AlertLifecycle.unacknowledgedDetail)], db,
+                        alertKey: r[0], now: now)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+
+/// The school's side end to end (SPEC §7), with the real relay, the real webhook receiver, a real
+/// `serve` and a real headless Chromium: the link in the e-mail, a scanner's GET that changes
+/// nothing, the button, the link-only message, and the hub's one notice per run.
+@Suite struct AcknowledgementCLITests {
+    static let ackSecret = String(repeating: "s3cret-", count: 6)
+
+    /// The rig's environment with acknowledgement links to `publicURL`.
+    static func linked(_ rig: OutboxRig, _ publicURL: String, content: String = "full") -> [String: String] {
+        rig.environment.merging(["ENCOMPASS_WEB_PUBLIC_URL": publicURL, "ENCOMPASS_ACK_SECRET": ackSecret,
+                                 "ENCOMPASS_ALERTS_CONTENT": content]) { $1 }
+    }
+
+    /// The message the relay passed to `address`, as Python's email package reads it, and its raw text.
+    static func mail(_ rig: OutboxRig, to address: String) throws -> (DecodedEmail, String) {
+        let entry = try #require(try rig.smtp.log().first { ($0["rcpt_tos"] as? [String]) == [address] }, "nothing for \(address)")
+        let file = rig.smtp.outFolder + "/\(entry["n"] as? Int ?? 0).eml"
+        return (try DecodedEmail(file: file), try String(contentsOfFile: file, encoding: .utf8))
+    }
+
+    static func alert(_ rig: OutboxRig, _ child: String) throws -> [String: Any] {
+        try #require(try rig.alerts()[child])
+    }
+
+    static func link(in text: String, base: String) -> String? {
+        guard let r = text.range(of: NSRegularExpression.escapedPattern(for: base) + "/ack/[A-Za-z0-9_-]{43}", options: .regularExpression) else {
+            return nil
+        }
+        return String(text[r])
+    }
+
+    @Test(.enabled(if: BrowserTools.available || BrowserTools.required))
+    func aSchoolReadsItsAlertThroughTheLinkInARealBrowser() async throws {
+        try #require(BrowserTools.available, "install chromium, chromium-driver and the selenium pip package")
+        let rig = try await OutboxRig(.sqlite)
+        defer { rig.stop() }
+        let (server, address) = try rig.h.serve(environment: rig.environment)
+        defer { server.terminate() }
+        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501", voice: "he shouted at mum")])
+        let run = try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: Self.linked(rig, address))
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let (mail, _) = try Self.mail(rig, to: "dsl@boston.school.example")
+        let text = try #require(mail.part("text/plain")?.text)
+        let link = try #require(Self.link(in: text, base: address), "no link in the text part")
+        #expect(mail.part("text/html")?.text.contains("href=\"\(link)\"") == true, "the same link in the HTML part")
+
+        // A mail scanner opens the link: the page is there, and nothing is acknowledged.
+        let (data, response) = try await URLSession.shared.data(from: URL(string: link)!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self).contains("I have read this notification"))
+        var alert = try Self.alert(rig, "C-1")
+        #expect(alert["delivered_at"] as? String == "2026-11-20T06:00:00Z")
+        #expect(alert["acknowledged_at"] is NSNull)
+
+        let out = CLIHarness.packageRoot.appendingPathComponent(".build/test-output/ack-flow")
+        try? FileManager.default.removeItem(at: out)
+        let browser = try Command.run("/usr/bin/env", ["python3", CLIHarness.packageRoot.appendingPathComponent("Tests/Browser/ack_flow.py").path,
+                                                              "--url", link, "--out", out.path])
+        #expect(browser.exitCode == 0, "\(browser.output)")
+
+        alert = try Self.alert(rig, "C-1")
+        let acknowledged = try #require(alert["acknowledged_at"] as? String)
+        #expect(acknowledged.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil)
+        let unread = try rig.h.run(["alerts", "--state", "unacknowledged", "--now", "2026-11-20T10:00:00Z"])
+        #expect(unread.stdout == "No alerts.\n")
+    }
+
+    @Test(arguments: TestDatabase.allCases)
+    func theLinkOnlyMessageHoldsNoPersonalDataInAnyPart(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try rig.ingest([
+            CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120501", voice: "he shouted at mum"),
+            CSVRows.row("I-2", "2026-11-19T21:50:00Z", child: "C-2", urn: "119603", given: "Bethany", family: "Quinlan", dob: "2015-07-09",
+                        voice: "she hid upstairs"),
+        ])
+        let run = try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
+                                environment: Self.linked(rig, "https://hub.police.example", content: "link"))
+        #expect(run.status == 0, "\(run.stderr)")
+        let (mail, raw) = try Self.mail(rig, to: "dsl@boston.school.example")
+        #expect(mail.parts.count == 2)
+        let personal = ["Amelia", "Hartley", "2016-04-02", "2 April 2016", "shouted", "21:40"]
+        for part in mail.parts {
+            for value in personal { #expect(!part.text.contains(value), "\(part.contentType) holds \(value)") }
+            #expect(Self.link(in: part.text, base: "https://hub.police.example") != nil, "\(part.contentType) has the link")
+            #expect(part.text.contains("I-1"))
+        }
+        for value in personal { #expect(!raw.contains(value) && !mail.subject.contains(value)) }
+
+        let posted = try #require(try rig.https.log().first)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data((posted["body"] as? String ?? "").utf8)) as? [String: Any])
+        #expect(body["child"] == nil && body["incident_at"] == nil && body["child_present"] == nil)
+        #expect((body["ack_url"] as? String)?.hasPrefix("https://hub.police.example/ack/") == true)
+        #expect(body["reference"] as? String == (try Self.alert(rig, "C-2")["reference"] as? String))
+        for value in ["Bethany", "Quinlan", "2015-07-09", "hid upstairs"] { #expect(!(posted["body"] as? String ?? "").contains(value)) }
+    }
+
+    /// Many alerts going wrong in one run make one message to the hub; a run later, the alert the
+    /// school did not acknowledge by its deadline is told once, under "phone the school".
+    @Test(arguments: TestDatabase.allCases)
+    func theHubGetsOneNoticePerRunAndHearsOfUnacknowledgedAlerts(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        // Greylisted at the first try, and past their deadline (2026-11-17 09:00): overdue.
+        try rig.ingest((1...3).map { CSVRows.row("I-\($0)", "2026-11-16T21:40:00Z", child: "C-\($0)", urn: "120503") }
+                       + [CSVRows.row("I-9", "2026-11-19T21:40:00Z", child: "C-9", urn: "120501")])
+        let env = Self.linked(rig, "https://hub.police.example")
+        #expect(try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: env).status == 0)
+        var hub = try rig.hubMail()
+        #expect(hub.count == 1, "one notice for the run")
+        let first = try #require(hub.first?.part("text/plain")?.text)
+        #expect(hub.first?.subject.contains("3 overdue") == true)
+        for child in ["C-1", "C-2", "C-3"] {
+            let reference = try #require(try Self.alert(rig, child)["reference"] as? String)
+            #expect(first.contains("  \(reference)  incident I-\(child.dropFirst(2))  child \(child)"))
+        }
+        #expect(first.contains("https://hub.police.example/alerts"))
+
+        // C-9 was delivered at 06:00 and nobody pressed the button by 09:00.
+        let late = try rig.h.run(["notify", "--now", "2026-11-20T09:30:00Z"], environment: env)
+        #expect(late.status == 0, "\(late.stderr)")
+        hub = try rig.hubMail()
+        #expect(hub.count == 2, "one more notice for the second run")
+        let second = try #require(hub.last?.part("text/plain")?.text)
+        let c9 = try #require(try Self.alert(rig, "C-9")["reference"] as? String)
+        #expect(hub.last?.subject.contains("unacknowledged") == true)
+        #expect(second.contains("PHONE THE SCHOOL") && second.contains("  \(c9)  incident I-9  child C-9  school 120501"))
+        #expect(!second.contains("OVERDUE"), "the overdue alerts were told already")
+        #expect(!first.contains("  \(c9)  "), "C-9 was on time: not in the first notice")
+        let unread = try rig.h.json(try rig.h.run(["alerts", "--state", "unacknowledged", "--now", "2026-11-20T09:30:00Z", "--json"]))
+        let listed = (unread["alerts"] as? [[String: Any]])?.compactMap { $0["reference"] as? String } ?? []
+        #expect(listed.contains(c9))
+        // Every alert told as unacknowledged is told once, in one of the two notices.
+        for reference in listed {
+            let told = [first, second].map { $0.components(separatedBy: "PHONE THE SCHOOL").dropFirst().joined() }
+                .map { $0.components(separatedBy: "OVERDUE").first ?? "" }
+                .filter { $0.contains("  \(reference)  ") }
+            #expect(told.count <= 1, "\(reference) told as unacknowledged more than once")
+        }
+    }
+}

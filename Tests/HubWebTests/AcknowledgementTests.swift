@@ -1,0 +1,173 @@
+import Delivery
+import Foundation
+import HTTPTypes
+import HubWeb
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import StoreContract
+import Testing
+
+/// The school's side (SPEC §7): the link's page, its one button, the webhook's signed
+/// acknowledgement, and the board's "phone the school" for alerts nobody acknowledged.
+@Suite struct AcknowledgementTests {
+    static let links = AcknowledgementLinks(publicURL: "https://hub.police.example", secret: String(repeating: "k", count: 32), days: 14)!
+    static let reference = "ENC-I-11-C-11"
+    static let secret = "webhook-secret-of-the-force"
+
+    /// The board's fixture, with I-11's alert (school 120503, deadline 2026-11-24T20:00Z) delivered
+    /// with its link, and school 120503's telephone known.
+    static func fixture() async throws -> (WebFixture, token: String) {
+        var fixture = try await AlertBoardTests.fixture()
+        fixture.configuration.webhookSecret = secret
+        fixture.configuration.hub = HubContact(name: "Lincs Hub", phone: "01632 960999", email: "hub@lincs.police.example")
+        var directory = AlertBoardTests.directory
+        directory.schools[2].telephone = "01632 960123"
+        try await fixture.store.replaceDirectory(directory)
+        let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+        let alert = try #require(claimed.alerts.first { $0.reference == reference })
+        let token = links.token(for: reference)
+        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token))],
+                                                           expiresAt: fixture.clock.now().addingTimeInterval(links.validFor))
+        try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
+        return (fixture, token)
+    }
+
+    static func alert(_ fixture: WebFixture) async throws -> AlertRow {
+        try #require(try await AlertBoardTests.state(reference, fixture.store))
+    }
+
+    @Test func theLinkShowsTheAlertAndAGetNeverAcknowledges() async throws {
+        let (fixture, token) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        let page = try await fixture.withBrowser { browser in
+            _ = try await browser.get("/ack/" + token)
+            return try await browser.get("/ack/" + token)
+        }
+        #expect(page.status == .ok)
+        for shown in ["Zoë Ní Bhriain", "2 February 2015", "I-11", Self.reference, "Lincoln St Giles Primary School", "01632 960999"] {
+            #expect(page.text.contains(shown), "\(shown)")
+        }
+        #expect(page.text.contains(#"<form method="post" class="ack-form">"#))
+        #expect(page.text.contains("I have read this notification"))
+        #expect(!page.text.contains("<script"))
+        #expect(try await Self.alert(fixture).acknowledgedAt == nil)
+    }
+
+    @Test func thePostAcknowledgesOnceWithoutSignInOrCSRF() async throws {
+        let (fixture, token) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        let first = fixture.clock.now()
+        let (pressed, again) = try await fixture.withBrowser { browser in
+            let pressed = try await browser.post("/ack/" + token, form: [])
+            fixture.clock.advance(minutes: 30)
+            return (pressed, try await browser.post("/ack/" + token, form: []))
+        }
+        #expect(pressed.status == .ok)
+        #expect(pressed.text.contains("Thank you"))
+        #expect(!pressed.text.contains("I have read this notification</button>"))
+        #expect(again.status == .ok)
+        #expect(!again.text.contains("Thank you"), "a second press changes nothing")
+        #expect(again.text.contains("Read and acknowledged on"))
+        #expect(try await Self.alert(fixture).acknowledgedAt == first)
+        let audit = try await fixture.store.auditEntries(limit: 100).filter { $0.action == "alert.acknowledged" }
+        #expect(audit.count == 1)
+    }
+
+    /// Unknown, malformed and expired tokens all get the same page: the hub's number and nothing else.
+    @Test func aLinkThatOpensNothingGetsThePlainNotFoundPage() async throws {
+        let (fixture, token) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        let unknown = Self.links.token(for: "ENC-someone-else")
+        let (a, b, c, expiredGet, expiredPost) = try await fixture.withBrowser { browser in
+            let a = try await browser.get("/ack/" + unknown)
+            let b = try await browser.get("/ack/not-a-token")
+            let c = try await browser.post("/ack/" + unknown, form: [])
+            fixture.clock.advance(minutes: 14 * 24 * 60 + 1)
+            return (a, b, c, try await browser.get("/ack/" + token), try await browser.post("/ack/" + token, form: []))
+        }
+        for response in [a, b, c, expiredGet, expiredPost] {
+            #expect(response.status == .notFound)
+            #expect(response.text.contains("01632 960999"))
+            #expect(!response.text.contains("Zoë") && !response.text.contains(Self.reference) && !response.text.contains("120503"))
+            #expect(response.text == a.text)
+        }
+        #expect(try await Self.alert(fixture).acknowledgedAt == nil)
+    }
+
+    func webhook(_ fixture: WebFixture, body: String, signature: String?, reference: String = Self.reference) async throws -> TestResponse {
+        try await fixture.withBrowser { browser in
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let signature { headers[HTTPField.Name("X-Encompass-Signature")!] = signature }
+            return try await browser.send("/api/alerts/\(reference)/ack", method: .post, headers: headers, body: ByteBuffer(string: body))
+        }
+    }
+
+    @Test func aWebhookReceiverAcknowledgesWithASignedPost() async throws {
+        let (fixture, _) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        let body = #"{"reference": "ENC-I-11-C-11"}"#
+        let wrong = try await webhook(fixture, body: body, signature: WebhookSignature.header(body: Data(body.utf8), secret: "not-the-secret"))
+        let missing = try await webhook(fixture, body: body, signature: nil)
+        #expect(wrong.status == .unauthorized)
+        #expect(missing.status == .unauthorized)
+        #expect(try await Self.alert(fixture).acknowledgedAt == nil)
+
+        let other = #"{"reference": "ENC-I-10-C-10"}"#
+        let mismatch = try await webhook(fixture, body: other, signature: WebhookSignature.header(body: Data(other.utf8), secret: Self.secret))
+        #expect(mismatch.status == .badRequest)
+        let big = String(repeating: " ", count: 5_000) + body
+        let tooBig = try await webhook(fixture, body: big, signature: WebhookSignature.header(body: Data(big.utf8), secret: Self.secret))
+        #expect(tooBig.status == .contentTooLarge)
+        #expect(try await Self.alert(fixture).acknowledgedAt == nil)
+
+        let right = try await webhook(fixture, body: body, signature: WebhookSignature.header(body: Data(body.utf8), secret: Self.secret))
+        #expect(right.status == .ok)
+        #expect(right.text == "{\"reference\": \"ENC-I-11-C-11\", \"acknowledged_at\": \"2026-11-22T08:00:00Z\"}\n")
+        #expect(try await Self.alert(fixture).acknowledgedAt == fixture.clock.now())
+    }
+
+    @Test func aServerWithoutTheWebhookSecretRefusesEveryWebhookAcknowledgement() async throws {
+        var (fixture, _) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        fixture.configuration.webhookSecret = ""
+        let body = #"{"reference": "ENC-I-11-C-11"}"#
+        let response = try await webhook(fixture, body: body, signature: WebhookSignature.header(body: Data(body.utf8), secret: ""))
+        #expect(response.status == .unauthorized)
+        #expect(try await Self.alert(fixture).acknowledgedAt == nil)
+    }
+
+    @Test func theBoardPutsUnacknowledgedAlertsFirstToPhoneAndKeepsTheCall() async throws {
+        let (fixture, _) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        // Past I-11's deadline (2026-11-24T20:00Z), still unacknowledged.
+        fixture.clock.advance(minutes: 3 * 24 * 60)
+        let (board, tooLong, recorded, after) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let board = try await browser.get("/alerts")
+            let tooLong = try await browser.submit("/alerts/\(Self.reference)/call", from: "/alerts",
+                                                   form: [("note", String(repeating: "x", count: 1_001))])
+            let recorded = try await browser.submit("/alerts/\(Self.reference)/call", from: "/alerts", form: [("note", "Spoke to the head; she has it")])
+            return (board, tooLong, recorded, try await browser.get(recorded.location ?? "/alerts"))
+        }
+        #expect(board.status == .ok)
+        let phone = try #require(board.text.range(of: "<h2 id=\"phone-heading\">Phone the school</h2>"))
+        let run = try #require(board.text.range(of: "<h2 id=\"run-heading\">"))
+        #expect(phone.lowerBound < run.lowerBound, "first on the board")
+        let section = String(board.text[phone.upperBound..<run.lowerBound])
+        #expect(section.contains("Lincoln St Giles Primary School"))
+        #expect(section.contains("<a href=\"tel:01632 960123\">01632 960123</a>"))
+        #expect(section.contains(Self.reference))
+        #expect(!section.contains("ENC-I-10-C-10"), "overdue, not delivered: not this list")
+        #expect(!section.contains("Zoë"), "ids only")
+        #expect(tooLong.status == .unprocessableContent)
+        #expect(recorded.status == .seeOther)
+        #expect(after.text.contains("Call recorded for alert \(Self.reference)."))
+        #expect(after.text.contains("Phoned by hana"))
+        #expect(after.text.contains("Spoke to the head; she has it"))
+        let calls = try await fixture.store.calls(references: [Self.reference])
+        #expect(calls.map(\.calledBy) == ["hana"])
+        let audit = try await fixture.store.auditEntries(limit: 100).filter { $0.action == "alert.school-phoned" }
+        #expect(audit.map(\.actor) == ["user:hana"])
+    }
+}

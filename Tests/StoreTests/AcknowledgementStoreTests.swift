@@ -1,0 +1,141 @@
+import Foundation
+import RiskModel
+import StoreContract
+import Testing
+import TestSupport
+
+/// A school's acknowledgement as both stores keep it (SPEC §7): the link's token by hash, its end,
+/// the first acknowledgement only, the hub's notice for an alert nobody acknowledged by its
+/// deadline, and the hub's calls to schools.
+@Suite("Acknowledgement, on SQLite and PostgreSQL")
+struct AcknowledgementStoreTests {
+    /// The three alerts' deadline is 2026-11-22T20:00Z (reported 20:00 the day before, plus a day).
+    let now = at("2026-11-22T08:00:00Z")
+    let afterDeadline = at("2026-11-22T21:00:00Z")
+    let week: TimeInterval = 7 * 86_400
+
+    /// C-1 to C-3 at school 120501, claimed and delivered; C-1 and C-3 with a link, C-2 without.
+    func delivered(_ kind: StoreKind) async throws -> (TempStore, [String: Int64]) {
+        let t = try await OutboxStoreTests().store(kind)
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3")], expiresAt: now.addingTimeInterval(week))
+        for key in keys.values { try await t.store.record(.delivered, for: key, owner: "test:1", now: now) }
+        return (t, keys)
+    }
+
+    func row(_ t: TempStore, _ child: String) async throws -> AlertRow {
+        try #require(try await t.store.alerts(state: nil).first { $0.childId == child })
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLinkOpensItsAlertAndOnlyTheFirstAcknowledgementCounts(kind: StoreKind) async throws {
+        let (t, _) = try await delivered(kind)
+        defer { t.cleanUp() }
+        let view = try #require(try await t.store.acknowledgement(tokenHash: "hash-1", now: now))
+        #expect(view.alert.reference == "ENC-I-1-C-1")
+        #expect(view.alert.givenName == "Zoë")
+        #expect(view.alert.dateOfBirth == LocalDate(iso: "2015-05-05"))
+        #expect(view.acknowledgedAt == nil)
+        // Opening the page changes nothing.
+        #expect(try await row(t, "C-1").acknowledgedAt == nil)
+        #expect(try await row(t, "C-1").linkIssued)
+        #expect(try await row(t, "C-2").linkIssued == false)
+
+        let first = now.addingTimeInterval(600)
+        let acknowledged = try #require(try await t.store.acknowledge(tokenHash: "hash-1", now: first))
+        #expect(acknowledged.acknowledgedAt == first)
+        #expect(acknowledged.acknowledgedBy == "link")
+        let again = try await t.store.acknowledge(tokenHash: "hash-1", now: first.addingTimeInterval(600))
+        #expect(again?.acknowledgedAt == first)
+        #expect(try await row(t, "C-1").acknowledgedAt == first)
+        let audit = try await t.store.auditEntries(limit: 50).filter { $0.action == "alert.acknowledged" }
+        #expect(audit.map(\.subject) == ["alert:ENC-I-1-C-1"])
+        // A token nobody was given opens nothing.
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-9", now: now) == nil)
+        #expect(try await t.store.acknowledge(tokenHash: "hash-9", now: now) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLinkEndsAfterItsDaysAndARetryDoesNotExtendIt(kind: StoreKind) async throws {
+        let (t, keys) = try await delivered(kind)
+        defer { t.cleanUp() }
+        // The same alert's token issued again later (a retry) keeps the first end.
+        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3")], expiresAt: now.addingTimeInterval(2 * week))
+        let end = now.addingTimeInterval(week)
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-3", now: end) != nil)
+        let past = end.addingTimeInterval(1)
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-3", now: past) == nil)
+        #expect(try await t.store.acknowledge(tokenHash: "hash-3", now: past) == nil)
+        #expect(try await row(t, "C-3").acknowledgedAt == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theHubHearsOnceOfEachLinkedAlertNobodyAcknowledgedByItsDeadline(kind: StoreKind) async throws {
+        let (t, _) = try await delivered(kind)
+        defer { t.cleanUp() }
+        _ = try await t.store.acknowledge(tokenHash: "hash-3", now: now)
+        // Before the deadline: nothing.
+        _ = try await t.store.claimDue(now: now.addingTimeInterval(60), owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        #expect(try await t.store.unsentHubNotices().isEmpty)
+        #expect(try await row(t, "C-1").isUnacknowledged(now: now) == false)
+
+        _ = try await t.store.claimDue(now: afterDeadline, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        _ = try await t.store.claimDue(now: afterDeadline.addingTimeInterval(600), owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        let notices = try await t.store.unsentHubNotices()
+        // C-1 only: C-2 carried no link, C-3 was acknowledged.
+        #expect(notices.map(\.kind) == ["unacknowledged"])
+        #expect(notices.first?.alert?.reference == "ENC-I-1-C-1")
+        let rows = try await t.store.alerts(state: .delivered).filter { $0.isUnacknowledged(now: afterDeadline) }
+        #expect(rows.map(\.childId) == ["C-1"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWebhookAcknowledgesByReferenceOnlyAnAlertThatCarriedALink(kind: StoreKind) async throws {
+        let (t, _) = try await delivered(kind)
+        defer { t.cleanUp() }
+        let view = try await t.store.acknowledge(reference: "ENC-I-1-C-3", now: now)
+        #expect(view?.acknowledgedAt == now)
+        #expect(view?.acknowledgedBy == "webhook")
+        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-2", now: now) == nil)
+        #expect(try await t.store.acknowledge(reference: "ENC-nothing", now: now) == nil)
+        #expect(try await row(t, "C-2").acknowledgedAt == nil)
+    }
+
+    /// A copy that arrived though the send was reported failing: acknowledged means delivered.
+    @Test(arguments: StoreKind.allCases)
+    func acknowledgingAnAlertWaitingToRetryMakesItDelivered(kind: StoreKind) async throws {
+        let t = try await OutboxStoreTests().store(kind)
+        defer { t.cleanUp() }
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1")], expiresAt: now.addingTimeInterval(week))
+        try await t.store.record(.temporary(error: "timeout", retryAt: now.addingTimeInterval(600)), for: keys["C-1"]!, owner: "test:1", now: now)
+        #expect(try await row(t, "C-1").state == .retrying)
+        let later = now.addingTimeInterval(120)
+        _ = try await t.store.acknowledge(tokenHash: "hash-1", now: later)
+        let r = try await row(t, "C-1")
+        #expect(r.state == .delivered)
+        #expect(r.deliveredAt == later)
+        #expect(r.acknowledgedAt == later)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func callsToSchoolsAreKeptInOrderAuditedWithoutTheirNoteAndNeverChanged(kind: StoreKind) async throws {
+        let (t, _) = try await delivered(kind)
+        defer { t.cleanUp() }
+        try await t.store.recordCall(AlertCall(reference: "ENC-I-1-C-1", calledBy: "hana", calledAt: afterDeadline, note: "Head has it; child in today"))
+        try await t.store.recordCall(AlertCall(reference: "ENC-I-1-C-1", calledBy: "sam", calledAt: afterDeadline.addingTimeInterval(60), note: nil))
+        let calls = try await t.store.calls(references: ["ENC-I-1-C-1", "ENC-I-1-C-2"])
+        #expect(calls.map(\.calledBy) == ["hana", "sam"])
+        #expect(calls.first?.note == "Head has it; child in today")
+        #expect(calls.last?.note == nil)
+        await #expect(throws: UnmatchedError.unknownAlert("ENC-nothing")) {
+            try await t.store.recordCall(AlertCall(reference: "ENC-nothing", calledBy: "hana", calledAt: afterDeadline, note: nil))
+        }
+        let audit = try await t.store.auditEntries(limit: 50).filter { $0.action == "alert.school-phoned" }
+        #expect(audit.map(\.actor).sorted() == ["user:hana", "user:sam"])
+        #expect(audit.allSatisfy { !($0.detail ?? "").contains("Head has it") })
+        for sql in ["UPDATE alert_calls SET note = 'x'", "DELETE FROM alert_calls"] {
+            #expect(try await t.refusal(sql)?.contains("append-only") == true, "\(sql)")
+        }
+    }
+}
