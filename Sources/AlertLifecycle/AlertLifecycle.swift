@@ -171,6 +171,15 @@ public enum AlertLifecycle {
         waiting.contains(state) ? .delivered : nil
     }
 
+    /// A waiting alert follows its school's people as an admin changes them: the new channel and
+    /// recipient, or `unmatched` when none is left (and queued again by `matchUnmatched` once one
+    /// is added). Nil: the alert is not waiting, and keeps what it has.
+    public static func afterContactChange(state: AlertState, urn: String, contact: AlertContact?) -> AlertPlan? {
+        guard waiting.contains(state) else { return nil }
+        guard let contact else { return AlertPlan(state: .unmatched, reason: "school \(urn) has no key adult") }
+        return AlertPlan(state: state, channel: contact.channel, recipient: contact.recipient)
+    }
+
     /// A hub notice an outcome calls for.
     public enum Notice: Sendable, Equatable {
         /// About this alert: `overdue`, `failed` or `unacknowledged`, once per alert and kind.

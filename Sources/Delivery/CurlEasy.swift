@@ -69,8 +69,14 @@ final class CurlEasy {
             let level = envelope.security == .plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL
             check(ccurl_easy_setopt_long(handle, CURLOPT_USE_SSL, Int(level.rawValue)), "USE_SSL")
             check(ccurl_easy_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(envelope.mailFrom)>"), "MAIL_FROM")
-            if let recipients = list(["<\(envelope.recipient)>"]) {
+            if let recipients = list(envelope.recipients.map { "<\($0)>" }) {
                 check(ccurl_easy_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients), "MAIL_RCPT")
+            }
+            if envelope.recipients.count > 1 {
+                // A deputy's address the school's server refuses must not stop the key adult's
+                // copy: the message goes if any recipient takes it, and fails only if none does.
+                // (CURLOPT_MAIL_RCPT_ALLOWFAILS, 290; libcurl 7.88 spells it ALLLOWFAILS.)
+                check(ccurl_easy_setopt_long(handle, CURLoption(rawValue: 290), 1), "MAIL_RCPT_ALLOWFAILS")
             }
             if !envelope.username.isEmpty {
                 check(ccurl_easy_setopt_string(handle, CURLOPT_USERNAME, envelope.username), "USERNAME")

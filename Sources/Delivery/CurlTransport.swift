@@ -81,12 +81,12 @@ public struct CurlTransport: Transport {
         if !relay.heloName.isEmpty, !HeloName.isValid(relay.heloName) {
             return refuse(.configuration, "smtp.helo_name is not a dotted host name")
         }
-        guard ContactAddress.isEmail(message.recipient) else {
+        guard let recipients = ContactAddress.recipients(message.recipient) else {
             return refuse(.permanent, "the recipient is not a valid e-mail address")
         }
         let composer = EmailComposer(from: relay.from, fromName: relay.fromName, messageIDDomain: relay.messageIDDomain)
         let envelope = TransferRequest.SMTPEnvelope(
-            mailFrom: relay.from, recipient: message.recipient, security: security,
+            mailFrom: relay.from, recipients: recipients, security: security,
             username: relay.username, password: relay.password)
         return .ready(TransferRequest(
             reference: message.reference, channel: .smtp, url: relay.transferURL, body: composer.compose(message),

@@ -10,7 +10,8 @@ struct TransferRequest: Sendable {
 
     struct SMTPEnvelope: Sendable {
         let mailFrom: String
-        let recipient: String
+        /// The school's key adult and deputies: one message, one RCPT each.
+        let recipients: [String]
         let security: SMTPRelay.Security
         let username: String
         let password: String

@@ -46,6 +46,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     AcknowledgementRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    KeyAdultRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     APIRoutes(store: store, queue: queue, configuration: configuration, clock: clock).add(to: router)
     return router
 }

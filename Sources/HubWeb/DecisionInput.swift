@@ -56,7 +56,7 @@ struct DecisionInput {
 
 /// A problem with one field of a form, in words, with the field's name so the page can tie the
 /// message to it (`aria-describedby`) and the API can name it.
-struct FieldProblem: Sendable, Equatable {
+struct FieldProblem: Error, Sendable, Equatable {
     let field: String
     let message: String
 }

@@ -19,6 +19,8 @@ struct TextInput: Sendable {
     static let decidedBy = TextInput(label: "by", maxLength: 64, multiline: false)
     /// Short coded values: a grade, a role, a date, a URN, a filter.
     static let code = TextInput(label: "The value", maxLength: 40, multiline: false)
+    /// Each field of a key adult (`KeyAdult.make` then says what it must hold).
+    static let keyAdultField = TextInput(label: "The value", maxLength: 500, multiline: false)
     static let schoolFilter = TextInput(label: "The school URN", maxLength: 40, multiline: false)
     static let password = TextInput(label: "The password", maxLength: 200, multiline: false)
 

@@ -20,10 +20,7 @@ final class PostgresAlertQueue {
         self.logger = logger
         self.planner = planner
         self.now = now
-        for (urn, channel, email, endpoint) in try await conn.rows("SELECT urn, channel, email, endpoint FROM key_adults", logger,
-                                                                   as: (String, String, String, String?).self) {
-            contacts[urn] = AlertContact(channel: channel, recipient: channel == "https" ? (endpoint ?? "") : email)
-        }
+        contacts = AlertContact.byURN(try await PostgresStore.keyAdults(conn, logger, urn: nil))
         for (urn, la) in try await conn.rows("SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL", logger, as: (String, String).self) {
             laCodes[urn] = la
         }

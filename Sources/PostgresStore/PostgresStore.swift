@@ -235,17 +235,9 @@ extension PostgresStore: Store {
             try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
             // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
             try await PostgresSchools.upsert(conn, logger, directory.schools)
-            // Key adults come only from Config/, so they are replaced whole when they differ.
-            typealias Row = (String, String, String, String, String?)
-            let stored: [Row] = try await conn.rows("SELECT urn, name, email, channel, endpoint FROM key_adults ORDER BY urn", logger, as: Row.self)
-            let wanted: [Row] = directory.keyAdults.map { ($0.urn, $0.name, $0.email, $0.channel.rawValue, $0.endpoint) }.sorted { $0.0 < $1.0 }
-            guard stored.count != wanted.count || zip(stored, wanted).contains(where: { $0 != $1 }) else { return }
-            try await conn.run("DELETE FROM key_adults", logger)
-            for a in wanted {
-                try await conn.run("""
-                    INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (\(a.0), \(a.1), \(a.2), \(a.3), \(a.4))
-                    """, logger)
-            }
+            // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
+            // changes in the app stand until then.
+            try await Self.importKeyAdults(conn, logger, directory.keyAdults, at: Date())
         }
     }
 

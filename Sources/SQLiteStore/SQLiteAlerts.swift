@@ -75,10 +75,7 @@ final class SQLiteAlertQueue {
         self.db = db
         self.planner = planner
         self.now = now
-        for row in try Row.fetchAll(db, sql: "SELECT urn, channel, email, endpoint FROM key_adults") {
-            let channel: String = row[1]
-            contacts[row[0]] = AlertContact(channel: channel, recipient: channel == "https" ? (row[3] as String? ?? "") : row[2])
-        }
+        contacts = AlertContact.byURN(try SQLiteStore.keyAdults(db, urn: nil))
         for row in try Row.fetchAll(db, sql: "SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL") {
             laCodes[row[0]] = row[1]
         }

@@ -139,6 +139,7 @@ enum SQLiteSchema {
                 """)
         }
         registerAcknowledgement(&m)
+        registerKeyAdults(&m)
         return m
     }
 

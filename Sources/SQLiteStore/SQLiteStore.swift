@@ -235,16 +235,13 @@ public final class SQLiteStore: Store {
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
         try await pool.write { db in
             // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
-            // Key adults come only from Config/, so they are replaced whole.
-            try db.execute(sql: "DELETE FROM key_adults")
             let school = try db.makeStatement(sql: SQLiteSchools.upsert)
             for s in directory.schools {
                 try school.execute(arguments: [s.urn, s.name, s.laCode, s.telephone])
             }
-            let adult = try db.makeStatement(sql: "INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (?, ?, ?, ?, ?)")
-            for a in directory.keyAdults {
-                try adult.execute(arguments: [a.urn, a.name, a.email, a.channel.rawValue, a.endpoint])
-            }
+            // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
+            // changes in the app stand until then.
+            try Self.importKeyAdults(db, directory.keyAdults, at: Date())
         }
     }
 

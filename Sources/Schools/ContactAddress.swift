@@ -14,6 +14,17 @@ public enum ContactAddress {
         return address.unicodeScalars.allSatisfy { $0.value > 32 && $0.value != 127 && !forbidden.contains(Character($0)) }
     }
 
+    /// A school's e-mail recipients as one alert carries them, `a@school.example, b@school.example`:
+    /// the key adult and the deputies. Commas never occur in an address `isEmail` accepts.
+    public static func joined(_ addresses: [String]) -> String { addresses.joined(separator: ", ") }
+
+    /// The addresses of a `joined` list; nil when it is empty or any of them is not an address.
+    public static func recipients(_ list: String) -> [String]? {
+        let addresses = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !addresses.isEmpty, addresses.allSatisfy(isEmail) else { return nil }
+        return addresses
+    }
+
     /// The host and port of an `https://` URL that names a host; nil for anything else.
     public static func endpoint(_ url: String) -> (host: String, port: Int?)? {
         guard let parts = URLComponents(string: url), parts.scheme?.lowercased() == "https",

@@ -41,35 +41,26 @@ extension SchoolDirectory {
         return GIASExtract(schools: out, closed: closed)
     }
 
-    /// Config/key-adults.csv: `urn,name,email,channel,endpoint`, UTF-8, one key adult per school.
+    /// Config/key-adults.csv: `urn,name,email,channel,endpoint`, UTF-8: a school's key adult and its
+    /// deputies, a row each (`KeyAdult.problem(adding:to:)` says which lists a school may have).
     public static func parseKeyAdults(_ data: Data, fileName: String) throws(InputError) -> [KeyAdult] {
         guard let text = String(data: data, encoding: .utf8) else {
             throw InputError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
         }
         let table = try CSVTable(text: text, fileName: fileName)
         let cols = try table.requireColumns(["urn", "name", "email", "channel", "endpoint"])
-        var seen: [String: Int] = [:]
         var out: [KeyAdult] = []
         for row in table.rows {
-            let f = row.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-            let urn = f[cols[0]]
-            guard isURN(urn) else { throw InputError(file: fileName, line: row.line, column: "urn", message: "expected 6 digits") }
-            if let first = seen[urn] {
-                throw InputError(file: fileName, line: row.line, column: "urn", message: "school \(urn) already has a key adult at line \(first)")
+            let f = row.fields
+            let adult: KeyAdult
+            switch KeyAdult.make(urn: f[cols[0]], name: f[cols[1]], email: f[cols[2]], channel: f[cols[3]], endpoint: f[cols[4]]) {
+            case .success(let a): adult = a
+            case .failure(let why): throw InputError(file: fileName, line: row.line, column: why.column, message: why.message)
             }
-            seen[urn] = row.line
-            guard let channel = KeyAdult.Channel(rawValue: f[cols[3]].lowercased()), channel != .file else {
-                throw InputError(file: fileName, line: row.line, column: "channel", message: "expected smtp or https")
+            if let why = KeyAdult.problem(adding: adult, to: out) {
+                throw InputError(file: fileName, line: row.line, column: adult.channel == .smtp ? "email" : "channel", message: why)
             }
-            let email = f[cols[2]]
-            if channel == .smtp, !ContactAddress.isEmail(email) {
-                throw InputError(file: fileName, line: row.line, column: "email", message: "expected an e-mail address")
-            }
-            let endpoint = f[cols[4]]
-            if channel == .https, ContactAddress.endpoint(endpoint) == nil {
-                throw InputError(file: fileName, line: row.line, column: "endpoint", message: "expected an https:// URL with a host")
-            }
-            out.append(KeyAdult(urn: urn, name: f[cols[1]], email: email, channel: channel, endpoint: endpoint.isEmpty ? nil : endpoint))
+            out.append(adult)
         }
         return out
     }

@@ -53,8 +53,9 @@ public protocol Store: Sendable {
     func record(_ decision: Decision) async throws
     func decisions(childId: String) async throws -> [Decision]
 
-    /// Writes Config/'s directory: schools are upserted (so a GIAS import survives), key adults are
-    /// replaced whole (Config/key-adults.csv is the one source of contacts).
+    /// Writes Config/'s directory: schools are upserted (so a GIAS import survives); key adults are
+    /// replaced whole when Config/key-adults.csv says something other than at its last import (an
+    /// admin's changes in the app stand until the file changes), and waiting alerts follow them.
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts

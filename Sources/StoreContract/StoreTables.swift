@@ -18,7 +18,7 @@ public struct StoreTable: Sendable, Equatable {
     public let key: String?
     /// Config/'s directory, which every writing command writes into a store: replaced by the copy,
     /// not a sign that the target holds records.
-    public var fromConfig: Bool { name == "schools" || name == "key_adults" }
+    public var fromConfig: Bool { ["schools", "key_adults", "directory_imports"].contains(name) }
 
     public init(_ name: String, key: String? = nil, _ columns: [String]) {
         self.name = name
@@ -32,6 +32,8 @@ public struct StoreTable: Sendable, Equatable {
     public static let all: [StoreTable] = [
         StoreTable("schools", ["urn", "name", "la_code", "telephone"]),
         StoreTable("key_adults", ["urn", "name", "email", "channel", "endpoint"]),
+        // What Config/key-adults.csv last said: copied, so the copy keeps the admins' changes.
+        StoreTable("directory_imports", ["kind", "content", "imported_at"]),
         StoreTable("incidents", key: "incident_key", [
             "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
             "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ContactCheckTests {
     /// Each of these passed the loader's old check and was refused only when an alert went out.
     static let badEmails = [
-        "dsl<x>@school.example", "dsl@school.example,bcc@other.example", "\"dsl\"@school.example", "dsl;x@school.example",
+        "dsl<x>@school.example", "\"dsl\"@school.example", "dsl;x@school.example",
         "dsl@school", "dsl@.example", "dsl@school..example", "dsl@school.example.",
     ]
     static let badEndpoints = ["https://", "https:///encompass", "https://:8443/encompass", "HTTPS://bad host.example/x"]
@@ -28,6 +28,16 @@ import Testing
         let outcome = try #require(await CurlTransport(relay: relay, webhooks: nil).send([Fixtures.alert(to: address)]).first)
         #expect(outcome.status == .permanent)
         #expect(!outcome.attempted)
+    }
+
+    /// A comma is how one alert carries a school's key adult and deputies (`ContactAddress.joined`),
+    /// so a row may not smuggle a second address in: each person is a row of their own.
+    @Test func twoAddressesInOneRowAreRefusedAtLoad() throws {
+        let error = try #require(throws: InputError.self) { try load(channel: "smtp", email: "dsl@school.example,bcc@other.example") }
+        #expect(error.description == "key-adults.csv:2: email: expected an e-mail address")
+        #expect(ContactAddress.recipients("dsl@school.example, deputy@school.example") == ["dsl@school.example", "deputy@school.example"])
+        #expect(ContactAddress.recipients("dsl@school.example, not an address") == nil)
+        #expect(ContactAddress.recipients("") == nil)
     }
 
     @Test(arguments: badEndpoints)

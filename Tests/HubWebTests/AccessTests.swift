@@ -21,6 +21,7 @@ enum Routes {
         "GET /children/{childId}/incidents/{incidentId}/regrade", "POST /children/{childId}/incidents/{incidentId}/regrade",
         "GET /admin/audit", "GET /admin/users", "POST /admin/users",
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
+        "GET /admin/key-adults", "POST /admin/key-adults", "POST /admin/key-adults/change", "POST /admin/key-adults/remove",
         "GET /alerts", "POST /alerts/unmatched/{reference}/school", "POST /alerts/{reference}/call",
     ]
     static var all: Set<String> { open.union(api).union(metrics).union(pages).union(school) }

@@ -131,15 +131,29 @@ public final class LoopbackServer: Sendable {
         }
     }
 
-    /// SIGTERM, then SIGKILL if the server is still there after five seconds.
+    /// SIGTERM, then SIGKILL if the server is still there after five seconds. It reads the kernel's
+    /// view (`/proc/PID/stat`) rather than `Process.waitUntilExit`: with many children ending at
+    /// once, Foundation on Linux has been seen to miss one exit and spin in `waitUntilExit` for good
+    /// (the child a zombie nobody reaps), hanging the whole test run.
     public func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning {
+        let pid = process.processIdentifier
+        guard Self.isAlive(pid) else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where Self.isAlive(pid) {
             usleep(50_000)
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        if Self.isAlive(pid) { kill(pid, SIGKILL) }
+        for _ in 0..<100 where Self.isAlive(pid) {
+            usleep(50_000)
+        }
+    }
+
+    /// Running, as the kernel sees it: not gone and not a zombie waiting to be reaped.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return false }
+        // The state is the first field after the command's closing parenthesis.
+        return !stat[stat.index(after: end)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
     deinit { stop() }

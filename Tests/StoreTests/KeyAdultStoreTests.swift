@@ -1,0 +1,92 @@
+import Foundation
+import RiskModel
+import StoreContract
+import Testing
+import TestSupport
+
+/// A school's key adult and deputies as both stores keep them: Config/key-adults.csv imported
+/// when it changes, an admin's changes (audited) standing until then, the rules a school's list
+/// must meet, and waiting alerts following the school's people.
+@Suite("Key adults and deputies, on SQLite and PostgreSQL")
+struct KeyAdultStoreTests {
+    let now = at("2026-11-22T08:00:00Z")
+    static let schools = [School(urn: "120501", name: "Boston Pioneers", laCode: "925"), School(urn: "120502", name: "Skegness", laCode: "925")]
+    static let lead = KeyAdult(urn: "120501", name: "Ann Lead", email: "dsl@boston.school.example", channel: .smtp, endpoint: nil)
+    static let deputy = KeyAdult(urn: "120501", name: "Dev Deputy", email: "deputy@boston.school.example", channel: .smtp, endpoint: nil)
+
+    func store(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: Self.schools, keyAdults: [Self.lead]))
+        return t
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theFileIsImportedWhenItChangesAndAnAdminsChangesStandUntilThen(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        try await t.store.changeKeyAdults(.add(Self.deputy), actor: "user:ade", at: now)
+        #expect(try await t.store.keyAdults(urn: "120501").map(\.email) == ["deputy@boston.school.example", "dsl@boston.school.example"])
+        // Every command writes Config/'s directory: the same file leaves the admin's deputy alone.
+        try await t.store.replaceDirectory(SchoolDirectory(schools: Self.schools, keyAdults: [Self.lead]))
+        #expect(try await t.store.keyAdults(urn: nil).count == 2)
+        // A changed file replaces the list.
+        let other = KeyAdult(urn: "120502", name: "Bea Lead", email: "dsl@skegness.school.example", channel: .smtp, endpoint: nil)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: Self.schools, keyAdults: [other, Self.lead]))
+        #expect(try await t.store.keyAdults(urn: nil).map(\.email) == ["dsl@boston.school.example", "dsl@skegness.school.example"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolsListKeepsItsRulesAndEveryChangeIsAudited(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let stranger = KeyAdult(urn: "999999", name: "Nobody", email: "x@nowhere.example", channel: .smtp, endpoint: nil)
+        await #expect(throws: KeyAdultError.unknownSchool("999999")) { try await t.store.changeKeyAdults(.add(stranger), actor: "user:ade", at: now) }
+        await #expect(throws: KeyAdultError.self) { try await t.store.changeKeyAdults(.add(Self.lead), actor: "user:ade", at: now) }
+        let system = KeyAdult(urn: "120501", name: "CPOMS", email: "", channel: .https, endpoint: "https://cpoms.example/hook")
+        await #expect(throws: KeyAdultError.self) { try await t.store.changeKeyAdults(.add(system), actor: "user:ade", at: now) }
+        await #expect(throws: KeyAdultError.notFound(urn: "120501", email: "gone@boston.school.example")) {
+            try await t.store.changeKeyAdults(.remove(urn: "120501", email: "gone@boston.school.example"), actor: "user:ade", at: now)
+        }
+        #expect(try await t.store.keyAdults(urn: "120501") == [Self.lead], "nothing refused was written")
+
+        try await t.store.changeKeyAdults(.add(Self.deputy), actor: "user:ade", at: now)
+        var renamed = Self.deputy
+        renamed.name = "Dev Deputy-Head"
+        try await t.store.changeKeyAdults(.replace(email: "DEPUTY@boston.school.example", with: renamed), actor: "user:ade", at: now)
+        try await t.store.changeKeyAdults(.remove(urn: "120501", email: Self.lead.email), actor: "user:ade", at: now)
+        #expect(try await t.store.keyAdults(urn: "120501") == [renamed])
+        let audit = try await t.store.auditEntries(limit: 20).filter { $0.action.hasPrefix("key-adult.") }.reversed()
+        #expect(audit.map(\.action) == ["key-adult.added", "key-adult.changed", "key-adult.removed"])
+        #expect(audit.allSatisfy { $0.subject == "school:120501" && $0.actor == "user:ade" })
+        let changed = try #require(audit.dropFirst().first?.detail)
+        #expect(changed.contains("Dev Deputy-Head") && changed.contains("\"old\""))
+    }
+
+    func recipient(_ t: TempStore) async throws -> String? {
+        try await t.store.peekDue(now: now, limit: 10).first?.recipient
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func waitingAlertsFollowTheSchoolsPeople(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let planner = SchoolDirectoryStoreTests.planner
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])], actor: "test", at: now, planner: planner)
+        #expect(try await recipient(t) == "dsl@boston.school.example")
+
+        try await t.store.changeKeyAdults(.add(Self.deputy), actor: "user:ade", at: now)
+        #expect(try await recipient(t) == "deputy@boston.school.example, dsl@boston.school.example")
+        _ = try await t.store.ingest([incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")])], actor: "test", at: now, planner: planner)
+        #expect(Set(try await t.store.peekDue(now: now, limit: 10).map(\.recipient)) == ["deputy@boston.school.example, dsl@boston.school.example"])
+
+        for adult in [Self.lead, Self.deputy] {
+            try await t.store.changeKeyAdults(.remove(urn: "120501", email: adult.email), actor: "user:ade", at: now)
+        }
+        let unmatched = try await t.store.alerts(state: .unmatched)
+        #expect(unmatched.count == 2)
+        #expect(unmatched.allSatisfy { $0.lastError == "school 120501 has no key adult" })
+        try await t.store.changeKeyAdults(.add(Self.deputy), actor: "user:ade", at: now)
+        #expect(try await t.store.matchUnmatched(planner: planner, now: now) == 2)
+        #expect(try await recipient(t) == "deputy@boston.school.example")
+    }
+}
