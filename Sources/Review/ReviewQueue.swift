@@ -93,7 +93,9 @@ public struct ReviewQueue: Sendable {
         out.raw(",\n    \"rules\": [")
         for j in a.rules.indices {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-            out.raw(a.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(a.rules[j].incidentIds); out.raw("}")
+            out.raw(a.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(a.rules[j].incidentIds)
+            if a.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(a.rules[j].episodeIds) }
+            out.raw("}")
         }
         out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
         out.raw(",\n    \"newest_incident_at\": "); out.utc(a.newestIncidentAt)
@@ -114,6 +116,7 @@ public struct ReviewQueue: Sendable {
             var why = a.rules.map { shortReason($0, score: a.score) }.joined(separator: "; ")
             if why.isEmpty { why = "no rule fired" }
             if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
+            if a.suggestions.contains(Assessment.strategyMeetingSuggestion) { why += " -> suggest strategy meeting" }
             // A table for people never writes a control character: ids and names come from files.
             rows.append([a.level.name.uppercased(), a.childId, String(a.incidentIds.count),
                          zone.localDate(of: a.newestIncidentAt).description, school, why].map(FieldText.forTerminal))
@@ -136,6 +139,8 @@ public struct ReviewQueue: Sendable {
         case .repeatMarac: "\(hit.incidentIds.count) since a MARAC referral"
         case .cumulativeScore: "score \(Self.displayScore(score)) (\(hit.level.name))"
         case .mediumIncident: "\(hit.incidentIds.count) graded medium"
+        case .serialPerpetrator: "\(hit.incidentIds.count) naming a serial perpetrator"
+        case .repeatMissing: "missing \(hit.episodeIds.count) times in \(settings.missingDays) days"
         }
     }
 }

@@ -27,11 +27,18 @@ public struct ChildHistory: Sendable {
     public var incidents: [IncidentFact]
     /// The dates R of the child's `referred` decisions, in any order.
     public var maracReferrals: [LocalDate]
+    /// Missing episodes, in any order; only those `repeat-missing` may count need be given.
+    public var episodes: [EpisodeFact]
+    /// The dates of the child's strategy-meeting decisions (held or declined), in any order.
+    public var strategyMeetings: [LocalDate]
 
-    public init(childId: String, incidents: [IncidentFact], maracReferrals: [LocalDate] = []) {
+    public init(childId: String, incidents: [IncidentFact], maracReferrals: [LocalDate] = [],
+                episodes: [EpisodeFact] = [], strategyMeetings: [LocalDate] = []) {
         self.childId = childId
         self.incidents = incidents
         self.maracReferrals = maracReferrals
+        self.episodes = episodes
+        self.strategyMeetings = strategyMeetings
     }
 }
 
@@ -41,15 +48,18 @@ public struct Assessment: Sendable, Equatable {
     public let level: Level
     /// Unrounded; round only for display.
     public let score: Double
-    /// `["marac-referral"]` or `[]`.
+    /// `marac-referral`, `strategy-meeting`, both (in that order) or none.
     public let suggestions: [String]
     /// The rules that fired, in the SPEC table's order (`RuleID.allCases`).
     public let rules: [RuleHit]
     /// The window's incidents, oldest first (ties by id).
     public let incidentIds: [String]
+    /// The newest window incident, or the newest episode `repeat-missing` counted when that is newer:
+    /// the child's place in the queue.
     public let newestIncidentAt: Date
 
     public static let maracReferralSuggestion = "marac-referral"
+    public static let strategyMeetingSuggestion = "strategy-meeting"
 
     public init(
         childId: String, level: Level, score: Double, suggestions: [String], rules: [RuleHit],

@@ -20,23 +20,32 @@ public enum RiskRules {
     /// - `marac-referral` is suggested at level high unless a counted referral R is on or after the local
     ///   date of the newest window incident (R's day ends after that incident is reported).
     ///
+    /// - `serial-perpetrator` reads `serial` (the queue works it out once for every child); its
+    ///   incidents are the child's window incidents naming a serial perpetrator.
+    /// - `repeat-missing` counts episodes with `asOf - missingDays * 86,400 s <= missingAt <= asOf`
+    ///   (each id once) and fires for a child with no incident in the window all the same.
+    /// - `strategy-meeting` is suggested when `repeat-missing` fires, unless a strategy-meeting
+    ///   decision dated on or after the local date of the newest counted episode, and not after
+    ///   the local date of `asOf`, is recorded. `marac-referral` needs level high from another rule.
+    ///
     /// `minimumLevel` above standard returns nil for a child who would assess below it, and decides
     /// that before building any list: the review queue skips most children this way.
     public static func assess(_ history: ChildHistory, asOf: Date, settings: ScoringSettings,
-                              minimumLevel: Level = .standard) -> Assessment? {
+                              serial: SerialPerpetrators = .none, minimumLevel: Level = .standard) -> Assessment? {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * secondsPerDay)
+        let missing = history.episodes.isEmpty ? nil : repeatMissing(history.episodes, asOf: asOf, settings: settings)
         // Most children have nothing in the window: answer them without allocating.
-        guard history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
+        guard missing != nil || history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
             return nil
         }
-        if minimumLevel > .standard, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
+        if minimumLevel > .standard, missing == nil, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
+           serial.isEmpty || !history.incidents.contains(where: { serial.perpetratorOfIncident[$0.incidentId] != nil }),
            quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel {
             return nil
         }
         let facts = distinctFacts(history.incidents, upTo: asOf)
-        guard let first = facts.firstIndex(where: { $0.reportedAt >= windowStart }) else { return nil }
-        let window = facts[first...]
-        let newest = window[window.endIndex - 1]
+        let window = facts[(facts.firstIndex(where: { $0.reportedAt >= windowStart }) ?? facts.endIndex)...]
+        let newest = window.last
 
         let weights = (settings.weight(of: .standard), settings.weight(of: .medium), settings.weight(of: .high))
         var score = 0.0
@@ -44,6 +53,7 @@ public enum RiskRules {
         windowIds.reserveCapacity(window.count)
         var highIds: [String] = []
         var mediumIds: [String] = []
+        var serialIds: [String] = []
         for fact in window {
             windowIds.append(fact.incidentId)
             let weight: Double
@@ -53,6 +63,7 @@ public enum RiskRules {
             case .high: weight = weights.2; highIds.append(fact.incidentId)
             }
             score += weight * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
+            if !serial.isEmpty, serial.perpetratorOfIncident[fact.incidentId] != nil { serialIds.append(fact.incidentId) }
         }
 
         let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
@@ -70,21 +81,51 @@ public enum RiskRules {
         if !maracIds.isEmpty {
             rules.append(RuleHit(rule: .repeatMarac, level: .high, incidentIds: maracIds))
         }
-        if let level = scoreLevel(score, settings: settings) {
+        if !window.isEmpty, let level = scoreLevel(score, settings: settings) {
             rules.append(RuleHit(rule: .cumulativeScore, level: level, incidentIds: windowIds))
         }
         if !mediumIds.isEmpty {
             rules.append(RuleHit(rule: .mediumIncident, level: .medium, incidentIds: mediumIds))
         }
+        if !serialIds.isEmpty {
+            rules.append(RuleHit(rule: .serialPerpetrator, level: settings.serialLevel, incidentIds: serialIds))
+        }
+        if let missing {
+            rules.append(RuleHit(rule: .repeatMissing, level: .high, incidentIds: [], episodeIds: missing.map(\.episodeId)))
+        }
 
         let level = rules.lazy.map(\.level).max() ?? .standard
         // The quick skip above decides only some children; this holds the promise for the rest.
         guard level >= minimumLevel else { return nil }
-        let referredSinceNewest = spans.contains { newest.reportedAt < $0.dayAfter }
-        let suggestions = level == .high && !referredSinceNewest ? [Assessment.maracReferralSuggestion] : []
+        var suggestions: [String] = []
+        if let newest, rules.contains(where: { $0.rule != .repeatMissing && $0.level == .high }),
+           !spans.contains(where: { newest.reportedAt < $0.dayAfter }) {
+            suggestions.append(Assessment.maracReferralSuggestion)
+        }
+        let newestEpisode = missing?.last?.missingAt
+        if let newestEpisode {
+            let from = settings.zone.localDate(of: newestEpisode)
+            let today = settings.zone.localDate(of: asOf)
+            if !history.strategyMeetings.contains(where: { $0 >= from && $0 <= today }) {
+                suggestions.append(Assessment.strategyMeetingSuggestion)
+            }
+        }
+        let newestAt = [newest?.reportedAt, newestEpisode].compactMap { $0 }.max() ?? asOf
         return Assessment(
             childId: history.childId, level: level, score: score, suggestions: suggestions, rules: rules,
-            incidentIds: windowIds, newestIncidentAt: newest.reportedAt)
+            incidentIds: windowIds, newestIncidentAt: newestAt)
+    }
+
+    /// The episodes `repeat-missing` counts, oldest first (ties by id, each id once); nil when
+    /// there are fewer than `missingCount`.
+    static func repeatMissing(_ episodes: [EpisodeFact], asOf: Date, settings: ScoringSettings) -> [EpisodeFact]? {
+        let from = asOf.addingTimeInterval(-Double(settings.missingDays) * secondsPerDay)
+        var counted: [EpisodeFact] = []
+        for e in episodes where e.missingAt >= from && e.missingAt <= asOf && !counted.contains(where: { $0.episodeId == e.episodeId }) {
+            counted.append(e)
+        }
+        guard counted.count >= settings.missingCount else { return nil }
+        return counted.sorted { a, b in a.missingAt != b.missingAt ? a.missingAt < b.missingAt : a.episodeId < b.episodeId }
     }
 
     /// The level `assess` gives a child with no referral whose incidents are distinct and oldest

@@ -33,6 +33,8 @@ public enum RuleID: String, Sendable, Codable, CaseIterable {
     case repeatMarac = "repeat-marac"
     case cumulativeScore = "cumulative-score"
     case mediumIncident = "medium-incident"
+    case serialPerpetrator = "serial-perpetrator"
+    case repeatMissing = "repeat-missing"
 
     /// Plain words for people, true whatever the settings (no numbers). No personal data.
     public var summary: String {
@@ -42,6 +44,8 @@ public enum RuleID: String, Sendable, Codable, CaseIterable {
         case .repeatMarac: "an incident within a year after a MARAC referral"
         case .cumulativeScore: "the incidents in the window add up to a high or medium score"
         case .mediumIncident: "an incident graded medium in the window"
+        case .serialPerpetrator: "a perpetrator named against several victims"
+        case .repeatMissing: "missing from home again and again"
         }
     }
 
@@ -56,6 +60,9 @@ public enum RuleID: String, Sendable, Codable, CaseIterable {
             "the incidents in \(days) score \(Self.plain(settings.scoreMedium)) or more "
                 + "(\(Self.plain(settings.scoreHigh)) or more is high)"
         case .mediumIncident: "an incident graded medium in \(days)"
+        case .serialPerpetrator:
+            "an incident names a perpetrator named against \(settings.serialVictims) or more victims in the last \(settings.serialDays) days"
+        case .repeatMissing: "\(settings.missingCount) or more missing episodes in the last \(settings.missingDays) days"
         }
     }
 
@@ -65,16 +72,19 @@ public enum RuleID: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// One rule that fired, with the incidents it used, so staff see why and not just that.
+/// One rule that fired, with the incidents (or episodes) it used, so staff see why and not just that.
 public struct RuleHit: Sendable, Equatable {
     public let rule: RuleID
     public let level: Level
     /// Oldest first, ties by id.
     public let incidentIds: [String]
+    /// `repeat-missing` only: the episodes it counted, oldest first, ties by id.
+    public let episodeIds: [String]
 
-    public init(rule: RuleID, level: Level, incidentIds: [String]) {
+    public init(rule: RuleID, level: Level, incidentIds: [String], episodeIds: [String] = []) {
         self.rule = rule
         self.level = level
         self.incidentIds = incidentIds
+        self.episodeIds = episodeIds
     }
 }

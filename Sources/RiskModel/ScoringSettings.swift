@@ -14,6 +14,14 @@ public struct ScoringSettings: Sendable, Equatable {
     public var scoreHigh: Double = 4.0
     /// Turns MARAC referral dates (local dates) into instants comparable with incidents.
     public var zone: Zone = .london
+    /// `serial-perpetrator`: this many distinct victims in `serialDays` up to as-of.
+    public var serialVictims: Int = 2
+    public var serialDays: Int = 1095
+    /// The level `serial-perpetrator` gives.
+    public var serialLevel: Level = .medium
+    /// `repeat-missing`: this many missing episodes in `missingDays` up to as-of.
+    public var missingCount: Int = 3
+    public var missingDays: Int = 90
 
     public static let defaultWeights: [Grade: Double] = [.standard: 1, .medium: 2, .high: 4]
 
@@ -24,7 +32,12 @@ public struct ScoringSettings: Sendable, Equatable {
         weights: [Grade: Double] = ScoringSettings.defaultWeights,
         scoreMedium: Double = 2.0,
         scoreHigh: Double = 4.0,
-        zone: Zone = .london
+        zone: Zone = .london,
+        serialVictims: Int = 2,
+        serialDays: Int = 1095,
+        serialLevel: Level = .medium,
+        missingCount: Int = 3,
+        missingDays: Int = 90
     ) {
         self.windowDays = windowDays
         self.escalationCount = escalationCount
@@ -33,6 +46,11 @@ public struct ScoringSettings: Sendable, Equatable {
         self.scoreMedium = scoreMedium
         self.scoreHigh = scoreHigh
         self.zone = zone
+        self.serialVictims = serialVictims
+        self.serialDays = serialDays
+        self.serialLevel = serialLevel
+        self.missingCount = missingCount
+        self.missingDays = missingDays
     }
 
     public func weight(of grade: Grade) -> Double {
@@ -54,6 +72,10 @@ public struct ScoringSettings: Sendable, Equatable {
         }
         if !scoreMedium.isFinite { found.append("scoring.score_medium must be a number") }
         if !scoreHigh.isFinite { found.append("scoring.score_high must be a number") }
+        if serialVictims < 1 { found.append("scoring.serial_victims must be at least 1") }
+        if serialDays < 1 { found.append("scoring.serial_days must be at least 1") }
+        if missingCount < 1 { found.append("scoring.missing_count must be at least 1") }
+        if missingDays < 1 { found.append("scoring.missing_days must be at least 1") }
         return found
     }
 
@@ -63,5 +85,7 @@ public struct ScoringSettings: Sendable, Equatable {
             && a.halfLifeDays == b.halfLifeDays && a.weights == b.weights
             && a.scoreMedium == b.scoreMedium && a.scoreHigh == b.scoreHigh
             && a.zone.timeZone == b.zone.timeZone
+            && a.serialVictims == b.serialVictims && a.serialDays == b.serialDays && a.serialLevel == b.serialLevel
+            && a.missingCount == b.missingCount && a.missingDays == b.missingDays
     }
 }

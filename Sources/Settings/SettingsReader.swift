@@ -179,6 +179,16 @@ extension Settings {
         Key(key: "scoring.weights.high") { s, v in s.scoring.weights[.high] = try number(v) },
         Key(key: "scoring.score_medium") { s, v in s.scoring.scoreMedium = try number(v) },
         Key(key: "scoring.score_high") { s, v in s.scoring.scoreHigh = try number(v) },
+        Key(key: "scoring.serial_victims") { s, v in s.scoring.serialVictims = try int(1...1000)(v) },
+        Key(key: "scoring.serial_days") { s, v in s.scoring.serialDays = try int(1...7300)(v) },
+        Key(key: "scoring.serial_level") { s, v in
+            guard let level = Level(name: v), level > .standard else {
+                throw InvalidValue(message: "expected medium or high")
+            }
+            s.scoring.serialLevel = level
+        },
+        Key(key: "scoring.missing_count") { s, v in s.scoring.missingCount = try int(1...1000)(v) },
+        Key(key: "scoring.missing_days") { s, v in s.scoring.missingDays = try int(1...3650)(v) },
         Key(key: "calendar.time_zone") { s, v in
             guard let tz = TimeZone(identifier: v) else { throw InvalidValue(message: "unknown time zone") }
             s.calendar.timeZone = v

@@ -33,15 +33,24 @@ struct RuleSetTests {
             Fixture.fact("I-2", at: "2026-09-01T10:00:00Z", .medium),
             Fixture.fact("I-3", at: "2026-11-20T10:00:00Z"),
         ]
-        let a = try #require(Fixture.assess(facts, referrals: [Fixture.localDate("2026-06-01")]))
+        let serial = RiskRules.serialPerpetrators([
+            PerpetratorIncident(perpetratorId: "P-1", victimId: "V-1", incidentId: "I-3", reportedAt: facts[2].reportedAt),
+            PerpetratorIncident(perpetratorId: "P-1", victimId: "V-2", incidentId: "I-0", reportedAt: facts[0].reportedAt),
+        ], asOf: Fixture.asOf, settings: Fixture.defaults)
+        let episodes = (1...3).map { EpisodeFact(episodeId: "E-\($0)", missingAt: Fixture.asOf.addingTimeInterval(-Double($0) * Fixture.day)) }
+        let a = try #require(RiskRules.assess(
+            ChildHistory(childId: "C-1", incidents: facts, maracReferrals: [Fixture.localDate("2026-06-01")], episodes: episodes),
+            asOf: Fixture.asOf, settings: Fixture.defaults, serial: serial))
         #expect(a.rules.map(\.rule) == RuleID.allCases)
+        #expect(a.hit(.serialPerpetrator)?.incidentIds == ["I-3"])
+        #expect(a.hit(.repeatMissing)?.episodeIds == ["E-3", "E-2", "E-1"])
         #expect(a.hit(.visibleHighRisk)?.incidentIds == ["I-1"])
         #expect(a.hit(.potentialEscalation)?.incidentIds == ["I-1", "I-2", "I-3"])
         #expect(a.hit(.repeatMarac)?.incidentIds == ["I-2", "I-3"])
         #expect(a.hit(.mediumIncident) == RuleHit(rule: .mediumIncident, level: .medium, incidentIds: ["I-2"]))
         #expect(a.level == .high)
         // The referral is older than the newest incident: still suggested.
-        #expect(a.suggestions == ["marac-referral"])
+        #expect(a.suggestions == ["marac-referral", "strategy-meeting"])
     }
 
     @Test func levelIsStandardWhenNothingFires() throws {
