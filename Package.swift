@@ -108,7 +108,8 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
-            "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "SchoolCalendar", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "SchoolCalendar", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [

@@ -94,27 +94,31 @@ struct APIRoutes {
             return .jsonError("\(key) must be a string", status: .unprocessableContent)
         }
         let strategy = object["strategy_discussion"] as? Bool ?? false
-        let input = DecisionInput(marac: text("marac"), on: text("on"), reason: text("reason"), strategyDiscussion: strategy)
+        let input = DecisionInput(marac: text("marac"), strategyMeeting: text("strategy_meeting"), on: text("on"), reason: text("reason"),
+                                  strategyDiscussion: strategy)
         let now = clock.now()
         let result = input.check(today: configuration.scoring.zone.localDate(of: now))
         var problems: [String] = []
         if case .failure(let found) = result { problems = found.list.map { "\($0.field): \($0.message)" } }
         if let why = TextInput.decidedBy.problem(text("by")) { problems.append("by: " + why) }
-        guard problems.isEmpty, case .success(let checked) = result else {
+        guard problems.isEmpty, case .success(let decisions) = result, let first = decisions.first else {
             return .json(JSONBody.object(["errors": problems]), status: .unprocessableContent)
         }
         guard try await store.childExists(childId) else { return .jsonError("no child with id \(childId)", status: .notFound) }
         let client = "api:\(context.apiClient ?? "unknown")"
         let by = text("by")?.trimmingCharacters(in: .whitespaces).nonEmpty ?? client
-        let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
-                                by: by, recordedAt: now)
-        try await store.record(decision, strategyDiscussion: strategy, actor: client)
+        for (kind, checked) in decisions {
+            let decision = Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                                    by: by, recordedAt: now)
+            try await store.record(decision, strategyDiscussion: strategy, actor: client)
+        }
         await queue.invalidate()
+        func outcome(_ kind: Decision.Kind) -> Any { decisions.first { $0.kind == kind }?.checked.outcome.rawValue ?? NSNull() }
         var out: [String: Any] = [
-            "child_id": childId, "marac": checked.outcome.rawValue, "on": checked.on.description, "by": by,
-            "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
+            "child_id": childId, "marac": outcome(.marac), "strategy_meeting": outcome(.strategyMeeting),
+            "on": first.checked.on.description, "by": by, "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
         ]
-        out["reason"] = checked.reason ?? NSNull()
+        out["reason"] = first.checked.reason ?? NSNull()
         return .json(JSONBody.object(out), status: .created)
     }
 }

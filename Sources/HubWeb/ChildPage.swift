@@ -8,9 +8,11 @@ import StoreContract
 struct ChildPage {
     let values: [String: Any]
 
-    init(record: ChildRecord, asOf: Date, settings: ScoringSettings, user: UserAccount, today: LocalDate) {
+    init(record: ChildRecord, asOf: Date, settings: ScoringSettings, serial: SerialPerpetrators = .none, user: UserAccount,
+         today: LocalDate) {
         let time = DisplayTime(zone: settings.zone)
-        let assessment = RiskRules.assess(record.history, asOf: asOf, settings: settings)
+        let assessment = RiskRules.assess(record.history, asOf: asOf, settings: settings, serial: serial)
+        let episodesUsed = Set(assessment?.hit(.repeatMissing)?.episodeIds ?? [])
         var rulesByIncident: [String: [RuleID]] = [:]
         for hit in assessment?.rules ?? [] {
             for id in hit.incidentIds { rulesByIncident[id, default: []].append(hit.rule) }
@@ -35,24 +37,46 @@ struct ChildPage {
                 "level": a.level.name,
                 "score": String(format: "%.2f", ReviewQueue.displayScore(a.score)),
                 "suggestMARAC": a.suggestions.contains(Assessment.maracReferralSuggestion),
+                "suggestStrategy": a.suggestions.contains(Assessment.strategyMeetingSuggestion),
                 "rules": a.rules.map { hit in
                     [
                         "rule": hit.rule.rawValue,
                         "level": hit.level.name,
                         "words": hit.rule.summary(settings: settings),
                         "incidents": hit.incidentIds.map { ["id": $0, "anchor": Self.anchor($0)] },
+                        "episodes": hit.episodeIds.map { ["id": $0, "anchor": Self.anchor("episode-" + $0)] },
+                        "hasIncidents": !hit.incidentIds.isEmpty,
+                        "hasEpisodes": !hit.episodeIds.isEmpty,
+                        "serial": hit.rule == .serialPerpetrator ? Self.serialWords(hit.incidentIds, serial: serial, time: time) : [],
                     ] as [String: Any]
                 },
             ] as [String: Any]
         }
-        v["chart"] = IncidentChart(incidents: record.incidents, usedByRules: Set(rulesByIncident.keys), asOf: asOf,
+        v["chart"] = IncidentChart(incidents: record.incidents, episodes: record.episodes,
+                                   usedByRules: Set(rulesByIncident.keys).union(episodesUsed.map { "episode:" + $0 }), asOf: asOf,
                                    settings: settings, time: time).values
         v["incidents"] = record.incidents.reversed().map { i in
             Self.incidentRow(i, rules: rulesByIncident[i.incidentId] ?? [], inWindow: i.reportedAt >= windowStart && i.reportedAt <= asOf,
                              regrades: regradesByIncident[i.incidentId] ?? [], childId: record.childId, time: time)
         }
-        let decisions = record.decisions.reversed().enumerated().map { index, entry in
-            Self.decisionRow(entry, current: index == 0, time: time)
+        // The newest decision of each kind stands; the older ones of that kind are superseded.
+        var seenKinds = Set<Decision.Kind>()
+        let decisions = record.decisions.reversed().map { entry in
+            Self.decisionRow(entry, current: seenKinds.insert(entry.decision.kind).inserted, time: time)
+        }
+        v["hasEpisodes"] = !record.episodes.isEmpty
+        v["episodes"] = record.episodes.reversed().map { e -> [String: Any] in
+            var row: [String: Any] = [
+                "id": e.episodeId, "anchor": Self.anchor("episode-" + e.episodeId),
+                "missing": time.dayAndClock(e.missingAt),
+                "returned": e.returnedAt.map(time.dayAndClock) ?? "not back (as recorded)",
+                "risk": e.risk?.rawValue ?? "not recorded",
+                "interview": e.returnInterviewAt.map(time.dayAndClock) ?? "none recorded",
+                "used": episodesUsed.contains(e.episodeId),
+                "flags": e.fact.flags(asOf: asOf).map(\.rawValue),
+            ]
+            if let urn = e.schoolURN { row["episodeSchool"] = urn }
+            return row
         }
         v["decisions"] = decisions
         if let alerts = record.alerts {
@@ -116,17 +140,35 @@ struct ChildPage {
         return row
     }
 
+    /// "the perpetrator in incident I-9 has been named in incidents against 3 victims since 4 March 2025",
+    /// once per serial perpetrator the child's incidents name: ids and counts only.
+    static func serialWords(_ incidentIds: [String], serial: SerialPerpetrators, time: DisplayTime) -> [String] {
+        var seen = Set<String>()
+        return incidentIds.compactMap { id in
+            guard let f = serial.finding(forIncident: id), seen.insert(f.perpetratorId).inserted else { return nil }
+            return "the perpetrator in incident \(id) has been named in incidents against \(f.victims) victims since \(time.day(f.since))"
+        }
+    }
+
     private static func decisionRow(_ entry: DecisionEntry, current: Bool, time: DisplayTime) -> [String: Any] {
         let d = entry.decision
+        let outcome = switch (d.kind, d.outcome) {
+        case (.marac, .referred): "MARAC referral made"
+        case (.marac, _): "MARAC referral declined"
+        case (.strategyMeeting, .held): "Strategy meeting held"
+        case (.strategyMeeting, _): "Strategy meeting declined"
+        }
         var row: [String: Any] = [
-            "outcome": d.outcome == .referred ? "MARAC referral made" : "MARAC referral declined",
+            "outcome": outcome,
             "declined": d.outcome == .declined,
             "on": time.day(d.on),
             "by": d.by,
             "recorded": time.dayAndClock(d.recordedAt),
             "current": current,
-            "strategy": entry.strategyDiscussion.map { $0 ? "requested" : "not requested" } ?? "not asked (recorded by command)",
         ]
+        if d.kind == .marac {
+            row["strategy"] = entry.strategyDiscussion.map { $0 ? "requested" : "not requested" } ?? "not asked (recorded by command)"
+        }
         if let reason = d.reason { row["reason"] = reason }
         return row
     }

@@ -32,18 +32,20 @@ struct ChildRoutes {
             let user = try context.user()
             let childId = try Self.parameter("childId", context)
             let form = context.form
-            let input = DecisionInput(marac: form.text("marac"), on: form.text("on"), reason: form["reason"],
-                                      strategyDiscussion: form["strategy"] != nil)
+            let input = DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
+                                      reason: form["reason"], strategyDiscussion: form["strategy"] != nil)
             let now = clock.now()
             guard try await store.childExists(childId) else { throw PageError.notFound }
             switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
             case .failure(let problems):
                 return try await childPage(childId: childId, user: user, context: context,
                                            form: DecisionFormState(input: input, problems: problems.list), notice: nil)
-            case .success(let checked):
-                let decision = Decision(childId: childId, outcome: checked.outcome, on: checked.on, reason: checked.reason,
-                                        by: user.name, recordedAt: now)
-                try await store.record(decision, strategyDiscussion: input.strategyDiscussion, actor: "user:\(user.name)")
+            case .success(let decisions):
+                for (kind, checked) in decisions {
+                    let decision = Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                                            by: user.name, recordedAt: now)
+                    try await store.record(decision, strategyDiscussion: input.strategyDiscussion, actor: "user:\(user.name)")
+                }
                 await queue.invalidate()
                 return .redirect(to: Self.path(childId) + "?recorded=1#decisions", type: .normal)
             }
@@ -93,7 +95,12 @@ struct ChildRoutes {
         guard let record = try await store.childRecord(childId) else { throw PageError.notFound }
         try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: now)
         let today = configuration.scoring.zone.localDate(of: now)
-        var values = ChildPage(record: record, asOf: now, settings: configuration.scoring, user: user, today: today).values
+        let settings = configuration.scoring
+        let serial = RiskRules.serialPerpetrators(
+            try await store.perpetratorIncidents(record.perpetratorIds,
+                                                 from: now.addingTimeInterval(-Double(settings.serialDays) * RiskRules.secondsPerDay), to: now),
+            asOf: now, settings: settings)
+        var values = ChildPage(record: record, asOf: now, settings: settings, serial: serial, user: user, today: today).values
         values["form"] = (form ?? DecisionFormState(today: today)).values
         // A form sent back with problems lands on its error summary.
         values["action"] = Self.path(childId) + "/decisions#" + FormErrors.summaryId
@@ -146,7 +153,7 @@ struct DecisionFormState {
     }
 
     init(today: LocalDate) {
-        input = DecisionInput(marac: nil, on: today.description, reason: nil)
+        input = DecisionInput(marac: nil, strategyMeeting: nil, on: today.description, reason: nil)
         problems = []
     }
 
@@ -154,6 +161,8 @@ struct DecisionFormState {
         var v: [String: Any] = [
             "referred": input.marac == "referred",
             "declined": input.marac == "declined",
+            "held": input.strategyMeeting == "held",
+            "meetingDeclined": input.strategyMeeting == "declined",
             "strategy": input.strategyDiscussion,
         ]
         v.merge(FormErrors(problems).values) { _, new in new }

@@ -17,7 +17,8 @@ struct IncidentChart {
 
     let values: [String: Any]
 
-    init(incidents: [ChildIncident], usedByRules: Set<String>, asOf: Date, settings: ScoringSettings, time: DisplayTime) {
+    init(incidents: [ChildIncident], episodes: [ChildEpisode] = [], usedByRules: Set<String>, asOf: Date, settings: ScoringSettings,
+         time: DisplayTime) {
         let span = Double(settings.windowDays) * RiskRules.secondsPerDay
         let start = asOf.addingTimeInterval(-span)
         let inWindow = incidents.filter { $0.reportedAt >= start && $0.reportedAt <= asOf }
@@ -45,6 +46,16 @@ struct IncidentChart {
                 "label": "\(i.incidentId): \(i.effectiveGrade.name), \(time.day(i.reportedAt))",
             ]
         }
+        // Missing episodes sit on the same time line, higher up, as diamonds: not incidents, so not scored.
+        let episodeY = markY - 20
+        let episodeMarks: [[String: Any]] = episodes.filter { $0.missingAt >= start && $0.missingAt <= asOf }.map { e in
+            let (ex, f) = (x(e.missingAt), Self.format)
+            return [
+                "shape": "M\(f(ex)),\(f(episodeY - 8)) L\(f(ex + 7)),\(f(episodeY)) L\(f(ex)),\(f(episodeY + 8)) L\(f(ex - 7)),\(f(episodeY)) Z",
+                "used": usedByRules.contains("episode:" + e.episodeId),
+                "label": "missing episode \(e.episodeId): \(time.day(e.missingAt))",
+            ]
+        }
         let thresholds: [[String: Any]] = [("medium", settings.scoreMedium), ("high", settings.scoreHigh)].map { name, value in
             ["y": Self.format(y(value)), "label": "\(name) \(Self.plain(value))", "labelY": Self.format(y(value) + 5), "level": name]
         }
@@ -64,7 +75,8 @@ struct IncidentChart {
                 ["grade": g.name, "shapeName": Self.shapeName(g), "shape": Self.shape(g, x: 10, y: 10, r: 7)]
             },
             "axisLabelY": Self.format(Self.height - 12),
-            "line": line, "marks": marks, "thresholds": thresholds, "ticks": ticks,
+            "line": line, "marks": marks, "thresholds": thresholds, "ticks": ticks, "episodeMarks": episodeMarks,
+            "hasEpisodeMarks": !episodeMarks.isEmpty,
             "summary": "\(IncidentWords.count(inWindow.count)) in the last \(settings.windowDays) days; "
                 + "the score now is \(String(format: "%.2f", now)) (medium from \(Self.plain(settings.scoreMedium)), "
                 + "high from \(Self.plain(settings.scoreHigh))).",

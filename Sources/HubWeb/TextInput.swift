@@ -64,6 +64,7 @@ struct FormErrors {
     static func controlId(_ field: String) -> String {
         switch field {
         case "marac": "marac-referred"
+        case "strategy_meeting": "meeting-held"
         default: field
         }
     }

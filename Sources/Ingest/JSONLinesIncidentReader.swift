@@ -65,6 +65,9 @@ enum JSONLinesIncidentReader {
                     continue
                 }
                 children = childObjects(member, line: line, log: &intake.log)
+            } else if key == EpisodeReader.idColumn || key.trimmingSpaces().lowercased() == EpisodeReader.idColumn {
+                // SPEC §10: a file holds incidents or episodes; an episode here would be dropped unseen.
+                intake.log.add(line: line, column: EpisodeReader.idColumn, "an episode in an incidents file: a file holds incidents or episodes, not both")
             }
         }
         // A top-level bwv_used may go with nested children: it is about the incident, and each

@@ -37,8 +37,35 @@ public enum IncidentIntake {
     /// The store writes incidents as the reader hands them over, inside a transaction it commits only
     /// once every row has proved valid. When an incident's rows are far apart in the files, the files
     /// are read again whole and that batch written instead.
-    public static func run(_ sources: [IntakeSource], actor: String, now: Date,
+    ///
+    /// Missing-episode files (SPEC §10: `episode_id` in the header or first object) are read and
+    /// checked whole first; the store writes them in the incidents' transaction. Any error in any
+    /// file, of either kind, and nothing is written.
+    public static func run(_ allSources: [IntakeSource], actor: String, now: Date,
                            open: @escaping @Sendable () async throws -> IntakeTarget) async throws -> IngestSummary {
+        let kinds = allSources.map { IngestFileKind($0.data, format: $0.format) }
+        let sources = zip(allSources, kinds).filter { $0.1 == .incidents }.map(\.0)
+        let episodeSources = zip(allSources, kinds).filter { $0.1 == .episodes }.map { (name: $0.0.name, data: $0.0.data, format: $0.0.format) }
+        var episodes: [Episode]?
+        if !episodeSources.isEmpty {
+            switch EpisodeReader.read(episodeSources, now: now) {
+            case .success(let read): episodes = read
+            case .failure(let failure):
+                // Every error of the command, in the order the files were named: the incident files
+                // are checked too (read whole, nothing written).
+                var builder = IncidentBatchBuilder(now: now)
+                for s in sources { builder.add(s.data, fileName: s.name, format: s.format) }
+                let incidentErrors: [IngestError]
+                if case .failure(let f) = builder.finish() { incidentErrors = f.errors } else { incidentErrors = [] }
+                let order = Dictionary(allSources.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+                let all = (incidentErrors + failure.errors).enumerated().sorted { a, b in
+                    let (x, y) = (order[a.element.file] ?? 0, order[b.element.file] ?? 0)
+                    return x != y ? x < y : a.offset < b.offset
+                }.map(\.element)
+                throw IngestFailure(errors: all)
+            }
+        }
+        let batchEpisodes = episodes
         @Sendable func readAll(into builder: inout IncidentBatchBuilder) {
             for s in sources { builder.add(s.data, fileName: s.name, format: s.format) }
         }
@@ -50,7 +77,7 @@ public enum IncidentIntake {
         let writer = Task { () throws -> IngestSummary in
             guard await handOff.hasWork() else { throw IngestAbandoned() }
             let target = try await open()
-            let feed = target.store.makeIncidentFeed(expectedRows: expectedRows)
+            let feed = target.store.makeIncidentFeed(expectedRows: expectedRows, episodes: batchEpisodes)
             handOff.attach(feed)
             defer { feed.close() }
             guard await feed.hasWork() else { throw IngestAbandoned() }

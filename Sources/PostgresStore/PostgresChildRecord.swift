@@ -13,10 +13,10 @@ extension PostgresStore: ChildRecordStore {
                 SELECT c.child_key, c.given_name, c.family_name, c.dob, c.school_urn, s.name
                 FROM children c LEFT JOIN schools s ON s.urn = c.school_urn WHERE c.child_id = \(childId)
                 """, logger, as: (Int64, String, String, String, String?, String?).self) else { return nil }
-            typealias IncidentTuple = (String, Double, String, Int, Int?, Int?, Int, String, String?, Int?, Int?, String?, Int?)
+            typealias IncidentTuple = (String, Double, String, Int, Int?, Int?, Int, String, String?, Int?, Int?, String?, Int?, String?)
             let incidentRows: [IncidentTuple] = try await conn.rows("""
                 SELECT i.incident_id, i.reported_at, i.risk_tool, i.officer_grade, i.dash_yes_count, i.supervisor_grade,
-                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used, i.perpetrator_id
                 FROM incident_children l JOIN incidents i ON i.incident_key = l.incident_key
                 WHERE l.child_key = \(child.0) ORDER BY i.reported_at, i.incident_id COLLATE "C"
                 """, logger, as: IncidentTuple.self)
@@ -25,15 +25,24 @@ extension PostgresStore: ChildRecordStore {
                     incidentId: r.0, reportedAt: Date(timeIntervalSince1970: r.1), riskTool: RiskTool(rawValue: r.2) ?? .dash,
                     officerGrade: Grade(rawValue: r.3) ?? .standard, dashYesCount: r.4, supervisorGrade: r.5.flatMap(Grade.init(rawValue:)),
                     effectiveGrade: Grade(rawValue: r.6) ?? .standard, flags: r.7.split(separator: ",").map(String.init), schoolURN: r.8,
-                    present: r.9.map { $0 != 0 }, spokenTo: r.10.map { $0 != 0 }, voice: r.11, bodyWornVideo: r.12.map { $0 != 0 })
+                    present: r.9.map { $0 != 0 }, spokenTo: r.10.map { $0 != 0 }, voice: r.11, bodyWornVideo: r.12.map { $0 != 0 },
+                    perpetratorId: r.13)
             }
             let decisions = try await conn.rows("""
-                SELECT d.child_id, d.marac, d.on_date, d.reason, d.decided_by, d.recorded_at, s.strategy_discussion
-                FROM decisions d LEFT JOIN decision_strategy s ON s.decision_key = d.decision_key
-                WHERE d.child_id = \(childId) ORDER BY d.decision_key
-                """, logger, as: (String, String, String, String?, String, Double, Int?).self).compactMap { r -> DecisionEntry? in
-                guard let decision = PostgresDecisions.decision((r.0, r.1, r.2, r.3, r.4, r.5)) else { return nil }
-                return DecisionEntry(decision: decision, strategyDiscussion: r.6.map { $0 != 0 })
+                SELECT \(unescaped: PostgresDecisions.columns), s.strategy_discussion
+                FROM all_decisions d LEFT JOIN decision_strategy s ON d.kind = 'marac' AND s.decision_key = d.decision_key
+                WHERE d.child_id = \(childId) ORDER BY \(unescaped: PostgresDecisions.order)
+                """, logger, as: (String, String, String, String, String?, String, Double, Int?).self).compactMap { r -> DecisionEntry? in
+                guard let decision = PostgresDecisions.decision((r.0, r.1, r.2, r.3, r.4, r.5, r.6)) else { return nil }
+                return DecisionEntry(decision: decision, strategyDiscussion: r.7.map { $0 != 0 })
+            }
+            let episodes = try await conn.rows("""
+                SELECT episode_id, missing_at, returned_at, risk, return_interview_at, school_urn FROM episodes
+                WHERE child_id = \(childId) ORDER BY missing_at, episode_id COLLATE "C"
+                """, logger, as: (String, Double, Double?, String?, Double?, String?).self).map { r in
+                ChildEpisode(episodeId: r.0, missingAt: Date(timeIntervalSince1970: r.1), returnedAt: r.2.map(Date.init(timeIntervalSince1970:)),
+                             risk: r.3.flatMap(EpisodeRisk.init(rawValue:)), returnInterviewAt: r.4.map(Date.init(timeIntervalSince1970:)),
+                             schoolURN: r.5)
             }
             var regrades = try await conn.rows("""
                 SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades
@@ -60,7 +69,7 @@ extension PostgresStore: ChildRecordStore {
             }
             return ChildRecord(childId: childId, name: ChildName(given: child.1, family: child.2), dateOfBirth: child.3,
                                schoolURN: child.4, schoolName: child.5, incidents: incidents, decisions: decisions,
-                               regrades: regrades, alerts: alerts)
+                               regrades: regrades, alerts: alerts, episodes: episodes)
         }
     }
 
@@ -83,8 +92,8 @@ extension PostgresStore: ChildRecordStore {
             var out: [String: Decision] = [:]
             // Later rows overwrite earlier ones, so each child keeps its newest decision.
             for r in try await conn.rows("""
-                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions ORDER BY decision_key
-                """, logger, as: (String, String, String, String?, String, Double).self) {
+                SELECT \(unescaped: PostgresDecisions.columns) FROM all_decisions d ORDER BY \(unescaped: PostgresDecisions.order)
+                """, logger, as: PostgresDecisions.Columns.self) {
                 if let d = PostgresDecisions.decision(r) { out[d.childId] = d }
             }
             return out
@@ -95,13 +104,14 @@ extension PostgresStore: ChildRecordStore {
     public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
         let logger = self.logger
         try await write { conn in
-            let key = try await PostgresDecisions.insert(conn, logger, decision)
-            try await conn.run("""
-                INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
-                """, logger)
+            if let key = try await PostgresDecisions.insert(conn, logger, decision) {
+                try await conn.run("""
+                    INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
+                    """, logger)
+            }
             try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
-                                           action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                           action: decision.auditAction, subject: "child:\(decision.childId)",
                                            detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
         }
     }

@@ -108,7 +108,10 @@ extension PostgresStore: Store {
                 }
                 try await writer.write(gathered)
                 switch feed.outcome {
-                case .complete: return try await writer.finish()
+                case .complete:
+                    var summary = try await writer.finish()
+                    summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                    return summary
                 case .abandoned: throw IngestAbandoned()
                 // Thrown to roll back what was written; the whole batch is written next.
                 case .redo(let batch): throw RedoBatch(incidents: batch)
@@ -118,9 +121,17 @@ extension PostgresStore: Store {
             return try await write { conn in
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
                 try await writer.write(redo.incidents)
-                return try await writer.finish()
+                var summary = try await writer.finish()
+                summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                return summary
             }
         }
+    }
+
+    private static func writeEpisodes(_ feed: IncidentFeed, _ conn: PostgresConnection, _ logger: Logger, actor: String,
+                                      now: Date) async throws -> EpisodeCounts? {
+        guard let episodes = feed.episodes else { return nil }
+        return try await PostgresEpisodeWriter.write(episodes, conn, logger, actor: actor, now: now)
     }
 
     public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
@@ -148,7 +159,9 @@ extension PostgresStore: Store {
                 wanted AS (
                     SELECT child_key FROM incident_children WHERE reported_at <= \(to) AND reported_at >= \(from)
                     GROUP BY child_key HAVING count(*) >= \(least) OR max(effective_grade) >= \(grade)
-                    UNION SELECT child_key FROM referred)
+                    UNION SELECT child_key FROM referred
+                    UNION SELECT child_key FROM children WHERE child_id = ANY(\(floor?.alsoChildren ?? []))
+                    UNION SELECT child_key FROM incident_children WHERE incident_id = ANY(\(floor?.alsoIncidents ?? [])))
                 SELECT l.child_key, l.incident_id, l.reported_at, l.effective_grade, c.child_id, c.school_urn
                 FROM wanted w JOIN incident_children l ON l.child_key = w.child_key JOIN children c ON c.child_key = l.child_key
                 WHERE l.reported_at <= \(to) AND (l.reported_at >= \(from) OR l.child_key IN (SELECT child_key FROM referred))
@@ -212,7 +225,7 @@ extension PostgresStore: Store {
             var detail = ["on": decision.on.description]
             if decision.recordedBy != nil { detail["by"] = decision.by }
             try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: decision.recordedBy ?? decision.by,
-                                           action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                           action: decision.auditAction, subject: "child:\(decision.childId)",
                                            detail: detail)
         }
     }
@@ -221,9 +234,9 @@ extension PostgresStore: Store {
         let logger = self.logger
         return try await read { conn in
             try await conn.rows("""
-                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions
-                WHERE child_id = \(childId) ORDER BY decision_key
-                """, logger, as: (String, String, String, String?, String, Double).self).compactMap(PostgresDecisions.decision)
+                SELECT \(unescaped: PostgresDecisions.columns) FROM all_decisions d WHERE d.child_id = \(childId)
+                ORDER BY \(unescaped: PostgresDecisions.order)
+                """, logger, as: PostgresDecisions.Columns.self).compactMap(PostgresDecisions.decision)
         }
     }
 
@@ -270,19 +283,36 @@ struct RedoBatch: Error {
 }
 
 enum PostgresDecisions {
-    /// Appends a decision and returns its key.
+    /// The `all_decisions` view's columns in the order `decision(_:)` reads them.
+    typealias Columns = (String, String, String, String, String?, String, Double)
+    static let columns = "d.kind, d.child_id, d.outcome, d.on_date, d.reason, d.decided_by, d.recorded_at"
+    /// Oldest first, both kinds interleaved as they were made (as SQLite orders them).
+    static let order = "d.recorded_at, d.kind COLLATE \"C\", d.decision_key"
+
+    /// Appends the decision to its kind's table; the MARAC decision's key, nil for a strategy meeting.
     @discardableResult
-    static func insert(_ conn: PostgresConnection, _ logger: Logger, _ d: Decision) async throws -> Int64 {
-        try await conn.row("""
-            INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
-            VALUES (\(d.childId), \(d.outcome.rawValue), \(d.on.description), \(d.reason), \(d.by), \(d.recordedAt.timeIntervalSince1970))
-            RETURNING decision_key
-            """, logger, as: (Int64).self)!
+    static func insert(_ conn: PostgresConnection, _ logger: Logger, _ d: Decision) async throws -> Int64? {
+        switch d.kind {
+        case .marac:
+            return try await conn.row("""
+                INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
+                VALUES (\(d.childId), \(d.outcome.rawValue), \(d.on.description), \(d.reason), \(d.by), \(d.recordedAt.timeIntervalSince1970))
+                RETURNING decision_key
+                """, logger, as: (Int64).self)
+        case .strategyMeeting:
+            try await conn.run("""
+                INSERT INTO strategy_meetings (child_id, outcome, on_date, reason, decided_by, recorded_at)
+                VALUES (\(d.childId), \(d.outcome.rawValue), \(d.on.description), \(d.reason), \(d.by), \(d.recordedAt.timeIntervalSince1970))
+                """, logger)
+            return nil
+        }
     }
 
-    /// Columns: child_id, marac, on_date, reason, decided_by, recorded_at.
-    static func decision(_ r: (String, String, String, String?, String, Double)) -> Decision? {
-        guard let outcome = Decision.Outcome(rawValue: r.1), let on = LocalDate(iso: r.2) else { return nil }
-        return Decision(childId: r.0, outcome: outcome, on: on, reason: r.3, by: r.4, recordedAt: Date(timeIntervalSince1970: r.5))
+    static func decision(_ r: Columns) -> Decision? {
+        guard let kind = Decision.Kind(rawValue: r.0), let outcome = Decision.Outcome(rawValue: r.2), let on = LocalDate(iso: r.3) else {
+            return nil
+        }
+        return Decision(childId: r.1, kind: kind, outcome: outcome, on: on, reason: r.4, by: r.5,
+                        recordedAt: Date(timeIntervalSince1970: r.6))
     }
 }

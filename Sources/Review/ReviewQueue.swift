@@ -30,11 +30,39 @@ public struct ReviewQueue: Sendable {
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, includeAll: Bool) async throws -> ReviewQueue {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
         let minimum: Level = includeAll ? .standard : .medium
+        // Episodes, strategy meetings and the serial perpetrators are read once, before the scan:
+        // a few thousand rows, where a second pass over every incident would double the work.
+        let context = try await store.riskContext(
+            missingFrom: asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay),
+            serialFrom: asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay),
+            asOf: asOf, minimumVictims: settings.serialVictims)
+        let serial = RiskRules.serialPerpetrators(context.perpetratorIncidents, asOf: asOf, settings: settings)
         let kept = ScanResults<Entry>(parts: scanParts)
-        let floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
+        let withEpisodes = ScanResults<String>(parts: scanParts)
+        var floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
+        floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
+        floor?.alsoIncidents = Array(serial.perpetratorOfIncident.keys)
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
-            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, minimumLevel: minimum) else { return }
+            var h = h
+            if !context.episodes.isEmpty, let episodes = context.episodes[h.childId] {
+                h.episodes = episodes
+                withEpisodes.append(h.childId, to: part)
+            }
+            if !context.strategyMeetings.isEmpty, let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
+            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum) else { return }
             kept.append(Entry(assessment: a, summary: try summary()), to: part)
+        }
+        // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
+        let scanned = Set(withEpisodes.all)
+        let rest = context.episodes.filter { !scanned.contains($0.key) && $0.value.count >= settings.missingCount }
+        if !rest.isEmpty {
+            let summaries = try await store.childSummaries(Array(rest.keys))
+            for (childId, episodes) in rest {
+                let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
+                                     strategyMeetings: context.strategyMeetings[childId] ?? [])
+                guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum) else { continue }
+                kept.append(Entry(assessment: a, summary: summaries[childId]), to: 0)
+            }
         }
         let entries = kept.all
         let ordered = RiskRules.reviewQueueOrder(entries.map(\.assessment), includeAll: includeAll)

@@ -4,11 +4,22 @@ import Foundation
 /// What hub staff decided about a child's MARAC escalation (SPEC §5). Decisions are appended,
 /// never edited: the newest supersedes the older ones, and all are kept.
 public struct Decision: Sendable, Hashable, Codable {
+    /// What was decided about: a MARAC referral, or a strategy meeting (SPEC §5).
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        case marac
+        case strategyMeeting = "strategy-meeting"
+
+        /// The outcomes this kind may have.
+        public var outcomes: [Outcome] { self == .marac ? [.referred, .declined] : [.held, .declined] }
+    }
+
     public enum Outcome: String, Sendable, Hashable, Codable, CaseIterable {
         case referred
         case declined
+        case held
     }
 
+    public var kind: Kind = .marac
     public var childId: String
     public var outcome: Outcome
     /// The date the decision took effect (`--on`): for `referred`, the MARAC referral date R.
@@ -22,8 +33,9 @@ public struct Decision: Sendable, Hashable, Codable {
     /// nobody at the shell records a decision in someone else's name unseen.
     public var recordedBy: String?
 
-    public init(childId: String, outcome: Outcome, on: LocalDate, reason: String?, by: String, recordedAt: Date,
-                recordedBy: String? = nil) {
+    public init(childId: String, kind: Kind = .marac, outcome: Outcome, on: LocalDate, reason: String?, by: String,
+                recordedAt: Date, recordedBy: String? = nil) {
+        self.kind = kind
         self.childId = childId
         self.outcome = outcome
         self.on = on
@@ -31,5 +43,20 @@ public struct Decision: Sendable, Hashable, Codable {
         self.by = by
         self.recordedAt = recordedAt
         self.recordedBy = recordedBy
+    }
+}
+
+extension Decision {
+    /// The audit's action: `decision.referred`, `decision.declined` for MARAC (as before), and
+    /// `strategy-meeting.held` or `strategy-meeting.declined`.
+    public var auditAction: String {
+        kind == .marac ? "decision.\(outcome.rawValue)" : "strategy-meeting.\(outcome.rawValue)"
+    }
+
+    /// The latest decision of each kind, from a child's decisions oldest first: what stands.
+    public static func standing(_ decisions: [Decision]) -> [Kind: Decision] {
+        var out: [Kind: Decision] = [:]
+        for d in decisions { out[d.kind] = d }
+        return out
     }
 }

@@ -34,9 +34,10 @@ extension Decision {
     /// an outcome, a YYYY-MM-DD date not after `today` (the hub's date now, from the caller's clock),
     /// a reason when declined, and no reason longer than `maximumReasonLength` or holding a control
     /// character (the FieldText rule). Every problem, in that order.
-    public static func check(outcome: Outcome?, on: String?, reason: String?, today: LocalDate) -> Result<Checked, Problems> {
+    public static func check(kind: Kind = .marac, outcome: Outcome?, on: String?, reason: String?,
+                             today: LocalDate) -> Result<Checked, Problems> {
         var problems: [Problem] = []
-        if outcome == nil { problems.append(.noOutcome) }
+        if outcome.map({ !kind.outcomes.contains($0) }) ?? true { problems.append(.noOutcome) }
         let date = on.flatMap { LocalDate(iso: $0.trimmingCharacters(in: .whitespaces)) }
         if let date {
             if date > today { problems.append(.inTheFuture) }
@@ -53,7 +54,7 @@ extension Decision {
             case nil: break
             }
         }
-        guard problems.isEmpty, let outcome, let date else { return .failure(Problems(list: problems)) }
+        guard problems.isEmpty, let outcome, let date, kind.outcomes.contains(outcome) else { return .failure(Problems(list: problems)) }
         return .success(Checked(outcome: outcome, on: date, reason: given))
     }
 }

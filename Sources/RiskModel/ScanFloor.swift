@@ -7,6 +7,10 @@ import Foundation
 public struct ScanFloor: Sendable, Equatable {
     public let incidents: Int
     public let grade: Grade
+    /// Children the floor keeps whatever their incidents: those `repeat-missing` may reach.
+    public var alsoChildren: [String] = []
+    /// Children with one of these incidents are kept too: those naming a serial perpetrator.
+    public var alsoIncidents: [String] = []
 
     public init(incidents: Int, grade: Grade) {
         self.incidents = incidents

@@ -13,7 +13,7 @@ extension SQLiteStore: ChildRecordStore {
             let key: Int64 = child[0]
             let incidents = try Row.fetchAll(db, sql: """
                 SELECT i.incident_id, i.reported_at, i.risk_tool, i.officer_grade, i.dash_yes_count, i.supervisor_grade,
-                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+                       i.effective_grade, i.flags, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used, i.perpetrator_id
                 FROM incident_children l JOIN incidents i ON i.incident_key = l.incident_key
                 WHERE l.child_key = ? ORDER BY i.reported_at, i.incident_id
                 """, arguments: [key]).map { r in
@@ -23,15 +23,25 @@ extension SQLiteStore: ChildRecordStore {
                     supervisorGrade: (r[5] as Int?).flatMap(Grade.init(rawValue:)),
                     effectiveGrade: Grade(rawValue: r[6]) ?? .standard,
                     flags: (r[7] as String).split(separator: ",").map(String.init), schoolURN: r[8],
-                    present: Self.flag(r[9]), spokenTo: Self.flag(r[10]), voice: r[11], bodyWornVideo: Self.flag(r[12]))
+                    present: Self.flag(r[9]), spokenTo: Self.flag(r[10]), voice: r[11], bodyWornVideo: Self.flag(r[12]),
+                    perpetratorId: r[13])
             }
             let decisions = try Row.fetchAll(db, sql: """
-                SELECT d.child_id, d.marac, d.on_date, d.reason, d.decided_by, d.recorded_at, s.strategy_discussion
-                FROM decisions d LEFT JOIN decision_strategy s ON s.decision_key = d.decision_key
-                WHERE d.child_id = ? ORDER BY d.decision_key
+                SELECT \(SQLiteDecisions.columns), s.strategy_discussion
+                FROM all_decisions d LEFT JOIN decision_strategy s ON d.kind = 'marac' AND s.decision_key = d.decision_key
+                WHERE d.child_id = ? ORDER BY \(SQLiteDecisions.order)
                 """, arguments: [childId]).compactMap { r -> DecisionEntry? in
-                guard let decision = Self.decision(r) else { return nil }
-                return DecisionEntry(decision: decision, strategyDiscussion: Self.flag(r[6]))
+                guard let decision = SQLiteDecisions.decision(r) else { return nil }
+                return DecisionEntry(decision: decision, strategyDiscussion: Self.flag(r[7]))
+            }
+            let episodes = try Row.fetchAll(db, sql: """
+                SELECT episode_id, missing_at, returned_at, risk, return_interview_at, school_urn FROM episodes
+                WHERE child_id = ? ORDER BY missing_at, episode_id
+                """, arguments: [childId]).map { r in
+                ChildEpisode(episodeId: r[0], missingAt: Date(timeIntervalSince1970: r[1]),
+                             returnedAt: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+                             risk: (r[3] as String?).flatMap(EpisodeRisk.init(rawValue:)),
+                             returnInterviewAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)), schoolURN: r[5])
             }
             var regrades: [Regrade] = []
             let regradeQuery = try db.makeStatement(sql: """
@@ -46,7 +56,7 @@ extension SQLiteStore: ChildRecordStore {
             regrades.sort { $0.at < $1.at }
             return ChildRecord(childId: childId, name: ChildName(given: child[1], family: child[2]), dateOfBirth: child[3],
                                schoolURN: child[4], schoolName: child[5], incidents: incidents, decisions: decisions,
-                               regrades: regrades, alerts: try Self.alerts(db, childId: childId))
+                               regrades: regrades, alerts: try Self.alerts(db, childId: childId), episodes: episodes)
         }
     }
 
@@ -66,9 +76,9 @@ extension SQLiteStore: ChildRecordStore {
             var out: [String: Decision] = [:]
             // Later rows overwrite earlier ones, so each child keeps its newest decision.
             for r in try Row.fetchAll(db, sql: """
-                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions ORDER BY decision_key
+                SELECT \(SQLiteDecisions.columns) FROM all_decisions d ORDER BY \(SQLiteDecisions.order)
                 """) {
-                if let d = Self.decision(r) { out[d.childId] = d }
+                if let d = SQLiteDecisions.decision(r) { out[d.childId] = d }
             }
             return out
         }
@@ -77,16 +87,13 @@ extension SQLiteStore: ChildRecordStore {
 
     public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
-                                 decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
-            try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
-                           arguments: [db.lastInsertedRowID, strategyDiscussion ? 1 : 0])
+            if let key = try SQLiteDecisions.insert(db, decision) {
+                try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
+                               arguments: [key, strategyDiscussion ? 1 : 0])
+            }
             try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
-                                   action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                   action: decision.auditAction, subject: "child:\(decision.childId)",
                                    detail: ["on": decision.on.description, "by": decision.by,
                                             "strategy_discussion": strategyDiscussion])
         }
@@ -120,11 +127,6 @@ extension SQLiteStore: ChildRecordStore {
 
     private static func flag(_ value: Int?) -> Bool? { value.map { $0 != 0 } }
 
-    /// Columns: child_id, marac, on_date, reason, decided_by, recorded_at.
-    private static func decision(_ r: Row) -> Decision? {
-        guard let outcome = Decision.Outcome(rawValue: r[1]), let on = LocalDate(iso: r[2] as String) else { return nil }
-        return Decision(childId: r[0], outcome: outcome, on: on, reason: r[3], by: r[4], recordedAt: Date(timeIntervalSince1970: r[5]))
-    }
 
     /// The child's alerts if the alerts table exists, read by column name so this page does not depend
     /// on that table's exact shape; nil when there is no such table.

@@ -140,6 +140,7 @@ enum SQLiteSchema {
         }
         registerAcknowledgement(&m)
         registerKeyAdults(&m)
+        registerEpisodes(&m)
         return m
     }
 

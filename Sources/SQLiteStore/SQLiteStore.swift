@@ -70,8 +70,8 @@ public final class SQLiteStore: Store {
         try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
     }
 
-    public func makeIncidentFeed(expectedRows: Int) -> IncidentFeed {
-        IncidentFeed(encoder: SQLiteFeedEncoder(expectedRows: expectedRows))
+    public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed {
+        IncidentFeed(encoder: SQLiteFeedEncoder(expectedRows: expectedRows), episodes: episodes)
     }
 
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
@@ -100,6 +100,7 @@ public final class SQLiteStore: Store {
                         throw StoreError.unavailable("an ingest batch was not encoded for SQLite")
                     }
                     summary = try writer.finish(children)
+                    summary.episodes = try feed.episodes.map { try SQLiteEpisodeWriter.write($0, db: db, actor: actor, now: now) }
                     return .commit
                 case .abandoned:
                     throw IngestAbandoned()
@@ -111,6 +112,7 @@ public final class SQLiteStore: Store {
             if let redo {
                 try db.inTransaction {
                     summary = try SQLiteIngest(db: db, actor: actor, now: now, planner: planner).run(redo)
+                    summary.episodes = try feed.episodes.map { try SQLiteEpisodeWriter.write($0, db: db, actor: actor, now: now) }
                     return .commit
                 }
             }
@@ -202,17 +204,13 @@ public final class SQLiteStore: Store {
 
     public func record(_ decision: Decision) async throws {
         try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO decisions (child_id, marac, on_date, reason, decided_by, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [decision.childId, decision.outcome.rawValue, decision.on.description,
-                                 decision.reason, decision.by, decision.recordedAt.timeIntervalSince1970])
+            try SQLiteDecisions.insert(db, decision)
             try SQLiteSchema.noteChange(db)
             // Who ran it is the actor; the name given stays beside it.
             var detail = ["on": decision.on.description]
             if decision.recordedBy != nil { detail["by"] = decision.by }
             try SQLiteAudit.append(db, at: decision.recordedAt, actor: decision.recordedBy ?? decision.by,
-                                   action: "decision.\(decision.outcome.rawValue)", subject: "child:\(decision.childId)",
+                                   action: decision.auditAction, subject: "child:\(decision.childId)",
                                    detail: detail)
         }
     }
@@ -220,13 +218,8 @@ public final class SQLiteStore: Store {
     public func decisions(childId: String) async throws -> [Decision] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT child_id, marac, on_date, reason, decided_by, recorded_at FROM decisions
-                WHERE child_id = ? ORDER BY decision_key
-                """, arguments: [childId]).compactMap { row in
-                guard let outcome = Decision.Outcome(rawValue: row[1]), let on = LocalDate(iso: row[2] as String) else { return nil }
-                return Decision(childId: row[0], outcome: outcome, on: on, reason: row[3], by: row[4],
-                                recordedAt: Date(timeIntervalSince1970: row[5]))
-            }
+                SELECT \(SQLiteDecisions.columns) FROM all_decisions d WHERE d.child_id = ? ORDER BY \(SQLiteDecisions.order)
+                """, arguments: [childId]).compactMap(SQLiteDecisions.decision)
         }
     }
 

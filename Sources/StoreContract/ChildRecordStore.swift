@@ -41,16 +41,24 @@ public struct ChildRecord: Sendable {
     public var regrades: [Regrade]
     /// Nil where this database has no alerts table yet.
     public var alerts: [AlertSummary]?
+    /// Missing episodes, oldest first.
+    public var episodes: [ChildEpisode]
 
-    /// What the rules read: these incidents and the MARAC referral dates.
+    /// What the rules read: these incidents and episodes, the MARAC referral dates and the
+    /// strategy-meeting decisions' dates.
     public var history: ChildHistory {
         ChildHistory(
             childId: childId,
             incidents: incidents.map { IncidentFact(incidentId: $0.incidentId, reportedAt: $0.reportedAt, grade: $0.effectiveGrade) },
-            maracReferrals: decisions.compactMap { $0.decision.outcome == .referred ? $0.decision.on : nil })
+            maracReferrals: decisions.compactMap { $0.decision.kind == .marac && $0.decision.outcome == .referred ? $0.decision.on : nil },
+            episodes: episodes.map(\.fact),
+            strategyMeetings: decisions.compactMap { $0.decision.kind == .strategyMeeting ? $0.decision.on : nil })
     }
 
-    public init(childId: String, name: ChildName, dateOfBirth: String, schoolURN: String? = nil, schoolName: String? = nil, incidents: [ChildIncident], decisions: [DecisionEntry], regrades: [Regrade], alerts: [AlertSummary]? = nil) {
+    /// The perpetrators named in the child's incidents, each once.
+    public var perpetratorIds: [String] { Array(Set(incidents.compactMap(\.perpetratorId))).sorted() }
+
+    public init(childId: String, name: ChildName, dateOfBirth: String, schoolURN: String? = nil, schoolName: String? = nil, incidents: [ChildIncident], decisions: [DecisionEntry], regrades: [Regrade], alerts: [AlertSummary]? = nil, episodes: [ChildEpisode] = []) {
         self.childId = childId
         self.name = name
         self.dateOfBirth = dateOfBirth
@@ -60,6 +68,31 @@ public struct ChildRecord: Sendable {
         self.decisions = decisions
         self.regrades = regrades
         self.alerts = alerts
+        self.episodes = episodes
+    }
+}
+
+/// One missing episode as the child's page shows it: no names (the child's row has them).
+public struct ChildEpisode: Sendable, Equatable {
+    public var episodeId: String
+    public var missingAt: Date
+    public var returnedAt: Date?
+    public var risk: EpisodeRisk?
+    public var returnInterviewAt: Date?
+    public var schoolURN: String?
+
+    public init(episodeId: String, missingAt: Date, returnedAt: Date? = nil, risk: EpisodeRisk? = nil,
+                returnInterviewAt: Date? = nil, schoolURN: String? = nil) {
+        self.episodeId = episodeId
+        self.missingAt = missingAt
+        self.returnedAt = returnedAt
+        self.risk = risk
+        self.returnInterviewAt = returnInterviewAt
+        self.schoolURN = schoolURN
+    }
+
+    public var fact: EpisodeFact {
+        EpisodeFact(episodeId: episodeId, missingAt: missingAt, returnedAt: returnedAt, returnInterviewAt: returnInterviewAt)
     }
 }
 
@@ -78,8 +111,9 @@ public struct ChildIncident: Sendable, Equatable {
     public var spokenTo: Bool?
     public var voice: String?
     public var bodyWornVideo: Bool?
+    public var perpetratorId: String?
 
-    public init(incidentId: String, reportedAt: Date, riskTool: RiskTool, officerGrade: Grade, dashYesCount: Int? = nil, supervisorGrade: Grade? = nil, effectiveGrade: Grade, flags: [String], schoolURN: String? = nil, present: Bool? = nil, spokenTo: Bool? = nil, voice: String? = nil, bodyWornVideo: Bool? = nil) {
+    public init(incidentId: String, reportedAt: Date, riskTool: RiskTool, officerGrade: Grade, dashYesCount: Int? = nil, supervisorGrade: Grade? = nil, effectiveGrade: Grade, flags: [String], schoolURN: String? = nil, present: Bool? = nil, spokenTo: Bool? = nil, voice: String? = nil, bodyWornVideo: Bool? = nil, perpetratorId: String? = nil) {
         self.incidentId = incidentId
         self.reportedAt = reportedAt
         self.riskTool = riskTool
@@ -93,6 +127,7 @@ public struct ChildIncident: Sendable, Equatable {
         self.spokenTo = spokenTo
         self.voice = voice
         self.bodyWornVideo = bodyWornVideo
+        self.perpetratorId = perpetratorId
     }
 }
 

@@ -52,6 +52,22 @@ public enum Fingerprint {
         return h.digest
     }
 
+    /// The same digest of everything ingest keeps of a missing episode.
+    public static func of(_ episode: Episode) -> Digest {
+        var h = Words()
+        h.add(episode.id)
+        h.add(episode.childId)
+        h.add(episode.givenName)
+        h.add(episode.familyName)
+        h.add(UInt64(bitPattern: Int64(episode.dateOfBirth.daysSinceEpoch)))
+        h.add(episode.schoolURN)
+        h.add(episode.missingAt.timeIntervalSince1970.bitPattern)
+        h.add(episode.returnedAt.map(\.timeIntervalSince1970.bitPattern) ?? .max)
+        h.add(episode.risk?.rawValue)
+        h.add(episode.returnInterviewAt.map(\.timeIntervalSince1970.bitPattern) ?? .max)
+        return h.digest
+    }
+
     /// The digest rows held before the BLOB (two FNV-1a lanes, as hex), to recognise an unchanged
     /// incident stored then.
     public static func legacyHex(_ incident: Incident) -> String {

@@ -28,6 +28,10 @@ public final class IncidentFeed: @unchecked Sendable {
 
     /// The store's encoder, run on the handing thread only; nil: the writer encodes for itself.
     public let encoder: (any IncidentFeedEncoder)?
+    /// The batch's missing episodes (SPEC §10), checked whole before the feed is made, nil when the
+    /// command named no episode file: the store writes them in the incidents' transaction, so an
+    /// ingest of both kinds is still all or nothing.
+    public let episodes: [Episode]?
     /// What the encoder made when the feed ended complete (the batch's children, say).
     private var finalEncoding: Any?
 
@@ -46,14 +50,15 @@ public final class IncidentFeed: @unchecked Sendable {
 
     /// `encoder`: the store's, from `Store.makeIncidentFeed(expectedRows:)`, so rows are made ready
     /// to write on the handing thread while the writer writes.
-    public init(encoder: (any IncidentFeedEncoder)? = nil, maximumQueued: Int = 4) {
+    public init(encoder: (any IncidentFeedEncoder)? = nil, maximumQueued: Int = 4, episodes: [Episode]? = nil) {
         self.encoder = encoder
+        self.episodes = episodes
         self.maximumQueued = max(1, maximumQueued)
     }
 
     /// A feed already holding a whole batch.
-    public convenience init(batch: [Incident]) {
-        self.init()
+    public convenience init(batch: [Incident], episodes: [Episode]? = nil) {
+        self.init(episodes: episodes)
         push(batch)
         finish(.complete)
     }

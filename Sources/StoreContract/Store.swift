@@ -23,8 +23,9 @@ public protocol Store: Sendable {
     func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
 
     /// A feed for `ingest(_:…)` carrying this store's encoder, so its rows are made ready on the
-    /// thread that reads the files. `expectedRows`: about how many rows the batch has.
-    func makeIncidentFeed(expectedRows: Int) -> IncidentFeed
+    /// thread that reads the files. `expectedRows`: about how many rows the batch has; `episodes`:
+    /// the batch's missing episodes, written in the same transaction.
+    func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed
 
     /// What the rules need for every child with an incident in `[windowStart, asOf]`, plus, for
     /// children with a MARAC referral, their incidents up to `asOf` (repeat-marac reaches back past
@@ -39,6 +40,17 @@ public protocol Store: Sendable {
     /// decides it; a store only applies it): it is a hint, and visiting them as well is correct.
     func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
                             _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws
+
+    /// What the rules read beside each child's incidents (SPEC §4): the episodes with `missing_at`
+    /// in `[missingFrom, asOf]` and every strategy-meeting decision's date, both by child id; and the
+    /// incidents reported in `[serialFrom, asOf]` that name a perpetrator ever named against
+    /// `minimumVictims` or more victims (every perpetrator when that is 1 or less): a superset of
+    /// what `RiskRules.serialPerpetrators` needs, read from an index rather than every incident.
+    func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int) async throws -> RiskContext
+
+    /// Every incident reported in `[from, to]` naming one of `perpetrators`, child or not: what one
+    /// child's page needs for `serial-perpetrator`.
+    func perpetratorIncidents(_ perpetrators: [String], from: Date, to: Date) async throws -> [PerpetratorIncident]
 
     /// What the review table shows beside each child: latest known school and its name.
     func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary]
@@ -63,7 +75,7 @@ public protocol Store: Sendable {
 
 extension Store {
     /// A plain feed: the writer encodes for itself.
-    public func makeIncidentFeed(expectedRows: Int) -> IncidentFeed { IncidentFeed() }
+    public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed { IncidentFeed(episodes: episodes) }
 
     /// Every child's history at once (tests, small stores).
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
@@ -104,11 +116,30 @@ public struct IngestSummary: Sendable, Equatable {
     public var unchanged = 0
     public var children = 0
     public var alertsQueued = 0
+    /// Nil when the batch named no episode file.
+    public var episodes: EpisodeCounts?
     public init() {}
 
-    /// The one-line summary `ingest` prints (SPEC §2).
+    /// The one-line summary `ingest` prints (SPEC §2), with the episodes' counts after it when
+    /// episode files were given.
     public var line: String {
-        "incidents: \(added) added, \(updated) updated, \(unchanged) unchanged; children: \(children); alerts queued: \(alertsQueued)"
+        let incidents = "incidents: \(added) added, \(updated) updated, \(unchanged) unchanged; children: \(children); alerts queued: \(alertsQueued)"
+        guard let e = episodes else { return incidents }
+        return incidents + "; episodes: \(e.added) added, \(e.updated) updated, \(e.unchanged) unchanged"
+    }
+}
+
+/// See `Store.riskContext`.
+public struct RiskContext: Sendable {
+    public var episodes: [String: [EpisodeFact]]
+    public var strategyMeetings: [String: [LocalDate]]
+    public var perpetratorIncidents: [PerpetratorIncident]
+
+    public init(episodes: [String: [EpisodeFact]] = [:], strategyMeetings: [String: [LocalDate]] = [:],
+                perpetratorIncidents: [PerpetratorIncident] = []) {
+        self.episodes = episodes
+        self.strategyMeetings = strategyMeetings
+        self.perpetratorIncidents = perpetratorIncidents
     }
 }
 

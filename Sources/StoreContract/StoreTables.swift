@@ -45,6 +45,11 @@ public struct StoreTable: Sendable, Equatable {
         ]),
         StoreTable("decisions", key: "decision_key", ["decision_key", "child_id", "marac", "on_date", "reason", "decided_by", "recorded_at"]),
         StoreTable("decision_strategy", ["decision_key", "strategy_discussion"]),
+        StoreTable("episodes", key: "episode_key", [
+            "episode_key", "episode_id", "child_id", "school_urn", "missing_at", "returned_at", "risk", "return_interview_at",
+            "fingerprint", "first_ingested_at", "updated_at",
+        ]),
+        StoreTable("strategy_meetings", key: "meeting_key", ["meeting_key", "child_id", "outcome", "on_date", "reason", "decided_by", "recorded_at"]),
         StoreTable("regrades", key: "regrade_key", ["regrade_key", "incident_id", "old_grade", "new_grade", "reason", "regraded_by", "at"]),
         StoreTable("audit", key: "audit_key", ["audit_key", "at", "actor", "action", "subject", "detail"]),
         StoreTable("users", key: "user_key", ["user_key", "name", "role", "password_hash", "disabled", "failed_sign_ins", "locked_until", "created_at"]),

@@ -8,8 +8,11 @@ import StoreContract
 struct DecideCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decide",
-        abstract: "Record what was decided about a child's MARAC escalation. Decisions are kept, never edited.",
-        discussion: "A later decision supersedes an earlier one; both stay on record. `declined` needs --reason.")
+        abstract: "Record what was decided about a child: a MARAC referral, a strategy meeting, or both. Decisions are kept, never edited.",
+        discussion: """
+            A later decision of the same kind supersedes an earlier one; both stay on record. `declined` needs --reason
+            (one reason serves both kinds when one call records both).
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -17,7 +20,10 @@ struct DecideCommand: AsyncParsableCommand {
     var childId: String
 
     @Option(help: "referred or declined.")
-    var marac: Decision.Outcome
+    var marac: Decision.Outcome?
+
+    @Option(help: "held or declined.")
+    var strategyMeeting: Decision.Outcome?
 
     @Option(help: "The date of the decision, YYYY-MM-DD (for referred: the referral date).")
     var on: String
@@ -40,30 +46,36 @@ struct DecideCommand: AsyncParsableCommand {
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
             let today = config.settings.scoring.zone.localDate(of: now)
             // Checked before the store is opened, so a refused decision writes nothing at all.
-            let checked: Decision.Checked
-            switch Decision.check(outcome: marac, on: on, reason: reason, today: today) {
-            case .success(let c): checked = c
-            case .failure(let problems): throw UsageProblem(message: problems.list.map(words).joined(separator: "; "))
+            let asked: [(Decision.Kind, Decision.Outcome)] = [(.marac, marac), (.strategyMeeting, strategyMeeting)].compactMap { k, o in o.map { (k, $0) } }
+            guard !asked.isEmpty else { throw UsageProblem(message: "give --marac referred|declined, --strategy-meeting held|declined, or both") }
+            var checked: [(Decision.Kind, Decision.Checked)] = []
+            for (kind, outcome) in asked {
+                switch Decision.check(kind: kind, outcome: outcome, on: on, reason: reason, today: today) {
+                case .success(let c): checked.append((kind, c))
+                case .failure(let problems): throw UsageProblem(message: problems.list.map { words($0, kind: kind) }.joined(separator: "; "))
+                }
             }
             let context = try await Context.open(global, config: config)
             guard try await context.store.childExists(childId) else { throw StoreError.unknownChild(childId) }
             let login = LoginName.current
             let who = by ?? login
             // The audit keeps the login that ran the command beside the name given.
-            try await context.store.record(Decision(childId: childId, outcome: checked.outcome, on: checked.on,
-                                                    reason: checked.reason, by: who, recordedAt: now,
-                                                    recordedBy: "cli:\(login)"))
-            print("recorded: \(childId) MARAC \(marac.rawValue) on \(checked.on) by \(who)")
+            for (kind, c) in checked {
+                try await context.store.record(Decision(childId: childId, kind: kind, outcome: c.outcome, on: c.on, reason: c.reason,
+                                                        by: who, recordedAt: now, recordedBy: "cli:\(login)"))
+                print("recorded: \(childId) \(kind == .marac ? "MARAC" : "strategy meeting") \(c.outcome.rawValue) on \(c.on) by \(who)")
+            }
         }
     }
 
     /// A problem in the options' terms. The reason's text is never repeated: it may name people.
-    func words(_ problem: Decision.Problem) -> String {
+    func words(_ problem: Decision.Problem, kind: Decision.Kind) -> String {
         switch problem {
-        case .noOutcome: "--marac: expected referred or declined"
+        case .noOutcome: kind == .marac ? "--marac: expected referred or declined" : "--strategy-meeting: expected held or declined"
         case .notADate: "--on: expected a date as YYYY-MM-DD"
         case .inTheFuture: "--on: \(on) is in the future"
-        case .noReason: "--reason is required when the MARAC referral is declined"
+        case .noReason: kind == .marac ? "--reason is required when the MARAC referral is declined"
+            : "--reason is required when the strategy meeting is declined"
         case .reasonTooLong: "--reason: at most \(Decision.maximumReasonLength) characters"
         case .reasonHasControlCharacter: "--reason: \(FieldText.Problem.controlCharacter)"
         }

@@ -155,8 +155,9 @@ enum CSVRows {
 
     static func row(_ id: String, _ at: String, grade: String = "standard", yes: String = "3", supervisor: String = "",
                     tool: String = "DASH", victim: String = "V-1", child: String = "C-1", urn: String = "120501",
-                    given: String = "Amelia", family: String = "Hartley", dob: String = "2016-04-02", voice: String = "") -> String {
-        [id, at, tool, grade, yes, supervisor, victim, "P-1", child, given, family, dob, urn, "Y", "N", voice, "Y"].joined(separator: ",")
+                    given: String = "Amelia", family: String = "Hartley", dob: String = "2016-04-02", voice: String = "",
+                    perpetrator: String = "P-1") -> String {
+        [id, at, tool, grade, yes, supervisor, victim, perpetrator, child, given, family, dob, urn, "Y", "N", voice, "Y"].joined(separator: ",")
     }
 
     static func file(_ rows: [String]) -> String { ([header] + rows).joined(separator: "\n") + "\n" }

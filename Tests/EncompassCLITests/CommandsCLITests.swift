@@ -12,7 +12,8 @@ struct CommandsCLITests {
             CSVRows.row("I-1", "2026-10-01T21:40:00Z"),
             CSVRows.row("I-7", "2026-10-08T21:40:00Z"),
             CSVRows.row("I-9", "2026-10-15T21:40:00Z"),
-            CSVRows.row("I-20", "2026-10-15T21:40:00Z", victim: "V-2", child: "C-ONE"),
+            // Another household's perpetrator: P-1 named against V-2 as well would make P-1 serial.
+            CSVRows.row("I-20", "2026-10-15T21:40:00Z", victim: "V-2", child: "C-ONE", perpetrator: "P-2"),
         ]))
         let out = try h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")

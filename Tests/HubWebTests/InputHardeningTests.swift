@@ -168,8 +168,8 @@ import Testing
         #expect(html.contains(#"<p id="on-error" class="error"><span class="visually-hidden">Error:</span> The date of the decision cannot be in the future.</p>"#))
         #expect(html.contains(#"value="2030-01-01" max="2026-11-22" required aria-describedby="on-error" aria-invalid="true""#))
         #expect(html.contains(#"<fieldset aria-describedby="marac-error">"#))
-        #expect(html.contains(##"<a href="#marac-referred">Choose whether the child was referred to MARAC or the referral was declined.</a>"##))
-        #expect(html.contains(#"value="referred" required aria-invalid="true">"#))
+        #expect(html.contains(##"<a href="#marac-referred">Choose a MARAC decision, a strategy meeting decision, or both.</a>"##))
+        #expect(html.contains(#"value="referred" aria-invalid="true">"#))
         #expect(html.contains(#"aria-describedby="reason-hint">"#))
         #expect(html.contains("> typed  </textarea>"))
         // Words for people, not field names.

@@ -225,7 +225,7 @@ import Testing
 
     @Test(arguments: [
         ([("marac", "declined"), ("on", "2026-11-21"), ("reason", "   ")], "a reason is required"),
-        ([("on", "2026-11-21"), ("reason", "x")], "Choose whether the child was referred to MARAC or the referral was declined"),
+        ([("on", "2026-11-21"), ("reason", "x")], "Choose a MARAC decision, a strategy meeting decision, or both"),
         ([("marac", "referred"), ("on", "21/11/2026")], "YYYY-MM-DD"),
         ([("marac", "referred"), ("on", "2026-11-23")], "cannot be in the future"),
         ([("marac", "declined"), ("on", "2026-11-21"), ("reason", String(repeating: "x", count: 4001))], "at most 4000 characters"),

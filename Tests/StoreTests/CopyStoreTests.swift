@@ -17,10 +17,13 @@ struct CopyStoreTests {
         try await t.store.replaceDirectory(SchoolDirectory(
             schools: [School(urn: "120501", name: "Boston Pioneers Primary Academy", laCode: "925", telephone: "01632 960100")],
             keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
-        _ = try await t.store.ingest([
+        _ = try await t.store.ingest(IncidentFeed(batch: [
             incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", voice: "tab\there, line\nthere, back\\slash"), child("C-2", urn: nil)]),
             incident("I-2", "2026-11-20T20:00:00Z", grade: .high, yes: 15, children: [child("C-1")]),
-        ], actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        ], episodes: [EpisodeStoreTests.episode("E-1", child: "C-3", missing: "2026-11-01T20:00:00Z", returned: "2026-11-02T08:00:00Z")]),
+            actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        try await t.store.record(Decision(childId: "C-3", kind: .strategyMeeting, outcome: .held, on: LocalDate(iso: "2026-11-21")!,
+                                          reason: nil, by: "hub.lead", recordedAt: now))
         try await t.store.record(Decision(childId: "C-1", outcome: .declined, on: LocalDate(iso: "2026-11-21")!, reason: "Known to MARAC",
                                           by: "hub.lead", recordedAt: now), strategyDiscussion: true, actor: "user:hub.lead")
         _ = try await t.store.regrade(incidentId: "I-1", to: .medium, reason: "Reviewed", by: "sam", at: now)
@@ -96,7 +99,7 @@ struct FeedPathTests {
             let t = try await TempStore(.sqlite)
             defer { t.cleanUp() }
             try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
-            let feed = fast ? t.store.makeIncidentFeed(expectedRows: 600) : IncidentFeed()
+            let feed = fast ? t.store.makeIncidentFeed(expectedRows: 600, episodes: nil) : IncidentFeed()
             #expect((feed.encoder != nil) == fast)
             let writer = Task { try await t.store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner) }
             // Pushed from a thread of its own, as ingest reads: a full feed makes `push` wait, and

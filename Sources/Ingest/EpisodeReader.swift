@@ -1,0 +1,219 @@
+import Foundation
+import InputRules
+import RiskModel
+
+/// What kind of records an ingest file holds (SPEC §10): a file whose CSV header, or whose first
+/// JSON Lines object, has `episode_id` holds missing episodes; any other holds incidents.
+public enum IngestFileKind: Sendable, Equatable {
+    case incidents
+    case episodes
+
+    public init(_ data: Data, format: IncidentFileFormat) {
+        self = EpisodeReader.firstRecordKeys(data, format: format).contains(EpisodeReader.idColumn) ? .episodes : .incidents
+    }
+}
+
+/// Reads and checks missing-episode files, all or nothing: every episode, or every error as
+/// `FILE:LINE: column: message`. Episode files are a few thousand rows a year, so this reads them
+/// whole, with the config files' CSV reader, rather than streaming as incidents do.
+public enum EpisodeReader {
+    static let idColumn = "episode_id"
+    static let columns = [
+        "episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "school_urn", "missing_at",
+        "returned_at", "risk", "return_interview_at",
+    ]
+
+    /// Every episode of the files, sorted by id (one each), or every error in file then line order.
+    public static func read(_ sources: [(name: String, data: Data, format: IncidentFileFormat)],
+                            now: Date) -> Result<[Episode], IngestFailure> {
+        var errors: [IngestError] = []
+        var byId: [String: (episode: Episode, at: String)] = [:]
+        let checker = EpisodeRowCheck(now: now)
+        for source in sources {
+            var log = FileErrorLog(file: source.name)
+            for record in records(source, log: &log) {
+                guard let episode = checker.check(record.values, line: record.line, log: &log) else { continue }
+                let here = "\(source.name):\(record.line)"
+                if let earlier = byId[episode.id] {
+                    if earlier.episode != episode {
+                        log.add(line: record.line, column: idColumn, "\(episode.id) is given again with other values (first at \(earlier.at))")
+                    }
+                } else {
+                    byId[episode.id] = (episode, here)
+                }
+            }
+            errors += log.finished()
+        }
+        guard errors.isEmpty else { return .failure(IngestFailure(errors: errors)) }
+        return .success(byId.values.map(\.episode).sorted { $0.id < $1.id })
+    }
+
+    struct Record {
+        let line: Int
+        /// By column name (lower case); absent and empty alike are "".
+        let values: [String: String]
+    }
+
+    /// One file's records, with what is wrong with the file as a whole in `log`.
+    static func records(_ source: (name: String, data: Data, format: IncidentFileFormat), log: inout FileErrorLog) -> [Record] {
+        guard let text = String(data: source.data, encoding: .utf8) else {
+            log.add(line: 1, column: "-", "the file is not valid UTF-8")
+            return []
+        }
+        var out: [Record] = []
+        switch source.format {
+        case .csv:
+            let table: CSVTable
+            do { table = try CSVTable(text: text, fileName: source.name) } catch {
+                log.add(line: error.line, column: error.column, error.message)
+                return []
+            }
+            let header = table.header.map { $0.lowercased() }
+            if header.contains("incident_id") {
+                log.add(line: 1, column: "incident_id", "a file holds incidents or episodes, not both")
+                return []
+            }
+            for required in ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
+            where !header.contains(required) {
+                log.add(line: 1, column: required, "the header has no such column")
+            }
+            for row in table.rows {
+                var values: [String: String] = [:]
+                for (name, value) in zip(header, row.fields) where columns.contains(name) { values[name] = value }
+                out.append(Record(line: row.line, values: values))
+            }
+        case .jsonLines:
+            var line = 0
+            for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+                line += 1
+                let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty || (line == 1 && trimmed == "\u{FEFF}") { continue }
+                let bytes = Array(trimmed.drop { $0 == "\u{FEFF}" }.utf8)
+                let value: JSONValue
+                do {
+                    value = try bytes.withUnsafeBufferPointer { b throws(JSONSyntaxError) in try JSONParser.parse(b) }
+                } catch {
+                    log.add(line: line, column: "json", "not valid JSON: \(error.message)")
+                    continue
+                }
+                guard case .object(let members) = value else {
+                    log.add(line: line, column: "json", "the line is \(value.kindName), not a JSON object")
+                    continue
+                }
+                var values: [String: String] = [:]
+                var isIncident = false
+                for (key, member) in members {
+                    let name = key.trimmingCharacters(in: .whitespaces).lowercased()
+                    if name == "incident_id" { isIncident = true }
+                    guard columns.contains(name) else { continue }
+                    switch member {
+                    case .string(let s), .number(let s): values[name] = s
+                    case .null: values[name] = ""
+                    default: log.add(line: line, column: name, "must be a string, not \(member.kindName)")
+                    }
+                }
+                if isIncident, values[idColumn] == nil {
+                    log.add(line: line, column: "incident_id", "an incident in an episodes file: a file holds incidents or episodes, not both")
+                    continue
+                }
+                out.append(Record(line: line, values: values))
+            }
+        }
+        // An empty export is a broken export: a pipeline must not record it as a success.
+        if out.isEmpty, log.total == 0 {
+            log.add(line: 1, column: "-", "no episodes: the file has no rows")
+        }
+        return out
+    }
+
+    /// The keys of the file's first record: the CSV header's names, or the first JSON object's keys
+    /// (lower case). Empty when there is none.
+    static func firstRecordKeys(_ data: Data, format: IncidentFileFormat) -> Set<String> {
+        // The header or first line is near the start; a long first line is read whole all the same.
+        let head = data.prefix(while: { $0 != 0x0A && $0 != 0x0D })
+        guard let text = String(data: head, encoding: .utf8)?.trimmingCharacters(in: .whitespaces) else { return [] }
+        let body = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        switch format {
+        case .csv:
+            guard let header = try? CSVTable.records(body, fileName: "").first else { return [] }
+            return Set(header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        case .jsonLines:
+            let bytes = Array(body.utf8)
+            guard let value = try? bytes.withUnsafeBufferPointer({ b throws(JSONSyntaxError) in try JSONParser.parse(b) }),
+                  case .object(let members) = value else { return [] }
+            return Set(members.map { $0.key.trimmingCharacters(in: .whitespaces).lowercased() })
+        }
+    }
+}
+
+/// The column rules of SPEC §10 for one record.
+struct EpisodeRowCheck {
+    let latest: Date
+    let today: LocalDate
+
+    init(now: Date) {
+        latest = now.addingTimeInterval(3600)
+        today = Zone.london.localDate(of: now)
+    }
+
+    func check(_ values: [String: String], line: Int, log: inout FileErrorLog) -> Episode? {
+        var ok = true
+        func fail(_ column: String, _ message: String) {
+            ok = false
+            log.add(line: line, column: column, message)
+        }
+        func text(_ column: String, required: Bool, as kind: FieldText.Kind) -> String? {
+            let value = (values[column] ?? "").trimmingCharacters(in: .whitespaces)
+            if value.isEmpty {
+                if required { fail(column, "is required") }
+                return nil
+            }
+            if let problem = FieldText.problem(value, as: kind) {
+                fail(column, problem.description)
+                return nil
+            }
+            return value
+        }
+        func instant(_ column: String, required: Bool) -> Date? {
+            guard let value = text(column, required: required, as: .identifier) else { return nil }
+            let parsed = Array(value.utf8).withUnsafeBufferPointer { InstantParser.parse($0) }
+            switch parsed {
+            case .instant(let d):
+                if d > latest { fail(column, "is more than 1 hour in the future"); return nil }
+                return d
+            case .missingOffset: fail(column, "needs Z or an offset such as +01:00")
+            case .invalid: fail(column, "is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+            }
+            return nil
+        }
+
+        let id = text("episode_id", required: true, as: .identifier)
+        let child = text("child_id", required: true, as: .identifier)
+        let given = text("child_given_name", required: true, as: .name)
+        let family = text("child_family_name", required: true, as: .name)
+        var dob: LocalDate?
+        if let d = text("child_dob", required: true, as: .identifier) {
+            dob = Array(d.utf8).withUnsafeBufferPointer { FieldValues.date($0) }
+            if dob == nil { fail("child_dob", "is not a YYYY-MM-DD date") } else if let dob, dob > today { fail("child_dob", "is in the future") }
+        }
+        let urn = text("school_urn", required: false, as: .identifier)
+        if let urn, !URN.isValid(urn) { fail("school_urn", "is not a 6-digit URN") }
+        let missing = instant("missing_at", required: true)
+        let returned = instant("returned_at", required: false)
+        if let missing, let returned, returned < missing { fail("returned_at", "is before missing_at") }
+        var risk: EpisodeRisk?
+        if let r = text("risk", required: false, as: .identifier) {
+            risk = EpisodeRisk(rawValue: r.lowercased())
+            if risk == nil { fail("risk", "unknown risk (expected no-apparent-risk, low, medium or high)") }
+        }
+        let interview = instant("return_interview_at", required: false)
+        if interview != nil, values["returned_at"]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
+            fail("return_interview_at", "needs returned_at: a return interview follows the return")
+        }
+        if let interview, let returned, interview < returned { fail("return_interview_at", "is before returned_at") }
+
+        guard ok, let id, let child, let given, let family, let dob, let missing else { return nil }
+        return Episode(id: id, childId: child, givenName: given, familyName: family, dateOfBirth: dob, schoolURN: urn,
+                       missingAt: missing, returnedAt: returned, risk: risk, returnInterviewAt: interview)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RiskModel
+import StoreContract
+
+/// Writes a batch's missing episodes inside the ingest's transaction, as `EpisodeWrite` decides
+/// (SQLite's SQLiteEpisodeWriter, in this database's terms).
+enum PostgresEpisodeWriter {
+    static func write(_ episodes: [Episode], _ conn: PostgresConnection, _ logger: Logger, actor: String,
+                      now: Date) async throws -> EpisodeCounts {
+        var counts = EpisodeCounts()
+        var stored: [String: StoredEpisode] = [:]
+        typealias Row = (Int64, String, ByteBuffer, String, String?, Double, Double?, String?, Double?)
+        for r in try await conn.rows("""
+            SELECT episode_key, episode_id, fingerprint, child_id, school_urn, missing_at, returned_at, risk, return_interview_at
+            FROM episodes WHERE episode_id = ANY(\(episodes.map(\.id)))
+            """, logger, as: Row.self) {
+            stored[r.1] = StoredEpisode(key: r.0, fingerprint: Array(buffer: r.2), childId: r.3, schoolURN: r.4, missingAt: r.5,
+                                        returnedAt: r.6, risk: r.7, returnInterviewAt: r.8)
+        }
+        let nowSeconds = now.timeIntervalSince1970
+        for e in episodes {
+            let fingerprint = ByteBuffer(bytes: Fingerprint.of(e).bytes)
+            switch EpisodeWrite.decide(e, stored: stored[e.id]) {
+            case .unchanged:
+                counts.unchanged += 1
+                continue
+            case .add:
+                counts.added += 1
+                try await conn.run("""
+                    INSERT INTO episodes (episode_id, child_id, school_urn, missing_at, returned_at, risk, return_interview_at,
+                                          fingerprint, first_ingested_at, updated_at)
+                    VALUES (\(e.id), \(e.childId), \(e.schoolURN), \(e.missingAt.timeIntervalSince1970),
+                            \(e.returnedAt?.timeIntervalSince1970), \(e.risk?.rawValue), \(e.returnInterviewAt?.timeIntervalSince1970),
+                            \(fingerprint), \(nowSeconds), \(nowSeconds))
+                    """, logger)
+            case .update(let key, let detail):
+                counts.updated += 1
+                try await conn.run("""
+                    UPDATE episodes SET child_id = \(e.childId), school_urn = \(e.schoolURN), missing_at = \(e.missingAt.timeIntervalSince1970),
+                        returned_at = \(e.returnedAt?.timeIntervalSince1970), risk = \(e.risk?.rawValue),
+                        return_interview_at = \(e.returnInterviewAt?.timeIntervalSince1970), fingerprint = \(fingerprint),
+                        updated_at = \(nowSeconds)
+                    WHERE episode_key = \(key)
+                    """, logger)
+                try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "episode.updated", subject: "episode:\(e.id)",
+                                               detail: detail)
+            }
+            // A child known only by episodes still has a record; any incident replaces its details.
+            try await conn.run("""
+                INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+                VALUES (\(e.childId), \(e.givenName), \(e.familyName), \(e.dateOfBirth.description), \(e.schoolURN), -1e15)
+                ON CONFLICT (child_id) DO NOTHING
+                """, logger)
+        }
+        if counts.added + counts.updated > 0 {
+            try await PostgresSchema.noteChange(conn, logger)
+            try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "ingest", subject: "episodes",
+                                           detail: ["added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged])
+        }
+        return counts
+    }
+}
+
+extension PostgresStore {
+    public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int) async throws -> RiskContext {
+        let logger = self.logger
+        return try await read { conn in
+            var context = RiskContext()
+            for r in try await conn.rows("""
+                SELECT child_id, episode_id, missing_at, returned_at, return_interview_at FROM episodes
+                WHERE missing_at BETWEEN \(missingFrom.timeIntervalSince1970) AND \(asOf.timeIntervalSince1970)
+                ORDER BY child_id COLLATE "C", missing_at, episode_id COLLATE "C"
+                """, logger, as: (String, String, Double, Double?, Double?).self) {
+                context.episodes[r.0, default: []].append(EpisodeFact(
+                    episodeId: r.1, missingAt: Date(timeIntervalSince1970: r.2), returnedAt: r.3.map(Date.init(timeIntervalSince1970:)),
+                    returnInterviewAt: r.4.map(Date.init(timeIntervalSince1970:))))
+            }
+            for (child, on) in try await conn.rows("SELECT child_id, on_date FROM strategy_meetings", logger, as: (String, String).self) {
+                if let d = LocalDate(iso: on) { context.strategyMeetings[child, default: []].append(d) }
+            }
+            let candidates: PostgresQuery = minimumVictims <= 1
+                ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
+                : "SELECT perpetrator_id FROM serial_candidates"
+            for r in try await conn.rows("""
+                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at
+                FROM (\(unescaped: candidates.sql)) c JOIN incidents i ON i.perpetrator_id = c.perpetrator_id
+                WHERE i.reported_at BETWEEN \(serialFrom.timeIntervalSince1970) AND \(asOf.timeIntervalSince1970)
+                """, logger, as: (String, String, String, Double).self) {
+                context.perpetratorIncidents.append(PerpetratorIncident(
+                    perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3)))
+            }
+            return context
+        }
+    }
+}
+
+extension PostgresStore {
+    public func perpetratorIncidents(_ perpetrators: [String], from: Date, to: Date) async throws -> [PerpetratorIncident] {
+        guard !perpetrators.isEmpty else { return [] }
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("""
+                SELECT perpetrator_id, victim_id, incident_id, reported_at FROM incidents
+                WHERE perpetrator_id = ANY(\(perpetrators)) AND reported_at BETWEEN \(from.timeIntervalSince1970) AND \(to.timeIntervalSince1970)
+                """, logger, as: (String, String, String, Double).self).map { r in
+                PerpetratorIncident(perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3))
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import RiskModel
+import StoreContract
+
+extension SQLiteSchema {
+    static func registerEpisodes(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v10-episodes") { db in
+            try db.execute(sql: """
+                -- Missing-from-home episodes (SPEC §10), one row each; the fingerprint makes a re-ingest
+                -- of the same content change nothing, as for incidents.
+                CREATE TABLE episodes (
+                    episode_key INTEGER PRIMARY KEY,
+                    episode_id TEXT NOT NULL UNIQUE,
+                    child_id TEXT NOT NULL,
+                    school_urn TEXT,
+                    missing_at REAL NOT NULL,
+                    returned_at REAL,
+                    risk TEXT CHECK (risk IN ('no-apparent-risk', 'low', 'medium', 'high')),
+                    return_interview_at REAL,
+                    fingerprint BLOB NOT NULL,
+                    first_ingested_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX episodes_by_child ON episodes(child_id, missing_at);
+                CREATE INDEX episodes_by_time ON episodes(missing_at);
+
+                -- Strategy-meeting decisions (SPEC §5), append-only as MARAC decisions are.
+                CREATE TABLE strategy_meetings (
+                    meeting_key INTEGER PRIMARY KEY,
+                    child_id TEXT NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('held', 'declined')),
+                    on_date TEXT NOT NULL,
+                    reason TEXT,
+                    decided_by TEXT NOT NULL,
+                    recorded_at REAL NOT NULL,
+                    CHECK (outcome = 'held' OR length(trim(coalesce(reason, ''))) > 0)
+                );
+                CREATE INDEX strategy_meetings_by_child ON strategy_meetings(child_id, meeting_key);
+                CREATE TRIGGER strategy_meetings_never_change BEFORE UPDATE ON strategy_meetings
+                    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+                CREATE TRIGGER strategy_meetings_never_deleted BEFORE DELETE ON strategy_meetings
+                    BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+                -- Both kinds of decision, for the pages that list them together.
+                CREATE VIEW all_decisions AS
+                    SELECT 'marac' AS kind, decision_key AS decision_key, child_id, marac AS outcome, on_date, reason,
+                           decided_by, recorded_at FROM decisions
+                    UNION ALL
+                    SELECT 'strategy-meeting', meeting_key, child_id, outcome, on_date, reason, decided_by, recorded_at
+                    FROM strategy_meetings;
+
+                -- Perpetrators ever named against two or more victims: a superset of the serial ones at
+                -- any as-of, kept by the database as incidents arrive, so the queue reads only their
+                -- incidents (the rule itself is RiskRules.serialPerpetrators). Never shrinks: a
+                -- perpetrator left here who no longer qualifies costs one lookup, nothing else.
+                CREATE INDEX incidents_by_perpetrator ON incidents(perpetrator_id, victim_id, reported_at)
+                    WHERE perpetrator_id IS NOT NULL;
+                CREATE TABLE serial_candidates (perpetrator_id TEXT PRIMARY KEY) WITHOUT ROWID;
+                INSERT INTO serial_candidates (perpetrator_id)
+                    SELECT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL
+                    GROUP BY perpetrator_id HAVING count(DISTINCT victim_id) >= 2;
+                CREATE TRIGGER incidents_serial_candidate_added AFTER INSERT ON incidents
+                    WHEN NEW.perpetrator_id IS NOT NULL
+                    BEGIN
+                        INSERT OR IGNORE INTO serial_candidates (perpetrator_id)
+                        SELECT NEW.perpetrator_id WHERE EXISTS (
+                            SELECT 1 FROM incidents WHERE perpetrator_id = NEW.perpetrator_id AND victim_id <> NEW.victim_id);
+                    END;
+                CREATE TRIGGER incidents_serial_candidate_changed AFTER UPDATE OF perpetrator_id, victim_id ON incidents
+                    WHEN NEW.perpetrator_id IS NOT NULL
+                    BEGIN
+                        INSERT OR IGNORE INTO serial_candidates (perpetrator_id)
+                        SELECT NEW.perpetrator_id WHERE EXISTS (
+                            SELECT 1 FROM incidents WHERE perpetrator_id = NEW.perpetrator_id AND victim_id <> NEW.victim_id);
+                    END;
+                """)
+        }
+    }
+}
+
+/// Writes a batch's missing episodes inside the ingest's transaction, as `EpisodeWrite` decides.
+enum SQLiteEpisodeWriter {
+    static func write(_ episodes: [Episode], db: Database, actor: String, now: Date) throws -> EpisodeCounts {
+        var counts = EpisodeCounts()
+        let read = try db.makeStatement(sql: """
+            SELECT episode_key, fingerprint, child_id, school_urn, missing_at, returned_at, risk, return_interview_at
+            FROM episodes WHERE episode_id = ?
+            """)
+        let nowSeconds = now.timeIntervalSince1970
+        for e in episodes {
+            let stored = try Row.fetchOne(read, arguments: [e.id]).map { r in
+                StoredEpisode(key: r[0], fingerprint: [UInt8](r[1] as Data), childId: r[2], schoolURN: r[3], missingAt: r[4],
+                              returnedAt: r[5], risk: r[6], returnInterviewAt: r[7])
+            }
+            let values: [(any DatabaseValueConvertible)?] = [
+                e.childId, e.schoolURN, e.missingAt.timeIntervalSince1970, e.returnedAt?.timeIntervalSince1970, e.risk?.rawValue,
+                e.returnInterviewAt?.timeIntervalSince1970, Data(Fingerprint.of(e).bytes), nowSeconds,
+            ]
+            switch EpisodeWrite.decide(e, stored: stored) {
+            case .unchanged:
+                counts.unchanged += 1
+                continue
+            case .add:
+                counts.added += 1
+                try db.execute(sql: """
+                    INSERT INTO episodes (child_id, school_urn, missing_at, returned_at, risk, return_interview_at, fingerprint,
+                                          updated_at, episode_id, first_ingested_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: StatementArguments(values + [e.id, nowSeconds]))
+            case .update(let key, let detail):
+                counts.updated += 1
+                try db.execute(sql: """
+                    UPDATE episodes SET child_id = ?, school_urn = ?, missing_at = ?, returned_at = ?, risk = ?,
+                                        return_interview_at = ?, fingerprint = ?, updated_at = ? WHERE episode_key = ?
+                    """, arguments: StatementArguments(values + [key]))
+                try SQLiteAudit.append(db, at: now, actor: actor, action: "episode.updated", subject: "episode:\(e.id)", detail: detail)
+            }
+            // A child known only by episodes still has a record: the row is made from the episode,
+            // and any incident (newer or not) replaces its details, as incidents are the force's record.
+            try db.execute(sql: """
+                INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+                VALUES (?, ?, ?, ?, ?, -1e15) ON CONFLICT (child_id) DO NOTHING
+                """, arguments: [e.childId, e.givenName, e.familyName, e.dateOfBirth.description, e.schoolURN])
+        }
+        if counts.added + counts.updated > 0 {
+            try SQLiteSchema.noteChange(db)
+            try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "episodes",
+                                   detail: ["added": counts.added, "updated": counts.updated, "unchanged": counts.unchanged])
+        }
+        return counts
+    }
+}
+
+extension SQLiteStore {
+    public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int) async throws -> RiskContext {
+        try await pool.read { db in
+            var context = RiskContext()
+            for r in try Row.fetchAll(db, sql: """
+                SELECT child_id, episode_id, missing_at, returned_at, return_interview_at FROM episodes
+                WHERE missing_at BETWEEN ? AND ? ORDER BY child_id, missing_at, episode_id
+                """, arguments: [missingFrom.timeIntervalSince1970, asOf.timeIntervalSince1970]) {
+                context.episodes[r[0], default: []].append(EpisodeFact(
+                    episodeId: r[1], missingAt: Date(timeIntervalSince1970: r[2]),
+                    returnedAt: (r[3] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    returnInterviewAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:))))
+            }
+            for r in try Row.fetchAll(db, sql: "SELECT child_id, on_date FROM strategy_meetings") {
+                if let d = LocalDate(iso: r[1] as String) { context.strategyMeetings[r[0], default: []].append(d) }
+            }
+            // Only the candidates' incidents, through the perpetrator index: no pass over every incident.
+            let candidates = minimumVictims <= 1
+                ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
+                : "SELECT perpetrator_id FROM serial_candidates"
+            let rows = try SQLiteRawStatement(db, """
+                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at
+                FROM (\(candidates)) c JOIN incidents i INDEXED BY incidents_by_perpetrator ON i.perpetrator_id = c.perpetrator_id
+                WHERE i.reported_at BETWEEN ?1 AND ?2
+                """)
+            rows.bind(1, serialFrom.timeIntervalSince1970)
+            rows.bind(2, asOf.timeIntervalSince1970)
+            try rows.rows { r in
+                context.perpetratorIncidents.append(PerpetratorIncident(
+                    perpetratorId: r.text(0), victimId: r.text(1), incidentId: r.text(2), reportedAt: Date(timeIntervalSince1970: r.double(3))))
+            }
+            return context
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func perpetratorIncidents(_ perpetrators: [String], from: Date, to: Date) async throws -> [PerpetratorIncident] {
+        guard !perpetrators.isEmpty else { return [] }
+        return try await pool.read { db in
+            let query = try db.makeStatement(sql: """
+                SELECT perpetrator_id, victim_id, incident_id, reported_at FROM incidents INDEXED BY incidents_by_perpetrator
+                WHERE perpetrator_id = ? AND reported_at BETWEEN ? AND ?
+                """)
+            return try perpetrators.flatMap { p in
+                try Row.fetchAll(query, arguments: [p, from.timeIntervalSince1970, to.timeIntervalSince1970]).map { r in
+                    PerpetratorIncident(perpetratorId: r[0], victimId: r[1], incidentId: r[2], reportedAt: Date(timeIntervalSince1970: r[3]))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Review
+import RiskModel
+import StoreContract
+import Testing
+
+/// Missing episodes, strategy-meeting decisions and the serial perpetrator as both stores keep and
+/// read them (SPEC §4, §5, §10).
+@Suite("Episodes, strategy meetings and serial perpetrators, on SQLite and PostgreSQL")
+struct EpisodeStoreTests {
+    let now = at("2026-11-22T08:00:00Z")
+
+    static func episode(_ id: String, child: String = "C-9", missing: String, returned: String? = nil, interview: String? = nil,
+                        risk: EpisodeRisk? = .medium) -> Episode {
+        Episode(id: id, childId: child, givenName: "Zoë", familyName: "Ní Bhriain", dateOfBirth: LocalDate(iso: "2012-03-03")!,
+                schoolURN: "120501", missingAt: at(missing), returnedAt: returned.map(at), risk: risk, returnInterviewAt: interview.map(at))
+    }
+
+    static let three = [
+        episode("E-1", missing: "2026-09-01T20:00:00Z", returned: "2026-09-02T08:00:00Z", interview: "2026-09-03T10:00:00Z"),
+        episode("E-2", missing: "2026-10-10T20:00:00Z", returned: "2026-10-11T08:00:00Z"),
+        episode("E-3", missing: "2026-11-15T20:00:00Z"),
+    ]
+
+    func ingest(_ t: TempStore, incidents: [Incident] = [], episodes: [Episode]?) async throws -> IngestSummary {
+        try await t.store.ingest(IncidentFeed(batch: incidents, episodes: episodes), actor: "cli:test", at: now, planner: nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func episodesAreKeptOnceAndAChangeIsAudited(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        #expect(try await ingest(t, episodes: Self.three).episodes == { var c = EpisodeCounts(); c.added = 3; return c }())
+        #expect(try await ingest(t, episodes: Self.three).episodes?.unchanged == 3, "the same content changes nothing")
+        var changed = Self.three
+        changed[2].returnedAt = at("2026-11-16T09:00:00Z")
+        let again = try #require(try await ingest(t, episodes: changed).episodes)
+        #expect((again.added, again.updated, again.unchanged) == (0, 1, 2))
+        let audit = try await t.store.auditEntries(limit: 20).filter { $0.action == "episode.updated" }
+        #expect(audit.map(\.subject) == ["episode:E-3"])
+        #expect(audit.first?.detail?.contains("returned_at") == true)
+        #expect(audit.first?.detail?.contains("Zoë") == false, "no names in the audit")
+        // The child is known by the episodes alone.
+        let record = try #require(try await t.store.childRecord("C-9"))
+        #expect(record.name.given == "Zoë")
+        #expect(record.episodes.map(\.episodeId) == ["E-1", "E-2", "E-3"])
+        #expect(record.episodes[2].returnedAt == at("2026-11-16T09:00:00Z"))
+        #expect(record.episodes[1].fact.flags(asOf: now) == [.returnInterviewOverdue])
+        #expect(record.episodes[0].fact.flags(asOf: now) == [])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aChildWithEpisodesAndNoIncidentIsQueuedForAStrategyMeetingUntilOneIsDecided(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        _ = try await ingest(t, episodes: Self.three)
+        let queue = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: false)
+        let entry = try #require(queue.entries.first { $0.assessment.childId == "C-9" })
+        #expect(entry.assessment.level == .high)
+        #expect(entry.assessment.suggestions == ["strategy-meeting"])
+        #expect(entry.assessment.hit(.repeatMissing)?.episodeIds == ["E-1", "E-2", "E-3"])
+        #expect(queue.json().contains(#""rule": "repeat-missing", "incident_ids": [], "episode_ids": ["E-1", "E-2", "E-3"]"#))
+
+        try await t.store.record(Decision(childId: "C-9", kind: .strategyMeeting, outcome: .declined, on: LocalDate(iso: "2026-11-20")!,
+                                          reason: "Already open to children's social care", by: "hana", recordedAt: now))
+        let after = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: false)
+        #expect(after.entries.first { $0.assessment.childId == "C-9" }?.assessment.suggestions == [])
+        let decisions = try await t.store.decisions(childId: "C-9")
+        #expect(decisions.map(\.kind) == [.strategyMeeting])
+        #expect(try await t.store.latestDecisions()["C-9"]?.outcome == .declined)
+        #expect(try await t.store.auditEntries(limit: 5).contains { $0.action == "strategy-meeting.declined" })
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func strategyMeetingDecisionsCannotBeEditedOrDeleted(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        _ = try await ingest(t, episodes: Self.three)
+        try await t.store.record(Decision(childId: "C-9", kind: .strategyMeeting, outcome: .held, on: LocalDate(iso: "2026-11-20")!,
+                                          reason: nil, by: "hana", recordedAt: now))
+        for sql in ["UPDATE strategy_meetings SET outcome = 'declined'", "DELETE FROM strategy_meetings"] {
+            #expect(try await t.refusal(sql)?.contains("append-only") == true, "\(sql)")
+        }
+        #expect(try await t.refusal("""
+            INSERT INTO strategy_meetings (child_id, outcome, on_date, decided_by, recorded_at) VALUES ('C-9', 'declined', '2026-11-21', 'x', 0)
+            """) != nil, "a declined meeting needs a reason, even written directly")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aSerialPerpetratorAcrossTwoHouseholdsRaisesTheOtherHouseholdsChild(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        func named(_ id: String, _ when: String, victim: String, perpetrator: String?, children: [ChildLink]) -> Incident {
+            Incident(id: id, reportedAt: at(when), officerGrade: .standard, dashYesCount: 2, victimId: victim, perpetratorId: perpetrator,
+                     children: children)
+        }
+        _ = try await ingest(t, incidents: [
+            // P-7 against V-1 two years ago, with no child; then against V-2, whose child is C-5.
+            named("I-1", "2024-12-01T20:00:00Z", victim: "V-1", perpetrator: "P-7", children: []),
+            named("I-2", "2026-11-01T20:00:00Z", victim: "V-2", perpetrator: "P-7", children: [child("C-5")]),
+            // One perpetrator, one victim, many incidents: not serial.
+            named("I-3", "2026-06-01T20:00:00Z", victim: "V-3", perpetrator: "P-8", children: [child("C-6")]),
+            named("I-4", "2026-06-02T20:00:00Z", victim: "V-3", perpetrator: "P-8", children: []),
+            // No perpetrator named.
+            named("I-5", "2026-06-01T20:00:00Z", victim: "V-4", perpetrator: nil, children: [child("C-7")]),
+        ], episodes: nil)
+        let queue = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: true)
+        let levels = Dictionary(uniqueKeysWithValues: queue.entries.map { ($0.assessment.childId, $0.assessment) })
+        #expect(levels["C-5"]?.level == .medium)
+        #expect(levels["C-5"]?.hit(.serialPerpetrator)?.incidentIds == ["I-2"])
+        #expect(levels["C-6"]?.hit(.serialPerpetrator) == nil)
+        #expect(levels["C-7"]?.hit(.serialPerpetrator) == nil)
+        // Without --all the medium child is queued too.
+        let medium = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: false)
+        #expect(medium.entries.map(\.assessment.childId) == ["C-5"])
+        // The child's page reads the same perpetrator's incidents.
+        let found = try await t.store.perpetratorIncidents(["P-7"], from: at("2023-11-23T08:00:00Z"), to: now)
+        #expect(Set(found.map(\.incidentId)) == ["I-1", "I-2"])
+    }
+}
