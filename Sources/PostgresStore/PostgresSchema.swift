@@ -260,6 +260,11 @@ enum PostgresSchema {
             "ALTER TABLE key_adults ADD CONSTRAINT key_adults_once UNIQUE (urn, email)",
             "CREATE TABLE directory_imports (kind text PRIMARY KEY, content text NOT NULL, imported_at double precision NOT NULL)",
         ]),
+        // SQLite's v10-relay-state: a run that found our relay down says so (its exit-69 line, and
+        // how many alerts wait on the relay; NULL: not found down).
+        Migration(id: "pg6-relay-state", statements: [
+            "ALTER TABLE notify_runs ADD COLUMN detail text, ADD COLUMN relay_waiting bigint",
+        ]),
     ]
 
     /// Inside a write that changes what the review queue reads.
