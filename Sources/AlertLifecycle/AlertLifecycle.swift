@@ -85,6 +85,56 @@ public enum AlertResult: Sendable, Equatable {
     /// Our side is wrong (TLS, CA, login, a missing secret) on `channel` (`smtp`, `https`, `file`):
     /// kept queued, the hub told once a day per channel.
     case configuration(error: String, channel: String)
+    /// Our relay cannot be reached at all (connection refused, no answer within the connect
+    /// timeout, its name not resolved): the channel's state, not this alert's. Not an attempt, no
+    /// backoff: the alert waits, due at once, for the first run that reaches the relay.
+    case relayUnavailable(error: String)
+}
+
+/// What one run has learnt about our relay (the SMTP channel). Once the relay is known down the run
+/// claims no more e-mail alerts (it does not knock on a closed door once per alert); the alerts it
+/// already holds for the relay wait, due at once. The run ends with exit 69 naming the relay, and
+/// the hub hears once an outage, by its second channel where it has one.
+public struct RelayState: Sendable, Equatable {
+    /// Why the relay could not be reached, one line naming it (host:port); nil while it is not known down.
+    public private(set) var unreachable: String?
+    /// The alerts this run found waiting on the relay.
+    public private(set) var waiting: [Int64] = []
+
+    public init() {}
+
+    /// The channel a run stops claiming once the relay is down.
+    public static let channel = "smtp"
+
+    /// Whether `unreachable` is what a connection attempt found (not an alert skipped after it).
+    private var firstHand = false
+
+    /// Takes one recorded result into account. `firstHand`: the outcome of a connection attempt,
+    /// whose words are kept over those of an alert skipped because of it.
+    public mutating func learn(_ result: AlertResult, alertKey: Int64, firstHand: Bool = true) {
+        guard case .relayUnavailable(let error) = result else { return }
+        if unreachable == nil || (firstHand && !self.firstHand) {
+            unreachable = error
+            self.firstHand = firstHand
+        }
+        waiting.append(alertKey)
+    }
+
+    public var isDown: Bool { unreachable != nil }
+
+    /// The channels a run should no longer claim alerts for.
+    public var excludedChannels: [String] { isDown ? [Self.channel] : [] }
+
+    /// Whether the hub is to be told of the outage by this run: the first run that finds the relay
+    /// down tells it; the runs after it, while the relay stays down, do not tell it again (an unsent
+    /// notice stays unsent and goes with the next notice that can be sent).
+    /// `previousRunFoundItDown`: the last recorded run found the relay down too.
+    public func tellsHub(previousRunFoundItDown: Bool) -> Bool {
+        isDown && !previousRunFoundItDown
+    }
+
+    /// The kind of the hub notice that tells of the outage.
+    public static let noticeKind = "relay-unavailable"
 }
 
 /// The alert state machine (SPEC §7): every decision about an alert's state is made here, and both
@@ -219,6 +269,11 @@ public enum AlertLifecycle {
             notices.append(.configuration(channel: channel, detail: error))
             return Transition(state: late ? .overdue : .queued, lastError: error, nextAttemptAt: now.addingTimeInterval(configurationPause),
                               attemptsChange: -1, deliveredAt: nil, notices: notices)
+        case .relayUnavailable(let error):
+            // The relay's outage is the channel's, told once for all (`RelayState`): no attempt, no
+            // backoff, due again at once, so the first run that reaches the relay sends it.
+            return Transition(state: late ? .overdue : .queued, lastError: error, nextAttemptAt: now, attemptsChange: -1,
+                              deliveredAt: nil, notices: late ? [.alert(kind: "overdue", detail: error)] : [])
         }
     }
 

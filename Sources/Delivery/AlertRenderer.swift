@@ -126,9 +126,14 @@ public struct AlertRenderer: Sendable {
                  "affected": c.affectedReferences]
             },
             "has_configuration": !digest.configurations.isEmpty,
+            "outage": digest.outages.map { c -> [String: Any] in
+                ["problem": c.problem, "count": String(c.affectedReferences.count), "affected": c.affectedReferences]
+            },
+            "has_outage": !digest.outages.isEmpty,
         ]
         if let board = digest.boardURL { view["board_url"] = board }
         var counts: [String] = []
+        if !digest.outages.isEmpty { counts.append("relay down") }
         if !unacknowledged.isEmpty { counts.append("\(unacknowledged.count) unacknowledged") }
         if !overdue.isEmpty { counts.append("\(overdue.count) overdue") }
         if !failed.isEmpty { counts.append("\(failed.count) failed") }
@@ -137,6 +142,14 @@ public struct AlertRenderer: Sendable {
             reference: digest.reference, channel: channel, recipient: hubEmail,
             subject: "Encompass needs the hub: \(counts.joined(separator: ", ")) [\(digest.reference)]",
             textBody: render("hub-notices.txt", view), htmlBody: nil, jsonBody: nil, date: date)
+    }
+
+    /// The same digest for `hub.webhook`: a signed JSON POST with counts and references only (no
+    /// child, no school's name, no error text that could carry more), for the hub's second channel.
+    public func hubWebhook(_ digest: HubDigest, url: String, date: Date) -> AlertMessage {
+        let body = HubDigestPayload(digest, zone: text.zone).jsonData()
+        return AlertMessage(reference: digest.reference, channel: .https, recipient: url, subject: "Encompass needs the hub [\(digest.reference)]",
+                            textBody: "", htmlBody: nil, jsonBody: body, date: date)
     }
 
     private func render(_ name: String, _ view: Any) -> String {

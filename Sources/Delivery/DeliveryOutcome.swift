@@ -1,6 +1,7 @@
 /// What became of one message. The outbox maps it onto the alert's state:
 /// delivered -> `delivered`; temporary -> `retrying` (with backoff); permanent -> `failed` and a
-/// hub notice; configuration -> stays queued, and the hub is told once.
+/// hub notice; configuration -> stays queued, and the hub is told once; relayUnreachable -> waits,
+/// due at once, while the run stops sending e-mail (the relay's state, not the alert's).
 public struct DeliveryOutcome: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable, Codable {
         case delivered
@@ -12,6 +13,10 @@ public struct DeliveryOutcome: Sendable, Hashable {
         /// Our side is wrong (the relay's TLS, our CA file, STARTTLS not offered, login, a missing
         /// secret or relay): no retry helps until the settings change.
         case configuration
+        /// Our relay cannot be reached at all (connection refused, no connection within the
+        /// connect timeout, its name not resolved): the channel is down, not this message's
+        /// receiver. E-mail only: a school's endpoint that cannot be reached is `temporary`.
+        case relayUnreachable = "relay_unreachable"
     }
 
     public var reference: String

@@ -51,13 +51,18 @@ public struct HubDigest: Sendable, Hashable {
     public var reference: String
     public var alerts: [HubNotice]
     public var configurations: [ConfigurationNotice]
+    /// Our relay could not be reached at all (told once an outage): `problem` names it, and
+    /// `affectedReferences` are the alerts that wait on it.
+    public var outages: [ConfigurationNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
-    public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], boardURL: String?) {
+    public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
+                boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
+        self.outages = outages
         self.boardURL = boardURL
     }
 }

@@ -19,6 +19,8 @@ enum OutcomeText {
             } else if failure == .none || reply >= 400 {
                 text = "reply \(reply)"
                 if let said = replyText.map(relayWords), !said.isEmpty { text += " " + said }
+            } else if status == .relayUnreachable {
+                text = "our relay \(SMTPRelay.address(of: request.url)) cannot be reached"
             } else {
                 text = whatSMTP(failure)
             }

@@ -41,6 +41,16 @@ public struct SMTPRelay: Sendable, Hashable {
         self.messageIDDomain = messageIDDomain ?? EmailComposer.domain(of: from)
     }
 
+    /// `host:port` of a relay's URL, to name it in a message: never a user name or password.
+    public static func address(of url: String) -> String {
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else { return "(smtp.url)" }
+        let port = parts.port ?? (parts.scheme?.lowercased() == "smtps" ? 465 : 25)
+        return (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
+    /// `host:port` of this relay.
+    public var address: String { Self.address(of: url) }
+
     /// The EHLO name: `heloName`, or the domain of `from`.
     public var ehloName: String {
         if !heloName.isEmpty { return heloName }

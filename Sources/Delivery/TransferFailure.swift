@@ -34,7 +34,8 @@ enum FailureClassifier {
         // Authentication required or refused: a fault in our settings, not in this recipient.
         case _ where authenticationReplies.contains(reply): return .configuration
         case 500..<600: return .permanent
-        default: return byFailure(failure)
+        // No reply at all because no connection was made: our relay is down, not the school.
+        default: return failure == .unreachable ? .relayUnreachable : byFailure(failure)
         }
     }
 

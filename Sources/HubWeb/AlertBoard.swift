@@ -31,7 +31,7 @@ struct AlertBoard {
     let values: [String: Any]
 
     init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
-         problem: Problem?, recorded: String?, phoned: String?) {
+         problem: Problem?, recorded: String?, phoned: String?, lastRun: NotifyRunRecord? = nil) {
         let time = DisplayTime(zone: zone)
         let startOfToday = zone.instant(on: zone.localDate(of: now))
         let run = alerts.filter { Self.inTodaysRun($0, startOfToday: startOfToday) }
@@ -59,6 +59,9 @@ struct AlertBoard {
             "notices": notices.map { Self.noticeRow($0, time: time) },
             "hasNotices": !notices.isEmpty,
         ]
+        if let lastRun, let banner = Self.lastRunBanner(lastRun, now: now, time: time) {
+            v["lastRun"] = banner
+        }
         if let problem {
             v["problem"] = ["message": problem.message,
                             "heading": problem.form == .school ? "The school was not recorded" : "The call was not recorded",
@@ -73,6 +76,21 @@ struct AlertBoard {
                 : "School recorded for alert \(alert.reference): it is \(alert.state.rawValue) for the school's key adult."
         }
         values = v
+    }
+
+    /// What the board says at its top when the last `notify` run could not use our relay (or another
+    /// relay or endpoint): read from the run's own record, so it shows the moment that run ends, not
+    /// at the deadline. Nil when the last run could use everything it needed.
+    static func lastRunBanner(_ run: NotifyRunRecord, now: Date, time: DisplayTime) -> [String: Any]? {
+        guard run.outcome == .serviceUnavailable else { return nil }
+        let at = time.day(run.finishedAt) == time.day(now) ? time.clock(run.finishedAt) : time.dayAndClock(run.finishedAt)
+        let heading: String
+        if let waiting = run.relayWaiting {
+            heading = "The last notify run could not reach the relay at \(at): \(waiting) \(waiting == 1 ? "alert waits" : "alerts wait") on it"
+        } else {
+            heading = "The last notify run, at \(at), could not use a relay or endpoint"
+        }
+        return ["heading": heading, "detail": present(run.detail.map(oneLine))]
     }
 
     /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched

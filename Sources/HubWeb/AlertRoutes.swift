@@ -88,7 +88,8 @@ struct AlertRoutes {
         let values = AlertBoard(alerts: alerts, toPhone: try await toPhone(alerts, now: now),
                                 notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
-                                zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned).values
+                                zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned,
+                                lastRun: try await store.latestNotifyRun()).values
         return pages.render("alerts", PageFrame(context: context, title: "Alerts to schools", error: problem != nil).with(values),
                             status: status)
     }

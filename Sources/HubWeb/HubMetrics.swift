@@ -59,7 +59,7 @@ public final class HubMetrics: Sendable {
                 gauge("encompass_notify_last_run_outcome", [("outcome", outcome.rawValue)]).record(outcome == run.outcome ? 1 : 0)
             }
             for (result, count) in [("delivered", run.delivered), ("retrying", run.retrying), ("failed", run.failed),
-                                    ("held_back", run.heldBack)] {
+                                    ("held_back", run.heldBack), ("waiting_on_relay", run.relayWaiting ?? 0)] {
                 gauge("encompass_notify_last_run_alerts", [("result", result)]).record(count)
             }
             gauge("encompass_notify_last_run_overdue_alerts").record(run.overdue)

@@ -37,6 +37,9 @@ public struct NotifyRun: Sendable {
     public var links: AcknowledgementLinks?
     /// `alerts.content`.
     public var contentMode: AlertRenderer.ContentMode = .full
+    /// `hub.webhook`: the hub's second channel, a signed HTTPS POST of the digest, used when the
+    /// e-mail to `hub.email` cannot go (our relay down, or it did not take the digest). Nil: none.
+    public var hubWebhook: String?
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -61,14 +64,35 @@ public struct NotifyRun: Sendable {
         public var overdue = 0
         /// Why alerts were held back: the first such problem, naming the setting to fix.
         public var configurationProblem: String?
+        /// Our relay could not be reached at all: the first such outcome's one line (naming the
+        /// relay as host:port); nil when the run reached it or had nothing for it.
+        public var relayUnreachable: String?
+        /// The alerts this run found waiting on the relay (not attempts: they are due at once).
+        public var waitingOnRelay = 0
+        /// The channel the hub's notices went by, when not `hub.email` (`hub.webhook`).
+        public var hubNoticesBy: String?
         public init() {}
 
         /// A relay or endpoint we could not use at all: SPEC §9's exit 69.
-        public var serviceUnavailable: Bool { heldBack > 0 || hubNoticesUnsent > 0 }
+        public var serviceUnavailable: Bool { heldBack > 0 || hubNoticesUnsent > 0 || relayUnreachable != nil }
+
+        /// This run's own cause of exit 69, naming the relay or the setting to fix; one line, no
+        /// password and no personal data. Kept in the run's record as well.
+        public var problem: String? {
+            if let relayUnreachable {
+                return relayUnreachable + "; \(waitingOnRelay) alert(s) wait on it"
+                    + (hubNoticesUnsent > 0 ? "; the hub's notices could not be sent either (hub.webhook)" : "")
+            }
+            if let configurationProblem { return configurationProblem }
+            if hubNoticesUnsent > 0 { return "the hub's notices could not be sent (hub.email, smtp.*, hub.webhook)" }
+            return nil
+        }
 
         public var line: String {
-            var s = "alerts: \(delivered) delivered, \(retrying) to retry, \(failed) failed, \(heldBack) held back; "
-            s += "overdue now: \(overdue); hub notices: \(hubNoticesSent) sent"
+            var s = "alerts: \(delivered) delivered, \(retrying) to retry, \(failed) failed, \(heldBack) held back"
+            if relayUnreachable != nil { s += ", \(waitingOnRelay) waiting on the relay" }
+            s += "; overdue now: \(overdue); hub notices: \(hubNoticesSent) sent"
+            if let hubNoticesBy, hubNoticesSent > 0 { s += " by \(hubNoticesBy)" }
             if hubNoticesUnsent > 0 { s += ", \(hubNoticesUnsent) not sent" }
             return s
         }
@@ -80,7 +104,9 @@ public struct NotifyRun: Sendable {
         let started = wallClock()
         var report = Report()
         do {
-            try await send(now: now, report: &report)
+            // Whether the run before this one already found the relay down: then the hub was told.
+            let previous = try await store.latestNotifyRun()
+            try await send(now: now, previousFoundRelayDown: previous?.foundRelayDown ?? false, report: &report)
         } catch {
             try? await store.recordNotifyRun(record(of: report, startedAt: started, outcome: .error))
             throw error
@@ -93,16 +119,19 @@ public struct NotifyRun: Sendable {
     private func record(of report: Report, startedAt: Date, outcome: NotifyRunRecord.Outcome) -> NotifyRunRecord {
         NotifyRunRecord(startedAt: startedAt, finishedAt: wallClock(), outcome: outcome, delivered: report.delivered,
                         retrying: report.retrying, failed: report.failed, heldBack: report.heldBack, overdue: report.overdue,
-                        hubNoticesSent: report.hubNoticesSent, hubNoticesUnsent: report.hubNoticesUnsent)
+                        hubNoticesSent: report.hubNoticesSent, hubNoticesUnsent: report.hubNoticesUnsent,
+                        detail: report.problem, relayWaiting: report.relayUnreachable != nil ? report.waitingOnRelay : nil)
     }
 
-    private func send(now: Date, report: inout Report) async throws {
+    private func send(now: Date, previousFoundRelayDown: Bool, report: inout Report) async throws {
         var generator = SystemRandomNumberGenerator()
         var seen = Set<Int64>()
         // Refusals by our own relay wait to the end of the run: when it refused every recipient
         // with the same 5xx, the fault is our settings (a HELO name, say), not every school's.
         var relayRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
         var relayOtherwise = 0
+        // Our relay's state for this run: once it is found down, no more e-mail alerts are claimed.
+        var relay = RelayState()
         let started = uptime()
         while true {
             // `now` stands still for the whole run (it may be `--now`), but a batch's lease must
@@ -110,7 +139,8 @@ public struct NotifyRun: Sendable {
             // start could have ended before its first message went, and another host's run would
             // take those alerts while this one sends them. What is due is still judged at `now`.
             let elapsed = max(0, uptime() - started)
-            let claimed = try await store.claimDue(now: now, owner: owner, lease: lease + elapsed, limit: batchSize, isDead: isDead)
+            let claimed = try await store.claimDue(now: now, owner: owner, lease: lease + elapsed, limit: batchSize,
+                                                   skippingChannels: relay.excludedChannels, isDead: isDead)
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
@@ -135,7 +165,7 @@ public struct NotifyRun: Sendable {
             }
             for await outcome in transport.deliver(messages) {
                 guard let alert = byReference[outcome.reference] else { continue }
-                if outcome.channel == .smtp, outcome.attempted {
+                if outcome.channel == .smtp, outcome.attempted, outcome.status != .relayUnreachable {
                     if outcome.status == .permanent, let code = outcome.replyCode, (500..<600).contains(code) {
                         relayRefusals.append((alert, outcome))
                         continue
@@ -158,13 +188,22 @@ public struct NotifyRun: Sendable {
                     result = .configuration(error: outcome.detail, channel: outcome.channel.rawValue)
                     report.heldBack += 1
                     if report.configurationProblem == nil { report.configurationProblem = outcome.detail }
+                case .relayUnreachable:
+                    result = .relayUnavailable(error: outcome.detail)
                 }
+                relay.learn(result, alertKey: alert.alertKey, firstHand: outcome.attempted)
                 try await store.record(result, for: alert.alertKey, owner: owner, now: now)
             }
         }
         try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, report: &report)
+        report.relayUnreachable = relay.unreachable
+        report.waitingOnRelay = relay.waiting.count
+        if let line = report.problem, relay.tellsHub(previousRunFoundItDown: previousFoundRelayDown) {
+            try await store.recordChannelNotice(kind: RelayState.noticeKind, channel: RelayState.channel, detail: line,
+                                                holding: relay.waiting, now: now)
+        }
         report.overdue = try await store.alertCounts()[.overdue] ?? 0
-        try await sendHubNotices(now: now, report: &report)
+        try await sendHubNotices(now: now, relayDown: relay.isDown, report: &report)
     }
 
     /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
@@ -204,11 +243,12 @@ public struct NotifyRun: Sendable {
     /// The run's one notice to the hub, holding every notice not yet sent (SPEC §7). Each is marked
     /// sent only when the digest was delivered; an unsent digest is sent again, with whatever is
     /// new, by the next run.
-    private func sendHubNotices(now: Date, report: inout Report) async throws {
+    private func sendHubNotices(now: Date, relayDown: Bool, report: inout Report) async throws {
         let notices = try await store.unsentHubNotices()
         guard let first = notices.first, let last = notices.last else { return }
         var alerts: [HubNotice] = []
         var configurations: [ConfigurationNotice] = []
+        var outages: [ConfigurationNotice] = []
         for n in notices {
             if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
@@ -217,21 +257,36 @@ public struct NotifyRun: Sendable {
                 notice.deliveredAt = a.state == .delivered ? a.deliveredAt : nil
                 alerts.append(notice)
             } else {
-                configurations.append(ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)",
-                                                          channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
-                                                          problem: n.detail, affectedReferences: n.heldReferences))
+                let notice = ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)",
+                                                 channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
+                                                 problem: n.detail, affectedReferences: n.heldReferences)
+                if n.kind == RelayState.noticeKind { outages.append(notice) } else { configurations.append(notice) }
             }
         }
         let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
-                               boardURL: links.map { $0.publicURL + "/alerts" })
-        let message = renderer.hubNotices(digest, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
-        for await outcome in transport.deliver([message]) where outcome.reference == message.reference {
-            if outcome.status == .delivered {
-                for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
-                report.hubNoticesSent += notices.count
-            } else {
-                report.hubNoticesUnsent += notices.count
+                               outages: outages, boardURL: links.map { $0.publicURL + "/alerts" })
+        // By e-mail, unless this run found our relay down (the digest would only knock on the same
+        // closed door); then, or when the e-mail did not go, by the hub's second channel.
+        var sent = false
+        if !relayDown || hubChannel == .file {
+            let message = renderer.hubNotices(digest, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
+            for await outcome in transport.deliver([message]) where outcome.reference == message.reference {
+                sent = outcome.status == .delivered
+                if outcome.status == .relayUnreachable, report.relayUnreachable == nil { report.relayUnreachable = outcome.detail }
             }
+        }
+        if !sent, hubChannel != .file, let hubWebhook {
+            let message = renderer.hubWebhook(digest, url: hubWebhook, date: now)
+            for await outcome in transport.deliver([message]) where outcome.reference == message.reference {
+                sent = outcome.status == .delivered
+            }
+            if sent { report.hubNoticesBy = "hub.webhook" }
+        }
+        if sent {
+            for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+            report.hubNoticesSent += notices.count
+        } else {
+            report.hubNoticesUnsent += notices.count
         }
     }
 }

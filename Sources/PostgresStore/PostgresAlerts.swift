@@ -235,7 +235,7 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
                          isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         let logger = self.logger
         return try await write { conn in
@@ -250,8 +250,9 @@ extension PostgresStore: AlertStore {
             // hosts each take alerts of their own.
             let keys = try await conn.rows("""
                 SELECT alert_key FROM alerts
-                WHERE (state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
-                   OR (state = 'sending' AND (lease_until < \(t) OR lease_owner = ANY(\(dead))))
+                WHERE ((state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
+                   OR (state = 'sending' AND (lease_until < \(t) OR lease_owner = ANY(\(dead)))))
+                  AND NOT (coalesce(channel, '') = ANY(\(skippingChannels)))
                 ORDER BY deadline, alert_key LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
                 """, logger, as: (Int64).self)
@@ -313,6 +314,20 @@ extension PostgresStore: AlertStore {
         }
     }
 
+    public func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            let noticeKey = try await conn.row("""
+                INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                VALUES (NULL, \(kind), \(detail), \(now.timeIntervalSince1970), \(channel)) RETURNING notice_key
+                """, logger, as: (Int64).self)
+            try await conn.run("""
+                INSERT INTO hub_notice_alerts (notice_key, alert_key) SELECT \(noticeKey), k FROM unnest(\(alertKeys)) AS k
+                ON CONFLICT DO NOTHING
+                """, logger)
+        }
+    }
+
     public func alertCounts() async throws -> [AlertState: Int] {
         let logger = self.logger
         return try await read { conn in
@@ -329,10 +344,10 @@ extension PostgresStore: AlertStore {
         try await write { conn in
             try await conn.run("""
                 INSERT INTO notify_runs (started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
-                    hub_notices_sent, hub_notices_unsent)
+                    hub_notices_sent, hub_notices_unsent, detail, relay_waiting)
                 VALUES (\(run.startedAt.timeIntervalSince1970), \(run.finishedAt.timeIntervalSince1970), \(run.outcome.rawValue),
                     \(run.delivered), \(run.retrying), \(run.failed), \(run.heldBack), \(run.overdue),
-                    \(run.hubNoticesSent), \(run.hubNoticesUnsent))
+                    \(run.hubNoticesSent), \(run.hubNoticesUnsent), \(run.detail), \(run.relayWaiting))
                 """, logger)
         }
     }
@@ -342,13 +357,13 @@ extension PostgresStore: AlertStore {
         return try await read { conn in
             guard let r = try await conn.row("""
                 SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
-                       hub_notices_sent, hub_notices_unsent
+                       hub_notices_sent, hub_notices_unsent, detail, relay_waiting
                 FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
-                """, logger, as: (Double, Double, String, Int, Int, Int, Int, Int, Int, Int).self) else { return nil }
+                """, logger, as: (Double, Double, String, Int, Int, Int, Int, Int, Int, Int, String?, Int?).self) else { return nil }
             return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r.0), finishedAt: Date(timeIntervalSince1970: r.1),
                                    outcome: NotifyRunRecord.Outcome(rawValue: r.2) ?? .error,
                                    delivered: r.3, retrying: r.4, failed: r.5, heldBack: r.6, overdue: r.7,
-                                   hubNoticesSent: r.8, hubNoticesUnsent: r.9)
+                                   hubNoticesSent: r.8, hubNoticesUnsent: r.9, detail: r.10, relayWaiting: r.11)
         }
     }
 }

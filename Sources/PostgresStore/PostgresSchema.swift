@@ -323,6 +323,11 @@ enum PostgresSchema {
                 FOR EACH ROW EXECUTE FUNCTION encompass_serial_candidate()
             """,
         ]),
+        // SQLite's v11-relay-state: a run that found our relay down says so (its exit-69 line, and
+        // how many alerts wait on the relay; NULL: not found down).
+        Migration(id: "pg7-relay-state", statements: [
+            "ALTER TABLE notify_runs ADD COLUMN detail text, ADD COLUMN relay_waiting bigint",
+        ]),
     ]
 
     /// Inside a write that changes what the review queue reads.

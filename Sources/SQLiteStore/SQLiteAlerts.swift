@@ -204,7 +204,7 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
                          isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
@@ -214,12 +214,14 @@ extension SQLiteStore: AlertStore {
             let dead = owners.filter(isDead)
             var deadList = ""
             if !dead.isEmpty { deadList = " OR lease_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")" }
+            let skip = skippingChannels.isEmpty ? "" : " AND coalesce(channel, '') NOT IN (" + skippingChannels.map { _ in "?" }.joined(separator: ",") + ")"
             let keys = try Int64.fetchAll(db, sql: """
                 SELECT alert_key FROM alerts
-                WHERE (state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND next_attempt_at <= ?)
-                   OR (state = 'sending' AND (lease_until < ?\(deadList)))
+                WHERE ((state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND next_attempt_at <= ?)
+                   OR (state = 'sending' AND (lease_until < ?\(deadList))))\(skip)
                 ORDER BY deadline, alert_key LIMIT ?
-                """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible } + [limit]))
+                """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible }
+                                                   + skippingChannels.map { $0 as any DatabaseValueConvertible } + [limit]))
             guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0) }
             let list = keys.map(String.init).joined(separator: ",")
             try db.execute(sql: """
@@ -290,6 +292,17 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel) VALUES (NULL, ?, ?, ?, ?)",
+                           arguments: [kind, detail, now.timeIntervalSince1970, channel])
+            let noticeKey = db.lastInsertedRowID
+            for key in alertKeys {
+                try db.execute(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)", arguments: [noticeKey, key])
+            }
+        }
+    }
+
     public func alertCounts() async throws -> [AlertState: Int] {
         try await pool.read { db in
             var counts: [AlertState: Int] = [:]
@@ -304,11 +317,11 @@ extension SQLiteStore: AlertStore {
         try await pool.write { db in
             try db.execute(sql: """
                 INSERT INTO notify_runs (started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
-                    hub_notices_sent, hub_notices_unsent)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    hub_notices_sent, hub_notices_unsent, detail, relay_waiting)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.startedAt.timeIntervalSince1970, run.finishedAt.timeIntervalSince1970, run.outcome.rawValue,
                                  run.delivered, run.retrying, run.failed, run.heldBack, run.overdue,
-                                 run.hubNoticesSent, run.hubNoticesUnsent])
+                                 run.hubNoticesSent, run.hubNoticesUnsent, run.detail, run.relayWaiting])
         }
     }
 
@@ -316,13 +329,13 @@ extension SQLiteStore: AlertStore {
         try await pool.read { db in
             guard let r = try Row.fetchOne(db, sql: """
                 SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
-                       hub_notices_sent, hub_notices_unsent
+                       hub_notices_sent, hub_notices_unsent, detail, relay_waiting
                 FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
                 """) else { return nil }
             return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r[0]), finishedAt: Date(timeIntervalSince1970: r[1]),
                                    outcome: NotifyRunRecord.Outcome(rawValue: r[2]) ?? .error,
                                    delivered: r[3], retrying: r[4], failed: r[5], heldBack: r[6], overdue: r[7],
-                                   hubNoticesSent: r[8], hubNoticesUnsent: r[9])
+                                   hubNoticesSent: r[8], hubNoticesUnsent: r[9], detail: r[10], relayWaiting: r[11])
         }
     }
 

@@ -141,6 +141,14 @@ enum SQLiteSchema {
         registerAcknowledgement(&m)
         registerKeyAdults(&m)
         registerEpisodes(&m)
+        m.registerMigration("v11-relay-state") { db in
+            // A run that found our relay down says so: its exit-69 line and how many alerts wait on
+            // the relay (NULL: the relay was not found down), for the board and the next run.
+            try db.execute(sql: """
+                ALTER TABLE notify_runs ADD COLUMN detail TEXT;
+                ALTER TABLE notify_runs ADD COLUMN relay_waiting INTEGER;
+                """)
+        }
         return m
     }
 

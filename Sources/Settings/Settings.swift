@@ -28,6 +28,9 @@ public struct HubSettings: Sendable {
     public var name = "Police Safeguarding Hub"
     public var email = "hub@police.example"
     public var phone = "0000 000 0000"
+    /// `hub.webhook`: an https:// URL the hub's digest is POSTed to (signed with
+    /// ENCOMPASS_WEBHOOK_SECRET) when the e-mail to `email` cannot go, our relay being down. Empty: none.
+    public var webhook = ""
 }
 
 public struct SMTPSettings: Sendable {

@@ -202,6 +202,13 @@ extension Settings {
         Key(key: "hub.name") { s, v in s.hub.name = v },
         Key(key: "hub.email") { s, v in s.hub.email = try email(v) },
         Key(key: "hub.phone") { s, v in s.hub.phone = v },
+        Key(key: "hub.webhook") { s, v in
+            // The rule a school's endpoint meets: https:// with a host (a user or password in it would be a secret in a file).
+            guard v.isEmpty || (ContactAddress.endpoint(v) != nil && URLComponents(string: v)?.user == nil) else {
+                throw InvalidValue(message: "expected an https://HOST[:PORT]/PATH URL, or empty for none")
+            }
+            s.hub.webhook = v
+        },
         Key(key: "smtp.url") { s, v in
             guard v.hasPrefix("smtp://") || v.hasPrefix("smtps://") else { throw InvalidValue(message: "expected smtp://HOST:PORT or smtps://HOST:PORT") }
             s.smtp.url = v

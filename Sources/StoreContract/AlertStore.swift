@@ -143,13 +143,17 @@ public protocol AlertStore: Sendable {
     /// ran out, or whose owner `isDead`, is claimed again. A claimed alert whose stored record
     /// cannot make a message (an unknown channel, a date of birth that is not a date) is `failed`
     /// there and then, with a hub notice, and not returned.
-    func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+    /// Alerts on a channel in `skippingChannels` (a relay the run found down) are left as they are.
+    func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
                   isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts
     /// Due alerts without claiming them (`notify --dry-run`).
     func peekDue(now: Date, limit: Int) async throws -> [DueAlert]
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws
     func unsentHubNotices() async throws -> [HubNoticeRow]
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
+    /// Keeps a notice about a channel (not one alert), e.g. our relay found down, naming the alerts
+    /// it holds back (`HubNoticeRow.heldReferences` while they wait).
+    func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws
 
     /// How many alerts are in each state, in one pass (`/metrics`); a state with none is absent.
     func alertCounts() async throws -> [AlertState: Int]
@@ -211,6 +215,14 @@ public struct AlertCall: Sendable, Equatable {
     }
 }
 
+extension AlertStore {
+    /// Claims on every channel.
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
+                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+        try await claimDue(now: now, owner: owner, lease: lease, limit: limit, skippingChannels: [], isDead: isDead)
+    }
+}
+
 /// One `notify` run as kept in the database: when it ran, what became of the alerts it took, and
 /// how it ended. Counts only: no reference, child or school.
 public struct NotifyRunRecord: Sendable, Equatable {
@@ -234,9 +246,19 @@ public struct NotifyRunRecord: Sendable, Equatable {
     public var overdue: Int
     public var hubNoticesSent: Int
     public var hubNoticesUnsent: Int
+    /// Why the run could not use a relay or endpoint (the command's exit-69 line); nil otherwise.
+    public var detail: String?
+    /// The alerts waiting on our relay when the run found it down; nil when it was not found down.
+    public var relayWaiting: Int?
+
+    /// The run found our relay down.
+    public var foundRelayDown: Bool { relayWaiting != nil }
 
     public init(startedAt: Date, finishedAt: Date, outcome: Outcome, delivered: Int = 0, retrying: Int = 0, failed: Int = 0,
-                heldBack: Int = 0, overdue: Int = 0, hubNoticesSent: Int = 0, hubNoticesUnsent: Int = 0) {
+                heldBack: Int = 0, overdue: Int = 0, hubNoticesSent: Int = 0, hubNoticesUnsent: Int = 0,
+                detail: String? = nil, relayWaiting: Int? = nil) {
+        self.detail = detail
+        self.relayWaiting = relayWaiting
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.outcome = outcome

@@ -64,7 +64,7 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("hub_notice_alerts", ["notice_key", "alert_key"]),
         StoreTable("notify_runs", key: "run_key", [
             "run_key", "started_at", "finished_at", "outcome", "delivered", "retrying", "failed", "held_back", "overdue",
-            "hub_notices_sent", "hub_notices_unsent",
+            "hub_notices_sent", "hub_notices_unsent", "detail", "relay_waiting",
         ]),
     ]
 }

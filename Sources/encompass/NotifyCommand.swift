@@ -14,7 +14,9 @@ struct NotifyCommand: AsyncParsableCommand {
             Sends without waiting for the deadline, which is when the alert must have arrived. Running it twice
             sends nothing twice, two runs at once send nothing twice, and a run killed half way loses no alert.
             Temporary failures are retried with backoff; permanent ones, and alerts past their deadline, are
-            reported to hub.email at once. Exit 69 when the relay or an endpoint cannot be used at all.
+            reported to hub.email at once (or to hub.webhook when our relay is down). Exit 69 when the relay or an
+            endpoint cannot be used at all: a relay that cannot be reached holds its alerts, due at once, for the
+            next run, without counting an attempt.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -45,6 +47,7 @@ struct NotifyCommand: AsyncParsableCommand {
             if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
             run.links = try Self.acknowledgementLinks(settings)
             run.contentMode = settings.alerts.linkOnly ? .link : .full
+            run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
 
             if dryRun {
                 let due = try await context.alerts.peekDue(now: clock, limit: 100_000)
@@ -64,10 +67,8 @@ struct NotifyCommand: AsyncParsableCommand {
             let report = try await run.run(now: clock)
             print(report.line)
             if report.serviceUnavailable {
-                // This run's own cause, naming the setting to fix; not some older alert's last error.
-                let why = report.configurationProblem
-                    ?? (report.hubNoticesUnsent > 0 ? "the hub's notices could not be sent (hub.email, smtp.*)" : nil)
-                Failure.printError("a relay or endpoint could not be used" + (why.map { ": \($0)" } ?? ""))
+                // This run's own cause, naming the relay or the setting to fix; not some older alert's last error.
+                Failure.printError("a relay or endpoint could not be used" + (report.problem.map { ": \($0)" } ?? ""))
                 throw ExitCode(69)
             }
         }

@@ -17,7 +17,8 @@ import Testing
         (.startTLSUnavailable, 250, .configuration),
         (.login, 0, .configuration),
         (.setup, 0, .configuration),
-        (.unreachable, 0, .temporary),
+        // Our relay not reached at all: the channel is down (not a school's temporary failure).
+        (.unreachable, 0, .relayUnreachable),
         (.timeout, 250, .temporary),
         (.network, 0, .temporary),
         (.other, 0, .temporary),

@@ -151,6 +151,36 @@ import Testing
         #expect(message.textBody.contains("FAILED"))
     }
 
+    /// The relay down: its own heading in the e-mail, and the same digest as `hub.webhook`'s signed
+    /// JSON, counts and references only.
+    @Test func aRelayOutageIsToldByEmailAndAsTheHubWebhooksJSON() throws {
+        let outage = ConfigurationNotice(reference: "ENC-CONFIG-7", channel: .smtp,
+                                         problem: "smtp our relay 10.1.2.3:587 cannot be reached: Failed to connect (curl 7); 2 alert(s) wait on it",
+                                         affectedReferences: ["ENC-B", "ENC-C"])
+        let overdue = HubNotice(reason: .overdue, reference: "ENC-A", incidentId: "I-2", childId: "C-2", schoolURN: "100001", channel: .smtp,
+                                deadline: Fixtures.deadline, attempts: 1, lastError: "smtp our relay 10.1.2.3:587 cannot be reached")
+        let digest = HubDigest(reference: "ENC-HUB-7-8", alerts: [overdue], configurations: [], outages: [outage], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let mail = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(mail.subject == "Encompass needs the hub: relay down, 1 overdue [ENC-HUB-7-8]")
+        #expect(mail.textBody.contains("RELAY DOWN"))
+        #expect(mail.textBody.contains("10.1.2.3:587 cannot be reached"))
+        #expect(mail.textBody.contains("2 e-mail alert(s) wait on it"))
+        #expect(!mail.textBody.contains("CANNOT DELIVER"))
+
+        let hook = renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline)
+        #expect(hook.channel == .https && hook.recipient == "https://hooks.police.example/hub" && hook.reference == "ENC-HUB-7-8")
+        let body = try #require(hook.jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect(json["kind"] as? String == "encompass-hub-digest")
+        let counts = try #require(json["counts"] as? [String: Int])
+        #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0])
+        let alerts = try #require(json["alerts"] as? [[String: String]])
+        #expect(alerts.first?["reference"] == "ENC-A" && alerts.first?["incident_id"] == "I-2" && alerts.first?["reason"] == "overdue")
+        #expect(alerts.first?["child_id"] == nil && alerts.first?["school_urn"] == nil, "references only")
+        #expect((json["relay_down"] as? [[String: Any]])?.first?["waiting"] as? [String] == ["ENC-B", "ENC-C"])
+    }
+
     @Test func aMissingTemplateStopsTheRenderer() throws {
         let scratch = try Scratch()
         #expect(throws: RenderingError.self) {

@@ -146,6 +146,21 @@ struct CommandsCLITests {
         #expect(!out.stderr.contains("localhost") && !out.stderr.contains("encompass police"), "the value is not quoted")
     }
 
+    @Test(arguments: ["http://hooks.police.example/hub", "https://", "hooks.police.example/hub", "https://user:pw@hooks.police.example/hub"])
+    func theHubsWebhookMustBeAnHTTPSURLLikeASchoolsEndpoint(_ url: String) throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try Data("hub:\n  webhook: \"\(url)\"\n".utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
+        let out = try h.run(["escalations"])
+        #expect(out.status == 65, "\(out.stderr)")
+        #expect(out.stderr.contains("encompass.yaml:2:") && out.stderr.contains("hub.webhook: expected an https://"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1)
+
+        try Data("hub:\n  webhook: https://hooks.police.example/hub\n".utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
+        let taken = try h.run(["escalations"])
+        #expect(taken.status != 65 && !taken.stderr.contains("hub.webhook"), "an https URL is taken: \(taken.stderr)")
+    }
+
     @Test func aSecretInTheFileIsRefused() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

@@ -224,3 +224,28 @@ import Testing
         #expect(try await fixture.store.auditEntries(limit: 20).allSatisfy { $0.action != "alert.school-recorded" })
     }
 }
+
+/// The board says at its top, from the last run's own record, that the relay could not be reached.
+@Suite struct AlertBoardRelayTests {
+    @Test func theLastRunThatCouldNotReachTheRelayIsShownAtTheTopAtOnce() async throws {
+        let fixture = try await AlertBoardTests.fixture()
+        defer { fixture.cleanUp() }
+        let finished = fixture.clock.now().addingTimeInterval(-600)
+        let (before, down, back) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let before = try await browser.get("/alerts").text
+            try await fixture.store.recordNotifyRun(NotifyRunRecord(
+                startedAt: finished.addingTimeInterval(-2), finishedAt: finished, outcome: .serviceUnavailable,
+                detail: "smtp our relay 10.1.2.3:587 cannot be reached: Failed to connect (curl 7); 3 alert(s) wait on it", relayWaiting: 3))
+            let down = try await browser.get("/alerts").text
+            try await fixture.store.recordNotifyRun(NotifyRunRecord(startedAt: finished, finishedAt: finished.addingTimeInterval(1), outcome: .ok, delivered: 3))
+            return (before, down, try await browser.get("/alerts").text)
+        }
+        #expect(!before.contains("last-run-heading"), "no run recorded: nothing to say")
+        // WebFixture's clock is 2026-11-22T08:00Z, London 08:00; the run ended ten minutes before.
+        let heading = try #require(down.range(of: "The last notify run could not reach the relay at 07:50: 3 alerts wait on it"))
+        #expect(heading.lowerBound < (down.range(of: "board-summary")?.lowerBound ?? down.startIndex), "at the top")
+        #expect(down.contains("10.1.2.3:587"))
+        #expect(!back.contains("last-run-heading"), "the next run reached the relay: the warning goes")
+    }
+}

@@ -192,7 +192,7 @@ struct MetricsTests {
         let store = world.store
         let first = NotifyRunRecord(startedAt: Date(timeIntervalSince1970: 1_795_334_000), finishedAt: Date(timeIntervalSince1970: 1_795_334_030),
                                     outcome: .serviceUnavailable, delivered: 3, retrying: 1, failed: 2, heldBack: 4, overdue: 5,
-                                    hubNoticesSent: 1, hubNoticesUnsent: 2)
+                                    hubNoticesSent: 1, hubNoticesUnsent: 2, detail: "smtp our relay 10.1.2.3:587 cannot be reached", relayWaiting: 6)
         let second = NotifyRunRecord(startedAt: Date(timeIntervalSince1970: 1_795_334_400), finishedAt: Date(timeIntervalSince1970: 1_795_334_412),
                                      outcome: .ok, delivered: 9)
         let (none, afterFirst, afterSecond) = try await world.withBrowser { browser in
@@ -214,6 +214,7 @@ struct MetricsTests {
         #expect(afterFirst["encompass_notify_last_run_alerts", ["result": "retrying"]] == 1)
         #expect(afterFirst["encompass_notify_last_run_alerts", ["result": "failed"]] == 2)
         #expect(afterFirst["encompass_notify_last_run_alerts", ["result": "held_back"]] == 4)
+        #expect(afterFirst["encompass_notify_last_run_alerts", ["result": "waiting_on_relay"]] == 6)
         #expect(afterFirst["encompass_notify_last_run_overdue_alerts"] == 5)
         #expect(afterFirst["encompass_notify_last_run_hub_notices", ["result": "sent"]] == 1)
         #expect(afterFirst["encompass_notify_last_run_hub_notices", ["result": "unsent"]] == 2)
@@ -223,6 +224,7 @@ struct MetricsTests {
         #expect(afterSecond["encompass_notify_last_run_outcome", ["outcome": "service_unavailable"]] == 0)
         #expect(afterSecond["encompass_notify_last_run_alerts", ["result": "delivered"]] == 9)
         #expect(afterSecond["encompass_notify_last_run_alerts", ["result": "failed"]] == 0)
+        #expect(afterSecond["encompass_notify_last_run_alerts", ["result": "waiting_on_relay"]] == 0)
     }
 
     /// `encompass notify` is another process: what it records is what every server shows.

@@ -19,7 +19,7 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(pending.last == (kind == .sqlite ? "v10-episodes" : "pg6-episodes"))
+        #expect(pending.last == (kind == .sqlite ? "v11-relay-state" : "pg7-relay-state"))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)

@@ -115,4 +115,46 @@ struct OutboxStoreTests {
         #expect(afterLease["C-1"] == nil)
         #expect(try await t.store.alerts(state: .sending).map(\.childId).contains("C-1") == false)
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aDownRelaysAlertsWaitDueAtOnceUnchargedAndTheRunClaimsNoMoreOfThem(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let keys = try await claim(t, at: now)
+        for child in ["C-1", "C-2"] {
+            try await t.store.record(.relayUnavailable(error: "smtp our relay 127.0.0.1:25 cannot be reached"), for: keys[child]!,
+                                     owner: "test:1", now: now)
+        }
+        try await t.store.recordChannelNotice(kind: "relay-unavailable", channel: "smtp", detail: "our relay 127.0.0.1:25 cannot be reached",
+                                              holding: [keys["C-1"]!, keys["C-2"]!], now: now)
+        let waiting = try await t.store.alerts(state: .queued).filter { ["C-1", "C-2"].contains($0.childId) }
+        #expect(waiting.count == 2)
+        #expect(waiting.allSatisfy { $0.attempts == 0 && $0.nextAttemptAt == now }, "no attempt charged, no backoff")
+        let notices = try await t.store.unsentHubNotices()
+        #expect(notices.map(\.kind) == ["relay-unavailable"], "no per-alert or configuration notice: one for the relay")
+        #expect(notices.first?.heldReferences == ["ENC-I-1-C-1", "ENC-I-1-C-2"])
+
+        // The same run, the relay known down: e-mail alerts are not claimed again, whatever is due.
+        let skipping = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, skippingChannels: ["smtp"],
+                                                  isDead: { _ in false })
+        #expect(skipping.alerts.isEmpty)
+        #expect(try await t.store.alerts(state: .queued).count == 2, "left as they were, not claimed")
+        // The next run claims them at once.
+        #expect(Set(try await claim(t, at: now).keys) == ["C-1", "C-2"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRunsRecordKeepsWhyAndHowManyWaitOnTheRelay(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let down = NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(1), outcome: .serviceUnavailable,
+                                   detail: "smtp our relay 127.0.0.1:25 cannot be reached; 2 alert(s) wait on it", relayWaiting: 2)
+        try await t.store.recordNotifyRun(down)
+        #expect(try await t.store.latestNotifyRun() == down)
+        #expect(try await t.store.latestNotifyRun()?.foundRelayDown == true)
+        let up = NotifyRunRecord(startedAt: now.addingTimeInterval(600), finishedAt: now.addingTimeInterval(601), outcome: .ok, delivered: 2)
+        try await t.store.recordNotifyRun(up)
+        #expect(try await t.store.latestNotifyRun() == up)
+        #expect(try await t.store.latestNotifyRun()?.foundRelayDown == false)
+    }
 }

@@ -1,0 +1,62 @@
+import CivilTime
+import Foundation
+
+/// The hub's digest as `hub.webhook` receives it: counts and references (alert references,
+/// incident ids), and each channel problem's one line, never a child's details or a school's name.
+/// Signed as a school's webhook is (`X-Encompass-Signature`), its reference as `Idempotency-Key`.
+struct HubDigestPayload: Encodable {
+    struct Counts: Encodable {
+        let relay_down: Int
+        let waiting_on_relay: Int
+        let unacknowledged: Int
+        let overdue: Int
+        let failed: Int
+        let configuration: Int
+    }
+
+    struct Alert: Encodable {
+        let reference: String
+        let incident_id: String
+        let reason: String
+        let deadline: String
+    }
+
+    struct Problem: Encodable {
+        let channel: String
+        let problem: String
+        let waiting: [String]
+    }
+
+    let kind = "encompass-hub-digest"
+    let reference: String
+    let counts: Counts
+    let alerts: [Alert]
+    let relay_down: [Problem]
+    let configuration: [Problem]
+    let board_url: String?
+
+    init(_ digest: HubDigest, zone: Zone) {
+        reference = digest.reference
+        counts = Counts(relay_down: digest.outages.count,
+                        waiting_on_relay: Set(digest.outages.flatMap(\.affectedReferences)).count,
+                        unacknowledged: digest.alerts.count { $0.reason == .unacknowledged },
+                        overdue: digest.alerts.count { $0.reason == .overdue },
+                        failed: digest.alerts.count { $0.reason == .failed },
+                        configuration: digest.configurations.count)
+        alerts = digest.alerts.map {
+            Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
+        }
+        relay_down = digest.outages.map { Problem(channel: "smtp", problem: $0.problem, waiting: $0.affectedReferences) }
+        configuration = digest.configurations.map {
+            Problem(channel: $0.channel?.rawValue ?? "any", problem: $0.problem, waiting: $0.affectedReferences)
+        }
+        board_url = digest.boardURL
+    }
+
+    func jsonData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, numbers and arrays of them only: encoding cannot fail.
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+}
