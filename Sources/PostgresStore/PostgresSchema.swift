@@ -260,6 +260,8 @@ enum PostgresSchema {
             "ALTER TABLE key_adults ADD CONSTRAINT key_adults_once UNIQUE (urn, email)",
             "CREATE TABLE directory_imports (kind text PRIMARY KEY, content text NOT NULL, imported_at double precision NOT NULL)",
         ]),
+        plans,
+        officerRole,
     ]
 
     /// Inside a write that changes what the review queue reads.

@@ -140,6 +140,8 @@ enum SQLiteSchema {
         }
         registerAcknowledgement(&m)
         registerKeyAdults(&m)
+        registerPlans(&m)
+        registerOfficerRole(&m)
         return m
     }
 
