@@ -34,6 +34,22 @@ struct APIRoutes {
         router.post("/api/children/:childId/decisions") { request, context in
             try await decide(request: request, context: context)
         }
+        router.get("/api/children/:childId") { _, context in
+            try await child(context: context)
+        }
+    }
+
+    /// One child's assessment, decisions, plan and alerts (`ChildDocument`), as of now; audited as
+    /// a view of the child by the token.
+    private func child(context: HubRequestContext) async throws -> Response {
+        guard let raw = context.parameters.get("childId"), let childId = raw.removingPercentEncoding,
+              let record = try await store.childRecord(childId) else {
+            return .jsonError("no such child", status: .notFound)
+        }
+        let now = clock.now()
+        let plans = try await store.planActions(childId: childId)
+        try await store.appendAudit(actor: "api:\(context.apiClient ?? "unknown")", action: "child.viewed", subject: "child:\(childId)", at: now)
+        return .json(ChildDocument(record: record, plans: plans, asOf: now, settings: configuration.scoring).json)
     }
 
     /// The same checks as `encompass ingest`, all or nothing: 422 with every error, or 200 with the summary.
