@@ -34,6 +34,23 @@ struct APIRoutes {
         router.post("/api/children/:childId/decisions") { request, context in
             try await decide(request: request, context: context)
         }
+        router.get("/api/children/:childId") { _, context in
+            try await child(context: context)
+        }
+    }
+
+    /// One child's assessment, decisions, plan and alerts (`ChildDocument`), as of now; audited as
+    /// a view of the child by the token.
+    private func child(context: HubRequestContext) async throws -> Response {
+        guard let raw = context.parameters.get("childId"), let childId = raw.removingPercentEncoding,
+              let record = try await store.childRecord(childId) else {
+            return .jsonError("no such child", status: .notFound)
+        }
+        let now = clock.now()
+        let plans = try await store.planActions(childId: childId)
+        try await store.appendAudit(actor: "api:\(context.apiClient ?? "unknown")", action: "child.viewed", subject: "child:\(childId)", at: now)
+        let serial = try await ChildDocument.serialPerpetrators(for: record, store: store, asOf: now, settings: configuration.scoring)
+        return .json(ChildDocument(record: record, plans: plans, asOf: now, settings: configuration.scoring, serial: serial).json)
     }
 
     /// The same checks as `encompass ingest`, all or nothing: 422 with every error, or 200 with the summary.
@@ -73,10 +90,12 @@ struct APIRoutes {
             return .json(JSONBody.object(["errors": errors]), status: .unprocessableContent)
         }
         await queue.invalidate()
-        return .json(JSONBody.object([
+        var out: [String: Any] = [
             "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
             "children": summary.children, "alerts_queued": summary.alertsQueued, "summary": summary.line,
-        ]))
+        ]
+        if let e = summary.episodes { out["episodes"] = ["added": e.added, "updated": e.updated, "unchanged": e.unchanged] }
+        return .json(JSONBody.object(out))
     }
 
     /// `{"marac": "referred"|"declined", "on": "YYYY-MM-DD", "reason": "...", "by": "...", "strategy_discussion": false}`.

@@ -42,7 +42,10 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock,
                  throttle: SignInThrottle(limits: configuration.signInLimits)).add(to: router)
     QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
-    ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
+    child.add(to: router)
+    PlanRoutes(child: child).add(to: router)
+    SearchRoutes(store: store, pages: pages).add(to: router)
     AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     AcknowledgementRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)

@@ -26,7 +26,9 @@ struct ChildPage {
             "dob": LocalDate(iso: record.dateOfBirth).map(time.day) ?? record.dateOfBirth,
             "asOf": time.dayAndClock(asOf),
             "windowDays": settings.windowDays,
-            "canRegrade": user.role >= .supervisor,
+            "canRegrade": user.role.includes(.supervisor),
+            // An officer reads the page: no form is shown (and the routes refuse them).
+            "canChange": user.role.includes(.hub),
             "today": today.description,
         ]
         if let urn = record.schoolURN {

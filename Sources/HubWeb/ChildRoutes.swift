@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Review
 import RiskModel
 import StoreContract
 
@@ -26,10 +27,11 @@ struct ChildRoutes {
             var notice: String?
             if query["recorded"] != nil { notice = "Decision recorded." }
             if query["regraded"] != nil { notice = "Regrade recorded." }
+            if let plan = query["plan"].flatMap({ PlanRoutes.notices[String($0)] }) { notice = plan }
             return try await childPage(childId: childId, user: user, context: context, form: nil, notice: notice)
         }
         router.post("/children/:childId/decisions") { _, context in
-            let user = try context.user()
+            let user = try context.require(.hub)
             let childId = try Self.parameter("childId", context)
             let form = context.form
             let input = DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
@@ -89,25 +91,27 @@ struct ChildRoutes {
         return value
     }
 
-    private func childPage(childId: String, user: UserAccount, context: HubRequestContext, form: DecisionFormState?,
-                           notice: String?) async throws -> Response {
+    /// The page, with the decision form or the plan's forms as sent back with problems (`plan`
+    /// carries its own status: 422, or 409 for an action done meanwhile).
+    func childPage(childId: String, user: UserAccount, context: HubRequestContext, form: DecisionFormState?,
+                   plan: PlanFormState? = nil, notice: String?) async throws -> Response {
         let now = clock.now()
         guard let record = try await store.childRecord(childId) else { throw PageError.notFound }
+        let actions = try await store.planActions(childId: childId)
         try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: now)
         let today = configuration.scoring.zone.localDate(of: now)
         let settings = configuration.scoring
-        let serial = RiskRules.serialPerpetrators(
-            try await store.perpetratorIncidents(record.perpetratorIds,
-                                                 from: now.addingTimeInterval(-Double(settings.serialDays) * RiskRules.secondsPerDay), to: now),
-            asOf: now, settings: settings)
+        let serial = try await ChildDocument.serialPerpetrators(for: record, store: store, asOf: now, settings: settings)
         var values = ChildPage(record: record, asOf: now, settings: settings, serial: serial, user: user, today: today).values
         values["form"] = (form ?? DecisionFormState(today: today)).values
+        values["plan"] = PlanSection(childId: childId, actions: actions, form: plan, today: today,
+                                     time: DisplayTime(zone: configuration.scoring.zone)).values
         // A form sent back with problems lands on its error summary.
         values["action"] = Self.path(childId) + "/decisions#" + FormErrors.summaryId
         if let notice { values["notice"] = notice }
-        return pages.render("child", PageFrame(context: context, title: "Child \(childId)", error: form?.problems.isEmpty == false)
-            .with(values),
-                            status: form?.problems.isEmpty == false ? .unprocessableContent : .ok)
+        let problems = form?.problems.isEmpty == false || plan != nil
+        return pages.render("child", PageFrame(context: context, title: "Child \(childId)", error: problems).with(values),
+                            status: plan?.status ?? (problems ? .unprocessableContent : .ok))
     }
 
     private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,

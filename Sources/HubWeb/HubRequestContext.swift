@@ -45,10 +45,11 @@ public struct HubRequestContext: RequestContext {
         return session.user
     }
 
-    /// The person, if their role is at least `role`; otherwise 403.
+    /// The person, if their role includes `role` (`Role.includes`); otherwise 403. An officer
+    /// passes only `require(.officer)`.
     func require(_ role: Role) throws -> UserAccount {
         let user = try user()
-        guard user.role >= role else { throw PageError.forbidden }
+        guard user.role.includes(role) else { throw PageError.forbidden }
         return user
     }
 }

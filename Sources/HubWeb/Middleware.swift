@@ -133,7 +133,16 @@ struct AccessMiddleware: RouterMiddleware {
                 }
             }
         }
-        if Self.openRoutes.contains("\(request.method.rawValue) \(path)") || context.session != nil {
+        let open = Self.openRoutes.contains("\(request.method.rawValue) \(path)")
+        // An officer reads a child's page and nothing else (`OfficerAccess`).
+        if !open, let session = context.session, !session.user.role.isStaff {
+            switch OfficerAccess.decide(request.method, path) {
+            case .allow: break
+            case .redirect(let target): return .redirect(to: target, type: .normal)
+            case .forbid: throw PageError.forbidden
+            }
+        }
+        if open || context.session != nil {
             return try await next(request, context)
         }
         var target = "/sign-in"

@@ -60,7 +60,8 @@ struct PageFrame {
             values["csrf"] = session.csrfToken
             values["user"] = [
                 "name": session.user.name, "role": session.user.role.rawValue,
-                "isSupervisor": session.user.role >= .supervisor, "isAdmin": session.user.role >= .admin,
+                "isSupervisor": session.user.role.includes(.supervisor), "isAdmin": session.user.role.includes(.admin),
+                "isStaff": session.user.role.isStaff,
             ] as [String: Any]
         }
     }

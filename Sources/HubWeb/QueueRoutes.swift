@@ -19,7 +19,7 @@ struct QueueRoutes {
 
     func add(to router: Router<HubRequestContext>) {
         router.get("/") { request, context in
-            _ = try context.user()
+            _ = try context.require(.hub)
             return try await page(request: request, context: context)
         }
     }

@@ -15,6 +15,8 @@ struct TextInput: Sendable {
     static let decisionReason = TextInput(label: "The reason", maxLength: Decision.maximumReasonLength, multiline: true)
     static let regradeReason = TextInput(label: "The reason", maxLength: 4000, multiline: true)
     static let accountName = TextInput(label: "The sign-in name", maxLength: 64, multiline: false)
+    /// A child's id as typed into the search box (FieldText's identifier limit).
+    static let childId = TextInput(label: "The child's id", maxLength: 64, multiline: false)
     /// Who the API says made a decision (`by`).
     static let decidedBy = TextInput(label: "by", maxLength: 64, multiline: false)
     /// Short coded values: a grade, a role, a date, a URN, a filter.

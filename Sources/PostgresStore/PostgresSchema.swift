@@ -328,6 +328,8 @@ enum PostgresSchema {
         Migration(id: "pg7-relay-state", statements: [
             "ALTER TABLE notify_runs ADD COLUMN detail text, ADD COLUMN relay_waiting bigint",
         ]),
+        plans,
+        officerRole,
     ]
 
     /// Inside a write that changes what the review queue reads.

@@ -27,13 +27,18 @@ public enum AlertList {
                           r.deadline.map { zone.iso8601($0) } ?? "-", String(r.attempts), r.lastError.map(oneLine) ?? ""]
                 .map(FieldText.forTerminal))
         }
-        let n = lines[0].count - 1
+        return columns(lines)
+    }
+
+    /// Rows as aligned columns, two spaces apart; the last column is not padded.
+    static func columns(_ rows: [[String]]) -> String {
+        guard let n = rows.first.map({ $0.count - 1 }), n >= 0 else { return "" }
         var widths = [Int](repeating: 0, count: n)
-        for l in lines { for i in 0..<n { widths[i] = max(widths[i], l[i].count) } }
+        for r in rows { for i in 0..<n { widths[i] = max(widths[i], r[i].count) } }
         var out = ""
-        for l in lines {
-            for i in 0..<n { out += l[i] + String(repeating: " ", count: widths[i] - l[i].count + 2) }
-            out += l[n] + "\n"
+        for r in rows {
+            for i in 0..<n { out += r[i] + String(repeating: " ", count: widths[i] - r[i].count + 2) }
+            out += r[n] + "\n"
         }
         return out
     }

@@ -111,9 +111,21 @@ public struct ReviewQueue: Sendable {
     }
 
     private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
+        out.raw(first ? "\n   " : ",\n   ")
         // Read once: each `e.assessment.x` through the reference would copy the whole assessment.
-        let a = e.assessment
-        out.raw(first ? "\n   {\"child_id\": " : ",\n   {\"child_id\": ")
+        Self.appendObject(e.assessment, schoolURN: e.schoolURN, to: &out)
+    }
+
+    /// One child's object exactly as the queue's document has it: `GET /api/children/{id}` shows
+    /// the child's assessment this way.
+    public static func entryJSON(_ assessment: Assessment, schoolURN: String?) -> String {
+        var out = JSONBytes(capacity: 480)
+        appendObject(assessment, schoolURN: schoolURN, to: &out)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
+    private static func appendObject(_ a: Assessment, schoolURN: String?, to out: inout JSONBytes) {
+        out.raw("{\"child_id\": ")
         out.string(a.childId)
         out.raw(", \"level\": \""); out.raw(a.level.name)
         out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
@@ -128,7 +140,7 @@ public struct ReviewQueue: Sendable {
         out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
         out.raw(",\n    \"newest_incident_at\": "); out.utc(a.newestIncidentAt)
         out.raw(", \"school_urn\": ")
-        if let urn = e.schoolURN { out.string(urn) } else { out.raw("null") }
+        if let urn = schoolURN { out.string(urn) } else { out.raw("null") }
         out.raw("}")
     }
 
@@ -256,6 +268,11 @@ public enum JSONText {
             }
         }
         return out + "\""
+    }
+
+    /// A JSON array of one object a line (`[]` when empty), each written by `object`.
+    static func list<T>(_ items: [T], _ object: (T) -> String) -> String {
+        items.isEmpty ? "[]" : "[\n  " + items.map(object).joined(separator: ",\n  ") + "\n]"
     }
 
     /// `2026-11-22T08:00:00Z`; fractional seconds only when present.

@@ -149,6 +149,8 @@ enum SQLiteSchema {
                 ALTER TABLE notify_runs ADD COLUMN relay_waiting INTEGER;
                 """)
         }
+        registerPlans(&m)
+        registerOfficerRole(&m)
         return m
     }
 

@@ -33,24 +33,39 @@ public protocol AccountStore: Sendable {
     func appendAudit(actor: String, action: String, subject: String, at: Date) async throws
 }
 
-/// What a person may do in the hub's web application. Each role can do what the one before it can.
-public enum Role: String, Sendable, CaseIterable, Comparable {
-    /// Reviews the queue, reads a child's record, records decisions.
+/// What a person may do in the hub's web application. The hub's staff are a ladder, each role able
+/// to do what the one before it can: hub, supervisor, admin. An officer stands outside it: a police
+/// officer who may read a child's page (to see the plan before attending) and nothing else.
+public enum Role: String, Sendable, CaseIterable {
+    /// Reviews the queue, reads a child's record, records decisions and plans.
     case hub
     /// Also regrades an incident, with a reason.
     case supervisor
     /// Also manages accounts and reads the audit.
     case admin
+    /// Reads a child's page, found by the child's id, and nothing else.
+    case officer
 
-    var rank: Int {
+    /// The place on the staff ladder; nil for an officer, who is not on it.
+    var rank: Int? {
         switch self {
         case .hub: 0
         case .supervisor: 1
         case .admin: 2
+        case .officer: nil
         }
     }
 
-    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+    /// Whether this role may do what `needed` may: the same role, or one higher on the staff ladder.
+    /// An officer includes no staff role, and no staff role needs to include an officer's.
+    public func includes(_ needed: Role) -> Bool {
+        if self == needed { return true }
+        guard let mine = rank, let theirs = needed.rank else { return false }
+        return mine >= theirs
+    }
+
+    /// One of the hub's staff (hub, supervisor or admin), as opposed to an officer.
+    public var isStaff: Bool { rank != nil }
 }
 
 public struct UserAccount: Sendable, Equatable {

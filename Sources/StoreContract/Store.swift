@@ -220,3 +220,4 @@ public struct StoreCounts: Sendable, Equatable {
 
 /// Everything a store keeps, as one type: what the composition root hands the commands and the web.
 public typealias FullStore = Store & AlertStore & UnmatchedStore & AccountStore & ChildRecordStore & SchoolDirectoryStore & StoreCopying
+    & PlanStore

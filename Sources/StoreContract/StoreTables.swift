@@ -66,6 +66,8 @@ public struct StoreTable: Sendable, Equatable {
             "run_key", "started_at", "finished_at", "outcome", "delivered", "retrying", "failed", "held_back", "overdue",
             "hub_notices_sent", "hub_notices_unsent", "detail", "relay_waiting",
         ]),
+        StoreTable("plan_actions", key: "action_key", ["action_key", "child_id", "action_text", "agency", "due_date", "recorded_by", "recorded_at"]),
+        StoreTable("plan_actions_done", ["action_key", "done_on", "done_by", "recorded_at"]),
     ]
 }
 

@@ -11,7 +11,7 @@ struct Encompass: AsyncParsableCommand {
             69 a service (SMTP, HTTP, database) is unavailable, 70 an internal error.
             """,
         subcommands: [
-            IngestCommand.self, EscalationsCommand.self, DecideCommand.self, DeadlineCommand.self,
+            IngestCommand.self, EscalationsCommand.self, DecideCommand.self, PlanCommand.self, DeadlineCommand.self,
             NotifyCommand.self, AlertsCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self,
             SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self,
         ])

@@ -23,7 +23,7 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "The sign-in name.")
         var name: String
 
-        @Option(help: "hub (reviews and decides), supervisor (also regrades), or admin (also accounts and the audit).")
+        @Option(help: "hub (reviews and decides), supervisor (also regrades), admin (also accounts and the audit), or officer (reads a child's page and nothing else).")
         var role: Role
 
         func run() async throws {

@@ -10,14 +10,17 @@ import Testing
 /// Every route the application has, as "METHOD /path" with `{name}` parameters (as Hummingbird prints them).
 enum Routes {
     static let open: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
-    static let api: Set<String> = ["GET /api/escalations", "POST /api/incidents", "POST /api/children/{childId}/decisions"]
+    static let api: Set<String> = ["GET /api/escalations", "POST /api/incidents", "POST /api/children/{childId}/decisions",
+                                   "GET /api/children/{childId}"]
     /// A school's acknowledgement: the link's token, or the webhook's signature, is the key.
     static let school: Set<String> = ["GET /ack/{token}", "POST /ack/{token}", "POST /api/alerts/{reference}/ack"]
     /// Prometheus text: a bearer token, as the API.
     static let metrics: Set<String> = ["GET /metrics"]
     static let pages: Set<String> = [
         "GET /", "POST /sign-out",
+        "GET /search",
         "GET /children/{childId}", "POST /children/{childId}/decisions",
+        "POST /children/{childId}/plan", "POST /children/{childId}/plan/{actionId}/done",
         "GET /children/{childId}/incidents/{incidentId}/regrade", "POST /children/{childId}/incidents/{incidentId}/regrade",
         "GET /admin/audit", "GET /admin/users", "POST /admin/users",
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
@@ -30,6 +33,7 @@ enum Routes {
     static func concrete(_ path: String) -> String {
         path.replacingOccurrences(of: "{childId}", with: "C-1").replacingOccurrences(of: "{incidentId}", with: "I-1")
             .replacingOccurrences(of: "{name}", with: "hana").replacingOccurrences(of: "{reference}", with: "ENC-I-1-C-1")
+            .replacingOccurrences(of: "{actionId}", with: "1")
     }
 
     static func split(_ route: String) -> (HTTPRequest.Method, String) {

@@ -17,6 +17,8 @@ import Testing
         ("/admin/users/hana/disable", []),
         ("/admin/users/hana/enable", []),
         ("/alerts/unmatched/ENC-I-1-C-1/school", [("urn", "120501")]),
+        ("/children/C-1/plan", [("action", "Weekly visit"), ("agency", "Police")]),
+        ("/children/C-1/plan/1/done", [("on", "2026-11-21")]),
     ]
 
     @Test(arguments: 0..<posts.count)
@@ -39,6 +41,7 @@ import Testing
         #expect(after.decisions == countsBefore.decisions)
         #expect(try await store.users().count == 3)
         #expect(try await store.user(named: "hana")?.disabled == false)
+        #expect(try await store.planActions(childId: "C-1").isEmpty)
     }
 
     @Test func signInWithoutItsTokenIs403() async throws {

@@ -36,6 +36,11 @@ struct CopyStoreTests {
         _ = try await t.store.acknowledge(tokenHash: "hash-of-a-token", now: now)
         try await t.store.recordCall(AlertCall(reference: first.reference, calledBy: "hana", calledAt: now, note: "spoke to the head"))
         try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(3), outcome: .ok, failed: 1))
+        let action = try await t.store.addPlanAction(NewPlanAction(childId: "C-1", action: "Weekly visit\nby the social worker", agency: "Children's Social Care",
+                                                                   due: LocalDate(iso: "2026-12-01"), by: "hub.lead", recordedAt: now, actor: "user:hub.lead"))
+        _ = try await t.store.addPlanAction(NewPlanAction(childId: "C-1", action: "Refer to the IDVA", agency: "Police", due: nil, by: "hub.lead",
+                                                          recordedAt: now, actor: "user:hub.lead"))
+        _ = try await t.store.markPlanActionDone(id: action.id, on: LocalDate(iso: "2026-11-21")!, by: "sam", at: now, actor: "user:sam")
         return t
     }
 
@@ -67,6 +72,9 @@ struct CopyStoreTests {
                                                  by: "hub.lead", recordedAt: now))
         #expect(try await postgres.store.decisions(childId: "C-2").count == 1)
         #expect(try await postgres.store.user(named: "hana")?.role == .hub)
+        let next = try await postgres.store.addPlanAction(NewPlanAction(childId: "C-2", action: "Visit", agency: "Police", due: nil, by: "x",
+                                                                        recordedAt: now, actor: "user:x"))
+        #expect(try await postgres.store.planActions(childId: "C-1").allSatisfy { $0.id < next.id })
     }
 
     @Test(arguments: StoreKind.allCases)

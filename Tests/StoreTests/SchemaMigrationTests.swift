@@ -55,4 +55,46 @@ struct SchemaMigrationTests {
         #expect(try await after.read { try String.fetchOne($0, sql: "SELECT child_keys FROM incidents WHERE incident_id = 'I-1'") }
                 == "[2,3]")
     }
+
+    /// v11 makes the accounts table again to let it hold officers: every account and its session
+    /// come through, keys and all, and the session's link to its account holds.
+    @Test func accountsAndSessionsComeThroughTheOfficerMigration() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("store.sqlite").path
+        let old = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "v12-marac-plans")
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO users (user_key, name, role, password_hash, disabled, failed_sign_ins, created_at)
+                    VALUES (7, 'Hana', 'hub', 'h1', 0, 2, 10), (9, 'ade', 'admin', 'h2', 1, 0, 20);
+                INSERT INTO sessions (token_hash, user_key, csrf_token, created_at, last_seen_at) VALUES ('t', 7, 'c', 30, 40);
+                """)
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO users (name, role, password_hash, created_at) VALUES ('pc', 'officer', 'h', 0)")
+            }
+        }
+        try old.close()
+
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        #expect(try await store.users().map { "\($0.name) \($0.role.rawValue) \($0.disabled) \($0.failedSignIns)" }
+                == ["ade admin true 0", "Hana hub false 2"])
+        #expect(try await store.session(tokenHash: "t")?.user.name == "Hana")
+        try await store.addUser(name: "pc.jones", role: .officer, passwordHash: "h", by: "test", at: Date())
+        #expect(try await store.user(named: "PC.JONES")?.role == .officer)
+        await #expect(throws: AccountError.nameTaken("hana")) {
+            try await store.addUser(name: "hana", role: .officer, passwordHash: "h", by: "test", at: Date())
+        }
+        let queue = try DatabaseQueue(path: path)
+        let foreignKeyProblems = try queue.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }
+        let leftOver = try await queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'users_v11'") }
+        #expect(foreignKeyProblems.isEmpty)
+        #expect(leftOver == 0)
+        try queue.close()
+        // Ending the account's session still goes through the link.
+        try await store.setDisabled(true, name: "Hana", by: "test", at: Date())
+        #expect(try await store.session(tokenHash: "t") == nil)
+    }
 }
