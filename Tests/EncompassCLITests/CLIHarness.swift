@@ -68,7 +68,7 @@ struct CLIHarness {
         let p = process(args, environment: environment, database: url, host: host)
         p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
-        try p.run()
+        try p.runSerially()
         return p
     }
 
@@ -80,7 +80,7 @@ struct CLIHarness {
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("serve.err"))
-        try p.run()
+        try p.runSerially()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 0x0A { line.append(b) }
         let text = String(decoding: line, as: UTF8.self)
@@ -132,10 +132,10 @@ struct CLIHarness {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        try p.run()
+        try p.runSerially()
         // Read before waiting so a large output cannot fill the pipe and stall the child.
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let o = out.fileHandleForReading.readAllRetryingInterrupts()
+        let e = err.fileHandleForReading.readAllRetryingInterrupts()
         p.waitUntilExit()
         return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import SQLiteStore
 import StoreContract
 import Testing
@@ -63,8 +64,8 @@ struct StoreLifecycleCLITests {
         p.arguments = [h.databasePath, ".dump"]
         let out = Pipe()
         p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        try p.runSerially()
+        let data = out.fileHandleForReading.readAllRetryingInterrupts()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         return String(decoding: data, as: UTF8.self)

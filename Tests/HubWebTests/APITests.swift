@@ -95,6 +95,29 @@ import Testing
         #expect(queue.text.contains("\"child_id\": \"C-30\""))
     }
 
+    @Test func missingEpisodesGoInByTheSameRouteAndShowInTheChildsRecord() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let body = """
+            {"episode_id": "E-1", "child_id": "C-1", "child_given_name": "Ava", "child_family_name": "Test", "child_dob": "2014-01-01", "missing_at": "2026-11-01T20:00:00Z", "returned_at": "2026-11-02T08:00:00Z"}
+
+            """
+        let response = try await Self.call(fixture, .post, "/api/incidents", type: "application/x-ndjson", body: body)
+        #expect(response.status == .ok)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        #expect(json["added"] as? Int == 0)
+        #expect((json["episodes"] as? [String: Any])?["added"] as? Int == 1)
+        let child = try #require(try JSONSerialization.jsonObject(with: Data(try await Self.call(fixture, .get, "/api/children/C-1").text.utf8))
+            as? [String: Any])
+        let episodes = try #require(child["episodes"] as? [[String: Any]])
+        #expect(episodes.map { $0["episode_id"] as? String } == ["E-1"])
+        #expect(episodes.first?["flags"] as? [String] == ["return-interview-overdue"])
+        let bad = try await Self.call(fixture, .post, "/api/incidents", type: "application/x-ndjson",
+                                      body: body.replacingOccurrences(of: "2026-11-02T08", with: "2026-10-02T08"))
+        #expect(bad.status == .unprocessableContent)
+        #expect(bad.text.contains("returned_at") && bad.text.contains("is before missing_at"))
+    }
+
     @Test func anotherBodyTypeIs415() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

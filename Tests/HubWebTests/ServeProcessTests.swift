@@ -81,8 +81,8 @@ import TestSupport
         let output = Pipe()
         p.standardOutput = output
         p.standardError = output
-        try p.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try p.runSerially()
+        let text = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "\(text)")
         for shot in ["1-queue.png", "2-child-after-decision.png"] {
@@ -119,7 +119,7 @@ struct ServedHub {
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        try p.run()
+        try p.runSerially()
         // The first line names the address; read up to it (an exit ends the read with nothing).
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {

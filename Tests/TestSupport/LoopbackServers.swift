@@ -64,8 +64,8 @@ public enum Command {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        try process.runSerially()
+        let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
@@ -117,7 +117,7 @@ public final class LoopbackServer: Sendable {
                 handle.readabilityHandler = nil
             }
         }
-        try process.run()
+        try process.runSerially()
         DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
             ready.fail("the server was not ready within 30 s; see \(folder)/server.log")
         }

@@ -70,7 +70,7 @@ public final class PostgresServer: Sendable {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try process.runSerially()
             try? handle.close()
             return process
         }
