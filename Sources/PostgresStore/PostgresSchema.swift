@@ -301,7 +301,7 @@ enum PostgresSchema {
                 UNION ALL
                 SELECT 'strategy-meeting', meeting_key, child_id, outcome, on_date, reason, decided_by, recorded_at FROM strategy_meetings
             """,
-            "CREATE INDEX incidents_by_perpetrator ON incidents (perpetrator_id, victim_id, reported_at) WHERE perpetrator_id IS NOT NULL",
+            "CREATE INDEX incidents_by_perpetrator ON incidents (perpetrator_id, reported_at, victim_id, incident_id) WHERE perpetrator_id IS NOT NULL",
             "CREATE TABLE serial_candidates (perpetrator_id text PRIMARY KEY)",
             """
             INSERT INTO serial_candidates (perpetrator_id)

@@ -52,8 +52,9 @@ extension SQLiteSchema {
                 -- Perpetrators ever named against two or more victims: a superset of the serial ones at
                 -- any as-of, kept by the database as incidents arrive, so the queue reads only their
                 -- incidents (the rule itself is RiskRules.serialPerpetrators). Never shrinks: a
-                -- perpetrator left here who no longer qualifies costs one lookup, nothing else.
-                CREATE INDEX incidents_by_perpetrator ON incidents(perpetrator_id, victim_id, reported_at)
+                -- perpetrator left here who no longer qualifies costs one lookup, nothing else. The
+                -- index covers what the queue reads, so their incidents come from it alone.
+                CREATE INDEX incidents_by_perpetrator ON incidents(perpetrator_id, reported_at, victim_id, incident_id)
                     WHERE perpetrator_id IS NOT NULL;
                 CREATE TABLE serial_candidates (perpetrator_id TEXT PRIMARY KEY) WITHOUT ROWID;
                 INSERT INTO serial_candidates (perpetrator_id)
