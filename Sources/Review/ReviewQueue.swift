@@ -56,7 +56,13 @@ public struct ReviewQueue: Sendable {
         let scanned = Set(withEpisodes.all)
         let rest = context.episodes.filter { !scanned.contains($0.key) && $0.value.count >= settings.missingCount }
         if !rest.isEmpty {
-            let summaries = try await store.childSummaries(Array(rest.keys))
+            // In slices: a store answers a short list by looking each child up, a long one by
+            // reading every child, and these are a few hundred among hundreds of thousands.
+            var summaries: [String: ChildSummary] = [:]
+            let ids = Array(rest.keys)
+            for start in stride(from: 0, to: ids.count, by: 400) {
+                summaries.merge(try await store.childSummaries(Array(ids[start..<min(start + 400, ids.count)]))) { a, _ in a }
+            }
             for (childId, episodes) in rest {
                 let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
                                      strategyMeetings: context.strategyMeetings[childId] ?? [])
