@@ -12,7 +12,8 @@ public func buildApplication(
     logger: Logger = Logger(label: "encompass.web"),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    try await store.migrate()
+    // A new database is set up; an older or newer one is refused (`encompass migrate` moves it on).
+    try await store.migrate(for: .write)
     let router = try await buildRouter(configuration: configuration, store: store, clock: clock, metrics: metrics)
     return Application(
         router: router,

@@ -46,3 +46,9 @@ extension FailureKind {
         (error as? any KindedError)?.failureKind ?? .internal
     }
 }
+
+/// An error of several problems, each one line (every placeholder setting, every problem `doctor`
+/// finds): the command line prints each on a line of its own.
+public protocol KindedProblems: KindedError {
+    var lines: [String] { get }
+}

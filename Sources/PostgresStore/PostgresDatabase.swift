@@ -15,10 +15,20 @@ public final class PostgresDatabase: Sendable {
     /// reach for a minute before it gives up, where an operator needs the reason at once.
     private let probe: PostgresConnection.Configuration
     private let reached = Mutex(false)
+    /// The migrations this program knows, oldest first: all of PostgresSchema's, or (for tests that
+    /// play an older version of the program) those up to one of them.
+    let knownMigrations: [PostgresSchema.Migration]
 
     /// Connects lazily: a database that cannot be reached is found at the first query, as
     /// `PostgresProblem` (exit 69, one line).
-    public init(location: PostgresLocation, password: String?) throws {
+    public convenience init(location: PostgresLocation, password: String?) throws {
+        try self.init(location: location, password: password, knownUpTo: nil)
+    }
+
+    /// `knownUpTo`: act as the version whose newest migration that was (tests).
+    init(location: PostgresLocation, password: String?, knownUpTo: String?) throws {
+        let all = PostgresSchema.migrations
+        knownMigrations = knownUpTo.flatMap { last in all.firstIndex { $0.id == last }.map { Array(all[...$0]) } } ?? all
         var logger = Logger(label: "encompass.postgres")
         // The driver's own messages are for debugging; what an operator needs arrives as an error.
         logger.logLevel = .critical

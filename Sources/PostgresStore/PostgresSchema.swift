@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import StoreContract
 
 /// The shared database's migrations: the same tables and columns as SQLite's (times as epoch seconds,
 /// flags as 0/1 integers), so both stores give the same outputs. A migration, once released, is never
@@ -346,18 +347,31 @@ enum PostgresSchema {
 }
 
 extension PostgresDatabase {
-    /// Runs every migration not yet applied, each in its own transaction, all under one session
-    /// lock: many processes at once on a new database migrate it once, the rest wait and find it done.
-    func migrate() async throws {
+    /// The migrations this database knows (`knownUpTo` cuts the list, for tests that play an older
+    /// version of the program) and those the database has had.
+    func migrationStatus() async throws -> MigrationStatus {
         let logger = self.logger
-        try await session { conn in
+        let applied = try await session { conn in try await PostgresSchema.applied(conn, logger) }
+        return MigrationStatus(known: knownMigrations.map(\.id), applied: applied)
+    }
+
+    /// Asks SchemaRule under one session lock, then runs what it says, each migration in its own
+    /// transaction: many processes at once on a new database set it up once, the rest wait and find
+    /// it done.
+    func migrate(for access: SchemaAccess) async throws -> [String] {
+        let logger = self.logger
+        let known = knownMigrations
+        return try await session { conn in
             try await conn.run("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger)
             do {
-                try await conn.run("""
-                    CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at double precision NOT NULL)
-                    """, logger)
                 let applied = try await PostgresSchema.applied(conn, logger)
-                for migration in PostgresSchema.migrations where !applied.contains(migration.id) {
+                let run = try SchemaRule.migrationsToRun(MigrationStatus(known: known.map(\.id), applied: applied), for: access)
+                if !run.isEmpty {
+                    try await conn.run("""
+                        CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at double precision NOT NULL)
+                        """, logger)
+                }
+                for migration in known where run.contains(migration.id) {
                     try await conn.run("BEGIN", logger)
                     do {
                         for statement in migration.statements { try await conn.run(PostgresQuery(unsafeSQL: statement), logger) }
@@ -370,17 +384,12 @@ extension PostgresDatabase {
                         throw error
                     }
                 }
+                try await conn.run("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger)
+                return run
             } catch {
                 try? await conn.run("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger)
                 throw error
             }
-            try await conn.run("SELECT pg_advisory_unlock(\(PostgresSchema.lockKey))", logger)
         }
-    }
-
-    func pendingMigrations() async throws -> [String] {
-        let logger = self.logger
-        let applied = try await session { conn in try await PostgresSchema.applied(conn, logger) }
-        return PostgresSchema.migrations.map(\.id).filter { !applied.contains($0) }
     }
 }

@@ -76,12 +76,12 @@ enum PostgresAudit {
 }
 
 extension PostgresStore: Store {
-    public func migrate() async throws {
-        try await database.migrate()
+    public func migrationStatus() async throws -> MigrationStatus {
+        try await database.migrationStatus()
     }
 
-    public func pendingMigrations() async throws -> [String] {
-        try await database.pendingMigrations()
+    public func migrate(for access: SchemaAccess) async throws -> [String] {
+        try await database.migrate(for: access)
     }
 
     public func ingest(_ incidents: [Incident], actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {

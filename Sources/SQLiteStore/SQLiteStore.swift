@@ -7,8 +7,20 @@ import StoreContract
 /// The embedded default: one SQLite file in WAL mode with foreign keys on.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
+    let path: String
+    /// The migrations this store knows, oldest first: all of SQLiteSchema's, or (for tests that
+    /// play an older version of the program) those up to one of them.
+    let knownMigrations: [String]
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, knownUpTo: nil)
+    }
+
+    /// `knownUpTo`: act as the version whose newest migration that was (tests).
+    init(path: String, knownUpTo: String?) throws {
+        self.path = path
+        let all = SQLiteSchema.migrator.migrations
+        knownMigrations = knownUpTo.flatMap { last in all.firstIndex(of: last).map { Array(all[...$0]) } } ?? all
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(30)
@@ -39,29 +51,42 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func migrate() async throws {
-        // Several processes may start at once on a new file. Each reads which migrations are applied
-        // before it takes the write lock, so all but the first find a table already made and their
-        // migration rolls back. Such a process reads again once the first has committed: every
-        // failure is a migration someone else applied, so a few more tries than there are
-        // migrations always suffice.
+    public func migrationStatus() async throws -> MigrationStatus {
+        try status()
+    }
+
+    public func migrate(for access: SchemaAccess) async throws -> [String] {
+        try migrateUnderLock(for: access)
+    }
+
+    /// Synchronous throughout: the lock is held on this thread and nothing awaits while it is.
+    private func status() throws -> MigrationStatus {
+        let migrator = SQLiteSchema.migrator
+        let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        return MigrationStatus(known: knownMigrations, applied: applied)
+    }
+
+    private func migrateUnderLock(for access: SchemaAccess) throws -> [String] {
+        // The rule is asked under a lock every process of this program takes (the folder's, see
+        // `FolderLock`), so several processes starting at once on a new file set it up once: the
+        // rest wait, then find it up to date. GRDB runs each migration in a transaction of its own.
+        let lock = FolderLock(containing: path)
+        defer { lock.release() }
+        let run = try SchemaRule.migrationsToRun(try status(), for: access)
+        guard let last = run.last else { return [] }
+        // A process of an older version (no lock) may still race on a new file: every failure is
+        // a migration it applied, so a few more tries than there are migrations always suffice.
         let migrator = SQLiteSchema.migrator
         var tries = migrator.migrations.count + 2
         while true {
             do {
-                try migrator.migrate(pool)
-                return
+                try migrator.migrate(pool, upTo: last)
+                return run
             } catch let error as DatabaseError {
                 tries -= 1
                 if tries == 0 { throw error }
             }
         }
-    }
-
-    public func pendingMigrations() async throws -> [String] {
-        let migrator = SQLiteSchema.migrator
-        let applied = try await pool.read { db in try migrator.appliedIdentifiers(db) }
-        return migrator.migrations.filter { !applied.contains($0) }
     }
 
     // MARK: ingest

@@ -107,6 +107,10 @@ extension Settings {
 
     struct InvalidValue: Error { let message: String }
 
+    /// Every key this version reads (`scoring.window_days`, ...), besides the map
+    /// `calendar.school_day_start_by_urn`: what `init`'s template must list.
+    public static var knownKeys: [String] { keys.map(\.key) + ["calendar.school_day_start_by_urn"] }
+
     struct Key: Sendable {
         let key: String
         let apply: @Sendable (inout Settings, String) throws -> Void

@@ -6,11 +6,13 @@ import RiskModel
 /// Everything the program keeps. One protocol so SQLite (the embedded default) and PostgreSQL
 /// (a force's shared database) serve the same commands; each method is one transaction.
 public protocol Store: Sendable {
-    /// Brings the schema up to date. Safe to call on every start, and from many processes at once on
-    /// a new database: the migrations run once.
-    func migrate() async throws
-    /// The migrations this database has not had yet, oldest first (all of them for a new database).
-    func pendingMigrations() async throws -> [String]
+    /// The migrations this program knows and those the database has had, as they are now.
+    func migrationStatus() async throws -> MigrationStatus
+    /// Under the store's migration lock (so many processes at once on a new database set it up
+    /// once): reads the status again, runs what `SchemaRule` says for `access`, or throws what it
+    /// throws. Returns the migrations it ran.
+    @discardableResult
+    func migrate(for access: SchemaAccess) async throws -> [String]
 
     /// Writes a validated batch all or nothing: new incidents added, changed ones updated with the
     /// old and new values in the audit, identical ones left alone, and, when a planner is given, an
@@ -74,6 +76,17 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// Brings the schema up to date, as `encompass migrate` does (tests, a new store).
+    public func migrate() async throws { try await migrate(for: .migrate) }
+
+    /// The migrations this database has not had yet, oldest first (all of them for a new database).
+    public func pendingMigrations() async throws -> [String] { try await migrationStatus().pending }
+
+    /// Checks the database may be used by a command that only reads (SchemaRule): migrates nothing.
+    public func checkSchema() async throws {
+        _ = try SchemaRule.migrationsToRun(try await migrationStatus(), for: .read)
+    }
+
     /// A plain feed: the writer encodes for itself.
     public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed { IncidentFeed(episodes: episodes) }
 
@@ -181,12 +194,25 @@ public enum StoreError: Error, CustomStringConvertible {
     case missingDatabase(String)
     /// The database has migrations this version has not run on it (exit 69): `encompass migrate`.
     case needsMigration(pending: [String])
+    /// A newer version migrated the database past this one (exit 69): `newest` is the newest of the
+    /// `unknownCount` migrations this version does not know, `knownNewest` this version's newest.
+    case newerDatabase(newest: String, unknownCount: Int, knownNewest: String)
+    /// `encompass backup` to a file that is already there (exit 64): a backup never overwrites.
+    case backupExists(String)
+    /// `encompass backup` refused as asked (exit 64): a FILE that cannot be made, or a database
+    /// with its own tool (PostgreSQL: pg_dump).
+    case backupRefused(String)
 
     public var description: String {
         switch self {
         case .missingDatabase(let place): "no database at \(place): nothing has been ingested there (check --database)"
         case .needsMigration(let pending):
             "the database needs \(pending.count) migration(s) (\(pending.joined(separator: ", "))): run `encompass migrate`"
+        case .newerDatabase(let newest, let count, let known):
+            "the database is newer than this encompass: it has \(newest)\(count > 1 ? " (and \(count - 1) more)" : "")"
+                + " and this version knows up to \(known): run the newer encompass that migrated it"
+        case .backupExists(let path): "\(path) already exists: a backup never overwrites a file (name a new one)"
+        case .backupRefused(let why): why
         case .unavailable(let why): "database unavailable: \(why)"
         case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
         case .invalidURL(let why): "bad database URL: \(why)"
@@ -221,3 +247,13 @@ public struct StoreCounts: Sendable, Equatable {
 /// Everything a store keeps, as one type: what the composition root hands the commands and the web.
 public typealias FullStore = Store & AlertStore & UnmatchedStore & AccountStore & ChildRecordStore & SchoolDirectoryStore & StoreCopying
     & PlanStore
+    & StoreBackup
+
+/// `encompass backup`: a consistent copy of the whole database, taken while others use it.
+public protocol StoreBackup: Sendable {
+    /// Copies the database, as of one moment, into a new file at `path` (0600), which must not exist:
+    /// the copy is written beside it and linked into place only when complete, so `path` is never
+    /// a partial copy. Throws `StoreError.backupExists` for an existing file and
+    /// `StoreError.backupRefused` where the database has its own tool (PostgreSQL: pg_dump).
+    func backup(to path: String) async throws
+}

@@ -6,8 +6,8 @@ import InputRules
 extension StoreError: KindedError {
     public var failureKind: FailureKind {
         switch self {
-        case .unavailable, .unsupportedURL, .needsMigration: .unavailable
-        case .invalidURL: .usage
+        case .unavailable, .unsupportedURL, .needsMigration, .newerDatabase: .unavailable
+        case .invalidURL, .backupExists, .backupRefused: .usage
         case .missingDatabase: .missing
         case .unknownChild: .data
         }

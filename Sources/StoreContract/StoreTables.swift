@@ -103,4 +103,15 @@ public enum StoreCopy {
         try await target.insert(tables)
         return tables.map { ($0.table.name, $0.rows.count) }
     }
+
+    /// Every table's rows as text, each table's in one order whatever the database's: two stores
+    /// (a copy and its original, a backup and the database it was taken from) hold the same when
+    /// these are equal.
+    public static func contents(of store: any StoreCopying) async throws -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for table in StoreTable.all {
+            out[table.name] = try await store.rows(of: table).map { "\($0)" }.sorted()
+        }
+        return out
+    }
 }

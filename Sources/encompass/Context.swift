@@ -21,10 +21,11 @@ struct Context {
     }
 
     /// With the settings already read: a command that checks its input against them first opens (and
-    /// so migrates and writes) the store only for input it will use.
+    /// so sets up and writes) the store only for input it will use. A new database is set up here;
+    /// an older or newer one is refused (SchemaRule): only `encompass migrate` moves it on.
     static func open(_ options: GlobalOptions, config: LoadedConfig) async throws -> Context {
         let store = try StoreFactory.open(options.databaseURL)
-        try await store.migrate()
+        try await store.migrate(for: .write)
         try await store.replaceDirectory(config.directory)
         let context = Context(config: config, store: store)
         // A school or key adult added to Config/ since: its waiting alerts are queued now.
@@ -44,8 +45,7 @@ struct ReadingContext {
         guard let store = try StoreFactory.openExisting(options.databaseURL) else {
             throw StoreError.missingDatabase(StoreFactory.place(options.databaseURL))
         }
-        let pending = try await store.pendingMigrations()
-        if !pending.isEmpty { throw StoreError.needsMigration(pending: pending) }
+        try await store.checkSchema()
         return ReadingContext(config: config, store: store)
     }
 }

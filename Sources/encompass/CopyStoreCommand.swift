@@ -24,10 +24,9 @@ struct CopyStoreCommand: AsyncParsableCommand {
             guard let source = try StoreFactory.openExisting(global.databaseURL) else {
                 throw StoreError.missingDatabase(StoreFactory.place(global.databaseURL))
             }
-            let pending = try await source.pendingMigrations()
-            if !pending.isEmpty { throw StoreError.needsMigration(pending: pending) }
+            try await source.checkSchema()
             let target = try StoreFactory.open(to)
-            try await target.migrate()
+            try await target.migrate(for: .migrate)
             let copied = try await StoreCopy.run(from: source, to: target)
             let rows = copied.reduce(0) { $0 + $1.1 }
             print("copied \(rows) rows in \(copied.count) tables from \(StoreFactory.place(global.databaseURL)) to \(StoreFactory.place(to))")

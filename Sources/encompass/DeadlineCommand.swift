@@ -34,6 +34,7 @@ struct DeadlineCommand: AsyncParsableCommand {
             var school = urn.flatMap { u in config.directory.schools.first { $0.urn == u } }
             // A school loaded by `schools import`: read from the store only if there is one already.
             if school == nil, let urn, let store = try StoreFactory.openExisting(global.databaseURL) {
+                try await store.checkSchema()
                 school = try await store.school(urn: urn)
             }
             let la = school?.laCode

@@ -10,10 +10,11 @@ struct Encompass: AsyncParsableCommand {
             Exit status: 0 success, 64 bad command line, 65 bad input data, 66 a named file is missing,
             69 a service (SMTP, HTTP, database) is unavailable, 70 an internal error.
             """,
+        version: EncompassVersion.line,
         subcommands: [
             IngestCommand.self, EscalationsCommand.self, DecideCommand.self, PlanCommand.self, DeadlineCommand.self,
             NotifyCommand.self, AlertsCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self,
-            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self,
+            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self, BackupCommand.self, InitCommand.self,
         ])
 }
 

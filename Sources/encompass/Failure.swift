@@ -32,6 +32,7 @@ enum Failure {
         switch error {
         case let e as IngestFailure: return (e.errors.map(\.description), status)
         case let e as UsageProblem: return ([e.message], status)
+        case let e as any KindedProblems: return (e.lines, status)
         case let e as any StoreFailure: return (["database unavailable: \(e.problem)"], status)
         case let e as any KindedError & CustomStringConvertible: return ([e.description], status)
         default:

@@ -9,8 +9,9 @@ struct MigrateCommand: AsyncParsableCommand {
         abstract: "Move the database to this version's schema.",
         discussion: """
             Runs the migrations this database has not had, each once, under a lock, so several processes
-            may run it at once. Commands that only read (escalations, alerts) never migrate: they ask for
-            this instead. With --dry-run, lists the migrations it would run and changes nothing.
+            may run it at once. Other commands set up a new database themselves but never move an existing
+            one on: after an upgrade they exit 69 and ask for this. A database a newer version migrated is
+            refused (69), here too. With --dry-run, lists the migrations it would run and changes nothing.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -20,28 +21,21 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            let store: any FullStore
             if dryRun {
                 // A dry run on a missing file must not make one: every migration would run.
                 guard let existing = try StoreFactory.openExisting(global.databaseURL) else {
                     print("a new database: every migration would run")
                     return
                 }
-                store = existing
-            } else {
-                store = try StoreFactory.open(global.databaseURL)
-            }
-            let pending = try await store.pendingMigrations()
-            if pending.isEmpty {
-                print("the database is up to date: no migration to run")
+                let pending = try SchemaRule.migrationsToRun(try await existing.migrationStatus(), for: .migrate)
+                print(pending.isEmpty ? MigrateCommand.upToDate
+                      : "would run \(pending.count) migration(s): \(pending.joined(separator: ", "))")
                 return
             }
-            if dryRun {
-                print("would run \(pending.count) migration(s): \(pending.joined(separator: ", "))")
-                return
-            }
-            try await store.migrate()
-            print("ran \(pending.count) migration(s): \(pending.joined(separator: ", "))")
+            let ran = try await StoreFactory.open(global.databaseURL).migrate(for: .migrate)
+            print(ran.isEmpty ? MigrateCommand.upToDate : "ran \(ran.count) migration(s): \(ran.joined(separator: ", "))")
         }
     }
+
+    static let upToDate = "the database is up to date: no migration to run"
 }

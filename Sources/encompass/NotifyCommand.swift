@@ -17,6 +17,9 @@ struct NotifyCommand: AsyncParsableCommand {
             reported to hub.email at once (or to hub.webhook when our relay is down). Exit 69 when the relay or an
             endpoint cannot be used at all: a relay that cannot be reached holds its alerts, due at once, for the
             next run, without counting an attempt.
+            Refuses to send (exit 65, naming each setting) while hub.phone, hub.email or smtp.from holds the
+            sample's placeholder (0000 000 0000, an address at a .example domain); --dry-run still renders.
+            ENCOMPASS_ALLOW_PLACEHOLDERS=1 lets the demo and the tests through: demo only.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -36,7 +39,13 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
-            let context = try await Context.open(global)
+            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+            // The sample's contacts never reach a school: checked before the database is opened.
+            let placeholders = Placeholders.problems(in: config.settings)
+            if !dryRun, !placeholders.isEmpty, !Placeholders.allowed(global.environment) {
+                throw PlaceholderSettings(problems: placeholders)
+            }
+            let context = try await Context.open(global, config: config)
             let settings = context.config.settings
             // A missing template is a missing file (66), named by its path.
             let renderer = try AlertRenderer(templatesDirectory: templates ?? global.templatesDirectory, zone: settings.scoring.zone)

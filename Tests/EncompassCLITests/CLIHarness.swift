@@ -109,7 +109,7 @@ struct CLIHarness {
     /// another machine: its lease owner names that host, and it cannot tell whether a process named
     /// by another host's lease still runs. `unshare` and `sh` exec, so the process's id is the
     /// binary's own (a kill reaches it). Needs root, as the tests run here.
-    private func process(_ args: [String], environment: [String: String], database url: String? = nil,
+    func process(_ args: [String], environment: [String: String], database url: String? = nil,
                          directory: URL? = nil, host: String? = nil) -> Process {
         let p = Process()
         let arguments = args + ["--config", configDir.path, "--database", url ?? database]

@@ -46,11 +46,7 @@ struct CopyStoreTests {
 
     /// Every table's rows, in one order whatever the database's.
     func contents(_ store: any FullStore) async throws -> [String: [String]] {
-        var out: [String: [String]] = [:]
-        for table in StoreTable.all {
-            out[table.name] = try await store.rows(of: table).map { "\($0)" }.sorted()
-        }
-        return out
+        try await StoreCopy.contents(of: store)
     }
 
     @Test func everythingGoesToPostgreSQLAndBackRowForRow() async throws {

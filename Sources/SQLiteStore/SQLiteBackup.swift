@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+import StoreContract
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `encompass backup FILE`: SQLite's online backup API, from one read transaction of the pool, so
+/// the copy is the database as of one moment (the WAL's committed pages included), taken while
+/// `serve`, `ingest` and `notify` go on writing.
+extension SQLiteStore: StoreBackup {
+    public func backup(to path: String) async throws {
+        if FileManager.default.fileExists(atPath: path) { throw StoreError.backupExists(path) }
+        // Written beside the target under a name of its own, made 0600 (it holds children's names)
+        // with O_EXCL, and linked into place when complete: link(2) refuses an existing name, so a
+        // file made meanwhile is never overwritten, and `path` is never half a copy.
+        let partial = path + ".partial-\(getpid())"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError.backupRefused("cannot create \(partial): \(String(cString: strerror(errno)))") }
+        close(fd)
+        defer { unlink(partial) }
+        do {
+            let copy = try DatabaseQueue(path: partial)
+            // All pages in one step, inside the pool's read transaction: one snapshot.
+            try pool.backup(to: copy)
+            try copy.close()
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable("backup to \(path): \(error.problem)")
+        }
+        guard link(partial, path) == 0 else {
+            if errno == EEXIST { throw StoreError.backupExists(path) }
+            throw StoreError.backupRefused("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

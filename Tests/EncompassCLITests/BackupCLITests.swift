@@ -1,0 +1,117 @@
+import Foundation
+import SQLiteStore
+import StoreContract
+import Testing
+import TestSupport
+
+/// `encompass backup`: a copy taken while `serve` runs, an ingest waits to write and another
+/// writer holds a transaction open is the database as of one moment, and restores to it.
+@Suite("Backup and restore")
+struct BackupCLITests {
+    static func contents(_ path: String) async throws -> [String: [String]] {
+        try await StoreCopy.contents(of: try SQLiteStore(path: path))
+    }
+
+    /// The sqlite3 shell on `path`, fed through a pipe that stays open, so a transaction it begins
+    /// stays open until the test ends it.
+    final class Shell {
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
+
+        init(_ path: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            process.arguments = ["-bail", path]
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+        }
+
+        /// Sends `sql` and waits until the shell has run it (it prints a marker after).
+        func run(_ sql: String) throws {
+            input.fileHandleForWriting.write(Data((sql + "\nSELECT 'done';\n").utf8))
+            var line = Data()
+            while let byte = try output.fileHandleForReading.read(upToCount: 1), let b = byte.first, b != 0x0A { line.append(b) }
+            #expect(String(decoding: line, as: UTF8.self) == "done")
+        }
+
+        func quit() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func aBackupTakenWhileServeAndAnIngestRunIsOneMomentAndRestoresToIt() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let env = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0", "ENCOMPASS_PASSWORD": "a long enough password"]
+        #expect(try h.run(["ingest", h.configDir.appendingPathComponent("sample-incidents.csv").path], environment: env).status == 0)
+        #expect(try h.run(["users", "add", "hana", "--role", "hub"], environment: env).status == 0)
+        #expect(try h.run(["tokens", "create", "records"], environment: env).status == 0)
+        let serve = try h.serve(environment: env)
+        defer { serve.process.terminate() }
+        // The newest commit, made while serve holds the database open: still in the WAL, which a
+        // plain copy of the file would miss.
+        #expect(try h.run(["decide", "C-1001", "--marac", "referred", "--on", "2026-11-20", "--by", "hub.lead"], environment: env).status == 0)
+        let before = try await Self.contents(h.databasePath)
+        #expect(before["decisions"]?.count == 1)
+
+        // Another writer in the middle of a transaction, and an ingest waiting behind it.
+        let shell = try Shell(h.databasePath)
+        try shell.run("BEGIN IMMEDIATE; INSERT INTO schools (urn, name, la_code, telephone) VALUES ('999999', 'Uncommitted', '925', '');")
+        let more = h.dir.appendingPathComponent("more.csv").path
+        #expect(try h.run(["synth", "--rows", "2000", "--seed", "7", "-o", more]).status == 0)
+        let ingest = try h.start(["ingest", more], environment: env, name: "ingest")
+
+        let file = h.dir.appendingPathComponent("backup.sqlite").path
+        let backup = try h.run(["backup", file])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        #expect(backup.stdout == "backed up \(h.databasePath) to \(file)\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.path).filter { $0.contains(".partial") }.isEmpty)
+
+        try shell.run("ROLLBACK;")
+        shell.quit()
+        ingest.waitUntilExit()
+        #expect(ingest.terminationStatus == 0, "\(h.output(of: "ingest").stderr)")
+        let health = try String(contentsOf: URL(string: serve.address + "/health")!, encoding: .utf8)
+        #expect(health == "ok\n", "serve answered throughout")
+        serve.process.terminate()
+        serve.process.waitUntilExit()
+        let after = try await Self.contents(h.databasePath)
+        #expect((after["incidents"]?.count ?? 0) > (before["incidents"]?.count ?? 0), "the ingest went in after the backup")
+
+        // Restore: the copy in the database's place (the WAL and shared memory of the old one gone).
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: h.databasePath + suffix) }
+        try FileManager.default.copyItem(atPath: file, toPath: h.databasePath)
+        #expect(try await Self.contents(h.databasePath) == before, "every table as it was when the backup began")
+        let alerts = try h.run(["alerts", "--json"])
+        #expect(alerts.status == 0 && !alerts.stdout.isEmpty)
+
+        // A backup never overwrites.
+        let original = try Data(contentsOf: URL(fileURLWithPath: file))
+        let again = try h.run(["backup", file])
+        #expect(again.status == 64)
+        #expect(again.stderr == "encompass: \(file) already exists: a backup never overwrites a file (name a new one)\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == original)
+    }
+
+    @Test func aMissingDatabaseIsNotMade() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try h.run(["backup", h.dir.appendingPathComponent("b.sqlite").path])
+        #expect(out.status == 66)
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+        #expect(!FileManager.default.fileExists(atPath: h.dir.appendingPathComponent("b.sqlite").path))
+    }
+
+    @Test func onPostgreSQLItNamesPgDump() throws {
+        let h = try CLIHarness(.postgres)
+        defer { h.cleanUp() }
+        let out = try h.run(["backup", h.dir.appendingPathComponent("b.dump").path])
+        #expect(out.status == 64)
+        #expect(out.stderr.contains("pg_dump --format=custom"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1)
+    }
+}
