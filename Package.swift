@@ -83,9 +83,11 @@ let package = Package(
         .target(name: "Outbox", dependencies: ["Delivery", "StoreContract", "AlertLifecycle", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
         // The review queue as the CLI, the pages and the API show it.
         .target(name: "Review", dependencies: ["RiskModel", "StoreContract"], swiftSettings: strict),
+        // The inspection report (SPEC §11): its figures from a store's counts, the table, JSON and CSV.
+        .target(name: "Inspection", dependencies: ["CivilTime", "InputRules", "RiskModel", "StoreContract", "Review"], swiftSettings: strict),
         // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
         .target(name: "HubWeb", dependencies: [
-            "RiskModel", "StoreContract", "Review", "Ingest", "Intake", "Settings", "Delivery", "Outbox",
+            "RiskModel", "StoreContract", "Review", "Inspection", "Ingest", "Intake", "Settings", "Delivery", "Outbox",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
@@ -98,7 +100,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "encompass", dependencies: [
-            "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review",
+            "HubWeb", "Delivery", "Outbox", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review", "Inspection",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
@@ -108,7 +110,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
-            "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "SchoolCalendar", "TestSupport",
+            "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),

@@ -125,7 +125,7 @@ struct QueueFilter {
             let urn = entry.summary?.schoolURN
             if school == Self.noSchool ? urn != nil : urn != school { return false }
         }
-        if undecided, let d = latestDecision, d.recordedAt >= a.newestIncidentAt { return false }
+        if undecided, !a.awaitsDecision(latestDecisionAt: latestDecision?.recordedAt) { return false }
         return true
     }
 

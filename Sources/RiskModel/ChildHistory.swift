@@ -78,4 +78,14 @@ public struct Assessment: Sendable, Equatable {
     public func hit(_ rule: RuleID) -> RuleHit? {
         rules.first { $0.rule == rule }
     }
+
+    /// Whether the child still waits for the hub's decision: none of either kind has been recorded
+    /// since their newest incident (the queue's "no decision yet", the report's undecided children).
+    public func awaitsDecision(latestDecisionAt: Date?) -> Bool {
+        guard let latestDecisionAt else { return true }
+        return latestDecisionAt < newestIncidentAt
+    }
+
+    /// Whether a rule at level high fired.
+    public var metHighRule: Bool { rules.contains { $0.level == .high } }
 }

@@ -248,6 +248,7 @@ public struct StoreCounts: Sendable, Equatable {
 public typealias FullStore = Store & AlertStore & UnmatchedStore & AccountStore & ChildRecordStore & SchoolDirectoryStore & StoreCopying
     & PlanStore
     & StoreBackup
+    & InspectionStore
 
 /// `encompass backup`: a consistent copy of the whole database, taken while others use it.
 public protocol StoreBackup: Sendable {

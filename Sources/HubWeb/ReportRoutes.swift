@@ -1,0 +1,128 @@
+import CivilTime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Inspection
+import NIOCore
+import RiskModel
+import StoreContract
+
+/// `/report`: the inspection report (SPEC §11) for supervisors and admins: the figures of a chosen
+/// period (by default last month), a chart and table by month for the twelve months ending with
+/// the period's last, and the monthly series as CSV. Each view and download is audited.
+struct ReportRoutes {
+    static let path = "/report"
+    static let csvPath = "/report.csv"
+
+    let store: any HubStore
+    let pages: PageRenderer
+    let configuration: WebConfiguration
+    let clock: WebClock
+
+    func add(to router: Router<HubRequestContext>) {
+        router.get(.init(stringLiteral: Self.path)) { request, context in
+            let user = try context.require(.supervisor)
+            return try await page(request: request, context: context, user: user)
+        }
+        router.get(.init(stringLiteral: Self.csvPath)) { request, context in
+            let user = try context.require(.supervisor)
+            let zone = configuration.scoring.zone
+            let text = request.uri.queryParameters["to"].map(String.init) ?? ""
+            guard let last = text.isEmpty ? zone.localDate(of: clock.now()) : LocalDate(iso: text) else {
+                throw PageError.badRequest("to must be a date as YYYY-MM-DD, such as 2026-10-31.")
+            }
+            let months = try await Inspection.monthly(store: store, endingWith: last, settings: configuration.scoring)
+            try await store.appendAudit(actor: "user:\(user.name)", action: "report.downloaded",
+                                        subject: "report:\(months.first!.period.from)/\(months.last!.period.to)", at: clock.now())
+            let name = "encompass-report-\(months.first!.period.monthText)-to-\(months.last!.period.monthText).csv"
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"\(name)\""],
+                            body: .init(byteBuffer: ByteBuffer(string: Inspection.csv(months))))
+        }
+    }
+
+    /// Last month, the default period: the figures an inspector asks for first.
+    static func lastMonth(today: LocalDate) -> ReportPeriod {
+        ReportPeriod.month(of: ReportPeriod.month(of: today).from.adding(days: -1))
+    }
+
+    private func page(request: Request, context: HubRequestContext, user: UserAccount) async throws -> Response {
+        let zone = configuration.scoring.zone
+        let now = clock.now()
+        let query = request.uri.queryParameters
+        let fromText = query["from"].map(String.init) ?? ""
+        let toText = query["to"].map(String.init) ?? ""
+        let fallback = Self.lastMonth(today: zone.localDate(of: now))
+        var problem: String?
+        var period = fallback
+        if !fromText.isEmpty || !toText.isEmpty {
+            do {
+                period = try ReportPeriod(fromText: fromText, toText: toText, fromName: "From", toName: "To")
+            } catch {
+                problem = Self.message(error)
+            }
+        }
+        let time = DisplayTime(zone: zone)
+        var values: [String: Any] = [
+            "from": problem == nil ? period.from.description : fromText,
+            "to": problem == nil ? period.to.description : toText,
+            "csv": Self.csvPath + "?to=" + period.to.description,
+        ]
+        if let problem {
+            values["problem"] = problem
+        } else {
+            let report = try await Inspection.report(store: store, period: period, settings: configuration.scoring)
+            let months = try await Inspection.monthly(store: store, endingWith: period.to, settings: configuration.scoring)
+            try await store.appendAudit(actor: "user:\(user.name)", action: "report.viewed",
+                                        subject: "report:\(period.from)/\(period.to)", at: now)
+            values.merge(Self.values(report: report, months: months, time: time)) { _, new in new }
+        }
+        let frame = PageFrame(context: context, title: "Inspection report", error: problem != nil)
+        return pages.render("report", frame.with(values), status: problem == nil ? .ok : .badRequest)
+    }
+
+    static func message(_ problem: ReportPeriod.Problem) -> String {
+        switch problem {
+        case .notADate(let field, _): "\(field) must be a date as YYYY-MM-DD, such as 2026-10-01."
+        case .fromAfterTo: "From must be on or before To."
+        }
+    }
+
+    static func values(report: InspectionReport, months: [InspectionReport], time: DisplayTime) -> [String: Any] {
+        func label(_ p: ReportPeriod) -> String { time.month(time.zone.instant(on: p.from)) }
+        let figures = report.figures
+        let sections: [[String: Any]] = InspectionReport.sections.map { section in
+            ["sectionTitle": section.title, "sectionKey": section.key,
+             "rows": figures.filter { $0.section == section.key }.map { ["label": $0.label, "value": $0.text] as [String: Any] }]
+        }
+        func cell(_ count: Int, _ rate: Int?) -> String {
+            InspectionReport.Figure.grouped(count) + (rate.map { " (\($0)%)" } ?? "")
+        }
+        let monthRows: [[String: Any]] = months.map { m in
+            let t = m.tallies
+            return [
+                "month": label(m.period),
+                "incidents": InspectionReport.Figure.grouped(t.incidents),
+                "links": InspectionReport.Figure.grouped(t.childLinks),
+                "voice": cell(t.childVoiceRecorded, ReportChart.rate(t.childVoiceRecorded, t.childLinks)),
+                "bwv": cell(t.bwvUsed, ReportChart.rate(t.bwvUsed, t.incidents)),
+                "due": InspectionReport.Figure.grouped(t.alertsDue),
+                "onTime": cell(t.deliveredOnTime, ReportChart.rate(t.deliveredOnTime, t.alertsDue)),
+                "ackOnTime": cell(t.acknowledgedOnTime, ReportChart.rate(t.acknowledgedOnTime, t.alertsDue)),
+                "unmatched": InspectionReport.Figure.grouped(t.unmatched),
+                "referred": InspectionReport.Figure.grouped(t.maracReferred),
+                "episodes": InspectionReport.Figure.grouped(m.missingEpisodes),
+            ]
+        }
+        return [
+            "report": true,
+            "periodWords": "\(time.day(report.period.from)) to \(time.day(report.period.to))",
+            "sections": sections,
+            "extra": report.extraLines.map { ["label": $0.label, "value": $0.value, "key": $0.key] as [String: Any] },
+            "chart": ReportChart.svg(months, monthLabel: label),
+            "legend": ReportChart.series.map { ["name": $0.name, "key": ReportChart.key($0)] as [String: Any] },
+            "months": monthRows,
+            "chartWords": "\(label(months.first!.period)) to \(label(months.last!.period))",
+        ]
+    }
+}

@@ -1,0 +1,55 @@
+import CivilTime
+import Foundation
+import Review
+import RiskModel
+import StoreContract
+
+/// Works the report out from a store: one pass of counting statements for the figures, and the
+/// review queue as of 14 days before the end for the children waiting on a decision.
+public enum Inspection {
+    public static func report(store: any Store & InspectionStore, period: ReportPeriod, settings: ScoringSettings) async throws -> InspectionReport {
+        let bins = ReportBins(boundaries: [period.from, period.end], zone: settings.zone)
+        let end = bins.instants[1]
+        async let tallies = store.inspectionTallies(bins)
+        let undecided = try await highUndecided(store: store, settings: settings, end: end)
+        let counted = try await tallies
+        return InspectionReport(period: period, tallies: counted.bins[0], episodes: counted.episodes, asOf: end, highUndecided: undecided)
+    }
+
+    /// One report per calendar month, the last the month holding `date`: the chart's series.
+    /// Counted in one pass; the queue-based extra figure is left out.
+    public static func monthly(store: any InspectionStore, endingWith date: LocalDate, settings: ScoringSettings) async throws -> [InspectionReport] {
+        let months = ReportPeriod.months(endingWith: date)
+        let bins = ReportBins(boundaries: months.map(\.from) + [months.last!.end], zone: settings.zone)
+        let counted = try await store.inspectionTallies(bins)
+        var episodes = Array(repeating: [EpisodeFact](), count: months.count)
+        for e in counted.episodes {
+            // The bins cover every episode the store returned; the last bound is exclusive.
+            if let i = bins.instants.lastIndex(where: { $0 <= e.missingAt }), i < months.count { episodes[i].append(e) }
+        }
+        return months.indices.map { i in
+            InspectionReport(period: months[i], tallies: counted.bins[i], episodes: episodes[i], asOf: bins.instants[i + 1], highUndecided: nil)
+        }
+    }
+
+    /// Children who met a high rule as of 14 days before `end` and had no decision since their newest
+    /// incident by `end`.
+    static func highUndecided(store: any Store & InspectionStore, settings: ScoringSettings, end: Date) async throws -> Int {
+        let asOf = end.addingTimeInterval(-Double(InspectionReport.decisionGraceDays) * RiskRules.secondsPerDay)
+        let queue = try await ReviewQueue.build(store: store, settings: settings, asOf: asOf, includeAll: false)
+        let high = queue.entries.map(\.assessment).filter(\.metHighRule)
+        guard !high.isEmpty else { return 0 }
+        let decided = try await store.latestDecisionTimes(upTo: end)
+        return high.filter { $0.awaitsDecision(latestDecisionAt: decided[$0.childId]) }.count
+    }
+
+    /// The CSV download of the monthly series: a header of `section.key` names, then a month a line.
+    public static func csv(_ months: [InspectionReport]) -> String {
+        guard let first = months.first else { return "" }
+        var out = "month," + first.figures.map { "\($0.section).\($0.key)" }.joined(separator: ",") + "\r\n"
+        for m in months {
+            out += m.period.monthText + "," + m.figures.map { String($0.count) }.joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+}

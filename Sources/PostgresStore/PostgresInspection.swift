@@ -1,0 +1,50 @@
+import AlertLifecycle
+import Foundation
+import Logging
+import PostgresNIO
+import RiskModel
+import StoreContract
+
+extension PostgresStore: InspectionStore {
+    public func inspectionTallies(_ bins: ReportBins) async throws -> InspectionTallies {
+        let logger = self.logger
+        return try await read { conn in
+            func counts(_ sql: String) async throws -> [[Int?]] {
+                var out: [[Int?]] = []
+                for try await row in try await conn.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+                    out.append(try row.map { cell in cell.bytes == nil ? nil : Int(try cell.decode(Int64.self)) })
+                }
+                return out
+            }
+            let acknowledgements = try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.acknowledgements(bins)), logger,
+                                                       as: (Int32, Double).self)
+            let episodes = try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.episodes(bins)), logger,
+                                               as: (String, Double, Double?, Double?).self)
+            return InspectionTallies.assemble(
+                binCount: bins.count,
+                incidents: try await counts(InspectionSQL.incidents(bins)),
+                links: try await counts(InspectionSQL.links(bins)),
+                alerts: try await counts(InspectionSQL.alerts(bins, withdrawnReason: AlertLifecycle.withdrawnReason)),
+                unmatched: try await counts(InspectionSQL.unmatched(bins)),
+                decisions: try await counts(InspectionSQL.decisions(bins)),
+                acknowledgements: acknowledgements.map { (bin: Int($0.0), seconds: $0.1) },
+                episodes: episodes.map { r in
+                    EpisodeFact(episodeId: r.0, missingAt: Date(timeIntervalSince1970: r.1),
+                                returnedAt: r.2.map(Date.init(timeIntervalSince1970:)),
+                                returnInterviewAt: r.3.map(Date.init(timeIntervalSince1970:)))
+                })
+        }
+    }
+
+    public func latestDecisionTimes(upTo: Date) async throws -> [String: Date] {
+        let logger = self.logger
+        return try await read { conn in
+            var out: [String: Date] = [:]
+            for (child, at) in try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.latestDecisions(upTo: upTo)), logger,
+                                                   as: (String, Double).self) {
+                out[child] = Date(timeIntervalSince1970: at)
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import CivilTime
+import Foundation
+import RiskModel
+
+/// What the inspection report (SPEC §11) reads: counts the database makes over the rows of a span of
+/// time, cut into consecutive bins (one for a period, twelve for a chart by month), in one pass.
+/// The figures are made from these by `Inspection` (pure); a store only counts.
+public protocol InspectionStore: Sendable {
+    func inspectionTallies(_ bins: ReportBins) async throws -> InspectionTallies
+    /// Each child's newest decision of either kind recorded at or before `upTo`.
+    func latestDecisionTimes(upTo: Date) async throws -> [String: Date]
+}
+
+/// Consecutive spans of local dates: bin `i` runs from `dates[i]` to the day before `dates[i + 1]`,
+/// and in time from `instants[i]` (that date's local midnight) up to, not including,
+/// `instants[i + 1]`.
+public struct ReportBins: Sendable, Equatable {
+    public let dates: [LocalDate]
+    public let instants: [Date]
+
+    /// `boundaries`: the first date of each bin, then the day after the last bin's last date.
+    public init(boundaries: [LocalDate], zone: Zone) {
+        precondition(boundaries.count >= 2 && zip(boundaries, boundaries.dropFirst()).allSatisfy { $0 < $1 },
+                     "bins need increasing boundaries")
+        dates = boundaries
+        instants = boundaries.map { zone.instant(on: $0) }
+    }
+
+    public var count: Int { dates.count - 1 }
+}
+
+/// The counts of one bin (see `Inspection.InspectionReport` for what each means).
+public struct BinTallies: Sendable, Equatable {
+    public var incidents = 0
+    public var withChildren = 0
+    public var gradeBelowChecklist = 0
+    public var supervisorReviewed = 0
+    public var supervisorRaised = 0
+    public var supervisorLowered = 0
+    public var childLinks = 0
+    public var childPresent = 0
+    public var childSpokenTo = 0
+    public var childVoiceRecorded = 0
+    public var bwvUsed = 0
+    public var alertsDue = 0
+    public var deliveredOnTime = 0
+    public var deliveredLate = 0
+    public var unmatched = 0
+    public var acknowledged = 0
+    public var acknowledgedOnTime = 0
+    public var maracReferred = 0
+    public var maracDeclined = 0
+    public var strategyMeetingHeld = 0
+    public var strategyMeetingDeclined = 0
+    /// Seconds from delivery to acknowledgement of each due alert that has both, for the median.
+    public var secondsToAcknowledge: [Double] = []
+
+    public init() {}
+}
+
+public struct InspectionTallies: Sendable, Equatable {
+    public var bins: [BinTallies]
+    /// Every episode with `missing_at` in the whole span, for the pure rules (which bin, flagged as of
+    /// its bin's end).
+    public var episodes: [EpisodeFact]
+
+    public init(bins: [BinTallies], episodes: [EpisodeFact]) {
+        self.bins = bins
+        self.episodes = episodes
+    }
+}
+
+/// The report's counting statements, in SQL both databases run unchanged over the tables they share,
+/// so SQLite and PostgreSQL cannot count differently. The bins' bounds are written in as literals:
+/// whole seconds and ISO dates this program made, never text from outside. Each returns a `bin`
+/// column (0-based) and the counts in the order `InspectionTallies` reads them.
+public enum InspectionSQL {
+    /// `CASE` choosing the bin of a value already known to lie inside the span.
+    static func bin(_ column: String, _ bounds: [String]) -> String {
+        let inner = bounds.dropFirst().dropLast()
+        guard !inner.isEmpty else { return "0" }
+        return "CASE " + inner.enumerated().map { "WHEN \(column) < \($0.element) THEN \($0.offset)" }.joined(separator: " ")
+            + " ELSE \(inner.count) END"
+    }
+
+    static func seconds(_ bins: ReportBins) -> [String] { bins.instants.map { String(Int64($0.timeIntervalSince1970.rounded())) } }
+    static func dates(_ bins: ReportBins) -> [String] { bins.dates.map { "'\($0)'" } }
+
+    static func span(_ column: String, _ bounds: [String]) -> String {
+        "\(column) >= \(bounds.first!) AND \(column) < \(bounds.last!)"
+    }
+
+    /// Incidents reported in each bin.
+    public static func incidents(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("reported_at", s)) AS bin, count(*),
+                   sum(CASE WHEN child_keys <> '[]' THEN 1 ELSE 0 END),
+                   sum(CASE WHEN flags LIKE '%grade-below-checklist%' THEN 1 ELSE 0 END),
+                   sum(CASE WHEN supervisor_grade IS NOT NULL THEN 1 ELSE 0 END),
+                   sum(CASE WHEN supervisor_grade > officer_grade THEN 1 ELSE 0 END),
+                   sum(CASE WHEN supervisor_grade < officer_grade THEN 1 ELSE 0 END)
+            FROM incidents WHERE \(span("reported_at", s)) GROUP BY 1
+            """
+    }
+
+    /// (incident, child) links of the bins' incidents. Body-worn video is an incident's column kept on
+    /// each of its links, so it is counted once per incident.
+    public static func links(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("reported_at", s)) AS bin, count(*),
+                   sum(CASE WHEN present = 1 THEN 1 ELSE 0 END),
+                   sum(CASE WHEN spoken_to = 1 THEN 1 ELSE 0 END),
+                   sum(CASE WHEN child_voice <> '' THEN 1 ELSE 0 END),
+                   count(DISTINCT CASE WHEN bwv_used = 1 THEN incident_key END)
+            FROM incident_children WHERE \(span("reported_at", s)) GROUP BY 1
+            """
+    }
+
+    /// Alerts whose deadline falls in each bin: every planned alert but those withdrawn (their
+    /// incident no longer names the child, so no school was owed one).
+    public static func alerts(_ bins: ReportBins, withdrawnReason: String) -> String {
+        let s = seconds(bins)
+        let reason = withdrawnReason.replacingOccurrences(of: "'", with: "''")
+        return """
+            SELECT \(bin("deadline", s)) AS bin, count(*),
+                   sum(CASE WHEN delivered_at <= deadline THEN 1 ELSE 0 END),
+                   sum(CASE WHEN delivered_at > deadline THEN 1 ELSE 0 END),
+                   sum(CASE WHEN acknowledged_at IS NOT NULL THEN 1 ELSE 0 END),
+                   sum(CASE WHEN acknowledged_at <= deadline THEN 1 ELSE 0 END)
+            FROM alerts
+            WHERE state <> 'unmatched' AND \(span("deadline", s))
+              AND NOT (state = 'failed' AND last_error IS NOT NULL AND last_error = '\(reason)')
+            GROUP BY 1
+            """
+    }
+
+    /// Each due alert's delivery and acknowledgement, where it has both.
+    public static func acknowledgements(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("deadline", s)) AS bin, acknowledged_at - delivered_at
+            FROM alerts
+            WHERE state <> 'unmatched' AND \(span("deadline", s))
+              AND delivered_at IS NOT NULL AND acknowledged_at IS NOT NULL
+            """
+    }
+
+    /// Links of the bins' incidents that have no alert because no school or key adult was known.
+    public static func unmatched(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("i.reported_at", s)) AS bin, count(*)
+            FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
+            WHERE a.state = 'unmatched' AND \(span("i.reported_at", s))
+            GROUP BY 1
+            """
+    }
+
+    /// Decisions of both kinds dated in each bin.
+    public static func decisions(_ bins: ReportBins) -> String {
+        let d = dates(bins)
+        return """
+            SELECT \(bin("on_date", d)) AS bin,
+                   sum(CASE WHEN kind = 'marac' AND outcome = 'referred' THEN 1 ELSE 0 END),
+                   sum(CASE WHEN kind = 'marac' AND outcome = 'declined' THEN 1 ELSE 0 END),
+                   sum(CASE WHEN kind <> 'marac' AND outcome = 'held' THEN 1 ELSE 0 END),
+                   sum(CASE WHEN kind <> 'marac' AND outcome = 'declined' THEN 1 ELSE 0 END)
+            FROM all_decisions WHERE \(span("on_date", d)) GROUP BY 1
+            """
+    }
+
+    /// Episodes that went missing in the span, for the pure rules.
+    public static func episodes(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT episode_id, missing_at, returned_at, return_interview_at
+            FROM episodes WHERE \(span("missing_at", s))
+            """
+    }
+
+    /// Each child's newest decision recorded up to a moment.
+    public static func latestDecisions(upTo: Date) -> String {
+        """
+        SELECT child_id, max(recorded_at) FROM all_decisions
+        WHERE recorded_at <= \(upTo.timeIntervalSince1970) GROUP BY child_id
+        """
+    }
+}
+
+extension InspectionTallies {
+    /// Fills the bins from the rows of `InspectionSQL`'s statements, as each store reads them: a
+    /// bin number and integer counts (nil where SQL's `sum` had no rows), in the statement's order.
+    public static func assemble(binCount: Int, incidents: [[Int?]], links: [[Int?]], alerts: [[Int?]],
+                                unmatched: [[Int?]], decisions: [[Int?]],
+                                acknowledgements: [(bin: Int, seconds: Double)], episodes: [EpisodeFact]) -> InspectionTallies {
+        var bins = Array(repeating: BinTallies(), count: binCount)
+        func rows(_ rows: [[Int?]], _ fill: (inout BinTallies, [Int]) -> Void) {
+            for r in rows {
+                guard let b = r.first ?? nil, bins.indices.contains(b) else { continue }
+                fill(&bins[b], r.dropFirst().map { $0 ?? 0 })
+            }
+        }
+        rows(incidents) { t, v in
+            (t.incidents, t.withChildren, t.gradeBelowChecklist) = (v[0], v[1], v[2])
+            (t.supervisorReviewed, t.supervisorRaised, t.supervisorLowered) = (v[3], v[4], v[5])
+        }
+        rows(links) { t, v in (t.childLinks, t.childPresent, t.childSpokenTo, t.childVoiceRecorded, t.bwvUsed) = (v[0], v[1], v[2], v[3], v[4]) }
+        rows(alerts) { t, v in (t.alertsDue, t.deliveredOnTime, t.deliveredLate, t.acknowledged, t.acknowledgedOnTime) = (v[0], v[1], v[2], v[3], v[4]) }
+        rows(unmatched) { t, v in t.unmatched = v[0] }
+        rows(decisions) { t, v in
+            (t.maracReferred, t.maracDeclined, t.strategyMeetingHeld, t.strategyMeetingDeclined) = (v[0], v[1], v[2], v[3])
+        }
+        for a in acknowledgements where bins.indices.contains(a.bin) { bins[a.bin].secondsToAcknowledge.append(a.seconds) }
+        return InspectionTallies(bins: bins, episodes: episodes)
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Inspection
+import Settings
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "The inspection report: incidents, alerts to schools, decisions and missing episodes of a period (London dates, both inclusive).")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "The period's first date, YYYY-MM-DD.")
+    var from: String
+
+    @Option(help: "The period's last date, YYYY-MM-DD (inclusive).")
+    var to: String
+
+    @Flag(help: "Print JSON for programs instead of the table.")
+    var json = false
+
+    func run() async throws {
+        try await Failure.run {
+            let period = try ReportPeriod(fromText: from, toText: to)
+            let context = try await ReadingContext.open(global)
+            let report = try await Inspection.report(store: context.store, period: period, settings: context.config.settings.scoring)
+            try FileHandle.standardOutput.write(contentsOf: Array((json ? report.json : report.table).utf8))
+        }
+    }
+}
