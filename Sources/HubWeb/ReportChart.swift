@@ -36,7 +36,7 @@ struct ReportChart {
 
     // Plot area inside the viewBox.
     static let width = 720.0, height = 320.0
-    static let left = 48.0, right = 16.0, top = 16.0, bottom = 40.0
+    static let left = 48.0, right = 40.0, top = 16.0, bottom = 40.0
 
     /// The SVG for `months` (oldest first). Only numbers and fixed words go in: nothing typed by anyone.
     static func svg(_ months: [InspectionReport], monthLabel: (ReportPeriod) -> String) -> String {

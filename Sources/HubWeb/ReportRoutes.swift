@@ -93,7 +93,7 @@ struct ReportRoutes {
         let figures = report.figures
         let sections: [[String: Any]] = InspectionReport.sections.map { section in
             ["sectionTitle": section.title, "sectionKey": section.key,
-             "rows": figures.filter { $0.section == section.key }.map { ["label": $0.label, "value": $0.text] as [String: Any] }]
+             "rows": figures.filter { $0.section == section.key }.map { ["label": $0.label, "value": $0.text, "key": $0.key] as [String: Any] }]
         }
         func cell(_ count: Int, _ rate: Int?) -> String {
             InspectionReport.Figure.grouped(count) + (rate.map { " (\($0)%)" } ?? "")

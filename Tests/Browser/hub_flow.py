@@ -33,8 +33,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 USER = "browser.tester"
+SUPERVISOR = "browser.supervisor"
 PASSWORD = "a long demo password 42"
 SAMPLE_AS_OF = "2026-11-20T08:00:00Z"
+EXPECTED_INCIDENTS = None
 REASON = "Strategy discussion held with social care; mother engaging with the IDVA. Review if another incident occurs."
 
 
@@ -240,6 +242,34 @@ def flow(driver, base, out, axe):
             right = driver.execute_script("return arguments[0].getBoundingClientRect().right", link)
             check(right <= width + 0.5, f"the menu link {link.text!r} is cut off at {width} px (right edge {right})")
     driver.save_screenshot(os.path.join(out, "5-queue-phone.png"))
+    driver.set_window_size(1280, 1000)
+    report(driver, base, out, axe, wait)
+
+
+def report(driver, base, out, axe, wait):
+    """The inspection report, as a supervisor: the figures, the chart by month and its table, the CSV link."""
+    driver.get(base)
+    driver.find_element(By.CSS_SELECTOR, "form.sign-out button").click()
+    wait.until(EC.presence_of_element_located((By.ID, "password")))
+    driver.find_element(By.ID, "name").send_keys(SUPERVISOR)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Review queue"))
+    driver.find_element(By.LINK_TEXT, "Inspection report").click()
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Inspection report"))
+    # The sample's year, typed into the form as a person would.
+    for field, value in (("from", "2025-12-01"), ("to", "2026-11-30")):
+        box = driver.find_element(By.ID, field)
+        driver.execute_script("arguments[0].value = arguments[1]", box, value)
+    driver.find_element(By.XPATH, "//button[normalize-space()='Show the report']").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "figures"), "1 Dec 2025"))
+    incidents = driver.find_element(By.CSS_SELECTOR, '[data-key="incidents.count"]').text
+    check(incidents.startswith(EXPECTED_INCIDENTS), f"the report counts {incidents!r} incidents, the CLI {EXPECTED_INCIDENTS}")
+    chart = driver.find_element(By.CSS_SELECTOR, "svg.report-chart")
+    check(chart.size["width"] > 300, f"the chart is not drawn ({chart.size})")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "table.report-months tbody tr")) == 12, "the table by month has not 12 rows")
+    check(not driver.find_elements(By.TAG_NAME, "script"), "the report page has a script")
+    full_page_screenshot(driver, os.path.join(out, "6-report.png"))
+    axe.check(driver, "the inspection report")
 
 
 def main():
@@ -257,6 +287,11 @@ def main():
     try:
         encompass(binary, db, "ingest", os.path.join(REPO, "Config", "sample-incidents.csv"))
         encompass(binary, db, "users", "add", USER, "--role", "hub", env={**os.environ, "ENCOMPASS_PASSWORD": PASSWORD})
+        encompass(binary, db, "users", "add", SUPERVISOR, "--role", "supervisor", env={**os.environ, "ENCOMPASS_PASSWORD": PASSWORD})
+        # What the command line says of the sample's year: the page must say the same.
+        global EXPECTED_INCIDENTS
+        EXPECTED_INCIDENTS = str(json.loads(encompass(binary, db, "report", "--from", "2025-12-01", "--to", "2026-11-30", "--json"))
+                                 ["incidents"]["count"])
         server, base = start_server(binary, db)
         source = axe_source()
         if source is None and os.environ.get("ENCOMPASS_REQUIRE_BROWSER") == "1":

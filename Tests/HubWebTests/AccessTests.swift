@@ -26,6 +26,7 @@ enum Routes {
         "POST /admin/users/{name}/disable", "POST /admin/users/{name}/enable",
         "GET /admin/key-adults", "POST /admin/key-adults", "POST /admin/key-adults/change", "POST /admin/key-adults/remove",
         "GET /alerts", "POST /alerts/unmatched/{reference}/school", "POST /alerts/{reference}/call",
+        "GET /report", "GET /report.csv",
     ]
     static var all: Set<String> { open.union(api).union(metrics).union(pages).union(school) }
 

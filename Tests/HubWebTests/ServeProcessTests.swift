@@ -85,7 +85,7 @@ import TestSupport
         let text = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0, "\(text)")
-        for shot in ["1-queue.png", "2-child-after-decision.png"] {
+        for shot in ["1-queue.png", "2-child-after-decision.png", "6-report.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(shot).path), "no \(shot)")
         }
     }
