@@ -36,7 +36,9 @@ public enum Inspection {
     /// incident by `end`.
     static func highUndecided(store: any Store & InspectionStore, settings: ScoringSettings, end: Date) async throws -> Int {
         let asOf = end.addingTimeInterval(-Double(InspectionReport.decisionGraceDays) * RiskRules.secondsPerDay)
-        let queue = try await ReviewQueue.build(store: store, settings: settings, asOf: asOf, includeAll: false)
+        // Level high is a rule at level high (the level is the highest rule's), so the queue at high
+        // alone holds every such child, and its floor skips the rest sooner.
+        let queue = try await ReviewQueue.build(store: store, settings: settings, asOf: asOf, minimum: .high)
         let high = queue.entries.map(\.assessment).filter(\.metHighRule)
         guard !high.isEmpty else { return 0 }
         let decided = try await store.latestDecisionTimes(upTo: end)

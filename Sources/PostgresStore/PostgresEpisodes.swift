@@ -64,20 +64,25 @@ enum PostgresEpisodeWriter {
 }
 
 extension PostgresStore {
-    public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int) async throws -> RiskContext {
+    public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int, minimumEpisodes: Int) async throws -> RiskContext {
         let logger = self.logger
         return try await read { conn in
             var context = RiskContext()
+            let from = missingFrom.timeIntervalSince1970, to = asOf.timeIntervalSince1970
+            // Only the children with enough episodes to fire the rule (see `Store.riskContext`).
+            // Written in as literals: two of our own times and a count from the settings.
+            let children = "SELECT child_id FROM episodes WHERE missing_at BETWEEN \(from) AND \(to) GROUP BY child_id HAVING count(*) >= \(minimumEpisodes)"
             for r in try await conn.rows("""
                 SELECT child_id, episode_id, missing_at, returned_at, return_interview_at FROM episodes
-                WHERE missing_at BETWEEN \(missingFrom.timeIntervalSince1970) AND \(asOf.timeIntervalSince1970)
+                WHERE missing_at BETWEEN \(from) AND \(to) AND child_id IN (\(unescaped: children))
                 ORDER BY child_id COLLATE "C", missing_at, episode_id COLLATE "C"
                 """, logger, as: (String, String, Double, Double?, Double?).self) {
                 context.episodes[r.0, default: []].append(EpisodeFact(
                     episodeId: r.1, missingAt: Date(timeIntervalSince1970: r.2), returnedAt: r.3.map(Date.init(timeIntervalSince1970:)),
                     returnInterviewAt: r.4.map(Date.init(timeIntervalSince1970:))))
             }
-            for (child, on) in try await conn.rows("SELECT child_id, on_date FROM strategy_meetings", logger, as: (String, String).self) {
+            for (child, on) in try await conn.rows("SELECT child_id, on_date FROM strategy_meetings WHERE child_id IN (\(unescaped: children))",
+                                                  logger, as: (String, String).self) {
                 if let d = LocalDate(iso: on) { context.strategyMeetings[child, default: []].append(d) }
             }
             let candidates: PostgresQuery = minimumVictims <= 1

@@ -28,27 +28,37 @@ public struct ReviewQueue: Sendable {
     public let entries: [Entry]
 
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, includeAll: Bool) async throws -> ReviewQueue {
+        try await build(store: store, settings: settings, asOf: asOf, minimum: includeAll ? .standard : .medium)
+    }
+
+    /// The children at `minimum` or above, in the queue's order (high only, for the report's
+    /// children waiting on a decision: the floor then skips more of them).
+    public static func build(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level) async throws -> ReviewQueue {
+        let includeAll = minimum == .standard
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
-        let minimum: Level = includeAll ? .standard : .medium
         // Episodes, strategy meetings and the serial perpetrators are read once, before the scan:
         // a few thousand rows, where a second pass over every incident would double the work.
         let context = try await store.riskContext(
             missingFrom: asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay),
             serialFrom: asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay),
-            asOf: asOf, minimumVictims: settings.serialVictims)
+            asOf: asOf, minimumVictims: settings.serialVictims, minimumEpisodes: RiskRules.episodesThatCanFire(settings))
         let serial = RiskRules.serialPerpetrators(context.perpetratorIncidents, asOf: asOf, settings: settings)
         let kept = ScanResults<Entry>(parts: scanParts)
         let withEpisodes = ScanResults<String>(parts: scanParts)
         var floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
         floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
         floor?.alsoIncidents = Array(serial.perpetratorOfIncident.keys)
+        // Nearly every child has neither: the filter says so without hashing each id for a dictionary.
+        let withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
             var h = h
-            if !context.episodes.isEmpty, let episodes = context.episodes[h.childId] {
-                h.episodes = episodes
-                withEpisodes.append(h.childId, to: part)
+            if withContext.mayContain(h.childId) {
+                if let episodes = context.episodes[h.childId] {
+                    h.episodes = episodes
+                    withEpisodes.append(h.childId, to: part)
+                }
+                if let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
             }
-            if !context.strategyMeetings.isEmpty, let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
             guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum) else { return }
             kept.append(Entry(assessment: a, summary: try summary()), to: part)
         }

@@ -39,7 +39,7 @@ public enum RiskRules {
             return nil
         }
         if minimumLevel > .standard, missing == nil, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
-           serial.isEmpty || !history.incidents.contains(where: { serial.perpetratorOfIncident[$0.incidentId] != nil }),
+           serial.isEmpty || !history.incidents.contains(where: { serial.names(incident: $0.incidentId) }),
            quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel {
             return nil
         }
@@ -63,7 +63,7 @@ public enum RiskRules {
             case .high: weight = weights.2; highIds.append(fact.incidentId)
             }
             score += weight * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
-            if !serial.isEmpty, serial.perpetratorOfIncident[fact.incidentId] != nil { serialIds.append(fact.incidentId) }
+            if !serial.isEmpty, serial.names(incident: fact.incidentId) { serialIds.append(fact.incidentId) }
         }
 
         let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
@@ -115,6 +115,10 @@ public enum RiskRules {
             childId: history.childId, level: level, score: score, suggestions: suggestions, rules: rules,
             incidentIds: windowIds, newestIncidentAt: newestAt)
     }
+
+    /// How many episodes in the `missing_days` up to as-of a child needs before `repeat-missing` can
+    /// fire: a store may leave out the episodes of children with fewer (`Store.riskContext`).
+    public static func episodesThatCanFire(_ settings: ScoringSettings) -> Int { settings.missingCount }
 
     /// The episodes `repeat-missing` counts, oldest first (ties by id, each id once); nil when
     /// there are fewer than `missingCount`.

@@ -30,10 +30,24 @@ public struct SerialPerpetrators: Sendable, Equatable {
     public let findings: [String: SerialFinding]
     /// Incident id to its serial perpetrator, for incidents naming one.
     public let perpetratorOfIncident: [String: String]
+    /// The same incidents, for the quick "certainly not" the queue asks of every incident.
+    private let incidents: IdFilter
+
+    public init(findings: [String: SerialFinding], perpetratorOfIncident: [String: String]) {
+        self.findings = findings
+        self.perpetratorOfIncident = perpetratorOfIncident
+        incidents = IdFilter(perpetratorOfIncident.keys)
+    }
 
     public static let none = SerialPerpetrators(findings: [:], perpetratorOfIncident: [:])
 
     public var isEmpty: Bool { perpetratorOfIncident.isEmpty }
+
+    /// Whether the incident names a serial perpetrator.
+    @inline(__always)
+    public func names(incident id: String) -> Bool {
+        incidents.mayContain(id) && perpetratorOfIncident[id] != nil
+    }
 
     /// The finding behind an incident, nil when its perpetrator (if any) is not serial.
     public func finding(forIncident id: String) -> SerialFinding? {

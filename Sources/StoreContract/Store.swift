@@ -44,11 +44,13 @@ public protocol Store: Sendable {
                             _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws
 
     /// What the rules read beside each child's incidents (SPEC §4): the episodes with `missing_at`
-    /// in `[missingFrom, asOf]` and every strategy-meeting decision's date, both by child id; and the
+    /// in `[missingFrom, asOf]` of the children with `minimumEpisodes` or more of them there (fewer
+    /// cannot fire `repeat-missing`; a hint, as the scan's floor is: handing over more is correct),
+    /// and those children's strategy-meeting decisions' dates, both by child id; and the
     /// incidents reported in `[serialFrom, asOf]` that name a perpetrator ever named against
     /// `minimumVictims` or more victims (every perpetrator when that is 1 or less): a superset of
     /// what `RiskRules.serialPerpetrators` needs, read from an index rather than every incident.
-    func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int) async throws -> RiskContext
+    func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int, minimumEpisodes: Int) async throws -> RiskContext
 
     /// Every incident reported in `[from, to]` naming one of `perpetrators`, child or not: what one
     /// child's page needs for `serial-perpetrator`.

@@ -24,7 +24,7 @@ struct BackupCLITests {
             process.arguments = ["-bail", path]
             process.standardInput = input
             process.standardOutput = output
-            try process.run()
+            try process.runSerially()
         }
 
         /// Sends `sql` and waits until the shell has run it (it prints a marker after).

@@ -41,7 +41,7 @@ struct UpgradeCLITests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
             p.arguments = [h.databasePath, "INSERT INTO grdb_migrations (identifier) VALUES ('\(id)')"]
-            try p.run()
+            try p.runSerially()
             p.waitUntilExit()
             #expect(p.terminationStatus == 0)
         case .postgres:
@@ -66,8 +66,8 @@ struct UpgradeCLITests {
         let serve = h.process(["serve", "--port", "0"], environment: [:])
         let err = Pipe()
         serve.standardError = err
-        try serve.run()
-        let said = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        try serve.runSerially()
+        let said = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 69)
         #expect(said == asked)

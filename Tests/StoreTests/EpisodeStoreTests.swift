@@ -22,6 +22,40 @@ struct EpisodeStoreTests {
         episode("E-3", missing: "2026-11-15T20:00:00Z"),
     ]
 
+    /// The store's fast path (only children with enough episodes to fire, and their meetings)
+    /// against the plain one (every episode in the span): the same children, the same assessments.
+    @Test(arguments: StoreKind.allCases)
+    func leavingOutChildrenWithTooFewEpisodesChangesNoAssessment(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let c2 = Self.three.prefix(2).map { Self.episode($0.id + "b", child: "C-2", missing: JSONText.utc($0.missingAt)) }
+        // C-3: three episodes, one before the 90 days.
+        let c3 = [Self.episode("E-7", child: "C-3", missing: "2026-06-01T20:00:00Z"), Self.episode("E-8", child: "C-3", missing: "2026-11-01T20:00:00Z"),
+                  Self.episode("E-9", child: "C-3", missing: "2026-11-02T20:00:00Z")]
+        _ = try await ingest(t, episodes: Self.three + c2 + c3)
+        for child in ["C-9", "C-2", "C-3"] {
+            try await t.store.record(Decision(childId: child, kind: .strategyMeeting, outcome: .held, on: LocalDate(iso: "2026-11-20")!,
+                                              reason: nil, by: "hub.lead", recordedAt: now))
+        }
+        let settings = ScoringSettings()
+        let from = now.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay)
+        let plain = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: 2, minimumEpisodes: 1)
+        let fast = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: 2,
+                                                 minimumEpisodes: RiskRules.episodesThatCanFire(settings))
+        #expect(Set(plain.episodes.keys) == ["C-9", "C-2", "C-3"])
+        #expect(Set(fast.episodes.keys) == ["C-9"])
+        #expect(Set(fast.strategyMeetings.keys) == ["C-9"])
+        #expect(fast.episodes["C-9"] == plain.episodes["C-9"])
+        func assess(_ child: String, _ c: RiskContext) -> Assessment? {
+            RiskRules.assess(ChildHistory(childId: child, incidents: [], episodes: c.episodes[child] ?? [],
+                                          strategyMeetings: c.strategyMeetings[child] ?? []), asOf: now, settings: settings)
+        }
+        for child in ["C-9", "C-2", "C-3"] {
+            #expect(assess(child, fast) == assess(child, plain), "\(child)")
+        }
+        #expect(assess("C-9", fast)?.hit(.repeatMissing) != nil)
+    }
+
     func ingest(_ t: TempStore, incidents: [Incident] = [], episodes: [Episode]?) async throws -> IngestSummary {
         try await t.store.ingest(IncidentFeed(batch: incidents, episodes: episodes), actor: "cli:test", at: now, planner: nil)
     }

@@ -17,7 +17,7 @@ public enum BrowserTools {
         p.arguments = ["python3", "-c", "import selenium"]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
+        guard (try? p.runSerially()) != nil else { return false }
         p.waitUntilExit()
         return p.terminationStatus == 0
     }()
