@@ -7,13 +7,17 @@ import StoreContract
 /// Works the report out from a store: one pass of counting statements for the figures, and the
 /// review queue as of 14 days before the end for the children waiting on a decision.
 public enum Inspection {
-    public static func report(store: any Store & InspectionStore, period: ReportPeriod, settings: ScoringSettings) async throws -> InspectionReport {
+    /// `specOnly`: the SPEC's figures alone, without the review queue the waiting-children figure needs.
+    public static func report(store: any Store & InspectionStore, period: ReportPeriod, settings: ScoringSettings,
+                              specOnly: Bool = false) async throws -> InspectionReport {
         let bins = ReportBins(boundaries: [period.from, period.end], zone: settings.zone)
         let end = bins.instants[1]
         async let tallies = store.inspectionTallies(bins)
-        let undecided = try await highUndecided(store: store, settings: settings, end: end)
+        let undecided = specOnly ? nil : try await highUndecided(store: store, settings: settings, end: end)
         let counted = try await tallies
-        return InspectionReport(period: period, tallies: counted.bins[0], episodes: counted.episodes, asOf: end, highUndecided: undecided)
+        var report = InspectionReport(period: period, tallies: counted.bins[0], episodes: counted.episodes, asOf: end, highUndecided: undecided)
+        report.specOnly = specOnly
+        return report
     }
 
     /// One report per calendar month, the last the month holding `date`: the chart's series.

@@ -14,6 +14,8 @@ public struct InspectionReport: Sendable, Equatable {
     public let missingEpisodes: Int
     public let returnInterviewOverdue: Int
     public let extra: Extra
+    /// Only the SPEC's figures: no `extra` in the JSON, no "Also" in the table (`report --spec-only`).
+    public var specOnly = false
 
     public struct Extra: Sendable, Equatable {
         /// The median time from delivery to acknowledgement of the period's due alerts, in minutes
@@ -158,6 +160,7 @@ public struct InspectionReport: Sendable, Equatable {
             let items = figures.filter { $0.section == section.key }.map { "\"\($0.key)\": \($0.count)" }
             out += ",\n \"\(section.key)\": {" + items.joined(separator: ", ") + "}"
         }
+        guard !specOnly else { return out + "}\n" }
         let e = extra
         out += ",\n \"extra\": {\"median_minutes_to_acknowledge\": \(e.medianMinutesToAcknowledge.map { Self.decimal($0) } ?? "null"), "
             + "\"supervisor_changed_percent\": \(e.supervisorChangedPercent.map(String.init) ?? "null"), "
@@ -176,6 +179,7 @@ public struct InspectionReport: Sendable, Equatable {
             out += "\n\(section.title)\n"
             for f in figures where f.section == section.key { out += line(f.label, f.text) }
         }
+        guard !specOnly else { return out }
         out += "\nAlso\n"
         for e in extraLines { out += line(e.label, e.value) }
         return out
