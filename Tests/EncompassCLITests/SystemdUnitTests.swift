@@ -1,0 +1,138 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The systemd units' own command lines (Config/systemd), run as systemd would run them: as an
+/// unprivileged user (nobody, when the tests run as root), in the state directory that user owns
+/// (`StateDirectory=`), with the environment file's settings, in a temp root standing for /.
+@Suite struct SystemdUnitTests {
+    static let units = Repository.root.appendingPathComponent("Config/systemd")
+
+    /// A temp root: `var/lib/encompass` (the state directory, 0700, the service user's) and
+    /// `etc/encompass/config` (the sample settings, as `encompass init` plus a force's own would be).
+    struct Root {
+        let dir: URL
+        var state: URL { dir.appendingPathComponent("var/lib/encompass") }
+        var config: URL { dir.appendingPathComponent("etc/encompass/config") }
+
+        init() throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-units-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("etc/encompass"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Repository.root.appendingPathComponent("Config"), to: config)
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            if getuid() == 0 { chown(state.path, SystemdUnitTests.nobody, SystemdUnitTests.nobody) }
+            // Others may enter the root's folders (mkdtemp-like folders are 0700 for root alone).
+            for d in [dir, dir.appendingPathComponent("etc"), dir.appendingPathComponent("etc/encompass"),
+                      dir.appendingPathComponent("var"), dir.appendingPathComponent("var/lib")] {
+                chmod(d.path, 0o755)
+            }
+        }
+
+        /// The unit's `ExecStart=`, its paths moved into this root.
+        func command(_ unit: String) throws -> [String] {
+            let text = try String(contentsOf: SystemdUnitTests.units.appendingPathComponent(unit), encoding: .utf8)
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
+            let moved = line.dropFirst("ExecStart=".count)
+                .replacingOccurrences(of: "/opt/encompass/bin/encompass", with: EncompassBinary.url.path)
+                .replacingOccurrences(of: "/opt/encompass/Templates", with: Repository.root.appendingPathComponent("Templates").path)
+                .replacingOccurrences(of: "/etc/encompass/config", with: config.path)
+                .replacingOccurrences(of: "--port 8080", with: "--port 0")
+            return moved.split(separator: " ").map(String.init)
+        }
+
+        /// The example environment file's settings, as systemd hands them over.
+        func environment() throws -> [String: String] {
+            let text = try String(contentsOf: SystemdUnitTests.units.appendingPathComponent("environment.example"), encoding: .utf8)
+            var env = EncompassBinary.environment()
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
+                let parts = line.split(separator: "=", maxSplits: 1)
+                env[String(parts[0])] = String(parts[1]).replacingOccurrences(of: "/var/lib/encompass", with: state.path)
+            }
+            return env
+        }
+
+        /// A process for `arguments`, as the unit's user, in the state directory.
+        func process(_ arguments: [String]) throws -> Process {
+            let p = Process()
+            if getuid() == 0 {
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+                p.arguments = ["--reuid=\(SystemdUnitTests.nobody)", "--regid=\(SystemdUnitTests.nobody)", "--clear-groups", "--"] + arguments
+            } else {
+                p.executableURL = URL(fileURLWithPath: arguments[0])
+                p.arguments = Array(arguments.dropFirst())
+            }
+            p.currentDirectoryURL = state
+            p.environment = try environment()
+            return p
+        }
+
+        func cleanUp() { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// nobody / nogroup on Debian.
+    static let nobody: UInt32 = 65_534
+
+    @Test func theMorningRunsCommandLineRunsAsTheServiceUserInItsStateDirectory() throws {
+        let root = try Root()
+        defer { root.cleanUp() }
+        let p = try root.process(try root.command("encompass-notify.service"))
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.runSerially()
+        let said = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        let problem = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(problem)")
+        #expect(said.contains("alerts: 0 delivered"), "\(said)")
+        // The store it made is in the state directory, the service user's, and private.
+        let store = root.state.appendingPathComponent("encompass.sqlite").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: store)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        if getuid() == 0 { #expect((attributes[.ownerAccountID] as? UInt) == UInt(Self.nobody)) }
+    }
+
+    @Test func theWebApplicationsCommandLineServesAsTheServiceUser() async throws {
+        let root = try Root()
+        defer { root.cleanUp() }
+        let p = try root.process(try root.command("encompass-serve.service"))
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.runSerially()
+        defer { if p.isRunning { p.terminate() } }
+        // The first line names the address (an exit ends the read with nothing).
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let address = try #require(text.range(of: #"http://[0-9.]+:[0-9]+/"#, options: .regularExpression).map { String(text[$0]) },
+                                   "serve did not start: \(text)")
+        let (data, response) = try await URLSession.shared.data(from: URL(string: address + "health")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self) == "ok\n")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    @Test func bothUnitsKeepStateWhereSystemdGivesItToTheServiceUser() throws {
+        for unit in ["encompass-notify.service", "encompass-serve.service"] {
+            let text = try String(contentsOf: Self.units.appendingPathComponent(unit), encoding: .utf8)
+            for line in ["User=encompass", "StateDirectory=encompass", "WorkingDirectory=/var/lib/encompass",
+                         "EnvironmentFile=/etc/encompass/environment", "ProtectSystem=strict", "NoNewPrivileges=true"] {
+                #expect(text.contains(line + "\n"), "\(unit): \(line)")
+            }
+        }
+    }
+}
