@@ -109,13 +109,7 @@ import Glibc
         try p.runSerially()
         defer { if p.isRunning { p.terminate() } }
         // The first line names the address (an exit ends the read with nothing).
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = out.fileHandleForReading.readFirstLine()
         let address = try #require(text.range(of: #"http://[0-9.]+:[0-9]+/"#, options: .regularExpression).map { String(text[$0]) },
                                    "serve did not start: \(text)")
         let (data, response) = try await URLSession.shared.data(from: URL(string: address + "health")!)

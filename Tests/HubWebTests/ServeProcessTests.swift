@@ -121,13 +121,7 @@ struct ServedHub {
         p.standardError = FileHandle.nullDevice
         try p.runSerially()
         // The first line names the address; read up to it (an exit ends the read with nothing).
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-        }
-        let text = String(decoding: line, as: UTF8.self)
+        let text = out.fileHandleForReading.readFirstLine()
         guard let range = text.range(of: #"http://[0-9.]+:[0-9]+/"#, options: .regularExpression) else {
             p.terminate()
             throw ServeDidNotStart(output: text)

@@ -19,6 +19,18 @@ extension Process {
 }
 
 extension FileHandle {
+    /// What a child wrote up to the end of its first line (all of it, if it ended first), read as it
+    /// comes: a server's line naming its address.
+    public func readFirstLine() -> String {
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     /// Everything up to end of file, retrying reads a signal interrupted.
     public func readAllRetryingInterrupts() -> Data {
         var out = Data()
