@@ -37,7 +37,16 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock))
     router.add(middleware: CSRFMiddleware())
 
-    router.get("/health") { _, _ in Response.text("ok\n") }
+    // For the load balancer and monitoring: ok only when the database answers (one small read), so a
+    // server that has lost its database is taken out of service, not left showing errors.
+    router.get("/health") { _, _ in
+        do {
+            _ = try await store.changeVersion()
+            return Response.text("ok\n")
+        } catch {
+            return Response.text("database unavailable\n", status: .serviceUnavailable)
+        }
+    }
     MetricsRoutes(store: store, metrics: metrics).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
     SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock,

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import SQLiteStore
 import StoreContract
 import Testing
+import TestSupport
 
 /// Every route the application has, as "METHOD /path" with `{name}` parameters (as Hummingbird prints them).
 enum Routes {
@@ -162,5 +163,24 @@ enum Routes {
         let wal = FileManager.default.contents(atPath: fixture.databasePath + "-wal") ?? Data()
         #expect((bytes + wal).range(of: Data(token.utf8)) == nil)
         #expect(try await fixture.store.apiTokenName(tokenHash: Secrets.hash(token)) == "records")
+    }
+}
+
+@Suite struct HealthTests {
+    /// /health reads the database: a server whose database went away says so (503), for the load
+    /// balancer to take it out of service.
+    @Test func healthIsUnavailableWhenTheDatabaseIs() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        let fixture = try await WebFixture.make(csv: "", users: false, database: url)
+        defer { fixture.cleanUp() }
+        let name = String(url.split(separator: "/").last!.split(separator: "?").first!)
+        let (before, after) = try await fixture.withBrowser { browser in
+            let before = try await browser.get("/health")
+            _ = try PostgresServer.shared().psql("postgres", "DROP DATABASE \"\(name)\" WITH (FORCE)")
+            return (before, try await browser.get("/health"))
+        }
+        #expect(before.status == .ok && before.text == "ok\n")
+        #expect(after.status == .serviceUnavailable)
+        #expect(after.text == "database unavailable\n")
     }
 }
