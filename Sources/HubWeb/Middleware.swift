@@ -89,6 +89,7 @@ struct AccessMiddleware: RouterMiddleware {
     let store: any HubStore
     let configuration: WebConfiguration
     let clock: WebClock
+    let tokenUses = TokenUses()
 
     static let sessionCookie = "encompass_session"
     static let openRoutes: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
@@ -160,7 +161,23 @@ struct AccessMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.count <= 200 else { return nil }
-        return try await store.apiTokenName(tokenHash: Secrets.hash(token))
+        let hash = Secrets.hash(token), now = clock.now()
+        guard let name = try await store.apiTokenName(tokenHash: hash, at: now) else { return nil }
+        if await tokenUses.due(hash, at: now) { try await store.noteAPITokenUse(tokenHash: hash, at: now) }
+        return name
+    }
+}
+
+/// When each token's use was last written down, so a busy client costs one write a minute, not one
+/// a request (`tokens list` shows the last use to the minute).
+actor TokenUses {
+    static let interval: TimeInterval = 60
+    private var noted: [String: Date] = [:]
+
+    func due(_ hash: String, at now: Date) -> Bool {
+        if let last = noted[hash], now.timeIntervalSince(last) < Self.interval { return false }
+        noted[hash] = now
+        return true
     }
 }
 

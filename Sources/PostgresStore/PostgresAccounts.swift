@@ -123,22 +123,58 @@ extension PostgresStore: AccountStore {
         }
     }
 
-    public func addAPIToken(name: String, tokenHash: String, by actor: String, at: Date) async throws {
+    public func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
+            // A live token of the name, or the same hash: the partial unique index refuses it.
             let added = try await conn.row("""
-                INSERT INTO api_tokens (name, token_hash, created_at) VALUES (\(name), \(tokenHash), \(at.timeIntervalSince1970))
+                INSERT INTO api_tokens (name, token_hash, created_at, expires_at)
+                VALUES (\(name), \(tokenHash), \(at.timeIntervalSince1970), \(expiresAt?.timeIntervalSince1970))
                 ON CONFLICT DO NOTHING RETURNING token_key
                 """, logger, as: (Int64).self)
             guard added != nil else { throw AccountError.nameTaken(name) }
-            try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "token.created", subject: "token:\(name)", detail: nil)
+            try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "token.created", subject: "token:\(name)",
+                                           detail: expiresAt.map { ["expires_at": $0.formatted(.iso8601)] })
         }
     }
 
-    public func apiTokenName(tokenHash: String) async throws -> String? {
+    public func apiTokenName(tokenHash: String, at: Date) async throws -> String? {
         let logger = self.logger
         return try await read { conn in
-            try await conn.row("SELECT name FROM api_tokens WHERE token_hash = \(tokenHash) AND revoked_at IS NULL", logger, as: (String).self)
+            try await conn.row("""
+                SELECT name FROM api_tokens WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
+                AND (expires_at IS NULL OR expires_at > \(at.timeIntervalSince1970))
+                """, logger, as: (String).self)
+        }
+    }
+
+    public func noteAPITokenUse(tokenHash: String, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            try await conn.run("UPDATE api_tokens SET last_used_at = \(at.timeIntervalSince1970) WHERE token_hash = \(tokenHash)", logger)
+        }
+    }
+
+    public func apiTokens() async throws -> [APIToken] {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("SELECT name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens ORDER BY token_key", logger,
+                                as: (String, Double, Double?, Double?, Double?).self).map { r in
+                APIToken(name: r.0, createdAt: Date(timeIntervalSince1970: r.1), expiresAt: r.2.map(Date.init(timeIntervalSince1970:)),
+                         lastUsedAt: r.3.map(Date.init(timeIntervalSince1970:)), revokedAt: r.4.map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+
+    public func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            guard let old = try await conn.row("SELECT role FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (String).self) else {
+                throw AccountError.unknownUser(name)
+            }
+            try await conn.run("UPDATE users SET role = \(role.rawValue) WHERE lower(name) = lower(\(name))", logger)
+            try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "user.role-changed", subject: "user:\(name)",
+                                           detail: ["role": ["old": old, "new": role.rawValue]])
         }
     }
 

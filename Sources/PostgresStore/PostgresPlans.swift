@@ -42,6 +42,15 @@ extension PostgresSchema {
     ])
 }
 
+extension PostgresSchema {
+    /// SQLite's v14-token-lifecycle: expiry, last use, and a name unique among live tokens only.
+    static let tokenLifecycle = Migration(id: "pg10-token-lifecycle", statements: [
+        "ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_name_key",
+        "ALTER TABLE api_tokens ADD COLUMN expires_at double precision, ADD COLUMN last_used_at double precision",
+        "CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL",
+    ])
+}
+
 extension PostgresStore: PlanStore {
     typealias PlanRow = (Int64, String, String, String, String?, String, Double, String?, String?, Double?)
 

@@ -331,6 +331,7 @@ enum PostgresSchema {
         ]),
         plans,
         officerRole,
+        tokenLifecycle,
     ]
 
     /// Inside a write that changes what the review queue reads.

@@ -171,21 +171,51 @@ extension SQLiteStore: AccountStore {
         }
     }
 
-    public func addAPIToken(name: String, tokenHash: String, by actor: String, at: Date) async throws {
+    public func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws {
         try await pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ?)", arguments: [name]) == true {
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL)",
+                                 arguments: [name]) == true {
                 throw AccountError.nameTaken(name)
             }
-            try db.execute(sql: "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?)",
-                           arguments: [name, tokenHash, at.timeIntervalSince1970])
-            try SQLiteAudit.append(db, at: at, actor: actor, action: "token.created", subject: "token:\(name)", detail: nil)
+            try db.execute(sql: "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, tokenHash, at.timeIntervalSince1970, expiresAt?.timeIntervalSince1970])
+            try SQLiteAudit.append(db, at: at, actor: actor, action: "token.created", subject: "token:\(name)",
+                                   detail: expiresAt.map { ["expires_at": $0.formatted(.iso8601)] })
         }
     }
 
-    public func apiTokenName(tokenHash: String) async throws -> String? {
+    public func apiTokenName(tokenHash: String, at: Date) async throws -> String? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-                                arguments: [tokenHash])
+            try String.fetchOne(db, sql: """
+                SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [tokenHash, at.timeIntervalSince1970])
+        }
+    }
+
+    public func noteAPITokenUse(tokenHash: String, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", arguments: [at.timeIntervalSince1970, tokenHash])
+        }
+    }
+
+    public func apiTokens() async throws -> [APIToken] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens ORDER BY token_key").map { r in
+                APIToken(name: r[0], createdAt: Date(timeIntervalSince1970: r[1]), expiresAt: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+                         lastUsedAt: (r[3] as Double?).map(Date.init(timeIntervalSince1970:)),
+                         revokedAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)))
+            }
+        }
+    }
+
+    public func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws {
+        try await pool.write { db in
+            guard let old = try String.fetchOne(db, sql: "SELECT role FROM users WHERE name = ?", arguments: [name]) else {
+                throw AccountError.unknownUser(name)
+            }
+            try db.execute(sql: "UPDATE users SET role = ? WHERE name = ?", arguments: [role.rawValue, name])
+            try SQLiteAudit.append(db, at: at, actor: actor, action: "user.role-changed", subject: "user:\(name)",
+                                   detail: ["role": ["old": old, "new": role.rawValue]])
         }
     }
 

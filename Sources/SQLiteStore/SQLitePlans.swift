@@ -65,6 +65,32 @@ extension SQLiteSchema {
     }
 }
 
+extension SQLiteSchema {
+    /// `v14-token-lifecycle`: a token may expire, its last use is kept, and a revoked token's name
+    /// may be given to its replacement (unique among live tokens only). SQLite cannot drop an inline
+    /// UNIQUE, so the table is made again with its rows.
+    static func registerTokenLifecycle(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v14-token-lifecycle") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_tokens_v14 (
+                    token_key INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at REAL NOT NULL,
+                    revoked_at REAL,
+                    expires_at REAL,
+                    last_used_at REAL
+                );
+                INSERT INTO api_tokens_v14 (token_key, name, token_hash, created_at, revoked_at)
+                    SELECT token_key, name, token_hash, created_at, revoked_at FROM api_tokens;
+                DROP TABLE api_tokens;
+                ALTER TABLE api_tokens_v14 RENAME TO api_tokens;
+                CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_at IS NULL;
+                """)
+        }
+    }
+}
+
 extension SQLiteStore: PlanStore {
     static let planColumns = """
         SELECT a.action_key, a.child_id, a.action_text, a.agency, a.due_date, a.recorded_by, a.recorded_at,

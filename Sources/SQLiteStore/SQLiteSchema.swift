@@ -151,6 +151,7 @@ enum SQLiteSchema {
         }
         registerPlans(&m)
         registerOfficerRole(&m)
+        registerTokenLifecycle(&m)
         return m
     }
 

@@ -23,11 +23,21 @@ public protocol AccountStore: Sendable {
     /// Ends a session: signed out (audited `sign-out`) or idle too long (audited `session.expired`).
     func endSession(tokenHash: String, at: Date, expired: Bool) async throws
 
-    /// Stores a bearer token's hash under a name; `AccountError.nameTaken` if the name is in use.
-    func addAPIToken(name: String, tokenHash: String, by actor: String, at: Date) async throws
-    /// The name of the live (not revoked) token with this hash.
-    func apiTokenName(tokenHash: String) async throws -> String?
+    /// Stores a bearer token's hash under a name; `AccountError.nameTaken` if a live (not revoked)
+    /// token has the name: a revoked token's name may be given to its replacement. `expiresAt`: the
+    /// token stops working then (nil: until revoked).
+    func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws
+    /// The name of the live token with this hash: not revoked, and not expired at `at`.
+    func apiTokenName(tokenHash: String, at: Date) async throws -> String?
+    /// Records that the token was used at `at` (the API does so at most once a minute per token).
+    func noteAPITokenUse(tokenHash: String, at: Date) async throws
+    /// Every token ever made, revoked ones too, oldest first: names and times, never a hash.
+    func apiTokens() async throws -> [APIToken]
     func revokeAPIToken(name: String, by actor: String, at: Date) async throws
+
+    /// Changes an account's role, audited with the old and new role (`user.role-changed`). It takes
+    /// effect at the account's next request: a session reads its account's role each time.
+    func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws
 
     /// One audit row (a page view, a sign-in): who, what, about which record, when. Ids only.
     func appendAudit(actor: String, action: String, subject: String, at: Date) async throws
@@ -132,6 +142,30 @@ public struct SessionRecord: Sendable, Equatable {
         self.csrfToken = csrfToken
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
+    }
+}
+
+/// A bearer token as `tokens list` shows it.
+public struct APIToken: Sendable, Equatable {
+    public var name: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    public init(name: String, createdAt: Date, expiresAt: Date?, lastUsedAt: Date?, revokedAt: Date?) {
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+
+    /// `live`, `revoked` or `expired`, as of `now`.
+    public func state(at now: Date) -> String {
+        if revokedAt != nil { return "revoked" }
+        if let expiresAt, expiresAt <= now { return "expired" }
+        return "live"
     }
 }
 

@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
+import CivilTime
 import HubWeb
+import RiskModel
+import Settings
 import StoreContract
 
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
         abstract: "Bearer tokens for the JSON API.",
-        subcommands: [Create.self, Revoke.self])
+        subcommands: [Create.self, Revoke.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,18 +18,48 @@ struct TokensCommand: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Argument(help: "A name for the program that will use it, e.g. records-system.")
+        @Argument(help: "A name for the program that will use it, e.g. records-system. A revoked token's name may be used again.")
         var name: String
+
+        @Option(help: "The last day it works (YYYY-MM-DD, the hub's time zone: it stops at the end of that day). Default: until revoked.")
+        var expires: String?
 
         func validate() throws {
             if let why = AccountRules.problem(withName: name) { throw ValidationError(why) }
+            if let expires, LocalDate(iso: expires) == nil { throw ValidationError("--expires must be a date as YYYY-MM-DD, such as 2027-03-31") }
         }
 
         func run() async throws {
             try await WebCommandSupport.perform(global) { store in
-                try await APITokens.create(name: name, store: store, by: WebCommandSupport.actor, at: Date())
+                let zone = try ConfigDirectory.load(global.configDirectory, environment: global.environment).settings.scoring.zone
+                let end = expires.flatMap { LocalDate(iso: $0) }.map { zone.instant(on: $0.adding(days: 1)) }
+                return try await APITokens.create(name: name, expiresAt: end, store: store, by: WebCommandSupport.actor, at: Date())
             }
         }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every token: name, state (live, expired, revoked), created, expires, last used (to the minute). Never the token.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                let now = Date()
+                let rows = try await store.apiTokens().map { t in
+                    [t.name, t.state(at: now), Self.time(t.createdAt), t.expiresAt.map(Self.time) ?? "-", t.lastUsedAt.map(Self.time) ?? "never"]
+                }
+                guard !rows.isEmpty else { return "No API tokens." }
+                let header = ["name", "state", "created", "expires", "last used"]
+                let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
+                return ([header] + rows).map { row in
+                    row.indices.map { $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined()
+                }.joined(separator: "\n")
+            }
+        }
+
+        static func time(_ d: Date) -> String { String(d.formatted(.iso8601).prefix(16)).replacingOccurrences(of: "T", with: " ") + "Z" }
     }
 
     struct Revoke: AsyncParsableCommand {

@@ -12,7 +12,7 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "Accounts for the hub's web application.",
-        subcommands: [Add.self, Disable.self, Enable.self, List.self])
+        subcommands: [Add.self, Disable.self, Enable.self, ChangeRole.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -48,6 +48,27 @@ struct UsersCommand: AsyncParsableCommand {
             try await WebCommandSupport.perform(global) { store in
                 try await store.setDisabled(true, name: name, by: WebCommandSupport.actor, at: Date())
                 return "disabled: \(name)"
+            }
+        }
+    }
+
+    struct ChangeRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "role",
+            abstract: "Change an account's role; it takes effect at the account's next page. Audited with the old and new role.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The sign-in name.")
+        var name: String
+
+        @Argument(help: "hub, supervisor, admin or officer.")
+        var role: StoreContract.Role
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                try await store.setRole(role, name: name, by: WebCommandSupport.actor, at: Date())
+                return "role: \(name) is now \(role.rawValue)"
             }
         }
     }

@@ -25,6 +25,27 @@ import Testing
         }
     }
 
+    /// A token with an expiry works until it, then is refused like any unknown token; its use is
+    /// written down at most once a minute.
+    @Test func anExpiredTokenIsRefusedAndUseIsNotedOnceAMinute() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let token = try await APITokens.create(name: "short", expiresAt: fixture.clock.now().addingTimeInterval(300), store: fixture.store,
+                                               by: "test", at: fixture.clock.now())
+        let store = fixture.store, clock = fixture.clock
+        let (statuses, uses) = try await fixture.withBrowser { browser in
+            var statuses: [HTTPResponse.Status] = [], uses: [Date?] = []
+            for minutes in [0, 0.5, 5] {
+                clock.advance(minutes: minutes)
+                statuses.append(try await browser.send("/api/escalations", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil).status)
+                uses.append(try await store.apiTokens().first?.lastUsedAt)
+            }
+            return (statuses, uses)
+        }
+        #expect(statuses == [.ok, .ok, .unauthorized])
+        #expect(uses[0] == WebFixture.start && uses[1] == WebFixture.start, "noted once within the minute")
+    }
+
     @Test func escalationsAreExactlyTheQueuesJSON() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

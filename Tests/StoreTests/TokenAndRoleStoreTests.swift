@@ -1,0 +1,54 @@
+import Foundation
+import StoreContract
+import Testing
+
+/// API tokens that expire, are listed with their last use, and whose revoked names can be used again;
+/// an account's role changed and audited (issue 14), on both databases.
+@Suite("Tokens and roles, on SQLite and PostgreSQL")
+struct TokenAndRoleStoreTests {
+    let now = at("2026-12-01T09:00:00Z")
+
+    @Test(arguments: StoreKind.allCases)
+    func aTokenWorksUntilItExpiresOrIsRevokedAndItsNameComesBack(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let s = t.store
+        let ends = now.addingTimeInterval(86_400)
+        try await s.addAPIToken(name: "records", tokenHash: "h1", expiresAt: ends, by: "cli:root", at: now)
+        try await s.addAPIToken(name: "export", tokenHash: "h2", expiresAt: nil, by: "cli:root", at: now)
+        #expect(try await s.apiTokenName(tokenHash: "h1", at: ends.addingTimeInterval(-1)) == "records")
+        #expect(try await s.apiTokenName(tokenHash: "h1", at: ends) == nil, "expired at its end")
+        #expect(try await s.apiTokenName(tokenHash: "h2", at: ends.addingTimeInterval(365 * 86_400)) == "export")
+        // A live name is taken; a revoked one may be given to the replacement.
+        await #expect(throws: AccountError.nameTaken("export")) {
+            try await s.addAPIToken(name: "export", tokenHash: "h3", expiresAt: nil, by: "cli:root", at: now)
+        }
+        try await s.revokeAPIToken(name: "export", by: "cli:root", at: now)
+        #expect(try await s.apiTokenName(tokenHash: "h2", at: now) == nil)
+        try await s.addAPIToken(name: "export", tokenHash: "h3", expiresAt: nil, by: "cli:root", at: now)
+        #expect(try await s.apiTokenName(tokenHash: "h3", at: now) == "export")
+
+        try await s.noteAPITokenUse(tokenHash: "h3", at: now.addingTimeInterval(60))
+        let listed = try await s.apiTokens()
+        #expect(listed.map(\.name) == ["records", "export", "export"])
+        #expect(listed.map { $0.state(at: ends) } == ["expired", "revoked", "live"])
+        #expect(listed[0].expiresAt == ends && listed[2].lastUsedAt == now.addingTimeInterval(60) && listed[0].lastUsedAt == nil)
+        let audit = try await s.auditEntries(limit: 10).filter { $0.subject == "token:records" }
+        #expect(audit.first?.detail?.contains("expires_at") == true)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRoleChangeIsKeptAndAudited(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.addUser(name: "sam", role: .hub, passwordHash: "x", by: "cli:root", at: now)
+        try await t.store.setRole(.supervisor, name: "SAM", by: "user:ade", at: now)
+        #expect(try await t.store.user(named: "sam")?.role == .supervisor)
+        let audit = try #require(try await t.store.auditEntries(limit: 5).first { $0.action == "user.role-changed" })
+        #expect(audit.actor == "user:ade" && audit.subject == "user:SAM")
+        #expect(audit.detail == #"{"role":{"new":"supervisor","old":"hub"}}"#)
+        await #expect(throws: AccountError.unknownUser("nobody")) {
+            try await t.store.setRole(.admin, name: "nobody", by: "user:ade", at: now)
+        }
+    }
+}
