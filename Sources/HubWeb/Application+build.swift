@@ -37,15 +37,14 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock))
     router.add(middleware: CSRFMiddleware())
 
-    // For the load balancer and monitoring: ok only when the database answers (one small read), so a
-    // server that has lost its database is taken out of service, not left showing errors.
+    // For the load balancer and monitoring: ok only when the database answers (one small read) within
+    // `healthTimeout`, so a server that has lost its database is taken out of service, not left
+    // showing errors; a database that hangs (a pool reconnecting) counts as lost.
     router.get("/health") { _, _ in
-        do {
-            _ = try await store.changeVersion()
-            return Response.text("ok\n")
-        } catch {
-            return Response.text("database unavailable\n", status: .serviceUnavailable)
+        let answered = await FirstAnswer.within(seconds: configuration.healthTimeoutSeconds) {
+            (try? await store.changeVersion()) != nil
         }
+        return answered == true ? Response.text("ok\n") : Response.text("database unavailable\n", status: .serviceUnavailable)
     }
     MetricsRoutes(store: store, metrics: metrics).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)

@@ -35,6 +35,8 @@ public struct WebConfiguration: Sendable {
     /// The queue page reuses an assessment this young; any change made through the app refreshes it.
     public var queueCacheAge: TimeInterval = 60
     public var queuePageSize = 50
+    /// How long `/health` waits for the database before it says it is unavailable.
+    public var healthTimeoutSeconds: Double = 5
     /// Largest request body: incident files through the API can be large.
     public var maxBodyBytes = 64 * 1024 * 1024
     /// How incidents ingested through the API queue their alerts to schools: the same planner
