@@ -12,7 +12,7 @@ public enum Inspection {
                               specOnly: Bool = false) async throws -> InspectionReport {
         let bins = ReportBins(boundaries: [period.from, period.end], zone: settings.zone)
         let end = bins.instants[1]
-        async let tallies = store.inspectionTallies(bins)
+        async let tallies = store.inspectionTallies(bins, durations: !specOnly)
         let undecided = specOnly ? nil : try await highUndecided(store: store, settings: settings, end: end)
         let counted = try await tallies
         var report = InspectionReport(period: period, tallies: counted.bins[0], episodes: counted.episodes, asOf: end, highUndecided: undecided)
@@ -25,7 +25,7 @@ public enum Inspection {
     public static func monthly(store: any InspectionStore, endingWith date: LocalDate, settings: ScoringSettings) async throws -> [InspectionReport] {
         let months = ReportPeriod.months(endingWith: date)
         let bins = ReportBins(boundaries: months.map(\.from) + [months.last!.end], zone: settings.zone)
-        let counted = try await store.inspectionTallies(bins)
+        let counted = try await store.inspectionTallies(bins, durations: false)
         var episodes = Array(repeating: [EpisodeFact](), count: months.count)
         for e in counted.episodes {
             // The bins cover every episode the store returned; the last bound is exclusive.

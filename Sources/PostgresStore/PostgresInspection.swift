@@ -6,7 +6,7 @@ import RiskModel
 import StoreContract
 
 extension PostgresStore: InspectionStore {
-    public func inspectionTallies(_ bins: ReportBins) async throws -> InspectionTallies {
+    public func inspectionTallies(_ bins: ReportBins, durations: Bool) async throws -> InspectionTallies {
         let logger = self.logger
         return try await read { conn in
             func counts(_ sql: String) async throws -> [[Int?]] {
@@ -16,8 +16,8 @@ extension PostgresStore: InspectionStore {
                 }
                 return out
             }
-            let acknowledgements = try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.acknowledgements(bins)), logger,
-                                                       as: (Int32, Double).self)
+            let acknowledgements = !durations ? [] : try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.acknowledgements(bins)), logger,
+                                                                         as: (Int32, Double).self)
             let episodes = try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.episodes(bins)), logger,
                                                as: (String, Double, Double?, Double?).self)
             return InspectionTallies.assemble(

@@ -5,7 +5,7 @@ import RiskModel
 import StoreContract
 
 extension SQLiteStore: InspectionStore {
-    public func inspectionTallies(_ bins: ReportBins) async throws -> InspectionTallies {
+    public func inspectionTallies(_ bins: ReportBins, durations: Bool) async throws -> InspectionTallies {
         try await pool.read { db in
             func counts(_ sql: String) throws -> [[Int?]] {
                 try Row.fetchAll(db, sql: sql).map { r in (0..<r.count).map { r[$0] as Int? } }
@@ -17,7 +17,7 @@ extension SQLiteStore: InspectionStore {
                 alerts: try counts(InspectionSQL.alerts(bins, withdrawnReason: AlertLifecycle.withdrawnReason)),
                 unmatched: try counts(InspectionSQL.unmatched(bins)),
                 decisions: try counts(InspectionSQL.decisions(bins)),
-                acknowledgements: try Row.fetchAll(db, sql: InspectionSQL.acknowledgements(bins)).map { (bin: $0[0], seconds: $0[1]) },
+                acknowledgements: !durations ? [] : try Row.fetchAll(db, sql: InspectionSQL.acknowledgements(bins)).map { (bin: $0[0], seconds: $0[1]) },
                 episodes: try Row.fetchAll(db, sql: InspectionSQL.episodes(bins)).map { r in
                     EpisodeFact(episodeId: r[0], missingAt: Date(timeIntervalSince1970: r[1]),
                                 returnedAt: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)),

@@ -6,7 +6,9 @@ import RiskModel
 /// time, cut into consecutive bins (one for a period, twelve for a chart by month), in one pass.
 /// The figures are made from these by `Inspection` (pure); a store only counts.
 public protocol InspectionStore: Sendable {
-    func inspectionTallies(_ bins: ReportBins) async throws -> InspectionTallies
+    /// `durations`: also each due alert's time from delivery to acknowledgement (for the median, an
+    /// extra figure; a row per alert, so left out when not wanted).
+    func inspectionTallies(_ bins: ReportBins, durations: Bool) async throws -> InspectionTallies
     /// Each child's newest decision of either kind recorded at or before `upTo`.
     func latestDecisionTimes(upTo: Date) async throws -> [String: Date]
 }
@@ -86,6 +88,9 @@ public enum InspectionSQL {
     static func seconds(_ bins: ReportBins) -> [String] { bins.instants.map { String(Int64($0.timeIntervalSince1970.rounded())) } }
     static func dates(_ bins: ReportBins) -> [String] { bins.dates.map { "'\($0)'" } }
 
+    /// One bin is one row already: grouping by a constant would still cost SQLite a sorter pass.
+    static func groupBy(_ bounds: [String]) -> String { bounds.count > 2 ? " GROUP BY 1" : "" }
+
     static func span(_ column: String, _ bounds: [String]) -> String {
         "\(column) >= \(bounds.first!) AND \(column) < \(bounds.last!)"
     }
@@ -100,7 +105,7 @@ public enum InspectionSQL {
                    sum(CASE WHEN supervisor_grade IS NOT NULL THEN 1 ELSE 0 END),
                    sum(CASE WHEN supervisor_grade > officer_grade THEN 1 ELSE 0 END),
                    sum(CASE WHEN supervisor_grade < officer_grade THEN 1 ELSE 0 END)
-            FROM incidents WHERE \(span("reported_at", s)) GROUP BY 1
+            FROM incidents WHERE \(span("reported_at", s))\(groupBy(s))
             """
     }
 
@@ -114,7 +119,7 @@ public enum InspectionSQL {
                    sum(CASE WHEN spoken_to = 1 THEN 1 ELSE 0 END),
                    sum(CASE WHEN child_voice <> '' THEN 1 ELSE 0 END),
                    count(DISTINCT CASE WHEN bwv_used = 1 THEN incident_key END)
-            FROM incident_children WHERE \(span("reported_at", s)) GROUP BY 1
+            FROM incident_children WHERE \(span("reported_at", s))\(groupBy(s))
             """
     }
 
@@ -131,8 +136,7 @@ public enum InspectionSQL {
                    sum(CASE WHEN acknowledged_at <= deadline THEN 1 ELSE 0 END)
             FROM alerts
             WHERE state <> 'unmatched' AND \(span("deadline", s))
-              AND NOT (state = 'failed' AND last_error IS NOT NULL AND last_error = '\(reason)')
-            GROUP BY 1
+              AND NOT (state = 'failed' AND last_error IS NOT NULL AND last_error = '\(reason)')\(groupBy(s))
             """
     }
 
@@ -153,8 +157,7 @@ public enum InspectionSQL {
         return """
             SELECT \(bin("i.reported_at", s)) AS bin, count(*)
             FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
-            WHERE a.state = 'unmatched' AND \(span("i.reported_at", s))
-            GROUP BY 1
+            WHERE a.state = 'unmatched' AND \(span("i.reported_at", s))\(groupBy(s))
             """
     }
 
@@ -167,7 +170,7 @@ public enum InspectionSQL {
                    sum(CASE WHEN kind = 'marac' AND outcome = 'declined' THEN 1 ELSE 0 END),
                    sum(CASE WHEN kind <> 'marac' AND outcome = 'held' THEN 1 ELSE 0 END),
                    sum(CASE WHEN kind <> 'marac' AND outcome = 'declined' THEN 1 ELSE 0 END)
-            FROM all_decisions WHERE \(span("on_date", d)) GROUP BY 1
+            FROM all_decisions WHERE \(span("on_date", d))\(groupBy(d))
             """
     }
 
