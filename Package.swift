@@ -83,6 +83,8 @@ let package = Package(
         .target(name: "Outbox", dependencies: ["Delivery", "StoreContract", "AlertLifecycle", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
         // The review queue as the CLI, the pages and the API show it.
         .target(name: "Review", dependencies: ["RiskModel", "StoreContract"], swiftSettings: strict),
+        // `encompass doctor`: the install's checks (settings and files, database, calendar, relay).
+        .target(name: "Doctor", dependencies: ["CivilTime", "InputRules", "RiskModel", "Delivery", "SchoolCalendar", "Schools", "Settings", "StoreContract"], swiftSettings: strict),
         // The inspection report (SPEC §11): its figures from a store's counts, the table, JSON and CSV.
         .target(name: "Inspection", dependencies: ["CivilTime", "InputRules", "RiskModel", "StoreContract", "Review"], swiftSettings: strict),
         // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
@@ -100,7 +102,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         .executableTarget(name: "encompass", dependencies: [
-            "HubWeb", "Delivery", "Outbox", "CivilTime", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review", "Inspection",
+            "HubWeb", "Delivery", "Outbox", "CivilTime", "RiskModel", "SchoolCalendar", "Ingest", "Intake", "Synth", "Settings", "StoreContract", "Stores", "Schools", "Review", "Inspection", "Doctor",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
@@ -125,7 +127,7 @@ let package = Package(
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "TestSupport",
+        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Doctor", "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
     ]

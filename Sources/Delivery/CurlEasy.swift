@@ -68,6 +68,16 @@ final class CurlEasy {
             check(ccurl_easy_setopt_long(handle, CURLOPT_VERBOSE, 1), "VERBOSE")
             let level = envelope.security == .plaintext ? CURLUSESSL_NONE : CURLUSESSL_ALL
             check(ccurl_easy_setopt_long(handle, CURLOPT_USE_SSL, Int(level.rawValue)), "USE_SSL")
+            if envelope.probeOnly {
+                // libcurl sends a custom SMTP command with no body after EHLO, STARTTLS and AUTH.
+                check(ccurl_easy_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "NOOP"), "CUSTOMREQUEST")
+                check(ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1), "NOBODY")
+                if !envelope.username.isEmpty {
+                    check(ccurl_easy_setopt_string(handle, CURLOPT_USERNAME, envelope.username), "USERNAME")
+                    check(ccurl_easy_setopt_string(handle, CURLOPT_PASSWORD, envelope.password), "PASSWORD")
+                }
+                return refused
+            }
             check(ccurl_easy_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(envelope.mailFrom)>"), "MAIL_FROM")
             if let recipients = list(envelope.recipients.map { "<\($0)>" }) {
                 check(ccurl_easy_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients), "MAIL_RCPT")

@@ -51,6 +51,23 @@ public struct CurlTransport: Transport {
         return stream
     }
 
+    /// Connects to the relay, starts TLS, logs in and says NOOP, sending nothing: `delivered` when
+    /// all of that worked, otherwise the outcome a message would have met, with its reason.
+    public func probeRelay() async -> DeliveryOutcome {
+        let check = AlertMessage(reference: "relay-check", channel: .smtp, recipient: relay?.from ?? "", subject: "",
+                                 textBody: "", htmlBody: nil, jsonBody: nil, date: Date())
+        switch smtpRequest(check, probeOnly: true) {
+        case .refused(let outcome): return outcome
+        case .ready(let request):
+            let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self, bufferingPolicy: .unbounded)
+            let pool = TransferPool(requests: [request], limits: [.relay: relayLimits], timeouts: timeouts,
+                                    report: { continuation.yield($0) }, finished: { continuation.finish() })
+            pool.start()
+            for await outcome in stream { return outcome }
+            return OutcomeText.refused("relay-check", channel: .smtp, status: .temporary, reason: "the check ended without an answer")
+        }
+    }
+
     private func prepare(_ message: AlertMessage) -> Prepared {
         switch message.channel {
         case .smtp: smtpRequest(message)
@@ -62,7 +79,7 @@ public struct CurlTransport: Transport {
         }
     }
 
-    private func smtpRequest(_ message: AlertMessage) -> Prepared {
+    private func smtpRequest(_ message: AlertMessage, probeOnly: Bool = false) -> Prepared {
         func refuse(_ status: DeliveryOutcome.Status, _ reason: String) -> Prepared {
             .refused(OutcomeText.refused(message.reference, channel: .smtp, status: status, reason: reason))
         }
@@ -87,7 +104,7 @@ public struct CurlTransport: Transport {
         let composer = EmailComposer(from: relay.from, fromName: relay.fromName, messageIDDomain: relay.messageIDDomain)
         let envelope = TransferRequest.SMTPEnvelope(
             mailFrom: relay.from, recipients: recipients, security: security,
-            username: relay.username, password: relay.password)
+            username: relay.username, password: relay.password, probeOnly: probeOnly)
         return .ready(TransferRequest(
             reference: message.reference, channel: .smtp, url: relay.transferURL, body: composer.compose(message),
             kind: .smtp(envelope), caFile: relay.caFile, resolve: relay.resolve, lane: .relay,

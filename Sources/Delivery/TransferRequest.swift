@@ -15,6 +15,8 @@ struct TransferRequest: Sendable {
         let security: SMTPRelay.Security
         let username: String
         let password: String
+        /// Connect, STARTTLS, log in and say NOOP: no message (`encompass doctor`).
+        var probeOnly = false
     }
 
     enum Kind: Sendable {

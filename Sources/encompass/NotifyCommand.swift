@@ -1,5 +1,6 @@
 import ArgumentParser
 import Delivery
+import Doctor
 import Foundation
 import Outbox
 import RiskModel
@@ -98,9 +99,6 @@ struct NotifyCommand: AsyncParsableCommand {
         if !s.alerts.outboxDir.isEmpty {
             return FileTransport(folder: URL(fileURLWithPath: s.alerts.outboxDir), composer: composer)
         }
-        let relay = SMTPRelay(url: s.smtp.url, from: s.smtp.from, fromName: s.hub.name, username: s.smtp.username,
-                              password: s.smtp.password, caFile: s.smtp.caFile, allowPlaintextLoopback: s.smtp.allowPlaintextLoopback,
-                              heloName: s.smtp.heloName)
-        return CurlTransport(relay: relay, webhooks: WebhookConfiguration(secret: s.https.webhookSecret, caFile: s.https.caFile))
+        return CurlTransport(relay: s.relay, webhooks: s.webhooks)
     }
 }

@@ -1,0 +1,168 @@
+import CivilTime
+import Delivery
+import Foundation
+import InputRules
+import RiskModel
+import SchoolCalendar
+import Schools
+import Settings
+import StoreContract
+
+/// `encompass doctor`: every check an operator would make before a morning run, each problem one
+/// line naming what to fix. Nothing is written, no database is made or migrated, and no message is
+/// sent unless `sendTest` asks for one to `hub.email`.
+public enum Doctor {
+    public struct Finding: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case ok
+            /// Our settings or files are wrong (exit 65).
+            case configuration
+            /// Something we depend on cannot be used (exit 69).
+            case unavailable
+        }
+
+        public let kind: Kind
+        public let line: String
+
+        public static func ok(_ line: String) -> Finding { Finding(kind: .ok, line: line) }
+        public static func configuration(_ line: String) -> Finding { Finding(kind: .configuration, line: line) }
+        public static func unavailable(_ line: String) -> Finding { Finding(kind: .unavailable, line: line) }
+    }
+
+    /// How the database is reached: nil when there is none yet (a new install), or the error that
+    /// opening it met.
+    public typealias OpenStore = @Sendable () async throws -> (any Store & SchoolDirectoryStore)?
+
+    /// How far ahead the calendar must reach: a deadline is worked out from it for every alert.
+    public static let calendarDays = 365
+
+    public static func run(configDirectory: String, environment: [String: String], now: Date, database: String,
+                           openStore: OpenStore, sendTest: Bool) async -> [Finding] {
+        var findings: [Finding] = []
+        var store: (any Store & SchoolDirectoryStore)?
+        do {
+            store = try await openStore()
+            if let store {
+                let status = try await store.migrationStatus()
+                _ = try SchemaRule.migrationsToRun(status, for: .read)
+                findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)"))
+            } else {
+                findings.append(.ok("database: none yet at \(database); the first command that writes sets it up"))
+            }
+        } catch {
+            store = nil
+            findings.append(.unavailable("database: \(describe(error)) (--database or ENCOMPASS_DATABASE)"))
+        }
+
+        let config: LoadedConfig
+        do {
+            config = try ConfigDirectory.load(configDirectory, environment: environment)
+            findings.append(.ok("settings: \(configDirectory) and every file it names"))
+        } catch {
+            findings.append(.configuration("settings: \(describe(error))"))
+            return findings
+        }
+        let settings = config.settings
+
+        if Placeholders.allowed(environment) {
+            findings.append(.ok("placeholders: allowed by \(Placeholders.allowVariable) (the demo; never in service)"))
+        } else {
+            let problems = Placeholders.problems(in: settings)
+            findings += problems.map { .configuration($0) }
+            if problems.isEmpty { findings.append(.ok("hub contacts: hub.email and hub.phone are set")) }
+        }
+
+        findings += await keyAdults(config.directory, store: store)
+        let https = config.directory.keyAdults.filter { $0.channel == .https }
+        if !https.isEmpty, settings.https.webhookSecret.isEmpty {
+            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: \(https.count) key adult(s) in key-adults.csv take alerts by https"))
+        }
+        findings += calendar(config, now: now)
+        findings += await relay(settings, sendTest: sendTest, now: now)
+        return findings
+    }
+
+    /// 65 for any problem of ours, else 69 for anything unavailable, else 0.
+    public static func exitStatus(_ findings: [Finding]) -> Int32 {
+        if findings.contains(where: { $0.kind == .configuration }) { return 65 }
+        if findings.contains(where: { $0.kind == .unavailable }) { return 69 }
+        return 0
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? any StoreFailure { return e.problem }
+        return String(describing: error)
+    }
+
+    /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import.
+    static func keyAdults(_ directory: SchoolDirectory, store: (any SchoolDirectoryStore)?) async -> [Finding] {
+        let listed = Set(directory.schools.map(\.urn))
+        var unknown: [String] = []
+        for urn in Set(directory.keyAdults.map(\.urn)).sorted() where !listed.contains(urn) {
+            if let store, (try? await store.school(urn: urn)) != nil { continue }
+            unknown.append(urn)
+        }
+        guard !unknown.isEmpty else { return [.ok("key adults: \(directory.keyAdults.count), every one at a known school")] }
+        return unknown.map { .configuration("key-adults.csv: school \($0) is in neither schools.csv nor the imported GIAS list (encompass schools import)") }
+    }
+
+    /// The bank holidays and every key adult's school's term dates reach a year ahead.
+    static func calendar(_ config: LoadedConfig, now: Date) -> [Finding] {
+        let zone = config.settings.scoring.zone
+        let horizon = zone.localDate(of: now).adding(days: calendarDays)
+        var findings: [Finding] = []
+        if let latest = config.calendar.bankHolidays.latest, latest >= horizon {
+            findings.append(.ok("bank holidays: known until \(latest)"))
+        } else {
+            let latest = config.calendar.bankHolidays.latest.map { "end on \($0)" } ?? "are empty"
+            findings.append(.configuration("bank-holidays.json: the bank holidays \(latest), before \(horizon): fetch https://www.gov.uk/bank-holidays.json"))
+        }
+        let schools = Dictionary(config.directory.schools.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
+        var short: [String: LocalDate?] = [:]
+        for urn in Set(config.directory.keyAdults.map(\.urn)).sorted() {
+            let la = schools[urn]?.laCode
+            let key = la.map { "local authority \($0)" } ?? "school \(urn)"
+            let end = config.calendar.termDates.terms(urn: urn, laCode: la)?.map(\.end).max()
+            if end == nil || end! < horizon { short[key] = end }
+        }
+        for (key, end) in short.sorted(by: { $0.key < $1.key }) {
+            let what = end.map { "end on \($0)" } ?? "are missing"
+            findings.append(.configuration("term-dates.csv: the term dates of \(key) \(what), before \(horizon): add the coming school year"))
+        }
+        if short.isEmpty { findings.append(.ok("term dates: every key adult's school is covered until \(horizon) or later")) }
+        return findings
+    }
+
+    /// Connect, STARTTLS and log in; with `sendTest`, a message to `hub.email` too.
+    static func relay(_ settings: Settings, sendTest: Bool, now: Date) async -> [Finding] {
+        if !settings.alerts.outboxDir.isEmpty {
+            return [.ok("relay: not used (alerts.outbox_dir is set: messages are written to a folder)")]
+        }
+        let relay = settings.relay
+        let transport = CurlTransport(relay: relay, webhooks: settings.webhooks)
+        let probe = await transport.probeRelay()
+        guard probe.status == .delivered else { return [finding(probe, what: "relay \(relay.address)")] }
+        var findings: [Finding] = [.ok("relay \(relay.address): connected, TLS, logged in")]
+        if sendTest {
+            let message = AlertMessage(
+                reference: "ENC-DOCTOR-\(Int(now.timeIntervalSince1970))", channel: .smtp, recipient: settings.hub.email,
+                subject: "Encompass: a test message from encompass doctor",
+                textBody: "This message was sent by `encompass doctor --send-test` to check that the relay delivers to the hub.\n",
+                htmlBody: nil, jsonBody: nil, date: now)
+            var outcome = probe
+            for await o in transport.deliver([message]) { outcome = o }
+            findings.append(outcome.status == .delivered
+                ? .ok("test message: sent to hub.email (\(settings.hub.email))")
+                : finding(outcome, what: "test message to hub.email"))
+        }
+        return findings
+    }
+
+    static func finding(_ outcome: DeliveryOutcome, what: String) -> Finding {
+        switch outcome.status {
+        case .delivered: .ok(what)
+        case .configuration, .permanent: .configuration("\(what): \(outcome.detail) (smtp.* in encompass.yaml)")
+        case .relayUnreachable, .temporary: .unavailable("\(what): \(outcome.detail) (smtp.url)")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Doctor
+import Foundation
+import Stores
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the install: settings and the files they name, the database, a year of calendar, key adults, the relay. Writes nothing.",
+        discussion: "Each check prints one line; each problem names what to fix. Exit 0 when all is well, 65 for a problem in our settings or files, 69 when something we depend on (the database, the relay) cannot be used.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Also send a test e-mail to hub.email through the relay.")
+    var sendTest = false
+
+    @Option(help: "Check the calendar as of this instant (ISO 8601 with Z or an offset). Default: now.")
+    var now: String?
+
+    func run() async throws {
+        var at = Date()
+        try await Failure.run { at = try now.map { try parseInstant($0, option: "--now") } ?? Date() }
+        let url = global.databaseURL
+        let findings = await Doctor.run(
+            configDirectory: global.configDirectory, environment: global.environment, now: at,
+            database: StoreFactory.place(url), openStore: { try StoreFactory.openExisting(url) }, sendTest: sendTest)
+        for f in findings {
+            if f.kind == .ok {
+                print("ok: " + f.line)
+            } else {
+                Failure.printLine("problem: " + f.line)
+            }
+        }
+        let status = Doctor.exitStatus(findings)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,88 @@
+import Doctor
+import Foundation
+import Stores
+import Testing
+import TestSupport
+
+/// `encompass doctor` against a real relay (aiosmtpd requiring STARTTLS, a certificate made for the
+/// test): every check passing on a sound install, a test message reaching the hub, and each kind of
+/// problem named with what to fix and the SPEC's exit status.
+@Suite struct DoctorTests {
+    /// Inside the sample's calendar (its term dates run to July 2027, its bank holidays to December 2027).
+    static let inside = "2026-06-01T08:00:00Z"
+
+    static func run(_ rig: OutboxRig, _ args: [String] = [], environment: [String: String]? = nil) throws -> CLIHarness.Outcome {
+        try rig.h.run(["doctor", "--now", inside] + args, environment: environment ?? rig.environment)
+    }
+
+    @Test func aSoundInstallPassesAndTheTestMessageReachesTheHub() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        #expect(try rig.h.run(["migrate"]).status == 0)
+        let out = try Self.run(rig, ["--send-test"])
+        #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
+        #expect(out.stderr.isEmpty)
+        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: key adults: 5, every one at a known school",
+                     "ok: bank holidays: known until 2027-12-28", "ok: term dates: every key adult's school is covered",
+                     "ok: relay 127.0.0.1:\(rig.smtp.port): connected, TLS, logged in",
+                     "ok: test message: sent to hub.email (hub@police.example)"] {
+            #expect(out.stdout.contains(line), "\(line)")
+        }
+        let mail = try rig.hubMail()
+        #expect(mail.map(\.subject) == ["Encompass: a test message from encompass doctor"])
+        // Nothing was written to the database by the checks.
+        #expect(try rig.h.run(["alerts"]).stdout == "No alerts.\n")
+    }
+
+    @Test func withoutTheFlagNothingIsSent() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        let out = try Self.run(rig)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("ok: database: none yet at "), "a new install: the first write sets it up")
+        #expect(try rig.hubMail().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: rig.h.databasePath), "doctor makes no database")
+    }
+
+    @Test func aRelayThatCannotBeReachedIs69AndSaysWhere() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        rig.smtp.stop()
+        let out = try Self.run(rig)
+        #expect(out.status == 69)
+        #expect(out.stderr.contains("problem: relay 127.0.0.1:\(rig.smtp.port): "), "\(out.stderr)")
+        #expect(out.stderr.contains("(smtp.url)"))
+        #expect(out.stderr.split(separator: "\n").count == 1, "one line a problem: \(out.stderr)")
+    }
+
+    @Test func eachProblemOfOursIs65AndNamesWhatToFix() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try rig.addKeyAdult("999999,Zed Lead,dsl@nowhere.school.example,smtp,")
+        var environment = rig.environment
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        // A year on, the sample's calendar has run out.
+        let out = try rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
+        #expect(out.status == 65)
+        for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
+                     "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) in key-adults.csv take alerts by https",
+                     "problem: bank-holidays.json: the bank holidays end on 2027-12-28, before 2028-05-31",
+                     "problem: term-dates.csv: the term dates of "] {
+            #expect(out.stderr.contains(line), "\(line)\n\(out.stderr)")
+        }
+        // Placeholders are named when the demo's pass is not given.
+        let placeholders = try rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment.merging(["ENCOMPASS_ALLOW_PLACEHOLDERS": "0"]) { _, b in b })
+        #expect(placeholders.status == 65)
+        #expect(placeholders.stderr.contains("problem: hub.phone is the sample's placeholder"))
+    }
+
+    @Test func aMissingFileStopsTheSettingsCheckAndIsNamed() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try FileManager.default.removeItem(at: rig.h.configDir.appendingPathComponent("term-dates.csv"))
+        let out = try Self.run(rig)
+        #expect(out.status == 65)
+        #expect(out.stderr == "problem: settings: \(rig.h.configDir.path)/term-dates.csv: no such file\n", "\(out.stderr)")
+        #expect(out.stdout.contains("ok: database: "), "the database is still checked")
+    }
+}
