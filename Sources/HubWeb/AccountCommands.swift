@@ -14,6 +14,15 @@ public enum UserAccounts {
         try await store.addUser(name: name, role: role, passwordHash: hash, by: actor, at: now)
     }
 
+    /// An admin's reset: a temporary password for the account's owner, who must choose a new one at
+    /// the next sign-in (every page leads to `/account/password` until then); its sessions end.
+    public static func resetPassword(name: String, temporary password: String, store: any AccountStore, by actor: String,
+                                     at now: Date, cost: UInt8 = 12) async throws {
+        if let why = Passwords.problem(with: password) { throw AccountInputProblem(message: why) }
+        guard try await store.user(named: name) != nil else { throw AccountError.unknownUser(name) }
+        try await store.resetPassword(name: name, passwordHash: await Passwords.hash(password, cost: cost), by: actor, at: now)
+    }
+
     /// What is wrong with a new account's name and password.
     static func problems(name: String?, password: String) -> [String] {
         [name.flatMap(AccountRules.problem(withName:)), Passwords.problem(with: password)].compactMap { $0 }

@@ -57,6 +57,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     SearchRoutes(store: store, pages: pages).add(to: router)
     AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     ReportRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    PasswordRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     AcknowledgementRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     KeyAdultRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)

@@ -135,6 +135,11 @@ struct AccessMiddleware: RouterMiddleware {
             }
         }
         let open = Self.openRoutes.contains("\(request.method.rawValue) \(path)")
+        // After an admin's reset, nothing but choosing a new password (or signing out).
+        if !open, let session = context.session, path != PasswordRoutes.path, path != "/sign-out",
+           try await store.passwordResetPending(name: session.user.name) {
+            return .redirect(to: PasswordRoutes.path, type: .normal)
+        }
         // An officer reads a child's page and nothing else (`OfficerAccess`).
         if !open, let session = context.session, !session.user.role.isStaff {
             switch OfficerAccess.decide(request.method, path) {

@@ -12,7 +12,8 @@ enum OfficerAccess: Equatable {
     static func decide(_ method: HTTPRequest.Method, _ path: String) -> OfficerAccess {
         switch (method, path) {
         case (.get, "/"): return .redirect(SearchRoutes.path)
-        case (.get, SearchRoutes.path), (.head, SearchRoutes.path), (.post, "/sign-out"): return .allow
+        case (.get, SearchRoutes.path), (.head, SearchRoutes.path), (.post, "/sign-out"),
+             (.get, PasswordRoutes.path), (.post, PasswordRoutes.path): return .allow
         case (.get, _), (.head, _):
             // `/children/{childId}`: one segment after /children/, nothing below it.
             let prefix = "/children/"

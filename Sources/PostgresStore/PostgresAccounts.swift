@@ -166,6 +166,43 @@ extension PostgresStore: AccountStore {
         }
     }
 
+    public func resetPassword(name: String, passwordHash: String, by actor: String, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
+                throw AccountError.unknownUser(name)
+            }
+            try await conn.run("UPDATE users SET password_hash = \(passwordHash), failed_sign_ins = 0, locked_until = NULL WHERE user_key = \(key)", logger)
+            try await conn.run("""
+                INSERT INTO password_resets (user_key, reset_at, reset_by) VALUES (\(key), \(at.timeIntervalSince1970), \(actor))
+                ON CONFLICT (user_key) DO UPDATE SET reset_at = EXCLUDED.reset_at, reset_by = EXCLUDED.reset_by
+                """, logger)
+            try await conn.run("DELETE FROM sessions WHERE user_key = \(key)", logger)
+            try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "user.password-reset", subject: "user:\(name)", detail: nil)
+        }
+    }
+
+    public func passwordResetPending(name: String) async throws -> Bool {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("""
+                SELECT 1 FROM password_resets r JOIN users u ON u.user_key = r.user_key WHERE lower(u.name) = lower(\(name))
+                """, logger, as: (Int32).self) != nil
+        }
+    }
+
+    public func changePassword(name: String, passwordHash: String, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
+                throw AccountError.unknownUser(name)
+            }
+            try await conn.run("UPDATE users SET password_hash = \(passwordHash) WHERE user_key = \(key)", logger)
+            try await conn.run("DELETE FROM password_resets WHERE user_key = \(key)", logger)
+            try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(name)", action: "user.password-changed", subject: "user:\(name)", detail: nil)
+        }
+    }
+
     public func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in

@@ -51,6 +51,19 @@ extension PostgresSchema {
     ])
 }
 
+extension PostgresSchema {
+    /// SQLite's v15-password-resets.
+    static let passwordResets = Migration(id: "pg11-password-resets", statements: [
+        """
+        CREATE TABLE password_resets (
+            user_key bigint PRIMARY KEY REFERENCES users (user_key),
+            reset_at double precision NOT NULL,
+            reset_by text NOT NULL
+        )
+        """,
+    ])
+}
+
 extension PostgresStore: PlanStore {
     typealias PlanRow = (Int64, String, String, String, String?, String, Double, String?, String?, Double?)
 

@@ -332,6 +332,7 @@ enum PostgresSchema {
         plans,
         officerRole,
         tokenLifecycle,
+        passwordResets,
     ]
 
     /// Inside a write that changes what the review queue reads.

@@ -208,6 +208,39 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    public func resetPassword(name: String, passwordHash: String, by actor: String, at: Date) async throws {
+        try await pool.write { db in
+            guard let key = try Int64.fetchOne(db, sql: "SELECT user_key FROM users WHERE name = ?", arguments: [name]) else {
+                throw AccountError.unknownUser(name)
+            }
+            try db.execute(sql: "UPDATE users SET password_hash = ?, failed_sign_ins = 0, locked_until = NULL WHERE user_key = ?",
+                           arguments: [passwordHash, key])
+            try db.execute(sql: "INSERT OR REPLACE INTO password_resets (user_key, reset_at, reset_by) VALUES (?, ?, ?)",
+                           arguments: [key, at.timeIntervalSince1970, actor])
+            try db.execute(sql: "DELETE FROM sessions WHERE user_key = ?", arguments: [key])
+            try SQLiteAudit.append(db, at: at, actor: actor, action: "user.password-reset", subject: "user:\(name)", detail: nil)
+        }
+    }
+
+    public func passwordResetPending(name: String) async throws -> Bool {
+        try await pool.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM password_resets r JOIN users u ON u.user_key = r.user_key WHERE u.name = ?)
+                """, arguments: [name]) ?? false
+        }
+    }
+
+    public func changePassword(name: String, passwordHash: String, at: Date) async throws {
+        try await pool.write { db in
+            guard let key = try Int64.fetchOne(db, sql: "SELECT user_key FROM users WHERE name = ?", arguments: [name]) else {
+                throw AccountError.unknownUser(name)
+            }
+            try db.execute(sql: "UPDATE users SET password_hash = ? WHERE user_key = ?", arguments: [passwordHash, key])
+            try db.execute(sql: "DELETE FROM password_resets WHERE user_key = ?", arguments: [key])
+            try SQLiteAudit.append(db, at: at, actor: "user:\(name)", action: "user.password-changed", subject: "user:\(name)", detail: nil)
+        }
+    }
+
     public func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws {
         try await pool.write { db in
             guard let old = try String.fetchOne(db, sql: "SELECT role FROM users WHERE name = ?", arguments: [name]) else {

@@ -91,6 +91,21 @@ extension SQLiteSchema {
     }
 }
 
+extension SQLiteSchema {
+    /// `v15-password-resets`: an account an admin reset must choose a new password at its next sign-in.
+    static func registerPasswordResets(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v15-password-resets") { db in
+            try db.execute(sql: """
+                CREATE TABLE password_resets (
+                    user_key INTEGER PRIMARY KEY REFERENCES users(user_key),
+                    reset_at REAL NOT NULL,
+                    reset_by TEXT NOT NULL
+                );
+                """)
+        }
+    }
+}
+
 extension SQLiteStore: PlanStore {
     static let planColumns = """
         SELECT a.action_key, a.child_id, a.action_text, a.agency, a.due_date, a.recorded_by, a.recorded_at,

@@ -152,6 +152,7 @@ enum SQLiteSchema {
         registerPlans(&m)
         registerOfficerRole(&m)
         registerTokenLifecycle(&m)
+        registerPasswordResets(&m)
         return m
     }
 

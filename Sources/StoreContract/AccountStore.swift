@@ -35,6 +35,14 @@ public protocol AccountStore: Sendable {
     func apiTokens() async throws -> [APIToken]
     func revokeAPIToken(name: String, by actor: String, at: Date) async throws
 
+    /// An admin's reset: the account's password becomes `passwordHash` (a temporary one the admin
+    /// hands over), its sessions end, and it must choose a new one at its next sign-in. Audited.
+    func resetPassword(name: String, passwordHash: String, by actor: String, at: Date) async throws
+    /// Whether the account must choose a new password before anything else.
+    func passwordResetPending(name: String) async throws -> Bool
+    /// The account's own new password; clears a pending reset. Audited.
+    func changePassword(name: String, passwordHash: String, at: Date) async throws
+
     /// Changes an account's role, audited with the old and new role (`user.role-changed`). It takes
     /// effect at the account's next request: a session reads its account's role each time.
     func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws

@@ -53,6 +53,7 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("regrades", key: "regrade_key", ["regrade_key", "incident_id", "old_grade", "new_grade", "reason", "regraded_by", "at"]),
         StoreTable("audit", key: "audit_key", ["audit_key", "at", "actor", "action", "subject", "detail"]),
         StoreTable("users", key: "user_key", ["user_key", "name", "role", "password_hash", "disabled", "failed_sign_ins", "locked_until", "created_at"]),
+        StoreTable("password_resets", ["user_key", "reset_at", "reset_by"]),
         StoreTable("api_tokens", key: "token_key", ["token_key", "name", "token_hash", "created_at", "revoked_at", "expires_at", "last_used_at"]),
         StoreTable("alerts", key: "alert_key", [
             "alert_key", "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient",

@@ -12,7 +12,7 @@ struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "Accounts for the hub's web application.",
-        subcommands: [Add.self, Disable.self, Enable.self, ChangeRole.self, List.self])
+        subcommands: [Add.self, Disable.self, Enable.self, ChangeRole.self, ResetPassword.self, List.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -48,6 +48,25 @@ struct UsersCommand: AsyncParsableCommand {
             try await WebCommandSupport.perform(global) { store in
                 try await store.setDisabled(true, name: name, by: WebCommandSupport.actor, at: Date())
                 return "disabled: \(name)"
+            }
+        }
+    }
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "Give an account a temporary password (from ENCOMPASS_PASSWORD, or asked for); its owner must choose a new one at the next sign-in. Its sessions end at once.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The sign-in name.")
+        var name: String
+
+        func run() async throws {
+            try await WebCommandSupport.perform(global) { store in
+                let password = try global.environment["ENCOMPASS_PASSWORD"] ?? PasswordPrompt.ask()
+                try await UserAccounts.resetPassword(name: name, temporary: password, store: store, by: WebCommandSupport.actor, at: Date())
+                return "reset: \(name) must choose a new password at the next sign-in"
             }
         }
     }

@@ -41,5 +41,12 @@ struct AccountsCLITests {
         let unknown = try h.run(["users", "role", "nobody", "admin"])
         #expect(unknown.status == 65 && unknown.stderr == "encompass: no account named nobody\n")
         #expect(try h.run(["users", "role", "sam", "chief"]).status == 64)
+
+        let reset = try h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
+        #expect(reset.status == 0 && reset.stdout == "reset: sam must choose a new password at the next sign-in\n", "\(reset.stderr)")
+        let short = try h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "short"])
+        #expect(short.status == 64 && short.stderr == "encompass: A password needs at least 12 characters.\n")
+        let nobody = try h.run(["users", "reset-password", "nobody"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
+        #expect(nobody.status == 65 && nobody.stderr == "encompass: no account named nobody\n")
     }
 }

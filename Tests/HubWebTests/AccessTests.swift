@@ -28,6 +28,7 @@ enum Routes {
         "GET /admin/key-adults", "POST /admin/key-adults", "POST /admin/key-adults/change", "POST /admin/key-adults/remove",
         "GET /alerts", "POST /alerts/unmatched/{reference}/school", "POST /alerts/{reference}/call",
         "GET /report", "GET /report.csv",
+        "GET /account/password", "POST /account/password",
     ]
     static var all: Set<String> { open.union(api).union(metrics).union(pages).union(school) }
 

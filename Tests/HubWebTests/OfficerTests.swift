@@ -18,6 +18,8 @@ import Testing
     /// What an officer gets at each page route; every route not named here is refused (403).
     static let allowed: [String: HTTPResponse.Status] = [
         "GET /search": .ok, "GET /children/{childId}": .ok, "GET /": .seeOther, "POST /sign-out": .seeOther,
+        // Their own password (the form's fields here lack the current password: refused, 422).
+        "GET /account/password": .ok, "POST /account/password": .unprocessableContent,
     ]
 
     /// Walks every page route of the router (AccessTests checks `Routes.pages` is exactly the

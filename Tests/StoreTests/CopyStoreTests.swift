@@ -28,6 +28,7 @@ struct CopyStoreTests {
                                           by: "hub.lead", recordedAt: now), strategyDiscussion: true, actor: "user:hub.lead")
         _ = try await t.store.regrade(incidentId: "I-1", to: .medium, reason: "Reviewed", by: "sam", at: now)
         try await t.store.addUser(name: "Hana", role: .hub, passwordHash: "$2b$04$hash", by: "test", at: now)
+        try await t.store.resetPassword(name: "Hana", passwordHash: "$2b$04$temporary", by: "cli:root", at: now)
         try await t.store.addAPIToken(name: "records", tokenHash: "abc", expiresAt: nil, by: "test", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
         let first = try #require(claimed.alerts.first)

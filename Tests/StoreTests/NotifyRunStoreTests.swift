@@ -19,7 +19,7 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v13-officer-role", "v14-token-lifecycle"] : ["pg9-officer-role", "pg10-token-lifecycle"]))
+        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v14-token-lifecycle", "v15-password-resets"] : ["pg10-token-lifecycle", "pg11-password-resets"]))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)
