@@ -270,6 +270,10 @@ def report(driver, base, out, axe, wait):
     check(not driver.find_elements(By.TAG_NAME, "script"), "the report page has a script")
     full_page_screenshot(driver, os.path.join(out, "6-report.png"))
     axe.check(driver, "the inspection report")
+    # Changing one's own password: the link beside the name, the form it opens.
+    driver.find_element(By.LINK_TEXT, "Change password").click()
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Change your password"))
+    axe.check(driver, "the change-password form")
 
 
 def main():
