@@ -333,6 +333,7 @@ enum PostgresSchema {
         officerRole,
         tokenLifecycle,
         passwordResets,
+        retention,
     ]
 
     /// Inside a write that changes what the review queue reads.

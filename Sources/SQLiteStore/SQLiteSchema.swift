@@ -153,6 +153,7 @@ enum SQLiteSchema {
         registerOfficerRole(&m)
         registerTokenLifecycle(&m)
         registerPasswordResets(&m)
+        registerRetention(&m)
         return m
     }
 

@@ -76,6 +76,10 @@ public enum ConfigTemplate {
         #  content: full                     # or link: the message holds no personal data, only the link to it
         #  ack_days: 14                      # how long an acknowledgement link works
 
+        #retention:                          # the force's own review periods (MoPI), in days after the record's date
+        #  incidents_days: 0                 # an incident, from when it was reported; 0: never due
+        #  episodes_days: 0                  # a missing episode, from when the child went missing; 0: never due
+
         #web:
         #  public_url: ""                    # e.g. https://hub.police.example; empty: no acknowledgement links
         #                                    # links are made with ENCOMPASS_ACK_SECRET (environment, 32+ characters)

@@ -12,6 +12,7 @@ public struct Settings: Sendable {
     public var https = HTTPSSettings()
     public var alerts = AlertSettings()
     public var web = WebSettings()
+    public var retention = RetentionSettings()
 
     public init() {}
 }
@@ -66,6 +67,13 @@ public struct AlertSettings: Sendable {
     public var ackDays = 14
 
     public var maxAge: TimeInterval? { maxAgeDays > 0 ? Double(maxAgeDays) * 86_400 : nil }
+}
+
+/// `retention:` the force's own review periods (as MoPI review periods work), in days after the
+/// record's date. 0, the default, is never due: no default pretends to be the law.
+public struct RetentionSettings: Sendable {
+    public var incidentsDays = 0
+    public var episodesDays = 0
 }
 
 public struct WebSettings: Sendable {

@@ -117,7 +117,7 @@ extension Settings {
         var environmentName: String { "ENCOMPASS_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
     }
 
-    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web"]
+    static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web", "retention"]
     static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key", "web.ack_secret"]
     static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
                                     "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET",
@@ -238,6 +238,8 @@ extension Settings {
             }
         },
         Key(key: "alerts.ack_days") { s, v in s.alerts.ackDays = try int(1...365)(v) },
+        Key(key: "retention.incidents_days") { s, v in s.retention.incidentsDays = try int(0...36500)(v) },
+        Key(key: "retention.episodes_days") { s, v in s.retention.episodesDays = try int(0...36500)(v) },
         Key(key: "web.public_url") { s, v in s.web.publicURL = try publicURL(v) },
     ]
 }

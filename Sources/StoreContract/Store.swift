@@ -251,6 +251,7 @@ public typealias FullStore = Store & AlertStore & UnmatchedStore & AccountStore 
     & PlanStore
     & StoreBackup
     & InspectionStore
+    & RetentionStore
 
 /// `encompass backup`: a consistent copy of the whole database, taken while others use it.
 public protocol StoreBackup: Sendable {

@@ -14,7 +14,7 @@ struct Encompass: AsyncParsableCommand {
         subcommands: [
             IngestCommand.self, EscalationsCommand.self, DecideCommand.self, PlanCommand.self, DeadlineCommand.self,
             NotifyCommand.self, AlertsCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self,
-            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self, BackupCommand.self, InitCommand.self, ReportCommand.self, DoctorCommand.self,
+            SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self, BackupCommand.self, InitCommand.self, ReportCommand.self, DoctorCommand.self, RetentionCommand.self,
         ])
 }
 

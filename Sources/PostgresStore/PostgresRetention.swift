@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StoreContract
+
+extension PostgresSchema {
+    /// SQLite's v16-retention: the append-only triggers of the audit, the calls and the regrades let a
+    /// purge through, for the records it names in `retention_purging`, and nothing else.
+    static let retention = Migration(id: "pg12-retention", statements: [
+        "CREATE TABLE retention_purging (subject text PRIMARY KEY)",
+        """
+        CREATE FUNCTION encompass_append_only_but_retention() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            -- Nested, so each table's own columns are read only for that table.
+            IF TG_TABLE_NAME = 'audit' THEN
+                IF TG_OP = 'UPDATE' THEN
+                    IF NEW.detail IS NOT DISTINCT FROM '\(RetentionText.removedDetail)' AND NEW.audit_key = OLD.audit_key
+                       AND NEW.at = OLD.at AND NEW.actor = OLD.actor AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+                       AND EXISTS (SELECT 1 FROM retention_purging WHERE subject = OLD.subject) THEN
+                        RETURN NEW;
+                    END IF;
+                END IF;
+            ELSIF TG_TABLE_NAME = 'alert_calls' THEN
+                IF TG_OP = 'DELETE' THEN
+                    IF EXISTS (SELECT 1 FROM retention_purging WHERE subject = 'alert:' || OLD.alert_key) THEN
+                        RETURN OLD;
+                    END IF;
+                END IF;
+            ELSIF TG_TABLE_NAME = 'regrades' THEN
+                IF TG_OP = 'DELETE' THEN
+                    IF EXISTS (SELECT 1 FROM retention_purging WHERE subject = 'incident:' || OLD.incident_id) THEN
+                        RETURN OLD;
+                    END IF;
+                END IF;
+            END IF;
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+        END
+        $$
+        """,
+    ] + ["audit", "alert_calls", "regrades"].flatMap { table in [
+        "DROP TRIGGER \(table)_never_change ON \(table)",
+        "CREATE TRIGGER \(table)_never_change BEFORE UPDATE OR DELETE ON \(table) FOR EACH ROW EXECUTE FUNCTION encompass_append_only_but_retention()",
+    ] })
+}
+
+extension PostgresStore: RetentionStore {
+    public func retentionCandidates(incidentsBefore: Date?, episodesBefore: Date?) async throws -> [RetentionItem] {
+        let logger = self.logger
+        return try await read { conn in
+            var items: [RetentionItem] = []
+            if let incidentsBefore {
+                items += try await conn.rows("""
+                    SELECT incident_id, reported_at FROM incidents WHERE reported_at <= \(incidentsBefore.timeIntervalSince1970)
+                    ORDER BY reported_at, incident_id COLLATE "C"
+                    """, logger, as: (String, Double).self).map { RetentionItem(kind: .incident, id: $0.0, recordedAt: Date(timeIntervalSince1970: $0.1)) }
+            }
+            if let episodesBefore {
+                items += try await conn.rows("""
+                    SELECT episode_id, missing_at FROM episodes WHERE missing_at <= \(episodesBefore.timeIntervalSince1970)
+                    ORDER BY missing_at, episode_id COLLATE "C"
+                    """, logger, as: (String, Double).self).map { RetentionItem(kind: .episode, id: $0.0, recordedAt: Date(timeIntervalSince1970: $0.1)) }
+            }
+            return items
+        }
+    }
+
+    public func purge(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary {
+        let logger = self.logger
+        return try await write { conn in
+            var summary = RetentionSummary()
+            var children: Set<String> = []
+            for item in items {
+                try await conn.run("INSERT INTO retention_purging (subject) VALUES (\(item.subject)) ON CONFLICT DO NOTHING", logger)
+                switch item.kind {
+                case .incident:
+                    guard let key = try await conn.row("SELECT incident_key FROM incidents WHERE incident_id = \(item.id)", logger, as: (Int64).self) else { continue }
+                    children.formUnion(try await conn.rows("""
+                        SELECT c.child_id FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = \(key)
+                        """, logger, as: (String).self))
+                    for alert in try await conn.rows("SELECT alert_key FROM alerts WHERE incident_key = \(key)", logger, as: (Int64).self) {
+                        try await conn.run("INSERT INTO retention_purging (subject) VALUES (\("alert:\(alert)")) ON CONFLICT DO NOTHING", logger)
+                        try await conn.run("DELETE FROM alert_calls WHERE alert_key = \(alert)", logger)
+                        try await conn.run("""
+                            DELETE FROM hub_notice_alerts WHERE alert_key = \(alert)
+                                OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = \(alert))
+                            """, logger)
+                        try await conn.run("DELETE FROM hub_notices WHERE alert_key = \(alert)", logger)
+                    }
+                    try await conn.run("DELETE FROM alerts WHERE incident_key = \(key)", logger)
+                    try await conn.run("DELETE FROM regrades WHERE incident_id = \(item.id)", logger)
+                    summary.incidents += try await conn.changed("DELETE FROM incidents WHERE incident_key = \(key)", logger)
+                case .episode:
+                    if let child = try await conn.row("SELECT child_id FROM episodes WHERE episode_id = \(item.id)", logger, as: (String).self) {
+                        children.insert(child)
+                    }
+                    summary.episodes += try await conn.changed("DELETE FROM episodes WHERE episode_id = \(item.id)", logger)
+                }
+                try await conn.run("UPDATE audit SET detail = \(RetentionText.removedDetail) WHERE subject = \(item.subject) AND detail IS NOT NULL", logger)
+                try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "retention.purged", subject: item.subject,
+                                               detail: ["review_date": policy.reviewDate(item.kind, recordedAt: item.recordedAt)?.formatted(.iso8601) ?? ""])
+            }
+            for child in children.sorted() {
+                summary.children += try await conn.changed("""
+                    DELETE FROM children WHERE child_id = \(child)
+                        AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = children.child_key)
+                        AND NOT EXISTS (SELECT 1 FROM episodes WHERE child_id = \(child))
+                        AND NOT EXISTS (SELECT 1 FROM all_decisions WHERE child_id = \(child))
+                        AND NOT EXISTS (SELECT 1 FROM plan_actions WHERE child_id = \(child))
+                    """, logger)
+            }
+            try await conn.run("DELETE FROM retention_purging", logger)
+            try await PostgresSchema.noteChange(conn, logger)
+            return summary
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import StoreContract
+
+extension SQLiteSchema {
+    /// `v16-retention`: a purge may remove what the append-only triggers otherwise refuse, but only
+    /// for the records it names in `retention_purging` within its own transaction: an alert's calls,
+    /// an incident's regrades, and the personal values of the audit rows about the record (their
+    /// `detail`, replaced by the removal marker; nothing else of the row may change).
+    static func registerRetention(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v16-retention") { db in
+            try db.execute(sql: """
+                CREATE TABLE retention_purging (subject TEXT PRIMARY KEY) WITHOUT ROWID;
+                DROP TRIGGER audit_never_change;
+                CREATE TRIGGER audit_never_change BEFORE UPDATE ON audit
+                    WHEN NOT (NEW.detail IS '\(RetentionText.removedDetail)' AND NEW.audit_key = OLD.audit_key AND NEW.at = OLD.at
+                              AND NEW.actor = OLD.actor AND NEW.action = OLD.action AND NEW.subject = OLD.subject
+                              AND EXISTS (SELECT 1 FROM retention_purging WHERE subject = OLD.subject))
+                    BEGIN SELECT RAISE(ABORT, 'the audit is append-only'); END;
+                DROP TRIGGER alert_calls_never_deleted;
+                CREATE TRIGGER alert_calls_never_deleted BEFORE DELETE ON alert_calls
+                    WHEN NOT EXISTS (SELECT 1 FROM retention_purging WHERE subject = 'alert:' || OLD.alert_key)
+                    BEGIN SELECT RAISE(ABORT, 'alert_calls are append-only'); END;
+                DROP TRIGGER regrades_never_deleted;
+                CREATE TRIGGER regrades_never_deleted BEFORE DELETE ON regrades
+                    WHEN NOT EXISTS (SELECT 1 FROM retention_purging WHERE subject = 'incident:' || OLD.incident_id)
+                    BEGIN SELECT RAISE(ABORT, 'regrades are append-only'); END;
+                """)
+        }
+    }
+}
+
+extension SQLiteStore: RetentionStore {
+    public func retentionCandidates(incidentsBefore: Date?, episodesBefore: Date?) async throws -> [RetentionItem] {
+        try await pool.read { db in
+            var items: [RetentionItem] = []
+            if let incidentsBefore {
+                items += try Row.fetchAll(db, sql: "SELECT incident_id, reported_at FROM incidents WHERE reported_at <= ? ORDER BY reported_at, incident_id",
+                                          arguments: [incidentsBefore.timeIntervalSince1970])
+                    .map { RetentionItem(kind: .incident, id: $0[0], recordedAt: Date(timeIntervalSince1970: $0[1])) }
+            }
+            if let episodesBefore {
+                items += try Row.fetchAll(db, sql: "SELECT episode_id, missing_at FROM episodes WHERE missing_at <= ? ORDER BY missing_at, episode_id",
+                                          arguments: [episodesBefore.timeIntervalSince1970])
+                    .map { RetentionItem(kind: .episode, id: $0[0], recordedAt: Date(timeIntervalSince1970: $0[1])) }
+            }
+            return items
+        }
+    }
+
+    public func purge(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary {
+        try await pool.write { db in
+            var summary = RetentionSummary()
+            var children: Set<String> = []
+            // The links are keyed by child, and deleting an incident makes SQLite look for its links
+            // (the foreign key): an index by incident for the purge's own length, not kept after it.
+            let incidents = items.contains { $0.kind == .incident }
+            if incidents { try db.execute(sql: "CREATE INDEX retention_links_by_incident ON incident_children(incident_key)") }
+            for item in items {
+                try db.execute(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)", arguments: [item.subject])
+                switch item.kind {
+                case .incident:
+                    guard let key = try Int64.fetchOne(db, sql: "SELECT incident_key FROM incidents WHERE incident_id = ?", arguments: [item.id]) else { continue }
+                    children.formUnion(try String.fetchAll(db, sql: """
+                        SELECT c.child_id FROM children c WHERE c.child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?)))
+                        """, arguments: [key]))
+                    let alerts = try Int64.fetchAll(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ?", arguments: [key])
+                    for alert in alerts {
+                        try db.execute(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)", arguments: ["alert:\(alert)"])
+                        try db.execute(sql: "DELETE FROM alert_calls WHERE alert_key = ?", arguments: [alert])
+                        try db.execute(sql: """
+                            DELETE FROM hub_notice_alerts WHERE alert_key = ?1
+                                OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = ?1)
+                            """, arguments: [alert])
+                        try db.execute(sql: "DELETE FROM hub_notices WHERE alert_key = ?", arguments: [alert])
+                    }
+                    try db.execute(sql: "DELETE FROM alerts WHERE incident_key = ?", arguments: [key])
+                    try db.execute(sql: "DELETE FROM regrades WHERE incident_id = ?", arguments: [item.id])
+                    // Its links go with it (ON DELETE CASCADE).
+                    try db.execute(sql: "DELETE FROM incidents WHERE incident_key = ?", arguments: [key])
+                    summary.incidents += db.changesCount
+                case .episode:
+                    if let child = try String.fetchOne(db, sql: "SELECT child_id FROM episodes WHERE episode_id = ?", arguments: [item.id]) {
+                        children.insert(child)
+                    }
+                    try db.execute(sql: "DELETE FROM episodes WHERE episode_id = ?", arguments: [item.id])
+                    summary.episodes += db.changesCount
+                }
+                try db.execute(sql: "UPDATE audit SET detail = ? WHERE subject = ? AND detail IS NOT NULL",
+                               arguments: [RetentionText.removedDetail, item.subject])
+                try SQLiteAudit.append(db, at: at, actor: actor, action: "retention.purged", subject: item.subject,
+                                       detail: ["review_date": policy.reviewDate(item.kind, recordedAt: item.recordedAt)?.formatted(.iso8601) ?? ""])
+            }
+            // A child with nothing left of theirs: no incident, episode, decision or plan.
+            for child in children.sorted() {
+                try db.execute(sql: """
+                    DELETE FROM children WHERE child_id = ?1
+                        AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = children.child_key)
+                        AND NOT EXISTS (SELECT 1 FROM episodes WHERE child_id = ?1)
+                        AND NOT EXISTS (SELECT 1 FROM all_decisions WHERE child_id = ?1)
+                        AND NOT EXISTS (SELECT 1 FROM plan_actions WHERE child_id = ?1)
+                    """, arguments: [child])
+                summary.children += db.changesCount
+            }
+            if incidents { try db.execute(sql: "DROP INDEX retention_links_by_incident") }
+            try db.execute(sql: "DELETE FROM retention_purging")
+            try SQLiteSchema.noteChange(db)
+            return summary
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Retention (issue 14): when a record is due for review by the force's own periods, and what a
+/// purge removed. The rule lives here; the stores list candidates and delete what it decides.
+public struct RetentionPolicy: Sendable, Equatable {
+    /// Days after the record's date; 0: never due.
+    public var incidentsDays: Int
+    public var episodesDays: Int
+
+    public init(incidentsDays: Int, episodesDays: Int) {
+        self.incidentsDays = incidentsDays
+        self.episodesDays = episodesDays
+    }
+
+    public var isEmpty: Bool { incidentsDays == 0 && episodesDays == 0 }
+
+    /// Records dated at or before this are due at `now`; nil when the kind is never due.
+    public func cutoff(_ kind: RetentionItem.Kind, now: Date) -> Date? {
+        let days = kind == .incident ? incidentsDays : episodesDays
+        return days > 0 ? now.addingTimeInterval(-Double(days) * 86_400) : nil
+    }
+
+    /// The date a record dated `date` is due for review.
+    public func reviewDate(_ kind: RetentionItem.Kind, recordedAt date: Date) -> Date? {
+        let days = kind == .incident ? incidentsDays : episodesDays
+        return days > 0 ? date.addingTimeInterval(Double(days) * 86_400) : nil
+    }
+}
+
+/// A record due for review: its kind, id and date (`reported_at`, or `missing_at` for an episode).
+public struct RetentionItem: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        case incident
+        case episode
+    }
+
+    public let kind: Kind
+    public let id: String
+    public let recordedAt: Date
+
+    public init(kind: Kind, id: String, recordedAt: Date) {
+        self.kind = kind
+        self.id = id
+        self.recordedAt = recordedAt
+    }
+
+    /// The audit subject of the record (`incident:ID`, `episode:ID`).
+    public var subject: String { "\(kind.rawValue):\(id)" }
+}
+
+public struct RetentionSummary: Sendable, Equatable {
+    public var incidents = 0
+    public var episodes = 0
+    /// Children whose row (names, date of birth) went because nothing of theirs was left.
+    public var children = 0
+
+    public init() {}
+}
+
+/// Listing and purging records due for review. A purge, in one transaction per call: the record and
+/// everything hanging from it (an incident's links, alerts, the calls and notices about them, its
+/// regrades), the child's row when nothing of theirs is left (no incident, episode, decision or plan),
+/// and the personal values the audit kept about the record (its rows' detail becomes
+/// `{"removed":"retention"}`; who did what when stays). One audit row per record says it was purged,
+/// with its id and review date only.
+public protocol RetentionStore: Sendable {
+    /// Incidents reported at or before `incidentsBefore` and episodes gone missing at or before
+    /// `episodesBefore` (nil: none of that kind), oldest first.
+    func retentionCandidates(incidentsBefore: Date?, episodesBefore: Date?) async throws -> [RetentionItem]
+    func purge(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary
+}
+
+extension RetentionStore {
+    /// What is due at `now` under `policy`.
+    public func due(_ policy: RetentionPolicy, now: Date) async throws -> [RetentionItem] {
+        guard !policy.isEmpty else { return [] }
+        return try await retentionCandidates(incidentsBefore: policy.cutoff(.incident, now: now),
+                                             episodesBefore: policy.cutoff(.episode, now: now))
+    }
+}
+
+/// The audit detail a purge leaves in place of personal values.
+public enum RetentionText {
+    public static let removedDetail = #"{"removed":"retention"}"#
+}

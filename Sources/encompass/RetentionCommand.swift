@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Settings
+import StoreContract
+
+struct RetentionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention",
+        abstract: "Records due for review by the force's own periods (retention.incidents_days, retention.episodes_days): list them, or purge them.",
+        discussion: "A purge removes each record and what hangs from it, the child's row when nothing of theirs is left, and the personal values the audit kept about it; one audit row per record keeps its id and review date only.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "List what is due (writes nothing).")
+    var review = false
+
+    @Flag(help: "Delete what is due.")
+    var purge = false
+
+    @Option(help: "As of this instant (ISO 8601 with Z or an offset). Default: now.")
+    var now: String?
+
+    func validate() throws {
+        guard review != purge else { throw ValidationError("give one of --review or --purge") }
+    }
+
+    func run() async throws {
+        try await Failure.run {
+            let at = try now.map { try parseInstant($0, option: "--now") } ?? Date()
+            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+            let policy = RetentionPolicy(incidentsDays: config.settings.retention.incidentsDays,
+                                         episodesDays: config.settings.retention.episodesDays)
+            guard !policy.isEmpty else {
+                print("No review periods are set (retention.incidents_days, retention.episodes_days): nothing is ever due.")
+                return
+            }
+            if review {
+                let context = try await ReadingContext.open(global)
+                let due = try await context.store.due(policy, now: at)
+                guard !due.isEmpty else { return print("Nothing is due for review.") }
+                print("kind      id                    dated                 review date")
+                for item in due {
+                    let review = policy.reviewDate(item.kind, recordedAt: item.recordedAt).map(Self.day) ?? "-"
+                    print(item.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                          + item.id.padding(toLength: max(22, item.id.count + 2), withPad: " ", startingAt: 0)
+                          + Self.day(item.recordedAt).padding(toLength: 22, withPad: " ", startingAt: 0) + review)
+                }
+            } else {
+                let context = try await Context.open(global, config: config)
+                let due = try await context.store.due(policy, now: at)
+                let done = try await context.store.purge(due, policy: policy, actor: "cli:\(LoginName.current)", at: at)
+                print("purged: \(done.incidents) incident(s), \(done.episodes) episode(s); children no longer held: \(done.children)")
+            }
+        }
+    }
+
+    static func day(_ d: Date) -> String { String(d.formatted(.iso8601).prefix(10)) }
+}

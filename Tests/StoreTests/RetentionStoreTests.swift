@@ -1,0 +1,93 @@
+import Foundation
+import RiskModel
+import Schools
+import StoreContract
+import Testing
+
+/// Retention (issue 14) on both databases: what is due by the force's own periods, and a purge that
+/// takes each record with what hangs from it, the child's row when nothing of theirs is left, and
+/// the audit's personal values about it, while every append-only table still refuses anyone else.
+@Suite("Retention, on SQLite and PostgreSQL")
+struct RetentionStoreTests {
+    let now = at("2026-12-01T00:00:00Z")
+    let policy = RetentionPolicy(incidentsDays: 365, episodesDays: 365)
+
+    static func link(_ id: String, given: String = "Zoë", voice: String? = nil) -> ChildLink {
+        ChildLink(childId: id, givenName: given, familyName: "Ní Bhriain", dateOfBirth: LocalDate(iso: "2015-05-05")!,
+                  schoolURN: "120501", present: true, spokenTo: voice != nil, voice: voice, bodyWornVideo: true)
+    }
+
+    static func incident(_ id: String, _ when: String, _ children: [ChildLink]) -> Incident {
+        Incident(id: id, reportedAt: at(when), officerGrade: .standard, dashYesCount: 2, victimId: "V-1", perpetratorId: "P-1", children: children)
+    }
+
+    static func episode(_ id: String, child: String, missing: String) -> Episode {
+        Episode(id: id, childId: child, givenName: "Ada", familyName: "Lovelace", dateOfBirth: LocalDate(iso: "2013-03-03")!,
+                missingAt: at(missing), returnedAt: at(missing).addingTimeInterval(3600))
+    }
+
+    func store(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
+        let s = t.store
+        try await s.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        let old = Self.incident("I-OLD", "2020-01-10T10:00:00Z", [Self.link("C-1", voice: "I hid upstairs"), Self.link("C-2")])
+        _ = try await s.ingest([old, Self.incident("I-NEW", "2026-11-01T10:00:00Z", [Self.link("C-2")]),
+                                // Exactly 365 days before: due.
+                                Self.incident("I-EDGE", "2025-12-01T00:00:00Z", [Self.link("C-5")]),
+                                Self.incident("I-YOUNG", "2025-12-01T00:00:01Z", [Self.link("C-6")])],
+                               actor: "test", at: now, planner: OutboxStoreTests.planner)
+        // A correction keeps the old and new names in the audit.
+        _ = try await s.ingest([Self.incident("I-OLD", "2020-01-10T10:00:00Z", [Self.link("C-1", given: "Zoe", voice: "I hid upstairs"), Self.link("C-2")])],
+                               actor: "test", at: now, planner: OutboxStoreTests.planner)
+        _ = try await s.ingest(IncidentFeed(batch: [], episodes: [Self.episode("E-OLD", child: "C-3", missing: "2020-02-01T20:00:00Z"),
+                                                                   Self.episode("E-NEW", child: "C-4", missing: "2026-11-10T20:00:00Z")]),
+                               actor: "test", at: now, planner: nil)
+        _ = try await s.regrade(incidentId: "I-OLD", to: .medium, reason: "Reviewed", by: "sam", at: now)
+        try await s.recordCall(AlertCall(reference: "ENC-I-OLD-C-1", calledBy: "hana", calledAt: now, note: "spoke to the head"))
+        // Kept records of the same kinds, for the append-only checks after a purge.
+        _ = try await s.regrade(incidentId: "I-NEW", to: .medium, reason: "Reviewed", by: "sam", at: now)
+        try await s.recordCall(AlertCall(reference: "ENC-I-NEW-C-2", calledBy: "hana", calledAt: now, note: nil))
+        return t
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func whatIsDueFollowsTheForcesPeriodsOnly(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let due = try await t.store.due(policy, now: now)
+        #expect(due.map(\.subject) == ["incident:I-OLD", "incident:I-EDGE", "episode:E-OLD"])
+        #expect(policy.reviewDate(.incident, recordedAt: due[1].recordedAt) == now)
+        #expect(try await t.store.due(RetentionPolicy(incidentsDays: 0, episodesDays: 0), now: now).isEmpty, "no period: never due")
+        #expect(try await t.store.due(RetentionPolicy(incidentsDays: 0, episodesDays: 365), now: now).map(\.subject) == ["episode:E-OLD"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aPurgeTakesTheRecordWhatHangsFromItAndTheAuditsPersonalValues(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let s = t.store
+        let summary = try await s.purge(try await s.due(policy, now: now), policy: policy, actor: "cli:root", at: now)
+        #expect(summary.incidents == 2 && summary.episodes == 1)
+        #expect(summary.children == 3, "C-1, C-5 and C-3 had nothing else; C-2 keeps I-NEW")
+        for gone in ["C-1", "C-3", "C-5"] { #expect(try await s.childExists(gone) == false, "\(gone)") }
+        #expect(try await s.childRecord("C-2")?.incidents.map(\.incidentId) == ["I-NEW"])
+        #expect(try await s.childExists("C-4"))
+        #expect(try await s.childExists("C-6"))
+        #expect(try await s.alerts(state: nil).allSatisfy { $0.incidentId != "I-OLD" && $0.incidentId != "I-EDGE" })
+        #expect(try await s.due(policy, now: now).isEmpty)
+
+        let audit = try await s.auditEntries(limit: 200)
+        #expect(audit.allSatisfy { !($0.detail ?? "").contains("Zo") && !($0.detail ?? "").contains("I hid") }, "no personal value left")
+        let updated = try #require(audit.first { $0.action == "incident.updated" && $0.subject == "incident:I-OLD" })
+        #expect(updated.detail == RetentionText.removedDetail && updated.actor == "test", "who and what stay")
+        let purged = audit.filter { $0.action == "retention.purged" }
+        #expect(Set(purged.map(\.subject)) == ["incident:I-OLD", "incident:I-EDGE", "episode:E-OLD"])
+        #expect(purged.first { $0.subject == "incident:I-EDGE" }?.detail == #"{"review_date":"2026-12-01T00:00:00Z"}"#)
+
+        // Outside a purge, the append-only tables refuse as before.
+        for sql in ["UPDATE audit SET detail = '{\"removed\":\"retention\"}'", "DELETE FROM alert_calls", "DELETE FROM regrades",
+                    "DELETE FROM audit"] {
+            #expect(try await t.refusal(sql)?.contains("append-only") == true, "\(sql)")
+        }
+    }
+}
