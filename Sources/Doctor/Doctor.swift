@@ -36,8 +36,9 @@ public enum Doctor {
     /// How far ahead the calendar must reach: a deadline is worked out from it for every alert.
     public static let calendarDays = 365
 
-    public static func run(configDirectory: String, environment: [String: String], now: Date, database: String,
-                           openStore: OpenStore, sendTest: Bool) async -> [Finding] {
+    /// - Parameter templatesDirectory: the alert templates `notify` renders with (its `--templates`).
+    public static func run(configDirectory: String, templatesDirectory: String, environment: [String: String], now: Date,
+                           database: String, openStore: OpenStore, sendTest: Bool) async -> [Finding] {
         var findings: [Finding] = []
         var store: (any Store & SchoolDirectoryStore)?
         do {
@@ -72,11 +73,9 @@ public enum Doctor {
             if problems.isEmpty { findings.append(.ok("hub contacts: hub.email and hub.phone are set")) }
         }
 
+        findings.append(templates(templatesDirectory, zone: settings.scoring.zone))
         findings += await keyAdults(config.directory, store: store)
-        let https = config.directory.keyAdults.filter { $0.channel == .https }
-        if !https.isEmpty, settings.https.webhookSecret.isEmpty {
-            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: \(https.count) key adult(s) in key-adults.csv take alerts by https"))
-        }
+        findings += secrets(config)
         findings += calendar(config, now: now)
         findings += await relay(settings, sendTest: sendTest, now: now)
         return findings
@@ -92,6 +91,37 @@ public enum Doctor {
     static func describe(_ error: any Error) -> String {
         if let e = error as? any StoreFailure { return e.problem }
         return String(describing: error)
+    }
+
+    /// The alert templates load as `notify` loads them (a missing one would stop every run).
+    static func templates(_ directory: String, zone: Zone) -> Finding {
+        do {
+            _ = try AlertRenderer(templatesDirectory: directory, zone: zone)
+            return .ok("templates: \(directory)")
+        } catch {
+            return .configuration("templates: \(error.message) (notify's --templates, or ENCOMPASS_TEMPLATES)")
+        }
+    }
+
+    /// The secrets the settings call for, from the environment: the webhook signing secret for key
+    /// adults by https and for `hub.webhook` (without it the hub's second channel fails on the very
+    /// morning it is needed), and the acknowledgement links' key when `web.public_url` is set
+    /// (without it `notify` refuses to run).
+    static func secrets(_ config: LoadedConfig) -> [Finding] {
+        let settings = config.settings
+        var findings: [Finding] = []
+        let https = config.directory.keyAdults.filter { $0.channel == .https }
+        if !https.isEmpty, settings.https.webhookSecret.isEmpty {
+            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: \(https.count) key adult(s) in key-adults.csv take alerts by https"))
+        }
+        if !settings.hub.webhook.isEmpty, settings.https.webhookSecret.isEmpty {
+            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed"))
+        }
+        if !settings.web.publicURL.isEmpty, settings.web.ackSecret.count < AcknowledgementLinks.minimumSecretLength {
+            findings.append(.configuration("ENCOMPASS_ACK_SECRET is not set, or shorter than \(AcknowledgementLinks.minimumSecretLength) characters: "
+                                           + "web.public_url is set, so notify refuses to run (openssl rand -base64 32)"))
+        }
+        return findings
     }
 
     /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import.

@@ -22,7 +22,7 @@ import TestSupport
         let out = try Self.run(rig, ["--send-test"])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stderr.isEmpty)
-        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: key adults: 5, every one at a known school",
+        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: templates: ", "ok: key adults: 5, every one at a known school",
                      "ok: bank holidays: known until 2027-12-28", "ok: term dates: every key adult's school is covered",
                      "ok: relay 127.0.0.1:\(rig.smtp.port): connected, TLS, logged in",
                      "ok: test message: sent to hub.email (hub@police.example)"] {
@@ -74,6 +74,50 @@ import TestSupport
         let placeholders = try rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment.merging(["ENCOMPASS_ALLOW_PLACEHOLDERS": "0"]) { _, b in b })
         #expect(placeholders.status == 65)
         #expect(placeholders.stderr.contains("problem: hub.phone is the sample's placeholder"))
+    }
+
+    /// The secrets the settings call for: hub.webhook's signature (the second channel would fail on
+    /// the morning the relay is down) and the acknowledgement links' key (notify would refuse to run).
+    @Test func theSecretsTheSettingsCallForAreNamed() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n".utf8)
+            .write(to: rig.h.configDir.appendingPathComponent("key-adults.csv"))
+        var environment = rig.environment
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        environment["ENCOMPASS_HUB_WEBHOOK"] = "https://hub.police.example/encompass"
+        environment["ENCOMPASS_WEB_PUBLIC_URL"] = "https://encompass.police.example"
+        environment["ENCOMPASS_ACK_SECRET"] = "too-short"
+        let out = try Self.run(rig, environment: environment)
+        #expect(out.status == 65)
+        #expect(out.stderr == """
+            problem: ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed
+            problem: ENCOMPASS_ACK_SECRET is not set, or shorter than 32 characters: web.public_url is set, so notify refuses to run (openssl rand -base64 32)
+
+            """, "\(out.stderr)")
+        // notify agrees about the links' key.
+        #expect(try rig.notify(Self.inside, environment: environment).status == 65)
+        // With both set, nothing is said of them.
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = OutboxRig.secret
+        environment["ENCOMPASS_ACK_SECRET"] = String(repeating: "k", count: 32)
+        let fixed = try Self.run(rig, environment: environment)
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
+    @Test func missingTemplatesAreNamedWithWhereTheyAreLookedFor() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        let empty = rig.h.dir.appendingPathComponent("no-templates")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let out = try Self.run(rig, ["--templates", empty.path])
+        #expect(out.status == 65)
+        #expect(out.stderr.hasPrefix("problem: templates: template \(empty.path)/"), "\(out.stderr)")
+        #expect(out.stderr.hasSuffix(" is missing (notify's --templates, or ENCOMPASS_TEMPLATES)\n"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
+        // ENCOMPASS_TEMPLATES is where they are looked for without the option.
+        let byEnvironment = try Self.run(rig, environment: rig.environment.merging(["ENCOMPASS_TEMPLATES": empty.path]) { _, b in b })
+        #expect(byEnvironment.status == 65)
+        #expect(byEnvironment.stderr == out.stderr)
     }
 
     @Test func aMissingFileStopsTheSettingsCheckAndIsNamed() async throws {
