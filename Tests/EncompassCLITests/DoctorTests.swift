@@ -1,5 +1,7 @@
 import Doctor
 import Foundation
+import Schools
+import SQLiteStore
 import Stores
 import Testing
 import TestSupport
@@ -65,7 +67,7 @@ import TestSupport
         let out = try rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
         #expect(out.status == 65)
         for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
-                     "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) in key-adults.csv take alerts by https",
+                     "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) take alerts by https",
                      "problem: bank-holidays.json: the bank holidays end on 2027-12-28, before 2028-05-31",
                      "problem: term-dates.csv: the term dates of "] {
             #expect(out.stderr.contains(line), "\(line)\n\(out.stderr)")
@@ -102,6 +104,36 @@ import TestSupport
         environment["ENCOMPASS_ACK_SECRET"] = String(repeating: "k", count: 32)
         let fixed = try Self.run(rig, environment: environment)
         #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
+    /// The key adults in effect are the file's and the app's (kept in the database), at schools from
+    /// schools.csv or the imported GIAS list: an imported school's term dates are its local
+    /// authority's, and a key adult an admin added by https needs the webhook secret too.
+    @Test func keyAdultsFromTheAppAndSchoolsFromGIASAreChecked() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n199901,Fay Lead,dsl@therese.school.example,smtp,\n".utf8)
+            .write(to: rig.h.configDir.appendingPathComponent("key-adults.csv"))
+        // 199901 is in LA 925 by GIAS only, not in schools.csv.
+        let gias = rig.h.dir.appendingPathComponent("edubasealldata.csv")
+        try Data("\(SchoolsCLITests.header)\r\n199901,925,Lincolnshire,St Therese Primary School,Open,Voluntary aided school\r\n".utf8).write(to: gias)
+        #expect(try rig.h.run(["schools", "import", gias.path], environment: rig.environment).status == 0)
+        var environment = rig.environment
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        let before = try Self.run(rig, environment: environment)
+        #expect(before.status == 0, "\(before.stderr)")
+        for line in ["ok: key adults: 2, every one at a known school", "ok: term dates: every key adult's school is covered"] {
+            #expect(before.stdout.contains(line), "\(line)\n\(before.stdout)")
+        }
+
+        // An admin adds a key adult who takes alerts by https, in the app.
+        let adult = KeyAdult(urn: "120504", name: "Gil Lead", email: "dsl@gainsborough.school.example", channel: .https,
+                             endpoint: "https://127.0.0.1:\(rig.https.port)/encompass/alerts")
+        try await SQLiteStore(path: rig.h.databasePath).changeKeyAdults(.add(adult), actor: "a.admin", at: Date())
+        let after = try Self.run(rig, environment: environment)
+        #expect(after.status == 65)
+        #expect(after.stderr == "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 1 key adult(s) take alerts by https\n", "\(after.stderr)")
+        #expect(after.stdout.contains("ok: key adults: 3, every one at a known school"), "\(after.stdout)")
     }
 
     @Test func missingTemplatesAreNamedWithWhereTheyAreLookedFor() async throws {
