@@ -27,7 +27,18 @@ import Glibc
             try FileManager.default.copyItem(at: Repository.root.appendingPathComponent("Config"), to: config)
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            if getuid() == 0 { chown(state.path, SystemdUnitTests.nobody, SystemdUnitTests.nobody) }
+            if getuid() == 0 {
+                chown(state.path, SystemdUnitTests.nobody, SystemdUnitTests.nobody)
+                // The settings as docs/operations.md installs them: root's, readable by the service
+                // user's group only (chown -R root:encompass; chmod -R u=rwX,g=rX,o=).
+                let files = FileManager.default.enumerator(atPath: config.path)?.compactMap { $0 as? String } ?? []
+                for path in [config.path] + files.map({ config.path + "/" + $0 }) {
+                    var isFolder: ObjCBool = false
+                    _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+                    chown(path, 0, SystemdUnitTests.nobody)
+                    chmod(path, isFolder.boolValue ? 0o750 : 0o640)
+                }
+            }
             // Others may enter the root's folders (mkdtemp-like folders are 0700 for root alone).
             for d in [dir, dir.appendingPathComponent("etc"), dir.appendingPathComponent("etc/encompass"),
                       dir.appendingPathComponent("var"), dir.appendingPathComponent("var/lib")] {
