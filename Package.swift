@@ -127,7 +127,7 @@ let package = Package(
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Doctor", "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "TestSupport",
+        .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Doctor", "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Schools", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),
     ]

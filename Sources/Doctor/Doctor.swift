@@ -36,8 +36,9 @@ public enum Doctor {
     /// How far ahead the calendar must reach: a deadline is worked out from it for every alert.
     public static let calendarDays = 365
 
-    public static func run(configDirectory: String, environment: [String: String], now: Date, database: String,
-                           openStore: OpenStore, sendTest: Bool) async -> [Finding] {
+    /// - Parameter templatesDirectory: the alert templates `notify` renders with (its `--templates`).
+    public static func run(configDirectory: String, templatesDirectory: String, environment: [String: String], now: Date,
+                           database: String, openStore: OpenStore, sendTest: Bool) async -> [Finding] {
         var findings: [Finding] = []
         var store: (any Store & SchoolDirectoryStore)?
         do {
@@ -72,12 +73,11 @@ public enum Doctor {
             if problems.isEmpty { findings.append(.ok("hub contacts: hub.email and hub.phone are set")) }
         }
 
-        findings += await keyAdults(config.directory, store: store)
-        let https = config.directory.keyAdults.filter { $0.channel == .https }
-        if !https.isEmpty, settings.https.webhookSecret.isEmpty {
-            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: \(https.count) key adult(s) in key-adults.csv take alerts by https"))
-        }
-        findings += calendar(config, now: now)
+        findings.append(templates(templatesDirectory, zone: settings.scoring.zone))
+        let adults = await KeyAdultsInEffect(config.directory, store: store)
+        findings += adults.unknownSchools()
+        findings += secrets(settings, adults: adults.all)
+        findings += calendar(config, adults: adults, now: now)
         findings += await relay(settings, sendTest: sendTest, now: now)
         return findings
     }
@@ -94,20 +94,38 @@ public enum Doctor {
         return String(describing: error)
     }
 
-    /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import.
-    static func keyAdults(_ directory: SchoolDirectory, store: (any SchoolDirectoryStore)?) async -> [Finding] {
-        let listed = Set(directory.schools.map(\.urn))
-        var unknown: [String] = []
-        for urn in Set(directory.keyAdults.map(\.urn)).sorted() where !listed.contains(urn) {
-            if let store, (try? await store.school(urn: urn)) != nil { continue }
-            unknown.append(urn)
+    /// The alert templates load as `notify` loads them (a missing one would stop every run).
+    static func templates(_ directory: String, zone: Zone) -> Finding {
+        do {
+            _ = try AlertRenderer(templatesDirectory: directory, zone: zone)
+            return .ok("templates: \(directory)")
+        } catch {
+            return .configuration("templates: \(error.message) (notify's --templates, or ENCOMPASS_TEMPLATES)")
         }
-        guard !unknown.isEmpty else { return [.ok("key adults: \(directory.keyAdults.count), every one at a known school")] }
-        return unknown.map { .configuration("key-adults.csv: school \($0) is in neither schools.csv nor the imported GIAS list (encompass schools import)") }
+    }
+
+    /// The secrets the settings call for, from the environment: the webhook signing secret for key
+    /// adults by https and for `hub.webhook` (without it the hub's second channel fails on the very
+    /// morning it is needed), and the acknowledgement links' key when `web.public_url` is set
+    /// (without it `notify` refuses to run).
+    static func secrets(_ settings: Settings, adults: [KeyAdult]) -> [Finding] {
+        var findings: [Finding] = []
+        let https = adults.filter { $0.channel == .https }
+        if !https.isEmpty, settings.https.webhookSecret.isEmpty {
+            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: \(https.count) key adult(s) take alerts by https"))
+        }
+        if !settings.hub.webhook.isEmpty, settings.https.webhookSecret.isEmpty {
+            findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed"))
+        }
+        if !settings.web.publicURL.isEmpty, settings.web.ackSecret.count < AcknowledgementLinks.minimumSecretLength {
+            findings.append(.configuration("ENCOMPASS_ACK_SECRET is not set, or shorter than \(AcknowledgementLinks.minimumSecretLength) characters: "
+                                           + "web.public_url is set, so notify refuses to run (openssl rand -base64 32)"))
+        }
+        return findings
     }
 
     /// The bank holidays and every key adult's school's term dates reach a year ahead.
-    static func calendar(_ config: LoadedConfig, now: Date) -> [Finding] {
+    static func calendar(_ config: LoadedConfig, adults: KeyAdultsInEffect, now: Date) -> [Finding] {
         let zone = config.settings.scoring.zone
         let horizon = zone.localDate(of: now).adding(days: calendarDays)
         var findings: [Finding] = []
@@ -117,10 +135,9 @@ public enum Doctor {
             let latest = config.calendar.bankHolidays.latest.map { "end on \($0)" } ?? "are empty"
             findings.append(.configuration("bank-holidays.json: the bank holidays \(latest), before \(horizon): fetch https://www.gov.uk/bank-holidays.json"))
         }
-        let schools = Dictionary(config.directory.schools.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
         var short: [String: LocalDate?] = [:]
-        for urn in Set(config.directory.keyAdults.map(\.urn)).sorted() {
-            let la = schools[urn]?.laCode
+        for urn in Set(adults.all.map(\.urn)).sorted() {
+            let la = adults.schools[urn]?.laCode
             let key = la.map { "local authority \($0)" } ?? "school \(urn)"
             let end = config.calendar.termDates.terms(urn: urn, laCode: la)?.map(\.end).max()
             if end == nil || end! < horizon { short[key] = end }
@@ -164,5 +181,39 @@ public enum Doctor {
         case .configuration, .permanent: .configuration("\(what): \(outcome.detail) (smtp.* in encompass.yaml)")
         case .relayUnreachable, .temporary: .unavailable("\(what): \(outcome.detail) (smtp.url)")
         }
+    }
+}
+
+/// The key adults alerts go to: key-adults.csv's, and any an admin added or changed in the app
+/// (kept in the database), with the schools they are at, from schools.csv or the imported GIAS list.
+struct KeyAdultsInEffect {
+    /// key-adults.csv's, then those only the database holds.
+    let all: [KeyAdult]
+    let fromFile: Int
+    /// Every known school among theirs, by URN.
+    let schools: [String: School]
+
+    init(_ directory: SchoolDirectory, store: (any SchoolDirectoryStore)?) async {
+        let stored = (try? await store?.keyAdults(urn: nil)) ?? []
+        func key(_ a: KeyAdult) -> String { a.urn + "\u{0}" + a.email.lowercased() }
+        let inFile = Set(directory.keyAdults.map(key))
+        all = directory.keyAdults + stored.filter { !inFile.contains(key($0)) }
+        fromFile = directory.keyAdults.count
+        var schools = Dictionary(directory.schools.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
+        for urn in Set(all.map(\.urn)) where schools[urn] == nil {
+            if let store, let school = try? await store.school(urn: urn) { schools[urn] = school }
+        }
+        self.schools = schools
+    }
+
+    /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import.
+    func unknownSchools() -> [Doctor.Finding] {
+        var findings: [Doctor.Finding] = []
+        for (index, adult) in all.enumerated() where schools[adult.urn] == nil {
+            let source = index < fromFile ? "key-adults.csv" : "key adults (changed in the app, Key adults)"
+            let line = "\(source): school \(adult.urn) is in neither schools.csv nor the imported GIAS list (encompass schools import)"
+            if !findings.contains(where: { $0.line == line }) { findings.append(.configuration(line)) }
+        }
+        return findings.isEmpty ? [.ok("key adults: \(all.count), every one at a known school")] : findings
     }
 }

@@ -14,6 +14,9 @@ struct DoctorCommand: AsyncParsableCommand {
     @Flag(help: "Also send a test e-mail to hub.email through the relay.")
     var sendTest = false
 
+    @Option(help: "The e-mail templates notify uses (default $ENCOMPASS_TEMPLATES, or Templates beside the --config folder).")
+    var templates: String?
+
     @Option(help: "Check the calendar as of this instant (ISO 8601 with Z or an offset). Default: now.")
     var now: String?
 
@@ -22,7 +25,8 @@ struct DoctorCommand: AsyncParsableCommand {
         try await Failure.run { at = try now.map { try parseInstant($0, option: "--now") } ?? Date() }
         let url = global.databaseURL
         let findings = await Doctor.run(
-            configDirectory: global.configDirectory, environment: global.environment, now: at,
+            configDirectory: global.configDirectory, templatesDirectory: templates ?? global.templatesDirectory,
+            environment: global.environment, now: at,
             database: StoreFactory.place(url), openStore: { try StoreFactory.openExisting(url) }, sendTest: sendTest)
         for f in findings {
             if f.kind == .ok {

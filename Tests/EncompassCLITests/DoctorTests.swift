@@ -1,5 +1,7 @@
 import Doctor
 import Foundation
+import Schools
+import SQLiteStore
 import Stores
 import Testing
 import TestSupport
@@ -22,7 +24,7 @@ import TestSupport
         let out = try Self.run(rig, ["--send-test"])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stderr.isEmpty)
-        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: key adults: 5, every one at a known school",
+        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: templates: ", "ok: key adults: 5, every one at a known school",
                      "ok: bank holidays: known until 2027-12-28", "ok: term dates: every key adult's school is covered",
                      "ok: relay 127.0.0.1:\(rig.smtp.port): connected, TLS, logged in",
                      "ok: test message: sent to hub.email (hub@police.example)"] {
@@ -65,7 +67,7 @@ import TestSupport
         let out = try rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
         #expect(out.status == 65)
         for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
-                     "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) in key-adults.csv take alerts by https",
+                     "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) take alerts by https",
                      "problem: bank-holidays.json: the bank holidays end on 2027-12-28, before 2028-05-31",
                      "problem: term-dates.csv: the term dates of "] {
             #expect(out.stderr.contains(line), "\(line)\n\(out.stderr)")
@@ -74,6 +76,80 @@ import TestSupport
         let placeholders = try rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment.merging(["ENCOMPASS_ALLOW_PLACEHOLDERS": "0"]) { _, b in b })
         #expect(placeholders.status == 65)
         #expect(placeholders.stderr.contains("problem: hub.phone is the sample's placeholder"))
+    }
+
+    /// The secrets the settings call for: hub.webhook's signature (the second channel would fail on
+    /// the morning the relay is down) and the acknowledgement links' key (notify would refuse to run).
+    @Test func theSecretsTheSettingsCallForAreNamed() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n".utf8)
+            .write(to: rig.h.configDir.appendingPathComponent("key-adults.csv"))
+        var environment = rig.environment
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        environment["ENCOMPASS_HUB_WEBHOOK"] = "https://hub.police.example/encompass"
+        environment["ENCOMPASS_WEB_PUBLIC_URL"] = "https://encompass.police.example"
+        environment["ENCOMPASS_ACK_SECRET"] = "too-short"
+        let out = try Self.run(rig, environment: environment)
+        #expect(out.status == 65)
+        #expect(out.stderr == """
+            problem: ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed
+            problem: ENCOMPASS_ACK_SECRET is not set, or shorter than 32 characters: web.public_url is set, so notify refuses to run (openssl rand -base64 32)
+
+            """, "\(out.stderr)")
+        // notify agrees about the links' key.
+        #expect(try rig.notify(Self.inside, environment: environment).status == 65)
+        // With both set, nothing is said of them.
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = OutboxRig.secret
+        environment["ENCOMPASS_ACK_SECRET"] = String(repeating: "k", count: 32)
+        let fixed = try Self.run(rig, environment: environment)
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
+    /// The key adults in effect are the file's and the app's (kept in the database), at schools from
+    /// schools.csv or the imported GIAS list: an imported school's term dates are its local
+    /// authority's, and a key adult an admin added by https needs the webhook secret too.
+    @Test func keyAdultsFromTheAppAndSchoolsFromGIASAreChecked() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n199901,Fay Lead,dsl@therese.school.example,smtp,\n".utf8)
+            .write(to: rig.h.configDir.appendingPathComponent("key-adults.csv"))
+        // 199901 is in LA 925 by GIAS only, not in schools.csv.
+        let gias = rig.h.dir.appendingPathComponent("edubasealldata.csv")
+        try Data("\(SchoolsCLITests.header)\r\n199901,925,Lincolnshire,St Therese Primary School,Open,Voluntary aided school\r\n".utf8).write(to: gias)
+        #expect(try rig.h.run(["schools", "import", gias.path], environment: rig.environment).status == 0)
+        var environment = rig.environment
+        environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
+        let before = try Self.run(rig, environment: environment)
+        #expect(before.status == 0, "\(before.stderr)")
+        for line in ["ok: key adults: 2, every one at a known school", "ok: term dates: every key adult's school is covered"] {
+            #expect(before.stdout.contains(line), "\(line)\n\(before.stdout)")
+        }
+
+        // An admin adds a key adult who takes alerts by https, in the app.
+        let adult = KeyAdult(urn: "120504", name: "Gil Lead", email: "dsl@gainsborough.school.example", channel: .https,
+                             endpoint: "https://127.0.0.1:\(rig.https.port)/encompass/alerts")
+        try await SQLiteStore(path: rig.h.databasePath).changeKeyAdults(.add(adult), actor: "a.admin", at: Date())
+        let after = try Self.run(rig, environment: environment)
+        #expect(after.status == 65)
+        #expect(after.stderr == "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 1 key adult(s) take alerts by https\n", "\(after.stderr)")
+        #expect(after.stdout.contains("ok: key adults: 3, every one at a known school"), "\(after.stdout)")
+    }
+
+    @Test func missingTemplatesAreNamedWithWhereTheyAreLookedFor() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        let empty = rig.h.dir.appendingPathComponent("no-templates")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let out = try Self.run(rig, ["--templates", empty.path])
+        #expect(out.status == 65)
+        #expect(out.stderr.hasPrefix("problem: templates: template \(empty.path)/"), "\(out.stderr)")
+        #expect(out.stderr.hasSuffix(" is missing (notify's --templates, or ENCOMPASS_TEMPLATES)\n"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
+        // ENCOMPASS_TEMPLATES is where they are looked for without the option.
+        let byEnvironment = try Self.run(rig, environment: rig.environment.merging(["ENCOMPASS_TEMPLATES": empty.path]) { _, b in b })
+        #expect(byEnvironment.status == 65)
+        #expect(byEnvironment.stderr == out.stderr)
     }
 
     @Test func aMissingFileStopsTheSettingsCheckAndIsNamed() async throws {

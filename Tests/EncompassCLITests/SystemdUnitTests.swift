@@ -27,7 +27,18 @@ import Glibc
             try FileManager.default.copyItem(at: Repository.root.appendingPathComponent("Config"), to: config)
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            if getuid() == 0 { chown(state.path, SystemdUnitTests.nobody, SystemdUnitTests.nobody) }
+            if getuid() == 0 {
+                chown(state.path, SystemdUnitTests.nobody, SystemdUnitTests.nobody)
+                // The settings as docs/operations.md installs them: root's, readable by the service
+                // user's group only (chown -R root:encompass; chmod -R u=rwX,g=rX,o=).
+                let files = FileManager.default.enumerator(atPath: config.path)?.compactMap { $0 as? String } ?? []
+                for path in [config.path] + files.map({ config.path + "/" + $0 }) {
+                    var isFolder: ObjCBool = false
+                    _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+                    chown(path, 0, SystemdUnitTests.nobody)
+                    chmod(path, isFolder.boolValue ? 0o750 : 0o640)
+                }
+            }
             // Others may enter the root's folders (mkdtemp-like folders are 0700 for root alone).
             for d in [dir, dir.appendingPathComponent("etc"), dir.appendingPathComponent("etc/encompass"),
                       dir.appendingPathComponent("var"), dir.appendingPathComponent("var/lib")] {
@@ -39,12 +50,16 @@ import Glibc
         func command(_ unit: String) throws -> [String] {
             let text = try String(contentsOf: SystemdUnitTests.units.appendingPathComponent(unit), encoding: .utf8)
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStart=") })
-            let moved = line.dropFirst("ExecStart=".count)
-                .replacingOccurrences(of: "/opt/encompass/bin/encompass", with: EncompassBinary.url.path)
+            let moved = moveIn(String(line.dropFirst("ExecStart=".count))).replacingOccurrences(of: "--port 8080", with: "--port 0")
+            return moved.split(separator: " ").map(String.init)
+        }
+
+        /// The installed paths in `text` moved into this root (the binary and templates: this build's).
+        func moveIn(_ text: String) -> String {
+            text.replacingOccurrences(of: "/opt/encompass/bin/encompass", with: EncompassBinary.url.path)
                 .replacingOccurrences(of: "/opt/encompass/Templates", with: Repository.root.appendingPathComponent("Templates").path)
                 .replacingOccurrences(of: "/etc/encompass/config", with: config.path)
-                .replacingOccurrences(of: "--port 8080", with: "--port 0")
-            return moved.split(separator: " ").map(String.init)
+                .replacingOccurrences(of: "/var/lib/encompass", with: state.path)
         }
 
         /// The example environment file's settings, as systemd hands them over.
@@ -53,13 +68,13 @@ import Glibc
             var env = EncompassBinary.environment()
             for line in text.split(separator: "\n") where !line.hasPrefix("#") && line.contains("=") {
                 let parts = line.split(separator: "=", maxSplits: 1)
-                env[String(parts[0])] = String(parts[1]).replacingOccurrences(of: "/var/lib/encompass", with: state.path)
+                env[String(parts[0])] = moveIn(String(parts[1]))
             }
             return env
         }
 
-        /// A process for `arguments`, as the unit's user, in the state directory.
-        func process(_ arguments: [String]) throws -> Process {
+        /// A process for `arguments`, as the unit's user, in the state directory (or `directory`).
+        func process(_ arguments: [String], in directory: URL? = nil) throws -> Process {
             let p = Process()
             if getuid() == 0 {
                 p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
@@ -68,9 +83,21 @@ import Glibc
                 p.executableURL = URL(fileURLWithPath: arguments[0])
                 p.arguments = Array(arguments.dropFirst())
             }
-            p.currentDirectoryURL = state
+            p.currentDirectoryURL = directory ?? state
             p.environment = try environment()
             return p
+        }
+
+        /// Runs `p` to its end: what it printed on each stream, and its exit status.
+        func finish(_ p: Process) throws -> (said: String, problems: String, status: Int32) {
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.runSerially()
+            let said = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+            let problems = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+            p.waitUntilExit()
+            return (said, problems, p.terminationStatus)
         }
 
         func cleanUp() { try? FileManager.default.removeItem(at: dir) }
@@ -82,15 +109,8 @@ import Glibc
     @Test func theMorningRunsCommandLineRunsAsTheServiceUserInItsStateDirectory() throws {
         let root = try Root()
         defer { root.cleanUp() }
-        let p = try root.process(try root.command("encompass-notify.service"))
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.runSerially()
-        let said = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        let problem = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(problem)")
+        let (said, problem, status) = try root.finish(try root.process(try root.command("encompass-notify.service")))
+        #expect(status == 0, "\(problem)")
         #expect(said.contains("alerts: 0 delivered"), "\(said)")
         // The store it made is in the state directory, the service user's, and private.
         let store = root.state.appendingPathComponent("encompass.sqlite").path
@@ -118,6 +138,62 @@ import Glibc
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
+    }
+
+    /// An operator's command run by hand in the units' environment (docs/operations.md: systemd-run
+    /// with the environment file), with no --config, --database or --templates and from another
+    /// folder, finds the settings, templates and database the units use.
+    @Test func aCommandByHandInTheUnitsEnvironmentUsesWhatTheUnitsUse() throws {
+        let root = try Root()
+        defer { root.cleanUp() }
+        #expect(try root.finish(try root.process(try root.command("encompass-notify.service"))).status == 0)
+
+        let p = try root.process([EncompassBinary.url.path, "doctor", "--now", "2026-06-01T08:00:00Z"], in: URL(fileURLWithPath: "/"))
+        // What the operator puts in the environment file: the sample has a key adult by https.
+        p.environment?["ENCOMPASS_WEBHOOK_SECRET"] = "a-secret-for-the-test"
+        let (said, problems, status) = try root.finish(p)
+        for line in ["ok: database: reachable, at this version", "ok: settings: \(root.config.path) ",
+                     "ok: templates: \(Repository.root.appendingPathComponent("Templates").path)\n"] {
+            #expect(said.contains(line), "\(line)\n\(said)")
+        }
+        // The sample's relay (localhost:587) is the one thing that may be missing here.
+        for line in problems.split(separator: "\n") { #expect(line.hasPrefix("problem: relay "), "\(line)") }
+        #expect([0, 69].contains(status), "\(problems)")
+    }
+
+    /// systemd's own check of the three units finds nothing to say (an unknown key, a bad
+    /// calendar expression or section would be named), with the binary path made real.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func systemdFindsNothingWrongWithTheUnits() throws {
+        let root = try Root()
+        defer { root.cleanUp() }
+        let folder = root.dir.appendingPathComponent("units")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let names = ["encompass-notify.service", "encompass-notify.timer", "encompass-serve.service"]
+        for name in names {
+            let text = try String(contentsOf: Self.units.appendingPathComponent(name), encoding: .utf8)
+            try text.replacingOccurrences(of: "/opt/encompass/bin/encompass", with: EncompassBinary.url.path)
+                .write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        p.arguments = ["verify"] + names.map { folder.appendingPathComponent($0).path }
+        let err = Pipe()
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = err
+        try p.runSerially()
+        let said = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(said.isEmpty, "\(said)")
+    }
+
+    /// The morning run keeps London's time whatever the machine's own time zone.
+    @Test func theTimerRunsOnLondonTime() throws {
+        let text = try String(contentsOf: Self.units.appendingPathComponent("encompass-notify.timer"), encoding: .utf8)
+        let calendars = text.split(separator: "\n").filter { $0.hasPrefix("OnCalendar=") }
+        #expect(calendars.contains("OnCalendar=*-*-* 06..08:00/10:00 Europe/London"))
+        for line in calendars { #expect(line.hasSuffix(" Europe/London"), "\(line)") }
     }
 
     @Test func bothUnitsKeepStateWhereSystemdGivesItToTheServiceUser() throws {
