@@ -44,7 +44,6 @@ struct ReportChart {
         let step = months.count > 1 ? plotW / Double(months.count - 1) : 0
         func x(_ i: Int) -> Double { left + Double(i) * step }
         func y(_ percent: Int) -> Double { top + plotH * (1 - Double(percent) / 100) }
-        func n(_ v: Double) -> String { String(format: "%.1f", v) }
 
         let first = months.first.map { monthLabel($0.period) } ?? ""
         let last = months.last.map { monthLabel($0.period) } ?? ""
@@ -64,12 +63,12 @@ struct ReportChart {
             s += "<text x=\"\(n(x(i)))\" y=\"\(n(height - bottom + 18))\" text-anchor=\"middle\" fill=\"#0b0c0c\">\(monthLabel(m.period))</text>\n"
         }
         for line in series {
-            let points = months.enumerated().compactMap { i, m in line.rate(m).map { (x(i), y($0)) } }
             // A month with nothing to count leaves a gap, not a fall to zero.
             var runs: [[(Double, Double)]] = [[]]
             for (i, m) in months.enumerated() {
                 if let r = line.rate(m) { runs[runs.count - 1].append((x(i), y(r))) } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
             }
+            let points = runs.joined()
             for run in runs where run.count > 1 {
                 let d = run.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
                 s += "<polyline points=\"\(d)\" fill=\"none\" stroke=\"\(line.shade)\" stroke-width=\"2\"\(line.dash.isEmpty ? "" : " stroke-dasharray=\"\(line.dash)\"")/>\n"
@@ -79,8 +78,10 @@ struct ReportChart {
         return s + "</svg>"
     }
 
+    /// Coordinates to one decimal place: enough for the picture, short in the page.
+    static func n(_ v: Double) -> String { String(format: "%.1f", v) }
+
     static func marker(_ m: Marker, _ x: Double, _ y: Double, _ shade: String) -> String {
-        func n(_ v: Double) -> String { String(format: "%.1f", v) }
         switch m {
         case .circle: return "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(shade)\"/>"
         case .square: return "<rect x=\"\(n(x - 4))\" y=\"\(n(y - 4))\" width=\"8\" height=\"8\" fill=\"#ffffff\" stroke=\"\(shade)\" stroke-width=\"2\"/>"

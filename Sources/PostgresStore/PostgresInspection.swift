@@ -1,4 +1,3 @@
-import AlertLifecycle
 import Foundation
 import Logging
 import PostgresNIO
@@ -24,7 +23,7 @@ extension PostgresStore: InspectionStore {
                 binCount: bins.count,
                 incidents: try await counts(InspectionSQL.incidents(bins)),
                 links: try await counts(InspectionSQL.links(bins)),
-                alerts: try await counts(InspectionSQL.alerts(bins, withdrawnReason: AlertLifecycle.withdrawnReason)),
+                alerts: try await counts(InspectionSQL.alerts(bins)),
                 unmatched: try await counts(InspectionSQL.unmatched(bins)),
                 decisions: try await counts(InspectionSQL.decisions(bins)),
                 acknowledgements: acknowledgements.map { (bin: Int($0.0), seconds: $0.1) },

@@ -1,4 +1,3 @@
-import AlertLifecycle
 import Foundation
 import GRDB
 import RiskModel
@@ -14,7 +13,7 @@ extension SQLiteStore: InspectionStore {
                 binCount: bins.count,
                 incidents: try counts(InspectionSQL.incidents(bins)),
                 links: try counts(InspectionSQL.links(bins)),
-                alerts: try counts(InspectionSQL.alerts(bins, withdrawnReason: AlertLifecycle.withdrawnReason)),
+                alerts: try counts(InspectionSQL.alerts(bins)),
                 unmatched: try counts(InspectionSQL.unmatched(bins)),
                 decisions: try counts(InspectionSQL.decisions(bins)),
                 acknowledgements: !durations ? [] : try Row.fetchAll(db, sql: InspectionSQL.acknowledgements(bins)).map { (bin: $0[0], seconds: $0[1]) },

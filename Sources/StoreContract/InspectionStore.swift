@@ -1,3 +1,4 @@
+import AlertLifecycle
 import CivilTime
 import Foundation
 import RiskModel
@@ -125,9 +126,9 @@ public enum InspectionSQL {
 
     /// Alerts whose deadline falls in each bin: every planned alert but those withdrawn (their
     /// incident no longer names the child, so no school was owed one).
-    public static func alerts(_ bins: ReportBins, withdrawnReason: String) -> String {
+    public static func alerts(_ bins: ReportBins) -> String {
         let s = seconds(bins)
-        let reason = withdrawnReason.replacingOccurrences(of: "'", with: "''")
+        let reason = AlertLifecycle.withdrawnReason.replacingOccurrences(of: "'", with: "''")
         return """
             SELECT \(bin("deadline", s)) AS bin, count(*),
                    sum(CASE WHEN delivered_at <= deadline THEN 1 ELSE 0 END),

@@ -12,17 +12,19 @@ public struct RetentionPolicy: Sendable, Equatable {
         self.episodesDays = episodesDays
     }
 
+    func days(_ kind: RetentionItem.Kind) -> Int { kind == .incident ? incidentsDays : episodesDays }
+
     public var isEmpty: Bool { incidentsDays == 0 && episodesDays == 0 }
 
     /// Records dated at or before this are due at `now`; nil when the kind is never due.
     public func cutoff(_ kind: RetentionItem.Kind, now: Date) -> Date? {
-        let days = kind == .incident ? incidentsDays : episodesDays
+        let days = days(kind)
         return days > 0 ? now.addingTimeInterval(-Double(days) * 86_400) : nil
     }
 
     /// The date a record dated `date` is due for review.
     public func reviewDate(_ kind: RetentionItem.Kind, recordedAt date: Date) -> Date? {
-        let days = kind == .incident ? incidentsDays : episodesDays
+        let days = days(kind)
         return days > 0 ? date.addingTimeInterval(Double(days) * 86_400) : nil
     }
 }
