@@ -40,6 +40,8 @@ final class SQLiteIngest {
     private let nowSeconds: Double
     private let noIncidentsBefore: Bool
     private let noChildrenBefore: Bool
+    /// Set aside for a first load, made again by `finish`.
+    private let serialCandidates: SQLiteSerialCandidates?
 
     init(db: Database, actor: String, now: Date, planner: AlertPlanner?) throws {
         self.db = db
@@ -76,6 +78,7 @@ final class SQLiteIngest {
         // Into an empty store (a first load), every incident and child is new: no need to look.
         noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
         noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
+        serialCandidates = noIncidentsBefore ? try SQLiteSerialCandidates.setAside(db) : nil
         alerts = try planner.map { try SQLiteAlertQueue(db: db, planner: $0, now: now) }
     }
 
@@ -200,6 +203,7 @@ final class SQLiteIngest {
             }
         }
         try childRows.flush(batch.rows)
+        try serialCandidates?.restore(db)
         summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {

@@ -151,4 +151,39 @@ struct EpisodeStoreTests {
         let found = try await t.store.perpetratorIncidents(["P-7"], from: at("2023-11-23T08:00:00Z"), to: now)
         #expect(Set(found.map(\.incidentId)) == ["I-1", "I-2"])
     }
+
+    /// SQLite sets the candidates' index and triggers aside for a first load into an empty store and
+    /// makes them again at its end: the same candidates as a store that kept them up row by row, the
+    /// same schema as a migrated store, the same serial perpetrators as the plain path (every
+    /// perpetrator's incidents), and the triggers working for the next ingest.
+    @Test(arguments: StoreKind.allCases)
+    func aFirstLoadFindsTheSameSerialPerpetratorsAsOneIncidentAtATime(kind: StoreKind) async throws {
+        func named(_ id: String, _ day: Int, victim: String, perpetrator: String?) -> Incident {
+            Incident(id: id, reportedAt: at("2026-06-01T20:00:00Z").addingTimeInterval(Double(day) * 86_400), officerGrade: .standard,
+                     dashYesCount: 2, victimId: victim, perpetratorId: perpetrator, children: [child("C-\(id)")])
+        }
+        let incidents = [named("I-1", 0, victim: "V-1", perpetrator: "P-7"), named("I-2", 1, victim: "V-2", perpetrator: "P-7"),
+                         named("I-3", 2, victim: "V-3", perpetrator: "P-8"), named("I-4", 3, victim: "V-3", perpetrator: "P-8"),
+                         named("I-5", 4, victim: "V-4", perpetrator: nil), named("I-6", 5, victim: "V-5", perpetrator: "P-9")]
+        let (bulk, oneByOne, migrated) = (try await TempStore(kind), try await TempStore(kind), try await TempStore(kind))
+        defer { bulk.cleanUp(); oneByOne.cleanUp(); migrated.cleanUp() }
+        _ = try await ingest(bulk, incidents: incidents, episodes: nil)
+        for i in incidents { _ = try await ingest(oneByOne, incidents: [i], episodes: nil) }
+        let from = at("2026-01-01T00:00:00Z")
+        func serial(_ t: TempStore, minimumVictims: Int) async throws -> [String: SerialFinding] {
+            let context = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: minimumVictims,
+                                                        minimumEpisodes: 1)
+            return RiskRules.serialPerpetrators(context.perpetratorIncidents, asOf: now, settings: ScoringSettings()).findings
+        }
+        let plain = try await serial(oneByOne, minimumVictims: 1)
+        #expect(Set(plain.keys) == ["P-7"])
+        #expect(try await serial(bulk, minimumVictims: 2) == plain)
+        #expect(try await serial(oneByOne, minimumVictims: 2) == plain)
+        if kind == .sqlite {
+            #expect(try bulk.schema() == migrated.schema(), "the index and triggers made again as the migration made them")
+        }
+        // The triggers are back: P-9's second victim makes them serial.
+        _ = try await ingest(bulk, incidents: [named("I-7", 6, victim: "V-6", perpetrator: "P-9")], episodes: nil)
+        #expect(Set(try await serial(bulk, minimumVictims: 2).keys) == ["P-7", "P-9"])
+    }
 }

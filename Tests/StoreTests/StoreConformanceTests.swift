@@ -53,6 +53,13 @@ struct TempStore {
         }
     }
 
+    /// SQLite's schema, every table, index, trigger and view with its definition, in name order.
+    func schema() throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+        }
+    }
+
     func cleanUp() { try? FileManager.default.removeItem(at: dir) }
 }
 

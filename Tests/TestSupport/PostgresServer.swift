@@ -100,7 +100,13 @@ public final class PostgresServer: Sendable {
                 continue
             }
             let pid = server.processIdentifier
-            stopAtExit = { kill(pid, SIGQUIT) }
+            // Stopped at exit and its folder removed (each test database is a few MB; a run makes
+            // hundreds). Waiting for postmaster.pid to go is teardown, bounded, not a measurement.
+            stopAtExit = {
+                kill(pid, SIGQUIT)
+                for _ in 0..<100 where access(data + "/postmaster.pid", F_OK) == 0 { usleep(50_000) }
+                try? FileManager.default.removeItem(atPath: folder)
+            }
             atexit { PostgresServer.stopAtExit?() }
             let postgres = PostgresServer(port: port, folder: folder, bin: bin)
             let role = try postgres.psql("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
