@@ -38,9 +38,10 @@ public enum RiskRules {
         guard missing != nil || history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
             return nil
         }
+        // The serial look-up last: a child the quick level keeps would only be looked up twice.
         if minimumLevel > .standard, missing == nil, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
-           serial.isEmpty || !history.incidents.contains(where: { serial.names(incident: $0.incidentId) }),
-           quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel {
+           quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel,
+           serial.isEmpty || !history.incidents.contains(where: { serial.names(incident: $0.incidentId) }) {
             return nil
         }
         let facts = distinctFacts(history.incidents, upTo: asOf)

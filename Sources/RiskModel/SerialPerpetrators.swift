@@ -63,20 +63,57 @@ extension RiskRules {
     public static func serialPerpetrators(_ incidents: [PerpetratorIncident], asOf: Date,
                                           settings: ScoringSettings) -> SerialPerpetrators {
         let spanStart = asOf.addingTimeInterval(-Double(settings.serialDays) * secondsPerDay)
-        var victims: [String: Set<String>] = [:]
-        var since: [String: Date] = [:]
-        for i in incidents where i.reportedAt >= spanStart && i.reportedAt <= asOf {
-            victims[i.perpetratorId, default: []].insert(i.victimId)
-            since[i.perpetratorId] = min(since[i.perpetratorId] ?? i.reportedAt, i.reportedAt)
+        // One group per perpetrator, found by one hash per run of rows naming the same one (stores
+        // hand them over perpetrator by perpetrator, though any order gives the same answer); the
+        // queue works this out before every scan, over tens of thousands of incidents.
+        var groupOf: [String: Int] = [:]
+        var groups: [VictimsNamed] = []
+        var groupOfRow: [Int] = []
+        groupOfRow.reserveCapacity(incidents.count)
+        var last: (perpetrator: String, group: Int)?
+        for i in incidents {
+            let g: Int
+            if let last, last.perpetrator == i.perpetratorId {
+                g = last.group
+            } else {
+                g = groupOf[i.perpetratorId] ?? {
+                    groups.append(VictimsNamed())
+                    groupOf[i.perpetratorId] = groups.count - 1
+                    return groups.count - 1
+                }()
+                last = (i.perpetratorId, g)
+            }
+            groupOfRow.append(g)
+            if i.reportedAt >= spanStart && i.reportedAt <= asOf { groups[g].add(i.victimId, at: i.reportedAt) }
         }
         var findings: [String: SerialFinding] = [:]
-        for (perpetrator, named) in victims where named.count >= settings.serialVictims {
-            findings[perpetrator] = SerialFinding(perpetratorId: perpetrator, victims: named.count, since: since[perpetrator] ?? asOf)
+        for (perpetrator, g) in groupOf where groups[g].count >= settings.serialVictims {
+            findings[perpetrator] = SerialFinding(perpetratorId: perpetrator, victims: groups[g].count, since: groups[g].since ?? asOf)
         }
         var byIncident: [String: String] = [:]
-        for i in incidents where findings[i.perpetratorId] != nil {
+        for (n, i) in incidents.enumerated() where groups[groupOfRow[n]].count >= settings.serialVictims {
             byIncident[i.incidentId] = i.perpetratorId
         }
         return SerialPerpetrators(findings: findings, perpetratorOfIncident: byIncident)
+    }
+}
+
+/// The distinct victims one perpetrator is named against in the span, and the first incident's time.
+private struct VictimsNamed {
+    /// Most perpetrators name one to three victims: a short list is quicker than a set.
+    private var few: [String] = []
+    private var many: Set<String>?
+    private(set) var since: Date?
+
+    var count: Int { many?.count ?? few.count }
+
+    mutating func add(_ victim: String, at time: Date) {
+        since = min(since ?? time, time)
+        if many != nil {
+            many!.insert(victim)
+        } else if !few.contains(victim) {
+            few.append(victim)
+            if few.count > 16 { many = Set(few) }
+        }
     }
 }

@@ -168,12 +168,15 @@ enum SQLiteEpisodeWriter {
 
 extension SQLiteStore {
     public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int, minimumEpisodes: Int) async throws -> RiskContext {
-        try await pool.read { db in
+        // Two reads at once, on two connections: the queue waits for both before its scan.
+        async let perpetrators = serialCandidateIncidents(from: serialFrom, to: asOf, minimumVictims: minimumVictims)
+        var context = try await pool.read { db in
             var context = RiskContext()
-            // Counted through the time index (a few thousand entries), then only those children's
+            // Counted in the child index, which holds both columns (the time index would fetch each
+            // row for its child: 78 ms against 9 ms at 100,000 episodes), then only those children's
             // episodes read whole: most children's one or two episodes cannot fire the rule.
             let children = """
-                SELECT child_id FROM episodes INDEXED BY episodes_by_time WHERE missing_at BETWEEN ?1 AND ?2
+                SELECT child_id FROM episodes INDEXED BY episodes_by_child WHERE missing_at BETWEEN ?1 AND ?2
                 GROUP BY child_id HAVING count(*) >= ?3
                 """
             let span: StatementArguments = [missingFrom.timeIntervalSince1970, asOf.timeIntervalSince1970, minimumEpisodes]
@@ -186,10 +189,21 @@ extension SQLiteStore {
                     returnedAt: (r[3] as Double?).map(Date.init(timeIntervalSince1970:)),
                     returnInterviewAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:))))
             }
-            for r in try Row.fetchAll(db, sql: "SELECT child_id, on_date FROM strategy_meetings WHERE child_id IN (\(children))",
-                                      arguments: span) {
-                if let d = LocalDate(iso: r[1] as String) { context.strategyMeetings[r[0], default: []].append(d) }
+            if !context.episodes.isEmpty {
+                for r in try Row.fetchAll(db, sql: "SELECT child_id, on_date FROM strategy_meetings WHERE child_id IN (\(children))",
+                                          arguments: span) {
+                    if let d = LocalDate(iso: r[1] as String) { context.strategyMeetings[r[0], default: []].append(d) }
+                }
             }
+            return context
+        }
+        context.perpetratorIncidents = try await perpetrators
+        return context
+    }
+
+    /// The incidents of every perpetrator who may be serial, in the span, perpetrator by perpetrator.
+    private func serialCandidateIncidents(from: Date, to: Date, minimumVictims: Int) async throws -> [PerpetratorIncident] {
+        try await pool.read { db in
             // Only the candidates' incidents, one seek of the perpetrator index each: CROSS JOIN keeps
             // the candidates outside (left to itself SQLite walked the whole index, eight times slower).
             let candidates = minimumVictims <= 1
@@ -200,13 +214,14 @@ extension SQLiteStore {
                 FROM (\(candidates)) c CROSS JOIN incidents i INDEXED BY incidents_by_perpetrator ON i.perpetrator_id = c.perpetrator_id
                 WHERE i.reported_at BETWEEN ?1 AND ?2
                 """)
-            rows.bind(1, serialFrom.timeIntervalSince1970)
-            rows.bind(2, asOf.timeIntervalSince1970)
+            rows.bind(1, from.timeIntervalSince1970)
+            rows.bind(2, to.timeIntervalSince1970)
+            var found: [PerpetratorIncident] = []
             try rows.rows { r in
-                context.perpetratorIncidents.append(PerpetratorIncident(
+                found.append(PerpetratorIncident(
                     perpetratorId: r.text(0), victimId: r.text(1), incidentId: r.text(2), reportedAt: Date(timeIntervalSince1970: r.double(3))))
             }
-            return context
+            return found
         }
     }
 }

@@ -182,6 +182,26 @@ struct EpisodeAndSerialRuleTests {
         #expect(a.suggestions == [])
     }
 
+    @Test func theOrderOfTheIncidentsChangesNothingAndManyVictimsAreCountedOnce() {
+        // P-many: 40 victims, each named twice (past the short list the count keeps); P-2: two
+        // victims with P-1's rows between them; P-1: one victim; one of P-3's two outside the span.
+        var rows = (0..<80).map { Self.named("P-many", "V-\($0 % 40)", "M-\($0)", daysBefore: Double($0 + 1)) }
+        rows += [Self.named("P-2", "V-a", "A-1", daysBefore: 3), Self.named("P-1", "V-b", "B-1", daysBefore: 4),
+                 Self.named("P-1", "V-b", "B-2", daysBefore: 5), Self.named("P-2", "V-c", "A-2", daysBefore: 900),
+                 Self.named("P-3", "V-d", "C-1", daysBefore: 1), Self.named("P-3", "V-e", "C-2", daysBefore: 1200)]
+        let sorted = RiskRules.serialPerpetrators(rows.sorted { ($0.perpetratorId, $0.incidentId) < ($1.perpetratorId, $1.incidentId) },
+                                                  asOf: Self.asOf, settings: Fixture.defaults)
+        #expect(sorted.findings["P-many"]?.victims == 40)
+        #expect(sorted.findings["P-many"]?.since == Self.asOf.addingTimeInterval(-80 * Self.day))
+        #expect(sorted.findings["P-2"]?.victims == 2)
+        #expect(sorted.findings["P-1"] == nil && sorted.findings["P-3"] == nil)
+        #expect(sorted.perpetratorOfIncident.count == 82, "every incident of P-many and P-2")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5 {
+            #expect(RiskRules.serialPerpetrators(rows.shuffled(using: &generator), asOf: Self.asOf, settings: Fixture.defaults) == sorted)
+        }
+    }
+
     @Test func theVictimCountAndLevelAreSettings() {
         var settings = Fixture.defaults
         settings.serialVictims = 3
