@@ -103,28 +103,37 @@ public struct ReviewQueue: Sendable {
     }
 
     /// The same document handed over in pieces, so a long queue is written out without first being
-    /// copied into one buffer. The entries are rendered in one slice per core, at once.
-    public func writeJSON(_ write: ([UInt8]) throws -> Void) rethrows {
+    /// copied into one buffer. The entries are rendered a block at a time, each block in one slice
+    /// per core at once, and written before the next: a queue of a million children (470 MB of
+    /// JSON) never has more than a block's text in memory.
+    public func writeJSON(block: Int = jsonBlock, _ write: ([UInt8]) throws -> Void) rethrows {
+        let block = max(1, block)
         var head = JSONBytes(capacity: 64)
         head.raw("{\"as_of\": "); head.string(JSONText.utc(asOf)); head.raw(",\n \"children\": [")
         try write(head.bytes)
         let slices = entries.count < 2_000 ? 1 : Self.scanParts
-        let size = (entries.count + slices - 1) / max(slices, 1)
-        let pieces = ScanResults<UInt8>(parts: slices)
-        entries.withUnsafeBufferPointer { buffer in
+        try entries.withUnsafeBufferPointer { buffer in
             // Through a buffer pointer the slices do not retain the one shared array for each entry
             // (its count would bounce between the cores). Read-only, and alive until they are done.
             nonisolated(unsafe) let entries = buffer
-            DispatchQueue.concurrentPerform(iterations: slices) { k in
-                let range = min(k * size, entries.count)..<min((k + 1) * size, entries.count)
-                var piece = JSONBytes(capacity: range.count * 480)
-                for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
-                pieces.append(contentsOf: piece.bytes, to: k)
+            for start in stride(from: 0, to: entries.count, by: block) {
+                let end = min(start + block, entries.count)
+                let size = (end - start + slices - 1) / slices
+                let pieces = ScanResults<UInt8>(parts: slices)
+                DispatchQueue.concurrentPerform(iterations: slices) { k in
+                    let range = min(start + k * size, end)..<min(start + (k + 1) * size, end)
+                    var piece = JSONBytes(capacity: range.count * 480)
+                    for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
+                    pieces.append(contentsOf: piece.bytes, to: k)
+                }
+                for k in 0..<slices { try write(pieces[k]) }
             }
         }
-        for k in 0..<slices { try write(pieces[k]) }
         try write(Array("]}\n".utf8))
     }
+
+    /// Entries rendered between writes: about 30 MB of JSON.
+    public static let jsonBlock = 65_536
 
     private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
         out.raw(first ? "\n   " : ",\n   ")

@@ -27,15 +27,18 @@ public final class SQLiteStore: Store {
         config.prepareDatabase { db in
             // WAL is DatabasePool's own; NORMAL sync is durable across process crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // A large page cache keeps a big ingest's B-tree inserts in memory until commit.
-            try db.execute(sql: "PRAGMA cache_size = -262144")
+            // A large page cache keeps a big ingest's B-tree inserts in memory until commit. Readers
+            // read through the map below, and past its end a small cache will do: a scan reads
+            // each page once, and a quarter-GiB cache per reader was memory held for nothing.
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -262144")
             // Larger pages than the 4 KiB default: a big ingest writes (and the queue reads) a quarter
             // as many. Takes effect only when the file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")
-            // Reads map the file (up to 1 GiB) instead of copying each page into the cache: the queue
-            // reads every link of every child. (A disk error while reading is then a crash rather
-            // than an error; the page cache above still serves writes.)
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            // Reads map the file's first 256 MiB instead of copying each page into the cache: the
+            // queue reads every link of every child. Mapped pages count in the process's resident
+            // memory, so the map is bounded; past it, pages are read into the cache. (A disk error
+            // while reading mapped pages is a crash rather than an error.)
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         // The database holds children's names: a new one is the owner's alone (0600). SQLite gives
         // its WAL and shared-memory files the database file's mode.
