@@ -64,7 +64,7 @@ enum PostgresEpisodeWriter {
 }
 
 extension PostgresStore {
-    public func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int, minimumEpisodes: Int) async throws -> RiskContext {
+    public func riskContext(missingFrom: Date, asOf: Date, minimumEpisodes: Int) async throws -> RiskContext {
         let logger = self.logger
         return try await read { conn in
             var context = RiskContext()
@@ -85,18 +85,24 @@ extension PostgresStore {
                                                   logger, as: (String, String).self) {
                 if let d = LocalDate(iso: on) { context.strategyMeetings[child, default: []].append(d) }
             }
+            return context
+        }
+    }
+
+    /// Perpetrator by perpetrator, as the rule reads them quickest.
+    public func serialCandidateIncidents(from: Date, to: Date, minimumVictims: Int) async throws -> [PerpetratorIncident] {
+        let logger = self.logger
+        return try await read { conn in
             let candidates: PostgresQuery = minimumVictims <= 1
                 ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
                 : "SELECT perpetrator_id FROM serial_candidates"
-            for r in try await conn.rows("""
+            return try await conn.rows("""
                 SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at
                 FROM (\(unescaped: candidates.sql)) c JOIN incidents i ON i.perpetrator_id = c.perpetrator_id
-                WHERE i.reported_at BETWEEN \(serialFrom.timeIntervalSince1970) AND \(asOf.timeIntervalSince1970)
-                """, logger, as: (String, String, String, Double).self) {
-                context.perpetratorIncidents.append(PerpetratorIncident(
-                    perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3)))
+                WHERE i.reported_at BETWEEN \(from.timeIntervalSince1970) AND \(to.timeIntervalSince1970)
+                """, logger, as: (String, String, String, Double).self).map { r in
+                PerpetratorIncident(perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3))
             }
-            return context
         }
     }
 }

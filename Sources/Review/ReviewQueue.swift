@@ -37,12 +37,17 @@ public struct ReviewQueue: Sendable {
         let includeAll = minimum == .standard
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
         // Episodes, strategy meetings and the serial perpetrators are read once, before the scan:
-        // a few thousand rows, where a second pass over every incident would double the work.
+        // a few thousand rows, where a second pass over every incident would double the work. The
+        // two reads run at once, and the serial rule is worked out while the episodes are read.
+        async let serialFound = RiskRules.serialPerpetrators(
+            try await store.serialCandidateIncidents(
+                from: asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay),
+                to: asOf, minimumVictims: settings.serialVictims),
+            asOf: asOf, settings: settings)
         let context = try await store.riskContext(
             missingFrom: asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay),
-            serialFrom: asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay),
-            asOf: asOf, minimumVictims: settings.serialVictims, minimumEpisodes: RiskRules.episodesThatCanFire(settings))
-        let serial = RiskRules.serialPerpetrators(context.perpetratorIncidents, asOf: asOf, settings: settings)
+            asOf: asOf, minimumEpisodes: RiskRules.episodesThatCanFire(settings))
+        let serial = try await serialFound
         let kept = ScanResults<Entry>(parts: scanParts)
         let withEpisodes = ScanResults<String>(parts: scanParts)
         var floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)

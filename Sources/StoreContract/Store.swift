@@ -46,11 +46,14 @@ public protocol Store: Sendable {
     /// What the rules read beside each child's incidents (SPEC §4): the episodes with `missing_at`
     /// in `[missingFrom, asOf]` of the children with `minimumEpisodes` or more of them there (fewer
     /// cannot fire `repeat-missing`; a hint, as the scan's floor is: handing over more is correct),
-    /// and those children's strategy-meeting decisions' dates, both by child id; and the
-    /// incidents reported in `[serialFrom, asOf]` that name a perpetrator ever named against
+    /// and those children's strategy-meeting decisions' dates, both by child id.
+    func riskContext(missingFrom: Date, asOf: Date, minimumEpisodes: Int) async throws -> RiskContext
+
+    /// The incidents reported in `[from, to]` that name a perpetrator ever named against
     /// `minimumVictims` or more victims (every perpetrator when that is 1 or less): a superset of
     /// what `RiskRules.serialPerpetrators` needs, read from an index rather than every incident.
-    func riskContext(missingFrom: Date, serialFrom: Date, asOf: Date, minimumVictims: Int, minimumEpisodes: Int) async throws -> RiskContext
+    /// Separate from `riskContext` so the queue reads both at once and works the rule out meanwhile.
+    func serialCandidateIncidents(from: Date, to: Date, minimumVictims: Int) async throws -> [PerpetratorIncident]
 
     /// Every incident reported in `[from, to]` naming one of `perpetrators`, child or not: what one
     /// child's page needs for `serial-perpetrator`.
@@ -148,13 +151,10 @@ public struct IngestSummary: Sendable, Equatable {
 public struct RiskContext: Sendable {
     public var episodes: [String: [EpisodeFact]]
     public var strategyMeetings: [String: [LocalDate]]
-    public var perpetratorIncidents: [PerpetratorIncident]
 
-    public init(episodes: [String: [EpisodeFact]] = [:], strategyMeetings: [String: [LocalDate]] = [:],
-                perpetratorIncidents: [PerpetratorIncident] = []) {
+    public init(episodes: [String: [EpisodeFact]] = [:], strategyMeetings: [String: [LocalDate]] = [:]) {
         self.episodes = episodes
         self.strategyMeetings = strategyMeetings
-        self.perpetratorIncidents = perpetratorIncidents
     }
 }
 

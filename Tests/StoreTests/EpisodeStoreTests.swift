@@ -39,9 +39,8 @@ struct EpisodeStoreTests {
         }
         let settings = ScoringSettings()
         let from = now.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay)
-        let plain = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: 2, minimumEpisodes: 1)
-        let fast = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: 2,
-                                                 minimumEpisodes: RiskRules.episodesThatCanFire(settings))
+        let plain = try await t.store.riskContext(missingFrom: from, asOf: now, minimumEpisodes: 1)
+        let fast = try await t.store.riskContext(missingFrom: from, asOf: now, minimumEpisodes: RiskRules.episodesThatCanFire(settings))
         #expect(Set(plain.episodes.keys) == ["C-9", "C-2", "C-3"])
         #expect(Set(fast.episodes.keys) == ["C-9"])
         #expect(Set(fast.strategyMeetings.keys) == ["C-9"])
@@ -171,9 +170,8 @@ struct EpisodeStoreTests {
         for i in incidents { _ = try await ingest(oneByOne, incidents: [i], episodes: nil) }
         let from = at("2026-01-01T00:00:00Z")
         func serial(_ t: TempStore, minimumVictims: Int) async throws -> [String: SerialFinding] {
-            let context = try await t.store.riskContext(missingFrom: from, serialFrom: from, asOf: now, minimumVictims: minimumVictims,
-                                                        minimumEpisodes: 1)
-            return RiskRules.serialPerpetrators(context.perpetratorIncidents, asOf: now, settings: ScoringSettings()).findings
+            let incidents = try await t.store.serialCandidateIncidents(from: from, to: now, minimumVictims: minimumVictims)
+            return RiskRules.serialPerpetrators(incidents, asOf: now, settings: ScoringSettings()).findings
         }
         let plain = try await serial(oneByOne, minimumVictims: 1)
         #expect(Set(plain.keys) == ["P-7"])
