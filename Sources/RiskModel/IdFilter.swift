@@ -1,39 +1,41 @@
 /// A set of ids that answers "certainly not here" for almost every id without hashing it the way a
 /// `Set<String>` does (a seeded SipHash per look-up): the review queue asks, for each of hundreds of
 /// thousands of children and incidents, whether it is among a few thousand with episodes or a serial
-/// perpetrator, and nearly always the answer is no. Two bits per id in a 2^20-bit table (128 KiB),
-/// from one 64-bit hash of the id's UTF-8: a "maybe" is then checked in the real dictionary.
+/// perpetrator, and nearly always the answer is no. Two bits per id, both in one 64-bit word, in a
+/// table of about 32 bits per id (4 Kib to 1 Mib), from one 64-bit hash of the id's UTF-8: a
+/// "maybe" is then checked in the real dictionary. One word per look-up, as the table outgrows the
+/// cache for tens of thousands of ids, and a small table for a few hundred stays in it.
 public struct IdFilter: Sendable, Equatable {
     private var words: [UInt64]
     public private(set) var isEmpty = true
 
-    private static let bits = 1 << 20
-
     public init<S: Sequence>(_ ids: S) where S.Element == String {
-        words = []
+        let ids = Array(ids)
+        var count = 1 << 6
+        while count < ids.count / 2 && count < 1 << 14 { count <<= 1 }
+        words = ids.isEmpty ? [] : Array(repeating: 0, count: count)
         for id in ids { insert(id) }
     }
 
     public static let empty = IdFilter([String]())
 
-    public mutating func insert(_ id: String) {
-        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+    private mutating func insert(_ id: String) {
         isEmpty = false
-        let (a, b) = Self.positions(id)
-        words[a >> 6] |= 1 << UInt64(a & 63)
-        words[b >> 6] |= 1 << UInt64(b & 63)
+        let (word, bits) = Self.position(id, words: words.count)
+        words[word] |= bits
     }
 
     /// False when `id` was certainly never inserted.
     @inline(__always)
     public func mayContain(_ id: String) -> Bool {
         guard !isEmpty else { return false }
-        let (a, b) = Self.positions(id)
-        return words[a >> 6] & (1 << UInt64(a & 63)) != 0 && words[b >> 6] & (1 << UInt64(b & 63)) != 0
+        let (word, bits) = Self.position(id, words: words.count)
+        return words[word] & bits == bits
     }
 
+    /// The word and its two bits for `id`; `words` is a power of two.
     @inline(__always)
-    static func positions(_ id: String) -> (Int, Int) {
+    static func position(_ id: String, words: Int) -> (Int, UInt64) {
         var id = id
         let h = id.withUTF8 { bytes -> UInt64 in
             // Ids of up to 16 bytes (nearly all) are read whole in two 8-byte loads, the first and
@@ -55,7 +57,6 @@ public struct IdFilter: Sendable, Equatable {
             h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
             return h ^ (h >> 31)
         }
-        let mask = UInt64(bits - 1)
-        return (Int(h & mask), Int((h >> 32) & mask))
+        return (Int(truncatingIfNeeded: h) & (words - 1), 1 << (h >> 52 & 63) | 1 << (h >> 58))
     }
 }

@@ -10,7 +10,7 @@ import Testing
         #expect(held.allSatisfy(filter.mayContain))
         let others = (0..<100_000).map { "C-\($0)" }
         let maybes = others.filter(filter.mayContain).count
-        // Two bits in 2^20 for 40,000 ids: about 0.6% of other ids come back "maybe".
+        // Two bits of one word in 2^20 for 40,000 ids: under 1% of other ids come back "maybe".
         #expect(maybes < 2_000, "\(maybes) false maybes")
         #expect(!IdFilter.empty.mayContain("I-0") && IdFilter.empty.isEmpty)
         #expect(IdFilter(["Zoë’s id"]).mayContain("Zoë’s id"))
