@@ -134,10 +134,12 @@ extension PostgresStore: Store {
         return try await PostgresEpisodeWriter.write(episodes, conn, logger, actor: actor, now: now)
     }
 
+    /// As SQLite's scan: the children split into `parts` ranges of keys (dense, so about equal
+    /// work), each read on its own connection in its own transaction, at once.
     public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
                                    _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
         let logger = self.logger
-        try await read { conn in
+        let (schoolNames, referrals, lastKey) = try await read { conn in
             var schoolNames: [String: String] = [:]
             for (urn, name) in try await conn.rows("SELECT urn, name FROM schools", logger, as: (String, String).self) {
                 schoolNames[urn] = name
@@ -148,43 +150,27 @@ extension PostgresStore: Store {
                 """, logger, as: (Int64, String).self) {
                 if let d = LocalDate(iso: on) { referrals[key, default: []].append(d) }
             }
-            // The children the floor keeps are found by the server (one GROUP BY over the window's
-            // links), so only their links cross the wire; then one pass in the links' own order
-            // (child, then time), as SQLite's scan reads them.
-            let (least, grade) = (floor?.incidents ?? 1, floor?.grade.rawValue ?? Grade.standard.rawValue)
-            let (from, to) = (windowStart.timeIntervalSince1970, asOf.timeIntervalSince1970)
-            let rows = try await conn.query("""
-                WITH referred AS (
-                    SELECT c2.child_key FROM children c2 JOIN decisions d ON d.child_id = c2.child_id WHERE d.marac = 'referred'),
-                wanted AS (
-                    SELECT child_key FROM incident_children WHERE reported_at <= \(to) AND reported_at >= \(from)
-                    GROUP BY child_key HAVING count(*) >= \(least) OR max(effective_grade) >= \(grade)
-                    UNION SELECT child_key FROM referred
-                    UNION SELECT child_key FROM children WHERE child_id = ANY(\(floor?.alsoChildren ?? []))
-                    UNION SELECT child_key FROM incident_children WHERE incident_id = ANY(\(floor?.alsoIncidents ?? [])))
-                SELECT l.child_key, l.incident_id, l.reported_at, l.effective_grade, c.child_id, c.school_urn
-                FROM wanted w JOIN incident_children l ON l.child_key = w.child_key JOIN children c ON c.child_key = l.child_key
-                WHERE l.reported_at <= \(to) AND (l.reported_at >= \(from) OR l.child_key IN (SELECT child_key FROM referred))
-                ORDER BY l.child_key, l.reported_at, l.incident_key
-                """, logger: logger)
-            var facts: [IncidentFact] = []
-            var current: (key: Int64, id: String, urn: String?)?
-            func flush() throws {
-                guard let c = current, !facts.isEmpty else { return }
-                try visit(0, ChildHistory(childId: c.id, incidents: facts, maracReferrals: referrals[c.key] ?? [])) {
-                    ChildSummary(childId: c.id, schoolURN: c.urn, schoolName: c.urn.flatMap { schoolNames[$0] })
+            let lastKey: Int64 = try await conn.row("SELECT coalesce(max(child_key), 0) FROM children", logger, as: (Int64).self) ?? 0
+            return (schoolNames, referrals, lastKey)
+        }
+        guard lastKey > 0 else { return }
+        let parts = Int64(max(1, min(parts, Int(lastKey))))
+        let step = (lastKey + parts - 1) / parts
+        let scan = PostgresChildScan(windowStart: windowStart, asOf: asOf, floor: floor.map(ScanFloor.Check.init),
+                                     schoolNames: schoolNames, referrals: referrals)
+        try await withoutActuallyEscaping(visit) { visit in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for part in 0..<parts {
+                    group.addTask {
+                        try await self.read { conn in
+                            try await scan.run(conn, logger, keys: (part * step + 1)...((part + 1) * step)) { h, summary in
+                                try visit(Int(part), h, summary)
+                            }
+                        }
+                    }
                 }
-                facts.removeAll(keepingCapacity: true)
+                try await group.waitForAll()
             }
-            for try await (key, incidentId, reportedAt, grade, childId, urn) in rows.decode((Int64, String, Double, Int, String, String?).self) {
-                if key != current?.key {
-                    try flush()
-                    current = (key, childId, urn)
-                }
-                facts.append(IncidentFact(incidentId: incidentId, reportedAt: Date(timeIntervalSince1970: reportedAt),
-                                          grade: Grade(rawValue: grade) ?? .standard))
-            }
-            try flush()
         }
     }
 

@@ -36,3 +36,40 @@ extension RiskRules {
         return ScanFloor(incidents: max(1, incidents), grade: grade)
     }
 }
+
+extension ScanFloor {
+    /// The floor made ready for a store that applies it child by child as it reads them (PostgreSQL's
+    /// scan, where the links arrive anyway and a GROUP BY on the server would cost more than it
+    /// saves): `alsoChildren` and `alsoIncidents` as sets, asked once per child.
+    public struct Check: Sendable {
+        public let floor: ScanFloor
+        private let children: Set<String>
+        private let incidents: Set<String>
+        /// Nearly every child and incident is in neither list: answered without hashing for the sets.
+        private let childFilter: IdFilter
+        private let incidentFilter: IdFilter
+
+        public init(_ floor: ScanFloor) {
+            self.floor = floor
+            children = Set(floor.alsoChildren)
+            incidents = Set(floor.alsoIncidents)
+            childFilter = IdFilter(floor.alsoChildren)
+            incidentFilter = IdFilter(floor.alsoIncidents)
+        }
+
+        /// Whether a child may reach the level: `incidents` are those the scan read for it (the
+        /// window's, and a referred child's before it too), oldest first or not. A referred child
+        /// is always kept (repeat-marac reaches back past the window).
+        public func keeps(childId: String, incidents facts: [IncidentFact], windowStart: Date, referred: Bool) -> Bool {
+            if referred { return true }
+            var count = 0
+            var top = Grade.standard
+            for fact in facts where fact.reportedAt >= windowStart {
+                count += 1
+                if fact.grade > top { top = fact.grade }
+            }
+            if floor.admits(count: count, top: top) || (childFilter.mayContain(childId) && children.contains(childId)) { return true }
+            return facts.contains { incidentFilter.mayContain($0.incidentId) && incidents.contains($0.incidentId) }
+        }
+    }
+}

@@ -44,13 +44,27 @@ struct QuickLevelTests {
                 let window = facts.filter { $0.reportedAt <= Fixture.asOf && $0.reportedAt >= Fixture.asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay) }
                 let floor = try #require(RiskRules.scanFloor(minimumLevel: .medium, settings: settings))
                 #expect(floor.admits(count: window.count, top: window.map(\.grade).max() ?? .standard), "seed \(seed)")
+                // Nor does the floor asked child by child, as PostgreSQL's scan asks it of what it read.
+                #expect(ScanFloor.Check(floor).keeps(childId: history.childId, incidents: window, windowStart: Fixture.asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay), referred: false), "seed \(seed)")
                 kept += 1
             } else {
                 #expect(quick == nil, "seed \(seed)")
                 skipped += 1
                 let window = facts.filter { $0.reportedAt <= Fixture.asOf && $0.reportedAt >= Fixture.asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay) }
                 let floor = try #require(RiskRules.scanFloor(minimumLevel: .medium, settings: settings))
-                if !floor.admits(count: window.count, top: window.map(\.grade).max() ?? .standard) { leftOut += 1 }
+                if !floor.admits(count: window.count, top: window.map(\.grade).max() ?? .standard) {
+                    leftOut += 1
+                    let windowStart = Fixture.asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
+                    #expect(!ScanFloor.Check(floor).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: false))
+                    // Kept when RiskModel says so of the child (episodes) or of one of its incidents (serial).
+                    var named = floor
+                    named.alsoChildren = [history.childId]
+                    #expect(ScanFloor.Check(named).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: false))
+                    named.alsoChildren = []
+                    named.alsoIncidents = Array(window.map(\.incidentId).suffix(1))
+                    #expect(ScanFloor.Check(named).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: false) == !window.isEmpty)
+                    #expect(ScanFloor.Check(floor).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: true))
+                }
             }
         }
         // The cases reach both sides of the line, and the floor leaves some out where it can

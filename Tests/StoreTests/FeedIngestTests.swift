@@ -214,7 +214,7 @@ struct ScanFloorTests {
         }
         let ids = Set(seen.all.map(\.childId))
         #expect(ids.isSuperset(of: ["C-TWO", "C-MED", "C-REF"]), "every child the floor admits, and every referred child")
-        if kind == .postgres { #expect(!ids.contains("C-ONE"), "PostgreSQL applies the floor in its query") }
+        if kind == .postgres { #expect(!ids.contains("C-ONE"), "PostgreSQL's scan applies the floor") }
         // A referred child's history still reaches back past the window.
         #expect(seen.all.first { $0.childId == "C-REF" }?.incidents.map(\.incidentId) == ["I-4", "I-5"])
     }

@@ -1,0 +1,116 @@
+import Foundation
+@testable import PostgresStore
+import RiskModel
+import StoreContract
+import Testing
+
+/// The queue's scan against the plain reading of the same incidents: every child's history worked
+/// out here from the batch itself. PostgreSQL's scan reads the links in chunks of arrays and applies
+/// the floor as they arrive, SQLite's walks its index: both must give exactly this.
+@Suite("The child-history scan against the plain path")
+struct ChildScanTests {
+    let now = at("2026-11-01T12:00:00Z")
+    let windowStart = at("2025-11-01T12:00:00Z")
+
+    /// About 700 children (so several chunks of 256 keys on PostgreSQL), each with a few incidents:
+    /// some before the window, some after as-of, some at the same minute as another of the child's,
+    /// graded standard, medium or high; every tenth child of no known school.
+    func batch() -> [Incident] {
+        var incidents: [Incident] = []
+        var n = 0
+        for c in 0..<700 {
+            let urn: String? = c % 10 == 0 ? nil : "1205\(String(format: "%02d", c % 7))"
+            for k in 0..<(1 + c % 4) {
+                n += 1
+                // Days back from as-of: k = 2 is at the same minute as k = 1; c % 9 == 0 reaches before the window.
+                let days = c % 9 == 0 && k == 0 ? 400 : (k == 2 ? 13 + c % 50 : 10 + c % 50 + k * 3)
+                let when = now.addingTimeInterval(-Double(days) * 86_400 + (c % 13 == 0 && k == 3 ? 40 * 86_400 : 0))
+                let grade: Grade = (c + k) % 11 == 0 ? .high : ((c + k) % 5 == 0 ? .medium : .standard)
+                incidents.append(Incident(id: "I-\(String(format: "%05d", n))", reportedAt: when, officerGrade: grade, dashYesCount: 2,
+                                          supervisorGrade: nil, victimId: "V-\(c)", perpetratorId: "P-\(c % 17)",
+                                          children: [child("C-\(String(format: "%04d", c))", urn: urn)]))
+            }
+        }
+        return incidents
+    }
+
+    /// What the scan must hand over for each child, from the batch alone: its incidents in the
+    /// window (and before it for a referred child), oldest first, a tie in the order written; its
+    /// latest school.
+    func plain(_ incidents: [Incident], referred: Set<String>) -> [String: (facts: [IncidentFact], urn: String?)] {
+        var out: [String: (facts: [IncidentFact], urn: String?)] = [:]
+        var newest: [String: Date] = [:]
+        for incident in incidents {
+            for link in incident.children {
+                if incident.reportedAt >= (newest[link.childId] ?? .distantPast) {
+                    newest[link.childId] = incident.reportedAt
+                    out[link.childId, default: ([], nil)].urn = link.schoolURN
+                }
+                guard incident.reportedAt <= now, incident.reportedAt >= windowStart || referred.contains(link.childId) else { continue }
+                out[link.childId, default: ([], nil)].facts.append(IncidentFact(incidentId: incident.id, reportedAt: incident.reportedAt,
+                                                                                grade: incident.effectiveGrade))
+            }
+        }
+        for (id, entry) in out {
+            // A stable sort: ties stay in the order written, which is the order of the incidents' keys.
+            out[id]?.facts = entry.facts.enumerated().sorted { ($0.element.reportedAt, $0.offset) < ($1.element.reportedAt, $1.offset) }.map(\.element)
+        }
+        return out.filter { !$0.value.facts.isEmpty }
+    }
+
+    @Test(arguments: StoreKind.allCases, [1, 2, 3])
+    func everyChildHasExactlyItsPlainHistoryWithAndWithoutTheFloor(kind: StoreKind, parts: Int) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let incidents = batch()
+        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
+        // C-0009 has an incident before the window: referred, it is read too.
+        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: LocalDate(iso: "2025-06-01")!, reason: nil, by: "a",
+                                          recordedAt: now))
+        let expected = plain(incidents, referred: ["C-0009"])
+        #expect(expected["C-0009"]?.facts.first?.reportedAt ?? now < windowStart, "the referred child reaches back")
+
+        var floor = ScanFloor(incidents: 3, grade: .medium)
+        floor.alsoChildren = ["C-0001", "C-0004"]
+        floor.alsoIncidents = ["I-00002"]  // C-0001's first incident; C-0004's are not named
+        let check = ScanFloor.Check(floor)
+        for applied in [nil, floor] {
+            let seen = ScanResults<(ChildHistory, ChildSummary)>(parts: parts)
+            try await t.store.scanChildHistories(windowStart: windowStart, asOf: now, parts: parts, floor: applied) { part, h, summary in
+                seen.append((h, try summary()), to: part)
+            }
+            let byChild = Dictionary(seen.all.map { ($0.0.childId, $0) }, uniquingKeysWith: { a, _ in
+                Issue.record("\(a.0.childId) visited twice")
+                return a
+            })
+            // Every child the floor keeps is visited (all of them without one); PostgreSQL leaves
+            // out exactly the others, SQLite none.
+            let kept = Set(expected.filter { id, e in
+                applied == nil || check.keeps(childId: id, incidents: e.facts, windowStart: windowStart, referred: id == "C-0009")
+            }.keys)
+            #expect(kept.count > 100 && (applied == nil || kept.count < expected.count - 100), "the floor leaves some out, not all")
+            #expect(Set(byChild.keys) == (kind == .postgres ? kept : Set(expected.keys)))
+            for (id, (h, summary)) in byChild {
+                let e = try #require(expected[id])
+                #expect(h.incidents == e.facts, "\(id)")
+                #expect(summary.childId == id && summary.schoolURN == e.urn, "\(id)")
+                #expect(h.maracReferrals == (id == "C-0009" ? [LocalDate(iso: "2025-06-01")!] : []), "\(id)")
+            }
+        }
+    }
+
+    /// The chunk's own order is checked, not assumed: links that come out of order are sorted.
+    @Test func aChunkOutOfOrderIsReadInTheLinksOrder() {
+        var chunk = LinkChunk()
+        chunk.childKeys = [7, 3, 7, 3, 3]
+        chunk.times = [20, 10, 10, 10, 5]
+        chunk.incidentKeys = [1, 9, 2, 4, 8]
+        chunk.arrange()
+        #expect(chunk.order == [4, 3, 1, 2, 0])
+        chunk.childKeys = [1, 1, 2]
+        chunk.times = [1, 1, 0]
+        chunk.incidentKeys = [1, 2, 3]
+        chunk.arrange()
+        #expect(chunk.order == [0, 1, 2])
+    }
+}
