@@ -21,12 +21,17 @@ enum CopyValue {
 /// Bulk rows by `COPY ... FROM STDIN`: the fastest way into PostgreSQL, inside the caller's
 /// transaction, so a batch is still all or nothing.
 enum PostgresCopy {
-    static func rows(_ conn: PostgresConnection, _ logger: Logger, table: String, columns: [String], _ rows: [[CopyValue]]) async throws {
-        guard !rows.isEmpty else { return }
+    /// `rows` may be lazy: each row is made as it is sent, so a long table is never held whole.
+    static func rows<Rows: Sequence<[CopyValue]>>(_ conn: PostgresConnection, _ logger: Logger, table: String, columns: [String],
+                                                  _ rows: Rows) async throws {
+        var iterator = rows.makeIterator()
+        guard let first = iterator.next() else { return }
         try await conn.copyFrom(table: table, columns: columns, logger: logger) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(64 * 1024)
-            for row in rows {
+            var next: [CopyValue]? = first
+            while let row = next {
+                next = iterator.next()
                 for (n, value) in row.enumerated() {
                     if n > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
                     encode(value, into: &buffer)

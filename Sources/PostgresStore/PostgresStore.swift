@@ -11,9 +11,18 @@ import StoreContract
 public final class PostgresStore: Sendable {
     let database: PostgresDatabase
     var logger: Logger { database.logger }
+    /// A first load into an empty store takes `PostgresFirstLoad`'s fast path; false only in the
+    /// tests that check it against the plain path.
+    let bulkFirstLoad: Bool
 
     public init(_ database: PostgresDatabase) {
         self.database = database
+        bulkFirstLoad = true
+    }
+
+    init(_ database: PostgresDatabase, bulkFirstLoad: Bool) {
+        self.database = database
+        self.bulkFirstLoad = bulkFirstLoad
     }
 
     /// Incidents written per round of look-ups and COPY during an ingest.
@@ -91,9 +100,10 @@ extension PostgresStore: Store {
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         let logger = self.logger
+        let bulk = bulkFirstLoad
         do {
             return try await write { conn in
-                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 // Waited for without holding a thread: the reader may be using the other one. The
                 // reader's small chunks are gathered into batches of thousands, so each costs the
                 // server a few round trips (look-ups, keys, COPY) rather than a few per chunk.
@@ -119,7 +129,7 @@ extension PostgresStore: Store {
             }
         } catch let redo as RedoBatch {
             return try await write { conn in
-                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 try await writer.write(redo.incidents)
                 var summary = try await writer.finish()
                 summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
