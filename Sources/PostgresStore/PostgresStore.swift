@@ -97,6 +97,12 @@ extension PostgresStore: Store {
         try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
     }
 
+    /// The reader may run up to two of the writer's batches ahead (the reader's chunks are of 1,024
+    /// incidents): it reads the next batch while the server takes this one, instead of waiting.
+    public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed {
+        IncidentFeed(encoder: PostgresFeedEncoder(), maximumQueued: 2 * Self.writeBatch / 1_024, episodes: episodes)
+    }
+
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         let logger = self.logger
@@ -108,15 +114,19 @@ extension PostgresStore: Store {
                 // reader's small chunks are gathered into batches of thousands, so each costs the
                 // server a few round trips (look-ups, keys, COPY) rather than a few per chunk.
                 var gathered: [Incident] = []
+                var fingerprints: [Fingerprint.Digest] = []
                 while await feed.hasWork() {
                     guard let chunk = feed.next() else { break }
                     gathered += chunk.incidents
+                    // Worked out by the reader's thread when the feed is ours (`makeIncidentFeed`).
+                    fingerprints += chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
                     if gathered.count >= Self.writeBatch {
-                        try await writer.write(gathered)
+                        try await writer.write(gathered, fingerprints: fingerprints)
                         gathered.removeAll(keepingCapacity: true)
+                        fingerprints.removeAll(keepingCapacity: true)
                     }
                 }
-                try await writer.write(gathered)
+                try await writer.write(gathered, fingerprints: fingerprints)
                 switch feed.outcome {
                 case .complete:
                     var summary = try await writer.finish()
@@ -130,7 +140,7 @@ extension PostgresStore: Store {
         } catch let redo as RedoBatch {
             return try await write { conn in
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
-                try await writer.write(redo.incidents)
+                try await writer.write(redo.incidents, fingerprints: redo.incidents.map(Fingerprint.of))
                 var summary = try await writer.finish()
                 summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
                 return summary

@@ -14,11 +14,12 @@ import TestSupport
 struct FirstLoadTests {
     let now = at("2026-11-22T08:00:00Z")
 
-    /// Children recurring across incidents, some without a school, grades of all kinds, and
-    /// perpetrators with one victim and with several (the serial-perpetrator candidates).
+    /// Children recurring across incidents, some without a school or with words to escape, grades of
+    /// all kinds, and perpetrators with one victim and with several (the serial-perpetrator candidates).
     var batch: [Incident] {
         (0..<400).map { n in
-            Incident(id: "I-\(n)", reportedAt: at("2026-10-\(String(format: "%02d", 1 + n % 28))T10:00:00Z"),
+            // One time with a fraction of a second: COPY's text of a double that is not a whole number.
+            Incident(id: "I-\(n)", reportedAt: at("2026-10-\(String(format: "%02d", 1 + n % 28))T10:00:00Z").addingTimeInterval(n == 5 ? 0.25 : 0),
                      officerGrade: [Grade.standard, .medium, .high][n % 3], dashYesCount: n % 20,
                      supervisorGrade: n % 11 == 0 ? .high : nil, victimId: "V-\(n % 7)", perpetratorId: n % 5 == 0 ? nil : "P-\(n % 13)",
                      children: (0..<(1 + n % 3)).map {
