@@ -17,11 +17,15 @@ final class PostgresIngest {
     private let actor: String
     private let now: Date
     private let alerts: PostgresAlertQueue?
+    /// Set for a first load into an empty store (`PostgresFirstLoad`): nothing stored needs looking up.
+    private let firstLoad: PostgresFirstLoad?
     private var summary = IngestSummary()
 
     /// What the writer knows of each child of the batch.
     private struct BatchChild {
         var key: Int64
+        /// A first load's new child: no row yet, one is written at the end with their newest details.
+        var unwritten = false
         /// What the child's row holds: read from the table, or as this batch first wrote it.
         var stored: Details?
         var storedNewest: Double
@@ -46,18 +50,25 @@ final class PostgresIngest {
         }
     }
 
-    private var children: [BatchChild] = []
+    /// Unchecked: only this writer's one task touches it, and the run-time check of every access
+    /// to an element was about 6% of the ingest's CPU (perf).
+    @exclusivity(unchecked) private var children: [BatchChild] = []
     private var childNumbers: [String: Int] = [:]
+    /// The ids of the `unwritten` children, in number order.
+    private var unwrittenIds: [String] = []
 
     /// The key of the lock every ingest takes (an arbitrary constant of this program's own).
     static let lockKey: Int64 = 0x456e_636f_6d70_0001
 
-    init(_ conn: PostgresConnection, _ logger: Logger, actor: String, now: Date, planner: AlertPlanner?) async throws {
+    /// `bulkFirstLoad`: a first load may take the fast path (false only for the tests that check it
+    /// against this plain one).
+    init(_ conn: PostgresConnection, _ logger: Logger, actor: String, now: Date, planner: AlertPlanner?, bulkFirstLoad: Bool = true) async throws {
         self.conn = conn
         self.logger = logger
         self.actor = actor
         self.now = now
         try await conn.run("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger)
+        firstLoad = bulkFirstLoad ? try await PostgresFirstLoad.begin(conn, logger) : nil
         if let planner {
             alerts = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
         } else {
@@ -65,31 +76,35 @@ final class PostgresIngest {
         }
     }
 
-    /// Adds, updates or leaves each incident. Each incident id comes once a batch.
-    func write(_ incidents: [Incident]) async throws {
+    /// Adds, updates or leaves each incident. Each incident id comes once a batch; `fingerprints`
+    /// are theirs, in order.
+    func write(_ incidents: [Incident], fingerprints: [Fingerprint.Digest]) async throws {
         guard !incidents.isEmpty else { return }
         var stored: [String: (key: Int64, fingerprint: [UInt8])] = [:]
-        for (id, key, fingerprint) in try await conn.rows("""
-            SELECT incident_id, incident_key, fingerprint FROM incidents WHERE incident_id = ANY(\(incidents.map(\.id)))
-            """, logger, as: (String, Int64, ByteBuffer).self) {
-            stored[id] = (key, Array(fingerprint.readableBytesView))
+        // A first load has none stored, and each incident id comes once a batch.
+        if firstLoad == nil {
+            for (id, key, fingerprint) in try await conn.rows("""
+                SELECT incident_id, incident_key, fingerprint FROM incidents WHERE incident_id = ANY(\(incidents.map(\.id)))
+                """, logger, as: (String, Int64, ByteBuffer).self) {
+                stored[id] = (key, Array(fingerprint.readableBytesView))
+            }
         }
         try await addChildren(of: incidents)
 
-        let fingerprints = incidents.map(Fingerprint.of)
         let newCount = incidents.indices.filter { stored[incidents[$0].id] == nil }.count
-        var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount)[...]
+        var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount).makeIterator()
         var incidentRows: [[CopyValue]] = []
         var linkRows: [[CopyValue]] = []
-        var planned: [(incidentKey: Int64, incident: Incident, newIncident: Bool)] = []
+        var planned: [(incidentKey: Int64, incident: Incident, newIncident: Bool, childNumbers: [Int])] = []
         let nowSeconds = now.timeIntervalSince1970
         for (n, incident) in incidents.enumerated() {
             let digest = fingerprints[n]
             let existing = stored[incident.id]
             let changed = existing.map { $0.fingerprint != digest.bytes } ?? true
             let reported = incident.reportedAt.timeIntervalSince1970
-            for c in incident.children {
-                let number = childNumbers[c.childId]!
+            // Each child's number looked up once: hashing ids was about a tenth of the ingest's CPU (perf).
+            let numbers = incident.children.map { childNumbers[$0.childId]! }
+            for (c, number) in zip(incident.children, numbers) {
                 if changed { children[number].touched = true }
                 if reported >= children[number].newest {
                     children[number].newest = reported
@@ -100,7 +115,7 @@ final class PostgresIngest {
                 summary.unchanged += 1
                 continue
             }
-            let childKeys = "[" + incident.children.map { String(children[childNumbers[$0.childId]!].key) }.joined(separator: ",") + "]"
+            let childKeys = "[" + numbers.map { String(children[$0].key) }.joined(separator: ",") + "]"
             let incidentKey: Int64
             if let existing {
                 let old = try await PostgresIncidentReader.incident(conn, logger, key: existing.key)
@@ -116,10 +131,10 @@ final class PostgresIngest {
                     WHERE incident_key = \(existing.key)
                     """, logger)
                 incidentKey = existing.key
-                try await withdraw(incidentKey: incidentKey, linked: Set(incident.children.map { children[childNumbers[$0.childId]!].key }))
+                try await withdraw(incidentKey: incidentKey, linked: Set(numbers.map { children[$0].key }))
                 summary.updated += 1
             } else {
-                incidentKey = newKeys.removeFirst()
+                incidentKey = newKeys.next()!
                 incidentRows.append([
                     .int(incidentKey), .text(incident.id), .double(reported), .text(incident.riskTool.rawValue),
                     .int(Int64(incident.officerGrade.rawValue)), CopyValue(incident.dashYesCount), CopyValue(incident.supervisorGrade?.rawValue),
@@ -128,14 +143,14 @@ final class PostgresIngest {
                 ])
                 summary.added += 1
             }
-            for c in incident.children {
+            for (c, number) in zip(incident.children, numbers) {
                 linkRows.append([
-                    .int(children[childNumbers[c.childId]!].key), .int(incidentKey), .text(incident.id), .double(reported),
+                    .int(children[number].key), .int(incidentKey), .text(incident.id), .double(reported),
                     .int(Int64(incident.effectiveGrade.rawValue)), CopyValue(c.schoolURN), CopyValue(c.present), CopyValue(c.spokenTo),
                     CopyValue(c.voice), CopyValue(c.bodyWornVideo),
                 ])
             }
-            planned.append((incidentKey, incident, existing == nil))
+            planned.append((incidentKey, incident, existing == nil, numbers))
         }
         try await PostgresCopy.rows(conn, logger, table: "incidents", columns: [
             "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
@@ -148,15 +163,16 @@ final class PostgresIngest {
         // Alerts go in the same transaction: an incident is never stored without them.
         if let alerts {
             for p in planned {
-                for c in p.incident.children {
-                    if try await alerts.link(incidentKey: p.incidentKey, childKey: children[childNumbers[c.childId]!].key,
+                for (c, number) in zip(p.incident.children, p.childNumbers) {
+                    if try await alerts.link(incidentKey: p.incidentKey, childKey: children[number].key,
                                              incidentId: p.incident.id, childId: c.childId, reportedAt: p.incident.reportedAt,
                                              urn: c.schoolURN, newIncident: p.newIncident) {
                         summary.alertsQueued += 1
                     }
                 }
             }
-            try await alerts.flush()
+            // A first load's alerts wait for their children's rows (their foreign keys stay).
+            if firstLoad == nil { try await alerts.flush() }
         }
     }
 
@@ -173,24 +189,34 @@ final class PostgresIngest {
         }
         guard !unseen.isEmpty else { return }
         var stored: [String: (key: Int64, details: Details, newest: Double)] = [:]
-        for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
-            SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
-            WHERE child_id = ANY(\(unseen))
-            """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
-            var d = Details(firstSeen[id]!.0)
-            d.givenName = given; d.familyName = family; d.dateOfBirth = dob; d.schoolURN = urn
-            stored[id] = (key, d, newest)
+        // `unseen` are new to the batch: in a first load into an empty children table, to the store.
+        if firstLoad?.childrenEmpty != true {
+            for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
+                SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
+                WHERE child_id = ANY(\(unseen))
+                """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
+                var d = Details(firstSeen[id]!.0)
+                d.givenName = given; d.familyName = family; d.dateOfBirth = dob; d.schoolURN = urn
+                stored[id] = (key, d, newest)
+            }
         }
         let missing = unseen.filter { stored[$0] == nil }
-        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: missing.count)[...]
+        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: missing.count).makeIterator()
         var rows: [[CopyValue]] = []
+        // A first load's links have no foreign keys until the end, so a new child's row waits for
+        // their newest details: one row each, instead of a row now and an UPDATE of most at the end.
+        let deferred = firstLoad != nil
         for id in unseen {
             let (link, reported) = firstSeen[id]!
             childNumbers[id] = children.count
             if let s = stored[id] {
                 children.append(BatchChild(key: s.key, stored: s.details, storedNewest: s.newest, newest: -.infinity, details: Details(link)))
+            } else if deferred {
+                children.append(BatchChild(key: keys.next()!, unwritten: true, stored: nil, storedNewest: -.infinity, newest: -.infinity,
+                                           details: Details(link)))
+                unwrittenIds.append(id)
             } else {
-                let key = keys.removeFirst()
+                let key = keys.next()!
                 let d = Details(link)
                 rows.append([.int(key), .text(id), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
                              .double(reported)])
@@ -215,10 +241,20 @@ final class PostgresIngest {
 
     /// Writes each child's newest details, then the batch's audit row.
     func finish() async throws -> IngestSummary {
+        // A first load's new children, made row by row as they are sent; then the alerts that
+        // refer to them.
+        let newRows = zip(children.lazy.filter(\.unwritten), unwrittenIds).lazy.map { child, id -> [CopyValue] in
+            let d = child.details
+            return [.int(child.key), .text(id), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
+                    .double(child.newest)]
+        }
+        try await PostgresCopy.rows(conn, logger, table: "children",
+                                    columns: ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"], newRows)
+        try await alerts?.flush()
         // A child's row carries their newest details, so re-ingesting an old file does not move a
         // child back to a school they have left.
         var rows: [[CopyValue]] = []
-        for child in children where child.touched && child.newest >= child.storedNewest {
+        for child in children where !child.unwritten && child.touched && child.newest >= child.storedNewest {
             guard child.details != child.stored || child.newest != child.storedNewest else { continue }
             let d = child.details
             rows.append([.int(child.key), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
@@ -241,6 +277,7 @@ final class PostgresIngest {
                 FROM newest_children n WHERE c.child_key = n.child_key AND c.latest_reported_at <= n.latest_reported_at
                 """, logger)
         }
+        try await firstLoad?.finish(conn, logger)
         summary.children = children.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
@@ -251,12 +288,18 @@ final class PostgresIngest {
         return summary
     }
 
-    /// `count` new keys of a table's identity column, handed out by its sequence.
-    static func keys(_ conn: PostgresConnection, _ logger: Logger, table: String, column: String, count: Int) async throws -> [Int64] {
-        guard count > 0 else { return [] }
-        return try await conn.rows("""
-            SELECT nextval(pg_get_serial_sequence(\(table), \(column))) FROM generate_series(1, \(count))
-            """, logger, as: (Int64).self)
+    /// `count` new keys of a table's identity column: one range taken from its sequence at once (a
+    /// `nextval` per key cost about a second a million).
+    ///
+    /// Only while holding the ingest lock: every other taker of these keys (an ingest, the episodes
+    /// written in its transaction) holds it too, so no `nextval` can fall between ours and the
+    /// `setval`. (copy-store writes keys of its own into an empty database, then moves the sequence.)
+    static func keys(_ conn: PostgresConnection, _ logger: Logger, table: String, column: String, count: Int) async throws -> Range<Int64> {
+        guard count > 0 else { return 0..<0 }
+        let last = try await conn.row("""
+            SELECT setval(pg_get_serial_sequence(\(table), \(column)), nextval(pg_get_serial_sequence(\(table), \(column))) + \(count - 1))
+            """, logger, as: (Int64).self)!
+        return (last - Int64(count) + 1)..<(last + 1)
     }
 }
 

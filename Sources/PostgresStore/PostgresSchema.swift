@@ -304,11 +304,7 @@ enum PostgresSchema {
             """,
             "CREATE INDEX incidents_by_perpetrator ON incidents (perpetrator_id, reported_at, victim_id, incident_id) WHERE perpetrator_id IS NOT NULL",
             "CREATE TABLE serial_candidates (perpetrator_id text PRIMARY KEY)",
-            """
-            INSERT INTO serial_candidates (perpetrator_id)
-                SELECT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL
-                GROUP BY perpetrator_id HAVING count(DISTINCT victim_id) >= 2
-            """,
+            serialCandidatesOfAll,
             """
             CREATE FUNCTION encompass_serial_candidate() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
@@ -335,6 +331,15 @@ enum PostgresSchema {
         passwordResets,
         retention,
     ]
+
+    /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row
+    /// (for the migration that made the table, and after a first load, which runs without it).
+    static let serialCandidatesOfAll = """
+        INSERT INTO serial_candidates (perpetrator_id)
+            SELECT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL
+            GROUP BY perpetrator_id HAVING count(DISTINCT victim_id) >= 2
+        ON CONFLICT DO NOTHING
+        """
 
     /// Inside a write that changes what the review queue reads.
     static func noteChange(_ conn: PostgresConnection, _ logger: Logger) async throws {

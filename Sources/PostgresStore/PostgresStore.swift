@@ -11,9 +11,18 @@ import StoreContract
 public final class PostgresStore: Sendable {
     let database: PostgresDatabase
     var logger: Logger { database.logger }
+    /// A first load into an empty store takes `PostgresFirstLoad`'s fast path; false only in the
+    /// tests that check it against the plain path.
+    let bulkFirstLoad: Bool
 
     public init(_ database: PostgresDatabase) {
         self.database = database
+        bulkFirstLoad = true
+    }
+
+    init(_ database: PostgresDatabase, bulkFirstLoad: Bool) {
+        self.database = database
+        self.bulkFirstLoad = bulkFirstLoad
     }
 
     /// Incidents written per round of look-ups and COPY during an ingest.
@@ -88,25 +97,36 @@ extension PostgresStore: Store {
         try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
     }
 
+    /// The reader may run up to two of the writer's batches ahead (the reader's chunks are of 1,024
+    /// incidents): it reads the next batch while the server takes this one, instead of waiting.
+    public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed {
+        IncidentFeed(encoder: PostgresFeedEncoder(), maximumQueued: 2 * Self.writeBatch / 1_024, episodes: episodes)
+    }
+
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         let logger = self.logger
+        let bulk = bulkFirstLoad
         do {
             return try await write { conn in
-                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 // Waited for without holding a thread: the reader may be using the other one. The
                 // reader's small chunks are gathered into batches of thousands, so each costs the
                 // server a few round trips (look-ups, keys, COPY) rather than a few per chunk.
                 var gathered: [Incident] = []
+                var fingerprints: [Fingerprint.Digest] = []
                 while await feed.hasWork() {
                     guard let chunk = feed.next() else { break }
                     gathered += chunk.incidents
+                    // Worked out by the reader's thread when the feed is ours (`makeIncidentFeed`).
+                    fingerprints += chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
                     if gathered.count >= Self.writeBatch {
-                        try await writer.write(gathered)
+                        try await writer.write(gathered, fingerprints: fingerprints)
                         gathered.removeAll(keepingCapacity: true)
+                        fingerprints.removeAll(keepingCapacity: true)
                     }
                 }
-                try await writer.write(gathered)
+                try await writer.write(gathered, fingerprints: fingerprints)
                 switch feed.outcome {
                 case .complete:
                     var summary = try await writer.finish()
@@ -119,8 +139,8 @@ extension PostgresStore: Store {
             }
         } catch let redo as RedoBatch {
             return try await write { conn in
-                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner)
-                try await writer.write(redo.incidents)
+                let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
+                try await writer.write(redo.incidents, fingerprints: redo.incidents.map(Fingerprint.of))
                 var summary = try await writer.finish()
                 summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
                 return summary

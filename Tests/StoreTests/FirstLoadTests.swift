@@ -1,0 +1,158 @@
+import Foundation
+@testable import PostgresStore
+import RiskModel
+import StoreContract
+import Stores
+import Testing
+import TestSupport
+
+/// The fast path of an ingest into an empty store against the plain path, on both databases:
+/// PostgreSQL's first load (`PostgresFirstLoad`: the links' keys and indexes dropped and built again)
+/// against the same ingest with it turned off, SQLite's rows encoded by the reader's thread against
+/// a feed without an encoder; and each database's fast path against the other's.
+@Suite("An ingest's fast path into an empty store against its plain path")
+struct FirstLoadTests {
+    let now = at("2026-11-22T08:00:00Z")
+
+    /// Children recurring across incidents, some without a school or with words to escape, grades of
+    /// all kinds, and perpetrators with one victim and with several (the serial-perpetrator candidates).
+    var batch: [Incident] {
+        (0..<400).map { n in
+            // One time with a fraction of a second: COPY's text of a double that is not a whole number.
+            Incident(id: "I-\(n)", reportedAt: at("2026-10-\(String(format: "%02d", 1 + n % 28))T10:00:00Z").addingTimeInterval(n == 5 ? 0.25 : 0),
+                     officerGrade: [Grade.standard, .medium, .high][n % 3], dashYesCount: n % 20,
+                     supervisorGrade: n % 11 == 0 ? .high : nil, victimId: "V-\(n % 7)", perpetratorId: n % 5 == 0 ? nil : "P-\(n % 13)",
+                     children: (0..<(1 + n % 3)).map {
+                         child("C-\(n % 60 + $0)", urn: $0 == 2 ? nil : "120501", voice: n % 7 == 0 ? "words\t\(n)\\" : nil)
+                     })
+        }
+    }
+
+    /// One ingest of `batch` into a new store, pushed from a thread of its own as ingest reads.
+    func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false) async throws -> TempStore {
+        var t = try await TempStore(kind)
+        if kind == .postgres, !fast, let pg = t.store as? PostgresStore {
+            t = TempStore(t, store: PostgresStore(pg.database, bulkFirstLoad: false))
+        }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        let feed = fast ? t.store.makeIncidentFeed(expectedRows: 800, episodes: nil) : IncidentFeed()
+        let batch = self.batch
+        let writer = Task { [store = t.store, now] in
+            try await store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        }
+        let reader = Thread {
+            for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
+            feed.finish(abandon ? .abandoned : .complete)
+        }
+        reader.start()
+        if abandon {
+            await #expect(throws: IngestAbandoned.self) { _ = try await writer.value }
+        } else {
+            _ = try await writer.value
+        }
+        return t
+    }
+
+    func tables(_ store: any FullStore) async throws -> [String: [String]] {
+        var tables: [String: [String]] = [:]
+        // directory_imports keeps when each store imported Config/'s key adults: not the feed's doing.
+        for table in StoreTable.all where table.name != "directory_imports" {
+            tables[table.name] = try await store.rows(of: table).map { "\($0)" }.sorted()
+        }
+        return tables
+    }
+
+    /// What PostgreSQL's catalog says of the tables the first load changes (their constraints and
+    /// indexes by definition, and whether each trigger is enabled), and the serial-perpetrator
+    /// candidates the trigger keeps.
+    func catalog(_ t: TempStore) throws -> (definitions: String, candidates: String) {
+        let db = String(t.url.split(separator: "/").last!)
+        let relations = "('incidents'::regclass, 'incident_children'::regclass, 'children'::regclass)"
+        func run(_ sql: String) throws -> String {
+            let result = try PostgresServer.shared().psql(db, sql)
+            #expect(result.exitCode == 0, "\(result.output)")
+            return result.output
+        }
+        return (try run("""
+                    SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint
+                    WHERE conrelid IN \(relations) OR confrelid IN \(relations)
+                    UNION ALL SELECT indexrelid::regclass || ' ' || pg_get_indexdef(indexrelid) || ' ' || indisvalid FROM pg_index WHERE indrelid IN \(relations)
+                    UNION ALL SELECT tgname || ' ' || tgenabled::text FROM pg_trigger WHERE tgrelid IN \(relations) AND NOT tgisinternal
+                    ORDER BY 1
+                    """),
+                try run("SELECT string_agg(perpetrator_id, ',' ORDER BY perpetrator_id) FROM serial_candidates"))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theFastPathWritesWhatThePlainPathWrites(kind: StoreKind) async throws {
+        let fast = try await load(kind, fast: true)
+        defer { fast.cleanUp() }
+        let plain = try await load(kind, fast: false)
+        defer { plain.cleanUp() }
+        let written = try await tables(fast.store)
+        #expect(written["incidents"]?.count == 400)
+        #expect(written["alerts"]?.isEmpty == false, "the batch queues alerts")
+        #expect(written == (try await tables(plain.store)))
+        // Each database's fast path writes what the other's does, key for key.
+        let other = try await load(kind == .sqlite ? .postgres : .sqlite, fast: true)
+        defer { other.cleanUp() }
+        #expect(written == (try await tables(other.store)))
+
+        guard kind == .postgres else { return }
+        let empty = try await TempStore(.postgres)
+        defer { empty.cleanUp() }
+        let before = try catalog(empty).definitions
+        let afterFast = try catalog(fast)
+        let afterPlain = try catalog(plain)
+        #expect(afterFast.definitions == before, "every key, index and trigger is back as it was")
+        #expect(afterPlain.definitions == before)
+        #expect(afterFast.candidates == "P-0,P-1,P-10,P-11,P-12,P-2,P-3,P-4,P-5,P-6,P-7,P-8,P-9\n")
+        #expect(afterFast.candidates == afterPlain.candidates)
+        // A later ingest into the loaded store takes the plain path and finds everything as stored.
+        let again = try await fast.store.ingest(batch, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        #expect((again.added, again.updated, again.unchanged) == (0, 0, 400))
+    }
+
+    /// The fast path did run (its keys and indexes were made again: new object ids), and an
+    /// abandoned first load leaves the schema exactly as it was: the drops are rolled back with it.
+    @Test func aFirstLoadRebuildsTheLinksKeysAndAnAbandonedOneLeavesThemAlone() async throws {
+        let fast = try await load(.postgres, fast: true)
+        defer { fast.cleanUp() }
+        let plain = try await load(.postgres, fast: false)
+        defer { plain.cleanUp() }
+        let abandoned = try await load(.postgres, fast: true, abandon: true)
+        defer { abandoned.cleanUp() }
+        let fresh = try await TempStore(.postgres)
+        defer { fresh.cleanUp() }
+        // Object ids are handed out in order: a first load's rebuilt keys and indexes are newer than
+        // the table the last migration made.
+        func rebuilt(_ t: TempStore) throws -> [String] {
+            let db = String(t.url.split(separator: "/").last!)
+            let result = try PostgresServer.shared().psql(db, """
+                SELECT x.name FROM (
+                    SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid = 'incident_children'::regclass
+                    UNION ALL SELECT indexrelid::regclass::text, indexrelid FROM pg_index WHERE indrelid IN ('incidents'::regclass, 'incident_children'::regclass)
+                ) x WHERE x.oid > 'retention_purging'::regclass::oid
+                ORDER BY 1
+                """)
+            #expect(result.exitCode == 0, "\(result.output)")
+            return result.output.split(separator: "\n").map(String.init)
+        }
+        #expect(try rebuilt(fast) == ["incident_children_by_incident", "incident_children_child_key_fkey", "incident_children_incident_key_fkey",
+                                      "incident_children_pkey", "incident_children_pkey", "incidents_by_perpetrator"])
+        #expect(try rebuilt(plain).isEmpty)
+        #expect(try rebuilt(abandoned).isEmpty)
+        #expect(try catalog(abandoned).definitions == (try catalog(fresh).definitions))
+        #expect(try await abandoned.store.counts().incidents == 0)
+    }
+}
+
+extension TempStore {
+    /// The same database through another store value (one made with a test's own settings).
+    init(_ t: TempStore, store: any FullStore) {
+        kind = t.kind
+        dir = t.dir
+        url = t.url
+        self.store = store
+    }
+}
