@@ -42,8 +42,12 @@ import TestSupport
         defer { rig.stop() }
         let (server, address) = try rig.h.serve(environment: rig.environment)
         defer { server.terminate() }
-        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501", voice: "he shouted at mum")])
-        let run = try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: Self.linked(rig, address))
+        // The server checks the link against the real clock (a browser cannot be given another), so
+        // this run is dated now: the incident last night, the morning run a moment ago.
+        let iso = ISO8601DateFormatter()
+        let sent = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
+        try rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120501", voice: "he shouted at mum")])
+        let run = try rig.h.run(["notify", "--now", iso.string(from: sent)], environment: Self.linked(rig, address))
         #expect(run.status == 0, "\(run.stderr)")
 
         let (mail, _) = try Self.mail(rig, to: "dsl@boston.school.example")
@@ -56,7 +60,7 @@ import TestSupport
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).contains("I have read this notification"))
         var alert = try Self.alert(rig, "C-1")
-        #expect(alert["delivered_at"] as? String == "2026-11-20T06:00:00Z")
+        #expect(alert["delivered_at"] as? String == iso.string(from: sent))
         #expect(alert["acknowledged_at"] is NSNull)
 
         let out = CLIHarness.packageRoot.appendingPathComponent(".build/test-output/ack-flow")
@@ -68,7 +72,7 @@ import TestSupport
         alert = try Self.alert(rig, "C-1")
         let acknowledged = try #require(alert["acknowledged_at"] as? String)
         #expect(acknowledged.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil)
-        let unread = try rig.h.run(["alerts", "--state", "unacknowledged", "--now", "2026-11-20T10:00:00Z"])
+        let unread = try rig.h.run(["alerts", "--state", "unacknowledged", "--now", iso.string(from: sent.addingTimeInterval(30 * 86_400))])
         #expect(unread.stdout == "No alerts.\n")
     }
 
