@@ -177,16 +177,13 @@ struct BinaryArray {
         }
     }
 
-    /// The same, for a column that is never NULL.
+    /// The same, for a column that is never NULL (a NULL is a malformed chunk).
     func read<T>(into out: inout [T], _ type: PostgresDataType, _ element: (inout ByteBuffer) -> T?) throws {
-        guard count == 0 || elementType == type else {
-            throw StoreError.unavailable("a child-history chunk holds \(elementType) where \(type) was expected")
-        }
-        var buffer = self.buffer
+        var values: [T?] = []
+        try readOptional(into: &values, type, element)
         out.removeAll(keepingCapacity: true)
-        for _ in 0..<count {
-            guard let length = buffer.readInteger(as: Int32.self), length >= 0, var bytes = buffer.readSlice(length: Int(length)),
-                  let value = element(&bytes), bytes.readableBytes == 0 else { throw Self.short }
+        for value in values {
+            guard let value else { throw StoreError.unavailable("a child-history chunk holds a NULL where none may be") }
             out.append(value)
         }
     }
