@@ -21,6 +21,12 @@ public struct ReviewQueue: Sendable {
             self.summary = summary
             schoolURN = summary?.schoolURN
         }
+
+        init(assessment: Assessment, schoolURN: String?) {
+            self.assessment = assessment
+            summary = nil
+            self.schoolURN = schoolURN
+        }
     }
 
     public let asOf: Date
@@ -56,15 +62,20 @@ public struct ReviewQueue: Sendable {
         // Nearly every child has neither: the filter says so without hashing each id for a dictionary.
         let withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
-            var h = h
+            let assessed: Assessment?
             if withContext.mayContain(h.childId) {
+                // Copied only here: a copy of the history retains each of its lists.
+                var h = h
                 if let episodes = context.episodes[h.childId] {
                     h.episodes = episodes
                     withEpisodes.append(h.childId, to: part)
                 }
                 if let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
+                assessed = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
+            } else {
+                assessed = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
             }
-            guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum) else { return }
+            guard let a = assessed else { return }
             kept.append(Entry(assessment: a, summary: try summary()), to: part)
         }
         // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
@@ -86,7 +97,7 @@ public struct ReviewQueue: Sendable {
             }
         }
         let entries = kept.all
-        let ordered = RiskRules.reviewQueueOrder(entries.map(\.assessment), includeAll: includeAll)
+        let ordered = RiskRules.reviewQueueOrder(entries.map { RiskRules.QueueKey($0.assessment) }, includeAll: includeAll)
         return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
     }
 
@@ -142,33 +153,35 @@ public struct ReviewQueue: Sendable {
 
     private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
         out.raw(first ? "\n   " : ",\n   ")
-        // Read once: each `e.assessment.x` through the reference would copy the whole assessment.
-        Self.appendObject(e.assessment, schoolURN: e.schoolURN, to: &out)
+        Self.appendObject(e, to: &out)
     }
 
     /// One child's object exactly as the queue's document has it: `GET /api/children/{id}` shows
     /// the child's assessment this way.
     public static func entryJSON(_ assessment: Assessment, schoolURN: String?) -> String {
         var out = JSONBytes(capacity: 480)
-        appendObject(assessment, schoolURN: schoolURN, to: &out)
+        appendObject(Entry(assessment: assessment, schoolURN: schoolURN), to: &out)
         return String(decoding: out.bytes, as: UTF8.self)
     }
 
-    private static func appendObject(_ a: Assessment, schoolURN: String?, to out: inout JSONBytes) {
+    /// Reads the entry's fields in place through the reference: a copy of its assessment would retain
+    /// and release each of its lists, for every child of the queue.
+    private static func appendObject(_ e: Entry, to out: inout JSONBytes) {
+        let schoolURN = e.schoolURN
         out.raw("{\"child_id\": ")
-        out.string(a.childId)
-        out.raw(", \"level\": \""); out.raw(a.level.name)
-        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(a.score)))
-        out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
+        out.string(e.assessment.childId)
+        out.raw(", \"level\": \""); out.raw(e.assessment.level.name)
+        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(e.assessment.score)))
+        out.raw(",\n    \"suggestions\": "); out.array(e.assessment.suggestions)
         out.raw(",\n    \"rules\": [")
-        for j in a.rules.indices {
+        for j in e.assessment.rules.indices {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-            out.raw(a.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(a.rules[j].incidentIds)
-            if a.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(a.rules[j].episodeIds) }
+            out.raw(e.assessment.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(e.assessment.rules[j].incidentIds)
+            if e.assessment.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(e.assessment.rules[j].episodeIds) }
             out.raw("}")
         }
-        out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
-        out.raw(",\n    \"newest_incident_at\": "); out.utc(a.newestIncidentAt)
+        out.raw("],\n    \"incident_ids\": "); out.array(e.assessment.incidentIds)
+        out.raw(",\n    \"newest_incident_at\": "); out.utc(e.assessment.newestIncidentAt)
         out.raw(", \"school_urn\": ")
         if let urn = schoolURN { out.string(urn) } else { out.raw("null") }
         out.raw("}")

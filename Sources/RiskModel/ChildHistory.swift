@@ -7,12 +7,21 @@ public struct IncidentFact: Sendable, Equatable {
     public let reportedAt: Date
     /// The effective grade (SPEC §3), not the officer's.
     public let grade: Grade
+    /// The store's own number for the incident, 0 when not given: with it the queue asks whether the
+    /// incident names a serial perpetrator by one bit rather than by hashing its id (see
+    /// `SerialPerpetrators`). A store that gives keys gives each incident one key, the same in every read.
+    public let storeKey: UInt32
 
-    public init(incidentId: String, reportedAt: Date, grade: Grade) {
+    public init(incidentId: String, reportedAt: Date, grade: Grade, storeKey: UInt32 = 0) {
         self.incidentId = incidentId
         self.reportedAt = reportedAt
         self.grade = grade
+        self.storeKey = storeKey
     }
+
+    /// A store's 64-bit row key as a `storeKey`: 0 (none) when it does not fit, so such an incident is
+    /// looked up by id.
+    public static func storeKey(_ key: Int64) -> UInt32 { UInt32(exactly: key) ?? 0 }
 
     /// Takes the incident's effective grade, so the supervisor's review and the checklist floor apply.
     public init(_ incident: Incident) {

@@ -41,14 +41,14 @@ public enum RiskRules {
         // The serial look-up last: a child the quick level keeps would only be looked up twice.
         if minimumLevel > .standard, missing == nil, history.maracReferrals.isEmpty, isStrictlyOrdered(history.incidents),
            quickLevel(history.incidents, windowStart: windowStart, asOf: asOf, settings: settings) < minimumLevel,
-           serial.isEmpty || !history.incidents.contains(where: { serial.names(incident: $0.incidentId) }) {
+           serial.isEmpty || !history.incidents.contains(where: { serial.names($0) }) {
             return nil
         }
         let facts = distinctFacts(history.incidents, upTo: asOf)
         let window = facts[(facts.firstIndex(where: { $0.reportedAt >= windowStart }) ?? facts.endIndex)...]
         let newest = window.last
 
-        let weights = (settings.weight(of: .standard), settings.weight(of: .medium), settings.weight(of: .high))
+        let weights = settings.gradeWeights
         var score = 0.0
         var windowIds: [String] = []
         windowIds.reserveCapacity(window.count)
@@ -57,14 +57,13 @@ public enum RiskRules {
         var serialIds: [String] = []
         for fact in window {
             windowIds.append(fact.incidentId)
-            let weight: Double
             switch fact.grade {
-            case .standard: weight = weights.0
-            case .medium: weight = weights.1; mediumIds.append(fact.incidentId)
-            case .high: weight = weights.2; highIds.append(fact.incidentId)
+            case .standard: break
+            case .medium: mediumIds.append(fact.incidentId)
+            case .high: highIds.append(fact.incidentId)
             }
-            score += weight * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
-            if !serial.isEmpty, serial.names(incident: fact.incidentId) { serialIds.append(fact.incidentId) }
+            score += weights[fact.grade] * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
+            if !serial.isEmpty, serial.names(fact) { serialIds.append(fact.incidentId) }
         }
 
         let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
@@ -139,10 +138,11 @@ public enum RiskRules {
         var count = 0
         var top = Grade.standard
         var score = 0.0
+        let weights = settings.gradeWeights
         for fact in incidents where fact.reportedAt >= windowStart && fact.reportedAt <= asOf {
             count += 1
             top = max(top, fact.grade)
-            score += settings.weight(of: fact.grade) * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
+            score += weights[fact.grade] * decay(from: fact.reportedAt, to: asOf, halfLifeDays: settings.halfLifeDays)
         }
         if top == .high || count >= settings.escalationCount { return .high }
         let byScore = scoreLevel(score, settings: settings) ?? .standard
@@ -157,18 +157,36 @@ public enum RiskRules {
 
     /// The positions in `assessments` of the review queue, in its order.
     public static func reviewQueueOrder(_ assessments: [Assessment], includeAll: Bool) -> [Int] {
-        // Sort small keys, not the assessments: moving an Assessment retains and releases its arrays.
-        var keys: [(level: Level, newest: Date, index: Int)] = []
-        keys.reserveCapacity(assessments.count)
-        for (i, a) in assessments.enumerated() where includeAll || a.level >= .medium {
-            keys.append((a.level, a.newestIncidentAt, i))
-        }
-        keys.sort { a, b in
+        reviewQueueOrder(assessments.indices.map { QueueKey(assessments[$0]) }, includeAll: includeAll)
+    }
+
+    /// The same order from each child's key alone: a queue of a hundred thousand children is sorted
+    /// without copying an assessment (each copy retains and releases its arrays).
+    public static func reviewQueueOrder(_ keys: [QueueKey], includeAll: Bool) -> [Int] {
+        // What is sorted holds no reference (the sort moves each element many times); the child id
+        // is read only to break a tie.
+        var order: [(level: Level, newest: Date, index: Int)] = []
+        order.reserveCapacity(keys.count)
+        for i in keys.indices where includeAll || keys[i].level >= .medium { order.append((keys[i].level, keys[i].newest, i)) }
+        order.sort { a, b in
             if a.level != b.level { return a.level > b.level }
             if a.newest != b.newest { return a.newest > b.newest }
-            return assessments[a.index].childId < assessments[b.index].childId
+            return keys[a.index].childId < keys[b.index].childId
         }
-        return keys.map(\.index)
+        return order.map(\.index)
+    }
+
+    /// What places a child in the review queue.
+    public struct QueueKey: Sendable {
+        public let level: Level
+        public let newest: Date
+        public let childId: String
+
+        public init(_ a: borrowing Assessment) {
+            level = a.level
+            newest = a.newestIncidentAt
+            childId = a.childId
+        }
     }
 
     /// `weight * decay` is one incident's part of the score: 1 today, 0.5 one half-life ago.

@@ -9,7 +9,12 @@ public struct ScoringSettings: Sendable, Equatable {
     public var escalationCount: Int = 3
     public var halfLifeDays: Double = 90
     /// A grade missing from the dictionary weighs what the SPEC's default gives it.
-    public var weights: [Grade: Double] = ScoringSettings.defaultWeights
+    public var weights: [Grade: Double] = ScoringSettings.defaultWeights {
+        didSet { gradeWeights = Self.table(weights) }
+    }
+    /// Every grade's weight, read from `weights` once: the rules weigh each incident of hundreds of
+    /// thousands of children, where a dictionary look-up hashes the grade each time.
+    public private(set) var gradeWeights = ScoringSettings.table(ScoringSettings.defaultWeights)
     public var scoreMedium: Double = 2.0
     public var scoreHigh: Double = 4.0
     /// Turns MARAC referral dates (local dates) into instants comparable with incidents.
@@ -43,6 +48,7 @@ public struct ScoringSettings: Sendable, Equatable {
         self.escalationCount = escalationCount
         self.halfLifeDays = halfLifeDays
         self.weights = weights
+        gradeWeights = Self.table(weights)
         self.scoreMedium = scoreMedium
         self.scoreHigh = scoreHigh
         self.zone = zone
@@ -53,8 +59,12 @@ public struct ScoringSettings: Sendable, Equatable {
         self.missingDays = missingDays
     }
 
-    public func weight(of grade: Grade) -> Double {
-        weights[grade] ?? ScoringSettings.defaultWeights[grade] ?? 0
+    public func weight(of grade: Grade) -> Double { gradeWeights[grade] }
+
+    /// A grade missing from `weights` weighs what the SPEC's default gives it.
+    private static func table(_ weights: [Grade: Double]) -> GradeWeights {
+        func w(_ g: Grade) -> Double { weights[g] ?? defaultWeights[g] ?? 0 }
+        return GradeWeights(standard: w(.standard), medium: w(.medium), high: w(.high))
     }
 
     /// Settings the rules cannot work with, in words naming the YAML key; empty when all is well.
@@ -87,5 +97,21 @@ public struct ScoringSettings: Sendable, Equatable {
             && a.zone.timeZone == b.zone.timeZone
             && a.serialVictims == b.serialVictims && a.serialDays == b.serialDays && a.serialLevel == b.serialLevel
             && a.missingCount == b.missingCount && a.missingDays == b.missingDays
+    }
+}
+
+/// The three grades' weights, looked up by a switch.
+public struct GradeWeights: Sendable {
+    public let standard: Double
+    public let medium: Double
+    public let high: Double
+
+    @inline(__always)
+    public subscript(grade: Grade) -> Double {
+        switch grade {
+        case .standard: standard
+        case .medium: medium
+        case .high: high
+        }
     }
 }

@@ -6,12 +6,15 @@ public struct PerpetratorIncident: Sendable, Equatable {
     public let victimId: String
     public let incidentId: String
     public let reportedAt: Date
+    /// The store's number for the incident, as `IncidentFact.storeKey` (0 when not given).
+    public let storeKey: UInt32
 
-    public init(perpetratorId: String, victimId: String, incidentId: String, reportedAt: Date) {
+    public init(perpetratorId: String, victimId: String, incidentId: String, reportedAt: Date, storeKey: UInt32 = 0) {
         self.perpetratorId = perpetratorId
         self.victimId = victimId
         self.incidentId = incidentId
         self.reportedAt = reportedAt
+        self.storeKey = storeKey
     }
 }
 
@@ -32,11 +35,19 @@ public struct SerialPerpetrators: Sendable, Equatable {
     public let perpetratorOfIncident: [String: String]
     /// The same incidents, for the quick "certainly not" the queue asks of every incident.
     private let incidents: IdFilter
+    /// The same incidents by their store keys, when the store gave each of them one: the queue asks
+    /// of every incident in the window (hundreds of thousands), and one bit costs less than a hash.
+    private let keys: KeyBits
+    private let keyed: Bool
 
-    public init(findings: [String: SerialFinding], perpetratorOfIncident: [String: String]) {
+    /// `storeKeys`: the keys of the incidents of `perpetratorOfIncident`, nil when any is unknown.
+    public init(findings: [String: SerialFinding], perpetratorOfIncident: [String: String], storeKeys: [UInt32]? = nil) {
         self.findings = findings
         self.perpetratorOfIncident = perpetratorOfIncident
-        incidents = IdFilter(perpetratorOfIncident.keys)
+        // Keyed, the filter is not needed: an incident without a key is looked up in the dictionary.
+        incidents = storeKeys == nil ? IdFilter(perpetratorOfIncident.keys) : .empty
+        keys = KeyBits(storeKeys ?? [])
+        keyed = storeKeys != nil
     }
 
     public static let none = SerialPerpetrators(findings: [:], perpetratorOfIncident: [:])
@@ -46,7 +57,17 @@ public struct SerialPerpetrators: Sendable, Equatable {
     /// Whether the incident names a serial perpetrator.
     @inline(__always)
     public func names(incident id: String) -> Bool {
-        incidents.mayContain(id) && perpetratorOfIncident[id] != nil
+        (keyed || incidents.mayContain(id)) && perpetratorOfIncident[id] != nil
+    }
+
+    /// The same answer, by the incident's store key when both sides have keys: a clear bit means the
+    /// incident is not among them (its id has that one key), a set bit is checked by id.
+    @inline(__always)
+    public func names(_ fact: IncidentFact) -> Bool {
+        if keyed, fact.storeKey != 0 {
+            return keys.contains(fact.storeKey) && perpetratorOfIncident[fact.incidentId] != nil
+        }
+        return names(incident: fact.incidentId)
     }
 
     /// The finding behind an incident, nil when its perpetrator (if any) is not serial.
@@ -91,10 +112,12 @@ extension RiskRules {
             findings[perpetrator] = SerialFinding(perpetratorId: perpetrator, victims: groups[g].count, since: groups[g].since ?? asOf)
         }
         var byIncident: [String: String] = [:]
+        var keys: [UInt32]? = []
         for (n, i) in incidents.enumerated() where groups[groupOfRow[n]].count >= settings.serialVictims {
             byIncident[i.incidentId] = i.perpetratorId
+            if i.storeKey == 0 { keys = nil } else { keys?.append(i.storeKey) }
         }
-        return SerialPerpetrators(findings: findings, perpetratorOfIncident: byIncident)
+        return SerialPerpetrators(findings: findings, perpetratorOfIncident: byIncident, storeKeys: keys)
     }
 }
 
@@ -115,5 +138,23 @@ private struct VictimsNamed {
             few.append(victim)
             if few.count > 16 { many = Set(few) }
         }
+    }
+}
+
+/// A set of store keys as one bit each, up to the largest: keys are dense (a store hands them out
+/// in turn), so a million incidents take 125 KB.
+struct KeyBits: Sendable, Equatable {
+    private let words: [UInt64]
+
+    init(_ keys: [UInt32]) {
+        var words = [UInt64](repeating: 0, count: Int(keys.max() ?? 0) / 64 + 1)
+        for k in keys { words[Int(k / 64)] |= 1 << UInt64(k % 64) }
+        self.words = words
+    }
+
+    @inline(__always)
+    func contains(_ key: UInt32) -> Bool {
+        let w = Int(key / 64)
+        return w < words.count && words[w] & (1 << UInt64(key % 64)) != 0
     }
 }

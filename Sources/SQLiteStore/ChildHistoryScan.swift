@@ -17,7 +17,7 @@ struct ChildHistoryScan: Sendable {
         // back past the window). Read through the C API: this loop sees every link in the window,
         // and GRDB's Row costs several times the step.
         let links = try SQLiteRawStatement(db, """
-            SELECT child_key, incident_id, reported_at, effective_grade FROM incident_children
+            SELECT child_key, incident_id, reported_at, effective_grade, incident_key FROM incident_children
             WHERE child_key BETWEEN ?3 AND ?4 AND reported_at <= ?1 AND (reported_at >= ?2 OR child_key IN (
                 SELECT c.child_key FROM children c JOIN decisions d ON d.child_id = c.child_id WHERE d.marac = 'referred'))
             ORDER BY child_key, reported_at
@@ -69,7 +69,8 @@ struct ChildHistoryScan: Sendable {
                 currentKey = key
             }
             facts.append(IncidentFact(incidentId: row.text(1), reportedAt: Date(timeIntervalSince1970: row.double(2)),
-                                      grade: Grade(rawValue: Int(row.int64(3))) ?? .standard))
+                                      grade: Grade(rawValue: Int(row.int64(3))) ?? .standard,
+                                      storeKey: IncidentFact.storeKey(row.int64(4))))
         }
         try flush()
     }

@@ -210,7 +210,7 @@ extension SQLiteStore {
                 ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
                 : "SELECT perpetrator_id FROM serial_candidates"
             let rows = try SQLiteRawStatement(db, """
-                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at
+                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at, i.incident_key
                 FROM (\(candidates)) c CROSS JOIN incidents i INDEXED BY incidents_by_perpetrator ON i.perpetrator_id = c.perpetrator_id
                 WHERE i.reported_at BETWEEN ?1 AND ?2
                 """)
@@ -219,7 +219,8 @@ extension SQLiteStore {
             var found: [PerpetratorIncident] = []
             try rows.rows { r in
                 found.append(PerpetratorIncident(
-                    perpetratorId: r.text(0), victimId: r.text(1), incidentId: r.text(2), reportedAt: Date(timeIntervalSince1970: r.double(3))))
+                    perpetratorId: r.text(0), victimId: r.text(1), incidentId: r.text(2), reportedAt: Date(timeIntervalSince1970: r.double(3)),
+                    storeKey: IncidentFact.storeKey(r.int64(4))))
             }
             return found
         }

@@ -214,6 +214,38 @@ struct EpisodeAndSerialRuleTests {
         #expect(a?.suggestions == ["marac-referral"], "high by a rule other than repeat-missing")
     }
 
+    @Test func storeKeysGiveTheSameAnswersAsIds() {
+        // Incident n has key n + 1 (key 0 is "none"); P-1 and P-3 are serial, P-2 is not.
+        let rows = (0..<300).map { (n: Int) -> PerpetratorIncident in
+            let victim = n % 3 == 1 ? "V-x" : "V-\(n)"
+            let days = Double(n % 200 + 1)
+            return PerpetratorIncident(perpetratorId: "P-\(n % 3 + 1)", victimId: victim, incidentId: "I-\(n)",
+                                       reportedAt: Self.asOf.addingTimeInterval(-days * Self.day), storeKey: UInt32(n + 1))
+        }
+        let keyed = RiskRules.serialPerpetrators(rows, asOf: Self.asOf, settings: Fixture.defaults)
+        let byId = RiskRules.serialPerpetrators(rows.map { PerpetratorIncident(perpetratorId: $0.perpetratorId, victimId: $0.victimId,
+                                                                               incidentId: $0.incidentId, reportedAt: $0.reportedAt) },
+                                                asOf: Self.asOf, settings: Fixture.defaults)
+        // One incident without a key: the whole set is looked up by id.
+        var mixedRows = rows
+        mixedRows[0] = PerpetratorIncident(perpetratorId: "P-1", victimId: "V-0", incidentId: "I-0", reportedAt: rows[0].reportedAt)
+        let mixed = RiskRules.serialPerpetrators(mixedRows, asOf: Self.asOf, settings: Fixture.defaults)
+        #expect(keyed.perpetratorOfIncident.count == 200)
+        for n in 0..<400 {
+            let id = "I-\(n)"
+            let serial = n < 300 && n % 3 != 1
+            for fact in [IncidentFact(incidentId: id, reportedAt: Self.asOf, grade: .standard, storeKey: UInt32(n + 1)),
+                         IncidentFact(incidentId: id, reportedAt: Self.asOf, grade: .standard)] {
+                #expect(keyed.names(fact) == serial, "\(id) keyed")
+                #expect(byId.names(fact) == serial, "\(id) by id")
+                #expect(mixed.names(fact) == serial, "\(id) mixed")
+            }
+        }
+        // A key far past the set's largest is answered, not out of range.
+        #expect(!keyed.names(IncidentFact(incidentId: "I-x", reportedAt: Self.asOf, grade: .standard, storeKey: .max)))
+        #expect(IncidentFact.storeKey(Int64(UInt32.max) + 1) == 0 && IncidentFact.storeKey(7) == 7)
+    }
+
     @Test func theQuickSkipNeverDropsASerialChild() {
         let found = RiskRules.serialPerpetrators([Self.named("P-1", "V-1", "I-1", daysBefore: 1), Self.named("P-1", "V-2", "I-2", daysBefore: 2)],
                                                  asOf: Self.asOf, settings: Fixture.defaults)

@@ -90,13 +90,24 @@ struct ChildScanTests {
             }.keys)
             #expect(kept.count > 100 && (applied == nil || kept.count < expected.count - 100), "the floor leaves some out, not all")
             #expect(Set(byChild.keys) == (kind == .postgres ? kept : Set(expected.keys)))
+            // A store may number its incidents (`storeKey`): one key per incident id, never two.
+            var keyOf: [String: UInt32] = [:]
             for (id, (h, summary)) in byChild {
                 let e = try #require(expected[id])
-                #expect(h.incidents == e.facts, "\(id)")
+                #expect(h.incidents.map(Self.unkeyed) == e.facts, "\(id)")
+                for f in h.incidents where f.storeKey != 0 {
+                    #expect(keyOf.updateValue(f.storeKey, forKey: f.incidentId).map { $0 == f.storeKey } ?? true, "\(f.incidentId)")
+                }
                 #expect(summary.childId == id && summary.schoolURN == e.urn, "\(id)")
                 #expect(h.maracReferrals == (id == "C-0009" ? [LocalDate(iso: "2025-06-01")!] : []), "\(id)")
             }
+            #expect(Set(keyOf.values).count == keyOf.count, "no key names two incidents")
+            if kind == .sqlite { #expect(keyOf.count > 100, "SQLite numbers its incidents") }
         }
+    }
+
+    static func unkeyed(_ f: IncidentFact) -> IncidentFact {
+        IncidentFact(incidentId: f.incidentId, reportedAt: f.reportedAt, grade: f.grade)
     }
 
     /// The chunk's own order is checked, not assumed: links that come out of order are sorted.
