@@ -72,7 +72,8 @@ struct PostgresChildScan: Sendable {
                     current = (key, chunk.childIds[i], chunk.schoolURNs[i])
                 }
                 facts.append(IncidentFact(incidentId: chunk.incidentIds[i], reportedAt: Date(timeIntervalSince1970: chunk.times[i]),
-                                          grade: Grade(rawValue: Int(chunk.grades[i])) ?? .standard))
+                                          grade: Grade(rawValue: Int(chunk.grades[i])) ?? .standard,
+                                          storeKey: IncidentFact.storeKey(chunk.incidentKeys[i])))
             }
         }
         try flush()

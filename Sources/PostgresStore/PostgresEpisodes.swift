@@ -97,11 +97,12 @@ extension PostgresStore {
                 ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
                 : "SELECT perpetrator_id FROM serial_candidates"
             return try await conn.rows("""
-                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at
+                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at, i.incident_key
                 FROM (\(unescaped: candidates.sql)) c JOIN incidents i ON i.perpetrator_id = c.perpetrator_id
                 WHERE i.reported_at BETWEEN \(from.timeIntervalSince1970) AND \(to.timeIntervalSince1970)
-                """, logger, as: (String, String, String, Double).self).map { r in
-                PerpetratorIncident(perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3))
+                """, logger, as: (String, String, String, Double, Int64).self).map { r in
+                PerpetratorIncident(perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3),
+                                    storeKey: IncidentFact.storeKey(r.4))
             }
         }
     }

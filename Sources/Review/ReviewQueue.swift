@@ -58,7 +58,7 @@ public struct ReviewQueue: Sendable {
         let withEpisodes = ScanResults<String>(parts: scanParts)
         var floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
         floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
-        floor?.alsoIncidents = Array(serial.perpetratorOfIncident.keys)
+        floor?.serial = serial
         // Nearly every child has neither: the filter says so without hashing each id for a dictionary.
         let withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in

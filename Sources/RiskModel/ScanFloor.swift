@@ -9,8 +9,8 @@ public struct ScanFloor: Sendable, Equatable {
     public let grade: Grade
     /// Children the floor keeps whatever their incidents: those `repeat-missing` may reach.
     public var alsoChildren: [String] = []
-    /// Children with one of these incidents are kept too: those naming a serial perpetrator.
-    public var alsoIncidents: [String] = []
+    /// Children with an incident naming one of these serial perpetrators are kept too.
+    public var serial: SerialPerpetrators = .none
 
     public init(incidents: Int, grade: Grade) {
         self.incidents = incidents
@@ -40,21 +40,17 @@ extension RiskRules {
 extension ScanFloor {
     /// The floor made ready for a store that applies it child by child as it reads them (PostgreSQL's
     /// scan, where the links arrive anyway and a GROUP BY on the server would cost more than it
-    /// saves): `alsoChildren` and `alsoIncidents` as sets, asked once per child.
+    /// saves): `alsoChildren` as a set, asked once per child.
     public struct Check: Sendable {
         public let floor: ScanFloor
         private let children: Set<String>
-        private let incidents: Set<String>
-        /// Nearly every child and incident is in neither list: answered without hashing for the sets.
+        /// Nearly every child is not in the list: answered without hashing for the set.
         private let childFilter: IdFilter
-        private let incidentFilter: IdFilter
 
         public init(_ floor: ScanFloor) {
             self.floor = floor
             children = Set(floor.alsoChildren)
-            incidents = Set(floor.alsoIncidents)
             childFilter = IdFilter(floor.alsoChildren)
-            incidentFilter = IdFilter(floor.alsoIncidents)
         }
 
         /// Whether a child may reach the level: `incidents` are those the scan read for it (the
@@ -69,7 +65,7 @@ extension ScanFloor {
                 if fact.grade > top { top = fact.grade }
             }
             if floor.admits(count: count, top: top) || (childFilter.mayContain(childId) && children.contains(childId)) { return true }
-            return facts.contains { incidentFilter.mayContain($0.incidentId) && incidents.contains($0.incidentId) }
+            return !floor.serial.isEmpty && facts.contains { floor.serial.names($0) }
         }
     }
 }

@@ -61,7 +61,7 @@ struct QuickLevelTests {
                     named.alsoChildren = [history.childId]
                     #expect(ScanFloor.Check(named).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: false))
                     named.alsoChildren = []
-                    named.alsoIncidents = Array(window.map(\.incidentId).suffix(1))
+                    named.serial = SerialPerpetrators(findings: [:], perpetratorOfIncident: Dictionary(uniqueKeysWithValues: window.suffix(1).map { ($0.incidentId, "P-1") }))
                     #expect(ScanFloor.Check(named).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: false) == !window.isEmpty)
                     #expect(ScanFloor.Check(floor).keeps(childId: history.childId, incidents: window, windowStart: windowStart, referred: true))
                 }
