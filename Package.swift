@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "RiskModel", dependencies: ["CivilTime", "InputRules"], swiftSettings: strict),
         .target(name: "DelimitedText", dependencies: ["InputRules"], swiftSettings: strict),
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
+        // Pure: compact indexes of ids for a large ingest (a set of hashes, a numbering).
+        .target(name: "IdIndex", swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
         .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
         // The one way incidents reach a store, for the command line and the web API alike.
@@ -111,6 +113,7 @@ let package = Package(
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
+        .testTarget(name: "IdIndexTests", dependencies: ["IdIndex"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
