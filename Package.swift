@@ -42,7 +42,7 @@ let package = Package(
         // Pure: compact indexes of ids for a large ingest (a set of hashes, a numbering).
         .target(name: "IdIndex", swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
-        .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
+        .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText", "IdIndex"], swiftSettings: strict),
         // The one way incidents reach a store, for the command line and the web API alike.
         .target(name: "Intake", dependencies: ["Ingest", "RiskModel", "StoreContract"], swiftSettings: strict),
         // Seeded synthetic incidents for benchmarks and the sample data.
