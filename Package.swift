@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
         .testTarget(name: "IdIndexTests", dependencies: ["IdIndex"], swiftSettings: strict),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Ingest"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
