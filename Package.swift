@@ -57,7 +57,7 @@ let package = Package(
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
         .target(name: "AlertLifecycle", swiftSettings: strict),
         // The store protocols and their value types: no database library in sight.
-        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules"], swiftSettings: strict),
+        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules", "IdIndex"], swiftSettings: strict),
         // The embedded default: SQLite through GRDB, its fast paths behind this wall.
         .target(name: "SQLiteStore", dependencies: [
             "StoreContract", "RiskModel", "Schools", "AlertLifecycle",

@@ -124,10 +124,7 @@ public final class SQLiteStore: Store {
                 }
                 switch feed.outcome {
                 case .complete:
-                    guard let children = local?.wholeBatch() ?? feed.finalEncoded as? SQLiteFeedEncoder.Children else {
-                        throw StoreError.unavailable("an ingest batch was not encoded for SQLite")
-                    }
-                    summary = try writer.finish(children)
+                    summary = try writer.finish()
                     summary.episodes = try feed.episodes.map { try SQLiteEpisodeWriter.write($0, db: db, actor: actor, now: now) }
                     return .commit
                 case .abandoned:
