@@ -39,8 +39,10 @@ let package = Package(
         .target(name: "RiskModel", dependencies: ["CivilTime", "InputRules"], swiftSettings: strict),
         .target(name: "DelimitedText", dependencies: ["InputRules"], swiftSettings: strict),
         .target(name: "SchoolCalendar", dependencies: ["CivilTime", "DelimitedText"], swiftSettings: strict),
+        // Pure: compact indexes of ids for a large ingest (a set of hashes, a numbering).
+        .target(name: "IdIndex", swiftSettings: strict),
         // Rows in: CSV and JSON Lines to validated incidents.
-        .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText"], swiftSettings: strict),
+        .target(name: "Ingest", dependencies: ["RiskModel", "DelimitedText", "IdIndex"], swiftSettings: strict),
         // The one way incidents reach a store, for the command line and the web API alike.
         .target(name: "Intake", dependencies: ["Ingest", "RiskModel", "StoreContract"], swiftSettings: strict),
         // Seeded synthetic incidents for benchmarks and the sample data.
@@ -55,7 +57,7 @@ let package = Package(
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
         .target(name: "AlertLifecycle", swiftSettings: strict),
         // The store protocols and their value types: no database library in sight.
-        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules"], swiftSettings: strict),
+        .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules", "IdIndex"], swiftSettings: strict),
         // The embedded default: SQLite through GRDB, its fast paths behind this wall.
         .target(name: "SQLiteStore", dependencies: [
             "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
@@ -111,6 +113,8 @@ let package = Package(
         .testTarget(name: "SchoolCalendarTests", dependencies: ["SchoolCalendar"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "RiskModel", "InputRules"], swiftSettings: strict),
         .testTarget(name: "AlertLifecycleTests", dependencies: ["AlertLifecycle"], swiftSettings: strict),
+        .testTarget(name: "IdIndexTests", dependencies: ["IdIndex"], swiftSettings: strict),
+        .testTarget(name: "IntakeTests", dependencies: ["Intake", "Ingest"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),

@@ -37,6 +37,8 @@ enum CSVIncidentReader {
             case .record(let at):
                 line = at
             }
+            // Nothing before this record is looked at again (the header's names are copied).
+            if let first = fields.first { intake.reached(first.start) }
             if fields.isBlankRecord { continue }
             intake.recordCount += 1
             if !reserved, let last = fields.last {

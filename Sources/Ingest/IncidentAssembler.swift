@@ -1,3 +1,4 @@
+import IdIndex
 import RiskModel
 
 /// Where a row came from, for "disagrees with line N of FILE" messages.
@@ -9,9 +10,9 @@ struct RowOrigin {
 /// Gathers valid rows into incidents, across all files of a batch: rows of one incident must agree
 /// on every incident column, and a child listed twice must be listed the same way.
 ///
-/// With a `sink`, incidents are handed over a chunk at a time and then forgotten (only their ids are
-/// kept), so a large file is never held whole: a row for an incident already handed over only sets
-/// `reopened`, and the caller assembles the batch again without a sink.
+/// With a `sink`, incidents are handed over a chunk at a time and then forgotten (only a hash of each
+/// id is kept), so a large file is never held whole: a row for an incident already handed over only
+/// sets `reopened`, and the caller assembles the batch again without a sink.
 struct IncidentAssembler {
     /// Where an open incident and each of its children came from; children chained per incident
     /// through flat arrays, in the order their rows came.
@@ -23,8 +24,15 @@ struct IncidentAssembler {
         var lastChild: Int32 = -1
     }
 
-    /// Every incident id seen, with its index in the batch (in order of first row).
+    /// Without a sink: every incident id seen, with its index in the batch (in order of first row).
     private var indexById: [String: Int] = [:]
+    /// With a sink: a hash of every incident id seen (`IdHash`), where the index above took about
+    /// 400 MB at ten million rows. Two ids with one hash make the second look handed over already:
+    /// the batch is then assembled again whole (`reopened`), which is right, only slower.
+    private var seen = IdHashSet()
+    /// With a sink: the open incidents' places in `open`, by their ids' hashes (each checked
+    /// against the id itself).
+    private var openByHash: [UInt64: Int32] = [:]
     /// The incidents not yet handed over: batch indices `handedOver...`.
     private var open: [Incident] = []
     private var origins: [Origins] = []
@@ -43,7 +51,13 @@ struct IncidentAssembler {
     /// Room for about `count` more rows, so a large file neither rehashes nor copies as it grows.
     /// Reserved but unused space is address space only: the pages are never touched.
     mutating func reserveCapacity(additional count: Int) {
-        indexById.reserveCapacity(indexById.count + count)
+        // A row is at most one new incident.
+        if sink == nil {
+            indexById.reserveCapacity(indexById.count + count)
+        } else {
+            seen.reserve(seen.count + count)
+            openByHash.reserveCapacity(Self.chunkSize + 1)
+        }
         let held = sink == nil ? count : Self.chunkSize + 1
         open.reserveCapacity(open.count + held)
         origins.reserveCapacity(origins.count + held)
@@ -59,12 +73,25 @@ struct IncidentAssembler {
         // Rows of one incident usually come together: no hashing for the second and later ones.
         if let last = open.indices.last, open[last].id == id {
             index = handedOver + last
-        } else {
+        } else if sink == nil {
             // One hash for both outcomes: the default subscript inserts when the id is new.
             Self.claim(&indexById[id, default: -1], newIndex, found: &index)
+        } else {
+            let hash = IdHash.of(id)
+            if !seen.insert(hash) {
+                // Seen before: open still, or handed over (or another id with this hash: then the
+                // batch is assembled again whole, as for one handed over).
+                guard let local = openByHash[hash].map(Int.init), open[local].id == id else {
+                    reopened = true
+                    return
+                }
+                index = handedOver + local
+            } else {
+                if open.count > Self.chunkSize { handOver() }
+                openByHash[hash] = Int32(open.count)
+            }
         }
         guard index >= 0 else {
-            if sink != nil, open.count > Self.chunkSize { handOver() }
             open.append(row.incident)
             origins.append(Origins(incident: origin, unknown: row.unknownColumns))
             if let child = row.child { appendChild(child, origin: origin, to: open.count - 1) }
@@ -135,13 +162,14 @@ struct IncidentAssembler {
         handOver()
     }
 
-    /// Gives every open incident to `sink` and forgets them (their ids stay known).
+    /// Gives every open incident to `sink` and forgets them (their ids' hashes stay in `seen`).
     private mutating func handOver() {
         var chunk: [Incident] = []
         swap(&chunk, &open)
         for i in chunk.indices { Self.sortChildren(&chunk[i]) }
         handedOver += chunk.count
         open.reserveCapacity(Self.chunkSize + 1)
+        openByHash.removeAll(keepingCapacity: true)
         origins.removeAll(keepingCapacity: true)
         childOrigins.removeAll(keepingCapacity: true)
         nextChild.removeAll(keepingCapacity: true)

@@ -11,6 +11,9 @@ public struct IncidentBatchBuilder {
     private var errors: [IngestError] = []
     private let errorCapPerFile: Int
 
+    /// How far a reader goes between two calls of an `add`'s `passed` (16 MiB; less in tests).
+    var passStep = 1 << 24
+
     /// CSV data rows and JSON Lines objects read so far, valid or not.
     public private(set) var rowCount = 0
 
@@ -37,15 +40,20 @@ public struct IncidentBatchBuilder {
         bytes.withUnsafeBufferPointer { add($0, fileName: fileName, format: format) }
     }
 
-    public mutating func add(_ data: Data, fileName: String, format: IncidentFileFormat) {
-        data.withUnsafeBytes { add($0.bindMemory(to: UInt8.self), fileName: fileName, format: format) }
+    /// `passed`, when given, is told every few MiB how far into `data` the reader has come: it
+    /// never looks at the bytes before that again, so the pages of a mapped file may go back.
+    public mutating func add(_ data: Data, fileName: String, format: IncidentFileFormat, passed: ((Int) -> Void)? = nil) {
+        data.withUnsafeBytes { add($0.bindMemory(to: UInt8.self), fileName: fileName, format: format, passed: passed) }
     }
 
-    public mutating func add(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String, format: IncidentFileFormat) {
+    public mutating func add(_ bytes: UnsafeBufferPointer<UInt8>, fileName: String, format: IncidentFileFormat,
+                             passed: ((Int) -> Void)? = nil) {
         fileNames.append(fileName)
         var intake = RowIntake(
             validator: validator, fileIndex: fileNames.count - 1, fileNames: fileNames,
             assembler: assembler, log: FileErrorLog(file: fileName, cap: errorCapPerFile))
+        intake.passed = passed
+        intake.passStep = passStep
         // Hand the assembler over rather than share it, so its storage is never copied.
         assembler = IncidentAssembler()
         switch format {

@@ -10,6 +10,7 @@ enum JSONLinesIncidentReader {
         var line = 0
         var scratch: [UInt8] = []
         while p < n {
+            intake.reached(p)
             line += 1
             var end = p
             var nonASCII = false

@@ -9,6 +9,21 @@ struct RowIntake {
     var log: FileErrorLog
     /// CSV data rows or JSON Lines objects read, valid or not.
     var recordCount = 0
+    /// Told, every few MiB, how far into the file the reader has come: it never reads the bytes
+    /// before that again (a mapped file gives their pages back). Nil: nobody asks.
+    var passed: ((Int) -> Void)?
+    /// Where `passed` was last told the reader was.
+    var lastPassed = 0
+    /// How far the reader goes between two calls of `passed`.
+    var passStep = 1 << 24
+
+    /// The reader is at `offset` of the file, every byte before it read for good.
+    @inline(__always)
+    mutating func reached(_ offset: Int) {
+        guard offset - lastPassed >= passStep, let passed else { return }
+        lastPassed = offset
+        passed(offset)
+    }
 
     mutating func take(_ row: RawRow, line: Int) {
         // The batch will be read again whole, errors and all.

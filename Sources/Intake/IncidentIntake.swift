@@ -8,11 +8,28 @@ public struct IntakeSource: Sendable {
     public var name: String
     public var data: Data
     public var format: IncidentFileFormat
+    /// Set when `data` is a file mapped into memory, whose pages the reader gives back as it goes.
+    private var mapped: MappedFile?
 
     public init(name: String, data: Data, format: IncidentFileFormat) {
         self.name = name
         self.data = data
         self.format = format
+    }
+
+    /// The file at `path`, mapped rather than read (see `MappedFile`), so a large one is never
+    /// resident whole while it is streamed to the store; nil when it cannot be opened or mapped.
+    public init?(mapping path: String, name: String, format: IncidentFileFormat) {
+        guard let file = MappedFile(path: path) else { return nil }
+        self.init(name: name, data: file.data, format: format)
+        mapped = file
+    }
+
+    /// For one read of the file: what the reader has passed goes back, when the file is mapped.
+    var release: ((Int) -> Void)? {
+        guard let mapped else { return nil }
+        var released = 0
+        return { released = mapped.release(from: released, before: $0) }
     }
 }
 
@@ -66,8 +83,10 @@ public enum IncidentIntake {
             }
         }
         let batchEpisodes = episodes
+        // The pages of a mapped file are given back as the reader passes them, so the file is never
+        // resident whole; a re-read (the redo below) has the kernel read them again from the file.
         @Sendable func readAll(into builder: inout IncidentBatchBuilder) {
-            for s in sources { builder.add(s.data, fileName: s.name, format: s.format) }
+            for s in sources { builder.add(s.data, fileName: s.name, format: s.format, passed: s.release) }
         }
         // The feed is the store's (each store encodes its own rows, on this thread), and the store is
         // opened only once there is something to write: until then what is read waits in the hand-off.

@@ -6,6 +6,4 @@ import StoreContract
 /// writes: each incident's fingerprint.
 final class PostgresFeedEncoder: IncidentFeedEncoder {
     func encode(_ incidents: [Incident]) -> Any { incidents.map(Fingerprint.of) }
-
-    func finish() -> Any { () }
 }

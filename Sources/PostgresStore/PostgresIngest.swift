@@ -21,19 +21,28 @@ final class PostgresIngest {
     private let firstLoad: PostgresFirstLoad?
     private var summary = IngestSummary()
 
-    /// What the writer knows of each child of the batch.
-    private struct BatchChild {
-        var key: Int64
-        /// A first load's new child: no row yet, one is written at the end with their newest details.
-        var unwritten = false
-        /// What the child's row holds: read from the table, or as this batch first wrote it.
-        var stored: Details?
-        var storedNewest: Double
+    /// The batch's children, numbered as first seen, with the newest time of each so far.
+    private var batchChildren = BatchChildren()
+    /// What the writer knows of each child, by number, kept small for a batch of millions: the key,
+    /// the `latest_reported_at` a stored child's row had (new children: -infinity; none kept when the
+    /// store had no children), and flags.
+    /// Unchecked: only this writer's one task touches them, and the run-time check of every access
+    /// to an element was about 6% of the ingest's CPU (perf).
+    @exclusivity(unchecked) private var childKeys: [Int64] = []
+    @exclusivity(unchecked) private var storedNewest: [Double] = []
+    @exclusivity(unchecked) private var childFlags: [ChildFlags] = []
+    /// Batches of the feed written so far: the order of the details held for the end.
+    private var batches: Int64 = 0
+    private var newestTableMade = false
+
+    private struct ChildFlags: OptionSet {
+        let rawValue: UInt8
+        /// The child's row was in the store before this batch.
+        static let existed = ChildFlags(rawValue: 1)
         /// A new or changed incident of the batch names the child, so their row may need writing.
-        var touched = false
-        /// The batch's newest details of the child, and when.
-        var newest: Double
-        var details: Details
+        static let touched = ChildFlags(rawValue: 2)
+        /// Newer details than their row has wait in `newest_children` for `finish`.
+        static let pending = ChildFlags(rawValue: 4)
     }
 
     struct Details: Equatable {
@@ -48,14 +57,16 @@ final class PostgresIngest {
             dateOfBirth = c.dateOfBirth.description
             schoolURN = c.schoolURN
         }
+
+        init(givenName: String, familyName: String, dateOfBirth: String, schoolURN: String?) {
+            self.givenName = givenName
+            self.familyName = familyName
+            self.dateOfBirth = dateOfBirth
+            self.schoolURN = schoolURN
+        }
     }
 
-    /// Unchecked: only this writer's one task touches it, and the run-time check of every access
-    /// to an element was about 6% of the ingest's CPU (perf).
-    @exclusivity(unchecked) private var children: [BatchChild] = []
-    private var childNumbers: [String: Int] = [:]
-    /// The ids of the `unwritten` children, in number order.
-    private var unwrittenIds: [String] = []
+    static let childColumns = ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]
 
     /// The key of the lock every ingest takes (an arbitrary constant of this program's own).
     static let lockKey: Int64 = 0x456e_636f_6d70_0001
@@ -89,33 +100,32 @@ final class PostgresIngest {
                 stored[id] = (key, Array(fingerprint.readableBytesView))
             }
         }
-        try await addChildren(of: incidents)
-
+        let numbered = batchChildren.chunk(incidents)
+        try await addChildren(numbered, of: incidents)
         let newCount = incidents.indices.filter { stored[incidents[$0].id] == nil }.count
         var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount).makeIterator()
         var incidentRows: [[CopyValue]] = []
         var linkRows: [[CopyValue]] = []
         var planned: [(incidentKey: Int64, incident: Incident, newIncident: Bool, childNumbers: [Int])] = []
         let nowSeconds = now.timeIntervalSince1970
+        var link = 0
         for (n, incident) in incidents.enumerated() {
             let digest = fingerprints[n]
             let existing = stored[incident.id]
             let changed = existing.map { $0.fingerprint != digest.bytes } ?? true
             let reported = incident.reportedAt.timeIntervalSince1970
-            // Each child's number looked up once: hashing ids was about a tenth of the ingest's CPU (perf).
-            let numbers = incident.children.map { childNumbers[$0.childId]! }
-            for (c, number) in zip(incident.children, numbers) {
-                if changed { children[number].touched = true }
-                if reported >= children[number].newest {
-                    children[number].newest = reported
-                    children[number].details = Details(c)
-                }
+            // Each child's number worked out once (`BatchChildren`): hashing ids was about a tenth of the
+            // ingest's CPU (perf).
+            let numbers = numbered.numbers[link..<(link + incident.children.count)].map(Int.init)
+            link += incident.children.count
+            if changed {
+                for number in numbers { childFlags[number].insert(.touched) }
             }
             guard changed else {
                 summary.unchanged += 1
                 continue
             }
-            let childKeys = "[" + numbers.map { String(children[$0].key) }.joined(separator: ",") + "]"
+            let keysText = "[" + numbers.map { String(childKeys[$0]) }.joined(separator: ",") + "]"
             let incidentKey: Int64
             if let existing {
                 let old = try await PostgresIncidentReader.incident(conn, logger, key: existing.key)
@@ -127,11 +137,11 @@ final class PostgresIngest {
                         officer_grade = \(incident.officerGrade.rawValue), dash_yes_count = \(incident.dashYesCount),
                         supervisor_grade = \(incident.supervisorGrade?.rawValue), effective_grade = \(incident.effectiveGrade.rawValue),
                         flags = \(incident.flagsText), victim_id = \(incident.victimId), perpetrator_id = \(incident.perpetratorId),
-                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(childKeys)
+                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(keysText)
                     WHERE incident_key = \(existing.key)
                     """, logger)
                 incidentKey = existing.key
-                try await withdraw(incidentKey: incidentKey, linked: Set(numbers.map { children[$0].key }))
+                try await withdraw(incidentKey: incidentKey, linked: Set(numbers.map { childKeys[$0] }))
                 summary.updated += 1
             } else {
                 incidentKey = newKeys.next()!
@@ -139,13 +149,13 @@ final class PostgresIngest {
                     .int(incidentKey), .text(incident.id), .double(reported), .text(incident.riskTool.rawValue),
                     .int(Int64(incident.officerGrade.rawValue)), CopyValue(incident.dashYesCount), CopyValue(incident.supervisorGrade?.rawValue),
                     .int(Int64(incident.effectiveGrade.rawValue)), .text(incident.flagsText), .text(incident.victimId),
-                    CopyValue(incident.perpetratorId), .bytes(digest.bytes), .double(nowSeconds), .double(nowSeconds), .text(childKeys),
+                    CopyValue(incident.perpetratorId), .bytes(digest.bytes), .double(nowSeconds), .double(nowSeconds), .text(keysText),
                 ])
                 summary.added += 1
             }
             for (c, number) in zip(incident.children, numbers) {
                 linkRows.append([
-                    .int(children[number].key), .int(incidentKey), .text(incident.id), .double(reported),
+                    .int(childKeys[number]), .int(incidentKey), .text(incident.id), .double(reported),
                     .int(Int64(incident.effectiveGrade.rawValue)), CopyValue(c.schoolURN), CopyValue(c.present), CopyValue(c.spokenTo),
                     CopyValue(c.voice), CopyValue(c.bodyWornVideo),
                 ])
@@ -164,67 +174,87 @@ final class PostgresIngest {
         if let alerts {
             for p in planned {
                 for (c, number) in zip(p.incident.children, p.childNumbers) {
-                    if try await alerts.link(incidentKey: p.incidentKey, childKey: children[number].key,
+                    if try await alerts.link(incidentKey: p.incidentKey, childKey: childKeys[number],
                                              incidentId: p.incident.id, childId: c.childId, reportedAt: p.incident.reportedAt,
                                              urn: c.schoolURN, newIncident: p.newIncident) {
                         summary.alertsQueued += 1
                     }
                 }
             }
-            // A first load's alerts wait for their children's rows (their foreign keys stay).
-            if firstLoad == nil { try await alerts.flush() }
+            // Their children's rows are written (their foreign keys stay, even in a first load).
+            try await alerts.flush()
         }
     }
 
-    /// Numbers the chunk's children not yet seen in the batch, reading the stored ones and writing
-    /// a row for each new one (their links refer to it), with their details as first seen.
-    private func addChildren(of incidents: [Incident]) async throws {
-        var unseen: [String] = []
-        var firstSeen: [String: (ChildLink, Double)] = [:]
-        for incident in incidents {
-            for c in incident.children where childNumbers[c.childId] == nil && firstSeen[c.childId] == nil {
-                unseen.append(c.childId)
-                firstSeen[c.childId] = (c, incident.reportedAt.timeIntervalSince1970)
-            }
-        }
-        guard !unseen.isEmpty else { return }
+    /// The children first seen in the batch get their keys (a stored child's, or a new one with a
+    /// row, written now with these incidents' newest details of them), and newer details for a
+    /// child whose row is already written wait for `finish`.
+    private func addChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident]) async throws {
+        batches += 1
+        func link(_ place: BatchChildren.Newest) -> ChildLink { incidents[Int(place.incident)].children[Int(place.child)] }
+        func time(_ place: BatchChildren.Newest) -> Double { incidents[Int(place.incident)].reportedAt.timeIntervalSince1970 }
+        // Those first seen here come in number order.
+        let unseen = numbered.newest.filter { Int($0.number) >= numbered.firstNew }
         var stored: [String: (key: Int64, details: Details, newest: Double)] = [:]
         // `unseen` are new to the batch: in a first load into an empty children table, to the store.
-        if firstLoad?.childrenEmpty != true {
+        let childrenBefore = firstLoad?.childrenEmpty != true
+        if childrenBefore, !unseen.isEmpty {
             for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
                 SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
-                WHERE child_id = ANY(\(unseen))
+                WHERE child_id = ANY(\(unseen.map { link($0).childId }))
                 """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
-                var d = Details(firstSeen[id]!.0)
-                d.givenName = given; d.familyName = family; d.dateOfBirth = dob; d.schoolURN = urn
-                stored[id] = (key, d, newest)
+                stored[id] = (key, Details(givenName: given, familyName: family, dateOfBirth: dob, schoolURN: urn), newest)
             }
         }
-        let missing = unseen.filter { stored[$0] == nil }
-        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: missing.count).makeIterator()
+        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: unseen.count - stored.count).makeIterator()
         var rows: [[CopyValue]] = []
-        // A first load's links have no foreign keys until the end, so a new child's row waits for
-        // their newest details: one row each, instead of a row now and an UPDATE of most at the end.
-        let deferred = firstLoad != nil
-        for id in unseen {
-            let (link, reported) = firstSeen[id]!
-            childNumbers[id] = children.count
-            if let s = stored[id] {
-                children.append(BatchChild(key: s.key, stored: s.details, storedNewest: s.newest, newest: -.infinity, details: Details(link)))
-            } else if deferred {
-                children.append(BatchChild(key: keys.next()!, unwritten: true, stored: nil, storedNewest: -.infinity, newest: -.infinity,
-                                           details: Details(link)))
-                unwrittenIds.append(id)
+        var held: [[CopyValue]] = []
+        func hold(_ n: Int, _ place: BatchChildren.Newest) {
+            childFlags[n].insert(.pending)
+            let d = Details(link(place))
+            held.append([.int(batches), .int(childKeys[n]), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth),
+                         CopyValue(d.schoolURN), .double(time(place))])
+        }
+        for place in unseen {
+            let c = link(place), reported = time(place)
+            let n = childKeys.count
+            assert(n == Int(place.number), "new children come in number order")
+            if let s = stored[c.childId] {
+                childKeys.append(s.key)
+                storedNewest.append(s.newest)
+                childFlags.append(.existed)
+                // Whether the stored row takes these details is known only at the end (a changed
+                // incident must name the child), so they wait; unless they are what it holds already.
+                if reported > s.newest || (reported == s.newest && Details(c) != s.details) { hold(n, place) }
             } else {
                 let key = keys.next()!
-                let d = Details(link)
-                rows.append([.int(key), .text(id), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
-                             .double(reported)])
-                children.append(BatchChild(key: key, stored: d, storedNewest: reported, newest: -.infinity, details: d))
+                childKeys.append(key)
+                if childrenBefore { storedNewest.append(-.infinity) }
+                childFlags.append([])
+                let d = Details(c)
+                rows.append([.int(key), .text(c.childId), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth),
+                             CopyValue(d.schoolURN), .double(reported)])
             }
         }
-        try await PostgresCopy.rows(conn, logger, table: "children",
-                                    columns: ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"], rows)
+        for place in numbered.newest where Int(place.number) < numbered.firstNew {
+            let n = Int(place.number)
+            // Newer than the row written by this batch, or at least as new as the stored one.
+            if !childFlags[n].contains(.existed) || time(place) >= storedNewest[n] { hold(n, place) }
+        }
+        try await PostgresCopy.rows(conn, logger, table: "children", columns: Self.childColumns, rows)
+        guard !held.isEmpty else { return }
+        // Held in a table of this transaction's own, not in memory: a batch of millions may give
+        // many children newer details after their row was written.
+        if !newestTableMade {
+            try await conn.run("""
+                CREATE TEMPORARY TABLE newest_children (batch bigint, child_key bigint, given_name text, family_name text, dob text,
+                    school_urn text, latest_reported_at double precision) ON COMMIT DROP
+                """, logger)
+            newestTableMade = true
+        }
+        try await PostgresCopy.rows(conn, logger, table: "newest_children", columns: [
+            "batch", "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at",
+        ], held)
     }
 
     /// The incident's alerts not yet sent for children it no longer names must not go out: each is
@@ -239,46 +269,31 @@ final class PostgresIngest {
         }
     }
 
-    /// Writes each child's newest details, then the batch's audit row.
+    /// Gives the children their newest details where their rows need them, then writes the
+    /// batch's audit row.
     func finish() async throws -> IngestSummary {
-        // A first load's new children, made row by row as they are sent; then the alerts that
-        // refer to them.
-        let newRows = zip(children.lazy.filter(\.unwritten), unwrittenIds).lazy.map { child, id -> [CopyValue] in
-            let d = child.details
-            return [.int(child.key), .text(id), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
-                    .double(child.newest)]
-        }
-        try await PostgresCopy.rows(conn, logger, table: "children",
-                                    columns: ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"], newRows)
-        try await alerts?.flush()
-        // A child's row carries their newest details, so re-ingesting an old file does not move a
-        // child back to a school they have left.
-        var rows: [[CopyValue]] = []
-        for child in children where !child.unwritten && child.touched && child.newest >= child.storedNewest {
-            guard child.details != child.stored || child.newest != child.storedNewest else { continue }
-            let d = child.details
-            rows.append([.int(child.key), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth), CopyValue(d.schoolURN),
-                         .double(child.newest)])
-        }
-        // Every changed child in one statement: their rows go by COPY into a table of this
-        // transaction's own, then one UPDATE joins it (a child first seen in this batch was written
-        // with the details it came with, and usually has newer ones by now).
-        if !rows.isEmpty {
-            try await conn.run("""
-                CREATE TEMPORARY TABLE newest_children (child_key bigint, given_name text, family_name text, dob text,
-                    school_urn text, latest_reported_at double precision) ON COMMIT DROP
-                """, logger)
-            try await PostgresCopy.rows(conn, logger, table: "newest_children", columns: [
-                "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at",
-            ], rows)
+        if newestTableMade {
+            // A stored child's row takes the batch's newest details only when a new or changed
+            // incident names them. (A child new to the store always has one: an unchanged incident's
+            // children are stored, and a child's row goes only with their last link.)
+            let untouched = childFlags.indices.filter { childFlags[$0].contains(.pending) && !childFlags[$0].contains(.touched) }
+            if !untouched.isEmpty {
+                try await conn.run("DELETE FROM newest_children WHERE child_key = ANY(\(untouched.map { childKeys[$0] }))", logger)
+            }
+            // A child's row carries their newest details (the last held of each), so re-ingesting an
+            // old file does not move a child back to a school they have left: details at least as
+            // new as what is stored, and different from it, in one statement for every child.
             try await conn.run("""
                 UPDATE children c SET given_name = n.given_name, family_name = n.family_name, dob = n.dob,
                     school_urn = n.school_urn, latest_reported_at = n.latest_reported_at
-                FROM newest_children n WHERE c.child_key = n.child_key AND c.latest_reported_at <= n.latest_reported_at
+                FROM (SELECT DISTINCT ON (child_key) * FROM newest_children ORDER BY child_key, batch DESC) n
+                WHERE c.child_key = n.child_key AND c.latest_reported_at <= n.latest_reported_at
+                    AND (c.given_name, c.family_name, c.dob, c.school_urn, c.latest_reported_at)
+                        IS DISTINCT FROM (n.given_name, n.family_name, n.dob, n.school_urn, n.latest_reported_at)
                 """, logger)
         }
         try await firstLoad?.finish(conn, logger)
-        summary.children = children.count
+        summary.children = batchChildren.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try await PostgresSchema.noteChange(conn, logger)

@@ -3,8 +3,8 @@ import RiskModel
 import StoreContract
 
 /// SQLite's rows for an ingest, made on the thread that reads the files while the writer writes:
-/// each incident's fingerprint, its row and its links' rows ready to bind, and the batch's children
-/// (each numbered in the order first seen, with their newest details).
+/// each incident's fingerprint, its row and its links' rows ready to bind, and the children each
+/// chunk first names or gives newer details (`BatchChildren`), with their rows' values.
 ///
 /// The value counts below must match the column lists of `SQLiteIngest`'s INSERTs;
 /// `SQLiteFeedEncoderTests` checks them against the statements.
@@ -23,62 +23,29 @@ final class SQLiteFeedEncoder: IncidentFeedEncoder {
         var incidentRows = EncodedRows()
         /// `linkValues` per link, in order of incident then child.
         var linkRows = EncodedRows()
-        /// Per link, the child's number in the batch.
-        var childNumbers: [Int] = []
+        /// Per link, the child's number in the batch; the children first seen here, and those
+        /// given newer details.
+        var children = BatchChildren.Chunk()
+        /// `childValues` per child of `children.newest`, in order: their row's values after the key
+        /// (their newest details in the batch so far, and when).
+        var childRows = EncodedRows()
     }
 
-    /// The batch's children by number.
-    struct Children {
-        var ids: [String] = []
-        var numbers: [String: Int] = [:]
-        /// Each child's newest incident time in the batch, and their details on it (ties: the later).
-        var newest: [Double] = []
-        var details: [Details] = []
-        /// Once the batch is whole: `childValues` per child, in number order (the values of a
-        /// child's row after its key).
-        var rows = EncodedRows()
+    private var children: BatchChildren
 
-        struct Details {
-            var givenName: String
-            var familyName: String
-            var dateOfBirth: LocalDate
-            var schoolURN: String?
-
-            init(_ c: ChildLink) {
-                givenName = c.givenName
-                familyName = c.familyName
-                dateOfBirth = c.dateOfBirth
-                schoolURN = c.schoolURN
-            }
-        }
-
-        mutating func encodeRows() {
-            rows = EncodedRows(capacity: ids.count * SQLiteFeedEncoder.childValues)
-            for n in ids.indices {
-                rows.add(ids[n]); rows.add(details[n].givenName); rows.add(details[n].familyName)
-                rows.add(details[n].dateOfBirth.description); rows.add(details[n].schoolURN); rows.add(newest[n])
-            }
-        }
-    }
-
-    private var children = Children()
-
-    /// `expectedRows`: about how many rows the batch has (a guess from the files' size is enough),
-    /// so the children's index is sized once rather than rehashed as it grows.
+    /// `expectedRows`: about how many rows the batch has (a guess from the files' size is enough);
+    /// a row of a real export names a child about a third of the time.
     init(expectedRows: Int = 0) {
-        children.numbers.reserveCapacity(expectedRows)
+        children = BatchChildren(expected: expectedRows / 3)
     }
 
     func encode(_ incidents: [Incident]) -> Any { chunk(incidents) }
-
-    func finish() -> Any { wholeBatch() }
 
     func chunk(_ incidents: [Incident]) -> Chunk {
         var fingerprints: [Fingerprint.Digest] = []
         fingerprints.reserveCapacity(incidents.count)
         var incidentRows = EncodedRows(capacity: incidents.count * Self.incidentValues)
         var linkRows = EncodedRows(capacity: incidents.count * Self.linkValues)
-        var childNumbers: [Int] = []
         for incident in incidents {
             let fingerprint = Fingerprint.of(incident)
             fingerprints.append(fingerprint)
@@ -89,35 +56,19 @@ final class SQLiteFeedEncoder: IncidentFeedEncoder {
             incidentRows.add(incident.supervisorGrade?.rawValue); incidentRows.add(grade); incidentRows.add(incident.flagsText)
             incidentRows.add(incident.victimId); incidentRows.add(incident.perpetratorId); incidentRows.add(fingerprint)
             for c in incident.children {
-                childNumbers.append(number(c, reportedAt: reported))
                 linkRows.add(incident.id); linkRows.add(reported); linkRows.add(grade); linkRows.add(c.schoolURN)
                 linkRows.add(c.present); linkRows.add(c.spokenTo); linkRows.add(c.voice); linkRows.add(c.bodyWornVideo)
             }
         }
-        return Chunk(incidents: incidents, fingerprints: fingerprints, incidentRows: incidentRows,
-                     linkRows: linkRows, childNumbers: childNumbers)
-    }
-
-    /// The batch's children with their rows encoded: once every incident was handed over.
-    func wholeBatch() -> Children {
-        children.encodeRows()
-        return children
-    }
-
-    /// The child's number in the batch, noting their details when this incident is their newest.
-    private func number(_ c: ChildLink, reportedAt: Double) -> Int {
-        if let n = children.numbers[c.childId] {
-            if reportedAt >= children.newest[n] {
-                children.newest[n] = reportedAt
-                children.details[n] = Children.Details(c)
-            }
-            return n
+        let numbered = children.chunk(incidents)
+        var childRows = EncodedRows(capacity: numbered.newest.count * Self.childValues)
+        for place in numbered.newest {
+            let incident = incidents[Int(place.incident)]
+            let c = incident.children[Int(place.child)]
+            childRows.add(c.childId); childRows.add(c.givenName); childRows.add(c.familyName)
+            childRows.add(c.dateOfBirth.description); childRows.add(c.schoolURN); childRows.add(incident.reportedAt.timeIntervalSince1970)
         }
-        let n = children.ids.count
-        children.numbers[c.childId] = n
-        children.ids.append(c.childId)
-        children.newest.append(reportedAt)
-        children.details.append(Children.Details(c))
-        return n
+        return Chunk(incidents: incidents, fingerprints: fingerprints, incidentRows: incidentRows,
+                     linkRows: linkRows, children: numbered, childRows: childRows)
     }
 }

@@ -5,27 +5,39 @@ import StoreContract
 
 /// One ingest batch inside one write transaction (the caller's), so a failure leaves nothing written.
 /// Chunks of incidents are written as the feed hands them over, so a batch can be written while its
-/// file is still being read; `finish()` writes what only the whole batch decides (the children's
-/// rows, with their newest details).
+/// file is still being read; `finish()` writes what only the whole batch decides (the children whose
+/// newest details came after their row was written, or who were stored before).
 ///
-/// The caller turns foreign key checks off for the transaction: rows go in many at a time, and a
-/// child's row only at the end. Every key written is one this writer read from its table or handed
-/// out itself, so the references hold by construction.
+/// The caller turns foreign key checks off for the transaction: rows go in many at a time. Every key
+/// written is one this writer read from its table or handed out itself, so the references hold by
+/// construction.
 final class SQLiteIngest {
     private let db: Database
     private let actor: String
     private let now: Date
     @exclusivity(unchecked) private var summary = IngestSummary()
 
-    /// What the writer knows of each child of the batch, by their number in the feed.
-    private struct BatchChild {
-        var key: Int64
-        var existed: Bool
+    /// What the writer knows of the batch's children, by their number in the feed (`BatchChildren`),
+    /// kept small for a batch of millions: into a store without children (a first load) every
+    /// child is new and their keys run from `firstChildKey` in number order, so no key is kept.
+    private var childCount = 0
+    /// Keys by number, when the store had children before.
+    @exclusivity(unchecked) private var keysByNumber: [Int64] = []
+    /// The `latest_reported_at` a stored child's row had, by number (new children: -infinity),
+    /// when the store had children before.
+    @exclusivity(unchecked) private var storedNewest: [Double] = []
+    @exclusivity(unchecked) private var childFlags: [ChildFlags] = []
+    private let firstChildKey: Int64
+
+    private struct ChildFlags: OptionSet {
+        let rawValue: UInt8
+        /// The child's row was in the store before this batch.
+        static let existed = ChildFlags(rawValue: 1)
         /// A new or changed incident of the batch names the child, so their row may need writing.
-        var touched = false
-        var storedNewest = -Double.infinity
+        static let touched = ChildFlags(rawValue: 2)
+        /// Newer details than their row has wait in `BatchNewest.table` for `finish`.
+        static let pending = ChildFlags(rawValue: 4)
     }
-    @exclusivity(unchecked) private var children: [BatchChild] = []
 
     private let findIncident: SQLiteRawStatement
     private let findChild: SQLiteRawStatement
@@ -34,6 +46,10 @@ final class SQLiteIngest {
     private let incidentRows: SQLiteBulkInsert
     private let childRows: SQLiteBulkInsert
     private let linkRows: SQLiteBulkInsert
+    /// Children's newest details that came after their row was written (or that a stored child's
+    /// row may take), one row a child (a later one replaces it), applied by `finish`.
+    private let newestRows: SQLiteBulkInsert
+    private var newestTableMade = false
     private let alerts: SQLiteAlertQueue?
     private var nextIncidentKey: Int64
     private var nextChildKey: Int64
@@ -49,7 +65,9 @@ final class SQLiteIngest {
         self.now = now
         nowSeconds = now.timeIntervalSince1970
         findIncident = try SQLiteRawStatement(db, "SELECT incident_key, fingerprint FROM incidents WHERE incident_id = ?")
-        findChild = try SQLiteRawStatement(db, "SELECT child_key, latest_reported_at FROM children WHERE child_id = ?")
+        findChild = try SQLiteRawStatement(db, """
+            SELECT child_key, latest_reported_at, given_name, family_name, dob, school_urn FROM children WHERE child_id = ?
+            """)
         updateIncident = try db.makeStatement(sql: """
             UPDATE incidents SET reported_at = ?, risk_tool = ?, officer_grade = ?, dash_yes_count = ?, supervisor_grade = ?,
                 effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, updated_at = ?,
@@ -71,10 +89,14 @@ final class SQLiteIngest {
             INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used)
             """, keys: 2, values: SQLiteFeedEncoder.linkValues)
+        newestRows = SQLiteBulkInsert(db, """
+            INSERT OR REPLACE INTO \(BatchNewest.table) (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+            """, keys: 1, values: SQLiteFeedEncoder.childValues)
         // Keys are handed out here rather than by SQLite, since rows go in many at a time. This
         // transaction is the only writer, so nothing else can take them meanwhile.
         nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
         nextChildKey = try (Int64.fetchOne(db, sql: "SELECT max(child_key) FROM children") ?? 0) + 1
+        firstChildKey = nextChildKey
         // Into an empty store (a first load), every incident and child is new: no need to look.
         noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
         noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
@@ -84,13 +106,13 @@ final class SQLiteIngest {
 
     /// Writes a whole batch.
     func run(_ incidents: [Incident]) throws -> IngestSummary {
-        let encoder = SQLiteFeedEncoder()
-        try write(encoder.chunk(incidents))
-        return try finish(encoder.wholeBatch())
+        try write(SQLiteFeedEncoder().chunk(incidents))
+        return try finish()
     }
 
     /// Adds, updates or leaves each incident of a chunk. Each incident id comes once a batch.
     func write(_ chunk: SQLiteFeedEncoder.Chunk) throws {
+        try number(chunk)
         var link = 0
         // By index: copying an incident (or a child) out of the chunk costs a retain and a release
         // of each of its strings, which a million rows notice.
@@ -102,6 +124,73 @@ final class SQLiteIngest {
         // The rows are bound from the chunk's buffers, so they go before the chunk does.
         try incidentRows.flush(chunk.incidentRows)
         try linkRows.flush(chunk.linkRows)
+        try childRows.flush(chunk.childRows)
+        try newestRows.flush(chunk.childRows)
+    }
+
+    /// The key of the child numbered `n`.
+    @inline(__always)
+    private func childKey(_ n: Int) -> Int64 {
+        noChildrenBefore ? firstChildKey + Int64(n) : keysByNumber[n]
+    }
+
+    /// The chunk's children first seen in the batch get their keys (a stored child's, or a new one
+    /// with their row, written with the chunk), and newer details for a child whose row is already
+    /// written wait for `finish`.
+    private func number(_ chunk: SQLiteFeedEncoder.Chunk) throws {
+        for (row, place) in chunk.children.newest.enumerated() {
+            let n = Int(place.number)
+            let incident = Int(place.incident), child = Int(place.child)
+            let reported = chunk.incidents[incident].reportedAt.timeIntervalSince1970
+            if n == childCount {
+                try addChild(chunk.incidents[incident].children[child], reported: reported, valuesRow: row)
+            } else if !childFlags[n].contains(.existed) || reported >= storedNewest[n] {
+                // Newer than the row written by this batch, or at least as new as the stored one.
+                try holdNewest(n, valuesRow: row)
+            }
+        }
+    }
+
+    /// The next child of the batch (numbered `childCount`), found in the table or given a new key
+    /// and a row with the chunk's newest details of them (`valuesRow` of its child rows).
+    private func addChild(_ c: ChildLink, reported: Double, valuesRow: Int) throws {
+        let n = childCount
+        childCount += 1
+        if !noChildrenBefore, let stored = try findChild.row(binding: c.childId, { s in
+            (key: s.int64(0), newest: s.double(1),
+             same: s.text(2) == c.givenName && s.text(3) == c.familyName && s.text(4) == c.dateOfBirth.description
+                && s.optionalText(5) == c.schoolURN)
+        }) {
+            keysByNumber.append(stored.key)
+            storedNewest.append(stored.newest)
+            childFlags.append(.existed)
+            // Whether the stored row takes these details is known only at the end (a changed
+            // incident must name the child), so they wait; unless they are what it holds already.
+            if reported > stored.newest || (reported == stored.newest && !stored.same) {
+                try holdNewest(n, valuesRow: valuesRow)
+            }
+            return
+        }
+        let key = nextChildKey
+        nextChildKey += 1
+        if !noChildrenBefore {
+            keysByNumber.append(key)
+            storedNewest.append(-.infinity)
+        }
+        childFlags.append([])
+        // New children are numbered, so keyed, in the order first seen: their rows append.
+        childRows.add(key, valuesRow: valuesRow)
+    }
+
+    /// Keeps a child's newest details so far (`valuesRow` of the chunk's child rows) for `finish`,
+    /// in a table of this connection's own: a later chunk's replace an earlier one's.
+    private func holdNewest(_ n: Int, valuesRow: Int) throws {
+        if !newestTableMade {
+            try BatchNewest.make(db)
+            newestTableMade = true
+        }
+        childFlags[n].insert(.pending)
+        newestRows.add(childKey(n), valuesRow: valuesRow)
     }
 
     private func write(_ incident: Incident, _ n: Int, _ links: Range<Int>, _ chunk: SQLiteFeedEncoder.Chunk) throws {
@@ -114,10 +203,8 @@ final class SQLiteIngest {
             }
         }
         let changed = existing.map { !$0.fingerprint.matches(incident, digest: fingerprint) } ?? true
-        for j in links {
-            let number = chunk.childNumbers[j]
-            if number == children.count { try addChild(incident.children[j - links.lowerBound].childId) }
-            if changed { children[number].touched = true }
+        if changed {
+            for j in links { childFlags[Int(chunk.children.numbers[j])].insert(.touched) }
         }
         guard changed else {
             summary.unchanged += 1
@@ -148,10 +235,10 @@ final class SQLiteIngest {
             summary.added += 1
         }
         for j in links {
-            let childKey = children[chunk.childNumbers[j]].key
-            linkRows.add(childKey, incidentKey, valuesRow: j)
+            let key = childKey(Int(chunk.children.numbers[j]))
+            linkRows.add(key, incidentKey, valuesRow: j)
             // Alerts go in the same transaction: an incident is never stored without them.
-            if let alerts, try alerts.link(incidentKey: incidentKey, childKey: childKey, incidentId: incident.id,
+            if let alerts, try alerts.link(incidentKey: incidentKey, childKey: key, incidentId: incident.id,
                                            childId: incident.children[j - links.lowerBound].childId,
                                            reportedAt: incident.reportedAt, urn: incident.children[j - links.lowerBound].schoolURN,
                                            newIncident: existing == nil) {
@@ -165,46 +252,39 @@ final class SQLiteIngest {
         var text = "["
         for j in links {
             if j > links.lowerBound { text += "," }
-            text += String(children[chunk.childNumbers[j]].key)
+            text += String(childKey(Int(chunk.children.numbers[j])))
         }
         return text + "]"
     }
 
-    /// The next child of the batch, found in the table or given a new key.
-    private func addChild(_ id: String) throws {
-        if !noChildrenBefore, let (key, newest) = try findChild.row(binding: id, { ($0.int64(0), $0.double(1)) }) {
-            children.append(BatchChild(key: key, existed: true, storedNewest: newest))
-        } else {
-            children.append(BatchChild(key: nextChildKey, existed: false))
-            nextChildKey += 1
-        }
-    }
-
-    /// Writes the rows still gathered and each child's row, then the batch's audit row.
-    func finish(_ batch: SQLiteFeedEncoder.Children) throws -> IngestSummary {
-        let update = try SQLiteRawStatement(db, """
-            UPDATE children SET given_name = ?1, family_name = ?2, dob = ?3, school_urn = ?4, latest_reported_at = ?5
-            WHERE child_key = ?6 AND latest_reported_at <= ?5 AND NOT (given_name IS ?1 AND family_name IS ?2
-                AND dob IS ?3 AND school_urn IS ?4 AND latest_reported_at IS ?5)
-            """)
-        // A child's row carries their newest details, so re-ingesting an old file does not move a
-        // child back to a school they have left. New children go in key order, so their rows append.
-        for (n, child) in children.enumerated() where child.touched {
-            let c = batch.details[n]
-            let newest = batch.newest[n]
-            if !child.existed {
-                childRows.add(child.key, valuesRow: n)
-            } else if newest >= child.storedNewest {
-                // A stored child takes the batch's newest details when those are at least as new
-                // as what is stored and differ from it.
-                update.bind(1, c.givenName); update.bind(2, c.familyName); update.bind(3, c.dateOfBirth.description)
-                update.bind(4, c.schoolURN); update.bind(5, newest); update.bind(6, child.key)
-                try update.run()
+    /// Gives the children their newest details where their rows need them, then writes the
+    /// batch's audit row.
+    func finish() throws -> IngestSummary {
+        if newestTableMade {
+            // A stored child's row takes the batch's newest details only when a new or changed
+            // incident names them. (A child new to the store always has one: an unchanged incident's
+            // children are stored, and a child's row goes only with their last link.)
+            let untouched = try SQLiteRawStatement(db, "DELETE FROM \(BatchNewest.table) WHERE child_key = ?")
+            for n in 0..<childCount where childFlags[n].contains(.pending) && !childFlags[n].contains(.touched) {
+                untouched.bind(1, childKey(n))
+                try untouched.run()
             }
+            // A child's row carries their newest details, so re-ingesting an old file does not move
+            // a child back to a school they have left: details at least as new as what is stored,
+            // and different from it, in one statement for every child.
+            try db.execute(sql: """
+                UPDATE children SET given_name = n.given_name, family_name = n.family_name, dob = n.dob,
+                    school_urn = n.school_urn, latest_reported_at = n.latest_reported_at
+                FROM \(BatchNewest.table) n
+                WHERE children.child_key = n.child_key AND children.latest_reported_at <= n.latest_reported_at
+                    AND NOT (children.given_name IS n.given_name AND children.family_name IS n.family_name
+                        AND children.dob IS n.dob AND children.school_urn IS n.school_urn
+                        AND children.latest_reported_at IS n.latest_reported_at)
+                """)
+            try BatchNewest.drop(db)
         }
-        try childRows.flush(batch.rows)
         try serialCandidates?.restore(db)
-        summary.children = children.count
+        summary.children = childCount
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try SQLiteSchema.noteChange(db)
@@ -212,6 +292,24 @@ final class SQLiteIngest {
                                    detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
         }
         return summary
+    }
+}
+
+/// The children's newest details a batch holds for its end, in a TEMP table: on disk past a small
+/// cache rather than in memory, however many children a batch of millions gives newer details after
+/// their row was written. Made inside the ingest's transaction, so a rollback takes it away too.
+enum BatchNewest {
+    static let table = "temp.ingest_newest_children"
+
+    static func make(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE \(table) (child_key INTEGER PRIMARY KEY, child_id TEXT, given_name TEXT, family_name TEXT, dob TEXT,
+                school_urn TEXT, latest_reported_at REAL)
+            """)
+    }
+
+    static func drop(_ db: Database) throws {
+        try db.execute(sql: "DROP TABLE \(table)")
     }
 }
 

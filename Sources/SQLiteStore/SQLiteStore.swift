@@ -11,6 +11,8 @@ public final class SQLiteStore: Store {
     /// The migrations this store knows, oldest first: all of SQLiteSchema's, or (for tests that
     /// play an older version of the program) those up to one of them.
     let knownMigrations: [String]
+    /// The writer's page cache (negative: KiB, as `PRAGMA cache_size` takes it).
+    static let writerCacheKiB = -262_144
 
     public convenience init(path: String) throws {
         try self.init(path: path, knownUpTo: nil)
@@ -30,7 +32,7 @@ public final class SQLiteStore: Store {
             // A large page cache keeps a big ingest's B-tree inserts in memory until commit. Readers
             // read through the map below, and past its end a small cache will do: a scan reads
             // each page once, and a quarter-GiB cache per reader was memory held for nothing.
-            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -262144")
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = \(SQLiteStore.writerCacheKiB)")
             // Larger pages than the 4 KiB default: a big ingest writes (and the queue reads) a quarter
             // as many. Takes effect only when the file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")
@@ -105,6 +107,11 @@ public final class SQLiteStore: Store {
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         return try await pool.writeWithoutTransaction { db in
+            // The writer's cache again, now that the connection knows its page size: SQLite turns
+            // the KiB asked for into pages with the page size it had when the pragma ran (4 KiB before
+            // the file's header is read), so the 256 MiB of `prepareDatabase` were 1 GiB of 16 KiB
+            // pages, most of a ten-million-row ingest's memory.
+            try db.execute(sql: "PRAGMA main.cache_size = \(SQLiteStore.writerCacheKiB)")
             // Off for this transaction only: SQLiteIngest keeps the references itself (see there).
             // The pragma cannot change inside a transaction, so it is set around it.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -124,10 +131,7 @@ public final class SQLiteStore: Store {
                 }
                 switch feed.outcome {
                 case .complete:
-                    guard let children = local?.wholeBatch() ?? feed.finalEncoded as? SQLiteFeedEncoder.Children else {
-                        throw StoreError.unavailable("an ingest batch was not encoded for SQLite")
-                    }
-                    summary = try writer.finish(children)
+                    summary = try writer.finish()
                     summary.episodes = try feed.episodes.map { try SQLiteEpisodeWriter.write($0, db: db, actor: actor, now: now) }
                     return .commit
                 case .abandoned:

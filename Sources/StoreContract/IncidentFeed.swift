@@ -32,8 +32,6 @@ public final class IncidentFeed: @unchecked Sendable {
     /// command named no episode file: the store writes them in the incidents' transaction, so an
     /// ingest of both kinds is still all or nothing.
     public let episodes: [Episode]?
-    /// What the encoder made when the feed ended complete (the batch's children, say).
-    private var finalEncoding: Any?
 
     private let condition = NSCondition()
     private var chunks: [Chunk] = []
@@ -136,11 +134,8 @@ public final class IncidentFeed: @unchecked Sendable {
     }
 
     public func finish(_ end: End) {
-        var finalEncoding: Any?
-        if case .complete = end, !isClosed { finalEncoding = encoder?.finish() }
         condition.lock()
         self.end = end
-        self.finalEncoding = finalEncoding
         condition.broadcast()
         wakeWaiters()
         condition.unlock()
@@ -165,22 +160,14 @@ public final class IncidentFeed: @unchecked Sendable {
         defer { condition.unlock() }
         return end ?? .abandoned
     }
-
-    /// What the encoder made when the feed ended complete; only once `next()` has returned nil.
-    public var finalEncoded: Any? {
-        condition.lock()
-        defer { condition.unlock() }
-        return finalEncoding
-    }
 }
 
 /// A store's preparation of rows on the thread that reads the files (the less busy one), so the
 /// writer only writes. Called on that thread alone, in order: never concurrently.
 public protocol IncidentFeedEncoder: AnyObject {
-    /// What the store will write for these incidents, in its own form.
+    /// What the store will write for these incidents, in its own form. Nothing is asked of it at
+    /// the end: a batch of millions would have to hold what it made for the end until then.
     func encode(_ incidents: [Incident]) -> Any
-    /// Once, when the batch has been handed over whole: what only the whole batch decides.
-    func finish() -> Any
 }
 
 /// Thrown by a store's ingest when the feed was abandoned: its transaction was rolled back.

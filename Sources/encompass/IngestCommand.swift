@@ -28,8 +28,15 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            // Read every file before opening anything, so a missing file is reported first (exit 66).
-            let sources = try files.map { IntakeSource(name: $0, data: try ConfigDirectory.data($0), format: IncidentFileFormat(fileName: $0)!) }
+            // Map every file before opening anything, so a missing file is reported first (exit 66).
+            // Mapped, not read: a large file is then resident only where the reader is.
+            // (What cannot be mapped, a pipe say, is read as before.)
+            let sources = try files.map { path in
+                let format = IncidentFileFormat(fileName: path)!
+                guard FileManager.default.fileExists(atPath: path) else { throw MissingFile(path: path) }
+                return try IntakeSource(mapping: path, name: path, format: format)
+                    ?? IntakeSource(name: path, data: ConfigDirectory.data(path), format: format)
+            }
             let global = self.global
             let summary = try await IncidentIntake.run(sources, actor: "cli:\(NSUserName())", now: Date()) {
                 let context = try await Context.open(global)
