@@ -61,22 +61,22 @@ public struct ReviewQueue: Sendable {
         floor?.serial = serial
         // Nearly every child has neither: the filter says so without hashing each id for a dictionary.
         let withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
+        @Sendable func assess(_ h: ChildHistory) -> Assessment? {
+            RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
+        }
         try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
-            let assessed: Assessment?
-            if withContext.mayContain(h.childId) {
-                // Copied only here: a copy of the history retains each of its lists.
-                var h = h
-                if let episodes = context.episodes[h.childId] {
-                    h.episodes = episodes
-                    withEpisodes.append(h.childId, to: part)
-                }
-                if let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
-                assessed = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
-            } else {
-                assessed = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
+            guard withContext.mayContain(h.childId) else {
+                if let a = assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
+                return
             }
-            guard let a = assessed else { return }
-            kept.append(Entry(assessment: a, summary: try summary()), to: part)
+            // Copied only here, for the few with episodes or meetings: a copy retains each list.
+            var h = h
+            if let episodes = context.episodes[h.childId] {
+                h.episodes = episodes
+                withEpisodes.append(h.childId, to: part)
+            }
+            if let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
+            if let a = assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
         }
         // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
         let scanned = Set(withEpisodes.all)
@@ -92,7 +92,7 @@ public struct ReviewQueue: Sendable {
             for (childId, episodes) in rest {
                 let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
                                      strategyMeetings: context.strategyMeetings[childId] ?? [])
-                guard let a = RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum) else { continue }
+                guard let a = assess(h) else { continue }
                 kept.append(Entry(assessment: a, summary: summaries[childId]), to: 0)
             }
         }

@@ -6,8 +6,8 @@ import StoreContract
 /// each incident's fingerprint, its row and its links' rows ready to bind, and the children each
 /// chunk first names or gives newer details (`BatchChildren`), with their rows' values.
 ///
-/// The value counts below must match the column lists of `SQLiteIngest`'s INSERTs;
-/// `SQLiteFeedEncoderTests` checks them against the statements.
+/// The value counts below must match the column lists of `SQLiteIngest`'s INSERTs: a mismatch
+/// fails every ingest with SQLite's "values for columns" error, which any ingest test shows.
 final class SQLiteFeedEncoder: IncidentFeedEncoder {
     /// Values of an incident's row after its key, up to (not with) the two timestamps.
     static let incidentValues = 11
