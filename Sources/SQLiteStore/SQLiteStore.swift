@@ -11,8 +11,21 @@ public final class SQLiteStore: Store {
     /// The migrations this store knows, oldest first: all of SQLiteSchema's, or (for tests that
     /// play an older version of the program) those up to one of them.
     let knownMigrations: [String]
-    /// The writer's page cache (negative: KiB, as `PRAGMA cache_size` takes it).
-    static let writerCacheKiB = -262_144
+    /// The writer's page cache: a large one keeps a big ingest's B-tree inserts in memory until commit.
+    static let writerCacheBytes = 256 << 20
+    /// A reader's: readers read through the map below, and past its end a small cache will do (a
+    /// scan reads each page once; a quarter-GiB cache per reader was memory held for nothing).
+    static let readerCacheBytes = 16 << 20
+
+    /// The page cache in pages of the size this connection's file has, or will be created with.
+    /// Given in KiB, SQLite turns the size into pages with the page size of the moment, and a new
+    /// file's was 4 KiB until the `page_size` pragma: 256 MiB asked for became 1 GiB of 16 KiB
+    /// pages (most of a ten-million-row ingest's memory). In pages, `PRAGMA cache_size` also says
+    /// what is held, which the tests check.
+    static func setPageCache(_ db: Database, bytes: Int) throws {
+        let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        try db.execute(sql: "PRAGMA cache_size = \(max(1, bytes / max(pageSize, 512)))")
+    }
 
     public convenience init(path: String) throws {
         try self.init(path: path, knownUpTo: nil)
@@ -29,13 +42,10 @@ public final class SQLiteStore: Store {
         config.prepareDatabase { db in
             // WAL is DatabasePool's own; NORMAL sync is durable across process crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // A large page cache keeps a big ingest's B-tree inserts in memory until commit. Readers
-            // read through the map below, and past its end a small cache will do: a scan reads
-            // each page once, and a quarter-GiB cache per reader was memory held for nothing.
-            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = \(SQLiteStore.writerCacheKiB)")
             // Larger pages than the 4 KiB default: a big ingest writes (and the queue reads) a quarter
             // as many. Takes effect only when the file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")
+            try SQLiteStore.setPageCache(db, bytes: db.configuration.readonly ? SQLiteStore.readerCacheBytes : SQLiteStore.writerCacheBytes)
             // Reads map the file's first 256 MiB instead of copying each page into the cache: the
             // queue reads every link of every child. Mapped pages count in the process's resident
             // memory, so the map is bounded; past it, pages are read into the cache. (A disk error
@@ -107,11 +117,6 @@ public final class SQLiteStore: Store {
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         return try await pool.writeWithoutTransaction { db in
-            // The writer's cache again, now that the connection knows its page size: SQLite turns
-            // the KiB asked for into pages with the page size it had when the pragma ran (4 KiB before
-            // the file's header is read), so the 256 MiB of `prepareDatabase` were 1 GiB of 16 KiB
-            // pages, most of a ten-million-row ingest's memory.
-            try db.execute(sql: "PRAGMA main.cache_size = \(SQLiteStore.writerCacheKiB)")
             // Off for this transaction only: SQLiteIngest keeps the references itself (see there).
             // The pragma cannot change inside a transaction, so it is set around it.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")

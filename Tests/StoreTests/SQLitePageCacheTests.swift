@@ -1,0 +1,56 @@
+import Foundation
+import GRDB
+@testable import SQLiteStore
+import StoreContract
+import Testing
+
+/// Each connection's page cache is the size asked for, in the pages its file really has: on a new
+/// file the size was once turned into 4 KiB pages before the 16 KiB page size took effect, which
+/// made the writer's 256 MiB a gibibyte.
+@Suite("SQLite's page caches")
+struct SQLitePageCacheTests {
+    /// The page size, and the cache in bytes (nil unless given in pages, which says what it holds).
+    static func cache(_ db: Database) throws -> (pageSize: Int, bytes: Int?) {
+        let pages = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0
+        let size = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+        return (size, pages > 0 ? pages * size : nil)
+    }
+
+    static func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-cache-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func aNewFileHasSixteenKiBPagesAndTheCachesAsked() async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try SQLiteStore(path: dir.appendingPathComponent("new.sqlite").path)
+        let writer = try await store.pool.write { db in try Self.cache(db) }
+        #expect(writer.pageSize == 16384)
+        #expect(writer.bytes == SQLiteStore.writerCacheBytes)
+        _ = try await store.migrate(for: .write)
+        let reader = try await store.pool.read { db in try Self.cache(db) }
+        #expect(reader.pageSize == 16384)
+        #expect(reader.bytes == SQLiteStore.readerCacheBytes)
+    }
+
+    @Test func anOlderFileOfFourKiBPagesKeepsThemAndTheSameBytesOfCache() async throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("old.sqlite").path
+        do {
+            let old = try DatabaseQueue(path: path)
+            try await old.write { db in
+                try db.execute(sql: "CREATE TABLE before_page_size (a)")
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let writer = try await store.pool.write { db in try Self.cache(db) }
+        #expect(writer.pageSize == 4096)
+        #expect(writer.bytes == SQLiteStore.writerCacheBytes)
+        let reader = try await store.pool.read { db in try Self.cache(db) }
+        #expect(reader.pageSize == 4096)
+        #expect(reader.bytes == SQLiteStore.readerCacheBytes)
+    }
+}
