@@ -75,18 +75,30 @@ final class SQLiteIngest {
             WHERE incident_key = ?
             """)
         deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE \(SQLiteSchema.linksOfIncident())")
+        // Into an empty store (a first load), every incident and child is new: no need to look.
+        noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
+        noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
+        serialCandidates = noIncidentsBefore ? try SQLiteSerialCandidates.setAside(db) : nil
         // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps and
         // the child keys.
+        //
+        // OR FAIL, not the default ABORT: a multi-row statement that may abort half-way makes SQLite
+        // copy every page it is about to change into a statement journal first, so that it can undo
+        // just that statement; past 64 KiB (four of our pages) that journal is a file. A failure here
+        // rolls the whole ingest back anyway, so nothing needs undoing by statement, and the journal
+        // was most of a ten-million-row ingest's writes (25 GB written for a 2 GB store). Incidents
+        // only while their serial-perpetrator trigger is set aside: an outer OR FAIL would override
+        // the trigger's own OR IGNORE.
         incidentRows = SQLiteBulkInsert(db, """
-            INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
+            INSERT \(serialCandidates == nil ? "" : "OR FAIL ")INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
                 supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at,
                 child_keys)
             """, keys: 1, values: SQLiteFeedEncoder.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
         childRows = SQLiteBulkInsert(db, """
-            INSERT INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+            INSERT OR FAIL INTO children (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
             """, keys: 1, values: SQLiteFeedEncoder.childValues)
         linkRows = SQLiteBulkInsert(db, """
-            INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
+            INSERT OR FAIL INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
                 present, spoken_to, child_voice, bwv_used)
             """, keys: 2, values: SQLiteFeedEncoder.linkValues)
         newestRows = SQLiteBulkInsert(db, """
@@ -97,10 +109,6 @@ final class SQLiteIngest {
         nextIncidentKey = try (Int64.fetchOne(db, sql: "SELECT max(incident_key) FROM incidents") ?? 0) + 1
         nextChildKey = try (Int64.fetchOne(db, sql: "SELECT max(child_key) FROM children") ?? 0) + 1
         firstChildKey = nextChildKey
-        // Into an empty store (a first load), every incident and child is new: no need to look.
-        noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
-        noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
-        serialCandidates = noIncidentsBefore ? try SQLiteSerialCandidates.setAside(db) : nil
         alerts = try planner.map { try SQLiteAlertQueue(db: db, planner: $0, now: now) }
     }
 
@@ -273,7 +281,7 @@ final class SQLiteIngest {
             // a child back to a school they have left: details at least as new as what is stored,
             // and different from it, in one statement for every child.
             try db.execute(sql: """
-                UPDATE children SET given_name = n.given_name, family_name = n.family_name, dob = n.dob,
+                UPDATE OR FAIL children SET given_name = n.given_name, family_name = n.family_name, dob = n.dob,
                     school_urn = n.school_urn, latest_reported_at = n.latest_reported_at
                 FROM \(BatchNewest.table) n
                 WHERE children.child_key = n.child_key AND children.latest_reported_at <= n.latest_reported_at

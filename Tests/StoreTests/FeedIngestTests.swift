@@ -118,6 +118,27 @@ struct FeedIngestTests {
         #expect(try await t.store.counts() == before)
     }
 
+    /// SQLite's bulk statements stop at a failure without undoing their own earlier rows (OR FAIL,
+    /// which spares a statement journal): the ingest's transaction must take them all away.
+    @Test(arguments: StoreKind.allCases)
+    func aChunkThatBreaksAConstraintHalfWayLeavesAnEmptyStoreEmpty(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let first = batch(200)
+        let feed = IncidentFeed()
+        feed.push(first)
+        // A first load looks nothing up, so an incident handed over twice reaches the insert.
+        let fresh = batch(40, prefix: "NEW")
+        feed.push(Array(fresh[..<20]) + [first[150]] + Array(fresh[20...]))
+        feed.finish(.complete)
+        await #expect(throws: (any Error).self) { try await t.store.ingest(feed, actor: "test", at: now, planner: nil) }
+        let counts = try await t.store.counts()
+        #expect((counts.incidents, counts.children, counts.links) == (0, 0, 0))
+        // And the store takes the batch afterwards as a first load.
+        let s = try await t.store.ingest(first + fresh, actor: "test", at: now, planner: nil)
+        #expect(s.added == 240)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aRedoWritesTheWholeBatchInsteadOfWhatWasHandedOver(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
