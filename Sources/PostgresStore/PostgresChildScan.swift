@@ -31,88 +31,135 @@ struct PostgresChildScan: Sendable {
         // enough for the server to compile it with LLVM first, which costs more than the query.
         try await conn.run("SET LOCAL jit = off", logger)
         let (from, to) = (windowStart.timeIntervalSince1970, asOf.timeIntervalSince1970)
-        // Rows before the window only for a referred child (repeat-marac reaches back past it). Each
-        // chunk is its own small aggregate over an index range of both tables, so the server streams
-        // chunk after chunk; a GROUP BY over the part would sort all of its links again, on disk. The
-        // inner ORDER BY gives the arrays in the links' order; `LinkChunk` checks it all the same, since
-        // the server does not promise to keep it through the aggregate.
+        // Each chunk is its own small aggregate over an index range of both tables, so the server
+        // streams chunk after chunk; a GROUP BY over the part would sort all of its links again, on
+        // disk. The window's links come by the links' primary key, so in its order (the arrays keep
+        // it, and `LinkChunk` checks it all the same, since the server does not promise to); a
+        // referred child's links before the window (repeat-marac reaches back past it) come after
+        // them, and that chunk is sorted here. The chunk's children (id and school) come as arrays of
+        // their own, one entry a child: joined to every link on the server, they cost it as much again
+        // as the links themselves.
         let (lo, hi) = (keys.lowerBound, keys.upperBound)
+        let last = "least(ch.lo + \(Self.chunkSize) - 1, \(hi))"
         let rows = try await conn.query("""
-            SELECT a.* FROM generate_series(\(lo), \(hi), \(unescaped: Self.chunkSize)) ch(lo) CROSS JOIN LATERAL (
+            SELECT ch.lo, a.*, b.* FROM generate_series(\(lo), \(hi), \(unescaped: Self.chunkSize)) ch(lo) CROSS JOIN LATERAL (
                 SELECT array_agg(s.child_key), array_agg(s.incident_key), array_agg(s.incident_id), array_agg(s.reported_at),
-                       array_agg(s.effective_grade), array_agg(s.child_id), array_agg(s.school_urn)
-                FROM (SELECT l.child_key, l.incident_key, l.incident_id, l.reported_at, l.effective_grade, c.child_id, c.school_urn
-                      FROM incident_children l JOIN children c ON c.child_key = l.child_key
-                      WHERE l.child_key BETWEEN ch.lo AND least(ch.lo + \(unescaped: Self.chunkSize) - 1, \(hi))
-                        AND c.child_key BETWEEN ch.lo AND least(ch.lo + \(unescaped: Self.chunkSize) - 1, \(hi))
-                        AND l.reported_at <= \(to) AND (l.reported_at >= \(from) OR l.child_key = ANY(\(Array(referrals.keys))))
-                      ORDER BY l.child_key, l.reported_at, l.incident_key) s) a
+                       array_agg(s.effective_grade)
+                FROM (SELECT l.child_key, l.incident_key, l.incident_id, l.reported_at, l.effective_grade FROM incident_children l
+                      WHERE l.child_key BETWEEN ch.lo AND \(unescaped: last) AND l.reported_at >= \(from) AND l.reported_at <= \(to)
+                      UNION ALL
+                      SELECT l.child_key, l.incident_key, l.incident_id, l.reported_at, l.effective_grade FROM incident_children l
+                      WHERE l.child_key BETWEEN ch.lo AND \(unescaped: last) AND l.child_key = ANY(\(Array(referrals.keys)))
+                        AND l.reported_at < \(from)) s) a
+            CROSS JOIN LATERAL (
+                SELECT array_agg(c.child_key), array_agg(c.child_id), array_agg(c.school_urn) FROM children c
+                WHERE c.child_key BETWEEN ch.lo AND \(unescaped: last)) b
             """, logger: logger)
 
         var chunk = LinkChunk()
         var facts: [IncidentFact] = []
-        var current: (key: Int64, id: String, urn: String?)?
+        var current: (key: Int64, child: Int)?
         func flush() throws {
             guard let c = current, !facts.isEmpty else { return }
             defer { facts.removeAll(keepingCapacity: true) }
+            let (id, urn) = (chunk.childIds[c.child], chunk.schoolURNs[c.child])
             // Few children have a referral: no hashing for the others when none has.
             let referred = referrals.isEmpty ? nil : referrals[c.key]
-            if let floor, !floor.keeps(childId: c.id, incidents: facts, windowStart: windowStart, referred: referred != nil) { return }
-            try visit(ChildHistory(childId: c.id, incidents: facts, maracReferrals: referred ?? [])) {
-                ChildSummary(childId: c.id, schoolURN: c.urn, schoolName: c.urn.flatMap { schoolNames[$0] })
+            if let floor, !floor.keeps(childId: id, incidents: facts, windowStart: windowStart, referred: referred != nil) { return }
+            try visit(ChildHistory(childId: id, incidents: facts, maracReferrals: referred ?? [])) {
+                ChildSummary(childId: id, schoolURN: urn, schoolName: urn.flatMap { schoolNames[$0] })
             }
         }
         for try await row in rows {
-            // A range of keys with no links in it (children gone, or none in the window) is a row of NULLs.
+            // A range of keys with no links in it (children gone, or none in the window): NULL arrays.
             guard try chunk.read(row) else { continue }
             for i in chunk.order {
                 let key = chunk.childKeys[i]
                 if key != current?.key {
                     try flush()
-                    current = (key, chunk.childIds[i], chunk.schoolURNs[i])
+                    current = (key, try chunk.child(key))
                 }
                 facts.append(IncidentFact(incidentId: chunk.incidentIds[i], reportedAt: Date(timeIntervalSince1970: chunk.times[i]),
                                           grade: Grade(rawValue: Int(chunk.grades[i])) ?? .standard,
                                           storeKey: IncidentFact.storeKey(chunk.incidentKeys[i])))
             }
+            // A child's links never span two chunks (each chunk is a range of child keys), so the last
+            // child is done before the next chunk's arrays replace this one's.
+            try flush()
+            current = nil
         }
-        try flush()
     }
 }
 
-/// One chunk's columns, read from their binary arrays into buffers used again for the next chunk.
+/// One chunk's columns, read from their binary arrays into buffers used again for the next chunk:
+/// the links, then the chunk's children (each child once, found by key).
 struct LinkChunk {
     var childKeys: [Int64] = []
     var incidentKeys: [Int64] = []
     var incidentIds: [String] = []
     var times: [Double] = []
     var grades: [Int64] = []
+    /// The chunk's children: keys, ids and schools.
+    var keysOfChildren: [Int64] = []
     var childIds: [String] = []
     var schoolURNs: [String?] = []
+    /// The first key of the chunk's range, and where each key of the range is in the children's
+    /// arrays (-1: no such child).
+    var lowKey: Int64 = 0
+    private var slots: [Int32] = []
     /// The links' positions in (child, time, incident) order: 0..<count when they came so.
     var order: [Int] = []
 
-    /// False for a chunk of no links (its columns NULL).
+    /// False for a chunk of no links (its link columns NULL).
     mutating func read(_ row: PostgresRow) throws -> Bool {
-        guard row.first?.bytes != nil else { return false }
         var cells = row.makeIterator()
-        func next() throws -> BinaryArray {
+        guard let first = cells.next() else { throw StoreError.unavailable("a child-history chunk had no columns") }
+        lowKey = try first.decode(Int64.self)
+        func next() throws -> BinaryArray? {
             guard let cell = cells.next() else { throw StoreError.unavailable("a child-history chunk had too few columns") }
-            return try BinaryArray(cell)
+            return cell.bytes == nil ? nil : try BinaryArray(cell)
         }
-        try next().read(into: &childKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try next().read(into: &incidentKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try next().read(into: &incidentIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-        try next().read(into: &times, PostgresDataType.float8) { $0.readInteger(as: UInt64.self).map(Double.init(bitPattern:)) }
-        try next().read(into: &grades, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try next().read(into: &childIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-        try next().readOptional(into: &schoolURNs, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+        func required() throws -> BinaryArray {
+            guard let array = try next() else { throw StoreError.unavailable("a child-history chunk holds a NULL array where none may be") }
+            return array
+        }
+        guard let links = try next() else { return false }
+        try links.read(into: &childKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+        try required().read(into: &incidentKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+        try required().read(into: &incidentIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+        try required().read(into: &times, PostgresDataType.float8) { $0.readInteger(as: UInt64.self).map(Double.init(bitPattern:)) }
+        try required().read(into: &grades, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+        try required().read(into: &keysOfChildren, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+        try required().read(into: &childIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+        try required().readOptional(into: &schoolURNs, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
         let n = childKeys.count
-        guard [incidentKeys.count, incidentIds.count, times.count, grades.count, childIds.count, schoolURNs.count].allSatisfy({ $0 == n }) else {
+        guard [incidentKeys.count, incidentIds.count, times.count, grades.count].allSatisfy({ $0 == n }),
+              childIds.count == keysOfChildren.count, schoolURNs.count == keysOfChildren.count else {
             throw StoreError.unavailable("a child-history chunk's columns differ in length")
         }
+        try placeChildren()
         arrange()
         return true
+    }
+
+    /// Fills `slots` from the children's keys, which lie in the chunk's range in any order.
+    mutating func placeChildren() throws {
+        let width = (keysOfChildren.max() ?? lowKey) - lowKey + 1
+        guard keysOfChildren.allSatisfy({ $0 >= lowKey }), width <= 1 << 20 else {
+            throw StoreError.unavailable("a child-history chunk's children lie outside its range")
+        }
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(-1, count: Int(width)))
+        for (i, key) in keysOfChildren.enumerated() { slots[Int(key - lowKey)] = Int32(i) }
+    }
+
+    /// Where the child of `key` is in the children's arrays.
+    func child(_ key: Int64) throws -> Int {
+        let slot = key - lowKey
+        guard slot >= 0, slot < slots.count, slots[Int(slot)] >= 0 else {
+            throw StoreError.unavailable("a child-history chunk has a link to child key \(key) and no such child")
+        }
+        return Int(slots[Int(slot)])
     }
 
     /// Sets `order`: the links as they came when they are in order (nearly always), sorted otherwise.

@@ -124,4 +124,20 @@ struct ChildScanTests {
         chunk.arrange()
         #expect(chunk.order == [0, 1, 2])
     }
+
+    /// A chunk's children are found by key whatever order their arrays come in, and a link to a
+    /// child the chunk does not hold is an error, not another child's id.
+    @Test func aChunksChildrenAreFoundByKeyInAnyOrder() throws {
+        var chunk = LinkChunk()
+        chunk.lowKey = 257
+        chunk.keysOfChildren = [260, 257, 259]
+        chunk.childIds = ["C-260", "C-257", "C-259"]
+        try chunk.placeChildren()
+        #expect(try [257, 259, 260].map { chunk.childIds[try chunk.child($0)] } == ["C-257", "C-259", "C-260"])
+        for missing: Int64 in [258, 256, 261] {
+            #expect(throws: StoreError.self) { try chunk.child(missing) }
+        }
+        chunk.keysOfChildren = [256]
+        #expect(throws: StoreError.self) { try chunk.placeChildren() }
+    }
 }
