@@ -96,14 +96,40 @@ extension PostgresStore {
             let candidates: PostgresQuery = minimumVictims <= 1
                 ? "SELECT DISTINCT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL"
                 : "SELECT perpetrator_id FROM serial_candidates"
-            return try await conn.rows("""
-                SELECT i.perpetrator_id, i.victim_id, i.incident_id, i.reported_at, i.incident_key
+            // One row of arrays, read by `BinaryArray` as the queue's scan reads its chunks: tens of
+            // thousands of rows decoded one by one (41,555 at a million rows) were about 4% of the queue's time.
+            let rows = try await conn.query("""
+                SELECT array_agg(i.perpetrator_id), array_agg(i.victim_id), array_agg(i.incident_id), array_agg(i.reported_at),
+                       array_agg(i.incident_key)
                 FROM (\(unescaped: candidates.sql)) c JOIN incidents i ON i.perpetrator_id = c.perpetrator_id
                 WHERE i.reported_at BETWEEN \(from.timeIntervalSince1970) AND \(to.timeIntervalSince1970)
-                """, logger, as: (String, String, String, Double, Int64).self).map { r in
-                PerpetratorIncident(perpetratorId: r.0, victimId: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3),
-                                    storeKey: IncidentFact.storeKey(r.4))
+                """, logger: logger)
+            var out: [PerpetratorIncident] = []
+            for try await row in rows {
+                var cells = row.makeIterator()
+                func next() throws -> BinaryArray? {
+                    guard let cell = cells.next() else { throw StoreError.unavailable("the serial candidates' incidents had too few columns") }
+                    return cell.bytes == nil ? nil : try BinaryArray(cell)
+                }
+                // No incident: every array NULL.
+                guard let perpetrators = try next(), let victims = try next(), let ids = try next(), let times = try next(),
+                      let keys = try next() else { continue }
+                var (p, v, i, t, k) = ([String](), [String](), [String](), [Double](), [Int64]())
+                try perpetrators.read(into: &p, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+                try victims.read(into: &v, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+                try ids.read(into: &i, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+                try times.read(into: &t, PostgresDataType.float8) { $0.readInteger(as: UInt64.self).map(Double.init(bitPattern:)) }
+                try keys.read(into: &k, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+                guard [v.count, i.count, t.count, k.count].allSatisfy({ $0 == p.count }) else {
+                    throw StoreError.unavailable("the serial candidates' incidents' columns differ in length")
+                }
+                out.reserveCapacity(p.count)
+                for n in p.indices {
+                    out.append(PerpetratorIncident(perpetratorId: p[n], victimId: v[n], incidentId: i[n],
+                                                   reportedAt: Date(timeIntervalSince1970: t[n]), storeKey: IncidentFact.storeKey(k[n])))
+                }
             }
+            return out
         }
     }
 }
