@@ -112,26 +112,17 @@ struct LinkChunk {
 
     /// False for a chunk of no links (its link columns NULL).
     mutating func read(_ row: PostgresRow) throws -> Bool {
-        var cells = row.makeIterator()
-        guard let first = cells.next() else { throw StoreError.unavailable("a child-history chunk had no columns") }
-        lowKey = try first.decode(Int64.self)
-        func next() throws -> BinaryArray? {
-            guard let cell = cells.next() else { throw StoreError.unavailable("a child-history chunk had too few columns") }
-            return cell.bytes == nil ? nil : try BinaryArray(cell)
-        }
-        func required() throws -> BinaryArray {
-            guard let array = try next() else { throw StoreError.unavailable("a child-history chunk holds a NULL array where none may be") }
-            return array
-        }
-        guard let links = try next() else { return false }
-        try links.read(into: &childKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try required().read(into: &incidentKeys, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try required().read(into: &incidentIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-        try required().read(into: &times, PostgresDataType.float8) { $0.readInteger(as: UInt64.self).map(Double.init(bitPattern:)) }
-        try required().read(into: &grades, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try required().read(into: &keysOfChildren, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
-        try required().read(into: &childIds, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-        try required().readOptional(into: &schoolURNs, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
+        var arrays = BinaryArray.Columns(row, what: "a child-history chunk")
+        lowKey = try arrays.leading(Int64.self)
+        guard let links = try arrays.next() else { return false }
+        try links.read(into: &childKeys, .int8)
+        try arrays.required().read(into: &incidentKeys, .int8)
+        try arrays.required().read(into: &incidentIds, .text)
+        try arrays.required().read(into: &times, .float8)
+        try arrays.required().read(into: &grades, .int8)
+        try arrays.required().read(into: &keysOfChildren, .int8)
+        try arrays.required().read(into: &childIds, .text)
+        try arrays.required().readOptional(into: &schoolURNs, .text)
         let n = childKeys.count
         guard [incidentKeys.count, incidentIds.count, times.count, grades.count].allSatisfy({ $0 == n }),
               childIds.count == keysOfChildren.count, schoolURNs.count == keysOfChildren.count else {
@@ -178,63 +169,4 @@ struct LinkChunk {
     private func precedes(_ a: Int, _ b: Int) -> Bool {
         (childKeys[a], times[a], incidentKeys[a]) < (childKeys[b], times[b], incidentKeys[b])
     }
-}
-
-/// A one-dimensional array in PostgreSQL's binary form (array_send): a header of the number of
-/// dimensions, a null flag and the element type, each dimension's length and lower bound, then each
-/// element as its length (-1 for NULL) and its bytes.
-struct BinaryArray {
-    private let buffer: ByteBuffer
-    private let count: Int
-    private let elementType: PostgresDataType
-
-    init(_ cell: PostgresCell) throws {
-        guard cell.format == .binary, var buffer = cell.bytes,
-              let dimensions = buffer.readInteger(as: Int32.self), buffer.readInteger(as: Int32.self) != nil,
-              let element = buffer.readInteger(as: UInt32.self) else {
-            throw StoreError.unavailable("a child-history chunk's column \(cell.columnIndex) is not a binary array")
-        }
-        switch dimensions {
-        case 0: count = 0
-        case 1:
-            guard let length = buffer.readInteger(as: Int32.self), buffer.readInteger(as: Int32.self) != nil, length >= 0 else {
-                throw StoreError.unavailable("a child-history chunk's column \(cell.columnIndex) has no length")
-            }
-            count = Int(length)
-        default: throw StoreError.unavailable("a child-history chunk's column \(cell.columnIndex) has \(dimensions) dimensions")
-        }
-        self.buffer = buffer
-        elementType = PostgresDataType(element)
-    }
-
-    /// Replaces `out` with the elements, each read by `element` from exactly its own bytes.
-    func readOptional<T>(into out: inout [T?], _ type: PostgresDataType, _ element: (inout ByteBuffer) -> T?) throws {
-        guard count == 0 || elementType == type else {
-            throw StoreError.unavailable("a child-history chunk holds \(elementType) where \(type) was expected")
-        }
-        var buffer = self.buffer
-        out.removeAll(keepingCapacity: true)
-        for _ in 0..<count {
-            guard let length = buffer.readInteger(as: Int32.self) else { throw Self.short }
-            if length < 0 {
-                out.append(nil)
-                continue
-            }
-            guard var bytes = buffer.readSlice(length: Int(length)), let value = element(&bytes), bytes.readableBytes == 0 else { throw Self.short }
-            out.append(value)
-        }
-    }
-
-    /// The same, for a column that is never NULL (a NULL is a malformed chunk).
-    func read<T>(into out: inout [T], _ type: PostgresDataType, _ element: (inout ByteBuffer) -> T?) throws {
-        var values: [T?] = []
-        try readOptional(into: &values, type, element)
-        out.removeAll(keepingCapacity: true)
-        for value in values {
-            guard let value else { throw StoreError.unavailable("a child-history chunk holds a NULL where none may be") }
-            out.append(value)
-        }
-    }
-
-    private static let short = StoreError.unavailable("a child-history chunk ended inside an element")
 }

@@ -106,20 +106,15 @@ extension PostgresStore {
                 """, logger: logger)
             var out: [PerpetratorIncident] = []
             for try await row in rows {
-                var cells = row.makeIterator()
-                func next() throws -> BinaryArray? {
-                    guard let cell = cells.next() else { throw StoreError.unavailable("the serial candidates' incidents had too few columns") }
-                    return cell.bytes == nil ? nil : try BinaryArray(cell)
-                }
+                var arrays = BinaryArray.Columns(row, what: "the serial candidates' incidents")
                 // No incident: every array NULL.
-                guard let perpetrators = try next(), let victims = try next(), let ids = try next(), let times = try next(),
-                      let keys = try next() else { continue }
+                guard let perpetrators = try arrays.next() else { continue }
                 var (p, v, i, t, k) = ([String](), [String](), [String](), [Double](), [Int64]())
-                try perpetrators.read(into: &p, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-                try victims.read(into: &v, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-                try ids.read(into: &i, PostgresDataType.text) { $0.readString(length: $0.readableBytes) }
-                try times.read(into: &t, PostgresDataType.float8) { $0.readInteger(as: UInt64.self).map(Double.init(bitPattern:)) }
-                try keys.read(into: &k, PostgresDataType.int8) { $0.readInteger(as: Int64.self) }
+                try perpetrators.read(into: &p, .text)
+                try arrays.required().read(into: &v, .text)
+                try arrays.required().read(into: &i, .text)
+                try arrays.required().read(into: &t, .float8)
+                try arrays.required().read(into: &k, .int8)
                 guard [v.count, i.count, t.count, k.count].allSatisfy({ $0 == p.count }) else {
                     throw StoreError.unavailable("the serial candidates' incidents' columns differ in length")
                 }
