@@ -118,6 +118,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "RiskModel"], swiftSettings: strict),
         .testTarget(name: "HubWebTests", dependencies: [

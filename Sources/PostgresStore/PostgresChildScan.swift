@@ -27,9 +27,6 @@ struct PostgresChildScan: Sendable {
 
     func run(_ conn: PostgresConnection, _ logger: Logger, keys: ClosedRange<Int64>,
              _ visit: (ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
-        // The plan is a few cheap nodes, but its row estimates right after a bulk load are large
-        // enough for the server to compile it with LLVM first, which costs more than the query.
-        try await conn.run("SET LOCAL jit = off", logger)
         let (from, to) = (windowStart.timeIntervalSince1970, asOf.timeIntervalSince1970)
         // Each chunk is its own small aggregate over an index range of both tables, so the server
         // streams chunk after chunk; a GROUP BY over the part would sort all of its links again, on

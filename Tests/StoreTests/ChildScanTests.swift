@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 @testable import PostgresStore
 import RiskModel
 import StoreContract
@@ -123,6 +124,17 @@ struct ChildScanTests {
         chunk.incidentKeys = [1, 2, 3]
         chunk.arrange()
         #expect(chunk.order == [0, 1, 2])
+    }
+
+    /// Every connection of a PostgreSQL store runs without JIT compilation: LLVM compiling a plan
+    /// cost more than running any of ours (see PostgresDatabase).
+    @Test func postgresConnectionsCompileNoPlans() async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        let pg = try #require(t.store as? PostgresStore)
+        let logger = pg.logger
+        let settings = try await pg.read { conn in try await conn.row("SELECT current_setting('jit')", logger, as: (String).self) }
+        #expect(settings == "off")
     }
 
     /// A chunk's children are found by key whatever order their arrays come in, and a link to a
