@@ -16,7 +16,8 @@ import PostgresNIO
 /// What is dropped is read from the catalog, and put back from the catalog's own definitions, so a
 /// later migration's index is rebuilt as it was made.
 struct PostgresFirstLoad {
-    /// Put back in this order: the indexes, then the links' primary key, then their foreign keys.
+    /// Put back in this order: the indexes, the serial candidates, then the links' primary key, then
+    /// their foreign keys.
     private let restore: [String]
     /// The children table was empty too (no episode had made one): no child of the batch is stored.
     let childrenEmpty: Bool
@@ -62,8 +63,12 @@ struct PostgresFirstLoad {
         for (name, _) in indexes { try await conn.run(PostgresQuery(unsafeSQL: "DROP INDEX \(name)"), logger) }
         try await conn.run(PostgresQuery(unsafeSQL: "ALTER TABLE incidents DISABLE TRIGGER \(serialTrigger)"), logger)
 
-        var restore = ["ALTER TABLE incidents ENABLE TRIGGER \(serialTrigger)", PostgresSchema.serialCandidatesOfAll]
-        restore += indexes.map(\.1)
+        // The indexes first, then the serial candidates: their GROUP BY reads the perpetrators' index
+        // once it is there, where without it (and without statistics, none yet for the new rows) it
+        // spilled a hash aggregate to disk: 12.3 s for both at ten million rows, 9.3 s in this order
+        // (1.0 s and 0.8 s at a million).
+        var restore = indexes.map(\.1)
+        restore += ["ALTER TABLE incidents ENABLE TRIGGER \(serialTrigger)", PostgresSchema.serialCandidatesOfAll]
         // The primary key before the foreign keys, each its own statement: one ALTER TABLE would
         // check the foreign keys before building the key's index.
         restore += constraints.map { "ALTER TABLE incident_children ADD CONSTRAINT \($0.0) \($0.1)" }
