@@ -11,11 +11,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hub_flow import Axe, axe_source, browser, check, full_page_screenshot  # noqa: E402
+from hub_flow import Axe, PageWait, axe_source, browser, check, full_page_screenshot  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 def main():
@@ -44,7 +43,7 @@ def main():
         driver.save_screenshot(os.path.join(args.out, "2-ack-page-phone.png"))
         driver.set_window_size(1280, 1000)
         driver.find_element(By.CSS_SELECTOR, "form.ack-form button").click()
-        WebDriverWait(driver, 30).until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Thank you"))
+        PageWait(driver, 30).until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "Thank you"))
         check(not driver.find_elements(By.CSS_SELECTOR, "form.ack-form"), "the button is still there after pressing it")
         axe.check(driver, "the page after pressing the button")
         full_page_screenshot(driver, os.path.join(args.out, "3-acknowledged.png"))

@@ -29,6 +29,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -105,6 +106,22 @@ def start_server(binary, db):
     return server, match.group(0)
 
 
+class PageWait(WebDriverWait):
+    """A wait across a page being replaced (a form just sent): Chromium may report a node of the old
+    document as an inspector error ("Node with given id does not belong to the document") rather
+    than as a stale element, which WebDriverWait does not expect; that reads as "not yet"."""
+
+    def until(self, method, message=""):
+        def settled(driver):
+            try:
+                return method(driver)
+            except WebDriverException as e:
+                if "does not belong to the document" in str(e):
+                    return False
+                raise
+        return super().until(settled, message)
+
+
 def browser():
     options = Options()
     options.binary_location = "/usr/bin/chromium"
@@ -140,7 +157,7 @@ def lands_on_errors(driver, what):
 
 
 def flow(driver, base, out, axe):
-    wait = WebDriverWait(driver, 20)
+    wait = PageWait(driver, 20)
 
     # Not signed in: the queue sends us to the sign-in page.
     driver.get(base)
