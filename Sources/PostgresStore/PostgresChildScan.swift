@@ -37,7 +37,7 @@ struct PostgresChildScan: Sendable {
         // their own, one entry a child: joined to every link on the server, they cost it as much again
         // as the links themselves.
         let (lo, hi) = (keys.lowerBound, keys.upperBound)
-        // The chunk's last key, written in (`hi` is a key of our own, an integer), used four times.
+        // The chunk's last key, written in (`hi` is a key of our own, an integer), used three times.
         let last = "least(ch.lo + \(Self.chunkSize) - 1, \(hi))"
         let rows = try await conn.query("""
             SELECT ch.lo, a.*, b.* FROM generate_series(\(lo), \(hi), \(unescaped: Self.chunkSize)) ch(lo) CROSS JOIN LATERAL (
