@@ -16,14 +16,8 @@ struct SQLitePageCacheTests {
         return (size, pages > 0 ? pages * size : nil)
     }
 
-    static func scratch() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-cache-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
-
     @Test func aNewFileHasSixteenKiBPagesAndTheCachesAsked() async throws {
-        let dir = try Self.scratch()
+        let dir = try SchemaVersionStoreTests.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try SQLiteStore(path: dir.appendingPathComponent("new.sqlite").path)
         let writer = try await store.pool.write { db in try Self.cache(db) }
@@ -36,7 +30,7 @@ struct SQLitePageCacheTests {
     }
 
     @Test func anOlderFileOfFourKiBPagesKeepsThemAndTheSameBytesOfCache() async throws {
-        let dir = try Self.scratch()
+        let dir = try SchemaVersionStoreTests.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("old.sqlite").path
         do {
