@@ -18,15 +18,17 @@ import StoreContract
 struct PostgresChildScan: Sendable {
     let windowStart: Date
     let asOf: Date
-    let floor: ScanFloor.Check?
     let schoolNames: [String: String]
     let referrals: [Int64: [LocalDate]]
 
     /// Child keys per chunk: a chunk of a few hundred links is about 10 KB.
     static let chunkSize = "256"
 
-    func run(_ conn: PostgresConnection, _ logger: Logger, keys: ClosedRange<Int64>,
-             _ visit: (ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
+    /// `started` is awaited once the query is sent, before the first chunk is read: the server
+    /// works on the chunks meanwhile.
+    func run<Context: Sendable>(_ conn: PostgresConnection, _ logger: Logger, keys: ClosedRange<Int64>,
+                                started: () async throws -> ScanBegun<Context>,
+                                _ visit: (ChildHistory, () throws -> ChildSummary, Context) throws -> Void) async throws {
         let (from, to) = (windowStart.timeIntervalSince1970, asOf.timeIntervalSince1970)
         // Each chunk is its own small aggregate over an index range of both tables, so the server
         // streams chunk after chunk; a GROUP BY over the part would sort all of its links again, on
@@ -54,6 +56,8 @@ struct PostgresChildScan: Sendable {
                 WHERE c.child_key BETWEEN ch.lo AND \(unescaped: last)) b
             """, logger: logger)
 
+        let begun = try await started()
+        let (floor, context) = (begun.floor, begun.context)
         var chunk = LinkChunk()
         var facts: [IncidentFact] = []
         var current: (key: Int64, child: Int)?
@@ -64,9 +68,9 @@ struct PostgresChildScan: Sendable {
             // Few children have a referral: no hashing for the others when none has.
             let referred = referrals.isEmpty ? nil : referrals[c.key]
             if let floor, !floor.keeps(childId: id, incidents: facts, windowStart: windowStart, referred: referred != nil) { return }
-            try visit(ChildHistory(childId: id, incidents: facts, maracReferrals: referred ?? [])) {
+            try visit(ChildHistory(childId: id, incidents: facts, maracReferrals: referred ?? []), {
                 ChildSummary(childId: id, schoolURN: urn, schoolName: urn.flatMap { schoolNames[$0] })
-            }
+            }, context)
         }
         for try await row in rows {
             // A range of keys with no links in it (children gone, or none in the window): NULL arrays.
@@ -87,6 +91,12 @@ struct PostgresChildScan: Sendable {
             current = nil
         }
     }
+}
+
+/// What the scan's `start` answered, the floor made ready to apply child by child.
+struct ScanBegun<Context: Sendable>: Sendable {
+    let floor: ScanFloor.Check?
+    let context: Context
 }
 
 /// One chunk's columns, read from their binary arrays into buffers used again for the next chunk:

@@ -42,42 +42,44 @@ public struct ReviewQueue: Sendable {
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level) async throws -> ReviewQueue {
         let includeAll = minimum == .standard
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
-        // Episodes, strategy meetings and the serial perpetrators are read once, before the scan:
+        // Episodes, strategy meetings and the serial perpetrators are read once, as the scan starts:
         // a few thousand rows, where a second pass over every incident would double the work. The
         // two reads run at once, and the serial rule is worked out while the episodes are read.
-        async let serialFound = RiskRules.serialPerpetrators(
-            try await store.serialCandidateIncidents(
-                from: asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay),
-                to: asOf, minimumVictims: settings.serialVictims),
-            asOf: asOf, settings: settings)
-        let context = try await store.riskContext(
-            missingFrom: asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay),
-            asOf: asOf, minimumEpisodes: RiskRules.episodesThatCanFire(settings))
-        let serial = try await serialFound
+        let serialFrom = asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay)
+        let missingFrom = asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay)
+        let floorFromLevel = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
         let kept = ScanResults<Entry>(parts: scanParts)
         let withEpisodes = ScanResults<String>(parts: scanParts)
-        var floor = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
-        floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
-        floor?.serial = serial
-        // Nearly every child has neither: the filter says so without hashing each id for a dictionary.
-        let withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
-        @Sendable func assess(_ h: ChildHistory) -> Assessment? {
-            RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
-        }
-        try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, floor: floor) { part, h, summary in
-            guard withContext.mayContain(h.childId) else {
-                if let a = assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
+        let known = try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, start: {
+            async let serialFound = RiskRules.serialPerpetrators(
+                try await store.serialCandidateIncidents(from: serialFrom, to: asOf, minimumVictims: settings.serialVictims),
+                asOf: asOf, settings: settings)
+            let context = try await store.riskContext(missingFrom: missingFrom, asOf: asOf,
+                                                      minimumEpisodes: RiskRules.episodesThatCanFire(settings))
+            let serial = try await serialFound
+            var floor = floorFromLevel
+            floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
+            floor?.serial = serial
+            return ScanStart(floor: floor, context: Known(context: context, serial: serial))
+        }) { part, h, summary, known in
+            guard known.withContext.mayContain(h.childId) else {
+                if let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) {
+                    kept.append(Entry(assessment: a, summary: try summary()), to: part)
+                }
                 return
             }
             // Copied only here, for the few with episodes or meetings: a copy retains each list.
             var h = h
-            if let episodes = context.episodes[h.childId] {
+            if let episodes = known.context.episodes[h.childId] {
                 h.episodes = episodes
                 withEpisodes.append(h.childId, to: part)
             }
-            if let meetings = context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
-            if let a = assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
+            if let meetings = known.context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
+            if let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) {
+                kept.append(Entry(assessment: a, summary: try summary()), to: part)
+            }
         }
+        let context = known.context
         // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
         let scanned = Set(withEpisodes.all)
         let rest = context.episodes.filter { !scanned.contains($0.key) && $0.value.count >= settings.missingCount }
@@ -92,13 +94,31 @@ public struct ReviewQueue: Sendable {
             for (childId, episodes) in rest {
                 let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
                                      strategyMeetings: context.strategyMeetings[childId] ?? [])
-                guard let a = assess(h) else { continue }
+                guard let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) else { continue }
                 kept.append(Entry(assessment: a, summary: summaries[childId]), to: 0)
             }
         }
         let entries = kept.all
         let ordered = RiskRules.reviewQueueOrder(entries.map { RiskRules.QueueKey($0.assessment) }, includeAll: includeAll)
         return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
+    }
+
+    /// What the rules read beside each child's incidents, read as the scan starts.
+    struct Known: Sendable {
+        let context: RiskContext
+        let serial: SerialPerpetrators
+        /// Nearly every child has neither: the filter says so without hashing each id for a dictionary.
+        let withContext: IdFilter
+
+        init(context: RiskContext, serial: SerialPerpetrators) {
+            self.context = context
+            self.serial = serial
+            withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
+        }
+
+        func assess(_ h: ChildHistory, asOf: Date, settings: ScoringSettings, minimum: Level) -> Assessment? {
+            RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
+        }
     }
 
     /// One part per core: the scan, the rules and the JSON split across them.
@@ -121,13 +141,17 @@ public struct ReviewQueue: Sendable {
     /// The same document handed over in pieces, so a long queue is written out without first being
     /// copied into one buffer. The entries are rendered a block at a time, each block in one slice
     /// per core at once, and written before the next: a queue of a million children (470 MB of
-    /// JSON) never has more than a block's text in memory.
-    public func writeJSON(block: Int = jsonBlock, _ write: ([UInt8]) throws -> Void) rethrows {
+    /// JSON) never has more than a block's text in memory. Each piece is valid only during `write`:
+    /// the slices' buffers are used again for the next block (fresh memory each block cost a page
+    /// fault every 4 KB).
+    public func writeJSON(block: Int = jsonBlock, _ write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let block = max(1, block)
         var head = JSONBytes(capacity: 64)
         head.raw("{\"as_of\": "); head.string(JSONText.utc(asOf)); head.raw(",\n \"children\": [")
-        try write(head.bytes)
+        try head.withBytes(write)
         let slices = entries.count < 2_000 ? 1 : Self.scanParts
+        let size = (min(block, entries.count) + slices - 1) / slices
+        let pieces = (0..<slices).map { _ in Piece(capacity: size * 480) }
         try entries.withUnsafeBufferPointer { buffer in
             // Through a buffer pointer the slices do not retain the one shared array for each entry
             // (its count would bounce between the cores). Read-only, and alive until they are done.
@@ -135,17 +159,24 @@ public struct ReviewQueue: Sendable {
             for start in stride(from: 0, to: entries.count, by: block) {
                 let end = min(start + block, entries.count)
                 let size = (end - start + slices - 1) / slices
-                let pieces = ScanResults<UInt8>(parts: slices)
                 DispatchQueue.concurrentPerform(iterations: slices) { k in
                     let range = min(start + k * size, end)..<min(start + (k + 1) * size, end)
-                    var piece = JSONBytes(capacity: range.count * 480)
-                    for i in range { appendEntry(entries[i], first: i == 0, to: &piece) }
-                    pieces.append(contentsOf: piece.bytes, to: k)
+                    let piece = pieces[k]
+                    piece.json.removeAll()
+                    for i in range { appendEntry(entries[i], first: i == 0, to: &piece.json) }
                 }
-                for k in 0..<slices { try write(pieces[k]) }
+                for k in 0..<slices { try pieces[k].json.withBytes(write) }
             }
         }
-        try write(Array("]}\n".utf8))
+        var tail = JSONBytes(capacity: 8)
+        tail.raw("]}\n")
+        try tail.withBytes(write)
+    }
+
+    /// One slice's buffer, written by one core at a time (its slice of a block), read between blocks.
+    private final class Piece: @unchecked Sendable {
+        var json: JSONBytes
+        init(capacity: Int) { json = JSONBytes(capacity: capacity) }
     }
 
     /// Entries rendered between writes: about 30 MB of JSON.
@@ -170,13 +201,13 @@ public struct ReviewQueue: Sendable {
         let schoolURN = e.schoolURN
         out.raw("{\"child_id\": ")
         out.string(e.assessment.childId)
-        out.raw(", \"level\": \""); out.raw(e.assessment.level.name)
-        out.raw("\", \"score\": "); out.raw(String(Self.displayScore(e.assessment.score)))
+        out.raw(", \"level\": \""); out.verbatim(e.assessment.level.name)
+        out.raw("\", \"score\": "); out.verbatim(String(Self.displayScore(e.assessment.score)))
         out.raw(",\n    \"suggestions\": "); out.array(e.assessment.suggestions)
         out.raw(",\n    \"rules\": [")
         for j in e.assessment.rules.indices {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-            out.raw(e.assessment.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(e.assessment.rules[j].incidentIds)
+            out.verbatim(e.assessment.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(e.assessment.rules[j].incidentIds)
             if e.assessment.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(e.assessment.rules[j].episodeIds) }
             out.raw("}")
         }
@@ -225,61 +256,6 @@ public struct ReviewQueue: Sendable {
         case .serialPerpetrator: "\(hit.incidentIds.count) naming a serial perpetrator"
         case .repeatMissing: "missing \(hit.episodeIds.count) times in \(settings.missingDays) days"
         }
-    }
-}
-
-/// A growing UTF-8 buffer with JSON's string escaping.
-struct JSONBytes {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
-
-    mutating func raw(_ s: String) {
-        var s = s
-        s.withUTF8 { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func string(_ s: String) {
-        var s = s
-        s.withUTF8 { buf in
-            if !buf.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C }) {
-                bytes.append(0x22)
-                bytes.append(contentsOf: buf)
-                bytes.append(0x22)
-            } else {
-                raw(JSONText.string(String(decoding: buf, as: UTF8.self)))
-            }
-        }
-    }
-
-    /// `JSONText.utc` as a JSON string, written digit by digit: every queue entry has one.
-    mutating func utc(_ d: Date) {
-        let t = d.timeIntervalSince1970
-        let whole = t.rounded(.down)
-        guard t == whole, abs(whole) < 1e12 else { string(JSONText.utc(d)); return }
-        let days = Int((whole / 86_400).rounded(.down))
-        let secs = Int(whole) - days * 86_400
-        let date = LocalDate(daysSinceEpoch: days)
-        guard (0...9999).contains(date.year) else { string(JSONText.utc(d)); return }
-        func digits(_ v: Int, _ n: Int) {
-            var div = 1
-            for _ in 1..<n { div *= 10 }
-            while div > 0 { bytes.append(UInt8(0x30 + v / div % 10)); div /= 10 }
-        }
-        bytes.append(0x22)
-        digits(date.year, 4); bytes.append(0x2D); digits(date.month, 2); bytes.append(0x2D); digits(date.day, 2)
-        bytes.append(0x54)
-        digits(secs / 3600, 2); bytes.append(0x3A); digits(secs % 3600 / 60, 2); bytes.append(0x3A); digits(secs % 60, 2)
-        bytes.append(0x5A); bytes.append(0x22)
-    }
-
-    mutating func array(_ items: [String]) {
-        bytes.append(0x5B)
-        for i in items.indices {
-            if i > 0 { bytes.append(0x2C); bytes.append(0x20) }
-            string(items[i])
-        }
-        bytes.append(0x5D)
     }
 }
 

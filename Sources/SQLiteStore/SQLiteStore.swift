@@ -161,8 +161,12 @@ public final class SQLiteStore: Store {
 
     /// The floor is not applied here: SQLite's scan reads the links in place, and the queue's own
     /// quick skip drops those children for less than a GROUP BY would cost.
-    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
-                                   _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary) throws -> Void) async throws {
+    /// `start` is awaited first: the scan runs in this process, on the cores `start`'s own work needs.
+    public func scanChildHistories<Context: Sendable>(
+        windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,
+        _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
+    ) async throws -> Context {
+        let context = try await start().context
         let (schoolNames, referrals, lastKey) = try await pool.read { db in
             let names = try Dictionary(Row.fetchAll(db, sql: "SELECT urn, name FROM schools").map { ($0[0] as String, $0[1] as String) },
                                        uniquingKeysWith: { a, _ in a })
@@ -177,7 +181,7 @@ public final class SQLiteStore: Store {
         }
         // Child keys are dense, so equal key ranges are about equal work. Each part is its own read
         // transaction: a child's incidents are always read together, from one snapshot.
-        guard lastKey > 0 else { return }
+        guard lastKey > 0 else { return context }
         let parts = Int64(max(1, min(parts, Int(lastKey))))
         let step = (lastKey + parts - 1) / parts
         let scan = ChildHistoryScan(windowStart: windowStart, asOf: asOf, schoolNames: schoolNames, referrals: referrals)
@@ -187,7 +191,7 @@ public final class SQLiteStore: Store {
                     group.addTask {
                         try await self.pool.read { db in
                             try scan.run(db, keys: (part * step + 1)...((part + 1) * step)) { h, summary in
-                                try visit(Int(part), h, summary)
+                                try visit(Int(part), h, summary, context)
                             }
                         }
                     }
@@ -195,6 +199,7 @@ public final class SQLiteStore: Store {
                 try await group.waitForAll()
             }
         }
+        return context
     }
 
     public func childSummaries(_ childIds: [String]) async throws -> [String: ChildSummary] {

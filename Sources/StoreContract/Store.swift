@@ -38,10 +38,16 @@ public protocol Store: Sendable {
     /// The children are split into `parts` disjoint ranges scanned at once (one core each), so
     /// `visit` is called concurrently, but in order within one part, which it is given.
     ///
-    /// With a `floor`, a store may leave out children it says cannot reach the queue (RiskModel
+    /// `start` gives what the scan needs before it hands over a child: the floor, and whatever the
+    /// visitor reads beside each history (the queue's serial perpetrators and episodes), handed to
+    /// every `visit` and returned at the end. A store calls it once and may start reading before it
+    /// has it (PostgreSQL's server then reads the first chunks while the queue reads the rest).
+    /// With a floor, a store may leave out children it says cannot reach the queue (RiskModel
     /// decides it; a store only applies it): it is a hint, and visiting them as well is correct.
-    func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
-                            _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws
+    func scanChildHistories<Context: Sendable>(
+        windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,
+        _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary, Context) throws -> Void
+    ) async throws -> Context
 
     /// What the rules read beside each child's incidents (SPEC §4): the episodes with `missing_at`
     /// in `[missingFrom, asOf]` of the children with `minimumEpisodes` or more of them there (fewer
@@ -95,6 +101,15 @@ extension Store {
     /// A plain feed: the writer encodes for itself.
     public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed { IncidentFeed(episodes: episodes) }
 
+    /// The scan with a floor known beforehand and nothing beside it.
+    public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
+                                   _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws {
+        try await withoutActuallyEscaping(visit) { visit in
+            try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: parts,
+                                         start: { ScanStart(floor: floor, context: ()) }) { part, h, summary, _ in try visit(part, h, summary) }
+        }
+    }
+
     /// Every child's history at once (tests, small stores).
     public func childHistories(windowStart: Date, asOf: Date) async throws -> [ChildHistory] {
         let collected = ScanResults<ChildHistory>(parts: 1)
@@ -102,6 +117,17 @@ extension Store {
             collected.append(h, to: part)
         }
         return collected.all
+    }
+}
+
+/// What `Store.scanChildHistories` needs before it hands over its first child.
+public struct ScanStart<Context: Sendable>: Sendable {
+    public var floor: ScanFloor?
+    public var context: Context
+
+    public init(floor: ScanFloor?, context: Context) {
+        self.floor = floor
+        self.context = context
     }
 }
 

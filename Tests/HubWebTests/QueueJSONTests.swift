@@ -1,6 +1,6 @@
 import Foundation
 import HubWeb
-import Review
+@testable import Review
 import RiskModel
 import SQLiteStore
 import StoreContract
@@ -28,5 +28,27 @@ import Testing
         }
         #expect(json.contains("\"newest_incident_at\": \"2026-07-01T21:15:00Z\""))
         #expect(json.contains("\"newest_incident_at\": \"2026-11-21T23:59:59.250Z\""))
+    }
+
+    /// The queue's buffer manages its own memory: grown far past its first capacity, it holds every
+    /// byte, escapes as `JSONText.string` does, and reads back as the strings written.
+    @Test func theBufferGrowsKeepsEveryByteAndEscapesAsTheReference() throws {
+        let texts = ["plain", "quote \" and back \\ slash", "<script>", "tab\tline\nfeed\u{01}", "é Ω 😀",
+                     String(repeating: "x", count: 5_000), ""]
+        var out = JSONBytes(capacity: 1)
+        var expected = ""
+        for t in texts {
+            out.string(t); out.raw(", ")
+            expected += JSONText.string(t) + ", "
+        }
+        out.array(texts)
+        expected += "[" + texts.map(JSONText.string).joined(separator: ", ") + "]"
+        #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
+        var array = JSONBytes(capacity: 8)
+        array.array(texts)
+        #expect(try JSONSerialization.jsonObject(with: Data(array.bytes)) as? [String] == texts)
+        out.removeAll()
+        out.raw("{}")
+        #expect(out.bytes == Array("{}".utf8), "emptied, it starts again")
     }
 }

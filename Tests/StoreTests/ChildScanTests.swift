@@ -3,6 +3,7 @@ import PostgresNIO
 @testable import PostgresStore
 import RiskModel
 import StoreContract
+import Synchronization
 import Testing
 
 /// The queue's scan against the plain reading of the same incidents: every child's history worked
@@ -109,6 +110,42 @@ struct ChildScanTests {
 
     static func unkeyed(_ f: IncidentFact) -> IncidentFact {
         IncidentFact(incidentId: f.incidentId, reportedAt: f.reportedAt, grade: f.grade)
+    }
+
+    /// `start` may be answered after the store has begun reading (PostgreSQL sends its queries
+    /// first), but never after a child is handed over: each visit gets its answer, the scan returns
+    /// it, and a `start` that fails fails the scan before any child is visited.
+    @Test(arguments: StoreKind.allCases)
+    func theStartIsAnsweredBeforeTheFirstChildAndFailsTheScanWhenItFails(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let incidents = batch()
+        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
+        let children = plain(incidents, referred: []).count
+        let answered = Mutex(false)
+        let visits = Mutex(0)
+        let store = t.store
+        let returned = try await store.scanChildHistories(windowStart: windowStart, asOf: now, parts: 2, start: {
+            // A read of the store's own, as the queue's start does, while the scan's queries run.
+            let serial = try await store.serialCandidateIncidents(from: windowStart, to: now, minimumVictims: 1)
+            answered.withLock { $0 = true }
+            return ScanStart(floor: nil, context: serial.count)
+        }) { _, _, _, context in
+            #expect(answered.withLock { $0 }, "a child handed over before start answered")
+            #expect(context > 0)
+            visits.withLock { $0 += 1 }
+        }
+        #expect(returned > 0)
+        #expect(visits.withLock { $0 } == children)
+
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            _ = try await store.scanChildHistories(windowStart: windowStart, asOf: now, parts: 2,
+                                                   start: { () async throws -> ScanStart<Int> in throw Refused() }) { _, _, _, _ in
+                visits.withLock { $0 += 1 }
+            }
+        }
+        #expect(visits.withLock { $0 } == children, "no child visited after a failed start")
     }
 
     /// The chunk's own order is checked, not assumed: links that come out of order are sorted.

@@ -24,7 +24,7 @@ struct QueueJSONBlockTests {
         for block in [1, 7, 1_250, 2_499, 2_500, ReviewQueue.jsonBlock] {
             var written: [UInt8] = []
             var writes = 0
-            queue.writeJSON(block: block) { written += $0; writes += 1 }
+            queue.writeJSON(block: block) { written += Array($0); writes += 1 }
             #expect(written == whole, "block \(block)")
             if block == 7 { #expect(writes > 300, "written as it is rendered, not at the end") }
         }
