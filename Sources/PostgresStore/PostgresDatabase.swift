@@ -8,6 +8,11 @@ import Synchronization
 /// A pool of connections to the shared database, and the transactions the store runs on them.
 public final class PostgresDatabase: Sendable {
     let client: PostgresClient
+    /// The review queue's scan has a pool of its own. Its parts hold their connections while the
+    /// queue reads what it needs beside them through `client` (`Store.scanChildHistories`' start):
+    /// from one pool, the parts of a few queues built at once (`serve`) could hold every connection
+    /// those reads wait for, and all would wait for ever.
+    let scanClient: PostgresClient
     let logger: Logger
     let location: PostgresLocation
     private let running: Task<Void, Never>
@@ -62,8 +67,14 @@ public final class PostgresDatabase: Sendable {
         // (it was set for the queue's scan alone).
         configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
-        running = Task { await client.run() }
+        let scanClient = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        (self.client, self.scanClient) = (client, scanClient)
+        running = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await scanClient.run() }
+            }
+        }
     }
 
     deinit {
@@ -73,6 +84,15 @@ public final class PostgresDatabase: Sendable {
     /// One transaction: committed if `body` returns, rolled back if it throws. Errors come out as
     /// `PostgresProblem` when they are the database's, as they were otherwise.
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(on: client, body)
+    }
+
+    /// A transaction on the scan's own pool (see `scanClient`).
+    func scanTransaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await transaction(on: scanClient, body)
+    }
+
+    private func transaction<T: Sendable>(on client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reach()
         do {
             return try await client.withConnection { conn in

@@ -37,6 +37,11 @@ public final class PostgresStore: Sendable {
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(body)
     }
+
+    /// A read for the queue's scan, on the scan's own pool (`PostgresDatabase.scanClient`).
+    func scanRead<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await database.scanTransaction(body)
+    }
 }
 
 extension PostgresConnection {
@@ -207,7 +212,7 @@ extension PostgresStore: Store {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for part in 0..<parts {
                     group.addTask {
-                        try await self.read { conn in
+                        try await self.scanRead { conn in
                             try await scan.run(conn, logger, keys: (part * step + 1)...((part + 1) * step),
                                                started: { try await started.value }) { h, summary, context in
                                 try visit(Int(part), h, summary, context)
