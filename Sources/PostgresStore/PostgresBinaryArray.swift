@@ -109,6 +109,26 @@ struct BinaryArray {
             guard let array = try next() else { throw StoreError.unavailable("\(what): a NULL array where none may be") }
             return array
         }
+
+        /// The next column as texts joined by `SeparatedText.separator`, into `out`: a NULL column
+        /// (no texts) is an error.
+        mutating func separated(into out: inout [String]) throws {
+            SeparatedText.split(try nextText(), into: &out) { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// The same, an empty text read as nil (a column that is NULL in some rows, written with
+        /// `coalesce(column, '')`, for values that are never empty).
+        mutating func separatedOptional(into out: inout [String?]) throws {
+            SeparatedText.split(try nextText(), into: &out) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+        }
+
+        private mutating func nextText() throws -> ByteBuffer {
+            guard let cell = cells.next() else { throw StoreError.unavailable("\(what): too few columns") }
+            guard cell.dataType == .text, let bytes = cell.bytes else {
+                throw StoreError.unavailable("\(what): column \(cell.columnIndex) is not text")
+            }
+            return bytes
+        }
     }
 }
 
@@ -125,4 +145,30 @@ extension BinaryArray.Element where T == Double {
 extension BinaryArray.Element where T == String {
     /// Read as UTF-8, as PostgresNIO reads every text value.
     static var text: Self { Self(type: .text) { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// Texts joined in one text value by the unit separator (U+001F): `string_agg(column, E'\\x1f')`.
+///
+/// Why: in PostgreSQL's binary array form each element costs the server a send function call and
+/// an allocation, and the queue's scan sends three texts a link or a child; joined, the scan's
+/// query took 0.34 s of server time instead of 0.45 s on the 1M store. Safe because no id or URN the
+/// store holds has a control character (FieldText refuses them in every input); one that did would
+/// split into one text too many, which the caller's count check turns into an error, never another
+/// child's id.
+enum SeparatedText {
+    static let separator: UInt8 = 0x1F
+
+    /// Replaces `out` with the texts of `joined`, each made by `make`: a value with no separator is
+    /// one text (an empty value, one empty text).
+    static func split<T>(_ joined: ByteBuffer, into out: inout [T], _ make: (UnsafeRawBufferPointer) -> T) {
+        out.removeAll(keepingCapacity: true)
+        joined.withUnsafeReadableBytes { bytes in
+            var start = 0
+            for i in 0..<bytes.count where bytes[i] == separator {
+                out.append(make(UnsafeRawBufferPointer(rebasing: bytes[start..<i])))
+                start = i + 1
+            }
+            out.append(make(UnsafeRawBufferPointer(rebasing: bytes[start..<bytes.count])))
+        }
+    }
 }

@@ -37,13 +37,14 @@ struct PostgresChildScan: Sendable {
         // referred child's links before the window (repeat-marac reaches back past it) come after
         // them, and that chunk is sorted here. The chunk's children (id and school) come as arrays of
         // their own, one entry a child: joined to every link on the server, they cost it as much again
-        // as the links themselves.
+        // as the links themselves. The ids and schools come as texts joined by a separator
+        // (`SeparatedText`), not as arrays of text.
         let (lo, hi) = (keys.lowerBound, keys.upperBound)
         // The chunk's last key, written in (`hi` is a key of our own, an integer), used three times.
         let last = "least(ch.lo + \(Self.chunkSize) - 1, \(hi))"
         let rows = try await conn.query("""
             SELECT ch.lo, a.*, b.* FROM generate_series(\(lo), \(hi), \(unescaped: Self.chunkSize)) ch(lo) CROSS JOIN LATERAL (
-                SELECT array_agg(s.child_key), array_agg(s.incident_key), array_agg(s.incident_id), array_agg(s.reported_at),
+                SELECT array_agg(s.child_key), array_agg(s.incident_key), string_agg(s.incident_id, E'\\x1f'), array_agg(s.reported_at),
                        array_agg(s.effective_grade)
                 FROM (SELECT l.child_key, l.incident_key, l.incident_id, l.reported_at, l.effective_grade FROM incident_children l
                       WHERE l.child_key BETWEEN ch.lo AND \(unescaped: last) AND l.reported_at >= \(from) AND l.reported_at <= \(to)
@@ -52,7 +53,8 @@ struct PostgresChildScan: Sendable {
                       WHERE l.child_key BETWEEN ch.lo AND \(unescaped: last) AND l.child_key = ANY(\(Array(referrals.keys)))
                         AND l.reported_at < \(from)) s) a
             CROSS JOIN LATERAL (
-                SELECT array_agg(c.child_key), array_agg(c.child_id), array_agg(c.school_urn) FROM children c
+                SELECT array_agg(c.child_key), string_agg(c.child_id, E'\\x1f'), string_agg(coalesce(c.school_urn, ''), E'\\x1f')
+                FROM children c
                 WHERE c.child_key BETWEEN ch.lo AND \(unescaped: last)) b
             """, logger: logger)
 
@@ -125,12 +127,12 @@ struct LinkChunk {
         guard let links = try arrays.next() else { return false }
         try links.read(into: &childKeys, .int8)
         try arrays.required().read(into: &incidentKeys, .int8)
-        try arrays.required().read(into: &incidentIds, .text)
+        try arrays.separated(into: &incidentIds)
         try arrays.required().read(into: &times, .float8)
         try arrays.required().read(into: &grades, .int8)
         try arrays.required().read(into: &keysOfChildren, .int8)
-        try arrays.required().read(into: &childIds, .text)
-        try arrays.required().readOptional(into: &schoolURNs, .text)
+        try arrays.separated(into: &childIds)
+        try arrays.separatedOptional(into: &schoolURNs)
         let n = childKeys.count
         guard [incidentKeys.count, incidentIds.count, times.count, grades.count].allSatisfy({ $0 == n }),
               childIds.count == keysOfChildren.count, schoolURNs.count == keysOfChildren.count else {

@@ -148,6 +148,32 @@ struct ChildScanTests {
         #expect(visits.withLock { $0 } == children, "no child visited after a failed start")
     }
 
+    /// Texts joined by the unit separator split back into exactly the texts joined: empty ones too,
+    /// and an empty one read as nil where a column may be NULL.
+    @Test func joinedTextsSplitIntoTheTextsJoined() {
+        var out: [String] = []
+        for texts in [["C-1", "C-22", "", "C-333"], [""], ["C-1"], ["", ""]] {
+            SeparatedText.split(ByteBuffer(string: texts.joined(separator: "\u{1F}")), into: &out) { String(decoding: $0, as: UTF8.self) }
+            #expect(out == texts)
+        }
+        var urns: [String?] = []
+        SeparatedText.split(ByteBuffer(string: "120501\u{1F}\u{1F}120502"), into: &urns) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
+        #expect(urns == ["120501", nil, "120502"])
+    }
+
+    /// No id the store takes in holds a control character, but a row written at the database's own
+    /// shell might: the separator inside a child's id fails PostgreSQL's scan, never hands another
+    /// child that id or its school.
+    @Test func anIdHoldingTheSeparatorFailsTheScanNotAnotherChild() async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest(batch(), actor: "test", at: now, planner: nil)
+        #expect(try await t.refusal("UPDATE children SET child_id = E'C-0001\\x1fC-0002' WHERE child_id = 'C-0001'") == nil)
+        await #expect(throws: StoreError.self) {
+            try await t.store.scanChildHistories(windowStart: windowStart, asOf: now, parts: 1, floor: nil) { _, _, _ in }
+        }
+    }
+
     /// The chunk's own order is checked, not assumed: links that come out of order are sorted.
     @Test func aChunkOutOfOrderIsReadInTheLinksOrder() {
         var chunk = LinkChunk()
