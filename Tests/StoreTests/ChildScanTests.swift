@@ -14,7 +14,8 @@ struct ChildScanTests {
     let now = at("2026-11-01T12:00:00Z")
     let windowStart = at("2025-11-01T12:00:00Z")
 
-    /// About 700 children (so several chunks of 256 keys on PostgreSQL), each with a few incidents:
+    /// About 700 children (several chunks on PostgreSQL when read in chunks of 64 keys, as
+    /// `smallChunksGiveEveryChildExactlyItsPlainHistory` does), each with a few incidents:
     /// some before the window, some after as-of, some at the same minute as another of the child's,
     /// graded standard, medium or high; every tenth child of no known school.
     func batch() -> [Incident] {
@@ -105,6 +106,44 @@ struct ChildScanTests {
             }
             #expect(Set(keyOf.values).count == keyOf.count, "no key names two incidents")
             #expect(keyOf.count > 100, "both stores number their incidents")
+        }
+    }
+
+    /// The store reads 2,048 keys a chunk, more than this batch has: read in chunks of 64 keys (a
+    /// child's links never split, the referred child's chunk sorted, ranges that end mid-chunk),
+    /// every child still has exactly its history and school.
+    @Test(arguments: [64, 97])
+    func smallChunksGiveEveryChildExactlyItsPlainHistory(chunkKeys: Int64) async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        let store = try #require(t.store as? PostgresStore)
+        let incidents = batch()
+        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
+        let referredOn = LocalDate(iso: "2025-06-01")!
+        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: referredOn, reason: nil, by: "a", recordedAt: now))
+        let expected = plain(incidents, referred: ["C-0009"])
+        let (windowStart, now) = (windowStart, now)
+        let seen = try await store.scanRead { conn in
+            let logger = store.logger
+            let referred = try #require(try await conn.row("SELECT child_key FROM children WHERE child_id = 'C-0009'", logger, as: Int64.self))
+            let lastKey = try #require(try await conn.row("SELECT max(child_key) FROM children", logger, as: Int64.self))
+            var scan = PostgresChildScan(windowStart: windowStart, asOf: now, schoolNames: [:], referrals: [referred: [referredOn]])
+            scan.chunkKeys = chunkKeys
+            var seen: [String: [IncidentFact]] = [:]
+            var schools: [String: String?] = [:]
+            // Two ranges, the first ending inside a chunk.
+            for keys in [1...(lastKey / 2 + 5), (lastKey / 2 + 6)...lastKey] {
+                try await scan.run(conn, logger, keys: keys, started: { ScanBegun(floor: nil, context: ()) }) { h, summary, _ in
+                    #expect(seen.updateValue(h.incidents.map(Self.unkeyed), forKey: h.childId) == nil, "\(h.childId) twice")
+                    schools[h.childId] = try summary().schoolURN
+                }
+            }
+            return (seen, schools)
+        }
+        #expect(seen.0.count == expected.count)
+        for (id, e) in expected {
+            #expect(seen.0[id] == e.facts, "\(id)")
+            #expect(seen.1[id] == .some(e.urn), "\(id)")
         }
     }
 

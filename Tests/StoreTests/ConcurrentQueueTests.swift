@@ -15,7 +15,7 @@ struct ConcurrentQueueTests {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
         let now = at("2026-11-01T12:00:00Z")
-        // 600 children: more than one chunk of 256 keys in each of the scan's parts.
+        // 600 children, some in each of the scan's parts.
         let incidents = (0..<600).map { n in
             incident("I-\(n)", "2026-10-\(String(format: "%02d", 1 + n % 28))T10:00:00Z", grade: n % 3 == 0 ? .high : .medium,
                      children: [child("C-\(n)")])
