@@ -125,7 +125,7 @@ struct BinaryArray {
         private mutating func nextText() throws -> ByteBuffer {
             guard let cell = cells.next() else { throw StoreError.unavailable("\(what): too few columns") }
             guard cell.dataType == .text, let bytes = cell.bytes else {
-                throw StoreError.unavailable("\(what): column \(cell.columnIndex) is not text")
+                throw StoreError.unavailable("\(what): column \(cell.columnIndex) is NULL or not text")
             }
             return bytes
         }

@@ -11,10 +11,10 @@ import StoreContract
 /// Why it is shaped so: a million-row store has about half a million links in a year, and a row per
 /// link spent most of the client's time in PostgresNIO's row decoding (generic decoding per column,
 /// per row; see docs/benchmarks.md). So the server hands over the range's links in chunks of
-/// `chunkKeys` child keys, each column of a chunk one binary array (a few hundred rows cross the
-/// wire, not half a million), and this reads the arrays' bytes itself. The floor is applied here, child by child, as
-/// the links arrive: on the server it took a GROUP BY over the window's links, which cost the server
-/// more than sending the links it leaves out costs both sides.
+/// `chunkKeys` child keys, each column of a chunk one binary array or joined text (a few hundred
+/// rows cross the wire, not half a million), and this reads their bytes itself. The floor is applied
+/// here, child by child, as the links arrive: on the server it took a GROUP BY over the window's
+/// links, which cost the server more than sending the links it leaves out costs both sides.
 struct PostgresChildScan: Sendable {
     let windowStart: Date
     let asOf: Date

@@ -162,7 +162,7 @@ extension PostgresStore: Store {
     /// As SQLite's scan: the children split into `parts` ranges of keys (dense, so about equal
     /// work), each read on its own connection in its own transaction, at once. The parts' queries
     /// are sent before `start` has answered: its reads (the serial perpetrators' incidents, one
-    /// server process, ~0.06 s at a million rows) left the other core idle, and meanwhile the server
+    /// server process, ~0.09 s at a million rows) left the other core idle, and meanwhile the server
     /// now fills the first chunks (the driver buffers a few hundred rows of each part's query).
     public func scanChildHistories<Context: Sendable>(
         windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,

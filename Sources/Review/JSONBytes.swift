@@ -21,7 +21,7 @@ struct JSONBytes: ~Copyable {
     deinit { base.deallocate() }
 
     /// A copy of what is written.
-    var bytes: [UInt8] { withBytes { Array($0.bindMemory(to: UInt8.self)) } }
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     /// What is written, in place: valid only inside `body`.
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -60,12 +60,10 @@ public struct ReviewQueue: Sendable {
             var floor = floorFromLevel
             floor?.alsoChildren = context.episodes.filter { $0.value.count >= settings.missingCount }.map(\.key)
             floor?.serial = serial
-            return ScanStart(floor: floor, context: Known(context: context, serial: serial))
+            return ScanStart(floor: floor, context: Known(context: context, serial: serial, asOf: asOf, settings: settings, minimum: minimum))
         }) { part, h, summary, known in
             guard known.withContext.mayContain(h.childId) else {
-                if let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) {
-                    kept.append(Entry(assessment: a, summary: try summary()), to: part)
-                }
+                if let a = known.assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
                 return
             }
             // Copied only here, for the few with episodes or meetings: a copy retains each list.
@@ -75,9 +73,7 @@ public struct ReviewQueue: Sendable {
                 withEpisodes.append(h.childId, to: part)
             }
             if let meetings = known.context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
-            if let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) {
-                kept.append(Entry(assessment: a, summary: try summary()), to: part)
-            }
+            if let a = known.assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
         }
         let context = known.context
         // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
@@ -94,7 +90,7 @@ public struct ReviewQueue: Sendable {
             for (childId, episodes) in rest {
                 let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
                                      strategyMeetings: context.strategyMeetings[childId] ?? [])
-                guard let a = known.assess(h, asOf: asOf, settings: settings, minimum: minimum) else { continue }
+                guard let a = known.assess(h) else { continue }
                 kept.append(Entry(assessment: a, summary: summaries[childId]), to: 0)
             }
         }
@@ -103,20 +99,23 @@ public struct ReviewQueue: Sendable {
         return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
     }
 
-    /// What the rules read beside each child's incidents, read as the scan starts.
+    /// What the rules read beside each child's incidents, read as the scan starts, and the
+    /// assessment they make with it.
     struct Known: Sendable {
         let context: RiskContext
         let serial: SerialPerpetrators
+        let asOf: Date
+        let settings: ScoringSettings
+        let minimum: Level
         /// Nearly every child has neither: the filter says so without hashing each id for a dictionary.
         let withContext: IdFilter
 
-        init(context: RiskContext, serial: SerialPerpetrators) {
-            self.context = context
-            self.serial = serial
+        init(context: RiskContext, serial: SerialPerpetrators, asOf: Date, settings: ScoringSettings, minimum: Level) {
+            (self.context, self.serial, self.asOf, self.settings, self.minimum) = (context, serial, asOf, settings, minimum)
             withContext = IdFilter(Array(context.episodes.keys) + Array(context.strategyMeetings.keys))
         }
 
-        func assess(_ h: ChildHistory, asOf: Date, settings: ScoringSettings, minimum: Level) -> Assessment? {
+        func assess(_ h: ChildHistory) -> Assessment? {
             RiskRules.assess(h, asOf: asOf, settings: settings, serial: serial, minimumLevel: minimum)
         }
     }
@@ -150,8 +149,8 @@ public struct ReviewQueue: Sendable {
         head.raw("{\"as_of\": "); head.string(JSONText.utc(asOf)); head.raw(",\n \"children\": [")
         try head.withBytes(write)
         let slices = entries.count < 2_000 ? 1 : Self.scanParts
-        let size = (min(block, entries.count) + slices - 1) / slices
-        let pieces = (0..<slices).map { _ in Piece(capacity: size * 480) }
+        let sliceEntries = (min(block, entries.count) + slices - 1) / slices
+        let pieces = (0..<slices).map { _ in Piece(capacity: sliceEntries * 480) }
         try entries.withUnsafeBufferPointer { buffer in
             // Through a buffer pointer the slices do not retain the one shared array for each entry
             // (its count would bounce between the cores). Read-only, and alive until they are done.

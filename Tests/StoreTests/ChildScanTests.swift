@@ -61,16 +61,22 @@ struct ChildScanTests {
         return out.filter { !$0.value.facts.isEmpty }
     }
 
+    /// C-0009 has an incident before the window: referred on this day, it is read too.
+    static let referredOn = LocalDate(iso: "2025-06-01")!
+
+    /// The batch ingested into `t`, and C-0009 referred: what each child's scan must give.
+    func loadBatch(into t: TempStore) async throws -> [String: (facts: [IncidentFact], urn: String?)] {
+        let incidents = batch()
+        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
+        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: Self.referredOn, reason: nil, by: "a", recordedAt: now))
+        return plain(incidents, referred: ["C-0009"])
+    }
+
     @Test(arguments: StoreKind.allCases, [1, 2, 3])
     func everyChildHasExactlyItsPlainHistoryWithAndWithoutTheFloor(kind: StoreKind, parts: Int) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        let incidents = batch()
-        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
-        // C-0009 has an incident before the window: referred, it is read too.
-        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: LocalDate(iso: "2025-06-01")!, reason: nil, by: "a",
-                                          recordedAt: now))
-        let expected = plain(incidents, referred: ["C-0009"])
+        let expected = try await loadBatch(into: t)
         #expect(expected["C-0009"]?.facts.first?.reportedAt ?? now < windowStart, "the referred child reaches back")
 
         var floor = ScanFloor(incidents: 3, grade: .medium)
@@ -102,7 +108,7 @@ struct ChildScanTests {
                     #expect(keyOf.updateValue(f.storeKey, forKey: f.incidentId).map { $0 == f.storeKey } ?? true, "\(f.incidentId)")
                 }
                 #expect(summary.childId == id && summary.schoolURN == e.urn, "\(id)")
-                #expect(h.maracReferrals == (id == "C-0009" ? [LocalDate(iso: "2025-06-01")!] : []), "\(id)")
+                #expect(h.maracReferrals == (id == "C-0009" ? [Self.referredOn] : []), "\(id)")
             }
             #expect(Set(keyOf.values).count == keyOf.count, "no key names two incidents")
             #expect(keyOf.count > 100, "both stores number their incidents")
@@ -117,12 +123,8 @@ struct ChildScanTests {
         let t = try await TempStore(.postgres)
         defer { t.cleanUp() }
         let store = try #require(t.store as? PostgresStore)
-        let incidents = batch()
-        _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
-        let referredOn = LocalDate(iso: "2025-06-01")!
-        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: referredOn, reason: nil, by: "a", recordedAt: now))
-        let expected = plain(incidents, referred: ["C-0009"])
-        let (windowStart, now) = (windowStart, now)
+        let expected = try await loadBatch(into: t)
+        let (windowStart, now, referredOn) = (windowStart, now, Self.referredOn)
         let seen = try await store.scanRead { conn in
             let logger = store.logger
             let referred = try #require(try await conn.row("SELECT child_key FROM children WHERE child_id = 'C-0009'", logger, as: Int64.self))
