@@ -77,40 +77,15 @@ extension SQLiteSchema {
     }
 }
 
-/// The serial-perpetrator candidates' index and triggers, set aside for a first load into an empty
-/// store and made again at its end, in the same transaction. Kept up row by row, the index's pages
-/// were written between the incidents' own, and the escalations scan after a bulk load read a third
-/// more of the file; `CREATE INDEX` writes it in one sorted pass after them. The definitions are read
-/// back from the schema itself, so they stay the migration's.
-struct SQLiteSerialCandidates {
+/// The serial-perpetrator candidates: who they are, from the incidents (the migration's first fill,
+/// and a first load's, see `SQLiteFirstLoad`).
+enum SQLiteSerialCandidates {
     /// Perpetrators named against two or more victims: the table's whole content, from the incidents.
     static let fill = """
         INSERT OR IGNORE INTO serial_candidates (perpetrator_id)
             SELECT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL
             GROUP BY perpetrator_id HAVING count(DISTINCT victim_id) >= 2
         """
-    private static let names = ["incidents_by_perpetrator", "incidents_serial_candidate_added", "incidents_serial_candidate_changed"]
-
-    /// The set-aside definitions, index first (the triggers' look-ups use it).
-    private let definitions: [String]
-
-    /// Drops the index and triggers; `restore` must run before the transaction commits.
-    static func setAside(_ db: Database) throws -> SQLiteSerialCandidates {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT type, name, sql FROM sqlite_master WHERE name IN (\(names.map { "'\($0)'" }.joined(separator: ", ")))
-            ORDER BY type = 'trigger', name
-            """)
-        guard rows.count == names.count else { throw StoreError.unavailable("the store's serial-perpetrator index is missing: run `encompass migrate`") }
-        for r in rows.reversed() { try db.execute(sql: "DROP \((r[0] as String).uppercased()) \(r[1] as String)") }
-        return SQLiteSerialCandidates(definitions: rows.map { $0[2] })
-    }
-
-    /// Makes the index again, the candidates from every incident, then the triggers.
-    func restore(_ db: Database) throws {
-        try db.execute(sql: definitions[0])
-        try db.execute(sql: Self.fill)
-        for sql in definitions.dropFirst() { try db.execute(sql: sql) }
-    }
 }
 
 /// Writes a batch's missing episodes inside the ingest's transaction, as `EpisodeWrite` decides.

@@ -57,7 +57,7 @@ final class SQLiteIngest {
     private let noIncidentsBefore: Bool
     private let noChildrenBefore: Bool
     /// Set aside for a first load, made again by `finish`.
-    private let serialCandidates: SQLiteSerialCandidates?
+    private let setAside: SQLiteFirstLoad?
 
     init(db: Database, actor: String, now: Date, planner: AlertPlanner?) throws {
         self.db = db
@@ -78,7 +78,7 @@ final class SQLiteIngest {
         // Into an empty store (a first load), every incident and child is new: no need to look.
         noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
         noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
-        serialCandidates = noIncidentsBefore ? try SQLiteSerialCandidates.setAside(db) : nil
+        setAside = noIncidentsBefore ? try SQLiteFirstLoad.setAside(db) : nil
         // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps and
         // the child keys.
         //
@@ -90,7 +90,7 @@ final class SQLiteIngest {
         // only while their serial-perpetrator trigger is set aside: an outer OR FAIL would override
         // the trigger's own OR IGNORE.
         incidentRows = SQLiteBulkInsert(db, """
-            INSERT \(serialCandidates == nil ? "" : "OR FAIL ")INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
+            INSERT \(setAside == nil ? "" : "OR FAIL ")INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
                 supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at,
                 child_keys)
             """, keys: 1, values: SQLiteFeedEncoder.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
@@ -291,7 +291,7 @@ final class SQLiteIngest {
                 """)
             try BatchNewest.drop(db)
         }
-        try serialCandidates?.restore(db)
+        try setAside?.restore(db)
         summary.children = childCount
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {

@@ -154,6 +154,7 @@ enum SQLiteSchema {
         registerTokenLifecycle(&m)
         registerPasswordResets(&m)
         registerRetention(&m)
+        registerIncidentIdIndex(&m)
         return m
     }
 

@@ -29,14 +29,18 @@ struct FirstLoadTests {
     }
 
     /// One ingest of `batch` into a new store, pushed from a thread of its own as ingest reads.
-    func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false) async throws -> TempStore {
+    /// `episodes`: ingested first, so the store holds children (and no incident) before the load.
+    func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false, episodes: [Episode]? = nil, batch: [Incident]? = nil) async throws -> TempStore {
         var t = try await TempStore(kind)
         if kind == .postgres, !fast, let pg = t.store as? PostgresStore {
             t = TempStore(t, store: PostgresStore(pg.database, bulkFirstLoad: false))
         }
+        if let episodes {
+            _ = try await t.store.ingest(IncidentFeed(batch: [], episodes: episodes), actor: "test", at: now, planner: nil)
+        }
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
         let feed = fast ? t.store.makeIncidentFeed(expectedRows: 800, episodes: nil) : IncidentFeed()
-        let batch = self.batch
+        let batch = batch ?? self.batch
         let writer = Task { [store = t.store, now] in
             try await store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         }
@@ -62,12 +66,15 @@ struct FirstLoadTests {
         return tables
     }
 
+    /// The tables a first load changes, for PostgreSQL's catalog.
+    static let relations = "('incidents'::regclass, 'incident_children'::regclass, 'children'::regclass)"
+
     /// What PostgreSQL's catalog says of the tables the first load changes (their constraints and
     /// indexes by definition, and whether each trigger is enabled), and the serial-perpetrator
     /// candidates the trigger keeps.
     func catalog(_ t: TempStore) throws -> (definitions: String, candidates: String) {
         let db = String(t.url.split(separator: "/").last!)
-        let relations = "('incidents'::regclass, 'incident_children'::regclass, 'children'::regclass)"
+        let relations = Self.relations
         func run(_ sql: String) throws -> String {
             let result = try PostgresServer.shared().psql(db, sql)
             #expect(result.exitCode == 0, "\(result.output)")
@@ -113,6 +120,53 @@ struct FirstLoadTests {
         #expect((again.added, again.updated, again.unchanged) == (0, 0, 400))
     }
 
+    /// The constraints and indexes of the tables a first load changes that are newer than the table
+    /// the last migration made: object ids are handed out in order, so these were made again.
+    func rebuilt(_ t: TempStore) throws -> [String] {
+        let db = String(t.url.split(separator: "/").last!)
+        let result = try PostgresServer.shared().psql(db, """
+            SELECT x.name FROM (
+                SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid IN \(Self.relations)
+                UNION ALL SELECT indexrelid::regclass::text, indexrelid FROM pg_index WHERE indrelid IN \(Self.relations)
+            ) x WHERE x.oid > 'retention_purging'::regclass::oid
+            ORDER BY 1
+            """)
+        #expect(result.exitCode == 0, "\(result.output)")
+        return result.output.split(separator: "\n").map(String.init)
+    }
+
+    /// A first load into a store whose only children came from episodes looks those children up:
+    /// each is stored once, with the batch's newest details, and both paths write the same. On
+    /// PostgreSQL the children's unique ids stay in place for it (the look-ups use them).
+    @Test(arguments: StoreKind.allCases)
+    func aFirstLoadAfterEpisodesWritesWhatThePlainPathWrites(kind: StoreKind) async throws {
+        let episodes = [EpisodeStoreTests.episode("E-1", child: "C-5", missing: "2026-09-01T20:00:00Z")]
+        let fast = try await load(kind, fast: true, episodes: episodes)
+        defer { fast.cleanUp() }
+        let plain = try await load(kind, fast: false, episodes: episodes)
+        defer { plain.cleanUp() }
+        let written = try await tables(fast.store)
+        #expect(written == (try await tables(plain.store)))
+        let children = try #require(written["children"])
+        #expect(children.count == Set(batch.flatMap { $0.children.map(\.childId) }).count)
+        let c5 = children.filter { $0.contains("\"C-5\"") }
+        #expect(c5.count == 1)
+        #expect(c5.first?.contains("2015-05-05") == true, "the batch's date of birth replaces the episode's (2012-03-03)")
+        guard kind == .postgres, let pg = fast.store as? PostgresStore else { return }
+        // What a first load would set aside, asked inside a transaction that is then rolled back.
+        struct RolledBack: Error { let restore: [String] }
+        let empty = try await load(kind, fast: true, episodes: episodes, batch: [])
+        defer { empty.cleanUp() }
+        do {
+            _ = try await (empty.store as? PostgresStore)?.database.transaction { conn in
+                throw RolledBack(restore: try await PostgresFirstLoad.begin(conn, pg.logger)?.restore ?? [])
+            }
+        } catch let e as RolledBack {
+            #expect(e.restore.contains { $0.contains("incidents_incident_id_key") })
+            #expect(!e.restore.contains { $0.contains("children_child_id_key") }, "looked up by child id: kept")
+        }
+    }
+
     /// The fast path did run (its keys and indexes were made again: new object ids), and an
     /// abandoned first load leaves the schema exactly as it was: the drops are rolled back with it.
     @Test func aFirstLoadRebuildsTheLinksKeysAndAnAbandonedOneLeavesThemAlone() async throws {
@@ -124,22 +178,9 @@ struct FirstLoadTests {
         defer { abandoned.cleanUp() }
         let fresh = try await TempStore(.postgres)
         defer { fresh.cleanUp() }
-        // Object ids are handed out in order: a first load's rebuilt keys and indexes are newer than
-        // the table the last migration made.
-        func rebuilt(_ t: TempStore) throws -> [String] {
-            let db = String(t.url.split(separator: "/").last!)
-            let result = try PostgresServer.shared().psql(db, """
-                SELECT x.name FROM (
-                    SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid = 'incident_children'::regclass
-                    UNION ALL SELECT indexrelid::regclass::text, indexrelid FROM pg_index WHERE indrelid IN ('incidents'::regclass, 'incident_children'::regclass)
-                ) x WHERE x.oid > 'retention_purging'::regclass::oid
-                ORDER BY 1
-                """)
-            #expect(result.exitCode == 0, "\(result.output)")
-            return result.output.split(separator: "\n").map(String.init)
-        }
-        #expect(try rebuilt(fast) == ["incident_children_by_incident", "incident_children_child_key_fkey", "incident_children_incident_key_fkey",
-                                      "incident_children_pkey", "incident_children_pkey", "incidents_by_perpetrator"])
+        #expect(try rebuilt(fast) == ["children_child_id_key", "children_child_id_key", "incident_children_by_incident",
+                                      "incident_children_child_key_fkey", "incident_children_incident_key_fkey", "incident_children_pkey",
+                                      "incident_children_pkey", "incidents_by_perpetrator", "incidents_incident_id_key", "incidents_incident_id_key"])
         #expect(try rebuilt(plain).isEmpty)
         #expect(try rebuilt(abandoned).isEmpty)
         #expect(try catalog(abandoned).definitions == (try catalog(fresh).definitions))

@@ -8,11 +8,16 @@ import Testing
 /// A database written by an earlier version keeps working after its migrations.
 @Suite("Schema migrations")
 struct SchemaMigrationTests {
-    @Test func linksWrittenBeforeChildKeysAreStillFoundThroughTheirIncident() async throws {
+    /// A folder of the test's own and the store's path in it.
+    static func newStorePath() throws -> (URL, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return (dir, dir.appendingPathComponent("store.sqlite").path)
+    }
+
+    @Test func linksWrittenBeforeChildKeysAreStillFoundThroughTheirIncident() async throws {
+        let (dir, path) = try Self.newStorePath()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("store.sqlite").path
         let now = at("2026-11-01T12:00:00Z")
         // Written as version 4 wrote them: links found by an index on incident_key, no child_keys.
         let old = try DatabaseQueue(path: path)
@@ -59,10 +64,8 @@ struct SchemaMigrationTests {
     /// v11 makes the accounts table again to let it hold officers: every account and its session
     /// come through, keys and all, and the session's link to its account holds.
     @Test func accountsAndSessionsComeThroughTheOfficerMigration() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let (dir, path) = try Self.newStorePath()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("store.sqlite").path
         let old = try DatabaseQueue(path: path)
         try SQLiteSchema.migrator.migrate(old, upTo: "v12-marac-plans")
         try await old.write { db in
@@ -96,5 +99,58 @@ struct SchemaMigrationTests {
         // Ending the account's session still goes through the link.
         try await store.setDisabled(true, name: "Hana", by: "test", at: Date())
         #expect(try await store.session(tokenHash: "t") == nil)
+    }
+
+    /// v17 makes the incidents table again so that its id is unique by a named index a first load
+    /// can set aside: every incident comes through with its key, the links and alerts that refer to
+    /// it still hold, the serial-perpetrator index and triggers are made again, and the id is still unique.
+    @Test func incidentsComeThroughTheIdIndexMigration() async throws {
+        let (dir, path) = try Self.newStorePath()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let old = try DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "v16-retention")
+        let before = try old.write { db in
+            try db.execute(sql: """
+                INSERT INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
+                    effective_grade, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at, child_keys)
+                    VALUES (3, 'I-1', 1.5e9, 'DASH', 0, 2, 0, 'V-1', 'P-7', 'x', 0, 0, '[1]'),
+                           (8, 'I-2', 1.6e9, 'DASH', 1, 2, 1, 'V-2', 'P-7', 'y', 0, 0, '[1]');
+                INSERT INTO children (child_key, child_id, given_name, family_name, dob, latest_reported_at)
+                    VALUES (1, 'C-1', 'A', 'B', '2015-05-05', 1.6e9);
+                INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade)
+                    VALUES (1, 3, 'I-1', 1.5e9, 0), (1, 8, 'I-2', 1.6e9, 1);
+                """)
+            return try Row.fetchAll(db, sql: "SELECT * FROM incidents ORDER BY incident_key")
+        }
+        #expect(try await old.read { try String.fetchAll($0, sql: "SELECT perpetrator_id FROM serial_candidates") } == ["P-7"])
+        try old.close()
+
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        let queue = try DatabaseQueue(path: path)
+        #expect(try queue.read { try Row.fetchAll($0, sql: "SELECT * FROM incidents ORDER BY incident_key") } == before)
+        #expect(try queue.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }.isEmpty)
+        #expect(try await queue.read {
+            try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'incidents' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        } == ["incidents", "incidents_by_id", "incidents_by_perpetrator", "incidents_serial_candidate_added", "incidents_serial_candidate_changed"])
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO incidents (incident_id, reported_at, risk_tool, officer_grade, effective_grade, victim_id, fingerprint,
+                        first_ingested_at, updated_at) VALUES ('I-1', 0, 'DASH', 0, 0, 'V-1', 'z', 0, 0)
+                    """)
+            }
+        }
+        try queue.close()
+        // The trigger is back: P-9 named against a second victim becomes a candidate.
+        let now = at("2026-11-01T12:00:00Z")
+        func named(_ id: String, _ when: String, victim: String) -> Incident {
+            Incident(id: id, reportedAt: at(when), officerGrade: .standard, dashYesCount: 2, victimId: victim, perpetratorId: "P-9",
+                     children: [child("C-2")])
+        }
+        _ = try await store.ingest([named("I-3", "2026-10-01T10:00:00Z", victim: "V-3"), named("I-4", "2026-10-02T10:00:00Z", victim: "V-4")],
+                                   actor: "test", at: now, planner: nil)
+        let found = try await store.serialCandidateIncidents(from: at("2020-01-01T00:00:00Z"), to: now, minimumVictims: 2)
+        #expect(Set(found.map(\.perpetratorId)) == ["P-7", "P-9"])
     }
 }
