@@ -127,10 +127,6 @@ extension PostgresDatabase {
     /// reported now in one line.
     func reach() async throws {
         guard !reached.withLock({ $0 }) else { return }
-        // The pool opens its first connection meanwhile: opened after the probe had closed, it cost
-        // every command one more connection's set-up (about 9 ms here) before its first statement.
-        // Not awaited: a server that cannot be reached is reported by the probe below.
-        Task { [client] in try? await client.withConnection { _ in } }
         do {
             let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
             try? await connection.close()
