@@ -32,11 +32,12 @@ final class PostgresAlertQueue {
               ignoringAge: Bool = false, newIncident: Bool = false) async throws -> Bool {
         let contact = urn.flatMap { contacts[$0] }
         let la = urn.flatMap { laCodes[$0] }
-        var existing: (state: String, urn: String?, deadline: Double?)?
+        var existing: (state: String, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?)?
         if !newIncident {
             existing = try await conn.row("""
-                SELECT state, school_urn, deadline FROM alerts WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
-                """, logger, as: (String, String?, Double?).self)
+                SELECT state, school_urn, deadline, channel, recipient, unmatched_reason FROM alerts
+                WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
+                """, logger, as: (String, String?, Double?, String?, String?, String?).self)
         }
         guard let existing else {
             guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now, ignoringAge: ignoringAge) else {
@@ -50,8 +51,9 @@ final class PostgresAlertQueue {
             return p.state == .queued
         }
         guard let state = AlertState(rawValue: existing.state) else { return false }
-        let decision = AlertLifecycle.replan(state: state, urn: existing.urn, deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)),
-                                             planner: planner, reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now,
+        let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
+                               deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
+        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now,
                                              ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         try await conn.run("""

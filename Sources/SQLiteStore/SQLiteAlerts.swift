@@ -79,7 +79,9 @@ final class SQLiteAlertQueue {
         for row in try Row.fetchAll(db, sql: "SELECT urn, la_code FROM schools WHERE la_code IS NOT NULL") {
             laCodes[row[0]] = row[1]
         }
-        find = try SQLiteRawStatement(db, "SELECT state, school_urn, deadline FROM alerts WHERE incident_key = ? AND child_key = ?")
+        find = try SQLiteRawStatement(db, """
+            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason FROM alerts WHERE incident_key = ? AND child_key = ?
+            """)
         insert = try SQLiteRawStatement(db, """
             INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, school_urn, channel, recipient,
                 state, unmatched_reason, deadline, next_attempt_at, created_at)
@@ -112,11 +114,14 @@ final class SQLiteAlertQueue {
     /// details never go to the school the record no longer names.
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
-        var existing: (state: AlertState?, urn: String?, deadline: Double?)?
+        var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
-            existing = try find.row { (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2)) }
+            existing = try find.row {
+                (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2), $0.optionalText(3), $0.optionalText(4),
+                 $0.optionalText(5))
+            }
         }
         guard let existing else {
             // Most of a back-loaded history is too old to alert: answer that before planning.
@@ -130,8 +135,9 @@ final class SQLiteAlertQueue {
             return p.state == .queued
         }
         guard let state = existing.state else { return false }
-        let decision = AlertLifecycle.replan(state: state, urn: existing.urn, deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)),
-                                             planner: planner, reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
+        let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
+                               deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
+        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
                                              laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         let s = replan

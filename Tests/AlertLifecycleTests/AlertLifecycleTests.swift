@@ -85,7 +85,7 @@ struct AlertLifecycleTests {
 
     @Test func aCorrectedIncidentMovesOnlyAlertsNotYetSent() {
         func replan(_ state: AlertState, urn: String?) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(state: state, urn: "100001", deadline: t0.addingTimeInterval(7_200), planner: planner,
+            AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), urn: "100001", planner: planner,
                                   reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: t0)
         }
         #expect(replan(.queued, urn: "100001") == .keep)
@@ -94,6 +94,26 @@ struct AlertLifecycleTests {
         for state in [AlertState.sending, .delivered, .failed] { #expect(replan(state, urn: "100002") == .keep) }
         // An unmatched alert is planned afresh even with the same school: it may now have a key adult.
         #expect(replan(.unmatched, urn: "100001") != .keep)
+    }
+
+    /// Every writing command re-plans every unmatched alert: one still unmatched for the same
+    /// reason, with nothing else to change, is left as it is; any difference is written.
+    @Test func anUnmatchedAlertThatWouldBeWrittenBackAsItIsIsKept() {
+        let none = AlertPlan(state: .unmatched, reason: "school 100009 has no key adult")
+        func replan(_ stored: AlertPlan, urn: String?, contact: AlertContact? = nil) -> AlertLifecycle.Replan {
+            AlertLifecycle.replan(stored: stored, urn: "100009", planner: planner, reportedAt: t0, urn: urn, contact: contact, laCode: nil,
+                                  now: t0)
+        }
+        #expect(replan(none, urn: "100009") == .keep)
+        #expect(replan(none, urn: "100009", contact: contact) != .keep, "a key adult now: queued")
+        #expect(replan(none, urn: "100010") != .keep, "another school")
+        #expect(replan(none, urn: nil) != .keep, "no school now")
+        var recorded = none
+        recorded.reason = "school 100009 recorded; queued at the next run of encompass"
+        #expect(replan(recorded, urn: "100009") == .update(none), "the reason brought up to date")
+        var leftOver = none
+        (leftOver.channel, leftOver.recipient) = ("smtp", "old@school.example")
+        #expect(replan(leftOver, urn: "100009") == .update(none), "a contact left from before it went unmatched is cleared")
     }
 
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
