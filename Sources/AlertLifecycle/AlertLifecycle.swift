@@ -198,8 +198,8 @@ public enum AlertLifecycle {
         if state != .unmatched, oldURN == urn, stored.deadline == plan.deadline { return .keep }
         // An unmatched alert is planned afresh (it may have a key adult now), but one that would be
         // written back exactly as it is stays: every writing command asks this of every unmatched
-        // alert (`matchUnmatched`), and rewriting them all cost each one 2 s on a store of ten
-        // million rows with 21,655 of them.
+        // alert (`matchUnmatched`), and rewriting them all (21,655 on a store of ten million rows)
+        // made one new incident's ingest there 0.59-0.78 s instead of 0.45-0.49 s.
         if state == .unmatched, oldURN == urn, plan == stored { return .keep }
         return .update(plan)
     }

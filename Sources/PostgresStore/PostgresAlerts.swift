@@ -53,7 +53,8 @@ final class PostgresAlertQueue {
         guard let state = AlertState(rawValue: existing.state) else { return false }
         let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
                                deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
-        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now,
+        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
+                                             contact: contact, laCode: la, now: now,
                                              ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         try await conn.run("""

@@ -137,7 +137,8 @@ final class SQLiteAlertQueue {
         guard let state = existing.state else { return false }
         let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
                                deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
-        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
+        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
+                                             contact: urn.flatMap { contacts[$0] },
                                              laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         let s = replan
