@@ -8,6 +8,12 @@ import Testing
 /// A database written by an earlier version keeps working after its migrations.
 @Suite("Schema migrations")
 struct SchemaMigrationTests {
+    /// Every incident, then every link, in key order.
+    static func incidentsAndLinks(_ db: Database) throws -> [Row] {
+        try Row.fetchAll(db, sql: "SELECT * FROM incidents ORDER BY incident_key")
+            + Row.fetchAll(db, sql: "SELECT * FROM incident_children ORDER BY child_key, reported_at, incident_key")
+    }
+
     /// A folder of the test's own and the store's path in it.
     static func newStorePath() throws -> (URL, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
@@ -102,8 +108,9 @@ struct SchemaMigrationTests {
     }
 
     /// v17 makes the incidents table again so that its id is unique by a named index a first load
-    /// can set aside: every incident comes through with its key, the links and alerts that refer to
-    /// it still hold, the serial-perpetrator index and triggers are made again, and the id is still unique.
+    /// can set aside: every incident comes through with its key, the links that refer to it are
+    /// still there and still hold, the serial-perpetrator index and triggers are made again, and the
+    /// id is still unique.
     @Test func incidentsComeThroughTheIdIndexMigration() async throws {
         let (dir, path) = try Self.newStorePath()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -120,7 +127,7 @@ struct SchemaMigrationTests {
                 INSERT INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade)
                     VALUES (1, 3, 'I-1', 1.5e9, 0), (1, 8, 'I-2', 1.6e9, 1);
                 """)
-            return try Row.fetchAll(db, sql: "SELECT * FROM incidents ORDER BY incident_key")
+            return try Self.incidentsAndLinks(db)
         }
         #expect(try await old.read { try String.fetchAll($0, sql: "SELECT perpetrator_id FROM serial_candidates") } == ["P-7"])
         try old.close()
@@ -128,7 +135,9 @@ struct SchemaMigrationTests {
         let store = try SQLiteStore(path: path)
         try await store.migrate()
         let queue = try DatabaseQueue(path: path)
-        #expect(try queue.read { try Row.fetchAll($0, sql: "SELECT * FROM incidents ORDER BY incident_key") } == before)
+        // The links too: had the table been dropped with foreign keys on, ON DELETE CASCADE would
+        // have taken them, and the foreign key check below would still find nothing wrong.
+        #expect(try queue.read { try Self.incidentsAndLinks($0) } == before)
         #expect(try queue.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }.isEmpty)
         #expect(try await queue.read {
             try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'incidents' AND name NOT LIKE 'sqlite_%' ORDER BY name")
