@@ -31,14 +31,19 @@ public final class SQLiteStore: Store {
         try self.init(path: path, knownUpTo: nil)
     }
 
-    /// `knownUpTo`: act as the version whose newest migration that was (tests).
-    init(path: String, knownUpTo: String?) throws {
+    /// How long opening a file waits for another connection's lock, as every statement does
+    /// (`busyMode` below).
+    static let busySeconds: TimeInterval = 30
+
+    /// `knownUpTo`: act as the version whose newest migration that was (tests). `whenBusy`: called
+    /// each time opening found the file locked and is about to try again (tests).
+    init(path: String, knownUpTo: String?, whenBusy: (() -> Void)? = nil) throws {
         self.path = path
         let all = SQLiteSchema.migrator.migrations
         knownMigrations = knownUpTo.flatMap { last in all.firstIndex(of: last).map { Array(all[...$0]) } } ?? all
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(Self.busySeconds)
         config.prepareDatabase { db in
             // WAL is DatabasePool's own; NORMAL sync is durable across process crashes in WAL mode.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -60,9 +65,29 @@ public final class SQLiteStore: Store {
             if fd >= 0 { try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).close() }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = try Self.openPool(path: path, configuration: config, whenBusy: whenBusy)
         } catch {
             throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
+        }
+    }
+
+    /// Opens the pool, trying again while the file is locked. Opening switches a new file to WAL,
+    /// and SQLite makes that switch inside a read transaction it already holds, so a lock held by
+    /// another connection fails it at once ("database is locked"), without the busy timeout's
+    /// wait: two processes opening a new file at the same moment (ten `ingest`s started at once),
+    /// or an `sqlite3` shell holding a transaction, failed the open. Tries again for as long as a
+    /// statement would wait.
+    private static func openPool(path: String, configuration: Configuration, whenBusy: (() -> Void)?) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busySeconds)
+        var pause: TimeInterval = 0.001
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                whenBusy?()
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.1)
+            }
         }
     }
 
