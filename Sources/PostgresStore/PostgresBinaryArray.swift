@@ -43,15 +43,13 @@ struct BinaryArray {
         let decode: (UnsafeRawBufferPointer) -> T?
     }
 
-    /// Replaces `out` with the elements, NULL as nil.
+    /// Appends the elements to `out`, NULL as nil.
     func readOptional<T>(into out: inout [T?], _ element: Element<T>) throws {
-        out.removeAll(keepingCapacity: true)
         try forEach(element) { out.append($0) }
     }
 
     /// The same, for a column that is never NULL (a NULL is a malformed array).
     func read<T>(into out: inout [T], _ element: Element<T>) throws {
-        out.removeAll(keepingCapacity: true)
         try forEach(element) { value in
             guard let value else { throw StoreError.unavailable("\(what): a NULL where none may be") }
             out.append(value)
@@ -110,8 +108,8 @@ struct BinaryArray {
             return array
         }
 
-        /// The next column as texts joined by `SeparatedText.separator`, into `out`: a NULL column
-        /// (no texts) is an error.
+        /// The next column as texts joined by `SeparatedText.separator`, appended to `out`: a NULL
+        /// column (no texts) is an error.
         mutating func separated(into out: inout [String]) throws {
             SeparatedText.split(try nextText(), into: &out) { String(decoding: $0, as: UTF8.self) }
         }
@@ -158,10 +156,9 @@ extension BinaryArray.Element where T == String {
 enum SeparatedText {
     static let separator: UInt8 = 0x1F
 
-    /// Replaces `out` with the texts of `joined`, each made by `make`: a value with no separator is
-    /// one text (an empty value, one empty text).
+    /// Appends the texts of `joined` to `out`, each made by `make`: a value with no separator is one
+    /// text (an empty value, one empty text).
     static func split<T>(_ joined: ByteBuffer, into out: inout [T], _ make: (UnsafeRawBufferPointer) -> T) {
-        out.removeAll(keepingCapacity: true)
         joined.withUnsafeReadableBytes { bytes in
             var start = 0
             for i in 0..<bytes.count where bytes[i] == separator {

@@ -61,15 +61,19 @@ struct ChildScanTests {
         return out.filter { !$0.value.facts.isEmpty }
     }
 
-    /// C-0009 has an incident before the window: referred on this day, it is read too.
+    /// C-0009 has an incident before the window, and C-0036 only one, before it: referred on this
+    /// day, those are read too.
     static let referredOn = LocalDate(iso: "2025-06-01")!
+    static let referred: Set<String> = ["C-0009", "C-0036"]
 
-    /// The batch ingested into `t`, and C-0009 referred: what each child's scan must give.
+    /// The batch ingested into `t`, and C-0009 and C-0036 referred: what each child's scan must give.
     func loadBatch(into t: TempStore) async throws -> [String: (facts: [IncidentFact], urn: String?)] {
         let incidents = batch()
         _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: nil)
-        try await t.store.record(Decision(childId: "C-0009", outcome: .referred, on: Self.referredOn, reason: nil, by: "a", recordedAt: now))
-        return plain(incidents, referred: ["C-0009"])
+        for id in Self.referred.sorted() {
+            try await t.store.record(Decision(childId: id, outcome: .referred, on: Self.referredOn, reason: nil, by: "a", recordedAt: now))
+        }
+        return plain(incidents, referred: Self.referred)
     }
 
     @Test(arguments: StoreKind.allCases, [1, 2, 3])
@@ -78,6 +82,7 @@ struct ChildScanTests {
         defer { t.cleanUp() }
         let expected = try await loadBatch(into: t)
         #expect(expected["C-0009"]?.facts.first?.reportedAt ?? now < windowStart, "the referred child reaches back")
+        #expect(expected["C-0036"]?.facts.map { $0.reportedAt < windowStart } == [true], "one referred child is only before the window")
 
         var floor = ScanFloor(incidents: 3, grade: .medium)
         floor.alsoChildren = ["C-0001", "C-0004"]
@@ -95,7 +100,7 @@ struct ChildScanTests {
             // Every child the floor keeps is visited (all of them without one); PostgreSQL leaves
             // out exactly the others, SQLite none.
             let kept = Set(expected.filter { id, e in
-                applied == nil || check.keeps(childId: id, incidents: e.facts, windowStart: windowStart, referred: id == "C-0009")
+                applied == nil || check.keeps(childId: id, incidents: e.facts, windowStart: windowStart, referred: Self.referred.contains(id))
             }.keys)
             #expect(kept.count > 100 && (applied == nil || kept.count < expected.count - 100), "the floor leaves some out, not all")
             #expect(Set(byChild.keys) == (kind == .postgres ? kept : Set(expected.keys)))
@@ -108,7 +113,7 @@ struct ChildScanTests {
                     #expect(keyOf.updateValue(f.storeKey, forKey: f.incidentId).map { $0 == f.storeKey } ?? true, "\(f.incidentId)")
                 }
                 #expect(summary.childId == id && summary.schoolURN == e.urn, "\(id)")
-                #expect(h.maracReferrals == (id == "C-0009" ? [Self.referredOn] : []), "\(id)")
+                #expect(h.maracReferrals == (Self.referred.contains(id) ? [Self.referredOn] : []), "\(id)")
             }
             #expect(Set(keyOf.values).count == keyOf.count, "no key names two incidents")
             #expect(keyOf.count > 100, "both stores number their incidents")
@@ -117,8 +122,9 @@ struct ChildScanTests {
 
     /// The store reads 2,048 keys a chunk, more than this batch has: read in chunks of 64 keys (a
     /// child's links never split, the referred child's chunk sorted, ranges that end mid-chunk),
-    /// every child still has exactly its history and school.
-    @Test(arguments: [64, 97])
+    /// or of one (a chunk with links only before the window: C-0036's), every child still has
+    /// exactly its history and school.
+    @Test(arguments: [1, 64, 97])
     func smallChunksGiveEveryChildExactlyItsPlainHistory(chunkKeys: Int64) async throws {
         let t = try await TempStore(.postgres)
         defer { t.cleanUp() }
@@ -127,9 +133,11 @@ struct ChildScanTests {
         let (windowStart, now, referredOn) = (windowStart, now, Self.referredOn)
         let seen = try await store.scanRead { conn in
             let logger = store.logger
-            let referred = try #require(try await conn.row("SELECT child_key FROM children WHERE child_id = 'C-0009'", logger, as: Int64.self))
+            let referred = try await conn.rows("SELECT child_key FROM children WHERE child_id = ANY(\(Array(Self.referred)))", logger, as: Int64.self)
+            #expect(referred.count == 2)
             let lastKey = try #require(try await conn.row("SELECT max(child_key) FROM children", logger, as: Int64.self))
-            var scan = PostgresChildScan(windowStart: windowStart, asOf: now, schoolNames: [:], referrals: [referred: [referredOn]])
+            var scan = PostgresChildScan(windowStart: windowStart, asOf: now, schoolNames: [:],
+                                         referrals: Dictionary(uniqueKeysWithValues: referred.map { ($0, [referredOn]) }))
             scan.chunkKeys = chunkKeys
             var seen: [String: [IncidentFact]] = [:]
             var schools: [String: String?] = [:]
@@ -192,14 +200,15 @@ struct ChildScanTests {
     /// Texts joined by the unit separator split back into exactly the texts joined: empty ones too,
     /// and an empty one read as nil where a column may be NULL.
     @Test func joinedTextsSplitIntoTheTextsJoined() {
-        var out: [String] = []
         for texts in [["C-1", "C-22", "", "C-333"], [""], ["C-1"], ["", ""]] {
+            var out: [String] = []
             SeparatedText.split(ByteBuffer(string: texts.joined(separator: "\u{1F}")), into: &out) { String(decoding: $0, as: UTF8.self) }
             #expect(out == texts)
         }
-        var urns: [String?] = []
+        // Appended to what is there (a chunk's window links, then its referred children's earlier ones).
+        var urns: [String?] = ["120500"]
         SeparatedText.split(ByteBuffer(string: "120501\u{1F}\u{1F}120502"), into: &urns) { $0.isEmpty ? nil : String(decoding: $0, as: UTF8.self) }
-        #expect(urns == ["120501", nil, "120502"])
+        #expect(urns == ["120500", "120501", nil, "120502"])
     }
 
     /// No id the store takes in holds a control character, but a row written at the database's own
