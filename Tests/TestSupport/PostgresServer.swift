@@ -85,7 +85,7 @@ public final class PostgresServer: Sendable {
         for attempt in 0..<5 {
             let port = try freePort()
             let server = try process("postgres", ["-D", data, "-p", String(port), "-k", folder, "-c", "listen_addresses=127.0.0.1",
-                                                  "-c", "fsync=off", "-c", "max_connections=200"], log: folder + "/server-\(attempt).log")
+                                                  "-c", "fsync=off", "-c", "max_connections=300"], log: folder + "/server-\(attempt).log")
             // Waiting for start-up is set-up, not a measurement: bounded, and a clear failure.
             var ready = false
             for _ in 0..<300 where server.isRunning {
@@ -108,6 +108,7 @@ public final class PostgresServer: Sendable {
                 try? FileManager.default.removeItem(atPath: folder)
             }
             atexit { PostgresServer.stopAtExit?() }
+            try watch(data: data, folder: folder)
             let postgres = PostgresServer(port: port, folder: folder, bin: bin)
             let role = try postgres.psql("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
             guard role.exitCode == 0 else { throw TestSetupError("creating the test roles failed: \(role.output)") }
@@ -117,6 +118,28 @@ public final class PostgresServer: Sendable {
     }
 
     nonisolated(unsafe) private static var stopAtExit: (() -> Void)?
+
+    /// A test process stopped by a signal (Ctrl-C, a closed pipe, a kill) runs no `atexit`, and its
+    /// server would run on, orphaned, holding its port and folder. A shell of its own waits for
+    /// this process to go, then stops the server (if its `postmaster.pid` is still there: a clean
+    /// exit has removed it, so no other process is ever signalled) and removes the folder. The
+    /// once-a-second look is teardown, not a measurement.
+    private static func watch(data: String, folder: String) throws {
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/bin/sh")
+        watcher.arguments = ["-c", """
+            while kill -0 "$1" 2>/dev/null; do sleep 1; done
+            if [ -f "$2/postmaster.pid" ]; then
+                kill -QUIT "$(head -n 1 "$2/postmaster.pid")" 2>/dev/null
+                n=0; while [ -f "$2/postmaster.pid" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+            fi
+            rm -rf "$3"
+            """, "watch", String(getpid()), data, folder]
+        watcher.standardInput = FileHandle.nullDevice
+        watcher.standardOutput = FileHandle.nullDevice
+        watcher.standardError = FileHandle.nullDevice
+        try watcher.runSerially()
+    }
 
     /// A loopback port nothing listens on now.
     public static func freePort() throws -> Int {
