@@ -13,7 +13,11 @@ final class PostgresAlertQueue {
     let now: Date
     private var contacts: [String: AlertContact] = [:]
     private var laCodes: [String: String] = [:]
-    private var newRows: [[CopyValue]] = []
+    private var newRows = CopyRows(columns: PostgresAlertQueue.columns.count)
+    static let columns = [
+        "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient", "state",
+        "unmatched_reason", "deadline", "next_attempt_at", "created_at",
+    ]
 
     init(_ conn: PostgresConnection, _ logger: Logger, planner: AlertPlanner, now: Date) async throws {
         self.conn = conn
@@ -43,11 +47,11 @@ final class PostgresAlertQueue {
             guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now, ignoringAge: ignoringAge) else {
                 return false
             }
-            newRows.append([
-                .text(planner.reference(incidentId, childId)), .int(incidentKey), .int(childKey), .text(incidentId), .text(childId),
-                CopyValue(urn), CopyValue(p.channel), CopyValue(p.recipient), .text(p.state.rawValue), CopyValue(p.reason),
-                CopyValue(p.deadline?.timeIntervalSince1970), .double(0), .double(now.timeIntervalSince1970),
-            ])
+            newRows.text(planner.reference(incidentId, childId)); newRows.int(incidentKey); newRows.int(childKey)
+            newRows.text(incidentId); newRows.text(childId); newRows.text(urn); newRows.text(p.channel); newRows.text(p.recipient)
+            newRows.text(p.state.rawValue); newRows.text(p.reason); newRows.double(p.deadline?.timeIntervalSince1970)
+            newRows.double(0); newRows.double(now.timeIntervalSince1970)
+            newRows.endRow()
             return p.state == .queued
         }
         guard let state = AlertState(rawValue: existing.state) else { return false }
@@ -67,10 +71,7 @@ final class PostgresAlertQueue {
 
     /// Writes the new alerts gathered so far.
     func flush() async throws {
-        try await PostgresCopy.rows(conn, logger, table: "alerts", columns: [
-            "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient", "state",
-            "unmatched_reason", "deadline", "next_attempt_at", "created_at",
-        ], newRows)
+        try await PostgresCopy.send(conn, logger, table: "alerts", columns: Self.columns, newRows)
         newRows.removeAll()
     }
 }

@@ -67,6 +67,15 @@ final class PostgresIngest {
     }
 
     static let childColumns = ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]
+    static let incidentColumns = [
+        "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
+        "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",
+    ]
+    static let linkColumns = [
+        "child_key", "incident_key", "incident_id", "reported_at", "effective_grade", "school_urn", "present", "spoken_to",
+        "child_voice", "bwv_used",
+    ]
+    static let heldColumns = ["batch", "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]
 
     /// The key of the lock every ingest takes (an arbitrary constant of this program's own).
     static let lockKey: Int64 = 0x456e_636f_6d70_0001
@@ -104,16 +113,13 @@ final class PostgresIngest {
         try await addChildren(numbered, of: incidents)
         let newCount = incidents.indices.filter { stored[incidents[$0].id] == nil }.count
         var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount).makeIterator()
-        var incidentRows: [[CopyValue]] = []
-        var linkRows: [[CopyValue]] = []
-        var planned: [(incidentKey: Int64, incident: Incident, newIncident: Bool, childNumbers: [Int])] = []
+        var planned: [(index: Int, incidentKey: Int64, newIncident: Bool, childNumbers: [Int])] = []
         let nowSeconds = now.timeIntervalSince1970
         var link = 0
         for (n, incident) in incidents.enumerated() {
             let digest = fingerprints[n]
             let existing = stored[incident.id]
             let changed = existing.map { $0.fingerprint != digest.bytes } ?? true
-            let reported = incident.reportedAt.timeIntervalSince1970
             // Each child's number worked out once (`BatchChildren`): hashing ids was about a tenth of the
             // ingest's CPU (perf).
             let numbers = numbered.numbers[link..<(link + incident.children.count)].map(Int.init)
@@ -125,7 +131,6 @@ final class PostgresIngest {
                 summary.unchanged += 1
                 continue
             }
-            let keysText = "[" + numbers.map { String(childKeys[$0]) }.joined(separator: ",") + "]"
             let incidentKey: Int64
             if let existing {
                 let old = try await PostgresIncidentReader.incident(conn, logger, key: existing.key)
@@ -133,11 +138,11 @@ final class PostgresIngest {
                                                detail: IncidentDiff.changes(from: old, to: incident))
                 try await conn.run("DELETE FROM incident_children WHERE incident_key = \(existing.key)", logger)
                 try await conn.run("""
-                    UPDATE incidents SET reported_at = \(reported), risk_tool = \(incident.riskTool.rawValue),
+                    UPDATE incidents SET reported_at = \(incident.reportedAt.timeIntervalSince1970), risk_tool = \(incident.riskTool.rawValue),
                         officer_grade = \(incident.officerGrade.rawValue), dash_yes_count = \(incident.dashYesCount),
                         supervisor_grade = \(incident.supervisorGrade?.rawValue), effective_grade = \(incident.effectiveGrade.rawValue),
                         flags = \(incident.flagsText), victim_id = \(incident.victimId), perpetrator_id = \(incident.perpetratorId),
-                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(keysText)
+                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(keysText(numbers))
                     WHERE incident_key = \(existing.key)
                     """, logger)
                 incidentKey = existing.key
@@ -145,37 +150,38 @@ final class PostgresIngest {
                 summary.updated += 1
             } else {
                 incidentKey = newKeys.next()!
-                incidentRows.append([
-                    .int(incidentKey), .text(incident.id), .double(reported), .text(incident.riskTool.rawValue),
-                    .int(Int64(incident.officerGrade.rawValue)), CopyValue(incident.dashYesCount), CopyValue(incident.supervisorGrade?.rawValue),
-                    .int(Int64(incident.effectiveGrade.rawValue)), .text(incident.flagsText), .text(incident.victimId),
-                    CopyValue(incident.perpetratorId), .bytes(digest.bytes), .double(nowSeconds), .double(nowSeconds), .text(keysText),
-                ])
                 summary.added += 1
             }
-            for (c, number) in zip(incident.children, numbers) {
-                linkRows.append([
-                    .int(childKeys[number]), .int(incidentKey), .text(incident.id), .double(reported),
-                    .int(Int64(incident.effectiveGrade.rawValue)), CopyValue(c.schoolURN), CopyValue(c.present), CopyValue(c.spokenTo),
-                    CopyValue(c.voice), CopyValue(c.bodyWornVideo),
-                ])
-            }
-            planned.append((incidentKey, incident, existing == nil, numbers))
+            planned.append((n, incidentKey, existing == nil, numbers))
         }
-        try await PostgresCopy.rows(conn, logger, table: "incidents", columns: [
-            "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
-            "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",
-        ], incidentRows)
-        try await PostgresCopy.rows(conn, logger, table: "incident_children", columns: [
-            "child_key", "incident_key", "incident_id", "reported_at", "effective_grade", "school_urn", "present", "spoken_to",
-            "child_voice", "bwv_used",
-        ], linkRows)
+        // The new incidents' rows, and every changed incident's links, made as they are sent: the
+        // server reads one piece while the next is made.
+        try await PostgresCopy.stream(conn, logger, table: "incidents", columns: Self.incidentColumns,
+                                      planned.lazy.filter(\.newIncident)) { p, rows in
+            let incident = incidents[p.index]
+            rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
+            rows.text(incident.riskTool.rawValue); rows.int(incident.officerGrade.rawValue); rows.int(incident.dashYesCount)
+            rows.int(incident.supervisorGrade?.rawValue); rows.int(incident.effectiveGrade.rawValue); rows.text(incident.flagsText)
+            rows.text(incident.victimId); rows.text(incident.perpetratorId); rows.bytes(fingerprints[p.index].bytes)
+            rows.double(nowSeconds); rows.double(nowSeconds); rows.text(keysText(p.childNumbers))
+            rows.endRow()
+        }
+        try await PostgresCopy.stream(conn, logger, table: "incident_children", columns: Self.linkColumns, planned) { p, rows in
+            let incident = incidents[p.index]
+            for (c, number) in zip(incident.children, p.childNumbers) {
+                rows.int(childKeys[number]); rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
+                rows.int(incident.effectiveGrade.rawValue); rows.text(c.schoolURN); rows.flag(c.present); rows.flag(c.spokenTo)
+                rows.text(c.voice); rows.flag(c.bodyWornVideo)
+                rows.endRow()
+            }
+        }
         // Alerts go in the same transaction: an incident is never stored without them.
         if let alerts {
             for p in planned {
-                for (c, number) in zip(p.incident.children, p.childNumbers) {
+                let incident = incidents[p.index]
+                for (c, number) in zip(incident.children, p.childNumbers) {
                     if try await alerts.link(incidentKey: p.incidentKey, childKey: childKeys[number],
-                                             incidentId: p.incident.id, childId: c.childId, reportedAt: p.incident.reportedAt,
+                                             incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
                                              urn: c.schoolURN, newIncident: p.newIncident) {
                         summary.alertsQueued += 1
                     }
@@ -184,6 +190,11 @@ final class PostgresIngest {
             // Their children's rows are written (their foreign keys stay, even in a first load).
             try await alerts.flush()
         }
+    }
+
+    /// The stored form of an incident's children's keys: `[1,2]`.
+    private func keysText(_ numbers: [Int]) -> String {
+        "[" + numbers.map { String(childKeys[$0]) }.joined(separator: ",") + "]"
     }
 
     /// The children first seen in the batch get their keys (a stored child's, or a new one with a
@@ -207,13 +218,14 @@ final class PostgresIngest {
             }
         }
         var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: unseen.count - stored.count).makeIterator()
-        var rows: [[CopyValue]] = []
-        var held: [[CopyValue]] = []
+        var rows: [(key: Int64, place: BatchChildren.Newest)] = []
+        var held = CopyRows(columns: Self.heldColumns.count)
         func hold(_ n: Int, _ place: BatchChildren.Newest) {
             childFlags[n].insert(.pending)
-            let d = Details(link(place))
-            held.append([.int(batches), .int(childKeys[n]), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth),
-                         CopyValue(d.schoolURN), .double(time(place))])
+            let c = link(place)
+            held.int(batches); held.int(childKeys[n]); held.text(c.givenName); held.text(c.familyName); held.text(c.dateOfBirth.description)
+            held.text(c.schoolURN); held.double(time(place))
+            held.endRow()
         }
         for place in unseen {
             let c = link(place), reported = time(place)
@@ -231,9 +243,7 @@ final class PostgresIngest {
                 childKeys.append(key)
                 if childrenBefore { storedNewest.append(-.infinity) }
                 childFlags.append([])
-                let d = Details(c)
-                rows.append([.int(key), .text(c.childId), .text(d.givenName), .text(d.familyName), .text(d.dateOfBirth),
-                             CopyValue(d.schoolURN), .double(reported)])
+                rows.append((key, place))
             }
         }
         for place in numbered.newest where Int(place.number) < numbered.firstNew {
@@ -241,8 +251,13 @@ final class PostgresIngest {
             // Newer than the row written by this batch, or at least as new as the stored one.
             if !childFlags[n].contains(.existed) || time(place) >= storedNewest[n] { hold(n, place) }
         }
-        try await PostgresCopy.rows(conn, logger, table: "children", columns: Self.childColumns, rows)
-        guard !held.isEmpty else { return }
+        try await PostgresCopy.stream(conn, logger, table: "children", columns: Self.childColumns, rows) { row, out in
+            let c = link(row.place)
+            out.int(row.key); out.text(c.childId); out.text(c.givenName); out.text(c.familyName); out.text(c.dateOfBirth.description)
+            out.text(c.schoolURN); out.double(time(row.place))
+            out.endRow()
+        }
+        guard held.count > 0 else { return }
         // Held in a table of this transaction's own, not in memory: a batch of millions may give
         // many children newer details after their row was written.
         if !newestTableMade {
@@ -252,9 +267,7 @@ final class PostgresIngest {
                 """, logger)
             newestTableMade = true
         }
-        try await PostgresCopy.rows(conn, logger, table: "newest_children", columns: [
-            "batch", "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at",
-        ], held)
+        try await PostgresCopy.send(conn, logger, table: "newest_children", columns: Self.heldColumns, held)
     }
 
     /// The incident's alerts not yet sent for children it no longer names must not go out: each is
