@@ -18,7 +18,10 @@ enum CopyValue {
 /// when sent: the arrays' allocation, retains and releases and the encoding of each enum were
 /// about a quarter of a first load's client CPU (perf, 1M rows).
 struct CopyRows {
-    private(set) var buffer = ByteBuffer()
+    /// An array of our own, not a ByteBuffer: each write into a ByteBuffer checked exclusive access
+    /// to its storage at run time (about 7% of a first load's client CPU, perf); a piece is copied
+    /// into one when sent.
+    private(set) var bytes: [UInt8] = []
     /// Rows ended so far.
     private(set) var count = 0
     /// The columns each row must have, and the first row that had another number of fields.
@@ -28,12 +31,12 @@ struct CopyRows {
 
     init(columns: Int, capacity: Int = 0) {
         self.columns = columns
-        buffer.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
     }
 
     mutating func null() {
         separate()
-        buffer.writeStaticString("\\N")
+        write("\\N")
     }
 
     mutating func int(_ i: Int64) {
@@ -58,7 +61,8 @@ struct CopyRows {
         if d == d.rounded(.towardZero), abs(d) < 1e15, d != 0 || d.sign == .plus {
             writeDecimal(Int64(d))
         } else {
-            buffer.writeString(d.description)
+            var text = d.description
+            text.withUTF8 { bytes.append(contentsOf: $0) }
         }
     }
 
@@ -70,19 +74,19 @@ struct CopyRows {
     mutating func text(_ s: String) {
         separate()
         var s = s
-        s.withUTF8 { bytes in
+        s.withUTF8 { utf8 in
             // Most values need no escape: copied whole rather than byte by byte.
-            guard bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
-                buffer.writeBytes(bytes)
+            guard utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+                bytes.append(contentsOf: utf8)
                 return
             }
-            for byte in bytes {
+            for byte in utf8 {
                 switch byte {
-                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-                default: buffer.writeInteger(byte)
+                case UInt8(ascii: "\\"): write("\\\\")
+                case UInt8(ascii: "\t"): write("\\t")
+                case UInt8(ascii: "\n"): write("\\n")
+                case UInt8(ascii: "\r"): write("\\r")
+                default: bytes.append(byte)
                 }
             }
         }
@@ -93,15 +97,12 @@ struct CopyRows {
     }
 
     /// bytea as `\\x` and hex (the backslash itself escaped).
-    mutating func bytes(_ bytes: [UInt8]) {
+    mutating func bytes(_ value: [UInt8]) {
         separate()
-        buffer.writeStaticString("\\\\x")
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count * 2) { out in
-            for (n, b) in bytes.enumerated() {
-                out[2 * n] = Self.hex[Int(b >> 4)]
-                out[2 * n + 1] = Self.hex[Int(b & 0x0f)]
-            }
-            return bytes.count * 2
+        write("\\\\x")
+        for b in value {
+            bytes.append(Self.hex[Int(b >> 4)])
+            bytes.append(Self.hex[Int(b & 0x0f)])
         }
     }
 
@@ -117,43 +118,42 @@ struct CopyRows {
 
     mutating func endRow() {
         if fields != columns, malformedRow == nil { malformedRow = count + 1 }
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        bytes.append(UInt8(ascii: "\n"))
         fields = 0
         count += 1
     }
 
     /// Empties the rows, keeping the memory.
     mutating func removeAll() {
-        buffer.clear()
+        bytes.removeAll(keepingCapacity: true)
         count = 0
         fields = 0
         malformedRow = nil
     }
 
     private mutating func separate() {
-        if fields > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+        if fields > 0 { bytes.append(UInt8(ascii: "\t")) }
         fields += 1
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// `i` in decimal digits, written straight into the buffer.
+    private mutating func write(_ text: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// `i` in decimal digits, without a String made and freed.
     private mutating func writeDecimal(_ i: Int64) {
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { out in
-            var magnitude = i.magnitude
-            var digits = 0
+        if i < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = i.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
             repeat {
-                digits += 1
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
             } while magnitude > 0
-            let length = digits + (i < 0 ? 1 : 0)
-            if i < 0 { out[0] = UInt8(ascii: "-") }
-            magnitude = i.magnitude
-            for at in stride(from: length - 1, through: length - digits, by: -1) {
-                out[at] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            return length
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 }
@@ -171,11 +171,8 @@ enum PostgresCopy {
             throw StoreError.unavailable("a row for \(table) has another number of fields than its \(columns.count) columns")
         }
         try await conn.copyFrom(table: table, columns: columns, logger: logger) { writer in
-            var at = rows.buffer.readerIndex
-            while at < rows.buffer.writerIndex {
-                let length = min(piece, rows.buffer.writerIndex - at)
-                try await writer.write(rows.buffer.getSlice(at: at, length: length)!)
-                at += length
+            for start in stride(from: 0, to: rows.bytes.count, by: piece) {
+                try await writer.write(ByteBuffer(bytes: rows.bytes[start..<min(start + piece, rows.bytes.count)]))
             }
         }
     }
@@ -197,12 +194,12 @@ enum PostgresCopy {
                 if out.malformedRow != nil {
                     throw StoreError.unavailable("a row for \(table) has another number of fields than its \(columns.count) columns")
                 }
-                if out.buffer.readableBytes >= piece {
-                    try await writer.write(out.buffer)
+                if out.bytes.count >= piece {
+                    try await writer.write(ByteBuffer(bytes: out.bytes))
                     out.removeAll()
                 }
             }
-            if out.buffer.readableBytes > 0 { try await writer.write(out.buffer) }
+            if !out.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: out.bytes)) }
         }
     }
 
