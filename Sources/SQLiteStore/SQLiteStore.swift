@@ -36,8 +36,9 @@ public final class SQLiteStore: Store {
     static let busySeconds: TimeInterval = 30
 
     /// `knownUpTo`: act as the version whose newest migration that was (tests). `whenBusy`: called
-    /// each time opening found the file locked and is about to try again (tests).
-    init(path: String, knownUpTo: String?, whenBusy: (() -> Void)? = nil) throws {
+    /// each time opening found the file locked and is about to try again; `openingWait`: how long
+    /// it tries (tests).
+    init(path: String, knownUpTo: String?, openingWait: TimeInterval = busySeconds, whenBusy: (() -> Void)? = nil) throws {
         self.path = path
         let all = SQLiteSchema.migrator.migrations
         knownMigrations = knownUpTo.flatMap { last in all.firstIndex(of: last).map { Array(all[...$0]) } } ?? all
@@ -65,7 +66,10 @@ public final class SQLiteStore: Store {
             if fd >= 0 { try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).close() }
         }
         do {
-            pool = try Self.openPool(path: path, configuration: config, whenBusy: whenBusy)
+            pool = try Self.openPool(path: path, configuration: config, waiting: openingWait, whenBusy: whenBusy)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw StoreError.unavailable("cannot open \(path): another program has held it locked for \(Int(openingWait.rounded(.up))) s "
+                                         + "(an sqlite3 shell or a process in the middle of a transaction?); end it and try again")
         } catch {
             throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
         }
@@ -77,8 +81,9 @@ public final class SQLiteStore: Store {
     /// wait: two processes opening a new file at the same moment (ten `ingest`s started at once),
     /// or an `sqlite3` shell holding a transaction, failed the open. Tries again for as long as a
     /// statement would wait.
-    private static func openPool(path: String, configuration: Configuration, whenBusy: (() -> Void)?) throws -> DatabasePool {
-        let deadline = Date().addingTimeInterval(busySeconds)
+    private static func openPool(path: String, configuration: Configuration, waiting: TimeInterval,
+                                 whenBusy: (() -> Void)?) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(waiting)
         var pause: TimeInterval = 0.001
         while true {
             do {
