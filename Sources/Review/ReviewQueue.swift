@@ -222,29 +222,62 @@ public struct ReviewQueue: Sendable {
 
     /// The table for people: level, the rules in words, how many incidents, the newest, the school.
     public func table(zone: Zone) -> String {
-        if entries.isEmpty {
-            return "No children to review as of \(zone.iso8601(asOf)).\n"
+        var out: [UInt8] = []
+        writeTable(zone: zone) { out.append(contentsOf: $0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same table handed over in pieces of about `piece` bytes, so a long queue is written out
+    /// as it is made: it was one String (164 MB for 625,000 children at ten million rows), copied
+    /// once more into bytes, with every row's cells held beside it, and `escalations` without
+    /// `--json` peaked at 1.5 GiB there. Two passes: the columns' widths from each row's first five
+    /// cells, then the rows. Each piece is valid only during `write`.
+    public func writeTable(zone: Zone, piece: Int = 1 << 20, _ write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var out = ""
+        func flush() throws {
+            try out.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+            out.removeAll(keepingCapacity: true)
         }
-        var rows: [[String]] = [["LEVEL", "CHILD", "INCIDENTS", "NEWEST", "SCHOOL", "WHY"]]
+        guard !entries.isEmpty else {
+            out = "No children to review as of \(zone.iso8601(asOf)).\n"
+            try flush()
+            return
+        }
+        let header = ["LEVEL", "CHILD", "INCIDENTS", "NEWEST", "SCHOOL"]
+        var widths = header.map(\.count)
         for e in entries {
-            let a = e.assessment
-            let school = e.summary.flatMap { s in s.schoolURN.map { urn in s.schoolName.map { "\($0) (\(urn))" } ?? urn } } ?? "no school known"
-            var why = a.rules.map { shortReason($0, score: a.score) }.joined(separator: "; ")
-            if why.isEmpty { why = "no rule fired" }
-            if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
-            if a.suggestions.contains(Assessment.strategyMeetingSuggestion) { why += " -> suggest strategy meeting" }
-            // A table for people never writes a control character: ids and names come from files.
-            rows.append([a.level.name.uppercased(), a.childId, String(a.incidentIds.count),
-                         zone.localDate(of: a.newestIncidentAt).description, school, why].map(FieldText.forTerminal))
+            for (i, cell) in cells(e, zone: zone).enumerated() { widths[i] = max(widths[i], cell.count) }
         }
-        var widths = [Int](repeating: 0, count: 5)
-        for r in rows { for i in 0..<5 { widths[i] = max(widths[i], r[i].count) } }
-        var out = "Review queue as of \(zone.iso8601(asOf)): \(entries.count) children\n"
-        for r in rows {
-            for i in 0..<5 { out += r[i] + String(repeating: " ", count: widths[i] - r[i].count + 2) }
-            out += r[5] + "\n"
+        func row(_ cells: [String], why: String) {
+            for i in 0..<5 { out += cells[i] + String(repeating: " ", count: widths[i] - cells[i].count + 2) }
+            out += why + "\n"
         }
-        return out
+        out = "Review queue as of \(zone.iso8601(asOf)): \(entries.count) children\n"
+        row(header, why: "WHY")
+        for e in entries {
+            row(cells(e, zone: zone), why: why(e))
+            if out.utf8.count >= piece { try flush() }
+        }
+        try flush()
+    }
+
+    /// A row's first five cells. A table for people never writes a control character: ids and names
+    /// come from files.
+    private func cells(_ e: Entry, zone: Zone) -> [String] {
+        let a = e.assessment
+        let school = e.summary.flatMap { s in s.schoolURN.map { urn in s.schoolName.map { "\($0) (\(urn))" } ?? urn } } ?? "no school known"
+        return [a.level.name.uppercased(), a.childId, String(a.incidentIds.count), zone.localDate(of: a.newestIncidentAt).description, school]
+            .map(FieldText.forTerminal)
+    }
+
+    /// A row's last cell: the rules in words, and what the hub might do.
+    private func why(_ e: Entry) -> String {
+        let a = e.assessment
+        var why = a.rules.map { shortReason($0, score: a.score) }.joined(separator: "; ")
+        if why.isEmpty { why = "no rule fired" }
+        if a.suggestions.contains(Assessment.maracReferralSuggestion) { why += " -> suggest MARAC referral" }
+        if a.suggestions.contains(Assessment.strategyMeetingSuggestion) { why += " -> suggest strategy meeting" }
+        return FieldText.forTerminal(why)
     }
 
     /// The table's words for a rule: short enough to scan, with the numbers that made it fire.

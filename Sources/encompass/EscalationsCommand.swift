@@ -29,7 +29,7 @@ struct EscalationsCommand: AsyncParsableCommand {
             if json {
                 try queue.writeJSON { try FileHandle.standardOutput.write(contentsOf: $0) }
             } else {
-                try FileHandle.standardOutput.write(contentsOf: Array(queue.table(zone: context.config.settings.scoring.zone).utf8))
+                try queue.writeTable(zone: context.config.settings.scoring.zone) { try FileHandle.standardOutput.write(contentsOf: $0) }
             }
             // Done, and the output is written (unbuffered): a long queue's memory and the database's
             // page caches are left for the process's end to free, not freed piece by piece.

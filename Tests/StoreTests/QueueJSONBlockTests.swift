@@ -5,8 +5,8 @@ import StoreContract
 import Testing
 
 /// `escalations --json` renders a long queue a block at a time, each block split across the cores:
-/// whatever the block, the document is the same bytes.
-@Suite("The queue's JSON, written a block at a time")
+/// whatever the block, the document is the same bytes. The table for people is written in pieces too.
+@Suite("The queue's JSON and table, written a piece at a time")
 struct QueueJSONBlockTests {
     @Test(arguments: StoreKind.allCases)
     func everyBlockSizeWritesTheSameDocument(kind: StoreKind) async throws {
@@ -30,5 +30,30 @@ struct QueueJSONBlockTests {
         }
         let document = try JSONSerialization.jsonObject(with: Data(whole)) as? [String: Any]
         #expect((document?["children"] as? [Any])?.count == 2_500)
+    }
+
+    @Test func theTableWrittenInPiecesIsTheWholeTable() async throws {
+        let t = try await TempStore(.sqlite)
+        defer { t.cleanUp() }
+        let incidents = (0..<500).map { n in
+            incident("I-\(n)", "2026-10-01T10:00:00Z", grade: n % 2 == 0 ? .high : .medium, children: [child("C-\(n)")])
+        }
+        _ = try await t.store.ingest(incidents, actor: "test", at: at("2026-11-01T12:00:00Z"), planner: nil)
+        let queue = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: at("2026-11-01T12:00:00Z"),
+                                                includeAll: true)
+        let zone = ScoringSettings().zone
+        let whole = queue.table(zone: zone)
+        let lines = whole.split(separator: "\n")
+        #expect(lines.count == 502, "a title, a header and a row a child")
+        #expect(lines[1].hasPrefix("LEVEL   CHILD  INCIDENTS  NEWEST      SCHOOL"))
+        // Every row's columns line up: each row's school starts where the header's does.
+        let schoolAt = try #require(lines[1].range(of: "SCHOOL")).lowerBound.utf16Offset(in: lines[1])
+        #expect(lines.dropFirst(2).allSatisfy { $0.utf16.count > schoolAt && $0.utf16.dropFirst(schoolAt - 2).prefix(2).allSatisfy { $0 == 0x20 } })
+        var pieces: [[UInt8]] = []
+        let longest = lines.map(\.utf8.count).max() ?? 0
+        queue.writeTable(zone: zone, piece: 4_096) { pieces.append(Array($0)) }
+        #expect(pieces.count > 5, "written as it is made, not at the end")
+        #expect(pieces.allSatisfy { $0.count < 4_096 + longest + 1 })
+        #expect(String(decoding: pieces.joined(), as: UTF8.self) == whole)
     }
 }
