@@ -3,6 +3,7 @@ import Foundation
 import Review
 import RiskModel
 import StoreContract
+import Synchronization
 
 /// Works the report out from a store: one pass of counting statements for the figures, and the
 /// review queue as of 14 days before the end for the children waiting on a decision.
@@ -40,13 +41,15 @@ public enum Inspection {
     /// incident by `end`.
     static func highUndecided(store: any Store & InspectionStore, settings: ScoringSettings, end: Date) async throws -> Int {
         let asOf = end.addingTimeInterval(-Double(InspectionReport.decisionGraceDays) * RiskRules.secondsPerDay)
-        // Level high is a rule at level high (the level is the highest rule's), so the queue at high
-        // alone holds every such child, and its floor skips the rest sooner.
-        let queue = try await ReviewQueue.build(store: store, settings: settings, asOf: asOf, minimum: .high)
-        let high = queue.entries.map(\.assessment).filter(\.metHighRule)
-        guard !high.isEmpty else { return 0 }
+        // Decisions are few: read first, so each child is counted as the scan assesses it and none
+        // is kept. Level high is a rule at level high (the level is the highest rule's), so the
+        // children at high alone hold every such child, and the floor skips the rest sooner.
         let decided = try await store.latestDecisionTimes(upTo: end)
-        return high.filter { $0.awaitsDecision(latestDecisionAt: decided[$0.childId]) }.count
+        let waiting = Atomic<Int>(0)
+        try await ReviewQueue.assess(store: store, settings: settings, asOf: asOf, minimum: .high) { _, a, _ in
+            if a.metHighRule && a.awaitsDecision(latestDecisionAt: decided[a.childId]) { waiting.add(1, ordering: .relaxed) }
+        }
+        return waiting.load(ordering: .relaxed)
     }
 
     /// The CSV download of the monthly series: a header of `section.key` names, then a month a line.

@@ -37,10 +37,24 @@ public struct ReviewQueue: Sendable {
         try await build(store: store, settings: settings, asOf: asOf, minimum: includeAll ? .standard : .medium)
     }
 
-    /// The children at `minimum` or above, in the queue's order (high only, for the report's
-    /// children waiting on a decision: the floor then skips more of them).
+    /// The children at `minimum` or above, in the queue's order.
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level) async throws -> ReviewQueue {
-        let includeAll = minimum == .standard
+        let kept = ScanResults<Entry>(parts: scanParts)
+        try await assess(store: store, settings: settings, asOf: asOf, minimum: minimum) { part, a, summary in
+            kept.append(Entry(assessment: a, summary: try summary()), to: part)
+        }
+        let entries = kept.all
+        let ordered = RiskRules.reviewQueueOrder(entries.map { RiskRules.QueueKey($0.assessment) }, includeAll: minimum == .standard)
+        return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
+    }
+
+    /// Every child at `minimum` or above, assessed and handed to `visit` as the scan finds them
+    /// (from several parts at once, `part` saying which), with a way to their school: nothing is
+    /// kept here. The queue keeps them all; the inspection report only counts the children
+    /// waiting on a decision among those at high (the floor then skips more of them), and holding
+    /// their assessments for that took it to 1.09 GB at ten million rows.
+    public static func assess(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level,
+                              _ visit: @escaping @Sendable (_ part: Int, Assessment, () throws -> ChildSummary?) throws -> Void) async throws {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
         // Episodes, strategy meetings and the serial perpetrators are read once, as the scan starts:
         // a few thousand rows, where a second pass over every incident would double the work. The
@@ -48,7 +62,6 @@ public struct ReviewQueue: Sendable {
         let serialFrom = asOf.addingTimeInterval(-Double(max(settings.serialDays, settings.windowDays)) * RiskRules.secondsPerDay)
         let missingFrom = asOf.addingTimeInterval(-Double(settings.missingDays) * RiskRules.secondsPerDay)
         let floorFromLevel = RiskRules.scanFloor(minimumLevel: minimum, settings: settings)
-        let kept = ScanResults<Entry>(parts: scanParts)
         let withEpisodes = ScanResults<String>(parts: scanParts)
         let known = try await store.scanChildHistories(windowStart: windowStart, asOf: asOf, parts: scanParts, start: {
             async let serialFound = RiskRules.serialPerpetrators(
@@ -63,7 +76,7 @@ public struct ReviewQueue: Sendable {
             return ScanStart(floor: floor, context: Known(context: context, serial: serial, asOf: asOf, settings: settings, minimum: minimum))
         }) { part, h, summary, known in
             guard known.withContext.mayContain(h.childId) else {
-                if let a = known.assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
+                if let a = known.assess(h) { try visit(part, a, summary) }
                 return
             }
             // Copied only here, for the few with episodes or meetings: a copy retains each list.
@@ -73,7 +86,7 @@ public struct ReviewQueue: Sendable {
                 withEpisodes.append(h.childId, to: part)
             }
             if let meetings = known.context.strategyMeetings[h.childId] { h.strategyMeetings = meetings }
-            if let a = known.assess(h) { kept.append(Entry(assessment: a, summary: try summary()), to: part) }
+            if let a = known.assess(h) { try visit(part, a, summary) }
         }
         let context = known.context
         // SPEC §4: a child with episodes and no incident in the window is assessed all the same.
@@ -91,12 +104,9 @@ public struct ReviewQueue: Sendable {
                 let h = ChildHistory(childId: childId, incidents: [], episodes: episodes,
                                      strategyMeetings: context.strategyMeetings[childId] ?? [])
                 guard let a = known.assess(h) else { continue }
-                kept.append(Entry(assessment: a, summary: summaries[childId]), to: 0)
+                try visit(0, a, { summaries[childId] })
             }
         }
-        let entries = kept.all
-        let ordered = RiskRules.reviewQueueOrder(entries.map { RiskRules.QueueKey($0.assessment) }, includeAll: includeAll)
-        return ReviewQueue(asOf: asOf, settings: settings, entries: ordered.map { entries[$0] })
     }
 
     /// What the rules read beside each child's incidents, read as the scan starts, and the
