@@ -6,11 +6,34 @@ import StoreContract
 
 extension PostgresStore: StoreCopying {
     public func rows(of table: StoreTable) async throws -> [[StoreValue]] {
-        let logger = self.logger
         let list = table.columns.joined(separator: ", ")
+        return try await rows(PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(table.name) ORDER BY \(list)"))
+    }
+
+    public func rows(of table: StoreTable, after: [StoreValue]?, limit: Int) async throws -> [[StoreValue]] {
+        guard let key = table.pageKey else { return after == nil ? try await rows(of: table) : [] }
+        var binds = PostgresBindings()
+        for value in after ?? [] {
+            switch value {
+            case .null: binds.appendNull()
+            case .int(let i): binds.append(i)
+            case .double(let d): binds.append(d)
+            case .text(let s): binds.append(s)
+            case .blob(let b): binds.append(ByteBuffer(bytes: b))
+            }
+        }
+        let keys = key.joined(separator: ", ")
+        let from = after == nil ? "" : "WHERE (\(keys)) > (\((1...max(1, binds.count)).map { "$\($0)" }.joined(separator: ", ")))"
+        return try await rows(PostgresQuery(unsafeSQL: """
+            SELECT \(table.columns.joined(separator: ", ")) FROM \(table.name) \(from) ORDER BY \(keys) LIMIT \(limit)
+            """, binds: binds))
+    }
+
+    private func rows(_ query: PostgresQuery) async throws -> [[StoreValue]] {
+        let logger = self.logger
         return try await read { conn in
             var out: [[StoreValue]] = []
-            for try await row in try await conn.query(PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(table.name) ORDER BY \(list)"), logger: logger) {
+            for try await row in try await conn.query(query, logger: logger) {
                 var values: [StoreValue] = []
                 for cell in row {
                     guard cell.bytes != nil else {
@@ -30,22 +53,24 @@ extension PostgresStore: StoreCopying {
         }
     }
 
-    public func insert(_ tables: [(table: StoreTable, rows: [[StoreValue]])]) async throws {
+    public func insert(_ tables: [StoreTable], next: @escaping @Sendable (StoreTable) async throws -> [[StoreValue]]?) async throws {
         let logger = self.logger
         try await write { conn in
-            for (table, rows) in tables {
+            for table in tables {
                 if table.fromConfig { try await conn.run(PostgresQuery(unsafeSQL: "DELETE FROM \(table.name)"), logger) }
-                try await PostgresCopy.rows(conn, logger, table: table.name, columns: table.columns, rows.map { row in
-                    row.map { value -> CopyValue in
-                        switch value {
-                        case .null: .null
-                        case .int(let i): .int(i)
-                        case .double(let d): .double(d)
-                        case .text(let s): .text(s)
-                        case .blob(let b): .bytes(b)
+                while let rows = try await next(table) {
+                    try await PostgresCopy.rows(conn, logger, table: table.name, columns: table.columns, rows.lazy.map { row in
+                        row.map { value -> CopyValue in
+                            switch value {
+                            case .null: .null
+                            case .int(let i): .int(i)
+                            case .double(let d): .double(d)
+                            case .text(let s): .text(s)
+                            case .blob(let b): .bytes(b)
+                            }
                         }
-                    }
-                })
+                    })
+                }
                 // Keys handed out later follow the copied ones.
                 if let key = table.key {
                     try await conn.run(PostgresQuery(unsafeSQL: """

@@ -50,7 +50,10 @@ struct CopyStoreTests {
         try await StoreCopy.contents(of: store)
     }
 
-    @Test func everythingGoesToPostgreSQLAndBackRowForRow() async throws {
+    /// Read a page at a time: of one row (every key compared, the links' three columns too), of
+    /// two, and of the default (each table in one page).
+    @Test(arguments: [1, 2, 10_000])
+    func everythingGoesToPostgreSQLAndBackRowForRow(pageRows: Int) async throws {
         let source = try await filled()
         defer { source.cleanUp() }
         let original = try await contents(source.store)
@@ -58,11 +61,14 @@ struct CopyStoreTests {
             #expect(original[table.name]?.isEmpty == false, "the test fills \(table.name)")
         }
         let postgres = try await TempStore(.postgres)
-        _ = try await StoreCopy.run(from: source.store, to: postgres.store)
+        let there = try await StoreCopy.run(from: source.store, to: postgres.store, pageRows: pageRows)
         #expect(try await contents(postgres.store) == original)
+        let counted: [String: Int] = Dictionary(uniqueKeysWithValues: there)
+        let expected: [String: Int] = original.mapValues(\.count)
+        #expect(counted == expected, "each table's rows counted once")
         let back = try await TempStore(.sqlite)
         defer { back.cleanUp() }
-        _ = try await StoreCopy.run(from: postgres.store, to: back.store)
+        _ = try await StoreCopy.run(from: postgres.store, to: back.store, pageRows: pageRows)
         #expect(try await contents(back.store) == original)
         // The copy works as the original: new keys follow the copied ones.
         try await postgres.store.record(Decision(childId: "C-2", outcome: .referred, on: LocalDate(iso: "2026-11-22")!, reason: nil,
