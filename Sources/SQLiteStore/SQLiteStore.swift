@@ -52,11 +52,13 @@ public final class SQLiteStore: Store {
             // as many. Takes effect only when the file is created.
             try db.execute(sql: "PRAGMA page_size = 16384")
             try SQLiteStore.setPageCache(db, bytes: db.configuration.readonly ? SQLiteStore.readerCacheBytes : SQLiteStore.writerCacheBytes)
-            // Reads map the file's first 256 MiB instead of copying each page into the cache: the
+            // Readers map the file's first 256 MiB instead of copying each page into the cache: the
             // queue reads every link of every child. Mapped pages count in the process's resident
             // memory, so the map is bounded; past it, pages are read into the cache. (A disk error
-            // while reading mapped pages is a crash rather than an error.)
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            // while reading mapped pages is a crash rather than an error.) The writer maps nothing:
+            // its pages go through its own cache, and a map beside it counted the same store twice
+            // (re-ingesting ten million unchanged rows peaked at 1.06 GiB).
+            try db.execute(sql: "PRAGMA mmap_size = \(db.configuration.readonly ? 268_435_456 : 0)")
         }
         // The database holds children's names: a new one is the owner's alone (0600). SQLite gives
         // its WAL and shared-memory files the database file's mode.

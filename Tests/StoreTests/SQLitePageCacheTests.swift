@@ -27,6 +27,10 @@ struct SQLitePageCacheTests {
         let reader = try await store.pool.read { db in try Self.cache(db) }
         #expect(reader.pageSize == 16384)
         #expect(reader.bytes == SQLiteStore.readerCacheBytes)
+        // Readers map the file; the writer reads through its own cache only, so a re-ingest does
+        // not hold the same pages twice.
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") } == 256 << 20)
+        #expect(try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA mmap_size") } == 0)
     }
 
     @Test func anOlderFileOfFourKiBPagesKeepsThemAndTheSameBytesOfCache() async throws {
