@@ -26,7 +26,17 @@ struct APIRoutes {
                 asOf = parsed
             }
             let built = try await ReviewQueue.build(store: store, settings: configuration.scoring, asOf: asOf, includeAll: false)
-            return Response.json(built.json())
+            // Sent a block at a time as it is rendered, not built whole first (`jsonBlocks`).
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                var blocks = built.jsonBlocks()
+                var more = true
+                while more {
+                    var buffer = ByteBuffer()
+                    more = blocks.next { buffer.writeBytes($0) }
+                    try await writer.write(buffer)
+                }
+                try await writer.finish(nil)
+            })
         }
         router.post("/api/incidents") { request, context in
             try await ingest(request: request, context: context)
