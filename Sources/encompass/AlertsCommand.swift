@@ -39,7 +39,7 @@ struct AlertsCommand: AsyncParsableCommand {
             }
             let zone = context.config.settings.scoring.zone
             if json {
-                FileHandle.standardOutput.write(Data(AlertList.json(rows, zone: zone).utf8))
+                try FileHandle.standardOutput.write(contentsOf: Data(AlertList.json(rows, zone: zone).utf8))
             } else {
                 print(AlertList.table(rows, zone: zone), terminator: "")
             }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Ingest
 import InputRules
 import Schools
@@ -13,6 +16,13 @@ enum Failure {
     static func run(_ body: () async throws -> Void) async throws {
         do {
             try await body()
+            // What `print` wrote may still be in stdio's buffer, or may have failed already (a full
+            // disk, a closed file): the answer would be lost and the command still exit 0.
+            if let out = Self.standardOutput {
+                if fflush(out) != 0 { throw InputOutputFailure(errno: errno) }
+                // An earlier write failed: its reason (errno) is gone by now.
+                if ferror(out) != 0 { throw InputOutputFailure(errno: nil) }
+            }
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -25,6 +35,12 @@ enum Failure {
         }
     }
 
+    /// C's `stdout`, the stream `print` writes to, found by name: Swift 6 will not read the C
+    /// global itself (a mutable global), and this program only checks it once, at its end.
+    static var standardOutput: UnsafeMutablePointer<FILE>? {
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout")?.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+    }
+
     /// The lines to print and the exit status for an error. The status is the error's own kind
     /// (`KindedError`, issue 10): no type is mapped to a number here.
     static func explain(_ error: any Error) -> (lines: [String], status: Int32) {
@@ -35,6 +51,9 @@ enum Failure {
         case let e as any KindedProblems: return (e.lines, status)
         case let e as any StoreFailure: return (["database unavailable: \(e.problem)"], status)
         case let e as any KindedError & CustomStringConvertible: return ([e.description], status)
+        case let e as NSError where InputOutputFailure(e) != nil:
+            let failure = InputOutputFailure(e)!
+            return ([failure.description], failure.failureKind.exitStatus)
         default:
             return (["internal error: \(String(describing: type(of: error)))"], status)
         }
@@ -45,7 +64,8 @@ enum Failure {
     }
 
     static func printLine(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // A standard error that cannot be written leaves nowhere to say so: the exit status still does.
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 }
 
@@ -53,4 +73,29 @@ enum Failure {
 struct UsageProblem: KindedError {
     let message: String
     var failureKind: FailureKind { .usage }
+}
+
+/// Output or input the system refused (a full disk, a closed file): the command's answer did not
+/// get where it was going. Exit 69, the system being what is unavailable; the reason is the
+/// system's own words, which name no person.
+struct InputOutputFailure: KindedError, CustomStringConvertible {
+    let code: Int32?
+    var failureKind: FailureKind { .unavailable }
+    var description: String {
+        guard let code else { return "could not write the output: standard output refused it (a full disk, or a closed file?)" }
+        return "could not write or read a file: \(String(cString: strerror(code)))"
+    }
+
+    init(errno code: Int32?) { self.code = code }
+
+    /// Foundation's file errors carry the system's error number, themselves or underneath.
+    init?(_ error: NSError) {
+        if error.domain == NSPOSIXErrorDomain {
+            code = Int32(error.code)
+        } else if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            code = Int32(underlying.code)
+        } else {
+            return nil
+        }
+    }
 }

@@ -72,7 +72,7 @@ struct NotifyCommand: AsyncParsableCommand {
                 return
             }
             if !settings.alerts.outboxDir.isEmpty {
-                FileHandle.standardError.write(Data("notify: alerts.outbox_dir is set: messages are written to \(settings.alerts.outboxDir)/, not sent to schools\n".utf8))
+                try? FileHandle.standardError.write(contentsOf: Data("notify: alerts.outbox_dir is set: messages are written to \(settings.alerts.outboxDir)/, not sent to schools\n".utf8))
             }
             let report = try await run.run(now: clock)
             print(report.line)

@@ -114,7 +114,7 @@ struct PlanCommand: AsyncParsableCommand {
                 let actions = try await context.store.planActions(childId: childId)
                 let text = json ? PlanList.json(childId: childId, actions)
                     : PlanList.table(childId: childId, actions, zone: context.config.settings.scoring.zone)
-                FileHandle.standardOutput.write(Data(text.utf8))
+                try FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
             }
         }
     }

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Missing templates are a missing file (66), named by their folder.
             try await HubServer.run(configuration: web, store: store, logger: logger) { bound in
                 // Scripts and tests read this line to find the port.
-                FileHandle.standardOutput.write(Data("Encompass hub: open http://\(shownHost):\(bound)/\n".utf8))
+                try? FileHandle.standardOutput.write(contentsOf: Data("Encompass hub: open http://\(shownHost):\(bound)/\n".utf8))
             }
         }
     }
