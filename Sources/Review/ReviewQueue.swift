@@ -170,7 +170,7 @@ public struct ReviewQueue: Sendable {
         let slices: Int
         let pieces: [Piece]
         /// The next entry to render; -1 before the head, past the end once the tail is written.
-        var next = -1
+        var position = -1
 
         init(queue: ReviewQueue, block: Int) {
             self.queue = queue
@@ -183,22 +183,22 @@ public struct ReviewQueue: Sendable {
         /// Hands the next pieces to `write`: false when the document is done.
         public mutating func next(_ write: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Bool {
             let count = queue.entries.count
-            if next < 0 {
+            if position < 0 {
                 var head = JSONBytes(capacity: 64)
                 head.raw("{\"as_of\": "); head.string(JSONText.utc(queue.asOf)); head.raw(",\n \"children\": [")
                 try head.withBytes(write)
-                next = 0
+                position = 0
                 return true
             }
-            guard next < count else {
-                guard next == count else { return false }
+            guard position < count else {
+                guard position == count else { return false }
                 var tail = JSONBytes(capacity: 8)
                 tail.raw("]}\n")
                 try tail.withBytes(write)
-                next = count + 1
+                position = count + 1
                 return false
             }
-            let (start, end) = (next, min(next + block, count))
+            let (start, end) = (position, min(position + block, count))
             let size = (end - start + slices - 1) / slices
             let (queue, pieces) = (queue, pieces)
             queue.entries.withUnsafeBufferPointer { buffer in
@@ -213,7 +213,7 @@ public struct ReviewQueue: Sendable {
                 }
             }
             for k in 0..<slices { try pieces[k].json.withBytes(write) }
-            next = end
+            position = end
             return true
         }
     }
