@@ -176,7 +176,9 @@ private final class FeedHandOff: @unchecked Sendable {
         let ended = end
         lock.unlock()
         guard let ended else { return }
-        for chunk in pending { feed.push(chunk) }
+        // On the writer's task, before it takes any chunk: a `push` waiting for room would wait for
+        // itself once more than the feed's few chunks were held.
+        feed.pushHeld(pending)
         feed.finish(ended)
     }
 

@@ -77,6 +77,18 @@ public final class IncidentFeed: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Hands over chunks already held in memory without waiting for room: for the writer's own
+    /// task, which takes chunks only once this returns, so waiting for room here would wait for
+    /// itself (it did: a file of more than four chunks read before the store was open hung).
+    public func pushHeld(_ held: [[Incident]]) {
+        let made = held.filter { !$0.isEmpty }.map { Chunk(incidents: $0, encoded: encoder?.encode($0)) }
+        condition.lock()
+        if !closed { chunks.append(contentsOf: made) }
+        condition.broadcast()
+        wakeWaiters()
+        condition.unlock()
+    }
+
     /// Waits until there is something to write: a chunk, or the end of a batch that was not
     /// abandoned. False when the batch was abandoned (or the feed closed) first.
     public func hasWork() async -> Bool {

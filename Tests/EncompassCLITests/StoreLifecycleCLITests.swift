@@ -24,6 +24,22 @@ struct StoreLifecycleCLITests {
         #expect((doc["children"] as? [[String: Any]])?.count == 10)
     }
 
+    /// A file of many chunks (about 12,000 incidents; a chunk is 1,024) into a new database. When it
+    /// is read before the database is set up, the chunks waiting for the store were handed over by
+    /// the writer's own task, which waited for room it alone could make: the release build hung
+    /// every time on this machine. (The debug build reads slower than it sets up, so here this runs
+    /// the path without the race; `chunksAlreadyHeldGoInWithoutWaitingForRoom` pins the mechanism.)
+    @Test func aFileReadBeforeTheNewDatabaseIsReadyIsWrittenWhole() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = h.dir.appendingPathComponent("synth.csv").path
+        #expect(try h.run(["synth", "--rows", "20000", "--seed", "1", "--output", file]).status == 0)
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 0, "\(out.stderr)")
+        let added = out.stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        #expect(added > 4 * 1_024, "\(out.stdout)")
+    }
+
     @Test(arguments: [["alerts"], ["escalations"], ["alerts", "--json"]])
     func aCommandThatOnlyReadsNeverMakesADatabase(args: [String]) throws {
         let h = try CLIHarness()
