@@ -4,17 +4,8 @@ import NIOCore
 import PostgresNIO
 import StoreContract
 
-/// One value of a row sent by COPY, for rows made generically (copy-store's tables).
-enum CopyValue {
-    case null
-    case text(String)
-    case int(Int64)
-    case double(Double)
-    case bytes([UInt8])
-}
-
 /// Rows for one `COPY ... FROM STDIN` in PostgreSQL's text format, each value written into the
-/// bytes as it is given. An ingest's rows were first made as arrays of `CopyValue`s and encoded
+/// bytes as it is given. An ingest's rows were first made as arrays of enum values and encoded
 /// when sent: the arrays' allocation, retains and releases and the encoding of each enum were
 /// about a quarter of a first load's client CPU (perf, 1M rows).
 struct CopyRows {
@@ -106,13 +97,14 @@ struct CopyRows {
         }
     }
 
-    mutating func value(_ value: CopyValue) {
+    /// One value of a row made generically (copy-store's tables).
+    mutating func value(_ value: StoreValue) {
         switch value {
         case .null: null()
         case .int(let i): int(i)
         case .double(let d): double(d)
         case .text(let s): text(s)
-        case .bytes(let b): bytes(b)
+        case .blob(let b): bytes(b)
         }
     }
 
@@ -204,7 +196,7 @@ enum PostgresCopy {
     }
 
     /// Rows made generically (copy-store's tables); `rows` may be lazy.
-    static func rows<Rows: Sequence<[CopyValue]>>(_ conn: PostgresConnection, _ logger: Logger, table: String, columns: [String],
+    static func rows<Rows: Sequence<[StoreValue]>>(_ conn: PostgresConnection, _ logger: Logger, table: String, columns: [String],
                                                   _ rows: Rows) async throws {
         try await stream(conn, logger, table: table, columns: columns, rows) { row, out in
             for value in row { out.value(value) }

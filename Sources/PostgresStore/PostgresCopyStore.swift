@@ -59,17 +59,7 @@ extension PostgresStore: StoreCopying {
             for table in tables {
                 if table.fromConfig { try await conn.run(PostgresQuery(unsafeSQL: "DELETE FROM \(table.name)"), logger) }
                 while let rows = try await next(table) {
-                    try await PostgresCopy.rows(conn, logger, table: table.name, columns: table.columns, rows.lazy.map { row in
-                        row.map { value -> CopyValue in
-                            switch value {
-                            case .null: .null
-                            case .int(let i): .int(i)
-                            case .double(let d): .double(d)
-                            case .text(let s): .text(s)
-                            case .blob(let b): .bytes(b)
-                            }
-                        }
-                    })
+                    try await PostgresCopy.rows(conn, logger, table: table.name, columns: table.columns, rows)
                 }
                 // Keys handed out later follow the copied ones.
                 if let key = table.key {

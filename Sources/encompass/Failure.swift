@@ -51,10 +51,8 @@ enum Failure {
         case let e as any KindedProblems: return (e.lines, status)
         case let e as any StoreFailure: return (["database unavailable: \(e.problem)"], status)
         case let e as any KindedError & CustomStringConvertible: return ([e.description], status)
-        case let e as NSError where InputOutputFailure(e) != nil:
-            let failure = InputOutputFailure(e)!
-            return ([failure.description], failure.failureKind.exitStatus)
         default:
+            if let failure = InputOutputFailure(error as NSError) { return ([failure.description], failure.failureKind.exitStatus) }
             return (["internal error: \(String(describing: type(of: error)))"], status)
         }
     }
