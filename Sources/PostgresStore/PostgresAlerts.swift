@@ -44,15 +44,8 @@ final class PostgresAlertQueue {
                 """, logger, as: (String, String?, Double?, String?, String?, String?).self)
         }
         guard let existing else {
-            guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: la, now: now, ignoringAge: ignoringAge) else {
-                return false
-            }
-            newRows.text(planner.reference(incidentId, childId)); newRows.int(incidentKey); newRows.int(childKey)
-            newRows.text(incidentId); newRows.text(childId); newRows.text(urn); newRows.text(p.channel); newRows.text(p.recipient)
-            newRows.text(p.state.rawValue); newRows.text(p.reason); newRows.double(p.deadline?.timeIntervalSince1970)
-            newRows.double(0); newRows.double(now.timeIntervalSince1970)
-            newRows.endRow()
-            return p.state == .queued
+            return queueNew(incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId, reportedAt: reportedAt,
+                            urn: urn, ignoringAge: ignoringAge)
         }
         guard let state = AlertState(rawValue: existing.state) else { return false }
         let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
@@ -69,10 +62,33 @@ final class PostgresAlertQueue {
         return state == .unmatched && p.state == .queued
     }
 
+    /// The alert for a link that can have none stored yet (its incident is new): planned, and its
+    /// row kept for `flush`; true when it is queued. Asks the store nothing, so a first load can
+    /// make a batch's rows while the last batch is being sent.
+    func queueNew(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
+                  ignoringAge: Bool = false) -> Bool {
+        guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
+                                   laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge) else {
+            return false
+        }
+        newRows.text(planner.reference(incidentId, childId)); newRows.int(incidentKey); newRows.int(childKey)
+        newRows.text(incidentId); newRows.text(childId); newRows.text(urn); newRows.text(p.channel); newRows.text(p.recipient)
+        newRows.text(p.state.rawValue); newRows.text(p.reason); newRows.double(p.deadline?.timeIntervalSince1970)
+        newRows.double(0); newRows.double(now.timeIntervalSince1970)
+        newRows.endRow()
+        return p.state == .queued
+    }
+
+    /// The new alerts' rows gathered so far, handed over to be sent (and no longer kept here).
+    func takeNewRows() -> CopyRows {
+        let rows = newRows
+        newRows = CopyRows(columns: Self.columns.count)
+        return rows
+    }
+
     /// Writes the new alerts gathered so far.
     func flush() async throws {
-        try await PostgresCopy.send(conn, logger, table: "alerts", columns: Self.columns, newRows)
-        newRows.removeAll()
+        try await PostgresCopy.send(conn, logger, table: "alerts", columns: Self.columns, takeNewRows())
     }
 }
 

@@ -34,6 +34,11 @@ final class PostgresIngest {
     /// Batches of the feed written so far: the order of the details held for the end.
     private var batches: Int64 = 0
     private var newestTableMade = false
+    /// The next keys for new incidents and children, and the first this ingest took: counted here,
+    /// not taken from their sequences a batch at a time, so a first load can make a batch's rows
+    /// without asking the store (see `keyStart`).
+    private var nextKey: (incident: Int64, child: Int64)
+    private let firstKey: (incident: Int64, child: Int64)
 
     private struct ChildFlags: OptionSet {
         let rawValue: UInt8
@@ -89,6 +94,8 @@ final class PostgresIngest {
         self.now = now
         try await conn.run("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger)
         firstLoad = bulkFirstLoad ? try await PostgresFirstLoad.begin(conn, logger) : nil
+        firstKey = try await Self.keyStart(conn, logger)
+        nextKey = firstKey
         if let planner {
             alerts = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
         } else {
@@ -110,10 +117,9 @@ final class PostgresIngest {
             }
         }
         let numbered = batchChildren.chunk(incidents)
-        try await addChildren(numbered, of: incidents)
-        let newCount = incidents.indices.filter { stored[incidents[$0].id] == nil }.count
-        var newKeys = try await Self.keys(conn, logger, table: "incidents", column: "incident_key", count: newCount).makeIterator()
-        var planned: [(index: Int, incidentKey: Int64, newIncident: Bool, childNumbers: [Int])] = []
+        let children = numberChildren(numbered, of: incidents, stored: try await storedChildren(numbered, of: incidents))
+        try await Self.send(children, conn, logger)
+        var planned: [Planned] = []
         let nowSeconds = now.timeIntervalSince1970
         var link = 0
         for (n, incident) in incidents.enumerated() {
@@ -149,31 +155,19 @@ final class PostgresIngest {
                 try await withdraw(incidentKey: incidentKey, linked: Set(numbers.map { childKeys[$0] }))
                 summary.updated += 1
             } else {
-                incidentKey = newKeys.next()!
+                incidentKey = takeKey(\.incident)
                 summary.added += 1
             }
-            planned.append((n, incidentKey, existing == nil, numbers))
+            planned.append(Planned(index: n, incidentKey: incidentKey, newIncident: existing == nil, childNumbers: numbers))
         }
         // The new incidents' rows, and every changed incident's links, made as they are sent: the
         // server reads one piece while the next is made.
         try await PostgresCopy.stream(conn, logger, table: "incidents", columns: Self.incidentColumns,
                                       planned.lazy.filter(\.newIncident)) { p, rows in
-            let incident = incidents[p.index]
-            rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
-            rows.text(incident.riskTool.rawValue); rows.int(incident.officerGrade.rawValue); rows.int(incident.dashYesCount)
-            rows.int(incident.supervisorGrade?.rawValue); rows.int(incident.effectiveGrade.rawValue); rows.text(incident.flagsText)
-            rows.text(incident.victimId); rows.text(incident.perpetratorId); rows.bytes(fingerprints[p.index].bytes)
-            rows.double(nowSeconds); rows.double(nowSeconds); rows.text(keysText(p.childNumbers))
-            rows.endRow()
+            incidentRow(p, incidents, fingerprints, &rows)
         }
         try await PostgresCopy.stream(conn, logger, table: "incident_children", columns: Self.linkColumns, planned) { p, rows in
-            let incident = incidents[p.index]
-            for (c, number) in zip(incident.children, p.childNumbers) {
-                rows.int(childKeys[number]); rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
-                rows.int(incident.effectiveGrade.rawValue); rows.text(c.schoolURN); rows.flag(c.present); rows.flag(c.spokenTo)
-                rows.text(c.voice); rows.flag(c.bodyWornVideo)
-                rows.endRow()
-            }
+            linkRows(p, incidents, &rows)
         }
         // Alerts go in the same transaction: an incident is never stored without them.
         if let alerts {
@@ -197,38 +191,181 @@ final class PostgresIngest {
         "[" + numbers.map { String(childKeys[$0]) }.joined(separator: ",") + "]"
     }
 
-    /// The children first seen in the batch get their keys (a stored child's, or a new one with a
-    /// row, written now with these incidents' newest details of them), and newer details for a
-    /// child whose row is already written wait for `finish`.
-    private func addChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident]) async throws {
-        batches += 1
-        func link(_ place: BatchChildren.Newest) -> ChildLink { incidents[Int(place.incident)].children[Int(place.child)] }
-        func time(_ place: BatchChildren.Newest) -> Double { incidents[Int(place.incident)].reportedAt.timeIntervalSince1970 }
-        // Those first seen here come in number order.
-        let unseen = numbered.newest.filter { Int($0.number) >= numbered.firstNew }
-        var stored: [String: (key: Int64, details: Details, newest: Double)] = [:]
-        // `unseen` are new to the batch: in a first load into an empty children table, to the store.
-        let childrenBefore = firstLoad?.childrenEmpty != true
-        if childrenBefore, !unseen.isEmpty {
-            for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
-                SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
-                WHERE child_id = ANY(\(unseen.map { link($0).childId }))
-                """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
-                stored[id] = (key, Details(givenName: given, familyName: family, dateOfBirth: dob, schoolURN: urn), newest)
+    /// An incident of the batch to write: where it is in the batch, its key, whether it is new to
+    /// the store, and its children's numbers.
+    private struct Planned {
+        var index: Int
+        var incidentKey: Int64
+        var newIncident: Bool
+        var childNumbers: [Int]
+    }
+
+    /// A new incident's row for `incidents`.
+    private func incidentRow(_ p: Planned, _ incidents: [Incident], _ fingerprints: [Fingerprint.Digest], _ rows: inout CopyRows) {
+        let incident = incidents[p.index]
+        let nowSeconds = now.timeIntervalSince1970
+        rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
+        rows.text(incident.riskTool.rawValue); rows.int(incident.officerGrade.rawValue); rows.int(incident.dashYesCount)
+        rows.int(incident.supervisorGrade?.rawValue); rows.int(incident.effectiveGrade.rawValue); rows.text(incident.flagsText)
+        rows.text(incident.victimId); rows.text(incident.perpetratorId); rows.bytes(fingerprints[p.index].bytes)
+        rows.double(nowSeconds); rows.double(nowSeconds); rows.text(keysText(p.childNumbers))
+        rows.endRow()
+    }
+
+    /// An incident's rows for `incident_children`, one a child.
+    private func linkRows(_ p: Planned, _ incidents: [Incident], _ rows: inout CopyRows) {
+        let incident = incidents[p.index]
+        for (c, number) in zip(incident.children, p.childNumbers) {
+            rows.int(childKeys[number]); rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
+            rows.int(incident.effectiveGrade.rawValue); rows.text(c.schoolURN); rows.flag(c.present); rows.flag(c.spokenTo)
+            rows.text(c.voice); rows.flag(c.bodyWornVideo)
+            rows.endRow()
+        }
+    }
+
+    /// A batch made ready without asking the store anything, in the order it is sent (each table's
+    /// rows refer only to rows before them).
+    struct PreparedBatch: Sendable {
+        var children: ChildRows
+        var incidents: CopyRows
+        var links: CopyRows
+        var alerts: CopyRows?
+    }
+
+    /// Whether a batch can be made ready without asking the store anything: a first load into empty
+    /// tables has nothing stored to look up, and every incident and child is new.
+    var preparesAlone: Bool { firstLoad?.childrenEmpty == true }
+
+    /// What `write` does for a batch of a first load into empty tables, made ready to send (by
+    /// `send`) while the batch before it is still being sent: no incident is stored, so none is
+    /// changed, none has alerts, and no child has a stored row.
+    func prepare(_ incidents: [Incident], fingerprints: [Fingerprint.Digest]) -> PreparedBatch {
+        precondition(preparesAlone, "a batch is made ready alone only for a first load into empty tables")
+        let numbered = batchChildren.chunk(incidents)
+        let children = numberChildren(numbered, of: incidents, stored: [:])
+        var batch = PreparedBatch(children: children, incidents: CopyRows(columns: Self.incidentColumns.count),
+                                  links: CopyRows(columns: Self.linkColumns.count))
+        var link = 0
+        for (n, incident) in incidents.enumerated() {
+            let numbers = numbered.numbers[link..<(link + incident.children.count)].map(Int.init)
+            link += incident.children.count
+            for number in numbers { childFlags[number].insert(.touched) }
+            let p = Planned(index: n, incidentKey: takeKey(\.incident), newIncident: true, childNumbers: numbers)
+            summary.added += 1
+            incidentRow(p, incidents, fingerprints, &batch.incidents)
+            linkRows(p, incidents, &batch.links)
+            if let alerts {
+                for (c, number) in zip(incident.children, numbers)
+                where alerts.queueNew(incidentKey: p.incidentKey, childKey: childKeys[number], incidentId: incident.id, childId: c.childId,
+                                      reportedAt: incident.reportedAt, urn: c.schoolURN) {
+                    summary.alertsQueued += 1
+                }
             }
         }
-        var keys = try await Self.keys(conn, logger, table: "children", column: "child_key", count: unseen.count - stored.count).makeIterator()
-        var rows: [(key: Int64, place: BatchChildren.Newest)] = []
-        var held = CopyRows(columns: Self.heldColumns.count)
+        batch.alerts = alerts?.takeNewRows()
+        return batch
+    }
+
+    /// Sends a batch `prepare` made, in its order.
+    static func send(_ batch: PreparedBatch, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await send(batch.children, conn, logger)
+        try await PostgresCopy.send(conn, logger, table: "incidents", columns: incidentColumns, batch.incidents)
+        try await PostgresCopy.send(conn, logger, table: "incident_children", columns: linkColumns, batch.links)
+        if let alerts = batch.alerts { try await PostgresCopy.send(conn, logger, table: "alerts", columns: PostgresAlertQueue.columns, alerts) }
+    }
+
+    /// Writes the feed's incidents in batches of `batchSize`. In a first load into empty tables each
+    /// batch is made ready (`prepare`) while the one before it is sent: the server took each batch
+    /// while this writer sat waiting, and then waited itself while the next was made.
+    func write(_ feed: IncidentFeed, batchSize: Int) async throws {
+        var gathered: [Incident] = []
+        var fingerprints: [Fingerprint.Digest] = []
+        // Waited for without holding a thread: the reader may be using the other one. The reader's
+        // small chunks are gathered into batches of thousands, so each costs the server a few round
+        // trips (look-ups, COPY) rather than a few per chunk. False when the feed has no more.
+        func gather() async -> Bool {
+            gathered.removeAll(keepingCapacity: true)
+            fingerprints.removeAll(keepingCapacity: true)
+            while gathered.count < batchSize, await feed.hasWork(), let chunk = feed.next() {
+                gathered += chunk.incidents
+                // Worked out by the reader's thread when the feed is ours (`makeIncidentFeed`).
+                fingerprints += chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
+            }
+            return !gathered.isEmpty
+        }
+        guard preparesAlone else {
+            while await gather() { try await write(gathered, fingerprints: fingerprints) }
+            return
+        }
+        let (conn, logger) = (conn, logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var sending = false
+            while await gather() {
+                let batch = prepare(gathered, fingerprints: fingerprints)
+                // One batch sent at a time, in order: the last must be in before the next goes.
+                if sending { try await group.next() }
+                group.addTask { try await Self.send(batch, conn, logger) }
+                sending = true
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// A stored child first seen by this batch: their key, details and newest time.
+    private typealias StoredChild = (key: Int64, details: Details, newest: Double)
+
+    /// A batch's rows for `children`: those new to the store, and newer details of children whose
+    /// rows are written already, held in a table of the transaction's own until `finish` (made with
+    /// the first of them).
+    struct ChildRows: Sendable {
+        var rows = CopyRows(columns: PostgresIngest.childColumns.count)
+        var held = CopyRows(columns: PostgresIngest.heldColumns.count)
+        var makeHeldTable = false
+    }
+
+    /// The link holding a child's newest details in the chunk, and its incident's time.
+    private static func link(_ place: BatchChildren.Newest, _ incidents: [Incident]) -> ChildLink {
+        incidents[Int(place.incident)].children[Int(place.child)]
+    }
+
+    private static func time(_ place: BatchChildren.Newest, _ incidents: [Incident]) -> Double {
+        incidents[Int(place.incident)].reportedAt.timeIntervalSince1970
+    }
+
+    /// The stored rows of the children this chunk names for the first time in the batch (none to
+    /// look for in a first load into an empty children table).
+    private func storedChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident]) async throws -> [String: StoredChild] {
+        guard firstLoad?.childrenEmpty != true else { return [:] }
+        let unseen = numbered.newest.filter { Int($0.number) >= numbered.firstNew }.map { Self.link($0, incidents).childId }
+        guard !unseen.isEmpty else { return [:] }
+        var stored: [String: StoredChild] = [:]
+        for (id, key, given, family, dob, urn, newest) in try await conn.rows("""
+            SELECT child_id, child_key, given_name, family_name, dob, school_urn, latest_reported_at FROM children
+            WHERE child_id = ANY(\(unseen))
+            """, logger, as: (String, Int64, String, String, String, String?, Double).self) {
+            stored[id] = (key, Details(givenName: given, familyName: family, dateOfBirth: dob, schoolURN: urn), newest)
+        }
+        return stored
+    }
+
+    /// The children first seen in the batch get their keys (a stored child's, or a new one with a
+    /// row, written with these incidents' newest details of them), and newer details for a child
+    /// whose row is already written wait for `finish`.
+    private func numberChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident], stored: [String: StoredChild]) -> ChildRows {
+        batches += 1
+        var out = ChildRows()
+        // `unseen` are new to the batch: in a first load into an empty children table, to the store.
+        let childrenBefore = firstLoad?.childrenEmpty != true
         func hold(_ n: Int, _ place: BatchChildren.Newest) {
             childFlags[n].insert(.pending)
-            let c = link(place)
-            held.int(batches); held.int(childKeys[n]); held.text(c.givenName); held.text(c.familyName); held.text(c.dateOfBirth.description)
-            held.text(c.schoolURN); held.double(time(place))
-            held.endRow()
+            let c = Self.link(place, incidents)
+            out.held.int(batches); out.held.int(childKeys[n]); out.held.text(c.givenName); out.held.text(c.familyName)
+            out.held.text(c.dateOfBirth.description); out.held.text(c.schoolURN); out.held.double(Self.time(place, incidents))
+            out.held.endRow()
         }
-        for place in unseen {
-            let c = link(place), reported = time(place)
+        // Those first seen here come in number order.
+        for place in numbered.newest where Int(place.number) >= numbered.firstNew {
+            let c = Self.link(place, incidents), reported = Self.time(place, incidents)
             let n = childKeys.count
             assert(n == Int(place.number), "new children come in number order")
             if let s = stored[c.childId] {
@@ -239,35 +376,38 @@ final class PostgresIngest {
                 // incident must name the child), so they wait; unless they are what it holds already.
                 if reported > s.newest || (reported == s.newest && Details(c) != s.details) { hold(n, place) }
             } else {
-                let key = keys.next()!
+                let key = takeKey(\.child)
                 childKeys.append(key)
                 if childrenBefore { storedNewest.append(-.infinity) }
                 childFlags.append([])
-                rows.append((key, place))
+                out.rows.int(key); out.rows.text(c.childId); out.rows.text(c.givenName); out.rows.text(c.familyName)
+                out.rows.text(c.dateOfBirth.description); out.rows.text(c.schoolURN); out.rows.double(reported)
+                out.rows.endRow()
             }
         }
         for place in numbered.newest where Int(place.number) < numbered.firstNew {
             let n = Int(place.number)
             // Newer than the row written by this batch, or at least as new as the stored one.
-            if !childFlags[n].contains(.existed) || time(place) >= storedNewest[n] { hold(n, place) }
+            if !childFlags[n].contains(.existed) || Self.time(place, incidents) >= storedNewest[n] { hold(n, place) }
         }
-        try await PostgresCopy.stream(conn, logger, table: "children", columns: Self.childColumns, rows) { row, out in
-            let c = link(row.place)
-            out.int(row.key); out.text(c.childId); out.text(c.givenName); out.text(c.familyName); out.text(c.dateOfBirth.description)
-            out.text(c.schoolURN); out.double(time(row.place))
-            out.endRow()
-        }
-        guard held.count > 0 else { return }
         // Held in a table of this transaction's own, not in memory: a batch of millions may give
         // many children newer details after their row was written.
-        if !newestTableMade {
+        if out.held.count > 0, !newestTableMade {
+            out.makeHeldTable = true
+            newestTableMade = true
+        }
+        return out
+    }
+
+    private static func send(_ children: ChildRows, _ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await PostgresCopy.send(conn, logger, table: "children", columns: childColumns, children.rows)
+        if children.makeHeldTable {
             try await conn.run("""
                 CREATE TEMPORARY TABLE newest_children (batch bigint, child_key bigint, given_name text, family_name text, dob text,
                     school_urn text, latest_reported_at double precision) ON COMMIT DROP
                 """, logger)
-            newestTableMade = true
         }
-        try await PostgresCopy.send(conn, logger, table: "newest_children", columns: Self.heldColumns, held)
+        try await PostgresCopy.send(conn, logger, table: "newest_children", columns: heldColumns, children.held)
     }
 
     /// The incident's alerts not yet sent for children it no longer names must not go out: each is
@@ -305,6 +445,7 @@ final class PostgresIngest {
                         IS DISTINCT FROM (n.given_name, n.family_name, n.dob, n.school_urn, n.latest_reported_at)
                 """, logger)
         }
+        try await keysTaken()
         try await firstLoad?.finish(conn, logger)
         summary.children = batchChildren.count
         // A batch that changed nothing leaves nothing behind, not even an audit row.
@@ -316,18 +457,32 @@ final class PostgresIngest {
         return summary
     }
 
-    /// `count` new keys of a table's identity column: one range taken from its sequence at once (a
-    /// `nextval` per key cost about a second a million).
+    /// The first keys for new incidents and children: one of each taken from their sequences now;
+    /// the rest are counted here (`takeKey`) and the sequences moved past them at the end
+    /// (`keysTaken`). (A `nextval` per key cost about a second a million.)
     ///
     /// Only while holding the ingest lock: every other taker of these keys (an ingest, the episodes
-    /// written in its transaction) holds it too, so no `nextval` can fall between ours and the
-    /// `setval`. (copy-store writes keys of its own into an empty database, then moves the sequence.)
-    static func keys(_ conn: PostgresConnection, _ logger: Logger, table: String, column: String, count: Int) async throws -> Range<Int64> {
-        guard count > 0 else { return 0..<0 }
-        let last = try await conn.row("""
-            SELECT setval(pg_get_serial_sequence(\(table), \(column)), nextval(pg_get_serial_sequence(\(table), \(column))) + \(count - 1))
-            """, logger, as: (Int64).self)!
-        return (last - Int64(count) + 1)..<(last + 1)
+    /// written in its transaction after `finish`) holds it too, so no `nextval` can fall between.
+    /// (copy-store writes keys of its own into an empty database, then moves the sequences.)
+    private static func keyStart(_ conn: PostgresConnection, _ logger: Logger) async throws -> (incident: Int64, child: Int64) {
+        guard let (incident, child) = try await conn.row("""
+            SELECT nextval(pg_get_serial_sequence('incidents', 'incident_key')), nextval(pg_get_serial_sequence('children', 'child_key'))
+            """, logger, as: (Int64, Int64).self) else { throw StoreError.unavailable("the key sequences gave no value") }
+        return (incident, child)
+    }
+
+    /// A new key for an incident or a child.
+    private func takeKey(_ table: WritableKeyPath<(incident: Int64, child: Int64), Int64>) -> Int64 {
+        defer { nextKey[keyPath: table] += 1 }
+        return nextKey[keyPath: table]
+    }
+
+    /// Moves each sequence to the last key this ingest took, when it took more than the first.
+    private func keysTaken() async throws {
+        for (table, column, first, next) in [("incidents", "incident_key", firstKey.incident, nextKey.incident),
+                                             ("children", "child_key", firstKey.child, nextKey.child)] where next > first + 1 {
+            try await conn.run("SELECT setval(pg_get_serial_sequence(\(table), \(column)), \(next - 1))", logger)
+        }
     }
 }
 

@@ -14,19 +14,21 @@ public final class PostgresStore: Sendable {
     /// A first load into an empty store takes `PostgresFirstLoad`'s fast path; false only in the
     /// tests that check it against the plain path.
     let bulkFirstLoad: Bool
+    /// Incidents written per round of look-ups and COPY during an ingest (`defaultWriteBatch`; tests
+    /// write smaller batches, to have several).
+    let writeBatch: Int
 
-    public init(_ database: PostgresDatabase) {
-        self.database = database
-        bulkFirstLoad = true
+    public convenience init(_ database: PostgresDatabase) {
+        self.init(database, bulkFirstLoad: true)
     }
 
-    init(_ database: PostgresDatabase, bulkFirstLoad: Bool) {
+    init(_ database: PostgresDatabase, bulkFirstLoad: Bool, writeBatch: Int = PostgresStore.defaultWriteBatch) {
         self.database = database
         self.bulkFirstLoad = bulkFirstLoad
+        self.writeBatch = writeBatch
     }
 
-    /// Incidents written per round of look-ups and COPY during an ingest.
-    static let writeBatch = 8_192
+    static let defaultWriteBatch = 8_192
 
     /// One transaction: committed if `body` returns, rolled back if it throws.
     func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
@@ -105,33 +107,17 @@ extension PostgresStore: Store {
     /// The reader may run up to two of the writer's batches ahead (the reader's chunks are of 1,024
     /// incidents): it reads the next batch while the server takes this one, instead of waiting.
     public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed {
-        IncidentFeed(encoder: PostgresFeedEncoder(), maximumQueued: 2 * Self.writeBatch / 1_024, episodes: episodes)
+        IncidentFeed(encoder: PostgresFeedEncoder(), maximumQueued: max(2 * writeBatch / 1_024, 1), episodes: episodes)
     }
 
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
         let logger = self.logger
-        let bulk = bulkFirstLoad
+        let (bulk, writeBatch) = (bulkFirstLoad, writeBatch)
         do {
             return try await write { conn in
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
-                // Waited for without holding a thread: the reader may be using the other one. The
-                // reader's small chunks are gathered into batches of thousands, so each costs the
-                // server a few round trips (look-ups, keys, COPY) rather than a few per chunk.
-                var gathered: [Incident] = []
-                var fingerprints: [Fingerprint.Digest] = []
-                while await feed.hasWork() {
-                    guard let chunk = feed.next() else { break }
-                    gathered += chunk.incidents
-                    // Worked out by the reader's thread when the feed is ours (`makeIncidentFeed`).
-                    fingerprints += chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
-                    if gathered.count >= Self.writeBatch {
-                        try await writer.write(gathered, fingerprints: fingerprints)
-                        gathered.removeAll(keepingCapacity: true)
-                        fingerprints.removeAll(keepingCapacity: true)
-                    }
-                }
-                try await writer.write(gathered, fingerprints: fingerprints)
+                try await writer.write(feed, batchSize: writeBatch)
                 switch feed.outcome {
                 case .complete:
                     var summary = try await writer.finish()

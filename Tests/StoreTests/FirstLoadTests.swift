@@ -30,10 +30,13 @@ struct FirstLoadTests {
 
     /// One ingest of `batch` into a new store, pushed from a thread of its own as ingest reads.
     /// `episodes`: ingested first, so the store holds children (and no incident) before the load.
-    func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false, episodes: [Episode]? = nil, batch: [Incident]? = nil) async throws -> TempStore {
+    /// `writeBatch`: PostgreSQL's incidents per batch (several batches: a first load's are made
+    /// ready while the one before is sent).
+    func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false, episodes: [Episode]? = nil, batch: [Incident]? = nil,
+              writeBatch: Int = PostgresStore.defaultWriteBatch) async throws -> TempStore {
         var t = try await TempStore(kind)
-        if kind == .postgres, !fast, let pg = t.store as? PostgresStore {
-            t = TempStore(t, store: PostgresStore(pg.database, bulkFirstLoad: false))
+        if kind == .postgres, !fast || writeBatch != PostgresStore.defaultWriteBatch, let pg = t.store as? PostgresStore {
+            t = TempStore(t, store: PostgresStore(pg.database, bulkFirstLoad: fast, writeBatch: writeBatch))
         }
         if let episodes {
             _ = try await t.store.ingest(IncidentFeed(batch: [], episodes: episodes), actor: "test", at: now, planner: nil)
@@ -44,17 +47,21 @@ struct FirstLoadTests {
         let writer = Task { [store = t.store, now] in
             try await store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         }
-        let reader = Thread {
-            for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
-            feed.finish(abandon ? .abandoned : .complete)
-        }
-        reader.start()
+        Self.read(batch, into: feed, abandon: abandon)
         if abandon {
             await #expect(throws: IngestAbandoned.self) { _ = try await writer.value }
         } else {
             _ = try await writer.value
         }
         return t
+    }
+
+    /// Pushes `batch` into `feed` in chunks of 64, as ingest's reader does, from a thread of its own.
+    static func read(_ batch: [Incident], into feed: IncidentFeed, abandon: Bool = false) {
+        Thread {
+            for start in stride(from: 0, to: batch.count, by: 64) { feed.push(Array(batch[start..<min(start + 64, batch.count)])) }
+            feed.finish(abandon ? .abandoned : .complete)
+        }.start()
     }
 
     func tables(_ store: any FullStore) async throws -> [String: [String]] {
@@ -165,6 +172,58 @@ struct FirstLoadTests {
             #expect(e.restore.contains { $0.contains("incidents_incident_id_key") })
             #expect(!e.restore.contains { $0.contains("children_child_id_key") }, "looked up by child id: kept")
         }
+    }
+
+    /// A first load of several batches on PostgreSQL: each batch's rows are made while the one
+    /// before is sent, and the keys are counted by the writer. What it writes is what the plain path
+    /// writes, batch for batch (children recurring across batches: their newer details held for the
+    /// end), and the key sequences are left past every key taken, so the next ingest's new rows fit.
+    @Test func aFirstLoadInSeveralBatchesWritesWhatThePlainPathWrites() async throws {
+        let fast = try await load(.postgres, fast: true, writeBatch: 64)
+        defer { fast.cleanUp() }
+        let plain = try await load(.postgres, fast: false, writeBatch: 64)
+        defer { plain.cleanUp() }
+        let whole = try await load(.postgres, fast: false)
+        defer { whole.cleanUp() }
+        let written = try await tables(fast.store)
+        #expect(written["incidents"]?.count == 400)
+        #expect(written == (try await tables(plain.store)))
+        #expect(written == (try await tables(whole.store)), "in one batch or seven, the same rows")
+        // New incidents and a new child after the load: keys after the load's (a key taken again
+        // would break the primary keys).
+        let later = (400..<403).map { n in
+            Incident(id: "I-\(n)", reportedAt: at("2026-11-01T10:00:00Z"), officerGrade: .standard, victimId: "V-1", perpetratorId: "P-1",
+                     children: [child(n == 400 ? "C-NEW" : "C-1", urn: "120501")])
+        }
+        for t in [fast, plain] {
+            let summary = try await t.store.ingest(later, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+            #expect((summary.added, summary.children) == (3, 2))
+        }
+        #expect(try await tables(fast.store) == (try await tables(plain.store)))
+    }
+
+    /// A batch the server refuses after earlier batches went in (a text PostgreSQL cannot keep, which
+    /// only a feed that skipped validation could carry): the ingest fails and nothing of it stays,
+    /// not the earlier batches, not the dropped keys; the next load goes in whole.
+    @Test func aBatchRefusedMidwayInAFirstLoadLeavesNothing() async throws {
+        var refused = batch
+        refused[300] = Incident(id: "I-300", reportedAt: at("2026-10-01T10:00:00Z"), officerGrade: .standard, victimId: "V-\u{0}",
+                                perpetratorId: nil, children: [child("C-0", urn: "120501")])
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        let fresh = try catalog(t).definitions
+        let pg = try #require(t.store as? PostgresStore)
+        let store = PostgresStore(pg.database, bulkFirstLoad: true, writeBatch: 64)
+        let feed = store.makeIncidentFeed(expectedRows: 800, episodes: nil)
+        Self.read(refused, into: feed)
+        await #expect(throws: (any Error).self) {
+            _ = try await store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        }
+        #expect(try await store.counts().incidents == 0)
+        #expect(try await tables(store)["children"]?.isEmpty == true)
+        #expect(try catalog(t).definitions == fresh, "every key and index as it was")
+        let summary = try await store.ingest(batch, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        #expect(summary.added == 400)
     }
 
     /// The fast path did run (its keys and indexes were made again: new object ids), and an
