@@ -117,7 +117,8 @@ final class PostgresIngest {
             }
         }
         let numbered = batchChildren.chunk(incidents)
-        let children = numberChildren(numbered, of: incidents, stored: try await storedChildren(numbered, of: incidents))
+        var children = ChildRows()
+        numberChildren(numbered, of: incidents, stored: try await storedChildren(numbered, of: incidents), into: &children)
         try await Self.send(children, conn, logger)
         var planned: [Planned] = []
         let nowSeconds = now.timeIntervalSince1970
@@ -226,9 +227,9 @@ final class PostgresIngest {
     /// A batch made ready without asking the store anything, in the order it is sent (each table's
     /// rows refer only to rows before them).
     struct PreparedBatch: Sendable {
-        var children: ChildRows
-        var incidents: CopyRows
-        var links: CopyRows
+        var children = ChildRows()
+        var incidents = CopyRows(columns: PostgresIngest.incidentColumns.count)
+        var links = CopyRows(columns: PostgresIngest.linkColumns.count)
         var alerts: CopyRows?
     }
 
@@ -236,15 +237,15 @@ final class PostgresIngest {
     /// tables has nothing stored to look up, and every incident and child is new.
     var preparesAlone: Bool { firstLoad?.childrenEmpty == true }
 
-    /// What `write` does for a batch of a first load into empty tables, made ready to send (by
-    /// `send`) while the batch before it is still being sent: no incident is stored, so none is
-    /// changed, none has alerts, and no child has a stored row.
-    func prepare(_ incidents: [Incident], fingerprints: [Fingerprint.Digest]) -> PreparedBatch {
+    /// What `write` does for a chunk of a first load into empty tables, added to a batch to be sent
+    /// (by `send`) while the batch before it is still being sent: no incident is stored, so none is
+    /// changed, none has alerts, and no child has a stored row. Chunk by chunk, as the reader hands
+    /// them over: gathering chunks into one array first copied every incident (about 4% of the
+    /// client's CPU, perf).
+    func prepare(_ incidents: [Incident], fingerprints: [Fingerprint.Digest], into batch: inout PreparedBatch) {
         precondition(preparesAlone, "a batch is made ready alone only for a first load into empty tables")
         let numbered = batchChildren.chunk(incidents)
-        let children = numberChildren(numbered, of: incidents, stored: [:])
-        var batch = PreparedBatch(children: children, incidents: CopyRows(columns: Self.incidentColumns.count),
-                                  links: CopyRows(columns: Self.linkColumns.count))
+        numberChildren(numbered, of: incidents, stored: [:], into: &batch.children)
         var link = 0
         for (n, incident) in incidents.enumerated() {
             let numbers = numbered.numbers[link..<(link + incident.children.count)].map(Int.init)
@@ -262,8 +263,6 @@ final class PostgresIngest {
                 }
             }
         }
-        batch.alerts = alerts?.takeNewRows()
-        return batch
     }
 
     /// Sends a batch `prepare` made, in its order.
@@ -299,12 +298,21 @@ final class PostgresIngest {
         }
         let (conn, logger) = (conn, logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            var sending = false
-            while await gather() {
-                let batch = prepare(gathered, fingerprints: fingerprints)
+            var (batch, sending, more) = (PreparedBatch(), false, true)
+            while more {
+                if await feed.hasWork(), let chunk = feed.next() {
+                    prepare(chunk.incidents, fingerprints: chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of),
+                            into: &batch)
+                } else {
+                    more = false
+                }
+                guard batch.incidents.count >= batchSize || (!more && batch.incidents.count > 0) else { continue }
+                batch.alerts = alerts?.takeNewRows()
+                let ready = batch
+                batch = PreparedBatch()
                 // One batch sent at a time, in order: the last must be in before the next goes.
                 if sending { try await group.next() }
-                group.addTask { try await Self.send(batch, conn, logger) }
+                group.addTask { try await Self.send(ready, conn, logger) }
                 sending = true
             }
             try await group.waitForAll()
@@ -351,9 +359,9 @@ final class PostgresIngest {
     /// The children first seen in the batch get their keys (a stored child's, or a new one with a
     /// row, written with these incidents' newest details of them), and newer details for a child
     /// whose row is already written wait for `finish`.
-    private func numberChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident], stored: [String: StoredChild]) -> ChildRows {
+    private func numberChildren(_ numbered: BatchChildren.Chunk, of incidents: [Incident], stored: [String: StoredChild],
+                                into out: inout ChildRows) {
         batches += 1
-        var out = ChildRows()
         // `unseen` are new to the batch: in a first load into an empty children table, to the store.
         let childrenBefore = firstLoad?.childrenEmpty != true
         func hold(_ n: Int, _ place: BatchChildren.Newest) {
@@ -396,7 +404,6 @@ final class PostgresIngest {
             out.makeHeldTable = true
             newestTableMade = true
         }
-        return out
     }
 
     private static func send(_ children: ChildRows, _ conn: PostgresConnection, _ logger: Logger) async throws {
