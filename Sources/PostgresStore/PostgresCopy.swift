@@ -87,6 +87,19 @@ struct CopyRows {
         if let s { text(s) } else { null() }
     }
 
+    /// Integers as a JSON array, `[1,2]` (an incident's children's keys), without a String made.
+    mutating func intList<Values: Sequence<Int64>>(_ values: Values) {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for value in values {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            writeDecimal(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// bytea as `\\x` and hex (the backslash itself escaped).
     mutating func bytes(_ value: [UInt8]) {
         separate()

@@ -187,7 +187,7 @@ final class PostgresIngest {
         }
     }
 
-    /// The stored form of an incident's children's keys: `[1,2]`.
+    /// The stored form of an incident's children's keys: `[1,2]` (as `CopyRows.intList` writes it).
     private func keysText(_ numbers: [Int]) -> String {
         "[" + numbers.map { String(childKeys[$0]) }.joined(separator: ",") + "]"
     }
@@ -209,7 +209,7 @@ final class PostgresIngest {
         rows.text(incident.riskTool.rawValue); rows.int(incident.officerGrade.rawValue); rows.int(incident.dashYesCount)
         rows.int(incident.supervisorGrade?.rawValue); rows.int(incident.effectiveGrade.rawValue); rows.text(incident.flagsText)
         rows.text(incident.victimId); rows.text(incident.perpetratorId); rows.bytes(fingerprints[p.index].bytes)
-        rows.double(nowSeconds); rows.double(nowSeconds); rows.text(keysText(p.childNumbers))
+        rows.double(nowSeconds); rows.double(nowSeconds); rows.intList(p.childNumbers.lazy.map { self.childKeys[$0] })
         rows.endRow()
     }
 
