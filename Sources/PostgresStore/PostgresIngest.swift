@@ -273,6 +273,12 @@ final class PostgresIngest {
         if let alerts = batch.alerts { try await PostgresCopy.send(conn, logger, table: "alerts", columns: PostgresAlertQueue.columns, alerts) }
     }
 
+    /// A chunk's fingerprints: worked out by the reader's thread when the feed is ours
+    /// (`makeIncidentFeed`).
+    private static func fingerprints(of chunk: IncidentFeed.Chunk) -> [Fingerprint.Digest] {
+        chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
+    }
+
     /// Writes the feed's incidents in batches of `batchSize`. In a first load into empty tables each
     /// batch is made ready (`prepare`) while the one before it is sent: the server took each batch
     /// while this writer sat waiting, and then waited itself while the next was made.
@@ -287,8 +293,7 @@ final class PostgresIngest {
             fingerprints.removeAll(keepingCapacity: true)
             while gathered.count < batchSize, await feed.hasWork(), let chunk = feed.next() {
                 gathered += chunk.incidents
-                // Worked out by the reader's thread when the feed is ours (`makeIncidentFeed`).
-                fingerprints += chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of)
+                fingerprints += Self.fingerprints(of: chunk)
             }
             return !gathered.isEmpty
         }
@@ -301,8 +306,7 @@ final class PostgresIngest {
             var (batch, sending, more) = (PreparedBatch(), false, true)
             while more {
                 if await feed.hasWork(), let chunk = feed.next() {
-                    prepare(chunk.incidents, fingerprints: chunk.encoded as? [Fingerprint.Digest] ?? chunk.incidents.map(Fingerprint.of),
-                            into: &batch)
+                    prepare(chunk.incidents, fingerprints: Self.fingerprints(of: chunk), into: &batch)
                 } else {
                     more = false
                 }
