@@ -283,19 +283,24 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+    public func dueKeys(now: Date, limit: Int) async throws -> [Int64] {
         let logger = self.logger
         return try await read { conn in
             let t = now.timeIntervalSince1970
-            let keys = try await conn.rows("""
+            return try await conn.rows("""
                 SELECT alert_key FROM alerts
                 WHERE (state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
                    OR (state = 'sending' AND lease_until < \(t))
                 ORDER BY deadline, alert_key LIMIT \(limit)
                 """, logger, as: (Int64).self)
-            // Unreadable rows are left out here: the real run fails them and the hub hears.
-            return try await PostgresAlerts.due(conn, logger, keys: keys).alerts
         }
+    }
+
+    public func peekDue(keys: [Int64]) async throws -> [DueAlert] {
+        guard !keys.isEmpty else { return [] }
+        let logger = self.logger
+        // Unreadable rows are left out here: the real run fails them and the hub hears.
+        return try await read { conn in try await PostgresAlerts.due(conn, logger, keys: keys).alerts }
     }
 
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {

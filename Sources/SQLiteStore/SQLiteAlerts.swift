@@ -256,14 +256,23 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+    public func dueKeys(now: Date, limit: Int) async throws -> [Int64] {
         try await pool.read { db in
+            let t = now.timeIntervalSince1970
+            return try Int64.fetchAll(db, sql: """
+                SELECT alert_key FROM alerts
+                WHERE (state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND next_attempt_at <= ?)
+                   OR (state = 'sending' AND lease_until < ?)
+                ORDER BY deadline, alert_key LIMIT ?
+                """, arguments: [t, t, limit])
+        }
+    }
+
+    public func peekDue(keys: [Int64]) async throws -> [DueAlert] {
+        guard !keys.isEmpty else { return [] }
+        return try await pool.read { db in
             // Unreadable rows are left out here: the real run fails them and the hub hears.
-            try Self.due(db, where: """
-                ((a.state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND a.next_attempt_at <= \(now.timeIntervalSince1970))
-                 OR (a.state = 'sending' AND a.lease_until < \(now.timeIntervalSince1970)))
-                ORDER BY a.deadline, a.alert_key LIMIT \(limit)
-                """).alerts
+            try Self.due(db, where: "a.alert_key IN (\(keys.map(String.init).joined(separator: ","))) ORDER BY a.deadline, a.alert_key").alerts
         }
     }
 
