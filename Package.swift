@@ -117,6 +117,7 @@ let package = Package(
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Ingest"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
+            "Outbox", "Delivery",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: strict),

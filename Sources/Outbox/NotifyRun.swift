@@ -228,6 +228,30 @@ public struct NotifyRun: Sendable {
         }
     }
 
+    /// Alerts a dry run reads, renders and writes before it reads the next: a few MB of messages.
+    public static let dryRunPage = 1_000
+
+    /// `notify --dry-run`: up to `limit` alerts due at `now`, in the order a run claims them, each
+    /// rendered exactly as it would go and written into `files`' folder; nothing is claimed, sent or
+    /// recorded. A page of `page` alerts is read, rendered and written, and let go, before the next
+    /// is read: with every message held until the end, 100,000 alerts took 1.27 GB at ten million
+    /// rows. `rendered` hears of each alert once its message is made. Returns how many were.
+    public func dryRun(now: Date, into files: FileTransport, limit: Int, page: Int = dryRunPage,
+                       _ rendered: (DueAlert) -> Void) async throws -> Int {
+        var count = 0
+        try await store.peekDue(now: now, limit: limit, page: page) { due in
+            var messages: [AlertMessage] = []
+            messages.reserveCapacity(due.count)
+            for alert in due {
+                messages.append(try message(for: alert, now: now))
+                rendered(alert)
+            }
+            _ = await files.send(messages)
+            count += due.count
+        }
+        return count
+    }
+
     /// The message one alert becomes. Public so `notify --dry-run` shows exactly what would go.
     public func message(for alert: DueAlert, now: Date) throws(RenderingError) -> AlertMessage {
         let content = AlertContent(alert, hub: hub)

@@ -219,17 +219,26 @@ enum PostgresAlerts {
 }
 
 extension PostgresStore: AlertStore {
-    public func alerts(state: AlertState?) async throws -> [AlertRow] {
+    public func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
         let logger = self.logger
-        return try await read { conn in
-            // Most urgent first: overdue and failed before the rest, then by deadline.
-            try await conn.rows("""
-                SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                       next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL FROM alerts
-                WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
-                ORDER BY CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-                    WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
-                """, logger, as: PostgresAlerts.RowTuple.self).map(PostgresAlerts.alertRow)
+        try await read { conn in
+            // Every pass must read the same rows: one snapshot for the whole transaction, where read
+            // committed takes one per statement. Set before the first query, as it must be.
+            if passes > 1 { try await conn.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger) }
+            for pass in 0..<passes {
+                // Most urgent first: overdue and failed before the rest, then by deadline. The rows
+                // are decoded as they arrive, none kept.
+                let order = pass < passes - 1 ? "" : """
+                    ORDER BY CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
+                        WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
+                    """
+                let rows = try await conn.query("""
+                    \(unescaped: PostgresAlerts.rowColumns)
+                    WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+                    \(unescaped: order)
+                    """, logger: logger)
+                for try await row in rows.decode(PostgresAlerts.RowTuple.self) { try visit(pass, PostgresAlerts.alertRow(row)) }
+            }
         }
     }
 
@@ -290,19 +299,24 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+    public func dueKeys(now: Date, limit: Int) async throws -> [Int64] {
         let logger = self.logger
         return try await read { conn in
             let t = now.timeIntervalSince1970
-            let keys = try await conn.rows("""
+            return try await conn.rows("""
                 SELECT alert_key FROM alerts
                 WHERE (state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND next_attempt_at <= \(t))
                    OR (state = 'sending' AND lease_until < \(t))
                 ORDER BY deadline, alert_key LIMIT \(limit)
                 """, logger, as: (Int64).self)
-            // Unreadable rows are left out here: the real run fails them and the hub hears.
-            return try await PostgresAlerts.due(conn, logger, keys: keys).alerts
         }
+    }
+
+    public func peekDue(keys: [Int64]) async throws -> [DueAlert] {
+        guard !keys.isEmpty else { return [] }
+        let logger = self.logger
+        // Unreadable rows are left out here: the real run fails them and the hub hears.
+        return try await read { conn in try await PostgresAlerts.due(conn, logger, keys: keys).alerts }
     }
 
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {

@@ -166,29 +166,41 @@ final class SQLiteAlertQueue {
 }
 
 extension SQLiteStore: AlertStore {
-    public func alerts(state: AlertState?) async throws -> [AlertRow] {
+    public func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+        // One read transaction: every pass reads the same snapshot.
         try await pool.read { db in
-            // Most urgent first: overdue and failed before the rest, then by deadline.
-            try Self.alertRows(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: """
-                CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-                    WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline, reference
-                """)
+            for pass in 0..<passes {
+                // Most urgent first: overdue and failed before the rest, then by deadline.
+                try Self.forEachAlert(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: pass < passes - 1 ? nil : """
+                    CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
+                        WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline, reference
+                    """) { try visit(pass, $0) }
+            }
         }
     }
 
-    static func alertRows(_ db: Database, where clause: String, order: String = "alert_key") throws -> [AlertRow] {
-        try Row.fetchAll(db, sql: """
+    static func alertRows(_ db: Database, where clause: String) throws -> [AlertRow] {
+        var rows: [AlertRow] = []
+        try forEachAlert(db, where: clause, order: "alert_key") { rows.append($0) }
+        return rows
+    }
+
+    /// The alerts as the rows are read, through a cursor: none is kept here. In no particular order
+    /// when `order` is nil.
+    static func forEachAlert(_ db: Database, where clause: String, order: String?, _ body: (AlertRow) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: """
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
                    next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL
-            FROM alerts WHERE \(clause) ORDER BY \(order)
-            """).map { r in
+            FROM alerts WHERE \(clause)\(order.map { " ORDER BY " + $0 } ?? "")
+            """)
+        while let r = try rows.next() {
             let state = AlertState(rawValue: r[5]) ?? .queued
-            return AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
-                            deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
-                            lastError: state == .unmatched ? r[11] : r[8],
-                            nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
-                            deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)),
-                            acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13])
+            try body(AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
+                              deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
+                              lastError: state == .unmatched ? r[11] : r[8],
+                              nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
+                              deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)),
+                              acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13]))
         }
     }
 
@@ -244,14 +256,23 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+    public func dueKeys(now: Date, limit: Int) async throws -> [Int64] {
         try await pool.read { db in
+            let t = now.timeIntervalSince1970
+            return try Int64.fetchAll(db, sql: """
+                SELECT alert_key FROM alerts
+                WHERE (state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND next_attempt_at <= ?)
+                   OR (state = 'sending' AND lease_until < ?)
+                ORDER BY deadline, alert_key LIMIT ?
+                """, arguments: [t, t, limit])
+        }
+    }
+
+    public func peekDue(keys: [Int64]) async throws -> [DueAlert] {
+        guard !keys.isEmpty else { return [] }
+        return try await pool.read { db in
             // Unreadable rows are left out here: the real run fails them and the hub hears.
-            try Self.due(db, where: """
-                ((a.state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND a.next_attempt_at <= \(now.timeIntervalSince1970))
-                 OR (a.state = 'sending' AND a.lease_until < \(now.timeIntervalSince1970)))
-                ORDER BY a.deadline, a.alert_key LIMIT \(limit)
-                """).alerts
+            try Self.due(db, where: "a.alert_key IN (\(keys.map(String.init).joined(separator: ","))) ORDER BY a.deadline, a.alert_key").alerts
         }
     }
 

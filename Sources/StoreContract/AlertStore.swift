@@ -135,7 +135,13 @@ public struct UnmatchedRow: Sendable, Equatable {
 /// The outbox: alerts queued by ingest, claimed by `notify` with a lease so two runs never send
 /// one alert twice, and a run killed half way loses nothing.
 public protocol AlertStore: Sendable {
-    func alerts(state: AlertState?) async throws -> [AlertRow]
+    /// The alerts in `state` (every alert when nil), most urgent first, each handed to `visit` as it
+    /// is read: none is kept, so a list of any length is written out as it is read (`alerts`).
+    /// Read `passes` times over from one snapshot, each row with its pass: the table reads them
+    /// twice, for its columns' widths and then for its rows, and both must see the same rows. Only
+    /// the last pass comes in that order; the others in none (the widths need none, and sorting
+    /// 227,000 alerts again took a third of a second).
+    func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
     /// Queues unmatched alerts whose school now has a key adult (after Config/ changes).
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
     /// Turns every undelivered alert past its deadline `overdue`, with a hub notice each; then
@@ -146,8 +152,13 @@ public protocol AlertStore: Sendable {
     /// Alerts on a channel in `skippingChannels` (a relay the run found down) are left as they are.
     func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
                   isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts
-    /// Due alerts without claiming them (`notify --dry-run`).
-    func peekDue(now: Date, limit: Int) async throws -> [DueAlert]
+    /// The keys of up to `limit` alerts due at `now`, in the order a run claims them, without
+    /// claiming them (`notify --dry-run`, which reads the alerts by them a page at a time).
+    func dueKeys(now: Date, limit: Int) async throws -> [Int64]
+    /// These alerts as a run would send them, in the order a run claims them, without claiming
+    /// them. One whose stored record cannot make a message is left out: the real run fails it and
+    /// the hub hears.
+    func peekDue(keys: [Int64]) async throws -> [DueAlert]
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws
     func unsentHubNotices() async throws -> [HubNoticeRow]
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
@@ -216,6 +227,29 @@ public struct AlertCall: Sendable, Equatable {
 }
 
 extension AlertStore {
+    /// Every alert in `state` at once (the web board, and tests).
+    public func alerts(state: AlertState?) async throws -> [AlertRow] {
+        let rows = ScanResults<AlertRow>(parts: 1)
+        try await alerts(state: state, passes: 1) { _, row in rows.append(row, to: 0) }
+        return rows[0]
+    }
+
+    /// Up to `limit` alerts due at `now`, without claiming them, handed to `visit` a page of at most
+    /// `page` at a time, each page read only when the one before is done with (`notify --dry-run`).
+    /// Only the keys are kept throughout; each page is read by them, from a snapshot of its own.
+    public func peekDue(now: Date, limit: Int, page: Int, _ visit: ([DueAlert]) async throws -> Void) async throws {
+        let keys = try await dueKeys(now: now, limit: limit)
+        let page = max(1, page)
+        for start in stride(from: 0, to: keys.count, by: page) {
+            try await visit(try await peekDue(keys: Array(keys[start..<min(start + page, keys.count)])))
+        }
+    }
+
+    /// Up to `limit` alerts due at `now`, without claiming them, all at once.
+    public func peekDue(now: Date, limit: Int) async throws -> [DueAlert] {
+        try await peekDue(keys: try await dueKeys(now: now, limit: limit))
+    }
+
     /// Claims on every channel.
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
                          isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {

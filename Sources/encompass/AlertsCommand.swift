@@ -31,18 +31,20 @@ struct AlertsCommand: AsyncParsableCommand {
         try await Failure.run {
             let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
             let context = try await ReadingContext.open(global)
-            let rows: [AlertRow]
+            let writer = AlertList.Writer(json ? .json : .table, zone: context.config.settings.scoring.zone) {
+                try FileHandle.standardOutput.write(contentsOf: $0)
+            }
+            // Written as the store reads the rows: none is kept.
+            let visit: @Sendable (Int, AlertRow) throws -> Void = { pass, row in try writer.add(pass: pass, row) }
             switch state {
-            case nil: rows = try await context.store.alerts(state: nil)
-            case .state(let s)?: rows = try await context.store.alerts(state: s)
-            case .unacknowledged?: rows = try await context.store.alerts(state: .delivered).filter { $0.isUnacknowledged(now: clock) }
+            case nil: try await context.store.alerts(state: nil, passes: writer.passes, visit)
+            case .state(let s)?: try await context.store.alerts(state: s, passes: writer.passes, visit)
+            case .unacknowledged?:
+                try await context.store.alerts(state: .delivered, passes: writer.passes) { pass, row in
+                    if row.isUnacknowledged(now: clock) { try visit(pass, row) }
+                }
             }
-            let zone = context.config.settings.scoring.zone
-            if json {
-                try FileHandle.standardOutput.write(contentsOf: Data(AlertList.json(rows, zone: zone).utf8))
-            } else {
-                print(AlertList.table(rows, zone: zone), terminator: "")
-            }
+            try writer.finish()
         }
     }
 }

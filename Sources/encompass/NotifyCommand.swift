@@ -60,15 +60,11 @@ struct NotifyCommand: AsyncParsableCommand {
             run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
 
             if dryRun {
-                let due = try await context.alerts.peekDue(now: clock, limit: 100_000)
                 let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: composer)
-                var messages: [AlertMessage] = []
-                for alert in due {
-                    messages.append(try run.message(for: alert, now: clock))
+                let rendered = try await run.dryRun(now: clock, into: files, limit: 100_000) { alert in
                     print("would send \(alert.reference) (incident \(alert.incidentId), child \(alert.childId)) to school \(alert.schoolURN) by \(alert.channel.rawValue)")
                 }
-                _ = await files.send(messages)
-                print("dry run: \(due.count) alerts rendered into \(dryRunDir)/, nothing sent")
+                print("dry run: \(rendered) alerts rendered into \(dryRunDir)/, nothing sent")
                 return
             }
             if !settings.alerts.outboxDir.isEmpty {
