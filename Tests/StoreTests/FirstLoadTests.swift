@@ -133,7 +133,7 @@ struct FirstLoadTests {
         let db = String(t.url.split(separator: "/").last!)
         let result = try PostgresServer.shared().psql(db, """
             SELECT x.name FROM (
-                SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid IN \(Self.relations)
+                SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid IN \(Self.relations) OR confrelid IN \(Self.relations)
                 UNION ALL SELECT indexrelid::regclass::text, indexrelid FROM pg_index WHERE indrelid IN \(Self.relations)
             ) x WHERE x.oid > 'retention_purging'::regclass::oid
             ORDER BY 1
@@ -171,6 +171,8 @@ struct FirstLoadTests {
         } catch let e as RolledBack {
             #expect(e.restore.contains { $0.contains("incidents_incident_id_key") })
             #expect(!e.restore.contains { $0.contains("children_child_id_key") }, "looked up by child id: kept")
+            #expect(e.restore.contains { $0.contains("CONSTRAINT incidents_pkey") })
+            #expect(!e.restore.contains { $0.contains("CONSTRAINT children_pkey") }, "children stored: their key kept")
         }
     }
 
@@ -237,9 +239,11 @@ struct FirstLoadTests {
         defer { abandoned.cleanUp() }
         let fresh = try await TempStore(.postgres)
         defer { fresh.cleanUp() }
-        #expect(try rebuilt(fast) == ["children_child_id_key", "children_child_id_key", "incident_children_by_incident",
+        #expect(try rebuilt(fast) == ["alerts_child_key_fkey", "alerts_incident_key_fkey", "children_child_id_key", "children_child_id_key",
+                                      "children_pkey", "children_pkey", "incident_children_by_incident",
                                       "incident_children_child_key_fkey", "incident_children_incident_key_fkey", "incident_children_pkey",
-                                      "incident_children_pkey", "incidents_by_perpetrator", "incidents_incident_id_key", "incidents_incident_id_key"])
+                                      "incident_children_pkey", "incidents_by_perpetrator", "incidents_incident_id_key", "incidents_incident_id_key",
+                                      "incidents_pkey", "incidents_pkey"])
         #expect(try rebuilt(plain).isEmpty)
         #expect(try rebuilt(abandoned).isEmpty)
         #expect(try catalog(abandoned).definitions == (try catalog(fresh).definitions))
