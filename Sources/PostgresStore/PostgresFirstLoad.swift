@@ -43,8 +43,10 @@ struct PostgresFirstLoad {
         // Every lock at once, first, in one order: an ingest holding one and waiting for another is
         // how deadlocks start. (Dropping a foreign key locks the table it refers to as well.) The
         // alerts too, whose foreign keys refer to incidents and children: empty, since every alert
-        // is an incident's, so a notify run waits for the load and finds what it queued.
-        try await conn.run("LOCK TABLE incidents, children, incident_children, alerts IN ACCESS EXCLUSIVE MODE", logger)
+        // is an incident's, so a notify run waits for the load and finds what it queued. The alerts
+        // first: a notify run's transaction takes them before anything else, so it either finishes
+        // before the load or waits for it, never holds them while the load waits.
+        try await conn.run("LOCK TABLE alerts, incidents, children, incident_children IN ACCESS EXCLUSIVE MODE", logger)
         let childrenEmpty = try await conn.row("SELECT NOT EXISTS (SELECT 1 FROM children)", logger, as: (Bool).self) ?? false
         // The primary keys of the incidents, and of the children when none is stored, and the other
         // tables' foreign keys that refer to them (the alerts'): each key's index kept up row by row,
