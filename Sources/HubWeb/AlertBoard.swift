@@ -33,7 +33,7 @@ struct AlertBoard {
     init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
          problem: Problem?, recorded: String?, phoned: String?, lastRun: NotifyRunRecord? = nil) {
         let time = DisplayTime(zone: zone)
-        let startOfToday = zone.instant(on: zone.localDate(of: now))
+        let startOfToday = Self.startOfToday(now, zone: zone)
         let run = alerts.filter { Self.inTodaysRun($0, startOfToday: startOfToday) }
         let unmatched = alerts.filter { $0.state == .unmatched }
         var counts: [AlertState: Int] = [:]
@@ -95,6 +95,15 @@ struct AlertBoard {
 
     /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched
     /// alerts have their own list.
+    static func startOfToday(_ now: Date, zone: Zone) -> Date { zone.instant(on: zone.localDate(of: now)) }
+
+    /// Whether the board shows an alert at all: in today's run, unmatched, to be phoned about, or the
+    /// one whose school was just recorded. The page keeps only these as the store reads the alerts,
+    /// not every alert ever queued (226,897 on a store of ten million rows).
+    static func shows(_ a: AlertRow, startOfToday: Date, now: Date, recorded: String?) -> Bool {
+        inTodaysRun(a, startOfToday: startOfToday) || a.state == .unmatched || a.isUnacknowledged(now: now) || a.reference == recorded
+    }
+
     static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
         switch a.state {
         case .unmatched: false

@@ -84,7 +84,12 @@ struct AlertRoutes {
                        status: HTTPResponse.Status) async throws -> Response {
         let now = clock.now()
         let since = now.addingTimeInterval(-Double(AlertBoard.recentDays) * 86_400)
-        let alerts = try await store.alerts(state: nil)
+        let startOfToday = AlertBoard.startOfToday(now, zone: configuration.scoring.zone)
+        let shown = ScanResults<AlertRow>(parts: 1)
+        try await store.alerts(state: nil, passes: 1) { _, row in
+            if AlertBoard.shows(row, startOfToday: startOfToday, now: now, recorded: recorded) { shown.append(row, to: 0) }
+        }
+        let alerts = shown[0]
         let values = AlertBoard(alerts: alerts, toPhone: try await toPhone(alerts, now: now),
                                 notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
