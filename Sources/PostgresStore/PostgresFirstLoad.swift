@@ -112,7 +112,14 @@ struct PostgresFirstLoad {
         // The primary key before the foreign keys, each its own statement: one ALTER TABLE would
         // check the foreign keys before building the key's index.
         restore += constraints.map { "ALTER TABLE incident_children ADD CONSTRAINT \($0.0) \($0.1)" }
-        restore += referring.map { "ALTER TABLE \($0.0) ADD CONSTRAINT \($0.1) \($0.2)" }
+        // The alerts' keys checked by looking each up in the key just built: with no statistics yet,
+        // the check hashed every incident and child for a few alerts each (ten million rows: 1.30 s
+        // and 1.91 s for 191,000 alerts).
+        if !referring.isEmpty {
+            restore += ["SET LOCAL enable_hashjoin = off"]
+            restore += referring.map { "ALTER TABLE \($0.0) ADD CONSTRAINT \($0.1) \($0.2)" }
+            restore += ["RESET enable_hashjoin"]
+        }
         return PostgresFirstLoad(restore: restore, childrenEmpty: childrenEmpty)
     }
 
