@@ -19,7 +19,8 @@ import PostgresNIO
 /// later migration's index is rebuilt as it was made.
 struct PostgresFirstLoad {
     /// Put back in this order: the primary keys and unique ids, the indexes, the serial candidates,
-    /// then the links' primary key, their foreign keys, and the other foreign keys that were set aside. (Not private: a test reads what a first load would set aside.)
+    /// then the links' primary key, their foreign keys, and the other foreign keys that were set
+    /// aside. (Not private: a test reads what a first load would set aside.)
     let restore: [String]
     /// The children table was empty too (no episode had made one): no child of the batch is stored.
     let childrenEmpty: Bool
@@ -36,8 +37,8 @@ struct PostgresFirstLoad {
     static func begin(_ conn: PostgresConnection, _ logger: Logger) async throws -> PostgresFirstLoad? {
         let empty = try await conn.row("""
             SELECT NOT EXISTS (SELECT 1 FROM incidents) AND NOT EXISTS (SELECT 1 FROM incident_children)
-                AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'incident_children'::regclass), 'USAGE')
-                AND pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'incidents'::regclass), 'USAGE')
+                AND (SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class
+                     WHERE oid IN ('incident_children'::regclass, 'incidents'::regclass, 'children'::regclass, 'alerts'::regclass))
             """, logger, as: (Bool).self)
         guard empty == true else { return nil }
         // Every lock at once, first, in one order: an ingest holding one and waiting for another is
