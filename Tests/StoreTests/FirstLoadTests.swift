@@ -206,7 +206,9 @@ struct FirstLoadTests {
 
     /// A batch the server refuses after earlier batches went in (a text PostgreSQL cannot keep, which
     /// only a feed that skipped validation could carry): the ingest fails and nothing of it stays,
-    /// not the earlier batches, not the dropped keys; the next load goes in whole.
+    /// not the earlier batches, not the dropped keys; the next load goes in whole. (PostgreSQL aborts
+    /// the transaction at the refusal, so even a writer that lost the send's error would fail at the
+    /// end: what this pins is that nothing of the load stays.)
     @Test func aBatchRefusedMidwayInAFirstLoadLeavesNothing() async throws {
         var refused = batch
         refused[300] = Incident(id: "I-300", reportedAt: at("2026-10-01T10:00:00Z"), officerGrade: .standard, victimId: "V-\u{0}",
