@@ -93,8 +93,7 @@ struct AlertBoard {
         return ["heading": heading, "detail": present(run.detail.map(oneLine))]
     }
 
-    /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched
-    /// alerts have their own list.
+    /// Midnight at the start of `now`'s day in the hub's zone.
     static func startOfToday(_ now: Date, zone: Zone) -> Date { zone.instant(on: zone.localDate(of: now)) }
 
     /// Whether the board shows an alert at all: in today's run, unmatched, to be phoned about, or the
@@ -104,6 +103,8 @@ struct AlertBoard {
         inTodaysRun(a, startOfToday: startOfToday) || a.state == .unmatched || a.isUnacknowledged(now: now) || a.reference == recorded
     }
 
+    /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched
+    /// alerts have their own list.
     static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
         switch a.state {
         case .unmatched: false

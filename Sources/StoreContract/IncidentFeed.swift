@@ -62,28 +62,27 @@ public final class IncidentFeed: @unchecked Sendable {
     }
 
     public func push(_ incidents: [Incident]) {
-        guard !incidents.isEmpty, !isClosed else { return }
-        let chunk = Chunk(incidents: incidents, encoded: encoder?.encode(incidents))
-        condition.lock()
-        // Wait for room while the writer is still taking chunks (it closes the feed if it stops).
-        while !closed, chunks.count >= maximumQueued {
-            pushersWaiting += 1
-            condition.wait()
-            pushersWaiting -= 1
-        }
-        if !closed { chunks.append(chunk) }
-        condition.broadcast()
-        wakeWaiters()
-        condition.unlock()
+        push(incidents, waitingForRoom: true)
     }
 
     /// Hands over chunks already held in memory without waiting for room: for the writer's own
     /// task, which takes chunks only once this returns, so waiting for room here would wait for
     /// itself (it did: a file of more than four chunks read before the store was open hung).
     public func pushHeld(_ held: [[Incident]]) {
-        let made = held.filter { !$0.isEmpty }.map { Chunk(incidents: $0, encoded: encoder?.encode($0)) }
+        for chunk in held { push(chunk, waitingForRoom: false) }
+    }
+
+    private func push(_ incidents: [Incident], waitingForRoom: Bool) {
+        guard !incidents.isEmpty, !isClosed else { return }
+        let chunk = Chunk(incidents: incidents, encoded: encoder?.encode(incidents))
         condition.lock()
-        if !closed { chunks.append(contentsOf: made) }
+        // Wait for room while the writer is still taking chunks (it closes the feed if it stops).
+        while waitingForRoom, !closed, chunks.count >= maximumQueued {
+            pushersWaiting += 1
+            condition.wait()
+            pushersWaiting -= 1
+        }
+        if !closed { chunks.append(chunk) }
         condition.broadcast()
         wakeWaiters()
         condition.unlock()
