@@ -330,6 +330,7 @@ enum PostgresSchema {
         tokenLifecycle,
         passwordResets,
         retention,
+        textAsBytes,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

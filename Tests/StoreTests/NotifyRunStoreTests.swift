@@ -19,7 +19,7 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v16-retention", "v17-incident-id-index"] : ["pg11-password-resets", "pg12-retention"]))
+        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v16-retention", "v17-incident-id-index"] : ["pg12-retention", "pg13-text-as-bytes"]))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)
