@@ -46,8 +46,9 @@ struct PostgresFirstLoad {
         // alerts too, whose foreign keys refer to incidents and children: empty, since every alert
         // is an incident's, so a notify run waits for the load and finds what it queued. The alerts
         // first: a notify run's transaction takes them before anything else, so it either finishes
-        // before the load or waits for it, never holds them while the load waits.
-        try await conn.run("LOCK TABLE alerts, incidents, children, incident_children IN ACCESS EXCLUSIVE MODE", logger)
+        // before the load or waits for it, never holds them while the load waits. (A reader that takes
+        // them in another order: `lockTables`.)
+        try await lockTables(conn, logger)
         let childrenEmpty = try await conn.row("SELECT NOT EXISTS (SELECT 1 FROM children)", logger, as: (Bool).self) ?? false
         // The primary keys of the incidents, and of the children when none is stored, and the other
         // tables' foreign keys that refer to them (the alerts'): each key's index kept up row by row,
@@ -123,6 +124,31 @@ struct PostgresFirstLoad {
         }
         return PostgresFirstLoad(restore: restore, childrenEmpty: childrenEmpty)
     }
+
+    /// Takes the four tables' locks, and takes them again if PostgreSQL ended a deadlock by failing
+    /// the load's wait. A reader can hold one of them and then ask for another this load already
+    /// holds (the queue's scan reads the links, then the children); the load waited first, so it is
+    /// the one PostgreSQL fails (each waiter looks for a deadlock after `deadlock_timeout`), and a
+    /// first load would fail because someone opened a page at that instant. Inside a savepoint:
+    /// undoing it lets go of the locks just taken, the reader finishes, and the next try waits for
+    /// it. A few tries: each needs another reader caught at that same instant.
+    static func lockTables(_ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await conn.run("SAVEPOINT first_load_locks", logger)
+        var tries = 1
+        while true {
+            do {
+                try await conn.run("LOCK TABLE alerts, incidents, children, incident_children IN ACCESS EXCLUSIVE MODE", logger)
+                break
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == deadlockDetected && tries < 5 {
+                tries += 1
+                try await conn.run("ROLLBACK TO SAVEPOINT first_load_locks", logger)
+            }
+        }
+        try await conn.run("RELEASE SAVEPOINT first_load_locks", logger)
+    }
+
+    /// PostgreSQL's SQLSTATE for a transaction it failed to end a deadlock.
+    static let deadlockDetected = "40P01"
 
     /// Builds again what `begin` dropped, once every row is in.
     func finish(_ conn: PostgresConnection, _ logger: Logger) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 @testable import PostgresStore
 import RiskModel
 import StoreContract
@@ -241,6 +242,30 @@ struct FirstLoadTests {
         #expect(try catalog(t).definitions == fresh, "every key and index as it was")
         let summary = try await store.ingest(batch, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         #expect(summary.added == 400)
+    }
+
+    /// A reader that holds the links and then asks for the children, caught between the two by a
+    /// first load that holds the children and waits for the links: PostgreSQL fails one of the two
+    /// waits, the load's (it began first). The load takes its locks again once the reader is done,
+    /// and goes in; the reader's read goes through. (Without the retry, the load fails: deadlock.)
+    @Test func aFirstLoadCaughtInADeadlockWithAReaderTakesItsLocksAgain() async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        let pg = try #require(t.store as? PostgresStore)
+        let (db, logger, now, batch) = (String(t.url.split(separator: "/").last!), pg.logger, now, batch)
+        let waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'incident_children'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted"
+        let summary = try await pg.database.session { reader in
+            try await reader.run("BEGIN", logger)
+            try await reader.run("LOCK TABLE incident_children IN ACCESS SHARE MODE", logger)
+            let load = Task { try await pg.ingest(batch, actor: "test", at: now, planner: nil) }
+            // Until the load waits for the links: it holds the alerts, incidents and children by then.
+            while try PostgresServer.shared().psql(db, waiting).output != "1\n" { try await Task.sleep(for: .milliseconds(5)) }
+            try await reader.run("SELECT count(*) FROM children", logger)
+            try await reader.run("COMMIT", logger)
+            return try await load.value
+        }
+        #expect(summary.added == 400)
+        #expect(try rebuilt(t).contains("incidents_pkey"), "the fast path, not the plain one")
     }
 
     /// The fast path did run (its keys and indexes were made again: new object ids), and an
