@@ -68,6 +68,22 @@ struct PostgresCLITests {
         #expect(try h.run(["migrate", "--dry-run"], database: db).stdout == "the database is up to date: no migration to run\n")
     }
 
+    /// A role the force has not granted the tables (or one running `migrate` that does not own them):
+    /// exit 69, one line saying what to fix.
+    @Test func aRoleWithoutPrivilegesIsToldWhatToDo() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.shared().makeDatabase()
+        #expect(try h.run(["migrate"], database: db).status == 0)
+        let made = try PostgresServer.shared().psql(String(db.split(separator: "/").last!),
+                                                    "DO $$ BEGIN CREATE ROLE encompass_none LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        try #require(made.exitCode == 0, "\(made.output)")
+        let out = try h.run(["alerts"], database: db.replacingOccurrences(of: "//encompass@", with: "//encompass_none@"))
+        #expect(out.status == 69)
+        #expect(out.stderr.contains("the role encompass_none lacks a privilege there: run `encompass migrate` as the role that owns"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func aReadingCommandOnANewDatabaseAsksForMigrateAndWritesNothing() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
