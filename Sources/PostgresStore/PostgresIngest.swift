@@ -172,12 +172,14 @@ final class PostgresIngest {
         }
         // Alerts go in the same transaction: an incident is never stored without them.
         if let alerts {
+            // The changed incidents' stored alerts, read at once (a new incident has none).
+            let stored = try await alerts.storedAlerts(incidentKeys: planned.filter { !$0.newIncident }.map(\.incidentKey))
             for p in planned {
                 let incident = incidents[p.index]
                 for (c, number) in zip(incident.children, p.childNumbers) {
-                    if try await alerts.link(incidentKey: p.incidentKey, childKey: childKeys[number],
+                    if try await alerts.link(stored[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
                                              incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
-                                             urn: c.schoolURN, newIncident: p.newIncident) {
+                                             urn: c.schoolURN) {
                         summary.alertsQueued += 1
                     }
                 }
