@@ -34,6 +34,8 @@ final class PostgresIngest {
     /// Batches of the feed written so far: the order of the details held for the end.
     private var batches: Int64 = 0
     private var newestTableMade = false
+    /// `incident_updates` made in this transaction (the first batch with a changed incident).
+    private var updatesTableMade = false
     /// The next keys for new incidents and children, and the first this ingest took: counted here,
     /// not taken from their sequences a batch at a time, so a first load can make a batch's rows
     /// without asking the store (see `keyStart`).
@@ -121,7 +123,17 @@ final class PostgresIngest {
         numberChildren(numbered, of: incidents, stored: try await storedChildren(numbered, of: incidents), into: &children)
         try await Self.send(children, conn, logger)
         var planned: [Planned] = []
-        let nowSeconds = now.timeIntervalSince1970
+        // The changed incidents' stored versions and alerts, read at once: a query each was a round
+        // trip each (a correction feed spent most of its time waiting on them).
+        let changedKeys = incidents.indices.compactMap { n in
+            stored[incidents[n].id].flatMap { $0.fingerprint != fingerprints[n].bytes ? $0.key : nil }
+        }
+        let olds = try await PostgresIncidentReader.incidents(conn, logger, keys: changedKeys)
+        let storedAlerts = try await alertStates(of: changedKeys)
+        // And the changed incidents' audit rows, new columns and old links, written for the batch at
+        // once after the loop.
+        var audits = CopyRows(columns: PostgresAudit.columns.count)
+        var updates = CopyRows(columns: Self.updateColumns.count)
         var link = 0
         for (n, incident) in incidents.enumerated() {
             let digest = fingerprints[n]
@@ -140,20 +152,15 @@ final class PostgresIngest {
             }
             let incidentKey: Int64
             if let existing {
-                let old = try await PostgresIncidentReader.incident(conn, logger, key: existing.key)
-                try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
-                                               detail: IncidentDiff.changes(from: old, to: incident))
-                try await conn.run("DELETE FROM incident_children WHERE incident_key = \(existing.key)", logger)
-                try await conn.run("""
-                    UPDATE incidents SET reported_at = \(incident.reportedAt.timeIntervalSince1970), risk_tool = \(incident.riskTool.rawValue),
-                        officer_grade = \(incident.officerGrade.rawValue), dash_yes_count = \(incident.dashYesCount),
-                        supervisor_grade = \(incident.supervisorGrade?.rawValue), effective_grade = \(incident.effectiveGrade.rawValue),
-                        flags = \(incident.flagsText), victim_id = \(incident.victimId), perpetrator_id = \(incident.perpetratorId),
-                        fingerprint = \(ByteBuffer(bytes: digest.bytes)), updated_at = \(nowSeconds), child_keys = \(keysText(numbers))
-                    WHERE incident_key = \(existing.key)
-                    """, logger)
+                try PostgresAudit.row(at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
+                                      detail: IncidentDiff.changes(from: olds[existing.key], to: incident), into: &audits)
+                updates.int(existing.key); updates.double(incident.reportedAt.timeIntervalSince1970); updates.text(incident.riskTool.rawValue)
+                updates.int(incident.officerGrade.rawValue); updates.int(incident.dashYesCount); updates.int(incident.supervisorGrade?.rawValue)
+                updates.int(incident.effectiveGrade.rawValue); updates.text(incident.flagsText); updates.text(incident.victimId)
+                updates.text(incident.perpetratorId); updates.bytes(digest.bytes); updates.text(keysText(numbers))
+                updates.endRow()
                 incidentKey = existing.key
-                try await withdraw(incidentKey: incidentKey, linked: Set(numbers.map { childKeys[$0] }))
+                try await withdraw(storedAlerts[incidentKey] ?? [], linked: Set(numbers.map { childKeys[$0] }))
                 summary.updated += 1
             } else {
                 incidentKey = takeKey(\.incident)
@@ -161,6 +168,7 @@ final class PostgresIngest {
             }
             planned.append(Planned(index: n, incidentKey: incidentKey, newIncident: existing == nil, childNumbers: numbers))
         }
+        try await update(changedKeys, updates, audits: audits)
         // The new incidents' rows, and every changed incident's links, made as they are sent: the
         // server reads one piece while the next is made.
         try await PostgresCopy.stream(conn, logger, table: "incidents", columns: Self.incidentColumns,
@@ -187,6 +195,38 @@ final class PostgresIngest {
             // Their children's rows are written (their foreign keys stay, even in a first load).
             try await alerts.flush()
         }
+    }
+
+    /// The columns of a changed incident's new version (`incident_updates`, this transaction's own).
+    static let updateColumns = [
+        "incident_key", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade", "effective_grade", "flags",
+        "victim_id", "perpetrator_id", "fingerprint", "child_keys",
+    ]
+
+    /// Writes a batch's changed incidents: their audit rows (in the batch's order), their new
+    /// columns (one UPDATE from a table copied in), and their old links gone (the new ones are
+    /// copied with the new incidents'). A statement an incident was three round trips each.
+    private func update(_ keys: [Int64], _ updates: CopyRows, audits: CopyRows) async throws {
+        guard !keys.isEmpty else { return }
+        try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
+        try await conn.run("DELETE FROM incident_children WHERE incident_key = ANY(\(keys))", logger)
+        if !updatesTableMade {
+            try await conn.run("""
+                CREATE TEMPORARY TABLE incident_updates (incident_key bigint, reported_at double precision, risk_tool text,
+                    officer_grade bigint, dash_yes_count bigint, supervisor_grade bigint, effective_grade bigint, flags text,
+                    victim_id text, perpetrator_id text, fingerprint bytea, child_keys text) ON COMMIT DROP
+                """, logger)
+            updatesTableMade = true
+        }
+        try await PostgresCopy.send(conn, logger, table: "incident_updates", columns: Self.updateColumns, updates)
+        try await conn.run("""
+            UPDATE incidents i SET reported_at = u.reported_at, risk_tool = u.risk_tool, officer_grade = u.officer_grade,
+                dash_yes_count = u.dash_yes_count, supervisor_grade = u.supervisor_grade, effective_grade = u.effective_grade,
+                flags = u.flags, victim_id = u.victim_id, perpetrator_id = u.perpetrator_id, fingerprint = u.fingerprint,
+                updated_at = \(now.timeIntervalSince1970), child_keys = u.child_keys
+            FROM incident_updates u WHERE i.incident_key = u.incident_key
+            """, logger)
+        try await conn.run("TRUNCATE incident_updates", logger)
     }
 
     /// The stored form of an incident's children's keys: `[1,2]` (as `CopyRows.intList` writes it).
@@ -423,15 +463,32 @@ final class PostgresIngest {
         try await PostgresCopy.send(conn, logger, table: "newest_children", columns: heldColumns, children.held)
     }
 
-    /// The incident's alerts not yet sent for children it no longer names must not go out: each is
-    /// withdrawn as the state machine says.
-    private func withdraw(incidentKey: Int64, linked: Set<Int64>) async throws {
-        for (alertKey, state, childKey) in try await conn.rows("""
-            SELECT alert_key, state, child_key FROM alerts WHERE incident_key = \(incidentKey)
-            """, logger, as: (Int64, String, Int64).self) {
-            guard let state = AlertState(rawValue: state),
-                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(childKey)) else { continue }
-            try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alertKey, now: now)
+    /// An alert of a changed incident: what `withdraw` needs of it.
+    private struct IncidentAlert {
+        let alertKey: Int64
+        let state: String
+        let childKey: Int64
+    }
+
+    /// The alerts of these incidents, by incident key.
+    private func alertStates(of incidentKeys: [Int64]) async throws -> [Int64: [IncidentAlert]] {
+        var found: [Int64: [IncidentAlert]] = [:]
+        guard !incidentKeys.isEmpty else { return found }
+        for (incidentKey, alertKey, state, childKey) in try await conn.rows("""
+            SELECT incident_key, alert_key, state, child_key FROM alerts WHERE incident_key = ANY(\(incidentKeys)) ORDER BY alert_key
+            """, logger, as: (Int64, Int64, String, Int64).self) {
+            found[incidentKey, default: []].append(IncidentAlert(alertKey: alertKey, state: state, childKey: childKey))
+        }
+        return found
+    }
+
+    /// The incident's alerts (`alerts`, as stored) not yet sent for children it no longer names must
+    /// not go out: each is withdrawn as the state machine says.
+    private func withdraw(_ alerts: [IncidentAlert], linked: Set<Int64>) async throws {
+        for alert in alerts {
+            guard let state = AlertState(rawValue: alert.state),
+                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(alert.childKey)) else { continue }
+            try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alert.alertKey, now: now)
         }
     }
 
@@ -501,23 +558,35 @@ final class PostgresIngest {
 
 /// Reads one stored incident back as the model value (for the audit's old values).
 enum PostgresIncidentReader {
+    /// One stored incident with its children, as it was ingested.
     static func incident(_ conn: PostgresConnection, _ logger: Logger, key: Int64) async throws -> Incident? {
-        guard let row = try await conn.row("""
-            SELECT incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id
-            FROM incidents WHERE incident_key = \(key)
-            """, logger, as: (String, Double, String, Int, Int?, Int?, String, String?).self) else { return nil }
-        let children = try await conn.rows("""
-            SELECT c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
-            FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = \(key)
-            ORDER BY l.child_key
-            """, logger, as: (String, String, String, String, String?, Int?, Int?, String?, Int?).self).map { r in
-            ChildLink(childId: r.0, givenName: r.1, familyName: r.2, dateOfBirth: LocalDate(iso: r.3) ?? LocalDate(year: 1970, month: 1, day: 1)!,
-                      schoolURN: r.4, present: r.5.map { $0 != 0 }, spokenTo: r.6.map { $0 != 0 }, voice: r.7,
-                      bodyWornVideo: r.8.map { $0 != 0 })
+        try await incidents(conn, logger, keys: [key])[key]
+    }
+
+    /// Stored incidents with their children, by key (a batch's changed incidents, read at once).
+    static func incidents(_ conn: PostgresConnection, _ logger: Logger, keys: [Int64]) async throws -> [Int64: Incident] {
+        var found: [Int64: Incident] = [:]
+        guard !keys.isEmpty else { return found }
+        var children: [Int64: [ChildLink]] = [:]
+        for r in try await conn.rows("""
+            SELECT l.incident_key, c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+            FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = ANY(\(keys))
+            ORDER BY l.incident_key, l.child_key
+            """, logger, as: (Int64, String, String, String, String, String?, Int?, Int?, String?, Int?).self) {
+            children[r.0, default: []].append(
+                ChildLink(childId: r.1, givenName: r.2, familyName: r.3, dateOfBirth: LocalDate(iso: r.4) ?? LocalDate(year: 1970, month: 1, day: 1)!,
+                          schoolURN: r.5, present: r.6.map { $0 != 0 }, spokenTo: r.7.map { $0 != 0 }, voice: r.8,
+                          bodyWornVideo: r.9.map { $0 != 0 }))
         }
-        return Incident(id: row.0, reportedAt: Date(timeIntervalSince1970: row.1), riskTool: RiskTool(rawValue: row.2) ?? .dash,
-                        officerGrade: Grade(rawValue: row.3) ?? .standard, dashYesCount: row.4,
-                        supervisorGrade: row.5.flatMap(Grade.init(rawValue:)),
-                        victimId: row.6, perpetratorId: row.7, children: children)
+        for row in try await conn.rows("""
+            SELECT incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id
+            FROM incidents WHERE incident_key = ANY(\(keys))
+            """, logger, as: (Int64, String, Double, String, Int, Int?, Int?, String, String?).self) {
+            found[row.0] = Incident(id: row.1, reportedAt: Date(timeIntervalSince1970: row.2), riskTool: RiskTool(rawValue: row.3) ?? .dash,
+                                    officerGrade: Grade(rawValue: row.4) ?? .standard, dashYesCount: row.5,
+                                    supervisorGrade: row.6.flatMap(Grade.init(rawValue:)),
+                                    victimId: row.7, perpetratorId: row.8, children: children[row.0] ?? [])
+        }
+        return found
     }
 }

@@ -89,6 +89,15 @@ enum PostgresAudit {
             INSERT INTO audit (at, actor, action, subject, detail) VALUES (\(at.timeIntervalSince1970), \(actor), \(action), \(subject), \(text))
             """, logger)
     }
+
+    /// The columns `row` writes, for a COPY of many.
+    static let columns = ["at", "actor", "action", "subject", "detail"]
+
+    /// One audit row, as `append` writes it, added to rows to be copied.
+    static func row(at: Date, actor: String, action: String, subject: String, detail: Any?, into rows: inout CopyRows) throws {
+        rows.double(at.timeIntervalSince1970); rows.text(actor); rows.text(action); rows.text(subject); rows.text(try AuditDetail.text(detail))
+        rows.endRow()
+    }
 }
 
 extension PostgresStore: Store {

@@ -218,6 +218,29 @@ struct FirstLoadTests {
         #expect(try await tables(fast.store) == (try await tables(plain.store)))
     }
 
+    /// A correction feed on PostgreSQL's plain path: every incident changed (another grade, a child
+    /// moved school, one child dropped), in seven batches of 64 and in one; what each writes (the
+    /// incidents, the links, the audit's diffs, the alerts re-planned or withdrawn) is what SQLite
+    /// writes. The batches' changed incidents are read, audited and updated a batch at once.
+    @Test func aCorrectionFeedInSeveralBatchesWritesWhatSQLiteWrites() async throws {
+        let corrected = batch.map { i in
+            Incident(id: i.id, reportedAt: i.reportedAt, officerGrade: i.officerGrade == .high ? .standard : .high, dashYesCount: i.dashYesCount,
+                     supervisorGrade: nil, victimId: i.victimId, perpetratorId: i.perpetratorId,
+                     children: i.children.dropLast(i.children.count > 1 ? 1 : 0).map { child($0.childId, urn: $0.schoolURN == nil ? "120501" : nil) })
+        }
+        var written: [[String: [String]]] = []
+        for (kind, writeBatch) in [(StoreKind.postgres, 64), (.postgres, PostgresStore.defaultWriteBatch), (.sqlite, 0)] {
+            let t = try await load(kind, fast: false, writeBatch: kind == .postgres ? writeBatch : PostgresStore.defaultWriteBatch)
+            defer { t.cleanUp() }
+            let summary = try await t.store.ingest(corrected, actor: "test", at: now.addingTimeInterval(60), planner: SchoolDirectoryStoreTests.planner)
+            #expect(summary.updated == 400)
+            written.append(try await tables(t.store))
+        }
+        #expect(written[0]["audit"]?.filter { $0.contains("incident.updated") }.count == 400)
+        #expect(written[0] == written[1], "in seven batches or one, the same rows")
+        #expect(written[0] == written[2], "as SQLite writes them")
+    }
+
     /// A batch the server refuses after earlier batches went in (a text PostgreSQL cannot keep, which
     /// only a feed that skipped validation could carry): the ingest fails and nothing of it stays,
     /// not the earlier batches, not the dropped keys; the next load goes in whole. (PostgreSQL aborts
