@@ -147,16 +147,46 @@ extension PostgresStore: ChildRecordStore {
 }
 
 enum PostgresSchools {
+    /// Adds the schools, or gives stored ones their new name and local authority, and a telephone
+    /// when the new row has one. In one statement from a table copied in: every writing command
+    /// upserts Config/'s schools, and one statement a school was a round trip each (a directory of
+    /// 20,010 schools: 3.95 s a command, against 0.28 s on SQLite).
     static func upsert(_ conn: PostgresConnection, _ logger: Logger, _ schools: [School]) async throws {
-        for s in schools {
-            try await conn.run("""
-                INSERT INTO schools (urn, name, la_code, telephone) VALUES (\(s.urn), \(s.name), \(s.laCode), \(s.telephone))
-                ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code,
-                    telephone = coalesce(excluded.telephone, schools.telephone)
-                WHERE (schools.name, schools.la_code, coalesce(excluded.telephone, schools.telephone))
-                    IS DISTINCT FROM (excluded.name, excluded.la_code, schools.telephone)
-                """, logger)
+        guard !schools.isEmpty else { return }
+        var rows = CopyRows(columns: 4)
+        for s in folded(schools) {
+            rows.text(s.urn); rows.text(s.name); rows.text(s.laCode); rows.text(s.telephone)
+            rows.endRow()
         }
+        try await conn.run("""
+            CREATE TEMPORARY TABLE IF NOT EXISTS school_rows (urn text, name text, la_code text, telephone text) ON COMMIT DROP
+            """, logger)
+        try await PostgresCopy.send(conn, logger, table: "school_rows", columns: ["urn", "name", "la_code", "telephone"], rows)
+        try await conn.run("""
+            INSERT INTO schools (urn, name, la_code, telephone) SELECT urn, name, la_code, telephone FROM school_rows
+            ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code,
+                telephone = coalesce(excluded.telephone, schools.telephone)
+            WHERE (schools.name, schools.la_code, coalesce(excluded.telephone, schools.telephone))
+                IS DISTINCT FROM (excluded.name, excluded.la_code, schools.telephone)
+            """, logger)
+        try await conn.run("TRUNCATE school_rows", logger)
+    }
+
+    /// A URN given twice comes out once, as upserting the rows one after another leaves it: the
+    /// later name and local authority, the later telephone when it has one (one statement may
+    /// not change a row twice).
+    static func folded(_ schools: [School]) -> [School] {
+        var order: [String] = []
+        var byURN: [String: School] = [:]
+        for s in schools {
+            if let earlier = byURN[s.urn] {
+                byURN[s.urn] = School(urn: s.urn, name: s.name, laCode: s.laCode, telephone: s.telephone ?? earlier.telephone)
+            } else {
+                order.append(s.urn)
+                byURN[s.urn] = s
+            }
+        }
+        return order.compactMap { byURN[$0] }
     }
 }
 

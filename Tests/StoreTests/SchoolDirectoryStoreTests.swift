@@ -40,6 +40,24 @@ struct SchoolDirectoryStoreTests {
         #expect(try await t.store.school(urn: "999999") == nil)
     }
 
+    /// A URN given twice in one list (PostgreSQL writes a list in one statement): the later row's
+    /// name and local authority, and the later telephone only where it has one, as row after row.
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolGivenTwiceInOneListEndsAsRowAfterRowLeavesIt(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        _ = try await t.store.importSchools([School(urn: "120502", name: "Stored", laCode: "925", telephone: "01632 000000")])
+        _ = try await t.store.importSchools([
+            School(urn: "120501", name: "First", laCode: "925", telephone: "01632 960100"),
+            School(urn: "120502", name: "Second", laCode: "926"),
+            School(urn: "120501", name: "Renamed", laCode: "926"),
+            School(urn: "120502", name: "Again", laCode: "925", telephone: "01632 960199"),
+            School(urn: "120502", name: "Last", laCode: "925"),
+        ])
+        #expect(try await t.store.school(urn: "120501") == School(urn: "120501", name: "Renamed", laCode: "926", telephone: "01632 960100"))
+        #expect(try await t.store.school(urn: "120502") == School(urn: "120502", name: "Last", laCode: "925", telephone: "01632 960199"))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func recordingASchoolSetsTheLinkTheNewestChildRowAndQueuesInOneGo(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
