@@ -64,53 +64,78 @@ extension PostgresStore: RetentionStore {
         }
     }
 
+    /// Set by set: each step for every record at once (a few statements a record were 70.7 s for
+    /// 30,955 incidents, SQLite 10.7 s). The purge's subjects are named first, so the append-only
+    /// triggers let these deletions and the audit's redaction through, and nothing else.
     public func purge(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary {
         let logger = self.logger
         return try await write { conn in
             var summary = RetentionSummary()
-            var children: Set<String> = []
-            for item in items {
-                try await conn.run("INSERT INTO retention_purging (subject) VALUES (\(item.subject)) ON CONFLICT DO NOTHING", logger)
-                switch item.kind {
-                case .incident:
-                    guard let key = try await conn.row("SELECT incident_key FROM incidents WHERE incident_id = \(item.id)", logger, as: (Int64).self) else { continue }
-                    children.formUnion(try await conn.rows("""
-                        SELECT c.child_id FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = \(key)
-                        """, logger, as: (String).self))
-                    for alert in try await conn.rows("SELECT alert_key FROM alerts WHERE incident_key = \(key)", logger, as: (Int64).self) {
-                        try await conn.run("INSERT INTO retention_purging (subject) VALUES (\("alert:\(alert)")) ON CONFLICT DO NOTHING", logger)
-                        try await conn.run("DELETE FROM alert_calls WHERE alert_key = \(alert)", logger)
-                        try await conn.run("""
-                            DELETE FROM hub_notice_alerts WHERE alert_key = \(alert)
-                                OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = \(alert))
-                            """, logger)
-                        try await conn.run("DELETE FROM hub_notices WHERE alert_key = \(alert)", logger)
-                    }
-                    try await conn.run("DELETE FROM alerts WHERE incident_key = \(key)", logger)
-                    try await conn.run("DELETE FROM regrades WHERE incident_id = \(item.id)", logger)
-                    summary.incidents += try await conn.changed("DELETE FROM incidents WHERE incident_key = \(key)", logger)
-                case .episode:
-                    if let child = try await conn.row("SELECT child_id FROM episodes WHERE episode_id = \(item.id)", logger, as: (String).self) {
-                        children.insert(child)
-                    }
-                    summary.episodes += try await conn.changed("DELETE FROM episodes WHERE episode_id = \(item.id)", logger)
+            var children: [String] = []
+            try await conn.run("""
+                INSERT INTO retention_purging (subject) SELECT unnest(\(items.map(\.subject))::text[]) ON CONFLICT DO NOTHING
+                """, logger)
+            let incidentIds = items.filter { $0.kind == .incident }.map(\.id)
+            let found = try await conn.rows("SELECT incident_key, incident_id FROM incidents WHERE incident_id = ANY(\(incidentIds))",
+                                            logger, as: (Int64, String).self)
+            let keys = found.map(\.0)
+            if !keys.isEmpty {
+                children += try await conn.rows("""
+                    SELECT DISTINCT c.child_id FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = ANY(\(keys))
+                    """, logger, as: (String).self)
+                let alerts = try await conn.rows("SELECT alert_key FROM alerts WHERE incident_key = ANY(\(keys))", logger, as: (Int64).self)
+                if !alerts.isEmpty {
+                    try await conn.run("""
+                        INSERT INTO retention_purging (subject) SELECT 'alert:' || k FROM unnest(\(alerts)::bigint[]) AS k ON CONFLICT DO NOTHING
+                        """, logger)
+                    try await conn.run("DELETE FROM alert_calls WHERE alert_key = ANY(\(alerts))", logger)
+                    try await conn.run("""
+                        DELETE FROM hub_notice_alerts WHERE alert_key = ANY(\(alerts))
+                            OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = ANY(\(alerts)))
+                        """, logger)
+                    try await conn.run("DELETE FROM hub_notices WHERE alert_key = ANY(\(alerts))", logger)
                 }
-                try await conn.run("UPDATE audit SET detail = \(RetentionText.removedDetail) WHERE subject = \(item.subject) AND detail IS NOT NULL", logger)
-                try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "retention.purged", subject: item.subject,
-                                               detail: ["review_date": policy.reviewDate(item.kind, recordedAt: item.recordedAt)?.formatted(.iso8601) ?? ""])
+                try await conn.run("DELETE FROM alerts WHERE incident_key = ANY(\(keys))", logger)
+                try await conn.run("DELETE FROM regrades WHERE incident_id = ANY(\(found.map(\.1)))", logger)
+                summary.incidents = try await Self.deleted("DELETE FROM incidents WHERE incident_key = ANY(\(keys))", conn, logger)
             }
-            for child in children.sorted() {
-                summary.children += try await conn.changed("""
-                    DELETE FROM children WHERE child_id = \(child)
-                        AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = children.child_key)
-                        AND NOT EXISTS (SELECT 1 FROM episodes WHERE child_id = \(child))
-                        AND NOT EXISTS (SELECT 1 FROM all_decisions WHERE child_id = \(child))
-                        AND NOT EXISTS (SELECT 1 FROM plan_actions WHERE child_id = \(child))
-                    """, logger)
+            let episodeIds = items.filter { $0.kind == .episode }.map(\.id)
+            if !episodeIds.isEmpty {
+                children += try await conn.rows("SELECT child_id FROM episodes WHERE episode_id = ANY(\(episodeIds))", logger, as: (String).self)
+                summary.episodes = try await Self.deleted("DELETE FROM episodes WHERE episode_id = ANY(\(episodeIds))", conn, logger)
+            }
+            // An incident no longer stored is skipped, as it was when each record was taken alone.
+            let stored = Set(found.map(\.1))
+            let purged = items.filter { $0.kind == .episode || stored.contains($0.id) }
+            try await conn.run("""
+                UPDATE audit SET detail = \(RetentionText.removedDetail) WHERE subject = ANY(\(purged.map(\.subject))) AND detail IS NOT NULL
+                """, logger)
+            var audits = CopyRows(columns: PostgresAudit.columns.count)
+            for item in purged {
+                try PostgresAudit.row(at: at, actor: actor, action: "retention.purged", subject: item.subject,
+                                      detail: ["review_date": policy.reviewDate(item.kind, recordedAt: item.recordedAt)?.formatted(.iso8601) ?? ""],
+                                      into: &audits)
+            }
+            try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
+            if !children.isEmpty {
+                summary.children = try await Self.deleted("""
+                    DELETE FROM children c WHERE c.child_id = ANY(\(Array(Set(children))))
+                        AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = c.child_key)
+                        AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.child_id = c.child_id)
+                        AND NOT EXISTS (SELECT 1 FROM all_decisions d WHERE d.child_id = c.child_id)
+                        AND NOT EXISTS (SELECT 1 FROM plan_actions p WHERE p.child_id = c.child_id)
+                    """, conn, logger)
             }
             try await conn.run("DELETE FROM retention_purging", logger)
             try await PostgresSchema.noteChange(conn, logger)
             return summary
         }
+    }
+
+    /// How many rows a DELETE took.
+    private static func deleted(_ query: PostgresQuery, _ conn: PostgresConnection, _ logger: Logger) async throws -> Int {
+        var counted = query
+        counted.sql = "WITH gone AS (" + query.sql + " RETURNING 1) SELECT count(*) FROM gone"
+        return try await conn.row(counted, logger, as: (Int).self) ?? 0
     }
 }
