@@ -30,29 +30,36 @@ final class PostgresAlertQueue {
         }
     }
 
-    /// What `link` reads of a link's stored alert to plan it again.
+    /// What is read of a link's stored alert to plan it again, or to withdraw it.
     struct Stored {
+        let alertKey: Int64
         let state: String
         let urn: String?
         let deadline: Double?
         let channel: String?
         let recipient: String?
         let reason: String?
+
+        /// A row of `storedColumns`.
+        typealias Row = (Int64, String, String?, Double?, String?, String?, String?)
+        init(_ r: Row) {
+            (alertKey, state, urn, deadline, channel, recipient, reason) = r
+        }
     }
 
     /// The stored alert's columns, in `Stored`'s order, for a query that reads them itself (`a.`).
-    static let storedColumns = "a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason"
+    static let storedColumns = "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason"
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued.
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false) async throws -> Bool {
-        let existing = try await storedAlerts(incidentKeys: [incidentKey])[incidentKey]?[childKey]
+        let existing = try await Self.stored(conn, logger, incidentKeys: [incidentKey])[incidentKey]?[childKey]
         return try await link(existing, incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId,
                               reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge)
     }
 
-    /// The same, with the link's stored alert (nil: none) already read by `storedAlerts`.
+    /// The same, with the link's stored alert (nil: none) already read by `stored`.
     func link(_ existing: Stored?, incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date,
               urn: String?, ignoringAge: Bool = false) async throws -> Bool {
         guard let existing else {
@@ -66,13 +73,13 @@ final class PostgresAlertQueue {
     /// The stored alerts of these incidents, by incident key and then child key: a batch's changed
     /// incidents' read at once (a query a link was a round trip each: 2,790 of them for 1,810
     /// corrected incidents).
-    func storedAlerts(incidentKeys: [Int64]) async throws -> [Int64: [Int64: Stored]] {
+    static func stored(_ conn: PostgresConnection, _ logger: Logger, incidentKeys: [Int64]) async throws -> [Int64: [Int64: Stored]] {
         var found: [Int64: [Int64: Stored]] = [:]
         guard !incidentKeys.isEmpty else { return found }
         for r in try await conn.rows("""
-            SELECT a.incident_key, a.child_key, \(unescaped: Self.storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
-            """, logger, as: (Int64, Int64, String, String?, Double?, String?, String?, String?).self) {
-            found[r.0, default: [:]][r.1] = Stored(state: r.2, urn: r.3, deadline: r.4, channel: r.5, recipient: r.6, reason: r.7)
+            SELECT a.incident_key, a.child_key, \(unescaped: storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
+            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?).self) {
+            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8))
         }
         return found
     }
@@ -291,9 +298,9 @@ extension PostgresStore: AlertStore {
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
                 WHERE a.state = 'unmatched' AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
-                """, logger, as: (Int64, Int64, Double, String, String, String?, Double?, String?, String?, String?).self)
+                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?).self)
             for r in rows {
-                let stored = PostgresAlertQueue.Stored(state: r.4, urn: r.5, deadline: r.6, channel: r.7, recipient: r.8, reason: r.9)
+                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10))
                 if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, reportedAt: Date(timeIntervalSince1970: r.2), urn: r.3,
                                           ignoringAge: true) {
                     queued += 1

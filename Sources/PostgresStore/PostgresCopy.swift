@@ -182,6 +182,22 @@ enum PostgresCopy {
         }
     }
 
+    /// A temporary table's columns: name and type.
+    typealias Columns = [(name: String, type: String)]
+
+    /// Copies `rows` into a temporary table of the transaction's own (made the first time, emptied
+    /// after) and runs `statement`, which reads it: how a set of rows, NULLs and all, reaches one
+    /// INSERT or UPDATE (a statement a row was a round trip each). Nothing when there are no rows.
+    static func through(_ conn: PostgresConnection, _ logger: Logger, table: String, columns: Columns, _ rows: CopyRows,
+                        _ statement: PostgresQuery) async throws {
+        guard rows.count > 0 else { return }
+        let definition = columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
+        try await conn.run(PostgresQuery(unsafeSQL: "CREATE TEMPORARY TABLE IF NOT EXISTS \(table) (\(definition)) ON COMMIT DROP"), logger)
+        try await send(conn, logger, table: table, columns: columns.map(\.name), rows)
+        try await conn.run(statement, logger)
+        try await conn.run(PostgresQuery(unsafeSQL: "TRUNCATE \(table)"), logger)
+    }
+
     /// Rows made by `write` from each item as they are sent, in pieces: the server reads one while
     /// the next is made, and a long table is never held whole. (Rows made first and sent after left
     /// the server idle while they were made: a first load of 1M rows took 8.8-9.4 s against

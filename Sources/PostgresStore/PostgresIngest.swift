@@ -34,8 +34,6 @@ final class PostgresIngest {
     /// Batches of the feed written so far: the order of the details held for the end.
     private var batches: Int64 = 0
     private var newestTableMade = false
-    /// `incident_updates` made in this transaction (the first batch with a changed incident).
-    private var updatesTableMade = false
     /// The next keys for new incidents and children, and the first this ingest took: counted here,
     /// not taken from their sequences a batch at a time, so a first load can make a batch's rows
     /// without asking the store (see `keyStart`).
@@ -129,7 +127,9 @@ final class PostgresIngest {
             stored[incidents[n].id].flatMap { $0.fingerprint != fingerprints[n].bytes ? $0.key : nil }
         }
         let olds = try await PostgresIncidentReader.incidents(conn, logger, keys: changedKeys)
-        let storedAlerts = try await alertStates(of: changedKeys)
+        // Read once for both of their uses: a withdrawal touches only the alerts of children an
+        // incident no longer names, the re-planning below only those of children it still names.
+        let storedAlerts = try await PostgresAlertQueue.stored(conn, logger, incidentKeys: changedKeys)
         // And the changed incidents' audit rows, new columns and old links, written for the batch at
         // once after the loop.
         var audits = CopyRows(columns: PostgresAudit.columns.count)
@@ -160,7 +160,7 @@ final class PostgresIngest {
                 updates.text(incident.perpetratorId); updates.bytes(digest.bytes); updates.text(keysText(numbers))
                 updates.endRow()
                 incidentKey = existing.key
-                try await withdraw(storedAlerts[incidentKey] ?? [], linked: Set(numbers.map { childKeys[$0] }))
+                try await withdraw(storedAlerts[incidentKey] ?? [:], linked: Set(numbers.map { childKeys[$0] }))
                 summary.updated += 1
             } else {
                 incidentKey = takeKey(\.incident)
@@ -180,12 +180,10 @@ final class PostgresIngest {
         }
         // Alerts go in the same transaction: an incident is never stored without them.
         if let alerts {
-            // The changed incidents' stored alerts, read at once (a new incident has none).
-            let stored = try await alerts.storedAlerts(incidentKeys: planned.filter { !$0.newIncident }.map(\.incidentKey))
             for p in planned {
                 let incident = incidents[p.index]
                 for (c, number) in zip(incident.children, p.childNumbers) {
-                    if try await alerts.link(stored[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
+                    if try await alerts.link(storedAlerts[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
                                              incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
                                              urn: c.schoolURN) {
                         summary.alertsQueued += 1
@@ -198,9 +196,10 @@ final class PostgresIngest {
     }
 
     /// The columns of a changed incident's new version (`incident_updates`, this transaction's own).
-    static let updateColumns = [
-        "incident_key", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade", "effective_grade", "flags",
-        "victim_id", "perpetrator_id", "fingerprint", "child_keys",
+    static let updateColumns: PostgresCopy.Columns = [
+        ("incident_key", "bigint"), ("reported_at", "double precision"), ("risk_tool", "text"), ("officer_grade", "bigint"),
+        ("dash_yes_count", "bigint"), ("supervisor_grade", "bigint"), ("effective_grade", "bigint"), ("flags", "text"),
+        ("victim_id", "text"), ("perpetrator_id", "text"), ("fingerprint", "bytea"), ("child_keys", "text"),
     ]
 
     /// Writes a batch's changed incidents: their audit rows (in the batch's order), their new
@@ -210,23 +209,13 @@ final class PostgresIngest {
         guard !keys.isEmpty else { return }
         try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
         try await conn.run("DELETE FROM incident_children WHERE incident_key = ANY(\(keys))", logger)
-        if !updatesTableMade {
-            try await conn.run("""
-                CREATE TEMPORARY TABLE incident_updates (incident_key bigint, reported_at double precision, risk_tool text,
-                    officer_grade bigint, dash_yes_count bigint, supervisor_grade bigint, effective_grade bigint, flags text,
-                    victim_id text, perpetrator_id text, fingerprint bytea, child_keys text) ON COMMIT DROP
-                """, logger)
-            updatesTableMade = true
-        }
-        try await PostgresCopy.send(conn, logger, table: "incident_updates", columns: Self.updateColumns, updates)
-        try await conn.run("""
+        try await PostgresCopy.through(conn, logger, table: "incident_updates", columns: Self.updateColumns, updates, """
             UPDATE incidents i SET reported_at = u.reported_at, risk_tool = u.risk_tool, officer_grade = u.officer_grade,
                 dash_yes_count = u.dash_yes_count, supervisor_grade = u.supervisor_grade, effective_grade = u.effective_grade,
                 flags = u.flags, victim_id = u.victim_id, perpetrator_id = u.perpetrator_id, fingerprint = u.fingerprint,
                 updated_at = \(now.timeIntervalSince1970), child_keys = u.child_keys
             FROM incident_updates u WHERE i.incident_key = u.incident_key
-            """, logger)
-        try await conn.run("TRUNCATE incident_updates", logger)
+            """)
     }
 
     /// The stored form of an incident's children's keys: `[1,2]` (as `CopyRows.intList` writes it).
@@ -463,31 +452,13 @@ final class PostgresIngest {
         try await PostgresCopy.send(conn, logger, table: "newest_children", columns: heldColumns, children.held)
     }
 
-    /// An alert of a changed incident: what `withdraw` needs of it.
-    private struct IncidentAlert {
-        let alertKey: Int64
-        let state: String
-        let childKey: Int64
-    }
-
-    /// The alerts of these incidents, by incident key.
-    private func alertStates(of incidentKeys: [Int64]) async throws -> [Int64: [IncidentAlert]] {
-        var found: [Int64: [IncidentAlert]] = [:]
-        guard !incidentKeys.isEmpty else { return found }
-        for (incidentKey, alertKey, state, childKey) in try await conn.rows("""
-            SELECT incident_key, alert_key, state, child_key FROM alerts WHERE incident_key = ANY(\(incidentKeys)) ORDER BY alert_key
-            """, logger, as: (Int64, Int64, String, Int64).self) {
-            found[incidentKey, default: []].append(IncidentAlert(alertKey: alertKey, state: state, childKey: childKey))
-        }
-        return found
-    }
-
-    /// The incident's alerts (`alerts`, as stored) not yet sent for children it no longer names must
-    /// not go out: each is withdrawn as the state machine says.
-    private func withdraw(_ alerts: [IncidentAlert], linked: Set<Int64>) async throws {
-        for alert in alerts {
+    /// The incident's alerts (`alerts`, as stored, by child key) not yet sent for children it no
+    /// longer names must not go out: each is withdrawn as the state machine says, in the order they
+    /// were made.
+    private func withdraw(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>) async throws {
+        for (childKey, alert) in alerts.sorted(by: { $0.value.alertKey < $1.value.alertKey }) {
             guard let state = AlertState(rawValue: alert.state),
-                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(alert.childKey)) else { continue }
+                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(childKey)) else { continue }
             try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alert.alertKey, now: now)
         }
     }

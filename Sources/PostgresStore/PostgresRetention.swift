@@ -97,12 +97,12 @@ extension PostgresStore: RetentionStore {
                 }
                 try await conn.run("DELETE FROM alerts WHERE incident_key = ANY(\(keys))", logger)
                 try await conn.run("DELETE FROM regrades WHERE incident_id = ANY(\(found.map(\.1)))", logger)
-                summary.incidents = try await Self.deleted("DELETE FROM incidents WHERE incident_key = ANY(\(keys))", conn, logger)
+                summary.incidents = try await conn.changed("DELETE FROM incidents WHERE incident_key = ANY(\(keys))", logger)
             }
             let episodeIds = items.filter { $0.kind == .episode }.map(\.id)
             if !episodeIds.isEmpty {
                 children += try await conn.rows("SELECT child_id FROM episodes WHERE episode_id = ANY(\(episodeIds))", logger, as: (String).self)
-                summary.episodes = try await Self.deleted("DELETE FROM episodes WHERE episode_id = ANY(\(episodeIds))", conn, logger)
+                summary.episodes = try await conn.changed("DELETE FROM episodes WHERE episode_id = ANY(\(episodeIds))", logger)
             }
             // An incident no longer stored is skipped, as it was when each record was taken alone.
             let stored = Set(found.map(\.1))
@@ -118,24 +118,17 @@ extension PostgresStore: RetentionStore {
             }
             try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
             if !children.isEmpty {
-                summary.children = try await Self.deleted("""
+                summary.children = try await conn.changed("""
                     DELETE FROM children c WHERE c.child_id = ANY(\(Array(Set(children))))
                         AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = c.child_key)
                         AND NOT EXISTS (SELECT 1 FROM episodes e WHERE e.child_id = c.child_id)
                         AND NOT EXISTS (SELECT 1 FROM all_decisions d WHERE d.child_id = c.child_id)
                         AND NOT EXISTS (SELECT 1 FROM plan_actions p WHERE p.child_id = c.child_id)
-                    """, conn, logger)
+                    """, logger)
             }
             try await conn.run("DELETE FROM retention_purging", logger)
             try await PostgresSchema.noteChange(conn, logger)
             return summary
         }
-    }
-
-    /// How many rows a DELETE took.
-    private static func deleted(_ query: PostgresQuery, _ conn: PostgresConnection, _ logger: Logger) async throws -> Int {
-        var counted = query
-        counted.sql = "WITH gone AS (" + query.sql + " RETURNING 1) SELECT count(*) FROM gone"
-        return try await conn.row(counted, logger, as: (Int).self) ?? 0
     }
 }

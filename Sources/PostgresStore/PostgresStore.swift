@@ -65,10 +65,12 @@ extension PostgresConnection {
         return nil
     }
 
-    /// How many rows a statement changed.
+    /// How many rows a statement (INSERT, UPDATE or DELETE) changed, counted by the server: a purge
+    /// deletes tens of thousands, which need not cross the wire one by one.
     func changed(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
-        let rows = try await self.query(query + " RETURNING 1", logger: logger).collect()
-        return rows.count
+        var counted = query
+        counted.sql = "WITH changed AS (" + query.sql + " RETURNING 1) SELECT count(*) FROM changed"
+        return try await row(counted, logger, as: (Int).self) ?? 0
     }
 }
 
