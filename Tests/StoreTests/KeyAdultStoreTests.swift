@@ -89,4 +89,29 @@ struct KeyAdultStoreTests {
         #expect(try await t.store.matchUnmatched(planner: planner, now: now) == 2)
         #expect(try await recipient(t) == "deputy@boston.school.example")
     }
+
+    /// A changed key-adults.csv moves every school's waiting alerts at once: one school's to its new
+    /// people, one's to unmatched, and one whose people are as they were keeps what it has.
+    @Test(arguments: StoreKind.allCases)
+    func aChangedFileMovesEverySchoolsWaitingAlerts(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let third = School(urn: "120503", name: "Spalding", laCode: "925")
+        let schools = Self.schools + [third]
+        let skegness = KeyAdult(urn: "120502", name: "Bea Lead", email: "dsl@skegness.school.example", channel: .smtp, endpoint: nil)
+        let spalding = KeyAdult(urn: "120503", name: "Cy Lead", email: "dsl@spalding.school.example", channel: .smtp, endpoint: nil)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: schools, keyAdults: [Self.lead, skegness, spalding]))
+        let planner = SchoolDirectoryStoreTests.planner
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z",
+                                               children: [child("C-1"), child("C-2", urn: "120502"), child("C-3", urn: "120503")])],
+                                     actor: "test", at: now, planner: planner)
+        #expect(try await t.store.peekDue(now: now, limit: 10).count == 3)
+
+        try await t.store.replaceDirectory(SchoolDirectory(schools: schools, keyAdults: [Self.deputy, Self.lead, spalding]))
+        let due = try await t.store.peekDue(now: now, limit: 10)
+        #expect(Dictionary(uniqueKeysWithValues: due.map { ($0.schoolURN, $0.recipient) })
+                == ["120501": "deputy@boston.school.example, dsl@boston.school.example", "120503": "dsl@spalding.school.example"])
+        let unmatched = try await t.store.alerts(state: .unmatched)
+        #expect(unmatched.map(\.lastError) == ["school 120502 has no key adult"])
+    }
 }
