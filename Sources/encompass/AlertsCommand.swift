@@ -10,9 +10,9 @@ struct AlertsCommand: AsyncParsableCommand {
         commandName: "alerts",
         abstract: "List Operation Encompass alerts with their state, deadline, attempts and last error (ids only).",
         discussion: """
-            States: queued, sending, delivered, retrying, failed, overdue, and unmatched (a child with no school,
+            States: queued, sending, delivered, retrying, failed, overdue, and unmatched (a child with no school, \
             or a school with no key adult: never dropped, listed here until the school is known).
-            --state unacknowledged lists alerts delivered with an acknowledgement link that nobody at the
+            --state unacknowledged lists alerts delivered with an acknowledgement link that nobody at the \
             school acknowledged by the deadline: the schools the hub should phone.
             """)
 

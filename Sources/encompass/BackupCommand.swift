@@ -8,10 +8,10 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "A consistent copy of the SQLite database, taken while it is in use.",
         discussion: """
-            Uses SQLite's online backup API: the copy is the database as of one moment, the newest commits
-            included, while serve, ingest and notify go on. FILE must not exist (exit 64: a backup never
-            overwrites); it is made 0600 and appears only once complete. Any schema version is copied, so a
-            backup may be taken before `encompass migrate`. To restore: stop the units, remove the database
+            Uses SQLite's online backup API: the copy is the database as of one moment, the newest commits \
+            included, while serve, ingest and notify go on. FILE must not exist (exit 64: a backup never \
+            overwrites); it is made 0600 and appears only once complete. Any schema version is copied, so a \
+            backup may be taken before `encompass migrate`. To restore: stop the units, remove the database \
             and its -wal and -shm files, copy FILE into its place (owned by the service user), start them.
             On PostgreSQL this exits 64: use pg_dump --format=custom (README, 'Operations').
             """)

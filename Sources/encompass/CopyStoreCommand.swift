@@ -8,9 +8,9 @@ struct CopyStoreCommand: AsyncParsableCommand {
         commandName: "copy-store",
         abstract: "Copy everything from --database into an empty database at --to (SQLite to PostgreSQL, or back).",
         discussion: """
-            Copies the incidents, children, links, decisions, regrades, audit, alerts, hub notices, accounts
-            and API tokens, in one transaction: all of it or nothing. Sessions are left behind (everyone signs
-            in again). The target is migrated first and must hold nothing (exit 65 otherwise). Stop serve,
+            Copies the incidents, children, links, decisions, regrades, audit, alerts, hub notices, accounts \
+            and API tokens, in one transaction: all of it or nothing. Sessions are left behind (everyone signs \
+            in again). The target is migrated first and must hold nothing (exit 65 otherwise). Stop serve, \
             ingest and notify on the source while it runs.
             """)
 

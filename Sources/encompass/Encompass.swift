@@ -7,7 +7,7 @@ struct Encompass: AsyncParsableCommand {
         commandName: "encompass",
         abstract: "Cumulative domestic-abuse risk for children, and Operation Encompass alerts to schools.",
         discussion: """
-            Exit status: 0 success, 64 bad command line, 65 bad input data, 66 a named file is missing,
+            Exit status: 0 success, 64 bad command line, 65 bad input data, 66 a named file is missing, \
             69 a service (SMTP, HTTP, database) is unavailable, 70 an internal error.
             """,
         version: EncompassVersion.line,

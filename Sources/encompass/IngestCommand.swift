@@ -10,7 +10,7 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest",
         abstract: "Read incidents from CSV or JSON Lines files, all or nothing.",
         discussion: """
-            Every row of every file is checked before anything is written. Any invalid row: each error
+            Every row of every file is checked before anything is written. Any invalid row: each error \
             is printed as FILE:LINE: column: message, nothing is written, and the exit status is 65.
             """)
 

@@ -6,10 +6,10 @@ struct InitCommand: AsyncParsableCommand {
         commandName: "init",
         abstract: "Write a blank configuration folder: every setting, no sample people.",
         discussion: """
-            DIR gets encompass.yaml with every setting commented out at its default, key-adults.csv,
-            schools.csv and term-dates.csv with their headers only, and bank-holidays.json with no holidays
-            (fetch GOV.UK's: README, 'Operations'). A folder that is not empty is refused (exit 64). Then fill
-            it in, and try `encompass notify --dry-run --config DIR`. The hub's telephone and e-mail stay placeholders,
+            DIR gets encompass.yaml with every setting commented out at its default, key-adults.csv, \
+            schools.csv and term-dates.csv with their headers only, and bank-holidays.json with no holidays \
+            (fetch GOV.UK's: README, 'Operations'). A folder that is not empty is refused (exit 64). Then fill \
+            it in, and try `encompass notify --dry-run --config DIR`. The hub's telephone and e-mail stay placeholders, \
             which `notify` refuses, until they are set.
             """)
 

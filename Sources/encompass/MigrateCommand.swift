@@ -8,9 +8,9 @@ struct MigrateCommand: AsyncParsableCommand {
         commandName: "migrate",
         abstract: "Move the database to this version's schema.",
         discussion: """
-            Runs the migrations this database has not had, each once, under a lock, so several processes
-            may run it at once. Other commands set up a new database themselves but never move an existing
-            one on: after an upgrade they exit 69 and ask for this. A database a newer version migrated is
+            Runs the migrations this database has not had, each once, under a lock, so several processes \
+            may run it at once. Other commands set up a new database themselves but never move an existing \
+            one on: after an upgrade they exit 69 and ask for this. A database a newer version migrated is \
             refused (69), here too. With --dry-run, lists the migrations it would run and changes nothing.
             """)
 

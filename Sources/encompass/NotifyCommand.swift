@@ -12,13 +12,13 @@ struct NotifyCommand: AsyncParsableCommand {
         commandName: "notify",
         abstract: "Send every queued Operation Encompass alert that is not yet delivered (the morning run).",
         discussion: """
-            Sends without waiting for the deadline, which is when the alert must have arrived. Running it twice
+            Sends without waiting for the deadline, which is when the alert must have arrived. Running it twice \
             sends nothing twice, two runs at once send nothing twice, and a run killed half way loses no alert.
-            Temporary failures are retried with backoff; permanent ones, and alerts past their deadline, are
-            reported to hub.email at once (or to hub.webhook when our relay is down). Exit 69 when the relay or an
-            endpoint cannot be used at all: a relay that cannot be reached holds its alerts, due at once, for the
+            Temporary failures are retried with backoff; permanent ones, and alerts past their deadline, are \
+            reported to hub.email at once (or to hub.webhook when our relay is down). Exit 69 when the relay or an \
+            endpoint cannot be used at all: a relay that cannot be reached holds its alerts, due at once, for the \
             next run, without counting an attempt.
-            Refuses to send (exit 65, naming each setting) while hub.phone, hub.email or smtp.from holds the
+            Refuses to send (exit 65, naming each setting) while hub.phone, hub.email or smtp.from holds the \
             sample's placeholder (0000 000 0000, an address at a .example domain); --dry-run still renders.
             ENCOMPASS_ALLOW_PLACEHOLDERS=1 lets the demo and the tests through: demo only.
             """)

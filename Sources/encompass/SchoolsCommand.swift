@@ -16,7 +16,7 @@ struct SchoolsImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Load a full GIAS edubasealldata CSV (Windows-1252) into the store: open establishments only, by URN.",
         discussion: """
-            Each school's name and LA code are added or updated; closed establishments are skipped. Imported
+            Each school's name and LA code are added or updated; closed establishments are skipped. Imported \
             schools stay when Config/schools.csv changes; key adults still come only from Config/key-adults.csv.
             """)
 

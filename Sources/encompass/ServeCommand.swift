@@ -11,8 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "The hub's web application and JSON API, until SIGTERM or Ctrl-C.",
         discussion: """
-            Staff sign in with accounts made by `encompass users add`; programs use bearer tokens made by
-            `encompass tokens create`. GET /health answers without signing in. Put a TLS-terminating proxy
+            Staff sign in with accounts made by `encompass users add`; programs use bearer tokens made by \
+            `encompass tokens create`. GET /health answers without signing in. Put a TLS-terminating proxy \
             in front for use beyond this machine; it must send X-Forwarded-Proto: https.
             """)
 
