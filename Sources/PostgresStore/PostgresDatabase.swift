@@ -48,6 +48,14 @@ public final class PostgresDatabase: Sendable {
         case .prefer, .require, .verifyFull:
             var config = TLSConfiguration.makeClientConfiguration()
             if location.tls != .verifyFull { config.certificateVerification = .none }
+            if let ca = location.rootCertificate {
+                // Read here, so a CA that cannot be used is one line before any connection.
+                guard let certificates = try? NIOSSLCertificate.fromPEMFile(ca), !certificates.isEmpty else {
+                    throw PostgresProblem(location: location, problem: "cannot read sslrootcert \(ca) as PEM certificates: "
+                                          + "check the path and that the service's user may read it")
+                }
+                config.trustRoots = .certificates(certificates)
+            }
             tls = location.tls == .prefer ? .prefer(config) : .require(config)
             let context = try NIOSSLContext(configuration: config)
             probeTLS = location.tls == .prefer ? .prefer(context) : .require(context)
@@ -143,6 +151,11 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
     /// The server's SQLSTATE, when the server said it.
     public let sqlState: String?
 
+    init(location: PostgresLocation, problem: String) {
+        self.problem = "\(location.place): \(problem)"
+        sqlState = nil
+    }
+
     init(_ error: PSQLError, location: PostgresLocation) {
         let server = error.serverInfo
         sqlState = server?[.sqlState]
@@ -150,6 +163,8 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
         case .server:
             let message = server?[.message] ?? "an error"
             switch sqlState ?? "" {
+            case "28000" where message.contains("no encryption"):
+                problem = "\(location.place): the server takes connections over TLS only (\(message)): use sslmode=require or verify-full"
             case "28P01", "28000":
                 problem = "\(location.place): the server refused user \(location.user) (\(message)): check the user and ENCOMPASS_DATABASE_PASSWORD"
             case "3D000":
@@ -164,8 +179,14 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
         case .sslUnsupported:
             problem = "\(location.place): the server does not offer TLS, which sslmode=\(location.tls.rawValue) requires"
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed:
-            let why = Self.reason(error.underlying.map { String(describing: $0) } ?? "")
-            problem = "cannot connect to \(location.place) (\(why)): check the host, the port and that PostgreSQL is running"
+            let underlying = error.underlying.map { String(describing: $0) } ?? ""
+            if Self.isCertificateRefused(underlying) {
+                let against = location.rootCertificate.map { "the CA in sslrootcert \($0)" } ?? "the system's CAs"
+                problem = "\(location.place): the server's certificate was not accepted (sslmode=verify-full checks it against \(against) "
+                    + "and the host name \(location.host)): give the CA that signed it with sslrootcert, or connect by the name it carries"
+            } else {
+                problem = "cannot connect to \(location.place) (\(Self.reason(underlying))): check the host, the port and that PostgreSQL is running"
+            }
         case .authMechanismRequiresPassword:
             problem = "\(location.place): the server asks for a password: set ENCOMPASS_DATABASE_PASSWORD"
         default:
@@ -174,6 +195,13 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
     }
 
     public var description: String { problem }
+
+    /// The TLS handshake failed on our side: the certificate's chain or host name did not verify.
+    static func isCertificateRefused(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.contains("certificate_verify_failed") || lower.contains("certificate verify failed")
+            || lower.contains("failedtovalidatehostname") || lower.contains("unable to validate hostname")
+    }
 
     /// The network's reason in a few words (the driver's own text names every address it tried).
     static func reason(_ text: String) -> String {

@@ -20,6 +20,9 @@ public struct PostgresLocation: Sendable, Equatable {
     public var port: Int
     public var database: String
     public var tls: TLSMode
+    /// `sslrootcert=PATH`: the CA (PEM) that signed the server's certificate, checked instead of the
+    /// system's CAs (a managed database's own CA, as libpq's option). Only with verify-full.
+    public var rootCertificate: String?
 
     /// The URL's problem, in words that never include a password.
     public struct Invalid: Error, CustomStringConvertible {
@@ -44,6 +47,7 @@ public struct PostgresLocation: Sendable, Equatable {
             throw Invalid(description: "the database URL names no database: postgres://USER@HOST:PORT/DATABASE")
         }
         var tls = TLSMode.prefer
+        var rootCertificate: String?
         for item in parts.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -53,15 +57,25 @@ public struct PostgresLocation: Sendable, Equatable {
                     throw Invalid(description: "sslmode must be disable, prefer, require or verify-full")
                 }
                 tls = mode
+            case "sslrootcert":
+                guard let path = item.value, !path.isEmpty else {
+                    throw Invalid(description: "sslrootcert names no file: sslrootcert=PATH of the CA's certificate (PEM)")
+                }
+                rootCertificate = path
             default:
-                throw Invalid(description: "the database URL's option \(item.name) is not known (only sslmode is)")
+                throw Invalid(description: "the database URL's option \(item.name) is not known (only sslmode and sslrootcert are)")
             }
+        }
+        // A CA given is for checking the certificate, which only verify-full does: not silently unused.
+        if rootCertificate != nil, tls != .verifyFull {
+            throw Invalid(description: "sslrootcert is used with sslmode=verify-full, which checks the server's certificate against it")
         }
         self.user = user.removingPercentEncoding ?? user
         self.host = host
         self.port = parts.port ?? 5432
         self.database = database.removingPercentEncoding ?? database
         self.tls = tls
+        self.rootCertificate = rootCertificate
     }
 
     /// HOST:PORT/DATABASE, for messages.

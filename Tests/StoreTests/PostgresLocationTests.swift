@@ -18,6 +18,12 @@ struct PostgresLocationTests {
         #expect(try PostgresLocation(url: "postgres://hub@db/encompass?sslmode=\(mode)").tls == tls)
     }
 
+    @Test func aCAForTheServersCertificateIsTakenWithVerifyFull() throws {
+        let l = try PostgresLocation(url: "postgres://hub@db/encompass?sslrootcert=/etc/encompass/db%20ca.pem&sslmode=verify-full")
+        #expect((l.tls, l.rootCertificate) == (.verifyFull, "/etc/encompass/db ca.pem"))
+        #expect(try PostgresLocation(url: "postgres://hub@db/encompass?sslmode=require").rootCertificate == nil)
+    }
+
     @Test(arguments: [
         ("postgres://hub:hunter2-secret@db/encompass", "carries a password"),
         ("postgres://db/encompass", "names no user"),
@@ -25,6 +31,9 @@ struct PostgresLocationTests {
         ("postgres://hub@db/", "names no database"),
         ("postgres://hub@db/encompass?sslmode=sometimes", "sslmode must be"),
         ("postgres://hub@db/encompass?password=hunter2-secret", "is not known"),
+        ("postgres://hub@db/encompass?sslmode=require&sslrootcert=/etc/encompass/db-ca.pem", "sslrootcert is used with sslmode=verify-full"),
+        ("postgres://hub@db/encompass?sslrootcert=/etc/encompass/db-ca.pem", "sslrootcert is used with sslmode=verify-full"),
+        ("postgres://hub@db/encompass?sslmode=verify-full&sslrootcert=", "sslrootcert names no file"),
     ])
     func aURLThatCannotBeUsedIsRefusedWithoutRepeatingASecret(url: String, why: String) {
         #expect {

@@ -13,14 +13,31 @@ public final class PostgresServer: Sendable {
     /// The binaries: the newest version Debian installed.
     let bin: String
 
-    private static let started = Mutex<Result<PostgresServer, TestSetupError>?>(nil)
+    /// The TLS-only server's throwaway CA (nil for the plain one).
+    public let pki: TestPKI?
+
+    /// The servers started, plain (false) and TLS-only (true).
+    private static let started = Mutex<[Bool: Result<PostgresServer, TestSetupError>]>([:])
     private static let databases = Atomic<Int>(0)
 
     /// The server, started by the first caller.
     public static func shared() throws -> PostgresServer {
+        try server(tls: false)
+    }
+
+    /// A second server, started by the first caller, that accepts connections over TLS only (its
+    /// certificate for 127.0.0.1 signed by `pki`'s CA): for the `sslmode` tests. The plain server
+    /// offers no TLS at all.
+    public static func sharedTLS() throws -> PostgresServer {
+        try server(tls: true)
+    }
+
+    private static func server(tls: Bool) throws -> PostgresServer {
         try started.withLock { state in
-            if state == nil { state = Result { try PostgresServer.start() }.mapError { $0 as? TestSetupError ?? TestSetupError("\($0)") } }
-            return try state!.get()
+            if state[tls] == nil {
+                state[tls] = Result { try PostgresServer.start(tls: tls) }.mapError { $0 as? TestSetupError ?? TestSetupError("\($0)") }
+            }
+            return try state[tls]!.get()
         }
     }
 
@@ -39,13 +56,14 @@ public final class PostgresServer: Sendable {
                                         "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
-    private init(port: Int, folder: String, bin: String) {
+    private init(port: Int, folder: String, bin: String, pki: TestPKI?) {
         self.port = port
         self.folder = folder
         self.bin = bin
+        self.pki = pki
     }
 
-    private static func start() throws -> PostgresServer {
+    private static func start(tls: Bool) throws -> PostgresServer {
         let root = "/usr/lib/postgresql"
         guard let version = (try? FileManager.default.contentsOfDirectory(atPath: root))?.compactMap(Int.init).max() else {
             throw TestSetupError("PostgreSQL is not installed (Debian's postgresql package; scripts/test installs it)")
@@ -53,6 +71,12 @@ public final class PostgresServer: Sendable {
         let bin = "\(root)/\(version)/bin"
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // The TLS server's certificate and key, in its folder: the server reads them as `postgres`,
+        // and refuses a key others may read.
+        let pki = tls ? try TestPKI(in: folder + "/pki") : nil
+        if let pki {
+            guard chmod(pki.keyFile, 0o600) == 0 else { throw TestSetupError("chmod of \(pki.keyFile) failed") }
+        }
         let asRoot = geteuid() == 0
         if asRoot {
             // The server runs as `postgres`: it must own its folder.
@@ -81,11 +105,20 @@ public final class PostgresServer: Sendable {
         guard initdb.terminationStatus == 0 else {
             throw TestSetupError("initdb failed: see \(folder)/initdb.log")
         }
+        var tlsSettings: [String] = []
+        if let pki {
+            // TCP over TLS only: a connection without it is rejected, so one that succeeds used it.
+            let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+            guard FileManager.default.createFile(atPath: data + "/pg_hba.conf", contents: Data(hba.utf8)) else {
+                throw TestSetupError("writing \(data)/pg_hba.conf failed")
+            }
+            tlsSettings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(pki.certFile)", "-c", "ssl_key_file=\(pki.keyFile)"]
+        }
         // A port taken between choosing and starting stops the server at once: choose again.
         for attempt in 0..<5 {
             let port = try freePort()
             let server = try process("postgres", ["-D", data, "-p", String(port), "-k", folder, "-c", "listen_addresses=127.0.0.1",
-                                                  "-c", "fsync=off", "-c", "max_connections=300"], log: folder + "/server-\(attempt).log")
+                                                  "-c", "fsync=off", "-c", "max_connections=300"] + tlsSettings, log: folder + "/server-\(attempt).log")
             // Waiting for start-up is set-up, not a measurement: bounded, and a clear failure.
             var ready = false
             for _ in 0..<300 where server.isRunning {
@@ -102,14 +135,14 @@ public final class PostgresServer: Sendable {
             let pid = server.processIdentifier
             // Stopped at exit and its folder removed (each test database is a few MB; a run makes
             // hundreds). Waiting for postmaster.pid to go is teardown, bounded, not a measurement.
-            stopAtExit = {
+            if stopAtExit.isEmpty { atexit { PostgresServer.stopAll() } }
+            stopAtExit.append {
                 kill(pid, SIGQUIT)
                 for _ in 0..<100 where access(data + "/postmaster.pid", F_OK) == 0 { usleep(50_000) }
                 try? FileManager.default.removeItem(atPath: folder)
             }
-            atexit { PostgresServer.stopAtExit?() }
             try watch(data: data, folder: folder)
-            let postgres = PostgresServer(port: port, folder: folder, bin: bin)
+            let postgres = PostgresServer(port: port, folder: folder, bin: bin, pki: pki)
             let role = try postgres.psql("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
             guard role.exitCode == 0 else { throw TestSetupError("creating the test roles failed: \(role.output)") }
             return postgres
@@ -117,7 +150,12 @@ public final class PostgresServer: Sendable {
         throw TestSetupError("PostgreSQL did not start: see \(folder)/server-*.log")
     }
 
-    nonisolated(unsafe) private static var stopAtExit: (() -> Void)?
+    /// Each server's stop, run at exit (started under `started`'s lock, one at a time).
+    nonisolated(unsafe) private static var stopAtExit: [() -> Void] = []
+
+    private static func stopAll() {
+        for stop in stopAtExit { stop() }
+    }
 
     /// A test process stopped by a signal (Ctrl-C, a closed pipe, a kill) runs no `atexit`, and its
     /// server would run on, orphaned, holding its port and folder. A shell of its own waits for

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `sslmode` and `sslrootcert` against real servers: one that takes connections over TLS only (its
+/// certificate for 127.0.0.1 signed by a throwaway CA), and the plain test server, which offers no
+/// TLS at all. Each refusal is exit 69 and one line saying what to change.
+@Suite("PostgreSQL over TLS")
+struct PostgresTLSTests {
+    func refusal(_ out: CLIHarness.Outcome, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(out.status == 69, "\(out.stderr)", sourceLocation: sourceLocation)
+        #expect(out.stderr.contains(text), "\(out.stderr)", sourceLocation: sourceLocation)
+        #expect(out.stderr.split(separator: "\n").count == 1, "one line: \(out.stderr)", sourceLocation: sourceLocation)
+    }
+
+    /// The server rejects a connection without TLS, so a command that works went over TLS.
+    @Test func requireAndPreferGoOverTLSAndDisableIsToldTheServerWantsIt() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.sharedTLS().makeDatabase()
+        let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
+        let ingest = try h.run(["ingest", samples], database: db + "?sslmode=require")
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let alerts = try h.run(["alerts", "--json"], database: db)
+        #expect(alerts.status == 0 && alerts.stdout.contains("\"reference\""), "\(alerts.stderr)")
+        refusal(try h.run(["alerts"], database: db + "?sslmode=disable"), "the server takes connections over TLS only")
+    }
+
+    @Test func verifyFullChecksTheCertificateAgainstTheCAGiven() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let server = try PostgresServer.sharedTLS()
+        let pki = try #require(server.pki)
+        let db = try server.makeDatabase()
+        let trusted = try h.run(["migrate"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.caFile)")
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+        // By the other name the certificate carries, too.
+        let byName = db.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+        #expect(try h.run(["alerts"], database: byName + "?sslmode=verify-full&sslrootcert=\(pki.caFile)").stdout == "No alerts.\n")
+        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.otherCAFile)"),
+                "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.otherCAFile)")
+        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"),
+                "the server's certificate was not accepted (sslmode=verify-full checks it against the system's CAs")
+        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem"),
+                "cannot read sslrootcert \(h.dir.path)/no-such-ca.pem as PEM certificates")
+    }
+
+    @Test func requireAgainstAServerWithoutTLSIsRefused() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let db = try PostgresServer.shared().makeDatabase()
+        refusal(try h.run(["alerts"], database: db + "?sslmode=require"), "the server does not offer TLS, which sslmode=require requires")
+        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"), "the server does not offer TLS, which sslmode=verify-full requires")
+        // prefer (the default) goes on without it.
+        #expect(try h.run(["migrate"], database: db).status == 0)
+    }
+}
