@@ -39,6 +39,11 @@ struct PostgresTLSTests {
         #expect(try h.run(["alerts"], database: byName + "?sslmode=verify-full&sslrootcert=\(pki.caFile)").stdout == "No alerts.\n")
         refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.otherCAFile)"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.otherCAFile)")
+        // The right CA, but an address the certificate does not name.
+        let elsewhere = db.replacingOccurrences(of: "@127.0.0.1:", with: "@127.0.0.2:")
+        #expect(try h.run(["alerts"], database: elsewhere + "?sslmode=require").status == 0)
+        refusal(try h.run(["alerts"], database: elsewhere + "?sslmode=verify-full&sslrootcert=\(pki.caFile)"),
+                "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.caFile) and the host name 127.0.0.2)")
         refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the system's CAs")
         refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem"),

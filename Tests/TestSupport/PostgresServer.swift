@@ -108,11 +108,12 @@ public final class PostgresServer: Sendable {
         var tlsSettings: [String] = []
         if let pki {
             // TCP over TLS only: a connection without it is rejected, so one that succeeds used it.
-            let hba = "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+            // Also on 127.0.0.2, a name the certificate does not carry (for the host name check).
+            let hba = "local all all trust\nhostssl all all 127.0.0.0/8 trust\nhostnossl all all 127.0.0.0/8 reject\n"
             guard FileManager.default.createFile(atPath: data + "/pg_hba.conf", contents: Data(hba.utf8)) else {
                 throw TestSetupError("writing \(data)/pg_hba.conf failed")
             }
-            tlsSettings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(pki.certFile)", "-c", "ssl_key_file=\(pki.keyFile)"]
+            tlsSettings = ["-c", "listen_addresses=127.0.0.1,127.0.0.2", "-c", "ssl=on", "-c", "ssl_cert_file=\(pki.certFile)", "-c", "ssl_key_file=\(pki.keyFile)"]
         }
         // A port taken between choosing and starting stops the server at once: choose again.
         for attempt in 0..<5 {
