@@ -97,6 +97,8 @@ enum SQLiteEpisodeWriter {
             FROM episodes WHERE episode_id = ?
             """)
         let nowSeconds = now.timeIntervalSince1970
+        // Statements cached, not compiled an episode each (100,000 episodes: GRDB's authorizer ran
+        // over each one's columns every time).
         for e in episodes {
             let stored = try Row.fetchOne(read, arguments: [e.id]).map { r in
                 StoredEpisode(key: r[0], fingerprint: [UInt8](r[1] as Data), childId: r[2], schoolURN: r[3], missingAt: r[4],
@@ -112,25 +114,25 @@ enum SQLiteEpisodeWriter {
                 continue
             case .add:
                 counts.added += 1
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO episodes (child_id, school_urn, missing_at, returned_at, risk, return_interview_at, fingerprint,
                                           updated_at, episode_id, first_ingested_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: StatementArguments(values + [e.id, nowSeconds]))
+                    """).execute(arguments: StatementArguments(values + [e.id, nowSeconds]))
             case .update(let key, let detail):
                 counts.updated += 1
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     UPDATE episodes SET child_id = ?, school_urn = ?, missing_at = ?, returned_at = ?, risk = ?,
                                         return_interview_at = ?, fingerprint = ?, updated_at = ? WHERE episode_key = ?
-                    """, arguments: StatementArguments(values + [key]))
+                    """).execute(arguments: StatementArguments(values + [key]))
                 try SQLiteAudit.append(db, at: now, actor: actor, action: "episode.updated", subject: "episode:\(e.id)", detail: detail)
             }
             // A child known only by episodes still has a record: the row is made from the episode,
             // and any incident (newer or not) replaces its details, as incidents are the force's record.
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
                 VALUES (?, ?, ?, ?, ?, -1e15) ON CONFLICT (child_id) DO NOTHING
-                """, arguments: [e.childId, e.givenName, e.familyName, e.dateOfBirth.description, e.schoolURN])
+                """).execute(arguments: [e.childId, e.givenName, e.familyName, e.dateOfBirth.description, e.schoolURN])
         }
         if counts.added + counts.updated > 0 {
             try SQLiteSchema.noteChange(db)

@@ -56,50 +56,52 @@ extension SQLiteStore: RetentionStore {
             // (the foreign key): an index by incident for the purge's own length, not kept after it.
             let incidents = items.contains { $0.kind == .incident }
             if incidents { try db.execute(sql: "CREATE INDEX retention_links_by_incident ON incident_children(incident_key)") }
+            // Statements cached: compiling one runs GRDB's authorizer over every column it and its
+            // triggers touch, which was most of a purge a record at a time (30,955 incidents).
             for item in items {
-                try db.execute(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)", arguments: [item.subject])
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: [item.subject])
                 switch item.kind {
                 case .incident:
-                    guard let key = try Int64.fetchOne(db, sql: "SELECT incident_key FROM incidents WHERE incident_id = ?", arguments: [item.id]) else { continue }
-                    children.formUnion(try String.fetchAll(db, sql: """
+                    guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT incident_key FROM incidents WHERE incident_id = ?"), arguments: [item.id]) else { continue }
+                    children.formUnion(try String.fetchAll(db.cachedStatement(sql: """
                         SELECT c.child_id FROM children c WHERE c.child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?)))
-                        """, arguments: [key]))
-                    let alerts = try Int64.fetchAll(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ?", arguments: [key])
+                        """), arguments: [key]))
+                    let alerts = try Int64.fetchAll(db.cachedStatement(sql: "SELECT alert_key FROM alerts WHERE incident_key = ?"), arguments: [key])
                     for alert in alerts {
-                        try db.execute(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)", arguments: ["alert:\(alert)"])
-                        try db.execute(sql: "DELETE FROM alert_calls WHERE alert_key = ?", arguments: [alert])
-                        try db.execute(sql: """
+                        try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: ["alert:\(alert)"])
+                        try db.cachedStatement(sql: "DELETE FROM alert_calls WHERE alert_key = ?").execute(arguments: [alert])
+                        try db.cachedStatement(sql: """
                             DELETE FROM hub_notice_alerts WHERE alert_key = ?1
                                 OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = ?1)
-                            """, arguments: [alert])
-                        try db.execute(sql: "DELETE FROM hub_notices WHERE alert_key = ?", arguments: [alert])
+                            """).execute(arguments: [alert])
+                        try db.cachedStatement(sql: "DELETE FROM hub_notices WHERE alert_key = ?").execute(arguments: [alert])
                     }
-                    try db.execute(sql: "DELETE FROM alerts WHERE incident_key = ?", arguments: [key])
-                    try db.execute(sql: "DELETE FROM regrades WHERE incident_id = ?", arguments: [item.id])
+                    try db.cachedStatement(sql: "DELETE FROM alerts WHERE incident_key = ?").execute(arguments: [key])
+                    try db.cachedStatement(sql: "DELETE FROM regrades WHERE incident_id = ?").execute(arguments: [item.id])
                     // Its links go with it (ON DELETE CASCADE).
-                    try db.execute(sql: "DELETE FROM incidents WHERE incident_key = ?", arguments: [key])
+                    try db.cachedStatement(sql: "DELETE FROM incidents WHERE incident_key = ?").execute(arguments: [key])
                     summary.incidents += db.changesCount
                 case .episode:
-                    if let child = try String.fetchOne(db, sql: "SELECT child_id FROM episodes WHERE episode_id = ?", arguments: [item.id]) {
+                    if let child = try String.fetchOne(db.cachedStatement(sql: "SELECT child_id FROM episodes WHERE episode_id = ?"), arguments: [item.id]) {
                         children.insert(child)
                     }
-                    try db.execute(sql: "DELETE FROM episodes WHERE episode_id = ?", arguments: [item.id])
+                    try db.cachedStatement(sql: "DELETE FROM episodes WHERE episode_id = ?").execute(arguments: [item.id])
                     summary.episodes += db.changesCount
                 }
-                try db.execute(sql: "UPDATE audit SET detail = ? WHERE subject = ? AND detail IS NOT NULL",
-                               arguments: [RetentionText.removedDetail, item.subject])
+                try db.cachedStatement(sql: "UPDATE audit SET detail = ? WHERE subject = ? AND detail IS NOT NULL")
+                    .execute(arguments: [RetentionText.removedDetail, item.subject])
                 try SQLiteAudit.append(db, at: at, actor: actor, action: "retention.purged", subject: item.subject,
                                        detail: ["review_date": policy.reviewDate(item.kind, recordedAt: item.recordedAt)?.formatted(.iso8601) ?? ""])
             }
             // A child with nothing left of theirs: no incident, episode, decision or plan.
             for child in children.sorted() {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     DELETE FROM children WHERE child_id = ?1
                         AND NOT EXISTS (SELECT 1 FROM incident_children l WHERE l.child_key = children.child_key)
                         AND NOT EXISTS (SELECT 1 FROM episodes WHERE child_id = ?1)
                         AND NOT EXISTS (SELECT 1 FROM all_decisions WHERE child_id = ?1)
                         AND NOT EXISTS (SELECT 1 FROM plan_actions WHERE child_id = ?1)
-                    """, arguments: [child])
+                    """).execute(arguments: [child])
                 summary.children += db.changesCount
             }
             if incidents { try db.execute(sql: "DROP INDEX retention_links_by_incident") }

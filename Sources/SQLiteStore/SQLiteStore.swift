@@ -335,8 +335,10 @@ enum SQLiteAudit {
     /// `detail` is any JSON-serialisable value (for an update: each changed field, old and new).
     static func append(_ db: Database, at: Date, actor: String, action: String, subject: String, detail: Any?) throws {
         let text = try AuditDetail.text(detail)
-        try db.execute(sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [at.timeIntervalSince1970, actor, action, subject, text])
+        // Cached: compiling a statement runs GRDB's authorizer over every column it touches, and
+        // some commands write an audit row a record (a purge of 30,955 incidents).
+        try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [at.timeIntervalSince1970, actor, action, subject, text])
     }
 }
 
