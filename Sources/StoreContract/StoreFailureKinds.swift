@@ -6,8 +6,9 @@ import InputRules
 extension StoreError: KindedError {
     public var failureKind: FailureKind {
         switch self {
-        case .unavailable, .unsupportedURL, .needsMigration, .newerDatabase: .unavailable
-        case .invalidURL, .backupExists, .backupRefused: .usage
+        case .unavailable, .needsMigration, .newerDatabase: .unavailable
+        // A URL we cannot read is the command line's fault (64), whichever part of it is wrong.
+        case .unsupportedURL, .invalidURL, .backupExists, .backupRefused: .usage
         case .missingDatabase: .missing
         case .unknownChild: .data
         }

@@ -204,6 +204,12 @@ struct CommandsCLITests {
         #expect(inURL.status == 64)
         #expect(inURL.stderr.contains("ENCOMPASS_DATABASE_PASSWORD"))
         #expect(!inURL.stderr.contains("secret@"), "a URL's password is never echoed")
+        // A mistyped scheme is a bad command line, as a bad sslmode is, not a database that is down.
+        for url in ["postgress://hub@db.example/encompass", "sqlite:"] {
+            let typo = try h.run(["escalations"], database: url)
+            #expect(typo.status == 64, "\(url): \(typo.stderr)")
+            #expect(typo.stderr.hasPrefix("encompass: unsupported database URL scheme"), "\(typo.stderr)")
+        }
     }
 
     @Test func aBadAsOfIsABadCommandLine() throws {
