@@ -105,6 +105,7 @@ struct CSVHeader {
     init?(fields: [CSVField], bytes: UnsafeBufferPointer<UInt8>, log: inout FileErrorLog) {
         let errorsBefore = log.total
         var names: [String] = []
+        var unknown: [String] = []
         var fieldOf = [Int](repeating: -1, count: Column.count)
         for (i, field) in fields.enumerated() {
             var raw: [UInt8] = []
@@ -118,19 +119,42 @@ struct CSVHeader {
                 continue
             }
             names.append(name.isEmpty ? "column \(i + 1)" : FieldValues.shortened(name))
-            guard let column = Column(name: name) else { continue }
+            guard let column = Column(name: name) else {
+                unknown.append(name)
+                continue
+            }
             if fieldOf[column.rawValue] >= 0 {
                 log.add(line: 1, column, "appears more than once in the header")
             }
             fieldOf[column.rawValue] = i
         }
         for column in Column.requiredInHeader where fieldOf[column.rawValue] < 0 {
-            log.add(line: 1, column, "required column is missing from the header")
+            // A name we do not read that is a letter or two from the missing one is most likely it,
+            // mistyped: say so, rather than leave the operator to compare the two by eye.
+            let typo = unknown.first { Self.isTypo($0, of: column.name) }.map { " (the header has \"\(FieldValues.shortened($0))\": a typo?)" }
+            log.add(line: 1, column, "required column is missing from the header" + (typo ?? ""))
         }
         guard log.total == errorsBefore else { return nil }
         self.names = names
         fieldCount = fields.count
         used = fieldOf.enumerated().filter { $0.element >= 0 }.map { ($0.offset, $0.element) }
+    }
+
+    /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
+    /// the name itself.
+    static func isTypo(_ given: String, of name: String) -> Bool {
+        let a = Array(given.trimmingSpaces().lowercased().utf8), b = Array(name.utf8)
+        guard !a.isEmpty, !b.isEmpty, a != b, abs(a.count - b.count) <= 2 else { return false }
+        // Edit distance, a row at a time.
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var row = [i] + [Int](repeating: 0, count: b.count)
+            for j in 1...b.count {
+                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = row
+        }
+        return previous[b.count] <= 2
     }
 
     func displayName(ofField index: Int) -> String {

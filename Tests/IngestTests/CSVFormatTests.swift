@@ -120,6 +120,19 @@ import Testing
         ])
     }
 
+    /// A required column mistyped in the header is named beside the one missing.
+    @Test func aMistypedRequiredColumnIsPointedOut() {
+        // Two typos; reported_at left out, with a column of the force's own beside it (no hint).
+        let renamed = ["officer_grade": "Oficer_Grade", "victim_id": "victm_id", "reported_at": "notes"]
+        let columns = Fixture.columns.map { renamed[$0] ?? $0 }
+        let text = [Fixture.header(columns), Fixture.row(columns: columns)].joined(separator: "\n")
+        #expect(Fixture.errors(Fixture.ingest(text)) == [
+            "in.csv:1: reported_at: required column is missing from the header",
+            "in.csv:1: officer_grade: required column is missing from the header (the header has \"Oficer_Grade\": a typo?)",
+            "in.csv:1: victim_id: required column is missing from the header (the header has \"victm_id\": a typo?)",
+        ])
+    }
+
     @Test func duplicateHeaderColumnIsAnError() {
         let text = "incident_id,reported_at,officer_grade,victim_id,officer_grade\n"
         #expect(Fixture.errors(Fixture.ingest(text)) == [
