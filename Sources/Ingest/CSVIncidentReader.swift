@@ -129,32 +129,12 @@ struct CSVHeader {
             fieldOf[column.rawValue] = i
         }
         for column in Column.requiredInHeader where fieldOf[column.rawValue] < 0 {
-            // A name we do not read that is a letter or two from the missing one is most likely it,
-            // mistyped: say so, rather than leave the operator to compare the two by eye.
-            let typo = unknown.first { Self.isTypo($0, of: column.name) }.map { " (the header has \"\(FieldValues.shortened($0))\": a typo?)" }
-            log.add(line: 1, column, "required column is missing from the header" + (typo ?? ""))
+            log.add(line: 1, column, "required column is missing from the header" + HeaderTypo.hint(for: column.name, among: unknown))
         }
         guard log.total == errorsBefore else { return nil }
         self.names = names
         fieldCount = fields.count
         used = fieldOf.enumerated().filter { $0.element >= 0 }.map { ($0.offset, $0.element) }
-    }
-
-    /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
-    /// the name itself.
-    static func isTypo(_ given: String, of name: String) -> Bool {
-        let a = Array(given.trimmingSpaces().lowercased().utf8), b = Array(name.utf8)
-        guard !a.isEmpty, !b.isEmpty, a != b, abs(a.count - b.count) <= 2 else { return false }
-        // Edit distance, a row at a time.
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var row = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...b.count {
-                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = row
-        }
-        return previous[b.count] <= 2
     }
 
     func displayName(ofField index: Int) -> String {

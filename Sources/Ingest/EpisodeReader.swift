@@ -73,10 +73,14 @@ public enum EpisodeReader {
                 log.add(line: 1, column: "incident_id", "a file holds incidents or episodes, not both")
                 return []
             }
-            for required in ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
-            where !header.contains(required) {
-                log.add(line: 1, column: required, "the header has no such column")
+            let unknown = table.header.filter { !columns.contains($0.lowercased()) }
+            let missing = ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
+                .filter { !header.contains($0) }
+            for required in missing {
+                log.add(line: 1, column: required, "the header has no such column" + HeaderTypo.hint(for: required, among: unknown))
             }
+            // The header's fault, said once, not again on every row (as an incidents file's).
+            guard missing.isEmpty else { return [] }
             for row in table.rows {
                 var values: [String: String] = [:]
                 for (name, value) in zip(header, row.fields) where columns.contains(name) { values[name] = value }

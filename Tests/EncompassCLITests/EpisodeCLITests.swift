@@ -71,6 +71,17 @@ struct EpisodeCLITests {
         #expect((all["children"] as? [[String: Any]])?.map { $0["incident_ids"] as? [String] ?? [] } == [["I-0"]])
     }
 
+    @Test func aMistypedColumnOfAnEpisodesFileIsPointedOut() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("missing.csv", ([Self.header.replacingOccurrences(of: "missing_at", with: "Misssing_At")] + Self.rows)
+            .joined(separator: "\n") + "\n")
+        let out = try h.run(["ingest", file])
+        #expect(out.status == 65)
+        #expect(out.stderr == "\(file):1: missing_at: the header has no such column (the header has \"Misssing_At\": a typo?)\n",
+                "\(out.stderr)")
+    }
+
     @Test func aFileMixingIncidentsAndEpisodesIsRefused() throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
