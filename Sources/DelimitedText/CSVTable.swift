@@ -89,7 +89,10 @@ public struct CSVTable: Sendable {
     public func requireColumns(_ names: [String]) throws(InputError) -> [Int] {
         var out: [Int] = []
         for n in names {
-            guard let i = index(of: n) else { throw InputError(file: fileName, line: 1, column: n, message: "missing column") }
+            guard let i = index(of: n) else {
+                let hint = HeaderTypo.hint(for: n, among: header.filter { !names.contains($0) })
+                throw InputError(file: fileName, line: 1, column: n, message: "missing column" + hint)
+            }
             out.append(i)
         }
         return out

@@ -1,3 +1,5 @@
+import DelimitedText
+
 /// Reads an RFC 4180 incident file: a header row naming the columns in any order, then one row
 /// per incident and child. Unknown columns are ignored, but must still be valid UTF-8.
 enum CSVIncidentReader {

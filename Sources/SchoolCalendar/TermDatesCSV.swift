@@ -52,7 +52,8 @@ extension TermDates {
             index[name] = i
         }
         for name in requiredColumns where index[name] == nil {
-            throw fail(header.line, name, "column missing from the header")
+            let hint = HeaderTypo.hint(for: name, among: index.keys.filter { !requiredColumns.contains($0) }.sorted())
+            throw fail(header.line, name, "column missing from the header" + hint)
         }
 
         var laTerms: [String: [(term: Term, line: Int)]] = [:]

@@ -19,6 +19,12 @@ import Testing
         return try SchoolDirectory.parseKeyAdults(Data(csv.utf8), fileName: "key-adults.csv")
     }
 
+    @Test func aMistypedColumnIsPointedOut() {
+        let csv = "urn,name,e-mail,channel,endpoint\n120501,Key Adult,dsl@school.example,smtp,\n"
+        let error = #expect(throws: InputError.self) { try SchoolDirectory.parseKeyAdults(Data(csv.utf8), fileName: "key-adults.csv") }
+        #expect(error?.description == "key-adults.csv:1: email: missing column (the header has \"e-mail\": a typo?)")
+    }
+
     @Test(arguments: badEmails)
     func anAddressDeliveryWouldRefuseIsRefusedAtLoad(address: String) async throws {
         let error = try #require(throws: InputError.self) { try load(channel: "smtp", email: address) }

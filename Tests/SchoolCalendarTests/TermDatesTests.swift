@@ -71,6 +71,8 @@ import Testing
         .init(rows: header + "925,1399000,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
         .init(rows: header + "925,13990x,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
         .init(rows: "la_code,urn,term_start\n925,,2026-01-05\n", line: 1, column: "term_end", says: "missing"),
+        .init(rows: "la_code,urn,term_start,term-end\n", line: 1, column: "term_end",
+              says: #"column missing from the header (the header has "term-end": a typo?)"#),
         .init(rows: "la_code,urn,term_start,term_end,urn\n", line: 1, column: "urn", says: "twice"),
         .init(rows: header + good + "925,,2026-02-23\n", line: 3, column: nil, says: "3 fields, the header has 4"),
         .init(rows: header + good + "925,,2026-02-13,2026-03-27\n", line: 3, column: "term_start", says: "LA 925: overlaps the term on line 2"),

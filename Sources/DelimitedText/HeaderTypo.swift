@@ -1,17 +1,20 @@
+import Foundation
+import InputRules
+
 /// A required column missing from a file's header, and a name in the header we do not read that is a
 /// letter or two from it: most likely the column, mistyped. Said beside the missing column, rather
 /// than leave the operator to compare the two by eye.
-enum HeaderTypo {
+public enum HeaderTypo {
     /// " (the header has "NAME": a typo?)", or "" when no unknown name is that close.
-    static func hint(for missing: String, among unknown: [String]) -> String {
+    public static func hint(for missing: String, among unknown: [String]) -> String {
         guard let name = unknown.first(where: { isTypo($0, of: missing) }) else { return "" }
-        return " (the header has \"\(FieldValues.shortened(name))\": a typo?)"
+        return " (the header has \"\(FieldText.forTerminal(name))\": a typo?)"
     }
 
     /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
     /// the name itself.
-    static func isTypo(_ given: String, of name: String) -> Bool {
-        let a = Array(given.trimmingSpaces().lowercased().utf8), b = Array(name.utf8)
+    public static func isTypo(_ given: String, of name: String) -> Bool {
+        let a = Array(given.trimmingCharacters(in: .whitespaces).lowercased().utf8), b = Array(name.utf8)
         guard !a.isEmpty, !b.isEmpty, a != b, abs(a.count - b.count) <= 2 else { return false }
         // Edit distance, a row at a time.
         var previous = Array(0...b.count)
