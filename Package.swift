@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Schools", dependencies: ["DelimitedText"], swiftSettings: strict),
         // Config/ on disk and the environment, read once into typed values.
         .target(name: "Settings", dependencies: [
-            "RiskModel", "SchoolCalendar", "Schools",
+            "DelimitedText", "RiskModel", "SchoolCalendar", "Schools",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.

@@ -90,7 +90,7 @@ public struct CSVTable: Sendable {
         var out: [Int] = []
         for n in names {
             guard let i = index(of: n) else {
-                let hint = HeaderTypo.hint(for: n, among: header.filter { !names.contains($0) })
+                let hint = LikelyTypo.hint(for: n, among: header.filter { !names.contains($0) })
                 throw InputError(file: fileName, line: 1, column: n, message: "missing column" + hint)
             }
             out.append(i)

@@ -131,7 +131,7 @@ struct CSVHeader {
             fieldOf[column.rawValue] = i
         }
         for column in Column.requiredInHeader where fieldOf[column.rawValue] < 0 {
-            log.add(line: 1, column, "required column is missing from the header" + HeaderTypo.hint(for: column.name, among: unknown))
+            log.add(line: 1, column, "required column is missing from the header" + LikelyTypo.hint(for: column.name, among: unknown))
         }
         guard log.total == errorsBefore else { return nil }
         self.names = names

@@ -78,7 +78,7 @@ public enum EpisodeReader {
             let missing = ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
                 .filter { !header.contains($0) }
             for required in missing {
-                log.add(line: 1, column: required, "the header has no such column" + HeaderTypo.hint(for: required, among: unknown))
+                log.add(line: 1, column: required, "the header has no such column" + LikelyTypo.hint(for: required, among: unknown))
             }
             // The header's fault, said once, not again on every row (as an incidents file's).
             guard missing.isEmpty else { return [] }

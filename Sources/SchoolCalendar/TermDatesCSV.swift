@@ -52,7 +52,7 @@ extension TermDates {
             index[name] = i
         }
         for name in requiredColumns where index[name] == nil {
-            let hint = HeaderTypo.hint(for: name, among: index.keys.filter { !requiredColumns.contains($0) }.sorted())
+            let hint = LikelyTypo.hint(for: name, among: index.keys.filter { !requiredColumns.contains($0) }.sorted())
             throw fail(header.line, name, "column missing from the header" + hint)
         }
 

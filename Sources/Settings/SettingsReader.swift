@@ -1,3 +1,4 @@
+import DelimitedText
 import Foundation
 import InputRules
 import RiskModel
@@ -55,7 +56,7 @@ extension Settings {
             guard let spec = Self.keys.first(where: { $0.key == key }) else {
                 let hint = Self.secretKeys.contains(key)
                     ? "secrets come only from the environment (\(Self.secretEnvironment[key] ?? ""))"
-                    : "unknown setting"
+                    : Self.unknown(key)
                 throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(hint)")
             }
             do {
@@ -96,13 +97,18 @@ extension Settings {
             let key = prefix.isEmpty ? name : "\(prefix).\(name)"
             if let inner = v.mapping, key != "calendar.school_day_start_by_urn" {
                 guard Self.sections.contains(key) else {
-                    throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column, message: "\(key): unknown setting")
+                    throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column, message: "\(key): \(Self.unknown(key))")
                 }
                 try flatten(inner, prefix: key, fileName: fileName, visit)
             } else {
                 try visit(key, v)
             }
         }
+    }
+
+    /// "unknown setting", and the setting or section it is a letter or two from, if one is.
+    private static func unknown(_ key: String) -> String {
+        LikelyTypo.meant(key, among: keys.map(\.key) + Array(sections)).map { "unknown setting (did you mean \($0)?)" } ?? "unknown setting"
     }
 
     struct InvalidValue: Error { let message: String }

@@ -131,7 +131,16 @@ struct CommandsCLITests {
         let out = try h.run(["escalations"])
         #expect(out.status == 65)
         #expect(out.stderr.contains("encompass.yaml:3:"))
-        #expect(out.stderr.contains("scoring.windw_days: unknown setting"))
+        #expect(out.stderr.contains("scoring.windw_days: unknown setting (did you mean scoring.window_days?)"), "\(out.stderr)")
+        // A section's name too; and a name near none is only unknown.
+        for (text, says) in [("retention:\n  incident_days: 30\n", "retention.incident_days: unknown setting (did you mean retention.incidents_days?)\n"),
+                             ("retenton:\n  incidents_days: 30\n", "retenton: unknown setting (did you mean retention?)\n"),
+                             ("hub:\n  colour: blue\n", "hub.colour: unknown setting\n")] {
+            try Data(text.utf8).write(to: yaml)
+            let typo = try h.run(["escalations"])
+            #expect(typo.status == 65)
+            #expect(typo.stderr.hasSuffix(says), "\(typo.stderr)")
+        }
     }
 
     @Test(arguments: [("hub:\n  email: hub@localhost\n", "hub.email"), ("smtp:\n  from: encompass police\n", "smtp.from")])

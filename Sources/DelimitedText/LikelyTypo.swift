@@ -1,14 +1,21 @@
 import Foundation
 import InputRules
 
-/// A required column missing from a file's header, and a name in the header we do not read that is a
-/// letter or two from it: most likely the column, mistyped. Said beside the missing column, rather
+/// A name we do not know that is a letter or two from one we do is most likely it, mistyped: said
+/// beside the error (a required column missing from a file's header, an unknown setting), rather
 /// than leave the operator to compare the two by eye.
-public enum HeaderTypo {
-    /// " (the header has "NAME": a typo?)", or "" when no unknown name is that close.
+public enum LikelyTypo {
+    /// " (the header has "NAME": a typo?)" for a required column missing from a header that has
+    /// NAME among the names we do not read, or "" when none is that close.
     public static func hint(for missing: String, among unknown: [String]) -> String {
         guard let name = unknown.first(where: { isTypo($0, of: missing) }) else { return "" }
         return " (the header has \"\(FieldText.forTerminal(name))\": a typo?)"
+    }
+
+    /// The known name an unknown one is likely a typo of, when exactly one is that close.
+    public static func meant(_ unknown: String, among known: [String]) -> String? {
+        let close = known.filter { isTypo(unknown, of: $0) }
+        return close.count == 1 ? close[0] : nil
     }
 
     /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
