@@ -7,7 +7,7 @@ public struct PostgresLocation: Sendable, Equatable {
     public enum TLSMode: String, Sendable, CaseIterable {
         /// No TLS (a loopback or socket connection inside one host).
         case disable
-        /// TLS when the server offers it (PostgreSQL's own default).
+        /// TLS when the server offers it (libpq's default; ours for a loopback host only).
         case prefer
         /// TLS or nothing, the certificate not checked (libpq's meaning).
         case require
@@ -46,7 +46,11 @@ public struct PostgresLocation: Sendable, Equatable {
         guard !database.isEmpty, !database.contains("/") else {
             throw Invalid(description: "the database URL names no database: postgres://USER@HOST:PORT/DATABASE")
         }
-        var tls = TLSMode.prefer
+        // With no sslmode, a host on another machine gets TLS or nothing: libpq's `prefer` would go
+        // on without it (or be talked out of it on the way), sending children's records across the
+        // network in clear. A force whose server has no TLS says `sslmode=disable` itself. On this
+        // machine (loopback) there is no network to cross: `prefer`, as libpq.
+        var tls = Self.isLoopback(host) ? TLSMode.prefer : TLSMode.require
         var rootCertificate: String?
         for item in parts.queryItems ?? [] {
             switch item.name {
@@ -76,6 +80,12 @@ public struct PostgresLocation: Sendable, Equatable {
         self.database = database.removingPercentEncoding ?? database
         self.tls = tls
         self.rootCertificate = rootCertificate
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost: a connection that never leaves the machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
     }
 
     /// HOST:PORT/DATABASE, for messages.

@@ -7,7 +7,7 @@ import Testing
 struct PostgresLocationTests {
     @Test func aURLNamesUserHostPortAndDatabase() throws {
         let l = try PostgresLocation(url: "postgres://hub@db.police.example:6543/encompass")
-        #expect((l.user, l.host, l.port, l.database, l.tls) == ("hub", "db.police.example", 6543, "encompass", .prefer))
+        #expect((l.user, l.host, l.port, l.database, l.tls) == ("hub", "db.police.example", 6543, "encompass", .require))
         #expect(l.place == "db.police.example:6543/encompass")
         #expect(try PostgresLocation(url: "postgresql://hub@localhost/encompass").port == 5432)
     }
@@ -16,6 +16,14 @@ struct PostgresLocationTests {
                       ("verify-full", .verifyFull), ("verify-ca", .verifyFull), ("allow", .prefer)])
     func sslmodeIsHonoured(mode: String, tls: PostgresLocation.TLSMode) throws {
         #expect(try PostgresLocation(url: "postgres://hub@db/encompass?sslmode=\(mode)").tls == tls)
+    }
+
+    /// Without sslmode, another machine is reached over TLS or not at all; this one as libpq would.
+    @Test(arguments: [("db.police.example", PostgresLocation.TLSMode.require), ("10.0.0.7", .require), ("127.0.0.1", .prefer),
+                      ("127.0.1.1", .prefer), ("localhost", .prefer), ("LocalHost", .prefer), ("[::1]", .prefer), ("[fd00::7]", .require)])
+    func withoutSslmodeOnlyThisMachineMayGoWithoutTLS(host: String, tls: PostgresLocation.TLSMode) throws {
+        #expect(try PostgresLocation(url: "postgres://hub@\(host):5432/encompass").tls == tls)
+        #expect(try PostgresLocation(url: "postgres://hub@\(host):5432/encompass?sslmode=disable").tls == .disable)
     }
 
     @Test func aCAForTheServersCertificateIsTakenWithVerifyFull() throws {
