@@ -33,6 +33,22 @@ public enum Doctor {
     /// opening it met.
     public typealias OpenStore = @Sendable () async throws -> (any Store & SchoolDirectoryStore)?
 
+    /// Whether the records are safe on their way to the database: a server on another machine
+    /// reached in clear is a problem in our settings (its `sslmode`), whatever the URL asked for.
+    public static func finding(for transport: StoreTransport) -> Finding {
+        switch transport {
+        case .localFile:
+            return .ok("database connection: a file on this machine")
+        case .server(let host, _, let tls?):
+            return .ok("database connection: to \(host) over TLS (\(tls))")
+        case .server(let host, true, nil):
+            return .ok("database connection: to \(host) on this machine, not encrypted (it crosses no network)")
+        case .server(let host, false, nil):
+            return .configuration("database connection: to \(host) is not encrypted: children's records cross the network in clear; "
+                                  + "turn TLS on at the server and use sslmode=verify-full (or require)")
+        }
+    }
+
     /// How far ahead the calendar must reach: a deadline is worked out from it for every alert.
     public static let calendarDays = 365
 
@@ -47,6 +63,7 @@ public enum Doctor {
                 let status = try await store.migrationStatus()
                 _ = try SchemaRule.migrationsToRun(status, for: .read)
                 findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)"))
+                findings.append(Self.finding(for: try await store.transport()))
             } else {
                 findings.append(.ok("database: none yet at \(database); the first command that writes sets it up"))
             }

@@ -107,6 +107,16 @@ extension PostgresStore: Store {
         try await database.migrationStatus()
     }
 
+    /// The TLS version as the server sees this session (`pg_stat_ssl`), not as the URL asked.
+    public func transport() async throws -> StoreTransport {
+        let logger = self.logger
+        let tls = try await read { conn in
+            try await conn.row("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl", logger, as: (String).self)
+        }
+        let host = database.location.host
+        return .server(host: host, loopback: PostgresLocation.isLoopback(host), tls: tls)
+    }
+
     public func migrate(for access: SchemaAccess) async throws -> [String] {
         try await database.migrate(for: access)
     }

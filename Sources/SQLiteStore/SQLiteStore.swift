@@ -102,6 +102,8 @@ public final class SQLiteStore: Store {
         try status()
     }
 
+    public func transport() async throws -> StoreTransport { .localFile }
+
     public func migrate(for access: SchemaAccess) async throws -> [String] {
         try migrateUnderLock(for: access)
     }

@@ -8,6 +8,8 @@ import RiskModel
 public protocol Store: Sendable {
     /// The migrations this program knows and those the database has had, as they are now.
     func migrationStatus() async throws -> MigrationStatus
+    /// How the records travel between this process and the database (`doctor` says it).
+    func transport() async throws -> StoreTransport
     /// Under the store's migration lock (so many processes at once on a new database set it up
     /// once): reads the status again, runs what `SchemaRule` says for `access`, or throws what it
     /// throws. Returns the migrations it ran.
@@ -247,6 +249,14 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unknownChild(let id): "no child with id \(id)"
         }
     }
+}
+
+/// How a store's records travel between this process and the database.
+public enum StoreTransport: Sendable, Equatable {
+    /// A file on this machine (SQLite): nothing crosses a network.
+    case localFile
+    /// A server at `host`: on this machine (`loopback`) or not, over TLS of that version or (nil) in clear.
+    case server(host: String, loopback: Bool, tls: String?)
 }
 
 /// A failure of the database itself (busy, full, unreachable), as each store's library throws it:

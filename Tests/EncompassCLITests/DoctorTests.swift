@@ -2,6 +2,7 @@ import Doctor
 import Foundation
 import Schools
 import SQLiteStore
+import StoreContract
 import Stores
 import Testing
 import TestSupport
@@ -24,7 +25,7 @@ import TestSupport
         let out = try Self.run(rig, ["--send-test"])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stderr.isEmpty)
-        for line in ["ok: database: reachable, at this version", "ok: settings: ", "ok: templates: ", "ok: key adults: 5, every one at a known school",
+        for line in ["ok: database: reachable, at this version", "ok: database connection: a file on this machine", "ok: settings: ", "ok: templates: ", "ok: key adults: 5, every one at a known school",
                      "ok: bank holidays: known until 2027-12-28", "ok: term dates: every key adult's school is covered",
                      "ok: relay 127.0.0.1:\(rig.smtp.port): connected, TLS, logged in",
                      "ok: test message: sent to hub.email (hub@police.example)"] {
@@ -34,6 +35,31 @@ import TestSupport
         #expect(mail.map(\.subject) == ["Encompass: a test message from encompass doctor"])
         // Nothing was written to the database by the checks.
         #expect(try rig.h.run(["alerts"]).stdout == "No alerts.\n")
+    }
+
+    /// A server on another machine reached in clear is a problem of ours (its sslmode); over TLS,
+    /// or on this machine, it is not.
+    @Test func aDatabaseReachedInClearAcrossANetworkIsAProblem() {
+        let remote = Doctor.finding(for: .server(host: "db.police.example", loopback: false, tls: nil))
+        #expect(remote.kind == .configuration)
+        #expect(remote.line.contains("to db.police.example is not encrypted") && remote.line.contains("sslmode=verify-full"))
+        #expect(Doctor.finding(for: .server(host: "db.police.example", loopback: false, tls: "TLSv1.3")).kind == .ok)
+        #expect(Doctor.finding(for: .server(host: "127.0.0.1", loopback: true, tls: nil)).kind == .ok)
+        #expect(Doctor.finding(for: .localFile).kind == .ok)
+    }
+
+    /// What the connection really is, as the server sees it: TLS to the TLS-only server, none to the
+    /// plain one on this machine.
+    @Test func thePostgresConnectionIsReportedAsTheServerSeesIt() throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let tls = try PostgresServer.sharedTLS().makeDatabase()
+        let plain = try PostgresServer.shared().makeDatabase()
+        for db in [tls, plain] { #expect(try h.run(["migrate"], database: db).status == 0) }
+        let over = try h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: tls)
+        #expect(over.stdout.contains("ok: database connection: to 127.0.0.1 over TLS (TLSv1."), "\(over.stdout)\(over.stderr)")
+        let clear = try h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: plain)
+        #expect(clear.stdout.contains("ok: database connection: to 127.0.0.1 on this machine, not encrypted"), "\(clear.stdout)\(clear.stderr)")
     }
 
     @Test func withoutTheFlagNothingIsSent() async throws {
