@@ -30,8 +30,18 @@ public final class PostgresDatabase: Sendable {
         try self.init(location: location, password: password, knownUpTo: nil)
     }
 
-    /// `knownUpTo`: act as the version whose newest migration that was (tests).
-    init(location: PostgresLocation, password: String?, knownUpTo: String?) throws {
+    /// How long a transaction waits for a connection before the database is reported unreachable.
+    /// The driver's pool keeps trying to connect to a server that has gone (a restart, a failover)
+    /// and fails its waiting requests only after a minute; a page or a command should say so
+    /// sooner, as a database problem (503, exit 69), not hang. Long enough that a busy pool's
+    /// queue (8 connections) does not trip it.
+    static let defaultLeaseWait: Duration = .seconds(20)
+    let leaseWait: Duration
+
+    /// `knownUpTo`: act as the version whose newest migration that was (tests). `leaseWait`: see
+    /// `defaultLeaseWait` (tests shorten it).
+    init(location: PostgresLocation, password: String?, knownUpTo: String?, leaseWait: Duration = PostgresDatabase.defaultLeaseWait) throws {
+        self.leaseWait = leaseWait
         let all = PostgresSchema.migrations
         knownMigrations = knownUpTo.flatMap { last in all.firstIndex { $0.id == last }.map { Array(all[...$0]) } } ?? all
         var logger = Logger(label: "encompass.postgres")
@@ -101,31 +111,68 @@ public final class PostgresDatabase: Sendable {
     }
 
     private func transaction<T: Sendable>(on client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await reach()
-        do {
-            return try await client.withConnection { conn in
-                try await conn.run("BEGIN ISOLATION LEVEL READ COMMITTED", logger)
-                do {
-                    let value = try await body(conn)
-                    try await conn.run("COMMIT", logger)
-                    return value
-                } catch {
-                    try? await conn.run("ROLLBACK", logger)
-                    throw error
-                }
+        let logger = self.logger
+        return try await leased(on: client) { conn in
+            try await conn.run("BEGIN ISOLATION LEVEL READ COMMITTED", logger)
+            do {
+                let value = try await body(conn)
+                try await conn.run("COMMIT", logger)
+                return value
+            } catch {
+                try? await conn.run("ROLLBACK", logger)
+                throw error
             }
-        } catch let e as PSQLError {
-            throw PostgresProblem(e, location: location)
         }
     }
 
     /// Runs `body` on one connection outside a transaction (the migrations' lock is the session's).
     func session<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await leased(on: client, body)
+    }
+
+    /// `body` on a connection of `client`'s, waiting at most `leaseWait` for one. Past that the
+    /// caller is told the database cannot be reached and the pool's request is cancelled (the pool
+    /// drops a waiting request at once); a connection that comes in that instant is handed back
+    /// unused, so a write reported failed never happens after all. Errors before a connection was
+    /// had are the connection's.
+    private func leased<T: Sendable>(on client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reach()
+        let lease = LeaseClaim()
+        let location = self.location
+        let waited = leaseWait
         do {
-            return try await client.withConnection { conn in try await body(conn) }
+            // Not escaping: the group waits for both of its tasks before it returns.
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { conn in
+                            guard lease.start() else { throw LeaseClaim.Abandoned() }
+                            return try await body(conn)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: waited)
+                        if lease.abandon() { throw LeaseClaim.TimedOut() }
+                        return nil // the connection came in time: the work goes on to its end
+                    }
+                    while let next = try await group.next() {
+                        if let value = next {
+                            group.cancelAll() // the timer
+                            return value
+                        }
+                    }
+                    throw LeaseClaim.Abandoned() // unreachable: the work returns a value or throws
+                }
+            }
         } catch let e as PSQLError {
             throw PostgresProblem(e, location: location)
+        } catch is LeaseClaim.TimedOut {
+            throw PostgresProblem(location: location, problem: "no connection within \(waited.components.seconds) s: the server has gone or stopped answering "
+                                  + "(check that PostgreSQL is running and reachable; a failover takes a minute or two)")
+        } catch where !lease.started && !(error is CancellationError) && !(error is PostgresProblem) {
+            // The pool gave up connecting (its circuit breaker): the database's problem, not ours.
+            throw PostgresProblem(location: location, problem: "cannot connect: the server has not answered for a minute "
+                                  + "(check that PostgreSQL is running and reachable)")
         }
     }
 }
@@ -141,6 +188,31 @@ extension PostgresDatabase {
             reached.withLock { $0 = true }
         } catch let e as PSQLError {
             throw PostgresProblem(e, location: location)
+        }
+    }
+}
+
+/// One transaction's wait for a connection, settled once: by the connection arriving (`start`)
+/// or by the wait running out (`abandon`).
+final class LeaseClaim: Sendable {
+    struct TimedOut: Error {}
+    struct Abandoned: Error {}
+    private enum State { case waiting, started, abandoned }
+    private let state = Mutex(State.waiting)
+
+    var started: Bool { state.withLock { $0 == .started } }
+
+    /// With a connection in hand: true to go on, false when the wait had already run out.
+    func start() -> Bool { settle(.started) }
+
+    /// The wait ran out: true when no connection had come.
+    func abandon() -> Bool { settle(.abandoned) }
+
+    private func settle(_ to: State) -> Bool {
+        state.withLock { s in
+            guard s == .waiting else { return false }
+            s = to
+            return true
         }
     }
 }

@@ -1,0 +1,43 @@
+import Foundation
+import InputRules
+@testable import PostgresStore
+import StoreContract
+import Testing
+import TestSupport
+
+/// A PostgreSQL that stops answering after the store has reached it (a restart, a failover): the
+/// driver's pool would keep a transaction waiting for a connection for a minute and then fail it
+/// as an error of ours (a page: 500 after 66 s). The store says, after its wait, that the database
+/// cannot be reached, and the write it refused is never made.
+@Suite("PostgreSQL going away under a store")
+struct PostgresOutageTests {
+    @Test func aTransactionThatGetsNoConnectionIsADatabaseProblemAndNothingIsWrittenLater() async throws {
+        let server = try PostgresServer.shared()
+        let url = try server.makeDatabase()
+        let name = String(url.split(separator: "/").last!)
+        let store = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil, knownUpTo: nil,
+                                                       leaseWait: .seconds(1)))
+        _ = try await store.migrate(for: .write)
+        _ = try await store.ingest([incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")])], actor: "test", at: Date(), planner: nil)
+
+        // The server refuses new connections to the database and ends the store's.
+        let cut = try server.psql("postgres", """
+            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
+            """)
+        try #require(cut.exitCode == 0, "\(cut.output)")
+        await #expect {
+            _ = try await store.ingest([incident("I-2", "2026-11-19T22:40:00Z", children: [child("C-2")])], actor: "test", at: Date(), planner: nil)
+        } throws: { error in
+            let problem = (error as? PostgresProblem)?.problem ?? "\(error)"
+            return problem.contains("no connection within 1 s") && (error as? any KindedError)?.failureKind == .unavailable
+        }
+
+        let back = try server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        try #require(back.exitCode == 0, "\(back.output)")
+        // The refused write was never made, then or later (read by a store of its own: the first
+        // one's pool comes back after its back-off, which is the driver's business).
+        let fresh = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        #expect(try await fresh.counts().incidents == 1)
+    }
+}
