@@ -171,7 +171,7 @@ public final class PostgresDatabase: Sendable {
                                   + "(check that PostgreSQL is running and reachable; a failover takes a minute or two)")
         } catch where !lease.started && !(error is CancellationError) && !(error is PostgresProblem) {
             // The pool gave up connecting (its circuit breaker): the database's problem, not ours.
-            throw PostgresProblem(location: location, problem: "cannot connect: the server has not answered for a minute "
+            throw PostgresProblem(location: location, problem: "cannot connect: the server has not answered "
                                   + "(check that PostgreSQL is running and reachable)")
         }
     }
