@@ -377,7 +377,7 @@ extension SQLiteStore: AlertStore {
                   AlertLifecycle.turnsOverdue(state: state, deadline: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)), now: now)
             else { continue }
             let overdue = AlertLifecycle.overdue
-            try db.execute(sql: "UPDATE alerts SET state = ? WHERE alert_key = ?", arguments: [overdue.state.rawValue, r[0] as Int64])
+            try db.cachedStatement(sql: "UPDATE alerts SET state = ? WHERE alert_key = ?").execute(arguments: [overdue.state.rawValue, r[0] as Int64])
             try notices(overdue.notices, db, alertKey: r[0], now: now)
         }
     }
