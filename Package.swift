@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Schools", dependencies: ["DelimitedText"], swiftSettings: strict),
         // Config/ on disk and the environment, read once into typed values.
         .target(name: "Settings", dependencies: [
-            "DelimitedText", "RiskModel", "SchoolCalendar", "Schools",
+            "RiskModel", "SchoolCalendar", "Schools",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
@@ -66,7 +66,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The shared database: PostgreSQL through PostgresNIO (COPY, SKIP LOCKED, advisory-lock migrations).
         .target(name: "PostgresStore", dependencies: [
-            "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
+            "InputRules", "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -77,7 +77,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
         .target(name: "Delivery", dependencies: [
-            "CCurl", "CivilTime", "RiskModel", "Schools",
+            "CCurl", "CivilTime", "InputRules", "RiskModel", "Schools",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
@@ -132,7 +132,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Real servers for tests: the loopback SMTP relay and HTTPS receiver in scripts/testservers.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "CivilTime", "InputRules", "RiskModel", "Schools", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EncompassCLITests", dependencies: ["encompass", "Doctor", "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Schools", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: strict),

@@ -1,4 +1,4 @@
-import DelimitedText
+import InputRules
 
 /// Reads an RFC 4180 incident file: a header row naming the columns in any order, then one row
 /// per incident and child. Unknown columns are ignored, but must still be valid UTF-8.

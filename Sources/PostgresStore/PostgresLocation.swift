@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 
 /// Where the shared database is: `postgres://USER@HOST:PORT/DB[?sslmode=...]` (or `postgresql://`).
 /// The password comes only from `ENCOMPASS_DATABASE_PASSWORD`: a URL carrying one is refused, and no
@@ -50,7 +51,7 @@ public struct PostgresLocation: Sendable, Equatable {
         // on without it (or be talked out of it on the way), sending children's records across the
         // network in clear. A force whose server has no TLS says `sslmode=disable` itself. On this
         // machine (loopback) there is no network to cross: `prefer`, as libpq.
-        var tls = Self.isLoopback(host) ? TLSMode.prefer : TLSMode.require
+        var tls = LoopbackHost.contains(host) ? TLSMode.prefer : TLSMode.require
         var rootCertificate: String?
         for item in parts.queryItems ?? [] {
             switch item.name {
@@ -80,12 +81,6 @@ public struct PostgresLocation: Sendable, Equatable {
         self.database = database.removingPercentEncoding ?? database
         self.tls = tls
         self.rootCertificate = rootCertificate
-    }
-
-    /// 127.0.0.0/8, ::1 and localhost: a connection that never leaves the machine.
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
     }
 
     /// HOST:PORT/DATABASE, for messages.

@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import Logging
 import PostgresNIO
 import RiskModel
@@ -114,7 +115,7 @@ extension PostgresStore: Store {
             try await conn.row("SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl", logger, as: (String).self)
         }
         let host = database.location.host
-        return .server(host: host, loopback: PostgresLocation.isLoopback(host), tls: tls)
+        return .server(host: host, loopback: LoopbackHost.contains(host), tls: tls)
     }
 
     public func migrate(for access: SchemaAccess) async throws -> [String] {

@@ -1,4 +1,3 @@
-import DelimitedText
 import Foundation
 import InputRules
 import RiskModel

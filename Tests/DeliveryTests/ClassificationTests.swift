@@ -1,4 +1,5 @@
 @testable import Delivery
+import InputRules
 import Testing
 
 @Suite struct ClassificationTests {

@@ -20,7 +20,9 @@ struct PostgresLocationTests {
 
     /// Without sslmode, another machine is reached over TLS or not at all; this one as libpq would.
     @Test(arguments: [("db.police.example", PostgresLocation.TLSMode.require), ("10.0.0.7", .require), ("127.0.0.1", .prefer),
-                      ("127.0.1.1", .prefer), ("localhost", .prefer), ("LocalHost", .prefer), ("[::1]", .prefer), ("[fd00::7]", .require)])
+                      ("127.0.1.1", .prefer), ("localhost", .prefer), ("LocalHost", .prefer), ("[::1]", .prefer), ("[fd00::7]", .require),
+                      // A name that only starts like a loopback address is another machine's.
+                      ("127.db.police.example", .require)])
     func withoutSslmodeOnlyThisMachineMayGoWithoutTLS(host: String, tls: PostgresLocation.TLSMode) throws {
         #expect(try PostgresLocation(url: "postgres://hub@\(host):5432/encompass").tls == tls)
         #expect(try PostgresLocation(url: "postgres://hub@\(host):5432/encompass?sslmode=disable").tls == .disable)

@@ -1,5 +1,4 @@
 import Foundation
-import InputRules
 
 /// A name we do not know that is a letter or two from one we do is most likely it, mistyped: said
 /// beside the error (a required column missing from a file's header, an unknown setting), rather

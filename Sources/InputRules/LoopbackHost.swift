@@ -5,10 +5,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The loopback rule for plaintext SMTP: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or the
-/// name localhost, which curl itself resolves to loopback without asking DNS.
-enum LoopbackHost {
-    static func contains(_ rawHost: String) -> Bool {
+/// A host on this machine: 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or the name localhost,
+/// which curl and the resolver take to loopback without asking DNS. The one rule for plaintext
+/// SMTP (allowed only here) and for a PostgreSQL URL without sslmode (`prefer` only here).
+public enum LoopbackHost {
+    public static func contains(_ rawHost: String) -> Bool {
         var host = rawHost.lowercased()
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host == "localhost" || host == "localhost." { return true }
