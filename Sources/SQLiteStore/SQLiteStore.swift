@@ -150,6 +150,9 @@ public final class SQLiteStore: Store {
 
     public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
         defer { feed.close() }
+        // A first load can be larger than the page cache: its pages go to disk as they are made.
+        let writeBehind = path == ":memory:" ? nil : SQLiteWriteBehind(databasePath: path)
+        defer { writeBehind?.stop() }
         return try await pool.writeWithoutTransaction { db in
             // Off for this transaction only: SQLiteIngest keeps the references itself (see there).
             // The pragma cannot change inside a transaction, so it is set around it.

@@ -51,4 +51,22 @@ struct SQLitePageCacheTests {
         #expect(reader.pageSize == 4096)
         #expect(reader.bytes == SQLiteStore.readerCacheBytes)
     }
+
+    /// A big ingest's write-behind (`SQLiteWriteBehind`) finds `sync_file_range` and both of the
+    /// store's files; where there are none, it starts nothing. Called directly: the timer is set
+    /// never to fire here.
+    @Test func aWriteBehindStartsWritebackOfTheFileAndItsWAL() async throws {
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteStore(path: path)
+        _ = try await store.migrate(for: .write)
+        #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        let writeBehind = SQLiteWriteBehind(databasePath: path, interval: .seconds(86_400))
+        defer { writeBehind.stop() }
+        #expect(writeBehind.startWritebackNow() == 2)
+        let nothing = SQLiteWriteBehind(databasePath: dir.appendingPathComponent("none.sqlite").path, interval: .seconds(86_400))
+        defer { nothing.stop() }
+        #expect(nothing.startWritebackNow() == 0)
+    }
 }
