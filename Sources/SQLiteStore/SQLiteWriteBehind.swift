@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Glibc  // Linux only, as the program is: sync_file_range, open, close.
 
 /// Starts the kernel writing a big ingest's pages to disk while the ingest is still making them, as
 /// PostgreSQL's `backend_flush_after` does. A transaction larger than the page cache spills into the
@@ -11,9 +9,9 @@ import Glibc
 /// quarter second the store's two files get `sync_file_range(SYNC_FILE_RANGE_WRITE)`: writeback is
 /// started and nothing waits for it, so durability is unchanged (the `fsync`s still happen, with
 /// less left to do). Pages stay cached, so the WAL read back by the checkpoint is not read from disk.
-/// Linux only; where the call is missing, nothing is done.
+/// Where the C library lacks the call, nothing is done.
 final class SQLiteWriteBehind {
-    /// The store's file and its WAL, in the order they are written during an ingest.
+    /// The store's WAL and file, in the order an ingest writes them.
     private let files: SQLiteWriteBehindFiles
     private let timer: any DispatchSourceTimer
 
