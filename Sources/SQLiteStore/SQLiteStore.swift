@@ -85,11 +85,18 @@ public final class SQLiteStore: Store {
     /// statement would wait.
     private static func openPool(path: String, configuration: Configuration, waiting: TimeInterval,
                                  whenBusy: (() -> Void)?) throws -> DatabasePool {
+        try retryingWhileBusy(for: waiting, whenBusy: whenBusy) { try DatabasePool(path: path, configuration: configuration) }
+    }
+
+    /// Runs `attempt` again while it fails with SQLITE_BUSY, for up to `waiting`, pausing a little
+    /// longer each time; then its failure is thrown. For what SQLite refuses at once while another
+    /// connection holds the file instead of waiting as a statement does (a journal mode's switch).
+    static func retryingWhileBusy<T>(for waiting: TimeInterval, whenBusy: (() -> Void)? = nil, _ attempt: () throws -> T) throws -> T {
         let deadline = Date().addingTimeInterval(waiting)
         var pause: TimeInterval = 0.001
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration)
+                return try attempt()
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 whenBusy?()
                 Thread.sleep(forTimeInterval: pause)
@@ -153,7 +160,14 @@ public final class SQLiteStore: Store {
         // A first load can be larger than the page cache: its pages go to disk as they are made.
         let writeBehind = path == ":memory:" ? nil : SQLiteWriteBehind(databasePath: path)
         defer { writeBehind?.stop() }
+        // A first load writes its pages once, out of WAL mode (`SQLiteFirstLoadJournal`), which
+        // SQLite allows only when no other connection has the file open: this process's idle
+        // readers are closed first (they open again when next needed).
+        let firstLoad = path == ":memory:" ? false : try await pool.read { try SQLiteFirstLoadJournal.isFirstLoad($0) }
+        if firstLoad { pool.releaseMemory() }
         return try await pool.writeWithoutTransaction { db in
+            let journal = firstLoad ? try SQLiteFirstLoadJournal.leaveWAL(db) : nil
+            defer { journal?.returnToWAL(db) }
             // Off for this transaction only: SQLiteIngest keeps the references itself (see there).
             // The pragma cannot change inside a transaction, so it is set around it.
             try db.execute(sql: "PRAGMA foreign_keys = OFF")

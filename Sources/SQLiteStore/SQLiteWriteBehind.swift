@@ -1,5 +1,5 @@
 import Foundation
-import Glibc  // Linux only, as the program is: sync_file_range, open, close.
+import Glibc  // Linux only, as the program is: sync_file_range, /proc/self/fd.
 
 /// Starts the kernel writing a big ingest's pages to disk while the ingest is still making them, as
 /// PostgreSQL's `backend_flush_after` does. A transaction larger than the page cache spills into the
@@ -10,8 +10,13 @@ import Glibc  // Linux only, as the program is: sync_file_range, open, close.
 /// started and nothing waits for it, so durability is unchanged (the `fsync`s still happen, with
 /// less left to do). Pages stay cached, so the WAL read back by the checkpoint is not read from disk.
 /// Where the C library lacks the call, nothing is done.
+///
+/// The files are SQLite's own descriptors, found in `/proc/self/fd` at each tick, never opened here:
+/// closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+/// included, so a descriptor of our own closed after an ingest left a running `serve` holding the
+/// store without its locks (another process could then take the file out of WAL mode under it).
 final class SQLiteWriteBehind {
-    /// The store's WAL and file, in the order an ingest writes them.
+    /// The store's WAL and file.
     private let files: SQLiteWriteBehindFiles
     private let timer: any DispatchSourceTimer
 
@@ -23,11 +28,10 @@ final class SQLiteWriteBehind {
         timer.schedule(deadline: .now() + interval, repeating: interval)
         let files = self.files
         timer.setEventHandler { _ = files.startWriteback() }
-        timer.setCancelHandler { files.close() }
         timer.resume()
     }
 
-    /// Stops the timer and closes the files (writeback already started goes on in the kernel).
+    /// Stops the timer (writeback already started goes on in the kernel).
     func stop() { timer.cancel() }
 
     /// Starts writeback of both files once, now, on the caller's thread; how many files it started
@@ -35,14 +39,18 @@ final class SQLiteWriteBehind {
     func startWritebackNow() -> Int { files.queue.sync { files.startWriteback() } }
 }
 
-/// The open files, touched only on `queue` (the timer's), so unchecked.
-private final class SQLiteWriteBehindFiles: @unchecked Sendable {
+/// The store's files by the names the kernel gives them, looked for on `queue` (the timer's).
+private final class SQLiteWriteBehindFiles: Sendable {
+    /// Absolute paths with links resolved, as `/proc/self/fd` shows them.
     let paths: [String]
     let queue: DispatchQueue
-    private var descriptors: [String: Int32] = [:]
 
     init(paths: [String], queue: DispatchQueue) {
-        self.paths = paths
+        // The WAL may not exist yet: its folder is resolved, and its name kept.
+        self.paths = paths.map { path in
+            let url = URL(fileURLWithPath: path)
+            return url.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(url.lastPathComponent).path
+        }
         self.queue = queue
     }
 
@@ -57,23 +65,23 @@ private final class SQLiteWriteBehindFiles: @unchecked Sendable {
     /// SYNC_FILE_RANGE_WRITE: start writeback of dirty pages, wait for nothing.
     private static let writeFlag: UInt32 = 2
 
-    /// Opens each file the first time it exists (the WAL is made by the first write) and starts its
-    /// writeback; how many files it started.
+    /// Starts writeback of each of the files the process has open (through any one of SQLite's
+    /// descriptors of it: they share the file's pages); how many files it started. A descriptor
+    /// closed and reused between the look and the call starts another file's writeback, which is
+    /// harmless.
     func startWriteback() -> Int {
-        guard let call = Self.syncFileRange else { return 0 }
-        var started = 0
-        for path in paths {
-            if descriptors[path] == nil {
-                let fd = open(path, O_RDONLY | O_CLOEXEC)
-                if fd >= 0 { descriptors[path] = fd }
-            }
-            if let fd = descriptors[path], call(fd, 0, 0, Self.writeFlag) == 0 { started += 1 }
+        guard let call = Self.syncFileRange, let folder = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(folder) }
+        var started = Set<String>()
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let fd = Int32(name), fd != dirfd(folder) else { continue }
+            let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            guard length > 0 else { continue }
+            let path = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if paths.contains(path), !started.contains(path), call(fd, 0, 0, Self.writeFlag) == 0 { started.insert(path) }
         }
-        return started
-    }
-
-    func close() {
-        for fd in descriptors.values { _ = Glibc.close(fd) }
-        descriptors = [:]
+        return started.count
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PostgresNIO
 @testable import PostgresStore
 import RiskModel
@@ -34,9 +35,14 @@ struct FirstLoadTests {
     /// `writeBatch`: PostgreSQL's incidents per batch (several batches: a first load's are made
     /// ready while the one before is sent). `rowsOnly`: PostgreSQL, written by a role that was
     /// granted the rows of the tables the owner made, not the tables themselves.
+    /// `heldOpen`: SQLite, with another connection holding the file open throughout (so the load
+    /// stays in WAL mode; see `SQLiteFirstLoadJournal`).
     func load(_ kind: StoreKind, fast: Bool, abandon: Bool = false, episodes: [Episode]? = nil, batch: [Incident]? = nil,
-              writeBatch: Int = PostgresStore.defaultWriteBatch, rowsOnly: Bool = false) async throws -> TempStore {
+              writeBatch: Int = PostgresStore.defaultWriteBatch, rowsOnly: Bool = false, heldOpen: Bool = false) async throws -> TempStore {
         var t = try await TempStore(kind)
+        let holder = heldOpen ? try DatabaseQueue(path: t.path) : nil
+        defer { withExtendedLifetime(holder) {} }
+        _ = try await holder?.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
         if kind == .postgres, !fast || writeBatch != PostgresStore.defaultWriteBatch, let pg = t.store as? PostgresStore {
             t = TempStore(t, store: PostgresStore(pg.database, bulkFirstLoad: fast, writeBatch: writeBatch))
         }
@@ -138,6 +144,35 @@ struct FirstLoadTests {
         // A later ingest into the loaded store takes the plain path and finds everything as stored.
         let again = try await fast.store.ingest(batch, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         #expect((again.added, again.updated, again.unchanged) == (0, 0, 400))
+    }
+
+    /// SQLite's first load leaves WAL mode when nothing else has the file open, so its pages are
+    /// written to the file once and never to the WAL, and comes back to WAL mode; with another
+    /// connection holding the file it stays in WAL mode. Both write the same rows.
+    @Test func aSQLiteFirstLoadWritesItsPagesOnceAndWhatAWALLoadWrites() async throws {
+        let once = try await load(.sqlite, fast: true)
+        defer { once.cleanUp() }
+        let held = try await load(.sqlite, fast: true, heldOpen: true)
+        defer { held.cleanUp() }
+        func walBytes(_ t: TempStore) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: t.path + "-wal"))?[.size] as? Int) ?? 0
+        }
+        #expect(walBytes(once) == 0, "nothing of the load went through the WAL")
+        #expect(walBytes(held) > 100_000, "held open, the load went through the WAL")
+        for t in [once, held] {
+            #expect(try await DatabaseQueue(path: t.path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+        }
+        let written = try await tables(once.store)
+        #expect(written["incidents"]?.count == 400)
+        #expect(written == (try await tables(held.store)))
+    }
+
+    /// A first load refused midway leaves SQLite's store empty and in WAL mode.
+    @Test func aSQLiteFirstLoadRefusedMidwayLeavesTheStoreEmptyInWALMode() async throws {
+        let t = try await load(.sqlite, fast: true, abandon: true)
+        defer { t.cleanUp() }
+        #expect(try await tables(t.store)["incidents"] == [])
+        #expect(try await DatabaseQueue(path: t.path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
     }
 
     /// The constraints and indexes of the tables a first load changes that are newer than the last

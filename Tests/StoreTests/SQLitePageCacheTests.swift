@@ -69,4 +69,33 @@ struct SQLitePageCacheTests {
         defer { nothing.stop() }
         #expect(nothing.startWritebackNow() == 0)
     }
+
+    /// The write-behind uses SQLite's own descriptors and never closes one: closing any descriptor
+    /// of a file drops every lock the process holds on it, and the store's lock is what keeps
+    /// another process from taking the file out of WAL mode while the store has it open. The
+    /// kernel's table of locks says what this process holds (SQLite's own bookkeeping would still
+    /// show a lock the kernel has dropped to a connection of this process).
+    @Test func aWriteBehindLeavesTheStoresLocksInPlace() async throws {
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteStore(path: path)
+        _ = try await store.migrate(for: .write)
+        let inode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+        func locksHeld() throws -> [String] {
+            // "1: POSIX  ADVISORY  READ 1234 fe:00:5678 1073741826 1073742335": pid, then device:inode.
+            try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").filter { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 5 && fields[4] == "\(getpid())" && fields[5].hasSuffix(":\(inode)")
+            }.map { String($0.split(separator: " ", maxSplits: 1)[1]) }
+        }
+        let before = try locksHeld()
+        #expect(!before.isEmpty, "the open store holds a lock on its file")
+        let writeBehind = SQLiteWriteBehind(databasePath: path, interval: .seconds(86_400))
+        #expect(writeBehind.startWritebackNow() == 2)
+        writeBehind.stop()
+        #expect(writeBehind.startWritebackNow() == 2, "the files are still the store's, and open")
+        #expect(try locksHeld() == before)
+        withExtendedLifetime(store) {}
+    }
 }
