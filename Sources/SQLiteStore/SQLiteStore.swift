@@ -71,7 +71,8 @@ public final class SQLiteStore: Store {
             pool = try Self.openPool(path: path, configuration: config, waiting: openingWait, whenBusy: whenBusy)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
             throw StoreError.unavailable("cannot open \(path): another program has held it locked for \(Int(openingWait.rounded(.up))) s "
-                                         + "(an sqlite3 shell or a process in the middle of a transaction?); end it and try again")
+                                         + "(a first load by `encompass ingest`, an sqlite3 shell, or a process in the middle of a transaction?); "
+                                         + "wait for it or end it, and try again")
         } catch {
             throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
         }
