@@ -58,6 +58,11 @@ struct SQLiteFirstLoad {
     private static let indexes = ["incidents_by_id", "incidents_by_perpetrator"]
     private static let triggers = ["incidents_serial_candidate_added", "incidents_serial_candidate_changed"]
 
+    /// Whether an ingest into this store is a first load: no incident yet.
+    static func isFirstLoad(_ db: Database) throws -> Bool {
+        try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
+    }
+
     /// The set-aside definitions: indexes, then triggers (whose look-ups use the perpetrators' index).
     private let indexDefinitions: [String]
     private let triggerDefinitions: [String]

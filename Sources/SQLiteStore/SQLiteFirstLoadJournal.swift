@@ -17,16 +17,10 @@ import GRDB
 /// `SQLiteStore.busySeconds`) and puts it back in WAL mode itself; so does this store after the
 /// load.
 struct SQLiteFirstLoadJournal {
-    /// Whether an ingest into this store would be a first load (no incident yet), as `SQLiteIngest`
-    /// decides it.
-    static func isFirstLoad(_ db: Database) throws -> Bool {
-        try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
-    }
-
     /// Takes the store out of WAL mode for a first load; nil (WAL kept) when it is not one or when
     /// another connection has the file open. Outside any transaction.
     static func leaveWAL(_ db: Database) throws -> SQLiteFirstLoadJournal? {
-        guard try isFirstLoad(db) else { return nil }
+        guard try SQLiteFirstLoad.isFirstLoad(db) else { return nil }
         // Refused at once, with "database is locked", while another connection has the file open.
         let mode: String?
         do {

@@ -76,7 +76,7 @@ final class SQLiteIngest {
             """)
         deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE \(SQLiteSchema.linksOfIncident())")
         // Into an empty store (a first load), every incident and child is new: no need to look.
-        noIncidentsBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM incidents)")!
+        noIncidentsBefore = try SQLiteFirstLoad.isFirstLoad(db)
         noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
         setAside = noIncidentsBefore ? try SQLiteFirstLoad.setAside(db) : nil
         // Column order: the keys, then the feed's encoded values, then (incidents) the timestamps and

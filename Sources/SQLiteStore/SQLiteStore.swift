@@ -164,7 +164,7 @@ public final class SQLiteStore: Store {
         // A first load writes its pages once, out of WAL mode (`SQLiteFirstLoadJournal`), which
         // SQLite allows only when no other connection has the file open: this process's idle
         // readers are closed first (they open again when next needed).
-        let firstLoad = path == ":memory:" ? false : try await pool.read { try SQLiteFirstLoadJournal.isFirstLoad($0) }
+        let firstLoad = path == ":memory:" ? false : try await pool.read { try SQLiteFirstLoad.isFirstLoad($0) }
         if firstLoad { pool.releaseMemory() }
         return try await pool.writeWithoutTransaction { db in
             let journal = firstLoad ? try SQLiteFirstLoadJournal.leaveWAL(db) : nil

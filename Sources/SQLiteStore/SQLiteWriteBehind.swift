@@ -3,7 +3,8 @@ import Glibc  // Linux only, as the program is: sync_file_range, /proc/self/fd.
 
 /// Starts the kernel writing a big ingest's pages to disk while the ingest is still making them, as
 /// PostgreSQL's `backend_flush_after` does. A transaction larger than the page cache spills into the
-/// WAL, the checkpoint after it copies the WAL into the file, and each is `fsync`ed: at ten million
+/// WAL (or, for a first load, `SQLiteFirstLoadJournal`, straight into the file), the checkpoint after
+/// it copies the WAL into the file, and each is `fsync`ed: at ten million
 /// rows 1.9 GB of WAL and 1.9 GB of file were written to disk only at those two `fsync`s, about two
 /// seconds the process sat waiting while the disk had been idle for half a minute before. Every
 /// quarter second the store's two files get `sync_file_range(SYNC_FILE_RANGE_WRITE)`: writeback is

@@ -9,13 +9,6 @@ import Testing
 /// `FirstLoadTests`).
 @Suite("SQLite's first load out of WAL mode")
 struct SQLiteFirstLoadJournalTests {
-    func store() async throws -> (dir: URL, store: SQLiteStore) {
-        let dir = try SchemaVersionStoreTests.tempDir()
-        let store = try SQLiteStore(path: dir.appendingPathComponent("store.sqlite").path)
-        _ = try await store.migrate(for: .write)
-        return (dir, store)
-    }
-
     func mode(_ store: SQLiteStore) async throws -> String? {
         try await store.pool.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
     }
@@ -23,7 +16,7 @@ struct SQLiteFirstLoadJournalTests {
     /// This process's readers, opened in WAL mode, hold the file: the switch is refused while one is
     /// open, and WAL stays.
     @Test func anOpenReaderKeepsTheStoreInWALMode() async throws {
-        let (dir, store) = try await store()
+        let (dir, _, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM incidents") }
         #expect(try await store.pool.writeWithoutTransaction { try SQLiteFirstLoadJournal.leaveWAL($0) } == nil)
@@ -33,7 +26,7 @@ struct SQLiteFirstLoadJournalTests {
     /// A reader that read while the store was out of WAL mode does not keep it out: it holds no lock
     /// between reads, and it reads on in WAL mode after.
     @Test func aReaderOfTheLoadsTimeFollowsTheStoreBackIntoWALMode() async throws {
-        let (dir, store) = try await store()
+        let (dir, _, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         store.pool.releaseMemory()
         let journal = try #require(try await store.pool.writeWithoutTransaction { try SQLiteFirstLoadJournal.leaveWAL($0) })
@@ -50,7 +43,7 @@ struct SQLiteFirstLoadJournalTests {
 
     /// A store with incidents is no first load: WAL stays.
     @Test func aStoreWithIncidentsStaysInWALMode() async throws {
-        let (dir, store) = try await store()
+        let (dir, _, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try await store.ingest([Incident(id: "I-1", reportedAt: Date(timeIntervalSince1970: 1_790_000_000), officerGrade: .standard,
                                             victimId: "V-1")],

@@ -56,11 +56,8 @@ struct SQLitePageCacheTests {
     /// store's files; where there are none, it starts nothing. Called directly: the timer is set
     /// never to fire here.
     @Test func aWriteBehindStartsWritebackOfTheFileAndItsWAL() async throws {
-        let dir = try SchemaVersionStoreTests.tempDir()
+        let (dir, path, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("store.sqlite").path
-        let store = try SQLiteStore(path: path)
-        _ = try await store.migrate(for: .write)
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
         let writeBehind = SQLiteWriteBehind(databasePath: path, interval: .seconds(86_400))
         defer { writeBehind.stop() }
@@ -68,6 +65,7 @@ struct SQLitePageCacheTests {
         let nothing = SQLiteWriteBehind(databasePath: dir.appendingPathComponent("none.sqlite").path, interval: .seconds(86_400))
         defer { nothing.stop() }
         #expect(nothing.startWritebackNow() == 0)
+        withExtendedLifetime(store) {}  // its connections hold the files open
     }
 
     /// The write-behind uses SQLite's own descriptors and never closes one: closing any descriptor
@@ -76,11 +74,8 @@ struct SQLitePageCacheTests {
     /// kernel's table of locks says what this process holds (SQLite's own bookkeeping would still
     /// show a lock the kernel has dropped to a connection of this process).
     @Test func aWriteBehindLeavesTheStoresLocksInPlace() async throws {
-        let dir = try SchemaVersionStoreTests.tempDir()
+        let (dir, path, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("store.sqlite").path
-        let store = try SQLiteStore(path: path)
-        _ = try await store.migrate(for: .write)
         let inode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
         func locksHeld() throws -> [String] {
             // "1: POSIX  ADVISORY  READ 1234 fe:00:5678 1073741826 1073742335": pid, then device:inode.

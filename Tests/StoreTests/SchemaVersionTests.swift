@@ -80,6 +80,15 @@ struct SchemaVersionStoreTests {
         return dir
     }
 
+    /// A new SQLite store, migrated, in a folder of its own (the caller removes `dir`).
+    static func migratedStore() async throws -> (dir: URL, path: String, store: SQLiteStore) {
+        let dir = try tempDir()
+        let path = dir.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteStore(path: path)
+        _ = try await store.migrate(for: .write)
+        return (dir, path, store)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aDatabaseOfThePreviousVersionIsMovedOnOnlyByMigrate(kind: StoreKind) async throws {
         let dir = try Self.tempDir()
