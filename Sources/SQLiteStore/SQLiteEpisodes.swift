@@ -77,17 +77,6 @@ extension SQLiteSchema {
     }
 }
 
-/// The serial-perpetrator candidates: who they are, from the incidents (the migration's first fill,
-/// and a first load's, see `SQLiteFirstLoad`).
-enum SQLiteSerialCandidates {
-    /// Perpetrators named against two or more victims: the table's whole content, from the incidents.
-    static let fill = """
-        INSERT OR IGNORE INTO serial_candidates (perpetrator_id)
-            SELECT perpetrator_id FROM incidents WHERE perpetrator_id IS NOT NULL
-            GROUP BY perpetrator_id HAVING count(DISTINCT victim_id) >= 2
-        """
-}
-
 /// Writes a batch's missing episodes inside the ingest's transaction, as `EpisodeWrite` decides.
 enum SQLiteEpisodeWriter {
     static func write(_ episodes: [Episode], db: Database, actor: String, now: Date) throws -> EpisodeCounts {

@@ -86,7 +86,7 @@ struct SQLiteFirstLoad {
     /// Makes the indexes again, the candidates from every incident, then the triggers.
     func restore(_ db: Database) throws {
         for sql in indexDefinitions { try db.execute(sql: sql) }
-        try db.execute(sql: SQLiteSerialCandidates.fill)
+        try SQLiteSerialCandidates.fillFromIndex(db)
         for sql in triggerDefinitions { try db.execute(sql: sql) }
     }
 }
