@@ -29,8 +29,9 @@ struct SQLiteSerialCandidatesTests {
     }
 
     /// The groups' edges: one victim named twice, a second victim first seen late in the group, ids
-    /// that differ only in case (the columns compare as bytes), a perpetrator's group next to one
-    /// whose id it begins, and incidents with no perpetrator.
+    /// that differ only in case (the columns compare as bytes), two groups side by side whose ids
+    /// share a beginning (a walk comparing only that much would join them), and incidents with no
+    /// perpetrator.
     @Test func theEdgesOfAGroupGiveTheSameCandidatesBothWays() async throws {
         let (dir, _, store) = try await SchemaVersionStoreTests.migratedStore()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -39,7 +40,7 @@ struct SQLiteSerialCandidatesTests {
             ("V-1", "P-2"), ("V-1", "P-2"), ("V-1", "P-2"), ("V-2", "P-2"), // the second victim last: yes
             ("V-1", "P-3"), ("v-1", "P-3"), // victims differing in case: yes
             ("V-9", "p-3"), // the same id in lower case is another perpetrator, with one victim: no
-            ("V-1", "P-30"), ("V-1", "P-30"), // an id that begins with another's: no
+            ("V-1", "P-5"), ("V-2", "P-50"), // one victim each, the second's id beginning with the first's: no
             ("V-4", nil), ("V-5", nil), // no perpetrator
             ("V-6", "P-4"), ("V-7", "P-4"), ("V-6", "P-4"), // yes, once
         ]
