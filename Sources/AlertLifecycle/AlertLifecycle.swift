@@ -39,10 +39,26 @@ public struct AlertPlanner: Sendable {
     public func plan(reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date,
                      ignoringAge: Bool = false) -> AlertPlan? {
         if !ignoringAge, !considers(reportedAt: reportedAt, now: now) { return nil }
-        guard let urn else { return AlertPlan(state: .unmatched, reason: "no school known for the child") }
-        guard let contact else { return AlertPlan(state: .unmatched, reason: "school \(urn) has no key adult") }
+        guard let urn, let contact else { return Self.unmatched(urn: urn) }
         return AlertPlan(state: .queued, channel: contact.channel, recipient: contact.recipient,
                          deadline: deadline(reportedAt, urn, laCode))
+    }
+}
+
+extension AlertPlanner {
+    /// What a linked child's alert is while there is nobody to send it to: no school known, or a
+    /// school with no key adult. Nothing in it depends on the incident.
+    public static func unmatched(urn: String?) -> AlertPlan {
+        AlertPlan(state: .unmatched, reason: urn.map(noKeyAdult) ?? "no school known for the child")
+    }
+
+    /// Why an alert to a school with no key adult waits.
+    public static func noKeyAdult(_ urn: String) -> String { "school \(urn) has no key adult" }
+
+    /// Why an alert waits once the hub has recorded its school with no planner to hand (the web
+    /// without alerts set up): the next command's `matchUnmatched` queues it if the school has a key adult.
+    public static func schoolRecorded(_ urn: String, hasKeyAdult: Bool) -> String {
+        hasKeyAdult ? "school \(urn) recorded; queued at the next run of encompass" : noKeyAdult(urn)
     }
 }
 
@@ -204,6 +220,16 @@ public enum AlertLifecycle {
         return .update(plan)
     }
 
+    /// Whether `matchUnmatched` must plan an unmatched alert again with its incident (`replan`):
+    /// its school has a key adult now (queued, with a deadline from the incident's time), or what
+    /// the alert says is not what it would say today (a reason left from before). Answered from the
+    /// alert's own row, its school `urn` the one its link names: every writing command asks it of
+    /// every unmatched alert, and reading each one's incident and link first (21,474 of them in a
+    /// store of ten million rows) was most of one new incident's ingest there, 1.05-1.7 s.
+    public static func unmatchedMayChange(stored: AlertPlan, urn: String?, contact: AlertContact?) -> Bool {
+        (urn != nil && contact != nil) || stored != AlertPlanner.unmatched(urn: urn)
+    }
+
     /// Whether an alert must be withdrawn (failed with `withdrawnReason`): not yet sent, and its
     /// incident no longer names the child.
     public static func withdraws(state: AlertState, childStillLinked: Bool) -> Bool {
@@ -234,7 +260,7 @@ public enum AlertLifecycle {
     /// is added). Nil: the alert is not waiting, and keeps what it has.
     public static func afterContactChange(state: AlertState, urn: String, contact: AlertContact?) -> AlertPlan? {
         guard waiting.contains(state) else { return nil }
-        guard let contact else { return AlertPlan(state: .unmatched, reason: "school \(urn) has no key adult") }
+        guard let contact else { return AlertPlanner.unmatched(urn: urn) }
         return AlertPlan(state: state, channel: contact.channel, recipient: contact.recipient)
     }
 

@@ -45,6 +45,13 @@ final class PostgresAlertQueue {
         init(_ r: Row) {
             (alertKey, state, urn, deadline, channel, recipient, reason) = r
         }
+
+        /// What the row holds as the state machine reads it; nil for a state it does not know.
+        var plan: AlertPlan? {
+            AlertState(rawValue: state).map {
+                AlertPlan(state: $0, channel: channel, recipient: recipient, reason: reason, deadline: deadline.map(Date.init(timeIntervalSince1970:)))
+            }
+        }
     }
 
     /// The stored alert's columns, in `Stored`'s order, for a query that reads them itself (`a.`).
@@ -57,6 +64,13 @@ final class PostgresAlertQueue {
         let existing = try await Self.stored(conn, logger, incidentKeys: [incidentKey])[incidentKey]?[childKey]
         return try await link(existing, incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId,
                               reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge)
+    }
+
+    /// Whether `matchUnmatched` must plan an unmatched alert again (`AlertLifecycle.unmatchedMayChange`),
+    /// with the school's key adults as this queue read them.
+    func mayChange(_ stored: Stored) -> Bool {
+        guard let plan = stored.plan else { return false }
+        return AlertLifecycle.unmatchedMayChange(stored: plan, urn: stored.urn, contact: stored.urn.flatMap { contacts[$0] })
     }
 
     /// The same, with the link's stored alert (nil: none) already read by `stored`.
@@ -90,9 +104,7 @@ final class PostgresAlertQueue {
     /// (`matchUnmatched` on every writing command: 2,168 unmatched alerts in a million-row store).
     func replan(_ existing: Stored, incidentKey: Int64, childKey: Int64, reportedAt: Date, urn: String?,
                 ignoringAge: Bool) async throws -> Bool {
-        guard let state = AlertState(rawValue: existing.state) else { return false }
-        let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
-                               deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
+        guard let stored = existing.plan else { return false }
         let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] }, now: now,
                                              ignoringAge: ignoringAge)
@@ -102,7 +114,7 @@ final class PostgresAlertQueue {
                 unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0
             WHERE incident_key = \(incidentKey) AND child_key = \(childKey) AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent)))
             """, logger)
-        return state == .unmatched && p.state == .queued
+        return stored.state == .unmatched && p.state == .queued
     }
 
     /// The alert for a link that can have none stored yet (its incident is new): planned, and its
@@ -290,13 +302,18 @@ extension PostgresStore: AlertStore {
         return try await write { conn in
             let queue = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
             var queued = 0
+            // The alerts alone first: only those that may change are read with their incident and link.
+            let keys = try await conn.rows("""
+                SELECT \(unescaped: PostgresAlertQueue.storedColumns) FROM alerts a WHERE a.state = 'unmatched'
+                """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayChange).map(\.alertKey)
+            guard !keys.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school.
-            // Each alert's stored plan read with it (locked), not asked for one at a time.
+            // Each alert's stored plan read again with it (locked), not asked for one at a time.
             let rows = try await conn.rows("""
                 SELECT a.incident_key, a.child_key, i.reported_at, l.school_urn, \(unescaped: PostgresAlertQueue.storedColumns)
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
-                WHERE a.state = 'unmatched' AND l.school_urn IS NOT NULL
+                WHERE a.alert_key = ANY(\(keys)) AND a.state = 'unmatched' AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
                 """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?).self)
             for r in rows {
@@ -480,11 +497,11 @@ extension PostgresStore: UnmatchedStore {
                 }
             } else {
                 let hasContact = try await conn.row("SELECT 1 FROM key_adults WHERE urn = \(urn)", logger, as: (Int32).self) != nil
-                let reason = hasContact ? "school \(urn) recorded; queued at the next run of encompass" : "school \(urn) has no key adult"
+                let reason = AlertPlanner.schoolRecorded(urn, hasKeyAdult: hasContact)
                 try await conn.run("UPDATE alerts SET school_urn = \(urn), unmatched_reason = \(reason) WHERE alert_key = \(alertKey)", logger)
             }
             let fetched: String?? = try await conn.row("SELECT unmatched_reason FROM alerts WHERE alert_key = \(alertKey)", logger, as: (String?).self)
-            return .unmatched(reason: fetched.flatMap { $0 } ?? "school \(urn) has no key adult")
+            return .unmatched(reason: fetched.flatMap { $0 } ?? AlertPlanner.noKeyAdult(urn))
         }
     }
 

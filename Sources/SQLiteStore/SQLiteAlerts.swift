@@ -100,6 +100,12 @@ final class SQLiteAlertQueue {
                      now: now, ignoringAge: ignoringAge)
     }
 
+    /// Whether `matchUnmatched` must plan an unmatched alert again (`AlertLifecycle.unmatchedMayChange`),
+    /// with the school's key adults as this queue read them.
+    func mayChange(_ stored: AlertPlan, urn: String?) -> Bool {
+        AlertLifecycle.unmatchedMayChange(stored: stored, urn: urn, contact: urn.flatMap { contacts[$0] })
+    }
+
     /// False when an incident reported then is too old to alert a school about.
     func considers(reportedAt: Date) -> Bool { planner.considers(reportedAt: reportedAt, now: now) }
 
@@ -208,12 +214,23 @@ extension SQLiteStore: AlertStore {
         try await pool.write { db in
             let queue = try SQLiteAlertQueue(db: db, planner: planner, now: now)
             var queued = 0
+            // The alerts alone first: only those that may change are read with their incident and link.
+            var keys: [Int64] = []
+            let unmatched = try Row.fetchCursor(db, sql: """
+                SELECT alert_key, school_urn, channel, recipient, unmatched_reason, deadline FROM alerts WHERE state = 'unmatched'
+                """)
+            while let r = try unmatched.next() {
+                let stored = AlertPlan(state: .unmatched, channel: r[2], recipient: r[3], reason: r[4],
+                                       deadline: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
+                if queue.mayChange(stored, urn: r[1]) { keys.append(r[0]) }
+            }
+            guard !keys.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school.
             let rows = try Row.fetchAll(db, sql: """
                 SELECT a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at, l.school_urn
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
-                WHERE a.state = 'unmatched' AND l.school_urn IS NOT NULL
+                WHERE a.alert_key IN (\(keys.map(String.init).joined(separator: ","))) AND l.school_urn IS NOT NULL
                 """)
             for r in rows where try queue.link(incidentKey: r[0], childKey: r[1], incidentId: r[2], childId: r[3],
                                                 reportedAt: Date(timeIntervalSince1970: r[4]), urn: r[5], ignoringAge: true) {

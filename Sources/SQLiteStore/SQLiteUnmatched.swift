@@ -33,12 +33,12 @@ extension SQLiteStore: UnmatchedStore {
             } else {
                 let hasContact = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM key_adults WHERE urn = ?)",
                                                    arguments: [urn]) ?? false
-                let reason = hasContact ? "school \(urn) recorded; queued at the next run of encompass" : "school \(urn) has no key adult"
+                let reason = AlertPlanner.schoolRecorded(urn, hasKeyAdult: hasContact)
                 try db.execute(sql: "UPDATE alerts SET school_urn = ?, unmatched_reason = ? WHERE alert_key = ?",
                                arguments: [urn, reason, alertKey])
             }
             let reason = try String.fetchOne(db, sql: "SELECT unmatched_reason FROM alerts WHERE alert_key = ?", arguments: [alertKey])
-            return .unmatched(reason: reason ?? "school \(urn) has no key adult")
+            return .unmatched(reason: reason ?? AlertPlanner.noKeyAdult(urn))
         }
     }
 

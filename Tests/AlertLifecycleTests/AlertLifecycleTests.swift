@@ -116,6 +116,31 @@ struct AlertLifecycleTests {
         #expect(replan(leftOver, urn: "100009") == .update(none), "a contact left from before it went unmatched is cleared")
     }
 
+    /// `matchUnmatched` reads an unmatched alert's incident only when this says it may change: it
+    /// must say so exactly when `replan` (its school unchanged) would not keep the alert.
+    @Test func anUnmatchedAlertMayChangeExactlyWhenReplanningWouldNotKeepIt() {
+        let reasons: [String?] = [nil, "no school known for the child", "school 100009 has no key adult", "school 100010 has no key adult",
+                                  "school 100009 recorded; queued at the next run of encompass"]
+        var storedPlans = reasons.map { AlertPlan(state: .unmatched, reason: $0) }
+        storedPlans.append(AlertPlan(state: .unmatched, channel: "smtp", recipient: "old@school.example", reason: "school 100009 has no key adult"))
+        storedPlans.append(AlertPlan(state: .unmatched, reason: "school 100009 has no key adult", deadline: deadline))
+        var checked = 0
+        for stored in storedPlans {
+            for urn in [nil, "100009"] as [String?] {
+                for contact in [nil, contact] {
+                    let replanned = AlertLifecycle.replan(stored: stored, urn: urn, planner: planner, reportedAt: t0, urn: urn, contact: contact,
+                                                          laCode: nil, now: t0, ignoringAge: true)
+                    #expect(AlertLifecycle.unmatchedMayChange(stored: stored, urn: urn, contact: contact) == (replanned != .keep),
+                            "\(stored), school \(urn ?? "none"), key adult \(contact != nil)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 28)
+        #expect(!AlertLifecycle.unmatchedMayChange(stored: AlertPlan(state: .unmatched, reason: "school 100009 has no key adult"),
+                                                   urn: "100009", contact: nil), "the alert most of a store's unmatched list is")
+    }
+
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
         for state in AlertState.allCases {
             #expect(AlertLifecycle.withdraws(state: state, childStillLinked: false) == AlertLifecycle.notYetSent.contains(state))

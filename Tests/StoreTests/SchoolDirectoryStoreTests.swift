@@ -107,6 +107,36 @@ struct SchoolDirectoryStoreTests {
         #expect(try await t.store.alerts(state: .queued).map(\.reference) == ["ENC-I-1-C-1"])
     }
 
+    /// Every writing command matches the unmatched list again, reading only the alerts that may
+    /// change: one whose school has a key adult now is queued, one whose reason is out of date is
+    /// brought up to date, and one still waiting for the same reason is left exactly as it was.
+    @Test(arguments: StoreKind.allCases)
+    func matchingQueuesTheMatchableMendsStaleReasonsAndLeavesTheRest(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        _ = try await t.store.ingest([
+            incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)]),
+            incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2", urn: "120599")]),
+            incident("I-3", "2026-11-21T22:00:00Z", children: [child("C-3", urn: nil)]),
+        ], actor: "test", at: now, planner: Self.planner)
+        // Recorded with no planner while 120501 had a key adult, who then left.
+        _ = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now, planner: nil)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120502")]))
+        let before = try await t.store.alerts(state: .unmatched)
+        #expect(before.map(\.lastError) == ["school 120501 recorded; queued at the next run of encompass", "school 120599 has no key adult",
+                                             "no school known for the child"])
+        #expect(try await t.store.matchUnmatched(planner: Self.planner, now: now) == 0)
+        let after = try await t.store.alerts(state: .unmatched)
+        #expect(after.map(\.lastError) == ["school 120501 has no key adult", "school 120599 has no key adult", "no school known for the child"])
+        #expect(Array(after.dropFirst()) == Array(before.dropFirst()), "the rest are as they were")
+
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120599")]))
+        #expect(try await t.store.matchUnmatched(planner: Self.planner, now: now) == 1)
+        #expect(try await t.store.alerts(state: .queued).map(\.reference) == ["ENC-I-2-C-2"])
+        #expect(try await t.store.alerts(state: .unmatched).map(\.reference) == ["ENC-I-1-C-1", "ENC-I-3-C-3"])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func hubNoticesSinceAnInstantNewestFirstWithWhetherSent(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
