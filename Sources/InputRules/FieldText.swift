@@ -68,7 +68,10 @@ public enum FieldText {
     /// breaks included) is written as a visible escape (`\u{1B}`), so a table for people never
     /// sends a control sequence. Text without any comes back unchanged.
     public static func forTerminal(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        // Bytes first: a C1 control is U+0080-U+009F, in UTF-8 0xC2 then 0x80-0x9F, so text with no
+        // byte below 0x20, no 0x7F and no 0xC2 has none (the tables check every cell of every row).
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }),
+              text.unicodeScalars.contains(where: isControl) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             if isControl(scalar) {

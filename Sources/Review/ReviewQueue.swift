@@ -279,41 +279,61 @@ public struct ReviewQueue: Sendable {
     /// `--json` peaked at 1.5 GiB there. Two passes: the columns' widths from each row's first five
     /// cells, then the rows. Each piece is valid only during `write`.
     public func writeTable(zone: Zone, piece: Int = 1 << 20, _ write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        var out = ""
+        // Bytes, not a String grown by `+=`, and the padding counted in characters only where a
+        // cell is not ASCII: at ten million rows the table took 7-10 s more than `--json`'s three
+        // times as many bytes.
+        var out: [UInt8] = []
+        out.reserveCapacity(piece + 4_096)
         func flush() throws {
-            try out.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+            try out.withUnsafeBytes { try write($0) }
             out.removeAll(keepingCapacity: true)
         }
         guard !entries.isEmpty else {
-            out = "No children to review as of \(zone.iso8601(asOf)).\n"
+            out.append(contentsOf: "No children to review as of \(zone.iso8601(asOf)).\n".utf8)
             try flush()
             return
         }
         let header = ["LEVEL", "CHILD", "INCIDENTS", "NEWEST", "SCHOOL"]
         var widths = header.map(\.count)
+        // Every row's date is YYYY-MM-DD: the widths' pass need not work each one out.
+        widths[3] = max(widths[3], LocalDate.textLength)
         for e in entries {
-            for (i, cell) in cells(e, zone: zone).enumerated() { widths[i] = max(widths[i], cell.count) }
+            for (i, cell) in cells(e, date: nil).enumerated() where i != 3 { widths[i] = max(widths[i], Self.displayWidth(cell)) }
         }
         func row(_ cells: [String], why: String) {
-            for i in 0..<5 { out += cells[i] + String(repeating: " ", count: widths[i] - cells[i].count + 2) }
-            out += why + "\n"
+            for i in 0..<5 {
+                out.append(contentsOf: cells[i].utf8)
+                out.append(contentsOf: repeatElement(0x20, count: widths[i] - Self.displayWidth(cells[i]) + 2))
+            }
+            out.append(contentsOf: why.utf8)
+            out.append(0x0A)
         }
-        out = "Review queue as of \(zone.iso8601(asOf)): \(entries.count) children\n"
+        out.append(contentsOf: "Review queue as of \(zone.iso8601(asOf)): \(entries.count) children\n".utf8)
         row(header, why: "WHY")
+        var days = LocalDays(zone: zone)
         for e in entries {
-            row(cells(e, zone: zone), why: why(e))
-            if out.utf8.count >= piece { try flush() }
+            row(cells(e, date: days.date(of: e.assessment.newestIncidentAt)), why: why(e))
+            if out.count >= piece { try flush() }
         }
         try flush()
     }
 
-    /// A row's first five cells. A table for people never writes a control character: ids and names
-    /// come from files.
-    private func cells(_ e: Entry, zone: Zone) -> [String] {
+    /// How many characters a cell takes on a terminal: its bytes when it is ASCII, as ids, dates and
+    /// most names are, without walking its grapheme clusters.
+    static func displayWidth(_ cell: String) -> Int {
+        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
+    }
+
+    /// The table's level cells, made once.
+    private static let levelCells = Dictionary(uniqueKeysWithValues: Level.allCases.map { ($0, FieldText.forTerminal($0.name.uppercased())) })
+
+    /// A row's first five cells, the date's empty when not given. A table for people never writes a
+    /// control character: ids and names come from files.
+    private func cells(_ e: Entry, date: LocalDate?) -> [String] {
         let a = e.assessment
         let school = e.summary.flatMap { s in s.schoolURN.map { urn in s.schoolName.map { "\($0) (\(urn))" } ?? urn } } ?? "no school known"
-        return [a.level.name.uppercased(), a.childId, String(a.incidentIds.count), zone.localDate(of: a.newestIncidentAt).description, school]
-            .map(FieldText.forTerminal)
+        return [Self.levelCells[a.level] ?? "", FieldText.forTerminal(a.childId), String(a.incidentIds.count), date?.description ?? "",
+                FieldText.forTerminal(school)]
     }
 
     /// A row's last cell: the rules in words, and what the hub might do.

@@ -78,6 +78,17 @@ import Testing
         #expect(FieldText.problem("a\u{0}b", as: .words) == .controlCharacter)
         #expect(FieldText.problem(String(repeating: "x", count: 65), as: .identifier) == .tooLong(maximum: 64))
         #expect(FieldText.forTerminal("C-\u{1B}[2J\t1\u{9B}") == "C-\\u{1B}[2J\\u{9}1\\u{9B}")
+        // Every scalar up to U+07FF, and some past it, alone and inside text: escaped exactly when
+        // it is a C0 or C1 control or DEL (the bytes' first look must miss none).
+        let others: [UInt32] = [0x2028, 0x200B, 0xFEFF, 0x1F600]
+        for value in Array(0..<0x800) + others {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let control = value < 0x20 || (0x7F...0x9F).contains(value)
+            let alone = String(Character(scalar))
+            let expected = control ? "\\u{" + String(value, radix: 16, uppercase: true) + "}" : alone
+            #expect(FieldText.forTerminal(alone) == expected)
+            #expect(FieldText.forTerminal("é" + alone + "x") == "é" + expected + "x")
+        }
         #expect(FieldText.forTerminal("Zoë") == "Zoë")
     }
 

@@ -56,4 +56,27 @@ struct QueueJSONBlockTests {
         #expect(pieces.allSatisfy { $0.count < 4_096 + longest + 1 })
         #expect(String(decoding: pieces.joined(), as: UTF8.self) == whole)
     }
+
+    /// The table's columns line up in characters, not bytes: a school whose name is not ASCII (a
+    /// circumflex, and an accent written as a combining mark) pads the same as the others, and the
+    /// rules start at one column on every row.
+    @Test func aNameThatIsNotASCIILinesUpByCharacters() async throws {
+        let t = try await TempStore(.sqlite)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [
+            School(urn: "100001", name: "Ysgol Gŵyr Cafe\u{301}", laCode: "660"),
+            School(urn: "100002", name: "Plain Primary School", laCode: "660"),
+        ], keyAdults: []))
+        let incidents = (0..<6).map { n in
+            incident("I-\(n)", "2026-10-0\(n + 1)T10:00:00Z", grade: .high, children: [child("C-\(n)", urn: n % 2 == 0 ? "100001" : "100002")])
+        }
+        _ = try await t.store.ingest(incidents, actor: "test", at: at("2026-11-01T12:00:00Z"), planner: nil)
+        let queue = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: at("2026-11-01T12:00:00Z"),
+                                                includeAll: true)
+        let lines = queue.table(zone: ScoringSettings().zone).split(separator: "\n").dropFirst()
+        #expect(lines.count == 7)
+        #expect(lines.contains { $0.contains("Ysgol Gŵyr Cafe\u{301} (100001)") } && lines.contains { $0.contains("Plain Primary School (100002)") })
+        let whyAt = lines.map { line in line.distance(from: line.startIndex, to: line.range(of: line == lines.first ? "WHY" : "1 graded high")!.lowerBound) }
+        #expect(Set(whyAt).count == 1, "\(whyAt)")
+    }
 }
