@@ -83,6 +83,13 @@ public enum FieldText {
         return out
     }
 
+    /// How many columns `text` takes on a terminal, as the tables pad it: its bytes when it is ASCII,
+    /// as ids, dates and most names are, without walking its grapheme clusters; its characters
+    /// otherwise.
+    public static func terminalWidth(_ text: String) -> Int {
+        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
+    }
+
     private static func isControl(_ s: Unicode.Scalar) -> Bool {
         s.value < 0x20 || (s.value >= 0x7F && s.value <= 0x9F)
     }

@@ -42,7 +42,7 @@ public enum AlertList {
                 out += AlertList.object(row, zone: zone)
                 rows += 1
             case (.table, 0):
-                for (i, cell) in AlertList.cells(row, zone: zone).enumerated() { widths[i] = max(widths[i], cell.count) }
+                for (i, cell) in AlertList.cells(row, zone: zone).enumerated() { widths[i] = max(widths[i], FieldText.terminalWidth(cell)) }
                 rows += 1
             case (.table, _):
                 if written == 0 { out += AlertList.line(AlertList.header, widths: widths) }
@@ -95,15 +95,20 @@ public enum AlertList {
     static func columns(_ rows: [[String]]) -> String {
         guard let n = rows.first.map({ $0.count - 1 }), n >= 0 else { return "" }
         var widths = [Int](repeating: 0, count: n)
-        for r in rows { for i in 0..<n { widths[i] = max(widths[i], r[i].count) } }
+        for r in rows { for i in 0..<n { widths[i] = max(widths[i], FieldText.terminalWidth(r[i])) } }
         return rows.map { line($0, widths: widths) }.joined()
     }
 
     /// One row of `columns`: each cell but the last padded to its column's width and two spaces.
     static func line(_ cells: [String], widths: [Int]) -> String {
         var out = ""
-        for i in widths.indices { out += cells[i] + String(repeating: " ", count: widths[i] - cells[i].count + 2) }
-        return out + cells[widths.count] + "\n"
+        for i in widths.indices {
+            out += cells[i]
+            out += String(repeating: " ", count: widths[i] - FieldText.terminalWidth(cells[i]) + 2)
+        }
+        out += cells[widths.count]
+        out += "\n"
+        return out
     }
 
     /// SPEC §8: the two times in UTC, or null.

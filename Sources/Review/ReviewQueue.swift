@@ -298,12 +298,12 @@ public struct ReviewQueue: Sendable {
         // Every row's date is YYYY-MM-DD: the widths' pass need not work each one out.
         widths[3] = max(widths[3], LocalDate.textLength)
         for e in entries {
-            for (i, cell) in cells(e, date: nil).enumerated() where i != 3 { widths[i] = max(widths[i], Self.displayWidth(cell)) }
+            for (i, cell) in cells(e, date: nil).enumerated() where i != 3 { widths[i] = max(widths[i], FieldText.terminalWidth(cell)) }
         }
         func row(_ cells: [String], why: String) {
             for i in 0..<5 {
                 out.append(contentsOf: cells[i].utf8)
-                out.append(contentsOf: repeatElement(0x20, count: widths[i] - Self.displayWidth(cells[i]) + 2))
+                out.append(contentsOf: repeatElement(0x20, count: widths[i] - FieldText.terminalWidth(cells[i]) + 2))
             }
             out.append(contentsOf: why.utf8)
             out.append(0x0A)
@@ -316,12 +316,6 @@ public struct ReviewQueue: Sendable {
             if out.count >= piece { try flush() }
         }
         try flush()
-    }
-
-    /// How many characters a cell takes on a terminal: its bytes when it is ASCII, as ids, dates and
-    /// most names are, without walking its grapheme clusters.
-    static func displayWidth(_ cell: String) -> Int {
-        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
     }
 
     /// The table's level cells, made once.

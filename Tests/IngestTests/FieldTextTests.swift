@@ -78,6 +78,10 @@ import Testing
         #expect(FieldText.problem("a\u{0}b", as: .words) == .controlCharacter)
         #expect(FieldText.problem(String(repeating: "x", count: 65), as: .identifier) == .tooLong(maximum: 64))
         #expect(FieldText.forTerminal("C-\u{1B}[2J\t1\u{9B}") == "C-\\u{1B}[2J\\u{9}1\\u{9B}")
+        // Columns counted as a terminal shows them: characters, not bytes, once a cell is not ASCII.
+        #expect(FieldText.terminalWidth("C-0000001") == 9 && FieldText.terminalWidth("") == 0)
+        #expect(FieldText.terminalWidth("Gŵyr Cafe\u{301}") == 9, "its bytes are 12")
+        #expect(FieldText.terminalWidth("\u{1F1EC}\u{1F1E7} UK") == 4, "a flag is one character of eight bytes")
         // Every scalar up to U+07FF, and some past it, alone and inside text: escaped exactly when
         // it is a C0 or C1 control or DEL (the bytes' first look must miss none).
         let others: [UInt32] = [0x2028, 0x200B, 0xFEFF, 0x1F600]
