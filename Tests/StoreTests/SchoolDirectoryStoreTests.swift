@@ -17,6 +17,19 @@ struct SchoolDirectoryStoreTests {
         KeyAdult(urn: urn, name: "Key Adult", email: "dsl@\(urn).school.example", channel: .smtp, endpoint: nil)
     }
 
+    /// A store whose one key adult is 120501's, with these incidents ingested and their alerts planned.
+    func store(_ kind: StoreKind, _ incidents: [Incident]) async throws -> TempStore {
+        let t = try await TempStore(kind)
+        do {
+            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+            _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: Self.planner)
+        } catch {
+            t.cleanUp()
+            throw error
+        }
+        return t
+    }
+
     @Test(arguments: StoreKind.allCases)
     func importedSchoolsSurviveTheConfigDirectoryAndConfigWinsForItsOwn(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
@@ -60,14 +73,12 @@ struct SchoolDirectoryStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func recordingASchoolSetsTheLinkTheNewestChildRowAndQueuesInOneGo(kind: StoreKind) async throws {
-        let t = try await TempStore(kind)
-        defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
         // C-1's older incident has no school; the newer one names a school with no key adult.
-        _ = try await t.store.ingest([
+        let t = try await store(kind, [
             incident("I-OLD", "2026-11-20T20:00:00Z", children: [child("C-1", urn: nil)]),
             incident("I-NEW", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120599")]),
-        ], actor: "test", at: now, planner: Self.planner)
+        ])
+        defer { t.cleanUp() }
         let outcome = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-OLD-C-1", actor: "user:hana", at: now,
                                                      planner: Self.planner)
         #expect(outcome == .queued)
@@ -96,11 +107,8 @@ struct SchoolDirectoryStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func withoutAPlannerTheSchoolIsKeptAndTheNextMatchQueuesIt(kind: StoreKind) async throws {
-        let t = try await TempStore(kind)
+        let t = try await store(kind, [incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)])])
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
-        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)])],
-                                     actor: "test", at: now, planner: Self.planner)
         let outcome = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now, planner: nil)
         #expect(outcome == .unmatched(reason: "school 120501 recorded; queued at the next run of encompass"))
         #expect(try await t.store.matchUnmatched(planner: Self.planner, now: now) == 1)
@@ -112,14 +120,12 @@ struct SchoolDirectoryStoreTests {
     /// brought up to date, and one still waiting for the same reason is left exactly as it was.
     @Test(arguments: StoreKind.allCases)
     func matchingQueuesTheMatchableMendsStaleReasonsAndLeavesTheRest(kind: StoreKind) async throws {
-        let t = try await TempStore(kind)
-        defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
-        _ = try await t.store.ingest([
+        let t = try await store(kind, [
             incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)]),
             incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2", urn: "120599")]),
             incident("I-3", "2026-11-21T22:00:00Z", children: [child("C-3", urn: nil)]),
-        ], actor: "test", at: now, planner: Self.planner)
+        ])
+        defer { t.cleanUp() }
         // Recorded with no planner while 120501 had a key adult, who then left.
         _ = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now, planner: nil)
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120502")]))
@@ -139,13 +145,11 @@ struct SchoolDirectoryStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func hubNoticesSinceAnInstantNewestFirstWithWhetherSent(kind: StoreKind) async throws {
-        let t = try await TempStore(kind)
-        defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
-        _ = try await t.store.ingest([
+        let t = try await store(kind, [
             incident("I-1", "2026-11-01T20:00:00Z", children: [child("C-1")]),
             incident("I-2", "2026-11-02T20:00:00Z", children: [child("C-2")]),
-        ], actor: "test", at: now, planner: Self.planner)
+        ])
+        defer { t.cleanUp() }
         _ = try await t.store.claimDue(now: at("2026-11-10T00:00:00Z"), owner: "t", lease: 60, limit: 0, isDead: { _ in false })
         let unsent = try await t.store.unsentHubNotices()
         #expect(unsent.count == 2)
