@@ -37,7 +37,7 @@ struct BackupCLITests {
 
         func quit() {
             try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
+            process.waitForExit()
         }
     }
 
@@ -73,12 +73,11 @@ struct BackupCLITests {
 
         try shell.run("ROLLBACK;")
         shell.quit()
-        ingest.waitUntilExit()
-        #expect(ingest.terminationStatus == 0, "\(h.output(of: "ingest").stderr)")
+        #expect(ingest.waitForExit().status == 0, "\(h.output(of: "ingest").stderr)")
         let health = try String(contentsOf: URL(string: serve.address + "/health")!, encoding: .utf8)
         #expect(health == "ok\n", "serve answered throughout")
         serve.process.terminate()
-        serve.process.waitUntilExit()
+        serve.process.waitForExit()
         let after = try await Self.contents(h.databasePath)
         #expect((after["incidents"]?.count ?? 0) > (before["incidents"]?.count ?? 0), "the ingest went in after the backup")
 

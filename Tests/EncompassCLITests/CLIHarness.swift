@@ -68,7 +68,7 @@ struct CLIHarness {
         let p = process(args, environment: environment, database: url, host: host)
         p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
-        try p.runSerially()
+        try p.runSerially(endingWithin: .seconds(600))
         return p
     }
 
@@ -128,16 +128,9 @@ struct CLIHarness {
     @discardableResult
     func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil,
              directory: URL? = nil, host: String? = nil) throws -> Outcome {
-        let p = process(args, environment: environment, database: url, directory: directory, host: host)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.runSerially()
-        // Read before waiting so a large output cannot fill the pipe and stall the child.
-        let o = out.fileHandleForReading.readAllRetryingInterrupts()
-        let e = err.fileHandleForReading.readAllRetryingInterrupts()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let ran = try process(args, environment: environment, database: url, directory: directory, host: host).runToEnd()
+        return Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
+                       stderr: String(decoding: ran.stderr, as: UTF8.self))
     }
 
     func json(_ outcome: Outcome) throws -> [String: Any] {

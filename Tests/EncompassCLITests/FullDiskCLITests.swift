@@ -17,10 +17,9 @@ struct FullDiskCLITests {
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
         let err = Pipe()
         p.standardError = err
-        try p.runSerially()
+        try p.runSerially(endingWithin: .seconds(600))
         let text = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 69, "\(args): \(text)")
+        #expect(p.waitForExit().status == 69, "\(args): \(text)")
         #expect(text.hasPrefix("encompass: could not write"), "\(args): \(text)")
         #expect(text.split(separator: "\n").count == 1, "\(args): \(text)")
     }

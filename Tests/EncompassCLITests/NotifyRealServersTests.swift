@@ -316,9 +316,8 @@ struct NotifyRealServersTests {
         try rig.ingest((1...30).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "a")
         let b = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "b")
-        a.waitUntilExit()
-        b.waitUntilExit()
-        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let endA = a.waitForExit(), endB = b.waitForExit()
+        #expect(endA.status == 0 && endB.status == 0)
         let ids = try rig.received().map(\.messageID)
         #expect(ids.count == 30)
         #expect(Set(ids).count == 30, "no alert sent twice")
@@ -340,7 +339,7 @@ struct NotifyRealServersTests {
         }
         try await Two.wait(while: run, "the rest of the batch") { try rig.received().count == 39 }
         kill(run.processIdentifier, SIGKILL)
-        run.waitUntilExit()
+        run.waitForExit()
         let before = try rig.alerts()
         let leased = Set(before.values.filter { $0["state"] as? String == "sending" }.compactMap { $0["reference"] as? String })
         let held = try #require(before["C-0"]?["reference"] as? String)

@@ -56,11 +56,10 @@ struct NotifyTwoHostsTests {
         let args = ["notify", "--now", "2026-11-20T06:00:00Z"]
         let a = try rig.h.start(args, environment: rig.environment, name: "host-a", host: "host-a")
         let b = try rig.h.start(args, environment: rig.environment, name: "host-b", host: "host-b")
-        a.waitUntilExit()
-        b.waitUntilExit()
+        let endA = a.waitForExit(), endB = b.waitForExit()
         let outA = rig.h.output(of: "host-a"), outB = rig.h.output(of: "host-b")
-        #expect(a.terminationStatus == 0, "\(outA.stderr)")
-        #expect(b.terminationStatus == 0, "\(outB.stderr)")
+        #expect(endA.status == 0, "\(outA.stderr)")
+        #expect(endB.status == 0, "\(outB.stderr)")
 
         let alerts = try rig.alerts()
         #expect(alerts.count == 100)
@@ -95,8 +94,7 @@ struct NotifyTwoHostsTests {
         }
         try await Self.wait(while: a, "host-a sending the rest of its batch") { try rig.received().count == 63 }
         kill(a.processIdentifier, SIGKILL)
-        a.waitUntilExit()
-        #expect(a.terminationReason == .uncaughtSignal)
+        #expect(a.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
 
         // What host-a left behind: alerts in `sending`, leased by it (its owner names its host).
         let leases = try rig.h.psql("SELECT reference, lease_owner, lease_until FROM alerts WHERE state = 'sending' ORDER BY reference")

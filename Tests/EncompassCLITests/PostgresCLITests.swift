@@ -59,9 +59,9 @@ struct PostgresCLITests {
             runs.append(try h.start(["ingest", file], database: db, name: "ingest-\(n)"))
         }
         for (n, run) in runs.enumerated() {
-            run.waitUntilExit()
+            let end = run.waitForExit()
             let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
-            #expect(run.terminationStatus == 0, "ingest \(n): \(err)")
+            #expect(end.status == 0, "ingest \(n): \(err)")
         }
         let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
         #expect((doc["children"] as? [[String: Any]])?.count == 10)

@@ -16,9 +16,9 @@ struct StoreLifecycleCLITests {
             runs.append(try h.start(["ingest", file], name: "ingest-\(n)"))
         }
         for (n, run) in runs.enumerated() {
-            run.waitUntilExit()
+            let end = run.waitForExit()
             let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
-            #expect(run.terminationStatus == 0, "ingest \(n): \(err)")
+            #expect(end.status == 0, "ingest \(n): \(err)")
         }
         let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"]))
         #expect((doc["children"] as? [[String: Any]])?.count == 10)
@@ -78,13 +78,9 @@ struct StoreLifecycleCLITests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [h.databasePath, ".dump"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.runSerially()
-        let data = out.fileHandleForReading.readAllRetryingInterrupts()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
+        let ran = try p.runToEnd()
+        #expect(ran.end.status == 0, "\(String(decoding: ran.stderr, as: UTF8.self))")
+        return String(decoding: ran.stdout, as: UTF8.self)
     }
 
     @Test func migrateSaysWhatItWouldDoAndThenDoesIt() async throws {

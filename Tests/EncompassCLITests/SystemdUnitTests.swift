@@ -90,14 +90,8 @@ import Glibc
 
         /// Runs `p` to its end: what it printed on each stream, and its exit status.
         func finish(_ p: Process) throws -> (said: String, problems: String, status: Int32) {
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.runSerially()
-            let said = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-            let problems = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-            p.waitUntilExit()
-            return (said, problems, p.terminationStatus)
+            let ran = try p.runToEnd()
+            return (String(decoding: ran.stdout, as: UTF8.self), String(decoding: ran.stderr, as: UTF8.self), ran.end.status)
         }
 
         func cleanUp() { try? FileManager.default.removeItem(at: dir) }
@@ -136,8 +130,7 @@ import Glibc
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self) == "ok\n")
         kill(p.processIdentifier, SIGTERM)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        #expect(p.waitForExit().status == 0)
     }
 
     /// An operator's command run by hand in the units' environment (docs/operations.md: systemd-run
@@ -178,13 +171,9 @@ import Glibc
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
         p.arguments = ["verify"] + names.map { folder.appendingPathComponent($0).path }
-        let err = Pipe()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = err
-        try p.runSerially()
-        let said = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let ran = try p.runToEnd()
+        let said = String(decoding: ran.stderr, as: UTF8.self)
+        #expect(ran.end.status == 0)
         #expect(said.isEmpty, "\(said)")
     }
 

@@ -41,9 +41,7 @@ struct UpgradeCLITests {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
             p.arguments = [h.databasePath, "INSERT INTO grdb_migrations (identifier) VALUES ('\(id)')"]
-            try p.runSerially()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
+            #expect(try p.runToEnd().end.status == 0)
         case .postgres:
             _ = try h.psql("INSERT INTO schema_migrations (id, applied_at) VALUES ('\(id)', 0)")
         }
@@ -64,12 +62,9 @@ struct UpgradeCLITests {
             #expect(out.stderr == asked, "\(args)")
         }
         let serve = h.process(["serve", "--port", "0"], environment: [:])
-        let err = Pipe()
-        serve.standardError = err
-        try serve.runSerially()
-        let said = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        serve.waitUntilExit()
-        #expect(serve.terminationStatus == 69)
+        let ran = try serve.runToEnd()
+        let said = String(decoding: ran.stderr, as: UTF8.self)
+        #expect(ran.end.status == 69)
         #expect(said == asked)
 
         let dry = try h.run(["migrate", "--dry-run"])

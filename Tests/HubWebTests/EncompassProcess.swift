@@ -28,14 +28,9 @@ enum EncompassProcess {
         p.arguments = args + ["--config", configDirectory, "--database", databaseURL]
         p.currentDirectoryURL = WebFixture.packageRoot
         p.environment = environment(extra)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
         p.standardInput = FileHandle.nullDevice
-        try p.runSerially()
-        let o = out.fileHandleForReading.readAllRetryingInterrupts()
-        let e = err.fileHandleForReading.readAllRetryingInterrupts()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let ran = try p.runToEnd()
+        return Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
+                       stderr: String(decoding: ran.stderr, as: UTF8.self))
     }
 }

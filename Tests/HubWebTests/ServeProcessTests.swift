@@ -78,13 +78,11 @@ import TestSupport
         p.arguments = ["python3", WebFixture.packageRoot.appendingPathComponent("Tests/Browser/hub_flow.py").path,
                        "--binary", EncompassProcess.binary.path, "--out", out.path]
         p.environment = EncompassProcess.environment([:])
-        let output = Pipe()
-        p.standardOutput = output
-        p.standardError = output
-        try p.runSerially()
-        let text = String(decoding: output.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text)")
+        // The flow's own steps are bounded (its commands 300 s, the server's stop 30 s); the limit
+        // is for a browser that never answers.
+        let ran = try p.runToEnd(limit: .seconds(900))
+        let text = String(decoding: ran.stdout + ran.stderr, as: UTF8.self)
+        #expect(ran.end.status == 0, "\(text)")
         for shot in ["1-queue.png", "2-child-after-decision.png", "6-report.png"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(shot).path), "no \(shot)")
         }
@@ -132,8 +130,7 @@ struct ServedHub {
     /// SIGTERM, then the exit status once it has stopped.
     func stop() -> Int32 {
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process.waitForExit().status
     }
 
     struct ServeDidNotStart: Error, CustomStringConvertible {

@@ -15,10 +15,20 @@ struct PostgresOutageTests {
         let server = try PostgresServer.shared()
         let url = try server.makeDatabase()
         let name = String(url.split(separator: "/").last!)
+        // Set up through a store with the usual wait: on a busy machine a first connection can take
+        // longer than the second the store under test waits.
+        let patient = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        _ = try await patient.migrate(for: .write)
+        _ = try await patient.ingest([incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")])], actor: "test", at: Date(), planner: nil)
         let store = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil, knownUpTo: nil,
                                                        leaseWait: .seconds(1)))
-        _ = try await store.migrate(for: .write)
-        _ = try await store.ingest([incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")])], actor: "test", at: Date(), planner: nil)
+        // The store reaches the server before it goes (as often as a busy machine needs to give it
+        // a connection within its second).
+        var reached = false
+        for _ in 0..<30 where !reached {
+            reached = (try? await store.counts().incidents) == 1
+        }
+        try #require(reached, "the store never reached the server")
 
         // The server refuses new connections to the database and ends the store's.
         let cut = try server.psql("postgres", """

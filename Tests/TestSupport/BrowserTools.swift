@@ -18,7 +18,6 @@ public enum BrowserTools {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         guard (try? p.runSerially()) != nil else { return false }
-        p.waitUntilExit()
-        return p.terminationStatus == 0
+        return p.waitForExit().status == 0
     }()
 }

@@ -64,10 +64,9 @@ public enum Command {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.runSerially()
+        try process.runSerially(endingWithin: .seconds(600))
         let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.waitForExit().status, String(decoding: data, as: UTF8.self))
     }
 }
 
@@ -126,7 +125,7 @@ public final class LoopbackServer: Sendable {
             return LoopbackServer(process: process, port: port, outFolder: folder + "/received")
         } catch {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            process.waitForExit()
             throw error
         }
     }

@@ -101,8 +101,7 @@ public final class PostgresServer: Sendable {
         let data = folder + "/data"
         let initdb = try process("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                                  log: folder + "/initdb.log")
-        initdb.waitUntilExit()
-        guard initdb.terminationStatus == 0 else {
+        guard initdb.waitForExit().status == 0 else {
             throw TestSetupError("initdb failed: see \(folder)/initdb.log")
         }
         var tlsSettings: [String] = []

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The way every test here runs a child (TestSupport's `ChildProcesses`): its end read from the
+/// kernel, both of its streams read at once, and a child that never ends killed with what it started.
+@Suite("Children the tests start")
+struct ChildProcessTests {
+    static func shell(_ script: String) -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        return p
+    }
+
+    @Test func anExitCodeAndASignalAreToldApart() throws {
+        let exited = Self.shell("exit 3")
+        try exited.runSerially()
+        #expect(exited.waitForExit() == ChildEnd(status: 3, signalled: false))
+        let killed = Self.shell("kill -KILL $$")
+        try killed.runSerially()
+        #expect(killed.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
+    }
+
+    /// Read one after the other, a child that fills the error pipe before it closes its output
+    /// would wait for a reader that waits for it.
+    @Test func bothStreamsAreReadAtOnce() throws {
+        let ran = try Self.shell("head -c 300000 /dev/zero >&2; echo said").runToEnd()
+        #expect(ran.end == ChildEnd(status: 0, signalled: false))
+        #expect(String(decoding: ran.stdout, as: UTF8.self) == "said\n")
+        #expect(ran.stderr.count == 300_000)
+    }
+
+    /// A child that never ends, and a grandchild holding its output open, are killed at the limit:
+    /// the test ends, with the kill as the child's end.
+    @Test func aChildPastItsLimitIsKilledWithWhatItStarted() throws {
+        let ran = try Self.shell("sleep 1000 & wait").runToEnd(limit: .seconds(1))
+        #expect(ran.end == ChildEnd(status: SIGKILL, signalled: true))
+    }
+}
