@@ -57,6 +57,8 @@ let package = Package(
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
         .target(name: "AlertLifecycle", swiftSettings: strict),
         // The store protocols and their value types: no database library in sight.
+        // An answer within a time limit, without waiting for a late task to notice cancellation.
+        .target(name: "TimeLimit", swiftSettings: strict),
         .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules", "IdIndex"], swiftSettings: strict),
         // The embedded default: SQLite through GRDB, its fast paths behind this wall.
         .target(name: "SQLiteStore", dependencies: [
@@ -66,7 +68,7 @@ let package = Package(
         ], swiftSettings: strict),
         // The shared database: PostgreSQL through PostgresNIO (COPY, SKIP LOCKED, advisory-lock migrations).
         .target(name: "PostgresStore", dependencies: [
-            "InputRules", "StoreContract", "RiskModel", "Schools", "AlertLifecycle",
+            "InputRules", "StoreContract", "TimeLimit", "RiskModel", "Schools", "AlertLifecycle",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -91,7 +93,7 @@ let package = Package(
         .target(name: "Inspection", dependencies: ["CivilTime", "InputRules", "RiskModel", "StoreContract", "Review"], swiftSettings: strict),
         // The hub's web application and JSON API: sign-in, the queue, a child's record, decisions.
         .target(name: "HubWeb", dependencies: [
-            "RiskModel", "StoreContract", "Review", "Inspection", "Ingest", "Intake", "Settings", "Delivery", "Outbox",
+            "RiskModel", "StoreContract", "Review", "Inspection", "Ingest", "Intake", "Settings", "Delivery", "Outbox", "TimeLimit",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
@@ -117,7 +119,7 @@ let package = Package(
         .testTarget(name: "IntakeTests", dependencies: ["Intake", "Ingest"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: [
             "StoreContract", "SQLiteStore", "PostgresStore", "Stores", "RiskModel", "Review", "Inspection", "SchoolCalendar", "TestSupport",
-            "Outbox", "Delivery",
+            "Outbox", "Delivery", "TimeLimit",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: strict),

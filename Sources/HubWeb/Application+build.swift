@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import StoreContract
+import TimeLimit
 
 /// The composition root: one place that wires the store, the templates and the clock into the routes.
 public func buildApplication(
@@ -41,7 +42,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     // `healthTimeout`, so a server that has lost its database is taken out of service, not left
     // showing errors; a database that hangs (a pool reconnecting) counts as lost.
     router.get("/health") { _, _ in
-        let answered = await FirstAnswer.within(seconds: configuration.healthTimeoutSeconds) {
+        let answered = try? await FirstAnswer.within(.seconds(configuration.healthTimeoutSeconds)) {
             (try? await store.changeVersion()) != nil
         }
         return answered == true ? Response.text("ok\n") : Response.text("database unavailable\n", status: .serviceUnavailable)

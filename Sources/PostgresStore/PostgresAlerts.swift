@@ -274,7 +274,7 @@ enum PostgresAlerts {
 }
 
 extension PostgresStore: AlertStore {
-    public func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+    public func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
         let logger = self.logger
         try await read { conn in
             // Every pass must read the same rows: one snapshot for the whole transaction, where read
@@ -328,7 +328,7 @@ extension PostgresStore: AlertStore {
     }
 
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
-                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+                         isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         let logger = self.logger
         return try await write { conn in
             let t = now.timeIntervalSince1970

@@ -4,6 +4,7 @@ import NIOSSL
 import PostgresNIO
 import StoreContract
 import Synchronization
+import TimeLimit
 
 /// A pool of connections to the shared database, and the transactions the store runs on them.
 public final class PostgresDatabase: Sendable {
@@ -101,16 +102,16 @@ public final class PostgresDatabase: Sendable {
 
     /// One transaction: committed if `body` returns, rolled back if it throws. Errors come out as
     /// `PostgresProblem` when they are the database's, as they were otherwise.
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction(on: client, body)
     }
 
     /// A transaction on the scan's own pool (see `scanClient`).
-    func scanTransaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func scanTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction(on: scanClient, body)
     }
 
-    private func transaction<T: Sendable>(on client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(on client: PostgresClient, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
         return try await leased(on: client) { conn in
             try await conn.run("BEGIN ISOLATION LEVEL READ COMMITTED", logger)
@@ -126,54 +127,40 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// Runs `body` on one connection outside a transaction (the migrations' lock is the session's).
-    func session<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func session<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await leased(on: client, body)
     }
 
     /// `body` on a connection of `client`'s, waiting at most `leaseWait` for one. Past that the
-    /// caller is told the database cannot be reached and the pool's request is cancelled (the pool
-    /// drops a waiting request at once); a connection that comes in that instant is handed back
-    /// unused, so a write reported failed never happens after all. Errors before a connection was
-    /// had are the connection's.
-    private func leased<T: Sendable>(on client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// caller is told the database cannot be reached at once, and the pool's request is cancelled
+    /// (not waited for: see `FirstAnswer`); a connection that comes later is handed back unused, so
+    /// a write reported failed never happens after all. Errors before a connection was had are the
+    /// connection's.
+    private func leased<T: Sendable>(on client: PostgresClient, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await reach()
         let lease = LeaseClaim()
         let location = self.location
         let waited = leaseWait
+        let answer: T?
         do {
-            // Not escaping: the group waits for both of its tasks before it returns.
-            return try await withoutActuallyEscaping(body) { body in
-                try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask {
-                        try await client.withConnection { conn in
-                            guard lease.start() else { throw LeaseClaim.Abandoned() }
-                            return try await body(conn)
-                        }
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: waited)
-                        if lease.abandon() { throw LeaseClaim.TimedOut() }
-                        return nil // the connection came in time: the work goes on to its end
-                    }
-                    while let next = try await group.next() {
-                        if let value = next {
-                            group.cancelAll() // the timer
-                            return value
-                        }
-                    }
-                    throw LeaseClaim.Abandoned() // unreachable: the work returns a value or throws
+            answer = try await FirstAnswer.within(waited, giveUpIf: { lease.abandon() }) {
+                try await client.withConnection { conn in
+                    guard lease.start() else { throw LeaseClaim.Abandoned() }
+                    return try await body(conn)
                 }
             }
         } catch let e as PSQLError {
             throw PostgresProblem(e, location: location)
-        } catch is LeaseClaim.TimedOut {
-            throw PostgresProblem(location: location, problem: "no connection within \(waited.components.seconds) s: the server has gone or stopped answering "
-                                  + "(check that PostgreSQL is running and reachable; a failover takes a minute or two)")
         } catch where !lease.started && !(error is CancellationError) && !(error is PostgresProblem) {
             // The pool gave up connecting (its circuit breaker): the database's problem, not ours.
             throw PostgresProblem(location: location, problem: "cannot connect: the server has not answered "
                                   + "(check that PostgreSQL is running and reachable)")
         }
+        guard let answer else {
+            throw PostgresProblem(location: location, problem: "no connection within \(waited.components.seconds) s: the server has gone or stopped answering "
+                                  + "(check that PostgreSQL is running and reachable; a failover takes a minute or two)")
+        }
+        return answer
     }
 }
 
@@ -195,7 +182,6 @@ extension PostgresDatabase {
 /// One transaction's wait for a connection, settled once: by the connection arriving (`start`)
 /// or by the wait running out (`abandon`).
 final class LeaseClaim: Sendable {
-    struct TimedOut: Error {}
     struct Abandoned: Error {}
     private enum State { case waiting, started, abandoned }
     private let state = Mutex(State.waiting)

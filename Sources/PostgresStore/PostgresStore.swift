@@ -32,17 +32,17 @@ public final class PostgresStore: Sendable {
     static let defaultWriteBatch = 8_192
 
     /// One transaction: committed if `body` returns, rolled back if it throws.
-    func write<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(body)
     }
 
     /// One read, from one snapshot.
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.transaction(body)
     }
 
     /// A read for the queue's scan, on the scan's own pool (`PostgresDatabase.scanClient`).
-    func scanRead<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func scanRead<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await database.scanTransaction(body)
     }
 }
@@ -174,7 +174,7 @@ extension PostgresStore: Store {
     /// now fills the first chunks (the driver buffers a few hundred rows of each part's query).
     public func scanChildHistories<Context: Sendable>(
         windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,
-        _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
+        _ visit: @escaping @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
     ) async throws -> Context {
         let started = Task { () async throws -> ScanBegun<Context> in
             let s = try await start()
@@ -195,7 +195,7 @@ extension PostgresStore: Store {
 
     private func scanParts<Context: Sendable>(
         windowStart: Date, asOf: Date, parts: Int, started: Task<ScanBegun<Context>, any Error>,
-        _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
+        _ visit: @escaping @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
     ) async throws {
         let logger = self.logger
         let (schoolNames, referrals, lastKey) = try await read { conn in
@@ -216,20 +216,18 @@ extension PostgresStore: Store {
         let parts = Int64(max(1, min(parts, Int(lastKey))))
         let step = (lastKey + parts - 1) / parts
         let scan = PostgresChildScan(windowStart: windowStart, asOf: asOf, schoolNames: schoolNames, referrals: referrals)
-        try await withoutActuallyEscaping(visit) { visit in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for part in 0..<parts {
-                    group.addTask {
-                        try await self.scanRead { conn in
-                            try await scan.run(conn, logger, keys: (part * step + 1)...((part + 1) * step),
-                                               started: { try await started.value }) { h, summary, context in
-                                try visit(Int(part), h, summary, context)
-                            }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in 0..<parts {
+                group.addTask {
+                    try await self.scanRead { conn in
+                        try await scan.run(conn, logger, keys: (part * step + 1)...((part + 1) * step),
+                                           started: { try await started.value }) { h, summary, context in
+                            try visit(Int(part), h, summary, context)
                         }
                     }
                 }
-                try await group.waitForAll()
             }
+            try await group.waitForAll()
         }
     }
 

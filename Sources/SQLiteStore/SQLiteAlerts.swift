@@ -172,7 +172,7 @@ final class SQLiteAlertQueue {
 }
 
 extension SQLiteStore: AlertStore {
-    public func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+    public func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
         // One read transaction: every pass reads the same snapshot.
         try await pool.read { db in
             for pass in 0..<passes {
@@ -241,7 +241,7 @@ extension SQLiteStore: AlertStore {
     }
 
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
-                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+                         isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
             try Self.markOverdue(db, now: now)

@@ -216,7 +216,7 @@ public final class SQLiteStore: Store {
     /// `start` is awaited first: the scan runs in this process, on the cores `start`'s own work needs.
     public func scanChildHistories<Context: Sendable>(
         windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,
-        _ visit: @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
+        _ visit: @escaping @Sendable (Int, ChildHistory, () throws -> ChildSummary, Context) throws -> Void
     ) async throws -> Context {
         let context = try await start().context
         let (schoolNames, referrals, lastKey) = try await pool.read { db in
@@ -237,19 +237,17 @@ public final class SQLiteStore: Store {
         let parts = Int64(max(1, min(parts, Int(lastKey))))
         let step = (lastKey + parts - 1) / parts
         let scan = ChildHistoryScan(windowStart: windowStart, asOf: asOf, schoolNames: schoolNames, referrals: referrals)
-        try await withoutActuallyEscaping(visit) { visit in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for part in 0..<parts {
-                    group.addTask {
-                        try await self.pool.read { db in
-                            try scan.run(db, keys: (part * step + 1)...((part + 1) * step)) { h, summary in
-                                try visit(Int(part), h, summary, context)
-                            }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for part in 0..<parts {
+                group.addTask {
+                    try await self.pool.read { db in
+                        try scan.run(db, keys: (part * step + 1)...((part + 1) * step)) { h, summary in
+                            try visit(Int(part), h, summary, context)
                         }
                     }
                 }
-                try await group.waitForAll()
             }
+            try await group.waitForAll()
         }
         return context
     }

@@ -141,7 +141,7 @@ public protocol AlertStore: Sendable {
     /// twice, for its columns' widths and then for its rows, and both must see the same rows. Only
     /// the last pass comes in that order; the others in none (the widths need none, and sorting
     /// 227,000 alerts again took a third of a second).
-    func alerts(state: AlertState?, passes: Int, _ visit: @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
+    func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
     /// Queues unmatched alerts whose school now has a key adult (after Config/ changes).
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
     /// Turns every undelivered alert past its deadline `overdue`, with a hub notice each; then
@@ -151,7 +151,7 @@ public protocol AlertStore: Sendable {
     /// there and then, with a hub notice, and not returned.
     /// Alerts on a channel in `skippingChannels` (a relay the run found down) are left as they are.
     func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
-                  isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts
+                  isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts
     /// The keys of up to `limit` alerts due at `now`, in the order a run claims them, without
     /// claiming them (`notify --dry-run`, which reads the alerts by them a page at a time).
     func dueKeys(now: Date, limit: Int) async throws -> [Int64]
@@ -252,7 +252,7 @@ extension AlertStore {
 
     /// Claims on every channel.
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
-                         isDead: @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+                         isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await claimDue(now: now, owner: owner, lease: lease, limit: limit, skippingChannels: [], isDead: isDead)
     }
 }

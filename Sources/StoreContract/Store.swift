@@ -48,7 +48,7 @@ public protocol Store: Sendable {
     /// decides it; a store only applies it): it is a hint, and visiting them as well is correct.
     func scanChildHistories<Context: Sendable>(
         windowStart: Date, asOf: Date, parts: Int, start: @escaping @Sendable () async throws -> ScanStart<Context>,
-        _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary, Context) throws -> Void
+        _ visit: @escaping @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary, Context) throws -> Void
     ) async throws -> Context
 
     /// What the rules read beside each child's incidents (SPEC §4): the episodes with `missing_at`
@@ -105,11 +105,9 @@ extension Store {
 
     /// The scan with a floor known beforehand and nothing beside it.
     public func scanChildHistories(windowStart: Date, asOf: Date, parts: Int, floor: ScanFloor?,
-                                   _ visit: @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws {
-        try await withoutActuallyEscaping(visit) { visit in
-            try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: parts,
-                                         start: { ScanStart(floor: floor, context: ()) }) { part, h, summary, _ in try visit(part, h, summary) }
-        }
+                                   _ visit: @escaping @Sendable (_ part: Int, ChildHistory, _ summary: () throws -> ChildSummary) throws -> Void) async throws {
+        try await scanChildHistories(windowStart: windowStart, asOf: asOf, parts: parts,
+                                     start: { ScanStart(floor: floor, context: ()) }) { part, h, summary, _ in try visit(part, h, summary) }
     }
 
     /// Every child's history at once (tests, small stores).

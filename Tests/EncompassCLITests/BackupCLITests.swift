@@ -16,8 +16,8 @@ struct BackupCLITests {
     /// stays open until the test ends it.
     final class Shell {
         let process = Process()
-        let input = Pipe()
-        let output = Pipe()
+        let input = Pipe.forChild()
+        let output = Pipe.forChild()
 
         init(_ path: String) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")

@@ -77,7 +77,7 @@ struct CLIHarness {
     func serve(environment: [String: String] = [:]) throws -> (process: Process, address: String) {
         let p = process(["serve", "--port", "0", "--templates", Self.packageRoot.appendingPathComponent("Templates/web").path],
                         environment: environment)
-        let out = Pipe()
+        let out = Pipe.forChild()
         p.standardOutput = out
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("serve.err"))
         try p.runSerially()

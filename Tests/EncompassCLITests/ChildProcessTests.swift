@@ -34,6 +34,15 @@ struct ChildProcessTests {
         #expect(ran.stderr.count == 300_000)
     }
 
+    /// Both ends are closed on exec, so a child started by another test at the moment the pipe is
+    /// made cannot keep it open; the child it is given to still writes through it (above).
+    @Test func aChildsPipeIsClosedOnExecAtBothEnds() {
+        let pipe = Pipe.forChild()
+        for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+            #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
+        }
+    }
+
     /// A child that never ends, and a grandchild holding its output open, are killed at the limit:
     /// the test ends, with the kill as the child's end.
     @Test func aChildPastItsLimitIsKilledWithWhatItStarted() throws {

@@ -15,7 +15,7 @@ struct FullDiskCLITests {
         #expect(try h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
         let p = h.process(args, environment: [:])
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
-        let err = Pipe()
+        let err = Pipe.forChild()
         p.standardError = err
         try p.runSerially(endingWithin: .seconds(600))
         let text = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)

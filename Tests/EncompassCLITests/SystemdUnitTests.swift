@@ -117,7 +117,7 @@ import Glibc
         let root = try Root()
         defer { root.cleanUp() }
         let p = try root.process(try root.command("encompass-serve.service"))
-        let out = Pipe()
+        let out = Pipe.forChild()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.runSerially()

@@ -114,7 +114,7 @@ struct ServedHub {
         p.currentDirectoryURL = templatesFromEnvironment ? FileManager.default.temporaryDirectory : WebFixture.packageRoot
         p.environment = EncompassProcess.environment(
             ["LOG_LEVEL": "warning"].merging(templatesFromEnvironment ? ["ENCOMPASS_TEMPLATES": templates.path] : [:]) { a, _ in a })
-        let out = Pipe()
+        let out = Pipe.forChild()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.runSerially()

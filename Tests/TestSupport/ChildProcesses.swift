@@ -25,17 +25,34 @@ public struct ChildEnd: Sendable, Equatable {
     }
 }
 
-/// The kill armed for each child started with a limit, until its end is seen.
-private let limits = Mutex<[ObjectIdentifier: ArmedKill]>([:])
+/// The kill armed for each child started with a limit, until its end is seen. A task, cancelled
+/// then: it ends at once and lets go of the child (a cancelled dispatch work item would hold the
+/// child, and its pipes, until its time came: hundreds of descriptors in a run).
+private let limits = Mutex<[ObjectIdentifier: Task<Void, Never>]>([:])
 
-/// A work item is cancelled from any thread (`cancel()` is thread-safe), though not marked `Sendable`.
-private struct ArmedKill: @unchecked Sendable {
-    let item: DispatchWorkItem
+/// The child, for the kill: weakly, so that nothing here keeps it (or its pipes) alive.
+private final class LimitedChild: @unchecked Sendable {
+    weak var process: Process?
+    init(_ process: Process) { self.process = process }
 }
 
-/// A `Process` handed to the limit's work item: only `isRunning` and its id are read there.
-private struct LimitedChild: @unchecked Sendable {
-    let process: Process
+extension Pipe {
+    /// A pipe for one child's stream that no other child can inherit. Foundation's pipes are not
+    /// close-on-exec, and a launch closes only the descriptors open when it looked: a pipe made by
+    /// another test in the moment between that look and the spawn went to the new child too. A
+    /// server that lives to the end of the run (PostgreSQL, a relay) holding a test's write end
+    /// means that test waits for an end of file that never comes: the whole run hangs. Made under
+    /// the launch lock, and marked close-on-exec before any launch can see it; the child's own
+    /// copy (`dup2`'d onto 0, 1 or 2) is not close-on-exec, so the child still gets its stream.
+    public static func forChild() -> Pipe {
+        launchLock.withLock { _ in
+            let pipe = Pipe()
+            for fd in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
+                _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC)
+            }
+            return pipe
+        }
+    }
 }
 
 extension Process {
@@ -52,19 +69,17 @@ extension Process {
     /// than any command here takes.
     public func runSerially(endingWithin limit: Duration) throws {
         try runSerially()
-        let child = LimitedChild(process: self)
+        let child = LimitedChild(self)
         let pid = processIdentifier
         let what = ([executableURL?.lastPathComponent ?? "?"] + (arguments ?? []).prefix(3)).joined(separator: " ")
-        let kill = DispatchWorkItem {
+        let kill = Task {
+            do { try await Task.sleep(for: limit) } catch { return } // its end was seen
             // Foundation has reaped it when it no longer runs: the id may be another's by now.
-            guard child.process.isRunning else { return }
+            guard child.process?.isRunning == true else { return }
             FileHandle.standardError.write(Data("test support: child \(pid) (\(what)) still running after \(limit): killed\n".utf8))
             Glibc.kill(-pid, SIGKILL)
         }
-        limits.withLock { $0[ObjectIdentifier(self)] = ArmedKill(item: kill) }
-        let (seconds, attoseconds) = limit.components
-        DispatchQueue.global().asyncAfter(
-            deadline: .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)), execute: kill)
+        limits.withLock { $0[ObjectIdentifier(self)] = kill }
     }
 
     /// Waits for this child to end, as the kernel reports it, rather than `waitUntilExit()`: with
@@ -74,7 +89,7 @@ extension Process {
     /// already (no such child), Foundation's own record is read once it is written.
     @discardableResult
     public func waitForExit() -> ChildEnd {
-        defer { limits.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }?.item.cancel() }
+        defer { limits.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }?.cancel() }
         var info = siginfo_t()
         while true {
             if waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOWAIT) == 0 {
@@ -90,7 +105,7 @@ extension Process {
     /// after the other, a child filling the second pipe while the first is read would never end),
     /// killed after `limit` as `runSerially(endingWithin:)` says.
     public func runToEnd(limit: Duration = .seconds(600)) throws -> (end: ChildEnd, stdout: Data, stderr: Data) {
-        let out = Pipe(), err = Pipe()
+        let out = Pipe.forChild(), err = Pipe.forChild()
         standardOutput = out
         standardError = err
         try runSerially(endingWithin: limit)

@@ -61,7 +61,7 @@ public enum Command {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let pipe = Pipe()
+        let pipe = Pipe.forChild()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.runSerially(endingWithin: .seconds(600))
@@ -102,7 +102,7 @@ public final class LoopbackServer: Sendable {
         process.executableURL = URL(fileURLWithPath: Repository.python)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let stdout = Pipe()
+        let stdout = Pipe.forChild()
         process.standardOutput = stdout
         _ = FileManager.default.createFile(atPath: folder + "/server.log", contents: nil)
         process.standardError = FileHandle(forWritingAtPath: folder + "/server.log")

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// An answer, or nil when it takes longer than a limit. A task group would wait for a late task
+/// however long it takes to notice cancellation: a database pool reconnecting can take minutes, and
+/// PostgresNIO's pool can keep a cancelled request for a connection waiting until one comes (a
+/// database that refuses connections: for good). This returns at the limit and leaves the late
+/// task, cancelled, to finish on its own.
+public enum FirstAnswer {
+    /// Whoever claims first resumes the continuation; the other does nothing.
+    private final class Once: Sendable {
+        private let done = Mutex(false)
+        func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+    }
+
+    /// The timer, cancelled by the work when it answers, even before the timer is handed over.
+    private final class Timer: Sendable {
+        private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+        func hold(_ task: Task<Void, Never>) {
+            if state.withLock({ $0.task = task; return $0.cancelled }) { task.cancel() }
+        }
+        func cancel() {
+            state.withLock { $0.cancelled = true; return $0.task }?.cancel()
+        }
+    }
+
+    /// `work`'s answer (or what it threw), or nil when it has not come within `limit` and
+    /// `giveUpIf` agrees then; the work is then cancelled. A `giveUpIf` that says no (the work has
+    /// begun what must not be left half done) means waiting for the work however long it takes.
+    public static func within<T: Sendable>(_ limit: Duration, giveUpIf giveUp: @escaping @Sendable () -> Bool = { true },
+                                           _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let once = Once(), timer = Timer()
+        return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
+            let worker = Task {
+                let outcome: Result<T, any Error>
+                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+                timer.cancel()
+                if once.claim() { answer.resume(with: outcome.map(Optional.some)) }
+            }
+            timer.hold(Task {
+                do { try await Task.sleep(for: limit) } catch { return } // the work answered first
+                if giveUp(), once.claim() {
+                    worker.cancel()
+                    answer.resume(returning: nil)
+                }
+            })
+        }
+    }
+}

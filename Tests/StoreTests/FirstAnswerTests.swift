@@ -1,0 +1,51 @@
+import Synchronization
+import Testing
+import TimeLimit
+
+/// `FirstAnswer`, which every PostgreSQL transaction waits for its connection through.
+@Suite("An answer within a time limit")
+struct FirstAnswerTests {
+    /// A wait nothing but `open()` ends, deaf to cancellation: as a request waiting in PostgresNIO's
+    /// pool for a connection that does not come.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        func wait() async {
+            await withCheckedContinuation { c in
+                if state.withLock({ s in s.open ? true : { s.waiters.append(c); return false }() }) { c.resume() }
+            }
+        }
+        func open() {
+            for waiter in state.withLock({ s in s.open = true; defer { s.waiters = [] }; return s.waiters }) { waiter.resume() }
+        }
+    }
+
+    struct Refused: Error {}
+
+    @Test func anAnswerOrWhatWasThrownComesBack() async throws {
+        #expect(try await FirstAnswer.within(.seconds(600)) { 7 } == 7)
+        await #expect(throws: Refused.self) { try await FirstAnswer.within(.seconds(600)) { () -> Int in throw Refused() } }
+    }
+
+    /// Past the limit the caller has nil at once, and the work is cancelled, though it has not ended.
+    @Test func workThatNeverEndsIsLeftAtTheLimit() async throws {
+        let gate = Gate(), cancelled = Mutex(false)
+        let answer = try await FirstAnswer.within(.milliseconds(20)) {
+            await withTaskCancellationHandler { await gate.wait() } onCancel: { cancelled.withLock { $0 = true } }
+            return 1
+        }
+        #expect(answer == nil)
+        #expect(cancelled.withLock { $0 })
+        gate.open()
+    }
+
+    /// When the limit comes and `giveUpIf` says no (the connection came: the write is under way),
+    /// the answer is the work's, however late.
+    @Test func workThatMustNotBeLeftIsWaitedFor() async throws {
+        let asked = Gate()
+        let answer = try await FirstAnswer.within(.milliseconds(20), giveUpIf: { asked.open(); return false }) {
+            await asked.wait()
+            return 5
+        }
+        #expect(answer == 5)
+    }
+}
