@@ -56,9 +56,9 @@ let package = Package(
         ], swiftSettings: strict),
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
         .target(name: "AlertLifecycle", swiftSettings: strict),
-        // The store protocols and their value types: no database library in sight.
         // An answer within a time limit, without waiting for a late task to notice cancellation.
         .target(name: "TimeLimit", swiftSettings: strict),
+        // The store protocols and their value types: no database library in sight.
         .target(name: "StoreContract", dependencies: ["RiskModel", "Schools", "AlertLifecycle", "InputRules", "IdIndex"], swiftSettings: strict),
         // The embedded default: SQLite through GRDB, its fast paths behind this wall.
         .target(name: "SQLiteStore", dependencies: [
