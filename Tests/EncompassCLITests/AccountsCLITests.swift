@@ -6,47 +6,47 @@ import Testing
 @Suite("tokens and roles from the command line")
 struct AccountsCLITests {
     @Test(arguments: TestDatabase.allCases)
-    func tokensAreListedWithTheirStateAndARevokedNameIsFreeAgain(kind: TestDatabase) throws {
+    func tokensAreListedWithTheirStateAndARevokedNameIsFreeAgain(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
-        #expect(try h.run(["tokens", "list"]).stdout == "No API tokens.\n")
-        let made = try h.run(["tokens", "create", "records", "--expires", "2099-03-31"])
+        #expect(try await h.run(["tokens", "list"]).stdout == "No API tokens.\n")
+        let made = try await h.run(["tokens", "create", "records", "--expires", "2099-03-31"])
         #expect(made.status == 0, "\(made.stderr)")
         let token = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.count >= 43)
-        let taken = try h.run(["tokens", "create", "records"])
+        let taken = try await h.run(["tokens", "create", "records"])
         #expect(taken.status == 65 && taken.stderr == "encompass: the name records is already in use\n")
-        #expect(try h.run(["tokens", "revoke", "records"]).status == 0)
-        #expect(try h.run(["tokens", "create", "records"]).status == 0, "a revoked name is free again")
-        let list = try h.run(["tokens", "list"])
+        #expect(try await h.run(["tokens", "revoke", "records"]).status == 0)
+        #expect(try await h.run(["tokens", "create", "records"]).status == 0, "a revoked name is free again")
+        let list = try await h.run(["tokens", "list"])
         let lines = list.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 3)
         #expect(lines[0].hasPrefix("name") && lines[0].hasSuffix("last used"))
         #expect(lines[1].contains("revoked") && lines[1].contains("2099-03-31 23:00Z") && lines[1].hasSuffix("never"))
         #expect(lines[2].contains("live") && lines[2].contains(" - "))
         #expect(!list.stdout.contains(token), "never the token")
-        let past = try h.run(["tokens", "create", "old", "--expires", "2020-01-01"])
+        let past = try await h.run(["tokens", "create", "old", "--expires", "2020-01-01"])
         #expect(past.status == 64 && past.stderr == "encompass: the expiry must be in the future\n")
-        #expect(try h.run(["tokens", "create", "bad", "--expires", "soon"]).status == 64)
+        #expect(try await h.run(["tokens", "create", "bad", "--expires", "soon"]).status == 64)
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func aRoleIsChangedByName(kind: TestDatabase) throws {
+    func aRoleIsChangedByName(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
-        #expect(try h.run(["users", "add", "sam", "--role", "hub"], environment: ["ENCOMPASS_PASSWORD": "a long enough password"]).status == 0)
-        let changed = try h.run(["users", "role", "sam", "supervisor"])
+        #expect(try await h.run(["users", "add", "sam", "--role", "hub"], environment: ["ENCOMPASS_PASSWORD": "a long enough password"]).status == 0)
+        let changed = try await h.run(["users", "role", "sam", "supervisor"])
         #expect(changed.status == 0 && changed.stdout == "role: sam is now supervisor\n", "\(changed.stderr)")
-        #expect(try h.run(["users", "list"]).stdout.contains("supervisor"))
-        let unknown = try h.run(["users", "role", "nobody", "admin"])
+        #expect(try await h.run(["users", "list"]).stdout.contains("supervisor"))
+        let unknown = try await h.run(["users", "role", "nobody", "admin"])
         #expect(unknown.status == 65 && unknown.stderr == "encompass: no account named nobody\n")
-        #expect(try h.run(["users", "role", "sam", "chief"]).status == 64)
+        #expect(try await h.run(["users", "role", "sam", "chief"]).status == 64)
 
-        let reset = try h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
+        let reset = try await h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
         #expect(reset.status == 0 && reset.stdout == "reset: sam must choose a new password at the next sign-in\n", "\(reset.stderr)")
-        let short = try h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "short"])
+        let short = try await h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "short"])
         #expect(short.status == 64 && short.stderr == "encompass: A password needs at least 12 characters.\n")
-        let nobody = try h.run(["users", "reset-password", "nobody"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
+        let nobody = try await h.run(["users", "reset-password", "nobody"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
         #expect(nobody.status == 65 && nobody.stderr == "encompass: no account named nobody\n")
     }
 }

@@ -24,8 +24,8 @@ import TestSupport
         return (try DecodedEmail(file: file), try String(contentsOfFile: file, encoding: .utf8))
     }
 
-    static func alert(_ rig: OutboxRig, _ child: String) throws -> [String: Any] {
-        try #require(try rig.alerts()[child])
+    static func alert(_ rig: OutboxRig, _ child: String) async throws -> [String: Any] {
+        try #require(try await rig.alerts()[child])
     }
 
     static func link(in text: String, base: String) -> String? {
@@ -46,8 +46,8 @@ import TestSupport
         // this run is dated now: the incident last night, the morning run a moment ago.
         let iso = ISO8601DateFormatter()
         let sent = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
-        try rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120501", voice: "he shouted at mum")])
-        let run = try rig.h.run(["notify", "--now", iso.string(from: sent)], environment: Self.linked(rig, address))
+        try await rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120501", voice: "he shouted at mum")])
+        let run = try await rig.h.run(["notify", "--now", iso.string(from: sent)], environment: Self.linked(rig, address))
         #expect(run.status == 0, "\(run.stderr)")
 
         let (mail, _) = try Self.mail(rig, to: "dsl@boston.school.example")
@@ -59,20 +59,20 @@ import TestSupport
         let (data, response) = try await URLSession.shared.data(from: URL(string: link)!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self).contains("I have read this notification"))
-        var alert = try Self.alert(rig, "C-1")
+        var alert = try await Self.alert(rig, "C-1")
         #expect(alert["delivered_at"] as? String == iso.string(from: sent))
         #expect(alert["acknowledged_at"] is NSNull)
 
         let out = CLIHarness.packageRoot.appendingPathComponent(".build/test-output/ack-flow")
         try? FileManager.default.removeItem(at: out)
-        let browser = try Command.run("/usr/bin/env", ["python3", CLIHarness.packageRoot.appendingPathComponent("Tests/Browser/ack_flow.py").path,
+        let browser = try await Command.run("/usr/bin/env", ["python3", CLIHarness.packageRoot.appendingPathComponent("Tests/Browser/ack_flow.py").path,
                                                               "--url", link, "--out", out.path])
         #expect(browser.exitCode == 0, "\(browser.output)")
 
-        alert = try Self.alert(rig, "C-1")
+        alert = try await Self.alert(rig, "C-1")
         let acknowledged = try #require(alert["acknowledged_at"] as? String)
         #expect(acknowledged.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil)
-        let unread = try rig.h.run(["alerts", "--state", "unacknowledged", "--now", iso.string(from: sent.addingTimeInterval(30 * 86_400))])
+        let unread = try await rig.h.run(["alerts", "--state", "unacknowledged", "--now", iso.string(from: sent.addingTimeInterval(30 * 86_400))])
         #expect(unread.stdout == "No alerts.\n")
     }
 
@@ -80,12 +80,12 @@ import TestSupport
     func theLinkOnlyMessageHoldsNoPersonalDataInAnyPart(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120501", voice: "he shouted at mum"),
             CSVRows.row("I-2", "2026-11-19T21:50:00Z", child: "C-2", urn: "119603", given: "Bethany", family: "Quinlan", dob: "2015-07-09",
                         voice: "she hid upstairs"),
         ])
-        let run = try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
+        let run = try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
                                 environment: Self.linked(rig, "https://hub.police.example", content: "link"))
         #expect(run.status == 0, "\(run.stderr)")
         let (mail, raw) = try Self.mail(rig, to: "dsl@boston.school.example")
@@ -102,7 +102,7 @@ import TestSupport
         let body = try #require(try JSONSerialization.jsonObject(with: Data((posted["body"] as? String ?? "").utf8)) as? [String: Any])
         #expect(body["child"] == nil && body["incident_at"] == nil && body["child_present"] == nil)
         #expect((body["ack_url"] as? String)?.hasPrefix("https://hub.police.example/ack/") == true)
-        #expect(body["reference"] as? String == (try Self.alert(rig, "C-2")["reference"] as? String))
+        await #expect(body["reference"] as? String == (try Self.alert(rig, "C-2")["reference"] as? String))
         for value in ["Bethany", "Quinlan", "2015-07-09", "hid upstairs"] { #expect(!(posted["body"] as? String ?? "").contains(value)) }
     }
 
@@ -113,32 +113,32 @@ import TestSupport
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
         // Greylisted at the first try, and past their deadline (2026-11-17 09:00): overdue.
-        try rig.ingest((1...3).map { CSVRows.row("I-\($0)", "2026-11-16T21:40:00Z", child: "C-\($0)", urn: "120503") }
+        try await rig.ingest((1...3).map { CSVRows.row("I-\($0)", "2026-11-16T21:40:00Z", child: "C-\($0)", urn: "120503") }
                        + [CSVRows.row("I-9", "2026-11-19T21:40:00Z", child: "C-9", urn: "120501")])
         let env = Self.linked(rig, "https://hub.police.example")
-        #expect(try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: env).status == 0)
+        #expect(try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: env).status == 0)
         var hub = try rig.hubMail()
         #expect(hub.count == 1, "one notice for the run")
         let first = try #require(hub.first?.part("text/plain")?.text)
         #expect(hub.first?.subject.contains("3 overdue") == true)
         for child in ["C-1", "C-2", "C-3"] {
-            let reference = try #require(try Self.alert(rig, child)["reference"] as? String)
+            let reference = try #require(try await Self.alert(rig, child)["reference"] as? String)
             #expect(first.contains("  \(reference)  incident I-\(child.dropFirst(2))  child \(child)"))
         }
         #expect(first.contains("https://hub.police.example/alerts"))
 
         // C-9 was delivered at 06:00 and nobody pressed the button by 09:00.
-        let late = try rig.h.run(["notify", "--now", "2026-11-20T09:30:00Z"], environment: env)
+        let late = try await rig.h.run(["notify", "--now", "2026-11-20T09:30:00Z"], environment: env)
         #expect(late.status == 0, "\(late.stderr)")
         hub = try rig.hubMail()
         #expect(hub.count == 2, "one more notice for the second run")
         let second = try #require(hub.last?.part("text/plain")?.text)
-        let c9 = try #require(try Self.alert(rig, "C-9")["reference"] as? String)
+        let c9 = try #require(try await Self.alert(rig, "C-9")["reference"] as? String)
         #expect(hub.last?.subject.contains("unacknowledged") == true)
         #expect(second.contains("PHONE THE SCHOOL") && second.contains("  \(c9)  incident I-9  child C-9  school 120501"))
         #expect(!second.contains("OVERDUE"), "the overdue alerts were told already")
         #expect(!first.contains("  \(c9)  "), "C-9 was on time: not in the first notice")
-        let unread = try rig.h.json(try rig.h.run(["alerts", "--state", "unacknowledged", "--now", "2026-11-20T09:30:00Z", "--json"]))
+        let unread = try rig.h.json(try await rig.h.run(["alerts", "--state", "unacknowledged", "--now", "2026-11-20T09:30:00Z", "--json"]))
         let listed = (unread["alerts"] as? [[String: Any]])?.compactMap { $0["reference"] as? String } ?? []
         #expect(listed.contains(c9))
         // Every alert told as unacknowledged is told once, in one of the two notices.
@@ -158,8 +158,8 @@ import TestSupport
         defer { rig.stop() }
         try rig.addKeyAdult("120501,Dev Deputy,deputy@boston.school.example,smtp,")
         try rig.addKeyAdult("120501,Old Deputy,reject-old@boston.school.example,smtp,")
-        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501")])
-        let run = try rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: Self.linked(rig, "https://hub.police.example"))
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501")])
+        let run = try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: Self.linked(rig, "https://hub.police.example"))
         #expect(run.status == 0, "\(run.stderr)")
         let toSchool = try rig.smtp.log().filter { ($0["rcpt_tos"] as? [String])?.contains("dsl@boston.school.example") == true }
         #expect(toSchool.count == 1, "one message")
@@ -168,7 +168,7 @@ import TestSupport
         for address in ["dsl@boston.school.example", "deputy@boston.school.example", "reject-old@boston.school.example"] {
             #expect(mail.to.contains(address))
         }
-        let alerts = try #require(try rig.h.json(try rig.h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        let alerts = try #require(try await rig.h.json(try rig.h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(alerts.count == 1, "one alert for the school, whoever acknowledges it")
         #expect(alerts.first?["state"] as? String == "delivered")
     }

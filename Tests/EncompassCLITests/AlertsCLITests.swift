@@ -20,7 +20,7 @@ struct AlertsCLITests {
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func ingestQueuesOneAlertPerChildAndListsTheUnmatched(_ database: TestDatabase) throws {
+    func ingestQueuesOneAlertPerChildAndListsTheUnmatched(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([
@@ -28,9 +28,9 @@ struct AlertsCLITests {
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: ""),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120599"),
         ]))
-        let out = try h.run(["ingest", file], environment: all)
+        let out = try await h.run(["ingest", file], environment: all)
         #expect(out.stdout.hasSuffix("alerts queued: 1\n"), "\(out.stdout)")
-        let doc = try h.json(try h.run(["alerts", "--json"]))
+        let doc = try h.json(try await h.run(["alerts", "--json"]))
         let alerts = try #require(doc["alerts"] as? [[String: Any]])
         #expect(alerts.count == 3)
         let queued = try #require(alerts.first { $0["state"] as? String == "queued" })
@@ -42,32 +42,32 @@ struct AlertsCLITests {
         #expect(queued["deadline"] as? String == "2026-11-20T09:00:00+00:00")
         #expect(queued["attempts"] as? Int == 0)
         #expect(queued["last_error"] is NSNull)
-        let unmatched = try #require(try h.json(try h.run(["alerts", "--json", "--state", "unmatched"]))["alerts"] as? [[String: Any]])
+        let unmatched = try #require(try h.json(try await h.run(["alerts", "--json", "--state", "unmatched"]))["alerts"] as? [[String: Any]])
         #expect(Set(unmatched.compactMap { $0["child_id"] as? String }) == ["C-2", "C-3"])
         #expect(unmatched.allSatisfy { ($0["last_error"] as? String)?.isEmpty == false })
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func aLaterIngestWithTheSchoolQueuesTheAlertThen(_ database: TestDatabase) throws {
+    func aLaterIngestWithTheSchoolQueuesTheAlertThen(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let first = try h.write("a.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "")]))
         let second = try h.write("b.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119601")]))
-        #expect(try h.run(["ingest", first], environment: all).stdout.hasSuffix("alerts queued: 0\n"))
-        #expect(try h.run(["ingest", second], environment: all).stdout.hasSuffix("alerts queued: 1\n"))
-        let rows = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        #expect(try await h.run(["ingest", first], environment: all).stdout.hasSuffix("alerts queued: 0\n"))
+        #expect(try await h.run(["ingest", second], environment: all).stdout.hasSuffix("alerts queued: 1\n"))
+        let rows = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(rows.count == 1)
         #expect(rows.first?["state"] as? String == "queued")
         #expect(rows.first?["school_urn"] as? String == "119601")
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func oldIncidentsAreNotSentToSchools(_ database: TestDatabase) throws {
+    func oldIncidentsAreNotSentToSchools(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2025-01-10T21:40:00Z")]))
-        #expect(try h.run(["ingest", file]).stdout.hasSuffix("alerts queued: 0\n"))
-        #expect(try h.run(["alerts"]).stdout == "No alerts.\n")
+        #expect(try await h.run(["ingest", file]).stdout.hasSuffix("alerts queued: 0\n"))
+        #expect(try await h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
     @Test(arguments: TestDatabase.allCases)
@@ -78,19 +78,19 @@ struct AlertsCLITests {
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë"),
             CSVRows.row("I-2", "2026-11-16T21:40:00Z", child: "C-9", given: "Siobhán", voice: "He shouted at mum"),
         ]))
-        #expect(try h.run(["ingest", file], environment: all).status == 0)
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
 
-        let dry = try h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", h.dir.appendingPathComponent("dry").path],
+        let dry = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", h.dir.appendingPathComponent("dry").path],
                             environment: outbox(h))
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("dry run: 2 alerts rendered"))
         #expect(files(h).isEmpty, "a dry run sends nothing")
         #expect(try await StoreFactory.open(h.database).latestNotifyRun() == nil, "nor records a run")
-        let stillQueued = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        let stillQueued = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(Set(stillQueued.compactMap { $0["state"] as? String }) == ["queued"])
 
         let started = Date()
-        let run = try h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))
+        let run = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("alerts: 2 delivered"), "\(run.stdout)")
         // Recorded for /metrics, with the run's own times (not --now) and what it printed.
@@ -115,10 +115,10 @@ struct AlertsCLITests {
             #expect(!mail.contains("shouted"), "the child's words never go to the school")
         }
 
-        let again = try h.run(["notify", "--now", "2026-11-20T06:10:00Z"], environment: outbox(h))
+        let again = try await h.run(["notify", "--now", "2026-11-20T06:10:00Z"], environment: outbox(h))
         #expect(again.stdout.hasPrefix("alerts: 0 delivered"), "\(again.stdout)")
         #expect(files(h) == sent, "nothing is sent twice")
-        let states = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        let states = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(Set(states.compactMap { $0["state"] as? String }) == ["delivered"])
     }
 }

@@ -35,9 +35,9 @@ struct BackupCLITests {
             #expect(String(decoding: line, as: UTF8.self) == "done")
         }
 
-        func quit() {
+        func quit() async {
             try? input.fileHandleForWriting.close()
-            process.waitForExit()
+            await process.waitForExit()
         }
     }
 
@@ -45,14 +45,14 @@ struct BackupCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let env = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0", "ENCOMPASS_PASSWORD": "a long enough password"]
-        #expect(try h.run(["ingest", h.configDir.appendingPathComponent("sample-incidents.csv").path], environment: env).status == 0)
-        #expect(try h.run(["users", "add", "hana", "--role", "hub"], environment: env).status == 0)
-        #expect(try h.run(["tokens", "create", "records"], environment: env).status == 0)
+        #expect(try await h.run(["ingest", h.configDir.appendingPathComponent("sample-incidents.csv").path], environment: env).status == 0)
+        #expect(try await h.run(["users", "add", "hana", "--role", "hub"], environment: env).status == 0)
+        #expect(try await h.run(["tokens", "create", "records"], environment: env).status == 0)
         let serve = try h.serve(environment: env)
         defer { serve.process.terminate() }
         // The newest commit, made while serve holds the database open: still in the WAL, which a
         // plain copy of the file would miss.
-        #expect(try h.run(["decide", "C-1001", "--marac", "referred", "--on", "2026-11-20", "--by", "hub.lead"], environment: env).status == 0)
+        #expect(try await h.run(["decide", "C-1001", "--marac", "referred", "--on", "2026-11-20", "--by", "hub.lead"], environment: env).status == 0)
         let before = try await Self.contents(h.databasePath)
         #expect(before["decisions"]?.count == 1)
 
@@ -60,11 +60,11 @@ struct BackupCLITests {
         let shell = try Shell(h.databasePath)
         try shell.run("BEGIN IMMEDIATE; INSERT INTO schools (urn, name, la_code, telephone) VALUES ('999999', 'Uncommitted', '925', '');")
         let more = h.dir.appendingPathComponent("more.csv").path
-        #expect(try h.run(["synth", "--rows", "2000", "--seed", "7", "-o", more]).status == 0)
+        #expect(try await h.run(["synth", "--rows", "2000", "--seed", "7", "-o", more]).status == 0)
         let ingest = try h.start(["ingest", more], environment: env, name: "ingest")
 
         let file = h.dir.appendingPathComponent("backup.sqlite").path
-        let backup = try h.run(["backup", file])
+        let backup = try await h.run(["backup", file])
         #expect(backup.status == 0, "\(backup.stderr)")
         #expect(backup.stdout == "backed up \(h.databasePath) to \(file)\n")
         let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
@@ -72,12 +72,12 @@ struct BackupCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.path).filter { $0.contains(".partial") }.isEmpty)
 
         try shell.run("ROLLBACK;")
-        shell.quit()
-        #expect(ingest.waitForExit().status == 0, "\(h.output(of: "ingest").stderr)")
+        await shell.quit()
+        #expect(await ingest.waitForExit().status == 0, "\(h.output(of: "ingest").stderr)")
         let health = try String(contentsOf: URL(string: serve.address + "/health")!, encoding: .utf8)
         #expect(health == "ok\n", "serve answered throughout")
         serve.process.terminate()
-        serve.process.waitForExit()
+        await serve.process.waitForExit()
         let after = try await Self.contents(h.databasePath)
         #expect((after["incidents"]?.count ?? 0) > (before["incidents"]?.count ?? 0), "the ingest went in after the backup")
 
@@ -85,30 +85,30 @@ struct BackupCLITests {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: h.databasePath + suffix) }
         try FileManager.default.copyItem(atPath: file, toPath: h.databasePath)
         #expect(try await Self.contents(h.databasePath) == before, "every table as it was when the backup began")
-        let alerts = try h.run(["alerts", "--json"])
+        let alerts = try await h.run(["alerts", "--json"])
         #expect(alerts.status == 0 && !alerts.stdout.isEmpty)
 
         // A backup never overwrites.
         let original = try Data(contentsOf: URL(fileURLWithPath: file))
-        let again = try h.run(["backup", file])
+        let again = try await h.run(["backup", file])
         #expect(again.status == 64)
         #expect(again.stderr == "encompass: \(file) already exists: a backup never overwrites a file (name a new one)\n")
         #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == original)
     }
 
-    @Test func aMissingDatabaseIsNotMade() throws {
+    @Test func aMissingDatabaseIsNotMade() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let out = try h.run(["backup", h.dir.appendingPathComponent("b.sqlite").path])
+        let out = try await h.run(["backup", h.dir.appendingPathComponent("b.sqlite").path])
         #expect(out.status == 66)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
         #expect(!FileManager.default.fileExists(atPath: h.dir.appendingPathComponent("b.sqlite").path))
     }
 
-    @Test func onPostgreSQLItNamesPgDump() throws {
+    @Test func onPostgreSQLItNamesPgDump() async throws {
         let h = try CLIHarness(.postgres)
         defer { h.cleanUp() }
-        let out = try h.run(["backup", h.dir.appendingPathComponent("b.dump").path])
+        let out = try await h.run(["backup", h.dir.appendingPathComponent("b.dump").path])
         #expect(out.status == 64)
         #expect(out.stderr.contains("pg_dump --format=custom"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)

@@ -49,8 +49,8 @@ struct CLIHarness {
 
     /// Runs SQL on the test's PostgreSQL database as the superuser and returns the rows, one a line
     /// with `|` between columns (for `.postgres` only).
-    func psql(_ sql: String) throws -> String {
-        let result = try PostgresServer.shared().psql(String(database.split(separator: "/").last ?? ""), sql)
+    func psql(_ sql: String) async throws -> String {
+        let result = try await PostgresServer.shared().psql(String(database.split(separator: "/").last ?? ""), sql)
         guard result.exitCode == 0 else { throw TestSetupError("psql failed: \(result.output)") }
         return result.output
     }
@@ -127,8 +127,8 @@ struct CLIHarness {
 
     @discardableResult
     func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil,
-             directory: URL? = nil, host: String? = nil) throws -> Outcome {
-        let ran = try process(args, environment: environment, database: url, directory: directory, host: host).runToEnd()
+             directory: URL? = nil, host: String? = nil) async throws -> Outcome {
+        let ran = try await process(args, environment: environment, database: url, directory: directory, host: host).runToEnd()
         return Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
                        stderr: String(decoding: ran.stderr, as: UTF8.self))
     }

@@ -16,19 +16,19 @@ struct ChildProcessTests {
         return p
     }
 
-    @Test func anExitCodeAndASignalAreToldApart() throws {
+    @Test func anExitCodeAndASignalAreToldApart() async throws {
         let exited = Self.shell("exit 3")
         try exited.runSerially()
-        #expect(exited.waitForExit() == ChildEnd(status: 3, signalled: false))
+        #expect(await exited.waitForExit() == ChildEnd(status: 3, signalled: false))
         let killed = Self.shell("kill -KILL $$")
         try killed.runSerially()
-        #expect(killed.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
+        #expect(await killed.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
     }
 
     /// Read one after the other, a child that fills the error pipe before it closes its output
     /// would wait for a reader that waits for it.
-    @Test func bothStreamsAreReadAtOnce() throws {
-        let ran = try Self.shell("head -c 300000 /dev/zero >&2; echo said").runToEnd()
+    @Test func bothStreamsAreReadAtOnce() async throws {
+        let ran = try await Self.shell("head -c 300000 /dev/zero >&2; echo said").runToEnd()
         #expect(ran.end == ChildEnd(status: 0, signalled: false))
         #expect(String(decoding: ran.stdout, as: UTF8.self) == "said\n")
         #expect(ran.stderr.count == 300_000)
@@ -45,8 +45,23 @@ struct ChildProcessTests {
 
     /// A child that never ends, and a grandchild holding its output open, are killed at the limit:
     /// the test ends, with the kill as the child's end.
-    @Test func aChildPastItsLimitIsKilledWithWhatItStarted() throws {
-        let ran = try Self.shell("sleep 1000 & wait").runToEnd(limit: .seconds(1))
+    @Test func aChildPastItsLimitIsKilledWithWhatItStarted() async throws {
+        let ran = try await Self.shell("sleep 1000 & wait").runToEnd(limit: .seconds(1))
         #expect(ran.end == ChildEnd(status: SIGKILL, signalled: true))
+    }
+
+    /// The kill comes though every one of Swift's cooperative threads is blocked, as tests waiting
+    /// for their children may block them: it is kept by a thread of its own. (A task's timer, as it
+    /// was, never fired here: the run hung.)
+    @Test func aChildIsKilledAtItsLimitThoughEveryCooperativeThreadIsBlocked() async throws {
+        let child = Self.shell("sleep 1000 & wait")
+        try child.runSerially(endingWithin: .seconds(1))
+        // As many blocked waits as the pool has threads (libdispatch counts the cores online).
+        let width = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let ends = await withTaskGroup(of: ChildEnd.self) { group in
+            for _ in 0..<width { group.addTask { child.waitForExitBlocking() } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(ends == Array(repeating: ChildEnd(status: SIGKILL, signalled: true), count: width))
     }
 }

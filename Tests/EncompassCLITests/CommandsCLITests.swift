@@ -7,7 +7,7 @@ import Testing
 @Suite("escalations, decide, deadline and settings from the command line")
 struct CommandsCLITests {
     /// The inspection's pattern: three standard incidents in three weeks.
-    func threeStandardIncidents(_ h: CLIHarness) throws {
+    func threeStandardIncidents(_ h: CLIHarness) async throws {
         let file = try h.write("in.csv", CSVRows.file([
             CSVRows.row("I-1", "2026-10-01T21:40:00Z"),
             CSVRows.row("I-7", "2026-10-08T21:40:00Z"),
@@ -15,15 +15,15 @@ struct CommandsCLITests {
             // Another household's perpetrator: P-1 named against V-2 as well would make P-1 serial.
             CSVRows.row("I-20", "2026-10-15T21:40:00Z", victim: "V-2", child: "C-ONE", perpetrator: "P-2"),
         ]))
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")
     }
 
-    @Test func theQueueJoinsUpStandardIncidents() throws {
+    @Test func theQueueJoinsUpStandardIncidents() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        try threeStandardIncidents(h)
-        let out = try h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00+01:00"])
+        try await threeStandardIncidents(h)
+        let out = try await h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00+01:00"])
         #expect(out.status == 0, "\(out.stderr)")
         let doc = try h.json(out)
         #expect(doc["as_of"] as? String == "2026-10-16T08:00:00Z")
@@ -40,10 +40,10 @@ struct CommandsCLITests {
         let score = try #require(c["score"] as? Double)
         #expect(score > 2.5 && score < 3.0)
 
-        let all = try h.json(try h.run(["escalations", "--json", "--all", "--as-of", "2026-10-16T09:00:00+01:00"]))
+        let all = try h.json(try await h.run(["escalations", "--json", "--all", "--as-of", "2026-10-16T09:00:00+01:00"]))
         #expect((all["children"] as? [[String: Any]])?.map { $0["child_id"] as? String } == ["C-1", "C-ONE"])
 
-        let table = try h.run(["escalations", "--as-of", "2026-10-16T09:00:00+01:00"])
+        let table = try await h.run(["escalations", "--as-of", "2026-10-16T09:00:00+01:00"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("HIGH"))
         #expect(table.stdout.contains("3 incidents in 365 days"))
@@ -51,57 +51,57 @@ struct CommandsCLITests {
         #expect(!table.stdout.contains("Amelia"), "the queue shows ids, not names")
     }
 
-    @Test func aReferralIsKeptAndRepeatMaracReadsIt() throws {
+    @Test func aReferralIsKeptAndRepeatMaracReadsIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        try threeStandardIncidents(h)
-        let refused = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16"])
+        try await threeStandardIncidents(h)
+        let refused = try await h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16"])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("--reason"))
-        #expect(try h.run(["decide", "C-404", "--marac", "referred", "--on", "2026-10-16"]).status == 65)
+        #expect(try await h.run(["decide", "C-404", "--marac", "referred", "--on", "2026-10-16"]).status == 65)
 
-        let referred = try h.run(["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "hub.officer"])
+        let referred = try await h.run(["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "hub.officer"])
         #expect(referred.status == 0, "\(referred.stderr)")
         // Referred after the newest incident: no suggestion, still high.
-        var doc = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-10-17T09:00:00Z"]))
+        var doc = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-10-17T09:00:00Z"]))
         var child = try #require((doc["children"] as? [[String: Any]])?.first)
         #expect(child["suggestions"] as? [String] == [])
 
         // A new incident after the referral fires repeat-marac and asks for a referral again.
         let later = try h.write("later.csv", CSVRows.file([CSVRows.row("I-30", "2026-11-01T21:00:00Z")]))
-        #expect(try h.run(["ingest", later]).status == 0)
-        doc = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-11-02T09:00:00Z"]))
+        #expect(try await h.run(["ingest", later]).status == 0)
+        doc = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-11-02T09:00:00Z"]))
         child = try #require((doc["children"] as? [[String: Any]])?.first)
         let rules = try #require(child["rules"] as? [[String: Any]])
         let repeatRule = try #require(rules.first { $0["rule"] as? String == "repeat-marac" })
         #expect(repeatRule["incident_ids"] as? [String] == ["I-30"])
         #expect(child["suggestions"] as? [String] == ["marac-referral"])
 
-        let declined = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-11-02", "--reason", "Safety plan in place"])
+        let declined = try await h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-11-02", "--reason", "Safety plan in place"])
         #expect(declined.status == 0)
     }
 
     @Test func aReasonOverFourThousandCharactersIsRefusedAndNothingIsWritten() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        try threeStandardIncidents(h)
+        try await threeStandardIncidents(h)
         let tooLong = String(repeating: "x", count: 4001)
-        let refused = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", tooLong])
+        let refused = try await h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", tooLong])
         #expect(refused.status == 64)
         #expect(refused.stderr == "encompass: --reason: at most 4000 characters\n", "one line, and never the reason itself")
         let store = try SQLiteStore(path: h.databasePath)
         #expect(try await store.decisions(childId: "C-1").isEmpty)
 
         let most = String(repeating: "x", count: 4000)
-        let kept = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", most])
+        let kept = try await h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", most])
         #expect(kept.status == 0, "\(kept.stderr)")
         #expect(try await store.decisions(childId: "C-1").map(\.reason) == [most])
     }
 
-    @Test func aDecisionRefusedBeforeTheStoreIsOpenedLeavesNoDatabase() throws {
+    @Test func aDecisionRefusedBeforeTheStoreIsOpenedLeavesNoDatabase() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let refused = try h.run(["decide", "C-1", "--marac", "referred", "--on", "2999-01-01"])
+        let refused = try await h.run(["decide", "C-1", "--marac", "referred", "--on", "2999-01-01"])
         #expect(refused.status == 64)
         #expect(refused.stderr == "encompass: --on: 2999-01-01 is in the future\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
@@ -113,22 +113,22 @@ struct CommandsCLITests {
         ("2026-10-23T20:00:00+01:00", nil, "2026-10-26T09:00:00+00:00"),
         ("2026-12-24T12:00:00Z", "120501", "2027-01-04T09:00:00+00:00"),
     ] as [(String, String?, String)])
-    func deadlineIsPrinted(_ reported: String, _ urn: String?, _ expected: String) throws {
+    func deadlineIsPrinted(_ reported: String, _ urn: String?, _ expected: String) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         var args = ["deadline", "--reported-at", reported]
         if let urn { args += ["--urn", urn] }
-        let out = try h.run(args)
+        let out = try await h.run(args)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout == expected + "\n")
     }
 
-    @Test func anUnknownSettingIsAnErrorNotADefault() throws {
+    @Test func anUnknownSettingIsAnErrorNotADefault() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
         try Data("scoring:\n  window_days: 365\n  windw_days: 30\n".utf8).write(to: yaml)
-        let out = try h.run(["escalations"])
+        let out = try await h.run(["escalations"])
         #expect(out.status == 65)
         #expect(out.stderr.contains("encompass.yaml:3:"))
         #expect(out.stderr.contains("scoring.windw_days: unknown setting (did you mean scoring.window_days?)"), "\(out.stderr)")
@@ -137,18 +137,18 @@ struct CommandsCLITests {
                              ("retenton:\n  incidents_days: 30\n", "retenton: unknown setting (did you mean retention?)\n"),
                              ("hub:\n  colour: blue\n", "hub.colour: unknown setting\n")] {
             try Data(text.utf8).write(to: yaml)
-            let typo = try h.run(["escalations"])
+            let typo = try await h.run(["escalations"])
             #expect(typo.status == 65)
             #expect(typo.stderr.hasSuffix(says), "\(typo.stderr)")
         }
     }
 
     @Test(arguments: [("hub:\n  email: hub@localhost\n", "hub.email"), ("smtp:\n  from: encompass police\n", "smtp.from")])
-    func anAddressDeliveryWouldRefuseIsRefusedAtLoad(_ yamlText: String, _ key: String) throws {
+    func anAddressDeliveryWouldRefuseIsRefusedAtLoad(_ yamlText: String, _ key: String) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         try Data(yamlText.utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
-        let out = try h.run(["escalations"])
+        let out = try await h.run(["escalations"])
         #expect(out.status == 65)
         #expect(out.stderr.contains("encompass.yaml:2:"), "\(out.stderr)")
         #expect(out.stderr.contains("\(key): expected an e-mail address"), "\(out.stderr)")
@@ -156,75 +156,75 @@ struct CommandsCLITests {
     }
 
     @Test(arguments: ["http://hooks.police.example/hub", "https://", "hooks.police.example/hub", "https://user:pw@hooks.police.example/hub"])
-    func theHubsWebhookMustBeAnHTTPSURLLikeASchoolsEndpoint(_ url: String) throws {
+    func theHubsWebhookMustBeAnHTTPSURLLikeASchoolsEndpoint(_ url: String) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         try Data("hub:\n  webhook: \"\(url)\"\n".utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
-        let out = try h.run(["escalations"])
+        let out = try await h.run(["escalations"])
         #expect(out.status == 65, "\(out.stderr)")
         #expect(out.stderr.contains("encompass.yaml:2:") && out.stderr.contains("hub.webhook: expected an https://"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)
 
         try Data("hub:\n  webhook: https://hooks.police.example/hub\n".utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
-        let taken = try h.run(["escalations"])
+        let taken = try await h.run(["escalations"])
         #expect(taken.status != 65 && !taken.stderr.contains("hub.webhook"), "an https URL is taken: \(taken.stderr)")
     }
 
-    @Test func aSecretInTheFileIsRefused() throws {
+    @Test func aSecretInTheFileIsRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
         try Data("smtp:\n  password: hunter2\n".utf8).write(to: yaml)
-        let out = try h.run(["escalations"])
+        let out = try await h.run(["escalations"])
         #expect(out.status == 65)
         #expect(out.stderr.contains("ENCOMPASS_SMTP_PASSWORD"))
         #expect(!out.stderr.contains("hunter2"))
     }
 
-    @Test func theEnvironmentOverridesTheFile() throws {
+    @Test func theEnvironmentOverridesTheFile() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        try threeStandardIncidents(h)
-        let out = try h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00Z"], environment: ["ENCOMPASS_SCORING_ESCALATION_COUNT": "4"])
+        try await threeStandardIncidents(h)
+        let out = try await h.run(["escalations", "--json", "--as-of", "2026-10-16T09:00:00Z"], environment: ["ENCOMPASS_SCORING_ESCALATION_COUNT": "4"])
         let child = try #require((try h.json(out)["children"] as? [[String: Any]])?.first)
         let rules = (child["rules"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } ?? []
         #expect(!rules.contains("potential-escalation"))
         #expect(rules.contains("cumulative-score"))
     }
 
-    @Test func aDatabaseThatCannotBeUsedIsAServiceUnavailable() throws {
+    @Test func aDatabaseThatCannotBeUsedIsAServiceUnavailable() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         try Data(String(repeating: "not a database ", count: 100).utf8).write(to: URL(fileURLWithPath: h.databasePath))
-        let out = try h.run(["escalations"])
+        let out = try await h.run(["escalations"])
         #expect(out.status == 69, "\(out.stderr)")
         #expect(out.stderr.hasPrefix("encompass: database unavailable"))
         #expect(out.stderr.split(separator: "\n").count == 1, "one line, no stack trace")
         // Nothing listens on port 1: the database cannot be reached. The password set for it is
         // never printed.
-        let unreachable = try h.run(["escalations"], environment: ["ENCOMPASS_DATABASE_PASSWORD": "s3cret-pw"],
+        let unreachable = try await h.run(["escalations"], environment: ["ENCOMPASS_DATABASE_PASSWORD": "s3cret-pw"],
                                     database: "postgres://hub@127.0.0.1:1/encompass")
         #expect(unreachable.status == 69, "\(unreachable.stderr)")
         #expect(unreachable.stderr.hasPrefix("encompass: database unavailable: cannot connect to 127.0.0.1:1/encompass"))
         #expect(unreachable.stderr.split(separator: "\n").count == 1, "one line, no stack trace")
         #expect(!unreachable.stderr.contains("s3cret-pw"))
         // A password written into the URL is refused, and not repeated.
-        let inURL = try h.run(["escalations"], database: "postgres://user:secret@db.example/encompass")
+        let inURL = try await h.run(["escalations"], database: "postgres://user:secret@db.example/encompass")
         #expect(inURL.status == 64)
         #expect(inURL.stderr.contains("ENCOMPASS_DATABASE_PASSWORD"))
         #expect(!inURL.stderr.contains("secret@"), "a URL's password is never echoed")
         // A mistyped scheme is a bad command line, as a bad sslmode is, not a database that is down.
         for url in ["postgress://hub@db.example/encompass", "sqlite:"] {
-            let typo = try h.run(["escalations"], database: url)
+            let typo = try await h.run(["escalations"], database: url)
             #expect(typo.status == 64, "\(url): \(typo.stderr)")
             #expect(typo.stderr.hasPrefix("encompass: unsupported database URL scheme"), "\(typo.stderr)")
         }
     }
 
-    @Test func aBadAsOfIsABadCommandLine() throws {
+    @Test func aBadAsOfIsABadCommandLine() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let out = try h.run(["escalations", "--as-of", "yesterday"])
+        let out = try await h.run(["escalations", "--as-of", "yesterday"])
         #expect(out.status == 64)
         #expect(out.stderr.contains("--as-of"))
     }

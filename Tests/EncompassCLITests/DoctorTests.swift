@@ -14,15 +14,15 @@ import TestSupport
     /// Inside the sample's calendar (its term dates run to July 2027, its bank holidays to December 2027).
     static let inside = "2026-06-01T08:00:00Z"
 
-    static func run(_ rig: OutboxRig, _ args: [String] = [], environment: [String: String]? = nil) throws -> CLIHarness.Outcome {
-        try rig.h.run(["doctor", "--now", inside] + args, environment: environment ?? rig.environment)
+    static func run(_ rig: OutboxRig, _ args: [String] = [], environment: [String: String]? = nil) async throws -> CLIHarness.Outcome {
+        try await rig.h.run(["doctor", "--now", inside] + args, environment: environment ?? rig.environment)
     }
 
     @Test func aSoundInstallPassesAndTheTestMessageReachesTheHub() async throws {
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }
-        #expect(try rig.h.run(["migrate"]).status == 0)
-        let out = try Self.run(rig, ["--send-test"])
+        #expect(try await rig.h.run(["migrate"]).status == 0)
+        let out = try await Self.run(rig, ["--send-test"])
         #expect(out.status == 0, "\(out.stdout)\(out.stderr)")
         #expect(out.stderr.isEmpty)
         for line in ["ok: database: reachable, at this version", "ok: database connection: a file on this machine", "ok: settings: ", "ok: templates: ", "ok: key adults: 5, every one at a known school",
@@ -34,7 +34,7 @@ import TestSupport
         let mail = try rig.hubMail()
         #expect(mail.map(\.subject) == ["Encompass: a test message from encompass doctor"])
         // Nothing was written to the database by the checks.
-        #expect(try rig.h.run(["alerts"]).stdout == "No alerts.\n")
+        #expect(try await rig.h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
     /// A server on another machine reached in clear is a problem of ours (its sslmode); over TLS,
@@ -50,22 +50,22 @@ import TestSupport
 
     /// What the connection really is, as the server sees it: TLS to the TLS-only server, none to the
     /// plain one on this machine.
-    @Test func thePostgresConnectionIsReportedAsTheServerSeesIt() throws {
+    @Test func thePostgresConnectionIsReportedAsTheServerSeesIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let tls = try PostgresServer.sharedTLS().makeDatabase()
         let plain = try PostgresServer.shared().makeDatabase()
-        for db in [tls, plain] { #expect(try h.run(["migrate"], database: db).status == 0) }
-        let over = try h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: tls)
+        for db in [tls, plain] { #expect(try await h.run(["migrate"], database: db).status == 0) }
+        let over = try await h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: tls)
         #expect(over.stdout.contains("ok: database connection: to 127.0.0.1 over TLS (TLSv1."), "\(over.stdout)\(over.stderr)")
-        let clear = try h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: plain)
+        let clear = try await h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: plain)
         #expect(clear.stdout.contains("ok: database connection: to 127.0.0.1 on this machine, not encrypted"), "\(clear.stdout)\(clear.stderr)")
     }
 
     @Test func withoutTheFlagNothingIsSent() async throws {
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }
-        let out = try Self.run(rig)
+        let out = try await Self.run(rig)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.contains("ok: database: none yet at "), "a new install: the first write sets it up")
         #expect(try rig.hubMail().isEmpty)
@@ -76,7 +76,7 @@ import TestSupport
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }
         rig.smtp.stop()
-        let out = try Self.run(rig)
+        let out = try await Self.run(rig)
         #expect(out.status == 69)
         #expect(out.stderr.contains("problem: relay 127.0.0.1:\(rig.smtp.port): "), "\(out.stderr)")
         #expect(out.stderr.contains("(smtp.url)"))
@@ -90,7 +90,7 @@ import TestSupport
         var environment = rig.environment
         environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
         // A year on, the sample's calendar has run out.
-        let out = try rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
+        let out = try await rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
         #expect(out.status == 65)
         for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
                      "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) take alerts by https",
@@ -99,7 +99,7 @@ import TestSupport
             #expect(out.stderr.contains(line), "\(line)\n\(out.stderr)")
         }
         // Placeholders are named when the demo's pass is not given.
-        let placeholders = try rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment.merging(["ENCOMPASS_ALLOW_PLACEHOLDERS": "0"]) { _, b in b })
+        let placeholders = try await rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment.merging(["ENCOMPASS_ALLOW_PLACEHOLDERS": "0"]) { _, b in b })
         #expect(placeholders.status == 65)
         #expect(placeholders.stderr.contains("problem: hub.phone is the sample's placeholder"))
     }
@@ -116,7 +116,7 @@ import TestSupport
         environment["ENCOMPASS_HUB_WEBHOOK"] = "https://hub.police.example/encompass"
         environment["ENCOMPASS_WEB_PUBLIC_URL"] = "https://encompass.police.example"
         environment["ENCOMPASS_ACK_SECRET"] = "too-short"
-        let out = try Self.run(rig, environment: environment)
+        let out = try await Self.run(rig, environment: environment)
         #expect(out.status == 65)
         #expect(out.stderr == """
             problem: ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed
@@ -124,11 +124,11 @@ import TestSupport
 
             """, "\(out.stderr)")
         // notify agrees about the links' key.
-        #expect(try rig.notify(Self.inside, environment: environment).status == 65)
+        #expect(try await rig.notify(Self.inside, environment: environment).status == 65)
         // With both set, nothing is said of them.
         environment["ENCOMPASS_WEBHOOK_SECRET"] = OutboxRig.secret
         environment["ENCOMPASS_ACK_SECRET"] = String(repeating: "k", count: 32)
-        let fixed = try Self.run(rig, environment: environment)
+        let fixed = try await Self.run(rig, environment: environment)
         #expect(fixed.status == 0, "\(fixed.stderr)")
     }
 
@@ -143,10 +143,10 @@ import TestSupport
         // 199901 is in LA 925 by GIAS only, not in schools.csv.
         let gias = rig.h.dir.appendingPathComponent("edubasealldata.csv")
         try Data("\(SchoolsCLITests.header)\r\n199901,925,Lincolnshire,St Therese Primary School,Open,Voluntary aided school\r\n".utf8).write(to: gias)
-        #expect(try rig.h.run(["schools", "import", gias.path], environment: rig.environment).status == 0)
+        #expect(try await rig.h.run(["schools", "import", gias.path], environment: rig.environment).status == 0)
         var environment = rig.environment
         environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
-        let before = try Self.run(rig, environment: environment)
+        let before = try await Self.run(rig, environment: environment)
         #expect(before.status == 0, "\(before.stderr)")
         for line in ["ok: key adults: 2, every one at a known school", "ok: term dates: every key adult's school is covered"] {
             #expect(before.stdout.contains(line), "\(line)\n\(before.stdout)")
@@ -156,7 +156,7 @@ import TestSupport
         let adult = KeyAdult(urn: "120504", name: "Gil Lead", email: "dsl@gainsborough.school.example", channel: .https,
                              endpoint: "https://127.0.0.1:\(rig.https.port)/encompass/alerts")
         try await SQLiteStore(path: rig.h.databasePath).changeKeyAdults(.add(adult), actor: "a.admin", at: Date())
-        let after = try Self.run(rig, environment: environment)
+        let after = try await Self.run(rig, environment: environment)
         #expect(after.status == 65)
         #expect(after.stderr == "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 1 key adult(s) take alerts by https\n", "\(after.stderr)")
         #expect(after.stdout.contains("ok: key adults: 3, every one at a known school"), "\(after.stdout)")
@@ -167,13 +167,13 @@ import TestSupport
         defer { rig.h.cleanUp() }
         let empty = rig.h.dir.appendingPathComponent("no-templates")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let out = try Self.run(rig, ["--templates", empty.path])
+        let out = try await Self.run(rig, ["--templates", empty.path])
         #expect(out.status == 65)
         #expect(out.stderr.hasPrefix("problem: templates: template \(empty.path)/"), "\(out.stderr)")
         #expect(out.stderr.hasSuffix(" is missing (notify's --templates, or ENCOMPASS_TEMPLATES)\n"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
         // ENCOMPASS_TEMPLATES is where they are looked for without the option.
-        let byEnvironment = try Self.run(rig, environment: rig.environment.merging(["ENCOMPASS_TEMPLATES": empty.path]) { _, b in b })
+        let byEnvironment = try await Self.run(rig, environment: rig.environment.merging(["ENCOMPASS_TEMPLATES": empty.path]) { _, b in b })
         #expect(byEnvironment.status == 65)
         #expect(byEnvironment.stderr == out.stderr)
     }
@@ -182,7 +182,7 @@ import TestSupport
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }
         try FileManager.default.removeItem(at: rig.h.configDir.appendingPathComponent("term-dates.csv"))
-        let out = try Self.run(rig)
+        let out = try await Self.run(rig)
         #expect(out.status == 65)
         #expect(out.stderr == "problem: settings: \(rig.h.configDir.path)/term-dates.csv: no such file\n", "\(out.stderr)")
         #expect(out.stdout.contains("ok: database: "), "the database is still checked")

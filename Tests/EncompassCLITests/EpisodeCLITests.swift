@@ -13,19 +13,19 @@ struct EpisodeCLITests {
     ]
     static func file(_ rows: [String]) -> String { ([header] + rows).joined(separator: "\n") + "\n" }
 
-    @Test func episodesAndIncidentsInOneCommandQueueAChildForAStrategyMeeting() throws {
+    @Test func episodesAndIncidentsInOneCommandQueueAChildForAStrategyMeeting() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let episodes = try h.write("missing.csv", Self.file(Self.rows))
         let incidents = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-01T21:40:00Z", child: "C-1")]))
-        let out = try h.run(["ingest", incidents, episodes])
+        let out = try await h.run(["ingest", incidents, episodes])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix("incidents: 1 added, 0 updated, 0 unchanged; children: 1;"))
         #expect(out.stdout.hasSuffix("; episodes: 3 added, 0 updated, 0 unchanged\n"), "\(out.stdout)")
         // The same content again changes nothing.
-        #expect(try h.run(["ingest", episodes]).stdout.hasSuffix("episodes: 0 added, 0 updated, 3 unchanged\n"))
+        #expect(try await h.run(["ingest", episodes]).stdout.hasSuffix("episodes: 0 added, 0 updated, 3 unchanged\n"))
 
-        let doc = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
+        let doc = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
         let child = try #require((doc["children"] as? [[String: Any]])?.first { $0["child_id"] as? String == "C-M" })
         #expect(child["level"] as? String == "high")
         #expect(child["suggestions"] as? [String] == ["strategy-meeting"])
@@ -35,16 +35,16 @@ struct EpisodeCLITests {
         #expect(rule["episode_ids"] as? [String] == ["E-1", "E-2", "E-3"])
 
         // Declining needs a reason; both kinds in one call.
-        let refused = try h.run(["decide", "C-M", "--strategy-meeting", "declined", "--on", "2026-11-20"])
+        let refused = try await h.run(["decide", "C-M", "--strategy-meeting", "declined", "--on", "2026-11-20"])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("--reason is required when the strategy meeting is declined"))
-        let both = try h.run(["decide", "C-M", "--strategy-meeting", "held", "--marac", "referred", "--on", "2026-11-20"])
+        let both = try await h.run(["decide", "C-M", "--strategy-meeting", "held", "--marac", "referred", "--on", "2026-11-20"])
         #expect(both.status == 0, "\(both.stderr)")
         #expect(both.stdout.contains("C-M MARAC referred") && both.stdout.contains("C-M strategy meeting held"))
-        let after = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
+        let after = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
         let answered = try #require((after["children"] as? [[String: Any]])?.first { $0["child_id"] as? String == "C-M" })
         #expect(answered["suggestions"] as? [String] == [])
-        #expect(try h.run(["decide", "C-M", "--strategy-meeting", "referred", "--on", "2026-11-20"]).status == 64,
+        #expect(try await h.run(["decide", "C-M", "--strategy-meeting", "referred", "--on", "2026-11-20"]).status == 64,
                 "a MARAC outcome is not a strategy meeting's")
     }
 
@@ -56,33 +56,33 @@ struct EpisodeCLITests {
         ("E-9,C-M,Maya,Okafor,2011-05-05,,2026-11-15T20:00:00Z,,,2026-11-16T20:00:00Z", "missing.csv:2: return_interview_at: needs returned_at"),
         (",C-M,Maya,Okafor,2011-05-05,,2026-11-15T20:00:00Z,,,", "missing.csv:2: episode_id: is required"),
     ])
-    func aBadEpisodeStopsTheWholeCommandWithFileLineAndColumn(row: String, error: String) throws {
+    func aBadEpisodeStopsTheWholeCommandWithFileLineAndColumn(row: String, error: String) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        #expect(try h.run(["ingest", try h.write("first.csv", CSVRows.file([CSVRows.row("I-0", "2026-10-01T21:40:00Z")]))]).status == 0)
+        #expect(try await h.run(["ingest", try h.write("first.csv", CSVRows.file([CSVRows.row("I-0", "2026-10-01T21:40:00Z")]))]).status == 0)
         let incidents = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-01T21:40:00Z")]))
         let episodes = try h.write("missing.csv", Self.file([row]))
-        let out = try h.run(["ingest", incidents, episodes])
+        let out = try await h.run(["ingest", incidents, episodes])
         #expect(out.status == 65)
         #expect(out.stderr.contains(error), "\(out.stderr)")
         #expect(!out.stderr.contains("Maya") && !out.stderr.contains("Okafor"), "no names in errors")
         // Nothing was written, the good incident file included.
-        let all = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
+        let all = try h.json(try await h.run(["escalations", "--all", "--json", "--as-of", "2026-11-22T08:00:00Z"]))
         #expect((all["children"] as? [[String: Any]])?.map { $0["incident_ids"] as? [String] ?? [] } == [["I-0"]])
     }
 
-    @Test func aMistypedColumnOfAnEpisodesFileIsPointedOut() throws {
+    @Test func aMistypedColumnOfAnEpisodesFileIsPointedOut() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("missing.csv", ([Self.header.replacingOccurrences(of: "missing_at", with: "Misssing_At")] + Self.rows)
             .joined(separator: "\n") + "\n")
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 65)
         #expect(out.stderr == "\(file):1: missing_at: the header has no such column (the header has \"Misssing_At\": a typo?)\n",
                 "\(out.stderr)")
     }
 
-    @Test func aFileMixingIncidentsAndEpisodesIsRefused() throws {
+    @Test func aFileMixingIncidentsAndEpisodesIsRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let mixed = try h.write("mixed.jsonl", """
@@ -90,15 +90,15 @@ struct EpisodeCLITests {
             {"incident_id": "I-1", "reported_at": "2026-11-01T21:40:00Z", "officer_grade": "standard", "victim_id": "V-1"}
 
             """)
-        let out = try h.run(["ingest", mixed])
+        let out = try await h.run(["ingest", mixed])
         #expect(out.status == 65)
         #expect(out.stderr.contains("mixed.jsonl:2: incident_id: an incident in an episodes file"), "\(out.stderr)")
         let header = try h.write("both.csv", "incident_id,episode_id,child_id\nI-1,E-1,C-1\n")
-        let csv = try h.run(["ingest", header])
+        let csv = try await h.run(["ingest", header])
         #expect(csv.status == 65)
         #expect(csv.stderr.contains("both.csv:1: incident_id: a file holds incidents or episodes, not both"), "\(csv.stderr)")
         let empty = try h.write("none.csv", Self.header + "\n")
-        let nothing = try h.run(["ingest", empty])
+        let nothing = try await h.run(["ingest", empty])
         #expect(nothing.status == 65)
         #expect(nothing.stderr.contains("none.csv:1: -: no episodes"), "\(nothing.stderr)")
     }

@@ -8,7 +8,7 @@ import Testing
 @Suite("hardening: line endings, empty exports, control characters, who decided")
 struct HardeningCLITests {
     /// Item 2: old Mac line endings were read as one header line, "0 added", exit 0.
-    @Test func crOnlyLineEndingsAreLinesAndBadRowsAreRefused() throws {
+    @Test func crOnlyLineEndingsAreLinesAndBadRowsAreRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let rows = [
@@ -18,7 +18,7 @@ struct HardeningCLITests {
             CSVRows.row("I-3", "2026-10-03T21:40:00Z", urn: "12"),
         ]
         let bad = try h.write("mac.csv", rows.joined(separator: "\r") + "\r")
-        let refused = try h.run(["ingest", bad])
+        let refused = try await h.run(["ingest", bad])
         #expect(refused.status == 65)
         #expect(refused.stderr == """
             \(bad):3: officer_grade: unknown grade (expected standard, medium or high)
@@ -28,18 +28,18 @@ struct HardeningCLITests {
         #expect(refused.stdout == "")
 
         let good = try h.write("mac-good.csv", [CSVRows.header, CSVRows.row("I-1", "2026-10-01T21:40:00Z")].joined(separator: "\r"))
-        let added = try h.run(["ingest", good])
+        let added = try await h.run(["ingest", good])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stdout.hasPrefix("incidents: 1 added"))
     }
 
     /// Item 2: an empty export is a broken export.
-    @Test func aHeaderWithNoRowsOrAnEmptyFileIsRefused() throws {
+    @Test func aHeaderWithNoRowsOrAnEmptyFileIsRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let headerOnly = try h.write("header.csv", CSVRows.header + "\r\n")
         let empty = try h.write("empty.jsonl", "")
-        let refused = try h.run(["ingest", headerOnly, empty])
+        let refused = try await h.run(["ingest", headerOnly, empty])
         #expect(refused.status == 65)
         #expect(refused.stderr == """
             \(headerOnly):1: -: no incidents: the file has a header row and no rows
@@ -50,7 +50,7 @@ struct HardeningCLITests {
     }
 
     /// Item 3: an ESC sequence or a NUL never gets in, and is never echoed.
-    @Test func controlCharactersAreRefusedAtIngestWithTheirLine() throws {
+    @Test func controlCharactersAreRefusedAtIngestWithTheirLine() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("ctl.csv", CSVRows.file([
@@ -58,7 +58,7 @@ struct HardeningCLITests {
             CSVRows.row("I-2", "2026-10-02T21:40:00Z", given: "Ame\u{0}lia"),
             CSVRows.row("I-3", "2026-10-03T21:40:00Z", family: String(repeating: "H", count: 101)),
         ]))
-        let refused = try h.run(["ingest", file])
+        let refused = try await h.run(["ingest", file])
         #expect(refused.status == 65)
         #expect(refused.stderr == """
             \(file):2: child_id: contains a control character
@@ -75,22 +75,22 @@ struct HardeningCLITests {
         ["C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "j.smith\u{1B}[8m"],
         ["C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", "no \u{7}bell"],
     ])
-    func decideRefusesControlCharacters(args: [String]) throws {
+    func decideRefusesControlCharacters(args: [String]) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let refused = try h.run(["decide"] + args)
+        let refused = try await h.run(["decide"] + args)
         #expect(refused.status == 64)
         #expect(refused.stderr.hasSuffix(": contains a control character\n"), "\(refused.stderr)")
         #expect(!refused.stderr.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
-    @Test func aReasonMayHaveLineBreaks() throws {
+    @Test func aReasonMayHaveLineBreaks() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))
-        #expect(try h.run(["ingest", file]).status == 0)
-        let kept = try h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", "Plan agreed.\nReview in May."])
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let kept = try await h.run(["decide", "C-1", "--marac", "declined", "--on", "2026-10-16", "--reason", "Plan agreed.\nReview in May."])
         #expect(kept.status == 0, "\(kept.stderr)")
     }
 
@@ -99,8 +99,8 @@ struct HardeningCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))
-        #expect(try h.run(["ingest", file]).status == 0)
-        let recorded = try h.run(["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "j.smith"])
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let recorded = try await h.run(["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "j.smith"])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         let store = try SQLiteStore(path: h.databasePath)
         #expect(try await store.decisions(childId: "C-1").map(\.by) == ["j.smith"])
@@ -112,44 +112,44 @@ struct HardeningCLITests {
 
     /// Item 7: notify finds Templates/ beside the config folder, from any working directory, and a
     /// missing template is a missing file (66) named by its path, never a bad command line (64).
-    @Test func notifyFindsItsTemplatesBesideTheConfigFolder() throws {
+    @Test func notifyFindsItsTemplatesBesideTheConfigFolder() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
         let all = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]
-        #expect(try h.run(["ingest", file], environment: all).status == 0)
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
         let elsewhere = h.dir.appendingPathComponent("elsewhere")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         let dry = ["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", h.dir.appendingPathComponent("dry").path]
 
-        let missing = try h.run(dry, directory: elsewhere)
+        let missing = try await h.run(dry, directory: elsewhere)
         #expect(missing.status == 66)
         let expected = h.dir.appendingPathComponent("Templates").appendingPathComponent("alert.txt.mustache").path
         #expect(missing.stderr == "encompass: template \(expected) is missing\n")
 
         try FileManager.default.copyItem(at: CLIHarness.packageRoot.appendingPathComponent("Templates"),
                                          to: h.dir.appendingPathComponent("Templates"))
-        let found = try h.run(dry, directory: elsewhere)
+        let found = try await h.run(dry, directory: elsewhere)
         #expect(found.status == 0, "\(found.stderr)")
         #expect(found.stdout.contains("dry run: 1 alerts rendered"), "\(found.stdout)")
 
-        let overridden = try h.run(dry + ["--templates", elsewhere.path], directory: elsewhere)
+        let overridden = try await h.run(dry + ["--templates", elsewhere.path], directory: elsewhere)
         #expect(overridden.status == 66)
         #expect(overridden.stderr.contains(elsewhere.appendingPathComponent("alert.txt.mustache").path))
     }
 
     /// Item 10: files with personal data are the owner's alone: the dry run's messages, the database.
-    @Test func dryRunMessagesAndTheDatabaseAreCreatedOwnerOnly() throws {
+    @Test func dryRunMessagesAndTheDatabaseAreCreatedOwnerOnly() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
-        #expect(try h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
+        #expect(try await h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
         #expect(try mode(h.databasePath) == 0o600)
         for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: h.databasePath + suffix) {
             #expect(try mode(h.databasePath + suffix) == 0o600, "\(suffix)")
         }
         let dryDir = h.dir.appendingPathComponent("dry")
-        let dry = try h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", dryDir.path],
+        let dry = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", dryDir.path],
                             environment: ["ENCOMPASS_TEMPLATES": CLIHarness.packageRoot.appendingPathComponent("Templates").path])
         #expect(dry.status == 0, "\(dry.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: dryDir.path)
@@ -166,28 +166,28 @@ struct HardeningCLITests {
     }
 
     /// Item 10: a relative ca_file is read from the config folder and checked when settings load.
-    @Test func aRelativeCAFileIsReadFromTheConfigFolderAndCheckedAtLoad() throws {
+    @Test func aRelativeCAFileIsReadFromTheConfigFolderAndCheckedAtLoad() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let deadline = ["deadline", "--reported-at", "2026-03-28T22:00:00Z"]
-        let missing = try h.run(deadline, environment: ["ENCOMPASS_SMTP_CA_FILE": "certs/relay-ca.pem"])
+        let missing = try await h.run(deadline, environment: ["ENCOMPASS_SMTP_CA_FILE": "certs/relay-ca.pem"])
         #expect(missing.status == 66)
         let expected = h.configDir.appendingPathComponent("certs/relay-ca.pem").standardizedFileURL.path
         #expect(missing.stderr == "\(expected): no such file (smtp.ca_file)\n")
 
         try FileManager.default.createDirectory(at: h.configDir.appendingPathComponent("certs"), withIntermediateDirectories: true)
         try Data("-----BEGIN CERTIFICATE-----\n".utf8).write(to: h.configDir.appendingPathComponent("certs/relay-ca.pem"))
-        let found = try h.run(deadline, environment: ["ENCOMPASS_SMTP_CA_FILE": "certs/relay-ca.pem"], directory: URL(fileURLWithPath: "/"))
+        let found = try await h.run(deadline, environment: ["ENCOMPASS_SMTP_CA_FILE": "certs/relay-ca.pem"], directory: URL(fileURLWithPath: "/"))
         #expect(found.status == 0, "\(found.stderr)")
     }
 
     /// Item 10: notify exiting 69 names the real cause and the setting to fix.
-    @Test func notifyNamesAMissingPasswordAsTheCause() throws {
+    @Test func notifyNamesAMissingPasswordAsTheCause() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
-        #expect(try h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
-        let run = try h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
+        #expect(try await h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
+        let run = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
                             environment: ["ENCOMPASS_SMTP_USERNAME": "hub-relay",
                                           "ENCOMPASS_TEMPLATES": CLIHarness.packageRoot.appendingPathComponent("Templates").path])
         #expect(run.status == 69)

@@ -14,10 +14,10 @@ struct IngestCLITests {
             CSVRows.row("I-2", "2026-10-08T21:40:00+01:00", child: "C-2", given: "Zoë"),
             CSVRows.row("I-3", "2026-10-15T21:40:00Z"),
         ]))
-        let first = try h.run(["ingest", file])
+        let first = try await h.run(["ingest", file])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout == "incidents: 3 added, 0 updated, 0 unchanged; children: 2; alerts queued: 0\n")
-        let second = try h.run(["ingest", file])
+        let second = try await h.run(["ingest", file])
         #expect(second.status == 0)
         #expect(second.stdout == "incidents: 0 added, 0 updated, 3 unchanged; children: 2; alerts queued: 0\n")
         let counts = try await SQLiteStore(path: h.databasePath).counts()
@@ -30,15 +30,15 @@ struct IngestCLITests {
         defer { h.cleanUp() }
         let before = try h.write("a.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))
         let after = try h.write("b.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z", supervisor: "high")]))
-        #expect(try h.run(["ingest", before]).status == 0)
-        let second = try h.run(["ingest", after])
+        #expect(try await h.run(["ingest", before]).status == 0)
+        let second = try await h.run(["ingest", after])
         #expect(second.stdout.hasPrefix("incidents: 0 added, 1 updated, 0 unchanged"))
         let audit = try await SQLiteStore(path: h.databasePath).auditEntries(limit: 10)
         let update = try #require(audit.first { $0.action == "incident.updated" })
         #expect(update.subject == "incident:I-1")
         #expect(update.detail?.contains("\"supervisor_grade\":{\"new\":\"high\",\"old\":null}") == true)
         #expect(update.detail?.contains("\"effective_grade\":{\"new\":\"high\",\"old\":\"standard\"}") == true)
-        let queue = try h.json(try h.run(["escalations", "--json", "--as-of", "2026-10-02T00:00:00Z"]))
+        let queue = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-10-02T00:00:00Z"]))
         let child = try #require((queue["children"] as? [[String: Any]])?.first)
         let rules = (child["rules"] as? [[String: Any]])?.compactMap { $0["rule"] as? String }
         #expect(rules?.contains("visible-high-risk") == true)
@@ -52,36 +52,36 @@ struct IngestCLITests {
             {"incident_id":"J-2","reported_at":"2026-10-02T21:40:00Z","officer_grade":"standard","victim_id":"V-9","children":[]}
 
             """)
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix("incidents: 2 added, 0 updated, 0 unchanged; children: 1"))
     }
 
-    @Test func aMissingFileExits66AndWritesNothing() throws {
+    @Test func aMissingFileExits66AndWritesNothing() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let out = try h.run(["ingest", h.dir.appendingPathComponent("nope.csv").path])
+        let out = try await h.run(["ingest", h.dir.appendingPathComponent("nope.csv").path])
         #expect(out.status == 66)
         #expect(out.stderr.contains("nope.csv: no such file"))
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
-    @Test func aRefusedFileLeavesNoDatabaseBehind() throws {
+    @Test func aRefusedFileLeavesNoDatabaseBehind() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let bad = try h.write("bad.csv", CSVRows.file([CSVRows.row("B-1", "2026-10-01T21:40:00Z", grade: "severe")]))
-        #expect(try h.run(["ingest", bad]).status == 65)
+        #expect(try await h.run(["ingest", bad]).status == 65)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "no database, not even an empty one")
         let good = try h.write("good.csv", CSVRows.file([CSVRows.row("G-1", "2026-10-01T21:40:00Z")]))
-        #expect(try h.run(["ingest", good]).status == 0)
+        #expect(try await h.run(["ingest", good]).status == 0)
         #expect(FileManager.default.fileExists(atPath: h.databasePath))
     }
 
-    @Test func anUnknownFileKindIsABadCommandLine() throws {
+    @Test func anUnknownFileKindIsABadCommandLine() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.txt", "x")
-        #expect(try h.run(["ingest", file]).status == 64)
+        #expect(try await h.run(["ingest", file]).status == 64)
     }
 
     /// Each case: rows that must be refused, the error line expected, and nothing written, even the
@@ -106,9 +106,9 @@ struct IngestCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let good = try h.write("good.csv", CSVRows.file([CSVRows.row("G-1", "2026-09-01T10:00:00Z", child: "C-G")]))
-        #expect(try h.run(["ingest", good]).status == 0)
+        #expect(try await h.run(["ingest", good]).status == 0)
         let bad = try h.write("bad.csv", CSVRows.file([CSVRows.row("G-2", "2026-09-02T10:00:00Z", child: "C-H")] + c.rows))
-        let out = try h.run(["ingest", bad])
+        let out = try await h.run(["ingest", bad])
         #expect(out.status == 65, "\(c.name)")
         // The file as the user named it, then the line and column: nothing before it.
         let expected = bad + c.error.dropFirst("bad.csv".count)
@@ -140,12 +140,12 @@ struct LargeIngestCLITests {
         // L-00000's second child comes last, after every other incident.
         let rows = Self.rows() + [CSVRows.row("L-00000", "2026-01-01T10:00:00Z", child: "C-LATE")]
         let file = try h.write("large.csv", CSVRows.file(rows))
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix("incidents: 1500 added, 0 updated, 0 unchanged; children: 701"), "\(out.stdout)")
         let counts = try await SQLiteStore(path: h.databasePath).counts()
         #expect((counts.incidents, counts.children, counts.links) == (1_500, 701, 1_501))
-        let again = try h.run(["ingest", file])
+        let again = try await h.run(["ingest", file])
         #expect(again.stdout.hasPrefix("incidents: 0 added, 0 updated, 1500 unchanged"), "\(again.stdout)")
     }
 
@@ -153,10 +153,10 @@ struct LargeIngestCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let first = try h.write("first.csv", CSVRows.file([CSVRows.row("F-1", "2026-02-01T10:00:00Z", child: "C-F")]))
-        #expect(try h.run(["ingest", first]).status == 0)
+        #expect(try await h.run(["ingest", first]).status == 0)
         let rows = Self.rows() + [CSVRows.row("L-BAD", "2026-01-01T10:00:00Z", grade: "severe")]
         let file = try h.write("large.csv", CSVRows.file(rows))
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 65)
         #expect(out.stderr == file + ":1502: officer_grade: unknown grade (expected standard, medium or high)\n", "\(out.stderr)")
         let counts = try await SQLiteStore(path: h.databasePath).counts()
@@ -170,12 +170,12 @@ struct SynthCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = h.dir.appendingPathComponent("synth.csv").path
-        let made = try h.run(["synth", "--rows", "3000", "--seed", "7", "--output", file])
+        let made = try await h.run(["synth", "--rows", "3000", "--seed", "7", "--output", file])
         #expect(made.status == 0, "\(made.stderr)")
         let again = h.dir.appendingPathComponent("again.csv").path
-        _ = try h.run(["synth", "--rows", "3000", "--seed", "7", "--output", again])
+        _ = try await h.run(["synth", "--rows", "3000", "--seed", "7", "--output", again])
         #expect(FileManager.default.contents(atPath: file) == FileManager.default.contents(atPath: again), "same seed, same file")
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr.prefix(500))")
         let counts = try await SQLiteStore(path: h.databasePath).counts()
         // 3,000 rows: each a child's link or an incident with no child.

@@ -51,14 +51,14 @@ struct OutboxRig {
         ["ENCOMPASS_WEBHOOK_SECRET": Self.secret, "ENCOMPASS_TEMPLATES": CLIHarness.packageRoot.appendingPathComponent("Templates").path]
     }
 
-    func ingest(_ rows: [String]) throws {
-        let out = try h.run(["ingest", try h.write("in-\(UUID().uuidString).csv", CSVRows.file(rows))], environment: environment)
+    func ingest(_ rows: [String]) async throws {
+        let out = try await h.run(["ingest", try h.write("in-\(UUID().uuidString).csv", CSVRows.file(rows))], environment: environment)
         #expect(out.status == 0, "\(out.stderr)")
     }
 
     /// With `host`, the run is as on another machine of that name (see `CLIHarness.process`).
-    func notify(_ now: String, environment: [String: String]? = nil, host: String? = nil) throws -> CLIHarness.Outcome {
-        try h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host)
+    func notify(_ now: String, environment: [String: String]? = nil, host: String? = nil) async throws -> CLIHarness.Outcome {
+        try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host)
     }
 
     /// Adds a key adult to Config/key-adults.csv, as a line of it.
@@ -74,8 +74,8 @@ struct OutboxRig {
         }
     }
 
-    func alerts() throws -> [String: [String: Any]] {
-        let rows = try #require(try h.json(try h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+    func alerts() async throws -> [String: [String: Any]] {
+        let rows = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["child_id"] as? String ?? "", $0) })
     }
 
@@ -97,10 +97,10 @@ struct NotifyRealServersTests {
     func deliveredOnceOverSTARTTLSWithTheMinimumContent(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë", family: "Ó Briain", voice: "dad hit mum")])
-        let run = try rig.notify("2026-11-20T06:00:00Z")
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", given: "Zoë", family: "Ó Briain", voice: "dad hit mum")])
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 0, "\(run.stderr)")
-        let alert = try #require(try rig.alerts()["C-1"])
+        let alert = try #require(try await rig.alerts()["C-1"])
         #expect(alert["state"] as? String == "delivered")
         let reference = try #require(alert["reference"] as? String)
         let log = try rig.smtp.log()
@@ -115,7 +115,7 @@ struct NotifyRealServersTests {
         #expect(try #require(mail.part("text/html")?.text).contains("Zoë Ó Briain"))
         for forbidden in ["dad hit mum", "V-1", "P-1"] { #expect(!text.contains(forbidden)) }
 
-        let again = try rig.notify("2026-11-20T06:10:00Z")
+        let again = try await rig.notify("2026-11-20T06:10:00Z")
         #expect(again.status == 0)
         #expect(try rig.smtp.log().count == 1, "a second run sends nothing")
     }
@@ -124,14 +124,14 @@ struct NotifyRealServersTests {
     func aRefusedRecipientFailsAndTheHubIsToldWhileOthersGo(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "120502"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120503"),
         ])
-        let run = try rig.notify("2026-11-20T06:00:00Z")
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 0, "\(run.stderr)")
-        var alerts = try rig.alerts()
+        var alerts = try await rig.alerts()
         #expect(alerts["C-1"]?["state"] as? String == "delivered")
         #expect(alerts["C-2"]?["state"] as? String == "failed")
         #expect((alerts["C-2"]?["last_error"] as? String)?.contains("550") == true)
@@ -143,9 +143,9 @@ struct NotifyRealServersTests {
         #expect(failedNotice.contains("FAILED") && failedNotice.contains("  \(failedRef)  incident I-1  child C-2"))
 
         // After the backoff, the greylisted recipient takes it; nothing else is sent again.
-        let later = try rig.notify("2026-11-20T08:00:00Z")
+        let later = try await rig.notify("2026-11-20T08:00:00Z")
         #expect(later.status == 0)
-        alerts = try rig.alerts()
+        alerts = try await rig.alerts()
         #expect(alerts["C-3"]?["state"] as? String == "delivered")
         #expect(alerts["C-3"]?["attempts"] as? Int == 2)
         let toSchools = try rig.received().filter { $0.to != ["hub@police.example"] }
@@ -156,9 +156,9 @@ struct NotifyRealServersTests {
     func anAlertPastItsDeadlineIsOverdueAndTheHubHears(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([CSVRows.row("I-5", "2026-11-16T21:40:00Z", urn: "120503")])
-        #expect(try rig.notify("2026-11-20T06:00:00Z").status == 0)
-        let alert = try #require(try rig.alerts()["C-1"])
+        try await rig.ingest([CSVRows.row("I-5", "2026-11-16T21:40:00Z", urn: "120503")])
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        let alert = try #require(try await rig.alerts()["C-1"])
         #expect(alert["state"] as? String == "overdue")
         let reference = try #require(alert["reference"] as? String)
         let hub = try rig.received().filter { $0.to == ["hub@police.example"] }
@@ -176,14 +176,14 @@ struct NotifyRealServersTests {
         let otherCA = placeholder.pki.otherCAFile
         let rig = noTLS ? try await OutboxRig(database, relay: ["--no-starttls"]) : try await OutboxRig(database, caFile: otherCA)
         defer { rig.stop(); placeholder.stop() }
-        try rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z")])
-        let run = try rig.notify("2026-11-20T06:00:00Z")
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z")])
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 69, "\(problem): \(run.stdout) \(run.stderr)")
         // The line names the real cause and the setting to fix (issue 10, item 10).
         #expect(run.stderr.contains(noTLS ? "does not offer STARTTLS" : "the relay's certificate is not signed by a CA we trust: set smtp.ca_file"),
                 "\(run.stderr)")
         #expect(try rig.smtp.log().isEmpty, "nothing was sent")
-        let alert = try #require(try rig.alerts()["C-1"])
+        let alert = try #require(try await rig.alerts()["C-1"])
         #expect(alert["state"] as? String == "queued", "kept for the next run")
         #expect((alert["last_error"] as? String)?.isEmpty == false)
         #expect(alert["attempts"] as? Int == 0)
@@ -199,14 +199,14 @@ struct NotifyRealServersTests {
     func everyRecipientRefusedAlikeByOurRelayIsHeldNotFailed(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database, relay: ["--refuse-helo", "police.example"])
         defer { rig.stop() }
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120501"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "120503"),
         ])
-        let run = try rig.notify("2026-11-20T06:00:00Z")
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 69, "\(run.stdout) \(run.stderr)")
         #expect(run.stderr.contains("our relay refused every recipient of this run with reply 504"), "\(run.stderr)")
-        let alerts = try rig.alerts()
+        let alerts = try await rig.alerts()
         for child in ["C-1", "C-2"] {
             #expect(alerts[child]?["state"] as? String == "queued", "held for the next run, not failed")
             #expect((alerts[child]?["last_error"] as? String)?.contains("5.5.2") == true)
@@ -217,17 +217,17 @@ struct NotifyRealServersTests {
     func aWebhookConfigurationProblemTellsTheHubHTTPSAndHowManyAlertsItHoldsOnceADay(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119603"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501"),
         ])
         var noSecret = rig.environment
         noSecret["ENCOMPASS_WEBHOOK_SECRET"] = nil
-        let run = try rig.notify("2026-11-20T06:00:00Z", environment: noSecret)
+        let run = try await rig.notify("2026-11-20T06:00:00Z", environment: noSecret)
         #expect(run.status == 69, "the webhooks cannot be sent: \(run.stderr)")
         #expect(run.stderr.contains("ENCOMPASS_WEBHOOK_SECRET"), "the line names the real cause: \(run.stderr)")
-        let alerts = try rig.alerts()
+        let alerts = try await rig.alerts()
         #expect(alerts["C-3"]?["state"] as? String == "delivered", "e-mail is not held by the webhook's problem")
         #expect(alerts["C-1"]?["state"] as? String == "queued" && alerts["C-2"]?["state"] as? String == "queued")
         let held = try ["C-1", "C-2"].map { try #require(alerts[$0]?["reference"] as? String) }
@@ -246,7 +246,7 @@ struct NotifyRealServersTests {
         for personal in ["Amelia", "Hartley", "2016-04-02"] { #expect(!text.contains(personal) && !notice.subject.contains(personal)) }
 
         // Still broken later the same day: the alerts stay held, and the hub is not told again.
-        let again = try rig.notify("2026-11-20T06:30:00Z", environment: noSecret)
+        let again = try await rig.notify("2026-11-20T06:30:00Z", environment: noSecret)
         #expect(again.status == 69)
         #expect(try rig.hubMail().count == 1)
     }
@@ -260,13 +260,13 @@ struct NotifyRealServersTests {
         let untrusted = try await LoopbackServer.https(pki: try TestPKI(in: stranger + "/pki"), secret: OutboxRig.secret, folder: stranger)
         defer { untrusted.stop(); rig.stop() }
         try rig.addKeyAdult("120504,Fay Lead,,https,https://127.0.0.1:\(untrusted.port)/encompass/alerts")
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120504"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119603"),
         ])
-        let run = try rig.notify("2026-11-20T06:00:00Z")
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 0, "one school's certificate is not our configuration: \(run.stderr)")
-        var alerts = try rig.alerts()
+        var alerts = try await rig.alerts()
         #expect(alerts["C-2"]?["state"] as? String == "delivered", "the other school's endpoint is used as usual")
         let alert = try #require(alerts["C-1"])
         #expect(alert["state"] as? String == "retrying")
@@ -276,9 +276,9 @@ struct NotifyRealServersTests {
         #expect(try rig.hubMail().isEmpty, "not yet: it may be mended before the deadline")
 
         // Not mended by the deadline (09:00 that Friday): overdue, and the hub hears at once.
-        let late = try rig.notify("2026-11-20T09:30:00Z")
+        let late = try await rig.notify("2026-11-20T09:30:00Z")
         #expect(late.status == 0, "\(late.stderr)")
-        alerts = try rig.alerts()
+        alerts = try await rig.alerts()
         #expect(alerts["C-1"]?["state"] as? String == "overdue")
         let reference = try #require(alerts["C-1"]?["reference"] as? String)
         let notices = try rig.hubMail()
@@ -292,12 +292,12 @@ struct NotifyRealServersTests {
     func webhooksAreSignedAndCarryTheReferenceAsIdempotencyKey(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119603"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604"),
         ])
-        #expect(try rig.notify("2026-11-20T06:00:00Z").status == 0)
-        let alerts = try rig.alerts()
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        let alerts = try await rig.alerts()
         #expect(alerts["C-1"]?["state"] as? String == "delivered")
         #expect(alerts["C-2"]?["state"] as? String == "failed", "404 is permanent")
         let requests = try rig.https.log()
@@ -313,15 +313,15 @@ struct NotifyRealServersTests {
     func twoRunsAtOnceSendNothingTwice(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database, relay: ["--delay-ms", "5"])
         defer { rig.stop() }
-        try rig.ingest((1...30).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
+        try await rig.ingest((1...30).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "a")
         let b = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "b")
-        let endA = a.waitForExit(), endB = b.waitForExit()
+        let endA = await a.waitForExit(), endB = await b.waitForExit()
         #expect(endA.status == 0 && endB.status == 0)
         let ids = try rig.received().map(\.messageID)
         #expect(ids.count == 30)
         #expect(Set(ids).count == 30, "no alert sent twice")
-        #expect(try rig.alerts().values.allSatisfy { $0["state"] as? String == "delivered" })
+        #expect(try await rig.alerts().values.allSatisfy { $0["state"] as? String == "delivered" })
     }
 
     @Test(arguments: TestDatabase.allCases)
@@ -332,15 +332,15 @@ struct NotifyRealServersTests {
         let rig = try await OutboxRig(database, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
         try rig.addKeyAdult(Two.heldSchool)
-        try rig.ingest(Two.rows(others: 39))
+        try await rig.ingest(Two.rows(others: 39))
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
         try await Two.wait(while: run, "the relay holding the first alert") {
             FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl")
         }
         try await Two.wait(while: run, "the rest of the batch") { try rig.received().count == 39 }
         kill(run.processIdentifier, SIGKILL)
-        run.waitForExit()
-        let before = try rig.alerts()
+        await run.waitForExit()
+        let before = try await rig.alerts()
         let leased = Set(before.values.filter { $0["state"] as? String == "sending" }.compactMap { $0["reference"] as? String })
         let held = try #require(before["C-0"]?["reference"] as? String)
         #expect(leased.contains(held), "the run was killed before it finished")
@@ -348,10 +348,10 @@ struct NotifyRealServersTests {
 
         // The same host, before the lease ends: the killed run's process is seen to be gone, so its
         // alerts are taken back at once.
-        let rerun = try rig.notify("2026-11-20T06:01:00Z")
+        let rerun = try await rig.notify("2026-11-20T06:01:00Z")
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(Two.delivered(rerun.stdout) == leased.count, "\(rerun.stdout)")
-        let alerts = try rig.alerts()
+        let alerts = try await rig.alerts()
         #expect(alerts.count == 40)
         #expect(alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
         let ids = try rig.received().map(\.messageID)

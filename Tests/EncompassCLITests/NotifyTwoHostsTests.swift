@@ -39,8 +39,8 @@ struct NotifyTwoHostsTests {
         try #require(try condition(), "\(what) did not happen while the run ran")
     }
 
-    @Test func unshareGivesEachRunItsOwnHostName() throws {
-        let run = try Command.run("/usr/bin/unshare", ["--uts", "/bin/sh", "-c", "hostname host-a && hostname"])
+    @Test func unshareGivesEachRunItsOwnHostName() async throws {
+        let run = try await Command.run("/usr/bin/unshare", ["--uts", "/bin/sh", "-c", "hostname host-a && hostname"])
         #expect(run.exitCode == 0 && run.output == "host-a\n", "unshare --uts needs root: \(run.output)")
     }
 
@@ -52,16 +52,16 @@ struct NotifyTwoHostsTests {
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl:99"])
         defer { rig.stop() }
         try rig.addKeyAdult(Self.heldSchool)
-        try rig.ingest(Self.rows(others: 99))
+        try await rig.ingest(Self.rows(others: 99))
         let args = ["notify", "--now", "2026-11-20T06:00:00Z"]
         let a = try rig.h.start(args, environment: rig.environment, name: "host-a", host: "host-a")
         let b = try rig.h.start(args, environment: rig.environment, name: "host-b", host: "host-b")
-        let endA = a.waitForExit(), endB = b.waitForExit()
+        let endA = await a.waitForExit(), endB = await b.waitForExit()
         let outA = rig.h.output(of: "host-a"), outB = rig.h.output(of: "host-b")
         #expect(endA.status == 0, "\(outA.stderr)")
         #expect(endB.status == 0, "\(outB.stderr)")
 
-        let alerts = try rig.alerts()
+        let alerts = try await rig.alerts()
         #expect(alerts.count == 100)
         #expect(alerts.values.allSatisfy { $0["state"] as? String == "delivered" && $0["attempts"] as? Int == 1 })
         let expected = Set(alerts.values.compactMap { $0["reference"] as? String }.map(Self.messageID))
@@ -82,8 +82,8 @@ struct NotifyTwoHostsTests {
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
         try rig.addKeyAdult(Self.heldSchool)
-        try rig.ingest(Self.rows(others: 79))
-        let references = try rig.alerts().mapValues { try #require($0["reference"] as? String) }
+        try await rig.ingest(Self.rows(others: 79))
+        let references = try await rig.alerts().mapValues { try #require($0["reference"] as? String) }
         #expect(references.count == 80)
 
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "host-a", host: "host-a")
@@ -94,10 +94,10 @@ struct NotifyTwoHostsTests {
         }
         try await Self.wait(while: a, "host-a sending the rest of its batch") { try rig.received().count == 63 }
         kill(a.processIdentifier, SIGKILL)
-        #expect(a.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
+        #expect(await a.waitForExit() == ChildEnd(status: SIGKILL, signalled: true))
 
         // What host-a left behind: alerts in `sending`, leased by it (its owner names its host).
-        let leases = try rig.h.psql("SELECT reference, lease_owner, lease_until FROM alerts WHERE state = 'sending' ORDER BY reference")
+        let leases = try await rig.h.psql("SELECT reference, lease_owner, lease_until FROM alerts WHERE state = 'sending' ORDER BY reference")
             .split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         let leasedByA = Set(leases.map { $0[0] })
         #expect(leases.allSatisfy { $0[1].hasPrefix("host-a:") }, "\(leases)")
@@ -107,21 +107,21 @@ struct NotifyTwoHostsTests {
         let sentByA = try rig.received().map(\.messageID)
 
         // host-b at once: it cannot see host-a's processes, so host-a's alerts are not its to take.
-        let early = try rig.notify("2026-11-20T06:00:00Z", host: "host-b")
+        let early = try await rig.notify("2026-11-20T06:00:00Z", host: "host-b")
         #expect(early.status == 0, "\(early.stderr)")
         #expect(Self.delivered(early.stdout) == 80 - 64, "only what host-a never claimed: \(early.stdout)")
         let sentByEarlyB = try rig.received().map(\.messageID).dropFirst(sentByA.count)
         #expect(Set(sentByEarlyB).isDisjoint(with: leasedByA.map(Self.messageID)), "nothing host-a holds went out from host-b")
-        let stillLeased = try rig.h.psql("SELECT reference FROM alerts WHERE state = 'sending' AND lease_owner LIKE 'host-a:%'")
+        let stillLeased = try await rig.h.psql("SELECT reference FROM alerts WHERE state = 'sending' AND lease_owner LIKE 'host-a:%'")
         #expect(Set(stillLeased.split(separator: "\n").map(String.init)) == leasedByA)
 
         // host-b once the lease has ended (a second after it): host-a's alerts go out from host-b.
         let after = Date(timeIntervalSince1970: leaseUntil.rounded(.down) + 1)
-        let late = try rig.notify(ISO8601DateFormatter().string(from: after), host: "host-b")
+        let late = try await rig.notify(ISO8601DateFormatter().string(from: after), host: "host-b")
         #expect(late.status == 0, "\(late.stderr)")
         #expect(Self.delivered(late.stdout) == leasedByA.count, "\(late.stdout)")
 
-        let alerts = try rig.alerts()
+        let alerts = try await rig.alerts()
         #expect(alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
         let ids = try rig.received().map(\.messageID)
         #expect(Set(ids) == Set(references.values.map(Self.messageID)), "every alert arrived, under its own Message-ID")

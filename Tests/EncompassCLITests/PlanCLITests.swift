@@ -7,17 +7,17 @@ import Testing
 /// once and never in the future, every refusal one line with the SPEC's exit status and nothing written.
 @Suite("plan add, done and list from the command line")
 struct PlanCLITests {
-    func harness(_ kind: TestDatabase) throws -> CLIHarness {
+    func harness(_ kind: TestDatabase) async throws -> CLIHarness {
         let h = try CLIHarness(kind)
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z"),
                                                        CSVRows.row("I-2", "2026-10-02T21:40:00Z", child: "C-2")]))
-        let out = try h.run(["ingest", file])
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")
         return h
     }
 
-    func list(_ h: CLIHarness, _ child: String = "C-1") throws -> [[String: Any]] {
-        let out = try h.run(["plan", "list", child, "--json"])
+    func list(_ h: CLIHarness, _ child: String = "C-1") async throws -> [[String: Any]] {
+        let out = try await h.run(["plan", "list", child, "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let doc = try h.json(out)
         #expect(doc["child_id"] as? String == child)
@@ -26,19 +26,19 @@ struct PlanCLITests {
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func anActionIsAddedListedAndMarkedDoneOnce(kind: TestDatabase) throws {
-        let h = try harness(kind)
+    func anActionIsAddedListedAndMarkedDoneOnce(kind: TestDatabase) async throws {
+        let h = try await harness(kind)
         defer { h.cleanUp() }
-        #expect(try list(h).isEmpty)
-        let added = try h.run(["plan", "add", "C-1", "--action", "Weekly visit by the social worker.\nCheck the locks.",
+        #expect(try await list(h).isEmpty)
+        let added = try await h.run(["plan", "add", "C-1", "--action", "Weekly visit by the social worker.\nCheck the locks.",
                                "--agency", "Children's Social Care", "--due", "2026-12-01", "--by", "hub.lead"])
         #expect(added.status == 0, "\(added.stderr)")
         let id = try #require(Int(added.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "prints its id: \(added.stdout)")
-        let second = try h.run(["plan", "add", "C-1", "--action", "Refer to the IDVA", "--agency", "Police"])
+        let second = try await h.run(["plan", "add", "C-1", "--action", "Refer to the IDVA", "--agency", "Police"])
         #expect(second.status == 0, "\(second.stderr)")
-        #expect(try h.run(["plan", "add", "C-2", "--action", "Another child's", "--agency", "Health"]).status == 0)
+        #expect(try await h.run(["plan", "add", "C-2", "--action", "Another child's", "--agency", "Health"]).status == 0)
 
-        var actions = try list(h)
+        var actions = try await list(h)
         #expect(actions.count == 2, "only this child's actions")
         let first = actions[0]
         #expect(Set(first.keys) == ["id", "action", "agency", "due", "recorded_by", "recorded_at", "done_on"])
@@ -53,18 +53,18 @@ struct PlanCLITests {
         #expect(first["done_on"] is NSNull)
         #expect(actions[1]["due"] is NSNull)
 
-        let done = try h.run(["plan", "done", String(id), "--on", "2026-11-20", "--by", "hub.lead"])
+        let done = try await h.run(["plan", "done", String(id), "--on", "2026-11-20", "--by", "hub.lead"])
         #expect(done.status == 0, "\(done.stderr)")
-        actions = try list(h)
+        actions = try await list(h)
         #expect(actions[0]["done_on"] as? String == "2026-11-20")
         #expect(actions[1]["done_on"] is NSNull)
 
-        let again = try h.run(["plan", "done", String(id), "--on", "2026-11-21"])
+        let again = try await h.run(["plan", "done", String(id), "--on", "2026-11-21"])
         #expect(again.status == 65)
         #expect(again.stderr == "encompass: plan action \(id) was already marked done on 2026-11-20\n")
-        #expect(try list(h)[0]["done_on"] as? String == "2026-11-20", "the first done stands")
+        #expect(try await list(h)[0]["done_on"] as? String == "2026-11-20", "the first done stands")
 
-        let table = try h.run(["plan", "list", "C-1"])
+        let table = try await h.run(["plan", "list", "C-1"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("2 action(s), 1 not done"))
         #expect(table.stdout.contains("Children's Social Care"))
@@ -72,24 +72,24 @@ struct PlanCLITests {
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func unknownChildrenAndActionsAreErrorsAndTheFutureIsRefused(kind: TestDatabase) throws {
-        let h = try harness(kind)
+    func unknownChildrenAndActionsAreErrorsAndTheFutureIsRefused(kind: TestDatabase) async throws {
+        let h = try await harness(kind)
         defer { h.cleanUp() }
-        let unknown = try h.run(["plan", "add", "C-404", "--action", "Visit", "--agency", "Police"])
+        let unknown = try await h.run(["plan", "add", "C-404", "--action", "Visit", "--agency", "Police"])
         #expect(unknown.status == 65)
         #expect(unknown.stderr == "encompass: no child with id C-404\n")
-        #expect(try h.run(["plan", "list", "C-404"]).status == 65)
-        let noAction = try h.run(["plan", "done", "999", "--on", "2026-11-20"])
+        #expect(try await h.run(["plan", "list", "C-404"]).status == 65)
+        let noAction = try await h.run(["plan", "done", "999", "--on", "2026-11-20"])
         #expect(noAction.status == 65)
         #expect(noAction.stderr == "encompass: no plan action with id 999\n")
 
-        let id = try h.run(["plan", "add", "C-1", "--action", "Visit", "--agency", "Police"]).stdout
+        let id = try await h.run(["plan", "add", "C-1", "--action", "Visit", "--agency", "Police"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let future = try h.run(["plan", "done", id, "--on", "2999-01-01"])
+        let future = try await h.run(["plan", "done", id, "--on", "2999-01-01"])
         #expect(future.status == 64)
         #expect(future.stderr == "encompass: --on: the date is in the future\n")
-        #expect(try h.run(["plan", "done", id, "--on", "01/01/2026"]).status == 64)
-        #expect(try list(h)[0]["done_on"] is NSNull, "nothing refused was written")
+        #expect(try await h.run(["plan", "done", id, "--on", "01/01/2026"]).status == 64)
+        #expect(try await list(h)[0]["done_on"] is NSNull, "nothing refused was written")
     }
 
     /// Refused before anything is opened (64), never echoing the text: on a new folder no database is made.
@@ -103,10 +103,10 @@ struct PlanCLITests {
         ["add", "C-1", "--action", "Visit", "--agency", "Police", "--due", "next week"],
         ["done", "1", "--on", "2026-11-20", "--by", "x\u{1B}"],
     ])
-    func badInputIsRefusedBeforeTheDatabaseIsOpened(args: [String]) throws {
+    func badInputIsRefusedBeforeTheDatabaseIsOpened(args: [String]) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let refused = try h.run(["plan"] + args)
+        let refused = try await h.run(["plan"] + args)
         #expect(refused.status == 64, "\(refused.stderr)")
         #expect(refused.stderr.hasPrefix("encompass: --") || refused.stderr.hasPrefix("encompass: CHILD_ID"), "\(refused.stderr)")
         #expect(refused.stderr.filter { $0 == "\n" }.count == 1, "one line")
@@ -117,11 +117,11 @@ struct PlanCLITests {
     /// The audit keeps ids, dates and who: the login that ran the command as the actor, the name
     /// given beside it, and never the action's text.
     @Test func theAuditKeepsIdsAndTheLoginNeverTheText() async throws {
-        let h = try harness(.sqlite)
+        let h = try await harness(.sqlite)
         defer { h.cleanUp() }
-        let id = try h.run(["plan", "add", "C-1", "--action", "Move Amelia to her aunt's", "--agency", "Police", "--by", "j.smith"])
+        let id = try await h.run(["plan", "add", "C-1", "--action", "Move Amelia to her aunt's", "--agency", "Police", "--by", "j.smith"])
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try h.run(["plan", "done", id, "--on", "2026-11-20"]).status == 0)
+        #expect(try await h.run(["plan", "done", id, "--on", "2026-11-20"]).status == 0)
         let store = try SQLiteStore(path: h.databasePath)
         let entries = try await store.auditEntries(limit: 10).filter { $0.action.hasPrefix("plan.") }
         #expect(entries.map(\.action) == ["plan.done", "plan.added"])

@@ -6,50 +6,50 @@ import TestSupport
 /// same exit codes, all or nothing, and a new database set up once however many start at once.
 @Suite("The command line on PostgreSQL")
 struct PostgresCLITests {
-    @Test func theSampleGivesTheSameOutputsOnBothDatabasesByteForByte() throws {
+    @Test func theSampleGivesTheSameOutputsOnBothDatabasesByteForByte() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let postgres = try PostgresServer.shared().makeDatabase()
         let sqlite = h.database
         let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
         for db in [sqlite, postgres] {
-            let ingest = try h.run(["ingest", samples], database: db)
+            let ingest = try await h.run(["ingest", samples], database: db)
             #expect(ingest.status == 0, "\(ingest.stderr)")
             for (child, outcome) in [("C-1001", "referred"), ("C-1002", "declined")] {
                 var args = ["decide", child, "--marac", outcome, "--on", "2026-11-20", "--by", "hub.lead"]
                 if outcome == "declined" { args += ["--reason", "Already known to MARAC"] }
-                #expect(try h.run(args, database: db).status == 0)
+                #expect(try await h.run(args, database: db).status == 0)
             }
             // The same file again changes nothing on either.
-            #expect(try h.run(["ingest", samples], database: db).stdout.contains(" 0 added, 0 updated"))
+            #expect(try await h.run(["ingest", samples], database: db).stdout.contains(" 0 added, 0 updated"))
         }
         for args in [["escalations", "--json", "--as-of", "2026-11-22T08:00:00Z"], ["escalations", "--all", "--as-of", "2026-11-22T08:00:00Z"],
                      ["alerts", "--json"], ["alerts"], ["alerts", "--state", "unmatched", "--json"]] {
-            let a = try h.run(args, database: sqlite), b = try h.run(args, database: postgres)
+            let a = try await h.run(args, database: sqlite), b = try await h.run(args, database: postgres)
             #expect(a.status == 0 && b.status == 0, "\(args): \(a.stderr)\(b.stderr)")
             #expect(!a.stdout.isEmpty)
             #expect(a.stdout == b.stdout, "\(args) differs between SQLite and PostgreSQL")
         }
     }
 
-    @Test func aBadRowWritesNothingAndNamesFileLineAndColumn() throws {
+    @Test func aBadRowWritesNothingAndNamesFileLineAndColumn() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
         let good = try h.write("good.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
-        #expect(try h.run(["ingest", good], database: db).status == 0)
+        #expect(try await h.run(["ingest", good], database: db).status == 0)
         let bad = try h.write("bad.csv", CSVRows.file([
             CSVRows.row("I-2", "2026-11-19T22:40:00Z", child: "C-2"),
             CSVRows.row("I-3", "2026-11-19T23:40:00Z", grade: "severe", child: "C-3"),
         ]))
-        let out = try h.run(["ingest", bad], database: db)
+        let out = try await h.run(["ingest", bad], database: db)
         #expect(out.status == 65)
         #expect(out.stderr == "\(bad):3: officer_grade: unknown grade (expected standard, medium or high)\n", "\(out.stderr)")
-        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
+        let doc = try h.json(try await h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
         #expect((doc["children"] as? [[String: Any]])?.compactMap { $0["child_id"] as? String } == ["C-1"], "nothing of the bad file was written")
     }
 
-    @Test func tenIngestsStartedAtOnceOnAnEmptyDatabaseAllSucceed() throws {
+    @Test func tenIngestsStartedAtOnceOnAnEmptyDatabaseAllSucceed() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
@@ -59,40 +59,40 @@ struct PostgresCLITests {
             runs.append(try h.start(["ingest", file], database: db, name: "ingest-\(n)"))
         }
         for (n, run) in runs.enumerated() {
-            let end = run.waitForExit()
+            let end = await run.waitForExit()
             let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
             #expect(end.status == 0, "ingest \(n): \(err)")
         }
-        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
+        let doc = try h.json(try await h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"], database: db))
         #expect((doc["children"] as? [[String: Any]])?.count == 10)
-        #expect(try h.run(["migrate", "--dry-run"], database: db).stdout == "the database is up to date: no migration to run\n")
+        #expect(try await h.run(["migrate", "--dry-run"], database: db).stdout == "the database is up to date: no migration to run\n")
     }
 
     /// A role the force has not granted the tables (or one running `migrate` that does not own them):
     /// exit 69, one line saying what to fix.
-    @Test func aRoleWithoutPrivilegesIsToldWhatToDo() throws {
+    @Test func aRoleWithoutPrivilegesIsToldWhatToDo() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
-        #expect(try h.run(["migrate"], database: db).status == 0)
-        let made = try PostgresServer.shared().psql(String(db.split(separator: "/").last!),
+        #expect(try await h.run(["migrate"], database: db).status == 0)
+        let made = try await PostgresServer.shared().psql(String(db.split(separator: "/").last!),
                                                     "DO $$ BEGIN CREATE ROLE encompass_none LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
         try #require(made.exitCode == 0, "\(made.output)")
-        let out = try h.run(["alerts"], database: db.replacingOccurrences(of: "//encompass@", with: "//encompass_none@"))
+        let out = try await h.run(["alerts"], database: db.replacingOccurrences(of: "//encompass@", with: "//encompass_none@"))
         #expect(out.status == 69)
         #expect(out.stderr.contains("the role encompass_none lacks a privilege there: run `encompass migrate` as the role that owns"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func aReadingCommandOnANewDatabaseAsksForMigrateAndWritesNothing() throws {
+    @Test func aReadingCommandOnANewDatabaseAsksForMigrateAndWritesNothing() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
-        let out = try h.run(["alerts"], database: db)
+        let out = try await h.run(["alerts"], database: db)
         #expect(out.status == 69)
         #expect(out.stderr.hasPrefix("encompass: the database needs 13 migration(s)"), "\(out.stderr)")
         #expect(out.stderr.hasSuffix("run `encompass migrate`\n"))
-        #expect(try h.run(["migrate"], database: db).status == 0)
-        #expect(try h.run(["alerts"], database: db).stdout == "No alerts.\n")
+        #expect(try await h.run(["migrate"], database: db).status == 0)
+        #expect(try await h.run(["alerts"], database: db).stdout == "No alerts.\n")
     }
 }

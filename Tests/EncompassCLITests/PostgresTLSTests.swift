@@ -14,49 +14,49 @@ struct PostgresTLSTests {
     }
 
     /// The server rejects a connection without TLS, so a command that works went over TLS.
-    @Test func requireAndPreferGoOverTLSAndDisableIsToldTheServerWantsIt() throws {
+    @Test func requireAndPreferGoOverTLSAndDisableIsToldTheServerWantsIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.sharedTLS().makeDatabase()
         let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
-        let ingest = try h.run(["ingest", samples], database: db + "?sslmode=require")
+        let ingest = try await h.run(["ingest", samples], database: db + "?sslmode=require")
         #expect(ingest.status == 0, "\(ingest.stderr)")
-        let alerts = try h.run(["alerts", "--json"], database: db)
+        let alerts = try await h.run(["alerts", "--json"], database: db)
         #expect(alerts.status == 0 && alerts.stdout.contains("\"reference\""), "\(alerts.stderr)")
-        refusal(try h.run(["alerts"], database: db + "?sslmode=disable"), "the server takes connections over TLS only")
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=disable"), "the server takes connections over TLS only")
     }
 
-    @Test func verifyFullChecksTheCertificateAgainstTheCAGiven() throws {
+    @Test func verifyFullChecksTheCertificateAgainstTheCAGiven() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let server = try PostgresServer.sharedTLS()
         let pki = try #require(server.pki)
         let db = try server.makeDatabase()
-        let trusted = try h.run(["migrate"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.caFile)")
+        let trusted = try await h.run(["migrate"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.caFile)")
         #expect(trusted.status == 0, "\(trusted.stderr)")
         // By the other name the certificate carries, too.
         let byName = db.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
-        #expect(try h.run(["alerts"], database: byName + "?sslmode=verify-full&sslrootcert=\(pki.caFile)").stdout == "No alerts.\n")
-        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.otherCAFile)"),
+        #expect(try await h.run(["alerts"], database: byName + "?sslmode=verify-full&sslrootcert=\(pki.caFile)").stdout == "No alerts.\n")
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(pki.otherCAFile)"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.otherCAFile)")
         // The right CA, but an address the certificate does not name.
         let elsewhere = db.replacingOccurrences(of: "@127.0.0.1:", with: "@127.0.0.2:")
-        #expect(try h.run(["alerts"], database: elsewhere + "?sslmode=require").status == 0)
-        refusal(try h.run(["alerts"], database: elsewhere + "?sslmode=verify-full&sslrootcert=\(pki.caFile)"),
+        #expect(try await h.run(["alerts"], database: elsewhere + "?sslmode=require").status == 0)
+        await refusal(try h.run(["alerts"], database: elsewhere + "?sslmode=verify-full&sslrootcert=\(pki.caFile)"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.caFile) and the host name 127.0.0.2)")
-        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"),
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the system's CAs")
-        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem"),
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem"),
                 "cannot read sslrootcert \(h.dir.path)/no-such-ca.pem as PEM certificates")
     }
 
-    @Test func requireAgainstAServerWithoutTLSIsRefused() throws {
+    @Test func requireAgainstAServerWithoutTLSIsRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
-        refusal(try h.run(["alerts"], database: db + "?sslmode=require"), "the server does not offer TLS, which sslmode=require requires")
-        refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"), "the server does not offer TLS, which sslmode=verify-full requires")
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=require"), "the server does not offer TLS, which sslmode=require requires")
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"), "the server does not offer TLS, which sslmode=verify-full requires")
         // prefer (the default) goes on without it.
-        #expect(try h.run(["migrate"], database: db).status == 0)
+        #expect(try await h.run(["migrate"], database: db).status == 0)
     }
 }

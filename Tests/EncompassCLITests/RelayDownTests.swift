@@ -30,7 +30,7 @@ struct RelayDownTests {
               max_age_days: 0
 
             """.utf8).write(to: rig.h.configDir.appendingPathComponent("encompass.yaml"))
-        try rig.ingest([
+        try await rig.ingest([
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", given: "Zoë"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2", given: "Yusuf"),
             CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-3", given: "Xena"),
@@ -38,14 +38,14 @@ struct RelayDownTests {
         ])
         let email = ["C-1", "C-2", "C-3"]
 
-        let down = try rig.notify("2026-11-20T06:00:00Z")
+        let down = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(down.status == 69, "\(down.stdout) \(down.stderr)")
         let line = down.stderr.trimmingCharacters(in: .newlines)
         #expect(!line.contains("\n"), "one line: \(line)")
         #expect(line.contains("our relay 127.0.0.1:\(port) cannot be reached"), "\(line)")
         #expect(line.contains("3 alert(s) wait on it"), "\(line)")
         #expect(down.stdout.contains("3 waiting on the relay") && down.stdout.contains("1 sent by hub.webhook"), "\(down.stdout)")
-        var alerts = try rig.alerts()
+        var alerts = try await rig.alerts()
         for child in email {
             #expect(alerts[child]?["state"] as? String == "queued", "\(child): \(alerts[child] ?? [:])")
             #expect(alerts[child]?["attempts"] as? Int == 0, "no attempt is charged for the relay's outage")
@@ -67,9 +67,9 @@ struct RelayDownTests {
         for name in ["Zoë", "Yusuf", "Xena", "Hartley", "2016-04-02", "dsl@"] { #expect(!body.contains(name), "\(name) in \(body)") }
 
         // Ten minutes on, still down: 69 again, nothing charged, and the hub is not told twice.
-        let still = try rig.notify("2026-11-20T06:10:00Z")
+        let still = try await rig.notify("2026-11-20T06:10:00Z")
         #expect(still.status == 69, "\(still.stderr)")
-        alerts = try rig.alerts()
+        alerts = try await rig.alerts()
         for child in email { #expect(alerts[child]?["attempts"] as? Int == 0 && alerts[child]?["state"] as? String == "queued") }
         hub = try rig.https.log().filter { $0["path"] as? String == "/hub" }
         #expect(hub.count == 1, "told once an outage")
@@ -77,9 +77,9 @@ struct RelayDownTests {
         // The relay is back on the same port: the next run sends every alert that waited, in that one run.
         let relay = try await LoopbackServer.smtp(pki: rig.pki, folder: rig.h.dir.path + "/relay-back", options: ["--port", "\(port)"])
         defer { relay.stop() }
-        let back = try rig.notify("2026-11-20T06:20:00Z")
+        let back = try await rig.notify("2026-11-20T06:20:00Z")
         #expect(back.status == 0, "\(back.stdout) \(back.stderr)")
-        alerts = try rig.alerts()
+        alerts = try await rig.alerts()
         for child in email {
             #expect(alerts[child]?["state"] as? String == "delivered", "\(child): \(alerts[child] ?? [:])")
             #expect(alerts[child]?["attempts"] as? Int == 1)

@@ -6,15 +6,15 @@ import Testing
 @Suite("report from the command line")
 struct ReportCLITests {
     @Test(arguments: TestDatabase.allCases)
-    func theJSONHasTheSPECsKeysAndThePeriodsFigures(kind: TestDatabase) throws {
+    func theJSONHasTheSPECsKeysAndThePeriodsFigures(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
         // 23:30 BST on 31 October is October's; 00:30 GMT on 1 November is not.
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-31T22:30:00Z"),
                                                        CSVRows.row("I-2", "2026-11-01T00:30:00Z", child: "C-2")]))
-        #expect(try h.run(["ingest", file]).status == 0)
-        let before = try h.run(["alerts", "--json"]).stdout
-        let out = try h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31", "--json"])
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let before = try await h.run(["alerts", "--json"]).stdout
+        let out = try await h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31", "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout.hasPrefix(#"{"from": "2026-10-01", "to": "2026-10-31","# + "\n" + #" "incidents": {"count": 1, "with_children": 1, "child_links": 1,"#))
         let doc = try h.json(out)
@@ -22,23 +22,23 @@ struct ReportCLITests {
         #expect(Set(try #require(doc["alerts"] as? [String: Int]).keys)
                 == ["due", "delivered_on_time", "delivered_late", "not_delivered", "unmatched", "acknowledged", "acknowledged_on_time"])
         #expect(Set(try #require(doc["missing"] as? [String: Int]).keys) == ["episodes", "return_interview_overdue"])
-        let spec = try h.json(try h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31", "--json", "--spec-only"]))
+        let spec = try h.json(try await h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31", "--json", "--spec-only"]))
         #expect(Set(spec.keys) == ["from", "to", "incidents", "alerts", "decisions", "missing"])
         #expect(spec["incidents"] as? [String: Int] == doc["incidents"] as? [String: Int])
-        let table = try h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31"])
+        let table = try await h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31"])
         #expect(table.stdout.contains("Inspection report, 2026-10-01 to 2026-10-31"))
         #expect(table.stdout.contains("with a child linked"))
-        #expect(try h.run(["alerts", "--json"]).stdout == before, "reading writes nothing")
+        #expect(try await h.run(["alerts", "--json"]).stdout == before, "reading writes nothing")
     }
 
     @Test(arguments: [(["--from", "2026-10-02", "--to", "2026-10-01"], "encompass: --from 2026-10-02 is after --to 2026-10-01"),
                       (["--from", "October", "--to", "2026-10-31"], "encompass: --from must be a date as YYYY-MM-DD, such as 2026-10-01"),
                       (["--from", "2026-10-01"], "")])
-    func aBadPeriodIsExit64InOneLine(arguments: [String], line: String) throws {
+    func aBadPeriodIsExit64InOneLine(arguments: [String], line: String) async throws {
         let h = try CLIHarness(.sqlite)
         defer { h.cleanUp() }
-        #expect(try h.run(["ingest", try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))]).status == 0)
-        let out = try h.run(["report"] + arguments)
+        #expect(try await h.run(["ingest", try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))]).status == 0)
+        let out = try await h.run(["report"] + arguments)
         #expect(out.status == 64)
         if !line.isEmpty { #expect(out.stderr == line + "\n") }
     }

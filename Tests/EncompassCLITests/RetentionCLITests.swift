@@ -6,25 +6,25 @@ import Testing
 @Suite("retention from the command line")
 struct RetentionCLITests {
     @Test(arguments: TestDatabase.allCases)
-    func theForcesPeriodsDecideWhatIsListedAndPurged(kind: TestDatabase) throws {
+    func theForcesPeriodsDecideWhatIsListedAndPurged(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2024-01-10T21:40:00Z"),
                                                        CSVRows.row("I-2", "2026-10-02T21:40:00Z", child: "C-2")]))
-        #expect(try h.run(["ingest", file]).status == 0)
-        let none = try h.run(["retention", "--review"])
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let none = try await h.run(["retention", "--review"])
         #expect(none.status == 0 && none.stdout.hasPrefix("No review periods are set"))
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
         try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 730\n").write(to: yaml, atomically: true, encoding: .utf8)
-        let review = try h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"])
+        let review = try await h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"])
         #expect(review.status == 0, "\(review.stderr)")
         let lines = review.stdout.split(separator: "\n")
         #expect(lines.count == 2 && lines[1].hasPrefix("incident  I-1") && lines[1].hasSuffix("2026-01-09"), "\(review.stdout)")
         #expect(!review.stdout.contains("Amelia"), "ids and dates only")
-        let purge = try h.run(["retention", "--purge", "--now", "2026-12-01T00:00:00Z"])
+        let purge = try await h.run(["retention", "--purge", "--now", "2026-12-01T00:00:00Z"])
         #expect(purge.status == 0 && purge.stdout == "purged: 1 incident(s), 0 episode(s); children no longer held: 1\n", "\(purge.stdout)\(purge.stderr)")
-        #expect(try h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
-        #expect(try h.run(["retention"]).status == 64)
-        #expect(try h.run(["retention", "--review", "--purge"]).status == 64)
+        #expect(try await h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
+        #expect(try await h.run(["retention"]).status == 64)
+        #expect(try await h.run(["retention", "--review", "--purge"]).status == 64)
     }
 }

@@ -35,7 +35,7 @@ struct SchoolsCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try gias(h)
-        let out = try h.run(["schools", "import", file])
+        let out = try await h.run(["schools", "import", file])
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout == "schools: 2 open establishments loaded (2 closed skipped) from \(file)\n")
         #expect(try await stored(h, "199901") == School(urn: "199901", name: "St Thérèse’s Catholic Primary School", laCode: "925"))
@@ -49,40 +49,40 @@ struct SchoolsCLITests {
     @Test func importedSchoolsSurviveLaterCommandsAndAReimportUpdatesThem() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        #expect(try h.run(["schools", "import", try gias(h)]).status == 0)
+        #expect(try await h.run(["schools", "import", try gias(h)]).status == 0)
         // Every command writes Config/'s directory into the store; imported schools must stay.
-        #expect(try h.run(["alerts"]).status == 0)
+        #expect(try await h.run(["alerts"]).status == 0)
         #expect(try await stored(h, "199901")?.laCode == "925")
 
         let renamed = try gias(h, "edubasealldata-2.csv", rows: ["199901,888,Lancashire,St Thérèse’s RC Primary,Open,Academy converter"])
-        let out = try h.run(["schools", "import", renamed])
+        let out = try await h.run(["schools", "import", renamed])
         #expect(out.stdout == "schools: 1 open establishments loaded (0 closed skipped) from \(renamed)\n")
         #expect(try await stored(h, "199901") == School(urn: "199901", name: "St Thérèse’s RC Primary", laCode: "888"))
         #expect(try await stored(h, "199902") != nil, "a school missing from a later file is kept")
     }
 
-    @Test func deadlineFindsTheLocalAuthorityOfAnImportedSchoolAndNeverCreatesADatabase() throws {
+    @Test func deadlineFindsTheLocalAuthorityOfAnImportedSchoolAndNeverCreatesADatabase() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let args = ["deadline", "--reported-at", "2026-10-23T18:00:00Z", "--urn", "199901"]
         // Unknown to Config/ and no database yet: every weekday is a school day, and no file appears.
-        let before = try h.run(args)
+        let before = try await h.run(args)
         #expect(before.status == 0, "\(before.stderr)")
         #expect(before.stdout == "2026-10-26T09:00:00+00:00\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
 
-        #expect(try h.run(["schools", "import", try gias(h)]).status == 0)
+        #expect(try await h.run(["schools", "import", try gias(h)]).status == 0)
         // Now LA 925's calendar applies: half term, back on Monday 2 November.
-        let after = try h.run(args)
+        let after = try await h.run(args)
         #expect(after.status == 0, "\(after.stderr)")
         #expect(after.stdout == "2026-11-02T09:00:00+00:00\n")
     }
 
-    @Test func aMissingFileExits66AndWritesNothing() throws {
+    @Test func aMissingFileExits66AndWritesNothing() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let missing = h.dir.appendingPathComponent("nope.csv").path
-        let out = try h.run(["schools", "import", missing])
+        let out = try await h.run(["schools", "import", missing])
         #expect(out.status == 66)
         #expect(out.stderr == "\(missing): no such file\n")
         #expect(out.stdout.isEmpty)
@@ -98,7 +98,7 @@ struct SchoolsCLITests {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try gias(h, rows: [Self.rows[0], row])
-        let out = try h.run(["schools", "import", file])
+        let out = try await h.run(["schools", "import", file])
         #expect(out.status == 65)
         #expect(out.stderr == "\(file):\(message)\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "the file is checked before the store is opened")
@@ -113,14 +113,14 @@ struct KeyAdultsLoadTests {
         ("120502,Bea Lead,dsl<x>@skegness.school.example,smtp,", "email: expected an e-mail address"),
         ("120502,Bea Lead,,https,https:///encompass/alerts", "endpoint: expected an https:// URL with a host"),
     ])
-    func aContactDeliveryWouldRefuseStopsTheCommandAndNothingIsWritten(line: String, error: String) throws {
+    func aContactDeliveryWouldRefuseStopsTheCommandAndNothingIsWritten(line: String, error: String) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = h.configDir.appendingPathComponent("key-adults.csv")
         try Data("urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@boston.school.example,smtp,\n\(line)\n".utf8).write(to: file)
         let incidents = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
 
-        let out = try h.run(["ingest", incidents])
+        let out = try await h.run(["ingest", incidents])
         #expect(out.status == 65)
         #expect(out.stderr == "\(file.path):3: \(error)\n")
         #expect(!out.stderr.contains("Bea") && !out.stderr.contains("skegness"), "no value is quoted")

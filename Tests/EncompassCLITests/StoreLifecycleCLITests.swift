@@ -7,7 +7,7 @@ import Testing
 /// A new database made by many processes at once, commands that only read, and `migrate`.
 @Suite("the database's life from the command line")
 struct StoreLifecycleCLITests {
-    @Test func tenIngestsStartedAtOnceOnANewDatabaseAllSucceed() throws {
+    @Test func tenIngestsStartedAtOnceOnANewDatabaseAllSucceed() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         var runs: [Process] = []
@@ -16,11 +16,11 @@ struct StoreLifecycleCLITests {
             runs.append(try h.start(["ingest", file], name: "ingest-\(n)"))
         }
         for (n, run) in runs.enumerated() {
-            let end = run.waitForExit()
+            let end = await run.waitForExit()
             let err = try String(contentsOf: h.dir.appendingPathComponent("ingest-\(n).err"), encoding: .utf8)
             #expect(end.status == 0, "ingest \(n): \(err)")
         }
-        let doc = try h.json(try h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"]))
+        let doc = try h.json(try await h.run(["escalations", "--all", "--json", "--as-of", "2026-11-20T08:00:00Z"]))
         #expect((doc["children"] as? [[String: Any]])?.count == 10)
     }
 
@@ -29,56 +29,56 @@ struct StoreLifecycleCLITests {
     /// the writer's own task, which waited for room it alone could make: the release build hung
     /// every time on this machine. (The debug build reads slower than it sets up, so here this runs
     /// the path without the race; `chunksAlreadyHeldGoInWithoutWaitingForRoom` pins the mechanism.)
-    @Test func aFileReadBeforeTheNewDatabaseIsReadyIsWrittenWhole() throws {
+    @Test func aFileReadBeforeTheNewDatabaseIsReadyIsWrittenWhole() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = h.dir.appendingPathComponent("synth.csv").path
-        #expect(try h.run(["synth", "--rows", "20000", "--seed", "1", "--output", file]).status == 0)
-        let out = try h.run(["ingest", file])
+        #expect(try await h.run(["synth", "--rows", "20000", "--seed", "1", "--output", file]).status == 0)
+        let out = try await h.run(["ingest", file])
         #expect(out.status == 0, "\(out.stderr)")
         let added = out.stdout.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
         #expect(added > 4 * 1_024, "\(out.stdout)")
     }
 
     @Test(arguments: [["alerts"], ["escalations"], ["alerts", "--json"]])
-    func aCommandThatOnlyReadsNeverMakesADatabase(args: [String]) throws {
+    func aCommandThatOnlyReadsNeverMakesADatabase(args: [String]) async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let out = try h.run(args)
+        let out = try await h.run(args)
         #expect(out.status == 66)
         #expect(out.stderr == "encompass: no database at \(h.databasePath): nothing has been ingested there (check --database)\n")
         #expect(out.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
-    @Test func aCommandThatOnlyReadsLeavesConfigsNewKeyAdultForTheNextWriter() throws {
+    @Test func aCommandThatOnlyReadsLeavesConfigsNewKeyAdultForTheNextWriter() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120599")]))
         let env = ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]
-        #expect(try h.run(["ingest", file], environment: env).status == 0)
-        let before = try dump(h)
+        #expect(try await h.run(["ingest", file], environment: env).status == 0)
+        let before = try await dump(h)
         // The school gets a key adult in Config/: the alert may go once a command that writes runs.
         let adults = h.configDir.appendingPathComponent("key-adults.csv")
         try (String(contentsOf: adults, encoding: .utf8) + "120599,Key Adult,dsl@test.school.example,smtp,\n").write(to: adults, atomically: true, encoding: .utf8)
         for args in [["alerts", "--json"], ["escalations", "--json"]] {
-            #expect(try h.run(args, environment: env).status == 0)
+            #expect(try await h.run(args, environment: env).status == 0)
         }
-        let unmatched = try #require(try h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        let unmatched = try #require(try await h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
         #expect(unmatched.map { $0["state"] as? String } == ["unmatched"])
         // Every row as the ingest left it: Config/'s key adults were not written in either.
-        #expect(try dump(h) == before)
-        #expect(try h.run(["ingest", file], environment: env).status == 0)
-        let queued = try #require(try h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        #expect(try await dump(h) == before)
+        #expect(try await h.run(["ingest", file], environment: env).status == 0)
+        let queued = try #require(try await h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
         #expect(queued.map { $0["state"] as? String } == ["queued"])
     }
 
     /// Every table's rows, as the sqlite3 shell prints them.
-    func dump(_ h: CLIHarness) throws -> String {
+    func dump(_ h: CLIHarness) async throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [h.databasePath, ".dump"]
-        let ran = try p.runToEnd()
+        let ran = try await p.runToEnd()
         #expect(ran.end.status == 0, "\(String(decoding: ran.stderr, as: UTF8.self))")
         return String(decoding: ran.stdout, as: UTF8.self)
     }
@@ -86,13 +86,13 @@ struct StoreLifecycleCLITests {
     @Test func migrateSaysWhatItWouldDoAndThenDoesIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let dry = try h.run(["migrate", "--dry-run"])
+        let dry = try await h.run(["migrate", "--dry-run"])
         #expect(dry.status == 0 && dry.stdout == "a new database: every migration would run\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
-        let run = try h.run(["migrate"])
+        let run = try await h.run(["migrate"])
         #expect(run.status == 0 && run.stdout.hasPrefix("ran "), "\(run.stdout)\(run.stderr)")
         #expect(try await SQLiteStore(path: h.databasePath).pendingMigrations().isEmpty)
-        #expect(try h.run(["migrate", "--dry-run"]).stdout == "the database is up to date: no migration to run\n")
-        #expect(try h.run(["alerts"]).status == 0)
+        #expect(try await h.run(["migrate", "--dry-run"]).stdout == "the database is up to date: no migration to run\n")
+        #expect(try await h.run(["alerts"]).status == 0)
     }
 }

@@ -89,8 +89,8 @@ import Glibc
         }
 
         /// Runs `p` to its end: what it printed on each stream, and its exit status.
-        func finish(_ p: Process) throws -> (said: String, problems: String, status: Int32) {
-            let ran = try p.runToEnd()
+        func finish(_ p: Process) async throws -> (said: String, problems: String, status: Int32) {
+            let ran = try await p.runToEnd()
             return (String(decoding: ran.stdout, as: UTF8.self), String(decoding: ran.stderr, as: UTF8.self), ran.end.status)
         }
 
@@ -100,10 +100,10 @@ import Glibc
     /// nobody / nogroup on Debian.
     static let nobody: UInt32 = 65_534
 
-    @Test func theMorningRunsCommandLineRunsAsTheServiceUserInItsStateDirectory() throws {
+    @Test func theMorningRunsCommandLineRunsAsTheServiceUserInItsStateDirectory() async throws {
         let root = try Root()
         defer { root.cleanUp() }
-        let (said, problem, status) = try root.finish(try root.process(try root.command("encompass-notify.service")))
+        let (said, problem, status) = try await root.finish(try root.process(try root.command("encompass-notify.service")))
         #expect(status == 0, "\(problem)")
         #expect(said.contains("alerts: 0 delivered"), "\(said)")
         // The store it made is in the state directory, the service user's, and private.
@@ -130,21 +130,21 @@ import Glibc
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self) == "ok\n")
         kill(p.processIdentifier, SIGTERM)
-        #expect(p.waitForExit().status == 0)
+        #expect(await p.waitForExit().status == 0)
     }
 
     /// An operator's command run by hand in the units' environment (docs/operations.md: systemd-run
     /// with the environment file), with no --config, --database or --templates and from another
     /// folder, finds the settings, templates and database the units use.
-    @Test func aCommandByHandInTheUnitsEnvironmentUsesWhatTheUnitsUse() throws {
+    @Test func aCommandByHandInTheUnitsEnvironmentUsesWhatTheUnitsUse() async throws {
         let root = try Root()
         defer { root.cleanUp() }
-        #expect(try root.finish(try root.process(try root.command("encompass-notify.service"))).status == 0)
+        #expect(try await root.finish(try root.process(try root.command("encompass-notify.service"))).status == 0)
 
         let p = try root.process([EncompassBinary.url.path, "doctor", "--now", "2026-06-01T08:00:00Z"], in: URL(fileURLWithPath: "/"))
         // What the operator puts in the environment file: the sample has a key adult by https.
         p.environment?["ENCOMPASS_WEBHOOK_SECRET"] = "a-secret-for-the-test"
-        let (said, problems, status) = try root.finish(p)
+        let (said, problems, status) = try await root.finish(p)
         for line in ["ok: database: reachable, at this version", "ok: settings: \(root.config.path) ",
                      "ok: templates: \(Repository.root.appendingPathComponent("Templates").path)\n"] {
             #expect(said.contains(line), "\(line)\n\(said)")
@@ -157,7 +157,7 @@ import Glibc
     /// systemd's own check of the three units finds nothing to say (an unknown key, a bad
     /// calendar expression or section would be named), with the binary path made real.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
-    func systemdFindsNothingWrongWithTheUnits() throws {
+    func systemdFindsNothingWrongWithTheUnits() async throws {
         let root = try Root()
         defer { root.cleanUp() }
         let folder = root.dir.appendingPathComponent("units")
@@ -171,7 +171,7 @@ import Glibc
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
         p.arguments = ["verify"] + names.map { folder.appendingPathComponent($0).path }
-        let ran = try p.runToEnd()
+        let ran = try await p.runToEnd()
         let said = String(decoding: ran.stderr, as: UTF8.self)
         #expect(ran.end.status == 0)
         #expect(said.isEmpty, "\(said)")

@@ -10,10 +10,10 @@ import TestSupport
 /// one (only `migrate` moves it on), and one written by a newer version (every command refuses it).
 @Suite("Upgrades from the command line")
 struct UpgradeCLITests {
-    @Test func versionPrintsTheProgramAndItsVersion() throws {
+    @Test func versionPrintsTheProgramAndItsVersion() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
-        let out = try h.run(["--version"])
+        let out = try await h.run(["--version"])
         #expect(out.status == 0)
         #expect(out.stdout.range(of: #"^encompass [0-9]+\.[0-9]+\.[0-9]+\n$"#, options: .regularExpression) != nil, "\(out.stdout)")
     }
@@ -35,15 +35,15 @@ struct UpgradeCLITests {
     }
 
     /// Records a migration as applied, as a newer version would.
-    static func recordMigration(_ id: String, _ h: CLIHarness) throws {
+    static func recordMigration(_ id: String, _ h: CLIHarness) async throws {
         switch h.kind {
         case .sqlite:
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
             p.arguments = [h.databasePath, "INSERT INTO grdb_migrations (identifier) VALUES ('\(id)')"]
-            #expect(try p.runToEnd().end.status == 0)
+            #expect(try await p.runToEnd().end.status == 0)
         case .postgres:
-            _ = try h.psql("INSERT INTO schema_migrations (id, applied_at) VALUES ('\(id)', 0)")
+            _ = try await h.psql("INSERT INTO schema_migrations (id, applied_at) VALUES ('\(id)', 0)")
         }
     }
 
@@ -57,40 +57,40 @@ struct UpgradeCLITests {
         let asked = "encompass: the database needs 1 migration(s) (\(newest)): run `encompass migrate`\n"
         for args in [["ingest", file], ["alerts"], ["escalations"], ["users", "list"], ["tokens", "revoke", "x"],
                      ["deadline", "--reported-at", "2026-11-19T21:40:00Z", "--urn", "999999"]] {
-            let out = try h.run(args)
+            let out = try await h.run(args)
             #expect(out.status == 69, "\(args)")
             #expect(out.stderr == asked, "\(args)")
         }
         let serve = h.process(["serve", "--port", "0"], environment: [:])
-        let ran = try serve.runToEnd()
+        let ran = try await serve.runToEnd()
         let said = String(decoding: ran.stderr, as: UTF8.self)
         #expect(ran.end.status == 69)
         #expect(said == asked)
 
-        let dry = try h.run(["migrate", "--dry-run"])
+        let dry = try await h.run(["migrate", "--dry-run"])
         #expect(dry.status == 0 && dry.stdout == "would run 1 migration(s): \(newest)\n", "\(dry.stdout)\(dry.stderr)")
-        #expect(try h.run(["migrate", "--dry-run"]).stdout == dry.stdout, "a dry run changed nothing")
-        let run = try h.run(["migrate"])
+        #expect(try await h.run(["migrate", "--dry-run"]).stdout == dry.stdout, "a dry run changed nothing")
+        let run = try await h.run(["migrate"])
         #expect(run.status == 0 && run.stdout == "ran 1 migration(s): \(newest)\n", "\(run.stdout)\(run.stderr)")
-        #expect(try h.run(["ingest", file]).status == 0)
-        #expect(try h.run(["alerts"]).status == 0)
+        #expect(try await h.run(["ingest", file]).status == 0)
+        #expect(try await h.run(["alerts"]).status == 0)
     }
 
     @Test(arguments: TestDatabase.allCases)
-    func everyCommandRefusesADatabaseANewerVersionMigrated(kind: TestDatabase) throws {
+    func everyCommandRefusesADatabaseANewerVersionMigrated(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
-        #expect(try h.run(["migrate"]).status == 0)
-        let known = try h.run(["migrate", "--dry-run"])
+        #expect(try await h.run(["migrate"]).status == 0)
+        let known = try await h.run(["migrate", "--dry-run"])
         #expect(known.stdout == "the database is up to date: no migration to run\n")
         let future = kind == .sqlite ? "v99-from-a-newer-encompass" : "pg99-from-a-newer-encompass"
-        try Self.recordMigration(future, h)
+        try await Self.recordMigration(future, h)
         let newest = kind == .sqlite ? SQLiteSchema.migrator.migrations.last! : PostgresSchema.migrations.last!.id
         let refused = "encompass: the database is newer than this encompass: it has \(future) and this version knows up to \(newest): run the newer encompass that migrated it\n"
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
         for args in [["migrate"], ["migrate", "--dry-run"], ["ingest", file], ["alerts"], ["escalations", "--json"],
                      ["users", "list"], ["notify", "--dry-run"], ["copy-store", "--to", "sqlite:" + h.dir.appendingPathComponent("copy.sqlite").path]] {
-            let out = try h.run(args)
+            let out = try await h.run(args)
             #expect(out.status == 69, "\(args): \(out.stderr)")
             #expect(out.stderr == refused, "\(args)")
         }

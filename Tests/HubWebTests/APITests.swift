@@ -63,7 +63,7 @@ import Testing
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
         let asOf = "2026-11-21T12:00:00+00:00"
-        let cli = try EncompassProcess.run(["escalations", "--json", "--as-of", asOf], database: fixture.databasePath)
+        let cli = try await EncompassProcess.run(["escalations", "--json", "--as-of", asOf], database: fixture.databasePath)
         #expect(cli.status == 0, "\(cli.stderr)")
         let response = try await Self.call(fixture, .get, "/api/escalations?as_of=2026-11-21T12:00:00%2B00:00")
         #expect(response.text == cli.stdout)

@@ -177,7 +177,7 @@ enum Routes {
         let name = String(url.split(separator: "/").last!.split(separator: "?").first!)
         let (before, after) = try await fixture.withBrowser { browser in
             let before = try await browser.get("/health")
-            _ = try PostgresServer.shared().psql("postgres", "DROP DATABASE \"\(name)\" WITH (FORCE)")
+            _ = try await PostgresServer.shared().psql("postgres", "DROP DATABASE \"\(name)\" WITH (FORCE)")
             return (before, try await browser.get("/health"))
         }
         #expect(before.status == .ok && before.text == "ok\n")

@@ -234,7 +234,7 @@ struct MetricsTests {
         defer { world.cleanUp() }
         let token = try await world.token()
         let before = Date()
-        let run = try EncompassProcess.run(["notify", "--now", "2026-11-22T08:00:00Z"], databaseURL: world.url, environment: [
+        let run = try await EncompassProcess.run(["notify", "--now", "2026-11-22T08:00:00Z"], databaseURL: world.url, environment: [
             "ENCOMPASS_ALERTS_OUTBOX_DIR": world.dir.appendingPathComponent("outbox").path,
             "ENCOMPASS_TEMPLATES": WebFixture.packageRoot.appendingPathComponent("Templates").path,
         ])

@@ -31,7 +31,7 @@ import Testing
             return try await browser.get("/report?from=2026-06-01&to=2026-11-30")
         }
         #expect(page.status == .ok)
-        let cli = try EncompassProcess.run(["report", "--from", "2026-06-01", "--to", "2026-11-30", "--json"], database: fixture.databasePath)
+        let cli = try await EncompassProcess.run(["report", "--from", "2026-06-01", "--to", "2026-11-30", "--json"], database: fixture.databasePath)
         #expect(cli.status == 0, "\(cli.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
         var expected: [String: Int] = [:]

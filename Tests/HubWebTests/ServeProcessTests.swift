@@ -17,7 +17,7 @@ import TestSupport
         let (data, response) = try await URLSession.shared.data(from: URL(string: server.address + "health")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self) == "ok\n")
-        let status = server.stop()
+        let status = await server.stop()
         #expect(status == 0)
     }
 
@@ -27,37 +27,37 @@ import TestSupport
         let server = try ServedHub.start(database: dir.appendingPathComponent("hub.sqlite").path, templatesFromEnvironment: true)
         let (_, response) = try await URLSession.shared.data(from: URL(string: server.address + "sign-in")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 
-    @Test func usersAndTokensCommandsStoreOnlyHashes() throws {
+    @Test func usersAndTokensCommandsStoreOnlyHashes() async throws {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("hub.sqlite").path
         let password = "a long enough password"
-        let added = try EncompassProcess.run(["users", "add", "kim", "--role", "supervisor"], database: db,
+        let added = try await EncompassProcess.run(["users", "add", "kim", "--role", "supervisor"], database: db,
                                              environment: ["ENCOMPASS_PASSWORD": password])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stdout == "added: kim (supervisor)\n")
-        let again = try EncompassProcess.run(["users", "add", "KIM", "--role", "hub"], database: db,
+        let again = try await EncompassProcess.run(["users", "add", "KIM", "--role", "hub"], database: db,
                                              environment: ["ENCOMPASS_PASSWORD": password])
         #expect(again.status == 65)
         #expect(again.stderr.contains("already in use"))
-        let short = try EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db,
+        let short = try await EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db,
                                              environment: ["ENCOMPASS_PASSWORD": "short"])
         #expect(short.status == 64)
-        let noTerminal = try EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db)
+        let noTerminal = try await EncompassProcess.run(["users", "add", "lee", "--role", "hub"], database: db)
         #expect(noTerminal.status == 64)
         #expect(noTerminal.stderr.contains("ENCOMPASS_PASSWORD"))
-        let token = try EncompassProcess.run(["tokens", "create", "records-system"], database: db)
+        let token = try await EncompassProcess.run(["tokens", "create", "records-system"], database: db)
         #expect(token.status == 0)
         let secret = token.stdout.trimmingCharacters(in: .newlines)
         #expect(secret.count >= 43)
-        let disabled = try EncompassProcess.run(["users", "disable", "kim"], database: db)
+        let disabled = try await EncompassProcess.run(["users", "disable", "kim"], database: db)
         #expect(disabled.status == 0)
-        let list = try EncompassProcess.run(["users", "list"], database: db)
+        let list = try await EncompassProcess.run(["users", "list"], database: db)
         #expect(list.stdout == "kim\tsupervisor\tdisabled\n")
-        let unknown = try EncompassProcess.run(["users", "disable", "nobody"], database: db)
+        let unknown = try await EncompassProcess.run(["users", "disable", "nobody"], database: db)
         #expect(unknown.status == 65)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: db))
         bytes += (try? Data(contentsOf: URL(fileURLWithPath: db + "-wal"))) ?? Data()
@@ -68,7 +68,7 @@ import TestSupport
     /// The headless-Chromium flow of Tests/Browser/hub_flow.py. Runs when Chromium, its driver and
     /// Selenium are installed; with ENCOMPASS_REQUIRE_BROWSER=1 their absence is a failure, not a skip.
     @Test(.enabled(if: BrowserTools.available || BrowserTools.required))
-    func aPersonSignsInOpensAChildAndRecordsADeclinedDecision() throws {
+    func aPersonSignsInOpensAChildAndRecordsADeclinedDecision() async throws {
         try #require(BrowserTools.available, "install chromium, chromium-driver and the selenium pip package")
         let out = WebFixture.packageRoot.appendingPathComponent(".build/test-output/hub-flow")
         try? FileManager.default.removeItem(at: out)
@@ -80,7 +80,7 @@ import TestSupport
         p.environment = EncompassProcess.environment([:])
         // The flow's own steps are bounded (its commands 300 s, the server's stop 30 s); the limit
         // is for a browser that never answers.
-        let ran = try p.runToEnd(limit: .seconds(900))
+        let ran = try await p.runToEnd(limit: .seconds(900))
         let text = String(decoding: ran.stdout + ran.stderr, as: UTF8.self)
         #expect(ran.end.status == 0, "\(text)")
         for shot in ["1-queue.png", "2-child-after-decision.png", "6-report.png"] {
@@ -128,9 +128,9 @@ struct ServedHub {
     }
 
     /// SIGTERM, then the exit status once it has stopped.
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
         kill(process.processIdentifier, SIGTERM)
-        return process.waitForExit().status
+        return await process.waitForExit().status
     }
 
     struct ServeDidNotStart: Error, CustomStringConvertible {

@@ -117,7 +117,7 @@ struct DatabaseFailureTests {
         let (page, api) = try await fixture.withBrowser { browser in
             _ = try await browser.signIn("hana")
             // The record's table goes from under the running app, as a failed restore might leave it.
-            let broken = try PostgresServer.shared().psql(String(url.split(separator: "/").last!),
+            let broken = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!),
                                                           "ALTER TABLE incident_children RENAME TO incident_children_gone")
             #expect(broken.exitCode == 0, "\(broken.output)")
             let page = try await browser.get("/children/C-1")

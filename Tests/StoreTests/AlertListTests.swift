@@ -114,7 +114,7 @@ struct AlertListTests {
     static func change(_ t: TempStore, _ sql: String) throws {
         switch t.kind {
         case .sqlite: try DatabaseQueue(path: t.path).write { try $0.execute(sql: sql) }
-        case .postgres: #expect(try PostgresServer.shared().psql(String(t.url.split(separator: "/").last!), sql).exitCode == 0)
+        case .postgres: #expect(try PostgresServer.shared().psqlBlocking(String(t.url.split(separator: "/").last!), sql).exitCode == 0)
         }
     }
 

@@ -48,7 +48,7 @@ struct FirstLoadTests {
         }
         if rowsOnly {
             let role = "encompass_rows"
-            let granted = try PostgresServer.shared().psql(String(t.url.split(separator: "/").last!), """
+            let granted = try await PostgresServer.shared().psql(String(t.url.split(separator: "/").last!), """
                 DO $$ BEGIN CREATE ROLE \(role) LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
                 GRANT USAGE ON SCHEMA public TO \(role);
                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
@@ -98,22 +98,22 @@ struct FirstLoadTests {
     /// What PostgreSQL's catalog says of the tables the first load changes (their constraints and
     /// indexes by definition, and whether each trigger is enabled), and the serial-perpetrator
     /// candidates the trigger keeps.
-    func catalog(_ t: TempStore) throws -> (definitions: String, candidates: String) {
+    func catalog(_ t: TempStore) async throws -> (definitions: String, candidates: String) {
         let db = String(t.url.split(separator: "/").last!)
         let relations = Self.relations
-        func run(_ sql: String) throws -> String {
-            let result = try PostgresServer.shared().psql(db, sql)
+        func run(_ sql: String) async throws -> String {
+            let result = try await PostgresServer.shared().psql(db, sql)
             #expect(result.exitCode == 0, "\(result.output)")
             return result.output
         }
-        return (try run("""
+        return (try await run("""
                     SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint
                     WHERE conrelid IN \(relations) OR confrelid IN \(relations)
                     UNION ALL SELECT indexrelid::regclass || ' ' || pg_get_indexdef(indexrelid) || ' ' || indisvalid FROM pg_index WHERE indrelid IN \(relations)
                     UNION ALL SELECT tgname || ' ' || tgenabled::text FROM pg_trigger WHERE tgrelid IN \(relations) AND NOT tgisinternal
                     ORDER BY 1
                     """),
-                try run("SELECT string_agg(perpetrator_id, ',' ORDER BY perpetrator_id) FROM serial_candidates"))
+                try await run("SELECT string_agg(perpetrator_id, ',' ORDER BY perpetrator_id) FROM serial_candidates"))
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -134,9 +134,9 @@ struct FirstLoadTests {
         guard kind == .postgres else { return }
         let empty = try await TempStore(.postgres)
         defer { empty.cleanUp() }
-        let before = try catalog(empty).definitions
-        let afterFast = try catalog(fast)
-        let afterPlain = try catalog(plain)
+        let before = try await catalog(empty).definitions
+        let afterFast = try await catalog(fast)
+        let afterPlain = try await catalog(plain)
         #expect(afterFast.definitions == before, "every key, index and trigger is back as it was")
         #expect(afterPlain.definitions == before)
         #expect(afterFast.candidates == "P-0,P-1,P-10,P-11,P-12,P-2,P-3,P-4,P-5,P-6,P-7,P-8,P-9\n")
@@ -178,9 +178,9 @@ struct FirstLoadTests {
     /// The constraints and indexes of the tables a first load changes that are newer than the last
     /// object the migrations made (pg13 makes the decisions' view again after every index it
     /// rebuilds): object ids are handed out in order, so these were made again.
-    func rebuilt(_ t: TempStore) throws -> [String] {
+    func rebuilt(_ t: TempStore) async throws -> [String] {
         let db = String(t.url.split(separator: "/").last!)
-        let result = try PostgresServer.shared().psql(db, """
+        let result = try await PostgresServer.shared().psql(db, """
             SELECT x.name FROM (
                 SELECT conname::text AS name, oid FROM pg_constraint WHERE conrelid IN \(Self.relations) OR confrelid IN \(Self.relations)
                 UNION ALL SELECT indexrelid::regclass::text, indexrelid FROM pg_index WHERE indrelid IN \(Self.relations)
@@ -287,7 +287,7 @@ struct FirstLoadTests {
                                 perpetratorId: nil, children: [child("C-0", urn: "120501")])
         let t = try await TempStore(.postgres)
         defer { t.cleanUp() }
-        let fresh = try catalog(t).definitions
+        let fresh = try await catalog(t).definitions
         let pg = try #require(t.store as? PostgresStore)
         let store = PostgresStore(pg.database, bulkFirstLoad: true, writeBatch: 64)
         let feed = store.makeIncidentFeed(expectedRows: 800, episodes: nil)
@@ -297,7 +297,7 @@ struct FirstLoadTests {
         }
         #expect(try await store.counts().incidents == 0)
         #expect(try await tables(store)["children"]?.isEmpty == true)
-        #expect(try catalog(t).definitions == fresh, "every key and index as it was")
+        #expect(try await catalog(t).definitions == fresh, "every key and index as it was")
         let summary = try await store.ingest(batch, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         #expect(summary.added == 400)
     }
@@ -317,13 +317,13 @@ struct FirstLoadTests {
             try await reader.run("LOCK TABLE incident_children IN ACCESS SHARE MODE", logger)
             let load = Task { try await pg.ingest(batch, actor: "test", at: now, planner: nil) }
             // Until the load waits for the links: it holds the alerts, incidents and children by then.
-            while try PostgresServer.shared().psql(db, waiting).output != "1\n" { try await Task.sleep(for: .milliseconds(5)) }
+            while try await PostgresServer.shared().psql(db, waiting).output != "1\n" { try await Task.sleep(for: .milliseconds(5)) }
             try await reader.run("SELECT count(*) FROM children", logger)
             try await reader.run("COMMIT", logger)
             return try await load.value
         }
         #expect(summary.added == 400)
-        #expect(try rebuilt(t).contains("incidents_pkey"), "the fast path, not the plain one")
+        #expect(try await rebuilt(t).contains("incidents_pkey"), "the fast path, not the plain one")
     }
 
     /// The fast path did run (its keys and indexes were made again: new object ids), and an
@@ -337,21 +337,21 @@ struct FirstLoadTests {
         defer { abandoned.cleanUp() }
         let fresh = try await TempStore(.postgres)
         defer { fresh.cleanUp() }
-        #expect(try rebuilt(fast) == ["alerts_child_key_fkey", "alerts_incident_key_fkey", "children_child_id_key", "children_child_id_key",
+        #expect(try await rebuilt(fast) == ["alerts_child_key_fkey", "alerts_incident_key_fkey", "children_child_id_key", "children_child_id_key",
                                       "children_pkey", "children_pkey", "incident_children_by_incident",
                                       "incident_children_child_key_fkey", "incident_children_incident_key_fkey", "incident_children_pkey",
                                       "incident_children_pkey", "incidents_by_perpetrator", "incidents_incident_id_key", "incidents_incident_id_key",
                                       "incidents_pkey", "incidents_pkey"])
-        #expect(try rebuilt(plain).isEmpty)
-        #expect(try rebuilt(abandoned).isEmpty)
+        #expect(try await rebuilt(plain).isEmpty)
+        #expect(try await rebuilt(abandoned).isEmpty)
         // A force may migrate as the owner and run every command as a role granted the rows alone:
         // dropping a key needs the owner, so that role's first load takes the plain path, and
         // writes what the owner's does.
         let rowsOnly = try await load(.postgres, fast: true, rowsOnly: true)
         defer { rowsOnly.cleanUp() }
-        #expect(try rebuilt(rowsOnly).isEmpty)
+        #expect(try await rebuilt(rowsOnly).isEmpty)
         #expect(try await tables(rowsOnly.store) == (try await tables(fast.store)))
-        #expect(try catalog(abandoned).definitions == (try catalog(fresh).definitions))
+        #expect(try await catalog(abandoned).definitions == (try catalog(fresh).definitions))
         #expect(try await abandoned.store.counts().incidents == 0)
     }
 }

@@ -31,7 +31,7 @@ struct PostgresOutageTests {
         try #require(reached, "the store never reached the server")
 
         // The server refuses new connections to the database and ends the store's.
-        let cut = try server.psql("postgres", """
+        let cut = try await server.psql("postgres", """
             ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
             SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
             """)
@@ -50,7 +50,7 @@ struct PostgresOutageTests {
             return problem.contains("no connection within 1 s") && (error as? any KindedError)?.failureKind == .unavailable
         }
 
-        let back = try server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
         try #require(back.exitCode == 0, "\(back.output)")
         // The refused write was never made, then or later (read by a store of its own: the first
         // one's pool comes back after its back-off, which is the driver's business).

@@ -48,7 +48,7 @@ struct TempStore {
                 return e.message ?? "refused"
             }
         case .postgres:
-            let result = try PostgresServer.shared().psql(String(url.split(separator: "/").last!), sql)
+            let result = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!), sql)
             return result.exitCode == 0 ? nil : result.output
         }
     }

@@ -10,8 +10,8 @@ import TestSupport
 @Suite("PostgreSQL's text compared as bytes")
 struct TextAsBytesTests {
     /// The tables' text columns that do not compare as bytes, as `table.column`, one a line.
-    static func columnsNotAsBytes(_ url: String) throws -> String {
-        let result = try PostgresServer.shared().psql(String(url.split(separator: "/").last!), """
+    static func columnsNotAsBytes(_ url: String) async throws -> String {
+        let result = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!), """
             SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
               AND a.atttypid = 'text'::regtype AND a.attcollation <> 'pg_catalog."C"'::regcollation
@@ -25,7 +25,7 @@ struct TextAsBytesTests {
     @Test func everyTextColumnOfANewStoreComparesAsBytes() async throws {
         let t = try await TempStore(.postgres)
         defer { t.cleanUp() }
-        #expect(try Self.columnsNotAsBytes(t.url) == "")
+        #expect(try await Self.columnsNotAsBytes(t.url) == "")
     }
 
     /// A store the version before made and filled (every table), with a role granted its rows and
@@ -40,8 +40,8 @@ struct TextAsBytesTests {
         _ = try await older.migrate(for: .write)
         _ = try await StoreCopy.run(from: source.store, to: older)
         let before = try await StoreCopy.contents(of: older)
-        #expect(try Self.columnsNotAsBytes(url).contains("incidents.incident_id"), "the version before compared by the locale")
-        let granted = try PostgresServer.shared().psql(db, """
+        #expect(try await Self.columnsNotAsBytes(url).contains("incidents.incident_id"), "the version before compared by the locale")
+        let granted = try await PostgresServer.shared().psql(db, """
             DO $$ BEGIN CREATE ROLE encompass_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
             GRANT USAGE ON SCHEMA public TO encompass_reader;
             GRANT SELECT ON all_decisions TO encompass_reader;
@@ -50,17 +50,17 @@ struct TextAsBytesTests {
 
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes"])
-        #expect(try Self.columnsNotAsBytes(url) == "")
+        #expect(try await Self.columnsNotAsBytes(url) == "")
         #expect(try await StoreCopy.contents(of: current) == before)
-        let read = try PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")
+        let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")
         #expect(read.exitCode == 0 && read.output == "2\n", "the view made again, with its grant: \(read.output)")
         #expect(try await current.decisions(childId: "C-1").count == 1)
 
         // P-1 was named against V-1 only; an incident against V-2 makes P-1 a candidate.
-        #expect(try PostgresServer.shared().psql(db, "SELECT count(*) FROM serial_candidates").output == "0\n")
+        #expect(try await PostgresServer.shared().psql(db, "SELECT count(*) FROM serial_candidates").output == "0\n")
         _ = try await current.ingest([Incident(id: "I-9", reportedAt: at("2026-11-22T20:00:00Z"), officerGrade: .standard, victimId: "V-2",
                                                perpetratorId: "P-1", children: [child("C-9")])],
                                      actor: "test", at: at("2026-11-23T08:00:00Z"), planner: nil)
-        #expect(try PostgresServer.shared().psql(db, "SELECT string_agg(perpetrator_id, ',') FROM serial_candidates").output == "P-1\n")
+        #expect(try await PostgresServer.shared().psql(db, "SELECT string_agg(perpetrator_id, ',') FROM serial_candidates").output == "P-1\n")
     }
 }

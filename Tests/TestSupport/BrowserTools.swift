@@ -18,6 +18,6 @@ public enum BrowserTools {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         guard (try? p.runSerially()) != nil else { return false }
-        return p.waitForExit().status == 0
+        return p.waitForExitBlocking().status == 0
     }()
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -25,15 +24,82 @@ public struct ChildEnd: Sendable, Equatable {
     }
 }
 
-/// The kill armed for each child started with a limit, until its end is seen. A task, cancelled
-/// then: it ends at once and lets go of the child (a cancelled dispatch work item would hold the
-/// child, and its pipes, until its time came: hundreds of descriptors in a run).
-private let limits = Mutex<[ObjectIdentifier: Task<Void, Never>]>([:])
+/// The kill armed for each child started with a limit, until its end is seen: kept by a thread of
+/// its own, not a task. A task's timer needs one of Swift's cooperative threads, and a test that
+/// blocks those (a wait for a child, a read of its output) can hold every one of them: on a
+/// one-core machine a child waiting to be killed then waited for its own kill, and the whole run
+/// hung (reproduced here with the pool's width forced to one).
+private final class ChildLimits: @unchecked Sendable {
+    static let shared = ChildLimits()
 
-/// The child, for the kill: weakly, so that nothing here keeps it (or its pipes) alive.
-private final class LimitedChild: @unchecked Sendable {
-    weak var process: Process?
-    init(_ process: Process) { self.process = process }
+    private struct Armed {
+        let deadline: ContinuousClock.Instant
+        /// Weakly: nothing here keeps a child, or its pipes, alive.
+        weak var process: Process?
+        let pid: pid_t
+        let what: String
+    }
+
+    private let condition = NSCondition()
+    private var armed: [ObjectIdentifier: Armed] = [:]
+    private var running = false
+
+    func arm(_ process: Process, limit: Duration) {
+        let what = ([process.executableURL?.lastPathComponent ?? "?"] + (process.arguments ?? []).prefix(3)).joined(separator: " ")
+        condition.lock()
+        defer { condition.unlock() }
+        armed[ObjectIdentifier(process)] = Armed(deadline: .now + limit, process: process, pid: process.processIdentifier, what: what)
+        if !running {
+            running = true
+            let thread = Thread { [self] in watch() }
+            thread.name = "test child limits"
+            thread.start()
+        }
+        condition.signal()
+    }
+
+    func disarm(_ process: Process) {
+        condition.lock()
+        armed.removeValue(forKey: ObjectIdentifier(process))
+        condition.unlock()
+    }
+
+    private func watch() {
+        condition.lock()
+        while true {
+            let now = ContinuousClock.now
+            for (key, child) in armed where child.deadline <= now {
+                armed.removeValue(forKey: key)
+                // Foundation has reaped it when it no longer runs: the id may be another's by now.
+                guard child.process?.isRunning == true else { continue }
+                FileHandle.standardError.write(Data("test support: child \(child.pid) (\(child.what)) still running past its limit: killed\n".utf8))
+                kill(-child.pid, SIGKILL)
+            }
+            if let next = armed.values.map(\.deadline).min() {
+                let (seconds, attoseconds) = now.duration(to: next).components
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
+            } else {
+                condition.wait()
+            }
+        }
+    }
+}
+
+/// Runs blocking work (a wait for a child, a read of its output) on a thread of its own and
+/// resumes the caller when it ends. Swift's cooperative threads are as many as the cores: a test
+/// blocking one while its child waited for something in this process (a PostgreSQL lock a store
+/// here holds, a kill) could leave none for that, and the run hung.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+/// `offThePool` for work that cannot fail.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
 }
 
 extension Pipe {
@@ -69,17 +135,7 @@ extension Process {
     /// than any command here takes.
     public func runSerially(endingWithin limit: Duration) throws {
         try runSerially()
-        let child = LimitedChild(self)
-        let pid = processIdentifier
-        let what = ([executableURL?.lastPathComponent ?? "?"] + (arguments ?? []).prefix(3)).joined(separator: " ")
-        let kill = Task {
-            do { try await Task.sleep(for: limit) } catch { return } // its end was seen
-            // Foundation has reaped it when it no longer runs: the id may be another's by now.
-            guard child.process?.isRunning == true else { return }
-            FileHandle.standardError.write(Data("test support: child \(pid) (\(what)) still running after \(limit): killed\n".utf8))
-            Glibc.kill(-pid, SIGKILL)
-        }
-        limits.withLock { $0[ObjectIdentifier(self)] = kill }
+        ChildLimits.shared.arm(self, limit: limit)
     }
 
     /// Waits for this child to end, as the kernel reports it, rather than `waitUntilExit()`: with
@@ -88,8 +144,15 @@ extension Process {
     /// `waitid` with `WNOWAIT` leaves the child for Foundation to reap; if Foundation has reaped it
     /// already (no such child), Foundation's own record is read once it is written.
     @discardableResult
-    public func waitForExit() -> ChildEnd {
-        defer { limits.withLock { $0.removeValue(forKey: ObjectIdentifier(self)) }?.cancel() }
+    public func waitForExit() async -> ChildEnd {
+        await offThePool { self.waitForExitBlocking() }
+    }
+
+    /// `waitForExit()` on this thread: for set-up that is itself synchronous (a server started once,
+    /// under a lock).
+    @discardableResult
+    public func waitForExitBlocking() -> ChildEnd {
+        defer { ChildLimits.shared.disarm(self) }
         var info = siginfo_t()
         while true {
             if waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOWAIT) == 0 {
@@ -103,28 +166,19 @@ extension Process {
 
     /// Runs this child to its end with both output streams captured, read at the same time (one
     /// after the other, a child filling the second pipe while the first is read would never end),
-    /// killed after `limit` as `runSerially(endingWithin:)` says.
-    public func runToEnd(limit: Duration = .seconds(600)) throws -> (end: ChildEnd, stdout: Data, stderr: Data) {
+    /// each on a thread of its own (`offThePool`), killed after `limit` as
+    /// `runSerially(endingWithin:)` says.
+    public func runToEnd(limit: Duration = .seconds(600)) async throws -> (end: ChildEnd, stdout: Data, stderr: Data) {
         let out = Pipe.forChild(), err = Pipe.forChild()
         standardOutput = out
         standardError = err
         try runSerially(endingWithin: limit)
-        // Its own thread, not a dispatch queue's: tests block many of those already.
-        let errors = Collected(), errorsRead = DispatchSemaphore(value: 0)
-        let errorHandle = err.fileHandleForReading
-        Thread {
-            errors.data = errorHandle.readAllRetryingInterrupts()
-            errorsRead.signal()
-        }.start()
-        let said = out.fileHandleForReading.readAllRetryingInterrupts()
-        errorsRead.wait()
-        return (waitForExit(), said, errors.data)
+        let outHandle = out.fileHandleForReading, errHandle = err.fileHandleForReading
+        async let said = offThePool { outHandle.readAllRetryingInterrupts() }
+        async let errors = offThePool { errHandle.readAllRetryingInterrupts() }
+        let (stdout, stderr) = await (said, errors)
+        return (await waitForExit(), stdout, stderr)
     }
-}
-
-/// What a reading thread collected: written before its semaphore is signalled, read after the wait.
-private final class Collected: @unchecked Sendable {
-    var data = Data()
 }
 
 extension FileHandle {

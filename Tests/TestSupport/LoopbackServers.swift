@@ -41,7 +41,7 @@ public struct TestPKI: Sendable {
     public let keyFile: String
 
     public init(in folder: String) throws {
-        let status = try Command.run("/bin/sh", [Repository.testServers.appendingPathComponent("make_certs.sh").path, folder])
+        let status = try Command.runBlocking("/bin/sh", [Repository.testServers.appendingPathComponent("make_certs.sh").path, folder])
         guard status.exitCode == 0 else { throw TestSetupError("make_certs.sh failed: \(status.output)") }
         caFile = folder + "/ca.pem"
         otherCAFile = folder + "/other-ca.pem"
@@ -56,8 +56,15 @@ public struct TestSetupError: Error, CustomStringConvertible {
 }
 
 public enum Command {
-    /// Runs a short command to the end and returns its exit code and output.
-    public static func run(_ executable: String, _ arguments: [String]) throws -> (exitCode: Int32, output: String) {
+    /// Runs a short command to the end and returns its exit code and output, waiting on a thread of
+    /// its own (`offThePool`).
+    public static func run(_ executable: String, _ arguments: [String]) async throws -> (exitCode: Int32, output: String) {
+        try await offThePool { try runBlocking(executable, arguments) }
+    }
+
+    /// `run` on this thread: for set-up that is itself synchronous (a server started once, under a
+    /// lock, or a database made for a test) and waits for nothing in this process.
+    public static func runBlocking(_ executable: String, _ arguments: [String]) throws -> (exitCode: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -66,7 +73,7 @@ public enum Command {
         process.standardError = pipe
         try process.runSerially(endingWithin: .seconds(600))
         let data = pipe.fileHandleForReading.readAllRetryingInterrupts()
-        return (process.waitForExit().status, String(decoding: data, as: UTF8.self))
+        return (process.waitForExitBlocking().status, String(decoding: data, as: UTF8.self))
     }
 }
 
@@ -125,7 +132,7 @@ public final class LoopbackServer: Sendable {
             return LoopbackServer(process: process, port: port, outFolder: folder + "/received")
         } catch {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitForExit()
+            await process.waitForExit()
             throw error
         }
     }
@@ -238,7 +245,7 @@ public struct DecodedEmail: Sendable {
     public let maxLineLength: Int
 
     public init(file: String) throws {
-        let run = try Command.run(Repository.python, [Repository.testServers.appendingPathComponent("eml_to_json.py").path, file])
+        let run = try Command.runBlocking(Repository.python, [Repository.testServers.appendingPathComponent("eml_to_json.py").path, file])
         guard run.exitCode == 0,
               let json = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any] else {
             throw TestSetupError("eml_to_json.py failed: \(run.output)")

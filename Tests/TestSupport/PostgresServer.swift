@@ -44,16 +44,22 @@ public final class PostgresServer: Sendable {
     /// A new, empty database; its URL (user `encompass`, no password: the server trusts loopback).
     public func makeDatabase() throws -> String {
         let name = "t\(getpid())_\(Self.databases.add(1, ordering: .relaxed).newValue)"
-        let result = try Command.run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres",
+        let result = try Command.runBlocking(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres",
                                                      "-v", "ON_ERROR_STOP=1", "-q", "-c", "CREATE DATABASE \(name) OWNER encompass"])
         guard result.exitCode == 0 else { throw TestSetupError("createdb failed: \(result.output)") }
         return "postgres://encompass@127.0.0.1:\(port)/\(name)"
     }
 
     /// Runs SQL as the superuser in database `name` (a URL's last part) and returns psql's output.
-    public func psql(_ database: String, _ sql: String) throws -> (exitCode: Int32, output: String) {
-        try Command.run(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database,
-                                        "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    public func psql(_ database: String, _ sql: String) async throws -> (exitCode: Int32, output: String) {
+        try await offThePool { [self] in try psqlBlocking(database, sql) }
+    }
+
+    /// `psql` on this thread: for the server's own set-up, and for SQL run from inside a store's
+    /// synchronous visit (which cannot await), where it must wait for nothing this process holds.
+    public func psqlBlocking(_ database: String, _ sql: String) throws -> (exitCode: Int32, output: String) {
+        try Command.runBlocking(bin + "/psql", ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database,
+                                                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
     private init(port: Int, folder: String, bin: String, pki: TestPKI?) {
@@ -80,7 +86,7 @@ public final class PostgresServer: Sendable {
         let asRoot = geteuid() == 0
         if asRoot {
             // The server runs as `postgres`: it must own its folder.
-            let chown = try Command.run("/bin/chown", ["-R", "postgres:postgres", folder])
+            let chown = try Command.runBlocking("/bin/chown", ["-R", "postgres:postgres", folder])
             guard chown.exitCode == 0 else { throw TestSetupError("chown failed: \(chown.output)") }
         }
         // As `postgres` when the tests run as root, by setpriv, which execs the tool itself: the
@@ -101,7 +107,7 @@ public final class PostgresServer: Sendable {
         let data = folder + "/data"
         let initdb = try process("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
                                  log: folder + "/initdb.log")
-        guard initdb.waitForExit().status == 0 else {
+        guard initdb.waitForExitBlocking().status == 0 else {
             throw TestSetupError("initdb failed: see \(folder)/initdb.log")
         }
         var tlsSettings: [String] = []
@@ -122,7 +128,7 @@ public final class PostgresServer: Sendable {
             // Waiting for start-up is set-up, not a measurement: bounded, and a clear failure.
             var ready = false
             for _ in 0..<300 where server.isRunning {
-                if try Command.run(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]).exitCode == 0 {
+                if try Command.runBlocking(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]).exitCode == 0 {
                     ready = true
                     break
                 }
@@ -143,7 +149,7 @@ public final class PostgresServer: Sendable {
             }
             try watch(data: data, folder: folder)
             let postgres = PostgresServer(port: port, folder: folder, bin: bin, pki: pki)
-            let role = try postgres.psql("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
+            let role = try postgres.psqlBlocking("postgres", "CREATE ROLE encompass LOGIN CREATEDB; CREATE ROLE encompass_pw LOGIN PASSWORD 'right-password'")
             guard role.exitCode == 0 else { throw TestSetupError("creating the test roles failed: \(role.output)") }
             return postgres
         }
