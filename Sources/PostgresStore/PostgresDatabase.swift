@@ -146,11 +146,15 @@ public final class PostgresDatabase: Sendable {
             answer = try await FirstAnswer.within(waited, giveUpIf: { lease.abandon() }) {
                 try await client.withConnection { conn in
                     guard lease.start() else { throw LeaseClaim.Abandoned() }
-                    return try await body(conn)
+                    return try await ConnectionWatch.whileOpen(conn) { try await body(conn) }
                 }
             }
         } catch let e as PSQLError {
             throw PostgresProblem(e, location: location)
+        } catch is ConnectionWatch.ConnectionLost {
+            throw PostgresProblem(location: location, problem: "the server closed the connection during a transaction (a restart, a "
+                                  + "failover, or the session ended by an administrator): check that PostgreSQL is running; "
+                                  + "a change being committed at that moment may or may not have been saved")
         } catch where !lease.started && !(error is CancellationError) && !(error is PostgresProblem) {
             // The pool gave up connecting (its circuit breaker): the database's problem, not ours.
             throw PostgresProblem(location: location, problem: "cannot connect: the server has not answered "

@@ -6,12 +6,6 @@ import Synchronization
 /// database that refuses connections: for good). This returns at the limit and leaves the late
 /// task, cancelled, to finish on its own.
 public enum FirstAnswer {
-    /// Whoever claims first resumes the continuation; the other does nothing.
-    private final class Once: Sendable {
-        private let done = Mutex(false)
-        func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
-    }
-
     /// The timer, cancelled by the work when it answers, even before the timer is handed over.
     private final class Timer: Sendable {
         private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
@@ -28,7 +22,7 @@ public enum FirstAnswer {
     /// begun what must not be left half done) means waiting for the work however long it takes.
     public static func within<T: Sendable>(_ limit: Duration, giveUpIf giveUp: @escaping @Sendable () -> Bool = { true },
                                            _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
-        let once = Once(), timer = Timer()
+        let once = ClaimOnce(), timer = Timer()
         return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
             let worker = Task {
                 let outcome: Result<T, any Error>
@@ -45,4 +39,15 @@ public enum FirstAnswer {
             })
         }
     }
+}
+
+/// Settles a race between two ways of answering one continuation: whoever claims first resumes it;
+/// the other does nothing.
+public final class ClaimOnce: Sendable {
+    private let done = Mutex(false)
+
+    public init() {}
+
+    /// True for the first caller only.
+    public func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
 }

@@ -3,6 +3,7 @@ import InputRules
 @testable import PostgresStore
 import StoreContract
 import Testing
+import TimeLimit
 import TestSupport
 
 /// A PostgreSQL that stops answering after the store has reached it (a restart, a failover): the
@@ -56,5 +57,51 @@ struct PostgresOutageTests {
         // one's pool comes back after its back-off, which is the driver's business).
         let fresh = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
         #expect(try await fresh.counts().incidents == 1)
+    }
+
+    /// The server ends the sessions of a store's pooled connections (a restart, a failover, an
+    /// administrator's `pg_terminate_backend`) while transactions start on them. Each transaction
+    /// then ends, with the rows or with the database's problem, and the store goes on working. On
+    /// PostgresNIO 1.33.2 alone, a statement sent on a connection just ended waited for good: this
+    /// hung at its first round every time, and a whole test run with it.
+    @Test func transactionsOnConnectionsTheServerEndsAllEnd() async throws {
+        let server = try PostgresServer.shared()
+        let url = try server.makeDatabase()
+        let name = String(url.split(separator: "/").last!)
+        let store = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        _ = try await store.migrate(for: .write)
+        // A limit far past what the rounds take (seconds), so that a transaction left waiting fails
+        // the test rather than hanging the run; not a measurement.
+        let ended = try await FirstAnswer.within(.seconds(120)) { () -> [String] in
+            var problems: [String] = []
+            for _ in 0..<30 {
+                // Connections in the pool, then their sessions ended while more transactions start.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<6 { group.addTask { _ = try? await store.counts() } }
+                    try await group.waitForAll()
+                }
+                async let cut = server.psql("postgres", "SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)'")
+                let outcomes = await withTaskGroup(of: String?.self) { group in
+                    for _ in 0..<6 {
+                        group.addTask {
+                            do { _ = try await store.counts(); return nil } catch { return "\(error)" }
+                        }
+                    }
+                    return await group.reduce(into: [String]()) { if let problem = $1 { $0.append(problem) } }
+                }
+                problems += outcomes
+                #expect(try await cut.exitCode == 0)
+            }
+            return problems
+        }
+        let problems = try #require(ended, "a transaction on a connection the server ended never returned")
+        // Whatever failed failed as the database's problem, in one line naming what to check.
+        for problem in Set(problems) {
+            #expect(problem.contains("PostgreSQL is running") || problem.contains("terminating connection"), "\(problem)")
+        }
+        // The store works on: a connection ended in the last round may fail one more transaction.
+        var worked = false
+        for _ in 0..<10 where !worked { worked = (try? await store.counts())?.incidents == 0 }
+        #expect(worked, "the store works on afterwards")
     }
 }
