@@ -26,27 +26,18 @@ enum ConnectionWatch {
     /// The connections being watched, by identity, until each closes.
     private static let watched = Mutex<[ObjectIdentifier: Watched]>([:])
 
+    /// `work`, or `ConnectionLost` once `conn` closes (`FirstAnswer.until`, stopped by the close).
     static func whileOpen<T: Sendable>(_ conn: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let watch = watching(conn)
-        let once = ClaimOnce()
-        return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T, any Error>) in
-            let worker = Task {
-                let outcome: Result<T, any Error>
-                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
-                watch.current.withLock { $0.end = nil }
-                if once.claim() { answer.resume(with: outcome) }
-            }
-            let end: @Sendable () -> Void = {
-                guard once.claim() else { return }
-                worker.cancel()
-                answer.resume(throwing: ConnectionLost())
-            }
+        let answer = try await FirstAnswer.until(arm: { stop in
             let closedAlready = watch.current.withLock { state in
-                if !state.closed { state.end = end }
+                if !state.closed { state.end = stop }
                 return state.closed
             }
-            if closedAlready { end() }
-        }
+            if closedAlready { stop() }
+        }, disarm: { watch.current.withLock { $0.end = nil } }, work)
+        guard let answer else { throw ConnectionLost() }
+        return answer
     }
 
     /// The watch of `conn`, set up on first sight.

@@ -1,11 +1,18 @@
 import Synchronization
 
-/// An answer, or nil when it takes longer than a limit. A task group would wait for a late task
-/// however long it takes to notice cancellation: a database pool reconnecting can take minutes, and
-/// PostgresNIO's pool can keep a cancelled request for a connection waiting until one comes (a
-/// database that refuses connections: for good). This returns at the limit and leaves the late
-/// task, cancelled, to finish on its own.
+/// An answer, or nil when something else comes first: a time limit, or a connection closing. A
+/// task group would wait for a late task however long it takes to notice cancellation: a database
+/// pool reconnecting can take minutes, and PostgresNIO's pool can keep a cancelled request for a
+/// connection waiting until one comes (a database that refuses connections: for good), as it can a
+/// statement on a connection the server has ended. This returns when the other thing comes and
+/// leaves the late task, cancelled, to finish on its own.
 public enum FirstAnswer {
+    /// Whoever claims first resumes the continuation; the other does nothing.
+    private final class Once: Sendable {
+        private let done = Mutex(false)
+        func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
+    }
+
     /// The timer, cancelled by the work when it answers, even before the timer is handed over.
     private final class Timer: Sendable {
         private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
@@ -17,37 +24,39 @@ public enum FirstAnswer {
         }
     }
 
+    /// `work`'s answer (or what it threw), or nil when the `stop` handed to `arm` (once, as the work
+    /// starts) is called first; the work is then cancelled. `disarm` runs when the work answers: a
+    /// timer to cancel, a watch to clear.
+    public static func until<T: Sendable>(arm: (_ stop: @escaping @Sendable () -> Void) -> Void,
+                                          disarm: @escaping @Sendable () -> Void,
+                                          _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let once = Once()
+        return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
+            let worker = Task {
+                let outcome: Result<T, any Error>
+                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+                disarm()
+                if once.claim() { answer.resume(with: outcome.map(Optional.some)) }
+            }
+            arm {
+                guard once.claim() else { return }
+                worker.cancel()
+                answer.resume(returning: nil)
+            }
+        }
+    }
+
     /// `work`'s answer (or what it threw), or nil when it has not come within `limit` and
     /// `giveUpIf` agrees then; the work is then cancelled. A `giveUpIf` that says no (the work has
     /// begun what must not be left half done) means waiting for the work however long it takes.
     public static func within<T: Sendable>(_ limit: Duration, giveUpIf giveUp: @escaping @Sendable () -> Bool = { true },
                                            _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
-        let once = ClaimOnce(), timer = Timer()
-        return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
-            let worker = Task {
-                let outcome: Result<T, any Error>
-                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
-                timer.cancel()
-                if once.claim() { answer.resume(with: outcome.map(Optional.some)) }
-            }
+        let timer = Timer()
+        return try await until(arm: { stop in
             timer.hold(Task {
                 do { try await Task.sleep(for: limit) } catch { return } // the work answered first
-                if giveUp(), once.claim() {
-                    worker.cancel()
-                    answer.resume(returning: nil)
-                }
+                if giveUp() { stop() }
             })
-        }
+        }, disarm: { timer.cancel() }, work)
     }
-}
-
-/// Settles a race between two ways of answering one continuation: whoever claims first resumes it;
-/// the other does nothing.
-public final class ClaimOnce: Sendable {
-    private let done = Mutex(false)
-
-    public init() {}
-
-    /// True for the first caller only.
-    public func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
 }

@@ -48,4 +48,28 @@ struct FirstAnswerTests {
         }
         #expect(answer == 5)
     }
+
+    /// Stopped by something other than a clock (a connection closing): the caller has nil at once and
+    /// the work, deaf to cancellation, is cancelled; a work that answers first is kept, and disarms.
+    @Test func aStopBeforeTheAnswerLeavesTheWorkAndAnAnswerFirstDisarms() async throws {
+        let gate = Gate(), started = Gate(), cancelled = Mutex(false), disarmed = Mutex(0)
+        // Stopped once the work is under way (the close of a connection a statement was sent on).
+        let stopped = try await FirstAnswer.until(arm: { stop in Task { await started.wait(); stop() } }, disarm: {}) {
+            await withTaskCancellationHandler {
+                started.open()
+                await gate.wait()
+            } onCancel: { cancelled.withLock { $0 = true } }
+            return 1
+        }
+        #expect(stopped == nil)
+        #expect(cancelled.withLock { $0 })
+        gate.open()
+
+        let kept = Mutex<(@Sendable () -> Void)?>(nil)
+        let answered = try await FirstAnswer.until(arm: { stop in kept.withLock { $0 = stop } },
+                                                   disarm: { disarmed.withLock { $0 += 1 } }) { 9 }
+        #expect(answered == 9)
+        #expect(disarmed.withLock { $0 } == 1)
+        kept.withLock { $0 }?() // a stop after the answer does nothing
+    }
 }

@@ -12,17 +12,25 @@ import TestSupport
 /// cannot be reached, and the write it refused is never made.
 @Suite("PostgreSQL going away under a store")
 struct PostgresOutageTests {
-    @Test func aTransactionThatGetsNoConnectionIsADatabaseProblemAndNothingIsWrittenLater() async throws {
+    /// A new database on the test server: the server, the database's URL and its name (for psql).
+    static func database() throws -> (server: PostgresServer, url: String, name: String) {
         let server = try PostgresServer.shared()
         let url = try server.makeDatabase()
-        let name = String(url.split(separator: "/").last!)
+        return (server, url, String(url.split(separator: "/").last!))
+    }
+
+    static func store(_ url: String, leaseWait: Duration = PostgresDatabase.defaultLeaseWait) throws -> PostgresStore {
+        PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil, knownUpTo: nil, leaseWait: leaseWait))
+    }
+
+    @Test func aTransactionThatGetsNoConnectionIsADatabaseProblemAndNothingIsWrittenLater() async throws {
+        let (server, url, name) = try Self.database()
         // Set up through a store with the usual wait: on a busy machine a first connection can take
         // longer than the second the store under test waits.
-        let patient = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        let patient = try Self.store(url)
         _ = try await patient.migrate(for: .write)
         _ = try await patient.ingest([incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")])], actor: "test", at: Date(), planner: nil)
-        let store = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil, knownUpTo: nil,
-                                                       leaseWait: .seconds(1)))
+        let store = try Self.store(url, leaseWait: .seconds(1))
         // The store reaches the server before it goes (as often as a busy machine needs to give it
         // a connection within its second).
         var reached = false
@@ -55,7 +63,7 @@ struct PostgresOutageTests {
         try #require(back.exitCode == 0, "\(back.output)")
         // The refused write was never made, then or later (read by a store of its own: the first
         // one's pool comes back after its back-off, which is the driver's business).
-        let fresh = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        let fresh = try Self.store(url)
         #expect(try await fresh.counts().incidents == 1)
     }
 
@@ -65,10 +73,8 @@ struct PostgresOutageTests {
     /// PostgresNIO 1.33.2 alone, a statement sent on a connection just ended waited for good: this
     /// hung at its first round every time, and a whole test run with it.
     @Test func transactionsOnConnectionsTheServerEndsAllEnd() async throws {
-        let server = try PostgresServer.shared()
-        let url = try server.makeDatabase()
-        let name = String(url.split(separator: "/").last!)
-        let store = PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil))
+        let (server, url, name) = try Self.database()
+        let store = try Self.store(url)
         _ = try await store.migrate(for: .write)
         // A limit far past what the rounds take (seconds), so that a transaction left waiting fails
         // the test rather than hanging the run; not a measurement.
