@@ -13,8 +13,9 @@ public enum FirstAnswer {
         func claim() -> Bool { done.withLock { done in defer { done = true }; return !done } }
     }
 
-    /// The timer, cancelled by the work when it answers, even before the timer is handed over.
-    private final class Timer: Sendable {
+    /// A task to cancel on request, even a request made before the task is handed over: the timer
+    /// (cancelled by the work's answer), the work (cancelled by its caller's cancellation).
+    private final class Cancellable: Sendable {
         private let state = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
         func hold(_ task: Task<Void, Never>) {
             if state.withLock({ $0.task = task; return $0.cancelled }) { task.cancel() }
@@ -26,24 +27,29 @@ public enum FirstAnswer {
 
     /// `work`'s answer (or what it threw), or nil when the `stop` handed to `arm` (once, as the work
     /// starts) is called first; the work is then cancelled. `disarm` runs when the work answers: a
-    /// timer to cancel, a watch to clear.
+    /// timer to cancel, a watch to clear. The work runs in a task of its own, so that a stop can
+    /// leave it; a caller cancelled (a browser gone, a server shutting down) cancels it too, and has
+    /// what it then answers or throws.
     public static func until<T: Sendable>(arm: (_ stop: @escaping @Sendable () -> Void) -> Void,
                                           disarm: @escaping @Sendable () -> Void,
                                           _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
         let once = Once()
-        return try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
-            let worker = Task {
-                let outcome: Result<T, any Error>
-                do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
-                disarm()
-                if once.claim() { answer.resume(with: outcome.map(Optional.some)) }
+        let worker = Cancellable()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (answer: CheckedContinuation<T?, any Error>) in
+                worker.hold(Task {
+                    let outcome: Result<T, any Error>
+                    do { outcome = .success(try await work()) } catch { outcome = .failure(error) }
+                    disarm()
+                    if once.claim() { answer.resume(with: outcome.map(Optional.some)) }
+                })
+                arm {
+                    guard once.claim() else { return }
+                    worker.cancel()
+                    answer.resume(returning: nil)
+                }
             }
-            arm {
-                guard once.claim() else { return }
-                worker.cancel()
-                answer.resume(returning: nil)
-            }
-        }
+        } onCancel: { worker.cancel() }
     }
 
     /// `work`'s answer (or what it threw), or nil when it has not come within `limit` and
@@ -51,7 +57,7 @@ public enum FirstAnswer {
     /// begun what must not be left half done) means waiting for the work however long it takes.
     public static func within<T: Sendable>(_ limit: Duration, giveUpIf giveUp: @escaping @Sendable () -> Bool = { true },
                                            _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
-        let timer = Timer()
+        let timer = Cancellable()
         return try await until(arm: { stop in
             timer.hold(Task {
                 do { try await Task.sleep(for: limit) } catch { return } // the work answered first

@@ -72,4 +72,24 @@ struct FirstAnswerTests {
         #expect(disarmed.withLock { $0 } == 1)
         kept.withLock { $0 }?() // a stop after the answer does nothing
     }
+
+    /// A caller cancelled (a browser gone) cancels the work, though it runs in a task of its own, and
+    /// has what the work then throws. Bounded by a stop at 120 s, so that a work left running fails
+    /// the test (nil, not the cancellation) instead of hanging it.
+    @Test func aCallerCancelledCancelsTheWork() async throws {
+        let started = Gate(), cancelled = Gate()
+        let caller = Task {
+            try await FirstAnswer.until(arm: { stop in Task { try? await Task.sleep(for: .seconds(120)); stop() } }, disarm: {}) { () -> Int in
+                await withTaskCancellationHandler {
+                    started.open()
+                    await cancelled.wait()
+                } onCancel: { cancelled.open() }
+                try Task.checkCancellation()
+                return 1
+            }
+        }
+        await started.wait()
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await caller.value }
+    }
 }
