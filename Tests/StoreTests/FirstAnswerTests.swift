@@ -73,7 +73,7 @@ struct FirstAnswerTests {
         kept.withLock { $0 }?() // a stop after the answer does nothing
     }
 
-    /// A caller cancelled (a browser gone) cancels the work, though it runs in a task of its own, and
+    /// A caller cancelled (a scan given up) cancels the work, though it runs in a task of its own, and
     /// has what the work then throws. Bounded by a stop at 120 s, so that a work left running fails
     /// the test (nil, not the cancellation) instead of hanging it.
     @Test func aCallerCancelledCancelsTheWork() async throws {
