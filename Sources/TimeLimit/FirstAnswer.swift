@@ -28,9 +28,9 @@ public enum FirstAnswer {
     /// `work`'s answer (or what it threw), or nil when the `stop` handed to `arm` (once, as the work
     /// starts) is called first; the work is then cancelled. `disarm` runs when the work answers: a
     /// timer to cancel, a watch to clear. The work runs in a task of its own, so that a stop can
-    /// leave it; a caller cancelled (a scan given up when another of its parts failed, a server stopped
-    /// by force rather than let finish its requests) cancels it too, and has
-    /// what it then answers or throws.
+    /// leave it; a caller cancelled (a scan given up when another of its parts failed, a server
+    /// stopped by force rather than let finish its requests) cancels it too, and has what it then
+    /// answers or throws.
     public static func until<T: Sendable>(arm: (_ stop: @escaping @Sendable () -> Void) -> Void,
                                           disarm: @escaping @Sendable () -> Void,
                                           _ work: @escaping @Sendable () async throws -> T) async throws -> T? {
