@@ -104,6 +104,7 @@ struct PostgresOutageTests {
         // Whatever failed failed as the database's problem, in one line naming what to check.
         for problem in Set(problems) {
             #expect(problem.contains("PostgreSQL is running") || problem.contains("terminating connection"), "\(problem)")
+            #expect(!problem.contains("\n"), "\(problem)")
         }
         // The store works on: a connection ended in the last round may fail one more transaction.
         var worked = false
