@@ -155,7 +155,12 @@ public enum Doctor {
         var short: [String: LocalDate?] = [:]
         for urn in Set(adults.all.map(\.urn)).sorted() {
             let la = adults.schools[urn]?.laCode
-            let key = la.map { "local authority \($0)" } ?? "school \(urn)"
+            // Named as the calendar used: a school's own rows override its LA's, and an operator
+            // told the LA's dates are short would extend the wrong rows.
+            let key = switch la {
+            case let la? where !config.calendar.termDates.hasOwnTerms(urn: urn): "local authority \(la)"
+            default: "school \(urn)"
+            }
             let end = config.calendar.termDates.terms(urn: urn, laCode: la)?.map(\.end).max()
             if end == nil || end! < horizon { short[key] = end }
         }

@@ -91,9 +91,15 @@ public struct NotifyRun: Sendable {
         public var line: String {
             var s = "alerts: \(delivered) delivered, \(retrying) to retry, \(failed) failed, \(heldBack) held back"
             if relayUnreachable != nil { s += ", \(waitingOnRelay) waiting on the relay" }
-            s += "; overdue now: \(overdue); hub notices: \(hubNoticesSent) sent"
-            if let hubNoticesBy, hubNoticesSent > 0 { s += " by \(hubNoticesBy)" }
-            if hubNoticesUnsent > 0 { s += ", \(hubNoticesUnsent) not sent" }
+            s += "; overdue now: \(overdue)"
+            // A run tells the hub in one notice (SPEC §7); the counts are the alerts and problems it
+            // names, which an operator read as that many e-mails when the line said "243 sent".
+            if hubNoticesSent > 0 {
+                s += "; the hub's notice sent\(hubNoticesBy.map { " by \($0)" } ?? ""), naming \(hubNoticesSent)"
+            } else if hubNoticesUnsent == 0 {
+                s += "; no notice for the hub"
+            }
+            if hubNoticesUnsent > 0 { s += "; the hub's notice not sent, naming \(hubNoticesUnsent)" }
             return s
         }
     }

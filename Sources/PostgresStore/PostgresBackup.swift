@@ -4,7 +4,13 @@ import StoreContract
 /// table while the hub works on (README, 'Operations', gives the command).
 extension PostgresStore: StoreBackup {
     public func backup(to path: String) async throws {
-        throw StoreError.backupRefused("backup copies an SQLite database; on PostgreSQL use "
-            + "pg_dump --format=custom --file=\(path) with the database's URL (README, 'Operations')")
+        // The command to run, whole: the URL has no password (ENCOMPASS_DATABASE_PASSWORD goes in
+        // as PGPASSWORD), and the dump, which holds children's records, is made owner-only.
+        let l = database.location
+        var url = "postgres://\(l.user)@\(l.host):\(l.port)/\(l.database)?sslmode=\(l.tls.rawValue)"
+        if let ca = l.rootCertificate { url += "&sslrootcert=\(ca)" }
+        throw StoreError.backupRefused("backup copies an SQLite database; on PostgreSQL run "
+            + "(umask 077; PGPASSWORD=\"$ENCOMPASS_DATABASE_PASSWORD\" pg_dump --format=custom --file=\(path) '\(url)') "
+            + "(docs/operations.md, 'Backup and restore')")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import Logging
 import NIOSSL
 import PostgresNIO
@@ -60,6 +61,8 @@ public final class PostgresDatabase: Sendable {
             var config = TLSConfiguration.makeClientConfiguration()
             if location.tls != .verifyFull { config.certificateVerification = .none }
             if let ca = location.rootCertificate {
+                // A file named and not there is SPEC §9's 66, as for every other file we are given.
+                guard FileManager.default.fileExists(atPath: ca) else { throw MissingRootCertificate(path: ca) }
                 // Read here, so a CA that cannot be used is one line before any connection.
                 guard let certificates = try? NIOSSLCertificate.fromPEMFile(ca), !certificates.isEmpty else {
                     throw PostgresProblem(location: location, problem: "cannot read sslrootcert \(ca) as PEM certificates: "
@@ -205,6 +208,13 @@ final class LeaseClaim: Sendable {
             return true
         }
     }
+}
+
+/// The database URL's `sslrootcert` names a file that is not there: exit 66, as any missing file.
+public struct MissingRootCertificate: KindedError, CustomStringConvertible {
+    public let path: String
+    public var failureKind: FailureKind { .missing }
+    public var description: String { "\(path): no such file (sslrootcert in the database URL)" }
 }
 
 /// A database failure in one line: what went wrong and what to check, never a password or a value.

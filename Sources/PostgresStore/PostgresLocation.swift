@@ -43,6 +43,10 @@ public struct PostgresLocation: Sendable, Equatable {
         guard let host = parts.host, !host.isEmpty else {
             throw Invalid(description: "the database URL names no host: postgres://USER@HOST:PORT/DATABASE")
         }
+        // URLComponents takes any number as a port; one past 65535 is a typo, not a server to try.
+        if let port = parts.port, !(1...65535).contains(port) {
+            throw Invalid(description: "the database URL's port must be 1 to 65535")
+        }
         let database = String(parts.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else {
             throw Invalid(description: "the database URL names no database: postgres://USER@HOST:PORT/DATABASE")

@@ -18,7 +18,8 @@ extension SQLiteStore: StoreBackup {
         // file made meanwhile is never overwritten, and `path` is never half a copy.
         let partial = path + ".partial-\(getpid())"
         let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError.backupRefused("cannot create \(partial): \(String(cString: strerror(errno)))") }
+        // Named as the file asked for: the partial name is ours, not the operator's.
+        guard fd >= 0 else { throw StoreError.backupRefused("cannot create \(path): \(String(cString: strerror(errno)))") }
         close(fd)
         defer { unlink(partial) }
         do {

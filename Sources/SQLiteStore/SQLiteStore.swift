@@ -3,6 +3,9 @@ import GRDB
 import GRDBSQLite
 import RiskModel
 import StoreContract
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded default: one SQLite file in WAL mode with foreign keys on.
 public final class SQLiteStore: Store {
@@ -73,9 +76,27 @@ public final class SQLiteStore: Store {
             throw StoreError.unavailable("cannot open \(path): another program has held it locked for \(Int(openingWait.rounded(.up))) s "
                                          + "(a first load by `encompass ingest`, an sqlite3 shell, or a process in the middle of a transaction?); "
                                          + "wait for it or end it, and try again")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            throw StoreError.unavailable("cannot open \(path): \(Self.whyNotOpened(path) ?? error.problem)")
         } catch {
             throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
         }
+    }
+
+    /// What the operator can fix when SQLite says only "unable to open database file": the folder
+    /// is missing, or this user may not write it (a new store, and every store's WAL and
+    /// shared-memory files, are made beside the file). Nil when neither is so.
+    static func whyNotOpened(_ path: String) -> String? {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            return "its folder \(folder) does not exist: create it, or check --database"
+        }
+        if access(folder, W_OK) != 0 {
+            return "this user (uid \(getuid())) cannot write its folder \(folder), where SQLite keeps the store's -wal and -shm files: "
+                + "give the service's user the folder"
+        }
+        return nil
     }
 
     /// Opens the pool, trying again while the file is locked. Opening switches a new file to WAL,
@@ -363,5 +384,10 @@ enum SQLiteAudit {
 /// One line for a database failure (busy, full, corrupt): SQLite's own words, which name tables
 /// and constraints, never the values.
 extension DatabaseError: StoreFailure {
-    public var problem: String { message ?? "\(resultCode)" }
+    /// The result code's words when the message is missing or is SQLite's "not an error" (what a
+    /// failed backup step leaves on the connection, a full disk included).
+    public var problem: String {
+        guard let message, message != "not an error" else { return "\(resultCode)" }
+        return message
+    }
 }

@@ -42,6 +42,9 @@ public struct TermDates: Sendable {
         calendar(urn: urn, laCode: laCode)?.terms
     }
 
+    /// Whether the school has term rows of its own (which override its LA's).
+    public func hasOwnTerms(urn: String) -> Bool { urnCalendars[urn] != nil }
+
     func calendar(urn: String?, laCode: String?) -> TermCalendar? {
         if let urn, let own = urnCalendars[urn] { return own }
         if let laCode { return laCalendars[laCode] }

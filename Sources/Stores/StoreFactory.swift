@@ -30,8 +30,12 @@ public enum StoreFactory {
     /// command that only reads never makes one. A shared database is always there (whether it is set
     /// up is `pendingMigrations()`'s answer).
     public static func openExisting(_ url: String) throws -> (any FullStore)? {
-        if let path = sqlitePath(url), !FileManager.default.fileExists(atPath: path) { return nil }
-        return try open(url)
+        isMissingFile(url) ? nil : try open(url)
+    }
+
+    /// An SQLite URL whose file is not there (opening it would make a new, empty store).
+    public static func isMissingFile(_ url: String) -> Bool {
+        sqlitePath(url).map { !FileManager.default.fileExists(atPath: $0) } ?? false
     }
 
     /// Where the URL points, for messages: the file, or the host and database without user or password.

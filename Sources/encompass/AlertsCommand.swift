@@ -4,14 +4,16 @@ import Review
 import RiskModel
 import Settings
 import StoreContract
+import Synchronization
 
 struct AlertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alerts",
         abstract: "List Operation Encompass alerts with their state, deadline, attempts and last error (ids only).",
         discussion: """
-            States: queued, sending, delivered, retrying, failed, overdue, and unmatched (a child with no school, \
-            or a school with no key adult: never dropped, listed here until the school is known).
+            States: queued, sending, delivered, retrying, failed, overdue (SPEC §7). --state unmatched lists the \
+            hub's unmatched list: a child with no school, or a school with no key adult, never dropped, there until \
+            the school is known (the table without --state ends by counting them).
             --state unacknowledged lists alerts delivered with an acknowledgement link that nobody at the \
             school acknowledged by the deadline: the schools the hub should phone.
             """)
@@ -37,7 +39,23 @@ struct AlertsCommand: AsyncParsableCommand {
             // Written as the store reads the rows: none is kept.
             let visit: @Sendable (Int, AlertRow) throws -> Void = { pass, row in try writer.add(pass: pass, row) }
             switch state {
-            case nil: try await context.store.alerts(state: nil, passes: writer.passes, visit)
+            case nil:
+                // An unmatched child is not an alert (SPEC §7: one alert per child whose school is known
+                // and has a key adult), and programs read the six states of an alert here; the hub's
+                // unmatched list is `--state unmatched`, and the table says how long it is.
+                let unmatched = Counter()
+                try await context.store.alerts(state: nil, passes: writer.passes) { pass, row in
+                    if row.state == .unmatched {
+                        if pass == 0 { unmatched.add() }
+                    } else {
+                        try visit(pass, row)
+                    }
+                }
+                try writer.finish()
+                if !json, unmatched.value > 0 {
+                    print("\(unmatched.value) unmatched (no school, or no key adult at it): encompass alerts --state unmatched")
+                }
+                return
             case .state(let s)?: try await context.store.alerts(state: s, passes: writer.passes, visit)
             case .unacknowledged?:
                 try await context.store.alerts(state: .delivered, passes: writer.passes) { pass, row in
@@ -65,4 +83,12 @@ enum AlertFilter: ExpressibleByArgument {
     }
 
     static var allValueStrings: [String] { AlertState.allCases.map(\.rawValue) + [AlertLifecycle.unacknowledgedKind] }
+}
+
+
+/// The unmatched rows the listing passed over, counted from the store's row visitor (Sendable).
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
 }

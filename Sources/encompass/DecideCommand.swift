@@ -82,4 +82,8 @@ struct DecideCommand: AsyncParsableCommand {
     }
 }
 
-extension Decision.Outcome: ExpressibleByArgument {}
+extension Decision.Outcome: ExpressibleByArgument {
+    /// ArgumentParser would list every outcome under both options (`held` under --marac); each
+    /// option's help names its own two, and `Decision.check` refuses the other kind's.
+    public static var allValueStrings: [String] { [] }
+}

@@ -16,6 +16,26 @@ struct Encompass: AsyncParsableCommand {
             NotifyCommand.self, AlertsCommand.self, ServeCommand.self, UsersCommand.self, TokensCommand.self,
             SynthCommand.self, SchoolsCommand.self, MigrateCommand.self, CopyStoreCommand.self, BackupCommand.self, InitCommand.self, ReportCommand.self, DoctorCommand.self, RetentionCommand.self,
         ])
+
+    /// ArgumentParser's own answer to a bad command line is the error, a help line and the whole usage
+    /// (up to a dozen lines, `--state` listing every state); SPEC §9 wants one line, as every other
+    /// error here is. Help and version requests, and the errors `Failure` has already printed (an
+    /// `ExitCode`), go through ArgumentParser as before.
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard !(error is ExitCode), exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            Failure.printError(message + " (`encompass help COMMAND` lists what it takes)")
+            exit(withError: ExitCode.validationFailure)
+        }
+    }
 }
 
 /// `--config` and `--database`, taken by every command (SPEC §8).

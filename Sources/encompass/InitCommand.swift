@@ -13,11 +13,21 @@ struct InitCommand: AsyncParsableCommand {
             which `notify` refuses, until they are set.
             """)
 
-    @Argument(help: "The new (or empty) folder to write, e.g. /etc/encompass.")
-    var dir: String
+    @Argument(help: "The new (or empty) folder to write, e.g. /etc/encompass (or give it as --config).")
+    var dir: String?
+
+    /// Taken as every command takes them (SPEC §8): `--config` names the folder to write when DIR is
+    /// not given; `init` writes no database, so `--database` is accepted and not used.
+    @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         try await Failure.run {
+            if let dir, let config = global.config, dir != config {
+                throw UsageProblem(message: "init: DIR (\(dir)) and --config (\(config)) name two folders: give one")
+            }
+            guard let dir = dir ?? global.config else {
+                throw UsageProblem(message: "init: name the folder to write (encompass init DIR)")
+            }
             try ConfigTemplate.write(to: dir)
             print("wrote a blank configuration to \(dir): fill in encompass.yaml (hub.*, smtp.*) and the files, then try encompass notify --dry-run --config \(dir)")
         }

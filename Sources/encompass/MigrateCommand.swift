@@ -22,18 +22,21 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             if dryRun {
-                // A dry run on a missing file must not make one: every migration would run.
+                // A dry run on a missing file must not make one; as the other reading commands, it
+                // says the file is not there (66): before an upgrade, most likely a wrong path.
                 guard let existing = try StoreFactory.openExisting(global.databaseURL) else {
-                    print("a new database: every migration would run")
-                    return
+                    throw StoreError.missingDatabase(StoreFactory.place(global.databaseURL))
                 }
                 let pending = try SchemaRule.migrationsToRun(try await existing.migrationStatus(), for: .migrate)
                 print(pending.isEmpty ? MigrateCommand.upToDate
                       : "would run \(pending.count) migration(s): \(pending.joined(separator: ", "))")
                 return
             }
+            // Said when the file is new, so an upgrade given a wrong path does not pass for done.
+            let made = StoreFactory.isMissingFile(global.databaseURL)
             let ran = try await StoreFactory.open(global.databaseURL).migrate(for: .migrate)
-            print(ran.isEmpty ? MigrateCommand.upToDate : "ran \(ran.count) migration(s): \(ran.joined(separator: ", "))")
+            print((made ? "no database was at \(StoreFactory.place(global.databaseURL)): made a new one and " : "")
+                  + (ran.isEmpty ? MigrateCommand.upToDate : "ran \(ran.count) migration(s): \(ran.joined(separator: ", "))"))
         }
     }
 

@@ -6,6 +6,7 @@ import Outbox
 import RiskModel
 import Settings
 import StoreContract
+import Stores
 
 struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,14 @@ struct NotifyCommand: AsyncParsableCommand {
             if !dryRun, !placeholders.isEmpty, !Placeholders.allowed(global.environment) {
                 throw PlaceholderSettings(problems: placeholders)
             }
+            // The settings' own problems first, as before the store was looked for.
+            let links = try Self.acknowledgementLinks(config.settings)
+            // A morning run has nothing to send from a store that is not there: made new (a typo in
+            // the path or in ENCOMPASS_DATABASE, a unit in the wrong folder), it would send nothing
+            // and exit 0, and the timer's failure alarm would never ring.
+            if StoreFactory.isMissingFile(global.databaseURL) {
+                throw StoreError.missingDatabase(StoreFactory.place(global.databaseURL))
+            }
             let context = try await Context.open(global, config: config)
             let settings = context.config.settings
             // A missing template is a missing file (66), named by its path.
@@ -55,7 +64,7 @@ struct NotifyCommand: AsyncParsableCommand {
             var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
                                 hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
             if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
-            run.links = try Self.acknowledgementLinks(settings)
+            run.links = links
             run.contentMode = settings.alerts.linkOnly ? .link : .full
             run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
 

@@ -32,7 +32,9 @@ struct AlertsCLITests {
         #expect(out.stdout.hasSuffix("alerts queued: 1\n"), "\(out.stdout)")
         let doc = try h.json(try await h.run(["alerts", "--json"]))
         let alerts = try #require(doc["alerts"] as? [[String: Any]])
-        #expect(alerts.count == 3)
+        // The two unmatched children are the hub's unmatched list, not alerts in one of SPEC §7's states.
+        #expect(alerts.count == 1)
+        #expect(try await h.run(["alerts"]).stdout.hasSuffix("\n2 unmatched (no school, or no key adult at it): encompass alerts --state unmatched\n"))
         let queued = try #require(alerts.first { $0["state"] as? String == "queued" })
         #expect(Set(queued.keys) == ["reference", "incident_id", "child_id", "school_urn", "channel", "state", "deadline", "attempts", "last_error",
                                      "delivered_at", "acknowledged_at"])
@@ -93,6 +95,8 @@ struct AlertsCLITests {
         let run = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.hasPrefix("alerts: 2 delivered"), "\(run.stdout)")
+        // One notice to the hub, naming the one overdue alert: not "1 sent" of many.
+        #expect(run.stdout.hasSuffix("; the hub's notice sent, naming 1\n"), "\(run.stdout)")
         // Recorded for /metrics, with the run's own times (not --now) and what it printed.
         let recorded = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
         #expect(recorded.outcome == .ok)

@@ -108,9 +108,23 @@ struct BackupCLITests {
     @Test func onPostgreSQLItNamesPgDump() async throws {
         let h = try CLIHarness(.postgres)
         defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file]).status == 0)
         let out = try await h.run(["backup", h.dir.appendingPathComponent("b.dump").path])
         #expect(out.status == 64)
         #expect(out.stderr.contains("pg_dump --format=custom"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)
+        // The command it names works as printed: a dump only its owner may read, that pg_restore reads.
+        let start = try #require(out.stderr.range(of: "run ("), "\(out.stderr)")
+        let end = try #require(out.stderr.range(of: ") (docs/operations.md", options: .backwards), "\(out.stderr)")
+        let command = String(out.stderr[out.stderr.index(before: start.upperBound)...end.lowerBound])
+        let bin = try PostgresServer.shared().bin
+        let dumped = try await Command.run("/bin/bash", ["-c", "PATH=\(bin):$PATH ENCOMPASS_DATABASE_PASSWORD=unused; \(command)"])
+        #expect(dumped.exitCode == 0, "\(command): \(dumped.output)")
+        let dump = h.dir.appendingPathComponent("b.dump").path
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: dump)[.posixPermissions] as? Int)
+        #expect(mode == 0o600, "the dump holds children's records")
+        let listed = try await Command.run(bin + "/pg_restore", ["--list", dump])
+        #expect(listed.exitCode == 0 && listed.output.contains("TABLE DATA public incidents"), "\(listed.output)")
     }
 }

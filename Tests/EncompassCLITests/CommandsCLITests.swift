@@ -214,6 +214,9 @@ struct CommandsCLITests {
         #expect(inURL.stderr.contains("ENCOMPASS_DATABASE_PASSWORD"))
         #expect(!inURL.stderr.contains("secret@"), "a URL's password is never echoed")
         // A mistyped scheme is a bad command line, as a bad sslmode is, not a database that is down.
+        // A port past 65535 is a typo, not a server to try.
+        let port = try await h.run(["escalations"], database: "postgres://hub@127.0.0.1:99999/encompass")
+        #expect(port.status == 64 && port.stderr.contains("port must be 1 to 65535"), "\(port.stderr)")
         for url in ["postgress://hub@db.example/encompass", "sqlite:"] {
             let typo = try await h.run(["escalations"], database: url)
             #expect(typo.status == 64, "\(url): \(typo.stderr)")

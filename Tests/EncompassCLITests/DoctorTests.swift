@@ -87,6 +87,8 @@ import TestSupport
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }
         try rig.addKeyAdult("999999,Zed Lead,dsl@nowhere.school.example,smtp,")
+        // A school (of LA 925) with term rows of its own, which end before the LA's.
+        try rig.addKeyAdult("139900,Own Terms,dsl@own.school.example,smtp,")
         var environment = rig.environment
         environment["ENCOMPASS_WEBHOOK_SECRET"] = nil
         // A year on, the sample's calendar has run out.
@@ -95,7 +97,9 @@ import TestSupport
         for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
                      "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) take alerts by https",
                      "problem: bank-holidays.json: the bank holidays end on 2027-12-28, before 2028-05-31",
-                     "problem: term-dates.csv: the term dates of "] {
+                     // Each calendar by its own name and end: school 139900's own rows override its LA's.
+                     "problem: term-dates.csv: the term dates of local authority 925 end on 2027-07-21, before 2028-05-31",
+                     "problem: term-dates.csv: the term dates of school 139900 end on 2027-07-02, before 2028-05-31"] {
             #expect(out.stderr.contains(line), "\(line)\n\(out.stderr)")
         }
         // Placeholders are named when the demo's pass is not given.

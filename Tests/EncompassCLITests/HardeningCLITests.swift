@@ -8,6 +8,41 @@ import Testing
 @Suite("hardening: line endings, empty exports, control characters, who decided")
 struct HardeningCLITests {
     /// Item 2: old Mac line endings were read as one header line, "0 added", exit 0.
+    /// SPEC §9: one line an error, the command line's own included (ArgumentParser's answer was the
+    /// error, a help line and the whole usage).
+    @Test(arguments: [["alerts", "--bogus"], ["ingest", "--config"], ["alerts", "--state", "nonsense"], ["plan", "done", "abc", "--on", "2026-12-01"],
+                      ["decide", "C-1", "--marac", "maybe", "--on", "2026-12-01"]])
+    func aBadCommandLineIsOneLine(args: [String]) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try await h.run(args)
+        #expect(out.status == 64, "\(out.stderr)")
+        #expect(out.stderr.hasPrefix("encompass: ") && out.stderr.hasSuffix(" (`encompass help COMMAND` lists what it takes)\n"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
+        #expect(out.stdout.isEmpty)
+    }
+
+    /// Help is still the whole text, and each decision kind lists its own outcomes only.
+    @Test func helpIsWholeAndDecideNamesEachKindsOutcomes() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let help = try await h.run(["decide", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--strategy-meeting"), "\(help.stdout)")
+        #expect(help.stdout.contains("referred or declined") && help.stdout.contains("held or declined"))
+        #expect(!help.stdout.contains("values:"), "ArgumentParser's list named held under --marac: \(help.stdout)")
+    }
+
+    /// SQLite says only "unable to open database file"; the operator is told what to fix.
+    @Test func aStoreWhoseFolderIsMissingSaysSo() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        let folder = h.dir.appendingPathComponent("no-such-folder").path
+        let out = try await h.run(["ingest", file], database: "sqlite:\(folder)/enc.sqlite")
+        #expect(out.status == 69, "\(out.stderr)")
+        #expect(out.stderr == "encompass: database unavailable: cannot open \(folder)/enc.sqlite: its folder \(folder) does not exist: create it, or check --database\n")
+    }
+
     @Test func crOnlyLineEndingsAreLinesAndBadRowsAreRefused() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

@@ -34,6 +34,20 @@ struct InstallCLITests {
         #expect(again.stderr == "encompass: \(dir) is not empty: init writes only into a new or empty folder, and overwrites nothing\n")
     }
 
+    /// SPEC §8: every command takes --config and --database; init writes the folder --config names.
+    @Test func initTakesTheFolderAsConfigToo() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let dir = h.dir.appendingPathComponent("by-option").path
+        let made = try await Command.run(EncompassBinary.url.path, ["init", "--config", dir, "--database", "sqlite:\(h.dir.path)/unused.sqlite"])
+        #expect(made.exitCode == 0, "\(made.output)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/encompass.yaml"))
+        #expect(!FileManager.default.fileExists(atPath: h.dir.path + "/unused.sqlite"), "init writes no database")
+        let two = try await Command.run(EncompassBinary.url.path, ["init", dir + "-a", "--config", dir + "-b"])
+        #expect(two.exitCode == 64 && two.output == "encompass: init: DIR (\(dir)-a) and --config (\(dir)-b) name two folders: give one\n", "\(two.output)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "-a") && !FileManager.default.fileExists(atPath: dir + "-b"))
+    }
+
     @Test func notifyRefusesThePlaceholderContactsNamingEachSetting() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

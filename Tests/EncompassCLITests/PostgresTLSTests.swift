@@ -46,8 +46,13 @@ struct PostgresTLSTests {
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the CA in sslrootcert \(pki.caFile) and the host name 127.0.0.2)")
         await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full"),
                 "the server's certificate was not accepted (sslmode=verify-full checks it against the system's CAs")
-        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem"),
-                "cannot read sslrootcert \(h.dir.path)/no-such-ca.pem as PEM certificates")
+        // A CA file that is not there is a missing file (66), as any other.
+        let noCA = try await h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(h.dir.path)/no-such-ca.pem")
+        #expect(noCA.status == 66 && noCA.stderr == "encompass: \(h.dir.path)/no-such-ca.pem: no such file (sslrootcert in the database URL)\n", "\(noCA.stderr)")
+        let notPEM = h.dir.appendingPathComponent("not-a-ca.pem")
+        try Data("not a certificate\n".utf8).write(to: notPEM)
+        await refusal(try h.run(["alerts"], database: db + "?sslmode=verify-full&sslrootcert=\(notPEM.path)"),
+                "cannot read sslrootcert \(notPEM.path) as PEM certificates")
     }
 
     @Test func requireAgainstAServerWithoutTLSIsRefused() async throws {

@@ -64,7 +64,7 @@ struct StoreLifecycleCLITests {
         for args in [["alerts", "--json"], ["escalations", "--json"]] {
             #expect(try await h.run(args, environment: env).status == 0)
         }
-        let unmatched = try #require(try await h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        let unmatched = try #require(try await h.json(try h.run(["alerts", "--json", "--state", "unmatched"], environment: env))["alerts"] as? [[String: Any]])
         #expect(unmatched.map { $0["state"] as? String } == ["unmatched"])
         // Every row as the ingest left it: Config/'s key adults were not written in either.
         #expect(try await dump(h) == before)
@@ -83,14 +83,27 @@ struct StoreLifecycleCLITests {
         return String(decoding: ran.stdout, as: UTF8.self)
     }
 
+    /// A morning run pointed at a file that is not there (a typo in the unit's environment) would
+    /// otherwise make an empty store, send nothing and exit 0.
+    @Test(arguments: [["notify"], ["notify", "--dry-run"]])
+    func aMorningRunOnAMissingStoreFailsAndMakesNone(args: [String]) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try await h.run(args)
+        #expect(out.status == 66, "\(out.stderr)")
+        #expect(out.stderr == "encompass: no database at \(h.databasePath): nothing has been ingested there (check --database)\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
     @Test func migrateSaysWhatItWouldDoAndThenDoesIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let dry = try await h.run(["migrate", "--dry-run"])
-        #expect(dry.status == 0 && dry.stdout == "a new database: every migration would run\n")
+        #expect(dry.status == 66 && dry.stderr == "encompass: no database at \(h.databasePath): nothing has been ingested there (check --database)\n",
+                "\(dry.stderr)")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
         let run = try await h.run(["migrate"])
-        #expect(run.status == 0 && run.stdout.hasPrefix("ran "), "\(run.stdout)\(run.stderr)")
+        #expect(run.status == 0 && run.stdout.hasPrefix("no database was at \(h.databasePath): made a new one and ran "), "\(run.stdout)\(run.stderr)")
         #expect(try await SQLiteStore(path: h.databasePath).pendingMigrations().isEmpty)
         #expect(try await h.run(["migrate", "--dry-run"]).stdout == "the database is up to date: no migration to run\n")
         #expect(try await h.run(["alerts"]).status == 0)

@@ -103,11 +103,19 @@ import Glibc
     @Test func theMorningRunsCommandLineRunsAsTheServiceUserInItsStateDirectory() async throws {
         let root = try Root()
         defer { root.cleanUp() }
+        let store = root.state.appendingPathComponent("encompass.sqlite").path
+        // Before anything has set the store up, the run says so (a failed unit) and makes none: a
+        // run given a wrong path would otherwise send nothing from an empty store and exit 0.
+        let early = try await root.finish(try root.process(try root.command("encompass-notify.service")))
+        #expect(early.status == 66 && early.problems == "encompass: no database at \(store): nothing has been ingested there (check --database)\n",
+                "\(early.problems)")
+        #expect(!FileManager.default.fileExists(atPath: store))
+        // The first day's first writer, run as the units run theirs, sets it up; then the run runs.
+        #expect(try await root.finish(try root.process([EncompassBinary.url.path, "migrate"], in: URL(fileURLWithPath: "/"))).status == 0)
         let (said, problem, status) = try await root.finish(try root.process(try root.command("encompass-notify.service")))
         #expect(status == 0, "\(problem)")
         #expect(said.contains("alerts: 0 delivered"), "\(said)")
-        // The store it made is in the state directory, the service user's, and private.
-        let store = root.state.appendingPathComponent("encompass.sqlite").path
+        // The store is in the state directory, the service user's, and private.
         let attributes = try FileManager.default.attributesOfItem(atPath: store)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         if getuid() == 0 { #expect((attributes[.ownerAccountID] as? UInt) == UInt(Self.nobody)) }
@@ -139,6 +147,7 @@ import Glibc
     @Test func aCommandByHandInTheUnitsEnvironmentUsesWhatTheUnitsUse() async throws {
         let root = try Root()
         defer { root.cleanUp() }
+        #expect(try await root.finish(try root.process([EncompassBinary.url.path, "migrate"], in: URL(fileURLWithPath: "/"))).status == 0)
         #expect(try await root.finish(try root.process(try root.command("encompass-notify.service"))).status == 0)
 
         let p = try root.process([EncompassBinary.url.path, "doctor", "--now", "2026-06-01T08:00:00Z"], in: URL(fileURLWithPath: "/"))

@@ -11,7 +11,7 @@ public final class PostgresServer: Sendable {
     public let port: Int
     public let folder: String
     /// The binaries: the newest version Debian installed.
-    let bin: String
+    public let bin: String
 
     /// The TLS-only server's throwaway CA (nil for the plain one).
     public let pki: TestPKI?
