@@ -53,6 +53,8 @@ public enum SchemaRule {
         switch access {
         case .migrate: return pending
         case .write where status.isNew: return pending
+        // Nothing set up yet is not an upgrade to run: as a missing SQLite file (66), on either database.
+        case .read where status.isNew: throw .emptyDatabase
         case .write, .read: throw .needsMigration(pending: pending)
         }
     }

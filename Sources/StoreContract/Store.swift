@@ -220,6 +220,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case unknownChild(String)
     /// A command that only reads found no database there (exit 66): it never makes one.
     case missingDatabase(String)
+    /// A command that only reads found a database no command has set up (a new PostgreSQL
+    /// database): as `missingDatabase`, exit 66, and nothing is made.
+    case emptyDatabase
     /// The database has migrations this version has not run on it (exit 69): `encompass migrate`.
     case needsMigration(pending: [String])
     /// A newer version migrated the database past this one (exit 69): `newest` is the newest of the
@@ -234,6 +237,7 @@ public enum StoreError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingDatabase(let place): "no database at \(place): nothing has been ingested there (check --database)"
+        case .emptyDatabase: "the database has no Encompass tables yet: nothing has been ingested there (check --database)"
         case .needsMigration(let pending):
             "the database needs \(pending.count) migration(s) (\(pending.joined(separator: ", "))): run `encompass migrate`"
         case .newerDatabase(let newest, let count, let known):

@@ -9,7 +9,7 @@ extension StoreError: KindedError {
         case .unavailable, .needsMigration, .newerDatabase: .unavailable
         // A URL we cannot read is the command line's fault (64), whichever part of it is wrong.
         case .unsupportedURL, .invalidURL, .backupExists, .backupRefused: .usage
-        case .missingDatabase: .missing
+        case .missingDatabase, .emptyDatabase: .missing
         case .unknownChild: .data
         }
     }

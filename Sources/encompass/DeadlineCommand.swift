@@ -34,8 +34,12 @@ struct DeadlineCommand: AsyncParsableCommand {
             var school = urn.flatMap { u in config.directory.schools.first { $0.urn == u } }
             // A school loaded by `schools import`: read from the store only if there is one already.
             if school == nil, let urn, let store = try StoreFactory.openExisting(global.databaseURL) {
-                try await store.checkSchema()
-                school = try await store.school(urn: urn)
+                do {
+                    try await store.checkSchema()
+                    school = try await store.school(urn: urn)
+                } catch StoreError.emptyDatabase {
+                    // Nothing set up yet (a new PostgreSQL database): as no SQLite file, no imported school.
+                }
             }
             let la = school?.laCode
             let due = config.calendar.deadline(reportedAt: reported, urn: urn, laCode: la)

@@ -84,14 +84,22 @@ struct PostgresCLITests {
         #expect(out.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func aReadingCommandOnANewDatabaseAsksForMigrateAndWritesNothing() async throws {
+    /// An empty database is what a missing SQLite file is (SPEC §12: the same exit codes): a reading
+    /// command exits 66 and makes nothing, doctor says the first writer sets it up.
+    @Test func aReadingCommandOnANewDatabaseSaysNothingIsThereAndWritesNothing() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
         let db = try PostgresServer.shared().makeDatabase()
-        let out = try await h.run(["alerts"], database: db)
-        #expect(out.status == 69)
-        #expect(out.stderr.hasPrefix("encompass: the database needs 13 migration(s)"), "\(out.stderr)")
-        #expect(out.stderr.hasSuffix("run `encompass migrate`\n"))
+        for args in [["alerts"], ["escalations", "--json"]] {
+            let out = try await h.run(args, database: db)
+            #expect(out.status == 66, "\(out.stderr)")
+            #expect(out.stderr == "encompass: the database has no Encompass tables yet: nothing has been ingested there (check --database)\n")
+        }
+        let doctor = try await h.run(["doctor"], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"], database: db)
+        #expect(doctor.stdout.contains("ok: database: reachable, none yet at "), "\(doctor.stdout)")
+        #expect(!doctor.stderr.contains("database"), "\(doctor.stderr)")
+        let tables = try await PostgresServer.shared().psql(String(db.split(separator: "/").last!), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+        #expect(tables.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(tables.output)")
         #expect(try await h.run(["migrate"], database: db).status == 0)
         #expect(try await h.run(["alerts"], database: db).stdout == "No alerts.\n")
     }
