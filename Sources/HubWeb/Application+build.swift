@@ -47,7 +47,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
         }
         return answered == true ? Response.text("ok\n") : Response.text("database unavailable\n", status: .serviceUnavailable)
     }
-    MetricsRoutes(store: store, metrics: metrics).add(to: router)
+    MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
     SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock,
                  throttle: SignInThrottle(limits: configuration.signInLimits)).add(to: router)

@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import Prometheus
 import StoreContract
+import TimeLimit
 
 /// The server's metrics, kept in this process: swift-metrics' counters, timers and gauges made
 /// through a Prometheus factory over a registry of this server's own (never the global bootstrap,
@@ -99,10 +100,16 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 struct MetricsRoutes {
     let store: any HubStore
     let metrics: HubMetrics
+    /// `/health`'s wait: a database that hangs (a server stopped, a pool reconnecting) is answered
+    /// 503 in that time, as `/health` answers, not after the store's own 20 s, past a scraper's
+    /// timeout (which would read as this server gone rather than its database).
+    let databaseWait: Double
 
     func add(to router: Router<HubRequestContext>) {
         router.get("/metrics") { _, _ in
-            let text = try await metrics.scrape(store: store)
+            guard let text = try await FirstAnswer.within(.seconds(databaseWait), { try await metrics.scrape(store: store) }) else {
+                return Response.text("database unavailable\n", status: .serviceUnavailable)
+            }
             return Response(status: .ok, headers: [.contentType: HubMetrics.contentType],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }

@@ -57,11 +57,11 @@ struct MetricsWorld {
     }
 
     /// One application (so one registry) for the whole of `body`.
-    func withBrowser<T: Sendable>(_ body: @Sendable (inout Browser) async throws -> T) async throws -> T {
+    func withBrowser<T: Sendable>(configuration: WebConfiguration? = nil, _ body: @Sendable (inout Browser) async throws -> T) async throws -> T {
         let clock = self.clock
         var logger = Logger(label: "encompass.web.test")
         logger.logLevel = .warning
-        let app = try await buildApplication(configuration: configuration, store: store, clock: WebClock { clock.now() }, logger: logger)
+        let app = try await buildApplication(configuration: configuration ?? self.configuration, store: store, clock: WebClock { clock.now() }, logger: logger)
         return try await app.test(.router) { client in
             var browser = Browser(client: client)
             return try await body(&browser)
@@ -295,6 +295,47 @@ struct MetricsTests {
         #expect(second["encompass_http_request_duration_seconds_bucket", health.merging(["le": "+Inf"]) { a, _ in a }] == 3)
         #expect(try #require(second["encompass_http_request_duration_seconds_sum", health]) >= 0)
         #expect(third["encompass_http_request_duration_seconds_count", health] == 4)
+    }
+
+    /// A database that hangs (here: a session holding the alerts table locked, which the scrape
+    /// reads) is answered 503 within /health's wait, not after the store's own 20 s, past a
+    /// scraper's timeout; once it answers, so does /metrics.
+    @Test func aDatabaseThatHangsIsAnsweredUnavailableInHealthsWait() async throws {
+        let world = try await MetricsWorld.make(.postgres)
+        defer { world.cleanUp() }
+        let token = try await world.token()
+        var configuration = world.configuration
+        configuration.healthTimeoutSeconds = 1
+        let server = try PostgresServer.shared()
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: server.bin + "/psql")
+        holder.arguments = ["-q", "-X", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres",
+                            "-d", String(world.url.split(separator: "/").last!.split(separator: "?").first!)]
+        let input = Pipe.forChild(), output = Pipe.forChild()
+        holder.standardInput = input
+        holder.standardOutput = output
+        try holder.run()
+        defer { if holder.isRunning { holder.terminate() } }
+        // The server ends the session (and its lock) after 60 s idle, so a regression, whose scrape
+        // would wait for the lock, fails then instead of hanging.
+        input.fileHandleForWriting.write(Data("""
+            SET idle_in_transaction_session_timeout = '60s';
+            BEGIN;
+            LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE;
+            \\echo locked
+
+            """.utf8))
+        // Told by the session itself once the lock is held: no waiting on a clock.
+        #expect(output.fileHandleForReading.readFirstLine() == "locked\n")
+        let (held, released) = try await world.withBrowser(configuration: configuration) { browser in
+            let held = try await browser.scrape(token)
+            input.fileHandleForWriting.write(Data("ROLLBACK;\n\\echo released\n".utf8))
+            _ = output.fileHandleForReading.readFirstLine()
+            return (held, try await browser.scrape(token))
+        }
+        #expect(held.status == .serviceUnavailable && held.text == "database unavailable\n", "\(held.status) \(held.text)")
+        #expect(released.status == .ok)
+        #expect(try PrometheusSamples(released.text)["encompass_alerts", ["state": "unmatched"]] == 2)
     }
 
     @Test func eachServerKeepsItsOwnCounts() async throws {
