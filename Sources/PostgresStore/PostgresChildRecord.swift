@@ -167,6 +167,26 @@ enum PostgresSchools {
             """)
     }
 
+    /// Whether importing `directory` would write anything: a school added or changed (`School.upserted`),
+    /// or key-adults.csv other than at its last import. Reads only.
+    static func wouldChange(_ conn: PostgresConnection, _ logger: Logger, _ directory: SchoolDirectory) async throws -> Bool {
+        let content = KeyAdult.canonicalText(directory.keyAdults)
+        let imported = try await conn.row("SELECT content FROM directory_imports WHERE kind = 'key-adults'", logger, as: (String).self)
+        if imported != content { return true }
+        let schools = folded(directory.schools)
+        guard !schools.isEmpty else { return false }
+        var stored: [String: School] = [:]
+        for (urn, name, la, phone) in try await conn.rows("""
+            SELECT urn, name, la_code, telephone FROM schools WHERE urn = ANY(\(schools.map(\.urn)))
+            """, logger, as: (String, String, String?, String?).self) {
+            stored[urn] = School(urn: urn, name: name, laCode: la, telephone: phone)
+        }
+        return schools.contains { school in
+            guard let old = stored[school.urn] else { return true }
+            return school.upserted(over: old) != old
+        }
+    }
+
     /// A URN given twice comes out once, as upserting the rows one after another leaves it: the
     /// later name and local authority, the later telephone when it has one (one statement may
     /// not change a row twice).
