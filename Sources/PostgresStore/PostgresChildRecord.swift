@@ -137,10 +137,10 @@ extension PostgresStore: ChildRecordStore {
                 VALUES (\(incidentId), \(old.supervisorGrade?.rawValue), \(grade.rawValue), \(reason), \(by), \(at.timeIntervalSince1970))
                 """, logger)
             try await PostgresSchema.noteChange(conn, logger)
-            var detail = IncidentDiff.changes(from: old, to: new)
-            detail["reason"] = reason
+            // The reason stays in `regrades`, beside the incident: like a decision's, it may name
+            // people, and the audit is read by more people than the child's record.
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
-                                           detail: detail)
+                                           detail: IncidentDiff.changes(from: old, to: new))
             return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
         }
     }
