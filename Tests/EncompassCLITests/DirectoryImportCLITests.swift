@@ -41,7 +41,8 @@ struct DirectoryImportCLITests {
         handle.write(Data("PPN-999999,2026-12-01T20:46:00Z,DASH,bogus,2,,V-1,P-1,,,,,,,,,\n".utf8))
         try handle.close()
         for args in [["ingest", big], ["decide", "C-NOPE", "--marac", "referred", "--on", "2026-11-20"],
-                     ["plan", "done", "999", "--on", "2026-11-20"], ["plan", "add", "C-NOPE", "--action", "Call", "--agency", "school"]] {
+                     ["plan", "done", "999", "--on", "2026-11-20"], ["plan", "add", "C-NOPE", "--action", "Call", "--agency", "school"],
+                     ["users", "disable", "nobody-here"], ["tokens", "revoke", "nobody-here"]] {
             let refused = try await h.run(args, database: db)
             #expect(refused.status == 65, "\(args): \(refused.stderr)")
             #expect(try await store.keyAdults(urn: nil) == adultsBefore, "\(args[0]) saved the changed file")
