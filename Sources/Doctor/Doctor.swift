@@ -96,6 +96,11 @@ public enum Doctor {
 
         findings.append(templates(templatesDirectory, zone: settings.scoring.zone))
         let adults = await KeyAdultsInEffect(config.directory, store: store)
+        // A file of no rows is how an export cut short looks: every writing command refuses it while
+        // the database holds key adults, and a new install's has no one to alert.
+        if config.directory.keyAdults.isEmpty {
+            findings.append(.configuration("key-adults.csv: no key adults: no alert can reach a school; add a row for each school's key adult"))
+        }
         findings += adults.unknownSchools()
         findings += secrets(settings, adults: adults.all)
         findings += calendar(config, adults: adults, now: now)

@@ -38,10 +38,18 @@ public struct IntakeSource: Sendable {
 public struct IntakeTarget: Sendable {
     public var store: any Store
     public var planner: AlertPlanner?
+    /// Config/'s directory, for a command that imports it (`encompass ingest`): written first in
+    /// the batch's own transaction, so a batch refused late leaves it unwritten too.
+    public var directory: SchoolDirectory?
+    /// Run once the batch is written (not for a refused one): what the command writes after it.
+    public var afterwards: (@Sendable () async throws -> Void)?
 
-    public init(store: any Store, planner: AlertPlanner?) {
+    public init(store: any Store, planner: AlertPlanner?, directory: SchoolDirectory? = nil,
+                afterwards: (@Sendable () async throws -> Void)? = nil) {
         self.store = store
         self.planner = planner
+        self.directory = directory
+        self.afterwards = afterwards
     }
 }
 
@@ -100,7 +108,9 @@ public enum IncidentIntake {
             handOff.attach(feed)
             defer { feed.close() }
             guard await feed.hasWork() else { throw IngestAbandoned() }
-            return try await target.store.ingest(feed, actor: actor, at: now, planner: target.planner)
+            let summary = try await target.store.ingest(feed, actor: actor, at: now, planner: target.planner, directory: target.directory)
+            try await target.afterwards?()
+            return summary
         }
         // Read on a thread of its own: `push` waits while the writer is behind (the feed holds a few
         // chunks at most), and must not hold up a thread the writer's tasks need.

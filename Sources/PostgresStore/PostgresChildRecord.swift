@@ -137,10 +137,10 @@ extension PostgresStore: ChildRecordStore {
                 VALUES (\(incidentId), \(old.supervisorGrade?.rawValue), \(grade.rawValue), \(reason), \(by), \(at.timeIntervalSince1970))
                 """, logger)
             try await PostgresSchema.noteChange(conn, logger)
-            var detail = IncidentDiff.changes(from: old, to: new)
-            detail["reason"] = reason
+            // The reason stays in `regrades`, beside the incident: like a decision's, it may name
+            // people, and the audit is read by more people than the child's record.
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
-                                           detail: detail)
+                                           detail: IncidentDiff.changes(from: old, to: new))
             return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
         }
     }
@@ -165,6 +165,26 @@ enum PostgresSchools {
             WHERE (schools.name, schools.la_code, coalesce(excluded.telephone, schools.telephone))
                 IS DISTINCT FROM (excluded.name, excluded.la_code, schools.telephone)
             """)
+    }
+
+    /// Whether importing `directory` would write anything: a school added or changed (`School.upserted`),
+    /// or key-adults.csv other than at its last import. Reads only.
+    static func wouldChange(_ conn: PostgresConnection, _ logger: Logger, _ directory: SchoolDirectory) async throws -> Bool {
+        let content = KeyAdult.canonicalText(directory.keyAdults)
+        let imported = try await conn.row("SELECT content FROM directory_imports WHERE kind = 'key-adults'", logger, as: (String).self)
+        if imported != content { return true }
+        let schools = folded(directory.schools)
+        guard !schools.isEmpty else { return false }
+        var stored: [String: School] = [:]
+        for (urn, name, la, phone) in try await conn.rows("""
+            SELECT urn, name, la_code, telephone FROM schools WHERE urn = ANY(\(schools.map(\.urn)))
+            """, logger, as: (String, String, String?, String?).self) {
+            stored[urn] = School(urn: urn, name: name, laCode: la, telephone: phone)
+        }
+        return schools.contains { school in
+            guard let old = stored[school.urn] else { return true }
+            return school.upserted(over: old) != old
+        }
     }
 
     /// A URN given twice comes out once, as upserting the rows one after another leaves it: the

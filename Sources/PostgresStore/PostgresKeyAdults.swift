@@ -56,6 +56,7 @@ extension PostgresStore {
         let content = KeyAdult.canonicalText(adults)
         let stored = try await conn.row("SELECT content FROM directory_imports WHERE kind = 'key-adults'", logger, as: (String).self)
         guard stored != content else { return }
+        try EmptyKeyAdultsFile.check(adults, held: try await conn.row("SELECT count(*) FROM key_adults", logger, as: (Int).self) ?? 0)
         try await writeKeyAdults(conn, logger, adults, replacing: nil)
         try await conn.run("""
             INSERT INTO directory_imports (kind, content, imported_at) VALUES ('key-adults', \(content), \(now.timeIntervalSince1970))

@@ -123,7 +123,7 @@ extension PostgresStore: Store {
     }
 
     public func ingest(_ incidents: [Incident], actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
-        try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
+        try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner, directory: nil)
     }
 
     /// The reader may run up to two of the writer's batches ahead (the reader's chunks are of 1,024
@@ -132,12 +132,16 @@ extension PostgresStore: Store {
         IncidentFeed(encoder: PostgresFeedEncoder(), maximumQueued: max(2 * writeBatch / 1_024, 1), episodes: episodes)
     }
 
-    public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
+    public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?,
+                       directory: SchoolDirectory?) async throws -> IngestSummary {
         defer { feed.close() }
         let logger = self.logger
         let (bulk, writeBatch) = (bulkFirstLoad, writeBatch)
         do {
             return try await write { conn in
+                // First, so the alerts are planned with the directory's key adults; in the batch's
+                // transaction, so a batch refused late takes it back too.
+                if let directory { try await Self.importDirectory(conn, logger, directory) }
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 try await writer.write(feed, batchSize: writeBatch)
                 switch feed.outcome {
@@ -152,6 +156,7 @@ extension PostgresStore: Store {
             }
         } catch let redo as RedoBatch {
             return try await write { conn in
+                if let directory { try await Self.importDirectory(conn, logger, directory) }
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 try await writer.write(redo.incidents, fingerprints: redo.incidents.map(Fingerprint.of))
                 var summary = try await writer.finish()
@@ -285,16 +290,22 @@ extension PostgresStore: Store {
 
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
         let logger = self.logger
-        try await write { conn in
-            // Every command that writes starts with this, so several start at once: one at a time,
-            // and nothing written when Config/ says what the database already holds.
-            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
-            // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
-            try await PostgresSchools.upsert(conn, logger, directory.schools)
-            // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
-            // changes in the app stand until then.
-            try await Self.importKeyAdults(conn, logger, directory.keyAdults, at: Date())
-        }
+        try await write { conn in try await Self.importDirectory(conn, logger, directory) }
+    }
+
+    /// Config/'s directory, in the caller's transaction: `replaceDirectory`'s, or an ingest's.
+    static func importDirectory(_ conn: PostgresConnection, _ logger: Logger, _ directory: SchoolDirectory) async throws {
+        // Every command that writes starts with this, so several start at once: one at a time, and
+        // nothing written when Config/ says what the database already holds. The lock is taken only
+        // when something would change: an ingest holds what it takes until its batch commits,
+        // minutes for a large one, and other commands would wait that long for their own import.
+        guard try await PostgresSchools.wouldChange(conn, logger, directory) else { return }
+        try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
+        // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
+        try await PostgresSchools.upsert(conn, logger, directory.schools)
+        // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
+        // changes in the app stand until then.
+        try await importKeyAdults(conn, logger, directory.keyAdults, at: Date())
     }
 
     public func counts() async throws -> StoreCounts {

@@ -168,6 +168,15 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension PlanError {
+    /// Why the action with id `id` (`action`, nil when there is none) cannot be marked done, or nil
+    /// when it can: what the stores refuse, asked before anything is written.
+    public static func markingDone(_ action: PlanAction?, id: Int64) -> PlanError? {
+        guard let action else { return .unknownAction(id) }
+        return action.done.map { .alreadyDone(id, on: $0.on) }
+    }
+}
+
 extension PlanError: KindedError {
     public var failureKind: FailureKind { .data }
 }

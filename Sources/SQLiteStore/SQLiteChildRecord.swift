@@ -117,10 +117,10 @@ extension SQLiteStore: ChildRecordStore {
                 INSERT INTO regrades (incident_id, old_grade, new_grade, reason, regraded_by, at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [incidentId, old.supervisorGrade?.rawValue, grade.rawValue, reason, by, at.timeIntervalSince1970])
             try SQLiteSchema.noteChange(db)
-            var detail = IncidentDiff.changes(from: old, to: new)
-            detail["reason"] = reason
+            // The reason stays in `regrades`, beside the incident: like a decision's, it may name
+            // people, and the audit is read by more people than the child's record.
             try SQLiteAudit.append(db, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
-                                   detail: detail)
+                                   detail: IncidentDiff.changes(from: old, to: new))
             return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
         }
     }

@@ -68,6 +68,7 @@ extension SQLiteStore {
     static func importKeyAdults(_ db: Database, _ adults: [KeyAdult], at now: Date) throws {
         let content = KeyAdult.canonicalText(adults)
         guard try String.fetchOne(db, sql: "SELECT content FROM directory_imports WHERE kind = 'key-adults'") != content else { return }
+        try EmptyKeyAdultsFile.check(adults, held: try Int.fetchOne(db, sql: "SELECT count(*) FROM key_adults") ?? 0)
         try writeKeyAdults(db, adults, replacing: nil)
         try db.execute(sql: """
             INSERT INTO directory_imports (kind, content, imported_at) VALUES ('key-adults', ?, ?)

@@ -170,14 +170,15 @@ public final class SQLiteStore: Store {
     // MARK: ingest
 
     public func ingest(_ incidents: [Incident], actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
-        try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner)
+        try await ingest(IncidentFeed(batch: incidents), actor: actor, at: now, planner: planner, directory: nil)
     }
 
     public func makeIncidentFeed(expectedRows: Int, episodes: [Episode]?) -> IncidentFeed {
         IncidentFeed(encoder: SQLiteFeedEncoder(expectedRows: expectedRows), episodes: episodes)
     }
 
-    public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?) async throws -> IngestSummary {
+    public func ingest(_ feed: IncidentFeed, actor: String, at now: Date, planner: AlertPlanner?,
+                       directory: SchoolDirectory?) async throws -> IngestSummary {
         defer { feed.close() }
         // A first load can be larger than the page cache: its pages go to disk as they are made.
         let writeBehind = path == ":memory:" ? nil : SQLiteWriteBehind(databasePath: path)
@@ -197,6 +198,9 @@ public final class SQLiteStore: Store {
             var summary = IngestSummary()
             var redo: [Incident]?
             try db.inTransaction {
+                // First, so the alerts are planned with the directory's key adults; in the batch's
+                // transaction, so a batch refused late takes it back too.
+                if let directory { try Self.importDirectory(db, directory) }
                 let writer = try SQLiteIngest(db: db, actor: actor, now: now, planner: planner)
                 // A feed made by `makeIncidentFeed` arrives encoded (the fast path); any other is
                 // encoded here, by the same encoder, on the writer's thread (the plain path).
@@ -221,6 +225,7 @@ public final class SQLiteStore: Store {
             }
             if let redo {
                 try db.inTransaction {
+                    if let directory { try Self.importDirectory(db, directory) }
                     summary = try SQLiteIngest(db: db, actor: actor, now: now, planner: planner).run(redo)
                     summary.episodes = try feed.episodes.map { try SQLiteEpisodeWriter.write($0, db: db, actor: actor, now: now) }
                     return .commit
@@ -339,16 +344,19 @@ public final class SQLiteStore: Store {
     // MARK: directory
 
     public func replaceDirectory(_ directory: SchoolDirectory) async throws {
-        try await pool.write { db in
-            // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
-            let school = try db.makeStatement(sql: SQLiteSchools.upsert)
-            for s in directory.schools {
-                try school.execute(arguments: [s.urn, s.name, s.laCode, s.telephone])
-            }
-            // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
-            // changes in the app stand until then.
-            try Self.importKeyAdults(db, directory.keyAdults, at: Date())
+        try await pool.write { db in try Self.importDirectory(db, directory) }
+    }
+
+    /// Config/'s directory, in the caller's transaction: `replaceDirectory`'s, or an ingest's.
+    static func importDirectory(_ db: Database, _ directory: SchoolDirectory) throws {
+        // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
+        let school = try db.makeStatement(sql: SQLiteSchools.upsert)
+        for s in directory.schools {
+            try school.execute(arguments: [s.urn, s.name, s.laCode, s.telephone])
         }
+        // Key adults: Config/key-adults.csv replaces the list when the file changes; an admin's
+        // changes in the app stand until then.
+        try importKeyAdults(db, directory.keyAdults, at: Date())
     }
 
     public func counts() async throws -> StoreCounts {

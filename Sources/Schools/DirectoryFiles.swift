@@ -82,4 +82,12 @@ public struct GIASExtract: Sendable, Equatable {
         self.schools = schools
         self.closed = closed
     }
+
+    /// For `encompass schools import`, which loads a full extract: one with no open establishment (a
+    /// header alone, or every row closed) is a wrong or cut-short file, never a directory to load.
+    public func checkLoadable(fileName: String) throws(InputError) {
+        guard schools.isEmpty else { return }
+        throw InputError(file: fileName, line: 1, column: "-", message: "no open establishments (\(closed) closed): "
+                         + "expected a full GIAS extract (edubasealldata); nothing was loaded")
+    }
 }

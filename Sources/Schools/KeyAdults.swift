@@ -122,3 +122,22 @@ public enum KeyAdultError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Config/key-adults.csv changed to a file of no rows while the store holds `held` key adults: most
+/// likely an export cut short, and importing it would leave every school without anyone to alert
+/// (every waiting alert unmatched) behind a command that succeeded. A force that means to have none
+/// removes them in the app first; a file of no rows is then imported as any other (a new install's).
+public struct EmptyKeyAdultsFile: Error, Equatable, CustomStringConvertible {
+    public let held: Int
+
+    /// Whether importing `adults` from Config/key-adults.csv over the `held` key adults a store keeps
+    /// is refused. Asked only when the file changed since its last import.
+    public static func check(_ adults: [KeyAdult], held: Int) throws(EmptyKeyAdultsFile) {
+        if adults.isEmpty && held > 0 { throw EmptyKeyAdultsFile(held: held) }
+    }
+
+    public var description: String {
+        "key-adults.csv: no key adults in the file, but the database holds \(held): nothing was written; if the file was "
+            + "cut short, put its rows back; to have none, remove them in the app (Key adults) first"
+    }
+}

@@ -37,6 +37,14 @@ extension KeyAdultChange {
     }
 }
 
+extension School {
+    /// What both stores' upsert leaves of `stored` given this row: its name and local authority, and
+    /// its telephone when it has one.
+    public func upserted(over stored: School) -> School {
+        School(urn: urn, name: name, laCode: laCode, telephone: telephone ?? stored.telephone)
+    }
+}
+
 extension AlertContact {
     /// Each school's contact from its key adults (`KeyAdult.recipient(of:)`): what ingest plans with.
     public static func byURN(_ adults: [KeyAdult]) -> [String: AlertContact] {
@@ -47,5 +55,9 @@ extension AlertContact {
 }
 
 extension KeyAdultError: KindedError {
+    public var failureKind: FailureKind { .data }
+}
+
+extension EmptyKeyAdultsFile: KindedError {
     public var failureKind: FailureKind { .data }
 }

@@ -23,8 +23,10 @@ public protocol Store: Sendable {
 
     /// The same, for a batch still being read: incidents are written as the feed hands them over,
     /// in one transaction committed only if the feed ends `complete`. An `abandoned` feed throws
-    /// `IngestAbandoned` with nothing written.
-    func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary
+    /// `IngestAbandoned` with nothing written. `directory`: Config/'s, imported as `replaceDirectory`
+    /// does, first in that same transaction, so a batch refused late leaves it unwritten too.
+    func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?,
+                directory: SchoolDirectory?) async throws -> IngestSummary
 
     /// A feed for `ingest(_:…)` carrying this store's encoder, so its rows are made ready on the
     /// thread that reads the files. `expectedRows`: about how many rows the batch has; `episodes`:
@@ -83,12 +85,18 @@ public protocol Store: Sendable {
     /// Writes Config/'s directory: schools are upserted (so a GIAS import survives); key adults are
     /// replaced whole when Config/key-adults.csv says something other than at its last import (an
     /// admin's changes in the app stand until the file changes), and waiting alerts follow them.
+    /// Throws `EmptyKeyAdultsFile`, writing nothing, for a changed file of no rows over key adults held.
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts
 }
 
 extension Store {
+    /// A feed's batch with no directory to import.
+    public func ingest(_ feed: IncidentFeed, actor: String, at: Date, planner: AlertPlanner?) async throws -> IngestSummary {
+        try await ingest(feed, actor: actor, at: at, planner: planner, directory: nil)
+    }
+
     /// Brings the schema up to date, as `encompass migrate` does (tests, a new store).
     public func migrate() async throws { try await migrate(for: .migrate) }
 

@@ -23,14 +23,28 @@ struct Context {
     /// With the settings already read: a command that checks its input against them first opens (and
     /// so sets up and writes) the store only for input it will use. A new database is set up here;
     /// an older or newer one is refused (SchemaRule): only `encompass migrate` moves it on.
-    static func open(_ options: GlobalOptions, config: LoadedConfig) async throws -> Context {
+    ///
+    /// Config/'s directory is imported only once the command's input is accepted, so a refused
+    /// command writes nothing of it either: `check` makes the command's checks that need the store
+    /// (reads: the child is known, the action is not yet done) first. The command's own write
+    /// checks again in its transaction; these only come first.
+    static func open(_ options: GlobalOptions, config: LoadedConfig,
+                     check: (any FullStore) async throws -> Void = { _ in }) async throws -> Context {
+        let context = try await openUnimported(options, config: config)
+        try await check(context.store)
+        try await context.store.replaceDirectory(config.directory)
+        // A school or key adult added to Config/ since: its waiting alerts are queued now.
+        _ = try await context.store.matchUnmatched(planner: context.planner, now: Date())
+        return context
+    }
+
+    /// For an ingest, whose input is accepted only as its transaction ends: the store as `open`
+    /// leaves it but with Config/'s directory not yet imported. The ingest imports it in the batch's
+    /// own transaction (`IntakeTarget.directory`).
+    static func openUnimported(_ options: GlobalOptions, config: LoadedConfig) async throws -> Context {
         let store = try StoreFactory.open(options.databaseURL)
         try await store.migrate(for: .write)
-        try await store.replaceDirectory(config.directory)
-        let context = Context(config: config, store: store)
-        // A school or key adult added to Config/ since: its waiting alerts are queued now.
-        _ = try await store.matchUnmatched(planner: context.planner, now: Date())
-        return context
+        return Context(config: config, store: store)
     }
 }
 

@@ -55,8 +55,10 @@ struct DecideCommand: AsyncParsableCommand {
                 case .failure(let problems): throw UsageProblem(message: problems.list.map { words($0, kind: kind) }.joined(separator: "; "))
                 }
             }
-            let context = try await Context.open(global, config: config)
-            guard try await context.store.childExists(childId) else { throw StoreError.unknownChild(childId) }
+            let childId = self.childId
+            let context = try await Context.open(global, config: config) { store in
+                guard try await store.childExists(childId) else { throw StoreError.unknownChild(childId) }
+            }
             let login = LoginName.current
             let who = by ?? login
             // The audit keeps the login that ran the command beside the name given.

@@ -39,8 +39,13 @@ struct IngestCommand: AsyncParsableCommand {
             }
             let global = self.global
             let summary = try await IncidentIntake.run(sources, actor: "cli:\(NSUserName())", now: Date()) {
-                let context = try await Context.open(global)
-                return IntakeTarget(store: context.store, planner: context.planner)
+                let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+                let context = try await Context.openUnimported(global, config: config)
+                // As `Context.open` does once it has imported the directory: a school or key adult
+                // added to Config/ since, and its waiting alerts are queued now.
+                return IntakeTarget(store: context.store, planner: context.planner, directory: config.directory) {
+                    _ = try await context.store.matchUnmatched(planner: context.planner, now: Date())
+                }
             }
             print(summary.line)
         }

@@ -54,7 +54,10 @@ struct PlanCommand: AsyncParsableCommand {
                 case .failure(let problems): throw UsageProblem(message: problems.list.map(PlanCommand.words).joined(separator: "; "))
                 }
                 let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
-                let context = try await Context.open(global, config: config)
+                let childId = self.childId
+                let context = try await Context.open(global, config: config) { store in
+                    guard try await store.childExists(childId) else { throw StoreError.unknownChild(childId) }
+                }
                 let login = LoginName.current
                 let added = try await context.store.addPlanAction(NewPlanAction(checked, childId: childId, by: by ?? login,
                                                                                 recordedAt: now, actor: "cli:\(login)"))
@@ -87,7 +90,10 @@ struct PlanCommand: AsyncParsableCommand {
                 case .success(let d): date = d
                 case .failure(let problems): throw UsageProblem(message: problems.list.map(PlanCommand.words).joined(separator: "; "))
                 }
-                let context = try await Context.open(global, config: config)
+                let actionId = self.actionId
+                let context = try await Context.open(global, config: config) { store in
+                    if let refusal = PlanError.markingDone(try await store.planAction(id: actionId), id: actionId) { throw refusal }
+                }
                 let login = LoginName.current
                 let done = try await context.store.markPlanActionDone(id: actionId, on: date, by: by ?? login, at: now, actor: "cli:\(login)")
                 print("done: plan action \(done.id) for \(FieldText.forTerminal(done.childId)) on \(date)")

@@ -29,6 +29,7 @@ struct SchoolsImportCommand: AsyncParsableCommand {
         try await Failure.run {
             // Read and check the whole file before opening the store: a bad file writes nothing.
             let extract = try SchoolDirectory.readGIAS(try ConfigDirectory.data(file), fileName: file)
+            try extract.checkLoadable(fileName: file)
             let context = try await Context.open(global)
             let loaded = try await context.store.importSchools(extract.schools)
             print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")

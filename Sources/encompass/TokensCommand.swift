@@ -84,8 +84,12 @@ struct TokensCommand: AsyncParsableCommand {
 enum WebCommandSupport {
     static var actor: String { "cli:\(NSUserName())" }
 
+    /// Without Config/'s directory: accounts and tokens use none of it, and their refusals (a name in
+    /// use, an unknown name) come from the store's own write, after an import would have been
+    /// written. The next command that uses the directory imports it.
     static func open(_ global: GlobalOptions) async throws -> any HubStore {
-        try await Context.open(global).store
+        let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+        return try await Context.openUnimported(global, config: config).store
     }
 
     /// Opens the store, runs `body` and prints what it returns (nothing if empty). An account error (a

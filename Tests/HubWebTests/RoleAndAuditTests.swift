@@ -69,6 +69,7 @@ import Testing
         #expect(audit.actor == "user:sam")
         #expect(audit.subject == "incident:I-5")
         #expect(audit.detail?.contains("\"supervisor_grade\":{\"new\":\"high\",\"old\":null}") == true)
+        #expect(audit.detail?.contains("Weapon") == false, "the reason is the regrade's, not the audit's")
     }
 
     @Test func aRegradeNeedsAReason() async throws {

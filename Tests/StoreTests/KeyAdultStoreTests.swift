@@ -20,6 +20,14 @@ struct KeyAdultStoreTests {
         return t
     }
 
+    /// With I-1's alert to C-1's school (120501) queued to the lead.
+    func storeWithAlert(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await store(kind)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])], actor: "test", at: now,
+                                     planner: SchoolDirectoryStoreTests.planner)
+        return t
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theFileIsImportedWhenItChangesAndAnAdminsChangesStandUntilThen(kind: StoreKind) async throws {
         let t = try await store(kind)
@@ -62,16 +70,62 @@ struct KeyAdultStoreTests {
         #expect(changed.contains("Dev Deputy-Head") && changed.contains("\"old\""))
     }
 
+    /// SPEC §2, all or nothing: an ingest imports Config/'s directory in its own transaction, so a
+    /// batch refused after the writer took its first chunk (a large file, streamed) leaves the old
+    /// key adults, and the waiting alerts where they were.
+    @Test(arguments: StoreKind.allCases)
+    func aRefusedStreamedIngestLeavesAChangedFileUnimported(kind: StoreKind) async throws {
+        let t = try await storeWithAlert(kind)
+        defer { t.cleanUp() }
+        let planner = SchoolDirectoryStoreTests.planner
+        let changed = KeyAdult(urn: "120501", name: "Ann Lead", email: "changed@boston.school.example", channel: .smtp, endpoint: nil)
+        let directory = SchoolDirectory(schools: Self.schools, keyAdults: [changed])
+        let feed = IncidentFeed()
+        let store = t.store
+        let writing = Task { try await store.ingest(feed, actor: "test", at: now, planner: planner, directory: directory) }
+        // The writer imports the directory as its transaction starts, whenever it takes the chunk.
+        feed.push([incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")])])
+        feed.finish(.abandoned)
+        await #expect(throws: IngestAbandoned.self) { try await writing.value }
+        #expect(try await t.store.keyAdults(urn: nil).map(\.email) == ["dsl@boston.school.example"])
+        #expect(try await t.store.peekDue(now: now, limit: 10).map(\.recipient) == ["dsl@boston.school.example"])
+
+        // The same batch accepted: the file is imported first, so its alert goes to the new address.
+        let accepted = IncidentFeed()
+        accepted.push([incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")])])
+        accepted.finish(.complete)
+        _ = try await t.store.ingest(accepted, actor: "test", at: now, planner: planner, directory: directory)
+        #expect(try await t.store.keyAdults(urn: nil).map(\.email) == ["changed@boston.school.example"])
+        #expect(Set(try await t.store.peekDue(now: now, limit: 10).map(\.recipient)) == ["changed@boston.school.example"])
+    }
+
+    /// A key-adults.csv cut to its header is refused while the store holds key adults, writing
+    /// nothing; with none held (a new install's file) it is imported as any other.
+    @Test(arguments: StoreKind.allCases)
+    func aFileOfNoRowsIsRefusedWhileKeyAdultsAreHeld(kind: StoreKind) async throws {
+        let t = try await storeWithAlert(kind)
+        defer { t.cleanUp() }
+        await #expect(throws: EmptyKeyAdultsFile.self) {
+            try await t.store.replaceDirectory(SchoolDirectory(schools: Self.schools, keyAdults: []))
+        }
+        #expect(try await t.store.keyAdults(urn: nil).map(\.email) == ["dsl@boston.school.example"])
+        #expect(try await t.store.alerts(state: .unmatched).isEmpty)
+
+        let fresh = try await TempStore(kind)
+        defer { fresh.cleanUp() }
+        try await fresh.store.replaceDirectory(SchoolDirectory(schools: Self.schools, keyAdults: []))
+        #expect(try await fresh.store.keyAdults(urn: nil).isEmpty)
+    }
+
     func recipient(_ t: TempStore) async throws -> String? {
         try await t.store.peekDue(now: now, limit: 10).first?.recipient
     }
 
     @Test(arguments: StoreKind.allCases)
     func waitingAlertsFollowTheSchoolsPeople(kind: StoreKind) async throws {
-        let t = try await store(kind)
+        let t = try await storeWithAlert(kind)
         defer { t.cleanUp() }
         let planner = SchoolDirectoryStoreTests.planner
-        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])], actor: "test", at: now, planner: planner)
         #expect(try await recipient(t) == "dsl@boston.school.example")
 
         try await t.store.changeKeyAdults(.add(Self.deputy), actor: "user:ade", at: now)

@@ -109,6 +109,31 @@ struct StoreConformanceTests {
         #expect(histories.allSatisfy { $0.incidents.map(\.grade) == [.high] })
     }
 
+    /// SPEC §2: the audit names which personal fields changed, never their values (it is shown at
+    /// `/admin/audit`); grades keep their old and new for tracing a regrade.
+    @Test(arguments: StoreKind.allCases)
+    func anUpdatesAuditNamesChangedPersonalFieldsWithoutTheirValues(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let before = ChildLink(childId: "C-AU1", givenName: "ZebedeeU1", familyName: "Quixotic", dateOfBirth: LocalDate(iso: "2015-02-28")!,
+                               schoolURN: "120501", present: nil, spokenTo: nil, voice: "I hid under the bed", bodyWornVideo: nil)
+        let after = ChildLink(childId: "C-AU1", givenName: "XavierU2", familyName: "Quixotic", dateOfBirth: LocalDate(iso: "2015-03-01")!,
+                              schoolURN: "120501", present: nil, spokenTo: nil, voice: "I ran to the neighbour", bodyWornVideo: nil)
+        _ = try await t.store.ingest([incident("AU1", "2026-10-01T10:00:00Z", children: [before])], actor: "test", at: now, planner: nil)
+        _ = try await t.store.ingest([incident("AU1", "2026-10-01T10:00:00Z", supervisor: .high, children: [after])],
+                                     actor: "test", at: now, planner: nil)
+        let entry = try #require(try await t.store.auditEntries(limit: 20).first { $0.action == "incident.updated" })
+        let detail = try #require(entry.detail)
+        for value in ["ZebedeeU1", "XavierU2", "2015-02-28", "2015-03-01", "hid under", "neighbour"] {
+            #expect(!detail.contains(value), "the audit keeps no \(value)")
+        }
+        #expect(detail.contains("\"child[C-AU1].child_given_name\":\"changed\""))
+        #expect(detail.contains("\"child[C-AU1].child_dob\":\"changed\""))
+        #expect(detail.contains("\"child[C-AU1].child_voice\":\"changed\""))
+        #expect(!detail.contains("child_family_name"), "an unchanged field is not named")
+        #expect(detail.contains("\"supervisor_grade\":{\"new\":\"high\",\"old\":null}"))
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theWindowStartAndAsOfBoundTheHistoriesButReferralsReachBack(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
