@@ -1,9 +1,11 @@
+import InputRules
 import RiskModel
 
 /// The one check every typed field of the web application and the JSON API goes through before it
-/// is used or stored: no control characters (C0 below U+0020 except tab, and line breaks where the
-/// field is free text; DEL U+007F) and a length limit. A NUL cut a child's name short on a page and an
-/// ESC reached an operator's terminal: such characters are refused, never stored.
+/// is used or stored: FieldText's character rule (no C0, DEL or C1 control except a tab, and line
+/// breaks where the field is free text; no invisible format character in an id) and a length limit.
+/// A NUL cut a child's name short on a page and an ESC reached an operator's terminal: such
+/// characters are refused, never stored.
 struct TextInput: Sendable {
     /// How the field is named to the person typing ("the reason"), at the start of a sentence.
     let label: String
@@ -11,14 +13,16 @@ struct TextInput: Sendable {
     let maxLength: Int
     /// Free text: line breaks (CR, LF) are allowed.
     let multiline: Bool
+    /// An id (a child's, a sign-in name): no Unicode format characters either (FieldText's rule for ids).
+    var identifier = false
 
     static let decisionReason = TextInput(label: "The reason", maxLength: Decision.maximumReasonLength, multiline: true)
     static let regradeReason = TextInput(label: "The reason", maxLength: 4000, multiline: true)
-    static let accountName = TextInput(label: "The sign-in name", maxLength: 64, multiline: false)
+    static let accountName = TextInput(label: "The sign-in name", maxLength: 64, multiline: false, identifier: true)
     /// A child's id as typed into the search box (FieldText's identifier limit).
-    static let childId = TextInput(label: "The child's id", maxLength: 64, multiline: false)
+    static let childId = TextInput(label: "The child's id", maxLength: 64, multiline: false, identifier: true)
     /// Who the API says made a decision (`by`).
-    static let decidedBy = TextInput(label: "by", maxLength: 64, multiline: false)
+    static let decidedBy = TextInput(label: "by", maxLength: 64, multiline: false, identifier: true)
     /// Short coded values: a grade, a role, a date, a URN, a filter.
     static let code = TextInput(label: "The value", maxLength: 40, multiline: false)
     /// Each field of a key adult (`KeyAdult.make` then says what it must hold).
@@ -26,13 +30,17 @@ struct TextInput: Sendable {
     static let schoolFilter = TextInput(label: "The school URN", maxLength: 40, multiline: false)
     static let password = TextInput(label: "The password", maxLength: 200, multiline: false)
 
-    func named(_ label: String) -> TextInput { TextInput(label: label, maxLength: maxLength, multiline: multiline) }
+    func named(_ label: String) -> TextInput { TextInput(label: label, maxLength: maxLength, multiline: multiline, identifier: identifier) }
 
     /// Why `value` cannot be taken, in words for a person; nil when it will do (or is absent).
     func problem(_ value: String?) -> String? {
         guard let value else { return nil }
-        if let bad = value.unicodeScalars.first(where: { !allowed($0) }) {
-            let what = bad.value == 0x7F ? "a delete character" : bad.value == 0 ? "a null character" : "a control character"
+        for scalar in value.unicodeScalars {
+            guard let problem = FieldText.problem(scalar, lineBreaks: multiline, formatCharacters: !identifier) else { continue }
+            let what = switch problem {
+            case .formatCharacter: "an invisible formatting character"
+            default: scalar.value == 0x7F ? "a delete character" : scalar.value == 0 ? "a null character" : "a control character"
+            }
             return "\(label) has \(what) in it, which cannot be kept. Type it again without it."
         }
         if value.count > maxLength {
@@ -43,13 +51,6 @@ struct TextInput: Sendable {
 
     /// Whether every character is allowed and the length is within the limit.
     func accepts(_ value: String?) -> Bool { problem(value) == nil }
-
-    private func allowed(_ s: Unicode.Scalar) -> Bool {
-        if s.value == 0x7F { return false }
-        if s.value >= 0x20 { return true }
-        if s.value == 0x09 { return true }
-        return multiline && (s.value == 0x0A || s.value == 0x0D)
-    }
 }
 
 /// A form's problems as its template shows them: a summary at the top (`#errors`, where the form's

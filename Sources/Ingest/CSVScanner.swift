@@ -93,6 +93,13 @@ struct CSVScanner {
                     // Fast path: everything above ',' and below 0x80 is ordinary text.
                     if c > 0x2C, c < 0x80 { p += 1; continue }
                     if c == 0x2C || c == 0x0A || c == 0x0D { break }
+                    if c == 0x22 {
+                        // RFC 4180 has no quote in an unquoted field, and the config files' reader
+                        // (CSVTable) refuses it: `A"my` may be a field whose opening quote was lost.
+                        let fieldIndex = fields.count
+                        skipLine(from: p)
+                        return .malformed(line: startLine, fieldIndex: fieldIndex, message: "a quote inside an unquoted field")
+                    }
                     if c >= 0x80 { nonASCII = true }
                     p += 1
                 }

@@ -63,6 +63,9 @@ enum Column: Int, CaseIterable, Sendable {
 
     static let childColumns: [Column] = allCases.filter(\.isChildColumn)
 
+    /// The column's bit in a set of columns (`ValidRow.unknownColumns`).
+    var bit: UInt32 { 1 << UInt32(rawValue) }
+
     /// Y/N columns, where JSON Lines may also give true/false.
     var isYesNo: Bool { self == .childPresent || self == .childSpokenTo || self == .bwvUsed }
 }

@@ -49,17 +49,20 @@ enum JSONLinesIncidentReader {
             return
         }
 
-        let errorsBefore = intake.log.total
         var incidentValues = [String](repeating: "", count: Column.count)
+        // Columns whose problem is reported here: the rows still go to the column rules, so every
+        // other field's problem is reported too (as CSV's are), but these are not again.
+        var incidentReported: UInt32 = 0
         var children: [[(key: String, value: JSONValue)]] = []
         var seen = KeySet()
         for (key, member) in members {
             if let column = Column(name: key) {
                 guard seen.insert(column.rawValue) else {
                     intake.log.add(line: line, column, "appears more than once")
+                    incidentReported |= column.bit
                     continue
                 }
-                store(member, column, in: &incidentValues, line: line, log: &intake.log)
+                if !store(member, column, in: &incidentValues, line: line, log: &intake.log) { incidentReported |= column.bit }
             } else if key == "children" || key.trimmingSpaces().lowercased() == "children" {
                 guard seen.insert(KeySet.children) else {
                     intake.log.add(line: line, column: "children", "appears more than once")
@@ -79,28 +82,29 @@ enum JSONLinesIncidentReader {
                            "child columns are given both at the top level and inside children")
         }
 
-        var rows: [[String]] = []
+        var rows: [(values: [String], reported: UInt32)] = []
         if children.isEmpty {
-            rows.append(incidentValues)
+            rows.append((incidentValues, incidentReported))
         }
         for child in children {
             var values = incidentValues
+            var reported = incidentReported
             var childSeen = KeySet()
             for (key, member) in child {
                 // Incident keys repeated inside a child are ignored, as unknown keys are.
                 guard let column = Column(name: key), column.isChildColumn else { continue }
                 guard childSeen.insert(column.rawValue) else {
                     intake.log.add(line: line, column, "appears more than once in a child")
+                    reported |= column.bit
                     continue
                 }
-                store(member, column, in: &values, line: line, log: &intake.log)
+                if !store(member, column, in: &values, line: line, log: &intake.log) { reported |= column.bit }
             }
-            rows.append(values)
+            rows.append((values, reported))
         }
-        guard intake.log.total == errorsBefore else { return }
 
         var refs = [FieldRef](repeating: .absent, count: Column.count)
-        for values in rows {
+        for (values, reported) in rows {
             scratch.removeAll(keepingCapacity: true)
             for (i, value) in values.enumerated() {
                 let start = scratch.count
@@ -109,7 +113,7 @@ enum JSONLinesIncidentReader {
             }
             scratch.withUnsafeBufferPointer { scratchBytes in
                 let row = RawRow(file: UnsafeBufferPointer(start: nil, count: 0), scratch: scratchBytes, refs: refs)
-                intake.take(row, line: line)
+                intake.take(row, line: line, reported: reported)
             }
         }
     }
@@ -136,9 +140,10 @@ enum JSONLinesIncidentReader {
         }
     }
 
+    /// False when the value is not one a column takes (reported here).
     private static func store(
         _ value: JSONValue, _ column: Column, in values: inout [String], line: Int, log: inout FileErrorLog
-    ) {
+    ) -> Bool {
         switch value {
         case .string(let text), .number(let text):
             values[column.rawValue] = text
@@ -148,7 +153,9 @@ enum JSONLinesIncidentReader {
             values[column.rawValue] = flag ? "Y" : "N"
         case .bool, .array, .object:
             log.add(line: line, column, "must be text, not \(value.kindName)")
+            return false
         }
+        return true
     }
 }
 

@@ -25,12 +25,13 @@ struct RowIntake {
         passed(offset)
     }
 
-    mutating func take(_ row: RawRow, line: Int) {
+    /// `reported`: the columns whose problem the reader has already reported (`RowValidator.validate`).
+    mutating func take(_ row: RawRow, line: Int, reported: UInt32 = 0) {
         // The batch will be read again whole, errors and all.
         if assembler.reopened { return }
         // A record with errors is assembled too, so its disagreements with the incident's other
         // rows are reported in this run; the batch fails on its errors all the same.
-        guard let valid = validator.validate(row, line: line, log: &log) else { return }
+        guard let valid = validator.validate(row, line: line, reported: reported, log: &log) else { return }
         assembler.add(valid, origin: RowOrigin(file: fileIndex, line: line), fileNames: fileNames, log: &log)
     }
 }

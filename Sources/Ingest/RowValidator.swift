@@ -28,11 +28,14 @@ struct RowValidator {
 
     /// Reports every problem in the record to `log`. Returns nil only when the record has no
     /// incident id; a record with other problems comes back with them marked `unknownColumns`.
-    func validate(_ row: RawRow, line: Int, log: inout FileErrorLog) -> ValidRow? {
-        var failed: UInt32 = 0
+    /// `reported`: columns whose problem the reader has already reported (a JSON array where text
+    /// was due): they are unknown, and not reported again as empty.
+    func validate(_ row: RawRow, line: Int, reported: UInt32 = 0, log: inout FileErrorLog) -> ValidRow? {
+        var failed: UInt32 = reported
         func fail(_ column: Column, _ message: @autoclosure () -> String) {
-            failed |= 1 << UInt32(column.rawValue)
-            log.add(line: line, column, message())
+            let bit: UInt32 = 1 << UInt32(column.rawValue)
+            failed |= bit
+            if reported & bit == 0 { log.add(line: line, column, message()) }
         }
 
         let id = row.bytes(.incidentId)

@@ -1,8 +1,13 @@
-/// The one rule for whether a piece of text may be stored: ingest, the command line and the web
-/// app all ask here. C0 control characters (U+0000-U+001F) and DEL (U+007F) are refused: a NUL cut
-/// a child's name short in the school's e-mail, and ESC sequences in an id reached an operator's
-/// terminal. A tab is allowed everywhere; line breaks (CR, LF) only in free text (`words`). Every
-/// kind has a length limit, so a stray paste is refused with a clear line rather than stored.
+/// The one rule for whether a piece of text may be stored: ingest, the config files, the settings,
+/// the command line and the web app all ask here. C0 control characters (U+0000-U+001F), DEL
+/// (U+007F) and C1 controls (U+0080-U+009F, which a terminal takes as CSI and the like) are
+/// refused: a NUL cut a child's name short in the school's e-mail, and ESC sequences in an id
+/// reached an operator's terminal. A tab is allowed everywhere; line breaks (CR, LF) only in free
+/// text (`words`). Ids also refuse Unicode format characters (general category Cf: zero-width
+/// spaces and joiners, bidi overrides and isolates): `C-9001` with a zero-width space after it looks
+/// the same and is another child, and a bidi override shows an id reversed. Names keep them (a
+/// zero-width non-joiner is part of how some names are written). Every kind has a length limit, so
+/// a stray paste is refused with a clear line rather than stored.
 ///
 /// Problems never carry the text itself: it may name people.
 public enum FieldText {
@@ -13,6 +18,9 @@ public enum FieldText {
         case name
         /// What the child said, a decision's reason: free text, line breaks allowed.
         case words
+        /// One line of other text read from a file: a school's name, a setting's value (a hub's
+        /// name, a path, a URL).
+        case line
 
         /// The most characters (extended grapheme clusters) kept.
         public var maximumLength: Int {
@@ -20,20 +28,27 @@ public enum FieldText {
             case .identifier: 64
             case .name: 100
             case .words: 4000
+            case .line: 500
             }
         }
 
         public var allowsLineBreaks: Bool { self == .words }
+
+        /// Whether Unicode format characters (Cf) may be in it: everywhere but in an id.
+        public var allowsFormatCharacters: Bool { self != .identifier }
     }
 
     public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
         case controlCharacter
+        /// A Unicode format character (Cf) in an id.
+        case formatCharacter
         case tooLong(maximum: Int)
 
         /// In words, for `FILE:LINE: column: ` or `--option: ` before it.
         public var description: String {
             switch self {
             case .controlCharacter: "contains a control character"
+            case .formatCharacter: "contains an invisible formatting character (zero-width or bidi)"
             case .tooLong(let maximum): "is longer than \(maximum) characters"
             }
         }
@@ -46,21 +61,40 @@ public enum FieldText {
     }
 
     /// The same rule over UTF-8 bytes (already known to be valid UTF-8), for readers that work on
-    /// bytes: control characters are single bytes in UTF-8, so a byte scan is exact. Inlinable:
-    /// ingest asks for every text field of every row.
+    /// bytes: C0 controls and DEL are single bytes in UTF-8, so a byte scan finds them; only text
+    /// with a byte of 0x80 or more (a C1 control or a format character is one) is read as scalars.
+    /// Inlinable: ingest asks for every text field of every row.
     @inlinable
     public static func problem(utf8 bytes: UnsafeBufferPointer<UInt8>, as kind: Kind) -> Problem? {
         let lineBreaks = kind.allowsLineBreaks
-        for b in bytes where b < 0x20 || b == 0x7F {
+        var nonASCII = false
+        for b in bytes where b < 0x20 || b >= 0x7F {
+            if b >= 0x80 { nonASCII = true; continue }
             if b == 0x09 { continue }
             if lineBreaks, b == 0x0A || b == 0x0D { continue }
             return .controlCharacter
+        }
+        if nonASCII {
+            let formats = kind.allowsFormatCharacters
+            for scalar in String(decoding: bytes, as: UTF8.self).unicodeScalars where scalar.value >= 0x80 {
+                if let problem = problem(scalar, lineBreaks: lineBreaks, formatCharacters: formats) { return problem }
+            }
         }
         // A character is at least one byte: only a long text needs counting.
         let maximum = kind.maximumLength
         if bytes.count > maximum, String(decoding: bytes, as: UTF8.self).count > maximum {
             return .tooLong(maximum: maximum)
         }
+        return nil
+    }
+
+    /// The rule for one character, for a field with a length limit of its own (the web's forms):
+    /// nil when it may be kept.
+    public static func problem(_ scalar: Unicode.Scalar, lineBreaks: Bool, formatCharacters: Bool) -> Problem? {
+        let v = scalar.value
+        if v == 0x09 || (lineBreaks && (v == 0x0A || v == 0x0D)) { return nil }
+        if isControl(scalar) { return .controlCharacter }
+        if !formatCharacters, v >= 0x80, scalar.properties.generalCategory == .format { return .formatCharacter }
         return nil
     }
 

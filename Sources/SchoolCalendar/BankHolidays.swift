@@ -49,7 +49,7 @@ public struct BankHolidays: Sendable {
                 throw BankHolidaysError("\(division).events[\(i)].date is missing or not a string")
             }
             guard let date = LocalDate(iso: text) else {
-                throw BankHolidaysError("\(division).events[\(i)].date \"\(text)\" is not a YYYY-MM-DD date")
+                throw BankHolidaysError("\(division).events[\(i)].date is not a YYYY-MM-DD date")
             }
             dates.insert(date)
         }
@@ -58,7 +58,8 @@ public struct BankHolidays: Sendable {
 }
 
 public struct BankHolidaysError: Error, Sendable, CustomStringConvertible, LocalizedError {
-    /// What is wrong, e.g. `england-and-wales.events[3].date "2026-02-30" is not a YYYY-MM-DD date`.
+    /// What is wrong, e.g. `england-and-wales.events[3].date is not a YYYY-MM-DD date`: never the
+    /// value itself, which may hold a line break or a control sequence.
     public let reason: String
     init(_ reason: String) { self.reason = reason }
     public var description: String { "bank holidays: \(reason)" }

@@ -3,7 +3,8 @@ import DelimitedText
 import Foundation
 import InputRules
 
-/// A bad term-dates file: where (file, line, column) and what, never the whole row.
+/// A bad term-dates file: where (file, line, column) and what, never the whole row and never the
+/// value refused (it may hold a line break or a control sequence, or be a 100 KB paste).
 public struct TermDatesError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     public let fileName: String
     /// 1-based; the header is line 1.
@@ -69,17 +70,17 @@ extension TermDates {
             func date(_ name: String) throws(TermDatesError) -> LocalDate {
                 let text = value(name)
                 guard let d = LocalDate(iso: text) else {
-                    throw fail(row.line, name, "\"\(text)\" is not a YYYY-MM-DD date")
+                    throw fail(row.line, name, "is not a YYYY-MM-DD date")
                 }
                 return d
             }
             let la = value("la_code")
             guard LACode.isValid(la) else {
-                throw fail(row.line, "la_code", "\"\(la)\" is not a 3-digit LA code")
+                throw fail(row.line, "la_code", "is not a 3-digit LA code")
             }
             let urn = value("urn")
             guard urn.isEmpty || URN.isValid(urn) else {
-                throw fail(row.line, "urn", "\"\(urn)\" is not a 6-digit URN (leave it empty for the whole LA)")
+                throw fail(row.line, "urn", "is not a 6-digit URN (leave it empty for the whole LA)")
             }
             let start = try date("term_start")
             let end = try date("term_end")

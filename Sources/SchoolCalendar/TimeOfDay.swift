@@ -32,8 +32,9 @@ public struct TimeOfDay: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Never quotes the text refused: it may hold a line break or a control sequence.
 public struct TimeOfDayError: Error, Sendable, CustomStringConvertible, LocalizedError {
     public let text: String
-    public var description: String { "\"\(text)\" is not a time of day as HH:MM (00:00 to 23:59)" }
+    public var description: String { "is not a time of day as HH:MM (00:00 to 23:59)" }
     public var errorDescription: String? { description }
 }

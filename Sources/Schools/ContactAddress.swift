@@ -1,17 +1,22 @@
 import Foundation
+import InputRules
 
 /// What a key adult's contact must be. Loading key-adults.csv and sending an alert both ask here,
 /// so a contact that loads is one delivery will take, and a bad one is found at load, by line.
 public enum ContactAddress {
     /// One `@`, something before it, a domain of dotted labels after it, and nothing that could
-    /// break out of a header or an SMTP command (spaces, control characters, angle brackets, commas).
+    /// break out of a header or an SMTP command (spaces, control characters, angle brackets, commas),
+    /// and no invisible format character (FieldText's rule for ids: an address is one).
     public static func isEmail(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, address.utf8.count <= 254 else { return false }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }) else { return false }
         let forbidden = Set("<>()[],;:\\\" ")
-        return address.unicodeScalars.allSatisfy { $0.value > 32 && $0.value != 127 && !forbidden.contains(Character($0)) }
+        return address.unicodeScalars.allSatisfy {
+            $0.value > 32 && !forbidden.contains(Character($0))
+                && FieldText.problem($0, lineBreaks: false, formatCharacters: false) == nil
+        }
     }
 
     /// A school's e-mail recipients as one alert carries them, `a@school.example, b@school.example`:

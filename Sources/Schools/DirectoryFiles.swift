@@ -10,6 +10,9 @@ extension SchoolDirectory {
     }
 
     /// As `parseGIAS`, also counting the closed establishments left out (`encompass schools import`).
+    /// A name is one line of text (`FieldText`'s rule: no control character, at most 500 characters).
+    /// A URN on two rows is refused naming both lines unless the rows agree: the last would win
+    /// silently, and its LA code chooses the school's term calendar.
     public static func readGIAS(_ data: Data, fileName: String) throws(InputError) -> GIASExtract {
         let table = try CSVTable(text: decodeGIAS(data), fileName: fileName)
         let cols = try table.requireColumns(["URN", "EstablishmentName", "LA (code)"])
@@ -18,6 +21,8 @@ extension SchoolDirectory {
         let telephone = table.index(of: "TelephoneNum")
         var out: [School] = []
         var closed = 0
+        /// Where each URN was first read: its school in `out`, and its line.
+        var first: [String: (index: Int, line: Int)] = [:]
         out.reserveCapacity(table.rows.count)
         for row in table.rows {
             let f = row.fields
@@ -35,8 +40,20 @@ extension SchoolDirectory {
             guard phone.isEmpty || TelephoneNumber.isValid(phone) else {
                 throw InputError(file: fileName, line: row.line, column: "TelephoneNum", message: "expected a telephone number: digits, spaces, + ( ) -, at most 30")
             }
-            out.append(School(urn: urn, name: f[cols[1]].trimmingCharacters(in: .whitespaces), laCode: la.isEmpty ? nil : la,
-                              telephone: phone.isEmpty ? nil : phone))
+            let name = f[cols[1]].trimmingCharacters(in: .whitespaces)
+            if let problem = FieldText.problem(name, as: .line) {
+                throw InputError(file: fileName, line: row.line, column: "EstablishmentName", message: problem.description)
+            }
+            let school = School(urn: urn, name: name, laCode: la.isEmpty ? nil : la, telephone: phone.isEmpty ? nil : phone)
+            if let seen = first[urn] {
+                let earlier = out[seen.index]
+                if earlier == school { continue }
+                let column = earlier.name != school.name ? "EstablishmentName" : earlier.laCode != school.laCode ? "LA (code)" : "TelephoneNum"
+                throw InputError(file: fileName, line: row.line, column: column,
+                                 message: "URN \(urn) is also on line \(seen.line) with another value: one row a school")
+            }
+            first[urn] = (out.count, row.line)
+            out.append(school)
         }
         return GIASExtract(schools: out, closed: closed)
     }

@@ -31,7 +31,8 @@ extension KeyAdult {
     public static func problem(adding adult: KeyAdult, to existing: [KeyAdult]) -> String? {
         let same = existing.filter { $0.urn == adult.urn }
         if adult.channel == .smtp, same.contains(where: { $0.email.lowercased() == adult.email.lowercased() }) {
-            return "\(adult.email) is already a key adult at school \(adult.urn)"
+            // Not the address itself: it names a person, and this line reaches logs and terminals.
+            return "that address is already a key adult at school \(adult.urn)"
         }
         if let other = same.first(where: { $0.channel != adult.channel }) {
             return "school \(adult.urn)'s alerts go by \(other.channel.rawValue): a school's key adults share one channel"

@@ -25,15 +25,17 @@ public struct MissingFile: Error, CustomStringConvertible {
 }
 
 public enum ConfigDirectory {
-    /// Reads `dir`. encompass.yaml is optional (every key has a default); the calendar and school
-    /// files are required, because without them no deadline or alert can be right.
+    /// Reads `dir`. Every file is required, encompass.yaml too (each of its keys has a default, so an
+    /// empty file will do): a file renamed `encompass.yml` or left out of a copy would otherwise run
+    /// on the sample's contacts and defaults with no word said. The calendar and school files are
+    /// required because without them no deadline or alert can be right.
     public static func load(_ dir: String, environment: [String: String]) throws -> LoadedConfig {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
             throw MissingFile(path: dir)
         }
         let yamlPath = path(dir, "encompass.yaml")
-        let yaml = FileManager.default.fileExists(atPath: yamlPath) ? try text(yamlPath) : nil
+        let yaml = try text(yamlPath)
         var settings = try Settings.read(yaml: yaml, fileName: yamlPath, environment: environment)
         // A relative CA file is read from the config folder, and checked now, not when sending.
         settings.smtp.caFile = try caFile(settings.smtp.caFile, setting: "smtp.ca_file", dir: dir)

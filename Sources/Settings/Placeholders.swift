@@ -7,7 +7,7 @@ import InputRules
 /// `notify` refuses to send while any is set.
 public enum Placeholders {
     /// The variable that lets a demo or a test run with the sample's contacts. Demo only.
-    public static let allowVariable = "ENCOMPASS_ALLOW_PLACEHOLDERS"
+    public static let allowVariable = EnvironmentVariables.allowPlaceholders
     static let phone = "0000 000 0000"
 
     /// One line for each setting holding a placeholder, naming it; empty when none does.

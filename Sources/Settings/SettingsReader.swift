@@ -46,6 +46,7 @@ extension Settings {
                 }
             }
         }
+        try EnvironmentVariables.check(environment)
         for (name, value) in environment where name.hasPrefix("ENCOMPASS_") {
             if let key = Self.keys.first(where: { $0.environmentName == name })?.key {
                 values[key] = (value, nil, nil, "environment \(name)")
@@ -56,7 +57,13 @@ extension Settings {
                 let hint = Self.secretKeys.contains(key)
                     ? "secrets come only from the environment (\(Self.secretEnvironment[key] ?? ""))"
                     : Self.unknown(key)
-                throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(hint)")
+                throw SettingsError(file: value.source, line: value.line, column: value.column,
+                                    message: "\(FieldText.forTerminal(key)): \(hint)")
+            }
+            // One rule for every setting, from the file or the environment, before its own: one line
+            // of text (a line break in hub.name became a header of the hub's e-mail), not a paste.
+            if let problem = FieldText.problem(value.text, as: .line) {
+                throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(problem)")
             }
             do {
                 try spec.apply(&settings, value.text)
@@ -64,9 +71,9 @@ extension Settings {
                 throw SettingsError(file: value.source, line: value.line, column: value.column, message: "\(key): \(why.message)")
             }
         }
-        settings.smtp.password = environment["ENCOMPASS_SMTP_PASSWORD"] ?? ""
-        settings.https.webhookSecret = environment["ENCOMPASS_WEBHOOK_SECRET"] ?? ""
-        settings.web.ackSecret = environment["ENCOMPASS_ACK_SECRET"] ?? ""
+        settings.smtp.password = environment[EnvironmentVariables.smtpPassword] ?? ""
+        settings.https.webhookSecret = environment[EnvironmentVariables.webhookSecret] ?? ""
+        settings.web.ackSecret = environment[EnvironmentVariables.ackSecret] ?? ""
         try validate(settings, fileName: fileName)
         return settings
     }
@@ -96,7 +103,8 @@ extension Settings {
             let key = prefix.isEmpty ? name : "\(prefix).\(name)"
             if let inner = v.mapping, key != "calendar.school_day_start_by_urn" {
                 guard Self.sections.contains(key) else {
-                    throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column, message: "\(key): \(Self.unknown(key))")
+                    throw SettingsError(file: fileName, line: k.mark?.line, column: k.mark?.column,
+                                        message: "\(FieldText.forTerminal(key)): \(Self.unknown(key))")
                 }
                 try flatten(inner, prefix: key, fileName: fileName, visit)
             } else {
@@ -124,9 +132,9 @@ extension Settings {
 
     static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web", "retention"]
     static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key", "web.ack_secret"]
-    static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
-                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET",
-                                    "web.ack_secret": "ENCOMPASS_ACK_SECRET"]
+    static let secretEnvironment = ["smtp.password": EnvironmentVariables.smtpPassword, "https.webhook_secret": EnvironmentVariables.webhookSecret,
+                                    "https.secret": EnvironmentVariables.webhookSecret, "https.signing_key": EnvironmentVariables.webhookSecret,
+                                    "web.ack_secret": EnvironmentVariables.ackSecret]
 
     static func int(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
         { text in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Settings
 
 @main
 struct Encompass: AsyncParsableCommand {
@@ -47,14 +48,14 @@ struct GlobalOptions: ParsableArguments {
     var database: String?
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
-    var configDirectory: String { config ?? environment["ENCOMPASS_CONFIG"] ?? "Config" }
-    var databaseURL: String { database ?? environment["ENCOMPASS_DATABASE"] ?? "sqlite:encompass.sqlite" }
+    var configDirectory: String { config ?? environment[EnvironmentVariables.config] ?? "Config" }
+    var databaseURL: String { database ?? environment[EnvironmentVariables.database] ?? "sqlite:encompass.sqlite" }
 
     /// Templates/ when no --templates is given: $ENCOMPASS_TEMPLATES, else the folder beside the
     /// settings folder (CONFIG/../Templates), so a run from cron or from another folder with
     /// `--config /etc/encompass/Config` finds them without depending on the working directory.
     var templatesDirectory: String {
-        if let set = environment["ENCOMPASS_TEMPLATES"], !set.isEmpty { return set }
+        if let set = environment[EnvironmentVariables.templates], !set.isEmpty { return set }
         return URL(fileURLWithPath: configDirectory, isDirectory: true).standardizedFileURL
             .deletingLastPathComponent().appendingPathComponent("Templates", isDirectory: true).path
     }

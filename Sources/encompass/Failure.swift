@@ -15,6 +15,9 @@ import StoreContract
 enum Failure {
     static func run(_ body: () async throws -> Void) async throws {
         do {
+            // Before anything: an ENCOMPASS_DATABSE typo must not let `migrate` or `users add` make
+            // a new database, as it would for the commands that read the settings (which check too).
+            try EnvironmentVariables.check(ProcessInfo.processInfo.environment)
             try await body()
             // What `print` wrote may still be in stdio's buffer, or may have failed already (a full
             // disk, a closed file): the answer would be lost and the command still exit 0.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HubWeb
+import Settings
 import StoreContract
 #if canImport(Glibc)
 import Glibc
@@ -28,7 +29,7 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await WebCommandSupport.perform(global) { store in
-                let password = try global.environment["ENCOMPASS_PASSWORD"] ?? PasswordPrompt.ask()
+                let password = try global.environment[EnvironmentVariables.password] ?? PasswordPrompt.ask()
                 try await UserAccounts.add(name: name, role: role, password: password, store: store,
                                            by: WebCommandSupport.actor, at: Date())
                 return "added: \(name) (\(role.rawValue))"
@@ -64,7 +65,7 @@ struct UsersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await WebCommandSupport.perform(global) { store in
-                let password = try global.environment["ENCOMPASS_PASSWORD"] ?? PasswordPrompt.ask()
+                let password = try global.environment[EnvironmentVariables.password] ?? PasswordPrompt.ask()
                 try await UserAccounts.resetPassword(name: name, temporary: password, store: store, by: WebCommandSupport.actor, at: Date())
                 return "reset: \(name) must choose a new password at the next sign-in"
             }

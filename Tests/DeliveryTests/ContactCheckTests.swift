@@ -10,6 +10,8 @@ import Testing
     static let badEmails = [
         "dsl<x>@school.example", "\"dsl\"@school.example", "dsl;x@school.example",
         "dsl@school", "dsl@.example", "dsl@school..example", "dsl@school.example.",
+        // A C1 control (U+009B, a terminal's CSI) and invisible format characters: FieldText's rule for ids.
+        "dsl\u{9B}@school.example", "dsl\u{200B}@school.example", "dsl@school\u{202E}.example",
     ]
     static let badEndpoints = ["https://", "https:///encompass", "https://:8443/encompass", "HTTPS://bad host.example/x"]
 
@@ -57,6 +59,13 @@ import Testing
         let outcome = try #require(await CurlTransport(relay: nil, webhooks: WebhookConfiguration(secret: "s")).send([message]).first)
         #expect(outcome.status == .configuration)
         #expect(!outcome.attempted)
+    }
+
+    /// An address twice at one school is refused by line, without the address: it names a person.
+    @Test func aRepeatedAddressIsRefusedWithoutQuotingIt() {
+        let csv = "urn,name,email,channel,endpoint\n120501,Ann Lead,dsl@school.example,smtp,\n120501,Ann Again,DSL@school.example,smtp,\n"
+        let error = #expect(throws: InputError.self) { try SchoolDirectory.parseKeyAdults(Data(csv.utf8), fileName: "key-adults.csv") }
+        #expect(error?.description == "key-adults.csv:3: email: that address is already a key adult at school 120501")
     }
 
     @Test func contactsDeliveryTakesLoad() throws {

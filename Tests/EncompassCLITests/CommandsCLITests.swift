@@ -192,6 +192,100 @@ struct CommandsCLITests {
         #expect(rules.contains("cumulative-score"))
     }
 
+    /// Every string setting is one line of text, not a paste: a line break in `hub.name` became a
+    /// header of the hub's e-mail (`Bcc:`), an escape sequence reached a terminal. From the file
+    /// (FILE:LINE:COL) or the environment alike, never quoted back.
+    @Test(arguments: [
+        ("hub:\n  name: \"Hub\\r\\nBcc: evil@evil.example\"\n", "hub.name: contains a control character"),
+        ("hub:\n  phone: \"01632 960001\\r\\nX-Injected: 1\"\n", "hub.phone: contains a control character"),
+        ("hub:\n  name: \"Hub\\e[31mX\"\n", "hub.name: contains a control character"),
+        ("hub:\n  name: \"Hub\\x9BX\"\n", "hub.name: contains a control character"),
+        ("hub:\n  phone: \"\(String(repeating: "1", count: 100_000))\"\n", "hub.phone: is longer than 500 characters"),
+        ("smtp:\n  username: \"u\\nX\"\n", "smtp.username: contains a control character"),
+    ])
+    func aStringSettingWithAControlCharacterOrAPasteIsRefused(_ yamlText: String, _ says: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try Data(yamlText.utf8).write(to: yaml)
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"])
+        #expect(out.status == 65)
+        #expect(out.stderr.hasPrefix(yaml.path + ":2:") && out.stderr.hasSuffix(": \(says)\n"), "\(out.stderr)")
+        #expect(out.stderr.split(separator: "\n").count == 1 && !out.stderr.contains("evil") && !out.stderr.contains("Injected"))
+    }
+
+    @Test(arguments: [("ENCOMPASS_HUB_NAME", "Hub\r\nBcc: evil@evil.example", "hub.name: contains a control character"),
+                      ("ENCOMPASS_HUB_PHONE", String(repeating: "1", count: 100_000), "hub.phone: is longer than 500 characters")])
+    func aSettingFromTheEnvironmentMeetsTheSameRule(_ name: String, _ value: String, _ says: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"], environment: [name: value])
+        #expect(out.status == 65)
+        #expect(out.stderr == "environment \(name): \(says)\n")
+    }
+
+    /// SPEC §8: a typo must not silently fall back to a default, in the environment as in the file.
+    /// A mistyped database variable in a unit's environment file ran on a new, empty encompass.sqlite.
+    @Test(arguments: [
+        (["deadline", "--reported-at", "2026-12-01T10:00:00Z"], "SCORING_WINDOW_DAYZ", "30",
+         " (did you mean ENCOMPASS_SCORING_WINDOW_DAYS?)"),
+        (["migrate"], "DATABSE", "postgres://encompass@db.example/encompass", " (did you mean ENCOMPASS_DATABASE?)"),
+        (["users", "add", "j.smith", "--role", "hub"], "DATABSE", "postgres://encompass@db.example/encompass", " (did you mean ENCOMPASS_DATABASE?)"),
+        (["deadline", "--reported-at", "2026-12-01T10:00:00Z"], "COLOUR", "blue", ""),
+    ])
+    func anUnknownEncompassVariableIsAnErrorNotIgnored(_ args: [String], _ suffix: String, _ value: String, _ hint: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        // Built, so the scan below (every name the harness and scripts use is known) does not find it.
+        let name = "ENCOMPASS_" + suffix
+        let out = try await h.run(args, environment: [name: value, "ENCOMPASS_PASSWORD": "a long enough password 1"])
+        #expect(out.status == 65)
+        #expect(out.stderr == "environment \(name): not a setting or a variable encompass reads\(hint)\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath), "no database is made")
+        #expect(!FileManager.default.fileExists(atPath: h.dir.appendingPathComponent("encompass.sqlite").path))
+    }
+
+    /// Every ENCOMPASS_* name the tests, the scripts, CI, the units and the docs use is one the
+    /// program knows: none of them may stop a run as a typo.
+    @Test func everyEncompassVariableTheProjectUsesIsKnown() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        var names = Set<String>()
+        let pattern = try Regex("ENCOMPASS_[A-Z][A-Z0-9_]*")
+        var files = [CLIHarness.packageRoot.appendingPathComponent("README.md")]
+        for folder in ["Tests", "scripts", ".ci", "Config", "docs"] {
+            let root = CLIHarness.packageRoot.appendingPathComponent(folder)
+            for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) ?? .init() {
+                files.append(url)
+            }
+        }
+        for url in files {
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+            for match in text.matches(of: pattern) { names.insert(String(text[match.range])) }
+        }
+        #expect(names.contains("ENCOMPASS_BIN") && names.contains("ENCOMPASS_TEST_LIMIT") && names.contains("ENCOMPASS_DATABASE"))
+        // Set all at once: the check names the first unknown one, so one run covers them all. The
+        // values are not valid settings; only the check of the names is asked about.
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"],
+                                  environment: Dictionary(uniqueKeysWithValues: names.map { ($0, "x") }))
+        #expect(!out.stderr.contains("not a setting or a variable encompass reads"), "\(out.stderr)")
+    }
+
+    /// encompass.yaml is required like every other file of Config/: renamed encompass.yml (or left out
+    /// of a copy), every setting would silently take its default, the sample's contacts included.
+    @Test func aMissingSettingsFileExits66NamingIt() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try FileManager.default.moveItem(at: yaml, to: h.configDir.appendingPathComponent("encompass.yml"))
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"])
+        #expect(out.status == 66)
+        #expect(out.stderr == "\(yaml.path): no such file\n")
+        // An empty one will do: every key has its default.
+        try Data().write(to: yaml)
+        #expect(try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"]).status == 0)
+    }
+
     @Test func aDatabaseThatCannotBeUsedIsAServiceUnavailable() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

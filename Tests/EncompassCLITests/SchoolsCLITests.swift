@@ -93,6 +93,16 @@ struct SchoolsCLITests {
         ("19990X,925,Lincolnshire,Bad URN School,Open,Academy", "3: URN: expected 6 digits"),
         ("199905,92,Lincolnshire,Bad LA School,Open,Academy", "3: LA (code): expected 3 digits"),
         ("199905,925,Lincolnshire,Short Row", "3: -: 4 fields where the header has 6"),
+        // The text rule ingest applies (FieldText): an escape sequence would reach the hub's screens
+        // and e-mails, a 100,000-character paste every page that names the school.
+        ("199905,925,Lincolnshire,Boston\u{1B}[31mPioneers,Open,Academy", "3: EstablishmentName: contains a control character"),
+        ("199905,925,Lincolnshire,\(String(repeating: "x", count: 100_000)),Open,Academy",
+         "3: EstablishmentName: is longer than 500 characters"),
+        // A URN twice with another LA code: the last row would win, and choose the school's term calendar.
+        ("199901,888,Lincolnshire,St Thérèse’s Catholic Primary School,Open,Voluntary aided school",
+         "3: LA (code): URN 199901 is also on line 2 with another value: one row a school"),
+        ("199901,925,Lincolnshire,St Teresa's,Open,Voluntary aided school",
+         "3: EstablishmentName: URN 199901 is also on line 2 with another value: one row a school"),
     ])
     func aBadRowExits65WithItsLineAndColumnAndWritesNothing(row: String, message: String) async throws {
         let h = try CLIHarness()
@@ -102,6 +112,33 @@ struct SchoolsCLITests {
         #expect(out.status == 65)
         #expect(out.stderr == "\(file):\(message)\n")
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "the file is checked before the store is opened")
+    }
+}
+
+extension SchoolsCLITests {
+    /// The same row twice (two extracts joined) is one school, not an error.
+    @Test func aRowRepeatedWordForWordIsOneSchool() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try await h.run(["schools", "import", try gias(h, rows: [Self.rows[0], Self.rows[0]])])
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.hasPrefix("schools: 1 open establishments loaded"))
+    }
+
+    /// Config/schools.csv is read by the same rule: a second row for 120501 with another LA code
+    /// stops every command that loads Config/, naming both lines.
+    @Test func aConflictingRowInConfigSchoolsStopsTheCommand() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = h.configDir.appendingPathComponent("schools.csv")
+        // As bytes: the file is Windows-1252.
+        var lines = try Data(contentsOf: file).split(separator: 0x0A).map { Data($0) }
+        let row = try #require(lines.firstIndex { $0.starts(with: Data("120501,925,".utf8)) })
+        lines.append(Data("120501,888,".utf8) + lines[row].dropFirst(11))
+        try Data(lines.joined(separator: [0x0A])).write(to: file)
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z", "--urn", "120501"])
+        #expect(out.status == 65)
+        #expect(out.stderr == "\(file.path):\(lines.count): LA (code): URN 120501 is also on line \(row + 1) with another value: one row a school\n")
     }
 }
 

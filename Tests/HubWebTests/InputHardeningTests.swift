@@ -15,7 +15,7 @@ import Testing
 @Suite struct InputHardeningTests {
     // MARK: Control characters and lengths (item 3)
 
-    @Test(arguments: ["Held\u{0}back", "Esc\u{1B}[31mred", "Del\u{7F}ete", "Bell\u{7}"])
+    @Test(arguments: ["Held\u{0}back", "Esc\u{1B}[31mred", "Del\u{7F}ete", "Bell\u{7}", "Csi\u{9B}31mred"])
     func aDecisionReasonWithAControlCharacterIsRefusedAndNotStored(reason: String) async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
@@ -55,7 +55,7 @@ import Testing
         #expect(try await fixture.store.childRecord("C-3")?.incidents.first?.supervisorGrade == nil)
     }
 
-    @Test(arguments: ["new\u{0}user", "esc\u{1B}[2J", String(repeating: "n", count: 65)])
+    @Test(arguments: ["new\u{0}user", "esc\u{1B}[2J", String(repeating: "n", count: 65), "csi\u{9B}2J", "ha\u{200B}na", "\u{202E}anah"])
     func anAccountNameWithAControlCharacterOrTooLongIsRefused(name: String) async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
@@ -76,6 +76,18 @@ import Testing
         let response = try await fixture.withBrowser { try await $0.signIn("hana\u{0}", password: WebFixture.password) }
         #expect(response.status == .unprocessableContent)
         #expect(response.text.contains("The sign-in name has a null character in it"))
+    }
+
+    /// An id looks the same with a zero-width space in it, and is another id: refused, by name.
+    @Test func aChildsIdWithAnInvisibleCharacterIsRefusedInTheSearchBox() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/search?child=C-1%E2%80%8B")
+        }
+        #expect(response.status == .unprocessableContent)
+        #expect(response.text.contains("id has an invisible formatting character in it"), "\(response.text.prefix(2000))")
     }
 
     @Test(arguments: [

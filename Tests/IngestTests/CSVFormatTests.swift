@@ -166,6 +166,19 @@ import Testing
         ])
     }
 
+    /// A quote inside an unquoted field (`A"my`, a field whose opening quote may have been lost) is
+    /// refused with its line and column, as the config files' reader refuses it; later rows are
+    /// still checked.
+    @Test func aQuoteInsideAnUnquotedFieldIsAnError() {
+        let text = Fixture.csv([[:]])
+            + "I-2,2026-03-06T21:40:00Z,DASH,high,,,V,P,C-2,A\"my,B,2015-01-01,,Y,N,,\n"
+            + Fixture.row(["incident_id": "I-3", "school_urn": "12"]) + "\n"
+        #expect(Fixture.errors(Fixture.ingest(text)) == [
+            "in.csv:3: child_given_name: a quote inside an unquoted field",
+            "in.csv:4: school_urn: is not a 6-digit URN",
+        ])
+    }
+
     /// `text` with each `#` replaced by the byte 0xE9 (Latin-1 "é", not UTF-8).
     private func latin1(_ text: String) -> [UInt8] {
         text.utf8.map { $0 == UInt8(ascii: "#") ? 0xE9 : $0 }

@@ -18,6 +18,30 @@ import Testing
         #expect(!errors.joined().unicodeScalars.contains { $0.value < 0x20 })
     }
 
+    /// C1 controls (U+0080-U+009F: U+009B is a terminal's CSI) are refused in every column, as C0
+    /// controls are.
+    @Test(arguments: [("child_given_name", "Zeph\u{9B}31myrine"), ("child_voice", "said \u{85} no"), ("child_id", "C-\u{90}1")])
+    func c1ControlsAreRefused(column: String, value: String) {
+        let errors = Fixture.errors(Fixture.ingest(Fixture.csv([[column: value]])))
+        #expect(errors == ["in.csv:2: \(column): contains a control character"])
+    }
+
+    /// An id with a zero-width space looks like another child's id and is a separate child; a bidi
+    /// override shows an id reversed. Ids refuse Unicode format characters (Cf); names keep them.
+    @Test(arguments: [
+        ("child_id", "C-9001\u{200B}"), ("child_id", "C-\u{202E}1009"), ("victim_id", "V\u{2066}-1\u{2069}"),
+        ("perpetrator_id", "\u{FEFF}P-1"), ("incident_id", "I-\u{200D}1"),
+    ])
+    func formatCharactersAreRefusedInIds(column: String, value: String) {
+        let errors = Fixture.errors(Fixture.ingest(Fixture.csv([[column: value]])))
+        #expect(errors == ["in.csv:2: \(column): contains an invisible formatting character (zero-width or bidi)"])
+    }
+
+    @Test func aNameKeepsAZeroWidthNonJoiner() throws {
+        let text = Fixture.csv([["child_given_name": "Mehr\u{200C}ab"]])
+        #expect(Fixture.incidents(Fixture.ingest(text)).first?.children.first?.givenName == "Mehr\u{200C}ab")
+    }
+
     @Test func tabsEverywhereAndLineBreaksInTheChildsWordsAreKept() throws {
         let text = Fixture.csv([["child_given_name": "Zeph\tyrine", "child_voice": "one\r\ntwo\nthree\rfour\tfive"]])
         let incident = try #require(Fixture.incidents(Fixture.ingest(text)).first)
@@ -77,6 +101,20 @@ import Testing
         #expect(FieldText.problem("a\nb", as: .words) == nil)
         #expect(FieldText.problem("a\u{0}b", as: .words) == .controlCharacter)
         #expect(FieldText.problem(String(repeating: "x", count: 65), as: .identifier) == .tooLong(maximum: 64))
+        #expect(FieldText.problem("a\u{9B}b", as: .words) == .controlCharacter)
+        #expect(FieldText.problem("a\u{200B}b", as: .identifier) == .formatCharacter)
+        #expect(FieldText.problem("a\u{200B}b", as: .name) == nil)
+        #expect(FieldText.problem("Hub\r\nBcc: x", as: .line) == .controlCharacter)
+        #expect(FieldText.problem(String(repeating: "é", count: 500), as: .line) == nil)
+        #expect(FieldText.problem(String(repeating: "é", count: 501), as: .line) == .tooLong(maximum: 500))
+        // The byte scan and the one-character rule agree, for every scalar up to U+07FF and some past it.
+        for value in Array(0..<0x800) + [0x200B, 0x200C, 0x202E, 0x2066, 0xFEFF, 0x2028, 0x1F600] {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            for kind in [FieldText.Kind.identifier, .name, .words, .line] {
+                let one = FieldText.problem(scalar, lineBreaks: kind.allowsLineBreaks, formatCharacters: kind.allowsFormatCharacters)
+                #expect(FieldText.problem("a" + String(Character(scalar)) + "b", as: kind) == one, "U+\(String(value, radix: 16)) \(kind)")
+            }
+        }
         #expect(FieldText.forTerminal("C-\u{1B}[2J\t1\u{9B}") == "C-\\u{1B}[2J\\u{9}1\\u{9B}")
         // Columns counted as a terminal shows them: characters, not bytes, once a cell is not ASCII.
         #expect(FieldText.terminalWidth("C-0000001") == 9 && FieldText.terminalWidth("") == 0)

@@ -87,7 +87,7 @@ import Testing
         ("{" + incidentKeys + #","incident_id":"I-2"}"#, "in.jsonl:1: incident_id: appears more than once"),
         ("{" + incidentKeys + #","children":{"child_id":"C-1"}}"#, "in.jsonl:1: children: must be an array of child objects, not an object"),
         ("{" + incidentKeys + #","children":["C-1"]}"#, "in.jsonl:1: children: each child must be a JSON object, not a string"),
-        ("{" + incidentKeys + #","child_id":"C-1","children":[{"child_id":"C-2"}]}"#,
+        ("{" + incidentKeys + #","child_id":"C-1","children":[{"child_id":"C-2","child_given_name":"A","child_family_name":"B","child_dob":"2012-12-12"}]}"#,
          "in.jsonl:1: children: child columns are given both at the top level and inside children"),
         ("{" + incidentKeys + #","children":[{"child_id":"C-1","child_given_name":"A","child_family_name":"B","child_dob":"2999-01-01"}]}"#,
          "in.jsonl:1: child_dob: is in the future"),
@@ -100,6 +100,24 @@ import Testing
         let errors = Fixture.errors(ingest([line]))
         #expect(errors.count == 1)
         #expect(errors.first?.hasPrefix(error) == true, "\(errors)")
+    }
+
+    /// SPEC §2, every error is printed: a value of the wrong JSON type does not hide the object's
+    /// other fields' errors, as a bad CSV field does not; and it is not reported again as missing.
+    @Test func everyFieldsErrorIsReportedBesideAWrongJSONType() {
+        let line = #"{"incident_id":"J7","reported_at":"2026-11-01T10:00:00Z","officer_grade":"standard","victim_id":"V","#
+            + #""children":[{"child_id":"C-J7","child_given_name":"A","child_family_name":"B","child_dob":"2011-13-45","#
+            + #""school_urn":"12","child_voice":["x"]}]}"#
+        #expect(Fixture.errors(ingest([line])) == [
+            "in.jsonl:1: child_voice: must be text, not an array",
+            "in.jsonl:1: child_dob: is not a YYYY-MM-DD date",
+            "in.jsonl:1: school_urn: is not a 6-digit URN",
+        ])
+        let required = #"{"incident_id":"J8","reported_at":"2026-11-01T10:00:00Z","officer_grade":["high"],"victim_id":"V","dash_yes_count":"x"}"#
+        #expect(Fixture.errors(ingest([required])) == [
+            "in.jsonl:1: officer_grade: must be text, not an array",
+            "in.jsonl:1: dash_yes_count: is not a whole number",
+        ])
     }
 
     @Test func invalidUTF8LineIsAnError() {

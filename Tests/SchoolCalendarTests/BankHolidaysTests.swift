@@ -64,7 +64,10 @@ import Testing
     static let rejected: [(String, String)] = [
         (#"{"scotland": {"division": "scotland", "events": []}}"#, #"no "england-and-wales" division"#),
         (#"{"england-and-wales": {"division": "england-and-wales", "events": [{"date": "2026-01-01"}, {"date": "2026-04-03"}, {"date": "2026-04-06"}, {"date": "2026-02-30"}]}}"#,
-         #"events[3].date "2026-02-30" is not a YYYY-MM-DD date"#),
+         "events[3].date is not a YYYY-MM-DD date"),
+        // Never the value: it may be a line of its own, or an escape sequence.
+        (#"{"england-and-wales": {"division": "england-and-wales", "events": [{"date": "2026-01-01\nencompass: ok"}]}}"#,
+         "bank holidays: england-and-wales.events[0].date is not a YYYY-MM-DD date"),
         (#"{"england-and-wales": {"division": "england-and-wales", "events": [{"date": 20260101}]}}"#, "events[0].date is missing"),
         (#"{"england-and-wales": {"division": "england-and-wales", "events": [{"title": "x"}]}}"#, "events[0].date is missing"),
         (#"{"england-and-wales": {"division": "england-and-wales", "events": ["2026-01-01"]}}"#, "events[0] must be an object"),

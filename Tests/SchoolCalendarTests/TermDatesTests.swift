@@ -60,14 +60,14 @@ import Testing
     static let bad: [Bad] = [
         .init(rows: header + good + "925,,2026-03-27,2026-02-23\n", line: 3, column: "term_end",
               says: "2026-02-23 is before term_start 2026-03-27"),
-        .init(rows: header + "925,,2026-02-30,2026-03-27\n", line: 2, column: "term_start", says: #""2026-02-30" is not a YYYY-MM-DD date"#),
+        .init(rows: header + "925,,2026-02-30,2026-03-27\n", line: 2, column: "term_start", says: "is not a YYYY-MM-DD date"),
         .init(rows: header + good + good.replacingOccurrences(of: "2026-02-13", with: "13/02/2026"), line: 3,
               column: "term_end", says: "not a YYYY-MM-DD date"),
-        .init(rows: header + "92,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: #""92" is not a 3-digit LA code"#),
+        .init(rows: header + "92,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "is not a 3-digit LA code"),
         .init(rows: header + "9250,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
         .init(rows: header + ",,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
         .init(rows: header + "92a,,2026-01-05,2026-02-13\n", line: 2, column: "la_code", says: "3-digit"),
-        .init(rows: header + "925,12345,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: #""12345" is not a 6-digit URN"#),
+        .init(rows: header + "925,12345,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "is not a 6-digit URN"),
         .init(rows: header + "925,1399000,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
         .init(rows: header + "925,13990x,2026-01-05,2026-02-13\n", line: 2, column: "urn", says: "6-digit"),
         .init(rows: "la_code,urn,term_start\n925,,2026-01-05\n", line: 1, column: "term_end", says: "missing"),
@@ -93,6 +93,23 @@ import Testing
         #expect(error?.column == c.column)
         #expect(error?.fileName == "term-dates.csv")
         #expect(error?.reason.contains(c.says) == true, "\(String(describing: error))")
+    }
+
+    /// A refused value is never quoted back: a line break in it would print a second line that
+    /// looks like the program's own, an escape sequence would reach the terminal.
+    @Test(arguments: [
+        ("925,,2026-11-02,\"2026-12-18\nencompass: all good\"\n", "term_end"),
+        ("925,,\"2026-11-02\u{1B}[31m\",2026-12-18\n", "term_start"),
+        ("\"9\n25\",,2026-11-02,2026-12-18\n", "la_code"),
+        ("925,\"1\u{1B}]0;x\u{7}\",2026-11-02,2026-12-18\n", "urn"),
+    ])
+    func refusedValueIsNotQuotedBack(_ row: String, _ column: String) {
+        let error = #expect(throws: TermDatesError.self) {
+            try TermDates.parseCSV(Self.header + row, fileName: "term-dates.csv")
+        }
+        let text = error?.description ?? ""
+        #expect(error?.column == column)
+        #expect(!text.contains("\n") && !text.contains("\u{1B}") && !text.contains("all good") && !text.contains("\""), "\(text)")
     }
 
     @Test func errorTextNamesFileLineAndColumn() {
