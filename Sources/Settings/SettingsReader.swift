@@ -66,7 +66,6 @@ extension Settings {
         }
         settings.smtp.password = environment["ENCOMPASS_SMTP_PASSWORD"] ?? ""
         settings.https.webhookSecret = environment["ENCOMPASS_WEBHOOK_SECRET"] ?? ""
-        settings.web.ackSecret = environment["ENCOMPASS_ACK_SECRET"] ?? ""
         try validate(settings, fileName: fileName)
         return settings
     }
@@ -123,10 +122,15 @@ extension Settings {
     }
 
     static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web", "retention"]
-    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key", "web.ack_secret"]
+    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key"]
     static let secretEnvironment = ["smtp.password": "ENCOMPASS_SMTP_PASSWORD", "https.webhook_secret": "ENCOMPASS_WEBHOOK_SECRET",
-                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET",
-                                    "web.ack_secret": "ENCOMPASS_ACK_SECRET"]
+                                    "https.secret": "ENCOMPASS_WEBHOOK_SECRET", "https.signing_key": "ENCOMPASS_WEBHOOK_SECRET"]
+
+    /// Variables an earlier version read and this one ignores, each with why: still accepted, so an
+    /// environment file written for that version keeps working (`doctor` notes them).
+    public static let retiredEnvironment = [
+        "ENCOMPASS_ACK_SECRET": "acknowledgement links are no longer made with a key: each send draws a random token",
+    ]
 
     static func int(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
         { text in
