@@ -90,7 +90,7 @@ struct PostgresCLITests {
         let db = try PostgresServer.shared().makeDatabase()
         let out = try await h.run(["alerts"], database: db)
         #expect(out.status == 69)
-        #expect(out.stderr.hasPrefix("encompass: the database needs 13 migration(s)"), "\(out.stderr)")
+        #expect(out.stderr.hasPrefix("encompass: the database needs 14 migration(s)"), "\(out.stderr)")
         #expect(out.stderr.hasSuffix("run `encompass migrate`\n"))
         #expect(try await h.run(["migrate"], database: db).status == 0)
         #expect(try await h.run(["alerts"], database: db).stdout == "No alerts.\n")
