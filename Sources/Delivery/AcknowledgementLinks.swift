@@ -3,42 +3,50 @@ import Foundation
 
 /// The link each alert carries so the school can say it has read it (SPEC §7): `{public_url}/ack/{token}`.
 ///
-/// The token must be the same in every copy of an alert (a retry must not strand the first link)
-/// and the database keeps only its hash, so it is not drawn at random and stored: it is the
-/// HMAC-SHA256 of the alert's reference under `ENCOMPASS_ACK_SECRET` (256 bits, as base64url), which
-/// only `notify` holds. Without the secret nobody can make a token for a reference; `serve` needs
-/// only the hash to find the alert a token opens.
+/// Each send of an alert (each attempt) carries a token of its own: 256 bits from the system's
+/// random generator, as base64url, of which the database keeps only the SHA-256 (SPEC §7: "at least
+/// 128 random bits … stored only as a hash"). A token is nobody's to work out again, not even ours:
+/// two hubs sending the same incident and child give different links, and nothing held by `notify`
+/// or `serve` makes a token for another alert. Every token issued for an alert opens it until the
+/// alert's link ends, so a retry's new link does not strand an earlier copy that did arrive.
 public struct AcknowledgementLinks: Sendable {
     /// `web.public_url` without a trailing slash.
     public let publicURL: String
-    /// How long a link works from the alert's first send (`alerts.ack_days`).
+    /// How long an alert's links work from its first send (`alerts.ack_days`).
     public let validFor: TimeInterval
-    private let key: SymmetricKey
 
     /// Nil when `publicURL` is empty: no links are sent.
-    public init?(publicURL: String, secret: String, days: Int) {
+    public init?(publicURL: String, days: Int) {
         guard !publicURL.isEmpty else { return nil }
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
         self.validFor = Double(days) * 86_400
-        key = SymmetricKey(data: Data(secret.utf8))
     }
 
-    /// The shortest secret accepted: 32 characters.
-    public static let minimumSecretLength = 32
+    public func url(token: String) -> String { publicURL + "/ack/" + token }
 
-    public func token(for reference: String) -> String {
-        TokenText.base64URL(Array(HMAC<SHA256>.authenticationCode(for: Data(("encompass-ack:" + reference).utf8), using: key)))
-    }
-
-    public func url(for reference: String) -> String { publicURL + "/ack/" + token(for: reference) }
+    /// A new token for one send of one alert (`TokenText.random`).
+    public static func newToken() -> String { TokenText.random() }
 
     /// What the database keeps of a token: its SHA-256.
     public static func hash(_ token: String) -> String { TokenText.sha256Hex(token) }
+
+    /// What `notify --dry-run` shows where a send's token goes: no token is drawn or kept for a dry
+    /// run, so its link opens nothing. As long as a real token, so the message is laid out as sent.
+    public static let dryRunToken = "dry-run-each-real-send-draws-a-random-token"
 }
 
 /// How the program writes a secret token and what it keeps of one, in one place: web sessions and
 /// API tokens (HubWeb's `Secrets`) and acknowledgement links alike.
 public enum TokenText {
+    /// A new secret token: 32 bytes (256 bits) from the system's cryptographically secure generator
+    /// (`SystemRandomNumberGenerator`: getrandom(2) on Linux), as 43 base64url characters.
+    public static func random() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for i in bytes.indices { bytes[i] = generator.next() }
+        return base64URL(bytes)
+    }
+
     /// Base64url without padding: safe in a URL path and a cookie.
     public static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()

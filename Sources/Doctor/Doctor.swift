@@ -103,6 +103,7 @@ public enum Doctor {
         }
         findings += adults.unknownSchools()
         findings += secrets(settings, adults: adults.all)
+        findings += retired(environment)
         findings += calendar(config, adults: adults, now: now)
         findings += await relay(settings, sendTest: sendTest, now: now)
         return findings
@@ -132,8 +133,7 @@ public enum Doctor {
 
     /// The secrets the settings call for, from the environment: the webhook signing secret for key
     /// adults by https and for `hub.webhook` (without it the hub's second channel fails on the very
-    /// morning it is needed), and the acknowledgement links' key when `web.public_url` is set
-    /// (without it `notify` refuses to run).
+    /// morning it is needed).
     static func secrets(_ settings: Settings, adults: [KeyAdult]) -> [Finding] {
         var findings: [Finding] = []
         let https = adults.filter { $0.channel == .https }
@@ -143,11 +143,14 @@ public enum Doctor {
         if !settings.hub.webhook.isEmpty, settings.https.webhookSecret.isEmpty {
             findings.append(.configuration("ENCOMPASS_WEBHOOK_SECRET is not set: hub.webhook (the hub's second channel when the relay is down) cannot be signed"))
         }
-        if !settings.web.publicURL.isEmpty, settings.web.ackSecret.count < AcknowledgementLinks.minimumSecretLength {
-            findings.append(.configuration("ENCOMPASS_ACK_SECRET is not set, or shorter than \(AcknowledgementLinks.minimumSecretLength) characters: "
-                                           + "web.public_url is set, so notify refuses to run (openssl rand -base64 32)"))
-        }
         return findings
+    }
+
+    /// A note for each variable set that this version no longer reads: harmless, and may go.
+    static func retired(_ environment: [String: String]) -> [Finding] {
+        Settings.retiredEnvironment.sorted { $0.key < $1.key }.compactMap { name, why in
+            environment[name].map { _ in .ok("\(name) is set but no longer used (\(why)): it may be removed from the environment file") }
+        }
     }
 
     /// The bank holidays and every key adult's school's term dates reach a year ahead.

@@ -4,12 +4,7 @@ import Foundation
 /// Session, CSRF and API tokens: 32 random bytes from the system's generator, as base64url text;
 /// the database keeps only their SHA-256.
 public enum Secrets {
-    public static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in bytes.indices { bytes[i] = generator.next() }
-        return TokenText.base64URL(bytes)
-    }
+    public static func newToken() -> String { TokenText.random() }
 
     /// Whether `text` looks like a token this program made: 43 base64url characters.
     public static func isWellFormedToken(_ text: String) -> Bool { TokenText.isWellFormed(text) }

@@ -33,7 +33,7 @@ public struct NotifyRun: Sendable {
     /// When the run really starts and ends, for the record of the run `/metrics` shows. Not `now`,
     /// which may be a replay's clock for deadlines and retries.
     public var wallClock: @Sendable () -> Date = { Date() }
-    /// Each alert's acknowledgement link (`web.public_url` and `ENCOMPASS_ACK_SECRET` set); nil: none.
+    /// Each alert's acknowledgement link (`web.public_url` set); nil: none.
     public var links: AcknowledgementLinks?
     /// `alerts.content`.
     public var contentMode: AlertRenderer.ContentMode = .full
@@ -151,17 +151,22 @@ public struct NotifyRun: Sendable {
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
             if due.isEmpty && claimed.failedUnreadable == 0 { break }
+            // A token of its own for each alert's send, this attempt's: drawn at random, kept by its
+            // hash before anything is sent (so a school that opens its link at once finds its
+            // alert), and then only in the message. The earlier sends' links still work.
+            var tokens: [Int64: String] = [:]
             if let links {
-                // Kept before anything is sent, so a school that opens its link at once finds its alert.
-                try await store.issueAcknowledgementTokens(due.map { ($0.alertKey, AcknowledgementLinks.hash(links.token(for: $0.reference))) },
-                                                           expiresAt: now.addingTimeInterval(links.validFor))
+                let drawn = due.map { ($0.alertKey, AcknowledgementLinks.newToken()) }
+                tokens = Dictionary(uniqueKeysWithValues: drawn)
+                try await store.issueAcknowledgementTokens(drawn.map { ($0.0, AcknowledgementLinks.hash($0.1)) },
+                                                           at: now, expiresAt: now.addingTimeInterval(links.validFor))
             }
             var byReference: [String: DueAlert] = [:]
             var messages: [AlertMessage] = []
             for alert in due {
                 byReference[alert.reference] = alert
                 do {
-                    messages.append(try message(for: alert, now: now))
+                    messages.append(try message(for: alert, now: now, ackToken: tokens[alert.alertKey]))
                 } catch {
                     try await store.record(.configuration(error: error.description, channel: alert.channel.rawValue),
                                            for: alert.alertKey, owner: owner, now: now)
@@ -238,10 +243,11 @@ public struct NotifyRun: Sendable {
     public static let dryRunPage = 1_000
 
     /// `notify --dry-run`: up to `limit` alerts due at `now`, in the order a run claims them, each
-    /// rendered exactly as it would go and written into `files`' folder; nothing is claimed, sent or
-    /// recorded. A page of `page` alerts is read, rendered and written, and let go, before the next
-    /// is read: with every message held until the end, 100,000 alerts took 1.27 GB at ten million
-    /// rows. `rendered` hears of each alert once its message is made. Returns how many were.
+    /// rendered exactly as it would go (but for its link's token: `AcknowledgementLinks.dryRunToken`,
+    /// which opens nothing) and written into `files`' folder; nothing is claimed, sent or recorded.
+    /// A page of `page` alerts is read, rendered and written, and let go, before the next is read:
+    /// with every message held until the end, 100,000 alerts took 1.27 GB at ten million rows.
+    /// `rendered` hears of each alert once its message is made. Returns how many were.
     public func dryRun(now: Date, into files: FileTransport, limit: Int, page: Int = dryRunPage,
                        _ rendered: (DueAlert) -> Void) async throws -> Int {
         var count = 0
@@ -249,7 +255,7 @@ public struct NotifyRun: Sendable {
             var messages: [AlertMessage] = []
             messages.reserveCapacity(due.count)
             for alert in due {
-                messages.append(try message(for: alert, now: now))
+                messages.append(try message(for: alert, now: now, ackToken: AcknowledgementLinks.dryRunToken))
                 rendered(alert)
             }
             _ = await files.send(messages)
@@ -259,7 +265,9 @@ public struct NotifyRun: Sendable {
     }
 
     /// The message one alert becomes. Public so `notify --dry-run` shows exactly what would go.
-    public func message(for alert: DueAlert, now: Date) throws(RenderingError) -> AlertMessage {
+    /// `ackToken`: the token this send's link carries, when `links` is set (the dry run's stands in
+    /// for the one a real send draws).
+    public func message(for alert: DueAlert, now: Date, ackToken: String?) throws(RenderingError) -> AlertMessage {
         let content = AlertContent(alert, hub: hub)
         let channel: DeliveryChannel = switch alert.channel {
         case .smtp: .smtp
@@ -267,7 +275,7 @@ public struct NotifyRun: Sendable {
         case .file: .file
         }
         return try renderer.alert(content, reference: alert.reference, channel: channel, recipient: alert.recipient, date: now,
-                                  ackURL: links?.url(for: alert.reference), mode: contentMode)
+                                  ackURL: ackToken.flatMap { links?.url(token: $0) }, mode: contentMode)
     }
 
     /// The run's one notice to the hub, holding every notice not yet sent (SPEC §7). Each is marked

@@ -3,12 +3,40 @@ import Logging
 import PostgresNIO
 import StoreContract
 
+extension PostgresSchema {
+    /// SQLite's v18-ack-tokens: each send's random token, by its hash, in a table of its own; the
+    /// tokens made before move there with their end, and `alerts.ack_token_hash` goes.
+    static let acknowledgementTokens = Migration(id: "pg14-ack-tokens", statements: [
+        """
+        CREATE TABLE alert_ack_tokens (
+            token_hash text COLLATE "C" PRIMARY KEY,
+            alert_key bigint NOT NULL REFERENCES alerts (alert_key),
+            issued_at double precision,
+            expires_at double precision NOT NULL
+        )
+        """,
+        "CREATE INDEX alert_ack_tokens_by_alert ON alert_ack_tokens (alert_key)",
+        """
+        INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)
+            SELECT ack_token_hash, alert_key, NULL, ack_expires_at FROM alerts
+            WHERE ack_token_hash IS NOT NULL AND ack_expires_at IS NOT NULL
+        """,
+        "DROP INDEX alerts_by_ack_token",
+        "DROP INDEX alerts_awaiting_ack",
+        "ALTER TABLE alerts DROP COLUMN ack_token_hash",
+        """
+        CREATE INDEX alerts_awaiting_ack ON alerts (deadline)
+            WHERE state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL
+        """,
+    ])
+}
+
 extension PostgresAlerts {
     /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each.
     static func markUnacknowledged(_ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
         for (key, deadline) in try await conn.rows("""
             SELECT a.alert_key, a.deadline FROM alerts a
-            WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_token_hash IS NOT NULL
+            WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_expires_at IS NOT NULL
               AND a.deadline < \(now.timeIntervalSince1970)
               AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = \(AlertLifecycle.unacknowledgedKind))
             """, logger, as: (Int64, Double?).self)
@@ -40,6 +68,13 @@ extension PostgresAlerts {
         return acknowledged
     }
 
+    /// The alert a token opens: any token issued for it, until its end.
+    static func alertKey(_ conn: PostgresConnection, _ logger: Logger, tokenHash: String, now: Date) async throws -> Int64? {
+        try await conn.row("""
+            SELECT alert_key FROM alert_ack_tokens WHERE token_hash = \(tokenHash) AND expires_at >= \(now.timeIntervalSince1970)
+            """, logger, as: (Int64).self)
+    }
+
     static func view(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64) async throws -> AcknowledgementView? {
         guard let (at, by) = try await conn.row("SELECT acknowledged_at, acknowledged_by FROM alerts WHERE alert_key = \(alertKey)",
                                                 logger, as: (Double?, String?).self),
@@ -49,14 +84,18 @@ extension PostgresAlerts {
 }
 
 extension PostgresStore {
-    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], expiresAt: Date) async throws {
+    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws {
         guard !tokens.isEmpty else { return }
         let logger = self.logger
         let keys = tokens.map(\.alertKey), hashes = tokens.map(\.tokenHash)
         try await write { conn in
             try await conn.run("""
-                UPDATE alerts a SET ack_token_hash = t.hash, ack_expires_at = coalesce(a.ack_expires_at, \(expiresAt.timeIntervalSince1970))
-                FROM unnest(\(keys)::bigint[], \(hashes)::text[]) AS t(key, hash) WHERE a.alert_key = t.key
+                UPDATE alerts SET ack_expires_at = coalesce(ack_expires_at, \(expiresAt.timeIntervalSince1970)) WHERE alert_key = ANY(\(keys))
+                """, logger)
+            try await conn.run("""
+                INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)
+                    SELECT t.hash, a.alert_key, \(now.timeIntervalSince1970), a.ack_expires_at
+                    FROM unnest(\(keys)::bigint[], \(hashes)::text[]) AS t(key, hash) JOIN alerts a ON a.alert_key = t.key
                 """, logger)
         }
     }
@@ -64,9 +103,7 @@ extension PostgresStore {
     public func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
         let logger = self.logger
         return try await read { conn in
-            guard let key = try await conn.row("""
-                SELECT alert_key FROM alerts WHERE ack_token_hash = \(tokenHash) AND ack_expires_at >= \(now.timeIntervalSince1970)
-                """, logger, as: (Int64).self) else { return nil }
+            guard let key = try await PostgresAlerts.alertKey(conn, logger, tokenHash: tokenHash, now: now) else { return nil }
             return try await PostgresAlerts.view(conn, logger, alertKey: key)
         }
     }
@@ -74,9 +111,7 @@ extension PostgresStore {
     public func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
         let logger = self.logger
         return try await write { conn in
-            guard let key = try await conn.row("""
-                SELECT alert_key FROM alerts WHERE ack_token_hash = \(tokenHash) AND ack_expires_at >= \(now.timeIntervalSince1970)
-                """, logger, as: (Int64).self) else { return nil }
+            guard let key = try await PostgresAlerts.alertKey(conn, logger, tokenHash: tokenHash, now: now) else { return nil }
             return try await PostgresAlerts.acknowledge(conn, logger, alertKey: key, by: "link", now: now)
         }
     }
@@ -85,7 +120,7 @@ extension PostgresStore {
         let logger = self.logger
         return try await write { conn in
             guard let key = try await conn.row("""
-                SELECT alert_key FROM alerts WHERE reference = \(reference) AND ack_token_hash IS NOT NULL
+                SELECT alert_key FROM alerts WHERE reference = \(reference) AND ack_expires_at IS NOT NULL
                 """, logger, as: (Int64).self) else { return nil }
             return try await PostgresAlerts.acknowledge(conn, logger, alertKey: key, by: "webhook", now: now)
         }

@@ -209,7 +209,7 @@ enum PostgresAlerts {
 
     static let rowColumns = """
         SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL FROM alerts
+               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL FROM alerts
         """
 
     typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Bool)

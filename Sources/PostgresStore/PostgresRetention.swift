@@ -89,6 +89,7 @@ extension PostgresStore: RetentionStore {
                         INSERT INTO retention_purging (subject) SELECT 'alert:' || k FROM unnest(\(alerts)::bigint[]) AS k ON CONFLICT DO NOTHING
                         """, logger)
                     try await conn.run("DELETE FROM alert_calls WHERE alert_key = ANY(\(alerts))", logger)
+                    try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = ANY(\(alerts))", logger)
                     try await conn.run("""
                         DELETE FROM hub_notice_alerts WHERE alert_key = ANY(\(alerts))
                             OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = ANY(\(alerts)))

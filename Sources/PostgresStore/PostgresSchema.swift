@@ -331,6 +331,7 @@ enum PostgresSchema {
         passwordResets,
         retention,
         textAsBytes,
+        acknowledgementTokens,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

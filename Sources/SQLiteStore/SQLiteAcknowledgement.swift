@@ -32,37 +32,72 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v18-ack-tokens`: each send's acknowledgement token, drawn at random, kept by its hash in a
+    /// table of its own (SPEC §7), so every link an alert was sent with opens it. The tokens made
+    /// before (one an alert, `alerts.ack_token_hash`) move there with their end, so the links
+    /// already sent keep working; the column goes (the indexes naming it first). An alert carried a
+    /// link when it has a link's end, `ack_expires_at`, which is kept the first time a token is issued.
+    static func registerAcknowledgementTokens(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v18-ack-tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_ack_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    alert_key INTEGER NOT NULL REFERENCES alerts(alert_key),
+                    issued_at REAL,
+                    expires_at REAL NOT NULL
+                );
+                CREATE INDEX alert_ack_tokens_by_alert ON alert_ack_tokens(alert_key);
+                INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)
+                    SELECT ack_token_hash, alert_key, NULL, ack_expires_at FROM alerts
+                    WHERE ack_token_hash IS NOT NULL AND ack_expires_at IS NOT NULL;
+                DROP INDEX alerts_by_ack_token;
+                DROP INDEX alerts_awaiting_ack;
+                ALTER TABLE alerts DROP COLUMN ack_token_hash;
+                CREATE INDEX alerts_awaiting_ack ON alerts(deadline)
+                    WHERE state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL;
+                """)
+        }
+    }
 }
 
 extension SQLiteStore {
-    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], expiresAt: Date) async throws {
+    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws {
         guard !tokens.isEmpty else { return }
         try await pool.write { db in
-            let statement = try db.makeStatement(sql: """
-                UPDATE alerts SET ack_token_hash = ?, ack_expires_at = coalesce(ack_expires_at, ?) WHERE alert_key = ?
+            let end = try db.makeStatement(sql: "UPDATE alerts SET ack_expires_at = coalesce(ack_expires_at, ?) WHERE alert_key = ?")
+            let keep = try db.makeStatement(sql: """
+                INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)
+                    SELECT ?, alert_key, ?, ack_expires_at FROM alerts WHERE alert_key = ?
                 """)
             for t in tokens {
-                try statement.execute(arguments: [t.tokenHash, expiresAt.timeIntervalSince1970, t.alertKey])
+                try end.execute(arguments: [expiresAt.timeIntervalSince1970, t.alertKey])
+                try keep.execute(arguments: [t.tokenHash, now.timeIntervalSince1970, t.alertKey])
             }
         }
     }
 
     public func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
-        try await pool.read { db in try Self.acknowledgementView(db, where: "a.ack_token_hash = ? AND a.ack_expires_at >= ?",
-                                                                 [tokenHash, now.timeIntervalSince1970]) }
+        try await pool.read { db in
+            try Self.alertKey(db, tokenHash: tokenHash, now: now).flatMap { try Self.acknowledgementView(db, where: "a.alert_key = ?", [$0]) }
+        }
     }
 
     public func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView? {
         try await pool.write { db in
-            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE ack_token_hash = ? AND ack_expires_at >= ?",
-                                         arguments: [tokenHash, now.timeIntervalSince1970])
-            return try key.flatMap { try Self.acknowledge(db, alertKey: $0, by: "link", now: now) }
+            try Self.alertKey(db, tokenHash: tokenHash, now: now).flatMap { try Self.acknowledge(db, alertKey: $0, by: "link", now: now) }
         }
+    }
+
+    /// The alert a token opens: any token issued for it, until its end.
+    static func alertKey(_ db: Database, tokenHash: String, now: Date) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT alert_key FROM alert_ack_tokens WHERE token_hash = ? AND expires_at >= ?",
+                           arguments: [tokenHash, now.timeIntervalSince1970])
     }
 
     public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
         try await pool.write { db in
-            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ? AND ack_token_hash IS NOT NULL",
+            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ? AND ack_expires_at IS NOT NULL",
                                          arguments: [reference])
             return try key.flatMap { try Self.acknowledge(db, alertKey: $0, by: "webhook", now: now) }
         }
@@ -128,7 +163,7 @@ extension SQLiteStore {
     static func markUnacknowledged(_ db: Database, now: Date) throws {
         let rows = try Row.fetchAll(db, sql: """
             SELECT a.alert_key, a.deadline FROM alerts a
-            WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_token_hash IS NOT NULL AND a.deadline < ?
+            WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_expires_at IS NOT NULL AND a.deadline < ?
               AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = ?)
             """, arguments: [now.timeIntervalSince1970, AlertLifecycle.unacknowledgedKind])
         for r in rows where AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil,

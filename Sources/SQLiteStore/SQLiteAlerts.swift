@@ -196,7 +196,7 @@ extension SQLiteStore: AlertStore {
     static func forEachAlert(_ db: Database, where clause: String, order: String?, _ body: (AlertRow) throws -> Void) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_token_hash IS NOT NULL
+                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL
             FROM alerts WHERE \(clause)\(order.map { " ORDER BY " + $0 } ?? "")
             """)
         while let r = try rows.next() {

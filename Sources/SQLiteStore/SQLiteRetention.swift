@@ -70,6 +70,7 @@ extension SQLiteStore: RetentionStore {
                     for alert in alerts {
                         try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: ["alert:\(alert)"])
                         try db.cachedStatement(sql: "DELETE FROM alert_calls WHERE alert_key = ?").execute(arguments: [alert])
+                        try db.cachedStatement(sql: "DELETE FROM alert_ack_tokens WHERE alert_key = ?").execute(arguments: [alert])
                         try db.cachedStatement(sql: """
                             DELETE FROM hub_notice_alerts WHERE alert_key = ?1
                                 OR notice_key IN (SELECT notice_key FROM hub_notices WHERE alert_key = ?1)

@@ -155,6 +155,7 @@ enum SQLiteSchema {
         registerPasswordResets(&m)
         registerRetention(&m)
         registerIncidentIdIndex(&m)
+        registerAcknowledgementTokens(&m)
         return m
     }
 

@@ -27,8 +27,8 @@ public enum ConfigTemplate {
         # default. To change one, remove the '#' from its section's line and from its own line.
         # An unknown key is an error. Environment variables override this file: ENCOMPASS_ plus the
         # key path in capitals with dots as underscores, e.g. ENCOMPASS_SCORING_WINDOW_DAYS=180.
-        # Secrets never go here: ENCOMPASS_SMTP_PASSWORD, ENCOMPASS_WEBHOOK_SECRET and
-        # ENCOMPASS_ACK_SECRET come from the environment (the units' EnvironmentFile).
+        # Secrets never go here: ENCOMPASS_SMTP_PASSWORD and ENCOMPASS_WEBHOOK_SECRET come from the
+        # environment (the units' EnvironmentFile).
         # Files named here (smtp.ca_file, https.ca_file) are read from this folder when relative.
         # Try it with: encompass notify --dry-run --config THIS_FOLDER
 
@@ -82,7 +82,7 @@ public enum ConfigTemplate {
 
         #web:
         #  public_url: ""                    # e.g. https://hub.police.example; empty: no acknowledgement links
-        #                                    # links are made with ENCOMPASS_ACK_SECRET (environment, 32+ characters)
+        #                                    # each send's link carries a random token; no key is needed
 
         """
 }

@@ -15,6 +15,8 @@ public enum EnvironmentVariables {
     public static let password = "ENCOMPASS_PASSWORD"
     public static let smtpPassword = "ENCOMPASS_SMTP_PASSWORD"
     public static let webhookSecret = "ENCOMPASS_WEBHOOK_SECRET"
+    /// Read by earlier versions (the acknowledgement links' key), now ignored and still accepted
+    /// (`Settings.retiredEnvironment`).
     public static let ackSecret = "ENCOMPASS_ACK_SECRET"
     public static let allowPlaceholders = "ENCOMPASS_ALLOW_PLACEHOLDERS"
 

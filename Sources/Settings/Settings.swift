@@ -80,8 +80,6 @@ public struct WebSettings: Sendable {
     /// `web.public_url`: the address schools reach the hub's application at, without a trailing
     /// slash. Empty: alerts carry no acknowledgement link.
     public var publicURL = ""
-    /// From ENCOMPASS_ACK_SECRET only: the key acknowledgement links are made with (`notify` only).
-    public var ackSecret = ""
 }
 
 /// One clear line naming the file (and line and column where known).

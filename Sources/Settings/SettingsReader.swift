@@ -73,7 +73,6 @@ extension Settings {
         }
         settings.smtp.password = environment[EnvironmentVariables.smtpPassword] ?? ""
         settings.https.webhookSecret = environment[EnvironmentVariables.webhookSecret] ?? ""
-        settings.web.ackSecret = environment[EnvironmentVariables.ackSecret] ?? ""
         try validate(settings, fileName: fileName)
         return settings
     }
@@ -131,10 +130,16 @@ extension Settings {
     }
 
     static let sections: Set<String> = ["scoring", "scoring.weights", "calendar", "hub", "smtp", "https", "alerts", "web", "retention"]
-    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key", "web.ack_secret"]
+    static let secretKeys: Set<String> = ["smtp.password", "https.webhook_secret", "https.secret", "https.signing_key"]
     static let secretEnvironment = ["smtp.password": EnvironmentVariables.smtpPassword, "https.webhook_secret": EnvironmentVariables.webhookSecret,
-                                    "https.secret": EnvironmentVariables.webhookSecret, "https.signing_key": EnvironmentVariables.webhookSecret,
-                                    "web.ack_secret": EnvironmentVariables.ackSecret]
+                                    "https.secret": EnvironmentVariables.webhookSecret, "https.signing_key": EnvironmentVariables.webhookSecret]
+
+    /// Variables an earlier version read and this one ignores, each with why: still accepted (they
+    /// are among `EnvironmentVariables.known`), so an environment file written for that version keeps
+    /// working (`doctor` notes them).
+    public static let retiredEnvironment = [
+        EnvironmentVariables.ackSecret: "acknowledgement links are no longer made with a key: each send draws a random token",
+    ]
 
     static func int(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> Int {
         { text in

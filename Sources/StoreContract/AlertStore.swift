@@ -174,10 +174,12 @@ public protocol AlertStore: Sendable {
     /// The run that finished last (by `finishedAt`, then the later recorded), or nil before any.
     func latestNotifyRun() async throws -> NotifyRunRecord?
 
-    /// Keeps the hash of each claimed alert's acknowledgement token (the link in the message), and
-    /// the link's end, `expiresAt`, the first time only: a retry carries the same link, valid as long.
-    func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], expiresAt: Date) async throws
-    /// The alert a link opens: nil for a token unknown or past its end.
+    /// Keeps the hash of the token each claimed alert's message carries this time (its link), issued
+    /// at `now`, beside those of its earlier sends: every one opens the alert until the alert's links
+    /// end. That end is `expiresAt` the first time an alert is given a token, and stays: a retry's
+    /// link works as long as the first one, no longer.
+    func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws
+    /// The alert a link opens (any of its tokens): nil for a token unknown or past its end.
     func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView?
     /// Acknowledges the alert a link opens (the page's button); nil for a token unknown or past its
     /// end. A second acknowledgement changes nothing and returns the first one's time.

@@ -47,8 +47,6 @@ struct NotifyCommand: AsyncParsableCommand {
             if !dryRun, !placeholders.isEmpty, !Placeholders.allowed(global.environment) {
                 throw PlaceholderSettings(problems: placeholders)
             }
-            // The settings' own problems first, as before the store was looked for.
-            let links = try Self.acknowledgementLinks(config.settings)
             // A morning run has nothing to send from a store that is not there: made new (a typo in
             // the path or in ENCOMPASS_DATABASE, a unit in the wrong folder), it would send nothing
             // and exit 0, and the timer's failure alarm would never ring.
@@ -64,7 +62,7 @@ struct NotifyCommand: AsyncParsableCommand {
             var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
                                 hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
             if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
-            run.links = links
+            run.links = AcknowledgementLinks(publicURL: settings.web.publicURL, days: settings.alerts.ackDays)
             run.contentMode = settings.alerts.linkOnly ? .link : .full
             run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
 
@@ -87,16 +85,6 @@ struct NotifyCommand: AsyncParsableCommand {
                 throw ExitCode(69)
             }
         }
-    }
-
-    /// Links when `web.public_url` is set; then the secret they are made with must be set too.
-    static func acknowledgementLinks(_ s: Settings) throws -> AcknowledgementLinks? {
-        guard !s.web.publicURL.isEmpty else { return nil }
-        guard s.web.ackSecret.count >= AcknowledgementLinks.minimumSecretLength else {
-            throw SettingsError(file: "environment", message: "web.public_url is set, so ENCOMPASS_ACK_SECRET must be too: "
-                                + "\(AcknowledgementLinks.minimumSecretLength) or more random characters (openssl rand -base64 32)")
-        }
-        return AcknowledgementLinks(publicURL: s.web.publicURL, secret: s.web.ackSecret, days: s.alerts.ackDays)
     }
 
     /// The real channels, or the demo's folder when `alerts.outbox_dir` is set.

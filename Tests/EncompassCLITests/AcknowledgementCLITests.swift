@@ -9,12 +9,9 @@ import TestSupport
 /// `serve` and a real headless Chromium: the link in the e-mail, a scanner's GET that changes
 /// nothing, the button, the link-only message, and the hub's one notice per run.
 @Suite struct AcknowledgementCLITests {
-    static let ackSecret = String(repeating: "s3cret-", count: 6)
-
     /// The rig's environment with acknowledgement links to `publicURL`.
     static func linked(_ rig: OutboxRig, _ publicURL: String, content: String = "full") -> [String: String] {
-        rig.environment.merging(["ENCOMPASS_WEB_PUBLIC_URL": publicURL, "ENCOMPASS_ACK_SECRET": ackSecret,
-                                 "ENCOMPASS_ALERTS_CONTENT": content]) { $1 }
+        rig.environment.merging(["ENCOMPASS_WEB_PUBLIC_URL": publicURL, "ENCOMPASS_ALERTS_CONTENT": content]) { $1 }
     }
 
     /// The message the relay passed to `address`, as Python's email package reads it, and its raw text.
@@ -74,6 +71,49 @@ import TestSupport
         #expect(acknowledged.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil)
         let unread = try await rig.h.run(["alerts", "--state", "unacknowledged", "--now", iso.string(from: sent.addingTimeInterval(30 * 86_400))])
         #expect(unread.stdout == "No alerts.\n")
+    }
+
+    /// A send reported failing though its copy arrived (the school's endpoint took the body and
+    /// answered 503), then its retry: one reference (the Idempotency-Key) and a link of its own in
+    /// each body, and both links open the alert in a real `serve`: the first acknowledges, the
+    /// second shows that it was.
+    @Test(arguments: TestDatabase.allCases)
+    func aRetryCarriesANewLinkAndTheFirstStillWorks(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try rig.addKeyAdult("120504,Fay Lead,,https,https://127.0.0.1:\(rig.https.port)/busy")
+        let (server, address) = try rig.h.serve(environment: rig.environment)
+        defer { server.terminate() }
+        // The server checks the links against the real clock: the first run a moment ago.
+        let iso = ISO8601DateFormatter()
+        let sent = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
+        try await rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120504")])
+        for run in [sent, sent.addingTimeInterval(3600)] {
+            let out = try await rig.h.run(["notify", "--now", iso.string(from: run)], environment: Self.linked(rig, address))
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        let posts = try rig.https.log().filter { $0["path"] as? String == "/busy" }
+        #expect(posts.count == 2, "sent, then sent again")
+        let keys = posts.compactMap { ($0["headers"] as? [String: String])?.first { $0.key.lowercased() == "idempotency-key" }?.value }
+        #expect(keys.count == 2 && Set(keys).count == 1, "the same Idempotency-Key both times")
+        let links = try posts.map { post in
+            let body = try JSONSerialization.jsonObject(with: Data((post["body"] as? String ?? "").utf8)) as? [String: Any]
+            return try #require(body?["ack_url"] as? String)
+        }
+        #expect(Set(links).count == 2, "the retry carries a new link")
+
+        func press(_ link: String) async throws -> (Int?, String) {
+            var request = URLRequest(url: try #require(URL(string: link)))
+            request.httpMethod = "POST"
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode, String(decoding: data, as: UTF8.self))
+        }
+        let (firstStatus, first) = try await press(links[0])
+        #expect(firstStatus == 200 && first.contains("Thank you"), "the first send's link acknowledges")
+        let (secondStatus, second) = try await press(links[1])
+        #expect(secondStatus == 200 && second.contains("Read and acknowledged on") && !second.contains("Thank you"),
+                "the retry's link shows the acknowledgement")
+        #expect(try await Self.alert(rig, "C-1")["acknowledged_at"] is String)
     }
 
     @Test(arguments: TestDatabase.allCases)

@@ -23,7 +23,7 @@ struct OutboxRig {
         try FileManager.default.createDirectory(atPath: root + "/smtp", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/https", withIntermediateDirectories: true)
         smtp = try await LoopbackServer.smtp(pki: pki, folder: root + "/smtp", options: ["--greylist-times", "1"] + options)
-        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404"])
+        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404", "--status", "/busy=503"])
         try Data("""
             urn,name,email,channel,endpoint
             120501,Ann Lead,dsl@boston.school.example,smtp,

@@ -11,7 +11,7 @@ import Testing
 /// The school's side (SPEC §7): the link's page, its one button, the webhook's signed
 /// acknowledgement, and the board's "phone the school" for alerts nobody acknowledged.
 @Suite struct AcknowledgementTests {
-    static let links = AcknowledgementLinks(publicURL: "https://hub.police.example", secret: String(repeating: "k", count: 32), days: 14)!
+    static let links = AcknowledgementLinks(publicURL: "https://hub.police.example", days: 14)!
     static let reference = "ENC-I-11-C-11"
     static let secret = "webhook-secret-of-the-force"
 
@@ -26,8 +26,8 @@ import Testing
         try await fixture.store.replaceDirectory(directory)
         let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
         let alert = try #require(claimed.alerts.first { $0.reference == reference })
-        let token = links.token(for: reference)
-        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token))],
+        let token = AcknowledgementLinks.newToken()
+        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token))], at: fixture.clock.now(),
                                                            expiresAt: fixture.clock.now().addingTimeInterval(links.validFor))
         try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
         return (fixture, token)
@@ -78,7 +78,7 @@ import Testing
     @Test func aLinkThatOpensNothingGetsThePlainNotFoundPage() async throws {
         let (fixture, token) = try await Self.fixture()
         defer { fixture.cleanUp() }
-        let unknown = Self.links.token(for: "ENC-someone-else")
+        let unknown = AcknowledgementLinks.newToken()
         let (a, b, c, expiredGet, expiredPost) = try await fixture.withBrowser { browser in
             let a = try await browser.get("/ack/" + unknown)
             let b = try await browser.get("/ack/not-a-token")

@@ -18,7 +18,7 @@ struct AcknowledgementStoreTests {
     func delivered(_ kind: StoreKind) async throws -> (TempStore, [String: Int64]) {
         let t = try await OutboxStoreTests().store(kind)
         let keys = try await OutboxStoreTests().claim(t, at: now)
-        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3")], expiresAt: now.addingTimeInterval(week))
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3")], at: now, expiresAt: now.addingTimeInterval(week))
         for key in keys.values { try await t.store.record(.delivered, for: key, owner: "test:1", now: now) }
         return (t, keys)
     }
@@ -59,13 +59,17 @@ struct AcknowledgementStoreTests {
     func aLinkEndsAfterItsDaysAndARetryDoesNotExtendIt(kind: StoreKind) async throws {
         let (t, keys) = try await delivered(kind)
         defer { t.cleanUp() }
-        // The same alert's token issued again later (a retry) keeps the first end.
-        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3")], expiresAt: now.addingTimeInterval(2 * week))
+        // A retry a day later: a new token for the same alert, which keeps the first end; the first
+        // token still opens it.
+        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3-retry")], at: now.addingTimeInterval(86_400),
+                                                     expiresAt: now.addingTimeInterval(2 * week))
         let end = now.addingTimeInterval(week)
-        #expect(try await t.store.acknowledgement(tokenHash: "hash-3", now: end) != nil)
-        let past = end.addingTimeInterval(1)
-        #expect(try await t.store.acknowledgement(tokenHash: "hash-3", now: past) == nil)
-        #expect(try await t.store.acknowledge(tokenHash: "hash-3", now: past) == nil)
+        for hash in ["hash-3", "hash-3-retry"] {
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-3", "\(hash)")
+            let past = end.addingTimeInterval(1)
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: past) == nil, "\(hash)")
+            #expect(try await t.store.acknowledge(tokenHash: hash, now: past) == nil, "\(hash)")
+        }
         #expect(try await row(t, "C-3").acknowledgedAt == nil)
     }
 
@@ -107,7 +111,7 @@ struct AcknowledgementStoreTests {
         let t = try await OutboxStoreTests().store(kind)
         defer { t.cleanUp() }
         let keys = try await OutboxStoreTests().claim(t, at: now)
-        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1")], expiresAt: now.addingTimeInterval(week))
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1")], at: now, expiresAt: now.addingTimeInterval(week))
         try await t.store.record(.temporary(error: "timeout", retryAt: now.addingTimeInterval(600)), for: keys["C-1"]!, owner: "test:1", now: now)
         #expect(try await row(t, "C-1").state == .retrying)
         let later = now.addingTimeInterval(120)

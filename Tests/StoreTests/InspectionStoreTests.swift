@@ -70,7 +70,7 @@ struct InspectionStoreTests {
         try await store.record(.delivered, for: key["ENC-I-A-C-1"]!, owner: "test:1", now: at("2026-09-30T08:00:00Z"))
         try await store.record(.delivered, for: key["ENC-I-F-C-5"]!, owner: "test:1", now: at("2026-09-16T10:00:01Z"))
         try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A"), (key["ENC-I-F-C-5"]!, "hash-F")],
-                                                   expiresAt: at("2026-12-01T00:00:00Z"))
+                                                   at: ingestedAt, expiresAt: at("2026-12-01T00:00:00Z"))
         _ = try await store.acknowledge(reference: "ENC-I-A-C-1", now: at("2026-09-30T08:00:00Z"))
         _ = try await store.acknowledge(reference: "ENC-I-F-C-5", now: at("2026-09-16T11:00:01Z"))
 

@@ -2,6 +2,7 @@ import Foundation
 import RiskModel
 import StoreContract
 import Stores
+import Synchronization
 import Testing
 import TestSupport
 
@@ -38,8 +39,20 @@ struct TextAsBytesTests {
         let db = String(url.split(separator: "/").last!)
         let older = try SchemaVersionStoreTests.store(.postgres, url, knownUpTo: "pg12-retention")
         _ = try await older.migrate(for: .write)
-        _ = try await StoreCopy.run(from: source.store, to: older)
-        let before = try await StoreCopy.contents(of: older)
+        // Every table that version had: pg14-ack-tokens made alert_ack_tokens after it.
+        let tables = StoreTable.all.filter { $0.name != "alert_ack_tokens" }
+        let copied = Mutex<Set<String>>([])
+        try await older.insert(tables) { table in
+            guard copied.withLock({ $0.insert(table.name).inserted }) else { return nil }
+            let rows = try await source.store.rows(of: table)
+            return rows.isEmpty ? nil : rows
+        }
+        func contents(_ store: any FullStore) async throws -> [String: [String]] {
+            var out: [String: [String]] = [:]
+            for table in tables { out[table.name] = try await store.rows(of: table).map { "\($0)" }.sorted() }
+            return out
+        }
+        let before = try await contents(older)
         #expect(try await Self.columnsNotAsBytes(url).contains("incidents.incident_id"), "the version before compared by the locale")
         let granted = try await PostgresServer.shared().psql(db, """
             DO $$ BEGIN CREATE ROLE encompass_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
@@ -49,9 +62,9 @@ struct TextAsBytesTests {
         try #require(granted.exitCode == 0, "\(granted.output)")
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes"])
+        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens"])
         #expect(try await Self.columnsNotAsBytes(url) == "")
-        #expect(try await StoreCopy.contents(of: current) == before)
+        #expect(try await contents(current) == before)
         let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")
         #expect(read.exitCode == 0 && read.output == "2\n", "the view made again, with its grant: \(read.output)")
         #expect(try await current.decisions(childId: "C-1").count == 1)

@@ -1,0 +1,194 @@
+import Delivery
+import Foundation
+import GRDB
+import Outbox
+import StoreContract
+import Stores
+import Synchronization
+import Testing
+import TestSupport
+
+/// The acknowledgement link's token (SPEC §7: at least 128 random bits, for one alert, kept only as
+/// a hash), as a real `notify` run draws it and both stores keep it: a token of its own for each
+/// send, nothing in the database to make it again, every link sent opening the alert until its end,
+/// and the links sent before the upgrade still working after it.
+@Suite("Acknowledgement tokens, on SQLite and PostgreSQL")
+struct AcknowledgementTokenTests {
+    let now = at("2026-11-22T08:00:00Z")
+    static let publicURL = "https://hub.police.example"
+
+    /// The school's end: answers the nth send of each alert with the nth status of `script` (the
+    /// last one after that), the hub's digest with delivered, and keeps every message, in order.
+    final class SchoolEnd: Transport {
+        let script: [DeliveryOutcome.Status]
+        let given = Mutex<[AlertMessage]>([])
+
+        init(_ script: [DeliveryOutcome.Status]) { self.script = script }
+
+        func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+            let statuses = given.withLock { given in
+                batch.map { message in
+                    let sent = given.filter { $0.reference == message.reference }.count
+                    given.append(message)
+                    return message.reference.hasPrefix("ENC-HUB-") ? .delivered : script[min(sent, script.count - 1)]
+                }
+            }
+            let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self)
+            for (message, status) in zip(batch, statuses) {
+                continuation.yield(DeliveryOutcome(reference: message.reference, channel: message.channel, status: status, replyCode: nil,
+                                                   detail: status == .delivered ? "250 ok" : "451 try later", attempted: true))
+            }
+            continuation.finish()
+            return stream
+        }
+
+        /// The token of the link in each message to a school, in order.
+        var tokens: [String] {
+            given.withLock { $0 }.filter { $0.reference.hasPrefix("ENC-I-") }.compactMap { message in
+                message.textBody.range(of: NSRegularExpression.escapedPattern(for: publicURL) + "/ack/[A-Za-z0-9_-]{43}", options: .regularExpression)
+                    .map { String(message.textBody[$0].suffix(43)) }
+            }
+        }
+    }
+
+    func run(_ t: TempStore, _ school: SchoolEnd) throws -> NotifyRun {
+        var run = NotifyRun(store: t.store, transport: school, renderer: try AlertRenderer(templatesDirectory: Repository.templates),
+                            hub: HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example"),
+                            retry: RetryPolicy(), owner: "test:1", isDead: { _ in false })
+        run.links = AcknowledgementLinks(publicURL: Self.publicURL, days: 14)
+        return run
+    }
+
+    /// One queued alert, C-1's, to school 120501.
+    func store(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
+                                     actor: "test", at: now, planner: OutboxStoreTests.planner)
+        return t
+    }
+
+    /// Two hubs sending the same incident and child send different links, each opening the alert in
+    /// its own database only; the database keeps the token's hash and nowhere the token.
+    @Test(arguments: StoreKind.allCases)
+    func eachSendDrawsItsOwnTokenAndTheDatabaseKeepsOnlyItsHash(kind: StoreKind) async throws {
+        let (a, b) = (try await store(kind), try await store(kind))
+        defer { a.cleanUp(); b.cleanUp() }
+        let (toA, toB) = (SchoolEnd([.delivered]), SchoolEnd([.delivered]))
+        #expect(try await run(a, toA).run(now: now).delivered == 1)
+        #expect(try await run(b, toB).run(now: now).delivered == 1)
+        let tokenA = try #require(toA.tokens.first), tokenB = try #require(toB.tokens.first)
+        #expect(toA.tokens.count == 1 && toB.tokens.count == 1)
+        #expect(tokenA != tokenB, "the same alert in two databases gets two tokens")
+        #expect(try await a.store.acknowledgement(tokenHash: AcknowledgementLinks.hash(tokenA), now: now)?.alert.reference == "ENC-I-1-C-1")
+        #expect(try await b.store.acknowledgement(tokenHash: AcknowledgementLinks.hash(tokenA), now: now) == nil, "A's link opens nothing in B")
+
+        let contents = try await StoreCopy.contents(of: a.store)
+        #expect(contents["alert_ack_tokens"]?.count == 1)
+        #expect(contents["alert_ack_tokens"]?.first?.contains(AcknowledgementLinks.hash(tokenA)) == true, "the hash is what is kept")
+        for (table, rows) in contents {
+            #expect(!rows.contains { $0.contains(tokenA) }, "the token itself is in \(table)")
+        }
+    }
+
+    /// A send reported failing whose copy arrived, then its retry: each message carries its own
+    /// link (the same reference), and both open the alert: the first acknowledges, the second
+    /// shows that it was.
+    @Test(arguments: StoreKind.allCases)
+    func aRetryCarriesANewLinkAndEveryLinkSentOpensTheAlert(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let school = SchoolEnd([.temporary, .delivered])
+        #expect(try await run(t, school).run(now: now).retrying == 1)
+        let retry = now.addingTimeInterval(3600)
+        #expect(try await run(t, school).run(now: retry).delivered == 1)
+        let messages = school.given.withLock { $0 }.filter { $0.reference == "ENC-I-1-C-1" }
+        #expect(messages.count == 2, "sent, then sent again")
+        let tokens = school.tokens
+        #expect(tokens.count == 2)
+        #expect(Set(tokens).count == 2, "the retry carries a new link")
+
+        let (first, second) = (AcknowledgementLinks.hash(tokens[0]), AcknowledgementLinks.hash(tokens[1]))
+        for hash in [first, second] {
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: retry)?.alert.reference == "ENC-I-1-C-1")
+        }
+        let pressed = retry.addingTimeInterval(600)
+        let acknowledged = try #require(try await t.store.acknowledge(tokenHash: first, now: pressed))
+        #expect(acknowledged.justAcknowledged && acknowledged.acknowledgedAt == pressed)
+        let again = try #require(try await t.store.acknowledge(tokenHash: second, now: pressed.addingTimeInterval(60)))
+        #expect(!again.justAcknowledged && again.acknowledgedAt == pressed, "the retry's link shows the first acknowledgement")
+
+        // Both end 14 days after the first send, not the retry.
+        let end = now.addingTimeInterval(14 * 86_400)
+        for hash in [first, second] {
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: end) != nil)
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil)
+        }
+    }
+
+    /// A purged alert's tokens go with it.
+    @Test(arguments: StoreKind.allCases)
+    func aPurgedAlertsTokensGoWithIt(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await run(t, SchoolEnd([.delivered])).run(now: now)
+        #expect(try await StoreCopy.contents(of: t.store)["alert_ack_tokens"]?.count == 1)
+        let policy = RetentionPolicy(incidentsDays: 1, episodesDays: 0)
+        let later = now.addingTimeInterval(30 * 86_400)
+        let due = try await t.store.due(policy, now: later)
+        #expect(due.map(\.subject) == ["incident:I-1"])
+        _ = try await t.store.purge(due, policy: policy, actor: "cli:root", at: later)
+        #expect(try await StoreCopy.contents(of: t.store)["alert_ack_tokens"] == [])
+    }
+
+    /// A link sent by the version before (its token derived, its hash on the alert's row) opens its
+    /// alert after `migrate` until its end, and the old column is gone.
+    @Test(arguments: StoreKind.allCases)
+    func aLinkSentBeforeTheUpgradeStillOpensItsAlert(kind: StoreKind) async throws {
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try SchemaVersionStoreTests.newURL(kind, in: dir)
+        let older = try SchemaVersionStoreTests.store(kind, url, knownUpTo: kind == .sqlite ? "v17-incident-id-index" : "pg13-text-as-bytes")
+        _ = try await older.migrate(for: .write)
+        try await older.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await older.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+                                   actor: "test", at: now, planner: OutboxStoreTests.planner)
+        let claimed = try await older.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
+        for alert in claimed.alerts { try await older.record(.delivered, for: alert.alertKey, owner: "test:1", now: now) }
+        let token = TokenText.random()
+        let end = now.addingTimeInterval(14 * 86_400)
+        // What the version before kept for C-1's link.
+        let sql = """
+            UPDATE alerts SET ack_token_hash = '\(AcknowledgementLinks.hash(token))', ack_expires_at = \(end.timeIntervalSince1970)
+            WHERE child_id = 'C-1'
+            """
+        try #require(try await Self.accepted(kind, url, dir, sql))
+
+        let current = try StoreFactory.open(url)
+        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v18-ack-tokens" : "pg14-ack-tokens"])
+        let hash = AcknowledgementLinks.hash(token)
+        #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
+        #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")
+        let rows = try await current.alerts(state: nil)
+        #expect(rows.filter(\.linkIssued).map(\.childId) == ["C-1"], "C-1 carried a link, C-2 did not")
+        #expect(try await current.acknowledge(tokenHash: hash, now: now)?.justAcknowledged == true)
+        #expect(try await current.acknowledge(reference: "ENC-I-1-C-2", now: now) == nil, "C-2 carried no link")
+        #expect(try await StoreCopy.contents(of: current)["alert_ack_tokens"]?.count == 1)
+        #expect(try await !Self.accepted(kind, url, dir, "SELECT ack_token_hash FROM alerts"), "the old column is gone")
+    }
+
+    /// Whether the database ran `sql`, given straight to it.
+    static func accepted(_ kind: StoreKind, _ url: String, _ dir: URL, _ sql: String) async throws -> Bool {
+        switch kind {
+        case .sqlite:
+            do {
+                try await DatabaseQueue(path: dir.appendingPathComponent("store.sqlite").path).write { try $0.execute(sql: sql) }
+                return true
+            } catch is DatabaseError {
+                return false
+            }
+        case .postgres:
+            return try await PostgresServer.shared().psql(String(url.split(separator: "/").last!), sql).exitCode == 0
+        }
+    }
+}
