@@ -16,6 +16,19 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.day = day
     }
 
+    /// The years a person may enter, in an option, a form field, a query or the API: a date or an
+    /// instant outside them is refused as not a date. The calendar works on years 1-9999; the margin
+    /// keeps a month's end, twelve months back, a day after or an offset from an entered date inside
+    /// them, so nothing derived from what a person typed reaches a date that does not exist.
+    public static let enteredYears: ClosedRange<Int> = 1900...9998
+
+    /// `YYYY-MM-DD` as a person enters it: `init(iso:)` with a year in `enteredYears`. The one reader
+    /// of dates typed on the command line, in the web app and sent to the API.
+    public init?(entered text: some StringProtocol) {
+        guard let date = LocalDate(iso: text), LocalDate.enteredYears.contains(date.year) else { return nil }
+        self = date
+    }
+
     /// Parses exactly `YYYY-MM-DD`.
     public init?(iso text: some StringProtocol) {
         let u = Array(text.utf8)
@@ -87,7 +100,8 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         (a.year, a.month, a.day) < (b.year, b.month, b.day)
     }
 
-    static func daysIn(month: Int, year: Int) -> Int {
+    /// How many days `month` has in `year` (February 29 in a leap year).
+    public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -128,7 +142,18 @@ public struct Zone: Sendable {
     /// The local calendar date of an instant.
     public func localDate(of instant: Date) -> LocalDate {
         let c = calendar.dateComponents([.year, .month, .day], from: instant)
-        return LocalDate(year: c.year!, month: c.month!, day: c.day!)!
+        if let year = c.year, let month = c.month, let day = c.day, let date = LocalDate(year: year, month: month, day: day) {
+            return date
+        }
+        // Outside years 1-9999 (entered instants are kept well inside, `LocalDate.enteredYears`):
+        // the day count never fails, where a crash would stop the server.
+        return LocalDate(daysSinceEpoch: dayCount(of: instant))
+    }
+
+    /// Local days since 1970-01-01 at `instant`.
+    private func dayCount(of instant: Date) -> Int {
+        let seconds = instant.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: instant))
+        return Int((seconds / 86_400).rounded(.down))
     }
 
     /// The instant at a local wall-clock time on a date. In the spring-forward gap the
@@ -140,7 +165,8 @@ public struct Zone: Sendable {
         c.day = date.day
         c.hour = hour
         c.minute = minute
-        return calendar.date(from: c)!
+        // The calendar answers for every date; the day count is the same instant taken as UTC.
+        return calendar.date(from: c) ?? Date(timeIntervalSince1970: Double(date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60))
     }
 
     /// The ISO 8601 text of an instant with this zone's offset, e.g. `2026-03-30T09:00:00+01:00`.
@@ -150,8 +176,8 @@ public struct Zone: Sendable {
         let sign = offset < 0 ? "-" : "+"
         let a = abs(offset)
         func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let date = LocalDate(year: c.year!, month: c.month!, day: c.day!)!
-        return "\(date)T\(p(c.hour!)):\(p(c.minute!)):\(p(c.second!))\(sign)\(p(a / 3600)):\(p(a % 3600 / 60))"
+        let date = localDate(of: instant)
+        return "\(date)T\(p(c.hour ?? 0)):\(p(c.minute ?? 0)):\(p(c.second ?? 0))\(sign)\(p(a / 3600)):\(p(a % 3600 / 60))"
     }
 }
 

@@ -20,7 +20,7 @@ struct APIRoutes {
             var asOf = clock.now()
             if let text = request.uri.queryParameters["as_of"].map(String.init) {
                 guard case .success(let parsed) = InstantText.parse(text) else {
-                    return Response.jsonError("as_of: expected an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z",
+                    return Response.jsonError("as_of: expected an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z, in \(InstantText.rangeWords)",
                                               status: .badRequest)
                 }
                 asOf = parsed
@@ -52,7 +52,7 @@ struct APIRoutes {
     /// One child's assessment, decisions, plan and alerts (`ChildDocument`), as of now; audited as
     /// a view of the child by the token.
     private func child(context: HubRequestContext) async throws -> Response {
-        guard let raw = context.parameters.get("childId"), let childId = raw.removingPercentEncoding,
+        guard let childId = ChildRoutes.pathValue("childId", context),
               let record = try await store.childRecord(childId) else {
             return .jsonError("no such child", status: .notFound)
         }
@@ -65,12 +65,9 @@ struct APIRoutes {
 
     /// The same checks as `encompass ingest`, all or nothing: 422 with every error, or 200 with the summary.
     private func ingest(request: Request, context: HubRequestContext) async throws -> Response {
-        let type = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
         let format: IncidentFileFormat
         let fileName: String
-        switch type {
+        switch Self.mediaType(request) {
         case "text/csv":
             format = .csv
             fileName = "body.csv"
@@ -108,10 +105,20 @@ struct APIRoutes {
         return .json(JSONBody.object(out))
     }
 
+    /// The body's media type from Content-Type, lower case, without parameters (`; charset=utf-8`).
+    private static func mediaType(_ request: Request) -> String {
+        (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+    }
+
     /// `{"marac": "referred"|"declined", "on": "YYYY-MM-DD", "reason": "...", "by": "...", "strategy_discussion": false}`.
     private func decide(request: Request, context: HubRequestContext) async throws -> Response {
-        guard let raw = context.parameters.get("childId"), let childId = raw.removingPercentEncoding else {
+        guard let childId = ChildRoutes.pathValue("childId", context) else {
             return .jsonError("no such child", status: .notFound)
+        }
+        guard Self.mediaType(request) == "application/json" else {
+            return .jsonError("send application/json", status: .unsupportedMediaType)
         }
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
@@ -119,8 +126,25 @@ struct APIRoutes {
             return .jsonError("the body must be a JSON object", status: .badRequest)
         }
         func text(_ key: String) -> String? { object[key] as? String }
-        for key in ["marac", "on", "reason", "by"] where object[key] != nil && !(object[key] is String) && !(object[key] is NSNull) {
-            return .jsonError("\(key) must be a string", status: .unprocessableContent)
+        // Every problem of shape at once, as the decision's own problems are: a key the request does
+        // not know is refused, not ignored, so a misspelt `strategy_discussion` or `reason` is not
+        // recorded as a decision without it.
+        let textKeys = ["marac", "strategy_meeting", "on", "reason", "by"]
+        let shapeProblems = object.keys.sorted().compactMap { key -> String? in
+            let value = object[key]
+            if textKeys.contains(key) {
+                return value is String || value is NSNull ? nil : "\(key) must be a string"
+            }
+            if key == "strategy_discussion" {
+                // JSONSerialization reads true and false as NSNumbers, as it does 0 and 1 (and `as? Bool`
+                // takes either); a boolean's is of type char, a number's never.
+                return (value as? NSNumber).map { String(cString: $0.objCType) == "c" } == true ? nil
+                    : "strategy_discussion must be true or false"
+            }
+            return "\(key) is not a field of a decision"
+        }
+        guard shapeProblems.isEmpty else {
+            return .json(JSONBody.object(["errors": shapeProblems]), status: .unprocessableContent)
         }
         let strategy = object["strategy_discussion"] as? Bool ?? false
         let input = DecisionInput(marac: text("marac"), strategyMeeting: text("strategy_meeting"), on: text("on"), reason: text("reason"),

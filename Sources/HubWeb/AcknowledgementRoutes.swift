@@ -43,9 +43,9 @@ struct AcknowledgementRoutes {
         }
     }
 
-    /// The path's token as given; a malformed one is looked up like any other and found by none.
+    /// The path's token; a malformed one is looked up like any other and found by none.
     private static func token(_ context: HubRequestContext) -> String {
-        context.parameters.get("token") ?? ""
+        ChildRoutes.pathValue("token", context) ?? ""
     }
 
     private func page(_ view: AcknowledgementView?, context: HubRequestContext, justAcknowledged: Bool) -> Response {

@@ -30,7 +30,8 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
                         metrics: HubMetrics = HubMetrics()) async throws -> Router<HubRequestContext> {
     let pages = try await PageRenderer(configuration: configuration)
     let queue = QueueCache(store: store, settings: configuration.scoring, maxAge: configuration.queueCacheAge, clock: clock)
-    let router = Router(context: HubRequestContext.self)
+    // HEAD wherever GET: the GET route's status and headers without its body (a load balancer's check).
+    let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(pages: pages))
@@ -63,5 +64,6 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     KeyAdultRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     APIRoutes(store: store, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path, $0.method) }))
     return router
 }

@@ -152,16 +152,20 @@ struct ChildPage {
         }
     }
 
-    private static func decisionRow(_ entry: DecisionEntry, current: Bool, time: DisplayTime) -> [String: Any] {
-        let d = entry.decision
-        let outcome = switch (d.kind, d.outcome) {
+    /// What a decision was, in the words of the child's page and the review queue alike.
+    static func outcomeWords(_ d: Decision) -> String {
+        switch (d.kind, d.outcome) {
         case (.marac, .referred): "MARAC referral made"
         case (.marac, _): "MARAC referral declined"
         case (.strategyMeeting, .held): "Strategy meeting held"
         case (.strategyMeeting, _): "Strategy meeting declined"
         }
+    }
+
+    private static func decisionRow(_ entry: DecisionEntry, current: Bool, time: DisplayTime) -> [String: Any] {
+        let d = entry.decision
         var row: [String: Any] = [
-            "outcome": outcome,
+            "outcome": outcomeWords(d),
             "declined": d.outcome == .declined,
             "on": time.day(d.on),
             "by": d.by,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import InputRules
 import Review
 import RiskModel
 import StoreContract
@@ -84,10 +85,20 @@ struct ChildRoutes {
         }
     }
 
+    /// A value from the path (a child id, a plan action's id, an alert reference, a user name, a
+    /// token), percent-decoded, or 404 when it could not name anything (`pathValue`).
     static func parameter(_ name: String, _ context: HubRequestContext) throws -> String {
-        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
-            throw PageError.notFound
-        }
+        guard let value = pathValue(name, context) else { throw PageError.notFound }
+        return value
+    }
+
+    /// The one reader of a value from the path, for every route: percent-decoded, and nil when it is
+    /// missing, empty, badly encoded or not an identifier as one may be stored (`FieldText`: no
+    /// control character, at most 64 characters). SQLite cuts bound text at a NUL, so without this
+    /// `C-1001%00x` read and wrote C-1001.
+    static func pathValue(_ name: String, _ context: HubRequestContext) -> String? {
+        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty,
+              FieldText.problem(value, as: .identifier) == nil else { return nil }
         return value
     }
 

@@ -21,6 +21,13 @@ struct DisplayTime {
         return String(iso[t..<iso.index(t, offsetBy: 5)])
     }
 
+    /// `21:40:05`, where a wait of seconds is told (web.md: "Wait until HH:MM:SS").
+    func clockWithSeconds(_ instant: Date) -> String {
+        let iso = zone.iso8601(instant)
+        let t = iso.index(iso.startIndex, offsetBy: 11)
+        return String(iso[t..<iso.index(t, offsetBy: 8)])
+    }
+
     func dayAndClock(_ instant: Date) -> String { "\(day(instant)), \(clock(instant))" }
 
     /// `Mar 2026`, for the chart's axis.

@@ -43,12 +43,15 @@ struct ErrorMiddleware: RouterMiddleware {
             return respond(request, context, status: error.status, message: error.message)
         } catch let error as HTTPError {
             let message = error.status == .notFound ? PageError.notFound.message : (error.body ?? error.status.reasonPhrase)
-            return respond(request, context, status: error.status, message: message)
+            var response = respond(request, context, status: error.status, message: message)
+            // A 405's Allow (`MethodNotAllowedMiddleware`).
+            for field in error.headers { response.headers.append(field) }
+            return response
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
             return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(request.uri.path)"])
+            context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(RequestLogMiddleware.loggedPath(request.uri.path))"])
             // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
             if FailureKind.of(error) == .unavailable {
                 return respond(request, context, status: .serviceUnavailable,
@@ -75,9 +78,40 @@ struct RequestLogMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
         context.logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            "method": "\(request.method.rawValue)", "path": "\(Self.loggedPath(request.uri.path))", "status": "\(response.status.code)",
         ])
         return response
+    }
+
+    /// A path as every log line shows it: an acknowledgement link's token opens a child's alert to
+    /// whoever holds it, so it is written as `/ack/…`. It is the only secret a path carries (a
+    /// password is reset by an administrator and chosen at /password, with no key in the address).
+    static func loggedPath(_ path: String) -> String {
+        AcknowledgementRoutes.isLinkPath(path) ? "/ack/…" : path
+    }
+}
+
+/// A method the path does not take: 405 with `Allow` naming those it does, where Hummingbird's
+/// router would answer 404 as for a path that does not exist. Added after every route, so it wraps
+/// only the router's not-found answer.
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+    let routes: [(path: RouterPath, method: HTTPRequest.Method)]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
+            var allowed = Set(routes.filter { route in
+                route.path.components.count == segments.count && zip(route.path.components, segments).allSatisfy { $0 ~= $1 }
+            }.map(\.method.rawValue))
+            guard !allowed.isEmpty else { throw error }
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            var refusal = HTTPError(.methodNotAllowed, message: "This address does not take \(request.method.rawValue).")
+            refusal.headers[.allow] = allowed.sorted().joined(separator: ", ")
+            throw refusal
+        }
     }
 }
 
@@ -134,7 +168,10 @@ struct AccessMiddleware: RouterMiddleware {
                 }
             }
         }
-        let open = Self.openRoutes.contains("\(request.method.rawValue) \(path)")
+        // HEAD is answered as GET without the body (`autoGenerateHeadEndpoints`), so it is let in as GET
+        // is: a load balancer's `HEAD /health` is open.
+        let method: HTTPRequest.Method = request.method == .head ? .get : request.method
+        let open = Self.openRoutes.contains("\(method.rawValue) \(path)")
         // After an admin's reset, nothing but choosing a new password (or signing out).
         if !open, let session = context.session, path != PasswordRoutes.path, path != "/sign-out",
            try await store.passwordResetPending(name: session.user.name) {
@@ -142,7 +179,7 @@ struct AccessMiddleware: RouterMiddleware {
         }
         // An officer reads a child's page and nothing else (`OfficerAccess`).
         if !open, let session = context.session, !session.user.role.isStaff {
-            switch OfficerAccess.decide(request.method, path) {
+            switch OfficerAccess.decide(method, path) {
             case .allow: break
             case .redirect(let target): return .redirect(to: target, type: .normal)
             case .forbid: throw PageError.forbidden
@@ -154,7 +191,7 @@ struct AccessMiddleware: RouterMiddleware {
         var target = "/sign-in"
         var query: [String] = []
         if let expired { query.append("expired=" + expired) }
-        if request.method == .get, path != "/" { query.append("next=" + SignInRoutes.encodeNext(path)) }
+        if method == .get, path != "/" { query.append("next=" + SignInRoutes.encodeNext(path)) }
         if !query.isEmpty { target += "?" + query.joined(separator: "&") }
         return .redirect(to: target, type: .normal)
     }

@@ -44,7 +44,7 @@ struct PageRenderer: Sendable {
 public struct TemplatesMissing: KindedError, CustomStringConvertible {
     public var failureKind: FailureKind { .missing }
     public let directory: String
-    public var description: String { "\(directory): the web page templates are not there (set --templates, or ENCOMPASS_TEMPLATES to the folder holding web/)" }
+    public var description: String { "\(directory): the web page templates are not there (set --templates or ENCOMPASS_TEMPLATES to the folder holding web/)" }
 }
 
 /// What every page shows around its content: the title, who is signed in, and the CSRF token the

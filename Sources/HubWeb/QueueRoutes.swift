@@ -32,7 +32,7 @@ struct QueueRoutes {
         var cacheKey: (key: String, stamp: String)?
         if let text = query["as_of"].map(String.init), !text.isEmpty {
             guard case .success(let asOf) = InstantText.parse(text) else {
-                throw PageError.badRequest("as_of must be an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z.")
+                throw PageError.badRequest("as_of must be an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z, in \(InstantText.rangeWords).")
             }
             built = try await ReviewQueue.build(store: store, settings: configuration.scoring, asOf: asOf, includeAll: false)
             filter.asOf = text
@@ -188,7 +188,7 @@ struct QueueRow {
         if let decision {
             let current = decision.recordedAt >= a.newestIncidentAt
             v["decision"] = [
-                "outcome": decision.outcome == .referred ? "MARAC referral made" : "MARAC referral declined",
+                "outcome": ChildPage.outcomeWords(decision),
                 "on": time.day(decision.on),
                 "before": !current,
             ] as [String: Any]

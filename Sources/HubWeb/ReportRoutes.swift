@@ -28,8 +28,8 @@ struct ReportRoutes {
             let user = try context.require(.supervisor)
             let zone = configuration.scoring.zone
             let text = request.uri.queryParameters["to"].map(String.init) ?? ""
-            guard let last = text.isEmpty ? zone.localDate(of: clock.now()) : LocalDate(iso: text) else {
-                throw PageError.badRequest("to must be a date as YYYY-MM-DD, such as 2026-10-31.")
+            guard let last = text.isEmpty ? zone.localDate(of: clock.now()) : LocalDate(entered: text) else {
+                throw PageError.badRequest("to must be a date as YYYY-MM-DD in the years \(LocalDate.enteredYears.lowerBound) to \(LocalDate.enteredYears.upperBound), such as 2026-10-31.")
             }
             let months = try await Inspection.monthly(store: store, endingWith: last, settings: configuration.scoring)
             try await store.appendAudit(actor: "user:\(user.name)", action: "report.downloaded",
@@ -83,7 +83,7 @@ struct ReportRoutes {
 
     static func message(_ problem: ReportPeriod.Problem) -> String {
         switch problem {
-        case .notADate(let field, _): "\(field) must be a date as YYYY-MM-DD, such as 2026-10-01."
+        case .notADate(let field, _): "\(field) must be a date as YYYY-MM-DD in the years \(LocalDate.enteredYears.lowerBound) to \(LocalDate.enteredYears.upperBound), such as 2026-10-01."
         case .fromAfterTo: "From must be on or before To."
         }
     }

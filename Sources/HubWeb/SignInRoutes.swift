@@ -105,7 +105,8 @@ struct SignInRoutes {
     /// The same words whichever limit was reached and whether or not the name has an account.
     private func throttledPage(request: Request, context: HubRequestContext, next: String?, name: String, now: Date,
                                until: Date) -> Response {
-        let time = DisplayTime(zone: configuration.scoring.zone).clock(until)
+        let time = DisplayTime(zone: configuration.scoring.zone)
+            .clockWithSeconds(Date(timeIntervalSince1970: until.timeIntervalSince1970.rounded(.up)))  // not a second early
         var response = signInPage(request: request, context: context, next: next, name: name, notice: nil,
                                   error: "Too many sign-in attempts. Your password was not checked. Wait until \(time), then try again.",
                                   status: .tooManyRequests)

@@ -43,6 +43,13 @@ public struct WebConfiguration: Sendable {
     /// `encompass ingest` uses. Nil queues none.
     public var alertPlanner: AlertPlanner?
 
+    /// The page templates' folder from what `--templates` names: that folder, or the one holding its
+    /// `web/` as ENCOMPASS_TEMPLATES does (which the message for missing templates suggests).
+    public static func webTemplates(named dir: String) -> String {
+        let fm = FileManager.default
+        return !fm.fileExists(atPath: dir + "/layout.mustache") && fm.fileExists(atPath: dir + "/web/layout.mustache") ? dir + "/web" : dir
+    }
+
     public init(templatesDirectory: String) {
         self.templatesDirectory = templatesDirectory
     }

@@ -15,7 +15,7 @@ public struct ReportPeriod: Sendable, Equatable, CustomStringConvertible {
 
         public var description: String {
             switch self {
-            case .notADate(let option, _): "\(option) must be a date as YYYY-MM-DD, such as 2026-10-01"
+            case .notADate(let option, _): "\(option) must be a date as YYYY-MM-DD in the years \(LocalDate.enteredYears.lowerBound) to \(LocalDate.enteredYears.upperBound), such as 2026-10-01"
             case .fromAfterTo(let from, let to): "--from \(from) is after --to \(to)"
             }
         }
@@ -29,8 +29,8 @@ public struct ReportPeriod: Sendable, Equatable, CustomStringConvertible {
 
     /// From the text of `--from` and `--to` (or the page's fields).
     public init(fromText: String, toText: String, fromName: String = "--from", toName: String = "--to") throws(Problem) {
-        guard let from = LocalDate(iso: fromText) else { throw .notADate(option: fromName, text: fromText) }
-        guard let to = LocalDate(iso: toText) else { throw .notADate(option: toName, text: toText) }
+        guard let from = LocalDate(entered: fromText) else { throw .notADate(option: fromName, text: fromText) }
+        guard let to = LocalDate(entered: toText) else { throw .notADate(option: toName, text: toText) }
         try self.init(from: from, to: to)
     }
 
@@ -39,11 +39,19 @@ public struct ReportPeriod: Sendable, Equatable, CustomStringConvertible {
     /// The day after the last: where the period ends in time is that day's local midnight.
     public var end: LocalDate { to.adding(days: 1) }
 
-    /// The calendar month holding `date`.
+    /// The calendar month holding `date`, by day counts, which never fail (a month at either end of
+    /// the calendar's years has no neighbour to name; entered dates stay away from them,
+    /// `LocalDate.enteredYears`).
     public static func month(of date: LocalDate) -> ReportPeriod {
-        let first = LocalDate(year: date.year, month: date.month, day: 1)!
-        let next = date.month == 12 ? LocalDate(year: date.year + 1, month: 1, day: 1)! : LocalDate(year: date.year, month: date.month + 1, day: 1)!
-        return try! ReportPeriod(from: first, to: next.adding(days: -1))
+        let first = date.adding(days: 1 - date.day)
+        let last = first.adding(days: LocalDate.daysIn(month: date.month, year: date.year) - 1)
+        return ReportPeriod(checked: first, to: last)
+    }
+
+    /// `from` known to be on or before `to`.
+    private init(checked from: LocalDate, to: LocalDate) {
+        self.from = from
+        self.to = to
     }
 
     /// `count` whole calendar months, oldest first, the last being the month holding `date`.

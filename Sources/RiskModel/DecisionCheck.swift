@@ -38,7 +38,7 @@ extension Decision {
                              today: LocalDate) -> Result<Checked, Problems> {
         var problems: [Problem] = []
         if outcome.map({ !kind.outcomes.contains($0) }) ?? true { problems.append(.noOutcome) }
-        let date = on.flatMap { LocalDate(iso: $0.trimmingCharacters(in: .whitespaces)) }
+        let date = on.flatMap { LocalDate(entered: $0.trimmingCharacters(in: .whitespaces)) }
         if let date {
             if date > today { problems.append(.inTheFuture) }
         } else {

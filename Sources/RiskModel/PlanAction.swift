@@ -135,7 +135,7 @@ extension PlanAction {
         }
         var date: LocalDate?
         if let text = trimmed(due) {
-            date = LocalDate(iso: text)
+            date = LocalDate(entered: text)
             if date == nil { problems.append(.dueNotADate) }
         }
         guard problems.isEmpty, let what, let who else { return .failure(Problems(list: problems)) }
@@ -144,7 +144,7 @@ extension PlanAction {
 
     /// The date an action was done: YYYY-MM-DD, not after `today` (the hub's date now).
     public static func checkDone(on: String?, today: LocalDate) -> Result<LocalDate, Problems> {
-        guard let text = trimmed(on), let date = LocalDate(iso: text) else { return .failure(Problems(list: [.doneNotADate])) }
+        guard let text = trimmed(on), let date = LocalDate(entered: text) else { return .failure(Problems(list: [.doneNotADate])) }
         guard date <= today else { return .failure(Problems(list: [.doneInTheFuture])) }
         return .success(date)
     }

@@ -70,5 +70,6 @@ func parseInstant(_ text: String, option: String) throws -> Date {
     case .success(let d): return d
     case .failure(.missingOffset): throw UsageProblem(message: "\(option): \(text) needs Z or an offset such as +01:00")
     case .failure(.invalid): throw UsageProblem(message: "\(option): \(text) is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+    case .failure(.outOfRange): throw UsageProblem(message: "\(option): expected a date-time in \(InstantText.rangeWords)")
     }
 }

@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The address to listen on. The default takes connections from this machine only.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The web page templates (default $ENCOMPASS_TEMPLATES/web, or Templates/web beside the --config folder).")
+    @Option(help: "The web page templates' folder, or the folder holding it as web/ (default $ENCOMPASS_TEMPLATES/web, or Templates/web beside the --config folder).")
     var templates: String?
 
     @Flag(help: "Mark cookies Secure on every answer (set when a TLS proxy is always in front).")
@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await Failure.run {
             let context = try await Context.open(global)
             let store: any HubStore = context.store
-            var web = WebConfiguration(templatesDirectory: templates ?? global.templatesDirectory + "/web")
+            var web = WebConfiguration(templatesDirectory: templates.map(WebConfiguration.webTemplates(named:)) ?? global.templatesDirectory + "/web")
             web.host = host
             web.port = port
             web.scoring = context.config.settings.scoring

@@ -26,13 +26,13 @@ struct TokensCommand: AsyncParsableCommand {
 
         func validate() throws {
             if let why = AccountRules.problem(withName: name) { throw ValidationError(why) }
-            if let expires, LocalDate(iso: expires) == nil { throw ValidationError("--expires must be a date as YYYY-MM-DD, such as 2027-03-31") }
+            if let expires, LocalDate(entered: expires) == nil { throw ValidationError("--expires must be a date as YYYY-MM-DD, such as 2027-03-31") }
         }
 
         func run() async throws {
             try await WebCommandSupport.perform(global) { store in
                 let zone = try ConfigDirectory.load(global.configDirectory, environment: global.environment).settings.scoring.zone
-                let end = expires.flatMap { LocalDate(iso: $0) }.map { zone.instant(on: $0.adding(days: 1)) }
+                let end = expires.flatMap { LocalDate(entered: $0) }.map { zone.instant(on: $0.adding(days: 1)) }
                 return try await APITokens.create(name: name, expiresAt: end, store: store, by: WebCommandSupport.actor, at: Date())
             }
         }

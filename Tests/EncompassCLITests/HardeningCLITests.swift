@@ -120,6 +120,33 @@ struct HardeningCLITests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
+    /// Dates and instants outside the years a person may enter (1900 to 9998) are 64 and a line
+    /// naming the option from every command that takes one, not a crash or an instant in year 10000
+    /// written as 0000. (`tokens create --expires` is checked by the parser, which adds its usage.)
+    @Test(arguments: [
+        (["escalations", "--as-of", "9999-12-31T23:59:59-01:00"], "--as-of"),
+        (["escalations", "--as-of", "0001-01-01T00:00:00Z"], "--as-of"),
+        (["report", "--from", "9999-12-01", "--to", "9999-12-02"], "--from"),
+        (["report", "--from", "1900-01-01", "--to", "0001-03-01"], "--to"),
+        (["deadline", "--reported-at", "9999-12-31T23:59:59-01:00"], "--reported-at"),
+        (["notify", "--now", "9999-12-31T23:59:59-01:00"], "--now"),
+        (["alerts", "--now", "9999-12-31T23:59:59-01:00"], "--now"),
+        (["decide", "C-1", "--marac", "referred", "--on", "0001-03-01"], "--on"),
+        (["plan", "add", "C-1", "--action", "Weekly visit", "--agency", "School", "--due", "9999-12-31"], "--due"),
+        (["tokens", "create", "records", "--expires", "9999-12-31"], "--expires"),
+    ])
+    func aDateOutOfRangeIsExit64NamingTheOption(args: [String], option: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-10-01T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let refused = try await h.run(args)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        let lines = refused.stderr.split(separator: "\n")
+        #expect(lines.first?.contains(option) == true, "\(refused.stderr)")
+        if args[0] != "tokens" { #expect(lines.count == 1, "\(refused.stderr)") }
+    }
+
     @Test func aReasonMayHaveLineBreaks() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

@@ -32,7 +32,7 @@ struct ReportCLITests {
     }
 
     @Test(arguments: [(["--from", "2026-10-02", "--to", "2026-10-01"], "encompass: --from 2026-10-02 is after --to 2026-10-01"),
-                      (["--from", "October", "--to", "2026-10-31"], "encompass: --from must be a date as YYYY-MM-DD, such as 2026-10-01"),
+                      (["--from", "October", "--to", "2026-10-31"], "encompass: --from must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01"),
                       (["--from", "2026-10-01"], "")])
     func aBadPeriodIsExit64InOneLine(arguments: [String], line: String) async throws {
         let h = try CLIHarness(.sqlite)

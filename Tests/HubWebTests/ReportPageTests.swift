@@ -67,8 +67,8 @@ import Testing
     }
 
     @Test(arguments: [("from=2026-12-01&to=2026-11-01", "From must be on or before To."),
-                      ("from=yesterday&to=2026-11-01", "From must be a date as YYYY-MM-DD, such as 2026-10-01."),
-                      ("from=2026-10-01&to=2026-02-30", "To must be a date as YYYY-MM-DD, such as 2026-10-01.")])
+                      ("from=yesterday&to=2026-11-01", "From must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01."),
+                      ("from=2026-10-01&to=2026-02-30", "To must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01.")])
     func aPeriodThatCannotBeReadIsNamedAndNothingIsAudited(query: String, message: String) async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

@@ -21,6 +21,16 @@ import TestSupport
         #expect(status == 0)
     }
 
+    /// The message for missing templates names the folder holding web/: --templates takes it too.
+    @Test func serveTakesTheFolderHoldingWebAsTemplates() async throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try ServedHub.start(database: dir.appendingPathComponent("hub.sqlite").path, holdingWeb: true)
+        let (_, response) = try await URLSession.shared.data(from: URL(string: server.address + "sign-in")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(await server.stop() == 0)
+    }
+
     @Test func serveFindsItsPagesUnderTheTemplatesFolderNotifyUses() async throws {
         let dir = try Self.tempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -102,13 +112,14 @@ struct ServedHub {
     let address: String
 
     /// `templatesFromEnvironment`: name the `Templates` folder in ENCOMPASS_TEMPLATES (as `notify`
-    /// reads it) rather than the web folder in `--templates`.
-    static func start(database: String, templatesFromEnvironment: Bool = false) throws -> ServedHub {
+    /// reads it) rather than the web folder in `--templates`. `holdingWeb`: give `--templates` the
+    /// folder holding `web/`, as ENCOMPASS_TEMPLATES names it.
+    static func start(database: String, templatesFromEnvironment: Bool = false, holdingWeb: Bool = false) throws -> ServedHub {
         let p = Process()
         p.executableURL = EncompassProcess.binary
         let templates = WebFixture.packageRoot.appendingPathComponent("Templates")
         p.arguments = ["serve", "--port", "0", "--config", EncompassProcess.configDirectory, "--database", "sqlite:" + database]
-            + (templatesFromEnvironment ? [] : ["--templates", templates.appendingPathComponent("web").path])
+            + (templatesFromEnvironment ? [] : ["--templates", holdingWeb ? templates.path : templates.appendingPathComponent("web").path])
         // Away from the package, when the environment names the templates, so the default path
         // cannot find them instead.
         p.currentDirectoryURL = templatesFromEnvironment ? FileManager.default.temporaryDirectory : WebFixture.packageRoot

@@ -1,0 +1,270 @@
+import Foundation
+import HTTPTypes
+import HubWeb
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import RiskModel
+import StoreContract
+import Testing
+import TestSupport
+
+/// What an address can carry that the routes did not expect: dates the calendar cannot name, ids
+/// with control characters, a link's token in the log, methods other than the route's; and the
+/// review queue's words for each kind of decision.
+@Suite struct AddressHardeningTests {
+    // MARK: Dates out of range
+
+    /// Each was a crash of the whole server (a force-unwrap on a date past 9999 or before 1);
+    /// now the problem is named and the server answers the next request.
+    @Test(arguments: [
+        ("sam", "/report.csv?to=0001-03-01", HTTPResponse.Status.badRequest, "to must be a date as YYYY-MM-DD in the years 1900 to 9998"),
+        ("sam", "/report?from=9999-12-01&to=9999-12-02", .badRequest, "From must be a date as YYYY-MM-DD in the years 1900 to 9998"),
+        ("hana", "/?as_of=9999-12-31T23:59:59-01:00", .badRequest, "as_of must be an ISO 8601 date-time"),
+        ("hana", "/?as_of=1899-12-31T23:00:00Z", .badRequest, "as_of must be an ISO 8601 date-time"),
+    ])
+    func aDateOutOfRangeInAPageIsRefusedAndTheServerStaysUp(user: String, uri: String, status: HTTPResponse.Status, message: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (page, health) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn(user)
+            return (try await browser.get(uri), try await browser.get("/health"))
+        }
+        #expect(page.status == status)
+        #expect(page.text.contains(message))
+        #expect(health.status == .ok)
+    }
+
+    /// The ends of the range still work: a month at either end, twelve months back from the first.
+    @Test(arguments: ["/report?from=9998-12-01&to=9998-12-31", "/report.csv?to=1900-01-15", "/?as_of=9998-12-31T22:00:00Z"])
+    func theEndsOfTheRangeAreAnswered(uri: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let page = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("sam")
+            return try await browser.get(uri)
+        }
+        #expect(page.status == .ok)
+    }
+
+    @Test func anInstantOutOfRangeInTheAPIIs400() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let token = try await APITests.token(fixture)
+        let refused = try await APITests.call(fixture, .get, "/api/escalations?as_of=9999-12-31T23:59:59-01:00", token: token)
+        #expect(refused.status == .badRequest)
+        #expect(refused.text.contains("as_of: expected an ISO 8601 date-time"))
+        #expect(!refused.text.contains("0000-01-01"), "never a wrong instant")
+        let decision = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json",
+                                               body: #"{"marac": "referred", "on": "0001-01-01"}"#, token: token)
+        #expect(decision.status == .unprocessableContent)
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+        #expect(try await APITests.call(fixture, .get, "/health", token: token).status == .ok)
+    }
+
+    // MARK: Control characters in an id
+
+    static func fixture(_ database: MetricsDatabase) async throws -> WebFixture {
+        try await WebFixture.make(database: database == .postgres ? try PostgresServer.shared().makeDatabase() : nil)
+    }
+
+    /// SQLite cut `C-1%00evil` at the NUL and wrote C-1's decision; PostgreSQL refused the text.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anIdWithAControlCharacterInTheAPIIsNoChild(database: MetricsDatabase) async throws {
+        let fixture = try await Self.fixture(database)
+        defer { fixture.cleanUp() }
+        let token = try await APITests.token(fixture)
+        for id in ["C-1%00evil", "C-1%0A", "C-1%1B%5B2J"] {
+            let posted = try await APITests.call(fixture, .post, "/api/children/\(id)/decisions", type: "application/json",
+                                                 body: #"{"marac": "referred", "on": "2026-11-21", "reason": "x"}"#, token: token)
+            #expect(posted.status == .notFound, "\(id)")
+            let read = try await APITests.call(fixture, .get, "/api/children/\(id)", token: token)
+            #expect(read.status == .notFound, "\(id)")
+            #expect(!read.text.contains("C-1"), "\(id)")
+        }
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
+    @Test(arguments: MetricsDatabase.allCases)
+    func anIdWithAControlCharacterInAPageIsNotFound(database: MetricsDatabase) async throws {
+        let fixture = try await Self.fixture(database)
+        defer { fixture.cleanUp() }
+        let (page, decided, planned) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-2%00x")
+            let decided = try await browser.submit("/children/C-2%00x/decisions", from: "/children/C-2",
+                                                   form: [("marac", "referred"), ("on", "2026-11-21")])
+            let planned = try await browser.submit("/children/C-2%00zz/plan", from: "/children/C-2",
+                                                   form: [("action", "Weekly visit"), ("agency", "School")])
+            return (page, decided, planned)
+        }
+        #expect(page.status == .notFound)
+        #expect(!page.text.contains("\u{0}"))
+        #expect(decided.status == .notFound)
+        #expect(planned.status == .notFound)
+        #expect(try await fixture.store.decisions(childId: "C-2").isEmpty)
+        #expect(try await fixture.store.planActions(childId: "C-2").isEmpty)
+    }
+
+    // MARK: The log
+
+    /// A link's token opens the school's alert: the log has the path without it, on every line.
+    @Test func anAcknowledgementTokenIsNotLogged() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let log = LogLines()
+        var logger = Logger(label: "encompass.web.test") { _ in CapturingLogHandler(lines: log) }
+        logger.logLevel = .info
+        let clock = fixture.clock
+        let app = try await buildApplication(configuration: fixture.configuration, store: fixture.store,
+                                             clock: WebClock { clock.now() }, logger: logger)
+        let token = "Zq8sW3cretT0kenThatMustNotBeLogged"
+        let statuses = try await app.test(.router) { client in
+            var browser = Browser(client: client)
+            return [try await browser.get("/ack/" + token).status,
+                    try await browser.post("/ack/" + token, form: []).status,
+                    try await browser.get("/health").status]
+        }
+        #expect(statuses == [.notFound, .notFound, .ok])
+        let lines = log.all
+        #expect(lines.contains { $0.contains("path=/ack/…") })
+        #expect(lines.contains { $0.contains("path=/health") }, "the log was captured")
+        #expect(!lines.contains { $0.contains(token) })
+    }
+
+    // MARK: Methods
+
+    @Test func headIsAnsweredAsGetWithoutABody() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (health, page, headPage) = try await fixture.withBrowser { browser in
+            let health = try await browser.send("/health", method: .head, headers: [:], body: nil)
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1")
+            return (health, page, try await browser.send("/children/C-1", method: .head, headers: [:], body: nil))
+        }
+        #expect(health.status == .ok, "a load balancer's check, without signing in")
+        #expect(health.body.readableBytes == 0)
+        #expect(headPage.status == .ok)
+        #expect(headPage.body.readableBytes == 0)
+        #expect(headPage.headers[.contentType] == page.headers[.contentType])
+        #expect(headPage.headers[.contentSecurityPolicy] == page.headers[.contentSecurityPolicy])
+    }
+
+    @Test func aMethodThePathDoesNotTakeIs405WithAllow() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (options, delete, headPost, unknown) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return (try await browser.send("/health", method: .options, headers: [:], body: nil),
+                    try await browser.send("/children/C-1", method: .delete, headers: [:], body: nil),
+                    try await browser.send("/sign-out", method: .head, headers: [:], body: nil),
+                    try await browser.send("/no/such/page", method: .delete, headers: [:], body: nil))
+        }
+        #expect(options.status == .methodNotAllowed)
+        #expect(options.headers[.allow] == "GET, HEAD")
+        #expect(delete.status == .methodNotAllowed)
+        #expect(delete.headers[.allow] == "GET, HEAD")
+        #expect(delete.text.contains("This address does not take DELETE."))
+        #expect(headPost.status == .methodNotAllowed)
+        #expect(headPost.headers[.allow] == "POST")
+        #expect(unknown.status == .notFound)
+        #expect(unknown.headers[.allow] == nil)
+    }
+
+    // MARK: The queue's words for a decision
+
+    static let decisionWords = ["Strategy meeting held, Sat 21 Nov 2026", "Strategy meeting declined, Sat 21 Nov 2026",
+                                "MARAC referral made, Sat 21 Nov 2026", "MARAC referral declined, Sat 21 Nov 2026"]
+
+    @Test(arguments: [
+        (Decision.Kind.strategyMeeting, Decision.Outcome.held, "Strategy meeting held, Sat 21 Nov 2026"),
+        (.strategyMeeting, .declined, "Strategy meeting declined, Sat 21 Nov 2026"),
+        (.marac, .referred, "MARAC referral made, Sat 21 Nov 2026"),
+        (.marac, .declined, "MARAC referral declined, Sat 21 Nov 2026"),
+    ])
+    func theQueueNamesEachKindOfDecision(kind: Decision.Kind, outcome: Decision.Outcome, words: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        try await fixture.store.record(Decision(childId: "C-1", kind: kind, outcome: outcome, on: LocalDate(iso: "2026-11-21")!,
+                                                reason: outcome == .declined ? "Reviewed." : nil, by: "hana",
+                                                recordedAt: fixture.clock.now()))
+        let queue = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/").text
+        }
+        #expect(queue.contains(words))
+        for other in Self.decisionWords where other != words { #expect(!queue.contains(other)) }
+    }
+
+    // MARK: The API's decision
+
+    @Test(arguments: [
+        (#"{"marac": 5, "on": true}"#, ["marac must be a string", "on must be a string"]),
+        (#"{"marac": "referred", "on": "2026-11-21", "xx": 1}"#, ["xx is not a field of a decision"]),
+        (#"{"marac": "referred", "on": "2026-11-21", "strategy_discussion": 1}"#, ["strategy_discussion must be true or false"]),
+        (#"{"strategy_meeting": ["held"], "on": "2026-11-21"}"#, ["strategy_meeting must be a string"]),
+    ])
+    func aDecisionOfTheWrongShapeIsAProblemList(body: String, errors: [String]) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json", body: body)
+        #expect(response.status == .unprocessableContent)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        #expect(object["errors"] as? [String] == errors)
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
+    @Test func aDecisionThatIsNotJSONIs415() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let body = #"{"marac": "referred", "on": "2026-11-21"}"#
+        let plain = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "text/plain", body: body)
+        let none = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", body: body)
+        #expect(plain.status == .unsupportedMediaType)
+        #expect(none.status == .unsupportedMediaType)
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+        let json = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json; charset=utf-8", body: body)
+        #expect(json.status == .created)
+    }
+
+    // MARK: The layout and sign-in
+
+    @Test func signingInLeavesNoFragmentAndNoPageAsksForAFavicon() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (signInPage, queue) = try await fixture.withBrowser { browser in
+            let page = try await browser.get("/sign-in").text
+            _ = try await browser.signIn("hana")
+            return (page, try await browser.get("/").text)
+        }
+        // A browser keeps the form's fragment through the redirect of a good sign-in.
+        #expect(signInPage.contains(#"<form method="post" action="/sign-in" class="stack">"#))
+        for page in [signInPage, queue] { #expect(page.contains(#"<link rel="icon" href="data:,">"#)) }
+    }
+}
+
+/// Every line logged, as `message key=value ...`.
+final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let lines: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        lines.append(([event.message.description] + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " "))
+    }
+}
