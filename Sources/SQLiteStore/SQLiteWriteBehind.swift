@@ -63,6 +63,8 @@ private final class SQLiteWriteBehindFiles: Sendable {
         guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
         return unsafeBitCast(symbol, to: SyncFileRange.self)
     }()
+    /// Where `d_name` starts in a `dirent` (a stored field of a C struct: never nil).
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
     /// SYNC_FILE_RANGE_WRITE: start writeback of dirty pages, wait for nothing.
     private static let writeFlag: UInt32 = 2
 
@@ -76,7 +78,11 @@ private final class SQLiteWriteBehindFiles: Sendable {
         var started = Set<String>()
         var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            // The name read where it lies, up to its NUL: `entry.pointee.d_name` copied the whole
+            // 256-byte array, but the kernel packs entries by `d_reclen`, so the last in readdir's
+            // buffer may end well before that, and the copy read past it (a crash in `memmove` when
+            // a process with many descriptors had that entry at the end of a mapped page).
+            let name = String(cString: (UnsafeRawPointer(entry) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             guard let fd = Int32(name), fd != dirfd(folder) else { continue }
             let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
             guard length > 0 else { continue }

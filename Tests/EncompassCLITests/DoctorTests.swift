@@ -135,6 +135,8 @@ import TestSupport
         #expect(fixed.stdout.contains("ok: ENCOMPASS_ACK_SECRET is set but no longer used ("), "\(fixed.stdout)")
         #expect(!fixed.stdout.contains("too-short"), "its value is not quoted")
         environment["ENCOMPASS_ACK_SECRET"] = nil
+        // A store to run on (notify makes none: a missing one is exit 66).
+        #expect(try await rig.h.run(["migrate"]).status == 0)
         let notify = try await rig.notify(Self.inside, environment: environment)
         #expect(notify.status == 0, "notify needs no key for the links: \(notify.stderr)")
     }

@@ -68,6 +68,23 @@ struct SQLitePageCacheTests {
         withExtendedLifetime(store) {}  // its connections hold the files open
     }
 
+    /// With thousands of descriptors open, /proc/self/fd takes many of readdir's buffers, and each
+    /// entry's name is read where it lies: the write-behind still finds the store's two files among
+    /// them. (The copy of every entry's whole 256-byte name that this replaced read past the end of
+    /// the buffer, which crashed test runs with many descriptors open; where the buffer lies decides
+    /// whether such a read faults, so this checks the many-entry path rather than reproducing it.)
+    @Test func aWriteBehindFindsTheStoresFilesAmongThousandsOfDescriptors() async throws {
+        let (dir, path, store) = try await SchemaVersionStoreTests.migratedStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let opened = (0..<3_000).map { _ in open("/dev/null", O_RDONLY | O_CLOEXEC) }
+        defer { for fd in opened where fd >= 0 { close(fd) } }
+        #expect(opened.allSatisfy { $0 >= 0 }, "the test's own descriptors")
+        let writeBehind = SQLiteWriteBehind(databasePath: path, interval: .seconds(86_400))
+        defer { writeBehind.stop() }
+        for _ in 0..<20 { #expect(writeBehind.startWritebackNow() == 2) }
+        withExtendedLifetime(store) {}
+    }
+
     /// The write-behind uses SQLite's own descriptors and never closes one: closing any descriptor
     /// of a file drops every lock the process holds on it, and the store's lock is what keeps
     /// another process from taking the file out of WAL mode while the store has it open. The
