@@ -97,11 +97,8 @@ extension PostgresStore: PlanStore {
         let logger = self.logger
         return try await write { conn in
             // The action's row is locked, so two people marking it done at once are one after the other.
-            guard try await conn.row("SELECT 1 FROM plan_actions WHERE action_key = \(id) FOR UPDATE", logger, as: (Int32).self) != nil,
-                  var action = try await Self.planAction(conn, logger, id: id) else {
-                throw PlanError.unknownAction(id)
-            }
-            if let done = action.done { throw PlanError.alreadyDone(id, on: done.on) }
+            let locked = try await conn.row("SELECT 1 FROM plan_actions WHERE action_key = \(id) FOR UPDATE", logger, as: (Int32).self) != nil
+            var action = try PlanError.markable(locked ? try await Self.planAction(conn, logger, id: id) : nil, id: id)
             try await conn.run("""
                 INSERT INTO plan_actions_done (action_key, done_on, done_by, recorded_at)
                 VALUES (\(id), \(on.description), \(by), \(at.timeIntervalSince1970))

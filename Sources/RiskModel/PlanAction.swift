@@ -169,11 +169,13 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
 }
 
 extension PlanError {
-    /// Why the action with id `id` (`action`, nil when there is none) cannot be marked done, or nil
-    /// when it can: what the stores refuse, asked before anything is written.
-    public static func markingDone(_ action: PlanAction?, id: Int64) -> PlanError? {
-        guard let action else { return .unknownAction(id) }
-        return action.done.map { .alreadyDone(id, on: $0.on) }
+    /// The action with id `id` (`action`, nil when there is none) when it may be marked done; else
+    /// why not. The one rule: the stores ask it in their transaction, `plan done` before it imports
+    /// Config/ (so a refused command writes nothing).
+    public static func markable(_ action: PlanAction?, id: Int64) throws(PlanError) -> PlanAction {
+        guard let action else { throw .unknownAction(id) }
+        if let done = action.done { throw .alreadyDone(id, on: done.on) }
+        return action
     }
 }
 

@@ -131,8 +131,7 @@ extension SQLiteStore: PlanStore {
 
     public func markPlanActionDone(id: Int64, on: LocalDate, by: String, at: Date, actor: String) async throws -> PlanAction {
         try await pool.write { db in
-            guard var action = try Self.planAction(db, id: id) else { throw PlanError.unknownAction(id) }
-            if let done = action.done { throw PlanError.alreadyDone(id, on: done.on) }
+            var action = try PlanError.markable(try Self.planAction(db, id: id), id: id)
             try db.execute(sql: "INSERT INTO plan_actions_done (action_key, done_on, done_by, recorded_at) VALUES (?, ?, ?, ?)",
                            arguments: [id, on.description, by, at.timeIntervalSince1970])
             action.done = PlanAction.Done(on: on, by: by, recordedAt: at)

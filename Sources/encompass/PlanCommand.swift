@@ -92,7 +92,7 @@ struct PlanCommand: AsyncParsableCommand {
                 }
                 let actionId = self.actionId
                 let context = try await Context.open(global, config: config) { store in
-                    if let refusal = PlanError.markingDone(try await store.planAction(id: actionId), id: actionId) { throw refusal }
+                    _ = try PlanError.markable(try await store.planAction(id: actionId), id: actionId)
                 }
                 let login = LoginName.current
                 let done = try await context.store.markPlanActionDone(id: actionId, on: date, by: by ?? login, at: now, actor: "cli:\(login)")
