@@ -59,14 +59,15 @@ public enum Doctor {
         var store: (any Store & SchoolDirectoryStore)?
         do {
             store = try await openStore()
-            if let store, try await store.migrationStatus().isNew {
-                // A new PostgreSQL database, as a missing SQLite file: the first writer sets it up.
-                findings.append(.ok("database: reachable, none yet at \(database); the first command that writes sets it up"))
-                findings.append(Self.finding(for: try await store.transport()))
-            } else if let store {
+            if let store {
                 let status = try await store.migrationStatus()
-                _ = try SchemaRule.migrationsToRun(status, for: .read)
-                findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)"))
+                if status.isNew {
+                    // A new PostgreSQL database, as a missing SQLite file: the first writer sets it up.
+                    findings.append(.ok("database: reachable, none yet at \(database); the first command that writes sets it up"))
+                } else {
+                    _ = try SchemaRule.migrationsToRun(status, for: .read)
+                    findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)"))
+                }
                 findings.append(Self.finding(for: try await store.transport()))
             } else {
                 findings.append(.ok("database: none yet at \(database); the first command that writes sets it up"))

@@ -106,8 +106,9 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
             var allowed = Set(routes.filter { route in
                 route.path.components.count == segments.count && zip(route.path.components, segments).allSatisfy { $0 ~= $1 }
             }.map(\.method.rawValue))
-            guard !allowed.isEmpty else { throw error }
             if allowed.contains("GET") { allowed.insert("HEAD") }
+            // 405 only for a method the path does not take: a route's own 404 (an unknown child) stays.
+            guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { throw error }
             var refusal = HTTPError(.methodNotAllowed, message: "This address does not take \(request.method.rawValue).")
             refusal.headers[.allow] = allowed.sorted().joined(separator: ", ")
             throw refusal
