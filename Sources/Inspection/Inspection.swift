@@ -45,11 +45,16 @@ public enum Inspection {
         // is kept. Level high is a rule at level high (the level is the highest rule's), so the
         // children at high alone hold every such child, and the floor skips the rest sooner.
         let decided = try await store.latestDecisionTimes(upTo: end)
-        let waiting = Atomic<Int>(0)
-        try await ReviewQueue.assess(store: store, settings: settings, asOf: asOf, minimum: .high) { _, a, _ in
-            if a.metHighRule && a.awaitsDecision(latestDecisionAt: decided[a.childId]) { waiting.add(1, ordering: .relaxed) }
+        let waiting = try await ReviewQueue.assess(store: store, settings: settings, asOf: asOf, minimum: .high,
+                                                   tally: { Count() }) { waiting, _, a, _ in
+            if a.metHighRule && a.awaitsDecision(latestDecisionAt: decided[a.childId]) { waiting.value.add(1, ordering: .relaxed) }
         }
-        return waiting.load(ordering: .relaxed)
+        return waiting.value.load(ordering: .relaxed)
+    }
+
+    /// The children counted by one reading of the queue (its parts count at once).
+    final class Count: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// The CSV download of the monthly series: a header of `section.key` names, then a month a line.

@@ -39,8 +39,8 @@ public struct ReviewQueue: Sendable {
 
     /// The children at `minimum` or above, in the queue's order.
     public static func build(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level) async throws -> ReviewQueue {
-        let kept = ScanResults<Entry>(parts: scanParts)
-        try await assess(store: store, settings: settings, asOf: asOf, minimum: minimum) { part, a, summary in
+        let kept = try await assess(store: store, settings: settings, asOf: asOf, minimum: minimum,
+                                    tally: { ScanResults<Entry>(parts: scanParts) }) { kept, part, a, summary in
             kept.append(Entry(assessment: a, summary: try summary()), to: part)
         }
         let entries = kept.all
@@ -53,8 +53,39 @@ public struct ReviewQueue: Sendable {
     /// kept here. The queue keeps them all; the inspection report only counts the children
     /// waiting on a decision among those at high (the floor then skips more of them), and holding
     /// their assessments for that took it to 1.09 GB at ten million rows.
-    public static func assess(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level,
-                              _ visit: @escaping @Sendable (_ part: Int, Assessment, () throws -> ChildSummary?) throws -> Void) async throws {
+    ///
+    /// The queue is read in several transactions (the parts at once, the episodes and the serial
+    /// perpetrators beside them), so a write committed while it is read could be seen by some
+    /// reads and not others: a correction moving a high-risk incident from one child to another
+    /// showed neither child, or both. Every write the queue reads moves `changeVersion` in its own
+    /// transaction, so when the number is the same after the last read as before the first, no
+    /// write landed between them and the reads agree; otherwise the queue is read again into a
+    /// new `tally` (the earlier one is dropped), up to `readAttempts` times, the last taken as it is.
+    public static func assess<Tally: Sendable>(
+        store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level,
+        tally newTally: @escaping @Sendable () async throws -> Tally,
+        _ visit: @escaping @Sendable (Tally, _ part: Int, Assessment, () throws -> ChildSummary?) throws -> Void
+    ) async throws -> Tally {
+        var attempt = 1
+        while true {
+            let before = try await store.changeVersion()
+            let tally = try await newTally()
+            try await assessOnce(store: store, settings: settings, asOf: asOf, minimum: minimum) { part, a, summary in
+                try visit(tally, part, a, summary)
+            }
+            if attempt >= readAttempts { return tally }
+            if try await store.changeVersion() == before { return tally }
+            attempt += 1
+        }
+    }
+
+    /// Writes that keep landing while the queue is read (an ingest of many batches) are not waited
+    /// out for ever: each reading takes well under a second at a million rows.
+    static let readAttempts = 5
+
+    /// One reading of the queue, in several transactions (`assess` checks they agree).
+    static func assessOnce(store: any Store, settings: ScoringSettings, asOf: Date, minimum: Level,
+                           _ visit: @escaping @Sendable (_ part: Int, Assessment, () throws -> ChildSummary?) throws -> Void) async throws {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * RiskRules.secondsPerDay)
         // Episodes, strategy meetings and the serial perpetrators are read once, as the scan starts:
         // a few thousand rows, where a second pass over every incident would double the work. The

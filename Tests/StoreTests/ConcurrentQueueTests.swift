@@ -2,6 +2,7 @@ import Foundation
 import Review
 import RiskModel
 import StoreContract
+import Synchronization
 import Testing
 
 /// `serve` builds queues for its pages, its API and the inspection report, several at once.
@@ -35,5 +36,52 @@ struct ConcurrentQueueTests {
             }
             #expect(finished == 12)
         }
+    }
+}
+
+/// The queue reads a store in several transactions; a write landing between them must not leave
+/// it showing a state the store never held.
+@Suite("A queue read while a write lands")
+struct QueueReadAgainTests {
+    final class Made: Sendable { let count = Atomic<Int>(0) }
+
+    /// A correction moves the high-risk incident X-0 from C-A to C-Z after the first reading has
+    /// begun (its tally is made after the change number is read, before the scan): that reading
+    /// is dropped and the queue read again, which sees the correction whole.
+    @Test(arguments: StoreKind.allCases)
+    func aWriteThatLandsWhileTheQueueIsReadMakesItReadAgain(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let now = at("2026-11-01T12:00:00Z")
+        _ = try await t.store.ingest([incident("X-0", "2026-10-20T10:00:00Z", grade: .high, children: [child("C-A")])],
+                                     actor: "test", at: now, planner: nil)
+        let store = t.store
+        let made = Made()
+        let seen = try await ReviewQueue.assess(store: store, settings: ScoringSettings(), asOf: now, minimum: .high, tally: {
+            if made.count.add(1, ordering: .relaxed).newValue == 1 {
+                _ = try await store.ingest([incident("X-0", "2026-10-20T10:00:00Z", grade: .high, children: [child("C-Z")])],
+                                           actor: "test", at: now, planner: nil)
+            }
+            return ScanResults<String>(parts: 8)
+        }) { ids, part, a, _ in ids.append(a.childId, to: part) }
+        #expect(made.count.load(ordering: .relaxed) == 2)
+        #expect(seen.all == ["C-Z"])
+    }
+
+    /// Writes that never stop are not waited out: the fifth reading is taken as it is.
+    @Test(arguments: StoreKind.allCases)
+    func writesThatNeverStopEndAtTheFifthReading(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let now = at("2026-11-01T12:00:00Z")
+        let store = t.store
+        let made = Made()
+        _ = try await ReviewQueue.assess(store: store, settings: ScoringSettings(), asOf: now, minimum: .high, tally: {
+            let n = made.count.add(1, ordering: .relaxed).newValue
+            _ = try await store.ingest([incident("W-\(n)", "2026-10-20T10:00:00Z", grade: .high, children: [child("C-\(n)")])],
+                                       actor: "test", at: now, planner: nil)
+            return ScanResults<String>(parts: 8)
+        }) { ids, part, a, _ in ids.append(a.childId, to: part) }
+        #expect(made.count.load(ordering: .relaxed) == 5)
     }
 }
