@@ -17,6 +17,7 @@ enum PostgresEpisodeWriter {
     ]
     static let childColumns: PostgresCopy.Columns = [
         ("n", "bigint"), ("child_id", "text"), ("given_name", "text"), ("family_name", "text"), ("dob", "text"), ("school_urn", "text"),
+        ("latest_reported_at", "double precision"),
     ]
 
     static func write(_ episodes: [Episode], _ conn: PostgresConnection, _ logger: Logger, actor: String,
@@ -60,10 +61,10 @@ enum PostgresEpisodeWriter {
                 updated.endRow()
                 try PostgresAudit.row(at: now, actor: actor, action: "episode.updated", subject: "episode:\(e.id)", detail: detail, into: &audits)
             }
-            // A child known only by episodes still has a record (the first episode's details, as
-            // row after row left it); any incident replaces its details.
+            // A child known only by episodes still has a record, with their newest episode's
+            // details (EpisodeWrite.childRank); any incident replaces them.
             children.int(n); children.text(e.childId); children.text(e.givenName); children.text(e.familyName)
-            children.text(e.dateOfBirth.description); children.text(e.schoolURN)
+            children.text(e.dateOfBirth.description); children.text(e.schoolURN); children.double(EpisodeWrite.childRank(e))
             children.endRow()
         }
         try await PostgresCopy.send(conn, logger, table: "episodes", columns: addColumns, added)
@@ -74,15 +75,23 @@ enum PostgresEpisodeWriter {
             FROM episode_updates u WHERE e.episode_key = u.episode_key
             """)
         try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
-        // Only the children not stored, numbered in the order they first appear (as SQLite's rows
-        // are): a conflict would still take a number from the sequence.
+        // Each child's newest episode of the batch (the first of equals, as SQLite's row after row
+        // keeps it): the children not stored added, numbered in the order they first appear (as
+        // SQLite's rows are; a conflict would still take a number from the sequence), then the
+        // stored ones known only by older episodes given the newer details.
         try await PostgresCopy.through(conn, logger, table: "episode_children", columns: childColumns, children, """
-            INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
-            SELECT child_id, given_name, family_name, dob, school_urn, -1e15 FROM (
-                SELECT DISTINCT ON (child_id) * FROM episode_children ORDER BY child_id, n) f
-            WHERE NOT EXISTS (SELECT 1 FROM children c WHERE c.child_id = f.child_id)
-            ORDER BY n
-            ON CONFLICT (child_id) DO NOTHING
+            WITH newest AS (
+                SELECT DISTINCT ON (child_id) *, min(n) OVER (PARTITION BY child_id) AS first_n FROM episode_children
+                ORDER BY child_id, latest_reported_at DESC, n),
+            added AS (
+                INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
+                SELECT child_id, given_name, family_name, dob, school_urn, latest_reported_at FROM newest f
+                WHERE NOT EXISTS (SELECT 1 FROM children c WHERE c.child_id = f.child_id)
+                ORDER BY first_n
+                ON CONFLICT (child_id) DO NOTHING)
+            UPDATE children c SET given_name = f.given_name, family_name = f.family_name, dob = f.dob,
+                school_urn = f.school_urn, latest_reported_at = f.latest_reported_at
+            FROM newest f WHERE c.child_id = f.child_id AND c.latest_reported_at < f.latest_reported_at
             """)
         if counts.added + counts.updated > 0 {
             try await PostgresSchema.noteChange(conn, logger)

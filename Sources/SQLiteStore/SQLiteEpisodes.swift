@@ -116,12 +116,17 @@ enum SQLiteEpisodeWriter {
                     """).execute(arguments: StatementArguments(values + [key]))
                 try SQLiteAudit.append(db, at: now, actor: actor, action: "episode.updated", subject: "episode:\(e.id)", detail: detail)
             }
-            // A child known only by episodes still has a record: the row is made from the episode,
-            // and any incident (newer or not) replaces its details, as incidents are the force's record.
+            // A child known only by episodes still has a record, with their newest episode's
+            // details (EpisodeWrite.childRank); any incident (newer or not) replaces them, as
+            // incidents are the force's record.
             try db.cachedStatement(sql: """
                 INSERT INTO children (child_id, given_name, family_name, dob, school_urn, latest_reported_at)
-                VALUES (?, ?, ?, ?, ?, -1e15) ON CONFLICT (child_id) DO NOTHING
-                """).execute(arguments: [e.childId, e.givenName, e.familyName, e.dateOfBirth.description, e.schoolURN])
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (child_id) DO UPDATE SET
+                    given_name = excluded.given_name, family_name = excluded.family_name, dob = excluded.dob,
+                    school_urn = excluded.school_urn, latest_reported_at = excluded.latest_reported_at
+                WHERE children.latest_reported_at < excluded.latest_reported_at
+                """).execute(arguments: [e.childId, e.givenName, e.familyName, e.dateOfBirth.description, e.schoolURN,
+                                         EpisodeWrite.childRank(e)])
         }
         if counts.added + counts.updated > 0 {
             try SQLiteSchema.noteChange(db)

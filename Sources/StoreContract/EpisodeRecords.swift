@@ -43,6 +43,12 @@ public enum EpisodeWrite: Sendable, Equatable {
 
     static let utc = Zone(TimeZone(identifier: "UTC")!)
 
+    /// The `latest_reported_at` a child's row takes from an episode, for a child known only by
+    /// episodes: the newest episode's details stand (the school the hub would phone), as the newest
+    /// incident's do. Far below any incident's time (years 1900 on: above -2.3e9), so any incident
+    /// still replaces them, and ordered by the episode's own time among episodes.
+    public static func childRank(_ episode: Episode) -> Double { -1e15 + episode.missingAt.timeIntervalSince1970 }
+
     public static func decide(_ episode: Episode, stored: StoredEpisode?) -> EpisodeWrite {
         guard let stored else { return .add }
         if stored.fingerprint == Fingerprint.of(episode).bytes { return .unchanged }

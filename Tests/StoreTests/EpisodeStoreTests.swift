@@ -59,9 +59,10 @@ struct EpisodeStoreTests {
         try await t.store.ingest(IncidentFeed(batch: incidents, episodes: episodes), actor: "cli:test", at: now, planner: nil)
     }
 
-    /// A child new to the store in several episodes of one feed keeps the first episode's details
+    /// A child new to the store in several episodes of one feed takes the newest episode's details
     /// (PostgreSQL writes a feed's episodes and children a table at a time), a child already stored
-    /// keeps theirs, and a feed that adds and changes episodes writes the same rows on both databases.
+    /// by an older episode takes a newer one's, and a feed that adds and changes episodes writes the
+    /// same rows on both databases.
     @Test func aFeedOfEpisodesWritesTheSameOnBothDatabases() async throws {
         var written: [[String: [String]]] = []
         for kind in StoreKind.allCases {
@@ -71,11 +72,12 @@ struct EpisodeStoreTests {
             var feed = Self.three + [Self.episode("E-4", child: "C-1", missing: "2026-09-05T20:00:00Z"),
                                      Self.episode("E-0", child: "C-1", missing: "2026-08-01T20:00:00Z", returned: "2026-08-02T08:00:00Z")]
             feed[1].givenName = "Later"
+            feed[2].givenName = "Newest"
             feed[3].givenName = "Other"
             let summary = try #require(try await ingest(t, episodes: feed).episodes)
             #expect((summary.added, summary.updated, summary.unchanged) == (4, 1, 0))
-            #expect(try await t.store.childRecord("C-9")?.name.given == "Zoë", "the first episode's details")
-            #expect(try await t.store.childRecord("C-1")?.name.given == "Zoë", "a stored child keeps theirs")
+            #expect(try await t.store.childRecord("C-9")?.name.given == "Newest", "the newest episode's details")
+            #expect(try await t.store.childRecord("C-1")?.name.given == "Other", "a newer episode's details over a stored older one's")
             var contents = try await StoreCopy.contents(of: t.store)
             // The children's keys aside: PostgreSQL's ingest takes a key from the sequence as it starts,
             // so a child first known by episodes is numbered one on (keys are the store's own).
@@ -85,6 +87,29 @@ struct EpisodeStoreTests {
         #expect(written[0]["audit"]?.contains { $0.contains("episode.updated") } == true)
         #expect(written[0]["children"]?.count == 2)
         #expect(written[0] == written[1])
+    }
+
+    /// A child known only by missing episodes is shown at the school of their newest episode (the
+    /// school the hub phones), whatever order the episodes come in, in one feed or several; any
+    /// incident, even an older one, then gives the child's details (incidents are the force's record).
+    @Test(arguments: StoreKind.allCases)
+    func aChildKnownByEpisodesAloneIsAtTheirNewestEpisodesSchool(kind: StoreKind) async throws {
+        func k(_ n: Int, _ month: Int, _ urn: String) -> Episode {
+            var e = Self.episode("K-\(n)", child: "C-K", missing: "2026-\(String(format: "%02d", month))-01T20:00:00Z")
+            e.schoolURN = urn
+            return e
+        }
+        let (sep, oct, nov) = (k(1, 9, "120501"), k(2, 10, "120502"), k(3, 11, "120503"))
+        for feeds in [[[oct, nov, sep]], [[nov], [sep, oct]], [[sep], [oct], [nov]], [[nov, oct], [sep]]] {
+            let t = try await TempStore(kind)
+            defer { t.cleanUp() }
+            for feed in feeds { _ = try await ingest(t, episodes: feed) }
+            #expect(try await t.store.childSummaries(["C-K"])["C-K"]?.schoolURN == "120503", "\(feeds.map { $0.map(\.id) })")
+            _ = try await ingest(t, incidents: [incident("I-K", "2026-06-01T10:00:00Z", children: [child("C-K", urn: "100000")])], episodes: nil)
+            #expect(try await t.store.childSummaries(["C-K"])["C-K"]?.schoolURN == "100000")
+            _ = try await ingest(t, episodes: [k(4, 12, "120504")])
+            #expect(try await t.store.childSummaries(["C-K"])["C-K"]?.schoolURN == "100000", "an incident's details stand")
+        }
     }
 
     @Test(arguments: StoreKind.allCases)
