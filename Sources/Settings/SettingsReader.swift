@@ -73,16 +73,24 @@ extension Settings {
         }
         settings.smtp.password = environment[EnvironmentVariables.smtpPassword] ?? ""
         settings.https.webhookSecret = environment[EnvironmentVariables.webhookSecret] ?? ""
-        try validate(settings, fileName: fileName)
+        try validate(settings, fileName: fileName, sources: values.mapValues(\.source))
         return settings
     }
 
-    private static func validate(_ s: Settings, fileName: String) throws {
+    /// `sources`: where each key given was read (the file, or "environment NAME"): a problem
+    /// between two settings names the environment variable when one came from there, as that is
+    /// what to fix (the file can hold a value that was right until the variable overrode its pair).
+    private static func validate(_ s: Settings, fileName: String, sources: [String: String]) throws {
+        func place(_ keys: String...) -> String {
+            keys.compactMap { sources[$0] }.first { $0 != fileName } ?? fileName
+        }
         if s.alerts.linkOnly, s.web.publicURL.isEmpty {
-            throw SettingsError(file: fileName, message: "alerts.content is link, but web.public_url is empty: a link-only message needs the link")
+            throw SettingsError(file: place("alerts.content", "web.public_url"),
+                                message: "alerts.content is link, but web.public_url is empty: a link-only message needs the link")
         }
         if s.scoring.scoreMedium > s.scoring.scoreHigh {
-            throw SettingsError(file: fileName, message: "scoring.score_medium must not exceed scoring.score_high")
+            throw SettingsError(file: place("scoring.score_medium", "scoring.score_high"),
+                                message: "scoring.score_medium must not exceed scoring.score_high")
         }
         if TimeZone(identifier: s.calendar.timeZone) == nil {
             throw SettingsError(file: fileName, message: "calendar.time_zone: unknown time zone \(s.calendar.timeZone)")
@@ -192,8 +200,8 @@ extension Settings {
         Key(key: "scoring.window_days") { s, v in s.scoring.windowDays = try int(1...3650)(v) },
         Key(key: "scoring.escalation_count") { s, v in s.scoring.escalationCount = try int(1...1000)(v) },
         Key(key: "scoring.half_life_days") { s, v in
-            let d = try number(v)
-            guard d > 0 else { throw InvalidValue(message: "expected a number above 0") }
+            // Its own message for any value refused: "0 or more" would invite the 0 it refuses.
+            guard let d = try? number(v), d > 0 else { throw InvalidValue(message: "expected a number above 0") }
             s.scoring.halfLifeDays = d
         },
         Key(key: "scoring.weights.standard") { s, v in s.scoring.weights[.standard] = try number(v) },

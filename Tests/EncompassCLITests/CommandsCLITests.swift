@@ -143,6 +143,24 @@ struct CommandsCLITests {
         }
     }
 
+    /// A pair of settings that disagree because a variable overrode one of them names the
+    /// variable, not the file whose value was right until then; and a refused half-life says what
+    /// it takes, not "0 or more" for a 0 it refuses.
+    @Test func aSettingsProblemNamesWhatToFix() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        try Data("scoring:\n  score_medium: 4.0\n".utf8).write(to: h.configDir.appendingPathComponent("encompass.yaml"))
+        let pair = try await h.run(["escalations"], environment: ["ENCOMPASS_SCORING_SCORE_HIGH": "1"])
+        #expect(pair.status == 65)
+        #expect(pair.stderr.contains("environment ENCOMPASS_SCORING_SCORE_HIGH: scoring.score_medium must not exceed scoring.score_high"),
+                "\(pair.stderr)")
+        for value in ["-3", "0"] {
+            let half = try await h.run(["escalations"], environment: ["ENCOMPASS_SCORING_HALF_LIFE_DAYS": value])
+            #expect(half.status == 65)
+            #expect(half.stderr.contains("scoring.half_life_days: expected a number above 0"), "\(half.stderr)")
+        }
+    }
+
     @Test(arguments: [("hub:\n  email: hub@localhost\n", "hub.email"), ("smtp:\n  from: encompass police\n", "smtp.from")])
     func anAddressDeliveryWouldRefuseIsRefusedAtLoad(_ yamlText: String, _ key: String) async throws {
         let h = try CLIHarness()
