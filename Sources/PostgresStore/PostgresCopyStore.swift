@@ -29,6 +29,19 @@ extension PostgresStore: StoreCopying {
             """, binds: binds))
     }
 
+    /// In every schema but the server's own: another program's tables in a schema of its own
+    /// make the database another's as much as tables in `public` do.
+    public func tableNames() async throws -> [String] {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("""
+                SELECT schemaname || '.' || tablename FROM pg_tables
+                WHERE schemaname <> 'information_schema' AND schemaname NOT LIKE 'pg\\_%'
+                ORDER BY 1
+                """, logger, as: (String).self)
+        }
+    }
+
     private func rows(_ query: PostgresQuery) async throws -> [[StoreValue]] {
         let logger = self.logger
         return try await read { conn in

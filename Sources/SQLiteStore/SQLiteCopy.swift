@@ -21,6 +21,12 @@ extension SQLiteStore: StoreCopying {
         }
     }
 
+    public func tableNames() async throws -> [String] {
+        try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        }
+    }
+
     public func insert(_ tables: [StoreTable], next: @escaping @Sendable (StoreTable) async throws -> [[StoreValue]]?) async throws {
         try await pool.write { db in
             for table in tables {

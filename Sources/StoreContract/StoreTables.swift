@@ -93,18 +93,40 @@ public protocol StoreCopying: Sendable {
     /// Writes every table given, in this order and in one transaction: all of them or none, each
     /// table's rows asked of `next` until it answers nil. The tables from Config/ are emptied first.
     func insert(_ tables: [StoreTable], next: @escaping @Sendable (StoreTable) async throws -> [[StoreValue]]?) async throws
+    /// Every table the database holds, whoever made it, sorted (`copy-store` asks a new target).
+    func tableNames() async throws -> [String]
 }
 
-/// Why `copy-store` would not copy: the target already holds records (exit 65).
+/// Why `copy-store` would not copy: the target already holds records, or tables of another
+/// program's (exit 65).
 public struct TargetNotEmpty: Error, CustomStringConvertible {
     public let tables: [String]
-    public init(tables: [String]) { self.tables = tables }
+    /// The tables are not this program's: the database is another's (a mistyped name on a shared server).
+    public let foreign: Bool
+    public init(tables: [String], foreign: Bool = false) {
+        self.tables = tables
+        self.foreign = foreign
+    }
     public var description: String {
-        "the target database is not empty (\(tables.joined(separator: ", ")) hold rows): copy-store copies only into an empty database"
+        let named = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? " and \(tables.count - 5) more" : "")
+        return foreign
+            ? "the target database holds tables this program did not make (\(named)): copy-store copies only into an empty database"
+            : "the target database is not empty (\(named) hold rows): copy-store copies only into an empty database"
     }
 }
 
 public enum StoreCopy {
+    /// Makes `target` ready for `run`: a database never set up by this program must hold no table
+    /// at all (SPEC §12: it refuses a target that is not empty; another program's tables mean the
+    /// wrong database), then it is migrated.
+    public static func prepare(_ target: any Store & StoreCopying) async throws {
+        if try await target.migrationStatus().applied.isEmpty {
+            let tables = try await target.tableNames()
+            guard tables.isEmpty else { throw TargetNotEmpty(tables: tables, foreign: true) }
+        }
+        try await target.migrate(for: .migrate)
+    }
+
     /// Copies every table from `source` into `target`, which must be migrated and empty. Returns the
     /// rows copied per table.
     ///

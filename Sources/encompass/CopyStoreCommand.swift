@@ -10,7 +10,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
         discussion: """
             Copies the incidents, children, links, decisions, regrades, audit, alerts, hub notices, accounts \
             and API tokens, in one transaction: all of it or nothing. Sessions are left behind (everyone signs \
-            in again). The target is migrated first and must hold nothing (exit 65 otherwise). Stop serve, \
+            in again). The target is migrated first and must hold nothing: no records, and no table another program made (exit 65 otherwise). Stop serve, \
             ingest and notify on the source while it runs.
             """)
 
@@ -26,7 +26,7 @@ struct CopyStoreCommand: AsyncParsableCommand {
             }
             try await source.checkSchema()
             let target = try StoreFactory.open(to)
-            try await target.migrate(for: .migrate)
+            try await StoreCopy.prepare(target)
             let copied = try await StoreCopy.run(from: source, to: target)
             let rows = copied.reduce(0) { $0 + $1.1 }
             print("copied \(rows) rows in \(copied.count) tables from \(StoreFactory.place(global.databaseURL)) to \(StoreFactory.place(to))")

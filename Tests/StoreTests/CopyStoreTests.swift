@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RiskModel
 import StoreContract
 import Stores
@@ -92,6 +93,38 @@ struct CopyStoreTests {
         let copied = try await contents(target.store)
         await #expect(throws: TargetNotEmpty.self) { _ = try await StoreCopy.run(from: source.store, to: target.store) }
         #expect(try await contents(target.store) == copied)
+    }
+
+    /// A database this program never set up that holds another program's table is the wrong
+    /// database (a mistyped name on a shared server): refused before anything is made in it, and
+    /// taken once it is empty.
+    @Test(arguments: StoreKind.allCases)
+    func aDatabaseHoldingAnotherProgramsTableIsRefusedAndLeftAsItWas(kind: StoreKind) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-foreign-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url: String
+        let run: (String) async throws -> Void
+        switch kind {
+        case .sqlite:
+            let path = dir.appendingPathComponent("other.sqlite").path
+            url = "sqlite:" + path
+            run = { sql in try await DatabaseQueue(path: path).write { try $0.execute(sql: sql) } }
+        case .postgres:
+            url = try PostgresServer.shared().makeDatabase()
+            let name = String(url.split(separator: "/").last!)
+            run = { sql in
+                let result = try await PostgresServer.shared().psql(name, sql)
+                #expect(result.exitCode == 0, "\(result.output)")
+            }
+        }
+        try await run("CREATE TABLE patients (id integer); INSERT INTO patients VALUES (1)")
+        let target = try StoreFactory.open(url)
+        await #expect(throws: TargetNotEmpty.self) { try await StoreCopy.prepare(target) }
+        #expect(try await target.tableNames() == [kind == .sqlite ? "patients" : "public.patients"])
+        try await run("DROP TABLE patients")
+        try await StoreCopy.prepare(target)
+        #expect(try await target.pendingMigrations().isEmpty)
     }
 }
 
