@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import Review
 import RiskModel
 import StoreContract
@@ -143,7 +144,8 @@ struct ChildPage {
             },
         ]
         if let yes = i.dashYesCount { row["yesCount"] = yes }
-        if let voice = i.voice, !voice.isEmpty { row["voice"] = voice }
+        // A blank voice is none (FieldText's rule; ingest stores it so, an older version may not have).
+        if let voice = i.voice, !FieldText.isBlank(voice) { row["voice"] = voice }
         if let urn = i.schoolURN { row["incidentSchool"] = urn }
         return row
     }
