@@ -10,7 +10,7 @@ struct DecideCommand: AsyncParsableCommand {
         commandName: "decide",
         abstract: "Record what was decided about a child: a MARAC referral, a strategy meeting, or both. Decisions are kept, never edited.",
         discussion: """
-            A later decision of the same kind supersedes an earlier one; both stay on record. `declined` needs --reason \
+            A decision supersedes those of its kind dated (--on) on or before it, whenever they were typed in; all stay on record. `declined` needs --reason \
             (one reason serves both kinds when one call records both).
             """)
 

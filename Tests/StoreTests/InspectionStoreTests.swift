@@ -165,6 +165,8 @@ struct InspectionStoreTests {
             // one dated the 6th answers it: not counted.
             Self.incident("I-8", "2026-09-05T23:30:00Z", grade: .high, [Self.link("C-8")]),
             Self.incident("I-9", "2026-09-05T23:30:00Z", grade: .high, [Self.link("C-9")]),
+            // High, and a decision dated the period's last day, typed in after it: not counted.
+            Self.incident("I-10", "2026-09-03T10:00:00Z", grade: .high, [Self.link("C-10")]),
         ], actor: "test", at: at("2026-10-02T00:00:00Z"), planner: nil)
         try await t.store.record(Self.decision("C-2", .strategyMeeting, .held, on: "2026-09-10", recorded: "2026-09-10T09:00:00Z"))
         try await t.store.record(Self.decision("C-3", .marac, .referred, on: "2026-08-01", recorded: "2026-08-01T09:00:00Z"))
@@ -174,6 +176,7 @@ struct InspectionStoreTests {
         try await t.store.record(Self.decision("C-7", .marac, .declined, on: "2026-08-20", recorded: "2026-09-06T09:00:00Z"))
         try await t.store.record(Self.decision("C-8", .marac, .referred, on: "2026-09-05", recorded: "2026-09-07T09:00:00Z"))
         try await t.store.record(Self.decision("C-9", .strategyMeeting, .held, on: "2026-09-06", recorded: "2026-09-07T09:00:00Z"))
+        try await t.store.record(Self.decision("C-10", .marac, .referred, on: "2026-09-30", recorded: "2026-11-01T09:00:00Z"))
         let report = try await Inspection.report(store: t.store, period: Self.september, settings: Self.settings)
         #expect(report.extra.highUndecidedOver14Days == 4, "C-1, C-3, C-7 and C-8")
         #expect(report.extra.medianMinutesToAcknowledge == nil && report.extra.supervisorChangedPercent == nil)
