@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ingest
+import InputRules
 import Intake
 import NIOCore
 import Review
@@ -159,7 +160,8 @@ struct APIRoutes {
         }
         guard try await store.childExists(childId) else { return .jsonError("no child with id \(childId)", status: .notFound) }
         let client = "api:\(context.apiClient ?? "unknown")"
-        let by = text("by")?.trimmingCharacters(in: .whitespaces).nonEmpty ?? client
+        // A blank name (FieldText's rule: spaces of any width, a line separator) names no one.
+        let by = text("by").flatMap { FieldText.isBlank($0) ? nil : $0.trimmingCharacters(in: .whitespaces) } ?? client
         for (kind, checked) in decisions {
             let decision = Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
                                     by: by, recordedAt: now)
@@ -174,8 +176,4 @@ struct APIRoutes {
         out["reason"] = first.checked.reason ?? NSNull()
         return .json(JSONBody.object(out), status: .created)
     }
-}
-
-extension String {
-    var nonEmpty: String? { isEmpty ? nil : self }
 }

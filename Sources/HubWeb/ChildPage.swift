@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import Review
 import RiskModel
 import StoreContract
@@ -61,10 +62,16 @@ struct ChildPage {
             Self.incidentRow(i, rules: rulesByIncident[i.incidentId] ?? [], inWindow: i.reportedAt >= windowStart && i.reportedAt <= asOf,
                              regrades: regradesByIncident[i.incidentId] ?? [], childId: record.childId, time: time)
         }
-        // The newest decision of each kind stands; the older ones of that kind are superseded.
-        var seenKinds = Set<Decision.Kind>()
-        let decisions = record.decisions.reversed().map { entry in
-            Self.decisionRow(entry, current: seenKinds.insert(entry.decision.kind).inserted, time: time)
+        // The decision of each kind dated latest stands (Decision's rule); the others of that kind are
+        // superseded. Listed by date, newest first (the same date: the last entered first), so what
+        // stands comes before what it supersedes, however late an older decision was typed in.
+        let standing = Set(Decision.standing(record.decisions.map(\.decision)).values)
+        let order = record.decisions.indices.sorted { a, b in
+            let (x, y) = (record.decisions[a].decision.on, record.decisions[b].decision.on)
+            return x != y ? x > y : a > b
+        }
+        let decisions = order.map { i in
+            Self.decisionRow(record.decisions[i], current: standing.contains(i), time: time)
         }
         v["hasEpisodes"] = !record.episodes.isEmpty
         v["episodes"] = record.episodes.reversed().map { e -> [String: Any] in
@@ -137,7 +144,8 @@ struct ChildPage {
             },
         ]
         if let yes = i.dashYesCount { row["yesCount"] = yes }
-        if let voice = i.voice, !voice.isEmpty { row["voice"] = voice }
+        // A blank voice is none (FieldText's rule; ingest stores it so, an older version may not have).
+        if let voice = i.voice, !FieldText.isBlank(voice) { row["voice"] = voice }
         if let urn = i.schoolURN { row["incidentSchool"] = urn }
         return row
     }

@@ -54,7 +54,7 @@ struct QueueRoutes {
         // The unfiltered queue is the common case on a large store: no pass over every entry then.
         // A filter that cannot be read shows no one rather than everyone, with what was typed kept.
         let matching: ArraySlice<ReviewQueue.Entry> = !problems.isEmpty ? [] : filter.isEmpty ? built.entries[...]
-            : built.entries.filter { filter.keeps($0, latestDecision: decisions[$0.assessment.childId]) }[...]
+            : built.entries.filter { filter.keeps($0, latestDecision: decisions[$0.assessment.childId], zone: configuration.scoring.zone) }[...]
         let pageCount = max(1, (matching.count + configuration.queuePageSize - 1) / configuration.queuePageSize)
         let pageNumber = min(max(1, filter.page), pageCount)
         let start = (pageNumber - 1) * configuration.queuePageSize
@@ -116,8 +116,9 @@ struct QueueFilter {
 
     var isEmpty: Bool { level == nil && rule == nil && school == nil && !undecided }
 
-    /// "No decision yet": no decision recorded since the child's newest incident in the window.
-    func keeps(_ entry: ReviewQueue.Entry, latestDecision: Decision?) -> Bool {
+    /// "No decision yet": no decision dated since the child's newest incident in the window
+    /// (`Assessment.awaitsDecision`). `latestDecision`: the child's decision that stands.
+    func keeps(_ entry: ReviewQueue.Entry, latestDecision: Decision?, zone: Zone) -> Bool {
         let a = entry.assessment
         if let level, a.level != level { return false }
         if let rule, a.hit(rule) == nil { return false }
@@ -125,7 +126,7 @@ struct QueueFilter {
             let urn = entry.summary?.schoolURN
             if school == Self.noSchool ? urn != nil : urn != school { return false }
         }
-        if undecided, !a.awaitsDecision(latestDecisionAt: latestDecision?.recordedAt) { return false }
+        if undecided, !a.awaitsDecision(latestDecisionOn: latestDecision?.on, zone: zone) { return false }
         return true
     }
 
@@ -186,11 +187,11 @@ struct QueueRow {
             v["school"] = entry.summary?.schoolName.map { "\($0) (\(urn))" } ?? urn
         }
         if let decision {
-            let current = decision.recordedAt >= a.newestIncidentAt
             v["decision"] = [
                 "outcome": ChildPage.outcomeWords(decision),
                 "on": time.day(decision.on),
-                "before": !current,
+                // The filter's rule: a decision dated before the newest incident leaves the child waiting.
+                "before": a.awaitsDecision(latestDecisionOn: decision.on, zone: settings.zone),
             ] as [String: Any]
         }
         values = v

@@ -169,7 +169,8 @@ struct EpisodeRowCheck {
         }
         func text(_ column: String, required: Bool, as kind: FieldText.Kind) -> String? {
             let value = (values[column] ?? "").trimmingCharacters(in: .whitespaces)
-            if value.isEmpty {
+            // Blank is absent, as in an incidents file (`FieldText.isBlank`).
+            if FieldText.isBlank(value) {
                 if required { fail(column, "is required") }
                 return nil
             }

@@ -1,3 +1,5 @@
+import InputRules
+
 /// Where one column's raw bytes sit: in the input file, or in a side buffer for values that
 /// had to be rewritten (CSV fields with doubled quotes, JSON strings with escapes).
 struct FieldRef {
@@ -15,13 +17,16 @@ struct RawRow {
     /// Indexed by `Column.rawValue`; absent columns are empty.
     let refs: [FieldRef]
 
-    /// The column's value with surrounding spaces and tabs removed.
+    /// The column's value with surrounding spaces and tabs removed; empty when it is blank (only
+    /// white space, line breaks and wide spaces included: `FieldText.isBlank`), so a blank field is
+    /// an absent one for every column (the one place ingest reads a field: CSV and JSON Lines alike).
     @inline(__always)
     func bytes(_ column: Column) -> UnsafeBufferPointer<UInt8> {
         let ref = refs[column.rawValue]
         guard ref.count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
         let base = ref.inScratch ? scratch : file
-        return UnsafeBufferPointer(rebasing: base[ref.start..<(ref.start + ref.count)]).trimmingSpaces()
+        let value = UnsafeBufferPointer(rebasing: base[ref.start..<(ref.start + ref.count)]).trimmingSpaces()
+        return FieldText.isBlank(utf8: value) ? UnsafeBufferPointer(start: nil, count: 0) : value
     }
 
     func isEmpty(_ column: Column) -> Bool { bytes(column).isEmpty }

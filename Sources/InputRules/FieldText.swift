@@ -88,6 +88,28 @@ public enum FieldText {
         return nil
     }
 
+    /// Whether `text` holds nothing but white space (Unicode's White_Space: spaces of every width,
+    /// tabs, line breaks), the empty text included. Blank text is no text: an ingested field, an id or
+    /// a name given on the command line that is blank is taken as not given, never stored as a value
+    /// (a child's words of only a line break are not "the child's voice recorded"). The control
+    /// characters among White_Space that are refused everywhere (a vertical tab, a form feed, NEL)
+    /// do not make text blank: such text is still refused as holding them.
+    public static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace && problem($0, lineBreaks: true, formatCharacters: true) == nil }
+    }
+
+    /// The same rule over UTF-8 bytes (valid UTF-8): a field that starts with a printable ASCII
+    /// character, as nearly all do, is answered at its first byte.
+    @inlinable
+    public static func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes {
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { continue }
+            if b < 0x80 { return false }
+            return isBlank(String(decoding: bytes, as: UTF8.self))
+        }
+        return true
+    }
+
     /// The rule for one character, for a field with a length limit of its own (the web's forms):
     /// nil when it may be kept.
     public static func problem(_ scalar: Unicode.Scalar, lineBreaks: Bool, formatCharacters: Bool) -> Problem? {

@@ -14,7 +14,7 @@ public enum Inspection {
         let bins = ReportBins(boundaries: [period.from, period.end], zone: settings.zone)
         let end = bins.instants[1]
         async let tallies = store.inspectionTallies(bins, durations: !specOnly)
-        let undecided = specOnly ? nil : try await highUndecided(store: store, settings: settings, end: end)
+        let undecided = specOnly ? nil : try await highUndecided(store: store, settings: settings, end: end, lastDay: period.to)
         let counted = try await tallies
         var report = InspectionReport(period: period, tallies: counted.bins[0], episodes: counted.episodes, asOf: end, highUndecided: undecided)
         report.specOnly = specOnly
@@ -37,17 +37,19 @@ public enum Inspection {
         }
     }
 
-    /// Children who met a high rule as of 14 days before `end` and had no decision since their newest
-    /// incident by `end`.
-    static func highUndecided(store: any Store & InspectionStore, settings: ScoringSettings, end: Date) async throws -> Int {
+    /// Children who met a high rule as of 14 days before `end` and had no decision dated since their
+    /// newest incident and on or before `lastDay`, the period's last (the day `end` closes).
+    static func highUndecided(store: any Store & InspectionStore, settings: ScoringSettings, end: Date,
+                              lastDay: LocalDate) async throws -> Int {
         let asOf = end.addingTimeInterval(-Double(InspectionReport.decisionGraceDays) * RiskRules.secondsPerDay)
         // Decisions are few: read first, so each child is counted as the scan assesses it and none
         // is kept. Level high is a rule at level high (the level is the highest rule's), so the
         // children at high alone hold every such child, and the floor skips the rest sooner.
-        let decided = try await store.latestDecisionTimes(upTo: end)
+        let decided = try await store.latestDecisionDays(through: lastDay)
+        let zone = settings.zone
         let waiting = try await ReviewQueue.assess(store: store, settings: settings, asOf: asOf, minimum: .high,
                                                    tally: { Count() }) { waiting, _, a, _ in
-            if a.metHighRule && a.awaitsDecision(latestDecisionAt: decided[a.childId]) { waiting.value.add(1, ordering: .relaxed) }
+            if a.metHighRule && a.awaitsDecision(latestDecisionOn: decided[a.childId], zone: zone) { waiting.value.add(1, ordering: .relaxed) }
         }
         return waiting.value.load(ordering: .relaxed)
     }

@@ -90,11 +90,11 @@ extension PostgresStore: ChildRecordStore {
         let logger = self.logger
         return try await read { conn in
             var out: [String: Decision] = [:]
-            // Later rows overwrite earlier ones, so each child keeps its newest decision.
+            // Read in entry order; the rule (dated latest, entry order breaking a tie) is Decision's.
             for r in try await conn.rows("""
                 SELECT \(unescaped: PostgresDecisions.columns) FROM all_decisions d ORDER BY \(unescaped: PostgresDecisions.order)
                 """, logger, as: PostgresDecisions.Columns.self) {
-                if let d = PostgresDecisions.decision(r) { out[d.childId] = d }
+                if let d = PostgresDecisions.decision(r), out[d.childId].map({ d.supersedes(earlierEntry: $0) }) ?? true { out[d.childId] = d }
             }
             return out
         }

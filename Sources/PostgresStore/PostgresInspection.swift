@@ -35,13 +35,13 @@ extension PostgresStore: InspectionStore {
         }
     }
 
-    public func latestDecisionTimes(upTo: Date) async throws -> [String: Date] {
+    public func latestDecisionDays(through: LocalDate) async throws -> [String: LocalDate] {
         let logger = self.logger
         return try await read { conn in
-            var out: [String: Date] = [:]
-            for (child, at) in try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.latestDecisions(upTo: upTo)), logger,
-                                                   as: (String, Double).self) {
-                out[child] = Date(timeIntervalSince1970: at)
+            var out: [String: LocalDate] = [:]
+            for (child, on) in try await conn.rows(PostgresQuery(unsafeSQL: InspectionSQL.latestDecisions(through: through)), logger,
+                                                   as: (String, String).self) {
+                out[child] = LocalDate(iso: on)
             }
             return out
         }

@@ -88,11 +88,13 @@ public struct Assessment: Sendable, Equatable {
         rules.first { $0.rule == rule }
     }
 
-    /// Whether the child still waits for the hub's decision: none of either kind has been recorded
-    /// since their newest incident (the queue's "no decision yet", the report's undecided children).
-    public func awaitsDecision(latestDecisionAt: Date?) -> Bool {
-        guard let latestDecisionAt else { return true }
-        return latestDecisionAt < newestIncidentAt
+    /// Whether the child still waits for the hub's decision: none of either kind is dated since their
+    /// newest incident (`Decision.isDated`, the suggestions' rule), whenever it was typed in (the
+    /// queue's "no decision yet", the report's undecided children). `latestDecisionOn`: the date
+    /// (`on`) of the child's decision dated latest, nil when there is none.
+    public func awaitsDecision(latestDecisionOn: LocalDate?, zone: Zone) -> Bool {
+        guard let latestDecisionOn else { return true }
+        return !Decision.isDated(latestDecisionOn, since: newestIncidentAt, zone: zone)
     }
 
     /// Whether a rule at level high fired.

@@ -18,7 +18,8 @@ public enum RiskRules {
     /// - Incident ids are listed oldest first, ties by id.
     /// - A child's level is the highest level of the rules that fired, `standard` when none fired.
     /// - `marac-referral` is suggested at level high unless a counted referral R is on or after the local
-    ///   date of the newest window incident (R's day ends after that incident is reported).
+    ///   date of the newest window incident (R's day ends after that incident is reported:
+    ///   `Decision.isDated`, the one rule for "a decision since").
     ///
     /// - `serial-perpetrator` reads `serial` (the queue works it out once for every child); its
     ///   incidents are the child's window incidents naming a serial perpetrator.
@@ -104,9 +105,8 @@ public enum RiskRules {
         }
         let newestEpisode = missing?.last?.missingAt
         if let newestEpisode {
-            let from = settings.zone.localDate(of: newestEpisode)
             let today = settings.zone.localDate(of: asOf)
-            if !history.strategyMeetings.contains(where: { $0 >= from && $0 <= today }) {
+            if !history.strategyMeetings.contains(where: { $0 <= today && Decision.isDated($0, since: newestEpisode, zone: settings.zone) }) {
                 suggestions.append(Assessment.strategyMeetingSuggestion)
             }
         }
@@ -247,7 +247,7 @@ public enum RiskRules {
         let today = zone.localDate(of: asOf)
         return referrals.filter { $0 <= today }.map { day in
             ReferralSpan(
-                dayAfter: zone.instant(on: day.adding(days: 1)),
+                dayAfter: Decision.answersUntil(day, zone: zone),
                 yearAfter: zone.instant(on: day.adding(days: 366)))
         }
     }

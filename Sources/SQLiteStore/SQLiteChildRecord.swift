@@ -74,11 +74,11 @@ extension SQLiteStore: ChildRecordStore {
     public func latestDecisions() async throws -> [String: Decision] {
         try await pool.read { db in
             var out: [String: Decision] = [:]
-            // Later rows overwrite earlier ones, so each child keeps its newest decision.
+            // Read in entry order; the rule (dated latest, entry order breaking a tie) is Decision's.
             for r in try Row.fetchAll(db, sql: """
                 SELECT \(SQLiteDecisions.columns) FROM all_decisions d ORDER BY \(SQLiteDecisions.order)
                 """) {
-                if let d = SQLiteDecisions.decision(r) { out[d.childId] = d }
+                if let d = SQLiteDecisions.decision(r), out[d.childId].map({ d.supersedes(earlierEntry: $0) }) ?? true { out[d.childId] = d }
             }
             return out
         }

@@ -25,11 +25,11 @@ extension SQLiteStore: InspectionStore {
         }
     }
 
-    public func latestDecisionTimes(upTo: Date) async throws -> [String: Date] {
+    public func latestDecisionDays(through: LocalDate) async throws -> [String: LocalDate] {
         try await pool.read { db in
-            var out: [String: Date] = [:]
-            for r in try Row.fetchAll(db, sql: InspectionSQL.latestDecisions(upTo: upTo)) {
-                out[r[0]] = Date(timeIntervalSince1970: r[1])
+            var out: [String: LocalDate] = [:]
+            for r in try Row.fetchAll(db, sql: InspectionSQL.latestDecisions(through: through)) {
+                out[r[0]] = LocalDate(iso: r[1] as String)
             }
             return out
         }

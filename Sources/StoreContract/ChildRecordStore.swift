@@ -8,7 +8,8 @@ public protocol ChildRecordStore: Sendable {
     func childRecord(_ childId: String) async throws -> ChildRecord?
     /// Given and family names for the queue's rows.
     func childNames(_ childIds: [String]) async throws -> [String: ChildName]
-    /// The newest decision of each child that has one.
+    /// The decision that stands of each child that has one, of either kind (`Decision.supersedes`:
+    /// the one dated latest, entry order breaking a tie).
     func latestDecisions() async throws -> [String: Decision]
     /// Appends a decision, whether a strategy discussion was requested, and the audit row, in one transaction.
     func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws
@@ -35,7 +36,7 @@ public struct ChildRecord: Sendable {
     public var schoolName: String?
     /// Oldest first.
     public var incidents: [ChildIncident]
-    /// Oldest first; the last one stands.
+    /// In entry order, oldest first; which of them stands is `Decision.standing`'s to say.
     public var decisions: [DecisionEntry]
     /// Oldest first.
     public var regrades: [Regrade]

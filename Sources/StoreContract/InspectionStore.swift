@@ -10,8 +10,9 @@ public protocol InspectionStore: Sendable {
     /// `durations`: also each due alert's time from delivery to acknowledgement (for the median, an
     /// extra figure; a row per alert, so left out when not wanted).
     func inspectionTallies(_ bins: ReportBins, durations: Bool) async throws -> InspectionTallies
-    /// Each child's newest decision of either kind recorded at or before `upTo`.
-    func latestDecisionTimes(upTo: Date) async throws -> [String: Date]
+    /// Each child's latest decision date (`on`) of either kind, of the decisions dated on or before
+    /// `through`, whenever they were typed in.
+    func latestDecisionDays(through: LocalDate) async throws -> [String: LocalDate]
 }
 
 /// Consecutive spans of local dates: bin `i` runs from `dates[i]` to the day before `dates[i + 1]`,
@@ -184,11 +185,12 @@ public enum InspectionSQL {
             """
     }
 
-    /// Each child's newest decision recorded up to a moment.
-    public static func latestDecisions(upTo: Date) -> String {
+    /// Each child's latest decision date up to a day. Dates are YYYY-MM-DD text, so they compare as
+    /// dates in both databases.
+    public static func latestDecisions(through day: LocalDate) -> String {
         """
-        SELECT child_id, max(recorded_at) FROM all_decisions
-        WHERE recorded_at <= \(upTo.timeIntervalSince1970) GROUP BY child_id
+        SELECT child_id, max(on_date) FROM all_decisions
+        WHERE on_date <= '\(day.description)' GROUP BY child_id
         """
     }
 }

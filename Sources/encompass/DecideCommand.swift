@@ -10,7 +10,7 @@ struct DecideCommand: AsyncParsableCommand {
         commandName: "decide",
         abstract: "Record what was decided about a child: a MARAC referral, a strategy meeting, or both. Decisions are kept, never edited.",
         discussion: """
-            A later decision of the same kind supersedes an earlier one; both stay on record. `declined` needs --reason \
+            A decision supersedes those of its kind dated (--on) on or before it, whenever they were typed in; all stay on record. `declined` needs --reason \
             (one reason serves both kinds when one call records both).
             """)
 
@@ -37,12 +37,7 @@ struct DecideCommand: AsyncParsableCommand {
     func run() async throws {
         try await Failure.run {
             let now = Date()
-            // Ids and names meet the one text rule (FieldText) before anything is opened.
-            for (option, value) in [("CHILD_ID", childId), ("--by", by)] {
-                if let value, let problem = FieldText.problem(value, as: .identifier) {
-                    throw UsageProblem(message: "\(option): \(problem)")
-                }
-            }
+            try UsageProblem.checkIdentifiers([("CHILD_ID", childId), ("--by", by)])
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
             let today = config.settings.scoring.zone.localDate(of: now)
             // Checked before the store is opened, so a refused decision writes nothing at all.

@@ -74,6 +74,18 @@ enum Failure {
 struct UsageProblem: KindedError {
     let message: String
     var failureKind: FailureKind { .usage }
+
+    /// Ids and names given on the command line (a child's id, `--by`), checked before anything is
+    /// opened: not blank (`FieldText.isBlank`: a decision or plan step by nobody is not an
+    /// accountable record, and an empty child id is a bad command line, not an unknown child), and
+    /// the one text rule for ids (FieldText). An option not given (nil) passes.
+    static func checkIdentifiers(_ values: [(option: String, value: String?)]) throws(UsageProblem) {
+        for (option, value) in values {
+            guard let value else { continue }
+            if FieldText.isBlank(value) { throw UsageProblem(message: "\(option): is empty") }
+            if let problem = FieldText.problem(value, as: .identifier) { throw UsageProblem(message: "\(option): \(problem)") }
+        }
+    }
 }
 
 /// Output or input the system refused (a full disk, a closed file): the command's answer did not

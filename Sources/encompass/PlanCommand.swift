@@ -15,15 +15,6 @@ struct PlanCommand: AsyncParsableCommand {
         discussion: "Actions are never edited or deleted: marking one done adds a record beside it.",
         subcommands: [Add.self, Done.self, List.self])
 
-    /// Ids and names given on the command line meet the one text rule (FieldText) before anything is opened.
-    static func checkIdentifiers(_ values: [(String, String?)]) throws {
-        for (option, value) in values {
-            if let value, let problem = FieldText.problem(value, as: .identifier) {
-                throw UsageProblem(message: "\(option): \(problem)")
-            }
-        }
-    }
-
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record one action of a child's plan; prints its id.")
 
@@ -47,7 +38,7 @@ struct PlanCommand: AsyncParsableCommand {
         func run() async throws {
             try await Failure.run {
                 let now = Date()
-                try PlanCommand.checkIdentifiers([("CHILD_ID", childId), ("--by", by)])
+                try UsageProblem.checkIdentifiers([("CHILD_ID", childId), ("--by", by)])
                 let checked: PlanAction.Checked
                 switch PlanAction.check(action: action, agency: agency, due: due) {
                 case .success(let c): checked = c
@@ -83,7 +74,7 @@ struct PlanCommand: AsyncParsableCommand {
         func run() async throws {
             try await Failure.run {
                 let now = Date()
-                try PlanCommand.checkIdentifiers([("--by", by)])
+                try UsageProblem.checkIdentifiers([("--by", by)])
                 let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
                 let date: LocalDate
                 switch PlanAction.checkDone(on: on, today: config.settings.scoring.zone.localDate(of: now)) {
@@ -114,7 +105,7 @@ struct PlanCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Failure.run {
-                try PlanCommand.checkIdentifiers([("CHILD_ID", childId)])
+                try UsageProblem.checkIdentifiers([("CHILD_ID", childId)])
                 let context = try await ReadingContext.open(global)
                 guard try await context.store.childExists(childId) else { throw StoreError.unknownChild(childId) }
                 let actions = try await context.store.planActions(childId: childId)

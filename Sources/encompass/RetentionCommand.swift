@@ -1,5 +1,7 @@
 import ArgumentParser
+import CivilTime
 import Foundation
+import RiskModel
 import Settings
 import StoreContract
 
@@ -38,12 +40,15 @@ struct RetentionCommand: AsyncParsableCommand {
                 let context = try await ReadingContext.open(global)
                 let due = try await context.store.due(policy, now: at)
                 guard !due.isEmpty else { return print("Nothing is due for review.") }
+                // Dates people read are the hub's (as the report counts them): an incident at 00:30 BST
+                // on 1 October is dated 1 October, not 30 September.
+                let zone = config.settings.scoring.zone
                 print("kind      id                    dated                 review date")
                 for item in due {
-                    let review = policy.reviewDate(item.kind, recordedAt: item.recordedAt).map(Self.day) ?? "-"
+                    let review = policy.reviewDate(item.kind, recordedAt: item.recordedAt).map { zone.localDate(of: $0).description } ?? "-"
                     print(item.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                           + item.id.padding(toLength: max(22, item.id.count + 2), withPad: " ", startingAt: 0)
-                          + Self.day(item.recordedAt).padding(toLength: 22, withPad: " ", startingAt: 0) + review)
+                          + zone.localDate(of: item.recordedAt).description.padding(toLength: 22, withPad: " ", startingAt: 0) + review)
                 }
             } else {
                 let context = try await Context.open(global, config: config)
@@ -53,6 +58,4 @@ struct RetentionCommand: AsyncParsableCommand {
             }
         }
     }
-
-    static func day(_ d: Date) -> String { String(d.formatted(.iso8601).prefix(10)) }
 }

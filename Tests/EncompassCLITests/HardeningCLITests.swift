@@ -120,6 +120,29 @@ struct HardeningCLITests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath))
     }
 
+    /// A blank `--by` (empty, spaces, a no-break or ideographic space) would record a decision or plan
+    /// step by no one, and an empty child id is a bad command line, not an unknown child: 64, one
+    /// line naming the option, before anything is opened (audit 19, F2).
+    @Test(arguments: [
+        (["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", ""], "--by"),
+        (["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "   "], "--by"),
+        (["decide", "C-1", "--marac", "referred", "--on", "2026-10-16", "--by", "\u{A0}\u{3000}"], "--by"),
+        (["decide", "", "--marac", "referred", "--on", "2026-10-16"], "CHILD_ID"),
+        (["plan", "add", "C-1", "--action", "Visit", "--agency", "Police", "--by", ""], "--by"),
+        (["plan", "add", "C-1", "--action", "Visit", "--agency", "Police", "--by", " \t "], "--by"),
+        (["plan", "add", " ", "--action", "Visit", "--agency", "Police"], "CHILD_ID"),
+        (["plan", "done", "1", "--on", "2026-11-20", "--by", ""], "--by"),
+        (["plan", "list", ""], "CHILD_ID"),
+    ])
+    func aBlankAuthorOrChildIdIsABadCommandLine(args: [String], option: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let refused = try await h.run(args)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr == "encompass: \(option): is empty\n")
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath))
+    }
+
     /// Dates and instants outside the years a person may enter (1900 to 9998) are 64 and a line
     /// naming the option from every command that takes one, not a crash or an instant in year 10000
     /// written as 0000. (`tokens create --expires` is checked by the parser, which adds its usage.)

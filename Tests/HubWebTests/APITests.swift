@@ -161,6 +161,19 @@ import Testing
         #expect(audit.actor.hasPrefix("api:t-"))
     }
 
+    /// A blank `by` (empty, spaces, a line separator, an ideographic space) names no one: the decision
+    /// is recorded as the token's, never by an empty or invisible name (audit 19, F2).
+    @Test(arguments: [#""#, #"   "#, #"\u2028"#, #"\u3000\u2029"#])
+    func aBlankByIsTheTokensName(by: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await Self.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json",
+                                           body: #"{"marac": "referred", "on": "2026-11-21", "by": ""# + by + #""}"#)
+        #expect(response.status == .created)
+        let decision = try #require(try await fixture.store.decisions(childId: "C-1").first)
+        #expect(decision.by.hasPrefix("api:t-"), "\(decision.by.unicodeScalars.map(\.value))")
+    }
+
     @Test(arguments: [
         (#"{"marac": "declined", "on": "2026-11-21"}"#, 422),
         (#"{"marac": "maybe", "on": "2026-11-21"}"#, 422),

@@ -96,6 +96,28 @@ import Testing
         #expect(after.contains("MARAC referral declined, Sat 21 Nov 2026"))
     }
 
+    /// "No decision yet" asks the decision's date, not when it was typed in (audit 19, F4): C-4's
+    /// newest incident is of 20 November; a decision dated the 19th, typed in after it, leaves C-4
+    /// waiting and says so in the row; one dated the 20th answers it.
+    @Test func aDecisionDatedBeforeTheNewestIncidentLeavesTheChildWaitingHoweverLateItWasTypedIn() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let store = fixture.store, clock = fixture.clock
+        let (before, row, after) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            try await store.record(Decision(childId: "C-4", outcome: .declined, on: LocalDate(iso: "2026-11-19")!,
+                                            reason: "Taken before the incident, recorded late.", by: "hana", recordedAt: clock.now()))
+            let before = try await browser.get("/?undecided=1").text
+            let row = try await browser.get("/").text
+            try await store.record(Decision(childId: "C-4", kind: .strategyMeeting, outcome: .held, on: LocalDate(iso: "2026-11-20")!,
+                                            reason: nil, by: "hana", recordedAt: clock.now()))
+            return (before, row, try await browser.get("/?undecided=1").text)
+        }
+        #expect(Self.childIds(in: before).contains("C-4"))
+        #expect(row.contains("MARAC referral declined, Thu 19 Nov 2026 <span class=\"muted\">(before the newest incident)</span>"))
+        #expect(!Self.childIds(in: after).contains("C-4"))
+    }
+
     @Test func aDecisionMadeInTheAppShowsInTheQueueAtOnce() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
@@ -221,6 +243,26 @@ import Testing
         #expect(page.contains("MARAC referral made on Sat 21 Nov 2026 <span class=\"tag\">current</span>"))
         #expect(page.contains("MARAC referral declined on Fri 20 Nov 2026 <span class=\"tag muted-tag\">superseded</span>"))
         #expect(try await fixture.store.decisions(childId: "C-1").count == 2)
+    }
+
+    /// A decision dated earlier, typed in later, does not supersede one dated after it: the page,
+    /// and the queue's row, say what stands by date (audit 19, F4).
+    @Test func aDecisionTypedInLateDoesNotSupersedeOneDatedAfterIt() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (page, queue) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            _ = try await browser.submit("/children/C-1/decisions", from: "/children/C-1",
+                                         form: [("marac", "referred"), ("on", "2026-11-21")])
+            _ = try await browser.submit("/children/C-1/decisions", from: "/children/C-1",
+                                         form: [("marac", "declined"), ("on", "2026-11-20"), ("reason", "First look, recorded late.")])
+            return (try await browser.get("/children/C-1").text, try await browser.get("/").text)
+        }
+        let current = try #require(page.range(of: "MARAC referral made on Sat 21 Nov 2026 <span class=\"tag\">current</span>"))
+        let superseded = try #require(page.range(of: "MARAC referral declined on Fri 20 Nov 2026 <span class=\"tag muted-tag\">superseded</span>"))
+        #expect(current.lowerBound < superseded.lowerBound, "listed by date, what stands first")
+        #expect(queue.contains("MARAC referral made, Sat 21 Nov 2026"))
+        #expect(!queue.contains("MARAC referral declined, Fri 20 Nov 2026"))
     }
 
     @Test(arguments: [

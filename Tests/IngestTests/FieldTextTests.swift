@@ -49,6 +49,24 @@ import Testing
         #expect(incident.children.first?.voice == "one\r\ntwo\nthree\rfour\tfive")
     }
 
+    /// Blank text is no text (audit 19, F5): a child's words of only white space, line breaks and
+    /// wide spaces included, are "no voice recorded", in CSV and JSON Lines alike; so is a blank
+    /// value in any other column (a blank school is none). A vertical tab is still refused.
+    @Test(arguments: ["   ", "\t", "\n", "\r\n", " \r ", "\u{A0}", "\u{3000}\u{2028}", "\u{2003}\n"])
+    func aBlankVoiceIsNoVoice(voice: String) throws {
+        let csv = try #require(Fixture.incidents(Fixture.ingest(Fixture.csv([["child_voice": voice, "school_urn": voice]]))).first)
+        #expect(csv.children.count == 1)
+        #expect(csv.children.first?.voice == nil)
+        #expect(csv.children.first?.schoolURN == nil)
+        let escaped = String(data: try JSONEncoder().encode(voice), encoding: .utf8)!
+        let line = #"{"incident_id":"I-1","reported_at":"2026-07-01T22:15:00+01:00","officer_grade":"standard","victim_id":"V-1","#
+            + #""children":[{"child_id":"C-1","child_given_name":"Zephyrine","child_family_name":"Quillfeather","#
+            + #""child_dob":"2015-04-02","child_voice":"# + escaped + "}]}"
+        let json = try #require(Fixture.incidents(Fixture.ingest(line, fileName: "in.jsonl", format: .jsonLines)).first)
+        #expect(json.children.first?.voice == nil)
+        #expect(Fixture.errors(Fixture.ingest(Fixture.csv([["child_voice": "\u{0B}"]]))) == ["in.csv:2: child_voice: contains a control character"])
+    }
+
     @Test func jsonEscapedControlsAreRefusedToo() {
         let line = #"{"incident_id":"I-1","reported_at":"2026-07-01T22:15:00+01:00","officer_grade":"standard","victim_id":"V\u0000-1"}"#
         #expect(Fixture.errors(Fixture.ingest(line, fileName: "in.jsonl", format: .jsonLines)) == [

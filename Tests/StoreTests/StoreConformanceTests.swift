@@ -162,6 +162,40 @@ struct StoreConformanceTests {
         #expect(try await t.store.childSummaries(["C-1"])["C-1"]?.schoolURN == "119601")
     }
 
+    /// SPEC §5 "a later decision supersedes an earlier one": later by the decision's date (`on`), the
+    /// one entered last breaking a tie; what the report reads is the latest date up to a day,
+    /// whenever it was typed in (audit 19, F4).
+    @Test(arguments: StoreKind.allCases)
+    func theDecisionThatStandsIsTheOneDatedLatestWheneverItWasTypedIn(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        _ = try await t.store.ingest([incident("I-1", "2026-10-01T10:00:00Z", children: [child("C-1"), child("C-2"), child("C-3")])],
+                                     actor: "t", at: now, planner: nil)
+        func record(_ id: String, _ outcome: Decision.Outcome, kind: Decision.Kind = .marac, on: String, entered: Date) async throws {
+            try await t.store.record(Decision(childId: id, kind: kind, outcome: outcome, on: LocalDate(iso: on)!,
+                                              reason: outcome == .declined ? "Already supported" : nil, by: "t", recordedAt: entered))
+        }
+        // C-1: referred on 10 October; a decline taken on 6 October is typed in the next day.
+        try await record("C-1", .referred, on: "2026-10-10", entered: now)
+        try await record("C-1", .declined, on: "2026-10-06", entered: now.addingTimeInterval(86_400))
+        // C-2: a strategy meeting dated after the MARAC decision, typed in first.
+        try await record("C-2", .held, kind: .strategyMeeting, on: "2026-10-12", entered: now)
+        try await record("C-2", .declined, on: "2026-10-09", entered: now.addingTimeInterval(60))
+        // C-3: two of the same date: the one entered last stands.
+        try await record("C-3", .referred, on: "2026-10-20", entered: now)
+        try await record("C-3", .declined, on: "2026-10-20", entered: now.addingTimeInterval(60))
+
+        let standing = try await t.store.latestDecisions()
+        #expect(standing["C-1"]?.outcome == .referred)
+        #expect(standing["C-2"]?.kind == .strategyMeeting)
+        #expect(standing["C-3"]?.outcome == .declined)
+        let days = try await t.store.latestDecisionDays(through: LocalDate(iso: "2026-12-31")!)
+        #expect(days == ["C-1": LocalDate(iso: "2026-10-10")!, "C-2": LocalDate(iso: "2026-10-12")!, "C-3": LocalDate(iso: "2026-10-20")!])
+        // Up to 9 October: the decisions dated by then, both ends inside, however late they were typed in.
+        let early = try await t.store.latestDecisionDays(through: LocalDate(iso: "2026-10-09")!)
+        #expect(early == ["C-1": LocalDate(iso: "2026-10-06")!, "C-2": LocalDate(iso: "2026-10-09")!])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func decisionsAndTheAuditCannotBeEditedOrDeleted(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
