@@ -134,9 +134,8 @@ import Testing
                                             form: [("current", WebFixture.password), ("password", spaced), ("confirm", spaced)])
         }
         #expect(changed.status == .seeOther)
-        let (trimmed, asTyped) = try await fixture.withBrowser { browser in
-            (try await browser.signIn("sam", password: "spaced pass 12345").status, try await browser.signIn("sam", password: spaced).status)
-        }
+        let trimmed = try await fixture.withBrowser { try await $0.signIn("sam", password: "spaced pass 12345").status }
+        let asTyped = try await fixture.withBrowser { try await $0.signIn("sam", password: spaced).status }
         #expect(trimmed == .unauthorized)
         #expect(asTyped == .seeOther)
     }
