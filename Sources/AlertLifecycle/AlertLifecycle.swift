@@ -255,6 +255,25 @@ public enum AlertLifecycle {
         waiting.contains(state) ? .delivered : nil
     }
 
+    /// Whether an alert's acknowledgement links still open it at `now`: until their end
+    /// (`alerts.ack_days` after its first send), that instant included. `linksEnd` nil: it never
+    /// carried a link. The link page and the webhook both ask this; the stores only keep the end.
+    public static func linksOpen(linksEnd: Date?, now: Date) -> Bool {
+        guard let linksEnd else { return false }
+        return now <= linksEnd
+    }
+
+    /// The channel whose receiver may acknowledge by a signed POST: the webhook's.
+    public static let webhookChannel = "https"
+
+    /// Whether a webhook receiver's signed acknowledgement is taken for this alert. The signing
+    /// secret is the force's, held by every school whose system takes webhooks, and the reference
+    /// can be worked out from the incident and child: so only an alert that went by webhook, and
+    /// only while its links work, as the link itself would. Anything else is answered as unknown.
+    public static func acceptsWebhookAcknowledgement(channel: String?, linksEnd: Date?, now: Date) -> Bool {
+        channel == webhookChannel && linksOpen(linksEnd: linksEnd, now: now)
+    }
+
     /// A waiting alert follows its school's people as an admin changes them: the new channel and
     /// recipient, or `unmatched` when none is left (and queued again by `matchUnmatched` once one
     /// is added). Nil: the alert is not waiting, and keeps what it has.

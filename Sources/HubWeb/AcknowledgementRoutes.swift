@@ -83,8 +83,10 @@ struct AcknowledgementRoutes {
               let named = object["reference"] as? String, named == reference else {
             return .jsonError("the body must be {\"reference\": \"...\"} naming the alert in the address", status: .badRequest)
         }
+        // An alert that exists but did not go by webhook, or whose links have ended, gets the same
+        // answer as an unknown reference (`AlertLifecycle.acceptsWebhookAcknowledgement`).
         guard let view = try await store.acknowledge(reference: reference, now: clock.now()) else {
-            return .jsonError("no alert with this reference carried an acknowledgement link", status: .notFound)
+            return .jsonError("no alert with this reference can be acknowledged by webhook", status: .notFound)
         }
         let at = view.acknowledgedAt.map { "\"" + JSONText.utc($0) + "\"" } ?? "null"
         return .json("{\"reference\": \(JSONText.string(reference)), \"acknowledged_at\": \(at)}\n")

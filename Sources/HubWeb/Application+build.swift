@@ -50,8 +50,9 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     }
     MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
-    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock,
-                 throttle: SignInThrottle(limits: configuration.signInLimits)).add(to: router)
+    // One throttle for every password guess: the sign-in form and the current-password check.
+    let throttle = SignInThrottle(limits: configuration.signInLimits)
+    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle).add(to: router)
     QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     child.add(to: router)
@@ -59,7 +60,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     SearchRoutes(store: store, pages: pages).add(to: router)
     AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
     ReportRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
-    PasswordRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
+    PasswordRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle).add(to: router)
     AcknowledgementRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     AdminRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     KeyAdultRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)

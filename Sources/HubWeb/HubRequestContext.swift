@@ -60,13 +60,25 @@ struct FormFields: Sendable {
 
     init() {}
 
-    init(urlEncoded text: String) {
+    /// Every form's body is read here (`CSRFMiddleware`). Nil when it is not UTF-8 text, raw or once
+    /// its %-escapes are decoded (or an escape is broken): such a form is refused whole, never kept
+    /// with replacement characters or a field quietly emptied.
+    init?(urlEncoded body: ByteBuffer) {
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else { return nil }
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { continue }
-            values[name] = parts.count > 1 ? Self.decode(parts[1]) ?? "" : ""
+            guard let name = Self.decode(parts[0]) else { return nil }
+            if parts.count > 1 {
+                guard let value = Self.decode(parts[1]) else { return nil }
+                values[name] = value
+            } else {
+                values[name] = ""
+            }
         }
     }
+
+    /// What a refused form is told (400).
+    static let notText = "The form was not sent as UTF-8 text (or one of its %-escapes is broken). Nothing was changed: reload the page and send it again."
 
     subscript(_ name: String) -> String? { values[name] }
 

@@ -240,7 +240,7 @@ struct CSRFMiddleware: RouterMiddleware {
         }
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let form = FormFields(urlEncoded: String(buffer: body))
+        guard let form = FormFields(urlEncoded: body) else { throw PageError.badRequest(FormFields.notText) }
         // The sign-in form always carries the sign-in page's token, even in a browser that is signed in
         // (signing in there ends that session and starts the new one).
         let expected = request.uri.path == "/sign-in"

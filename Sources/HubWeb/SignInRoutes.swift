@@ -39,8 +39,8 @@ struct SignInRoutes {
         }
     }
 
-    /// Every attempt that gets past the form's own checks costs one bcrypt check, whatever happens:
-    /// an unknown name, a disabled account and a throttled attempt are checked against a decoy hash.
+    /// Every attempt the throttle admits costs one bcrypt check, whatever happens: an unknown name
+    /// and a disabled account are checked against a decoy hash. A throttled attempt costs none.
     /// A wrong password, an unknown name and a disabled account get the same page and status (401);
     /// a throttled attempt gets 429 whether or not the name exists. Nothing tells which names exist.
     private func signIn(request: Request, context: HubRequestContext) async throws -> Response {
@@ -58,8 +58,10 @@ struct SignInRoutes {
         }
         let now = clock.now()
         let address = context.clientAddress(request)
+        // The attempt is counted here, before its hash is checked, so guesses sent at once cannot
+        // pass the limit; a refused one is answered at once, with no hash (its 429 already says it
+        // was refused, so a decoy check would hide nothing and only spend the CPU).
         if let until = await throttle.admit(address: address, name: name, at: now) {
-            _ = await configuration.passwordVerifier.verify(password, Passwords.decoy)
             return throttledPage(request: request, context: context, next: next, name: name, now: now, until: until)
         }
         let account = try await store.user(named: name)
@@ -68,7 +70,6 @@ struct SignInRoutes {
         let hash = usable ? account?.passwordHash ?? Passwords.decoy : Passwords.decoy
         let matches = await configuration.passwordVerifier.verify(password, hash)
         guard usable, matches, let account else {
-            await throttle.failed(name: name, at: now)
             if let account {
                 // Counts the failure for the audit; the account itself is never locked (the throttle
                 // slows guessing instead), so a stranger cannot keep its owner out.
@@ -105,13 +106,21 @@ struct SignInRoutes {
     /// The same words whichever limit was reached and whether or not the name has an account.
     private func throttledPage(request: Request, context: HubRequestContext, next: String?, name: String, now: Date,
                                until: Date) -> Response {
-        let time = DisplayTime(zone: configuration.scoring.zone)
-            .clockWithSeconds(Date(timeIntervalSince1970: until.timeIntervalSince1970.rounded(.up)))  // not a second early
         var response = signInPage(request: request, context: context, next: next, name: name, notice: nil,
-                                  error: "Too many sign-in attempts. Your password was not checked. Wait until \(time), then try again.",
+                                  error: "Too many sign-in attempts. Your password was not checked. Wait until \(Self.clock(until, configuration)), then try again.",
                                   status: .tooManyRequests)
-        response.headers[.retryAfter] = String(max(1, Int(until.timeIntervalSince(now).rounded(.up))))
+        response.headers[.retryAfter] = Self.retryAfter(until, now: now)
         return response
+    }
+
+    /// When a throttled attempt may be made again, as the page says it (HH:MM:SS, not a second early).
+    static func clock(_ until: Date, _ configuration: WebConfiguration) -> String {
+        DisplayTime(zone: configuration.scoring.zone).clockWithSeconds(Date(timeIntervalSince1970: until.timeIntervalSince1970.rounded(.up)))
+    }
+
+    /// `Retry-After` for a throttled attempt: whole seconds, at least one.
+    static func retryAfter(_ until: Date, now: Date) -> String {
+        String(max(1, Int(until.timeIntervalSince(now).rounded(.up))))
     }
 
     /// The form, with the sign-in CSRF token in a cookie and a hidden field. A token the browser already

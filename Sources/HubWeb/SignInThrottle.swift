@@ -8,7 +8,10 @@ import Foundation
 ///   sent in parallel cannot all pass), and a good sign-in gives it back.
 /// - **Per name typed**, whether or not an account has that name: after `nameFreeFailures` failures in
 ///   a row the name waits `nameDelay` before the next attempt, doubling with each further failure up
-///   to `nameDelayMax`. A good sign-in clears it.
+///   to `nameDelayMax`. Each attempt counts as a failure when it is admitted, before its password is
+///   checked, so attempts sent in parallel cannot all pass; a good sign-in clears the count.
+///
+/// A refused attempt costs nothing: its password is not checked, and it counts for neither limit.
 ///
 /// An attempt refused by either limit gets the same answer whichever limit it was and whether or not
 /// the name exists, so the throttle tells nothing an attacker did not already know.
@@ -32,26 +35,31 @@ actor SignInThrottle {
         self.limits = limits
     }
 
-    /// Takes a token for `address` and checks `name`. Nil: go ahead. Otherwise the instant from which
-    /// another attempt will be heard.
+    /// Admits one attempt for `address` and `name`, counting it before its password is checked: it
+    /// takes the address's token and counts as a failure of the name, both given back by
+    /// `succeeded`. Nil: go ahead. Otherwise the instant from which another attempt will be heard;
+    /// the refused attempt is counted by neither limit.
     func admit(address: String, name: String, at now: Date) -> Date? {
         var bucket = refilled(address, at: now)
         var wait: Date?
         if bucket.tokens < 1 {
             wait = now.addingTimeInterval((1 - bucket.tokens) * limits.addressRefill)
         }
-        if let until = names[Self.key(name)]?.blockedUntil, now < until {
+        let key = Self.key(name)
+        if let until = names[key]?.blockedUntil, now < until {
             wait = max(wait ?? until, until)
         }
-        if wait == nil { bucket.tokens -= 1 }
+        if wait == nil {
+            bucket.tokens -= 1
+            countFailure(key, at: now)
+        }
         addresses[address] = bucket
         prune(at: now)
         return wait
     }
 
-    /// A wrong password (or a name that cannot sign in): the address's token stays spent.
-    func failed(name: String, at now: Date) {
-        let key = Self.key(name)
+    /// An attempt admitted for the name: a failure until `succeeded` says otherwise.
+    private func countFailure(_ key: String, at now: Date) {
         var state = names[key] ?? NameState(failures: 0, blockedUntil: nil, lastFailure: now)
         state.failures += 1
         state.lastFailure = now

@@ -191,7 +191,7 @@ extension PostgresStore: AccountStore {
         }
     }
 
-    public func changePassword(name: String, passwordHash: String, at: Date) async throws {
+    public func changePassword(name: String, passwordHash: String, keepingSession: String?, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
             guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
@@ -199,6 +199,7 @@ extension PostgresStore: AccountStore {
             }
             try await conn.run("UPDATE users SET password_hash = \(passwordHash) WHERE user_key = \(key)", logger)
             try await conn.run("DELETE FROM password_resets WHERE user_key = \(key)", logger)
+            try await conn.run("DELETE FROM sessions WHERE user_key = \(key) AND token_hash IS DISTINCT FROM \(keepingSession)", logger)
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(name)", action: "user.password-changed", subject: "user:\(name)", detail: nil)
         }
     }

@@ -70,9 +70,11 @@ extension PostgresAlerts {
 
     /// The alert a token opens: any token issued for it, until its end.
     static func alertKey(_ conn: PostgresConnection, _ logger: Logger, tokenHash: String, now: Date) async throws -> Int64? {
-        try await conn.row("""
-            SELECT alert_key FROM alert_ack_tokens WHERE token_hash = \(tokenHash) AND expires_at >= \(now.timeIntervalSince1970)
-            """, logger, as: (Int64).self)
+        guard let (key, end) = try await conn.row("""
+            SELECT alert_key, expires_at FROM alert_ack_tokens WHERE token_hash = \(tokenHash)
+            """, logger, as: (Int64, Double).self),
+              AlertLifecycle.linksOpen(linksEnd: Date(timeIntervalSince1970: end), now: now) else { return nil }
+        return key
     }
 
     static func view(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64) async throws -> AcknowledgementView? {
@@ -119,9 +121,11 @@ extension PostgresStore {
     public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
         let logger = self.logger
         return try await write { conn in
-            guard let key = try await conn.row("""
-                SELECT alert_key FROM alerts WHERE reference = \(reference) AND ack_expires_at IS NOT NULL
-                """, logger, as: (Int64).self) else { return nil }
+            guard let (key, channel, end) = try await conn.row("""
+                SELECT alert_key, channel, ack_expires_at FROM alerts WHERE reference = \(reference)
+                """, logger, as: (Int64, String?, Double?).self),
+                  AlertLifecycle.acceptsWebhookAcknowledgement(channel: channel, linksEnd: end.map(Date.init(timeIntervalSince1970:)), now: now)
+            else { return nil }
             return try await PostgresAlerts.acknowledge(conn, logger, alertKey: key, by: "webhook", now: now)
         }
     }

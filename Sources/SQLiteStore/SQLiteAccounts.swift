@@ -230,13 +230,14 @@ extension SQLiteStore: AccountStore {
         }
     }
 
-    public func changePassword(name: String, passwordHash: String, at: Date) async throws {
+    public func changePassword(name: String, passwordHash: String, keepingSession: String?, at: Date) async throws {
         try await pool.write { db in
             guard let key = try Int64.fetchOne(db, sql: "SELECT user_key FROM users WHERE name = ?", arguments: [name]) else {
                 throw AccountError.unknownUser(name)
             }
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE user_key = ?", arguments: [passwordHash, key])
             try db.execute(sql: "DELETE FROM password_resets WHERE user_key = ?", arguments: [key])
+            try db.execute(sql: "DELETE FROM sessions WHERE user_key = ? AND token_hash IS NOT ?", arguments: [key, keepingSession])
             try SQLiteAudit.append(db, at: at, actor: "user:\(name)", action: "user.password-changed", subject: "user:\(name)", detail: nil)
         }
     }

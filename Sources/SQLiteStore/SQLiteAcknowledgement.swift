@@ -89,17 +89,21 @@ extension SQLiteStore {
         }
     }
 
-    /// The alert a token opens: any token issued for it, until its end.
+    /// The alert a token opens: any token issued for it, until its end (`AlertLifecycle.linksOpen`).
     static func alertKey(_ db: Database, tokenHash: String, now: Date) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT alert_key FROM alert_ack_tokens WHERE token_hash = ? AND expires_at >= ?",
-                           arguments: [tokenHash, now.timeIntervalSince1970])
+        guard let row = try Row.fetchOne(db, sql: "SELECT alert_key, expires_at FROM alert_ack_tokens WHERE token_hash = ?",
+                                         arguments: [tokenHash]),
+              AlertLifecycle.linksOpen(linksEnd: Date(timeIntervalSince1970: row[1]), now: now) else { return nil }
+        return row[0]
     }
 
     public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
         try await pool.write { db in
-            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ? AND ack_expires_at IS NOT NULL",
-                                         arguments: [reference])
-            return try key.flatMap { try Self.acknowledge(db, alertKey: $0, by: "webhook", now: now) }
+            guard let row = try Row.fetchOne(db, sql: "SELECT alert_key, channel, ack_expires_at FROM alerts WHERE reference = ?",
+                                             arguments: [reference]),
+                  AlertLifecycle.acceptsWebhookAcknowledgement(channel: row[1], linksEnd: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                                               now: now) else { return nil }
+            return try Self.acknowledge(db, alertKey: row[0], by: "webhook", now: now)
         }
     }
 

@@ -40,8 +40,10 @@ public protocol AccountStore: Sendable {
     func resetPassword(name: String, passwordHash: String, by actor: String, at: Date) async throws
     /// Whether the account must choose a new password before anything else.
     func passwordResetPending(name: String) async throws -> Bool
-    /// The account's own new password; clears a pending reset. Audited.
-    func changePassword(name: String, passwordHash: String, at: Date) async throws
+    /// The account's own new password; clears a pending reset and ends every session of the account
+    /// but `keepingSession` (the one that changed it), as a reset or disable ends them: someone who
+    /// suspects another has their session changes the password to throw them out. Audited.
+    func changePassword(name: String, passwordHash: String, keepingSession: String?, at: Date) async throws
 
     /// Changes an account's role, audited with the old and new role (`user.role-changed`). It takes
     /// effect at the account's next request: a session reads its account's role each time.

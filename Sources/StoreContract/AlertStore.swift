@@ -184,8 +184,9 @@ public protocol AlertStore: Sendable {
     /// Acknowledges the alert a link opens (the page's button); nil for a token unknown or past its
     /// end. A second acknowledgement changes nothing and returns the first one's time.
     func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView?
-    /// Acknowledges by reference (a webhook receiver's signed POST); nil for an unknown reference or
-    /// an alert that never carried a link.
+    /// Acknowledges by reference (a webhook receiver's signed POST); nil for an unknown reference and
+    /// for an alert `AlertLifecycle.acceptsWebhookAcknowledgement` refuses (not sent by `https`, or
+    /// its links ended or never issued).
     func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView?
     /// Keeps that hub staff phoned a school about an alert, with the audit row. Throws
     /// `UnmatchedError.unknownAlert` for an unknown reference.

@@ -16,13 +16,18 @@ import Testing
     static let secret = "webhook-secret-of-the-force"
 
     /// The board's fixture, with I-11's alert (school 120503, deadline 2026-11-24T20:00Z) delivered
-    /// with its link, and school 120503's telephone known.
-    static func fixture() async throws -> (WebFixture, token: String) {
+    /// with its link, and school 120503's telephone known. `webhook`: 120503's key adult takes
+    /// webhooks, so the alert goes by `https`; otherwise by e-mail.
+    static func fixture(webhook: Bool = false) async throws -> (WebFixture, token: String) {
         var fixture = try await AlertBoardTests.fixture()
         fixture.configuration.webhookSecret = secret
         fixture.configuration.hub = HubContact(name: "Lincs Hub", phone: "01632 960999", email: "hub@lincs.police.example")
         var directory = AlertBoardTests.directory
         directory.schools[2].telephone = "01632 960123"
+        if webhook {
+            directory.keyAdults[1] = KeyAdult(urn: "120503", name: "Key Adult Three", email: "", channel: .https,
+                                              endpoint: "https://three.school.example/encompass")
+        }
         try await fixture.store.replaceDirectory(directory)
         let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
         let alert = try #require(claimed.alerts.first { $0.reference == reference })
@@ -104,8 +109,9 @@ import Testing
     }
 
     @Test func aWebhookReceiverAcknowledgesWithASignedPost() async throws {
-        let (fixture, _) = try await Self.fixture()
+        let (fixture, _) = try await Self.fixture(webhook: true)
         defer { fixture.cleanUp() }
+        #expect(try await Self.alert(fixture).channel == "https")
         let body = #"{"reference": "ENC-I-11-C-11"}"#
         let wrong = try await webhook(fixture, body: body, signature: WebhookSignature.header(body: Data(body.utf8), secret: "not-the-secret"))
         let missing = try await webhook(fixture, body: body, signature: nil)
@@ -125,6 +131,31 @@ import Testing
         #expect(right.status == .ok)
         #expect(right.text == "{\"reference\": \"ENC-I-11-C-11\", \"acknowledged_at\": \"2026-11-22T08:00:00Z\"}\n")
         #expect(try await Self.alert(fixture).acknowledgedAt == fixture.clock.now())
+    }
+
+    /// The secret is the whole force's and a reference can be worked out: an alert sent by e-mail,
+    /// or one whose links have ended, gets the answer an unknown reference gets, and stays unacknowledged.
+    @Test func aWebhookCannotAcknowledgeAnEmailedAlertOrOneWhoseLinksHaveEnded() async throws {
+        let (emailed, _) = try await Self.fixture()
+        defer { emailed.cleanUp() }
+        let (hooked, _) = try await Self.fixture(webhook: true)
+        defer { hooked.cleanUp() }
+        func signed(_ fixture: WebFixture, _ reference: String) async throws -> TestResponse {
+            let body = "{\"reference\": \"\(reference)\"}"
+            return try await webhook(fixture, body: body, signature: WebhookSignature.header(body: Data(body.utf8), secret: Self.secret),
+                                     reference: reference)
+        }
+        #expect(try await Self.alert(emailed).channel == "smtp")
+        let unknown = try await signed(emailed, "ENC-I-99-C-99")
+        let byEmail = try await signed(emailed, Self.reference)
+        hooked.clock.advance(minutes: 14 * 24 * 60 + 1)
+        let ended = try await signed(hooked, Self.reference)
+        for response in [unknown, byEmail, ended] {
+            #expect(response.status == .notFound)
+            #expect(response.text == unknown.text)
+        }
+        #expect(try await Self.alert(emailed).acknowledgedAt == nil)
+        #expect(try await Self.alert(hooked).acknowledgedAt == nil)
     }
 
     @Test func aServerWithoutTheWebhookSecretRefusesEveryWebhookAcknowledgement() async throws {

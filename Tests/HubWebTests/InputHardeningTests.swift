@@ -42,6 +42,25 @@ import Testing
         #expect(try await fixture.store.decisions(childId: "C-1").first?.reason == "First line.\r\n\tSecond line.")
     }
 
+    /// A form whose bytes are not UTF-8, raw or once %-decoded, is refused whole (400, the problem
+    /// named) where every form is read: never kept with replacement characters, never a field emptied.
+    @Test(arguments: [[0xFF, 0xFE, 0xC3], Array("%FF%FE%C3".utf8), Array("%zz".utf8)])
+    func aFormThatIsNotUTF8TextIsRefusedAndNothingIsStored(reason: [UInt8]) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let token = try #require(Browser.csrf(in: try await browser.get("/children/C-1").text))
+            var body = ByteBuffer(string: "csrf=\(token)&marac=declined&on=2026-11-21&reason=")
+            body.writeBytes(reason)
+            return try await browser.send("/children/C-1/decisions", method: .post,
+                                          headers: [.contentType: "application/x-www-form-urlencoded"], body: body)
+        }
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("The form was not sent as UTF-8 text"))
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
     @Test func aRegradeReasonWithAControlCharacterIsRefused() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }

@@ -27,6 +27,66 @@ import Testing
 
     static let forwarded = HTTPField.Name("X-Forwarded-For")!
 
+    /// Holds every password check until each of `expected` attempts has either reached a check or come
+    /// back refused: the attempts are all in flight at once, whatever order they are run in.
+    actor Gate {
+        private(set) var checks = 0
+        private var refused = 0
+        private let expected: Int
+        private var held: [CheckedContinuation<Void, Never>] = []
+
+        init(expected: Int) { self.expected = expected }
+
+        func check() async {
+            checks += 1
+            if allSeen() { return }
+            await withCheckedContinuation { held.append($0) }
+        }
+
+        func refusedOne() { refused += 1; _ = allSeen() }
+
+        private func allSeen() -> Bool {
+            guard checks + refused >= expected else { return false }
+            for c in held { c.resume() }
+            held = []
+            return true
+        }
+    }
+
+    /// Guesses sent at once for one name are counted before their checks: no more than the name's
+    /// free failures are checked, and the rest are refused at once without a check.
+    @Test func guessesSentAtOnceAreHeldToTheNamesLimit() async throws {
+        var fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let attempts = 12
+        let gate = Gate(expected: attempts)
+        fixture.configuration.passwordVerifier = PasswordVerifier { _, _ in
+            await gate.check()
+            return false
+        }
+        fixture.configuration.signInLimits.addressBurst = 100
+        let statuses = try await fixture.withBrowser { browser in
+            let token = try #require(Browser.csrf(in: try await browser.get("/sign-in").text))
+            let start = browser
+            return try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for i in 1...attempts {
+                    group.addTask {
+                        var browser = start
+                        let status = try await browser.post("/sign-in", form: [("csrf", token), ("name", "hana"), ("password", "guess \(i)")]).status
+                        if status == .tooManyRequests { await gate.refusedOne() }
+                        return status
+                    }
+                }
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+        }
+        #expect(await gate.checks == 5)
+        #expect(statuses.filter { $0 == .unauthorized }.count == 5)
+        #expect(statuses.filter { $0 == .tooManyRequests }.count == attempts - 5)
+    }
+
     /// The page with the parts that must differ (the CSRF token, the name typed back) taken out.
     static func normalised(_ response: TestResponse, name: String) -> String {
         response.text
@@ -53,9 +113,9 @@ import Testing
             == unknown.headers[values: .setCookie].map { $0.prefix(while: { $0 != "=" }) })
     }
 
-    /// A real name and an unknown one, tried the same way, get the same statuses in the same order,
-    /// and every attempt (throttled ones too) costs one password check.
-    @Test func aRealNameAndAnUnknownOneAreThrottledAlikeAndEveryAttemptIsChecked() async throws {
+    /// A real name and an unknown one, tried the same way, get the same statuses in the same order;
+    /// every admitted attempt costs one password check, a throttled one none.
+    @Test func aRealNameAndAnUnknownOneAreThrottledAlikeAndOnlyAdmittedAttemptsAreChecked() async throws {
         var fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
         let counter = CountingVerifier()
@@ -69,7 +129,7 @@ import Testing
         }
         #expect(real == unknown)
         #expect(real == Array(repeating: .unauthorized, count: 5) + [.tooManyRequests, .tooManyRequests])
-        #expect(counter.count == 14)
+        #expect(counter.count == 10, "five for each name; the throttled four cost nothing")
         // The account itself is never locked: the throttle slows guessing instead.
         #expect(try await fixture.store.user(named: "hana")?.lockedUntil == nil)
     }

@@ -93,16 +93,47 @@ struct AcknowledgementStoreTests {
         #expect(rows.map(\.childId) == ["C-1"])
     }
 
+    /// School 120501 takes webhooks (C-1 to C-3), 120502 e-mail (C-4); all four delivered, each but
+    /// C-2 with a link that ends a week after `now`.
+    func deliveredByWebhook(_ kind: StoreKind) async throws -> TempStore {
+        let t = try await TempStore(kind)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [
+            KeyAdult(urn: "120501", name: "Key Adult", email: "", channel: .https, endpoint: "https://120501.school.example/encompass"),
+            SchoolDirectoryStoreTests.adult("120502"),
+        ]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z",
+                                               children: [child("C-1"), child("C-2"), child("C-3"), child("C-4", urn: "120502")])],
+                                     actor: "test", at: now, planner: OutboxStoreTests.planner)
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3"), (keys["C-4"]!, "hash-4")],
+                                                     at: now, expiresAt: now.addingTimeInterval(week))
+        for key in keys.values { try await t.store.record(.delivered, for: key, owner: "test:1", now: now) }
+        return t
+    }
+
+    /// The signing secret is the force's, and a reference can be worked out: a webhook acknowledges
+    /// only an alert sent by webhook, and only while its links work, as the link itself would.
     @Test(arguments: StoreKind.allCases)
-    func aWebhookAcknowledgesByReferenceOnlyAnAlertThatCarriedALink(kind: StoreKind) async throws {
-        let (t, _) = try await delivered(kind)
+    func aWebhookAcknowledgesOnlyAnAlertSentByWebhookWhileItsLinksWork(kind: StoreKind) async throws {
+        let t = try await deliveredByWebhook(kind)
         defer { t.cleanUp() }
-        let view = try await t.store.acknowledge(reference: "ENC-I-1-C-3", now: now)
-        #expect(view?.acknowledgedAt == now)
-        #expect(view?.acknowledgedBy == "webhook")
-        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-2", now: now) == nil)
+        #expect(try await row(t, "C-1").channel == "https")
+        #expect(try await row(t, "C-4").channel == "smtp")
+        let end = now.addingTimeInterval(week)
+        // An e-mailed alert, one that carried no link, one past its links' end, and an unknown reference: refused alike.
+        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-4", now: now) == nil, "sent by e-mail")
+        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-2", now: now) == nil, "carried no link")
+        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-3", now: end.addingTimeInterval(1)) == nil, "its links have ended")
         #expect(try await t.store.acknowledge(reference: "ENC-nothing", now: now) == nil)
-        #expect(try await row(t, "C-2").acknowledgedAt == nil)
+        for child in ["C-2", "C-3", "C-4"] { #expect(try await row(t, child).acknowledgedAt == nil, "\(child)") }
+        // Up to its links' end, that instant included.
+        let view = try await t.store.acknowledge(reference: "ENC-I-1-C-1", now: end)
+        #expect(view?.acknowledgedAt == end)
+        #expect(view?.acknowledgedBy == "webhook")
+        // The e-mailed alert's own link still works.
+        #expect(try await t.store.acknowledge(tokenHash: "hash-4", now: now)?.acknowledgedBy == "link")
+        let audit = try await t.store.auditEntries(limit: 50).filter { $0.action == "alert.acknowledged" }
+        #expect(audit.map(\.subject).sorted() == ["alert:ENC-I-1-C-1", "alert:ENC-I-1-C-4"])
     }
 
     /// A copy that arrived though the send was reported failing: acknowledged means delivered.

@@ -71,8 +71,8 @@ struct InspectionStoreTests {
         try await store.record(.delivered, for: key["ENC-I-F-C-5"]!, owner: "test:1", now: at("2026-09-16T10:00:01Z"))
         try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A"), (key["ENC-I-F-C-5"]!, "hash-F")],
                                                    at: ingestedAt, expiresAt: at("2026-12-01T00:00:00Z"))
-        _ = try await store.acknowledge(reference: "ENC-I-A-C-1", now: at("2026-09-30T08:00:00Z"))
-        _ = try await store.acknowledge(reference: "ENC-I-F-C-5", now: at("2026-09-16T11:00:01Z"))
+        _ = try await store.acknowledge(tokenHash: "hash-A", now: at("2026-09-30T08:00:00Z"))
+        _ = try await store.acknowledge(tokenHash: "hash-F", now: at("2026-09-16T11:00:01Z"))
 
         for d in [decision("C-1", .marac, .referred, on: "2026-09-30"), decision("C-5", .marac, .declined, on: "2026-09-01"),
                   decision("C-5", .strategyMeeting, .held, on: "2026-09-15"), decision("C-1", .strategyMeeting, .held, on: "2026-10-01"),

@@ -3,7 +3,8 @@ import StoreContract
 import Testing
 
 /// API tokens that expire, are listed with their last use, and whose revoked names can be used again;
-/// an account's role changed and audited (issue 14), on both databases.
+/// an account's role changed and audited (issue 14); an account's own password change ending its
+/// other sessions; on both databases.
 @Suite("Tokens and roles, on SQLite and PostgreSQL")
 struct TokenAndRoleStoreTests {
     let now = at("2026-12-01T09:00:00Z")
@@ -50,5 +51,28 @@ struct TokenAndRoleStoreTests {
         await #expect(throws: AccountError.unknownUser("nobody")) {
             try await t.store.setRole(.admin, name: "nobody", by: "user:ade", at: now)
         }
+    }
+
+    /// Whoever else holds a session of the account is thrown out by its owner's change of password;
+    /// the session that changed it, and other accounts' sessions, stay.
+    @Test(arguments: StoreKind.allCases)
+    func changingOnesPasswordEndsEveryOtherSessionOfTheAccount(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let s = t.store
+        try await s.addUser(name: "hana", role: .hub, passwordHash: "old", by: "cli:root", at: now)
+        try await s.addUser(name: "sam", role: .hub, passwordHash: "x", by: "cli:root", at: now)
+        for (hash, user) in [("mine", "hana"), ("stolen", "hana"), ("other-pc", "hana"), ("sams", "sam")] {
+            try await s.openSession(NewSession(tokenHash: hash, userName: user, csrfToken: "c-" + hash, at: now))
+        }
+        try await s.changePassword(name: "hana", passwordHash: "new", keepingSession: "mine", at: now)
+        #expect(try await s.session(tokenHash: "mine")?.user.passwordHash == "new")
+        #expect(try await s.session(tokenHash: "stolen") == nil)
+        #expect(try await s.session(tokenHash: "other-pc") == nil)
+        #expect(try await s.session(tokenHash: "sams") != nil, "another account's session")
+        // Without a session to keep (none is named), every one of the account's ends.
+        try await s.changePassword(name: "HANA", passwordHash: "newer", keepingSession: nil, at: now)
+        #expect(try await s.session(tokenHash: "mine") == nil)
+        #expect(try await s.session(tokenHash: "sams") != nil)
     }
 }
