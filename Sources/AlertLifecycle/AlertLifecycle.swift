@@ -166,6 +166,10 @@ public enum AlertLifecycle {
     public static let canTurnOverdue: [AlertState] = [.queued, .retrying]
     /// Finished: never claimed or changed again.
     public static let finished: [AlertState] = [.delivered, .failed]
+    /// May still go to a school: waiting for a run, or being sent by one. Retention keeps an incident
+    /// while any of its alerts may (a purge would take the alert with it, and the school and the hub
+    /// would never hear; SPEC §7: never silently dropped).
+    public static let mayStillGo: [AlertState] = [.queued, .sending, .retrying, .overdue]
 
     /// After a configuration failure an alert waits this long, so one run does not try it again and
     /// again; the next scheduled run tries it once the settings may have been put right.

@@ -106,8 +106,19 @@ public enum Doctor {
         findings += secrets(settings, adults: adults.all)
         findings += retired(environment)
         findings += calendar(config, adults: adults, now: now)
+        findings += await retention(store, settings, now: now)
         findings += await relay(settings, sendTest: sendTest, now: now)
         return findings
+    }
+
+    /// What a purge would keep now (`RetentionStore`): incidents due for review whose alert may still
+    /// go. Nothing said without review periods, or with no store to ask.
+    static func retention(_ store: (any Store)?, _ settings: Settings, now: Date) async -> [Finding] {
+        let policy = RetentionPolicy(incidentsDays: settings.retention.incidentsDays, episodesDays: settings.retention.episodesDays)
+        guard !policy.isEmpty, let store = store as? any RetentionStore, let due = try? await store.due(policy, now: now) else { return [] }
+        let kept = due.filter(\.alertMayStillGo).count
+        return [.ok("retention: \(due.count) record(s) due for review"
+                    + (kept > 0 ? "; a purge keeps \(kept) incident(s): \(RetentionText.keptReason)" : ""))]
     }
 
     /// 65 for any problem of ours, else 69 for anything unavailable, else 0.

@@ -112,6 +112,8 @@ struct IncidentAssembler {
                     "disagrees with line \(firstOrigin.line) of \(fileNames[firstOrigin.file]) for incident \(shownId)")
         }
 
+        // Body-worn video from a row naming no child: the first such row's, the others agreeing.
+        if open[local].bodyWornVideo == nil { open[local].bodyWornVideo = row.incident.bodyWornVideo }
         guard let child = row.child else { return }
         var c = Int(origins[local].firstChild)
         var position = 0
@@ -189,6 +191,7 @@ struct IncidentAssembler {
         if a.supervisorGrade != b.supervisorGrade { columns.append(.supervisorGrade) }
         if a.victimId != b.victimId { columns.append(.victimId) }
         if a.perpetratorId != b.perpetratorId { columns.append(.perpetratorId) }
+        if let x = a.bodyWornVideo, let y = b.bodyWornVideo, x != y { columns.append(.bwvUsed) }
         return columns
     }
 

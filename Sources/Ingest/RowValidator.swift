@@ -97,14 +97,17 @@ struct RowValidator {
         let perpetrator = row.bytes(.perpetratorId)
         checkText(perpetrator, .perpetratorId, as: .identifier, fail)
 
-        let child = validateChild(row, fail)
+        let bodyWornVideo = yesNo(row, .bwvUsed, fail)
+        let child = validateChild(row, bodyWornVideo: bodyWornVideo, fail)
 
         guard !id.isEmpty else { return nil }
         if tool == nil { failed |= 1 << UInt32(Column.riskTool.rawValue) | 1 << UInt32(Column.dashYesCount.rawValue) }
         let incident = Incident(
             id: id.text, reportedAt: reportedAt, riskTool: tool ?? .dash, officerGrade: officer ?? .standard,
             dashYesCount: yesCount, supervisorGrade: supervisor ?? nil, victimId: victim.text,
-            perpetratorId: perpetrator.isEmpty ? nil : perpetrator.text)
+            perpetratorId: perpetrator.isEmpty ? nil : perpetrator.text,
+            // A row with a child keeps it on the child's link; one without, on the incident.
+            bodyWornVideo: Self.hasChild(row) ? nil : bodyWornVideo ?? nil)
         return ValidRow(incident: incident, child: child, unknownColumns: failed)
     }
 
@@ -130,10 +133,13 @@ struct RowValidator {
 
     /// `bwv_used` alone does not make a child: body-worn video is about the incident, and a force
     /// may fill it in on rows with no child. Any other child column does.
-    private func validateChild(_ row: RawRow, _ fail: (Column, @autoclosure () -> String) -> Void) -> ChildLink? {
-        let bodyWornVideo = yesNo(row, .bwvUsed, fail)
-        let hasChild = Column.childColumns.contains { $0 != .bwvUsed && !row.isEmpty($0) }
-        guard hasChild else { return nil }
+    private static func hasChild(_ row: RawRow) -> Bool {
+        Column.childColumns.contains { $0 != .bwvUsed && !row.isEmpty($0) }
+    }
+
+    /// `bodyWornVideo`: the row's `bwv_used` (nil when invalid, `.some(nil)` when empty).
+    private func validateChild(_ row: RawRow, bodyWornVideo: Bool??, _ fail: (Column, @autoclosure () -> String) -> Void) -> ChildLink? {
+        guard Self.hasChild(row) else { return nil }
 
         let id = row.bytes(.childId)
         if id.isEmpty { fail(.childId, "is required when any other child column is given") }

@@ -34,6 +34,9 @@ final class PostgresIngest {
     /// Batches of the feed written so far: the order of the details held for the end.
     private var batches: Int64 = 0
     private var newestTableMade = false
+    /// The children a changed incident named before this batch: their newest incident may have
+    /// moved back in time or stopped naming them, so `finish` checks their rows (`ChildNewest`).
+    private var corrected: Set<Int64> = []
     /// The next keys for new incidents and children, and the first this ingest took: counted here,
     /// not taken from their sequences a batch at a time, so a first load can make a batch's rows
     /// without asking the store (see `keyStart`).
@@ -74,11 +77,12 @@ final class PostgresIngest {
     static let childColumns = ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]
     static let incidentColumns = [
         "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
-        "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",
+        "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "bwv_used", "first_ingested_at", "updated_at",
+        "child_keys",
     ]
     static let linkColumns = [
         "child_key", "incident_key", "incident_id", "reported_at", "effective_grade", "school_urn", "present", "spoken_to",
-        "child_voice", "bwv_used",
+        "child_voice", "bwv_used", "given_name", "family_name", "dob",
     ]
     static let heldColumns = ["batch", "child_key", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]
 
@@ -157,7 +161,8 @@ final class PostgresIngest {
                 updates.int(existing.key); updates.double(incident.reportedAt.timeIntervalSince1970); updates.text(incident.riskTool.rawValue)
                 updates.int(incident.officerGrade.rawValue); updates.int(incident.dashYesCount); updates.int(incident.supervisorGrade?.rawValue)
                 updates.int(incident.effectiveGrade.rawValue); updates.text(incident.flagsText); updates.text(incident.victimId)
-                updates.text(incident.perpetratorId); updates.bytes(digest.bytes); updates.text(keysText(numbers))
+                updates.text(incident.perpetratorId); updates.bytes(digest.bytes); updates.flag(incident.usedBodyWornVideo)
+                updates.text(keysText(numbers))
                 updates.endRow()
                 incidentKey = existing.key
                 try await withdraw(storedAlerts[incidentKey] ?? [:], linked: Set(numbers.map { childKeys[$0] }))
@@ -199,7 +204,7 @@ final class PostgresIngest {
     static let updateColumns: PostgresCopy.Columns = [
         ("incident_key", "bigint"), ("reported_at", "double precision"), ("risk_tool", "text"), ("officer_grade", "bigint"),
         ("dash_yes_count", "bigint"), ("supervisor_grade", "bigint"), ("effective_grade", "bigint"), ("flags", "text"),
-        ("victim_id", "text"), ("perpetrator_id", "text"), ("fingerprint", "bytea"), ("child_keys", "text"),
+        ("victim_id", "text"), ("perpetrator_id", "text"), ("fingerprint", "bytea"), ("bwv_used", "bigint"), ("child_keys", "text"),
     ]
 
     /// Writes a batch's changed incidents: their audit rows (in the batch's order), their new
@@ -208,12 +213,15 @@ final class PostgresIngest {
     private func update(_ keys: [Int64], _ updates: CopyRows, audits: CopyRows) async throws {
         guard !keys.isEmpty else { return }
         try await PostgresCopy.send(conn, logger, table: "audit", columns: PostgresAudit.columns, audits)
-        try await conn.run("DELETE FROM incident_children WHERE incident_key = ANY(\(keys))", logger)
+        for key in try await conn.rows("DELETE FROM incident_children WHERE incident_key = ANY(\(keys)) RETURNING child_key", logger,
+                                       as: (Int64).self) {
+            corrected.insert(key)
+        }
         try await PostgresCopy.through(conn, logger, table: "incident_updates", columns: Self.updateColumns, updates, """
             UPDATE incidents i SET reported_at = u.reported_at, risk_tool = u.risk_tool, officer_grade = u.officer_grade,
                 dash_yes_count = u.dash_yes_count, supervisor_grade = u.supervisor_grade, effective_grade = u.effective_grade,
                 flags = u.flags, victim_id = u.victim_id, perpetrator_id = u.perpetrator_id, fingerprint = u.fingerprint,
-                updated_at = \(now.timeIntervalSince1970), child_keys = u.child_keys
+                bwv_used = u.bwv_used, updated_at = \(now.timeIntervalSince1970), child_keys = u.child_keys
             FROM incident_updates u WHERE i.incident_key = u.incident_key
             """)
     }
@@ -240,7 +248,7 @@ final class PostgresIngest {
         rows.text(incident.riskTool.rawValue); rows.int(incident.officerGrade.rawValue); rows.int(incident.dashYesCount)
         rows.int(incident.supervisorGrade?.rawValue); rows.int(incident.effectiveGrade.rawValue); rows.text(incident.flagsText)
         rows.text(incident.victimId); rows.text(incident.perpetratorId); rows.bytes(fingerprints[p.index].bytes)
-        rows.double(nowSeconds); rows.double(nowSeconds); rows.intList(p.childNumbers.lazy.map { self.childKeys[$0] })
+        rows.flag(incident.usedBodyWornVideo); rows.double(nowSeconds); rows.double(nowSeconds); rows.intList(p.childNumbers.lazy.map { self.childKeys[$0] })
         rows.endRow()
     }
 
@@ -251,6 +259,7 @@ final class PostgresIngest {
             rows.int(childKeys[number]); rows.int(p.incidentKey); rows.text(incident.id); rows.double(incident.reportedAt.timeIntervalSince1970)
             rows.int(incident.effectiveGrade.rawValue); rows.text(c.schoolURN); rows.flag(c.present); rows.flag(c.spokenTo)
             rows.text(c.voice); rows.flag(c.bodyWornVideo)
+            rows.text(c.givenName); rows.text(c.familyName); rows.text(c.dateOfBirth.description)
             rows.endRow()
         }
     }
@@ -486,6 +495,12 @@ final class PostgresIngest {
                         IS DISTINCT FROM (n.given_name, n.family_name, n.dob, n.school_urn, n.latest_reported_at)
                 """, logger)
         }
+        if !corrected.isEmpty {
+            var binds = PostgresBindings()
+            binds.append(Array(corrected))
+            try await conn.run(PostgresQuery(unsafeSQL: ChildNewest.recompute(keys: "SELECT unnest($1::bigint[])", same: "IS NOT DISTINCT FROM"),
+                                             binds: binds), logger)
+        }
         try await keysTaken()
         try await firstLoad?.finish(conn, logger)
         summary.children = batchChildren.count
@@ -540,7 +555,8 @@ enum PostgresIncidentReader {
         guard !keys.isEmpty else { return found }
         var children: [Int64: [ChildLink]] = [:]
         for r in try await conn.rows("""
-            SELECT l.incident_key, c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+            SELECT l.incident_key, c.child_id, coalesce(l.given_name, c.given_name), coalesce(l.family_name, c.family_name),
+                coalesce(l.dob, c.dob), l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
             FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE l.incident_key = ANY(\(keys))
             ORDER BY l.incident_key, l.child_key
             """, logger, as: (Int64, String, String, String, String, String?, Int?, Int?, String?, Int?).self) {
@@ -550,13 +566,16 @@ enum PostgresIncidentReader {
                           bodyWornVideo: r.9.map { $0 != 0 }))
         }
         for row in try await conn.rows("""
-            SELECT incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id
+            SELECT incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id,
+                bwv_used
             FROM incidents WHERE incident_key = ANY(\(keys))
-            """, logger, as: (Int64, String, Double, String, Int, Int?, Int?, String, String?).self) {
+            """, logger, as: (Int64, String, Double, String, Int, Int?, Int?, String, String?, Int?).self) {
             found[row.0] = Incident(id: row.1, reportedAt: Date(timeIntervalSince1970: row.2), riskTool: RiskTool(rawValue: row.3) ?? .dash,
                                     officerGrade: Grade(rawValue: row.4) ?? .standard, dashYesCount: row.5,
                                     supervisorGrade: row.6.flatMap(Grade.init(rawValue:)),
-                                    victimId: row.7, perpetratorId: row.8, children: children[row.0] ?? [])
+                                    victimId: row.7, perpetratorId: row.8, children: children[row.0] ?? [],
+                                    // An incident with children keeps theirs on its links (`Incident.bodyWornVideo`).
+                                    bodyWornVideo: children[row.0] == nil ? row.9.map { $0 != 0 } : nil)
         }
         return found
     }

@@ -50,9 +50,13 @@ extension PostgresStore: RetentionStore {
             var items: [RetentionItem] = []
             if let incidentsBefore {
                 items += try await conn.rows("""
-                    SELECT incident_id, reported_at FROM incidents WHERE reported_at <= \(incidentsBefore.timeIntervalSince1970)
+                    SELECT incident_id, reported_at,
+                        EXISTS (SELECT 1 FROM alerts a WHERE a.incident_key = i.incident_key AND a.state = ANY(\(PostgresAlerts.names(AlertLifecycle.mayStillGo))))
+                    FROM incidents i WHERE reported_at <= \(incidentsBefore.timeIntervalSince1970)
                     ORDER BY reported_at, incident_id COLLATE "C"
-                    """, logger, as: (String, Double).self).map { RetentionItem(kind: .incident, id: $0.0, recordedAt: Date(timeIntervalSince1970: $0.1)) }
+                    """, logger, as: (String, Double, Bool).self).map {
+                        RetentionItem(kind: .incident, id: $0.0, recordedAt: Date(timeIntervalSince1970: $0.1), alertMayStillGo: $0.2)
+                    }
             }
             if let episodesBefore {
                 items += try await conn.rows("""
@@ -72,12 +76,20 @@ extension PostgresStore: RetentionStore {
         return try await write { conn in
             var summary = RetentionSummary()
             var children: [String] = []
-            try await conn.run("""
-                INSERT INTO retention_purging (subject) SELECT unnest(\(items.map(\.subject))::text[]) ON CONFLICT DO NOTHING
-                """, logger)
             let incidentIds = items.filter { $0.kind == .incident }.map(\.id)
-            let found = try await conn.rows("SELECT incident_key, incident_id FROM incidents WHERE incident_id = ANY(\(incidentIds))",
-                                            logger, as: (Int64, String).self)
+            // Whether an alert may still go is asked here, in the purge's transaction: a run may have
+            // claimed or finished one since the list was made.
+            let stored = try await conn.rows("""
+                SELECT incident_key, incident_id,
+                    EXISTS (SELECT 1 FROM alerts a WHERE a.incident_key = i.incident_key AND a.state = ANY(\(PostgresAlerts.names(AlertLifecycle.mayStillGo))))
+                FROM incidents i WHERE incident_id = ANY(\(incidentIds))
+                """, logger, as: (Int64, String, Bool).self)
+            let found = stored.filter { !$0.2 }.map { ($0.0, $0.1) }
+            summary.keptForAlerts = stored.count - found.count
+            let kept = Set(stored.filter(\.2).map { "incident:" + $0.1 })
+            try await conn.run("""
+                INSERT INTO retention_purging (subject) SELECT unnest(\(items.map(\.subject).filter { !kept.contains($0) })::text[]) ON CONFLICT DO NOTHING
+                """, logger)
             let keys = found.map(\.0)
             if !keys.isEmpty {
                 children += try await conn.rows("""
@@ -105,9 +117,9 @@ extension PostgresStore: RetentionStore {
                 children += try await conn.rows("SELECT child_id FROM episodes WHERE episode_id = ANY(\(episodeIds))", logger, as: (String).self)
                 summary.episodes = try await conn.changed("DELETE FROM episodes WHERE episode_id = ANY(\(episodeIds))", logger)
             }
-            // An incident no longer stored is skipped, as it was when each record was taken alone.
-            let stored = Set(found.map(\.1))
-            let purged = items.filter { $0.kind == .episode || stored.contains($0.id) }
+            // An incident no longer stored, or kept, is skipped, as it was when each record was taken alone.
+            let purgedIds = Set(found.map(\.1))
+            let purged = items.filter { $0.kind == .episode || purgedIds.contains($0.id) }
             try await conn.run("""
                 UPDATE audit SET detail = \(RetentionText.removedDetail) WHERE subject = ANY(\(purged.map(\.subject))) AND detail IS NOT NULL
                 """, logger)

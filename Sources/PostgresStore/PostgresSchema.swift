@@ -332,6 +332,25 @@ enum PostgresSchema {
         retention,
         textAsBytes,
         acknowledgementTokens,
+        // SQLite's v19-incident-details: body-worn video kept on the incident (SPEC §11 counts
+        // incidents), from its links where it has any; and each link's child's names and date of
+        // birth, from the child's row for the links made before.
+        Migration(id: "pg15-incident-details", statements: [
+            "ALTER TABLE incidents ADD COLUMN bwv_used bigint",
+            """
+            UPDATE incidents i SET bwv_used = b.used
+            FROM (SELECT incident_key, max(bwv_used) AS used FROM incident_children GROUP BY incident_key) b
+            WHERE b.incident_key = i.incident_key AND b.used IS NOT NULL
+            """,
+            """
+            ALTER TABLE incident_children ADD COLUMN given_name text COLLATE "C", ADD COLUMN family_name text COLLATE "C",
+                ADD COLUMN dob text COLLATE "C"
+            """,
+            """
+            UPDATE incident_children l SET given_name = c.given_name, family_name = c.family_name, dob = c.dob
+            FROM children c WHERE c.child_key = l.child_key
+            """,
+        ]),
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

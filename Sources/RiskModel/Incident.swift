@@ -14,11 +14,15 @@ public struct Incident: Sendable, Hashable, Codable {
     public var perpetratorId: String?
     /// Ordered by child id so two equal incidents compare equal whatever the row order.
     public var children: [ChildLink]
+    /// `bwv_used` given on a row of the incident that names no child (CSV: the child columns empty;
+    /// JSON Lines: a top-level `bwv_used` with no children): an incident with no child still had
+    /// body-worn video or not (SPEC §11). A child's row carries its own (`ChildLink`).
+    public var bodyWornVideo: Bool?
 
     public init(
         id: String, reportedAt: Date, riskTool: RiskTool = .dash, officerGrade: Grade,
         dashYesCount: Int? = nil, supervisorGrade: Grade? = nil, victimId: String,
-        perpetratorId: String? = nil, children: [ChildLink] = []
+        perpetratorId: String? = nil, children: [ChildLink] = [], bodyWornVideo: Bool? = nil
     ) {
         self.id = id
         self.reportedAt = reportedAt
@@ -29,6 +33,18 @@ public struct Incident: Sendable, Hashable, Codable {
         self.victimId = victimId
         self.perpetratorId = perpetratorId
         self.children = children.sorted { $0.childId < $1.childId }
+        self.bodyWornVideo = bodyWornVideo
+    }
+
+    /// The incident's `bwv_used` (SPEC §11 counts "incidents with Y"): Y on any of its rows, with a
+    /// child or without; else N on any; else unknown.
+    public var usedBodyWornVideo: Bool? {
+        var used = bodyWornVideo
+        for c in children where c.bodyWornVideo != nil {
+            if c.bodyWornVideo == true { return true }
+            used = used ?? false
+        }
+        return used
     }
 
     /// SPEC §3: the supervisor's review replaces the officer's grade, up or down,

@@ -10,9 +10,9 @@ import StoreContract
 /// fails every ingest with SQLite's "values for columns" error, which any ingest test shows.
 final class SQLiteFeedEncoder: IncidentFeedEncoder {
     /// Values of an incident's row after its key, up to (not with) the two timestamps.
-    static let incidentValues = 11
+    static let incidentValues = 12
     /// Values of a link's row after its child and incident keys.
-    static let linkValues = 8
+    static let linkValues = 11
     /// Values of a child's row after its key.
     static let childValues = 6
 
@@ -55,9 +55,11 @@ final class SQLiteFeedEncoder: IncidentFeedEncoder {
             incidentRows.add(incident.officerGrade.rawValue); incidentRows.add(incident.dashYesCount)
             incidentRows.add(incident.supervisorGrade?.rawValue); incidentRows.add(grade); incidentRows.add(incident.flagsText)
             incidentRows.add(incident.victimId); incidentRows.add(incident.perpetratorId); incidentRows.add(fingerprint)
+            incidentRows.add(incident.usedBodyWornVideo)
             for c in incident.children {
                 linkRows.add(incident.id); linkRows.add(reported); linkRows.add(grade); linkRows.add(c.schoolURN)
                 linkRows.add(c.present); linkRows.add(c.spokenTo); linkRows.add(c.voice); linkRows.add(c.bodyWornVideo)
+                linkRows.add(c.givenName); linkRows.add(c.familyName); linkRows.add(c.dateOfBirth.description)
             }
         }
         let numbered = children.chunk(incidents)

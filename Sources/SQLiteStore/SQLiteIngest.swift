@@ -43,6 +43,10 @@ final class SQLiteIngest {
     private let findChild: SQLiteRawStatement
     private let updateIncident: Statement
     private let deleteLinks: Statement
+    private let linkedChildren: SQLiteRawStatement
+    /// The children a changed incident named before this batch: their newest incident may have
+    /// moved back in time or stopped naming them, so `finish` checks their rows (`ChildNewest`).
+    private var corrected: Set<Int64> = []
     private let incidentRows: SQLiteBulkInsert
     private let childRows: SQLiteBulkInsert
     private let linkRows: SQLiteBulkInsert
@@ -70,11 +74,12 @@ final class SQLiteIngest {
             """)
         updateIncident = try db.makeStatement(sql: """
             UPDATE incidents SET reported_at = ?, risk_tool = ?, officer_grade = ?, dash_yes_count = ?, supervisor_grade = ?,
-                effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, updated_at = ?,
+                effective_grade = ?, flags = ?, victim_id = ?, perpetrator_id = ?, fingerprint = ?, bwv_used = ?, updated_at = ?,
                 child_keys = ?
             WHERE incident_key = ?
             """)
         deleteLinks = try db.makeStatement(sql: "DELETE FROM incident_children WHERE \(SQLiteSchema.linksOfIncident())")
+        linkedChildren = try SQLiteRawStatement(db, "SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?))")
         // Into an empty store (a first load), every incident and child is new: no need to look.
         noIncidentsBefore = try SQLiteFirstLoad.isFirstLoad(db)
         noChildrenBefore = try !Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children)")!
@@ -91,7 +96,7 @@ final class SQLiteIngest {
         // the trigger's own OR IGNORE.
         incidentRows = SQLiteBulkInsert(db, """
             INSERT \(setAside == nil ? "" : "OR FAIL ")INTO incidents (incident_key, incident_id, reported_at, risk_tool, officer_grade, dash_yes_count,
-                supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, first_ingested_at, updated_at,
+                supervisor_grade, effective_grade, flags, victim_id, perpetrator_id, fingerprint, bwv_used, first_ingested_at, updated_at,
                 child_keys)
             """, keys: 1, values: SQLiteFeedEncoder.incidentValues, trailing: [nowSeconds, nowSeconds], writerText: true)
         childRows = SQLiteBulkInsert(db, """
@@ -99,7 +104,7 @@ final class SQLiteIngest {
             """, keys: 1, values: SQLiteFeedEncoder.childValues)
         linkRows = SQLiteBulkInsert(db, """
             INSERT OR FAIL INTO incident_children (child_key, incident_key, incident_id, reported_at, effective_grade, school_urn,
-                present, spoken_to, child_voice, bwv_used)
+                present, spoken_to, child_voice, bwv_used, given_name, family_name, dob)
             """, keys: 2, values: SQLiteFeedEncoder.linkValues)
         newestRows = SQLiteBulkInsert(db, """
             INSERT OR REPLACE INTO \(BatchNewest.table) (child_key, child_id, given_name, family_name, dob, school_urn, latest_reported_at)
@@ -224,12 +229,15 @@ final class SQLiteIngest {
             try SQLiteAudit.append(db, at: now, actor: actor, action: "incident.updated", subject: "incident:\(incident.id)",
                                    detail: IncidentDiff.changes(from: old, to: incident))
             // The old links go first: they are found through the child keys the update replaces.
+            linkedChildren.bind(1, existing.key)
+            try linkedChildren.rows { corrected.insert($0.int64(0)) }
             deleteLinks.setUncheckedArguments([existing.key])
             try deleteLinks.execute()
             updateIncident.setUncheckedArguments([
                 incident.reportedAt.timeIntervalSince1970, incident.riskTool.rawValue, incident.officerGrade.rawValue,
                 incident.dashYesCount, incident.supervisorGrade?.rawValue, incident.effectiveGrade.rawValue,
-                incident.flagsText, incident.victimId, incident.perpetratorId, Data(fingerprint.bytes), nowSeconds,
+                incident.flagsText, incident.victimId, incident.perpetratorId, Data(fingerprint.bytes),
+                incident.usedBodyWornVideo.map { $0 ? 1 : 0 }, nowSeconds,
                 childKeys(links, chunk), existing.key,
             ])
             try updateIncident.execute()
@@ -291,6 +299,10 @@ final class SQLiteIngest {
                 """)
             try BatchNewest.drop(db)
         }
+        if !corrected.isEmpty {
+            try db.execute(sql: ChildNewest.recompute(keys: "SELECT value FROM json_each(?)", same: "IS"),
+                           arguments: ["[" + corrected.map(String.init).joined(separator: ",") + "]"])
+        }
         try setAside?.restore(db)
         summary.children = childCount
         // A batch that changed nothing leaves nothing behind, not even an audit row.
@@ -327,11 +339,12 @@ struct SQLiteIncidentReader {
 
     func incident(key: Int64) throws -> Incident? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id
+            SELECT incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id, bwv_used
             FROM incidents WHERE incident_key = ?
             """, arguments: [key]) else { return nil }
         let children = try Row.fetchAll(db, sql: """
-            SELECT c.child_id, c.given_name, c.family_name, c.dob, l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
+            SELECT c.child_id, coalesce(l.given_name, c.given_name), coalesce(l.family_name, c.family_name), coalesce(l.dob, c.dob),
+                l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
             FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE \(SQLiteSchema.linksOfIncident("l"))
             """, arguments: [key]).map { r in
             ChildLink(childId: r[0], givenName: r[1], familyName: r[2], dateOfBirth: LocalDate(iso: r[3] as String) ?? LocalDate(year: 1970, month: 1, day: 1)!,
@@ -341,6 +354,8 @@ struct SQLiteIncidentReader {
         return Incident(id: row[0], reportedAt: Date(timeIntervalSince1970: row[1]), riskTool: RiskTool(rawValue: row[2]) ?? .dash,
                         officerGrade: Grade(rawValue: row[3]) ?? .standard, dashYesCount: row[4],
                         supervisorGrade: (row[5] as Int?).flatMap(Grade.init(rawValue:)),
-                        victimId: row[6], perpetratorId: row[7], children: children)
+                        victimId: row[6], perpetratorId: row[7], children: children,
+                        // An incident with children keeps theirs on its links (`Incident.bodyWornVideo`).
+                        bodyWornVideo: children.isEmpty ? (row[8] as Int?).map { $0 != 0 } : nil)
     }
 }

@@ -35,9 +35,11 @@ extension SQLiteStore: RetentionStore {
         try await pool.read { db in
             var items: [RetentionItem] = []
             if let incidentsBefore {
-                items += try Row.fetchAll(db, sql: "SELECT incident_id, reported_at FROM incidents WHERE reported_at <= ? ORDER BY reported_at, incident_id",
-                                          arguments: [incidentsBefore.timeIntervalSince1970])
-                    .map { RetentionItem(kind: .incident, id: $0[0], recordedAt: Date(timeIntervalSince1970: $0[1])) }
+                items += try Row.fetchAll(db, sql: """
+                    SELECT incident_id, reported_at, \(Self.alertMayStillGo("incidents.incident_key")) FROM incidents
+                    WHERE reported_at <= ? ORDER BY reported_at, incident_id
+                    """, arguments: [incidentsBefore.timeIntervalSince1970])
+                    .map { RetentionItem(kind: .incident, id: $0[0], recordedAt: Date(timeIntervalSince1970: $0[1]), alertMayStillGo: $0[2]) }
             }
             if let episodesBefore {
                 items += try Row.fetchAll(db, sql: "SELECT episode_id, missing_at FROM episodes WHERE missing_at <= ? ORDER BY missing_at, episode_id",
@@ -59,10 +61,16 @@ extension SQLiteStore: RetentionStore {
             // Statements cached: compiling one runs GRDB's authorizer over every column it and its
             // triggers touch, which was most of a purge a record at a time (30,955 incidents).
             for item in items {
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: [item.subject])
                 switch item.kind {
                 case .incident:
                     guard let key = try Int64.fetchOne(db.cachedStatement(sql: "SELECT incident_key FROM incidents WHERE incident_id = ?"), arguments: [item.id]) else { continue }
+                    // Asked again here, in the purge's transaction: a run may have claimed or
+                    // finished an alert since the list was made.
+                    if try Bool.fetchOne(db.cachedStatement(sql: "SELECT \(Self.alertMayStillGo("?"))"), arguments: [key]) == true {
+                        summary.keptForAlerts += 1
+                        continue
+                    }
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: [item.subject])
                     children.formUnion(try String.fetchAll(db.cachedStatement(sql: """
                         SELECT c.child_id FROM children c WHERE c.child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?)))
                         """), arguments: [key]))
@@ -83,6 +91,7 @@ extension SQLiteStore: RetentionStore {
                     try db.cachedStatement(sql: "DELETE FROM incidents WHERE incident_key = ?").execute(arguments: [key])
                     summary.incidents += db.changesCount
                 case .episode:
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO retention_purging (subject) VALUES (?)").execute(arguments: [item.subject])
                     if let child = try String.fetchOne(db.cachedStatement(sql: "SELECT child_id FROM episodes WHERE episode_id = ?"), arguments: [item.id]) {
                         children.insert(child)
                     }
@@ -110,5 +119,10 @@ extension SQLiteStore: RetentionStore {
             try SQLiteSchema.noteChange(db)
             return summary
         }
+    }
+
+    /// SQL true when the incident keyed `incidentKey` (SQL) has an alert that may still go.
+    static func alertMayStillGo(_ incidentKey: String) -> String {
+        "EXISTS (SELECT 1 FROM alerts a WHERE a.incident_key = \(incidentKey) AND a.state IN \(SQLiteSchema.list(AlertLifecycle.mayStillGo)))"
     }
 }

@@ -156,6 +156,27 @@ enum SQLiteSchema {
         registerRetention(&m)
         registerIncidentIdIndex(&m)
         registerAcknowledgementTokens(&m)
+        m.registerMigration("v19-incident-details") { db in
+            // SPEC §11 counts "incidents with Y": body-worn video is kept on the incident, so an
+            // incident with no child keeps it too. Y on any of an incident's links, else N on any,
+            // else unknown (SQL's max skips NULLs); a value given on a row with no child was not kept
+            // before, and comes with the next ingest of the incident (its fingerprint now holds it).
+            //
+            // And each link keeps the child's names and date of birth as that incident gave them, so a
+            // correction that takes a child's newest incident away gives their row those of the
+            // newest one left (`ChildNewest`). Links made before take the child's row's: what is known.
+            try db.execute(sql: """
+                ALTER TABLE incidents ADD COLUMN bwv_used INTEGER;
+                UPDATE incidents SET bwv_used = b.used
+                FROM (SELECT incident_key, max(bwv_used) AS used FROM incident_children GROUP BY incident_key) b
+                WHERE b.incident_key = incidents.incident_key AND b.used IS NOT NULL;
+                ALTER TABLE incident_children ADD COLUMN given_name TEXT;
+                ALTER TABLE incident_children ADD COLUMN family_name TEXT;
+                ALTER TABLE incident_children ADD COLUMN dob TEXT;
+                UPDATE incident_children SET given_name = c.given_name, family_name = c.family_name, dob = c.dob
+                FROM children c WHERE c.child_key = incident_children.child_key;
+                """)
+        }
         return m
     }
 

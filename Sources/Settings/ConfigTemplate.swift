@@ -78,7 +78,9 @@ public enum ConfigTemplate {
 
         #retention:                          # the force's own review periods (MoPI), in days after the record's date
         #  incidents_days: 0                 # an incident, from when it was reported; 0: never due
+        #                                    # else at least scoring.window_days and scoring.serial_days
         #  episodes_days: 0                  # a missing episode, from when the child went missing; 0: never due
+        #                                    # else at least scoring.missing_days
 
         #web:
         #  public_url: ""                    # e.g. https://hub.police.example; empty: no acknowledgement links

@@ -92,6 +92,17 @@ extension Settings {
             throw SettingsError(file: place("scoring.score_medium", "scoring.score_high"),
                                 message: "scoring.score_medium must not exceed scoring.score_high")
         }
+        // A review period shorter than what the risk rules look back over would let a purge take
+        // incidents (or episodes) they still read: a child could leave the review queue by a purge.
+        let incidentLookBack = max(s.scoring.windowDays, s.scoring.serialDays)
+        if s.retention.incidentsDays > 0, s.retention.incidentsDays < incidentLookBack {
+            throw SettingsError(file: fileName, message: "retention.incidents_days must be 0 (never due) or at least \(incidentLookBack) days, "
+                                + "the risk rules' look-back (scoring.window_days, scoring.serial_days)")
+        }
+        if s.retention.episodesDays > 0, s.retention.episodesDays < s.scoring.missingDays {
+            throw SettingsError(file: fileName, message: "retention.episodes_days must be 0 (never due) or at least \(s.scoring.missingDays) days, "
+                                + "the risk rules' look-back (scoring.missing_days)")
+        }
         if TimeZone(identifier: s.calendar.timeZone) == nil {
             throw SettingsError(file: fileName, message: "calendar.time_zone: unknown time zone \(s.calendar.timeZone)")
         }

@@ -97,6 +97,12 @@ public enum Fingerprint {
             h.add(c.voice)
             h.add(c.bodyWornVideo.map { $0 ? "Y" : "N" })
         }
+        // Only when given, so the digest of every incident stored before it was kept is unchanged;
+        // the marker keeps it apart from a child's fields.
+        if let used = incident.bodyWornVideo {
+            h.add("incident.bwv_used")
+            h.add(used ? "Y" : "N")
+        }
     }
 
     /// Two 64-bit lanes fed eight bytes at a time (multiply, rotate), each finished with

@@ -26,6 +26,7 @@ public enum IncidentDiff {
         note("effective_grade", old?.effectiveGrade.name, new.effectiveGrade.name)
         note("victim_id", old?.victimId, new.victimId)
         note("perpetrator_id", old?.perpetratorId, new.perpetratorId)
+        note("bwv_used", yn(old?.bodyWornVideo), yn(new.bodyWornVideo))
         let before = Dictionary((old?.children ?? []).map { ($0.childId, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(new.children.map { ($0.childId, $0) }, uniquingKeysWith: { a, _ in a })
         for id in Set(before.keys).union(after.keys).sorted() {

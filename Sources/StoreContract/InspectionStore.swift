@@ -106,21 +106,20 @@ public enum InspectionSQL {
                    sum(CASE WHEN flags LIKE '%grade-below-checklist%' THEN 1 ELSE 0 END),
                    sum(CASE WHEN supervisor_grade IS NOT NULL THEN 1 ELSE 0 END),
                    sum(CASE WHEN supervisor_grade > officer_grade THEN 1 ELSE 0 END),
-                   sum(CASE WHEN supervisor_grade < officer_grade THEN 1 ELSE 0 END)
+                   sum(CASE WHEN supervisor_grade < officer_grade THEN 1 ELSE 0 END),
+                   sum(CASE WHEN bwv_used = 1 THEN 1 ELSE 0 END)
             FROM incidents WHERE \(span("reported_at", s))\(groupBy(s))
             """
     }
 
-    /// (incident, child) links of the bins' incidents. Body-worn video is an incident's column kept on
-    /// each of its links, so it is counted once per incident.
+    /// (incident, child) links of the bins' incidents.
     public static func links(_ bins: ReportBins) -> String {
         let s = seconds(bins)
         return """
             SELECT \(bin("reported_at", s)) AS bin, count(*),
                    sum(CASE WHEN present = 1 THEN 1 ELSE 0 END),
                    sum(CASE WHEN spoken_to = 1 THEN 1 ELSE 0 END),
-                   sum(CASE WHEN child_voice <> '' THEN 1 ELSE 0 END),
-                   count(DISTINCT CASE WHEN bwv_used = 1 THEN incident_key END)
+                   sum(CASE WHEN child_voice <> '' THEN 1 ELSE 0 END)
             FROM incident_children WHERE \(span("reported_at", s))\(groupBy(s))
             """
     }
@@ -210,9 +209,9 @@ extension InspectionTallies {
         }
         rows(incidents) { t, v in
             (t.incidents, t.withChildren, t.gradeBelowChecklist) = (v[0], v[1], v[2])
-            (t.supervisorReviewed, t.supervisorRaised, t.supervisorLowered) = (v[3], v[4], v[5])
+            (t.supervisorReviewed, t.supervisorRaised, t.supervisorLowered, t.bwvUsed) = (v[3], v[4], v[5], v[6])
         }
-        rows(links) { t, v in (t.childLinks, t.childPresent, t.childSpokenTo, t.childVoiceRecorded, t.bwvUsed) = (v[0], v[1], v[2], v[3], v[4]) }
+        rows(links) { t, v in (t.childLinks, t.childPresent, t.childSpokenTo, t.childVoiceRecorded) = (v[0], v[1], v[2], v[3]) }
         rows(alerts) { t, v in (t.alertsDue, t.deliveredOnTime, t.deliveredLate, t.acknowledged, t.acknowledgedOnTime) = (v[0], v[1], v[2], v[3], v[4]) }
         rows(unmatched) { t, v in t.unmatched = v[0] }
         rows(decisions) { t, v in

@@ -39,11 +39,14 @@ public struct RetentionItem: Sendable, Equatable {
     public let kind: Kind
     public let id: String
     public let recordedAt: Date
+    /// An incident with an alert that may still go (`AlertLifecycle.mayStillGo`): a purge keeps it.
+    public let alertMayStillGo: Bool
 
-    public init(kind: Kind, id: String, recordedAt: Date) {
+    public init(kind: Kind, id: String, recordedAt: Date, alertMayStillGo: Bool = false) {
         self.kind = kind
         self.id = id
         self.recordedAt = recordedAt
+        self.alertMayStillGo = alertMayStillGo
     }
 
     /// The audit subject of the record (`incident:ID`, `episode:ID`).
@@ -55,11 +58,15 @@ public struct RetentionSummary: Sendable, Equatable {
     public var episodes = 0
     /// Children whose row (names, date of birth) went because nothing of theirs was left.
     public var children = 0
+    /// Incidents due but kept: an alert of theirs may still go (`AlertLifecycle.mayStillGo`).
+    public var keptForAlerts = 0
 
     public init() {}
 }
 
-/// Listing and purging records due for review. A purge, in one transaction per call: the record and
+/// Listing and purging records due for review. An incident with an alert that may still go
+/// (`AlertLifecycle.mayStillGo`) is listed as such and kept by a purge, which counts it; it is
+/// purged by a later one, once its alerts are delivered or failed. A purge, in one transaction per call: the record and
 /// everything hanging from it (an incident's links, alerts, the calls and notices about them, its
 /// regrades), the child's row when nothing of theirs is left (no incident, episode, decision or plan),
 /// and the personal values the audit kept about the record (its rows' detail becomes
@@ -81,7 +88,8 @@ extension RetentionStore {
     }
 }
 
-/// The audit detail a purge leaves in place of personal values.
+/// The audit detail a purge leaves in place of personal values, and what is said of incidents kept.
 public enum RetentionText {
     public static let removedDetail = #"{"removed":"retention"}"#
+    public static let keptReason = "an alert of theirs may still go (queued, sending, retrying or overdue); they are purged once it is delivered or failed"
 }

@@ -47,11 +47,12 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("incidents", key: "incident_key", [
             "incident_key", "incident_id", "reported_at", "risk_tool", "officer_grade", "dash_yes_count", "supervisor_grade",
             "effective_grade", "flags", "victim_id", "perpetrator_id", "fingerprint", "first_ingested_at", "updated_at", "child_keys",
+            "bwv_used",
         ]),
         StoreTable("children", key: "child_key", ["child_key", "child_id", "given_name", "family_name", "dob", "school_urn", "latest_reported_at"]),
         StoreTable("incident_children", pageKey: ["child_key", "reported_at", "incident_key"], [
             "child_key", "incident_key", "incident_id", "reported_at", "effective_grade", "school_urn", "present", "spoken_to",
-            "child_voice", "bwv_used",
+            "child_voice", "bwv_used", "given_name", "family_name", "dob",
         ]),
         StoreTable("decisions", key: "decision_key", ["decision_key", "child_id", "marac", "on_date", "reason", "decided_by", "recorded_at"]),
         StoreTable("decision_strategy", pageKey: ["decision_key"], ["decision_key", "strategy_discussion"]),

@@ -17,7 +17,7 @@ struct DoctorCommand: AsyncParsableCommand {
     @Option(help: "The e-mail templates notify uses (default $ENCOMPASS_TEMPLATES, or Templates beside the --config folder).")
     var templates: String?
 
-    @Option(help: "Check the calendar as of this instant (ISO 8601 with Z or an offset). Default: now.")
+    @Option(help: "Check the calendar, and what a retention purge would keep, as of this instant (ISO 8601 with Z or an offset). Default: now.")
     var now: String?
 
     func run() async throws {

@@ -36,26 +36,33 @@ struct RetentionCommand: AsyncParsableCommand {
                 print("No review periods are set (retention.incidents_days, retention.episodes_days): nothing is ever due.")
                 return
             }
+            // Dates people read are the hub's (a record at 00:30 BST on 1 October is October's).
+            let zone = config.settings.scoring.zone
+            func day(_ d: Date) -> String { zone.localDate(of: d).description }
             if review {
                 let context = try await ReadingContext.open(global)
                 let due = try await context.store.due(policy, now: at)
                 guard !due.isEmpty else { return print("Nothing is due for review.") }
-                // Dates people read are the hub's (as the report counts them): an incident at 00:30 BST
-                // on 1 October is dated 1 October, not 30 September.
-                let zone = config.settings.scoring.zone
                 print("kind      id                    dated                 review date")
                 for item in due {
-                    let review = policy.reviewDate(item.kind, recordedAt: item.recordedAt).map { zone.localDate(of: $0).description } ?? "-"
+                    let review = policy.reviewDate(item.kind, recordedAt: item.recordedAt).map(day) ?? "-"
                     print(item.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                           + item.id.padding(toLength: max(22, item.id.count + 2), withPad: " ", startingAt: 0)
-                          + zone.localDate(of: item.recordedAt).description.padding(toLength: 22, withPad: " ", startingAt: 0) + review)
+                          + day(item.recordedAt).padding(toLength: 22, withPad: " ", startingAt: 0) + review
+                          + (item.alertMayStillGo ? "  (kept: an alert may still go)" : ""))
                 }
+                let kept = due.filter(\.alertMayStillGo).count
+                if kept > 0 { print(Self.kept(kept)) }
             } else {
                 let context = try await Context.open(global, config: config)
                 let due = try await context.store.due(policy, now: at)
                 let done = try await context.store.purge(due, policy: policy, actor: "cli:\(LoginName.current)", at: at)
                 print("purged: \(done.incidents) incident(s), \(done.episodes) episode(s); children no longer held: \(done.children)")
+                if done.keptForAlerts > 0 { print(Self.kept(done.keptForAlerts)) }
             }
         }
     }
+
+    /// What is said of the incidents due but kept (`RetentionStore`).
+    static func kept(_ count: Int) -> String { "kept: \(count) incident(s) due for review: \(RetentionText.keptReason)" }
 }

@@ -15,22 +15,73 @@ struct RetentionCLITests {
         let none = try await h.run(["retention", "--review"])
         #expect(none.status == 0 && none.stdout.hasPrefix("No review periods are set"))
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
-        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 730\n").write(to: yaml, atomically: true, encoding: .utf8)
-        let review = try await h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"])
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let review = try await h.run(["retention", "--review", "--now", "2027-02-01T00:00:00Z"])
         #expect(review.status == 0, "\(review.stderr)")
         let lines = review.stdout.split(separator: "\n")
-        #expect(lines.count == 2 && lines[1].hasPrefix("incident  I-1") && lines[1].hasSuffix("2026-01-09"), "\(review.stdout)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("incident  I-1") && lines[1].hasSuffix("2027-01-09"), "\(review.stdout)")
         #expect(!review.stdout.contains("Amelia"), "ids and dates only")
-        let purge = try await h.run(["retention", "--purge", "--now", "2026-12-01T00:00:00Z"])
+        let purge = try await h.run(["retention", "--purge", "--now", "2027-02-01T00:00:00Z"])
         #expect(purge.status == 0 && purge.stdout == "purged: 1 incident(s), 0 episode(s); children no longer held: 1\n", "\(purge.stdout)\(purge.stderr)")
-        #expect(try await h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
+        #expect(try await h.run(["retention", "--review", "--now", "2027-02-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
         #expect(try await h.run(["retention"]).status == 64)
+    }
+
+    /// The list's dates are the hub's (London): an incident at 00:30 BST on 1 July 2023 is dated 1 July,
+    /// and its review date (23:30 UTC on 29 June 2026) is 30 June.
+    @Test func theListsDatesAreTheHubsDates() async throws {
+        let h = try CLIHarness(.sqlite)
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2023-06-30T23:30:00Z")]))
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let review = try await h.run(["retention", "--review", "--now", "2027-02-01T00:00:00Z"])
+        let lines = review.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[1].contains(" 2023-07-01 ") && lines[1].hasSuffix(" 2026-06-30"), "\(review.stdout)")
+    }
+
+    /// An incident due for review whose alert has not gone is kept (SPEC §7: never silently dropped):
+    /// `--review` marks it, `--purge` says how many it kept and why, and `doctor` says so too.
+    @Test(arguments: TestDatabase.allCases)
+    func anIncidentWhoseAlertHasNotGoneIsKeptAndSaidSo(kind: TestDatabase) async throws {
+        let h = try CLIHarness(kind)
+        defer { h.cleanUp() }
+        // Recent enough to alert the school (alerts.max_age_days), so its alert is queued.
+        let reported = Date().addingTimeInterval(-86_400).formatted(.iso8601)
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", reported)]))
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let later = Date().addingTimeInterval(1_100 * 86_400).formatted(.iso8601)
+        let review = try await h.run(["retention", "--review", "--now", later])
+        #expect(review.status == 0 && review.stdout.contains("I-1") && review.stdout.contains("(kept: an alert may still go)"), "\(review.stdout)")
+        let kept = "kept: 1 incident(s) due for review: an alert of theirs may still go (queued, sending, retrying or overdue)"
+        #expect(try await h.run(["doctor", "--now", later]).stdout.contains("retention: 1 record(s) due for review; a purge keeps 1 incident(s)"))
+        let purge = try await h.run(["retention", "--purge", "--now", later])
+        #expect(purge.status == 0 && purge.stdout.hasPrefix("purged: 0 incident(s), 0 episode(s); children no longer held: 0\n" + kept), "\(purge.stdout)")
+        #expect(try await h.run(["alerts"]).stdout.contains("I-1"))
+    }
+
+    /// A period shorter than the risk rules look back over would let a purge take what they read: refused,
+    /// one line naming the setting, exit 65 (default scoring: serial_days 1095; missing_days 90).
+    @Test(arguments: [("incidents_days: 1", "retention.incidents_days"), ("incidents_days: 1094", "retention.incidents_days"),
+                      ("episodes_days: 89", "retention.episodes_days")])
+    func aPeriodShorterThanTheRiskRulesLookBackIsRefused(setting: String, named: String) async throws {
+        let h = try CLIHarness(.sqlite)
+        defer { h.cleanUp() }
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  \(setting)\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let refused = try await h.run(["retention", "--review"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.split(separator: "\n").count == 1 && refused.stderr.contains(named), "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
         #expect(try await h.run(["retention", "--review", "--purge"]).status == 64)
     }
 
     /// The list's dates are the hub's, as every date people read (audit 19, F6): an incident at 00:30
     /// BST on 1 October 2024 (23:30 UTC on 30 September) is dated 1 October, and so is its review
-    /// date 730 days on.
+    /// date 1,095 days on (the shortest period the risk rules' look-back allows).
     @Test(arguments: TestDatabase.allCases)
     func theListGivesTheHubsDatesNotUTCs(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
@@ -38,10 +89,10 @@ struct RetentionCLITests {
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2024-09-30T23:30:00Z")]))
         #expect(try await h.run(["ingest", file]).status == 0)
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
-        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 730\n").write(to: yaml, atomically: true, encoding: .utf8)
-        let review = try await h.run(["retention", "--review", "--now", "2026-12-01T00:00:00Z"])
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let review = try await h.run(["retention", "--review", "--now", "2027-12-01T00:00:00Z"])
         #expect(review.status == 0, "\(review.stderr)")
         let lines = review.stdout.split(separator: "\n")
-        #expect(lines.count == 2 && lines[1].split(separator: " ") == ["incident", "I-1", "2024-10-01", "2026-10-01"], "\(review.stdout)")
+        #expect(lines.count == 2 && lines[1].split(separator: " ") == ["incident", "I-1", "2024-10-01", "2027-10-01"], "\(review.stdout)")
     }
 }

@@ -88,6 +88,16 @@ struct BadRow: Sendable, CustomTestStringConvertible {
         #expect(Fixture.incidents(Fixture.ingest(Fixture.csv([changes]))).count == 1)
     }
 
+    /// A row with no child keeps its `bwv_used` on the incident (SPEC §11 counts incidents); two
+    /// such rows of one incident must agree.
+    @Test func bodyWornVideoOnARowWithNoChildIsTheIncidents() {
+        let alone = Fixture.noChild.merging(["bwv_used": "Y"]) { $1 }
+        let incident = Fixture.incidents(Fixture.ingest(Fixture.csv([alone]))).first
+        #expect(incident?.bodyWornVideo == true && incident?.children.isEmpty == true)
+        let errors = Fixture.errors(Fixture.ingest(Fixture.csv([alone, Fixture.noChild.merging(["bwv_used": "N"]) { $1 }])))
+        #expect(errors.map { $0.components(separatedBy: ": ").prefix(2).joined(separator: ": ") } == ["in.csv:3: bwv_used"])
+    }
+
     @Test func everyErrorIsCollectedNotJustTheFirst() {
         let text = Fixture.csv([
             ["officer_grade": "x", "school_urn": "1"],

@@ -54,6 +54,17 @@ import Testing
         #expect(incident.children.map(\.bodyWornVideo) == [true, false])
     }
 
+    /// SPEC §11 counts incidents with body-worn video: one with no child keeps it on the incident,
+    /// one with children on their links only.
+    @Test func bodyWornVideoOfAnIncidentWithNoChildIsKeptOnTheIncident() throws {
+        let child = #"{"child_id":"C-1","child_given_name":"A","child_family_name":"B","child_dob":"2012-12-12"}"#
+        let incidents = Fixture.incidents(ingest(["{" + Self.incidentKeys + #","bwv_used":"Y","children":[]}"#,
+                                                  "{" + Self.incidentKeys.replacingOccurrences(of: "I-1", with: "I-2") + #","bwv_used":"Y","children":["#
+                                                      + child + "]}"]))
+        #expect(incidents.map(\.bodyWornVideo) == [true, nil])
+        #expect(incidents.map(\.usedBodyWornVideo) == [true, true])
+    }
+
     @Test func numbersStandForTheirTextAndKeysMatchInAnyCase() throws {
         let line = #"{"Incident_ID":1042," reported_at ":"2026-07-01T21:15:00Z","OFFICER_GRADE":"high","victim_id":77}"#
         let incident = try #require(Fixture.incidents(ingest([line])).first)

@@ -150,9 +150,13 @@ struct AcknowledgementTokenTests {
         let url = try SchemaVersionStoreTests.newURL(kind, in: dir)
         let older = try SchemaVersionStoreTests.store(kind, url, knownUpTo: kind == .sqlite ? "v17-incident-id-index" : "pg13-text-as-bytes")
         _ = try await older.migrate(for: .write)
-        try await older.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
-        _ = try await older.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
-                                   actor: "test", at: now, planner: OutboxStoreTests.planner)
+        // What that version's ingest wrote (this version's writes a column it did not have).
+        let source = try await TempStore(kind)
+        defer { source.cleanUp() }
+        try await source.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await source.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+                                          actor: "test", at: now, planner: OutboxStoreTests.planner)
+        try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore(missing: ["alert_ack_tokens"]))
         let claimed = try await older.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
         for alert in claimed.alerts { try await older.record(.delivered, for: alert.alertKey, owner: "test:1", now: now) }
         let token = TokenText.random()
@@ -165,7 +169,8 @@ struct AcknowledgementTokenTests {
         try #require(try await Self.accepted(kind, url, dir, sql))
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v18-ack-tokens" : "pg14-ack-tokens"])
+        #expect(try await current.migrate(for: .migrate)
+            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details"] : ["pg14-ack-tokens", "pg15-incident-details"]))
         let hash = AcknowledgementLinks.hash(token)
         #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
         #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")

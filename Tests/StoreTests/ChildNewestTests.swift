@@ -176,4 +176,35 @@ struct ChildNewestTests {
         #expect(try await FirstLoadTests().tables(fast.store) == (try await FirstLoadTests().tables(plain.store)))
         #expect(try await Self.storedChildren(fast).contains("C-TIE-UNTOUCHED Zoë 200001 2015-05-05 1791367200.0"))
     }
+    /// SPEC §2: a correction updates the incident, and the child's row follows. Children whose
+    /// newest incident stops naming them (C-77: it was another child, C-80, wrongly keyed; C-78: it
+    /// names no child now), is corrected to an earlier time (C-81), or stops naming them where two
+    /// incidents tie for newest (C-79: one ingest gives the tie to the later incident): incremental
+    /// ingests give the row, names and date of birth included, one ingest of the final versions gives.
+    @Test(arguments: StoreKind.allCases)
+    func aCorrectionThatTakesAChildsNewestIncidentAwayGivesTheRowOneIngestGives(kind: StoreKind) async throws {
+        let first = [Self.event("R-1", 10, [Self.kid("C-77", given: "Amy", urn: "120501", dob: "2015-01-01")]),
+                     Self.event("R-2", 20, [Self.kid("C-77", given: "Zoe", urn: "120503", dob: "2016-02-02")]),
+                     Self.event("R-3", 5, [Self.kid("C-78", urn: "120502")]),
+                     Self.event("R-4", 25, [Self.kid("C-78", given: "Zo", urn: "120504")]),
+                     Self.event("R-5", 12, [Self.kid("C-79", urn: "120505")]),
+                     Self.event("R-6", 12, [Self.kid("C-79", urn: "120506")]),
+                     Self.event("R-7", 30, [Self.kid("C-79", urn: "120507")]),
+                     Self.event("R-8", 22, [Self.kid("C-81", given: "Ann", urn: "120508")]),
+                     Self.event("R-9", 24, [Self.kid("C-81", given: "Anne", urn: "120509")])]
+        let corrections = [Self.event("R-2", 20, [Self.kid("C-80", given: "Zoe", urn: "120503", dob: "2016-02-02")]),
+                           Self.event("R-4", 25, []), Self.event("R-7", 30, []),
+                           Self.event("R-9", 2, [Self.kid("C-81", given: "Anne", urn: "120509")])]
+        let (incremental, summary) = try await store(kind, before: [first], corrections, chunk: nil)
+        defer { incremental.cleanUp() }
+        #expect(summary.updated == 4)
+        let final = first.map { i in corrections.first { $0.id == i.id } ?? i }
+        let (whole, _) = try await store(kind, final, chunk: nil)
+        defer { whole.cleanUp() }
+        let children = try await Self.storedChildren(incremental)
+        #expect(children == (try await Self.storedChildren(whole)))
+        #expect(children == Self.expectedChildren(final))
+        #expect(children.filter { $0.hasPrefix("C-7") || $0.hasPrefix("C-81") }.map { $0.split(separator: " ").prefix(4).joined(separator: " ") }
+            == ["C-77 Amy 120501 2015-01-01", "C-78 Zoë 120502 2015-05-05", "C-79 Zoë 120506 2015-05-05", "C-81 Ann 120508 2015-05-05"])
+    }
 }

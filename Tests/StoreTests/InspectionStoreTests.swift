@@ -3,6 +3,7 @@ import Inspection
 import RiskModel
 import Schools
 import StoreContract
+import Stores
 import Testing
 import TestSupport
 
@@ -117,6 +118,55 @@ struct InspectionStoreTests {
         #expect(report.table.contains("child's voice recorded"))
         #expect(report.table.contains("2 of 4 children (50%)"))
         #expect(report.table.contains("1 of 3 alerts (33%)"))
+    }
+
+    /// The report's `bwv_used` figure for September.
+    static func bodyWornVideo(_ store: any FullStore) async throws -> String? {
+        let json = try await Inspection.report(store: store, period: september, settings: settings).json
+        return json.firstRange(of: #/"bwv_used": [0-9]+/#).map { String(json[$0]) }
+    }
+
+    /// SPEC §11: `bwv_used` counts incidents with Y, an incident with no child among them (once an
+    /// incident, however many children); a correction of it alone is an update, not "unchanged".
+    @Test(arguments: StoreKind.allCases)
+    func bodyWornVideoOnAnIncidentWithNoChildIsCountedAndItsCorrectionSeen(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let ingestedAt = at("2026-10-02T00:00:00Z")
+        var alone = Self.incident("I-N", "2026-09-10T10:00:00Z")
+        alone.bodyWornVideo = false
+        let linked = Self.incident("I-L", "2026-09-11T10:00:00Z", [Self.link("C-1", bwv: true), Self.link("C-2", bwv: false)])
+        _ = try await t.store.ingest([alone, linked], actor: "test", at: ingestedAt, planner: SchoolDirectoryStoreTests.planner)
+        #expect(try await Self.bodyWornVideo(t.store) == #""bwv_used": 1"#)
+        alone.bodyWornVideo = true
+        let corrected = try await t.store.ingest([alone, linked], actor: "test", at: ingestedAt, planner: SchoolDirectoryStoreTests.planner)
+        #expect((corrected.updated, corrected.unchanged) == (1, 1))
+        #expect(try await Self.bodyWornVideo(t.store) == #""bwv_used": 2"#)
+        let audit = try await t.store.auditEntries(limit: 50).first { $0.action == "incident.updated" }
+        #expect(audit?.detail == #"{"bwv_used":{"new":"Y","old":"N"}}"#)
+    }
+
+    /// A store made before body-worn video was kept on the incident: after `migrate` each incident
+    /// has the value of its links (Y on any, else N on any), so the figure is what it was; and each
+    /// link has its child's names from the child's row (one set of names a child here).
+    @Test(arguments: StoreKind.allCases)
+    func aStoreMadeBeforeTheIncidentKeptBodyWornVideoCountsItsLinksAfterMigrate(kind: StoreKind) async throws {
+        let source = try await Self.september(kind)
+        defer { source.cleanUp() }
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try SchemaVersionStoreTests.newURL(kind, in: dir)
+        let older = try SchemaVersionStoreTests.store(kind, url, knownUpTo: kind == .sqlite ? "v18-ack-tokens" : "pg14-ack-tokens")
+        _ = try await older.migrate(for: .write)
+        // Every table as that version had it: the incidents without the column.
+        try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
+        let current = try StoreFactory.open(url)
+        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v19-incident-details" : "pg15-incident-details"])
+        #expect(try await Self.bodyWornVideo(current) == #""bwv_used": 2"#)
+        #expect(try await current.rows(of: StoreTable.all.first { $0.name == "incidents" }!)
+            == (try await source.store.rows(of: StoreTable.all.first { $0.name == "incidents" }!)), "every incident's value as ingest keeps it")
+        #expect(try await current.rows(of: StoreTable.all.first { $0.name == "incident_children" }!)
+            == (try await source.store.rows(of: StoreTable.all.first { $0.name == "incident_children" }!)), "every link's names")
     }
 
     @Test(arguments: StoreKind.allCases)

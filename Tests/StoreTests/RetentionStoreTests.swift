@@ -42,12 +42,50 @@ struct RetentionStoreTests {
         _ = try await s.ingest(IncidentFeed(batch: [], episodes: [Self.episode("E-OLD", child: "C-3", missing: "2020-02-01T20:00:00Z"),
                                                                    Self.episode("E-NEW", child: "C-4", missing: "2026-11-10T20:00:00Z")]),
                                actor: "test", at: now, planner: nil)
+        // Every alert gone to its school: an alert that may still go keeps its incident (below).
+        try await Self.deliverAll(s, now: now)
         _ = try await s.regrade(incidentId: "I-OLD", to: .medium, reason: "Reviewed", by: "sam", at: now)
         try await s.recordCall(AlertCall(reference: "ENC-I-OLD-C-1", calledBy: "hana", calledAt: now, note: "spoke to the head"))
         // Kept records of the same kinds, for the append-only checks after a purge.
         _ = try await s.regrade(incidentId: "I-NEW", to: .medium, reason: "Reviewed", by: "sam", at: now)
         try await s.recordCall(AlertCall(reference: "ENC-I-NEW-C-2", calledBy: "hana", calledAt: now, note: nil))
         return t
+    }
+
+    /// Claims every alert that may go and records it delivered.
+    static func deliverAll(_ s: any FullStore, now: Date) async throws {
+        let claimed = try await s.claimDue(now: now, owner: "test", lease: 60, limit: 100, isDead: { _ in false })
+        for alert in claimed.alerts { try await s.record(.delivered, for: alert.alertKey, owner: "test", now: now) }
+    }
+
+    /// An incident due for review whose alert may still go (queued, then sending) is listed as such
+    /// and kept by a purge, which counts it; once the alert is delivered a purge takes it. SPEC §7: an
+    /// alert is never silently dropped.
+    @Test(arguments: StoreKind.allCases)
+    func anIncidentWhoseAlertMayStillGoIsKeptUntilItHasGone(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let s = t.store
+        // An old incident ingested late: its alert is queued.
+        _ = try await s.ingest([Self.incident("I-LATE", "2020-03-01T10:00:00Z", [Self.link("C-7")])], actor: "test", at: now,
+                               planner: OutboxStoreTests.planner)
+        let due = try await s.due(policy, now: now)
+        #expect(due.filter(\.alertMayStillGo).map(\.subject) == ["incident:I-LATE"])
+        let first = try await s.purge(due, policy: policy, actor: "cli:root", at: now)
+        #expect((first.incidents, first.keptForAlerts) == (2, 1))
+        #expect(try await s.alerts(state: nil).filter { $0.incidentId == "I-LATE" }.map(\.state) == [.queued])
+        #expect(try await s.childRecord("C-7")?.incidents.map(\.incidentId) == ["I-LATE"])
+        #expect(try await s.auditEntries(limit: 200).filter { $0.action == "retention.purged" && $0.subject == "incident:I-LATE" }.isEmpty)
+
+        let claimed = try await s.claimDue(now: now, owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+        let sending = try await s.purge(try await s.due(policy, now: now), policy: policy, actor: "cli:root", at: now)
+        #expect((sending.incidents, sending.keptForAlerts) == (0, 1), "a run is sending it")
+        for alert in claimed.alerts { try await s.record(.delivered, for: alert.alertKey, owner: "test", now: now) }
+        let later = try await s.due(policy, now: now)
+        #expect(later.map(\.subject) == ["incident:I-LATE"] && !later[0].alertMayStillGo)
+        let second = try await s.purge(later, policy: policy, actor: "cli:root", at: now)
+        #expect((second.incidents, second.keptForAlerts) == (1, 0))
+        #expect(try await s.childExists("C-7") == false)
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -4,6 +4,7 @@ import Foundation
 import StoreContract
 import Stores
 import TestSupport
+import Synchronization
 import Testing
 
 /// The rule for a database's version, on its own: what each kind of command may run.
@@ -70,6 +71,27 @@ struct SchemaVersionStoreTests {
             return try SQLiteStore(path: String(url.dropFirst("sqlite:".count)), knownUpTo: knownUpTo)
         case .postgres:
             return PostgresStore(try PostgresDatabase(location: try PostgresLocation(url: url), password: nil, knownUpTo: knownUpTo))
+        }
+    }
+
+    /// The tables as a version before this one had them: without `bwv_used` on the incidents and the
+    /// names on the links (v19, pg15), and without the tables named in `missing`.
+    static func tablesBefore(missing: Set<String> = []) -> [StoreTable] {
+        let added = ["incidents": ["bwv_used"], "incident_children": ["given_name", "family_name", "dob"]]
+        return StoreTable.all.filter { !missing.contains($0.name) }.map { t in
+            guard let columns = added[t.name] else { return t }
+            return StoreTable(t.name, key: t.key, pageKey: t.pageKey, t.columns.filter { !columns.contains($0) })
+        }
+    }
+
+    /// Fills `older` (an empty store of a version before) with `source`'s rows of `tables`: what that
+    /// version would have written, without running this version's code on its schema.
+    static func fill(_ older: any FullStore, from source: any FullStore, _ tables: [StoreTable]) async throws {
+        let copied = Mutex<Set<String>>([])
+        try await older.insert(tables) { table in
+            guard copied.withLock({ $0.insert(table.name).inserted }) else { return nil }
+            let rows = try await source.rows(of: table)
+            return rows.isEmpty ? nil : rows
         }
     }
 

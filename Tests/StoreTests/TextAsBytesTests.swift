@@ -39,8 +39,9 @@ struct TextAsBytesTests {
         let db = String(url.split(separator: "/").last!)
         let older = try SchemaVersionStoreTests.store(.postgres, url, knownUpTo: "pg12-retention")
         _ = try await older.migrate(for: .write)
-        // Every table that version had: pg14-ack-tokens made alert_ack_tokens after it.
-        let tables = StoreTable.all.filter { $0.name != "alert_ack_tokens" }
+        // Every table that version had: pg14-ack-tokens made alert_ack_tokens after it, and
+        // pg15-incident-details the incidents' bwv_used and the links' names.
+        let tables = SchemaVersionStoreTests.tablesBefore(missing: ["alert_ack_tokens"])
         let copied = Mutex<Set<String>>([])
         try await older.insert(tables) { table in
             guard copied.withLock({ $0.insert(table.name).inserted }) else { return nil }
@@ -62,7 +63,7 @@ struct TextAsBytesTests {
         try #require(granted.exitCode == 0, "\(granted.output)")
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens"])
+        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens", "pg15-incident-details"])
         #expect(try await Self.columnsNotAsBytes(url) == "")
         #expect(try await contents(current) == before)
         let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")
