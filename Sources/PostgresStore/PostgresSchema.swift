@@ -332,6 +332,7 @@ enum PostgresSchema {
         retention,
         textAsBytes,
         acknowledgementTokens,
+        PostgresAlerts.hubNoticeClaims,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -156,6 +156,7 @@ enum SQLiteSchema {
         registerRetention(&m)
         registerIncidentIdIndex(&m)
         registerAcknowledgementTokens(&m)
+        registerHubNoticeClaims(&m)
         return m
     }
 

@@ -165,7 +165,7 @@ struct AcknowledgementTokenTests {
         try #require(try await Self.accepted(kind, url, dir, sql))
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v18-ack-tokens" : "pg14-ack-tokens"])
+        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v18-ack-tokens", "v19-hub-notice-claims"] : ["pg14-ack-tokens", "pg15-hub-notice-claims"]))
         let hash = AcknowledgementLinks.hash(token)
         #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
         #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")

@@ -19,7 +19,7 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v17-incident-id-index", "v18-ack-tokens"] : ["pg13-text-as-bytes", "pg14-ack-tokens"]))
+        #expect(Array(pending.suffix(2)) == (kind == .sqlite ? ["v18-ack-tokens", "v19-hub-notice-claims"] : ["pg14-ack-tokens", "pg15-hub-notice-claims"]))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)

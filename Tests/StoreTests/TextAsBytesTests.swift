@@ -62,7 +62,7 @@ struct TextAsBytesTests {
         try #require(granted.exitCode == 0, "\(granted.output)")
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens"])
+        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens", "pg15-hub-notice-claims"])
         #expect(try await Self.columnsNotAsBytes(url) == "")
         #expect(try await contents(current) == before)
         let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")
