@@ -303,6 +303,13 @@ public enum AlertLifecycle {
         return deadline < now
     }
 
+    /// Whether a kept notice about an alert is still to be told when the hub's notice goes: a
+    /// "phone the school" item whose school has acknowledged since (the link's button, or its
+    /// receiver's signed POST) is not; it is settled without being named.
+    public static func noticeStillHolds(kind: String, acknowledgedAt: Date?) -> Bool {
+        !(kind == unacknowledgedKind && acknowledgedAt != nil)
+    }
+
     /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
     /// was reported as failing) is delivered now. A `sending` alert is left to the run that holds
     /// it; a finished one keeps its state. Nil: the state stays.

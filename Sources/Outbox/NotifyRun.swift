@@ -295,7 +295,10 @@ public struct NotifyRun: Sendable {
     /// The notices are claimed with a lease, as alerts are: a run at the same time names only those
     /// this one did not take. `leaseFrom`: the run's start on `uptime`'s clock (see `send`).
     private func sendHubNotices(now: Date, relayDown: Bool, leaseFrom started: TimeInterval, report: inout Report) async throws {
-        let notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
+        var notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
+        let settled = notices.filter { n in n.alert.map { !AlertLifecycle.noticeStillHolds(kind: n.kind, acknowledgedAt: $0.acknowledgedAt) } ?? false }
+        for n in settled { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+        notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
         guard let first = notices.first, let last = notices.last else { return }
         var alerts: [HubNotice] = []
         var configurations: [ConfigurationNotice] = []

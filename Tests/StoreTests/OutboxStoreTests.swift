@@ -188,4 +188,21 @@ struct OutboxStoreTests {
                                                   isDead: { $0 == "run:d" }).count == 1)
         #expect(try await t.store.unsentHubNotices().count == 1, "claimed is not sent")
     }
+
+    /// Audit 19, finding 2: an alert taken back from a killed run after its deadline never waited
+    /// as overdue; delivered late, the hub still hears it was overdue.
+    @Test(arguments: StoreKind.allCases)
+    func anAlertTakenBackFromAKilledRunAndDeliveredLateIsToldAsOverdue(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await claim(t, at: now)
+        let late = at("2026-11-23T08:00:00Z")  // the deadline was 2026-11-22T20:00Z
+        let again = try await t.store.claimDue(now: late, owner: "test:2", lease: 600, limit: 10, isDead: { $0 == "test:1" })
+        #expect(again.alerts.count == 3)
+        for alert in again.alerts { try await t.store.record(.delivered, for: alert.alertKey, owner: "test:2", now: late) }
+        #expect(try await t.store.alerts(state: .delivered).count == 3)
+        let notices = try await t.store.unsentHubNotices()
+        #expect(notices.map(\.kind) == ["overdue", "overdue", "overdue"])
+        #expect(notices.allSatisfy { $0.alert?.deliveredAt == late }, "told as delivered late")
+    }
 }
