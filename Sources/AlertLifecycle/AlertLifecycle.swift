@@ -109,14 +109,11 @@ public enum AlertResult: Sendable, Equatable {
 
 /// What one run has learnt about our relay (the SMTP channel). Once the relay is known down the run
 /// claims no more e-mail alerts (it does not knock on a closed door once per alert); the alerts it
-/// already holds for the relay wait, due at once. The run ends with exit 69 naming the relay, and
+/// already holds for the relay wait, due at once, with every other e-mail alert. The run ends with exit 69 naming the relay, and
 /// the hub hears once an outage, by its second channel where it has one.
 public struct RelayState: Sendable, Equatable {
     /// Why the relay could not be reached, one line naming it (host:port); nil while it is not known down.
     public private(set) var unreachable: String?
-    /// The alerts this run found waiting on the relay.
-    public private(set) var waiting: [Int64] = []
-
     public init() {}
 
     /// The channel a run stops claiming once the relay is down.
@@ -127,13 +124,14 @@ public struct RelayState: Sendable, Equatable {
 
     /// Takes one recorded result into account. `firstHand`: the outcome of a connection attempt,
     /// whose words are kept over those of an alert skipped because of it.
-    public mutating func learn(_ result: AlertResult, alertKey: Int64, firstHand: Bool = true) {
+    /// The alerts that wait on the relay are every e-mail alert waiting in the store, not only
+    /// those this run claimed before it found the relay down: the store counts them.
+    public mutating func learn(_ result: AlertResult, firstHand: Bool = true) {
         guard case .relayUnavailable(let error) = result else { return }
         if unreachable == nil || (firstHand && !self.firstHand) {
             unreachable = error
             self.firstHand = firstHand
         }
-        waiting.append(alertKey)
     }
 
     public var isDown: Bool { unreachable != nil }
@@ -212,7 +210,13 @@ public enum AlertLifecycle {
         switch state {
         case .unmatched: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
         case .queued, .retrying, .overdue: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: true)
-        case .sending, .delivered, .failed: return .keep
+        // A run holds it: what the record now says is read again when the run gives it back (`follow`).
+        case .sending: return .keep
+        case .delivered, .failed:
+            guard reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn) else { return .keep }
+            // Re-routed only while its incident is recent enough to alert about: a back-loaded
+            // correction of last year's incident does not write to a school about it now.
+            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
         }
         guard let plan else { return .keep }
         if state != .unmatched, oldURN == urn, stored.deadline == plan.deadline { return .keep }
@@ -234,6 +238,57 @@ public enum AlertLifecycle {
         (urn != nil && contact != nil) || stored != AlertPlanner.unmatched(urn: urn)
     }
 
+    /// Finished alerts that a corrected school sends again: the school the record now names must
+    /// hear (SPEC §7: a key adult at the child's school), so an alert delivered to (or refused by)
+    /// the school the record named then is queued again to the school it names now, under the same
+    /// reference, with that school's deadline (the hub is told if it has passed). One the incident no
+    /// longer links, or now with no school, keeps what it has: nobody else is owed it.
+    public static let reroutable: [AlertState] = [.delivered, .failed]
+
+    /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.
+    public static func reroutes(state: AlertState, sentURN: String?, childStillLinked: Bool, urn: String?) -> Bool {
+        reroutable.contains(state) && childStillLinked && urn != nil && urn != sentURN
+    }
+
+    /// What the record now says of an alert a run held (`sending`) while its incident or its
+    /// school's key adults could change: ingest and a key-adult change leave a `sending` alert to
+    /// its run, so this is asked when the run records its outcome (`state` then the state the
+    /// outcome gives) and when another run takes it back after its lease (`state` `.sending`).
+    public enum Follow: Sendable, Equatable {
+        /// It stays as the outcome left it.
+        case stays
+        /// The incident no longer names the child: failed with `withdrawnReason`, never sent again.
+        case withdrawn
+        /// Planned afresh to the school and key adult the record now names, due at once.
+        case replanned(AlertPlan)
+    }
+
+    /// `sent`: the alert's row as the run claimed it (its channel, recipient and deadline) and
+    /// `sentURN` its school; `childStillLinked`, `urn`, `contact` and `laCode` what the incident, its
+    /// link and the key adults say now. Without a `planner` (a store used without alerts set up) a
+    /// new school is recorded and the alert waits unmatched for the next command's `matchUnmatched`.
+    public static func follow(state: AlertState, sent: AlertPlan, sentURN: String?, childStillLinked: Bool, urn: String?,
+                              contact: AlertContact?, laCode: String?, reportedAt: Date, planner: AlertPlanner?, now: Date) -> Follow {
+        func planned() -> AlertPlan {
+            guard let urn else { return AlertPlanner.unmatched(urn: nil) }
+            guard let planner else {
+                return AlertPlan(state: .unmatched, reason: AlertPlanner.schoolRecorded(urn, hasKeyAdult: contact != nil))
+            }
+            return planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: true)
+                ?? AlertPlanner.unmatched(urn: urn)
+        }
+        if state == .sending || waiting.contains(state) {
+            if !childStillLinked { return .withdrawn }
+            if urn != sentURN { return .replanned(planned()) }
+            let sentTo = sent.channel.flatMap { c in sent.recipient.map { AlertContact(channel: c, recipient: $0) } }
+            guard contact != sentTo, let urn else { return .stays }
+            // The same school, other people: the deadline stays (it is the school's).
+            guard let contact else { return .replanned(AlertPlanner.unmatched(urn: urn)) }
+            return .replanned(AlertPlan(state: .queued, channel: contact.channel, recipient: contact.recipient, deadline: sent.deadline))
+        }
+        return reroutes(state: state, sentURN: sentURN, childStillLinked: childStillLinked, urn: urn) ? .replanned(planned()) : .stays
+    }
+
     /// Whether an alert must be withdrawn (failed with `withdrawnReason`): not yet sent, and its
     /// incident no longer names the child.
     public static func withdraws(state: AlertState, childStillLinked: Bool) -> Bool {
@@ -250,6 +305,13 @@ public enum AlertLifecycle {
     public static func isUnacknowledged(state: AlertState, linkIssued: Bool, acknowledgedAt: Date?, deadline: Date?, now: Date) -> Bool {
         guard state == .delivered, linkIssued, acknowledgedAt == nil, let deadline else { return false }
         return deadline < now
+    }
+
+    /// Whether a kept notice about an alert is still to be told when the hub's notice goes: a
+    /// "phone the school" item whose school has acknowledged since (the link's button, or its
+    /// receiver's signed POST) is not; it is settled without being named.
+    public static func noticeStillHolds(kind: String, acknowledgedAt: Date?) -> Bool {
+        !(kind == unacknowledgedKind && acknowledgedAt != nil)
     }
 
     /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
@@ -314,7 +376,10 @@ public enum AlertLifecycle {
         let late = now > (deadline ?? Date(timeIntervalSince1970: 0))
         switch result {
         case .delivered:
-            return Transition(state: .delivered, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: now, notices: [])
+            // Delivered past its deadline: overdue to the hub (once an alert), as one that turned
+            // overdue while it waited is. One taken back from a killed run never waited past it.
+            return Transition(state: .delivered, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: now,
+                              notices: late ? [.alert(kind: "overdue", detail: overdueDetail)] : [])
         case .temporary(let error, let retryAt):
             return Transition(state: late ? .overdue : .retrying, lastError: error, nextAttemptAt: retryAt, attemptsChange: 0,
                               deliveredAt: nil, notices: late ? [.alert(kind: "overdue", detail: error)] : [])

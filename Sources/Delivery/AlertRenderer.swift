@@ -126,8 +126,11 @@ public struct AlertRenderer: Sendable {
                  "affected": c.affectedReferences]
             },
             "has_configuration": !digest.configurations.isEmpty,
+            // The e-mail goes through our relay, so when it is read the relay answers again: it
+            // says so, and counts only the alerts still waiting, not those the outage held then.
             "outage": digest.outages.map { c -> [String: Any] in
-                ["problem": c.problem, "count": String(c.affectedReferences.count), "affected": c.affectedReferences]
+                ["problem": c.problem, "count": String(c.affectedReferences.count), "affected": c.affectedReferences,
+                 "has_affected": !c.affectedReferences.isEmpty]
             },
             "has_outage": !digest.outages.isEmpty,
         ]

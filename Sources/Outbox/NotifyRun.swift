@@ -40,6 +40,10 @@ public struct NotifyRun: Sendable {
     /// `hub.webhook`: the hub's second channel, a signed HTTPS POST of the digest, used when the
     /// e-mail to `hub.email` cannot go (our relay down, or it did not take the digest). Nil: none.
     public var hubWebhook: String?
+    /// How ingest plans alerts: an alert given back whose incident or school changed while this
+    /// run held it is planned afresh with it (`AlertLifecycle.follow`). Nil: it waits unmatched
+    /// for the next command's `matchUnmatched`.
+    public var planner: AlertPlanner?
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -146,7 +150,7 @@ public struct NotifyRun: Sendable {
             // take those alerts while this one sends them. What is due is still judged at `now`.
             let elapsed = max(0, uptime() - started)
             let claimed = try await store.claimDue(now: now, owner: owner, lease: lease + elapsed, limit: batchSize,
-                                                   skippingChannels: relay.excludedChannels, isDead: isDead)
+                                                   skippingChannels: relay.excludedChannels, planner: planner, isDead: isDead)
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
@@ -169,7 +173,7 @@ public struct NotifyRun: Sendable {
                     messages.append(try message(for: alert, now: now, ackToken: tokens[alert.alertKey]))
                 } catch {
                     try await store.record(.configuration(error: error.description, channel: alert.channel.rawValue),
-                                           for: alert.alertKey, owner: owner, now: now)
+                                           for: alert.alertKey, owner: owner, now: now, planner: planner)
                     report.heldBack += 1
                     if report.configurationProblem == nil { report.configurationProblem = error.description }
                 }
@@ -202,19 +206,26 @@ public struct NotifyRun: Sendable {
                 case .relayUnreachable:
                     result = .relayUnavailable(error: outcome.detail)
                 }
-                relay.learn(result, alertKey: alert.alertKey, firstHand: outcome.attempted)
-                try await store.record(result, for: alert.alertKey, owner: owner, now: now)
+                relay.learn(result, firstHand: outcome.attempted)
+                try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
             }
         }
         try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, report: &report)
         report.relayUnreachable = relay.unreachable
-        report.waitingOnRelay = relay.waiting.count
-        if let line = report.problem, relay.tellsHub(previousRunFoundItDown: previousFoundRelayDown) {
-            try await store.recordChannelNotice(kind: RelayState.noticeKind, channel: RelayState.channel, detail: line,
-                                                holding: relay.waiting, now: now)
+        if relay.isDown {
+            // Every e-mail alert that waits on the relay, from the store: once the relay is found
+            // down the run claims no more of them, so those it happened to hold are only some.
+            let waiting = try await store.waitingAlertKeys(channel: RelayState.channel)
+            report.waitingOnRelay = waiting.count
+            // The notice keeps the relay's line alone: the alerts it holds are counted when it is
+            // sent (those still waiting then), and a count of this run's beside them would contradict it.
+            if let line = relay.unreachable, relay.tellsHub(previousRunFoundItDown: previousFoundRelayDown) {
+                try await store.recordChannelNotice(kind: RelayState.noticeKind, channel: RelayState.channel, detail: line,
+                                                    holding: waiting, now: now)
+            }
         }
         report.overdue = try await store.alertCounts()[.overdue] ?? 0
-        try await sendHubNotices(now: now, relayDown: relay.isDown, report: &report)
+        try await sendHubNotices(now: now, relayDown: relay.isDown, leaseFrom: started, report: &report)
     }
 
     /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
@@ -229,11 +240,11 @@ public struct NotifyRun: Sendable {
                 let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "
                     + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': " + outcome.detail
                 try await store.record(.configuration(error: why, channel: outcome.channel.rawValue),
-                                       for: alert.alertKey, owner: owner, now: now)
+                                       for: alert.alertKey, owner: owner, now: now, planner: planner)
                 report.heldBack += 1
                 if report.configurationProblem == nil { report.configurationProblem = why }
             } else {
-                try await store.record(.permanent(error: outcome.detail), for: alert.alertKey, owner: owner, now: now)
+                try await store.record(.permanent(error: outcome.detail), for: alert.alertKey, owner: owner, now: now, planner: planner)
                 report.failed += 1
             }
         }
@@ -281,8 +292,13 @@ public struct NotifyRun: Sendable {
     /// The run's one notice to the hub, holding every notice not yet sent (SPEC §7). Each is marked
     /// sent only when the digest was delivered; an unsent digest is sent again, with whatever is
     /// new, by the next run.
-    private func sendHubNotices(now: Date, relayDown: Bool, report: inout Report) async throws {
-        let notices = try await store.unsentHubNotices()
+    /// The notices are claimed with a lease, as alerts are: a run at the same time names only those
+    /// this one did not take. `leaseFrom`: the run's start on `uptime`'s clock (see `send`).
+    private func sendHubNotices(now: Date, relayDown: Bool, leaseFrom started: TimeInterval, report: inout Report) async throws {
+        var notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
+        let settled = notices.filter { n in n.alert.map { !AlertLifecycle.noticeStillHolds(kind: n.kind, acknowledgedAt: $0.acknowledgedAt) } ?? false }
+        for n in settled { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+        notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
         guard let first = notices.first, let last = notices.last else { return }
         var alerts: [HubNotice] = []
         var configurations: [ConfigurationNotice] = []
@@ -324,6 +340,7 @@ public struct NotifyRun: Sendable {
             for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
             report.hubNoticesSent += notices.count
         } else {
+            try await store.releaseHubNotices(notices.map(\.noticeKey), owner: owner)
             report.hubNoticesUnsent += notices.count
         }
     }

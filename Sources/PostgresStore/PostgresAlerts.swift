@@ -112,9 +112,11 @@ final class PostgresAlertQueue {
         try await conn.run("""
             UPDATE alerts SET school_urn = \(urn), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
                 unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0
-            WHERE incident_key = \(incidentKey) AND child_key = \(childKey) AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent)))
+            WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
+                AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent + AlertLifecycle.reroutable)))
             """, logger)
-        return stored.state == .unmatched && p.state == .queued
+        if existing.urn != urn { try await PostgresAlerts.forgetAcknowledgement(conn, logger, alertKey: existing.alertKey) }
+        return (stored.state == .unmatched || AlertLifecycle.reroutable.contains(stored.state)) && p.state == .queued
     }
 
     /// The alert for a link that can have none stored yet (its incident is new): planned, and its
@@ -149,6 +151,57 @@ final class PostgresAlertQueue {
 
 enum PostgresAlerts {
     static func names(_ states: [AlertState]) -> [String] { states.map(\.rawValue) }
+
+    /// SQLite's v20-hub-notice-claims: a run claims the hub notices it sends, with a lease. A claim
+    /// is a run's, not the store's: `copy-store` does not carry it (StoreTable leaves it out).
+    static let hubNoticeClaims = PostgresSchema.Migration(id: "pg16-hub-notice-claims", statements: [
+        #"ALTER TABLE hub_notices ADD COLUMN claim_owner text COLLATE "C", ADD COLUMN claim_until double precision"#,
+    ])
+
+    /// Keeps what the state machine makes of a `sending` alert given back (see SQLiteStore.follow).
+    static func follow(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, transition: AlertLifecycle.Transition?,
+                       planner: AlertPlanner?, now: Date) async throws {
+        let r = try await conn.row("""
+            SELECT a.school_urn, a.channel, a.recipient, a.deadline, l.child_key IS NOT NULL, l.school_urn, s.la_code, i.reported_at
+            FROM alerts a
+            LEFT JOIN incidents i ON i.incident_key = a.incident_key
+            LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+            LEFT JOIN schools s ON s.urn = l.school_urn
+            WHERE a.alert_key = \(alertKey)
+            """, logger, as: (String?, String?, String?, Double?, Bool, String?, String?, Double?).self)
+        var decision = AlertLifecycle.Follow.stays
+        if let r, let reportedAt = r.7 {
+            let urn = r.5
+            var contact: AlertContact?
+            if let urn { contact = AlertContact.byURN(try await PostgresStore.keyAdults(conn, logger, urn: urn))[urn] }
+            decision = AlertLifecycle.follow(state: transition?.state ?? .sending,
+                                             sent: AlertPlan(state: .sending, channel: r.1, recipient: r.2, deadline: r.3.map(Date.init(timeIntervalSince1970:))),
+                                             sentURN: r.0, childStillLinked: r.4, urn: urn, contact: contact, laCode: r.6,
+                                             reportedAt: Date(timeIntervalSince1970: reportedAt), planner: planner, now: now)
+        }
+        if decision == .withdrawn {
+            try await apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alertKey, now: now)
+            return
+        }
+        if let transition { try await apply(transition, conn, logger, alertKey: alertKey, now: now) }
+        guard case .replanned(let p) = decision, let r else { return }
+        try await conn.run("""
+            UPDATE alerts SET school_urn = \(r.5), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
+                unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
+                lease_owner = NULL, lease_until = NULL
+            WHERE alert_key = \(alertKey)
+            """, logger)
+        if r.5 != r.0 { try await forgetAcknowledgement(conn, logger, alertKey: alertKey) }
+    }
+
+    /// An alert moved to another school: the links the school it went to was sent no longer open
+    /// it, and only the school it goes to now can acknowledge it.
+    static func forgetAcknowledgement(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64) async throws {
+        try await conn.run("""
+            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL WHERE alert_key = \(alertKey)
+            """, logger)
+        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = \(alertKey)", logger)
+    }
 
     /// Keeps what the state machine decided for one alert, and releases its lease.
     static func apply(_ t: AlertLifecycle.Transition, _ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
@@ -327,17 +380,24 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String], planner: AlertPlanner?,
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         let logger = self.logger
         return try await write { conn in
             let t = now.timeIntervalSince1970
-            try await PostgresAlerts.markOverdue(conn, logger, now: now)
-            try await PostgresAlerts.markUnacknowledged(conn, logger, now: now)
             let owners = try await conn.rows("""
                 SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= \(t) AND lease_owner IS NOT NULL
                 """, logger, as: (String).self)
             let dead = owners.filter(isDead)
+            // Alerts whose run is gone follow their incident and school first (see SQLiteStore).
+            for key in try await conn.rows("""
+                SELECT alert_key FROM alerts WHERE state = 'sending' AND (lease_until < \(t) OR lease_owner = ANY(\(dead)))
+                FOR UPDATE SKIP LOCKED
+                """, logger, as: (Int64).self) {
+                try await PostgresAlerts.follow(conn, logger, alertKey: key, transition: nil, planner: planner, now: now)
+            }
+            try await PostgresAlerts.markOverdue(conn, logger, now: now)
+            try await PostgresAlerts.markUnacknowledged(conn, logger, now: now)
             // Rows another run is claiming are skipped, not waited for: two runs at once on several
             // hosts each take alerts of their own.
             let keys = try await conn.rows("""
@@ -382,7 +442,7 @@ extension PostgresStore: AlertStore {
         return try await read { conn in try await PostgresAlerts.due(conn, logger, keys: keys).alerts }
     }
 
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws {
         let logger = self.logger
         try await write { conn in
             // Only the run that holds the lease may record.
@@ -390,7 +450,53 @@ extension PostgresStore: AlertStore {
                 SELECT deadline FROM alerts WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
                 """, logger, as: (Double?).self) else { return }
             let transition = AlertLifecycle.after(result, deadline: row.map(Date.init(timeIntervalSince1970:)), now: now)
-            try await PostgresAlerts.apply(transition, conn, logger, alertKey: alertKey, now: now)
+            try await PostgresAlerts.follow(conn, logger, alertKey: alertKey, transition: transition, planner: planner, now: now)
+        }
+    }
+
+    public func claimHubNotices(now: Date, owner: String, lease: TimeInterval,
+                                isDead: @escaping @Sendable (String) -> Bool) async throws -> [HubNoticeRow] {
+        let logger = self.logger
+        return try await write { conn in
+            let t = now.timeIntervalSince1970
+            let dead = try await conn.rows("""
+                SELECT DISTINCT claim_owner FROM hub_notices WHERE sent_at IS NULL AND claim_until >= \(t) AND claim_owner IS NOT NULL
+                """, logger, as: (String).self).filter(isDead)
+            // Rows another run is claiming are skipped, not waited for: it names them.
+            let keys = try await conn.rows("""
+                UPDATE hub_notices SET claim_owner = \(owner), claim_until = \(t + lease)
+                WHERE notice_key IN (
+                    SELECT notice_key FROM hub_notices
+                    WHERE sent_at IS NULL AND (claim_until IS NULL OR claim_until < \(t) OR claim_owner = ANY(\(dead)))
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING notice_key
+                """, logger, as: (Int64).self)
+            guard !keys.isEmpty else { return [] }
+            return try await PostgresAlerts.noticeRows(conn, logger, """
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                WHERE notice_key = ANY(\(keys)) ORDER BY notice_key
+                """).map(\.notice)
+        }
+    }
+
+    public func releaseHubNotices(_ noticeKeys: [Int64], owner: String) async throws {
+        guard !noticeKeys.isEmpty else { return }
+        let logger = self.logger
+        try await write { conn in
+            try await conn.run("""
+                UPDATE hub_notices SET claim_owner = NULL, claim_until = NULL
+                WHERE claim_owner = \(owner) AND sent_at IS NULL AND notice_key = ANY(\(noticeKeys))
+                """, logger)
+        }
+    }
+
+    public func waitingAlertKeys(channel: String) async throws -> [Int64] {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.rows("""
+                SELECT alert_key FROM alerts WHERE state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND channel = \(channel)
+                ORDER BY alert_key
+                """, logger, as: (Int64).self)
         }
     }
 
@@ -407,7 +513,9 @@ extension PostgresStore: AlertStore {
     public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
-            try await conn.run("UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970) WHERE notice_key = \(noticeKey)", logger)
+            try await conn.run("""
+                UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL WHERE notice_key = \(noticeKey)
+                """, logger)
         }
     }
 

@@ -351,6 +351,7 @@ enum PostgresSchema {
             FROM children c WHERE c.child_key = l.child_key
             """,
         ]),
+        PostgresAlerts.hubNoticeClaims,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -57,6 +57,17 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v20-hub-notice-claims`: a run claims the hub notices it sends, with a lease as for alerts
+    /// (`AlertStore.claimHubNotices`), so two runs at once never name one item twice.
+    static func registerHubNoticeClaims(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v20-hub-notice-claims") { db in
+            try db.execute(sql: """
+                ALTER TABLE hub_notices ADD COLUMN claim_owner TEXT;
+                ALTER TABLE hub_notices ADD COLUMN claim_until REAL;
+                """)
+        }
+    }
 }
 
 /// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
@@ -90,7 +101,7 @@ final class SQLiteAlertQueue {
         replan = try SQLiteRawStatement(db, """
             UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
                 next_attempt_at = 0
-            WHERE incident_key = ? AND child_key = ? AND state IN \(Self.notYetSent)
+            WHERE incident_key = ? AND child_key = ? AND state IN \(Self.replannable)
             """)
     }
 
@@ -109,8 +120,8 @@ final class SQLiteAlertQueue {
     /// False when an incident reported then is too old to alert a school about.
     func considers(reportedAt: Date) -> Bool { planner.considers(reportedAt: reportedAt, now: now) }
 
-    /// `AlertLifecycle.notYetSent` as an SQL list.
-    static let notYetSent = SQLiteSchema.list(AlertLifecycle.notYetSent)
+    /// The states `AlertLifecycle.replan` may move, as an SQL list: never `sending` (its run holds it).
+    static let replannable = SQLiteSchema.list(AlertLifecycle.notYetSent + AlertLifecycle.reroutable)
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued. `newIncident`: the incident was inserted by this batch, so it can have no alert yet.
@@ -151,7 +162,11 @@ final class SQLiteAlertQueue {
         s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
         s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
         try s.run()
-        return existing.state == .unmatched && p.state == .queued
+        if existing.urn != urn, let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ? AND child_key = ?",
+                                                            arguments: [incidentKey, childKey]) {
+            try SQLiteStore.forgetAcknowledgement(db, alertKey: key)
+        }
+        return (existing.state == .unmatched || AlertLifecycle.reroutable.contains(state)) && p.state == .queued
     }
 
     /// The incident's alerts not yet sent for children it no longer names (a later ingest corrected
@@ -240,16 +255,21 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String], planner: AlertPlanner?,
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
-            try Self.markOverdue(db, now: now)
-            try Self.markUnacknowledged(db, now: now)
             let owners = try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= ?", arguments: [t])
             let dead = owners.filter(isDead)
             var deadList = ""
             if !dead.isEmpty { deadList = " OR lease_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")" }
+            // Alerts whose run is gone follow their incident and school first: a correction made
+            // while that run held one must not be sent to the school the record no longer names.
+            let abandoned = try Int64.fetchAll(db, sql: "SELECT alert_key FROM alerts WHERE state = 'sending' AND (lease_until < ?\(deadList))",
+                                               arguments: StatementArguments([t] + dead.map { $0 as any DatabaseValueConvertible }))
+            for key in abandoned { try Self.follow(db, alertKey: key, transition: nil, planner: planner, now: now) }
+            try Self.markOverdue(db, now: now)
+            try Self.markUnacknowledged(db, now: now)
             let skip = skippingChannels.isEmpty ? "" : " AND coalesce(channel, '') NOT IN (" + skippingChannels.map { _ in "?" }.joined(separator: ",") + ")"
             let keys = try Int64.fetchAll(db, sql: """
                 SELECT alert_key FROM alerts
@@ -293,7 +313,7 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws {
         try await pool.write { db in
             // Only the run that holds the lease may record: a run whose lease ran out and was
             // claimed again by another must not overwrite that run's outcome.
@@ -301,13 +321,98 @@ extension SQLiteStore: AlertStore {
                 SELECT deadline FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
                 """, arguments: [alertKey, owner]) else { return }
             let due = (deadline[0] as Double?).map(Date.init(timeIntervalSince1970:))
-            try Self.apply(AlertLifecycle.after(result, deadline: due, now: now), to: db, alertKey: alertKey, now: now)
+            try Self.follow(db, alertKey: alertKey, transition: AlertLifecycle.after(result, deadline: due, now: now), planner: planner, now: now)
         }
+    }
+
+    /// Keeps what the state machine makes of a `sending` alert given back (`AlertLifecycle.follow`):
+    /// `transition` the outcome its run recorded (nil: taken back after its lease), kept unless the
+    /// alert is withdrawn, and then the alert planned afresh where its incident, its link and the
+    /// key adults now say.
+    static func follow(_ db: Database, alertKey: Int64, transition: AlertLifecycle.Transition?, planner: AlertPlanner?, now: Date) throws {
+        let r = try Row.fetchOne(db, sql: """
+            SELECT a.school_urn, a.channel, a.recipient, a.deadline, l.child_key IS NOT NULL, l.school_urn, s.la_code, i.reported_at
+            FROM alerts a
+            LEFT JOIN incidents i ON i.incident_key = a.incident_key
+            LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+            LEFT JOIN schools s ON s.urn = l.school_urn
+            WHERE a.alert_key = ?
+            """, arguments: [alertKey])
+        var decision = AlertLifecycle.Follow.stays
+        if let r, let reportedAt = Double.fromDatabaseValue(r[7]) {
+            let urn: String? = r[5]
+            let contact = try urn.flatMap { AlertContact.byURN(try keyAdults(db, urn: $0))[$0] }
+            decision = AlertLifecycle.follow(state: transition?.state ?? .sending,
+                                             sent: AlertPlan(state: .sending, channel: r[1], recipient: r[2],
+                                                             deadline: (r[3] as Double?).map(Date.init(timeIntervalSince1970:))),
+                                             sentURN: r[0], childStillLinked: r[4], urn: urn, contact: contact, laCode: r[6],
+                                             reportedAt: Date(timeIntervalSince1970: reportedAt), planner: planner, now: now)
+        }
+        if decision == .withdrawn {
+            try apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), to: db, alertKey: alertKey, now: now)
+            return
+        }
+        if let transition { try apply(transition, to: db, alertKey: alertKey, now: now) }
+        guard case .replanned(let p) = decision, let r else { return }
+        let urn: String? = r[5]
+        try db.execute(sql: """
+            UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
+                next_attempt_at = 0, lease_owner = NULL, lease_until = NULL
+            WHERE alert_key = ?
+            """, arguments: [urn, p.channel, p.recipient, p.state.rawValue, p.reason, p.deadline?.timeIntervalSince1970, alertKey])
+        let sentURN: String? = r[0]
+        if urn != sentURN { try forgetAcknowledgement(db, alertKey: alertKey) }
+    }
+
+    /// An alert moved to another school: the links the school it went to was sent no longer open
+    /// it, and only the school it goes to now can acknowledge it.
+    static func forgetAcknowledgement(_ db: Database, alertKey: Int64) throws {
+        try db.execute(sql: """
+            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL WHERE alert_key = ?;
+            DELETE FROM alert_ack_tokens WHERE alert_key = ?;
+            """, arguments: [alertKey, alertKey])
     }
 
     public func unsentHubNotices() async throws -> [HubNoticeRow] {
         try await pool.read { db in
             try Self.noticeRows(db, where: "sent_at IS NULL", order: "notice_key").map(\.notice)
+        }
+    }
+
+    public func claimHubNotices(now: Date, owner: String, lease: TimeInterval,
+                                isDead: @escaping @Sendable (String) -> Bool) async throws -> [HubNoticeRow] {
+        try await pool.write { db in
+            let t = now.timeIntervalSince1970
+            let dead = try String.fetchAll(db, sql: """
+                SELECT DISTINCT claim_owner FROM hub_notices WHERE sent_at IS NULL AND claim_until >= ?
+                """, arguments: [t]).filter(isDead)
+            let deadList = dead.isEmpty ? "" : " OR claim_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")"
+            let keys = try Int64.fetchAll(db, sql: """
+                SELECT notice_key FROM hub_notices WHERE sent_at IS NULL AND (claim_until IS NULL OR claim_until < ?\(deadList))
+                """, arguments: StatementArguments([t] + dead.map { $0 as any DatabaseValueConvertible }))
+            guard !keys.isEmpty else { return [] }
+            let list = keys.map(String.init).joined(separator: ",")
+            try db.execute(sql: "UPDATE hub_notices SET claim_owner = ?, claim_until = ? WHERE notice_key IN (\(list))",
+                           arguments: [owner, t + lease])
+            return try Self.noticeRows(db, where: "notice_key IN (\(list))", order: "notice_key").map(\.notice)
+        }
+    }
+
+    public func releaseHubNotices(_ noticeKeys: [Int64], owner: String) async throws {
+        guard !noticeKeys.isEmpty else { return }
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE hub_notices SET claim_owner = NULL, claim_until = NULL
+                WHERE claim_owner = ? AND sent_at IS NULL AND notice_key IN (\(noticeKeys.map(String.init).joined(separator: ",")))
+                """, arguments: [owner])
+        }
+    }
+
+    public func waitingAlertKeys(channel: String) async throws -> [Int64] {
+        try await pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT alert_key FROM alerts WHERE state IN \(SQLiteSchema.list(AlertLifecycle.waiting)) AND channel = ? ORDER BY alert_key
+                """, arguments: [channel])
         }
     }
 
@@ -333,7 +438,8 @@ extension SQLiteStore: AlertStore {
 
     public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE hub_notices SET sent_at = ? WHERE notice_key = ?", arguments: [at.timeIntervalSince1970, noticeKey])
+            try db.execute(sql: "UPDATE hub_notices SET sent_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
+                           arguments: [at.timeIntervalSince1970, noticeKey])
         }
     }
 

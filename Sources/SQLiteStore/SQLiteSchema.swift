@@ -177,6 +177,7 @@ enum SQLiteSchema {
                 FROM children c WHERE c.child_key = incident_children.child_key;
                 """)
         }
+        registerHubNoticeClaims(&m)
         return m
     }
 

@@ -150,7 +150,10 @@ public protocol AlertStore: Sendable {
     /// cannot make a message (an unknown channel, a date of birth that is not a date) is `failed`
     /// there and then, with a hub notice, and not returned.
     /// Alerts on a channel in `skippingChannels` (a relay the run found down) are left as they are.
-    func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
+    /// A `sending` alert taken back follows its incident and school as they now stand first
+    /// (`AlertLifecycle.follow`, planned with `planner`): a correction made while a killed run held
+    /// it is not lost.
+    func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String], planner: AlertPlanner?,
                   isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts
     /// The keys of up to `limit` alerts due at `now`, in the order a run claims them, without
     /// claiming them (`notify --dry-run`, which reads the alerts by them a page at a time).
@@ -159,9 +162,21 @@ public protocol AlertStore: Sendable {
     /// them. One whose stored record cannot make a message is left out: the real run fails it and
     /// the hub hears.
     func peekDue(keys: [Int64]) async throws -> [DueAlert]
-    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws
+    /// Keeps a claimed alert's outcome (`AlertLifecycle.after`), then what its incident and school
+    /// now say of it (`AlertLifecycle.follow`, planned with `planner`): an ingest or a key-adult
+    /// change while the run held it leaves it to the run, so it is read here. Only the lease's owner records.
+    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws
     func unsentHubNotices() async throws -> [HubNoticeRow]
+    /// Takes every unsent hub notice no other live run holds, for `lease` seconds, so two runs at
+    /// once never name one item twice; a run killed before sending them loses none (they come back
+    /// when the lease ends, or at once when its owner `isDead`).
+    func claimHubNotices(now: Date, owner: String, lease: TimeInterval, isDead: @escaping @Sendable (String) -> Bool) async throws -> [HubNoticeRow]
+    /// Lets go of notices `owner` claimed and could not send: the next run takes them at once.
+    func releaseHubNotices(_ noticeKeys: [Int64], owner: String) async throws
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
+    /// Every alert on `channel` waiting to be sent (queued, retrying, overdue): those a relay found
+    /// down holds back, whichever run claimed them or none.
+    func waitingAlertKeys(channel: String) async throws -> [Int64]
     /// Keeps a notice about a channel (not one alert), e.g. our relay found down, naming the alerts
     /// it holds back (`HubNoticeRow.heldReferences` while they wait).
     func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws
@@ -256,7 +271,19 @@ extension AlertStore {
     /// Claims on every channel.
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int,
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
-        try await claimDue(now: now, owner: owner, lease: lease, limit: limit, skippingChannels: [], isDead: isDead)
+        try await claimDue(now: now, owner: owner, lease: lease, limit: limit, skippingChannels: [], planner: nil, isDead: isDead)
+    }
+
+    /// With no planner: an alert taken back whose school changed waits unmatched for the next
+    /// command's `matchUnmatched`.
+    public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String],
+                         isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
+        try await claimDue(now: now, owner: owner, lease: lease, limit: limit, skippingChannels: skippingChannels, planner: nil, isDead: isDead)
+    }
+
+    /// With no planner (see `claimDue`).
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+        try await record(result, for: alertKey, owner: owner, now: now, planner: nil)
     }
 }
 

@@ -65,6 +65,7 @@ struct NotifyCommand: AsyncParsableCommand {
             run.links = AcknowledgementLinks(publicURL: settings.web.publicURL, days: settings.alerts.ackDays)
             run.contentMode = settings.alerts.linkOnly ? .link : .full
             run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
+            run.planner = context.planner
 
             if dryRun {
                 let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: composer)

@@ -36,6 +36,14 @@ struct AlertLifecycleTests {
         #expect(t.state == .delivered && t.deliveredAt == t0 && t.lastError == nil && t.notices.isEmpty)
     }
 
+    /// Audit 19, finding 2: an alert taken back from a killed run and delivered past its deadline
+    /// never waited as overdue, so the delivery itself tells the hub it was late.
+    @Test func deliveredPastTheDeadlineTellsTheHubItWasOverdue() {
+        let t = AlertLifecycle.after(.delivered, deadline: t0.addingTimeInterval(-1), now: t0)
+        #expect(t.state == .delivered && t.deliveredAt == t0)
+        #expect(t.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail)])
+    }
+
     @Test func aTemporaryFailureRetriesBeforeTheDeadlineAndIsOverdueAfterIt() {
         let retry = t0.addingTimeInterval(300)
         let before = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: t0)
@@ -83,15 +91,22 @@ struct AlertLifecycleTests {
         }
     }
 
-    @Test func aCorrectedIncidentMovesOnlyAlertsNotYetSent() {
-        func replan(_ state: AlertState, urn: String?) -> AlertLifecycle.Replan {
+    @Test func aCorrectedIncidentMovesAlertsNotYetSentAndReRoutesFinishedOnesToANewSchool() {
+        func replan(_ state: AlertState, urn: String?, now: Date? = nil) -> AlertLifecycle.Replan {
             AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), urn: "100001", planner: planner,
-                                  reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: t0)
+                                  reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: now ?? t0)
         }
         #expect(replan(.queued, urn: "100001") == .keep)
         #expect(replan(.queued, urn: "100002") != .keep)
         #expect(replan(.overdue, urn: "100002") != .keep)
-        for state in [AlertState.sending, .delivered, .failed] { #expect(replan(state, urn: "100002") == .keep) }
+        #expect(replan(.sending, urn: "100002") == .keep, "its run holds it: `follow` reads the record when it is given back")
+        let queued = AlertPlan(state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))
+        for state in [AlertState.delivered, .failed] {
+            #expect(replan(state, urn: "100002") == .update(queued), "the school the record now names must hear")
+            #expect(replan(state, urn: "100001") == .keep, "the same school: sent as it should be")
+            #expect(replan(state, urn: nil) == .keep, "nobody else is owed it")
+            #expect(replan(state, urn: "100002", now: t0.addingTimeInterval(86_401)) == .keep, "too old to alert a school about now")
+        }
         // An unmatched alert is planned afresh even with the same school: it may now have a key adult.
         #expect(replan(.unmatched, urn: "100001") != .keep)
     }
@@ -139,6 +154,37 @@ struct AlertLifecycleTests {
         #expect(checked == 28)
         #expect(!AlertLifecycle.unmatchedMayChange(stored: AlertPlan(state: .unmatched, reason: "school 100009 has no key adult"),
                                                    urn: "100009", contact: nil), "the alert most of a store's unmatched list is")
+    }
+
+    /// A `sending` alert given back (its outcome recorded, or taken back after its lease) follows
+    /// what the record says now: ingest and key-adult changes leave it to its run.
+    @Test func anAlertGivenBackFollowsTheRecordAsItNowStands() {
+        let sent = AlertPlan(state: .sending, channel: "smtp", recipient: "dsl@school.example", deadline: deadline)
+        let other = AlertContact(channel: "https", recipient: "https://new.example/hook")
+        func follow(_ state: AlertState, linked: Bool = true, urn: String? = "100001", contact: AlertContact? = nil,
+                    planner: AlertPlanner? = nil) -> AlertLifecycle.Follow {
+            AlertLifecycle.follow(state: state, sent: sent, sentURN: "100001", childStillLinked: linked, urn: urn,
+                                  contact: contact ?? self.contact, laCode: nil, reportedAt: t0, planner: planner ?? self.planner, now: t0)
+        }
+        let newSchool = AlertPlan(state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))
+        for state in [AlertState.sending, .queued, .retrying, .overdue] {
+            #expect(follow(state) == .stays, "\(state): nothing changed")
+            #expect(follow(state, linked: false) == .withdrawn, "\(state): the incident no longer names the child")
+            #expect(follow(state, urn: "100002") == .replanned(newSchool), "\(state): another school")
+            #expect(follow(state, urn: nil) == .replanned(AlertPlanner.unmatched(urn: nil)), "\(state): no school now")
+            #expect(follow(state, contact: other) == .replanned(AlertPlan(state: .queued, channel: "https", recipient: other.recipient,
+                                                                          deadline: deadline)), "\(state): the school's new key adult, its deadline kept")
+        }
+        for state in [AlertState.delivered, .failed] {
+            #expect(follow(state) == .stays)
+            #expect(follow(state, contact: other) == .stays, "the school was sent it")
+            #expect(follow(state, linked: false) == .stays, "sent already: nothing to withdraw, nobody else owed it")
+            #expect(follow(state, urn: "100002") == .replanned(newSchool), "re-routed: the school the record names must hear")
+        }
+        let noPlanner = AlertLifecycle.follow(state: .retrying, sent: sent, sentURN: "100001", childStillLinked: true, urn: "100002",
+                                              contact: contact, laCode: nil, reportedAt: t0, planner: nil, now: t0)
+        #expect(noPlanner == .replanned(AlertPlan(state: .unmatched, reason: AlertPlanner.schoolRecorded("100002", hasKeyAdult: true))),
+                "without a planner it waits for the next command's matchUnmatched")
     }
 
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {

@@ -155,7 +155,7 @@ import Testing
     /// JSON, counts and references only.
     @Test func aRelayOutageIsToldByEmailAndAsTheHubWebhooksJSON() throws {
         let outage = ConfigurationNotice(reference: "ENC-CONFIG-7", channel: .smtp,
-                                         problem: "smtp our relay 10.1.2.3:587 cannot be reached: Failed to connect (curl 7); 2 alert(s) wait on it",
+                                         problem: "smtp our relay 10.1.2.3:587 cannot be reached: Failed to connect (curl 7)",
                                          affectedReferences: ["ENC-B", "ENC-C"])
         let overdue = HubNotice(reason: .overdue, reference: "ENC-A", incidentId: "I-2", childId: "C-2", schoolURN: "100001", channel: .smtp,
                                 deadline: Fixtures.deadline, attempts: 1, lastError: "smtp our relay 10.1.2.3:587 cannot be reached")
@@ -165,8 +165,22 @@ import Testing
         #expect(mail.subject == "Encompass needs the hub: relay down, 1 overdue [ENC-HUB-7-8]")
         #expect(mail.textBody.contains("RELAY DOWN"))
         #expect(mail.textBody.contains("10.1.2.3:587 cannot be reached"))
-        #expect(mail.textBody.contains("2 e-mail alert(s) wait on it"))
+        #expect(mail.textBody.contains("2 e-mail alert(s) that waited on it not yet sent; the next run sends them:\n    ENC-B\n    ENC-C\n"))
+        // Audit 19, D1: read through the relay, the notice does not say it is still down, nor count twice.
+        #expect(mail.textBody.contains("It answers\nagain now"))
+        #expect(!mail.textBody.contains("exiting 69") && !mail.textBody.contains("first run that reaches it"))
         #expect(!mail.textBody.contains("CANNOT DELIVER"))
+        let sentSince = ConfigurationNotice(reference: "ENC-CONFIG-7", channel: .smtp, problem: outage.problem, affectedReferences: [])
+        let later = renderer.hubNotices(HubDigest(reference: "ENC-HUB-7-7", alerts: [], configurations: [], outages: [sentSince], boardURL: nil),
+                                        to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(later.textBody.contains("Every e-mail alert that waited on it has been sent since."))
+        #expect(!later.textBody.contains("0 e-mail alert(s)"))
+        var late = overdue
+        late.deliveredAt = Fixtures.deadline.addingTimeInterval(600)
+        let deliveredLate = renderer.hubNotices(HubDigest(reference: "ENC-HUB-9-9", alerts: [late], configurations: [], boardURL: nil),
+                                                to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(deliveredLate.textBody.contains("delivered late on"))
+        #expect(!deliveredLate.textBody.contains("last error"), "a delivered alert has no error to show beside it")
 
         let hook = renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline)
         #expect(hook.channel == .https && hook.recipient == "https://hooks.police.example/hub" && hook.reference == "ENC-HUB-7-8")

@@ -127,6 +127,23 @@ struct AcknowledgementTokenTests {
     }
 
     /// A purged alert's tokens go with it.
+    /// Audit 19, finding 8: the "phone the school" item was kept unsent (the hub's notice could not
+    /// go), the school acknowledged meanwhile; the next run must not ask the hub to phone it.
+    @Test(arguments: StoreKind.allCases)
+    func aPhoneTheSchoolItemIsNotToldOnceTheSchoolHasAcknowledged(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let school = SchoolEnd([.delivered])
+        _ = try await run(t, school).run(now: now)
+        let late = at("2026-11-23T08:00:00Z")
+        _ = try await t.store.claimDue(now: late, owner: "test:0", lease: 60, limit: 1, isDead: { _ in false })
+        #expect(try await t.store.unsentHubNotices().map(\.kind) == [AlertLifecycle.unacknowledgedKind])
+        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-1", now: late)?.justAcknowledged == true)
+        let report = try await run(t, school).run(now: late)
+        #expect(school.given.withLock { $0 }.filter { $0.reference.hasPrefix("ENC-HUB-") }.isEmpty, "nothing to tell the hub: \(report.line)")
+        #expect(try await t.store.unsentHubNotices().isEmpty, "settled, not left to come back")
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aPurgedAlertsTokensGoWithIt(kind: StoreKind) async throws {
         let t = try await store(kind)
@@ -170,7 +187,8 @@ struct AcknowledgementTokenTests {
 
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate)
-            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details"] : ["pg14-ack-tokens", "pg15-incident-details"]))
+            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims"]
+                                : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims"]))
         let hash = AcknowledgementLinks.hash(token)
         #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
         #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")

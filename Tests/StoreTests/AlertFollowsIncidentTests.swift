@@ -65,19 +65,114 @@ struct AlertFollowsIncidentTests {
         #expect(notices.first?.alert?.childId == "C-2")
     }
 
-    @Test(arguments: StoreKind.allCases)
-    func aDeliveredAlertIsLeftAsItIs(kind: StoreKind) async throws {
-        let t = try await store(kind)
-        defer { t.cleanUp() }
-        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
+    /// Ingests I-1 naming C-1 (and `others`) at 120501, and claims its alerts as run `test:1`.
+    func claimedAtTheFirstSchool(_ t: TempStore, others: [String] = []) async throws -> Int64 {
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")] + others.map { child($0) })],
                                      actor: "test", at: now, planner: Self.planner)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 60, limit: 10, isDead: { _ in false })
-        let key = try #require(claimed.alerts.first?.alertKey)
+        return try #require(claimed.alerts.first { $0.childId == "C-1" }?.alertKey)
+    }
+
+    /// Audit 19, D2: the correction lands while a run is sending the alert (a stalling webhook);
+    /// the send then fails for now. The alert goes to the school the record now names.
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolCorrectedWhileItsAlertIsSendingTakesEffectWhenTheRunGivesItBack(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: nil).map(\.schoolURN) == ["120501"], "the run still holds it")
+        try await t.store.record(.temporary(error: "https 503", retryAt: now.addingTimeInterval(600)), for: key, owner: "test:1", now: now,
+                                 planner: Self.planner)
+        let alerts = try await t.store.alerts(state: nil)
+        #expect(alerts.map(\.schoolURN) == ["120502"])
+        #expect(alerts.map(\.state) == [.queued])
+        #expect(alerts.map(\.deadline) == [at("2026-11-22T20:00:00Z")], "the new school's deadline")
+        let due = try await t.store.peekDue(now: now, limit: 10)
+        #expect(due.map(\.recipient) == ["dsl@120502.school.example"], "due at once, to the new school only")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aChildDroppedWhileItsAlertIsSendingIsWithdrawnWhenTheRunGivesItBack(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t, others: ["C-2"])
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-2")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        try await t.store.record(.temporary(error: "https 503", retryAt: now.addingTimeInterval(600)), for: key, owner: "test:1", now: now,
+                                 planner: Self.planner)
+        let c1 = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-1" })
+        #expect(c1.state == .failed)
+        #expect(c1.lastError == AlertLifecycle.withdrawnReason)
+        #expect(!(try await t.store.peekDue(now: now.addingTimeInterval(3_600), limit: 10).map(\.childId).contains("C-1")), "C-1 never goes again")
+        #expect(try await t.store.unsentHubNotices().compactMap(\.alert?.childId) == ["C-1"], "the hub hears")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aKeyAdultChangedWhileTheAlertIsSendingIsTheOneItGoesToNext(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
+        let newAdult = KeyAdult(urn: "120501", name: "New Lead", email: "new@120501.school.example", channel: .smtp, endpoint: nil)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [newAdult, SchoolDirectoryStoreTests.adult("120502")]))
+        try await t.store.record(.temporary(error: "smtp 451", retryAt: now.addingTimeInterval(600)), for: key, owner: "test:1", now: now,
+                                 planner: Self.planner)
+        let due = try await t.store.peekDue(now: now, limit: 10)
+        #expect(due.map(\.recipient) == ["new@120501.school.example"])
+        #expect(due.map(\.deadline) == [at("2026-11-22T20:00:00Z")], "the school's deadline stays")
+    }
+
+    /// A run killed while it held the alert: the run that takes it back reads the record first.
+    @Test(arguments: StoreKind.allCases)
+    func anAlertTakenBackFromAKilledRunFollowsACorrectionMadeMeanwhile(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await claimedAtTheFirstSchool(t, others: ["C-2"])
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        let again = try await t.store.claimDue(now: now, owner: "test:2", lease: 60, limit: 10, skippingChannels: [], planner: Self.planner,
+                                               isDead: { $0 == "test:1" })
+        #expect(again.alerts.map(\.childId) == ["C-1"], "C-2, withdrawn, is not taken")
+        #expect(again.alerts.map(\.recipient) == ["dsl@120502.school.example"])
+        #expect(again.alerts.map(\.schoolURN) == ["120502"])
+        let c2 = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-2" })
+        #expect(c2.state == .failed && c2.lastError == AlertLifecycle.withdrawnReason)
+    }
+
+    /// SPEC §7: a key adult at the child's school must hear. A school corrected after its alert was
+    /// delivered re-routes it (README, "A corrected incident moves its alerts").
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolCorrectedAfterDeliveryReRoutesTheAlertToTheNewSchool(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
         try await t.store.record(.delivered, for: key, owner: "test:1", now: now)
+        let reference = try #require(try await t.store.alerts(state: nil).first?.reference)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.delivered], "the same school: nothing to send again")
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
                                      actor: "test", at: now, planner: Self.planner)
         let alerts = try await t.store.alerts(state: nil)
-        #expect(alerts.map(\.state) == [.delivered])
-        #expect(alerts.map(\.schoolURN) == ["120501"], "what was sent stays as it was sent")
+        #expect(alerts.map(\.reference) == [reference], "one alert, its reference kept")
+        #expect(alerts.map(\.state) == [.queued])
+        #expect(alerts.map(\.schoolURN) == ["120502"])
+        #expect(alerts.first?.deliveredAt == now, "the earlier delivery is kept")
+        #expect(try await t.store.peekDue(now: now, limit: 10).map(\.recipient) == ["dsl@120502.school.example"])
+    }
+
+    /// The same when the correction lands while the run is delivering it to the school named before.
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolCorrectedWhileItsAlertIsBeingDeliveredIsToldNext(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: Self.planner)
+        let alerts = try await t.store.alerts(state: nil)
+        #expect(alerts.map(\.state) == [.queued])
+        #expect(try await t.store.peekDue(now: now, limit: 10).map(\.recipient) == ["dsl@120502.school.example"])
     }
 }

@@ -157,4 +157,52 @@ struct OutboxStoreTests {
         #expect(try await t.store.latestNotifyRun() == up)
         #expect(try await t.store.latestNotifyRun()?.foundRelayDown == false)
     }
+
+    /// Audit 19, D3: two runs at once each read the unsent notices before either marked them sent,
+    /// and named the same items twice. A run claims them with a lease, as it claims alerts.
+    @Test(arguments: StoreKind.allCases)
+    func aRunClaimsTheHubNoticesItSendsSoAnotherRunAtOnceNamesNoneOfThem(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let keys = try await claim(t, at: now)
+        for child in ["C-1", "C-2"] { try await t.store.record(.permanent(error: "smtp 550"), for: keys[child]!, owner: "test:1", now: now) }
+        let alive: @Sendable (String) -> Bool = { _ in false }
+        let first = try await t.store.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: alive)
+        #expect(first.compactMap(\.alert?.childId) == ["C-1", "C-2"])
+        #expect(try await t.store.claimHubNotices(now: now, owner: "run:b", lease: 600, isDead: alive).isEmpty, "run a holds them")
+
+        // A notice made meanwhile is the other run's to name.
+        try await t.store.record(.permanent(error: "smtp 550"), for: keys["C-3"]!, owner: "test:1", now: now)
+        let second = try await t.store.claimHubNotices(now: now, owner: "run:b", lease: 600, isDead: alive)
+        #expect(second.compactMap(\.alert?.childId) == ["C-3"])
+
+        // Run b's notice could not go: let go at once, the next run takes it; run a's went.
+        try await t.store.releaseHubNotices(second.map(\.noticeKey), owner: "run:b")
+        for n in first { try await t.store.markHubNoticeSent(n.noticeKey, at: now) }
+        #expect(try await t.store.claimHubNotices(now: now, owner: "run:c", lease: 600, isDead: alive).compactMap(\.alert?.childId) == ["C-3"])
+
+        // Run c killed before its notice went: nothing lost, taken back when the lease ends, or at once when run c is gone.
+        #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(600), owner: "run:d", lease: 600, isDead: alive).isEmpty)
+        #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(601), owner: "run:d", lease: 600, isDead: alive).count == 1)
+        #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(601), owner: "run:e", lease: 600,
+                                                  isDead: { $0 == "run:d" }).count == 1)
+        #expect(try await t.store.unsentHubNotices().count == 1, "claimed is not sent")
+    }
+
+    /// Audit 19, finding 2: an alert taken back from a killed run after its deadline never waited
+    /// as overdue; delivered late, the hub still hears it was overdue.
+    @Test(arguments: StoreKind.allCases)
+    func anAlertTakenBackFromAKilledRunAndDeliveredLateIsToldAsOverdue(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await claim(t, at: now)
+        let late = at("2026-11-23T08:00:00Z")  // the deadline was 2026-11-22T20:00Z
+        let again = try await t.store.claimDue(now: late, owner: "test:2", lease: 600, limit: 10, isDead: { $0 == "test:1" })
+        #expect(again.alerts.count == 3)
+        for alert in again.alerts { try await t.store.record(.delivered, for: alert.alertKey, owner: "test:2", now: late) }
+        #expect(try await t.store.alerts(state: .delivered).count == 3)
+        let notices = try await t.store.unsentHubNotices()
+        #expect(notices.map(\.kind) == ["overdue", "overdue", "overdue"])
+        #expect(notices.allSatisfy { $0.alert?.deliveredAt == late }, "told as delivered late")
+    }
 }

@@ -63,7 +63,8 @@ struct TextAsBytesTests {
         try #require(granted.exitCode == 0, "\(granted.output)")
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens", "pg15-incident-details"])
+        #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens", "pg15-incident-details",
+                                                            "pg16-hub-notice-claims"])
         #expect(try await Self.columnsNotAsBytes(url) == "")
         #expect(try await contents(current) == before)
         let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")

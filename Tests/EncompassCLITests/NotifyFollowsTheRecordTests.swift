@@ -1,0 +1,134 @@
+import Foundation
+import Stores
+import StoreContract
+import Testing
+import TestSupport
+
+/// Audit 19: what a run holds (`sending`) while the record changes, what the hub is told while the
+/// relay is down, and two runs' notices to the hub, with the real relay and both databases. The
+/// relay holds a recipient's RCPT (`--hold`) so a run is surely in the middle of its work when the
+/// test acts; nothing waits on a time.
+@Suite("notify follows the record and tells the hub once")
+struct NotifyFollowsTheRecordTests {
+    typealias Two = NotifyTwoHostsTests
+
+    /// A run at 06:00, once the relay holds its first RCPT to the held address: surely in the middle
+    /// of its work.
+    static func notifyHeld(_ rig: OutboxRig, name: String, _ what: String) async throws -> Process {
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: name)
+        try await Two.wait(while: run, what) { FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") }
+        return run
+    }
+
+    /// A first run held at the relay; meanwhile `rows` ingested and a second run made, whose
+    /// messages let the first go; both end well.
+    static func secondRun(_ rig: OutboxRig, whileTheFirstIsHeld what: String, ingesting rows: [String]) async throws {
+        let first = try await notifyHeld(rig, name: "first", what)
+        try await rig.ingest(rows)
+        let second = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(await first.waitForExit().status == 0, "\(rig.h.output(of: "first").stderr)")
+    }
+
+    /// A rig whose relay holds (`hold`) the RCPT to the held school's key adult, and C-0's alert
+    /// (incident I-0) queued to that school, 120590.
+    static func heldSchoolsAlert(_ database: TestDatabase, hold: String) async throws -> OutboxRig {
+        let rig = try await OutboxRig(database, relay: ["--hold", hold])
+        try rig.addKeyAdult(Two.heldSchool)
+        try await rig.ingest([CSVRows.row("I-0", "2026-11-19T21:40:00Z", child: "C-0", urn: "120590")])
+        return rig
+    }
+
+    /// D2: a run killed while it sends the alert; the force corrects the child's school; the next
+    /// run must send it to the school the record now names, never again to the one it named.
+    @Test(arguments: TestDatabase.allCases)
+    func aSchoolCorrectedWhileAKilledRunHeldItsAlertGoesOnlyToTheNewSchool(_ database: TestDatabase) async throws {
+        let rig = try await Self.heldSchoolsAlert(database, hold: "hold-dsl")
+        defer { rig.stop() }
+        let run = try await Self.notifyHeld(rig, name: "killed", "the relay holding the alert")
+        kill(run.processIdentifier, SIGKILL)
+        await run.waitForExit()
+        #expect(try await rig.alerts()["C-0"]?["state"] as? String == "sending")
+
+        try await rig.ingest([CSVRows.row("I-0", "2026-11-19T21:40:00Z", child: "C-0", urn: "120501")])
+        let rerun = try await rig.notify("2026-11-20T06:01:00Z")
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let alert = try #require(try await rig.alerts()["C-0"])
+        #expect(alert["state"] as? String == "delivered")
+        #expect(alert["school_urn"] as? String == "120501")
+        let reference = try #require(alert["reference"] as? String)
+        let received = try rig.received()
+        #expect(received.map(\.to) == [["dsl@boston.school.example"]], "never again to the school the record no longer names")
+        #expect(received.map(\.messageID) == [Two.messageID(reference)], "under its one reference")
+    }
+
+    /// D2 and SPEC §7: the correction lands while the run delivers the alert to the school named
+    /// before; the school named now is sent it next, under the same reference.
+    @Test(arguments: TestDatabase.allCases)
+    func aSchoolCorrectedWhileItsAlertIsBeingDeliveredIsSentToTheNewSchoolNext(_ database: TestDatabase) async throws {
+        // The held RCPT is let go once one message has been accepted: the second run's.
+        let rig = try await Self.heldSchoolsAlert(database, hold: "hold-dsl:1")
+        defer { rig.stop() }
+        try await Self.secondRun(rig, whileTheFirstIsHeld: "the relay holding the alert",
+                                 ingesting: [CSVRows.row("I-0", "2026-11-19T21:40:00Z", child: "C-0", urn: "120501"),
+                                             CSVRows.row("I-9", "2026-11-19T21:50:00Z", child: "C-9", urn: "120501")])
+        #expect(try await rig.alerts()["C-0"]?["school_urn"] as? String == "120501", "re-routed when the delivery was recorded")
+
+        let third = try await rig.notify("2026-11-20T06:02:00Z")
+        #expect(third.status == 0, "\(third.stderr)")
+        let alert = try #require(try await rig.alerts()["C-0"])
+        #expect(alert["state"] as? String == "delivered")
+        let id = Two.messageID(try #require(alert["reference"] as? String))
+        let toC0 = try rig.received().filter { $0.messageID == id }.map(\.to)
+        #expect(toC0 == [["hold-dsl@holbeach.school.example"], ["dsl@boston.school.example"]], "\(toC0)")
+    }
+
+    /// D1: the relay is down. Every e-mail alert waits on it, not only the batch the run claimed
+    /// before it found the relay down (64), and the hub's notice names them all.
+    @Test(arguments: TestDatabase.allCases)
+    func aRelayFoundDownCountsEveryEmailAlertThatWaitsOnIt(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest((1...70).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
+        rig.smtp.stop()
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 69, "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains("; 70 alert(s) wait on it"), "\(run.stderr)")
+        #expect(run.stdout.contains(", 70 waiting on the relay"), "\(run.stdout)")
+        let store = try StoreFactory.open(rig.h.database)
+        #expect(try await store.latestNotifyRun()?.relayWaiting == 70)
+        let notice = try #require(try await store.unsentHubNotices().first { $0.kind == "relay-unavailable" })
+        let references = try await rig.alerts().values.compactMap { $0["reference"] as? String }
+        #expect(Set(notice.heldReferences) == Set(references))
+        #expect(notice.heldReferences.count == 70)
+    }
+
+    /// D3: two runs at once each send the hub a notice; each item is named in one of them only. The
+    /// first run's notice is held at the relay while the second runs, so both read the notices
+    /// before either is marked sent; it is let go once the second run's notice is accepted.
+    @Test(arguments: TestDatabase.allCases)
+    func twoRunsAtOnceNameEachItemInOneHubNoticeOnly(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database, relay: ["--hold", "hold-hub:2"])
+        defer { rig.stop() }
+        let settings = rig.h.configDir.appendingPathComponent("encompass.yaml")
+        let yaml = String(decoding: try Data(contentsOf: settings), as: UTF8.self)
+        try yaml.replacingOccurrences(of: "email: hub@police.example", with: "email: hold-hub@police.example")
+            .write(to: settings, atomically: true, encoding: .utf8)
+        // 120502's key adult is refused (550): each refused alert is a "failed" item for the hub.
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
+        try await Self.secondRun(rig, whileTheFirstIsHeld: "the relay holding the first run's notice to the hub",
+                                 ingesting: [CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "120502"),
+                                             CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501")])
+
+        let alerts = try await rig.alerts()
+        let failed = try ["C-1", "C-2"].map { try #require(alerts[$0]?["reference"] as? String) }
+        let notices = try rig.smtp.log().filter { ($0["rcpt_tos"] as? [String]) == ["hold-hub@police.example"] }.map { entry in
+            try #require(try DecodedEmail(file: rig.smtp.outFolder + "/\(entry["n"] as? Int ?? 0).eml").part("text/plain")?.text)
+        }
+        #expect(notices.count == 2, "one notice a run")
+        for reference in failed {
+            let naming = notices.filter { $0.contains("  \(reference)  incident ") }
+            #expect(naming.count == 1, "\(reference) named in \(naming.count) notices")
+        }
+    }
+}
