@@ -138,7 +138,10 @@ struct AcknowledgementTokenTests {
         let late = at("2026-11-23T08:00:00Z")
         _ = try await t.store.claimDue(now: late, owner: "test:0", lease: 60, limit: 1, isDead: { _ in false })
         #expect(try await t.store.unsentHubNotices().map(\.kind) == [AlertLifecycle.unacknowledgedKind])
-        #expect(try await t.store.acknowledge(reference: "ENC-I-1-C-1", now: late)?.justAcknowledged == true)
+        // The school presses the link its e-mail carried (an acknowledgement by reference is a
+        // webhook's, for an alert sent by webhook).
+        let token = try #require(school.tokens.first)
+        #expect(try await t.store.acknowledge(tokenHash: AcknowledgementLinks.hash(token), now: late)?.justAcknowledged == true)
         let report = try await run(t, school).run(now: late)
         #expect(school.given.withLock { $0 }.filter { $0.reference.hasPrefix("ENC-HUB-") }.isEmpty, "nothing to tell the hub: \(report.line)")
         #expect(try await t.store.unsentHubNotices().isEmpty, "settled, not left to come back")

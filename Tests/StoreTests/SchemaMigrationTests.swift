@@ -14,6 +14,12 @@ struct SchemaMigrationTests {
             + Row.fetchAll(db, sql: "SELECT * FROM incident_children ORDER BY child_key, reported_at, incident_key")
     }
 
+    /// Each row's values in the columns its counterpart in `like` has: a later migration adds columns
+    /// of its own, and what is compared is that the rows came through with what they had.
+    static func values(_ rows: [Row], like: [Row]) -> [[DatabaseValue]] {
+        zip(rows, like).map { row, was in was.columnNames.map { row[$0] as DatabaseValue } }
+    }
+
     /// A folder of the test's own and the store's path in it.
     static func newStorePath() throws -> (URL, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-migration-\(UUID().uuidString)")
@@ -137,7 +143,8 @@ struct SchemaMigrationTests {
         let queue = try DatabaseQueue(path: path)
         // The links too: had the table been dropped with foreign keys on, ON DELETE CASCADE would
         // have taken them, and the foreign key check below would still find nothing wrong.
-        #expect(try queue.read { try Self.incidentsAndLinks($0) } == before)
+        let after = try queue.read { try Self.incidentsAndLinks($0) }
+        #expect(after.count == before.count && Self.values(after, like: before) == Self.values(before, like: before))
         #expect(try queue.read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check") }.isEmpty)
         #expect(try await queue.read {
             try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE tbl_name = 'incidents' AND name NOT LIKE 'sqlite_%' ORDER BY name")
