@@ -10,6 +10,8 @@ import StoreContract
 /// names and columns (times as epoch seconds in double precision), so every output is the same
 /// byte for byte. Each method is one transaction.
 public final class PostgresStore: Sendable {
+    /// The newest migration this program knows: what a database it has migrated is at.
+    public static var newestMigration: String { PostgresSchema.migrations.last?.id ?? "" }
     let database: PostgresDatabase
     var logger: Logger { database.logger }
     /// A first load into an empty store takes `PostgresFirstLoad`'s fast path; false only in the

@@ -9,6 +9,8 @@ import Glibc
 
 /// The embedded default: one SQLite file in WAL mode with foreign keys on.
 public final class SQLiteStore: Store {
+    /// The newest migration this program knows: what a database it has migrated is at.
+    public static var newestMigration: String { SQLiteSchema.migrator.migrations.last ?? "" }
     let pool: DatabasePool
     let path: String
     /// The migrations this store knows, oldest first: all of SQLiteSchema's, or (for tests that

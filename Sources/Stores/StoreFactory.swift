@@ -6,6 +6,10 @@ import StoreContract
 /// The one place a database URL becomes a store: the composition root's choice of SQLite or
 /// PostgreSQL. Nothing above it names either.
 public enum StoreFactory {
+    /// The database version this program makes and reads, as `--version` tells it: two builds of one
+    /// release number differ here when one adds a migration, which is what an upgrade must know.
+    public static var schemaVersions: String { "database schema \(SQLiteStore.newestMigration), \(PostgresStore.newestMigration)" }
+
     /// `sqlite:PATH` (or `sqlite://PATH`) opens the embedded store; `postgres://` the shared store.
     public static func open(_ url: String) throws -> any FullStore {
         if url.hasPrefix("sqlite:") {

@@ -3,6 +3,7 @@ import GRDB
 @testable import PostgresStore
 @testable import SQLiteStore
 import StoreContract
+import Stores
 import Testing
 import TestSupport
 
@@ -15,7 +16,9 @@ struct UpgradeCLITests {
         defer { h.cleanUp() }
         let out = try await h.run(["--version"])
         #expect(out.status == 0)
-        #expect(out.stdout.range(of: #"^encompass [0-9]+\.[0-9]+\.[0-9]+\n$"#, options: .regularExpression) != nil, "\(out.stdout)")
+        #expect(out.stdout.range(of: #"^encompass [0-9]+\.[0-9]+\.[0-9]+ \(database schema v[0-9]+-[a-z-]+, pg[0-9]+-[a-z-]+\)\n$"#,
+                                  options: .regularExpression) != nil, "\(out.stdout)")
+        #expect(out.stdout.contains(StoreFactory.schemaVersions), "the newest migrations, as the stores know them")
     }
 
     /// The database as the previous version left it: every migration but this version's newest.
