@@ -4,7 +4,8 @@ import InputRules
 
 extension SchoolDirectory {
     /// A GIAS extract (Config/schools.csv or a full `edubasealldata` file). GIAS writes Windows-1252;
-    /// a file saved as UTF-8 with a byte-order mark is read as UTF-8. Closed establishments are left out.
+    /// a file saved as UTF-8 (with a byte-order mark or without) is read as UTF-8. Closed
+    /// establishments are left out.
     public static func parseGIAS(_ data: Data, fileName: String) throws(InputError) -> [School] {
         try readGIAS(data, fileName: fileName).schools
     }
@@ -84,6 +85,11 @@ extension SchoolDirectory {
 
     static func decodeGIAS(_ data: Data) -> String {
         if data.starts(with: [0xEF, 0xBB, 0xBF]), let s = String(data: data.dropFirst(3), encoding: .utf8) { return s }
+        // An extract edited and saved again ("CSV UTF-8" with no mark) is UTF-8: text outside ASCII
+        // that is also valid UTF-8 is next to never Windows-1252 (that would take pairs such as "Ã©"
+        // in a school's name), and read as Windows-1252 it is stored as "BostÃ¶n", the name the hub
+        // reads out when it phones the school.
+        if data.contains(where: { $0 >= 0x80 }), let s = String(validating: data, as: UTF8.self) { return s }
         // Five bytes are undefined in Windows-1252; a file using them is read as Latin-1.
         return String(data: data, encoding: .windowsCP1252) ?? String(data: data, encoding: .isoLatin1) ?? ""
     }

@@ -46,6 +46,17 @@ struct SchoolsCLITests {
         #expect(try await stored(h, "120501")?.laCode == "925")
     }
 
+    /// An extract saved again as UTF-8 with no byte-order mark (a spreadsheet's "CSV UTF-8") gives the
+    /// names as written, not "St ThÃ©rÃ¨se" (audit 20, input m9).
+    @Test func anExtractSavedAsUTF8WithoutAMarkKeepsItsNames() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let url = h.dir.appendingPathComponent("edubasealldata-utf8.csv")
+        try Data((([Self.header] + Self.rows).joined(separator: "\r\n") + "\r\n").utf8).write(to: url)
+        #expect(try await h.run(["schools", "import", url.path]).status == 0)
+        #expect(try await stored(h, "199901")?.name == "St Thérèse’s Catholic Primary School")
+    }
+
     @Test func importedSchoolsSurviveLaterCommandsAndAReimportUpdatesThem() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
