@@ -19,12 +19,18 @@ public struct AlertPlanner: Sendable {
     public var deadline: @Sendable (_ reportedAt: Date, _ urn: String, _ laCode: String?) -> Date
     public var reference: @Sendable (_ incidentId: String, _ childId: String) -> String
     public var maxAge: TimeInterval?
+    /// Names the calendar `deadline` works from (`SchoolCalendar.fingerprint`): the store keeps the
+    /// one its waiting alerts' deadlines came from, and works them out again when it differs
+    /// (`AlertLifecycle.redate`). Nil: a planner with no calendar behind it, never followed.
+    public var calendarFingerprint: String?
 
     public init(deadline: @escaping @Sendable (Date, String, String?) -> Date,
-                reference: @escaping @Sendable (String, String) -> String, maxAge: TimeInterval?) {
+                reference: @escaping @Sendable (String, String) -> String, maxAge: TimeInterval?,
+                calendarFingerprint: String? = nil) {
         self.deadline = deadline
         self.reference = reference
         self.maxAge = maxAge
+        self.calendarFingerprint = calendarFingerprint
     }
 
     /// False when an incident reported then is too old, at `now`, to alert a school about.
@@ -226,6 +232,33 @@ public enum AlertLifecycle {
         // made one new incident's ingest there 0.59-0.78 s instead of 0.45-0.49 s.
         if state == .unmatched, oldURN == urn, plan == stored { return .keep }
         return .update(plan)
+    }
+
+    /// What becomes of an alert's stored deadline when the hub corrects the school calendar (term
+    /// dates, bank holidays, the school-day starts, the minimum notice: SPEC §6). An alert not yet
+    /// sent takes the deadline the calendar in force gives it: one told overdue by a deadline that
+    /// is no longer the school's is waiting again (`retrying` if it was tried, else `queued`) while
+    /// the new one is ahead, and a waiting one whose new deadline has passed turns overdue at the
+    /// next run as any other (`turnsOverdue`). A delivered, failed or withdrawn alert keeps the
+    /// deadline it was judged by (the proof is history), and a `sending` one is left to its run: the
+    /// store follows the calendar again once no run holds one.
+    public enum Redate: Sendable, Equatable {
+        case keep
+        case update(state: AlertState, deadline: Date)
+    }
+
+    /// The states whose deadline follows the calendar: not yet sent (an unmatched alert keeps a
+    /// deadline from when its school had a key adult).
+    public static let redatable: [AlertState] = notYetSent
+
+    /// `deadline` and `attempts`: what the alert's row holds; `calendarDeadline`: what the planner
+    /// gives its incident and school now.
+    public static func redate(state: AlertState, deadline: Date?, attempts: Int, calendarDeadline: Date, now: Date) -> Redate {
+        guard redatable.contains(state), let deadline, deadline != calendarDeadline else { return .keep }
+        if state == .overdue, !(calendarDeadline < now) {
+            return .update(state: attempts > 0 ? .retrying : .queued, deadline: calendarDeadline)
+        }
+        return .update(state: state, deadline: calendarDeadline)
     }
 
     /// Whether `matchUnmatched` must plan an unmatched alert again with its incident (`replan`):

@@ -10,6 +10,6 @@ extension AlertPlanner {
         AlertPlanner(
             deadline: { reported, urn, la in calendar.deadline(reportedAt: reported, urn: urn, laCode: la) },
             reference: { AlertReference.make(incidentId: $0, childId: $1) },
-            maxAge: maxAge)
+            maxAge: maxAge, calendarFingerprint: calendar.fingerprint)
     }
 }

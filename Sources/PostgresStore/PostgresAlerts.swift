@@ -380,6 +380,55 @@ extension PostgresStore: AlertStore {
         }
     }
 
+    public func followCalendar(planner: AlertPlanner, actor: String, now: Date) async throws -> CalendarFollowed? {
+        guard let fingerprint = planner.calendarFingerprint else { return nil }
+        let logger = self.logger
+        return try await write { conn in
+            // One command at a time follows it, as one imports Config/'s directory.
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
+            let kind = CalendarFollowed.importKind
+            let stored = try await conn.row("SELECT content FROM directory_imports WHERE kind = \(kind)", logger, as: (String).self)
+            guard stored != fingerprint else { return nil }
+            var followed = CalendarFollowed(redated: 0, waitingAgain: 0,
+                                            held: try await conn.row("SELECT count(*) FROM alerts WHERE state = 'sending'", logger,
+                                                                     as: (Int).self) ?? 0)
+            // The deadline from the school the alert goes to, as ingest plans it. Locked: a run
+            // claiming one at the same time takes it once this is done, with its new deadline.
+            var changed = CopyRows(columns: 3)
+            for (key, state, deadline, attempts, urn, laCode, reportedAt) in try await conn.rows("""
+                SELECT a.alert_key, a.state, a.deadline, a.attempts, a.school_urn, s.la_code, i.reported_at
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key LEFT JOIN schools s ON s.urn = a.school_urn
+                WHERE a.state = ANY(\(PostgresAlerts.names(AlertLifecycle.redatable))) AND a.deadline IS NOT NULL
+                  AND a.school_urn IS NOT NULL
+                FOR UPDATE OF a
+                """, logger, as: (Int64, String, Double, Int, String, String?, Double).self) {
+                guard let state = AlertState(rawValue: state) else { continue }
+                let decision = AlertLifecycle.redate(state: state, deadline: Date(timeIntervalSince1970: deadline), attempts: attempts,
+                                                     calendarDeadline: planner.deadline(Date(timeIntervalSince1970: reportedAt), urn, laCode),
+                                                     now: now)
+                followed.count(decision, from: state)
+                guard case .update(let newState, let newDeadline) = decision else { continue }
+                changed.int(key); changed.text(newState.rawValue); changed.double(newDeadline.timeIntervalSince1970)
+                changed.endRow()
+            }
+            let columns: PostgresCopy.Columns = [("alert_key", "bigint"), ("state", "text"), ("deadline", "double precision")]
+            try await PostgresCopy.through(conn, logger, table: "redated", columns: columns, changed, """
+                UPDATE alerts SET state = r.state, deadline = r.deadline FROM redated r WHERE alerts.alert_key = r.alert_key
+                """)
+            if followed.settled {
+                try await conn.run("""
+                    INSERT INTO directory_imports (kind, content, imported_at) VALUES (\(kind), \(fingerprint), \(now.timeIntervalSince1970))
+                    ON CONFLICT (kind) DO UPDATE SET content = excluded.content, imported_at = excluded.imported_at
+                    """, logger)
+            }
+            if followed.settled || followed.redated > 0 {
+                try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: CalendarFollowed.auditAction,
+                                               subject: CalendarFollowed.auditSubject, detail: followed.auditDetail)
+            }
+            return followed
+        }
+    }
+
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String], planner: AlertPlanner?,
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         let logger = self.logger

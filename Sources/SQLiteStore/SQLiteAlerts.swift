@@ -255,6 +255,45 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func followCalendar(planner: AlertPlanner, actor: String, now: Date) async throws -> CalendarFollowed? {
+        guard let fingerprint = planner.calendarFingerprint else { return nil }
+        return try await pool.write { db in
+            let kind = CalendarFollowed.importKind
+            guard try String.fetchOne(db, sql: "SELECT content FROM directory_imports WHERE kind = ?", arguments: [kind]) != fingerprint
+            else { return nil }
+            var followed = CalendarFollowed(redated: 0, waitingAgain: 0,
+                                            held: try Int.fetchOne(db, sql: "SELECT count(*) FROM alerts WHERE state = 'sending'") ?? 0)
+            // The deadline from the school the alert goes to, as ingest plans it.
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT a.alert_key, a.state, a.deadline, a.attempts, a.school_urn, s.la_code, i.reported_at
+                FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key LEFT JOIN schools s ON s.urn = a.school_urn
+                WHERE a.state IN \(SQLiteSchema.list(AlertLifecycle.redatable)) AND a.deadline IS NOT NULL AND a.school_urn IS NOT NULL
+                """)
+            var changes: [(key: Int64, state: AlertState, deadline: Date)] = []
+            while let r = try rows.next() {
+                guard let state = AlertState(rawValue: r[1]) else { continue }
+                let decision = AlertLifecycle.redate(state: state, deadline: Date(timeIntervalSince1970: r[2]), attempts: r[3],
+                                                     calendarDeadline: planner.deadline(Date(timeIntervalSince1970: r[6]), r[4], r[5]),
+                                                     now: now)
+                followed.count(decision, from: state)
+                if case .update(let newState, let deadline) = decision { changes.append((r[0], newState, deadline)) }
+            }
+            let update = try db.makeStatement(sql: "UPDATE alerts SET state = ?, deadline = ? WHERE alert_key = ?")
+            for c in changes { try update.execute(arguments: [c.state.rawValue, c.deadline.timeIntervalSince1970, c.key]) }
+            if followed.settled {
+                try db.execute(sql: """
+                    INSERT INTO directory_imports (kind, content, imported_at) VALUES (?, ?, ?)
+                    ON CONFLICT (kind) DO UPDATE SET content = excluded.content, imported_at = excluded.imported_at
+                    """, arguments: [kind, fingerprint, now.timeIntervalSince1970])
+            }
+            if followed.settled || followed.redated > 0 {
+                try SQLiteAudit.append(db, at: now, actor: actor, action: CalendarFollowed.auditAction, subject: CalendarFollowed.auditSubject,
+                                       detail: followed.auditDetail)
+            }
+            return followed
+        }
+    }
+
     public func claimDue(now: Date, owner: String, lease: TimeInterval, limit: Int, skippingChannels: [String], planner: AlertPlanner?,
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         try await pool.write { db in

@@ -72,3 +72,37 @@ public struct SchoolCalendar: Sendable {
         return terms?.allowsSchool(on: d) ?? true
     }
 }
+
+extension SchoolCalendar {
+    /// Everything a deadline is worked out from, as one line of 32 hex characters: the term dates,
+    /// the bank holidays, the zone, the school-day starts and the minimum notice, each in a fixed
+    /// order, so the same calendar always gives the same text whatever order its files list it in.
+    /// The store keeps the one its waiting alerts' deadlines were last worked out from, and a
+    /// writing command works them out again only when this differs (SPEC §6, §7).
+    public var fingerprint: String {
+        var text = "zone \(zone.timeZone.identifier)\nstart \(schoolDayStart)\nnotice \(minimumNoticeMinutes)\n"
+        for (urn, start) in schoolDayStartByURN.sorted(by: { $0.key < $1.key }) { text += "start \(urn) \(start)\n" }
+        for day in bankHolidays.dates.sorted() { text += "holiday \(day)\n" }
+        for (kind, calendars) in [("la", termDates.byLA), ("urn", termDates.byURN)] {
+            for (key, terms) in calendars.sorted(by: { $0.key < $1.key }) {
+                text += "\(kind) \(key) " + terms.map(\.description).joined(separator: " ") + "\n"
+            }
+        }
+        return Self.digest(text)
+    }
+
+    /// Two 64-bit FNV-1a lanes (different offsets, the second over the bytes reversed) as hex: not a
+    /// guard against a forger, only a short name for the text (the hub writes its own calendar).
+    static func digest(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        func fnv(_ seed: UInt64, _ bytes: some Sequence<UInt8>) -> UInt64 {
+            bytes.reduce(seed) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+        }
+        let a = fnv(0xcbf2_9ce4_8422_2325, bytes), b = fnv(0x84222325_cbf29ce4, bytes.reversed())
+        return [a, b].map { String($0, radix: 16).leftPadded(to: 16) }.joined()
+    }
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}

@@ -144,6 +144,14 @@ public protocol AlertStore: Sendable {
     func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
     /// Queues unmatched alerts whose school now has a key adult (after Config/ changes).
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
+    /// Gives every alert not yet sent the deadline the school calendar in force gives it
+    /// (`AlertLifecycle.redate`) when the calendar is not the one the store last followed
+    /// (`planner.calendarFingerprint` against the one kept with the directory's imports): in one
+    /// transaction, with the fingerprint and an audit row by `actor` (counts only). While a run
+    /// holds an alert (`sending`) the fingerprint is not written, so the next writing command
+    /// follows the calendar again once the run has given it back. Nil: the calendar is the one last
+    /// followed (or the planner has none), and nothing is written.
+    func followCalendar(planner: AlertPlanner, actor: String, now: Date) async throws -> CalendarFollowed?
     /// Turns every undelivered alert past its deadline `overdue`, with a hub notice each; then
     /// claims up to `limit` alerts that are due, for `lease` seconds. A `sending` alert whose lease
     /// ran out, or whose owner `isDead`, is claimed again. A claimed alert whose stored record
@@ -284,6 +292,38 @@ extension AlertStore {
     /// With no planner (see `claimDue`).
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
         try await record(result, for: alertKey, owner: owner, now: now, planner: nil)
+    }
+}
+
+/// What following a corrected school calendar did to the alerts not yet sent (`followCalendar`).
+public struct CalendarFollowed: Sendable, Equatable {
+    /// Alerts whose deadline moved.
+    public var redated: Int
+    /// Of those, overdue ones waiting again: their new deadline is ahead.
+    public var waitingAgain: Int
+    /// Alerts a run held (`sending`), left to it: the calendar is followed again after it.
+    public var held: Int
+
+    public init(redated: Int, waitingAgain: Int, held: Int) {
+        self.redated = redated
+        self.waitingAgain = waitingAgain
+        self.held = held
+    }
+
+    /// Its row in `directory_imports`: the fingerprint of the calendar last followed.
+    public static let importKind = "calendar"
+    public static let auditAction = "alerts.calendar-followed"
+    public static let auditSubject = "calendar"
+    /// Counts only.
+    public var auditDetail: [String: Int] { ["redated": redated, "waiting_again": waitingAgain, "held": held] }
+    /// Whether the calendar's fingerprint is written: no run holds an alert it may not have followed.
+    public var settled: Bool { held == 0 }
+
+    /// Tallies one alert's `AlertLifecycle.redate`.
+    public mutating func count(_ decision: AlertLifecycle.Redate, from state: AlertState) {
+        guard case .update(let newState, _) = decision else { return }
+        redated += 1
+        if state == .overdue, newState != .overdue { waitingAgain += 1 }
     }
 }
 

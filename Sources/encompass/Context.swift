@@ -33,9 +33,17 @@ struct Context {
         let context = try await openUnimported(options, config: config)
         try await check(context.store)
         try await context.store.replaceDirectory(config.directory)
-        // A school or key adult added to Config/ since: its waiting alerts are queued now.
-        _ = try await context.store.matchUnmatched(planner: context.planner, now: Date())
+        try await context.followConfig()
         return context
+    }
+
+    /// What a writing command does once Config/'s directory is in the store: a corrected school
+    /// calendar gives the alerts not yet sent its deadlines (SPEC §6), and a school or key adult
+    /// added since has its waiting alerts queued.
+    func followConfig() async throws {
+        let planner = self.planner
+        _ = try await store.followCalendar(planner: planner, actor: "cli:\(LoginName.current)", now: Date())
+        _ = try await store.matchUnmatched(planner: planner, now: Date())
     }
 
     /// For an ingest, whose input is accepted only as its transaction ends: the store as `open`

@@ -41,10 +41,10 @@ struct IngestCommand: AsyncParsableCommand {
             let summary = try await IncidentIntake.run(sources, actor: "cli:\(NSUserName())", now: Date()) {
                 let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
                 let context = try await Context.openUnimported(global, config: config)
-                // As `Context.open` does once it has imported the directory: a school or key adult
-                // added to Config/ since, and its waiting alerts are queued now.
+                // As `Context.open` does once it has imported the directory: a corrected calendar,
+                // and a school or key adult added to Config/ since.
                 return IntakeTarget(store: context.store, planner: context.planner, directory: config.directory) {
-                    _ = try await context.store.matchUnmatched(planner: context.planner, now: Date())
+                    try await context.followConfig()
                 }
             }
             print(summary.line)

@@ -193,4 +193,32 @@ struct AlertLifecycleTests {
             #expect(!AlertLifecycle.withdraws(state: state, childStillLinked: true))
         }
     }
+
+    /// A corrected school calendar (SPEC §6): an alert not yet sent takes the deadline it gives
+    /// now; one told overdue by a deadline no longer the school's waits again while the new one is
+    /// ahead; a finished or sending one keeps the deadline it was judged by.
+    @Test func aCorrectedCalendarMovesTheDeadlineOfAnAlertNotYetSentOnly() {
+        let earlier = deadline.addingTimeInterval(-7_200), later = deadline.addingTimeInterval(7_200)
+        let now = deadline.addingTimeInterval(60)
+        for state in [AlertState.queued, .retrying, .unmatched] {
+            #expect(AlertLifecycle.redate(state: state, deadline: deadline, attempts: 1, calendarDeadline: earlier, now: now)
+                == .update(state: state, deadline: earlier), "\(state)")
+        }
+        // Overdue by the old deadline, the new one ahead: waiting again, as it was before.
+        #expect(AlertLifecycle.redate(state: .overdue, deadline: deadline, attempts: 0, calendarDeadline: later, now: now)
+            == .update(state: .queued, deadline: later))
+        #expect(AlertLifecycle.redate(state: .overdue, deadline: deadline, attempts: 2, calendarDeadline: later, now: now)
+            == .update(state: .retrying, deadline: later))
+        // Still past (or due this instant, as `turnsOverdue` has it): overdue by the new one.
+        #expect(AlertLifecycle.redate(state: .overdue, deadline: deadline, attempts: 0, calendarDeadline: earlier, now: now)
+            == .update(state: .overdue, deadline: earlier))
+        #expect(AlertLifecycle.redate(state: .overdue, deadline: earlier, attempts: 0, calendarDeadline: now, now: now)
+            == .update(state: .queued, deadline: now))
+        for state in [AlertState.delivered, .failed, .sending] {
+            #expect(AlertLifecycle.redate(state: state, deadline: deadline, attempts: 1, calendarDeadline: later, now: now) == .keep, "\(state)")
+        }
+        // The same deadline, or none to move: nothing to write.
+        #expect(AlertLifecycle.redate(state: .queued, deadline: later, attempts: 0, calendarDeadline: later, now: now) == .keep)
+        #expect(AlertLifecycle.redate(state: .unmatched, deadline: nil, attempts: 0, calendarDeadline: later, now: now) == .keep)
+    }
 }
