@@ -169,6 +169,16 @@ public struct Zone: Sendable {
         return calendar.date(from: c) ?? Date(timeIntervalSince1970: Double(date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60))
     }
 
+    /// The name of the zone's offset at an instant, written beside a time of day people read:
+    /// `GMT` or `BST` in Europe/London, `UTC+02:00` (the offset) in any other zone. Without it the
+    /// hour the clocks go back reads twice the same (01:30 BST, then 01:30 GMT an hour later).
+    public func label(at instant: Date) -> String {
+        let offset = timeZone.secondsFromGMT(for: instant)
+        if timeZone.identifier == "Europe/London", offset == 0 || offset == 3600 { return offset == 0 ? "GMT" : "BST" }
+        let iso = iso8601(instant)
+        return "UTC" + iso[iso.index(iso.endIndex, offsetBy: -6)...]
+    }
+
     /// The ISO 8601 text of an instant with this zone's offset, e.g. `2026-03-30T09:00:00+01:00`.
     public func iso8601(_ instant: Date) -> String {
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: instant)

@@ -23,14 +23,8 @@ struct CivilText: Sendable {
         let chars = Array(iso)
         let day = zone.localDate(of: instant)
         let time = String(chars[11..<16])
-        let offset = String(chars[19...])
-        let label: String
-        if zone.timeZone.identifier == "Europe/London" {
-            label = offset == "+00:00" ? "GMT" : (offset == "+01:00" ? "BST" : "UTC" + offset)
-        } else {
-            label = "UTC" + offset
-        }
-        return "\(Self.weekdays[day.isoWeekday - 1]) \(Self.date(day)) at \(time) (\(label))"
+        // The hub's pages name the zone by the same rule (`DisplayTime`).
+        return "\(Self.weekdays[day.isoWeekday - 1]) \(Self.date(day)) at \(time) (\(zone.label(at: instant)))"
     }
 
     static func yesNo(_ value: Bool?) -> String {

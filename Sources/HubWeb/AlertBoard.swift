@@ -103,14 +103,15 @@ struct AlertBoard {
         inTodaysRun(a, startOfToday: startOfToday) || a.state == .unmatched || a.isUnacknowledged(now: now) || a.reference == recorded
     }
 
-    /// Still in the outbox, delivered or due today or later, or failed in the last week. Unmatched
-    /// alerts have their own list.
+    /// Still in the outbox, delivered or due today or later, or failed in the last week: judged by
+    /// when it failed, not its deadline (a late incident's alert fails long after its deadline, and
+    /// was left off the board the morning it failed: audit 20, F5). Unmatched alerts have their own list.
     static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
         switch a.state {
         case .unmatched: false
         case .queued, .sending, .retrying, .overdue: true
         case .delivered: (a.deliveredAt ?? .distantPast) >= startOfToday || (a.deadline ?? .distantPast) >= startOfToday
-        case .failed: (a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
+        case .failed: (a.failedAt ?? a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
         }
     }
 

@@ -1,7 +1,9 @@
 import CivilTime
 import Foundation
 
-/// Dates and times as people in the hub read them, in the force's zone: `Fri 6 Mar 2026, 21:40`.
+/// Dates and times as people in the hub read them, in the force's zone: `Fri 6 Mar 2026, 21:40 GMT`.
+/// Every time of day carries the zone's name (`Zone.label`, the rule the school's page uses too):
+/// on the night the clocks go back, 01:30 BST and 01:30 GMT are an hour apart (audit 20, F3).
 struct DisplayTime {
     let zone: Zone
 
@@ -14,18 +16,18 @@ struct DisplayTime {
 
     func day(_ instant: Date) -> String { day(zone.localDate(of: instant)) }
 
-    /// `21:40`.
+    /// `21:40 GMT`.
     func clock(_ instant: Date) -> String {
         let iso = zone.iso8601(instant)
         let t = iso.index(iso.startIndex, offsetBy: 11)
-        return String(iso[t..<iso.index(t, offsetBy: 5)])
+        return String(iso[t..<iso.index(t, offsetBy: 5)]) + " " + zone.label(at: instant)
     }
 
-    /// `21:40:05`, where a wait of seconds is told (web.md: "Wait until HH:MM:SS").
+    /// `21:40:05 GMT`, where a wait of seconds is told (web.md: "Wait until HH:MM:SS").
     func clockWithSeconds(_ instant: Date) -> String {
         let iso = zone.iso8601(instant)
         let t = iso.index(iso.startIndex, offsetBy: 11)
-        return String(iso[t..<iso.index(t, offsetBy: 8)])
+        return String(iso[t..<iso.index(t, offsetBy: 8)]) + " " + zone.label(at: instant)
     }
 
     func dayAndClock(_ instant: Date) -> String { "\(day(instant)), \(clock(instant))" }

@@ -27,6 +27,9 @@ struct QueueRoutes {
     private func page(request: Request, context: HubRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = QueueFilter(query: query)
+        guard let place = filter.place(pageSize: configuration.queuePageSize) else {
+            throw PageError.badRequest("This page link does not name a place in the queue. Open the review queue from its first page.")
+        }
         var problems: [String] = []
         let built: ReviewQueue
         var cacheKey: (key: String, stamp: String)?
@@ -55,10 +58,10 @@ struct QueueRoutes {
         // A filter that cannot be read shows no one rather than everyone, with what was typed kept.
         let matching: ArraySlice<ReviewQueue.Entry> = !problems.isEmpty ? [] : filter.isEmpty ? built.entries[...]
             : built.entries.filter { filter.keeps($0, latestDecision: decisions[$0.assessment.childId], zone: configuration.scoring.zone) }[...]
-        let pageCount = max(1, (matching.count + configuration.queuePageSize - 1) / configuration.queuePageSize)
-        let pageNumber = min(max(1, filter.page), pageCount)
-        let start = (pageNumber - 1) * configuration.queuePageSize
-        let shown = Array(matching.dropFirst(start).prefix(configuration.queuePageSize))
+        // The queue's order places the page (`QueuePage`); the links go on from the first and last
+        // child shown, so a child the list gains or loses meanwhile moves no other across a page.
+        let page = QueuePage(matching, at: place, size: configuration.queuePageSize)
+        let shown = Array(matching.dropFirst(page.range.lowerBound).prefix(page.range.count))
         let names = try await store.childNames(shown.map(\.assessment.childId))
         let time = DisplayTime(zone: configuration.scoring.zone)
         let rows = shown.map { entry in
@@ -71,17 +74,21 @@ struct QueueRoutes {
             "hasRows": !rows.isEmpty,
             "total": built.entries.count,
             "matching": matching.count,
-            "first": matching.isEmpty ? 0 : start + 1,
-            "last": start + shown.count,
+            "first": page.range.lowerBound + 1,
+            "last": page.range.upperBound,
+            "hasShown": !shown.isEmpty,
+            // Every child after the place asked for has gone (decided, or left the queue).
+            "pastEnd": shown.isEmpty && !matching.isEmpty,
             "filter": filter.formValues,
             "levels": QueueFilter.levelChoices(selected: filter.level),
             "rules": QueueFilter.ruleChoices(selected: filter.rule),
         ]
         values.merge(FormErrors(problems.map { FieldProblem(field: "school", message: $0) }).values) { _, new in new }
-        if pageNumber > 1 { values["previous"] = filter.link(page: pageNumber - 1) }
-        if pageNumber < pageCount { values["next"] = filter.link(page: pageNumber + 1) }
-        values["pageNumber"] = pageNumber
-        values["pageCount"] = pageCount
+        if page.hasPrevious {
+            values["firstPage"] = filter.link(.start)
+            if let top = shown.first { values["previous"] = filter.link(.before(RiskRules.QueueKey(top.assessment))) }
+        }
+        if page.hasNext, let bottom = shown.last { values["next"] = filter.link(.after(RiskRules.QueueKey(bottom.assessment))) }
         let frame = PageFrame(context: context, title: "Review queue", error: !problems.isEmpty)
         let body = ByteBuffer(string: try pages.html("queue", frame.with(values)))
         if let cacheKey { await rendered.keep(body, for: cacheKey.key, stamp: cacheKey.stamp) }
@@ -97,7 +104,10 @@ struct QueueFilter {
     var rule: RuleID?
     var school: String?
     var undecided = false
-    var page = 1
+    /// What the address asked of the page: `after` or `before` a place (`QueuePlace`), or an old `page`.
+    var after: String?
+    var before: String?
+    var page: Int?
     var asOf: String?
 
     init(query: some Collection<(key: Substring, value: Substring)>) {
@@ -108,6 +118,9 @@ struct QueueFilter {
             case "rule": rule = RuleID(rawValue: v)
             case "school": school = v.isEmpty ? nil : v
             case "undecided": undecided = v == "1" || v == "on"
+            case "after": after = v
+            case "before": before = v
+            // An old bookmark's page number: anything that is not one is the first page, as it was.
             case "page": page = Int(v) ?? 1
             default: break
             }
@@ -115,6 +128,15 @@ struct QueueFilter {
     }
 
     var isEmpty: Bool { level == nil && rule == nil && school == nil && !undecided }
+
+    /// Where the page starts; nil when `after` or `before` is not a place the page links write.
+    func place(pageSize: Int) -> QueuePlace? {
+        if let after { return RiskRules.QueueKey(cursor: after).map(QueuePlace.after) }
+        if let before { return RiskRules.QueueKey(cursor: before).map(QueuePlace.before) }
+        guard let page, page > 1 else { return .start }
+        // Capped before multiplying: `?page=` with a huge number is the last page, never an overflow.
+        return .position((min(page, Int(Int32.max) / max(1, pageSize)) - 1) * pageSize)
+    }
 
     /// "No decision yet": no decision dated since the child's newest incident in the window
     /// (`Assessment.awaitsDecision`). `latestDecision`: the child's decision that stands.
@@ -138,7 +160,7 @@ struct QueueFilter {
         return v
     }
 
-    func link(page: Int) -> String {
+    func link(_ place: QueuePlace) -> String {
         var parts: [String] = []
         func add(_ k: String, _ v: String) {
             parts.append(k + "=" + (v.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
@@ -148,8 +170,14 @@ struct QueueFilter {
         if let school { add("school", school) }
         if undecided { add("undecided", "1") }
         if let asOf { add("as_of", asOf) }
-        add("page", String(page))
-        return "/?" + parts.joined(separator: "&")
+        switch place {
+        case .start: break
+        case .after(let key): add("after", key.cursor)
+        case .before(let key): add("before", key.cursor)
+        // Never a link's: a page reached by an old `?page=` goes on by place like any other.
+        case .position: break
+        }
+        return parts.isEmpty ? "/" : "/?" + parts.joined(separator: "&")
     }
 
     static func levelChoices(selected: Level?) -> [[String: Any]] {
@@ -178,9 +206,10 @@ struct QueueRow {
             "newest": time.day(a.newestIncidentAt),
             "why": a.rules.map { hit in
                 let words = hit.rule.summary(settings: settings)
-                return words.prefix(1).uppercased() + words.dropFirst() + " (\(IncidentWords.count(hit.incidentIds.count)))"
+                return words.prefix(1).uppercased() + words.dropFirst() + " (\(IncidentWords.used(by: hit)))"
             },
             "suggestMARAC": a.suggestions.contains(Assessment.maracReferralSuggestion),
+            "suggestStrategy": a.suggestions.contains(Assessment.strategyMeetingSuggestion),
         ]
         if let name { v["name"] = name.full }
         if let urn = entry.summary?.schoolURN {
@@ -200,4 +229,15 @@ struct QueueRow {
 
 enum IncidentWords {
     static func count(_ n: Int) -> String { n == 1 ? "1 incident" : "\(n) incidents" }
+
+    static func episodes(_ n: Int) -> String { n == 1 ? "1 missing episode" : "\(n) missing episodes" }
+
+    /// What a rule rested on: its incidents, or the missing episodes `repeat-missing` counts (it
+    /// uses no incident, and "0 incidents" read as though it rested on nothing: audit 20, F4).
+    static func used(by hit: RuleHit) -> String {
+        var parts: [String] = []
+        if !hit.incidentIds.isEmpty || hit.episodeIds.isEmpty { parts.append(count(hit.incidentIds.count)) }
+        if !hit.episodeIds.isEmpty { parts.append(episodes(hit.episodeIds.count)) }
+        return parts.joined(separator: ", ")
+    }
 }

@@ -262,10 +262,13 @@ enum PostgresAlerts {
 
     static let rowColumns = """
         SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL FROM alerts
+               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
+               CASE WHEN state = 'failed' THEN
+                   (SELECT n.created_at FROM hub_notices n WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed') END
+        FROM alerts
         """
 
-    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Bool)
+    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Bool, Double?)
 
     static func alertRow(_ r: RowTuple) -> AlertRow {
         let state = AlertState(rawValue: r.5) ?? .queued
@@ -273,7 +276,8 @@ enum PostgresAlerts {
                         deadline: r.6.map(Date.init(timeIntervalSince1970:)), attempts: r.7,
                         lastError: state == .unmatched ? r.11 : r.8,
                         nextAttemptAt: r.9.map(Date.init(timeIntervalSince1970:)), deliveredAt: r.10.map(Date.init(timeIntervalSince1970:)),
-                        acknowledgedAt: r.12.map(Date.init(timeIntervalSince1970:)), linkIssued: r.13)
+                        acknowledgedAt: r.12.map(Date.init(timeIntervalSince1970:)), linkIssued: r.13,
+                        failedAt: r.14.map(Date.init(timeIntervalSince1970:)))
     }
 
     /// The alerts the keys make, and those that cannot make one, each with why (ids only).

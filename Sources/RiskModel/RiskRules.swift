@@ -169,15 +169,13 @@ public enum RiskRules {
         order.reserveCapacity(keys.count)
         for i in keys.indices where includeAll || keys[i].level >= .medium { order.append((keys[i].level, keys[i].newest, i)) }
         order.sort { a, b in
-            if a.level != b.level { return a.level > b.level }
-            if a.newest != b.newest { return a.newest > b.newest }
-            return keys[a.index].childId < keys[b.index].childId
+            QueueKey.precedes(a.level, a.newest, b.level, b.newest) ?? (keys[a.index].childId < keys[b.index].childId)
         }
         return order.map(\.index)
     }
 
     /// What places a child in the review queue.
-    public struct QueueKey: Sendable {
+    public struct QueueKey: Sendable, Equatable {
         public let level: Level
         public let newest: Date
         public let childId: String
@@ -186,6 +184,26 @@ public enum RiskRules {
             level = a.level
             newest = a.newestIncidentAt
             childId = a.childId
+        }
+
+        /// A place in the queue read back from a page's link (the child may have left the queue since).
+        public init(level: Level, newest: Date, childId: String) {
+            (self.level, self.newest, self.childId) = (level, newest, childId)
+        }
+
+        /// Whether this child comes before `other` in the queue. The child id settles a tie, so the
+        /// order is total: no two children share a place, and a page can start just after one
+        /// (the queue page's links) however the list has changed since.
+        public func precedes(_ other: QueueKey) -> Bool {
+            Self.precedes(level, newest, other.level, other.newest) ?? (childId < other.childId)
+        }
+
+        /// The queue's order by level and newest incident, nil on a tie (then the child id decides).
+        @inline(__always)
+        static func precedes(_ aLevel: Level, _ aNewest: Date, _ bLevel: Level, _ bNewest: Date) -> Bool? {
+            if aLevel != bLevel { return aLevel > bLevel }
+            if aNewest != bNewest { return aNewest > bNewest }
+            return nil
         }
     }
 

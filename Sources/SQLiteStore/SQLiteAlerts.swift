@@ -211,7 +211,9 @@ extension SQLiteStore: AlertStore {
     static func forEachAlert(_ db: Database, where clause: String, order: String?, _ body: (AlertRow) throws -> Void) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL
+                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
+                   CASE WHEN state = 'failed' THEN
+                       (SELECT n.created_at FROM hub_notices n WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed') END
             FROM alerts WHERE \(clause)\(order.map { " ORDER BY " + $0 } ?? "")
             """)
         while let r = try rows.next() {
@@ -221,7 +223,8 @@ extension SQLiteStore: AlertStore {
                               lastError: state == .unmatched ? r[11] : r[8],
                               nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
                               deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)),
-                              acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13]))
+                              acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13],
+                              failedAt: (r[14] as Double?).map(Date.init(timeIntervalSince1970:))))
         }
     }
 

@@ -18,8 +18,11 @@ public struct AlertRow: Sendable, Equatable {
     public var acknowledgedAt: Date?
     /// An acknowledgement link went out with it (`web.public_url` was set when it was sent).
     public var linkIssued: Bool
+    /// A failed alert's: when it failed, the time of the `failed` hub notice the state machine writes
+    /// as it fails (`AlertLifecycle.failure`). The alerts board lists a failure for a week from then.
+    public var failedAt: Date?
 
-    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false) {
+    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false, failedAt: Date? = nil) {
         self.reference = reference
         self.incidentId = incidentId
         self.childId = childId
@@ -33,6 +36,7 @@ public struct AlertRow: Sendable, Equatable {
         self.deliveredAt = deliveredAt
         self.acknowledgedAt = acknowledgedAt
         self.linkIssued = linkIssued
+        self.failedAt = failedAt
     }
 
     /// SPEC §7: delivered, carried a link, not acknowledged, and its deadline has passed.

@@ -90,7 +90,7 @@ import Testing
         // Each row: the child linked, the school, the channel, the deadline in London time.
         #expect(runPart.contains(#"<a href="/children/C-10">C-10</a>"#))
         #expect(runPart.contains("120501"))
-        #expect(runPart.contains("Wed 4 Nov 2026, 20:00"))
+        #expect(runPart.contains("Wed 4 Nov 2026, 20:00 GMT"))
         #expect(runPart.contains("Tue 24 Nov 2026, 20:00"))
         #expect(runPart.contains(#"<td data-label="Channel">smtp</td>"#))
         // Ids only: no child's name anywhere on the board.
@@ -243,7 +243,7 @@ import Testing
         }
         #expect(!before.contains("last-run-heading"), "no run recorded: nothing to say")
         // WebFixture's clock is 2026-11-22T08:00Z, London 08:00; the run ended ten minutes before.
-        let heading = try #require(down.range(of: "The last notify run could not reach the relay at 07:50: 3 alerts wait on it"))
+        let heading = try #require(down.range(of: "The last notify run could not reach the relay at 07:50 GMT: 3 alerts wait on it"))
         #expect(heading.lowerBound < (down.range(of: "board-summary")?.lowerBound ?? down.startIndex), "at the top")
         #expect(down.contains("10.1.2.3:587"))
         #expect(!back.contains("last-run-heading"), "the next run reached the relay: the warning goes")

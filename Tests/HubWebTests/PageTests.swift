@@ -71,13 +71,22 @@ import Testing
         var fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
         fixture.configuration.queuePageSize = 2
-        let (first, second) = try await fixture.withBrowser { browser in
+        let (first, second, back, bookmark) = try await fixture.withBrowser { browser in
             _ = try await browser.signIn("hana")
-            return (try await browser.get("/").text, try await browser.get("/?page=2").text)
+            let first = try await browser.get("/").text
+            let second = try await browser.get(try #require(QueuePagingTests.link("next", in: first))).text
+            let back = try await browser.get(try #require(QueuePagingTests.link("prev", in: second))).text
+            return (first, second, back, try await browser.get("/?page=2").text)
         }
         #expect(Self.childIds(in: first) == ["C-4", "C-1"])
-        #expect(first.contains(#"href="/?page=2" rel="next""#))
+        #expect(first.contains("Showing 1 to 2 of 3 children (3 in the queue)."))
+        #expect(QueuePagingTests.link("prev", in: first) == nil)
         #expect(Self.childIds(in: second) == ["C-2"])
+        #expect(second.contains("Showing 3 to 3 of 3 children (3 in the queue)."))
+        #expect(QueuePagingTests.link("next", in: second) == nil)
+        #expect(Self.childIds(in: back) == ["C-4", "C-1"])
+        // An old bookmark's page number still opens that page of the list as it is now.
+        #expect(Self.childIds(in: bookmark) == ["C-2"])
     }
 
     @Test func aDecisionRecordedElsewhereShowsOnTheNextQueuePage() async throws {

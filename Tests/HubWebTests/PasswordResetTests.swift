@@ -112,7 +112,7 @@ import Testing
         }
         #expect(guesses == Array(repeating: .unprocessableContent, count: 5) + [.tooManyRequests])
         #expect(right.status == .tooManyRequests, "the right password too, while the name waits")
-        #expect(right.text.contains("Too many wrong passwords. Your password was not checked. Wait until 08:00:30, then try again."))
+        #expect(right.text.contains("Too many wrong passwords. Your password was not checked. Wait until 08:00:30 GMT, then try again."))
         #expect(right.headers[.retryAfter] == "30")
         #expect(signIn == .tooManyRequests, "the sign-in form counts the same guesses")
         #expect(checks == 1 + 5, "the sign-in and the five admitted guesses; no throttled one")

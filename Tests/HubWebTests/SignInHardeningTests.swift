@@ -148,7 +148,7 @@ import Testing
         }
         #expect(throttled.status == .tooManyRequests)
         #expect(throttled.text.contains("Too many sign-in attempts. Your password was not checked."))
-        #expect(throttled.text.contains("Wait until 08:00:30, then try again."), "web.md: HH:MM:SS")
+        #expect(throttled.text.contains("Wait until 08:00:30 GMT, then try again."), "web.md: HH:MM:SS and the zone")
         #expect(throttled.headers[.retryAfter] == "30")
         #expect(throttled.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("encompass_session=") })
         #expect(after.status == .seeOther)
