@@ -30,13 +30,14 @@ public enum UserAccounts {
 }
 
 public enum APITokens {
-    /// A new bearer token: returned once, only its SHA-256 stored.
-    /// `expiresAt`: the token stops working then; nil, until revoked.
-    public static func create(name: String, expiresAt: Date? = nil, store: any AccountStore, by actor: String, at now: Date) async throws -> String {
+    /// A new bearer token: returned once, only its SHA-256 stored. `scope`: what it opens
+    /// (`TokenScope`). `expiresAt`: the token stops working then; nil, until revoked.
+    public static func create(name: String, scope: TokenScope = .standard, expiresAt: Date? = nil, store: any AccountStore, by actor: String,
+                              at now: Date) async throws -> String {
         if let why = AccountRules.problem(withName: name) { throw AccountInputProblem(message: why) }
         if let expiresAt, expiresAt <= now { throw AccountInputProblem(message: "the expiry must be in the future") }
         let token = Secrets.newToken()
-        try await store.addAPIToken(name: name, tokenHash: Secrets.hash(token), expiresAt: expiresAt, by: actor, at: now)
+        try await store.addAPIToken(name: name, tokenHash: Secrets.hash(token), scope: scope, expiresAt: expiresAt, by: actor, at: now)
         return token
     }
 }

@@ -117,8 +117,8 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
 }
 
 /// Default deny: /health, the sign-in page and its stylesheet are open; /api and /metrics need a
-/// bearer token (401 without one); every other address needs a live session (a redirect to sign-in
-/// without one).
+/// bearer token (401 without one) whose scope opens them (403, audited, with one that does not);
+/// every other address needs a live session (a redirect to sign-in without one).
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let store: any HubStore
@@ -132,7 +132,14 @@ struct AccessMiddleware: RouterMiddleware {
     static func isAPI(_ path: String) -> Bool { path == "/api" || path.hasPrefix("/api/") }
 
     /// The addresses a bearer token opens, and a session does not: the JSON API and the metrics.
-    static func takesToken(_ path: String) -> Bool { isAPI(path) || path == "/metrics" }
+    static func takesToken(_ path: String) -> Bool { scopeNeeded(path) != nil }
+
+    /// The scope a token needs for `path` (`TokenScope.includes` says which open it), or nil for an
+    /// address no token opens.
+    static func scopeNeeded(_ path: String) -> TokenScope? {
+        if isAPI(path) { return .api }
+        return path == "/metrics" ? .metrics : nil
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -142,13 +149,21 @@ struct AccessMiddleware: RouterMiddleware {
         if AcknowledgementRoutes.isLinkPath(path) || (request.method == .post && AcknowledgementRoutes.isWebhookPath(path)) {
             return try await next(request, context)
         }
-        if Self.takesToken(path) {
+        if let needed = Self.scopeNeeded(path) {
             guard let client = try await apiClient(request) else {
                 var response = Response.jsonError("a valid bearer token is required", status: .unauthorized)
                 response.headers[.wwwAuthenticate] = "Bearer"
                 return response
             }
-            context.apiClient = client
+            // A live token, so not 401: refused before any route runs, so whether a child or an
+            // alert exists is not told either. Audited, as a failed sign-in is: a scraper's
+            // credential tried on children's records is worth an administrator's look.
+            guard client.scope.includes(needed) else {
+                try await store.appendAudit(actor: "api:\(client.name)", action: "token.out-of-scope", subject: "scope:\(needed.rawValue)",
+                                            at: clock.now())
+                return Response.jsonError("this token's scope does not open this address (it needs scope \(needed.rawValue))", status: .forbidden)
+            }
+            context.apiClient = client.name
             return try await next(request, context)
         }
         var expired: String?
@@ -197,17 +212,17 @@ struct AccessMiddleware: RouterMiddleware {
         return .redirect(to: target, type: .normal)
     }
 
-    /// The name of the live token in `Authorization: Bearer ...`, or nil.
-    private func apiClient(_ request: Request) async throws -> String? {
+    /// The live token in `Authorization: Bearer ...`, or nil.
+    private func apiClient(_ request: Request) async throws -> LiveAPIToken? {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingCharacters(in: .whitespaces)
         guard !token.isEmpty, token.count <= 200 else { return nil }
         let hash = Secrets.hash(token), now = clock.now()
-        guard let name = try await store.apiTokenName(tokenHash: hash, at: now) else { return nil }
+        guard let live = try await store.liveAPIToken(tokenHash: hash, at: now) else { return nil }
         if await tokenUses.due(hash, at: now) { try await store.noteAPITokenUse(tokenHash: hash, at: now) }
-        return name
+        return live
     }
 }
 

@@ -123,28 +123,28 @@ extension PostgresStore: AccountStore {
         }
     }
 
-    public func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws {
+    public func addAPIToken(name: String, tokenHash: String, scope: TokenScope, expiresAt: Date?, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
             // A live token of the name, or the same hash: the partial unique index refuses it.
             let added = try await conn.row("""
-                INSERT INTO api_tokens (name, token_hash, created_at, expires_at)
-                VALUES (\(name), \(tokenHash), \(at.timeIntervalSince1970), \(expiresAt?.timeIntervalSince1970))
+                INSERT INTO api_tokens (name, token_hash, scope, created_at, expires_at)
+                VALUES (\(name), \(tokenHash), \(scope.rawValue), \(at.timeIntervalSince1970), \(expiresAt?.timeIntervalSince1970))
                 ON CONFLICT DO NOTHING RETURNING token_key
                 """, logger, as: (Int64).self)
             guard added != nil else { throw AccountError.nameTaken(name) }
             try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "token.created", subject: "token:\(name)",
-                                           detail: expiresAt.map { ["expires_at": $0.formatted(.iso8601)] })
+                                           detail: APIToken.createdDetail(scope: scope, expiresAt: expiresAt))
         }
     }
 
-    public func apiTokenName(tokenHash: String, at: Date) async throws -> String? {
+    public func liveAPIToken(tokenHash: String, at: Date) async throws -> LiveAPIToken? {
         let logger = self.logger
         return try await read { conn in
             try await conn.row("""
-                SELECT name FROM api_tokens WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
+                SELECT name, scope FROM api_tokens WHERE token_hash = \(tokenHash) AND revoked_at IS NULL
                 AND (expires_at IS NULL OR expires_at > \(at.timeIntervalSince1970))
-                """, logger, as: (String).self)
+                """, logger, as: (String, String).self).map { LiveAPIToken(name: $0.0, scope: TokenScope(stored: $0.1)) }
         }
     }
 
@@ -158,9 +158,10 @@ extension PostgresStore: AccountStore {
     public func apiTokens() async throws -> [APIToken] {
         let logger = self.logger
         return try await read { conn in
-            try await conn.rows("SELECT name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens ORDER BY token_key", logger,
-                                as: (String, Double, Double?, Double?, Double?).self).map { r in
-                APIToken(name: r.0, createdAt: Date(timeIntervalSince1970: r.1), expiresAt: r.2.map(Date.init(timeIntervalSince1970:)),
+            try await conn.rows("SELECT name, created_at, expires_at, last_used_at, revoked_at, scope FROM api_tokens ORDER BY token_key", logger,
+                                as: (String, Double, Double?, Double?, Double?, String).self).map { r in
+                APIToken(name: r.0, scope: TokenScope(stored: r.5), createdAt: Date(timeIntervalSince1970: r.1),
+                         expiresAt: r.2.map(Date.init(timeIntervalSince1970:)),
                          lastUsedAt: r.3.map(Date.init(timeIntervalSince1970:)), revokedAt: r.4.map(Date.init(timeIntervalSince1970:)))
             }
         }

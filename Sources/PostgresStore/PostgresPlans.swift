@@ -52,6 +52,14 @@ extension PostgresSchema {
 }
 
 extension PostgresSchema {
+    /// SQLite's v21-token-scopes: what a token opens; every token made before is given `api`, which
+    /// opens what it did.
+    static let tokenScopes = Migration(id: "pg17-token-scopes", statements: [
+        #"ALTER TABLE api_tokens ADD COLUMN scope text COLLATE "C" NOT NULL DEFAULT 'api' CHECK (scope IN ('api', 'metrics'))"#,
+    ])
+}
+
+extension PostgresSchema {
     /// SQLite's v15-password-resets.
     static let passwordResets = Migration(id: "pg11-password-resets", statements: [
         """

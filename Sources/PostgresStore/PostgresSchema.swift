@@ -352,6 +352,7 @@ enum PostgresSchema {
             """,
         ]),
         PostgresAlerts.hubNoticeClaims,
+        tokenScopes,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -171,24 +171,24 @@ extension SQLiteStore: AccountStore {
         }
     }
 
-    public func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws {
+    public func addAPIToken(name: String, tokenHash: String, scope: TokenScope, expiresAt: Date?, by actor: String, at: Date) async throws {
         try await pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL)",
                                  arguments: [name]) == true {
                 throw AccountError.nameTaken(name)
             }
-            try db.execute(sql: "INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, tokenHash, at.timeIntervalSince1970, expiresAt?.timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO api_tokens (name, token_hash, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [name, tokenHash, scope.rawValue, at.timeIntervalSince1970, expiresAt?.timeIntervalSince1970])
             try SQLiteAudit.append(db, at: at, actor: actor, action: "token.created", subject: "token:\(name)",
-                                   detail: expiresAt.map { ["expires_at": $0.formatted(.iso8601)] })
+                                   detail: APIToken.createdDetail(scope: scope, expiresAt: expiresAt))
         }
     }
 
-    public func apiTokenName(tokenHash: String, at: Date) async throws -> String? {
+    public func liveAPIToken(tokenHash: String, at: Date) async throws -> LiveAPIToken? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: """
-                SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-                """, arguments: [tokenHash, at.timeIntervalSince1970])
+            try Row.fetchOne(db, sql: """
+                SELECT name, scope FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                """, arguments: [tokenHash, at.timeIntervalSince1970]).map { LiveAPIToken(name: $0[0], scope: TokenScope(stored: $0[1])) }
         }
     }
 
@@ -200,8 +200,9 @@ extension SQLiteStore: AccountStore {
 
     public func apiTokens() async throws -> [APIToken] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens ORDER BY token_key").map { r in
-                APIToken(name: r[0], createdAt: Date(timeIntervalSince1970: r[1]), expiresAt: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)),
+            try Row.fetchAll(db, sql: "SELECT name, created_at, expires_at, last_used_at, revoked_at, scope FROM api_tokens ORDER BY token_key").map { r in
+                APIToken(name: r[0], scope: TokenScope(stored: r[5]), createdAt: Date(timeIntervalSince1970: r[1]),
+                         expiresAt: (r[2] as Double?).map(Date.init(timeIntervalSince1970:)),
                          lastUsedAt: (r[3] as Double?).map(Date.init(timeIntervalSince1970:)),
                          revokedAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)))
             }

@@ -92,6 +92,18 @@ extension SQLiteSchema {
 }
 
 extension SQLiteSchema {
+    /// `v21-token-scopes`: what a token opens (`TokenScope`). Every token made before opened the
+    /// JSON API and the metrics, so each is given `api`, which still does: none stops working.
+    static func registerTokenScopes(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v21-token-scopes") { db in
+            try db.execute(sql: """
+                ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'api' CHECK (scope IN ('api', 'metrics'));
+                """)
+        }
+    }
+}
+
+extension SQLiteSchema {
     /// `v15-password-resets`: an account an admin reset must choose a new password at its next sign-in.
     static func registerPasswordResets(_ m: inout DatabaseMigrator) {
         m.registerMigration("v15-password-resets") { db in

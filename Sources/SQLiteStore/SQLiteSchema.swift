@@ -178,6 +178,7 @@ enum SQLiteSchema {
                 """)
         }
         registerHubNoticeClaims(&m)
+        registerTokenScopes(&m)
         return m
     }
 

@@ -23,12 +23,12 @@ public protocol AccountStore: Sendable {
     /// Ends a session: signed out (audited `sign-out`) or idle too long (audited `session.expired`).
     func endSession(tokenHash: String, at: Date, expired: Bool) async throws
 
-    /// Stores a bearer token's hash under a name; `AccountError.nameTaken` if a live (not revoked)
-    /// token has the name: a revoked token's name may be given to its replacement. `expiresAt`: the
-    /// token stops working then (nil: until revoked).
-    func addAPIToken(name: String, tokenHash: String, expiresAt: Date?, by actor: String, at: Date) async throws
-    /// The name of the live token with this hash: not revoked, and not expired at `at`.
-    func apiTokenName(tokenHash: String, at: Date) async throws -> String?
+    /// Stores a bearer token's hash under a name, with what it opens (`scope`, audited with it);
+    /// `AccountError.nameTaken` if a live (not revoked) token has the name: a revoked token's name
+    /// may be given to its replacement. `expiresAt`: the token stops working then (nil: until revoked).
+    func addAPIToken(name: String, tokenHash: String, scope: TokenScope, expiresAt: Date?, by actor: String, at: Date) async throws
+    /// The live token with this hash (not revoked, and not expired at `at`): its name and scope.
+    func liveAPIToken(tokenHash: String, at: Date) async throws -> LiveAPIToken?
     /// Records that the token was used at `at` (the API does so at most once a minute per token).
     func noteAPITokenUse(tokenHash: String, at: Date) async throws
     /// Every token ever made, revoked ones too, oldest first: names and times, never a hash.
@@ -155,20 +155,67 @@ public struct SessionRecord: Sendable, Equatable {
     }
 }
 
+/// What a bearer token opens: the rule for every token, kept in the stores as its raw value (the
+/// column `api_tokens.scope`). Least privilege: a scraper's token opens the metrics and nothing else.
+public enum TokenScope: String, Sendable, CaseIterable {
+    /// The JSON API (children's records, escalations, ingest, decisions) and the metrics: what every
+    /// token opened before scopes, so a token made then (migrated to `api`) works as it did, a
+    /// Prometheus scraping with one included. The metrics are counts, no child's data: a token that
+    /// may read every child's record reveals nothing more by reading them.
+    case api
+    /// `GET /metrics` only: Prometheus text, counts without a child's data.
+    case metrics
+
+    /// What `tokens create` makes without `--scope`: `api`, as before scopes, so a force's scripts
+    /// and runbooks that make a token for their records system keep working after the upgrade.
+    public static let standard = TokenScope.api
+
+    /// The scopes and what each opens, for `--scope`'s help and its error.
+    public static let choices = "api (the JSON API and /metrics) or metrics (GET /metrics only)"
+
+    /// A scope as a store read it. The databases' CHECK allows only the raw values; anything else
+    /// would open the least, never the most.
+    public init(stored text: String) { self = TokenScope(rawValue: text) ?? .metrics }
+
+    /// Whether a token of this scope opens what `needed` opens: the same scope, or `api`, which
+    /// opens everything a token can.
+    public func includes(_ needed: TokenScope) -> Bool { self == needed || self == .api }
+}
+
+/// The live token a request's bearer token is: who is asking, and what it may open.
+public struct LiveAPIToken: Sendable, Equatable {
+    public var name: String
+    public var scope: TokenScope
+
+    public init(name: String, scope: TokenScope) {
+        self.name = name
+        self.scope = scope
+    }
+}
+
 /// A bearer token as `tokens list` shows it.
 public struct APIToken: Sendable, Equatable {
     public var name: String
+    public var scope: TokenScope
     public var createdAt: Date
     public var expiresAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
 
-    public init(name: String, createdAt: Date, expiresAt: Date?, lastUsedAt: Date?, revokedAt: Date?) {
+    public init(name: String, scope: TokenScope, createdAt: Date, expiresAt: Date?, lastUsedAt: Date?, revokedAt: Date?) {
         self.name = name
+        self.scope = scope
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
+    }
+
+    /// The `token.created` audit row's detail, the same from both stores: what it opens, and its end.
+    public static func createdDetail(scope: TokenScope, expiresAt: Date?) -> [String: String] {
+        var detail = ["scope": scope.rawValue]
+        if let expiresAt { detail["expires_at"] = expiresAt.formatted(.iso8601) }
+        return detail
     }
 
     /// `live`, `revoked` or `expired`, as of `now`.

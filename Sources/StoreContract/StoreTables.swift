@@ -65,7 +65,7 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("audit", key: "audit_key", ["audit_key", "at", "actor", "action", "subject", "detail"]),
         StoreTable("users", key: "user_key", ["user_key", "name", "role", "password_hash", "disabled", "failed_sign_ins", "locked_until", "created_at"]),
         StoreTable("password_resets", pageKey: ["user_key"], ["user_key", "reset_at", "reset_by"]),
-        StoreTable("api_tokens", key: "token_key", ["token_key", "name", "token_hash", "created_at", "revoked_at", "expires_at", "last_used_at"]),
+        StoreTable("api_tokens", key: "token_key", ["token_key", "name", "token_hash", "created_at", "revoked_at", "expires_at", "last_used_at", "scope"]),
         StoreTable("alerts", key: "alert_key", [
             "alert_key", "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient",
             "state", "unmatched_reason", "deadline", "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_until",

@@ -9,7 +9,7 @@ import StoreContract
 struct TokensCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokens",
-        abstract: "Bearer tokens for the JSON API.",
+        abstract: "Bearer tokens for the JSON API and the metrics.",
         subcommands: [Create.self, Revoke.self, List.self])
 
     struct Create: AsyncParsableCommand {
@@ -24,23 +24,37 @@ struct TokensCommand: AsyncParsableCommand {
         @Option(help: "The last day it works (YYYY-MM-DD, the hub's time zone: it stops at the end of that day). Default: until revoked.")
         var expires: String?
 
+        // Text, checked in validate(): ArgumentParser's own refusal would quote the value back.
+        @Option(help: ArgumentHelp("What it opens: \(TokenScope.choices). Default: \(TokenScope.standard.rawValue). A Prometheus scraper needs only metrics."))
+        var scope: String?
+
         func validate() throws {
             if let why = AccountRules.problem(withName: name) { throw ValidationError(why) }
             if let expires, LocalDate(entered: expires) == nil { throw ValidationError("--expires must be a date as YYYY-MM-DD, such as 2027-03-31") }
+            _ = try checkedScope()
+        }
+
+        /// `--scope` as a `TokenScope` (the default without it), or its one-line refusal (exit 64).
+        func checkedScope() throws -> TokenScope {
+            guard let scope else { return .standard }
+            guard let named = TokenScope(rawValue: scope) else { throw ValidationError("--scope must be \(TokenScope.choices)") }
+            return named
         }
 
         func run() async throws {
+            let scope = try checkedScope()
             try await WebCommandSupport.perform(global) { store in
                 let zone = try ConfigDirectory.load(global.configDirectory, environment: global.environment).settings.scoring.zone
                 let end = expires.flatMap { LocalDate(entered: $0) }.map { zone.instant(on: $0.adding(days: 1)) }
-                return try await APITokens.create(name: name, expiresAt: end, store: store, by: WebCommandSupport.actor, at: Date())
+                return try await APITokens.create(name: name, scope: scope, expiresAt: end, store: store,
+                                                  by: WebCommandSupport.actor, at: Date())
             }
         }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every token: name, state (live, expired, revoked), created, expires, last used (to the minute). Never the token.")
+            abstract: "Every token: name, scope, state (live, expired, revoked), created, expires, last used (to the minute). Never the token.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -48,10 +62,10 @@ struct TokensCommand: AsyncParsableCommand {
             try await WebCommandSupport.perform(global) { store in
                 let now = Date()
                 let rows = try await store.apiTokens().map { t in
-                    [t.name, t.state(at: now), Self.time(t.createdAt), t.expiresAt.map(Self.time) ?? "-", t.lastUsedAt.map(Self.time) ?? "never"]
+                    [t.name, t.scope.rawValue, t.state(at: now), Self.time(t.createdAt), t.expiresAt.map(Self.time) ?? "-", t.lastUsedAt.map(Self.time) ?? "never"]
                 }
                 guard !rows.isEmpty else { return "No API tokens." }
-                let header = ["name", "state", "created", "expires", "last used"]
+                let header = ["name", "scope", "state", "created", "expires", "last used"]
                 let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
                 return ([header] + rows).map { row in
                     row.indices.map { $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined()

@@ -163,7 +163,7 @@ enum Routes {
         let bytes = try #require(FileManager.default.contents(atPath: fixture.databasePath))
         let wal = FileManager.default.contents(atPath: fixture.databasePath + "-wal") ?? Data()
         #expect((bytes + wal).range(of: Data(token.utf8)) == nil)
-        #expect(try await fixture.store.apiTokenName(tokenHash: Secrets.hash(token), at: fixture.clock.now()) == "records")
+        #expect(try await fixture.store.liveAPIToken(tokenHash: Secrets.hash(token), at: fixture.clock.now()) == LiveAPIToken(name: "records", scope: .api))
     }
 }
 

@@ -52,8 +52,8 @@ struct MetricsWorld {
         return world
     }
 
-    func token(_ name: String = "prometheus") async throws -> String {
-        try await APITokens.create(name: name, store: store, by: "test", at: clock.now())
+    func token(_ name: String = "prometheus", scope: TokenScope = .standard) async throws -> String {
+        try await APITokens.create(name: name, scope: scope, store: store, by: "test", at: clock.now())
     }
 
     /// One application (so one registry) for the whole of `body`.

@@ -30,7 +30,9 @@ struct CopyStoreTests {
         _ = try await t.store.regrade(incidentId: "I-1", to: .medium, reason: "Reviewed", by: "sam", at: now)
         try await t.store.addUser(name: "Hana", role: .hub, passwordHash: "$2b$04$hash", by: "test", at: now)
         try await t.store.resetPassword(name: "Hana", passwordHash: "$2b$04$temporary", by: "cli:root", at: now)
-        try await t.store.addAPIToken(name: "records", tokenHash: "abc", expiresAt: nil, by: "test", at: now)
+        try await t.store.addAPIToken(name: "records", tokenHash: "abc", scope: .api, expiresAt: nil, by: "test", at: now)
+        // Not the column's default: a copy that left the scope behind would widen it to api.
+        try await t.store.addAPIToken(name: "prometheus", tokenHash: "def", scope: .metrics, expiresAt: nil, by: "test", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
         let first = try #require(claimed.alerts.first)
         try await t.store.issueAcknowledgementTokens([(first.alertKey, "hash-of-a-token")], at: now, expiresAt: now.addingTimeInterval(86_400))
@@ -71,6 +73,9 @@ struct CopyStoreTests {
         defer { back.cleanUp() }
         _ = try await StoreCopy.run(from: postgres.store, to: back.store, pageRows: pageRows)
         #expect(try await contents(back.store) == original)
+        for copy in [postgres.store, back.store] {
+            #expect(try await copy.liveAPIToken(tokenHash: "def", at: now) == LiveAPIToken(name: "prometheus", scope: .metrics), "the scope comes too")
+        }
         // The copy works as the original: new keys follow the copied ones.
         try await postgres.store.record(Decision(childId: "C-2", outcome: .referred, on: LocalDate(iso: "2026-11-22")!, reason: nil,
                                                  by: "hub.lead", recordedAt: now))

@@ -1,5 +1,6 @@
 import Foundation
 import StoreContract
+import Stores
 import Testing
 
 /// API tokens that expire, are listed with their last use, and whose revoked names can be used again;
@@ -15,19 +16,19 @@ struct TokenAndRoleStoreTests {
         defer { t.cleanUp() }
         let s = t.store
         let ends = now.addingTimeInterval(86_400)
-        try await s.addAPIToken(name: "records", tokenHash: "h1", expiresAt: ends, by: "cli:root", at: now)
-        try await s.addAPIToken(name: "export", tokenHash: "h2", expiresAt: nil, by: "cli:root", at: now)
-        #expect(try await s.apiTokenName(tokenHash: "h1", at: ends.addingTimeInterval(-1)) == "records")
-        #expect(try await s.apiTokenName(tokenHash: "h1", at: ends) == nil, "expired at its end")
-        #expect(try await s.apiTokenName(tokenHash: "h2", at: ends.addingTimeInterval(365 * 86_400)) == "export")
+        try await s.addAPIToken(name: "records", tokenHash: "h1", scope: .api, expiresAt: ends, by: "cli:root", at: now)
+        try await s.addAPIToken(name: "export", tokenHash: "h2", scope: .api, expiresAt: nil, by: "cli:root", at: now)
+        #expect(try await s.liveAPIToken(tokenHash: "h1", at: ends.addingTimeInterval(-1))?.name == "records")
+        #expect(try await s.liveAPIToken(tokenHash: "h1", at: ends) == nil, "expired at its end")
+        #expect(try await s.liveAPIToken(tokenHash: "h2", at: ends.addingTimeInterval(365 * 86_400))?.name == "export")
         // A live name is taken; a revoked one may be given to the replacement.
         await #expect(throws: AccountError.nameTaken("export")) {
-            try await s.addAPIToken(name: "export", tokenHash: "h3", expiresAt: nil, by: "cli:root", at: now)
+            try await s.addAPIToken(name: "export", tokenHash: "h3", scope: .api, expiresAt: nil, by: "cli:root", at: now)
         }
         try await s.revokeAPIToken(name: "export", by: "cli:root", at: now)
-        #expect(try await s.apiTokenName(tokenHash: "h2", at: now) == nil)
-        try await s.addAPIToken(name: "export", tokenHash: "h3", expiresAt: nil, by: "cli:root", at: now)
-        #expect(try await s.apiTokenName(tokenHash: "h3", at: now) == "export")
+        #expect(try await s.liveAPIToken(tokenHash: "h2", at: now) == nil)
+        try await s.addAPIToken(name: "export", tokenHash: "h3", scope: .api, expiresAt: nil, by: "cli:root", at: now)
+        #expect(try await s.liveAPIToken(tokenHash: "h3", at: now)?.name == "export")
 
         try await s.noteAPITokenUse(tokenHash: "h3", at: now.addingTimeInterval(60))
         let listed = try await s.apiTokens()
@@ -36,6 +37,42 @@ struct TokenAndRoleStoreTests {
         #expect(listed[0].expiresAt == ends && listed[2].lastUsedAt == now.addingTimeInterval(60) && listed[0].lastUsedAt == nil)
         let audit = try await s.auditEntries(limit: 10).filter { $0.subject == "token:records" }
         #expect(audit.first?.detail?.contains("expires_at") == true)
+    }
+
+    /// What a token opens is kept with it and listed, and its making audited with it.
+    @Test(arguments: StoreKind.allCases)
+    func aTokensScopeIsKeptListedAndAudited(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.addAPIToken(name: "prometheus", tokenHash: "h1", scope: .metrics, expiresAt: nil, by: "cli:root", at: now)
+        try await t.store.addAPIToken(name: "records", tokenHash: "h2", scope: .api, expiresAt: nil, by: "cli:root", at: now)
+        #expect(try await t.store.liveAPIToken(tokenHash: "h1", at: now) == LiveAPIToken(name: "prometheus", scope: .metrics))
+        #expect(try await t.store.liveAPIToken(tokenHash: "h2", at: now) == LiveAPIToken(name: "records", scope: .api))
+        #expect(try await t.store.apiTokens().map(\.scope) == [.metrics, .api])
+        let made = try #require(try await t.store.auditEntries(limit: 5).first { $0.subject == "token:prometheus" })
+        #expect(made.action == "token.created" && made.detail == #"{"scope":"metrics"}"#)
+    }
+
+    /// A token made before scopes (the version before v21 / pg17): after `migrate` it is `api`, which
+    /// opens the JSON API and the metrics, everything it opened before.
+    @Test(arguments: StoreKind.allCases)
+    func aTokenMadeBeforeScopesOpensWhatItDidAfterMigrate(kind: StoreKind) async throws {
+        let source = try await TempStore(kind)
+        defer { source.cleanUp() }
+        try await source.store.addAPIToken(name: "prometheus", tokenHash: "h-old", scope: .metrics, expiresAt: nil, by: "cli:root", at: now)
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try SchemaVersionStoreTests.newURL(kind, in: dir)
+        let older = try SchemaVersionStoreTests.store(kind, url, knownUpTo: kind == .sqlite ? "v20-hub-notice-claims" : "pg16-hub-notice-claims")
+        _ = try await older.migrate(for: .write)
+        // The token's row as that version kept it: no scope (the source's `metrics` is left behind).
+        try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
+        let current = try StoreFactory.open(url)
+        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v21-token-scopes" : "pg17-token-scopes"])
+        let token = try #require(try await current.liveAPIToken(tokenHash: "h-old", at: now))
+        #expect(token == LiveAPIToken(name: "prometheus", scope: .api))
+        #expect(token.scope.includes(.api) && token.scope.includes(.metrics), "the API and the metrics, as before")
+        #expect(try await current.apiTokens().map(\.scope) == [.api])
     }
 
     @Test(arguments: StoreKind.allCases)
