@@ -18,7 +18,8 @@ struct AlertRoutes {
             _ = try context.require(.hub)
             let recorded = request.uri.queryParameters["recorded"].map(String.init)
             let phoned = request.uri.queryParameters["phoned"].map(String.init)
-            return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, status: .ok)
+            let again = request.uri.queryParameters["again"] != nil
+            return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, phonedAgain: again, status: .ok)
         }
         // "Phone the school": hub staff record that they rang about an unacknowledged alert.
         router.post("/alerts/:reference/call") { _, context in
@@ -31,9 +32,18 @@ struct AlertRoutes {
             }
             do {
                 try await store.recordCall(AlertCall(reference: reference, calledBy: user.name, calledAt: clock.now(),
-                                                     note: note.isEmpty ? nil : note))
+                                                     note: note.isEmpty ? nil : note), seen: OnePress.seen(context.form["seen"]))
             } catch UnmatchedError.unknownAlert {
                 throw PageError.notFound
+            } catch OnePress.Refusal<AlertCall>.repeated {
+                // This very form was sent before: the call stands, once.
+                return .redirect(to: "/alerts?again=1&phoned=" + ChildRoutes.encode(reference), type: .normal)
+            } catch OnePress.Refusal<AlertCall>.changed(let since) {
+                // Someone recorded a call meanwhile: the board shows it, and counts it, so pressing
+                // again records this one.
+                return try await board(context: context, problem: .init(reference: reference, form: .call, entered: note,
+                                                                        message: Self.phonedMeanwhile(since)),
+                                       recorded: nil, phoned: nil, status: .conflict)
             }
             return .redirect(to: "/alerts?phoned=" + ChildRoutes.encode(reference), type: .normal)
         }
@@ -61,6 +71,14 @@ struct AlertRoutes {
         }
     }
 
+    /// What the board says when calls were recorded after it was shown (`OnePress`).
+    static func phonedMeanwhile(_ since: [AlertCall]) -> String {
+        let who = Array(Set(since.map(\.calledBy))).sorted().joined(separator: ", ")
+        let told = since.isEmpty ? "The calls about this alert changed while this page was open"
+            : "\(who) recorded a call about this alert while this page was open"
+        return told + ". Yours was not recorded: read the calls, then press I phoned the school again if yours was another call."
+    }
+
     static let callNote = TextInput(label: "The note", maxLength: AlertCall.maximumNoteLength, multiline: true)
 
     /// Why a typed URN cannot be a school's, in words for the form; nil when it can.
@@ -81,7 +99,7 @@ struct AlertRoutes {
     }
 
     private func board(context: HubRequestContext, problem: AlertBoard.Problem?, recorded: String?, phoned: String?,
-                       status: HTTPResponse.Status) async throws -> Response {
+                       phonedAgain: Bool = false, status: HTTPResponse.Status) async throws -> Response {
         let now = clock.now()
         let since = now.addingTimeInterval(-Double(AlertBoard.recentDays) * 86_400)
         let startOfToday = AlertBoard.startOfToday(now, zone: configuration.scoring.zone)
@@ -90,11 +108,19 @@ struct AlertRoutes {
             if AlertBoard.shows(row, startOfToday: startOfToday, now: now, recorded: recorded) { shown.append(row, to: 0) }
         }
         let alerts = shown[0]
-        let values = AlertBoard(alerts: alerts, toPhone: try await toPhone(alerts, now: now),
+        let phone = try await toPhone(alerts, now: now)
+        var values = AlertBoard(alerts: alerts, toPhone: phone,
                                 notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
                                 zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned,
                                 lastRun: try await store.latestNotifyRun()).values
+        // What each call form saw: one press, one call (`OnePress`). The rows are `phone`'s, in its order.
+        if let rows = values["phone"] as? [[String: Any]], rows.count == phone.count {
+            values["phone"] = zip(rows, phone).map { row, p in row.merging(["rowCallsSeen": p.calls.count]) { $1 } }
+        }
+        if phonedAgain, let phoned {
+            values["notice"] = "This call about alert \(phoned) was already recorded: it is shown below. Nothing more was recorded."
+        }
         return pages.render("alerts", PageFrame(context: context, title: "Alerts to schools", error: problem != nil).with(values),
                             status: status)
     }

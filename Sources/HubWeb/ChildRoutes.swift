@@ -26,7 +26,9 @@ struct ChildRoutes {
             let childId = try Self.parameter("childId", context)
             let query = request.uri.queryParameters
             var notice: String?
-            if query["recorded"] != nil { notice = "Decision recorded." }
+            if let recorded = query["recorded"] {
+                notice = recorded == "already" ? Self.alreadyRecorded : "Decision recorded."
+            }
             if query["regraded"] != nil { notice = "Regrade recorded." }
             if let plan = query["plan"].flatMap({ PlanRoutes.notices[String($0)] }) { notice = plan }
             return try await childPage(childId: childId, user: user, context: context, form: nil, notice: notice)
@@ -44,10 +46,22 @@ struct ChildRoutes {
                 return try await childPage(childId: childId, user: user, context: context,
                                            form: DecisionFormState(input: input, problems: problems.list), notice: nil)
             case .success(let decisions):
-                for (kind, checked) in decisions {
-                    let decision = Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
-                                            by: user.name, recordedAt: now)
-                    try await store.record(decision, strategyDiscussion: input.strategyDiscussion, actor: "user:\(user.name)")
+                let made = decisions.map { kind, checked in
+                    Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
+                             by: user.name, recordedAt: now)
+                }
+                do {
+                    try await store.record(made, strategyDiscussion: input.strategyDiscussion, actor: "user:\(user.name)",
+                                           seen: OnePress.seen(form["seen"]))
+                } catch OnePress.Refusal<Decision>.repeated {
+                    // This very form was sent before (Back and press again, a double click): it stands, once.
+                    return .redirect(to: Self.path(childId) + "?recorded=already#decisions", type: .normal)
+                } catch OnePress.Refusal<Decision>.changed(let since) {
+                    // Someone decided meanwhile: say what, keep what was typed, and the page's form
+                    // now counts their decision, so pressing again records this one.
+                    let problem = FieldProblem(field: "decisions", message: Self.decidedMeanwhile(since))
+                    return try await childPage(childId: childId, user: user, context: context,
+                                               form: DecisionFormState(input: input, problems: [problem]), notice: nil, status: .conflict)
                 }
                 await queue.invalidate()
                 return .redirect(to: Self.path(childId) + "?recorded=1#decisions", type: .normal)
@@ -85,6 +99,16 @@ struct ChildRoutes {
         }
     }
 
+    static let alreadyRecorded = "This decision was already recorded: it is under Decisions so far. Nothing more was recorded."
+
+    /// What the page says when decisions were recorded after it was shown (`OnePress`).
+    static func decidedMeanwhile(_ since: [Decision]) -> String {
+        let what = since.map { "\(ChildPage.outcomeWords($0)) on \($0.on) by \($0.by)" }
+        let told = what.isEmpty ? "The child's decisions changed while this page was open"
+            : "Another decision was recorded for this child while this page was open (\(what.joined(separator: "; ")))"
+        return told + ". Yours was not recorded: read Decisions so far, then press Record decision again if it still stands."
+    }
+
     /// A value from the path (a child id, a plan action's id, an alert reference, a user name, a
     /// token), percent-decoded, or 404 when it could not name anything (`pathValue`).
     static func parameter(_ name: String, _ context: HubRequestContext) throws -> String {
@@ -103,9 +127,10 @@ struct ChildRoutes {
     }
 
     /// The page, with the decision form or the plan's forms as sent back with problems (`plan`
-    /// carries its own status: 422, or 409 for an action done meanwhile).
+    /// carries its own status: 422, or 409 for an action done or added meanwhile; `status`, 409 for
+    /// a decision recorded meanwhile).
     func childPage(childId: String, user: UserAccount, context: HubRequestContext, form: DecisionFormState?,
-                   plan: PlanFormState? = nil, notice: String?) async throws -> Response {
+                   plan: PlanFormState? = nil, notice: String?, status: HTTPResponse.Status? = nil) async throws -> Response {
         let now = clock.now()
         guard let record = try await store.childRecord(childId) else { throw PageError.notFound }
         let actions = try await store.planActions(childId: childId)
@@ -115,6 +140,8 @@ struct ChildRoutes {
         let serial = try await ChildDocument.serialPerpetrators(for: record, store: store, asOf: now, settings: settings)
         var values = ChildPage(record: record, asOf: now, settings: settings, serial: serial, user: user, today: today).values
         values["form"] = (form ?? DecisionFormState(today: today)).values
+        // What the decision form saw: one press, one decision (`OnePress`).
+        values["decisionsSeen"] = record.decisions.count
         values["plan"] = PlanSection(childId: childId, actions: actions, form: plan, today: today,
                                      time: DisplayTime(zone: configuration.scoring.zone)).values
         // A form sent back with problems lands on its error summary.
@@ -122,7 +149,7 @@ struct ChildRoutes {
         if let notice { values["notice"] = notice }
         let problems = form?.problems.isEmpty == false || plan != nil
         return pages.render("child", PageFrame(context: context, title: "Child \(childId)", error: problems).with(values),
-                            status: plan?.status ?? (problems ? .unprocessableContent : .ok))
+                            status: status ?? plan?.status ?? (problems ? .unprocessableContent : .ok))
     }
 
     private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,

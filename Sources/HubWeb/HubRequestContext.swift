@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InputRules
 import NIOCore
 import StoreContract
 
@@ -84,7 +85,8 @@ struct FormFields: Sendable {
 
     /// The value with surrounding white space removed; nil when absent or blank.
     func text(_ name: String) -> String? {
-        guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+        // Blank (no visible character: FieldText's rule) is not given.
+        guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty, !FieldText.isBlank(v) else { return nil }
         return v
     }
 

@@ -10,7 +10,8 @@ struct PlanRoutes {
     let child: ChildRoutes
 
     /// `?plan=` on the child's page after a change, and what the page says.
-    static let notices = ["added": "Plan action recorded.", "done": "Plan action marked done."]
+    static let notices = ["added": "Plan action recorded.", "done": "Plan action marked done.",
+                          "already": "This action was already recorded: it is in the plan below. Nothing more was recorded."]
 
     func add(to router: Router<HubRequestContext>) {
         router.post("/children/:childId/plan") { _, context in
@@ -24,8 +25,20 @@ struct PlanRoutes {
                 let state = PlanFormState(added: input, problems: problems.list.map { PlanFormState.problem($0, actionId: nil) })
                 return try await child.childPage(childId: childId, user: user, context: context, form: nil, plan: state, notice: nil)
             case .success(let checked):
-                _ = try await child.store.addPlanAction(NewPlanAction(checked, childId: childId, by: user.name,
-                                                                      recordedAt: child.clock.now(), actor: "user:\(user.name)"))
+                do {
+                    _ = try await child.store.addPlanAction(NewPlanAction(checked, childId: childId, by: user.name,
+                                                                          recordedAt: child.clock.now(), actor: "user:\(user.name)"),
+                                                            seen: OnePress.seen(form["seen"]))
+                } catch OnePress.Refusal<PlanAction>.repeated {
+                    // This very form was sent before: the action stands, once.
+                    return .redirect(to: ChildRoutes.path(childId) + "?plan=already#plan", type: .normal)
+                } catch OnePress.Refusal<PlanAction>.changed(let since) {
+                    // Someone added to the plan meanwhile: the page shows it, and counts it, so
+                    // pressing again adds this one.
+                    let state = PlanFormState(added: input, status: .conflict,
+                                              problems: [FieldProblem(field: "plan-heading", message: Self.addedMeanwhile(since))])
+                    return try await child.childPage(childId: childId, user: user, context: context, form: nil, plan: state, notice: nil)
+                }
                 return .redirect(to: ChildRoutes.path(childId) + "?plan=added#plan", type: .normal)
             }
         }
@@ -64,6 +77,18 @@ struct PlanRoutes {
     }
 }
 
+extension PlanRoutes {
+    /// What the page says when actions were added after it was shown (`OnePress`): who added them,
+    /// not their text, which the plan shows beside.
+    static func addedMeanwhile(_ since: [PlanAction]) -> String {
+        let who = Array(Set(since.map(\.recordedBy))).sorted().joined(separator: ", ")
+        let told = since.isEmpty ? "The plan changed while this page was open"
+            : since.count == 1 ? "An action was added to this plan by \(who) while this page was open"
+            : "\(since.count) actions were added to this plan by \(who) while this page was open"
+        return told + ". Yours was not added: read the plan, then press Add the action again if it is still needed."
+    }
+}
+
 /// The plan's forms as sent back with problems: what was typed is kept.
 struct PlanFormState {
     struct Added {
@@ -78,8 +103,9 @@ struct PlanFormState {
     var status: HTTPResponse.Status = .unprocessableContent
     var problems: [FieldProblem]
 
-    init(added: Added, problems: [FieldProblem]) {
+    init(added: Added, status: HTTPResponse.Status = .unprocessableContent, problems: [FieldProblem]) {
         self.added = added
+        self.status = status
         self.problems = problems
     }
 
@@ -143,6 +169,8 @@ struct PlanSection {
             return row
         }
         v["hasActions"] = !actions.isEmpty
+        // What the "add" form saw: one press, one action (`OnePress`).
+        v["seen"] = actions.count
         v["outstanding"] = actions.filter { $0.done == nil }.count
         v["addAction"] = base + "#" + FormErrors.summaryId
         v["today"] = today.description

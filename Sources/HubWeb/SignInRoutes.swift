@@ -88,7 +88,7 @@ struct SignInRoutes {
         let token = Secrets.newToken()
         try await store.openSession(NewSession(tokenHash: Secrets.hash(token), userName: account.name,
                                                csrfToken: Secrets.newToken(), at: now))
-        var response = Response.redirect(to: Self.safeNext(next) ?? "/", type: .normal)
+        var response = Response.redirect(to: Self.landing(next), type: .normal)
         response.setCookie(Cookie(name: AccessMiddleware.sessionCookie, value: token, path: "/",
                                   secure: context.overTLS, httpOnly: true, sameSite: .strict))
         response.setCookie(Cookie(name: CSRFMiddleware.signInCookie, value: "", maxAge: 0, path: "/sign-in",
@@ -151,6 +151,15 @@ struct SignInRoutes {
     }
 
     /// Only a path on this site: never `//host` or a full address, so sign-in cannot send anyone away.
+    /// Where a good sign-in goes: `next` when it is safe, else the queue, at the top of the page.
+    /// The form's action ends `#errors` (a refusal lands on its summary), and a browser keeps that
+    /// fragment through a redirect that has none of its own, so this one has `#top` (the top of
+    /// the document, by HTML's rule, where no element is named so).
+    static func landing(_ next: String?) -> String {
+        let path = safeNext(next) ?? "/"
+        return path.contains("#") ? path : path + "#top"
+    }
+
     static func safeNext(_ next: String?) -> String? {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
               next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return nil }

@@ -88,14 +88,21 @@ public enum FieldText {
         return nil
     }
 
-    /// Whether `text` holds nothing but white space (Unicode's White_Space: spaces of every width,
-    /// tabs, line breaks), the empty text included. Blank text is no text: an ingested field, an id or
-    /// a name given on the command line that is blank is taken as not given, never stored as a value
-    /// (a child's words of only a line break are not "the child's voice recorded"). The control
-    /// characters among White_Space that are refused everywhere (a vertical tab, a form feed, NEL)
-    /// do not make text blank: such text is still refused as holding them.
+    /// Whether `text` has no visible character: nothing but white space (Unicode's White_Space:
+    /// spaces of every width, tabs, line breaks) and invisible format characters (general category
+    /// Cf: zero-width spaces and joiners, the word joiner, a byte order mark, bidi marks), the empty
+    /// text included. Blank text is no text: an ingested field, an id or a name given on the command
+    /// line, a decision's reason or a plan's action typed into a form or sent to the API, that is
+    /// blank is taken as not given, never stored as a value (a child's words of only a line break
+    /// are not "the child's voice recorded"; a decline whose reason is a word joiner and a byte
+    /// order mark has no reason anyone can read). The control characters among White_Space that are
+    /// refused everywhere (a vertical tab, a form feed, NEL) do not make text blank: such text is
+    /// still refused as holding them.
     public static func isBlank(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace && problem($0, lineBreaks: true, formatCharacters: true) == nil }
+        text.unicodeScalars.allSatisfy {
+            ($0.properties.isWhitespace || $0.properties.generalCategory == .format)
+                && problem($0, lineBreaks: true, formatCharacters: true) == nil
+        }
     }
 
     /// The same rule over UTF-8 bytes (valid UTF-8): a field that starts with a printable ASCII

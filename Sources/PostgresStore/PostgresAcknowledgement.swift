@@ -130,11 +130,20 @@ extension PostgresStore {
         }
     }
 
-    public func recordCall(_ call: AlertCall) async throws {
+    public func recordCall(_ call: AlertCall, seen: Int?) async throws {
         let logger = self.logger
         try await write { conn in
             guard let key = try await conn.row("SELECT alert_key FROM alerts WHERE reference = \(call.reference)", logger, as: (Int64).self) else {
                 throw UnmatchedError.unknownAlert(call.reference)
+            }
+            if seen != nil {
+                try await PostgresOnePress.lock(conn, logger, .calls, of: call.reference)
+                let calls = try await conn.rows("""
+                    SELECT called_by, called_at, note FROM alert_calls WHERE alert_key = \(key) ORDER BY called_at, call_key
+                    """, logger, as: (String, Double, String?).self).map {
+                    AlertCall(reference: call.reference, calledBy: $0.0, calledAt: Date(timeIntervalSince1970: $0.1), note: $0.2)
+                }
+                try OnePress.check(seen: seen, calls: calls, adding: call)
             }
             try await conn.run("""
                 INSERT INTO alert_calls (alert_key, called_by, called_at, note)

@@ -101,18 +101,28 @@ extension PostgresStore: ChildRecordStore {
     }
 
 
-    public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
+    public func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, seen: Int?) async throws {
         let logger = self.logger
         try await write { conn in
-            if let key = try await PostgresDecisions.insert(conn, logger, decision) {
-                try await conn.run("""
-                    INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
-                    """, logger)
+            if seen != nil, let childId = decisions.first?.childId {
+                try await PostgresOnePress.lock(conn, logger, .decisions, of: childId)
+                let current = try await conn.rows("""
+                    SELECT \(unescaped: PostgresDecisions.columns) FROM all_decisions d WHERE d.child_id = \(childId)
+                    ORDER BY \(unescaped: PostgresDecisions.order)
+                    """, logger, as: PostgresDecisions.Columns.self).compactMap(PostgresDecisions.decision)
+                try OnePress.check(seen: seen, decisions: current, adding: decisions)
+            }
+            for decision in decisions {
+                if let key = try await PostgresDecisions.insert(conn, logger, decision) {
+                    try await conn.run("""
+                        INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
+                        """, logger)
+                }
+                try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
+                                               action: decision.auditAction, subject: "child:\(decision.childId)",
+                                               detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
             }
             try await PostgresSchema.noteChange(conn, logger)
-            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
-                                           action: decision.auditAction, subject: "child:\(decision.childId)",
-                                           detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
         }
     }
 

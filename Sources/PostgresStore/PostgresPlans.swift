@@ -81,11 +81,17 @@ extension PostgresStore: PlanStore {
         FROM plan_actions a LEFT JOIN plan_actions_done d ON d.action_key = a.action_key
         """
 
-    public func addPlanAction(_ new: NewPlanAction) async throws -> PlanAction {
+    public func addPlanAction(_ new: NewPlanAction, seen: Int?) async throws -> PlanAction {
         let logger = self.logger
         return try await write { conn in
             guard try await conn.row("SELECT 1 FROM children WHERE child_id = \(new.childId)", logger, as: (Int32).self) != nil else {
                 throw StoreError.unknownChild(new.childId)
+            }
+            if seen != nil {
+                try await PostgresOnePress.lock(conn, logger, .plan, of: new.childId)
+                let plan = try await conn.rows("\(unescaped: Self.planColumns) WHERE a.child_id = \(new.childId) ORDER BY a.action_key",
+                                               logger, as: PlanRow.self).map(Self.planAction)
+                try OnePress.check(seen: seen, plan: plan, adding: new)
             }
             let id = try await conn.row("""
                 INSERT INTO plan_actions (child_id, action_text, agency, due_date, recorded_by, recorded_at)

@@ -10,7 +10,7 @@ extension Decision {
     public struct Checked: Sendable, Hashable {
         public let outcome: Outcome
         public let on: LocalDate
-        /// Trimmed; nil when none was given or it was only spaces.
+        /// Trimmed; nil when none was given or it was blank (`FieldText.isBlank`: no visible character).
         public let reason: String?
     }
 
@@ -44,8 +44,9 @@ extension Decision {
         } else {
             problems.append(.notADate)
         }
+        // A reason with no visible character is none (FieldText's rule for blank text).
         let trimmed = reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let given = trimmed?.isEmpty == false ? trimmed : nil
+        let given = trimmed.flatMap { $0.isEmpty || FieldText.isBlank($0) ? nil : $0 }
         if outcome == .declined, given == nil { problems.append(.noReason) }
         if let given {
             switch FieldText.problem(given, as: .words) {

@@ -149,8 +149,9 @@ extension PlanAction {
         return .success(date)
     }
 
+    /// Nil when blank (`FieldText.isBlank`: no visible character), else trimmed.
     private static func trimmed(_ text: String?) -> String? {
-        guard let t = text?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty else { return nil }
+        guard let t = text?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty, !FieldText.isBlank(t) else { return nil }
         return t
     }
 }

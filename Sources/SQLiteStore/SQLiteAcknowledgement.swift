@@ -137,10 +137,19 @@ extension SQLiteStore {
                                    acknowledgedBy: row[1])
     }
 
-    public func recordCall(_ call: AlertCall) async throws {
+    public func recordCall(_ call: AlertCall, seen: Int?) async throws {
         try await pool.write { db in
             guard let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE reference = ?", arguments: [call.reference]) else {
                 throw UnmatchedError.unknownAlert(call.reference)
+            }
+            // One press, one call: the one writer reads the alert's calls as they are before appending.
+            if seen != nil {
+                let calls = try Row.fetchAll(db, sql: """
+                    SELECT called_by, called_at, note FROM alert_calls WHERE alert_key = ? ORDER BY called_at, call_key
+                    """, arguments: [key]).map {
+                    AlertCall(reference: call.reference, calledBy: $0[0], calledAt: Date(timeIntervalSince1970: $0[1]), note: $0[2])
+                }
+                try OnePress.check(seen: seen, calls: calls, adding: call)
             }
             try db.execute(sql: "INSERT INTO alert_calls (alert_key, called_by, called_at, note) VALUES (?, ?, ?, ?)",
                            arguments: [key, call.calledBy, call.calledAt.timeIntervalSince1970, call.note])

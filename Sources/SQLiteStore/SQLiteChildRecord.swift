@@ -85,17 +85,26 @@ extension SQLiteStore: ChildRecordStore {
     }
 
 
-    public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
+    public func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, seen: Int?) async throws {
         try await pool.write { db in
-            if let key = try SQLiteDecisions.insert(db, decision) {
-                try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
-                               arguments: [key, strategyDiscussion ? 1 : 0])
+            // One press, one record: the one writer reads the child's decisions as they are before appending.
+            if seen != nil, let childId = decisions.first?.childId {
+                let current = try Row.fetchAll(db, sql: """
+                    SELECT \(SQLiteDecisions.columns) FROM all_decisions d WHERE d.child_id = ? ORDER BY \(SQLiteDecisions.order)
+                    """, arguments: [childId]).compactMap(SQLiteDecisions.decision)
+                try OnePress.check(seen: seen, decisions: current, adding: decisions)
+            }
+            for decision in decisions {
+                if let key = try SQLiteDecisions.insert(db, decision) {
+                    try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
+                                   arguments: [key, strategyDiscussion ? 1 : 0])
+                }
+                try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
+                                       action: decision.auditAction, subject: "child:\(decision.childId)",
+                                       detail: ["on": decision.on.description, "by": decision.by,
+                                                "strategy_discussion": strategyDiscussion])
             }
             try SQLiteSchema.noteChange(db)
-            try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
-                                   action: decision.auditAction, subject: "child:\(decision.childId)",
-                                   detail: ["on": decision.on.description, "by": decision.by,
-                                            "strategy_discussion": strategyDiscussion])
         }
     }
 

@@ -125,10 +125,16 @@ extension SQLiteStore: PlanStore {
         FROM plan_actions a LEFT JOIN plan_actions_done d ON d.action_key = a.action_key
         """
 
-    public func addPlanAction(_ new: NewPlanAction) async throws -> PlanAction {
+    public func addPlanAction(_ new: NewPlanAction, seen: Int?) async throws -> PlanAction {
         try await pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM children WHERE child_id = ?)", arguments: [new.childId]) == true else {
                 throw StoreError.unknownChild(new.childId)
+            }
+            // One press, one action: the one writer reads the plan as it is before appending.
+            if seen != nil {
+                let plan = try Row.fetchAll(db, sql: Self.planColumns + " WHERE a.child_id = ? ORDER BY a.action_key",
+                                            arguments: [new.childId]).map(Self.planAction)
+                try OnePress.check(seen: seen, plan: plan, adding: new)
             }
             try db.execute(sql: """
                 INSERT INTO plan_actions (child_id, action_text, agency, due_date, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?)

@@ -215,9 +215,11 @@ public protocol AlertStore: Sendable {
     /// for an alert `AlertLifecycle.acceptsWebhookAcknowledgement` refuses (not sent by `https`, or
     /// its links ended or never issued).
     func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView?
-    /// Keeps that hub staff phoned a school about an alert, with the audit row. Throws
-    /// `UnmatchedError.unknownAlert` for an unknown reference.
-    func recordCall(_ call: AlertCall) async throws
+    /// Keeps that hub staff phoned a school about an alert, with the audit row, when the alert's
+    /// calls still number `seen` (the board's form: `OnePress`; nil records regardless). Throws
+    /// `UnmatchedError.unknownAlert` for an unknown reference, `OnePress.Refusal<AlertCall>`
+    /// (nothing written) when the calls do not number `seen`.
+    func recordCall(_ call: AlertCall, seen: Int?) async throws
     /// The calls recorded about these alerts, oldest first.
     func calls(references: [String]) async throws -> [AlertCall]
 }
@@ -257,6 +259,11 @@ public struct AlertCall: Sendable, Equatable {
 }
 
 extension AlertStore {
+    /// Records the call whatever was recorded before it (tests).
+    public func recordCall(_ call: AlertCall) async throws {
+        try await recordCall(call, seen: nil)
+    }
+
     /// Every alert in `state` at once (the web board, and tests).
     public func alerts(state: AlertState?) async throws -> [AlertRow] {
         let rows = ScanResults<AlertRow>(parts: 1)

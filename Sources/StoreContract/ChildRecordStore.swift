@@ -11,11 +11,21 @@ public protocol ChildRecordStore: Sendable {
     /// The decision that stands of each child that has one, of either kind (`Decision.supersedes`:
     /// the one dated latest, entry order breaking a tie).
     func latestDecisions() async throws -> [String: Decision]
-    /// Appends a decision, whether a strategy discussion was requested, and the audit row, in one transaction.
-    func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws
+    /// Appends the decisions (a MARAC decision, a strategy meeting's, or both), whether a strategy
+    /// discussion was requested, and their audit rows, in one transaction, when the child's
+    /// decisions still number `seen` (the page's form: `OnePress`; nil appends regardless). Throws
+    /// `OnePress.Refusal<Decision>`, nothing written, when they do not.
+    func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, seen: Int?) async throws
     /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
     /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
     func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade
+}
+
+extension ChildRecordStore {
+    /// Appends one decision whatever was recorded before it (the JSON API, tests).
+    public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
+        try await record([decision], strategyDiscussion: strategyDiscussion, actor: actor, seen: nil)
+    }
 }
 
 public struct ChildName: Sendable, Equatable {

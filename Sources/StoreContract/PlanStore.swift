@@ -6,8 +6,10 @@ import RiskModel
 /// `Store.migrate()` (`v12-marac-plans`, `pg8-marac-plans`).
 public protocol PlanStore: Sendable {
     /// Appends the action and its audit row (`plan.added`, ids only) in one transaction and returns
-    /// it numbered. Throws `StoreError.unknownChild` for a child the store does not know.
-    func addPlanAction(_ action: NewPlanAction) async throws -> PlanAction
+    /// it numbered, when the child's plan still holds `seen` actions (the page's form: `OnePress`;
+    /// nil appends regardless). Throws `StoreError.unknownChild` for a child the store does not
+    /// know, `OnePress.Refusal<PlanAction>` (nothing written) when the plan does not hold `seen`.
+    func addPlanAction(_ action: NewPlanAction, seen: Int?) async throws -> PlanAction
     /// Appends the action's "done" row and its audit row (`plan.done`) in one transaction. Throws
     /// `PlanError.unknownAction`, or `PlanError.alreadyDone` when it was marked done before.
     func markPlanActionDone(id: Int64, on: LocalDate, by: String, at: Date, actor: String) async throws -> PlanAction
@@ -15,6 +17,13 @@ public protocol PlanStore: Sendable {
     func planActions(childId: String) async throws -> [PlanAction]
     /// One action, or nil.
     func planAction(id: Int64) async throws -> PlanAction?
+}
+
+extension PlanStore {
+    /// Appends the action whatever the plan held before (`encompass plan add`, tests).
+    public func addPlanAction(_ action: NewPlanAction) async throws -> PlanAction {
+        try await addPlanAction(action, seen: nil)
+    }
 }
 
 /// The audit rows a plan writes: ids, dates and who, never the action's text, which may name people.

@@ -231,16 +231,18 @@ import TestSupport
 
     // MARK: The layout and sign-in
 
-    @Test func signingInLeavesNoFragmentAndNoPageAsksForAFavicon() async throws {
+    @Test func signingInLandsOnTheTopNotOnErrorsAndNoPageAsksForAFavicon() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
-        let (signInPage, queue) = try await fixture.withBrowser { browser in
+        let (signInPage, signedIn, queue) = try await fixture.withBrowser { browser in
             let page = try await browser.get("/sign-in").text
-            _ = try await browser.signIn("hana")
-            return (page, try await browser.get("/").text)
+            let signedIn = try await browser.signIn("hana")
+            return (page, signedIn, try await browser.get("/").text)
         }
-        // A browser keeps the form's fragment through the redirect of a good sign-in.
-        #expect(signInPage.contains(#"<form method="post" action="/sign-in" class="stack">"#))
+        // A refusal lands on its summary (audit 20, F7); a browser keeps the form's fragment through
+        // a redirect without one of its own, so a good sign-in's has `#top`, not `#errors`.
+        #expect(signInPage.contains(#"<form method="post" action="/sign-in#errors" class="stack">"#))
+        #expect(signedIn.status == .seeOther && signedIn.location == "/#top")
         for page in [signInPage, queue] { #expect(page.contains(#"<link rel="icon" href="data:,">"#)) }
     }
 }

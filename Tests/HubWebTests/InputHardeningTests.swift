@@ -126,6 +126,27 @@ import Testing
         #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
     }
 
+    /// A decline's reason with no visible character (audit 20, F6: a zero-width space, a word joiner
+    /// and a byte order mark) is no reason, through the page and the API alike; nothing is stored.
+    @Test(arguments: ["\u{200B}\u{2060}\u{FEFF}", "\u{2060}\u{FEFF}", "\u{200F}\u{2066}\u{2069}"])
+    func aReasonOfOnlyInvisibleCharactersIsRefusedAsBlank(reason: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let page = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.submit("/children/C-1/decisions", from: "/children/C-1",
+                                            form: [("marac", "declined"), ("on", "2026-11-21"), ("reason", reason)])
+        }
+        #expect(page.status == .unprocessableContent)
+        #expect(page.text.contains("Say why the referral was declined: a reason is required."))
+        let escaped = String(decoding: try JSONEncoder().encode(reason), as: UTF8.self)
+        let api = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json",
+                                          body: #"{"marac": "declined", "on": "2026-11-21", "reason": "# + escaped + "}")
+        #expect(api.status == .unprocessableContent)
+        #expect(api.text.contains("a reason is required"))
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
     // MARK: Bodies over the limit (item 4)
 
     @Test func aSignInFormOverTheLimitIs413() async throws {

@@ -152,7 +152,7 @@ import Testing
         #expect(throttled.headers[.retryAfter] == "30")
         #expect(throttled.headers[values: .setCookie].allSatisfy { !$0.hasPrefix("encompass_session=") })
         #expect(after.status == .seeOther)
-        #expect(after.location == "/")
+        #expect(after.location == "/#top")
     }
 
     /// One address trying many names is slowed after ten failures; another address is not, and the

@@ -110,11 +110,29 @@ struct Browser {
                               body: ByteBuffer(string: body))
     }
 
-    /// Posts `form` with the CSRF token from the page at `page`.
+    /// Posts `form` with the CSRF token from the page at `page`, and, as a browser does, the hidden
+    /// fields of the page's form that posts to `uri` (what the page showed: `seen`).
     mutating func submit(_ uri: String, from page: String, form: [(String, String)]) async throws -> TestResponse {
         let html = try await get(page).text
         let token = try #require(Self.csrf(in: html), "no CSRF token on \(page)")
-        return try await post(uri, form: [("csrf", token)] + form)
+        return try await post(uri, form: [("csrf", token)] + Self.hidden(in: html, posting: uri).filter { $0.0 != "csrf" } + form)
+    }
+
+    /// The hidden fields of the form in `html` whose action is `uri` (with or without a `#` part).
+    static func hidden(in html: String, posting uri: String) -> [(String, String)] {
+        for marker in ["action=\"\(uri)\"", "action=\"\(uri)#"] {
+            guard let start = html.range(of: marker), let end = html.range(of: "</form>", range: start.upperBound..<html.endIndex) else { continue }
+            let form = html[start.upperBound..<end.lowerBound]
+            var fields: [(String, String)] = []
+            var rest = form[...]
+            while let input = rest.range(of: #"<input type="hidden" name="([^"]+)" value="([^"]*)""#, options: .regularExpression) {
+                let parts = rest[input].split(separator: "\"", omittingEmptySubsequences: false)
+                fields.append((String(parts[3]), String(parts[5])))
+                rest = rest[input.upperBound...]
+            }
+            return fields
+        }
+        return []
     }
 
     mutating func signIn(_ name: String, password: String = WebFixture.password) async throws -> TestResponse {

@@ -67,6 +67,30 @@ import Testing
         #expect(Fixture.errors(Fixture.ingest(Fixture.csv([["child_voice": "\u{0B}"]]))) == ["in.csv:2: child_voice: contains a control character"])
     }
 
+    /// Text with no visible character is blank (audit 20, F6): invisible format characters (Cf)
+    /// alone, or with white space, are no text, so a decline's reason of a word joiner and a byte
+    /// order mark is no reason. A visible character among them, or a refused control, is not blank.
+    static let invisible: [Unicode.Scalar] = [
+        "\u{200B}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}", "\u{00AD}", "\u{061C}", "\u{180E}",
+        "\u{200E}", "\u{200F}", "\u{202A}", "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}",
+        "\u{2066}", "\u{2067}", "\u{2068}", "\u{2069}", "\u{2061}", "\u{2062}", "\u{2063}", "\u{2064}",
+    ]
+
+    @Test func textOfOnlyInvisibleCharactersIsBlank() {
+        for scalar in Self.invisible {
+            let alone = String(Character(scalar))
+            #expect(FieldText.isBlank(alone), "U+\(String(scalar.value, radix: 16))")
+            #expect(FieldText.isBlank(" " + alone + "\n\u{3000}"), "U+\(String(scalar.value, radix: 16)) among spaces")
+            #expect(!FieldText.isBlank(alone + "x"), "U+\(String(scalar.value, radix: 16)) beside a letter")
+            let bytes = Array((alone + "\t").utf8)
+            #expect(bytes.withUnsafeBufferPointer { FieldText.isBlank(utf8: $0) })
+        }
+        #expect(FieldText.isBlank("\u{200B}\u{2060}\u{FEFF}"), "the audit's reason")
+        #expect(FieldText.isBlank("\u{2060}\u{FEFF}"))
+        #expect(!FieldText.isBlank("\u{200B}\u{0B}"), "a vertical tab is refused, not blank")
+        #expect(!FieldText.isBlank("\u{200B}.") && !FieldText.isBlank("\u{1F600}"))
+    }
+
     @Test func jsonEscapedControlsAreRefusedToo() {
         let line = #"{"incident_id":"I-1","reported_at":"2026-07-01T22:15:00+01:00","officer_grade":"standard","victim_id":"V\u0000-1"}"#
         #expect(Fixture.errors(Fixture.ingest(line, fileName: "in.jsonl", format: .jsonLines)) == [

@@ -37,6 +37,17 @@ struct DecisionCheckTests {
         #expect(problems(outcome, on, reason) == expected)
     }
 
+    /// A reason with no visible character is none (audit 20, F6: a word joiner and a byte order
+    /// mark passed as a decline's reason), for MARAC and strategy meetings alike.
+    @Test(arguments: ["\u{200B}\u{2060}\u{FEFF}", "\u{2060}\u{FEFF}", "\u{200E}\u{200F}", " \u{202E}\u{2066}\u{2069}\n", "\u{061C}\u{00AD}"])
+    func aReasonOfOnlyInvisibleCharactersIsNoReason(reason: String) throws {
+        #expect(problems(.declined, "2026-11-21", reason) == [.noReason])
+        let meeting = Decision.check(kind: .strategyMeeting, outcome: .declined, on: "2026-11-21", reason: reason, today: Self.today)
+        #expect((try? meeting.get()) == nil)
+        if case .failure(let found) = meeting { #expect(found.list == [.noReason]) }
+        #expect(try Decision.check(outcome: .referred, on: "2026-11-21", reason: reason, today: Self.today).get().reason == nil)
+    }
+
     @Test func aReasonMayHaveFourThousandCharactersAndNoMore() {
         let most = String(repeating: "é", count: Decision.maximumReasonLength)
         #expect(problems(.declined, "2026-11-22", most).isEmpty)

@@ -29,6 +29,7 @@ struct PlanCheckTests {
         (nil, nil, nil, [PlanAction.Problem.noAction, .noAgency]),
         (" \n ", "Police", nil, [.noAction]),
         ("Visit", "   ", nil, [.noAgency]),
+        ("\u{2060}\u{FEFF}", "\u{200B} \u{200F}", nil, [.noAction, .noAgency]),  // no visible character (audit 20, F6)
         ("Visit", "Police", "01/12/2026", [.dueNotADate]),
         ("Visit", "Police", "2026-02-30", [.dueNotADate]),
         ("Visit\u{1B}[2J", "Police", nil, [.actionHasControlCharacter]),
