@@ -28,7 +28,9 @@ enum ConnectionWatch {
 
     /// `work`, or `ConnectionLost` once `conn` closes (`FirstAnswer.until`, stopped by the close).
     static func whileOpen<T: Sendable>(_ conn: PostgresConnection, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let watch = watching(conn)
+        let (watch, isNew) = watching(conn)
+        // Before our first statement on it: see `ReadCompleteGate`.
+        if isNew { await ReadCompleteGate.install(on: conn) }
         let answer = try await FirstAnswer.until(arm: { stop in
             let closedAlready = watch.current.withLock { state in
                 if !state.closed { state.end = stop }
@@ -40,8 +42,8 @@ enum ConnectionWatch {
         return answer
     }
 
-    /// The watch of `conn`, set up on first sight.
-    private static func watching(_ conn: PostgresConnection) -> Watched {
+    /// The watch of `conn`, set up on first sight (`isNew`).
+    private static func watching(_ conn: PostgresConnection) -> (watch: Watched, isNew: Bool) {
         let key = ObjectIdentifier(conn)
         let (watch, isNew) = watched.withLock { all in
             if let known = all[key] { return (known, false) }
@@ -60,6 +62,6 @@ enum ConnectionWatch {
                 end?()
             }
         }
-        return watch
+        return (watch, isNew)
     }
 }

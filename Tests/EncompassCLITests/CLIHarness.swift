@@ -64,8 +64,8 @@ struct CLIHarness {
     /// Starts the binary and returns at once, its output going to files in the test's folder
     /// (`output(of:)` reads them). With `host`, it runs as on another machine (see `process`).
     func start(_ args: [String], environment: [String: String] = [:], database url: String? = nil, name: String,
-               host: String? = nil) throws -> Process {
-        let p = process(args, environment: environment, database: url, host: host)
+               host: String? = nil, pidsBefore: Int? = nil) throws -> Process {
+        let p = process(args, environment: environment, database: url, host: host, pidsBefore: pidsBefore)
         p.standardOutput = FileHandle(forWritingAtPath: try emptyFile("\(name).out"))
         p.standardError = FileHandle(forWritingAtPath: try emptyFile("\(name).err"))
         try p.runSerially(endingWithin: .seconds(600))
@@ -109,11 +109,21 @@ struct CLIHarness {
     /// another machine: its lease owner names that host, and it cannot tell whether a process named
     /// by another host's lease still runs. `unshare` and `sh` exec, so the process's id is the
     /// binary's own (a kill reaches it). Needs root, as the tests run here.
+    ///
+    /// With `pidsBefore` as well, in a PID namespace of its own too, as in a container or on a
+    /// machine cloned from one image: `pidsBefore` processes come and go first, so its pid is past
+    /// that, a number another namespace's run has not got. `unshare` forks
+    /// and `sh` waits for the binary; a kill of `unshare` ends the namespace and the binary with it.
     func process(_ args: [String], environment: [String: String], database url: String? = nil,
-                         directory: URL? = nil, host: String? = nil) -> Process {
+                         directory: URL? = nil, host: String? = nil, pidsBefore: Int? = nil) -> Process {
         let p = Process()
         let arguments = args + ["--config", configDir.path, "--database", url ?? database]
-        if let host {
+        if let host, let pidsBefore {
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            p.arguments = ["--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "/bin/sh", "-c",
+                           "hostname \"$0\" && i=0 && while [ $i -lt \(pidsBefore) ]; do /bin/true; i=$((i + 1)); done && \"$@\"",
+                           host, Self.binary.path] + arguments
+        } else if let host {
             p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
             p.arguments = ["--uts", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", host, Self.binary.path] + arguments
         } else {
@@ -127,8 +137,9 @@ struct CLIHarness {
 
     @discardableResult
     func run(_ args: [String], environment: [String: String] = [:], database url: String? = nil,
-             directory: URL? = nil, host: String? = nil) async throws -> Outcome {
-        let ran = try await process(args, environment: environment, database: url, directory: directory, host: host).runToEnd()
+             directory: URL? = nil, host: String? = nil, pidsBefore: Int? = nil) async throws -> Outcome {
+        let ran = try await process(args, environment: environment, database: url, directory: directory, host: host,
+                                    pidsBefore: pidsBefore).runToEnd()
         return Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
                        stderr: String(decoding: ran.stderr, as: UTF8.self))
     }

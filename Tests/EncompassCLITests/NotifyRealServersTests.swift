@@ -57,8 +57,8 @@ struct OutboxRig {
     }
 
     /// With `host`, the run is as on another machine of that name (see `CLIHarness.process`).
-    func notify(_ now: String, environment: [String: String]? = nil, host: String? = nil) async throws -> CLIHarness.Outcome {
-        try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host)
+    func notify(_ now: String, environment: [String: String]? = nil, host: String? = nil, pidsBefore: Int? = nil) async throws -> CLIHarness.Outcome {
+        try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host, pidsBefore: pidsBefore)
     }
 
     /// Adds a key adult to Config/key-adults.csv, as a line of it.

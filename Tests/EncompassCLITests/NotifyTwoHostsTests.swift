@@ -133,4 +133,38 @@ struct NotifyTwoHostsTests {
         #expect(twice.isSubset(of: Set(leasedByA.map(Self.messageID)).intersection(sentByA)), "only alerts host-a sent but had not recorded")
         #expect(counts[Self.messageID(try #require(references["C-0"]))] == 1, "the held message never reached the relay from host-a")
     }
+
+    /// Two machines under one host name (a cloned image, containers given the same `hostname:`),
+    /// each its own PID namespace here. host-a is mid-batch, its run alive; host-b's run cannot see
+    /// host-a's process, and host-a's pid is not one host-b has, but it must not take that for a
+    /// run gone: host-a's alerts stay host-a's (audit 20 F2: they went out twice).
+    @Test func twoMachinesUnderOneHostNameNeverTakeEachOthersLiveRunForDead() async throws {
+        let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl"])
+        defer { rig.stop() }
+        try rig.addKeyAdult(Self.heldSchool)
+        try await rig.ingest(Self.rows(others: 79))
+        // host-a's pid in its namespace is past 300; host-b's run is its namespace's third process,
+        // its threads the next few: none of them host-a's pid.
+        let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "host-a",
+                                host: "samebox", pidsBefore: 300)
+        defer { kill(a.processIdentifier, SIGKILL) }
+        try await Self.wait(while: a, "the relay holding host-a's first alert") {
+            FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl")
+        }
+        try await Self.wait(while: a, "host-a sending the rest of its batch") { try rig.received().count == 63 }
+        let leases = try await rig.h.psql("SELECT reference, lease_owner FROM alerts WHERE state = 'sending' ORDER BY reference")
+            .split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+        // Those of host-a's batch not yet recorded as sent (the held one among them) are still its.
+        #expect(!leases.isEmpty && leases.allSatisfy { $0[1].hasPrefix("samebox:") && Int($0[1].split(separator: ":")[1])! > 300 }, "\(leases)")
+        let sentByA = try rig.received().count
+
+        let b = try await rig.notify("2026-11-20T06:00:00Z", host: "samebox", pidsBefore: 0)
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(Self.delivered(b.stdout) == 80 - 64, "only what host-a never claimed: \(b.stdout)")
+        let sentByB = try rig.received().map(\.messageID).dropFirst(sentByA)
+        #expect(Set(sentByB).isDisjoint(with: leases.map { Self.messageID($0[0]) }), "nothing host-a holds went out from host-b")
+        #expect(a.isRunning, "host-a's run was alive throughout")
+        kill(a.processIdentifier, SIGKILL)
+        _ = await a.waitForExit()
+    }
 }

@@ -103,4 +103,32 @@ struct PostgresCLITests {
         #expect(try await h.run(["migrate"], database: db).status == 0)
         #expect(try await h.run(["alerts"], database: db).stdout == "No alerts.\n")
     }
+
+    /// The server ends the session (a restart, a failover, an administrator) while `alerts --json`
+    /// streams its rows: exit 69 and one line saying so. PostgresNIO 1.33.2 trapped there and the
+    /// command died with SIGILL (132) and a backtrace. The command's output is left unread until
+    /// its first piece arrives, so it is behind the rows, waiting on the pipe, when the session ends.
+    @Test func aSessionEndedWhileACommandStreamsRowsIsExit69InOneLine() async throws {
+        let h = try CLIHarness(.postgres)
+        defer { h.cleanUp() }
+        #expect(try await h.run(["migrate"]).status == 0)
+        let name = String(h.database.split(separator: "/").last!)
+        try PostgresServer.shared().seedAlerts(name, count: 60_000)
+        let command = h.process(["alerts", "--json"], environment: [:])
+        let out = Pipe.forChild(), err = Pipe.forChild()
+        (command.standardOutput, command.standardError) = (out, err)
+        try command.runSerially(endingWithin: .seconds(600))
+        let (reading, errors) = (out.fileHandleForReading, err.fileHandleForReading)
+        let first = await offThePool { reading.availableData }
+        #expect(String(decoding: first, as: UTF8.self).hasPrefix("{\"alerts\": ["))
+        let ended = try await h.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()")
+        #expect(ended != "0\n", "\(ended)")
+        async let rest = offThePool { reading.readAllRetryingInterrupts() }
+        async let said = offThePool { errors.readAllRetryingInterrupts() }
+        let (_, stderr) = await (rest, said)
+        let end = await command.waitForExit()
+        let text = String(decoding: stderr, as: UTF8.self)
+        #expect(end.status == 69 && !end.signalled, "\(text)")
+        #expect(text.hasPrefix("encompass: ") && text.hasSuffix("\n") && text.filter { $0 == "\n" }.count == 1, "\(text)")
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import InputRules
 @testable import PostgresStore
 import StoreContract
+import Synchronization
 import Testing
 import TimeLimit
 import TestSupport
@@ -109,6 +110,40 @@ struct PostgresOutageTests {
         // The store works on: a connection ended in the last round may fail one more transaction.
         var worked = false
         for _ in 0..<10 where !worked { worked = (try? await store.counts())?.incidents == 0 }
+        #expect(worked, "the store works on afterwards")
+    }
+
+    /// The server ends the session while a read's rows stream and the reader is behind them (a
+    /// page being rendered, a command writing to a pipe nobody is emptying). PostgresNIO 1.33.2 then
+    /// trapped when the socket was read to its end with no read asked for, and the process died
+    /// (SIGILL, a backtrace; `serve` with it). The read fails as the database's problem, in one line,
+    /// and the store works on.
+    @Test func aSessionEndedWhileRowsStreamFailsTheReadAndTheStoreWorksOn() async throws {
+        let (server, url, name) = try Self.database()
+        let store = try Self.store(url)
+        _ = try await store.migrate(for: .write)
+        try server.seedAlerts(name, count: 60_000)
+        let seen = Atomic<Int>(0)
+        let cut = Mutex<(exitCode: Int32, output: String)?>(nil)
+        await #expect {
+            try await store.alerts(state: nil, passes: 1) { _, _ in
+                // At the first row, the rest still coming: this reader holds it while the session
+                // is ended, as one busy with what it has would.
+                guard seen.add(1, ordering: .relaxed).newValue == 1 else { return }
+                let ended = try server.psqlBlocking("postgres", """
+                    SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(name)'
+                    """)
+                cut.withLock { $0 = ended }
+            }
+        } throws: { error in
+            let problem = (error as? PostgresProblem)?.problem ?? "\(error)"
+            return (error as? any KindedError)?.failureKind == .unavailable && !problem.contains("\n")
+        }
+        let ended = try #require(cut.withLock { $0 })
+        #expect(ended.exitCode == 0 && ended.output != "0\n", "\(ended.output)")
+        // The store works on: the next transaction takes a new connection.
+        var worked = false
+        for _ in 0..<10 where !worked { worked = (try? await store.counts())?.incidents == 1 }
         #expect(worked, "the store works on afterwards")
     }
 }

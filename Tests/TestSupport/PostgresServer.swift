@@ -62,6 +62,24 @@ public final class PostgresServer: Sendable {
                                                 "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
+    /// Fills a migrated store's `alerts` with `count` queued alerts (one incident, a child each),
+    /// each row some 300 bytes on the wire: a read of them all streams megabytes, more than the
+    /// socket buffers between the server and a reader hold, so the server is still sending when a
+    /// reader that stops reading has stopped.
+    public func seedAlerts(_ database: String, count: Int) throws {
+        let result = try psqlBlocking(database, """
+            INSERT INTO incidents (incident_id, reported_at, risk_tool, officer_grade, effective_grade, victim_id, fingerprint,
+                                   first_ingested_at, updated_at)
+                VALUES ('I-1', 0, 'DASH', 1, 1, 'V-1', '\\x00', 0, 0);
+            INSERT INTO children (child_id, given_name, family_name, dob, latest_reported_at)
+                SELECT 'C-' || i, 'Given', 'Family', '2015-01-01', 0 FROM generate_series(1, \(count)) i;
+            INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, state, created_at, last_error)
+                SELECT 'ENC-' || c.child_key, i.incident_key, c.child_key, 'I-1', c.child_id, 'queued', 0, repeat('x', 200)
+                FROM children c CROSS JOIN incidents i;
+            """)
+        guard result.exitCode == 0 else { throw TestSetupError("seeding alerts failed: \(result.output)") }
+    }
+
     private init(port: Int, folder: String, bin: String, pki: TestPKI?) {
         self.port = port
         self.folder = folder
