@@ -25,12 +25,27 @@ public struct AlertRenderer: Sendable {
             }
             do {
                 loaded[name] = try MustacheTemplate(string: String(decoding: data, as: UTF8.self))
+            } catch let error as MustacheTemplate.ParserError {
+                throw RenderingError(message: "template \(file.path):\(error.context.lineNumber):\(error.context.columnNumber): "
+                                     + "does not parse: \(Self.parseProblem(error.error))")
             } catch {
-                throw RenderingError(message: "template \(file.path) does not parse: \(error)")
+                throw RenderingError(message: "template \(file.path) does not parse")
             }
         }
         templates = loaded
         text = CivilText(zone: zone)
+    }
+
+    /// What is wrong in a template, in the operator's words: the library's error printed as it is
+    /// was a Swift value dump (`ParserError(context: Mustache.MustacheParserContext(...`).
+    static func parseProblem(_ error: any Error) -> String {
+        switch error as? MustacheTemplate.Error {
+        case .expectedSectionEnd: "a section is not closed ({{#name}} or {{^name}} without its {{/name}})"
+        case .sectionCloseNameIncorrect: "a section is closed with another section's name"
+        case .unfinishedName: "a tag is not finished ({{ without }})"
+        case .invalidSetDelimiter: "a set-delimiter tag is malformed"
+        default: "the Mustache syntax is wrong here"
+        }
     }
 
     /// What an alert's message says: everything SPEC §7 allows (`full`), or, with `link`, no

@@ -21,6 +21,11 @@ enum OutcomeText {
                 if let said = replyText.map(relayWords), !said.isEmpty { text += " " + said }
             } else if status == .relayUnreachable {
                 text = "our relay \(SMTPRelay.address(of: request.url)) cannot be reached"
+            } else if failure == .timeout, reply == 0 {
+                // Connected, and not one reply, not even the greeting: the relay is named with the
+                // likeliest cause, where "timed out" alone sent the operator looking at the schools.
+                text = "our relay \(SMTPRelay.address(of: request.url)) took the connection but never answered "
+                    + "(smtp.url: smtp:// on an implicit-TLS port such as 465 needs smtps://; or the relay hangs)"
             } else {
                 text = whatSMTP(failure)
             }

@@ -29,12 +29,18 @@ public final class HubMetrics: Sendable {
     /// The methods counted by name; any other is counted as `OTHER`.
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+    /// The route pattern a request matched (`context.endpointPath`); nil when the router matched
+    /// none, which Hummingbird names "NotFound". The metrics and the request log both ask it.
+    static func routePattern(_ endpointPath: String?) -> String? {
+        endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
+    }
+
     /// One answered request: counted, and its time from the first middleware to the response.
     func request(method: HTTPRequest.Method, route: String?, status: HTTPResponse.Status, elapsed: Duration) {
         let methodLabel = Self.methods.contains(method.rawValue) ? method.rawValue : "OTHER"
         // A route the router did not match (or that access control answered first) has no pattern:
         // the path is never used, so a scan of made-up addresses adds one series, not thousands.
-        let routeLabel = route.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+        let routeLabel = Self.routePattern(route) ?? "unmatched"
         let dimensions = [("method", methodLabel), ("route", routeLabel), ("status", String(status.code))]
         CoreMetrics.Counter(label: "encompass_http_requests_total", dimensions: dimensions, factory: factory).increment()
         let (seconds, attoseconds) = elapsed.components

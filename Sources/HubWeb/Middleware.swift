@@ -72,15 +72,37 @@ struct ErrorMiddleware: RouterMiddleware {
 }
 
 /// One line per request: method, path (ids only, never a query string or a body) and status.
+/// A refusal thrown below (a page's 404, a 405, the CSRF 403) is logged the same way before
+/// `ErrorMiddleware` answers it: forged forms and probed child ids leave a trace. A failure (500,
+/// 503) is `ErrorMiddleware`'s own line.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let response = try await next(request, context)
-        context.logger.info("request", metadata: [
-            "method": "\(request.method.rawValue)", "path": "\(Self.loggedPath(request.uri.path))", "status": "\(response.status.code)",
-        ])
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            if let status = Self.refusalStatus(error) { log(request, context, status: status) }
+            throw error
+        }
+        log(request, context, status: response.status)
         return response
+    }
+
+    private func log(_ request: Request, _ context: Context, status: HTTPResponse.Status) {
+        // A path no route took is whatever the client typed (a name, even): only a route's own
+        // path, whose parts are ids, is written.
+        let path = HubMetrics.routePattern(context.endpointPath) == nil ? "(no route)" : Self.loggedPath(request.uri.path)
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(status.code)",
+        ])
+    }
+
+    /// The status of a refusal as `ErrorMiddleware` answers it; nil for a failure.
+    static func refusalStatus(_ error: any Error) -> HTTPResponse.Status? {
+        if let refusal = error as? PageError { return refusal.status }
+        return (error as? any HTTPResponseError)?.status
     }
 
     /// A path as every log line shows it: an acknowledgement link's token opens a child's alert to

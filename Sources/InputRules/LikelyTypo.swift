@@ -20,8 +20,11 @@ public enum LikelyTypo {
     /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
     /// the name itself.
     public static func isTypo(_ given: String, of name: String) -> Bool {
-        let a = Array(given.trimmingCharacters(in: .whitespaces).lowercased().utf8), b = Array(name.utf8)
-        guard !a.isEmpty, !b.isEmpty, a != b, abs(a.count - b.count) <= 2 else { return false }
+        let trimmed = given.trimmingCharacters(in: .whitespaces)
+        // Both sides lower-cased: with the known name as written, each capital of a GIAS column
+        // (`EstablishmentName`) counted as a letter changed, and no hint ever came for them.
+        let a = Array(trimmed.lowercased().utf8), b = Array(name.lowercased().utf8)
+        guard !a.isEmpty, !b.isEmpty, trimmed != name, abs(a.count - b.count) <= 2 else { return false }
         // Edit distance, a row at a time.
         var previous = Array(0...b.count)
         for i in 1...a.count {

@@ -44,6 +44,8 @@ public struct NotifyRun: Sendable {
     /// run held it is planned afresh with it (`AlertLifecycle.follow`). Nil: it waits unmatched
     /// for the next command's `matchUnmatched`.
     public var planner: AlertPlanner?
+    /// The one line of an error that stops the run, kept in its record (`morning`); nil: none kept.
+    public var stoppedBecause: (@Sendable (any Error) -> String)?
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -75,6 +77,8 @@ public struct NotifyRun: Sendable {
         public var waitingOnRelay = 0
         /// The channel the hub's notices went by, when not `hub.email` (`hub.webhook`).
         public var hubNoticesBy: String?
+        /// Why the hub's notices could not go by e-mail: that attempt's one line (naming our relay).
+        public var hubNoticesProblem: String?
         public init() {}
 
         /// A relay or endpoint we could not use at all: SPEC §9's exit 69.
@@ -88,7 +92,9 @@ public struct NotifyRun: Sendable {
                     + (hubNoticesUnsent > 0 ? "; the hub's notices could not be sent either (hub.webhook)" : "")
             }
             if let configurationProblem { return configurationProblem }
-            if hubNoticesUnsent > 0 { return "the hub's notices could not be sent (hub.email, smtp.*, hub.webhook)" }
+            if hubNoticesUnsent > 0 {
+                return "the hub's notices could not be sent (hub.email, smtp.*, hub.webhook)" + (hubNoticesProblem.map { ": " + $0 } ?? "")
+            }
             return nil
         }
 
@@ -118,7 +124,9 @@ public struct NotifyRun: Sendable {
             let previous = try await store.latestNotifyRun()
             try await send(now: now, previousFoundRelayDown: previous?.foundRelayDown ?? false, report: &report)
         } catch {
-            try? await store.recordNotifyRun(record(of: report, startedAt: started, outcome: .error))
+            var stopped = record(of: report, startedAt: started, outcome: .error)
+            if stopped.detail == nil { stopped.detail = stoppedBecause.map { Self.stoppedLine($0(error)) } }
+            try? await store.recordNotifyRun(stopped)
             throw error
         }
         try await store.recordNotifyRun(record(of: report, startedAt: started,
@@ -326,6 +334,7 @@ public struct NotifyRun: Sendable {
             let message = renderer.hubNotices(digest, to: hub.email, hubName: hub.name, channel: hubChannel, date: now)
             for await outcome in transport.deliver([message]) where outcome.reference == message.reference {
                 sent = outcome.status == .delivered
+                if !sent { report.hubNoticesProblem = outcome.detail }
                 if outcome.status == .relayUnreachable, report.relayUnreachable == nil { report.relayUnreachable = outcome.detail }
             }
         }

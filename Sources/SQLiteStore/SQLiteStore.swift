@@ -87,8 +87,9 @@ public final class SQLiteStore: Store {
 
     /// What the operator can fix when SQLite says only "unable to open database file": the folder
     /// is missing, or this user may not write it (a new store, and every store's WAL and
-    /// shared-memory files, are made beside the file). Nil when neither is so.
-    static func whyNotOpened(_ path: String) -> String? {
+    /// shared-memory files, are made beside the file). Nil when neither is so. `doctor` asks it too,
+    /// before the first writer meets it.
+    public static func whyNotOpened(_ path: String) -> String? {
         let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {

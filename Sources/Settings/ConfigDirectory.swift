@@ -16,12 +16,16 @@ public struct MissingFile: Error, CustomStringConvertible {
     /// The setting that names the file, if one does.
     public var setting: String?
 
-    public init(path: String, setting: String? = nil) {
+    /// What is there instead, when something is: "is a file, not a folder".
+    public var instead: String?
+
+    public init(path: String, setting: String? = nil, instead: String? = nil) {
         self.path = path
         self.setting = setting
+        self.instead = instead
     }
 
-    public var description: String { "\(path): no such file" + (setting.map { " (\($0))" } ?? "") }
+    public var description: String { "\(path): \(instead ?? "no such file")" + (setting.map { " (\($0))" } ?? "") }
 }
 
 public enum ConfigDirectory {
@@ -31,9 +35,9 @@ public enum ConfigDirectory {
     /// required because without them no deadline or alert can be right.
     public static func load(_ dir: String, environment: [String: String]) throws -> LoadedConfig {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw MissingFile(path: dir)
-        }
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { throw MissingFile(path: dir) }
+        // "No such file" for a file that is there sent the operator looking for the wrong thing.
+        guard isDir.boolValue else { throw MissingFile(path: dir, instead: "is a file, not the settings folder (--config, ENCOMPASS_CONFIG)") }
         let yamlPath = path(dir, "encompass.yaml")
         let yaml = try text(yamlPath)
         var settings = try Settings.read(yaml: yaml, fileName: yamlPath, environment: environment)

@@ -30,7 +30,7 @@ public enum ConfigTemplate {
         # Secrets never go here: ENCOMPASS_SMTP_PASSWORD and ENCOMPASS_WEBHOOK_SECRET come from the
         # environment (the units' EnvironmentFile).
         # Files named here (smtp.ca_file, https.ca_file) are read from this folder when relative.
-        # Try it with: encompass notify --dry-run --config THIS_FOLDER
+        # Check it with: encompass doctor --config THIS_FOLDER
 
         #scoring:
         #  window_days: 365                  # the review window, in days

@@ -42,6 +42,14 @@ public enum StoreFactory {
         sqlitePath(url).map { !FileManager.default.fileExists(atPath: $0) } ?? false
     }
 
+    /// Why the first command that writes could not make the store at `url`: for an SQLite file not
+    /// yet there, its folder missing or not writable by this user (the words the writer would
+    /// print); nil when it could, or the URL is not a file's.
+    public static func whyNotMade(_ url: String) -> String? {
+        guard isMissingFile(url), let path = sqlitePath(url) else { return nil }
+        return SQLiteStore.whyNotOpened(path)
+    }
+
     /// Where the URL points, for messages: the file, or the host and database without user or password.
     public static func place(_ url: String) -> String {
         if let path = sqlitePath(url) { return path }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Doctor
 import Foundation
+import StoreContract
 import Stores
 
 struct DoctorCommand: AsyncParsableCommand {
@@ -27,7 +28,13 @@ struct DoctorCommand: AsyncParsableCommand {
         let findings = await Doctor.run(
             configDirectory: global.configDirectory, templatesDirectory: templates ?? global.templatesDirectory,
             environment: global.environment, now: at,
-            database: StoreFactory.place(url), openStore: { try StoreFactory.openExisting(url) }, sendTest: sendTest)
+            database: StoreFactory.place(url), openStore: {
+                // "None yet; the first command that writes sets it up" only when it could.
+                if let why = StoreFactory.whyNotMade(url) {
+                    throw StoreError.unavailable("cannot make \(StoreFactory.place(url)): \(why)")
+                }
+                return try StoreFactory.openExisting(url)
+            }, sendTest: sendTest)
         for f in findings {
             if f.kind == .ok {
                 print("ok: " + f.line)

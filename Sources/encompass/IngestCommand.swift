@@ -12,6 +12,8 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
             Every row of every file is checked before anything is written. Any invalid row: each error \
             is printed as FILE:LINE: column: message, nothing is written, and the exit status is 65.
+            A file whose header (or first JSON object) has episode_id holds missing-from-home episodes (SPEC §10), \
+            not incidents.
             """)
 
     @OptionGroup var global: GlobalOptions

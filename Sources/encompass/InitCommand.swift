@@ -9,7 +9,7 @@ struct InitCommand: AsyncParsableCommand {
             DIR gets encompass.yaml with every setting commented out at its default, key-adults.csv, \
             schools.csv and term-dates.csv with their headers only, and bank-holidays.json with no holidays \
             (fetch GOV.UK's: README, 'Operations'). A folder that is not empty is refused (exit 64). Then fill \
-            it in, and try `encompass notify --dry-run --config DIR`. The hub's telephone and e-mail stay placeholders, \
+            it in, and check it with `encompass doctor --config DIR` (a new install has no database for `notify` yet). The hub's telephone and e-mail stay placeholders, \
             which `notify` refuses, until they are set.
             """)
 
@@ -29,7 +29,7 @@ struct InitCommand: AsyncParsableCommand {
                 throw UsageProblem(message: "init: name the folder to write (encompass init DIR)")
             }
             try ConfigTemplate.write(to: dir)
-            print("wrote a blank configuration to \(dir): fill in encompass.yaml (hub.*, smtp.*) and the files, then try encompass notify --dry-run --config \(dir)")
+            print("wrote a blank configuration to \(dir): fill in encompass.yaml (hub.*, smtp.*) and the files, then check it with encompass doctor --config \(dir)")
         }
     }
 }

@@ -40,45 +40,27 @@ struct NotifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
-            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
-            // The sample's contacts never reach a school: checked before the database is opened.
-            let placeholders = Placeholders.problems(in: config.settings)
-            if !dryRun, !placeholders.isEmpty, !Placeholders.allowed(global.environment) {
-                throw PlaceholderSettings(problems: placeholders)
-            }
-            // A morning run has nothing to send from a store that is not there: made new (a typo in
-            // the path or in ENCOMPASS_DATABASE, a unit in the wrong folder), it would send nothing
-            // and exit 0, and the timer's failure alarm would never ring.
-            if StoreFactory.isMissingFile(global.databaseURL) {
-                throw StoreError.missingDatabase(StoreFactory.place(global.databaseURL))
-            }
-            let context = try await Context.open(global, config: config)
-            let settings = context.config.settings
-            // A missing template is a missing file (66), named by its path.
-            let renderer = try AlertRenderer(templatesDirectory: templates ?? global.templatesDirectory, zone: settings.scoring.zone)
-            let composer = EmailComposer(from: settings.smtp.from, fromName: settings.hub.name)
-            let hub = HubContact(name: settings.hub.name, phone: settings.hub.phone, email: settings.hub.email)
-            var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
-                                hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
-            if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
-            run.links = AcknowledgementLinks(publicURL: settings.web.publicURL, days: settings.alerts.ackDays)
-            run.contentMode = settings.alerts.linkOnly ? .link : .full
-            run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
-            run.planner = context.planner
-
             if dryRun {
-                let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: composer)
-                let rendered = try await run.dryRun(now: clock, into: files, limit: 100_000) { alert in
+                let prepared = try await prepare()
+                let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: prepared.composer)
+                let rendered = try await prepared.run.dryRun(now: prepared.now, into: files, limit: 100_000) { alert in
                     print("would send \(alert.reference) (incident \(alert.incidentId), child \(alert.childId)) to school \(alert.schoolURN) by \(alert.channel.rawValue)")
                 }
                 print("dry run: \(rendered) alerts rendered into \(dryRunDir)/, nothing sent")
                 return
             }
-            if !settings.alerts.outboxDir.isEmpty {
-                try? FileHandle.standardError.write(contentsOf: Data("notify: alerts.outbox_dir is set: messages are written to \(settings.alerts.outboxDir)/, not sent to schools\n".utf8))
-            }
-            let report = try await run.run(now: clock)
+            // The library records the run, however it ends (a settings file, the templates or the
+            // calendar stopping it before it starts included), wherever a store answers.
+            let report = try await NotifyRun.morning(
+                prepare: {
+                    let prepared = try await prepare()
+                    if let outbox = prepared.outboxDir {
+                        try? FileHandle.standardError.write(contentsOf: Data("notify: alerts.outbox_dir is set: messages are written to \(outbox)/, not sent to schools\n".utf8))
+                    }
+                    return (prepared.run, prepared.now)
+                },
+                storeToRecordIn: { try await Self.existingStore(global) },
+                reason: { Failure.explain($0).lines.joined(separator: "; ") })
             print(report.line)
             if report.serviceUnavailable {
                 // This run's own cause, naming the relay or the setting to fix; not some older alert's last error.
@@ -86,6 +68,44 @@ struct NotifyCommand: AsyncParsableCommand {
                 throw ExitCode(69)
             }
         }
+    }
+
+    /// The run as the settings, calendar, templates and store make it; each may stop it.
+    private func prepare() async throws -> (run: NotifyRun, now: Date, composer: EmailComposer, outboxDir: String?) {
+        let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
+        let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+        // The sample's contacts never reach a school: checked before the database is opened.
+        let placeholders = Placeholders.problems(in: config.settings)
+        if !dryRun, !placeholders.isEmpty, !Placeholders.allowed(global.environment) {
+            throw PlaceholderSettings(problems: placeholders)
+        }
+        // A morning run has nothing to send from a store that is not there: made new (a typo in
+        // the path or in ENCOMPASS_DATABASE, a unit in the wrong folder), it would send nothing
+        // and exit 0, and the timer's failure alarm would never ring.
+        if StoreFactory.isMissingFile(global.databaseURL) {
+            throw StoreError.missingDatabase(StoreFactory.place(global.databaseURL))
+        }
+        let context = try await Context.open(global, config: config)
+        let settings = context.config.settings
+        // A missing template is a missing file (66), named by its path.
+        let renderer = try AlertRenderer(templatesDirectory: templates ?? global.templatesDirectory, zone: settings.scoring.zone)
+        let composer = EmailComposer(from: settings.smtp.from, fromName: settings.hub.name)
+        let hub = HubContact(name: settings.hub.name, phone: settings.hub.phone, email: settings.hub.email)
+        var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
+                            hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
+        if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
+        run.links = AcknowledgementLinks(publicURL: settings.web.publicURL, days: settings.alerts.ackDays)
+        run.contentMode = settings.alerts.linkOnly ? .link : .full
+        run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
+        run.planner = context.planner
+        return (run, clock, composer, settings.alerts.outboxDir.isEmpty ? nil : settings.alerts.outboxDir)
+    }
+
+    /// The store as it is, to record a run that stopped before it began: none is made or migrated.
+    static func existingStore(_ global: GlobalOptions) async throws -> (any AlertStore)? {
+        guard let store = try StoreFactory.openExisting(global.databaseURL) else { return nil }
+        try await store.checkSchema()
+        return store
     }
 
     /// The real channels, or the demo's folder when `alerts.outbox_dir` is set.

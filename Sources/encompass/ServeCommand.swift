@@ -12,8 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "The hub's web application and JSON API, until SIGTERM or Ctrl-C.",
         discussion: """
             Staff sign in with accounts made by `encompass users add`; programs use bearer tokens made by \
-            `encompass tokens create`. GET /health answers without signing in. Put a TLS-terminating proxy \
-            in front for use beyond this machine; it must send X-Forwarded-Proto: https.
+            `encompass tokens create`. GET /health answers without signing in; GET /metrics (Prometheus text) \
+            takes a token. Put a TLS-terminating proxy in front for use beyond this machine; it must send \
+            X-Forwarded-Proto: https. An address it cannot take (a port in use) is exit 69, naming it.
             """)
 
     @OptionGroup var global: GlobalOptions

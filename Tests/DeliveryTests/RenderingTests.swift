@@ -31,6 +31,24 @@ import Testing
         #expect(message.textBody.hasPrefix("OPERATION ENCOMPASS NOTIFICATION"))
     }
 
+    /// A template that does not parse is named with its line and column and what is wrong, in
+    /// words: not the library's value dump.
+    @Test func aBrokenTemplateIsNamedWithItsPlaceInWords() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in AlertRenderer.templateNames {
+            try FileManager.default.copyItem(atPath: Repository.templates + "/\(name).mustache", toPath: folder.path + "/\(name).mustache")
+        }
+        let broken = folder.appendingPathComponent("alert.txt.mustache")
+        try Data("Hello\n{{#hub}}\n".utf8).write(to: broken)
+        let error = #expect(throws: RenderingError.self) { try AlertRenderer(templatesDirectory: folder.path) }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("template \(broken.path):"), "\(message)")
+        #expect(message.contains(" does not parse: a section is not closed"), "\(message)")
+        #expect(!message.contains("ParserError"))
+    }
+
     @Test func htmlPartEscapesWhatItShows() throws {
         let child = Fixtures.child(given: "Siobhán", family: "O'Neill <b>")
         let message = try Fixtures.alert(to: "dsl@school.example", child: child)

@@ -185,6 +185,22 @@ import Testing
         #expect(try setup.received().first?["tls"] as? Bool == true)
     }
 
+    /// smtp:// at an implicit-TLS port: the connection is made and no greeting ever comes (each
+    /// side waits for the other). The line names our relay and the likely cause, not "timed out".
+    @Test func aRelayThatNeverGreetsIsNamedWithTheLikelyCause() async throws {
+        let setup = try await Setup(["--implicit-tls"])
+        let message = try Fixtures.alert(to: "dsl@school.example")
+        // Short limits, so the wait for a greeting that never comes ends soon.
+        let quick = TransferTimeouts(connect: .seconds(5), lowSpeedTime: .seconds(1), total: .seconds(3))
+        let outcome = try #require(await setup.transport(setup.relay(scheme: "smtp"), timeouts: quick).send([message]).first)
+
+        #expect(outcome.status == .temporary)
+        #expect(outcome.detail.hasPrefix("smtp our relay 127.0.0.1:\(setup.server.port) took the connection but never answered "
+                                         + "(smtp.url: smtp:// on an implicit-TLS port such as 465 needs smtps://; or the relay hangs), will retry"),
+                "\(outcome.detail)")
+        #expect(try setup.received().isEmpty)
+    }
+
     @Test func plaintextGoesToLoopbackOnlyWithTheFlag() async throws {
         let setup = try await Setup(["--no-starttls"], tls: false)
         let message = try Fixtures.alert(to: "dsl@school.example")

@@ -125,4 +125,35 @@ struct AlertsCLITests {
         let states = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
         #expect(Set(states.compactMap { $0["state"] as? String }) == ["delivered"])
     }
+
+    /// A run stopped by our own files before it starts (a template gone: 66; a term-dates.csv
+    /// edited wrong: 65) is recorded as the run's outcome with its one line, where a store answers:
+    /// /metrics shows `error`, not the last good run's `ok` until the next good run.
+    @Test(arguments: TestDatabase.allCases)
+    func aRunStoppedByOurOwnFilesIsRecorded(_ database: TestDatabase) async throws {
+        let h = try CLIHarness(database)
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
+        #expect(try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h)).status == 0)
+        #expect(try await StoreFactory.open(h.database).latestNotifyRun()?.outcome == .ok)
+
+        let gone = h.dir.appendingPathComponent("no-templates").path
+        let noTemplates = try await h.run(["notify", "--now", "2026-11-20T06:10:00Z", "--templates", gone], environment: outbox(h))
+        #expect(noTemplates.status == 66, "\(noTemplates.stderr)")
+        let afterTemplates = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
+        #expect(afterTemplates.outcome == .error)
+        #expect(afterTemplates.detail?.contains(gone) == true, "\(afterTemplates.detail ?? "no detail")")
+
+        let termDates = h.configDir.appendingPathComponent("term-dates.csv")
+        try Data("la_code,urn,term_start,term_end\n925,,2026-09-31,2026-10-23\n".utf8).write(to: termDates)
+        let badDates = try await h.run(["notify", "--now", "2026-11-20T06:20:00Z"], environment: outbox(h))
+        #expect(badDates.status == 65, "\(badDates.stderr)")
+        let afterDates = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
+        #expect(afterDates.outcome == .error)
+        #expect(afterDates.startedAt >= afterTemplates.startedAt)
+        let line = try #require(afterDates.detail)
+        #expect(line.contains("term-dates.csv:2"), "\(line)")
+        #expect(!line.contains("\n"))
+    }
 }

@@ -127,4 +127,44 @@ struct BackupCLITests {
         let listed = try await Command.run(bin + "/pg_restore", ["--list", dump])
         #expect(listed.exitCode == 0 && listed.output.contains("TABLE DATA public incidents"), "\(listed.output)")
     }
+
+    /// The runbook's PostgreSQL backup as written (but for sudo and its paths): a URL holding `&` in
+    /// single quotes, as environment.example writes one, is dumped; the same URL unquoted, which sh
+    /// ends at the `&`, and a server that does not answer each stop with a line and leave no file,
+    /// where the runbook's command left a 0-byte dump.
+    @Test func theRunbooksPostgresBackupDumpsAQuotedURLAndLeavesNoEmptyDump() async throws {
+        let h = try CLIHarness(.postgres)
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file]).status == 0)
+        let runbook = try String(contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+        let start = try #require(runbook.range(of: "  sudo sh -c 'set -a; . /etc/encompass/environment; set +a; umask 077;"))
+        let end = try #require(runbook.range(of: "\n  ```", range: start.upperBound..<runbook.endIndex))
+        let backups = h.dir.appendingPathComponent("backups")
+        let command = String(runbook[start.lowerBound..<end.lowerBound]).replacingOccurrences(of: "sudo ", with: "")
+            .replacingOccurrences(of: "/etc/encompass/environment", with: h.dir.appendingPathComponent("environment").path)
+            .replacingOccurrences(of: "/backups/", with: backups.path + "/")
+        let url = h.database + "?sslmode=disable&application_name=encompass-backup"
+        let bin = try PostgresServer.shared().bin
+        let cases = [("ENCOMPASS_DATABASE='\(url)'", nil),
+                     ("ENCOMPASS_DATABASE=\(url)", "backup: no postgres:// ENCOMPASS_DATABASE read from the environment file"),
+                     ("ENCOMPASS_DATABASE='postgres://encompass@127.0.0.1:1/none?sslmode=disable&application_name=x'", "backup: pg_dump failed: no dump kept")]
+        for (line, refusal) in cases {
+            try? FileManager.default.removeItem(at: backups)
+            try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+            _ = try h.write("environment", line + "\nENCOMPASS_DATABASE_PASSWORD=unused\n")
+            let ran = try await Command.run("/bin/sh", ["-c", "PATH=\(bin):$PATH; export PATH; " + command])
+            let dumps = try FileManager.default.contentsOfDirectory(atPath: backups.path)
+            if let refusal {
+                #expect(ran.exitCode != 0, "\(line)")
+                #expect(dumps.isEmpty, "\(line): \(dumps)")
+                #expect(ran.output.contains(refusal), "\(line): \(ran.output)")
+            } else {
+                #expect(ran.exitCode == 0, "\(ran.output)")
+                let dump = try #require(dumps.first).description
+                let size = try FileManager.default.attributesOfItem(atPath: backups.appendingPathComponent(dump).path)[.size] as? Int
+                #expect((size ?? 0) > 0)
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@ import RiskModel
 import SQLiteStore
 import StoreContract
 import Testing
+import TestSupport
 
 @Suite("escalations, decide, deadline and settings from the command line")
 struct CommandsCLITests {
@@ -302,6 +303,14 @@ struct CommandsCLITests {
         // An empty one will do: every key has its default.
         try Data().write(to: yaml)
         #expect(try await h.run(["deadline", "--reported-at", "2026-12-01T10:00:00Z"]).status == 0)
+        // --config naming a file: said so, not "no such file" for a file that is there.
+        let p = Process()
+        p.executableURL = CLIHarness.binary
+        p.arguments = ["deadline", "--reported-at", "2026-12-01T10:00:00Z", "--config", yaml.path]
+        p.environment = EncompassBinary.environment()
+        let notFolder = try await p.runToEnd()
+        #expect(notFolder.end.status == 66)
+        #expect(String(decoding: notFolder.stderr, as: UTF8.self) == "\(yaml.path): is a file, not the settings folder (--config, ENCOMPASS_CONFIG)\n")
     }
 
     @Test func aDatabaseThatCannotBeUsedIsAServiceUnavailable() async throws {

@@ -72,6 +72,20 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: rig.h.databasePath), "doctor makes no database")
     }
 
+    /// A database not there yet in a folder that is not there (a typo in ENCOMPASS_DATABASE): not
+    /// "the first command that writes sets it up", since that command would fail; the folder named.
+    @Test func aDatabaseThatCannotBeMadeIsAProblemNamingItsFolder() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        let folder = rig.h.dir.appendingPathComponent("no-such-folder").path
+        let out = try await rig.h.run(["doctor", "--now", Self.inside], environment: rig.environment, database: "sqlite:\(folder)/x.sqlite")
+        #expect(out.status == 69)
+        #expect(out.stderr.contains("problem: database: database unavailable: cannot make \(folder)/x.sqlite: its folder \(folder) does not exist: "
+                                    + "create it, or check --database"), "\(out.stderr)")
+        #expect(!out.stdout.contains("none yet"), "\(out.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: folder), "doctor makes nothing")
+    }
+
     @Test func aRelayThatCannotBeReachedIs69AndSaysWhere() async throws {
         let rig = try await OutboxRig()
         defer { rig.h.cleanUp() }

@@ -17,7 +17,7 @@ struct HardeningCLITests {
         defer { h.cleanUp() }
         let out = try await h.run(args)
         #expect(out.status == 64, "\(out.stderr)")
-        #expect(out.stderr.hasPrefix("encompass: ") && out.stderr.hasSuffix(" (`encompass help COMMAND` lists what it takes)\n"), "\(out.stderr)")
+        #expect(out.stderr.hasPrefix("encompass: ") && out.stderr.hasSuffix(" (`encompass help \(args[0])` lists what it takes)\n"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1, "\(out.stderr)")
         #expect(out.stdout.isEmpty)
     }

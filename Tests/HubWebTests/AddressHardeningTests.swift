@@ -109,16 +109,22 @@ import TestSupport
 
     // MARK: The log
 
-    /// A link's token opens the school's alert: the log has the path without it, on every line.
-    @Test func anAcknowledgementTokenIsNotLogged() async throws {
-        let fixture = try await WebFixture.make()
-        defer { fixture.cleanUp() }
+    /// The fixture's application with its log captured, at info.
+    static func loggingApplication(_ fixture: WebFixture) async throws -> (some ApplicationProtocol, LogLines) {
         let log = LogLines()
         var logger = Logger(label: "encompass.web.test") { _ in CapturingLogHandler(lines: log) }
         logger.logLevel = .info
         let clock = fixture.clock
         let app = try await buildApplication(configuration: fixture.configuration, store: fixture.store,
                                              clock: WebClock { clock.now() }, logger: logger)
+        return (app, log)
+    }
+
+    /// A link's token opens the school's alert: the log has the path without it, on every line.
+    @Test func anAcknowledgementTokenIsNotLogged() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (app, log) = try await Self.loggingApplication(fixture)
         let token = "Zq8sW3cretT0kenThatMustNotBeLogged"
         let statuses = try await app.test(.router) { client in
             var browser = Browser(client: client)
@@ -131,6 +137,34 @@ import TestSupport
         #expect(lines.contains { $0.contains("path=/ack/…") })
         #expect(lines.contains { $0.contains("path=/health") }, "the log was captured")
         #expect(!lines.contains { $0.contains(token) })
+    }
+
+    /// A refusal thrown below the log (the CSRF 403, a page's 404, a 405) is logged as an answer is:
+    /// method, the route's path (ids only) and status. A path no route takes is whatever the client
+    /// typed, a name even: it is not written.
+    @Test func refusalsAreLoggedWithIdsOnly() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let (app, log) = try await Self.loggingApplication(fixture)
+        let statuses = try await app.test(.router) { client in
+            var browser = Browser(client: client)
+            _ = try await browser.get("/sign-in")
+            let forged = try await browser.post("/sign-in", form: [("name", "hana"), ("password", WebFixture.password)]).status
+            _ = try await browser.signIn("hana")
+            return [forged, try await browser.get("/children/C-NOPE").status,
+                    try await browser.send("/", method: .delete, headers: [:], body: nil).status,
+                    try await browser.get("/Zoe-Nobody").status]
+        }
+        #expect(statuses == [.forbidden, .notFound, .methodNotAllowed, .notFound])
+        let lines = log.all
+        func logged(_ method: String, _ path: String, _ status: Int) -> Bool {
+            lines.contains { $0.hasPrefix("request ") && $0.contains("method=\(method)") && $0.contains("path=\(path)") && $0.contains("status=\(status)") }
+        }
+        #expect(logged("POST", "/sign-in", 403), "\(lines)")
+        #expect(logged("GET", "/children/C-NOPE", 404), "\(lines)")
+        #expect(logged("DELETE", "(no route)", 405), "\(lines)")
+        #expect(logged("GET", "(no route)", 404), "\(lines)")
+        #expect(!lines.contains { $0.contains("Zoe") })
     }
 
     // MARK: Methods

@@ -21,6 +21,24 @@ import TestSupport
         #expect(status == 0)
     }
 
+    /// A port already taken (an old serve still running, another service) is the machine's state,
+    /// not a fault of ours: exit 69 and one line naming the address and what to do, where it was
+    /// 70 "internal error: IOError".
+    @Test func aPortInUseIsNamedAndExits69() async throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("hub.sqlite").path
+        let server = try ServedHub.start(database: db)
+        defer { server.process.terminate() }
+        let port = try #require(URL(string: server.address)?.port)
+        let second = try await EncompassProcess.run(
+            ["serve", "--port", "\(port)", "--templates", WebFixture.packageRoot.appendingPathComponent("Templates/web").path], database: db)
+        #expect(second.status == 69)
+        #expect(second.stderr == "encompass: cannot listen on 127.0.0.1:\(port): the port is in use (another encompass serve, "
+                + "or another service): stop it, or choose another --port\n", "\(second.stderr)")
+        #expect(await server.stop() == 0)
+    }
+
     /// The message for missing templates names the folder holding web/: --templates takes it too.
     @Test func serveTakesTheFolderHoldingWebAsTemplates() async throws {
         let dir = try Self.tempDirectory()

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import InputRules
 import RiskModel
 import Testing
 
@@ -151,5 +152,14 @@ struct BadRow: Sendable, CustomTestStringConvertible {
     func offsetsGiveTheRightInstant(_ text: String, _ seconds: TimeInterval) throws {
         let incident = try #require(Fixture.incidents(Fixture.ingest(Fixture.csv([["reported_at": text]]))).first)
         #expect(incident.reportedAt == Date(timeIntervalSince1970: seconds))
+    }
+
+    /// A mixed-case column (the GIAS extract's) a letter off is named as the typo it is, as a
+    /// lower-case one is; the column itself, as written, is not.
+    @Test func aMixedCaseColumnALetterOffIsNamedAsATypo() {
+        #expect(LikelyTypo.hint(for: "EstablishmentName", among: ["URN", "EstablishmentNam"])
+                == " (the header has \"EstablishmentNam\": a typo?)")
+        #expect(LikelyTypo.hint(for: "LA (code)", among: ["la (Code)"]) == " (the header has \"la (Code)\": a typo?)")
+        #expect(!LikelyTypo.isTypo("EstablishmentName", of: "EstablishmentName"))
     }
 }
