@@ -131,7 +131,10 @@ struct APIRoutes {
         // not know is refused, not ignored, so a misspelt `strategy_discussion` or `reason` is not
         // recorded as a decision without it.
         let textKeys = ["marac", "strategy_meeting", "on", "reason", "by"]
-        let shapeProblems = object.keys.sorted().compactMap { key -> String? in
+        // A key given twice is refused, as in a JSON Lines file (`JSONObjectKeys`): JSONSerialization
+        // keeps the last, so `"marac":"declined",...,"marac":"referred"` recorded a referral, for good.
+        let repeated = JSONObjectKeys.firstRepeated(in: body.readableBytesView).map { ["\($0) appears more than once"] } ?? []
+        let shapeProblems = repeated + object.keys.sorted().compactMap { key -> String? in
             let value = object[key]
             if textKeys.contains(key) {
                 return value is String || value is NSNull ? nil : "\(key) must be a string"

@@ -43,7 +43,8 @@ struct TextInput: Sendable {
             }
             return "\(label) has \(what) in it, which cannot be kept. Type it again without it."
         }
-        if value.count > maxLength {
+        // FieldText's length rule: characters, and bytes, so marks piled on one character do not pass.
+        if FieldText.isTooLong(value, maximum: maxLength) {
             return "\(label) is too long: keep it to at most \(maxLength) characters."
         }
         return nil

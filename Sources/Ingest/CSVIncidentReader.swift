@@ -133,6 +133,13 @@ struct CSVHeader {
         for column in Column.requiredInHeader where fieldOf[column.rawValue] < 0 {
             log.add(line: 1, column, "required column is missing from the header" + LikelyTypo.hint(for: column.name, among: unknown))
         }
+        // The child columns are optional (an incident may have no child), but a header that lacks
+        // one and has a name a letter or two from it has it misnamed: read as it is, every child of
+        // the file (`ChildID`, `ChildDOB`) was dropped unseen, with no alert and nothing unmatched.
+        for column in Column.childColumns where fieldOf[column.rawValue] < 0 {
+            let hint = LikelyTypo.hint(for: column.name, among: unknown)
+            if !hint.isEmpty { log.add(line: 1, column, "is missing from the header" + hint) }
+        }
         guard log.total == errorsBefore else { return nil }
         self.names = names
         fieldCount = fields.count

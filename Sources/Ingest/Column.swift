@@ -1,3 +1,5 @@
+import InputRules
+
 /// The columns of SPEC §2, in one place so CSV headers and JSON keys resolve to the same thing.
 enum Column: Int, CaseIterable, Sendable {
     case incidentId
@@ -49,7 +51,7 @@ enum Column: Int, CaseIterable, Sendable {
             self = column
             return
         }
-        guard let column = Column.byName[name.trimmingSpaces().lowercased()] else { return nil }
+        guard let column = Column.byName[ColumnName.key(name)] else { return nil }
         self = column
     }
 

@@ -1,5 +1,12 @@
+import Foundation
 import InputRules
 import RiskModel
+
+/// What is wrong with one column's value, as the words after `FILE:LINE: column: ` (never the value).
+struct ColumnProblem: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
 
 /// Parsers for the enumerated and numeric column forms of SPEC §2, straight from bytes.
 enum FieldValues {
@@ -34,6 +41,27 @@ enum FieldValues {
             v = v * 10 + Int(c - 0x30)
         }
         return v
+    }
+
+    /// The one reading of a date-time column of a file (`reported_at`, `missing_at`, `returned_at`,
+    /// `return_interview_at`): the `InstantParser` forms, in the years a person enters, and not more
+    /// than an hour past `latest`'s hour of clock skew. The failure is the message for
+    /// `FILE:LINE: column: `.
+    static func instant(_ b: UnsafeBufferPointer<UInt8>, latest: Date) -> Result<Date, ColumnProblem> {
+        switch InstantParser.parse(b) {
+        case .instant(let d): d > latest ? .failure(ColumnProblem("is more than 1 hour in the future")) : .success(d)
+        case .missingOffset: .failure(ColumnProblem("needs Z or an offset such as +01:00"))
+        case .invalid: .failure(ColumnProblem("is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z"))
+        case .outOfRange: .failure(ColumnProblem("is outside \(InstantText.rangeWords)"))
+        }
+    }
+
+    /// The one reading of `child_dob` (incidents and episodes): `YYYY-MM-DD`, in the years a person
+    /// enters, and not after London's `today`.
+    static func dateOfBirth(_ b: UnsafeBufferPointer<UInt8>, today: LocalDate) -> Result<LocalDate, ColumnProblem> {
+        guard let date = date(b) else { return .failure(ColumnProblem("is not a YYYY-MM-DD date")) }
+        guard LocalDate.enteredYears.contains(date.year) else { return .failure(ColumnProblem("is outside \(InstantText.rangeWords)")) }
+        return date > today ? .failure(ColumnProblem("is in the future")) : .success(date)
     }
 
     /// Exactly `YYYY-MM-DD`, a date that exists.

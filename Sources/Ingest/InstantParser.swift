@@ -5,12 +5,16 @@ import RiskModel
 /// slow for a million rows, and the accepted forms are few.
 ///
 /// Accepted: `YYYY-MM-DDTHH:MM[:SS[.fraction]]` then `Z` or an offset `±HH:MM`, `±HHMM` or `±HH`.
-/// `T` and `Z` may be lower case. A space in place of `T` is refused.
+/// `T` and `Z` may be lower case. A space in place of `T` is refused. An instant whose year (as UTC)
+/// is outside `LocalDate.enteredYears` is `outOfRange`: the one range of dates a person enters,
+/// for a file's columns as for the command line and the API (a `1026` typed for `2026` is refused,
+/// not stored as a thousand years old).
 enum InstantParser {
     enum Outcome: Equatable {
         case instant(Date)
         case missingOffset
         case invalid
+        case outOfRange
     }
 
     static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Outcome {
@@ -62,6 +66,13 @@ enum InstantParser {
         }
         guard p == n else { return .invalid }
         let local = date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second
-        return .instant(Date(timeIntervalSince1970: Double(local - offsetSeconds) + fraction))
+        let utc = local - offsetSeconds
+        // An offset moves the day by one at most: only the edge years need the UTC date.
+        let years = LocalDate.enteredYears
+        if year <= years.lowerBound || year >= years.upperBound,
+           !years.contains(LocalDate(daysSinceEpoch: Int((Double(utc) / 86_400).rounded(.down))).year) {
+            return .outOfRange
+        }
+        return .instant(Date(timeIntervalSince1970: Double(utc) + fraction))
     }
 }

@@ -20,11 +20,10 @@ public enum InstantText {
         var bytes = Array(text.utf8)
         return bytes.withUnsafeMutableBufferPointer { b in
             switch InstantParser.parse(UnsafeBufferPointer(b)) {
-            case .instant(let d):
-                LocalDate.enteredYears.contains(LocalDate(daysSinceEpoch: Int((d.timeIntervalSince1970 / 86_400).rounded(.down))).year)
-                    ? .success(d) : .failure(.outOfRange)
+            case .instant(let d): .success(d)
             case .missingOffset: .failure(.missingOffset)
             case .invalid: .failure(.invalid)
+            case .outOfRange: .failure(.outOfRange)
             }
         }
     }

@@ -1,3 +1,5 @@
+import InputRules
+
 /// Reads JSON Lines incidents: one object a line, keys named as the CSV columns, children nested as
 /// `"children": [{...}]` (or, with no `children` key, the child columns at the top level as in CSV).
 /// Strings are the values; a number stands for its own text; true/false fill the Y/N columns;
@@ -12,15 +14,10 @@ enum JSONLinesIncidentReader {
         while p < n {
             intake.reached(p)
             line += 1
-            var end = p
-            var nonASCII = false
-            while end < n, bytes[end] != 0x0A {
-                if bytes[end] >= 0x80 { nonASCII = true }
-                end += 1
-            }
+            let (end, next, nonASCII) = LineEnds.line(in: bytes, from: p)
             let text = UnsafeBufferPointer(rebasing: bytes[p..<end])
-            p = end + 1
-            guard text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { continue }
+            p = next
+            guard text.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
             intake.recordCount += 1
             if nonASCII, !text.isValidUTF8 {
                 intake.log.add(line: line, column: "-", "the line is not valid UTF-8")
@@ -86,19 +83,30 @@ enum JSONLinesIncidentReader {
         if children.isEmpty {
             rows.append((incidentValues, incidentReported))
         }
-        for child in children {
+        for (index, child) in children.enumerated() {
             var values = incidentValues
             var reported = incidentReported
             var childSeen = KeySet()
             for (key, member) in child {
-                // Incident keys repeated inside a child are ignored, as unknown keys are.
-                guard let column = Column(name: key), column.isChildColumn else { continue }
+                // An object inside `children` is a child: a key that is not a child column (`id`,
+                // `dob`, an incident column) is refused, not ignored, or a child sent under keys we
+                // do not read became an incident with no child, no alert and nothing unmatched.
+                guard let column = Column(name: key), column.isChildColumn else {
+                    let meant = LikelyTypo.meant(key, among: Column.childColumns.map(\.name)).map { " (did you mean \($0)?)" } ?? ""
+                    intake.log.add(line: line, column: "children",
+                                   "child \(index + 1): \"\(FieldValues.shortened(key))\" is not a child column" + meant)
+                    continue
+                }
                 guard childSeen.insert(column.rawValue) else {
                     intake.log.add(line: line, column, "appears more than once in a child")
                     reported |= column.bit
                     continue
                 }
                 if !store(member, column, in: &values, line: line, log: &intake.log) { reported |= column.bit }
+            }
+            if reported & Column.childId.bit == 0, FieldText.isBlank(values[Column.childId.rawValue]) {
+                intake.log.add(line: line, Column.childId, "is required in each child of children")
+                reported |= Column.childId.bit
             }
             rows.append((values, reported))
         }

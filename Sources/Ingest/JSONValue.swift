@@ -1,3 +1,5 @@
+import InputRules
+
 /// A parsed JSON value. Numbers keep their text, so `12` and `12.0` stay distinguishable.
 indirect enum JSONValue {
     case string(String)
@@ -211,5 +213,19 @@ struct JSONParser {
             p += 1
         }
         return v
+    }
+}
+
+/// The duplicate-key rule (`ColumnName`) for a JSON object sent to us outside a JSON Lines file:
+/// the API's decision, which `JSONSerialization` would read keeping the last of a key given twice.
+public enum JSONObjectKeys {
+    /// The key (as `ColumnName.key`) given twice in the top-level object of `bytes`; nil when none
+    /// is, or when `bytes` is not a JSON object in UTF-8 (the caller's own parser says so).
+    public static func firstRepeated(in bytes: some Collection<UInt8>) -> String? {
+        let array = Array(bytes)
+        return array.withUnsafeBufferPointer { b -> String? in
+            guard b.isValidUTF8, let value = try? JSONParser.parse(b), case .object(let members) = value else { return nil }
+            return ColumnName.firstRepeated(members.map(\.key))
+        }
     }
 }

@@ -47,16 +47,9 @@ struct RowValidator {
         if reported.isEmpty {
             fail(.reportedAt, "is required")
         } else {
-            switch InstantParser.parse(reported) {
-            case .instant(let instant):
-                if instant > latestReportedAt {
-                    fail(.reportedAt, "is more than 1 hour in the future")
-                }
-                reportedAt = instant
-            case .missingOffset:
-                fail(.reportedAt, "needs Z or an offset such as +01:00")
-            case .invalid:
-                fail(.reportedAt, "is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+            switch FieldValues.instant(reported, latest: latestReportedAt) {
+            case .success(let instant): reportedAt = instant
+            case .failure(let problem): fail(.reportedAt, problem.message)
             }
         }
 
@@ -155,11 +148,11 @@ struct RowValidator {
         let dobText = row.bytes(.childDob)
         if dobText.isEmpty {
             fail(.childDob, "is required for a child")
-        } else if let date = FieldValues.date(dobText) {
-            if date > today { fail(.childDob, "is in the future") }
-            dateOfBirth = date
         } else {
-            fail(.childDob, "is not a YYYY-MM-DD date")
+            switch FieldValues.dateOfBirth(dobText, today: today) {
+            case .success(let date): dateOfBirth = date
+            case .failure(let problem): fail(.childDob, problem.message)
+            }
         }
 
         let urn = row.bytes(.schoolUrn)

@@ -3,11 +3,15 @@
 /// (U+007F) and C1 controls (U+0080-U+009F, which a terminal takes as CSI and the like) are
 /// refused: a NUL cut a child's name short in the school's e-mail, and ESC sequences in an id
 /// reached an operator's terminal. A tab is allowed everywhere; line breaks (CR, LF) only in free
-/// text (`words`). Ids also refuse Unicode format characters (general category Cf: zero-width
-/// spaces and joiners, bidi overrides and isolates): `C-9001` with a zero-width space after it looks
-/// the same and is another child, and a bidi override shows an id reversed. Names keep them (a
-/// zero-width non-joiner is part of how some names are written). Every kind has a length limit, so
-/// a stray paste is refused with a clear line rather than stored.
+/// text (`words`). Ids also refuse every character that looks like another or like nothing
+/// (`isLookAlike`): Unicode format characters (Cf: zero-width spaces and joiners, bidi overrides),
+/// every space but U+0020 (a no-break space, an ideographic space, the line and paragraph
+/// separators), the fillers (Hangul, braille blank), private-use and unassigned code points:
+/// `C-9001` with a no-break space after it prints the same and is another child, and a bidi
+/// override shows an id reversed. They are refused rather than trimmed, at an id's edges as inside
+/// it, so every reader (incidents, episodes, the command line, the API) sees one id. Names keep
+/// them (a zero-width non-joiner is part of how some names are written). Every kind has a length
+/// limit, so a stray paste is refused with a clear line rather than stored.
 ///
 /// Problems never carry the text itself: it may name people.
 public enum FieldText {
@@ -22,7 +26,8 @@ public enum FieldText {
         /// name, a path, a URL).
         case line
 
-        /// The most characters (extended grapheme clusters) kept.
+        /// The most characters (extended grapheme clusters) kept, and four UTF-8 bytes a character
+        /// (`FieldText.isTooLong`).
         public var maximumLength: Int {
             switch self {
             case .identifier: 64
@@ -34,13 +39,13 @@ public enum FieldText {
 
         public var allowsLineBreaks: Bool { self == .words }
 
-        /// Whether Unicode format characters (Cf) may be in it: everywhere but in an id.
+        /// Whether look-alike characters (`FieldText.isLookAlike`) may be in it: everywhere but in an id.
         public var allowsFormatCharacters: Bool { self != .identifier }
     }
 
     public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
         case controlCharacter
-        /// A Unicode format character (Cf) in an id.
+        /// A look-alike character (`FieldText.isLookAlike`) in an id.
         case formatCharacter
         case tooLong(maximum: Int)
 
@@ -48,7 +53,7 @@ public enum FieldText {
         public var description: String {
             switch self {
             case .controlCharacter: "contains a control character"
-            case .formatCharacter: "contains an invisible formatting character (zero-width or bidi)"
+            case .formatCharacter: "contains an invisible or look-alike character (a space other than U+0020, zero-width, bidi or a filler)"
             case .tooLong(let maximum): "is longer than \(maximum) characters"
             }
         }
@@ -80,12 +85,25 @@ public enum FieldText {
                 if let problem = problem(scalar, lineBreaks: lineBreaks, formatCharacters: formats) { return problem }
             }
         }
-        // A character is at least one byte: only a long text needs counting.
         let maximum = kind.maximumLength
-        if bytes.count > maximum, String(decoding: bytes, as: UTF8.self).count > maximum {
-            return .tooLong(maximum: maximum)
-        }
-        return nil
+        return isTooLong(utf8: bytes, maximum: maximum) ? .tooLong(maximum: maximum) : nil
+    }
+
+    /// The one length rule, for a limit of `maximum` characters: more than `maximum` extended
+    /// grapheme clusters, or more than four UTF-8 bytes a character (any text of `maximum` one-scalar characters fits), since
+    /// combining marks join the character before them without limit and a count of characters
+    /// alone let 1 MB through as one. Inlinable: ingest asks for every text field of every row.
+    @inlinable
+    public static func isTooLong(utf8 bytes: UnsafeBufferPointer<UInt8>, maximum: Int) -> Bool {
+        if bytes.count > 4 * maximum { return true }
+        // A character is at least one byte: only a long text needs counting.
+        return bytes.count > maximum && String(decoding: bytes, as: UTF8.self).count > maximum
+    }
+
+    /// The same rule over text.
+    public static func isTooLong(_ text: String, maximum: Int) -> Bool {
+        var copy = text
+        return copy.withUTF8 { isTooLong(utf8: $0, maximum: maximum) }
     }
 
     /// Whether `text` has no visible character: nothing but white space (Unicode's White_Space:
@@ -123,8 +141,23 @@ public enum FieldText {
         let v = scalar.value
         if v == 0x09 || (lineBreaks && (v == 0x0A || v == 0x0D)) { return nil }
         if isControl(scalar) { return .controlCharacter }
-        if !formatCharacters, v >= 0x80, scalar.properties.generalCategory == .format { return .formatCharacter }
+        if !formatCharacters, v >= 0x80, isLookAlike(scalar) { return .formatCharacter }
         return nil
+    }
+
+    /// Whether a character (not ASCII) prints as nothing or as another: a format character (Cf),
+    /// any White_Space (U+00A0, U+3000, U+2028, U+2029...), a default-ignorable one (the Hangul
+    /// fillers, variation selectors), the braille blank U+2800, a private-use or unassigned code
+    /// point (noncharacters included). The id rule: none of these is in any force's ids.
+    public static func isLookAlike(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.value >= 0x80 else { return false }
+        if scalar.value == 0x2800 { return true }
+        let p = scalar.properties
+        if p.isWhitespace || p.isDefaultIgnorableCodePoint { return true }
+        switch p.generalCategory {
+        case .format, .privateUse, .unassigned, .surrogate, .spaceSeparator, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
     }
 
     /// `text` safe to write to a terminal: every control character (C0, DEL and C1, tab and line

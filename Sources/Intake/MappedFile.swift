@@ -18,6 +18,10 @@ final class MappedFile: @unchecked Sendable {
 
     /// Nil when the file cannot be opened or mapped; the caller says so in its own words.
     init?(path: String) {
+        // Only a regular file is opened: opening a named pipe would meet its writer, and closing it
+        // unread would lose what the writer then sends (the caller reads the pipe itself).
+        var before = stat()
+        guard stat(path, &before) == 0, (before.st_mode & S_IFMT) == S_IFREG else { return nil }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -90,9 +90,16 @@ public enum ConfigDirectory {
 
     public static func data(_ path: String) throws -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw MissingFile(path: path) }
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw SettingsError(file: path, message: "cannot be read")
+        let type = (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+        let d: Data?
+        switch type {
+        case .typeRegular?: d = FileManager.default.contents(atPath: path)
+        case .typeDirectory?: d = nil
+        // A pipe or a device (`gpg -d export.gpg > fifo.csv`), which `contents(atPath:)` does not
+        // read: read to its end, as the README says a pipe is.
+        default: d = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd() ?? Data()
         }
+        guard let d else { throw SettingsError(file: path, message: "cannot be read") }
         return d
     }
 

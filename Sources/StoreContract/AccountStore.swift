@@ -234,8 +234,9 @@ public enum AccountError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nameTaken(let name): "the name \(name) is already in use"
-        case .unknownUser(let name): "no account named \(name)"
-        case .unknownToken(let name): "no API token named \(name)"
+        // The name is not quoted back: one typed on the command line may hold an escape sequence.
+        case .unknownUser: "no account has that name"
+        case .unknownToken: "no API token has that name"
         }
     }
 }

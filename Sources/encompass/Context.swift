@@ -72,12 +72,13 @@ struct ReadingContext {
     }
 }
 
-/// `--as-of`, `--now`, `--reported-at`: the same forms `reported_at` takes.
+/// `--as-of`, `--now`, `--reported-at`: the same forms `reported_at` takes. The refused text is
+/// never quoted back: it may hold an escape sequence for the terminal.
 func parseInstant(_ text: String, option: String) throws -> Date {
     switch InstantText.parse(text) {
     case .success(let d): return d
-    case .failure(.missingOffset): throw UsageProblem(message: "\(option): \(text) needs Z or an offset such as +01:00")
-    case .failure(.invalid): throw UsageProblem(message: "\(option): \(text) is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
+    case .failure(.missingOffset): throw UsageProblem(message: "\(option): needs Z or an offset such as +01:00")
+    case .failure(.invalid): throw UsageProblem(message: "\(option): is not an ISO 8601 date-time such as 2026-03-06T21:40:00Z")
     case .failure(.outOfRange): throw UsageProblem(message: "\(option): expected a date-time in \(InstantText.rangeWords)")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InputRules
 import Settings
 
 @main
@@ -23,6 +24,14 @@ struct Encompass: AsyncParsableCommand {
     /// error here is. Help and version requests, and the errors `Failure` has already printed (an
     /// `ExitCode`), go through ArgumentParser as before.
     static func main() async {
+        // Before ArgumentParser, which sees the arguments already decoded with repair (U+FFFD).
+        let raw = (0..<Int(CommandLine.argc)).map { i in
+            CommandLine.unsafeArgv[i].map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self), count: strlen($0))) } ?? []
+        }
+        if let problem = ArgumentText.problem(raw) {
+            Failure.printError(problem)
+            exit(withError: ExitCode.validationFailure)
+        }
         do {
             var command = try await asyncParseAsRoot(nil)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -39,7 +39,7 @@ struct AccountsCLITests {
         #expect(changed.status == 0 && changed.stdout == "role: sam is now supervisor\n", "\(changed.stderr)")
         #expect(try await h.run(["users", "list"]).stdout.contains("supervisor"))
         let unknown = try await h.run(["users", "role", "nobody", "admin"])
-        #expect(unknown.status == 65 && unknown.stderr == "encompass: no account named nobody\n")
+        #expect(unknown.status == 65 && unknown.stderr == "encompass: no account has that name\n")
         #expect(try await h.run(["users", "role", "sam", "chief"]).status == 64)
 
         let reset = try await h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
@@ -47,6 +47,6 @@ struct AccountsCLITests {
         let short = try await h.run(["users", "reset-password", "sam"], environment: ["ENCOMPASS_PASSWORD": "short"])
         #expect(short.status == 64 && short.stderr == "encompass: A password needs at least 12 characters.\n")
         let nobody = try await h.run(["users", "reset-password", "nobody"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
-        #expect(nobody.status == 65 && nobody.stderr == "encompass: no account named nobody\n")
+        #expect(nobody.status == 65 && nobody.stderr == "encompass: no account has that name\n")
     }
 }

@@ -239,6 +239,9 @@ import TestSupport
         (#"{"marac": "referred", "on": "2026-11-21", "xx": 1}"#, ["xx is not a field of a decision"]),
         (#"{"marac": "referred", "on": "2026-11-21", "strategy_discussion": 1}"#, ["strategy_discussion must be true or false"]),
         (#"{"strategy_meeting": ["held"], "on": "2026-11-21"}"#, ["strategy_meeting must be a string"]),
+        // Audit 20, F7: JSONSerialization kept the last of a repeated key, and a decline became a referral.
+        (#"{"marac":"declined","reason":"victim engaging","marac":"referred","on":"2026-11-21"}"#, ["marac appears more than once"]),
+        (#"{"marac":"referred","on":"2026-11-21","on":"2026-01-01"}"#, ["on appears more than once"]),
     ])
     func aDecisionOfTheWrongShapeIsAProblemList(body: String, errors: [String]) async throws {
         let fixture = try await WebFixture.make()
@@ -247,6 +250,20 @@ import TestSupport
         #expect(response.status == .unprocessableContent)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
         #expect(object["errors"] as? [String] == errors)
+        #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
+    }
+
+    /// Audit 20, F2: combining marks piled on one character were one character to the length limit.
+    @Test func aReasonAndAnAuthorOfPiledMarksAreTooLong() async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let reason = "a" + String(repeating: "\u{301}", count: 20_000), by = "x" + String(repeating: "\u{301}", count: 1000)
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["marac": "declined", "on": "2026-11-21", "reason": reason, "by": by]), as: UTF8.self)
+        let response = try await APITests.call(fixture, .post, "/api/children/C-1/decisions", type: "application/json", body: body)
+        #expect(response.status == .unprocessableContent)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        let errors = try #require(object["errors"] as? [String])
+        #expect(errors.contains { $0.hasPrefix("reason: The reason is too long") } && errors.contains { $0.hasPrefix("by: by is too long") }, "\(errors)")
         #expect(try await fixture.store.decisions(childId: "C-1").isEmpty)
     }
 

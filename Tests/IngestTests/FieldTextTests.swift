@@ -34,7 +34,7 @@ import Testing
     ])
     func formatCharactersAreRefusedInIds(column: String, value: String) {
         let errors = Fixture.errors(Fixture.ingest(Fixture.csv([[column: value]])))
-        #expect(errors == ["in.csv:2: \(column): contains an invisible formatting character (zero-width or bidi)"])
+        #expect(errors == ["in.csv:2: \(column): contains an invisible or look-alike character (a space other than U+0020, zero-width, bidi or a filler)"])
     }
 
     @Test func aNameKeepsAZeroWidthNonJoiner() throws {
