@@ -97,7 +97,7 @@ struct OnePressStoreTests {
         let stores: [any FullStore] = [t.store, try StoreFactory.open(t.url)]
         let declined = decision(.declined, reason: "No consent")
         let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
-            for n in 0..<6 {
+            for n in 0..<40 {
                 let store = stores[n % 2]
                 group.addTask {
                     do {
