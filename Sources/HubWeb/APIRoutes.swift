@@ -157,7 +157,8 @@ struct APIRoutes {
         let result = input.check(today: configuration.scoring.zone.localDate(of: now))
         var problems: [String] = []
         if case .failure(let found) = result { problems = found.list.map { "\($0.field): \($0.message)" } }
-        if let why = TextInput.decidedBy.problem(text("by")) { problems.append("by: " + why) }
+        // A blank `by` names no one (the token's name is taken below), whatever blank it is made of.
+        if let by = text("by"), !FieldText.isBlank(by), let why = TextInput.decidedBy.problem(by) { problems.append("by: " + why) }
         guard problems.isEmpty, case .success(let decisions) = result, let first = decisions.first else {
             return .json(JSONBody.object(["errors": problems]), status: .unprocessableContent)
         }
