@@ -166,11 +166,12 @@ struct APIRoutes {
         let client = "api:\(context.apiClient ?? "unknown")"
         // A blank name (FieldText's rule: spaces of any width, a line separator) names no one.
         let by = text("by").flatMap { FieldText.isBlank($0) ? nil : $0.trimmingCharacters(in: .whitespaces) } ?? client
-        for (kind, checked) in decisions {
-            let decision = Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason,
-                                    by: by, recordedAt: now)
-            try await store.record(decision, strategyDiscussion: strategy, actor: client)
+        // Both kinds in one transaction: a failure between them must not keep one and answer an
+        // error that a client then retries, recording the first twice (audit 20, input F9).
+        let all = decisions.map { kind, checked in
+            Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason, by: by, recordedAt: now)
         }
+        try await store.record(all, strategyDiscussion: strategy, actor: client, seen: nil)
         await queue.invalidate()
         func outcome(_ kind: Decision.Kind) -> Any { decisions.first { $0.kind == kind }?.checked.outcome.rawValue ?? NSNull() }
         var out: [String: Any] = [

@@ -57,10 +57,15 @@ struct DecideCommand: AsyncParsableCommand {
             let login = LoginName.current
             let who = by ?? login
             // The audit keeps the login that ran the command beside the name given.
-            for (kind, c) in checked {
-                try await context.store.record(Decision(childId: childId, kind: kind, outcome: c.outcome, on: c.on, reason: c.reason,
-                                                        by: who, recordedAt: now, recordedBy: "cli:\(login)"))
-                print("recorded: \(childId) \(kind == .marac ? "MARAC" : "strategy meeting") \(c.outcome.rawValue) on \(c.on) by \(who)")
+            // Both kinds in one transaction: were the second to fail after the first was kept, the
+            // command would exit 69 and its rerun record the first twice (audit 20, input F9).
+            let decisions = checked.map { kind, c in
+                Decision(childId: childId, kind: kind, outcome: c.outcome, on: c.on, reason: c.reason,
+                         by: who, recordedAt: now, recordedBy: "cli:\(login)")
+            }
+            try await context.store.record(decisions, strategyDiscussion: false, actor: "cli:\(login)", seen: nil)
+            for d in decisions {
+                print("recorded: \(childId) \(d.kind == .marac ? "MARAC" : "strategy meeting") \(d.outcome.rawValue) on \(d.on) by \(who)")
             }
         }
     }

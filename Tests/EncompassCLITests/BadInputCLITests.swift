@@ -193,3 +193,34 @@ struct BadInputCLITests {
         #expect(out.stdout.hasPrefix("incidents: 2 added"), "\(out.stdout)")
     }
 }
+
+/// Audit 20 (bad input), F9: one `decide` of both kinds is one transaction. Its second write failing
+/// (here a trigger refusing strategy meetings; in service a busy database past its wait, a failover)
+/// kept the MARAC decision while the command exited 69, and the rerun recorded it twice.
+@Suite("decide of both kinds, all or nothing")
+struct DecideBothKindsCLITests {
+    @Test(arguments: TestDatabase.allCases)
+    func aSecondWriteThatFailsKeepsNeither(_ database: TestDatabase) async throws {
+        let h = try CLIHarness(database)
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("N-1", "2026-10-01T21:40:00Z", child: "C-N1")]))
+        #expect(try await h.run(["ingest", file]).status == 0)
+        switch database {
+        case .sqlite:
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            p.arguments = [h.databasePath, "CREATE TRIGGER refuse BEFORE INSERT ON strategy_meetings BEGIN SELECT RAISE(ABORT, 'refused'); END;"]
+            #expect(try await p.runToEnd().end.status == 0)
+        case .postgres:
+            _ = try await h.psql("""
+                CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+                CREATE TRIGGER refuse BEFORE INSERT ON strategy_meetings FOR EACH ROW EXECUTE FUNCTION refuse();
+                """)
+        }
+        let out = try await h.run(["decide", "C-N1", "--marac", "referred", "--strategy-meeting", "held", "--on", "2026-10-02"])
+        #expect(out.status != 0)
+        #expect(!out.stdout.contains("recorded"), "nothing said recorded: \(out.stdout)")
+        let decisions = try await BadInputCLITests.state(h).split(separator: ",")[5]
+        #expect(decisions == "0", "the MARAC decision went with the strategy meeting's")
+    }
+}
