@@ -79,13 +79,18 @@ struct AlertBoard {
     }
 
     /// What the board says at its top when the last `notify` run could not use our relay (or another
-    /// relay or endpoint): read from the run's own record, so it shows the moment that run ends, not
-    /// at the deadline. Nil when the last run could use everything it needed.
+    /// relay or endpoint), or stopped on an error of its own (our settings, calendar or templates, the
+    /// database): read from the run's own record, so it shows the moment that run ends, not at the
+    /// deadline. Nil when the last run ended well.
     static func lastRunBanner(_ run: NotifyRunRecord, now: Date, time: DisplayTime) -> [String: Any]? {
-        guard run.outcome == .serviceUnavailable else { return nil }
+        guard run.outcome != .ok else { return nil }
         let at = time.day(run.finishedAt) == time.day(now) ? time.clock(run.finishedAt) : time.dayAndClock(run.finishedAt)
         let heading: String
-        if let waiting = run.relayWaiting {
+        if run.outcome == .error {
+            // A run stopped by a file the hub edited sends nothing until it is put right: the board
+            // is where staff look in the morning (audit 20, operability: such runs are recorded now).
+            heading = "The last notify run, at \(at), stopped on an error: alerts wait until it is put right"
+        } else if let waiting = run.relayWaiting {
             heading = "The last notify run could not reach the relay at \(at): \(waiting) \(waiting == 1 ? "alert waits" : "alerts wait") on it"
         } else {
             heading = "The last notify run, at \(at), could not use a relay or endpoint"

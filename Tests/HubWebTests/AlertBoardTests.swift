@@ -248,4 +248,24 @@ import Testing
         #expect(down.contains("10.1.2.3:587"))
         #expect(!back.contains("last-run-heading"), "the next run reached the relay: the warning goes")
     }
+
+    /// A run stopped by our own files (a term date mistyped, a template gone) is recorded as `error`;
+    /// the board says so at its top, with the run's one line, until a run ends well.
+    @Test func theLastRunStoppedOnAnErrorIsShownAtTheTop() async throws {
+        let fixture = try await AlertBoardTests.fixture()
+        defer { fixture.cleanUp() }
+        let finished = fixture.clock.now().addingTimeInterval(-600)
+        let (stopped, back) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            try await fixture.store.recordNotifyRun(NotifyRunRecord(
+                startedAt: finished, finishedAt: finished, outcome: .error,
+                detail: "term-dates.csv:4: term_start: is not a date as YYYY-MM-DD"))
+            let stopped = try await browser.get("/alerts").text
+            try await fixture.store.recordNotifyRun(NotifyRunRecord(startedAt: finished, finishedAt: finished.addingTimeInterval(1), outcome: .ok))
+            return (stopped, try await browser.get("/alerts").text)
+        }
+        #expect(stopped.contains("The last notify run, at 07:50 GMT, stopped on an error: alerts wait until it is put right"), "\(stopped)")
+        #expect(stopped.contains("term-dates.csv:4: term_start"))
+        #expect(!back.contains("last-run-heading"), "the next run ended well: the warning goes")
+    }
 }
