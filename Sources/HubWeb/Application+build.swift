@@ -46,7 +46,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
         let answered = try? await FirstAnswer.within(.seconds(configuration.healthTimeoutSeconds)) {
             (try? await store.changeVersion()) != nil
         }
-        return answered == true ? Response.text("ok\n") : Response.text("database unavailable\n", status: .serviceUnavailable)
+        return answered == true ? Response.text("ok\n") : Response.databaseUnavailable
     }
     MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)

@@ -114,7 +114,7 @@ struct MetricsRoutes {
     func add(to router: Router<HubRequestContext>) {
         router.get("/metrics") { _, _ in
             guard let text = try await FirstAnswer.within(.seconds(databaseWait), { try await metrics.scrape(store: store) }) else {
-                return Response.text("database unavailable\n", status: .serviceUnavailable)
+                return Response.databaseUnavailable
             }
             return Response(status: .ok, headers: [.contentType: HubMetrics.contentType],
                             body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -180,7 +180,7 @@ struct AccessMiddleware: RouterMiddleware {
                 // rather than its database (audit 20, operability F4).
                 let wait = configuration.healthTimeoutSeconds
                 guard let answer = try await FirstAnswer.within(.seconds(wait), { try await apiClient(request) }) else {
-                    return Response.text("database unavailable\n", status: .serviceUnavailable)
+                    return Response.databaseUnavailable
                 }
                 found = answer
             } else {

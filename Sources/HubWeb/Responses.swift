@@ -9,6 +9,10 @@ extension Response {
                  body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// What /health, /metrics and a scraper's token check answer when the database does not answer
+    /// within /health's wait: one text, so a monitor matches one body.
+    static var databaseUnavailable: Response { text("database unavailable\n", status: .serviceUnavailable) }
+
     static func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
         html(ByteBuffer(string: body), status: status)
     }
