@@ -242,9 +242,9 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
             case "3D000":
                 problem = "\(location.place): no such database: create it, or check the URL"
             case "42501":
-                // A role running `migrate` that does not own the tables, or one not granted them.
+                // A role running `migrate` or a purge that does not own the tables, or one not granted them.
                 problem = "\(location.place): \(message): the role \(location.user) lacks a privilege there: run `encompass migrate` "
-                    + "as the role that owns the tables, and grant the others their rows (README: Running on PostgreSQL)"
+                    + "and `retention --purge` as the role that owns the tables, and grant the others their rows (README: Running on PostgreSQL)"
             default:
                 problem = "\(location.place): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
             }

@@ -43,6 +43,32 @@ extension PostgresSchema {
     ] })
 }
 
+extension PostgresSchema {
+    /// `retention_purging` opens the append-only triggers for the records it names, so only the
+    /// tables' owner may name one: a force that runs its services as a role granted the rows (README:
+    /// Running on PostgreSQL) gave that role INSERT on every table, this one too, and anyone holding
+    /// the services' password could then name an incident and delete its regrades or redact the
+    /// audit. A trigger rather than a REVOKE, because the README's grants (and their default
+    /// privileges) cover every table, and a grant given later must not reopen it. Not SECURITY
+    /// DEFINER: `current_user` is the role writing. A purge is then run as the owner, as `migrate` is.
+    static let retentionOwnerOnly = Migration(id: "pg18-retention-owner-only", statements: [
+        """
+        CREATE FUNCTION encompass_retention_purging_owner_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+                RAISE EXCEPTION 'only the role that owns the tables may purge (retention --purge)' USING ERRCODE = '42501';
+            END IF;
+            RETURN NEW;
+        END
+        $$
+        """,
+        """
+        CREATE TRIGGER retention_purging_owner_only BEFORE INSERT OR UPDATE ON retention_purging
+            FOR EACH ROW EXECUTE FUNCTION encompass_retention_purging_owner_only()
+        """,
+    ])
+}
+
 extension PostgresStore: RetentionStore {
     public func retentionCandidates(incidentsBefore: Date?, episodesBefore: Date?) async throws -> [RetentionItem] {
         let logger = self.logger

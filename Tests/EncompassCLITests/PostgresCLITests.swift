@@ -80,7 +80,7 @@ struct PostgresCLITests {
         try #require(made.exitCode == 0, "\(made.output)")
         let out = try await h.run(["alerts"], database: db.replacingOccurrences(of: "//encompass@", with: "//encompass_none@"))
         #expect(out.status == 69)
-        #expect(out.stderr.contains("the role encompass_none lacks a privilege there: run `encompass migrate` as the role that owns"), "\(out.stderr)")
+        #expect(out.stderr.contains("the role encompass_none lacks a privilege there: run `encompass migrate` and `retention --purge` as the role that owns"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)
     }
 

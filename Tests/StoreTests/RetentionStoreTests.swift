@@ -2,7 +2,9 @@ import Foundation
 import RiskModel
 import Schools
 import StoreContract
+import Stores
 import Testing
+import TestSupport
 
 /// Retention (issue 14) on both databases: what is due by the force's own periods, and a purge that
 /// takes each record with what hangs from it, the child's row when nothing of theirs is left, and
@@ -127,5 +129,43 @@ struct RetentionStoreTests {
                     "DELETE FROM audit"] {
             #expect(try await t.refusal(sql)?.contains("append-only") == true, "\(sql)")
         }
+    }
+
+    /// PostgreSQL with the services run as a role granted the rows (README: Running on PostgreSQL):
+    /// that role may not name a record in `retention_purging`, which opens the append-only triggers,
+    /// so it cannot delete a regrade or redact the audit by naming the incident first; nor purge,
+    /// which says to run it as the owner. The owner's purge goes through.
+    @Test func onPostgreSQLOnlyTheTablesOwnerMayOpenTheAppendOnlyTablesForAPurge() async throws {
+        let t = try await store(.postgres)
+        defer { t.cleanUp() }
+        let db = String(t.url.split(separator: "/").last!)
+        let role = "encompass_services"
+        let granted = try await PostgresServer.shared().psql(db, """
+            DO $$ BEGIN CREATE ROLE \(role) LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+            GRANT USAGE ON SCHEMA public TO \(role);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """)
+        try #require(granted.exitCode == 0, "\(granted.output)")
+        let regradesOfOld = "SELECT count(*) FROM regrades WHERE incident_id = 'I-OLD'"
+        #expect(try await PostgresServer.shared().psql(db, regradesOfOld).output == "1\n")
+
+        for sql in ["INSERT INTO retention_purging (subject) VALUES ('incident:I-OLD'); DELETE FROM regrades WHERE incident_id = 'I-OLD'",
+                    "INSERT INTO retention_purging (subject) VALUES ('incident:I-OLD'); UPDATE audit SET detail = '\(RetentionText.removedDetail)' WHERE subject = 'incident:I-OLD'"] {
+            let tried = try await PostgresServer.shared().psql(db, "SET ROLE \(role); BEGIN; \(sql); COMMIT")
+            #expect(tried.exitCode != 0 && tried.output.contains("only the role that owns the tables may purge"), "\(tried.output)")
+        }
+        #expect(try await PostgresServer.shared().psql(db, regradesOfOld).output == "1\n")
+
+        let services = try StoreFactory.open(t.url.replacingOccurrences(of: "//encompass@", with: "//\(role)@"))
+        let due = try await services.due(policy, now: now)
+        let refused = await #expect(throws: (any Error).self) { _ = try await services.purge(due, policy: policy, actor: "cli:root", at: now) }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("run `encompass migrate` and `retention --purge` as the role that owns the tables"),
+                "\(String(describing: refused))")
+        #expect(try await PostgresServer.shared().psql(db, regradesOfOld).output == "1\n", "nothing of the purge kept")
+        #expect(try await services.childExists("C-1"))
+
+        #expect(try await t.store.purge(due, policy: policy, actor: "cli:root", at: now).incidents == 2)
+        #expect(try await PostgresServer.shared().psql(db, regradesOfOld).output == "0\n")
     }
 }
