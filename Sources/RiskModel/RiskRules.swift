@@ -35,8 +35,10 @@ public enum RiskRules {
                               serial: SerialPerpetrators = .none, minimumLevel: Level = .standard) -> Assessment? {
         let windowStart = asOf.addingTimeInterval(-Double(settings.windowDays) * secondsPerDay)
         let missing = history.episodes.isEmpty ? nil : repeatMissing(history.episodes, asOf: asOf, settings: settings)
-        // Most children have nothing in the window: answer them without allocating.
-        guard missing != nil || history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
+        // Most children have nothing in the window: answer them without allocating. A referred
+        // child is looked at all the same: repeat-marac reaches back past the window (below).
+        guard missing != nil || !history.maracReferrals.isEmpty
+                || history.incidents.contains(where: { $0.reportedAt >= windowStart && $0.reportedAt <= asOf }) else {
             return nil
         }
         // The serial look-up last: a child the quick level keeps would only be looked up twice.
@@ -47,7 +49,14 @@ public enum RiskRules {
         }
         let facts = distinctFacts(history.incidents, upTo: asOf)
         let window = facts[(facts.firstIndex(where: { $0.reportedAt >= windowStart }) ?? facts.endIndex)...]
-        let newest = window.last
+        let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
+        let maracFacts = spans.isEmpty ? [] : facts.filter { fact in spans.contains { $0.covers(fact.reportedAt) } }
+        // A child whose repeat-marac incident lies before the window, with nothing in it, is
+        // assessed as repeat-missing's child is (SPEC §4 puts no window on repeat-marac): otherwise
+        // a sibling with episodes was high and one without was in no queue at all. Its newest
+        // incident is then that repeat incident: the queue's place, and what a referral answers.
+        guard !window.isEmpty || missing != nil || !maracFacts.isEmpty else { return nil }
+        let newest = window.last ?? maracFacts.last
 
         let weights = settings.gradeWeights
         var score = 0.0
@@ -67,10 +76,7 @@ public enum RiskRules {
             if !serial.isEmpty, serial.names(fact) { serialIds.append(fact.incidentId) }
         }
 
-        let spans = referralSpans(history.maracReferrals, asOf: asOf, zone: settings.zone)
-        let maracIds = spans.isEmpty ? [] : facts.compactMap { fact in
-            spans.contains { $0.covers(fact.reportedAt) } ? fact.incidentId : nil
-        }
+        let maracIds = maracFacts.map(\.incidentId)
 
         var rules: [RuleHit] = []
         if !highIds.isEmpty {

@@ -82,6 +82,37 @@ struct CommandsCLITests {
         #expect(declined.status == 0)
     }
 
+    /// Two siblings with the same incident, after the same MARAC referral and more than the window
+    /// before as-of, one with three missing episodes: both high by repeat-marac with the MARAC
+    /// suggestion, on both databases (the one without episodes was in no queue; audit 19, risk F3).
+    @Test(arguments: TestDatabase.allCases)
+    func aRepeatIncidentBeforeTheWindowPutsEachReferredSiblingInTheQueue(kind: TestDatabase) async throws {
+        let h = try CLIHarness(kind)
+        defer { h.cleanUp() }
+        let incident = try h.write("m.csv", CSVRows.file([CSVRows.row("M-1", "2025-07-01T10:00:00Z", child: "C-M"),
+                                                          CSVRows.row("M-1", "2025-07-01T10:00:00Z", child: "C-N", given: "Noor")]))
+        #expect(try await h.run(["ingest", incident]).status == 0)
+        let episodes = try h.write("e.csv", "episode_id,child_id,child_given_name,child_family_name,child_dob,missing_at,returned_at\n"
+            + ["2026-06-10", "2026-06-25", "2026-07-10"].enumerated().map { "E-\($0.offset),C-M,Amelia,Hartley,2016-04-02,\($0.element)T20:00:00Z," }
+                .joined(separator: "\n") + "\n")
+        let loaded = try await h.run(["ingest", episodes])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        for child in ["C-M", "C-N"] {
+            #expect(try await h.run(["decide", child, "--marac", "referred", "--on", "2025-06-01"]).status == 0)
+        }
+        let doc = try h.json(try await h.run(["escalations", "--json", "--as-of", "2026-08-01T00:00:00Z"]))
+        let children = try #require(doc["children"] as? [[String: Any]])
+        let byId = Dictionary(uniqueKeysWithValues: children.map { ($0["child_id"] as? String ?? "", $0) })
+        #expect(Set(byId.keys) == ["C-M", "C-N"])
+        for (id, child) in byId {
+            #expect(child["level"] as? String == "high", "\(id)")
+            let rules = (child["rules"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String }
+            #expect(rules == (id == "C-M" ? ["repeat-marac", "repeat-missing"] : ["repeat-marac"]), "\(id)")
+            let suggestions = child["suggestions"] as? [String] ?? []
+            #expect(suggestions.first == "marac-referral", "\(id): \(suggestions)")
+        }
+    }
+
     @Test func aReasonOverFourThousandCharactersIsRefusedAndNothingIsWritten() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }

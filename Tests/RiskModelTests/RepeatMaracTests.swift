@@ -66,6 +66,31 @@ struct RepeatMaracTests {
         #expect(a.level == .high)
     }
 
+    /// Audit 19 (risk, F3): a referred child whose repeat incident lies before the window, and
+    /// nothing in it, was in no queue at all, while a sibling with the same incident and referral
+    /// and three missing episodes was high without the MARAC suggestion. Both are assessed now,
+    /// and the suggestion answers the repeat incident.
+    @Test func aRepeatIncidentBeforeTheWindowAloneMakesTheChildHighWithTheSuggestion() throws {
+        let asOf = Fixture.date("2026-08-01T00:00:00Z")
+        let repeatIncident = Fixture.fact("M-1", at: "2025-07-01T10:00:00Z")
+        let a = try #require(Fixture.assess([repeatIncident], referrals: [Fixture.localDate("2025-06-01")], asOf: asOf))
+        #expect(a.level == .high)
+        #expect(a.rules == [RuleHit(rule: .repeatMarac, level: .high, incidentIds: ["M-1"])])
+        #expect(a.incidentIds.isEmpty, "nothing in the window")
+        #expect(a.suggestions == [Assessment.maracReferralSuggestion])
+        #expect(a.newestIncidentAt == repeatIncident.reportedAt, "its place in the queue")
+
+        // Referred again after the repeat incident: still high, the referral answers it.
+        let answered = try #require(Fixture.assess([repeatIncident], referrals: [Fixture.localDate("2025-06-01"), Fixture.localDate("2025-07-02")],
+                                                   asOf: asOf))
+        #expect(answered.level == .high && answered.suggestions.isEmpty)
+
+        // A referred child whose only incident is before the referral (the one that led to it), or
+        // more than a year after it, is not in the queue: no rule fires and nothing is in the window.
+        #expect(Fixture.assess([Fixture.fact("M-0", at: "2025-05-20T10:00:00Z")], referrals: [Fixture.localDate("2025-06-01")], asOf: asOf) == nil)
+        #expect(Fixture.assess([repeatIncident], referrals: [Fixture.localDate("2024-06-01")], asOf: asOf) == nil)
+    }
+
     @Test func severalReferralsListEachIncidentOnceOldestFirst() throws {
         let facts = [
             Fixture.fact("I-3", at: "2026-10-01T10:00:00Z"),
