@@ -422,14 +422,16 @@ public enum JSONText {
 
     /// `2026-11-22T08:00:00Z`; fractional seconds only when present.
     public static func utc(_ d: Date) -> String {
-        let t = d.timeIntervalSince1970
-        let whole = t.rounded(.down)
+        // To the millisecond first, then split: the fraction rounded alone printed 12:00:59.9996
+        // as 12:00:59.000, almost a second early (a delivery at 09:00:00.9996 read as on the hour).
+        let millis = (d.timeIntervalSince1970 * 1000).rounded()
+        let whole = (millis / 1000).rounded(.down)
         let days = Int((whole / 86_400).rounded(.down))
         let secs = Int(whole) - days * 86_400
         func p(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         var s = "\(LocalDate(daysSinceEpoch: days))T\(p(secs / 3600)):\(p(secs % 3600 / 60)):\(p(secs % 60))"
-        let frac = t - whole
-        if frac > 0.0005 { s += "." + String(String(format: "%.3f", frac).dropFirst(2)) }
+        let fraction = Int(millis - whole * 1000)
+        if fraction > 0 { s += "." + String(String(1000 + fraction).dropFirst()) }
         return s + "Z"
     }
 }

@@ -30,6 +30,20 @@ import Testing
         #expect(json.contains("\"newest_incident_at\": \"2026-11-21T23:59:59.250Z\""))
     }
 
+    /// Milliseconds, rounded as a whole: a fraction of .9995 or more carries into the next second
+    /// (it printed .000 of the same second, almost a second early); less than half a millisecond
+    /// is a whole second; before 1970 too (audit 21, spec F1).
+    @Test func timesAreWrittenToTheNearestMillisecond() {
+        let minute = ISO8601DateFormatter().date(from: "2026-05-01T12:00:00Z")!
+        for (offset, text) in [(59.9996, "2026-05-01T12:01:00Z"), (59.9994, "2026-05-01T12:00:59.999Z"), (0.0004, "2026-05-01T12:00:00Z"),
+                               (0.25, "2026-05-01T12:00:00.250Z"), (0.001, "2026-05-01T12:00:00.001Z"), (0.1, "2026-05-01T12:00:00.100Z")] {
+            #expect(JSONText.utc(minute.addingTimeInterval(offset)) == text, "\(offset)")
+        }
+        let old = ISO8601DateFormatter().date(from: "1950-01-01T00:00:00Z")!
+        #expect(JSONText.utc(old.addingTimeInterval(-0.25)) == "1949-12-31T23:59:59.750Z")
+        #expect(JSONText.utc(old.addingTimeInterval(-0.0002)) == "1950-01-01T00:00:00Z")
+    }
+
     /// The queue's buffer manages its own memory: grown far past its first capacity, it holds every
     /// byte, escapes as `JSONText.string` does, and reads back as the strings written.
     @Test func theBufferGrowsKeepsEveryByteAndEscapesAsTheReference() throws {
