@@ -29,6 +29,7 @@ enum Failure {
         } catch let e as ExitCode {
             throw e
         } catch {
+            if Self.readerLeft(error) { endAsTheReaderLeft() }
             let (lines, status) = explain(error)
             // Input errors already start with their FILE:LINE, exactly as the SPEC prints them.
             let located = error is IngestFailure || error is InputError || error is TermDatesError
@@ -36,6 +37,32 @@ enum Failure {
             for line in lines { located ? printLine(line) : printError(line) }
             throw ExitCode(status)
         }
+    }
+
+    /// The answer's reader went away (`encompass alerts | head`): a broken pipe, not a failure.
+    /// With SIGPIPE at its default the kernel ends the process at the first such write, as it
+    /// ends any Unix tool; but SwiftNIO (PostgreSQL) and libcurl (notify) set it to be ignored
+    /// for their sockets, so on PostgreSQL the write failed with EPIPE and was told as exit 69
+    /// where SQLite ended with 141 (audit 21, spec F2). An earlier write's errno is gone by the
+    /// end (`ferror`): a pipe with no reader left still says so to `poll`.
+    static func readerLeft(_ error: any Error) -> Bool {
+        let failure = error as? InputOutputFailure ?? InputOutputFailure(error as NSError)
+        guard let failure else { return false }
+        if let code = failure.code { return code == EPIPE }
+        var out = pollfd(fd: STDOUT_FILENO, events: Int16(POLLOUT), revents: 0)
+        return poll(&out, 1, 0) == 1 && out.revents & Int16(POLLERR) != 0
+    }
+
+    /// Ends the process by SIGPIPE, as the kernel would have, so the shell sees what it sees of any
+    /// tool whose reader left (141 under `set -o pipefail`), on both databases alike.
+    static func endAsTheReaderLeft() -> Never {
+        signal(SIGPIPE, SIG_DFL)
+        var pipeOnly = sigset_t()
+        sigemptyset(&pipeOnly)
+        sigaddset(&pipeOnly, SIGPIPE)
+        pthread_sigmask(SIG_UNBLOCK, &pipeOnly, nil)
+        raise(SIGPIPE)
+        exit(128 + SIGPIPE) // Not reached: the signal ends the process first.
     }
 
     /// C's `stdout`, the stream `print` writes to, found by name: Swift 6 will not read the C
