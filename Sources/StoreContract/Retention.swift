@@ -22,6 +22,12 @@ public struct RetentionPolicy: Sendable, Equatable {
         return days > 0 ? now.addingTimeInterval(-Double(days) * 86_400) : nil
     }
 
+    /// Whether a purge may be run as of `at`: not after the clock. A purge deletes for good what is
+    /// due at its instant, and one dated ahead (a mistyped `--now` year) would take the records the
+    /// risk rules read today, every escalated child leaving the queue, which the periods' own floor
+    /// exists to prevent. A review deletes nothing and may look ahead.
+    public static func mayPurge(asOf at: Date, clock: Date) -> Bool { at <= clock }
+
     /// The date a record dated `date` is due for review.
     public func reviewDate(_ kind: RetentionItem.Kind, recordedAt date: Date) -> Date? {
         let days = days(kind)

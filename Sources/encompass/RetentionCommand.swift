@@ -19,7 +19,7 @@ struct RetentionCommand: AsyncParsableCommand {
     @Flag(help: "Delete what is due.")
     var purge = false
 
-    @Option(help: "As of this instant (ISO 8601 with Z or an offset). Default: now.")
+    @Option(help: "As of this instant (ISO 8601 with Z or an offset; a purge's not after now). Default: now.")
     var now: String?
 
     func validate() throws {
@@ -28,7 +28,11 @@ struct RetentionCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Failure.run {
-            let at = try now.map { try parseInstant($0, option: "--now") } ?? Date()
+            let clock = Date()
+            let at = try now.map { try parseInstant($0, option: "--now") } ?? clock
+            if purge, !RetentionPolicy.mayPurge(asOf: at, clock: clock) {
+                throw UsageProblem(message: "--now: a purge cannot be dated after now: it would delete records the risk rules still read today (--review may look ahead)")
+            }
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
             let policy = RetentionPolicy(incidentsDays: config.settings.retention.incidentsDays,
                                          episodesDays: config.settings.retention.episodesDays)

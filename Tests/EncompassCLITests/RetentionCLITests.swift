@@ -9,21 +9,27 @@ struct RetentionCLITests {
     func theForcesPeriodsDecideWhatIsListedAndPurged(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
-        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2024-01-10T21:40:00Z"),
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2023-01-10T21:40:00Z"),
                                                        CSVRows.row("I-2", "2026-10-02T21:40:00Z", child: "C-2")]))
         #expect(try await h.run(["ingest", file]).status == 0)
         let none = try await h.run(["retention", "--review"])
         #expect(none.status == 0 && none.stdout.hasPrefix("No review periods are set"))
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
         try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
-        let review = try await h.run(["retention", "--review", "--now", "2027-02-01T00:00:00Z"])
+        let review = try await h.run(["retention", "--review", "--now", "2026-02-01T00:00:00Z"])
         #expect(review.status == 0, "\(review.stderr)")
         let lines = review.stdout.split(separator: "\n")
-        #expect(lines.count == 2 && lines[1].hasPrefix("incident  I-1") && lines[1].hasSuffix("2027-01-09"), "\(review.stdout)")
+        #expect(lines.count == 2 && lines[1].hasPrefix("incident  I-1") && lines[1].hasSuffix("2026-01-09"), "\(review.stdout)")
         #expect(!review.stdout.contains("Amelia"), "ids and dates only")
-        let purge = try await h.run(["retention", "--purge", "--now", "2027-02-01T00:00:00Z"])
+        // A purge cannot look ahead of the clock: a mistyped year would delete what the rules read
+        // today, for good (audit 21, time F2). The review, which deletes nothing, may.
+        let ahead = try await h.run(["retention", "--purge", "--now", "2030-01-01T00:00:00Z"])
+        #expect(ahead.status == 64 && ahead.stderr == "encompass: --now: a purge cannot be dated after now: it would delete records the risk rules still read today (--review may look ahead)\n",
+                "\(ahead.stderr)")
+        #expect(try await h.run(["retention", "--review", "--now", "2030-01-01T00:00:00Z"]).stdout.contains("I-2"), "nothing purged")
+        let purge = try await h.run(["retention", "--purge", "--now", "2026-02-01T00:00:00Z"])
         #expect(purge.status == 0 && purge.stdout == "purged: 1 incident(s), 0 episode(s); children no longer held: 1\n", "\(purge.stdout)\(purge.stderr)")
-        #expect(try await h.run(["retention", "--review", "--now", "2027-02-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
+        #expect(try await h.run(["retention", "--review", "--now", "2026-02-01T00:00:00Z"]).stdout == "Nothing is due for review.\n")
         #expect(try await h.run(["retention"]).status == 64)
     }
 
@@ -47,18 +53,18 @@ struct RetentionCLITests {
     func anIncidentWhoseAlertHasNotGoneIsKeptAndSaidSo(kind: TestDatabase) async throws {
         let h = try CLIHarness(kind)
         defer { h.cleanUp() }
-        // Recent enough to alert the school (alerts.max_age_days), so its alert is queued.
-        let reported = Date().addingTimeInterval(-86_400).formatted(.iso8601)
+        // Due for review (1,100 days old) and its alert queued all the same: ingested with no age
+        // limit on alerting the school (alerts.max_age_days: 0).
+        let reported = Date().addingTimeInterval(-1_100 * 86_400).formatted(.iso8601)
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", reported)]))
-        #expect(try await h.run(["ingest", file]).status == 0)
+        #expect(try await h.run(["ingest", file], environment: ["ENCOMPASS_ALERTS_MAX_AGE_DAYS": "0"]).status == 0)
         let yaml = h.configDir.appendingPathComponent("encompass.yaml")
         try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
-        let later = Date().addingTimeInterval(1_100 * 86_400).formatted(.iso8601)
-        let review = try await h.run(["retention", "--review", "--now", later])
+        let review = try await h.run(["retention", "--review"])
         #expect(review.status == 0 && review.stdout.contains("I-1") && review.stdout.contains("(kept: an alert may still go)"), "\(review.stdout)")
         let kept = "kept: 1 incident(s) due for review: an alert of theirs may still go (queued, sending, retrying or overdue)"
-        #expect(try await h.run(["doctor", "--now", later]).stdout.contains("retention: 1 record(s) due for review; a purge keeps 1 incident(s)"))
-        let purge = try await h.run(["retention", "--purge", "--now", later])
+        #expect(try await h.run(["doctor"]).stdout.contains("retention: 1 record(s) due for review; a purge keeps 1 incident(s)"))
+        let purge = try await h.run(["retention", "--purge"])
         #expect(purge.status == 0 && purge.stdout.hasPrefix("purged: 0 incident(s), 0 episode(s); children no longer held: 0\n" + kept), "\(purge.stdout)")
         #expect(try await h.run(["alerts"]).stdout.contains("I-1"))
     }
