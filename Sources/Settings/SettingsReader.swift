@@ -96,11 +96,13 @@ extension Settings {
         // incidents (or episodes) they still read: a child could leave the review queue by a purge.
         let incidentLookBack = max(s.scoring.windowDays, s.scoring.serialDays)
         if s.retention.incidentsDays > 0, s.retention.incidentsDays < incidentLookBack {
-            throw SettingsError(file: fileName, message: "retention.incidents_days must be 0 (never due) or at least \(incidentLookBack) days, "
+            throw SettingsError(file: place("retention.incidents_days", "scoring.window_days", "scoring.serial_days"),
+                                message: "retention.incidents_days must be 0 (never due) or at least \(incidentLookBack) days, "
                                 + "the risk rules' look-back (scoring.window_days, scoring.serial_days)")
         }
         if s.retention.episodesDays > 0, s.retention.episodesDays < s.scoring.missingDays {
-            throw SettingsError(file: fileName, message: "retention.episodes_days must be 0 (never due) or at least \(s.scoring.missingDays) days, "
+            throw SettingsError(file: place("retention.episodes_days", "scoring.missing_days"),
+                                message: "retention.episodes_days must be 0 (never due) or at least \(s.scoring.missingDays) days, "
                                 + "the risk rules' look-back (scoring.missing_days)")
         }
         if TimeZone(identifier: s.calendar.timeZone) == nil {

@@ -44,6 +44,12 @@ struct DeadlineCommand: AsyncParsableCommand {
             let la = school?.laCode
             let due = config.calendar.deadline(reportedAt: reported, urn: urn, laCode: la)
             print(config.settings.scoring.zone.iso8601(due))
+            // Still the deadline the SPEC defines (exit 0), but a URN mistyped, or a school imported
+            // into a database not given, lost its local authority's term dates without a word.
+            if urn != nil, school == nil {
+                Failure.printError("note: --urn: no such school in Config/schools.csv or the database: the deadline uses no local "
+                                   + "authority's term dates (only the school's own rows in term-dates.csv, if any)")
+            }
         }
     }
 }

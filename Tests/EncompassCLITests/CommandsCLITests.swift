@@ -153,6 +153,20 @@ struct CommandsCLITests {
         let out = try await h.run(args)
         #expect(out.status == 0, "\(out.stderr)")
         #expect(out.stdout == expected + "\n")
+        #expect(out.stderr.isEmpty, "a school Config/ knows: no note")
+    }
+
+    /// A URN neither Config/ nor the database knows (a typo, or a school imported into a database
+    /// not given) still gets the SPEC's deadline, with a note that no local authority's term
+    /// dates were used: the same day in the Christmas holiday was 4 January for 120501 and is
+    /// 29 December here, silently (audit 21, spec D3).
+    @Test func aDeadlineForASchoolNoOneKnowsSaysSo() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let out = try await h.run(["deadline", "--reported-at", "2026-12-24T12:00:00Z", "--urn", "999999"])
+        #expect(out.status == 0 && out.stdout == "2026-12-29T09:00:00+00:00\n", "\(out.stdout)\(out.stderr)")
+        #expect(out.stderr == "encompass: note: --urn: no such school in Config/schools.csv or the database: the deadline uses no local "
+                + "authority's term dates (only the school's own rows in term-dates.csv, if any)\n")
     }
 
     @Test func anUnknownSettingIsAnErrorNotADefault() async throws {
@@ -186,6 +200,11 @@ struct CommandsCLITests {
         #expect(pair.status == 65)
         #expect(pair.stderr.contains("environment ENCOMPASS_SCORING_SCORE_HIGH: scoring.score_medium must not exceed scoring.score_high"),
                 "\(pair.stderr)")
+        // A review period given in the environment: the variable is what to fix, not the file
+        // (audit 21, spec D5).
+        let period = try await h.run(["alerts"], environment: ["ENCOMPASS_RETENTION_INCIDENTS_DAYS": "100"])
+        #expect(period.status == 65 && period.stderr.hasPrefix("environment ENCOMPASS_RETENTION_INCIDENTS_DAYS: retention.incidents_days must be 0"),
+                "\(period.stderr)")
         for value in ["-3", "0"] {
             let half = try await h.run(["escalations"], environment: ["ENCOMPASS_SCORING_HALF_LIFE_DAYS": value])
             #expect(half.status == 65)
