@@ -32,7 +32,7 @@ struct NotifyCommand: AsyncParsableCommand {
     @Flag(help: "Render what would be sent into a folder and send nothing.")
     var dryRun = false
 
-    @Option(help: "Where --dry-run writes the messages (default notify-dry-run).")
+    @Option(help: "Where --dry-run writes the messages.")
     var dryRunDir = "notify-dry-run"
 
     @Option(help: "The e-mail templates (default $ENCOMPASS_TEMPLATES, or Templates beside the --config folder).")
