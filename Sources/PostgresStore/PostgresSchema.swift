@@ -398,14 +398,15 @@ extension PostgresDatabase {
             do {
                 let applied = try await PostgresSchema.applied(conn, logger)
                 let run = try SchemaRule.migrationsToRun(MigrationStatus(known: known.map(\.id), applied: applied), for: access)
-                if !run.isEmpty {
-                    try await conn.run("""
-                        CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at double precision NOT NULL)
-                        """, logger)
-                }
                 for migration in known where run.contains(migration.id) {
                     try await conn.run("BEGIN", logger)
                     do {
+                        // Made in the first migration's transaction, not before it: a first run stopped
+                        // there (a kill, ^C, the session gone) left an empty book of migrations alone
+                        // in a new database, which copy-store then took for another program's table.
+                        try await conn.run("""
+                            CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at double precision NOT NULL)
+                            """, logger)
                         for statement in migration.statements { try await conn.run(PostgresQuery(unsafeSQL: statement), logger) }
                         try await conn.run("""
                             INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(Date().timeIntervalSince1970))

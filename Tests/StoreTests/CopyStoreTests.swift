@@ -131,6 +131,28 @@ struct CopyStoreTests {
         try await StoreCopy.prepare(target)
         #expect(try await target.pendingMigrations().isEmpty)
     }
+
+    /// A first migration that stops half way (here: one of its functions is there already; a kill
+    /// or ^C of the first copy-store did the same) leaves nothing behind, not even the book of
+    /// migrations, so the next copy-store takes the database (audit 21, crash F1: it was refused
+    /// as holding "tables this program did not make").
+    @Test func aFirstMigrationStoppedHalfWayLeavesNothingForCopyStoreToRefuse() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        let name = String(url.split(separator: "/").last!)
+        func run(_ sql: String) async throws -> String {
+            let result = try await PostgresServer.shared().psql(name, sql)
+            #expect(result.exitCode == 0, "\(result.output)")
+            return result.output
+        }
+        _ = try await run("CREATE FUNCTION encompass_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+        let target = try StoreFactory.open(url)
+        await #expect(throws: (any Error).self) { try await StoreCopy.prepare(target) }
+        #expect(try await run("SELECT to_regclass('schema_migrations') IS NULL") == "t\n")
+        #expect(try await target.tableNames().isEmpty)
+        _ = try await run("DROP FUNCTION encompass_append_only()")
+        try await StoreCopy.prepare(target)
+        #expect(try await target.pendingMigrations().isEmpty)
+    }
 }
 
 /// SQLite's fast path (rows encoded by the reader's thread, `makeIncidentFeed`) against its plain
