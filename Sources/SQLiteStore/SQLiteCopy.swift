@@ -23,7 +23,10 @@ extension SQLiteStore: StoreCopying {
 
     public func tableNames() async throws -> [String] {
         try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+            let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+            // GRDB's migrator makes its table outside the first migration's transaction (audit 21, crash F1).
+            guard names.contains("grdb_migrations"), try Int.fetchOne(db, sql: "SELECT count(*) FROM grdb_migrations") == 0 else { return names }
+            return names.filter { $0 != "grdb_migrations" }
         }
     }
 

@@ -94,7 +94,9 @@ public protocol StoreCopying: Sendable {
     /// Writes every table given, in this order and in one transaction: all of them or none, each
     /// table's rows asked of `next` until it answers nil. The tables from Config/ are emptied first.
     func insert(_ tables: [StoreTable], next: @escaping @Sendable (StoreTable) async throws -> [[StoreValue]]?) async throws
-    /// Every table the database holds, whoever made it, sorted (`copy-store` asks a new target).
+    /// Every table the database holds, whoever made it, sorted (`copy-store` asks a new target),
+    /// less this program's own book of migrations while it is empty: SQLite's migrator makes it
+    /// before the first migration's transaction, so a first command stopped there leaves it alone.
     func tableNames() async throws -> [String]
 }
 

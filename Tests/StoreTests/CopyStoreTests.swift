@@ -136,6 +136,20 @@ struct CopyStoreTests {
     /// or ^C of the first copy-store did the same) leaves nothing behind, not even the book of
     /// migrations, so the next copy-store takes the database (audit 21, crash F1: it was refused
     /// as holding "tables this program did not make").
+    @Test func onSQLiteTheMigratorsEmptyBookIsNotAnotherProgramsTable() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("encompass-book-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("new.sqlite").path
+        // What GRDB's migrator makes first, outside the first migration's transaction.
+        try await DatabaseQueue(path: path).write { try $0.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)") }
+        let target = try StoreFactory.open("sqlite:" + path)
+        #expect(try await target.tableNames().isEmpty)
+        try await StoreCopy.prepare(target)
+        #expect(try await target.pendingMigrations().isEmpty)
+        #expect(try await target.tableNames().contains("grdb_migrations"), "once it holds migrations, it is listed")
+    }
+
     @Test func aFirstMigrationStoppedHalfWayLeavesNothingForCopyStoreToRefuse() async throws {
         let url = try PostgresServer.shared().makeDatabase()
         let name = String(url.split(separator: "/").last!)
