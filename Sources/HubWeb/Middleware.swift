@@ -32,7 +32,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 }
 
 /// Turns a refusal or a failure into a page (or a JSON error under /api). A failure is logged by its
-/// type only: an error's text could carry a child's details.
+/// type only, and a database's by its one line too: other errors' text could carry a child's details.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let pages: PageRenderer
@@ -52,7 +52,12 @@ struct ErrorMiddleware: RouterMiddleware {
             // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
             return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
-            context.logger.error("request failed", metadata: ["error": "\(type(of: error))", "path": "\(RequestLogMiddleware.loggedPath(request.uri.path))"])
+            var metadata: Logger.Metadata = ["error": "\(type(of: error))", "path": "\(RequestLogMiddleware.loggedPath(request.uri.path))"]
+            // A database's own one line (a full disk, a lock, a damaged file), as a command prints it
+            // on stderr: the operator reading the journal through a morning of 503s must see which
+            // (audit 21, crash F3). It names tables and constraints, never a value (`StoreFailure`).
+            if let failure = error as? any StoreFailure { metadata["problem"] = "\(failure.problem)" }
+            context.logger.error("request failed", metadata: metadata)
             // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
             if FailureKind.of(error) == .unavailable {
                 return respond(request, context, status: .serviceUnavailable,

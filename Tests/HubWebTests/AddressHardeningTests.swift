@@ -167,6 +167,33 @@ import TestSupport
         #expect(!lines.contains { $0.contains("Zoe") })
     }
 
+    /// A database failure under a request is logged with the database's one line (a full disk, a
+    /// lock), as a command prints it, not only "DatabaseError": the operator reading the journal
+    /// through a morning of 503s must see the cause (audit 21, crash F3). Never the request's values.
+    @Test func aDatabaseFailureIsLoggedWithItsOneLine() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        let fixture = try await WebFixture.make(database: url)
+        defer { fixture.cleanUp() }
+        let made = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!.split(separator: "?").first!), """
+            CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;
+            CREATE TRIGGER full_disk BEFORE INSERT ON decisions FOR EACH ROW EXECUTE FUNCTION full_disk();
+            """)
+        try #require(made.exitCode == 0, "\(made.output)")
+        let (app, log) = try await Self.loggingApplication(fixture)
+        let token = try await APITests.token(fixture)
+        let status = try await app.test(.router) { client in
+            var browser = Browser(client: client)
+            return try await browser.send("/api/children/C-1/decisions", method: .post,
+                                          headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                                          body: ByteBuffer(string: #"{"marac": "declined", "on": "2026-11-21", "reason": "Zoe said no", "by": "jo.bloggs"}"#)).status
+        }
+        #expect(status.code >= 500)
+        let failed = log.all.filter { $0.hasPrefix("request failed") }
+        #expect(failed.count == 1 && failed[0].contains("No space left on device") && failed[0].contains("path=/api/children/C-1/decisions"),
+                "\(log.all)")
+        #expect(!log.all.contains { $0.contains("Zoe") || $0.contains("jo.bloggs") })
+    }
+
     // MARK: Methods
 
     @Test func headIsAnsweredAsGetWithoutABody() async throws {
