@@ -66,7 +66,12 @@ public enum Doctor {
                     findings.append(.ok("database: reachable, none yet at \(database); the first command that writes sets it up"))
                 } else {
                     _ = try SchemaRule.migrationsToRun(status, for: .read)
-                    findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)"))
+                    if let damage = try await store.damage() {
+                        findings.append(.unavailable("database: damaged (\(damage)): commands may answer short of what it holds; "
+                                                     + "stop the units and restore the last backup (docs/operations.md, Restore)"))
+                    } else {
+                        findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations), its pages checked"))
+                    }
                 }
                 findings.append(Self.finding(for: try await store.transport()))
             } else {

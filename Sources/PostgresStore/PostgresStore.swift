@@ -110,6 +110,11 @@ extension PostgresStore: Store {
         try await database.migrationStatus()
     }
 
+    /// None that this program can see: the server checks its own pages (checksums, when the
+    /// cluster has them) and reports damage as an error on the read that meets it, which every
+    /// command then fails on (69), rather than answering short.
+    public func damage() async throws -> String? { nil }
+
     /// The TLS version as the server sees this session (`pg_stat_ssl`), not as the URL asked.
     public func transport() async throws -> StoreTransport {
         let logger = self.logger

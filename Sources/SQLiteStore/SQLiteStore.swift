@@ -136,6 +136,17 @@ public final class SQLiteStore: Store {
 
     public func transport() async throws -> StoreTransport { .localFile }
 
+    /// `PRAGMA quick_check`: every page and record well formed, without matching indexes to their
+    /// tables (`integrity_check`'s costly part); its first problem, in one line, when not "ok".
+    public func damage() async throws -> String? {
+        try await pool.read { db in
+            let first = try String.fetchOne(db, sql: "PRAGMA quick_check(1)") ?? "no answer from quick_check"
+            guard first != "ok" else { return nil }
+            // "*** in database main ***" then the problem, on lines of their own.
+            return first.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("***") }.joined(separator: "; ")
+        }
+    }
+
     public func migrate(for access: SchemaAccess) async throws -> [String] {
         try migrateUnderLock(for: access)
     }

@@ -10,6 +10,10 @@ public protocol Store: Sendable {
     func migrationStatus() async throws -> MigrationStatus
     /// How the records travel between this process and the database (`doctor` says it).
     func transport() async throws -> StoreTransport
+    /// The first damage the database's own check finds in its pages, or nil (`doctor` asks). A
+    /// damaged index page can read as a valid page with fewer rows, with no error: the review
+    /// queue then came back short, exit 0 (audit 21, crash F2).
+    func damage() async throws -> String?
     /// Under the store's migration lock (so many processes at once on a new database set it up
     /// once): reads the status again, runs what `SchemaRule` says for `access`, or throws what it
     /// throws. Returns the migrations it ran.

@@ -1,5 +1,6 @@
 import Doctor
 import Foundation
+import GRDB
 import Schools
 import SQLiteStore
 import StoreContract
@@ -35,6 +36,33 @@ import TestSupport
         #expect(mail.map(\.subject) == ["Encompass: a test message from encompass doctor"])
         // Nothing was written to the database by the checks.
         #expect(try await rig.h.run(["alerts"]).stdout == "No alerts.\n")
+    }
+
+    /// A store whose pages are damaged (a failing disk, a torn copy) can still open and answer,
+    /// short: a damaged index page read as a valid one with fewer rows gave half the review queue,
+    /// exit 0, and doctor said "reachable" (audit 21, crash F2). Doctor now checks the pages.
+    @Test func aStoreWithDamagedPagesIsAProblemWithWhatToDo() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.h.cleanUp() }
+        let samples = rig.h.configDir.appendingPathComponent("sample-incidents.csv").path
+        #expect(try await rig.h.run(["ingest", samples], environment: rig.environment).status == 0)
+        #expect(try await Self.run(rig).stdout.contains("ok: database: reachable, at this version (21 migrations), its pages checked"))
+        let path = rig.h.databasePath
+        let (pageSize, root) = try await DatabaseQueue(path: path).read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'incident_children'") ?? 0)
+        }
+        // The links' first cell pointers sent past the page's end, as stray bytes from a disk would.
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try file.seek(toOffset: UInt64((root - 1) * pageSize + 12))
+        try file.write(contentsOf: Data([0xFF, 0xF0, 0xFF, 0xF0]))
+        try file.close()
+        let out = try await Self.run(rig)
+        #expect(out.status == 69, "\(out.stdout)\(out.stderr)")
+        let damaged = out.stderr.split(separator: "\n").filter { $0.hasPrefix("problem: database: damaged (") }
+        #expect(damaged == ["problem: database: damaged (On tree page \(root) cell 0: Offset 65520 out of range 16317..16380): "
+                            + "commands may answer short of what it holds; stop the units and restore the last backup (docs/operations.md, Restore)"],
+                "\(out.stdout)\(out.stderr)")
     }
 
     /// A server on another machine reached in clear is a problem of ours (its sslmode); over TLS,
