@@ -78,17 +78,18 @@ public final class SQLiteStore: Store {
             throw StoreError.unavailable("cannot open \(path): another program has held it locked for \(Int(openingWait.rounded(.up))) s "
                                          + "(a first load by `encompass ingest`, an sqlite3 shell, or a process in the middle of a transaction?); "
                                          + "wait for it or end it, and try again")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_READONLY {
             throw StoreError.unavailable("cannot open \(path): \(Self.whyNotOpened(path) ?? error.problem)")
         } catch {
             throw StoreError.unavailable("cannot open \(path): \((error as? any StoreFailure)?.problem ?? "\(error)")")
         }
     }
 
-    /// What the operator can fix when SQLite says only "unable to open database file": the folder
-    /// is missing, or this user may not write it (a new store, and every store's WAL and
-    /// shared-memory files, are made beside the file). Nil when neither is so. `doctor` asks it too,
-    /// before the first writer meets it.
+    /// What the operator can fix when SQLite says only "unable to open database file" or "attempt
+    /// to write a readonly database": the folder is missing, or this user may not write it (a new
+    /// store, and every store's WAL and shared-memory files, are made beside the file), or may not
+    /// write the file itself (a restore copied in by root). Nil when none is so. `doctor` asks it
+    /// too, before the first writer meets it.
     public static func whyNotOpened(_ path: String) -> String? {
         let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
@@ -98,6 +99,10 @@ public final class SQLiteStore: Store {
         if access(folder, W_OK) != 0 {
             return "this user (uid \(getuid())) cannot write its folder \(folder), where SQLite keeps the store's -wal and -shm files: "
                 + "give the service's user the folder"
+        }
+        if FileManager.default.fileExists(atPath: path), access(path, W_OK) != 0 {
+            return "this user (uid \(getuid())) cannot write the file (copied in by another user, as a restore by root is?): "
+                + "give the service's user the file"
         }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import TestSupport
 import SQLiteStore
 import StoreContract
@@ -7,6 +8,40 @@ import Testing
 /// A new database made by many processes at once, commands that only read, and `migrate`.
 @Suite("the database's life from the command line")
 struct StoreLifecycleCLITests {
+    /// A store the service's user cannot write (a restore copied in by root, or its folder not the
+    /// user's) is named with what to fix, not only SQLite's "attempt to write a readonly database"
+    /// (audit 21, crash F4). Run as `nobody`: root writes anything.
+    @Test func aStoreItsUserCannotWriteSaysWhatToGiveThem() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
+        #expect(try await h.run(["ingest", samples]).status == 0)
+        let store = h.databasePath
+        func asNobody() async throws -> CLIHarness.Outcome {
+            let p = h.process(["alerts"], environment: [:])
+            p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", p.executableURL!.path] + (p.arguments ?? [])
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            let ran = try await p.runToEnd()
+            return CLIHarness.Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
+                                      stderr: String(decoding: ran.stderr, as: UTF8.self))
+        }
+        let fm = FileManager.default
+        for file in ((try? fm.contentsOfDirectory(atPath: h.dir.path)) ?? []) where file.hasPrefix("test.sqlite") {
+            try fm.setAttributes([.posixPermissions: 0o644], ofItemAtPath: h.dir.appendingPathComponent(file).path)
+        }
+        try fm.setAttributes([.posixPermissions: 0o777], ofItemAtPath: h.dir.path)
+        let file = try await asNobody()
+        #expect(file.status == 69 && file.stderr == "encompass: database unavailable: cannot open \(store): this user (uid 65534) cannot write the file "
+                + "(copied in by another user, as a restore by root is?): give the service's user the file\n", "\(file.stderr)")
+
+        // Out of WAL, so opening must make the -wal and -shm files beside it, in the folder.
+        try await DatabaseQueue(path: store).writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
+        try fm.setAttributes([.posixPermissions: 0o666], ofItemAtPath: store)
+        try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: h.dir.path)
+        let folder = try await asNobody()
+        #expect(folder.status == 69 && folder.stderr.contains("this user (uid 65534) cannot write its folder \(h.dir.path)"), "\(folder.stderr)")
+    }
+
     @Test func tenIngestsStartedAtOnceOnANewDatabaseAllSucceed() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
