@@ -210,7 +210,11 @@ public enum Doctor {
         let transport = CurlTransport(relay: relay, webhooks: settings.webhooks)
         let probe = await transport.probeRelay()
         guard probe.status == .delivered else { return [finding(probe, what: "relay \(relay.address)")] }
-        var findings: [Finding] = [.ok("relay \(relay.address): connected, TLS, logged in")]
+        // A loopback relay allowed in clear is reached without TLS at all (SMTPRelay.Security):
+        // saying "TLS" of it told the operator something false.
+        let secured = (try? relay.security().get()) == .plaintext
+            ? "not encrypted (a relay on this machine, smtp.allow_plaintext_loopback)" : "TLS"
+        var findings: [Finding] = [.ok("relay \(relay.address): connected, \(secured), logged in")]
         if sendTest {
             let message = AlertMessage(
                 reference: "ENC-DOCTOR-\(Int(now.timeIntervalSince1970))", channel: .smtp, recipient: settings.hub.email,

@@ -38,6 +38,16 @@ import TestSupport
         #expect(try await rig.h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
+    /// A relay on this machine taken in clear (smtp.allow_plaintext_loopback) is said to be so,
+    /// not "TLS" (audit 21, time: noted).
+    @Test func aPlaintextLoopbackRelayIsNotCalledTLS() async throws {
+        let rig = try await OutboxRig(relay: ["--no-starttls"])
+        defer { rig.stop() }
+        let out = try await Self.run(rig, environment: rig.environment.merging(["ENCOMPASS_SMTP_ALLOW_PLAINTEXT_LOOPBACK": "true"]) { $1 })
+        #expect(out.stdout.contains("ok: relay 127.0.0.1:\(rig.smtp.port): connected, not encrypted (a relay on this machine, "
+                                    + "smtp.allow_plaintext_loopback), logged in"), "\(out.stdout)\(out.stderr)")
+    }
+
     /// A store whose pages are damaged (a failing disk, a torn copy) can still open and answer,
     /// short: a damaged index page read as a valid one with fewer rows gave half the review queue,
     /// exit 0, and doctor said "reachable" (audit 21, crash F2). Doctor now checks the pages.
