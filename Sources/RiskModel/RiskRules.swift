@@ -220,10 +220,16 @@ public enum RiskRules {
         return pow(0.5, ageDays / halfLifeDays)
     }
 
+    /// How far below a threshold a score may fall and still reach it: decimal weights add up short
+    /// of their exact total in binary (ten incidents of weight 0.2 today make 1.9999999999999998),
+    /// and a child at exactly `score_medium` stayed standard (audit 21, time: noted). Far below any
+    /// difference a weight, a half-life or a second of age makes.
+    public static let scoreTolerance = 1e-9
+
     /// `cumulative-score`: at or above `scoreHigh` is high, else at or above `scoreMedium` is medium.
     static func scoreLevel(_ score: Double, settings: ScoringSettings) -> Level? {
-        if score >= settings.scoreHigh { return .high }
-        if score >= settings.scoreMedium { return .medium }
+        if score >= settings.scoreHigh - scoreTolerance { return .high }
+        if score >= settings.scoreMedium - scoreTolerance { return .medium }
         return nil
     }
 

@@ -27,7 +27,7 @@ extension RiskRules {
         guard minimumLevel > .standard else { return nil }
         // One incident of this grade reaches the level by itself (visible-high-risk, medium-incident).
         let grade: Grade = minimumLevel == .high ? .high : .medium
-        let threshold = minimumLevel == .high ? settings.scoreHigh : settings.scoreMedium
+        let threshold = (minimumLevel == .high ? settings.scoreHigh : settings.scoreMedium) - RiskRules.scoreTolerance
         // Below it, a child needs escalation_count incidents, or enough for the score: each adds at
         // most the largest weight of the grades below. Rounded down, so the floor errs on keeping.
         var incidents = settings.escalationCount

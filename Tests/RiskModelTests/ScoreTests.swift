@@ -37,6 +37,9 @@ struct ScoreTests {
              settings: ScoringSettings(scoreMedium: 0.5, scoreHigh: 1.0)),
         Case(name: "a weight left out keeps its default", incidents: [(0, .high)], score: 4.0, level: .high,
              settings: ScoringSettings(weights: [.standard: 1])),
+        // Ten of 0.2 add up to 1.9999999999999998 in binary: at the threshold all the same.
+        Case(name: "decimal weights that add up to the threshold reach it", incidents: Array(repeating: (0, .standard), count: 10),
+             score: 2.0, level: .medium, settings: ScoringSettings(weights: [.standard: 0.2, .medium: 2, .high: 4])),
         // As the settings file sets them: one weight at a time, after the settings were made.
         Case(name: "a weight changed later", incidents: [(0, .standard), (0, .medium)], score: 3.5, level: .medium,
              settings: { var s = ScoringSettings(); s.weights[.standard] = 0.5; s.weights[.medium] = 3; return s }()),
