@@ -40,7 +40,7 @@ struct AdminRoutes {
             } else if let name, let why = AccountRules.problem(withName: name) {
                 problems.append(FieldProblem(field: "new-name", message: why))
             }
-            if role == nil { problems.append(FieldProblem(field: "new-role", message: "Choose a role: hub, supervisor, admin or officer.")) }
+            if role == nil { problems.append(FieldProblem(field: "new-role", message: "Choose a role: \(Role.choices).")) }
             if let why = Passwords.problem(with: password) { problems.append(FieldProblem(field: "new-password", message: why)) }
             if password != (form["confirm"] ?? "") {
                 problems.append(FieldProblem(field: "confirm", message: "The two passwords are not the same: type the same password twice."))

@@ -144,7 +144,7 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
     }
 }
 
-/// Default deny: /health, the sign-in page and its stylesheet are open; /api and /metrics need a
+/// Default deny: /health, the sign-in page, its stylesheet and icon are open; /api and /metrics need a
 /// bearer token (401 without one) whose scope opens them (403, audited, with one that does not);
 /// every other address needs a live session (a redirect to sign-in without one).
 struct AccessMiddleware: RouterMiddleware {
@@ -155,7 +155,8 @@ struct AccessMiddleware: RouterMiddleware {
     let tokenUses = TokenUses()
 
     static let sessionCookie = "encompass_session"
-    static let openRoutes: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css"]
+    static let openRoutes: Set<String> = ["GET /health", "GET /sign-in", "POST /sign-in", "GET /static/hub.css",
+                                          "GET " + StaticRoutes.faviconPath]
 
     static func isAPI(_ path: String) -> Bool { path == "/api" || path.hasPrefix("/api/") }
 

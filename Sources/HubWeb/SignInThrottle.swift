@@ -13,6 +13,11 @@ import Foundation
 ///
 /// A refused attempt costs nothing: its password is not checked, and it counts for neither limit.
 ///
+/// A name with no failure for `nameRest` starts afresh. Memory is bounded (`capacity` names): when
+/// the table is full, only names at rest that long are forgotten, never one still counting; with
+/// none of those, a name not in the table waits until one is. Forgetting counting names under a
+/// flood let an attacker wipe one account's count by trying 10,000 other names, and guess again.
+///
 /// An attempt refused by either limit gets the same answer whichever limit it was and whether or not
 /// the name exists, so the throttle tells nothing an attacker did not already know.
 actor SignInThrottle {
@@ -48,19 +53,22 @@ actor SignInThrottle {
         let key = Self.key(name)
         if let until = names[key]?.blockedUntil, now < until {
             wait = max(wait ?? until, until)
+        } else if names[key] == nil, let room = roomForNewName(at: now) {
+            wait = max(wait ?? room, room)
         }
         if wait == nil {
             bucket.tokens -= 1
             countFailure(key, at: now)
         }
         addresses[address] = bucket
-        prune(at: now)
+        pruneAddresses(at: now)
         return wait
     }
 
     /// An attempt admitted for the name: a failure until `succeeded` says otherwise.
     private func countFailure(_ key: String, at now: Date) {
-        var state = names[key] ?? NameState(failures: 0, blockedUntil: nil, lastFailure: now)
+        let known = names[key].flatMap { isAtRest($0, at: now) ? nil : $0 }
+        var state = known ?? NameState(failures: 0, blockedUntil: nil, lastFailure: now)
         state.failures += 1
         state.lastFailure = now
         if state.failures >= limits.nameFreeFailures {
@@ -87,19 +95,29 @@ actor SignInThrottle {
         return bucket
     }
 
-    /// Keeps memory bounded: forgets buckets that are full again and names at rest, then, under a
-    /// flood of distinct keys, the rest.
-    private func prune(at now: Date) {
+    /// Keeps memory bounded: forgets buckets that are full again, then, under a flood of distinct
+    /// addresses, the rest (which only gives back tries to addresses the flood's sender has anyway).
+    private func pruneAddresses(at now: Date) {
         if addresses.count > limits.capacity {
             addresses = addresses.filter { _, b in
                 b.tokens + max(0, now.timeIntervalSince(b.at)) / limits.addressRefill < limits.addressBurst
             }
             if addresses.count > limits.capacity { addresses = [:] }
         }
-        if names.count > limits.capacity {
-            names = names.filter { _, n in now.timeIntervalSince(n.lastFailure) < limits.nameDelayMax * 2 }
-            if names.count > limits.capacity { names = [:] }
-        }
+    }
+
+    /// Nil when a name not in the table may be counted (there is room, or names at rest were
+    /// forgotten to make it); otherwise the instant the first name still counting comes to rest.
+    private func roomForNewName(at now: Date) -> Date? {
+        guard names.count >= limits.capacity else { return nil }
+        names = names.filter { _, n in !isAtRest(n, at: now) }
+        guard names.count >= limits.capacity else { return nil }
+        return names.values.map { $0.lastFailure.addingTimeInterval(limits.nameRest) }.min()
+    }
+
+    /// No failure for `nameRest`: past any wait, and starting afresh at the next attempt.
+    private func isAtRest(_ state: NameState, at now: Date) -> Bool {
+        now.timeIntervalSince(state.lastFailure) >= limits.nameRest
     }
 
     /// Names compare without case, as accounts do.
@@ -115,7 +133,11 @@ public struct SignInLimits: Sendable {
     public var nameFreeFailures = 5
     public var nameDelay: TimeInterval = 30
     public var nameDelayMax: TimeInterval = 5 * 60
-    /// Beyond this many addresses or names remembered, the ones at rest are forgotten first.
+    /// A name with no failure for this long starts afresh: twice the longest wait, so a name made
+    /// to wait is still counting when its wait ends.
+    public var nameRest: TimeInterval { nameDelayMax * 2 }
+    /// How many addresses and names are remembered. Beyond it, addresses at rest are forgotten
+    /// first and then all; names at rest only, a new name waiting while none is.
     public var capacity = 10_000
 
     public init() {}

@@ -3,8 +3,9 @@ import DelimitedText
 import Foundation
 import InputRules
 
-/// A bad term-dates file: where (file, line, column) and what, never the whole row and never the
-/// value refused (it may hold a line break or a control sequence, or be a 100 KB paste).
+/// A bad term-dates file: where (file, line, column) and what, never the whole row and never a
+/// value of it (it may hold a line break or a control sequence, or be a 100 KB paste), even one
+/// well formed (a date, a URN, an LA code): the line and column find it.
 public struct TermDatesError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     public let fileName: String
     /// 1-based; the header is line 1.
@@ -49,7 +50,11 @@ extension TermDates {
         var index: [String: Int] = [:]
         for (i, raw) in header.fields.enumerated() {
             let name = raw.trimmingCharacters(in: .whitespaces)
-            if index[name] != nil { throw fail(header.line, name, "column appears twice") }
+            if index[name] != nil {
+                // Named only when it is one we read: another header name is the file's text.
+                if requiredColumns.contains(name) { throw fail(header.line, name, "column appears twice") }
+                throw fail(header.line, nil, "column \(i + 1) has the name of an earlier column")
+            }
             index[name] = i
         }
         for name in requiredColumns where index[name] == nil {
@@ -85,27 +90,27 @@ extension TermDates {
             let start = try date("term_start")
             let end = try date("term_end")
             guard start <= end else {
-                throw fail(row.line, "term_end", "\(end) is before term_start \(start)")
+                throw fail(row.line, "term_end", "is before term_start")
             }
             let entry = (term: Term(start: start, end: end), line: row.line)
             if urn.isEmpty {
                 laTerms[la, default: []].append(entry)
             } else {
                 if let seen = urnLA[urn], seen.la != la {
-                    throw fail(row.line, "la_code", "URN \(urn) has LA \(seen.la) on line \(seen.line)")
+                    throw fail(row.line, "la_code", "differs from this URN's LA code on line \(seen.line)")
                 }
                 urnLA[urn] = urnLA[urn] ?? (la, row.line)
                 urnTerms[urn, default: []].append(entry)
             }
         }
-        for (key, entries) in laTerms { try checkSequence(entries, owner: "LA \(key)", fail) }
-        for (key, entries) in urnTerms { try checkSequence(entries, owner: "URN \(key)", fail) }
+        for entries in laTerms.values { try checkSequence(entries, fail) }
+        for entries in urnTerms.values { try checkSequence(entries, fail) }
         return TermDates(byLA: laTerms.mapValues { $0.map(\.term) },
                          byURN: urnTerms.mapValues { $0.map(\.term) })
     }
 
     private static func checkSequence(
-        _ entries: [(term: Term, line: Int)], owner: String,
+        _ entries: [(term: Term, line: Int)],
         _ fail: (Int, String?, String) -> TermDatesError
     ) throws(TermDatesError) {
         let sorted = entries.sorted { ($0.term.start, $0.line) < ($1.term.start, $1.line) }
@@ -113,14 +118,14 @@ extension TermDates {
             if next.term.start <= prev.term.end {
                 // Blame the row further down the file: it is the one most likely just added.
                 if next.line > prev.line {
-                    throw fail(next.line, "term_start", "\(owner): overlaps the term on line \(prev.line)")
+                    throw fail(next.line, "term_start", "overlaps the term on line \(prev.line) of the same calendar")
                 }
-                throw fail(prev.line, "term_end", "\(owner): overlaps the term on line \(next.line)")
+                throw fail(prev.line, "term_end", "overlaps the term on line \(next.line) of the same calendar")
             }
             let gap = next.term.start.daysSinceEpoch - prev.term.end.daysSinceEpoch - 1
             if gap > longestGapDays {
                 throw fail(next.line, "term_start",
-                           "\(owner): \(gap) days after the term on line \(prev.line) ends; "
+                           "\(gap) days after the term on line \(prev.line) of the same calendar ends; "
                            + "more than \(longestGapDays) suggests a missing year")
             }
         }

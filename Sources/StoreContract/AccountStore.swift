@@ -86,6 +86,9 @@ public enum Role: String, Sendable, CaseIterable {
 
     /// One of the hub's staff (hub, supervisor or admin), as opposed to an officer.
     public var isStaff: Bool { rank != nil }
+
+    /// The roles, for a refusal that names them (`users add --role`, the accounts page).
+    public static let choices = "hub, supervisor, admin or officer"
 }
 
 public struct UserAccount: Sendable, Equatable {

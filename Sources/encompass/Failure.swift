@@ -13,11 +13,13 @@ import StoreContract
 /// Turns any error into one clear line on stderr and the SPEC §9 exit status. Never a stack trace,
 /// never personal data: the errors reaching here carry ids and positions only.
 enum Failure {
-    static func run(_ body: () async throws -> Void) async throws {
+    /// - Parameter checkingEnvironment: false only for a command whose body checks the environment
+    ///   itself, first (`notify`: its morning run records the refusal as the run's outcome).
+    static func run(checkingEnvironment: Bool = true, _ body: () async throws -> Void) async throws {
         do {
             // Before anything: an ENCOMPASS_DATABSE typo must not let `migrate` or `users add` make
             // a new database, as it would for the commands that read the settings (which check too).
-            try EnvironmentVariables.check(ProcessInfo.processInfo.environment)
+            if checkingEnvironment { try EnvironmentVariables.check(ProcessInfo.processInfo.environment) }
             try await body()
             // What `print` wrote may still be in stdio's buffer, or may have failed already (a full
             // disk, a closed file): the answer would be lost and the command still exit 0.

@@ -39,7 +39,9 @@ struct NotifyCommand: AsyncParsableCommand {
     var templates: String?
 
     func run() async throws {
-        try await Failure.run {
+        // The environment is checked by `prepare`, within the morning run, so a run stopped by an
+        // ENCOMPASS_* typo is recorded as the others are (it exited 65 before, recorded nowhere).
+        try await Failure.run(checkingEnvironment: false) {
             if dryRun {
                 let prepared = try await prepare()
                 let files = FileTransport(folder: URL(fileURLWithPath: dryRunDir), composer: prepared.composer)
@@ -72,6 +74,8 @@ struct NotifyCommand: AsyncParsableCommand {
 
     /// The run as the settings, calendar, templates and store make it; each may stop it.
     private func prepare() async throws -> (run: NotifyRun, now: Date, composer: EmailComposer, outboxDir: String?) {
+        // First, as every other command checks it (`Failure.run`) before anything.
+        try EnvironmentVariables.check(global.environment)
         let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
         let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
         // The sample's contacts never reach a school: checked before the database is opened.

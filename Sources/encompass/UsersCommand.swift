@@ -24,10 +24,14 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "The sign-in name.")
         var name: String
 
+        // Text, checked in validate(): ArgumentParser's own refusal would quote the value back.
         @Option(help: "hub (reviews and decides), supervisor (also regrades), admin (also accounts and the audit), or officer (reads a child's page and nothing else).")
-        var role: Role
+        var role: String
+
+        func validate() throws { _ = try Role.named(role, option: "--role") }
 
         func run() async throws {
+            let role = try Role.named(role, option: "--role")
             try await WebCommandSupport.perform(global) { store in
                 let password = try global.environment[EnvironmentVariables.password] ?? PasswordPrompt.ask()
                 try await UserAccounts.add(name: name, role: role, password: password, store: store,
@@ -82,10 +86,14 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument(help: "The sign-in name.")
         var name: String
 
-        @Argument(help: "hub, supervisor, admin or officer.")
-        var role: StoreContract.Role
+        // Text, checked in validate(), as --role is.
+        @Argument(help: ArgumentHelp("\(Role.choices)."))
+        var role: String
+
+        func validate() throws { _ = try Role.named(role, option: "ROLE") }
 
         func run() async throws {
+            let role = try Role.named(role, option: "ROLE")
             try await WebCommandSupport.perform(global) { store in
                 try await store.setRole(role, name: name, by: WebCommandSupport.actor, at: Date())
                 return "role: \(name) is now \(role.rawValue)"
@@ -126,7 +134,14 @@ struct UsersCommand: AsyncParsableCommand {
     }
 }
 
-extension Role: ExpressibleByArgument {}
+extension Role {
+    /// The role a command line names, or its one-line refusal (exit 64) naming the option and the
+    /// roles, never the value given (it could hold an escape sequence for the terminal).
+    static func named(_ text: String, option: String) throws -> Role {
+        guard let role = Role(rawValue: text) else { throw ValidationError("\(option) must be \(Role.choices)") }
+        return role
+    }
+}
 
 /// Reads a password from the terminal with echo off, twice, so a typing slip is caught.
 enum PasswordPrompt {

@@ -5,7 +5,8 @@ Starts `encompass serve` on a free port with a temporary database holding Config
 and one hub account, then: signs in, opens the review queue, opens a child, records a declined MARAC
 decision with a reason, and checks it is on the child's page. On the way, axe-core (from the
 selenium-axe-python package's axe.min.js, which scripts/test installs into .build/python-axe) checks
-each page against WCAG 2.2 A and AA and any violation fails the run; a form sent back with problems
+each page against WCAG 2.2 A and AA and any violation fails the run, as does anything the
+Content-Security-Policy refuses (Chromium's console); a form sent back with problems
 must land on its error summary, and the menu must fit a 320 px screen. Screenshots go to --out. Uses
 Debian's /usr/bin/chromium and /usr/bin/chromedriver (no driver download).
 
@@ -71,6 +72,7 @@ class Axe:
         self.pages = 0
 
     def check(self, driver, name):
+        no_policy_refusals(driver, name)
         if self.source is None:
             return
         driver.execute_script(self.source)
@@ -84,6 +86,14 @@ class Axe:
             lines = [f"{v['id']}: {v['help']} at {[n.get('target') for n in v.get('nodes', [])][:3]}" for v in violations]
             raise AssertionError(f"axe found {len(violations)} violation(s) on {name}: " + "; ".join(lines))
         self.pages += 1
+
+
+def no_policy_refusals(driver, name):
+    """The Content-Security-Policy refuses nothing a page asks for: Chromium logs each refusal to
+    the console (the data: icon the pages named was refused on every page). The log is read as it
+    grows, so a refusal logged late is caught at the next page, and the flow's end reads the rest."""
+    refused = [e.get("message", "") for e in driver.get_log("browser") if "Content Security Policy" in e.get("message", "")]
+    check(not refused, f"{name}: the Content-Security-Policy refused something: {refused[:3]}")
 
 
 def encompass(binary, db, *args, env=None):
@@ -129,6 +139,8 @@ def browser():
                 "--lang=en-GB"):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "en-GB,en"})
+    # The console, for the Content-Security-Policy's refusals (`no_policy_refusals`).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # The date field follows the browser's locale: British, as the hub reads dates.
     service = Service("/usr/bin/chromedriver", env={**os.environ, "LANG": "en_GB.UTF-8", "LANGUAGE": "en_GB"})
     return webdriver.Chrome(service=service, options=options)
@@ -339,6 +351,7 @@ def main():
         axe = Axe(source)
         driver = browser()
         flow(driver, base, args.out, axe)
+        no_policy_refusals(driver, "the last page")
         driver.quit()
         driver = None
         server.send_signal(signal.SIGTERM)

@@ -49,4 +49,19 @@ struct AccountsCLITests {
         let nobody = try await h.run(["users", "reset-password", "nobody"], environment: ["ENCOMPASS_PASSWORD": "a temporary password"])
         #expect(nobody.status == 65 && nobody.stderr == "encompass: no account has that name\n")
     }
+
+    /// A role no account can have is one line naming the option and the roles, exit 64, never the
+    /// value typed (ArgumentParser's own refusal quoted it back), and nothing is made.
+    @Test(arguments: [["users", "add", "sam", "--role", "bo\u{1B}[31mgus"], ["users", "role", "sam", "bo\u{1B}[31mgus"]])
+    func anUnknownRoleIsOneLineWithoutTheValue(args: [String]) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let refused = try await h.run(args, environment: ["ENCOMPASS_PASSWORD": "a long enough password"])
+        let option = args[1] == "add" ? "--role" : "ROLE"
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr == "encompass: \(option) must be hub, supervisor, admin or officer (`encompass help users` lists what it takes)\n",
+                "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: h.databasePath), "nothing opened, nothing made")
+    }
 }

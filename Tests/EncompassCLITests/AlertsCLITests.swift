@@ -126,6 +126,14 @@ struct AlertsCLITests {
         #expect(Set(states.compactMap { $0["state"] as? String }) == ["delivered"])
     }
 
+    /// One alert sent and its run recorded `ok`: what a stopped run's record must then replace.
+    func recordAGoodRun(_ h: CLIHarness) async throws {
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
+        #expect(try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h)).status == 0)
+        #expect(try await StoreFactory.open(h.database).latestNotifyRun()?.outcome == .ok)
+    }
+
     /// A run stopped by our own files before it starts (a template gone: 66; a term-dates.csv
     /// edited wrong: 65) is recorded as the run's outcome with its one line, where a store answers:
     /// /metrics shows `error`, not the last good run's `ok` until the next good run.
@@ -133,10 +141,7 @@ struct AlertsCLITests {
     func aRunStoppedByOurOwnFilesIsRecorded(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
-        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
-        #expect(try await h.run(["ingest", file], environment: all).status == 0)
-        #expect(try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h)).status == 0)
-        #expect(try await StoreFactory.open(h.database).latestNotifyRun()?.outcome == .ok)
+        try await recordAGoodRun(h)
 
         let gone = h.dir.appendingPathComponent("no-templates").path
         let noTemplates = try await h.run(["notify", "--now", "2026-11-20T06:10:00Z", "--templates", gone], environment: outbox(h))
@@ -155,5 +160,32 @@ struct AlertsCLITests {
         let line = try #require(afterDates.detail)
         #expect(line.contains("term-dates.csv:2"), "\(line)")
         #expect(!line.contains("\n"))
+    }
+
+    /// A run stopped by the environment (an ENCOMPASS_* variable misspelt or unknown, or one whose
+    /// value will not do) is recorded too, where the database can be reached: it exited 65 before
+    /// the morning run began, recorded nowhere, and /metrics kept the last good run.
+    @Test(arguments: TestDatabase.allCases)
+    func aRunStoppedByTheEnvironmentIsRecorded(_ database: TestDatabase) async throws {
+        let h = try CLIHarness(database)
+        defer { h.cleanUp() }
+        try await recordAGoodRun(h)
+
+        let unknown = try await h.run(["notify", "--now", "2026-11-20T06:10:00Z"],
+                                      environment: outbox(h).merging(["ENCOMPASS_ALERTS_BATCH": "abc"]) { _, b in b })
+        #expect(unknown.status == 65, "\(unknown.stderr)")
+        let afterUnknown = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
+        #expect(afterUnknown.outcome == .error)
+        let line = try #require(afterUnknown.detail)
+        #expect(line.hasPrefix("environment ENCOMPASS_ALERTS_BATCH: not a setting"), "\(line)")
+        #expect(!line.contains("abc"), "the refused value is not kept: \(line)")
+
+        let malformed = try await h.run(["notify", "--now", "2026-11-20T06:20:00Z"],
+                                        environment: outbox(h).merging(["ENCOMPASS_ALERTS_ACK_DAYS": "abc"]) { _, b in b })
+        #expect(malformed.status == 65, "\(malformed.stderr)")
+        let afterMalformed = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
+        #expect(afterMalformed.outcome == .error)
+        #expect(afterMalformed.detail?.hasPrefix("environment ENCOMPASS_ALERTS_ACK_DAYS: alerts.ack_days: ") == true,
+                "\(afterMalformed.detail ?? "no detail")")
     }
 }

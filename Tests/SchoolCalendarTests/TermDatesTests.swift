@@ -59,7 +59,7 @@ import Testing
 
     static let bad: [Bad] = [
         .init(rows: header + good + "925,,2026-03-27,2026-02-23\n", line: 3, column: "term_end",
-              says: "2026-02-23 is before term_start 2026-03-27"),
+              says: "is before term_start"),
         .init(rows: header + "925,,2026-02-30,2026-03-27\n", line: 2, column: "term_start", says: "is not a YYYY-MM-DD date"),
         .init(rows: header + good + good.replacingOccurrences(of: "2026-02-13", with: "13/02/2026"), line: 3,
               column: "term_end", says: "not a YYYY-MM-DD date"),
@@ -75,11 +75,12 @@ import Testing
               says: #"column missing from the header (the header has "term-end": a typo?)"#),
         .init(rows: "la_code,urn,term_start,term_end,urn\n", line: 1, column: "urn", says: "twice"),
         .init(rows: header + good + "925,,2026-02-23\n", line: 3, column: nil, says: "3 fields, the header has 4"),
-        .init(rows: header + good + "925,,2026-02-13,2026-03-27\n", line: 3, column: "term_start", says: "LA 925: overlaps the term on line 2"),
+        .init(rows: header + good + "925,,2026-02-13,2026-03-27\n", line: 3, column: "term_start", says: "overlaps the term on line 2 of the same calendar"),
         .init(rows: header + "925,,2026-02-13,2026-03-27\n" + good, line: 3, column: "term_end", says: "overlaps the term on line 2"),
         .init(rows: header + good + "925,,2026-09-02,2026-10-23\n", line: 3, column: "term_start", says: "missing year"),
         .init(rows: header + "925,139900,2026-01-05,2026-02-13\n888,139900,2026-02-23,2026-03-27\n", line: 3,
-              column: "la_code", says: "URN 139900 has LA 925 on line 2"),
+              column: "la_code", says: "differs from this URN's LA code on line 2"),
+        .init(rows: "la_code,urn,note,term_start,term_end,note\n", line: 1, column: nil, says: "column 6 has the name of an earlier column"),
         .init(rows: "", line: 1, column: nil, says: "no header row"),
         .init(rows: header + "\n\n925,\"139900,2026-01-05,2026-02-13\n", line: 4, column: nil, says: "never closed"),
     ]
@@ -116,7 +117,27 @@ import Testing
         let error = #expect(throws: TermDatesError.self) {
             try TermDates.parseCSV(Self.header + "925,,2026-03-27,2026-02-23\n", fileName: "term-dates.csv")
         }
-        #expect(error?.description == "term-dates.csv:2: term_end: 2026-02-23 is before term_start 2026-03-27")
+        #expect(error?.description == "term-dates.csv:2: term_end: is before term_start")
+    }
+
+    /// A refused row's values are not quoted back even when well formed (a date typed in the wrong
+    /// column, a URN, an LA code): the line and column find them, and one rule holds for every value.
+    @Test(arguments: [
+        Self.header + "925,,2026-03-27,2026-02-23\n",
+        Self.header + Self.good + "925,,2026-02-13,2026-03-27\n",
+        Self.header + "925,139900,2026-02-13,2026-03-27\n925,139900,2026-01-05,2026-02-14\n",
+        Self.header + Self.good + "925,,2026-09-02,2026-10-23\n",
+        Self.header + "925,139900,2026-01-05,2026-02-13\n888,139900,2026-02-23,2026-03-27\n",
+        "la_code,urn,term_start,term_end,zzz\u{1B}[31m,zzz\u{1B}[31m\n",
+    ])
+    func aRefusedRowsValuesAreNotQuotedBack(_ text: String) {
+        let error = #expect(throws: TermDatesError.self) {
+            try TermDates.parseCSV(text, fileName: "term-dates.csv")
+        }
+        let said = error?.description ?? ""
+        for value in ["2026-", "925", "888", "139900", "\u{1B}", "zzz"] {
+            #expect(!said.dropFirst("term-dates.csv:".count).contains(value), "\(said)")
+        }
     }
 
     @Test func gapOfExactlyTheLongestIsAllowed() throws {
