@@ -278,6 +278,13 @@ public enum AlertLifecycle {
     /// longer links, or now with no school, keeps what it has: nobody else is owed it.
     public static let reroutable: [AlertState] = [.delivered, .failed]
 
+    /// The state of an alert the school it is now for has received. A re-routed alert keeps the
+    /// earlier school's `delivered_at` while it waits for, or has failed at, the school it goes to
+    /// now (README: "until the new school's delivery"), so a delivery time counts as the child's
+    /// school being told only in this state (the inspection report's on time, late and minutes to
+    /// acknowledge: SPEC §11).
+    public static let reachedItsSchool: AlertState = .delivered
+
     /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.
     public static func reroutes(state: AlertState, sentURN: String?, childStillLinked: Bool, urn: String?) -> Bool {
         reroutable.contains(state) && childStillLinked && urn != nil && urn != sentURN
@@ -349,7 +356,9 @@ public enum AlertLifecycle {
 
     /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
     /// was reported as failing) is delivered now. A `sending` alert is left to the run that holds
-    /// it; a finished one keeps its state. Nil: the state stays.
+    /// it; a finished one keeps its state. Nil: the state stays. An alert made delivered so is
+    /// delivered when acknowledged (`delivered_at`), even one re-routed that still holds the earlier
+    /// school's delivery time: the school that acknowledged is the one it is now for.
     public static func stateAfterAcknowledgement(_ state: AlertState) -> AlertState? {
         waiting.contains(state) ? .delivered : nil
     }

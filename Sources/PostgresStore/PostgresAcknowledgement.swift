@@ -57,7 +57,7 @@ extension PostgresAlerts {
             let t = now.timeIntervalSince1970
             try await conn.run("""
                 UPDATE alerts SET acknowledged_at = \(t), acknowledged_by = \(by), state = coalesce(\(next)::text, state),
-                    delivered_at = CASE WHEN \(next)::text IS NULL THEN delivered_at ELSE coalesce(delivered_at, \(t)) END
+                    delivered_at = CASE WHEN \(next)::text IS NULL THEN delivered_at ELSE \(t) END
                 WHERE alert_key = \(alertKey)
                 """, logger)
             try await PostgresAudit.append(conn, logger, at: now, actor: "school:\(by)", action: "alert.acknowledged",

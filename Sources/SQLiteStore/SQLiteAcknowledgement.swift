@@ -117,7 +117,7 @@ extension SQLiteStore {
             let next = AlertLifecycle.stateAfterAcknowledgement(state)
             try db.execute(sql: """
                 UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, state = coalesce(?, state),
-                    delivered_at = CASE WHEN ? IS NULL THEN delivered_at ELSE coalesce(delivered_at, ?) END
+                    delivered_at = CASE WHEN ? IS NULL THEN delivered_at ELSE ? END
                 WHERE alert_key = ?
                 """, arguments: [now.timeIntervalSince1970, by, next?.rawValue, next?.rawValue, now.timeIntervalSince1970, alertKey])
             let reference: String = row[2]
