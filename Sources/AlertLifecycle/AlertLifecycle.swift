@@ -363,8 +363,27 @@ public enum AlertLifecycle {
         waiting.contains(state) ? .delivered : nil
     }
 
+    /// When the link one send of an alert carries stops opening it (SPEC §7: a token is valid for
+    /// `alerts.ack_days`): `validFor` after the later of the send and the alert's deadline. The
+    /// deadline is when the school is due to read it: an alert sent early in a holiday (a deadline
+    /// on the first morning of term, weeks away) or delivered long after a first refused attempt
+    /// must not reach the school with a link that dies before, or on, the morning it is read, and
+    /// then be "unacknowledged" with no way to acknowledge it (audit 21, F3).
+    public static func linkEnd(sentAt: Date, deadline: Date, validFor: TimeInterval) -> Date {
+        max(sentAt, deadline).addingTimeInterval(validFor)
+    }
+
+    /// An alert's links share one end, the latest any of its sends gave (`linkEnd`): `kept` the end
+    /// stored, `issued` this send's. A retry's link so carries every earlier link with it (a first
+    /// copy that arrived though its send was reported failing works as long as the retry's), and
+    /// none ends sooner than it was sent with (a deadline corrected earlier meanwhile).
+    public static func linksEnd(kept: Date?, issued: Date) -> Date {
+        guard let kept else { return issued }
+        return max(kept, issued)
+    }
+
     /// Whether an alert's acknowledgement links still open it at `now`: until their end
-    /// (`alerts.ack_days` after its first send), that instant included. `linksEnd` nil: it never
+    /// (`linksEnd`), that instant included. `linksEnd` nil: it never
     /// carried a link. The link page and the webhook both ask this; the stores only keep the end.
     public static func linksOpen(linksEnd: Date?, now: Date) -> Bool {
         guard let linksEnd else { return false }

@@ -70,8 +70,8 @@ struct InspectionStoreTests {
         let key = Dictionary(uniqueKeysWithValues: claimed.alerts.map { ($0.reference, $0.alertKey) })
         try await store.record(.delivered, for: key["ENC-I-A-C-1"]!, owner: "test:1", now: at("2026-09-30T08:00:00Z"))
         try await store.record(.delivered, for: key["ENC-I-F-C-5"]!, owner: "test:1", now: at("2026-09-16T10:00:01Z"))
-        try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A"), (key["ENC-I-F-C-5"]!, "hash-F")],
-                                                   at: ingestedAt, expiresAt: at("2026-12-01T00:00:00Z"))
+        try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A", at("2026-12-01T00:00:00Z")),
+                                                    (key["ENC-I-F-C-5"]!, "hash-F", at("2026-12-01T00:00:00Z"))], at: ingestedAt)
         _ = try await store.acknowledge(tokenHash: "hash-A", now: at("2026-09-30T08:00:00Z"))
         _ = try await store.acknowledge(tokenHash: "hash-F", now: at("2026-09-16T11:00:01Z"))
 
@@ -223,7 +223,7 @@ struct InspectionStoreTests {
         #expect(try await alertFigures(t.store) == [1, 0, 0, 1, 0, nil], "120502 has not been told: not delivered")
         let again = try await t.store.claimDue(now: corrected, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
         #expect(again.alerts.map(\.alertKey) == [key])
-        try await t.store.issueAcknowledgementTokens([(key, "hash-R")], at: corrected, expiresAt: at("2026-10-30T00:00:00Z"))
+        try await t.store.issueAcknowledgementTokens([(key, "hash-R", at("2026-10-30T00:00:00Z"))], at: corrected)
         return (t, key)
     }
 
