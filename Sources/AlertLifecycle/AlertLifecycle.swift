@@ -278,6 +278,13 @@ public enum AlertLifecycle {
     /// longer links, or now with no school, keeps what it has: nobody else is owed it.
     public static let reroutable: [AlertState] = [.delivered, .failed]
 
+    /// The state of an alert the school it is now for has received. A re-routed alert keeps the
+    /// earlier school's `delivered_at` while it waits for, or has failed at, the school it goes to
+    /// now (README: "until the new school's delivery"), so a delivery time counts as the child's
+    /// school being told only in this state (the inspection report's on time, late and minutes to
+    /// acknowledge: SPEC §11).
+    public static let reachedItsSchool: AlertState = .delivered
+
     /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.
     public static func reroutes(state: AlertState, sentURN: String?, childStillLinked: Bool, urn: String?) -> Bool {
         reroutable.contains(state) && childStillLinked && urn != nil && urn != sentURN
@@ -349,13 +356,34 @@ public enum AlertLifecycle {
 
     /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
     /// was reported as failing) is delivered now. A `sending` alert is left to the run that holds
-    /// it; a finished one keeps its state. Nil: the state stays.
+    /// it; a finished one keeps its state. Nil: the state stays. An alert made delivered so is
+    /// delivered when acknowledged (`delivered_at`), even one re-routed that still holds the earlier
+    /// school's delivery time: the school that acknowledged is the one it is now for.
     public static func stateAfterAcknowledgement(_ state: AlertState) -> AlertState? {
         waiting.contains(state) ? .delivered : nil
     }
 
+    /// When the link one send of an alert carries stops opening it (SPEC §7: a token is valid for
+    /// `alerts.ack_days`): `validFor` after the later of the send and the alert's deadline. The
+    /// deadline is when the school is due to read it: an alert sent early in a holiday (a deadline
+    /// on the first morning of term, weeks away) or delivered long after a first refused attempt
+    /// must not reach the school with a link that dies before, or on, the morning it is read, and
+    /// then be "unacknowledged" with no way to acknowledge it (audit 21, F3).
+    public static func linkEnd(sentAt: Date, deadline: Date, validFor: TimeInterval) -> Date {
+        max(sentAt, deadline).addingTimeInterval(validFor)
+    }
+
+    /// An alert's links share one end, the latest any of its sends gave (`linkEnd`): `kept` the end
+    /// stored, `issued` this send's. A retry's link so carries every earlier link with it (a first
+    /// copy that arrived though its send was reported failing works as long as the retry's), and
+    /// none ends sooner than it was sent with (a deadline corrected earlier meanwhile).
+    public static func linksEnd(kept: Date?, issued: Date) -> Date {
+        guard let kept else { return issued }
+        return max(kept, issued)
+    }
+
     /// Whether an alert's acknowledgement links still open it at `now`: until their end
-    /// (`alerts.ack_days` after its first send), that instant included. `linksEnd` nil: it never
+    /// (`linksEnd`), that instant included. `linksEnd` nil: it never
     /// carried a link. The link page and the webhook both ask this; the stores only keep the end.
     public static func linksOpen(linksEnd: Date?, now: Date) -> Bool {
         guard let linksEnd else { return false }

@@ -8,11 +8,12 @@ import Foundation
 /// 128 random bits … stored only as a hash"). A token is nobody's to work out again, not even ours:
 /// two hubs sending the same incident and child give different links, and nothing held by `notify`
 /// or `serve` makes a token for another alert. Every token issued for an alert opens it until the
-/// alert's link ends, so a retry's new link does not strand an earlier copy that did arrive.
+/// alert's links end, so a retry's new link does not strand an earlier copy that did arrive.
 public struct AcknowledgementLinks: Sendable {
     /// `web.public_url` without a trailing slash.
     public let publicURL: String
-    /// How long an alert's links work from its first send (`alerts.ack_days`).
+    /// How long an alert's links work (`alerts.ack_days`) after its deadline, or after the send
+    /// that carried one if that is later (`AlertLifecycle.linkEnd`).
     public let validFor: TimeInterval
 
     /// Nil when `publicURL` is empty: no links are sent.

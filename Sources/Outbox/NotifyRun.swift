@@ -165,13 +165,16 @@ public struct NotifyRun: Sendable {
             if due.isEmpty && claimed.failedUnreadable == 0 { break }
             // A token of its own for each alert's send, this attempt's: drawn at random, kept by its
             // hash before anything is sent (so a school that opens its link at once finds its
-            // alert), and then only in the message. The earlier sends' links still work.
+            // alert), and then only in the message. The earlier sends' links still work, as long
+            // as this one (`AlertLifecycle.linkEnd`: from the deadline, or this send if later).
             var tokens: [Int64: String] = [:]
             if let links {
-                let drawn = due.map { ($0.alertKey, AcknowledgementLinks.newToken()) }
-                tokens = Dictionary(uniqueKeysWithValues: drawn)
-                try await store.issueAcknowledgementTokens(drawn.map { ($0.0, AcknowledgementLinks.hash($0.1)) },
-                                                           at: now, expiresAt: now.addingTimeInterval(links.validFor))
+                let drawn = due.map { ($0, AcknowledgementLinks.newToken()) }
+                tokens = Dictionary(uniqueKeysWithValues: drawn.map { ($0.0.alertKey, $0.1) })
+                try await store.issueAcknowledgementTokens(drawn.map { alert, token in
+                    (alert.alertKey, AcknowledgementLinks.hash(token),
+                     AlertLifecycle.linkEnd(sentAt: now, deadline: alert.deadline, validFor: links.validFor))
+                }, at: now)
             }
             var byReference: [String: DueAlert] = [:]
             var messages: [AlertMessage] = []

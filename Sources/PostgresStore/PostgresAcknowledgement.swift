@@ -57,7 +57,7 @@ extension PostgresAlerts {
             let t = now.timeIntervalSince1970
             try await conn.run("""
                 UPDATE alerts SET acknowledged_at = \(t), acknowledged_by = \(by), state = coalesce(\(next)::text, state),
-                    delivered_at = CASE WHEN \(next)::text IS NULL THEN delivered_at ELSE coalesce(delivered_at, \(t)) END
+                    delivered_at = CASE WHEN \(next)::text IS NULL THEN delivered_at ELSE \(t) END
                 WHERE alert_key = \(alertKey)
                 """, logger)
             try await PostgresAudit.append(conn, logger, at: now, actor: "school:\(by)", action: "alert.acknowledged",
@@ -86,13 +86,27 @@ extension PostgresAlerts {
 }
 
 extension PostgresStore {
-    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws {
+    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String, expiresAt: Date)], at now: Date) async throws {
         guard !tokens.isEmpty else { return }
         let logger = self.logger
         let keys = tokens.map(\.alertKey), hashes = tokens.map(\.tokenHash)
         try await write { conn in
+            // Each alert's links' end, the earlier links' too (`AlertLifecycle.linksEnd`).
+            var ends: [Int64: Date] = [:]
+            for (key, end) in try await conn.rows("""
+                SELECT alert_key, ack_expires_at FROM alerts WHERE alert_key = ANY(\(keys)) FOR UPDATE
+                """, logger, as: (Int64, Double?).self) {
+                ends[key] = end.map(Date.init(timeIntervalSince1970:))
+            }
+            for t in tokens { ends[t.alertKey] = AlertLifecycle.linksEnd(kept: ends[t.alertKey], issued: t.expiresAt) }
+            let endKeys = Array(ends.keys), endsAt = endKeys.map { ends[$0]!.timeIntervalSince1970 }
             try await conn.run("""
-                UPDATE alerts SET ack_expires_at = coalesce(ack_expires_at, \(expiresAt.timeIntervalSince1970)) WHERE alert_key = ANY(\(keys))
+                UPDATE alerts a SET ack_expires_at = e.ends_at
+                FROM unnest(\(endKeys)::bigint[], \(endsAt)::double precision[]) AS e(key, ends_at) WHERE a.alert_key = e.key
+                """, logger)
+            try await conn.run("""
+                UPDATE alert_ack_tokens t SET expires_at = e.ends_at
+                FROM unnest(\(endKeys)::bigint[], \(endsAt)::double precision[]) AS e(key, ends_at) WHERE t.alert_key = e.key
                 """, logger)
             try await conn.run("""
                 INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)

@@ -37,7 +37,8 @@ extension SQLiteSchema {
     /// table of its own (SPEC §7), so every link an alert was sent with opens it. The tokens made
     /// before (one an alert, `alerts.ack_token_hash`) move there with their end, so the links
     /// already sent keep working; the column goes (the indexes naming it first). An alert carried a
-    /// link when it has a link's end, `ack_expires_at`, which is kept the first time a token is issued.
+    /// link when it has a link's end, `ack_expires_at`, set when its first token is issued (and
+    /// moved by later ones: `AlertLifecycle.linksEnd`).
     static func registerAcknowledgementTokens(_ m: inout DatabaseMigrator) {
         m.registerMigration("v18-ack-tokens") { db in
             try db.execute(sql: """
@@ -62,16 +63,21 @@ extension SQLiteSchema {
 }
 
 extension SQLiteStore {
-    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws {
+    public func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String, expiresAt: Date)], at now: Date) async throws {
         guard !tokens.isEmpty else { return }
         try await pool.write { db in
-            let end = try db.makeStatement(sql: "UPDATE alerts SET ack_expires_at = coalesce(ack_expires_at, ?) WHERE alert_key = ?")
+            let kept = try db.makeStatement(sql: "SELECT ack_expires_at FROM alerts WHERE alert_key = ?")
+            let end = try db.makeStatement(sql: "UPDATE alerts SET ack_expires_at = ? WHERE alert_key = ?")
+            let earlier = try db.makeStatement(sql: "UPDATE alert_ack_tokens SET expires_at = ? WHERE alert_key = ?")
             let keep = try db.makeStatement(sql: """
                 INSERT INTO alert_ack_tokens (token_hash, alert_key, issued_at, expires_at)
                     SELECT ?, alert_key, ?, ack_expires_at FROM alerts WHERE alert_key = ?
                 """)
             for t in tokens {
-                try end.execute(arguments: [expiresAt.timeIntervalSince1970, t.alertKey])
+                let stored = try Double.fetchOne(kept, arguments: [t.alertKey]).map(Date.init(timeIntervalSince1970:))
+                let linksEnd = AlertLifecycle.linksEnd(kept: stored, issued: t.expiresAt).timeIntervalSince1970
+                try end.execute(arguments: [linksEnd, t.alertKey])
+                try earlier.execute(arguments: [linksEnd, t.alertKey])
                 try keep.execute(arguments: [t.tokenHash, now.timeIntervalSince1970, t.alertKey])
             }
         }
@@ -117,7 +123,7 @@ extension SQLiteStore {
             let next = AlertLifecycle.stateAfterAcknowledgement(state)
             try db.execute(sql: """
                 UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, state = coalesce(?, state),
-                    delivered_at = CASE WHEN ? IS NULL THEN delivered_at ELSE coalesce(delivered_at, ?) END
+                    delivered_at = CASE WHEN ? IS NULL THEN delivered_at ELSE ? END
                 WHERE alert_key = ?
                 """, arguments: [now.timeIntervalSince1970, by, next?.rawValue, next?.rawValue, now.timeIntervalSince1970, alertKey])
             let reference: String = row[2]

@@ -203,9 +203,9 @@ public protocol AlertStore: Sendable {
 
     /// Keeps the hash of the token each claimed alert's message carries this time (its link), issued
     /// at `now`, beside those of its earlier sends: every one opens the alert until the alert's links
-    /// end. That end is `expiresAt` the first time an alert is given a token, and stays: a retry's
-    /// link works as long as the first one, no longer.
-    func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String)], at now: Date, expiresAt: Date) async throws
+    /// end. `expiresAt` is this send's link's end (`AlertLifecycle.linkEnd`); the alert's links, the
+    /// earlier ones too, then end at what `AlertLifecycle.linksEnd` makes of it and the end kept.
+    func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String, expiresAt: Date)], at now: Date) async throws
     /// The alert a link opens (any of its tokens): nil for a token unknown or past its end.
     func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView?
     /// Acknowledges the alert a link opens (the page's button); nil for a token unknown or past its

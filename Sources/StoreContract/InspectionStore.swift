@@ -124,6 +124,12 @@ public enum InspectionSQL {
             """
     }
 
+    /// A due alert's delivery time as the report counts it: only where the school it is now for has
+    /// it (`AlertLifecycle.reachedItsSchool`), else NULL. A re-routed alert keeps the earlier
+    /// school's `delivered_at` while it waits for or has failed at the new one, and counting that
+    /// time would count a child whose school was never told as told (audit 21, F1).
+    static let deliveredAt = "CASE WHEN state = '\(AlertLifecycle.reachedItsSchool.rawValue)' THEN delivered_at END"
+
     /// Alerts whose deadline falls in each bin: every planned alert but those withdrawn (their
     /// incident no longer names the child, so no school was owed one).
     public static func alerts(_ bins: ReportBins) -> String {
@@ -131,8 +137,8 @@ public enum InspectionSQL {
         let reason = AlertLifecycle.withdrawnReason.replacingOccurrences(of: "'", with: "''")
         return """
             SELECT \(bin("deadline", s)) AS bin, count(*),
-                   sum(CASE WHEN delivered_at <= deadline THEN 1 ELSE 0 END),
-                   sum(CASE WHEN delivered_at > deadline THEN 1 ELSE 0 END),
+                   sum(CASE WHEN \(deliveredAt) <= deadline THEN 1 ELSE 0 END),
+                   sum(CASE WHEN \(deliveredAt) > deadline THEN 1 ELSE 0 END),
                    sum(CASE WHEN acknowledged_at IS NOT NULL THEN 1 ELSE 0 END),
                    sum(CASE WHEN acknowledged_at <= deadline THEN 1 ELSE 0 END)
             FROM alerts
@@ -141,14 +147,15 @@ public enum InspectionSQL {
             """
     }
 
-    /// Each due alert's delivery and acknowledgement, where it has both.
+    /// Each due alert's delivery (to the school it is now for: `deliveredAt`) and acknowledgement,
+    /// where it has both.
     public static func acknowledgements(_ bins: ReportBins) -> String {
         let s = seconds(bins)
         return """
-            SELECT \(bin("deadline", s)) AS bin, acknowledged_at - delivered_at
+            SELECT \(bin("deadline", s)) AS bin, acknowledged_at - \(deliveredAt)
             FROM alerts
             WHERE state <> 'unmatched' AND \(span("deadline", s))
-              AND delivered_at IS NOT NULL AND acknowledged_at IS NOT NULL
+              AND \(deliveredAt) IS NOT NULL AND acknowledged_at IS NOT NULL
             """
     }
 

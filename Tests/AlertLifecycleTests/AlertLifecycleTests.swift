@@ -18,6 +18,18 @@ struct AlertLifecycleTests {
             == AlertPlan(state: .unmatched, reason: "school 100001 has no key adult"))
     }
 
+    /// SPEC §7, audit 21 F3: a link works `ack_days` after the deadline, or after its send when that
+    /// is later; an alert's links end at the latest any send gave.
+    @Test func aLinkWorksItsDaysFromTheDeadlineOrFromALaterSend() {
+        let days: TimeInterval = 14 * 86_400
+        #expect(AlertLifecycle.linkEnd(sentAt: t0, deadline: deadline, validFor: days) == deadline.addingTimeInterval(days))
+        let late = deadline.addingTimeInterval(1)
+        #expect(AlertLifecycle.linkEnd(sentAt: late, deadline: deadline, validFor: days) == late.addingTimeInterval(days))
+        #expect(AlertLifecycle.linksEnd(kept: nil, issued: deadline) == deadline)
+        #expect(AlertLifecycle.linksEnd(kept: deadline, issued: late) == late)
+        #expect(AlertLifecycle.linksEnd(kept: late, issued: deadline) == late, "no link ends sooner than it was sent with")
+    }
+
     @Test func aKnownSchoolIsQueuedWithTheCalendarsDeadline() {
         #expect(planner.plan(reportedAt: t0, urn: "100001", contact: contact, laCode: "202", now: t0)
             == AlertPlan(state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200)))

@@ -32,8 +32,8 @@ import Testing
         let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
         let alert = try #require(claimed.alerts.first { $0.reference == reference })
         let token = AcknowledgementLinks.newToken()
-        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token))], at: fixture.clock.now(),
-                                                           expiresAt: fixture.clock.now().addingTimeInterval(links.validFor))
+        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token),
+                                                             fixture.clock.now().addingTimeInterval(links.validFor))], at: fixture.clock.now())
         try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
         return (fixture, token)
     }

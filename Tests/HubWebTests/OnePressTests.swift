@@ -141,8 +141,9 @@ struct OnePressTests {
         try await fixture.ingest(AlertBoardTests.csv, planner: AlertBoardTests.planner)
         let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
         let alert = try #require(claimed.alerts.first { $0.reference == AcknowledgementTests.reference })
-        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(AcknowledgementLinks.newToken()))],
-                                                           at: fixture.clock.now(), expiresAt: fixture.clock.now().addingTimeInterval(14 * 86_400))
+        let token = AcknowledgementLinks.hash(AcknowledgementLinks.newToken())
+        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, token, fixture.clock.now().addingTimeInterval(14 * 86_400))],
+                                                           at: fixture.clock.now())
         try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
         fixture.clock.advance(minutes: 3 * 24 * 60)
         return fixture

@@ -18,7 +18,8 @@ struct AcknowledgementStoreTests {
     func delivered(_ kind: StoreKind) async throws -> (TempStore, [String: Int64]) {
         let t = try await OutboxStoreTests().store(kind)
         let keys = try await OutboxStoreTests().claim(t, at: now)
-        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3")], at: now, expiresAt: now.addingTimeInterval(week))
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1", now.addingTimeInterval(week)),
+                                                      (keys["C-3"]!, "hash-3", now.addingTimeInterval(week))], at: now)
         for key in keys.values { try await t.store.record(.delivered, for: key, owner: "test:1", now: now) }
         return (t, keys)
     }
@@ -55,22 +56,27 @@ struct AcknowledgementStoreTests {
         #expect(try await t.store.acknowledge(tokenHash: "hash-9", now: now) == nil)
     }
 
+    /// An alert's links share one end, the latest its sends gave (`AlertLifecycle.linksEnd`): a
+    /// retry whose link ends later carries the first link with it; one whose link would end sooner
+    /// (a deadline corrected earlier meanwhile) shortens none (audit 21, F3).
     @Test(arguments: StoreKind.allCases)
-    func aLinkEndsAfterItsDaysAndARetryDoesNotExtendIt(kind: StoreKind) async throws {
+    func aRetryExtendsEveryLinkOfItsAlertAndNoneEndsSooner(kind: StoreKind) async throws {
         let (t, keys) = try await delivered(kind)
         defer { t.cleanUp() }
-        // A retry a day later: a new token for the same alert, which keeps the first end; the first
-        // token still opens it.
-        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3-retry")], at: now.addingTimeInterval(86_400),
-                                                     expiresAt: now.addingTimeInterval(2 * week))
-        let end = now.addingTimeInterval(week)
-        for hash in ["hash-3", "hash-3-retry"] {
+        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3-retry", now.addingTimeInterval(2 * week))],
+                                                     at: now.addingTimeInterval(86_400))
+        try await t.store.issueAcknowledgementTokens([(keys["C-3"]!, "hash-3-third", now.addingTimeInterval(week))],
+                                                     at: now.addingTimeInterval(2 * 86_400))
+        let end = now.addingTimeInterval(2 * week)
+        for hash in ["hash-3", "hash-3-retry", "hash-3-third"] {
             #expect(try await t.store.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-3", "\(hash)")
             let past = end.addingTimeInterval(1)
             #expect(try await t.store.acknowledgement(tokenHash: hash, now: past) == nil, "\(hash)")
             #expect(try await t.store.acknowledge(tokenHash: hash, now: past) == nil, "\(hash)")
         }
         #expect(try await row(t, "C-3").acknowledgedAt == nil)
+        // C-1's links, given no other send, keep their own end.
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-1", now: now.addingTimeInterval(week + 1)) == nil)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -105,8 +111,9 @@ struct AcknowledgementStoreTests {
                                                children: [child("C-1"), child("C-2"), child("C-3"), child("C-4", urn: "120502")])],
                                      actor: "test", at: now, planner: OutboxStoreTests.planner)
         let keys = try await OutboxStoreTests().claim(t, at: now)
-        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1"), (keys["C-3"]!, "hash-3"), (keys["C-4"]!, "hash-4")],
-                                                     at: now, expiresAt: now.addingTimeInterval(week))
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1", now.addingTimeInterval(week)),
+                                                      (keys["C-3"]!, "hash-3", now.addingTimeInterval(week)),
+                                                      (keys["C-4"]!, "hash-4", now.addingTimeInterval(week))], at: now)
         for key in keys.values { try await t.store.record(.delivered, for: key, owner: "test:1", now: now) }
         return t
     }
@@ -142,7 +149,7 @@ struct AcknowledgementStoreTests {
         let t = try await OutboxStoreTests().store(kind)
         defer { t.cleanUp() }
         let keys = try await OutboxStoreTests().claim(t, at: now)
-        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1")], at: now, expiresAt: now.addingTimeInterval(week))
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-1", now.addingTimeInterval(week))], at: now)
         try await t.store.record(.temporary(error: "timeout", retryAt: now.addingTimeInterval(600)), for: keys["C-1"]!, owner: "test:1", now: now)
         #expect(try await row(t, "C-1").state == .retrying)
         let later = now.addingTimeInterval(120)

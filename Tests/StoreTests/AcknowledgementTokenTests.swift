@@ -59,13 +59,55 @@ struct AcknowledgementTokenTests {
         return run
     }
 
-    /// One queued alert, C-1's, to school 120501.
-    func store(_ kind: StoreKind) async throws -> TempStore {
+    /// One queued alert, C-1's, to school 120501 (due a day after its incident, at 20:00 on the 22nd,
+    /// unless `planner` says otherwise).
+    func store(_ kind: StoreKind, planner: AlertPlanner = OutboxStoreTests.planner) async throws -> TempStore {
         let t = try await TempStore(kind)
         try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
-                                     actor: "test", at: now, planner: OutboxStoreTests.planner)
+                                     actor: "test", at: now, planner: planner)
         return t
+    }
+
+    /// Audit 21, F3 (a): an alert sent on a Saturday early in a holiday is due on the first morning
+    /// of term, 5 January. Its link must still open it then, and for `ack_days` after (SPEC §7), not
+    /// die 14 days after it was sent.
+    @Test(arguments: StoreKind.allCases)
+    func aLinkSentEarlyInAHolidayOpensTheAlertForItsDaysAfterTheDeadline(kind: StoreKind) async throws {
+        let deadline = at("2027-01-05T09:00:00Z")
+        let t = try await store(kind, planner: AlertPlanner(deadline: { _, _, _ in deadline }, reference: { "ENC-\($0)-\($1)" }, maxAge: nil))
+        defer { t.cleanUp() }
+        let school = SchoolEnd([.delivered])
+        #expect(try await run(t, school).run(now: now).delivered == 1)
+        let hash = AcknowledgementLinks.hash(try #require(school.tokens.first))
+        for when in [now.addingTimeInterval(14 * 86_400 + 1), deadline, deadline.addingTimeInterval(14 * 86_400)] {
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: when) != nil, "\(when)")
+        }
+        #expect(try await t.store.acknowledgement(tokenHash: hash, now: deadline.addingTimeInterval(14 * 86_400 + 1)) == nil)
+        #expect(try await t.store.acknowledge(tokenHash: hash, now: deadline.addingTimeInterval(3600))?.justAcknowledged == true,
+                "the key adult reads it on the first morning of term")
+        #expect(try await t.store.alerts(state: nil).filter { $0.isUnacknowledged(now: deadline.addingTimeInterval(7200)) }.isEmpty)
+    }
+
+    /// Audit 21, F3 (b): greylisted on the first attempt, delivered 23 days later (the key adult's
+    /// address put right): the delivered message's link works for `ack_days` from that send, and
+    /// the first attempt's link (a copy may have arrived) as long.
+    @Test(arguments: StoreKind.allCases)
+    func aLinkDeliveredLongAfterTheFirstAttemptWorksForItsDaysFromThatSend(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let school = SchoolEnd([.temporary, .delivered])
+        _ = try await run(t, school).run(now: now)
+        let late = now.addingTimeInterval(23 * 86_400)
+        #expect(try await run(t, school).run(now: late).delivered == 1)
+        let hashes = school.tokens.map(AcknowledgementLinks.hash)
+        #expect(hashes.count == 2)
+        let end = late.addingTimeInterval(14 * 86_400)
+        for hash in hashes {
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: late) != nil, "open when it arrives")
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: end) != nil)
+            #expect(try await t.store.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil)
+        }
     }
 
     /// Two hubs sending the same incident and child send different links, each opening the alert in
@@ -118,8 +160,8 @@ struct AcknowledgementTokenTests {
         let again = try #require(try await t.store.acknowledge(tokenHash: second, now: pressed.addingTimeInterval(60)))
         #expect(!again.justAcknowledged && again.acknowledgedAt == pressed, "the retry's link shows the first acknowledgement")
 
-        // Both end 14 days after the first send, not the retry.
-        let end = now.addingTimeInterval(14 * 86_400)
+        // Both end 14 days after the alert's deadline (20:00 on the 22nd), later than either send.
+        let end = at("2026-11-22T20:00:00Z").addingTimeInterval(14 * 86_400)
         for hash in [first, second] {
             #expect(try await t.store.acknowledgement(tokenHash: hash, now: end) != nil)
             #expect(try await t.store.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil)

@@ -35,7 +35,7 @@ struct CopyStoreTests {
         try await t.store.addAPIToken(name: "prometheus", tokenHash: "def", scope: .metrics, expiresAt: nil, by: "test", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
         let first = try #require(claimed.alerts.first)
-        try await t.store.issueAcknowledgementTokens([(first.alertKey, "hash-of-a-token")], at: now, expiresAt: now.addingTimeInterval(86_400))
+        try await t.store.issueAcknowledgementTokens([(first.alertKey, "hash-of-a-token", now.addingTimeInterval(86_400))], at: now)
         try await t.store.record(.permanent(error: "550 no such mailbox"), for: first.alertKey, owner: "test:1", now: now)
         _ = try await t.store.acknowledge(tokenHash: "hash-of-a-token", now: now)
         try await t.store.recordCall(AlertCall(reference: first.reference, calledBy: "hana", calledAt: now, note: "spoke to the head"))

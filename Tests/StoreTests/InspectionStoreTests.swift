@@ -70,8 +70,8 @@ struct InspectionStoreTests {
         let key = Dictionary(uniqueKeysWithValues: claimed.alerts.map { ($0.reference, $0.alertKey) })
         try await store.record(.delivered, for: key["ENC-I-A-C-1"]!, owner: "test:1", now: at("2026-09-30T08:00:00Z"))
         try await store.record(.delivered, for: key["ENC-I-F-C-5"]!, owner: "test:1", now: at("2026-09-16T10:00:01Z"))
-        try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A"), (key["ENC-I-F-C-5"]!, "hash-F")],
-                                                   at: ingestedAt, expiresAt: at("2026-12-01T00:00:00Z"))
+        try await store.issueAcknowledgementTokens([(key["ENC-I-A-C-1"]!, "hash-A", at("2026-12-01T00:00:00Z")),
+                                                    (key["ENC-I-F-C-5"]!, "hash-F", at("2026-12-01T00:00:00Z"))], at: ingestedAt)
         _ = try await store.acknowledge(tokenHash: "hash-A", now: at("2026-09-30T08:00:00Z"))
         _ = try await store.acknowledge(tokenHash: "hash-F", now: at("2026-09-16T11:00:01Z"))
 
@@ -189,6 +189,74 @@ struct InspectionStoreTests {
         #expect(csv.count == 13)
         #expect(csv[0].hasPrefix("month,incidents.count,incidents.with_children,incidents.child_links,"))
         #expect(csv[11].hasPrefix("2026-09,5,3,4,2,3,2,2,1,2,1,1,3,1,1,1,1,2,1,1,1,1,0,4,2"))
+    }
+
+    /// The report's alert figures for September: due, on time, late, not delivered, acknowledged,
+    /// and the median minutes to acknowledge.
+    static func alertFigures(_ store: any FullStore) async throws -> [Double?] {
+        let report = try await Inspection.report(store: store, period: september, settings: settings)
+        let t = report.tallies
+        return [t.alertsDue, t.deliveredOnTime, t.deliveredLate, report.notDelivered, t.acknowledged].map { Double($0) }
+            + [report.extra.medianMinutesToAcknowledge]
+    }
+
+    /// I-R's alert (deadline 10:00 UTC on 11 September, the test planner's day) delivered on time to
+    /// 120501, then the child's school corrected to 120502 after the deadline: re-routed, keeping the
+    /// earlier delivery's time (README), and claimed for 120502 with a link (`hash-R`).
+    static func reRouted(_ kind: StoreKind) async throws -> (TempStore, Int64) {
+        let t = try await TempStore(kind)
+        let planner = SchoolDirectoryStoreTests.planner
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501"),
+                                                                                   SchoolDirectoryStoreTests.adult("120502")]))
+        _ = try await t.store.ingest([incident("I-R", "2026-09-10T10:00:00Z", [link("C-R")])], actor: "test",
+                                     at: at("2026-09-10T10:30:00Z"), planner: planner)
+        let first = try await t.store.claimDue(now: at("2026-09-10T10:30:00Z"), owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
+        let key = try #require(first.alerts.first?.alertKey)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: at("2026-09-10T11:00:00Z"))
+        #expect(try await alertFigures(t.store) == [1, 1, 0, 0, 0, nil], "delivered on time to the school it was for")
+
+        let corrected = at("2026-09-11T12:00:00Z")
+        _ = try await t.store.ingest([incident("I-R", "2026-09-10T10:00:00Z", [link("C-R", urn: "120502")])], actor: "test",
+                                     at: corrected, planner: planner)
+        let row = try #require(try await t.store.alerts(state: nil).first)
+        #expect(row.state == .queued && row.schoolURN == "120502" && row.deliveredAt == at("2026-09-10T11:00:00Z"))
+        #expect(try await alertFigures(t.store) == [1, 0, 0, 1, 0, nil], "120502 has not been told: not delivered")
+        let again = try await t.store.claimDue(now: corrected, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        #expect(again.alerts.map(\.alertKey) == [key])
+        try await t.store.issueAcknowledgementTokens([(key, "hash-R", at("2026-10-30T00:00:00Z"))], at: corrected)
+        return (t, key)
+    }
+
+    /// Audit 21, F1: SPEC §11's `delivered_on_time` is the child's school told by the deadline. A
+    /// re-routed alert waiting for (then overdue at) its new school is not delivered, though it
+    /// keeps the earlier school's delivery time; once the new school has it (here by acknowledging
+    /// the link of a send reported failing), it is delivered then, late.
+    @Test(arguments: StoreKind.allCases)
+    func aReRoutedAlertCountsAsDeliveredOnlyOnceItsNewSchoolHasIt(kind: StoreKind) async throws {
+        let (t, key) = try await Self.reRouted(kind)
+        defer { t.cleanUp() }
+        let sent = at("2026-09-11T12:00:00Z")
+        try await t.store.record(.temporary(error: "451 try later", retryAt: sent.addingTimeInterval(600)), for: key, owner: "test:2", now: sent)
+        #expect(try await t.store.alerts(state: nil).first?.state == .overdue)
+        #expect(try await Self.alertFigures(t.store) == [1, 0, 0, 1, 0, nil], "overdue at 120502: not delivered")
+        let read = at("2026-09-11T13:00:00Z")
+        #expect(try await t.store.acknowledge(tokenHash: "hash-R", now: read)?.justAcknowledged == true)
+        let row = try #require(try await t.store.alerts(state: nil).first)
+        #expect(row.state == .delivered && row.deliveredAt == read, "delivered to 120502 when it acknowledged, not at 120501's time")
+        #expect(try await Self.alertFigures(t.store) == [1, 0, 1, 0, 1, 0], "delivered late, acknowledged at once")
+    }
+
+    /// The same alert refused for good by its new school: not delivered, and its acknowledgement
+    /// (a copy did arrive) is not timed from the earlier school's delivery.
+    @Test(arguments: StoreKind.allCases)
+    func aReRoutedAlertThatFailedAtItsNewSchoolIsNotDelivered(kind: StoreKind) async throws {
+        let (t, key) = try await Self.reRouted(kind)
+        defer { t.cleanUp() }
+        try await t.store.record(.permanent(error: "550 no such user"), for: key, owner: "test:2", now: at("2026-09-11T12:00:00Z"))
+        #expect(try await Self.alertFigures(t.store) == [1, 0, 0, 1, 0, nil], "failed at 120502: not delivered")
+        _ = try await t.store.acknowledge(tokenHash: "hash-R", now: at("2026-09-11T13:00:00Z"))
+        #expect(try await t.store.alerts(state: nil).first?.state == .failed)
+        #expect(try await Self.alertFigures(t.store) == [1, 0, 0, 1, 1, nil], "acknowledged, but no delivery to time it from")
     }
 
     /// Children high 14 days before the period's end with no decision since their newest incident.
