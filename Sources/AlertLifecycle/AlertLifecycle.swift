@@ -339,6 +339,15 @@ public enum AlertLifecycle {
         !childStillLinked && notYetSent.contains(state)
     }
 
+    /// Whether a failure with this reason (a failed alert's last error, a `failed` notice's detail)
+    /// is a withdrawal, not a refusal: the incident no longer names the child, so no school is owed
+    /// the alert and there is nobody to contact about it. SPEC §7's states have no word for it, so
+    /// the alert stays `failed` in `alerts` and `alerts --json` (its last error says why); the
+    /// alerts board and the hub's e-mail show it as withdrawn, apart from the failures to act on.
+    public static func isWithdrawal(_ reason: String?) -> Bool {
+        reason == withdrawnReason
+    }
+
     /// Acknowledgement (SPEC §7): delivered is not read. An alert that carried a link (its token was
     /// issued) and was not acknowledged by its deadline is `unacknowledged` to the hub, which phones
     /// the school. An alert sent with no link (no `web.public_url`) cannot be acknowledged, so it is
