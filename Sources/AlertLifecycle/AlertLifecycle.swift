@@ -290,6 +290,17 @@ public enum AlertLifecycle {
         reroutable.contains(state) && childStillLinked && urn != nil && urn != sentURN
     }
 
+    /// Whether a correction that moves an alert out of `state` starts a new round of sending it: a
+    /// finished alert (delivered, or refused for good) re-routed to the school the record now names
+    /// (`reroutes`). The hub's notices about an alert (overdue, failed, unacknowledged) are once per
+    /// alert and kind in a round: those of the round before stay as its record, and the new round's
+    /// failure, lateness or silence is told again, since the staff who corrected the school believe
+    /// the alert went. Re-planning an alert not yet sent, or a new deadline from the calendar, goes
+    /// on with its round: the hub was told it is late, and it still is.
+    public static func startsNewRound(from state: AlertState) -> Bool {
+        reroutable.contains(state)
+    }
+
     /// What the record now says of an alert a run held (`sending`) while its incident or its
     /// school's key adults could change: ingest and a key-adult change leave a `sending` alert to
     /// its run, so this is asked when the run records its outcome (`state` then the state the
@@ -333,6 +344,15 @@ public enum AlertLifecycle {
     /// incident no longer names the child.
     public static func withdraws(state: AlertState, childStillLinked: Bool) -> Bool {
         !childStillLinked && notYetSent.contains(state)
+    }
+
+    /// Whether a failure with this reason (a failed alert's last error, a `failed` notice's detail)
+    /// is a withdrawal, not a refusal: the incident no longer names the child, so no school is owed
+    /// the alert and there is nobody to contact about it. SPEC §7's states have no word for it, so
+    /// the alert stays `failed` in `alerts` and `alerts --json` (its last error says why); the
+    /// alerts board and the hub's e-mail show it as withdrawn, apart from the failures to act on.
+    public static func isWithdrawal(_ reason: String?) -> Bool {
+        reason == withdrawnReason
     }
 
     /// Acknowledgement (SPEC §7): delivered is not read. An alert that carried a link (its token was
@@ -412,7 +432,8 @@ public enum AlertLifecycle {
 
     /// A hub notice an outcome calls for.
     public enum Notice: Sendable, Equatable {
-        /// About this alert: `overdue`, `failed` or `unacknowledged`, once per alert and kind.
+        /// About this alert: `overdue`, `failed` or `unacknowledged`, once per alert and kind in a
+        /// round of sending (`startsNewRound`).
         case alert(kind: String, detail: String)
         /// A configuration problem on a channel, told once per `configurationNoticeInterval`, holding this alert.
         case configuration(channel: String, detail: String)

@@ -118,8 +118,8 @@ public struct AlertRenderer: Sendable {
     /// id. Never a child's name.
     public func hubNotices(_ digest: HubDigest, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp,
                            date: Date) -> AlertMessage {
-        func rows(_ reason: HubNotice.Reason) -> [[String: String]] {
-            digest.alerts.filter { $0.reason == reason }.map { n in
+        func rows(_ reason: HubNotice.Reason, withdrawn: Bool = false) -> [[String: String]] {
+            digest.alerts.filter { $0.reason == reason && $0.withdrawn == withdrawn }.map { n in
                 var row = [
                     "reference": n.reference, "incident_id": n.incidentId, "child_id": n.childId,
                     "school_urn": n.schoolURN ?? "none", "channel": n.channel?.rawValue ?? "none",
@@ -131,11 +131,16 @@ public struct AlertRenderer: Sendable {
             }
         }
         let unacknowledged = rows(.unacknowledged), overdue = rows(.overdue), failed = rows(.failed)
+        let withdrawn = rows(.failed, withdrawn: true)
         var view: [String: Any] = [
             "hub_name": hubName,
             "unacknowledged": unacknowledged, "has_unacknowledged": !unacknowledged.isEmpty,
             "overdue": overdue, "has_overdue": !overdue.isEmpty,
             "failed": failed, "has_failed": !failed.isEmpty,
+            "withdrawn": withdrawn, "has_withdrawn": !withdrawn.isEmpty,
+            // A withdrawn alert alone leaves no school to contact.
+            "has_school_to_contact": !(unacknowledged.isEmpty && overdue.isEmpty && failed.isEmpty
+                                       && digest.configurations.isEmpty && digest.outages.isEmpty),
             "configuration": digest.configurations.map { c -> [String: Any] in
                 ["channel": c.channel?.rawValue ?? "any", "problem": c.problem, "count": String(c.affectedReferences.count),
                  "affected": c.affectedReferences]
@@ -155,6 +160,7 @@ public struct AlertRenderer: Sendable {
         if !unacknowledged.isEmpty { counts.append("\(unacknowledged.count) unacknowledged") }
         if !overdue.isEmpty { counts.append("\(overdue.count) overdue") }
         if !failed.isEmpty { counts.append("\(failed.count) failed") }
+        if !withdrawn.isEmpty { counts.append("\(withdrawn.count) withdrawn") }
         if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
         return AlertMessage(
             reference: digest.reference, channel: channel, recipient: hubEmail,

@@ -26,6 +26,10 @@ public struct HubNotice: Sendable, Hashable {
     public var lastError: String?
     /// Set when an overdue alert was delivered late before this notice went out.
     public var deliveredAt: Date?
+    /// A `failed` alert withdrawn, not refused (`AlertLifecycle.isWithdrawal`): its incident no
+    /// longer names the child, so there is no school to contact. The webhook's JSON still counts it
+    /// as `failed`, its reason.
+    public var withdrawn = false
 
     public init(
         reason: Reason, reference: String, incidentId: String, childId: String, schoolURN: String?,

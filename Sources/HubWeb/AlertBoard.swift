@@ -111,12 +111,15 @@ struct AlertBoard {
     /// Still in the outbox, delivered or due today or later, or failed in the last week: judged by
     /// when it failed, not its deadline (a late incident's alert fails long after its deadline, and
     /// was left off the board the morning it failed: audit 20, F5). Unmatched alerts have their own list.
+    /// A withdrawn one is not among them: the failures listed and counted here are schools to contact,
+    /// and a withdrawn alert is owed to nobody (its notice, below, says it was withdrawn and why).
     static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
         switch a.state {
         case .unmatched: false
         case .queued, .sending, .retrying, .overdue: true
         case .delivered: (a.deliveredAt ?? .distantPast) >= startOfToday || (a.deadline ?? .distantPast) >= startOfToday
-        case .failed: (a.failedAt ?? a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
+        case .failed: !a.isWithdrawn
+            && (a.failedAt ?? a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
         }
     }
 
@@ -199,12 +202,18 @@ struct AlertBoard {
         let n = e.notice
         return [
             "rowWhen": time.dayAndClock(n.createdAt),
-            "rowKind": n.kind,
+            "rowKind": Self.kind(n),
             "rowReference": present(n.alert?.reference),
             "rowIncident": present(n.alert?.incidentId),
             "rowDetail": oneLine(n.detail),
             "rowSent": present(e.sentAt.map(time.dayAndClock)),
         ]
+    }
+
+    /// A notice's kind as the board names it: a `failed` notice that tells of a withdrawal is
+    /// `withdrawn`, so nothing on the board sends staff to a school about it.
+    static func kind(_ n: HubNoticeRow) -> String {
+        n.kind == "failed" && AlertLifecycle.isWithdrawal(n.detail) ? "withdrawn" : n.kind
     }
 
     private static func oneLine(_ s: String) -> String {

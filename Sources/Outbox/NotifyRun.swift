@@ -320,6 +320,7 @@ public struct NotifyRun: Sendable {
                                        schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                        deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
                 notice.deliveredAt = a.state == .delivered ? a.deliveredAt : nil
+                notice.withdrawn = reason == .failed && AlertLifecycle.isWithdrawal(n.detail)
                 alerts.append(notice)
             } else {
                 let notice = ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)",

@@ -32,13 +32,15 @@ extension PostgresSchema {
 }
 
 extension PostgresAlerts {
-    /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each.
+    /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each
+    /// round (a re-routed alert's new school may be silent too).
     static func markUnacknowledged(_ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
         for (key, deadline) in try await conn.rows("""
             SELECT a.alert_key, a.deadline FROM alerts a
             WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_expires_at IS NOT NULL
               AND a.deadline < \(now.timeIntervalSince1970)
-              AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = \(AlertLifecycle.unacknowledgedKind))
+              AND NOT EXISTS (SELECT 1 FROM hub_notices n
+                              WHERE n.alert_key = a.alert_key AND n.kind = \(AlertLifecycle.unacknowledgedKind) AND n.rerouted_at IS NULL)
             """, logger, as: (Int64, Double?).self)
         where AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil,
                                               deadline: deadline.map(Date.init(timeIntervalSince1970:)), now: now) {

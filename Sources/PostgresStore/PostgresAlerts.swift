@@ -116,6 +116,9 @@ final class PostgresAlertQueue {
                 AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent + AlertLifecycle.reroutable)))
             """, logger)
         if existing.urn != urn { try await PostgresAlerts.forgetAcknowledgement(conn, logger, alertKey: existing.alertKey) }
+        if AlertLifecycle.startsNewRound(from: stored.state) {
+            try await PostgresAlerts.closeRound(conn, logger, alertKey: existing.alertKey, now: now)
+        }
         return (stored.state == .unmatched || AlertLifecycle.reroutable.contains(stored.state)) && p.state == .queued
     }
 
@@ -158,6 +161,17 @@ enum PostgresAlerts {
         #"ALTER TABLE hub_notices ADD COLUMN claim_owner text COLLATE "C", ADD COLUMN claim_until double precision"#,
     ])
 
+    /// SQLite's v22-hub-notice-rounds: a re-route closes the alert's notices (`rerouted_at`), and
+    /// each kind is once per alert among the open ones only (`AlertLifecycle.startsNewRound`).
+    static let hubNoticeRounds = PostgresSchema.Migration(id: "pg19-hub-notice-rounds", statements: [
+        "ALTER TABLE hub_notices ADD COLUMN rerouted_at double precision",
+        "DROP INDEX hub_notices_once",
+        """
+        CREATE UNIQUE INDEX hub_notices_once_a_round ON hub_notices (alert_key, kind)
+            WHERE alert_key IS NOT NULL AND rerouted_at IS NULL
+        """,
+    ])
+
     /// Keeps what the state machine makes of a `sending` alert given back (see SQLiteStore.follow).
     static func follow(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, transition: AlertLifecycle.Transition?,
                        planner: AlertPlanner?, now: Date) async throws {
@@ -185,6 +199,7 @@ enum PostgresAlerts {
         }
         if let transition { try await apply(transition, conn, logger, alertKey: alertKey, now: now) }
         guard case .replanned(let p) = decision, let r else { return }
+        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) { try await closeRound(conn, logger, alertKey: alertKey, now: now) }
         try await conn.run("""
             UPDATE alerts SET school_urn = \(r.5), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
                 unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
@@ -192,6 +207,14 @@ enum PostgresAlerts {
             WHERE alert_key = \(alertKey)
             """, logger)
         if r.5 != r.0 { try await forgetAcknowledgement(conn, logger, alertKey: alertKey) }
+    }
+
+    /// A finished alert re-routed (see SQLiteStore.closeRound): its notices so far are the round
+    /// before's, and each kind may be told again.
+    static func closeRound(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+        try await conn.run("""
+            UPDATE hub_notices SET rerouted_at = \(now.timeIntervalSince1970) WHERE alert_key = \(alertKey) AND rerouted_at IS NULL
+            """, logger)
     }
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
@@ -223,7 +246,7 @@ enum PostgresAlerts {
             case .alert(let kind, let detail):
                 try await conn.run("""
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (\(alertKey), \(kind), \(detail), \(t))
-                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """, logger)
             case .configuration(let channel, let detail):
                 // Once per channel a day, however many alerts it holds (see SQLiteStore).
@@ -264,7 +287,8 @@ enum PostgresAlerts {
         SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
                next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
                CASE WHEN state = 'failed' THEN
-                   (SELECT n.created_at FROM hub_notices n WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed') END
+                   (SELECT n.created_at FROM hub_notices n
+                    WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed' AND n.rerouted_at IS NULL) END
         FROM alerts
         """
 

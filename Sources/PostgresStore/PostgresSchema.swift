@@ -354,6 +354,7 @@ enum PostgresSchema {
         PostgresAlerts.hubNoticeClaims,
         tokenScopes,
         retentionOwnerOnly,
+        PostgresAlerts.hubNoticeRounds,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -178,12 +178,13 @@ extension SQLiteStore {
         }
     }
 
-    /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each.
+    /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each
+    /// round (a re-routed alert's new school may be silent too).
     static func markUnacknowledged(_ db: Database, now: Date) throws {
         let rows = try Row.fetchAll(db, sql: """
             SELECT a.alert_key, a.deadline FROM alerts a
             WHERE a.state = 'delivered' AND a.acknowledged_at IS NULL AND a.ack_expires_at IS NOT NULL AND a.deadline < ?
-              AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = ?)
+              AND NOT EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key AND n.kind = ? AND n.rerouted_at IS NULL)
             """, arguments: [now.timeIntervalSince1970, AlertLifecycle.unacknowledgedKind])
         for r in rows where AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil,
                                                              deadline: (r[1] as Double?).map(Date.init(timeIntervalSince1970:)), now: now) {

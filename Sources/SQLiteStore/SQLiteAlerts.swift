@@ -68,6 +68,21 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v22-hub-notice-rounds`: a notice about an alert is once per alert and kind in a round of
+    /// sending (`AlertLifecycle.startsNewRound`). A re-route closes the round's notices
+    /// (`rerouted_at`), and the index that keeps each kind once holds only the open ones, so the
+    /// new round's failure, lateness or silence is told again.
+    static func registerHubNoticeRounds(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v22-hub-notice-rounds") { db in
+            try db.execute(sql: """
+                ALTER TABLE hub_notices ADD COLUMN rerouted_at REAL;
+                DROP INDEX hub_notices_once;
+                CREATE UNIQUE INDEX hub_notices_once_a_round ON hub_notices(alert_key, kind)
+                    WHERE alert_key IS NOT NULL AND rerouted_at IS NULL;
+                """)
+        }
+    }
 }
 
 /// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
@@ -162,9 +177,12 @@ final class SQLiteAlertQueue {
         s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
         s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
         try s.run()
-        if existing.urn != urn, let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ? AND child_key = ?",
-                                                            arguments: [incidentKey, childKey]) {
-            try SQLiteStore.forgetAcknowledgement(db, alertKey: key)
+        let newRound = AlertLifecycle.startsNewRound(from: state)
+        if existing.urn != urn || newRound,
+           let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ? AND child_key = ?",
+                                        arguments: [incidentKey, childKey]) {
+            if existing.urn != urn { try SQLiteStore.forgetAcknowledgement(db, alertKey: key) }
+            if newRound { try SQLiteStore.closeRound(db, alertKey: key, now: now) }
         }
         return (existing.state == .unmatched || AlertLifecycle.reroutable.contains(state)) && p.state == .queued
     }
@@ -213,7 +231,8 @@ extension SQLiteStore: AlertStore {
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
                    next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
                    CASE WHEN state = 'failed' THEN
-                       (SELECT n.created_at FROM hub_notices n WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed') END
+                       (SELECT n.created_at FROM hub_notices n
+                        WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed' AND n.rerouted_at IS NULL) END
             FROM alerts WHERE \(clause)\(order.map { " ORDER BY " + $0 } ?? "")
             """)
         while let r = try rows.next() {
@@ -396,6 +415,7 @@ extension SQLiteStore: AlertStore {
         }
         if let transition { try apply(transition, to: db, alertKey: alertKey, now: now) }
         guard case .replanned(let p) = decision, let r else { return }
+        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) { try closeRound(db, alertKey: alertKey, now: now) }
         let urn: String? = r[5]
         try db.execute(sql: """
             UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
@@ -404,6 +424,13 @@ extension SQLiteStore: AlertStore {
             """, arguments: [urn, p.channel, p.recipient, p.state.rawValue, p.reason, p.deadline?.timeIntervalSince1970, alertKey])
         let sentURN: String? = r[0]
         if urn != sentURN { try forgetAcknowledgement(db, alertKey: alertKey) }
+    }
+
+    /// A finished alert re-routed (`AlertLifecycle.startsNewRound`): its notices so far are the
+    /// round before's, kept as sent (or still to be sent), and each kind may be told again.
+    static func closeRound(_ db: Database, alertKey: Int64, now: Date) throws {
+        try db.execute(sql: "UPDATE hub_notices SET rerouted_at = ? WHERE alert_key = ? AND rerouted_at IS NULL",
+                       arguments: [now.timeIntervalSince1970, alertKey])
     }
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
@@ -567,7 +594,7 @@ extension SQLiteStore: AlertStore {
             case .alert(let kind, let detail):
                 try db.cachedStatement(sql: """
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL DO NOTHING
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """).execute(arguments: [alertKey, kind, detail, t])
             case .configuration(let channel, let detail):
                 // Once per channel a day, however many alerts it holds. Not keyed on the wording:

@@ -39,6 +39,9 @@ public struct AlertRow: Sendable, Equatable {
         self.failedAt = failedAt
     }
 
+    /// Failed because it was withdrawn, not refused (`AlertLifecycle.isWithdrawal`): nobody to contact.
+    public var isWithdrawn: Bool { state == .failed && AlertLifecycle.isWithdrawal(lastError) }
+
     /// SPEC §7: delivered, carried a link, not acknowledged, and its deadline has passed.
     public func isUnacknowledged(now: Date) -> Bool {
         AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)

@@ -83,6 +83,59 @@ struct NotifyFollowsTheRecordTests {
         #expect(toC0 == [["hold-dsl@holbeach.school.example"], ["dsl@boston.school.example"]], "\(toC0)")
     }
 
+    /// A re-routed alert refused again is a new round (`AlertLifecycle.startsNewRound`): 120502's key
+    /// adult refuses it (550) and the hub is told; the force corrects the child's school to 119604,
+    /// whose endpoint answers 404; the next run's notice names the alert again, and the one after
+    /// sends nothing. Before, the first failure's notice stood for both.
+    @Test(arguments: TestDatabase.allCases)
+    func aReRoutedAlertRefusedAgainIsNamedInTheNextRunsNoticeToo(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
+        let first = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(first.status == 0, "\(first.stderr)")
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119604")])
+        #expect(try await rig.alerts()["C-1"]?["state"] as? String == "queued", "re-routed")
+
+        let second = try await rig.notify("2026-11-20T06:10:00Z")
+        #expect(second.status == 0, "\(second.stderr)")
+        let alert = try #require(try await rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "failed")
+        #expect((alert["last_error"] as? String)?.contains("404") == true, "\(alert)")
+        let reference = try #require(alert["reference"] as? String)
+        let notices = try rig.hubMail().map { try #require($0.part("text/plain")?.text) }
+        #expect(notices.count == 2, "one notice a run")
+        #expect(notices.first?.contains("  \(reference)  incident I-1  child C-1  school 120502") == true)
+        #expect(notices.last?.contains("  \(reference)  incident I-1  child C-1  school 119604") == true, "\(notices)")
+
+        let third = try await rig.notify("2026-11-20T06:20:00Z")
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(try rig.hubMail().count == 2, "told once a round")
+    }
+
+    /// A withdrawn alert (I-1 corrected to name C-1 only) is told to the hub as withdrawn, apart
+    /// from the failures: nothing in the notice sends staff to a school about it.
+    @Test(arguments: TestDatabase.allCases)
+    func aWithdrawnAlertIsToldAsWithdrawnWithNoSchoolToContact(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1"), CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2")])
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1")])
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        let alerts = try await rig.alerts()
+        #expect(alerts["C-2"]?["state"] as? String == "failed", "SPEC §7's states: alerts --json keeps its shape")
+        #expect(alerts["C-2"]?["last_error"] as? String == AlertLifecycle.withdrawnReason)
+        let mail = try #require(try rig.hubMail().first)
+        let text = try #require(mail.part("text/plain")?.text)
+        let reference = try #require(alerts["C-2"]?["reference"] as? String)
+        #expect(mail.subject.contains("1 withdrawn") && !mail.subject.contains("failed"), "\(mail.subject)")
+        #expect(text.contains("WITHDRAWN: not to be sent, and no school to contact"))
+        #expect(text.contains("  \(reference)  incident I-1  child C-2"))
+        #expect(!text.contains("FAILED"))
+        #expect(!text.contains("contact its key adult"), "\(text)")
+    }
+
     /// D1: the relay is down. Every e-mail alert waits on it, not only the batch the run claimed
     /// before it found the relay down (64), and the hub's notice names them all.
     @Test(arguments: TestDatabase.allCases)

@@ -20,15 +20,21 @@ import Testing
         return (String(html[..<run.lowerBound]), String(html[run.upperBound..<unmatched.lowerBound]))
     }
 
+    /// A fixture on `database` with the alerts board's planner and directory, and no incident yet.
+    static func fixture(_ database: MetricsDatabase) async throws -> WebFixture {
+        var fixture = try await WebFixture.make(csv: "", database: database == .postgres ? try PostgresServer.shared().makeDatabase() : nil)
+        fixture.configuration.alertPlanner = AlertBoardTests.planner
+        try await fixture.store.replaceDirectory(AlertBoardTests.directory)
+        return fixture
+    }
+
     /// I-20 was reported on 1 November and reaches the hub only now (a late PPN, alerted about all
     /// the same: no age limit here), due 4 November. Its school's relay refuses it this morning: it
     /// failed today, so today's run lists it and the board counts it; a week on it has gone.
     @Test(arguments: MetricsDatabase.allCases)
     func anAlertThatFailedTodayIsOnTheBoardHoweverOldItsDeadline(database: MetricsDatabase) async throws {
-        var fixture = try await WebFixture.make(csv: "", database: database == .postgres ? try PostgresServer.shared().makeDatabase() : nil)
+        let fixture = try await Self.fixture(database)
         defer { fixture.cleanUp() }
-        fixture.configuration.alertPlanner = AlertBoardTests.planner
-        try await fixture.store.replaceDirectory(AlertBoardTests.directory)
         try await fixture.ingest(Sample.header + "\nI-20,2026-11-01T20:00:00Z,DASH,standard,3,,V-20,P-20,C-20,Ava,Lee,2016-01-01,120501,Y,N,,N\n",
                                  planner: AlertBoardTests.planner)
         let now = fixture.clock.now()
@@ -45,5 +51,33 @@ import Testing
         let weekOn = try await Self.board(fixture)
         #expect(!weekOn.run.contains("ENC-I-20-C-20"))
         #expect(weekOn.glance.contains("<strong>0</strong> failed"))
+    }
+
+    /// A withdrawn alert (I-21 corrected to name C-21 only: README, "A corrected incident moves its
+    /// alerts") stays `failed` to programs, but it is not a failure to contact a school about: the
+    /// board neither lists nor counts it in today's run, and its notice calls it withdrawn, with why.
+    @Test(arguments: MetricsDatabase.allCases)
+    func aWithdrawnAlertIsNotListedAsAFailureToContactTheSchoolAbout(database: MetricsDatabase) async throws {
+        let fixture = try await Self.fixture(database)
+        defer { fixture.cleanUp() }
+        let row = { (child: String) in "I-21,2026-11-21T20:00:00Z,DASH,standard,3,,V-21,P-21,\(child),Ava,Lee,2016-01-01,120501,Y,N,,N" }
+        try await fixture.ingest(Sample.header + "\n" + row("C-21") + "\n" + row("C-22") + "\n", planner: AlertBoardTests.planner)
+        try await fixture.ingest(Sample.header + "\n" + row("C-21") + "\n", planner: AlertBoardTests.planner)
+        let failed = try await fixture.store.alerts(state: .failed)
+        #expect(failed.map(\.reference) == ["ENC-I-21-C-22"], "failed to `alerts --state failed`, as SPEC §7 names it")
+        #expect(failed.first?.lastError == AlertLifecycle.withdrawnReason)
+
+        let board = try await Self.board(fixture)
+        #expect(!board.run.contains("ENC-I-21-C-22"))
+        #expect(board.run.contains(#"<td data-label="failed">0</td>"#))
+        #expect(board.glance.contains("<strong>0</strong> failed"))
+        let html = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/alerts").text
+        }
+        let notices = String(html[try #require(html.range(of: #"<h2 id="notices-heading">"#)).lowerBound...])
+        #expect(notices.contains(#"<span class="state state-withdrawn">withdrawn</span></td>\#n      <td data-label="Reference"><code>ENC-I-21-C-22</code>"#))
+        #expect(notices.contains(AlertLifecycle.withdrawnReason))
+        #expect(!notices.contains(#"state-failed">failed"#))
     }
 }

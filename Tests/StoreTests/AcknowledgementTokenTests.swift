@@ -218,9 +218,10 @@ struct AcknowledgementTokenTests {
         try await source.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await source.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
                                           actor: "test", at: now, planner: OutboxStoreTests.planner)
+        // Delivered by this version's run, whose queries name columns that version did not have.
+        let claimed = try await source.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
+        for alert in claimed.alerts { try await source.store.record(.delivered, for: alert.alertKey, owner: "test:1", now: now) }
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore(missing: ["alert_ack_tokens"]))
-        let claimed = try await older.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false })
-        for alert in claimed.alerts { try await older.record(.delivered, for: alert.alertKey, owner: "test:1", now: now) }
         let token = TokenText.random()
         let end = now.addingTimeInterval(14 * 86_400)
         // What the version before kept for C-1's link.
@@ -232,8 +233,8 @@ struct AcknowledgementTokenTests {
 
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate)
-            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes"]
-                                : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only"]))
+            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes", "v22-hub-notice-rounds"]
+                                : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds"]))
         let hash = AcknowledgementLinks.hash(token)
         #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
         #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")

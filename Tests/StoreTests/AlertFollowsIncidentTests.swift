@@ -162,6 +162,73 @@ struct AlertFollowsIncidentTests {
         #expect(try await t.store.peekDue(now: now, limit: 10).map(\.recipient) == ["dsl@120502.school.example"])
     }
 
+    /// A re-routed alert is a new round of sending (`AlertLifecycle.startsNewRound`): refused at the
+    /// school named first and told, then refused at the school the record was corrected to, the
+    /// hub is told again, once, and the board counts the failure from the second. Before, the
+    /// first `failed` notice stood for both, and staff who corrected the school believed it went.
+    @Test(arguments: StoreKind.allCases)
+    func aReRoutedAlertRefusedAgainIsToldToTheHubAgainOnce(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let alive: @Sendable (String) -> Bool = { _ in false }
+        let key = try await claimedAtTheFirstSchool(t)
+        try await t.store.record(.permanent(error: "smtp 550"), for: key, owner: "test:1", now: now, planner: Self.planner)
+        for n in try await t.store.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: alive) {
+            try await t.store.markHubNoticeSent(n.noticeKey, at: now)
+        }
+
+        let later = now.addingTimeInterval(3_600)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                     actor: "test", at: later, planner: Self.planner)
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.queued], "re-routed")
+        let again = try await t.store.claimDue(now: later, owner: "test:2", lease: 60, limit: 10, skippingChannels: [], planner: Self.planner,
+                                               isDead: alive)
+        #expect(again.alerts.map(\.recipient) == ["dsl@120502.school.example"])
+        try await t.store.record(.permanent(error: "smtp 550"), for: key, owner: "test:2", now: later, planner: Self.planner)
+
+        // Two runs at once: one names it, the other nothing.
+        let told = try await t.store.claimHubNotices(now: later, owner: "run:b", lease: 600, isDead: alive)
+        #expect(told.map(\.kind) == ["failed"])
+        #expect(told.compactMap(\.alert?.schoolURN) == ["120502"])
+        #expect(try await t.store.claimHubNotices(now: later, owner: "run:c", lease: 600, isDead: alive).isEmpty)
+        #expect(try await t.store.alerts(state: .failed).map(\.failedAt) == [later], "the board's week runs from the second failure")
+    }
+
+    /// The same for the overdue and unacknowledged notices: a re-routed alert late again, and
+    /// unacknowledged again by the school it went to next, is told of each again, once a round.
+    @Test(arguments: StoreKind.allCases)
+    func aReRoutedAlertLateAndUnacknowledgedAgainIsToldAgainOnceARound(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let alive: @Sendable (String) -> Bool = { _ in false }
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        // Each round: claimed past the deadline (2026-11-22T20:00Z: overdue), delivered with a link
+        // (late: overdue again, the same round's, not told twice), then unacknowledged.
+        func round(at start: Date) async throws {
+            let claimed = try await t.store.claimDue(now: start, owner: "test:1", lease: 60, limit: 10, skippingChannels: [], planner: Self.planner,
+                                                     isDead: alive)
+            guard let key = claimed.alerts.first?.alertKey else {
+                Issue.record("nothing claimed at \(start)")
+                return
+            }
+            try await t.store.issueAcknowledgementTokens([(key, "hash-\(start.timeIntervalSince1970)")], at: start,
+                                                         expiresAt: start.addingTimeInterval(7 * 86_400))
+            try await t.store.record(.delivered, for: key, owner: "test:1", now: start, planner: Self.planner)
+            _ = try await t.store.claimDue(now: start.addingTimeInterval(60), owner: "test:1", lease: 60, limit: 10, isDead: alive)
+        }
+        let late = at("2026-11-23T08:00:00Z")
+        try await round(at: late)
+        #expect(try await t.store.unsentHubNotices().map(\.kind) == ["overdue", "unacknowledged"])
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                     actor: "test", at: late.addingTimeInterval(600), planner: Self.planner)
+        try await round(at: late.addingTimeInterval(1_200))
+        let notices = try await t.store.unsentHubNotices()
+        #expect(notices.map(\.kind) == ["overdue", "unacknowledged", "overdue", "unacknowledged"])
+        #expect(Set(notices.compactMap(\.alert?.reference)) == ["ENC-I-1-C-1"])
+        #expect(try await t.store.alerts(state: nil).map(\.schoolURN) == ["120502"])
+    }
+
     /// The same when the correction lands while the run is delivering it to the school named before.
     @Test(arguments: StoreKind.allCases)
     func aSchoolCorrectedWhileItsAlertIsBeingDeliveredIsToldNext(kind: StoreKind) async throws {

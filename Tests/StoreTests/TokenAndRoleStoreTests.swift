@@ -68,7 +68,8 @@ struct TokenAndRoleStoreTests {
         // The token's row as that version kept it: no scope (the source's `metrics` is left behind).
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v21-token-scopes"] : ["pg17-token-scopes", "pg18-retention-owner-only"]))
+        #expect(try await current.migrate(for: .migrate)
+            == (kind == .sqlite ? ["v21-token-scopes", "v22-hub-notice-rounds"] : ["pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds"]))
         let token = try #require(try await current.liveAPIToken(tokenHash: "h-old", at: now))
         #expect(token == LiveAPIToken(name: "prometheus", scope: .api))
         #expect(token.scope.includes(.api) && token.scope.includes(.metrics), "the API and the metrics, as before")
