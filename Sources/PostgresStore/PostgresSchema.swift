@@ -353,6 +353,7 @@ enum PostgresSchema {
         ]),
         PostgresAlerts.hubNoticeClaims,
         tokenScopes,
+        idempotencyKeys,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

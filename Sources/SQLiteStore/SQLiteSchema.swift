@@ -179,6 +179,7 @@ enum SQLiteSchema {
         }
         registerHubNoticeClaims(&m)
         registerTokenScopes(&m)
+        registerIdempotencyKeys(&m)
         return m
     }
 

@@ -19,8 +19,8 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(Array(pending.suffix(4)) == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes"]
-                                                              : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes"]))
+        #expect(Array(pending.suffix(4)) == (kind == .sqlite ? ["v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes", "v22-idempotency-keys"]
+                                                              : ["pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-idempotency-keys"]))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)

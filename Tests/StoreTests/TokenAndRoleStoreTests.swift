@@ -68,7 +68,7 @@ struct TokenAndRoleStoreTests {
         // The token's row as that version kept it: no scope (the source's `metrics` is left behind).
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v21-token-scopes" : "pg17-token-scopes"])
+        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v21-token-scopes", "v22-idempotency-keys"] : ["pg17-token-scopes", "pg18-idempotency-keys"]))
         let token = try #require(try await current.liveAPIToken(tokenHash: "h-old", at: now))
         #expect(token == LiveAPIToken(name: "prometheus", scope: .api))
         #expect(token.scope.includes(.api) && token.scope.includes(.metrics), "the API and the metrics, as before")
