@@ -121,8 +121,6 @@ struct APIRoutes {
         guard Self.mediaType(request) == "application/json" else {
             return .jsonError("send application/json", status: .unsupportedMediaType)
         }
-        // A retry is answered before anything else is checked: what was recorded is answered as it
-        // was, even once the decision's date is no longer one a new decision may have.
         let idempotency: IdempotencyKey?
         switch IdempotencyHeader.sent(in: request) {
         case .none: idempotency = nil
@@ -132,9 +130,6 @@ struct APIRoutes {
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
         let fingerprint = IdempotencyHeader.fingerprint(request, body: Data(body.readableBytesView))
-        if let idempotency, let kept = try await store.keptResponse(idempotency) {
-            return IdempotencyHeader.answer(kept, to: fingerprint)
-        }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
             return .jsonError("the body must be a JSON object", status: .badRequest)
         }
@@ -191,8 +186,9 @@ struct APIRoutes {
         out["reason"] = first.checked.reason ?? NSNull()
         let answer = JSONBody.object(out)
         if let idempotency {
-            // Kept in the decisions' transaction; the same key sent at once to another server is
-            // answered what that one kept, and nothing more is recorded.
+            // Kept in the decisions' transaction. A retry (or the same request at once to another
+            // server) is checked as the first was, then answered what the first kept, recording
+            // nothing: one path, the store's, whether the first finished long ago or a moment ago.
             let kept = KeptResponse(fingerprint: fingerprint, status: Int(HTTPResponse.Status.created.code), body: answer, recordedAt: now)
             if let earlier = try await store.record(all, strategyDiscussion: strategy, actor: client, key: idempotency, response: kept) {
                 return IdempotencyHeader.answer(earlier, to: fingerprint)

@@ -41,11 +41,6 @@ extension PostgresStore {
         }
     }
 
-    public func keptResponse(_ key: IdempotencyKey) async throws -> KeptResponse? {
-        let logger = self.logger
-        return try await read { conn in try await Self.kept(conn, logger, key) }
-    }
-
     private static func kept(_ conn: PostgresConnection, _ logger: Logger, _ key: IdempotencyKey) async throws -> KeptResponse? {
         try await conn.row("""
             SELECT fingerprint, status, response, recorded_at FROM idempotency_keys

@@ -41,10 +41,6 @@ extension SQLiteStore {
         }
     }
 
-    public func keptResponse(_ key: IdempotencyKey) async throws -> KeptResponse? {
-        try await pool.read { db in try Self.kept(db, key) }
-    }
-
     private static func kept(_ db: Database, _ key: IdempotencyKey) throws -> KeptResponse? {
         try Row.fetchOne(db, sql: """
             SELECT fingerprint, status, response, recorded_at FROM idempotency_keys WHERE client = ? AND idempotency_key = ?

@@ -21,8 +21,6 @@ public protocol ChildRecordStore: Sendable {
     /// When `key` is kept already (the same key sent twice at once, to one server or two), writes
     /// nothing and returns what was kept; nil when this call recorded.
     func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, key: IdempotencyKey, response: KeptResponse) async throws -> KeptResponse?
-    /// What was kept under `key`, if a request with it was recorded.
-    func keptResponse(_ key: IdempotencyKey) async throws -> KeptResponse?
     /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
     /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
     func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade

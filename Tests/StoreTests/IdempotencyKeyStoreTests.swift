@@ -41,8 +41,10 @@ struct IdempotencyKeyStoreTests {
         #expect(answers.filter { $0 == nil }.count == 1, "one recorded")
         #expect(answers.compactMap { $0 } == Array(repeating: response, count: 39), "the rest answered what it kept")
         #expect(try await t.store.decisions(childId: "C-1") == [decision])
-        #expect(try await t.store.keptResponse(key) == response)
-        #expect(try await t.store.keptResponse(IdempotencyKey(client: "another-token", key: key.key)) == nil, "a key is its token's own")
+        let another = IdempotencyKey(client: "another-token", key: key.key)
+        #expect(try await t.store.record([decision], strategyDiscussion: false, actor: "api:another-token", key: another, response: response) == nil,
+                "a key is its token's own: another's records")
+        #expect(try await t.store.decisions(childId: "C-1").count == 2)
     }
 
     /// A failure keeps neither the decision nor the key: the retry records.
@@ -61,10 +63,10 @@ struct IdempotencyKeyStoreTests {
         await #expect(throws: (any Error).self) {
             _ = try await t.store.record([decision()], strategyDiscussion: false, actor: "api:records-system", key: key, response: response())
         }
-        #expect(try await t.store.keptResponse(key) == nil)
         #expect(try await t.store.decisions(childId: "C-1").isEmpty)
         try #require(try await t.refusal(kind == .sqlite ? "DROP TRIGGER refuse_audit;" : "DROP TRIGGER refuse_audit ON audit;") == nil)
-        #expect(try await t.store.record([decision()], strategyDiscussion: false, actor: "api:records-system", key: key, response: response()) == nil)
+        #expect(try await t.store.record([decision()], strategyDiscussion: false, actor: "api:records-system", key: key, response: response()) == nil,
+                "no key was kept: the retry records")
         #expect(try await t.store.decisions(childId: "C-1").count == 1)
     }
 }
