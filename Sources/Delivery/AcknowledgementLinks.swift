@@ -57,8 +57,11 @@ public enum TokenText {
     }
 
     /// Lowercase hex SHA-256 of the token's UTF-8 bytes.
-    public static func sha256Hex(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { byte in
+    public static func sha256Hex(_ token: String) -> String { sha256Hex(bytes: Data(token.utf8)) }
+
+    /// Lowercase hex SHA-256 of `bytes`.
+    public static func sha256Hex(bytes: Data) -> String {
+        SHA256.hash(data: bytes).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()

@@ -121,8 +121,15 @@ struct APIRoutes {
         guard Self.mediaType(request) == "application/json" else {
             return .jsonError("send application/json", status: .unsupportedMediaType)
         }
+        let idempotency: IdempotencyKey?
+        switch IdempotencyHeader.sent(in: request) {
+        case .none: idempotency = nil
+        case .key(let key): idempotency = IdempotencyKey(client: context.apiClient ?? "unknown", key: key)
+        case .refused(let problem): return .jsonError(problem, status: .badRequest)
+        }
         var request = request
         let body = try await request.collectBody(upTo: 64 * 1024)
+        let fingerprint = IdempotencyHeader.fingerprint(request, body: Data(body.readableBytesView))
         guard let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) as? [String: Any] else {
             return .jsonError("the body must be a JSON object", status: .badRequest)
         }
@@ -171,14 +178,25 @@ struct APIRoutes {
         let all = decisions.map { kind, checked in
             Decision(childId: childId, kind: kind, outcome: checked.outcome, on: checked.on, reason: checked.reason, by: by, recordedAt: now)
         }
-        try await store.record(all, strategyDiscussion: strategy, actor: client, seen: nil)
-        await queue.invalidate()
         func outcome(_ kind: Decision.Kind) -> Any { decisions.first { $0.kind == kind }?.checked.outcome.rawValue ?? NSNull() }
         var out: [String: Any] = [
             "child_id": childId, "marac": outcome(.marac), "strategy_meeting": outcome(.strategyMeeting),
             "on": first.checked.on.description, "by": by, "recorded_at": JSONText.utc(now), "strategy_discussion": strategy,
         ]
         out["reason"] = first.checked.reason ?? NSNull()
-        return .json(JSONBody.object(out), status: .created)
+        let answer = JSONBody.object(out)
+        if let idempotency {
+            // Kept in the decisions' transaction. A retry (or the same request at once to another
+            // server) is checked as the first was, then answered what the first kept, recording
+            // nothing: one path, the store's, whether the first finished long ago or a moment ago.
+            let kept = KeptResponse(fingerprint: fingerprint, status: Int(HTTPResponse.Status.created.code), body: answer, recordedAt: now)
+            if let earlier = try await store.record(all, strategyDiscussion: strategy, actor: client, key: idempotency, response: kept) {
+                return IdempotencyHeader.answer(earlier, to: fingerprint)
+            }
+        } else {
+            try await store.record(all, strategyDiscussion: strategy, actor: client, seen: nil)
+        }
+        await queue.invalidate()
+        return .json(answer, status: .created)
     }
 }

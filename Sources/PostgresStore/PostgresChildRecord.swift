@@ -112,18 +112,24 @@ extension PostgresStore: ChildRecordStore {
                     """, logger, as: PostgresDecisions.Columns.self).compactMap(PostgresDecisions.decision)
                 try OnePress.check(seen: seen, decisions: current, adding: decisions)
             }
-            for decision in decisions {
-                if let key = try await PostgresDecisions.insert(conn, logger, decision) {
-                    try await conn.run("""
-                        INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
-                        """, logger)
-                }
-                try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
-                                               action: decision.auditAction, subject: "child:\(decision.childId)",
-                                               detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
-            }
-            try await PostgresSchema.noteChange(conn, logger)
+            try await Self.append(conn, logger, decisions, strategyDiscussion: strategyDiscussion, actor: actor)
         }
+    }
+
+    /// The decisions, each with its audit row, inside the caller's transaction.
+    static func append(_ conn: PostgresConnection, _ logger: Logger, _ decisions: [Decision], strategyDiscussion: Bool,
+                       actor: String) async throws {
+        for decision in decisions {
+            if let key = try await PostgresDecisions.insert(conn, logger, decision) {
+                try await conn.run("""
+                    INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (\(key), \(strategyDiscussion ? 1 : 0))
+                    """, logger)
+            }
+            try await PostgresAudit.append(conn, logger, at: decision.recordedAt, actor: actor,
+                                           action: decision.auditAction, subject: "child:\(decision.childId)",
+                                           detail: ["on": decision.on.description, "by": decision.by, "strategy_discussion": strategyDiscussion])
+        }
+        try await PostgresSchema.noteChange(conn, logger)
     }
 
     public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {

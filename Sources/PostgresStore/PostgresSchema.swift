@@ -355,6 +355,7 @@ enum PostgresSchema {
         tokenScopes,
         retentionOwnerOnly,
         PostgresAlerts.hubNoticeRounds,
+        idempotencyKeys,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

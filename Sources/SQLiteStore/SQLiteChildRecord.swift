@@ -94,18 +94,23 @@ extension SQLiteStore: ChildRecordStore {
                     """, arguments: [childId]).compactMap(SQLiteDecisions.decision)
                 try OnePress.check(seen: seen, decisions: current, adding: decisions)
             }
-            for decision in decisions {
-                if let key = try SQLiteDecisions.insert(db, decision) {
-                    try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
-                                   arguments: [key, strategyDiscussion ? 1 : 0])
-                }
-                try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
-                                       action: decision.auditAction, subject: "child:\(decision.childId)",
-                                       detail: ["on": decision.on.description, "by": decision.by,
-                                                "strategy_discussion": strategyDiscussion])
-            }
-            try SQLiteSchema.noteChange(db)
+            try Self.append(db, decisions, strategyDiscussion: strategyDiscussion, actor: actor)
         }
+    }
+
+    /// The decisions, each with its audit row, inside the caller's transaction.
+    static func append(_ db: Database, _ decisions: [Decision], strategyDiscussion: Bool, actor: String) throws {
+        for decision in decisions {
+            if let key = try SQLiteDecisions.insert(db, decision) {
+                try db.execute(sql: "INSERT INTO decision_strategy (decision_key, strategy_discussion) VALUES (?, ?)",
+                               arguments: [key, strategyDiscussion ? 1 : 0])
+            }
+            try SQLiteAudit.append(db, at: decision.recordedAt, actor: actor,
+                                   action: decision.auditAction, subject: "child:\(decision.childId)",
+                                   detail: ["on": decision.on.description, "by": decision.by,
+                                            "strategy_discussion": strategyDiscussion])
+        }
+        try SQLiteSchema.noteChange(db)
     }
 
     public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {

@@ -180,6 +180,7 @@ enum SQLiteSchema {
         registerHubNoticeClaims(&m)
         registerTokenScopes(&m)
         registerHubNoticeRounds(&m)
+        registerIdempotencyKeys(&m)
         return m
     }
 

@@ -16,6 +16,11 @@ public protocol ChildRecordStore: Sendable {
     /// decisions still number `seen` (the page's form: `OnePress`; nil appends regardless). Throws
     /// `OnePress.Refusal<Decision>`, nothing written, when they do not.
     func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, seen: Int?) async throws
+    /// Appends the decisions as `record(_:strategyDiscussion:actor:seen:)` does (whatever was recorded
+    /// before), and keeps `response` under `key` in the same transaction: a failure keeps neither.
+    /// When `key` is kept already (the same key sent twice at once, to one server or two), writes
+    /// nothing and returns what was kept; nil when this call recorded.
+    func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, key: IdempotencyKey, response: KeptResponse) async throws -> KeptResponse?
     /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
     /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
     func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade

@@ -37,8 +37,9 @@ public struct StoreTable: Sendable, Equatable {
     }
 
     /// Everything a hub keeps: the record, the decisions, the audit, the alerts and the accounts.
-    /// Sessions are left behind (everyone signs in again on the new database) and the schema's own
-    /// bookkeeping is each database's.
+    /// Sessions are left behind (everyone signs in again on the new database), and so are the JSON
+    /// API's idempotency keys (`idempotency_keys`: a client's retry spans minutes, not a move of
+    /// database); the schema's own bookkeeping is each database's.
     public static let all: [StoreTable] = [
         StoreTable("schools", ["urn", "name", "la_code", "telephone"]),
         StoreTable("key_adults", ["urn", "name", "email", "channel", "endpoint"]),
