@@ -212,8 +212,8 @@ struct AlertFollowsIncidentTests {
                 Issue.record("nothing claimed at \(start)")
                 return
             }
-            try await t.store.issueAcknowledgementTokens([(key, "hash-\(start.timeIntervalSince1970)")], at: start,
-                                                         expiresAt: start.addingTimeInterval(7 * 86_400))
+            try await t.store.issueAcknowledgementTokens([(key, "hash-\(start.timeIntervalSince1970)", start.addingTimeInterval(7 * 86_400))],
+                                                         at: start)
             try await t.store.record(.delivered, for: key, owner: "test:1", now: start, planner: Self.planner)
             _ = try await t.store.claimDue(now: start.addingTimeInterval(60), owner: "test:1", lease: 60, limit: 10, isDead: alive)
         }
