@@ -69,10 +69,14 @@ import TestSupport
         try file.close()
         let out = try await Self.run(rig)
         #expect(out.status == 69, "\(out.stdout)\(out.stderr)")
+        // SQLite's own words name the page and the pointer; the range it expected depends on the
+        // page's contents, so it is not asserted.
         let damaged = out.stderr.split(separator: "\n").filter { $0.hasPrefix("problem: database: damaged (") }
-        #expect(damaged == ["problem: database: damaged (On tree page \(root) cell 0: Offset 65520 out of range 16317..16380): "
-                            + "commands may answer short of what it holds; stop the units and restore the last backup (docs/operations.md, Restore)"],
-                "\(out.stdout)\(out.stderr)")
+        #expect(damaged.count == 1, "\(out.stdout)\(out.stderr)")
+        #expect(damaged.first?.hasPrefix("problem: database: damaged (On tree page \(root) cell 0: Offset 65520 out of range ") == true,
+                "\(out.stderr)")
+        #expect(damaged.first?.hasSuffix("): commands may answer short of what it holds; stop the units and restore the last backup "
+                                         + "(docs/operations.md, Restore)") == true, "\(out.stderr)")
     }
 
     /// A server on another machine reached in clear is a problem of ours (its sslmode); over TLS,
