@@ -285,6 +285,13 @@ public enum AlertLifecycle {
     /// acknowledge: SPEC §11).
     public static let reachedItsSchool: AlertState = .delivered
 
+    /// When the school the alert is now for received it: `delivered_at` in `reachedItsSchool`, nil
+    /// otherwise, so a re-routed alert waiting for its new school never shows the earlier school's
+    /// time as its delivery (`alerts --json`, the board, the hub's notice).
+    public static func deliveredToItsSchool(state: AlertState, deliveredAt: Date?) -> Date? {
+        state == reachedItsSchool ? deliveredAt : nil
+    }
+
     /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.
     public static func reroutes(state: AlertState, sentURN: String?, childStillLinked: Bool, urn: String?) -> Bool {
         reroutable.contains(state) && childStillLinked && urn != nil && urn != sentURN

@@ -145,7 +145,7 @@ struct AlertBoard {
             "rowSchoolName": present(p.school?.name),
             "rowTelephone": present(p.school?.telephone),
             "rowDeadline": present(a.deadline.map(time.dayAndClock)),
-            "rowDelivered": present(a.deliveredAt.map(time.dayAndClock)),
+            "rowDelivered": present(a.deliveredToItsSchool.map(time.dayAndClock)),
             "rowCalls": p.calls.map { c -> [String: Any] in
                 ["callBy": c.calledBy, "callAt": time.dayAndClock(c.calledAt), "callNote": present(c.note)]
             },

@@ -319,7 +319,7 @@ public struct NotifyRun: Sendable {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
                                        schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                        deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
-                notice.deliveredAt = a.state == AlertLifecycle.reachedItsSchool ? a.deliveredAt : nil
+                notice.deliveredAt = a.deliveredToItsSchool
                 notice.withdrawn = reason == .failed && AlertLifecycle.isWithdrawal(n.detail)
                 alerts.append(notice)
             } else {

@@ -76,7 +76,7 @@ public enum AlertList {
         out += "\"channel\": \(r.channel.map(JSONText.string) ?? "null"), \"state\": \"\(r.state.rawValue)\", "
         out += "\"deadline\": \(r.deadline.map { JSONText.string(zone.iso8601($0)) } ?? "null"), "
         out += "\"attempts\": \(r.attempts), \"last_error\": \(r.lastError.map { JSONText.string(oneLine($0)) } ?? "null"), "
-        out += "\"delivered_at\": \(utc(r.deliveredAt)), \"acknowledged_at\": \(utc(r.acknowledgedAt))}"
+        out += "\"delivered_at\": \(utc(r.deliveredToItsSchool)), \"acknowledged_at\": \(utc(r.acknowledgedAt))}"
         return out
     }
 

@@ -22,6 +22,9 @@ public struct AlertRow: Sendable, Equatable {
     /// as it fails (`AlertLifecycle.failure`). The alerts board lists a failure for a week from then.
     public var failedAt: Date?
 
+    /// When the school the alert is now for received it (`AlertLifecycle.deliveredToItsSchool`).
+    public var deliveredToItsSchool: Date? { AlertLifecycle.deliveredToItsSchool(state: state, deliveredAt: deliveredAt) }
+
     public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false, failedAt: Date? = nil) {
         self.reference = reference
         self.incidentId = incidentId

@@ -113,6 +113,27 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.hubMail().count == 2, "told once a round")
     }
 
+    /// A re-routed alert shows no delivery time until its new school has it: `delivered_at` was the
+    /// earlier school's while it waited and after it failed at the new one (audit 21, noted), so
+    /// `alerts --json` told the hub a child's school had been told when it had not.
+    @Test(arguments: TestDatabase.allCases)
+    func aReRoutedAlertShowsNoDeliveryTimeUntilItsNewSchoolHasIt(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "120501")])
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        #expect(try await rig.alerts()["C-2"]?["delivered_at"] is String, "delivered to the first school")
+
+        try await rig.ingest([CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604")])
+        let waiting = try #require(try await rig.alerts()["C-2"])
+        #expect(waiting["state"] as? String == "queued", "re-routed")
+        #expect(waiting["delivered_at"] is NSNull, "\(waiting)")
+        #expect(try await rig.notify("2026-11-20T06:10:00Z").status == 0)
+        let failed = try #require(try await rig.alerts()["C-2"])
+        #expect(failed["state"] as? String == "failed")
+        #expect(failed["delivered_at"] is NSNull, "\(failed)")
+    }
+
     /// A withdrawn alert (I-1 corrected to name C-1 only) is told to the hub as withdrawn, apart
     /// from the failures: nothing in the notice sends staff to a school about it.
     @Test(arguments: TestDatabase.allCases)
