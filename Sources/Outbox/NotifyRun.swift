@@ -46,6 +46,11 @@ public struct NotifyRun: Sendable {
     public var planner: AlertPlanner?
     /// The one line of an error that stops the run, kept in its record (`morning`); nil: none kept.
     public var stoppedBecause: (@Sendable (any Error) -> String)?
+    /// How an outcome the database did not take is tried again (`OutcomeKeeping`).
+    public var keeping = OutcomeKeeping()
+    /// Told when an alert's outcome could not be recorded and is being tried again: one line for
+    /// the operator (the alert's reference and the database's problem). Nil: nothing said.
+    public var waitingForDatabase: (@Sendable (String) -> Void)?
 
     public init(store: any AlertStore, transport: any Transport, renderer: AlertRenderer, hub: HubContact,
                 retry: RetryPolicy, owner: String, isDead: @escaping @Sendable (String) -> Bool) {
@@ -151,6 +156,8 @@ public struct NotifyRun: Sendable {
         // Our relay's state for this run: once it is found down, no more e-mail alerts are claimed.
         var relay = RelayState()
         let started = uptime()
+        // The lease end of the first batch with a refusal left to `settle`.
+        var settleBy: TimeInterval?
         while true {
             // `now` stands still for the whole run (it may be `--now`), but a batch's lease must
             // last `lease` from when it is claimed: a later batch's lease measured from the run's
@@ -159,6 +166,10 @@ public struct NotifyRun: Sendable {
             let elapsed = max(0, uptime() - started)
             let claimed = try await store.claimDue(now: now, owner: owner, lease: lease + elapsed, limit: batchSize,
                                                    skippingChannels: relay.excludedChannels, planner: planner, isDead: isDead)
+            // This batch's lease ends `lease` from now on the run's own clock: an outcome is kept
+            // trying until shortly before it (`OutcomeKeeping`).
+            let leaseEnds = started + elapsed + lease
+            settleBy = settleBy ?? leaseEnds
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
             report.failed += claimed.failedUnreadable
             let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
@@ -183,8 +194,8 @@ public struct NotifyRun: Sendable {
                 do {
                     messages.append(try message(for: alert, now: now, ackToken: tokens[alert.alertKey]))
                 } catch {
-                    try await store.record(.configuration(error: error.description, channel: alert.channel.rawValue),
-                                           for: alert.alertKey, owner: owner, now: now, planner: planner)
+                    try await keep(.configuration(error: error.description, channel: alert.channel.rawValue),
+                                   for: alert, now: now, until: leaseEnds)
                     report.heldBack += 1
                     if report.configurationProblem == nil { report.configurationProblem = error.description }
                 }
@@ -218,10 +229,10 @@ public struct NotifyRun: Sendable {
                     result = .relayUnavailable(error: outcome.detail)
                 }
                 relay.learn(result, firstHand: outcome.attempted)
-                try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+                try await keep(result, for: alert, now: now, until: leaseEnds)
             }
         }
-        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, report: &report)
+        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, until: settleBy ?? started + lease, report: &report)
         report.relayUnreachable = relay.unreachable
         if relay.isDown {
             // Every e-mail alert that waits on the relay, from the store: once the relay is found
@@ -239,10 +250,32 @@ public struct NotifyRun: Sendable {
         try await sendHubNotices(now: now, relayDown: relay.isDown, leaseFrom: started, report: &report)
     }
 
+    /// Records what became of `alert`, trying again while the database is away (`OutcomeKeeping`)
+    /// until shortly before `leaseEnds` on the run's clock. Recording is for the lease's holder
+    /// only, so a try that did commit before its connection was lost makes the next one change nothing.
+    private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+                return
+            } catch let failure as any StoreFailure {
+                attempt += 1
+                guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime()) else { throw failure }
+                if attempt == 1 {
+                    waitingForDatabase?("alert \(alert.reference): its outcome could not be recorded (\(failure.problem)); "
+                                        + "trying again while its lease lasts, so it is not sent twice")
+                }
+                try await Task.sleep(for: .seconds(wait))
+            }
+        }
+    }
+
     /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
     /// recipient of the run (two or more) with the same code, which is our configuration.
     private func settle(
-        _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, report: inout Report
+        _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, until leaseEnds: TimeInterval,
+        report: inout Report
     ) async throws {
         let codes = Set(refusals.compactMap { $0.outcome.replyCode })
         let ours = refusedAll && refusals.count >= 2 && codes.count == 1
@@ -250,12 +283,11 @@ public struct NotifyRun: Sendable {
             if ours {
                 let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "
                     + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': " + outcome.detail
-                try await store.record(.configuration(error: why, channel: outcome.channel.rawValue),
-                                       for: alert.alertKey, owner: owner, now: now, planner: planner)
+                try await keep(.configuration(error: why, channel: outcome.channel.rawValue), for: alert, now: now, until: leaseEnds)
                 report.heldBack += 1
                 if report.configurationProblem == nil { report.configurationProblem = why }
             } else {
-                try await store.record(.permanent(error: outcome.detail), for: alert.alertKey, owner: owner, now: now, planner: planner)
+                try await keep(.permanent(error: outcome.detail), for: alert, now: now, until: leaseEnds)
                 report.failed += 1
             }
         }

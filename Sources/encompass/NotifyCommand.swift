@@ -102,6 +102,7 @@ struct NotifyCommand: AsyncParsableCommand {
         run.contentMode = settings.alerts.linkOnly ? .link : .full
         run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
         run.planner = context.planner
+        run.waitingForDatabase = { Failure.printLine("notify: " + $0) }
         return (run, clock, composer, settings.alerts.outboxDir.isEmpty ? nil : settings.alerts.outboxDir)
     }
 

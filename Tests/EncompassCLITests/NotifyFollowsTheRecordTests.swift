@@ -113,6 +113,38 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.hubMail().count == 2, "told once a round")
     }
 
+    /// The database goes away while the relay takes the alert (its connections ended, no new one
+    /// allowed: a failover, an administrator's `pg_terminate_backend`): the run keeps the outcome
+    /// and tries again, and once the database is back it records the delivery, so the next run
+    /// sends nothing. Before, the run stopped (69) with the alert left `sending`, and the next run
+    /// took it back and sent it again (audit 22, resilience F1).
+    @Test func anOutcomeTheDatabaseCouldNotTakeIsRecordedOnceItIsBackNotSentAgain() async throws {
+        let rig = try await Self.heldSchoolsAlert(.postgres, hold: "hold-dsl:release")
+        defer { rig.stop() }
+        let run = try await Self.notifyHeld(rig, name: "first", "the relay holding the alert")
+        let name = String(rig.h.database.split(separator: "/").last ?? "")
+        let server = try PostgresServer.shared()
+        let away = try await server.psql("postgres", """
+            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
+            """)
+        #expect(away.exitCode == 0, "\(away.output)")
+        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
+        for _ in 0..<3_000 where run.isRunning && !rig.h.output(of: "first").stderr.contains("trying again while its lease lasts") {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try #require(rig.h.output(of: "first").stderr.contains("trying again while its lease lasts"),
+                     "the run did not try to record the delivery again: \(rig.h.output(of: "first").stderr) \((try? rig.smtp.log()) ?? []) \((try? FileManager.default.contentsOfDirectory(atPath: rig.smtp.outFolder)) ?? [])")
+        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        #expect(back.exitCode == 0, "\(back.output)")
+        #expect(await run.waitForExit().status == 0, "\(rig.h.output(of: "first").stderr)")
+        #expect(try await rig.alerts()["C-0"]?["state"] as? String == "delivered")
+
+        let again = try await rig.notify("2026-11-20T06:05:00Z")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try rig.received().count == 1, "the school has it once")
+    }
+
     /// A re-routed alert shows no delivery time until its new school has it: `delivered_at` was the
     /// earlier school's while it waited and after it failed at the new one (audit 21, noted), so
     /// `alerts --json` told the hub a child's school had been told when it had not.

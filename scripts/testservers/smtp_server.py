@@ -40,8 +40,10 @@ class Relay:
         self.greylisted = collections.Counter()
         self.hold_word, _, hold_count = (args.hold or "").partition(":")
         self.hold_word = self.hold_word.lower()
-        # None: held until the client goes away (it is killed); N: until N messages were accepted.
-        self.hold_until = int(hold_count) if hold_count else None
+        # None: held until the client goes away (it is killed); N: until N messages were accepted;
+        # "release": until a file named `release` is made in the out folder (a test's own signal).
+        self.hold_release = hold_count == "release"
+        self.hold_until = int(hold_count) if hold_count and not self.hold_release else None
         self.held = collections.Counter()
         self.accepted = asyncio.Condition()
         self.count = 0
@@ -66,10 +68,14 @@ class Relay:
             if self.held[lowered] == 1:
                 with open(os.path.join(self.out, "held.jsonl"), "a", encoding="utf-8") as f:
                     f.write(json.dumps({"held": address}) + "\n")
-                if self.hold_until is None:
+                if self.hold_release:
+                    while not os.path.exists(os.path.join(self.out, "release")):
+                        await asyncio.sleep(0.02)
+                elif self.hold_until is None:
                     await asyncio.Event().wait()  # never set: only the client's end ends it
-                async with self.accepted:
-                    await self.accepted.wait_for(lambda: self.count >= self.hold_until)
+                else:
+                    async with self.accepted:
+                        await self.accepted.wait_for(lambda: self.count >= self.hold_until)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
@@ -123,9 +129,10 @@ def main():
     p.add_argument("--tarpit-seconds", type=float, default=30)
     p.add_argument("--require-fqdn-helo", action="store_true", help="504 at RCPT after a HELO name without a dot")
     p.add_argument("--refuse-helo", help="504 at RCPT after this HELO name")
-    p.add_argument("--hold", metavar="WORD[:N]",
+    p.add_argument("--hold", metavar="WORD[:N|:release]",
                    help="hold the first RCPT to an address containing WORD until N messages were accepted "
-                        "(without N: until the client goes away); later RCPTs to it are answered at once")
+                        "(without N: until the client goes away; with release: until a file named release "
+                        "is made in the out folder); later RCPTs to it are answered at once")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.

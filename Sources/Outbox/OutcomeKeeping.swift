@@ -1,0 +1,29 @@
+import Foundation
+
+/// How a run keeps an alert's outcome it could not record: the message went (or was refused), and
+/// the database is away (a restart, a failover, a session ended by an administrator). Ending the
+/// run there left the alert `sending` under a lease of a process no longer running, and the next
+/// run took it back at once and sent it again: a school got the same child's notification twice
+/// (audit 22, resilience F1). So the run tries again on a new connection, waiting longer each time,
+/// for as long as the batch's lease holds; past it, another host's run may have taken the alert
+/// back, and this run stops as before (exit 69), the outcome lost and the alert sent again, which
+/// is the price of never losing one.
+public struct OutcomeKeeping: Sendable, Equatable {
+    /// The first wait, doubled each time up to `longestWait`.
+    public var firstWait: TimeInterval = 1
+    public var longestWait: TimeInterval = 15
+    /// Stopped this long before the lease ends: the hosts' clocks, which judge the lease, may
+    /// differ by that much, and the last try's own wait for a connection (20 s) fits in it.
+    public var margin: TimeInterval = 60
+
+    public init() {}
+
+    /// The wait before try `attempt` (1: the first try again) with `left` seconds of the lease to
+    /// go; nil: stop trying.
+    public func wait(beforeAttempt attempt: Int, leaseLeft left: TimeInterval) -> TimeInterval? {
+        let usable = left - margin
+        guard usable > 0 else { return nil }
+        let wait = min(longestWait, firstWait * pow(2, Double(min(max(attempt - 1, 0), 30))))
+        return min(wait, usable)
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+import Outbox
+import Testing
+
+/// How long a run keeps trying to record an outcome the database did not take: waits that double
+/// up to a ceiling, never past the lease less its margin, and none once that is reached.
+@Suite("OutcomeKeeping")
+struct OutcomeKeepingTests {
+    let keeping = OutcomeKeeping()
+
+    @Test func waitsDoubleUpToTheLongest() {
+        let waits = (1...7).map { keeping.wait(beforeAttempt: $0, leaseLeft: 600) }
+        #expect(waits == [1, 2, 4, 8, 15, 15, 15])
+    }
+
+    @Test func neverWaitsPastTheLeaseLessItsMarginAndStopsThere() {
+        #expect(keeping.wait(beforeAttempt: 5, leaseLeft: 63) == 3)
+        #expect(keeping.wait(beforeAttempt: 1, leaseLeft: 60) == nil)
+        #expect(keeping.wait(beforeAttempt: 1, leaseLeft: -5) == nil)
+        #expect(keeping.wait(beforeAttempt: 1_000, leaseLeft: 600) == 15, "no overflow however long it has tried")
+    }
+}
