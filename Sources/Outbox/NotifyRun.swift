@@ -46,6 +46,9 @@ public struct NotifyRun: Sendable {
     public var planner: AlertPlanner?
     /// The one line of an error that stops the run, kept in its record (`morning`); nil: none kept.
     public var stoppedBecause: (@Sendable (any Error) -> String)?
+    /// The clock outcomes are recorded by, as it moves (`RunClock`); nil: `run(now:)`'s `now`,
+    /// standing still for the whole run.
+    public var clock: RunClock?
     /// How an outcome the database did not take is tried again (`OutcomeKeeping`).
     public var keeping = OutcomeKeeping()
     /// Told when an alert's outcome could not be recorded and is being tried again: one line for
@@ -209,14 +212,16 @@ public struct NotifyRun: Sendable {
                     }
                     relayOtherwise += 1
                 }
+                // When the outcome came: a message that reached the school after its deadline is
+                // late, whenever the run began (`RunClock`).
+                let at = moment(now)
                 let result: AlertResult
                 switch outcome.status {
                 case .delivered:
                     result = .delivered
                     report.delivered += 1
                 case .temporary:
-                    let at = retry.nextAttempt(after: now, attempts: alert.attempts, using: &generator)
-                    result = .temporary(error: outcome.detail, retryAt: at)
+                    result = .temporary(error: outcome.detail, retryAt: retry.nextAttempt(after: at, attempts: alert.attempts, using: &generator))
                     report.retrying += 1
                 case .permanent:
                     result = .permanent(error: outcome.detail)
@@ -229,7 +234,7 @@ public struct NotifyRun: Sendable {
                     result = .relayUnavailable(error: outcome.detail)
                 }
                 relay.learn(result, firstHand: outcome.attempted)
-                try await keep(result, for: alert, now: now, until: leaseEnds)
+                try await keep(result, for: alert, now: at, until: leaseEnds)
             }
         }
         try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, until: settleBy ?? started + lease, report: &report)
@@ -249,6 +254,9 @@ public struct NotifyRun: Sendable {
         report.overdue = try await store.alertCounts()[.overdue] ?? 0
         try await sendHubNotices(now: now, relayDown: relay.isDown, leaseFrom: started, report: &report)
     }
+
+    /// The time on the run's clock (`clock`), or `now` standing still without one.
+    private func moment(_ now: Date) -> Date { clock?.now() ?? now }
 
     /// Records what became of `alert`, trying again while the database is away (`OutcomeKeeping`)
     /// until shortly before `leaseEnds` on the run's clock. Recording is for the lease's holder
@@ -283,11 +291,11 @@ public struct NotifyRun: Sendable {
             if ours {
                 let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "
                     + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': " + outcome.detail
-                try await keep(.configuration(error: why, channel: outcome.channel.rawValue), for: alert, now: now, until: leaseEnds)
+                try await keep(.configuration(error: why, channel: outcome.channel.rawValue), for: alert, now: moment(now), until: leaseEnds)
                 report.heldBack += 1
                 if report.configurationProblem == nil { report.configurationProblem = why }
             } else {
-                try await keep(.permanent(error: outcome.detail), for: alert, now: now, until: leaseEnds)
+                try await keep(.permanent(error: outcome.detail), for: alert, now: moment(now), until: leaseEnds)
                 report.failed += 1
             }
         }

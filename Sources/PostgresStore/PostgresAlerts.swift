@@ -634,6 +634,14 @@ extension PostgresStore: AlertStore {
         }
     }
 
+    public func databaseClock() async throws -> Date? {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT extract(epoch FROM clock_timestamp())::double precision", logger, as: Double.self)
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
     public func latestNotifyRun() async throws -> NotifyRunRecord? {
         let logger = self.logger
         return try await read { conn in

@@ -545,6 +545,9 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    /// A file on this machine: every run on it shares this host's clock.
+    public func databaseClock() async throws -> Date? { nil }
+
     public func latestNotifyRun() async throws -> NotifyRunRecord? {
         try await pool.read { db in
             guard let r = try Row.fetchOne(db, sql: """

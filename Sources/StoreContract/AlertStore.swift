@@ -206,6 +206,9 @@ public protocol AlertStore: Sendable {
     func recordNotifyRun(_ run: NotifyRunRecord) async throws
     /// The run that finished last (by `finishedAt`, then the later recorded), or nil before any.
     func latestNotifyRun() async throws -> NotifyRunRecord?
+    /// The database server's clock, which every host's run shares (`RunClock`); nil when the
+    /// database is a file on this machine, whose clock is this host's.
+    func databaseClock() async throws -> Date?
 
     /// Keeps the hash of the token each claimed alert's message carries this time (its link), issued
     /// at `now`, beside those of its earlier sends: every one opens the alert until the alert's links

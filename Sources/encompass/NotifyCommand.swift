@@ -76,7 +76,7 @@ struct NotifyCommand: AsyncParsableCommand {
     private func prepare() async throws -> (run: NotifyRun, now: Date, composer: EmailComposer, outboxDir: String?) {
         // First, as every other command checks it (`Failure.run`) before anything.
         try EnvironmentVariables.check(global.environment)
-        let clock = try now.map { try parseInstant($0, option: "--now") } ?? Date()
+        let given = try now.map { try parseInstant($0, option: "--now") }
         let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
         // The sample's contacts never reach a school: checked before the database is opened.
         let placeholders = Placeholders.problems(in: config.settings)
@@ -95,6 +95,10 @@ struct NotifyCommand: AsyncParsableCommand {
         let renderer = try AlertRenderer(templatesDirectory: templates ?? global.templatesDirectory, zone: settings.scoring.zone)
         let composer = EmailComposer(from: settings.smtp.from, fromName: settings.hub.name)
         let hub = HubContact(name: settings.hub.name, phone: settings.hub.phone, email: settings.hub.email)
+        // The database's clock, which runs on every host share (RunClock); --now's in a replay.
+        let runClock = RunClock(given: given, databaseNow: given == nil ? try await context.alerts.databaseClock() : nil)
+        if let warning = runClock.warning { Failure.printLine("notify: " + warning) }
+        let clock = runClock.start
         var run = NotifyRun(store: context.alerts, transport: Self.transport(settings, composer: composer), renderer: renderer,
                             hub: hub, retry: RetryPolicy(), owner: LeaseOwner.current, isDead: LeaseOwner.isDead)
         if !settings.alerts.outboxDir.isEmpty { run.hubChannel = .file }
@@ -103,6 +107,11 @@ struct NotifyCommand: AsyncParsableCommand {
         run.hubWebhook = settings.hub.webhook.isEmpty ? nil : settings.hub.webhook
         run.planner = context.planner
         run.waitingForDatabase = { Failure.printLine("notify: " + $0) }
+        if given == nil {
+            run.clock = runClock
+            // The run's own record on the same clock as its deliveries.
+            run.wallClock = { runClock.now() }
+        }
         return (run, clock, composer, settings.alerts.outboxDir.isEmpty ? nil : settings.alerts.outboxDir)
     }
 

@@ -145,6 +145,28 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.received().count == 1, "the school has it once")
     }
 
+    /// Two hosts' runs, host-b's clock 15 minutes fast (libfaketime): by its own clock host-a's
+    /// 10-minute lease had ended, and it took the alert host-a was sending and sent it again (audit
+    /// 22, resilience F0). Both now keep the database's time (`RunClock`), host-b says its clock is
+    /// off, and the school has the alert once. No `--now`: the runs' own clocks are the point.
+    @Test func aHostWhoseClockIsFastTakesNoAlertAnotherHostIsSending() async throws {
+        let rig = try await Self.heldSchoolsAlert(.postgres, hold: "hold-dsl:release")
+        defer { rig.stop() }
+        let a = try rig.h.start(["notify"], environment: rig.environment, name: "host-a", host: "host-a")
+        try await Two.wait(while: a, "the relay holding host-a's alert") { FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") }
+        let fast = rig.environment.merging([
+            "LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME": "+15m", "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        ]) { $1 }
+        let b = try await rig.h.run(["notify"], environment: fast, host: "host-b")
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stderr.contains("ahead of the database's"), "\(b.stderr)")
+        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
+        #expect(await a.waitForExit().status == 0, "\(rig.h.output(of: "host-a").stderr)")
+        let toTheSchool = try rig.received().filter { $0.to.contains("hold-dsl@holbeach.school.example") }
+        #expect(toTheSchool.count == 1, "sent once: \(toTheSchool)")
+        #expect(try await rig.alerts()["C-0"]?["state"] as? String == "delivered")
+    }
+
     /// A re-routed alert shows no delivery time until its new school has it: `delivered_at` was the
     /// earlier school's while it waited and after it failed at the new one (audit 21, noted), so
     /// `alerts --json` told the hub a child's school had been told when it had not.

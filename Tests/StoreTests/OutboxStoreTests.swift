@@ -1,8 +1,11 @@
+import Delivery
 import Foundation
 import GRDB
+import Outbox
 import RiskModel
 import SQLiteStore
 import StoreContract
+import Synchronization
 import Testing
 import TestSupport
 
@@ -204,5 +207,33 @@ struct OutboxStoreTests {
         let notices = try await t.store.unsentHubNotices()
         #expect(notices.map(\.kind) == ["overdue", "overdue", "overdue"])
         #expect(notices.allSatisfy { $0.alert?.deliveredAt == late }, "told as delivered late")
+    }
+
+    /// A run begun ten seconds before the alerts' deadline whose messages go after it: each is
+    /// recorded when its outcome came, late, and the hub is told (audit 22, resilience F0b: every
+    /// alert of a run was recorded at the run's start, on time, and the hub never heard).
+    @Test(arguments: StoreKind.allCases)
+    func anAlertDeliveredAfterItsDeadlineInARunBegunBeforeItIsLate(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let calls = Mutex(0)
+        // This host's clock: the run's start, then every later reading past the deadline (20:00).
+        let clock = RunClock(given: nil, databaseNow: nil) {
+            calls.withLock { n in n += 1; return n == 1 } ? at("2026-11-22T19:59:50Z") : at("2026-11-22T20:00:30Z")
+        }
+        let composer = EmailComposer(from: "hub@police.example", fromName: "Police Safeguarding Hub")
+        var run = NotifyRun(store: t.store, transport: FileTransport(folder: t.dir.appendingPathComponent("outbox"), composer: composer),
+                            renderer: try AlertRenderer(templatesDirectory: Repository.templates),
+                            hub: HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example"),
+                            retry: RetryPolicy(), owner: "test:1", isDead: { _ in false })
+        run.hubChannel = .file
+        run.clock = clock
+        #expect(clock.start == at("2026-11-22T19:59:50Z"))
+        let report = try await run.run(now: clock.start)
+        #expect(report.delivered == 3)
+        let delivered = try await t.store.alerts(state: .delivered)
+        #expect(delivered.count == 3 && delivered.allSatisfy { $0.deliveredAt == at("2026-11-22T20:00:30Z") }, "\(delivered)")
+        #expect(report.hubNoticesSent == 3, "the hub told of each late delivery")
+        #expect(try await t.store.unsentHubNotices().isEmpty)
     }
 }
