@@ -20,6 +20,14 @@ public enum LikelyTypo {
     /// At most two letters added, removed or changed (case and surrounding spaces aside), and not
     /// the name itself.
     public static func isTypo(_ given: String, of name: String) -> Bool {
+        // Lower-casing changes a text's UTF-8 length by at most three times, so one this much longer
+        // than the name (its ASCII spaces and tabs around it aside, counted from the ends) is no
+        // typo of it, and is neither trimmed nor lower-cased: a header of one 20 MB "name" was, for
+        // every column missing, and took a minute to refuse (audit 22, resilience F2).
+        let bytes = given.utf8
+        let padding = bytes.prefix { $0 == 0x20 || $0 == 0x09 }.count
+        let core = bytes.count - padding - (padding == bytes.count ? 0 : bytes.reversed().prefix { $0 == 0x20 || $0 == 0x09 }.count)
+        guard core <= 3 * (name.utf8.count + 2) else { return false }
         let trimmed = given.trimmingCharacters(in: .whitespaces)
         // Both sides lower-cased: with the known name as written, each capital of a GIAS column
         // (`EstablishmentName`) counted as a letter changed, and no hint ever came for them.

@@ -161,5 +161,8 @@ struct BadRow: Sendable, CustomTestStringConvertible {
                 == " (the header has \"EstablishmentNam\": a typo?)")
         #expect(LikelyTypo.hint(for: "LA (code)", among: ["la (Code)"]) == " (the header has \"la (Code)\": a typo?)")
         #expect(!LikelyTypo.isTypo("EstablishmentName", of: "EstablishmentName"))
+        // Spaces around a name are no letters changed, however many; a name far longer is no typo.
+        #expect(LikelyTypo.isTypo(String(repeating: " ", count: 40) + "victim_ld" + String(repeating: " ", count: 40), of: "victim_id"))
+        #expect(!LikelyTypo.isTypo(String(repeating: "x", count: 1_000_000), of: "victim_id"))
     }
 }
