@@ -194,6 +194,12 @@ import Glibc
         for line in calendars { #expect(line.hasSuffix(" Europe/London"), "\(line)") }
     }
 
+    /// Slow clients each hold a descriptor: systemd's default of 1,024 ran out (audit 22, resilience F3).
+    @Test func theWebServiceHasRoomForManySlowClients() throws {
+        let text = try String(contentsOf: Self.units.appendingPathComponent("encompass-serve.service"), encoding: .utf8)
+        #expect(text.contains("\nLimitNOFILE=65536\n"))
+    }
+
     @Test func bothUnitsKeepStateWhereSystemdGivesItToTheServiceUser() throws {
         for unit in ["encompass-notify.service", "encompass-serve.service"] {
             let text = try String(contentsOf: Self.units.appendingPathComponent(unit), encoding: .utf8)
