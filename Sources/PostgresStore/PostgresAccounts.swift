@@ -22,7 +22,7 @@ extension PostgresStore: AccountStore {
     public func user(named name: String) async throws -> UserAccount? {
         let logger = self.logger
         return try await read { conn in
-            try await conn.row("SELECT name, role, password_hash, disabled, failed_sign_ins, locked_until, created_at FROM users WHERE lower(name) = lower(\(name))", logger, as: UserTuple.self).map(Self.account)
+            try await conn.row("SELECT name, role, password_hash, disabled, failed_sign_ins, locked_until, created_at FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\")", logger, as: UserTuple.self).map(Self.account)
         }
     }
 
@@ -38,7 +38,7 @@ extension PostgresStore: AccountStore {
     public func setDisabled(_ disabled: Bool, name: String, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
-            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\") FOR UPDATE", logger, as: (Int64).self) else {
                 throw AccountError.unknownUser(name)
             }
             if disabled {
@@ -55,13 +55,13 @@ extension PostgresStore: AccountStore {
     public func recordFailedSignIn(name: String, at: Date, threshold: Int, lockFor: TimeInterval) async throws -> UserAccount? {
         let logger = self.logger
         return try await write { conn in
-            guard let row = try await conn.row("SELECT name, role, password_hash, disabled, failed_sign_ins, locked_until, created_at FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: UserTuple.self) else {
+            guard let row = try await conn.row("SELECT name, role, password_hash, disabled, failed_sign_ins, locked_until, created_at FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\") FOR UPDATE", logger, as: UserTuple.self) else {
                 return nil
             }
             let (account, action) = Self.account(row).failingSignIn(at: at, threshold: threshold, lockFor: lockFor)
             try await conn.run("""
                 UPDATE users SET failed_sign_ins = \(account.failedSignIns), locked_until = \(account.lockedUntil?.timeIntervalSince1970)
-                WHERE lower(name) = lower(\(name))
+                WHERE lower(name) = lower(\(name) COLLATE \"C\")
                 """, logger)
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(account.name)", action: action, subject: "user:\(account.name)",
                                            detail: nil)
@@ -72,7 +72,7 @@ extension PostgresStore: AccountStore {
     public func openSession(_ session: NewSession) async throws {
         let logger = self.logger
         try await write { conn in
-            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(session.userName))", logger,
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(session.userName) COLLATE \"C\")", logger,
                                                as: (Int64).self) else {
                 throw AccountError.unknownUser(session.userName)
             }
@@ -170,7 +170,7 @@ extension PostgresStore: AccountStore {
     public func resetPassword(name: String, passwordHash: String, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
-            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\") FOR UPDATE", logger, as: (Int64).self) else {
                 throw AccountError.unknownUser(name)
             }
             try await conn.run("UPDATE users SET password_hash = \(passwordHash), failed_sign_ins = 0, locked_until = NULL WHERE user_key = \(key)", logger)
@@ -187,7 +187,7 @@ extension PostgresStore: AccountStore {
         let logger = self.logger
         return try await read { conn in
             try await conn.row("""
-                SELECT 1 FROM password_resets r JOIN users u ON u.user_key = r.user_key WHERE lower(u.name) = lower(\(name))
+                SELECT 1 FROM password_resets r JOIN users u ON u.user_key = r.user_key WHERE lower(u.name) = lower(\(name) COLLATE \"C\")
                 """, logger, as: (Int32).self) != nil
         }
     }
@@ -195,7 +195,7 @@ extension PostgresStore: AccountStore {
     public func changePassword(name: String, passwordHash: String, keepingSession: String?, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
-            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (Int64).self) else {
+            guard let key = try await conn.row("SELECT user_key FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\") FOR UPDATE", logger, as: (Int64).self) else {
                 throw AccountError.unknownUser(name)
             }
             try await conn.run("UPDATE users SET password_hash = \(passwordHash) WHERE user_key = \(key)", logger)
@@ -208,10 +208,10 @@ extension PostgresStore: AccountStore {
     public func setRole(_ role: Role, name: String, by actor: String, at: Date) async throws {
         let logger = self.logger
         try await write { conn in
-            guard let old = try await conn.row("SELECT role FROM users WHERE lower(name) = lower(\(name)) FOR UPDATE", logger, as: (String).self) else {
+            guard let old = try await conn.row("SELECT role FROM users WHERE lower(name) = lower(\(name) COLLATE \"C\") FOR UPDATE", logger, as: (String).self) else {
                 throw AccountError.unknownUser(name)
             }
-            try await conn.run("UPDATE users SET role = \(role.rawValue) WHERE lower(name) = lower(\(name))", logger)
+            try await conn.run("UPDATE users SET role = \(role.rawValue) WHERE lower(name) = lower(\(name) COLLATE \"C\")", logger)
             try await PostgresAudit.append(conn, logger, at: at, actor: actor, action: "user.role-changed", subject: "user:\(name)",
                                            detail: ["role": ["old": old, "new": role.rawValue]])
         }

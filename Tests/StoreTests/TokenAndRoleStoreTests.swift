@@ -91,6 +91,26 @@ struct TokenAndRoleStoreTests {
         }
     }
 
+    /// Names compare without case for ASCII letters only, on both databases (README): Zoë and ZOË
+    /// are two accounts, and each command finds the one named. PostgreSQL lower-cased the name typed
+    /// by the database's locale and the stored one as bytes, so `users disable ZOË` disabled Zoë
+    /// (audit 22, differential F1).
+    @Test(arguments: StoreKind.allCases)
+    func namesDifferingInANonASCIILettersCaseAreTwoAccountsEachFoundByItsOwnName(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.addUser(name: "Zoë", role: .hub, passwordHash: "x", by: "cli:root", at: now)
+        try await t.store.addUser(name: "ZOË", role: .admin, passwordHash: "y", by: "cli:root", at: now)
+        #expect(try await t.store.user(named: "ZOË")?.name == "ZOË")
+        #expect(try await t.store.user(named: "zoë")?.name == "Zoë", "ASCII letters still fold")
+        try await t.store.setDisabled(true, name: "ZOË", by: "cli:root", at: now)
+        try await t.store.setRole(.supervisor, name: "ZOË", by: "cli:root", at: now)
+        let zoe = try #require(try await t.store.user(named: "Zoë"))
+        #expect(!zoe.disabled && zoe.role == .hub, "Zoë untouched")
+        let upper = try #require(try await t.store.user(named: "ZOË"))
+        #expect(upper.disabled && upper.role == .supervisor)
+    }
+
     /// Whoever else holds a session of the account is thrown out by its owner's change of password;
     /// the session that changed it, and other accounts' sessions, stay.
     @Test(arguments: StoreKind.allCases)
