@@ -15,7 +15,7 @@ enum OutcomeText {
         case .smtp, .file:
             status = FailureClassifier.smtp(failure: failure, reply: reply)
             if FailureClassifier.authenticationReplies.contains(reply) {
-                text = "reply \(reply): the relay refused our login: check smtp.username and ENCOMPASS_SMTP_PASSWORD"
+                text = "reply \(reply): " + authentication(said: replyText ?? message)
             } else if failure == .none || reply >= 400 {
                 text = "reply \(reply)"
                 if let said = replyText.map(relayWords), !said.isEmpty { text += " " + said }
@@ -27,7 +27,7 @@ enum OutcomeText {
                 text = "our relay \(SMTPRelay.address(of: request.url)) took the connection but never answered "
                     + "(smtp.url: smtp:// on an implicit-TLS port such as 465 needs smtps://; or the relay hangs)"
             } else {
-                text = whatSMTP(failure)
+                text = whatSMTP(failure, message: message)
             }
         }
         if status == .temporary { text += ", will retry" }
@@ -65,14 +65,38 @@ enum OutcomeText {
     }
 
     /// A relay's failure, naming the setting that fixes it where one does.
-    private static func whatSMTP(_ failure: TransferFailure) -> String {
+    private static func whatSMTP(_ failure: TransferFailure, message: String) -> String {
         switch failure {
-        case .untrustedCertificate: "TLS failed: the relay's certificate is not signed by a CA we trust: set smtp.ca_file"
+        case .untrustedCertificate: "TLS failed: " + certificate(message)
         case .tlsSettings: "TLS failed: smtp.ca_file cannot be used"
         case .login: "the relay refused our login: check smtp.username and ENCOMPASS_SMTP_PASSWORD"
         case .startTLSUnavailable: "the relay does not offer STARTTLS and plaintext is not allowed (smtp.url, smtp.allow_plaintext_loopback)"
         default: what(failure)
         }
+    }
+
+    /// What was wrong with the relay's certificate, in libcurl's words where they say it: an
+    /// expired one is the relay's to renew, and every refusal read "not signed by a CA we trust: set
+    /// smtp.ca_file" with the right CA file set (audit 22, resilience F4).
+    static func certificate(_ curlSaid: String) -> String {
+        let said = curlSaid.lowercased()
+        if said.contains("expired") { return "the relay's certificate has expired: the relay's operator must renew it" }
+        if said.contains("not yet valid") { return "the relay's certificate is not valid yet: check this host's clock and the relay's certificate" }
+        if said.contains("self-signed") || said.contains("self signed") {
+            return "the relay's certificate is self-signed: give the relay one from a CA, or set smtp.ca_file to it"
+        }
+        if said.contains("subject name") || said.contains("does not match") {
+            return "the relay's certificate does not name the host in smtp.url: connect by a name it carries"
+        }
+        return "the relay's certificate is not signed by a CA we trust: set smtp.ca_file"
+    }
+
+    /// A 530 (and its kin) refuses our login, unless the relay says it wants STARTTLS first: then
+    /// no login was tried, and the setting to look at is the plaintext one.
+    static func authentication(said: String) -> String {
+        said.uppercased().contains("STARTTLS")
+            ? "the relay wants STARTTLS first, and this connection is plaintext (smtp.allow_plaintext_loopback): turn that off, or use smtps://"
+            : "the relay refused our login: check smtp.username and ENCOMPASS_SMTP_PASSWORD"
     }
 
     private static func what(_ failure: TransferFailure) -> String {

@@ -94,3 +94,22 @@ import Testing
         #expect(LoopbackHost.contains(host) == loopback)
     }
 }
+
+/// The relay's TLS and login refusals name what is wrong, in libcurl's or the relay's own words
+/// where they say it (audit 22, resilience F4).
+@Suite("Relay refusals worded by their cause")
+struct RelayRefusalWordingTests {
+    @Test func aCertificateRefusalSaysWhatWasWrongWithIt() {
+        #expect(OutcomeText.certificate("SSL certificate problem: certificate has expired").contains("has expired: the relay's operator must renew it"))
+        #expect(OutcomeText.certificate("SSL certificate problem: self-signed certificate").contains("self-signed"))
+        #expect(OutcomeText.certificate("SSL: no alternative certificate subject name matches target host name '127.0.0.2'")
+            .contains("does not name the host in smtp.url"))
+        #expect(OutcomeText.certificate("SSL certificate problem: certificate is not yet valid").contains("not valid yet"))
+        #expect(OutcomeText.certificate("SSL certificate problem: unable to get local issuer certificate").hasSuffix("set smtp.ca_file"))
+    }
+
+    @Test func aRelayWantingSTARTTLSIsNotTakenForALoginRefused() {
+        #expect(OutcomeText.authentication(said: "530 5.7.0 Must issue a STARTTLS command first").contains("wants STARTTLS first"))
+        #expect(OutcomeText.authentication(said: "535 5.7.8 Authentication credentials invalid").contains("refused our login"))
+    }
+}
