@@ -415,6 +415,11 @@ extension DatabaseError: StoreFailure {
     /// failed backup step leaves on the connection, a full disk included).
     public var problem: String {
         guard let message, message != "not an error" else { return "\(resultCode)" }
+        // SQLite's words name no disk: say which to free (audit 22, resilience F5).
+        if resultCode.primaryResultCode == .SQLITE_FULL {
+            return message + ": free space on the disk that holds the store (its folder, with the -wal file) "
+                + "or, for a large sort, the temporary folder (TMPDIR)"
+        }
         return message
     }
 }
