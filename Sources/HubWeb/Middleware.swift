@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,9 +34,12 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 
 /// Turns a refusal or a failure into a page (or a JSON error under /api). A failure is logged by its
 /// type only, and a database's by its one line too: other errors' text could carry a child's details.
+/// A school's acknowledgement link is answered in the school's own page (`AcknowledgementRoutes.problemPage`).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let pages: PageRenderer
+    /// The hub's contact, for a school whose link cannot be answered.
+    let hub: HubContact
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -71,6 +75,9 @@ struct ErrorMiddleware: RouterMiddleware {
     private func respond(_ request: Request, _ context: Context, status: HTTPResponse.Status, message: String) -> Response {
         if AccessMiddleware.takesToken(request.uri.path) {
             return .jsonError(message, status: status)
+        }
+        if AcknowledgementRoutes.isLinkPath(request.uri.path) {
+            return AcknowledgementRoutes.problemPage(pages, context: context, hub: hub, status: status)
         }
         return pages.render("error", PageFrame(context: context, title: status.reasonPhrase)
             .with(["status": Int(status.code), "reason": status.reasonPhrase, "message": message]), status: status)
