@@ -1,5 +1,6 @@
 import AlertLifecycle
 import Foundation
+import InputRules
 import RiskModel
 
 /// What a child's page needs, and the two changes made from it: a decision (with "strategy
@@ -228,7 +229,7 @@ public enum ChildRecordError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownIncident(let id): "no incident with id \(id)"
+        case .unknownIncident(let id): "no incident with \(TypedId.named(id))"
         }
     }
 }
