@@ -48,12 +48,22 @@ struct AcknowledgementRoutes {
         ChildRoutes.pathValue("token", context) ?? ""
     }
 
+    /// The page a school gets when its link cannot be answered: 404 the plain not-found page; any
+    /// other refusal or failure (the database unavailable, 503) says to try again later or telephone
+    /// the hub. In the school's own frame, with the hub's number: never the staff site's error page,
+    /// its link to the review queue or a word about the hub's database (audit 22, people F7).
+    static func problemPage(_ pages: PageRenderer, context: HubRequestContext, hub: HubContact,
+                            status: HTTPResponse.Status) -> Response {
+        let values: [String: Any] = ["public": true, "hubPhone": hub.phone]
+        if status == .notFound {
+            return pages.render("ack-missing", PageFrame(context: context, title: "Notification not found").with(values), status: status)
+        }
+        return pages.render("ack-unavailable", PageFrame(context: context, title: "Notification cannot be shown").with(values), status: status)
+    }
+
     private func page(_ view: AcknowledgementView?, context: HubRequestContext, justAcknowledged: Bool) -> Response {
         let hub = configuration.hub
-        guard let view else {
-            return pages.render("ack-missing", PageFrame(context: context, title: "Notification not found")
-                .with(["public": true, "hubPhone": hub.phone]), status: .notFound)
-        }
+        guard let view else { return Self.problemPage(pages, context: context, hub: hub, status: .notFound) }
         let zone = configuration.scoring.zone
         let time = DisplayTime(zone: zone)
         var values: [String: Any] = AlertRenderer.fields(AlertContent(view.alert, hub: hub), reference: view.alert.reference,

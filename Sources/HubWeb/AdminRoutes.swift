@@ -25,7 +25,7 @@ struct AdminRoutes {
         }
         router.get("/admin/users") { request, context in
             let admin = try context.require(.admin)
-            let notice = request.uri.queryParameters["done"].map { _ in "Saved." }
+            let notice = request.formQuery["done"].map { _ in "Saved." }
             return try await usersPage(context: context, admin: admin, problems: [], entered: [:], notice: notice, status: .ok)
         }
         router.post("/admin/users") { _, context in

@@ -16,9 +16,9 @@ struct AlertRoutes {
     func add(to router: Router<HubRequestContext>) {
         router.get("/alerts") { request, context in
             _ = try context.require(.hub)
-            let recorded = request.uri.queryParameters["recorded"].map(String.init)
-            let phoned = request.uri.queryParameters["phoned"].map(String.init)
-            let again = request.uri.queryParameters["again"] != nil
+            let recorded = request.formQuery["recorded"]
+            let phoned = request.formQuery["phoned"]
+            let again = request.formQuery["again"] != nil
             return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, phonedAgain: again, status: .ok)
         }
         // "Phone the school": hub staff record that they rang about an unacknowledged alert.

@@ -34,7 +34,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(pages: pages))
+    router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock))
     router.add(middleware: CSRFMiddleware())

@@ -99,10 +99,24 @@ struct ChildPage {
                 row["state"] = a.state
                 row["deadline"] = a.deadline.map(time.dayAndClock)
                 row["attempts"] = a.attempts
+                // "Delivered is not read" (SPEC §7): when it reached its school and whether anyone
+                // there acknowledged it, so an alert late and unread does not look like one read on
+                // time (audit 22, people F4); the board's "phone the school" words when it is overdue.
+                row["delivered"] = a.deliveredToItsSchool.map(time.dayAndClock)
+                row["acknowledged"] = Self.acknowledgement(a, now: asOf, time: time)
                 return row
             }
         }
         values = v
+    }
+
+    /// Whether the school acknowledged a delivered alert: when, or that nobody has by its deadline
+    /// (the board's "phone the school"), or not yet; nothing for one not delivered to its school.
+    static func acknowledgement(_ alert: AlertSummary, now: Date, time: DisplayTime) -> String? {
+        if let at = alert.acknowledgedAt { return time.dayAndClock(at) }
+        guard alert.deliveredToItsSchool != nil else { return nil }
+        if alert.isUnacknowledged(now: now) { return AlertLifecycle.unacknowledgedDetail }
+        return alert.linkIssued ? "not yet" : "no link was sent"
     }
 
     /// A fragment id made only of safe characters, the same for the link and the row.

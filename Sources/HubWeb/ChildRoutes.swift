@@ -24,13 +24,13 @@ struct ChildRoutes {
         router.get("/children/:childId") { request, context in
             let user = try context.user()
             let childId = try Self.parameter("childId", context)
-            let query = request.uri.queryParameters
+            let query = request.formQuery
             var notice: String?
             if let recorded = query["recorded"] {
                 notice = recorded == "already" ? Self.alreadyRecorded : "Decision recorded."
             }
             if query["regraded"] != nil { notice = "Regrade recorded." }
-            if let plan = query["plan"].flatMap({ PlanRoutes.notices[String($0)] }) { notice = plan }
+            if let plan = query["plan"].flatMap({ PlanRoutes.notices[$0] }) { notice = plan }
             return try await childPage(childId: childId, user: user, context: context, form: nil, notice: notice)
         }
         router.post("/children/:childId/decisions") { _, context in

@@ -65,17 +65,18 @@ struct FormFields: Sendable {
     /// its %-escapes are decoded (or an escape is broken): such a form is refused whole, never kept
     /// with replacement characters or a field quietly emptied.
     init?(urlEncoded body: ByteBuffer) {
-        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else { return nil }
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { return nil }
-            if parts.count > 1 {
-                guard let value = Self.decode(parts[1]) else { return nil }
-                values[name] = value
-            } else {
-                values[name] = ""
-            }
-        }
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self),
+              let values = Self.parse(text, keepingBroken: false) else { return nil }
+        self.values = values
+    }
+
+    /// A GET form's fields, from the address's query (`Request.formQuery`). A browser encodes them
+    /// as it encodes a posted form, a typed space as `+`: the router's own reading left the `+`, so
+    /// an id pasted with a space was not trimmed and named no child (audit 22, people F2). A value
+    /// whose %-escapes are broken is kept as sent, as the router's reading kept it: the page refuses
+    /// it as any unusable value, never with a 400 for the whole address.
+    init(query: String?) {
+        values = Self.parse(query ?? "", keepingBroken: true) ?? [:]
     }
 
     /// What a refused form is told (400).
@@ -90,7 +91,26 @@ struct FormFields: Sendable {
         return v
     }
 
+    /// `name=value` pairs joined by `&`; nil when a part cannot be decoded, unless `keepingBroken`.
+    private static func parse(_ text: String, keepingBroken: Bool) -> [String: String]? {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decoded(_ s: Substring) -> String? { decode(s) ?? (keepingBroken ? String(s) : nil) }
+            guard let name = decoded(parts[0]), let value = parts.count > 1 ? decoded(parts[1]) : "" else { return nil }
+            values[name] = value
+        }
+        return values
+    }
+
     private static func decode(_ s: Substring) -> String? {
         s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
+}
+
+extension Request {
+    /// The query of a page's address read as a GET form (`FormFields(query:)`): every page reads its
+    /// query here (the search box, the queue's filters, the report's period, a redirect's notice).
+    /// The JSON API reads its own (`as_of`, where `+` in an offset stays a `+`).
+    var formQuery: FormFields { FormFields(query: uri.query) }
 }

@@ -16,7 +16,7 @@ struct KeyAdultRoutes {
     func add(to router: Router<HubRequestContext>) {
         router.get("/admin/key-adults") { request, context in
             _ = try context.require(.admin)
-            let notice = request.uri.queryParameters["done"].map { _ in "Saved." }
+            let notice = request.formQuery["done"].map { _ in "Saved." }
             return try await page(context: context, problems: [], entered: [:], notice: notice, status: .ok)
         }
         router.post("/admin/key-adults") { _, context in

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -33,9 +34,12 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 
 /// Turns a refusal or a failure into a page (or a JSON error under /api). A failure is logged by its
 /// type only, and a database's by its one line too: other errors' text could carry a child's details.
+/// A school's acknowledgement link is answered in the school's own page (`AcknowledgementRoutes.problemPage`).
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let pages: PageRenderer
+    /// The hub's contact, for a school whose link cannot be answered.
+    let hub: HubContact
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -52,7 +56,8 @@ struct ErrorMiddleware: RouterMiddleware {
             // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
             return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
-            var metadata: Logger.Metadata = ["error": "\(type(of: error))", "path": "\(RequestLogMiddleware.loggedPath(request.uri.path))"]
+            let path = RequestLogMiddleware.loggedPath(request, context, status: .internalServerError)
+            var metadata: Logger.Metadata = ["error": "\(type(of: error))", "path": "\(path)"]
             // A database's own one line (a full disk, a lock, a damaged file), as a command prints it
             // on stderr: the operator reading the journal through a morning of 503s must see which
             // (audit 21, crash F3). It names tables and constraints, never a value (`StoreFailure`).
@@ -72,6 +77,9 @@ struct ErrorMiddleware: RouterMiddleware {
         if AccessMiddleware.takesToken(request.uri.path) {
             return .jsonError(message, status: status)
         }
+        if AcknowledgementRoutes.isLinkPath(request.uri.path) {
+            return AcknowledgementRoutes.problemPage(pages, context: context, hub: hub, status: status)
+        }
         return pages.render("error", PageFrame(context: context, title: status.reasonPhrase)
             .with(["status": Int(status.code), "reason": status.reasonPhrase, "message": message]), status: status)
     }
@@ -79,7 +87,7 @@ struct ErrorMiddleware: RouterMiddleware {
 
 /// One line per request: method, path (ids only, never a query string or a body) and status.
 /// A refusal thrown below (a page's 404, a 405, the CSRF 403) is logged the same way before
-/// `ErrorMiddleware` answers it: forged forms and probed child ids leave a trace. A failure (500,
+/// `ErrorMiddleware` answers it: forged forms and probed addresses leave a trace. A failure (500,
 /// 503) is `ErrorMiddleware`'s own line.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
@@ -97,9 +105,7 @@ struct RequestLogMiddleware: RouterMiddleware {
     }
 
     private func log(_ request: Request, _ context: Context, status: HTTPResponse.Status) {
-        // A path no route took is whatever the client typed (a name, even): only a route's own
-        // path, whose parts are ids, is written.
-        let path = HubMetrics.routePattern(context.endpointPath) == nil ? "(no route)" : Self.loggedPath(request.uri.path)
+        let path = Self.loggedPath(request, context, status: status)
         context.logger.info("request", metadata: [
             "method": "\(request.method.rawValue)", "path": "\(path)", "status": "\(status.code)",
         ])
@@ -111,11 +117,20 @@ struct RequestLogMiddleware: RouterMiddleware {
         return (error as? any HTTPResponseError)?.status
     }
 
-    /// A path as every log line shows it: an acknowledgement link's token opens a child's alert to
-    /// whoever holds it, so it is written as `/ack/…`. It is the only secret a path carries (a
-    /// password is reset by an administrator and chosen at /password, with no key in the address).
-    static func loggedPath(_ path: String) -> String {
-        AcknowledgementRoutes.isLinkPath(path) ? "/ack/…" : path
+    /// A path as every log line shows it. Only a request answered 2xx is written by its path: a
+    /// route gave its page or its record, so the ids in it named something the caller may see. Any
+    /// other answer (a redirect, to sign-in without a session or after a form; a refusal, 404 for an
+    /// id that names nothing, 403; a failure) is written by the route's pattern, as /metrics labels
+    /// it (`/children/{childId}`): its id is whatever was typed, a name even (audit 22, people F5:
+    /// `/children/Ophelia%20Xanthos` reached the journal). A path no route takes is `(no route)`.
+    /// An acknowledgement link's token opens a child's alert to whoever holds it, so it is written
+    /// `/ack/…`: the only secret a path carries (a password is reset by an administrator and chosen
+    /// at /password, with no key in the address).
+    static func loggedPath(_ request: Request, _ context: Context, status: HTTPResponse.Status) -> String {
+        guard let pattern = HubMetrics.routePattern(context.endpointPath) else { return "(no route)" }
+        let path = request.uri.path
+        if AcknowledgementRoutes.isLinkPath(path) { return "/ack/…" }
+        return (200..<300).contains(Int(status.code)) ? path : pattern
     }
 }
 

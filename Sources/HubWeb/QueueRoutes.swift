@@ -25,7 +25,7 @@ struct QueueRoutes {
     }
 
     private func page(request: Request, context: HubRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
+        let query = request.formQuery
         var filter = QueueFilter(query: query)
         guard let place = filter.place(pageSize: configuration.queuePageSize) else {
             throw PageError.badRequest("This page link does not name a place in the queue. Open the review queue from its first page.")
@@ -33,7 +33,7 @@ struct QueueRoutes {
         var problems: [String] = []
         let built: ReviewQueue
         var cacheKey: (key: String, stamp: String)?
-        if let text = query["as_of"].map(String.init), !text.isEmpty {
+        if let text = query["as_of"], !text.isEmpty {
             guard case .success(let asOf) = InstantText.parse(text) else {
                 throw PageError.badRequest("as_of must be an ISO 8601 date-time with Z or an offset, such as 2026-03-06T21:40:00Z, in \(InstantText.rangeWords).")
             }
@@ -110,9 +110,9 @@ struct QueueFilter {
     var page: Int?
     var asOf: String?
 
-    init(query: some Collection<(key: Substring, value: Substring)>) {
-        for (key, value) in query {
-            let v = String(value).trimmingCharacters(in: .whitespaces)
+    init(query: FormFields) {
+        for (key, value) in query.values {
+            let v = value.trimmingCharacters(in: .whitespaces)
             switch key {
             case "level": level = Level(name: v)
             case "rule": rule = RuleID(rawValue: v)

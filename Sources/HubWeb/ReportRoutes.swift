@@ -27,7 +27,7 @@ struct ReportRoutes {
         router.get(.init(stringLiteral: Self.csvPath)) { request, context in
             let user = try context.require(.supervisor)
             let zone = configuration.scoring.zone
-            let text = request.uri.queryParameters["to"].map(String.init) ?? ""
+            let text = request.formQuery["to"] ?? ""
             guard let last = text.isEmpty ? zone.localDate(of: clock.now()) : LocalDate(entered: text) else {
                 throw PageError.badRequest("to must be a date as YYYY-MM-DD in the years \(LocalDate.enteredYears.lowerBound) to \(LocalDate.enteredYears.upperBound), such as 2026-10-31.")
             }
@@ -49,9 +49,9 @@ struct ReportRoutes {
     private func page(request: Request, context: HubRequestContext, user: UserAccount) async throws -> Response {
         let zone = configuration.scoring.zone
         let now = clock.now()
-        let query = request.uri.queryParameters
-        let fromText = query["from"].map(String.init) ?? ""
-        let toText = query["to"].map(String.init) ?? ""
+        let query = request.formQuery
+        let fromText = query["from"] ?? ""
+        let toText = query["to"] ?? ""
         let fallback = Self.lastMonth(today: zone.localDate(of: now))
         var problem: String?
         var period = fallback

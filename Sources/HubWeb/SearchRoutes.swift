@@ -15,7 +15,7 @@ struct SearchRoutes {
     func add(to router: Router<HubRequestContext>) {
         router.get("/search") { request, context in
             _ = try context.user()
-            guard let typed = request.uri.queryParameters["child"].map(String.init) else {
+            guard let typed = request.formQuery["child"] else {
                 return page(context: context, typed: nil, problem: nil, status: .ok)
             }
             let id = typed.trimmingCharacters(in: .whitespaces)

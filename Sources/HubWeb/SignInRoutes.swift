@@ -16,13 +16,13 @@ struct SignInRoutes {
     func add(to router: Router<HubRequestContext>) {
         router.get("/sign-in") { request, context in
             if context.session != nil { return Response.redirect(to: "/", type: .normal) }
-            let query = request.uri.queryParameters
+            let query = request.formQuery
             let notice: String? = query["expired"] == "lifetime"
                 ? "Your session ended \(Self.hours(configuration.sessionLifetime)) after you signed in. Sign in again."
                 : query["expired"] != nil
                 ? "Your session ended after \(Int(configuration.sessionIdle / 60)) minutes without use. Sign in again."
                 : query["signed-out"] != nil ? "You have signed out." : nil
-            return signInPage(request: request, context: context, next: query["next"].map(String.init), name: nil, notice: notice,
+            return signInPage(request: request, context: context, next: query["next"], name: nil, notice: notice,
                               error: nil, status: .ok)
         }
         router.post("/sign-in") { request, context in

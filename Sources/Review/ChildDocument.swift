@@ -78,14 +78,16 @@ public struct ChildDocument {
         }
     }
 
-    /// `{"reference", "incident_id", "school_urn", "channel", "state", "deadline"}`: ids and states,
-    /// the deadline as `alerts --json` writes it.
+    /// `{"reference", "incident_id", "school_urn", "channel", "state", "deadline", "delivered_at",
+    /// "acknowledged_at"}`: ids, states and times as `alerts --json` writes them (the delivery only
+    /// once the school the alert is now for has it, `deliveredToItsSchool`; both UTC or null).
     var alerts: String {
         JSONText.list(record.alerts ?? []) { a in
             func text(_ s: String?) -> String { s.map(JSONText.string) ?? "null" }
             return "{\"reference\": \(text(a.reference)), \"incident_id\": \(text(a.incidentId)), \"school_urn\": \(text(a.schoolURN)), "
                 + "\"channel\": \(text(a.channel)), \"state\": \(text(a.state)), "
-                + "\"deadline\": \(text(a.deadline.map { settings.zone.iso8601($0) }))}"
+                + "\"deadline\": \(text(a.deadline.map { settings.zone.iso8601($0) })), "
+                + "\"delivered_at\": \(text(a.deliveredToItsSchool.map(JSONText.utc))), \"acknowledged_at\": \(text(a.acknowledgedAt.map(JSONText.utc)))}"
         }
     }
 }

@@ -1,4 +1,6 @@
+import AlertLifecycle
 import Foundation
+import InputRules
 import RiskModel
 
 /// What a child's page needs, and the two changes made from it: a decision (with "strategy
@@ -185,8 +187,13 @@ public struct AlertSummary: Sendable, Equatable {
     public var state: String?
     public var deadline: Date?
     public var attempts: Int?
+    /// As stored: the earlier school's time on a re-routed alert (read `deliveredToItsSchool`).
+    public var deliveredAt: Date?
+    public var acknowledgedAt: Date?
+    /// An acknowledgement link went out with it (`AlertRow.linkIssued`).
+    public var linkIssued: Bool
 
-    public init(reference: String? = nil, incidentId: String? = nil, schoolURN: String? = nil, channel: String? = nil, state: String? = nil, deadline: Date? = nil, attempts: Int? = nil) {
+    public init(reference: String? = nil, incidentId: String? = nil, schoolURN: String? = nil, channel: String? = nil, state: String? = nil, deadline: Date? = nil, attempts: Int? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false) {
         self.reference = reference
         self.incidentId = incidentId
         self.schoolURN = schoolURN
@@ -194,6 +201,26 @@ public struct AlertSummary: Sendable, Equatable {
         self.state = state
         self.deadline = deadline
         self.attempts = attempts
+        self.deliveredAt = deliveredAt
+        self.acknowledgedAt = acknowledgedAt
+        self.linkIssued = linkIssued
+    }
+
+    /// The state machine's state; nil for a value it does not know.
+    public var alertState: AlertState? { state.flatMap(AlertState.init(rawValue:)) }
+
+    /// When the school the alert is now for received it, as `AlertRow.deliveredToItsSchool` (the
+    /// same rule): nil unless it reached that school, so a re-routed alert never shows the earlier
+    /// school's time as its delivery.
+    public var deliveredToItsSchool: Date? {
+        alertState.flatMap { AlertLifecycle.deliveredToItsSchool(state: $0, deliveredAt: deliveredAt) }
+    }
+
+    /// Delivered with a link and not acknowledged by its deadline: the board's "phone the school"
+    /// (`AlertRow.isUnacknowledged`, the same rule).
+    public func isUnacknowledged(now: Date) -> Bool {
+        guard let state = alertState else { return false }
+        return AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
     }
 }
 
@@ -202,7 +229,7 @@ public enum ChildRecordError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownIncident(let id): "no incident with id \(id)"
+        case .unknownIncident(let id): "no incident with \(TypedId.named(id))"
         }
     }
 }

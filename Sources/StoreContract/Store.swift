@@ -260,7 +260,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .unavailable(let why): "database unavailable: \(why)"
         case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
         case .invalidURL(let why): "bad database URL: \(why)"
-        case .unknownChild(let id): "no child with id \(id)"
+        case .unknownChild(let id): "no child with \(TypedId.named(id))"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 
 /// What became of an unmatched alert once the hub recorded the child's school.
 public enum SchoolRecorded: Sendable, Equatable {
@@ -18,7 +19,7 @@ public enum UnmatchedError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownAlert(let r): "no alert with reference \(r)"
+        case .unknownAlert(let r): "no alert with \(TypedId.named(r, as: "reference"))"
         case .notUnmatched(let r, let state): "alert \(r) is \(state.rawValue), no longer unmatched"
         case .linkGone(let r): "alert \(r): the child is no longer linked to the incident"
         }

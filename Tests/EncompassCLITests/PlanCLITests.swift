@@ -79,6 +79,15 @@ struct PlanCLITests {
         #expect(unknown.status == 65)
         #expect(unknown.stderr == "encompass: no child with id C-404\n")
         #expect(try await h.run(["plan", "list", "C-404"]).status == 65)
+        // A name typed where the id belongs is not repeated: stderr is the journal under a timer
+        // (audit 22, people F5). Every command's "no child" line is `StoreError.unknownChild`'s.
+        for arguments in [["plan", "list", "Zebedee Quillfeather"], ["plan", "list", "Zebedee"],
+                          ["plan", "add", "Zebedee", "--action", "Visit", "--agency", "Police"],
+                          ["decide", "Zebedee Quillfeather", "--marac", "referred", "--on", "2026-11-20"]] {
+            let named = try await h.run(arguments)
+            #expect(named.status == 65, "\(arguments)")
+            #expect(named.stderr == "encompass: no child with that id\n", "\(arguments)")
+        }
         let noAction = try await h.run(["plan", "done", "999", "--on", "2026-11-20"])
         #expect(noAction.status == 65)
         #expect(noAction.stderr == "encompass: no plan action with id 999\n")

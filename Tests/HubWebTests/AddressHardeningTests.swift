@@ -140,31 +140,45 @@ import TestSupport
     }
 
     /// A refusal thrown below the log (the CSRF 403, a page's 404, a 405) is logged as an answer is:
-    /// method, the route's path (ids only) and status. A path no route takes is whatever the client
-    /// typed, a name even: it is not written.
+    /// method, path and status. Only a page given (2xx) is logged by its path; a refusal, or a
+    /// redirect (to sign-in without a session), by its route's pattern, since an id that names
+    /// nothing is whatever was typed, a name even (audit 22, people F5); a path no route takes is
+    /// not written either.
     @Test func refusalsAreLoggedWithIdsOnly() async throws {
         let fixture = try await WebFixture.make()
         defer { fixture.cleanUp() }
+        let token = try await APITests.token(fixture)
         let (app, log) = try await Self.loggingApplication(fixture)
         let statuses = try await app.test(.router) { client in
             var browser = Browser(client: client)
+            let signedOut = try await browser.get("/children/Ophelia%20Xanthos").status
             _ = try await browser.get("/sign-in")
             let forged = try await browser.post("/sign-in", form: [("name", "hana"), ("password", WebFixture.password)]).status
             _ = try await browser.signIn("hana")
-            return [forged, try await browser.get("/children/C-NOPE").status,
+            let api = try await browser.send("/api/children/Ophelia-Xanthos", method: .get, headers: [.authorization: "Bearer \(token)"],
+                                             body: nil).status
+            return [signedOut, forged, try await browser.get("/children/C-NOPE").status,
+                    try await browser.get("/children/C-1/incidents/Zebedee/regrade").status, api,
+                    try await browser.get("/children/C-1").status,
                     try await browser.send("/", method: .delete, headers: [:], body: nil).status,
                     try await browser.get("/Zoe-Nobody").status]
         }
-        #expect(statuses == [.forbidden, .notFound, .methodNotAllowed, .notFound])
+        #expect(statuses == [.seeOther, .forbidden, .notFound, .forbidden, .notFound, .ok, .methodNotAllowed, .notFound])
         let lines = log.all
         func logged(_ method: String, _ path: String, _ status: Int) -> Bool {
-            lines.contains { $0.hasPrefix("request ") && $0.contains("method=\(method)") && $0.contains("path=\(path)") && $0.contains("status=\(status)") }
+            lines.contains { $0.hasPrefix("request ") && $0.contains("method=\(method)") && $0.contains("path=\(path) ") && $0.contains("status=\(status)") }
         }
+        #expect(logged("GET", "/children/{childId}", 303), "\(lines)")
         #expect(logged("POST", "/sign-in", 403), "\(lines)")
-        #expect(logged("GET", "/children/C-NOPE", 404), "\(lines)")
+        #expect(logged("GET", "/children/{childId}", 404), "\(lines)")
+        #expect(logged("GET", "/children/{childId}/incidents/{incidentId}/regrade", 403), "a hub role is refused the regrade form: \(lines)")
+        #expect(logged("GET", "/api/children/{childId}", 404), "\(lines)")
+        #expect(logged("GET", "/children/C-1", 200), "a page given is logged by its path: \(lines)")
         #expect(logged("DELETE", "(no route)", 405), "\(lines)")
         #expect(logged("GET", "(no route)", 404), "\(lines)")
-        #expect(!lines.contains { $0.contains("Zoe") })
+        for typed in ["Zoe", "Ophelia", "Xanthos", "Zebedee", "C-NOPE"] {
+            #expect(!lines.contains { $0.contains(typed) }, "\(typed)")
+        }
     }
 
     /// A database failure under a request is logged with the database's one line (a full disk, a
@@ -189,7 +203,7 @@ import TestSupport
         }
         #expect(status.code >= 500)
         let failed = log.all.filter { $0.hasPrefix("request failed") }
-        #expect(failed.count == 1 && failed[0].contains("No space left on device") && failed[0].contains("path=/api/children/C-1/decisions"),
+        #expect(failed.count == 1 && failed[0].contains("No space left on device") && failed[0].contains("path=/api/children/{childId}/decisions"),
                 "\(log.all)")
         #expect(!log.all.contains { $0.contains("Zoe") || $0.contains("jo.bloggs") })
     }

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import HTTPTypes
 import HubWeb
@@ -7,6 +8,7 @@ import Review
 import RiskModel
 import StoreContract
 import Testing
+import TestSupport
 
 /// `GET /api/children/{id}`: the child's assessment as the queue has it, decisions, plan and alerts.
 @Suite struct ChildAPITests {
@@ -76,10 +78,64 @@ import Testing
         #expect((new["assessment"] as? [String: Any])?["level"] as? String == "standard")
         let alerts = try #require(new["alerts"] as? [[String: Any]])
         try #require(alerts.count == 1)
-        #expect(Set(alerts[0].keys) == ["reference", "incident_id", "school_urn", "channel", "state", "deadline"])
+        #expect(Set(alerts[0].keys) == ["reference", "incident_id", "school_urn", "channel", "state", "deadline", "delivered_at", "acknowledged_at"])
+        #expect(alerts[0]["delivered_at"] is NSNull && alerts[0]["acknowledged_at"] is NSNull, "queued: not delivered yet")
         #expect(alerts[0]["incident_id"] as? String == "I-8" && alerts[0]["school_urn"] as? String == "120501")
         #expect(alerts[0]["state"] as? String == "queued" && alerts[0]["channel"] as? String == "smtp")
         #expect(alerts[0]["deadline"] as? String == "2026-11-24T21:00:00+00:00", "the planner's deadline, as alerts --json writes it")
+    }
+
+    /// "Delivered is not read" (SPEC §7): the child's page and the API say when each alert reached its
+    /// school and whether anyone there acknowledged it, and one delivered and unread past its deadline
+    /// reads as the board's "phone the school": an officer, who may not open the board, saw both
+    /// alerts below as "delivered" (audit 22, people F4). On either database.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anAlertSaysWhenItWasDeliveredAndWhetherItWasAcknowledged(kind: MetricsDatabase) async throws {
+        var fixture = try await WebFixture.make(csv: "", database: kind == .postgres ? try PostgresServer.shared().makeDatabase() : nil)
+        defer { fixture.cleanUp() }
+        fixture.configuration.alertPlanner = AlertBoardTests.planner
+        try await fixture.addUser("pc.jones", .officer)
+        try await fixture.store.replaceDirectory(AlertBoardTests.directory)
+        try await fixture.ingest(Sample.header + "\n"
+            + "I-20,2026-11-21T20:00:00Z,DASH,standard,3,,V-20,P-20,C-20,Ava,Lee,2016-01-01,120501,Y,N,,N\n"
+            + "I-21,2026-11-21T20:30:00Z,DASH,standard,3,,V-20,P-20,C-20,Ava,Lee,2016-01-01,120501,Y,N,,N\n",
+            planner: AlertBoardTests.planner)
+        // Both delivered with a link at 08:00; I-21's acknowledged an hour later; then past both deadlines.
+        let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+        var tokens: [String: String] = [:]
+        for alert in claimed.alerts {
+            let token = AcknowledgementLinks.newToken()
+            try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(token),
+                                                                 fixture.clock.now().addingTimeInterval(AcknowledgementTests.links.validFor))],
+                                                               at: fixture.clock.now())
+            try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
+            tokens[alert.incidentId] = token
+        }
+        try #require(tokens.count == 2)
+        fixture.clock.advance(minutes: 60)
+        _ = try await fixture.store.acknowledge(tokenHash: AcknowledgementLinks.hash(try #require(tokens["I-21"])), now: fixture.clock.now())
+        fixture.clock.advance(minutes: 3 * 24 * 60)
+
+        let page = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("pc.jones")
+            return try await browser.get("/children/C-20").text
+        }
+        func row(_ incident: String) -> String {
+            page.components(separatedBy: "<tr>").first { $0.contains(#"<td data-label="Incident">\#(incident)</td>"#) } ?? ""
+        }
+        #expect(page.contains(#"<th scope="col">Delivered</th><th scope="col">Acknowledged</th>"#))
+        #expect(row("I-20").contains(#"<td data-label="Delivered">Sun 22 Nov 2026, 08:00 GMT</td>"#), "\(row("I-20"))")
+        #expect(row("I-20").contains(#"<td data-label="Acknowledged">delivered but not acknowledged by its deadline: phone the school</td>"#))
+        #expect(row("I-21").contains(#"<td data-label="Delivered">Sun 22 Nov 2026, 08:00 GMT</td>"#), "\(row("I-21"))")
+        #expect(row("I-21").contains(#"<td data-label="Acknowledged">Sun 22 Nov 2026, 09:00 GMT</td>"#))
+
+        let doc = try Self.document(try await APITests.call(fixture, .get, "/api/children/C-20"))
+        let alerts = try #require(doc["alerts"] as? [[String: Any]])
+        let byIncident = Dictionary(alerts.map { ($0["incident_id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byIncident["I-20"]?["delivered_at"] as? String == "2026-11-22T08:00:00Z")
+        #expect(byIncident["I-20"]?["acknowledged_at"] is NSNull)
+        #expect(byIncident["I-21"]?["delivered_at"] as? String == "2026-11-22T08:00:00Z")
+        #expect(byIncident["I-21"]?["acknowledged_at"] as? String == "2026-11-22T09:00:00Z")
     }
 
     @Test func anUnknownChildIs404() async throws {

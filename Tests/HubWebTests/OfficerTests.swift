@@ -6,6 +6,7 @@ import HummingbirdTesting
 import RiskModel
 import StoreContract
 import Testing
+import TestSupport
 
 /// The officer role (SPEC §5): reads a child's page, found by id, and nothing else.
 @Suite struct OfficerTests {
@@ -92,6 +93,31 @@ import Testing
         #expect(html.contains(#"<a href="/search">Find a child</a>"#))
         let views = try await fixture.store.auditEntries(limit: 20).filter { $0.action == "child.viewed" && $0.actor == "user:pc.jones" }
         #expect(views.map(\.subject) == ["child:C-1"])
+    }
+
+    /// A browser sends a space typed in a GET form as `+`: an id pasted with a space before or after
+    /// it finds the child, and a URN in the queue's filter is read, on either database (audit 22,
+    /// people F2: "No child has the id C-1+" for a child with a MARAC plan).
+    @Test(arguments: MetricsDatabase.allCases)
+    func aSpaceTypedInAGetFormIsASpaceAndIsTrimmed(kind: MetricsDatabase) async throws {
+        let fixture = try await WebFixture.make(database: kind == .postgres ? try PostgresServer.shared().makeDatabase() : nil)
+        defer { fixture.cleanUp() }
+        try await fixture.addUser("pc.jones", .officer)
+        let (trailing, leading, name, queue) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("pc.jones")
+            let trailing = try await browser.get("/search?child=C-1+")
+            let leading = try await browser.get("/search?child=+C-1")
+            let name = try await browser.get("/search?child=Amelia+Hartley")
+            _ = try await browser.submit("/sign-out", from: "/search", form: [])
+            _ = try await browser.signIn("hana")
+            return (trailing, leading, name, try await browser.get("/?school=120501+").text)
+        }
+        #expect(trailing.status == .seeOther && trailing.location == "/children/C-1")
+        #expect(leading.status == .seeOther && leading.location == "/children/C-1")
+        #expect(name.status == .notFound)
+        #expect(name.text.contains("No child has the id Amelia Hartley."), "what was typed, not the + the browser sent")
+        #expect(QueuePageTests.childIds(in: queue) == ["C-1"])
+        #expect(!queue.contains("URN as 6 digits"))
     }
 
     @Test(arguments: [

@@ -1,3 +1,4 @@
+import Delivery
 import Foundation
 import HTTPTypes
 import HubWeb
@@ -131,5 +132,32 @@ struct DatabaseFailureTests {
         #expect(!page.text.contains("incident_children"), "no detail of the failure")
         #expect(api.status == .serviceUnavailable)
         #expect(api.headers[.contentType] == "application/json")
+    }
+
+    /// A school's link with the database gone (PostgreSQL stopped, a failover): 503, GET and POST
+    /// alike, in the school's own page with the hub's telephone (the number the 404 page gives);
+    /// nothing of the hub's database and no link into the staff site (audit 22, people F7: the
+    /// staff error page's "Go to the review queue").
+    @Test func aSchoolsLinkWithTheDatabaseGoneIs503WithTheHubsTelephone() async throws {
+        let url = try PostgresServer.shared().makeDatabase()
+        var fixture = try await WebFixture.make(csv: "", users: false, database: url)
+        defer { fixture.cleanUp() }
+        fixture.configuration.hub = HubContact(name: "Lincs Hub", phone: "01632 960999", email: "hub@lincs.police.example")
+        let name = String(url.split(separator: "/").last!.split(separator: "?").first!)
+        let token = AcknowledgementLinks.newToken()
+        let (missing, get, post) = try await fixture.withBrowser { browser in
+            let missing = try await browser.get("/ack/" + token)
+            _ = try await PostgresServer.shared().psql("postgres", "DROP DATABASE \"\(name)\" WITH (FORCE)")
+            return (missing, try await browser.get("/ack/" + token), try await browser.post("/ack/" + token, form: []))
+        }
+        #expect(missing.status == .notFound && missing.text.contains("<strong>01632 960999</strong>"))
+        for page in [get, post] {
+            #expect(page.status == .serviceUnavailable)
+            #expect(page.text.contains("This page cannot be shown just now"), "\(page.text)")
+            #expect(page.text.contains("Please try again in a few minutes, or telephone the hub on <strong>01632 960999</strong>."))
+            #expect(page.text.contains("For the school&#39;s key adult only") || page.text.contains("For the school's key adult only"))
+            #expect(!page.text.contains("database") && !page.text.contains("review queue"))
+            #expect(!page.text.contains(#"href="/""#) && !page.text.contains("/sign-"), "no link into the staff site")
+        }
     }
 }

@@ -187,3 +187,19 @@ import Testing
         #expect(LACode("2010") == nil)
     }
 }
+
+/// An error repeats an id it was given only when it has an id's shape (`TypedId`): a name typed
+/// where an id belongs never reaches stderr or the journal (audit 22, people F5).
+@Suite struct TypedIdTests {
+    @Test(arguments: ["C-404", "120501", "ENC-I-11-C-11", "PPN/2026/0042"])
+    func anIdIsRepeated(text: String) {
+        #expect(TypedId.hasIdShape(text))
+        #expect(TypedId.named(text) == "id " + text)
+    }
+
+    @Test(arguments: ["Zebedee Quillfeather", "Zebedee", "C- 404", "C-404\u{A0}", "C-4\u{1B}[2J", "", String(repeating: "1", count: 65)])
+    func anythingElseIsThatId(text: String) {
+        #expect(!TypedId.hasIdShape(text))
+        #expect(TypedId.named(text, as: "reference") == "that reference")
+    }
+}
