@@ -37,8 +37,7 @@ struct ChildRoutes {
             let user = try context.require(.hub)
             let childId = try Self.parameter("childId", context)
             let form = context.form
-            let input = DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
-                                      reason: form["reason"], strategyDiscussion: form["strategy"] != nil)
+            let input = Self.decisionInput(form)
             let now = clock.now()
             guard try await store.childExists(childId) else { throw PageError.notFound }
             switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
@@ -79,7 +78,7 @@ struct ChildRoutes {
             let incidentId = try Self.parameter("incidentId", context)
             let form = context.form
             var problems: [FieldProblem] = []
-            let grade = TextInput.code.accepts(form["grade"]) ? form.text("grade").flatMap(Grade.init(text:)) : nil
+            let grade = Self.grade(form)
             if grade == nil { problems.append(FieldProblem(field: "grade", message: "Choose the grade: standard, medium or high.")) }
             let reason = form.text("reason")
             if let why = TextInput.regradeReason.problem(form["reason"]) {
@@ -118,6 +117,42 @@ struct ChildRoutes {
 
     static let alreadyRecorded = "This decision was already recorded: it is under Decisions so far. Nothing more was recorded."
 
+    /// The decision form's fields as typed.
+    static func decisionInput(_ form: FormFields) -> DecisionInput {
+        DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
+                      reason: form["reason"], strategyDiscussion: form["strategy"] != nil)
+    }
+
+    /// The regrade form's grade, when it names one.
+    static func grade(_ form: FormFields) -> Grade? {
+        TextInput.code.accepts(form["grade"]) ? form.text("grade").flatMap(Grade.init(text:)) : nil
+    }
+
+    /// A kept decision or regrade form (`KeptForm`) on its page, filled in as typed, `message` in
+    /// its error summary, with this session's token and the page's `seen` as it is now: nothing written.
+    func present(_ kept: KeptForm, message: String, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
+        switch kept.kind {
+        case .decision(let childId):
+            let user = try context.require(.hub)
+            guard try await store.childExists(childId) else { throw PageError.notFound }
+            let form = DecisionFormState(input: Self.decisionInput(kept.fields), problems: [FieldProblem(field: "decisions", message: message)])
+            return try await childPage(childId: childId, user: user, context: context, form: form, notice: nil, status: status)
+        case .planAction(let childId):
+            let user = try context.require(.hub)
+            guard try await store.childExists(childId) else { throw PageError.notFound }
+            let plan = PlanFormState(added: PlanFormState.Added(kept.fields), status: status,
+                                     problems: [FieldProblem(field: "plan-heading", message: message)])
+            return try await childPage(childId: childId, user: user, context: context, form: nil, plan: plan, notice: nil)
+        case .regrade(let childId, let incidentId):
+            let user = try context.require(.supervisor)
+            return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
+                                         problems: [FieldProblem(field: "grade", message: message)],
+                                         typed: (Self.grade(kept.fields), kept.fields["reason"]), status: status)
+        case .call, .school:
+            throw PageError.notFound
+        }
+    }
+
     static let alreadyRegraded = "This regrade was already recorded: it is under the incident. Nothing more was recorded."
 
     /// A regrade to the supervisor's grade the incident has (`Regrade.check`).
@@ -153,8 +188,12 @@ struct ChildRoutes {
     /// control character, at most 64 characters). SQLite cuts bound text at a NUL, so without this
     /// `C-1001%00x` read and wrote C-1001.
     static func pathValue(_ name: String, _ context: HubRequestContext) -> String? {
-        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty,
-              FieldText.problem(value, as: .identifier) == nil else { return nil }
+        context.parameters.get(name).flatMap(identifier)
+    }
+
+    /// One part of a path, read by `pathValue`'s rule (a kept form's address too: `KeptForm`).
+    static func identifier(_ raw: String) -> String? {
+        guard let value = raw.removingPercentEncoding, !value.isEmpty, FieldText.problem(value, as: .identifier) == nil else { return nil }
         return value
     }
 
@@ -184,8 +223,8 @@ struct ChildRoutes {
                             status: status ?? plan?.status ?? (problems ? .unprocessableContent : .ok))
     }
 
-    private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
-                             problems: [FieldProblem], typed: (grade: Grade?, reason: String?)?, status: HTTPResponse.Status) async throws -> Response {
+    func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
+                     problems: [FieldProblem], typed: (grade: Grade?, reason: String?)?, status: HTTPResponse.Status) async throws -> Response {
         guard let record = try await store.childRecord(childId),
               let incident = record.incidents.first(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
         try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: clock.now())
