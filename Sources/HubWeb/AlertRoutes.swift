@@ -25,7 +25,7 @@ struct AlertRoutes {
         router.post("/alerts/:reference/call") { _, context in
             let user = try context.require(.hub)
             let reference = try ChildRoutes.parameter("reference", context)
-            let note = (context.form.text("note") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let note = Self.note(context.form)
             if let why = Self.callNote.problem(note) {
                 return try await board(context: context, problem: .init(reference: reference, form: .call, entered: note, message: why),
                                        recorded: nil, phoned: nil, status: .unprocessableContent)
@@ -50,7 +50,7 @@ struct AlertRoutes {
         router.post("/alerts/unmatched/:reference/school") { _, context in
             let user = try context.require(.hub)
             let reference = try ChildRoutes.parameter("reference", context)
-            let urn = context.form.text("urn") ?? ""
+            let urn = Self.urn(context.form)
             if let why = TextInput.code.named("The URN").problem(urn) ?? Self.problem(withURN: urn) {
                 return try await board(context: context, problem: .init(reference: reference, entered: urn, message: why),
                                        recorded: nil, phoned: nil, status: .unprocessableContent)
@@ -77,6 +77,22 @@ struct AlertRoutes {
         let told = since.isEmpty ? "The calls about this alert changed while this page was open"
             : "\(who) recorded a call about this alert while this page was open"
         return told + ". Yours was not recorded: read the calls, then press I phoned the school again if yours was another call."
+    }
+
+    static func note(_ form: FormFields) -> String { (form.text("note") ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+    static func urn(_ form: FormFields) -> String { form.text("urn") ?? "" }
+
+    /// A kept call or school form (`KeptForm`) on the board, filled in as typed, `message` in its
+    /// error summary, with this session's token and the board's `seen` as it is now: nothing written.
+    func present(_ kept: KeptForm, message: String, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
+        _ = try context.require(.hub)
+        let problem: AlertBoard.Problem
+        switch kept.kind {
+        case .call(let reference): problem = .init(reference: reference, form: .call, entered: Self.note(kept.fields), message: message)
+        case .school(let reference): problem = .init(reference: reference, entered: Self.urn(kept.fields), message: message)
+        case .decision, .planAction, .regrade: throw PageError.notFound
+        }
+        return try await board(context: context, problem: problem, recorded: nil, phoned: nil, status: status)
     }
 
     static let callNote = TextInput(label: "The note", maxLength: AlertCall.maximumNoteLength, multiline: true)

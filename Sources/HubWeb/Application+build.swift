@@ -36,8 +36,14 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub))
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock))
-    router.add(middleware: CSRFMiddleware())
+    // A form refused for an ended session or an earlier session's token comes back filled in (`KeptForm`).
+    let throttle = SignInThrottle(limits: configuration.signInLimits)
+    let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
+    let alerts = AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
+    let recall = FormRecall(child: child, alerts: alerts)
+    let signIn = SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle, recall: recall)
+    router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock, signIn: signIn))
+    router.add(middleware: CSRFMiddleware(recall: recall))
 
     // For the load balancer and monitoring: ok only when the database answers (one small read) within
     // `healthTimeout`, so a server that has lost its database is taken out of service, not left
@@ -50,15 +56,13 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     }
     MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
-    // One throttle for every password guess: the sign-in form and the current-password check.
-    let throttle = SignInThrottle(limits: configuration.signInLimits)
-    SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle).add(to: router)
+    // One throttle for every password guess (above): the sign-in form and the current-password check.
+    signIn.add(to: router)
     QueueRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
-    let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     child.add(to: router)
     PlanRoutes(child: child).add(to: router)
     SearchRoutes(store: store, pages: pages).add(to: router)
-    AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock).add(to: router)
+    alerts.add(to: router)
     ReportRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)
     PasswordRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle).add(to: router)
     AcknowledgementRoutes(store: store, pages: pages, configuration: configuration, clock: clock).add(to: router)

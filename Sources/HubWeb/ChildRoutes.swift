@@ -29,7 +29,7 @@ struct ChildRoutes {
             if let recorded = query["recorded"] {
                 notice = recorded == "already" ? Self.alreadyRecorded : "Decision recorded."
             }
-            if query["regraded"] != nil { notice = "Regrade recorded." }
+            if let regraded = query["regraded"] { notice = regraded == "already" ? Self.alreadyRegraded : "Regrade recorded." }
             if let plan = query["plan"].flatMap({ PlanRoutes.notices[$0] }) { notice = plan }
             return try await childPage(childId: childId, user: user, context: context, form: nil, notice: notice)
         }
@@ -37,8 +37,7 @@ struct ChildRoutes {
             let user = try context.require(.hub)
             let childId = try Self.parameter("childId", context)
             let form = context.form
-            let input = DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
-                                      reason: form["reason"], strategyDiscussion: form["strategy"] != nil)
+            let input = Self.decisionInput(form)
             let now = clock.now()
             guard try await store.childExists(childId) else { throw PageError.notFound }
             switch input.check(today: configuration.scoring.zone.localDate(of: now)) {
@@ -71,7 +70,7 @@ struct ChildRoutes {
             let user = try context.require(.supervisor)
             return try await regradePage(childId: try Self.parameter("childId", context),
                                          incidentId: try Self.parameter("incidentId", context),
-                                         user: user, context: context, problems: [], reason: nil, status: .ok)
+                                         user: user, context: context, problems: [], typed: nil, status: .ok)
         }
         router.post("/children/:childId/incidents/:incidentId/regrade") { _, context in
             let user = try context.require(.supervisor)
@@ -79,7 +78,7 @@ struct ChildRoutes {
             let incidentId = try Self.parameter("incidentId", context)
             let form = context.form
             var problems: [FieldProblem] = []
-            let grade = TextInput.code.accepts(form["grade"]) ? form.text("grade").flatMap(Grade.init(text:)) : nil
+            let grade = Self.grade(form)
             if grade == nil { problems.append(FieldProblem(field: "grade", message: "Choose the grade: standard, medium or high.")) }
             let reason = form.text("reason")
             if let why = TextInput.regradeReason.problem(form["reason"]) {
@@ -87,19 +86,87 @@ struct ChildRoutes {
             } else if reason == nil {
                 problems.append(FieldProblem(field: "reason", message: "Say why the incident is regraded: a reason is required."))
             }
+            let typed = (grade: grade, reason: form["reason"])
             guard let grade, let reason, problems.isEmpty else {
                 return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
-                                             problems: problems, reason: form["reason"], status: .unprocessableContent)
+                                             problems: problems, typed: typed, status: .unprocessableContent)
             }
             guard let record = try await store.childRecord(childId),
                   record.incidents.contains(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
-            _ = try await store.regrade(incidentId: incidentId, to: grade, reason: reason, by: user.name, at: clock.now())
+            let landing = { (regraded: String) in Self.path(childId) + "?regraded=" + regraded + "#" + ChildPage.anchor(incidentId) }
+            do {
+                _ = try await store.regrade(incidentId: incidentId, to: grade, reason: reason, by: user.name, at: clock.now(),
+                                            seen: OnePress.seen(form["seen"]))
+            } catch OnePress.Refusal<Regrade>.repeated {
+                // This very form was sent before (a double click, Back and press again): it stands, once.
+                return .redirect(to: landing("already"), type: .normal)
+            } catch OnePress.Refusal<Regrade>.changed(let since) {
+                // Someone regraded meanwhile: say who, keep what was typed; the form now counts theirs.
+                return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
+                                             problems: [FieldProblem(field: "grade", message: Self.regradedMeanwhile(since))],
+                                             typed: typed, status: .conflict)
+            } catch ChildRecordError.alreadyAtGrade(_, let grade) {
+                return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
+                                             problems: [FieldProblem(field: "grade", message: Self.alreadyAtGrade(grade))],
+                                             typed: typed, status: .conflict)
+            }
             await queue.invalidate()
-            return .redirect(to: Self.path(childId) + "?regraded=1#" + ChildPage.anchor(incidentId), type: .normal)
+            return .redirect(to: landing("1"), type: .normal)
         }
     }
 
     static let alreadyRecorded = "This decision was already recorded: it is under Decisions so far. Nothing more was recorded."
+
+    /// The decision form's fields as typed.
+    static func decisionInput(_ form: FormFields) -> DecisionInput {
+        DecisionInput(marac: form.text("marac"), strategyMeeting: form.text("strategy_meeting"), on: form.text("on"),
+                      reason: form["reason"], strategyDiscussion: form["strategy"] != nil)
+    }
+
+    /// The regrade form's grade, when it names one.
+    static func grade(_ form: FormFields) -> Grade? {
+        TextInput.code.accepts(form["grade"]) ? form.text("grade").flatMap(Grade.init(text:)) : nil
+    }
+
+    /// A kept decision or regrade form (`KeptForm`) on its page, filled in as typed, `message` in
+    /// its error summary, with this session's token and the page's `seen` as it is now: nothing written.
+    func present(_ kept: KeptForm, message: String, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
+        switch kept.kind {
+        case .decision(let childId):
+            let user = try context.require(.hub)
+            guard try await store.childExists(childId) else { throw PageError.notFound }
+            let form = DecisionFormState(input: Self.decisionInput(kept.fields), problems: [FieldProblem(field: "decisions", message: message)])
+            return try await childPage(childId: childId, user: user, context: context, form: form, notice: nil, status: status)
+        case .planAction(let childId):
+            let user = try context.require(.hub)
+            guard try await store.childExists(childId) else { throw PageError.notFound }
+            let plan = PlanFormState(added: PlanFormState.Added(kept.fields), status: status,
+                                     problems: [FieldProblem(field: "plan-heading", message: message)])
+            return try await childPage(childId: childId, user: user, context: context, form: nil, plan: plan, notice: nil)
+        case .regrade(let childId, let incidentId):
+            let user = try context.require(.supervisor)
+            return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
+                                         problems: [FieldProblem(field: "grade", message: message)],
+                                         typed: (Self.grade(kept.fields), kept.fields["reason"]), status: status)
+        case .call, .school:
+            throw PageError.notFound
+        }
+    }
+
+    static let alreadyRegraded = "This regrade was already recorded: it is under the incident. Nothing more was recorded."
+
+    /// A regrade to the supervisor's grade the incident has (`Regrade.check`).
+    static func alreadyAtGrade(_ grade: Grade) -> String {
+        "The incident is already at that grade: a supervisor graded it \(grade.name). Nothing was recorded; choose another grade to change it."
+    }
+
+    /// What the regrade form says when the incident was regraded after it was shown (`OnePress`).
+    static func regradedMeanwhile(_ since: [Regrade]) -> String {
+        let what = since.map { "to \($0.newGrade.name) by \($0.by)" }
+        let told = what.isEmpty ? "The incident's regrades changed while this page was open"
+            : "The incident was regraded while this page was open (\(what.joined(separator: "; ")))"
+        return told + ". Yours was not recorded: read the grades above, then press Record regrade again if it still stands."
+    }
 
     /// What the page says when decisions were recorded after it was shown (`OnePress`).
     static func decidedMeanwhile(_ since: [Decision]) -> String {
@@ -121,8 +188,12 @@ struct ChildRoutes {
     /// control character, at most 64 characters). SQLite cuts bound text at a NUL, so without this
     /// `C-1001%00x` read and wrote C-1001.
     static func pathValue(_ name: String, _ context: HubRequestContext) -> String? {
-        guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty,
-              FieldText.problem(value, as: .identifier) == nil else { return nil }
+        context.parameters.get(name).flatMap(identifier)
+    }
+
+    /// One part of a path, read by `pathValue`'s rule (a kept form's address too: `KeptForm`).
+    static func identifier(_ raw: String) -> String? {
+        guard let value = raw.removingPercentEncoding, !value.isEmpty, FieldText.problem(value, as: .identifier) == nil else { return nil }
         return value
     }
 
@@ -152,8 +223,8 @@ struct ChildRoutes {
                             status: status ?? plan?.status ?? (problems ? .unprocessableContent : .ok))
     }
 
-    private func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
-                             problems: [FieldProblem], reason: String?, status: HTTPResponse.Status) async throws -> Response {
+    func regradePage(childId: String, incidentId: String, user: UserAccount, context: HubRequestContext,
+                     problems: [FieldProblem], typed: (grade: Grade?, reason: String?)?, status: HTTPResponse.Status) async throws -> Response {
         guard let record = try await store.childRecord(childId),
               let incident = record.incidents.first(where: { $0.incidentId == incidentId }) else { throw PageError.notFound }
         try await store.appendAudit(actor: "user:\(user.name)", action: "child.viewed", subject: "child:\(childId)", at: clock.now())
@@ -169,8 +240,11 @@ struct ChildRoutes {
             "effective": incident.effectiveGrade.name,
             "action": Self.path(childId) + "/incidents/" + Self.encode(incidentId) + "/regrade#" + FormErrors.summaryId,
             "grades": Grade.allCases.map { g in
-                ["value": g.name, "label": g.name.capitalized, "selected": g == (incident.supervisorGrade ?? incident.officerGrade)]
+                ["value": g.name, "label": g.name.capitalized,
+                 "selected": g == (typed?.grade ?? incident.supervisorGrade ?? incident.officerGrade)]
             },
+            // What the form saw: one press, one regrade (`OnePress`).
+            "seen": record.regrades.filter { $0.incidentId == incidentId }.count,
         ]
         values.merge(FormErrors(problems).values) { _, new in new }
         if let yes = incident.dashYesCount {
@@ -178,7 +252,7 @@ struct ChildRoutes {
             let band = RiskTool.band(yesCount: yes)
             if band > .standard { values["floor"] = band.name }
         }
-        if let reason { values["reason"] = reason }
+        if let reason = typed?.reason { values["reason"] = reason }
         return pages.render("regrade", PageFrame(context: context, title: "Regrade incident \(incidentId)", error: !problems.isEmpty)
             .with(values), status: status)
     }

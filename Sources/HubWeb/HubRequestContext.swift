@@ -84,6 +84,9 @@ struct FormFields: Sendable {
 
     subscript(_ name: String) -> String? { values[name] }
 
+    /// Sets one field (a kept form's, `KeptForm`).
+    mutating func set(_ name: String, _ value: String) { values[name] = value }
+
     /// The value with surrounding white space removed; nil when absent or blank.
     func text(_ name: String) -> String? {
         // Blank (no visible character: FieldText's rule) is not given.

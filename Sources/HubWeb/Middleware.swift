@@ -167,6 +167,7 @@ struct AccessMiddleware: RouterMiddleware {
     let store: any HubStore
     let configuration: WebConfiguration
     let clock: WebClock
+    let signIn: SignInRoutes
     let tokenUses = TokenUses()
 
     static let sessionCookie = "encompass_session"
@@ -261,10 +262,20 @@ struct AccessMiddleware: RouterMiddleware {
         if open || context.session != nil {
             return try await next(request, context)
         }
+        // A kept form (`KeptForm`) is answered with the sign-in page itself, carrying what was typed.
+        if method == .post, KeptForm.Kind(path: path) != nil {
+            var request = request
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            if let form = FormFields(urlEncoded: body), let kept = KeptForm(path: path, form: form) {
+                return signIn.sessionEnded(request: request, context: context, kept: kept, expired: expired)
+            }
+        }
         var target = "/sign-in"
         var query: [String] = []
         if let expired { query.append("expired=" + expired) }
         if method == .get, path != "/" { query.append("next=" + SignInRoutes.encodeNext(path)) }
+        // Any other form: the sign-in page says that what was sent was not recorded.
+        if method == .post, path != "/sign-out" { query.append("unsent=1") }
         if !query.isEmpty { target += "?" + query.joined(separator: "&") }
         return .redirect(to: target, type: .normal)
     }
@@ -300,6 +311,7 @@ actor TokenUses {
 /// cookie before. A POST without it, or with the wrong one, gets 403 and changes nothing.
 struct CSRFMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
+    let recall: FormRecall
 
     static let signInCookie = "encompass_signin_csrf"
     static let field = "csrf"
@@ -319,6 +331,14 @@ struct CSRFMiddleware: RouterMiddleware {
             ? request.cookies[Self.signInCookie]?.value
             : context.session?.csrfToken ?? request.cookies[Self.signInCookie]?.value
         guard let expected, let given = form[Self.field], Secrets.constantTimeEqual(given, expected) else {
+            // A token such as this site gives, on a live session's form: a page from before this
+            // browser signed in again (another tab). The form comes back filled in, still 403 and
+            // nothing written; the session cookie is SameSite=Strict, so this page is never sent to
+            // another site's form.
+            if context.session != nil, request.uri.path != "/sign-in", let given = form[Self.field], Secrets.isWellFormedToken(given),
+               let kept = KeptForm(path: request.uri.path, form: form) {
+                return try await recall.present(kept, .earlierSession, context: context, status: .forbidden)
+            }
             throw PageError.csrf
         }
         var context = context

@@ -19,7 +19,7 @@ struct PlanRoutes {
             let childId = try ChildRoutes.parameter("childId", context)
             let form = context.form
             guard try await child.store.childExists(childId) else { throw PageError.notFound }
-            let input = PlanFormState.Added(action: form["action"], agency: form["agency"], due: form["due"])
+            let input = PlanFormState.Added(form)
             switch PlanAction.check(action: input.action, agency: input.agency, due: input.due) {
             case .failure(let problems):
                 let state = PlanFormState(added: input, problems: problems.list.map { PlanFormState.problem($0, actionId: nil) })
@@ -95,6 +95,13 @@ struct PlanFormState {
         var action: String?
         var agency: String?
         var due: String?
+
+        /// The "add" form's fields as typed.
+        init(_ form: FormFields) {
+            action = form["action"]
+            agency = form["agency"]
+            due = form["due"]
+        }
     }
 
     var added: Added?

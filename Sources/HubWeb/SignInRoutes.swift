@@ -12,16 +12,15 @@ struct SignInRoutes {
     let configuration: WebConfiguration
     let clock: WebClock
     let throttle: SignInThrottle
+    let recall: FormRecall
 
     func add(to router: Router<HubRequestContext>) {
         router.get("/sign-in") { request, context in
             if context.session != nil { return Response.redirect(to: "/", type: .normal) }
             let query = request.formQuery
-            let notice: String? = query["expired"] == "lifetime"
-                ? "Your session ended \(Self.hours(configuration.sessionLifetime)) after you signed in. Sign in again."
-                : query["expired"] != nil
-                ? "Your session ended after \(Int(configuration.sessionIdle / 60)) minutes without use. Sign in again."
-                : query["signed-out"] != nil ? "You have signed out." : nil
+            var notice: String? = query["expired"].map { ended($0) + " Sign in again." }
+                ?? (query["signed-out"] != nil ? "You have signed out." : nil)
+            if query["unsent"] != nil { notice = (notice.map { $0 + " " } ?? "") + Self.unsent }
             return signInPage(request: request, context: context, next: query["next"], name: nil, notice: notice,
                               error: nil, status: .ok)
         }
@@ -39,22 +38,44 @@ struct SignInRoutes {
         }
     }
 
+    /// Why the session is over, as the sign-in page says it (`expired=1` or `lifetime`).
+    private func ended(_ expired: String) -> String {
+        expired == "lifetime" ? "Your session ended \(Self.hours(configuration.sessionLifetime)) after you signed in."
+            : "Your session ended after \(Int(configuration.sessionIdle / 60)) minutes without use."
+    }
+
+    static let unsent = "What you sent was NOT recorded: sign in, then send it again."
+    static let kept = "What you sent was NOT recorded. Sign in again and the form comes back as you typed it, to check and send."
+
+    /// The answer to a kept form's POST without a live session (`KeptForm`): the sign-in page, saying
+    /// that nothing was recorded, with the form's typed fields as its own hidden fields and `next`
+    /// the form's page. 401, as a refused sign-in is.
+    func sessionEnded(request: Request, context: HubRequestContext, kept: KeptForm, expired: String?) -> Response {
+        let why = expired.map(ended) ?? "You are not signed in."
+        return signInPage(request: request, context: context, next: kept.kind.page, name: nil, notice: why + " " + Self.kept,
+                          error: nil, status: .unauthorized, kept: kept)
+    }
+
     /// Every attempt the throttle admits costs one bcrypt check, whatever happens: an unknown name
     /// and a disabled account are checked against a decoy hash. A throttled attempt costs none.
     /// A wrong password, an unknown name and a disabled account get the same page and status (401);
     /// a throttled attempt gets 429 whether or not the name exists. Nothing tells which names exist.
     private func signIn(request: Request, context: HubRequestContext) async throws -> Response {
         let form = context.form
-        let next = form["next"]
+        // A form refused when the session ended rides through every answer here until sign-in succeeds.
+        let kept = KeptForm(carriedIn: form)
+        let next = kept?.kind.page ?? form["next"]
+        func answer(name: String?, notice: String?, error: String?, status: HTTPResponse.Status) -> Response {
+            signInPage(request: request, context: context, next: next, name: name, notice: kept.map { _ in Self.kept } ?? notice,
+                       error: error, status: status, kept: kept)
+        }
         guard let name = form.text("name"), let password = form["password"], !password.isEmpty else {
-            return signInPage(request: request, context: context, next: next, name: form.text("name"), notice: nil,
-                              error: "Enter your name and your password.", status: .unprocessableContent)
+            return answer(name: form.text("name"), notice: nil, error: "Enter your name and your password.", status: .unprocessableContent)
         }
         // A name that no account can have (control characters, too long) is refused plainly: the
         // rule is public, so this tells nothing about who has an account.
         if let why = TextInput.accountName.problem(name) {
-            return signInPage(request: request, context: context, next: next, name: nil, notice: nil,
-                              error: why, status: .unprocessableContent)
+            return answer(name: nil, notice: nil, error: why, status: .unprocessableContent)
         }
         let now = clock.now()
         let address = context.clientAddress(request)
@@ -62,7 +83,7 @@ struct SignInRoutes {
         // pass the limit; a refused one is answered at once, with no hash (its 429 already says it
         // was refused, so a decoy check would hide nothing and only spend the CPU).
         if let until = await throttle.admit(address: address, name: name, at: now) {
-            return throttledPage(request: request, context: context, next: next, name: name, now: now, until: until)
+            return throttledPage(request: request, context: context, next: next, name: name, now: now, until: until, kept: kept)
         }
         let account = try await store.user(named: name)
         // bcrypt reads only the first 72 bytes: a longer password never matches, or the rest would not count.
@@ -78,7 +99,7 @@ struct SignInRoutes {
                 // The same write for a name with no account, so the answer costs the same; no name kept.
                 try await store.appendAudit(actor: "anonymous", action: "sign-in.failed", subject: "sign-in", at: now)
             }
-            return refused(request: request, context: context, next: next, name: name)
+            return answer(name: name, notice: nil, error: Self.refusal, status: .unauthorized)
         }
         await throttle.succeeded(address: address, name: name, at: now)
         // Signing in ends the session this browser already had, whoever's it was.
@@ -89,6 +110,16 @@ struct SignInRoutes {
         try await store.openSession(NewSession(tokenHash: Secrets.hash(token), userName: account.name,
                                                csrfToken: Secrets.newToken(), at: now))
         var response = Response.redirect(to: Self.landing(next), type: .normal)
+        if let kept, let session = try await store.session(tokenHash: Secrets.hash(token)) {
+            // The form's page, filled in, answers the sign-in itself: what was typed goes nowhere else.
+            var signedIn = context
+            signedIn.session = session
+            do {
+                response = try await recall.present(kept, .sessionEnded, context: signedIn, status: .ok)
+            } catch let refusal as PageError where refusal.status == .forbidden || refusal.status == .notFound {
+                // Someone whose role does not take the form, or a child or alert gone meanwhile: the page, as any sign-in.
+            }
+        }
         response.setCookie(Cookie(name: AccessMiddleware.sessionCookie, value: token, path: "/",
                                   secure: context.overTLS, httpOnly: true, sameSite: .strict))
         response.setCookie(Cookie(name: CSRFMiddleware.signInCookie, value: "", maxAge: 0, path: "/sign-in",
@@ -98,17 +129,12 @@ struct SignInRoutes {
 
     static let refusal = "That name and password do not match an account that can sign in."
 
-    private func refused(request: Request, context: HubRequestContext, next: String?, name: String) -> Response {
-        signInPage(request: request, context: context, next: next, name: name, notice: nil,
-                   error: Self.refusal, status: .unauthorized)
-    }
-
     /// The same words whichever limit was reached and whether or not the name has an account.
     private func throttledPage(request: Request, context: HubRequestContext, next: String?, name: String, now: Date,
-                               until: Date) -> Response {
-        var response = signInPage(request: request, context: context, next: next, name: name, notice: nil,
+                               until: Date, kept: KeptForm?) -> Response {
+        var response = signInPage(request: request, context: context, next: next, name: name, notice: kept.map { _ in Self.kept },
                                   error: "Too many sign-in attempts. Your password was not checked. Wait until \(Self.clock(until, configuration)), then try again.",
-                                  status: .tooManyRequests)
+                                  status: .tooManyRequests, kept: kept)
         response.headers[.retryAfter] = Self.retryAfter(until, now: now)
         return response
     }
@@ -127,7 +153,7 @@ struct SignInRoutes {
     /// holds is kept, so a second request for the page (a favicon redirected here, another tab) does
     /// not make the first page's form stale.
     private func signInPage(request: Request, context: HubRequestContext, next: String?, name: String?, notice: String?,
-                            error: String?, status: HTTPResponse.Status) -> Response {
+                            error: String?, status: HTTPResponse.Status, kept: KeptForm? = nil) -> Response {
         let held = request.cookies[CSRFMiddleware.signInCookie]?.value
         let csrf = held.flatMap { Secrets.isWellFormedToken($0) ? $0 : nil } ?? Secrets.newToken()
         var values: [String: Any] = [
@@ -137,6 +163,7 @@ struct SignInRoutes {
         if let name { values["name"] = name }
         if let notice { values["notice"] = notice }
         if let error { values["error"] = error }
+        if let kept { values["kept"] = kept.carried }
         var response = pages.render("sign-in", PageFrame(context: context, title: "Sign in", error: error != nil).with(values),
                                     status: status)
         response.setCookie(Cookie(name: CSRFMiddleware.signInCookie, value: csrf, path: "/sign-in",

@@ -44,13 +44,7 @@ extension PostgresStore: ChildRecordStore {
                              risk: r.3.flatMap(EpisodeRisk.init(rawValue:)), returnInterviewAt: r.4.map(Date.init(timeIntervalSince1970:)),
                              schoolURN: r.5)
             }
-            var regrades = try await conn.rows("""
-                SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades
-                WHERE incident_id = ANY(\(incidents.map(\.incidentId))) ORDER BY regrade_key
-                """, logger, as: (String, Int?, Int, String, String, Double).self).map { r in
-                Regrade(incidentId: r.0, oldGrade: r.1.flatMap(Grade.init(rawValue:)), newGrade: Grade(rawValue: r.2) ?? .standard,
-                        reason: r.3, by: r.4, at: Date(timeIntervalSince1970: r.5))
-            }
+            var regrades = try await Self.regrades(conn, logger, incidentIds: incidents.map(\.incidentId))
             // As SQLite orders them: by incident (the child's order), then as recorded; then by time.
             let order = Dictionary(incidents.enumerated().map { ($1.incidentId, $0) }, uniquingKeysWith: { a, _ in a })
             regrades = regrades.enumerated().sorted { a, b in
@@ -135,7 +129,7 @@ extension PostgresStore: ChildRecordStore {
         try await PostgresSchema.noteChange(conn, logger)
     }
 
-    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {
+    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date, seen: Int?) async throws -> Regrade {
         let logger = self.logger
         return try await write { conn in
             guard let key = try await conn.row("SELECT incident_key FROM incidents WHERE incident_id = \(incidentId) FOR UPDATE", logger,
@@ -143,6 +137,11 @@ extension PostgresStore: ChildRecordStore {
                   let old = try await PostgresIncidentReader.incident(conn, logger, key: key) else {
                 throw ChildRecordError.unknownIncident(incidentId)
             }
+            let made = Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+            // One press, one regrade: the incident's row, locked above, makes a second press wait for
+            // this one's transaction, then read the regrade it wrote.
+            try Regrade.check(seen: seen, current: try await Self.regrades(conn, logger, incidentIds: [incidentId]),
+                              supervisorGrade: old.supervisorGrade, adding: made)
             var new = old
             new.supervisorGrade = grade
             // The fingerprint stays that of the last ingested source (see SQLiteStore).
@@ -160,7 +159,18 @@ extension PostgresStore: ChildRecordStore {
             // people, and the audit is read by more people than the child's record.
             try await PostgresAudit.append(conn, logger, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
                                            detail: IncidentDiff.changes(from: old, to: new))
-            return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+            return made
+        }
+    }
+
+    /// The incidents' regrades, in the order recorded.
+    private static func regrades(_ conn: PostgresConnection, _ logger: Logger, incidentIds: [String]) async throws -> [Regrade] {
+        try await conn.rows("""
+            SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades
+            WHERE incident_id = ANY(\(incidentIds)) ORDER BY regrade_key
+            """, logger, as: (String, Int?, Int, String, String, Double).self).map { r in
+            Regrade(incidentId: r.0, oldGrade: r.1.flatMap(Grade.init(rawValue:)), newGrade: Grade(rawValue: r.2) ?? .standard,
+                    reason: r.3, by: r.4, at: Date(timeIntervalSince1970: r.5))
         }
     }
 }

@@ -44,15 +44,7 @@ extension SQLiteStore: ChildRecordStore {
                              returnInterviewAt: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)), schoolURN: r[5])
             }
             var regrades: [Regrade] = []
-            let regradeQuery = try db.makeStatement(sql: """
-                SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades WHERE incident_id = ? ORDER BY regrade_key
-                """)
-            for incident in incidents {
-                regrades += try Row.fetchAll(regradeQuery, arguments: [incident.incidentId]).map { r in
-                    Regrade(incidentId: r[0], oldGrade: (r[1] as Int?).flatMap(Grade.init(rawValue:)),
-                            newGrade: Grade(rawValue: r[2]) ?? .standard, reason: r[3], by: r[4], at: Date(timeIntervalSince1970: r[5]))
-                }
-            }
+            for incident in incidents { regrades += try Self.regrades(db, incidentId: incident.incidentId) }
             regrades.sort { $0.at < $1.at }
             return ChildRecord(childId: childId, name: ChildName(given: child[1], family: child[2]), dateOfBirth: child[3],
                                schoolURN: child[4], schoolName: child[5], incidents: incidents, decisions: decisions,
@@ -113,12 +105,16 @@ extension SQLiteStore: ChildRecordStore {
         try SQLiteSchema.noteChange(db)
     }
 
-    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {
+    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date, seen: Int?) async throws -> Regrade {
         try await pool.write { db in
             guard let key = try Int64.fetchOne(db, sql: "SELECT incident_key FROM incidents WHERE incident_id = ?", arguments: [incidentId]),
                   let old = try SQLiteIncidentReader(db: db).incident(key: key) else {
                 throw ChildRecordError.unknownIncident(incidentId)
             }
+            let made = Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+            // One press, one regrade: the one writer reads the incident's regrades as they are before appending.
+            try Regrade.check(seen: seen, current: try Self.regrades(db, incidentId: incidentId), supervisorGrade: old.supervisorGrade,
+                              adding: made)
             var new = old
             new.supervisorGrade = grade
             // The fingerprint stays that of the last ingested source: re-ingesting the same file leaves
@@ -135,7 +131,17 @@ extension SQLiteStore: ChildRecordStore {
             // people, and the audit is read by more people than the child's record.
             try SQLiteAudit.append(db, at: at, actor: "user:\(by)", action: "incident.regraded", subject: "incident:\(incidentId)",
                                    detail: IncidentDiff.changes(from: old, to: new))
-            return Regrade(incidentId: incidentId, oldGrade: old.supervisorGrade, newGrade: grade, reason: reason, by: by, at: at)
+            return made
+        }
+    }
+
+    /// An incident's regrades, as recorded.
+    private static func regrades(_ db: Database, incidentId: String) throws -> [Regrade] {
+        try Row.fetchAll(db, sql: """
+            SELECT incident_id, old_grade, new_grade, reason, regraded_by, at FROM regrades WHERE incident_id = ? ORDER BY regrade_key
+            """, arguments: [incidentId]).map { r in
+            Regrade(incidentId: r[0], oldGrade: (r[1] as Int?).flatMap(Grade.init(rawValue:)),
+                    newGrade: Grade(rawValue: r[2]) ?? .standard, reason: r[3], by: r[4], at: Date(timeIntervalSince1970: r[5]))
         }
     }
 

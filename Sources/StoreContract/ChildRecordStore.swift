@@ -24,14 +24,22 @@ public protocol ChildRecordStore: Sendable {
     /// nothing and returns what was kept; nil when this call recorded.
     func record(_ decisions: [Decision], strategyDiscussion: Bool, actor: String, key: IdempotencyKey, response: KeptResponse) async throws -> KeptResponse?
     /// Sets an incident's supervisor grade (the effective grade follows, the checklist band still a floor),
-    /// keeps the reason, and audits the change. Throws `ChildRecordError.unknownIncident`.
-    func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade
+    /// keeps the reason, and audits the change, in one transaction, when the incident's regrades
+    /// still number `seen` (the page's form: `OnePress`; nil regrades regardless) and the grade is
+    /// not the supervisor's grade already (`Regrade.check`). Throws `ChildRecordError.unknownIncident`,
+    /// `OnePress.Refusal<Regrade>` or `ChildRecordError.alreadyAtGrade`, nothing written.
+    func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date, seen: Int?) async throws -> Regrade
 }
 
 extension ChildRecordStore {
     /// Appends one decision whatever was recorded before it (the JSON API, tests).
     public func record(_ decision: Decision, strategyDiscussion: Bool, actor: String) async throws {
         try await record([decision], strategyDiscussion: strategyDiscussion, actor: actor, seen: nil)
+    }
+
+    /// Regrades whatever regrades were recorded before (tests).
+    public func regrade(incidentId: String, to grade: Grade, reason: String, by: String, at: Date) async throws -> Regrade {
+        try await regrade(incidentId: incidentId, to: grade, reason: reason, by: by, at: at, seen: nil)
     }
 }
 
@@ -178,6 +186,18 @@ public struct Regrade: Sendable, Equatable {
     }
 }
 
+extension Regrade {
+    /// The rule for a regrade, asked by the store in the transaction that appends it: one press, one
+    /// regrade (`OnePress`, the incident's regrades `current`, oldest first), then nothing when the
+    /// supervisor's grade (`supervisorGrade`, nil before any review) is `new`'s already. Regrades are
+    /// append-only, so one that changes nothing would stand for good as a review that changed a grade.
+    /// Confirming the officer's grade (no supervisor grade yet) is a review, and is recorded.
+    public static func check(seen: Int?, current: [Regrade], supervisorGrade: Grade?, adding new: Regrade) throws {
+        try OnePress.check(seen: seen, regrades: current, adding: new)
+        if supervisorGrade == new.newGrade { throw ChildRecordError.alreadyAtGrade(incidentId: new.incidentId, new.newGrade) }
+    }
+}
+
 /// An alert to a school as the alerts issue stores it; fields it lacks stay nil.
 public struct AlertSummary: Sendable, Equatable {
     public var reference: String?
@@ -226,10 +246,13 @@ public struct AlertSummary: Sendable, Equatable {
 
 public enum ChildRecordError: Error, Equatable, CustomStringConvertible {
     case unknownIncident(String)
+    /// The supervisor's grade is this one already: a regrade would change nothing (`Regrade.check`).
+    case alreadyAtGrade(incidentId: String, Grade)
 
     public var description: String {
         switch self {
         case .unknownIncident(let id): "no incident with \(TypedId.named(id))"
+        case .alreadyAtGrade(let id, let grade): "incident \(id) is graded \(grade.name) by a supervisor already"
         }
     }
 }

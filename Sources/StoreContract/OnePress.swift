@@ -2,7 +2,8 @@ import Foundation
 import RiskModel
 
 /// One press, one record (docs/web.md "Pressing twice"). The page forms that append to a list kept
-/// for good (a child's decisions, a child's MARAC plan, the calls about an alert) carry how many
+/// for good (a child's decisions, a child's MARAC plan, the calls about an alert,
+/// an incident's regrades) carry how many
 /// entries their page showed (`seen`), and the store appends only while the list, read in the
 /// transaction that appends and locked against a second writer, still has that many. Otherwise
 /// nothing is written and the caller hears what was added since: its own earlier press of the same
@@ -12,7 +13,7 @@ import RiskModel
 /// database judge alike. The stores ask here in their transaction; a caller that passes no `seen`
 /// (the CLI, the JSON API) appends as before.
 public enum OnePress {
-    /// Why nothing was appended; `Entry` is the list's own (`Decision`, `PlanAction`, `AlertCall`).
+    /// Why nothing was appended; `Entry` is the list's own (`Decision`, `PlanAction`, `AlertCall`, `Regrade`).
     public enum Refusal<Entry: Sendable>: Error, Sendable {
         /// The same entry is among those added since the page: this press was made before.
         case repeated(Entry)
@@ -57,6 +58,11 @@ public enum OnePress {
         try check(seen: seen, current: current, adding: [adding], repeats: repeats)
     }
 
+    /// An incident's regrades: the press records one.
+    public static func check(seen: Int?, regrades current: [Regrade], adding: Regrade) throws(Refusal<Regrade>) {
+        try check(seen: seen, current: current, adding: [adding], repeats: repeats)
+    }
+
     /// The same decision by the same person: all but when it was typed in.
     static func repeats(_ stored: Decision, _ new: Decision) -> Bool {
         (stored.childId, stored.kind, stored.outcome, stored.on, stored.reason, stored.by)
@@ -65,6 +71,10 @@ public enum OnePress {
 
     static func repeats(_ stored: PlanAction, _ new: NewPlanAction) -> Bool {
         (stored.childId, stored.action, stored.agency, stored.due, stored.recordedBy) == (new.childId, new.action, new.agency, new.due, new.by)
+    }
+
+    static func repeats(_ stored: Regrade, _ new: Regrade) -> Bool {
+        (stored.incidentId, stored.newGrade, stored.reason, stored.by) == (new.incidentId, new.newGrade, new.reason, new.by)
     }
 
     static func repeats(_ stored: AlertCall, _ new: AlertCall) -> Bool {

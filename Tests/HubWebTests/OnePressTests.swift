@@ -132,6 +132,39 @@ struct OnePressTests {
         #expect(try await a.store.planActions(childId: "C-1").count == 1)
     }
 
+    /// A supervisor's regrade (audit 22, people F6): a double or triple click wrote it 3 to 5 times,
+    /// for good (regrades are append-only). Several at once, to two servers, record one; pressing
+    /// again is told "already recorded"; a regrade to the grade a supervisor gave already writes nothing.
+    @Test(arguments: Database.allCases)
+    func aRegradeSentSeveralTimesAtOnceIsRecordedOnce(kind: Database) async throws {
+        let (a, b) = try await Self.servers(kind)
+        defer { a.cleanUp(); b.cleanUp() }
+        let uri = "/children/C-3/incidents/I-5/regrade"
+        let (fields, cookies) = try await Self.form(a, as: "sam", page: uri, posting: uri)
+        let sent = fields + [("grade", "medium"), ("reason", "DV history known to the supervisor")]
+        async let w = Self.post(a, uri, sent, cookies: cookies)
+        async let x = Self.post(b, uri, sent, cookies: cookies)
+        async let y = Self.post(a, uri, sent, cookies: cookies)
+        async let z = Self.post(b, uri, sent, cookies: cookies)
+        let answers = try await [w, x, y, z].compactMap(\.location).sorted()
+        #expect(answers == ["/children/C-3?regraded=1#incident-I-5"] + Array(repeating: "/children/C-3?regraded=already#incident-I-5", count: 3))
+        let again = try await Self.post(b, uri, sent, cookies: cookies)
+        #expect(again.location == "/children/C-3?regraded=already#incident-I-5")
+        #expect(try await Self.get(a, try #require(again.location), cookies: cookies)
+            .contains("This regrade was already recorded: it is under the incident. Nothing more was recorded."))
+        #expect(try await a.store.childRecord("C-3")?.regrades.count == 1)
+
+        // The page now counts that regrade; the same grade again is answered, and writes nothing.
+        let (fresh, freshCookies) = try await Self.form(a, as: "sam", page: uri, posting: uri)
+        #expect(fresh.first { $0.0 == "seen" }?.1 == "1")
+        let same = try await Self.post(a, uri, fresh + [("grade", "medium"), ("reason", "Looked again")], cookies: freshCookies)
+        #expect(same.status == .conflict)
+        #expect(same.text.contains("The incident is already at that grade: a supervisor graded it medium. Nothing was recorded"))
+        #expect(same.text.contains(">Looked again</textarea>"), "what was typed is kept")
+        #expect(try await a.store.childRecord("C-3")?.regrades.count == 1)
+        #expect(try await a.store.auditEntries(limit: 50).filter { $0.action == "incident.regraded" }.count == 1)
+    }
+
     /// The alerts board's fixture (AlertBoardTests) on `database`, with I-11's alert delivered with
     /// its link and, three days on, past its deadline unacknowledged: on the board to phone.
     static func board(_ database: String?) async throws -> WebFixture {

@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A form refused before its route ran, because its session had ended (idle too long, or past its
+/// lifetime) or because it carried an earlier session's CSRF token (signed in again in another tab):
+/// nothing it sent was recorded, and what was typed is not thrown away (audit 22, people F1). It
+/// travels only in pages: as hidden fields of the sign-in page, then back in the form's own page,
+/// filled in; never in the database, a cookie, the address or a log. Only the form's own typed fields
+/// are kept (never a CSRF token, never a password: no kept form has one), and they are checked by the
+/// ordinary rules when the form is sent again from its page, with that page's token and `seen`
+/// (`OnePress`), so pressing it records once. docs/web.md "A session that ends mid-form".
+struct KeptForm: Sendable {
+    /// The forms whose typed text is kept, and the path parts they name.
+    enum Kind: Sendable, Equatable {
+        case decision(childId: String)
+        case planAction(childId: String)
+        case regrade(childId: String, incidentId: String)
+        case call(reference: String)
+        case school(reference: String)
+
+        /// The fields a person types into this form, the only ones kept.
+        var fields: [String] {
+            switch self {
+            case .decision: ["marac", "strategy_meeting", "on", "reason", "strategy"]
+            case .planAction: ["action", "agency", "due"]
+            case .regrade: ["grade", "reason"]
+            case .call: ["note"]
+            case .school: ["urn"]
+            }
+        }
+
+        /// The page the form is on: where signing in again leads.
+        var page: String {
+            switch self {
+            case .decision(let child), .planAction(let child): ChildRoutes.path(child)
+            case .regrade(let child, let incident): ChildRoutes.path(child) + "/incidents/" + ChildRoutes.encode(incident) + "/regrade"
+            case .call, .school: "/alerts"
+            }
+        }
+
+        /// The path the form posts to.
+        var action: String {
+            switch self {
+            case .decision(let child): ChildRoutes.path(child) + "/decisions"
+            case .planAction(let child): ChildRoutes.path(child) + "/plan"
+            case .regrade: page
+            case .call(let reference): "/alerts/" + ChildRoutes.encode(reference) + "/call"
+            case .school(let reference): "/alerts/unmatched/" + ChildRoutes.encode(reference) + "/school"
+            }
+        }
+
+        /// The form's button, as the message names it.
+        var button: String {
+            switch self {
+            case .decision: "Record decision"
+            case .planAction: "Add the action"
+            case .regrade: "Record regrade"
+            case .call: "I phoned the school"
+            case .school: "Record school"
+            }
+        }
+
+        /// The form that posts to `path`, or nil for any other address. Each id is read as a
+        /// route's path value is (`ChildRoutes.pathValue`'s rule): percent-decoded, an identifier.
+        init?(path: String) {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+            guard path.hasPrefix("/") else { return nil }
+            let ids = parts.map(ChildRoutes.identifier)
+            switch (parts.count, parts.first) {
+            case (3, "children") where parts[2] == "decisions":
+                guard let child = ids[1] else { return nil }
+                self = .decision(childId: child)
+            case (3, "children") where parts[2] == "plan":
+                guard let child = ids[1] else { return nil }
+                self = .planAction(childId: child)
+            case (5, "children") where parts[2] == "incidents" && parts[4] == "regrade":
+                guard let child = ids[1], let incident = ids[3] else { return nil }
+                self = .regrade(childId: child, incidentId: incident)
+            case (3, "alerts") where parts[2] == "call":
+                guard let reference = ids[1] else { return nil }
+                self = .call(reference: reference)
+            case (4, "alerts") where parts[1] == "unmatched" && parts[3] == "school":
+                guard let reference = ids[2] else { return nil }
+                self = .school(reference: reference)
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// Why the form was refused: what the pages say.
+    enum Refusal: Sendable {
+        /// The session ended (idle, or past its lifetime); shown after signing in again.
+        case sessionEnded
+        /// A live session, but the form's token is an earlier session's.
+        case earlierSession
+
+        /// Said on the form's page, as its problem, beside what was typed.
+        func message(_ kind: Kind) -> String {
+            let why = switch self {
+            case .sessionEnded: "Your session had ended when you pressed \(kind.button)"
+            case .earlierSession: "This page came from an earlier session (you have signed in again since)"
+            }
+            return why + ", so what you sent was NOT recorded. It is below as you typed it: check it, then press \(kind.button) to record it."
+        }
+    }
+
+    let kind: Kind
+    /// The form's typed fields as sent (not trimmed: they are checked when sent again).
+    let fields: FormFields
+
+    /// The form `form` posted to `path`, or nil when `path` is not a kept form.
+    init?(path: String, form: FormFields) {
+        guard let kind = Kind(path: path) else { return nil }
+        self.kind = kind
+        fields = form.only(kind.fields)
+    }
+
+    /// The hidden fields that carry this form through the sign-in page.
+    var carried: [[String: String]] {
+        [["name": Self.actionField, "value": kind.action]]
+            + kind.fields.compactMap { name in fields[name].map { ["name": Self.prefix + name, "value": $0] } }
+    }
+
+    /// The form the sign-in page carried, or nil when it carried none (or names no kept form).
+    init?(carriedIn form: FormFields) {
+        guard let action = form[Self.actionField], let kind = Kind(path: action) else { return nil }
+        self.kind = kind
+        fields = form.only(kind.fields.map { Self.prefix + $0 }).renamed { String($0.dropFirst(Self.prefix.count)) }
+    }
+
+    static let actionField = "kept"
+    static let prefix = "kept."
+}
+
+/// Shows a kept form on its page: the routes that own the forms do it, as they show a form sent back.
+struct FormRecall: Sendable {
+    let child: ChildRoutes
+    let alerts: AlertRoutes
+
+    /// The form's page with the form as typed and `refusal`'s words in its error summary; writes
+    /// nothing but the view's audit row. Throws the page's own refusals (403 for a role the form
+    /// is not for, 404 for a child or alert no longer there).
+    func present(_ kept: KeptForm, _ refusal: KeptForm.Refusal, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
+        let message = refusal.message(kept.kind)
+        switch kept.kind {
+        case .call, .school: return try await alerts.present(kept, message: message, context: context, status: status)
+        case .decision, .planAction, .regrade: return try await child.present(kept, message: message, context: context, status: status)
+        }
+    }
+}
+
+extension FormFields {
+    /// These fields only, those present.
+    func only(_ names: [String]) -> FormFields {
+        var kept = FormFields()
+        for name in names { if let value = self[name] { kept.set(name, value) } }
+        return kept
+    }
+
+    /// Every field under the name `rename` gives it.
+    func renamed(_ rename: (String) -> String) -> FormFields {
+        var out = FormFields()
+        for (name, value) in values { out.set(rename(name), value) }
+        return out
+    }
+}
