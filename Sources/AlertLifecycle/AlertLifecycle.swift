@@ -100,6 +100,10 @@ public struct AlertPlan: Sendable, Equatable {
 /// What the sender learnt about one claimed alert.
 public enum AlertResult: Sendable, Equatable {
     case delivered
+    /// Delivered to some of the school's recipients (a key adult heard), while the relay refused
+    /// others at RCPT: `school` the alert's URN, `refused` each address with its reply code. The
+    /// hub hears of those refused for good (`refusedAddressNotices`).
+    case deliveredRefusing(school: String, refused: [RefusedAddress])
     /// Try again at `retryAt` (SMTP 4xx, HTTP 5xx/429, timeouts).
     case temporary(error: String, retryAt: Date)
     /// The receiver refused it (SMTP 5xx, HTTP 4xx): the hub is told.
@@ -111,6 +115,17 @@ public enum AlertResult: Sendable, Equatable {
     /// timeout, its name not resolved): the channel's state, not this alert's. Not an attempt, no
     /// backoff: the alert waits, due at once, for the first run that reaches the relay.
     case relayUnavailable(error: String)
+}
+
+/// A recipient's address our relay refused at RCPT, with its reply code.
+public struct RefusedAddress: Sendable, Equatable {
+    public var address: String
+    public var replyCode: Int
+
+    public init(address: String, replyCode: Int) {
+        self.address = address
+        self.replyCode = replyCode
+    }
 }
 
 /// What one run has learnt about our relay (the SMTP channel). Once the relay is known down the run
@@ -444,6 +459,28 @@ public enum AlertLifecycle {
         case alert(kind: String, detail: String)
         /// A configuration problem on a channel, told once per `configurationNoticeInterval`, holding this alert.
         case configuration(channel: String, detail: String)
+        /// A school's key adult's address refused for good (`refusedAddressNotices`): a problem of
+        /// Config/key-adults.csv, told once per `configurationNoticeInterval` for each `detail`
+        /// (a school and address), holding no alert (it was delivered).
+        case refusedAddress(channel: String, detail: String)
+    }
+
+    /// The kind of the hub notice that names a refused key adult's address.
+    public static let refusedAddressKind = "address-refused"
+
+    /// What the hub is told when the relay refused some of a school's recipients while another took
+    /// the alert. A refusal for good (5xx) names the school's URN, the address and the code: the
+    /// address is dead, and the day the other key adult is away nobody at the school would hear, so
+    /// the hub must correct Config/key-adults.csv. A refusal for now (4xx: greylisting, a full
+    /// mailbox) is not told: it says nothing is wrong with the file, the alert has reached the
+    /// school, and sending it again would give the key adult who has it a second copy. The detail
+    /// holds no alert reference and no relay text, so one dead address is one notice a day however
+    /// many alerts meet it (SPEC §7: configuration problems are told once a day per channel).
+    public static func refusedAddressNotices(school: String, refused: [RefusedAddress], channel: String = "smtp") -> [Notice] {
+        refused.filter { (500..<600).contains($0.replyCode) }.map {
+            .refusedAddress(channel: channel, detail: "school \(school): our relay refused key adult address \($0.address) "
+                + "with reply \($0.replyCode) (another of the school's key adults had the alert): correct Config/key-adults.csv")
+        }
     }
 
     /// An alert's new state after a run's outcome, and what the store writes with it.
@@ -469,6 +506,10 @@ public enum AlertLifecycle {
             // overdue while it waited is. One taken back from a killed run never waited past it.
             return Transition(state: .delivered, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: now,
                               notices: late ? [.alert(kind: "overdue", detail: overdueDetail)] : [])
+        case .deliveredRefusing(let school, let refused):
+            var delivered = after(.delivered, deadline: deadline, now: now)
+            delivered.notices += refusedAddressNotices(school: school, refused: refused)
+            return delivered
         case .temporary(let error, let retryAt):
             return Transition(state: late ? .overdue : .retrying, lastError: error, nextAttemptAt: retryAt, attemptsChange: 0,
                               deliveredAt: nil, notices: late ? [.alert(kind: "overdue", detail: error)] : [])

@@ -264,6 +264,15 @@ enum PostgresAlerts {
                 try await conn.run("""
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
                     """, logger)
+            case .refusedAddress(let channel, let detail):
+                // Once a day for each school and address (see SQLiteStore).
+                let kind = AlertLifecycle.refusedAddressKind
+                try await conn.run("""
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                    SELECT NULL::bigint, \(kind), \(detail), \(t), \(channel) WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = \(kind) AND channel = \(channel)
+                            AND detail = \(detail) AND created_at > \(t - AlertLifecycle.configurationNoticeInterval))
+                    """, logger)
             }
         }
     }

@@ -612,6 +612,14 @@ extension SQLiteStore: AlertStore {
                 }
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)")
                     .execute(arguments: [noticeKey, alertKey])
+            case .refusedAddress(let channel, let detail):
+                // Once a day for each school and address (the detail names both), holding no alert.
+                try db.cachedStatement(sql: """
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                    SELECT NULL, ?, ?, ?, ? WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = ? AND channel = ? AND detail = ? AND created_at > ?)
+                    """).execute(arguments: [AlertLifecycle.refusedAddressKind, detail, t, channel,
+                                             AlertLifecycle.refusedAddressKind, channel, detail, t - AlertLifecycle.configurationNoticeInterval])
             }
         }
     }

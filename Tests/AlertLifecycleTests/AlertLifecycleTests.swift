@@ -56,6 +56,23 @@ struct AlertLifecycleTests {
         #expect(t.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail)])
     }
 
+    /// One key adult's address refused for good while another took the alert: delivered, and the hub
+    /// is told the school and the dead address with the relay's code (a problem of key-adults.csv, no
+    /// alert's reference, so one a day per address); one refused for now is not told.
+    @Test func aDeliveryWithARefusedKeyAdultTellsTheHubOfTheAddressRefusedForGoodOnly() {
+        let refused = [RefusedAddress(address: "old-dsl@school.example", replyCode: 550),
+                       RefusedAddress(address: "deputy@school.example", replyCode: 451)]
+        let t = AlertLifecycle.after(.deliveredRefusing(school: "100001", refused: refused), deadline: deadline, now: t0)
+        #expect(t.state == .delivered && t.deliveredAt == t0 && t.lastError == nil)
+        let detail = "school 100001: our relay refused key adult address old-dsl@school.example with reply 550 "
+            + "(another of the school's key adults had the alert): correct Config/key-adults.csv"
+        #expect(t.notices == [.refusedAddress(channel: "smtp", detail: detail)])
+        #expect(AlertLifecycle.refusedAddressNotices(school: "100001", refused: [refused[1]]).isEmpty, "4xx: not told")
+
+        let late = AlertLifecycle.after(.deliveredRefusing(school: "100001", refused: refused), deadline: t0.addingTimeInterval(-1), now: t0)
+        #expect(late.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail), .refusedAddress(channel: "smtp", detail: detail)])
+    }
+
     @Test func aTemporaryFailureRetriesBeforeTheDeadlineAndIsOverdueAfterIt() {
         let retry = t0.addingTimeInterval(300)
         let before = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: t0)
