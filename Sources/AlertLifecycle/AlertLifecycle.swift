@@ -234,13 +234,17 @@ public enum AlertLifecycle {
         // A run holds it: what the record now says is read again when the run gives it back (`follow`).
         case .sending: return .keep
         case .delivered, .failed:
-            guard reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn) else { return .keep }
+            let rerouted = reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn)
+            guard rerouted || resendsToCorrectedKeyAdults(state: state, sent: stored, sentURN: oldURN, urn: urn, contact: contact)
+            else { return .keep }
             // Re-routed only while its incident is recent enough to alert about: a back-loaded
-            // correction of last year's incident does not write to a school about it now.
-            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
+            // correction of last year's incident does not write to a school about it now. Sent
+            // again to corrected key adults only within `alerts.max_age_days` of now, whoever asks.
+            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now,
+                                ignoringAge: rerouted && ignoringAge)
         }
         guard let plan else { return .keep }
-        if state != .unmatched, oldURN == urn, stored.deadline == plan.deadline { return .keep }
+        if waiting.contains(state), oldURN == urn, stored.deadline == plan.deadline { return .keep }
         // An unmatched alert is planned afresh (it may have a key adult now), but one that would be
         // written back exactly as it is stays: every writing command asks this of every unmatched
         // alert (`matchUnmatched`), and rewriting them all (21,655 on a store of ten million rows)
@@ -305,6 +309,50 @@ public enum AlertLifecycle {
     /// time as its delivery (`alerts --json`, the board, the hub's notice).
     public static func deliveredToItsSchool(state: AlertState, deliveredAt: Date?) -> Date? {
         state == reachedItsSchool ? deliveredAt : nil
+    }
+
+    /// Whether a failed alert is sent again because its school's key adults were corrected since it
+    /// was refused: the school the record names is still the one it failed at (`sentURN`), and its
+    /// key adults now (`contact`) include an address, or an endpoint, it was not sent to (`sent`'s
+    /// channel and recipient). A hub that corrects Config/key-adults.csv (or the app's list)
+    /// expects the school to get the written alert, so it is queued again under the same reference
+    /// as a new round (`startsNewRound`), with its deadline as for a re-route (`replan`: from the
+    /// incident's time, past already most often, and then the hub is told it is late), while its
+    /// incident is within `alerts.max_age_days` of now. A school whose list only lost an address,
+    /// or did not change, sends nothing: those addresses refused it. A delivered alert is never
+    /// sent again: a key adult at the school has it. A withdrawn one (`isWithdrawal`) is owed to
+    /// nobody and one that failed because its stored record cannot make a message
+    /// (`isUnreadable`) would fail again: `failedMayBeResent` leaves both out.
+    public static func resendsToCorrectedKeyAdults(state: AlertState, sent: AlertPlan, sentURN: String?, urn: String?,
+                                                   contact: AlertContact?) -> Bool {
+        guard state == .failed, let urn, urn == sentURN, let contact else { return false }
+        // Never sent to anyone (it failed unmatched, say): no key adult of the school refused it.
+        guard let channel = sent.channel, let recipient = sent.recipient else { return false }
+        if channel != contact.channel { return true }
+        let before = Set(addresses(recipient))
+        return addresses(contact.recipient).contains { !before.contains($0) }
+    }
+
+    /// A recipient's addresses (a school's key adults are joined with commas), compared as the
+    /// same address whatever their case.
+    private static func addresses(_ recipient: String) -> [String] {
+        recipient.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `matchUnmatched` must read a failed alert with its incident to ask `replan` whether it is
+    /// sent again (`resendsToCorrectedKeyAdults`), answered from the alert's own row as
+    /// `unmatchedMayChange` is: every writing command asks it of every failed alert.
+    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, urn: String?, contact: AlertContact?) -> Bool {
+        !isWithdrawal(lastError) && !isUnreadable(lastError)
+            && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: urn, urn: urn, contact: contact)
+    }
+
+    /// The start of the reason an alert failed when its stored record could not make a message.
+    public static let unreadablePrefix = "cannot be sent: "
+
+    /// Whether a failure's reason says its stored record could not make a message.
+    public static func isUnreadable(_ reason: String?) -> Bool {
+        reason?.hasPrefix(unreadablePrefix) ?? false
     }
 
     /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.

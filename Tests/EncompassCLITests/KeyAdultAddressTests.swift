@@ -53,4 +53,37 @@ struct KeyAdultAddressTests {
         #expect(try await rig.alerts()["C-3"]?["state"] as? String == "delivered")
         #expect(try rig.hubMail().count == 1, "told once a day")
     }
+
+    /// An alert refused for good at a school's only key adult (120502's: 550) fails; the schools
+    /// team corrects the address in Config/key-adults.csv; the next run sends it to the corrected
+    /// address, once, under the same reference, and a further run sends nothing.
+    @Test(arguments: TestDatabase.allCases)
+    func aFailedAlertGoesOnceToTheKeyAdultWhoseAddressWasCorrected(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
+        let first = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(first.status == 0, "\(first.stderr)")
+        let failed = try #require(try await rig.alerts()["C-1"])
+        #expect(failed["state"] as? String == "failed")
+        let reference = try #require(failed["reference"] as? String)
+        let messageID = NotifyTwoHostsTests.messageID(reference)
+
+        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
+        let csv = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        try csv.replacingOccurrences(of: "reject-dsl@skegness.school.example", with: "dsl@skegness.school.example")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let second = try await rig.notify("2026-11-20T06:30:00Z")
+        #expect(second.status == 0, "\(second.stderr)")
+        let alert = try #require(try await rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "delivered", "\(alert)")
+        #expect(alert["reference"] as? String == reference)
+        #expect(try rig.received().filter { $0.messageID == messageID }.map(\.to) == [["dsl@skegness.school.example"]])
+
+        let sent = try rig.smtp.log().count
+        let third = try await rig.notify("2026-11-20T07:00:00Z")
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(try rig.smtp.log().count == sent, "a further run sends nothing")
+        #expect(try await rig.alerts()["C-1"]?["state"] as? String == "delivered")
+    }
 }
