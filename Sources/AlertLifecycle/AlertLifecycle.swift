@@ -100,6 +100,10 @@ public struct AlertPlan: Sendable, Equatable {
 /// What the sender learnt about one claimed alert.
 public enum AlertResult: Sendable, Equatable {
     case delivered
+    /// Delivered to some of the school's recipients (a key adult heard), while the relay refused
+    /// others at RCPT: `school` the alert's URN, `refused` each address with its reply code. The
+    /// hub hears of those refused for good (`refusedAddressNotices`).
+    case deliveredRefusing(school: String, refused: [RefusedAddress])
     /// Try again at `retryAt` (SMTP 4xx, HTTP 5xx/429, timeouts).
     case temporary(error: String, retryAt: Date)
     /// The receiver refused it (SMTP 5xx, HTTP 4xx): the hub is told.
@@ -111,6 +115,17 @@ public enum AlertResult: Sendable, Equatable {
     /// timeout, its name not resolved): the channel's state, not this alert's. Not an attempt, no
     /// backoff: the alert waits, due at once, for the first run that reaches the relay.
     case relayUnavailable(error: String)
+}
+
+/// A recipient's address our relay refused at RCPT, with its reply code.
+public struct RefusedAddress: Sendable, Equatable {
+    public var address: String
+    public var replyCode: Int
+
+    public init(address: String, replyCode: Int) {
+        self.address = address
+        self.replyCode = replyCode
+    }
 }
 
 /// What one run has learnt about our relay (the SMTP channel). Once the relay is known down the run
@@ -219,13 +234,17 @@ public enum AlertLifecycle {
         // A run holds it: what the record now says is read again when the run gives it back (`follow`).
         case .sending: return .keep
         case .delivered, .failed:
-            guard reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn) else { return .keep }
+            let rerouted = reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn)
+            guard rerouted || resendsToCorrectedKeyAdults(state: state, sent: stored, sentURN: oldURN, urn: urn, contact: contact)
+            else { return .keep }
             // Re-routed only while its incident is recent enough to alert about: a back-loaded
-            // correction of last year's incident does not write to a school about it now.
-            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
+            // correction of last year's incident does not write to a school about it now. Sent
+            // again to corrected key adults only within `alerts.max_age_days` of now, whoever asks.
+            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now,
+                                ignoringAge: rerouted && ignoringAge)
         }
         guard let plan else { return .keep }
-        if state != .unmatched, oldURN == urn, stored.deadline == plan.deadline { return .keep }
+        if waiting.contains(state), oldURN == urn, stored.deadline == plan.deadline { return .keep }
         // An unmatched alert is planned afresh (it may have a key adult now), but one that would be
         // written back exactly as it is stays: every writing command asks this of every unmatched
         // alert (`matchUnmatched`), and rewriting them all (21,655 on a store of ten million rows)
@@ -290,6 +309,50 @@ public enum AlertLifecycle {
     /// time as its delivery (`alerts --json`, the board, the hub's notice).
     public static func deliveredToItsSchool(state: AlertState, deliveredAt: Date?) -> Date? {
         state == reachedItsSchool ? deliveredAt : nil
+    }
+
+    /// Whether a failed alert is sent again because its school's key adults were corrected since it
+    /// was refused: the school the record names is still the one it failed at (`sentURN`), and its
+    /// key adults now (`contact`) include an address, or an endpoint, it was not sent to (`sent`'s
+    /// channel and recipient). A hub that corrects Config/key-adults.csv (or the app's list)
+    /// expects the school to get the written alert, so it is queued again under the same reference
+    /// as a new round (`startsNewRound`), with its deadline as for a re-route (`replan`: from the
+    /// incident's time, past already most often, and then the hub is told it is late), while its
+    /// incident is within `alerts.max_age_days` of now. A school whose list only lost an address,
+    /// or did not change, sends nothing: those addresses refused it. A delivered alert is never
+    /// sent again: a key adult at the school has it. A withdrawn one (`isWithdrawal`) is owed to
+    /// nobody and one that failed because its stored record cannot make a message
+    /// (`isUnreadable`) would fail again: `failedMayBeResent` leaves both out.
+    public static func resendsToCorrectedKeyAdults(state: AlertState, sent: AlertPlan, sentURN: String?, urn: String?,
+                                                   contact: AlertContact?) -> Bool {
+        guard state == .failed, let urn, urn == sentURN, let contact else { return false }
+        // Never sent to anyone (it failed unmatched, say): no key adult of the school refused it.
+        guard let channel = sent.channel, let recipient = sent.recipient else { return false }
+        if channel != contact.channel { return true }
+        let before = Set(addresses(recipient))
+        return addresses(contact.recipient).contains { !before.contains($0) }
+    }
+
+    /// A recipient's addresses (a school's key adults are joined with commas), compared as the
+    /// same address whatever their case.
+    private static func addresses(_ recipient: String) -> [String] {
+        recipient.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `matchUnmatched` must read a failed alert with its incident to ask `replan` whether it is
+    /// sent again (`resendsToCorrectedKeyAdults`), answered from the alert's own row as
+    /// `unmatchedMayChange` is: every writing command asks it of every failed alert.
+    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, urn: String?, contact: AlertContact?) -> Bool {
+        !isWithdrawal(lastError) && !isUnreadable(lastError)
+            && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: urn, urn: urn, contact: contact)
+    }
+
+    /// The start of the reason an alert failed when its stored record could not make a message.
+    public static let unreadablePrefix = "cannot be sent: "
+
+    /// Whether a failure's reason says its stored record could not make a message.
+    public static func isUnreadable(_ reason: String?) -> Bool {
+        reason?.hasPrefix(unreadablePrefix) ?? false
     }
 
     /// Whether a finished alert sent to `sentURN` is re-routed because its incident now names `urn`.
@@ -444,6 +507,28 @@ public enum AlertLifecycle {
         case alert(kind: String, detail: String)
         /// A configuration problem on a channel, told once per `configurationNoticeInterval`, holding this alert.
         case configuration(channel: String, detail: String)
+        /// A school's key adult's address refused for good (`refusedAddressNotices`): a problem of
+        /// Config/key-adults.csv, told once per `configurationNoticeInterval` for each `detail`
+        /// (a school and address), holding no alert (it was delivered).
+        case refusedAddress(channel: String, detail: String)
+    }
+
+    /// The kind of the hub notice that names a refused key adult's address.
+    public static let refusedAddressKind = "address-refused"
+
+    /// What the hub is told when the relay refused some of a school's recipients while another took
+    /// the alert. A refusal for good (5xx) names the school's URN, the address and the code: the
+    /// address is dead, and the day the other key adult is away nobody at the school would hear, so
+    /// the hub must correct Config/key-adults.csv. A refusal for now (4xx: greylisting, a full
+    /// mailbox) is not told: it says nothing is wrong with the file, the alert has reached the
+    /// school, and sending it again would give the key adult who has it a second copy. The detail
+    /// holds no alert reference and no relay text, so one dead address is one notice a day however
+    /// many alerts meet it (SPEC §7: configuration problems are told once a day per channel).
+    public static func refusedAddressNotices(school: String, refused: [RefusedAddress], channel: String = "smtp") -> [Notice] {
+        refused.filter { (500..<600).contains($0.replyCode) }.map {
+            .refusedAddress(channel: channel, detail: "school \(school): our relay refused key adult address \($0.address) "
+                + "with reply \($0.replyCode) (another of the school's key adults had the alert): correct Config/key-adults.csv")
+        }
     }
 
     /// An alert's new state after a run's outcome, and what the store writes with it.
@@ -469,6 +554,10 @@ public enum AlertLifecycle {
             // overdue while it waited is. One taken back from a killed run never waited past it.
             return Transition(state: .delivered, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: now,
                               notices: late ? [.alert(kind: "overdue", detail: overdueDetail)] : [])
+        case .deliveredRefusing(let school, let refused):
+            var delivered = after(.delivered, deadline: deadline, now: now)
+            delivered.notices += refusedAddressNotices(school: school, refused: refused)
+            return delivered
         case .temporary(let error, let retryAt):
             return Transition(state: late ? .overdue : .retrying, lastError: error, nextAttemptAt: retryAt, attemptsChange: 0,
                               deliveredAt: nil, notices: late ? [.alert(kind: "overdue", detail: error)] : [])

@@ -153,6 +153,8 @@ public struct AlertRenderer: Sendable {
                  "has_affected": !c.affectedReferences.isEmpty]
             },
             "has_outage": !digest.outages.isEmpty,
+            "refused_address": digest.refusedAddresses.map(\.problem),
+            "has_refused_address": !digest.refusedAddresses.isEmpty,
         ]
         if let board = digest.boardURL { view["board_url"] = board }
         var counts: [String] = []
@@ -162,6 +164,7 @@ public struct AlertRenderer: Sendable {
         if !failed.isEmpty { counts.append("\(failed.count) failed") }
         if !withdrawn.isEmpty { counts.append("\(withdrawn.count) withdrawn") }
         if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
+        if !digest.refusedAddresses.isEmpty { counts.append("\(digest.refusedAddresses.count) key adult address(es) refused") }
         return AlertMessage(
             reference: digest.reference, channel: channel, recipient: hubEmail,
             subject: "Encompass needs the hub: \(counts.joined(separator: ", ")) [\(digest.reference)]",

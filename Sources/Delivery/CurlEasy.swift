@@ -10,7 +10,8 @@ final class CurlEasy {
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var lists: [UnsafeMutablePointer<curl_slist>] = []
     private var upload: UploadSource?
-    /// The relay's last refusal (a 4xx or 5xx line), read through libcurl's debug callback.
+    /// The relay's last refusal (a 4xx or 5xx line) and its answer to each RCPT, read through
+    /// libcurl's debug callback.
     private let replies = ServerReplies()
 
     init?() {
@@ -34,7 +35,7 @@ final class CurlEasy {
             if code != CURLE_OK, refused == nil { refused = name }
         }
         errorBuffer[0] = 0
-        replies.last = nil
+        replies.reset()
         check(ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1), "NOSIGNAL")
         check(ccurl_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         check(ccurl_easy_setopt_string(handle, CURLOPT_URL, request.url), "URL")
@@ -120,14 +121,16 @@ final class CurlEasy {
     }
 
     /// What happened, read after the transfer ended.
-    func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String, replyText: String?) {
+    func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String, replyText: String?,
+                                      refusedRecipients: [RecipientRefusal]) {
         var reply = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         var connectTime: curl_off_t = 0
         _ = ccurl_easy_getinfo_off_t(handle, CURLINFO_CONNECT_TIME_T, &connectTime)
         let buffer = String(cString: errorBuffer)
         let message = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
-        return (Self.failure(code, connected: connectTime > 0), reply, message + " (curl \(code.rawValue))", replies.last)
+        return (Self.failure(code, connected: connectTime > 0), reply, message + " (curl \(code.rawValue))", replies.last,
+                replies.refusedRecipients)
     }
 
     /// Ready for the next transfer: options cleared, the connection kept in the handle's cache.
@@ -183,23 +186,51 @@ final class CurlEasy {
     }
 }
 
-/// The last line a relay answered with 4xx or 5xx in one transfer.
+/// The last line a relay answered with 4xx or 5xx in one transfer, and the recipients it refused.
+/// With `CURLOPT_MAIL_RCPT_ALLOWFAILS` libcurl goes on past a refused RCPT and keeps only the last
+/// refusal's code, so a school's dead address would never be known while another key adult takes
+/// the alert. libcurl sends each RCPT TO and reads its reply before it sends the next (it does not
+/// pipeline them), and shows both to the debug callback: the reply that follows an RCPT is its answer.
 final class ServerReplies {
     var last: String?
+    private(set) var refusedRecipients: [RecipientRefusal] = []
+    /// The address of the RCPT sent last, until its reply is read.
+    private var pendingRecipient: String?
+
+    func reset() {
+        last = nil
+        refusedRecipients = []
+        pendingRecipient = nil
+    }
 
     func take(_ bytes: UnsafeBufferPointer<UInt8>) {
         for line in bytes.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D }) {
-            guard let first = line.first, first == 0x34 || first == 0x35 else { continue }
-            last = String(decoding: line, as: UTF8.self)
+            guard let first = line.first, first >= 0x32, first <= 0x35 else { continue }
+            let text = String(decoding: line, as: UTF8.self)
+            if first == 0x34 || first == 0x35 { last = text }
+            // A reply's last line has a space after its code ("250-" lines go before it).
+            guard let recipient = pendingRecipient, let code = Int(text.prefix(3)), text.dropFirst(3).first != "-" else { continue }
+            pendingRecipient = nil
+            if code >= 400 { refusedRecipients.append(RecipientRefusal(address: recipient, replyCode: code)) }
         }
+    }
+
+    /// A command we sent: an RCPT's address is kept until its reply comes.
+    func sent(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let line = String(decoding: bytes, as: UTF8.self)
+        guard line.uppercased().hasPrefix("RCPT TO:"), let open = line.firstIndex(of: "<"),
+              let close = line[open...].firstIndex(of: ">") else { return }
+        pendingRecipient = String(line[line.index(after: open)..<close])
     }
 }
 
-/// Reads the relay's replies (libcurl shows them as incoming headers); everything else is ignored.
+/// Reads the relay's replies (libcurl shows them as incoming headers) and the RCPT commands we sent
+/// (outgoing headers); everything else, the message itself included, is ignored.
 private let keepServerRefusal: curl_debug_callback = { _, type, data, size, context in
-    guard type == CURLINFO_HEADER_IN, let data, let context else { return 0 }
+    guard type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT, let data, let context else { return 0 }
     let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size)
-    Unmanaged<ServerReplies>.fromOpaque(context).takeUnretainedValue().take(bytes)
+    let replies = Unmanaged<ServerReplies>.fromOpaque(context).takeUnretainedValue()
+    if type == CURLINFO_HEADER_IN { replies.take(bytes) } else { replies.sent(bytes) }
     return 0
 }
 

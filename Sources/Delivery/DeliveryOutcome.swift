@@ -29,6 +29,10 @@ public struct DeliveryOutcome: Sendable, Hashable {
     /// False when nothing was sent to the receiver, because the message was refused before
     /// sending or an earlier failure in the same run showed the relay or endpoint cannot take it.
     public var attempted: Bool
+    /// A delivered e-mail's recipients the relay refused at RCPT (others took it): a school's key
+    /// adult's address, which the hub is told of so it can correct Config/key-adults.csv. Never in
+    /// `detail`, which goes to logs.
+    public var refusedRecipients: [RecipientRefusal] = []
 
     public init(reference: String, channel: DeliveryChannel, status: Status, replyCode: Int?, detail: String, attempted: Bool) {
         self.reference = reference
@@ -41,4 +45,15 @@ public struct DeliveryOutcome: Sendable, Hashable {
 
     /// The alert's `last_error`: nil once delivered.
     public var lastError: String? { status == .delivered ? nil : detail }
+}
+
+/// A recipient our relay refused at RCPT, with its reply code (4xx: for now, 5xx: for good).
+public struct RecipientRefusal: Sendable, Hashable {
+    public var address: String
+    public var replyCode: Int
+
+    public init(address: String, replyCode: Int) {
+        self.address = address
+        self.replyCode = replyCode
+    }
 }

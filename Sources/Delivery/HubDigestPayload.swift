@@ -12,6 +12,7 @@ struct HubDigestPayload: Encodable {
         let overdue: Int
         let failed: Int
         let configuration: Int
+        let refused_address: Int
     }
 
     struct Alert: Encodable {
@@ -33,6 +34,9 @@ struct HubDigestPayload: Encodable {
     let alerts: [Alert]
     let relay_down: [Problem]
     let configuration: [Problem]
+    /// A key adult's address refused for good, naming the school's URN and the address: the hub
+    /// needs it to correct Config/key-adults.csv (a school's work address, not a child's data).
+    let refused_address: [Problem]
     let board_url: String?
 
     init(_ digest: HubDigest, zone: Zone) {
@@ -42,7 +46,8 @@ struct HubDigestPayload: Encodable {
                         unacknowledged: digest.alerts.count { $0.reason == .unacknowledged },
                         overdue: digest.alerts.count { $0.reason == .overdue },
                         failed: digest.alerts.count { $0.reason == .failed },
-                        configuration: digest.configurations.count)
+                        configuration: digest.configurations.count,
+                        refused_address: digest.refusedAddresses.count)
         alerts = digest.alerts.map {
             Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
         }
@@ -50,6 +55,7 @@ struct HubDigestPayload: Encodable {
         configuration = digest.configurations.map {
             Problem(channel: $0.channel?.rawValue ?? "any", problem: $0.problem, waiting: $0.affectedReferences)
         }
+        refused_address = digest.refusedAddresses.map { Problem(channel: $0.channel?.rawValue ?? "smtp", problem: $0.problem, waiting: []) }
         board_url = digest.boardURL
     }
 

@@ -58,15 +58,19 @@ public struct HubDigest: Sendable, Hashable {
     /// Our relay could not be reached at all (told once an outage): `problem` names it, and
     /// `affectedReferences` are the alerts that wait on it.
     public var outages: [ConfigurationNotice]
+    /// Key adults' addresses our relay refused for good while another of the school's took the
+    /// alert (told once a day each): `problem` names the school's URN, the address and the code.
+    public var refusedAddresses: [ConfigurationNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
     public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
-                boardURL: String?) {
+                refusedAddresses: [ConfigurationNotice] = [], boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
         self.outages = outages
+        self.refusedAddresses = refusedAddresses
         self.boardURL = boardURL
     }
 }

@@ -4,8 +4,11 @@ enum OutcomeText {
     /// `replyText`: the relay's refusal line as it sent it (`550 5.1.1 ...`), kept in the detail
     /// (one line, cut at 200 characters, any address replaced) so the hub can tell a mailbox
     /// unavailable from a relay access denied.
+    /// `refusedRecipients`: the recipients the relay refused at RCPT; kept only on a message that
+    /// went (to the others), where the hub is to hear of them. A message that did not go says why
+    /// in its detail, as before.
     static func finished(_ request: TransferRequest, failure: TransferFailure, reply: Int, message: String,
-                         replyText: String? = nil) -> DeliveryOutcome {
+                         replyText: String? = nil, refusedRecipients: [RecipientRefusal] = []) -> DeliveryOutcome {
         let status: DeliveryOutcome.Status
         var text: String
         switch request.channel {
@@ -33,9 +36,11 @@ enum OutcomeText {
         if status == .temporary { text += ", will retry" }
         if failure != .none { text += ": " + scrub(message) }
         let code = reply > 0 ? reply : nil
-        return DeliveryOutcome(
+        var outcome = DeliveryOutcome(
             reference: request.reference, channel: request.channel, status: status, replyCode: code,
             detail: prefix(request.channel) + " " + text, attempted: true)
+        if status == .delivered { outcome.refusedRecipients = refusedRecipients }
+        return outcome
     }
 
     /// Not sent, because an earlier message in the run found the same relay or endpoint unusable.

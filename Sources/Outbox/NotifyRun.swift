@@ -218,7 +218,10 @@ public struct NotifyRun: Sendable {
                 let result: AlertResult
                 switch outcome.status {
                 case .delivered:
-                    result = .delivered
+                    // A key adult heard; any of the school's addresses the relay refused is the hub's to correct.
+                    result = outcome.refusedRecipients.isEmpty ? .delivered : .deliveredRefusing(
+                        school: alert.schoolURN,
+                        refused: outcome.refusedRecipients.map { RefusedAddress(address: $0.address, replyCode: $0.replyCode) })
                     report.delivered += 1
                 case .temporary:
                     result = .temporary(error: outcome.detail, retryAt: retry.nextAttempt(after: at, attempts: alert.attempts, using: &generator))
@@ -354,6 +357,7 @@ public struct NotifyRun: Sendable {
         var alerts: [HubNotice] = []
         var configurations: [ConfigurationNotice] = []
         var outages: [ConfigurationNotice] = []
+        var refusedAddresses: [ConfigurationNotice] = []
         for n in notices {
             if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
@@ -366,11 +370,15 @@ public struct NotifyRun: Sendable {
                 let notice = ConfigurationNotice(reference: "ENC-CONFIG-\(n.noticeKey)",
                                                  channel: n.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                                  problem: n.detail, affectedReferences: n.heldReferences)
-                if n.kind == RelayState.noticeKind { outages.append(notice) } else { configurations.append(notice) }
+                switch n.kind {
+                case RelayState.noticeKind: outages.append(notice)
+                case AlertLifecycle.refusedAddressKind: refusedAddresses.append(notice)
+                default: configurations.append(notice)
+                }
             }
         }
         let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
-                               outages: outages, boardURL: links.map { $0.publicURL + "/alerts" })
+                               outages: outages, refusedAddresses: refusedAddresses, boardURL: links.map { $0.publicURL + "/alerts" })
         // By e-mail, unless this run found our relay down (the digest would only knock on the same
         // closed door); then, or when the e-mail did not go, by the hub's second channel.
         var sent = false

@@ -73,6 +73,14 @@ final class PostgresAlertQueue {
         return AlertLifecycle.unmatchedMayChange(stored: plan, urn: stored.urn, contact: stored.urn.flatMap { contacts[$0] })
     }
 
+    /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
+    /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
+    func mayResend(_ stored: Stored, lastError: String?) -> Bool {
+        guard let plan = stored.plan else { return false }
+        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: lastError, urn: stored.urn,
+                                                contact: stored.urn.flatMap { contacts[$0] })
+    }
+
     /// The same, with the link's stored alert (nil: none) already read by `stored`.
     func link(_ existing: Stored?, incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date,
               urn: String?, ignoringAge: Bool = false) async throws -> Bool {
@@ -264,6 +272,15 @@ enum PostgresAlerts {
                 try await conn.run("""
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
                     """, logger)
+            case .refusedAddress(let channel, let detail):
+                // Once a day for each school and address (see SQLiteStore).
+                let kind = AlertLifecycle.refusedAddressKind
+                try await conn.run("""
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                    SELECT NULL::bigint, \(kind), \(detail), \(t), \(channel) WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = \(kind) AND channel = \(channel)
+                            AND detail = \(detail) AND created_at > \(t - AlertLifecycle.configurationNoticeInterval))
+                    """, logger)
             }
         }
     }
@@ -387,20 +404,27 @@ extension PostgresStore: AlertStore {
             let keys = try await conn.rows("""
                 SELECT \(unescaped: PostgresAlertQueue.storedColumns) FROM alerts a WHERE a.state = 'unmatched'
                 """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayChange).map(\.alertKey)
-            guard !keys.isEmpty else { return 0 }
-            // Unmatched entries keep their place even if old: the hub chose to fix the school.
+            // Failed alerts whose school's key adults were corrected since they were refused.
+            let resend = try await conn.rows("""
+                SELECT \(unescaped: PostgresAlertQueue.storedColumns), a.last_error FROM alerts a WHERE a.state = 'failed'
+                """, logger, as: (Int64, String, String?, Double?, String?, String?, String?, String?).self)
+                .filter { queue.mayResend(PostgresAlertQueue.Stored(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)), lastError: $0.7) }.map(\.0)
+            guard !keys.isEmpty || !resend.isEmpty else { return 0 }
+            // Unmatched entries keep their place even if old: the hub chose to fix the school. A
+            // failed one is planned as ingest would (its incident's age counts).
             // Each alert's stored plan read again with it (locked), not asked for one at a time.
             let rows = try await conn.rows("""
                 SELECT a.incident_key, a.child_key, i.reported_at, l.school_urn, \(unescaped: PostgresAlertQueue.storedColumns)
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
-                WHERE a.alert_key = ANY(\(keys)) AND a.state = 'unmatched' AND l.school_urn IS NOT NULL
+                WHERE ((a.alert_key = ANY(\(keys)) AND a.state = 'unmatched') OR (a.alert_key = ANY(\(resend)) AND a.state = 'failed'))
+                    AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
                 """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?).self)
             for r in rows {
                 let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10))
                 if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, reportedAt: Date(timeIntervalSince1970: r.2), urn: r.3,
-                                          ignoringAge: true) {
+                                          ignoringAge: stored.state == AlertState.unmatched.rawValue) {
                     queued += 1
                 }
             }

@@ -132,6 +132,12 @@ final class SQLiteAlertQueue {
         AlertLifecycle.unmatchedMayChange(stored: stored, urn: urn, contact: urn.flatMap { contacts[$0] })
     }
 
+    /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
+    /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
+    func mayResend(_ stored: AlertPlan, urn: String?, lastError: String?) -> Bool {
+        AlertLifecycle.failedMayBeResent(stored: stored, lastError: lastError, urn: urn, contact: urn.flatMap { contacts[$0] })
+    }
+
     /// False when an incident reported then is too old to alert a school about.
     func considers(reportedAt: Date) -> Bool { planner.considers(reportedAt: reportedAt, now: now) }
 
@@ -261,16 +267,26 @@ extension SQLiteStore: AlertStore {
                                        deadline: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
                 if queue.mayChange(stored, urn: r[1]) { keys.append(r[0]) }
             }
+            // Failed alerts whose school's key adults were corrected since they were refused.
+            let failed = try Row.fetchCursor(db, sql: """
+                SELECT alert_key, school_urn, channel, recipient, deadline, last_error FROM alerts WHERE state = 'failed'
+                """)
+            while let r = try failed.next() {
+                let stored = AlertPlan(state: .failed, channel: r[2], recipient: r[3],
+                                       deadline: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)))
+                if queue.mayResend(stored, urn: r[1], lastError: r[5]) { keys.append(r[0]) }
+            }
             guard !keys.isEmpty else { return 0 }
-            // Unmatched entries keep their place even if old: the hub chose to fix the school.
+            // Unmatched entries keep their place even if old: the hub chose to fix the school. A
+            // failed one is planned as ingest would (its incident's age counts).
             let rows = try Row.fetchAll(db, sql: """
-                SELECT a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at, l.school_urn
+                SELECT a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at, l.school_urn, a.state = 'unmatched'
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
                 WHERE a.alert_key IN (\(keys.map(String.init).joined(separator: ","))) AND l.school_urn IS NOT NULL
                 """)
             for r in rows where try queue.link(incidentKey: r[0], childKey: r[1], incidentId: r[2], childId: r[3],
-                                                reportedAt: Date(timeIntervalSince1970: r[4]), urn: r[5], ignoringAge: true) {
+                                                reportedAt: Date(timeIntervalSince1970: r[4]), urn: r[5], ignoringAge: r[6]) {
                 queued += 1
             }
             return queued
@@ -615,6 +631,14 @@ extension SQLiteStore: AlertStore {
                 }
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)")
                     .execute(arguments: [noticeKey, alertKey])
+            case .refusedAddress(let channel, let detail):
+                // Once a day for each school and address (the detail names both), holding no alert.
+                try db.cachedStatement(sql: """
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
+                    SELECT NULL, ?, ?, ?, ? WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key IS NULL AND kind = ? AND channel = ? AND detail = ? AND created_at > ?)
+                    """).execute(arguments: [AlertLifecycle.refusedAddressKind, detail, t, channel,
+                                             AlertLifecycle.refusedAddressKind, channel, detail, t - AlertLifecycle.configurationNoticeInterval])
             }
         }
     }

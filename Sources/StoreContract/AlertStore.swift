@@ -152,7 +152,9 @@ public protocol AlertStore: Sendable {
     /// the last pass comes in that order; the others in none (the widths need none, and sorting
     /// 227,000 alerts again took a third of a second).
     func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
-    /// Queues unmatched alerts whose school now has a key adult (after Config/ changes).
+    /// Queues unmatched alerts whose school now has a key adult (after Config/ changes), and failed
+    /// ones whose school's key adults were corrected since they were refused
+    /// (`AlertLifecycle.resendsToCorrectedKeyAdults`, asked of each by `failedMayBeResent`, then `replan`).
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
     /// Gives every alert not yet sent the deadline the school calendar in force gives it
     /// (`AlertLifecycle.redate`) when the calendar is not the one the store last followed
@@ -455,5 +457,5 @@ public struct StoredDueAlert: Sendable {
 /// Why a claimed alert cannot make a message: its last error, and the hub's notice.
 public struct UnreadableAlert: Error, Sendable, Equatable {
     public let reason: String
-    init(_ why: String) { reason = "cannot be sent: " + why }
+    init(_ why: String) { reason = AlertLifecycle.unreadablePrefix + why }
 }

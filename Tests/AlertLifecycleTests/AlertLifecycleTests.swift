@@ -56,6 +56,23 @@ struct AlertLifecycleTests {
         #expect(t.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail)])
     }
 
+    /// One key adult's address refused for good while another took the alert: delivered, and the hub
+    /// is told the school and the dead address with the relay's code (a problem of key-adults.csv, no
+    /// alert's reference, so one a day per address); one refused for now is not told.
+    @Test func aDeliveryWithARefusedKeyAdultTellsTheHubOfTheAddressRefusedForGoodOnly() {
+        let refused = [RefusedAddress(address: "old-dsl@school.example", replyCode: 550),
+                       RefusedAddress(address: "deputy@school.example", replyCode: 451)]
+        let t = AlertLifecycle.after(.deliveredRefusing(school: "100001", refused: refused), deadline: deadline, now: t0)
+        #expect(t.state == .delivered && t.deliveredAt == t0 && t.lastError == nil)
+        let detail = "school 100001: our relay refused key adult address old-dsl@school.example with reply 550 "
+            + "(another of the school's key adults had the alert): correct Config/key-adults.csv"
+        #expect(t.notices == [.refusedAddress(channel: "smtp", detail: detail)])
+        #expect(AlertLifecycle.refusedAddressNotices(school: "100001", refused: [refused[1]]).isEmpty, "4xx: not told")
+
+        let late = AlertLifecycle.after(.deliveredRefusing(school: "100001", refused: refused), deadline: t0.addingTimeInterval(-1), now: t0)
+        #expect(late.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail), .refusedAddress(channel: "smtp", detail: detail)])
+    }
+
     @Test func aTemporaryFailureRetriesBeforeTheDeadlineAndIsOverdueAfterIt() {
         let retry = t0.addingTimeInterval(300)
         let before = AlertLifecycle.after(.temporary(error: "451", retryAt: retry), deadline: deadline, now: t0)
@@ -121,6 +138,45 @@ struct AlertLifecycleTests {
         }
         // An unmatched alert is planned afresh even with the same school: it may now have a key adult.
         #expect(replan(.unmatched, urn: "100001") != .keep)
+    }
+
+    /// A failed alert refused by its school's key adult is sent again, as a new round, once the
+    /// school's key adults include an address it was not sent to: queued to them with the deadline
+    /// its incident gives (as for a re-route), while the incident is within the maximum age, whoever
+    /// asks. Nothing is sent again when the list is as it was or only lost an address, to another
+    /// school (that is a re-route), for a delivered alert, or for one withdrawn or unreadable.
+    @Test func aFailedAlertIsSentAgainOnceItsSchoolsKeyAdultsAreCorrected() {
+        let refused = AlertPlan(state: .failed, channel: "smtp", recipient: "old@school.example, deputy@school.example",
+                                deadline: t0.addingTimeInterval(7_200))
+        func replan(_ stored: AlertPlan = refused, urn: String? = "100001", recipient: String, channel: String = "smtp",
+                    now: Date? = nil, ignoringAge: Bool = false) -> AlertLifecycle.Replan {
+            AlertLifecycle.replan(stored: stored, urn: "100001", planner: planner, reportedAt: t0, urn: urn,
+                                  contact: AlertContact(channel: channel, recipient: recipient), laCode: nil, now: now ?? t0,
+                                  ignoringAge: ignoringAge)
+        }
+        let corrected = "new@school.example, deputy@school.example"
+        #expect(replan(recipient: corrected) == .update(AlertPlan(state: .queued, channel: "smtp", recipient: corrected,
+                                                                  deadline: t0.addingTimeInterval(7_200))))
+        #expect(replan(recipient: "old@school.example, deputy@school.example, head@school.example") != .keep, "an address added")
+        #expect(replan(recipient: "https://school.example/alerts", channel: "https") != .keep, "another channel")
+        #expect(replan(recipient: "Old@School.example, deputy@school.example") == .keep, "the same addresses")
+        #expect(replan(recipient: "deputy@school.example") == .keep, "an address removed: those left refused it")
+        #expect(replan(recipient: corrected, now: t0.addingTimeInterval(86_401)) == .keep, "too old to alert a school about now")
+        #expect(replan(recipient: corrected, now: t0.addingTimeInterval(86_401), ignoringAge: true) == .keep,
+                "the age counts whoever asks")
+        var delivered = refused
+        delivered.state = .delivered
+        #expect(replan(delivered, recipient: corrected) == .keep, "a delivered alert is never sent again")
+        #expect(AlertLifecycle.startsNewRound(from: .failed), "the hub's notices start afresh")
+
+        #expect(AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", urn: "100001",
+                                                 contact: AlertContact(channel: "smtp", recipient: corrected)))
+        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", urn: "100001",
+                                                  contact: AlertContact(channel: "smtp", recipient: "deputy@school.example")))
+        for reason in [AlertLifecycle.withdrawnReason, AlertLifecycle.unreadablePrefix + "its stored school is missing"] {
+            #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: reason, urn: "100001",
+                                                      contact: AlertContact(channel: "smtp", recipient: corrected)), "\(reason)")
+        }
     }
 
     /// Every writing command re-plans every unmatched alert: one still unmatched for the same

@@ -206,11 +206,31 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
         #expect(json["kind"] as? String == "encompass-hub-digest")
         let counts = try #require(json["counts"] as? [String: Int])
-        #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0])
+        #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0,
+                           "refused_address": 0])
         let alerts = try #require(json["alerts"] as? [[String: String]])
         #expect(alerts.first?["reference"] == "ENC-A" && alerts.first?["incident_id"] == "I-2" && alerts.first?["reason"] == "overdue")
         #expect(alerts.first?["child_id"] == nil && alerts.first?["school_urn"] == nil, "references only")
         #expect((json["relay_down"] as? [[String: Any]])?.first?["waiting"] as? [String] == ["ENC-B", "ENC-C"])
+    }
+
+    /// A key adult's address refused for good: its own heading in the e-mail (not "our settings"),
+    /// and the webhook's JSON names it apart from the configuration problems.
+    @Test func aRefusedKeyAdultAddressIsToldApartFromOurSettings() throws {
+        let problem = "school 100001: our relay refused key adult address old@school.example with reply 550"
+        let refused = ConfigurationNotice(reference: "ENC-CONFIG-9", channel: .smtp, problem: problem, affectedReferences: [])
+        let digest = HubDigest(reference: "ENC-HUB-9-9", alerts: [], configurations: [], refusedAddresses: [refused], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let mail = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(mail.subject == "Encompass needs the hub: 1 key adult address(es) refused [ENC-HUB-9-9]")
+        #expect(mail.textBody.contains("KEY ADULT ADDRESS REFUSED"))
+        #expect(mail.textBody.contains("  " + problem + "\n"))
+        #expect(!mail.textBody.contains("CANNOT DELIVER"))
+        let body = try #require(renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline).jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect((json["counts"] as? [String: Int])?["refused_address"] == 1)
+        #expect((json["counts"] as? [String: Int])?["configuration"] == 0)
+        #expect((json["refused_address"] as? [[String: Any]])?.first?["problem"] as? String == problem)
     }
 
     @Test func aMissingTemplateStopsTheRenderer() throws {

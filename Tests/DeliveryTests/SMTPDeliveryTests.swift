@@ -111,6 +111,27 @@ import Testing
         #expect(Set(delivered) == ["dsl-one@school.example", "dsl-three@school.example"])
     }
 
+    /// A school with a key adult and deputies: the relay refuses one address for good and another
+    /// for now, and takes the third. The message is delivered (a key adult heard), and the outcome
+    /// names each refused address with its code, read from the relay's reply to its RCPT, which
+    /// `CURLOPT_MAIL_RCPT_ALLOWFAILS` alone loses. The detail, which goes to logs, names none.
+    @Test func aDeliveredMessageNamesTheRecipientsTheRelayRefused() async throws {
+        let setup = try await Setup()
+        let message = try Fixtures.alert(to: "reject-dsl@school.example, dsl@school.example, greylist-deputy@school.example")
+        // A message after it, perhaps on the same handle, names only its own refusals: none.
+        let next = try Fixtures.alert(to: "dsl@school.example", child: Fixtures.child("C-2"))
+        let outcomes = byReference(await setup.transport(setup.relay()).send([message, next]))
+        let outcome = try #require(outcomes[message.reference])
+
+        #expect(outcome.status == .delivered, "\(outcome.detail)")
+        #expect(outcome.refusedRecipients == [RecipientRefusal(address: "reject-dsl@school.example", replyCode: 550),
+                                              RecipientRefusal(address: "greylist-deputy@school.example", replyCode: 451)])
+        #expect(!outcome.detail.contains("@"))
+        #expect(outcomes[next.reference]?.status == .delivered)
+        #expect(outcomes[next.reference]?.refusedRecipients == [])
+        #expect(try setup.received().flatMap { $0["rcpt_tos"] as? [String] ?? [] } == ["dsl@school.example", "dsl@school.example"])
+    }
+
     /// Issue 10, item 9: libcurl said `EHLO <short host name>`; a relay requiring a dotted name
     /// refused every recipient. The EHLO name is smtp.helo_name, else the domain of smtp.from.
     @Test func theEHLONameIsTheHeloNameOrTheDomainOfFrom() async throws {
