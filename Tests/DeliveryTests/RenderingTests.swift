@@ -113,7 +113,9 @@ import Testing
     @Test func referenceIsStableAndKeepsDifferentPairsApart() {
         let a = AlertReference.make(incidentId: "I-1", childId: "C-7")
         #expect(a == AlertReference.make(incidentId: "I-1", childId: "C-7"))
-        #expect(a.hasPrefix("ENC-I-1-C-7-"))
+        // The incident, never the child (audit 22, people F3): a reference is in every message's headers.
+        #expect(a.hasPrefix("ENC-I-1-") && !a.contains("C-7") && a.count == "ENC-I-1-".count + 12)
+        #expect(Set((1...500).map { AlertReference.make(incidentId: "I-1", childId: "C-\($0)") }).count == 500, "each child of an incident its own")
         // Both cut down to "I_1"; the hash still tells them apart.
         #expect(AlertReference.make(incidentId: "I/1", childId: "C") != AlertReference.make(incidentId: "I 1", childId: "C"))
         let odd = AlertReference.make(incidentId: "inc@force <1>", childId: "Zoë")
