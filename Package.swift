@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: strict),
         // Pure: the alert state machine (plan, next state for an outcome, withdrawal) both stores keep.
-        .target(name: "AlertLifecycle", swiftSettings: strict),
+        .target(name: "AlertLifecycle", dependencies: ["Schools"], swiftSettings: strict),
         // An answer within a time limit, without waiting for a late task to notice cancellation.
         .target(name: "TimeLimit", swiftSettings: strict),
         // The store protocols and their value types: no database library in sight.
@@ -79,7 +79,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Rendering and sending alerts: templates, MIME, SMTP and signed HTTPS over libcurl, retries.
         .target(name: "Delivery", dependencies: [
-            "CCurl", "CivilTime", "InputRules", "RiskModel", "Schools",
+            "AlertLifecycle", "CCurl", "CivilTime", "InputRules", "RiskModel", "Schools",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),

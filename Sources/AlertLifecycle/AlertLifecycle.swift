@@ -1,4 +1,5 @@
 import Foundation
+import Schools
 
 /// An alert's life (SPEC §7), plus `unmatched`: a child with no school, or a school with no key
 /// adult, is kept on the hub's list instead of being dropped.
@@ -118,7 +119,7 @@ public enum AlertResult: Sendable, Equatable {
 }
 
 /// A recipient's address our relay refused at RCPT, with its reply code.
-public struct RefusedAddress: Sendable, Equatable {
+public struct RefusedAddress: Sendable, Hashable {
     public var address: String
     public var replyCode: Int
 
@@ -333,10 +334,10 @@ public enum AlertLifecycle {
         return addresses(contact.recipient).contains { !before.contains($0) }
     }
 
-    /// A recipient's addresses (a school's key adults are joined with commas), compared as the
-    /// same address whatever their case.
+    /// A recipient's addresses (`ContactAddress.joined`: a school's key adults; an endpoint is one),
+    /// compared as the same address whatever their case.
     private static func addresses(_ recipient: String) -> [String] {
-        recipient.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        (ContactAddress.recipients(recipient) ?? [recipient]).map { $0.lowercased() }
     }
 
     /// Whether `matchUnmatched` must read a failed alert with its incident to ask `replan` whether it is

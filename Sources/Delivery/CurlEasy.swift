@@ -1,3 +1,4 @@
+import AlertLifecycle
 import CCurl
 import Foundation
 import Synchronization
@@ -122,7 +123,7 @@ final class CurlEasy {
 
     /// What happened, read after the transfer ended.
     func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String, replyText: String?,
-                                      refusedRecipients: [RecipientRefusal]) {
+                                      refusedRecipients: [RefusedAddress]) {
         var reply = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         var connectTime: curl_off_t = 0
@@ -193,7 +194,7 @@ final class CurlEasy {
 /// pipeline them), and shows both to the debug callback: the reply that follows an RCPT is its answer.
 final class ServerReplies {
     var last: String?
-    private(set) var refusedRecipients: [RecipientRefusal] = []
+    private(set) var refusedRecipients: [RefusedAddress] = []
     /// The address of the RCPT sent last, until its reply is read.
     private var pendingRecipient: String?
 
@@ -211,7 +212,7 @@ final class ServerReplies {
             // A reply's last line has a space after its code ("250-" lines go before it).
             guard let recipient = pendingRecipient, let code = Int(text.prefix(3)), text.dropFirst(3).first != "-" else { continue }
             pendingRecipient = nil
-            if code >= 400 { refusedRecipients.append(RecipientRefusal(address: recipient, replyCode: code)) }
+            if code >= 400 { refusedRecipients.append(RefusedAddress(address: recipient, replyCode: code)) }
         }
     }
 

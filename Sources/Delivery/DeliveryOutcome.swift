@@ -1,3 +1,5 @@
+import AlertLifecycle
+
 /// What became of one message. The outbox maps it onto the alert's state:
 /// delivered -> `delivered`; temporary -> `retrying` (with backoff); permanent -> `failed` and a
 /// hub notice; configuration -> stays queued, and the hub is told once; relayUnreachable -> waits,
@@ -32,7 +34,7 @@ public struct DeliveryOutcome: Sendable, Hashable {
     /// A delivered e-mail's recipients the relay refused at RCPT (others took it): a school's key
     /// adult's address, which the hub is told of so it can correct Config/key-adults.csv. Never in
     /// `detail`, which goes to logs.
-    public var refusedRecipients: [RecipientRefusal] = []
+    public var refusedRecipients: [RefusedAddress] = []
 
     public init(reference: String, channel: DeliveryChannel, status: Status, replyCode: Int?, detail: String, attempted: Bool) {
         self.reference = reference
@@ -47,13 +49,3 @@ public struct DeliveryOutcome: Sendable, Hashable {
     public var lastError: String? { status == .delivered ? nil : detail }
 }
 
-/// A recipient our relay refused at RCPT, with its reply code (4xx: for now, 5xx: for good).
-public struct RecipientRefusal: Sendable, Hashable {
-    public var address: String
-    public var replyCode: Int
-
-    public init(address: String, replyCode: Int) {
-        self.address = address
-        self.replyCode = replyCode
-    }
-}

@@ -1,3 +1,5 @@
+import AlertLifecycle
+
 /// Builds outcomes and their one-line `detail`: what failed and how to read it, with the
 /// receiver's reply code and libcurl's message, and never an e-mail address or other personal data.
 enum OutcomeText {
@@ -8,7 +10,7 @@ enum OutcomeText {
     /// went (to the others), where the hub is to hear of them. A message that did not go says why
     /// in its detail, as before.
     static func finished(_ request: TransferRequest, failure: TransferFailure, reply: Int, message: String,
-                         replyText: String? = nil, refusedRecipients: [RecipientRefusal] = []) -> DeliveryOutcome {
+                         replyText: String? = nil, refusedRecipients: [RefusedAddress] = []) -> DeliveryOutcome {
         let status: DeliveryOutcome.Status
         var text: String
         switch request.channel {

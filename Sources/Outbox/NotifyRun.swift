@@ -221,7 +221,7 @@ public struct NotifyRun: Sendable {
                     // A key adult heard; any of the school's addresses the relay refused is the hub's to correct.
                     result = outcome.refusedRecipients.isEmpty ? .delivered : .deliveredRefusing(
                         school: alert.schoolURN,
-                        refused: outcome.refusedRecipients.map { RefusedAddress(address: $0.address, replyCode: $0.replyCode) })
+                        refused: outcome.refusedRecipients)
                     report.delivered += 1
                 case .temporary:
                     result = .temporary(error: outcome.detail, retryAt: retry.nextAttempt(after: at, attempts: alert.attempts, using: &generator))

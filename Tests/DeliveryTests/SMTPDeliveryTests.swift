@@ -1,3 +1,4 @@
+import AlertLifecycle
 import Delivery
 import Foundation
 import TestSupport
@@ -124,8 +125,8 @@ import Testing
         let outcome = try #require(outcomes[message.reference])
 
         #expect(outcome.status == .delivered, "\(outcome.detail)")
-        #expect(outcome.refusedRecipients == [RecipientRefusal(address: "reject-dsl@school.example", replyCode: 550),
-                                              RecipientRefusal(address: "greylist-deputy@school.example", replyCode: 451)])
+        #expect(outcome.refusedRecipients == [RefusedAddress(address: "reject-dsl@school.example", replyCode: 550),
+                                              RefusedAddress(address: "greylist-deputy@school.example", replyCode: 451)])
         #expect(!outcome.detail.contains("@"))
         #expect(outcomes[next.reference]?.status == .delivered)
         #expect(outcomes[next.reference]?.refusedRecipients == [])
