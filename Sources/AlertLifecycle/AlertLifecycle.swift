@@ -191,9 +191,11 @@ public enum AlertLifecycle {
     /// would never hear; SPEC §7: never silently dropped).
     public static let mayStillGo: [AlertState] = [.queued, .sending, .retrying, .overdue]
 
-    /// After a configuration failure an alert waits this long, so one run does not try it again and
-    /// again; the next scheduled run tries it once the settings may have been put right.
-    public static let configurationPause: TimeInterval = 60
+    /// After a configuration failure an alert waits this long: past the instant its run judges what
+    /// is due at (`now` stands still for a run), so that run does not claim it again, and any later
+    /// run tries it, finds the settings still wrong and says so (exit 69). A minute's pause let a
+    /// run in that minute exit 0 with the alerts still held (audit 22, resilience F4).
+    public static let configurationPause: TimeInterval = 1
     /// A configuration problem is told to the hub once per channel in this long.
     public static let configurationNoticeInterval: TimeInterval = 86_400
 

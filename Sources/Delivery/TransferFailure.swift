@@ -40,6 +40,10 @@ enum FailureClassifier {
     }
 
     static func https(failure: TransferFailure, status: Int) -> DeliveryOutcome.Status {
+        // The receiver answered 2xx: it has the alert. A reply body that then trickled past the
+        // timeouts or broke off does not undo that, and a retry would post the alert again
+        // (audit 22, resilience: a 200 then a body at half a byte a second was posted twice).
+        if (200..<300).contains(status), [.timeout, .network, .other].contains(failure) { return .delivered }
         // One school's endpoint failing TLS (a certificate we do not trust) is that endpoint's
         // problem: retried, and overdue with the hub's notice at the deadline. Not permanent: a
         // wrong https.ca_file of ours looks the same, and must not fail every webhook alert for good.

@@ -93,6 +93,11 @@ struct AlertLifecycleTests {
         let t = AlertLifecycle.after(.configuration(error: "no secret", channel: "https"), deadline: deadline, now: t0)
         #expect(t.state == .queued && t.attemptsChange == -1)
         #expect(t.nextAttemptAt == t0.addingTimeInterval(AlertLifecycle.configurationPause))
+        // Not claimed again by the run that held it (it judges what is due at t0), but by a run
+        // seconds later, which then finds the settings still wrong and says so.
+        #expect(!AlertLifecycle.isClaimable(state: t.state, nextAttemptAt: t.nextAttemptAt, leaseUntil: nil, ownerDead: false, now: t0))
+        #expect(AlertLifecycle.isClaimable(state: t.state, nextAttemptAt: t.nextAttemptAt, leaseUntil: nil, ownerDead: false,
+                                           now: t0.addingTimeInterval(10)))
         #expect(t.notices == [.configuration(channel: "https", detail: "no secret")])
         let late = AlertLifecycle.after(.configuration(error: "no secret", channel: "https"), deadline: deadline, now: deadline.addingTimeInterval(1))
         #expect(late.state == .overdue && late.notices.count == 2)

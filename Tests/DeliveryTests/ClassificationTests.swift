@@ -47,6 +47,11 @@ import Testing
         (.timeout, 0, .temporary),
         (.unreachable, 0, .temporary),
         (.network, 0, .temporary),
+        // A 2xx status line came before the body broke off or trickled: the receiver has it.
+        (.network, 200, .delivered),
+        (.timeout, 204, .delivered),
+        (.network, 503, .temporary),
+        (.timeout, 400, .temporary),
     ])
     func httpsStatusDecides(failure: TransferFailure, status: Int, expected: DeliveryOutcome.Status) {
         #expect(FailureClassifier.https(failure: failure, status: status) == expected)

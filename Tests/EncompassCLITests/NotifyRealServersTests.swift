@@ -23,7 +23,7 @@ struct OutboxRig {
         try FileManager.default.createDirectory(atPath: root + "/smtp", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/https", withIntermediateDirectories: true)
         smtp = try await LoopbackServer.smtp(pki: pki, folder: root + "/smtp", options: ["--greylist-times", "1"] + options)
-        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404", "--status", "/busy=503"])
+        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404", "--status", "/busy=503", "--cut", "/cut"])
         try Data("""
             urn,name,email,channel,endpoint
             120501,Ann Lead,dsl@boston.school.example,smtp,
@@ -191,6 +191,31 @@ struct NotifyRealServersTests {
         #expect(recorded.outcome == .serviceUnavailable, "what /metrics shows as the last run's outcome")
         #expect(recorded.heldBack == 1)
         #expect(recorded.delivered == 0)
+
+        // A run seconds later, the settings still wrong, tries again and says so: not exit 0 with
+        // the alert still held, nor `ok` on /metrics (audit 22, resilience F4).
+        let soon = try await rig.notify("2026-11-20T06:00:10Z")
+        #expect(soon.status == 69, "\(problem): \(soon.stdout) \(soon.stderr)")
+        let again = try #require(try await StoreFactory.open(rig.h.database).latestNotifyRun())
+        #expect(again.outcome == .serviceUnavailable && again.heldBack == 1)
+        #expect(try rig.smtp.log().isEmpty, "still nothing sent")
+    }
+
+    /// A school's endpoint that answers 200 and breaks off before its reply's body ends has the
+    /// alert: delivered, and not posted again by the next run (audit 22, resilience).
+    @Test(arguments: TestDatabase.allCases)
+    func aWebhookThatAnswered200HasTheAlertThoughItsReplyBrokeOff(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
+        let adults = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        try Data(adults.replacingOccurrences(of: "/gone", with: "/cut").utf8).write(to: file)
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119604")])
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
+        #expect(try await rig.alerts()["C-1"]?["state"] as? String == "delivered")
+        _ = try await rig.notify("2026-11-20T07:00:00Z")
+        #expect(try rig.https.log().count == 1, "posted once")
     }
 
     /// Issue 10, item 9: our own relay refusing every recipient with the same 5xx (a HELO name it
@@ -245,7 +270,11 @@ struct NotifyRealServersTests {
         #expect(!text.contains(try #require(alerts["C-3"]?["reference"] as? String)))
         for personal in ["Amelia", "Hartley", "2016-04-02"] { #expect(!text.contains(personal) && !notice.subject.contains(personal)) }
 
-        // Still broken later the same day: the alerts stay held, and the hub is not told again.
+        // A run seconds later, still broken, says so (a minute's pause had it exit 0, the alerts
+        // held, the hub's e-mail fine); later the same day, too, and the hub is not told again.
+        let soon = try await rig.notify("2026-11-20T06:00:10Z", environment: noSecret)
+        #expect(soon.status == 69, "\(soon.stdout) \(soon.stderr)")
+        #expect(soon.stderr.contains("ENCOMPASS_WEBHOOK_SECRET"))
         let again = try await rig.notify("2026-11-20T06:30:00Z", environment: noSecret)
         #expect(again.status == 69)
         #expect(try rig.hubMail().count == 1)

@@ -5,7 +5,7 @@ Checks X-Encompass-Signature (sha256=<hex HMAC-SHA256 of the body>) with the sec
 $ENCOMPASS_WEBHOOK_SECRET and records each request as OUT/<n>.json, with a line in OUT/log.jsonl:
 {"n", "path", "headers", "body", "signature_ok", "status"}.
 Answers 200 to a correctly signed POST, 401 to a badly signed one, or what --status / --stall say
-for a path. Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
+for a path; on a --cut path it answers 200 and breaks off before its body ends. Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
 """
 import argparse
 import hashlib
@@ -23,8 +23,9 @@ import time
 class Receiver(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, tls, out, secret, statuses, stalls):
+    def __init__(self, address, tls, out, secret, statuses, stalls, cuts=()):
         super().__init__(address, Handler)
+        self.cuts = set(cuts)
         self.tls = tls
         self.out = out
         self.secret = secret
@@ -78,6 +79,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if stall:
             time.sleep(stall)
         reply = json.dumps({"status": status}).encode()
+        if self.path in server.cuts:
+            # The status line says the alert was taken; the body promised is never finished.
+            self.close_connection = True
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply) + 100))
+                self.end_headers()
+                self.wfile.write(reply)
+                self.wfile.flush()
+            except (OSError, ssl.SSLError):
+                pass
+            return
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -107,6 +121,8 @@ def main():
                    help="answer CODE to POSTs on PATH (e.g. /school-500=500)")
     p.add_argument("--stall", action="append", default=[], metavar="PATH=SECONDS",
                    help="hold the answer to POSTs on PATH for SECONDS")
+    p.add_argument("--cut", action="append", default=[], metavar="PATH",
+                   help="on POSTs to PATH answer the status, then close before the body ends")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.
@@ -118,7 +134,7 @@ def main():
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(args.cert, args.key)
     server = Receiver((args.host, args.port), tls, args.out, secret,
-                      pairs(args.status, int), pairs(args.stall, float))
+                      pairs(args.status, int), pairs(args.stall, float), args.cut)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
