@@ -224,14 +224,22 @@ public enum AlertLifecycle {
         case update(AlertPlan)
     }
 
-    /// `stored`: what the alert's row holds (its state, channel, recipient, reason and deadline), and
-    /// `oldURN` its school.
-    public static func replan(stored: AlertPlan, urn oldURN: String?, planner: AlertPlanner,
+    /// `stored`: what the alert's row holds (its state, channel, recipient, reason and deadline), its
+    /// `lastError`, and `oldURN` its school. Asked only for a link the incident has (a child it
+    /// names), so an alert withdrawn when a correction dropped the child, and now named again, is
+    /// planned afresh: the child's school must hear (SPEC §7), and it never heard. It stayed
+    /// withdrawn for ever before (a hub's correction undone by the next feed), unless its school's
+    /// key adults changed, when it went (`resendsToCorrectedKeyAdults` could not tell it from a
+    /// refusal).
+    public static func replan(stored: AlertPlan, lastError: String?, urn oldURN: String?, planner: AlertPlanner,
                               reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date,
                               ignoringAge: Bool = false) -> Replan {
         let state = stored.state
         let plan: AlertPlan?
         switch state {
+        // A new round (`startsNewRound`), within `alerts.max_age_days` as a first plan is.
+        case .failed where isWithdrawal(lastError):
+            plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
         case .unmatched: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
         case .queued, .retrying, .overdue: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: true)
         // A run holds it: what the record now says is read again when the run gives it back (`follow`).
@@ -426,6 +434,13 @@ public enum AlertLifecycle {
     /// alerts board and the hub's e-mail show it as withdrawn, apart from the failures to act on.
     public static func isWithdrawal(_ reason: String?) -> Bool {
         reason == withdrawnReason
+    }
+
+    /// The last error an alert keeps when `replan` moves it: a withdrawal's reason goes (it is to be
+    /// sent now, and the board would show a queued alert as withdrawn), any other stays as the
+    /// record of what happened before.
+    public static func lastErrorAfterReplan(_ lastError: String?) -> String? {
+        isWithdrawal(lastError) ? nil : lastError
     }
 
     /// Acknowledgement (SPEC §7): delivered is not read. An alert that carried a link (its token was

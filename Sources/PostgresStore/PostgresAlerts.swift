@@ -39,11 +39,12 @@ final class PostgresAlertQueue {
         let channel: String?
         let recipient: String?
         let reason: String?
+        let lastError: String?
 
         /// A row of `storedColumns`.
-        typealias Row = (Int64, String, String?, Double?, String?, String?, String?)
+        typealias Row = (Int64, String, String?, Double?, String?, String?, String?, String?)
         init(_ r: Row) {
-            (alertKey, state, urn, deadline, channel, recipient, reason) = r
+            (alertKey, state, urn, deadline, channel, recipient, reason, lastError) = r
         }
 
         /// What the row holds as the state machine reads it; nil for a state it does not know.
@@ -55,7 +56,7 @@ final class PostgresAlertQueue {
     }
 
     /// The stored alert's columns, in `Stored`'s order, for a query that reads them itself (`a.`).
-    static let storedColumns = "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason"
+    static let storedColumns = "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason, a.last_error"
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued.
@@ -75,9 +76,9 @@ final class PostgresAlertQueue {
 
     /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
     /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
-    func mayResend(_ stored: Stored, lastError: String?) -> Bool {
+    func mayResend(_ stored: Stored) -> Bool {
         guard let plan = stored.plan else { return false }
-        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: lastError, urn: stored.urn,
+        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: stored.lastError, urn: stored.urn,
                                                 contact: stored.urn.flatMap { contacts[$0] })
     }
 
@@ -100,8 +101,8 @@ final class PostgresAlertQueue {
         guard !incidentKeys.isEmpty else { return found }
         for r in try await conn.rows("""
             SELECT a.incident_key, a.child_key, \(unescaped: storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
-            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?).self) {
-            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8))
+            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?).self) {
+            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))
         }
         return found
     }
@@ -113,13 +114,15 @@ final class PostgresAlertQueue {
     func replan(_ existing: Stored, incidentKey: Int64, childKey: Int64, reportedAt: Date, urn: String?,
                 ignoringAge: Bool) async throws -> Bool {
         guard let stored = existing.plan else { return false }
-        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
+        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, urn: existing.urn, planner: planner,
+                                             reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] }, now: now,
                                              ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         try await conn.run("""
             UPDATE alerts SET school_urn = \(urn), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
-                unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0
+                unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
+                last_error = \(AlertLifecycle.lastErrorAfterReplan(existing.lastError))
             WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
                 AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent + AlertLifecycle.reroutable)))
             """, logger)
@@ -406,9 +409,8 @@ extension PostgresStore: AlertStore {
                 """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayChange).map(\.alertKey)
             // Failed alerts whose school's key adults were corrected since they were refused.
             let resend = try await conn.rows("""
-                SELECT \(unescaped: PostgresAlertQueue.storedColumns), a.last_error FROM alerts a WHERE a.state = 'failed'
-                """, logger, as: (Int64, String, String?, Double?, String?, String?, String?, String?).self)
-                .filter { queue.mayResend(PostgresAlertQueue.Stored(($0.0, $0.1, $0.2, $0.3, $0.4, $0.5, $0.6)), lastError: $0.7) }.map(\.0)
+                SELECT \(unescaped: PostgresAlertQueue.storedColumns) FROM alerts a WHERE a.state = 'failed'
+                """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayResend).map(\.alertKey)
             guard !keys.isEmpty || !resend.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school. A
             // failed one is planned as ingest would (its incident's age counts).
@@ -420,9 +422,9 @@ extension PostgresStore: AlertStore {
                 WHERE ((a.alert_key = ANY(\(keys)) AND a.state = 'unmatched') OR (a.alert_key = ANY(\(resend)) AND a.state = 'failed'))
                     AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
-                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?).self)
+                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?).self)
             for r in rows {
-                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10))
+                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))
                 if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, reportedAt: Date(timeIntervalSince1970: r.2), urn: r.3,
                                           ignoringAge: stored.state == AlertState.unmatched.rawValue) {
                     queued += 1

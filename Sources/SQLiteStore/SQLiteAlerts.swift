@@ -106,7 +106,8 @@ final class SQLiteAlertQueue {
             laCodes[row[0]] = row[1]
         }
         find = try SQLiteRawStatement(db, """
-            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason FROM alerts WHERE incident_key = ? AND child_key = ?
+            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error FROM alerts
+            WHERE incident_key = ? AND child_key = ?
             """)
         insert = try SQLiteRawStatement(db, """
             INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, school_urn, channel, recipient,
@@ -115,7 +116,7 @@ final class SQLiteAlertQueue {
             """)
         replan = try SQLiteRawStatement(db, """
             UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
-                next_attempt_at = 0
+                next_attempt_at = 0, last_error = ?
             WHERE incident_key = ? AND child_key = ? AND state IN \(Self.replannable)
             """)
     }
@@ -152,13 +153,14 @@ final class SQLiteAlertQueue {
     /// details never go to the school the record no longer names.
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
-        var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?)?
+        var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?,
+                       lastError: String?)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
             existing = try find.row {
                 (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2), $0.optionalText(3), $0.optionalText(4),
-                 $0.optionalText(5))
+                 $0.optionalText(5), $0.optionalText(6))
             }
         }
         guard let existing else {
@@ -175,13 +177,15 @@ final class SQLiteAlertQueue {
         guard let state = existing.state else { return false }
         let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
                                deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
-        let decision = AlertLifecycle.replan(stored: stored, urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
+        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, urn: existing.urn, planner: planner,
+                                             reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] },
                                              laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
         guard case .update(let p) = decision else { return false }
         let s = replan
         s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
-        s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, incidentKey); s.bind(8, childKey)
+        s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, AlertLifecycle.lastErrorAfterReplan(existing.lastError))
+        s.bind(8, incidentKey); s.bind(9, childKey)
         try s.run()
         let newRound = AlertLifecycle.startsNewRound(from: state)
         if existing.urn != urn || newRound,

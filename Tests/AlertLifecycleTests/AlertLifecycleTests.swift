@@ -127,7 +127,7 @@ struct AlertLifecycleTests {
 
     @Test func aCorrectedIncidentMovesAlertsNotYetSentAndReRoutesFinishedOnesToANewSchool() {
         func replan(_ state: AlertState, urn: String?, now: Date? = nil) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), urn: "100001", planner: planner,
+            AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), lastError: nil, urn: "100001", planner: planner,
                                   reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: now ?? t0)
         }
         #expect(replan(.queued, urn: "100001") == .keep)
@@ -155,7 +155,7 @@ struct AlertLifecycleTests {
                                 deadline: t0.addingTimeInterval(7_200))
         func replan(_ stored: AlertPlan = refused, urn: String? = "100001", recipient: String, channel: String = "smtp",
                     now: Date? = nil, ignoringAge: Bool = false) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: stored, urn: "100001", planner: planner, reportedAt: t0, urn: urn,
+            AlertLifecycle.replan(stored: stored, lastError: nil, urn: "100001", planner: planner, reportedAt: t0, urn: urn,
                                   contact: AlertContact(channel: channel, recipient: recipient), laCode: nil, now: now ?? t0,
                                   ignoringAge: ignoringAge)
         }
@@ -184,12 +184,29 @@ struct AlertLifecycleTests {
         }
     }
 
+    /// An alert withdrawn because a correction dropped the child, asked again for a link the
+    /// incident has (the child named again), is planned afresh: its school never heard. Another
+    /// failure at the same school stays as it is, and a withdrawal too old to alert about stays.
+    @Test func aWithdrawnAlertWhoseChildIsNamedAgainIsPlannedAfresh() {
+        let withdrawn = AlertPlan(state: .failed, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))
+        func replan(lastError: String?, now: Date? = nil) -> AlertLifecycle.Replan {
+            AlertLifecycle.replan(stored: withdrawn, lastError: lastError, urn: "100001", planner: planner, reportedAt: t0, urn: "100001",
+                                  contact: contact, laCode: nil, now: now ?? t0)
+        }
+        #expect(replan(lastError: AlertLifecycle.withdrawnReason) == .update(AlertPlan(
+            state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))))
+        #expect(replan(lastError: "smtp reply 550") == .keep, "refused there: the same school, the same key adults")
+        #expect(replan(lastError: AlertLifecycle.withdrawnReason, now: t0.addingTimeInterval(86_401)) == .keep, "too old to alert about now")
+        #expect(AlertLifecycle.lastErrorAfterReplan(AlertLifecycle.withdrawnReason) == nil)
+        #expect(AlertLifecycle.lastErrorAfterReplan("smtp reply 550") == "smtp reply 550")
+    }
+
     /// Every writing command re-plans every unmatched alert: one still unmatched for the same
     /// reason, with nothing else to change, is left as it is; any difference is written.
     @Test func anUnmatchedAlertThatWouldBeWrittenBackAsItIsIsKept() {
         let none = AlertPlan(state: .unmatched, reason: "school 100009 has no key adult")
         func replan(_ stored: AlertPlan, urn: String?, contact: AlertContact? = nil) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: stored, urn: "100009", planner: planner, reportedAt: t0, urn: urn, contact: contact, laCode: nil,
+            AlertLifecycle.replan(stored: stored, lastError: nil, urn: "100009", planner: planner, reportedAt: t0, urn: urn, contact: contact, laCode: nil,
                                   now: t0)
         }
         #expect(replan(none, urn: "100009") == .keep)
@@ -216,7 +233,7 @@ struct AlertLifecycleTests {
         for stored in storedPlans {
             for urn in [nil, "100009"] as [String?] {
                 for contact in [nil, contact] {
-                    let replanned = AlertLifecycle.replan(stored: stored, urn: urn, planner: planner, reportedAt: t0, urn: urn, contact: contact,
+                    let replanned = AlertLifecycle.replan(stored: stored, lastError: nil, urn: urn, planner: planner, reportedAt: t0, urn: urn, contact: contact,
                                                           laCode: nil, now: t0, ignoringAge: true)
                     #expect(AlertLifecycle.unmatchedMayChange(stored: stored, urn: urn, contact: contact) == (replanned != .keep),
                             "\(stored), school \(urn ?? "none"), key adult \(contact != nil)")

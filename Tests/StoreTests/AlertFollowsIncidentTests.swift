@@ -65,6 +65,31 @@ struct AlertFollowsIncidentTests {
         #expect(notices.first?.alert?.childId == "C-2")
     }
 
+    /// A correction drops a child and the next feed names it again (the hub's correction undone, or
+    /// a partial export followed by the whole): its alert, withdrawn, goes to its school after all,
+    /// as a new round for the hub's notices. It stayed withdrawn for ever (audit 23).
+    @Test(arguments: StoreKind.allCases)
+    func aWithdrawnChildNamedAgainIsAlertedAfterAll(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let both = [incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120502")])]
+        _ = try await t.store.ingest(both, actor: "test", at: now, planner: Self.planner)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: nil).first { $0.childId == "C-2" }?.state == .failed)
+        let again = try await t.store.ingest(both, actor: "test", at: now, planner: Self.planner)
+        #expect(again.updated == 1)
+        let c2 = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-2" })
+        #expect(c2.state == .queued && c2.lastError == nil, "\(c2.state) \(c2.lastError ?? "")")
+        #expect(try await t.store.peekDue(now: now, limit: 10).map(\.childId).sorted() == ["C-1", "C-2"])
+        #expect(try await t.store.peekDue(now: now, limit: 10).first { $0.childId == "C-2" }?.recipient == "dsl@120502.school.example")
+        // Dropped once more: withdrawn again, and the hub told again (a new round).
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        let told = try await t.store.unsentHubNotices().filter { $0.alert?.childId == "C-2" }
+        #expect(told.map(\.kind) == ["failed", "failed"])
+    }
+
     /// Ingests I-1 naming C-1 (and `others`) at 120501, and claims its alerts as run `test:1`.
     func claimedAtTheFirstSchool(_ t: TempStore, others: [String] = []) async throws -> Int64 {
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120501")] + others.map { child($0) })],
