@@ -261,6 +261,7 @@ enum PostgresAlerts {
                     """, logger)
             case .configuration(let channel, let detail):
                 // Once per channel a day, however many alerts it holds (see SQLiteStore).
+                try await PostgresOnePress.lock(conn, logger, .dailyNotices, of: "configuration " + channel)
                 var noticeKey = try await conn.row("""
                     SELECT notice_key FROM hub_notices WHERE alert_key IS NULL AND kind = 'configuration'
                         AND channel = \(channel) AND created_at > \(t - AlertLifecycle.configurationNoticeInterval)
@@ -278,6 +279,7 @@ enum PostgresAlerts {
             case .refusedAddress(let channel, let detail):
                 // Once a day for each school and address (see SQLiteStore).
                 let kind = AlertLifecycle.refusedAddressKind
+                try await PostgresOnePress.lock(conn, logger, .dailyNotices, of: kind + " " + channel)
                 try await conn.run("""
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at, channel)
                     SELECT NULL::bigint, \(kind), \(detail), \(t), \(channel) WHERE NOT EXISTS (

@@ -13,6 +13,9 @@ enum PostgresOnePress {
         case decisions = 0x456e_6301
         case plan = 0x456e_6302
         case calls = 0x456e_6303
+        /// A channel's notices told once a day (a configuration problem, a refused key adult's
+        /// address): two runs at once read "none today" and both wrote one (audit 22).
+        case dailyNotices = 0x456e_6304
     }
 
     /// Locks `list` of `owner` (a child's id, an alert's reference) until the transaction ends.

@@ -72,6 +72,36 @@ struct OutboxStoreTests {
         #expect(notices.map(\.heldReferences) == [["ENC-I-1-C-1"], ["ENC-I-1-C-2"]])
     }
 
+    /// Runs on two hosts meet the same problem at once: still one notice, holding every alert
+    /// (on PostgreSQL each read "none today" and wrote one: audit 22).
+    @Test(arguments: StoreKind.allCases)
+    func aConfigurationProblemMetByManyWritersAtOnceIsOneNotice(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        let children = (1...24).map { "C-\($0)" }
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: children.map { child($0) })],
+                                     actor: "test", at: now, planner: Self.planner)
+        // A race each day, four days: one day's notice is no longer "today" for the next.
+        let store = t.store
+        for day in 0..<4 {
+            let at = now.addingTimeInterval(Double(day) * (86_400 + 60))
+            let keys = try await store.claimDue(now: at, owner: "test:1", lease: 600, limit: 100, isDead: { _ in false }).alerts.map(\.alertKey)
+            #expect(keys.count == 24)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for key in keys {
+                    group.addTask {
+                        try await store.record(.configuration(error: "smtp TLS failed", channel: "smtp"), for: key, owner: "test:1", now: at)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let notices = try await t.store.unsentHubNotices().filter { $0.kind == "configuration" }
+        #expect(notices.count == 4, "one a day")
+        #expect(notices.map(\.heldReferences.count) == [24, 24, 24, 24])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aNoticeListsOnlyTheAlertsStillHeldWhenItGoes(kind: StoreKind) async throws {
         let t = try await store(kind)
