@@ -403,6 +403,7 @@ extension PostgresStore: AlertStore {
     public func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int {
         let logger = self.logger
         return try await write { conn in
+            try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             let queue = try await PostgresAlertQueue(conn, logger, planner: planner, now: now)
             var queued = 0
             // The alerts alone first: only those that may change are read with their incident and link.
@@ -489,6 +490,7 @@ extension PostgresStore: AlertStore {
                          isDead: @escaping @Sendable (String) -> Bool) async throws -> ClaimedAlerts {
         let logger = self.logger
         return try await write { conn in
+            try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             let t = now.timeIntervalSince1970
             let owners = try await conn.rows("""
                 SELECT DISTINCT lease_owner FROM alerts WHERE state = 'sending' AND lease_until >= \(t) AND lease_owner IS NOT NULL
@@ -550,6 +552,7 @@ extension PostgresStore: AlertStore {
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws {
         let logger = self.logger
         try await write { conn in
+            try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             // Only the run that holds the lease may record.
             guard let row = try await conn.row("""
                 SELECT deadline FROM alerts WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
@@ -691,6 +694,7 @@ extension PostgresStore: UnmatchedStore {
                              planner: AlertPlanner?) async throws -> SchoolRecorded {
         let logger = self.logger
         return try await write { conn in
+            try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             guard let row = try await conn.row("""
                 SELECT a.alert_key, a.state, a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key WHERE a.reference = \(reference) FOR UPDATE OF a

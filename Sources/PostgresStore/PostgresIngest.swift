@@ -96,6 +96,9 @@ final class PostgresIngest {
         self.logger = logger
         self.actor = actor
         self.now = now
+        // The directory first, then the ingests' own lock: every transaction takes them in that
+        // order (a changed Config/ is imported under the directory lock before the ingest's).
+        if planner != nil { try await PostgresSchema.planWithCurrentKeyAdults(conn, logger) }
         try await conn.run("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger)
         firstLoad = bulkFirstLoad ? try await PostgresFirstLoad.begin(conn, logger) : nil
         firstKey = try await Self.keyStart(conn, logger)

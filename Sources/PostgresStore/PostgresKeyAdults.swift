@@ -66,6 +66,9 @@ extension PostgresStore {
     }
 
     /// The waiting alerts of a school (every school, with nil) follow its people as they now are.
+    /// Every one of them: a row another transaction holds is waited for, not skipped (nothing would
+    /// move it later), and those that plan alerts wait for this change
+    /// (`PostgresSchema.planWithCurrentKeyAdults`), so the wait cannot close a circle.
     /// Each alert's plan compared here with what it has, and only the changed ones written, in one
     /// statement from a table copied in (a changed key-adults.csv was an UPDATE for every waiting
     /// alert: about 20,000 on a store of a million incidents).
@@ -76,7 +79,7 @@ extension PostgresStore {
             SELECT alert_key, state, school_urn, channel, recipient FROM alerts
             WHERE state = ANY(\(PostgresAlerts.names(AlertLifecycle.waiting))) AND school_urn IS NOT NULL
               AND (\(urn)::text IS NULL OR school_urn = \(urn))
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE
             """, logger, as: (Int64, String, String, String?, String?).self) {
             guard let stored = AlertState(rawValue: state),
                   let plan = AlertLifecycle.afterContactChange(state: stored, urn: school, contact: contacts[school]),

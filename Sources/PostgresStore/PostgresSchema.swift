@@ -19,6 +19,17 @@ enum PostgresSchema {
     /// Taken by `replaceDirectory`, which every writing command runs first.
     static let directoryLockKey: Int64 = 0x456e_636f_6d70_0002
 
+    /// Every transaction that plans alerts from the school's key adults (ingest, a run's claims and
+    /// outcomes, matching the unmatched list, recording a school) holds the directory lock shared,
+    /// taken before it locks any alert: a key-adult change (which takes it alone) waits for those
+    /// planning, and they for it, so none plans with people a change has just replaced, and the
+    /// change can wait for every alert it must move without a deadlock. Before, an ingest running
+    /// while a key adult was replaced sent all its alerts to the replaced address, and the change
+    /// skipped any alert another transaction held at that moment (audit 23, F4).
+    static func planWithCurrentKeyAdults(_ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await conn.run("SELECT pg_advisory_xact_lock_shared(\(directoryLockKey))", logger)
+    }
+
     static let migrations: [Migration] = [
         Migration(id: "pg1-core", statements: [
             """
