@@ -95,12 +95,16 @@ final class PostgresAlertQueue {
 
     /// The stored alerts of these incidents, by incident key and then child key: a batch's changed
     /// incidents' read at once (a query a link was a round trip each: 2,790 of them for 1,810
-    /// corrected incidents).
+    /// corrected incidents). Locked until the caller's transaction ends: what it decides from them
+    /// (withdrawn, re-planned) must not be undone by a run claiming one meanwhile, which then sent a
+    /// withdrawn child's alert, or a corrected one to the school the record no longer names, while
+    /// the store said otherwise (audit 23, review F5). A run skips them (`SKIP LOCKED`).
     static func stored(_ conn: PostgresConnection, _ logger: Logger, incidentKeys: [Int64]) async throws -> [Int64: [Int64: Stored]] {
         var found: [Int64: [Int64: Stored]] = [:]
         guard !incidentKeys.isEmpty else { return found }
         for r in try await conn.rows("""
             SELECT a.incident_key, a.child_key, \(unescaped: storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
+            ORDER BY a.alert_key FOR UPDATE
             """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?).self) {
             found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))
         }

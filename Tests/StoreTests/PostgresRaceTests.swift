@@ -92,3 +92,45 @@ struct KeyAdultRaceTests {
         #expect(try await recipients(t) == ["C-1": Self.replaced.email, "C-2": Self.replaced.email])
     }
 }
+
+/// A correction in progress on PostgreSQL holds the alerts it reads until it commits: a run that
+/// claims meanwhile skips them, rather than sending a child's details to the school the record no
+/// longer names, or a withdrawn child's alert the store then calls withdrawn (audit 23, review F5).
+@Suite("A correction in progress and a run's claim (PostgreSQL)")
+struct CorrectionAndClaimRaceTests {
+    let now = at("2026-11-22T08:00:00Z")
+
+    @Test func aRunClaimingWhileACorrectionIsWrittenTakesNoneOfItsAlerts() async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: KeyAdultStoreTests.schools, keyAdults: [
+            KeyAdultStoreTests.lead,
+            KeyAdult(urn: "120502", name: "Bea Lead", email: "dsl@skegness.school.example", channel: .smtp, endpoint: nil),
+        ]))
+        let planner = SchoolDirectoryStoreTests.planner
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+                                     actor: "test", at: now, planner: planner)
+        let pg = try #require(t.store as? PostgresStore)
+        let (db, logger, store, now) = (String(t.url.split(separator: "/").last!), pg.logger, t.store, now)
+        let correctionWaits = "SELECT count(*) FROM pg_locks WHERE relation = 'incident_children'::regclass AND NOT granted"
+        let claimedMeanwhile = try await pg.database.session { holder in
+            // The correction reads I-1's alerts, withdraws C-2's, and waits to replace I-1's links.
+            try await holder.run("BEGIN", logger)
+            try await holder.run("LOCK TABLE incident_children IN EXCLUSIVE MODE", logger)
+            let correction = Task {
+                try await store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")])],
+                                       actor: "test", at: now, planner: planner)
+            }
+            while try await PostgresServer.shared().psql(db, correctionWaits).output != "1\n" { try await Task.sleep(for: .milliseconds(5)) }
+            let claimed = try await store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false }).alerts
+            try await holder.run("COMMIT", logger)
+            _ = try await correction.value
+            return claimed
+        }
+        #expect(claimedMeanwhile.map(\.childId) == [], "the correction holds them")
+        let after = try await t.store.claimDue(now: now, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false }).alerts
+        #expect(after.map(\.childId) == ["C-1"])
+        #expect(after.first?.recipient == "dsl@skegness.school.example", "the school the record now names")
+        #expect(try await t.store.alerts(state: nil).first { $0.childId == "C-2" }?.state == .failed)
+    }
+}
