@@ -123,7 +123,7 @@ final class CurlEasy {
 
     /// What happened, read after the transfer ended.
     func result(_ code: CURLcode) -> (failure: TransferFailure, reply: Int, message: String, replyText: String?,
-                                      refusedRecipients: [RefusedAddress]) {
+                                      refusedRecipients: [RefusedAddress], recipientWords: [Int: String]) {
         var reply = 0
         _ = ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         var connectTime: curl_off_t = 0
@@ -131,7 +131,7 @@ final class CurlEasy {
         let buffer = String(cString: errorBuffer)
         let message = buffer.isEmpty ? String(cString: curl_easy_strerror(code)) : buffer
         return (Self.failure(code, connected: connectTime > 0), reply, message + " (curl \(code.rawValue))", replies.last,
-                replies.refusedRecipients)
+                replies.refusedRecipients, replies.recipientWords)
     }
 
     /// Ready for the next transfer: options cleared, the connection kept in the handle's cache.
@@ -195,12 +195,16 @@ final class CurlEasy {
 final class ServerReplies {
     var last: String?
     private(set) var refusedRecipients: [RefusedAddress] = []
+    /// The relay's line for each code it refused an RCPT with: when every recipient was refused,
+    /// the code that decides may not be the last line's (`FailureClassifier.deciding`).
+    private(set) var recipientWords: [Int: String] = [:]
     /// The address of the RCPT sent last, until its reply is read.
     private var pendingRecipient: String?
 
     func reset() {
         last = nil
         refusedRecipients = []
+        recipientWords = [:]
         pendingRecipient = nil
     }
 
@@ -212,7 +216,10 @@ final class ServerReplies {
             // A reply's last line has a space after its code ("250-" lines go before it).
             guard let recipient = pendingRecipient, let code = Int(text.prefix(3)), text.dropFirst(3).first != "-" else { continue }
             pendingRecipient = nil
-            if code >= 400 { refusedRecipients.append(RefusedAddress(address: recipient, replyCode: code)) }
+            if code >= 400 {
+                refusedRecipients.append(RefusedAddress(address: recipient, replyCode: code))
+                recipientWords[code] = text
+            }
         }
     }
 

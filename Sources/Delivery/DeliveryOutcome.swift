@@ -32,9 +32,17 @@ public struct DeliveryOutcome: Sendable, Hashable {
     /// sending or an earlier failure in the same run showed the relay or endpoint cannot take it.
     public var attempted: Bool
     /// A delivered e-mail's recipients the relay refused at RCPT (others took it): a school's key
-    /// adult's address, which the hub is told of so it can correct Config/key-adults.csv. Never in
-    /// `detail`, which goes to logs.
+    /// adult's address, which the hub is told of so it can correct Config/key-adults.csv. Also an
+    /// e-mail's that every recipient refused, whose codes decided its status. Never in `detail`,
+    /// which goes to logs.
     public var refusedRecipients: [RefusedAddress] = []
+
+    /// On a refused message, every code it was refused with: each recipient's at RCPT (where they
+    /// all refused it), and the reply. A relay that refuses everything alike because of our
+    /// settings gives them all one code.
+    public var refusalCodes: Set<Int> {
+        Set(refusedRecipients.map(\.replyCode) + (replyCode.map { [$0] } ?? []))
+    }
 
     public init(reference: String, channel: DeliveryChannel, status: Status, replyCode: Int?, detail: String, attempted: Bool) {
         self.reference = reference

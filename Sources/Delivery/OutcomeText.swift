@@ -6,13 +6,21 @@ enum OutcomeText {
     /// `replyText`: the relay's refusal line as it sent it (`550 5.1.1 ...`), kept in the detail
     /// (one line, cut at 200 characters, any address replaced) so the hub can tell a mailbox
     /// unavailable from a relay access denied.
-    /// `refusedRecipients`: the recipients the relay refused at RCPT; kept only on a message that
-    /// went (to the others), where the hub is to hear of them. A message that did not go says why
-    /// in its detail, as before.
-    static func finished(_ request: TransferRequest, failure: TransferFailure, reply: Int, message: String,
-                         replyText: String? = nil, refusedRecipients: [RefusedAddress] = []) -> DeliveryOutcome {
+    /// `refusedRecipients`: the recipients the relay refused at RCPT; kept on a message that went
+    /// (to the others), where the hub is to hear of them, and on one they all refused, where their
+    /// codes decided it (`FailureClassifier.deciding`). Only their codes reach the detail.
+    /// `recipientWords`: the relay's line for each code it refused an RCPT with.
+    static func finished(_ request: TransferRequest, failure: TransferFailure, reply libcurlReply: Int, message: String,
+                         replyText libcurlReplyText: String? = nil, refusedRecipients: [RefusedAddress] = [],
+                         recipientWords: [Int: String] = [:]) -> DeliveryOutcome {
         let status: DeliveryOutcome.Status
         var text: String
+        let recipients = if case .smtp(let envelope) = request.kind { envelope.recipients.count } else { 0 }
+        let codes = refusedRecipients.map(\.replyCode)
+        let refusedEvery = failure != .none && FailureClassifier.refusedEvery(recipients: recipients, refused: codes)
+        let reply = request.channel == .https
+            ? libcurlReply : FailureClassifier.deciding(reply: libcurlReply, recipients: recipients, refused: codes)
+        let replyText = reply == libcurlReply ? libcurlReplyText : recipientWords[reply] ?? libcurlReplyText
         switch request.channel {
         case .https:
             status = FailureClassifier.https(failure: failure, status: reply)
@@ -24,6 +32,11 @@ enum OutcomeText {
             } else if failure == .none || reply >= 400 {
                 text = "reply \(reply)"
                 if let said = replyText.map(relayWords), !said.isEmpty { text += " " + said }
+                // The codes, in order of their number (the addresses' order is no matter), and
+                // never the addresses: this line goes to logs.
+                if refusedEvery {
+                    text += " (all \(codes.count) recipients refused: " + codes.sorted().map(String.init).joined(separator: ", ") + ")"
+                }
             } else if status == .relayUnreachable {
                 text = "our relay \(SMTPRelay.address(of: request.url)) cannot be reached"
             } else if failure == .timeout, reply == 0 {
@@ -41,7 +54,7 @@ enum OutcomeText {
         var outcome = DeliveryOutcome(
             reference: request.reference, channel: request.channel, status: status, replyCode: code,
             detail: prefix(request.channel) + " " + text, attempted: true)
-        if status == .delivered { outcome.refusedRecipients = refusedRecipients }
+        if status == .delivered || refusedEvery { outcome.refusedRecipients = refusedRecipients }
         return outcome
     }
 

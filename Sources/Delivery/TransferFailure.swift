@@ -39,6 +39,26 @@ enum FailureClassifier {
         }
     }
 
+    /// The reply that stands for an SMTP message: libcurl's `reply` (the last it read), unless the
+    /// relay refused every one of two or more recipients at RCPT. Then each recipient's code
+    /// decides, not the last one's alone, which is all libcurl keeps with
+    /// `CURLOPT_MAIL_RCPT_ALLOWFAILS`: the order of a school's addresses decided whether its alert
+    /// failed for good (audit 23, F3). An address refused for now (4xx: greylisting) may take it
+    /// on the next try, so its code stands for the message (temporary) wherever that address
+    /// comes; our login refused at any RCPT is our settings, first; only when each refused it for
+    /// good is it permanent. `refused`: the code each refused RCPT got, in order.
+    static func deciding(reply: Int, recipients: Int, refused: [Int]) -> Int {
+        guard refusedEvery(recipients: recipients, refused: refused) else { return reply }
+        return refused.first(where: authenticationReplies.contains)
+            ?? refused.first(where: { (400..<500).contains($0) })
+            ?? reply
+    }
+
+    /// Every one of a message's two or more recipients refused at RCPT: nothing was sent.
+    static func refusedEvery(recipients: Int, refused: [Int]) -> Bool {
+        recipients > 1 && refused.count == recipients
+    }
+
     static func https(failure: TransferFailure, status: Int) -> DeliveryOutcome.Status {
         // The receiver answered 2xx: it has the alert. A reply body that then trickled past the
         // timeouts or broke off does not undo that, and a retry would post the alert again

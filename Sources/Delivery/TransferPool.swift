@@ -121,7 +121,8 @@ final class TransferPool: Sendable {
             let result = easy.result(code)
             easy.reset()
             let outcome = OutcomeText.finished(request, failure: result.failure, reply: result.reply, message: result.message,
-                                               replyText: result.replyText, refusedRecipients: result.refusedRecipients)
+                                               replyText: result.replyText, refusedRecipients: result.refusedRecipients,
+                                               recipientWords: result.recipientWords)
             finish(lane, id: id, request: request, outcome: outcome,
                    trips: outcome.status == .configuration || result.failure == .unreachable || result.failure == .tls || result.failure == .untrustedCertificate)
         }

@@ -288,7 +288,8 @@ public struct NotifyRun: Sendable {
         _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, until leaseEnds: TimeInterval,
         report: inout Report
     ) async throws {
-        let codes = Set(refusals.compactMap { $0.outcome.replyCode })
+        // Each recipient's code where a message had several: one refused with 550 and 553 was not refused alike.
+        let codes = Set(refusals.flatMap { $0.outcome.refusalCodes })
         let ours = refusedAll && refusals.count >= 2 && codes.count == 1
         for (alert, outcome) in refusals {
             if ours {

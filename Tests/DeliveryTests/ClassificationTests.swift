@@ -1,4 +1,6 @@
+import AlertLifecycle
 @testable import Delivery
+import Foundation
 import InputRules
 import Testing
 
@@ -55,6 +57,54 @@ import Testing
     ])
     func httpsStatusDecides(failure: TransferFailure, status: Int, expected: DeliveryOutcome.Status) {
         #expect(FailureClassifier.https(failure: failure, status: status) == expected)
+    }
+
+    /// Audit 23, F3: a school's two addresses, one refused for good (550) and one for now (451),
+    /// both refused at RCPT. libcurl keeps the last code only; each recipient's decides instead,
+    /// so the message is temporary (the greylisted one may take it next time) in either order.
+    /// Only when each refused it for good is it permanent; our login refused anywhere is ours.
+    @Test(arguments: [
+        (550, [451, 550], DeliveryOutcome.Status.temporary),
+        (451, [550, 451], .temporary),
+        (550, [550, 451, 550], .temporary),
+        (553, [550, 553], .permanent),
+        (550, [550, 550], .permanent),
+        (451, [451, 451], .temporary),
+        (451, [530, 451], .configuration),
+        // Not every recipient refused (one took it, then DATA was refused): libcurl's reply decides.
+        (554, [451], .permanent),
+    ])
+    func aMessageEveryRecipientRefusedIsClassifiedByAllTheirCodes(reply: Int, refused: [Int], expected: DeliveryOutcome.Status) {
+        let recipients = max(refused.count, 2)
+        let decided = FailureClassifier.deciding(reply: reply, recipients: recipients, refused: refused)
+        #expect(FailureClassifier.smtp(failure: .network, reply: decided) == expected)
+    }
+
+    /// The outcome of such a message: its detail leads with the code that decided and the relay's
+    /// words for it, then every recipient's code (in numeric order: the same detail whatever the
+    /// order of the addresses), on one line with no address; the refused recipients are kept, so
+    /// the run can see whether the relay refused them all alike.
+    @Test(arguments: [["greylist-a@school.example", "reject-b@school.example"],
+                      ["reject-a@school.example", "greylist-b@school.example"]])
+    func aMessageEveryRecipientRefusedSaysEachCodeAndNoAddress(_ addresses: [String]) throws {
+        let envelope = TransferRequest.SMTPEnvelope(mailFrom: "alerts@police.example", recipients: addresses,
+                                                    security: .plaintext, username: "", password: "")
+        let request = TransferRequest(reference: "ENC-I-1-abc", channel: .smtp, url: "smtp://127.0.0.1:2525", body: Data(),
+                                      kind: .smtp(envelope), caFile: "", resolve: [], lane: .relay, breakerKey: "smtp")
+        let refused = addresses.map { RefusedAddress(address: $0, replyCode: $0.hasPrefix("reject") ? 550 : 451) }
+        let greylisted = "451 4.7.1 Greylisted <\(addresses[0])>, please try again later"
+        let outcome = OutcomeText.finished(
+            request, failure: .network, reply: refused[1].replyCode, message: "RCPT failed: \(refused[1].replyCode) (last error)",
+            replyText: refused[1].replyCode == 550 ? "550 5.1.1 Recipient address rejected" : greylisted,
+            refusedRecipients: refused, recipientWords: [550: "550 5.1.1 Recipient address rejected", 451: greylisted])
+
+        #expect(outcome.status == .temporary)
+        #expect(outcome.replyCode == 451)
+        #expect(outcome.detail.hasPrefix("smtp reply 451 4.7.1 Greylisted <address> please try again later "
+                                          + "(all 2 recipients refused: 451, 550), will retry: RCPT failed: "), "\(outcome.detail)")
+        #expect(!outcome.detail.contains("@") && !outcome.detail.contains("\n"))
+        #expect(outcome.refusedRecipients == refused)
+        #expect(outcome.refusalCodes == [451, 550])
     }
 
     @Test func detailIsOneLineWithoutAddresses() {

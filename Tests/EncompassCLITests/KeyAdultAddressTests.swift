@@ -54,6 +54,46 @@ struct KeyAdultAddressTests {
         #expect(try rig.hubMail().count == 1, "told once a day")
     }
 
+    /// Audit 23, F3: 120502's two key adults, one address dead (550) and one greylisted (451 the
+    /// first time), both refused at RCPT. libcurl keeps only the last RCPT's code, and the store
+    /// sorts the addresses, so which sorts last decided: the alert failed for good when the dead
+    /// one did. In either order it retries, and the next run the greylisted key adult takes it and
+    /// the hub is told of the dead address. No address in the run's output or the last error.
+    @Test(arguments: TestDatabase.allCases, [false, true])
+    func aSchoolWhoseAddressesAreAllRefusedOneForNowRetriesInEitherOrder(_ database: TestDatabase, deadFirst: Bool) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        let (dead, greylisted) = deadFirst
+            ? ("a-reject@skegness.school.example", "b-greylist@skegness.school.example")
+            : ("b-reject@skegness.school.example", "a-greylist@skegness.school.example")
+        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
+        let csv = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        try csv.replacingOccurrences(of: "120502,Bea Lead,reject-dsl@skegness.school.example,smtp,\n",
+                                     with: "120502,Bea Lead,\(dead),smtp,\n120502,Bo Deputy,\(greylisted),smtp,\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
+
+        let first = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(first.status == 0, "\(first.stderr)")
+        let retrying = try #require(try await rig.alerts()["C-1"])
+        #expect(retrying["state"] as? String == "retrying", "\(retrying)")
+        let error = try #require(retrying["last_error"] as? String)
+        #expect(error.hasPrefix("smtp reply 451 4.7.1") && error.contains("(all 2 recipients refused: 451, 550), will retry"), "\(error)")
+        #expect(!error.contains("@") && !(first.stdout + first.stderr).contains("@"), "no address in logs or the last error")
+        #expect(try rig.received().isEmpty, "nothing went: no key adult has it, and a retry is no news for the hub")
+
+        let second = try await rig.notify("2026-11-20T08:00:00Z")
+        #expect(second.status == 0, "\(second.stderr)")
+        let alert = try #require(try await rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "delivered", "\(alert)")
+        #expect(alert["attempts"] as? Int == 2)
+        #expect(try rig.received().filter { $0.to != ["hub@police.example"] }.map(\.to) == [[greylisted]])
+        let notice = try #require(try rig.hubMail().first?.part("text/plain")?.text)
+        #expect(try rig.hubMail().count == 1, "the second run's one notice")
+        #expect(notice.contains("school 120502: our relay refused key adult address \(dead) with reply 550"), "\(notice)")
+        #expect(!notice.contains(greylisted), "a refusal for now is not told")
+    }
+
     /// An alert refused for good at a school's only key adult (120502's: 550) fails; the schools
     /// team corrects the address in Config/key-adults.csv; the next run sends it to the corrected
     /// address, once, under the same reference, and a further run sends nothing.
