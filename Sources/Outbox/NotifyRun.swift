@@ -283,14 +283,17 @@ public struct NotifyRun: Sendable {
     }
 
     /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
-    /// recipient of the run (two or more) with the same code, which is our configuration.
+    /// recipient of the run, at two or more schools, with the same code, which is our
+    /// configuration. Schools, not messages: siblings at one school whose one address is dead are
+    /// two messages refused alike, and were held as our settings, tried every run for ever, the
+    /// dead address never named (audit 23, review F12).
     private func settle(
         _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, until leaseEnds: TimeInterval,
         report: inout Report
     ) async throws {
         // Each recipient's code where a message had several: one refused with 550 and 553 was not refused alike.
         let codes = Set(refusals.flatMap { $0.outcome.refusalCodes })
-        let ours = refusedAll && refusals.count >= 2 && codes.count == 1
+        let ours = refusedAll && Set(refusals.map(\.alert.schoolURN)).count >= 2 && codes.count == 1
         for (alert, outcome) in refusals {
             if ours {
                 let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "

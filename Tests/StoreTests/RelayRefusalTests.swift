@@ -44,18 +44,37 @@ struct RelayRefusalTests {
     func aMessageRefusedWithTwoCodesWasNotRefusedAlike(kind: StoreKind, first: [Int]) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
-        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120502")])],
                                      actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
-        let run = NotifyRun(store: t.store, transport: Relay(first: first),
-                            renderer: try AlertRenderer(templatesDirectory: Repository.templates),
-                            hub: HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example"),
-                            retry: RetryPolicy(), owner: "test:1", isDead: { _ in false })
-        let report = try await run.run(now: now)
+        let report = try await run(t, Relay(first: first))
         let alike = first == [553, 553]
         #expect(report.heldBack == (alike ? 2 : 0), "every recipient refused with 553: our configuration")
         #expect(report.failed == (alike ? 0 : 2), "550 and 553: the schools' addresses, failed")
         let states = try await t.store.alerts(state: nil).map(\.state)
         #expect(states == (alike ? [.queued, .queued] : [.failed, .failed]), "\(states)")
+    }
+
+    func run(_ t: TempStore, _ transport: some Transport) async throws -> NotifyRun.Report {
+        let run = NotifyRun(store: t.store, transport: transport,
+                            renderer: try AlertRenderer(templatesDirectory: Repository.templates),
+                            hub: HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example"),
+                            retry: RetryPolicy(), owner: "test:1", isDead: { _ in false })
+        return try await run.run(now: now)
+    }
+
+    /// Siblings at one school whose one key adult's address is dead: two messages refused alike,
+    /// but by one school's address, not every school's. Failed, and the hub told which school;
+    /// they were held as "our settings" and tried every run for ever (audit 23, review F12).
+    @Test(arguments: StoreKind.allCases)
+    func siblingsRefusedAtTheirSchoolsOneAddressAreThatSchoolsNotOurSettings(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+                                     actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        let report = try await run(t, Relay(first: [553]))
+        #expect(report.heldBack == 0 && report.failed == 2)
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.failed, .failed])
     }
 }
