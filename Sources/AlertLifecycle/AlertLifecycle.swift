@@ -382,6 +382,33 @@ public enum AlertLifecycle {
         reroutable.contains(state)
     }
 
+    /// The kind of the hub notice that an alert re-routed had been delivered to a school the record
+    /// no longer names.
+    public static let reroutedKind = "rerouted"
+
+    /// What the hub is told when a correction re-routes an alert out of `state`, sent to `sentURN`
+    /// (`deliveredAt` its row's delivery time), to the school the record now names (`urn`): an
+    /// alert delivered there put the child's name, date of birth and a domestic abuse incident in
+    /// the hands of a school that is not the child's, so staff must ask that school's key adult to
+    /// delete the notification, and log it as a disclosure (audit 22, people F8). Once a re-route:
+    /// the notice is of the new round (`startsNewRound`), kept once per alert and kind in it, and a
+    /// re-route after delivery at the next school names that school. An alert that was not
+    /// delivered at the school it leaves tells nothing: one refused for good there (`failed`) was
+    /// not received, and one re-planned before it was sent (`queued`, `retrying`, `overdue`) never
+    /// went. Its `delivered_at` is then only a school before's, told at that school's re-route. A
+    /// `sending` alert taken back from a run is not known to be delivered, and tells nothing either.
+    public static func reroutedNotices(from state: AlertState, sentURN: String?, deliveredAt: Date?, urn: String?) -> [Notice] {
+        guard state == reachedItsSchool, let sentURN, let deliveredAt,
+              reroutes(state: state, sentURN: sentURN, childStillLinked: true, urn: urn) else { return [] }
+        return [.rerouted(school: sentURN, deliveredAt: deliveredAt, detail: reroutedDetail(school: sentURN))]
+    }
+
+    /// The notice's one line: ids only, the school's URN and never the child.
+    public static func reroutedDetail(school: String) -> String {
+        "delivered to school \(school), which the record no longer names: ask its key adult to delete the notification, "
+            + "and log it as a disclosure"
+    }
+
     /// What the record now says of an alert a run held (`sending`) while its incident or its
     /// school's key adults could change: ingest and a key-adult change leave a `sending` alert to
     /// its run, so this is asked when the run records its outcome (`state` then the state the
@@ -529,6 +556,9 @@ public enum AlertLifecycle {
         /// Config/key-adults.csv, told once per `configurationNoticeInterval` for each `detail`
         /// (a school and address), holding no alert (it was delivered).
         case refusedAddress(channel: String, detail: String)
+        /// About this alert: it had been delivered to `school` at `deliveredAt`, and a correction
+        /// re-routed it (`reroutedNotices`), kind `reroutedKind`, once per alert in a round.
+        case rerouted(school: String, deliveredAt: Date, detail: String)
     }
 
     /// The kind of the hub notice that names a refused key adult's address.

@@ -114,8 +114,9 @@ public struct AlertRenderer: Sendable {
     }
 
     /// The run's one notice to the hub (SPEC §7): every alert that turned overdue, failed or
-    /// unacknowledged, and every configuration problem due to be told, by reference and incident
-    /// id. Never a child's name.
+    /// unacknowledged, every alert re-routed after delivery to a school the record no longer names,
+    /// and every configuration problem due to be told, by reference and incident id. Never a
+    /// child's name.
     public func hubNotices(_ digest: HubDigest, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp,
                            date: Date) -> AlertMessage {
         func rows(_ reason: HubNotice.Reason, withdrawn: Bool = false) -> [[String: String]] {
@@ -155,6 +156,10 @@ public struct AlertRenderer: Sendable {
             "has_outage": !digest.outages.isEmpty,
             "refused_address": digest.refusedAddresses.map(\.problem),
             "has_refused_address": !digest.refusedAddresses.isEmpty,
+            "rerouted": digest.rerouted.map { r -> [String: String] in
+                ["reference": r.reference, "incident_id": r.incidentId, "school_urn": r.schoolURN, "delivered_at": text.instant(r.deliveredAt)]
+            },
+            "has_rerouted": !digest.rerouted.isEmpty,
         ]
         if let board = digest.boardURL { view["board_url"] = board }
         var counts: [String] = []
@@ -163,6 +168,7 @@ public struct AlertRenderer: Sendable {
         if !overdue.isEmpty { counts.append("\(overdue.count) overdue") }
         if !failed.isEmpty { counts.append("\(failed.count) failed") }
         if !withdrawn.isEmpty { counts.append("\(withdrawn.count) withdrawn") }
+        if !digest.rerouted.isEmpty { counts.append("\(digest.rerouted.count) sent to a school no longer named") }
         if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
         if !digest.refusedAddresses.isEmpty { counts.append("\(digest.refusedAddresses.count) key adult address(es) refused") }
         return AlertMessage(

@@ -2,7 +2,8 @@ import CivilTime
 import Foundation
 
 /// The hub's digest as `hub.webhook` receives it: counts and references (alert references,
-/// incident ids), and each channel problem's one line, never a child's details or a school's name.
+/// incident ids, a school's URN), and each channel problem's one line, never a child's details or a
+/// school's name.
 /// Signed as a school's webhook is (`X-Encompass-Signature`), its reference as `Idempotency-Key`.
 struct HubDigestPayload: Encodable {
     struct Counts: Encodable {
@@ -13,6 +14,7 @@ struct HubDigestPayload: Encodable {
         let failed: Int
         let configuration: Int
         let refused_address: Int
+        let rerouted: Int
     }
 
     struct Alert: Encodable {
@@ -20,6 +22,14 @@ struct HubDigestPayload: Encodable {
         let incident_id: String
         let reason: String
         let deadline: String
+    }
+
+    /// An alert re-routed after it had been delivered to `school_urn`, which the record no longer names.
+    struct Rerouted: Encodable {
+        let reference: String
+        let incident_id: String
+        let school_urn: String
+        let delivered_at: String
     }
 
     struct Problem: Encodable {
@@ -37,6 +47,9 @@ struct HubDigestPayload: Encodable {
     /// A key adult's address refused for good, naming the school's URN and the address: the hub
     /// needs it to correct Config/key-adults.csv (a school's work address, not a child's data).
     let refused_address: [Problem]
+    /// Added (keys may be added, never renamed): the earlier school's URN, for the hub to ask its
+    /// key adult to delete the notification; never the child or the school's name.
+    let rerouted: [Rerouted]
     let board_url: String?
 
     init(_ digest: HubDigest, zone: Zone) {
@@ -47,7 +60,8 @@ struct HubDigestPayload: Encodable {
                         overdue: digest.alerts.count { $0.reason == .overdue },
                         failed: digest.alerts.count { $0.reason == .failed },
                         configuration: digest.configurations.count,
-                        refused_address: digest.refusedAddresses.count)
+                        refused_address: digest.refusedAddresses.count,
+                        rerouted: digest.rerouted.count)
         alerts = digest.alerts.map {
             Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
         }
@@ -56,6 +70,9 @@ struct HubDigestPayload: Encodable {
             Problem(channel: $0.channel?.rawValue ?? "any", problem: $0.problem, waiting: $0.affectedReferences)
         }
         refused_address = digest.refusedAddresses.map { Problem(channel: $0.channel?.rawValue ?? "smtp", problem: $0.problem, waiting: []) }
+        rerouted = digest.rerouted.map {
+            Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
+        }
         board_url = digest.boardURL
     }
 

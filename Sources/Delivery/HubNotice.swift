@@ -61,17 +61,39 @@ public struct HubDigest: Sendable, Hashable {
     /// Key adults' addresses our relay refused for good while another of the school's took the
     /// alert (told once a day each): `problem` names the school's URN, the address and the code.
     public var refusedAddresses: [ConfigurationNotice]
+    /// Alerts re-routed after they had been delivered to a school the record no longer names.
+    public var rerouted: [ReroutedNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
     public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
-                refusedAddresses: [ConfigurationNotice] = [], boardURL: String?) {
+                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
         self.outages = outages
         self.refusedAddresses = refusedAddresses
+        self.rerouted = rerouted
         self.boardURL = boardURL
+    }
+}
+
+/// An alert re-routed to the school the record now names after it had been delivered to another
+/// (`AlertLifecycle.reroutedNotices`): that school holds the child's details, so the hub asks its
+/// key adult to delete the notification. By reference, incident id and the earlier school's URN,
+/// never the child.
+public struct ReroutedNotice: Sendable, Hashable {
+    public var reference: String
+    public var incidentId: String
+    /// The school the alert had been delivered to, which the record no longer names.
+    public var schoolURN: String
+    public var deliveredAt: Date
+
+    public init(reference: String, incidentId: String, schoolURN: String, deliveredAt: Date) {
+        self.reference = reference
+        self.incidentId = incidentId
+        self.schoolURN = schoolURN
+        self.deliveredAt = deliveredAt
     }
 }
 

@@ -30,7 +30,8 @@ struct AlertBoard {
 
     let values: [String: Any]
 
-    init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], unsentNotices: Int, now: Date, zone: Zone,
+    init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], noticeSchools: [String: School] = [:], unsentNotices: Int,
+         now: Date, zone: Zone,
          problem: Problem?, recorded: String?, phoned: String?, lastRun: NotifyRunRecord? = nil) {
         let time = DisplayTime(zone: zone)
         let startOfToday = Self.startOfToday(now, zone: zone)
@@ -56,7 +57,7 @@ struct AlertBoard {
             "hasPhone": !toPhone.isEmpty,
             "phoneCount": toPhone.filter(\.calls.isEmpty).count,
             "hasUnmatched": !unmatched.isEmpty,
-            "notices": notices.map { Self.noticeRow($0, time: time) },
+            "notices": notices.map { Self.noticeRow($0, schools: noticeSchools, time: time) },
             "hasNotices": !notices.isEmpty,
         ]
         if let lastRun, let banner = Self.lastRunBanner(lastRun, now: now, time: time) {
@@ -198,16 +199,30 @@ struct AlertBoard {
         ]) { $1 }
     }
 
-    private static func noticeRow(_ e: HubNoticeEntry, time: DisplayTime) -> [String: Any] {
+    /// `schools`: the directory's entries for the schools `rerouted` notices name.
+    private static func noticeRow(_ e: HubNoticeEntry, schools: [String: School], time: DisplayTime) -> [String: Any] {
         let n = e.notice
-        return [
+        var row: [String: Any] = [
             "rowWhen": time.dayAndClock(n.createdAt),
             "rowKind": Self.kind(n),
             "rowReference": present(n.alert?.reference),
             "rowIncident": present(n.alert?.incidentId),
             "rowDetail": oneLine(n.detail),
             "rowSent": present(e.sentAt.map(time.dayAndClock)),
+            "rowEarlier": NSNull(),
         ]
+        // Who to phone, as "Phone the school" shows it: the school that had the alert, not the one
+        // it goes to now.
+        if n.kind == AlertLifecycle.reroutedKind, let urn = n.schoolURN {
+            let school = schools[urn]
+            row["rowEarlier"] = [
+                "earlierURN": urn,
+                "earlierName": present(school?.name),
+                "earlierTelephone": present(school?.telephone),
+                "earlierDelivered": present(n.deliveredAt.map(time.dayAndClock)),
+            ] as [String: Any]
+        }
+        return row
     }
 
     /// A notice's kind as the board names it: a `failed` notice that tells of a withdrawal is

@@ -125,8 +125,13 @@ struct AlertRoutes {
         }
         let alerts = shown[0]
         let phone = try await toPhone(alerts, now: now)
-        var values = AlertBoard(alerts: alerts, toPhone: phone,
-                                notices: try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit),
+        let notices = try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit)
+        // The schools `rerouted` notices name, to phone as the unacknowledged alerts' are.
+        var noticeSchools: [String: School] = [:]
+        for urn in Set(notices.filter { $0.notice.kind == AlertLifecycle.reroutedKind }.compactMap(\.notice.schoolURN)) {
+            noticeSchools[urn] = try await store.school(urn: urn)
+        }
+        var values = AlertBoard(alerts: alerts, toPhone: phone, notices: notices, noticeSchools: noticeSchools,
                                 unsentNotices: try await store.unsentHubNotices().count, now: now,
                                 zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned,
                                 lastRun: try await store.latestNotifyRun()).values

@@ -362,8 +362,15 @@ public struct NotifyRun: Sendable {
         var configurations: [ConfigurationNotice] = []
         var outages: [ConfigurationNotice] = []
         var refusedAddresses: [ConfigurationNotice] = []
+        var rerouted: [ReroutedNotice] = []
         for n in notices {
-            if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
+            if n.kind == AlertLifecycle.reroutedKind {
+                // The school it had been delivered to, kept with the notice (the store writes all three
+                // together): the alert names the school it goes to now.
+                if let a = n.alert, let school = n.schoolURN, let deliveredAt = n.deliveredAt {
+                    rerouted.append(ReroutedNotice(reference: a.reference, incidentId: a.incidentId, schoolURN: school, deliveredAt: deliveredAt))
+                }
+            } else if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
                                        schoolURN: a.schoolURN, channel: a.channel.flatMap(DeliveryChannel.init(rawValue:)),
                                        deadline: a.deadline ?? now, attempts: a.attempts, lastError: a.lastError ?? n.detail)
@@ -382,7 +389,8 @@ public struct NotifyRun: Sendable {
             }
         }
         let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
-                               outages: outages, refusedAddresses: refusedAddresses, boardURL: links.map { $0.publicURL + "/alerts" })
+                               outages: outages, refusedAddresses: refusedAddresses, rerouted: rerouted,
+                               boardURL: links.map { $0.publicURL + "/alerts" })
         // By e-mail, unless this run found our relay down (the digest would only knock on the same
         // closed door); then, or when the e-mail did not go, by the hub's second channel.
         var sent = false

@@ -40,11 +40,13 @@ final class PostgresAlertQueue {
         let recipient: String?
         let reason: String?
         let lastError: String?
+        /// When it was delivered (a delivered alert re-routed tells the hub: `AlertLifecycle.reroutedNotices`).
+        let deliveredAt: Double?
 
         /// A row of `storedColumns`.
-        typealias Row = (Int64, String, String?, Double?, String?, String?, String?, String?)
+        typealias Row = (Int64, String, String?, Double?, String?, String?, String?, String?, Double?)
         init(_ r: Row) {
-            (alertKey, state, urn, deadline, channel, recipient, reason, lastError) = r
+            (alertKey, state, urn, deadline, channel, recipient, reason, lastError, deliveredAt) = r
         }
 
         /// What the row holds as the state machine reads it; nil for a state it does not know.
@@ -56,7 +58,8 @@ final class PostgresAlertQueue {
     }
 
     /// The stored alert's columns, in `Stored`'s order, for a query that reads them itself (`a.`).
-    static let storedColumns = "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason, a.last_error"
+    static let storedColumns =
+        "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason, a.last_error, a.delivered_at"
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued.
@@ -105,8 +108,8 @@ final class PostgresAlertQueue {
         for r in try await conn.rows("""
             SELECT a.incident_key, a.child_key, \(unescaped: storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
             ORDER BY a.alert_key FOR UPDATE
-            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?).self) {
-            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))
+            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?, Double?).self) {
+            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))
         }
         return found
     }
@@ -133,6 +136,10 @@ final class PostgresAlertQueue {
         if existing.urn != urn { try await PostgresAlerts.forgetAcknowledgement(conn, logger, alertKey: existing.alertKey) }
         if AlertLifecycle.startsNewRound(from: stored.state) {
             try await PostgresAlerts.closeRound(conn, logger, alertKey: existing.alertKey, now: now)
+            // After the round is closed: the notice is the new round's, once in it.
+            try await PostgresAlerts.notices(AlertLifecycle.reroutedNotices(from: stored.state, sentURN: existing.urn,
+                                                                            deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)),
+                                                                            urn: urn), conn, logger, alertKey: existing.alertKey, now: now)
         }
         return (stored.state == .unmatched || AlertLifecycle.reroutable.contains(stored.state)) && p.state == .queued
     }
@@ -187,6 +194,12 @@ enum PostgresAlerts {
         """,
     ])
 
+    /// SQLite's v24-hub-notice-schools: a `rerouted` notice keeps the school the alert had been
+    /// delivered to, and when (`AlertLifecycle.reroutedNotices`).
+    static let hubNoticeSchools = PostgresSchema.Migration(id: "pg21-hub-notice-schools", statements: [
+        #"ALTER TABLE hub_notices ADD COLUMN school_urn text COLLATE "C", ADD COLUMN delivered_at double precision"#,
+    ])
+
     /// Keeps what the state machine makes of a `sending` alert given back (see SQLiteStore.follow).
     static func follow(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, transition: AlertLifecycle.Transition?,
                        planner: AlertPlanner?, now: Date) async throws {
@@ -214,7 +227,11 @@ enum PostgresAlerts {
         }
         if let transition { try await apply(transition, conn, logger, alertKey: alertKey, now: now) }
         guard case .replanned(let p) = decision, let r else { return }
-        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) { try await closeRound(conn, logger, alertKey: alertKey, now: now) }
+        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
+            try await closeRound(conn, logger, alertKey: alertKey, now: now)
+            try await notices(AlertLifecycle.reroutedNotices(from: transition?.state ?? .sending, sentURN: r.0,
+                                                             deliveredAt: transition?.deliveredAt, urn: r.5), conn, logger, alertKey: alertKey, now: now)
+        }
         try await conn.run("""
             UPDATE alerts SET school_urn = \(r.5), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
                 unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
@@ -279,6 +296,13 @@ enum PostgresAlerts {
                 }
                 try await conn.run("""
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
+                    """, logger)
+            case .rerouted(let school, let deliveredAt, let detail):
+                // Once per alert in a round (see SQLiteStore).
+                try await conn.run("""
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at)
+                    VALUES (\(alertKey), \(AlertLifecycle.reroutedKind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970))
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """, logger)
             case .refusedAddress(let channel, let detail):
                 // Once a day for each school and address (see SQLiteStore).
@@ -361,8 +385,8 @@ enum PostgresAlerts {
 
     static func noticeRows(_ conn: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
         var out: [(HubNoticeRow, Date?)] = []
-        for (noticeKey, kind, detail, createdAt, alertKey, sentAt, channel) in try await conn.rows(query, logger,
-                                                                                                  as: (Int64, String, String, Double, Int64?, Double?, String?).self) {
+        for (noticeKey, kind, detail, createdAt, alertKey, sentAt, channel, schoolURN, deliveredAt) in try await conn.rows(
+            query, logger, as: (Int64, String, String, Double, Int64?, Double?, String?, String?, Double?).self) {
             var held: [String] = []
             var alert: AlertRow?
             if let alertKey {
@@ -374,7 +398,9 @@ enum PostgresAlerts {
                     """, logger, as: (String).self)
             }
             out.append((HubNoticeRow(noticeKey: noticeKey, kind: kind, detail: detail, createdAt: Date(timeIntervalSince1970: createdAt),
-                                     alert: alert, channel: channel, heldReferences: held), sentAt.map(Date.init(timeIntervalSince1970:))))
+                                     alert: alert, channel: channel, heldReferences: held, schoolURN: schoolURN,
+                                     deliveredAt: deliveredAt.map(Date.init(timeIntervalSince1970:))),
+                        sentAt.map(Date.init(timeIntervalSince1970:))))
         }
         return out
     }
@@ -429,9 +455,9 @@ extension PostgresStore: AlertStore {
                 WHERE ((a.alert_key = ANY(\(keys)) AND a.state = 'unmatched') OR (a.alert_key = ANY(\(resend)) AND a.state = 'failed'))
                     AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
-                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?).self)
+                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?, Double?).self)
             for r in rows {
-                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))
+                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12))
                 if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, reportedAt: Date(timeIntervalSince1970: r.2), urn: r.3,
                                           ignoringAge: stored.state == AlertState.unmatched.rawValue) {
                     queued += 1
@@ -585,7 +611,7 @@ extension PostgresStore: AlertStore {
                 """, logger, as: (Int64).self)
             guard !keys.isEmpty else { return [] }
             return try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
                 WHERE notice_key = ANY(\(keys)) ORDER BY notice_key
                 """).map(\.notice)
         }
@@ -616,7 +642,7 @@ extension PostgresStore: AlertStore {
         let logger = self.logger
         return try await read { conn in
             try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
                 WHERE sent_at IS NULL ORDER BY notice_key
                 """).map(\.notice)
         }
@@ -738,7 +764,7 @@ extension PostgresStore: UnmatchedStore {
         let logger = self.logger
         return try await read { conn in
             try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
                 WHERE created_at >= \(since.timeIntervalSince1970) ORDER BY created_at DESC, notice_key DESC LIMIT \(limit)
                 """).map { HubNoticeEntry(notice: $0.notice, sentAt: $0.sentAt) }
         }

@@ -367,6 +367,7 @@ enum PostgresSchema {
         retentionOwnerOnly,
         PostgresAlerts.hubNoticeRounds,
         idempotencyKeys,
+        PostgresAlerts.hubNoticeSchools,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -83,6 +83,18 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v24-hub-notice-schools`: a `rerouted` notice (`AlertLifecycle.reroutedNotices`) keeps the
+    /// school the alert had been delivered to and when: the alert's own row names the school it
+    /// goes to now, and its delivery time is the next school's once that school has it.
+    static func registerHubNoticeSchools(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v24-hub-notice-schools") { db in
+            try db.execute(sql: """
+                ALTER TABLE hub_notices ADD COLUMN school_urn TEXT;
+                ALTER TABLE hub_notices ADD COLUMN delivered_at REAL;
+                """)
+        }
+    }
 }
 
 /// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
@@ -106,7 +118,7 @@ final class SQLiteAlertQueue {
             laCodes[row[0]] = row[1]
         }
         find = try SQLiteRawStatement(db, """
-            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error FROM alerts
+            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error, delivered_at FROM alerts
             WHERE incident_key = ? AND child_key = ?
             """)
         insert = try SQLiteRawStatement(db, """
@@ -154,13 +166,13 @@ final class SQLiteAlertQueue {
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
         var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?,
-                       lastError: String?)?
+                       lastError: String?, deliveredAt: Double?)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
             existing = try find.row {
                 (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2), $0.optionalText(3), $0.optionalText(4),
-                 $0.optionalText(5), $0.optionalText(6))
+                 $0.optionalText(5), $0.optionalText(6), $0.optionalDouble(7))
             }
         }
         guard let existing else {
@@ -192,7 +204,13 @@ final class SQLiteAlertQueue {
            let key = try Int64.fetchOne(db, sql: "SELECT alert_key FROM alerts WHERE incident_key = ? AND child_key = ?",
                                         arguments: [incidentKey, childKey]) {
             if existing.urn != urn { try SQLiteStore.forgetAcknowledgement(db, alertKey: key) }
-            if newRound { try SQLiteStore.closeRound(db, alertKey: key, now: now) }
+            if newRound {
+                try SQLiteStore.closeRound(db, alertKey: key, now: now)
+                // After the round is closed: the notice is the new round's, once in it.
+                try SQLiteStore.notices(AlertLifecycle.reroutedNotices(from: state, sentURN: existing.urn,
+                                                                       deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)),
+                                                                       urn: urn), db, alertKey: key, now: now)
+            }
         }
         return (existing.state == .unmatched || AlertLifecycle.reroutable.contains(state)) && p.state == .queued
     }
@@ -435,8 +453,12 @@ extension SQLiteStore: AlertStore {
         }
         if let transition { try apply(transition, to: db, alertKey: alertKey, now: now) }
         guard case .replanned(let p) = decision, let r else { return }
-        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) { try closeRound(db, alertKey: alertKey, now: now) }
         let urn: String? = r[5]
+        if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
+            try closeRound(db, alertKey: alertKey, now: now)
+            try notices(AlertLifecycle.reroutedNotices(from: transition?.state ?? .sending, sentURN: r[0],
+                                                       deliveredAt: transition?.deliveredAt, urn: urn), db, alertKey: alertKey, now: now)
+        }
         try db.execute(sql: """
             UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
                 next_attempt_at = 0, lease_owner = NULL, lease_until = NULL
@@ -509,7 +531,7 @@ extension SQLiteStore: AlertStore {
     static func noticeRows(_ db: Database, where clause: String, order: String,
                            arguments: StatementArguments = []) throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
         try Row.fetchAll(db, sql: """
-            SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel FROM hub_notices
+            SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
             WHERE \(clause) ORDER BY \(order)
             """, arguments: arguments).map { r in
             let noticeKey: Int64 = r[0]
@@ -520,7 +542,8 @@ extension SQLiteStore: AlertStore {
                 """, arguments: [noticeKey])
             let notice = HubNoticeRow(noticeKey: noticeKey, kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
                                       alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first },
-                                      channel: r[6], heldReferences: held)
+                                      channel: r[6], heldReferences: held, schoolURN: r[7],
+                                      deliveredAt: (r[8] as Double?).map(Date.init(timeIntervalSince1970:)))
             return (notice, (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
@@ -635,6 +658,12 @@ extension SQLiteStore: AlertStore {
                 }
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)")
                     .execute(arguments: [noticeKey, alertKey])
+            case .rerouted(let school, let deliveredAt, let detail):
+                // Once per alert in a round, as `.alert`'s kinds are: two writers at once write one.
+                try db.cachedStatement(sql: """
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
+                    """).execute(arguments: [alertKey, AlertLifecycle.reroutedKind, detail, t, school, deliveredAt.timeIntervalSince1970])
             case .refusedAddress(let channel, let detail):
                 // Once a day for each school and address (the detail names both), holding no alert.
                 try db.cachedStatement(sql: """

@@ -181,6 +181,7 @@ enum SQLiteSchema {
         registerTokenScopes(&m)
         registerHubNoticeRounds(&m)
         registerIdempotencyKeys(&m)
+        registerHubNoticeSchools(&m)
         return m
     }
 

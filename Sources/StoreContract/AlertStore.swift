@@ -106,7 +106,8 @@ public struct DueAlert: Sendable, Equatable {
 /// A message for the hub about an alert that failed or went overdue, or about the configuration.
 public struct HubNoticeRow: Sendable, Equatable {
     public var noticeKey: Int64
-    /// `failed`, `overdue` or `configuration`.
+    /// `failed`, `overdue`, `unacknowledged`, `rerouted`, or one about a channel (`configuration`,
+    /// `relay-unavailable`, `address-refused`).
     public var kind: String
     public var detail: String
     public var createdAt: Date
@@ -116,8 +117,14 @@ public struct HubNoticeRow: Sendable, Equatable {
     public var channel: String?
     /// The references of the alerts a configuration notice holds back that are still waiting.
     public var heldReferences: [String] = []
+    /// A `rerouted` notice's (`AlertLifecycle.reroutedKind`): the school the alert had been
+    /// delivered to, which the record no longer names (its `alert` names the school it goes to
+    /// now), and when; nil for the other kinds.
+    public var schoolURN: String?
+    public var deliveredAt: Date?
 
-    public init(noticeKey: Int64, kind: String, detail: String, createdAt: Date, alert: AlertRow? = nil, channel: String? = nil, heldReferences: [String] = []) {
+    public init(noticeKey: Int64, kind: String, detail: String, createdAt: Date, alert: AlertRow? = nil, channel: String? = nil, heldReferences: [String] = [],
+                schoolURN: String? = nil, deliveredAt: Date? = nil) {
         self.noticeKey = noticeKey
         self.kind = kind
         self.detail = detail
@@ -125,6 +132,8 @@ public struct HubNoticeRow: Sendable, Equatable {
         self.alert = alert
         self.channel = channel
         self.heldReferences = heldReferences
+        self.schoolURN = schoolURN
+        self.deliveredAt = deliveredAt
     }
 }
 

@@ -75,7 +75,7 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("alert_ack_tokens", pageKey: ["token_hash"], ["token_hash", "alert_key", "issued_at", "expires_at"]),
         StoreTable("alert_calls", key: "call_key", ["call_key", "alert_key", "called_by", "called_at", "note"]),
         StoreTable("hub_notices", key: "notice_key", [
-            "notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel", "rerouted_at",
+            "notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel", "rerouted_at", "school_urn", "delivered_at",
         ]),
         StoreTable("hub_notice_alerts", pageKey: ["notice_key", "alert_key"], ["notice_key", "alert_key"]),
         StoreTable("notify_runs", key: "run_key", [

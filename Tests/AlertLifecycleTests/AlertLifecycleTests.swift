@@ -277,6 +277,31 @@ struct AlertLifecycleTests {
                 "without a planner it waits for the next command's matchUnmatched")
     }
 
+    /// Audit 22, people F8: a school corrected after the alert was delivered leaves the child's
+    /// details at a school that is not the child's; the hub is told which, and when it had them, so
+    /// staff ask its key adult to delete the notification. Only a delivery tells: refused for good,
+    /// or not yet sent, no school holds it; the same school, or none, is no re-route.
+    @Test func aReRouteAfterDeliveryTellsTheHubWhichSchoolHasTheChildsDetails() {
+        let delivered = t0.addingTimeInterval(600)
+        for state in AlertState.allCases {
+            let notices = AlertLifecycle.reroutedNotices(from: state, sentURN: "100001", deliveredAt: delivered, urn: "100002")
+            if state == .delivered {
+                #expect(notices == [.rerouted(school: "100001", deliveredAt: delivered,
+                                              detail: AlertLifecycle.reroutedDetail(school: "100001"))])
+            } else {
+                #expect(notices.isEmpty, "\(state): not received there, even with an earlier school's delivery time kept")
+            }
+        }
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: "100001").isEmpty,
+                "the same school: not re-routed")
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: nil).isEmpty,
+                "no school now: not re-routed")
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: nil, urn: "100002").isEmpty,
+                "no delivery time: not known to be delivered")
+        let detail = AlertLifecycle.reroutedDetail(school: "100001")
+        #expect(detail.contains("school 100001") && detail.contains("delete the notification") && detail.contains("disclosure"))
+    }
+
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
         for state in AlertState.allCases {
             #expect(AlertLifecycle.withdraws(state: state, childStillLinked: false) == AlertLifecycle.notYetSent.contains(state))

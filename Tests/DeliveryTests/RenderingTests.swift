@@ -209,7 +209,7 @@ import Testing
         #expect(json["kind"] as? String == "encompass-hub-digest")
         let counts = try #require(json["counts"] as? [String: Int])
         #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0,
-                           "refused_address": 0])
+                           "refused_address": 0, "rerouted": 0])
         let alerts = try #require(json["alerts"] as? [[String: String]])
         #expect(alerts.first?["reference"] == "ENC-A" && alerts.first?["incident_id"] == "I-2" && alerts.first?["reason"] == "overdue")
         #expect(alerts.first?["child_id"] == nil && alerts.first?["school_urn"] == nil, "references only")
@@ -233,6 +233,32 @@ import Testing
         #expect((json["counts"] as? [String: Int])?["refused_address"] == 1)
         #expect((json["counts"] as? [String: Int])?["configuration"] == 0)
         #expect((json["refused_address"] as? [[String: Any]])?.first?["problem"] as? String == problem)
+    }
+
+    /// Audit 22, people F8: an alert re-routed after it was delivered to a school the record no
+    /// longer names. A notice of only this is sent, under its own heading, naming the reference, the
+    /// incident, and the school that has the child's details and since when, with what to do; the
+    /// webhook's JSON adds a key for it (keys may be added, never renamed) and keeps the others.
+    @Test func anAlertDeliveredToASchoolNoLongerNamedIsToldWithTheSchoolToContact() throws {
+        let rerouted = ReroutedNotice(reference: "ENC-R", incidentId: "I-4", schoolURN: "100001", deliveredAt: Fixtures.deadline)
+        let digest = HubDigest(reference: "ENC-HUB-4-4", alerts: [], configurations: [], rerouted: [rerouted], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let mail = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(mail.subject == "Encompass needs the hub: 1 sent to a school no longer named [ENC-HUB-4-4]")
+        let text = mail.textBody
+        #expect(text.contains("SENT TO A SCHOOL NO LONGER NAMED"))
+        #expect(text.contains("ask that the notification be deleted, and log it as a disclosure"))
+        #expect(text.contains("  ENC-R  incident I-4  delivered to school 100001 on Monday 9 March 2026 at 09:00 (GMT)\n"), "\(text)")
+        for heading in ["PHONE THE SCHOOL", "OVERDUE", "FAILED", "WITHDRAWN", "CANNOT DELIVER"] { #expect(!text.contains(heading)) }
+
+        let body = try #require(renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline).jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect((json["counts"] as? [String: Int])?["rerouted"] == 1)
+        #expect((json["alerts"] as? [Any])?.isEmpty == true, "not among the alerts' reasons: their values are kept as they were")
+        let told = try #require((json["rerouted"] as? [[String: String]])?.first)
+        #expect(Set(told.keys) == ["reference", "incident_id", "school_urn", "delivered_at"], "ids only: no child, no school's name")
+        #expect(told["reference"] == "ENC-R" && told["incident_id"] == "I-4" && told["school_urn"] == "100001")
+        #expect(told["delivered_at"]?.hasPrefix("2026-03-09T09:00:00") == true, "\(told)")
     }
 
     @Test func aMissingTemplateStopsTheRenderer() throws {

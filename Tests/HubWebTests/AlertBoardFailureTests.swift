@@ -80,4 +80,34 @@ import Testing
         #expect(notices.contains(AlertLifecycle.withdrawnReason))
         #expect(!notices.contains(#"state-failed">failed"#))
     }
+
+    /// Audit 22, people F8: I-22's alert was delivered to 120501, then the force corrected C-22's
+    /// school to 120503. The board's notices name it `rerouted`, with the school that has the
+    /// child's details, when, and its telephone from the directory, as "Phone the school" does.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anAlertDeliveredToASchoolNoLongerNamedIsANoticeWithThatSchoolsTelephone(database: MetricsDatabase) async throws {
+        let fixture = try await Self.fixture(database)
+        defer { fixture.cleanUp() }
+        var directory = AlertBoardTests.directory
+        directory.schools[0].telephone = "01205 310000"
+        try await fixture.store.replaceDirectory(directory)
+        let row = { (urn: String) in "I-22,2026-11-21T20:00:00Z,DASH,standard,3,,V-22,P-22,C-22,Ava,Lee,2016-01-01,\(urn),Y,N,,N" }
+        try await fixture.ingest(Sample.header + "\n" + row("120501") + "\n", planner: AlertBoardTests.planner)
+        let now = fixture.clock.now()
+        let claimed = try await fixture.store.claimDue(now: now, owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+        let alert = try #require(claimed.alerts.first { $0.reference == "ENC-I-22-C-22" })
+        try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: now)
+        try await fixture.ingest(Sample.header + "\n" + row("120503") + "\n", planner: AlertBoardTests.planner)
+
+        let html = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/alerts").text
+        }
+        let notices = String(html[try #require(html.range(of: #"<h2 id="notices-heading">"#)).lowerBound...])
+        #expect(notices.contains(#"<span class="state state-rerouted">rerouted</span></td>\#n      <td data-label="Reference"><code>ENC-I-22-C-22</code>"#))
+        #expect(notices.contains(AlertLifecycle.reroutedDetail(school: "120501")))
+        #expect(notices.contains(#"Phone Boston Pioneers Primary Academy (URN 120501): <a href="tel:01205 310000">01205 310000</a>"#), "\(notices)")
+        #expect(!notices.contains("Lincoln St Giles"), "not the school it goes to now")
+        #expect(!notices.contains("Ava") && !notices.contains("2016-01-01"), "never the child")
+    }
 }

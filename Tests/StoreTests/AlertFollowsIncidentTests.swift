@@ -12,10 +12,9 @@ struct AlertFollowsIncidentTests {
     let now = at("2026-11-22T08:00:00Z")
     static let planner = SchoolDirectoryStoreTests.planner
 
-    func store(_ kind: StoreKind) async throws -> TempStore {
+    func store(_ kind: StoreKind, schools: [String] = ["120501", "120502"]) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(
-            schools: [], keyAdults: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: schools.map(SchoolDirectoryStoreTests.adult)))
         return t
     }
 
@@ -249,7 +248,8 @@ struct AlertFollowsIncidentTests {
                                      actor: "test", at: late.addingTimeInterval(600), planner: Self.planner)
         try await round(at: late.addingTimeInterval(1_200))
         let notices = try await t.store.unsentHubNotices()
-        #expect(notices.map(\.kind) == ["overdue", "unacknowledged", "overdue", "unacknowledged"])
+        #expect(notices.map(\.kind) == ["overdue", "unacknowledged", AlertLifecycle.reroutedKind, "overdue", "unacknowledged"],
+                "and the school it was delivered to is named once")
         #expect(Set(notices.compactMap(\.alert?.reference)) == ["ENC-I-1-C-1"])
         #expect(try await t.store.alerts(state: nil).map(\.schoolURN) == ["120502"])
     }
@@ -266,5 +266,94 @@ struct AlertFollowsIncidentTests {
         let alerts = try await t.store.alerts(state: nil)
         #expect(alerts.map(\.state) == [.queued])
         #expect(try await t.store.peekDue(now: now, limit: 10).map(\.recipient) == ["dsl@120502.school.example"])
+        let told = try await t.store.unsentHubNotices().filter { $0.kind == AlertLifecycle.reroutedKind }
+        #expect(told.map(\.schoolURN) == ["120501"], "120501 has the child's details: the hub is told")
+        #expect(told.map(\.deliveredAt) == [now])
+    }
+
+    /// Ingests I-1 naming C-1 at `urn` at `when`.
+    func correct(_ t: TempStore, to urn: String, at when: Date) async throws {
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: urn)])],
+                                     actor: "test", at: when, planner: Self.planner)
+    }
+
+    /// Claims C-1's alert at `when` and records `result` for it.
+    func send(_ t: TempStore, at when: Date, _ result: AlertResult) async throws {
+        let claimed = try await t.store.claimDue(now: when, owner: "test:2", lease: 60, limit: 10, skippingChannels: [], planner: Self.planner,
+                                                 isDead: { _ in false })
+        let key = try #require(claimed.alerts.first?.alertKey)
+        try await t.store.record(result, for: key, owner: "test:2", now: when, planner: Self.planner)
+    }
+
+    /// Audit 22, people F8: delivered to 120501, then the school corrected to 120502. 120501 holds
+    /// the child's name, date of birth and a domestic abuse incident; the hub is told, once a
+    /// re-route, so staff ask its key adult to delete the notification. Delivered at 120502 and
+    /// corrected again to 120503, the hub is told of 120502. Before, nothing named 120501 but the
+    /// admin-only audit row.
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolCorrectedAfterDeliveryTellsTheHubWhichSchoolHasTheChildsDetails(kind: StoreKind) async throws {
+        let t = try await store(kind, schools: ["120501", "120502", "120503"])
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: Self.planner)
+        #expect(try await t.store.unsentHubNotices().isEmpty, "delivered on time: nothing to tell")
+
+        let corrected = now.addingTimeInterval(3_600)
+        try await correct(t, to: "120502", at: corrected)
+        try await correct(t, to: "120502", at: corrected.addingTimeInterval(60))
+        let told = try await t.store.unsentHubNotices()
+        #expect(told.map(\.kind) == [AlertLifecycle.reroutedKind], "once, however often the correction comes")
+        let notice = try #require(told.first)
+        #expect(notice.schoolURN == "120501", "the school that had it, not the one it goes to now")
+        #expect(notice.deliveredAt == now)
+        #expect(notice.createdAt == corrected)
+        #expect(notice.detail == AlertLifecycle.reroutedDetail(school: "120501"))
+        #expect(notice.alert?.reference == "ENC-I-1-C-1")
+        #expect(notice.alert?.schoolURN == "120502")
+        for n in told { try await t.store.markHubNoticeSent(n.noticeKey, at: corrected) }
+
+        let second = corrected.addingTimeInterval(3_600)
+        try await send(t, at: second, .delivered)
+        try await correct(t, to: "120503", at: second.addingTimeInterval(600))
+        let next = try await t.store.unsentHubNotices()
+        #expect(next.map(\.kind) == [AlertLifecycle.reroutedKind])
+        #expect(next.map(\.schoolURN) == ["120502"], "a new round: the school it was delivered to next")
+        #expect(next.map(\.deliveredAt) == [second])
+    }
+
+    /// Re-planned before it was sent, or refused for good where it went, no school holds the
+    /// child's details: the hub is told of nothing but the refusal, even when the alert keeps an
+    /// earlier school's delivery time (delivered at 120501, refused at 120502, corrected to 120503).
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolCorrectedBeforeDeliveryOrAfterARefusalTellsNoSchoolToDelete(kind: StoreKind) async throws {
+        let t = try await store(kind, schools: ["120501", "120502", "120503"])
+        defer { t.cleanUp() }
+        try await correct(t, to: "120501", at: now)
+        try await correct(t, to: "120502", at: now)
+        try await correct(t, to: "120503", at: now)
+        #expect(try await t.store.unsentHubNotices().isEmpty, "re-planned twice before any delivery")
+
+        try await send(t, at: now, .delivered)
+        try await correct(t, to: "120502", at: now.addingTimeInterval(60))
+        #expect(try await t.store.unsentHubNotices().compactMap(\.schoolURN) == ["120503"])
+        try await send(t, at: now.addingTimeInterval(120), .permanent(error: "smtp reply 550"))
+        try await correct(t, to: "120501", at: now.addingTimeInterval(180))
+        let told = try await t.store.unsentHubNotices()
+        #expect(told.map(\.kind) == [AlertLifecycle.reroutedKind, "failed"], "120502 refused it: nothing there to delete")
+        #expect(told.compactMap(\.schoolURN) == ["120503"])
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.queued], "re-routed to 120501")
+    }
+
+    /// Two ingests of the correction at once write the notice once.
+    @Test(arguments: StoreKind.allCases)
+    func twoCorrectionsAtOnceTellTheHubOnce(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: Self.planner)
+        async let a: Void = correct(t, to: "120502", at: now.addingTimeInterval(60))
+        async let b: Void = correct(t, to: "120502", at: now.addingTimeInterval(60))
+        _ = try await (a, b)
+        #expect(try await t.store.unsentHubNotices().map(\.kind) == [AlertLifecycle.reroutedKind])
     }
 }
