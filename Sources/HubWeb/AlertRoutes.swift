@@ -90,7 +90,7 @@ struct AlertRoutes {
         switch kept.kind {
         case .call(let reference): problem = .init(reference: reference, form: .call, entered: Self.note(kept.fields), message: message)
         case .school(let reference): problem = .init(reference: reference, entered: Self.urn(kept.fields), message: message)
-        case .decision, .planAction, .regrade: throw PageError.notFound
+        case .decision, .planAction, .planDone, .regrade: throw PageError.notFound
         }
         return try await board(context: context, problem: problem, recorded: nil, phoned: nil, status: status)
     }

@@ -36,6 +36,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub))
     router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: KeptFormMiddleware())
     // A form refused for an ended session or an earlier session's token comes back filled in (`KeptForm`).
     let throttle = SignInThrottle(limits: configuration.signInLimits)
     let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)

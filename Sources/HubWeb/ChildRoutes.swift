@@ -143,6 +143,14 @@ struct ChildRoutes {
             let plan = PlanFormState(added: PlanFormState.Added(kept.fields), status: status,
                                      problems: [FieldProblem(field: "plan-heading", message: message)])
             return try await childPage(childId: childId, user: user, context: context, form: nil, plan: plan, notice: nil)
+        case .planDone(let childId, let actionId):
+            let user = try context.require(.hub)
+            guard let action = try await store.planAction(id: actionId), action.childId == childId else { throw PageError.notFound }
+            // Marked done meanwhile: theirs stands, as the form's own press would be told.
+            let problem = action.done.map { FieldProblem(field: PlanFormState.rowAnchor(actionId), message: PlanRoutes.alreadyDone($0.on)) }
+                ?? FieldProblem(field: PlanFormState.doneField(actionId), message: message)
+            let plan = PlanFormState(done: (actionId, kept.fields["on"]), status: status, problems: [problem])
+            return try await childPage(childId: childId, user: user, context: context, form: nil, plan: plan, notice: nil)
         case .regrade(let childId, let incidentId):
             let user = try context.require(.supervisor)
             return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,

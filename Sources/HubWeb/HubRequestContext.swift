@@ -14,6 +14,9 @@ public struct HubRequestContext: RequestContext {
     var apiClient: String?
     /// A POSTed form, read and checked for its CSRF token by `CSRFMiddleware`.
     var form = FormFields()
+    /// The page answers a sign-in with the form the ended session refused, filled in (`KeptForm`):
+    /// where the person left off, not an error, so its title does not start "Error:" (`PageFrame`).
+    var resumingForm = false
     /// Whether the browser reached us over TLS, directly or through the proxy.
     var overTLS = false
 

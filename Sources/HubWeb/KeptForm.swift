@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import StoreContract
 
 /// A form refused before its route ran, because its session had ended (idle too long, or past its
 /// lifetime) or because it carried an earlier session's CSRF token (signed in again in another tab):
@@ -15,25 +16,45 @@ struct KeptForm: Sendable {
     enum Kind: Sendable, Equatable {
         case decision(childId: String)
         case planAction(childId: String)
+        /// Marking a plan action done: its date (audit 22, people: it was lost through sign-in).
+        case planDone(childId: String, actionId: Int64)
         case regrade(childId: String, incidentId: String)
         case call(reference: String)
         case school(reference: String)
 
-        /// The fields a person types into this form, the only ones kept.
-        var fields: [String] {
+        /// The fields a person fills in on this form, the only ones kept, and how the outage page
+        /// shows each again (`KeptForm.Resent`).
+        var form: [Field] {
             switch self {
-            case .decision: ["marac", "strategy_meeting", "on", "reason", "strategy"]
-            case .planAction: ["action", "agency", "due"]
-            case .regrade: ["grade", "reason"]
-            case .call: ["note"]
-            case .school: ["urn"]
+            case .decision:
+                [Field("marac", "MARAC referral", .choice), Field("strategy_meeting", "Strategy meeting", .choice),
+                 Field("on", "Date of the decision", .date), Field("reason", "Reason", .lines),
+                 Field("strategy", "Strategy discussion requested", .tick)]
+            case .planAction: [Field("action", "What is to be done", .lines), Field("agency", "Agency", .line), Field("due", "Due", .date)]
+            case .planDone(_, let id): [Field("on", "Date action \(id) was done", .date)]
+            case .regrade: [Field("grade", "Supervisor's grade", .choice), Field("reason", "Reason", .lines)]
+            case .call: [Field("note", "Note of the call", .lines)]
+            case .school: [Field("urn", "School URN", .line)]
+            }
+        }
+
+        /// The names of `form`'s fields.
+        var fields: [String] { form.map(\.name) }
+
+        /// What the form is about, by its ids, as the outage page names it.
+        var subject: String {
+            switch self {
+            case .decision(let child), .planAction(let child): "child \(child)"
+            case .planDone(let child, let id): "action \(id) of child \(child)'s plan"
+            case .regrade(let child, let incident): "incident \(incident) of child \(child)"
+            case .call(let reference), .school(let reference): "alert \(reference)"
             }
         }
 
         /// The page the form is on: where signing in again leads.
         var page: String {
             switch self {
-            case .decision(let child), .planAction(let child): ChildRoutes.path(child)
+            case .decision(let child), .planAction(let child), .planDone(let child, _): ChildRoutes.path(child)
             case .regrade(let child, let incident): ChildRoutes.path(child) + "/incidents/" + ChildRoutes.encode(incident) + "/regrade"
             case .call, .school: "/alerts"
             }
@@ -44,6 +65,7 @@ struct KeptForm: Sendable {
             switch self {
             case .decision(let child): ChildRoutes.path(child) + "/decisions"
             case .planAction(let child): ChildRoutes.path(child) + "/plan"
+            case .planDone(let child, let id): ChildRoutes.path(child) + "/plan/\(id)/done"
             case .regrade: page
             case .call(let reference): "/alerts/" + ChildRoutes.encode(reference) + "/call"
             case .school(let reference): "/alerts/unmatched/" + ChildRoutes.encode(reference) + "/school"
@@ -55,6 +77,7 @@ struct KeptForm: Sendable {
             switch self {
             case .decision: "Record decision"
             case .planAction: "Add the action"
+            case .planDone: "Mark done"
             case .regrade: "Record regrade"
             case .call: "I phoned the school"
             case .school: "Record school"
@@ -74,6 +97,10 @@ struct KeptForm: Sendable {
             case (3, "children") where parts[2] == "plan":
                 guard let child = ids[1] else { return nil }
                 self = .planAction(childId: child)
+            case (5, "children") where parts[2] == "plan" && parts[4] == "done":
+                // As the route reads it: `Int64` of the path's part.
+                guard let child = ids[1], let id = ids[3].flatMap({ Int64($0) }) else { return nil }
+                self = .planDone(childId: child, actionId: id)
             case (5, "children") where parts[2] == "incidents" && parts[4] == "regrade":
                 guard let child = ids[1], let incident = ids[3] else { return nil }
                 self = .regrade(childId: child, incidentId: incident)
@@ -106,6 +133,26 @@ struct KeptForm: Sendable {
         }
     }
 
+    /// One field a person fills in on a kept form.
+    struct Field: Sendable {
+        enum Input: Sendable {
+            /// Text typed on several lines (a textarea), on one line, or a date.
+            case lines, line, date
+            /// A choice made (radio buttons, a select) or a box ticked: carried as it was, not typed.
+            case choice, tick
+        }
+
+        let name: String
+        let label: String
+        let input: Input
+
+        init(_ name: String, _ label: String, _ input: Input) {
+            self.name = name
+            self.label = label
+            self.input = input
+        }
+    }
+
     let kind: Kind
     /// The form's typed fields as sent (not trimmed: they are checked when sent again).
     let fields: FormFields
@@ -134,6 +181,59 @@ struct KeptForm: Sendable {
     static let prefix = "kept."
 }
 
+extension KeptForm {
+    /// A kept form whose press was answered 503 because the database was unavailable (audit 22,
+    /// people F1): nothing was recorded, and the 503 page (`ErrorMiddleware`) gives the form back as
+    /// sent, posting to the same address, with no read of the database. The typed text is shown to
+    /// edit, the choices ride hidden, and so do `seen` and the CSRF token the request carried: the
+    /// person's own (only one this site could have made is carried), and their session and the token
+    /// are checked again when they press, by the ordinary rules, so one press records once
+    /// (`OnePress`). Never a password (no kept form has one); never the database, a cookie or a log.
+    struct Resent {
+        let kept: KeptForm
+        let token: String?
+        let seen: Int?
+
+        /// The form `form` posted to `path`, or nil when `path` is not a kept form.
+        init?(path: String, form: FormFields) {
+            guard let kept = KeptForm(path: path, form: form) else { return nil }
+            self.kept = kept
+            token = form[CSRFMiddleware.field].flatMap { Secrets.isWellFormedToken($0) ? $0 : nil }
+            // The count as the store reads it (`OnePress.seen`): anything else reads as no count, so
+            // only a count is carried, and a form without one still has none.
+            seen = form["seen"].map(OnePress.seen).flatMap { $0 >= 0 ? $0 : nil }
+        }
+
+        /// What the page says.
+        var message: String {
+            "The hub's database is busy or unavailable, so what you sent for \(kept.kind.subject) was NOT recorded. "
+                + "It is below as you typed it: try again in a moment by pressing \(kept.kind.button)."
+        }
+
+        /// The form, for the error page's template: every value is escaped there (`{{ }}`).
+        var values: [String: Any] {
+            var hidden: [[String: String]] = []
+            if let token { hidden.append(["name": CSRFMiddleware.field, "value": token]) }
+            if let seen { hidden.append(["name": "seen", "value": String(seen)]) }
+            var chosen: [[String: String]] = []
+            var typed: [[String: Any]] = []
+            for field in kept.kind.form {
+                let value = kept.fields[field.name]
+                switch field.input {
+                case .choice, .tick:
+                    guard let value else { continue }
+                    hidden.append(["name": field.name, "value": value])
+                    chosen.append(["label": field.label, "value": field.input == .tick ? "yes" : value])
+                case .lines, .line, .date:
+                    typed.append(["id": "kept-" + field.name, "name": field.name, "label": field.label, "value": value ?? "",
+                                  "lines": field.input == .lines, "date": field.input == .date])
+                }
+            }
+            return ["action": kept.kind.action, "button": kept.kind.button, "hidden": hidden, "chosen": chosen, "typed": typed]
+        }
+    }
+}
+
 /// Shows a kept form on its page: the routes that own the forms do it, as they show a form sent back.
 struct FormRecall: Sendable {
     let child: ChildRoutes
@@ -144,9 +244,11 @@ struct FormRecall: Sendable {
     /// is not for, 404 for a child or alert no longer there).
     func present(_ kept: KeptForm, _ refusal: KeptForm.Refusal, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
         let message = refusal.message(kept.kind)
+        var context = context
+        context.resumingForm = refusal == .sessionEnded
         switch kept.kind {
         case .call, .school: return try await alerts.present(kept, message: message, context: context, status: status)
-        case .decision, .planAction, .regrade: return try await child.present(kept, message: message, context: context, status: status)
+        case .decision, .planAction, .planDone, .regrade: return try await child.present(kept, message: message, context: context, status: status)
         }
     }
 }

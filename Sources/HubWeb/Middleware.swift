@@ -56,6 +56,10 @@ struct ErrorMiddleware: RouterMiddleware {
             // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
             return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
+            // A kept form's press that the database failed under (`KeptFormMiddleware`): logged and
+            // answered by the failure's own kind, with the form given back.
+            let unrecorded = error as? UnrecordedForm
+            let error = unrecorded?.failure ?? error
             let path = RequestLogMiddleware.loggedPath(request, context, status: .internalServerError)
             var metadata: Logger.Metadata = ["error": "\(type(of: error))", "path": "\(path)"]
             // A database's own one line (a full disk, a lock, a damaged file), as a command prints it
@@ -65,6 +69,11 @@ struct ErrorMiddleware: RouterMiddleware {
             context.logger.error("request failed", metadata: metadata)
             // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
             if FailureKind.of(error) == .unavailable {
+                // A kept form comes back as sent, from the request alone: the database is not there to ask.
+                if let resent = unrecorded?.resent {
+                    return pages.render("error", PageFrame(context: context, title: Self.notRecorded)
+                        .with(["reason": Self.notRecorded, "message": resent.message, "kept": resent.values]), status: .serviceUnavailable)
+                }
                 return respond(request, context, status: .serviceUnavailable,
                                message: "The hub's database is busy or unavailable. Nothing was changed; try again in a minute.")
             }
@@ -72,6 +81,8 @@ struct ErrorMiddleware: RouterMiddleware {
                            message: "Something went wrong on our side. Nothing was changed; try again, and tell the hub's administrator if it happens again.")
         }
     }
+
+    static let notRecorded = "Not recorded: the database is unavailable"
 
     private func respond(_ request: Request, _ context: Context, status: HTTPResponse.Status, message: String) -> Response {
         if AccessMiddleware.takesToken(request.uri.path) {
@@ -83,6 +94,34 @@ struct ErrorMiddleware: RouterMiddleware {
         return pages.render("error", PageFrame(context: context, title: status.reasonPhrase)
             .with(["status": Int(status.code), "reason": status.reasonPhrase, "message": message]), status: status)
     }
+}
+
+/// A kept form's press (`KeptForm`) that fails because the database is unavailable: its body is
+/// read here, before the session is looked up (the first thing to fail when the database has gone),
+/// so that the failure can carry the form to `ErrorMiddleware`, which answers 503 with the form as
+/// sent (`KeptForm.Resent`). Inside `RequestLogMiddleware`, which logs a body over the limit (413)
+/// as before; the failure itself is logged by `ErrorMiddleware`, by its type and route only.
+struct KeptFormMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post, KeptForm.Kind(path: request.uri.path) != nil else { return try await next(request, context) }
+        var request = request
+        // The middlewares below read this copy of the body again.
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        do {
+            return try await next(request, context)
+        } catch where FailureKind.of(error) == .unavailable {
+            guard let form = FormFields(urlEncoded: body), let resent = KeptForm.Resent(path: request.uri.path, form: form) else { throw error }
+            throw UnrecordedForm(failure: error, resent: resent)
+        }
+    }
+}
+
+/// A database failure under a kept form's press, with the form as sent (`KeptFormMiddleware`).
+struct UnrecordedForm: Error {
+    let failure: any Error
+    let resent: KeptForm.Resent
 }
 
 /// One line per request: method, path (ids only, never a query string or a body) and status.

@@ -53,9 +53,10 @@ struct PageFrame {
     private(set) var values: [String: Any]
 
     /// `error`: the page is a form sent back with problems; its title starts "Error:", so a screen
-    /// reader says so first.
+    /// reader says so first. Not a kept form given back after signing in (`resumingForm`): the
+    /// sign-in worked, and the page is where the person left off.
     init(context: HubRequestContext, title: String, error: Bool = false) {
-        values = ["title": error ? "Error: " + title : title]
+        values = ["title": error && !context.resumingForm ? "Error: " + title : title]
         if let session = context.session {
             values["csrf"] = session.csrfToken
             values["user"] = [

@@ -68,7 +68,7 @@ struct PlanRoutes {
             } catch PlanError.alreadyDone(_, let when) {
                 // Someone marked it done meanwhile: theirs stands.
                 let state = PlanFormState(done: (id, on), status: .conflict, problems: [
-                    FieldProblem(field: PlanFormState.rowAnchor(id), message: "This action was already marked done on \(when): nothing was changed."),
+                    FieldProblem(field: PlanFormState.rowAnchor(id), message: Self.alreadyDone(when)),
                 ])
                 return try await child.childPage(childId: childId, user: user, context: context, form: nil, plan: state, notice: nil)
             }
@@ -78,6 +78,11 @@ struct PlanRoutes {
 }
 
 extension PlanRoutes {
+    /// What the page says when the action was marked done before this press (or a kept one, `KeptForm`).
+    static func alreadyDone(_ when: LocalDate) -> String {
+        "This action was already marked done on \(when): nothing was changed."
+    }
+
     /// What the page says when actions were added after it was shown (`OnePress`): who added them,
     /// not their text, which the plan shows beside.
     static func addedMeanwhile(_ since: [PlanAction]) -> String {

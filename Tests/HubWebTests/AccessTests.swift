@@ -33,7 +33,8 @@ enum Routes {
     static var all: Set<String> { open.union(api).union(metrics).union(pages).union(school) }
     /// The forms whose typed text is kept through signing in again (`KeptForm`): answered with the sign-in page itself.
     static let kept: Set<String> = [
-        "POST /children/{childId}/decisions", "POST /children/{childId}/plan", "POST /children/{childId}/incidents/{incidentId}/regrade",
+        "POST /children/{childId}/decisions", "POST /children/{childId}/plan", "POST /children/{childId}/plan/{actionId}/done",
+        "POST /children/{childId}/incidents/{incidentId}/regrade",
         "POST /alerts/unmatched/{reference}/school", "POST /alerts/{reference}/call",
     ]
 

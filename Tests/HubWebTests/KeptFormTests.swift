@@ -64,6 +64,7 @@ struct KeptFormTests {
         #expect(signedIn.headers[values: .setCookie].contains { $0.hasPrefix("encompass_session=") })
         #expect(signedIn.text.contains("Your session had ended when you pressed Record decision, so what you sent was NOT recorded."))
         #expect(signedIn.text.contains(Self.shownReason))
+        #expect(signedIn.text.contains("<title>Child C-1 – "), "signing in worked: the page's own title, not Error:")
         #expect(signedIn.text.contains(#"name="marac" value="declined" checked"#))
         #expect(Browser.hidden(in: signedIn.text, posting: Self.decisions).first { $0.0 == "seen" }?.1 == "0")
         // Pressed: recorded once, and a second press is the same press.
@@ -71,6 +72,34 @@ struct KeptFormTests {
         #expect(again.location == "/children/C-1?recorded=already#decisions")
         let stored = try await fixture.store.decisions(childId: "C-1")
         #expect(stored.map(\.reason) == ["Mother engaging with the IDVA & <school>"])
+    }
+
+    @Test(arguments: Database.allCases)
+    func aMarkDoneDateIsKeptThroughSignInToo(kind: Database) async throws {
+        let fixture = try await Self.fixture(kind)
+        defer { fixture.cleanUp() }
+        let clock = fixture.clock
+        let action = try await PlanPageTests.add(fixture)
+        let done = "/children/C-1/plan/\(action.id)/done"
+        let (refused, signedIn, recorded) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1").text
+            clock.advance(minutes: 31)
+            let refused = try await browser.post(done, form: Self.sent(from: page, posting: done + "#errors", typed: [("on", "2026-11-20")]))
+            let signedIn = try await browser.post("/sign-in", form: Self.sent(from: refused.text, posting: "/sign-in")
+                + [("name", "hana"), ("password", WebFixture.password)])
+            let recorded = try await browser.post(done, form: Self.sent(from: signedIn.text, posting: done + "#errors", typed: [("on", "2026-11-20")]))
+            return (refused, signedIn, recorded)
+        }
+        #expect(refused.status == .unauthorized)
+        #expect(refused.text.contains(#"<input type="hidden" name="kept.on" value="2026-11-20">"#))
+        #expect(signedIn.status == .ok)
+        #expect(signedIn.text.contains("Your session had ended when you pressed Mark done, so what you sent was NOT recorded."))
+        #expect(signedIn.text.contains(#"name="on" type="date" value="2026-11-20""#), "the date as typed, not today's")
+        // Where the person left off, not an error: the page's own title (audit 22, people: it began "Error:").
+        #expect(signedIn.text.contains("<title>Child C-1 – "))
+        #expect(recorded.location == "/children/C-1?plan=done#plan")
+        #expect(try await fixture.store.planAction(id: action.id)?.done?.on == LocalDate(iso: "2026-11-20"))
     }
 
     @Test(arguments: Database.allCases)
@@ -92,6 +121,7 @@ struct KeptFormTests {
         #expect(stale.status == .forbidden)
         #expect(stale.text.contains("This page came from an earlier session (you have signed in again since), so what you sent was NOT recorded."))
         #expect(stale.text.contains(Self.shownReason))
+        #expect(stale.text.contains("<title>Error: Child C-1 – "), "a press refused (403) is still an error")
         #expect(recorded.location == "/children/C-1?recorded=1#decisions")
         #expect(try await fixture.store.decisions(childId: "C-1").count == 1)
     }
@@ -124,6 +154,145 @@ struct KeptFormTests {
         #expect(regraded.contains(#"<option value="high" selected>"#))
         #expect(try await fixture.store.planActions(childId: "C-1").isEmpty)
         #expect(try await fixture.store.childRecord("C-3")?.regrades.isEmpty == true)
+    }
+
+    // MARK: The database unavailable under a press (503)
+
+    /// The database goes away under the running app and comes back, as the outage tests make it
+    /// (`DatabaseFailureTests`): a table the press needs is renamed from outside the app, and named
+    /// back. `sessions` fails the press first of all, before its token is checked, as a database
+    /// that has gone does; another table fails it in its route.
+    static func database(_ fixture: WebFixture, url: String?, table: String, gone: Bool) async throws {
+        let sql = gone ? "ALTER TABLE \(table) RENAME TO \(table)_gone" : "ALTER TABLE \(table)_gone RENAME TO \(table)"
+        if let url {
+            let ran = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!.split(separator: "?").first!), sql)
+            try #require(ran.exitCode == 0, "\(ran.output)")
+        } else {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            shell.arguments = [fixture.databasePath, sql]
+            let ran = try await shell.runToEnd()
+            try #require(ran.end.status == 0, "\(String(decoding: ran.stderr, as: UTF8.self))")
+        }
+    }
+
+    static func fixtureAndURL(_ kind: Database) async throws -> (WebFixture, String?) {
+        let url = kind == .postgres ? try PostgresServer.shared().makeDatabase() : nil
+        return (try await WebFixture.make(database: url), url)
+    }
+
+    /// The 503 for a press the database failed under says nothing was recorded and gives the form
+    /// back as sent, with the request's own token and `seen`; pressed when the database is back, it
+    /// records once (audit 22, people F1: the 503 page lost what was typed).
+    @Test(arguments: Database.allCases)
+    func aDecisionPressedWhileTheDatabaseIsUnavailableComesBackAndIsRecordedOnceWhenItIsBack(kind: Database) async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(kind)
+        defer { fixture.cleanUp() }
+        let (page, down, recorded, again) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1").text
+            try await Self.database(fixture, url: url, table: "sessions", gone: true)
+            let down = try await browser.post(Self.decisions, form: Self.sent(from: page, posting: Self.decisions, typed: Self.typed))
+            try await Self.database(fixture, url: url, table: "sessions", gone: false)
+            // The form as shown, pressed: its hidden fields and the typed fields as filled in.
+            let resent = Self.sent(from: down.text, posting: Self.decisions, typed: [("on", "2026-11-21"), ("reason", Self.typed[2].1)])
+            return (page, down, try await browser.post(Self.decisions, form: resent), try await browser.post(Self.decisions, form: resent))
+        }
+        #expect(down.status == .serviceUnavailable)
+        #expect(down.text.contains("The hub&#39;s database is busy or unavailable, so what you sent for child C-1 was NOT recorded. "
+            + "It is below as you typed it: try again in a moment by pressing Record decision."))
+        let hidden = Browser.hidden(in: down.text, posting: Self.decisions)
+        #expect(hidden.map(\.0) == ["csrf", "seen", "marac"])
+        #expect(hidden.first { $0.0 == "csrf" }?.1 == Browser.csrf(in: page), "the token the press carried")
+        #expect(hidden.first { $0.0 == "seen" }?.1 == "0")
+        #expect(down.text.contains(#"<input id="kept-on" name="on" type="date" value="2026-11-21">"#))
+        #expect(down.text.contains(#"<textarea id="kept-reason" name="reason" rows="4">Mother engaging with the IDVA &amp; &lt;school&gt;</textarea>"#))
+        #expect(down.text.contains("<button type=\"submit\">Record decision</button>"))
+        #expect(!down.text.contains("password"))
+        #expect(recorded.location == "/children/C-1?recorded=1#decisions")
+        #expect(again.location == "/children/C-1?recorded=already#decisions")
+        #expect(try await fixture.store.decisions(childId: "C-1").map(\.reason) == ["Mother engaging with the IDVA & <school>"])
+    }
+
+    /// The database failing in the route itself, after the token was checked: the same.
+    @Test(arguments: Database.allCases)
+    func aPlanActionTheDatabaseFailedUnderInItsRouteComesBackAndIsAddedOnce(kind: Database) async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(kind)
+        defer { fixture.cleanUp() }
+        let plan = "/children/C-1/plan"
+        let typed = [("action", "Weekly visit"), ("agency", "Children's Social Care"), ("due", "2026-12-01")]
+        let (down, added, again) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1").text
+            try await Self.database(fixture, url: url, table: "plan_actions", gone: true)
+            let down = try await browser.post(plan, form: Self.sent(from: page, posting: plan + "#errors", typed: typed))
+            try await Self.database(fixture, url: url, table: "plan_actions", gone: false)
+            let resent = Self.sent(from: down.text, posting: plan, typed: typed)
+            return (down, try await browser.post(plan, form: resent), try await browser.post(plan, form: resent))
+        }
+        #expect(down.status == .serviceUnavailable)
+        #expect(down.text.contains("so what you sent for child C-1 was NOT recorded"))
+        #expect(Browser.hidden(in: down.text, posting: plan).map(\.0) == ["csrf", "seen"])
+        #expect(down.text.contains(#"<textarea id="kept-action" name="action" rows="4">Weekly visit</textarea>"#))
+        #expect(down.text.contains(#"<input id="kept-agency" name="agency" type="text" value="Children&#39;s Social Care">"#))
+        #expect(down.text.contains(#"<input id="kept-due" name="due" type="date" value="2026-12-01">"#))
+        #expect(added.location == "/children/C-1?plan=added#plan")
+        #expect(again.location == "/children/C-1?plan=already#plan")
+        #expect(try await fixture.store.planActions(childId: "C-1").map(\.action) == ["Weekly visit"])
+    }
+
+    /// Each kept form comes back on the 503 page posting where it posted, its typed text to edit and
+    /// its choices hidden; nothing else of the request.
+    @Test(arguments: [
+        ("/children/C-1/plan/7/done", [("on", "2026-11-20")], [], "Mark done", "action 7 of child C-1&#39;s plan"),
+        ("/children/C-3/incidents/I-5/regrade", [("grade", "high"), ("reason", "Weapon in the notes")], ["grade"], "Record regrade",
+         "incident I-5 of child C-3"),
+        ("/alerts/ENC-I-1-C-1/call", [("note", "Spoke to the DSL")], [], "I phoned the school", "alert ENC-I-1-C-1"),
+        ("/alerts/unmatched/ENC-I-1-C-1/school", [("urn", "120501")], [], "Record school", "alert ENC-I-1-C-1"),
+    ] as [(String, [(String, String)], [String], String, String)])
+    func everyKeptFormComesBackOnThe503Page(path: String, typed: [(String, String)], hidden: [String], button: String, subject: String) async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(.sqlite)
+        defer { fixture.cleanUp() }
+        let down = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("sam")
+            let token = try #require(Browser.csrf(in: try await browser.get("/children/C-1").text))
+            try await Self.database(fixture, url: url, table: "sessions", gone: true)
+            return try await browser.post(path, form: [("csrf", token), ("password", "hunter2"), ("other", "x")] + typed)
+        }
+        #expect(down.status == .serviceUnavailable)
+        #expect(down.text.contains("what you sent for \(subject) was NOT recorded"))
+        #expect(down.text.contains("<button type=\"submit\">\(button)</button>"))
+        #expect(Browser.hidden(in: down.text, posting: path).map(\.0) == ["csrf"] + hidden)
+        for (name, value) in typed where !hidden.contains(name) {
+            #expect(down.text.contains(#"id="kept-\#(name)" name="\#(name)""#) && down.text.contains(value), "\(name)")
+        }
+        #expect(!down.text.contains("hunter2") && !down.text.contains("password") && !down.text.contains(#"name="other""#))
+    }
+
+    /// The page gives back what the request sent: every value escaped, a token only if this site
+    /// could have made it, `seen` only as a count; and the log has the route, never a value.
+    @Test func theFormOnThe503PageIsEscapedAndNothingOfItIsLogged() async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(.sqlite)
+        defer { fixture.cleanUp() }
+        let (app, log) = try await AddressHardeningTests.loggingApplication(fixture)
+        let down = try await app.test(.router) { client in
+            var browser = Browser(client: client)
+            _ = try await browser.signIn("hana")
+            try await Self.database(fixture, url: url, table: "sessions", gone: true)
+            return try await browser.post(Self.decisions, form: [
+                ("csrf", #""><b>token</b>"#), ("seen", #"1"><i>"#), ("marac", #""><script>alert("m")</script>"#),
+                ("on", #""><u>on</u>"#), ("reason", "</textarea>" + Sample.script),
+            ])
+        }
+        #expect(down.status == .serviceUnavailable)
+        for raw in ["<b>", "<i>", "<u>", "<script>", "</textarea><"] { #expect(!down.text.contains(raw), "\(raw)") }
+        #expect(Browser.hidden(in: down.text, posting: Self.decisions).map(\.0) == ["marac"], "no token or seen that could not be real")
+        #expect(down.text.contains(#"value="&quot;&gt;&lt;script&gt;alert(&quot;m&quot;)&lt;/script&gt;""#))
+        #expect(down.text.contains(#"value="&quot;&gt;&lt;u&gt;on&lt;/u&gt;""#))
+        #expect(down.text.contains("&lt;/textarea&gt;&lt;script&gt;"))
+        let lines = log.all
+        #expect(lines.contains { $0.hasPrefix("request failed") && $0.contains("path=/children/{childId}/decisions") }, "\(lines)")
+        for typed in ["<b>", "script", "textarea", "<u>"] { #expect(!lines.contains { $0.contains(typed) }, "\(typed): \(lines)") }
     }
 
     /// The form named in the sign-in page's fields is only ever one of this site's forms, and sign-in
