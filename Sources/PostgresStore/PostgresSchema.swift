@@ -356,6 +356,7 @@ enum PostgresSchema {
         retentionOwnerOnly,
         PostgresAlerts.hubNoticeRounds,
         idempotencyKeys,
+        schoolRounds,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -181,6 +181,7 @@ enum SQLiteSchema {
         registerTokenScopes(&m)
         registerHubNoticeRounds(&m)
         registerIdempotencyKeys(&m)
+        registerSchoolRounds(&m)
         return m
     }
 
