@@ -528,12 +528,48 @@ public enum AlertLifecycle {
     /// The channel whose receiver may acknowledge by a signed POST: the webhook's.
     public static let webhookChannel = "https"
 
+    /// Whether an alert's acknowledgement links open it for a school at `now`: while they last
+    /// (`linksOpen`), and never once it is withdrawn (`isWithdrawal`, `lastError` its last error).
+    /// The incident no longer names the child, so no school is owed the alert: its page would show
+    /// the child's name and date of birth to a school the record no longer names, and take an
+    /// acknowledgement of nothing (audit 23, F15). It answers as an unknown link does. An alert
+    /// planned afresh after a withdrawal (`replan`) has its withdrawal's reason cleared, and its
+    /// links open again: its school is owed it again.
+    public static func opensForSchool(linksEnd: Date?, lastError: String?, now: Date) -> Bool {
+        linksOpen(linksEnd: linksEnd, now: now) && !isWithdrawal(lastError)
+    }
+
     /// Whether a webhook receiver's signed acknowledgement is taken for this alert. The signing
     /// secret is the force's, held by every school whose system takes webhooks, and the reference
-    /// can be worked out from the incident and child: so only an alert that went by webhook, and
-    /// only while its links work, as the link itself would. Anything else is answered as unknown.
-    public static func acceptsWebhookAcknowledgement(channel: String?, linksEnd: Date?, now: Date) -> Bool {
-        channel == webhookChannel && linksOpen(linksEnd: linksEnd, now: now)
+    /// can be worked out from the incident and child: so only an alert that went by webhook, only
+    /// while its links open it (`opensForSchool`), as the link itself would, and only in its first
+    /// school round (`schoolRound` 0, `schoolRoundAfterMove`). A re-route keeps the reference, so
+    /// the school the alert went to before holds it too, and its receiver's POST cannot be told
+    /// from the new school's: taking it acknowledged the alert for a school that never read it and
+    /// silenced "Phone the school" (audit 23, F7). The school it goes to now acknowledges with the
+    /// link its message carried (the webhook's `ack_url`), which only it was sent. Anything else
+    /// is answered as unknown.
+    public static func acceptsWebhookAcknowledgement(channel: String?, linksEnd: Date?, lastError: String?, schoolRound: Int,
+                                                     now: Date) -> Bool {
+        channel == webhookChannel && schoolRound == 0 && opensForSchool(linksEnd: linksEnd, lastError: lastError, now: now)
+    }
+
+    /// An alert's school round (`alerts.school_round`, 0 when planned) after it moves to another
+    /// school: one more when it had been claimed to be sent (`attempts` > 0), so the school it
+    /// leaves may have it and its reference, and the hub's calls about it so far were to that
+    /// school; the same when it never went anywhere (an unmatched child given a school), so a
+    /// first school's webhook can still acknowledge it.
+    public static func schoolRoundAfterMove(_ round: Int, attempts: Int) -> Int {
+        attempts > 0 ? round + 1 : round
+    }
+
+    /// Whether a call the hub recorded about an alert (`callRound`, the alert's school round when
+    /// it was recorded) was to the school the alert is for now (`alertRound`): only those say the
+    /// school was phoned (the board's "to phone" count). A call to the school the alert went to
+    /// before a re-route stays on the record, shown as to that school: nobody rang the new one
+    /// (audit 23, F11).
+    public static func callIsToItsSchool(callRound: Int, alertRound: Int) -> Bool {
+        callRound == alertRound
     }
 
     /// A waiting alert follows its school's people as an admin changes them: the new channel and

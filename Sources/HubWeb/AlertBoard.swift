@@ -26,6 +26,10 @@ struct AlertBoard {
         var alert: AlertRow
         var school: School?
         var calls: [AlertCall]
+
+        /// Whether the school the alert is for now was phoned: a call to the school it went to
+        /// before a re-route does not count (`AlertCall.toEarlierSchool`).
+        var phoned: Bool { calls.contains { !$0.toEarlierSchool } }
     }
 
     let values: [String: Any]
@@ -55,7 +59,7 @@ struct AlertBoard {
             "unmatched": unmatched.map { Self.unmatchedRow($0, problem: problem?.form == .school && problem?.reference == $0.reference ? problem : nil) },
             "phone": toPhone.map { Self.phoneRow($0, time: time, problem: problem?.form == .call && problem?.reference == $0.alert.reference ? problem : nil) },
             "hasPhone": !toPhone.isEmpty,
-            "phoneCount": toPhone.filter(\.calls.isEmpty).count,
+            "phoneCount": toPhone.filter { !$0.phoned }.count,
             "hasUnmatched": !unmatched.isEmpty,
             "notices": notices.map { Self.noticeRow($0, schools: noticeSchools, time: time) },
             "hasNotices": !notices.isEmpty,
@@ -148,9 +152,11 @@ struct AlertBoard {
             "rowDeadline": present(a.deadline.map(time.dayAndClock)),
             "rowDelivered": present(a.deliveredToItsSchool.map(time.dayAndClock)),
             "rowCalls": p.calls.map { c -> [String: Any] in
-                ["callBy": c.calledBy, "callAt": time.dayAndClock(c.calledAt), "callNote": present(c.note)]
+                ["callBy": c.calledBy, "callAt": time.dayAndClock(c.calledAt), "callNote": present(c.note),
+                 "callEarlier": c.toEarlierSchool]
             },
-            "rowPhoned": !p.calls.isEmpty,
+            "rowPhoned": p.phoned,
+            "rowCalledBefore": !p.phoned && !p.calls.isEmpty,
             "rowAction": callAction(a.reference) + "#" + FormErrors.summaryId,
             "rowField": id,
             "rowErrorId": id + "-error",

@@ -29,6 +29,13 @@ extension PostgresSchema {
             WHERE state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL
         """,
     ])
+
+    /// SQLite's v25-alert-school-rounds: each alert's school round and each call's
+    /// (`AlertLifecycle.schoolRoundAfterMove`, `callIsToItsSchool`).
+    static let schoolRounds = Migration(id: "pg22-alert-school-rounds", statements: [
+        "ALTER TABLE alerts ADD COLUMN school_round bigint NOT NULL DEFAULT 0",
+        "ALTER TABLE alert_calls ADD COLUMN school_round bigint NOT NULL DEFAULT 0",
+    ])
 }
 
 extension PostgresAlerts {
@@ -70,12 +77,14 @@ extension PostgresAlerts {
         return acknowledged
     }
 
-    /// The alert a token opens: any token issued for it, until its end.
+    /// The alert a token opens: any token issued for it, until its end, unless it was withdrawn
+    /// (`AlertLifecycle.opensForSchool`).
     static func alertKey(_ conn: PostgresConnection, _ logger: Logger, tokenHash: String, now: Date) async throws -> Int64? {
-        guard let (key, end) = try await conn.row("""
-            SELECT alert_key, expires_at FROM alert_ack_tokens WHERE token_hash = \(tokenHash)
-            """, logger, as: (Int64, Double).self),
-              AlertLifecycle.linksOpen(linksEnd: Date(timeIntervalSince1970: end), now: now) else { return nil }
+        guard let (key, end, lastError) = try await conn.row("""
+            SELECT t.alert_key, t.expires_at, a.last_error FROM alert_ack_tokens t JOIN alerts a ON a.alert_key = t.alert_key
+            WHERE t.token_hash = \(tokenHash)
+            """, logger, as: (Int64, Double, String?).self),
+              AlertLifecycle.opensForSchool(linksEnd: Date(timeIntervalSince1970: end), lastError: lastError, now: now) else { return nil }
         return key
     }
 
@@ -137,10 +146,11 @@ extension PostgresStore {
     public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
         let logger = self.logger
         return try await write { conn in
-            guard let (key, channel, end) = try await conn.row("""
-                SELECT alert_key, channel, ack_expires_at FROM alerts WHERE reference = \(reference)
-                """, logger, as: (Int64, String?, Double?).self),
-                  AlertLifecycle.acceptsWebhookAcknowledgement(channel: channel, linksEnd: end.map(Date.init(timeIntervalSince1970:)), now: now)
+            guard let (key, channel, end, lastError, round) = try await conn.row("""
+                SELECT alert_key, channel, ack_expires_at, last_error, school_round FROM alerts WHERE reference = \(reference)
+                """, logger, as: (Int64, String?, Double?, String?, Int).self),
+                  AlertLifecycle.acceptsWebhookAcknowledgement(channel: channel, linksEnd: end.map(Date.init(timeIntervalSince1970:)),
+                                                               lastError: lastError, schoolRound: round, now: now)
             else { return nil }
             return try await PostgresAlerts.acknowledge(conn, logger, alertKey: key, by: "webhook", now: now)
         }
@@ -161,9 +171,11 @@ extension PostgresStore {
                 }
                 try OnePress.check(seen: seen, calls: calls, adding: call)
             }
+            // Made in the alert's school round as it is now: to the school it is for now.
             try await conn.run("""
-                INSERT INTO alert_calls (alert_key, called_by, called_at, note)
-                VALUES (\(key), \(call.calledBy), \(call.calledAt.timeIntervalSince1970), \(call.note))
+                INSERT INTO alert_calls (alert_key, called_by, called_at, note, school_round)
+                    SELECT alert_key, \(call.calledBy), \(call.calledAt.timeIntervalSince1970), \(call.note), school_round
+                    FROM alerts WHERE alert_key = \(key)
                 """, logger)
             // The note may hold what the school said about a child: the audit keeps that a note was made.
             try await PostgresAudit.append(conn, logger, at: call.calledAt, actor: "user:\(call.calledBy)", action: "alert.school-phoned",
@@ -176,10 +188,12 @@ extension PostgresStore {
         let logger = self.logger
         return try await read { conn in
             try await conn.rows("""
-                SELECT a.reference, c.called_by, c.called_at, c.note FROM alert_calls c JOIN alerts a ON a.alert_key = c.alert_key
+                SELECT a.reference, c.called_by, c.called_at, c.note, c.school_round, a.school_round
+                FROM alert_calls c JOIN alerts a ON a.alert_key = c.alert_key
                 WHERE a.reference = ANY(\(references)) ORDER BY c.called_at, c.call_key
-                """, logger, as: (String, String, Double, String?).self).map {
-                AlertCall(reference: $0.0, calledBy: $0.1, calledAt: Date(timeIntervalSince1970: $0.2), note: $0.3)
+                """, logger, as: (String, String, Double, String?, Int, Int).self).map {
+                AlertCall(reference: $0.0, calledBy: $0.1, calledAt: Date(timeIntervalSince1970: $0.2), note: $0.3,
+                          toEarlierSchool: !AlertLifecycle.callIsToItsSchool(callRound: $0.4, alertRound: $0.5))
             }
         }
     }

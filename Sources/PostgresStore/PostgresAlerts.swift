@@ -251,9 +251,13 @@ enum PostgresAlerts {
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
     /// it, and only the school it goes to now can acknowledge it.
+    /// A new school round when the school it leaves may have it (`AlertLifecycle.schoolRoundAfterMove`).
     static func forgetAcknowledgement(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64) async throws {
+        let round = try await conn.row("SELECT school_round, attempts FROM alerts WHERE alert_key = \(alertKey)", logger, as: (Int, Int).self)
+            .map { AlertLifecycle.schoolRoundAfterMove($0.0, attempts: $0.1) } ?? 0
         try await conn.run("""
-            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL WHERE alert_key = \(alertKey)
+            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL, school_round = \(round)
+            WHERE alert_key = \(alertKey)
             """, logger)
         try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = \(alertKey)", logger)
     }

@@ -368,6 +368,7 @@ enum PostgresSchema {
         PostgresAlerts.hubNoticeRounds,
         idempotencyKeys,
         PostgresAlerts.hubNoticeSchools,
+        schoolRounds,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

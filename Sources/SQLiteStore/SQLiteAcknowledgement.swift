@@ -60,6 +60,21 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v25-alert-school-rounds`: how many times an alert has moved away from a school that may have
+    /// it (`AlertLifecycle.schoolRoundAfterMove`), and the round each call to a school was made in,
+    /// so a webhook acknowledgement by reference is taken only in the first round and a call to the
+    /// school the alert went to before is not counted as to the school it goes to now (audit 23,
+    /// F7 and F11). Alerts and calls from before start at 0: one re-routed before this version is
+    /// judged as it was (no record says when it moved).
+    static func registerSchoolRounds(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v25-alert-school-rounds") { db in
+            try db.execute(sql: """
+                ALTER TABLE alerts ADD COLUMN school_round INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE alert_calls ADD COLUMN school_round INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
+    }
 }
 
 extension SQLiteStore {
@@ -95,20 +110,24 @@ extension SQLiteStore {
         }
     }
 
-    /// The alert a token opens: any token issued for it, until its end (`AlertLifecycle.linksOpen`).
+    /// The alert a token opens: any token issued for it, until its end, unless it was withdrawn
+    /// (`AlertLifecycle.opensForSchool`).
     static func alertKey(_ db: Database, tokenHash: String, now: Date) throws -> Int64? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT alert_key, expires_at FROM alert_ack_tokens WHERE token_hash = ?",
-                                         arguments: [tokenHash]),
-              AlertLifecycle.linksOpen(linksEnd: Date(timeIntervalSince1970: row[1]), now: now) else { return nil }
+        guard let row = try Row.fetchOne(db, sql: """
+                SELECT t.alert_key, t.expires_at, a.last_error FROM alert_ack_tokens t JOIN alerts a ON a.alert_key = t.alert_key
+                WHERE t.token_hash = ?
+                """, arguments: [tokenHash]),
+              AlertLifecycle.opensForSchool(linksEnd: Date(timeIntervalSince1970: row[1]), lastError: row[2], now: now) else { return nil }
         return row[0]
     }
 
     public func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView? {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT alert_key, channel, ack_expires_at FROM alerts WHERE reference = ?",
-                                             arguments: [reference]),
+            guard let row = try Row.fetchOne(db, sql: """
+                    SELECT alert_key, channel, ack_expires_at, last_error, school_round FROM alerts WHERE reference = ?
+                    """, arguments: [reference]),
                   AlertLifecycle.acceptsWebhookAcknowledgement(channel: row[1], linksEnd: (row[2] as Double?).map(Date.init(timeIntervalSince1970:)),
-                                                               now: now) else { return nil }
+                                                               lastError: row[3], schoolRound: row[4], now: now) else { return nil }
             return try Self.acknowledge(db, alertKey: row[0], by: "webhook", now: now)
         }
     }
@@ -157,8 +176,11 @@ extension SQLiteStore {
                 }
                 try OnePress.check(seen: seen, calls: calls, adding: call)
             }
-            try db.execute(sql: "INSERT INTO alert_calls (alert_key, called_by, called_at, note) VALUES (?, ?, ?, ?)",
-                           arguments: [key, call.calledBy, call.calledAt.timeIntervalSince1970, call.note])
+            // Made in the alert's school round as it is now: to the school it is for now.
+            try db.execute(sql: """
+                INSERT INTO alert_calls (alert_key, called_by, called_at, note, school_round)
+                    SELECT alert_key, ?, ?, ?, school_round FROM alerts WHERE alert_key = ?
+                """, arguments: [call.calledBy, call.calledAt.timeIntervalSince1970, call.note, key])
             // The note may hold what the school said about a child: the audit keeps that a note was made.
             try SQLiteAudit.append(db, at: call.calledAt, actor: "user:\(call.calledBy)", action: "alert.school-phoned", subject: "alert:\(call.reference)",
                                    detail: ["note": call.note == nil ? "no" : "yes"])
@@ -169,11 +191,13 @@ extension SQLiteStore {
         guard !references.isEmpty else { return [] }
         return try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT a.reference, c.called_by, c.called_at, c.note FROM alert_calls c JOIN alerts a ON a.alert_key = c.alert_key
+                SELECT a.reference, c.called_by, c.called_at, c.note, c.school_round, a.school_round
+                FROM alert_calls c JOIN alerts a ON a.alert_key = c.alert_key
                 WHERE a.reference IN (\(references.map { _ in "?" }.joined(separator: ",")))
                 ORDER BY c.called_at, c.call_key
                 """, arguments: StatementArguments(references)).map {
-                AlertCall(reference: $0[0], calledBy: $0[1], calledAt: Date(timeIntervalSince1970: $0[2]), note: $0[3])
+                AlertCall(reference: $0[0], calledBy: $0[1], calledAt: Date(timeIntervalSince1970: $0[2]), note: $0[3],
+                          toEarlierSchool: !AlertLifecycle.callIsToItsSchool(callRound: $0[4], alertRound: $0[5]))
             }
         }
     }

@@ -477,11 +477,14 @@ extension SQLiteStore: AlertStore {
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
     /// it, and only the school it goes to now can acknowledge it.
+    /// A new school round when the school it leaves may have it (`AlertLifecycle.schoolRoundAfterMove`).
     static func forgetAcknowledgement(_ db: Database, alertKey: Int64) throws {
+        let round = try Row.fetchOne(db, sql: "SELECT school_round, attempts FROM alerts WHERE alert_key = ?", arguments: [alertKey])
+            .map { AlertLifecycle.schoolRoundAfterMove($0[0], attempts: $0[1]) } ?? 0
         try db.execute(sql: """
-            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL WHERE alert_key = ?;
+            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL, school_round = ? WHERE alert_key = ?;
             DELETE FROM alert_ack_tokens WHERE alert_key = ?;
-            """, arguments: [alertKey, alertKey])
+            """, arguments: [round, alertKey, alertKey])
     }
 
     public func unsentHubNotices() async throws -> [HubNoticeRow] {

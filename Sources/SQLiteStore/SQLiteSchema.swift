@@ -182,6 +182,7 @@ enum SQLiteSchema {
         registerHubNoticeRounds(&m)
         registerIdempotencyKeys(&m)
         registerHubNoticeSchools(&m)
+        registerSchoolRounds(&m)
         return m
     }
 

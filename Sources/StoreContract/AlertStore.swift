@@ -226,21 +226,23 @@ public protocol AlertStore: Sendable {
     /// end. `expiresAt` is this send's link's end (`AlertLifecycle.linkEnd`); the alert's links, the
     /// earlier ones too, then end at what `AlertLifecycle.linksEnd` makes of it and the end kept.
     func issueAcknowledgementTokens(_ tokens: [(alertKey: Int64, tokenHash: String, expiresAt: Date)], at now: Date) async throws
-    /// The alert a link opens (any of its tokens): nil for a token unknown or past its end.
+    /// The alert a link opens (any of its tokens): nil for a token unknown or past its end, or of an
+    /// alert withdrawn (`AlertLifecycle.opensForSchool`).
     func acknowledgement(tokenHash: String, now: Date) async throws -> AcknowledgementView?
     /// Acknowledges the alert a link opens (the page's button); nil for a token unknown or past its
-    /// end. A second acknowledgement changes nothing and returns the first one's time.
+    /// end, or of an alert withdrawn. A second acknowledgement changes nothing and returns the first one's time.
     func acknowledge(tokenHash: String, now: Date) async throws -> AcknowledgementView?
     /// Acknowledges by reference (a webhook receiver's signed POST); nil for an unknown reference and
-    /// for an alert `AlertLifecycle.acceptsWebhookAcknowledgement` refuses (not sent by `https`, or
-    /// its links ended or never issued).
+    /// for an alert `AlertLifecycle.acceptsWebhookAcknowledgement` refuses (not sent by `https`, its
+    /// links ended or never issued, withdrawn, or re-routed from a school that may have had it).
     func acknowledge(reference: String, now: Date) async throws -> AcknowledgementView?
     /// Keeps that hub staff phoned a school about an alert, with the audit row, when the alert's
     /// calls still number `seen` (the board's form: `OnePress`; nil records regardless). Throws
     /// `UnmatchedError.unknownAlert` for an unknown reference, `OnePress.Refusal<AlertCall>`
     /// (nothing written) when the calls do not number `seen`.
     func recordCall(_ call: AlertCall, seen: Int?) async throws
-    /// The calls recorded about these alerts, oldest first.
+    /// The calls recorded about these alerts, oldest first, each marked when it was to the school
+    /// an alert went to before a re-route (`AlertCall.toEarlierSchool`).
     func calls(references: [String]) async throws -> [AlertCall]
 }
 
@@ -269,12 +271,16 @@ public struct AlertCall: Sendable, Equatable {
     public var calledBy: String
     public var calledAt: Date
     public var note: String?
+    /// Made to the school the alert went to before it was re-routed (`AlertLifecycle.callIsToItsSchool`):
+    /// kept on the record, but the school it goes to now was not phoned.
+    public var toEarlierSchool: Bool
 
-    public init(reference: String, calledBy: String, calledAt: Date, note: String?) {
+    public init(reference: String, calledBy: String, calledAt: Date, note: String?, toEarlierSchool: Bool = false) {
         self.reference = reference
         self.calledBy = calledBy
         self.calledAt = calledAt
         self.note = note
+        self.toEarlierSchool = toEarlierSchool
     }
 }
 

@@ -70,10 +70,10 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("alerts", key: "alert_key", [
             "alert_key", "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient",
             "state", "unmatched_reason", "deadline", "attempts", "last_error", "next_attempt_at", "lease_owner", "lease_until",
-            "created_at", "delivered_at", "ack_expires_at", "acknowledged_at", "acknowledged_by",
+            "created_at", "delivered_at", "ack_expires_at", "acknowledged_at", "acknowledged_by", "school_round",
         ]),
         StoreTable("alert_ack_tokens", pageKey: ["token_hash"], ["token_hash", "alert_key", "issued_at", "expires_at"]),
-        StoreTable("alert_calls", key: "call_key", ["call_key", "alert_key", "called_by", "called_at", "note"]),
+        StoreTable("alert_calls", key: "call_key", ["call_key", "alert_key", "called_by", "called_at", "note", "school_round"]),
         StoreTable("hub_notices", key: "notice_key", [
             "notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel", "rerouted_at", "school_urn", "delivered_at",
         ]),

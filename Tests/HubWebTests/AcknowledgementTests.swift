@@ -201,4 +201,40 @@ import Testing
         let audit = try await fixture.store.auditEntries(limit: 100).filter { $0.action == "alert.school-phoned" }
         #expect(audit.map(\.actor) == ["user:hana"])
     }
+
+    /// Audit 23, F11: the hub phoned school 120503, which had not acknowledged; the incident was
+    /// then corrected to 120501, which was sent the alert and did not acknowledge either. The board
+    /// counted it phoned by the call to 120503. It is to phone again, the earlier call shown as
+    /// to the school it went to before.
+    @Test func aCallToTheSchoolBeforeAReRouteLeavesTheNewSchoolToPhone() async throws {
+        let (fixture, _) = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        fixture.clock.advance(minutes: 3 * 24 * 60)
+        let recorded = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.submit("/alerts/\(Self.reference)/call", from: "/alerts", form: [("note", "Rang St Giles: DSL has it")])
+        }
+        #expect(recorded.status == .seeOther)
+        try await fixture.ingest(AlertBoardTests.csv.replacingOccurrences(of: "2015-02-02,120503", with: "2015-02-02,120501"),
+                                 planner: AlertBoardTests.planner)
+        let claimed = try await fixture.store.claimDue(now: fixture.clock.now(), owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+        let alert = try #require(claimed.alerts.first { $0.reference == Self.reference })
+        #expect(alert.recipient == "dsl@one.school.example")
+        try await fixture.store.issueAcknowledgementTokens([(alert.alertKey, AcknowledgementLinks.hash(AcknowledgementLinks.newToken()),
+                                                             fixture.clock.now().addingTimeInterval(Self.links.validFor))], at: fixture.clock.now())
+        try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: fixture.clock.now())
+
+        let board = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/alerts")
+        }
+        #expect(board.text.contains("<strong>1</strong> to phone"))
+        let phone = try #require(board.text.range(of: "<h2 id=\"phone-heading\">Phone the school</h2>"))
+        let run = try #require(board.text.range(of: "<h2 id=\"run-heading\">"))
+        let section = String(board.text[phone.upperBound..<run.lowerBound])
+        #expect(section.contains("Boston Pioneers Primary Academy"))
+        #expect(section.contains("To the school it went to before: Phoned by hana"))
+        #expect(section.contains("Rang St Giles: DSL has it"), "kept on the record")
+        #expect(section.contains("none yet to the school it goes to now"))
+    }
 }

@@ -79,7 +79,7 @@ struct SchemaVersionStoreTests {
     /// rounds (v22, pg18) and their schools (v24, pg21), and without the tables named in `missing`.
     static func tablesBefore(missing: Set<String> = []) -> [StoreTable] {
         let added = ["incidents": ["bwv_used"], "incident_children": ["given_name", "family_name", "dob"], "api_tokens": ["scope"],
-                     "hub_notices": ["rerouted_at", "school_urn", "delivered_at"]]
+                     "hub_notices": ["rerouted_at", "school_urn", "delivered_at"], "alerts": ["school_round"], "alert_calls": ["school_round"]]
         return StoreTable.all.filter { !missing.contains($0.name) }.map { t in
             guard let columns = added[t.name] else { return t }
             return StoreTable(t.name, key: t.key, pageKey: t.pageKey, t.columns.filter { !columns.contains($0) })

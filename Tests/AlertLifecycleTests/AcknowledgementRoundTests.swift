@@ -1,0 +1,37 @@
+import AlertLifecycle
+import Foundation
+import Testing
+
+/// Who may acknowledge an alert after it moved school or was withdrawn, and which calls say its
+/// school was phoned (audit 23, F7, F11, F15): each rule at its edges.
+struct AcknowledgementRoundTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    var end: Date { t0.addingTimeInterval(86_400) }
+
+    @Test func aWebhookAcknowledgesByReferenceOnlyInTheAlertsFirstSchoolRound() {
+        #expect(AlertLifecycle.acceptsWebhookAcknowledgement(channel: "https", linksEnd: end, lastError: nil, schoolRound: 0, now: t0))
+        #expect(!AlertLifecycle.acceptsWebhookAcknowledgement(channel: "https", linksEnd: end, lastError: nil, schoolRound: 1, now: t0))
+        #expect(!AlertLifecycle.acceptsWebhookAcknowledgement(channel: "smtp", linksEnd: end, lastError: nil, schoolRound: 0, now: t0))
+        #expect(!AlertLifecycle.acceptsWebhookAcknowledgement(channel: "https", linksEnd: end, lastError: AlertLifecycle.withdrawnReason,
+                                                              schoolRound: 0, now: t0))
+    }
+
+    @Test func aWithdrawnAlertsLinksOpenNothingWhileAnyOtherFailuresDoUntilTheirEnd() {
+        #expect(AlertLifecycle.opensForSchool(linksEnd: end, lastError: nil, now: end))
+        #expect(AlertLifecycle.opensForSchool(linksEnd: end, lastError: "smtp 550", now: t0))
+        #expect(!AlertLifecycle.opensForSchool(linksEnd: end, lastError: AlertLifecycle.withdrawnReason, now: t0))
+        #expect(!AlertLifecycle.opensForSchool(linksEnd: end, lastError: nil, now: end.addingTimeInterval(1)))
+        #expect(!AlertLifecycle.opensForSchool(linksEnd: nil, lastError: nil, now: t0))
+    }
+
+    @Test func aMoveStartsASchoolRoundOnlyWhenTheAlertHadBeenClaimedToBeSent() {
+        #expect(AlertLifecycle.schoolRoundAfterMove(0, attempts: 0) == 0)
+        #expect(AlertLifecycle.schoolRoundAfterMove(0, attempts: 1) == 1)
+        #expect(AlertLifecycle.schoolRoundAfterMove(2, attempts: 3) == 3)
+    }
+
+    @Test func onlyACallInTheAlertsCurrentSchoolRoundIsToItsSchool() {
+        #expect(AlertLifecycle.callIsToItsSchool(callRound: 1, alertRound: 1))
+        #expect(!AlertLifecycle.callIsToItsSchool(callRound: 0, alertRound: 1))
+    }
+}
