@@ -630,7 +630,20 @@ public enum AlertLifecycle {
 
     /// The state after `result` for an alert due at `deadline` (nil: treated as past), at `now`. The
     /// lease is always released.
-    public static func after(_ result: AlertResult, deadline: Date?, now: Date) -> Transition {
+    /// `acknowledgedAt`: when the school acknowledged the alert while the run held it (the link of
+    /// an earlier send, or a copy that did arrive though that send was reported failing). The school
+    /// has it, whatever the run heard (a 503 from a receiver that took it, a timeout): delivered
+    /// then, if not earlier, and nothing more is sent or told of lateness it did not suffer. It was
+    /// retried, posted again and told to the hub as overdue hours after the school had acknowledged
+    /// it (audit 23, review F2).
+    public static func after(_ result: AlertResult, deadline: Date?, now: Date, acknowledgedAt: Date? = nil) -> Transition {
+        if let acknowledgedAt {
+            let received = min(now, acknowledgedAt)
+            switch result {
+            case .delivered, .deliveredRefusing: return after(result, deadline: deadline, now: received)
+            default: return after(.delivered, deadline: deadline, now: received)
+            }
+        }
         let late = now > (deadline ?? Date(timeIntervalSince1970: 0))
         switch result {
         case .delivered:

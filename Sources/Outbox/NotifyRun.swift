@@ -151,7 +151,12 @@ public struct NotifyRun: Sendable {
 
     private func send(now: Date, previousFoundRelayDown: Bool, report: inout Report) async throws {
         var generator = SystemRandomNumberGenerator()
-        var seen = Set<Int64>()
+        // Where each alert went in this run (its school and recipient). One the record moved while
+        // it was sent (re-planned when its outcome was recorded: `AlertLifecycle.follow`) is claimed
+        // again and sent where it is now for, by this run: it was dropped as seen and left
+        // `sending` under this run's lease until a later run took it back (audit 23, review F6).
+        // One claimed again as it went is not sent twice.
+        var sentTo: [Int64: String] = [:]
         // Refusals by our own relay wait to the end of the run: when it refused every recipient
         // with the same 5xx, the fault is our settings (a HELO name, say), not every school's.
         var relayRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
@@ -175,7 +180,11 @@ public struct NotifyRun: Sendable {
             settleBy = settleBy ?? leaseEnds
             // Failed as unreadable when claimed: counted, and the next batch is still claimed.
             report.failed += claimed.failedUnreadable
-            let due = claimed.alerts.filter { seen.insert($0.alertKey).inserted }
+            let due = claimed.alerts.filter { alert in
+                let routing = alert.schoolURN + "\n" + alert.recipient
+                defer { sentTo[alert.alertKey] = routing }
+                return sentTo[alert.alertKey] != routing
+            }
             if due.isEmpty && claimed.failedUnreadable == 0 { break }
             // A token of its own for each alert's send, this attempt's: drawn at random, kept by its
             // hash before anything is sent (so a school that opens its link at once finds its

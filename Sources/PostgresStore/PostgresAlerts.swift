@@ -589,9 +589,11 @@ extension PostgresStore: AlertStore {
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             // Only the run that holds the lease may record.
             guard let row = try await conn.row("""
-                SELECT deadline FROM alerts WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
-                """, logger, as: (Double?).self) else { return }
-            let transition = AlertLifecycle.after(result, deadline: row.map(Date.init(timeIntervalSince1970:)), now: now)
+                SELECT deadline, acknowledged_at FROM alerts
+                WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
+                """, logger, as: (Double?, Double?).self) else { return }
+            let transition = AlertLifecycle.after(result, deadline: row.0.map(Date.init(timeIntervalSince1970:)), now: now,
+                                                  acknowledgedAt: row.1.map(Date.init(timeIntervalSince1970:)))
             try await PostgresAlerts.follow(conn, logger, alertKey: alertKey, transition: transition, planner: planner, now: now)
         }
     }

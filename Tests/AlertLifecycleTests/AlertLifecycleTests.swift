@@ -103,6 +103,23 @@ struct AlertLifecycleTests {
         #expect(late.state == .overdue && late.notices.count == 2)
     }
 
+    /// An outcome for an alert its school acknowledged while the run held it: delivered when it
+    /// was acknowledged (or earlier), whatever the run heard, and late only if that was.
+    @Test func anOutcomeForAnAlertAcknowledgedMeanwhileIsADelivery() {
+        let read = deadline.addingTimeInterval(-600)
+        let heard = deadline.addingTimeInterval(600)
+        for result: AlertResult in [.temporary(error: "503", retryAt: heard), .permanent(error: "400"), .relayUnavailable(error: "down"),
+                                    .configuration(error: "no secret", channel: "https"), .delivered] {
+            let t = AlertLifecycle.after(result, deadline: deadline, now: heard, acknowledgedAt: read)
+            #expect(t.state == .delivered && t.deliveredAt == read && t.notices.isEmpty && t.attemptsChange == 0, "\(result)")
+        }
+        let lateRead = AlertLifecycle.after(.temporary(error: "503", retryAt: heard), deadline: deadline, now: heard,
+                                            acknowledgedAt: deadline.addingTimeInterval(60))
+        #expect(lateRead.state == .delivered && lateRead.notices == [.alert(kind: "overdue", detail: AlertLifecycle.overdueDetail)])
+        let earlyDelivery = AlertLifecycle.after(.delivered, deadline: deadline, now: read.addingTimeInterval(-60), acknowledgedAt: read)
+        #expect(earlyDelivery.deliveredAt == read.addingTimeInterval(-60), "delivered before it was read")
+    }
+
     @Test func claimsFollowTheStateTheClockAndTheLease() {
         let later = t0.addingTimeInterval(60)
         #expect(AlertLifecycle.isClaimable(state: .queued, nextAttemptAt: t0, leaseUntil: nil, ownerDead: false, now: t0))

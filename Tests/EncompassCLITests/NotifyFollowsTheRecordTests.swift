@@ -73,6 +73,9 @@ struct NotifyFollowsTheRecordTests {
                                  ingesting: [CSVRows.row("I-0", "2026-11-19T21:40:00Z", child: "C-0", urn: "120501"),
                                              CSVRows.row("I-9", "2026-11-19T21:50:00Z", child: "C-9", urn: "120501")])
         #expect(try await rig.alerts()["C-0"]?["school_urn"] as? String == "120501", "re-routed when the delivery was recorded")
+        // And sent there by the same run, not left `sending` under its lease until a later run
+        // took it back (audit 23, review F6).
+        #expect(try await rig.alerts()["C-0"]?["state"] as? String == "delivered")
 
         let third = try await rig.notify("2026-11-20T06:02:00Z")
         #expect(third.status == 0, "\(third.stderr)")

@@ -160,6 +160,32 @@ struct AcknowledgementStoreTests {
         #expect(r.acknowledgedAt == later)
     }
 
+    /// The school acknowledges while the run still holds the alert (a receiver that took the POST
+    /// and answered 503, say): the run's outcome does not undo it. Delivered when acknowledged,
+    /// not retried, posted again or told to the hub as overdue (audit 23, review F2).
+    @Test(arguments: StoreKind.allCases)
+    func anAlertAcknowledgedWhileItsRunHeldItIsDeliveredWhateverTheRunHeard(kind: StoreKind) async throws {
+        let t = try await OutboxStoreTests().store(kind)
+        defer { t.cleanUp() }
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens(["C-1", "C-2"].map { (keys[$0]!, "hash-\($0)", now.addingTimeInterval(week)) }, at: now)
+        let read = now.addingTimeInterval(30)
+        for child in ["C-1", "C-2"] { _ = try await t.store.acknowledge(tokenHash: "hash-\(child)", now: read) }
+        #expect(try await row(t, "C-1").state == .sending, "left to its run")
+        let heard = now.addingTimeInterval(90)
+        try await t.store.record(.temporary(error: "https HTTP 503", retryAt: now.addingTimeInterval(600)), for: keys["C-1"]!, owner: "test:1", now: heard)
+        try await t.store.record(.delivered, for: keys["C-2"]!, owner: "test:1", now: heard)
+        for child in ["C-1", "C-2"] {
+            let r = try await row(t, child)
+            #expect(r.state == .delivered && r.deliveredAt == read && r.acknowledgedAt == read, "\(child): \(r.state)")
+        }
+        // A day on, past the deadline: nothing to send, nothing overdue.
+        let dayOn = now.addingTimeInterval(86_400 * 2)
+        #expect(try await t.store.claimDue(now: dayOn, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false }).alerts
+            .filter { ["C-1", "C-2"].contains($0.childId) }.isEmpty)
+        #expect(try await t.store.unsentHubNotices().filter { ["C-1", "C-2"].contains($0.alert?.childId ?? "") }.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func callsToSchoolsAreKeptInOrderAuditedWithoutTheirNoteAndNeverChanged(kind: StoreKind) async throws {
         let (t, _) = try await delivered(kind)
