@@ -161,6 +161,12 @@ public struct NotifyRun: Sendable {
         // with the same 5xx, the fault is our settings (a HELO name, say), not every school's.
         var relayRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
         var relayOtherwise = 0
+        // Likewise schools' receivers refusing our signature (401, 403): all of them alike is our
+        // signing secret out of step with theirs (rotated at one end only), not every school's
+        // fault; every webhook alert of a morning failed for good, and putting the secret right
+        // sent none of them (audit 23, review F13).
+        var signatureRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
+        var webhooksOtherwise = 0
         // Our relay's state for this run: once it is found down, no more e-mail alerts are claimed.
         var relay = RelayState()
         let started = uptime()
@@ -221,6 +227,13 @@ public struct NotifyRun: Sendable {
                     }
                     relayOtherwise += 1
                 }
+                if outcome.channel == .https, outcome.attempted {
+                    if outcome.status == .permanent, let code = outcome.replyCode, Self.signatureRefusalCodes.contains(code) {
+                        signatureRefusals.append((alert, outcome))
+                        continue
+                    }
+                    webhooksOtherwise += 1
+                }
                 // When the outcome came: a message that reached the school after its deadline is
                 // late, whenever the run began (`RunClock`).
                 let at = moment(now)
@@ -249,7 +262,15 @@ public struct NotifyRun: Sendable {
                 try await keep(result, for: alert, now: at, until: leaseEnds)
             }
         }
-        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, until: settleBy ?? started + lease, report: &report)
+        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, until: settleBy ?? started + lease, report: &report) {
+            "our relay refused every recipient of this run with reply \($0): "
+                + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': "
+        }
+        try await settle(signatureRefusals, refusedAll: webhooksOtherwise == 0, now: now, until: settleBy ?? started + lease,
+                         report: &report) {
+            "every school's receiver in this run refused our signature with HTTP \($0): "
+                + "ENCOMPASS_WEBHOOK_SECRET is not the secret the schools hold, not the schools' fault: "
+        }
         report.relayUnreachable = relay.unreachable
         if relay.isDown {
             // Every e-mail alert that waits on the relay, from the store: once the relay is found
@@ -291,22 +312,22 @@ public struct NotifyRun: Sendable {
         }
     }
 
-    /// Records the relay's 5xx refusals: permanent failures, unless the relay refused every
-    /// recipient of the run, at two or more schools, with the same code, which is our
-    /// configuration. Schools, not messages: siblings at one school whose one address is dead are
+    /// Records the relay's 5xx refusals (or the schools' receivers' 401 and 403): permanent
+    /// failures, unless the relay refused every recipient of the run (every receiver refused
+    /// every webhook), at two or more schools, with the same code, which is our configuration,
+    /// told as `cause` says. Schools, not messages: siblings at one school whose one address is dead are
     /// two messages refused alike, and were held as our settings, tried every run for ever, the
     /// dead address never named (audit 23, review F12).
     private func settle(
         _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, until leaseEnds: TimeInterval,
-        report: inout Report
+        report: inout Report, ours cause: (Int) -> String
     ) async throws {
         // Each recipient's code where a message had several: one refused with 550 and 553 was not refused alike.
         let codes = Set(refusals.flatMap { $0.outcome.refusalCodes })
         let ours = refusedAll && Set(refusals.map(\.alert.schoolURN)).count >= 2 && codes.count == 1
         for (alert, outcome) in refusals {
             if ours {
-                let why = "our relay refused every recipient of this run with reply \(codes.first ?? 0): "
-                    + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': " + outcome.detail
+                let why = cause(codes.first ?? 0) + outcome.detail
                 try await keep(.configuration(error: why, channel: outcome.channel.rawValue), for: alert, now: moment(now), until: leaseEnds)
                 report.heldBack += 1
                 if report.configurationProblem == nil { report.configurationProblem = why }
@@ -316,6 +337,9 @@ public struct NotifyRun: Sendable {
             }
         }
     }
+
+    /// A school's receiver refusing a webhook's signature or its sender.
+    static let signatureRefusalCodes: Set<Int> = [401, 403]
 
     /// Alerts a dry run reads, renders and writes before it reads the next: a few MB of messages.
     public static let dryRunPage = 1_000

@@ -201,6 +201,33 @@ struct NotifyRealServersTests {
         #expect(try rig.smtp.log().isEmpty, "still nothing sent")
     }
 
+    /// Our signing secret out of step with the schools' (rotated at one end only): every school's
+    /// receiver refuses the signature (401). Held as our configuration (exit 69, the secret named),
+    /// not failed for good, and sent once the secret is put right (audit 23, review F13). One
+    /// school's 401 while another takes its webhook is that school's.
+    @Test(arguments: TestDatabase.allCases)
+    func aSigningSecretEverySchoolRefusesIsOursAndTheAlertsGoOnceItIsRight(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
+        let adults = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        try Data(adults.replacingOccurrences(of: "/gone", with: "/other").utf8).write(to: file)
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
+                              CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604")])
+        var wrong = rig.environment
+        wrong["ENCOMPASS_WEBHOOK_SECRET"] = "last-years-secret"
+        let run = try await rig.notify("2026-11-20T06:00:00Z", environment: wrong)
+        #expect(run.status == 69, "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains("ENCOMPASS_WEBHOOK_SECRET is not the secret the schools hold"), "\(run.stderr)")
+        var alerts = try await rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "queued" && alerts["C-2"]?["state"] as? String == "queued")
+
+        let right = try await rig.notify("2026-11-20T06:10:00Z")
+        #expect(right.status == 0, "\(right.stderr)")
+        alerts = try await rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "delivered" && alerts["C-2"]?["state"] as? String == "delivered")
+    }
+
     /// A school's endpoint that answers 200 and breaks off before its reply's body ends has the
     /// alert: delivered, and not posted again by the next run (audit 22, resilience).
     @Test(arguments: TestDatabase.allCases)
