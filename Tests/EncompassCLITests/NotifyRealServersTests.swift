@@ -61,6 +61,13 @@ struct OutboxRig {
         try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host, pidsBefore: pidsBefore)
     }
 
+    /// School 119604's endpoint made another path of the receiver (it is `/gone`, answered 404).
+    func pointSchool119604(to path: String) throws {
+        let url = h.configDir.appendingPathComponent("key-adults.csv")
+        let adults = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        try Data(adults.replacingOccurrences(of: "/gone", with: path).utf8).write(to: url)
+    }
+
     /// Adds a key adult to Config/key-adults.csv, as a line of it.
     func addKeyAdult(_ line: String) throws {
         let url = h.configDir.appendingPathComponent("key-adults.csv")
@@ -209,9 +216,7 @@ struct NotifyRealServersTests {
     func aSigningSecretEverySchoolRefusesIsOursAndTheAlertsGoOnceItIsRight(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
-        let adults = String(decoding: try Data(contentsOf: file), as: UTF8.self)
-        try Data(adults.replacingOccurrences(of: "/gone", with: "/other").utf8).write(to: file)
+        try rig.pointSchool119604(to: "/other")
         try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
                               CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604")])
         var wrong = rig.environment
@@ -234,9 +239,7 @@ struct NotifyRealServersTests {
     func aWebhookThatAnswered200HasTheAlertThoughItsReplyBrokeOff(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        let file = rig.h.configDir.appendingPathComponent("key-adults.csv")
-        let adults = String(decoding: try Data(contentsOf: file), as: UTF8.self)
-        try Data(adults.replacingOccurrences(of: "/gone", with: "/cut").utf8).write(to: file)
+        try rig.pointSchool119604(to: "/cut")
         try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119604")])
         let run = try await rig.notify("2026-11-20T06:00:00Z")
         #expect(run.status == 0, "\(run.stdout) \(run.stderr)")
