@@ -680,6 +680,19 @@ public enum AlertLifecycle {
                    notices: [.alert(kind: "failed", detail: reason)])
     }
 
+    /// A `sending` alert taken back from a run that ended without recording its outcome (killed, or
+    /// its lease ran out), which the record leaves where it was (`follow`: `.stays`): waiting again,
+    /// due at once, whether or not the run taking it back can send it now, so it is counted among
+    /// those waiting, turns overdue at its deadline and is told. With the relay down a run claims no
+    /// e-mail, and one left `sending` stayed so past its deadline, never overdue, never counted
+    /// (audit 23, review F14). Its attempt was counted when it was claimed.
+    public static func takenBack(attempts: Int, now: Date) -> Transition {
+        Transition(state: attempts > 0 ? .retrying : .queued, lastError: takenBackReason, nextAttemptAt: now, attemptsChange: 0,
+                   deliveredAt: nil, notices: [])
+    }
+
+    public static let takenBackReason = "taken back from a run that ended before it recorded an outcome"
+
     /// Turning overdue at the deadline: only the state changes (the last error stays), and the hub hears once.
     public static let overdue = Transition(state: .overdue, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,
                                            notices: [.alert(kind: "overdue", detail: overdueDetail)])

@@ -366,7 +366,13 @@ extension SQLiteStore: AlertStore {
             // while that run held one must not be sent to the school the record no longer names.
             let abandoned = try Int64.fetchAll(db, sql: "SELECT alert_key FROM alerts WHERE state = 'sending' AND (lease_until < ?\(deadList))",
                                                arguments: StatementArguments([t] + dead.map { $0 as any DatabaseValueConvertible }))
-            for key in abandoned { try Self.follow(db, alertKey: key, transition: nil, planner: planner, now: now) }
+            for key in abandoned {
+                try Self.follow(db, alertKey: key, transition: nil, planner: planner, now: now)
+                // Where the record left it: waiting again (`AlertLifecycle.takenBack`).
+                guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM alerts WHERE alert_key = ? AND state = 'sending'",
+                                                      arguments: [key]) else { continue }
+                try Self.apply(AlertLifecycle.takenBack(attempts: attempts, now: now), to: db, alertKey: key, now: now)
+            }
             try Self.markOverdue(db, now: now)
             try Self.markUnacknowledged(db, now: now)
             let skip = skippingChannels.isEmpty ? "" : " AND coalesce(channel, '') NOT IN (" + skippingChannels.map { _ in "?" }.joined(separator: ",") + ")"

@@ -102,6 +102,26 @@ struct OutboxStoreTests {
         #expect(notices.map(\.heldReferences.count) == [24, 24, 24, 24])
     }
 
+    /// An alert a killed run held, taken back while the relay is down (the run claims no e-mail):
+    /// waiting again, so it is counted as waiting on the relay, turns overdue at its deadline and
+    /// the hub is told; it stayed `sending` past its deadline (audit 23, review F14).
+    @Test(arguments: StoreKind.allCases)
+    func anAlertAKilledRunHeldIsWaitingAgainThoughTheRelayIsDown(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let held = try await t.store.claimDue(now: now, owner: "gone:1", lease: 600, limit: 1, isDead: { _ in false }).alerts
+        #expect(held.count == 1)
+        let heldKey = try #require(held.first?.alertKey)
+        let pastDeadline = now.addingTimeInterval(86_400 * 2)
+        let claimed = try await t.store.claimDue(now: pastDeadline, owner: "test:2", lease: 600, limit: 10, skippingChannels: ["smtp"],
+                                                 planner: nil, isDead: { $0 == "gone:1" })
+        #expect(claimed.alerts.isEmpty, "no e-mail claimed while the relay is down")
+        let row = try #require(try await t.store.alerts(state: nil).first { $0.childId == held.first?.childId })
+        #expect(row.state == .overdue, "\(row.state)")
+        #expect(try await t.store.waitingAlertKeys(channel: "smtp").contains(heldKey))
+        #expect(try await t.store.unsentHubNotices().contains { $0.kind == "overdue" && $0.alert?.childId == held.first?.childId })
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aNoticeListsOnlyTheAlertsStillHeldWhenItGoes(kind: StoreKind) async throws {
         let t = try await store(kind)
