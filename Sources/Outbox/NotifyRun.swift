@@ -295,16 +295,25 @@ public struct NotifyRun: Sendable {
     /// until shortly before `leaseEnds` on the run's clock. Recording is for the lease's holder
     /// only, so a try that did commit before its connection was lost makes the next one change nothing.
     private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws {
+        try await keepTrying("alert \(alert.reference): its outcome", until: leaseEnds) {
+            try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+        }
+    }
+
+    /// Writes what went out again, on a new connection, while the database is away and the lease
+    /// lasts (`OutcomeKeeping`): unrecorded, it would be sent again by the next run. `what` names it
+    /// on stderr (a reference, never a child).
+    private func keepTrying(_ what: String, until leaseEnds: TimeInterval, _ write: () async throws -> Void) async throws {
         var attempt = 0
         while true {
             do {
-                try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+                try await write()
                 return
             } catch let failure as any StoreFailure {
                 attempt += 1
                 guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime()) else { throw failure }
                 if attempt == 1 {
-                    waitingForDatabase?("alert \(alert.reference): its outcome could not be recorded (\(failure.problem)); "
+                    waitingForDatabase?("\(what) could not be recorded (\(failure.problem)); "
                                         + "trying again while its lease lasts, so it is not sent twice")
                 }
                 try await Task.sleep(for: .seconds(wait))
@@ -387,6 +396,7 @@ public struct NotifyRun: Sendable {
     /// this one did not take. `leaseFrom`: the run's start on `uptime`'s clock (see `send`).
     private func sendHubNotices(now: Date, relayDown: Bool, leaseFrom started: TimeInterval, report: inout Report) async throws {
         var notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
+        let leaseEnds = uptime() + lease
         let settled = notices.filter { n in n.alert.map { !AlertLifecycle.noticeStillHolds(kind: n.kind, acknowledgedAt: $0.acknowledgedAt) } ?? false }
         for n in settled { try await store.markHubNoticeSent(n.noticeKey, at: now) }
         notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
@@ -443,7 +453,11 @@ public struct NotifyRun: Sendable {
             if sent { report.hubNoticesBy = "hub.webhook" }
         }
         if sent {
-            for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+            // The digest went: kept through a database blip, or the next run sends it again (audit
+            // 23, review F10).
+            try await keepTrying("the hub's notice \(digest.reference): its sending", until: leaseEnds) {
+                for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+            }
             report.hubNoticesSent += notices.count
         } else {
             try await store.releaseHubNotices(notices.map(\.noticeKey), owner: owner)

@@ -146,6 +146,33 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.received().count == 1, "the school has it once")
     }
 
+    /// The same for the hub's notice: the database goes away while the relay takes it; the run
+    /// keeps trying to mark it sent, and the next run does not send it again (audit 23, review F10).
+    @Test func aHubNoticeTheDatabaseCouldNotMarkSentIsNotSentAgain() async throws {
+        let rig = try await OutboxRig(.postgres, relay: ["--hold", "hub@:release"])
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "first")
+        try await Two.wait(while: run, "the relay holding the hub's notice") { FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") }
+        let name = String(rig.h.database.split(separator: "/").last ?? "")
+        let server = try PostgresServer.shared()
+        let away = try await server.psql("postgres", """
+            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
+            """)
+        #expect(away.exitCode == 0, "\(away.output)")
+        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
+        try await Two.wait(while: run, "the run trying to mark the notice sent again") {
+            rig.h.output(of: "first").stderr.contains("trying again while its lease lasts")
+        }
+        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        #expect(back.exitCode == 0, "\(back.output)")
+        #expect(await run.waitForExit().status == 0, "\(rig.h.output(of: "first").stderr)")
+        let again = try await rig.notify("2026-11-20T06:05:00Z")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try rig.hubMail().count == 1, "the hub has it once")
+    }
+
     /// Two hosts' runs, host-b's clock 15 minutes fast (libfaketime): by its own clock host-a's
     /// 10-minute lease had ended, and it took the alert host-a was sending and sent it again (audit
     /// 22, resilience F0). Both now keep the database's time (`RunClock`), host-b says its clock is
