@@ -116,6 +116,24 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.hubMail().count == 2, "told once a round")
     }
 
+    /// The database refuses connections (its sessions ended) while the relay lets the held message
+    /// go, until `run` says it is trying again to record what went; then it is back.
+    static func databaseAwayWhileTheRelayLetsGo(_ rig: OutboxRig, _ run: Process) async throws {
+        let name = String(rig.h.database.split(separator: "/").last ?? "")
+        let server = try PostgresServer.shared()
+        let away = try await server.psql("postgres", """
+            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
+            """)
+        #expect(away.exitCode == 0, "\(away.output)")
+        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
+        try await Two.wait(while: run, "the run trying to record what went again") {
+            rig.h.output(of: "first").stderr.contains("trying again while its lease lasts")
+        }
+        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        #expect(back.exitCode == 0, "\(back.output)")
+    }
+
     /// The database goes away while the relay takes the alert (its connections ended, no new one
     /// allowed: a failover, an administrator's `pg_terminate_backend`): the run keeps the outcome
     /// and tries again, and once the database is back it records the delivery, so the next run
@@ -125,19 +143,7 @@ struct NotifyFollowsTheRecordTests {
         let rig = try await Self.heldSchoolsAlert(.postgres, hold: "hold-dsl:release")
         defer { rig.stop() }
         let run = try await Self.notifyHeld(rig, name: "first", "the relay holding the alert")
-        let name = String(rig.h.database.split(separator: "/").last ?? "")
-        let server = try PostgresServer.shared()
-        let away = try await server.psql("postgres", """
-            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
-            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
-            """)
-        #expect(away.exitCode == 0, "\(away.output)")
-        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
-        try await Two.wait(while: run, "the run trying to record the delivery again") {
-            rig.h.output(of: "first").stderr.contains("trying again while its lease lasts")
-        }
-        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-        #expect(back.exitCode == 0, "\(back.output)")
+        try await Self.databaseAwayWhileTheRelayLetsGo(rig, run)
         #expect(await run.waitForExit().status == 0, "\(rig.h.output(of: "first").stderr)")
         #expect(try await rig.alerts()["C-0"]?["state"] as? String == "delivered")
 
@@ -152,21 +158,8 @@ struct NotifyFollowsTheRecordTests {
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hub@:release"])
         defer { rig.stop() }
         try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "120502")])
-        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "first")
-        try await Two.wait(while: run, "the relay holding the hub's notice") { FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") }
-        let name = String(rig.h.database.split(separator: "/").last ?? "")
-        let server = try PostgresServer.shared()
-        let away = try await server.psql("postgres", """
-            ALTER DATABASE \(name) ALLOW_CONNECTIONS false;
-            SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = '\(name)';
-            """)
-        #expect(away.exitCode == 0, "\(away.output)")
-        try Data().write(to: URL(fileURLWithPath: rig.smtp.outFolder + "/release"))
-        try await Two.wait(while: run, "the run trying to mark the notice sent again") {
-            rig.h.output(of: "first").stderr.contains("trying again while its lease lasts")
-        }
-        let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
-        #expect(back.exitCode == 0, "\(back.output)")
+        let run = try await Self.notifyHeld(rig, name: "first", "the relay holding the hub's notice")
+        try await Self.databaseAwayWhileTheRelayLetsGo(rig, run)
         #expect(await run.waitForExit().status == 0, "\(rig.h.output(of: "first").stderr)")
         let again = try await rig.notify("2026-11-20T06:05:00Z")
         #expect(again.status == 0, "\(again.stderr)")
