@@ -475,11 +475,19 @@ extension PostgresStore: AlertStore {
         guard let fingerprint = planner.calendarFingerprint else { return nil }
         let logger = self.logger
         return try await write { conn in
-            // One command at a time follows it, as one imports Config/'s directory.
-            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
             let kind = CalendarFollowed.importKind
-            let stored = try await conn.row("SELECT content FROM directory_imports WHERE kind = \(kind)", logger, as: (String).self)
-            guard stored != fingerprint else { return nil }
+            func stored() async throws -> String? {
+                try await conn.row("SELECT content FROM directory_imports WHERE kind = \(kind)", logger, as: (String).self)
+            }
+            // Looked at before the lock, as `importDirectory` does: every writing command starts here,
+            // and an ingest holds the lock shared until it commits (minutes for a large feed), so an
+            // exclusive request for nothing to change kept `notify` and `decide` waiting that long and,
+            // queued ahead of them, stopped a run in progress at its next claim (audit 24, diff F4).
+            guard try await stored() != fingerprint else { return nil }
+            // One command at a time follows it, as one imports Config/'s directory; looked at again
+            // under the lock, since another may have followed it meanwhile.
+            try await conn.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.directoryLockKey))", logger)
+            guard try await stored() != fingerprint else { return nil }
             var followed = CalendarFollowed(redated: 0, waitingAgain: 0,
                                             held: try await conn.row("SELECT count(*) FROM alerts WHERE state = 'sending'", logger,
                                                                      as: (Int).self) ?? 0)

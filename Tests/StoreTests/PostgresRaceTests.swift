@@ -134,3 +134,34 @@ struct CorrectionAndClaimRaceTests {
         #expect(try await t.store.alerts(state: nil).first { $0.childId == "C-2" }?.state == .failed)
     }
 }
+
+/// Every writing command follows the school calendar first; an ingest holds the directory lock
+/// shared until it commits. A calendar that has not changed takes no lock, so `notify` or `decide`
+/// started during an ingest does not wait for its end (audit 24, diff F4: it waited, and, queued
+/// ahead of them, stopped a run in progress at its next claim).
+@Suite("An unchanged calendar while an ingest is written (PostgreSQL)")
+struct CalendarFollowRaceTests {
+    @Test func anUnchangedCalendarDoesNotWaitForAnIngestInProgress() async throws {
+        let t = try await CalendarFollowTests().store(.postgres, CalendarFollowTests.late)
+        defer { t.cleanUp() }
+        let pg = try #require(t.store as? PostgresStore)
+        let (db, logger, store) = (String(t.url.split(separator: "/").last!), pg.logger, t.store)
+        let advisoryWaits = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        let endedFirst = try await pg.database.session { holder in
+            // What an ingest holds from its start to its commit (`planWithCurrentKeyAdults`).
+            try await holder.run("BEGIN", logger)
+            try await PostgresSchema.planWithCurrentKeyAdults(holder, logger)
+            let ended = KeyAdultRaceTests.Ended()
+            let follow = Task {
+                defer { ended.value.withLock { $0 = true } }
+                return try await store.followCalendar(planner: CalendarFollowTests.late, actor: "cli:hub", now: at("2026-11-03T08:00:00Z"))
+            }
+            try await KeyAdultRaceTests().until(db, advisoryWaits, orEnded: ended)
+            let endedFirst = ended.value.withLock { $0 }
+            try await holder.run("COMMIT", logger)
+            #expect(try await follow.value == nil, "nothing to follow")
+            return endedFirst
+        }
+        #expect(endedFirst, "it answered while the ingest held the lock, rather than waiting for it")
+    }
+}
