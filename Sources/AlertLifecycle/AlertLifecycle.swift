@@ -685,10 +685,13 @@ public enum AlertLifecycle {
     /// due at once, whether or not the run taking it back can send it now, so it is counted among
     /// those waiting, turns overdue at its deadline and is told. With the relay down a run claims no
     /// e-mail, and one left `sending` stayed so past its deadline, never overdue, never counted
-    /// (audit 23, review F14). Its attempt was counted when it was claimed.
-    public static func takenBack(attempts: Int, now: Date) -> Transition {
-        Transition(state: attempts > 0 ? .retrying : .queued, lastError: takenBackReason, nextAttemptAt: now, attemptsChange: 0,
-                   deliveredAt: nil, notices: [])
+    /// (audit 23, review F14). Its attempt was counted when it was claimed. One the school
+    /// acknowledged meanwhile reached it: delivered when acknowledged, as `after` makes it for a run
+    /// that lived (it was sent again and told overdue: audit 24, diff F1).
+    public static func takenBack(attempts: Int, deadline: Date?, acknowledgedAt: Date?, now: Date) -> Transition {
+        if acknowledgedAt != nil { return after(.delivered, deadline: deadline, now: now, acknowledgedAt: acknowledgedAt) }
+        return Transition(state: attempts > 0 ? .retrying : .queued, lastError: takenBackReason, nextAttemptAt: now, attemptsChange: 0,
+                          deliveredAt: nil, notices: [])
     }
 
     public static let takenBackReason = "taken back from a run that ended before it recorded an outcome"

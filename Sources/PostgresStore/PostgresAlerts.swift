@@ -545,9 +545,12 @@ extension PostgresStore: AlertStore {
                 """, logger, as: (Int64).self) {
                 try await PostgresAlerts.follow(conn, logger, alertKey: key, transition: nil, planner: planner, now: now)
                 // Where the record left it: waiting again (`AlertLifecycle.takenBack`).
-                guard let attempts = try await conn.row("SELECT attempts FROM alerts WHERE alert_key = \(key) AND state = 'sending'",
-                                                        logger, as: (Int).self) else { continue }
-                try await PostgresAlerts.apply(AlertLifecycle.takenBack(attempts: attempts, now: now), conn, logger, alertKey: key, now: now)
+                guard let (attempts, deadline, acknowledged) = try await conn.row("""
+                    SELECT attempts, deadline, acknowledged_at FROM alerts WHERE alert_key = \(key) AND state = 'sending'
+                    """, logger, as: (Int, Double?, Double?).self) else { continue }
+                try await PostgresAlerts.apply(AlertLifecycle.takenBack(attempts: attempts, deadline: deadline.map(Date.init(timeIntervalSince1970:)),
+                                                                        acknowledgedAt: acknowledged.map(Date.init(timeIntervalSince1970:)), now: now),
+                                               conn, logger, alertKey: key, now: now)
             }
             try await PostgresAlerts.markOverdue(conn, logger, now: now)
             try await PostgresAlerts.markUnacknowledged(conn, logger, now: now)

@@ -369,9 +369,13 @@ extension SQLiteStore: AlertStore {
             for key in abandoned {
                 try Self.follow(db, alertKey: key, transition: nil, planner: planner, now: now)
                 // Where the record left it: waiting again (`AlertLifecycle.takenBack`).
-                guard let attempts = try Int.fetchOne(db, sql: "SELECT attempts FROM alerts WHERE alert_key = ? AND state = 'sending'",
-                                                      arguments: [key]) else { continue }
-                try Self.apply(AlertLifecycle.takenBack(attempts: attempts, now: now), to: db, alertKey: key, now: now)
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT attempts, deadline, acknowledged_at FROM alerts WHERE alert_key = ? AND state = 'sending'
+                    """, arguments: [key]) else { continue }
+                let (deadline, acknowledged): (Double?, Double?) = (row[1], row[2])
+                try Self.apply(AlertLifecycle.takenBack(attempts: row[0], deadline: deadline.map(Date.init(timeIntervalSince1970:)),
+                                                        acknowledgedAt: acknowledged.map(Date.init(timeIntervalSince1970:)), now: now),
+                               to: db, alertKey: key, now: now)
             }
             try Self.markOverdue(db, now: now)
             try Self.markUnacknowledged(db, now: now)

@@ -186,6 +186,25 @@ struct AcknowledgementStoreTests {
         #expect(try await t.store.unsentHubNotices().filter { ["C-1", "C-2"].contains($0.alert?.childId ?? "") }.isEmpty)
     }
 
+    /// The same, but the run that held it was killed: the next claim takes it back delivered when
+    /// acknowledged, not waiting again, so it is neither sent again nor told overdue past its
+    /// deadline (audit 24, diff F1).
+    @Test(arguments: StoreKind.allCases)
+    func anAlertAcknowledgedWhileAKilledRunHeldItIsDeliveredWhenTakenBack(kind: StoreKind) async throws {
+        let t = try await OutboxStoreTests().store(kind)
+        defer { t.cleanUp() }
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-C-1", now.addingTimeInterval(week))], at: now)
+        let read = now.addingTimeInterval(30)
+        _ = try await t.store.acknowledge(tokenHash: "hash-C-1", now: read)
+        // Past the deadline, the run that held it gone.
+        let claimed = try await t.store.claimDue(now: afterDeadline, owner: "test:2", lease: 600, limit: 10, isDead: { $0 == "test:1" })
+        #expect(!claimed.alerts.map(\.childId).contains("C-1"), "not sent again")
+        let r = try await row(t, "C-1")
+        #expect(r.state == .delivered && r.deliveredAt == read && r.acknowledgedAt == read, "\(r.state)")
+        #expect(try await t.store.unsentHubNotices().filter { $0.alert?.childId == "C-1" }.isEmpty, "nothing overdue told")
+    }
+
     @Test(arguments: StoreKind.allCases)
     func callsToSchoolsAreKeptInOrderAuditedWithoutTheirNoteAndNeverChanged(kind: StoreKind) async throws {
         let (t, _) = try await delivered(kind)
