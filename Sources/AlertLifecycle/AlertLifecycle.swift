@@ -484,10 +484,20 @@ public enum AlertLifecycle {
 
     /// Whether a kept notice about an alert is still to be told when the hub's notice goes: a
     /// "phone the school" item whose school has acknowledged since (the link's button, or its
-    /// receiver's signed POST) is not; it is settled without being named.
-    public static func noticeStillHolds(kind: String, acknowledgedAt: Date?) -> Bool {
-        !(kind == unacknowledgedKind && acknowledgedAt != nil)
+    /// receiver's signed POST) is not, nor a failure (or withdrawal) of an alert planned afresh
+    /// since (its child named again, its school or key adult corrected): it is going after all, and
+    /// fails again in a new round if it does. Either is settled without being named (a withdrawn
+    /// child named again was delivered, and the hub told "withdrawn, not to be sent": audit 24, diff F2).
+    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?) -> Bool {
+        switch kind {
+        case unacknowledgedKind: acknowledgedAt == nil
+        case failedKind: state == .failed
+        default: true
+        }
     }
+
+    /// The kind of the hub notice about an alert that will not be sent (`failure`).
+    public static let failedKind = "failed"
 
     /// The school has the alert in hand, so one still waiting for a resend (a copy that did arrive
     /// was reported as failing) is delivered now. A `sending` alert is left to the run that holds
@@ -677,7 +687,7 @@ public enum AlertLifecycle {
     /// The alert will not be sent: `failed` with the reason (one line, ids only), and the hub hears.
     public static func failure(_ reason: String) -> Transition {
         Transition(state: .failed, lastError: reason, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,
-                   notices: [.alert(kind: "failed", detail: reason)])
+                   notices: [.alert(kind: failedKind, detail: reason)])
     }
 
     /// A `sending` alert taken back from a run that ended without recording its outcome (killed, or

@@ -232,6 +232,24 @@ struct NotifyFollowsTheRecordTests {
         #expect(!text.contains("contact its key adult"), "\(text)")
     }
 
+    /// C-2 withdrawn, then named again before any run: the run delivers its alert, and tells the
+    /// hub nothing of the withdrawal it undid (it sent "WITHDRAWN: not to be sent" about the alert
+    /// it had just delivered: audit 24, diff F2).
+    @Test(arguments: TestDatabase.allCases)
+    func aWithdrawalUndoneBeforeTheRunIsNotToldToTheHub(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        let both = [CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1"), CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-2")]
+        try await rig.ingest(both)
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1")])
+        try await rig.ingest(both)
+        let run = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try await rig.alerts()["C-2"]?["state"] as? String == "delivered")
+        let told = try rig.hubMail().map(\.subject)
+        #expect(told.isEmpty, "\(told)")
+    }
+
     /// Audit 22, people F8: C-3's alert was delivered to 120501, then the force corrected the
     /// child's school to 120590. The next run sends it there, and its notice to the hub (holding
     /// only this) names 120501, which has the child's details, and when it had them: the hub asks
