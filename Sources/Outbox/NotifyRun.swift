@@ -166,7 +166,7 @@ public struct NotifyRun: Sendable {
         // fault; every webhook alert of a morning failed for good, and putting the secret right
         // sent none of them (audit 23, review F13).
         var signatureRefusals: [(alert: DueAlert, outcome: DeliveryOutcome)] = []
-        var webhooksOtherwise = 0
+        var webhooksDelivered = 0
         // Our relay's state for this run: once it is found down, no more e-mail alerts are claimed.
         var relay = RelayState()
         let started = uptime()
@@ -232,7 +232,7 @@ public struct NotifyRun: Sendable {
                         signatureRefusals.append((alert, outcome))
                         continue
                     }
-                    webhooksOtherwise += 1
+                    if outcome.status == .delivered { webhooksDelivered += 1 }
                 }
                 // When the outcome came: a message that reached the school after its deadline is
                 // late, whenever the run began (`RunClock`).
@@ -262,13 +262,14 @@ public struct NotifyRun: Sendable {
                 try await keep(result, for: alert, now: at, until: leaseEnds)
             }
         }
-        try await settle(relayRefusals, refusedAll: relayOtherwise == 0, now: now, until: settleBy ?? started + lease, report: &report) {
+        try await settle(relayRefusals, ours: Self.relayRefusalsAreOurs(relayRefusals, otherwise: relayOtherwise), now: now,
+                         until: settleBy ?? started + lease, report: &report) {
             "our relay refused every recipient of this run with reply \($0): "
                 + "a fault in our settings (smtp.helo_name, smtp.from, the relay's rules), not the schools': "
         }
-        try await settle(signatureRefusals, refusedAll: webhooksOtherwise == 0, now: now, until: settleBy ?? started + lease,
-                         report: &report) {
-            "every school's receiver in this run refused our signature with HTTP \($0): "
+        try await settle(signatureRefusals, ours: Self.signatureRefusalsAreOurs(signatureRefusals, delivered: webhooksDelivered), now: now,
+                         until: settleBy ?? started + lease, report: &report) {
+            "every school's receiver in this run that answered refused our signature with HTTP \($0): "
                 + "ENCOMPASS_WEBHOOK_SECRET is not the secret the schools hold, not the schools' fault: "
         }
         report.relayUnreachable = relay.unreachable
@@ -321,22 +322,39 @@ public struct NotifyRun: Sendable {
         }
     }
 
+    /// Whether the relay's 5xx refusals are our configuration (a HELO name, say) rather than the
+    /// schools' dead addresses: it refused every recipient of the run (`otherwise`: the e-mails it
+    /// answered some other way), with one code, at two or more schools AND two or more addresses.
+    /// Schools: siblings at one school whose one address is dead are two messages refused alike,
+    /// and were held as our settings, tried every run for ever, the dead address never named
+    /// (audit 23, review F12). Addresses: schools of a federation share one safeguarding lead's
+    /// address, and its death was held as our settings likewise (audit 24, diff F6). Each
+    /// recipient's code where a message had several: one refused with 550 and 553 was not alike.
+    static func relayRefusalsAreOurs(_ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], otherwise: Int) -> Bool {
+        let addresses = Set(refusals.flatMap { r in r.outcome.refusedRecipients.isEmpty ? [r.alert.recipient] : r.outcome.refusedRecipients.map(\.address) })
+        return otherwise == 0 && Set(refusals.map(\.alert.schoolURN)).count >= 2 && addresses.count >= 2
+            && Set(refusals.flatMap { $0.outcome.refusalCodes }).count == 1
+    }
+
+    /// Whether the schools' receivers' 401 and 403 are our signing secret out of step with theirs:
+    /// at two or more schools, and no receiver took a webhook of this run. Either code, alike or
+    /// not (receivers differ in which they give a bad signature), and whatever else a receiver
+    /// answered (one down with 503 says nothing of our signature): a 403 among 401s, or one school's
+    /// receiver down, failed every webhook alert for good (audit 24, diff F3).
+    static func signatureRefusalsAreOurs(_ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], delivered: Int) -> Bool {
+        delivered == 0 && Set(refusals.map(\.alert.schoolURN)).count >= 2
+    }
+
     /// Records the relay's 5xx refusals (or the schools' receivers' 401 and 403): permanent
-    /// failures, unless the relay refused every recipient of the run (every receiver refused
-    /// every webhook), at two or more schools, with the same code, which is our configuration,
-    /// told as `cause` says. Schools, not messages: siblings at one school whose one address is dead are
-    /// two messages refused alike, and were held as our settings, tried every run for ever, the
-    /// dead address never named (audit 23, review F12).
+    /// failures, unless `ours` (the two rules above), held as our configuration, told as `cause` says.
     private func settle(
-        _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], refusedAll: Bool, now: Date, until leaseEnds: TimeInterval,
-        report: inout Report, ours cause: (Int) -> String
+        _ refusals: [(alert: DueAlert, outcome: DeliveryOutcome)], ours: Bool, now: Date, until leaseEnds: TimeInterval,
+        report: inout Report, ours cause: (String) -> String
     ) async throws {
-        // Each recipient's code where a message had several: one refused with 550 and 553 was not refused alike.
-        let codes = Set(refusals.flatMap { $0.outcome.refusalCodes })
-        let ours = refusedAll && Set(refusals.map(\.alert.schoolURN)).count >= 2 && codes.count == 1
+        let codes = Set(refusals.flatMap { $0.outcome.refusalCodes }).sorted().map(String.init).joined(separator: " or ")
         for (alert, outcome) in refusals {
             if ours {
-                let why = cause(codes.first ?? 0) + outcome.detail
+                let why = cause(codes) + outcome.detail
                 try await keep(.configuration(error: why, channel: outcome.channel.rawValue), for: alert, now: moment(now), until: leaseEnds)
                 report.heldBack += 1
                 if report.configurationProblem == nil { report.configurationProblem = why }

@@ -23,7 +23,8 @@ struct OutboxRig {
         try FileManager.default.createDirectory(atPath: root + "/smtp", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/https", withIntermediateDirectories: true)
         smtp = try await LoopbackServer.smtp(pki: pki, folder: root + "/smtp", options: ["--greylist-times", "1"] + options)
-        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404", "--status", "/busy=503", "--cut", "/cut"])
+        https = try await LoopbackServer.https(pki: pki, secret: Self.secret, folder: root + "/https", options: ["--status", "/gone=404", "--status", "/busy=503", "--cut", "/cut",
+                                                                                                          "--refuse-with", "/forbidding=403"])
         try Data("""
             urn,name,email,channel,endpoint
             120501,Ann Lead,dsl@boston.school.example,smtp,
@@ -231,6 +232,35 @@ struct NotifyRealServersTests {
         #expect(right.status == 0, "\(right.stderr)")
         alerts = try await rig.alerts()
         #expect(alerts["C-1"]?["state"] as? String == "delivered" && alerts["C-2"]?["state"] as? String == "delivered")
+    }
+
+    /// The same where the receivers do not answer alike: one refuses the signature with 403 where
+    /// the other gives 401, or a third school's receiver is down (503). Neither took a webhook, so
+    /// the refusals are still our secret's: held, and sent once it is right; they were failed for
+    /// good (audit 24, diff F3).
+    @Test(arguments: TestDatabase.allCases, ["403", "down"])
+    func aSigningSecretRefusedUnalikeOrBesideADownReceiverIsStillOurs(_ database: TestDatabase, variant: String) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try rig.pointSchool119604(to: variant == "403" ? "/forbidding" : "/other")
+        var rows = [CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
+                    CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604")]
+        if variant == "down" {
+            try rig.addKeyAdult("119605,Fay Lead,dsl@lancaster.school.example,https,https://127.0.0.1:\(rig.https.port)/busy")
+            rows.append(CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "119605"))
+        }
+        try await rig.ingest(rows)
+        var wrong = rig.environment
+        wrong["ENCOMPASS_WEBHOOK_SECRET"] = "last-years-secret"
+        let run = try await rig.notify("2026-11-20T06:00:00Z", environment: wrong)
+        #expect(run.status == 69, "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.contains("ENCOMPASS_WEBHOOK_SECRET is not the secret the schools hold"), "\(run.stderr)")
+        if variant == "403" { #expect(run.stderr.contains("HTTP 401 or 403"), "\(run.stderr)") }
+
+        #expect(try await rig.notify("2026-11-20T06:10:00Z").status == 0)
+        let alerts = try await rig.alerts()
+        #expect(alerts["C-1"]?["state"] as? String == "delivered" && alerts["C-2"]?["state"] as? String == "delivered",
+                "\(alerts.mapValues { $0["state"] ?? "" })")
     }
 
     /// A school's endpoint that answers 200 and breaks off before its reply's body ends has the

@@ -77,4 +77,21 @@ struct RelayRefusalTests {
         #expect(report.heldBack == 0 && report.failed == 2)
         #expect(try await t.store.alerts(state: nil).map(\.state) == [.failed, .failed])
     }
+
+    /// Two schools of a federation share one safeguarding lead's address, and it is dead: two
+    /// schools refused alike, but at one address, the schools', not our settings. Failed, the hub
+    /// told; they were held as our settings every run until overdue (audit 24, diff F6).
+    @Test(arguments: StoreKind.allCases)
+    func twoSchoolsSharingOneDeadAddressAreTheirsNotOurSettings(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: ["120501", "120502"].map {
+            KeyAdult(urn: $0, name: "Fed Lead", email: "dsl@federation.school.example", channel: .smtp, endpoint: nil)
+        }))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120502")])],
+                                     actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
+        let report = try await run(t, Relay(first: [553]))
+        #expect(report.heldBack == 0 && report.failed == 2)
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.failed, .failed])
+    }
 }

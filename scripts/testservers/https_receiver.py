@@ -23,13 +23,14 @@ import time
 class Receiver(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, tls, out, secret, statuses, stalls, cuts=()):
+    def __init__(self, address, tls, out, secret, statuses, stalls, cuts=(), refusals=None):
         super().__init__(address, Handler)
         self.cuts = set(cuts)
         self.tls = tls
         self.out = out
         self.secret = secret
         self.statuses = statuses
+        self.refusals = refusals or {}
         self.stalls = stalls
         self.count = 0
         self.lock = threading.Lock()
@@ -66,7 +67,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         expected = "sha256=" + hmac.new(server.secret, body, hashlib.sha256).hexdigest()
         signature_ok = hmac.compare_digest(self.headers.get("X-Encompass-Signature", ""), expected)
-        status = server.statuses.get(self.path, 200 if signature_ok else 401)
+        status = server.statuses.get(self.path, 200 if signature_ok else server.refusals.get(self.path, 401))
         stall = server.stalls.get(self.path, 0)
         server.record({
             "path": self.path,
@@ -123,6 +124,8 @@ def main():
                    help="hold the answer to POSTs on PATH for SECONDS")
     p.add_argument("--cut", action="append", default=[], metavar="PATH",
                    help="on POSTs to PATH answer the status, then close before the body ends")
+    p.add_argument("--refuse-with", action="append", default=[], metavar="PATH=CODE",
+                   help="answer CODE, not 401, to a POST on PATH whose signature is wrong (receivers differ)")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.
@@ -134,7 +137,7 @@ def main():
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(args.cert, args.key)
     server = Receiver((args.host, args.port), tls, args.out, secret,
-                      pairs(args.status, int), pairs(args.stall, float), args.cut)
+                      pairs(args.status, int), pairs(args.stall, float), args.cut, pairs(args.refuse_with, int))
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
