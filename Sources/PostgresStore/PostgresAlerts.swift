@@ -727,7 +727,7 @@ extension PostgresStore: AlertStore {
             guard let r = try await conn.row("""
                 SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
                        hub_notices_sent, hub_notices_unsent, detail, relay_waiting
-                FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
+                FROM notify_runs ORDER BY run_key DESC LIMIT 1
                 """, logger, as: (Double, Double, String, Int, Int, Int, Int, Int, Int, Int, String?, Int?).self) else { return nil }
             return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r.0), finishedAt: Date(timeIntervalSince1970: r.1),
                                    outcome: NotifyRunRecord.Outcome(rawValue: r.2) ?? .error,
