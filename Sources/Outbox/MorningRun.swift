@@ -18,7 +18,7 @@ extension NotifyRun {
         prepare: () async throws -> (run: NotifyRun, now: Date),
         storeToRecordIn: () async throws -> (any AlertStore)?,
         reason: @escaping @Sendable (any Error) -> String,
-        wallClock: @Sendable () -> Date = { Date() }
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) async throws -> Report {
         let started = wallClock()
         let prepared: (run: NotifyRun, now: Date)
@@ -28,8 +28,12 @@ extension NotifyRun {
             // The store may be the thing that failed: then there is nowhere to record, and the
             // command's own exit status (and the unit's failure) are what is left.
             if let store = try? await storeToRecordIn() {
-                try? await store.recordNotifyRun(NotifyRunRecord(startedAt: started, finishedAt: wallClock(), outcome: .error,
-                                                                 detail: stoppedLine(reason(error))))
+                // On the database's clock, as every run that began is recorded (`RunClock`): by this
+                // host's, on a host behind the database, it was recorded before the last good run
+                // and `/metrics` went on showing that run's `ok` (audit 23, review F8).
+                let clock = RunClock(given: nil, databaseNow: try? await store.databaseClock(), host: wallClock)
+                try? await store.recordNotifyRun(NotifyRunRecord(startedAt: started.addingTimeInterval(-clock.skew), finishedAt: clock.now(),
+                                                                 outcome: .error, detail: stoppedLine(reason(error))))
             }
             throw error
         }

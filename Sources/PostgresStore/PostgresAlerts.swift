@@ -280,8 +280,14 @@ enum PostgresAlerts {
         for notice in notices {
             switch notice {
             case .alert(let kind, let detail):
+                // Only a notice not yet kept is inserted: one ON CONFLICT turns away still takes a value
+                // of the identity, and the keys, which name the hub's digest (`ENC-HUB-<first>-<last>`),
+                // went on differing from SQLite's (SPEC §12; audit 23, review F9). The ON CONFLICT stays
+                // for a run at once that inserts it between the two.
                 try await conn.run("""
-                    INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (\(alertKey), \(kind), \(detail), \(t))
+                    INSERT INTO hub_notices (alert_key, kind, detail, created_at)
+                    SELECT \(alertKey), \(kind), \(detail), \(t) WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(kind) AND rerouted_at IS NULL)
                     ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """, logger)
             case .configuration(let channel, let detail):
@@ -302,10 +308,12 @@ enum PostgresAlerts {
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
                     """, logger)
             case .rerouted(let school, let deliveredAt, let detail):
-                // Once per alert in a round (see SQLiteStore).
+                // Once per alert in a round (see SQLiteStore), inserted only when new as above.
                 try await conn.run("""
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at)
-                    VALUES (\(alertKey), \(AlertLifecycle.reroutedKind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970))
+                    SELECT \(alertKey), \(AlertLifecycle.reroutedKind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970)
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(AlertLifecycle.reroutedKind) AND rerouted_at IS NULL)
                     ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """, logger)
             case .refusedAddress(let channel, let detail):
@@ -730,7 +738,7 @@ extension PostgresStore: AlertStore {
             guard let r = try await conn.row("""
                 SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
                        hub_notices_sent, hub_notices_unsent, detail, relay_waiting
-                FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
+                FROM notify_runs ORDER BY run_key DESC LIMIT 1
                 """, logger, as: (Double, Double, String, Int, Int, Int, Int, Int, Int, Int, String?, Int?).self) else { return nil }
             return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r.0), finishedAt: Date(timeIntervalSince1970: r.1),
                                    outcome: NotifyRunRecord.Outcome(rawValue: r.2) ?? .error,

@@ -606,12 +606,13 @@ extension SQLiteStore: AlertStore {
     /// A file on this machine: every run on it shares this host's clock.
     public func databaseClock() async throws -> Date? { nil }
 
+    /// The last recorded (`AlertStore`): `run_key` is the rowid, one past the largest at each insert.
     public func latestNotifyRun() async throws -> NotifyRunRecord? {
         try await pool.read { db in
             guard let r = try Row.fetchOne(db, sql: """
                 SELECT started_at, finished_at, outcome, delivered, retrying, failed, held_back, overdue,
                        hub_notices_sent, hub_notices_unsent, detail, relay_waiting
-                FROM notify_runs ORDER BY finished_at DESC, run_key DESC LIMIT 1
+                FROM notify_runs ORDER BY run_key DESC LIMIT 1
                 """) else { return nil }
             return NotifyRunRecord(startedAt: Date(timeIntervalSince1970: r[0]), finishedAt: Date(timeIntervalSince1970: r[1]),
                                    outcome: NotifyRunRecord.Outcome(rawValue: r[2]) ?? .error,

@@ -215,7 +215,11 @@ public protocol AlertStore: Sendable {
     /// Keeps what one `notify` run did. Runs are separate processes, often on other hosts: the
     /// database is where every `serve` finds the last one.
     func recordNotifyRun(_ run: NotifyRunRecord) async throws
-    /// The run that finished last (by `finishedAt`, then the later recorded), or nil before any.
+    /// The run recorded last (by the key the database gave its record), or nil before any. A run is
+    /// recorded as it ends, so this is the order runs ended in, whatever clock a host read: by
+    /// `finishedAt`, a run recorded on a clock behind the database's (a host's stepped back, on
+    /// SQLite's one host too; a run stopped before it read the database's) sorted before the last
+    /// good run, and `/metrics` showed that run's `ok` (audit 23, review F8).
     func latestNotifyRun() async throws -> NotifyRunRecord?
     /// The database server's clock, which every host's run shares (`RunClock`); nil when the
     /// database is a file on this machine, whose clock is this host's.

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Ingest
 import Logging
 import NIOCore
+import Outbox
 import StoreContract
 import Stores
 import TestSupport
@@ -256,6 +257,37 @@ struct MetricsTests {
         #expect(metrics["encompass_notify_last_run_alerts", ["result": "delivered"]] == Double(recorded.delivered))
         #expect(metrics["encompass_notify_last_run_hub_notices", ["result": "sent"]] == Double(recorded.hubNoticesSent))
         #expect(metrics["encompass_alerts", ["state": "delivered"]] == Double(recorded.delivered))
+    }
+
+    /// A good run of the command, then a run on a host two hours behind the database stopped before
+    /// it began (its settings): `/metrics` shows the stopped run, not the good run's `ok`, on both
+    /// databases (audit 23, review F8: recorded on that host's clock, it sorted before the good run).
+    @Test(arguments: MetricsDatabase.allCases)
+    func aRunStoppedOnAHostBehindTheDatabaseIsTheLastRunOnTheServersMetrics(database: MetricsDatabase) async throws {
+        let world = try await MetricsWorld.make(database)
+        defer { world.cleanUp() }
+        let token = try await world.token()
+        let good = try await EncompassProcess.run(["notify"], databaseURL: world.url, environment: [
+            "ENCOMPASS_ALERTS_OUTBOX_DIR": world.dir.appendingPathComponent("outbox").path,
+            "ENCOMPASS_TEMPLATES": WebFixture.packageRoot.appendingPathComponent("Templates").path,
+        ])
+        #expect(good.status == 0, "\(good.stderr)")
+        let goodRun = try #require(try await world.store.latestNotifyRun())
+        #expect(goodRun.outcome == .ok && goodRun.delivered > 0)
+        struct StoppedBySettings: Error {}
+        await #expect(throws: StoppedBySettings.self) {
+            _ = try await NotifyRun.morning(prepare: { throw StoppedBySettings() }, storeToRecordIn: { world.store },
+                                            reason: { _ in "environment ENCOMPASS_SCORING_WINDOW_DAYS: scoring.window_days: expected a whole number" },
+                                            wallClock: { Date().addingTimeInterval(-7200) })
+        }
+        let metrics = try await world.withBrowser { try PrometheusSamples(try await $0.scrape(token).text) }
+        #expect(metrics["encompass_notify_last_run_outcome", ["outcome": "error"]] == 1)
+        #expect(metrics["encompass_notify_last_run_outcome", ["outcome": "ok"]] == 0)
+        #expect(metrics["encompass_notify_last_run_alerts", ["result": "delivered"]] == 0, "not the good run's counts")
+        if database == .postgres {
+            let end = try #require(metrics["encompass_notify_last_run_end_timestamp_seconds"])
+            #expect(end >= goodRun.finishedAt.timeIntervalSince1970, "on the database's clock, after the good run")
+        }
     }
 
     @Test(arguments: MetricsDatabase.allCases)

@@ -1,4 +1,5 @@
 import Foundation
+import Outbox
 import RiskModel
 import StoreContract
 import Stores
@@ -50,23 +51,45 @@ struct NotifyRunStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
-    func theLatestRunIsTheOneThatFinishedLastWithEveryCount(kind: StoreKind) async throws {
+    func theLatestRunIsTheOneRecordedLastWithEveryCount(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        let late = NotifyRunRecord(startedAt: at("2026-11-20T06:00:00Z"), finishedAt: at("2026-11-20T06:00:42Z"),
+        let good = NotifyRunRecord(startedAt: at("2026-11-20T08:00:00Z"), finishedAt: at("2026-11-20T08:00:42Z"),
                                    outcome: .serviceUnavailable, delivered: 7, retrying: 2, failed: 1, heldBack: 3, overdue: 4,
                                    hubNoticesSent: 5, hubNoticesUnsent: 6)
-        // Two hosts: the run that started first finished last, and was recorded first.
-        let early = NotifyRunRecord(startedAt: at("2026-11-20T06:00:10Z"), finishedAt: at("2026-11-20T06:00:20Z"), outcome: .ok,
-                                    delivered: 1)
-        try await t.store.recordNotifyRun(late)
-        try await t.store.recordNotifyRun(early)
-        #expect(try await t.store.latestNotifyRun() == late)
-
-        let error = NotifyRunRecord(startedAt: at("2026-11-20T07:00:00Z"), finishedAt: at("2026-11-20T07:00:01Z"), outcome: .error)
-        try await t.store.recordNotifyRun(error)
-        #expect(try await t.store.latestNotifyRun() == error)
+        try await t.store.recordNotifyRun(good)
+        #expect(try await t.store.latestNotifyRun() == good)
+        // Then a run on a host two hours behind, stopped: its times sort before the last run's,
+        // and it was hidden behind it (audit 23, review F8).
+        let behind = NotifyRunRecord(startedAt: at("2026-11-20T07:00:00Z"), finishedAt: at("2026-11-20T07:00:01Z"), outcome: .error,
+                                     detail: "term-dates.csv:2: term_start: not a date")
+        try await t.store.recordNotifyRun(behind)
+        #expect(try await t.store.latestNotifyRun() == behind)
     }
+
+    /// A run stopped before it began (`NotifyRun.morning`'s `prepare`) on a host two hours behind
+    /// the database is recorded on the database's clock, after the last good run, as every run that
+    /// began is; and, recorded last, it is the latest on SQLite too, whose clock is that host's.
+    @Test(arguments: StoreKind.allCases)
+    func aRunStoppedBeforeItBeganOnAHostBehindIsTheLatest(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: Date(), finishedAt: Date(), outcome: .ok, delivered: 1))
+        let good = try #require(try await t.store.latestNotifyRun())
+        await #expect(throws: StoppedInPrepare.self) {
+            _ = try await NotifyRun.morning(prepare: { throw StoppedInPrepare() }, storeToRecordIn: { t.store },
+                                            reason: { _ in "term-dates.csv:2: term_start: not a date" },
+                                            wallClock: { Date().addingTimeInterval(-7200) })
+        }
+        let stopped = try #require(try await t.store.latestNotifyRun())
+        #expect(stopped.outcome == .error && stopped.detail == "term-dates.csv:2: term_start: not a date")
+        if kind == .postgres {
+            #expect(stopped.finishedAt >= good.finishedAt, "the database's clock: \(stopped.finishedAt) against \(good.finishedAt)")
+            #expect(stopped.startedAt <= stopped.finishedAt)
+        }
+    }
+
+    struct StoppedInPrepare: Error {}
 
     @Test(arguments: StoreKind.allCases)
     func anOutcomeOutsideTheThreeIsRefusedByTheDatabase(kind: StoreKind) async throws {

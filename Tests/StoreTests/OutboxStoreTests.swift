@@ -286,4 +286,55 @@ struct OutboxStoreTests {
         #expect(report.hubNoticesSent == 3, "the hub told of each late delivery")
         #expect(try await t.store.unsentHubNotices().isEmpty)
     }
+
+    /// Refuses (550) every message to a `dead@` address, delivers the rest, and keeps the
+    /// references of the hub's digests it was given.
+    final class DeadAddressRelay: Transport {
+        let hubDigests = Mutex<[String]>([])
+
+        func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+            let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self)
+            for message in batch {
+                if message.reference.hasPrefix("ENC-HUB-") { hubDigests.withLock { $0.append(message.reference) } }
+                let dead = message.recipient.hasPrefix("dead@")
+                continuation.yield(DeliveryOutcome(reference: message.reference, channel: .smtp, status: dead ? .permanent : .delivered,
+                                                   replyCode: dead ? 550 : 250, detail: "smtp reply \(dead ? 550 : 250)", attempted: true))
+            }
+            continuation.finish()
+            return stream
+        }
+    }
+
+    /// SPEC §12, the same outputs on both databases: an alert refused at its key adult's dead
+    /// address, the address corrected, the alert resent after its deadline. Its second `overdue`
+    /// notice in the round is turned away, and on PostgreSQL that took a value of the identity, so
+    /// every digest after it was named differently there than on SQLite (audit 23, review F9).
+    @Test func theHubsDigestsAreNamedAlikeOnBothDatabases() async throws {
+        var digests: [StoreKind: [String]] = [:]
+        for kind in StoreKind.allCases {
+            let t = try await TempStore(kind)
+            defer { t.cleanUp() }
+            let dead = KeyAdult(urn: "120501", name: "Key Adult", email: "dead@120501.school.example", channel: .smtp, endpoint: nil)
+            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [dead]))
+            _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
+                                         actor: "test", at: now, planner: Self.planner)
+            let relay = DeadAddressRelay()
+            let run = NotifyRun(store: t.store, transport: relay, renderer: try AlertRenderer(templatesDirectory: Repository.templates),
+                                hub: HubContact(name: "Police Safeguarding Hub", phone: "0000 000 0000", email: "hub@police.example"),
+                                retry: RetryPolicy(), owner: "test:1", isDead: { _ in false })
+            // The deadline was 2026-11-22T20:00Z: overdue, and refused.
+            #expect(try await run.run(now: at("2026-11-23T08:00:00Z")).failed == 1)
+            let deadToo = KeyAdult(urn: "120502", name: "Key Adult", email: "dead@120502.school.example", channel: .smtp, endpoint: nil)
+            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501"), deadToo]))
+            #expect(try await t.store.matchUnmatched(planner: Self.planner, now: at("2026-11-23T08:30:00Z")) == 1, "resent to the corrected address")
+            #expect(try await run.run(now: at("2026-11-23T09:00:00Z")).delivered == 1)
+            // And a notice after it, in a later run: another alert refused.
+            _ = try await t.store.ingest([incident("I-2", "2026-11-23T09:10:00Z", children: [child("C-2", urn: "120502")])],
+                                         actor: "test", at: at("2026-11-23T09:20:00Z"), planner: Self.planner)
+            #expect(try await run.run(now: at("2026-11-23T09:30:00Z")).failed == 1)
+            digests[kind] = relay.hubDigests.withLock { $0 }
+        }
+        #expect(digests[.sqlite] == digests[.postgres])
+        #expect(digests[.postgres] == ["ENC-HUB-1-2", "ENC-HUB-3-3", "ENC-HUB-4-4"])
+    }
 }
