@@ -34,15 +34,15 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub))
-    router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: KeptFormMiddleware())
     // A form refused for an ended session or an earlier session's token comes back filled in (`KeptForm`).
     let throttle = SignInThrottle(limits: configuration.signInLimits)
     let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     let alerts = AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     let recall = FormRecall(child: child, alerts: alerts)
     let signIn = SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle, recall: recall)
+    router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub, signIn: signIn))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: KeptFormMiddleware())
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock, signIn: signIn))
     router.add(middleware: CSRFMiddleware(recall: recall))
 
