@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import StoreContract
 import TimeLimit
 
@@ -18,6 +19,7 @@ public func buildApplication(
     let router = try await buildRouter(configuration: configuration, store: store, clock: clock, metrics: metrics)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(configuration.connectionIdleSeconds))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "encompass"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
