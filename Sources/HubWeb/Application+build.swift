@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import StoreContract
 import TimeLimit
 
@@ -18,6 +19,7 @@ public func buildApplication(
     let router = try await buildRouter(configuration: configuration, store: store, clock: clock, metrics: metrics)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(configuration.connectionIdleSeconds))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "encompass"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
@@ -34,15 +36,15 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     let router = Router(context: HubRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub))
-    router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: KeptFormMiddleware())
     // A form refused for an ended session or an earlier session's token comes back filled in (`KeptForm`).
     let throttle = SignInThrottle(limits: configuration.signInLimits)
     let child = ChildRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     let alerts = AlertRoutes(store: store, pages: pages, queue: queue, configuration: configuration, clock: clock)
     let recall = FormRecall(child: child, alerts: alerts)
     let signIn = SignInRoutes(store: store, pages: pages, configuration: configuration, clock: clock, throttle: throttle, recall: recall)
+    router.add(middleware: ErrorMiddleware(pages: pages, hub: configuration.hub, signIn: signIn))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: KeptFormMiddleware())
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock, signIn: signIn))
     router.add(middleware: CSRFMiddleware(recall: recall))
 

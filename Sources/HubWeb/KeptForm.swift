@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InputRules
 import StoreContract
 
 /// A form refused before its route ran, because its session had ended (idle too long, or past its
@@ -182,6 +183,24 @@ struct KeptForm: Sendable {
 }
 
 extension KeptForm {
+    /// Why a kept form's press (or a sign-in carrying one) failed, as its page says it and answers:
+    /// the database busy or unavailable (503), or anything else, a fault of ours (500). Either way
+    /// nothing was recorded, and the form comes back (audit 23: a 500 lost it).
+    enum Failure: Sendable {
+        case unavailable, ours
+
+        init(_ error: any Error) {
+            self = FailureKind.of(error) == .unavailable ? .unavailable : .ours
+        }
+
+        var status: HTTPResponse.Status { self == .unavailable ? .serviceUnavailable : .internalServerError }
+
+        /// The error page's title and heading.
+        var title: String {
+            self == .unavailable ? "Not recorded: the database is unavailable" : "Not recorded: something went wrong on our side"
+        }
+    }
+
     /// A kept form whose press was answered 503 because the database was unavailable (audit 22,
     /// people F1): nothing was recorded, and the 503 page (`ErrorMiddleware`) gives the form back as
     /// sent, posting to the same address, with no read of the database. The typed text is shown to
@@ -204,10 +223,16 @@ extension KeptForm {
             seen = form["seen"].map(OnePress.seen).flatMap { $0 >= 0 ? $0 : nil }
         }
 
-        /// What the page says.
-        var message: String {
-            "The hub's database is busy or unavailable, so what you sent for \(kept.kind.subject) was NOT recorded. "
-                + "It is below as you typed it: try again in a moment by pressing \(kept.kind.button)."
+        /// What the page says: the database busy or unavailable (503), or a fault of ours (500).
+        func message(_ failure: KeptForm.Failure) -> String {
+            switch failure {
+            case .unavailable:
+                "The hub's database is busy or unavailable, so what you sent for \(kept.kind.subject) was NOT recorded. "
+                    + "It is below as you typed it: try again in a moment by pressing \(kept.kind.button)."
+            case .ours:
+                "Something went wrong on our side, so what you sent for \(kept.kind.subject) was NOT recorded. "
+                    + "It is below as you typed it: try again by pressing \(kept.kind.button), and tell the hub's administrator if it happens again."
+            }
         }
 
         /// The form, for the error page's template: every value is escaped there (`{{ }}`).

@@ -40,6 +40,8 @@ struct ErrorMiddleware: RouterMiddleware {
     let pages: PageRenderer
     /// The hub's contact, for a school whose link cannot be answered.
     let hub: HubContact
+    /// The sign-in page, for a sign-in carrying a kept form that failed (`UnrecordedForm`).
+    let signIn: SignInRoutes
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -56,8 +58,8 @@ struct ErrorMiddleware: RouterMiddleware {
             // A body over a route's limit (NIO's NIOTooManyBytesError from collectBody), on any route.
             return respond(request, context, status: .contentTooLarge, message: PageError.tooLarge.message)
         } catch {
-            // A kept form's press that the database failed under (`KeptFormMiddleware`): logged and
-            // answered by the failure's own kind, with the form given back.
+            // A kept form's press, or a sign-in carrying one, that failed (`KeptFormMiddleware`):
+            // logged and answered by the failure's own kind, with the form given back.
             let unrecorded = error as? UnrecordedForm
             let error = unrecorded?.failure ?? error
             let path = RequestLogMiddleware.loggedPath(request, context, status: .internalServerError)
@@ -68,12 +70,18 @@ struct ErrorMiddleware: RouterMiddleware {
             if let failure = error as? any StoreFailure { metadata["problem"] = "\(failure.problem)" }
             context.logger.error("request failed", metadata: metadata)
             // A busy or unavailable database is 503, as it is 69 from a command: the error says its kind.
-            if FailureKind.of(error) == .unavailable {
-                // A kept form comes back as sent, from the request alone: the database is not there to ask.
-                if let resent = unrecorded?.resent {
-                    return pages.render("error", PageFrame(context: context, title: Self.notRecorded)
-                        .with(["reason": Self.notRecorded, "message": resent.message, "kept": resent.values]), status: .serviceUnavailable)
-                }
+            let failure = KeptForm.Failure(error)
+            switch unrecorded?.given {
+            case .resent(let resent)?:
+                // The form comes back as sent, from the request alone: the database may not be there to ask.
+                return pages.render("error", PageFrame(context: context, title: failure.title)
+                    .with(["reason": failure.title, "message": resent.message(failure), "kept": resent.values]), status: failure.status)
+            case .signIn(let kept, let name)?:
+                return signIn.failed(request: request, context: context, kept: kept, name: name, failure: failure)
+            case nil:
+                break
+            }
+            if failure == .unavailable {
                 return respond(request, context, status: .serviceUnavailable,
                                message: "The hub's database is busy or unavailable. Nothing was changed; try again in a minute.")
             }
@@ -81,8 +89,6 @@ struct ErrorMiddleware: RouterMiddleware {
                            message: "Something went wrong on our side. Nothing was changed; try again, and tell the hub's administrator if it happens again.")
         }
     }
-
-    static let notRecorded = "Not recorded: the database is unavailable"
 
     private func respond(_ request: Request, _ context: Context, status: HTTPResponse.Status, message: String) -> Response {
         if AccessMiddleware.takesToken(request.uri.path) {
@@ -96,32 +102,53 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 }
 
-/// A kept form's press (`KeptForm`) that fails because the database is unavailable: its body is
-/// read here, before the session is looked up (the first thing to fail when the database has gone),
-/// so that the failure can carry the form to `ErrorMiddleware`, which answers 503 with the form as
-/// sent (`KeptForm.Resent`). Inside `RequestLogMiddleware`, which logs a body over the limit (413)
-/// as before; the failure itself is logged by `ErrorMiddleware`, by its type and route only.
+/// A kept form's press (`KeptForm`) that fails, because the database is unavailable or by a fault
+/// of ours: its body is read here, before the session is looked up (the first thing to fail when the
+/// database has gone), so that the failure can carry the form to `ErrorMiddleware`, which answers 503
+/// (or 500) with the form as sent (`KeptForm.Resent`). A sign-in carrying a kept form (`KeptForm(carriedIn:)`)
+/// that fails is carried the same way, and answered with the sign-in page again, still carrying the
+/// form (audit 23: the database away at that moment lost it). A refusal (a 403, a 404, a 413) is
+/// not a failure and passes as before. Inside `RequestLogMiddleware`, which logs a body over the
+/// limit (413) as before; the failure itself is logged by `ErrorMiddleware`, by its type and route only.
 struct KeptFormMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, KeptForm.Kind(path: request.uri.path) != nil else { return try await next(request, context) }
+        let path = request.uri.path
+        guard request.method == .post, KeptForm.Kind(path: path) != nil || path == "/sign-in" else { return try await next(request, context) }
         var request = request
         // The middlewares below read this copy of the body again.
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         do {
             return try await next(request, context)
-        } catch where FailureKind.of(error) == .unavailable {
-            guard let form = FormFields(urlEncoded: body), let resent = KeptForm.Resent(path: request.uri.path, form: form) else { throw error }
-            throw UnrecordedForm(failure: error, resent: resent)
+        } catch where RequestLogMiddleware.refusalStatus(error) == nil {
+            guard let form = FormFields(urlEncoded: body), let given = UnrecordedForm.Given(path: path, form: form) else { throw error }
+            throw UnrecordedForm(failure: error, given: given)
         }
     }
 }
 
-/// A database failure under a kept form's press, with the form as sent (`KeptFormMiddleware`).
+/// A failure under a kept form's press, or under a sign-in carrying one, with the form as sent (`KeptFormMiddleware`).
 struct UnrecordedForm: Error {
+    enum Given {
+        /// The form's own press: given back on the error page.
+        case resent(KeptForm.Resent)
+        /// A sign-in carrying the form: the sign-in page again, with the name typed (never the password).
+        case signIn(KeptForm, name: String?)
+
+        init?(path: String, form: FormFields) {
+            if path == "/sign-in" {
+                guard let kept = KeptForm(carriedIn: form) else { return nil }
+                self = .signIn(kept, name: form.text("name"))
+            } else {
+                guard let resent = KeptForm.Resent(path: path, form: form) else { return nil }
+                self = .resent(resent)
+            }
+        }
+    }
+
     let failure: any Error
-    let resent: KeptForm.Resent
+    let given: Given
 }
 
 /// One line per request: method, path (ids only, never a query string or a body) and status.

@@ -56,6 +56,21 @@ struct SignInRoutes {
                           error: nil, status: .unauthorized, kept: kept)
     }
 
+    /// A sign-in carrying a kept form that failed (`UnrecordedForm`): the database unavailable (503)
+    /// or a fault of ours (500). The sign-in page again, still carrying the form and the name typed
+    /// (never the password), so that signing in once the database is back leads to the form as before;
+    /// made from the request alone, as the database may not be there to ask.
+    func failed(request: Request, context: HubRequestContext, kept: KeptForm, name: String?, failure: KeptForm.Failure) -> Response {
+        let why = switch failure {
+        case .unavailable: "The hub's database is busy or unavailable, so you are not signed in, and what you sent was NOT recorded. "
+            + "Sign in again in a moment and the form comes back as you typed it, to check and send."
+        case .ours: "Something went wrong on our side, so you are not signed in, and what you sent was NOT recorded. "
+            + "Sign in again and the form comes back as you typed it, to check and send; tell the hub's administrator if it happens again."
+        }
+        return signInPage(request: request, context: context, next: kept.kind.page, name: name, notice: nil, error: why,
+                          status: failure.status, kept: kept)
+    }
+
     /// Every attempt the throttle admits costs one bcrypt check, whatever happens: an unknown name
     /// and a disabled account are checked against a decoy hash. A throttled attempt costs none.
     /// A wrong password, an unknown name and a disabled account get the same page and status (401);

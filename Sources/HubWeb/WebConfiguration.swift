@@ -39,6 +39,12 @@ public struct WebConfiguration: Sendable {
     public var healthTimeoutSeconds: Double = 5
     /// Largest request body: incident files through the API can be large.
     public var maxBodyBytes = 64 * 1024 * 1024
+    /// How long a connection may send nothing, while its request's body is read or between
+    /// requests, before it is closed (Hummingbird's `idleTimeout`). A client gone away without
+    /// closing (its network dropped mid-upload) held its request and what it had sent of an
+    /// incident file, up to `maxBodyBytes`, for good (audit 23). A request whose body is all in is
+    /// never cut short, however long its answer takes.
+    public var connectionIdleSeconds: Int64 = 60
     /// How incidents ingested through the API queue their alerts to schools: the same planner
     /// `encompass ingest` uses. Nil queues none.
     public var alertPlanner: AlertPlanner?

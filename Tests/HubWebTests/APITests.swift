@@ -197,4 +197,63 @@ import Testing
                                            body: #"{"marac": "referred", "on": "2026-11-21"}"#)
         #expect(response.status == .notFound)
     }
+
+    /// A client gone away mid-upload without closing (its network dropped) no longer holds its
+    /// request open for good: once the connection has sent nothing for `connectionIdleSeconds`, the
+    /// server closes it and drops the half-sent incident file, nothing ingested (audit 23). The real
+    /// server, and a socket that sends a part of a large body, then nothing. The 60 s receive bound
+    /// is only how long the test waits before it fails, never what passes.
+    @Test func anUploadWhoseClientWentSilentIsDroppedOnceItsConnectionIdles() async throws {
+        var fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        fixture.configuration.connectionIdleSeconds = 1
+        let token = try await Self.token(fixture)
+        let before = try await fixture.store.counts()
+        let closed = try await fixture.app().test(.live) { client in
+            let port = try #require(client.port)
+            // A blocking socket, off the concurrency pool.
+            return try await Task.detached { try SilentUpload.closedByServer(port: port, token: token) }.value
+        }
+        #expect(closed, "the server still held the silent upload's connection")
+        #expect(try await fixture.store.counts() == before, "incident I-9 of the half-sent file was not ingested")
+    }
+}
+
+/// A raw HTTP/1.1 upload that stops sending without closing, as a client whose network dropped.
+enum SilentUpload {
+    struct Failed: Error { let step: String }
+
+    /// True when the server closed the connection; false when it was still open after 60 s.
+    static func closedByServer(port: Int, token: String) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failed(step: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { throw Failed(step: "connect") }
+        let head = "POST /api/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Length: \(32 * 1024 * 1024)\r\n\r\n" + Sample.header + "\n"
+            + "I-9,2026-11-21T20:00:00Z,DASH,high,15,,V-9,P-9,C-9,Nia,Cole,2015-02-02,120501,Y,Y,,Y\n"
+        let sent = Array(head.utf8) + Array(repeating: UInt8(ascii: "\n"), count: 1024 * 1024)
+        var offset = 0
+        while offset < sent.count {
+            let n = sent[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failed(step: "send") }
+            offset += n
+        }
+        var wait = timeval(tv_sec: 60, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { continue }  // an answer the server wrote before closing
+            if n == 0 || errno == ECONNRESET { return true }
+            return false
+        }
+    }
 }

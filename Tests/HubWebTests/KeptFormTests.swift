@@ -295,6 +295,87 @@ struct KeptFormTests {
         for typed in ["<b>", "script", "textarea", "<u>"] { #expect(!lines.contains { $0.contains(typed) }, "\(typed): \(lines)") }
     }
 
+    /// Signing in from the page that carries a kept form while the database is unavailable: the
+    /// sign-in page again (503), still carrying the form, so that signing in when the database is
+    /// back leads to the form as typed, recorded once when pressed (audit 23: the plain 503 lost it).
+    @Test(arguments: Database.allCases)
+    func aSignInWhileTheDatabaseIsUnavailableStillCarriesTheFormToSignInWithWhenItIsBack(kind: Database) async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(kind)
+        defer { fixture.cleanUp() }
+        let clock = fixture.clock
+        let credentials = [("name", "hana"), ("password", WebFixture.password)]
+        let (down, signedIn, recorded) = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1").text
+            clock.advance(minutes: 31)
+            let refused = try await browser.post(Self.decisions, form: Self.sent(from: page, posting: Self.decisions, typed: Self.typed))
+            try await Self.database(fixture, url: url, table: "sessions", gone: true)
+            let down = try await browser.post("/sign-in", form: Self.sent(from: refused.text, posting: "/sign-in") + credentials)
+            try await Self.database(fixture, url: url, table: "sessions", gone: false)
+            let signedIn = try await browser.post("/sign-in", form: Self.sent(from: down.text, posting: "/sign-in") + credentials)
+            let recorded = try await browser.post(Self.decisions, form: Self.sent(from: signedIn.text, posting: Self.decisions, typed: Self.typed))
+            return (down, signedIn, recorded)
+        }
+        #expect(down.status == .serviceUnavailable)
+        #expect(down.text.contains("The hub&#39;s database is busy or unavailable, so you are not signed in, and what you sent was NOT recorded. "
+            + "Sign in again in a moment and the form comes back as you typed it, to check and send."))
+        #expect(down.text.contains(#"<input type="hidden" name="next" value="/children/C-1">"#))
+        #expect(down.text.contains(#"<input type="hidden" name="kept" value="/children/C-1/decisions">"#))
+        #expect(down.text.contains(#"<input type="hidden" name="kept.reason" value="Mother engaging with the IDVA &amp; &lt;school&gt;">"#))
+        #expect(down.text.contains(#"maxlength="64" value="hana""#), "the name as typed")
+        #expect(!down.text.contains(WebFixture.password), "never the password")
+        #expect(down.headers[values: .setCookie].allSatisfy { !$0.contains("Mother") && !$0.hasPrefix("encompass_session=") })
+        #expect(signedIn.status == .ok)
+        #expect(signedIn.text.contains("Your session had ended when you pressed Record decision, so what you sent was NOT recorded."))
+        #expect(signedIn.text.contains(Self.shownReason))
+        #expect(recorded.location == "/children/C-1?recorded=1#decisions")
+        #expect(try await fixture.store.decisions(childId: "C-1").map(\.reason) == ["Mother engaging with the IDVA & <school>"])
+    }
+
+    /// A press that fails by a fault of ours (500), not the database's absence, gives the form back
+    /// as the 503 does, saying nothing was recorded (audit 23: the plain 500 page lost it). No route
+    /// fails so on purpose; the real way to make one fail is a schema that drifted under the running
+    /// server: `sessions.last_seen_at` altered from outside to text, so the session's row no longer
+    /// reads as this version reads it. PostgreSQL's client throws its decoding error, which is no
+    /// database failure (the database answered), so 500. SQLite has no such way (a column takes
+    /// any type there, and one that cannot be read stops the process, not a request), so this is
+    /// PostgreSQL's.
+    @Test func aDecisionPressedWhenSomethingWentWrongOnOurSideComesBackAndIsRecordedOnce() async throws {
+        let (fixture, url) = try await Self.fixtureAndURL(.postgres)
+        defer { fixture.cleanUp() }
+        let database = String(try #require(url).split(separator: "/").last!)
+        @Sendable func drift(_ drifted: Bool) async throws {
+            let type = drifted ? "text" : "double precision"
+            let ran = try await PostgresServer.shared().psql(database, "ALTER TABLE sessions ALTER COLUMN last_seen_at TYPE \(type) USING last_seen_at::\(type)")
+            try #require(ran.exitCode == 0, "\(ran.output)")
+        }
+        let (app, log) = try await AddressHardeningTests.loggingApplication(fixture)
+        let (page, failed, recorded) = try await app.test(.router) { client in
+            var browser = Browser(client: client)
+            _ = try await browser.signIn("hana")
+            let page = try await browser.get("/children/C-1").text
+            try await drift(true)
+            let failed = try await browser.post(Self.decisions, form: Self.sent(from: page, posting: Self.decisions, typed: Self.typed))
+            try await drift(false)
+            let resent = Self.sent(from: failed.text, posting: Self.decisions, typed: [("on", "2026-11-21"), ("reason", Self.typed[2].1)])
+            return (page, failed, try await browser.post(Self.decisions, form: resent))
+        }
+        #expect(failed.status == .internalServerError)
+        #expect(failed.text.contains("Something went wrong on our side, so what you sent for child C-1 was NOT recorded. "
+            + "It is below as you typed it: try again by pressing Record decision, and tell the hub&#39;s administrator if it happens again."))
+        #expect(failed.text.contains("<title>Not recorded: something went wrong on our side"))
+        let hidden = Browser.hidden(in: failed.text, posting: Self.decisions)
+        #expect(hidden.map(\.0) == ["csrf", "seen", "marac"])
+        #expect(hidden.first { $0.0 == "csrf" }?.1 == Browser.csrf(in: page), "the token the press carried")
+        #expect(failed.text.contains(#"<textarea id="kept-reason" name="reason" rows="4">Mother engaging with the IDVA &amp; &lt;school&gt;</textarea>"#))
+        #expect(recorded.location == "/children/C-1?recorded=1#decisions")
+        #expect(try await fixture.store.decisions(childId: "C-1").map(\.reason) == ["Mother engaging with the IDVA & <school>"])
+        let lines = log.all
+        #expect(lines.contains { $0.hasPrefix("request failed") && $0.contains("PostgresDecodingError") && $0.contains("path=/children/{childId}/decisions") },
+                "\(lines)")
+        #expect(!lines.contains { $0.contains("Mother") || $0.contains("IDVA") }, "\(lines)")
+    }
+
     /// The form named in the sign-in page's fields is only ever one of this site's forms, and sign-in
     /// goes only to a path of this site.
     @Test(arguments: ["//evil.example/children/C-1/decisions", "https://evil.example/children/C-1/decisions", "/children/C-1/elsewhere"])
