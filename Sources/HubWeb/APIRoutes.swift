@@ -82,8 +82,12 @@ struct APIRoutes {
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return .jsonError("the body is larger than \(configuration.maxBodyBytes) bytes", status: .contentTooLarge)
+        } catch {
+            // The body broke off (its client gone, or silent past the connection's idle limit): a
+            // 400 in the log and the metrics, not a 413 that sends an operator to the size limit.
+            return .jsonError("the body ended before it was whole: nothing was ingested", status: .badRequest)
         }
         let now = clock.now()
         let target = IntakeTarget(store: store, planner: configuration.alertPlanner)
