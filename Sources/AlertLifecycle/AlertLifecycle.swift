@@ -40,6 +40,22 @@ public struct AlertPlanner: Sendable {
         return now.timeIntervalSince(reportedAt) <= maxAge
     }
 
+    /// The alert of a link that has none yet (`plan`), or nil with the link counted in `tooOld`: the
+    /// incident reached the hub more than `maxAge` after it was reported, so no school is written to
+    /// about it (a back-loaded history must not write to schools about last year), and no row is
+    /// made. Whatever its school: the age is asked first, as `plan` asks it, so a link to a school
+    /// with no key adult is counted too, never put on the unmatched list (which would send it once
+    /// a key adult was added: `matchUnmatched` keeps an unmatched entry's place whatever its age).
+    /// SPEC §7 "never silently dropped": the ingest's summary, the hub's notice (`TooOldLinks.notice`)
+    /// and the report's `alerts.too_old` (a link with no alert row) tell of it. Both stores make
+    /// every new link's alert through this.
+    public func planNew(reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date, ignoringAge: Bool = false,
+                        incidentId: String, tooOld: inout TooOldLinks) -> AlertPlan? {
+        let p = plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
+        if p == nil { tooOld.count(incidentId: incidentId, maxAge: maxAge) }
+        return p
+    }
+
     /// What a linked child's alert should be: queued to the school's key adult with its deadline, or
     /// unmatched with the reason. Nil when the incident is too old to alert a school about (unless
     /// `ignoringAge`: an alert that already exists follows its incident whatever its age).
@@ -66,6 +82,51 @@ extension AlertPlanner {
     /// without alerts set up): the next command's `matchUnmatched` queues it if the school has a key adult.
     public static func schoolRecorded(_ urn: String, hasKeyAdult: Bool) -> String {
         hasKeyAdult ? "school \(urn) recorded; queued at the next run of encompass" : noKeyAdult(urn)
+    }
+}
+
+/// The links one ingest made no alert for because their incident was too old (`AlertPlanner.planNew`),
+/// told once an ingest: in its summary, and to the hub as one notice naming the incidents (ids
+/// only), so a first load of a year's history is one short notice, not thousands.
+public struct TooOldLinks: Sendable, Equatable {
+    /// The (incident, child) links counted.
+    public private(set) var children = 0
+    /// Their incidents.
+    public private(set) var incidents = 0
+    /// The first `namedIncidents` of their incidents' ids, in the order met: only those are kept, so
+    /// a first load of millions of old incidents holds no list of them.
+    public private(set) var incidentIds: [String] = []
+    /// `alerts.max_age_days` as the planner had it.
+    public private(set) var maxAgeDays = 0
+    private var lastIncidentId: String?
+
+    public init() {}
+
+    /// An ingest plans an incident's links one after another, and each incident once.
+    mutating func count(incidentId: String, maxAge: TimeInterval?) {
+        children += 1
+        maxAgeDays = Int(((maxAge ?? 0) / 86_400).rounded())
+        guard incidentId != lastIncidentId else { return }
+        lastIncidentId = incidentId
+        incidents += 1
+        if incidentIds.count < Self.namedIncidents { incidentIds.append(incidentId) }
+    }
+
+    /// The kind of the hub notice (`HubNoticeRow.kind`): held by no alert, since none was made.
+    public static let noticeKind = "too-old"
+    /// How many incidents the notice names before it says how many more: a first load of history
+    /// must not make one line a year's incidents long.
+    public static let namedIncidents = 20
+
+    /// The hub notice's one line (ids only: never a child, a name, a date of birth or words); nil
+    /// when nothing was counted.
+    public var notice: String? {
+        guard children > 0 else { return nil }
+        let named = incidentIds.joined(separator: ", ")
+        let more = incidents > incidentIds.count ? " and \(incidents - incidentIds.count) more" : ""
+        return "\(children) \(children == 1 ? "child" : "children") in \(incidents) "
+            + "\(incidents == 1 ? "incident" : "incidents") reached the hub more than \(maxAgeDays) \(maxAgeDays == 1 ? "day" : "days") after "
+            + "the incident was reported (alerts.max_age_days): no school was alerted. Incidents: \(named)\(more)"
     }
 }
 
@@ -448,10 +509,27 @@ public enum AlertLifecycle {
         return reroutes(state: state, sentURN: sentURN, childStillLinked: childStillLinked, urn: urn) ? .replanned(planned()) : .stays
     }
 
-    /// Whether an alert must be withdrawn (failed with `withdrawnReason`): not yet sent, and its
-    /// incident no longer names the child.
-    public static func withdraws(state: AlertState, childStillLinked: Bool) -> Bool {
-        !childStillLinked && notYetSent.contains(state)
+    /// What becomes of an alert when a correction of its incident is ingested (`withdrawal`).
+    public enum Withdrawal: Sendable, Equatable {
+        /// It stays as it is: the incident still names the child, or it was sent or is being sent.
+        case stays
+        /// Failed with `withdrawnReason`, and the hub hears: it was to go to a school, or the hub
+        /// was told of it.
+        case withdrawn
+        /// Removed: an unmatched entry nothing refers to, with nobody to send it to and nothing told
+        /// of it. It leaves the unmatched list and nothing else: as `failed` it showed in `alerts
+        /// --json` with no channel and no deadline (the SPEC's states always have one), and the hub
+        /// was told "withdrawn" of an alert that was never going to be sent (audit 23 year, F2).
+        case removed
+    }
+
+    /// `childStillLinked`: the incident names the child now; `referenced`: a hub notice, a call or
+    /// an acknowledgement link refers to the alert (an unmatched one that was queued once, before
+    /// its school lost its key adult): its record stays, withdrawn as any other. Asked only of an
+    /// alert not yet sent (`notYetSent`); a sent one stays.
+    public static func withdrawal(state: AlertState, childStillLinked: Bool, referenced: Bool) -> Withdrawal {
+        guard !childStillLinked, notYetSent.contains(state) else { return .stays }
+        return state == .unmatched && !referenced ? .removed : .withdrawn
     }
 
     /// Whether a failure with this reason (a failed alert's last error, a `failed` notice's detail)

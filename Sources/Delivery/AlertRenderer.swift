@@ -141,7 +141,7 @@ public struct AlertRenderer: Sendable {
             "withdrawn": withdrawn, "has_withdrawn": !withdrawn.isEmpty,
             // A withdrawn alert alone leaves no school to contact.
             "has_school_to_contact": !(unacknowledged.isEmpty && overdue.isEmpty && failed.isEmpty
-                                       && digest.configurations.isEmpty && digest.outages.isEmpty),
+                                       && digest.configurations.isEmpty && digest.outages.isEmpty && digest.tooOld.isEmpty),
             "configuration": digest.configurations.map { c -> [String: Any] in
                 ["channel": c.channel?.rawValue ?? "any", "problem": c.problem, "count": String(c.affectedReferences.count),
                  "affected": c.affectedReferences]
@@ -160,6 +160,7 @@ public struct AlertRenderer: Sendable {
                 ["reference": r.reference, "incident_id": r.incidentId, "school_urn": r.schoolURN, "delivered_at": text.instant(r.deliveredAt)]
             },
             "has_rerouted": !digest.rerouted.isEmpty,
+            "too_old": digest.tooOld, "has_too_old": !digest.tooOld.isEmpty,
         ]
         if let board = digest.boardURL { view["board_url"] = board }
         var counts: [String] = []
@@ -169,6 +170,7 @@ public struct AlertRenderer: Sendable {
         if !failed.isEmpty { counts.append("\(failed.count) failed") }
         if !withdrawn.isEmpty { counts.append("\(withdrawn.count) withdrawn") }
         if !digest.rerouted.isEmpty { counts.append("\(digest.rerouted.count) sent to a school no longer named") }
+        if !digest.tooOld.isEmpty { counts.append("incidents too old to alert a school") }
         if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
         if !digest.refusedAddresses.isEmpty { counts.append("\(digest.refusedAddresses.count) key adult address(es) refused") }
         return AlertMessage(

@@ -15,6 +15,8 @@ struct HubDigestPayload: Encodable {
         let configuration: Int
         let refused_address: Int
         let rerouted: Int
+        /// Added: the ingests' notices of incidents too old to alert a school about.
+        let too_old: Int
     }
 
     struct Alert: Encodable {
@@ -50,6 +52,9 @@ struct HubDigestPayload: Encodable {
     /// Added (keys may be added, never renamed): the earlier school's URN, for the hub to ask its
     /// key adult to delete the notification; never the child or the school's name.
     let rerouted: [Rerouted]
+    /// Added: each ingest's one line naming the incidents (ids only) that reached the hub more than
+    /// `alerts.max_age_days` after they were reported, so no school was alerted.
+    let too_old: [String]
     let board_url: String?
 
     init(_ digest: HubDigest, zone: Zone) {
@@ -61,7 +66,8 @@ struct HubDigestPayload: Encodable {
                         failed: digest.alerts.count { $0.reason == .failed },
                         configuration: digest.configurations.count,
                         refused_address: digest.refusedAddresses.count,
-                        rerouted: digest.rerouted.count)
+                        rerouted: digest.rerouted.count,
+                        too_old: digest.tooOld.count)
         alerts = digest.alerts.map {
             Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
         }
@@ -73,6 +79,7 @@ struct HubDigestPayload: Encodable {
         rerouted = digest.rerouted.map {
             Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
         }
+        too_old = digest.tooOld
         board_url = digest.boardURL
     }
 

@@ -63,17 +63,21 @@ public struct HubDigest: Sendable, Hashable {
     public var refusedAddresses: [ConfigurationNotice]
     /// Alerts re-routed after they had been delivered to a school the record no longer names.
     public var rerouted: [ReroutedNotice]
+    /// Each ingest's one line naming the incidents that reached the hub too long after they were
+    /// reported for a school to be alerted (`TooOldLinks.notice`): ids only.
+    public var tooOld: [String]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
     public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
-                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], boardURL: String?) {
+                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], tooOld: [String] = [], boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
         self.outages = outages
         self.refusedAddresses = refusedAddresses
         self.rerouted = rerouted
+        self.tooOld = tooOld
         self.boardURL = boardURL
     }
 }

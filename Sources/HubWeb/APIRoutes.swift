@@ -104,7 +104,8 @@ struct APIRoutes {
         await queue.invalidate()
         var out: [String: Any] = [
             "added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged,
-            "children": summary.children, "alerts_queued": summary.alertsQueued, "summary": summary.line,
+            "children": summary.children, "alerts_queued": summary.alertsQueued, "alerts_too_old": summary.alertsTooOld,
+            "summary": summary.line,
         ]
         if let e = summary.episodes { out["episodes"] = ["added": e.added, "updated": e.updated, "unchanged": e.unchanged] }
         return .json(JSONBody.object(out))

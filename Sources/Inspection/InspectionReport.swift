@@ -132,7 +132,12 @@ public struct InspectionReport: Sendable, Equatable {
             f("missing", "episodes", "episodes that began in the period", missingEpisodes),
             f("missing", "return_interview_overdue", "return interview overdue at the period's end", returnInterviewOverdue,
               (missingEpisodes, "episodes")),
-        ]
+        ] + (specOnly ? [] : [
+            // Added (SPEC §11 allows keys that change no other's meaning), last: shown in its
+            // section (JSON, table), and the CSV's last column, so no other column moves. The
+            // children no school was alerted about because the incident reached the hub too late.
+            f("alerts", "too_old", "children with no alert: reported more than alerts.max_age_days before ingest", t.tooOld, links),
+        ])
     }
 
     /// The extra figures as people read them, in the order of the JSON's `extra`.

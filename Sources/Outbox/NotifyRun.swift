@@ -424,8 +424,11 @@ public struct NotifyRun: Sendable {
         var outages: [ConfigurationNotice] = []
         var refusedAddresses: [ConfigurationNotice] = []
         var rerouted: [ReroutedNotice] = []
+        var tooOld: [String] = []
         for n in notices {
-            if n.kind == AlertLifecycle.reroutedKind {
+            if n.kind == TooOldLinks.noticeKind {
+                tooOld.append(n.detail)
+            } else if n.kind == AlertLifecycle.reroutedKind {
                 // The school it had been delivered to, kept with the notice (the store writes all three
                 // together): the alert names the school it goes to now.
                 if let a = n.alert, let school = n.schoolURN, let deliveredAt = n.deliveredAt {
@@ -450,7 +453,7 @@ public struct NotifyRun: Sendable {
             }
         }
         let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
-                               outages: outages, refusedAddresses: refusedAddresses, rerouted: rerouted,
+                               outages: outages, refusedAddresses: refusedAddresses, rerouted: rerouted, tooOld: tooOld,
                                boardURL: links.map { $0.publicURL + "/alerts" })
         // By e-mail, unless this run found our relay down (the digest would only knock on the same
         // closed door); then, or when the e-mail did not go, by the hub's second channel.

@@ -14,6 +14,8 @@ final class PostgresAlertQueue {
     private var contacts: [String: AlertContact] = [:]
     private var laCodes: [String: String] = [:]
     private var newRows = CopyRows(columns: PostgresAlertQueue.columns.count)
+    /// The new links this queue made no alert for, their incident too old (`AlertPlanner.planNew`).
+    private(set) var tooOld = TooOldLinks()
     static let columns = [
         "reference", "incident_key", "child_key", "incident_id", "child_id", "school_urn", "channel", "recipient", "state",
         "unmatched_reason", "deadline", "next_attempt_at", "created_at",
@@ -149,8 +151,9 @@ final class PostgresAlertQueue {
     /// make a batch's rows while the last batch is being sent.
     func queueNew(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
                   ignoringAge: Bool = false) -> Bool {
-        guard let p = planner.plan(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
-                                   laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge) else {
+        guard let p = planner.planNew(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] },
+                                      laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge,
+                                      incidentId: incidentId, tooOld: &tooOld) else {
             return false
         }
         newRows.text(planner.reference(incidentId, childId)); newRows.int(incidentKey); newRows.int(childKey)
@@ -199,6 +202,15 @@ enum PostgresAlerts {
     static let hubNoticeSchools = PostgresSchema.Migration(id: "pg21-hub-notice-schools", statements: [
         #"ALTER TABLE hub_notices ADD COLUMN school_urn text COLLATE "C", ADD COLUMN delivered_at double precision"#,
     ])
+
+    /// The hub's one notice of the links an ingest made no alert for (see SQLiteStore.tooOldNotice).
+    static func tooOldNotice(_ links: TooOldLinks, _ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
+        guard let detail = links.notice else { return }
+        try await conn.run("""
+            INSERT INTO hub_notices (alert_key, kind, detail, created_at)
+            VALUES (NULL, \(TooOldLinks.noticeKind), \(detail), \(now.timeIntervalSince1970))
+            """, logger)
+    }
 
     /// Keeps what the state machine makes of a `sending` alert given back (see SQLiteStore.follow).
     static func follow(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, transition: AlertLifecycle.Transition?,

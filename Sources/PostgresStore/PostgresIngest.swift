@@ -465,13 +465,29 @@ final class PostgresIngest {
     }
 
     /// The incident's alerts (`alerts`, as stored, by child key) not yet sent for children it no
-    /// longer names must not go out: each is withdrawn as the state machine says, in the order they
-    /// were made.
+    /// longer names must not go out: each is withdrawn (or removed) as the state machine says, in
+    /// the order they were made.
     private func withdraw(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>) async throws {
         for (childKey, alert) in alerts.sorted(by: { $0.value.alertKey < $1.value.alertKey }) {
-            guard let state = AlertState(rawValue: alert.state),
-                  AlertLifecycle.withdraws(state: state, childStillLinked: linked.contains(childKey)) else { continue }
-            try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alert.alertKey, now: now)
+            guard let state = AlertState(rawValue: alert.state) else { continue }
+            let stillLinked = linked.contains(childKey)
+            // What refers to it is asked only of an unmatched entry the incident no longer names.
+            var referenced = true
+            if !stillLinked, state == .unmatched {
+                referenced = try await conn.row("""
+                    SELECT EXISTS (SELECT 1 FROM hub_notices WHERE alert_key = \(alert.alertKey))
+                        OR EXISTS (SELECT 1 FROM hub_notice_alerts WHERE alert_key = \(alert.alertKey))
+                        OR EXISTS (SELECT 1 FROM alert_calls WHERE alert_key = \(alert.alertKey))
+                        OR EXISTS (SELECT 1 FROM alert_ack_tokens WHERE alert_key = \(alert.alertKey))
+                    """, logger, as: (Bool).self) ?? true
+            }
+            switch AlertLifecycle.withdrawal(state: state, childStillLinked: stillLinked, referenced: referenced) {
+            case .stays: continue
+            case .withdrawn:
+                try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alert.alertKey,
+                                               now: now)
+            case .removed: try await conn.run("DELETE FROM alerts WHERE alert_key = \(alert.alertKey)", logger)
+            }
         }
     }
 
@@ -507,6 +523,10 @@ final class PostgresIngest {
         try await keysTaken()
         try await firstLoad?.finish(conn, logger)
         summary.children = batchChildren.count
+        if let tooOld = alerts?.tooOld {
+            summary.tooOld(tooOld)
+            try await PostgresAlerts.tooOldNotice(tooOld, conn, logger, now: now)
+        }
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try await PostgresSchema.noteChange(conn, logger)

@@ -25,6 +25,7 @@ extension PostgresStore: InspectionStore {
                 links: try await counts(InspectionSQL.links(bins)),
                 alerts: try await counts(InspectionSQL.alerts(bins)),
                 unmatched: try await counts(InspectionSQL.unmatched(bins)),
+                tooOld: try await counts(InspectionSQL.tooOld(bins)),
                 decisions: try await counts(InspectionSQL.decisions(bins)),
                 acknowledgements: acknowledgements.map { (bin: Int($0.0), seconds: $0.1) },
                 episodes: episodes.map { r in

@@ -108,6 +108,8 @@ final class SQLiteAlertQueue {
     private let find: SQLiteRawStatement
     private let insert: SQLiteRawStatement
     private let replan: SQLiteRawStatement
+    /// The new links this queue made no alert for, their incident too old (`AlertPlanner.planNew`).
+    private(set) var tooOld = TooOldLinks()
 
     init(db: Database, planner: AlertPlanner, now: Date) throws {
         self.db = db
@@ -133,10 +135,10 @@ final class SQLiteAlertQueue {
             """)
     }
 
-    /// Nil when the incident is too old to alert a school about.
-    func plan(reportedAt: Date, urn: String?, ignoringAge: Bool = false) -> AlertPlan? {
-        planner.plan(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] },
-                     now: now, ignoringAge: ignoringAge)
+    /// A new link's alert; nil, the link counted in `tooOld`, when the incident is too old to alert a school about.
+    func planNew(reportedAt: Date, urn: String?, incidentId: String, ignoringAge: Bool = false) -> AlertPlan? {
+        planner.planNew(reportedAt: reportedAt, urn: urn, contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] },
+                        now: now, ignoringAge: ignoringAge, incidentId: incidentId, tooOld: &tooOld)
     }
 
     /// Whether `matchUnmatched` must plan an unmatched alert again (`AlertLifecycle.unmatchedMayChange`),
@@ -177,7 +179,7 @@ final class SQLiteAlertQueue {
         }
         guard let existing else {
             // Most of a back-loaded history is too old to alert: answer that before planning.
-            guard let p = plan(reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge) else { return false }
+            guard let p = planNew(reportedAt: reportedAt, urn: urn, incidentId: incidentId, ignoringAge: ignoringAge) else { return false }
             let s = insert
             s.bind(1, planner.reference(incidentId, childId)); s.bind(2, incidentKey); s.bind(3, childKey)
             s.bind(4, incidentId); s.bind(5, childId); s.bind(6, urn); s.bind(7, p.channel); s.bind(8, p.recipient)
@@ -217,17 +219,26 @@ final class SQLiteAlertQueue {
 
     /// The incident's alerts not yet sent for children it no longer names (a later ingest corrected
     /// the links, and the incident's `child_keys` already say so): they must not go out. Each
-    /// becomes `failed` with the reason, and the hub hears.
+    /// becomes what `AlertLifecycle.withdrawal` says: `failed` with the reason, the hub told, or,
+    /// an unmatched entry nothing refers to, removed.
     static func withdraw(_ db: Database, incidentKey: Int64, now: Date) throws {
         let rows = try Row.fetchAll(db, sql: """
             SELECT alert_key, state,
-                   child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?1)))
+                   child_key IN (SELECT value FROM json_each((SELECT child_keys FROM incidents WHERE incident_key = ?1))),
+                   EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = alerts.alert_key)
+                   OR EXISTS (SELECT 1 FROM hub_notice_alerts h WHERE h.alert_key = alerts.alert_key)
+                   OR EXISTS (SELECT 1 FROM alert_calls c WHERE c.alert_key = alerts.alert_key)
+                   OR EXISTS (SELECT 1 FROM alert_ack_tokens t WHERE t.alert_key = alerts.alert_key)
             FROM alerts WHERE incident_key = ?1
             """, arguments: [incidentKey])
         for r in rows {
             let key: Int64 = r[0]
-            guard let state = AlertState(rawValue: r[1]), AlertLifecycle.withdraws(state: state, childStillLinked: r[2]) else { continue }
-            try SQLiteStore.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), to: db, alertKey: key, now: now)
+            guard let state = AlertState(rawValue: r[1]) else { continue }
+            switch AlertLifecycle.withdrawal(state: state, childStillLinked: r[2], referenced: r[3]) {
+            case .stays: continue
+            case .withdrawn: try SQLiteStore.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), to: db, alertKey: key, now: now)
+            case .removed: try db.execute(sql: "DELETE FROM alerts WHERE alert_key = ?", arguments: [key])
+            }
         }
     }
 }
@@ -568,6 +579,14 @@ extension SQLiteStore: AlertStore {
             try db.execute(sql: "UPDATE hub_notices SET sent_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
                            arguments: [at.timeIntervalSince1970, noticeKey])
         }
+    }
+
+    /// The hub's one notice of the links an ingest made no alert for (`TooOldLinks.notice`), held
+    /// by no alert: none was made.
+    static func tooOldNotice(_ links: TooOldLinks, _ db: Database, now: Date) throws {
+        guard let detail = links.notice else { return }
+        try db.execute(sql: "INSERT INTO hub_notices (alert_key, kind, detail, created_at) VALUES (NULL, ?, ?, ?)",
+                       arguments: [TooOldLinks.noticeKind, detail, now.timeIntervalSince1970])
     }
 
     public func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws {

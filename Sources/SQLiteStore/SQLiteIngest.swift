@@ -305,6 +305,10 @@ final class SQLiteIngest {
         }
         try setAside?.restore(db)
         summary.children = childCount
+        if let tooOld = alerts?.tooOld {
+            summary.tooOld(tooOld)
+            try SQLiteStore.tooOldNotice(tooOld, db, now: now)
+        }
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try SQLiteSchema.noteChange(db)

@@ -50,6 +50,8 @@ public struct BinTallies: Sendable, Equatable {
     public var deliveredOnTime = 0
     public var deliveredLate = 0
     public var unmatched = 0
+    /// Links with no alert at all: too old when their incident reached the hub (`InspectionSQL.tooOld`).
+    public var tooOld = 0
     public var acknowledged = 0
     public var acknowledgedOnTime = 0
     public var maracReferred = 0
@@ -169,6 +171,21 @@ public enum InspectionSQL {
             """
     }
 
+    /// Links of the bins' incidents that have no alert row at all: an ingest with alerts set up
+    /// makes one for every link (queued or unmatched) but those whose incident reached the hub more
+    /// than `alerts.max_age_days` after it was reported (`AlertPlanner.planNew`), so those are the
+    /// ones never alerted because too old, whatever their school. Counted from the rows, so a store
+    /// loaded before this count existed shows its late incidents too.
+    public static func tooOld(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("l.reported_at", s)) AS bin, count(*)
+            FROM incident_children l
+            WHERE \(span("l.reported_at", s))
+              AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.incident_key = l.incident_key AND a.child_key = l.child_key)\(groupBy(s))
+            """
+    }
+
     /// Decisions of both kinds dated in each bin.
     public static func decisions(_ bins: ReportBins) -> String {
         let d = dates(bins)
@@ -205,7 +222,7 @@ extension InspectionTallies {
     /// Fills the bins from the rows of `InspectionSQL`'s statements, as each store reads them: a
     /// bin number and integer counts (nil where SQL's `sum` had no rows), in the statement's order.
     public static func assemble(binCount: Int, incidents: [[Int?]], links: [[Int?]], alerts: [[Int?]],
-                                unmatched: [[Int?]], decisions: [[Int?]],
+                                unmatched: [[Int?]], tooOld: [[Int?]], decisions: [[Int?]],
                                 acknowledgements: [(bin: Int, seconds: Double)], episodes: [EpisodeFact]) -> InspectionTallies {
         var bins = Array(repeating: BinTallies(), count: binCount)
         func rows(_ rows: [[Int?]], _ fill: (inout BinTallies, [Int]) -> Void) {
@@ -221,6 +238,7 @@ extension InspectionTallies {
         rows(links) { t, v in (t.childLinks, t.childPresent, t.childSpokenTo, t.childVoiceRecorded) = (v[0], v[1], v[2], v[3]) }
         rows(alerts) { t, v in (t.alertsDue, t.deliveredOnTime, t.deliveredLate, t.acknowledged, t.acknowledgedOnTime) = (v[0], v[1], v[2], v[3], v[4]) }
         rows(unmatched) { t, v in t.unmatched = v[0] }
+        rows(tooOld) { t, v in t.tooOld = v[0] }
         rows(decisions) { t, v in
             (t.maracReferred, t.maracDeclined, t.strategyMeetingHeld, t.strategyMeetingDeclined) = (v[0], v[1], v[2], v[3])
         }

@@ -172,14 +172,28 @@ public struct IngestSummary: Sendable, Equatable {
     public var unchanged = 0
     public var children = 0
     public var alertsQueued = 0
+    /// (Incident, child) links no alert was made for: their incident reached the hub more than
+    /// `alerts.max_age_days` (`maxAgeDays`) after it was reported (`TooOldLinks`).
+    public var alertsTooOld = 0
+    public var maxAgeDays = 0
     /// Nil when the batch named no episode file.
     public var episodes: EpisodeCounts?
     public init() {}
 
-    /// The one-line summary `ingest` prints (SPEC §2), with the episodes' counts after it when
+    /// Takes an ingest's too-old links into the summary.
+    public mutating func tooOld(_ links: TooOldLinks) {
+        alertsTooOld = links.children
+        maxAgeDays = links.maxAgeDays
+    }
+
+    /// The one-line summary `ingest` prints (SPEC §2), with the links too old to alert about when
+    /// there were any (SPEC §7: never silently dropped), and the episodes' counts after it when
     /// episode files were given.
     public var line: String {
-        let incidents = "incidents: \(added) added, \(updated) updated, \(unchanged) unchanged; children: \(children); alerts queued: \(alertsQueued)"
+        var incidents = "incidents: \(added) added, \(updated) updated, \(unchanged) unchanged; children: \(children); alerts queued: \(alertsQueued)"
+        if alertsTooOld > 0 {
+            incidents += "; not alerted, reported over \(maxAgeDays) \(maxAgeDays == 1 ? "day" : "days") before (alerts.max_age_days): \(alertsTooOld)"
+        }
         guard let e = episodes else { return incidents }
         return incidents + "; episodes: \(e.added) added, \(e.updated) updated, \(e.unchanged) unchanged"
     }

@@ -320,10 +320,62 @@ struct AlertLifecycleTests {
     }
 
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
-        for state in AlertState.allCases {
-            #expect(AlertLifecycle.withdraws(state: state, childStillLinked: false) == AlertLifecycle.notYetSent.contains(state))
-            #expect(!AlertLifecycle.withdraws(state: state, childStillLinked: true))
+        for state in AlertState.allCases where state != .unmatched {
+            #expect(AlertLifecycle.withdrawal(state: state, childStillLinked: false, referenced: false)
+                    == (AlertLifecycle.notYetSent.contains(state) ? .withdrawn : .stays))
         }
+        for state in AlertState.allCases {
+            #expect(AlertLifecycle.withdrawal(state: state, childStillLinked: true, referenced: false) == .stays)
+        }
+    }
+
+    /// An unmatched entry was never going to be sent: its child removed from the incident, it leaves
+    /// the unmatched list and nothing else (audit 23 year, F2), unless the hub was told or called
+    /// about it (queued once, before its school lost its key adult), whose record stays.
+    @Test func anUnmatchedEntryWhoseChildIsRemovedIsRemovedNotFailed() {
+        #expect(AlertLifecycle.withdrawal(state: .unmatched, childStillLinked: false, referenced: false) == .removed)
+        #expect(AlertLifecycle.withdrawal(state: .unmatched, childStillLinked: false, referenced: true) == .withdrawn)
+        #expect(AlertLifecycle.withdrawal(state: .unmatched, childStillLinked: true, referenced: false) == .stays)
+    }
+
+    /// A link too old to alert about makes no alert, whatever its school, and is counted once an
+    /// ingest; the hub's one line names each incident once, at most `namedIncidents` of them (audit
+    /// 23 year, F1).
+    @Test func aLinkTooOldToAlertIsCountedAndTheHubNoticeNamesItsIncidentsCapped() {
+        let reported = Date(timeIntervalSince1970: 1_700_000_000)
+        let late = reported.addingTimeInterval(86_400 + 1)
+        let contact = AlertContact(channel: "smtp", recipient: "ka@school.example")
+        var tooOld = TooOldLinks()
+        #expect(tooOld.notice == nil)
+        // Recent enough: planned, not counted.
+        #expect(planner.planNew(reportedAt: reported, urn: "100001", contact: contact, laCode: nil, now: reported.addingTimeInterval(60),
+                                incidentId: "PPN-0", tooOld: &tooOld)?.state == .queued)
+        #expect(tooOld.children == 0)
+        // Too old: nil and counted, with a key adult, with none, and with no school.
+        #expect(planner.planNew(reportedAt: reported, urn: "100001", contact: contact, laCode: nil, now: late,
+                                incidentId: "PPN-1", tooOld: &tooOld) == nil)
+        #expect(planner.planNew(reportedAt: reported, urn: "100002", contact: nil, laCode: nil, now: late,
+                                incidentId: "PPN-1", tooOld: &tooOld) == nil)
+        #expect(planner.planNew(reportedAt: reported, urn: nil, contact: nil, laCode: nil, now: late,
+                                incidentId: "PPN-2", tooOld: &tooOld) == nil)
+        // An existing alert follows its incident whatever its age: not counted.
+        #expect(planner.planNew(reportedAt: reported, urn: "100001", contact: contact, laCode: nil, now: late, ignoringAge: true,
+                                incidentId: "PPN-3", tooOld: &tooOld) != nil)
+        #expect(tooOld.children == 3 && tooOld.incidents == 2 && tooOld.incidentIds == ["PPN-1", "PPN-2"] && tooOld.maxAgeDays == 1)
+        #expect(tooOld.notice == "3 children in 2 incidents reached the hub more than 1 day after the incident was reported "
+                + "(alerts.max_age_days): no school was alerted. Incidents: PPN-1, PPN-2")
+        var many = TooOldLinks()
+        for i in 0..<25 {
+            for _ in 0..<2 {
+                _ = planner.planNew(reportedAt: reported, urn: "100001", contact: contact, laCode: nil, now: late,
+                                    incidentId: "PPN-\(100 + i)", tooOld: &many)
+            }
+        }
+        #expect(many.children == 50 && many.incidents == 25 && many.incidentIds.count == TooOldLinks.namedIncidents)
+        #expect(many.notice?.hasPrefix("50 children in 25 incidents") == true)
+        let notice = many.notice ?? ""
+        #expect(notice.hasSuffix("Incidents: " + (100..<120).map { "PPN-\($0)" }.joined(separator: ", ") + " and 5 more"))
+        #expect(!notice.contains("PPN-120"))
     }
 
     /// A corrected school calendar (SPEC §6): an alert not yet sent takes the deadline it gives

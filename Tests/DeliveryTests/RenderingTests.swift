@@ -209,7 +209,7 @@ import Testing
         #expect(json["kind"] as? String == "encompass-hub-digest")
         let counts = try #require(json["counts"] as? [String: Int])
         #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0,
-                           "refused_address": 0, "rerouted": 0])
+                           "refused_address": 0, "rerouted": 0, "too_old": 0])
         let alerts = try #require(json["alerts"] as? [[String: String]])
         #expect(alerts.first?["reference"] == "ENC-A" && alerts.first?["incident_id"] == "I-2" && alerts.first?["reason"] == "overdue")
         #expect(alerts.first?["child_id"] == nil && alerts.first?["school_urn"] == nil, "references only")
@@ -259,6 +259,27 @@ import Testing
         #expect(Set(told.keys) == ["reference", "incident_id", "school_urn", "delivered_at"], "ids only: no child, no school's name")
         #expect(told["reference"] == "ENC-R" && told["incident_id"] == "I-4" && told["school_urn"] == "100001")
         #expect(told["delivered_at"]?.hasPrefix("2026-03-09T09:00:00") == true, "\(told)")
+    }
+
+    /// Audit 23 year, F1: an ingest's incidents too old to alert a school about are told to the hub
+    /// under their own heading (ids only), as a school to contact by another route; the webhook's
+    /// JSON adds a key for them and keeps the others.
+    @Test func incidentsTooOldToAlertAreToldUnderTheirOwnHeading() throws {
+        let line = "2 children in 1 incident reached the hub more than 28 days after the incident was reported "
+            + "(alerts.max_age_days): no school was alerted. Incidents: PPN-00146"
+        let digest = HubDigest(reference: "ENC-HUB-5-5", alerts: [], configurations: [], tooOld: [line], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let mail = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(mail.subject == "Encompass needs the hub: incidents too old to alert a school [ENC-HUB-5-5]")
+        #expect(mail.textBody.contains("TOO OLD TO ALERT A SCHOOL"))
+        #expect(mail.textBody.contains("\n  " + line + "\n"), "\(mail.textBody)")
+        #expect(mail.textBody.contains("contact its key adult by\nanother route"))
+        for heading in ["PHONE THE SCHOOL", "OVERDUE", "FAILED", "WITHDRAWN", "CANNOT DELIVER"] { #expect(!mail.textBody.contains(heading)) }
+        let body = try #require(renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline).jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect((json["counts"] as? [String: Int])?["too_old"] == 1)
+        #expect(json["too_old"] as? [String] == [line])
+        #expect((json["alerts"] as? [Any])?.isEmpty == true)
     }
 
     @Test func aMissingTemplateStopsTheRenderer() throws {

@@ -68,7 +68,8 @@ struct AlertsCLITests {
         let h = try CLIHarness(database)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2025-01-10T21:40:00Z")]))
-        #expect(try await h.run(["ingest", file]).stdout.hasSuffix("alerts queued: 0\n"))
+        #expect(try await h.run(["ingest", file]).stdout
+                .hasSuffix("alerts queued: 0; not alerted, reported over 28 days before (alerts.max_age_days): 1\n"))
         #expect(try await h.run(["alerts"]).stdout == "No alerts.\n")
     }
 

@@ -16,7 +16,9 @@ struct IngestCLITests {
         ]))
         let first = try await h.run(["ingest", file])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout == "incidents: 3 added, 0 updated, 0 unchanged; children: 2; alerts queued: 0\n")
+        // October's incidents, long past `alerts.max_age_days` now: counted, never silently dropped.
+        #expect(first.stdout == "incidents: 3 added, 0 updated, 0 unchanged; children: 2; alerts queued: 0; "
+                + "not alerted, reported over 28 days before (alerts.max_age_days): 4\n")
         let second = try await h.run(["ingest", file])
         #expect(second.status == 0)
         #expect(second.stdout == "incidents: 0 added, 0 updated, 3 unchanged; children: 2; alerts queued: 0\n")

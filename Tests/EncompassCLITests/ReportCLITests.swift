@@ -20,7 +20,8 @@ struct ReportCLITests {
         let doc = try h.json(out)
         #expect(Set(doc.keys) == ["from", "to", "incidents", "alerts", "decisions", "missing", "extra"])
         #expect(Set(try #require(doc["alerts"] as? [String: Int]).keys)
-                == ["due", "delivered_on_time", "delivered_late", "not_delivered", "unmatched", "acknowledged", "acknowledged_on_time"])
+                == ["due", "delivered_on_time", "delivered_late", "not_delivered", "unmatched", "acknowledged", "acknowledged_on_time",
+                   "too_old"])
         #expect(Set(try #require(doc["missing"] as? [String: Int]).keys) == ["episodes", "return_interview_overdue"])
         let spec = try h.json(try await h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31", "--json", "--spec-only"]))
         #expect(Set(spec.keys) == ["from", "to", "incidents", "alerts", "decisions", "missing"])

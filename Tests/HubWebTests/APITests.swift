@@ -112,6 +112,7 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
         #expect(json["added"] as? Int == 1)
         #expect(json["children"] as? Int == 1)
+        #expect(json["alerts_too_old"] as? Int == 0, "the summary's count of links too old to alert about (openapi.yaml)")
         let queue = try await Self.call(fixture, .get, "/api/escalations")
         #expect(queue.text.contains("\"child_id\": \"C-30\""))
     }

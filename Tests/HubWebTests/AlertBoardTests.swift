@@ -129,6 +129,27 @@ import Testing
         #expect(part.contains("<strong>not yet</strong>"))
     }
 
+    /// Audit 23 year, F1: an ingest's incidents too old to alert a school about are one `too-old`
+    /// notice among the hub's, naming the incidents by id, never a child.
+    @Test func incidentsTooOldToAlertAreOneNoticeNamingThem() async throws {
+        let fixture = try await Self.fixture()
+        defer { fixture.cleanUp() }
+        var strict = Self.planner
+        strict.maxAge = 28 * 86_400
+        try await fixture.ingest([Sample.header, "I-20,2026-09-01T20:00:00Z,DASH,high,3,,V-20,P-20,C-20,Ava,Lee,2016-01-01,120501,Y,N,,N"]
+                                    .joined(separator: "\n") + "\n", planner: strict)
+        let html = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("hana")
+            return try await browser.get("/alerts").text
+        }
+        #expect(html.contains("<strong>2</strong> hub notices not yet sent"), "the overdue one and this")
+        let part = String(html[try #require(html.range(of: #"<h2 id="notices-heading">"#)).lowerBound...])
+        #expect(part.contains(#"<span class="state state-too-old">too-old</span>"#))
+        #expect(part.contains("1 child in 1 incident reached the hub more than 28 days after the incident was reported "
+                              + "(alerts.max_age_days): no school was alerted. Incidents: I-20"), "\(part)")
+        #expect(!part.contains("C-20") && !part.contains("Ava"))
+    }
+
     @Test func recordingASchoolWithAKeyAdultQueuesTheAlertAndIsAudited() async throws {
         let fixture = try await Self.fixture()
         defer { fixture.cleanUp() }

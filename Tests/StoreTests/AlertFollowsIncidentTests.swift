@@ -64,6 +64,27 @@ struct AlertFollowsIncidentTests {
         #expect(notices.first?.alert?.childId == "C-2")
     }
 
+    /// An unmatched entry (a school with no key adult, or no school) whose child a correction
+    /// removes was never going to be sent: it leaves the unmatched list and nothing else. It became
+    /// a `failed` alert with no channel and no deadline, and the hub was told "withdrawn" of it
+    /// (audit 23 year, F2). Named again, it is planned afresh as any new link.
+    @Test(arguments: StoreKind.allCases)
+    func anUnmatchedChildNoLongerLinkedLeavesTheListAndNothingElse(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let all = [incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120599"), child("C-3", urn: nil)])]
+        _ = try await t.store.ingest(all, actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: .unmatched).map(\.childId).sorted() == ["C-2", "C-3"])
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        let alerts = try await t.store.alerts(state: nil)
+        #expect(alerts.map(\.childId) == ["C-1"] && alerts.map(\.state) == [.queued])
+        #expect(alerts.allSatisfy { $0.deadline != nil && $0.channel != nil })
+        #expect(try await t.store.unsentHubNotices().isEmpty)
+        _ = try await t.store.ingest(all, actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: .unmatched).map(\.childId).sorted() == ["C-2", "C-3"])
+    }
+
     /// A correction drops a child and the next feed names it again (the hub's correction undone, or
     /// a partial export followed by the whole): its alert, withdrawn, goes to its school after all,
     /// as a new round for the hub's notices. It stayed withdrawn for ever (audit 23).

@@ -109,7 +109,7 @@ struct InspectionStoreTests {
             "child_voice_recorded": 2, "bwv_used": 2, "grade_below_checklist": 1, "supervisor_reviewed": 2, "supervisor_raised": 1, \
             "supervisor_lowered": 1},
              "alerts": {"due": 3, "delivered_on_time": 1, "delivered_late": 1, "not_delivered": 1, "unmatched": 1, "acknowledged": 2, \
-            "acknowledged_on_time": 1},
+            "acknowledged_on_time": 1, "too_old": 0},
              "decisions": {"marac_referred": 1, "marac_declined": 1, "strategy_meeting_held": 1, "strategy_meeting_declined": 0},
              "missing": {"episodes": 4, "return_interview_overdue": 2},
              "extra": {"median_minutes_to_acknowledge": 30, "supervisor_changed_percent": 100, "high_undecided_over_14_days": 1}}
@@ -189,6 +189,7 @@ struct InspectionStoreTests {
         let csv = Inspection.csv(months).split(separator: "\r\n")
         #expect(csv.count == 13)
         #expect(csv[0].hasPrefix("month,incidents.count,incidents.with_children,incidents.child_links,"))
+        #expect(csv[0].hasSuffix(",missing.return_interview_overdue,alerts.too_old"), "an added column moves no other")
         #expect(csv[11].hasPrefix("2026-09,5,3,4,2,3,2,2,1,2,1,1,3,1,1,1,1,2,1,1,1,1,0,4,2"))
     }
 
