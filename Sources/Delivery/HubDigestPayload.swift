@@ -15,6 +15,7 @@ struct HubDigestPayload: Encodable {
         let configuration: Int
         let refused_address: Int
         let rerouted: Int
+        let no_longer_named: Int
     }
 
     struct Alert: Encodable {
@@ -50,6 +51,9 @@ struct HubDigestPayload: Encodable {
     /// Added (keys may be added, never renamed): the earlier school's URN, for the hub to ask its
     /// key adult to delete the notification; never the child or the school's name.
     let rerouted: [Rerouted]
+    /// Added: an alert delivered to `school_urn`, which the record no longer names for the child
+    /// and incident, and sent to no other school; the hub asks its key adult to delete it too.
+    let no_longer_named: [Rerouted]
     let board_url: String?
 
     init(_ digest: HubDigest, zone: Zone) {
@@ -61,7 +65,8 @@ struct HubDigestPayload: Encodable {
                         failed: digest.alerts.count { $0.reason == .failed },
                         configuration: digest.configurations.count,
                         refused_address: digest.refusedAddresses.count,
-                        rerouted: digest.rerouted.count)
+                        rerouted: digest.rerouted.count,
+                        no_longer_named: digest.noLongerNamed.count)
         alerts = digest.alerts.map {
             Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
         }
@@ -71,6 +76,9 @@ struct HubDigestPayload: Encodable {
         }
         refused_address = digest.refusedAddresses.map { Problem(channel: $0.channel?.rawValue ?? "smtp", problem: $0.problem, waiting: []) }
         rerouted = digest.rerouted.map {
+            Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
+        }
+        no_longer_named = digest.noLongerNamed.map {
             Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
         }
         board_url = digest.boardURL

@@ -63,17 +63,23 @@ public struct HubDigest: Sendable, Hashable {
     public var refusedAddresses: [ConfigurationNotice]
     /// Alerts re-routed after they had been delivered to a school the record no longer names.
     public var rerouted: [ReroutedNotice]
+    /// Alerts delivered to a school the record no longer names for the child and incident, sent to
+    /// no other school (`AlertLifecycle.noLongerNamedNotices`): that school holds the child's
+    /// details as one an alert is re-routed from does.
+    public var noLongerNamed: [ReroutedNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
     public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
-                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], boardURL: String?) {
+                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], noLongerNamed: [ReroutedNotice] = [],
+                boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
         self.outages = outages
         self.refusedAddresses = refusedAddresses
         self.rerouted = rerouted
+        self.noLongerNamed = noLongerNamed
         self.boardURL = boardURL
     }
 }
@@ -81,7 +87,8 @@ public struct HubDigest: Sendable, Hashable {
 /// An alert re-routed to the school the record now names after it had been delivered to another
 /// (`AlertLifecycle.reroutedNotices`): that school holds the child's details, so the hub asks its
 /// key adult to delete the notification. By reference, incident id and the earlier school's URN,
-/// never the child.
+/// never the child. The same for an alert kept where it went while the record no longer names
+/// that school (`HubDigest.noLongerNamed`).
 public struct ReroutedNotice: Sendable, Hashable {
     public var reference: String
     public var incidentId: String
