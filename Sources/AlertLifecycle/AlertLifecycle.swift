@@ -470,6 +470,47 @@ public enum AlertLifecycle {
             + "and log it as a disclosure"
     }
 
+    /// The kind of the hub notice that an alert had been delivered to a school the record no longer
+    /// names for its child and incident, while no re-route sent it anywhere else.
+    public static let noLongerNamedKind = "no-longer-named"
+
+    /// What the hub is told when the record no longer names, for the alert's child and incident,
+    /// the school it was delivered to (`sentURN`, at `deliveredAt`), and the alert is not re-routed
+    /// (`reroutes`, `reroutedNotices`): `namedURN` is the school the record names now, nil when it
+    /// names none or no longer names the child. Asked where the alert stays as it was sent: an
+    /// incident too old to alert about (`alerts.max_age_days`) corrected to another school, a child
+    /// the incident no longer names, a child now with no school, and any of these landing while a
+    /// run was delivering it (`follow`: `.stays`). That school holds the child's name, date of birth
+    /// and a domestic abuse incident as surely as one an alert is re-routed from, so staff must ask
+    /// its key adult to delete it and log the disclosure; the hub was told nothing (audit 23). The
+    /// same states count as for a re-route: only an alert delivered there (`reachedItsSchool`);
+    /// one refused for good, or not yet sent, was received by no school. Once per alert in a round,
+    /// as every notice about an alert; a later re-route of it is a new round and names the school
+    /// it left. With the notice the stores close the school's acknowledgement links
+    /// (`closesLinks`).
+    public static func noLongerNamedNotices(state: AlertState, sentURN: String?, deliveredAt: Date?, namedURN: String?) -> [Notice] {
+        guard state == reachedItsSchool, let sentURN, let deliveredAt, namedURN != sentURN else { return [] }
+        return [.noLongerNamed(school: sentURN, deliveredAt: deliveredAt, detail: noLongerNamedDetail(school: sentURN))]
+    }
+
+    /// The notice's one line: ids only, the school's URN and never the child.
+    public static func noLongerNamedDetail(school: String) -> String {
+        "delivered to school \(school), which the record no longer names for this child and incident (the alert went to no "
+            + "other school): ask its key adult to delete the notification, and log it as a disclosure"
+    }
+
+    /// Whether the acknowledgement links of an alert the record no longer ties to the school it was
+    /// delivered to stop opening it: whenever the hub is told so (`noLongerNamedNotices`), as a
+    /// re-route's do (the store forgets its tokens, so the link page answers as for an unknown link,
+    /// and clears the links' end, so a webhook's signed POST is refused by `linksOpen` and the alert
+    /// is never `unacknowledged`: the hub is not asked to phone a school about a child it is asked
+    /// to delete). Its page showed the child's name and date of birth to a school the record no
+    /// longer names. Unlike a re-route, an acknowledgement already made is kept, and the school
+    /// round stays: no other school is owed the alert, and the record of what the school did stands.
+    public static func closesLinks(_ notices: [Notice]) -> Bool {
+        notices.contains { if case .noLongerNamed = $0 { true } else { false } }
+    }
+
     /// What the record now says of an alert a run held (`sending`) while its incident or its
     /// school's key adults could change: ingest and a key-adult change leave a `sending` alert to
     /// its run, so this is asked when the run records its outcome (`state` then the state the
@@ -683,6 +724,21 @@ public enum AlertLifecycle {
         /// About this alert: it had been delivered to `school` at `deliveredAt`, and a correction
         /// re-routed it (`reroutedNotices`), kind `reroutedKind`, once per alert in a round.
         case rerouted(school: String, deliveredAt: Date, detail: String)
+        /// About this alert: it had been delivered to `school` at `deliveredAt`, and the record no
+        /// longer names that school for its child and incident, with no re-route
+        /// (`noLongerNamedNotices`), kind `noLongerNamedKind`, once per alert in a round.
+        case noLongerNamed(school: String, deliveredAt: Date, detail: String)
+
+        /// The kind of the hub notice the stores keep it as.
+        public var kind: String {
+            switch self {
+            case .alert(let kind, _): kind
+            case .configuration: "configuration"
+            case .refusedAddress: AlertLifecycle.refusedAddressKind
+            case .rerouted: AlertLifecycle.reroutedKind
+            case .noLongerNamed: AlertLifecycle.noLongerNamedKind
+            }
+        }
     }
 
     /// The kind of the hub notice that names a refused key adult's address.

@@ -114,7 +114,8 @@ public struct AlertRenderer: Sendable {
     }
 
     /// The run's one notice to the hub (SPEC §7): every alert that turned overdue, failed or
-    /// unacknowledged, every alert re-routed after delivery to a school the record no longer names,
+    /// unacknowledged, every alert re-routed after delivery to a school the record no longer names
+    /// and every one kept at such a school,
     /// and every configuration problem due to be told, by reference and incident id. Never a
     /// child's name.
     public func hubNotices(_ digest: HubDigest, to hubEmail: String, hubName: String, channel: DeliveryChannel = .smtp,
@@ -161,6 +162,10 @@ public struct AlertRenderer: Sendable {
             },
             "has_rerouted": !digest.rerouted.isEmpty,
             "too_old": digest.tooOld, "has_too_old": !digest.tooOld.isEmpty,
+            "no_longer_named": digest.noLongerNamed.map { r -> [String: String] in
+                ["reference": r.reference, "incident_id": r.incidentId, "school_urn": r.schoolURN, "delivered_at": text.instant(r.deliveredAt)]
+            },
+            "has_no_longer_named": !digest.noLongerNamed.isEmpty,
         ]
         if let board = digest.boardURL { view["board_url"] = board }
         var counts: [String] = []
@@ -171,6 +176,7 @@ public struct AlertRenderer: Sendable {
         if !withdrawn.isEmpty { counts.append("\(withdrawn.count) withdrawn") }
         if !digest.rerouted.isEmpty { counts.append("\(digest.rerouted.count) sent to a school no longer named") }
         if !digest.tooOld.isEmpty { counts.append("incidents too old to alert a school") }
+        if !digest.noLongerNamed.isEmpty { counts.append("\(digest.noLongerNamed.count) held by a school no longer named") }
         if !digest.configurations.isEmpty { counts.append("\(digest.configurations.count) configuration problem(s)") }
         if !digest.refusedAddresses.isEmpty { counts.append("\(digest.refusedAddresses.count) key adult address(es) refused") }
         return AlertMessage(

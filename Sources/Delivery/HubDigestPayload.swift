@@ -17,6 +17,7 @@ struct HubDigestPayload: Encodable {
         let rerouted: Int
         /// Added: the ingests' notices of incidents too old to alert a school about.
         let too_old: Int
+        let no_longer_named: Int
     }
 
     struct Alert: Encodable {
@@ -55,6 +56,9 @@ struct HubDigestPayload: Encodable {
     /// Added: each ingest's one line naming the incidents (ids only) that reached the hub more than
     /// `alerts.max_age_days` after they were reported, so no school was alerted.
     let too_old: [String]
+    /// Added: an alert delivered to `school_urn`, which the record no longer names for the child
+    /// and incident, and sent to no other school; the hub asks its key adult to delete it too.
+    let no_longer_named: [Rerouted]
     let board_url: String?
 
     init(_ digest: HubDigest, zone: Zone) {
@@ -67,7 +71,8 @@ struct HubDigestPayload: Encodable {
                         configuration: digest.configurations.count,
                         refused_address: digest.refusedAddresses.count,
                         rerouted: digest.rerouted.count,
-                        too_old: digest.tooOld.count)
+                        too_old: digest.tooOld.count,
+                        no_longer_named: digest.noLongerNamed.count)
         alerts = digest.alerts.map {
             Alert(reference: $0.reference, incident_id: $0.incidentId, reason: $0.reason.rawValue, deadline: zone.iso8601($0.deadline))
         }
@@ -80,6 +85,9 @@ struct HubDigestPayload: Encodable {
             Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
         }
         too_old = digest.tooOld
+        no_longer_named = digest.noLongerNamed.map {
+            Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
+        }
         board_url = digest.boardURL
     }
 

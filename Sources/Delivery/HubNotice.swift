@@ -66,11 +66,16 @@ public struct HubDigest: Sendable, Hashable {
     /// Each ingest's one line naming the incidents that reached the hub too long after they were
     /// reported for a school to be alerted (`TooOldLinks.notice`): ids only.
     public var tooOld: [String]
+    /// Alerts delivered to a school the record no longer names for the child and incident, sent to
+    /// no other school (`AlertLifecycle.noLongerNamedNotices`): that school holds the child's
+    /// details as one an alert is re-routed from does.
+    public var noLongerNamed: [ReroutedNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
 
     public init(reference: String, alerts: [HubNotice], configurations: [ConfigurationNotice], outages: [ConfigurationNotice] = [],
-                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], tooOld: [String] = [], boardURL: String?) {
+                refusedAddresses: [ConfigurationNotice] = [], rerouted: [ReroutedNotice] = [], tooOld: [String] = [],
+                noLongerNamed: [ReroutedNotice] = [], boardURL: String?) {
         self.reference = reference
         self.alerts = alerts
         self.configurations = configurations
@@ -78,6 +83,7 @@ public struct HubDigest: Sendable, Hashable {
         self.refusedAddresses = refusedAddresses
         self.rerouted = rerouted
         self.tooOld = tooOld
+        self.noLongerNamed = noLongerNamed
         self.boardURL = boardURL
     }
 }
@@ -85,7 +91,8 @@ public struct HubDigest: Sendable, Hashable {
 /// An alert re-routed to the school the record now names after it had been delivered to another
 /// (`AlertLifecycle.reroutedNotices`): that school holds the child's details, so the hub asks its
 /// key adult to delete the notification. By reference, incident id and the earlier school's URN,
-/// never the child.
+/// never the child. The same for an alert kept where it went while the record no longer names
+/// that school (`HubDigest.noLongerNamed`).
 public struct ReroutedNotice: Sendable, Hashable {
     public var reference: String
     public var incidentId: String

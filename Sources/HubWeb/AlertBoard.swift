@@ -205,6 +205,12 @@ struct AlertBoard {
         ]) { $1 }
     }
 
+    /// Whether a notice names a school the alert was delivered to that the record no longer names
+    /// (`rerouted`, `no-longer-named`), whose key adult staff phone to ask that it be deleted.
+    static func namesEarlierSchool(_ n: HubNoticeRow) -> Bool {
+        n.kind == AlertLifecycle.reroutedKind || n.kind == AlertLifecycle.noLongerNamedKind
+    }
+
     /// `schools`: the directory's entries for the schools `rerouted` notices name.
     private static func noticeRow(_ e: HubNoticeEntry, schools: [String: School], time: DisplayTime) -> [String: Any] {
         let n = e.notice
@@ -219,7 +225,7 @@ struct AlertBoard {
         ]
         // Who to phone, as "Phone the school" shows it: the school that had the alert, not the one
         // it goes to now.
-        if n.kind == AlertLifecycle.reroutedKind, let urn = n.schoolURN {
+        if Self.namesEarlierSchool(n), let urn = n.schoolURN {
             let school = schools[urn]
             row["rowEarlier"] = [
                 "earlierURN": urn,

@@ -126,9 +126,9 @@ struct AlertRoutes {
         let alerts = shown[0]
         let phone = try await toPhone(alerts, now: now)
         let notices = try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit)
-        // The schools `rerouted` notices name, to phone as the unacknowledged alerts' are.
+        // The schools `rerouted` and `no-longer-named` notices name, to phone as the unacknowledged alerts' are.
         var noticeSchools: [String: School] = [:]
-        for urn in Set(notices.filter { $0.notice.kind == AlertLifecycle.reroutedKind }.compactMap(\.notice.schoolURN)) {
+        for urn in Set(notices.filter { AlertBoard.namesEarlierSchool($0.notice) }.compactMap(\.notice.schoolURN)) {
             noticeSchools[urn] = try await store.school(urn: urn)
         }
         var values = AlertBoard(alerts: alerts, toPhone: phone, notices: notices, noticeSchools: noticeSchools,

@@ -425,14 +425,16 @@ public struct NotifyRun: Sendable {
         var refusedAddresses: [ConfigurationNotice] = []
         var rerouted: [ReroutedNotice] = []
         var tooOld: [String] = []
+        var noLongerNamed: [ReroutedNotice] = []
         for n in notices {
             if n.kind == TooOldLinks.noticeKind {
                 tooOld.append(n.detail)
-            } else if n.kind == AlertLifecycle.reroutedKind {
+            } else if n.kind == AlertLifecycle.reroutedKind || n.kind == AlertLifecycle.noLongerNamedKind {
                 // The school it had been delivered to, kept with the notice (the store writes all three
                 // together): the alert names the school it goes to now.
                 if let a = n.alert, let school = n.schoolURN, let deliveredAt = n.deliveredAt {
-                    rerouted.append(ReroutedNotice(reference: a.reference, incidentId: a.incidentId, schoolURN: school, deliveredAt: deliveredAt))
+                    let item = ReroutedNotice(reference: a.reference, incidentId: a.incidentId, schoolURN: school, deliveredAt: deliveredAt)
+                    if n.kind == AlertLifecycle.reroutedKind { rerouted.append(item) } else { noLongerNamed.append(item) }
                 }
             } else if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {
                 var notice = HubNotice(reason: reason, reference: a.reference, incidentId: a.incidentId, childId: a.childId,
@@ -454,6 +456,7 @@ public struct NotifyRun: Sendable {
         }
         let digest = HubDigest(reference: "ENC-HUB-\(first.noticeKey)-\(last.noticeKey)", alerts: alerts, configurations: configurations,
                                outages: outages, refusedAddresses: refusedAddresses, rerouted: rerouted, tooOld: tooOld,
+                               noLongerNamed: noLongerNamed,
                                boardURL: links.map { $0.publicURL + "/alerts" })
         // By e-mail, unless this run found our relay down (the digest would only knock on the same
         // closed door); then, or when the e-mail did not go, by the hub's second channel.

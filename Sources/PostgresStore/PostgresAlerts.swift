@@ -127,7 +127,13 @@ final class PostgresAlertQueue {
                                              reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] }, now: now,
                                              ignoringAge: ignoringAge)
-        guard case .update(let p) = decision else { return false }
+        guard case .update(let p) = decision else {
+            // Kept as it went: delivered, the school it went to may no longer be the one named.
+            try await PostgresAlerts.noLongerNamed(conn, logger, alertKey: existing.alertKey, state: stored.state, sentURN: existing.urn,
+                                                   deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: urn,
+                                                   now: now)
+            return false
+        }
         try await conn.run("""
             UPDATE alerts SET school_urn = \(urn), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
                 unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
@@ -238,7 +244,14 @@ enum PostgresAlerts {
             return
         }
         if let transition { try await apply(transition, conn, logger, alertKey: alertKey, now: now) }
-        guard case .replanned(let p) = decision, let r else { return }
+        guard case .replanned(let p) = decision, let r else {
+            // Delivered by this run while the record stopped naming that school for the child.
+            if let transition, let r {
+                try await noLongerNamed(conn, logger, alertKey: alertKey, state: transition.state, sentURN: r.0,
+                                        deliveredAt: transition.deliveredAt, namedURN: r.4 ? r.5 : nil, now: now)
+            }
+            return
+        }
         if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
             try await closeRound(conn, logger, alertKey: alertKey, now: now)
             try await notices(AlertLifecycle.reroutedNotices(from: transition?.state ?? .sending, sentURN: r.0,
@@ -259,6 +272,17 @@ enum PostgresAlerts {
         try await conn.run("""
             UPDATE hub_notices SET rerouted_at = \(now.timeIntervalSince1970) WHERE alert_key = \(alertKey) AND rerouted_at IS NULL
             """, logger)
+    }
+
+    /// A delivered alert kept where it went while the record no longer names that school for its
+    /// child and incident (see SQLiteStore.noLongerNamed).
+    static func noLongerNamed(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, state: AlertState, sentURN: String?,
+                              deliveredAt: Date?, namedURN: String?, now: Date) async throws {
+        let told = AlertLifecycle.noLongerNamedNotices(state: state, sentURN: sentURN, deliveredAt: deliveredAt, namedURN: namedURN)
+        try await notices(told, conn, logger, alertKey: alertKey, now: now)
+        guard AlertLifecycle.closesLinks(told) else { return }
+        try await conn.run("UPDATE alerts SET ack_expires_at = NULL WHERE alert_key = \(alertKey)", logger)
+        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = \(alertKey)", logger)
     }
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
@@ -319,13 +343,13 @@ enum PostgresAlerts {
                 try await conn.run("""
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
                     """, logger)
-            case .rerouted(let school, let deliveredAt, let detail):
+            case .rerouted(let school, let deliveredAt, let detail), .noLongerNamed(let school, let deliveredAt, let detail):
                 // Once per alert in a round (see SQLiteStore), inserted only when new as above.
                 try await conn.run("""
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at)
-                    SELECT \(alertKey), \(AlertLifecycle.reroutedKind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970)
+                    SELECT \(alertKey), \(notice.kind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970)
                     WHERE NOT EXISTS (
-                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(AlertLifecycle.reroutedKind) AND rerouted_at IS NULL)
+                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(notice.kind) AND rerouted_at IS NULL)
                     ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
                     """, logger)
             case .refusedAddress(let channel, let detail):

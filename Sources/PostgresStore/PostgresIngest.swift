@@ -187,20 +187,24 @@ final class PostgresIngest {
             linkRows(p, incidents, &rows)
         }
         // Alerts go in the same transaction: an incident is never stored without them.
-        if let alerts {
-            for p in planned {
-                let incident = incidents[p.index]
-                for (c, number) in zip(incident.children, p.childNumbers) {
-                    if try await alerts.link(storedAlerts[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
-                                             incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
-                                             urn: c.schoolURN) {
-                        summary.alertsQueued += 1
-                    }
+        for p in planned {
+            // Incident by incident, before its links, as SQLite tells them: the hub's notices in
+            // one order on both stores.
+            if let stored = storedAlerts[p.incidentKey] {
+                try await noLongerLinked(stored, linked: Set(p.childNumbers.map { childKeys[$0] }))
+            }
+            guard let alerts else { continue }
+            let incident = incidents[p.index]
+            for (c, number) in zip(incident.children, p.childNumbers) {
+                if try await alerts.link(storedAlerts[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
+                                         incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
+                                         urn: c.schoolURN) {
+                    summary.alertsQueued += 1
                 }
             }
-            // Their children's rows are written (their foreign keys stay, even in a first load).
-            try await alerts.flush()
         }
+        // Their children's rows are written (their foreign keys stay, even in a first load).
+        try await alerts?.flush()
     }
 
     /// The columns of a changed incident's new version (`incident_updates`, this transaction's own).
@@ -488,6 +492,16 @@ final class PostgresIngest {
                                                now: now)
             case .removed: try await conn.run("DELETE FROM alerts WHERE alert_key = \(alert.alertKey)", logger)
             }
+        }
+    }
+
+    /// The incident's alerts delivered for children it no longer names tell the hub that school has
+    /// the child's details (see SQLiteAlertQueue.withdraw), in the order they were made.
+    private func noLongerLinked(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>) async throws {
+        for (childKey, alert) in alerts.sorted(by: { $0.value.alertKey < $1.value.alertKey }) where !linked.contains(childKey) {
+            guard let state = AlertState(rawValue: alert.state) else { continue }
+            try await PostgresAlerts.noLongerNamed(conn, logger, alertKey: alert.alertKey, state: state, sentURN: alert.urn,
+                                                   deliveredAt: alert.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: nil, now: now)
         }
     }
 

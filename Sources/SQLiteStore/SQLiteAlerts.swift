@@ -120,7 +120,7 @@ final class SQLiteAlertQueue {
             laCodes[row[0]] = row[1]
         }
         find = try SQLiteRawStatement(db, """
-            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error, delivered_at FROM alerts
+            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error, delivered_at, alert_key FROM alerts
             WHERE incident_key = ? AND child_key = ?
             """)
         insert = try SQLiteRawStatement(db, """
@@ -168,13 +168,13 @@ final class SQLiteAlertQueue {
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
         var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?,
-                       lastError: String?, deliveredAt: Double?)?
+                       lastError: String?, deliveredAt: Double?, alertKey: Int64)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
             existing = try find.row {
                 (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2), $0.optionalText(3), $0.optionalText(4),
-                 $0.optionalText(5), $0.optionalText(6), $0.optionalDouble(7))
+                 $0.optionalText(5), $0.optionalText(6), $0.optionalDouble(7), $0.int64(8))
             }
         }
         guard let existing else {
@@ -195,7 +195,12 @@ final class SQLiteAlertQueue {
                                              reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] },
                                              laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
-        guard case .update(let p) = decision else { return false }
+        guard case .update(let p) = decision else {
+            // Kept as it went: delivered, the school it went to may no longer be the one named.
+            try SQLiteStore.noLongerNamed(db, alertKey: existing.alertKey, state: state, sentURN: existing.urn,
+                                          deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: urn, now: now)
+            return false
+        }
         let s = replan
         s.bind(1, urn); s.bind(2, p.channel); s.bind(3, p.recipient); s.bind(4, p.state.rawValue); s.bind(5, p.reason)
         s.bind(6, p.deadline?.timeIntervalSince1970); s.bind(7, AlertLifecycle.lastErrorAfterReplan(existing.lastError))
@@ -220,7 +225,9 @@ final class SQLiteAlertQueue {
     /// The incident's alerts not yet sent for children it no longer names (a later ingest corrected
     /// the links, and the incident's `child_keys` already say so): they must not go out. Each
     /// becomes what `AlertLifecycle.withdrawal` says: `failed` with the reason, the hub told, or,
-    /// an unmatched entry nothing refers to, removed.
+    /// an unmatched entry nothing refers to, removed. One delivered to a school for a child it no
+    /// longer names tells the hub that school has the child's details
+    /// (`AlertLifecycle.noLongerNamedNotices`).
     static func withdraw(_ db: Database, incidentKey: Int64, now: Date) throws {
         let rows = try Row.fetchAll(db, sql: """
             SELECT alert_key, state,
@@ -228,17 +235,25 @@ final class SQLiteAlertQueue {
                    EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = alerts.alert_key)
                    OR EXISTS (SELECT 1 FROM hub_notice_alerts h WHERE h.alert_key = alerts.alert_key)
                    OR EXISTS (SELECT 1 FROM alert_calls c WHERE c.alert_key = alerts.alert_key)
-                   OR EXISTS (SELECT 1 FROM alert_ack_tokens t WHERE t.alert_key = alerts.alert_key)
-            FROM alerts WHERE incident_key = ?1
+                   OR EXISTS (SELECT 1 FROM alert_ack_tokens t WHERE t.alert_key = alerts.alert_key),
+                   school_urn, delivered_at
+            FROM alerts WHERE incident_key = ?1 ORDER BY alert_key
             """, arguments: [incidentKey])
-        for r in rows {
+        let unlinked = rows.filter { !($0[2] as Bool) }
+        for r in unlinked {
             let key: Int64 = r[0]
             guard let state = AlertState(rawValue: r[1]) else { continue }
-            switch AlertLifecycle.withdrawal(state: state, childStillLinked: r[2], referenced: r[3]) {
+            switch AlertLifecycle.withdrawal(state: state, childStillLinked: false, referenced: r[3]) {
             case .stays: continue
             case .withdrawn: try SQLiteStore.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), to: db, alertKey: key, now: now)
             case .removed: try db.execute(sql: "DELETE FROM alerts WHERE alert_key = ?", arguments: [key])
             }
+        }
+        // After the withdrawals, as PostgreSQL's ingest tells them: the hub's notices in one order.
+        for r in unlinked {
+            guard let state = AlertState(rawValue: r[1]) else { continue }
+            try SQLiteStore.noLongerNamed(db, alertKey: r[0], state: state, sentURN: r[4],
+                                          deliveredAt: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)), namedURN: nil, now: now)
         }
     }
 }
@@ -475,7 +490,14 @@ extension SQLiteStore: AlertStore {
             return
         }
         if let transition { try apply(transition, to: db, alertKey: alertKey, now: now) }
-        guard case .replanned(let p) = decision, let r else { return }
+        guard case .replanned(let p) = decision, let r else {
+            // Delivered by this run while the record stopped naming that school for the child.
+            if let transition, let r {
+                try noLongerNamed(db, alertKey: alertKey, state: transition.state, sentURN: r[0], deliveredAt: transition.deliveredAt,
+                                  namedURN: r[4] ? r[5] : nil, now: now)
+            }
+            return
+        }
         let urn: String? = r[5]
         if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
             try closeRound(db, alertKey: alertKey, now: now)
@@ -496,6 +518,20 @@ extension SQLiteStore: AlertStore {
     static func closeRound(_ db: Database, alertKey: Int64, now: Date) throws {
         try db.execute(sql: "UPDATE hub_notices SET rerouted_at = ? WHERE alert_key = ? AND rerouted_at IS NULL",
                        arguments: [now.timeIntervalSince1970, alertKey])
+    }
+
+    /// A delivered alert kept where it went while the record no longer names that school for its
+    /// child and incident: the hub is told (`AlertLifecycle.noLongerNamedNotices`), once in the
+    /// round, and the school's links stop opening it (`AlertLifecycle.closesLinks`).
+    static func noLongerNamed(_ db: Database, alertKey: Int64, state: AlertState, sentURN: String?, deliveredAt: Date?,
+                              namedURN: String?, now: Date) throws {
+        let told = AlertLifecycle.noLongerNamedNotices(state: state, sentURN: sentURN, deliveredAt: deliveredAt, namedURN: namedURN)
+        try notices(told, db, alertKey: alertKey, now: now)
+        guard AlertLifecycle.closesLinks(told) else { return }
+        try db.execute(sql: """
+            UPDATE alerts SET ack_expires_at = NULL WHERE alert_key = ?;
+            DELETE FROM alert_ack_tokens WHERE alert_key = ?;
+            """, arguments: [alertKey, alertKey])
     }
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
@@ -693,12 +729,12 @@ extension SQLiteStore: AlertStore {
                 }
                 try db.cachedStatement(sql: "INSERT OR IGNORE INTO hub_notice_alerts (notice_key, alert_key) VALUES (?, ?)")
                     .execute(arguments: [noticeKey, alertKey])
-            case .rerouted(let school, let deliveredAt, let detail):
+            case .rerouted(let school, let deliveredAt, let detail), .noLongerNamed(let school, let deliveredAt, let detail):
                 // Once per alert in a round, as `.alert`'s kinds are: two writers at once write one.
                 try db.cachedStatement(sql: """
                     INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
-                    """).execute(arguments: [alertKey, AlertLifecycle.reroutedKind, detail, t, school, deliveredAt.timeIntervalSince1970])
+                    """).execute(arguments: [alertKey, notice.kind, detail, t, school, deliveredAt.timeIntervalSince1970])
             case .refusedAddress(let channel, let detail):
                 // Once a day for each school and address (the detail names both), holding no alert.
                 try db.cachedStatement(sql: """

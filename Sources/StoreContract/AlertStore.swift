@@ -106,7 +106,7 @@ public struct DueAlert: Sendable, Equatable {
 /// A message for the hub about an alert that failed or went overdue, or about the configuration.
 public struct HubNoticeRow: Sendable, Equatable {
     public var noticeKey: Int64
-    /// `failed`, `overdue`, `unacknowledged`, `rerouted`, or one about a channel (`configuration`,
+    /// `failed`, `overdue`, `unacknowledged`, `rerouted`, `no-longer-named`, or one about a channel (`configuration`,
     /// `relay-unavailable`, `address-refused`).
     public var kind: String
     public var detail: String
@@ -119,7 +119,8 @@ public struct HubNoticeRow: Sendable, Equatable {
     public var heldReferences: [String] = []
     /// A `rerouted` notice's (`AlertLifecycle.reroutedKind`): the school the alert had been
     /// delivered to, which the record no longer names (its `alert` names the school it goes to
-    /// now), and when; nil for the other kinds.
+    /// now), and when; a `no-longer-named` notice's (`AlertLifecycle.noLongerNamedKind`) the same,
+    /// for an alert sent nowhere else; nil for the other kinds.
     public var schoolURN: String?
     public var deliveredAt: Date?
 

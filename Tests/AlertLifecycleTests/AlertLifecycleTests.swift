@@ -319,6 +319,35 @@ struct AlertLifecycleTests {
         #expect(detail.contains("school 100001") && detail.contains("delete the notification") && detail.contains("disclosure"))
     }
 
+    /// Audit 23: delivered to a school the record then stops naming for the child, with no re-route
+    /// (the child taken off the incident, no school now, an incident too old to re-route), that
+    /// school holds the child's details as surely: the hub is told, and its links close. The same
+    /// states count as for a re-route: only a delivery.
+    @Test func aDeliveredAlertTheRecordNoLongerTiesToItsSchoolTellsTheHub() {
+        let delivered = t0.addingTimeInterval(600)
+        for state in AlertState.allCases {
+            for named in [nil, "100002"] {
+                let notices = AlertLifecycle.noLongerNamedNotices(state: state, sentURN: "100001", deliveredAt: delivered, namedURN: named)
+                if state == .delivered {
+                    #expect(notices == [.noLongerNamed(school: "100001", deliveredAt: delivered,
+                                                       detail: AlertLifecycle.noLongerNamedDetail(school: "100001"))])
+                    #expect(notices.map(\.kind) == [AlertLifecycle.noLongerNamedKind])
+                    #expect(AlertLifecycle.closesLinks(notices))
+                } else {
+                    #expect(notices.isEmpty, "\(state): not received there")
+                    #expect(!AlertLifecycle.closesLinks(notices))
+                }
+            }
+        }
+        #expect(AlertLifecycle.noLongerNamedNotices(state: .delivered, sentURN: "100001", deliveredAt: delivered, namedURN: "100001").isEmpty,
+                "the school the record names: nothing to delete")
+        #expect(AlertLifecycle.noLongerNamedNotices(state: .delivered, sentURN: "100001", deliveredAt: nil, namedURN: nil).isEmpty,
+                "no delivery time: not known to be delivered")
+        let detail = AlertLifecycle.noLongerNamedDetail(school: "100001")
+        #expect(detail.contains("school 100001") && detail.contains("no other school") && detail.contains("delete the notification")
+                && detail.contains("disclosure"))
+    }
+
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
         for state in AlertState.allCases where state != .unmatched {
             #expect(AlertLifecycle.withdrawal(state: state, childStillLinked: false, referenced: false)

@@ -209,7 +209,7 @@ import Testing
         #expect(json["kind"] as? String == "encompass-hub-digest")
         let counts = try #require(json["counts"] as? [String: Int])
         #expect(counts == ["relay_down": 1, "waiting_on_relay": 2, "unacknowledged": 0, "overdue": 1, "failed": 0, "configuration": 0,
-                           "refused_address": 0, "rerouted": 0, "too_old": 0])
+                           "refused_address": 0, "rerouted": 0, "too_old": 0, "no_longer_named": 0])
         let alerts = try #require(json["alerts"] as? [[String: String]])
         #expect(alerts.first?["reference"] == "ENC-A" && alerts.first?["incident_id"] == "I-2" && alerts.first?["reason"] == "overdue")
         #expect(alerts.first?["child_id"] == nil && alerts.first?["school_urn"] == nil, "references only")
@@ -280,6 +280,31 @@ import Testing
         #expect((json["counts"] as? [String: Int])?["too_old"] == 1)
         #expect(json["too_old"] as? [String] == [line])
         #expect((json["alerts"] as? [Any])?.isEmpty == true)
+    }
+
+    /// Audit 23: an alert delivered to a school the record then stopped naming for the child, sent
+    /// nowhere else (`AlertLifecycle.noLongerNamedNotices`): its own heading, saying no alert went
+    /// elsewhere and what to do, and its own key in the webhook's JSON, not among the re-routes.
+    @Test func anAlertKeptAtASchoolNoLongerNamedIsToldWithTheSchoolToContact() throws {
+        let held = ReroutedNotice(reference: "ENC-N", incidentId: "I-5", schoolURN: "100001", deliveredAt: Fixtures.deadline)
+        let digest = HubDigest(reference: "ENC-HUB-5-5", alerts: [], configurations: [], noLongerNamed: [held], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let mail = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline)
+        #expect(mail.subject == "Encompass needs the hub: 1 held by a school no longer named [ENC-HUB-5-5]")
+        let text = mail.textBody
+        #expect(text.contains("HELD BY A SCHOOL NO LONGER NAMED"))
+        #expect(text.contains("the alert went to no other school"))
+        #expect(text.contains("ask that the notification\nbe deleted, and log it as a disclosure"), "\(text)")
+        #expect(text.contains("  ENC-N  incident I-5  delivered to school 100001 on Monday 9 March 2026 at 09:00 (GMT)\n"), "\(text)")
+        #expect(!text.contains("SENT TO A SCHOOL NO LONGER NAMED"), "no alert was re-routed")
+
+        let body = try #require(renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline).jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        #expect((json["counts"] as? [String: Int])?["no_longer_named"] == 1)
+        #expect((json["counts"] as? [String: Int])?["rerouted"] == 0)
+        let told = try #require((json["no_longer_named"] as? [[String: String]])?.first)
+        #expect(Set(told.keys) == ["reference", "incident_id", "school_urn", "delivered_at"], "ids only: no child, no school's name")
+        #expect(told["reference"] == "ENC-N" && told["incident_id"] == "I-5" && told["school_urn"] == "100001")
     }
 
     @Test func aMissingTemplateStopsTheRenderer() throws {

@@ -282,6 +282,38 @@ struct NotifyFollowsTheRecordTests {
         #expect(try rig.hubMail().count == 1, "told once")
     }
 
+    /// Audit 23: C-3's alert was delivered to 120501, then the force corrected the child to no
+    /// school known. No alert goes anywhere, but 120501 has the child's details: the next run's
+    /// notice to the hub (holding only this) names it and when it had them, says no alert went
+    /// elsewhere, and asks staff to have it deleted. Before, the hub heard nothing.
+    @Test(arguments: TestDatabase.allCases)
+    func aChildWithNoSchoolNowAfterDeliveryTellsTheHubWhichSchoolHasTheirDetails(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest([CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501")])
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        #expect(try rig.hubMail().isEmpty, "delivered on time: nothing to tell")
+
+        try await rig.ingest([CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "")])
+        let run = try await rig.notify("2026-11-20T06:10:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        let alert = try #require(try await rig.alerts()["C-3"])
+        #expect(alert["state"] as? String == "delivered" && alert["school_urn"] as? String == "120501", "kept as it was sent: \(alert)")
+        let reference = try #require(alert["reference"] as? String)
+        let mail = try rig.hubMail()
+        #expect(mail.count == 1, "one notice, of this alone")
+        let notice = try #require(mail.first)
+        #expect(notice.subject.contains("1 held by a school no longer named"), "\(notice.subject)")
+        let text = try #require(notice.part("text/plain")?.text)
+        #expect(text.contains("HELD BY A SCHOOL NO LONGER NAMED"))
+        #expect(text.contains("the alert went to no other school"))
+        #expect(text.contains("  \(reference)  incident I-3  delivered to school 120501 on Friday 20 November 2026 at 06:00 (GMT)"), "\(text)")
+        #expect(!text.contains("child C-3"), "the reference, the incident and the school that has it only")
+
+        #expect(try await rig.notify("2026-11-20T06:20:00Z").status == 0)
+        #expect(try rig.hubMail().count == 1, "told once")
+    }
+
     /// D1: the relay is down. Every e-mail alert waits on it, not only the batch the run claimed
     /// before it found the relay down (64), and the hub's notice names them all.
     @Test(arguments: TestDatabase.allCases)

@@ -81,11 +81,9 @@ import Testing
         #expect(!notices.contains(#"state-failed">failed"#))
     }
 
-    /// Audit 22, people F8: I-22's alert was delivered to 120501, then the force corrected C-22's
-    /// school to 120503. The board's notices name it `rerouted`, with the school that has the
-    /// child's details, when, and its telephone from the directory, as "Phone the school" does.
-    @Test(arguments: MetricsDatabase.allCases)
-    func anAlertDeliveredToASchoolNoLongerNamedIsANoticeWithThatSchoolsTelephone(database: MetricsDatabase) async throws {
+    /// The board's notices section once I-22's alert was delivered to 120501 (its telephone in the
+    /// directory) and C-22's school then corrected to `urn` ("": none known).
+    static func noticesAfterDeliveryTo120501(_ database: MetricsDatabase, correctedTo urn: String) async throws -> String {
         let fixture = try await Self.fixture(database)
         defer { fixture.cleanUp() }
         var directory = AlertBoardTests.directory
@@ -97,17 +95,36 @@ import Testing
         let claimed = try await fixture.store.claimDue(now: now, owner: "test", lease: 60, limit: 10, isDead: { _ in false })
         let alert = try #require(claimed.alerts.first { $0.reference == "ENC-I-22-C-22" })
         try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: now)
-        try await fixture.ingest(Sample.header + "\n" + row("120503") + "\n", planner: AlertBoardTests.planner)
+        try await fixture.ingest(Sample.header + "\n" + row(urn) + "\n", planner: AlertBoardTests.planner)
 
         let html = try await fixture.withBrowser { browser in
             _ = try await browser.signIn("hana")
             return try await browser.get("/alerts").text
         }
-        let notices = String(html[try #require(html.range(of: #"<h2 id="notices-heading">"#)).lowerBound...])
+        return String(html[try #require(html.range(of: #"<h2 id="notices-heading">"#)).lowerBound...])
+    }
+
+    /// Audit 22, people F8: I-22's alert was delivered to 120501, then the force corrected C-22's
+    /// school to 120503. The board's notices name it `rerouted`, with the school that has the
+    /// child's details, when, and its telephone from the directory, as "Phone the school" does.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anAlertDeliveredToASchoolNoLongerNamedIsANoticeWithThatSchoolsTelephone(database: MetricsDatabase) async throws {
+        let notices = try await Self.noticesAfterDeliveryTo120501(database, correctedTo: "120503")
         #expect(notices.contains(#"<span class="state state-rerouted">rerouted</span></td>\#n      <td data-label="Reference"><code>ENC-I-22-C-22</code>"#))
         #expect(notices.contains(AlertLifecycle.reroutedDetail(school: "120501")))
         #expect(notices.contains(#"Phone Boston Pioneers Primary Academy (URN 120501): <a href="tel:01205 310000">01205 310000</a>"#), "\(notices)")
         #expect(!notices.contains("Lincoln St Giles"), "not the school it goes to now")
+        #expect(!notices.contains("Ava") && !notices.contains("2016-01-01"), "never the child")
+    }
+
+    /// Audit 23: the same when the correction leaves C-22 with no school known: no re-route, and a
+    /// `no-longer-named` notice with 120501's telephone.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anAlertKeptAtASchoolNoLongerNamedIsANoticeWithThatSchoolsTelephone(database: MetricsDatabase) async throws {
+        let notices = try await Self.noticesAfterDeliveryTo120501(database, correctedTo: "")
+        #expect(notices.contains(#"<span class="state state-no-longer-named">no-longer-named</span></td>\#n      <td data-label="Reference"><code>ENC-I-22-C-22</code>"#))
+        #expect(notices.contains(AlertLifecycle.noLongerNamedDetail(school: "120501")))
+        #expect(notices.contains(#"Phone Boston Pioneers Primary Academy (URN 120501): <a href="tel:01205 310000">01205 310000</a>"#), "\(notices)")
         #expect(!notices.contains("Ava") && !notices.contains("2016-01-01"), "never the child")
     }
 }

@@ -377,4 +377,123 @@ struct AlertFollowsIncidentTests {
         _ = try await (a, b)
         #expect(try await t.store.unsentHubNotices().map(\.kind) == [AlertLifecycle.reroutedKind])
     }
+
+    /// C-1's alert claimed at 120501 with a link (`hash-1`), delivered there at `now`, and the link
+    /// shown to open it: the start of each case where the record stops naming 120501 for C-1.
+    func deliveredWithALink(_ t: TempStore, others: [String] = []) async throws -> Int64 {
+        let key = try await claimedAtTheFirstSchool(t, others: others)
+        try await t.store.issueAcknowledgementTokens([(key, "hash-1", now.addingTimeInterval(7 * 86_400))], at: now)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: Self.planner)
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-1", now: now) != nil, "the link opens it while 120501 is named")
+        return key
+    }
+
+    /// Ingests I-1 naming `children` at `when` and again a minute later: the correction comes twice.
+    func correctTwice(_ t: TempStore, to children: [ChildLink], at when: Date, planner: AlertPlanner = Self.planner) async throws {
+        for at in [when, when.addingTimeInterval(60)] {
+            _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: children)], actor: "test", at: at, planner: planner)
+        }
+    }
+
+    /// The hub's notices now are one `no-longer-named` notice naming 120501, delivered at `now`,
+    /// and C-1's alert stays delivered there, its link opening nothing and never "unacknowledged".
+    func toldOnceThat120501HoldsIt(_ t: TempStore, at when: Date) async throws {
+        let told = try await t.store.unsentHubNotices().filter { $0.alert?.childId == "C-1" }
+        #expect(told.map(\.kind) == [AlertLifecycle.noLongerNamedKind], "once, however often the correction comes")
+        #expect(told.map(\.schoolURN) == ["120501"], "the school that has the child's details")
+        #expect(told.map(\.deliveredAt) == [now])
+        #expect(told.map(\.createdAt) == [when])
+        #expect(told.map(\.detail) == [AlertLifecycle.noLongerNamedDetail(school: "120501")])
+        let alert = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-1" })
+        #expect(alert.state == .delivered && alert.schoolURN == "120501", "kept as it was sent: no re-route")
+        #expect(!alert.linkIssued, "so never unacknowledged: nobody is asked to phone 120501 about it")
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-1", now: now) == nil, "120501's link opens nothing now, within its days")
+        #expect(try await t.store.acknowledge(tokenHash: "hash-1", now: now) == nil)
+    }
+
+    /// Audit 23: delivered to 120501, then the incident corrected to name C-2 only. No alert goes
+    /// anywhere (C-1 is no child of it), but 120501 holds C-1's name, date of birth and the
+    /// incident: the hub is told, as for a re-route, and 120501's link stops opening it. Before,
+    /// the hub heard nothing and the link showed the child's details to 120501 for a week.
+    @Test(arguments: StoreKind.allCases)
+    func aChildTakenOffTheIncidentAfterDeliveryTellsTheHubWhichSchoolHasTheirDetails(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await deliveredWithALink(t)
+        let corrected = now.addingTimeInterval(3_600)
+        try await correctTwice(t, to: [child("C-2")], at: corrected)
+        try await toldOnceThat120501HoldsIt(t, at: corrected)
+    }
+
+    /// One correction taking off a child whose alert was delivered (C-1) and one whose alert waits
+    /// (C-2): the withdrawal and the school to ask are told in one order on both stores, so the
+    /// board lists them alike.
+    @Test(arguments: StoreKind.allCases)
+    func aCorrectionTakingOffADeliveredAndAWaitingChildTellsBothInOneOrder(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await deliveredWithALink(t)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-3")])],
+                                     actor: "test", at: now.addingTimeInterval(60), planner: Self.planner)
+        let told = try await t.store.unsentHubNotices()
+        #expect(told.map(\.kind) == ["failed", AlertLifecycle.noLongerNamedKind])
+        #expect(told.compactMap(\.alert?.childId) == ["C-2", "C-1"])
+    }
+
+    /// The same when the child is now with no school known.
+    @Test(arguments: StoreKind.allCases)
+    func aChildWithNoSchoolNowAfterDeliveryTellsTheHubWhichSchoolHasTheirDetails(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await deliveredWithALink(t)
+        let corrected = now.addingTimeInterval(3_600)
+        try await correctTwice(t, to: [child("C-1", urn: nil)], at: corrected)
+        try await toldOnceThat120501HoldsIt(t, at: corrected)
+    }
+
+    /// The same for an incident too old to alert about when its school is corrected
+    /// (`alerts.max_age_days`: README, "An incident too old to alert about is not re-routed").
+    @Test(arguments: StoreKind.allCases)
+    func anIncidentTooOldToReRouteTellsTheHubWhichSchoolHasTheChildsDetails(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await deliveredWithALink(t)
+        let planner = AlertPlanner(deadline: Self.planner.deadline, reference: Self.planner.reference, maxAge: 30 * 86_400)
+        let corrected = now.addingTimeInterval(40 * 86_400)
+        try await correctTwice(t, to: [child("C-1", urn: "120502")], at: corrected, planner: planner)
+        #expect(try await t.store.peekDue(now: corrected, limit: 10).isEmpty, "not re-routed")
+        try await toldOnceThat120501HoldsIt(t, at: corrected)
+    }
+
+    /// A school with no key adult is a re-route (the alert waits for one there): the hub is told
+    /// of 120501 as for any re-route, not twice.
+    @Test(arguments: StoreKind.allCases)
+    func aSchoolWithNoKeyAdultAfterDeliveryIsAReRouteTheHubIsToldOf(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        _ = try await deliveredWithALink(t)
+        try await correct(t, to: "120509", at: now.addingTimeInterval(3_600))
+        let told = try await t.store.unsentHubNotices()
+        #expect(told.map(\.kind) == [AlertLifecycle.reroutedKind])
+        #expect(told.map(\.schoolURN) == ["120501"])
+        #expect(try await t.store.alerts(state: nil).map(\.state) == [.unmatched])
+        #expect(try await t.store.acknowledgement(tokenHash: "hash-1", now: now) == nil)
+    }
+
+    /// The correction lands while a run is delivering the alert to 120501: recorded delivered, the
+    /// hub is told that 120501 has it, and its link opens nothing.
+    @Test(arguments: StoreKind.allCases)
+    func aChildTakenOffTheIncidentWhileItsAlertIsBeingDeliveredIsToldWhenDelivered(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let key = try await claimedAtTheFirstSchool(t, others: ["C-2"])
+        try await t.store.issueAcknowledgementTokens([(key, "hash-1", now.addingTimeInterval(7 * 86_400))], at: now)
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-2")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.unsentHubNotices().isEmpty, "a run holds it: nothing delivered yet")
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: Self.planner)
+        try await toldOnceThat120501HoldsIt(t, at: now)
+    }
 }
