@@ -606,11 +606,16 @@ public enum AlertLifecycle {
     /// receiver's signed POST) is not, nor a failure (or withdrawal) of an alert planned afresh
     /// since (its child named again, its school or key adult corrected): it is going after all, and
     /// fails again in a new round if it does. Either is settled without being named (a withdrawn
-    /// child named again was delivered, and the hub told "withdrawn, not to be sent": audit 24, diff F2).
-    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?) -> Bool {
+    /// child named again was delivered, and the hub told "withdrawn, not to be sent": audit 24, diff F2),
+    /// nor a re-route's (`noticeSchool`, the school it had been delivered to) once the alert is for
+    /// that school again (`alertSchool`: a correction undone by the next feed): the hub was told to
+    /// have the child's own school delete the notification and log a disclosure (audit 24, diff F5).
+    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?, noticeSchool: String?,
+                                        alertSchool: String?) -> Bool {
         switch kind {
         case unacknowledgedKind: acknowledgedAt == nil
         case failedKind: state == .failed
+        case reroutedKind: noticeSchool != alertSchool
         default: true
         }
     }

@@ -415,7 +415,7 @@ public struct NotifyRun: Sendable {
     private func sendHubNotices(now: Date, relayDown: Bool, leaseFrom started: TimeInterval, report: inout Report) async throws {
         var notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
         let leaseEnds = uptime() + lease
-        let settled = notices.filter { n in n.alert.map { !AlertLifecycle.noticeStillHolds(kind: n.kind, state: $0.state, acknowledgedAt: $0.acknowledgedAt) } ?? false }
+        let settled = notices.filter { !$0.stillHolds }
         for n in settled { try await store.markHubNoticeSent(n.noticeKey, at: now) }
         notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
         guard let first = notices.first, let last = notices.last else { return }

@@ -250,6 +250,26 @@ struct NotifyFollowsTheRecordTests {
         #expect(told.isEmpty, "\(told)")
     }
 
+    /// The correction to 120590 undone by the next feed before any run: the alert is for 120501
+    /// again, which the record names, so the hub is not told to have it delete the notification
+    /// and log a disclosure (audit 24, diff F5).
+    @Test(arguments: TestDatabase.allCases)
+    func aReRouteUndoneBeforeTheRunIsNotToldToTheHub(_ database: TestDatabase) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try rig.addKeyAdult(Two.heldSchool)
+        let first = CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501")
+        try await rig.ingest([first])
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        try await rig.ingest([CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "120590")])
+        try await rig.ingest([first])
+        let run = try await rig.notify("2026-11-20T06:10:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try await rig.alerts()["C-3"]?["school_urn"] as? String == "120501")
+        let told = try rig.hubMail().map(\.subject)
+        #expect(told.isEmpty, "\(told)")
+    }
+
     /// Audit 22, people F8: C-3's alert was delivered to 120501, then the force corrected the
     /// child's school to 120590. The next run sends it there, and its notice to the hub (holding
     /// only this) names 120501, which has the child's details, and when it had them: the hub asks
