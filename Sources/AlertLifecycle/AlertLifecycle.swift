@@ -414,8 +414,11 @@ public enum AlertLifecycle {
     /// Whether `matchUnmatched` must read a failed alert with its incident to ask `replan` whether it is
     /// sent again (`resendsToCorrectedKeyAdults`), answered from the alert's own row as
     /// `unmatchedMayChange` is: every writing command asks it of every failed alert.
-    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, urn: String?, contact: AlertContact?) -> Bool {
-        !isWithdrawal(lastError) && !isUnreadable(lastError)
+    /// `acknowledged`: the school acknowledged it (a copy arrived though the send was reported
+    /// failing), so a key adult there has it: not sent again, nor told overdue (audit 24, diff F1).
+    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, acknowledged: Bool, urn: String?,
+                                         contact: AlertContact?) -> Bool {
+        !acknowledged && !isWithdrawal(lastError) && !isUnreadable(lastError)
             && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: urn, urn: urn, contact: contact)
     }
 

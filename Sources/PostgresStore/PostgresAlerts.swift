@@ -81,9 +81,9 @@ final class PostgresAlertQueue {
 
     /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
     /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
-    func mayResend(_ stored: Stored) -> Bool {
+    func mayResend(_ stored: Stored, acknowledged: Bool) -> Bool {
         guard let plan = stored.plan else { return false }
-        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: stored.lastError, urn: stored.urn,
+        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: stored.lastError, acknowledged: acknowledged, urn: stored.urn,
                                                 contact: stored.urn.flatMap { contacts[$0] })
     }
 
@@ -490,8 +490,10 @@ extension PostgresStore: AlertStore {
                 """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayChange).map(\.alertKey)
             // Failed alerts whose school's key adults were corrected since they were refused.
             let resend = try await conn.rows("""
-                SELECT \(unescaped: PostgresAlertQueue.storedColumns) FROM alerts a WHERE a.state = 'failed'
-                """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayResend).map(\.alertKey)
+                SELECT \(unescaped: PostgresAlertQueue.storedColumns), a.acknowledged_at IS NOT NULL FROM alerts a WHERE a.state = 'failed'
+                """, logger, as: (Int64, String, String?, Double?, String?, String?, String?, String?, Double?, Bool).self).filter { r in
+                queue.mayResend(PostgresAlertQueue.Stored((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8)), acknowledged: r.9)
+            }.map(\.0)
             guard !keys.isEmpty || !resend.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school. A
             // failed one is planned as ingest would (its incident's age counts).

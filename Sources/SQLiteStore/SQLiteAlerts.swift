@@ -149,8 +149,9 @@ final class SQLiteAlertQueue {
 
     /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
     /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
-    func mayResend(_ stored: AlertPlan, urn: String?, lastError: String?) -> Bool {
-        AlertLifecycle.failedMayBeResent(stored: stored, lastError: lastError, urn: urn, contact: urn.flatMap { contacts[$0] })
+    func mayResend(_ stored: AlertPlan, urn: String?, lastError: String?, acknowledged: Bool) -> Bool {
+        AlertLifecycle.failedMayBeResent(stored: stored, lastError: lastError, acknowledged: acknowledged, urn: urn,
+                                         contact: urn.flatMap { contacts[$0] })
     }
 
     /// False when an incident reported then is too old to alert a school about.
@@ -317,12 +318,12 @@ extension SQLiteStore: AlertStore {
             }
             // Failed alerts whose school's key adults were corrected since they were refused.
             let failed = try Row.fetchCursor(db, sql: """
-                SELECT alert_key, school_urn, channel, recipient, deadline, last_error FROM alerts WHERE state = 'failed'
+                SELECT alert_key, school_urn, channel, recipient, deadline, last_error, acknowledged_at IS NOT NULL FROM alerts WHERE state = 'failed'
                 """)
             while let r = try failed.next() {
                 let stored = AlertPlan(state: .failed, channel: r[2], recipient: r[3],
                                        deadline: (r[4] as Double?).map(Date.init(timeIntervalSince1970:)))
-                if queue.mayResend(stored, urn: r[1], lastError: r[5]) { keys.append(r[0]) }
+                if queue.mayResend(stored, urn: r[1], lastError: r[5], acknowledged: r[6]) { keys.append(r[0]) }
             }
             guard !keys.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school. A

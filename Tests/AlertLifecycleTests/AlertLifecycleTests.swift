@@ -191,12 +191,15 @@ struct AlertLifecycleTests {
         #expect(replan(delivered, recipient: corrected) == .keep, "a delivered alert is never sent again")
         #expect(AlertLifecycle.startsNewRound(from: .failed), "the hub's notices start afresh")
 
-        #expect(AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", urn: "100001",
+        #expect(AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, urn: "100001",
                                                  contact: AlertContact(channel: "smtp", recipient: corrected)))
-        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", urn: "100001",
+        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, urn: "100001",
                                                   contact: AlertContact(channel: "smtp", recipient: "deputy@school.example")))
+        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: true, urn: "100001",
+                                                  contact: AlertContact(channel: "smtp", recipient: corrected)),
+                "acknowledged: a copy reached the school, and a key adult there has it")
         for reason in [AlertLifecycle.withdrawnReason, AlertLifecycle.unreadablePrefix + "its stored school is missing"] {
-            #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: reason, urn: "100001",
+            #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: reason, acknowledged: false, urn: "100001",
                                                       contact: AlertContact(channel: "smtp", recipient: corrected)), "\(reason)")
         }
     }

@@ -205,6 +205,28 @@ struct AcknowledgementStoreTests {
         #expect(try await t.store.unsentHubNotices().filter { $0.alert?.childId == "C-1" }.isEmpty, "nothing overdue told")
     }
 
+    /// A failed alert whose copy reached the school, which acknowledged it, is not sent again when
+    /// the school's key adults are corrected: a key adult there has it (audit 24, diff F1: it was
+    /// sent again and told overdue).
+    @Test(arguments: StoreKind.allCases)
+    func aFailedAlertTheSchoolAcknowledgedIsNotSentAgainToCorrectedKeyAdults(kind: StoreKind) async throws {
+        let t = try await OutboxStoreTests().store(kind)
+        defer { t.cleanUp() }
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens(["C-1", "C-2"].map { (keys[$0]!, "hash-\($0)", now.addingTimeInterval(week)) }, at: now)
+        for child in ["C-1", "C-2"] {
+            try await t.store.record(.permanent(error: "smtp reply 550"), for: keys[child]!, owner: "test:1", now: now)
+        }
+        let read = now.addingTimeInterval(60)
+        _ = try await t.store.acknowledge(tokenHash: "hash-C-1", now: read)
+        var corrected = SchoolDirectoryStoreTests.adult("120501")
+        corrected.email = "new-dsl@120501.school.example"
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [corrected]))
+        #expect(try await t.store.matchUnmatched(planner: OutboxStoreTests.planner, now: read) == 1, "C-2's only")
+        #expect(try await row(t, "C-1").state == .failed)
+        #expect(try await row(t, "C-2").state == .queued)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func callsToSchoolsAreKeptInOrderAuditedWithoutTheirNoteAndNeverChanged(kind: StoreKind) async throws {
         let (t, _) = try await delivered(kind)
