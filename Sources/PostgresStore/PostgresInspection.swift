@@ -25,7 +25,7 @@ extension PostgresStore: InspectionStore {
                 links: try await counts(InspectionSQL.links(bins)),
                 alerts: try await counts(InspectionSQL.alerts(bins)),
                 unmatched: try await counts(InspectionSQL.unmatched(bins)),
-                tooOld: try await counts(InspectionSQL.tooOld(bins)),
+                alertedLinks: try await counts(InspectionSQL.alertedLinks(bins)),
                 decisions: try await counts(InspectionSQL.decisions(bins)),
                 acknowledgements: acknowledgements.map { (bin: Int($0.0), seconds: $0.1) },
                 episodes: episodes.map { r in

@@ -15,7 +15,7 @@ extension SQLiteStore: InspectionStore {
                 links: try counts(InspectionSQL.links(bins)),
                 alerts: try counts(InspectionSQL.alerts(bins)),
                 unmatched: try counts(InspectionSQL.unmatched(bins)),
-                tooOld: try counts(InspectionSQL.tooOld(bins)),
+                alertedLinks: try counts(InspectionSQL.alertedLinks(bins)),
                 decisions: try counts(InspectionSQL.decisions(bins)),
                 acknowledgements: !durations ? [] : try Row.fetchAll(db, sql: InspectionSQL.acknowledgements(bins)).map { (bin: $0[0], seconds: $0[1]) },
                 episodes: try Row.fetchAll(db, sql: InspectionSQL.episodes(bins)).map { r in
