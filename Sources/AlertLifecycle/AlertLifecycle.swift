@@ -613,10 +613,12 @@ public enum AlertLifecycle {
     /// nor a re-route's (`noticeSchool`, the school it had been delivered to) once the alert is for
     /// that school again (`alertSchool`: a correction undone by the next feed): the hub was told to
     /// have the child's own school delete the notification and log a disclosure (audit 24, diff F5).
-    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?, noticeSchool: String?,
+    /// A "phone the school" item whose alert's links have closed since (a correction no longer
+    /// names the school for the child: the hub is asking it to delete the details) is settled too.
+    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?, linkIssued: Bool, noticeSchool: String?,
                                         alertSchool: String?) -> Bool {
         switch kind {
-        case unacknowledgedKind: acknowledgedAt == nil
+        case unacknowledgedKind: acknowledgedAt == nil && linkIssued
         case failedKind: state == .failed
         case reroutedKind: noticeSchool != alertSchool
         default: true

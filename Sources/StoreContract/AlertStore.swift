@@ -140,8 +140,8 @@ public struct HubNoticeRow: Sendable, Equatable {
     /// Whether it is still to be told, by the alert as it is now (`AlertLifecycle.noticeStillHolds`):
     /// the run settles one that is not without naming it, and the board leaves it out until then.
     public var stillHolds: Bool {
-        alert.map { AlertLifecycle.noticeStillHolds(kind: kind, state: $0.state, acknowledgedAt: $0.acknowledgedAt, noticeSchool: schoolURN,
-                                                    alertSchool: $0.schoolURN) } ?? true
+        alert.map { AlertLifecycle.noticeStillHolds(kind: kind, state: $0.state, acknowledgedAt: $0.acknowledgedAt, linkIssued: $0.linkIssued,
+                                                    noticeSchool: schoolURN, alertSchool: $0.schoolURN) } ?? true
     }
 }
 

@@ -227,6 +227,20 @@ struct AcknowledgementStoreTests {
         #expect(try await row(t, "C-2").state == .queued)
     }
 
+    /// C-1 and C-3 unacknowledged by their deadline, the "phone the school" notices written and not
+    /// yet sent; then a correction takes C-1 off the incident: the hub is to ask the school to delete
+    /// C-1's details (its links closed), so C-1's "phone the school" no longer holds; C-3's does.
+    @Test(arguments: StoreKind.allCases)
+    func aPhoneTheSchoolNoticeNoLongerHoldsOnceTheAlertsLinksAreClosed(kind: StoreKind) async throws {
+        let (t, _) = try await delivered(kind)
+        defer { t.cleanUp() }
+        _ = try await t.store.claimDue(now: afterDeadline, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-2"), child("C-3")])],
+                                     actor: "test", at: afterDeadline, planner: OutboxStoreTests.planner)
+        let phone = try await t.store.unsentHubNotices().filter { $0.kind == AlertLifecycle.unacknowledgedKind }
+        #expect(Dictionary(uniqueKeysWithValues: phone.map { ($0.alert?.childId ?? "", $0.stillHolds) }) == ["C-1": false, "C-3": true])
+    }
+
     @Test(arguments: StoreKind.allCases)
     func callsToSchoolsAreKeptInOrderAuditedWithoutTheirNoteAndNeverChanged(kind: StoreKind) async throws {
         let (t, _) = try await delivered(kind)
