@@ -133,7 +133,7 @@ struct AlertRoutes {
             noticeSchools[urn] = try await store.school(urn: urn)
         }
         var values = AlertBoard(alerts: alerts, toPhone: phone, notices: notices, noticeSchools: noticeSchools,
-                                unsentNotices: try await store.unsentHubNotices().count, now: now,
+                                unsentNotices: try await store.unsentHubNotices().filter(\.stillHolds).count, now: now,
                                 zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned,
                                 lastRun: try await store.latestNotifyRun()).values
         // What each call form saw: one press, one call (`OnePress`). The rows are `phone`'s, in its order.

@@ -82,8 +82,8 @@ import Testing
     }
 
     /// The board's notices section once I-22's alert was delivered to 120501 (its telephone in the
-    /// directory) and C-22's school then corrected to `urn` ("": none known).
-    static func noticesAfterDeliveryTo120501(_ database: MetricsDatabase, correctedTo urn: String) async throws -> String {
+    /// directory) and C-22's school then corrected to `urn` ("": none known), and then to `then`.
+    static func noticesAfterDeliveryTo120501(_ database: MetricsDatabase, correctedTo urn: String, then: String? = nil) async throws -> String {
         let fixture = try await Self.fixture(database)
         defer { fixture.cleanUp() }
         var directory = AlertBoardTests.directory
@@ -96,6 +96,7 @@ import Testing
         let alert = try #require(claimed.alerts.first { $0.reference == "ENC-I-22-C-22" })
         try await fixture.store.record(.delivered, for: alert.alertKey, owner: "test", now: now)
         try await fixture.ingest(Sample.header + "\n" + row(urn) + "\n", planner: AlertBoardTests.planner)
+        if let then { try await fixture.ingest(Sample.header + "\n" + row(then) + "\n", planner: AlertBoardTests.planner) }
 
         let html = try await fixture.withBrowser { browser in
             _ = try await browser.signIn("hana")
@@ -115,6 +116,15 @@ import Testing
         #expect(notices.contains(#"Phone Boston Pioneers Primary Academy (URN 120501): <a href="tel:01205 310000">01205 310000</a>"#), "\(notices)")
         #expect(!notices.contains("Lincoln St Giles"), "not the school it goes to now")
         #expect(!notices.contains("Ava") && !notices.contains("2016-01-01"), "never the child")
+    }
+
+    /// Audit 24, F5: the correction undone by the next feed before a run: the alert is for 120501
+    /// again, so the board neither lists the rerouted notice the run would settle untold nor counts it.
+    @Test(arguments: MetricsDatabase.allCases)
+    func aReRouteUndoneIsNeitherListedNorCountedAsNotYetSent(database: MetricsDatabase) async throws {
+        let notices = try await Self.noticesAfterDeliveryTo120501(database, correctedTo: "120503", then: "120501")
+        #expect(!notices.contains("state-rerouted"), "\(notices)")
+        #expect(notices.contains("Not yet sent: 0."), "\(notices)")
     }
 
     /// Audit 23: the same when the correction leaves C-22 with no school known: no re-route, and a
