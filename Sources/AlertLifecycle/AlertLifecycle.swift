@@ -283,31 +283,44 @@ public enum AlertLifecycle {
     public enum Replan: Sendable, Equatable {
         case keep
         case update(AlertPlan)
+        /// The child is named again (its alert withdrawn, or kept as named too late before), and the
+        /// incident is now older than `alerts.max_age_days`: no school is written to about it, as
+        /// for a link first ingested that late. What becomes of the alert is `namedTooLate`'s.
+        case tooOld
     }
 
     /// `stored`: what the alert's row holds (its state, channel, recipient, reason and deadline), its
-    /// `lastError`, and `oldURN` its school. Asked only for a link the incident has (a child it
-    /// names), so an alert withdrawn when a correction dropped the child, and now named again, is
-    /// planned afresh: the child's school must hear (SPEC §7), and it never heard. It stayed
-    /// withdrawn for ever before (a hub's correction undone by the next feed), unless its school's
-    /// key adults changed, when it went (`resendsToCorrectedKeyAdults` could not tell it from a
-    /// refusal).
-    public static func replan(stored: AlertPlan, lastError: String?, urn oldURN: String?, planner: AlertPlanner,
+    /// `lastError`, whether its school `acknowledged` it, and `oldURN` its school. Asked only for a
+    /// link the incident has (a child it names), so an alert withdrawn when a correction dropped
+    /// the child, and now named again, is planned afresh: the child's school must hear (SPEC §7),
+    /// and it never heard. It stayed withdrawn for ever before (a hub's correction undone by the
+    /// next feed), unless its school's key adults changed, when it went (`resendsToCorrectedKeyAdults`
+    /// could not tell it from a refusal). Past `alerts.max_age_days` it is `.tooOld`: it stayed
+    /// failed as withdrawn, which was no longer true, counted neither as due nor as too old, and
+    /// the hub heard nothing (audit 24, S3).
+    public static func replan(stored: AlertPlan, lastError: String?, acknowledged: Bool, urn oldURN: String?, planner: AlertPlanner,
                               reportedAt: Date, urn: String?, contact: AlertContact?, laCode: String?, now: Date,
                               ignoringAge: Bool = false) -> Replan {
         let state = stored.state
         let plan: AlertPlan?
         switch state {
-        // A new round (`startsNewRound`), within `alerts.max_age_days` as a first plan is.
-        case .failed where isWithdrawal(lastError):
+        // A new round (`startsNewRound`), within `alerts.max_age_days` as a first plan is. One kept
+        // as named too late is a link too old to alert, as it was: planned if the age allows it now
+        // (`ignoringAge`, or a longer `alerts.max_age_days`), as a link with no alert would be.
+        case .failed where isWithdrawal(lastError) || isNamedTooLate(lastError):
             plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
+            if plan == nil { return .tooOld }
         case .unmatched: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
         case .queued, .retrying, .overdue: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: true)
         // A run holds it: what the record now says is read again when the run gives it back (`follow`).
         case .sending: return .keep
         case .delivered, .failed:
             let rerouted = reroutes(state: state, sentURN: oldURN, childStillLinked: true, urn: urn)
-            guard rerouted || resendsToCorrectedKeyAdults(state: state, sent: stored, sentURN: oldURN, urn: urn, contact: contact)
+            // Sent again to the same school only as `matchUnmatched` would: ingest asked
+            // `resendsToCorrectedKeyAdults` alone, and sent again a failed alert the school had
+            // acknowledged, telling the hub it was overdue (audit 24).
+            guard rerouted || failedMayBeResent(stored: stored, lastError: lastError, acknowledged: acknowledged, sentURN: oldURN, urn: urn,
+                                                contact: contact)
             else { return .keep }
             // Re-routed only while its incident is recent enough to alert about: a back-loaded
             // correction of last year's incident does not write to a school about it now. Sent
@@ -393,9 +406,10 @@ public enum AlertLifecycle {
     /// incident is within `alerts.max_age_days` of now. A school whose list only lost an address,
     /// or did not change, sends nothing: those addresses refused it. A delivered alert is never
     /// sent again: a key adult at the school has it. A withdrawn one (`isWithdrawal`) is owed to
-    /// nobody and one that failed because its stored record cannot make a message
-    /// (`isUnreadable`) would fail again: `failedMayBeResent` leaves both out.
-    public static func resendsToCorrectedKeyAdults(state: AlertState, sent: AlertPlan, sentURN: String?, urn: String?,
+    /// nobody, one that failed because its stored record cannot make a message (`isUnreadable`)
+    /// would fail again, and one the school acknowledged has reached it: `failedMayBeResent`, the
+    /// only caller, leaves them out.
+    private static func resendsToCorrectedKeyAdults(state: AlertState, sent: AlertPlan, sentURN: String?, urn: String?,
                                                    contact: AlertContact?) -> Bool {
         guard state == .failed, let urn, urn == sentURN, let contact else { return false }
         // Never sent to anyone (it failed unmatched, say): no key adult of the school refused it.
@@ -411,15 +425,19 @@ public enum AlertLifecycle {
         (ContactAddress.recipients(recipient) ?? [recipient]).map { $0.lowercased() }
     }
 
-    /// Whether `matchUnmatched` must read a failed alert with its incident to ask `replan` whether it is
-    /// sent again (`resendsToCorrectedKeyAdults`), answered from the alert's own row as
-    /// `unmatchedMayChange` is: every writing command asks it of every failed alert.
-    /// `acknowledged`: the school acknowledged it (a copy arrived though the send was reported
-    /// failing), so a key adult there has it: not sent again, nor told overdue (audit 24, diff F1).
-    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, acknowledged: Bool, urn: String?,
+    /// Whether a failed alert is sent again to its school's corrected key adults
+    /// (`resendsToCorrectedKeyAdults`), `sentURN` the school it failed at and `urn` the one its link
+    /// names: the one rule, asked by `replan` (an ingest of its incident) and, answered from the
+    /// alert's own row (`urn` its school) as `unmatchedMayChange` is, by `matchUnmatched` to know
+    /// which failed alerts to read with their incident (every writing command asks it of every
+    /// failed alert). `acknowledged`: the school acknowledged it (a copy arrived though the send was
+    /// reported failing), so a key adult there has it: not sent again, nor told overdue (audit 24,
+    /// diff F1). One withdrawn or named too late is owed to no school, and one unreadable would
+    /// fail again.
+    public static func failedMayBeResent(stored: AlertPlan, lastError: String?, acknowledged: Bool, sentURN: String?, urn: String?,
                                          contact: AlertContact?) -> Bool {
-        !acknowledged && !isWithdrawal(lastError) && !isUnreadable(lastError)
-            && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: urn, urn: urn, contact: contact)
+        !acknowledged && !isWithdrawal(lastError) && !isNamedTooLate(lastError) && !isUnreadable(lastError)
+            && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: sentURN, urn: urn, contact: contact)
     }
 
     /// The start of the reason an alert failed when its stored record could not make a message.
@@ -586,10 +604,45 @@ public enum AlertLifecycle {
     }
 
     /// The last error an alert keeps when `replan` moves it: a withdrawal's reason goes (it is to be
-    /// sent now, and the board would show a queued alert as withdrawn), any other stays as the
-    /// record of what happened before.
+    /// sent now, and the board would show a queued alert as withdrawn), and so does one named too
+    /// late (`namedTooLateReason`); any other stays as the record of what happened before.
     public static func lastErrorAfterReplan(_ lastError: String?) -> String? {
-        isWithdrawal(lastError) ? nil : lastError
+        isWithdrawal(lastError) || isNamedTooLate(lastError) ? nil : lastError
+    }
+
+    /// Why an alert is `failed` when a later feed named its child again (its alert withdrawn when a
+    /// correction dropped the child) after `alerts.max_age_days` (`replan`: `.tooOld`), and its row
+    /// was kept (`namedTooLate`). Ids only.
+    public static let namedTooLateReason =
+        "too old to alert a school: a later ingest named this child again more than alerts.max_age_days after the incident was reported"
+
+    /// Whether a failed alert's last error is `namedTooLateReason`.
+    public static func isNamedTooLate(_ reason: String?) -> Bool {
+        reason == namedTooLateReason
+    }
+
+    /// What becomes of an alert `replan` finds named again too late (`.tooOld`).
+    public enum NamedTooLate: Sendable, Equatable {
+        /// Removed, with its notices (its withdrawal's, not yet told): no row is left, as none is
+        /// made for a link first ingested too late.
+        case removed
+        /// Kept, `failed` with this last error: the withdrawal's reason was no longer true.
+        case kept(lastError: String)
+    }
+
+    /// The alert of a child named again after `alerts.max_age_days` (`replan`: `.tooOld`) is a link
+    /// too old to alert, as one first ingested that late: counted in `tooOld` (the ingest's
+    /// summary, the hub's one too-old notice naming the incident, and the report's
+    /// `alerts.too_old`), and no school is written to. Its row goes when nothing refers to it
+    /// (`referenced`: no send was tried, no link issued, no call recorded, no configuration notice
+    /// holds it, and no notice about it was claimed or sent by a run, so neither a school nor the
+    /// hub may have heard of it; its withdrawal's own notice, not yet told, is no longer true and
+    /// goes with it). Otherwise the row stays as the record of what was sent or told, `failed` with
+    /// `namedTooLateReason`: counted as too old by the report (`InspectionSQL`), not due; and its
+    /// withdrawal's notice not yet told is no longer told (`noticeStillHolds`).
+    public static func namedTooLate(referenced: Bool, incidentId: String, planner: AlertPlanner, tooOld: inout TooOldLinks) -> NamedTooLate {
+        tooOld.count(incidentId: incidentId, maxAge: planner.maxAge)
+        return referenced ? .kept(lastError: namedTooLateReason) : .removed
     }
 
     /// Acknowledgement (SPEC §7): delivered is not read. An alert that carried a link (its token was
@@ -615,11 +668,13 @@ public enum AlertLifecycle {
     /// have the child's own school delete the notification and log a disclosure (audit 24, diff F5).
     /// A "phone the school" item whose alert's links have closed since (a correction no longer
     /// names the school for the child: the hub is asking it to delete the details) is settled too.
-    public static func noticeStillHolds(kind: String, state: AlertState, acknowledgedAt: Date?, linkIssued: Bool, noticeSchool: String?,
-                                        alertSchool: String?) -> Bool {
+    /// So is a withdrawal (`detail`) whose alert is no longer withdrawn (`lastError`): its child
+    /// was named again too late (`namedTooLate`), and the hub hears of it as too old.
+    public static func noticeStillHolds(kind: String, detail: String, state: AlertState, lastError: String?, acknowledgedAt: Date?,
+                                        linkIssued: Bool, noticeSchool: String?, alertSchool: String?) -> Bool {
         switch kind {
         case unacknowledgedKind: acknowledgedAt == nil && linkIssued
-        case failedKind: state == .failed
+        case failedKind: state == .failed && (!isWithdrawal(detail) || isWithdrawal(lastError))
         case reroutedKind: noticeSchool != alertSchool
         default: true
         }

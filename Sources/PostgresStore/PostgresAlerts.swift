@@ -44,11 +44,13 @@ final class PostgresAlertQueue {
         let lastError: String?
         /// When it was delivered (a delivered alert re-routed tells the hub: `AlertLifecycle.reroutedNotices`).
         let deliveredAt: Double?
+        /// Whether its school acknowledged it (`AlertLifecycle.failedMayBeResent`).
+        let acknowledged: Bool
 
         /// A row of `storedColumns`.
-        typealias Row = (Int64, String, String?, Double?, String?, String?, String?, String?, Double?)
+        typealias Row = (Int64, String, String?, Double?, String?, String?, String?, String?, Double?, Bool)
         init(_ r: Row) {
-            (alertKey, state, urn, deadline, channel, recipient, reason, lastError, deliveredAt) = r
+            (alertKey, state, urn, deadline, channel, recipient, reason, lastError, deliveredAt, acknowledged) = r
         }
 
         /// What the row holds as the state machine reads it; nil for a state it does not know.
@@ -60,8 +62,10 @@ final class PostgresAlertQueue {
     }
 
     /// The stored alert's columns, in `Stored`'s order, for a query that reads them itself (`a.`).
-    static let storedColumns =
-        "a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason, a.last_error, a.delivered_at"
+    static let storedColumns = """
+        a.alert_key, a.state, a.school_urn, a.deadline, a.channel, a.recipient, a.unmatched_reason, a.last_error, a.delivered_at,
+        a.acknowledged_at IS NOT NULL
+        """
 
     /// Queues the alert for one link, or re-plans its alert not yet sent; true when an alert is newly
     /// queued.
@@ -81,10 +85,10 @@ final class PostgresAlertQueue {
 
     /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
     /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
-    func mayResend(_ stored: Stored, acknowledged: Bool) -> Bool {
+    func mayResend(_ stored: Stored) -> Bool {
         guard let plan = stored.plan else { return false }
-        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: stored.lastError, acknowledged: acknowledged, urn: stored.urn,
-                                                contact: stored.urn.flatMap { contacts[$0] })
+        return AlertLifecycle.failedMayBeResent(stored: plan, lastError: stored.lastError, acknowledged: stored.acknowledged,
+                                                sentURN: stored.urn, urn: stored.urn, contact: stored.urn.flatMap { contacts[$0] })
     }
 
     /// The same, with the link's stored alert (nil: none) already read by `stored`.
@@ -94,8 +98,8 @@ final class PostgresAlertQueue {
             return queueNew(incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId, reportedAt: reportedAt,
                             urn: urn, ignoringAge: ignoringAge)
         }
-        return try await replan(existing, incidentKey: incidentKey, childKey: childKey, reportedAt: reportedAt, urn: urn,
-                                ignoringAge: ignoringAge)
+        return try await replan(existing, incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, reportedAt: reportedAt,
+                                urn: urn, ignoringAge: ignoringAge)
     }
 
     /// The stored alerts of these incidents, by incident key and then child key: a batch's changed
@@ -110,8 +114,8 @@ final class PostgresAlertQueue {
         for r in try await conn.rows("""
             SELECT a.incident_key, a.child_key, \(unescaped: storedColumns) FROM alerts a WHERE a.incident_key = ANY(\(incidentKeys))
             ORDER BY a.alert_key FOR UPDATE
-            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?, Double?).self) {
-            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10))
+            """, logger, as: (Int64, Int64, Int64, String, String?, Double?, String?, String?, String?, String?, Double?, Bool).self) {
+            found[r.0, default: [:]][r.1] = Stored((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))
         }
         return found
     }
@@ -120,13 +124,23 @@ final class PostgresAlertQueue {
     /// state machine decides; true when an unmatched alert is now queued. A caller that reads many
     /// alerts reads them in one query with their rows: one query each was a round trip each
     /// (`matchUnmatched` on every writing command: 2,168 unmatched alerts in a million-row store).
-    func replan(_ existing: Stored, incidentKey: Int64, childKey: Int64, reportedAt: Date, urn: String?,
+    func replan(_ existing: Stored, incidentKey: Int64, childKey: Int64, incidentId: String, reportedAt: Date, urn: String?,
                 ignoringAge: Bool) async throws -> Bool {
         guard let stored = existing.plan else { return false }
-        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, urn: existing.urn, planner: planner,
-                                             reportedAt: reportedAt, urn: urn,
+        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, acknowledged: existing.acknowledged,
+                                             urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] }, now: now,
                                              ignoringAge: ignoringAge)
+        if decision == .tooOld {
+            let key = existing.alertKey
+            let referenced = try await conn.row(PostgresQuery(unsafeSQL: AlertSQL.namedTooLateReferenced(alertKey: key)), logger,
+                                                as: (Bool).self) ?? true
+            switch AlertLifecycle.namedTooLate(referenced: referenced, incidentId: incidentId, planner: planner, tooOld: &tooOld) {
+            case .removed: for sql in AlertSQL.removeNamedTooLate(alertKey: key) { try await conn.run(PostgresQuery(unsafeSQL: sql), logger) }
+            case .kept(let lastError): try await conn.run("UPDATE alerts SET last_error = \(lastError) WHERE alert_key = \(key)", logger)
+            }
+            return false
+        }
         guard case .update(let p) = decision else {
             // Kept as it went: delivered, the school it went to may no longer be the one named.
             try await PostgresAlerts.noLongerNamed(conn, logger, alertKey: existing.alertKey, state: stored.state, sentURN: existing.urn,
@@ -490,26 +504,25 @@ extension PostgresStore: AlertStore {
                 """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayChange).map(\.alertKey)
             // Failed alerts whose school's key adults were corrected since they were refused.
             let resend = try await conn.rows("""
-                SELECT \(unescaped: PostgresAlertQueue.storedColumns), a.acknowledged_at IS NOT NULL FROM alerts a WHERE a.state = 'failed'
-                """, logger, as: (Int64, String, String?, Double?, String?, String?, String?, String?, Double?, Bool).self).filter { r in
-                queue.mayResend(PostgresAlertQueue.Stored((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8)), acknowledged: r.9)
-            }.map(\.0)
+                SELECT \(unescaped: PostgresAlertQueue.storedColumns) FROM alerts a WHERE a.state = 'failed'
+                """, logger, as: PostgresAlertQueue.Stored.Row.self).map(PostgresAlertQueue.Stored.init).filter(queue.mayResend).map(\.alertKey)
             guard !keys.isEmpty || !resend.isEmpty else { return 0 }
             // Unmatched entries keep their place even if old: the hub chose to fix the school. A
             // failed one is planned as ingest would (its incident's age counts).
             // Each alert's stored plan read again with it (locked), not asked for one at a time.
             let rows = try await conn.rows("""
-                SELECT a.incident_key, a.child_key, i.reported_at, l.school_urn, \(unescaped: PostgresAlertQueue.storedColumns)
+                SELECT a.incident_key, a.child_key, a.incident_id, i.reported_at, l.school_urn, \(unescaped: PostgresAlertQueue.storedColumns)
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key
                 LEFT JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
                 WHERE ((a.alert_key = ANY(\(keys)) AND a.state = 'unmatched') OR (a.alert_key = ANY(\(resend)) AND a.state = 'failed'))
                     AND l.school_urn IS NOT NULL
                 FOR UPDATE OF a SKIP LOCKED
-                """, logger, as: (Int64, Int64, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?, Double?).self)
+                """, logger, as: (Int64, Int64, String, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?, Double?,
+                                  Bool).self)
             for r in rows {
-                let stored = PostgresAlertQueue.Stored((r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12))
-                if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, reportedAt: Date(timeIntervalSince1970: r.2), urn: r.3,
-                                          ignoringAge: stored.state == AlertState.unmatched.rawValue) {
+                let stored = PostgresAlertQueue.Stored((r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14))
+                if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3),
+                                          urn: r.4, ignoringAge: stored.state == AlertState.unmatched.rawValue) {
                     queued += 1
                 }
             }

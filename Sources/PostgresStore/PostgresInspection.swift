@@ -26,6 +26,7 @@ extension PostgresStore: InspectionStore {
                 alerts: try await counts(InspectionSQL.alerts(bins)),
                 unmatched: try await counts(InspectionSQL.unmatched(bins)),
                 alertedLinks: try await counts(InspectionSQL.alertedLinks(bins)),
+                namedTooLate: try await counts(InspectionSQL.namedTooLate(bins)),
                 decisions: try await counts(InspectionSQL.decisions(bins)),
                 acknowledgements: acknowledgements.map { (bin: Int($0.0), seconds: $0.1) },
                 episodes: episodes.map { r in

@@ -120,8 +120,9 @@ final class SQLiteAlertQueue {
             laCodes[row[0]] = row[1]
         }
         find = try SQLiteRawStatement(db, """
-            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error, delivered_at, alert_key FROM alerts
-            WHERE incident_key = ? AND child_key = ?
+            SELECT state, school_urn, deadline, channel, recipient, unmatched_reason, last_error, delivered_at, alert_key,
+                acknowledged_at IS NOT NULL
+            FROM alerts WHERE incident_key = ? AND child_key = ?
             """)
         insert = try SQLiteRawStatement(db, """
             INSERT INTO alerts (reference, incident_key, child_key, incident_id, child_id, school_urn, channel, recipient,
@@ -150,7 +151,7 @@ final class SQLiteAlertQueue {
     /// Whether `matchUnmatched` must ask `replan` whether a failed alert is sent again
     /// (`AlertLifecycle.failedMayBeResent`), with the school's key adults as this queue read them.
     func mayResend(_ stored: AlertPlan, urn: String?, lastError: String?, acknowledged: Bool) -> Bool {
-        AlertLifecycle.failedMayBeResent(stored: stored, lastError: lastError, acknowledged: acknowledged, urn: urn,
+        AlertLifecycle.failedMayBeResent(stored: stored, lastError: lastError, acknowledged: acknowledged, sentURN: urn, urn: urn,
                                          contact: urn.flatMap { contacts[$0] })
     }
 
@@ -169,13 +170,13 @@ final class SQLiteAlertQueue {
     func link(incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date, urn: String?,
               ignoringAge: Bool = false, newIncident: Bool = false) throws -> Bool {
         var existing: (state: AlertState?, urn: String?, deadline: Double?, channel: String?, recipient: String?, reason: String?,
-                       lastError: String?, deliveredAt: Double?, alertKey: Int64)?
+                       lastError: String?, deliveredAt: Double?, alertKey: Int64, acknowledged: Bool)?
         if !newIncident {
             find.bind(1, incidentKey)
             find.bind(2, childKey)
             existing = try find.row {
                 (AlertState(rawValue: $0.text(0)), $0.optionalText(1), $0.optionalDouble(2), $0.optionalText(3), $0.optionalText(4),
-                 $0.optionalText(5), $0.optionalText(6), $0.optionalDouble(7), $0.int64(8))
+                 $0.optionalText(5), $0.optionalText(6), $0.optionalDouble(7), $0.int64(8), $0.int64(9) != 0)
             }
         }
         guard let existing else {
@@ -192,10 +193,19 @@ final class SQLiteAlertQueue {
         guard let state = existing.state else { return false }
         let stored = AlertPlan(state: state, channel: existing.channel, recipient: existing.recipient, reason: existing.reason,
                                deadline: existing.deadline.map(Date.init(timeIntervalSince1970:)))
-        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, urn: existing.urn, planner: planner,
-                                             reportedAt: reportedAt, urn: urn,
+        let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, acknowledged: existing.acknowledged,
+                                             urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] },
                                              laCode: urn.flatMap { laCodes[$0] }, now: now, ignoringAge: ignoringAge)
+        if decision == .tooOld {
+            let key = existing.alertKey
+            let referenced = try Bool.fetchOne(db, sql: AlertSQL.namedTooLateReferenced(alertKey: key)) ?? true
+            switch AlertLifecycle.namedTooLate(referenced: referenced, incidentId: incidentId, planner: planner, tooOld: &tooOld) {
+            case .removed: for sql in AlertSQL.removeNamedTooLate(alertKey: key) { try db.execute(sql: sql) }
+            case .kept(let lastError): try db.execute(sql: "UPDATE alerts SET last_error = ? WHERE alert_key = ?", arguments: [lastError, key])
+            }
+            return false
+        }
         guard case .update(let p) = decision else {
             // Kept as it went: delivered, the school it went to may no longer be the one named.
             try SQLiteStore.noLongerNamed(db, alertKey: existing.alertKey, state: state, sentURN: existing.urn,

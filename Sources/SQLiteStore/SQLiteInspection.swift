@@ -16,6 +16,7 @@ extension SQLiteStore: InspectionStore {
                 alerts: try counts(InspectionSQL.alerts(bins)),
                 unmatched: try counts(InspectionSQL.unmatched(bins)),
                 alertedLinks: try counts(InspectionSQL.alertedLinks(bins)),
+                namedTooLate: try counts(InspectionSQL.namedTooLate(bins)),
                 decisions: try counts(InspectionSQL.decisions(bins)),
                 acknowledgements: !durations ? [] : try Row.fetchAll(db, sql: InspectionSQL.acknowledgements(bins)).map { (bin: $0[0], seconds: $0[1]) },
                 episodes: try Row.fetchAll(db, sql: InspectionSQL.episodes(bins)).map { r in

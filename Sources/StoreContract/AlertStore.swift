@@ -140,7 +140,8 @@ public struct HubNoticeRow: Sendable, Equatable {
     /// Whether it is still to be told, by the alert as it is now (`AlertLifecycle.noticeStillHolds`):
     /// the run settles one that is not without naming it, and the board leaves it out until then.
     public var stillHolds: Bool {
-        alert.map { AlertLifecycle.noticeStillHolds(kind: kind, state: $0.state, acknowledgedAt: $0.acknowledgedAt, linkIssued: $0.linkIssued,
+        alert.map { AlertLifecycle.noticeStillHolds(kind: kind, detail: detail, state: $0.state, lastError: $0.lastError,
+                                                    acknowledgedAt: $0.acknowledgedAt, linkIssued: $0.linkIssued,
                                                     noticeSchool: schoolURN, alertSchool: $0.schoolURN) } ?? true
     }
 }
@@ -171,7 +172,7 @@ public protocol AlertStore: Sendable {
     func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
     /// Queues unmatched alerts whose school now has a key adult (after Config/ changes), and failed
     /// ones whose school's key adults were corrected since they were refused
-    /// (`AlertLifecycle.resendsToCorrectedKeyAdults`, asked of each by `failedMayBeResent`, then `replan`).
+    /// (`AlertLifecycle.failedMayBeResent`, asked of each from its row, then by `replan`).
     func matchUnmatched(planner: AlertPlanner, now: Date) async throws -> Int
     /// Gives every alert not yet sent the deadline the school calendar in force gives it
     /// (`AlertLifecycle.redate`) when the calendar is not the one the store last followed
@@ -485,4 +486,30 @@ public struct StoredDueAlert: Sendable {
 public struct UnreadableAlert: Error, Sendable, Equatable {
     public let reason: String
     init(_ why: String) { reason = AlertLifecycle.unreadablePrefix + why }
+}
+
+/// Statements about one alert that both databases run unchanged (as `InspectionSQL`'s), so SQLite
+/// and PostgreSQL cannot decide differently. The key is written in as a literal: an integer this
+/// program read.
+public enum AlertSQL {
+    /// `AlertLifecycle.namedTooLate`'s `referenced`, one true-or-false column: a send was tried, a
+    /// link issued, a call recorded, a configuration notice holds it, or a notice about it is of
+    /// another kind than its failure (withdrawal) or was claimed or sent by a run.
+    public static func namedTooLateReferenced(alertKey: Int64) -> String {
+        """
+        SELECT a.attempts > 0
+            OR EXISTS (SELECT 1 FROM alert_ack_tokens t WHERE t.alert_key = a.alert_key)
+            OR EXISTS (SELECT 1 FROM alert_calls c WHERE c.alert_key = a.alert_key)
+            OR EXISTS (SELECT 1 FROM hub_notice_alerts h WHERE h.alert_key = a.alert_key)
+            OR EXISTS (SELECT 1 FROM hub_notices n WHERE n.alert_key = a.alert_key
+                       AND (n.kind <> '\(AlertLifecycle.failedKind)' OR n.sent_at IS NOT NULL OR n.claim_owner IS NOT NULL))
+        FROM alerts a WHERE a.alert_key = \(alertKey)
+        """
+    }
+
+    /// An alert named too late that nothing refers to (`AlertLifecycle.NamedTooLate.removed`) goes
+    /// with its notices, none told: each statement in turn.
+    public static func removeNamedTooLate(alertKey: Int64) -> [String] {
+        ["DELETE FROM hub_notices WHERE alert_key = \(alertKey)", "DELETE FROM alerts WHERE alert_key = \(alertKey)"]
+    }
 }

@@ -50,7 +50,8 @@ public struct BinTallies: Sendable, Equatable {
     public var deliveredOnTime = 0
     public var deliveredLate = 0
     public var unmatched = 0
-    /// Links with no alert at all: too old when their incident reached the hub (`InspectionSQL.alertedLinks`).
+    /// Links with no alert at all: too old when their incident reached the hub (`InspectionSQL.alertedLinks`),
+    /// and those whose alert is kept as named again too late (`InspectionSQL.namedTooLate`).
     public var tooOld = 0
     public var acknowledged = 0
     public var acknowledgedOnTime = 0
@@ -132,11 +133,14 @@ public enum InspectionSQL {
     /// time would count a child whose school was never told as told (audit 21, F1).
     static let deliveredAt = "CASE WHEN state = '\(AlertLifecycle.reachedItsSchool.rawValue)' THEN delivered_at END"
 
+    /// A reason as an SQL string literal: one of this program's constants.
+    static func literal(_ reason: String) -> String { "'" + reason.replacingOccurrences(of: "'", with: "''") + "'" }
+
     /// Alerts whose deadline falls in each bin: every planned alert but those withdrawn (their
-    /// incident no longer names the child, so no school was owed one).
+    /// incident no longer names the child, so no school was owed one) and those kept as named
+    /// again too late (`AlertLifecycle.namedTooLate`: counted as too old, `namedTooLate`).
     public static func alerts(_ bins: ReportBins) -> String {
         let s = seconds(bins)
-        let reason = AlertLifecycle.withdrawnReason.replacingOccurrences(of: "'", with: "''")
         return """
             SELECT \(bin("deadline", s)) AS bin, count(*),
                    sum(CASE WHEN \(deliveredAt) <= deadline THEN 1 ELSE 0 END),
@@ -145,7 +149,8 @@ public enum InspectionSQL {
                    sum(CASE WHEN acknowledged_at <= deadline THEN 1 ELSE 0 END)
             FROM alerts
             WHERE state <> 'unmatched' AND \(span("deadline", s))
-              AND NOT (state = 'failed' AND last_error IS NOT NULL AND last_error = '\(reason)')\(groupBy(s))
+              AND NOT (state = 'failed' AND last_error IS NOT NULL
+                       AND last_error IN (\(literal(AlertLifecycle.withdrawnReason)), \(literal(AlertLifecycle.namedTooLateReason))))\(groupBy(s))
             """
     }
 
@@ -190,6 +195,20 @@ public enum InspectionSQL {
             """
     }
 
+    /// Links of the bins' incidents whose alert is kept as named again too late
+    /// (`AlertLifecycle.namedTooLate`): too old, as a link with no alert row is (`alertedLinks`
+    /// counted them as alerted). Read apart from `alertedLinks`, through the alerts' state index:
+    /// that statement reads no alert's state, so it stays as fast as it was.
+    public static func namedTooLate(_ bins: ReportBins) -> String {
+        let s = seconds(bins)
+        return """
+            SELECT \(bin("l.reported_at", s)) AS bin, count(*)
+            FROM alerts a CROSS JOIN incident_children l
+            WHERE a.state = 'failed' AND a.last_error = \(literal(AlertLifecycle.namedTooLateReason))
+              AND l.incident_key = a.incident_key AND l.child_key = a.child_key AND \(span("l.reported_at", s))\(groupBy(s))
+            """
+    }
+
     /// Decisions of both kinds dated in each bin.
     public static func decisions(_ bins: ReportBins) -> String {
         let d = dates(bins)
@@ -226,7 +245,7 @@ extension InspectionTallies {
     /// Fills the bins from the rows of `InspectionSQL`'s statements, as each store reads them: a
     /// bin number and integer counts (nil where SQL's `sum` had no rows), in the statement's order.
     public static func assemble(binCount: Int, incidents: [[Int?]], links: [[Int?]], alerts: [[Int?]],
-                                unmatched: [[Int?]], alertedLinks: [[Int?]], decisions: [[Int?]],
+                                unmatched: [[Int?]], alertedLinks: [[Int?]], namedTooLate: [[Int?]], decisions: [[Int?]],
                                 acknowledgements: [(bin: Int, seconds: Double)], episodes: [EpisodeFact]) -> InspectionTallies {
         var bins = Array(repeating: BinTallies(), count: binCount)
         func rows(_ rows: [[Int?]], _ fill: (inout BinTallies, [Int]) -> Void) {
@@ -244,6 +263,7 @@ extension InspectionTallies {
         rows(unmatched) { t, v in t.unmatched = v[0] }
         // Every link with no alert row: `childLinks` is filled above, from the same links.
         rows(alertedLinks) { t, v in t.tooOld = -v[0] }
+        rows(namedTooLate) { t, v in t.tooOld += v[0] }
         for b in bins.indices { bins[b].tooOld += bins[b].childLinks }
         rows(decisions) { t, v in
             (t.maracReferred, t.maracDeclined, t.strategyMeetingHeld, t.strategyMeetingDeclined) = (v[0], v[1], v[2], v[3])

@@ -144,7 +144,7 @@ struct AlertLifecycleTests {
 
     @Test func aCorrectedIncidentMovesAlertsNotYetSentAndReRoutesFinishedOnesToANewSchool() {
         func replan(_ state: AlertState, urn: String?, now: Date? = nil) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), lastError: nil, urn: "100001", planner: planner,
+            AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), lastError: nil, acknowledged: false, urn: "100001", planner: planner,
                                   reportedAt: t0, urn: urn, contact: contact, laCode: nil, now: now ?? t0)
         }
         #expect(replan(.queued, urn: "100001") == .keep)
@@ -172,7 +172,7 @@ struct AlertLifecycleTests {
                                 deadline: t0.addingTimeInterval(7_200))
         func replan(_ stored: AlertPlan = refused, urn: String? = "100001", recipient: String, channel: String = "smtp",
                     now: Date? = nil, ignoringAge: Bool = false) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: stored, lastError: nil, urn: "100001", planner: planner, reportedAt: t0, urn: urn,
+            AlertLifecycle.replan(stored: stored, lastError: nil, acknowledged: false, urn: "100001", planner: planner, reportedAt: t0, urn: urn,
                                   contact: AlertContact(channel: channel, recipient: recipient), laCode: nil, now: now ?? t0,
                                   ignoringAge: ignoringAge)
         }
@@ -191,16 +191,40 @@ struct AlertLifecycleTests {
         #expect(replan(delivered, recipient: corrected) == .keep, "a delivered alert is never sent again")
         #expect(AlertLifecycle.startsNewRound(from: .failed), "the hub's notices start afresh")
 
-        #expect(AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, urn: "100001",
+        #expect(AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, sentURN: "100001", urn: "100001",
                                                  contact: AlertContact(channel: "smtp", recipient: corrected)))
-        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, urn: "100001",
+        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: false, sentURN: "100001", urn: "100001",
                                                   contact: AlertContact(channel: "smtp", recipient: "deputy@school.example")))
-        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: true, urn: "100001",
+        #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: true, sentURN: "100001", urn: "100001",
                                                   contact: AlertContact(channel: "smtp", recipient: corrected)),
                 "acknowledged: a copy reached the school, and a key adult there has it")
-        for reason in [AlertLifecycle.withdrawnReason, AlertLifecycle.unreadablePrefix + "its stored school is missing"] {
-            #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: reason, acknowledged: false, urn: "100001",
+        for reason in [AlertLifecycle.withdrawnReason, AlertLifecycle.namedTooLateReason, AlertLifecycle.unreadablePrefix + "its stored school is missing"] {
+            #expect(!AlertLifecycle.failedMayBeResent(stored: refused, lastError: reason, acknowledged: false, sentURN: "100001", urn: "100001",
                                                       contact: AlertContact(channel: "smtp", recipient: corrected)), "\(reason)")
+        }
+    }
+
+    /// An ingest of a failed alert's incident sends it again to the school's corrected key adults
+    /// only as `matchUnmatched` would (`failedMayBeResent`, the one rule): not once the school
+    /// acknowledged it (a copy arrived), nor when its record could not make a message. A re-route
+    /// to another school still sends it: that school never had it (audit 24).
+    @Test func anIngestSendsAFailedAlertAgainToCorrectedKeyAdultsOnlyAsMatchUnmatchedWould() {
+        let refused = AlertPlan(state: .failed, channel: "smtp", recipient: "old@school.example", deadline: t0.addingTimeInterval(7_200))
+        let corrected = AlertContact(channel: "smtp", recipient: "new@school.example")
+        func replan(lastError: String = "smtp reply 550", acknowledged: Bool, urn: String = "100001") -> AlertLifecycle.Replan {
+            AlertLifecycle.replan(stored: refused, lastError: lastError, acknowledged: acknowledged, urn: "100001", planner: planner,
+                                  reportedAt: t0, urn: urn, contact: corrected, laCode: nil, now: t0)
+        }
+        #expect(replan(acknowledged: false) != .keep)
+        #expect(replan(acknowledged: true) == .keep, "a key adult at the school has it")
+        #expect(replan(lastError: AlertLifecycle.unreadablePrefix + "its stored school is missing", acknowledged: false) == .keep)
+        #expect(replan(acknowledged: true, urn: "100002") == .update(AlertPlan(state: .queued, channel: "smtp", recipient: "new@school.example",
+                                                                               deadline: t0.addingTimeInterval(7_200))),
+                "re-routed: the school the record names now never had it")
+        for acknowledged in [false, true] {
+            #expect((replan(acknowledged: acknowledged) != .keep)
+                    == AlertLifecycle.failedMayBeResent(stored: refused, lastError: "smtp reply 550", acknowledged: acknowledged, sentURN: "100001",
+                                                        urn: "100001", contact: corrected))
         }
     }
 
@@ -210,15 +234,36 @@ struct AlertLifecycleTests {
     @Test func aWithdrawnAlertWhoseChildIsNamedAgainIsPlannedAfresh() {
         let withdrawn = AlertPlan(state: .failed, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))
         func replan(lastError: String?, now: Date? = nil) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: withdrawn, lastError: lastError, urn: "100001", planner: planner, reportedAt: t0, urn: "100001",
+            AlertLifecycle.replan(stored: withdrawn, lastError: lastError, acknowledged: false, urn: "100001", planner: planner, reportedAt: t0, urn: "100001",
                                   contact: contact, laCode: nil, now: now ?? t0)
         }
         #expect(replan(lastError: AlertLifecycle.withdrawnReason) == .update(AlertPlan(
             state: .queued, channel: "smtp", recipient: "dsl@school.example", deadline: t0.addingTimeInterval(7_200))))
         #expect(replan(lastError: "smtp reply 550") == .keep, "refused there: the same school, the same key adults")
-        #expect(replan(lastError: AlertLifecycle.withdrawnReason, now: t0.addingTimeInterval(86_401)) == .keep, "too old to alert about now")
+        #expect(replan(lastError: AlertLifecycle.withdrawnReason, now: t0.addingTimeInterval(86_401)) == .tooOld, "too old to alert about now")
+        #expect(replan(lastError: AlertLifecycle.namedTooLateReason, now: t0.addingTimeInterval(86_401)) == .tooOld, "still too old")
+        #expect(replan(lastError: AlertLifecycle.namedTooLateReason) != .keep, "planned once the age allows it, as a link with no alert")
         #expect(AlertLifecycle.lastErrorAfterReplan(AlertLifecycle.withdrawnReason) == nil)
+        #expect(AlertLifecycle.lastErrorAfterReplan(AlertLifecycle.namedTooLateReason) == nil)
         #expect(AlertLifecycle.lastErrorAfterReplan("smtp reply 550") == "smtp reply 550")
+    }
+
+    /// A withdrawn child named again too late is a link too old to alert: counted as one, its row
+    /// removed when nothing refers to it, else kept with a reason that is true; and its withdrawal's
+    /// notice not yet told is no longer told (audit 24, S3).
+    @Test func aWithdrawnChildNamedAgainTooLateIsCountedTooOldAndItsWithdrawalNoLongerTold() {
+        var tooOld = TooOldLinks()
+        #expect(AlertLifecycle.namedTooLate(referenced: false, incidentId: "I-1", planner: planner, tooOld: &tooOld) == .removed)
+        #expect(AlertLifecycle.namedTooLate(referenced: true, incidentId: "I-1", planner: planner, tooOld: &tooOld)
+            == .kept(lastError: AlertLifecycle.namedTooLateReason))
+        #expect(tooOld.children == 2 && tooOld.incidents == 1 && tooOld.incidentIds == ["I-1"] && tooOld.maxAgeDays == 1)
+        func holds(_ detail: String, lastError: String?) -> Bool {
+            AlertLifecycle.noticeStillHolds(kind: AlertLifecycle.failedKind, detail: detail, state: .failed, lastError: lastError,
+                                            acknowledgedAt: nil, linkIssued: false, noticeSchool: nil, alertSchool: "100001")
+        }
+        #expect(holds(AlertLifecycle.withdrawnReason, lastError: AlertLifecycle.withdrawnReason))
+        #expect(!holds(AlertLifecycle.withdrawnReason, lastError: AlertLifecycle.namedTooLateReason), "no longer withdrawn")
+        #expect(holds("smtp reply 550", lastError: "smtp reply 550"), "a refusal holds while the alert is failed")
     }
 
     /// Every writing command re-plans every unmatched alert: one still unmatched for the same
@@ -226,7 +271,7 @@ struct AlertLifecycleTests {
     @Test func anUnmatchedAlertThatWouldBeWrittenBackAsItIsIsKept() {
         let none = AlertPlan(state: .unmatched, reason: "school 100009 has no key adult")
         func replan(_ stored: AlertPlan, urn: String?, contact: AlertContact? = nil) -> AlertLifecycle.Replan {
-            AlertLifecycle.replan(stored: stored, lastError: nil, urn: "100009", planner: planner, reportedAt: t0, urn: urn, contact: contact, laCode: nil,
+            AlertLifecycle.replan(stored: stored, lastError: nil, acknowledged: false, urn: "100009", planner: planner, reportedAt: t0, urn: urn, contact: contact, laCode: nil,
                                   now: t0)
         }
         #expect(replan(none, urn: "100009") == .keep)
@@ -253,7 +298,7 @@ struct AlertLifecycleTests {
         for stored in storedPlans {
             for urn in [nil, "100009"] as [String?] {
                 for contact in [nil, contact] {
-                    let replanned = AlertLifecycle.replan(stored: stored, lastError: nil, urn: urn, planner: planner, reportedAt: t0, urn: urn, contact: contact,
+                    let replanned = AlertLifecycle.replan(stored: stored, lastError: nil, acknowledged: false, urn: urn, planner: planner, reportedAt: t0, urn: urn, contact: contact,
                                                           laCode: nil, now: t0, ignoringAge: true)
                     #expect(AlertLifecycle.unmatchedMayChange(stored: stored, urn: urn, contact: contact) == (replanned != .keep),
                             "\(stored), school \(urn ?? "none"), key adult \(contact != nil)")

@@ -227,6 +227,44 @@ struct AcknowledgementStoreTests {
         #expect(try await row(t, "C-2").state == .queued)
     }
 
+    /// The same acknowledged failure, its key adults corrected, and then its incident corrected
+    /// (another grade): the re-plan of ingest asks what `matchUnmatched` asks, so it is not sent
+    /// again. It was queued, claimed by the next run past its deadline and told overdue, though a
+    /// key adult at the school had it. A correction that names another school for the child still
+    /// sends it there: that school never had it.
+    @Test(arguments: StoreKind.allCases)
+    func aFailedAlertTheSchoolAcknowledgedIsNotSentAgainWhenItsIncidentIsCorrected(kind: StoreKind) async throws {
+        let t = try await OutboxStoreTests().store(kind)
+        defer { t.cleanUp() }
+        let keys = try await OutboxStoreTests().claim(t, at: now)
+        try await t.store.issueAcknowledgementTokens([(keys["C-1"]!, "hash-C-1", now.addingTimeInterval(week))], at: now)
+        try await t.store.record(.permanent(error: "smtp reply 550"), for: keys["C-1"]!, owner: "test:1", now: now)
+        for child in ["C-2", "C-3"] { try await t.store.record(.delivered, for: keys[child]!, owner: "test:1", now: now) }
+        let read = now.addingTimeInterval(60)
+        _ = try await t.store.acknowledge(tokenHash: "hash-C-1", now: read)
+        var corrected = SchoolDirectoryStoreTests.adult("120501")
+        corrected.email = "new-dsl@120501.school.example"
+        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [corrected, SchoolDirectoryStoreTests.adult("120502")]))
+        #expect(try await t.store.matchUnmatched(planner: OutboxStoreTests.planner, now: read) == 0)
+
+        let regraded = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", grade: .high,
+                                                          children: [child("C-1"), child("C-2"), child("C-3")])],
+                                                actor: "test", at: afterDeadline, planner: OutboxStoreTests.planner)
+        #expect(regraded.updated == 1 && regraded.alertsQueued == 0)
+        #expect(try await row(t, "C-1").state == .failed)
+        let claimed = try await t.store.claimDue(now: afterDeadline, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        #expect(claimed.alerts.isEmpty, "not sent again")
+        #expect(try await t.store.unsentHubNotices().filter { $0.alert?.childId == "C-1" && $0.kind != AlertLifecycle.failedKind }.isEmpty,
+                "nothing overdue told")
+
+        let moved = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", grade: .high,
+                                                       children: [child("C-1", urn: "120502"), child("C-2"), child("C-3")])],
+                                             actor: "test", at: afterDeadline, planner: OutboxStoreTests.planner)
+        #expect(moved.alertsQueued == 1)
+        #expect(try await t.store.peekDue(now: afterDeadline, limit: 10).map(\.recipient) == ["dsl@120502.school.example"],
+                "another school never had it")
+    }
+
     /// C-1 and C-3 unacknowledged by their deadline, the "phone the school" notices written and not
     /// yet sent; then a correction takes C-1 off the incident: the hub is to ask the school to delete
     /// C-1's details (its links closed), so C-1's "phone the school" no longer holds; C-3's does.
