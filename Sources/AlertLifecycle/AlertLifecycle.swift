@@ -307,7 +307,7 @@ public enum AlertLifecycle {
         // A new round (`startsNewRound`), within `alerts.max_age_days` as a first plan is. One kept
         // as named too late is a link too old to alert, as it was: planned if the age allows it now
         // (`ignoringAge`, or a longer `alerts.max_age_days`), as a link with no alert would be.
-        case .failed where isWithdrawal(lastError) || isNamedTooLate(lastError):
+        case .failed where isOwedToNoSchool(lastError):
             plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
             if plan == nil { return .tooOld }
         case .unmatched: plan = planner.plan(reportedAt: reportedAt, urn: urn, contact: contact, laCode: laCode, now: now, ignoringAge: ignoringAge)
@@ -436,7 +436,7 @@ public enum AlertLifecycle {
     /// fail again.
     public static func failedMayBeResent(stored: AlertPlan, lastError: String?, acknowledged: Bool, sentURN: String?, urn: String?,
                                          contact: AlertContact?) -> Bool {
-        !acknowledged && !isWithdrawal(lastError) && !isNamedTooLate(lastError) && !isUnreadable(lastError)
+        !acknowledged && !isOwedToNoSchool(lastError) && !isUnreadable(lastError)
             && resendsToCorrectedKeyAdults(state: stored.state, sent: stored, sentURN: sentURN, urn: urn, contact: contact)
     }
 
@@ -607,7 +607,7 @@ public enum AlertLifecycle {
     /// sent now, and the board would show a queued alert as withdrawn), and so does one named too
     /// late (`namedTooLateReason`); any other stays as the record of what happened before.
     public static func lastErrorAfterReplan(_ lastError: String?) -> String? {
-        isWithdrawal(lastError) || isNamedTooLate(lastError) ? nil : lastError
+        isOwedToNoSchool(lastError) ? nil : lastError
     }
 
     /// Why an alert is `failed` when a later feed named its child again (its alert withdrawn when a
@@ -619,6 +619,16 @@ public enum AlertLifecycle {
     /// Whether a failed alert's last error is `namedTooLateReason`.
     public static func isNamedTooLate(_ reason: String?) -> Bool {
         reason == namedTooLateReason
+    }
+
+    /// Whether a failed alert with this last error is owed to no school: withdrawn (the record no
+    /// longer names the child) or named again too late to alert (`namedTooLate`). Nobody is to be
+    /// contacted about it (the board's failures are schools to contact), it is not sent again to
+    /// corrected key adults, and its links open it for no school. Asked wherever a withdrawal was:
+    /// a kept named-too-late alert was listed among the board's failures for a week, and its old
+    /// links opened the child's page again to a school no longer owed it.
+    public static func isOwedToNoSchool(_ lastError: String?) -> Bool {
+        isWithdrawal(lastError) || isNamedTooLate(lastError)
     }
 
     /// What becomes of an alert `replan` finds named again too late (`.tooOld`).
@@ -723,14 +733,14 @@ public enum AlertLifecycle {
     public static let webhookChannel = "https"
 
     /// Whether an alert's acknowledgement links open it for a school at `now`: while they last
-    /// (`linksOpen`), and never once it is withdrawn (`isWithdrawal`, `lastError` its last error).
+    /// (`linksOpen`), and never once it is owed to no school (`isOwedToNoSchool`, `lastError` its last error).
     /// The incident no longer names the child, so no school is owed the alert: its page would show
     /// the child's name and date of birth to a school the record no longer names, and take an
     /// acknowledgement of nothing (audit 23, F15). It answers as an unknown link does. An alert
     /// planned afresh after a withdrawal (`replan`) has its withdrawal's reason cleared, and its
     /// links open again: its school is owed it again.
     public static func opensForSchool(linksEnd: Date?, lastError: String?, now: Date) -> Bool {
-        linksOpen(linksEnd: linksEnd, now: now) && !isWithdrawal(lastError)
+        linksOpen(linksEnd: linksEnd, now: now) && !isOwedToNoSchool(lastError)
     }
 
     /// Whether a webhook receiver's signed acknowledgement is taken for this alert. The signing

@@ -116,14 +116,15 @@ struct AlertBoard {
     /// Still in the outbox, delivered or due today or later, or failed in the last week: judged by
     /// when it failed, not its deadline (a late incident's alert fails long after its deadline, and
     /// was left off the board the morning it failed: audit 20, F5). Unmatched alerts have their own list.
-    /// A withdrawn one is not among them: the failures listed and counted here are schools to contact,
-    /// and a withdrawn alert is owed to nobody (its notice, below, says it was withdrawn and why).
+    /// A withdrawn one is not among them, nor one named again too late: the failures listed and counted
+    /// here are schools to contact, and such an alert is owed to nobody (a withdrawal's notice, below,
+    /// says it was withdrawn and why).
     static func inTodaysRun(_ a: AlertRow, startOfToday: Date) -> Bool {
         switch a.state {
         case .unmatched: false
         case .queued, .sending, .retrying, .overdue: true
         case .delivered: (a.deliveredAt ?? .distantPast) >= startOfToday || (a.deadline ?? .distantPast) >= startOfToday
-        case .failed: !a.isWithdrawn
+        case .failed: !a.isOwedToNoSchool
             && (a.failedAt ?? a.deadline ?? .distantFuture) >= startOfToday.addingTimeInterval(-Double(recentDays) * 86_400)
         }
     }

@@ -42,8 +42,9 @@ public struct AlertRow: Sendable, Equatable {
         self.failedAt = failedAt
     }
 
-    /// Failed because it was withdrawn, not refused (`AlertLifecycle.isWithdrawal`): nobody to contact.
-    public var isWithdrawn: Bool { state == .failed && AlertLifecycle.isWithdrawal(lastError) }
+    /// Failed because it is owed to no school, not refused (withdrawn, or named again too late:
+    /// `AlertLifecycle.isOwedToNoSchool`): nobody to contact.
+    public var isOwedToNoSchool: Bool { state == .failed && AlertLifecycle.isOwedToNoSchool(lastError) }
 
     /// SPEC §7: delivered, carried a link, not acknowledged, and its deadline has passed.
     public func isUnacknowledged(now: Date) -> Bool {

@@ -20,6 +20,8 @@ struct AcknowledgementRoundTests {
         #expect(AlertLifecycle.opensForSchool(linksEnd: end, lastError: nil, now: end))
         #expect(AlertLifecycle.opensForSchool(linksEnd: end, lastError: "smtp 550", now: t0))
         #expect(!AlertLifecycle.opensForSchool(linksEnd: end, lastError: AlertLifecycle.withdrawnReason, now: t0))
+        // Named again too late to alert (audit 24, S3): owed to no school, as a withdrawn one.
+        #expect(!AlertLifecycle.opensForSchool(linksEnd: end, lastError: AlertLifecycle.namedTooLateReason, now: t0))
         #expect(!AlertLifecycle.opensForSchool(linksEnd: end, lastError: nil, now: end.addingTimeInterval(1)))
         #expect(!AlertLifecycle.opensForSchool(linksEnd: nil, lastError: nil, now: t0))
     }
