@@ -479,8 +479,16 @@ public enum AlertLifecycle {
     /// not received, and one re-planned before it was sent (`queued`, `retrying`, `overdue`) never
     /// went. Its `delivered_at` is then only a school before's, told at that school's re-route. A
     /// `sending` alert taken back from a run is not known to be delivered, and tells nothing either.
-    public static func reroutedNotices(from state: AlertState, sentURN: String?, deliveredAt: Date?, urn: String?) -> [Notice] {
-        guard state == reachedItsSchool, let sentURN, let deliveredAt,
+    ///
+    /// `heldTold`: the school a `no-longer-named` notice of the round this re-route closes named
+    /// (`noLongerNamedNotices`; nil: none). The hub has been told, or is told at the next run, that
+    /// this school holds the child's details and to ask it to delete them; nothing since sent it
+    /// the alert again (a delivered alert is sent again only in a new round). A re-route from that
+    /// school tells nothing more: the hub asks it once. It was told twice, the re-route's notice
+    /// naming the same school, in the next digest or in the same one (issue 9).
+    public static func reroutedNotices(from state: AlertState, sentURN: String?, deliveredAt: Date?, urn: String?,
+                                       heldTold: String?) -> [Notice] {
+        guard state == reachedItsSchool, let sentURN, let deliveredAt, sentURN != heldTold,
               reroutes(state: state, sentURN: sentURN, childStillLinked: true, urn: urn) else { return [] }
         return [.rerouted(school: sentURN, deliveredAt: deliveredAt, detail: reroutedDetail(school: sentURN))]
     }
@@ -506,9 +514,9 @@ public enum AlertLifecycle {
     /// its key adult to delete it and log the disclosure; the hub was told nothing (audit 23). The
     /// same states count as for a re-route: only an alert delivered there (`reachedItsSchool`);
     /// one refused for good, or not yet sent, was received by no school. Once per alert in a round,
-    /// as every notice about an alert; a later re-route of it is a new round and names the school
-    /// it left. With the notice the stores close the school's acknowledgement links
-    /// (`closesLinks`).
+    /// as every notice about an alert; a later re-route of it is a new round, and tells nothing
+    /// more of that school (`reroutedNotices`' `heldTold`): the hub asks it once. With the notice
+    /// the stores close the school's acknowledgement links (`closesLinks`).
     public static func noLongerNamedNotices(state: AlertState, sentURN: String?, deliveredAt: Date?, namedURN: String?) -> [Notice] {
         guard state == reachedItsSchool, let sentURN, let deliveredAt, namedURN != sentURN else { return [] }
         return [.noLongerNamed(school: sentURN, deliveredAt: deliveredAt, detail: noLongerNamedDetail(school: sentURN))]

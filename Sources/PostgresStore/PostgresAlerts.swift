@@ -157,11 +157,12 @@ final class PostgresAlertQueue {
             """, logger)
         if existing.urn != urn { try await PostgresAlerts.forgetAcknowledgement(conn, logger, alertKey: existing.alertKey) }
         if AlertLifecycle.startsNewRound(from: stored.state) {
-            try await PostgresAlerts.closeRound(conn, logger, alertKey: existing.alertKey, now: now)
+            let heldTold = try await PostgresAlerts.closeRound(conn, logger, alertKey: existing.alertKey, now: now)
             // After the round is closed: the notice is the new round's, once in it.
             try await PostgresAlerts.notices(AlertLifecycle.reroutedNotices(from: stored.state, sentURN: existing.urn,
                                                                             deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)),
-                                                                            urn: urn), conn, logger, alertKey: existing.alertKey, now: now)
+                                                                            urn: urn, heldTold: heldTold),
+                                             conn, logger, alertKey: existing.alertKey, now: now)
         }
         return (stored.state == .unmatched || AlertLifecycle.reroutable.contains(stored.state)) && p.state == .queued
     }
@@ -267,9 +268,10 @@ enum PostgresAlerts {
             return
         }
         if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
-            try await closeRound(conn, logger, alertKey: alertKey, now: now)
+            let heldTold = try await closeRound(conn, logger, alertKey: alertKey, now: now)
             try await notices(AlertLifecycle.reroutedNotices(from: transition?.state ?? .sending, sentURN: r.0,
-                                                             deliveredAt: transition?.deliveredAt, urn: r.5), conn, logger, alertKey: alertKey, now: now)
+                                                             deliveredAt: transition?.deliveredAt, urn: r.5, heldTold: heldTold),
+                              conn, logger, alertKey: alertKey, now: now)
         }
         try await conn.run("""
             UPDATE alerts SET school_urn = \(r.5), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
@@ -281,11 +283,17 @@ enum PostgresAlerts {
     }
 
     /// A finished alert re-routed (see SQLiteStore.closeRound): its notices so far are the round
-    /// before's, and each kind may be told again.
-    static func closeRound(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+    /// before's, and each kind may be told again. Returns the school the round's `no-longer-named`
+    /// notice named, if it had one.
+    static func closeRound(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws -> String? {
+        let heldTold = try await conn.row("""
+            SELECT school_urn FROM hub_notices
+            WHERE alert_key = \(alertKey) AND kind = \(AlertLifecycle.noLongerNamedKind) AND rerouted_at IS NULL
+            """, logger, as: (String?).self)
         try await conn.run("""
             UPDATE hub_notices SET rerouted_at = \(now.timeIntervalSince1970) WHERE alert_key = \(alertKey) AND rerouted_at IS NULL
             """, logger)
+        return heldTold ?? nil
     }
 
     /// A delivered alert kept where it went while the record no longer names that school for its

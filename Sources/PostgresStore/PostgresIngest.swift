@@ -168,7 +168,6 @@ final class PostgresIngest {
                 updates.text(keysText(numbers))
                 updates.endRow()
                 incidentKey = existing.key
-                try await withdraw(storedAlerts[incidentKey] ?? [:], linked: Set(numbers.map { childKeys[$0] }))
                 summary.updated += 1
             } else {
                 incidentKey = takeKey(\.incident)
@@ -188,10 +187,14 @@ final class PostgresIngest {
         }
         // Alerts go in the same transaction: an incident is never stored without them.
         for p in planned {
-            // Incident by incident, before its links, as SQLite tells them: the hub's notices in
-            // one order on both stores.
+            // Incident by incident, its withdrawals and then its links, as SQLite tells them: the
+            // hub's notices in one order on both stores. The batch's withdrawals made first, before
+            // any incident's links, numbered a withdrawn child's notice before an earlier incident's
+            // re-route, and the board listed them in another order than SQLite's.
             if let stored = storedAlerts[p.incidentKey] {
-                try await noLongerLinked(stored, linked: Set(p.childNumbers.map { childKeys[$0] }))
+                let linked = Set(p.childNumbers.map { childKeys[$0] })
+                try await withdraw(stored, linked: linked)
+                try await noLongerLinked(stored, linked: linked)
             }
             guard let alerts else { continue }
             let incident = incidents[p.index]

@@ -223,11 +223,11 @@ final class SQLiteAlertQueue {
                                         arguments: [incidentKey, childKey]) {
             if existing.urn != urn { try SQLiteStore.forgetAcknowledgement(db, alertKey: key) }
             if newRound {
-                try SQLiteStore.closeRound(db, alertKey: key, now: now)
+                let heldTold = try SQLiteStore.closeRound(db, alertKey: key, now: now)
                 // After the round is closed: the notice is the new round's, once in it.
                 try SQLiteStore.notices(AlertLifecycle.reroutedNotices(from: state, sentURN: existing.urn,
                                                                        deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)),
-                                                                       urn: urn), db, alertKey: key, now: now)
+                                                                       urn: urn, heldTold: heldTold), db, alertKey: key, now: now)
             }
         }
         return (existing.state == .unmatched || AlertLifecycle.reroutable.contains(state)) && p.state == .queued
@@ -511,9 +511,10 @@ extension SQLiteStore: AlertStore {
         }
         let urn: String? = r[5]
         if AlertLifecycle.startsNewRound(from: transition?.state ?? .sending) {
-            try closeRound(db, alertKey: alertKey, now: now)
+            let heldTold = try closeRound(db, alertKey: alertKey, now: now)
             try notices(AlertLifecycle.reroutedNotices(from: transition?.state ?? .sending, sentURN: r[0],
-                                                       deliveredAt: transition?.deliveredAt, urn: urn), db, alertKey: alertKey, now: now)
+                                                       deliveredAt: transition?.deliveredAt, urn: urn, heldTold: heldTold),
+                        db, alertKey: alertKey, now: now)
         }
         try db.execute(sql: """
             UPDATE alerts SET school_urn = ?, channel = ?, recipient = ?, state = ?, unmatched_reason = ?, deadline = ?,
@@ -525,10 +526,16 @@ extension SQLiteStore: AlertStore {
     }
 
     /// A finished alert re-routed (`AlertLifecycle.startsNewRound`): its notices so far are the
-    /// round before's, kept as sent (or still to be sent), and each kind may be told again.
-    static func closeRound(_ db: Database, alertKey: Int64, now: Date) throws {
+    /// round before's, kept as sent (or still to be sent), and each kind may be told again. Returns
+    /// the school the round's `no-longer-named` notice named, if it had one (`heldTold` of
+    /// `AlertLifecycle.reroutedNotices`).
+    static func closeRound(_ db: Database, alertKey: Int64, now: Date) throws -> String? {
+        let heldTold = try String.fetchOne(db, sql: """
+            SELECT school_urn FROM hub_notices WHERE alert_key = ? AND kind = ? AND rerouted_at IS NULL
+            """, arguments: [alertKey, AlertLifecycle.noLongerNamedKind])
         try db.execute(sql: "UPDATE hub_notices SET rerouted_at = ? WHERE alert_key = ? AND rerouted_at IS NULL",
                        arguments: [now.timeIntervalSince1970, alertKey])
+        return heldTold
     }
 
     /// A delivered alert kept where it went while the record no longer names that school for its

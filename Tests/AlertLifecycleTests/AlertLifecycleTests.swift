@@ -349,7 +349,7 @@ struct AlertLifecycleTests {
     @Test func aReRouteAfterDeliveryTellsTheHubWhichSchoolHasTheChildsDetails() {
         let delivered = t0.addingTimeInterval(600)
         for state in AlertState.allCases {
-            let notices = AlertLifecycle.reroutedNotices(from: state, sentURN: "100001", deliveredAt: delivered, urn: "100002")
+            let notices = AlertLifecycle.reroutedNotices(from: state, sentURN: "100001", deliveredAt: delivered, urn: "100002", heldTold: nil)
             if state == .delivered {
                 #expect(notices == [.rerouted(school: "100001", deliveredAt: delivered,
                                               detail: AlertLifecycle.reroutedDetail(school: "100001"))])
@@ -357,14 +357,26 @@ struct AlertLifecycleTests {
                 #expect(notices.isEmpty, "\(state): not received there, even with an earlier school's delivery time kept")
             }
         }
-        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: "100001").isEmpty,
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: "100001", heldTold: nil).isEmpty,
                 "the same school: not re-routed")
-        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: nil).isEmpty,
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: nil, heldTold: nil).isEmpty,
                 "no school now: not re-routed")
-        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: nil, urn: "100002").isEmpty,
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: nil, urn: "100002", heldTold: nil).isEmpty,
                 "no delivery time: not known to be delivered")
         let detail = AlertLifecycle.reroutedDetail(school: "100001")
         #expect(detail.contains("school 100001") && detail.contains("delete the notification") && detail.contains("disclosure"))
+    }
+
+    /// Issue 9: the hub was told by a `no-longer-named` notice of the round a re-route closes that
+    /// the school the alert leaves holds the child's details: the re-route tells nothing more of it
+    /// (the hub asks that school once). A notice naming another school is no reason to keep quiet.
+    @Test func aReRouteFromASchoolTheHubWasToldHoldsTheDetailsTellsNothingMore() {
+        let delivered = t0.addingTimeInterval(600)
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: "100002",
+                                               heldTold: "100001").isEmpty)
+        #expect(AlertLifecycle.reroutedNotices(from: .delivered, sentURN: "100001", deliveredAt: delivered, urn: "100002",
+                                               heldTold: "100003")
+                == [.rerouted(school: "100001", deliveredAt: delivered, detail: AlertLifecycle.reroutedDetail(school: "100001"))])
     }
 
     /// Audit 23: delivered to a school the record then stops naming for the child, with no re-route
