@@ -70,7 +70,11 @@ public enum Doctor {
                         findings.append(.unavailable("database: damaged (\(damage)): commands may answer short of what it holds; "
                                                      + "stop the units and restore the last backup (docs/operations.md, Restore)"))
                     } else {
-                        findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations), its pages checked"))
+                        // Only the check made is named: a store with none (PostgreSQL) is "reachable, at this
+                        // version", and its pages are the server's to check (audit 25, F2).
+                        let checked = store.damageCheck.map { ", \($0)" }
+                            ?? "; its pages not checked here (the server's own: data checksums, amcheck)"
+                        findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)\(checked)"))
                     }
                 }
                 findings.append(Self.finding(for: try await store.transport()))

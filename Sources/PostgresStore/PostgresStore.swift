@@ -114,6 +114,7 @@ extension PostgresStore: Store {
     /// cluster has them) and reports damage as an error on the read that meets it, which every
     /// command then fails on (69), rather than answering short.
     public func damage() async throws -> String? { nil }
+    public var damageCheck: String? { nil }
 
     /// The TLS version as the server sees this session (`pg_stat_ssl`), not as the URL asked.
     public func transport() async throws -> StoreTransport {

@@ -141,6 +141,8 @@ public final class SQLiteStore: Store {
 
     public func transport() async throws -> StoreTransport { .localFile }
 
+    public var damageCheck: String? { "its pages checked (SQLite's quick_check)" }
+
     /// `PRAGMA quick_check`: every page and record well formed, without matching indexes to their
     /// tables (`integrity_check`'s costly part); its first problem, in one line, when not "ok".
     public func damage() async throws -> String? {

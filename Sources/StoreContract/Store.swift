@@ -14,6 +14,10 @@ public protocol Store: Sendable {
     /// damaged index page can read as a valid page with fewer rows, with no error: the review
     /// queue then came back short, exit 0 (audit 21, crash F2).
     func damage() async throws -> String?
+    /// What `damage()` checks, in `doctor`'s words ("its pages checked (...)"), or nil when it
+    /// checks nothing: doctor says only what it checked (on PostgreSQL it said "its pages checked"
+    /// of a check that returns nil, and called a restore that restored nothing good: audit 25, F2).
+    var damageCheck: String? { get }
     /// Under the store's migration lock (so many processes at once on a new database set it up
     /// once): reads the status again, runs what `SchemaRule` says for `access`, or throws what it
     /// throws. Returns the migrations it ran.

@@ -79,6 +79,25 @@ import TestSupport
                                          + "(docs/operations.md, Restore)") == true, "\(out.stderr)")
     }
 
+    /// Doctor names only the check it made: SQLite's pages are checked (quick_check); on
+    /// PostgreSQL nothing checks them, and "its pages checked" there called a restore that had
+    /// restored nothing a good one (audit 25, F2).
+    @Test(arguments: TestDatabase.allCases)
+    func theDatabaseLineClaimsOnlyTheCheckItMade(_ kind: TestDatabase) async throws {
+        let h = try CLIHarness(kind)
+        defer { h.cleanUp() }
+        #expect(try await h.run(["migrate"]).status == 0)
+        let out = try await h.run(["doctor", "--now", Self.inside], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"])
+        let line = try #require(out.stdout.split(separator: "\n").first { $0.hasPrefix("ok: database: reachable, at this version (") },
+                                "\(out.stdout)\(out.stderr)")
+        switch kind {
+        case .sqlite: #expect(line.hasSuffix(" migrations), its pages checked (SQLite's quick_check)"), "\(line)")
+        case .postgres:
+            #expect(!line.contains("pages checked"), "\(line)")
+            #expect(line.hasSuffix(" migrations); its pages not checked here (the server's own: data checksums, amcheck)"), "\(line)")
+        }
+    }
+
     /// A server on another machine reached in clear is a problem of ours (its sslmode); over TLS,
     /// or on this machine, it is not.
     @Test func aDatabaseReachedInClearAcrossANetworkIsAProblem() {
