@@ -96,6 +96,8 @@ public final class SQLiteStore: Store {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             return "its folder \(folder) does not exist: create it, or check --database"
         }
+        // Before the user's rights: on a read-only file system access(2) refuses root too.
+        if let why = whyNotWritable(path) { return why }
         if access(folder, W_OK) != 0 {
             return "this user (uid \(getuid())) cannot write its folder \(folder), where SQLite keeps the store's -wal and -shm files: "
                 + "give the service's user the folder"
@@ -105,6 +107,25 @@ public final class SQLiteStore: Store {
                 + "give the service's user the file"
         }
         return nil
+    }
+
+    /// Why no write to the store at `path` can succeed though it opens and reads: its file system
+    /// is mounted read-only. Nil when it is not, or cannot be asked. Every writer asks it before
+    /// writing and `doctor` asks it too: SQLite's own "attempt to write a readonly database" named
+    /// no file and no cause, and doctor said all was well (audit 25, F3).
+    public static func whyNotWritable(_ path: String) -> String? {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var fs = statvfs()
+        guard statvfs(folder, &fs) == 0 else { return nil }
+        return readOnlyFileSystem(flags: UInt(fs.f_flag))
+    }
+
+    /// The words for a file system whose mount `flags` (statvfs's `f_flag`) say read-only, else nil.
+    static func readOnlyFileSystem(flags: UInt) -> String? {
+        guard flags & UInt(ST_RDONLY) != 0 else { return nil }
+        return "its file system is read-only (a path outside /var/lib/encompass, the only one the units' ProtectSystem=strict "
+            + "lets them write, or a disk remounted read-only after an error: see `dmesg`): keep the store under "
+            + "/var/lib/encompass, or remount its disk read-write"
     }
 
     /// Opens the pool, trying again while the file is locked. Opening switches a new file to WAL,
@@ -155,7 +176,9 @@ public final class SQLiteStore: Store {
     }
 
     public func migrate(for access: SchemaAccess) async throws -> [String] {
-        try migrateUnderLock(for: access)
+        // Every writer comes here first: refused now, by name, rather than at its first write.
+        if access != .read, let why = Self.whyNotWritable(path) { throw StoreError.unavailable("cannot write \(path): \(why)") }
+        return try migrateUnderLock(for: access)
     }
 
     /// Synchronous throughout: the lock is held on this thread and nothing awaits while it is.

@@ -50,6 +50,13 @@ public enum StoreFactory {
         return SQLiteStore.whyNotOpened(path)
     }
 
+    /// Why no command could write the existing store at `url` (an SQLite file on a read-only file
+    /// system), in the words its writers print; nil when it could, or the URL is not a file's.
+    public static func whyNotWritable(_ url: String) -> String? {
+        guard !isMissingFile(url), let path = sqlitePath(url), let why = SQLiteStore.whyNotWritable(path) else { return nil }
+        return "cannot write \(path): \(why)"
+    }
+
     /// Where the URL points, for messages: the file, or the host and database without user or password.
     public static func place(_ url: String) -> String {
         if let path = sqlitePath(url) { return path }

@@ -33,6 +33,8 @@ struct DoctorCommand: AsyncParsableCommand {
                 if let why = StoreFactory.whyNotMade(url) {
                     throw StoreError.unavailable("cannot make \(StoreFactory.place(url)): \(why)")
                 }
+                // One that opens and reads may still refuse every write, the morning run's included.
+                if let why = StoreFactory.whyNotWritable(url) { throw StoreError.unavailable(why) }
                 return try StoreFactory.openExisting(url)
             }, sendTest: sendTest)
         for f in findings {

@@ -42,6 +42,49 @@ struct StoreLifecycleCLITests {
         #expect(folder.status == 69 && folder.stderr.contains("this user (uid 65534) cannot write its folder \(h.dir.path)"), "\(folder.stderr)")
     }
 
+    /// A store on a read-only file system (outside /var/lib/encompass under the units'
+    /// ProtectSystem=strict, or a disk remounted read-only): doctor said all was well and every
+    /// writer failed "attempt to write a readonly database", naming nothing (audit 25, F3). Its
+    /// folder is made read-only by a bind mount in a mount namespace of the command's own (as
+    /// root, as the tests run here; `unshare` and `sh` exec, so the command's status is its own).
+    @Test func aStoreOnAReadOnlyFileSystemIsNamedByDoctorAndEveryWriter() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let samples = h.configDir.appendingPathComponent("sample-incidents.csv").path
+        #expect(try await h.run(["ingest", samples]).status == 0)
+        func readOnly(_ args: [String]) async throws -> CLIHarness.Outcome {
+            let p = h.process(args, environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"])
+            p.arguments = ["--mount", "/bin/sh", "-c", #"mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@""#,
+                           h.dir.path, p.executableURL!.path] + (p.arguments ?? [])
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            let ran = try await p.runToEnd()
+            return CLIHarness.Outcome(status: ran.end.status, stdout: String(decoding: ran.stdout, as: UTF8.self),
+                                      stderr: String(decoding: ran.stderr, as: UTF8.self))
+        }
+        let why = "\(h.databasePath): its file system is read-only (a path outside /var/lib/encompass, the only one the units' "
+            + "ProtectSystem=strict lets them write, or a disk remounted read-only after an error: see `dmesg`): keep the store "
+            + "under /var/lib/encompass, or remount its disk read-write"
+        // No process has it open: its -wal and -shm files are gone, and cannot be made.
+        let closed = try await readOnly(["ingest", samples])
+        #expect(closed.status == 69 && closed.stderr == "encompass: database unavailable: cannot open \(why)\n", "\(closed.stderr)")
+
+        // Held open (by `serve`, say): it opens and reads, and only a write failed.
+        let holder = try DatabasePool(path: h.databasePath)
+        _ = try await holder.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM incidents") }
+        let doctor = try await readOnly(["doctor", "--now", "2026-06-01T08:00:00Z"])
+        #expect(doctor.status != 0, "\(doctor.stdout)\(doctor.stderr)")
+        #expect(doctor.stderr.contains("problem: database: database unavailable: cannot write \(why) (--database or ENCOMPASS_DATABASE)\n"),
+                "\(doctor.stdout)\(doctor.stderr)")
+        #expect(!doctor.stdout.contains("ok: database: "), "\(doctor.stdout)")
+        let ingest = try await readOnly(["ingest", samples])
+        #expect(ingest.status == 69 && ingest.stderr == "encompass: database unavailable: cannot write \(why)\n", "\(ingest.stderr)")
+        let alerts = try await readOnly(["alerts"])
+        #expect(alerts.status == 0, "only writing is refused: \(alerts.stderr)")
+        try holder.close()
+        // The mount was the commands' own: the folder is writable again here.
+        #expect(access(h.dir.path, W_OK) == 0)
+    }
+
     @Test func tenIngestsStartedAtOnceOnANewDatabaseAllSucceed() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
