@@ -21,12 +21,25 @@ extension SQLiteStore: StoreBackup {
         // Named as the file asked for: the partial name is ours, not the operator's.
         guard fd >= 0 else { throw StoreError.backupRefused("cannot create \(path): \(String(cString: strerror(errno)))") }
         close(fd)
-        defer { unlink(partial) }
+        var copy: DatabaseQueue?
+        // On any failure too: closed first, then the copy and its rollback journal (a full disk left
+        // `FILE.partial-PID-journal` behind, one a failed night: audit 25, F6). After the link
+        // below, the partial name alone goes, the copy staying at `path`.
+        defer {
+            try? copy?.close()
+            for file in [partial, partial + "-journal"] { unlink(file) }
+        }
         do {
-            let copy = try DatabaseQueue(path: partial)
+            copy = try DatabaseQueue(path: partial)
             // All pages in one step, inside the pool's read transaction: one snapshot.
-            try pool.backup(to: copy)
-            try copy.close()
+            try pool.backup(to: copy!)
+            try copy!.close()
+            copy = nil
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_FULL {
+            // Only the copy is written: its disk is the full one, not the store's.
+            let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            throw StoreError.backupNotWritten("backup: no space left on the disk of \(folder) (\(path) not written): "
+                                              + "free space there, or back up to another disk")
         } catch let error as DatabaseError {
             throw StoreError.unavailable("backup to \(path): \(error.problem)")
         }

@@ -263,6 +263,9 @@ public enum StoreError: Error, CustomStringConvertible {
     /// `encompass backup` refused as asked (exit 64): a FILE that cannot be made, or a database
     /// with its own tool (PostgreSQL: pg_dump).
     case backupRefused(String)
+    /// `encompass backup` that could not write FILE (a full disk; exit 69): the database is fine,
+    /// so not "database unavailable" (audit 25, F6).
+    case backupNotWritten(String)
 
     public var description: String {
         switch self {
@@ -274,7 +277,7 @@ public enum StoreError: Error, CustomStringConvertible {
             "the database is newer than this encompass: it has \(newest)\(count > 1 ? " (and \(count - 1) more)" : "")"
                 + " and this version knows up to \(known): run the newer encompass that migrated it"
         case .backupExists(let path): "\(path) already exists: a backup never overwrites a file (name a new one)"
-        case .backupRefused(let why): why
+        case .backupRefused(let why), .backupNotWritten(let why): why
         case .unavailable(let why): "database unavailable: \(why)"
         case .unsupportedURL(let scheme): "unsupported database URL scheme \(scheme) (use sqlite:PATH or postgres://...)"
         case .invalidURL(let why): "bad database URL: \(why)"

@@ -6,7 +6,7 @@ import InputRules
 extension StoreError: KindedError {
     public var failureKind: FailureKind {
         switch self {
-        case .unavailable, .needsMigration, .newerDatabase: .unavailable
+        case .unavailable, .needsMigration, .newerDatabase, .backupNotWritten: .unavailable
         // A URL we cannot read is the command line's fault (64), whichever part of it is wrong.
         case .unsupportedURL, .invalidURL, .backupExists, .backupRefused: .usage
         case .missingDatabase, .emptyDatabase: .missing

@@ -41,6 +41,29 @@ struct BackupCLITests {
         }
     }
 
+    /// A backup onto a full disk blamed the database ("database unavailable ... 13 (database or
+    /// disk is full)") and left `FILE.partial-PID-journal` behind, one a failed night (audit 25,
+    /// F6). The backup's folder is a tiny tmpfs in a mount namespace of the command's own (as
+    /// root, as the tests run here); what is left in it is listed before the namespace ends.
+    @Test func aBackupOntoAFullDiskSaysSoAndLeavesNothing() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        #expect(try await h.run(["ingest", h.configDir.appendingPathComponent("sample-incidents.csv").path]).status == 0)
+        let full = h.dir.appendingPathComponent("full")
+        try FileManager.default.createDirectory(at: full, withIntermediateDirectories: false)
+        let file = full.appendingPathComponent("backup.sqlite").path
+        let p = h.process(["backup", file], environment: [:])
+        p.arguments = ["--mount", "/bin/sh", "-c", #"mount -t tmpfs -o size=64k none "$0" || exit 99; "$@"; s=$?; echo "left: $(ls -A "$0")"; exit $s"#,
+                       full.path, p.executableURL!.path] + (p.arguments ?? [])
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        let ran = try await p.runToEnd()
+        let stderr = String(decoding: ran.stderr, as: UTF8.self)
+        #expect(ran.end.status == 69, "\(stderr)")
+        #expect(stderr == "encompass: backup: no space left on the disk of \(full.path) (\(file) not written): "
+                + "free space there, or back up to another disk\n")
+        #expect(String(decoding: ran.stdout, as: UTF8.self) == "left: \n", "nothing is left on the full disk")
+    }
+
     @Test func aBackupTakenWhileServeAndAnIngestRunIsOneMomentAndRestoresToIt() async throws {
         let h = try CLIHarness()
         defer { h.cleanUp() }
@@ -131,14 +154,15 @@ struct BackupCLITests {
     /// The runbook's PostgreSQL backup as written (but for sudo and its paths): a URL holding `&` in
     /// single quotes, as environment.example writes one, is dumped; the same URL unquoted, which sh
     /// ends at the `&`, and a server that does not answer each stop with a line and leave no file,
-    /// where the runbook's command left a 0-byte dump.
+    /// where the runbook's command left a 0-byte dump. Each case is the owner's file, read after
+    /// the units' (whose services' role may not dump what it does not own: audit 25, F2).
     @Test func theRunbooksPostgresBackupDumpsAQuotedURLAndLeavesNoEmptyDump() async throws {
         let h = try CLIHarness(.postgres)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
         #expect(try await h.run(["ingest", file]).status == 0)
         let runbook = try String(contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
-        let start = try #require(runbook.range(of: "  sudo sh -c 'set -a; . /etc/encompass/environment; set +a; umask 077;"))
+        let start = try #require(runbook.range(of: "  sudo sh -c 'set -a; . /etc/encompass/environment; . /etc/encompass/environment-owner; set +a; umask 077;"))
         let end = try #require(runbook.range(of: "\n  ```", range: start.upperBound..<runbook.endIndex))
         let backups = h.dir.appendingPathComponent("backups")
         let command = String(runbook[start.lowerBound..<end.lowerBound]).replacingOccurrences(of: "sudo ", with: "")
@@ -147,12 +171,13 @@ struct BackupCLITests {
         let url = h.database + "?sslmode=disable&application_name=encompass-backup"
         let bin = try PostgresServer.shared().bin
         let cases = [("ENCOMPASS_DATABASE='\(url)'", nil),
-                     ("ENCOMPASS_DATABASE=\(url)", "backup: no postgres:// ENCOMPASS_DATABASE read from the environment file"),
+                     ("ENCOMPASS_DATABASE=\(url)", "backup: no postgres:// ENCOMPASS_DATABASE read from the environment files"),
                      ("ENCOMPASS_DATABASE='postgres://encompass@127.0.0.1:1/none?sslmode=disable&application_name=x'", "backup: pg_dump failed: no dump kept")]
         for (line, refusal) in cases {
             try? FileManager.default.removeItem(at: backups)
             try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
-            _ = try h.write("environment", line + "\nENCOMPASS_DATABASE_PASSWORD=unused\n")
+            _ = try h.write("environment", "ENCOMPASS_CONFIG=/etc/encompass\n")
+            _ = try h.write("environment-owner", line + "\nENCOMPASS_DATABASE_PASSWORD=unused\n")
             let ran = try await Command.run("/bin/sh", ["-c", "PATH=\(bin):$PATH; export PATH; " + command])
             let dumps = try FileManager.default.contentsOfDirectory(atPath: backups.path)
             if let refusal {
