@@ -38,12 +38,19 @@ enum OutcomeText {
                     text += " (all \(codes.count) recipients refused: " + codes.sorted().map(String.init).joined(separator: ", ") + ")"
                 }
             } else if status == .relayUnreachable {
-                text = "our relay \(SMTPRelay.address(of: request.url)) cannot be reached"
+                // After the channel's prefix: "smtp relay HOST:PORT ...", where "smtp our relay" read
+                // as a glitch (audit 25, F10).
+                text = "relay \(SMTPRelay.address(of: request.url)) could not be reached (smtp.url)"
             } else if failure == .timeout, reply == 0 {
                 // Connected, and not one reply, not even the greeting: the relay is named with the
                 // likeliest cause, where "timed out" alone sent the operator looking at the schools.
-                text = "our relay \(SMTPRelay.address(of: request.url)) took the connection but never answered "
+                text = "relay \(SMTPRelay.address(of: request.url)) took the connection but never answered "
                     + "(smtp.url: smtp:// on an implicit-TLS port such as 465 needs smtps://; or the relay hangs)"
+            } else if Self.isPlainAnswerToTLS(failure, url: request.url, message: message) {
+                // The reverse of the case above: TLS sent at once, and the relay answered in plain
+                // SMTP, which OpenSSL reads as a "wrong version number" (audit 25, F8).
+                text = "relay \(SMTPRelay.address(of: request.url)) does not start TLS at once (smtp.url: smtps:// is TLS from the "
+                    + "first byte; use smtp:// for a STARTTLS port such as 587, or the relay's smtps:// port such as 465)"
             } else {
                 text = whatSMTP(failure, message: message)
             }
@@ -56,6 +63,11 @@ enum OutcomeText {
             detail: prefix(request.channel) + " " + text, attempted: true)
         if status == .delivered || refusedEvery { outcome.refusedRecipients = refusedRecipients }
         return outcome
+    }
+
+    /// An smtps:// URL whose TLS handshake met a plain-text answer: a STARTTLS (or plain) port.
+    static func isPlainAnswerToTLS(_ failure: TransferFailure, url: String, message: String) -> Bool {
+        failure == .tls && url.lowercased().hasPrefix("smtps://") && message.lowercased().contains("wrong version number")
     }
 
     /// Not sent, because an earlier message in the run found the same relay or endpoint unusable.

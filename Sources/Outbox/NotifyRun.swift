@@ -87,6 +87,8 @@ public struct NotifyRun: Sendable {
         public var hubNoticesBy: String?
         /// Why the hub's notices could not go by e-mail: that attempt's one line (naming our relay).
         public var hubNoticesProblem: String?
+        /// `hub.webhook` is set: the hub's notices had a second channel to try.
+        public var hubWebhookSet = false
         public init() {}
 
         /// A relay or endpoint we could not use at all: SPEC §9's exit 69.
@@ -97,13 +99,20 @@ public struct NotifyRun: Sendable {
         public var problem: String? {
             if let relayUnreachable {
                 return relayUnreachable + "; \(waitingOnRelay) alert(s) wait on it"
-                    + (hubNoticesUnsent > 0 ? "; the hub's notices could not be sent either (hub.webhook)" : "")
+                    + (hubNoticesUnsent > 0 ? "; the hub's notices could not be sent either" + secondChannel : "")
             }
             if let configurationProblem { return configurationProblem }
             if hubNoticesUnsent > 0 {
-                return "the hub's notices could not be sent (hub.email, smtp.*, hub.webhook)" + (hubNoticesProblem.map { ": " + $0 } ?? "")
+                return "the hub's notices could not be sent (hub.email, smtp.*\(hubWebhookSet ? ", hub.webhook" : ""))"
+                    + (hubNoticesProblem.map { ": " + $0 } ?? "") + (hubWebhookSet ? "" : secondChannel)
             }
             return nil
+        }
+
+        /// Where the hub's unsent notices point next: "(hub.webhook)" named a setting that was not
+        /// set (audit 25, F10).
+        private var secondChannel: String {
+            hubWebhookSet ? " (hub.webhook failed too)" : "; set hub.webhook for a second channel when the relay is down"
         }
 
         public var line: String {
@@ -127,6 +136,7 @@ public struct NotifyRun: Sendable {
     public func run(now: Date) async throws -> Report {
         let started = wallClock()
         var report = Report()
+        report.hubWebhookSet = hubWebhook != nil
         do {
             // Whether the run before this one already found the relay down: then the hub was told.
             let previous = try await store.latestNotifyRun()

@@ -217,9 +217,25 @@ import Testing
         let outcome = try #require(await setup.transport(setup.relay(scheme: "smtp"), timeouts: quick).send([message]).first)
 
         #expect(outcome.status == .temporary)
-        #expect(outcome.detail.hasPrefix("smtp our relay 127.0.0.1:\(setup.server.port) took the connection but never answered "
+        #expect(outcome.detail.hasPrefix("smtp relay 127.0.0.1:\(setup.server.port) took the connection but never answered "
                                          + "(smtp.url: smtp:// on an implicit-TLS port such as 465 needs smtps://; or the relay hangs), will retry"),
                 "\(outcome.detail)")
+        #expect(try setup.received().isEmpty)
+    }
+
+    /// The reverse: smtps:// at a STARTTLS port. OpenSSL meets the relay's plain greeting and
+    /// says "wrong version number" (curl 35), which named neither the setting nor the cause
+    /// (audit 25, F8).
+    @Test func smtpsAtAStartTLSPortIsNamedWithTheSetting() async throws {
+        let setup = try await Setup()
+        let message = try Fixtures.alert(to: "dsl@school.example")
+        let outcome = try #require(await setup.transport(setup.relay(scheme: "smtps")).send([message]).first)
+
+        #expect(outcome.status == .configuration)
+        #expect(outcome.detail.hasPrefix("smtp relay 127.0.0.1:\(setup.server.port) does not start TLS at once (smtp.url: smtps:// is TLS "
+                                         + "from the first byte; use smtp:// for a STARTTLS port such as 587, or the relay's smtps:// port "
+                                         + "such as 465): "), "\(outcome.detail)")
+        #expect(outcome.detail.contains("wrong version number"), "libcurl's words are kept: \(outcome.detail)")
         #expect(try setup.received().isEmpty)
     }
 

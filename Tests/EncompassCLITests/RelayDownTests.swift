@@ -42,14 +42,14 @@ struct RelayDownTests {
         #expect(down.status == 69, "\(down.stdout) \(down.stderr)")
         let line = down.stderr.trimmingCharacters(in: .newlines)
         #expect(!line.contains("\n"), "one line: \(line)")
-        #expect(line.contains("our relay 127.0.0.1:\(port) cannot be reached"), "\(line)")
+        #expect(line.contains("smtp relay 127.0.0.1:\(port) could not be reached (smtp.url): "), "\(line)")
         #expect(line.contains("3 alert(s) wait on it"), "\(line)")
         #expect(down.stdout.contains("3 waiting on the relay") && down.stdout.contains("the hub's notice sent by hub.webhook, naming 1"), "\(down.stdout)")
         var alerts = try await rig.alerts()
         for child in email {
             #expect(alerts[child]?["state"] as? String == "queued", "\(child): \(alerts[child] ?? [:])")
             #expect(alerts[child]?["attempts"] as? Int == 0, "no attempt is charged for the relay's outage")
-            #expect((alerts[child]?["last_error"] as? String)?.contains("cannot be reached") == true)
+            #expect((alerts[child]?["last_error"] as? String)?.contains("could not be reached") == true)
         }
         #expect(alerts["C-4"]?["state"] as? String == "delivered", "a school's webhook goes while the relay is down")
 
@@ -86,5 +86,37 @@ struct RelayDownTests {
         }
         let received = try relay.log().compactMap { ($0["rcpt_tos"] as? [String])?.first }
         #expect(received.filter { $0 == "dsl@boston.school.example" }.count == 3)
+    }
+
+    /// With no hub.webhook the line said "the hub's notices could not be sent either (hub.webhook)",
+    /// a setting not set, after "smtp our relay HOST:PORT cannot be reached" (audit 25, F10): the
+    /// runbook quotes the line as it is now.
+    @Test func withNoHubWebhookTheLineSaysToSetOne() async throws {
+        let rig = try await OutboxRig()
+        defer { rig.stop() }
+        let folder = rig.h.dir.path + "/relay"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let first = try await LoopbackServer.smtp(pki: rig.pki, folder: folder)
+        let port = first.port
+        first.stop()
+        try Data("""
+            hub:
+              email: hub@police.example
+            smtp:
+              url: smtp://127.0.0.1:\(port)
+              ca_file: \(rig.pki.caFile)
+            alerts:
+              max_age_days: 0
+
+            """.utf8).write(to: rig.h.configDir.appendingPathComponent("encompass.yaml"))
+        try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1")])
+        let down = try await rig.notify("2026-11-20T06:00:00Z")
+        #expect(down.status == 69, "\(down.stdout) \(down.stderr)")
+        let line = down.stderr.trimmingCharacters(in: .newlines)
+        #expect(line.hasPrefix("encompass: a relay or endpoint could not be used: smtp relay 127.0.0.1:\(port) could not be reached (smtp.url): "),
+                "\(line)")
+        #expect(line.hasSuffix("; 1 alert(s) wait on it; the hub's notices could not be sent either; "
+                               + "set hub.webhook for a second channel when the relay is down"), "\(line)")
+        #expect(!line.contains("(hub.webhook)"), "\(line)")
     }
 }
