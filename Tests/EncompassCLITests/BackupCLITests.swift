@@ -128,12 +128,14 @@ struct BackupCLITests {
         #expect(!FileManager.default.fileExists(atPath: h.dir.appendingPathComponent("b.sqlite").path))
     }
 
+    /// The dump's path has a space and a quote: printed unquoted, the pasted command broke at the
+    /// space (audit 25, F12).
     @Test func onPostgreSQLItNamesPgDump() async throws {
         let h = try CLIHarness(.postgres)
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
         #expect(try await h.run(["ingest", file]).status == 0)
-        let out = try await h.run(["backup", h.dir.appendingPathComponent("b.dump").path])
+        let out = try await h.run(["backup", h.dir.appendingPathComponent("night's b.dump").path])
         #expect(out.status == 64)
         #expect(out.stderr.contains("pg_dump --format=custom"), "\(out.stderr)")
         #expect(out.stderr.split(separator: "\n").count == 1)
@@ -144,7 +146,7 @@ struct BackupCLITests {
         let bin = try PostgresServer.shared().bin
         let dumped = try await Command.run("/bin/bash", ["-c", "PATH=\(bin):$PATH ENCOMPASS_DATABASE_PASSWORD=unused; \(command)"])
         #expect(dumped.exitCode == 0, "\(command): \(dumped.output)")
-        let dump = h.dir.appendingPathComponent("b.dump").path
+        let dump = h.dir.appendingPathComponent("night's b.dump").path
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: dump)[.posixPermissions] as? Int)
         #expect(mode == 0o600, "the dump holds children's records")
         let listed = try await Command.run(bin + "/pg_restore", ["--list", dump])
