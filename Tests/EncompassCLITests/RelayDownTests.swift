@@ -7,16 +7,20 @@ import TestSupport
 /// `hub.webhook`, and the first run after the relay is back sends every alert that waited.
 @Suite("notify while our relay is down, and after it comes back")
 struct RelayDownTests {
+    /// A relay started and stopped: its port is known, and now closed.
+    static func stoppedRelayPort(_ rig: OutboxRig) async throws -> Int {
+        let folder = rig.h.dir.path + "/relay"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let server = try await LoopbackServer.smtp(pki: rig.pki, folder: folder)
+        server.stop()
+        return server.port
+    }
+
     @Test(arguments: TestDatabase.allCases)
     func aDownRelayHoldsItsAlertsWithoutAttemptsAndTheNextRunAfterItIsBackSendsThemAll(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        // A relay started and stopped: its port is known, and now closed.
-        let folder = rig.h.dir.path + "/relay"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let first = try await LoopbackServer.smtp(pki: rig.pki, folder: folder)
-        let port = first.port
-        first.stop()
+        let port = try await Self.stoppedRelayPort(rig)
         try Data("""
             hub:
               email: hub@police.example
@@ -94,11 +98,7 @@ struct RelayDownTests {
     @Test func withNoHubWebhookTheLineSaysToSetOne() async throws {
         let rig = try await OutboxRig()
         defer { rig.stop() }
-        let folder = rig.h.dir.path + "/relay"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let first = try await LoopbackServer.smtp(pki: rig.pki, folder: folder)
-        let port = first.port
-        first.stop()
+        let port = try await Self.stoppedRelayPort(rig)
         try Data("""
             hub:
               email: hub@police.example
