@@ -56,10 +56,11 @@ extension PostgresAlerts {
         }
     }
 
-    /// The first acknowledgement is kept; the state follows the state machine's rule.
+    /// The first acknowledgement is kept; the state follows the state machine's rule. Not waiting
+    /// for an ingest that corrects the alert's incident (`FOR NO KEY UPDATE`: see `PostgresAlertQueue.marked`).
     static func acknowledge(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, by: String, now: Date) async throws -> AcknowledgementView? {
         guard let (state, acknowledgedAt, reference) = try await conn.row("""
-            SELECT state, acknowledged_at, reference FROM alerts WHERE alert_key = \(alertKey) FOR UPDATE
+            SELECT state, acknowledged_at, reference FROM alerts WHERE alert_key = \(alertKey) FOR NO KEY UPDATE
             """, logger, as: (String, Double?, String).self) else { return nil }
         if acknowledgedAt == nil {
             let next = AlertLifecycle.stateAfterAcknowledgement(AlertState(rawValue: state) ?? .queued)?.rawValue
@@ -102,10 +103,12 @@ extension PostgresStore {
         let logger = self.logger
         let keys = tokens.map(\.alertKey), hashes = tokens.map(\.tokenHash)
         try await write { conn in
-            // Each alert's links' end, the earlier links' too (`AlertLifecycle.linksEnd`).
+            // Each alert's links' end, the earlier links' too (`AlertLifecycle.linksEnd`). In the
+            // alerts' order, as an ingest locks them; not waiting for one that holds them `FOR KEY
+            // SHARE` meanwhile (`PostgresAlertQueue.marked`).
             var ends: [Int64: Date] = [:]
             for (key, end) in try await conn.rows("""
-                SELECT alert_key, ack_expires_at FROM alerts WHERE alert_key = ANY(\(keys)) FOR UPDATE
+                SELECT alert_key, ack_expires_at FROM alerts WHERE alert_key = ANY(\(keys)) ORDER BY alert_key FOR NO KEY UPDATE
                 """, logger, as: (Int64, Double?).self) {
                 ends[key] = end.map(Date.init(timeIntervalSince1970:))
             }

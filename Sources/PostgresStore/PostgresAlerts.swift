@@ -102,6 +102,24 @@ final class PostgresAlertQueue {
                                 urn: urn, ignoringAge: ignoringAge)
     }
 
+    /// Which links of these incidents have an alert (child keys by incident key), each alert's row
+    /// held `FOR KEY SHARE` until the caller's transaction ends: an ingest's changed incidents, whose
+    /// alerts it decides on only at its end (`PostgresIngest.settleAlerts`). A run's claim (`FOR
+    /// UPDATE SKIP LOCKED`) skips them meanwhile, rather than sending a withdrawn child's alert, or a
+    /// corrected one to the school the record no longer names (audit 23, review F5); the lock does
+    /// not stop a run recording an outcome or a school acknowledging (`FOR NO KEY UPDATE`, and
+    /// updates of columns no unique index has), which waited for the whole feed under `FOR UPDATE`.
+    static func marked(_ conn: PostgresConnection, _ logger: Logger, incidentKeys: [Int64]) async throws -> [Int64: Set<Int64>] {
+        var found: [Int64: Set<Int64>] = [:]
+        guard !incidentKeys.isEmpty else { return found }
+        for (incidentKey, childKey) in try await conn.rows("""
+            SELECT incident_key, child_key FROM alerts WHERE incident_key = ANY(\(incidentKeys)) ORDER BY alert_key FOR KEY SHARE
+            """, logger, as: (Int64, Int64).self) {
+            found[incidentKey, default: []].insert(childKey)
+        }
+        return found
+    }
+
     /// The stored alerts of these incidents, by incident key and then child key: a batch's changed
     /// incidents' read at once (a query a link was a round trip each: 2,790 of them for 1,810
     /// corrected incidents). Locked until the caller's transaction ends: what it decides from them
@@ -669,10 +687,12 @@ extension PostgresStore: AlertStore {
         let logger = self.logger
         try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
-            // Only the run that holds the lease may record.
+            // Only the run that holds the lease may record. Not `FOR UPDATE`: an ingest correcting
+            // the alert's incident holds it `FOR KEY SHARE` until its end (`PostgresAlertQueue.marked`),
+            // and the outcome must not wait for the rest of its feed.
             guard let row = try await conn.row("""
                 SELECT deadline, acknowledged_at FROM alerts
-                WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR UPDATE
+                WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR NO KEY UPDATE
                 """, logger, as: (Double?, Double?).self) else { return }
             let transition = AlertLifecycle.after(result, deadline: row.0.map(Date.init(timeIntervalSince1970:)), now: now,
                                                   acknowledgedAt: row.1.map(Date.init(timeIntervalSince1970:)))

@@ -37,6 +37,8 @@ final class PostgresIngest {
     /// The children a changed incident named before this batch: their newest incident may have
     /// moved back in time or stopped naming them, so `finish` checks their rows (`ChildNewest`).
     private var corrected: Set<Int64> = []
+    /// The changed incidents with stored alerts, batch by batch, for `settleAlerts`.
+    private var laterAlerts: [[Correction]] = []
     /// The next keys for new incidents and children, and the first this ingest took: counted here,
     /// not taken from their sequences a batch at a time, so a first load can make a batch's rows
     /// without asking the store (see `keyStart`).
@@ -134,9 +136,10 @@ final class PostgresIngest {
             stored[incidents[n].id].flatMap { $0.fingerprint != fingerprints[n].bytes ? $0.key : nil }
         }
         let olds = try await PostgresIncidentReader.incidents(conn, logger, keys: changedKeys)
-        // Read once for both of their uses: a withdrawal touches only the alerts of children an
-        // incident no longer names, the re-planning below only those of children it still names.
-        let storedAlerts = try await PostgresAlertQueue.stored(conn, logger, incidentKeys: changedKeys)
+        // Which of their links have an alert: the rest are planned now, as new; those that have one
+        // are planned at the end (`settleAlerts`), from what their rows hold then.
+        let withAlerts = try await PostgresAlertQueue.marked(conn, logger, incidentKeys: changedKeys)
+        var corrections: [Correction] = []
         // And the changed incidents' audit rows, new columns and old links, written for the batch at
         // once after the loop.
         var audits = CopyRows(columns: PostgresAudit.columns.count)
@@ -168,6 +171,14 @@ final class PostgresIngest {
                 updates.text(keysText(numbers))
                 updates.endRow()
                 incidentKey = existing.key
+                if let children = withAlerts[incidentKey] {
+                    corrections.append(Correction(incidentKey: incidentKey, linked: Set(numbers.map { childKeys[$0] }),
+                                                  children: zip(incident.children, numbers).compactMap { c, number in
+                        children.contains(childKeys[number])
+                            ? LaterLink(childKey: childKeys[number], incidentId: incident.id, childId: c.childId,
+                                        reportedAt: incident.reportedAt, urn: c.schoolURN) : nil
+                    }))
+                }
                 summary.updated += 1
             } else {
                 incidentKey = takeKey(\.incident)
@@ -185,29 +196,87 @@ final class PostgresIngest {
         try await PostgresCopy.stream(conn, logger, table: "incident_children", columns: Self.linkColumns, planned) { p, rows in
             linkRows(p, incidents, &rows)
         }
-        // Alerts go in the same transaction: an incident is never stored without them.
-        for p in planned {
-            // Incident by incident, its withdrawals and then its links, as SQLite tells them: the
-            // hub's notices in one order on both stores. The batch's withdrawals made first, before
-            // any incident's links, numbered a withdrawn child's notice before an earlier incident's
-            // re-route, and the board listed them in another order than SQLite's.
-            if let stored = storedAlerts[p.incidentKey] {
-                let linked = Set(p.childNumbers.map { childKeys[$0] })
-                try await withdraw(stored, linked: linked)
-                try await noLongerLinked(stored, linked: linked)
-            }
-            guard let alerts else { continue }
-            let incident = incidents[p.index]
-            for (c, number) in zip(incident.children, p.childNumbers) {
-                if try await alerts.link(storedAlerts[p.incidentKey]?[childKeys[number]], incidentKey: p.incidentKey, childKey: childKeys[number],
-                                         incidentId: incident.id, childId: c.childId, reportedAt: incident.reportedAt,
-                                         urn: c.schoolURN) {
-                    summary.alertsQueued += 1
+        // Alerts go in the same transaction: an incident is never stored without them. A link with
+        // none stored gets its new one now, in the batch's order (the alerts' keys as SQLite gives
+        // them); one with an alert is left for `settleAlerts`.
+        if let alerts {
+            for p in planned {
+                let incident = incidents[p.index]
+                for (c, number) in zip(incident.children, p.childNumbers) where withAlerts[p.incidentKey]?.contains(childKeys[number]) != true {
+                    if alerts.queueNew(incidentKey: p.incidentKey, childKey: childKeys[number], incidentId: incident.id, childId: c.childId,
+                                       reportedAt: incident.reportedAt, urn: c.schoolURN) {
+                        summary.alertsQueued += 1
+                    }
                 }
             }
         }
+        if !corrections.isEmpty { laterAlerts.append(corrections) }
         // Their children's rows are written (their foreign keys stay, even in a first load).
         try await alerts?.flush()
+    }
+
+    /// A changed incident that has stored alerts, for `settleAlerts`: the children it names now (by
+    /// key), and those of its links with an alert, as this batch has them.
+    private struct Correction {
+        var incidentKey: Int64
+        var linked: Set<Int64>
+        var children: [LaterLink]
+    }
+
+    private struct LaterLink {
+        var childKey: Int64
+        var incidentId: String
+        var childId: String
+        var reportedAt: Date
+        var urn: String?
+    }
+
+    /// The changed incidents' alert work, decided and written at the end of the ingest, just before
+    /// it commits: what becomes of an alert is decided from its row as it is then, locked only from
+    /// then on. Locked from its batch on (as it was), a run that had sent it could not record what
+    /// became of it, nor a school acknowledge it, until the whole feed was written (37 s for a large
+    /// one), and a decision made from its row as the batch read it was stale by then anyway.
+    /// Meanwhile the rows are held `FOR KEY SHARE` (`PostgresAlertQueue.marked`): a run's claim
+    /// skips them, an outcome or an acknowledgement does not wait. Batch by batch, in order, as it
+    /// was done in the batches: the hub's notices in SQLite's order.
+    func settleAlerts() async throws -> IngestSummary {
+        if !laterAlerts.isEmpty {
+            // Every row locked at once, in the alerts' order, as other takers of several lock them.
+            try await conn.run("""
+                SELECT alert_key FROM alerts WHERE incident_key = ANY(\(laterAlerts.flatMap { $0.map(\.incidentKey) }))
+                ORDER BY alert_key FOR UPDATE
+                """, logger)
+        }
+        for batch in laterAlerts {
+            // Read once for both of their uses: a withdrawal touches only the alerts of children an
+            // incident no longer names, the re-planning below only those of children it still names.
+            let storedAlerts = try await PostgresAlertQueue.stored(conn, logger, incidentKeys: batch.map(\.incidentKey))
+            for c in batch {
+                // Incident by incident, its withdrawals and then its links, as SQLite tells them: the
+                // hub's notices in one order on both stores. The batch's withdrawals made first, before
+                // any incident's links, numbered a withdrawn child's notice before an earlier incident's
+                // re-route, and the board listed them in another order than SQLite's.
+                if let stored = storedAlerts[c.incidentKey] {
+                    try await withdraw(stored, linked: c.linked)
+                    try await noLongerLinked(stored, linked: c.linked)
+                }
+                guard let alerts else { continue }
+                for l in c.children {
+                    // Its alert is there still (its row is held from its batch on, and only an ingest
+                    // removes one); were it not, it would be planned as a new one.
+                    if try await alerts.link(storedAlerts[c.incidentKey]?[l.childKey], incidentKey: c.incidentKey, childKey: l.childKey,
+                                             incidentId: l.incidentId, childId: l.childId, reportedAt: l.reportedAt, urn: l.urn) {
+                        summary.alertsQueued += 1
+                    }
+                }
+            }
+        }
+        try await alerts?.flush()
+        if let tooOld = alerts?.tooOld {
+            summary.tooOld(tooOld)
+            try await PostgresAlerts.tooOldNotice(tooOld, conn, logger, now: now)
+        }
+        return summary
     }
 
     /// The columns of a changed incident's new version (`incident_updates`, this transaction's own).
@@ -509,8 +578,8 @@ final class PostgresIngest {
     }
 
     /// Gives the children their newest details where their rows need them, then writes the
-    /// batch's audit row.
-    func finish() async throws -> IngestSummary {
+    /// batch's audit row. The changed incidents' alerts come after the episodes (`settleAlerts`).
+    func finish() async throws {
         if newestTableMade {
             // A stored child's row takes the batch's newest details only when a new or changed
             // incident names them. (A child new to the store always has one: an unchanged incident's
@@ -540,17 +609,12 @@ final class PostgresIngest {
         try await keysTaken()
         try await firstLoad?.finish(conn, logger)
         summary.children = batchChildren.count
-        if let tooOld = alerts?.tooOld {
-            summary.tooOld(tooOld)
-            try await PostgresAlerts.tooOldNotice(tooOld, conn, logger, now: now)
-        }
         // A batch that changed nothing leaves nothing behind, not even an audit row.
         if summary.added + summary.updated > 0 {
             try await PostgresSchema.noteChange(conn, logger)
             try await PostgresAudit.append(conn, logger, at: now, actor: actor, action: "ingest", subject: "batch",
                                            detail: ["added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged])
         }
-        return summary
     }
 
     /// The first keys for new incidents and children: one of each taken from their sequences now;

@@ -154,8 +154,11 @@ extension PostgresStore: Store {
                 try await writer.write(feed, batchSize: writeBatch)
                 switch feed.outcome {
                 case .complete:
-                    var summary = try await writer.finish()
-                    summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                    try await writer.finish()
+                    let episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                    // Last, just before the commit: the alerts it locks are held only from here on.
+                    var summary = try await writer.settleAlerts()
+                    summary.episodes = episodes
                     return summary
                 case .abandoned: throw IngestAbandoned()
                 // Thrown to roll back what was written; the whole batch is written next.
@@ -167,8 +170,10 @@ extension PostgresStore: Store {
                 if let directory { try await Self.importDirectory(conn, logger, directory) }
                 let writer = try await PostgresIngest(conn, logger, actor: actor, now: now, planner: planner, bulkFirstLoad: bulk)
                 try await writer.write(redo.incidents, fingerprints: redo.incidents.map(Fingerprint.of))
-                var summary = try await writer.finish()
-                summary.episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                try await writer.finish()
+                let episodes = try await Self.writeEpisodes(feed, conn, logger, actor: actor, now: now)
+                var summary = try await writer.settleAlerts()
+                summary.episodes = episodes
                 return summary
             }
         }

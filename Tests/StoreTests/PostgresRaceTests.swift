@@ -165,3 +165,134 @@ struct CalendarFollowRaceTests {
         #expect(endedFirst, "it answered while the ingest held the lock, rather than waiting for it")
     }
 }
+
+/// A correction on PostgreSQL decides what becomes of its incidents' alerts at its end, from their
+/// rows as they are then, and holds them only `FOR KEY SHARE` until then: a run's claim skips them,
+/// but a run that had sent one records its outcome, and a school acknowledges one, while the rest
+/// of the feed is written. Held `FOR UPDATE` from their batch to the commit, both waited for the
+/// whole ingest (37 s of a large feed). Each ingest here is held open mid-feed: its first part is
+/// written and it waits for the rest, which the test hands over only once the work it tries in
+/// between has ended or is seen waiting on a lock (`pg_locks`).
+@Suite("An outcome or an acknowledgement while a correction is still being fed (PostgreSQL)")
+struct CorrectionInProgressTests {
+    let now = at("2026-11-22T08:00:00Z")
+    static let skegness = KeyAdult(urn: "120502", name: "Bea Lead", email: "dsl@skegness.school.example", channel: .smtp, endpoint: nil)
+
+    /// I-1's alert for C-1 at 120501, claimed by the run `test:1`.
+    func claimed() async throws -> (TempStore, Int64) {
+        let t = try await TempStore(.postgres)
+        try await t.store.replaceDirectory(SchoolDirectory(schools: KeyAdultStoreTests.schools,
+                                                           keyAdults: [KeyAdultStoreTests.lead, Self.skegness]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])], actor: "test", at: now,
+                                     planner: SchoolDirectoryStoreTests.planner)
+        let due = try await t.store.claimDue(now: now, owner: "test:1", lease: 600, limit: 10, isDead: { _ in false }).alerts
+        return (t, try #require(due.first { $0.childId == "C-1" }).alertKey)
+    }
+
+    /// Ingests `first` (one batch, with a new incident so that it writes alerts) and then `I-3`,
+    /// running `meanwhile` once the first batch is written and the ingest waits for the rest of its
+    /// feed; true when `meanwhile` ended without waiting on a lock the ingest holds.
+    func whileFeeding(_ t: TempStore, _ first: [Incident], _ meanwhile: @escaping @Sendable () async throws -> Void) async throws -> Bool {
+        let pg = try #require(t.store as? PostgresStore)
+        // A batch an incident or two, so the first part is written before the rest is handed over.
+        let store = PostgresStore(pg.database, bulkFirstLoad: true, writeBatch: 1)
+        let (db, now) = (String(t.url.split(separator: "/").last!), now)
+        let feed = IncidentFeed()
+        let ingestEnded = KeyAdultRaceTests.Ended()
+        let ingest = Task {
+            defer { ingestEnded.value.withLock { $0 = true } }
+            return try await store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner, directory: nil)
+        }
+        feed.push(first)
+        // The batch's new alerts are the last rows it writes; then the ingest waits for the feed.
+        try await KeyAdultRaceTests().until(db, """
+            SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
+            WHERE s.datname = current_database() AND s.state = 'idle in transaction'
+                AND l.relation = 'alerts'::regclass AND l.mode = 'RowExclusiveLock' AND l.granted
+            """, orEnded: ingestEnded)
+        let ended = KeyAdultRaceTests.Ended()
+        let work = Task {
+            defer { ended.value.withLock { $0 = true } }
+            try await meanwhile()
+        }
+        try await KeyAdultRaceTests().until(db, """
+            SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
+            WHERE s.datname = current_database() AND l.locktype = 'transactionid' AND NOT l.granted
+            """, orEnded: ended)
+        let endedFirst = ended.value.withLock { $0 }
+        feed.push([incident("I-3", "2026-11-21T22:00:00Z", children: [child("C-3")])])
+        feed.finish(.complete)
+        _ = try await ingest.value
+        try await work.value
+        return endedFirst
+    }
+
+    func row(_ t: TempStore, _ child: String) async throws -> AlertRow {
+        try #require(try await t.store.alerts(state: nil).first { $0.childId == child })
+    }
+
+    /// The outcome is kept at once, and the correction, moving C-1 to another school, then finds the
+    /// alert delivered and re-routes it (the hub is told), as it would had the run ended before it.
+    @Test func aRunRecordsItsOutcomeWhileACorrectionOfItsAlertIsStillBeingFed() async throws {
+        let (t, key) = try await claimed()
+        defer { t.cleanUp() }
+        let (store, now) = (t.store, now)
+        let recordedAtOnce = try await whileFeeding(t, [
+            incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "120502")]),
+            incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")]),
+        ]) {
+            try await store.record(.delivered, for: key, owner: "test:1", now: now, planner: SchoolDirectoryStoreTests.planner)
+        }
+        #expect(recordedAtOnce, "the run's outcome waited for the rest of the correction's feed")
+        let c1 = try await row(t, "C-1")
+        #expect(c1.state == .queued)
+        #expect(c1.schoolURN == "120502")
+        let rerouted = try await t.store.hubNotices(since: .distantPast, limit: 10).filter { $0.notice.kind == AlertLifecycle.reroutedKind }
+        #expect(rerouted.map { $0.notice.schoolURN } == ["120501"])
+        #expect(try await t.store.peekDue(now: now, limit: 10).first { $0.childId == "C-1" }?.recipient == Self.skegness.email)
+    }
+
+    /// A school's acknowledgement of a delivered alert is kept at once while its incident's
+    /// correction (another grade) is still being fed, and stays.
+    @Test func aSchoolAcknowledgesWhileACorrectionOfItsAlertIsStillBeingFed() async throws {
+        let (t, key) = try await claimed()
+        defer { t.cleanUp() }
+        try await t.store.issueAcknowledgementTokens([(key, "hash-1", now.addingTimeInterval(7 * 86_400))], at: now)
+        try await t.store.record(.delivered, for: key, owner: "test:1", now: now, planner: SchoolDirectoryStoreTests.planner)
+        let (store, pressed) = (t.store, now.addingTimeInterval(600))
+        let acknowledgedAtOnce = try await whileFeeding(t, [
+            incident("I-1", "2026-11-21T20:00:00Z", grade: .medium, children: [child("C-1")]),
+            incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")]),
+        ]) {
+            _ = try await store.acknowledge(tokenHash: "hash-1", now: pressed)
+        }
+        #expect(acknowledgedAtOnce, "the school's acknowledgement waited for the rest of the correction's feed")
+        let c1 = try await row(t, "C-1")
+        #expect(c1.state == .delivered)
+        #expect(c1.acknowledgedAt == pressed)
+    }
+
+    /// S1: a run whose lease ends while a correction of its alert's incident is being fed. Another
+    /// run then skips the alert (the correction holds it), rather than taking it back and sending
+    /// it a second time; the first run records its outcome; and once the correction is in, nothing
+    /// is due: the alert went once.
+    @Test func anAlertWhoseLeaseEndsDuringACorrectionIsNotTakenBackAndGoesOnce() async throws {
+        let (t, key) = try await claimed()
+        defer { t.cleanUp() }
+        let (store, later) = (t.store, now.addingTimeInterval(700))
+        let takenMeanwhile = KeyAdultRaceTests.Ended()
+        let recordedAtOnce = try await whileFeeding(t, [
+            incident("I-1", "2026-11-21T20:00:00Z", grade: .medium, children: [child("C-1")]),
+            incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")]),
+        ]) {
+            let taken = try await store.claimDue(now: later, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false }).alerts
+            if taken.contains(where: { $0.alertKey == key }) { takenMeanwhile.value.withLock { $0 = true } }
+            try await store.record(.delivered, for: key, owner: "test:1", now: later, planner: SchoolDirectoryStoreTests.planner)
+        }
+        #expect(!takenMeanwhile.value.withLock { $0 }, "another run took the alert back while its run was sending it")
+        #expect(recordedAtOnce, "the run's outcome waited for the rest of the correction's feed")
+        #expect(try await row(t, "C-1").state == .delivered)
+        let due = try await t.store.claimDue(now: later, owner: "test:3", lease: 600, limit: 10, isDead: { _ in false }).alerts
+        #expect(!due.contains { $0.alertKey == key }, "sent twice")
+    }
+}
