@@ -83,6 +83,12 @@ struct OutboxRig {
         handle.write(Data("\(urn),888,Lancashire,2999,\(name),01,Community school,Local authority maintained schools,1,Open,Primary,4,11,,,,\r\n".utf8))
     }
 
+    /// School 120590 (in schools.csv) and its key adult, whose relay mailbox holds messages (`NotifyTwoHostsTests.heldSchool`).
+    func addHeldSchool() throws {
+        try addSchool(urn: "120590", name: "Holbeach Primary School")
+        try addKeyAdult(NotifyTwoHostsTests.heldSchool)
+    }
+
     /// The messages the relay passed to hub.email, each as Python's email package reads it.
     func hubMail() throws -> [DecodedEmail] {
         try smtp.log().filter { ($0["rcpt_tos"] as? [String]) == ["hub@police.example"] }.map { entry in
@@ -429,7 +435,7 @@ struct NotifyRealServersTests {
         typealias Two = NotifyTwoHostsTests
         let rig = try await OutboxRig(database, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addKeyAdult(Two.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest(Two.rows(others: 39))
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
         try await Two.wait(while: run, "the relay holding the first alert") {
