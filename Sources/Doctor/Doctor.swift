@@ -107,9 +107,16 @@ public enum Doctor {
         findings.append(templates(templatesDirectory, zone: settings.scoring.zone))
         let adults = await KeyAdultsInEffect(config.directory, store: store)
         // A file of no rows is how an export cut short looks: every writing command refuses it while
-        // the database holds key adults, and a new install's has no one to alert.
+        // the database holds key adults (said as the writers say it, by their rule), and a new
+        // install's has no one to alert.
         if config.directory.keyAdults.isEmpty {
-            findings.append(.configuration("key-adults.csv: no key adults: no alert can reach a school; add a row for each school's key adult"))
+            let imported = (try? await store?.importedKeyAdultsText()) ?? nil
+            do throws(EmptyKeyAdultsFile) {
+                try EmptyKeyAdultsFile.check([], held: adults.stored, imported: imported)
+                findings.append(.configuration("key-adults.csv: no key adults: no alert can reach a school; add a row for each school's key adult"))
+            } catch {
+                findings.append(.configuration(error.forecast))
+            }
         }
         findings += adults.unknownSchools()
         findings += secrets(settings, adults: adults.all)
@@ -249,6 +256,9 @@ struct KeyAdultsInEffect {
     /// key-adults.csv's, then those only the database holds.
     let all: [KeyAdult]
     let fromFile: Int
+    /// How many key adults the database holds.
+    let stored: Int
+    let directory: SchoolDirectory
     /// Every known school among theirs, by URN.
     let schools: [String: School]
 
@@ -258,6 +268,8 @@ struct KeyAdultsInEffect {
         let inFile = Set(directory.keyAdults.map(key))
         all = directory.keyAdults + stored.filter { !inFile.contains(key($0)) }
         fromFile = directory.keyAdults.count
+        self.stored = stored.count
+        self.directory = directory
         var schools = Dictionary(directory.schools.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
         for urn in Set(all.map(\.urn)) where schools[urn] == nil {
             if let store, let school = try? await store.school(urn: urn) { schools[urn] = school }
@@ -265,12 +277,12 @@ struct KeyAdultsInEffect {
         self.schools = schools
     }
 
-    /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import.
+    /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import. The
+    /// file's rows by the writers' rule and words (each refuses the first, exit 65), naming the line.
     func unknownSchools() -> [Doctor.Finding] {
-        var findings: [Doctor.Finding] = []
-        for (index, adult) in all.enumerated() where schools[adult.urn] == nil {
-            let source = index < fromFile ? "key-adults.csv" : "key adults (changed in the app, Key adults)"
-            let line = "\(source): school \(adult.urn) is in neither schools.csv nor the imported GIAS list (encompass schools import)"
+        var findings: [Doctor.Finding] = directory.keyAdultsAtUnknownSchools(imported: Set(schools.keys)).map { .configuration($0.description) }
+        for adult in all.dropFirst(fromFile) where schools[adult.urn] == nil {
+            let line = "key adults (changed in the app, Key adults): " + KeyAdult.unknownSchool(adult.urn)
             if !findings.contains(where: { $0.line == line }) { findings.append(.configuration(line)) }
         }
         return findings.isEmpty ? [.ok("key adults: \(all.count), every one at a known school")] : findings

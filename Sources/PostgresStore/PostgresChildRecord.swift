@@ -196,6 +196,12 @@ enum PostgresSchools {
             """)
     }
 
+    /// Those of `urns` the database holds a school for.
+    static func held(_ conn: PostgresConnection, _ logger: Logger, _ urns: [String]) async throws -> Set<String> {
+        guard !urns.isEmpty else { return [] }
+        return Set(try await conn.rows("SELECT urn FROM schools WHERE urn = ANY(\(urns))", logger, as: (String).self))
+    }
+
     /// Whether importing `directory` would write anything: a school added or changed (`School.upserted`),
     /// or key-adults.csv other than at its last import. Reads only.
     static func wouldChange(_ conn: PostgresConnection, _ logger: Logger, _ directory: SchoolDirectory) async throws -> Bool {

@@ -18,6 +18,13 @@ extension PostgresStore {
         return try await read { conn in try await Self.keyAdults(conn, logger, urn: urn) }
     }
 
+    public func importedKeyAdultsText() async throws -> String? {
+        let logger = self.logger
+        return try await read { conn in
+            try await conn.row("SELECT content FROM directory_imports WHERE kind = 'key-adults'", logger, as: (String).self)
+        }
+    }
+
     public func changeKeyAdults(_ change: KeyAdultChange, actor: String, at now: Date) async throws {
         let logger = self.logger
         try await write { conn in
@@ -56,7 +63,8 @@ extension PostgresStore {
         let content = KeyAdult.canonicalText(adults)
         let stored = try await conn.row("SELECT content FROM directory_imports WHERE kind = 'key-adults'", logger, as: (String).self)
         guard stored != content else { return }
-        try EmptyKeyAdultsFile.check(adults, held: try await conn.row("SELECT count(*) FROM key_adults", logger, as: (Int).self) ?? 0)
+        try EmptyKeyAdultsFile.check(adults, held: try await conn.row("SELECT count(*) FROM key_adults", logger, as: (Int).self) ?? 0,
+                                     imported: stored)
         try await writeKeyAdults(conn, logger, adults, replacing: nil)
         try await conn.run("""
             INSERT INTO directory_imports (kind, content, imported_at) VALUES ('key-adults', \(content), \(now.timeIntervalSince1970))

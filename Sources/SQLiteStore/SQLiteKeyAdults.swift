@@ -40,6 +40,13 @@ extension SQLiteStore {
         try await pool.read { db in try Self.keyAdults(db, urn: urn) }
     }
 
+    public func importedKeyAdultsText() async throws -> String? {
+        try await pool.read { db in
+            guard try db.tableExists("directory_imports") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT content FROM directory_imports WHERE kind = 'key-adults'")
+        }
+    }
+
     public func changeKeyAdults(_ change: KeyAdultChange, actor: String, at now: Date) async throws {
         try await pool.write { db in
             let urn = change.urn
@@ -67,8 +74,9 @@ extension SQLiteStore {
     /// Config/key-adults.csv, when it says something other than it did at the last import.
     static func importKeyAdults(_ db: Database, _ adults: [KeyAdult], at now: Date) throws {
         let content = KeyAdult.canonicalText(adults)
-        guard try String.fetchOne(db, sql: "SELECT content FROM directory_imports WHERE kind = 'key-adults'") != content else { return }
-        try EmptyKeyAdultsFile.check(adults, held: try Int.fetchOne(db, sql: "SELECT count(*) FROM key_adults") ?? 0)
+        let imported = try String.fetchOne(db, sql: "SELECT content FROM directory_imports WHERE kind = 'key-adults'")
+        guard imported != content else { return }
+        try EmptyKeyAdultsFile.check(adults, held: try Int.fetchOne(db, sql: "SELECT count(*) FROM key_adults") ?? 0, imported: imported)
         try writeKeyAdults(db, adults, replacing: nil)
         try db.execute(sql: """
             INSERT INTO directory_imports (kind, content, imported_at) VALUES ('key-adults', ?, ?)

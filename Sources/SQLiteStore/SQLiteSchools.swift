@@ -8,6 +8,13 @@ enum SQLiteSchools {
         ON CONFLICT (urn) DO UPDATE SET name = excluded.name, la_code = excluded.la_code,
             telephone = coalesce(excluded.telephone, schools.telephone)
         """
+
+    /// Those of `urns` the database holds a school for.
+    static func held(_ db: Database, _ urns: [String]) throws -> Set<String> {
+        guard !urns.isEmpty else { return [] }
+        let statement = try db.makeStatement(sql: "SELECT 1 FROM schools WHERE urn = ?")
+        return Set(try urns.filter { try Bool.fetchOne(statement, arguments: [$0]) ?? false })
+    }
 }
 
 extension SQLiteStore: SchoolDirectoryStore {

@@ -62,12 +62,18 @@ extension SchoolDirectory {
     /// Config/key-adults.csv: `urn,name,email,channel,endpoint`, UTF-8: a school's key adult and its
     /// deputies, a row each (`KeyAdult.problem(adding:to:)` says which lists a school may have).
     public static func parseKeyAdults(_ data: Data, fileName: String) throws(InputError) -> [KeyAdult] {
+        try readKeyAdults(data, fileName: fileName).adults
+    }
+
+    /// As `parseKeyAdults`, with each key adult's line.
+    public static func readKeyAdults(_ data: Data, fileName: String) throws(InputError) -> (adults: [KeyAdult], lines: [Int]) {
         guard let text = String(data: data, encoding: .utf8) else {
             throw InputError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
         }
         let table = try CSVTable(text: text, fileName: fileName)
         let cols = try table.requireColumns(["urn", "name", "email", "channel", "endpoint"])
         var out: [KeyAdult] = []
+        var lines: [Int] = []
         for row in table.rows {
             let f = row.fields
             let adult: KeyAdult
@@ -79,8 +85,9 @@ extension SchoolDirectory {
                 throw InputError(file: fileName, line: row.line, column: adult.channel == .smtp ? "email" : "channel", message: why)
             }
             out.append(adult)
+            lines.append(row.line)
         }
-        return out
+        return (out, lines)
     }
 
     static func decodeGIAS(_ data: Data) -> String {

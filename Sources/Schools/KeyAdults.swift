@@ -60,6 +60,41 @@ extension KeyAdult {
         adults.map { [$0.urn, $0.email.lowercased(), $0.name, $0.channel.rawValue, $0.endpoint ?? ""].joined(separator: "\t") }
             .sorted().joined(separator: "\n")
     }
+
+    /// Why a key adult at `urn` cannot be: its school is one no directory we have knows.
+    public static func unknownSchool(_ urn: String) -> String {
+        "school \(urn) is in neither schools.csv nor the imported GIAS list (encompass schools import)"
+    }
+}
+
+extension SchoolDirectory {
+    /// The key adults' schools that schools.csv does not have: those to look for among the schools
+    /// the database holds (a GIAS extract loaded by `encompass schools import`).
+    public var keyAdultSchoolsNotInFile: [String] {
+        let listed = Set(schools.map(\.urn))
+        return Set(keyAdults.map(\.urn)).subtracting(listed).sorted()
+    }
+
+    /// A key adult must be at a school we know: in schools.csv, or among `imported` (those of
+    /// `keyAdultSchoolsNotInFile` the database holds). A URN mistyped would otherwise be stored and
+    /// the real school's alerts wait unmatched behind a run that succeeded (audit 25, F1). One
+    /// refusal a school, at the first row naming it, in the file's order.
+    public func keyAdultsAtUnknownSchools(imported: Set<String>) -> [InputError] {
+        let listed = Set(schools.map(\.urn))
+        var named = Set<String>()
+        var out: [InputError] = []
+        for (index, adult) in keyAdults.enumerated() where !listed.contains(adult.urn) && !imported.contains(adult.urn) {
+            guard named.insert(adult.urn).inserted else { continue }
+            out.append(InputError(file: keyAdultsFile, line: keyAdultLine(index), column: "urn", message: KeyAdult.unknownSchool(adult.urn)))
+        }
+        return out
+    }
+
+    /// What every command that writes Config/'s directory into the store asks before it writes
+    /// anything: the first row at an unknown school, refused (exit 65) as a malformed row is.
+    public func checkKeyAdultSchools(imported: Set<String>) throws(InputError) {
+        if let first = keyAdultsAtUnknownSchools(imported: imported).first { throw first }
+    }
 }
 
 /// A typed or read value refused: the column (the CSV header, or the form field) and why.
@@ -132,13 +167,20 @@ public struct EmptyKeyAdultsFile: Error, Equatable, CustomStringConvertible {
     public let held: Int
 
     /// Whether importing `adults` from Config/key-adults.csv over the `held` key adults a store keeps
-    /// is refused. Asked only when the file changed since its last import.
-    public static func check(_ adults: [KeyAdult], held: Int) throws(EmptyKeyAdultsFile) {
+    /// is refused. Asked only when the file changed since its last import (`imported`, the stored
+    /// `KeyAdult.canonicalText` of it; nil when never imported), by the writers and by `doctor`.
+    public static func check(_ adults: [KeyAdult], held: Int, imported: String?) throws(EmptyKeyAdultsFile) {
+        guard KeyAdult.canonicalText(adults) != imported else { return }
         if adults.isEmpty && held > 0 { throw EmptyKeyAdultsFile(held: held) }
     }
 
-    public var description: String {
-        "key-adults.csv: no key adults in the file, but the database holds \(held): nothing was written; if the file was "
+    public var description: String { words(outcome: "nothing was written") }
+
+    /// What `doctor` says of it: what every writer will do.
+    public var forecast: String { words(outcome: "every command that writes (ingest, notify, serve, the morning run) refuses it, exit 65") }
+
+    private func words(outcome: String) -> String {
+        "key-adults.csv: no key adults in the file, but the database holds \(held): \(outcome); if the file was "
             + "cut short, put its rows back; to have none, remove them in the app (Key adults) first"
     }
 }

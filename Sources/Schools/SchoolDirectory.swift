@@ -40,8 +40,20 @@ public struct KeyAdult: Sendable, Hashable {
 public struct SchoolDirectory: Sendable, Equatable {
     public var schools: [School]
     public var keyAdults: [KeyAdult]
-    public init(schools: [School], keyAdults: [KeyAdult]) {
+    /// Where `keyAdults` were read (Config/key-adults.csv) and each one's line: a row refused once the
+    /// database is asked about it (`checkKeyAdultSchools`) is named as a row the parser refused is.
+    public var keyAdultsFile: String
+    public var keyAdultLines: [Int]
+    /// `keyAdultLines` nil: one line each after the header, as a file written from this list would have.
+    public init(schools: [School], keyAdults: [KeyAdult], keyAdultsFile: String = "key-adults.csv", keyAdultLines: [Int]? = nil) {
         self.schools = schools
         self.keyAdults = keyAdults
+        self.keyAdultsFile = keyAdultsFile
+        self.keyAdultLines = keyAdultLines ?? keyAdults.indices.map { $0 + 2 }
+    }
+
+    /// The line of `keyAdults[index]` (a key adult added to the list in code has the next line).
+    public func keyAdultLine(_ index: Int) -> Int {
+        index < keyAdultLines.count ? keyAdultLines[index] : index + 2
     }
 }

@@ -58,7 +58,7 @@ public enum ConfigDirectory {
         let schoolsPath = path(dir, "schools.csv")
         let schools = try SchoolDirectory.parseGIAS(try data(schoolsPath), fileName: schoolsPath)
         let adultsPath = path(dir, "key-adults.csv")
-        let adults = try SchoolDirectory.parseKeyAdults(try data(adultsPath), fileName: adultsPath)
+        let adults = try SchoolDirectory.readKeyAdults(try data(adultsPath), fileName: adultsPath)
 
         let calendar = SchoolCalendar(
             bankHolidays: holidays, termDates: terms, zone: settings.scoring.zone,
@@ -66,7 +66,8 @@ public enum ConfigDirectory {
             minimumNoticeMinutes: settings.calendar.minimumNoticeMinutes,
             schoolDayStartByURN: settings.calendar.schoolDayStartByURN)
         return LoadedConfig(settings: settings, calendar: calendar,
-                            directory: SchoolDirectory(schools: schools, keyAdults: adults))
+                            directory: SchoolDirectory(schools: schools, keyAdults: adults.adults, keyAdultsFile: adultsPath,
+                                                       keyAdultLines: adults.lines))
     }
 
     /// `value` as an absolute path (relative ones from `dir`), once it is known to be a readable file.

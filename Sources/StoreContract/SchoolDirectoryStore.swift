@@ -12,6 +12,9 @@ public protocol SchoolDirectoryStore: Sendable {
 
     /// Every key adult (a school's, when `urn` is given), by school, then address.
     func keyAdults(urn: String?) async throws -> [KeyAdult]
+    /// Config/key-adults.csv as last imported (`KeyAdult.canonicalText`); nil when never imported.
+    /// For `doctor`, to say what the next writer does with the file (`EmptyKeyAdultsFile.check`).
+    func importedKeyAdultsText() async throws -> String?
     /// An admin's change to a school's key adults, with its audit row. The school's alerts still
     /// waiting to go follow its people as they now are (`AlertLifecycle.afterContactChange`).
     /// Throws `KeyAdultError`.

@@ -93,7 +93,9 @@ public protocol Store: Sendable {
     /// Writes Config/'s directory: schools are upserted (so a GIAS import survives); key adults are
     /// replaced whole when Config/key-adults.csv says something other than at its last import (an
     /// admin's changes in the app stand until the file changes), and waiting alerts follow them.
-    /// Throws `EmptyKeyAdultsFile`, writing nothing, for a changed file of no rows over key adults held.
+    /// Throws `EmptyKeyAdultsFile`, writing nothing, for a changed file of no rows over key adults held,
+    /// and `InputError`, writing nothing, for a key adult at a school no directory knows
+    /// (`SchoolDirectory.checkKeyAdultSchools`), changed or not.
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts

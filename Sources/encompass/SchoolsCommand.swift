@@ -30,9 +30,14 @@ struct SchoolsImportCommand: AsyncParsableCommand {
             // Read and check the whole file before opening the store: a bad file writes nothing.
             let extract = try SchoolDirectory.readGIAS(try ConfigDirectory.data(file), fileName: file)
             try extract.checkLoadable(fileName: file)
-            let context = try await Context.open(global)
+            let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
+            let context = try await Context.openUnimported(global, config: config)
+            // The extract before Config/'s directory: key-adults.csv may name schools only it has, and a
+            // key adult at a school no directory knows is refused (SchoolDirectory.checkKeyAdultSchools).
             let loaded = try await context.store.importSchools(extract.schools)
             print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")
+            try await context.store.replaceDirectory(config.directory)
+            try await context.followConfig()
         }
     }
 }

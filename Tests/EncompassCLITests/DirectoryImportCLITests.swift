@@ -67,9 +67,51 @@ struct DirectoryImportCLITests {
         #expect(refused.stderr.split(separator: "\n").count == 1)
         #expect(try await store.keyAdults(urn: nil) == adultsBefore)
         #expect(try await store.alerts(state: .unmatched).count == unmatchedBefore, "no waiting alert moved to unmatched")
+        // Doctor says what the writers will do, in their words (audit 25, F11).
         let doctor = try await h.run(["doctor"], database: db)
-        #expect(doctor.stdout.contains("problem: key-adults.csv: no key adults") || doctor.stderr.contains("problem: key-adults.csv: no key adults"),
+        #expect(doctor.status == 65)
+        #expect((doctor.stdout + doctor.stderr).contains("problem: key-adults.csv: no key adults in the file, but the database holds "
+                                                         + "\(adultsBefore.count): every command that writes (ingest, notify, serve, the morning run) "
+                                                         + "refuses it, exit 65; if the file was cut short, put its rows back"),
                 "\(doctor.stdout)\(doctor.stderr)")
+    }
+
+    /// A URN mistyped in key-adults.csv (120503's key adult as 120530, a school in no directory) was
+    /// stored and the run exited 0: 120503's children waited unmatched, and no one was told (audit 25,
+    /// F1). Every writer refuses the row, naming its line, before writing anything; doctor names it alike.
+    @Test(arguments: databases)
+    func aKeyAdultAtAnUnknownSchoolIsRefusedNamingItsLine(kind: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let (db, store) = try await sampleStore(kind, h)
+        let adultsBefore = try await store.keyAdults(urn: nil)
+        let alertsBefore = try await store.alerts(state: nil).map { "\($0.reference) \($0.state) \($0.channel ?? "") \($0.lastError ?? "")" }
+        let incidentsBefore = try await store.counts().incidents
+        let recipientsBefore = try await store.peekDue(now: Date.distantFuture, limit: 1_000).map(\.recipient)
+
+        var lines = try String(contentsOf: keyAdultsFile(h), encoding: .utf8).components(separatedBy: "\n")
+        let index = try #require(lines.firstIndex { $0.hasPrefix("120503,") })
+        lines[index] = "120530," + lines[index].dropFirst("120503,".count)
+        try Data(lines.joined(separator: "\n").utf8).write(to: keyAdultsFile(h))
+        let refusal = "\(keyAdultsFile(h).path):\(index + 1): urn: school 120530 is in neither schools.csv nor the imported GIAS list"
+
+        let one = try h.write("one.csv", CSVRows.file([CSVRows.row("I-NEW-1", "2026-11-19T21:40:00Z", child: "C-NEW-1", urn: "120503")]))
+        // notify with the templates it needs: refused for the row, not for anything else.
+        let templates = CLIHarness.packageRoot.appendingPathComponent("Templates").path
+        for args in [["ingest", one], ["notify", "--now", "2026-11-20T06:00:00Z", "--templates", templates]] {
+            let refused = try await h.run(args, database: db)
+            #expect(refused.status == 65, "\(args[0]): \(refused.stdout) \(refused.stderr)")
+            #expect(refused.stderr.hasPrefix(refusal), "\(args[0]): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            #expect(try await store.keyAdults(urn: nil) == adultsBefore, "\(args[0]) stored the row")
+            #expect(try await store.alerts(state: nil).map { "\($0.reference) \($0.state) \($0.channel ?? "") \($0.lastError ?? "")" }
+                    == alertsBefore, "\(args[0])")
+            #expect(try await store.counts().incidents == incidentsBefore, "\(args[0])")
+            #expect(try await store.peekDue(now: Date.distantFuture, limit: 1_000).map(\.recipient) == recipientsBefore, "\(args[0])")
+        }
+        let doctor = try await h.run(["doctor"], database: db)
+        #expect(doctor.status == 65)
+        #expect((doctor.stdout + doctor.stderr).contains("problem: " + refusal), "\(doctor.stdout)\(doctor.stderr)")
     }
 
     /// A new install: `init`'s key-adults.csv has its header only, and the database none.
@@ -80,6 +122,11 @@ struct DirectoryImportCLITests {
         let one = try h.write("one.csv", CSVRows.file([CSVRows.row("I-NEW-1", "2026-11-19T21:40:00Z")]))
         let run = try await h.run(["ingest", one])
         #expect(run.status == 0, "\(run.stderr)")
+        // Imported as it is, so no writer refuses it: doctor says only that no alert can reach a school.
+        let doctor = try await h.run(["doctor"])
+        #expect((doctor.stdout + doctor.stderr).contains("problem: key-adults.csv: no key adults: no alert can reach a school"),
+                "\(doctor.stdout)\(doctor.stderr)")
+        #expect(!(doctor.stdout + doctor.stderr).contains("refuses it"))
     }
 
     @Test func aGIASExtractWithNoOpenSchoolIsRefused() async throws {

@@ -169,7 +169,9 @@ import TestSupport
         // A year on, the sample's calendar has run out.
         let out = try await rig.h.run(["doctor", "--now", "2027-06-01T08:00:00Z"], environment: environment)
         #expect(out.status == 65)
-        for line in ["problem: key-adults.csv: school 999999 is in neither schools.csv nor the imported GIAS list",
+        let adults = try String(contentsOf: rig.h.configDir.appendingPathComponent("key-adults.csv"), encoding: .utf8)
+        let row = try #require(adults.components(separatedBy: "\n").firstIndex { $0.hasPrefix("999999,") }) + 1
+        for line in ["problem: \(rig.h.configDir.appendingPathComponent("key-adults.csv").path):\(row): urn: school 999999 is in neither schools.csv nor the imported GIAS list",
                      "problem: ENCOMPASS_WEBHOOK_SECRET is not set: 2 key adult(s) take alerts by https",
                      "problem: bank-holidays.json: the bank holidays end on 2027-12-28, before 2028-05-31",
                      // Each calendar by its own name and end: school 139900's own rows override its LA's.

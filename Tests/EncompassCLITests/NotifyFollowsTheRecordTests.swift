@@ -34,7 +34,7 @@ struct NotifyFollowsTheRecordTests {
     /// (incident I-0) queued to that school, 120590.
     static func heldSchoolsAlert(_ database: TestDatabase, hold: String) async throws -> OutboxRig {
         let rig = try await OutboxRig(database, relay: ["--hold", hold])
-        try rig.addKeyAdult(Two.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest([CSVRows.row("I-0", "2026-11-19T21:40:00Z", child: "C-0", urn: "120590")])
         return rig
     }
@@ -257,7 +257,7 @@ struct NotifyFollowsTheRecordTests {
     func aReRouteUndoneBeforeTheRunIsNotToldToTheHub(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.addKeyAdult(Two.heldSchool)
+        try rig.addHeldSchool()
         let first = CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501")
         try await rig.ingest([first])
         #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
@@ -278,7 +278,7 @@ struct NotifyFollowsTheRecordTests {
     func aSchoolCorrectedAfterDeliveryTellsTheHubWhichSchoolHasTheChildsDetails(_ database: TestDatabase) async throws {
         let rig = try await OutboxRig(database)
         defer { rig.stop() }
-        try rig.addKeyAdult(Two.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest([CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "120501")])
         #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
         #expect(try rig.hubMail().isEmpty, "delivered on time: nothing to tell")

@@ -75,6 +75,20 @@ struct OutboxRig {
         try (String(decoding: try Data(contentsOf: url), as: UTF8.self) + line + "\n").write(to: url, atomically: true, encoding: .utf8)
     }
 
+    /// A row at the end of Config/schools.csv (GIAS's columns, as the sample's): a key adult must be at a school we know.
+    func addSchool(urn: String, name: String) throws {
+        let handle = try FileHandle(forWritingTo: h.configDir.appendingPathComponent("schools.csv"))
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data("\(urn),888,Lancashire,2999,\(name),01,Community school,Local authority maintained schools,1,Open,Primary,4,11,,,,\r\n".utf8))
+    }
+
+    /// School 120590 (in schools.csv) and its key adult, whose relay mailbox holds messages (`NotifyTwoHostsTests.heldSchool`).
+    func addHeldSchool() throws {
+        try addSchool(urn: "120590", name: "Holbeach Primary School")
+        try addKeyAdult(NotifyTwoHostsTests.heldSchool)
+    }
+
     /// The messages the relay passed to hub.email, each as Python's email package reads it.
     func hubMail() throws -> [DecodedEmail] {
         try smtp.log().filter { ($0["rcpt_tos"] as? [String]) == ["hub@police.example"] }.map { entry in
@@ -246,6 +260,7 @@ struct NotifyRealServersTests {
         var rows = [CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-1", urn: "119603"),
                     CSVRows.row("I-2", "2026-11-19T21:40:00Z", child: "C-2", urn: "119604")]
         if variant == "down" {
+            try rig.addSchool(urn: "119605", name: "Lancaster Fay Primary School")
             try rig.addKeyAdult("119605,Fay Lead,dsl@lancaster.school.example,https,https://127.0.0.1:\(rig.https.port)/busy")
             rows.append(CSVRows.row("I-3", "2026-11-19T21:40:00Z", child: "C-3", urn: "119605"))
         }
@@ -420,7 +435,7 @@ struct NotifyRealServersTests {
         typealias Two = NotifyTwoHostsTests
         let rig = try await OutboxRig(database, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addKeyAdult(Two.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest(Two.rows(others: 39))
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
         try await Two.wait(while: run, "the relay holding the first alert") {

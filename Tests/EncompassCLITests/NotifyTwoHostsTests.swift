@@ -51,7 +51,7 @@ struct NotifyTwoHostsTests {
         // sent the rest: both runs claim alerts, whichever starts first and however fast each is.
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl:99"])
         defer { rig.stop() }
-        try rig.addKeyAdult(Self.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest(Self.rows(others: 99))
         let args = ["notify", "--now", "2026-11-20T06:00:00Z"]
         let a = try rig.h.start(args, environment: rig.environment, name: "host-a", host: "host-a")
@@ -81,7 +81,7 @@ struct NotifyTwoHostsTests {
         // relay holds that RCPT; the other 16 are never claimed by host-a.
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addKeyAdult(Self.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest(Self.rows(others: 79))
         let references = try await rig.alerts().mapValues { try #require($0["reference"] as? String) }
         #expect(references.count == 80)
@@ -141,7 +141,7 @@ struct NotifyTwoHostsTests {
     @Test func twoMachinesUnderOneHostNameNeverTakeEachOthersLiveRunForDead() async throws {
         let rig = try await OutboxRig(.postgres, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addKeyAdult(Self.heldSchool)
+        try rig.addHeldSchool()
         try await rig.ingest(Self.rows(others: 79))
         // host-a's pid in its namespace is past 300; host-b's run is its namespace's third process,
         // its threads the next few: none of them host-a's pid.

@@ -44,7 +44,7 @@ struct AcknowledgementRoundStoreTests {
     func aWebhookCannotAcknowledgeByReferenceAnAlertReRoutedToAnotherSchool(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.webhook("120501"), Self.webhook("120502")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.webhook("120501"), Self.webhook("120502")]))
         try await ingest(t, "120501", at: now)
         try await deliver(t, hash: "hash-first", at: now)
         let later = now.addingTimeInterval(3_600)
@@ -68,7 +68,7 @@ struct AcknowledgementRoundStoreTests {
     func aWebhookAcknowledgesByReferenceAnAlertThatWentToNoSchoolBefore(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.webhook("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.webhook("120501")]))
         try await ingest(t, nil, at: now)
         #expect(try await alert(t).state == .unmatched)
         try await ingest(t, "120501", at: now)
@@ -86,7 +86,7 @@ struct AcknowledgementRoundStoreTests {
     func aCallToTheSchoolAnAlertWentToBeforeAReRouteIsNotACallToItsSchool(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
         try await ingest(t, "120501", at: now)
         try await deliver(t, hash: "hash-first", at: now)
         let reference = try await alert(t).reference
@@ -116,7 +116,7 @@ struct AcknowledgementRoundStoreTests {
     func aWithdrawnAlertsLinkShowsNothingAndTakesNothing(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.webhook("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.webhook("120501")]))
         try await ingest(t, "120501", at: now)
         let claimed = try await t.store.claimDue(now: now, owner: "test:1", lease: 60, limit: 10, isDead: { _ in false })
         let key = try #require(claimed.alerts.first?.alertKey)

@@ -103,7 +103,7 @@ struct AcknowledgementStoreTests {
     /// C-2 with a link that ends a week after `now`.
     func deliveredByWebhook(_ kind: StoreKind) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [
             KeyAdult(urn: "120501", name: "Key Adult", email: "", channel: .https, endpoint: "https://120501.school.example/encompass"),
             SchoolDirectoryStoreTests.adult("120502"),
         ]))
@@ -221,7 +221,7 @@ struct AcknowledgementStoreTests {
         _ = try await t.store.acknowledge(tokenHash: "hash-C-1", now: read)
         var corrected = SchoolDirectoryStoreTests.adult("120501")
         corrected.email = "new-dsl@120501.school.example"
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [corrected]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [corrected]))
         #expect(try await t.store.matchUnmatched(planner: OutboxStoreTests.planner, now: read) == 1, "C-2's only")
         #expect(try await row(t, "C-1").state == .failed)
         #expect(try await row(t, "C-2").state == .queued)
@@ -244,7 +244,7 @@ struct AcknowledgementStoreTests {
         _ = try await t.store.acknowledge(tokenHash: "hash-C-1", now: read)
         var corrected = SchoolDirectoryStoreTests.adult("120501")
         corrected.email = "new-dsl@120501.school.example"
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [corrected, SchoolDirectoryStoreTests.adult("120502")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [corrected, SchoolDirectoryStoreTests.adult("120502")]))
         #expect(try await t.store.matchUnmatched(planner: OutboxStoreTests.planner, now: read) == 0)
 
         let regraded = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", grade: .high,

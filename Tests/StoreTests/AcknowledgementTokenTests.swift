@@ -63,7 +63,7 @@ struct AcknowledgementTokenTests {
     /// unless `planner` says otherwise).
     func store(_ kind: StoreKind, planner: AlertPlanner = OutboxStoreTests.planner) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
                                      actor: "test", at: now, planner: planner)
         return t
@@ -215,7 +215,7 @@ struct AcknowledgementTokenTests {
         // What that version's ingest wrote (this version's writes a column it did not have).
         let source = try await TempStore(kind)
         defer { source.cleanUp() }
-        try await source.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await source.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await source.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
                                           actor: "test", at: now, planner: OutboxStoreTests.planner)
         // Delivered by this version's run, whose queries name columns that version did not have.

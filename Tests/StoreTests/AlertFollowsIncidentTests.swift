@@ -14,7 +14,7 @@ struct AlertFollowsIncidentTests {
 
     func store(_ kind: StoreKind, schools: [String] = ["120501", "120502"]) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: schools.map(SchoolDirectoryStoreTests.adult)))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: schools.map(SchoolDirectoryStoreTests.adult)))
         return t
     }
 
@@ -160,7 +160,7 @@ struct AlertFollowsIncidentTests {
         defer { t.cleanUp() }
         let key = try await claimedAtTheFirstSchool(t)
         let newAdult = KeyAdult(urn: "120501", name: "New Lead", email: "new@120501.school.example", channel: .smtp, endpoint: nil)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [newAdult, SchoolDirectoryStoreTests.adult("120502")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [newAdult, SchoolDirectoryStoreTests.adult("120502")]))
         try await t.store.record(.temporary(error: "smtp 451", retryAt: now.addingTimeInterval(600)), for: key, owner: "test:1", now: now,
                                  planner: Self.planner)
         let due = try await t.store.peekDue(now: now, limit: 10)

@@ -49,7 +49,7 @@ struct AlertListTests {
     /// queued for school 120501, each a minute earlier than the one before.
     static func store(_ kind: StoreKind, count: Int) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let first = at("2026-11-21T20:00:00Z")
         let incidents = (0..<count).map { n in
             Incident(id: "I-\(n)", reportedAt: first.addingTimeInterval(-60 * Double(n)), officerGrade: .standard, dashYesCount: 2,

@@ -62,7 +62,7 @@ struct ChildNewestTests {
     /// A new store with the key adults, `before` written into it whole, then `batch` as `write` does.
     func store(_ kind: StoreKind, before: [[Incident]] = [], _ batch: [Incident], chunk: Int?) async throws -> (TempStore, IngestSummary) {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         for b in before { _ = try await write(b, into: t, chunk: nil) }
         return (t, try await write(batch, into: t, chunk: chunk))
     }

@@ -93,7 +93,7 @@ struct CopyStoreTests {
         let target = try await TempStore(kind)
         defer { target.cleanUp() }
         // Config's directory, as any command writes it, does not count; a record does.
-        try await target.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120502")]))
+        try await target.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120502")]))
         _ = try await StoreCopy.run(from: source.store, to: target.store)
         let copied = try await contents(target.store)
         await #expect(throws: TargetNotEmpty.self) { _ = try await StoreCopy.run(from: source.store, to: target.store) }
@@ -183,7 +183,7 @@ struct FeedPathTests {
         for fast in [true, false] {
             let t = try await TempStore(.sqlite)
             defer { t.cleanUp() }
-            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+            try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
             let feed = fast ? t.store.makeIncidentFeed(expectedRows: 600, episodes: nil) : IncidentFeed()
             #expect((feed.encoder != nil) == fast)
             let writer = Task { try await t.store.ingest(feed, actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner) }

@@ -60,7 +60,7 @@ struct FirstLoadTests {
         if let episodes {
             _ = try await t.store.ingest(IncidentFeed(batch: [], episodes: episodes), actor: "test", at: now, planner: nil)
         }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let feed = fast ? t.store.makeIncidentFeed(expectedRows: 800, episodes: nil) : IncidentFeed()
         let batch = batch ?? self.batch
         let writer = Task { [store = t.store, now] in

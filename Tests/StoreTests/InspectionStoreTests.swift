@@ -41,7 +41,7 @@ struct InspectionStoreTests {
         let t = try await TempStore(kind)
         let store = t.store
         let ingestedAt = at("2026-10-02T00:00:00Z")
-        try await store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let incidents = [
             // 09:00 BST on the 29th: its alert to C-1 is due at 09:00 BST on the last day, and is
             // delivered and acknowledged at 09:00 exactly. C-2 has no school: unmatched.
@@ -208,7 +208,7 @@ struct InspectionStoreTests {
     static func reRouted(_ kind: StoreKind) async throws -> (TempStore, Int64) {
         let t = try await TempStore(kind)
         let planner = SchoolDirectoryStoreTests.planner
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501"),
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501"),
                                                                                    SchoolDirectoryStoreTests.adult("120502")]))
         _ = try await t.store.ingest([incident("I-R", "2026-09-10T10:00:00Z", [link("C-R")])], actor: "test",
                                      at: at("2026-09-10T10:30:00Z"), planner: planner)

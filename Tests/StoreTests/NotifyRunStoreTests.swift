@@ -32,7 +32,7 @@ struct NotifyRunStoreTests {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
         #expect(try await t.store.alertCounts().isEmpty)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let now = at("2026-11-20T06:00:00Z")
         _ = try await t.store.ingest([
             incident("I-1", "2026-11-19T21:40:00Z", children: [child("C-1")]),

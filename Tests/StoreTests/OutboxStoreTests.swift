@@ -19,7 +19,7 @@ struct OutboxStoreTests {
     /// Three queued alerts, C-1 to C-3, each to school 120501.
     func store(_ kind: StoreKind) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2"), child("C-3")])],
                                      actor: "test", at: now, planner: Self.planner)
         return t
@@ -78,7 +78,7 @@ struct OutboxStoreTests {
     func aConfigurationProblemMetByManyWritersAtOnceIsOneNotice(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let children = (1...24).map { "C-\($0)" }
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: children.map { child($0) })],
                                      actor: "test", at: now, planner: Self.planner)
@@ -315,7 +315,7 @@ struct OutboxStoreTests {
             let t = try await TempStore(kind)
             defer { t.cleanUp() }
             let dead = KeyAdult(urn: "120501", name: "Key Adult", email: "dead@120501.school.example", channel: .smtp, endpoint: nil)
-            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [dead]))
+            try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [dead]))
             _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1")])],
                                          actor: "test", at: now, planner: Self.planner)
             let relay = DeadAddressRelay()
@@ -325,7 +325,7 @@ struct OutboxStoreTests {
             // The deadline was 2026-11-22T20:00Z: overdue, and refused.
             #expect(try await run.run(now: at("2026-11-23T08:00:00Z")).failed == 1)
             let deadToo = KeyAdult(urn: "120502", name: "Key Adult", email: "dead@120502.school.example", channel: .smtp, endpoint: nil)
-            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501"), deadToo]))
+            try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501"), deadToo]))
             #expect(try await t.store.matchUnmatched(planner: Self.planner, now: at("2026-11-23T08:30:00Z")) == 1, "resent to the corrected address")
             #expect(try await run.run(now: at("2026-11-23T09:00:00Z")).delivered == 1)
             // And a notice after it, in a later run: another alert refused.

@@ -44,7 +44,7 @@ struct RelayRefusalTests {
     func aMessageRefusedWithTwoCodesWasNotRefusedAlike(kind: StoreKind, first: [Int]) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120502")])],
                                      actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         let report = try await run(t, Relay(first: first))
@@ -70,7 +70,7 @@ struct RelayRefusalTests {
     func siblingsRefusedAtTheirSchoolsOneAddressAreThatSchoolsNotOurSettings(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2")])],
                                      actor: "test", at: now, planner: SchoolDirectoryStoreTests.planner)
         let report = try await run(t, Relay(first: [553]))
@@ -85,7 +85,7 @@ struct RelayRefusalTests {
     func twoSchoolsSharingOneDeadAddressAreTheirsNotOurSettings(kind: StoreKind) async throws {
         let t = try await TempStore(kind)
         defer { t.cleanUp() }
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: ["120501", "120502"].map {
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: ["120501", "120502"].map {
             KeyAdult(urn: $0, name: "Fed Lead", email: "dsl@federation.school.example", channel: .smtp, endpoint: nil)
         }))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2", urn: "120502")])],

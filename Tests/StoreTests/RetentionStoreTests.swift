@@ -31,7 +31,7 @@ struct RetentionStoreTests {
     func store(_ kind: StoreKind) async throws -> TempStore {
         let t = try await TempStore(kind)
         let s = t.store
-        try await s.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await s.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         let old = Self.incident("I-OLD", "2020-01-10T10:00:00Z", [Self.link("C-1", voice: "I hid upstairs"), Self.link("C-2")])
         _ = try await s.ingest([old, Self.incident("I-NEW", "2026-11-01T10:00:00Z", [Self.link("C-2")]),
                                 // Exactly 365 days before: due.

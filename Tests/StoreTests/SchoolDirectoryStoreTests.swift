@@ -5,6 +5,13 @@ import StoreContract
 import Testing
 import TestSupport
 
+extension SchoolDirectory {
+    /// Key adults, each with a school of its URN: a store refuses a key adult at a school no directory knows.
+    init(schoolsOf adults: [KeyAdult]) {
+        self.init(schools: Set(adults.map(\.urn)).sorted().map { School(urn: $0, name: "School \($0)", laCode: nil) }, keyAdults: adults)
+    }
+}
+
 /// Imported schools, Config/'s directory written over them on every command, and recording an
 /// unmatched child's school.
 @Suite("SQLite school directory and the unmatched list")
@@ -21,7 +28,7 @@ struct SchoolDirectoryStoreTests {
     func store(_ kind: StoreKind, _ incidents: [Incident]) async throws -> TempStore {
         let t = try await TempStore(kind)
         do {
-            try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+            try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.adult("120501")]))
             _ = try await t.store.ingest(incidents, actor: "test", at: now, planner: Self.planner)
         } catch {
             t.cleanUp()
@@ -45,7 +52,7 @@ struct SchoolDirectoryStoreTests {
         #expect(try await t.store.school(urn: "100001") == School(urn: "100001", name: "Ysgol Pen-y-Bryn", laCode: "660"))
         #expect(try await t.store.school(urn: "120501")?.name == "Boston Pioneers Primary Academy")
         // Key adults are Config/'s alone: one removed there is gone here.
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.adult("120501")]))
         _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: "100001")])],
                                      actor: "test", at: now, planner: Self.planner)
         #expect(try await t.store.alerts(state: nil).map(\.lastError) == ["school 100001 has no key adult"])
@@ -128,7 +135,7 @@ struct SchoolDirectoryStoreTests {
         defer { t.cleanUp() }
         // Recorded with no planner while 120501 had a key adult, who then left.
         _ = try await t.store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now, planner: nil)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120502")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.adult("120502")]))
         let before = try await t.store.alerts(state: .unmatched)
         #expect(before.map(\.lastError) == ["school 120501 recorded; queued at the next run of encompass", "school 120599 has no key adult",
                                              "no school known for the child"])
@@ -137,7 +144,7 @@ struct SchoolDirectoryStoreTests {
         #expect(after.map(\.lastError) == ["school 120501 has no key adult", "school 120599 has no key adult", "no school known for the child"])
         #expect(Array(after.dropFirst()) == Array(before.dropFirst()), "the rest are as they were")
 
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [Self.adult("120599")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [Self.adult("120599")]))
         #expect(try await t.store.matchUnmatched(planner: Self.planner, now: now) == 1)
         #expect(try await t.store.alerts(state: .queued).map(\.reference) == ["ENC-I-2-C-2"])
         #expect(try await t.store.alerts(state: .unmatched).map(\.reference) == ["ENC-I-1-C-1", "ENC-I-3-C-3"])

@@ -38,7 +38,7 @@ struct TooOldLinkTests {
 
     func store(_ kind: StoreKind) async throws -> TempStore {
         let t = try await TempStore(kind)
-        try await t.store.replaceDirectory(SchoolDirectory(schools: [], keyAdults: [SchoolDirectoryStoreTests.adult("120501")]))
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: [SchoolDirectoryStoreTests.adult("120501")]))
         return t
     }
 
