@@ -100,8 +100,17 @@ public enum ConfigDirectory {
         // read: read to its end, as the README says a pipe is.
         default: d = try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd() ?? Data()
         }
-        guard let d else { throw SettingsError(file: path, message: "cannot be read") }
+        guard let d else { throw SettingsError(file: path, message: whyUnreadable(path, isFolder: type == .typeDirectory)) }
         return d
+    }
+
+    /// Why a file named for the config folder could not be read, and what to do: "cannot be read"
+    /// alone named neither the cause nor the fix (audit 25, F12: a file the service's user may not read).
+    static func whyUnreadable(_ path: String, isFolder: Bool) -> String {
+        if isFolder { return "cannot be read: it is a folder, not a file" }
+        guard access(path, R_OK) != 0 else { return "cannot be read" }
+        return "cannot be read: \(String(cString: strerror(errno))) (this user, uid \(getuid()), must be able to read it: "
+            + "the install gives the config folder to root and the service's group, with g+r)"
     }
 
     static func text(_ path: String) throws -> String {

@@ -32,6 +32,19 @@ struct HardeningCLITests {
         #expect(!help.stdout.contains("values:"), "ArgumentParser's list named held under --marac: \(help.stdout)")
     }
 
+    /// A config file that cannot be read says why (audit 25, F12: "cannot be read" alone): here a
+    /// folder where schools.csv should be, exit 65, one line.
+    @Test func aConfigFileThatIsAFolderSaysSo() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let schools = h.configDir.appendingPathComponent("schools.csv")
+        try FileManager.default.removeItem(at: schools)
+        try FileManager.default.createDirectory(at: schools, withIntermediateDirectories: false)
+        let out = try await h.run(["alerts"])
+        #expect(out.status == 65, "\(out.stderr)")
+        #expect(out.stderr == "\(schools.path): cannot be read: it is a folder, not a file\n", "\(out.stderr)")
+    }
+
     /// SQLite says only "unable to open database file"; the operator is told what to fix.
     @Test func aStoreWhoseFolderIsMissingSaysSo() async throws {
         let h = try CLIHarness()
