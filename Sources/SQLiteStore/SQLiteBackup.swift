@@ -37,7 +37,7 @@ extension SQLiteStore: StoreBackup {
             copy = nil
         } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_FULL {
             // Only the copy is written: its disk is the full one, not the store's.
-            let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+            let folder = SQLiteStore.folder(of: path)
             throw StoreError.backupNotWritten("backup: no space left on the disk of \(folder) (\(path) not written): "
                                               + "free space there, or back up to another disk")
         } catch let error as DatabaseError {

@@ -91,7 +91,7 @@ public final class SQLiteStore: Store {
     /// write the file itself (a restore copied in by root). Nil when none is so. `doctor` asks it
     /// too, before the first writer meets it.
     public static func whyNotOpened(_ path: String) -> String? {
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let folder = SQLiteStore.folder(of: path)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             return "its folder \(folder) does not exist: create it, or check --database"
@@ -109,12 +109,19 @@ public final class SQLiteStore: Store {
         return nil
     }
 
+    /// The folder a file is in, "." for a bare name: where SQLite keeps the store's -wal and -shm, and
+    /// the disk a file is written to (`whyNotOpened`, `whyNotWritable`, a backup's full disk).
+    static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
     /// Why no write to the store at `path` can succeed though it opens and reads: its file system
     /// is mounted read-only. Nil when it is not, or cannot be asked. Every writer asks it before
     /// writing and `doctor` asks it too: SQLite's own "attempt to write a readonly database" named
     /// no file and no cause, and doctor said all was well (audit 25, F3).
     public static func whyNotWritable(_ path: String) -> String? {
-        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let folder = SQLiteStore.folder(of: path)
         var fs = statvfs()
         guard statvfs(folder, &fs) == 0 else { return nil }
         return readOnlyFileSystem(flags: UInt(fs.f_flag))
