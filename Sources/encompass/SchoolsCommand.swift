@@ -31,13 +31,13 @@ struct SchoolsImportCommand: AsyncParsableCommand {
             let extract = try SchoolDirectory.readGIAS(try ConfigDirectory.data(file), fileName: file)
             try extract.checkLoadable(fileName: file)
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
-            let context = try await Context.openUnimported(global, config: config)
-            // The extract before Config/'s directory: key-adults.csv may name schools only it has, and a
-            // key adult at a school no directory knows is refused (SchoolDirectory.checkKeyAdultSchools).
-            let loaded = try await context.store.importSchools(extract.schools)
-            print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")
-            try await context.store.replaceDirectory(config.directory)
-            try await context.followConfig()
+            // The extract before Config/'s directory (`Context.open`'s check runs first): key-adults.csv
+            // may name schools only it has, and a key adult at a school no directory knows is refused
+            // (SchoolDirectory.checkKeyAdultSchools).
+            _ = try await Context.open(global, config: config) { store in
+                let loaded = try await store.importSchools(extract.schools)
+                print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")
+            }
         }
     }
 }
