@@ -77,6 +77,8 @@ public enum Doctor {
                         findings.append(.ok("database: reachable, at this version (\(status.known.count) migrations)\(checked)"))
                     }
                 }
+                // It reads, so the web app starts, but every write fails: the morning run's, every decision's.
+                if let why = try await store.whyNotWritable() { findings.append(.unavailable("database: \(why)")) }
                 findings.append(Self.finding(for: try await store.transport()))
             } else {
                 findings.append(.ok("database: none yet at \(database); the first command that writes sets it up"))

@@ -224,7 +224,12 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
     public let sqlState: String?
 
     init(location: PostgresLocation, problem: String) {
-        self.problem = "\(location.place): \(problem)"
+        self.init(whole: "\(location.place): \(problem)")
+    }
+
+    /// A line that names the database itself.
+    init(whole problem: String) {
+        self.problem = problem
         sqlState = nil
     }
 
@@ -241,6 +246,9 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
                 problem = "\(location.place): the server refused user \(location.user) (\(message)): check the user and ENCOMPASS_DATABASE_PASSWORD"
             case "3D000":
                 problem = "\(location.place): no such database: create it, or check the URL"
+            case "25006":
+                // A write to a standby, or to a database set read-only (a failover not followed).
+                problem = Self.readOnly(location, message)
             case "42501":
                 // A role running `migrate` or a purge that does not own the tables, or one not granted them.
                 problem = "\(location.place): \(message): the role \(location.user) lacks a privilege there: run `encompass migrate` "
@@ -267,6 +275,12 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
     }
 
     public var description: String { problem }
+
+    /// A database that takes no writes, and what to do: the units' URL must name the primary.
+    static func readOnly(_ location: PostgresLocation, _ why: String) -> String {
+        "the database \(location.place) takes no writes (\(why)): point --database (ENCOMPASS_DATABASE) at the primary, "
+            + "a managed service's writer endpoint, not a standby or a read replica"
+    }
 
     /// The TLS handshake failed on our side: the certificate's chain or host name did not verify.
     static func isCertificateRefused(_ text: String) -> Bool {

@@ -405,9 +405,22 @@ extension PostgresDatabase {
     /// Asks SchemaRule under one session lock, then runs what it says, each migration in its own
     /// transaction: many processes at once on a new database set it up once, the rest wait and find
     /// it done.
+    /// A standby (in recovery) or a database whose sessions start read-only takes no writes: said
+    /// with what to do, the same words the server's own refusal is given (`PostgresProblem`).
+    func whyNotWritable() async throws -> String? {
+        let logger = self.logger
+        let (recovery, readOnly) = try await session { conn in
+            try await conn.row("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')", logger, as: (Bool, String).self)
+        } ?? (false, "off")
+        guard recovery || readOnly == "on" else { return nil }
+        return PostgresProblem.readOnly(location, recovery ? "it is a standby, in recovery" : "its sessions are read-only: default_transaction_read_only")
+    }
+
     func migrate(for access: SchemaAccess) async throws -> [String] {
         let logger = self.logger
         let known = knownMigrations
+        // Every writer comes here first: refused now, by name, rather than at its first write.
+        if access != .read, let why = try await whyNotWritable() { throw PostgresProblem(whole: why) }
         return try await session { conn in
             try await conn.run("SELECT pg_advisory_lock(\(PostgresSchema.lockKey))", logger)
             do {

@@ -116,6 +116,10 @@ extension PostgresStore: Store {
     public func damage() async throws -> String? { nil }
     public var damageCheck: String? { nil }
 
+    public func whyNotWritable() async throws -> String? {
+        try await database.whyNotWritable()
+    }
+
     /// The TLS version as the server sees this session (`pg_stat_ssl`), not as the URL asked.
     public func transport() async throws -> StoreTransport {
         let logger = self.logger

@@ -171,6 +171,10 @@ public final class SQLiteStore: Store {
 
     public var damageCheck: String? { "its pages checked (SQLite's quick_check)" }
 
+    public func whyNotWritable() async throws -> String? {
+        Self.whyNotWritable(path).map { "cannot write \(path): \($0)" }
+    }
+
     /// `PRAGMA quick_check`: every page and record well formed, without matching indexes to their
     /// tables (`integrity_check`'s costly part); its first problem, in one line, when not "ok".
     public func damage() async throws -> String? {
@@ -184,7 +188,7 @@ public final class SQLiteStore: Store {
 
     public func migrate(for access: SchemaAccess) async throws -> [String] {
         // Every writer comes here first: refused now, by name, rather than at its first write.
-        if access != .read, let why = Self.whyNotWritable(path) { throw StoreError.unavailable("cannot write \(path): \(why)") }
+        if access != .read, let why = try await whyNotWritable() { throw StoreError.unavailable(why) }
         return try migrateUnderLock(for: access)
     }
 

@@ -18,6 +18,11 @@ public protocol Store: Sendable {
     /// checks nothing: doctor says only what it checked (on PostgreSQL it said "its pages checked"
     /// of a check that returns nil, and called a restore that restored nothing good: audit 25, F2).
     var damageCheck: String? { get }
+    /// Why this store takes no writes, with what to do, or nil when it takes them (`doctor` asks;
+    /// every writer is refused the same way when it migrates): a SQLite file on a read-only file
+    /// system, a PostgreSQL standby or a database set read-only. Reads still work there, so
+    /// `serve` started and every page's audit, every decision and the morning run failed.
+    func whyNotWritable() async throws -> String?
     /// Under the store's migration lock (so many processes at once on a new database set it up
     /// once): reads the status again, runs what `SchemaRule` says for `access`, or throws what it
     /// throws. Returns the migrations it ran.

@@ -163,13 +163,8 @@ struct BackupCLITests {
         defer { h.cleanUp() }
         let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
         #expect(try await h.run(["ingest", file]).status == 0)
-        let runbook = try String(contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
-        let start = try #require(runbook.range(of: "  sudo sh -c 'set -a; . /etc/encompass/environment; . /etc/encompass/environment-owner; set +a; umask 077;"))
-        let end = try #require(runbook.range(of: "\n  ```", range: start.upperBound..<runbook.endIndex))
         let backups = h.dir.appendingPathComponent("backups")
-        let command = String(runbook[start.lowerBound..<end.lowerBound]).replacingOccurrences(of: "sudo ", with: "")
-            .replacingOccurrences(of: "/etc/encompass/environment", with: h.dir.appendingPathComponent("environment").path)
-            .replacingOccurrences(of: "/backups/", with: backups.path + "/")
+        let command = try Self.runbookCommand(startingWith: Self.backupStart, h, backups: backups)
         let url = h.database + "?sslmode=disable&application_name=encompass-backup"
         let bin = try PostgresServer.shared().bin
         let cases = [("ENCOMPASS_DATABASE='\(url)'", nil),
@@ -193,5 +188,66 @@ struct BackupCLITests {
                 #expect((size ?? 0) > 0)
             }
         }
+    }
+
+    /// The first lines of the runbook's PostgreSQL backup and restore (docs/operations.md).
+    static let backupStart = "  sudo sh -c 'set -a; . /etc/encompass/environment; . /etc/encompass/environment-owner; set +a; umask 077;"
+    static let restoreStart = "  sudo sh -c 'set -a; . /etc/encompass/environment; . /etc/encompass/environment-owner; set +a\n"
+
+    /// A command of the runbook as written, from its first line to the end of its block, but for
+    /// sudo and its paths: the environment files the test's own, `/backups/` the test's folder.
+    static func runbookCommand(startingWith first: String, _ h: CLIHarness, backups: URL) throws -> String {
+        let runbook = try String(contentsOf: Repository.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+        let start = try #require(runbook.range(of: first))
+        let end = try #require(runbook.range(of: "\n  ```", range: start.upperBound..<runbook.endIndex))
+        return String(runbook[start.lowerBound..<end.lowerBound]).replacingOccurrences(of: "sudo ", with: "")
+            .replacingOccurrences(of: "/etc/encompass/environment", with: h.dir.appendingPathComponent("environment").path)
+            .replacingOccurrences(of: "/backups/", with: backups.path + "/")
+    }
+
+    /// The runbook's PostgreSQL restore as written: as the tables' owner it brings the database back
+    /// to the dump (an incident ingested since is gone) and prints `restore: done`, the one sign the
+    /// runbook calls a good restore; as a role that does not own the tables (the services' role of
+    /// the split-owner setup) it restores nothing and never prints it (audit 25, F2).
+    @Test func theRunbooksPostgresRestoreSaysDoneOnlyWhenItRestored() async throws {
+        let h = try CLIHarness(.postgres)
+        defer { h.cleanUp() }
+        #expect(try await h.run(["ingest", try h.write("one.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))]).status == 0)
+        let backups = h.dir.appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        let bin = try PostgresServer.shared().bin
+        _ = try h.write("environment", "ENCOMPASS_CONFIG=/etc/encompass\n")
+        func owner(_ url: String) throws { _ = try h.write("environment-owner", "ENCOMPASS_DATABASE='\(url)?sslmode=disable'\nENCOMPASS_DATABASE_PASSWORD=unused\n") }
+        func sh(_ command: String) async throws -> (exitCode: Int32, output: String) {
+            try await Command.run("/bin/sh", ["-c", "PATH=\(bin):$PATH; export PATH; " + command])
+        }
+        try owner(h.database)
+        let dumped = try await sh(try Self.runbookCommand(startingWith: Self.backupStart, h, backups: backups))
+        #expect(dumped.exitCode == 0, "\(dumped.output)")
+        let dump = try #require(try FileManager.default.contentsOfDirectory(atPath: backups.path).first)
+        let restore = try Self.runbookCommand(startingWith: Self.restoreStart, h, backups: backups)
+            .replacingOccurrences(of: "encompass-2026-12-01.dump", with: dump)
+        #expect(restore.contains("pg_restore") && restore.hasSuffix("&& echo \"restore: done\"'"), "\(restore)")
+        func incidents() async throws -> String {
+            try await h.psql("SELECT string_agg(incident_id, ',' ORDER BY incident_id) FROM incidents").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try await h.run(["ingest", try h.write("two.csv", CSVRows.file([CSVRows.row("I-2", "2026-11-20T21:40:00Z")]))]).status == 0)
+        #expect(try await incidents() == "I-1,I-2")
+
+        // As a role that owns none of the tables: refused, nothing restored, no "restore: done".
+        _ = try await h.psql("DO $$ BEGIN CREATE ROLE encompass_none LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        try owner(h.database.replacingOccurrences(of: "//encompass@", with: "//encompass_none@"))
+        let refused = try await sh(restore)
+        #expect(refused.exitCode != 0, "\(refused.output)")
+        #expect(!refused.output.contains("restore: done"), "\(refused.output)")
+        #expect(try await incidents() == "I-1,I-2", "a refused restore leaves the database as it was")
+
+        // As the owner: done, and the database is the dump's.
+        try owner(h.database)
+        let restored = try await sh(restore)
+        #expect(restored.exitCode == 0, "\(restored.output)")
+        #expect(restored.output.contains("restore: done"), "\(restored.output)")
+        #expect(try await incidents() == "I-1")
+        #expect(try await h.run(["escalations", "--json"]).status == 0, "the restored store is read as any other")
     }
 }

@@ -84,6 +84,37 @@ struct PostgresCLITests {
         #expect(out.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A database that takes no writes (a standby after a failover not followed, a replica's URL, a
+    /// database set read-only): it reads, so a reader works and `serve` would start, but every
+    /// writer is refused before it writes, exit 69 in one line saying to point at the primary, and
+    /// `doctor` says so; it said "reachable, at this version" before, and the morning run failed on
+    /// its first write with the server's bare "cannot execute INSERT in a read-only transaction".
+    @Test func aDatabaseThatTakesNoWritesIsNamedByDoctorAndEveryWriter() async throws {
+        let h = try CLIHarness(.postgres)
+        defer { h.cleanUp() }
+        #expect(try await h.run(["ingest", try h.write("one.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))]).status == 0)
+        let name = String(h.database.split(separator: "/").last!)
+        _ = try await h.psql("ALTER DATABASE \(name) SET default_transaction_read_only = on")
+        let why = "takes no writes (its sessions are read-only: default_transaction_read_only): point --database (ENCOMPASS_DATABASE) at the primary"
+        let two = try h.write("two.csv", CSVRows.file([CSVRows.row("I-2", "2026-11-20T21:40:00Z")]))
+        for args in [["ingest", two], ["decide", "C-1", "--marac", "declined", "--on", "2026-11-21", "--reason", "r", "--by", "me"]] {
+            let refused = try await h.run(args)
+            #expect(refused.status == 69, "\(args[0]): \(refused.stderr)")
+            #expect(refused.stderr.contains(why), "\(args[0]): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        }
+        let read = try await h.run(["escalations", "--json"])
+        #expect(read.status == 0, "a reader still reads: \(read.stderr)")
+        let doctor = try await h.run(["doctor"], environment: ["ENCOMPASS_ALLOW_PLACEHOLDERS": "1"])
+        #expect(doctor.status != 0)
+        #expect(doctor.stderr.contains("problem: database: the database 127.0.0.1:"), "\(doctor.stdout)\(doctor.stderr)")
+        #expect(doctor.stderr.contains(why), "\(doctor.stderr)")
+        // From another database: this one's sessions may no longer run ALTER.
+        let undone = try await PostgresServer.shared().psql("postgres", "ALTER DATABASE \(name) SET default_transaction_read_only = off")
+        try #require(undone.exitCode == 0, "\(undone.output)")
+        #expect(try await h.run(["ingest", two]).status == 0, "the same writer once it points at a database that writes")
+    }
+
     /// An empty database is what a missing SQLite file is (SPEC §12: the same exit codes): a reading
     /// command exits 66 and makes nothing, doctor says the first writer sets it up.
     @Test func aReadingCommandOnANewDatabaseSaysNothingIsThereAndWritesNothing() async throws {

@@ -175,3 +175,37 @@ struct KeyAdultsLoadTests {
         #expect(!FileManager.default.fileExists(atPath: h.databasePath), "nothing written")
     }
 }
+
+extension SchoolsCLITests {
+    /// A key adult at a school only the GIAS extract has: every other writing command refuses
+    /// key-adults.csv until the extract is imported (`checkKeyAdultSchools`), so `schools import`
+    /// must load the extract before it checks the file, or a force could never add such a school's
+    /// key adult. Once imported, the school's children are alerted to that key adult.
+    @Test(arguments: TestDatabase.allCases)
+    func aKeyAdultAtASchoolOnlyTheExtractHasIsTakenByTheImport(kind: TestDatabase) async throws {
+        let h = try CLIHarness(kind)
+        defer { h.cleanUp() }
+        let adults = h.configDir.appendingPathComponent("key-adults.csv")
+        let line = "199901,Bernadette Okafor,dsl@sttherese.school.example,smtp,"
+        try Data((try String(contentsOf: adults, encoding: .utf8) + line + "\n").utf8).write(to: adults)
+        let feed = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-9", urn: "199901")]))
+
+        let before = try await h.run(["ingest", feed])
+        #expect(before.status == 65, "\(before.stderr)")
+        #expect(before.stderr.contains("urn: school 199901 is in neither schools.csv nor the imported GIAS list"), "\(before.stderr)")
+
+        let file = try gias(h)
+        let imported = try await h.run(["schools", "import", file])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout == "schools: 2 open establishments loaded (2 closed skipped) from \(file)\n")
+
+        let after = try await h.run(["ingest", feed])
+        #expect(after.status == 0, "\(after.stderr)")
+        let alerts = try await h.run(["alerts", "--json"])
+        #expect(alerts.status == 0, "\(alerts.stderr)")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(alerts.stdout.utf8)) as? [String: Any])
+        let rows = try #require(listed["alerts"] as? [[String: Any]]).filter { $0["child_id"] as? String == "C-9" }
+        // Queued to the school's key adult, not waiting unmatched for one.
+        #expect(rows.map { "\($0["school_urn"] ?? "") \($0["state"] ?? "")" } == ["199901 queued"], "\(alerts.stdout)")
+    }
+}
