@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
         ], swiftSettings: strict),
         // The outbox run: claim, send, record each outcome, tell the hub.
-        .target(name: "Outbox", dependencies: ["Delivery", "StoreContract", "AlertLifecycle", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
+        .target(name: "Outbox", dependencies: ["Delivery", "InputRules", "StoreContract", "AlertLifecycle", "RiskModel", "SchoolCalendar"], swiftSettings: strict),
         // The review queue as the CLI, the pages and the API show it.
         .target(name: "Review", dependencies: ["RiskModel", "StoreContract"], swiftSettings: strict),
         // `encompass doctor`: the install's checks (settings and files, database, calendar, relay).

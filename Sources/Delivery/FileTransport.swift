@@ -30,7 +30,29 @@ public struct FileTransport: Transport {
         folder.appendingPathComponent(Self.fileName(reference) + ".json")
     }
 
+    /// A message that could not be written: the folder and the system's reason.
+    public struct NotWritten: Error, Sendable {
+        public let reason: String
+    }
+
+    /// Writes each message, stopping at the first that cannot be written (`notify --dry-run`: a
+    /// folder it cannot write must stop it, not read as "rendered").
+    public func writeAll(_ batch: [AlertMessage]) throws(NotWritten) {
+        for message in batch { try store(message) }
+    }
+
     private func write(_ message: AlertMessage) -> DeliveryOutcome {
+        do throws(NotWritten) {
+            try store(message)
+            return DeliveryOutcome(
+                reference: message.reference, channel: message.channel, status: .delivered, replyCode: nil,
+                detail: "file written", attempted: true)
+        } catch {
+            return OutcomeText.refused(message.reference, channel: message.channel, status: .configuration, reason: error.reason)
+        }
+    }
+
+    private func store(_ message: AlertMessage) throws(NotWritten) {
         do {
             // The files hold children's names and dates of birth: a new folder is the owner's alone
             // (0700), and each file is 0600.
@@ -41,14 +63,20 @@ public struct FileTransport: Transport {
             if message.channel == .https, let json = message.jsonBody {
                 try Self.writePrivate(json, to: jsonFile(for: message.reference))
             }
-            return DeliveryOutcome(
-                reference: message.reference, channel: message.channel, status: .delivered, replyCode: nil,
-                detail: "file written", attempted: true)
         } catch {
-            return OutcomeText.refused(
-                message.reference, channel: message.channel, status: .configuration,
-                reason: "cannot write to \(folder.path)")
+            throw NotWritten(reason: "cannot write to \(folder.path)" + (Self.cause(error).map { " (\($0))" } ?? ""))
         }
+    }
+
+    /// The system's reason a write failed ("Not a directory", "No space left on device"), when it
+    /// gave one: "cannot write" alone left the operator to guess between a path, a permission and a
+    /// full disk.
+    static func cause(_ error: any Error) -> String? {
+        var e = error as NSError
+        // On Linux the underlying error is kept as a Swift error, which `as? NSError` does not take.
+        while e.domain != NSPOSIXErrorDomain, let underlying = e.userInfo[NSUnderlyingErrorKey] as? any Error { e = underlying as NSError }
+        guard e.domain == NSPOSIXErrorDomain, let text = strerror(Int32(e.code)) else { return nil }
+        return String(cString: text)
     }
 
     /// Writes `data` whole to a temporary file created 0600 beside `url`, then renames it over `url`:
@@ -57,12 +85,12 @@ public struct FileTransport: Transport {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
         // open(2) with the mode, not a chmod after the write.
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        guard fd >= 0 else { throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno)) }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         do {
             try handle.write(contentsOf: data)
             try handle.close()
-            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+            guard rename(temporary.path, url.path) == 0 else { throw NSError(domain: NSPOSIXErrorDomain, code: Int(errno)) }
         } catch {
             unlink(temporary.path)
             throw error

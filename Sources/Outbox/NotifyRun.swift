@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import InputRules
 import RiskModel
 import StoreContract
 
@@ -397,7 +398,13 @@ public struct NotifyRun: Sendable {
                 messages.append(try message(for: alert, now: now, ackToken: AcknowledgementLinks.dryRunToken))
                 rendered(alert)
             }
-            _ = await files.send(messages)
+            // A folder it cannot write stops it: "N alerts rendered into DIR/" over an empty or stale
+            // folder looked like a dry run done (audit 26, fuzz F3).
+            do throws(FileTransport.NotWritten) {
+                try files.writeAll(messages)
+            } catch {
+                throw DryRunNotWritten(reason: error.reason)
+            }
             count += due.count
         }
         return count
@@ -508,4 +515,12 @@ extension AlertContent {
                   childSpokenTo: alert.spokenTo, schoolURN: alert.schoolURN, schoolName: alert.schoolName, hub: hub,
                   deadline: alert.deadline)
     }
+}
+
+/// `notify --dry-run` could not write what it rendered: 69, as a morning run writing to
+/// `alerts.outbox_dir` is, with the folder and the system's reason.
+public struct DryRunNotWritten: KindedError, CustomStringConvertible {
+    public let reason: String
+    public var failureKind: FailureKind { .unavailable }
+    public var description: String { "dry run: \(reason): nothing more rendered; choose a folder this user can write (--dry-run-dir)" }
 }

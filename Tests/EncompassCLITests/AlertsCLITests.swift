@@ -73,6 +73,23 @@ struct AlertsCLITests {
         #expect(try await h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
+    /// A dry run into a folder it cannot make (a file where the folder should be) says so, 69,
+    /// naming the folder and the system's reason; it said "2 alerts rendered into DIR/" and exited 0
+    /// with nothing written (audit 26, fuzz F3).
+    @Test func aDryRunIntoAFolderItCannotWriteSaysSo() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
+        let blocker = try h.write("afile", "not a folder\n")
+        let folder = blocker + "/review"
+        let dry = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z", "--dry-run", "--dry-run-dir", folder], environment: outbox(h))
+        #expect(dry.status == 69, "\(dry.stdout) \(dry.stderr)")
+        #expect(!dry.stdout.contains("rendered into"), "\(dry.stdout)")
+        #expect(dry.stderr.contains("dry run: cannot write to \(folder) (Not a directory): nothing more rendered"), "\(dry.stderr)")
+        #expect(dry.stderr.split(separator: "\n").count == 1, "\(dry.stderr)")
+    }
+
     @Test(arguments: TestDatabase.allCases)
     func notifySendsOnceAndTheHubHearsOfOverdueAlerts(_ database: TestDatabase) async throws {
         let h = try CLIHarness(database)
