@@ -273,7 +273,7 @@ struct KeyAdultsInEffect {
         self.stored = stored.count
         self.directory = directory
         var schools = Dictionary(directory.schools.map { ($0.urn, $0) }, uniquingKeysWith: { a, _ in a })
-        for urn in Set(all.map(\.urn)) where schools[urn] == nil {
+        for urn in Set(all.map(\.urn) + directory.calendarSchools.map(\.urn)) where schools[urn] == nil {
             if let store, let school = try? await store.school(urn: urn) { schools[urn] = school }
         }
         self.schools = schools
@@ -282,7 +282,7 @@ struct KeyAdultsInEffect {
     /// Every key adult's school is one we know: in schools.csv, or the database's GIAS import. The
     /// file's rows by the writers' rule and words (each refuses the first, exit 65), naming the line.
     func unknownSchools() -> [Doctor.Finding] {
-        var findings: [Doctor.Finding] = directory.keyAdultsAtUnknownSchools(imported: Set(schools.keys)).map { .configuration($0.description) }
+        var findings: [Doctor.Finding] = directory.unknownSchoolRows(imported: Set(schools.keys)).map { .configuration($0.description) }
         for adult in all.dropFirst(fromFile) where schools[adult.urn] == nil {
             let line = "key adults (changed in the app, Key adults): " + KeyAdult.unknownSchool(adult.urn)
             if !findings.contains(where: { $0.line == line }) { findings.append(.configuration(line)) }

@@ -313,7 +313,7 @@ extension PostgresStore: Store {
     /// Config/'s directory, in the caller's transaction: `replaceDirectory`'s, or an ingest's.
     static func importDirectory(_ conn: PostgresConnection, _ logger: Logger, _ directory: SchoolDirectory) async throws {
         // Before anything is written, changed or not: a key adult at a school no directory knows is refused.
-        try directory.checkKeyAdultSchools(imported: try await PostgresSchools.held(conn, logger, directory.keyAdultSchoolsNotInFile))
+        try directory.checkNamedSchools(imported: try await PostgresSchools.held(conn, logger, directory.namedSchoolsNotInFile))
         // Every command that writes starts with this, so several start at once: one at a time, and
         // nothing written when Config/ says what the database already holds. The lock is taken only
         // when something would change: an ingest holds what it takes until its batch commits,

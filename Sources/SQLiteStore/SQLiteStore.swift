@@ -405,7 +405,7 @@ public final class SQLiteStore: Store {
     /// Config/'s directory, in the caller's transaction: `replaceDirectory`'s, or an ingest's.
     static func importDirectory(_ db: Database, _ directory: SchoolDirectory) throws {
         // Before anything is written: a key adult at a school no directory knows is refused.
-        try directory.checkKeyAdultSchools(imported: SQLiteSchools.held(db, directory.keyAdultSchoolsNotInFile))
+        try directory.checkNamedSchools(imported: SQLiteSchools.held(db, directory.namedSchoolsNotInFile))
         // Schools are upserted, never cleared: those loaded by `encompass schools import` stay.
         let school = try db.makeStatement(sql: SQLiteSchools.upsert)
         for s in directory.schools {

@@ -22,12 +22,16 @@ public struct TermDates: Sendable {
 
     private let laCalendars: [String: TermCalendar]
     private let urnCalendars: [String: TermCalendar]
+    /// The line of term-dates.csv where each school's own calendar starts (read from a file): a
+    /// school we do not know is refused there, as a key adult's is (`SchoolDirectory.unknownSchoolRows`).
+    public let ownCalendarLines: [String: Int]
 
     /// Keys are LA codes (`925`) and URNs (`139900`). Terms may come in any order; an empty list
     /// counts as no calendar.
-    public init(byLA: [String: [Term]], byURN: [String: [Term]]) {
+    public init(byLA: [String: [Term]], byURN: [String: [Term]], ownCalendarLines: [String: Int] = [:]) {
         laCalendars = byLA.compactMapValues(TermCalendar.init)
         urnCalendars = byURN.compactMapValues(TermCalendar.init)
+        self.ownCalendarLines = ownCalendarLines
     }
 
     /// No calendars at all: every non-holiday weekday is a school day.

@@ -106,7 +106,8 @@ extension TermDates {
         for entries in laTerms.values { try checkSequence(entries, fail) }
         for entries in urnTerms.values { try checkSequence(entries, fail) }
         return TermDates(byLA: laTerms.mapValues { $0.map(\.term) },
-                         byURN: urnTerms.mapValues { $0.map(\.term) })
+                         byURN: urnTerms.mapValues { $0.map(\.term) },
+                         ownCalendarLines: urnLA.mapValues(\.line))
     }
 
     private static func checkSequence(

@@ -68,32 +68,39 @@ extension KeyAdult {
 }
 
 extension SchoolDirectory {
-    /// The key adults' schools that schools.csv does not have: those to look for among the schools
-    /// the database holds (a GIAS extract loaded by `encompass schools import`).
-    public var keyAdultSchoolsNotInFile: [String] {
+    /// The schools Config/ names (key adults', and term-dates.csv's own calendars) that schools.csv
+    /// does not have: those to look for among the schools the database holds (a GIAS extract loaded
+    /// by `encompass schools import`).
+    public var namedSchoolsNotInFile: [String] {
         let listed = Set(schools.map(\.urn))
-        return Set(keyAdults.map(\.urn)).subtracting(listed).sorted()
+        return Set(keyAdults.map(\.urn) + calendarSchools.map(\.urn)).subtracting(listed).sorted()
     }
 
-    /// A key adult must be at a school we know: in schools.csv, or among `imported` (those of
-    /// `keyAdultSchoolsNotInFile` the database holds). A URN mistyped would otherwise be stored and
-    /// the real school's alerts wait unmatched behind a run that succeeded (audit 25, F1). One
-    /// refusal a school, at the first row naming it, in the file's order.
-    public func keyAdultsAtUnknownSchools(imported: Set<String>) -> [InputError] {
+    /// A school Config/ names must be one we know: in schools.csv, or among `imported` (those of
+    /// `namedSchoolsNotInFile` the database holds). A URN mistyped in key-adults.csv would otherwise
+    /// be stored and the real school's alerts wait unmatched behind a run that succeeded (audit 25,
+    /// F1); in term-dates.csv, the real school kept its LA's calendar, and an alert could be due
+    /// after the school was back (audit 26). One refusal a school a file, at the first row naming
+    /// it, key-adults.csv's first, each in the file's order.
+    public func unknownSchoolRows(imported: Set<String>) -> [InputError] {
         let listed = Set(schools.map(\.urn))
+        func known(_ urn: String) -> Bool { listed.contains(urn) || imported.contains(urn) }
         var named = Set<String>()
         var out: [InputError] = []
-        for (index, adult) in keyAdults.enumerated() where !listed.contains(adult.urn) && !imported.contains(adult.urn) {
+        for (index, adult) in keyAdults.enumerated() where !known(adult.urn) {
             guard named.insert(adult.urn).inserted else { continue }
             out.append(InputError(file: keyAdultsFile, line: keyAdultLine(index), column: "urn", message: KeyAdult.unknownSchool(adult.urn)))
+        }
+        for school in calendarSchools where !known(school.urn) {
+            out.append(InputError(file: termDatesFile, line: school.line, column: "urn", message: KeyAdult.unknownSchool(school.urn)))
         }
         return out
     }
 
     /// What every command that writes Config/'s directory into the store asks before it writes
     /// anything: the first row at an unknown school, refused (exit 65) as a malformed row is.
-    public func checkKeyAdultSchools(imported: Set<String>) throws(InputError) {
-        if let first = keyAdultsAtUnknownSchools(imported: imported).first { throw first }
+    public func checkNamedSchools(imported: Set<String>) throws(InputError) {
+        if let first = unknownSchoolRows(imported: imported).first { throw first }
     }
 }
 

@@ -67,7 +67,10 @@ public enum ConfigDirectory {
             schoolDayStartByURN: settings.calendar.schoolDayStartByURN)
         return LoadedConfig(settings: settings, calendar: calendar,
                             directory: SchoolDirectory(schools: schools, keyAdults: adults.adults, keyAdultsFile: adultsPath,
-                                                       keyAdultLines: adults.lines))
+                                                       keyAdultLines: adults.lines,
+                                                       calendarSchools: terms.ownCalendarLines.map { .init(urn: $0.key, line: $0.value) }
+                                                           .sorted { $0.line < $1.line },
+                                                       termDatesFile: termsPath))
     }
 
     /// `value` as an absolute path (relative ones from `dir`), once it is known to be a readable file.

@@ -100,7 +100,7 @@ public protocol Store: Sendable {
     /// admin's changes in the app stand until the file changes), and waiting alerts follow them.
     /// Throws `EmptyKeyAdultsFile`, writing nothing, for a changed file of no rows over key adults held,
     /// and `InputError`, writing nothing, for a key adult at a school no directory knows
-    /// (`SchoolDirectory.checkKeyAdultSchools`), changed or not.
+    /// (`SchoolDirectory.checkNamedSchools`), changed or not.
     func replaceDirectory(_ directory: SchoolDirectory) async throws
     func auditEntries(limit: Int) async throws -> [AuditEntry]
     func counts() async throws -> StoreCounts

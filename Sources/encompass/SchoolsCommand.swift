@@ -33,7 +33,7 @@ struct SchoolsImportCommand: AsyncParsableCommand {
             let config = try ConfigDirectory.load(global.configDirectory, environment: global.environment)
             // The extract before Config/'s directory (`Context.open`'s check runs first): key-adults.csv
             // may name schools only it has, and a key adult at a school no directory knows is refused
-            // (SchoolDirectory.checkKeyAdultSchools).
+            // (SchoolDirectory.checkNamedSchools).
             _ = try await Context.open(global, config: config) { store in
                 let loaded = try await store.importSchools(extract.schools)
                 print("schools: \(loaded) open establishments loaded (\(extract.closed) closed skipped) from \(file)")

@@ -76,6 +76,34 @@ struct DirectoryImportCLITests {
                 "\(doctor.stdout)\(doctor.stderr)")
     }
 
+    /// A URN mistyped in term-dates.csv (139900's own calendar as 139990, a school in no directory):
+    /// the real school stayed on its LA's calendar, so an alert for a school back before its LA was due
+    /// after the school had opened, with every command at exit 0 (audit 26). Every writer refuses the
+    /// row, naming the calendar's first line, before writing anything; doctor names it alike.
+    @Test(arguments: databases)
+    func aCalendarOfAnUnknownSchoolIsRefusedNamingItsLine(kind: String) async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let (db, store) = try await sampleStore(kind, h)
+        let incidentsBefore = try await store.counts().incidents
+        let terms = h.configDir.appendingPathComponent("term-dates.csv")
+        var lines = try String(contentsOf: terms, encoding: .utf8).components(separatedBy: "\n")
+        let first = try #require(lines.firstIndex { $0.hasPrefix("925,139900,") })
+        lines = lines.map { $0.hasPrefix("925,139900,") ? "925,139990," + $0.dropFirst("925,139900,".count) : $0 }
+        try Data(lines.joined(separator: "\n").utf8).write(to: terms)
+        let refusal = "\(terms.path):\(first + 1): urn: school 139990 is in neither schools.csv nor the imported GIAS list"
+
+        let one = try h.write("one.csv", CSVRows.file([CSVRows.row("I-NEW-1", "2026-11-19T21:40:00Z", child: "C-NEW-1", urn: "139900")]))
+        let refused = try await h.run(["ingest", one], database: db)
+        #expect(refused.status == 65, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.hasPrefix(refusal), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+        #expect(try await store.counts().incidents == incidentsBefore)
+        let doctor = try await h.run(["doctor"], database: db)
+        #expect(doctor.status == 65)
+        #expect((doctor.stdout + doctor.stderr).contains("problem: " + refusal), "\(doctor.stdout)\(doctor.stderr)")
+    }
+
     /// A URN mistyped in key-adults.csv (120503's key adult as 120530, a school in no directory) was
     /// stored and the run exited 0: 120503's children waited unmatched, and no one was told (audit 25,
     /// F1). Every writer refuses the row, naming its line, before writing anything; doctor names it alike.

@@ -178,7 +178,7 @@ struct KeyAdultsLoadTests {
 
 extension SchoolsCLITests {
     /// A key adult at a school only the GIAS extract has: every other writing command refuses
-    /// key-adults.csv until the extract is imported (`checkKeyAdultSchools`), so `schools import`
+    /// key-adults.csv until the extract is imported (`checkNamedSchools`), so `schools import`
     /// must load the extract before it checks the file, or a force could never add such a school's
     /// key adult. Once imported, the school's children are alerted to that key adult.
     @Test(arguments: TestDatabase.allCases)
