@@ -522,10 +522,35 @@ public enum AlertLifecycle {
         return [.noLongerNamed(school: sentURN, deliveredAt: deliveredAt, detail: noLongerNamedDetail(school: sentURN))]
     }
 
-    /// The notice's one line: ids only, the school's URN and never the child.
-    public static func noLongerNamedDetail(school: String) -> String {
-        "delivered to school \(school), which the record no longer names for this child and incident (the alert went to no "
-            + "other school): ask its key adult to delete the notification, and log it as a disclosure"
+    /// The notice's one line: ids only, the school's URN and never the child. `reroutedTo`: the
+    /// school the alert was re-routed to after the notice was made (`reroutedSince`), whose line
+    /// says so instead of "went to no other school"; the school to ask is the same.
+    public static func noLongerNamedDetail(school: String, reroutedTo: String? = nil) -> String {
+        guard let reroutedTo else {
+            return "delivered to school \(school), which the record no longer names for this child and incident (the alert went to no "
+                + "other school): ask its key adult to delete the notification, and log it as a disclosure"
+        }
+        return "delivered to school \(school), which the record no longer names for this child and incident (the alert was re-routed "
+            + "since to school \(reroutedTo)): ask school \(school)'s key adult to delete the notification, and log it as a disclosure"
+    }
+
+    /// The school the alert of a `no-longer-named` notice naming `noticeSchool` has been re-routed
+    /// to since the notice was made (`alertSchool`: the school the alert is for now), nil when it
+    /// has not. The notice is made with the alert still for that school (it stays as it was sent),
+    /// and only a re-route moves it (`reroutes`). A re-route after it tells no `rerouted` notice of
+    /// that school (`reroutedNotices`' `heldTold`): with no run between the two, this notice was
+    /// the hub's one word, and said the alert went to no other school though it had (the record
+    /// named no school for the child, then the next feed another). Nil for every other kind.
+    public static func reroutedSince(kind: String, noticeSchool: String?, alertSchool: String?) -> String? {
+        guard kind == noLongerNamedKind, let alertSchool, alertSchool != noticeSchool else { return nil }
+        return alertSchool
+    }
+
+    /// A notice's one line as it is told now: a `no-longer-named` notice's whose alert has been
+    /// re-routed since (`reroutedSince`) says where; any other as it was kept.
+    public static func detailNow(kind: String, detail: String, noticeSchool: String?, alertSchool: String?) -> String {
+        guard let noticeSchool, let to = reroutedSince(kind: kind, noticeSchool: noticeSchool, alertSchool: alertSchool) else { return detail }
+        return noLongerNamedDetail(school: noticeSchool, reroutedTo: to)
     }
 
     /// Whether the acknowledgement links of an alert the record no longer ties to the school it was
@@ -688,12 +713,20 @@ public enum AlertLifecycle {
     /// names the school for the child: the hub is asking it to delete the details) is settled too.
     /// So is a withdrawal (`detail`) whose alert is no longer withdrawn (`lastError`): its child
     /// was named again too late (`namedTooLate`), and the hub hears of it as too old.
+    /// And a "no longer named" notice (`noticeSchool`) once the record names that school again
+    /// for the alert's child and incident (`namedSchool`: the school the incident's link names
+    /// now, nil when none or the incident no longer names the child): the correction was undone
+    /// by the next feed, and the hub was told to have the child's own school delete what it should
+    /// hold. Its alert stays as it was sent there (`alertSchool` is that school all along, so it
+    /// cannot tell), or, re-routed meanwhile, goes back there. Re-routed elsewhere, the school
+    /// still holds the details and the notice holds (`reroutedSince` says where it went).
     public static func noticeStillHolds(kind: String, detail: String, state: AlertState, lastError: String?, acknowledgedAt: Date?,
-                                        linkIssued: Bool, noticeSchool: String?, alertSchool: String?) -> Bool {
+                                        linkIssued: Bool, noticeSchool: String?, alertSchool: String?, namedSchool: String? = nil) -> Bool {
         switch kind {
         case unacknowledgedKind: acknowledgedAt == nil && linkIssued
         case failedKind: state == .failed && (!isWithdrawal(detail) || isWithdrawal(lastError))
         case reroutedKind: noticeSchool != alertSchool
+        case noLongerNamedKind: noticeSchool != namedSchool
         default: true
         }
     }

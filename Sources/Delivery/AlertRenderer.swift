@@ -163,7 +163,10 @@ public struct AlertRenderer: Sendable {
             "has_rerouted": !digest.rerouted.isEmpty,
             "too_old": digest.tooOld, "has_too_old": !digest.tooOld.isEmpty,
             "no_longer_named": digest.noLongerNamed.map { r -> [String: String] in
-                ["reference": r.reference, "incident_id": r.incidentId, "school_urn": r.schoolURN, "delivered_at": text.instant(r.deliveredAt)]
+                var row = ["reference": r.reference, "incident_id": r.incidentId, "school_urn": r.schoolURN,
+                           "delivered_at": text.instant(r.deliveredAt)]
+                if let to = r.reroutedTo { row["rerouted_to"] = to }
+                return row
             },
             "has_no_longer_named": !digest.noLongerNamed.isEmpty,
         ]

@@ -33,6 +33,8 @@ struct HubDigestPayload: Encodable {
         let incident_id: String
         let school_urn: String
         let delivered_at: String
+        /// Added: a `no_longer_named` alert re-routed since, the school it goes to now (absent otherwise).
+        var rerouted_to: String?
     }
 
     struct Problem: Encodable {
@@ -57,7 +59,8 @@ struct HubDigestPayload: Encodable {
     /// `alerts.max_age_days` after they were reported, so no school was alerted.
     let too_old: [String]
     /// Added: an alert delivered to `school_urn`, which the record no longer names for the child
-    /// and incident, and sent to no other school; the hub asks its key adult to delete it too.
+    /// and incident, and sent to no other school then (`rerouted_to`: the school it was re-routed
+    /// to since, if it was); the hub asks its key adult to delete it too.
     let no_longer_named: [Rerouted]
     let board_url: String?
 
@@ -86,7 +89,8 @@ struct HubDigestPayload: Encodable {
         }
         too_old = digest.tooOld
         no_longer_named = digest.noLongerNamed.map {
-            Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt))
+            Rerouted(reference: $0.reference, incident_id: $0.incidentId, school_urn: $0.schoolURN, delivered_at: zone.iso8601($0.deliveredAt),
+                     rerouted_to: $0.reroutedTo)
         }
         board_url = digest.boardURL
     }

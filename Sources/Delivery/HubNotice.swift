@@ -67,8 +67,9 @@ public struct HubDigest: Sendable, Hashable {
     /// reported for a school to be alerted (`TooOldLinks.notice`): ids only.
     public var tooOld: [String]
     /// Alerts delivered to a school the record no longer names for the child and incident, sent to
-    /// no other school (`AlertLifecycle.noLongerNamedNotices`): that school holds the child's
-    /// details as one an alert is re-routed from does.
+    /// no other school then (`AlertLifecycle.noLongerNamedNotices`): that school holds the child's
+    /// details as one an alert is re-routed from does. One re-routed since names where
+    /// (`ReroutedNotice.reroutedTo`).
     public var noLongerNamed: [ReroutedNotice]
     /// `{web.public_url}/alerts`, when set.
     public var boardURL: String?
@@ -99,12 +100,16 @@ public struct ReroutedNotice: Sendable, Hashable {
     /// The school the alert had been delivered to, which the record no longer names.
     public var schoolURN: String
     public var deliveredAt: Date
+    /// An alert kept where it went (`HubDigest.noLongerNamed`) and re-routed since to this school
+    /// (`AlertLifecycle.reroutedSince`): its line says so, not that it went to no other school.
+    public var reroutedTo: String?
 
-    public init(reference: String, incidentId: String, schoolURN: String, deliveredAt: Date) {
+    public init(reference: String, incidentId: String, schoolURN: String, deliveredAt: Date, reroutedTo: String? = nil) {
         self.reference = reference
         self.incidentId = incidentId
         self.schoolURN = schoolURN
         self.deliveredAt = deliveredAt
+        self.reroutedTo = reroutedTo
     }
 }
 

@@ -206,6 +206,13 @@ struct AlertBoard {
         ]) { $1 }
     }
 
+    /// Whether the board lists a notice: one sent, or one still to be told. One a run settled untold
+    /// (`HubNoticeEntry.settledAt`), or not yet told and no longer holding (the run will settle it),
+    /// is left out: the hub was never told it, and it showed as e-mailed.
+    static func lists(_ e: HubNoticeEntry) -> Bool {
+        e.sentAt != nil || (e.settledAt == nil && e.notice.stillHolds)
+    }
+
     /// Whether a notice names a school the alert was delivered to that the record no longer names
     /// (`rerouted`, `no-longer-named`), whose key adult staff phone to ask that it be deleted.
     static func namesEarlierSchool(_ n: HubNoticeRow) -> Bool {
@@ -220,7 +227,7 @@ struct AlertBoard {
             "rowKind": Self.kind(n),
             "rowReference": present(n.alert?.reference),
             "rowIncident": present(n.alert?.incidentId),
-            "rowDetail": oneLine(n.detail),
+            "rowDetail": oneLine(n.detailNow),
             "rowSent": present(e.sentAt.map(time.dayAndClock)),
             "rowEarlier": NSNull(),
         ]

@@ -125,8 +125,7 @@ struct AlertRoutes {
         }
         let alerts = shown[0]
         let phone = try await toPhone(alerts, now: now)
-        // One not yet told that no longer holds is left out, as the run will settle it untold.
-        let notices = try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit).filter { $0.sentAt != nil || $0.notice.stillHolds }
+        let notices = try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit).filter(AlertBoard.lists)
         // The schools `rerouted` and `no-longer-named` notices name, to phone as the unacknowledged alerts' are.
         var noticeSchools: [String: School] = [:]
         for urn in Set(notices.filter { AlertBoard.namesEarlierSchool($0.notice) }.compactMap(\.notice.schoolURN)) {

@@ -432,8 +432,9 @@ public struct NotifyRun: Sendable {
     private func sendHubNotices(now: Date, relayDown: Bool, leaseFrom started: TimeInterval, report: inout Report) async throws {
         var notices = try await store.claimHubNotices(now: now, owner: owner, lease: lease + max(0, uptime() - started), isDead: isDead)
         let leaseEnds = uptime() + lease
+        // Settled, not sent: nothing may read them as told to the hub (the board showed them e-mailed).
         let settled = notices.filter { !$0.stillHolds }
-        for n in settled { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+        for n in settled { try await store.markHubNoticeSettled(n.noticeKey, at: now) }
         notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
         guard let first = notices.first, let last = notices.last else { return }
         var alerts: [HubNotice] = []
@@ -450,7 +451,8 @@ public struct NotifyRun: Sendable {
                 // The school it had been delivered to, kept with the notice (the store writes all three
                 // together): the alert names the school it goes to now.
                 if let a = n.alert, let school = n.schoolURN, let deliveredAt = n.deliveredAt {
-                    let item = ReroutedNotice(reference: a.reference, incidentId: a.incidentId, schoolURN: school, deliveredAt: deliveredAt)
+                    let item = ReroutedNotice(reference: a.reference, incidentId: a.incidentId, schoolURN: school, deliveredAt: deliveredAt,
+                                              reroutedTo: n.reroutedSince)
                     if n.kind == AlertLifecycle.reroutedKind { rerouted.append(item) } else { noLongerNamed.append(item) }
                 }
             } else if let a = n.alert, let reason = HubNotice.Reason(rawValue: n.kind) {

@@ -242,6 +242,12 @@ enum PostgresAlerts {
         #"ALTER TABLE hub_notices ADD COLUMN school_urn text COLLATE "C", ADD COLUMN delivered_at double precision"#,
     ])
 
+    /// SQLite's v26-hub-notice-settled: when a run settled a notice untold, apart from `sent_at`
+    /// (`AlertStore.markHubNoticeSettled`).
+    static let hubNoticeSettled = PostgresSchema.Migration(id: "pg23-hub-notice-settled", statements: [
+        "ALTER TABLE hub_notices ADD COLUMN settled_at double precision",
+    ])
+
     /// The hub's one notice of the links an ingest made no alert for (see SQLiteStore.tooOldNotice).
     static func tooOldNotice(_ links: TooOldLinks, _ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
         guard let detail = links.notice else { return }
@@ -471,10 +477,17 @@ enum PostgresAlerts {
         return (alerts, unreadable)
     }
 
-    static func noticeRows(_ conn: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
-        var out: [(HubNoticeRow, Date?)] = []
-        for (noticeKey, kind, detail, createdAt, alertKey, sentAt, channel, schoolURN, deliveredAt) in try await conn.rows(
-            query, logger, as: (Int64, String, String, Double, Int64?, Double?, String?, String?, Double?).self) {
+    /// The columns `noticeRows` reads, before its query's WHERE.
+    static let noticeColumns = """
+        SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at, settled_at,
+            \(AlertSQL.namedSchoolOfNotice) FROM hub_notices
+        """
+
+    /// The notices `query` (`noticeColumns`, then its WHERE) reads, as SQLiteStore.noticeRows.
+    static func noticeRows(_ conn: PostgresConnection, _ logger: Logger, _ query: PostgresQuery) async throws -> [HubNoticeEntry] {
+        var out: [HubNoticeEntry] = []
+        for (noticeKey, kind, detail, createdAt, alertKey, sentAt, channel, schoolURN, deliveredAt, settledAt, namedSchool) in try await conn.rows(
+            query, logger, as: (Int64, String, String, Double, Int64?, Double?, String?, String?, Double?, Double?, String?).self) {
             var held: [String] = []
             var alert: AlertRow?
             if let alertKey {
@@ -485,10 +498,13 @@ enum PostgresAlerts {
                     WHERE h.notice_key = \(noticeKey) AND a.state <> ALL(\(names(AlertLifecycle.finished))) ORDER BY a.alert_key
                     """, logger, as: (String).self)
             }
-            out.append((HubNoticeRow(noticeKey: noticeKey, kind: kind, detail: detail, createdAt: Date(timeIntervalSince1970: createdAt),
-                                     alert: alert, channel: channel, heldReferences: held, schoolURN: schoolURN,
-                                     deliveredAt: deliveredAt.map(Date.init(timeIntervalSince1970:))),
-                        sentAt.map(Date.init(timeIntervalSince1970:))))
+            out.append(HubNoticeEntry(notice: HubNoticeRow(noticeKey: noticeKey, kind: kind, detail: detail,
+                                                           createdAt: Date(timeIntervalSince1970: createdAt), alert: alert, channel: channel,
+                                                           heldReferences: held, schoolURN: schoolURN,
+                                                           deliveredAt: deliveredAt.map(Date.init(timeIntervalSince1970:)),
+                                                           namedSchoolURN: namedSchool),
+                                      sentAt: sentAt.map(Date.init(timeIntervalSince1970:)),
+                                      settledAt: settledAt.map(Date.init(timeIntervalSince1970:))))
         }
         return out
     }
@@ -706,21 +722,21 @@ extension PostgresStore: AlertStore {
         return try await write { conn in
             let t = now.timeIntervalSince1970
             let dead = try await conn.rows("""
-                SELECT DISTINCT claim_owner FROM hub_notices WHERE sent_at IS NULL AND claim_until >= \(t) AND claim_owner IS NOT NULL
+                SELECT DISTINCT claim_owner FROM hub_notices
+                WHERE \(unescaped: AlertSQL.untoldNotice) AND claim_until >= \(t) AND claim_owner IS NOT NULL
                 """, logger, as: (String).self).filter(isDead)
             // Rows another run is claiming are skipped, not waited for: it names them.
             let keys = try await conn.rows("""
                 UPDATE hub_notices SET claim_owner = \(owner), claim_until = \(t + lease)
                 WHERE notice_key IN (
                     SELECT notice_key FROM hub_notices
-                    WHERE sent_at IS NULL AND (claim_until IS NULL OR claim_until < \(t) OR claim_owner = ANY(\(dead)))
+                    WHERE \(unescaped: AlertSQL.untoldNotice) AND (claim_until IS NULL OR claim_until < \(t) OR claim_owner = ANY(\(dead)))
                     FOR UPDATE SKIP LOCKED)
                 RETURNING notice_key
                 """, logger, as: (Int64).self)
             guard !keys.isEmpty else { return [] }
             return try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
-                WHERE notice_key = ANY(\(keys)) ORDER BY notice_key
+                \(unescaped: PostgresAlerts.noticeColumns) WHERE notice_key = ANY(\(keys)) ORDER BY notice_key
                 """).map(\.notice)
         }
     }
@@ -731,7 +747,7 @@ extension PostgresStore: AlertStore {
         try await write { conn in
             try await conn.run("""
                 UPDATE hub_notices SET claim_owner = NULL, claim_until = NULL
-                WHERE claim_owner = \(owner) AND sent_at IS NULL AND notice_key = ANY(\(noticeKeys))
+                WHERE claim_owner = \(owner) AND \(unescaped: AlertSQL.untoldNotice) AND notice_key = ANY(\(noticeKeys))
                 """, logger)
         }
     }
@@ -750,8 +766,7 @@ extension PostgresStore: AlertStore {
         let logger = self.logger
         return try await read { conn in
             try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
-                WHERE sent_at IS NULL ORDER BY notice_key
+                \(unescaped: PostgresAlerts.noticeColumns) WHERE \(unescaped: AlertSQL.untoldNotice) ORDER BY notice_key
                 """).map(\.notice)
         }
     }
@@ -761,6 +776,16 @@ extension PostgresStore: AlertStore {
         try await write { conn in
             try await conn.run("""
                 UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL WHERE notice_key = \(noticeKey)
+                """, logger)
+        }
+    }
+
+    public func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws {
+        let logger = self.logger
+        try await write { conn in
+            try await conn.run("""
+                UPDATE hub_notices SET settled_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL
+                WHERE notice_key = \(noticeKey)
                 """, logger)
         }
     }
@@ -872,9 +897,9 @@ extension PostgresStore: UnmatchedStore {
         let logger = self.logger
         return try await read { conn in
             try await PostgresAlerts.noticeRows(conn, logger, """
-                SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
+                \(unescaped: PostgresAlerts.noticeColumns)
                 WHERE created_at >= \(since.timeIntervalSince1970) ORDER BY created_at DESC, notice_key DESC LIMIT \(limit)
-                """).map { HubNoticeEntry(notice: $0.notice, sentAt: $0.sentAt) }
+                """)
         }
     }
 }

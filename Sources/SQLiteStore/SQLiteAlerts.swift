@@ -95,6 +95,16 @@ extension SQLiteSchema {
                 """)
         }
     }
+
+    /// `v26-hub-notice-settled`: a notice a run settled untold (`AlertStore.markHubNoticeSettled`)
+    /// keeps when, apart from `sent_at`: it was marked sent, and the board showed the hub e-mailed
+    /// what it never was. Notices kept before keep their meaning (those settled then stay sent: which
+    /// they were is not known).
+    static func registerHubNoticeSettled(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v26-hub-notice-settled") { db in
+            try db.execute(sql: "ALTER TABLE hub_notices ADD COLUMN settled_at REAL")
+        }
+    }
 }
 
 /// Decides, inside the ingest transaction, what becomes of each newly linked child: a queued alert,
@@ -566,7 +576,7 @@ extension SQLiteStore: AlertStore {
 
     public func unsentHubNotices() async throws -> [HubNoticeRow] {
         try await pool.read { db in
-            try Self.noticeRows(db, where: "sent_at IS NULL", order: "notice_key").map(\.notice)
+            try Self.noticeRows(db, where: AlertSQL.untoldNotice, order: "notice_key").map(\.notice)
         }
     }
 
@@ -575,11 +585,11 @@ extension SQLiteStore: AlertStore {
         try await pool.write { db in
             let t = now.timeIntervalSince1970
             let dead = try String.fetchAll(db, sql: """
-                SELECT DISTINCT claim_owner FROM hub_notices WHERE sent_at IS NULL AND claim_until >= ?
+                SELECT DISTINCT claim_owner FROM hub_notices WHERE \(AlertSQL.untoldNotice) AND claim_until >= ?
                 """, arguments: [t]).filter(isDead)
             let deadList = dead.isEmpty ? "" : " OR claim_owner IN (" + dead.map { _ in "?" }.joined(separator: ",") + ")"
             let keys = try Int64.fetchAll(db, sql: """
-                SELECT notice_key FROM hub_notices WHERE sent_at IS NULL AND (claim_until IS NULL OR claim_until < ?\(deadList))
+                SELECT notice_key FROM hub_notices WHERE \(AlertSQL.untoldNotice) AND (claim_until IS NULL OR claim_until < ?\(deadList))
                 """, arguments: StatementArguments([t] + dead.map { $0 as any DatabaseValueConvertible }))
             guard !keys.isEmpty else { return [] }
             let list = keys.map(String.init).joined(separator: ",")
@@ -594,7 +604,7 @@ extension SQLiteStore: AlertStore {
         try await pool.write { db in
             try db.execute(sql: """
                 UPDATE hub_notices SET claim_owner = NULL, claim_until = NULL
-                WHERE claim_owner = ? AND sent_at IS NULL AND notice_key IN (\(noticeKeys.map(String.init).joined(separator: ",")))
+                WHERE claim_owner = ? AND \(AlertSQL.untoldNotice) AND notice_key IN (\(noticeKeys.map(String.init).joined(separator: ",")))
                 """, arguments: [owner])
         }
     }
@@ -609,9 +619,10 @@ extension SQLiteStore: AlertStore {
 
     /// Hub notices with their alert, or, for a configuration notice, the alerts it still holds back.
     static func noticeRows(_ db: Database, where clause: String, order: String,
-                           arguments: StatementArguments = []) throws -> [(notice: HubNoticeRow, sentAt: Date?)] {
+                           arguments: StatementArguments = []) throws -> [HubNoticeEntry] {
         try Row.fetchAll(db, sql: """
-            SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at FROM hub_notices
+            SELECT notice_key, kind, detail, created_at, alert_key, sent_at, channel, school_urn, delivered_at, settled_at,
+                \(AlertSQL.namedSchoolOfNotice) FROM hub_notices
             WHERE \(clause) ORDER BY \(order)
             """, arguments: arguments).map { r in
             let noticeKey: Int64 = r[0]
@@ -623,14 +634,22 @@ extension SQLiteStore: AlertStore {
             let notice = HubNoticeRow(noticeKey: noticeKey, kind: r[1], detail: r[2], createdAt: Date(timeIntervalSince1970: r[3]),
                                       alert: try alertKey.flatMap { try Self.alertRows(db, where: "alert_key = \($0)").first },
                                       channel: r[6], heldReferences: held, schoolURN: r[7],
-                                      deliveredAt: (r[8] as Double?).map(Date.init(timeIntervalSince1970:)))
-            return (notice, (r[5] as Double?).map(Date.init(timeIntervalSince1970:)))
+                                      deliveredAt: (r[8] as Double?).map(Date.init(timeIntervalSince1970:)), namedSchoolURN: r[10])
+            return HubNoticeEntry(notice: notice, sentAt: (r[5] as Double?).map(Date.init(timeIntervalSince1970:)),
+                                  settledAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)))
         }
     }
 
     public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE hub_notices SET sent_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
+                           arguments: [at.timeIntervalSince1970, noticeKey])
+        }
+    }
+
+    public func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE hub_notices SET settled_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
                            arguments: [at.timeIntervalSince1970, noticeKey])
         }
     }

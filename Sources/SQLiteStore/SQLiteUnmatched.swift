@@ -45,7 +45,7 @@ extension SQLiteStore: UnmatchedStore {
     public func hubNotices(since: Date, limit: Int) async throws -> [HubNoticeEntry] {
         try await pool.read { db in
             try Self.noticeRows(db, where: "created_at >= ?", order: "created_at DESC, notice_key DESC LIMIT ?",
-                                arguments: [since.timeIntervalSince1970, limit]).map { HubNoticeEntry(notice: $0.notice, sentAt: $0.sentAt) }
+                                arguments: [since.timeIntervalSince1970, limit])
         }
     }
 }

@@ -124,9 +124,14 @@ public struct HubNoticeRow: Sendable, Equatable {
     /// for an alert sent nowhere else; nil for the other kinds.
     public var schoolURN: String?
     public var deliveredAt: Date?
+    /// The school the record names now for the alert's child and incident (its incident's link),
+    /// nil when none, when the incident no longer names the child, or for a notice with no alert:
+    /// a `no-longer-named` notice holds only while it is not the notice's school
+    /// (`AlertLifecycle.noticeStillHolds`). The alert's own row names the school it was sent to.
+    public var namedSchoolURN: String?
 
     public init(noticeKey: Int64, kind: String, detail: String, createdAt: Date, alert: AlertRow? = nil, channel: String? = nil, heldReferences: [String] = [],
-                schoolURN: String? = nil, deliveredAt: Date? = nil) {
+                schoolURN: String? = nil, deliveredAt: Date? = nil, namedSchoolURN: String? = nil) {
         self.noticeKey = noticeKey
         self.kind = kind
         self.detail = detail
@@ -136,14 +141,27 @@ public struct HubNoticeRow: Sendable, Equatable {
         self.heldReferences = heldReferences
         self.schoolURN = schoolURN
         self.deliveredAt = deliveredAt
+        self.namedSchoolURN = namedSchoolURN
     }
 
     /// Whether it is still to be told, by the alert as it is now (`AlertLifecycle.noticeStillHolds`):
-    /// the run settles one that is not without naming it, and the board leaves it out until then.
+    /// the run settles one that is not without naming it (`AlertStore.markHubNoticeSettled`), and
+    /// the board leaves it out.
     public var stillHolds: Bool {
         alert.map { AlertLifecycle.noticeStillHolds(kind: kind, detail: detail, state: $0.state, lastError: $0.lastError,
                                                     acknowledgedAt: $0.acknowledgedAt, linkIssued: $0.linkIssued,
-                                                    noticeSchool: schoolURN, alertSchool: $0.schoolURN) } ?? true
+                                                    noticeSchool: schoolURN, alertSchool: $0.schoolURN, namedSchool: namedSchoolURN) } ?? true
+    }
+
+    /// The school the alert of a `no-longer-named` notice has been re-routed to since
+    /// (`AlertLifecycle.reroutedSince`); nil for every other.
+    public var reroutedSince: String? {
+        alert.flatMap { AlertLifecycle.reroutedSince(kind: kind, noticeSchool: schoolURN, alertSchool: $0.schoolURN) }
+    }
+
+    /// Its one line as it is true now (`AlertLifecycle.detailNow`).
+    public var detailNow: String {
+        AlertLifecycle.detailNow(kind: kind, detail: detail, noticeSchool: schoolURN, alertSchool: alert?.schoolURN)
     }
 }
 
@@ -205,6 +223,7 @@ public protocol AlertStore: Sendable {
     /// now say of it (`AlertLifecycle.follow`, planned with `planner`): an ingest or a key-adult
     /// change while the run held it leaves it to the run, so it is read here. Only the lease's owner records.
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws
+    /// The notices neither sent nor settled.
     func unsentHubNotices() async throws -> [HubNoticeRow]
     /// Takes every unsent hub notice no other live run holds, for `lease` seconds, so two runs at
     /// once never name one item twice; a run killed before sending them loses none (they come back
@@ -212,7 +231,12 @@ public protocol AlertStore: Sendable {
     func claimHubNotices(now: Date, owner: String, lease: TimeInterval, isDead: @escaping @Sendable (String) -> Bool) async throws -> [HubNoticeRow]
     /// Lets go of notices `owner` claimed and could not send: the next run takes them at once.
     func releaseHubNotices(_ noticeKeys: [Int64], owner: String) async throws
+    /// The notice went to the hub at `at`.
     func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
+    /// A claimed notice that no longer holds (`HubNoticeRow.stillHolds`) was settled at `at`
+    /// without being told: never claimed again, and kept apart from one sent, so nothing that reads
+    /// a notice's sent time says the hub was told it (`HubNoticeEntry.settledAt`).
+    func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws
     /// Every alert on `channel` waiting to be sent (queued, retrying, overdue): those a relay found
     /// down holds back, whichever run claimed them or none.
     func waitingAlertKeys(channel: String) async throws -> [Int64]
@@ -493,6 +517,18 @@ public struct UnreadableAlert: Error, Sendable, Equatable {
 /// and PostgreSQL cannot decide differently. The key is written in as a literal: an integer this
 /// program read.
 public enum AlertSQL {
+    /// A hub notice neither sent nor settled (`AlertStore.markHubNoticeSettled`): still to be told,
+    /// and what a run claims.
+    public static let untoldNotice = "sent_at IS NULL AND settled_at IS NULL"
+
+    /// In a list of `hub_notices`' columns: the school the record names now for the notice's
+    /// alert's child and incident (`HubNoticeRow.namedSchoolURN`), NULL when none.
+    public static let namedSchoolOfNotice = """
+        (SELECT l.school_urn FROM alerts a
+         JOIN incident_children l ON l.incident_key = a.incident_key AND l.child_key = a.child_key
+         WHERE a.alert_key = hub_notices.alert_key)
+        """
+
     /// `AlertLifecycle.namedTooLate`'s `referenced`, one true-or-false column: a send was tried, a
     /// link issued, a call recorded, a configuration notice holds it, or a notice about it is of
     /// another kind than its failure (withdrawal) or was claimed or sent by a run.

@@ -76,6 +76,7 @@ public struct StoreTable: Sendable, Equatable {
         StoreTable("alert_calls", key: "call_key", ["call_key", "alert_key", "called_by", "called_at", "note", "school_round"]),
         StoreTable("hub_notices", key: "notice_key", [
             "notice_key", "alert_key", "kind", "detail", "created_at", "sent_at", "channel", "rerouted_at", "school_urn", "delivered_at",
+            "settled_at",
         ]),
         StoreTable("hub_notice_alerts", pageKey: ["notice_key", "alert_key"], ["notice_key", "alert_key"]),
         StoreTable("notify_runs", key: "run_key", [

@@ -26,14 +26,18 @@ public enum UnmatchedError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A hub notice as the dashboard lists it: sent to hub.email yet, or not.
+/// A hub notice as the dashboard lists it: sent to hub.email yet, or not, or settled untold.
 public struct HubNoticeEntry: Sendable, Equatable {
     public var notice: HubNoticeRow
     public var sentAt: Date?
+    /// When a run found it no longer held and settled it without telling it
+    /// (`AlertStore.markHubNoticeSettled`); nil when sent or still to be told.
+    public var settledAt: Date?
 
-    public init(notice: HubNoticeRow, sentAt: Date? = nil) {
+    public init(notice: HubNoticeRow, sentAt: Date? = nil, settledAt: Date? = nil) {
         self.notice = notice
         self.sentAt = sentAt
+        self.settledAt = settledAt
     }
 }
 

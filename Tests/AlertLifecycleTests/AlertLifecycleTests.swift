@@ -408,6 +408,42 @@ struct AlertLifecycleTests {
                 && detail.contains("disclosure"))
     }
 
+    /// A `no-longer-named` notice not yet told no longer holds once the record names that school
+    /// again for the child and incident (the correction undone by the next feed): the hub was told
+    /// to have the child's own school delete what it should hold. Its alert stays for that school
+    /// all along, so the alert's school cannot tell; the record's school does. Re-routed elsewhere,
+    /// that school still holds the details, and the notice holds.
+    @Test func aNoLongerNamedNoticeHoldsOnlyWhileTheRecordDoesNotNameItsSchool() {
+        func holds(named: String?, alert: String? = "100001") -> Bool {
+            AlertLifecycle.noticeStillHolds(kind: AlertLifecycle.noLongerNamedKind, detail: AlertLifecycle.noLongerNamedDetail(school: "100001"),
+                                            state: .delivered, lastError: nil, acknowledgedAt: nil, linkIssued: false,
+                                            noticeSchool: "100001", alertSchool: alert, namedSchool: named)
+        }
+        #expect(holds(named: nil), "no school named for the child, or the child taken off the incident")
+        #expect(holds(named: "100002"), "another school named (an incident too old to re-route)")
+        #expect(!holds(named: "100001"), "named again: the school holds what it should")
+        #expect(holds(named: "100002", alert: "100002"), "re-routed to the school named now: 100001 still holds the details")
+        #expect(!holds(named: "100001", alert: "100001"), "re-routed back")
+    }
+
+    /// The hub's one word about a school that holds a child's details, when no run fell between the
+    /// record naming no school for the child and the next feed's re-route (which tells nothing more
+    /// of that school: `heldTold`), said the alert went to no other school. It says where it went.
+    @Test func aNoLongerNamedNoticeWhoseAlertWasReRoutedSinceSaysWhere() {
+        let kind = AlertLifecycle.noLongerNamedKind
+        #expect(AlertLifecycle.reroutedSince(kind: kind, noticeSchool: "100001", alertSchool: "100001") == nil, "kept as it was sent")
+        #expect(AlertLifecycle.reroutedSince(kind: kind, noticeSchool: "100001", alertSchool: "100002") == "100002")
+        #expect(AlertLifecycle.reroutedSince(kind: kind, noticeSchool: "100001", alertSchool: nil) == nil)
+        #expect(AlertLifecycle.reroutedSince(kind: AlertLifecycle.reroutedKind, noticeSchool: "100001", alertSchool: "100002") == nil,
+                "a re-route's own notice says so already")
+        let kept = AlertLifecycle.noLongerNamedDetail(school: "100001")
+        #expect(AlertLifecycle.detailNow(kind: kind, detail: kept, noticeSchool: "100001", alertSchool: "100001") == kept)
+        let now = AlertLifecycle.detailNow(kind: kind, detail: kept, noticeSchool: "100001", alertSchool: "100002")
+        #expect(now == AlertLifecycle.noLongerNamedDetail(school: "100001", reroutedTo: "100002"))
+        #expect(!now.contains("no other school") && now.contains("re-routed since to school 100002")
+                && now.contains("ask school 100001's key adult to delete the notification") && now.contains("disclosure"), "\(now)")
+    }
+
     @Test func withdrawalTakesOnlyUnsentAlertsOfUnlinkedChildren() {
         for state in AlertState.allCases where state != .unmatched {
             #expect(AlertLifecycle.withdrawal(state: state, childStillLinked: false, referenced: false)

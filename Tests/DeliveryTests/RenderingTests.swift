@@ -307,6 +307,29 @@ import Testing
         #expect(told["reference"] == "ENC-N" && told["incident_id"] == "I-5" && told["school_urn"] == "100001")
     }
 
+    /// fix-order's note: the record named no school for the child, then the next feed another, with
+    /// no run between. The hub's one word about the school that has the child's details (the
+    /// re-route tells nothing more of it) said the alert went to no other school; its line names
+    /// the school it was re-routed to, in the e-mail and the webhook's JSON (a key added).
+    @Test func anAlertKeptAtASchoolNoLongerNamedAndReRoutedSinceSaysWhere() throws {
+        let held = ReroutedNotice(reference: "ENC-N", incidentId: "I-5", schoolURN: "100001", deliveredAt: Fixtures.deadline,
+                                  reroutedTo: "100002")
+        let still = ReroutedNotice(reference: "ENC-M", incidentId: "I-6", schoolURN: "100001", deliveredAt: Fixtures.deadline)
+        let digest = HubDigest(reference: "ENC-HUB-5-6", alerts: [], configurations: [], noLongerNamed: [held, still], boardURL: nil)
+        let renderer = try Fixtures.renderer()
+        let text = renderer.hubNotices(digest, to: "hub@police.example", hubName: "Hub", date: Fixtures.deadline).textBody
+        #expect(text.contains("the alert went to no other school,\nunless its line names the school it was re-routed to since."), "\(text)")
+        #expect(text.contains("  ENC-N  incident I-5  delivered to school 100001 on Monday 9 March 2026 at 09:00 (GMT); "
+                              + "re-routed since to school 100002\n"), "\(text)")
+        #expect(text.contains("  ENC-M  incident I-6  delivered to school 100001 on Monday 9 March 2026 at 09:00 (GMT)\n"), "\(text)")
+
+        let body = try #require(renderer.hubWebhook(digest, url: "https://hooks.police.example/hub", date: Fixtures.deadline).jsonBody)
+        let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+        let told = try #require(json["no_longer_named"] as? [[String: String]])
+        #expect(told.map { $0["rerouted_to"] } == ["100002", nil])
+        #expect(Set(told[0].keys) == ["reference", "incident_id", "school_urn", "delivered_at", "rerouted_to"])
+    }
+
     @Test func aMissingTemplateStopsTheRenderer() throws {
         let scratch = try Scratch()
         #expect(throws: RenderingError.self) {

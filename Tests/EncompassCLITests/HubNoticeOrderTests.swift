@@ -73,7 +73,9 @@ struct HubNoticeOrderTests {
     /// the child's details: `no-longer-named`), and later corrects it to 119603, where the alert is
     /// re-routed and delivered. The hub asks 120501 to delete the details once, whether or not a run
     /// told it before the re-route: it was told twice, by a second digest naming 120501 again, or
-    /// by both notices in one.
+    /// by both notices in one. With no run between, that one notice said the alert went to no other
+    /// school, though it had been re-routed (fix-order's note): its line names 119603, in the e-mail
+    /// and on the board (a run between told the truth then, and the board says what came after).
     @Test(arguments: TestDatabase.allCases, [true, false])
     func aSchoolTheHubWasToldHoldsAChildsDetailsIsNotToldAgainWhenTheAlertIsReRouted(_ database: TestDatabase,
                                                                                       runBetween: Bool) async throws {
@@ -91,9 +93,38 @@ struct HubNoticeOrderTests {
         let alert = try #require(try await rig.alerts()["C-1"])
         #expect(alert["state"] as? String == "delivered" && alert["school_urn"] as? String == "119603", "\(alert)")
         let reference = try #require(alert["reference"] as? String)
-        let section = "\n\(Self.heldHeading)\n  \(reference)  incident I-1  delivered to school 120501 on \(Self.sixAM)"
+        let rerouted = runBetween ? "" : "; re-routed since to school 119603"
+        let section = "\n\(Self.heldHeading)\n  \(reference)  incident I-1  delivered to school 120501 on \(Self.sixAM)\(rerouted)"
         #expect(try rig.hubMail().map { try #require($0.part("text/plain")?.text) } == [Self.digest(sections: section)])
-        #expect(try await Self.boardNotices(rig) == ["no-longer-named \(reference) I-1"])
+        #expect(try await Self.boardNotices(rig, details: true)
+                == ["no-longer-named \(reference) I-1: delivered to school 120501, which the record no longer names for this child and "
+                    + "incident (the alert was re-routed since to school 119603): ask school 120501&#39;s key adult to delete the "
+                    + "notification, and log it as a disclosure"])
+    }
+
+    /// fix-notices: C-1's alert delivered to 120501; a correction stops naming 120501 for C-1 (no
+    /// school known, or C-1 taken off the incident): a `no-longer-named` notice. The next feed names
+    /// 120501 again (the correction undone) before any run. The run told the hub to have 120501
+    /// delete the child's details, which 120501 should hold; it now tells nothing, and the board
+    /// lists nothing: the notice settled untold was listed as e-mailed at the run's time.
+    @Test(arguments: TestDatabase.allCases, [false, true])
+    func aCorrectionUndoneBeforeARunTellsTheHubNothing(_ database: TestDatabase, childTakenOff: Bool) async throws {
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        let at = "2026-11-19T21:40:00Z"
+        let both = [CSVRows.row("I-1", at, child: "C-1", urn: "120501"), CSVRows.row("I-1", at, child: "C-2", urn: "120501")]
+        try await rig.ingest(both)
+        #expect(try await rig.notify("2026-11-20T06:00:00Z").status == 0)
+        try await rig.ingest([childTakenOff ? nil : CSVRows.row("I-1", at, child: "C-1", urn: ""),
+                              CSVRows.row("I-1", at, child: "C-2", urn: "120501")].compactMap { $0 })
+        try await rig.ingest(both)
+        let run = try await rig.notify("2026-11-20T06:10:00Z")
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let alert = try #require(try await rig.alerts()["C-1"])
+        #expect(alert["state"] as? String == "delivered" && alert["school_urn"] as? String == "120501", "\(alert)")
+        #expect(try rig.hubMail().isEmpty, "120501 holds what it should: nothing to tell")
+        #expect(try await Self.boardNotices(rig).isEmpty, "settled untold: neither to tell nor e-mailed")
     }
 
     /// The digest's text around `sections` (each begins with its blank line).
@@ -115,14 +146,15 @@ struct HubNoticeOrderTests {
     static let heldHeading = """
         HELD BY A SCHOOL NO LONGER NAMED: delivered to a school, then the record was corrected so that
         it no longer names that school for the child and incident (the child taken off the incident, no
-        school known, or an incident too old to alert about now); the alert went to no other school.
+        school known, or an incident too old to alert about now); the alert went to no other school,
+        unless its line names the school it was re-routed to since.
         The school it went to holds the child's details: phone its key adult, ask that the notification
         be deleted, and log it as a disclosure.
         """
 
     /// The alerts board's hub notices, as a hub user signed in to a real `serve` reads them: each
-    /// row's kind, reference and incident, top to bottom.
-    static func boardNotices(_ rig: OutboxRig) async throws -> [String] {
+    /// row's kind, reference and incident, top to bottom, and its line after a colon with `details`.
+    static func boardNotices(_ rig: OutboxRig, details: Bool = false) async throws -> [String] {
         let password = "correct horse battery"
         let added = try await rig.h.run(["users", "add", "hana", "--role", "hub"], environment: ["ENCOMPASS_PASSWORD": password])
         #expect(added.status == 0, "\(added.stderr)")
@@ -140,7 +172,8 @@ struct HubNoticeOrderTests {
             guard let kind = row.firstMatch(of: /class="state state-([a-z-]+)"/)?.1,
                   let reference = row.firstMatch(of: /<code>([^<]+)<\/code>/)?.1,
                   let incident = row.firstMatch(of: /data-label="Incident">([^<]*)</)?.1 else { return nil }
-            return "\(kind) \(reference) \(incident)"
+            let detail = details ? (row.firstMatch(of: /data-label="Detail">([^<]*)</)?.1).map { ": \($0)" } ?? ":" : ""
+            return "\(kind) \(reference) \(incident)\(detail)"
         }
     }
 }

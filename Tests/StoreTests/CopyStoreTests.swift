@@ -38,6 +38,10 @@ struct CopyStoreTests {
         try await t.store.issueAcknowledgementTokens([(first.alertKey, "hash-of-a-token", now.addingTimeInterval(86_400))], at: now)
         try await t.store.record(.permanent(error: "550 no such mailbox"), for: first.alertKey, owner: "test:1", now: now)
         _ = try await t.store.acknowledge(tokenHash: "hash-of-a-token", now: now)
+        // Settled untold (not the column's default): a copy that left the mark behind would tell them again.
+        for n in try await t.store.claimHubNotices(now: now, owner: "test:1", lease: 600, isDead: { _ in false }) {
+            try await t.store.markHubNoticeSettled(n.noticeKey, at: now)
+        }
         try await t.store.recordCall(AlertCall(reference: first.reference, calledBy: "hana", calledAt: now, note: "spoke to the head"))
         try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(3), outcome: .ok, failed: 1))
         let action = try await t.store.addPlanAction(NewPlanAction(childId: "C-1", action: "Weekly visit\nby the social worker", agency: "Children's Social Care",

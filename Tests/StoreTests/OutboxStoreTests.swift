@@ -5,6 +5,7 @@ import Outbox
 import RiskModel
 import SQLiteStore
 import StoreContract
+import Stores
 import Synchronization
 import Testing
 import TestSupport
@@ -240,6 +241,60 @@ struct OutboxStoreTests {
         #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(601), owner: "run:e", lease: 600,
                                                   isDead: { $0 == "run:d" }).count == 1)
         #expect(try await t.store.unsentHubNotices().count == 1, "claimed is not sent")
+    }
+
+    /// fix-notices: a notice a run settled untold (it no longer held: `HubNoticeRow.stillHolds`) was
+    /// marked sent, so the board listed it as e-mailed at the run's time, which it never was. It
+    /// keeps its own mark: not sent, not to be told, never claimed again (its lease ended, its run gone).
+    @Test(arguments: StoreKind.allCases)
+    func aNoticeSettledUntoldIsKeptApartFromOneSentAndNeverClaimedAgain(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let keys = try await claim(t, at: now)
+        for child in ["C-1", "C-2"] { try await t.store.record(.permanent(error: "smtp 550"), for: keys[child]!, owner: "test:1", now: now) }
+        let claimed = try await t.store.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: { _ in false })
+        let key = Dictionary(uniqueKeysWithValues: claimed.map { ($0.alert?.childId ?? "", $0.noticeKey) })
+        try await t.store.markHubNoticeSent(key["C-1"]!, at: now)
+        try await t.store.markHubNoticeSettled(key["C-2"]!, at: now)
+
+        #expect(try await t.store.unsentHubNotices().isEmpty, "neither is to be told")
+        #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(601), owner: "run:b", lease: 600, isDead: { _ in true }).isEmpty)
+        #expect(try await Self.marks(t.store) == ["C-1": [now, nil], "C-2": [nil, now]])
+    }
+
+    /// Each notice's sent and settled times, by its alert's child.
+    static func marks(_ store: any FullStore) async throws -> [String: [Date?]] {
+        Dictionary(uniqueKeysWithValues: try await store.hubNotices(since: .distantPast, limit: 10).map {
+            ($0.notice.alert?.childId ?? "", [$0.sentAt, $0.settledAt])
+        })
+    }
+
+    /// A store of the version before: its notices keep their meaning after `migrate` (one sent stays
+    /// sent, one not yet told is claimed and told), and none is settled.
+    @Test(arguments: StoreKind.allCases)
+    func noticesKeptBeforeTheUpgradeKeepTheirMeaning(kind: StoreKind) async throws {
+        let dir = try SchemaVersionStoreTests.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = try SchemaVersionStoreTests.newURL(kind, in: dir)
+        let older = try SchemaVersionStoreTests.store(kind, url, knownUpTo: kind == .sqlite ? "v25-alert-school-rounds" : "pg22-alert-school-rounds")
+        _ = try await older.migrate(for: .write)
+        let source = try await store(kind)
+        defer { source.cleanUp() }
+        let keys = try await claim(source, at: now)
+        for child in ["C-1", "C-2"] {
+            try await source.store.record(.permanent(error: "smtp 550"), for: keys[child]!, owner: "test:1", now: now)
+        }
+        let sent = try #require(try await source.store.unsentHubNotices().first { $0.alert?.childId == "C-1" })
+        try await source.store.markHubNoticeSent(sent.noticeKey, at: now)
+        try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
+
+        let current = try StoreFactory.open(url)
+        #expect(try await current.migrate(for: .migrate) == [kind == .sqlite ? "v26-hub-notice-settled" : "pg23-hub-notice-settled"])
+        #expect(try await Self.marks(current) == ["C-1": [now, nil], "C-2": [nil, nil]])
+        let claimed = try await current.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: { _ in false })
+        #expect(claimed.compactMap(\.alert?.childId) == ["C-2"])
+        let notices = try #require(StoreTable.all.first { $0.name == "hub_notices" })
+        #expect(try await current.rows(of: notices) == (try await source.store.rows(of: notices)), "the same rows, the new column empty")
     }
 
     /// Audit 19, finding 2: an alert taken back from a killed run after its deadline never waited

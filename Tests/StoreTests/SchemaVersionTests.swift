@@ -76,10 +76,12 @@ struct SchemaVersionStoreTests {
 
     /// The tables as a version before this one had them: without `bwv_used` on the incidents and the
     /// names on the links (v19, pg15), without the tokens' scope (v21, pg17), without the notices'
-    /// rounds (v22, pg18) and their schools (v24, pg21), and without the tables named in `missing`.
+    /// rounds (v22, pg18), their schools (v24, pg21) and their settling (v26, pg23), and without the
+    /// tables named in `missing`.
     static func tablesBefore(missing: Set<String> = []) -> [StoreTable] {
         let added = ["incidents": ["bwv_used"], "incident_children": ["given_name", "family_name", "dob"], "api_tokens": ["scope"],
-                     "hub_notices": ["rerouted_at", "school_urn", "delivered_at"], "alerts": ["school_round"], "alert_calls": ["school_round"]]
+                     "hub_notices": ["rerouted_at", "school_urn", "delivered_at", "settled_at"], "alerts": ["school_round"],
+                     "alert_calls": ["school_round"]]
         return StoreTable.all.filter { !missing.contains($0.name) }.map { t in
             guard let columns = added[t.name] else { return t }
             return StoreTable(t.name, key: t.key, pageKey: t.pageKey, t.columns.filter { !columns.contains($0) })
