@@ -833,6 +833,13 @@ extension PostgresStore: UnmatchedStore {
         let logger = self.logger
         return try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
+            // `FOR UPDATE`, unlike a run's outcome or an acknowledgement: it waits for an ingest
+            // correcting the alert's incident, which holds the row `FOR KEY SHARE` until it commits
+            // (`PostgresAlertQueue.marked`). That ingest has replaced the incident's links, the one
+            // written below among them, so this waits for its commit whatever the lock here; held
+            // weaker, the alert was held by this while it waited, the ingest's end then waited for
+            // the alert, and PostgreSQL ended one of the two as a deadlock. Waiting here, it reads
+            // the alert as the correction left it and records the school on the corrected link.
             guard let row = try await conn.row("""
                 SELECT a.alert_key, a.state, a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key WHERE a.reference = \(reference) FOR UPDATE OF a
