@@ -94,12 +94,21 @@ final class PostgresAlertQueue {
     /// The same, with the link's stored alert (nil: none) already read by `stored`.
     func link(_ existing: Stored?, incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date,
               urn: String?, ignoringAge: Bool = false) async throws -> Bool {
+        var writes = AlertWrites()
+        let queued = try await link(existing, incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId,
+                                    reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge, into: &writes)
+        try await writes.write(conn, logger, now: now)
+        return queued
+    }
+
+    /// The same, what a stored alert's re-planning writes gathered into `writes`.
+    func link(_ existing: Stored?, incidentKey: Int64, childKey: Int64, incidentId: String, childId: String, reportedAt: Date,
+              urn: String?, ignoringAge: Bool = false, into writes: inout AlertWrites) async throws -> Bool {
         guard let existing else {
             return queueNew(incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, childId: childId, reportedAt: reportedAt,
                             urn: urn, ignoringAge: ignoringAge)
         }
-        return try await replan(existing, incidentKey: incidentKey, childKey: childKey, incidentId: incidentId, reportedAt: reportedAt,
-                                urn: urn, ignoringAge: ignoringAge)
+        return try await replan(existing, incidentId: incidentId, reportedAt: reportedAt, urn: urn, ignoringAge: ignoringAge, into: &writes)
     }
 
     /// Which links of these incidents have an alert (child keys by incident key), each alert's row
@@ -138,17 +147,19 @@ final class PostgresAlertQueue {
         return found
     }
 
-    /// Plans a link's stored alert again (read by the caller, with its row locked) and keeps what the
-    /// state machine decides; true when an unmatched alert is now queued. A caller that reads many
-    /// alerts reads them in one query with their rows: one query each was a round trip each
+    /// Plans a link's stored alert again (read by the caller, with its row locked) and gathers what
+    /// the state machine decides into `writes`, for the caller to write (`AlertWrites.write`); true
+    /// when an unmatched alert is now queued. A caller that reads many alerts reads them in one query
+    /// with their rows, and writes them at once: a query or a statement each was a round trip each
     /// (`matchUnmatched` on every writing command: 2,168 unmatched alerts in a million-row store).
-    func replan(_ existing: Stored, incidentKey: Int64, childKey: Int64, incidentId: String, reportedAt: Date, urn: String?,
-                ignoringAge: Bool) async throws -> Bool {
+    func replan(_ existing: Stored, incidentId: String, reportedAt: Date, urn: String?, ignoringAge: Bool,
+                into writes: inout AlertWrites) async throws -> Bool {
         guard let stored = existing.plan else { return false }
         let decision = AlertLifecycle.replan(stored: stored, lastError: existing.lastError, acknowledged: existing.acknowledged,
                                              urn: existing.urn, planner: planner, reportedAt: reportedAt, urn: urn,
                                              contact: urn.flatMap { contacts[$0] }, laCode: urn.flatMap { laCodes[$0] }, now: now,
                                              ignoringAge: ignoringAge)
+        let deliveredAt = existing.deliveredAt.map(Date.init(timeIntervalSince1970:))
         if decision == .tooOld {
             let key = existing.alertKey
             let referenced = try await conn.row(PostgresQuery(unsafeSQL: AlertSQL.namedTooLateReferenced(alertKey: key)), logger,
@@ -161,27 +172,11 @@ final class PostgresAlertQueue {
         }
         guard case .update(let p) = decision else {
             // Kept as it went: delivered, the school it went to may no longer be the one named.
-            try await PostgresAlerts.noLongerNamed(conn, logger, alertKey: existing.alertKey, state: stored.state, sentURN: existing.urn,
-                                                   deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: urn,
-                                                   now: now)
+            writes.noLongerNamed(alertKey: existing.alertKey, state: stored.state, sentURN: existing.urn, deliveredAt: deliveredAt, namedURN: urn)
             return false
         }
-        try await conn.run("""
-            UPDATE alerts SET school_urn = \(urn), channel = \(p.channel), recipient = \(p.recipient), state = \(p.state.rawValue),
-                unmatched_reason = \(p.reason), deadline = \(p.deadline?.timeIntervalSince1970), next_attempt_at = 0,
-                last_error = \(AlertLifecycle.lastErrorAfterReplan(existing.lastError))
-            WHERE incident_key = \(incidentKey) AND child_key = \(childKey)
-                AND state = ANY(\(PostgresAlerts.names(AlertLifecycle.notYetSent + AlertLifecycle.reroutable)))
-            """, logger)
-        if existing.urn != urn { try await PostgresAlerts.forgetAcknowledgement(conn, logger, alertKey: existing.alertKey) }
-        if AlertLifecycle.startsNewRound(from: stored.state) {
-            let heldTold = try await PostgresAlerts.closeRound(conn, logger, alertKey: existing.alertKey, now: now)
-            // After the round is closed: the notice is the new round's, once in it.
-            try await PostgresAlerts.notices(AlertLifecycle.reroutedNotices(from: stored.state, sentURN: existing.urn,
-                                                                            deliveredAt: existing.deliveredAt.map(Date.init(timeIntervalSince1970:)),
-                                                                            urn: urn, heldTold: heldTold),
-                                             conn, logger, alertKey: existing.alertKey, now: now)
-        }
+        writes.replanned(alertKey: existing.alertKey, urn: urn, plan: p, lastError: AlertLifecycle.lastErrorAfterReplan(existing.lastError),
+                         from: stored.state, sentURN: existing.urn, deliveredAt: deliveredAt)
         return (stored.state == .unmatched || AlertLifecycle.reroutable.contains(stored.state)) && p.state == .queued
     }
 
@@ -310,69 +305,126 @@ enum PostgresAlerts {
     /// before's, and each kind may be told again. Returns the school the round's `no-longer-named`
     /// notice named, if it had one.
     static func closeRound(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws -> String? {
-        let heldTold = try await conn.row("""
-            SELECT school_urn FROM hub_notices
-            WHERE alert_key = \(alertKey) AND kind = \(AlertLifecycle.noLongerNamedKind) AND rerouted_at IS NULL
-            """, logger, as: (String?).self)
+        try await closeRounds(conn, logger, alertKeys: [alertKey], now: now)[alertKey]
+    }
+
+    /// `closeRound` for each of these alerts at once: the schools by alert.
+    static func closeRounds(_ conn: PostgresConnection, _ logger: Logger, alertKeys: [Int64], now: Date) async throws -> [Int64: String] {
+        guard !alertKeys.isEmpty else { return [:] }
+        var heldTold: [Int64: String] = [:]
+        for (key, school) in try await conn.rows("""
+            SELECT alert_key, school_urn FROM hub_notices
+            WHERE alert_key = ANY(\(alertKeys)) AND kind = \(AlertLifecycle.noLongerNamedKind) AND rerouted_at IS NULL
+            """, logger, as: (Int64, String?).self) {
+            heldTold[key] = school
+        }
         try await conn.run("""
-            UPDATE hub_notices SET rerouted_at = \(now.timeIntervalSince1970) WHERE alert_key = \(alertKey) AND rerouted_at IS NULL
+            UPDATE hub_notices SET rerouted_at = \(now.timeIntervalSince1970) WHERE alert_key = ANY(\(alertKeys)) AND rerouted_at IS NULL
             """, logger)
-        return heldTold ?? nil
+        return heldTold
     }
 
     /// A delivered alert kept where it went while the record no longer names that school for its
     /// child and incident (see SQLiteStore.noLongerNamed).
     static func noLongerNamed(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, state: AlertState, sentURN: String?,
                               deliveredAt: Date?, namedURN: String?, now: Date) async throws {
-        let told = AlertLifecycle.noLongerNamedNotices(state: state, sentURN: sentURN, deliveredAt: deliveredAt, namedURN: namedURN)
-        try await notices(told, conn, logger, alertKey: alertKey, now: now)
-        guard AlertLifecycle.closesLinks(told) else { return }
-        try await conn.run("UPDATE alerts SET ack_expires_at = NULL WHERE alert_key = \(alertKey)", logger)
-        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = \(alertKey)", logger)
+        var writes = AlertWrites()
+        writes.noLongerNamed(alertKey: alertKey, state: state, sentURN: sentURN, deliveredAt: deliveredAt, namedURN: namedURN)
+        try await writes.write(conn, logger, now: now)
+    }
+
+    /// Those of these alerts that something refers to (a notice, a call, an acknowledgement link):
+    /// `AlertLifecycle.withdrawal`'s `referenced`, asked of a batch's alerts at once.
+    static func referenced(_ conn: PostgresConnection, _ logger: Logger, alertKeys: [Int64]) async throws -> Set<Int64> {
+        guard !alertKeys.isEmpty else { return [] }
+        return Set(try await conn.rows("""
+            SELECT k FROM unnest(\(alertKeys)::bigint[]) AS k
+            WHERE EXISTS (SELECT 1 FROM hub_notices WHERE alert_key = k) OR EXISTS (SELECT 1 FROM hub_notice_alerts WHERE alert_key = k)
+                OR EXISTS (SELECT 1 FROM alert_calls WHERE alert_key = k) OR EXISTS (SELECT 1 FROM alert_ack_tokens WHERE alert_key = k)
+            """, logger, as: (Int64).self))
+    }
+
+    /// The acknowledgement links of these alerts no longer open them (`AlertLifecycle.closesLinks`).
+    static func closeLinks(_ conn: PostgresConnection, _ logger: Logger, alertKeys: [Int64]) async throws {
+        guard !alertKeys.isEmpty else { return }
+        try await conn.run("UPDATE alerts SET ack_expires_at = NULL WHERE alert_key = ANY(\(alertKeys))", logger)
+        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = ANY(\(alertKeys))", logger)
     }
 
     /// An alert moved to another school: the links the school it went to was sent no longer open
     /// it, and only the school it goes to now can acknowledge it.
     /// A new school round when the school it leaves may have it (`AlertLifecycle.schoolRoundAfterMove`).
     static func forgetAcknowledgement(_ conn: PostgresConnection, _ logger: Logger, alertKey: Int64) async throws {
-        let round = try await conn.row("SELECT school_round, attempts FROM alerts WHERE alert_key = \(alertKey)", logger, as: (Int, Int).self)
-            .map { AlertLifecycle.schoolRoundAfterMove($0.0, attempts: $0.1) } ?? 0
+        try await forgetAcknowledgements(conn, logger, alertKeys: [alertKey])
+    }
+
+    /// `forgetAcknowledgement` for each of these alerts, in three statements however many they are.
+    static func forgetAcknowledgements(_ conn: PostgresConnection, _ logger: Logger, alertKeys: [Int64]) async throws {
+        guard !alertKeys.isEmpty else { return }
+        var keys: [Int64] = [], rounds: [Int64] = []
+        for (key, round, attempts) in try await conn.rows("""
+            SELECT alert_key, school_round, attempts FROM alerts WHERE alert_key = ANY(\(alertKeys))
+            """, logger, as: (Int64, Int, Int).self) {
+            keys.append(key)
+            rounds.append(Int64(AlertLifecycle.schoolRoundAfterMove(round, attempts: attempts)))
+        }
         try await conn.run("""
-            UPDATE alerts SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL, school_round = \(round)
-            WHERE alert_key = \(alertKey)
+            UPDATE alerts a SET acknowledged_at = NULL, acknowledged_by = NULL, ack_expires_at = NULL, school_round = r.round
+            FROM unnest(\(keys)::bigint[], \(rounds)::bigint[]) AS r(key, round) WHERE a.alert_key = r.key
             """, logger)
-        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = \(alertKey)", logger)
+        try await conn.run("DELETE FROM alert_ack_tokens WHERE alert_key = ANY(\(alertKeys))", logger)
     }
 
     /// Keeps what the state machine decided for one alert, and releases its lease.
     static func apply(_ t: AlertLifecycle.Transition, _ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+        try await apply(t, conn, logger, alertKeys: [alertKey])
+        try await notices(t.notices, conn, logger, alertKey: alertKey, now: now)
+    }
+
+    /// The same transition kept for each of these alerts, their leases released; its notices are
+    /// the caller's to tell.
+    static func apply(_ t: AlertLifecycle.Transition, _ conn: PostgresConnection, _ logger: Logger, alertKeys: [Int64]) async throws {
+        guard !alertKeys.isEmpty else { return }
         try await conn.run("""
             UPDATE alerts SET state = \(t.state.rawValue), last_error = \(t.lastError),
                 next_attempt_at = coalesce(\(t.nextAttemptAt?.timeIntervalSince1970)::double precision, next_attempt_at),
                 attempts = greatest(attempts + \(t.attemptsChange), 0),
                 delivered_at = coalesce(\(t.deliveredAt?.timeIntervalSince1970)::double precision, delivered_at),
                 lease_owner = NULL, lease_until = NULL
-            WHERE alert_key = \(alertKey)
+            WHERE alert_key = ANY(\(alertKeys))
             """, logger)
-        try await notices(t.notices, conn, logger, alertKey: alertKey, now: now)
     }
 
     static func notices(_ notices: [AlertLifecycle.Notice], _ conn: PostgresConnection, _ logger: Logger, alertKey: Int64, now: Date) async throws {
+        try await self.notices(notices.map { (alertKey, $0) }, conn, logger, now: now)
+    }
+
+    /// Tells the hub each notice, in the order given (their keys number the hub's digest), an
+    /// alert's own kinds in a statement for all of them up to the next notice of another kind.
+    static func notices(_ told: [(alertKey: Int64, notice: AlertLifecycle.Notice)], _ conn: PostgresConnection, _ logger: Logger,
+                        now: Date) async throws {
         let t = now.timeIntervalSince1970
-        for notice in notices {
+        var once = BoundRows(columns: onceColumns)
+        // Only a notice not yet kept is inserted (`insertOnce`): one told twice here is kept once.
+        var gathered: Set<AlertNoticeKind> = []
+        func insertOnce() async throws {
+            try await insertOnceNotices(once, conn, logger, now: now)
+            once = BoundRows(columns: onceColumns)
+            gathered = []
+        }
+        for (alertKey, notice) in told {
             switch notice {
             case .alert(let kind, let detail):
-                // Only a notice not yet kept is inserted: one ON CONFLICT turns away still takes a value
-                // of the identity, and the keys, which name the hub's digest (`ENC-HUB-<first>-<last>`),
-                // went on differing from SQLite's (SPEC §12; audit 23, review F9). The ON CONFLICT stays
-                // for a run at once that inserts it between the two.
-                try await conn.run("""
-                    INSERT INTO hub_notices (alert_key, kind, detail, created_at)
-                    SELECT \(alertKey), \(kind), \(detail), \(t) WHERE NOT EXISTS (
-                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(kind) AND rerouted_at IS NULL)
-                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
-                    """, logger)
+                if gathered.insert(AlertNoticeKind(alertKey: alertKey, kind: kind)).inserted {
+                    once.append([.int(alertKey), .text(kind), .text(detail), .text(nil), .double(nil)])
+                }
+            case .rerouted(let school, let deliveredAt, let detail), .noLongerNamed(let school, let deliveredAt, let detail):
+                // Once per alert in a round (see SQLiteStore), inserted only when new as above.
+                if gathered.insert(AlertNoticeKind(alertKey: alertKey, kind: notice.kind)).inserted {
+                    once.append([.int(alertKey), .text(notice.kind), .text(detail), .text(school), .double(deliveredAt.timeIntervalSince1970)])
+                }
             case .configuration(let channel, let detail):
+                try await insertOnce()
                 // Once per channel a day, however many alerts it holds (see SQLiteStore).
                 try await PostgresOnePress.lock(conn, logger, .dailyNotices, of: "configuration " + channel)
                 var noticeKey = try await conn.row("""
@@ -389,16 +441,8 @@ enum PostgresAlerts {
                 try await conn.run("""
                     INSERT INTO hub_notice_alerts (notice_key, alert_key) VALUES (\(noticeKey), \(alertKey)) ON CONFLICT DO NOTHING
                     """, logger)
-            case .rerouted(let school, let deliveredAt, let detail), .noLongerNamed(let school, let deliveredAt, let detail):
-                // Once per alert in a round (see SQLiteStore), inserted only when new as above.
-                try await conn.run("""
-                    INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at)
-                    SELECT \(alertKey), \(notice.kind), \(detail), \(t), \(school), \(deliveredAt.timeIntervalSince1970)
-                    WHERE NOT EXISTS (
-                        SELECT 1 FROM hub_notices WHERE alert_key = \(alertKey) AND kind = \(notice.kind) AND rerouted_at IS NULL)
-                    ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
-                    """, logger)
             case .refusedAddress(let channel, let detail):
+                try await insertOnce()
                 // Once a day for each school and address (see SQLiteStore).
                 let kind = AlertLifecycle.refusedAddressKind
                 try await PostgresOnePress.lock(conn, logger, .dailyNotices, of: kind + " " + channel)
@@ -409,6 +453,32 @@ enum PostgresAlerts {
                             AND detail = \(detail) AND created_at > \(t - AlertLifecycle.configurationNoticeInterval))
                     """, logger)
             }
+        }
+        try await insertOnce()
+    }
+
+    private struct AlertNoticeKind: Hashable {
+        let alertKey: Int64
+        let kind: String
+    }
+
+    private static let onceColumns: PostgresCopy.Columns = [
+        ("alert_key", "bigint"), ("kind", "text"), ("detail", "text"), ("school_urn", "text"), ("delivered_at", "double precision"),
+    ]
+
+    /// An alert's notices of the kinds told once a round, in their order. Only a notice not yet kept
+    /// is inserted: one ON CONFLICT turns away still takes a value of the identity, and the keys,
+    /// which name the hub's digest (`ENC-HUB-<first>-<last>`), went on differing from SQLite's (SPEC
+    /// §12; audit 23, review F9). The ON CONFLICT stays for a run at once that inserts it between.
+    private static func insertOnceNotices(_ rows: BoundRows, _ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
+        try await rows.run(conn, logger, as: "n", binds: [.double(now.timeIntervalSince1970)]) { values in
+            """
+            INSERT INTO hub_notices (alert_key, kind, detail, created_at, school_urn, delivered_at)
+            SELECT n.alert_key, n.kind, n.detail, $1, n.school_urn, n.delivered_at FROM \(values)
+            WHERE NOT EXISTS (SELECT 1 FROM hub_notices o WHERE o.alert_key = n.alert_key AND o.kind = n.kind AND o.rerouted_at IS NULL)
+            ORDER BY n.ord
+            ON CONFLICT (alert_key, kind) WHERE alert_key IS NOT NULL AND rerouted_at IS NULL DO NOTHING
+            """
         }
     }
 
@@ -561,13 +631,15 @@ extension PostgresStore: AlertStore {
                 FOR UPDATE OF a SKIP LOCKED
                 """, logger, as: (Int64, Int64, String, Double, String, Int64, String, String?, Double?, String?, String?, String?, String?, Double?,
                                   Bool).self)
+            var writes = AlertWrites()
             for r in rows {
                 let stored = PostgresAlertQueue.Stored((r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14))
-                if try await queue.replan(stored, incidentKey: r.0, childKey: r.1, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3),
-                                          urn: r.4, ignoringAge: stored.state == AlertState.unmatched.rawValue) {
+                if try await queue.replan(stored, incidentId: r.2, reportedAt: Date(timeIntervalSince1970: r.3), urn: r.4,
+                                          ignoringAge: stored.state == AlertState.unmatched.rawValue, into: &writes) {
                     queued += 1
                 }
             }
+            try await writes.write(conn, logger, now: now)
             return queued
         }
     }
@@ -858,6 +930,13 @@ extension PostgresStore: UnmatchedStore {
         let logger = self.logger
         return try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
+            // `FOR UPDATE`, unlike a run's outcome or an acknowledgement: it waits for an ingest
+            // correcting the alert's incident, which holds the row `FOR KEY SHARE` until it commits
+            // (`PostgresAlertQueue.marked`). That ingest has replaced the incident's links, the one
+            // written below among them, so this waits for its commit whatever the lock here; held
+            // weaker, the alert was held by this while it waited, the ingest's end then waited for
+            // the alert, and PostgreSQL ended one of the two as a deadlock. Waiting here, it reads
+            // the alert as the correction left it and records the school on the corrected link.
             guard let row = try await conn.row("""
                 SELECT a.alert_key, a.state, a.incident_key, a.child_key, a.incident_id, a.child_id, i.reported_at
                 FROM alerts a JOIN incidents i ON i.incident_key = a.incident_key WHERE a.reference = \(reference) FOR UPDATE OF a

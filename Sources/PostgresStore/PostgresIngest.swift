@@ -239,8 +239,10 @@ final class PostgresIngest {
     /// machine). Until the end the rows are held `FOR KEY SHARE` (`PostgresAlertQueue.marked`): a
     /// run's claim skips them, an outcome or an acknowledgement does not wait, and what they did is
     /// what this then follows. Batch by batch, in order, as it was done in the batches: the hub's
-    /// notices in SQLite's order. The end is as long as this work (four statements a re-planned
-    /// alert: 28 s of that ingest, most of a correction-only feed's), which is left as it was.
+    /// notices in SQLite's order. The end is as long as this work: each batch's alerts are decided
+    /// in turn and written together (`AlertWrites`). Four statements a re-planned alert made it most
+    /// of a correction-only feed's ingest (33 of 37.7 s for 15,000 incidents re-schooled); written a
+    /// kind at a time, it was 3.9 s of 10 s (docs/benchmarks.md, loaded machine).
     func settleAlerts() async throws -> IngestSummary {
         if !laterAlerts.isEmpty {
             // Every row locked at once, in the alerts' order, as other takers of several lock them.
@@ -253,25 +255,34 @@ final class PostgresIngest {
             // Read once for both of their uses: a withdrawal touches only the alerts of children an
             // incident no longer names, the re-planning below only those of children it still names.
             let storedAlerts = try await PostgresAlertQueue.stored(conn, logger, incidentKeys: batch.map(\.incidentKey))
+            // What refers to an alert is asked only of an unmatched entry its incident no longer names.
+            let referenced = try await PostgresAlerts.referenced(conn, logger, alertKeys: batch.flatMap { c in
+                (storedAlerts[c.incidentKey] ?? [:]).filter { !c.linked.contains($0.key) && $0.value.state == AlertState.unmatched.rawValue }
+                    .map(\.value.alertKey)
+            })
+            // The batch's alerts decided in turn and written at once (`AlertWrites`).
+            var writes = AlertWrites()
             for c in batch {
                 // Incident by incident, its withdrawals and then its links, as SQLite tells them: the
                 // hub's notices in one order on both stores. The batch's withdrawals made first, before
                 // any incident's links, numbered a withdrawn child's notice before an earlier incident's
                 // re-route, and the board listed them in another order than SQLite's.
                 if let stored = storedAlerts[c.incidentKey] {
-                    try await withdraw(stored, linked: c.linked)
-                    try await noLongerLinked(stored, linked: c.linked)
+                    withdraw(stored, linked: c.linked, referenced: referenced, into: &writes)
+                    noLongerLinked(stored, linked: c.linked, into: &writes)
                 }
                 guard let alerts else { continue }
                 for l in c.children {
                     // Its alert is there still (its row is held from its batch on, and only an ingest
                     // removes one); were it not, it would be planned as a new one.
                     if try await alerts.link(storedAlerts[c.incidentKey]?[l.childKey], incidentKey: c.incidentKey, childKey: l.childKey,
-                                             incidentId: l.incidentId, childId: l.childId, reportedAt: l.reportedAt, urn: l.urn) {
+                                             incidentId: l.incidentId, childId: l.childId, reportedAt: l.reportedAt, urn: l.urn,
+                                             into: &writes) {
                         summary.alertsQueued += 1
                     }
                 }
             }
+            try await writes.write(conn, logger, now: now)
         }
         try await alerts?.flush()
         if let tooOld = alerts?.tooOld {
@@ -543,39 +554,28 @@ final class PostgresIngest {
     }
 
     /// The incident's alerts (`alerts`, as stored, by child key) not yet sent for children it no
-    /// longer names must not go out: each is withdrawn (or removed) as the state machine says, in
-    /// the order they were made.
-    private func withdraw(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>) async throws {
+    /// longer names must not go out: each is withdrawn (or removed, when not `referenced`) as the
+    /// state machine says, in the order they were made.
+    private func withdraw(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>, referenced: Set<Int64>,
+                          into writes: inout AlertWrites) {
         for (childKey, alert) in alerts.sorted(by: { $0.value.alertKey < $1.value.alertKey }) {
             guard let state = AlertState(rawValue: alert.state) else { continue }
-            let stillLinked = linked.contains(childKey)
-            // What refers to it is asked only of an unmatched entry the incident no longer names.
-            var referenced = true
-            if !stillLinked, state == .unmatched {
-                referenced = try await conn.row("""
-                    SELECT EXISTS (SELECT 1 FROM hub_notices WHERE alert_key = \(alert.alertKey))
-                        OR EXISTS (SELECT 1 FROM hub_notice_alerts WHERE alert_key = \(alert.alertKey))
-                        OR EXISTS (SELECT 1 FROM alert_calls WHERE alert_key = \(alert.alertKey))
-                        OR EXISTS (SELECT 1 FROM alert_ack_tokens WHERE alert_key = \(alert.alertKey))
-                    """, logger, as: (Bool).self) ?? true
-            }
-            switch AlertLifecycle.withdrawal(state: state, childStillLinked: stillLinked, referenced: referenced) {
+            switch AlertLifecycle.withdrawal(state: state, childStillLinked: linked.contains(childKey),
+                                             referenced: referenced.contains(alert.alertKey)) {
             case .stays: continue
-            case .withdrawn:
-                try await PostgresAlerts.apply(AlertLifecycle.failure(AlertLifecycle.withdrawnReason), conn, logger, alertKey: alert.alertKey,
-                                               now: now)
-            case .removed: try await conn.run("DELETE FROM alerts WHERE alert_key = \(alert.alertKey)", logger)
+            case .withdrawn: writes.withdraw(alertKey: alert.alertKey)
+            case .removed: writes.remove(alertKey: alert.alertKey)
             }
         }
     }
 
     /// The incident's alerts delivered for children it no longer names tell the hub that school has
     /// the child's details (see SQLiteAlertQueue.withdraw), in the order they were made.
-    private func noLongerLinked(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>) async throws {
+    private func noLongerLinked(_ alerts: [Int64: PostgresAlertQueue.Stored], linked: Set<Int64>, into writes: inout AlertWrites) {
         for (childKey, alert) in alerts.sorted(by: { $0.value.alertKey < $1.value.alertKey }) where !linked.contains(childKey) {
             guard let state = AlertState(rawValue: alert.state) else { continue }
-            try await PostgresAlerts.noLongerNamed(conn, logger, alertKey: alert.alertKey, state: state, sentURN: alert.urn,
-                                                   deliveredAt: alert.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: nil, now: now)
+            writes.noLongerNamed(alertKey: alert.alertKey, state: state, sentURN: alert.urn,
+                                 deliveredAt: alert.deliveredAt.map(Date.init(timeIntervalSince1970:)), namedURN: nil)
         }
     }
 

@@ -295,4 +295,32 @@ struct CorrectionInProgressTests {
         let due = try await t.store.claimDue(now: later, owner: "test:3", lease: 600, limit: 10, isDead: { _ in false }).alerts
         #expect(!due.contains { $0.alertKey == key }, "sent twice")
     }
+
+    /// Hub staff recording the school of an unmatched child whose incident a correction is still
+    /// feeding: unlike an outcome or an acknowledgement, this waits for the correction, since it
+    /// writes the link the correction has replaced. Then it is recorded on the corrected link and
+    /// the alert is queued to that school. Not waiting on the alert (`FOR NO KEY UPDATE`), it held
+    /// the alert while it waited on the replaced link all the same, the ingest's end waited for the
+    /// alert, and one of the two was ended as a deadlock.
+    @Test func aSchoolRecordedWhileACorrectionOfItsIncidentIsFedWaitsAndThenHolds() async throws {
+        let t = try await TempStore(.postgres)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schools: KeyAdultStoreTests.schools, keyAdults: [KeyAdultStoreTests.lead]))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1", urn: nil)])], actor: "test", at: now,
+                                     planner: SchoolDirectoryStoreTests.planner)
+        #expect(try await row(t, "C-1").state == .unmatched)
+        let (store, now) = (t.store, now)
+        let recordedAtOnce = try await whileFeeding(t, [
+            incident("I-1", "2026-11-21T20:00:00Z", grade: .medium, children: [child("C-1", urn: nil)]),
+            incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-2")]),
+        ]) {
+            _ = try await store.recordSchool(urn: "120501", forAlert: "ENC-I-1-C-1", actor: "user:hana", at: now,
+                                             planner: SchoolDirectoryStoreTests.planner)
+        }
+        #expect(!recordedAtOnce, "recorded before the correction that replaces its link was in")
+        let c1 = try await row(t, "C-1")
+        #expect(c1.state == .queued)
+        #expect(c1.schoolURN == "120501")
+        #expect(try await t.store.childRecord("C-1")?.incidents.first { $0.incidentId == "I-1" }?.schoolURN == "120501")
+    }
 }
