@@ -35,7 +35,7 @@ public enum EpisodeReader {
             var log = FileErrorLog(file: source.name)
             for record in records(source, log: &log) {
                 guard let episode = checker.check(record.values, line: record.line, log: &log) else { continue }
-                let here = "\(source.name):\(record.line)"
+                let here = FilePosition.text(source.name, line: record.line)
                 if let earlier = byId[episode.id] {
                     if earlier.episode != episode {
                         log.add(line: record.line, column: idColumn, "\(episode.id) is given again with other values (first at \(earlier.at))")

@@ -59,6 +59,21 @@ struct BadInputCLITests {
         #expect(try await Self.state(h) == before)
     }
 
+    /// Audit 26, F4: a feed's name is the sender's: a line break in it split one error into two
+    /// lines, the second reading as the program's own, and an escape sequence reached the terminal.
+    @Test func aFileNameIsWrittenSafeInTheErrorLine() async throws {
+        let h = try CLIHarness()
+        defer { h.cleanUp() }
+        let rows = CSVRows.file([CSVRows.row("F-1", "2026-11-01T21:40:00Z", grade: "bogus")])
+        for (name, shown) in [("feed\nencompass: 0 rows, all fine.csv", #"feed\u{A}encompass: 0 rows, all fine.csv"#),
+                              ("feed\u{1B}[2J.csv", #"feed\u{1B}[2J.csv"#)] {
+            let file = try h.write(name, rows)
+            let out = try await h.run(["ingest", file])
+            #expect(out.status == 65)
+            #expect(out.stderr == h.dir.path + "/" + shown + ":2: officer_grade: unknown grade (expected standard, medium or high)\n")
+        }
+    }
+
     /// F2: 1 MB of combining marks was one character: SQLite stored it and PostgreSQL failed it as
     /// "database unavailable" (69). Both refuse it as bad data now, before the database.
     @Test(arguments: TestDatabase.allCases)
