@@ -116,7 +116,7 @@ public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line): \(column): \(message)" }
+    public var description: String { "\(FilePosition.text(file, line: line)): \(column): \(message)" }
 }
 
 extension InputError: KindedError {

@@ -130,15 +130,16 @@ struct CSVHeader {
             }
             fieldOf[column.rawValue] = i
         }
+        // Every column the header lacks, optional ones too, is compared with the names it has that
+        // we do not read (`MisnamedColumns`): read as absent, `ChildID` dropped every child of the
+        // file and `Supervisor Grade` the supervisor's regrade, unseen.
+        var misnamed = MisnamedColumns(known: Column.names)
+        let hints = misnamed.hints(unknown: unknown) { fieldOf[$0] < 0 }
         for column in Column.requiredInHeader where fieldOf[column.rawValue] < 0 {
-            log.add(line: 1, column, "required column is missing from the header" + LikelyTypo.hint(for: column.name, among: unknown))
+            log.add(line: 1, column, "required column is missing from the header" + (hints[column.rawValue]?.hint ?? ""))
         }
-        // The child columns are optional (an incident may have no child), but a header that lacks
-        // one and has a name a letter or two from it has it misnamed: read as it is, every child of
-        // the file (`ChildID`, `ChildDOB`) was dropped unseen, with no alert and nothing unmatched.
-        for column in Column.childColumns where fieldOf[column.rawValue] < 0 {
-            let hint = LikelyTypo.hint(for: column.name, among: unknown)
-            if !hint.isEmpty { log.add(line: 1, column, "is missing from the header" + hint) }
+        for column in Column.allCases where !Column.requiredInHeader.contains(column) {
+            if let hint = hints[column.rawValue]?.hint { log.add(line: 1, column, "is missing from the header" + hint) }
         }
         guard log.total == errorsBefore else { return nil }
         self.names = names

@@ -55,6 +55,9 @@ enum Column: Int, CaseIterable, Sendable {
         self = column
     }
 
+    /// Every column's name, in order (`rawValue` is the index).
+    static let names: [String] = allCases.map(\.name)
+
     private static let byName: [String: Column] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.name, $0) })
 

@@ -23,6 +23,7 @@ public enum EpisodeReader {
         "episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "school_urn", "missing_at",
         "returned_at", "risk", "return_interview_at",
     ]
+    static let required: Set<String> = ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
 
     /// Every episode of the files, sorted by id (one each), or every error in file then line order.
     public static func read(_ sources: [(name: String, data: Data, format: IncidentFileFormat)],
@@ -34,7 +35,7 @@ public enum EpisodeReader {
             var log = FileErrorLog(file: source.name)
             for record in records(source, log: &log) {
                 guard let episode = checker.check(record.values, line: record.line, log: &log) else { continue }
-                let here = "\(source.name):\(record.line)"
+                let here = FilePosition.text(source.name, line: record.line)
                 if let earlier = byId[episode.id] {
                     if earlier.episode != episode {
                         log.add(line: record.line, column: idColumn, "\(episode.id) is given again with other values (first at \(earlier.at))")
@@ -80,14 +81,22 @@ public enum EpisodeReader {
                 log.add(line: 1, column: "incident_id", "a file holds incidents or episodes, not both")
                 return []
             }
-            let unknown = table.header.filter { !columns.contains($0.lowercased()) }
-            let missing = ["episode_id", "child_id", "child_given_name", "child_family_name", "child_dob", "missing_at"]
-                .filter { !header.contains($0) }
-            for required in missing {
-                log.add(line: 1, column: required, "the header has no such column" + LikelyTypo.hint(for: required, among: unknown))
+            let unknown = table.header.filter { !columns.contains(ColumnName.key($0)) }
+            // The header's rule for every column it lacks, optional ones too (`MisnamedColumns`):
+            // under `Returned At` a child back home was stored as still missing, unseen, and never
+            // flagged for a return interview.
+            var misnamed = MisnamedColumns(known: columns)
+            let hints = misnamed.hints(unknown: unknown) { !header.contains(columns[$0]) }
+            let errorsBefore = log.total
+            for (index, name) in columns.enumerated() where !header.contains(name) {
+                if required.contains(name) {
+                    log.add(line: 1, column: name, "the header has no such column" + (hints[index]?.hint ?? ""))
+                } else if let hint = hints[index]?.hint {
+                    log.add(line: 1, column: name, "is missing from the header" + hint)
+                }
             }
             // The header's fault, said once, not again on every row (as an incidents file's).
-            guard missing.isEmpty else { return [] }
+            guard log.total == errorsBefore else { return [] }
             for row in table.rows {
                 var values: [String: String] = [:]
                 for (name, value) in zip(header, row.fields) where columns.contains(name) { values[name] = value }
@@ -109,6 +118,7 @@ public enum EpisodeReader {
                 }
                 return found
             }
+            var misnamed = MisnamedColumns(known: columns)
             for (line, bytes) in lines {
                 let value: JSONValue
                 do {
@@ -127,10 +137,14 @@ public enum EpisodeReader {
                 }
                 var values: [String: String] = [:]
                 var isIncident = false
+                var unknown: [String] = []
                 for (key, member) in members {
                     let name = ColumnName.key(key)
                     if name == "incident_id" { isIncident = true }
-                    guard columns.contains(name) else { continue }
+                    guard columns.contains(name) else {
+                        unknown.append(key)
+                        continue
+                    }
                     switch member {
                     case .string(let s), .number(let s): values[name] = s
                     case .null: values[name] = ""
@@ -140,6 +154,15 @@ public enum EpisodeReader {
                 if isIncident, values[idColumn] == nil {
                     log.add(line: line, column: "incident_id", "an incident in an episodes file: a file holds incidents or episodes, not both")
                     continue
+                }
+                // The header's rule for the keys the object lacks, as for a CSV header: the line's
+                // fault is its keys, said once, not again as a column missing.
+                if !unknown.isEmpty {
+                    let hints = misnamed.hints(unknown: unknown, in: "the line") { values[columns[$0]] == nil }
+                    for (index, name) in columns.enumerated() {
+                        if let hint = hints[index]?.hint { log.add(line: line, column: name, "is missing from the line" + hint) }
+                    }
+                    guard hints.isEmpty else { continue }
                 }
                 out.append(Record(line: line, values: values))
             }

@@ -1,4 +1,5 @@
 import IdIndex
+import InputRules
 import RiskModel
 
 /// Where a row came from, for "disagrees with line N of FILE" messages.
@@ -109,7 +110,7 @@ struct IncidentAssembler {
         let unknown = origins[local].unknown | row.unknownColumns
         for column in Self.disagreeingColumns(open[local], row.incident) where unknown & 1 << UInt32(column.rawValue) == 0 {
             log.add(line: origin.line, column,
-                    "disagrees with line \(firstOrigin.line) of \(fileNames[firstOrigin.file]) for incident \(shownId)")
+                    "disagrees with line \(firstOrigin.line) of \(FilePosition.text(fileNames[firstOrigin.file])) for incident \(shownId)")
         }
 
         // Body-worn video from a row naming no child: the first such row's, the others agreeing.
@@ -122,7 +123,7 @@ struct IncidentAssembler {
                 let earlier = childOrigins[c]
                 for column in Self.disagreeingColumns(open[local].children[position], child) {
                     log.add(line: origin.line, column,
-                            "disagrees with line \(earlier.line) of \(fileNames[earlier.file]) for child \(FieldValues.shortened(child.childId)) in incident \(shownId)")
+                            "disagrees with line \(earlier.line) of \(FilePosition.text(fileNames[earlier.file])) for child \(FieldValues.shortened(child.childId)) in incident \(shownId)")
                 }
                 return
             }

@@ -11,6 +11,7 @@ enum JSONLinesIncidentReader {
         var p = bom ? 3 : 0
         var line = 0
         var scratch: [UInt8] = []
+        var misnamed = MisnamedColumns(known: Column.names + ["children"])
         while p < n {
             intake.reached(p)
             line += 1
@@ -23,7 +24,7 @@ enum JSONLinesIncidentReader {
                 intake.log.add(line: line, column: "-", "the line is not valid UTF-8")
                 continue
             }
-            readObject(text, line: line, scratch: &scratch, into: &intake)
+            readObject(text, line: line, scratch: &scratch, misnamed: &misnamed, into: &intake)
         }
         // An empty export is a broken export: a pipeline must not record it as a success.
         if intake.recordCount == 0 {
@@ -32,7 +33,8 @@ enum JSONLinesIncidentReader {
     }
 
     private static func readObject(
-        _ text: UnsafeBufferPointer<UInt8>, line: Int, scratch: inout [UInt8], into intake: inout RowIntake
+        _ text: UnsafeBufferPointer<UInt8>, line: Int, scratch: inout [UInt8], misnamed: inout MisnamedColumns,
+        into intake: inout RowIntake
     ) {
         let value: JSONValue
         do {
@@ -52,6 +54,9 @@ enum JSONLinesIncidentReader {
         var incidentReported: UInt32 = 0
         var children: [[(key: String, value: JSONValue)]] = []
         var seen = KeySet()
+        // The keys that are no column: ignored as SPEC §2 says, unless they are a column misnamed
+        // or hold what only `children` may.
+        var unknown: [(key: String, value: JSONValue)] = []
         for (key, member) in members {
             if let column = Column(name: key) {
                 guard seen.insert(column.rawValue) else {
@@ -69,7 +74,12 @@ enum JSONLinesIncidentReader {
             } else if key == EpisodeReader.idColumn || key.trimmingSpaces().lowercased() == EpisodeReader.idColumn {
                 // SPEC §10: a file holds incidents or episodes; an episode here would be dropped unseen.
                 intake.log.add(line: line, column: EpisodeReader.idColumn, "an episode in an incidents file: a file holds incidents or episodes, not both")
+            } else {
+                unknown.append((key, member))
             }
+        }
+        if !unknown.isEmpty {
+            incidentReported |= refuseMisplaced(unknown, seen: seen, line: line, misnamed: &misnamed, log: &intake.log)
         }
         // A top-level bwv_used may go with nested children: it is about the incident, and each
         // child without its own value takes it.
@@ -126,6 +136,47 @@ enum JSONLinesIncidentReader {
         }
     }
 
+    /// The header's rule (`MisnamedColumns`) for one object: each known key it lacks with an unknown
+    /// key a letter or two from it (`childen`, `supervisorGrade`) is refused naming both, since read
+    /// as absent the children were dropped, or the supervisor's grade, unseen. And an unknown key
+    /// whose value may hold children (`mayHoldChildren`: `kids`, `child`, `child_list`, which no
+    /// typo rule reaches) is refused: they were dropped just the same. Returns the columns
+    /// reported, so the column rules do not report them again as missing.
+    private static func refuseMisplaced(
+        _ unknown: [(key: String, value: JSONValue)], seen: KeySet, line: Int, misnamed: inout MisnamedColumns,
+        log: inout FileErrorLog
+    ) -> UInt32 {
+        var reported: UInt32 = 0
+        let hints = misnamed.hints(unknown: unknown.map(\.key), in: "the line") { !seen.contains($0) }
+        for index in misnamed.known.indices {
+            guard let hint = hints[index]?.hint else { continue }
+            log.add(line: line, column: misnamed.known[index], "is missing from the line" + hint)
+            if let column = Column(rawValue: index) { reported |= column.bit }
+        }
+        for (key, value) in unknown where mayHoldChildren(value) {
+            // A key named above as a typo (`childen`) is not said again.
+            guard !hints.values.contains(where: { $0.name == key }) else { continue }
+            log.add(line: line, column: FieldValues.shortened(key),
+                     "may hold children, and only children is read: a child under any other key would be dropped unread")
+        }
+        return reported
+    }
+
+    /// Whether a value under a key we do not read has the shape of children: a list of objects (as
+    /// `children` is), or an object with a child column among its keys (one child), at any depth.
+    /// Anything else, an object of a force's own notes included, is a column not in SPEC §2's table,
+    /// and ignored.
+    private static func mayHoldChildren(_ value: JSONValue) -> Bool {
+        switch value {
+        case .array(let elements):
+            return elements.contains { if case .object = $0 { true } else { mayHoldChildren($0) } }
+        case .object(let members):
+            return members.contains { Column(name: $0.key)?.isChildColumn == true || mayHoldChildren($0.value) }
+        default:
+            return false
+        }
+    }
+
     private static func childObjects(
         _ value: JSONValue, line: Int, log: inout FileErrorLog
     ) -> [[(key: String, value: JSONValue)]] {
@@ -171,6 +222,8 @@ enum JSONLinesIncidentReader {
 private struct KeySet {
     static let children = Column.count
     private var bits: UInt64 = 0
+
+    func contains(_ key: Int) -> Bool { bits & (1 << UInt64(key)) != 0 }
 
     /// False if the key was already there.
     mutating func insert(_ key: Int) -> Bool {

@@ -8,7 +8,12 @@ public enum LikelyTypo {
     /// NAME among the names we do not read, or "" when none is that close.
     public static func hint(for missing: String, among unknown: [String]) -> String {
         guard let name = unknown.first(where: { isTypo($0, of: missing) }) else { return "" }
-        return " (the header has \"\(FieldText.forTerminal(name))\": a typo?)"
+        return words(name, in: "the header")
+    }
+
+    /// " (PLACE has "NAME": a typo?)", the name written safe for a terminal.
+    static func words(_ name: String, in place: String) -> String {
+        " (\(place) has \"\(FieldText.forTerminal(name))\": a typo?)"
     }
 
     /// The known name an unknown one is likely a typo of, when exactly one is that close.
@@ -43,5 +48,47 @@ public enum LikelyTypo {
             previous = row
         }
         return previous[b.count] <= 2
+    }
+}
+
+/// The header's rule for the columns a file lacks: SPEC §2 ignores names not in its table (a
+/// force's export carries many more), but a known column the file lacks, where the file has a
+/// name we do not read a letter or two from it (`LikelyTypo.isTypo`), is that column misnamed, and
+/// is refused rather than read as absent: under `Supervisor Grade` a supervisor's "high" was stored
+/// as no grade and the officer's "standard" stood, under `childen` every child of the line was
+/// dropped, under `Returned At` a child back home was never flagged for a return interview (audit
+/// 26, F1 and F2). One rule for every column, required or optional, in every file ingest reads: a
+/// CSV header, each JSON Lines object's keys, incidents and episodes alike.
+public struct MisnamedColumns: Sendable {
+    /// The file's known column names, as compared (`ColumnName.key`).
+    public let known: [String]
+    /// Each unknown name met, with the known columns it is a typo of (indices into `known`): a
+    /// JSON Lines file repeats its keys on every line, so each name is compared once, and a line
+    /// whose keys are all known compares nothing.
+    private var nearMisses: [String: [Int]] = [:]
+
+    public init(known: [String]) { self.known = known }
+
+    /// For each known column the file lacks (`lacks(index)`), the first of `unknown` a letter or two
+    /// from it, and the words naming it (`" (PLACE has "NAME": a typo?)"`), by the column's index in
+    /// `known`. Empty when none is that close.
+    public mutating func hints(unknown: [String], in place: String = "the header",
+                               lacks: (Int) -> Bool) -> [Int: (name: String, hint: String)] {
+        var found: [Int: (name: String, hint: String)] = [:]
+        for name in unknown {
+            for index in nearMisses(of: name) where found[index] == nil && lacks(index) {
+                found[index] = (name, LikelyTypo.words(name, in: place))
+            }
+        }
+        return found
+    }
+
+    private mutating func nearMisses(of name: String) -> [Int] {
+        if let close = nearMisses[name] { return close }
+        let close = known.indices.filter { LikelyTypo.isTypo(name, of: known[$0]) }
+        // Bounded: a file of a million distinct keys, or of long ones, must not keep them all (a
+        // name this long is no typo of a column's, and is answered at once without it).
+        if nearMisses.count < 4096, name.utf8.count <= 256 { nearMisses[name] = close }
+        return close
     }
 }

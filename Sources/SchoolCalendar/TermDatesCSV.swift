@@ -15,7 +15,7 @@ public struct TermDatesError: Error, Sendable, Equatable, CustomStringConvertibl
     public let reason: String
 
     public var description: String {
-        "\(fileName):\(line): " + (column.map { "\($0): " } ?? "") + reason
+        "\(FilePosition.text(fileName, line: line)): " + (column.map { "\($0): " } ?? "") + reason
     }
     public var errorDescription: String? { description }
 }

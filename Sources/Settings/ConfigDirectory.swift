@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import RiskModel
 import SchoolCalendar
 import Schools
@@ -25,7 +26,7 @@ public struct MissingFile: Error, CustomStringConvertible {
         self.instead = instead
     }
 
-    public var description: String { "\(path): \(instead ?? "no such file")" + (setting.map { " (\($0))" } ?? "") }
+    public var description: String { "\(FilePosition.text(path)): \(instead ?? "no such file")" + (setting.map { " (\($0))" } ?? "") }
 }
 
 public enum ConfigDirectory {

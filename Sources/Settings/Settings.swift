@@ -1,4 +1,5 @@
 import Foundation
+import InputRules
 import RiskModel
 import SchoolCalendar
 
@@ -97,9 +98,6 @@ public struct SettingsError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        var s = file
-        if let line { s += ":\(line)" }
-        if let column { s += ":\(column)" }
-        return s + ": " + message
+        FilePosition.text(file, line: line, column: column) + ": " + message
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingest
+import InputRules
 import Intake
 import Settings
 import StoreContract
@@ -24,7 +25,7 @@ struct IngestCommand: AsyncParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("name at least one file to ingest") }
         for f in files where IncidentFileFormat(fileName: f) == nil {
-            throw ValidationError("\(f): expected a .csv, .jsonl or .ndjson file")
+            throw ValidationError("\(FilePosition.text(f)): expected a .csv, .jsonl or .ndjson file")
         }
     }
 

@@ -99,6 +99,30 @@ import Testing
         #expect(try await fixture.store.counts().auditEntries == before.auditEntries)
     }
 
+    /// Audit 26, F1 and F2: the API shares ingest's reader, so a misnamed `children` key or column
+    /// is 422 naming it, where it had been 200 with the child or the supervisor's grade dropped.
+    @Test(arguments: [
+        ("application/x-ndjson",
+         #"{"incident_id":"I-31","reported_at":"2026-11-01T10:00:00Z","officer_grade":"high","victim_id":"V-1","childen":[{"child_id":"C-31","child_given_name":"Ann","child_family_name":"Lee","child_dob":"2016-01-01"}]}"# + "\n",
+         "children", #"is missing from the line (the line has "childen": a typo?)"#),
+        ("text/csv", Sample.header.replacingOccurrences(of: "supervisor_grade", with: "SupervisorGrade")
+            + "\nI-31,2026-11-01T10:00:00Z,DASH,standard,3,high,V-1,,C-31,Ann,Lee,2016-01-01,,,,,\n",
+         "supervisor_grade", #"is missing from the header (the header has "SupervisorGrade": a typo?)"#),
+    ])
+    func aMisnamedKeyOrColumnIs422AndNothingIsWritten(type: String, body: String, column: String, message: String) async throws {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let token = try await Self.token(fixture)
+        let before = try await fixture.store.counts()
+        let response = try await Self.call(fixture, .post, "/api/incidents", type: type, body: body, token: token)
+        #expect(response.status == .unprocessableContent)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(response.text.utf8)) as? [String: Any])
+        let errors = try #require(json["errors"] as? [[String: Any]])
+        #expect(errors.map { $0["column"] as? String } == [column])
+        #expect(errors.map { $0["message"] as? String } == [message])
+        #expect(try await fixture.store.counts() == before)
+    }
+
     @Test(arguments: [
         ("text/csv; charset=utf-8", Sample.header + "\nI-30,2026-11-01T10:00:00Z,DASH,high,,,V-1,,C-30,Ann,Lee,2016-01-01,,,,,\n"),
         ("application/x-ndjson",
