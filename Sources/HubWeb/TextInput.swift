@@ -39,6 +39,7 @@ struct TextInput: Sendable {
             guard let problem = FieldText.problem(scalar, lineBreaks: multiline, formatCharacters: !identifier) else { continue }
             let what = switch problem {
             case .formatCharacter: "an invisible or look-alike character"
+            case .lookAlikeLetter: "a character that may print as another (beyond ASCII, only Latin letters)"
             default: scalar.value == 0x7F ? "a delete character" : scalar.value == 0 ? "a null character" : "a control character"
             }
             return "\(label) has \(what) in it, which cannot be kept. Type it again without it."

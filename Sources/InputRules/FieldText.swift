@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one rule for whether a piece of text may be stored: ingest, the config files, the settings,
 /// the command line and the web app all ask here. C0 control characters (U+0000-U+001F), DEL
 /// (U+007F) and C1 controls (U+0080-U+009F, which a terminal takes as CSI and the like) are
@@ -8,9 +10,11 @@
 /// every space but U+0020 (a no-break space, an ideographic space, the line and paragraph
 /// separators), the fillers (Hangul, braille blank), private-use and unassigned code points:
 /// `C-9001` with a no-break space after it prints the same and is another child, and a bidi
-/// override shows an id reversed. They are refused rather than trimmed, at an id's edges as inside
-/// it, so every reader (incidents, episodes, the command line, the API) sees one id. Names keep
-/// them (a zero-width non-joiner is part of how some names are written). Every kind has a length
+/// override shows an id reversed. Beyond ASCII an id takes only Latin letters in their own form
+/// (`isPlainLatinLetter`): a Cyrillic `С`, a fullwidth `Ｃ` print as `C`. They are refused rather
+/// than trimmed, at an id's edges as inside it, so every reader (incidents, episodes, the command
+/// line, the API) sees one id. Names keep them (a zero-width non-joiner is part of how some names
+/// are written, and a name may be in any script). Every kind has a length
 /// limit, so a stray paste is refused with a clear line rather than stored.
 ///
 /// Problems never carry the text itself: it may name people.
@@ -47,6 +51,8 @@ public enum FieldText {
         case controlCharacter
         /// A look-alike character (`FieldText.isLookAlike`) in an id.
         case formatCharacter
+        /// A character beyond ASCII that is no plain Latin letter (`FieldText.isPlainLatinLetter`) in an id.
+        case lookAlikeLetter
         case tooLong(maximum: Int)
 
         /// In words, for `FILE:LINE: column: ` or `--option: ` before it.
@@ -54,6 +60,8 @@ public enum FieldText {
             switch self {
             case .controlCharacter: "contains a control character"
             case .formatCharacter: "contains an invisible or look-alike character (a space other than U+0020, zero-width, bidi or a filler)"
+            case .lookAlikeLetter: "contains a character that may print as another: beyond ASCII an id takes only Latin letters "
+                + "(accented ones too), not Cyrillic or Greek letters, fullwidth or compatibility forms, or other dashes and symbols"
             case .tooLong(let maximum): "is longer than \(maximum) characters"
             }
         }
@@ -141,8 +149,30 @@ public enum FieldText {
         let v = scalar.value
         if v == 0x09 || (lineBreaks && (v == 0x0A || v == 0x0D)) { return nil }
         if isControl(scalar) { return .controlCharacter }
-        if !formatCharacters, v >= 0x80, isLookAlike(scalar) { return .formatCharacter }
+        if !formatCharacters, v >= 0x80 {
+            if isLookAlike(scalar) { return .formatCharacter }
+            if !isPlainLatinLetter(scalar) { return .lookAlikeLetter }
+        }
         return nil
+    }
+
+    /// Whether a character beyond ASCII is a letter of the Latin alphabet in its own form (é, ø, ß,
+    /// ł: a force's ids may carry a name's letters): a letter (upper, lower or title case) of
+    /// Latin-1, Latin Extended-A and -B or Latin Extended Additional, that NFKC leaves as it is. The
+    /// id rule's only characters beyond ASCII (audit 26, F5): a Cyrillic `С` or a Greek `Ο` prints
+    /// as `C` or `O` (three incidents of one child became two children, and a HIGH child was
+    /// missed), a fullwidth `Ｃ`, the ligature `ĳ` or the long `ſ` fold to other letters, and a
+    /// dash `‐` prints as `-`, so each would be another id that reads the same. A letter of another
+    /// script with no Latin twin is refused too: one rule for every id is one a person can say.
+    public static func isPlainLatinLetter(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        guard (0xC0...0x24F).contains(v) && v != 0xD7 && v != 0xF7 || (0x1E00...0x1EFF).contains(v) else { return false }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter: break
+        default: return false
+        }
+        let text = String(Character(scalar))
+        return text.precomposedStringWithCompatibilityMapping == text
     }
 
     /// Whether a character (not ASCII) prints as nothing or as another: a format character (Cf),

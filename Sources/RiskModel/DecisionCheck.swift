@@ -50,7 +50,7 @@ extension Decision {
         if outcome == .declined, given == nil { problems.append(.noReason) }
         if let given {
             switch FieldText.problem(given, as: .words) {
-            case .controlCharacter?, .formatCharacter?: problems.append(.reasonHasControlCharacter)
+            case .controlCharacter?, .formatCharacter?, .lookAlikeLetter?: problems.append(.reasonHasControlCharacter)
             case .tooLong?: problems.append(.reasonTooLong)
             case nil: break
             }

@@ -116,7 +116,7 @@ extension PlanAction {
         let what = trimmed(action)
         if let what {
             switch FieldText.problem(what, as: .words) {
-            case .controlCharacter?, .formatCharacter?: problems.append(.actionHasControlCharacter)
+            case .controlCharacter?, .formatCharacter?, .lookAlikeLetter?: problems.append(.actionHasControlCharacter)
             case .tooLong?: problems.append(.actionTooLong)
             case nil: break
             }
@@ -126,7 +126,7 @@ extension PlanAction {
         let who = trimmed(agency)
         if let who {
             switch FieldText.problem(who, as: .name) {
-            case .controlCharacter?, .formatCharacter?: problems.append(.agencyHasControlCharacter)
+            case .controlCharacter?, .formatCharacter?, .lookAlikeLetter?: problems.append(.agencyHasControlCharacter)
             case .tooLong?: problems.append(.agencyTooLong)
             case nil: break
             }

@@ -6,7 +6,9 @@ import InputRules
 public enum ContactAddress {
     /// One `@`, something before it, a domain of dotted labels after it, and nothing that could
     /// break out of a header or an SMTP command (spaces, control characters, angle brackets, commas),
-    /// and no invisible format character (FieldText's rule for ids: an address is one).
+    /// and no invisible or look-alike character (`FieldText.isLookAlike`). Not the whole rule for
+    /// ids: an address may be an internationalised one (RFC 6531), in any script, and one already
+    /// kept in a queued alert must still be sent.
     public static func isEmail(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, address.utf8.count <= 254 else { return false }
@@ -15,7 +17,7 @@ public enum ContactAddress {
         let forbidden = Set("<>()[],;:\\\" ")
         return address.unicodeScalars.allSatisfy {
             $0.value > 32 && !forbidden.contains(Character($0))
-                && FieldText.problem($0, lineBreaks: false, formatCharacters: false) == nil
+                && FieldText.problem($0, lineBreaks: false, formatCharacters: true) == nil && !FieldText.isLookAlike($0)
         }
     }
 
