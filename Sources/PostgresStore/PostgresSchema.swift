@@ -369,6 +369,7 @@ enum PostgresSchema {
         idempotencyKeys,
         PostgresAlerts.hubNoticeSchools,
         schoolRounds,
+        PostgresAlerts.alertsBoardLists,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -183,6 +183,7 @@ enum SQLiteSchema {
         registerIdempotencyKeys(&m)
         registerHubNoticeSchools(&m)
         registerSchoolRounds(&m)
+        registerAlertsBoardLists(&m)
         return m
     }
 

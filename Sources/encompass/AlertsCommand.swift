@@ -15,7 +15,9 @@ struct AlertsCommand: AsyncParsableCommand {
             hub's unmatched list: a child with no school, or a school with no key adult, never dropped, there until \
             the school is known (the table without --state ends by counting them).
             --state unacknowledged lists alerts delivered with an acknowledgement link that nobody at the \
-            school acknowledged by the deadline: the schools the hub should phone.
+            school acknowledged by the deadline, while the link still works (alerts.ack_days after the deadline), \
+            newest deadline first: the schools the hub should phone, as the alerts board lists them. The table \
+            ends by counting those whose links have closed; --all lists them too.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -26,8 +28,15 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(help: "The clock for --state unacknowledged (ISO 8601), for tests and replays. Default: now.")
     var now: String?
 
+    @Flag(help: "With --state unacknowledged: every alert nobody acknowledged, those whose links have closed too.")
+    var all = false
+
     @Flag(help: "Print JSON for programs instead of the table.")
     var json = false
+
+    func validate() throws {
+        if all, state != .unacknowledged { throw ValidationError("--all goes with --state unacknowledged") }
+    }
 
     func run() async throws {
         try await Failure.run {
@@ -58,9 +67,21 @@ struct AlertsCommand: AsyncParsableCommand {
                 return
             case .state(let s)?: try await context.store.alerts(state: s, passes: writer.passes, visit)
             case .unacknowledged?:
-                try await context.store.alerts(state: .delivered, passes: writer.passes) { pass, row in
-                    if row.isUnacknowledged(now: clock) { try visit(pass, row) }
+                // The board's rule (`AlertLifecycle.isToPhone`), asked of each row the store selects.
+                let listed = Counter()
+                let all = all
+                try await context.store.unacknowledgedAlerts(now: clock, closedLinks: all, passes: writer.passes) { pass, row in
+                    guard all ? row.isUnacknowledged(now: clock) : row.isToPhone(now: clock) else { return }
+                    if pass == 0 { listed.add() }
+                    try visit(pass, row)
                 }
+                try writer.finish()
+                let closed = all ? 0 : try await context.store.unacknowledgedCount(now: clock) - listed.value
+                if !json, closed > 0 {
+                    print("\(closed) more not acknowledged, whose links have closed (no longer to phone): "
+                          + "encompass alerts --state unacknowledged --all")
+                }
+                return
             }
             try writer.finish()
         }
@@ -68,7 +89,7 @@ struct AlertsCommand: AsyncParsableCommand {
 }
 
 /// `--state`: a stored state, or `unacknowledged`, which the state machine works out from a delivered alert.
-enum AlertFilter: ExpressibleByArgument {
+enum AlertFilter: ExpressibleByArgument, Equatable {
     case state(AlertState)
     case unacknowledged
 
