@@ -36,8 +36,17 @@ public struct AlertPlanner: Sendable {
 
     /// False when an incident reported then is too old, at `now`, to alert a school about.
     public func considers(reportedAt: Date, now: Date) -> Bool {
-        guard let maxAge else { return true }
-        return now.timeIntervalSince(reportedAt) <= maxAge
+        guard let oldest = oldestConsidered(now: now) else { return true }
+        return reportedAt >= oldest
+    }
+
+    /// The earliest report time of an incident an ingest at `now` alerts a school about
+    /// (`considers`); nil: no limit. The alerts board lists the unmatched alerts of incidents
+    /// reported since then as the morning's work, and counts the older ones apart: recording a
+    /// school for one would write to the school about an incident older than the force lets any
+    /// alert be made for (a store's query compares the report time with this, and only this).
+    public func oldestConsidered(now: Date) -> Date? {
+        maxAge.map { now.addingTimeInterval(-$0) }
     }
 
     /// The alert of a link that has none yet (`plan`), or nil with the link counted in `tooOld`: the
@@ -698,6 +707,21 @@ public enum AlertLifecycle {
     public static func isUnacknowledged(state: AlertState, linkIssued: Bool, acknowledgedAt: Date?, deadline: Date?, now: Date) -> Bool {
         guard state == .delivered, linkIssued, acknowledgedAt == nil, let deadline else { return false }
         return deadline < now
+    }
+
+    /// Whether the hub is still to phone the school about an alert: unacknowledged
+    /// (`isUnacknowledged`) while the links it was sent with still open it (`linksOpen`: until
+    /// `alerts.ack_days` after its deadline, or after its send when that is later). The call is
+    /// to make sure the school has it in hand, and asks the key adult to press the link's button;
+    /// once the links have closed the school can no longer acknowledge it, and the deadline is
+    /// `ack_days` (a fortnight) behind. Such an alert stays unacknowledged on the record (`alerts
+    /// --state unacknowledged`, `alerts --json`'s null `acknowledged_at`, the report's
+    /// `acknowledged` of the due alerts), but is no longer on the hub's list: kept there for good,
+    /// the list grew with the store's history, 78,944 rows after two years with this morning's
+    /// last (audit 26, F1). The alerts board and `alerts --state unacknowledged` both ask this.
+    public static func isToPhone(state: AlertState, acknowledgedAt: Date?, deadline: Date?, linksEnd: Date?, now: Date) -> Bool {
+        isUnacknowledged(state: state, linkIssued: linksEnd != nil, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
+            && linksOpen(linksEnd: linksEnd, now: now)
     }
 
     /// Whether a kept notice about an alert is still to be told when the hub's notice goes: a

@@ -1,5 +1,6 @@
 import CivilTime
 import Foundation
+import Inspection
 import StoreContract
 
 /// The values of the alerts board: today's run by state, most urgent first; the unmatched children,
@@ -32,17 +33,97 @@ struct AlertBoard {
         var phoned: Bool { calls.contains { !$0.toEarlierSchool } }
     }
 
+    /// How many rows of each list (the schools to phone, the unmatched children) one page shows:
+    /// the page stays small however long the store's history. With every row it was 252 MB, and
+    /// 45-67 s, after two years of a force's alerts (audit 26, F1).
+    static let pageRows = 50
+
+    /// Which page of each list the board shows, from the address (`?phone=2&unmatched=3&older=1`),
+    /// and the addresses of the pages either side. A page past the end is the last.
+    struct Place: Equatable {
+        var phone = 1
+        var unmatched = 1
+        /// The unmatched children of incidents older than `alerts.max_age_days`, not the recent ones.
+        var older = false
+
+        init(phone: Int = 1, unmatched: Int = 1, older: Bool = false) {
+            (self.phone, self.unmatched, self.older) = (phone, unmatched, older)
+        }
+
+        /// Anything that is not a page number is the first page.
+        init(query: (String) -> String?) {
+            func number(_ key: String) -> Int { query(key).flatMap(Int.init).map { min(max($0, 1), Int(Int32.max)) } ?? 1 }
+            self.init(phone: number("phone"), unmatched: number("unmatched"), older: query("older") == "1")
+        }
+
+        /// The board's address at this place, at `heading`.
+        func link(_ heading: String) -> String {
+            let parts = [phone > 1 ? "phone=\(phone)" : nil, unmatched > 1 ? "unmatched=\(unmatched)" : nil, older ? "older=1" : nil].compactMap { $0 }
+            return "/alerts" + (parts.isEmpty ? "" : "?" + parts.joined(separator: "&")) + "#" + heading
+        }
+    }
+
+    /// One page of a list of `total` rows: the `number`th, or the last when there are fewer.
+    struct Page: Equatable {
+        let number: Int
+        let total: Int
+
+        init(_ asked: Int, of total: Int) {
+            self.total = total
+            number = min(max(asked, 1), max(1, (total + AlertBoard.pageRows - 1) / AlertBoard.pageRows))
+        }
+
+        var offset: Int { (number - 1) * AlertBoard.pageRows }
+        var range: Range<Int> { min(offset, total)..<min(offset + AlertBoard.pageRows, total) }
+
+        /// "Showing 51 to 100 of 1,532" and the links to the pages either side, or nil when every
+        /// row is on this page. `at` makes the address of another page of this list.
+        func pager(_ at: (Int) -> String) -> [String: Any]? {
+            guard total > AlertBoard.pageRows else { return nil }
+            return [
+                "pagerFirst": Self.grouped(range.lowerBound + 1), "pagerLast": Self.grouped(range.upperBound), "pagerTotal": Self.grouped(total),
+                "pagerPrevious": number > 1 ? at(number - 1) as Any : NSNull(),
+                "pagerNext": range.upperBound < total ? at(number + 1) as Any : NSNull(),
+                "pagerRows": AlertBoard.pageRows,
+            ]
+        }
+
+        /// `1,532`, as the report writes its figures.
+        static func grouped(_ n: Int) -> String { InspectionReport.Figure.grouped(n) }
+    }
+
+    /// The schools to phone (`AlertLifecycle.isToPhone`, newest deadline first): every one, for
+    /// the count not yet phoned, and this page's with their schools.
+    struct PhoneList {
+        var page: Page
+        /// This page's rows.
+        var rows: [ToPhone]
+        /// Of every row, those nobody has phoned the school it is for now about.
+        var notPhoned: Int
+        /// Unacknowledged alerts whose links have closed: on the record, not on the list.
+        var closedLinks: Int
+    }
+
+    /// The unmatched children: this page of the recent ones (incidents reported within
+    /// `alerts.max_age_days`: `AlertPlanner.oldestConsidered`), or of the older ones.
+    struct UnmatchedList {
+        var page: Page
+        var rows: [AlertRow]
+        var recent: Int
+        var older: Int
+        /// `alerts.max_age_days`; nil: no limit, every unmatched child is recent.
+        var maxAgeDays: Int?
+    }
+
     let values: [String: Any]
 
-    init(alerts: [AlertRow], toPhone: [ToPhone], notices: [HubNoticeEntry], noticeSchools: [String: School] = [:], unsentNotices: Int,
-         now: Date, zone: Zone,
-         problem: Problem?, recorded: String?, phoned: String?, lastRun: NotifyRunRecord? = nil) {
+    init(run: [AlertRow], phone: PhoneList, unmatched: UnmatchedList, place: Place = Place(), notices: [HubNoticeEntry],
+         noticeSchools: [String: School] = [:], unsentNotices: Int, now: Date, zone: Zone,
+         problem: Problem?, recorded: AlertRow?, phoned: String?, lastRun: NotifyRunRecord? = nil) {
         let time = DisplayTime(zone: zone)
-        let startOfToday = Self.startOfToday(now, zone: zone)
-        let run = alerts.filter { Self.inTodaysRun($0, startOfToday: startOfToday) }
-        let unmatched = alerts.filter { $0.state == .unmatched }
         var counts: [AlertState: Int] = [:]
         for a in run { counts[a.state, default: 0] += 1 }
+        let toPhone = phone.rows
 
         var v: [String: Any] = [
             "asOf": time.dayAndClock(now),
@@ -51,16 +132,31 @@ struct AlertBoard {
             "runTotal": run.count,
             "overdueCount": counts[.overdue] ?? 0,
             "failedCount": counts[.failed] ?? 0,
-            "unmatchedCount": unmatched.count,
+            "unmatchedCount": unmatched.recent,
             "unsentNotices": unsentNotices,
             "unsentWords": unsentNotices == 1 ? "hub notice not yet sent" : "hub notices not yet sent",
             "run": run.map { Self.runRow($0, time: time) },
             "hasRun": !run.isEmpty,
-            "unmatched": unmatched.map { Self.unmatchedRow($0, problem: problem?.form == .school && problem?.reference == $0.reference ? problem : nil) },
+            "unmatched": unmatched.rows.map { Self.unmatchedRow($0, problem: problem?.form == .school && problem?.reference == $0.reference ? problem : nil) },
             "phone": toPhone.map { Self.phoneRow($0, time: time, problem: problem?.form == .call && problem?.reference == $0.alert.reference ? problem : nil) },
             "hasPhone": !toPhone.isEmpty,
-            "phoneCount": toPhone.filter { !$0.phoned }.count,
-            "hasUnmatched": !unmatched.isEmpty,
+            "phoneCount": phone.notPhoned,
+            "phonePager": phone.page.pager { Place(phone: $0, unmatched: place.unmatched, older: place.older).link("phone-heading") }
+                .map { $0 as Any } ?? NSNull(),
+            "closedLinks": phone.closedLinks == 1
+                ? "1 more not acknowledged, whose link has closed, is not listed: its school can no longer acknowledge it"
+                : "\(Page.grouped(phone.closedLinks)) more not acknowledged, whose links have closed, are not listed: their schools can no longer acknowledge them",
+            "hasClosedLinks": phone.closedLinks > 0,
+            "hasUnmatched": !unmatched.rows.isEmpty,
+            "unmatchedPager": unmatched.page.pager { Place(phone: place.phone, unmatched: $0, older: place.older).link("unmatched-heading") }
+                .map { $0 as Any } ?? NSNull(),
+            "showingOlder": place.older,
+            "olderUnmatched": Page.grouped(unmatched.older),
+            "olderLine": "\(Page.grouped(unmatched.older)) more, \(unmatched.older == 1 ? "of an older incident, is" : "of older incidents, are")",
+            "hasOlderUnmatched": unmatched.older > 0,
+            "maxAgeDays": unmatched.maxAgeDays.map { $0 as Any } ?? NSNull(),
+            "olderLink": Place(phone: place.phone, older: true).link("unmatched-heading"),
+            "recentLink": Place(phone: place.phone).link("unmatched-heading"),
             "notices": notices.map { Self.noticeRow($0, schools: noticeSchools, time: time) },
             "hasNotices": !notices.isEmpty,
         ]
@@ -75,7 +171,7 @@ struct AlertBoard {
         if let phoned, toPhone.contains(where: { $0.alert.reference == phoned }) {
             v["notice"] = "Call recorded for alert \(phoned)."
         }
-        if let recorded, let alert = alerts.first(where: { $0.reference == recorded }) {
+        if let alert = recorded {
             v["notice"] = alert.state == .unmatched
                 ? "School recorded for alert \(alert.reference), but it is still unmatched: \(alert.lastError ?? "no key adult")."
                 : "School recorded for alert \(alert.reference): it is \(alert.state.rawValue) for the school's key adult."
@@ -105,13 +201,6 @@ struct AlertBoard {
 
     /// Midnight at the start of `now`'s day in the hub's zone.
     static func startOfToday(_ now: Date, zone: Zone) -> Date { zone.instant(on: zone.localDate(of: now)) }
-
-    /// Whether the board shows an alert at all: in today's run, unmatched, to be phoned about, or the
-    /// one whose school was just recorded. The page keeps only these as the store reads the alerts,
-    /// not every alert ever queued (226,897 on a store of ten million rows).
-    static func shows(_ a: AlertRow, startOfToday: Date, now: Date, recorded: String?) -> Bool {
-        inTodaysRun(a, startOfToday: startOfToday) || a.state == .unmatched || a.isUnacknowledged(now: now) || a.reference == recorded
-    }
 
     /// Still in the outbox, delivered or due today or later, or failed in the last week: judged by
     /// when it failed, not its deadline (a late incident's alert fails long after its deadline, and

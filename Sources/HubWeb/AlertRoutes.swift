@@ -19,7 +19,9 @@ struct AlertRoutes {
             let recorded = request.formQuery["recorded"]
             let phoned = request.formQuery["phoned"]
             let again = request.formQuery["again"] != nil
-            return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, phonedAgain: again, status: .ok)
+            let query = request.formQuery
+            return try await board(context: context, problem: nil, recorded: recorded, phoned: phoned, phonedAgain: again,
+                                   place: AlertBoard.Place { query[$0] }, status: .ok)
         }
         // "Phone the school": hub staff record that they rang about an unacknowledged alert.
         router.post("/alerts/:reference/call") { _, context in
@@ -115,29 +117,30 @@ struct AlertRoutes {
     }
 
     private func board(context: HubRequestContext, problem: AlertBoard.Problem?, recorded: String?, phoned: String?,
-                       phonedAgain: Bool = false, status: HTTPResponse.Status) async throws -> Response {
+                       phonedAgain: Bool = false, place asked: AlertBoard.Place = .init(), status: HTTPResponse.Status) async throws -> Response {
         let now = clock.now()
         let since = now.addingTimeInterval(-Double(AlertBoard.recentDays) * 86_400)
         let startOfToday = AlertBoard.startOfToday(now, zone: configuration.scoring.zone)
-        let shown = ScanResults<AlertRow>(parts: 1)
-        try await store.alerts(state: nil, passes: 1) { _, row in
-            if AlertBoard.shows(row, startOfToday: startOfToday, now: now, recorded: recorded) { shown.append(row, to: 0) }
-        }
-        let alerts = shown[0]
-        let phone = try await toPhone(alerts, now: now)
+        // Each list read by its own query: the page never reads every alert of the store.
+        let run = try await store.alertsInRun(since: startOfToday).filter { AlertBoard.inTodaysRun($0, startOfToday: startOfToday) }
+        var place = asked
+        let phone = try await phoneList(now: now, place: &place, showing: problem?.form == .call ? problem?.reference : phoned)
+        let unmatched = try await unmatchedList(now: now, place: &place, showing: problem?.form == .school ? problem?.reference : nil)
         let notices = try await store.hubNotices(since: since, limit: AlertBoard.noticeLimit).filter(AlertBoard.lists)
         // The schools `rerouted` and `no-longer-named` notices name, to phone as the unacknowledged alerts' are.
         var noticeSchools: [String: School] = [:]
         for urn in Set(notices.filter { AlertBoard.namesEarlierSchool($0.notice) }.compactMap(\.notice.schoolURN)) {
             noticeSchools[urn] = try await store.school(urn: urn)
         }
-        var values = AlertBoard(alerts: alerts, toPhone: phone, notices: notices, noticeSchools: noticeSchools,
+        var recordedAlert: AlertRow?
+        if let recorded { recordedAlert = try await store.alert(reference: recorded) }
+        var values = AlertBoard(run: run, phone: phone, unmatched: unmatched, place: place, notices: notices, noticeSchools: noticeSchools,
                                 unsentNotices: try await store.unsentHubNotices().filter(\.stillHolds).count, now: now,
-                                zone: configuration.scoring.zone, problem: problem, recorded: recorded, phoned: phoned,
-                                lastRun: try await store.latestNotifyRun()).values
+                                zone: configuration.scoring.zone, problem: problem, recorded: recordedAlert,
+                                phoned: phoned, lastRun: try await store.latestNotifyRun()).values
         // What each call form saw: one press, one call (`OnePress`). The rows are `phone`'s, in its order.
-        if let rows = values["phone"] as? [[String: Any]], rows.count == phone.count {
-            values["phone"] = zip(rows, phone).map { row, p in row.merging(["rowCallsSeen": p.calls.count]) { $1 } }
+        if let rows = values["phone"] as? [[String: Any]], rows.count == phone.rows.count {
+            values["phone"] = zip(rows, phone.rows).map { row, p in row.merging(["rowCallsSeen": p.calls.count]) { $1 } }
         }
         if phonedAgain, let phoned {
             values["notice"] = "This call about alert \(phoned) was already recorded: it is shown below. Nothing more was recorded."
@@ -146,15 +149,54 @@ struct AlertRoutes {
                             status: status)
     }
 
-    /// The unacknowledged alerts (the state machine's rule), oldest deadline first, each with its
-    /// school's name and telephone and the calls already made.
-    private func toPhone(_ alerts: [AlertRow], now: Date) async throws -> [AlertBoard.ToPhone] {
-        let unread = alerts.filter { $0.isUnacknowledged(now: now) }
-            .sorted { ($0.deadline ?? .distantPast, $0.reference) < ($1.deadline ?? .distantPast, $1.reference) }
-        guard !unread.isEmpty else { return [] }
+    /// The schools to phone (`AlertLifecycle.isToPhone`), newest deadline first: the alerts whose
+    /// deadline passed this morning, the calls that can still reach the child's school day, come
+    /// first, and the list ends with those whose links close soonest. The page asked for, or the
+    /// one holding `showing` (the alert a call was just recorded for, or whose form was refused).
+    /// Every row's calls are read (the count not yet phoned is of them all): the rows are only
+    /// those whose links still open, `alerts.ack_days` of alerts at most, whatever the history.
+    private func phoneList(now: Date, place: inout AlertBoard.Place, showing: String?) async throws -> AlertBoard.PhoneList {
+        let all = try await store.alertsToPhone(now: now)
+        var calls: [String: [AlertCall]] = [:]
+        for start in stride(from: 0, to: all.count, by: 1_000) {
+            let part = all[start..<min(start + 1_000, all.count)].map(\.reference)
+            calls.merge(Dictionary(grouping: try await store.calls(references: part), by: \.reference)) { $0 + $1 }
+        }
+        if let showing, let index = all.firstIndex(where: { $0.reference == showing }) { place.phone = index / AlertBoard.pageRows + 1 }
+        let page = AlertBoard.Page(place.phone, of: all.count)
+        place.phone = page.number
+        let rows = all[page.range]
         var schools: [String: School] = [:]
-        for urn in Set(unread.compactMap(\.schoolURN)) { schools[urn] = try await store.school(urn: urn) }
-        let calls = Dictionary(grouping: try await store.calls(references: unread.map(\.reference)), by: \.reference)
-        return unread.map { AlertBoard.ToPhone(alert: $0, school: $0.schoolURN.flatMap { schools[$0] }, calls: calls[$0.reference] ?? []) }
+        for urn in Set(rows.compactMap(\.schoolURN)) { schools[urn] = try await store.school(urn: urn) }
+        let notPhoned = all.filter { !AlertBoard.ToPhone(alert: $0, school: nil, calls: calls[$0.reference] ?? []).phoned }.count
+        return AlertBoard.PhoneList(
+            page: page, rows: rows.map { AlertBoard.ToPhone(alert: $0, school: $0.schoolURN.flatMap { schools[$0] }, calls: calls[$0.reference] ?? []) },
+            notPhoned: notPhoned, closedLinks: max(0, try await store.unacknowledgedCount(now: now) - all.count))
+    }
+
+    /// The unmatched children, newest incident first: those an alert may still be sent for
+    /// (`AlertPlanner.oldestConsidered`: reported within `alerts.max_age_days`), or the older ones
+    /// (`place.older`). A row whose form was refused (`showing`) and is not on the page is shown
+    /// first, so the error summary's link has its field.
+    private func unmatchedList(now: Date, place: inout AlertBoard.Place, showing: String?) async throws -> AlertBoard.UnmatchedList {
+        let planner = configuration.alertPlanner
+        let limit = planner?.oldestConsidered(now: now)
+        if limit == nil { place.older = false }
+        func read(_ page: Int) async throws -> UnmatchedPage {
+            try await store.unmatchedAlerts(reportedSince: limit, older: place.older, offset: (page - 1) * AlertBoard.pageRows,
+                                            limit: AlertBoard.pageRows)
+        }
+        var found = try await read(place.unmatched)
+        var page = AlertBoard.Page(place.unmatched, of: place.older ? found.older : found.recent)
+        if page.number != place.unmatched { found = try await read(page.number) }
+        page = AlertBoard.Page(page.number, of: place.older ? found.older : found.recent)
+        place.unmatched = page.number
+        var rows = found.rows
+        if let showing, !rows.contains(where: { $0.reference == showing }), let alert = try await store.alert(reference: showing),
+           alert.state == .unmatched {
+            rows.insert(alert, at: 0)
+        }
+        return AlertBoard.UnmatchedList(page: page, rows: rows, recent: found.recent, older: found.older,
+                                        maxAgeDays: planner?.maxAge.map { Int(($0 / 86_400).rounded()) })
     }
 }

@@ -499,14 +499,14 @@ enum PostgresAlerts {
 
     static let rowColumns = """
         SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
+               next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at,
                CASE WHEN state = 'failed' THEN
                    (SELECT n.created_at FROM hub_notices n
                     WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed' AND n.rerouted_at IS NULL) END
         FROM alerts
         """
 
-    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Bool, Double?)
+    typealias RowTuple = (String, String, String, String?, String?, String, Double?, Int, String?, Double?, Double?, String?, Double?, Double?, Double?)
 
     static func alertRow(_ r: RowTuple) -> AlertRow {
         let state = AlertState(rawValue: r.5) ?? .queued
@@ -514,8 +514,8 @@ enum PostgresAlerts {
                         deadline: r.6.map(Date.init(timeIntervalSince1970:)), attempts: r.7,
                         lastError: state == .unmatched ? r.11 : r.8,
                         nextAttemptAt: r.9.map(Date.init(timeIntervalSince1970:)), deliveredAt: r.10.map(Date.init(timeIntervalSince1970:)),
-                        acknowledgedAt: r.12.map(Date.init(timeIntervalSince1970:)), linkIssued: r.13,
-                        failedAt: r.14.map(Date.init(timeIntervalSince1970:)))
+                        acknowledgedAt: r.12.map(Date.init(timeIntervalSince1970:)), linkIssued: r.13 != nil,
+                        failedAt: r.14.map(Date.init(timeIntervalSince1970:)), linksEnd: r.13.map(Date.init(timeIntervalSince1970:)))
     }
 
     /// The alerts the keys make, and those that cannot make one, each with why (ids only).
@@ -590,10 +590,7 @@ extension PostgresStore: AlertStore {
             for pass in 0..<passes {
                 // Most urgent first: overdue and failed before the rest, then by deadline. The rows
                 // are decoded as they arrive, none kept.
-                let order = pass < passes - 1 ? "" : """
-                    ORDER BY CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-                        WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
-                    """
+                let order = pass < passes - 1 ? "" : "ORDER BY " + PostgresAlerts.urgentFirst
                 let rows = try await conn.query("""
                     \(unescaped: PostgresAlerts.rowColumns)
                     WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))

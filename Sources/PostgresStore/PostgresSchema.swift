@@ -370,6 +370,7 @@ enum PostgresSchema {
         PostgresAlerts.hubNoticeSchools,
         schoolRounds,
         PostgresAlerts.hubNoticeSettled,
+        PostgresAlerts.alertsBoardLists,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

@@ -285,10 +285,9 @@ extension SQLiteStore: AlertStore {
         try await pool.read { db in
             for pass in 0..<passes {
                 // Most urgent first: overdue and failed before the rest, then by deadline.
-                try Self.forEachAlert(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: pass < passes - 1 ? nil : """
-                    CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-                        WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline, reference
-                    """) { try visit(pass, $0) }
+                try Self.forEachAlert(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: pass < passes - 1 ? nil : Self.urgentFirst) {
+                    try visit(pass, $0)
+                }
             }
         }
     }
@@ -301,24 +300,26 @@ extension SQLiteStore: AlertStore {
 
     /// The alerts as the rows are read, through a cursor: none is kept here. In no particular order
     /// when `order` is nil.
-    static func forEachAlert(_ db: Database, where clause: String, order: String?, _ body: (AlertRow) throws -> Void) throws {
+    static func forEachAlert(_ db: Database, where clause: String, order: String?, arguments: StatementArguments = [],
+                             _ body: (AlertRow) throws -> Void) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT reference, incident_id, child_id, school_urn, channel, state, deadline, attempts, last_error,
-                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at IS NOT NULL,
+                   next_attempt_at, delivered_at, unmatched_reason, acknowledged_at, ack_expires_at,
                    CASE WHEN state = 'failed' THEN
                        (SELECT n.created_at FROM hub_notices n
                         WHERE n.alert_key = alerts.alert_key AND n.kind = 'failed' AND n.rerouted_at IS NULL) END
             FROM alerts WHERE \(clause)\(order.map { " ORDER BY " + $0 } ?? "")
-            """)
+            """, arguments: arguments)
         while let r = try rows.next() {
             let state = AlertState(rawValue: r[5]) ?? .queued
+            let linksEnd = (r[13] as Double?).map(Date.init(timeIntervalSince1970:))
             try body(AlertRow(reference: r[0], incidentId: r[1], childId: r[2], schoolURN: r[3], channel: r[4], state: state,
                               deadline: (r[6] as Double?).map(Date.init(timeIntervalSince1970:)), attempts: r[7],
                               lastError: state == .unmatched ? r[11] : r[8],
                               nextAttemptAt: (r[9] as Double?).map(Date.init(timeIntervalSince1970:)),
                               deliveredAt: (r[10] as Double?).map(Date.init(timeIntervalSince1970:)),
-                              acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: r[13],
-                              failedAt: (r[14] as Double?).map(Date.init(timeIntervalSince1970:))))
+                              acknowledgedAt: (r[12] as Double?).map(Date.init(timeIntervalSince1970:)), linkIssued: linksEnd != nil,
+                              failedAt: (r[14] as Double?).map(Date.init(timeIntervalSince1970:)), linksEnd: linksEnd))
         }
     }
 

@@ -184,6 +184,7 @@ enum SQLiteSchema {
         registerHubNoticeSchools(&m)
         registerSchoolRounds(&m)
         registerHubNoticeSettled(&m)
+        registerAlertsBoardLists(&m)
         return m
     }
 

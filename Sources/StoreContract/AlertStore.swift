@@ -18,6 +18,8 @@ public struct AlertRow: Sendable, Equatable {
     public var acknowledgedAt: Date?
     /// An acknowledgement link went out with it (`web.public_url` was set when it was sent).
     public var linkIssued: Bool
+    /// When its links stop opening it (`AlertLifecycle.linksEnd`); nil when none went out.
+    public var linksEnd: Date?
     /// A failed alert's: when it failed, the time of the `failed` hub notice the state machine writes
     /// as it fails (`AlertLifecycle.failure`). The alerts board lists a failure for a week from then.
     public var failedAt: Date?
@@ -25,7 +27,7 @@ public struct AlertRow: Sendable, Equatable {
     /// When the school the alert is now for received it (`AlertLifecycle.deliveredToItsSchool`).
     public var deliveredToItsSchool: Date? { AlertLifecycle.deliveredToItsSchool(state: state, deliveredAt: deliveredAt) }
 
-    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false, failedAt: Date? = nil) {
+    public init(reference: String, incidentId: String, childId: String, schoolURN: String? = nil, channel: String? = nil, state: AlertState, deadline: Date? = nil, attempts: Int, lastError: String? = nil, nextAttemptAt: Date? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false, failedAt: Date? = nil, linksEnd: Date? = nil) {
         self.reference = reference
         self.incidentId = incidentId
         self.childId = childId
@@ -40,6 +42,7 @@ public struct AlertRow: Sendable, Equatable {
         self.acknowledgedAt = acknowledgedAt
         self.linkIssued = linkIssued
         self.failedAt = failedAt
+        self.linksEnd = linksEnd
     }
 
     /// Failed because it is owed to no school, not refused (withdrawn, or named again too late:
@@ -49,6 +52,27 @@ public struct AlertRow: Sendable, Equatable {
     /// SPEC §7: delivered, carried a link, not acknowledged, and its deadline has passed.
     public func isUnacknowledged(now: Date) -> Bool {
         AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
+    }
+
+    /// Still on the hub's list of schools to phone (`AlertLifecycle.isToPhone`): unacknowledged
+    /// while its links still open it.
+    public func isToPhone(now: Date) -> Bool {
+        AlertLifecycle.isToPhone(state: state, acknowledgedAt: acknowledgedAt, deadline: deadline, linksEnd: linksEnd, now: now)
+    }
+}
+
+/// A page of the unmatched list (`AlertStore.unmatchedAlerts`), and how long the list is.
+public struct UnmatchedPage: Sendable, Equatable {
+    public var rows: [AlertRow]
+    /// Unmatched alerts of incidents reported since the limit asked about (all of them with none).
+    public var recent: Int
+    /// Those of incidents reported before it.
+    public var older: Int
+
+    public init(rows: [AlertRow], recent: Int, older: Int) {
+        self.rows = rows
+        self.recent = recent
+        self.older = older
     }
 }
 
@@ -189,6 +213,29 @@ public protocol AlertStore: Sendable {
     /// the last pass comes in that order; the others in none (the widths need none, and sorting
     /// 227,000 alerts again took a third of a second).
     func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
+    /// The alert with this reference, or nil.
+    func alert(reference: String) async throws -> AlertRow?
+
+    // The alerts board's lists and `alerts --state unacknowledged`, each selected by an index
+    // (migration `v27-alerts-board-lists`), never by reading every alert: a store's years of
+    // history made the board a page of 252 MB (audit 26, F1). Pure rules decide what is shown.
+
+    /// Today's run's candidates, in `alerts`' order: every alert waiting to be sent or being sent,
+    /// every failed one (with when it failed), and those delivered at or after `since` or due at or
+    /// after it. The board keeps those `AlertBoard.inTodaysRun` keeps.
+    func alertsInRun(since: Date) async throws -> [AlertRow]
+    /// Delivered alerts that carried a link nobody acknowledged, due before `now`
+    /// (`AlertLifecycle.isUnacknowledged`'s candidates), newest deadline first, then by reference:
+    /// only those whose links still open at `now` (`AlertLifecycle.isToPhone`'s) unless
+    /// `closedLinks`. Read `passes` times from one snapshot, the last in that order, as `alerts`.
+    func unacknowledgedAlerts(now: Date, closedLinks: Bool, passes: Int,
+                              _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
+    /// How many alerts `unacknowledgedAlerts(now:closedLinks: true)` hands over: counted, not read.
+    func unacknowledgedCount(now: Date) async throws -> Int
+    /// Up to `limit` unmatched alerts from `offset`, newest incident first, then by reference: those
+    /// whose incident was reported at or after `reportedSince` (every one when nil) or, `older`,
+    /// before it (`AlertPlanner.oldestConsidered`); with how many there are either side of it.
+    func unmatchedAlerts(reportedSince: Date?, older: Bool, offset: Int, limit: Int) async throws -> UnmatchedPage
     /// Queues unmatched alerts whose school now has a key adult (after Config/ changes), and failed
     /// ones whose school's key adults were corrected since they were refused
     /// (`AlertLifecycle.failedMayBeResent`, asked of each from its row, then by `replan`).
@@ -328,10 +375,21 @@ extension AlertStore {
         try await recordCall(call, seen: nil)
     }
 
-    /// Every alert in `state` at once (the web board, and tests).
+    /// Every alert in `state` at once (tests).
     public func alerts(state: AlertState?) async throws -> [AlertRow] {
         let rows = ScanResults<AlertRow>(parts: 1)
         try await alerts(state: state, passes: 1) { _, row in rows.append(row, to: 0) }
+        return rows[0]
+    }
+
+    /// The schools to phone at `now` at once, newest deadline first (`AlertLifecycle.isToPhone`,
+    /// asked of each row): the alerts board. Only alerts whose links still open are read, so
+    /// however long the store's history, these are at most `alerts.ack_days` of them.
+    public func alertsToPhone(now: Date) async throws -> [AlertRow] {
+        let rows = ScanResults<AlertRow>(parts: 1)
+        try await unacknowledgedAlerts(now: now, closedLinks: false, passes: 1) { _, row in
+            if row.isToPhone(now: now) { rows.append(row, to: 0) }
+        }
         return rows[0]
     }
 

@@ -14,8 +14,10 @@ struct AlertsCommand: AsyncParsableCommand {
             States: queued, sending, delivered, retrying, failed, overdue (SPEC §7). --state unmatched lists the \
             hub's unmatched list: a child with no school, or a school with no key adult, never dropped, there until \
             the school is known (the table without --state ends by counting them).
-            --state unacknowledged lists alerts delivered with an acknowledgement link that nobody at the \
-            school acknowledged by the deadline: the schools the hub should phone.
+            --state unacknowledged lists every alert delivered with an acknowledgement link that nobody at the \
+            school acknowledged by the deadline (SPEC §7), newest deadline first; with --to-phone only those \
+            whose link still works (alerts.ack_days after the deadline): the schools the hub should phone, as \
+            the alerts board lists them, the table ending by counting the rest.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -26,8 +28,17 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(help: "The clock for --state unacknowledged (ISO 8601), for tests and replays. Default: now.")
     var now: String?
 
+    // The SPEC's list is every unacknowledged alert, which programs read; the hub's narrower list
+    // (the board's) is asked for, never the default, so nothing a program counts on goes missing.
+    @Flag(help: "With --state unacknowledged: only the alerts whose links still work, the schools to phone (the alerts board's list).")
+    var toPhone = false
+
     @Flag(help: "Print JSON for programs instead of the table.")
     var json = false
+
+    func validate() throws {
+        if toPhone, state != .unacknowledged { throw ValidationError("--to-phone goes with --state unacknowledged") }
+    }
 
     func run() async throws {
         try await Failure.run {
@@ -58,9 +69,21 @@ struct AlertsCommand: AsyncParsableCommand {
                 return
             case .state(let s)?: try await context.store.alerts(state: s, passes: writer.passes, visit)
             case .unacknowledged?:
-                try await context.store.alerts(state: .delivered, passes: writer.passes) { pass, row in
-                    if row.isUnacknowledged(now: clock) { try visit(pass, row) }
+                // The board's rule (`AlertLifecycle.isToPhone`), asked of each row the store selects.
+                let listed = Counter()
+                let toPhone = toPhone
+                try await context.store.unacknowledgedAlerts(now: clock, closedLinks: !toPhone, passes: writer.passes) { pass, row in
+                    guard toPhone ? row.isToPhone(now: clock) : row.isUnacknowledged(now: clock) else { return }
+                    if pass == 0 { listed.add() }
+                    try visit(pass, row)
                 }
+                try writer.finish()
+                let closed = toPhone ? try await context.store.unacknowledgedCount(now: clock) - listed.value : 0
+                if !json, closed > 0 {
+                    print("\(closed) more not acknowledged, whose links have closed (no longer to phone): "
+                          + "encompass alerts --state unacknowledged")
+                }
+                return
             }
             try writer.finish()
         }
@@ -68,7 +91,7 @@ struct AlertsCommand: AsyncParsableCommand {
 }
 
 /// `--state`: a stored state, or `unacknowledged`, which the state machine works out from a delivered alert.
-enum AlertFilter: ExpressibleByArgument {
+enum AlertFilter: ExpressibleByArgument, Equatable {
     case state(AlertState)
     case unacknowledged
 

@@ -8,6 +8,21 @@ struct AcknowledgementRoundTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
     var end: Date { t0.addingTimeInterval(86_400) }
 
+    /// The hub phones about an unacknowledged alert while its links still work, their end included
+    /// (audit 26, F1: kept for good, the list was two years long); one sent with no link, or
+    /// acknowledged, or not yet due, is never to phone.
+    @Test func anUnacknowledgedAlertIsToPhoneUntilItsLinksClose() {
+        let deadline = t0.addingTimeInterval(-3_600)
+        #expect(AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: nil, deadline: deadline, linksEnd: end, now: t0))
+        #expect(AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: nil, deadline: deadline, linksEnd: end, now: end))
+        #expect(!AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: nil, deadline: deadline, linksEnd: end, now: end.addingTimeInterval(1)))
+        #expect(AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil, deadline: deadline,
+                                                now: end.addingTimeInterval(1)), "still unacknowledged to the record")
+        #expect(!AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: nil, deadline: deadline, linksEnd: nil, now: t0))
+        #expect(!AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: t0, deadline: deadline, linksEnd: end, now: t0))
+        #expect(!AlertLifecycle.isToPhone(state: .delivered, acknowledgedAt: nil, deadline: end, linksEnd: end, now: t0))
+    }
+
     @Test func aWebhookAcknowledgesByReferenceOnlyInTheAlertsFirstSchoolRound() {
         #expect(AlertLifecycle.acceptsWebhookAcknowledgement(channel: "https", linksEnd: end, lastError: nil, schoolRound: 0, now: t0))
         #expect(!AlertLifecycle.acceptsWebhookAcknowledgement(channel: "https", linksEnd: end, lastError: nil, schoolRound: 1, now: t0))

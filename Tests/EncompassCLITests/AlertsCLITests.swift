@@ -73,6 +73,47 @@ struct AlertsCLITests {
         #expect(try await h.run(["alerts"]).stdout == "No alerts.\n")
     }
 
+    /// `alerts --state unacknowledged` lists every alert nobody acknowledged (SPEC §7), newest
+    /// deadline first; `--to-phone` the schools to phone as the alerts board does (audit 26, F1):
+    /// nobody acknowledged C-1's alert (due 3 November, its link closed on the 17th) nor C-2's (due
+    /// 20 November, its link works to 4 December). On the 25th `--to-phone` lists only C-2's and
+    /// its table counts C-1's and says how to list it.
+    @Test(arguments: TestDatabase.allCases)
+    func unacknowledgedListsTheSchoolsToPhoneWhileTheLinksWork(_ database: TestDatabase) async throws {
+        let h = try CLIHarness(database)
+        defer { h.cleanUp() }
+        let store = try StoreFactory.open(h.database)
+        for (id, child, reported, sent) in [("I-1", "C-1", "2026-11-02T21:40:00Z", "2026-11-02T22:00:00Z"),
+                                            ("I-2", "C-2", "2026-11-19T21:40:00Z", "2026-11-19T22:00:00Z")] {
+            let file = try h.write("\(id).csv", CSVRows.file([CSVRows.row(id, reported, victim: "V-\(child)", child: child)]))
+            #expect(try await h.run(["ingest", file], environment: all).status == 0)
+            let at = try #require(ISO8601DateFormatter().date(from: sent))
+            let claimed = try await store.claimDue(now: at, owner: "test", lease: 60, limit: 10, isDead: { _ in false })
+            try await store.issueAcknowledgementTokens(claimed.alerts.map {
+                ($0.alertKey, "hash-\($0.childId)", AlertLifecycle.linkEnd(sentAt: at, deadline: $0.deadline, validFor: 14 * 86_400))
+            }, at: at)
+            for alert in claimed.alerts { try await store.record(.delivered, for: alert.alertKey, owner: "test", now: at) }
+        }
+        let now = ["--now", "2026-11-25T09:00:00Z"]
+
+        let table = try await h.run(["alerts", "--state", "unacknowledged", "--to-phone"] + now)
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(table.stdout)")
+        #expect(lines.dropFirst().first?.contains(" C-2 ") == true)
+        #expect(!table.stdout.contains(" C-1 "))
+        #expect(lines.last == "1 more not acknowledged, whose links have closed (no longer to phone): encompass alerts --state unacknowledged")
+        let json = try #require(try h.json(try await h.run(["alerts", "--state", "unacknowledged", "--to-phone", "--json"] + now))["alerts"] as? [[String: Any]])
+        #expect(json.compactMap { $0["child_id"] as? String } == ["C-2"])
+
+        let every = try #require(try h.json(try await h.run(["alerts", "--state", "unacknowledged", "--json"] + now))["alerts"]
+                                     as? [[String: Any]])
+        #expect(every.compactMap { $0["child_id"] as? String } == ["C-2", "C-1"])
+        let allTable = try await h.run(["alerts", "--state", "unacknowledged"] + now)
+        #expect(allTable.stdout.split(separator: "\n").count == 3 && !allTable.stdout.contains("more not acknowledged"))
+        #expect(try await h.run(["alerts", "--to-phone"]).status == 64)
+    }
+
     /// A dry run into a folder it cannot make (a file where the folder should be) says so, 69,
     /// naming the folder and the system's reason; it said "2 alerts rendered into DIR/" and exited 0
     /// with nothing written (audit 26, fuzz F3).
