@@ -703,6 +703,9 @@ public enum AlertLifecycle {
     /// never counted as unacknowledged: that would list every alert.
     public static let unacknowledgedKind = "unacknowledged"
     public static let unacknowledgedDetail = "delivered but not acknowledged by its deadline: phone the school"
+    /// The same once its links have closed (`isToPhone` no longer): the board no longer lists it
+    /// to phone, so a child's page must not ask for the call either.
+    public static let unacknowledgedClosedDetail = "delivered but never acknowledged; its link has closed"
 
     public static func isUnacknowledged(state: AlertState, linkIssued: Bool, acknowledgedAt: Date?, deadline: Date?, now: Date) -> Bool {
         guard state == .delivered, linkIssued, acknowledgedAt == nil, let deadline else { return false }

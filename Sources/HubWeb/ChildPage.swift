@@ -111,11 +111,13 @@ struct ChildPage {
     }
 
     /// Whether the school acknowledged a delivered alert: when, or that nobody has by its deadline
-    /// (the board's "phone the school"), or not yet; nothing for one not delivered to its school.
+    /// (the board's "phone the school" while its links open, as the board lists it; after, that the
+    /// links closed, as the board counts it), or not yet; nothing for one not delivered to its school.
     static func acknowledgement(_ alert: AlertSummary, now: Date, time: DisplayTime) -> String? {
         if let at = alert.acknowledgedAt { return time.dayAndClock(at) }
         guard alert.deliveredToItsSchool != nil else { return nil }
-        if alert.isUnacknowledged(now: now) { return AlertLifecycle.unacknowledgedDetail }
+        if alert.isToPhone(now: now) { return AlertLifecycle.unacknowledgedDetail }
+        if alert.isUnacknowledged(now: now) { return AlertLifecycle.unacknowledgedClosedDetail }
         return alert.linkIssued ? "not yet" : "no link was sent"
     }
 

@@ -52,17 +52,18 @@ extension PostgresStore: ChildRecordStore {
                 return x != y ? x < y : a.offset < b.offset
             }.map(\.element)
             regrades.sort { $0.at < $1.at }
-            typealias AlertTuple = (String, String, String?, String?, String, Double?, Int, Double?, Double?, Bool)
+            typealias AlertTuple = (String, String, String?, String?, String, Double?, Int, Double?, Double?, Double?)
             let alertRows: [AlertTuple] = try await conn.rows("""
                 SELECT reference, incident_id, school_urn, channel, state, deadline, attempts,
-                       delivered_at, acknowledged_at, ack_expires_at IS NOT NULL FROM alerts
+                       delivered_at, acknowledged_at, ack_expires_at FROM alerts
                 WHERE child_id = \(childId) ORDER BY alert_key
                 """, logger, as: AlertTuple.self)
             let alerts = alertRows.map { (r: AlertTuple) -> AlertSummary in
                 AlertSummary(reference: r.0, incidentId: r.1, schoolURN: r.2, channel: r.3, state: r.4,
                              deadline: r.5.map(Date.init(timeIntervalSince1970:)), attempts: r.6,
                              deliveredAt: r.7.map(Date.init(timeIntervalSince1970:)),
-                             acknowledgedAt: r.8.map(Date.init(timeIntervalSince1970:)), linkIssued: r.9)
+                             acknowledgedAt: r.8.map(Date.init(timeIntervalSince1970:)),
+                             linksEnd: r.9.map(Date.init(timeIntervalSince1970:)))
             }
             return ChildRecord(childId: childId, name: ChildName(given: child.1, family: child.2), dateOfBirth: child.3,
                                schoolURN: child.4, schoolName: child.5, incidents: incidents, decisions: decisions,

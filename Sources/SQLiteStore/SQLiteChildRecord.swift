@@ -173,15 +173,10 @@ extension SQLiteStore: ChildRecordStore {
                 default: nil
                 }
             }
-            // A link's end is kept only for an alert sent with one (`AlertRow.linkIssued`).
-            let linkIssued = switch value("ack_expires_at") {
-            case .none, .some(.null): false
-            default: true
-            }
             return AlertSummary(reference: text("reference"), incidentId: text("incident_id"), schoolURN: text("school_urn"),
                                 channel: text("channel"), state: text("state"), deadline: instant("deadline"),
                                 attempts: text("attempts").flatMap { Int($0) }, deliveredAt: instant("delivered_at"),
-                                acknowledgedAt: instant("acknowledged_at"), linkIssued: linkIssued)
+                                acknowledgedAt: instant("acknowledged_at"), linksEnd: instant("ack_expires_at"))
         }
     }
 }

@@ -210,10 +210,10 @@ public struct AlertSummary: Sendable, Equatable {
     /// As stored: the earlier school's time on a re-routed alert (read `deliveredToItsSchool`).
     public var deliveredAt: Date?
     public var acknowledgedAt: Date?
-    /// An acknowledgement link went out with it (`AlertRow.linkIssued`).
-    public var linkIssued: Bool
+    /// When its links stop opening it (`AlertRow.linksEnd`); nil when none went out.
+    public var linksEnd: Date?
 
-    public init(reference: String? = nil, incidentId: String? = nil, schoolURN: String? = nil, channel: String? = nil, state: String? = nil, deadline: Date? = nil, attempts: Int? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linkIssued: Bool = false) {
+    public init(reference: String? = nil, incidentId: String? = nil, schoolURN: String? = nil, channel: String? = nil, state: String? = nil, deadline: Date? = nil, attempts: Int? = nil, deliveredAt: Date? = nil, acknowledgedAt: Date? = nil, linksEnd: Date? = nil) {
         self.reference = reference
         self.incidentId = incidentId
         self.schoolURN = schoolURN
@@ -223,8 +223,11 @@ public struct AlertSummary: Sendable, Equatable {
         self.attempts = attempts
         self.deliveredAt = deliveredAt
         self.acknowledgedAt = acknowledgedAt
-        self.linkIssued = linkIssued
+        self.linksEnd = linksEnd
     }
+
+    /// An acknowledgement link went out with it (`AlertRow.linkIssued`).
+    public var linkIssued: Bool { linksEnd != nil }
 
     /// The state machine's state; nil for a value it does not know.
     public var alertState: AlertState? { state.flatMap(AlertState.init(rawValue:)) }
@@ -241,6 +244,13 @@ public struct AlertSummary: Sendable, Equatable {
     public func isUnacknowledged(now: Date) -> Bool {
         guard let state = alertState else { return false }
         return AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
+    }
+
+    /// Unacknowledged while its links still open: the school is still to be phoned
+    /// (`AlertRow.isToPhone`, the same rule the alerts board lists by).
+    public func isToPhone(now: Date) -> Bool {
+        guard let state = alertState else { return false }
+        return AlertLifecycle.isToPhone(state: state, acknowledgedAt: acknowledgedAt, deadline: deadline, linksEnd: linksEnd, now: now)
     }
 }
 

@@ -136,6 +136,17 @@ import TestSupport
         #expect(byIncident["I-20"]?["acknowledged_at"] is NSNull)
         #expect(byIncident["I-21"]?["delivered_at"] as? String == "2026-11-22T08:00:00Z")
         #expect(byIncident["I-21"]?["acknowledged_at"] as? String == "2026-11-22T09:00:00Z")
+
+        // Once I-20's link has closed the board no longer lists it to phone, nor does the page ask
+        // for the call (it did, for every alert ever unacknowledged): it says the link closed.
+        fixture.clock.advance(minutes: AcknowledgementTests.links.validFor / 60)
+        let later = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("pc.jones")
+            return try await browser.get("/children/C-20").text
+        }
+        let closed = later.components(separatedBy: "<tr>").first { $0.contains(#"<td data-label="Incident">I-20</td>"#) } ?? ""
+        #expect(closed.contains(#"<td data-label="Acknowledged">delivered but never acknowledged; its link has closed</td>"#), "\(closed)")
+        #expect(!later.contains("phone the school"))
     }
 
     @Test func anUnknownChildIs404() async throws {
