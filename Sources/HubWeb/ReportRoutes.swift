@@ -71,8 +71,7 @@ struct ReportRoutes {
         if let problem {
             values["problem"] = problem
         } else {
-            let report = try await Inspection.report(store: store, period: period, settings: configuration.scoring)
-            let months = try await Inspection.monthly(store: store, endingWith: period.to, settings: configuration.scoring)
+            let (report, months) = try await Inspection.reportAndMonths(store: store, period: period, settings: configuration.scoring)
             try await store.appendAudit(actor: "user:\(user.name)", action: "report.viewed",
                                         subject: "report:\(period.from)/\(period.to)", at: now)
             values.merge(Self.values(report: report, months: months, time: time)) { _, new in new }

@@ -63,6 +63,34 @@ public struct BinTallies: Sendable, Equatable {
     public var secondsToAcknowledge: [Double] = []
 
     public init() {}
+
+    /// Two bins' counts as one bin's: every figure is a count of rows in its bin (or, for the
+    /// durations, the rows themselves), so a period cut into bins is their sum.
+    public static func += (lhs: inout BinTallies, rhs: BinTallies) {
+        lhs.incidents += rhs.incidents
+        lhs.withChildren += rhs.withChildren
+        lhs.gradeBelowChecklist += rhs.gradeBelowChecklist
+        lhs.supervisorReviewed += rhs.supervisorReviewed
+        lhs.supervisorRaised += rhs.supervisorRaised
+        lhs.supervisorLowered += rhs.supervisorLowered
+        lhs.childLinks += rhs.childLinks
+        lhs.childPresent += rhs.childPresent
+        lhs.childSpokenTo += rhs.childSpokenTo
+        lhs.childVoiceRecorded += rhs.childVoiceRecorded
+        lhs.bwvUsed += rhs.bwvUsed
+        lhs.alertsDue += rhs.alertsDue
+        lhs.deliveredOnTime += rhs.deliveredOnTime
+        lhs.deliveredLate += rhs.deliveredLate
+        lhs.unmatched += rhs.unmatched
+        lhs.tooOld += rhs.tooOld
+        lhs.acknowledged += rhs.acknowledged
+        lhs.acknowledgedOnTime += rhs.acknowledgedOnTime
+        lhs.maracReferred += rhs.maracReferred
+        lhs.maracDeclined += rhs.maracDeclined
+        lhs.strategyMeetingHeld += rhs.strategyMeetingHeld
+        lhs.strategyMeetingDeclined += rhs.strategyMeetingDeclined
+        lhs.secondsToAcknowledge += rhs.secondsToAcknowledge
+    }
 }
 
 public struct InspectionTallies: Sendable, Equatable {

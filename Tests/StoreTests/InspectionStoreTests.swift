@@ -171,6 +171,26 @@ struct InspectionStoreTests {
             == (try await source.store.rows(of: StoreTable.all.first { $0.name == "incident_children" }!)), "every link's names")
     }
 
+    /// The page counts its period and its chart's months in one pass (audit 26, scale F3): each the
+    /// same as its own pass, for periods within a month, across months, longer than the chart, and
+    /// starting after the chart's first month.
+    @Test(arguments: StoreKind.allCases)
+    func thePagesOnePassCountsThePeriodAndTheMonthsAsTheirOwnPassesDo(kind: StoreKind) async throws {
+        let t = try await Self.september(kind)
+        defer { t.cleanUp() }
+        for (from, to) in [("2026-09-01", "2026-09-30"), ("2026-09-10", "2026-09-20"), ("2026-08-15", "2026-10-15"),
+                           ("2021-01-01", "2026-10-31"), ("2026-10-01", "2026-10-01")] {
+            let period = try ReportPeriod(from: LocalDate(iso: from)!, to: LocalDate(iso: to)!)
+            let (report, months) = try await Inspection.reportAndMonths(store: t.store, period: period, settings: Self.settings)
+            let alone = try await Inspection.report(store: t.store, period: period, settings: Self.settings)
+            #expect(report.json == alone.json, "\(period)")
+            #expect(report.tallies == alone.tallies, "\(period): the durations too")
+            let series = try await Inspection.monthly(store: t.store, endingWith: period.to, settings: Self.settings)
+            #expect(months.map(\.tallies) == series.map(\.tallies), "\(period)")
+            #expect(Inspection.csv(months) == Inspection.csv(series), "\(period)")
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theMonthlySeriesCountsEachMonthAsItsOwnPeriodWould(kind: StoreKind) async throws {
         let t = try await Self.september(kind)
