@@ -75,6 +75,7 @@ struct ReportRoutes {
             try await store.appendAudit(actor: "user:\(user.name)", action: "report.viewed",
                                         subject: "report:\(period.from)/\(period.to)", at: now)
             values.merge(Self.values(report: report, months: months, time: time)) { _, new in new }
+            values["notEnded"] = Inspection.notEnded(period, now: now, zone: zone)
         }
         let frame = PageFrame(context: context, title: "Inspection report", error: problem != nil)
         return pages.render("report", frame.with(values), status: problem == nil ? .ok : .badRequest)

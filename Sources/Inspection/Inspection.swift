@@ -80,6 +80,17 @@ public enum Inspection {
         let value = Atomic<Int>(0)
     }
 
+    /// Said with a report whose period has not ended at `now` (the table and the page; the JSON is
+    /// the SPEC's and stays as it is): SPEC §11 counts every alert whose deadline falls in the period
+    /// as due and judges return interviews as of the period's end, so until then an alert still in
+    /// time counts as not delivered and an interview not yet late as overdue (audit 27, F2). The
+    /// figures are the SPEC's; the reader is told they are not final. Nil for a period ended.
+    public static func notEnded(_ period: ReportPeriod, now: Date, zone: Zone) -> String? {
+        guard zone.instant(on: period.end) > now else { return nil }
+        return "This period has not ended: until the end of \(period.to), alerts whose deadline is still ahead count as "
+            + "not delivered and return interviews are judged as of the period's end, so those figures are not final."
+    }
+
     /// The CSV download of the monthly series: a header of `section.key` names, then a month a line.
     public static func csv(_ months: [InspectionReport]) -> String {
         guard let first = months.first else { return "" }

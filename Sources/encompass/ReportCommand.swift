@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Inspection
+import RiskModel
 import Settings
 
 struct ReportCommand: AsyncParsableCommand {
@@ -29,6 +30,7 @@ struct ReportCommand: AsyncParsableCommand {
             let report = try await Inspection.report(store: context.store, period: period, settings: context.config.settings.scoring,
                                                     specOnly: specOnly)
             try FileHandle.standardOutput.write(contentsOf: Array((json ? report.json : report.table).utf8))
+            if !json, let note = Inspection.notEnded(period, now: Date(), zone: context.config.settings.scoring.zone) { print(note) }
         }
     }
 }

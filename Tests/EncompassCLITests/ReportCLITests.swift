@@ -29,6 +29,13 @@ struct ReportCLITests {
         let table = try await h.run(["report", "--from", "2026-10-01", "--to", "2026-10-31"])
         #expect(table.stdout.contains("Inspection report, 2026-10-01 to 2026-10-31"))
         #expect(table.stdout.contains("with a child linked"))
+        #expect(!table.stdout.contains("This period has not ended"), "October 2026 has ended")
+        // A period still running (to the last day the command takes): its table says the figures
+        // are not final; its JSON stays the SPEC's.
+        let running = try await h.run(["report", "--from", "2026-10-01", "--to", "9998-12-31"])
+        #expect(running.stdout.hasSuffix("This period has not ended: until the end of 9998-12-31, alerts whose deadline is still ahead count as "
+                                         + "not delivered and return interviews are judged as of the period's end, so those figures are not final.\n"))
+        #expect(!(try await h.run(["report", "--from", "2026-10-01", "--to", "9998-12-31", "--json"])).stdout.contains("not ended"))
         #expect(try await h.run(["alerts", "--json"]).stdout == before, "reading writes nothing")
     }
 

@@ -46,6 +46,8 @@ import Testing
         #expect(page.text.contains(#"<svg class="report-chart""#))
         #expect(page.text.contains("<caption>Figures by month</caption>"))
         #expect(!page.text.contains("<script"))
+        // The fixture's clock is 22 November: the period runs to the 30th, so its figures are not final.
+        #expect(page.text.contains(#"<p class="notice" role="status">This period has not ended: until the end of 2026-11-30, alerts whose deadline is still ahead"#))
         // Only ids and the period: never a name.
         let audit = try #require(try await fixture.store.auditEntries(limit: 20).first { $0.action == "report.viewed" })
         #expect(audit.actor == "user:sam" && audit.subject == "report:2026-06-01/2026-11-30")
@@ -64,6 +66,7 @@ import Testing
         #expect(page.text.contains(#"name="to" type="date" value="2026-10-31""#))
         #expect(Self.figures(page.text)["incidents.count"] == 1)
         #expect(page.text.contains("By month, Nov 2025 to Oct 2026"))
+        #expect(!page.text.contains("This period has not ended"), "October has")
     }
 
     @Test(arguments: [("from=2026-12-01&to=2026-11-01", "From must be on or before To."),
