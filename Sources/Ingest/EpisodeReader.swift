@@ -239,9 +239,14 @@ struct EpisodeRowCheck {
         let child = text("child_id", required: true, as: .identifier)
         let given = text("child_given_name", required: true, as: .name)
         let family = text("child_family_name", required: true, as: .name)
+        // The episode's time, for the date of birth: read here without a word, and said (if it is
+        // wrong) in its column's turn below, so a line's errors stay in the columns' order.
+        let missingAt = Array((values["missing_at"] ?? "").trimmingSpaces().utf8).withUnsafeBufferPointer {
+            try? FieldValues.instant($0, latest: latest).get()
+        }
         var dob: LocalDate?
         if let d = text("child_dob", required: true, as: .identifier) {
-            switch Array(d.utf8).withUnsafeBufferPointer({ FieldValues.dateOfBirth($0, today: today) }) {
+            switch Array(d.utf8).withUnsafeBufferPointer({ FieldValues.dateOfBirth($0, today: today, event: missingAt.map { ($0, "missing_at") }) }) {
             case .success(let date): dob = date
             case .failure(let problem): fail("child_dob", problem.message)
             }
