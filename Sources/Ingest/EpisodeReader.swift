@@ -4,13 +4,25 @@ import InputRules
 import RiskModel
 
 /// What kind of records an ingest file holds (SPEC §10): a file whose CSV header, or whose first
-/// JSON Lines object, has `episode_id` holds missing episodes; any other holds incidents.
+/// JSON Lines object, has `episode_id` holds missing episodes; any other holds incidents. One with
+/// neither id but a name a letter or two from `episode_id` (`episod_id`) is an episodes file with
+/// its id misnamed, by the header's rule (`MisnamedColumns`): read as incidents, its errors spoke of
+/// an `incident_id` the sender never meant, and not of the typo.
 public enum IngestFileKind: Sendable, Equatable {
     case incidents
     case episodes
 
     public init(_ data: Data, format: IncidentFileFormat) {
-        self = EpisodeReader.firstRecordKeys(data, format: format).contains(EpisodeReader.idColumn) ? .episodes : .incidents
+        let keys = EpisodeReader.firstRecordKeys(data, format: format)
+        if keys.contains(EpisodeReader.idColumn) {
+            self = .episodes
+        } else if keys.contains(Column.incidentId.name) {
+            self = .incidents
+        } else {
+            var misnamed = MisnamedColumns(known: [Column.incidentId.name, EpisodeReader.idColumn])
+            let hints = misnamed.hints(unknown: keys.sorted()) { _ in true }
+            self = hints[1] != nil && hints[0] == nil ? .episodes : .incidents
+        }
     }
 }
 
