@@ -86,16 +86,28 @@ public struct CSVTable: Sendable {
 
     public func index(of column: String) -> Int? { header.firstIndex(of: column) }
 
-    public func requireColumns(_ names: [String]) throws(InputError) -> [Int] {
-        var out: [Int] = []
-        for n in names {
-            guard let i = index(of: n) else {
-                let hint = LikelyTypo.hint(for: n, among: header.filter { !names.contains($0) })
-                throw InputError(file: fileName, line: 1, column: n, message: "missing column" + hint)
+    /// Where each `required` column is, and each `optional` one (nil when the header lacks it), by
+    /// the header's rule (`MisnamedColumns`): a column the header lacks where it has a name a letter
+    /// or two from it is that column misnamed, required or optional, and refused. A GIAS extract's
+    /// `TelephoneNum` as `Telephone Num` left every school with no number for the hub to ring, and
+    /// its `EstablishmentStatus (name)` misnamed loaded the closed schools as open, with no word.
+    public func columns(required: [String], optional: [String] = []) throws(InputError) -> (required: [Int], optional: [Int?]) {
+        let known = required + optional
+        var misnamed = MisnamedColumns(known: known)
+        let hints = misnamed.hints(unknown: header.filter { !known.contains($0) }) { index(of: known[$0]) == nil }
+        var found: [Int] = []
+        for (n, name) in required.enumerated() {
+            guard let i = index(of: name) else {
+                throw InputError(file: fileName, line: 1, column: name, message: "missing column" + (hints[n]?.hint ?? ""))
             }
-            out.append(i)
+            found.append(i)
         }
-        return out
+        for (n, name) in optional.enumerated() {
+            if let hint = hints[required.count + n]?.hint {
+                throw InputError(file: fileName, line: 1, column: name, message: "is missing from the header" + hint)
+            }
+        }
+        return (found, optional.map(index(of:)))
     }
 }
 

@@ -47,6 +47,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
     router.add(middleware: KeptFormMiddleware())
     router.add(middleware: AccessMiddleware(store: store, configuration: configuration, clock: clock, signIn: signIn))
     router.add(middleware: CSRFMiddleware(recall: recall))
+    router.add(middleware: QueryMiddleware())
 
     // For the load balancer and monitoring: ok only when the database answers (one small read) within
     // `healthTimeout`, so a server that has lost its database is taken out of service, not left

@@ -69,7 +69,7 @@ struct FormFields: Sendable {
     /// with replacement characters or a field quietly emptied.
     init?(urlEncoded body: ByteBuffer) {
         guard let text = String(validating: body.readableBytesView, as: UTF8.self),
-              let values = Self.parse(text, keepingBroken: false) else { return nil }
+              let values = Self.parse(text, keepingBroken: false, repeated: &repeatedName) else { return nil }
         self.values = values
     }
 
@@ -79,8 +79,13 @@ struct FormFields: Sendable {
     /// whose %-escapes are broken is kept as sent, as the router's reading kept it: the page refuses
     /// it as any unusable value, never with a 400 for the whole address.
     init(query: String?) {
-        values = Self.parse(query ?? "", keepingBroken: true) ?? [:]
+        values = Self.parse(query ?? "", keepingBroken: true, repeated: &repeatedName) ?? [:]
     }
+
+    /// The first name the query gives twice (`?as_of=A&as_of=B`), as decoded; nil when each is
+    /// given once. Every parameter of a page or of the API takes one value, and a second was read
+    /// as the last by the pages and as the first by the API: refused instead (`QueryMiddleware`).
+    private(set) var repeatedName: String?
 
     /// What a refused form is told (400).
     static let notText = "The form was not sent as UTF-8 text (or one of its %-escapes is broken). Nothing was changed: reload the page and send it again."
@@ -98,13 +103,14 @@ struct FormFields: Sendable {
     }
 
     /// `name=value` pairs joined by `&`; nil when a part cannot be decoded, unless `keepingBroken`.
-    private static func parse(_ text: String, keepingBroken: Bool) -> [String: String]? {
+    /// `repeated`: the first name given twice.
+    private static func parse(_ text: String, keepingBroken: Bool, repeated: inout String?) -> [String: String]? {
         var values: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decoded(_ s: Substring) -> String? { decode(s) ?? (keepingBroken ? String(s) : nil) }
             guard let name = decoded(parts[0]), let value = parts.count > 1 ? decoded(parts[1]) : "" else { return nil }
-            values[name] = value
+            if values.updateValue(value, forKey: name) != nil, repeated == nil { repeated = name }
         }
         return values
     }

@@ -413,6 +413,21 @@ struct CSRFMiddleware: RouterMiddleware {
     }
 }
 
+/// One rule for every address's query, a page's or the API's: each parameter takes one value, and
+/// one given twice (`?as_of=A&as_of=B`) is refused with 400 naming it (`FormFields.repeatedName`),
+/// never read as the first (the API) or the last (the pages). Inside `AccessMiddleware`, so a caller
+/// without a session or a token is told only that.
+struct QueryMiddleware: RouterMiddleware {
+    typealias Context = HubRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let name = request.formQuery.repeatedName {
+            throw PageError.badRequest("\(FieldText.forTerminal(String(name.prefix(64)))): is given more than once in the address; give it once.")
+        }
+        return try await next(request, context)
+    }
+}
+
 extension HTTPField.Name {
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!

@@ -30,7 +30,7 @@ struct QueueRoutes {
         guard let place = filter.place(pageSize: configuration.queuePageSize) else {
             throw PageError.badRequest("This page link does not name a place in the queue. Open the review queue from its first page.")
         }
-        var problems: [String] = []
+        var problems: [FieldProblem] = []
         let built: ReviewQueue
         var cacheKey: (key: String, stamp: String)?
         if let text = query["as_of"], !text.isEmpty {
@@ -48,11 +48,7 @@ struct QueueRoutes {
                 return .html(body)
             }
         }
-        if let why = TextInput.schoolFilter.problem(filter.school) {
-            problems.append(why)
-        } else if let school = filter.school, school != QueueFilter.noSchool, !URN.isValid(school) {
-            problems.append("Enter the school's URN as 6 digits, such as 100000, or “none” for children with no school known.")
-        }
+        problems += filter.problems
         let decisions = try await store.latestDecisions()
         // The unfiltered queue is the common case on a large store: no pass over every entry then.
         // A filter that cannot be read shows no one rather than everyone, with what was typed kept.
@@ -83,13 +79,16 @@ struct QueueRoutes {
             "levels": QueueFilter.levelChoices(selected: filter.level),
             "rules": QueueFilter.ruleChoices(selected: filter.rule),
         ]
-        values.merge(FormErrors(problems.map { FieldProblem(field: "school", message: $0) }).values) { _, new in new }
+        values.merge(FormErrors(problems).values) { _, new in new }
         if page.hasPrevious {
             values["firstPage"] = filter.link(.start)
             if let top = shown.first { values["previous"] = filter.link(.before(RiskRules.QueueKey(top.assessment))) }
         }
         if page.hasNext, let bottom = shown.last { values["next"] = filter.link(.after(RiskRules.QueueKey(bottom.assessment))) }
         let frame = PageFrame(context: context, title: "Review queue", error: !problems.isEmpty)
+        // A filter that cannot be read is answered as the report's period is (400, the page with the
+        // problem), and never kept: the cache answers 200.
+        guard problems.isEmpty else { return pages.render("queue", frame.with(values), status: .badRequest) }
         let body = ByteBuffer(string: try pages.html("queue", frame.with(values)))
         if let cacheKey { await rendered.keep(body, for: cacheKey.key, stamp: cacheKey.stamp) }
         return .html(body)
@@ -109,21 +108,42 @@ struct QueueFilter {
     var before: String?
     var page: Int?
     var asOf: String?
+    /// Each filter given a value it cannot take, in the form's order: said on the page (400), with
+    /// no one shown, as a bad school always was; a bad level or rule was read as none, and the
+    /// whole queue shown as though filtered (audit 26, fuzz).
+    var problems: [FieldProblem] = []
 
     init(query: FormFields) {
+        var given: [String: String] = [:]
         for (key, value) in query.values {
             let v = value.trimmingCharacters(in: .whitespaces)
             switch key {
-            case "level": level = Level(name: v)
-            case "rule": rule = RuleID(rawValue: v)
+            case "level", "rule", "undecided": given[key] = v
             case "school": school = v.isEmpty ? nil : v
-            case "undecided": undecided = v == "1" || v == "on"
             case "after": after = v
             case "before": before = v
             // An old bookmark's page number: anything that is not one is the first page, as it was.
             case "page": page = Int(v) ?? 1
             default: break
             }
+        }
+        // Empty is the form's "any" choice; anything else must be one of the choices the form offers.
+        if let v = given["level"], !v.isEmpty {
+            level = Level(name: v).flatMap { $0 == .standard ? nil : $0 }
+            if level == nil { problems.append(FieldProblem(field: "level", message: "Choose the level from the list: high or medium.")) }
+        }
+        if let v = given["rule"], !v.isEmpty {
+            rule = RuleID(rawValue: v)
+            if rule == nil { problems.append(FieldProblem(field: "rule", message: "Choose the rule from the list.")) }
+        }
+        if let why = TextInput.schoolFilter.problem(school) {
+            problems.append(FieldProblem(field: "school", message: why))
+        } else if let school, school != Self.noSchool, !URN.isValid(school) {
+            problems.append(FieldProblem(field: "school", message: "Enter the school's URN as 6 digits, such as 100000, or “none” for children with no school known."))
+        }
+        if let v = given["undecided"], !v.isEmpty {
+            undecided = v == "1" || v == "on"
+            if !undecided { problems.append(FieldProblem(field: "undecided", message: "No decision yet is ticked or left out: the address gave it another value.")) }
         }
     }
 

@@ -4,13 +4,25 @@ import InputRules
 import RiskModel
 
 /// What kind of records an ingest file holds (SPEC §10): a file whose CSV header, or whose first
-/// JSON Lines object, has `episode_id` holds missing episodes; any other holds incidents.
+/// JSON Lines object, has `episode_id` holds missing episodes; any other holds incidents. One with
+/// neither id but a name a letter or two from `episode_id` (`episod_id`) is an episodes file with
+/// its id misnamed, by the header's rule (`MisnamedColumns`): read as incidents, its errors spoke of
+/// an `incident_id` the sender never meant, and not of the typo.
 public enum IngestFileKind: Sendable, Equatable {
     case incidents
     case episodes
 
     public init(_ data: Data, format: IncidentFileFormat) {
-        self = EpisodeReader.firstRecordKeys(data, format: format).contains(EpisodeReader.idColumn) ? .episodes : .incidents
+        let keys = EpisodeReader.firstRecordKeys(data, format: format)
+        if keys.contains(EpisodeReader.idColumn) {
+            self = .episodes
+        } else if keys.contains(Column.incidentId.name) {
+            self = .incidents
+        } else {
+            var misnamed = MisnamedColumns(known: [Column.incidentId.name, EpisodeReader.idColumn])
+            let hints = misnamed.hints(unknown: keys.sorted()) { _ in true }
+            self = hints[1] != nil && hints[0] == nil ? .episodes : .incidents
+        }
     }
 }
 
@@ -239,9 +251,14 @@ struct EpisodeRowCheck {
         let child = text("child_id", required: true, as: .identifier)
         let given = text("child_given_name", required: true, as: .name)
         let family = text("child_family_name", required: true, as: .name)
+        // The episode's time, for the date of birth: read here without a word, and said (if it is
+        // wrong) in its column's turn below, so a line's errors stay in the columns' order.
+        let missingAt = Array((values["missing_at"] ?? "").trimmingSpaces().utf8).withUnsafeBufferPointer {
+            try? FieldValues.instant($0, latest: latest).get()
+        }
         var dob: LocalDate?
         if let d = text("child_dob", required: true, as: .identifier) {
-            switch Array(d.utf8).withUnsafeBufferPointer({ FieldValues.dateOfBirth($0, today: today) }) {
+            switch Array(d.utf8).withUnsafeBufferPointer({ FieldValues.dateOfBirth($0, today: today, event: missingAt.map { ($0, "missing_at") }) }) {
             case .success(let date): dob = date
             case .failure(let problem): fail("child_dob", problem.message)
             }

@@ -57,11 +57,23 @@ enum FieldValues {
     }
 
     /// The one reading of `child_dob` (incidents and episodes): `YYYY-MM-DD`, in the years a person
-    /// enters, and not after London's `today`.
-    static func dateOfBirth(_ b: UnsafeBufferPointer<UInt8>, today: LocalDate) -> Result<LocalDate, ColumnProblem> {
+    /// enters, not after London's `today`, and not after London's date of the record's own time
+    /// (`event`: the incident's `reported_at`, the episode's `missing_at`, with its column's name;
+    /// nil when that failed its own check). A child born after the incident was not in it: such a
+    /// date is a typo (2106 for 2016) that the feed cannot carry faithfully, and stored it would
+    /// make an unborn child, with a school and an age, that the alert and the pages name.
+    static func dateOfBirth(_ b: UnsafeBufferPointer<UInt8>, today: LocalDate,
+                            event: (at: Date, column: String)?) -> Result<LocalDate, ColumnProblem> {
         guard let date = date(b) else { return .failure(ColumnProblem("is not a YYYY-MM-DD date")) }
         guard LocalDate.enteredYears.contains(date.year) else { return .failure(ColumnProblem("is outside \(InstantText.rangeWords)")) }
-        return date > today ? .failure(ColumnProblem("is in the future")) : .success(date)
+        if date > today { return .failure(ColumnProblem("is in the future")) }
+        // London is UTC or an hour ahead: a birth before the event's UTC day is before its London
+        // day, so the calendar is asked only near the event (ingest reads millions of rows).
+        if let event, date.daysSinceEpoch * 86_400 > Int(event.at.timeIntervalSince1970.rounded(.down)),
+           date > Zone.london.localDate(of: event.at) {
+            return .failure(ColumnProblem("is after the date of \(event.column): a child's date of birth is on or before it"))
+        }
+        return .success(date)
     }
 
     /// Exactly `YYYY-MM-DD`, a date that exists.

@@ -43,12 +43,15 @@ struct RowValidator {
         checkText(id, .incidentId, as: .identifier, fail)
 
         var reportedAt = Date(timeIntervalSince1970: 0)
+        var reportedAtRead = false
         let reported = row.bytes(.reportedAt)
         if reported.isEmpty {
             fail(.reportedAt, "is required")
         } else {
             switch FieldValues.instant(reported, latest: latestReportedAt) {
-            case .success(let instant): reportedAt = instant
+            case .success(let instant):
+                reportedAt = instant
+                reportedAtRead = true
             case .failure(let problem): fail(.reportedAt, problem.message)
             }
         }
@@ -91,7 +94,7 @@ struct RowValidator {
         checkText(perpetrator, .perpetratorId, as: .identifier, fail)
 
         let bodyWornVideo = yesNo(row, .bwvUsed, fail)
-        let child = validateChild(row, bodyWornVideo: bodyWornVideo, fail)
+        let child = validateChild(row, bodyWornVideo: bodyWornVideo, reportedAt: reportedAtRead ? reportedAt : nil, fail)
 
         guard !id.isEmpty else { return nil }
         if tool == nil { failed |= 1 << UInt32(Column.riskTool.rawValue) | 1 << UInt32(Column.dashYesCount.rawValue) }
@@ -131,7 +134,8 @@ struct RowValidator {
     }
 
     /// `bodyWornVideo`: the row's `bwv_used` (nil when invalid, `.some(nil)` when empty).
-    private func validateChild(_ row: RawRow, bodyWornVideo: Bool??, _ fail: (Column, @autoclosure () -> String) -> Void) -> ChildLink? {
+    /// `reportedAt`: the incident's, nil when it failed its check.
+    private func validateChild(_ row: RawRow, bodyWornVideo: Bool??, reportedAt: Date?, _ fail: (Column, @autoclosure () -> String) -> Void) -> ChildLink? {
         guard Self.hasChild(row) else { return nil }
 
         let id = row.bytes(.childId)
@@ -149,7 +153,7 @@ struct RowValidator {
         if dobText.isEmpty {
             fail(.childDob, "is required for a child")
         } else {
-            switch FieldValues.dateOfBirth(dobText, today: today) {
+            switch FieldValues.dateOfBirth(dobText, today: today, event: reportedAt.map { ($0, Column.reportedAt.name) }) {
             case .success(let date): dateOfBirth = date
             case .failure(let problem): fail(.childDob, problem.message)
             }

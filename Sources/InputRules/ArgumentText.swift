@@ -24,6 +24,32 @@ public enum ArgumentText {
         return nil
     }
 
+    /// The first option taking one value that is given more than once (`--as-of A --as-of B`), as
+    /// typed (`--as-of`); nil when none is. The argument parser took the last, the API the first of
+    /// a query parameter given twice: neither is what was meant, so both are refused (64 here, 400
+    /// there). `options`: every spelling of each option that takes a value (`--output`, `-o`), with
+    /// the option's one name and whether it may repeat. A value (`--reason --as-of` is the reason
+    /// `--as-of`) is never counted as an option, and nothing after `--` is one. A flag said twice
+    /// says the same thing and is not counted.
+    public static func repeatedOption(_ arguments: some Sequence<String>,
+                                      options: [String: (option: String, repeats: Bool)]) -> String? {
+        var seen: Set<String> = []
+        var isValue = false
+        for argument in arguments {
+            if isValue {
+                isValue = false
+                continue
+            }
+            if argument == "--" { return nil }
+            guard argument.hasPrefix("-") else { continue }
+            let spelled = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            guard let named = options[spelled] else { continue }
+            isValue = !argument.contains("=")
+            if !named.repeats, !seen.insert(named.option).inserted { return spelled }
+        }
+        return nil
+    }
+
     /// The argument parser's refusal with what was typed left out: "The value 'X' is invalid for
     /// '--marac <marac>'" and "Unexpected argument 'X'" quoted the value back, and a value can be
     /// a child's name or words typed in the wrong place (a reason without its quotes). The option

@@ -16,10 +16,11 @@ extension SchoolDirectory {
     /// silently, and its LA code chooses the school's term calendar.
     public static func readGIAS(_ data: Data, fileName: String) throws(InputError) -> GIASExtract {
         let table = try CSVTable(text: decodeGIAS(data), fileName: fileName)
-        let cols = try table.requireColumns(["URN", "EstablishmentName", "LA (code)"])
-        let status = table.index(of: "EstablishmentStatus (name)")
-        // Optional: a school's telephone is what the hub rings when an alert is not acknowledged.
-        let telephone = table.index(of: "TelephoneNum")
+        // Optional: the status (no status is an open school), and the telephone, what the hub
+        // rings when an alert is not acknowledged.
+        let (cols, optional) = try table.columns(required: ["URN", "EstablishmentName", "LA (code)"],
+                                                 optional: ["EstablishmentStatus (name)", "TelephoneNum"])
+        let status = optional[0], telephone = optional[1]
         var out: [School] = []
         var closed = 0
         /// Where each URN was first read: its school in `out`, and its line.
@@ -71,7 +72,7 @@ extension SchoolDirectory {
             throw InputError(file: fileName, line: 1, column: "-", message: "not UTF-8 text")
         }
         let table = try CSVTable(text: text, fileName: fileName)
-        let cols = try table.requireColumns(["urn", "name", "email", "channel", "endpoint"])
+        let cols = try table.columns(required: ["urn", "name", "email", "channel", "endpoint"]).required
         var out: [KeyAdult] = []
         var lines: [Int] = []
         for row in table.rows {

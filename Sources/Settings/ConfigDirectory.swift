@@ -51,7 +51,7 @@ public enum ConfigDirectory {
         do {
             holidays = try BankHolidays.parseGovUK(try data(holidaysPath))
         } catch let e as BankHolidaysError {
-            throw SettingsError(file: holidaysPath, message: e.reason)
+            throw SettingsError(file: holidaysPath, line: e.line, column: e.column, message: e.reason)
         }
         let termsPath = path(dir, "term-dates.csv")
         let terms = try TermDates.parseCSV(try text(termsPath), fileName: termsPath)

@@ -34,6 +34,10 @@ struct Encompass: AsyncParsableCommand {
         }
         do {
             var command = try await asyncParseAsRoot(nil)
+            if let repeated = ArgumentText.repeatedOption(CommandLine.arguments.dropFirst(), options: OptionSpellings.of(type(of: command))) {
+                Failure.printError("\(FieldText.forTerminal(repeated)): is given more than once; give it once" + helpHint)
+                exit(withError: ExitCode.validationFailure)
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -42,12 +46,17 @@ struct Encompass: AsyncParsableCommand {
         } catch {
             guard !(error is ExitCode), exitCode(for: error) == .validationFailure else { exit(withError: error) }
             let message = ArgumentText.withoutTheValue(message(for: error).split(whereSeparator: \.isNewline).joined(separator: " "))
-            // The command's own name, so the hint can be typed as it is; COMMAND when none was given.
-            let names = Set(configuration.subcommands.map { $0.configuration.commandName ?? "" })
-            let given = CommandLine.arguments.dropFirst().first.flatMap { names.contains($0) ? $0 : nil }
-            Failure.printError(message + " (`encompass help \(given ?? "COMMAND")` lists what it takes)")
+            Failure.printError(message + helpHint)
             exit(withError: ExitCode.validationFailure)
         }
+    }
+
+    /// " (`encompass help COMMAND` lists what it takes)", with the command's own name, so the hint
+    /// can be typed as it is; COMMAND when none was given.
+    static var helpHint: String {
+        let names = Set(configuration.subcommands.map { $0.configuration.commandName ?? "" })
+        let given = CommandLine.arguments.dropFirst().first.flatMap { names.contains($0) ? $0 : nil }
+        return " (`encompass help \(given ?? "COMMAND")` lists what it takes)"
     }
 }
 
@@ -70,5 +79,35 @@ struct GlobalOptions: ParsableArguments {
         if let set = environment[EnvironmentVariables.templates], !set.isEmpty { return set }
         return URL(fileURLWithPath: configDirectory, isDirectory: true).standardizedFileURL
             .deletingLastPathComponent().appendingPathComponent("Templates", isDirectory: true).path
+    }
+}
+
+/// Every spelling of each option a command takes a value for (`--as-of`; `--output` and `-o`), from
+/// the argument parser's own description of the command (its `--experimental-dump-help`), so an
+/// option added later is covered with no list kept here (`ArgumentText.repeatedOption`).
+enum OptionSpellings {
+    private struct Tool: Decodable {
+        struct Command: Decodable { let arguments: [Argument]? }
+        struct Argument: Decodable {
+            struct Name: Decodable {
+                let kind: String
+                let name: String
+            }
+            let kind: String
+            let isRepeating: Bool
+            let names: [Name]?
+        }
+        let command: Command
+    }
+
+    static func of(_ command: any ParsableCommand.Type) -> [String: (option: String, repeats: Bool)] {
+        guard let tool = try? JSONDecoder().decode(Tool.self, from: Data(command._dumpHelp().utf8)) else { return [:] }
+        var out: [String: (option: String, repeats: Bool)] = [:]
+        for argument in tool.command.arguments ?? [] where argument.kind == "option" {
+            let spellings = (argument.names ?? []).map { ($0.kind == "long" ? "--" : "-") + $0.name }
+            guard let option = spellings.first else { continue }
+            for spelling in spellings { out[spelling] = (option, argument.isRepeating) }
+        }
+        return out
     }
 }

@@ -49,6 +49,16 @@ struct BadRow: Sendable, CustomTestStringConvertible {
         BadRow(["school_urn": "1234567"], "in.csv:2: school_urn: is not a 6-digit URN"),
         BadRow(["school_urn": "12345A"], "in.csv:2: school_urn: is not a 6-digit URN"),
         BadRow(["child_dob": "2026-11-23"], "in.csv:2: child_dob: is in the future"),
+        // Born after the incident (audit 26, fuzz): 2106 typed for 2016 is in the future; 2016 for
+        // 2006 in an incident of 2015 is not, and is refused as this.
+        BadRow(["child_dob": "2026-03-07"], "in.csv:2: child_dob: is after the date of reported_at: a child's date of birth is on or before it"),
+        BadRow(["child_dob": "2016-04-02", "reported_at": "2015-11-01T10:00:00Z"],
+               "in.csv:2: child_dob: is after the date of reported_at: a child's date of birth is on or before it"),
+        // London's date: 23:59 BST on the 1st is before a birth on the 2nd.
+        BadRow(["child_dob": "2026-07-02", "reported_at": "2026-07-01T22:59:00Z"],
+               "in.csv:2: child_dob: is after the date of reported_at: a child's date of birth is on or before it"),
+        // A reported_at that cannot be read is said once, with nothing to compare the birth with.
+        BadRow(["child_dob": "2026-05-01", "reported_at": "2026-03-06"], "in.csv:2: reported_at: is not an ISO 8601 date-time"),
         BadRow(["child_dob": "2015-02-29"], "in.csv:2: child_dob: is not a YYYY-MM-DD date"),
         BadRow(["child_dob": "02/04/2015"], "in.csv:2: child_dob: is not a YYYY-MM-DD date"),
         BadRow(["child_present": "maybe"], "in.csv:2: child_present: is not Y or N"),
@@ -72,7 +82,9 @@ struct BadRow: Sendable, CustomTestStringConvertible {
     static let goodRows: [[String: String]] = [
         ["reported_at": "2026-11-22T08:59:59Z"],            // within the hour of skew
         ["reported_at": "2026-11-22T09:00:00Z"],            // exactly an hour
-        ["child_dob": "2026-11-22"],                        // born today
+        ["child_dob": "2026-11-22", "reported_at": "2026-11-22T07:00:00Z"],  // born today, the day of the incident
+        ["child_dob": "2026-03-06"],                        // born on the day of the incident
+        ["child_dob": "2026-07-02", "reported_at": "2026-07-01T23:30:00Z"],  // 00:30 BST on the 2nd
         ["dash_yes_count": "27"],
         ["dash_yes_count": "24", "risk_tool": "dash24"],
         ["dash_yes_count": "", "risk_tool": "DARA"],

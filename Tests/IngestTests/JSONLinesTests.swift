@@ -102,6 +102,8 @@ import Testing
          "in.jsonl:1: children: child columns are given both at the top level and inside children"),
         ("{" + incidentKeys + #","children":[{"child_id":"C-1","child_given_name":"A","child_family_name":"B","child_dob":"2999-01-01"}]}"#,
          "in.jsonl:1: child_dob: is in the future"),
+        ("{" + incidentKeys + #","children":[{"child_id":"C-1","child_given_name":"A","child_family_name":"B","child_dob":"2026-07-02"}]}"#,
+         "in.jsonl:1: child_dob: is after the date of reported_at: a child's date of birth is on or before it"),
         (#"{"reported_at":"2026-07-01T22:15:00","officer_grade":"standard","victim_id":"V-1","incident_id":"I-1"}"#,
          "in.jsonl:1: reported_at: needs Z or an offset"),
     ]

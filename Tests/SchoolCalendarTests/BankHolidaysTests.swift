@@ -88,6 +88,34 @@ import Testing
         #expect(error?.description.contains(c.1) == true, "\(String(describing: error))")
     }
 
+    /// A key given twice, at any depth, is refused at the second (JSONSerialization kept one of
+    /// them, saying nothing): its line and column, and the first's line.
+    @Test(arguments: [
+        ("{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": []},\n \"england-and-wales\": {\"events\": []}}",
+         "england-and-wales", 2, 2, 1),
+        ("{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": [\n  {\"date\": \"2026-12-25\", \"dat\\u0065\": \"2026-12-26\"}]}}",
+         "date", 2, 26, 2),
+        ("{\"england-and-wales\": {\"events\": [], \"division\": \"england-and-wales\", \"events\": []}}", "events", 1, 71, 1),
+        // Columns in characters: "’" is one.
+        ("{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": [{\"title\": \"New Year’s Day\", \"date\": \"2026-01-01\", \"title\": \"x\"}]}}",
+         "title", 1, 118, 1),
+    ])
+    func aKeyGivenTwiceIsRefusedWhereItIs(_ c: (String, String, Int, Int, Int)) {
+        let error = #expect(throws: BankHolidaysError.self) { try BankHolidays.parseGovUK(Data(c.0.utf8)) }
+        #expect(error?.reason == "\"\(c.1)\" is given twice in one object (first on line \(c.4)): keep one", "\(String(describing: error))")
+        #expect(error?.line == c.2)
+        #expect(error?.column == c.3)
+    }
+
+    /// The same key in two objects is no repeat: each division and each event has its own.
+    @Test func theSameKeyInTwoObjectsIsTaken() throws {
+        let json = #"""
+        {"england-and-wales": {"division": "england-and-wales", "events": [{"title": "A", "date": "2026-12-25"},
+            {"title": "B", "date": "2026-12-28"}]}, "scotland": {"division": "scotland", "events": [{"title": "C", "date": "2026-01-02"}]}}
+        """#
+        #expect(try BankHolidays.parseGovUK(Data(json.utf8)).dates.count == 2)
+    }
+
     @Test func onlyEnglandAndWalesIsRead() throws {
         let json = #"""
         {"england-and-wales": {"division": "england-and-wales", "events": [
