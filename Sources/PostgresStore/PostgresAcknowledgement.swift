@@ -41,6 +41,10 @@ extension PostgresSchema {
 extension PostgresAlerts {
     /// Delivered alerts with a link that nobody acknowledged by the deadline: the hub hears once each
     /// round (a re-routed alert's new school may be silent too).
+    ///
+    /// Each alert is held (`FOR KEY SHARE`, as its notice's foreign key would) from the moment it is
+    /// read, and one being deleted (a purge's batch, a correction) is skipped: read without, it was
+    /// waited for and then failed the notice's foreign key, and the run with it (audit 26, F2).
     static func markUnacknowledged(_ conn: PostgresConnection, _ logger: Logger, now: Date) async throws {
         for (key, deadline) in try await conn.rows("""
             SELECT a.alert_key, a.deadline FROM alerts a
@@ -48,6 +52,7 @@ extension PostgresAlerts {
               AND a.deadline < \(now.timeIntervalSince1970)
               AND NOT EXISTS (SELECT 1 FROM hub_notices n
                               WHERE n.alert_key = a.alert_key AND n.kind = \(AlertLifecycle.unacknowledgedKind) AND n.rerouted_at IS NULL)
+            FOR KEY SHARE OF a SKIP LOCKED
             """, logger, as: (Int64, Double?).self)
         where AlertLifecycle.isUnacknowledged(state: .delivered, linkIssued: true, acknowledgedAt: nil,
                                               deadline: deadline.map(Date.init(timeIntervalSince1970:)), now: now) {

@@ -50,14 +50,18 @@ extension SQLiteStore: RetentionStore {
         }
     }
 
-    public func purge(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary {
+    public func purgeBatch(_ items: [RetentionItem], policy: RetentionPolicy, actor: String, at: Date) async throws -> RetentionSummary {
         try await pool.write { db in
             var summary = RetentionSummary()
             var children: Set<String> = []
             // The links are keyed by child, and deleting an incident makes SQLite look for its links
-            // (the foreign key): an index by incident for the purge's own length, not kept after it.
-            let incidents = items.contains { $0.kind == .incident }
-            if incidents { try db.execute(sql: "CREATE INDEX retention_links_by_incident ON incident_children(incident_key)") }
+            // (the foreign key): an index by incident for the purge's own length, made by its first
+            // batch of incidents and dropped when it ends (`purgeEnded`), not kept after it (an
+            // ingest writes one index entry fewer per link: v5-incident-child-keys). A purge killed
+            // part way leaves it until the next purge ends.
+            if items.contains(where: { $0.kind == .incident }) {
+                try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(Self.linksByIncident) ON incident_children(incident_key)")
+            }
             // Statements cached: compiling one runs GRDB's authorizer over every column it and its
             // triggers touch, which was most of a purge a record at a time (30,955 incidents).
             for item in items {
@@ -114,12 +118,22 @@ extension SQLiteStore: RetentionStore {
                     """).execute(arguments: [child])
                 summary.children += db.changesCount
             }
-            if incidents { try db.execute(sql: "DROP INDEX retention_links_by_incident") }
             try db.execute(sql: "DELETE FROM retention_purging")
             try SQLiteSchema.noteChange(db)
             return summary
         }
     }
+
+    public func purgeEnded() async throws {
+        try await pool.write { db in try db.execute(sql: "DROP INDEX IF EXISTS \(Self.linksByIncident)") }
+    }
+
+    /// The purge's own index of the links by incident (`purgeBatch`).
+    static let linksByIncident = "retention_links_by_incident"
+
+    /// Another program waiting for SQLite's one write lock tries again every 100 ms at most (its
+    /// busy handler), and the next batch would take the lock again at once: a longer pause is its turn.
+    public var pauseBetweenPurgeBatches: Duration { .milliseconds(150) }
 
     /// SQL true when the incident keyed `incidentKey` (SQL) has an alert that may still go.
     static func alertMayStillGo(_ incidentKey: String) -> String {

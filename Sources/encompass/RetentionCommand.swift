@@ -9,7 +9,7 @@ struct RetentionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retention",
         abstract: "Records due for review by the force's own periods (retention.incidents_days, retention.episodes_days): list them, or purge them.",
-        discussion: "A purge removes each record and what hangs from it, the child's row when nothing of theirs is left, and the personal values the audit kept about it; one audit row per record keeps its id and review date only.")
+        discussion: "A purge removes each record and what hangs from it, the child's row when nothing of theirs is left, and the personal values the audit kept about it; one audit row per record keeps its id and review date only. It goes in batches of \(RetentionBatch.records) records, each in one transaction, so other programs write in between; stopped part way, what it purged stays purged and the rest is still due.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -60,9 +60,20 @@ struct RetentionCommand: AsyncParsableCommand {
             } else {
                 let context = try await Context.open(global, config: config)
                 let due = try await context.store.due(policy, now: at)
-                let done = try await context.store.purge(due, policy: policy, actor: "cli:\(LoginName.current)", at: at)
-                print("purged: \(done.incidents) incident(s), \(done.episodes) episode(s); children no longer held: \(done.children)")
+                let done: RetentionSummary
+                var stoppedBy: (any Error)?
+                do {
+                    done = try await context.store.purge(due, policy: policy, actor: "cli:\(LoginName.current)", at: at)
+                } catch let stopped as RetentionStopped {
+                    // What the finished batches purged stays purged: said, then why it stopped.
+                    done = stopped.purged
+                    stoppedBy = stopped.cause
+                }
+                let purged = "\(done.incidents) incident(s), \(done.episodes) episode(s); children no longer held: \(done.children)"
+                print(stoppedBy == nil ? "purged: \(purged)"
+                                       : "stopped after purging \(purged); the rest is still due (--review lists it, the next --purge takes it)")
                 if done.keptForAlerts > 0 { print(Self.kept(done.keptForAlerts)) }
+                if let stoppedBy { throw stoppedBy }
             }
         }
     }

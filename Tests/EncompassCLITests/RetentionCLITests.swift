@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `encompass retention --review | --purge` from the command line, on both databases: nothing due
@@ -100,5 +101,43 @@ struct RetentionCLITests {
         #expect(review.status == 0, "\(review.stderr)")
         let lines = review.stdout.split(separator: "\n")
         #expect(lines.count == 2 && lines[1].split(separator: " ") == ["incident", "I-1", "2024-10-01", "2027-10-01"], "\(review.stdout)")
+    }
+
+    /// A purge stopped part way says what it purged, then why it stopped, with that reason's exit
+    /// status, and the rest is still due (audit 26, F2: it went in one transaction, and stopped after
+    /// 15 minutes it had purged nothing). One batch more than fits in one (5,000): the second batch,
+    /// the newest incident, is refused here (a trigger). C-0001 has an incident in each batch, so the
+    /// first batch keeps their row: a child goes only once nothing of theirs is left in any batch.
+    @Test(arguments: TestDatabase.allCases)
+    func aPurgeStoppedPartWaySaysWhatItPurgedAndWhy(kind: TestDatabase) async throws {
+        let h = try CLIHarness(kind)
+        defer { h.cleanUp() }
+        let first = (1...5_000).map { String(format: "%04d", $0) }.map { CSVRows.row("I-\($0)", "2023-01-10T21:40:00Z", victim: "V-\($0)", child: "C-\($0)") }
+        let file = try h.write("in.csv", CSVRows.file(first + [CSVRows.row("I-LAST", "2023-01-11T21:40:00Z", child: "C-0001")]))
+        let ingest = try await h.run(["ingest", file])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let yaml = h.configDir.appendingPathComponent("encompass.yaml")
+        try (try String(contentsOf: yaml, encoding: .utf8) + "\nretention:\n  incidents_days: 1095\n").write(to: yaml, atomically: true, encoding: .utf8)
+        let (refuse, allow) = kind == .sqlite
+            ? ("CREATE TRIGGER stop_here BEFORE DELETE ON incidents WHEN OLD.incident_id = 'I-LAST' BEGIN SELECT RAISE(ABORT, 'stopped here'); END",
+               "DROP TRIGGER stop_here")
+            : ("""
+               CREATE FUNCTION stop_here() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'stopped here'; END $$;
+               CREATE TRIGGER stop_here BEFORE DELETE ON incidents FOR EACH ROW WHEN (OLD.incident_id = 'I-LAST') EXECUTE FUNCTION stop_here()
+               """, "DROP TRIGGER stop_here ON incidents")
+        func sql(_ statement: String) async throws {
+            if kind == .sqlite { try await DatabaseQueue(path: h.databasePath).write { try $0.execute(sql: statement) } } else { _ = try await h.psql(statement) }
+        }
+        try await sql(refuse)
+        let stopped = try await h.run(["retention", "--purge", "--now", "2026-02-01T00:00:00Z"])
+        #expect(stopped.stdout == "stopped after purging 5000 incident(s), 0 episode(s); children no longer held: 4999; "
+                + "the rest is still due (--review lists it, the next --purge takes it)\n", "\(stopped.stdout)")
+        #expect(stopped.status == 69 && stopped.stderr.hasPrefix("encompass: database unavailable: ") && stopped.stderr.contains("stopped here")
+                && stopped.stderr.split(separator: "\n").count == 1, "\(stopped.status) \(stopped.stderr)")
+        let review = try await h.run(["retention", "--review", "--now", "2026-02-01T00:00:00Z"])
+        #expect(review.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ")[1] } == ["I-LAST"], "\(review.stdout)")
+        try await sql(allow)
+        let rest = try await h.run(["retention", "--purge", "--now", "2026-02-01T00:00:00Z"])
+        #expect(rest.status == 0 && rest.stdout == "purged: 1 incident(s), 0 episode(s); children no longer held: 1\n", "\(rest.stdout)\(rest.stderr)")
     }
 }

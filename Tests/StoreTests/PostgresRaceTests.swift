@@ -324,3 +324,78 @@ struct CorrectionInProgressTests {
         #expect(try await t.store.childRecord("C-1")?.incidents.first { $0.incidentId == "I-1" }?.schoolURN == "120501")
     }
 }
+
+/// A purge's batch deletes alerts a morning run may be about to name in a notice: on PostgreSQL the
+/// two run at once (SQLite's one writer puts them one after the other). The run skips an alert
+/// being deleted, rather than waiting for the batch and then failing its notice's foreign key
+/// (SQLSTATE 23503): every run during a purge of the aged store of audit 26 exited 69 so, and before
+/// the purge went in batches each waited for the whole purge first.
+@Suite("A purge's batch and a run's notices (PostgreSQL)")
+struct PurgeAndRunRaceTests {
+    /// Runs `work` while another session holds what `held` did, in a transaction not yet committed,
+    /// until `work` ends or waits for it (seen in `pg_locks`); then commits. Whether `work` waited,
+    /// and what it returned.
+    static func whileHolding<T: Sendable>(_ t: TempStore, _ held: [PostgresQuery],
+                                          _ work: @escaping @Sendable () async throws -> T) async throws -> (waited: Bool, result: T) {
+        let pg = try #require(t.store as? PostgresStore)
+        let (db, logger) = (String(t.url.split(separator: "/").last!), pg.logger)
+        let waiting = """
+            SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'transactionid' AND NOT l.granted AND a.datname = current_database()
+            """
+        return try await pg.database.session { holder in
+            try await holder.run("BEGIN", logger)
+            for query in held { try await holder.run(query, logger) }
+            let ended = KeyAdultRaceTests.Ended()
+            let task = Task {
+                defer { ended.value.withLock { $0 = true } }
+                return try await work()
+            }
+            try await KeyAdultRaceTests().until(db, waiting, orEnded: ended)
+            let waited = !ended.value.withLock { $0 }
+            try await holder.run("COMMIT", logger)
+            return (waited, try await task.value)
+        }
+    }
+
+    @Test func aRunSkipsAnAlertAPurgeIsDeletingRatherThanFailOnIt() async throws {
+        let tests = AcknowledgementStoreTests()
+        let (t, keys) = try await tests.delivered(.postgres)
+        defer { t.cleanUp() }
+        let (store, afterDeadline) = (t.store, tests.afterDeadline)
+        // C-1 and C-3 carried a link and nobody acknowledged them: both due a notice after the deadline.
+        let c1 = try #require(keys["C-1"])
+        // What a purge's batch does to C-1's alert, not yet committed.
+        let (waited, _) = try await Self.whileHolding(t, ["DELETE FROM alert_ack_tokens WHERE alert_key = \(c1)",
+                                                           "DELETE FROM alerts WHERE alert_key = \(c1)"]) {
+            _ = try await store.claimDue(now: afterDeadline, owner: "test:2", lease: 600, limit: 10, isDead: { _ in false })
+        }
+        #expect(!waited, "the run waited for the purge's batch")
+        #expect(try await t.store.unsentHubNotices().map { $0.alert?.reference } == ["ENC-I-1-C-3"])
+    }
+
+    /// The other way round: a run has read an alert of an incident due for review and is naming it
+    /// in a notice when a purge's batch comes to it. The batch holds its alerts before it deletes
+    /// anything that refers to them, so it waits for the run, and then takes the notice with the
+    /// alert; taken only as they were deleted, the notice went in between and the batch failed its
+    /// foreign key (SQLSTATE 23503), which stopped the purge of a million-row store part way.
+    @Test func aPurgesBatchWaitsForARunNamingItsAlertAndTakesTheNoticeToo() async throws {
+        let tests = RetentionStoreTests()
+        let t = try await tests.store(.postgres)
+        defer { t.cleanUp() }
+        let (store, policy, now) = (t.store, tests.policy, tests.now)
+        // What `markUnacknowledged` does for I-OLD's alert to C-1, not yet committed.
+        let (waited, summary) = try await Self.whileHolding(t, [
+            "SELECT 1 FROM alerts WHERE reference = 'ENC-I-OLD-C-1' FOR KEY SHARE",
+            """
+            INSERT INTO hub_notices (alert_key, kind, detail, created_at)
+            SELECT alert_key, 'unacknowledged', 'phone the school', 0 FROM alerts WHERE reference = 'ENC-I-OLD-C-1'
+            """,
+        ]) {
+            try await store.purge(try await store.due(policy, now: now), policy: policy, actor: "cli:root", at: now)
+        }
+        #expect(waited, "the batch waits for the run")
+        #expect((summary.incidents, summary.episodes) == (2, 1))
+        #expect(try await t.answer("SELECT count(*) FROM hub_notices WHERE detail = 'phone the school'") == "0", "gone with its alert")
+    }
+}

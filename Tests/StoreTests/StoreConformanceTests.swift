@@ -53,6 +53,18 @@ struct TempStore {
         }
     }
 
+    /// The first column of the first row of a query, as text, read on the database directly.
+    func answer(_ sql: String) async throws -> String {
+        switch kind {
+        case .sqlite:
+            return try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: sql) } ?? ""
+        case .postgres:
+            let result = try await PostgresServer.shared().psql(String(url.split(separator: "/").last!), sql)
+            guard result.exitCode == 0 else { throw TestSetupError("psql: \(result.output)") }
+            return result.output.trimmingCharacters(in: .newlines)
+        }
+    }
+
     /// SQLite's schema, every table, index, trigger and view with its definition, in name order.
     func schema() throws -> [String] {
         try DatabaseQueue(path: path).read { db in
