@@ -458,6 +458,13 @@ extension DatabaseError: StoreFailure {
             return message + ": free space on the disk that holds the store (its folder, with the -wal file) "
                 + "or, for a large sort, the temporary folder (TMPDIR)"
         }
+        // SQLite's words say nothing of who holds the store or what to do: the morning run gave up
+        // "database is locked" while a correcting feed's ingest held the write lock (audit 27, chaos F2).
+        if resultCode.primaryResultCode == .SQLITE_BUSY {
+            return message + ": another program held the store's write lock for over \(Int(SQLiteStore.busySeconds)) s "
+                + "(a large or correcting `encompass ingest`, a `retention --purge`, an sqlite3 shell?) and this command's "
+                + "change was not written: run it again once that one has finished (the notify timer's next run takes what is due)"
+        }
         return message
     }
 }

@@ -11,7 +11,17 @@ struct SQLiteProblemTests {
         let full = DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")
         #expect(full.problem.hasPrefix("database or disk is full: free space on the disk that holds the store"))
         #expect(full.problem.contains("TMPDIR"))
+        let corrupt = DatabaseError(resultCode: .SQLITE_CORRUPT, message: "database disk image is malformed")
+        #expect(corrupt.problem == "database disk image is malformed", "other failures keep SQLite's words alone")
+    }
+
+    /// A write that waited out the busy timeout says who may hold the store and what to do: the
+    /// morning run said only "database is locked" while a correcting feed was ingested (audit 27,
+    /// chaos F2).
+    @Test func aLockedStoreSaysWhatHoldsItAndWhatToDo() {
         let busy = DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked")
-        #expect(busy.problem == "database is locked")
+        #expect(busy.problem == "database is locked: another program held the store's write lock for over 30 s "
+                + "(a large or correcting `encompass ingest`, a `retention --purge`, an sqlite3 shell?) and this command's "
+                + "change was not written: run it again once that one has finished (the notify timer's next run takes what is due)")
     }
 }
