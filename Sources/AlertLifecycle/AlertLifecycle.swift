@@ -286,6 +286,36 @@ public enum AlertLifecycle {
         return deadline < now
     }
 
+    /// Not delivered, whether waiting for a run or being sent by one: read as overdue once their
+    /// deadline has passed (`stateAsRead`). `sending` too: a run that holds one past its deadline
+    /// records it overdue, or delivered late and told as overdue (`after`), never on time.
+    public static let overdueOnceLate: [AlertState] = [.queued, .sending, .retrying]
+
+    /// An alert's state as the hub reads it at `now`: one not delivered by its deadline is overdue
+    /// from that instant (SPEC §7: "An alert not delivered by its deadline is overdue, and the hub
+    /// is told at once"), whatever a run has stored yet. Only a run stores it, and tells the hub once
+    /// (`turnsOverdue`, `overdue`); read from the store alone, an alert waited as queued or retrying
+    /// until the next run, up to an hour after a 09:15 deadline with the timer as shipped, and for
+    /// good after a run that stopped (audit 27, F1). Every place the hub reads states asks this (the
+    /// alerts board, `alerts`, `/metrics`, the child's page), as it asks `isUnacknowledged`.
+    public static func stateAsRead(_ state: AlertState, deadline: Date?, now: Date) -> AlertState {
+        guard overdueOnceLate.contains(state), let deadline, deadline < now else { return state }
+        return .overdue
+    }
+
+    /// Counts by state as read at `now` (`stateAsRead`): `stored` every alert's by its stored state,
+    /// `late` those in `overdueOnceLate` whose deadline is before `now`, by stored state (the store
+    /// counts them by its index on the state: they are the alerts still to send, never the history).
+    public static func countsAsRead(stored: [AlertState: Int], late: [AlertState: Int]) -> [AlertState: Int] {
+        var counts = stored
+        for (state, n) in late where overdueOnceLate.contains(state) && n > 0 {
+            counts[state, default: 0] -= n
+            if counts[state] == 0 { counts[state] = nil }
+            counts[.overdue, default: 0] += n
+        }
+        return counts
+    }
+
     /// What becomes of an existing alert when its incident is ingested again: re-planned (new
     /// school, recipient or deadline), or left as it is. A delivered, failed or sending alert is
     /// never moved; an unmatched one is planned afresh (and may now be queued).

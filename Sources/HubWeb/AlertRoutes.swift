@@ -122,7 +122,7 @@ struct AlertRoutes {
         let since = now.addingTimeInterval(-Double(AlertBoard.recentDays) * 86_400)
         let startOfToday = AlertBoard.startOfToday(now, zone: configuration.scoring.zone)
         // Each list read by its own query: the page never reads every alert of the store.
-        let run = try await store.alertsInRun(since: startOfToday).filter { AlertBoard.inTodaysRun($0, startOfToday: startOfToday) }
+        let run = try await store.alertsInRun(since: startOfToday, now: now).filter { AlertBoard.inTodaysRun($0, startOfToday: startOfToday) }
         var place = asked
         let phone = try await phoneList(now: now, place: &place, showing: problem?.form == .call ? problem?.reference : phoned)
         let unmatched = try await unmatchedList(now: now, place: &place, showing: problem?.form == .school ? problem?.reference : nil)

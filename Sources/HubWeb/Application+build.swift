@@ -58,7 +58,7 @@ public func buildRouter(configuration: WebConfiguration, store: any HubStore, cl
         }
         return answered == true ? Response.text("ok\n") : Response.databaseUnavailable
     }
-    MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds).add(to: router)
+    MetricsRoutes(store: store, metrics: metrics, databaseWait: configuration.healthTimeoutSeconds, clock: clock).add(to: router)
     StaticRoutes(stylesheet: pages.stylesheet).add(to: router)
     // One throttle for every password guess (above): the sign-in form and the current-password check.
     signIn.add(to: router)

@@ -96,7 +96,7 @@ struct ChildPage {
                 row["incidentId"] = a.incidentId
                 row["alertSchool"] = a.schoolURN
                 row["channel"] = a.channel
-                row["state"] = a.state
+                row["state"] = a.stateAsRead(at: asOf)
                 row["deadline"] = a.deadline.map(time.dayAndClock)
                 row["attempts"] = a.attempts
                 // "Delivered is not read" (SPEC §7): when it reached its school and whether anyone

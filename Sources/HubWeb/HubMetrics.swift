@@ -50,10 +50,10 @@ public final class HubMetrics: Sendable {
 
     // MARK: the store, read at each scrape
 
-    /// The Prometheus text: the store's gauges read now (alerts by state, the last notify run),
-    /// then everything the registry holds.
-    func scrape(store: any AlertStore) async throws -> String {
-        let counts = try await store.alertCounts()
+    /// The Prometheus text: the store's gauges read now (alerts by state as read at `now`, as the
+    /// board reads them: `AlertLifecycle.stateAsRead`; the last notify run), then everything the registry holds.
+    func scrape(store: any AlertStore, now: Date) async throws -> String {
+        let counts = try await store.alertCounts(now: now)
         for state in AlertState.allCases {
             gauge("encompass_alerts", [("state", state.rawValue)]).record(counts[state] ?? 0)
         }
@@ -110,10 +110,11 @@ struct MetricsRoutes {
     /// 503 in that time, as `/health` answers, not after the store's own 20 s, past a scraper's
     /// timeout (which would read as this server gone rather than its database).
     let databaseWait: Double
+    let clock: WebClock
 
     func add(to router: Router<HubRequestContext>) {
         router.get("/metrics") { _, _ in
-            guard let text = try await FirstAnswer.within(.seconds(databaseWait), { try await metrics.scrape(store: store) }) else {
+            guard let text = try await FirstAnswer.within(.seconds(databaseWait), { try await metrics.scrape(store: store, now: clock.now()) }) else {
                 return Response.databaseUnavailable
             }
             return Response(status: .ok, headers: [.contentType: HubMetrics.contentType],

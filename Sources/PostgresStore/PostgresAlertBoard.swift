@@ -16,11 +16,11 @@ extension PostgresAlerts {
         "CREATE INDEX alerts_delivered_by_time ON alerts (delivered_at) WHERE state = 'delivered'",
     ])
 
-    /// `alerts`' order: overdue and failed before the rest, then by deadline (SQLite's, NULL first).
-    static let urgentFirst = """
-        CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-            WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline NULLS FIRST, reference COLLATE "C"
-        """
+    /// `alerts`' order: overdue and failed before the rest, then by deadline (SQLite's, NULL first);
+    /// by the state as read at `now` (`AlertStateSQL.urgency`), as stored when nil.
+    static func urgentFirst(now: Date?) -> String {
+        AlertStateSQL.urgency(now: now) + #", deadline NULLS FIRST, reference COLLATE "C""#
+    }
 
     /// Delivered with a link nobody acknowledged (`AlertLifecycle.isUnacknowledged`'s candidates).
     static let unacknowledged = "state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL"
@@ -35,7 +35,7 @@ extension PostgresStore {
         }
     }
 
-    public func alertsInRun(since: Date) async throws -> [AlertRow] {
+    public func alertsInRun(since: Date, now: Date) async throws -> [AlertRow] {
         let logger = self.logger
         let at = since.timeIntervalSince1970
         return try await read { conn in
@@ -43,8 +43,8 @@ extension PostgresStore {
                 \(unescaped: PostgresAlerts.rowColumns)
                 WHERE state = ANY(\(PostgresAlerts.names(AlertLifecycle.mayStillGo + [.failed])))
                     OR (state = 'delivered' AND delivered_at >= \(at)) OR (state = 'delivered' AND deadline >= \(at))
-                ORDER BY \(unescaped: PostgresAlerts.urgentFirst)
-                """, logger, as: PostgresAlerts.RowTuple.self).map(PostgresAlerts.alertRow)
+                ORDER BY \(unescaped: PostgresAlerts.urgentFirst(now: now))
+                """, logger, as: PostgresAlerts.RowTuple.self).map { PostgresAlerts.alertRow($0).asRead(at: now) }
         }
     }
 

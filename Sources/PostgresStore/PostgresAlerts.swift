@@ -581,7 +581,7 @@ enum PostgresAlerts {
 }
 
 extension PostgresStore: AlertStore {
-    public func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+    public func alerts(state: AlertState?, now: Date?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
         let logger = self.logger
         try await read { conn in
             // Every pass must read the same rows: one snapshot for the whole transaction, where read
@@ -590,13 +590,16 @@ extension PostgresStore: AlertStore {
             for pass in 0..<passes {
                 // Most urgent first: overdue and failed before the rest, then by deadline. The rows
                 // are decoded as they arrive, none kept.
-                let order = pass < passes - 1 ? "" : "ORDER BY " + PostgresAlerts.urgentFirst
+                let order = pass < passes - 1 ? "" : "ORDER BY " + PostgresAlerts.urgentFirst(now: now)
                 let rows = try await conn.query("""
                     \(unescaped: PostgresAlerts.rowColumns)
-                    WHERE (\(state?.rawValue)::text IS NULL OR state = \(state?.rawValue))
+                    WHERE \(unescaped: state.map { AlertStateSQL.inState($0, now: now) } ?? "true")
                     \(unescaped: order)
                     """, logger: logger)
-                for try await row in rows.decode(PostgresAlerts.RowTuple.self) { try visit(pass, PostgresAlerts.alertRow(row)) }
+                for try await row in rows.decode(PostgresAlerts.RowTuple.self) {
+                    let alert = PostgresAlerts.alertRow(row)
+                    try visit(pass, now.map { alert.asRead(at: $0) } ?? alert)
+                }
             }
         }
     }
@@ -873,14 +876,21 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func alertCounts() async throws -> [AlertState: Int] {
+    public func alertCounts(now: Date?) async throws -> [AlertState: Int] {
         let logger = self.logger
         return try await read { conn in
-            var counts: [AlertState: Int] = [:]
-            for (state, count) in try await conn.rows("SELECT state, count(*) FROM alerts GROUP BY state", logger, as: (String, Int).self) {
-                if let state = AlertState(rawValue: state) { counts[state] = count }
+            // Both counts from one snapshot.
+            if now != nil { try await conn.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger) }
+            func counts(_ sql: String) async throws -> [AlertState: Int] {
+                var counts: [AlertState: Int] = [:]
+                for (state, count) in try await conn.rows("\(unescaped: sql)", logger, as: (String, Int).self) {
+                    if let state = AlertState(rawValue: state) { counts[state] = count }
+                }
+                return counts
             }
-            return counts
+            let stored = try await counts("SELECT state, count(*) FROM alerts GROUP BY state")
+            guard let now else { return stored }
+            return AlertLifecycle.countsAsRead(stored: stored, late: try await counts(AlertStateSQL.lateCounts(now: now)))
         }
     }
 

@@ -85,7 +85,7 @@ public struct ChildDocument {
         JSONText.list(record.alerts ?? []) { a in
             func text(_ s: String?) -> String { s.map(JSONText.string) ?? "null" }
             return "{\"reference\": \(text(a.reference)), \"incident_id\": \(text(a.incidentId)), \"school_urn\": \(text(a.schoolURN)), "
-                + "\"channel\": \(text(a.channel)), \"state\": \(text(a.state)), "
+                + "\"channel\": \(text(a.channel)), \"state\": \(text(a.stateAsRead(at: asOf))), "
                 + "\"deadline\": \(text(a.deadline.map { settings.zone.iso8601($0) })), "
                 + "\"delivered_at\": \(text(a.deliveredToItsSchool.map(JSONText.utc))), \"acknowledged_at\": \(text(a.acknowledgedAt.map(JSONText.utc)))}"
         }

@@ -21,11 +21,11 @@ extension SQLiteSchema {
 }
 
 extension SQLiteStore {
-    /// `alerts`' order: overdue and failed before the rest, then by deadline.
-    static let urgentFirst = """
-        CASE state WHEN 'overdue' THEN 0 WHEN 'failed' THEN 1 WHEN 'unmatched' THEN 2 WHEN 'sending' THEN 3
-            WHEN 'retrying' THEN 4 WHEN 'queued' THEN 5 ELSE 6 END, deadline, reference
-        """
+    /// `alerts`' order: overdue and failed before the rest, then by deadline; by the state as read
+    /// at `now` (`AlertStateSQL.urgency`), as stored when nil.
+    static func urgentFirst(now: Date?) -> String {
+        AlertStateSQL.urgency(now: now) + ", deadline, reference"
+    }
 
     /// Delivered with a link nobody acknowledged (`AlertLifecycle.isUnacknowledged`'s candidates).
     static let unacknowledged = "state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL"
@@ -38,7 +38,7 @@ extension SQLiteStore {
         }
     }
 
-    public func alertsInRun(since: Date) async throws -> [AlertRow] {
+    public func alertsInRun(since: Date, now: Date) async throws -> [AlertRow] {
         try await pool.read { db in
             var rows: [AlertRow] = []
             // Each part by its index, named: with no statistics SQLite reads every delivered alert by
@@ -49,7 +49,9 @@ extension SQLiteStore {
                                   WHERE state = 'delivered' AND delivered_at >= ?
                               UNION ALL SELECT alert_key FROM alerts INDEXED BY alerts_delivered_by_deadline
                                   WHERE state = 'delivered' AND deadline >= ?)
-                """, order: Self.urgentFirst, arguments: [since.timeIntervalSince1970, since.timeIntervalSince1970]) { rows.append($0) }
+                """, order: Self.urgentFirst(now: now), arguments: [since.timeIntervalSince1970, since.timeIntervalSince1970]) {
+                rows.append($0.asRead(at: now))
+            }
             return rows
         }
     }

@@ -280,13 +280,14 @@ final class SQLiteAlertQueue {
 }
 
 extension SQLiteStore: AlertStore {
-    public func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+    public func alerts(state: AlertState?, now: Date?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
         // One read transaction: every pass reads the same snapshot.
         try await pool.read { db in
             for pass in 0..<passes {
                 // Most urgent first: overdue and failed before the rest, then by deadline.
-                try Self.forEachAlert(db, where: state.map { "state = '\($0.rawValue)'" } ?? "1", order: pass < passes - 1 ? nil : Self.urgentFirst) {
-                    try visit(pass, $0)
+                try Self.forEachAlert(db, where: state.map { AlertStateSQL.inState($0, now: now) } ?? "1",
+                                      order: pass < passes - 1 ? nil : Self.urgentFirst(now: now)) { row in
+                    try visit(pass, now.map { row.asRead(at: $0) } ?? row)
                 }
             }
         }
@@ -674,13 +675,18 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func alertCounts() async throws -> [AlertState: Int] {
+    public func alertCounts(now: Date?) async throws -> [AlertState: Int] {
         try await pool.read { db in
-            var counts: [AlertState: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) FROM alerts GROUP BY state") {
-                if let state = AlertState(rawValue: row[0]) { counts[state] = row[1] }
+            func counts(_ sql: String) throws -> [AlertState: Int] {
+                var counts: [AlertState: Int] = [:]
+                for row in try Row.fetchAll(db, sql: sql) {
+                    if let state = AlertState(rawValue: row[0]) { counts[state] = row[1] }
+                }
+                return counts
             }
-            return counts
+            let stored = try counts("SELECT state, count(*) FROM alerts GROUP BY state")
+            guard let now else { return stored }
+            return AlertLifecycle.countsAsRead(stored: stored, late: try counts(AlertStateSQL.lateCounts(now: now)))
         }
     }
 

@@ -54,6 +54,14 @@ public struct AlertRow: Sendable, Equatable {
         AlertLifecycle.isUnacknowledged(state: state, linkIssued: linkIssued, acknowledgedAt: acknowledgedAt, deadline: deadline, now: now)
     }
 
+    /// The row as the hub reads it at `now`: its state `AlertLifecycle.stateAsRead` (overdue once
+    /// its deadline passed undelivered, before a run stores it), everything else as stored.
+    public func asRead(at now: Date) -> AlertRow {
+        var row = self
+        row.state = AlertLifecycle.stateAsRead(state, deadline: deadline, now: now)
+        return row
+    }
+
     /// Still on the hub's list of schools to phone (`AlertLifecycle.isToPhone`): unacknowledged
     /// while its links still open it.
     public func isToPhone(now: Date) -> Bool {
@@ -212,7 +220,11 @@ public protocol AlertStore: Sendable {
     /// twice, for its columns' widths and then for its rows, and both must see the same rows. Only
     /// the last pass comes in that order; the others in none (the widths need none, and sorting
     /// 227,000 alerts again took a third of a second).
-    func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
+    /// With `now`, each row and `state` are as read then (`AlertRow.asRead`, `AlertLifecycle.stateAsRead`):
+    /// `overdue` lists those not delivered by a deadline before `now` that no run has stored as
+    /// overdue yet, and `queued`, `sending` and `retrying` leave them out, so the states partition
+    /// the alerts; the order is by the state as read. Nil: as stored.
+    func alerts(state: AlertState?, now: Date?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws
     /// The alert with this reference, or nil.
     func alert(reference: String) async throws -> AlertRow?
 
@@ -223,7 +235,8 @@ public protocol AlertStore: Sendable {
     /// Today's run's candidates, in `alerts`' order: every alert waiting to be sent or being sent,
     /// every failed one (with when it failed), and those delivered at or after `since` or due at or
     /// after it. The board keeps those `AlertBoard.inTodaysRun` keeps.
-    func alertsInRun(since: Date) async throws -> [AlertRow]
+    /// Each row as read at `now` (`AlertRow.asRead`), ordered as `alerts` orders them then.
+    func alertsInRun(since: Date, now: Date) async throws -> [AlertRow]
     /// Delivered alerts that carried a link nobody acknowledged, due before `now`
     /// (`AlertLifecycle.isUnacknowledged`'s candidates), newest deadline first, then by reference:
     /// only those whose links still open at `now` (`AlertLifecycle.isToPhone`'s) unless
@@ -292,7 +305,10 @@ public protocol AlertStore: Sendable {
     func recordChannelNotice(kind: String, channel: String, detail: String, holding alertKeys: [Int64], now: Date) async throws
 
     /// How many alerts are in each state, in one pass (`/metrics`); a state with none is absent.
-    func alertCounts() async throws -> [AlertState: Int]
+    /// With `now`, by the state as read then (`AlertLifecycle.countsAsRead`): the alerts in
+    /// `AlertLifecycle.overdueOnceLate` past their deadline are counted from the same snapshot by
+    /// the state's index (the alerts still to send, never the history). Nil: as stored.
+    func alertCounts(now: Date?) async throws -> [AlertState: Int]
     /// Keeps what one `notify` run did. Runs are separate processes, often on other hosts: the
     /// database is where every `serve` finds the last one.
     func recordNotifyRun(_ run: NotifyRunRecord) async throws
@@ -373,6 +389,16 @@ extension AlertStore {
     /// Records the call whatever was recorded before it (tests).
     public func recordCall(_ call: AlertCall) async throws {
         try await recordCall(call, seen: nil)
+    }
+
+    /// The alerts in `state` as stored (tests).
+    public func alerts(state: AlertState?, passes: Int, _ visit: @escaping @Sendable (_ pass: Int, AlertRow) throws -> Void) async throws {
+        try await alerts(state: state, now: nil, passes: passes, visit)
+    }
+
+    /// How many alerts are in each state as stored.
+    public func alertCounts() async throws -> [AlertState: Int] {
+        try await alertCounts(now: nil)
     }
 
     /// Every alert in `state` at once (tests).

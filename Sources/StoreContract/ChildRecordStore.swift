@@ -232,6 +232,13 @@ public struct AlertSummary: Sendable, Equatable {
     /// The state machine's state; nil for a value it does not know.
     public var alertState: AlertState? { state.flatMap(AlertState.init(rawValue:)) }
 
+    /// Its state as the hub reads it at `now` (`AlertLifecycle.stateAsRead`, as `AlertRow.asRead`):
+    /// overdue once its deadline passed undelivered, before a run stores it.
+    public func stateAsRead(at now: Date) -> String? {
+        guard let s = alertState else { return state }
+        return AlertLifecycle.stateAsRead(s, deadline: deadline, now: now).rawValue
+    }
+
     /// When the school the alert is now for received it, as `AlertRow.deliveredToItsSchool` (the
     /// same rule): nil unless it reached that school, so a re-routed alert never shows the earlier
     /// school's time as its delivery.

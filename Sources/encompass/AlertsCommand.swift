@@ -11,7 +11,8 @@ struct AlertsCommand: AsyncParsableCommand {
         commandName: "alerts",
         abstract: "List Operation Encompass alerts with their state, deadline, attempts and last error (ids only).",
         discussion: """
-            States: queued, sending, delivered, retrying, failed, overdue (SPEC §7). --state unmatched lists the \
+            States: queued, sending, delivered, retrying, failed, overdue (SPEC §7), as read at --now: an alert \
+            not delivered by its deadline is overdue from then, before the next notify run stores it. --state unmatched lists the \
             hub's unmatched list: a child with no school, or a school with no key adult, never dropped, there until \
             the school is known (the table without --state ends by counting them).
             --state unacknowledged lists every alert delivered with an acknowledgement link that nobody at the \
@@ -25,7 +26,7 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(help: "Only alerts in this state, or unacknowledged.")
     var state: AlertFilter?
 
-    @Option(help: "The clock for --state unacknowledged (ISO 8601), for tests and replays. Default: now.")
+    @Option(help: "The clock states are read at (overdue once a deadline passed undelivered; unacknowledged), ISO 8601, for tests and replays. Default: now.")
     var now: String?
 
     // The SPEC's list is every unacknowledged alert, which programs read; the hub's narrower list
@@ -55,7 +56,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 // and has a key adult), and programs read the six states of an alert here; the hub's
                 // unmatched list is `--state unmatched`, and the table says how long it is.
                 let unmatched = Counter()
-                try await context.store.alerts(state: nil, passes: writer.passes) { pass, row in
+                try await context.store.alerts(state: nil, now: clock, passes: writer.passes) { pass, row in
                     if row.state == .unmatched {
                         if pass == 0 { unmatched.add() }
                     } else {
@@ -67,7 +68,9 @@ struct AlertsCommand: AsyncParsableCommand {
                     print("\(unmatched.value) unmatched (no school, or no key adult at it): encompass alerts --state unmatched")
                 }
                 return
-            case .state(let s)?: try await context.store.alerts(state: s, passes: writer.passes, visit)
+            // Each state as read at the clock (`AlertLifecycle.stateAsRead`): an alert not delivered by
+            // its deadline is overdue at once, not only once the next run has stored it (audit 27, F1).
+            case .state(let s)?: try await context.store.alerts(state: s, now: clock, passes: writer.passes, visit)
             case .unacknowledged?:
                 // The board's rule (`AlertLifecycle.isToPhone`), asked of each row the store selects.
                 let listed = Counter()

@@ -142,6 +142,26 @@ struct AlertLifecycleTests {
         }
     }
 
+    /// SPEC §7: an alert not delivered by its deadline is overdue, read so from that instant
+    /// whatever a run has stored (audit 27, F1): waiting or being sent, past its deadline. At the
+    /// deadline itself it is not yet late (`turnsOverdue`'s edge); one delivered, failed, unmatched
+    /// or with no deadline reads as stored.
+    @Test func anAlertNotDeliveredByItsDeadlineReadsOverdueBeforeARunStoresIt() {
+        let past = deadline.addingTimeInterval(1)
+        for state in [AlertState.queued, .sending, .retrying] {
+            #expect(AlertLifecycle.stateAsRead(state, deadline: deadline, now: past) == .overdue, "\(state)")
+            #expect(AlertLifecycle.stateAsRead(state, deadline: deadline, now: deadline) == state, "\(state)")
+            #expect(AlertLifecycle.stateAsRead(state, deadline: nil, now: past) == state, "\(state)")
+        }
+        for state in [AlertState.overdue, .delivered, .failed, .unmatched] {
+            #expect(AlertLifecycle.stateAsRead(state, deadline: deadline, now: past) == state, "\(state)")
+        }
+        // Counted so: moved from their stored state to overdue, every alert counted once.
+        let counts = AlertLifecycle.countsAsRead(stored: [.queued: 3, .retrying: 1, .overdue: 2, .delivered: 5],
+                                                 late: [.queued: 2, .retrying: 1])
+        #expect(counts == [.queued: 1, .overdue: 5, .delivered: 5])
+    }
+
     @Test func aCorrectedIncidentMovesAlertsNotYetSentAndReRoutesFinishedOnesToANewSchool() {
         func replan(_ state: AlertState, urn: String?, now: Date? = nil) -> AlertLifecycle.Replan {
             AlertLifecycle.replan(stored: AlertPlan(state: state, deadline: t0.addingTimeInterval(7_200)), lastError: nil, acknowledged: false, urn: "100001", planner: planner,

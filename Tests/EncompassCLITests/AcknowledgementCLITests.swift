@@ -44,6 +44,7 @@ import TestSupport
         let iso = ISO8601DateFormatter()
         let sent = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
         try await rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120501", voice: "he shouted at mum")])
+        rig.lastRun.set(iso.string(from: sent))
         let run = try await rig.h.run(["notify", "--now", iso.string(from: sent)], environment: Self.linked(rig, address))
         #expect(run.status == 0, "\(run.stderr)")
 
@@ -89,6 +90,7 @@ import TestSupport
         let sent = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 60).rounded(.down))
         try await rig.ingest([CSVRows.row("I-1", iso.string(from: sent.addingTimeInterval(-8 * 3600)), urn: "120504")])
         for run in [sent, sent.addingTimeInterval(3600)] {
+            rig.lastRun.set(iso.string(from: run))
             let out = try await rig.h.run(["notify", "--now", iso.string(from: run)], environment: Self.linked(rig, address))
             #expect(out.status == 0, "\(out.stderr)")
         }
@@ -125,6 +127,7 @@ import TestSupport
             CSVRows.row("I-2", "2026-11-19T21:50:00Z", child: "C-OX2", urn: "119603", given: "Bethany", family: "Quinlan", dob: "2015-07-09",
                         voice: "she hid upstairs"),
         ])
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let run = try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"],
                                 environment: Self.linked(rig, "https://hub.police.example", content: "link"))
         #expect(run.status == 0, "\(run.stderr)")
@@ -159,6 +162,7 @@ import TestSupport
         try await rig.ingest((1...3).map { CSVRows.row("I-\($0)", "2026-11-16T21:40:00Z", child: "C-\($0)", urn: "120503") }
                        + [CSVRows.row("I-9", "2026-11-19T21:40:00Z", child: "C-9", urn: "120501")])
         let env = Self.linked(rig, "https://hub.police.example")
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         #expect(try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: env).status == 0)
         var hub = try rig.hubMail()
         #expect(hub.count == 1, "one notice for the run")
@@ -171,6 +175,7 @@ import TestSupport
         #expect(first.contains("https://hub.police.example/alerts"))
 
         // C-9 was delivered at 06:00 and nobody pressed the button by 09:00.
+        rig.lastRun.set("2026-11-20T09:30:00Z")
         let late = try await rig.h.run(["notify", "--now", "2026-11-20T09:30:00Z"], environment: env)
         #expect(late.status == 0, "\(late.stderr)")
         hub = try rig.hubMail()
@@ -202,6 +207,7 @@ import TestSupport
         try rig.addKeyAdult("120501,Dev Deputy,deputy@boston.school.example,smtp,")
         try rig.addKeyAdult("120501,Old Deputy,reject-old@boston.school.example,smtp,")
         try await rig.ingest([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "120501")])
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let run = try await rig.h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: Self.linked(rig, "https://hub.police.example"))
         #expect(run.status == 0, "\(run.stderr)")
         let toSchool = try rig.smtp.log().filter { ($0["rcpt_tos"] as? [String])?.contains("dsl@boston.school.example") == true }

@@ -30,7 +30,8 @@ struct AlertsCLITests {
         ]))
         let out = try await h.run(["ingest", file], environment: all)
         #expect(out.stdout.hasSuffix("alerts queued: 1\n"), "\(out.stdout)")
-        let doc = try h.json(try await h.run(["alerts", "--json"]))
+        // Read before its deadline: queued (after it, overdue: `anAlertPastItsDeadlineIsOverdueBeforeTheNextRun`).
+        let doc = try h.json(try await h.run(["alerts", "--json", "--now", "2026-11-20T06:00:00Z"]))
         let alerts = try #require(doc["alerts"] as? [[String: Any]])
         // The two unmatched children are the hub's unmatched list, not alerts in one of SPEC §7's states.
         #expect(alerts.count == 1)
@@ -57,7 +58,7 @@ struct AlertsCLITests {
         let second = try h.write("b.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z", urn: "119601")]))
         #expect(try await h.run(["ingest", first], environment: all).stdout.hasSuffix("alerts queued: 0\n"))
         #expect(try await h.run(["ingest", second], environment: all).stdout.hasSuffix("alerts queued: 1\n"))
-        let rows = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+        let rows = try #require(try h.json(try await h.run(["alerts", "--json", "--now", "2026-11-20T06:00:00Z"]))["alerts"] as? [[String: Any]])
         #expect(rows.count == 1)
         #expect(rows.first?["state"] as? String == "queued")
         #expect(rows.first?["school_urn"] as? String == "119601")
@@ -114,6 +115,36 @@ struct AlertsCLITests {
         #expect(try await h.run(["alerts", "--to-phone"]).status == 64)
     }
 
+    /// SPEC §7: "An alert not delivered by its deadline is overdue, and the hub is told at once".
+    /// I-1's alert is due at 09:00 on 20 November and no run has sent it: at 08:59 it is queued, at
+    /// 09:15 overdue to `alerts` (table, `--json`, `--state overdue`), and no longer listed as queued,
+    /// before any run stores it. It read queued, and `--state overdue` "No alerts.", until the next
+    /// run (audit 27, F1). The run then stores it and tells the hub once.
+    @Test(arguments: TestDatabase.allCases)
+    func anAlertPastItsDeadlineIsOverdueBeforeTheNextRun(_ database: TestDatabase) async throws {
+        let h = try CLIHarness(database)
+        defer { h.cleanUp() }
+        let file = try h.write("in.csv", CSVRows.file([CSVRows.row("I-1", "2026-11-19T21:40:00Z")]))
+        #expect(try await h.run(["ingest", file], environment: all).status == 0)
+        func states(_ now: String, _ more: [String] = []) async throws -> [String] {
+            let doc = try h.json(try await h.run(["alerts", "--json", "--now", now] + more))
+            return try #require(doc["alerts"] as? [[String: Any]]).compactMap { $0["state"] as? String }
+        }
+        #expect(try await states("2026-11-20T08:59:00Z") == ["queued"])
+        #expect(try await states("2026-11-20T08:59:00Z", ["--state", "overdue"]) == [])
+        #expect(try await states("2026-11-20T09:15:00Z") == ["overdue"])
+        #expect(try await states("2026-11-20T09:15:00Z", ["--state", "overdue"]) == ["overdue"])
+        #expect(try await states("2026-11-20T09:15:00Z", ["--state", "queued"]) == [])
+        let table = try await h.run(["alerts", "--state", "overdue", "--now", "2026-11-20T09:15:00Z"])
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[1].hasPrefix("overdue ") && lines[1].contains(" ENC-I-1-"), "\(table.stdout)")
+        #expect(try await h.run(["alerts", "--state", "queued", "--now", "2026-11-20T09:15:00Z"]).stdout == "No alerts.\n")
+        // Read, not stored: the run at 09:20 sends it late and tells the hub, once.
+        #expect(try await StoreFactory.open(h.database).alerts(state: .queued).count == 1)
+        let run = try await h.run(["notify", "--now", "2026-11-20T09:20:00Z"], environment: outbox(h))
+        #expect(run.stdout.hasSuffix("; the hub's notice sent, naming 1\n"), "\(run.stdout)")
+    }
+
     /// A dry run into a folder it cannot make (a file where the folder should be) says so, 69,
     /// naming the folder and the system's reason; it said "2 alerts rendered into DIR/" and exited 0
     /// with nothing written (audit 26, fuzz F3).
@@ -147,8 +178,10 @@ struct AlertsCLITests {
         #expect(dry.stdout.contains("dry run: 2 alerts rendered"))
         #expect(files(h).isEmpty, "a dry run sends nothing")
         #expect(try await StoreFactory.open(h.database).latestNotifyRun() == nil, "nor records a run")
-        let stillQueued = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
-        #expect(Set(stillQueued.compactMap { $0["state"] as? String }) == ["queued"])
+        let stillQueued = try #require(try h.json(try await h.run(["alerts", "--json", "--now", "2026-11-20T06:00:00Z"]))["alerts"] as? [[String: Any]])
+        // Stored as ingest left them; as read at 06:00, I-2's (due on the 17th) is overdue already.
+        #expect(try await StoreFactory.open(h.database).alerts(state: .queued).count == 2)
+        #expect(stillQueued.compactMap { $0["state"] as? String } == ["overdue", "queued"])
 
         let started = Date()
         let run = try await h.run(["notify", "--now", "2026-11-20T06:00:00Z"], environment: outbox(h))

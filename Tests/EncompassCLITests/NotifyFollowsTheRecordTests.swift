@@ -15,6 +15,7 @@ struct NotifyFollowsTheRecordTests {
     /// A run at 06:00, once the relay holds its first RCPT to the held address: surely in the middle
     /// of its work.
     static func notifyHeld(_ rig: OutboxRig, name: String, _ what: String) async throws -> Process {
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: name)
         try await Two.wait(while: run, what) { FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") }
         return run

@@ -59,7 +59,8 @@ struct OutboxRig {
 
     /// With `host`, the run is as on another machine of that name (see `CLIHarness.process`).
     func notify(_ now: String, environment: [String: String]? = nil, host: String? = nil, pidsBefore: Int? = nil) async throws -> CLIHarness.Outcome {
-        try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host, pidsBefore: pidsBefore)
+        lastRun.set(now)
+        return try await h.run(["notify", "--now", now], environment: environment ?? self.environment, host: host, pidsBefore: pidsBefore)
     }
 
     /// School 119604's endpoint made another path of the receiver (it is `/gone`, answered 404).
@@ -96,9 +97,23 @@ struct OutboxRig {
         }
     }
 
-    func alerts() async throws -> [String: [String: Any]] {
-        let rows = try #require(try h.json(try await h.run(["alerts", "--json"]))["alerts"] as? [[String: Any]])
+    /// The alerts as read at `now`, by default at the last run's `--now` (`notify`): the states
+    /// that run left, as they stood then. Read at the real clock, days after the fixtures'
+    /// deadlines, every alert not delivered reads overdue (`AlertLifecycle.stateAsRead`).
+    func alerts(at now: String? = nil) async throws -> [String: [String: Any]] {
+        let at = now ?? lastRun.value
+        let rows = try #require(try h.json(try await h.run(["alerts", "--json"] + (at.map { ["--now", $0] } ?? [])))["alerts"] as? [[String: Any]])
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["child_id"] as? String ?? "", $0) })
+    }
+
+    /// The `--now` of the last `notify` run through `notify(_:)`.
+    let lastRun = LastRun()
+
+    final class LastRun: @unchecked Sendable {
+        private let lock = NSLock()
+        private var now: String?
+        var value: String? { lock.withLock { now } }
+        func set(_ value: String) { lock.withLock { now = value } }
     }
 
     /// What the relay received: recipients and Message-IDs, one entry a message.
@@ -418,7 +433,9 @@ struct NotifyRealServersTests {
         let rig = try await OutboxRig(database, relay: ["--delay-ms", "5"])
         defer { rig.stop() }
         try await rig.ingest((1...30).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)") })
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "a")
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let b = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "b")
         let endA = await a.waitForExit(), endB = await b.waitForExit()
         #expect(endA.status == 0 && endB.status == 0)
@@ -437,6 +454,7 @@ struct NotifyRealServersTests {
         defer { rig.stop() }
         try rig.addHeldSchool()
         try await rig.ingest(Two.rows(others: 39))
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
         try await Two.wait(while: run, "the relay holding the first alert") {
             FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl")

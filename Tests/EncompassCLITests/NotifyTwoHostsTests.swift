@@ -86,6 +86,7 @@ struct NotifyTwoHostsTests {
         let references = try await rig.alerts().mapValues { try #require($0["reference"] as? String) }
         #expect(references.count == 80)
 
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "host-a", host: "host-a")
         // Killed once the relay holds the first alert and has every other message of host-a's
         // batch, so no message of host-a's can still arrive after the kill.
@@ -145,6 +146,7 @@ struct NotifyTwoHostsTests {
         try await rig.ingest(Self.rows(others: 79))
         // host-a's pid in its namespace is past 300; host-b's run is its namespace's third process,
         // its threads the next few: none of them host-a's pid.
+        rig.lastRun.set("2026-11-20T06:00:00Z")
         let a = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "host-a",
                                 host: "samebox", pidsBefore: 300)
         defer { kill(a.processIdentifier, SIGKILL) }

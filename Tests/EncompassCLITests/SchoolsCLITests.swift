@@ -201,7 +201,8 @@ extension SchoolsCLITests {
 
         let after = try await h.run(["ingest", feed])
         #expect(after.status == 0, "\(after.stderr)")
-        let alerts = try await h.run(["alerts", "--json"])
+        // Read before its deadline (20 November, 09:00): after it, it reads overdue.
+        let alerts = try await h.run(["alerts", "--json", "--now", "2026-11-20T06:00:00Z"])
         #expect(alerts.status == 0, "\(alerts.stderr)")
         let listed = try #require(try JSONSerialization.jsonObject(with: Data(alerts.stdout.utf8)) as? [String: Any])
         let rows = try #require(listed["alerts"] as? [[String: Any]]).filter { $0["child_id"] as? String == "C-9" }

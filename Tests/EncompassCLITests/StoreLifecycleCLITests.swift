@@ -147,7 +147,8 @@ struct StoreLifecycleCLITests {
         // Every row as the ingest left it: Config/'s key adults were not written in either.
         #expect(try await dump(h) == before)
         #expect(try await h.run(["ingest", file], environment: env).status == 0)
-        let queued = try #require(try await h.json(try h.run(["alerts", "--json"], environment: env))["alerts"] as? [[String: Any]])
+        let queued = try #require(try await h.json(try h.run(["alerts", "--json", "--now", "2026-11-20T06:00:00Z"], environment: env))["alerts"]
+                                  as? [[String: Any]])
         #expect(queued.map { $0["state"] as? String } == ["queued"])
     }
 

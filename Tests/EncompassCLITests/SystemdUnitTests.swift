@@ -190,8 +190,47 @@ import Glibc
     @Test func theTimerRunsOnLondonTime() throws {
         let text = try String(contentsOf: Self.units.appendingPathComponent("encompass-notify.timer"), encoding: .utf8)
         let calendars = text.split(separator: "\n").filter { $0.hasPrefix("OnCalendar=") }
-        #expect(calendars.contains("OnCalendar=*-*-* 06..08:00/10:00 Europe/London"))
+        #expect(calendars.contains("OnCalendar=*-*-* 06..17:00/10:00 Europe/London"))
         for line in calendars { #expect(line.hasSuffix(" Europe/London"), "\(line)") }
+    }
+
+    /// SPEC §7: an alert not delivered by its deadline is overdue "and the hub is told at once".
+    /// The run that stores it tells the hub, and a school's day may start at any time
+    /// (`calendar.school_day_start_by_urn`): so from 06:00 to 18:00 London time, winter and summer,
+    /// no two runs are more than 10 minutes apart, as systemd works the timer's elapses out. Runs
+    /// every 10 minutes only until 09:00 left a 09:15 school's missed alert untold until 10:00
+    /// (audit 27, F1).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze")))
+    func theTimerRunsEveryTenMinutesThroughTheSchoolDay() async throws {
+        let text = try String(contentsOf: Self.units.appendingPathComponent("encompass-notify.timer"), encoding: .utf8)
+        let calendars = text.split(separator: "\n").filter { $0.hasPrefix("OnCalendar=") }.map { String($0.dropFirst("OnCalendar=".count)) }
+        // 06:00 London in UTC: GMT in November, BST in June.
+        for (day, sixAM) in [("2026-11-10", "06:00"), ("2026-06-10", "05:00")] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+            p.environment = ["TZ": "UTC", "PATH": "/usr/bin:/bin"]
+            p.arguments = ["calendar", "--iterations=200", "--base-time=\(day) 00:00:00 UTC"] + calendars
+            let ran = try await p.runToEnd()
+            #expect(ran.end.status == 0)
+            let parse = ISO8601DateFormatter()
+            // "Iter. #2: Tue 2026-11-10 06:10:00 UTC": the instants of the day, in order.
+            let elapses = String(decoding: ran.stdout, as: UTF8.self).split(separator: "\n").compactMap { line -> Date? in
+                guard let at = line.range(of: day + " ") else { return nil }
+                return parse.date(from: day + "T" + line[at.upperBound...].prefix(8) + "Z")
+            }.sorted()
+            let start = try #require(parse.date(from: "\(day)T\(sixAM):00Z"))
+            let end = start.addingTimeInterval(12 * 3600)
+            let inDay = Array(Set(elapses.filter { $0 >= start && $0 <= end })).sorted()
+            #expect(inDay.first == start, "\(day)")
+            #expect(inDay.last == end, "\(day)")
+            for (a, b) in zip(inDay, inDay.dropFirst()) {
+                #expect(b.timeIntervalSince(a) <= 600, "\(day): no run from \(a) to \(b)")
+            }
+            // Hourly otherwise: the night has its runs on the hour, not every 10 minutes.
+            let night = elapses.filter { $0 < start }
+            #expect(!night.isEmpty, "\(day)")
+            #expect(night.allSatisfy { Int($0.timeIntervalSince1970) % 3600 == 0 }, "\(day): \(night)")
+        }
     }
 
     /// Slow clients each hold a descriptor: systemd's default of 1,024 ran out (audit 22, resilience F3).

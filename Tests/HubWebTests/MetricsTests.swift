@@ -175,14 +175,60 @@ struct MetricsTests {
         #expect(before["encompass_alerts", ["state": "unmatched"]] == 2)
         #expect(before["encompass_alerts", ["state": "delivered"]] == 0)
 
-        let rows = try await store.alerts(state: nil)
+        // By each state as read at the scrape (`AlertRow.asRead`): the alert still being sent is
+        // overdue if it is I-10's (its deadline passed), sending if it is I-11's.
+        let rows = try await store.alerts(state: nil).map { $0.asRead(at: now) }
         for state in AlertState.allCases {
             let inStore = Double(rows.filter { $0.state == state }.count)
             #expect(after["encompass_alerts", ["state": state.rawValue]] == inStore, "\(state)")
         }
         #expect(after["encompass_alerts", ["state": "delivered"]] == 1)
-        #expect(after["encompass_alerts", ["state": "sending"]] == 1)
+        #expect((after["encompass_alerts", ["state": "sending"]] ?? 0) + (after["encompass_alerts", ["state": "overdue"]] ?? 0) == 1)
         #expect(after["encompass_alerts", ["state": "queued"]] == 0)
+    }
+
+    /// SPEC §7: "An alert not delivered by its deadline is overdue, and the hub is told at once".
+    /// Five minutes after I-11's deadline (Tue 24 Nov, 20:00), with no run since, the hub sees it
+    /// overdue wherever it looks: the board's count and its run, `/metrics`, the child's page and
+    /// `/api/children/C-11`. It read "queued" and "0 overdue" until the next run stored it, up to
+    /// an hour with the timer as shipped (audit 27, F1). The store keeps "queued" for that run.
+    @Test(arguments: MetricsDatabase.allCases)
+    func anAlertPastItsDeadlineIsOverdueOnEveryPageBeforeARunStoresIt(database: MetricsDatabase) async throws {
+        let world = try await MetricsWorld.make(database)
+        defer { world.cleanUp() }
+        let token = try await world.token()
+        @Sendable func pages(_ browser: inout Browser) async throws -> (metrics: PrometheusSamples, board: String, child: String, api: String) {
+            (try PrometheusSamples(try await browser.scrape(token).text), try await browser.get("/alerts").text,
+             try await browser.get("/children/C-11").text,
+             try await browser.send("/api/children/C-11", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil).text)
+        }
+        let clock = world.clock
+        let (before, after) = try await world.withBrowser { browser in
+            clock.advance(minutes: (2 * 24 + 11) * 60 + 55)
+            _ = try await browser.signIn("hana")
+            let before = try await pages(&browser)
+            clock.advance(minutes: 10)
+            return (before, try await pages(&browser))
+        }
+        // 19:55: I-11 is queued, I-10 overdue (stored by the fixture's run).
+        #expect(before.metrics["encompass_alerts", ["state": "overdue"]] == 1)
+        #expect(before.metrics["encompass_alerts", ["state": "queued"]] == 1)
+        #expect(before.board.contains("<strong>1</strong> overdue"))
+        #expect(before.board.contains(#"<td data-label="queued">1</td>"#))
+        #expect(before.child.contains(#"<span class="state state-queued">queued</span>"#))
+        #expect(before.api.contains(#""state": "queued""#), "\(before.api)")
+        // 20:05: overdue, everywhere, with no run since.
+        #expect(after.metrics["encompass_alerts", ["state": "overdue"]] == 2)
+        #expect(after.metrics["encompass_alerts", ["state": "queued"]] == 0)
+        #expect(after.board.contains("<strong>2</strong> overdue"))
+        #expect(after.board.contains(#"<td data-label="overdue">2</td>"#))
+        #expect(after.board.contains(#"<td data-label="queued">0</td>"#))
+        #expect(after.child.contains(#"<span class="state state-overdue">overdue</span>"#))
+        #expect(!after.child.contains("state-queued"))
+        #expect(after.api.contains(#""state": "overdue""#), "\(after.api)")
+        #expect(!after.api.contains(#""state": "queued""#))
+        // Read so, not written: the next run turns it overdue and tells the hub once.
+        #expect(try await world.store.alerts(state: .queued).map(\.reference) == ["ENC-I-11-C-11"])
     }
 
     @Test(arguments: MetricsDatabase.allCases)
