@@ -439,7 +439,12 @@ extension PostgresDatabase {
             do {
                 let applied = try await PostgresSchema.applied(conn, logger)
                 let run = try SchemaRule.migrationsToRun(MigrationStatus(known: known.map(\.id), applied: applied), for: access)
-                for migration in known where run.contains(migration.id) {
+                let toRun = known.filter { run.contains($0.id) }
+                // A new database is set up in one transaction: a first command stopped part way (a
+                // kill, a unit restarted in its first seconds) left some migrations in, and every
+                // command then refused it as an older database until `migrate` (audit 27, chaos
+                // F4). An upgrade goes a migration a transaction, as each is its own step.
+                for group in applied.isEmpty ? [toRun] : toRun.map({ [$0] }) where !group.isEmpty {
                     try await conn.run("BEGIN", logger)
                     do {
                         // Made in the first migration's transaction, not before it: a first run stopped
@@ -448,10 +453,12 @@ extension PostgresDatabase {
                         try await conn.run("""
                             CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at double precision NOT NULL)
                             """, logger)
-                        for statement in migration.statements { try await conn.run(PostgresQuery(unsafeSQL: statement), logger) }
-                        try await conn.run("""
-                            INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(Date().timeIntervalSince1970))
-                            """, logger)
+                        for migration in group {
+                            for statement in migration.statements { try await conn.run(PostgresQuery(unsafeSQL: statement), logger) }
+                            try await conn.run("""
+                                INSERT INTO schema_migrations (id, applied_at) VALUES (\(migration.id), \(Date().timeIntervalSince1970))
+                                """, logger)
+                        }
                         try await conn.run("COMMIT", logger)
                     } catch {
                         try? await conn.run("ROLLBACK", logger)
