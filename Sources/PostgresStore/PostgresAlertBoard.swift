@@ -21,9 +21,6 @@ extension PostgresAlerts {
     static func urgentFirst(now: Date?) -> String {
         AlertStateSQL.urgency(now: now) + #", deadline NULLS FIRST, reference COLLATE "C""#
     }
-
-    /// Delivered with a link nobody acknowledged (`AlertLifecycle.isUnacknowledged`'s candidates).
-    static let unacknowledged = "state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL"
 }
 
 extension PostgresStore {
@@ -61,7 +58,7 @@ extension PostgresStore {
                 let open = closedLinks ? "" : "AND ack_expires_at >= \(at)"
                 let rows = try await conn.query("""
                     \(unescaped: PostgresAlerts.rowColumns)
-                    WHERE \(unescaped: PostgresAlerts.unacknowledged) AND deadline < \(at) \(unescaped: open)
+                    WHERE \(unescaped: AlertStateSQL.unacknowledged) AND deadline < \(at) \(unescaped: open)
                     \(unescaped: order)
                     """, logger: logger)
                 for try await row in rows.decode(PostgresAlerts.RowTuple.self) { try visit(pass, PostgresAlerts.alertRow(row)) }
@@ -73,7 +70,7 @@ extension PostgresStore {
         let logger = self.logger
         return try await read { conn in
             try await conn.row("""
-                SELECT count(*) FROM alerts WHERE \(unescaped: PostgresAlerts.unacknowledged) AND deadline < \(now.timeIntervalSince1970)
+                SELECT count(*) FROM alerts WHERE \(unescaped: AlertStateSQL.unacknowledged) AND deadline < \(now.timeIntervalSince1970)
                 """, logger, as: (Int).self) ?? 0
         }
     }

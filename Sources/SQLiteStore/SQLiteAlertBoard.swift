@@ -27,9 +27,6 @@ extension SQLiteStore {
         AlertStateSQL.urgency(now: now) + ", deadline, reference"
     }
 
-    /// Delivered with a link nobody acknowledged (`AlertLifecycle.isUnacknowledged`'s candidates).
-    static let unacknowledged = "state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL"
-
     public func alert(reference: String) async throws -> AlertRow? {
         try await pool.read { db in
             var found: AlertRow?
@@ -62,8 +59,8 @@ extension SQLiteStore {
         // The links' end picks the rows, by its index, named: with no statistics SQLite reads every
         // delivered alert by `alerts_by_state` instead (all of them: `--all`, by deadline).
         let clause = closedLinks
-            ? "alert_key IN (SELECT alert_key FROM alerts INDEXED BY alerts_awaiting_ack WHERE \(Self.unacknowledged) AND deadline < ?)"
-            : "alert_key IN (SELECT alert_key FROM alerts INDEXED BY alerts_links_open WHERE \(Self.unacknowledged) AND ack_expires_at >= ?) AND deadline < ?"
+            ? "alert_key IN (SELECT alert_key FROM alerts INDEXED BY alerts_awaiting_ack WHERE \(AlertStateSQL.unacknowledged) AND deadline < ?)"
+            : "alert_key IN (SELECT alert_key FROM alerts INDEXED BY alerts_links_open WHERE \(AlertStateSQL.unacknowledged) AND ack_expires_at >= ?) AND deadline < ?"
         try await pool.read { db in
             for pass in 0..<passes {
                 try Self.forEachAlert(db, where: clause, order: pass < passes - 1 ? nil : "deadline DESC, reference",
@@ -74,7 +71,7 @@ extension SQLiteStore {
 
     public func unacknowledgedCount(now: Date) async throws -> Int {
         try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM alerts INDEXED BY alerts_awaiting_ack WHERE \(Self.unacknowledged) AND deadline < ?",
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM alerts INDEXED BY alerts_awaiting_ack WHERE \(AlertStateSQL.unacknowledged) AND deadline < ?",
                              arguments: [now.timeIntervalSince1970]) ?? 0
         }
     }

@@ -34,6 +34,11 @@ public enum AlertStateSQL {
             + "WHEN state = 'queued' THEN 5 ELSE 6 END"
     }
 
+    /// Delivered with a link nobody acknowledged: `AlertLifecycle.isUnacknowledged`'s candidates,
+    /// which the stores select by (and their partial indexes `alerts_awaiting_ack` and
+    /// `alerts_links_open` are made for: the text matches their WHERE, so SQLite may use them).
+    public static let unacknowledged = "state = 'delivered' AND acknowledged_at IS NULL AND ack_expires_at IS NOT NULL"
+
     /// How many alerts of `overdueOnceLate` have a deadline before `now`, by stored state
     /// (`AlertLifecycle.countsAsRead`'s `late`).
     public static func lateCounts(now: Date) -> String {
