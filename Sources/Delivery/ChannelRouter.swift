@@ -9,12 +9,12 @@ public struct ChannelRouter: Transport {
         self.files = files
     }
 
-    public func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+    public func deliver(_ batch: [AlertMessage], pacing: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
         let toFiles = batch.filter { $0.channel == .file }
         let toNetwork = batch.filter { $0.channel != .file }
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self, bufferingPolicy: .unbounded)
-        let network = network.deliver(toNetwork)
-        let files = files.deliver(toFiles)
+        let network = network.deliver(toNetwork, pacing: pacing)
+        let files = files.deliver(toFiles, pacing: pacing)
         let task = Task {
             await withTaskGroup(of: Void.self) { group in
                 for source in [network, files] {

@@ -27,7 +27,7 @@ public struct CurlTransport: Transport {
         self.endpointLimits = endpointLimits
     }
 
-    public func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+    public func deliver(_ batch: [AlertMessage], pacing: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self, bufferingPolicy: .unbounded)
         var requests: [TransferRequest] = []
         requests.reserveCapacity(batch.count)
@@ -43,7 +43,7 @@ public struct CurlTransport: Transport {
         }
         let pool = TransferPool(
             requests: requests, limits: [.relay: relayLimits, .endpoints: endpointLimits], timeouts: timeouts,
-            report: { continuation.yield($0) }, finished: { continuation.finish() })
+            pacing: pacing, report: { continuation.yield($0) }, finished: { continuation.finish() })
         continuation.onTermination = { termination in
             if case .cancelled = termination { pool.cancel() }
         }
@@ -60,7 +60,7 @@ public struct CurlTransport: Transport {
         case .refused(let outcome): return outcome
         case .ready(let request):
             let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self, bufferingPolicy: .unbounded)
-            let pool = TransferPool(requests: [request], limits: [.relay: relayLimits], timeouts: timeouts,
+            let pool = TransferPool(requests: [request], limits: [.relay: relayLimits], timeouts: timeouts, pacing: nil,
                                     report: { continuation.yield($0) }, finished: { continuation.finish() })
             pool.start()
             for await outcome in stream { return outcome }

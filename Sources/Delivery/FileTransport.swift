@@ -12,7 +12,8 @@ public struct FileTransport: Transport {
         self.composer = composer
     }
 
-    public func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+    /// Writes every message at once: writing a file again is no second alert to anyone, so nothing is paced.
+    public func deliver(_ batch: [AlertMessage], pacing _: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
         let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self, bufferingPolicy: .unbounded)
         for message in batch {
             continuation.yield(write(message))

@@ -14,6 +14,10 @@ import Foundation
 /// than `stallAfter` and messages are waiting, up to `maxTransfers`, so a tarpitted recipient or a
 /// stalled endpoint ties up one connection of its own; extra workers retire once the lane is back
 /// to normal. Every transfer also has connect, low-speed and total timeouts.
+///
+/// With a `DeliveryPacing`, a worker that has reported an outcome waits until the reader has
+/// recorded it before taking the next message, so the sent never run ahead of the recorded by more
+/// than a message a worker.
 final class TransferPool: Sendable {
     typealias Lane = TransferRequest.Lane
 
@@ -41,16 +45,19 @@ final class TransferPool: Sendable {
     private let abort = AbortSignal()
     private let limits: [Lane: ConnectionLimits]
     private let timeouts: TransferTimeouts
+    /// When set, a worker waits for its outcome to be recorded before it takes another message.
+    private let pacing: DeliveryPacing?
     private let report: @Sendable (DeliveryOutcome) -> Void
     private let finished: @Sendable () -> Void
     private let clock = ContinuousClock()
 
     init(
-        requests: [TransferRequest], limits: [Lane: ConnectionLimits], timeouts: TransferTimeouts,
+        requests: [TransferRequest], limits: [Lane: ConnectionLimits], timeouts: TransferTimeouts, pacing: DeliveryPacing?,
         report: @escaping @Sendable (DeliveryOutcome) -> Void, finished: @escaping @Sendable () -> Void
     ) {
         self.limits = limits
         self.timeouts = timeouts
+        self.pacing = pacing
         self.report = report
         self.finished = finished
         state.withLock { state in
@@ -85,6 +92,7 @@ final class TransferPool: Sendable {
     func cancel() {
         state.withLock { $0.cancelled = true }
         abort.raise()
+        pacing?.stop()
     }
 
     private func limit(_ lane: Lane) -> ConnectionLimits {
@@ -161,10 +169,16 @@ final class TransferPool: Sendable {
     private func finish(_ lane: Lane, id: Int, request: TransferRequest, outcome: DeliveryOutcome, trips: Bool) {
         let reportable = state.withLock { state in
             if trips, state.tripped[request.breakerKey] == nil { state.tripped[request.breakerKey] = outcome }
+            // Waiting for the outcome to be recorded is no stalled transfer: the supervisor must
+            // not add workers for it.
+            state.workers[lane]?[id]?.started = nil
             // After a cancel nobody reads outcomes, and an aborted transfer has none worth keeping.
             return !state.cancelled
         }
-        if reportable { report(outcome) }
+        guard reportable else { return }
+        pacing?.handingOver(outcome.reference)
+        report(outcome)
+        pacing?.waitUntilRecorded(outcome.reference)
     }
 
     private func retire(_ lane: Lane, id: Int) {

@@ -5,10 +5,19 @@ public protocol Transport: Sendable {
     /// finish, and ends when every message has one. Ending the stream early (cancelling the task
     /// that reads it) abandons what is still in flight: those messages get no outcome and stay
     /// claimed in the outbox until their lease runs out.
-    func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome>
+    ///
+    /// With `pacing`, a worker that has handed over an outcome sends nothing more until the reader
+    /// calls `pacing.recorded` for it (see `DeliveryPacing`); without, outcomes come as fast as
+    /// messages go.
+    func deliver(_ batch: [AlertMessage], pacing: DeliveryPacing?) -> AsyncStream<DeliveryOutcome>
 }
 
 extension Transport {
+    /// Unpaced: for callers that do not record outcomes as they come.
+    public func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+        deliver(batch, pacing: nil)
+    }
+
     /// Every outcome, once all are in. For callers that do not record outcomes one by one.
     public func send(_ batch: [AlertMessage]) async -> [DeliveryOutcome] {
         var outcomes: [DeliveryOutcome] = []

@@ -229,7 +229,13 @@ public struct NotifyRun: Sendable {
                     if report.configurationProblem == nil { report.configurationProblem = error.description }
                 }
             }
-            for await outcome in transport.deliver(messages) {
+            // Each worker sends its next message only once its last outcome is recorded here, so a
+            // run killed part way has sent at most the messages in flight unrecorded (`DeliveryPacing`).
+            let pacing = DeliveryPacing()
+            defer { pacing.stop() }
+            for await outcome in transport.deliver(messages, pacing: pacing) {
+                // Recorded, set aside for `settle`, or not this batch's: its worker goes on.
+                defer { pacing.recorded(outcome.reference) }
                 guard let alert = byReference[outcome.reference] else { continue }
                 if outcome.channel == .smtp, outcome.attempted, outcome.status != .relayUnreachable {
                     if outcome.status == .permanent, let code = outcome.replyCode, (500..<600).contains(code) {

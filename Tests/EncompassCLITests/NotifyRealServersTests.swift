@@ -446,6 +446,38 @@ struct NotifyRealServersTests {
     }
 
     @Test(arguments: TestDatabase.allCases)
+    func aRunKilledPartWaySendsAgainOnlyWhatItsConnectionsHadInFlight(_ database: TestDatabase) async throws {
+        // Audit 27 (chaos F1): on PostgreSQL the relay's connections ran dozens of messages ahead
+        // of the outcomes recorded, and a run killed part way sent them all again (19-35 of 289).
+        // Paced, each connection has at most one message sent and not yet recorded.
+        typealias Two = NotifyTwoHostsTests
+        let rig = try await OutboxRig(database)
+        defer { rig.stop() }
+        try await rig.ingest((1...200).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)", urn: "120501") })
+        rig.lastRun.set("2026-11-20T06:00:00Z")
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
+        try await Two.wait(while: run, "the run sending") { try rig.received().count >= 40 }
+        kill(run.processIdentifier, SIGKILL)
+        await run.waitForExit()
+        let log = try rig.smtp.log()
+        #expect(log.count < 200, "the run was killed part way")
+        let sending = Set(try await rig.alerts().values.filter { $0["state"] as? String == "sending" }
+            .compactMap { $0["reference"] as? String }.map(Two.messageID))
+        let unrecorded = Set(log.compactMap { $0["message_id"] as? String }).intersection(sending)
+        let connections = Set(log.compactMap { ($0["peer"] as? [Any])?.last as? Int })
+        #expect(unrecorded.count <= connections.count,
+                "\(unrecorded.count) sent and unrecorded by a run that used \(connections.count) connections")
+
+        let rerun = try await rig.notify("2026-11-20T06:01:00Z")
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let alerts = try await rig.alerts()
+        #expect(alerts.count == 200 && alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
+        let counts = Dictionary(try rig.received().map { ($0.messageID, 1) }, uniquingKeysWith: +)
+        #expect(counts.count == 200)
+        #expect(Set(counts.filter { $0.value > 1 }.keys) == unrecorded, "sent twice: only those sent and unrecorded when it was killed")
+    }
+
+    @Test(arguments: TestDatabase.allCases)
     func aRunKilledHalfWayLosesNothing(_ database: TestDatabase) async throws {
         // The relay holds the first alert's RCPT until the run is gone, and the test kills the run
         // once the relay holds it and has the other 39: surely half way, whatever the machine's load.

@@ -25,7 +25,7 @@ struct AcknowledgementTokenTests {
 
         init(_ script: [DeliveryOutcome.Status]) { self.script = script }
 
-        func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+        func deliver(_ batch: [AlertMessage], pacing _: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
             let statuses = given.withLock { given in
                 batch.map { message in
                     let sent = given.filter { $0.reference == message.reference }.count

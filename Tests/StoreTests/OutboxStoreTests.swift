@@ -348,7 +348,7 @@ struct OutboxStoreTests {
     final class DeadAddressRelay: Transport {
         let hubDigests = Mutex<[String]>([])
 
-        func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+        func deliver(_ batch: [AlertMessage], pacing _: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
             let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self)
             for message in batch {
                 if message.reference.hasPrefix("ENC-HUB-") { hubDigests.withLock { $0.append(message.reference) } }

@@ -19,7 +19,7 @@ struct RelayRefusalTests {
     struct Relay: Transport {
         let first: [Int]
 
-        func deliver(_ batch: [AlertMessage]) -> AsyncStream<DeliveryOutcome> {
+        func deliver(_ batch: [AlertMessage], pacing _: DeliveryPacing?) -> AsyncStream<DeliveryOutcome> {
             let (stream, continuation) = AsyncStream.makeStream(of: DeliveryOutcome.self)
             for message in batch {
                 guard !message.reference.hasPrefix("ENC-HUB-") else {

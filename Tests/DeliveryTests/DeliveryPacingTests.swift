@@ -1,0 +1,97 @@
+import Delivery
+import Foundation
+import TestSupport
+import Testing
+
+/// `DeliveryPacing` against the real relay: a worker sends its next message only once the reader
+/// has recorded its last outcome (audit 27, chaos F1: unpaced, the relay's workers ran dozens of
+/// messages ahead of a slow recorder, and a run killed then sent them all again).
+@Suite struct DeliveryPacingTests {
+    /// The outcomes the reader has taken, and whether it records them yet.
+    final class Reader: @unchecked Sendable {
+        private let lock = NSLock()
+        private var taken: [DeliveryOutcome] = []
+        private var recording = false
+
+        /// Takes `outcome`: true when it is to be recorded at once.
+        func take(_ outcome: DeliveryOutcome) -> Bool {
+            lock.withLock {
+                taken.append(outcome)
+                return recording
+            }
+        }
+
+        var count: Int { lock.withLock { taken.count } }
+
+        /// From now on every outcome is recorded as it is taken; those taken so far are returned to be recorded.
+        func startRecording() -> [DeliveryOutcome] {
+            lock.withLock {
+                recording = true
+                return taken
+            }
+        }
+    }
+
+    /// Returns once `count` workers wait at once, or the pacing has stopped.
+    static func untilWaiting(_ pacing: DeliveryPacing, _ count: Int) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                pacing.blockUntilWaiting(count)
+                done.resume()
+            }.start()
+        }
+    }
+
+    @Test func eachConnectionSendsItsNextMessageOnlyOnceItsLastOutcomeIsRecorded() async throws {
+        let setup = try await SMTPDeliveryTests.Setup()
+        let messages = try (1...12).map { try Fixtures.alert(to: "dsl\($0)@school.example", child: Fixtures.child("C-\($0)")) }
+        // Three connections, and no transfer is ever taken as stalled: exactly three workers.
+        let transport = setup.transport(setup.relay(), limits: ConnectionLimits(connections: 3, stallAfter: .seconds(600)))
+        let pacing = DeliveryPacing()
+        let reader = Reader()
+        let reading = Task { () -> [DeliveryOutcome] in
+            var all: [DeliveryOutcome] = []
+            for await outcome in transport.deliver(messages, pacing: pacing) {
+                all.append(outcome)
+                if reader.take(outcome) { pacing.recorded(outcome.reference) }
+            }
+            // Unpaced, every message goes and the stream ends: the wait below must end too.
+            pacing.stop()
+            return all
+        }
+
+        // Nothing recorded: each worker sent one message and waits; no fourth goes.
+        await Self.untilWaiting(pacing, 3)
+        #expect(try setup.received().count == 3)
+        #expect(reader.count == 3)
+
+        // Recorded as they come: every message goes, once.
+        for outcome in reader.startRecording() { pacing.recorded(outcome.reference) }
+        let outcomes = await reading.value
+        #expect(outcomes.count == 12)
+        #expect(outcomes.allSatisfy { $0.status == .delivered })
+        let log = try setup.received()
+        #expect(log.count == 12)
+        #expect(Set(log.compactMap { $0["message_id"] as? String }).count == 12)
+    }
+
+    @Test func aReaderThatStopsReadingStopsTheSending() async throws {
+        let setup = try await SMTPDeliveryTests.Setup()
+        let messages = try (1...6).map { try Fixtures.alert(to: "dsl\($0)@school.example", child: Fixtures.child("C-\($0)")) }
+        let transport = setup.transport(setup.relay(), limits: ConnectionLimits(connections: 2, stallAfter: .seconds(600)))
+        let pacing = DeliveryPacing()
+        let reading = Task { () -> Int in
+            var taken = 0
+            // The reader records nothing and gives up after two outcomes (a run whose database went away).
+            for await _ in transport.deliver(messages, pacing: pacing) {
+                taken += 1
+                if taken == 2 { break }
+            }
+            return taken
+        }
+        #expect(await reading.value == 2)
+        // Ending the stream cancelled the batch: the two waiting workers went on to find it
+        // cancelled, and no third message went.
+        #expect(try setup.received().count == 2)
+    }
+}
