@@ -440,7 +440,7 @@ public struct NotifyRun: Sendable {
         let leaseEnds = uptime() + lease
         // Settled, not sent: nothing may read them as told to the hub (the board showed them e-mailed).
         let settled = notices.filter { !$0.stillHolds }
-        for n in settled { try await store.markHubNoticeSettled(n.noticeKey, at: now) }
+        try await store.markHubNoticesSettled(settled.map(\.noticeKey), at: now)
         notices.removeAll { n in settled.contains { $0.noticeKey == n.noticeKey } }
         guard let first = notices.first, let last = notices.last else { return }
         var alerts: [HubNotice] = []
@@ -505,7 +505,7 @@ public struct NotifyRun: Sendable {
             // The digest went: kept through a database blip, or the next run sends it again (audit
             // 23, review F10).
             try await keepTrying("the hub's notice \(digest.reference): its sending", until: leaseEnds) {
-                for n in notices { try await store.markHubNoticeSent(n.noticeKey, at: now) }
+                try await store.markHubNoticesSent(notices.map(\.noticeKey), at: now)
             }
             report.hubNoticesSent += notices.count
         } else {

@@ -238,7 +238,7 @@ enum PostgresAlerts {
     ])
 
     /// SQLite's v26-hub-notice-settled: when a run settled a notice untold, apart from `sent_at`
-    /// (`AlertStore.markHubNoticeSettled`).
+    /// (`AlertStore.markHubNoticesSettled`).
     static let hubNoticeSettled = PostgresSchema.Migration(id: "pg23-hub-notice-settled", statements: [
         "ALTER TABLE hub_notices ADD COLUMN settled_at double precision",
     ])
@@ -843,21 +843,24 @@ extension PostgresStore: AlertStore {
         }
     }
 
-    public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
+    public func markHubNoticesSent(_ noticeKeys: [Int64], at: Date) async throws {
+        guard !noticeKeys.isEmpty else { return }
         let logger = self.logger
         try await write { conn in
             try await conn.run("""
-                UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL WHERE notice_key = \(noticeKey)
+                UPDATE hub_notices SET sent_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL
+                WHERE notice_key = ANY(\(noticeKeys))
                 """, logger)
         }
     }
 
-    public func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws {
+    public func markHubNoticesSettled(_ noticeKeys: [Int64], at: Date) async throws {
+        guard !noticeKeys.isEmpty else { return }
         let logger = self.logger
         try await write { conn in
             try await conn.run("""
                 UPDATE hub_notices SET settled_at = \(at.timeIntervalSince1970), claim_owner = NULL, claim_until = NULL
-                WHERE notice_key = \(noticeKey)
+                WHERE notice_key = ANY(\(noticeKeys))
                 """, logger)
         }
     }

@@ -96,7 +96,7 @@ extension SQLiteSchema {
         }
     }
 
-    /// `v26-hub-notice-settled`: a notice a run settled untold (`AlertStore.markHubNoticeSettled`)
+    /// `v26-hub-notice-settled`: a notice a run settled untold (`AlertStore.markHubNoticesSettled`)
     /// keeps when, apart from `sent_at`: it was marked sent, and the board showed the hub e-mailed
     /// what it never was. Notices kept before keep their meaning (those settled then stay sent: which
     /// they were is not known).
@@ -642,17 +642,22 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE hub_notices SET sent_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
-                           arguments: [at.timeIntervalSince1970, noticeKey])
-        }
+    public func markHubNoticesSent(_ noticeKeys: [Int64], at: Date) async throws {
+        try await markHubNotices(noticeKeys, column: "sent_at", at: at)
     }
 
-    public func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws {
+    public func markHubNoticesSettled(_ noticeKeys: [Int64], at: Date) async throws {
+        try await markHubNotices(noticeKeys, column: "settled_at", at: at)
+    }
+
+    /// Sets `column` (`sent_at` or `settled_at`) and lets go of the claim, for every key at once.
+    private func markHubNotices(_ noticeKeys: [Int64], column: String, at: Date) async throws {
+        guard !noticeKeys.isEmpty else { return }
         try await pool.write { db in
-            try db.execute(sql: "UPDATE hub_notices SET settled_at = ?, claim_owner = NULL, claim_until = NULL WHERE notice_key = ?",
-                           arguments: [at.timeIntervalSince1970, noticeKey])
+            try db.execute(sql: """
+                UPDATE hub_notices SET \(column) = ?, claim_owner = NULL, claim_until = NULL
+                WHERE notice_key IN (\(noticeKeys.map(String.init).joined(separator: ",")))
+                """, arguments: [at.timeIntervalSince1970])
         }
     }
 

@@ -177,7 +177,7 @@ public struct HubNoticeRow: Sendable, Equatable {
     }
 
     /// Whether it is still to be told, by the alert as it is now (`AlertLifecycle.noticeStillHolds`):
-    /// the run settles one that is not without naming it (`AlertStore.markHubNoticeSettled`), and
+    /// the run settles one that is not without naming it (`AlertStore.markHubNoticesSettled`), and
     /// the board leaves it out.
     public var stillHolds: Bool {
         alert.map { AlertLifecycle.noticeStillHolds(kind: kind, detail: detail, state: $0.state, lastError: $0.lastError,
@@ -291,12 +291,13 @@ public protocol AlertStore: Sendable {
     func claimHubNotices(now: Date, owner: String, lease: TimeInterval, isDead: @escaping @Sendable (String) -> Bool) async throws -> [HubNoticeRow]
     /// Lets go of notices `owner` claimed and could not send: the next run takes them at once.
     func releaseHubNotices(_ noticeKeys: [Int64], owner: String) async throws
-    /// The notice went to the hub at `at`.
-    func markHubNoticeSent(_ noticeKey: Int64, at: Date) async throws
-    /// A claimed notice that no longer holds (`HubNoticeRow.stillHolds`) was settled at `at`
-    /// without being told: never claimed again, and kept apart from one sent, so nothing that reads
-    /// a notice's sent time says the hub was told it (`HubNoticeEntry.settledAt`).
-    func markHubNoticeSettled(_ noticeKey: Int64, at: Date) async throws
+    /// The notices went to the hub at `at`, in one digest: marked in one statement, as a run with
+    /// thousands to tell marked them one a transaction for minutes (17 on a loaded PostgreSQL).
+    func markHubNoticesSent(_ noticeKeys: [Int64], at: Date) async throws
+    /// Claimed notices that no longer hold (`HubNoticeRow.stillHolds`) were settled at `at`
+    /// without being told: never claimed again, and kept apart from those sent, so nothing that
+    /// reads a notice's sent time says the hub was told it (`HubNoticeEntry.settledAt`).
+    func markHubNoticesSettled(_ noticeKeys: [Int64], at: Date) async throws
     /// Every alert on `channel` waiting to be sent (queued, retrying, overdue): those a relay found
     /// down holds back, whichever run claimed them or none.
     func waitingAlertKeys(channel: String) async throws -> [Int64]
@@ -601,7 +602,7 @@ public struct UnreadableAlert: Error, Sendable, Equatable {
 /// and PostgreSQL cannot decide differently. The key is written in as a literal: an integer this
 /// program read.
 public enum AlertSQL {
-    /// A hub notice neither sent nor settled (`AlertStore.markHubNoticeSettled`): still to be told,
+    /// A hub notice neither sent nor settled (`AlertStore.markHubNoticesSettled`): still to be told,
     /// and what a run claims.
     public static let untoldNotice = "sent_at IS NULL AND settled_at IS NULL"
 

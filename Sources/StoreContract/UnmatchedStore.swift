@@ -31,7 +31,7 @@ public struct HubNoticeEntry: Sendable, Equatable {
     public var notice: HubNoticeRow
     public var sentAt: Date?
     /// When a run found it no longer held and settled it without telling it
-    /// (`AlertStore.markHubNoticeSettled`); nil when sent or still to be told.
+    /// (`AlertStore.markHubNoticesSettled`); nil when sent or still to be told.
     public var settledAt: Date?
 
     public init(notice: HubNoticeRow, sentAt: Date? = nil, settledAt: Date? = nil) {

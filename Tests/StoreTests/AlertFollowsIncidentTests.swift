@@ -219,7 +219,7 @@ struct AlertFollowsIncidentTests {
         let key = try await claimedAtTheFirstSchool(t)
         try await t.store.record(.permanent(error: "smtp 550"), for: key, owner: "test:1", now: now, planner: Self.planner)
         for n in try await t.store.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: alive) {
-            try await t.store.markHubNoticeSent(n.noticeKey, at: now)
+            try await t.store.markHubNoticesSent([n.noticeKey], at: now)
         }
 
         let later = now.addingTimeInterval(3_600)
@@ -331,7 +331,7 @@ struct AlertFollowsIncidentTests {
         #expect(notice.detail == AlertLifecycle.reroutedDetail(school: "120501"))
         #expect(notice.alert?.reference == "ENC-I-1-C-1")
         #expect(notice.alert?.schoolURN == "120502")
-        for n in told { try await t.store.markHubNoticeSent(n.noticeKey, at: corrected) }
+        for n in told { try await t.store.markHubNoticesSent([n.noticeKey], at: corrected) }
 
         let second = corrected.addingTimeInterval(3_600)
         try await send(t, at: second, .delivered)

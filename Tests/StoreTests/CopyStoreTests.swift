@@ -40,7 +40,7 @@ struct CopyStoreTests {
         _ = try await t.store.acknowledge(tokenHash: "hash-of-a-token", now: now)
         // Settled untold (not the column's default): a copy that left the mark behind would tell them again.
         for n in try await t.store.claimHubNotices(now: now, owner: "test:1", lease: 600, isDead: { _ in false }) {
-            try await t.store.markHubNoticeSettled(n.noticeKey, at: now)
+            try await t.store.markHubNoticesSettled([n.noticeKey], at: now)
         }
         try await t.store.recordCall(AlertCall(reference: first.reference, calledBy: "hana", calledAt: now, note: "spoke to the head"))
         try await t.store.recordNotifyRun(NotifyRunRecord(startedAt: now, finishedAt: now.addingTimeInterval(3), outcome: .ok, failed: 1))

@@ -50,7 +50,7 @@ struct OutboxStoreTests {
         #expect(notice.channel == "https")
         #expect(notice.detail == "https not sent: no signing secret is set")
         #expect(notice.heldReferences == ["ENC-I-1-C-1", "ENC-I-1-C-2"])
-        try await t.store.markHubNoticeSent(notice.noticeKey, at: now)
+        try await t.store.markHubNoticesSent([notice.noticeKey], at: now)
 
         // Later the same day: still held, and no second notice.
         let later = now.addingTimeInterval(3_600)
@@ -232,7 +232,8 @@ struct OutboxStoreTests {
 
         // Run b's notice could not go: let go at once, the next run takes it; run a's went.
         try await t.store.releaseHubNotices(second.map(\.noticeKey), owner: "run:b")
-        for n in first { try await t.store.markHubNoticeSent(n.noticeKey, at: now) }
+        // Both of run a's in one call, as a run marks its digest's notices.
+        try await t.store.markHubNoticesSent(first.map(\.noticeKey), at: now)
         #expect(try await t.store.claimHubNotices(now: now, owner: "run:c", lease: 600, isDead: alive).compactMap(\.alert?.childId) == ["C-3"])
 
         // Run c killed before its notice went: nothing lost, taken back when the lease ends, or at once when run c is gone.
@@ -254,8 +255,8 @@ struct OutboxStoreTests {
         for child in ["C-1", "C-2"] { try await t.store.record(.permanent(error: "smtp 550"), for: keys[child]!, owner: "test:1", now: now) }
         let claimed = try await t.store.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: { _ in false })
         let key = Dictionary(uniqueKeysWithValues: claimed.map { ($0.alert?.childId ?? "", $0.noticeKey) })
-        try await t.store.markHubNoticeSent(key["C-1"]!, at: now)
-        try await t.store.markHubNoticeSettled(key["C-2"]!, at: now)
+        try await t.store.markHubNoticesSent([key["C-1"]!], at: now)
+        try await t.store.markHubNoticesSettled([key["C-2"]!], at: now)
 
         #expect(try await t.store.unsentHubNotices().isEmpty, "neither is to be told")
         #expect(try await t.store.claimHubNotices(now: now.addingTimeInterval(601), owner: "run:b", lease: 600, isDead: { _ in true }).isEmpty)
@@ -285,7 +286,7 @@ struct OutboxStoreTests {
             try await source.store.record(.permanent(error: "smtp 550"), for: keys[child]!, owner: "test:1", now: now)
         }
         let sent = try #require(try await source.store.unsentHubNotices().first { $0.alert?.childId == "C-1" })
-        try await source.store.markHubNoticeSent(sent.noticeKey, at: now)
+        try await source.store.markHubNoticesSent([sent.noticeKey], at: now)
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
 
         let current = try StoreFactory.open(url)

@@ -160,7 +160,7 @@ struct SchoolDirectoryStoreTests {
         _ = try await t.store.claimDue(now: at("2026-11-10T00:00:00Z"), owner: "t", lease: 60, limit: 0, isDead: { _ in false })
         let unsent = try await t.store.unsentHubNotices()
         #expect(unsent.count == 2)
-        try await t.store.markHubNoticeSent(unsent[0].noticeKey, at: at("2026-11-10T00:01:00Z"))
+        try await t.store.markHubNoticesSent([unsent[0].noticeKey], at: at("2026-11-10T00:01:00Z"))
         let recent = try await t.store.hubNotices(since: at("2026-11-09T00:00:00Z"), limit: 10)
         #expect(recent.count == 2)
         #expect(Set(recent.compactMap { $0.notice.alert?.incidentId }) == ["I-1", "I-2"])

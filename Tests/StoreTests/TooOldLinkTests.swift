@@ -137,7 +137,7 @@ struct TooOldLinkTests {
         let t = try await store(kind)
         defer { t.cleanUp() }
         let summary = try await withdrawnThenNamedAgainTooLate(t, afterWithdrawal: {
-            for n in try await t.store.unsentHubNotices() { try await t.store.markHubNoticeSent(n.noticeKey, at: at("2026-11-02T07:05:00Z")) }
+            for n in try await t.store.unsentHubNotices() { try await t.store.markHubNoticesSent([n.noticeKey], at: at("2026-11-02T07:05:00Z")) }
         })
         let c2 = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-2" })
         #expect(c2.state == .failed && c2.lastError == AlertLifecycle.namedTooLateReason)
