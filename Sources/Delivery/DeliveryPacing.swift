@@ -7,8 +7,8 @@ import Foundation
 /// run finds it `sending` under a dead run's lease). Unpaced, the workers ran dozens of messages
 /// ahead of a reader writing each outcome in its own transaction to PostgreSQL, and one kill sent
 /// 19-35 alerts to schools a second time (audit 27, chaos F1). Paced, a kill leaves at most one
-/// message per worker sent and unrecorded: the messages in flight. The run takes no longer for it,
-/// as it ends only when every outcome is recorded anyway.
+/// message per worker sent and unrecorded: the messages in flight. It costs each connection the wait
+/// for its outcome's transaction: on PostgreSQL about 7 % of a worker's rate (docs/benchmarks.md).
 public final class DeliveryPacing: @unchecked Sendable {
     private let condition = NSCondition()
     /// References whose outcomes are handed over and not yet recorded.
