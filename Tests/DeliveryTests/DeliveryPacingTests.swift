@@ -75,6 +75,28 @@ import Testing
         #expect(Set(log.compactMap { $0["message_id"] as? String }).count == 12)
     }
 
+    @Test func aTarpittedRecipientStillDelaysNobodyElseWhenPaced() async throws {
+        let setup = try await SMTPDeliveryTests.Setup(["--tarpit-seconds", "15"])
+        let tarpitted = try Fixtures.alert(to: "tarpit-dsl@school.example", child: Fixtures.child("C-0"))
+        let others = try (1...4).map { try Fixtures.alert(to: "dsl\($0)@school.example", child: Fixtures.child("C-\($0)")) }
+        // One connection: only the stall rule's extra worker takes the others past the tarpitted
+        // one, and it waits for each outcome to be recorded before taking the next.
+        let limits = ConnectionLimits(connections: 1, stallAfter: .milliseconds(300))
+        let timeouts = TransferTimeouts(connect: .seconds(5), lowSpeedTime: .seconds(30), total: .seconds(6))
+        let pacing = DeliveryPacing()
+        var order: [DeliveryOutcome] = []
+        for await outcome in setup.transport(setup.relay(), limits: limits, timeouts: timeouts).deliver([tarpitted] + others, pacing: pacing) {
+            order.append(outcome)
+            pacing.recorded(outcome.reference)
+        }
+
+        #expect(order.count == 5)
+        #expect(order.last?.reference == tarpitted.reference)
+        #expect(order.last?.status == .temporary)
+        #expect(order.dropLast().allSatisfy { $0.status == .delivered })
+        #expect(try setup.received().count == 4)
+    }
+
     @Test func aReaderThatStopsReadingStopsTheSending() async throws {
         let setup = try await SMTPDeliveryTests.Setup()
         let messages = try (1...6).map { try Fixtures.alert(to: "dsl\($0)@school.example", child: Fixtures.child("C-\($0)")) }
