@@ -56,6 +56,11 @@ struct JSONBytes: ~Copyable {
         count += buf.count
     }
 
+    /// Bytes already rendered: a queue entry's object, written while the scan read it.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        append(bytes.bindMemory(to: UInt8.self))
+    }
+
     /// Text written as it is: the document's own punctuation and keys.
     mutating func raw(_ s: StaticString) {
         s.withUTF8Buffer { append($0) }

@@ -216,7 +216,7 @@ public struct ReviewQueue: Sendable {
             let count = queue.entries.count
             if position < 0 {
                 var head = JSONBytes(capacity: 64)
-                head.raw("{\"as_of\": "); head.string(JSONText.utc(queue.asOf)); head.raw(",\n \"children\": [")
+                ReviewQueue.appendHead(asOf: queue.asOf, to: &head)
                 try head.withBytes(write)
                 position = 0
                 return true
@@ -224,7 +224,7 @@ public struct ReviewQueue: Sendable {
             guard position < count else {
                 guard position == count else { return false }
                 var tail = JSONBytes(capacity: 8)
-                tail.raw("]}\n")
+                ReviewQueue.appendTail(to: &tail)
                 try tail.withBytes(write)
                 position = count + 1
                 return false
@@ -262,36 +262,50 @@ public struct ReviewQueue: Sendable {
     public static let jsonBlock = 2_048
 
     private func appendEntry(_ e: Entry, first: Bool, to out: inout JSONBytes) {
+        Self.appendSeparator(first: first, to: &out)
+        Self.appendObject(e.assessment, schoolURN: e.schoolURN, to: &out)
+    }
+
+    /// The document's opening, up to the first entry.
+    static func appendHead(asOf: Date, to out: inout JSONBytes) {
+        out.raw("{\"as_of\": "); out.string(JSONText.utc(asOf)); out.raw(",\n \"children\": [")
+    }
+
+    /// What comes before each entry.
+    static func appendSeparator(first: Bool, to out: inout JSONBytes) {
         out.raw(first ? "\n   " : ",\n   ")
-        Self.appendObject(e, to: &out)
+    }
+
+    /// The document's end, after the last entry.
+    static func appendTail(to out: inout JSONBytes) {
+        out.raw("]}\n")
     }
 
     /// One child's object exactly as the queue's document has it: `GET /api/children/{id}` shows
     /// the child's assessment this way.
     public static func entryJSON(_ assessment: Assessment, schoolURN: String?) -> String {
         var out = JSONBytes(capacity: 480)
-        appendObject(Entry(assessment: assessment, schoolURN: schoolURN), to: &out)
+        appendObject(assessment, schoolURN: schoolURN, to: &out)
         return String(decoding: out.bytes, as: UTF8.self)
     }
 
-    /// Reads the entry's fields in place through the reference: a copy of its assessment would retain
-    /// and release each of its lists, for every child of the queue.
-    private static func appendObject(_ e: Entry, to out: inout JSONBytes) {
-        let schoolURN = e.schoolURN
+    /// Borrows the assessment, reading its fields in place (through an entry's reference): a copy
+    /// would retain and release each of its lists, for every child of the queue.
+    static func appendObject(_ a: borrowing Assessment, schoolURN: String?, to out: inout JSONBytes) {
         out.raw("{\"child_id\": ")
-        out.string(e.assessment.childId)
-        out.raw(", \"level\": \""); out.verbatim(e.assessment.level.name)
-        out.raw("\", \"score\": "); out.verbatim(String(Self.displayScore(e.assessment.score)))
-        out.raw(",\n    \"suggestions\": "); out.array(e.assessment.suggestions)
+        out.string(a.childId)
+        out.raw(", \"level\": \""); out.verbatim(a.level.name)
+        out.raw("\", \"score\": "); out.verbatim(String(Self.displayScore(a.score)))
+        out.raw(",\n    \"suggestions\": "); out.array(a.suggestions)
         out.raw(",\n    \"rules\": [")
-        for j in e.assessment.rules.indices {
+        for j in a.rules.indices {
             out.raw(j == 0 ? "{\"rule\": \"" : ",\n              {\"rule\": \"")
-            out.verbatim(e.assessment.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(e.assessment.rules[j].incidentIds)
-            if e.assessment.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(e.assessment.rules[j].episodeIds) }
+            out.verbatim(a.rules[j].rule.rawValue); out.raw("\", \"incident_ids\": "); out.array(a.rules[j].incidentIds)
+            if a.rules[j].rule == .repeatMissing { out.raw(", \"episode_ids\": "); out.array(a.rules[j].episodeIds) }
             out.raw("}")
         }
-        out.raw("],\n    \"incident_ids\": "); out.array(e.assessment.incidentIds)
-        out.raw(",\n    \"newest_incident_at\": "); out.utc(e.assessment.newestIncidentAt)
+        out.raw("],\n    \"incident_ids\": "); out.array(a.incidentIds)
+        out.raw(",\n    \"newest_incident_at\": "); out.utc(a.newestIncidentAt)
         out.raw(", \"school_urn\": ")
         if let urn = schoolURN { out.string(urn) } else { out.raw("null") }
         out.raw("}")

@@ -24,12 +24,15 @@ struct EscalationsCommand: AsyncParsableCommand {
         try await Failure.run {
             let asOfDate = try asOf.map { try parseInstant($0, option: "--as-of") } ?? Date()
             let context = try await ReadingContext.open(global)
-            let queue = try await ReviewQueue.build(store: context.store, settings: context.config.settings.scoring,
-                                                    asOf: asOfDate, includeAll: all)
+            let settings = context.config.settings.scoring
             if json {
-                try queue.writeJSON { try FileHandle.standardOutput.write(contentsOf: $0) }
+                // Each child's object rendered as it is assessed (see `ReviewQueue.writeDocument`).
+                try await ReviewQueue.writeDocument(store: context.store, settings: settings, asOf: asOfDate, includeAll: all) {
+                    try FileHandle.standardOutput.write(contentsOf: $0)
+                }
             } else {
-                try queue.writeTable(zone: context.config.settings.scoring.zone) { try FileHandle.standardOutput.write(contentsOf: $0) }
+                let queue = try await ReviewQueue.build(store: context.store, settings: settings, asOf: asOfDate, includeAll: all)
+                try queue.writeTable(zone: settings.zone) { try FileHandle.standardOutput.write(contentsOf: $0) }
             }
             // Done, and the output is written (unbuffered): a long queue's memory and the database's
             // page caches are left for the process's end to free, not freed piece by piece.

@@ -32,6 +32,41 @@ struct QueueJSONBlockTests {
         #expect((document?["children"] as? [Any])?.count == 2_500)
     }
 
+    /// `escalations --json` renders each child's object as the scan assesses it and orders the
+    /// queue by the children's places alone (`ReviewQueue.writeDocument`): the same document,
+    /// byte for byte, as the queue built whole and rendered after, with and without --all, gathered
+    /// in pieces of any size. The store holds children of every level across the scan's parts, many
+    /// sharing their newest incident (the child id settles the order), children with a school and
+    /// without, and one known by its missing episodes alone.
+    @Test(arguments: StoreKind.allCases)
+    func objectsRenderedAsTheScanAssessesThemMakeTheSameDocument(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        let now = at("2026-11-22T08:00:00Z")
+        let grades: [Grade] = [.standard, .medium, .high, .standard, .standard]
+        let incidents = (0..<600).map { n in
+            incident("I-\(n)", "2026-10-\(10 + n % 9)T10:00:00Z", grade: grades[n % grades.count],
+                     children: [child("C-\(n * 7 % 250)", urn: n % 4 == 0 ? nil : "120501")])
+        }
+        let episodes = ["2026-10-01T20:00:00Z", "2026-10-20T20:00:00Z", "2026-11-15T20:00:00Z"].enumerated().map { n, missing in
+            Episode(id: "E-\(n)", childId: "C-E", givenName: "Zoë", familyName: "Ní Bhriain", dateOfBirth: LocalDate(iso: "2012-03-03")!,
+                    schoolURN: "120501", missingAt: at(missing), returnedAt: nil, risk: .medium, returnInterviewAt: nil)
+        }
+        _ = try await t.store.ingest(IncidentFeed(batch: incidents, episodes: episodes), actor: "cli:test", at: now, planner: nil)
+        for includeAll in [false, true] {
+            let queue = try await ReviewQueue.build(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: includeAll)
+            #expect(queue.entries.count > (includeAll ? 200 : 100), "\(queue.entries.count)")
+            #expect(queue.entries.contains { $0.assessment.childId == "C-E" })
+            let whole = queue.jsonBytes()
+            for piece in [1, 1_000, 1 << 20] {
+                var written: [UInt8] = []
+                try await ReviewQueue.writeDocument(store: t.store, settings: ScoringSettings(), asOf: now, includeAll: includeAll,
+                                                    piece: piece) { written += Array($0) }
+                #expect(written == whole, "includeAll \(includeAll), piece \(piece)")
+            }
+        }
+    }
+
     @Test func theTableWrittenInPiecesIsTheWholeTable() async throws {
         let t = try await TempStore(.sqlite)
         defer { t.cleanUp() }
