@@ -342,15 +342,17 @@ struct SQLiteIncidentReader {
     let db: Database
 
     func incident(key: Int64) throws -> Incident? {
-        guard let row = try Row.fetchOne(db, sql: """
+        // Cached: a correcting feed reads one incident an update, and compiling a statement runs
+        // GRDB's authorizer over every column it reads (most of a correction's time, audit 27 F2).
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT incident_id, reported_at, risk_tool, officer_grade, dash_yes_count, supervisor_grade, victim_id, perpetrator_id, bwv_used
             FROM incidents WHERE incident_key = ?
-            """, arguments: [key]) else { return nil }
-        let children = try Row.fetchAll(db, sql: """
+            """), arguments: [key]) else { return nil }
+        let children = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT c.child_id, coalesce(l.given_name, c.given_name), coalesce(l.family_name, c.family_name), coalesce(l.dob, c.dob),
                 l.school_urn, l.present, l.spoken_to, l.child_voice, l.bwv_used
             FROM incident_children l JOIN children c ON c.child_key = l.child_key WHERE \(SQLiteSchema.linksOfIncident("l"))
-            """, arguments: [key]).map { r in
+            """), arguments: [key]).map { r in
             ChildLink(childId: r[0], givenName: r[1], familyName: r[2], dateOfBirth: LocalDate(iso: r[3] as String) ?? LocalDate(year: 1970, month: 1, day: 1)!,
                       schoolURN: r[4], present: (r[5] as Int?).map { $0 != 0 }, spokenTo: (r[6] as Int?).map { $0 != 0 },
                       voice: r[7], bodyWornVideo: (r[8] as Int?).map { $0 != 0 })
