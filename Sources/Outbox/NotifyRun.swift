@@ -329,10 +329,12 @@ public struct NotifyRun: Sendable {
                 return
             } catch let failure as any StoreFailure {
                 attempt += 1
-                guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime()) else { throw failure }
+                guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime(),
+                                              mayClearItself: failure.mayClearItself) else { throw failure }
                 if attempt == 1 {
+                    let until = failure.mayClearItself ? "while its lease lasts" : "for \(Int(keeping.lastingFor)) s"
                     waitingForDatabase?("\(what) could not be recorded (\(failure.problem)); "
-                                        + "trying again while its lease lasts, so it is not sent twice")
+                                        + "trying again \(until), so it is not sent twice")
                 }
                 try await Task.sleep(for: .seconds(wait))
             }

@@ -15,15 +15,27 @@ public struct OutcomeKeeping: Sendable, Equatable {
     /// Stopped this long before the lease ends: the hosts' clocks, which judge the lease, may
     /// differ by that much, and the last try's own wait for a connection (20 s) fits in it.
     public var margin: TimeInterval = 60
+    /// How long a failure that does not clear itself (`StoreFailure.mayClearItself`: a full disk, a
+    /// read-only or damaged store) is tried: an operator's quick fix or a log rotation, not the
+    /// lease. A full SQLite disk held the morning run 9 minutes before its exit 69 told anyone
+    /// (audit 28, F1); the alerts it holds stay `sending` under its lease either way.
+    public var lastingFor: TimeInterval = 30
 
     public init() {}
 
     /// The wait before try `attempt` (1: the first try again) with `left` seconds of the lease to
     /// go; nil: stop trying.
-    public func wait(beforeAttempt attempt: Int, leaseLeft left: TimeInterval) -> TimeInterval? {
+    public func wait(beforeAttempt attempt: Int, leaseLeft left: TimeInterval, mayClearItself: Bool = true) -> TimeInterval? {
         let usable = left - margin
         guard usable > 0 else { return nil }
-        let wait = min(longestWait, firstWait * pow(2, Double(min(max(attempt - 1, 0), 30))))
-        return min(wait, usable)
+        if !mayClearItself {
+            guard attempt <= 64, (1...max(attempt, 1)).reduce(0, { $0 + step($1) }) <= lastingFor else { return nil }
+        }
+        return min(step(attempt), usable)
+    }
+
+    /// The wait before try `attempt`, the lease aside: doubling up to `longestWait`.
+    private func step(_ attempt: Int) -> TimeInterval {
+        min(longestWait, firstWait * pow(2, Double(min(max(attempt - 1, 0), 30))))
     }
 }

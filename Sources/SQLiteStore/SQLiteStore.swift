@@ -467,4 +467,12 @@ extension DatabaseError: StoreFailure {
         }
         return message
     }
+
+    /// A full disk, a store made read-only, a damaged file: none mends itself while a run waits.
+    public var mayClearItself: Bool {
+        switch resultCode.primaryResultCode {
+        case .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB: false
+        default: true
+        }
+    }
 }

@@ -306,6 +306,10 @@ public enum StoreTransport: Sendable, Equatable {
 /// problem names tables and constraints, never the values or a password.
 public protocol StoreFailure: KindedError {
     var problem: String { get }
+    /// Whether the same write may go through soon without anyone's help: the database restarted,
+    /// failed over, lost the connection, or another program held a lock (true, the default). Not a
+    /// full disk, or a store read-only or damaged: those wait for an operator (`OutcomeKeeping`).
+    var mayClearItself: Bool { get }
 }
 
 /// How much the store holds, for summaries and for tests that check nothing was written.

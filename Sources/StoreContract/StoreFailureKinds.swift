@@ -35,4 +35,5 @@ extension TargetNotEmpty: KindedError {
 /// command, 503 from the web app.
 extension StoreFailure {
     public var failureKind: FailureKind { .unavailable }
+    public var mayClearItself: Bool { true }
 }

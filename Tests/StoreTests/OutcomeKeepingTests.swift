@@ -13,6 +13,15 @@ struct OutcomeKeepingTests {
         #expect(waits == [1, 2, 4, 8, 15, 15, 15])
     }
 
+    /// A full SQLite disk held the morning run for the lease less a minute (9 minutes) before its
+    /// exit 69 told anyone (audit 28, F1): a failure that does not clear itself is tried for half a minute.
+    @Test func aFailureThatDoesNotClearItselfIsTriedForHalfAMinuteNotTheLease() {
+        let waits = (1...7).map { keeping.wait(beforeAttempt: $0, leaseLeft: 600, mayClearItself: false) }
+        #expect(waits == [1, 2, 4, 8, 15, nil, nil])
+        #expect(keeping.wait(beforeAttempt: 1, leaseLeft: 60, mayClearItself: false) == nil, "nor past the lease")
+        #expect(keeping.wait(beforeAttempt: 1_000, leaseLeft: 600, mayClearItself: false) == nil)
+    }
+
     @Test func neverWaitsPastTheLeaseLessItsMarginAndStopsThere() {
         #expect(keeping.wait(beforeAttempt: 5, leaseLeft: 63) == 3)
         #expect(keeping.wait(beforeAttempt: 1, leaseLeft: 60) == nil)

@@ -24,4 +24,16 @@ struct SQLiteProblemTests {
                 + "(a large or correcting `encompass ingest`, a `retention --purge`, an sqlite3 shell?) and this command's "
                 + "change was not written: run it again once that one has finished (the notify timer's next run takes what is due)")
     }
+
+    /// What a run keeping an outcome waits out for the lease (a lock, a lost connection), and what
+    /// it tries only half a minute (`OutcomeKeeping.lastingFor`): a full disk, a read-only or damaged store.
+    @Test func aFullDiskOrAReadOnlyStoreDoesNotClearItself() {
+        for code: ResultCode in [.SQLITE_FULL, .SQLITE_READONLY, .SQLITE_CORRUPT, .SQLITE_NOTADB] {
+            #expect(!DatabaseError(resultCode: code).mayClearItself, "\(code)")
+        }
+        for code: ResultCode in [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_CANTOPEN] {
+            #expect(DatabaseError(resultCode: code).mayClearItself, "\(code)")
+        }
+        #expect(!DatabaseError(resultCode: .SQLITE_READONLY_DBMOVED).mayClearItself, "an extended code by its primary")
+    }
 }
