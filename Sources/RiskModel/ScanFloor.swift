@@ -29,10 +29,14 @@ extension RiskRules {
         let grade: Grade = minimumLevel == .high ? .high : .medium
         let threshold = (minimumLevel == .high ? settings.scoreHigh : settings.scoreMedium) - RiskRules.scoreTolerance
         // Below it, a child needs escalation_count incidents, or enough for the score: each adds at
-        // most the largest weight of the grades below. Rounded down, so the floor errs on keeping.
+        // most the largest weight of the grades below, so at least threshold / weight of them, a
+        // whole number: rounded up, less a hair so that a quotient floating point puts just past a
+        // whole number keeps the child. (Rounded down, as it was, the default settings' 1.999...
+        // gave 1: every child with an incident in the window was assessed, though one standard
+        // incident scores at most 1 of the 2 medium needs; fix-pgesc's profile, session 28.)
         var incidents = settings.escalationCount
         let weight = Grade.allCases.filter { $0 < grade }.map { settings.weight(of: $0) }.max() ?? 0
-        if weight > 0 { incidents = min(incidents, Int((threshold / weight).rounded(.down))) }
+        if weight > 0 { incidents = min(incidents, Int((threshold / weight - 1e-6).rounded(.up))) }
         return ScanFloor(incidents: max(1, incidents), grade: grade)
     }
 }

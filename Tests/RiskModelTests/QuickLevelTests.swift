@@ -73,6 +73,17 @@ struct QuickLevelTests {
         #expect(leftOut > 0 || settings.weight(of: .standard) >= settings.scoreMedium, "the floor leaves out no one")
     }
 
+    /// The floor is as high as the rules allow: by default a child needs two incidents of the window
+    /// (one standard scores at most 1 of the 2 medium needs) or one graded medium; it was 1, so
+    /// every child with an incident was assessed.
+    @Test func theFloorIsTheFewestIncidentsThatCanReachTheLevel() throws {
+        let medium = try #require(RiskRules.scanFloor(minimumLevel: .medium, settings: ScoringSettings()))
+        #expect(medium.incidents == 2 && medium.grade == .medium)
+        #expect(try #require(RiskRules.scanFloor(minimumLevel: .medium, settings: Self.settings[2])).incidents == 1, "2.5 a standard incident reaches 2")
+        #expect(try #require(RiskRules.scanFloor(minimumLevel: .medium, settings: ScoringSettings(weights: [.standard: 0.1, .medium: 2, .high: 4], scoreMedium: 0.3))).incidents == 3,
+                "three incidents of 0.1 reach 0.3, within the score's tolerance; two do not")
+    }
+
     @Test func aChildBelowTheMinimumIsNilOnTheFullPathToo() {
         // A referral (so no quick skip) dated after the child's one standard incident: nothing fires.
         let facts = [Fixture.fact("I-1", daysBefore: 20)]
