@@ -84,6 +84,18 @@ struct OutboxRig {
         handle.write(Data("\(urn),888,Lancashire,2999,\(name),01,Community school,Local authority maintained schools,1,Open,Primary,4,11,,,,\r\n".utf8))
     }
 
+    /// A run of `others` alerts after the held school's (the relay, started with `--hold hold-dsl`,
+    /// holds that one until the run is gone, so the run cannot finish first), killed -9 once `ready`.
+    func runKilled(others: Int, when what: String, _ ready: () throws -> Bool) async throws {
+        try addHeldSchool()
+        try await ingest(NotifyTwoHostsTests.rows(others: others))
+        lastRun.set("2026-11-20T06:00:00Z")
+        let run = try h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: environment, name: "killed")
+        try await NotifyTwoHostsTests.wait(while: run, what, until: ready)
+        kill(run.processIdentifier, SIGKILL)
+        await run.waitForExit()
+    }
+
     /// School 120590 (in schools.csv) and its key adult, whose relay mailbox holds messages (`NotifyTwoHostsTests.heldSchool`).
     func addHeldSchool() throws {
         try addSchool(urn: "120590", name: "Holbeach Primary School")
@@ -455,13 +467,7 @@ struct NotifyRealServersTests {
         typealias Two = NotifyTwoHostsTests
         let rig = try await OutboxRig(database, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addHeldSchool()
-        try await rig.ingest(Two.rows(others: 199))
-        rig.lastRun.set("2026-11-20T06:00:00Z")
-        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
-        try await Two.wait(while: run, "the run sending") { try rig.received().count >= 40 }
-        kill(run.processIdentifier, SIGKILL)
-        await run.waitForExit()
+        try await rig.runKilled(others: 199, when: "the run sending") { try rig.received().count >= 40 }
         let log = try rig.smtp.log()
         #expect(!log.contains { ($0["rcpt_tos"] as? [String])?.contains { $0.contains("hold-dsl") } == true }, "the held alert did not go")
         let sending = Set(try await rig.alerts().values.filter { $0["state"] as? String == "sending" }
@@ -487,16 +493,9 @@ struct NotifyRealServersTests {
         typealias Two = NotifyTwoHostsTests
         let rig = try await OutboxRig(database, relay: ["--hold", "hold-dsl"])
         defer { rig.stop() }
-        try rig.addHeldSchool()
-        try await rig.ingest(Two.rows(others: 39))
-        rig.lastRun.set("2026-11-20T06:00:00Z")
-        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "killed")
-        try await Two.wait(while: run, "the relay holding the first alert") {
-            FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl")
+        try await rig.runKilled(others: 39, when: "the relay holding the first alert and the rest of the batch in") {
+            try FileManager.default.fileExists(atPath: rig.smtp.outFolder + "/held.jsonl") && rig.received().count == 39
         }
-        try await Two.wait(while: run, "the rest of the batch") { try rig.received().count == 39 }
-        kill(run.processIdentifier, SIGKILL)
-        await run.waitForExit()
         let before = try await rig.alerts()
         let leased = Set(before.values.filter { $0["state"] as? String == "sending" }.compactMap { $0["reference"] as? String })
         let held = try #require(before["C-0"]?["reference"] as? String)
