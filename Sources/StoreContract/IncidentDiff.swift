@@ -56,13 +56,3 @@ extension Incident {
         flags.isEmpty ? "" : flags.map(\.rawValue).joined(separator: ",")
     }
 }
-
-/// The audit's `detail` column: any JSON-serialisable value as JSON text, keys sorted, so both
-/// stores write the same bytes.
-public enum AuditDetail {
-    public static func text(_ detail: Any?) throws -> String? {
-        guard let detail else { return nil }
-        let data = try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
-    }
-}
