@@ -15,6 +15,7 @@ public final class DeliveryPacing: @unchecked Sendable {
     private var unrecorded: Set<String> = []
     private var waiting = 0
     private var stopped = false
+    private var closed = false
 
     public init() {}
 
@@ -33,6 +34,24 @@ public final class DeliveryPacing: @unchecked Sendable {
         defer { condition.unlock() }
         stopped = true
         condition.broadcast()
+    }
+
+    /// No worker takes another message; those in flight still end and hand over their outcomes,
+    /// which the reader still records. Why: the run may no longer send what it claimed (its lease
+    /// on the batch ended, or is too near its end for another message to go and be recorded), and
+    /// another run may be sending the same alerts (audit 29, F2).
+    public func close() {
+        condition.lock()
+        defer { condition.unlock() }
+        closed = true
+        condition.broadcast()
+    }
+
+    /// Whether `close()` was called: the transport then hands out no more messages.
+    public var isClosed: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return closed
     }
 
     /// Blocks the calling thread until `count` workers wait at once, or pacing stops. For tests that
@@ -55,10 +74,10 @@ public final class DeliveryPacing: @unchecked Sendable {
     func waitUntilRecorded(_ reference: String) {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopped, unrecorded.contains(reference) else { return }
+        guard !stopped, !closed, unrecorded.contains(reference) else { return }
         waiting += 1
         condition.broadcast()
-        while !stopped, unrecorded.contains(reference) { condition.wait() }
+        while !stopped, !closed, unrecorded.contains(reference) { condition.wait() }
         waiting -= 1
     }
 }

@@ -95,6 +95,11 @@ final class TransferPool: Sendable {
         pacing?.stop()
     }
 
+    /// The reader closed the pacing (`DeliveryPacing.close`): no more messages are handed out, and
+    /// the batch ends once those in flight are in. (Pacing's lock is taken inside the state's, never
+    /// the other way round.)
+    private var paceClosed: Bool { pacing?.isClosed ?? false }
+
     private func limit(_ lane: Lane) -> ConnectionLimits {
         limits[lane] ?? .relay
     }
@@ -146,7 +151,7 @@ final class TransferPool: Sendable {
         defer { for outcome in skipped { report(outcome) } }
         return state.withLock { state -> TransferRequest? in
             state.workers[lane]?[id]?.started = nil
-            while !state.cancelled, state.hasPending(lane) {
+            while !state.cancelled, !paceClosed, state.hasPending(lane) {
                 // An extra worker added for a stalled transfer goes once the lane is back to normal.
                 let others = (state.workers[lane] ?? [:]).filter { $0.key != id }.values
                 let connections = limit(lane).connections
@@ -185,7 +190,7 @@ final class TransferPool: Sendable {
         let last = state.withLock { state -> Bool in
             state.workers[lane]?[id] = nil
             let alive = state.workers.values.reduce(0) { $0 + $1.count }
-            let waiting = !state.cancelled && state.pending.keys.contains { state.hasPending($0) }
+            let waiting = !state.cancelled && !paceClosed && state.pending.keys.contains { state.hasPending($0) }
             guard alive == 0, !waiting, !state.finished else { return false }
             state.finished = true
             return true
@@ -203,7 +208,7 @@ final class TransferPool: Sendable {
     private func supervise() {
         while true {
             let (spawn, done): ([Lane], Bool) = state.withLock { state in
-                if state.cancelled || state.finished { return ([], true) }
+                if state.cancelled || paceClosed || state.finished { return ([], true) }
                 let waiting = state.pending.keys.filter { state.hasPending($0) }
                 let spawn = waiting.filter { lane in
                     let workers = state.workers[lane]?.values ?? [:].values

@@ -50,8 +50,12 @@ public struct NotifyRun: Sendable {
     /// The clock outcomes are recorded by, as it moves (`RunClock`); nil: `run(now:)`'s `now`,
     /// standing still for the whole run.
     public var clock: RunClock?
-    /// How an outcome the database did not take is tried again (`OutcomeKeeping`).
+    /// How an outcome the database did not take is tried again, and how near its lease's end a
+    /// batch may still send (`OutcomeKeeping`).
     public var keeping = OutcomeKeeping()
+    /// The longest one message can take to send (`TransferTimeouts.total`): a message is started only
+    /// while it and the recording fit in the batch's lease (`OutcomeKeeping.maySend`).
+    public var longestTransfer = TimeInterval(TransferTimeouts().total.components.seconds)
     /// Told when an alert's outcome could not be recorded and is being tried again: one line for
     /// the operator (the alert's reference and the database's problem). Nil: nothing said.
     public var waitingForDatabase: (@Sendable (String) -> Void)?
@@ -90,14 +94,21 @@ public struct NotifyRun: Sendable {
         public var hubNoticesProblem: String?
         /// `hub.webhook` is set: the hub's notices had a second channel to try.
         public var hubWebhookSet = false
+        /// Why the run stopped sending what it had claimed: its lease on a batch ended, or came too
+        /// near its end, before the database recorded the outcomes (one line, references only).
+        public var leaseProblem: String?
+        /// Claimed alerts this run did not send because of `leaseProblem`: the next run sends them
+        /// once the lease ends.
+        public var leftToNextRun = 0
         public init() {}
 
-        /// A relay or endpoint we could not use at all: SPEC §9's exit 69.
-        public var serviceUnavailable: Bool { heldBack > 0 || hubNoticesUnsent > 0 || relayUnreachable != nil }
+        /// A relay, endpoint or the database we could not use as we must: SPEC §9's exit 69.
+        public var serviceUnavailable: Bool { heldBack > 0 || hubNoticesUnsent > 0 || relayUnreachable != nil || leaseProblem != nil }
 
         /// This run's own cause of exit 69, naming the relay or the setting to fix; one line, no
         /// password and no personal data. Kept in the run's record as well.
         public var problem: String? {
+            if let leaseProblem { return leaseProblem }
             if let relayUnreachable {
                 return relayUnreachable + "; \(waitingOnRelay) alert(s) wait on it"
                     + (hubNoticesUnsent > 0 ? "; the hub's notices could not be sent either" + secondChannel : "")
@@ -110,6 +121,12 @@ public struct NotifyRun: Sendable {
             return nil
         }
 
+        /// The line of an exit 69: what could not be used, then `problem`.
+        public var unavailableLine: String {
+            (leaseProblem != nil ? "the database did not record this run's outcomes within their lease" : "a relay or endpoint could not be used")
+                + (problem.map { ": \($0)" } ?? "")
+        }
+
         /// Where the hub's unsent notices point next: "(hub.webhook)" named a setting that was not
         /// set (audit 25, F10).
         private var secondChannel: String {
@@ -119,6 +136,7 @@ public struct NotifyRun: Sendable {
         public var line: String {
             var s = "alerts: \(delivered) delivered, \(retrying) to retry, \(failed) failed, \(heldBack) held back"
             if relayUnreachable != nil { s += ", \(waitingOnRelay) waiting on the relay" }
+            if leftToNextRun > 0 { s += ", \(leftToNextRun) left to the next run" }
             s += "; overdue now: \(overdue)"
             // A run tells the hub in one notice (SPEC §7); the counts are the alerts and problems it
             // names, which an operator read as that many e-mails when the line said "243 sent".
@@ -233,9 +251,19 @@ public struct NotifyRun: Sendable {
             // run killed part way has sent at most the messages in flight unrecorded (`DeliveryPacing`).
             let pacing = DeliveryPacing()
             defer { pacing.stop() }
+            // Why this batch stopped sending (its lease), once it has: the messages not yet handed
+            // out stay `sending` under the lease, for the next run once it ends.
+            var stopped: String?
+            var handedOver = 0
             for await outcome in transport.deliver(messages, pacing: pacing) {
                 // Recorded, set aside for `settle`, or not this batch's: its worker goes on.
                 defer { pacing.recorded(outcome.reference) }
+                handedOver += 1
+                if stopped == nil, !keeping.maySend(leaseLeft: leaseEnds - uptime(), longestTransfer: longestTransfer) {
+                    stopped = "this run's lease on the alerts it claimed came within \(Int(keeping.margin + longestTransfer)) s of its end "
+                        + "before their outcomes were recorded (the database was slow to record them)"
+                    pacing.close()
+                }
                 guard let alert = byReference[outcome.reference] else { continue }
                 if outcome.channel == .smtp, outcome.attempted, outcome.status != .relayUnreachable {
                     if outcome.status == .permanent, let code = outcome.replyCode, (500..<600).contains(code) {
@@ -276,7 +304,20 @@ public struct NotifyRun: Sendable {
                     result = .relayUnavailable(error: outcome.detail)
                 }
                 relay.learn(result, firstHand: outcome.attempted)
-                try await keep(result, for: alert, now: at, until: leaseEnds)
+                let kept = try await keep(result, for: alert, now: at, until: leaseEnds)
+                if !kept, stopped == nil {
+                    stopped = "another run took alert \(alert.reference) back before this run recorded its outcome "
+                        + "(its lease had ended: the database was slow to record it)"
+                    pacing.close()
+                }
+            }
+            if let stopped {
+                // Nothing more is claimed: what held the recording holds the next batch too.
+                let left = messages.count - handedOver
+                report.leftToNextRun += left
+                report.leaseProblem = report.leaseProblem ?? stopped + "; this run stopped sending: "
+                    + "\(left) alert(s) it claimed are left to the next run, which sends them once the lease ends"
+                break
             }
         }
         try await settle(relayRefusals, ours: Self.relayRefusalsAreOurs(relayRefusals, otherwise: relayOtherwise), now: now,
@@ -312,10 +353,14 @@ public struct NotifyRun: Sendable {
     /// Records what became of `alert`, trying again while the database is away (`OutcomeKeeping`)
     /// until shortly before `leaseEnds` on the run's clock. Recording is for the lease's holder
     /// only, so a try that did commit before its connection was lost makes the next one change nothing.
-    private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws {
+    /// False: another run holds the alert now (`AlertStore.record`), and nothing was kept.
+    @discardableResult
+    private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws -> Bool {
+        var kept = true
         try await keepTrying("alert \(alert.reference): its outcome", until: leaseEnds) {
-            try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+            kept = try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
         }
+        return kept
     }
 
     /// Writes what went out again, on a new connection, while the database is away and the lease
@@ -330,11 +375,17 @@ public struct NotifyRun: Sendable {
             } catch let failure as any StoreFailure {
                 attempt += 1
                 guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime(),
-                                              mayClearItself: failure.mayClearItself) else { throw failure }
+                                              mayClearItself: failure.mayClearItself) else {
+                    // Said, not only the exit 69 after it: the operator must know a school may hear
+                    // twice, and which alert it was (audit 29, F3: "so it is not sent twice", then it was).
+                    waitingForDatabase?("\(what) still could not be recorded (\(failure.problem)); the run stops: "
+                                        + "the next run sends it again, and any other alert this run sent and did not record")
+                    throw failure
+                }
                 if attempt == 1 {
                     let until = failure.mayClearItself ? "while its lease lasts" : "for \(Int(keeping.lastingFor)) s"
                     waitingForDatabase?("\(what) could not be recorded (\(failure.problem)); "
-                                        + "trying again \(until), so it is not sent twice")
+                                        + "trying again \(until): unrecorded, it would be sent again by the next run")
                 }
                 try await Task.sleep(for: .seconds(wait))
             }

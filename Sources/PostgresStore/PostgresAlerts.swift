@@ -771,9 +771,10 @@ extension PostgresStore: AlertStore {
         return try await read { conn in try await PostgresAlerts.due(conn, logger, keys: keys).alerts }
     }
 
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws {
+    @discardableResult
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> Bool {
         let logger = self.logger
-        try await write { conn in
+        return try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
             // Only the run that holds the lease may record. Not `FOR UPDATE`: an ingest correcting
             // the alert's incident holds it `FOR KEY SHARE` until its end (`PostgresAlertQueue.marked`),
@@ -781,10 +782,11 @@ extension PostgresStore: AlertStore {
             guard let row = try await conn.row("""
                 SELECT deadline, acknowledged_at FROM alerts
                 WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR NO KEY UPDATE
-                """, logger, as: (Double?, Double?).self) else { return }
+                """, logger, as: (Double?, Double?).self) else { return false }
             let transition = AlertLifecycle.after(result, deadline: row.0.map(Date.init(timeIntervalSince1970:)), now: now,
                                                   acknowledgedAt: row.1.map(Date.init(timeIntervalSince1970:)))
             try await PostgresAlerts.follow(conn, logger, alertKey: alertKey, transition: transition, planner: planner, now: now)
+            return true
         }
     }
 

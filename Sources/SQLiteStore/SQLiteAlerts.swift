@@ -474,17 +474,19 @@ extension SQLiteStore: AlertStore {
         }
     }
 
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws {
+    @discardableResult
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> Bool {
         try await pool.write { db in
             // Only the run that holds the lease may record: a run whose lease ran out and was
             // claimed again by another must not overwrite that run's outcome.
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT deadline, acknowledged_at FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
-                """, arguments: [alertKey, owner]) else { return }
+                """, arguments: [alertKey, owner]) else { return false }
             let due = (row[0] as Double?).map(Date.init(timeIntervalSince1970:))
             let acknowledged = (row[1] as Double?).map(Date.init(timeIntervalSince1970:))
             try Self.follow(db, alertKey: alertKey, transition: AlertLifecycle.after(result, deadline: due, now: now, acknowledgedAt: acknowledged),
                             planner: planner, now: now)
+            return true
         }
     }
 

@@ -281,8 +281,11 @@ public protocol AlertStore: Sendable {
     func peekDue(keys: [Int64]) async throws -> [DueAlert]
     /// Keeps a claimed alert's outcome (`AlertLifecycle.after`), then what its incident and school
     /// now say of it (`AlertLifecycle.follow`, planned with `planner`): an ingest or a key-adult
-    /// change while the run held it leaves it to the run, so it is read here. Only the lease's owner records.
-    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws
+    /// change while the run held it leaves it to the run, so it is read here. Only the lease's owner
+    /// records: false when `owner` no longer holds the alert (its lease ended and another run took
+    /// it back), and nothing is kept; the run must then send nothing more of what it claimed.
+    @discardableResult
+    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> Bool
     /// The notices neither sent nor settled.
     func unsentHubNotices() async throws -> [HubNoticeRow]
     /// Takes every unsent hub notice no other live run holds, for `lease` seconds, so two runs at
@@ -450,7 +453,8 @@ extension AlertStore {
     }
 
     /// With no planner (see `claimDue`).
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws {
+    @discardableResult
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws -> Bool {
         try await record(result, for: alertKey, owner: owner, now: now, planner: nil)
     }
 }

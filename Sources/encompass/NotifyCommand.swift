@@ -66,7 +66,7 @@ struct NotifyCommand: AsyncParsableCommand {
             print(report.line)
             if report.serviceUnavailable {
                 // This run's own cause, naming the relay or the setting to fix; not some older alert's last error.
-                Failure.printError("a relay or endpoint could not be used" + (report.problem.map { ": \($0)" } ?? ""))
+                Failure.printError(report.unavailableLine)
                 throw ExitCode(69)
             }
         }

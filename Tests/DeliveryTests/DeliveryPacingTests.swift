@@ -116,4 +116,27 @@ import Testing
         // cancelled, and no third message went.
         #expect(try setup.received().count == 2)
     }
+
+    /// A run that may no longer send what it claimed (its lease, audit 29 F2) closes the pacing:
+    /// the workers waiting on their outcomes take nothing more, and the batch ends with the
+    /// outcomes it has, the rest unsent and unreported.
+    @Test func aClosedPacingSendsNothingMoreAndTheBatchEnds() async throws {
+        let setup = try await SMTPDeliveryTests.Setup()
+        let messages = try (1...12).map { try Fixtures.alert(to: "dsl\($0)@school.example", child: Fixtures.child("C-\($0)")) }
+        let transport = setup.transport(setup.relay(), limits: ConnectionLimits(connections: 3, stallAfter: .seconds(600)))
+        let pacing = DeliveryPacing()
+        let reading = Task { () -> [DeliveryOutcome] in
+            var all: [DeliveryOutcome] = []
+            // Nothing recorded: the stream ends only because the pacing is closed.
+            for await outcome in transport.deliver(messages, pacing: pacing) { all.append(outcome) }
+            return all
+        }
+        await Self.untilWaiting(pacing, 3)
+        pacing.close()
+        let outcomes = await reading.value
+        #expect(outcomes.count == 3)
+        #expect(outcomes.allSatisfy { $0.status == .delivered })
+        #expect(try setup.received().count == 3, "no fourth message went")
+        #expect(pacing.isClosed)
+    }
 }

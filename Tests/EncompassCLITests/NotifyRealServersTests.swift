@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Stores
 import StoreContract
 import Testing
@@ -480,10 +481,52 @@ struct NotifyRealServersTests {
         let rerun = try await rig.notify("2026-11-20T06:01:00Z")
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let alerts = try await rig.alerts()
-        #expect(alerts.count == 200 && alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
+        #expect(alerts.count == 199 && alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
         let counts = Dictionary(try rig.received().map { ($0.messageID, 1) }, uniquingKeysWith: +)
         #expect(counts.count == 200)
         #expect(Set(counts.filter { $0.value > 1 }.keys) == unrecorded, "sent twice: only those sent and unrecorded when it was killed")
+    }
+
+    @Test(arguments: TestDatabase.allCases)
+    func aRunWhoseAlertsAnotherRunTookBackSendsNoMoreOfThem(_ database: TestDatabase) async throws {
+        // Audit 29 (F2): a recording held past the lease by a lock, another host's run took the
+        // batch back and sent it, and this run, its outcomes refused, went on sending the batch and
+        // claiming more: 59 of 64 alerts went twice, exit 0. Here the other run's claim is made by
+        // hand part way (the row's owner changed, as a claim changes it), on a slow relay.
+        typealias Two = NotifyTwoHostsTests
+        let rig = try await OutboxRig(database, relay: ["--delay-ms", "60"])
+        defer { rig.stop() }
+        try await rig.ingest(Array(Two.rows(others: 199).dropFirst()))  // 199 alerts: not the held school's
+        rig.lastRun.set("2026-11-20T06:00:00Z")
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "overtaken")
+        try await Two.wait(while: run, "the run sending") { try rig.received().count >= 16 }
+        let takeOver = "UPDATE alerts SET lease_owner = 'elsewhere:1:other-run' WHERE state = 'sending'"
+        if database == .sqlite {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            try await DatabaseQueue(path: rig.h.databasePath, configuration: configuration).write { try $0.execute(sql: takeOver) }
+        } else {
+            _ = try await rig.h.psql(takeOver)
+        }
+        let sentBefore = try rig.received().count
+        let end = await run.waitForExit()
+        let (stdout, stderr) = rig.h.output(of: "overtaken")
+        // At most a message in flight on each of the relay's 8 connections (`ConnectionLimits.relay`,
+        // the README's bound); without the fix, 184 of the 199 went on.
+        let sentAfter = try rig.received().count - sentBefore
+        #expect(sentAfter <= 8, "\(sentAfter) sent after another run took the batch")
+        #expect(end.status == 69 && !end.signalled, "\(stderr)")
+        #expect(stderr.contains("another run took alert") && stderr.contains("left to the next run"), "\(stderr)")
+        #expect(stdout.contains("left to the next run"), "\(stdout)")
+
+        // The other run (its lease ended, as this one at 06:30 sees it) sends what was taken: none lost.
+        let rerun = try await rig.notify("2026-11-20T06:30:00Z")
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let alerts = try await rig.alerts()
+        #expect(alerts.count == 199 && alerts.values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
+        let counts = Dictionary(try rig.received().map { ($0.messageID, 1) }, uniquingKeysWith: +)
+        #expect(counts.count == 199)
+        #expect(counts.values.filter { $0 > 1 }.count <= 8, "sent twice: at most those in flight")
     }
 
     @Test(arguments: TestDatabase.allCases)

@@ -28,4 +28,14 @@ struct OutcomeKeepingTests {
         #expect(keeping.wait(beforeAttempt: 1, leaseLeft: -5) == nil)
         #expect(keeping.wait(beforeAttempt: 1_000, leaseLeft: 600) == 15, "no overflow however long it has tried")
     }
+
+    /// A recording held 640 s by a lock let the run go on sending a batch another host's run had
+    /// taken back (audit 29, F2): a message starts only while it and the recording fit in the lease.
+    @Test func aMessageStartsOnlyWhileItAndItsRecordingFitInTheLease() {
+        #expect(keeping.maySend(leaseLeft: 600, longestTransfer: 120))
+        #expect(keeping.maySend(leaseLeft: 181, longestTransfer: 120))
+        #expect(!keeping.maySend(leaseLeft: 180, longestTransfer: 120))
+        #expect(!keeping.maySend(leaseLeft: -30, longestTransfer: 120))
+        #expect(keeping.maySend(leaseLeft: 61, longestTransfer: 0))
+    }
 }
