@@ -150,7 +150,8 @@ public enum EpisodeReader {
                 var values: [String: String] = [:]
                 var isIncident = false
                 var unknown: [String] = []
-                for (key, member) in members {
+                for m in members {
+                    let key = m.key, member = m.value
                     let name = ColumnName.key(key)
                     if name == "incident_id" { isIncident = true }
                     guard columns.contains(name) else {

@@ -52,12 +52,13 @@ enum JSONLinesIncidentReader {
         // Columns whose problem is reported here: the rows still go to the column rules, so every
         // other field's problem is reported too (as CSV's are), but these are not again.
         var incidentReported: UInt32 = 0
-        var children: [[(key: String, value: JSONValue)]] = []
+        var children: [[JSONMember]] = []
         var seen = KeySet()
         // The keys that are no column: ignored as SPEC §2 says, unless they are a column misnamed
         // or hold what only `children` may.
-        var unknown: [(key: String, value: JSONValue)] = []
-        for (key, member) in members {
+        var unknown: [JSONMember] = []
+        for m in members {
+            let key = m.key, member = m.value
             if let column = Column(name: key) {
                 guard seen.insert(column.rawValue) else {
                     intake.log.add(line: line, column, "appears more than once")
@@ -75,7 +76,7 @@ enum JSONLinesIncidentReader {
                 // SPEC §10: a file holds incidents or episodes; an episode here would be dropped unseen.
                 intake.log.add(line: line, column: EpisodeReader.idColumn, "an episode in an incidents file: a file holds incidents or episodes, not both")
             } else {
-                unknown.append((key, member))
+                unknown.append(m)
             }
         }
         if !unknown.isEmpty {
@@ -97,7 +98,8 @@ enum JSONLinesIncidentReader {
             var values = incidentValues
             var reported = incidentReported
             var childSeen = KeySet()
-            for (key, member) in child {
+            for m in child {
+                let key = m.key, member = m.value
                 // An object inside `children` is a child: a key that is not a child column (`id`,
                 // `dob`, an incident column) is refused, not ignored, or a child sent under keys we
                 // do not read became an incident with no child, no alert and nothing unmatched.
@@ -143,7 +145,7 @@ enum JSONLinesIncidentReader {
     /// typo rule reaches) is refused: they were dropped just the same. Returns the columns
     /// reported, so the column rules do not report them again as missing.
     private static func refuseMisplaced(
-        _ unknown: [(key: String, value: JSONValue)], seen: KeySet, line: Int, misnamed: inout MisnamedColumns,
+        _ unknown: [JSONMember], seen: KeySet, line: Int, misnamed: inout MisnamedColumns,
         log: inout FileErrorLog
     ) -> UInt32 {
         var reported: UInt32 = 0
@@ -153,10 +155,10 @@ enum JSONLinesIncidentReader {
             log.add(line: line, column: misnamed.known[index], "is missing from the line" + hint)
             if let column = Column(rawValue: index) { reported |= column.bit }
         }
-        for (key, value) in unknown where mayHoldChildren(value) {
+        for m in unknown where mayHoldChildren(m.value) {
             // A key named above as a typo (`childen`) is not said again.
-            guard !hints.values.contains(where: { $0.name == key }) else { continue }
-            log.add(line: line, column: FieldValues.shortened(key),
+            guard !hints.values.contains(where: { $0.name == m.key }) else { continue }
+            log.add(line: line, column: FieldValues.shortened(m.key),
                      "may hold children, and only children is read: a child under any other key would be dropped unread")
         }
         return reported
@@ -179,12 +181,12 @@ enum JSONLinesIncidentReader {
 
     private static func childObjects(
         _ value: JSONValue, line: Int, log: inout FileErrorLog
-    ) -> [[(key: String, value: JSONValue)]] {
+    ) -> [[JSONMember]] {
         switch value {
         case .null:
             return []
         case .array(let elements):
-            var objects: [[(key: String, value: JSONValue)]] = []
+            var objects: [[JSONMember]] = []
             for element in elements {
                 guard case .object(let members) = element else {
                     log.add(line: line, column: "children", "each child must be a JSON object, not \(element.kindName)")

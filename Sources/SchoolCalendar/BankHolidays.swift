@@ -29,7 +29,7 @@ public struct BankHolidays: Sendable {
         // JSONSerialization keeps one of a key given twice, saying nothing: two "england-and-wales"
         // divisions (one a year out of date), or two dates in one event, and which one counted was
         // the parser's choice. Refused, where it is, as a repeated column is (`ColumnName`).
-        if let repeated = JSONKeys.firstRepeated(in: data) {
+        if let repeated = repeatedKey(in: data) {
             throw BankHolidaysError("\"\(FieldText.forTerminal(String(repeated.key.prefix(64))))\" is given twice in one object "
                                     + "(first on line \(repeated.firstLine)): keep one", line: repeated.line, column: repeated.column)
         }
@@ -63,6 +63,41 @@ public struct BankHolidays: Sendable {
         }
         return BankHolidays(dates: dates)
     }
+
+    /// The first key an object of `data` gives again, at any depth (`JSONValue.firstRepeatedKey`),
+    /// where it is (`JSONPosition`: its opening quote; a byte order mark counts as a character of
+    /// line 1) and its first's line; nil when each key is given once. `data` is JSON that
+    /// `JSONSerialization` has read, in whichever encoding it read it in (`utf8`).
+    static func repeatedKey(in data: Data) -> (key: String, line: Int, column: Int, firstLine: Int)? {
+        guard let text = utf8(data) else { return nil }
+        return text.withUnsafeBufferPointer { b -> (key: String, line: Int, column: Int, firstLine: Int)? in
+            let bom = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            let body = UnsafeBufferPointer(rebasing: b[bom...])
+            guard String(validating: body, as: UTF8.self) != nil,
+                  // As deep as JSONSerialization reads (512), so no file it took escapes the rule.
+                  let value = try? JSONParser.parse(body, maximumDepth: 512),
+                  let (repeated, first) = value.firstRepeatedKey() else { return nil }
+            let at = JSONPosition(of: bom + repeated.offset, in: b)
+            return (repeated.key, at.line, at.column, JSONPosition(of: bom + first.offset, in: b).line)
+        }
+    }
+
+    /// The file as UTF-8, in the encoding `JSONSerialization` reads it in (RFC 4627 §3): UTF-8 unless
+    /// a byte order mark or the zero bytes among the first four say UTF-16 or UTF-32 (PowerShell 5
+    /// saves a download as UTF-16 by default). Nil when it is none of them.
+    static func utf8(_ data: Data) -> [UInt8]? {
+        let head = Array(data.prefix(4))
+        func zero(_ i: Int) -> Bool { i < head.count && head[i] == 0 }
+        let utf16BOM = head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF])
+        guard utf16BOM || head.contains(0), !head.starts(with: [0xEF, 0xBB, 0xBF]) else { return Array(data) }
+        let encoding: String.Encoding =
+            if head.starts(with: [0x00, 0x00, 0xFE, 0xFF]) || (zero(0) && zero(1) && zero(2)) { .utf32BigEndian }
+            else if head.starts(with: [0xFF, 0xFE, 0x00, 0x00]) || (zero(1) && zero(2) && zero(3)) { .utf32LittleEndian }
+            else if head.starts(with: [0xFE, 0xFF]) || zero(0) { .utf16BigEndian }
+            else { .utf16LittleEndian }
+        // The byte order mark, read with the order named, stays as U+FEFF: a UTF-8 one, as above.
+        return String(data: data, encoding: encoding).map { Array($0.utf8) }
+    }
 }
 
 public struct BankHolidaysError: Error, Sendable, CustomStringConvertible, LocalizedError {
@@ -79,56 +114,4 @@ public struct BankHolidaysError: Error, Sendable, CustomStringConvertible, Local
     }
     public var description: String { "bank holidays: " + (line.map { "line \($0)" + (column.map { ", column \($0)" } ?? "") + ": " } ?? "") + reason }
     public var errorDescription: String? { description }
-}
-
-/// The keys of a JSON document's objects, read for one rule: a key given twice in one object.
-enum JSONKeys {
-    /// The first key an object of `data` gives again, where (1-based line and column, the column
-    /// counted in characters) and the line of its first; nil when each is given once. `data` is
-    /// JSON already parsed (`JSONSerialization`): only its strings and brackets are read here.
-    static func firstRepeated(in data: Data) -> (key: String, line: Int, column: Int, firstLine: Int)? {
-        /// An object's keys so far (with their lines) and whether a key comes next; nil for an array.
-        var frames: [(keys: [String: Int], expectingKey: Bool)?] = []
-        let b = Array(data)
-        var i = 0, line = 1, lineStart = 0
-        func column(_ at: Int) -> Int { b[lineStart..<at].count(where: { $0 & 0xC0 != 0x80 }) + 1 }
-        while i < b.count {
-            switch b[i] {
-            case 0x0A:
-                if i == 0 || b[i - 1] != 0x0D { line += 1 }
-                lineStart = i + 1
-            case 0x0D:
-                line += 1
-                lineStart = i + 1
-            case 0x7B: frames.append(([:], true))
-            case 0x5B: frames.append(nil)
-            case 0x7D, 0x5D: _ = frames.popLast()
-            case 0x2C: if frames.last??.expectingKey == false { frames[frames.count - 1]?.expectingKey = true }
-            case 0x22:
-                let start = i
-                i += 1
-                var escaped = false
-                while i < b.count, b[i] != 0x22 {
-                    if b[i] == 0x5C {
-                        escaped = true
-                        i += 1
-                    }
-                    i += 1
-                }
-                guard i < b.count, frames.last??.expectingKey == true else { break }
-                frames[frames.count - 1]?.expectingKey = false
-                let raw = Data(b[start...i])
-                let key = escaped ? (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed)) as? String
-                    : String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
-                guard let key else { break }
-                if let first = frames[frames.count - 1]?.keys[key] {
-                    return (key, line, column(start), first)
-                }
-                frames[frames.count - 1]?.keys[key] = line
-            default: break
-            }
-            i += 1
-        }
-        return nil
-    }
 }

@@ -107,6 +107,24 @@ import Testing
         #expect(error?.column == c.3)
     }
 
+    /// The rule holds for every file JSONSerialization reads: with a byte order mark, in UTF-16 (as
+    /// PowerShell 5 saves a download) or UTF-32, and nested deeper than a JSON Lines line may be.
+    @Test(arguments: [
+        (Data([0xEF, 0xBB, 0xBF]) + Data(twiceOnLineTwo.utf8), 2, 2),
+        (Data([0xFF, 0xFE]) + twiceOnLineTwo.data(using: .utf16LittleEndian)!, 2, 2),
+        (twiceOnLineTwo.data(using: .utf16BigEndian)!, 2, 2),
+        (twiceOnLineTwo.data(using: .utf32LittleEndian)!, 2, 2),
+        (Data((String(repeating: "[", count: 99) + #"{"a": 1,"# + "\n" + #" "a": 2}"# + String(repeating: "]", count: 99)).utf8), 2, 2),
+    ])
+    func aKeyGivenTwiceIsRefusedInEveryFileJSONSerializationReads(_ c: (Data, Int, Int)) {
+        let error = #expect(throws: BankHolidaysError.self) { try BankHolidays.parseGovUK(c.0) }
+        #expect(error?.line == c.1, "\(String(describing: error))")
+        #expect(error?.column == c.2, "\(String(describing: error))")
+        #expect(error?.reason.hasSuffix("is given twice in one object (first on line 1): keep one") == true, "\(String(describing: error))")
+    }
+
+    static let twiceOnLineTwo = "{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": []},\n \"england-and-wales\": {\"events\": []}}"
+
     /// The same key in two objects is no repeat: each division and each event has its own.
     @Test func theSameKeyInTwoObjectsIsTaken() throws {
         let json = #"""

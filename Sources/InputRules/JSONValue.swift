@@ -1,15 +1,13 @@
-import InputRules
-
 /// A parsed JSON value. Numbers keep their text, so `12` and `12.0` stay distinguishable.
-indirect enum JSONValue {
+public indirect enum JSONValue: Sendable {
     case string(String)
     case number(String)
     case bool(Bool)
     case null
     case array([JSONValue])
-    case object([(key: String, value: JSONValue)])
+    case object([JSONMember])
 
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .string: "a string"
         case .number: "a number"
@@ -21,22 +19,38 @@ indirect enum JSONValue {
     }
 }
 
-/// Why a line is not JSON, with the 1-based character position; never the text itself.
-struct JSONSyntaxError: Error {
-    let message: String
+/// One member of an object, in the order the text gives them. Its place is the byte offset of its
+/// key's opening quote in the bytes parsed, not a line and column: reading a JSON Lines line stores
+/// one integer more and counts nothing, and an error that names the place asks `JSONPosition`.
+public struct JSONMember: Sendable {
+    public let key: String
+    public let value: JSONValue
+    public let offset: Int
 }
 
-/// A small RFC 8259 reader for one JSON Lines line. The input must already be valid UTF-8.
-struct JSONParser {
+/// Why a text is not JSON, with the 1-based byte position; never the text itself.
+public struct JSONSyntaxError: Error {
+    public let message: String
+}
+
+/// The one JSON reader (RFC 8259): a JSON Lines line of incidents or episodes, an API body's keys,
+/// a bank-holidays file's keys. The input must already be valid UTF-8.
+public struct JSONParser {
     private let b: UnsafeBufferPointer<UInt8>
     private var p = 0
     private var depth = 0
-    private static let maximumDepth = 64
+    private let maximumDepth: Int
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) { b = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
+        b = bytes
+        self.maximumDepth = maximumDepth
+    }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    /// The one value `bytes` hold, white space around it allowed. `maximumDepth` bounds the nesting
+    /// (a line of ours needs 3); a file `JSONSerialization` has read already may be as deep as it
+    /// takes (512).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 64) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes, maximumDepth: maximumDepth)
         let value = try parser.value()
         parser.skipSpace()
         guard parser.p == bytes.count else { throw parser.error("unexpected text after the JSON value") }
@@ -68,13 +82,13 @@ struct JSONParser {
 
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw error("nested too deeply") }
+        guard depth <= maximumDepth else { throw error("nested too deeply") }
     }
 
     private mutating func object() throws(JSONSyntaxError) -> JSONValue {
         try enter()
         p += 1
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [JSONMember] = []
         skipSpace()
         if p < b.count, b[p] == 0x7D {
             p += 1
@@ -84,11 +98,12 @@ struct JSONParser {
         while true {
             skipSpace()
             guard p < b.count, b[p] == 0x22 else { throw error("expected a key in quotes") }
+            let offset = p
             let key = try string()
             skipSpace()
             guard p < b.count, b[p] == 0x3A else { throw error("expected ':'") }
             p += 1
-            members.append((key, try value()))
+            members.append(JSONMember(key: key, value: try value(), offset: offset))
             skipSpace()
             guard p < b.count else { throw error("expected ',' or '}'") }
             if b[p] == 0x2C { p += 1; continue }
@@ -147,7 +162,7 @@ struct JSONParser {
             if p < b.count, b[p] == 0x2B || b[p] == 0x2D { p += 1 }
             guard digits(&self) > 0 else { throw error("expected a digit") }
         }
-        return UnsafeBufferPointer(rebasing: b[start..<p]).text
+        return String(decoding: UnsafeBufferPointer(rebasing: b[start..<p]), as: UTF8.self)
     }
 
     private mutating func string() throws(JSONSyntaxError) -> String {
@@ -157,7 +172,7 @@ struct JSONParser {
         while p < b.count, b[p] != 0x22, b[p] != 0x5C, b[p] >= 0x20 { p += 1 }
         if p < b.count, b[p] == 0x22 {
             defer { p += 1 }
-            return UnsafeBufferPointer(rebasing: b[start..<p]).text
+            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<p]), as: UTF8.self)
         }
         var out = Array(b[start..<p])
         while true {
@@ -213,19 +228,5 @@ struct JSONParser {
             p += 1
         }
         return v
-    }
-}
-
-/// The duplicate-key rule (`ColumnName`) for a JSON object sent to us outside a JSON Lines file:
-/// the API's decision, which `JSONSerialization` would read keeping the last of a key given twice.
-public enum JSONObjectKeys {
-    /// The key (as `ColumnName.key`) given twice in the top-level object of `bytes`; nil when none
-    /// is, or when `bytes` is not a JSON object in UTF-8 (the caller's own parser says so).
-    public static func firstRepeated(in bytes: some Collection<UInt8>) -> String? {
-        let array = Array(bytes)
-        return array.withUnsafeBufferPointer { b -> String? in
-            guard b.isValidUTF8, let value = try? JSONParser.parse(b), case .object(let members) = value else { return nil }
-            return ColumnName.firstRepeated(members.map(\.key))
-        }
     }
 }
