@@ -58,7 +58,10 @@ public struct HubRequestContext: RequestContext {
     }
 }
 
-/// The fields of an `application/x-www-form-urlencoded` body; the last value of a repeated name wins.
+/// The fields of an `application/x-www-form-urlencoded` body, or of an address's query. A name given
+/// twice keeps its last value here, and is named in `repeatedNames`: every field and parameter takes
+/// one value, and one given twice is refused before any route reads it (`CSRFMiddleware`,
+/// `QueryMiddleware`), never read as either.
 struct FormFields: Sendable {
     private(set) var values: [String: String] = [:]
 
@@ -69,8 +72,8 @@ struct FormFields: Sendable {
     /// with replacement characters or a field quietly emptied.
     init?(urlEncoded body: ByteBuffer) {
         guard let text = String(validating: body.readableBytesView, as: UTF8.self),
-              let values = Self.parse(text, keepingBroken: false, repeated: &repeatedName) else { return nil }
-        self.values = values
+              let parsed = Self.parse(text, keepingBroken: false) else { return nil }
+        (values, repeatedNames) = parsed
     }
 
     /// A GET form's fields, from the address's query (`Request.formQuery`). A browser encodes them
@@ -79,13 +82,23 @@ struct FormFields: Sendable {
     /// whose %-escapes are broken is kept as sent, as the router's reading kept it: the page refuses
     /// it as any unusable value, never with a 400 for the whole address.
     init(query: String?) {
-        values = Self.parse(query ?? "", keepingBroken: true, repeated: &repeatedName) ?? [:]
+        (values, repeatedNames) = Self.parse(query ?? "", keepingBroken: true) ?? ([:], [])
     }
 
-    /// The first name the query gives twice (`?as_of=A&as_of=B`), as decoded; nil when each is
-    /// given once. Every parameter of a page or of the API takes one value, and a second was read
-    /// as the last by the pages and as the first by the API: refused instead (`QueryMiddleware`).
-    private(set) var repeatedName: String?
+    /// The names given more than once (`?as_of=A&as_of=B`, `reason=A&reason=B`), as decoded, in the
+    /// order of their second appearance; empty when each is given once. Every parameter of a page or
+    /// of the API takes one value, and a second was read as the last by the pages and as the first by
+    /// the API; a form's was read as the last (a decision with two reasons recorded the second):
+    /// refused instead (`QueryMiddleware`, `CSRFMiddleware`).
+    private(set) var repeatedNames: [String] = []
+
+    /// The first name given more than once; nil when each is given once.
+    var repeatedName: String? { repeatedNames.first }
+
+    /// What an address or a form (`place`) that gives `name` more than once is told (400).
+    static func givenTwice(_ name: String, in place: String) -> String {
+        "\(FieldText.forTerminal(String(name.prefix(64)))): is given more than once in \(place); give it once."
+    }
 
     /// What a refused form is told (400).
     static let notText = "The form was not sent as UTF-8 text (or one of its %-escapes is broken). Nothing was changed: reload the page and send it again."
@@ -102,17 +115,18 @@ struct FormFields: Sendable {
         return v
     }
 
-    /// `name=value` pairs joined by `&`; nil when a part cannot be decoded, unless `keepingBroken`.
-    /// `repeated`: the first name given twice.
-    private static func parse(_ text: String, keepingBroken: Bool, repeated: inout String?) -> [String: String]? {
+    /// `name=value` pairs joined by `&`, and the names given more than once; nil when a part cannot
+    /// be decoded, unless `keepingBroken`.
+    private static func parse(_ text: String, keepingBroken: Bool) -> (values: [String: String], repeated: [String])? {
         var values: [String: String] = [:]
+        var repeated: [String] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decoded(_ s: Substring) -> String? { decode(s) ?? (keepingBroken ? String(s) : nil) }
             guard let name = decoded(parts[0]), let value = parts.count > 1 ? decoded(parts[1]) : "" else { return nil }
-            if values.updateValue(value, forKey: name) != nil, repeated == nil { repeated = name }
+            if values.updateValue(value, forKey: name) != nil, !repeated.contains(name) { repeated.append(name) }
         }
-        return values
+        return (values, repeated)
     }
 
     private static func decode(_ s: Substring) -> String? {

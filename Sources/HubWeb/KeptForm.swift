@@ -118,17 +118,24 @@ struct KeptForm: Sendable {
     }
 
     /// Why the form was refused: what the pages say.
-    enum Refusal: Sendable {
+    enum Refusal: Sendable, Equatable {
         /// The session ended (idle, or past its lifetime); shown after signing in again.
         case sessionEnded
         /// A live session, but the form's token is an earlier session's.
         case earlierSession
+        /// The form gave this field more than once (`FormFields.repeatedNames`): which was meant is
+        /// not known, so the field comes back blank.
+        case givenTwice(String)
 
         /// Said on the form's page, as its problem, beside what was typed.
         func message(_ kind: Kind) -> String {
-            let why = switch self {
-            case .sessionEnded: "Your session had ended when you pressed \(kind.button)"
-            case .earlierSession: "This page came from an earlier session (you have signed in again since)"
+            let why: String
+            switch self {
+            case .sessionEnded: why = "Your session had ended when you pressed \(kind.button)"
+            case .earlierSession: why = "This page came from an earlier session (you have signed in again since)"
+            case .givenTwice(let name):
+                return FormFields.givenTwice(name, in: "the form") + " What you sent was NOT recorded. It is below as you typed it"
+                    + (kind.fields.contains(name) ? ", \(name) left blank" : "") + ": check it, then press \(kind.button) to record it."
             }
             return why + ", so what you sent was NOT recorded. It is below as you typed it: check it, then press \(kind.button) to record it."
         }
@@ -279,10 +286,11 @@ struct FormRecall: Sendable {
 }
 
 extension FormFields {
-    /// These fields only, those present.
+    /// These fields only, those present. Not one given more than once: which was meant is not
+    /// known, and a form kept or given back never carries a guess (`repeatedNames`).
     func only(_ names: [String]) -> FormFields {
         var kept = FormFields()
-        for name in names { if let value = self[name] { kept.set(name, value) } }
+        for name in names where !repeatedNames.contains(name) { if let value = self[name] { kept.set(name, value) } }
         return kept
     }
 

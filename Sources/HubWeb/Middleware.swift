@@ -407,6 +407,16 @@ struct CSRFMiddleware: RouterMiddleware {
             }
             throw PageError.csrf
         }
+        // A field given twice (`marac`, `reason`) is ambiguous: refused whole, nothing recorded,
+        // never read as either value. Here, where every form is read, after its token, so a forged
+        // form is told only 403. A kept form (`KeptForm`) comes back on its own page, as its other
+        // problems do, without the field given twice; any other form gets the error page.
+        if let name = form.repeatedName {
+            if let kept = KeptForm(path: request.uri.path, form: form) {
+                return try await recall.present(kept, .givenTwice(name), context: context, status: .badRequest)
+            }
+            throw PageError.badRequest(FormFields.givenTwice(name, in: "the form") + " Nothing was changed: reload the page and send it again.")
+        }
         var context = context
         context.form = form
         return try await next(request, context)
@@ -422,7 +432,7 @@ struct QueryMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let name = request.formQuery.repeatedName {
-            throw PageError.badRequest("\(FieldText.forTerminal(String(name.prefix(64)))): is given more than once in the address; give it once.")
+            throw PageError.badRequest(FormFields.givenTwice(name, in: "the address"))
         }
         return try await next(request, context)
     }

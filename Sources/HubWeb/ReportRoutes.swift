@@ -27,9 +27,13 @@ struct ReportRoutes {
         router.get(.init(stringLiteral: Self.csvPath)) { request, context in
             let user = try context.require(.supervisor)
             let zone = configuration.scoring.zone
-            let text = request.formQuery["to"] ?? ""
+            let query = request.formQuery
+            // The download is the twelve months ending with `to`'s: a `from` was ignored, and the
+            // months of another period came without a word.
+            if query["from"]?.isEmpty == false { throw PageError.badRequest(Self.downloadTakesNoFrom) }
+            let text = query["to"] ?? ""
             guard let last = text.isEmpty ? zone.localDate(of: clock.now()) : LocalDate(entered: text) else {
-                throw PageError.badRequest("to must be a date as YYYY-MM-DD in the years \(LocalDate.enteredYears.lowerBound) to \(LocalDate.enteredYears.upperBound), such as 2026-10-31.")
+                throw PageError.badRequest(Self.message(.notADate(option: "to", text: text)))
             }
             let months = try await Inspection.monthly(store: store, endingWith: last, settings: configuration.scoring)
             try await store.appendAudit(actor: "user:\(user.name)", action: "report.downloaded",
@@ -53,23 +57,23 @@ struct ReportRoutes {
         let fromText = query["from"] ?? ""
         let toText = query["to"] ?? ""
         let fallback = Self.lastMonth(today: zone.localDate(of: now))
-        var problem: String?
+        var problems: [FieldProblem] = []
         var period = fallback
         if !fromText.isEmpty || !toText.isEmpty {
             do {
-                period = try ReportPeriod(fromText: fromText, toText: toText, fromName: "From", toName: "To")
+                period = try Self.period(fromText: fromText, toText: toText)
             } catch {
-                problem = Self.message(error)
+                problems = error.problems
             }
         }
         let time = DisplayTime(zone: zone)
         var values: [String: Any] = [
-            "from": problem == nil ? period.from.description : fromText,
-            "to": problem == nil ? period.to.description : toText,
+            "from": problems.isEmpty ? period.from.description : fromText,
+            "to": problems.isEmpty ? period.to.description : toText,
             "csv": Self.csvPath + "?to=" + period.to.description,
         ]
-        if let problem {
-            values["problem"] = problem
+        if !problems.isEmpty {
+            values.merge(FormErrors(problems).values) { _, new in new }
         } else {
             let (report, months) = try await Inspection.reportAndMonths(store: store, period: period, settings: configuration.scoring)
             try await store.appendAudit(actor: "user:\(user.name)", action: "report.viewed",
@@ -77,9 +81,34 @@ struct ReportRoutes {
             values.merge(Self.values(report: report, months: months, time: time)) { _, new in new }
             values["notEnded"] = Inspection.notEnded(period, now: now, zone: zone)
         }
-        let frame = PageFrame(context: context, title: "Inspection report", error: problem != nil)
-        return pages.render("report", frame.with(values), status: problem == nil ? .ok : .badRequest)
+        let frame = PageFrame(context: context, title: "Inspection report", error: !problems.isEmpty)
+        return pages.render("report", frame.with(values), status: problems.isEmpty ? .ok : .badRequest)
     }
+
+    /// The period the page's From and To name, or a problem for each field that names none: both,
+    /// not only the first (`?to=bad` alone was told only that From was not a date), each tied to its
+    /// field; then From after To.
+    static func period(fromText: String, toText: String) throws(PeriodProblems) -> ReportPeriod {
+        let from = LocalDate(entered: fromText), to = LocalDate(entered: toText)
+        var problems: [FieldProblem] = []
+        if from == nil { problems.append(FieldProblem(field: "from", message: message(.notADate(option: "From", text: fromText)))) }
+        if to == nil { problems.append(FieldProblem(field: "to", message: message(.notADate(option: "To", text: toText)))) }
+        guard let from, let to else { throw PeriodProblems(problems: problems) }
+        do throws(ReportPeriod.Problem) {
+            return try ReportPeriod(from: from, to: to)
+        } catch {
+            throw PeriodProblems(problems: [FieldProblem(field: "from", message: message(error))])
+        }
+    }
+
+    /// Why the page's From and To name no period, a problem a field.
+    struct PeriodProblems: Error {
+        let problems: [FieldProblem]
+    }
+
+    /// What `/report.csv?from=...` is told (400).
+    static let downloadTakesNoFrom = "from: the download takes no from: it is the twelve months ending with the month of to, "
+        + "a date as YYYY-MM-DD (such as /report.csv?to=2026-10-31); leave from out."
 
     static func message(_ problem: ReportPeriod.Problem) -> String {
         switch problem {

@@ -27,10 +27,10 @@ public struct ReportPeriod: Sendable, Equatable, CustomStringConvertible {
         self.to = to
     }
 
-    /// From the text of `--from` and `--to` (or the page's fields).
-    public init(fromText: String, toText: String, fromName: String = "--from", toName: String = "--to") throws(Problem) {
-        guard let from = LocalDate(entered: fromText) else { throw .notADate(option: fromName, text: fromText) }
-        guard let to = LocalDate(entered: toText) else { throw .notADate(option: toName, text: toText) }
+    /// From the text of `--from` and `--to` (the page names each field's own, `ReportRoutes.period`).
+    public init(fromText: String, toText: String) throws(Problem) {
+        guard let from = LocalDate(entered: fromText) else { throw .notADate(option: "--from", text: fromText) }
+        guard let to = LocalDate(entered: toText) else { throw .notADate(option: "--to", text: toText) }
         try self.init(from: from, to: to)
     }
 

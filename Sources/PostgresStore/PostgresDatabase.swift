@@ -276,6 +276,28 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
 
     public var description: String { problem }
 
+    /// Whether the same write may go through soon without anyone's help (`StoreFailure`): by the
+    /// server's SQLSTATE, read here only. A failure with none (a connection lost or refused, no
+    /// connection in time) is the network's or a restart's, and may.
+    public var mayClearItself: Bool { sqlState.map(Self.mayClearItself(sqlState:)) ?? true }
+
+    /// The SQLSTATEs only an operator clears, as SQLite's full disk, read-only store and damaged
+    /// file (`DatabaseError.mayClearItself`): a run keeping an outcome tries them half a minute, not
+    /// its lease (`OutcomeKeeping.lastingFor`: PostgreSQL's full disk held the morning run 9 minutes
+    /// before its exit 69). Class 53, insufficient resources: the disk full (53100), out of memory
+    /// (53200), a configured limit (53400), but not too many connections (53300), which other
+    /// sessions' ending clears; a read-only transaction (25006: a standby, or a database set
+    /// read-only); a damaged table or index (XX001, XX002); a privilege the role lacks (42501).
+    /// Everything else may: a restart or failover (57P01, 57P03, class 08), a serialization failure
+    /// or deadlock (class 40), a lock or statement timeout (55P03, 57014).
+    public static func mayClearItself(sqlState: String) -> Bool {
+        switch sqlState {
+        case "53300": true
+        case "25006", "XX001", "XX002", "42501": false
+        default: !sqlState.hasPrefix("53")
+        }
+    }
+
     /// A database that takes no writes, and what to do: the units' URL must name the primary.
     static func readOnly(_ location: PostgresLocation, _ why: String) -> String {
         "the database \(location.place) takes no writes (\(why)): point --database (ENCOMPASS_DATABASE) at the primary, "

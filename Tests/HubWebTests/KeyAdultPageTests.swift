@@ -80,12 +80,15 @@ import Testing
             let html = try await browser.get(Self.page).text
             let row = try #require(html.range(of: #"name="row" value="(ka-[0-9]+)"[^§]*?dsl@three"#, options: .regularExpression)
                 .flatMap { html[$0].range(of: #"ka-[0-9]+"#, options: .regularExpression).map { String(html[$0]) } })
-            let changed = try await browser.submit("/admin/key-adults/change", from: Self.page, form: [
-                ("row", row), ("original", "dsl@three.school.example"), ("urn", "120503"), ("channel", "smtp"),
+            // That row's own forms, as the browser sends them: each field once (`submit` would add
+            // the first row's hidden fields, and a field given twice is refused).
+            let token = try #require(Browser.csrf(in: html))
+            let changed = try await browser.post("/admin/key-adults/change", form: [
+                ("csrf", token), ("row", row), ("original", "dsl@three.school.example"), ("urn", "120503"), ("channel", "smtp"),
                 ("name", "Cal Lead"), ("email", "head@three.school.example"), ("endpoint", ""),
             ])
-            let removed = try await browser.submit("/admin/key-adults/remove", from: Self.page, form: [
-                ("urn", "120503"), ("email", "head@three.school.example"),
+            let removed = try await browser.post("/admin/key-adults/remove", form: [
+                ("csrf", token), ("urn", "120503"), ("email", "head@three.school.example"),
             ])
             return (changed, removed)
         }

@@ -73,17 +73,56 @@ import Testing
                       ("from=yesterday&to=2026-11-01", "From must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01."),
                       ("from=2026-10-01&to=2026-02-30", "To must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01.")])
     func aPeriodThatCannotBeReadIsNamedAndNothingIsAudited(query: String, message: String) async throws {
-        let fixture = try await WebFixture.make()
-        defer { fixture.cleanUp() }
-        let page = try await fixture.withBrowser { browser in
-            _ = try await browser.signIn("sam")
-            return try await browser.get("/report?" + query)
-        }
+        let (page, audited) = try await Self.asSupervisor("/report?" + query)
         #expect(page.status == .badRequest)
         #expect(page.text.contains("<title>Error: Inspection report"))
         #expect(page.text.contains(message))
         #expect(!page.text.contains("data-key="))
-        #expect(try await fixture.store.auditEntries(limit: 20).allSatisfy { $0.action != "report.viewed" })
+        #expect(!audited.contains("report.viewed"))
+    }
+
+    /// `uri` as a supervisor gets it, on a fixture of its own, and the audit's actions then.
+    static func asSupervisor(_ uri: String) async throws -> (response: TestResponse, audited: [String]) {
+        let fixture = try await WebFixture.make()
+        defer { fixture.cleanUp() }
+        let response = try await fixture.withBrowser { browser in
+            _ = try await browser.signIn("sam")
+            return try await browser.get(uri)
+        }
+        return (response, try await fixture.store.auditEntries(limit: 20).map(\.action))
+    }
+
+    /// Each field that names no date is named, linked from the summary and marked, not only the
+    /// first: `?to=bad` alone was told only that From was not a date.
+    @Test(arguments: [("from=2026-10-01&to=bad", ["to"]), ("to=bad", ["from", "to"]), ("from=2026-13-01&to=2026-10-31", ["from"])])
+    func eachFieldThatNamesNoDateIsNamedAndMarked(query: String, named: [String]) async throws {
+        let page = try await Self.asSupervisor("/report?" + query).response
+        #expect(page.status == .badRequest)
+        for field in ["from", "to"] {
+            let label = field == "from" ? "From" : "To"
+            let message = "\(label) must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01."
+            #expect(page.text.contains("<a href=\"#\(field)\">\(message)</a>") == named.contains(field), "\(field): \(page.text)")
+            let marked = try #require(page.text.range(of: "id=\"\(field)\" name=\"\(field)\"[^>]*>", options: .regularExpression))
+            #expect(page.text[marked].contains(#"aria-invalid="true""#) == named.contains(field), "\(field)")
+        }
+        #expect(!page.text.contains("data-key="))
+    }
+
+    /// The download's `to` that names no date, or a `from` (the download is the twelve months
+    /// ending with `to`'s; a `from` was ignored): 400 naming the parameter and its form, not audited.
+    @Test(arguments: [
+        ("to=November", "to must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01."),
+        ("to=2026-02-30", "to must be a date as YYYY-MM-DD in the years 1900 to 9998, such as 2026-10-01."),
+        ("from=2026-06-01&to=2026-11-30", "from: the download takes no from: it is the twelve months ending with the month of to, "
+            + "a date as YYYY-MM-DD (such as /report.csv?to=2026-10-31); leave from out."),
+        ("from=bad", "from: the download takes no from"),
+    ])
+    func aDownloadsParameterThatCannotBeTakenIsNamed(query: String, message: String) async throws {
+        let (csv, audited) = try await Self.asSupervisor("/report.csv?" + query)
+        #expect(csv.status == .badRequest)
+        #expect(csv.headers[.contentType] != "text/csv; charset=utf-8")
+        #expect(csv.text.contains(message), "\(csv.text)")
+        #expect(!audited.contains("report.downloaded"))
     }
 
     @Test func hubStaffAreRefusedTheReportAndItsDownload() async throws {
