@@ -3,18 +3,6 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A small seeded generator (SplitMix64), for many draws.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct RetryPolicyTests {
     @Test(arguments: [
         (1, 60.0), (2, 120.0), (3, 240.0), (4, 480.0), (6, 1920.0), (7, 3600.0), (50, 3600.0), (5000, 3600.0),

@@ -3,30 +3,19 @@ import Foundation
 import RiskModel
 import StoreContract
 import Testing
+import TestSupport
 
 /// The audit's detail is written by hand (AuditDetail), and must give the bytes `JSONSerialization`
 /// with `.sortedKeys` gives, which the rows already in a force's audit were written with: the same
 /// key order (numbers in keys as numbers, case set aside), the same escapes.
 @Suite struct AuditDetailTests {
-    /// A seeded generator, so a failure can be run again.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let characters: [Character] = Array("aAbBzZ0129_.[]-/ \"\\\u{1}\u{8}\u{9}\u{a}\u{c}\u{d}\u{1f}\u{7f}é€😀\u{2028}")
 
-    static func text(_ g: inout SplitMix, upTo length: Int) -> String {
+    static func text(_ g: inout SeededGenerator, upTo length: Int) -> String {
         String((0..<Int.random(in: 0...length, using: &g)).map { _ in characters.randomElement(using: &g)! })
     }
 
-    static func value(_ g: inout SplitMix, depth: Int) -> Any {
+    static func value(_ g: inout SeededGenerator, depth: Int) -> Any {
         switch Int.random(in: 0..<(depth > 0 ? 8 : 6), using: &g) {
         case 0, 1: return text(&g, upTo: 8)
         case 2: return NSNull()
@@ -46,7 +35,7 @@ import Testing
     }
 
     @Test func randomValuesGiveJSONSerializationsBytes() throws {
-        var g = SplitMix(state: 2026_12_07)
+        var g = SeededGenerator(state: 2026_12_07)
         for round in 0..<4_000 {
             var top: [String: Any] = [:]
             for _ in 0..<Int.random(in: 0...8, using: &g) { top[Self.text(&g, upTo: 10)] = Self.value(&g, depth: 3) }
