@@ -1013,6 +1013,19 @@ public enum AlertLifecycle {
 
     public static let takenBackReason = "taken back from a run that ended before it recorded an outcome"
 
+    /// A `sending` alert its own run gives back unsent, because the key adults changed after the
+    /// batch was claimed and its message may name someone no longer the school's (audit 29, F1):
+    /// waiting again, due at once, and the claim's attempt not counted (nothing went). `follow`
+    /// then plans it with the key adults as they are now. `attempts` is the count the claim made.
+    /// One the school acknowledged meanwhile (an earlier send's link) reached it, as in `takenBack`.
+    public static func givenBack(attempts: Int, deadline: Date?, acknowledgedAt: Date?, now: Date) -> Transition {
+        if acknowledgedAt != nil { return after(.delivered, deadline: deadline, now: now, acknowledgedAt: acknowledgedAt) }
+        return Transition(state: attempts > 1 ? .retrying : .queued, lastError: givenBackReason, nextAttemptAt: now, attemptsChange: -1,
+                          deliveredAt: nil, notices: [])
+    }
+
+    public static let givenBackReason = "given back unsent: its school's key adults changed while a run held it"
+
     /// Turning overdue at the deadline: only the state changes (the last error stays), and the hub hears once.
     public static let overdue = Transition(state: .overdue, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,
                                            notices: [.alert(kind: "overdue", detail: overdueDetail)])

@@ -255,10 +255,15 @@ public struct NotifyRun: Sendable {
             // out stay `sending` under the lease, for the next run once it ends.
             var stopped: String?
             var handedOver = 0
+            // The messages handed out, by reference; and whether the key adults changed since the
+            // batch was claimed: then the rest of the batch may name someone no longer the school's.
+            var answered: Set<String> = []
+            var keyAdultsChanged = false
             for await outcome in transport.deliver(messages, pacing: pacing) {
                 // Recorded, set aside for `settle`, or not this batch's: its worker goes on.
                 defer { pacing.recorded(outcome.reference) }
                 handedOver += 1
+                answered.insert(outcome.reference)
                 if stopped == nil, !keeping.maySend(leaseLeft: leaseEnds - uptime(), longestTransfer: longestTransfer) {
                     stopped = "this run's lease on the alerts it claimed came within \(Int(keeping.margin + longestTransfer)) s of its end "
                         + "before their outcomes were recorded (the database was slow to record them)"
@@ -304,8 +309,15 @@ public struct NotifyRun: Sendable {
                     result = .relayUnavailable(error: outcome.detail)
                 }
                 relay.learn(result, firstHand: outcome.attempted)
-                let kept = try await keep(result, for: alert, now: at, until: leaseEnds)
-                if !kept, stopped == nil {
+                let recorded = try await keep(result, for: alert, now: at, until: leaseEnds)
+                if recorded.keyAdultsVersion != claimed.keyAdultsVersion, !keyAdultsChanged {
+                    // A key adult replaced part way through the batch: what is in flight ends, and
+                    // nothing more of it goes to the people the batch was rendered for (audit 29, F1:
+                    // 14-51 of 64 went to the person replaced, recorded delivered, nobody told).
+                    keyAdultsChanged = true
+                    pacing.close()
+                }
+                if !recorded.kept, stopped == nil {
                     stopped = "another run took alert \(alert.reference) back before this run recorded its outcome "
                         + "(its lease had ended: the database was slow to record it)"
                     pacing.close()
@@ -318,6 +330,14 @@ public struct NotifyRun: Sendable {
                 report.leaseProblem = report.leaseProblem ?? stopped + "; this run stopped sending: "
                     + "\(left) alert(s) it claimed are left to the next run, which sends them once the lease ends"
                 break
+            }
+            if keyAdultsChanged {
+                // Given back unsent and claimed again at once, each planned with the key adults as
+                // they are now, due at the run's `now` (as claims judge); `sentTo` forgets them, so
+                // the claim that returns them sends them.
+                let unsent = messages.filter { !answered.contains($0.reference) }.compactMap { byReference[$0.reference]?.alertKey }
+                try await store.giveBack(unsent, owner: owner, now: now, planner: planner)
+                for key in unsent { sentTo[key] = nil }
             }
         }
         try await settle(relayRefusals, ours: Self.relayRefusalsAreOurs(relayRefusals, otherwise: relayOtherwise), now: now,
@@ -353,25 +373,22 @@ public struct NotifyRun: Sendable {
     /// Records what became of `alert`, trying again while the database is away (`OutcomeKeeping`)
     /// until shortly before `leaseEnds` on the run's clock. Recording is for the lease's holder
     /// only, so a try that did commit before its connection was lost makes the next one change nothing.
-    /// False: another run holds the alert now (`AlertStore.record`), and nothing was kept.
+    /// Not `kept`: another run holds the alert now (`AlertStore.record`), and nothing was kept.
     @discardableResult
-    private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws -> Bool {
-        var kept = true
+    private func keep(_ result: AlertResult, for alert: DueAlert, now: Date, until leaseEnds: TimeInterval) async throws -> OutcomeRecorded {
         try await keepTrying("alert \(alert.reference): its outcome", until: leaseEnds) {
-            kept = try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
+            try await store.record(result, for: alert.alertKey, owner: owner, now: now, planner: planner)
         }
-        return kept
     }
 
     /// Writes what went out again, on a new connection, while the database is away and the lease
     /// lasts (`OutcomeKeeping`): unrecorded, it would be sent again by the next run. `what` names it
     /// on stderr (a reference, never a child).
-    private func keepTrying(_ what: String, until leaseEnds: TimeInterval, _ write: () async throws -> Void) async throws {
+    private func keepTrying<Kept>(_ what: String, until leaseEnds: TimeInterval, _ write: () async throws -> Kept) async throws -> Kept {
         var attempt = 0
         while true {
             do {
-                try await write()
-                return
+                return try await write()
             } catch let failure as any StoreFailure {
                 attempt += 1
                 guard let wait = keeping.wait(beforeAttempt: attempt, leaseLeft: leaseEnds - uptime(),

@@ -737,7 +737,10 @@ extension PostgresStore: AlertStore {
                 ORDER BY deadline, alert_key LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
                 """, logger, as: (Int64).self)
-            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0) }
+            // Read under the directory lock `planWithCurrentKeyAdults` took: the recipients below are
+            // those of this version.
+            let version = try await PostgresStore.keyAdultsVersion(conn, logger)
+            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0, keyAdultsVersion: version) }
             try await conn.run("""
                 UPDATE alerts SET state = 'sending', lease_owner = \(owner), lease_until = \(t + lease), attempts = attempts + 1
                 WHERE alert_key = ANY(\(keys))
@@ -747,7 +750,7 @@ extension PostgresStore: AlertStore {
             for (key, reason) in due.unreadable {
                 try await PostgresAlerts.apply(AlertLifecycle.failure(reason), conn, logger, alertKey: key, now: now)
             }
-            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count)
+            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count, keyAdultsVersion: version)
         }
     }
 
@@ -772,21 +775,39 @@ extension PostgresStore: AlertStore {
     }
 
     @discardableResult
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> Bool {
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> OutcomeRecorded {
         let logger = self.logger
         return try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
+            let version = try await PostgresStore.keyAdultsVersion(conn, logger)
             // Only the run that holds the lease may record. Not `FOR UPDATE`: an ingest correcting
             // the alert's incident holds it `FOR KEY SHARE` until its end (`PostgresAlertQueue.marked`),
             // and the outcome must not wait for the rest of its feed.
             guard let row = try await conn.row("""
                 SELECT deadline, acknowledged_at FROM alerts
                 WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR NO KEY UPDATE
-                """, logger, as: (Double?, Double?).self) else { return false }
+                """, logger, as: (Double?, Double?).self) else { return OutcomeRecorded(kept: false, keyAdultsVersion: version) }
             let transition = AlertLifecycle.after(result, deadline: row.0.map(Date.init(timeIntervalSince1970:)), now: now,
                                                   acknowledgedAt: row.1.map(Date.init(timeIntervalSince1970:)))
             try await PostgresAlerts.follow(conn, logger, alertKey: alertKey, transition: transition, planner: planner, now: now)
-            return true
+            return OutcomeRecorded(kept: true, keyAdultsVersion: version)
+        }
+    }
+
+    public func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws {
+        guard !alertKeys.isEmpty else { return }
+        let logger = self.logger
+        try await write { conn in
+            try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
+            for (key, attempts, deadline, acknowledged) in try await conn.rows("""
+                SELECT alert_key, attempts, deadline, acknowledged_at FROM alerts
+                WHERE alert_key = ANY(\(alertKeys)) AND state = 'sending' AND lease_owner = \(owner)
+                ORDER BY alert_key FOR NO KEY UPDATE
+                """, logger, as: (Int64, Int, Double?, Double?).self) {
+                let transition = AlertLifecycle.givenBack(attempts: attempts, deadline: deadline.map(Date.init(timeIntervalSince1970:)),
+                                                          acknowledgedAt: acknowledged.map(Date.init(timeIntervalSince1970:)), now: now)
+                try await PostgresAlerts.follow(conn, logger, alertKey: key, transition: transition, planner: planner, now: now)
+            }
         }
     }
 

@@ -287,14 +287,17 @@ public struct PostgresProblem: Error, StoreFailure, CustomStringConvertible {
     /// before its exit 69). Class 53, insufficient resources: the disk full (53100), out of memory
     /// (53200), a configured limit (53400), but not too many connections (53300), which other
     /// sessions' ending clears; a read-only transaction (25006: a standby, or a database set
-    /// read-only); a damaged table or index (XX001, XX002); a privilege the role lacks (42501).
+    /// read-only); a damaged table or index (XX001, XX002); a privilege the role lacks (42501); met
+    /// on reconnecting part way, a login refused (class 28: the password changed, the role dropped)
+    /// or a database that is not there (3D000), which the lease's ten minutes would only delay; a
+    /// disk or file error in the server (class 58).
     /// Everything else may: a restart or failover (57P01, 57P03, class 08), a serialization failure
     /// or deadlock (class 40), a lock or statement timeout (55P03, 57014).
     public static func mayClearItself(sqlState: String) -> Bool {
         switch sqlState {
         case "53300": true
-        case "25006", "XX001", "XX002", "42501": false
-        default: !sqlState.hasPrefix("53")
+        case "25006", "XX001", "XX002", "42501", "3D000": false
+        default: !["53", "28", "58"].contains(sqlState.prefix(2))
         }
     }
 

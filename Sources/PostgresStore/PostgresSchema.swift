@@ -382,6 +382,7 @@ enum PostgresSchema {
             "CREATE INDEX hub_notice_alerts_by_alert ON hub_notice_alerts (alert_key)",
             "CREATE INDEX sessions_by_user ON sessions (user_key)",
         ]),
+        PostgresStore.keyAdultsVersionTable,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row

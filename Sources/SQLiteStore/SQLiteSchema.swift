@@ -199,6 +199,7 @@ enum SQLiteSchema {
                 CREATE INDEX sessions_by_user ON sessions(user_key);
                 """)
         }
+        registerKeyAdultsVersion(&m)
         return m
     }
 

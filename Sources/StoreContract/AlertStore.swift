@@ -89,10 +89,30 @@ public struct UnmatchedPage: Sendable, Equatable {
 public struct ClaimedAlerts: Sendable {
     public var alerts: [DueAlert]
     public var failedUnreadable: Int
+    /// The key adults' version these alerts' recipients were read at (`OutcomeRecorded.keyAdultsVersion`).
+    public var keyAdultsVersion: Int64
 
-    public init(alerts: [DueAlert], failedUnreadable: Int) {
+    public init(alerts: [DueAlert], failedUnreadable: Int, keyAdultsVersion: Int64 = 0) {
         self.alerts = alerts
         self.failedUnreadable = failedUnreadable
+        self.keyAdultsVersion = keyAdultsVersion
+    }
+}
+
+/// What `AlertStore.record` did with an outcome.
+public struct OutcomeRecorded: Sendable, Equatable {
+    /// False: another run holds the alert now (its lease ended and it was taken back), and nothing
+    /// was kept; the run must send nothing more of what it claimed.
+    public var kept: Bool
+    /// A number every change to any school's key adults raises (the admin's page, a changed
+    /// Config/key-adults.csv), read as the outcome was kept. Unlike the one a batch was claimed at
+    /// (`ClaimedAlerts.keyAdultsVersion`), the batch's messages not yet sent may name people who are
+    /// no longer the school's: the run gives them back (`AlertStore.giveBack`) and claims again.
+    public var keyAdultsVersion: Int64
+
+    public init(kept: Bool, keyAdultsVersion: Int64) {
+        self.kept = kept
+        self.keyAdultsVersion = keyAdultsVersion
     }
 }
 
@@ -282,10 +302,16 @@ public protocol AlertStore: Sendable {
     /// Keeps a claimed alert's outcome (`AlertLifecycle.after`), then what its incident and school
     /// now say of it (`AlertLifecycle.follow`, planned with `planner`): an ingest or a key-adult
     /// change while the run held it leaves it to the run, so it is read here. Only the lease's owner
-    /// records: false when `owner` no longer holds the alert (its lease ended and another run took
-    /// it back), and nothing is kept; the run must then send nothing more of what it claimed.
+    /// records: not `kept` when `owner` no longer holds the alert (its lease ended and another run
+    /// took it back), and nothing is kept; the run must then send nothing more of what it claimed.
     @discardableResult
-    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> Bool
+    func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> OutcomeRecorded
+    /// Gives back claimed alerts `owner` has not sent (`AlertLifecycle.givenBack`): waiting again at
+    /// once, the claim's attempt not counted, and planned afresh with the key adults and the record
+    /// as they now are (`AlertLifecycle.follow`). An alert `owner` no longer holds is left alone.
+    /// A key adult replaced while a run held a batch: the rest of the batch went to the person
+    /// replaced (audit 29, F1).
+    func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws
     /// The notices neither sent nor settled.
     func unsentHubNotices() async throws -> [HubNoticeRow]
     /// Takes every unsent hub notice no other live run holds, for `lease` seconds, so two runs at
@@ -454,7 +480,7 @@ extension AlertStore {
 
     /// With no planner (see `claimDue`).
     @discardableResult
-    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws -> Bool {
+    public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date) async throws -> OutcomeRecorded {
         try await record(result, for: alertKey, owner: owner, now: now, planner: nil)
     }
 }

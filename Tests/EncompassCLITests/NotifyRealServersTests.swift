@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Schools
 import Stores
 import StoreContract
 import Testing
@@ -529,6 +530,41 @@ struct NotifyRealServersTests {
         // The other run (its lease ended, as this one at 06:30 sees it) sends what was taken: none lost.
         let counts = try await rig.rerunDeliversAll(at: "2026-11-20T06:30:00Z", alerts: 199)
         #expect(counts.values.filter { $0 > 1 }.count <= 8, "sent twice: at most those in flight")
+    }
+
+    @Test(arguments: TestDatabase.allCases)
+    func aKeyAdultReplacedPartWayThroughABatchIsSentNoMoreOfIt(_ database: TestDatabase) async throws {
+        // Audit 29 (F1): a batch's messages are rendered when it is claimed (64 of them), and a key
+        // adult's change moved only the alerts still waiting: 14-51 of the batch went to the person
+        // replaced after the change, recorded delivered, nobody told. Here the school's lead is
+        // replaced by an admin once 16 have gone, on a slow relay. Every other alert is for another
+        // school, whose people stay: those of the batch not yet sent go too, each once.
+        typealias Two = NotifyTwoHostsTests
+        let rig = try await OutboxRig(database, relay: ["--delay-ms", "60"])
+        defer { rig.stop() }
+        try rig.addSchool(urn: "120591", name: "Spalding Primary School")
+        try rig.addKeyAdult("120591,Sam Lead,dsl@spalding.school.example,smtp,")
+        try await rig.ingest((1...200).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)", urn: $0 % 2 == 0 ? "120591" : "120501") })
+        rig.lastRun.set("2026-11-20T06:00:00Z")
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "replaced")
+        try await Two.wait(while: run, "the run sending") { try rig.received().count >= 16 }
+        let (old, new) = ("dsl@boston.school.example", "new-dsl@boston.school.example")
+        let successor = KeyAdult(urn: "120501", name: "Ann Lead", email: new, channel: .smtp, endpoint: nil)
+        try await StoreFactory.open(rig.h.database).changeKeyAdults(.replace(email: old, with: successor), actor: "user:admin", at: Date())
+        let toOldBefore = try rig.received().filter { $0.to == [old] }.count
+        let end = await run.waitForExit()
+        let (_, stderr) = rig.h.output(of: "replaced")
+        #expect(end.status == 0 && !end.signalled, "\(stderr)")
+        let received = try rig.received()
+        let toOld = received.filter { $0.to == [old] }.count
+        // At most a message in flight on each of the relay's 8 connections (`ConnectionLimits.relay`);
+        // without the fix, the rest of the first batch's for that school (24) went to the person replaced.
+        #expect(toOld - toOldBefore <= 8, "\(toOld - toOldBefore) went to the person replaced after the change")
+        #expect(received.filter { $0.to == [new] }.count == 100 - toOld, "the rest to the school's lead as she is now")
+        #expect(received.filter { $0.to == ["dsl@spalding.school.example"] }.count == 100)
+        let counts = Dictionary(received.map { ($0.messageID, 1) }, uniquingKeysWith: +)
+        #expect(counts.count == 200 && counts.values.allSatisfy { $0 == 1 }, "every alert once")
+        #expect(try await rig.alerts().values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
     }
 
     @Test(arguments: TestDatabase.allCases)

@@ -168,4 +168,45 @@ struct KeyAdultStoreTests {
         let unmatched = try await t.store.alerts(state: .unmatched)
         #expect(unmatched.map(\.lastError) == ["school 120502 has no key adult"])
     }
+
+    /// Audit 29, F1: a key adult replaced while a run held a batch, and the rest of the batch went to
+    /// the person replaced. Each change raises the key adults' version; an outcome recorded after it
+    /// says so, and the run gives back what it has not sent: waiting at once, the claim's attempt
+    /// not counted, and claimed again with the school's people as they are now.
+    @Test(arguments: StoreKind.allCases)
+    func alertsGivenBackAfterAKeyAdultChangeGoToTheSchoolsPeopleAsTheyAreNow(kind: StoreKind) async throws {
+        let t = try await store(kind)
+        defer { t.cleanUp() }
+        let planner = SchoolDirectoryStoreTests.planner
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2"), child("C-3")])],
+                                     actor: "test", at: now, planner: planner)
+        let claimed = try await t.store.claimDue(now: now, owner: "run:1", lease: 600, limit: 10, skippingChannels: [], planner: planner,
+                                                 isDead: { _ in false })
+        #expect(claimed.alerts.map(\.recipient) == Array(repeating: "dsl@boston.school.example", count: 3))
+        let (first, second, third) = (claimed.alerts[0], claimed.alerts[1], claimed.alerts[2])
+        // Unchanged key adults: an outcome says the version the batch was claimed at.
+        #expect(try await t.store.record(.delivered, for: first.alertKey, owner: "run:1", now: now, planner: planner)
+                == OutcomeRecorded(kept: true, keyAdultsVersion: claimed.keyAdultsVersion))
+
+        var successor = Self.lead
+        successor.email = "new-dsl@boston.school.example"
+        try await t.store.changeKeyAdults(.replace(email: Self.lead.email, with: successor), actor: "user:ade", at: now)
+        let recorded = try await t.store.record(.delivered, for: second.alertKey, owner: "run:1", now: now, planner: planner)
+        #expect(recorded.kept && recorded.keyAdultsVersion != claimed.keyAdultsVersion, "the change is seen by the next outcome")
+
+        // Given back by its own run only: another owner's claim is left alone.
+        try await t.store.giveBack([third.alertKey], owner: "run:2", now: now, planner: planner)
+        #expect(try await t.store.alert(reference: third.reference)?.state == .sending)
+        try await t.store.giveBack([third.alertKey], owner: "run:1", now: now, planner: planner)
+        let given = try #require(try await t.store.alert(reference: third.reference))
+        #expect(given.state == .queued && given.attempts == 0, "waiting again, nothing sent, no attempt counted")
+
+        let again = try await t.store.claimDue(now: now, owner: "run:1", lease: 600, limit: 10, skippingChannels: [], planner: planner,
+                                               isDead: { _ in false })
+        #expect(again.alerts.map(\.reference) == [third.reference])
+        #expect(again.alerts.first?.recipient == "new-dsl@boston.school.example" && again.alerts.first?.attempts == 1)
+        #expect(again.keyAdultsVersion == recorded.keyAdultsVersion)
+        // What was delivered stays delivered, to whom it went.
+        #expect(try await t.store.alert(reference: first.reference)?.state == .delivered)
+    }
 }

@@ -290,8 +290,8 @@ struct OutboxStoreTests {
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes"]
-                                                                        : ["pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes"]))
+        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-key-adults-version"]
+                                                                        : ["pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"]))
         #expect(try await Self.marks(current) == ["C-1": [now, nil], "C-2": [nil, nil]])
         let claimed = try await current.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: { _ in false })
         #expect(claimed.compactMap(\.alert?.childId) == ["C-2"])

@@ -13,8 +13,9 @@ import TestSupport
 @Suite("PostgreSQL's problems that do not clear themselves")
 struct PostgresProblemTests {
     @Test func aFullDiskAReadOnlyOrDamagedDatabaseDoesNotClearItself() {
-        // Insufficient resources (class 53) but too many connections; read-only; damaged; a privilege.
-        for state in ["53100", "53200", "53400", "53000", "25006", "XX001", "XX002", "42501"] {
+        // Insufficient resources (class 53) but too many connections; read-only; damaged; a privilege;
+        // a login refused, a database not there, the server's disk or files.
+        for state in ["53100", "53200", "53400", "53000", "25006", "XX001", "XX002", "42501", "28P01", "28000", "3D000", "58030", "58P01"] {
             #expect(!PostgresProblem.mayClearItself(sqlState: state), "\(state)")
         }
         // Too many connections, a restart, a failover, a lost connection, a serialization failure,
