@@ -1013,8 +1013,9 @@ public enum AlertLifecycle {
 
     public static let takenBackReason = "taken back from a run that ended before it recorded an outcome"
 
-    /// A `sending` alert its own run gives back unsent, because the key adults changed after the
-    /// batch was claimed and its message may name someone no longer the school's (audit 29, F1):
+    /// A `sending` alert its own run gives back unsent, because the key adults or the record changed
+    /// after the batch was claimed and its message may be for someone the record no longer names
+    /// (audit 29, F1):
     /// waiting again, due at once, and the claim's attempt not counted (nothing went). `follow`
     /// then plans it with the key adults as they are now. `attempts` is the count the claim made.
     /// One the school acknowledged meanwhile (an earlier send's link) reached it, as in `takenBack`.
@@ -1024,7 +1025,7 @@ public enum AlertLifecycle {
                           deliveredAt: nil, notices: [])
     }
 
-    public static let givenBackReason = "given back unsent: its school's key adults changed while a run held it"
+    public static let givenBackReason = "given back unsent: the key adults or the record changed while a run held it"
 
     /// Turning overdue at the deadline: only the state changes (the last error stays), and the hub hears once.
     public static let overdue = Transition(state: .overdue, lastError: nil, nextAttemptAt: nil, attemptsChange: 0, deliveredAt: nil,

@@ -310,7 +310,7 @@ public struct NotifyRun: Sendable {
                 }
                 relay.learn(result, firstHand: outcome.attempted)
                 let recorded = try await keep(result, for: alert, now: at, until: leaseEnds)
-                if recorded.keyAdultsVersion != claimed.keyAdultsVersion, !keyAdultsChanged {
+                if recorded.routingVersion != claimed.routingVersion, !keyAdultsChanged {
                     // A key adult replaced part way through the batch: what is in flight ends, and
                     // nothing more of it goes to the people the batch was rendered for (audit 29, F1:
                     // 14-51 of 64 went to the person replaced, recorded delivered, nobody told).

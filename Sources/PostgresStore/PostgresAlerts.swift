@@ -739,8 +739,8 @@ extension PostgresStore: AlertStore {
                 """, logger, as: (Int64).self)
             // Read under the directory lock `planWithCurrentKeyAdults` took: the recipients below are
             // those of this version.
-            let version = try await PostgresStore.keyAdultsVersion(conn, logger)
-            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0, keyAdultsVersion: version) }
+            let version = try await PostgresStore.routingVersion(conn, logger)
+            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0, routingVersion: version) }
             try await conn.run("""
                 UPDATE alerts SET state = 'sending', lease_owner = \(owner), lease_until = \(t + lease), attempts = attempts + 1
                 WHERE alert_key = ANY(\(keys))
@@ -750,7 +750,7 @@ extension PostgresStore: AlertStore {
             for (key, reason) in due.unreadable {
                 try await PostgresAlerts.apply(AlertLifecycle.failure(reason), conn, logger, alertKey: key, now: now)
             }
-            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count, keyAdultsVersion: version)
+            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count, routingVersion: version)
         }
     }
 
@@ -779,18 +779,18 @@ extension PostgresStore: AlertStore {
         let logger = self.logger
         return try await write { conn in
             try await PostgresSchema.planWithCurrentKeyAdults(conn, logger)
-            let version = try await PostgresStore.keyAdultsVersion(conn, logger)
+            let version = try await PostgresStore.routingVersion(conn, logger)
             // Only the run that holds the lease may record. Not `FOR UPDATE`: an ingest correcting
             // the alert's incident holds it `FOR KEY SHARE` until its end (`PostgresAlertQueue.marked`),
             // and the outcome must not wait for the rest of its feed.
             guard let row = try await conn.row("""
                 SELECT deadline, acknowledged_at FROM alerts
                 WHERE alert_key = \(alertKey) AND state = 'sending' AND lease_owner = \(owner) FOR NO KEY UPDATE
-                """, logger, as: (Double?, Double?).self) else { return OutcomeRecorded(kept: false, keyAdultsVersion: version) }
+                """, logger, as: (Double?, Double?).self) else { return OutcomeRecorded(kept: false, routingVersion: version) }
             let transition = AlertLifecycle.after(result, deadline: row.0.map(Date.init(timeIntervalSince1970:)), now: now,
                                                   acknowledgedAt: row.1.map(Date.init(timeIntervalSince1970:)))
             try await PostgresAlerts.follow(conn, logger, alertKey: alertKey, transition: transition, planner: planner, now: now)
-            return OutcomeRecorded(kept: true, keyAdultsVersion: version)
+            return OutcomeRecorded(kept: true, routingVersion: version)
         }
     }
 

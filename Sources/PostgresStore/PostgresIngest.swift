@@ -289,6 +289,10 @@ final class PostgresIngest {
             summary.tooOld(tooOld)
             try await PostgresAlerts.tooOldNotice(tooOld, conn, logger, now: now)
         }
+        // A corrected incident may move an alert a run is sending (`AlertLifecycle.follow`): the
+        // run gives back what it has not sent of its batch and claims it again (audit 29, F1).
+        // Last, as the alerts' locks: held only to the commit.
+        if summary.updated > 0 { try await PostgresSchema.noteRoutingChange(conn, logger) }
         return summary
     }
 

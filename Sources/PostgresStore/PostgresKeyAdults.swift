@@ -13,16 +13,17 @@ extension PostgresStore {
         }
     }
 
-    /// SQLite's v29-key-adults-version: a number every change to the key adults raises
-    /// (`writeKeyAdults`), so a run that claimed a batch before the change knows its messages not
-    /// yet sent may name the wrong people (`OutcomeRecorded.keyAdultsVersion`; audit 29, F1).
-    static let keyAdultsVersionTable = PostgresSchema.Migration(id: "pg26-key-adults-version", statements: [
-        "CREATE TABLE key_adults_version (id bigint PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
-        "INSERT INTO key_adults_version (id, version) VALUES (1, 0)",
+    /// SQLite's v29-routing-version: a number every change that may move an alert a run
+    /// holds raises (`writeKeyAdults`, `noteRoutingChange`), so a run that claimed a batch before the
+    /// change knows its messages not yet sent may be for the wrong people (`OutcomeRecorded.
+    /// routingVersion`; audit 29, F1).
+    static let routingVersionTable = PostgresSchema.Migration(id: "pg26-routing-version", statements: [
+        "CREATE TABLE routing_version (id bigint PRIMARY KEY CHECK (id = 1), version bigint NOT NULL)",
+        "INSERT INTO routing_version (id, version) VALUES (1, 0)",
     ])
 
-    static func keyAdultsVersion(_ conn: PostgresConnection, _ logger: Logger) async throws -> Int64 {
-        try await conn.row("SELECT version FROM key_adults_version WHERE id = 1", logger, as: (Int64).self) ?? 0
+    static func routingVersion(_ conn: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        try await conn.row("SELECT version FROM routing_version WHERE id = 1", logger, as: (Int64).self) ?? 0
     }
 
     public func keyAdults(urn: String?) async throws -> [KeyAdult] {
@@ -60,7 +61,7 @@ extension PostgresStore {
     /// the order given (their keys break ties in that order), not an INSERT each (a region's
     /// directory has thousands).
     static func writeKeyAdults(_ conn: PostgresConnection, _ logger: Logger, _ adults: [KeyAdult], replacing urn: String?) async throws {
-        try await conn.run("UPDATE key_adults_version SET version = version + 1 WHERE id = 1", logger)
+        try await PostgresSchema.noteRoutingChange(conn, logger)
         try await conn.run("DELETE FROM key_adults WHERE \(urn)::text IS NULL OR urn = \(urn)", logger)
         var rows = CopyRows(columns: 5)
         for a in adults {

@@ -382,7 +382,7 @@ enum PostgresSchema {
             "CREATE INDEX hub_notice_alerts_by_alert ON hub_notice_alerts (alert_key)",
             "CREATE INDEX sessions_by_user ON sessions (user_key)",
         ]),
-        PostgresStore.keyAdultsVersionTable,
+        PostgresStore.routingVersionTable,
     ]
 
     /// Every perpetrator with incidents against two victims or more: what the trigger keeps row by row
@@ -397,6 +397,12 @@ enum PostgresSchema {
     /// Inside a write that changes what the review queue reads.
     static func noteChange(_ conn: PostgresConnection, _ logger: Logger) async throws {
         try await conn.run("UPDATE store_changes SET version = version + 1 WHERE id = 1", logger)
+    }
+
+    /// Inside a write that may move an alert a run holds (`OutcomeRecorded.routingVersion`). Its row
+    /// stays locked to the write's end: an ingest raises it last, so nothing is waited for after.
+    static func noteRoutingChange(_ conn: PostgresConnection, _ logger: Logger) async throws {
+        try await conn.run("UPDATE routing_version SET version = version + 1 WHERE id = 1", logger)
     }
 
     /// The ids of the migrations this database has had; empty for a new one.

@@ -439,8 +439,8 @@ extension SQLiteStore: AlertStore {
                 ORDER BY deadline, alert_key LIMIT ?
                 """, arguments: StatementArguments([t, t] + dead.map { $0 as any DatabaseValueConvertible }
                                                    + skippingChannels.map { $0 as any DatabaseValueConvertible } + [limit]))
-            let version = try Self.keyAdultsVersion(db)
-            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0, keyAdultsVersion: version) }
+            let version = try Self.routingVersion(db)
+            guard !keys.isEmpty else { return ClaimedAlerts(alerts: [], failedUnreadable: 0, routingVersion: version) }
             let list = keys.map(String.init).joined(separator: ",")
             try db.execute(sql: """
                 UPDATE alerts SET state = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1
@@ -451,7 +451,7 @@ extension SQLiteStore: AlertStore {
             for (key, reason) in due.unreadable {
                 try Self.apply(AlertLifecycle.failure(reason), to: db, alertKey: key, now: now)
             }
-            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count, keyAdultsVersion: version)
+            return ClaimedAlerts(alerts: due.alerts, failedUnreadable: due.unreadable.count, routingVersion: version)
         }
     }
 
@@ -478,17 +478,17 @@ extension SQLiteStore: AlertStore {
     @discardableResult
     public func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> OutcomeRecorded {
         try await pool.write { db in
-            let version = try Self.keyAdultsVersion(db)
+            let version = try Self.routingVersion(db)
             // Only the run that holds the lease may record: a run whose lease ran out and was
             // claimed again by another must not overwrite that run's outcome.
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT deadline, acknowledged_at FROM alerts WHERE alert_key = ? AND state = 'sending' AND lease_owner = ?
-                """, arguments: [alertKey, owner]) else { return OutcomeRecorded(kept: false, keyAdultsVersion: version) }
+                """, arguments: [alertKey, owner]) else { return OutcomeRecorded(kept: false, routingVersion: version) }
             let due = (row[0] as Double?).map(Date.init(timeIntervalSince1970:))
             let acknowledged = (row[1] as Double?).map(Date.init(timeIntervalSince1970:))
             try Self.follow(db, alertKey: alertKey, transition: AlertLifecycle.after(result, deadline: due, now: now, acknowledgedAt: acknowledged),
                             planner: planner, now: now)
-            return OutcomeRecorded(kept: true, keyAdultsVersion: version)
+            return OutcomeRecorded(kept: true, routingVersion: version)
         }
     }
 

@@ -310,6 +310,9 @@ final class SQLiteIngest {
             try SQLiteStore.tooOldNotice(tooOld, db, now: now)
         }
         // A batch that changed nothing leaves nothing behind, not even an audit row.
+        // A corrected incident may move an alert a run is sending (`AlertLifecycle.follow`): the
+        // run gives back what it has not sent of its batch and claims it again (audit 29, F1).
+        if summary.updated > 0 { try SQLiteSchema.noteRoutingChange(db) }
         if summary.added + summary.updated > 0 {
             try SQLiteSchema.noteChange(db)
             try SQLiteAudit.append(db, at: now, actor: actor, action: "ingest", subject: "batch",

@@ -26,22 +26,22 @@ extension SQLiteSchema {
         }
     }
 
-    /// A number every change to the key adults raises (`writeKeyAdults`), so a run that claimed a
-    /// batch before the change knows its messages not yet sent may name the wrong people
-    /// (`OutcomeRecorded.keyAdultsVersion`; audit 29, F1).
-    static func registerKeyAdultsVersion(_ m: inout DatabaseMigrator) {
-        m.registerMigration("v29-key-adults-version") { db in
+    /// A number every change that may move an alert a run holds raises (`writeKeyAdults`,
+    /// `noteRoutingChange`), so a run that claimed a batch before the change knows its messages not
+    /// yet sent may be for the wrong people (`OutcomeRecorded.routingVersion`; audit 29, F1).
+    static func registerRoutingVersion(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v29-routing-version") { db in
             try db.execute(sql: """
-                CREATE TABLE key_adults_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
-                INSERT INTO key_adults_version (id, version) VALUES (1, 0);
+                CREATE TABLE routing_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+                INSERT INTO routing_version (id, version) VALUES (1, 0);
                 """)
         }
     }
 }
 
 extension SQLiteStore {
-    static func keyAdultsVersion(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT version FROM key_adults_version WHERE id = 1") ?? 0
+    static func routingVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT version FROM routing_version WHERE id = 1") ?? 0
     }
 
     static func keyAdults(_ db: Database, urn: String?) throws -> [KeyAdult] {
@@ -80,7 +80,7 @@ extension SQLiteStore {
 
     /// Replaces one school's key adults, or (`replacing` nil) everyone's.
     static func writeKeyAdults(_ db: Database, _ adults: [KeyAdult], replacing urn: String?) throws {
-        try db.execute(sql: "UPDATE key_adults_version SET version = version + 1 WHERE id = 1")
+        try SQLiteSchema.noteRoutingChange(db)
         try db.execute(sql: "DELETE FROM key_adults WHERE ?1 IS NULL OR urn = ?1", arguments: [urn])
         let insert = try db.makeStatement(sql: "INSERT INTO key_adults (urn, name, email, channel, endpoint) VALUES (?, ?, ?, ?, ?)")
         for a in adults {

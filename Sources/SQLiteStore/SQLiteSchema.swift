@@ -199,13 +199,18 @@ enum SQLiteSchema {
                 CREATE INDEX sessions_by_user ON sessions(user_key);
                 """)
         }
-        registerKeyAdultsVersion(&m)
+        registerRoutingVersion(&m)
         return m
     }
 
     /// Inside a write that changes what the review queue reads.
     static func noteChange(_ db: Database) throws {
         try db.execute(sql: "UPDATE store_changes SET version = version + 1 WHERE id = 1")
+    }
+
+    /// Inside a write that may move an alert a run holds (`OutcomeRecorded.routingVersion`).
+    static func noteRoutingChange(_ db: Database) throws {
+        try db.execute(sql: "UPDATE routing_version SET version = version + 1 WHERE id = 1")
     }
 
     /// The links of incident `?1`, for a WHERE clause on `incident_children` (SQL), its columns

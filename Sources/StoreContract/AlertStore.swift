@@ -89,13 +89,13 @@ public struct UnmatchedPage: Sendable, Equatable {
 public struct ClaimedAlerts: Sendable {
     public var alerts: [DueAlert]
     public var failedUnreadable: Int
-    /// The key adults' version these alerts' recipients were read at (`OutcomeRecorded.keyAdultsVersion`).
-    public var keyAdultsVersion: Int64
+    /// The routing version these alerts' schools and recipients were read at (`OutcomeRecorded.routingVersion`).
+    public var routingVersion: Int64
 
-    public init(alerts: [DueAlert], failedUnreadable: Int, keyAdultsVersion: Int64 = 0) {
+    public init(alerts: [DueAlert], failedUnreadable: Int, routingVersion: Int64 = 0) {
         self.alerts = alerts
         self.failedUnreadable = failedUnreadable
-        self.keyAdultsVersion = keyAdultsVersion
+        self.routingVersion = routingVersion
     }
 }
 
@@ -104,15 +104,17 @@ public struct OutcomeRecorded: Sendable, Equatable {
     /// False: another run holds the alert now (its lease ended and it was taken back), and nothing
     /// was kept; the run must send nothing more of what it claimed.
     public var kept: Bool
-    /// A number every change to any school's key adults raises (the admin's page, a changed
-    /// Config/key-adults.csv), read as the outcome was kept. Unlike the one a batch was claimed at
-    /// (`ClaimedAlerts.keyAdultsVersion`), the batch's messages not yet sent may name people who are
-    /// no longer the school's: the run gives them back (`AlertStore.giveBack`) and claims again.
-    public var keyAdultsVersion: Int64
+    /// A number raised by every change that may move an alert a run holds: any school's key adults
+    /// changed (the admin's page, a changed Config/key-adults.csv), an ingest that corrected
+    /// incidents (a child's school, or the child no longer named). Read as the outcome was kept.
+    /// Unlike the one a batch was claimed at (`ClaimedAlerts.routingVersion`), the batch's messages
+    /// not yet sent may be for people, or a school, the record no longer names: the run gives them
+    /// back (`AlertStore.giveBack`) and claims again.
+    public var routingVersion: Int64
 
-    public init(kept: Bool, keyAdultsVersion: Int64) {
+    public init(kept: Bool, routingVersion: Int64) {
         self.kept = kept
-        self.keyAdultsVersion = keyAdultsVersion
+        self.routingVersion = routingVersion
     }
 }
 
@@ -308,9 +310,9 @@ public protocol AlertStore: Sendable {
     func record(_ result: AlertResult, for alertKey: Int64, owner: String, now: Date, planner: AlertPlanner?) async throws -> OutcomeRecorded
     /// Gives back claimed alerts `owner` has not sent (`AlertLifecycle.givenBack`): waiting again at
     /// once, the claim's attempt not counted, and planned afresh with the key adults and the record
-    /// as they now are (`AlertLifecycle.follow`). An alert `owner` no longer holds is left alone.
-    /// A key adult replaced while a run held a batch: the rest of the batch went to the person
-    /// replaced (audit 29, F1).
+    /// as they now are (`AlertLifecycle.follow`: withdrawn, or moved to another school or person).
+    /// An alert `owner` no longer holds is left alone. A key adult replaced while a run held a
+    /// batch: the rest of the batch went to the person replaced (audit 29, F1).
     func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws
     /// The notices neither sent nor settled.
     func unsentHubNotices() async throws -> [HubNoticeRow]

@@ -536,35 +536,65 @@ struct NotifyRealServersTests {
     func aKeyAdultReplacedPartWayThroughABatchIsSentNoMoreOfIt(_ database: TestDatabase) async throws {
         // Audit 29 (F1): a batch's messages are rendered when it is claimed (64 of them), and a key
         // adult's change moved only the alerts still waiting: 14-51 of the batch went to the person
-        // replaced after the change, recorded delivered, nobody told. Here the school's lead is
-        // replaced by an admin once 16 have gone, on a slow relay. Every other alert is for another
-        // school, whose people stay: those of the batch not yet sent go too, each once.
-        typealias Two = NotifyTwoHostsTests
-        let rig = try await OutboxRig(database, relay: ["--delay-ms", "60"])
+        // replaced after the change, recorded delivered, nobody told. Here Boston's lead is replaced
+        // by an admin part way; Spalding's people stay, and its alerts of the batch go too, each once.
+        let (rig, run) = try await Self.partWay(database)
         defer { rig.stop() }
-        try rig.addSchool(urn: "120591", name: "Spalding Primary School")
-        try rig.addKeyAdult("120591,Sam Lead,dsl@spalding.school.example,smtp,")
-        try await rig.ingest((1...200).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)", urn: $0 % 2 == 0 ? "120591" : "120501") })
-        rig.lastRun.set("2026-11-20T06:00:00Z")
-        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "replaced")
-        try await Two.wait(while: run, "the run sending") { try rig.received().count >= 16 }
-        let (old, new) = ("dsl@boston.school.example", "new-dsl@boston.school.example")
+        let (old, new) = (Self.boston, "new-dsl@boston.school.example")
         let successor = KeyAdult(urn: "120501", name: "Ann Lead", email: new, channel: .smtp, endpoint: nil)
         try await StoreFactory.open(rig.h.database).changeKeyAdults(.replace(email: old, with: successor), actor: "user:admin", at: Date())
         let toOldBefore = try rig.received().filter { $0.to == [old] }.count
-        let end = await run.waitForExit()
-        let (_, stderr) = rig.h.output(of: "replaced")
-        #expect(end.status == 0 && !end.signalled, "\(stderr)")
-        let received = try rig.received()
+        let received = try await Self.finished(run, rig)
         let toOld = received.filter { $0.to == [old] }.count
         // At most a message in flight on each of the relay's 8 connections (`ConnectionLimits.relay`);
         // without the fix, the rest of the first batch's for that school (24) went to the person replaced.
         #expect(toOld - toOldBefore <= 8, "\(toOld - toOldBefore) went to the person replaced after the change")
         #expect(received.filter { $0.to == [new] }.count == 100 - toOld, "the rest to the school's lead as she is now")
-        #expect(received.filter { $0.to == ["dsl@spalding.school.example"] }.count == 100)
+        #expect(received.filter { $0.to == [Self.spalding] }.count == 100)
         let counts = Dictionary(received.map { ($0.messageID, 1) }, uniquingKeysWith: +)
         #expect(counts.count == 200 && counts.values.allSatisfy { $0 == 1 }, "every alert once")
+    }
+
+    @Test(arguments: TestDatabase.allCases)
+    func aCorrectionIngestedPartWayThroughABatchMovesItsUnsentAlerts(_ database: TestDatabase) async throws {
+        // F1's kin: an ingest correcting an incident leaves the alerts a run is sending to the run,
+        // and the rest of the batch went to the school the record no longer names. Here every
+        // Boston child of the incident is corrected to Spalding part way.
+        let (rig, run) = try await Self.partWay(database)
+        defer { rig.stop() }
+        try await rig.ingest((1...200).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)", urn: "120591") })
+        let toBostonBefore = try rig.received().filter { $0.to == [Self.boston] }.count
+        let received = try await Self.finished(run, rig)
+        let toBoston = received.filter { $0.to == [Self.boston] }.count
+        // Without the fix, the rest of the first batch's for Boston (24 and 19 in the two databases) went there.
+        #expect(toBoston - toBostonBefore <= 8, "\(toBoston - toBostonBefore) went to the school no longer named after the correction")
+        // Spalding hears of every child once: those Boston had heard of are re-routed (the hub told).
+        let toSpalding = received.filter { $0.to == [Self.spalding] }.map(\.messageID)
+        #expect(toSpalding.count == 200 && Set(toSpalding).count == 200, "every child once at the school named now")
+    }
+
+    static let boston = "dsl@boston.school.example"
+    static let spalding = "dsl@spalding.school.example"
+
+    /// A run of 200 alerts on a slow relay, one child in two at Boston's school (120501) and the
+    /// other at Spalding's (120591), once 16 have gone.
+    static func partWay(_ database: TestDatabase) async throws -> (OutboxRig, Process) {
+        let rig = try await OutboxRig(database, relay: ["--delay-ms", "60"])
+        try rig.addSchool(urn: "120591", name: "Spalding Primary School")
+        try rig.addKeyAdult("120591,Sam Lead,\(spalding),smtp,")
+        try await rig.ingest((1...200).map { CSVRows.row("I-1", "2026-11-19T21:40:00Z", child: "C-\($0)", urn: $0 % 2 == 0 ? "120591" : "120501") })
+        rig.lastRun.set("2026-11-20T06:00:00Z")
+        let run = try rig.h.start(["notify", "--now", "2026-11-20T06:00:00Z"], environment: rig.environment, name: "part-way")
+        try await NotifyTwoHostsTests.wait(while: run, "the run sending") { try rig.received().count >= 16 }
+        return (rig, run)
+    }
+
+    /// What the relay received once `partWay`'s run ended well, every alert delivered.
+    static func finished(_ run: Process, _ rig: OutboxRig) async throws -> [(to: [String], messageID: String)] {
+        let end = await run.waitForExit()
+        #expect(end.status == 0 && !end.signalled, "\(rig.h.output(of: "part-way").1)")
         #expect(try await rig.alerts().values.allSatisfy { $0["state"] as? String == "delivered" }, "nothing lost")
+        return try rig.received()
     }
 
     @Test(arguments: TestDatabase.allCases)

@@ -233,8 +233,8 @@ struct AcknowledgementTokenTests {
 
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate)
-            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-key-adults-version"]
-                                : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"]))
+            == (kind == .sqlite ? ["v18-ack-tokens", "v19-incident-details", "v20-hub-notice-claims", "v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-routing-version"]
+                                : ["pg14-ack-tokens", "pg15-incident-details", "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-routing-version"]))
         let hash = AcknowledgementLinks.hash(token)
         #expect(try await current.acknowledgement(tokenHash: hash, now: end)?.alert.reference == "ENC-I-1-C-1")
         #expect(try await current.acknowledgement(tokenHash: hash, now: end.addingTimeInterval(1)) == nil, "its end moved with it")

@@ -186,13 +186,13 @@ struct KeyAdultStoreTests {
         let (first, second, third) = (claimed.alerts[0], claimed.alerts[1], claimed.alerts[2])
         // Unchanged key adults: an outcome says the version the batch was claimed at.
         #expect(try await t.store.record(.delivered, for: first.alertKey, owner: "run:1", now: now, planner: planner)
-                == OutcomeRecorded(kept: true, keyAdultsVersion: claimed.keyAdultsVersion))
+                == OutcomeRecorded(kept: true, routingVersion: claimed.routingVersion))
 
         var successor = Self.lead
         successor.email = "new-dsl@boston.school.example"
         try await t.store.changeKeyAdults(.replace(email: Self.lead.email, with: successor), actor: "user:ade", at: now)
         let recorded = try await t.store.record(.delivered, for: second.alertKey, owner: "run:1", now: now, planner: planner)
-        #expect(recorded.kept && recorded.keyAdultsVersion != claimed.keyAdultsVersion, "the change is seen by the next outcome")
+        #expect(recorded.kept && recorded.routingVersion != claimed.routingVersion, "the change is seen by the next outcome")
 
         // Given back by its own run only: another owner's claim is left alone.
         try await t.store.giveBack([third.alertKey], owner: "run:2", now: now, planner: planner)
@@ -205,7 +205,7 @@ struct KeyAdultStoreTests {
                                                isDead: { _ in false })
         #expect(again.alerts.map(\.reference) == [third.reference])
         #expect(again.alerts.first?.recipient == "new-dsl@boston.school.example" && again.alerts.first?.attempts == 1)
-        #expect(again.keyAdultsVersion == recorded.keyAdultsVersion)
+        #expect(again.routingVersion == recorded.routingVersion)
         // What was delivered stays delivered, to whom it went.
         #expect(try await t.store.alert(reference: first.reference)?.state == .delivered)
     }

@@ -20,8 +20,8 @@ struct NotifyRunStoreTests {
         let url = kind == .sqlite ? "sqlite:" + dir.appendingPathComponent("store.sqlite").path : try PostgresServer.shared().makeDatabase()
         let store = try StoreFactory.open(url)
         let pending = try await store.pendingMigrations()
-        #expect(Array(pending.suffix(10)) == (kind == .sqlite ? ["v20-hub-notice-claims", "v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-key-adults-version"]
-                                                              : ["pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"]))
+        #expect(Array(pending.suffix(10)) == (kind == .sqlite ? ["v20-hub-notice-claims", "v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-routing-version"]
+                                                              : ["pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-routing-version"]))
         try await store.migrate()
         #expect(try await store.pendingMigrations().isEmpty)
         #expect(try await store.latestNotifyRun() == nil)

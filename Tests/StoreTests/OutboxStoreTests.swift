@@ -31,6 +31,43 @@ struct OutboxStoreTests {
         return Dictionary(uniqueKeysWithValues: due.alerts.map { ($0.childId, $0.alertKey) })
     }
 
+    /// Audit 29, F1, for a correction: an ingest that corrects an incident leaves the alerts a run
+    /// is sending to the run, and the rest of the run's batch went where the record no longer
+    /// says. A correcting ingest raises the routing version; the run, told by its next outcome,
+    /// gives back what it has not sent, which follows the record as it is now.
+    @Test(arguments: StoreKind.allCases)
+    func alertsGivenBackAfterACorrectionFollowTheRecordAsItIsNow(kind: StoreKind) async throws {
+        let t = try await TempStore(kind)
+        defer { t.cleanUp() }
+        try await t.store.replaceDirectory(SchoolDirectory(schoolsOf: ["120501", "120502"].map(SchoolDirectoryStoreTests.adult)))
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z", children: [child("C-1"), child("C-2"), child("C-3"), child("C-4")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        let claimed = try await t.store.claimDue(now: now, owner: "run:1", lease: 600, limit: 10, skippingChannels: [], planner: Self.planner,
+                                                 isDead: { _ in false })
+        let keys = Dictionary(uniqueKeysWithValues: claimed.alerts.map { ($0.childId, $0.alertKey) })
+        // A new incident changes no claimed alert: nothing to give back for it.
+        _ = try await t.store.ingest([incident("I-2", "2026-11-21T21:00:00Z", children: [child("C-9")])], actor: "test", at: now,
+                                     planner: Self.planner)
+        #expect(try await t.store.record(.delivered, for: try #require(keys["C-1"]), owner: "run:1", now: now, planner: Self.planner)
+                .routingVersion == claimed.routingVersion)
+        // The correction: C-2 no longer named, C-3 at another school.
+        _ = try await t.store.ingest([incident("I-1", "2026-11-21T20:00:00Z",
+                                               children: [child("C-1"), child("C-3", urn: "120502"), child("C-4")])],
+                                     actor: "test", at: now, planner: Self.planner)
+        #expect(try await t.store.alerts(state: .sending).count == 3, "left to the run that holds them")
+        let recorded = try await t.store.record(.delivered, for: try #require(keys["C-4"]), owner: "run:1", now: now, planner: Self.planner)
+        #expect(recorded.kept && recorded.routingVersion != claimed.routingVersion, "the correction is seen by the next outcome")
+
+        try await t.store.giveBack([try #require(keys["C-2"]), try #require(keys["C-3"])], owner: "run:1", now: now, planner: Self.planner)
+        let withdrawn = try #require(try await t.store.alerts(state: nil).first { $0.childId == "C-2" })
+        #expect(withdrawn.state == .failed && AlertLifecycle.isWithdrawal(withdrawn.lastError), "never sent: its child is not named")
+        let again = try await t.store.claimDue(now: now, owner: "run:1", lease: 600, limit: 10, skippingChannels: [], planner: Self.planner,
+                                               isDead: { _ in false })
+        #expect(again.alerts.map(\.childId).sorted() == ["C-3", "C-9"])
+        let moved = try #require(again.alerts.first { $0.childId == "C-3" })
+        #expect(moved.schoolURN == "120502" && moved.recipient == "dsl@120502.school.example" && moved.attempts == 1)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aConfigurationNoticeNamesItsChannelAndEveryAlertItHoldsOnceADay(kind: StoreKind) async throws {
         let t = try await store(kind)
@@ -290,8 +327,8 @@ struct OutboxStoreTests {
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
 
         let current = try StoreFactory.open(url)
-        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-key-adults-version"]
-                                                                        : ["pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"]))
+        #expect(try await current.migrate(for: .migrate) == (kind == .sqlite ? ["v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-routing-version"]
+                                                                        : ["pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-routing-version"]))
         #expect(try await Self.marks(current) == ["C-1": [now, nil], "C-2": [nil, nil]])
         let claimed = try await current.claimHubNotices(now: now, owner: "run:a", lease: 600, isDead: { _ in false })
         #expect(claimed.compactMap(\.alert?.childId) == ["C-2"])

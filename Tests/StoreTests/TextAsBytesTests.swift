@@ -64,7 +64,7 @@ struct TextAsBytesTests {
 
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate) == ["pg13-text-as-bytes", "pg14-ack-tokens", "pg15-incident-details",
-                                                            "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"])
+                                                            "pg16-hub-notice-claims", "pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-routing-version"])
         #expect(try await Self.columnsNotAsBytes(url) == "")
         #expect(try await contents(current) == before)
         let read = try await PostgresServer.shared().psql(db, "SET ROLE encompass_reader; SELECT count(*) FROM all_decisions")

@@ -69,7 +69,7 @@ struct TokenAndRoleStoreTests {
         try await SchemaVersionStoreTests.fill(older, from: source.store, SchemaVersionStoreTests.tablesBefore())
         let current = try StoreFactory.open(url)
         #expect(try await current.migrate(for: .migrate)
-            == (kind == .sqlite ? ["v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-key-adults-version"] : ["pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-key-adults-version"]))
+            == (kind == .sqlite ? ["v21-token-scopes", "v22-hub-notice-rounds", "v23-idempotency-keys", "v24-hub-notice-schools", "v25-alert-school-rounds", "v26-hub-notice-settled", "v27-alerts-board-lists", "v28-foreign-key-indexes", "v29-routing-version"] : ["pg17-token-scopes", "pg18-retention-owner-only", "pg19-hub-notice-rounds", "pg20-idempotency-keys", "pg21-hub-notice-schools", "pg22-alert-school-rounds", "pg23-hub-notice-settled", "pg24-alerts-board-lists", "pg25-foreign-key-indexes", "pg26-routing-version"]))
         let token = try #require(try await current.liveAPIToken(tokenHash: "h-old", at: now))
         #expect(token == LiveAPIToken(name: "prometheus", scope: .api))
         #expect(token.scope.includes(.api) && token.scope.includes(.metrics), "the API and the metrics, as before")
