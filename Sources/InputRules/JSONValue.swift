@@ -28,7 +28,8 @@ public struct JSONMember: Sendable {
     public let offset: Int
 }
 
-/// Why a text is not JSON, with the 1-based byte position; never the text itself.
+/// Why a text is not JSON, with the 1-based position in characters (`JSONPosition.characters`);
+/// never the text itself.
 public struct JSONSyntaxError: Error {
     public let message: String
 }
@@ -57,8 +58,10 @@ public struct JSONParser {
         return value
     }
 
+    /// Counted in characters, as a column is: in bytes, a line with non-ASCII text before the fault
+    /// named a place further on. Counted here only, once the text is refused.
     private func error(_ what: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: "\(what) at character \(p + 1)")
+        JSONSyntaxError(message: "\(what) at character \(JSONPosition.characters(in: UnsafeBufferPointer(rebasing: b[..<p])) + 1)")
     }
 
     private mutating func skipSpace() {
