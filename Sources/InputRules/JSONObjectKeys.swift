@@ -1,6 +1,6 @@
 /// A key given twice in one JSON object, read by `JSONParser`: `JSONSerialization` keeps one of the
-/// two without a word, and which one was its choice. Refused where we read JSON with it: an API body
-/// (`firstRepeated(in:)`) and the bank-holidays file (`JSONValue.firstRepeatedKey()`).
+/// two without a word, and which one was its choice. Refused in an API body, which is read with it
+/// (`firstRepeated(in:)`), and in the bank-holidays file (`JSONValue.firstRepeatedKey()`).
 public enum JSONObjectKeys {
     /// The duplicate-key rule (`ColumnName`) for a JSON object sent to us outside a JSON Lines file:
     /// the key (as `ColumnName.key`) given twice in the top-level object of `bytes`; nil when none

@@ -35,7 +35,7 @@ public struct JSONSyntaxError: Error {
 }
 
 /// The one JSON reader (RFC 8259): a JSON Lines line of incidents or episodes, an API body's keys,
-/// a bank-holidays file's keys. The input must already be valid UTF-8.
+/// the bank-holidays file. The input must already be valid UTF-8.
 public struct JSONParser {
     private let b: UnsafeBufferPointer<UInt8>
     private var p = 0
@@ -48,8 +48,8 @@ public struct JSONParser {
     }
 
     /// The one value `bytes` hold, white space around it allowed. `maximumDepth` bounds the nesting
-    /// (a line of ours needs 3); a file `JSONSerialization` has read already may be as deep as it
-    /// takes (512).
+    /// (a line of ours needs 3); the bank-holidays file may be as deep as `JSONSerialization`, which
+    /// read it before, took (512).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 64) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes, maximumDepth: maximumDepth)
         let value = try parser.value()
