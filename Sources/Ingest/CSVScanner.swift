@@ -1,3 +1,5 @@
+import InputRules
+
 /// One field of a CSV record: a byte range of the file, without its surrounding quotes.
 struct CSVField {
     var start: Int
@@ -137,13 +139,13 @@ struct CSVScanner {
     }
 
     private mutating func skipLine(from start: Int) {
-        var p = start
-        while p < bytes.count, bytes[p] != 0x0A, bytes[p] != 0x0D { p += 1 }
-        if p < bytes.count {
-            p += bytes[p] == 0x0D && p + 1 < bytes.count && bytes[p + 1] == 0x0A ? 2 : 1
+        let (end, next, _) = LineEnds.line(in: bytes, from: start)
+        if end < bytes.count {
             line += 1
+            position = next
+        } else {
+            position = end
         }
-        position = p
     }
 }
 

@@ -1,6 +1,6 @@
 /// A key given twice in one JSON object, read by `JSONParser`: `JSONSerialization` keeps one of the
-/// two without a word, and which one was its choice. Refused where we read JSON with it: an API body
-/// (`firstRepeated(in:)`) and the bank-holidays file (`JSONValue.firstRepeatedKey()`).
+/// two without a word, and which one was its choice. Refused in an API body, which is read with it
+/// (`firstRepeated(in:)`), and in the bank-holidays file (`JSONValue.firstRepeatedKey()`).
 public enum JSONObjectKeys {
     /// The duplicate-key rule (`ColumnName`) for a JSON object sent to us outside a JSON Lines file:
     /// the key (as `ColumnName.key`) given twice in the top-level object of `bytes`; nil when none
@@ -42,10 +42,9 @@ extension JSONValue {
     }
 }
 
-/// Where a byte offset of a text is, as an error that names the place counts it (1-based): a line
-/// ends at LF, CRLF or a lone CR (as `LineEnds` splits JSON Lines), and a column counts characters
-/// (Unicode scalars, so a curly quote is one) from the line's start. Counted when an error asks,
-/// never while reading (`JSONMember.offset`).
+/// Where a byte offset of a text is, as an error that names the place counts it (1-based): lines
+/// end as `LineEnds` ends them, and a column counts characters (`characters(in:)`) from the line's
+/// start. Counted when an error asks, never while reading (`JSONMember.offset`).
 public struct JSONPosition: Equatable, Sendable {
     public let line: Int
     public let column: Int
@@ -56,20 +55,21 @@ public struct JSONPosition: Equatable, Sendable {
     }
 
     public init(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) {
+        let target = min(offset, bytes.count)
         var line = 1, lineStart = 0
-        for i in 0..<min(offset, bytes.count) {
-            switch bytes[i] {
-            case 0x0A:
-                if i == 0 || bytes[i - 1] != 0x0D { line += 1 }
-                lineStart = i + 1
-            case 0x0D:
-                line += 1
-                lineStart = i + 1
-            default:
-                break
-            }
+        // Past each line whose break ends before the offset: the next line starts at or before it.
+        while true {
+            let next = LineEnds.line(in: bytes, from: lineStart).next
+            guard next <= target else { break }
+            line += 1
+            lineStart = next
         }
-        let column = bytes[lineStart..<max(lineStart, min(offset, bytes.count))].count(where: { $0 & 0xC0 != 0x80 }) + 1
-        self.init(line: line, column: column)
+        self.init(line: line, column: Self.characters(in: UnsafeBufferPointer(rebasing: bytes[lineStart..<max(lineStart, target)])) + 1)
+    }
+
+    /// The characters of UTF-8 `bytes`, as a place in a text counts them: Unicode scalars (a UTF-8
+    /// lead byte each), so a curly quote is one character, not three.
+    static func characters(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.count(where: { $0 & 0xC0 != 0x80 })
     }
 }

@@ -28,13 +28,14 @@ public struct JSONMember: Sendable {
     public let offset: Int
 }
 
-/// Why a text is not JSON, with the 1-based byte position; never the text itself.
+/// Why a text is not JSON, with the 1-based position in characters (`JSONPosition.characters`);
+/// never the text itself.
 public struct JSONSyntaxError: Error {
     public let message: String
 }
 
 /// The one JSON reader (RFC 8259): a JSON Lines line of incidents or episodes, an API body's keys,
-/// a bank-holidays file's keys. The input must already be valid UTF-8.
+/// the bank-holidays file. The input must already be valid UTF-8.
 public struct JSONParser {
     private let b: UnsafeBufferPointer<UInt8>
     private var p = 0
@@ -47,8 +48,8 @@ public struct JSONParser {
     }
 
     /// The one value `bytes` hold, white space around it allowed. `maximumDepth` bounds the nesting
-    /// (a line of ours needs 3); a file `JSONSerialization` has read already may be as deep as it
-    /// takes (512).
+    /// (a line of ours needs 3); the bank-holidays file may be as deep as `JSONSerialization`, which
+    /// read it before, took (512).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = 64) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes, maximumDepth: maximumDepth)
         let value = try parser.value()
@@ -57,8 +58,10 @@ public struct JSONParser {
         return value
     }
 
+    /// Counted in characters, as a column is: in bytes, a line with non-ASCII text before the fault
+    /// named a place further on. Counted here only, once the text is refused.
     private func error(_ what: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: "\(what) at character \(p + 1)")
+        JSONSyntaxError(message: "\(what) at character \(JSONPosition.characters(in: UnsafeBufferPointer(rebasing: b[..<p])) + 1)")
     }
 
     private mutating func skipSpace() {

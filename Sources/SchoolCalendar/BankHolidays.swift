@@ -18,42 +18,69 @@ public struct BankHolidays: Sendable {
     static let division = "england-and-wales"
 
     /// Parses the GOV.UK format (https://www.gov.uk/bank-holidays.json); uses only the
-    /// "england-and-wales" division, and ignores `title`, `notes` and `bunting`.
+    /// "england-and-wales" division, and ignores `title`, `notes` and `bunting`. Read once, by the
+    /// one JSON reader (`JSONParser`, RFC 8259): it keeps every member as the text gives it, so a key
+    /// given twice is found in the same reading as the dates. (`JSONSerialization` read the dates,
+    /// and kept one of a key given twice without a word, so the file was parsed a second time for
+    /// its keys; it also let a trailing comma through, which RFC 8259 and this reader refuse.)
     public static func parseGovUK(_ data: Data) throws -> BankHolidays {
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw BankHolidaysError("not valid JSON")
+        guard let text = utf8(data) else { throw BankHolidaysError("not valid JSON") }
+        return try text.withUnsafeBufferPointer { b throws -> BankHolidays in
+            let bom = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            let body = UnsafeBufferPointer(rebasing: b[bom...])
+            guard String(validating: body, as: UTF8.self) != nil,
+                  // As deep as JSONSerialization read (512), so no file it took is refused now.
+                  let root = try? JSONParser.parse(body, maximumDepth: 512) else {
+                throw BankHolidaysError("not valid JSON")
+            }
+            // RFC 8259 lets a text be any one value; JSONSerialization, which read this file before,
+            // refused anything but an array or an object at the top, and its error is kept.
+            switch root {
+            case .object, .array: break
+            case .string, .number, .bool, .null: throw BankHolidaysError("not valid JSON")
+            }
+            // Two "england-and-wales" divisions (one a year out of date), or two dates in one event:
+            // which one counted would be a choice made without a word. Refused, where it is, as a
+            // repeated column is (`ColumnName`), before anything is taken from the file.
+            if let (repeated, first) = root.firstRepeatedKey() {
+                // Where, as `JSONPosition` counts (its opening quote; a byte order mark counts as a
+                // character of line 1), and its first's line.
+                let at = JSONPosition(of: bom + repeated.offset, in: b)
+                throw BankHolidaysError("\"\(FieldText.forTerminal(String(repeated.key.prefix(64))))\" is given twice in one object "
+                                        + "(first on line \(JSONPosition(of: bom + first.offset, in: b).line)): keep one",
+                                        line: at.line, column: at.column)
+            }
+            return BankHolidays(dates: try englandAndWales(root))
         }
-        // JSONSerialization keeps one of a key given twice, saying nothing: two "england-and-wales"
-        // divisions (one a year out of date), or two dates in one event, and which one counted was
-        // the parser's choice. Refused, where it is, as a repeated column is (`ColumnName`).
-        if let repeated = repeatedKey(in: data) {
-            throw BankHolidaysError("\"\(FieldText.forTerminal(String(repeated.key.prefix(64))))\" is given twice in one object "
-                                    + "(first on line \(repeated.firstLine)): keep one", line: repeated.line, column: repeated.column)
+    }
+
+    /// The dates of the england-and-wales division's events, from a file whose keys are each given
+    /// once (so a key's first member is its only one).
+    static func englandAndWales(_ root: JSONValue) throws -> Set<LocalDate> {
+        func member(_ key: String, of members: [JSONMember]) -> JSONValue? {
+            members.first { $0.key == key }?.value
         }
-        guard let divisions = root as? [String: Any] else {
+        guard case .object(let divisions) = root else {
             throw BankHolidaysError("the top level must be an object keyed by division")
         }
-        guard let ew = divisions[division] else {
+        guard let ew = member(division, of: divisions) else {
             throw BankHolidaysError("no \"\(division)\" division")
         }
-        guard let body = ew as? [String: Any] else {
+        guard case .object(let body) = ew else {
             throw BankHolidaysError("\(division) must be an object")
         }
-        if let named = body["division"], (named as? String) != division {
-            throw BankHolidaysError("\(division).division must be \"\(division)\"")
+        if let named = member("division", of: body) {
+            guard case .string(division) = named else { throw BankHolidaysError("\(division).division must be \"\(division)\"") }
         }
-        guard let events = body["events"] as? [Any] else {
+        guard case .array(let events) = member("events", of: body) else {
             throw BankHolidaysError("\(division).events must be an array")
         }
         var dates = Set<LocalDate>()
         for (i, event) in events.enumerated() {
-            guard let fields = event as? [String: Any] else {
+            guard case .object(let fields) = event else {
                 throw BankHolidaysError("\(division).events[\(i)] must be an object")
             }
-            guard let text = fields["date"] as? String else {
+            guard case .string(let text) = member("date", of: fields) else {
                 throw BankHolidaysError("\(division).events[\(i)].date is missing or not a string")
             }
             guard let date = LocalDate(iso: text) else {
@@ -61,30 +88,12 @@ public struct BankHolidays: Sendable {
             }
             dates.insert(date)
         }
-        return BankHolidays(dates: dates)
+        return dates
     }
 
-    /// The first key an object of `data` gives again, at any depth (`JSONValue.firstRepeatedKey`),
-    /// where it is (`JSONPosition`: its opening quote; a byte order mark counts as a character of
-    /// line 1) and its first's line; nil when each key is given once. `data` is JSON that
-    /// `JSONSerialization` has read, in whichever encoding it read it in (`utf8`).
-    static func repeatedKey(in data: Data) -> (key: String, line: Int, column: Int, firstLine: Int)? {
-        guard let text = utf8(data) else { return nil }
-        return text.withUnsafeBufferPointer { b -> (key: String, line: Int, column: Int, firstLine: Int)? in
-            let bom = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-            let body = UnsafeBufferPointer(rebasing: b[bom...])
-            guard String(validating: body, as: UTF8.self) != nil,
-                  // As deep as JSONSerialization reads (512), so no file it took escapes the rule.
-                  let value = try? JSONParser.parse(body, maximumDepth: 512),
-                  let (repeated, first) = value.firstRepeatedKey() else { return nil }
-            let at = JSONPosition(of: bom + repeated.offset, in: b)
-            return (repeated.key, at.line, at.column, JSONPosition(of: bom + first.offset, in: b).line)
-        }
-    }
-
-    /// The file as UTF-8, in the encoding `JSONSerialization` reads it in (RFC 4627 §3): UTF-8 unless
-    /// a byte order mark or the zero bytes among the first four say UTF-16 or UTF-32 (PowerShell 5
-    /// saves a download as UTF-16 by default). Nil when it is none of them.
+    /// The file as UTF-8, in the encoding `JSONSerialization` read it in, which it is still read in
+    /// (RFC 4627 §3): UTF-8 unless a byte order mark or the zero bytes among the first four say
+    /// UTF-16 or UTF-32 (PowerShell 5 saves a download as UTF-16 by default). Nil when it is none of them.
     static func utf8(_ data: Data) -> [UInt8]? {
         let head = Array(data.prefix(4))
         func zero(_ i: Int) -> Bool { i < head.count && head[i] == 0 }

@@ -89,6 +89,8 @@ import Testing
     static let badLines: [(String, String)] = [
         (#"{"incident_id": "I-1", "#, "in.jsonl:1: json: not valid JSON: expected a key in quotes at character 24"),
         ("incident_id,reported_at", "in.jsonl:1: json: not valid JSON: expected a value at character 1"),
+        // Characters, not bytes: "’" is three bytes and "🙂" four, each one character (byte 31).
+        ("{\"incident_id\": \"I-1’🙂\", ", "in.jsonl:1: json: not valid JSON: expected a key in quotes at character 26"),
         ("[1, 2]", "in.jsonl:1: json: the line is an array, not a JSON object"),
         (#""I-1""#, "in.jsonl:1: json: the line is a string, not a JSON object"),
         ("{" + incidentKeys + "} {}", "in.jsonl:1: json: not valid JSON: unexpected text after the JSON value"),

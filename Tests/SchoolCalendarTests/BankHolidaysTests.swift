@@ -76,6 +76,10 @@ import Testing
         (#"{"england-and-wales": []}"#, "must be an object"),
         (#"[{"date": "2026-01-01"}]"#, "top level"),
         (#"{"england-and-wales": "#, "not valid JSON"),
+        // As JSONSerialization, which read the file before, refused it: a text that is no object or array.
+        (#""england-and-wales""#, "not valid JSON"),
+        // RFC 8259 has no trailing comma (JSONSerialization let one through).
+        (#"{"england-and-wales": {"division": "england-and-wales", "events": [],}}"#, "not valid JSON"),
         ("", "not valid JSON"),
     ]
 

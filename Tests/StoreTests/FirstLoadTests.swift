@@ -304,15 +304,23 @@ struct FirstLoadTests {
 
     /// A reader that holds the links and then asks for the children, caught between the two by a
     /// first load that holds the children and waits for the links: PostgreSQL fails one of the two
-    /// waits, the load's (it began first). The load takes its locks again once the reader is done,
-    /// and goes in; the reader's read goes through. (Without the retry, the load fails: deadlock.)
+    /// waits, the load's. The load takes its locks again once the reader is done, and goes in; the
+    /// reader's read goes through. (Without the retry, the load fails: deadlock.)
     @Test func aFirstLoadCaughtInADeadlockWithAReaderTakesItsLocksAgain() async throws {
         let t = try await TempStore(.postgres)
         defer { t.cleanUp() }
         let pg = try #require(t.store as? PostgresStore)
         let (db, logger, now, batch) = (String(t.url.split(separator: "/").last!), pg.logger, now, batch)
         let waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'incident_children'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted"
-        let summary = try await pg.database.session { reader in
+        // Each waiter looks for a deadlock once its own deadlock_timeout has passed, and the first to
+        // look is the one failed. The load waits first, so its look usually comes first, but under the
+        // whole suite's load the reader's came first once: the reader was failed, and the test with
+        // it. The reader is the tests' superuser (only a superuser may set deadlock_timeout) and
+        // looks after an hour, so the load is always the one failed, as this test needs.
+        let superuser = try PostgresDatabase(location: PostgresLocation(url: t.url.replacingOccurrences(of: "//encompass@", with: "//postgres@")),
+                                             password: nil)
+        let summary = try await superuser.session { reader in
+            try await reader.run("SET deadlock_timeout = '1h'", logger)
             try await reader.run("BEGIN", logger)
             try await reader.run("LOCK TABLE incident_children IN ACCESS SHARE MODE", logger)
             let load = Task { try await pg.ingest(batch, actor: "test", at: now, planner: nil) }
