@@ -255,10 +255,20 @@ public struct NotifyRun: Sendable {
             // out stay `sending` under the lease, for the next run once it ends.
             var stopped: String?
             var handedOver = 0
-            // The messages handed out, by reference; and whether the key adults changed since the
-            // batch was claimed: then the rest of the batch may name someone no longer the school's.
+            // The messages handed out, by reference; and whether the routing version moved since the
+            // batch was claimed (`OutcomeRecorded.routingVersion`): then the rest of the batch may be
+            // for someone, or a school, the record no longer names.
             var answered: Set<String> = []
-            var keyAdultsChanged = false
+            var routingChanged = false
+            let refusalsBefore = (relay: relayRefusals.count, signature: signatureRefusals.count)
+            /// Closes the batch once the version moved: what is in flight ends, nothing more goes
+            /// to the people it was rendered for (audit 29, F1: 14-51 of 64 went to a person just
+            /// replaced, recorded delivered, nobody told).
+            func closeIfMoved(_ version: Int64) {
+                guard version != claimed.routingVersion, !routingChanged else { return }
+                routingChanged = true
+                pacing.close()
+            }
             for await outcome in transport.deliver(messages, pacing: pacing) {
                 // Recorded, set aside for `settle`, or not this batch's: its worker goes on.
                 defer { pacing.recorded(outcome.reference) }
@@ -273,6 +283,11 @@ public struct NotifyRun: Sendable {
                 if outcome.channel == .smtp, outcome.attempted, outcome.status != .relayUnreachable {
                     if outcome.status == .permanent, let code = outcome.replyCode, (500..<600).contains(code) {
                         relayRefusals.append((alert, outcome))
+                        // Set aside unrecorded, so the version is read here: a lead whose address
+                        // bounced is the likeliest to be replaced mid-morning, and the whole batch
+                        // went on to the refused address (audit 30, F4). A read that fails is left
+                        // to the next outcome recorded.
+                        if let version = try? await store.routingVersion() { closeIfMoved(version) }
                         continue
                     }
                     relayOtherwise += 1
@@ -280,6 +295,7 @@ public struct NotifyRun: Sendable {
                 if outcome.channel == .https, outcome.attempted {
                     if outcome.status == .permanent, let code = outcome.replyCode, Self.signatureRefusalCodes.contains(code) {
                         signatureRefusals.append((alert, outcome))
+                        if let version = try? await store.routingVersion() { closeIfMoved(version) }
                         continue
                     }
                     if outcome.status == .delivered { webhooksDelivered += 1 }
@@ -310,13 +326,7 @@ public struct NotifyRun: Sendable {
                 }
                 relay.learn(result, firstHand: outcome.attempted)
                 let recorded = try await keep(result, for: alert, now: at, until: leaseEnds)
-                if recorded.routingVersion != claimed.routingVersion, !keyAdultsChanged {
-                    // A key adult replaced part way through the batch: what is in flight ends, and
-                    // nothing more of it goes to the people the batch was rendered for (audit 29, F1:
-                    // 14-51 of 64 went to the person replaced, recorded delivered, nobody told).
-                    keyAdultsChanged = true
-                    pacing.close()
-                }
+                closeIfMoved(recorded.routingVersion)
                 if !recorded.kept, stopped == nil {
                     stopped = "another run took alert \(alert.reference) back before this run recorded its outcome "
                         + "(its lease had ended: the database was slow to record it)"
@@ -331,13 +341,24 @@ public struct NotifyRun: Sendable {
                     + "\(left) alert(s) it claimed are left to the next run, which sends them once the lease ends"
                 break
             }
-            if keyAdultsChanged {
-                // Given back unsent and claimed again at once, each planned with the key adults as
-                // they are now, due at the run's `now` (as claims judge); `sentTo` forgets them, so
-                // the claim that returns them sends them.
-                let unsent = messages.filter { !answered.contains($0.reference) }.compactMap { byReference[$0.reference]?.alertKey }
-                try await store.giveBack(unsent, owner: owner, now: now, planner: planner)
-                for key in unsent { sentTo[key] = nil }
+            if routingChanged {
+                // Given back unsent and claimed again at once, each planned with the key adults and
+                // the record as they are now, due at the run's `now` (as claims judge); `sentTo`
+                // forgets them, so the claim that returns them sends them. So are this batch's
+                // refusals set aside: refused by an address the school may no longer have, they
+                // would be failed and the hub told (audit 30, F4); one still the school's is
+                // refused again and settled then.
+                let refused = relayRefusals[refusalsBefore.relay...].map(\.alert.alertKey)
+                    + signatureRefusals[refusalsBefore.signature...].map(\.alert.alertKey)
+                relayRefusals.removeSubrange(refusalsBefore.relay...)
+                signatureRefusals.removeSubrange(refusalsBefore.signature...)
+                let back = messages.filter { !answered.contains($0.reference) }.compactMap { byReference[$0.reference]?.alertKey } + refused
+                try await keepTrying("\(back.count) alert(s) given back unsent", until: leaseEnds,
+                                     unrecorded: "until then they wait for this run's lease to end",
+                                     givingUp: "the next run sends them once this run's lease ends") {
+                    try await store.giveBack(back, owner: owner, now: now, planner: planner)
+                }
+                for key in back { sentTo[key] = nil }
             }
         }
         try await settle(relayRefusals, ours: Self.relayRefusalsAreOurs(relayRefusals, otherwise: relayOtherwise), now: now,
@@ -384,7 +405,10 @@ public struct NotifyRun: Sendable {
     /// Writes what went out again, on a new connection, while the database is away and the lease
     /// lasts (`OutcomeKeeping`): unrecorded, it would be sent again by the next run. `what` names it
     /// on stderr (a reference, never a child).
-    private func keepTrying<Kept>(_ what: String, until leaseEnds: TimeInterval, _ write: () async throws -> Kept) async throws -> Kept {
+    private func keepTrying<Kept>(_ what: String, until leaseEnds: TimeInterval,
+                                  unrecorded: String = "unrecorded, it would be sent again by the next run",
+                                  givingUp: String = "the next run sends it again, and any other alert this run sent and did not record",
+                                  _ write: () async throws -> Kept) async throws -> Kept {
         var attempt = 0
         while true {
             do {
@@ -395,14 +419,12 @@ public struct NotifyRun: Sendable {
                                               mayClearItself: failure.mayClearItself) else {
                     // Said, not only the exit 69 after it: the operator must know a school may hear
                     // twice, and which alert it was (audit 29, F3: "so it is not sent twice", then it was).
-                    waitingForDatabase?("\(what) still could not be recorded (\(failure.problem)); the run stops: "
-                                        + "the next run sends it again, and any other alert this run sent and did not record")
+                    waitingForDatabase?("\(what) still could not be recorded (\(failure.problem)); the run stops: \(givingUp)")
                     throw failure
                 }
                 if attempt == 1 {
                     let until = failure.mayClearItself ? "while its lease lasts" : "for \(Int(keeping.lastingFor)) s"
-                    waitingForDatabase?("\(what) could not be recorded (\(failure.problem)); "
-                                        + "trying again \(until): unrecorded, it would be sent again by the next run")
+                    waitingForDatabase?("\(what) could not be recorded (\(failure.problem)); trying again \(until): \(unrecorded)")
                 }
                 try await Task.sleep(for: .seconds(wait))
             }

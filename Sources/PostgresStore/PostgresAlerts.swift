@@ -794,6 +794,11 @@ extension PostgresStore: AlertStore {
         }
     }
 
+    public func routingVersion() async throws -> Int64 {
+        let logger = self.logger
+        return try await read { conn in try await PostgresStore.routingVersion(conn, logger) }
+    }
+
     public func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws {
         guard !alertKeys.isEmpty else { return }
         let logger = self.logger

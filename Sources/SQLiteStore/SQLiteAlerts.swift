@@ -492,6 +492,10 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func routingVersion() async throws -> Int64 {
+        try await pool.read { db in try Self.routingVersion(db) }
+    }
+
     public func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws {
         guard !alertKeys.isEmpty else { return }
         try await pool.write { db in

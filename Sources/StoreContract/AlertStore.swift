@@ -314,6 +314,9 @@ public protocol AlertStore: Sendable {
     /// An alert `owner` no longer holds is left alone. A key adult replaced while a run held a
     /// batch: the rest of the batch went to the person replaced (audit 29, F1).
     func giveBack(_ alertKeys: [Int64], owner: String, now: Date, planner: AlertPlanner?) async throws
+    /// The routing version now (`OutcomeRecorded.routingVersion`), for an outcome a run sets aside
+    /// unrecorded (a refusal it settles at its end).
+    func routingVersion() async throws -> Int64
     /// The notices neither sent nor settled.
     func unsentHubNotices() async throws -> [HubNoticeRow]
     /// Takes every unsent hub notice no other live run holds, for `lease` seconds, so two runs at

@@ -56,8 +56,9 @@ struct PostgresOutageTests {
         await #expect {
             _ = try await store.ingest([incident("I-2", "2026-11-19T22:40:00Z", children: [child("C-2")])], actor: "test", at: Date(), planner: nil)
         } throws: { error in
+            // The server's own reason, asked of it once the pool found no connection (`refusal`).
             let problem = (error as? PostgresProblem)?.problem ?? "\(error)"
-            return problem.contains("no connection within 1 s") && (error as? any KindedError)?.failureKind == .unavailable
+            return problem.contains("is not currently accepting connections") && (error as? any KindedError)?.failureKind == .unavailable
         }
 
         let back = try await server.psql("postgres", "ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
@@ -66,6 +67,33 @@ struct PostgresOutageTests {
         // one's pool comes back after its back-off, which is the driver's business).
         let fresh = try Self.store(url)
         #expect(try await fresh.counts().incidents == 1)
+    }
+
+    /// Audit 30 (F1): a database dropped, or a password changed, after the store reached the server.
+    /// The pool retries the refused login and says only that no connection came, which a morning run
+    /// waited out for its whole lease (538 s) as a server not answering, telling the operator to check
+    /// that PostgreSQL ran. The store asks the server once and names its refusal, SQLSTATE and all:
+    /// not one that clears itself, so the run gives it half a minute (`OutcomeKeeping.lastingFor`).
+    @Test func aDatabaseGoneAfterTheStoreReachedItIsNamedByTheServersRefusal() async throws {
+        let (server, url, name) = try Self.database()
+        let patient = try Self.store(url)
+        _ = try await patient.migrate(for: .write)
+        let store = try Self.store(url, leaseWait: .seconds(1))
+        var reached = false
+        for _ in 0..<30 where !reached {
+            reached = (try? await store.counts().incidents) == 0
+        }
+        try #require(reached, "the store never reached the server")
+        let dropped = try await server.psql("postgres", "DROP DATABASE \(name) WITH (FORCE)")
+        try #require(dropped.exitCode == 0, "\(dropped.output)")
+        // Any connection the pool held is spent first (see above), so the read asks for a new one.
+        for _ in 0..<8 {
+            do { _ = try await store.counts() } catch let e as PostgresProblem where e.sqlState == "3D000" { break }
+            catch {}
+        }
+        let refused = await #expect(throws: PostgresProblem.self) { _ = try await store.counts() }
+        #expect(refused?.sqlState == "3D000" && refused?.mayClearItself == false, "\(String(describing: refused))")
+        #expect(refused?.problem.contains("no such database") == true, "\(String(describing: refused))")
     }
 
     /// The server ends the sessions of a store's pooled connections (a restart, a failover, an

@@ -10,7 +10,8 @@ With --require-fqdn-helo, every RCPT after an EHLO/HELO name without a dot gets 
 reject_non_fqdn_helo_hostname answers; with --refuse-helo NAME, after that EHLO/HELO name.
   an address containing --hold's WORD -> its first RCPT is held (see --hold); later ones at once
 Each accepted message is written to OUT/<n>.eml, with a line in OUT/log.jsonl
-({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}). A held RCPT writes a line
+({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}); each "reject" refused, a line
+{"refused": address} in OUT/refused.jsonl, as it is answered. A held RCPT writes a line
 {"held": address} to OUT/held.jsonl the moment it is held, so a test can wait for that instead of a
 time: the client is then surely in the middle of its run.
 Prints "READY <port>" once listening; stops on SIGTERM or SIGINT.
@@ -56,6 +57,8 @@ class Relay:
                 (self.refuse_helo and session.host_name == self.refuse_helo):
             return "504 5.5.2 <%s>: Helo command rejected: need fully-qualified hostname" % (session.host_name or "")
         if "reject" in lowered:
+            with open(os.path.join(self.out, "refused.jsonl"), "a", encoding="utf-8") as f:
+                f.write(json.dumps({"refused": address}) + "\n")
             return "550 5.1.1 Recipient address rejected"
         if "greylist" in lowered:
             self.greylisted[lowered] += 1
