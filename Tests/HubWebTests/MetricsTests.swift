@@ -385,7 +385,9 @@ struct MetricsTests {
         defer { world.cleanUp() }
         let token = try await world.token()
         var configuration = world.configuration
-        configuration.healthTimeoutSeconds = 1
+        // Long enough for the scrape after the lock to answer on a loaded machine (1 s did not,
+        // under a full run at load 20), far short of the store's own 20 s.
+        configuration.healthTimeoutSeconds = 5
         let server = try PostgresServer.shared()
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: server.bin + "/psql")
