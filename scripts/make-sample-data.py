@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """Writes the sample data shipped in Config/, deterministically (Python 3 stdlib only).
 
-    python3 scripts/make-sample-data.py          # writes Config/*.csv and prints a summary
+    python3 scripts/make-sample-data.py                  # writes Config/*.csv and prints a summary
+    python3 scripts/make-sample-data.py --out /tmp/x     # writes them into /tmp/x instead
+    python3 scripts/make-sample-data.py --help           # says so, and writes nothing
+
+The default run reproduces the committed files byte for byte: the generator reads no clock and no
+environment (a fixed seed, fixed dates), and what was added to the files by hand after they were
+first generated (the schools' TelephoneNum, the serial-perpetrator rows) is written here too.
 
 Every name, address and id is fictional. The demo's as-of is 2026-11-20T08:00:00Z (a Friday); every
 incident is reported between 2025-11-25 and 2026-11-19, so all sit inside a 365-day window.
@@ -39,16 +45,19 @@ printed by this script against each case):
   A declined MARAC decision with a reason: C-1003 (sample-decisions.csv)
   child_voice with a comma (C-1001), a quote (C-1003), a line break (C-1004), both (C-1005)
   Incidents on 2026-11-18/19 evenings, alerts due 09:00 on Friday 2026-11-20: C-1005 ... C-1091, filler
+  Serial perpetrator across households: P-9001 in PPN-2026-9001 (C-3101, 120501) and PPN-2026-9002
+    (C-3102, 120502), fixed rows written last
   Filler: C-2001 upwards, ~120 households, most seen once, some twice, never three times;
   a few incidents with no child at all.
 """
 
+import argparse
 import csv
 import datetime as dt
 import random
 from pathlib import Path
 
-CONFIG = Path(__file__).resolve().parent.parent / "Config"
+CONFIG = Path(__file__).resolve().parent.parent / "Config"  # where the files are written: --out
 UTC = dt.timezone.utc
 FIRST_DAY = dt.date(2025, 11, 25)
 LAST_DAY = dt.date(2026, 11, 19)
@@ -86,8 +95,14 @@ GIAS_HEADER = [
     "URN", "LA (code)", "LA (name)", "EstablishmentNumber", "EstablishmentName",
     "TypeOfEstablishment (code)", "TypeOfEstablishment (name)", "EstablishmentTypeGroup (name)",
     "EstablishmentStatus (code)", "EstablishmentStatus (name)", "PhaseOfEducation (name)",
-    "StatutoryLowAge", "StatutoryHighAge", "Street", "Town", "Postcode",
+    "StatutoryLowAge", "StatutoryHighAge", "Street", "Town", "Postcode", "TelephoneNum",
 ]
+
+
+def telephone(i):
+    """The number the hub rings about a school's alert (the board's phone list): Ofcom's range kept
+    for drama, 01632 960000-960999, so no real school is ever rung from the demo."""
+    return f"01632 {960100 + i}"
 
 # urn -> (name, slug for the email domain); 120599 deliberately has none.
 KEY_ADULTS = {
@@ -111,7 +126,7 @@ def write_schools():
         w.writerow(GIAS_HEADER)
         for i, (urn, la, name, tcode, tname, group, phase, low, high, street, town, postcode) in enumerate(SCHOOLS):
             w.writerow([urn, la, LA_NAME[la], str(2000 + 17 * i + 3), name, tcode, tname, group,
-                        "1", "Open", phase, low, high, street, town, postcode])
+                        "1", "Open", phase, low, high, street, town, postcode, telephone(i)])
 
 
 def write_key_adults():
@@ -402,6 +417,18 @@ def number_incidents():
         inc["id"] = f"PPN-{y}-{per_year[y]:04d}"
 
 
+# The serial-perpetrator case (P-9001: two households, two children, the demo's issue 12 case), added
+# to the committed file by hand after the numbered incidents, its own ids outside the numbering, and
+# written as it was (its child's words quoted though csv would not quote them, each row ending in LF
+# where the rest end in CRLF: the ingest takes either, `LineEnds`) so the file stays the same byte
+# for byte. Fixed text, no draw from `rng`: every row above stays as it was.
+SERIAL_PERPETRATOR_ROWS = [
+    'PPN-2026-9001,2026-03-14T22:05:00Z,DASH,standard,5,,V-9001,P-9001,C-3101,Leo,Marsh,2017-02-11,120501,Y,Y,'
+    '"I hid under the bed.",Y',
+    "PPN-2026-9002,2026-10-30T20:40:00Z,DASH,standard,4,,V-9002,P-9001,C-3102,Ruby,Fenwick,2015-08-19,120502,Y,N,,N",
+]
+
+
 def write_incidents():
     with open(CONFIG / "sample-incidents.csv", "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\r\n")
@@ -414,6 +441,8 @@ def write_incidents():
             for child, present, spoken, voice in inc["kids"]:
                 w.writerow(head + [child.cid, child.given, child.family, child.dob.isoformat(), child.urn,
                                    present, spoken, voice, inc["bwv"]])
+        for row in SERIAL_PERPETRATOR_ROWS:
+            f.write(row + "\n")
 
 
 def write_decisions():
@@ -436,8 +465,20 @@ def check():
             assert 4 <= age_on(child.dob, day) <= 17, (child.cid, inc["id"])
 
 
+def options(argv=None):
+    """Parsed before anything is generated or written, so --help (or a mistyped option) writes nothing."""
+    parser = argparse.ArgumentParser(
+        description="Write the sample data shipped in Config/ (schools.csv, key-adults.csv, sample-incidents.csv, "
+                    "sample-decisions.csv), the same bytes on every run.")
+    parser.add_argument("--out", metavar="DIR", type=Path, default=CONFIG,
+                        help="the directory to write the files into (default: the repository's Config/)")
+    return parser.parse_args(argv)
+
+
 def main():
-    CONFIG.mkdir(exist_ok=True)
+    global CONFIG
+    CONFIG = options().out
+    CONFIG.mkdir(parents=True, exist_ok=True)
     special_cases()
     filler(120)
     number_incidents()
@@ -451,6 +492,7 @@ def main():
     print(f"sample-incidents.csv: {len(INCIDENTS)} incidents, {rows} rows, {len(children)} children")
     for tag, incs in TAGS.items():
         print(f"  {tag}: {', '.join(i['id'] for i in incs)}")
+    print(f"  serial perpetrator P-9001 (fixed rows, last): {', '.join(r.split(',')[0] for r in SERIAL_PERPETRATOR_ROWS)}")
 
 
 if __name__ == "__main__":

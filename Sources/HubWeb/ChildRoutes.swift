@@ -135,13 +135,14 @@ struct ChildRoutes {
         case .decision(let childId):
             let user = try context.require(.hub)
             guard try await store.childExists(childId) else { throw PageError.notFound }
-            let form = DecisionFormState(input: Self.decisionInput(kept.fields), problems: [FieldProblem(field: "decisions", message: message)])
+            let form = DecisionFormState(input: Self.decisionInput(kept.fields),
+                                         problems: [FieldProblem(field: "decisions", message: message)] + kept.blankProblems())
             return try await childPage(childId: childId, user: user, context: context, form: form, notice: nil, status: status)
         case .planAction(let childId):
             let user = try context.require(.hub)
             guard try await store.childExists(childId) else { throw PageError.notFound }
             let plan = PlanFormState(added: PlanFormState.Added(kept.fields), status: status,
-                                     problems: [FieldProblem(field: "plan-heading", message: message)])
+                                     problems: [FieldProblem(field: "plan-heading", message: message)] + kept.blankProblems { "plan-" + $0 })
             return try await childPage(childId: childId, user: user, context: context, form: nil, plan: plan, notice: nil)
         case .planDone(let childId, let actionId):
             let user = try context.require(.hub)
@@ -154,7 +155,7 @@ struct ChildRoutes {
         case .regrade(let childId, let incidentId):
             let user = try context.require(.supervisor)
             return try await regradePage(childId: childId, incidentId: incidentId, user: user, context: context,
-                                         problems: [FieldProblem(field: "grade", message: message)],
+                                         problems: [FieldProblem(field: "grade", message: message)] + kept.blankProblems(),
                                          typed: (Self.grade(kept.fields), kept.fields["reason"]), status: status)
         case .call, .school:
             throw PageError.notFound

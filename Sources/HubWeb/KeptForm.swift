@@ -127,17 +127,19 @@ struct KeptForm: Sendable {
         /// not known, so the field comes back blank.
         case givenTwice(String)
 
-        /// Said on the form's page, as its problem, beside what was typed.
-        func message(_ kind: Kind) -> String {
-            let why: String
-            switch self {
-            case .sessionEnded: why = "Your session had ended when you pressed \(kind.button)"
-            case .earlierSession: why = "This page came from an earlier session (you have signed in again since)"
-            case .givenTwice(let name):
-                return FormFields.givenTwice(name, in: "the form") + " What you sent was NOT recorded. It is below as you typed it"
-                    + (kind.fields.contains(name) ? ", \(name) left blank" : "") + ": check it, then press \(kind.button) to record it."
+        /// Said on the form's page, as its problem, beside what was typed; each field left blank
+        /// (`KeptForm.givenTwice`) named by its label, whatever the refusal, as one form may be
+        /// refused for its session and have given a field twice.
+        func message(_ kept: KeptForm) -> String {
+            let kind = kept.kind
+            let why = switch self {
+            case .sessionEnded: "Your session had ended when you pressed \(kind.button), so what you sent was NOT recorded."
+            case .earlierSession: "This page came from an earlier session (you have signed in again since), so what you sent was NOT recorded."
+            case .givenTwice(let name): FormFields.givenTwice(name, in: "the form") + " What you sent was NOT recorded."
             }
-            return why + ", so what you sent was NOT recorded. It is below as you typed it: check it, then press \(kind.button) to record it."
+            let blank = kept.blanked.map(\.label)
+            let left = blank.isEmpty ? "" : ", \(blank.joined(separator: " and ")) left blank (given more than once)"
+            return why + " It is below as you typed it\(left): check it, then press \(kind.button) to record it."
         }
     }
 
@@ -164,29 +166,58 @@ struct KeptForm: Sendable {
     let kind: Kind
     /// The form's typed fields as sent (not trimmed: they are checked when sent again).
     let fields: FormFields
+    /// The form's own fields it gave more than once (`FormFields.repeatedNames`), in the form's
+    /// order: not in `fields`, as which value was meant is not known. Kept through sign-in
+    /// (`carried`), so the page the form comes back on says why each is blank, beside it; a field
+    /// that only came back blank, said nowhere, was taken for one never filled in.
+    let givenTwice: [String]
 
     /// The form `form` posted to `path`, or nil when `path` is not a kept form.
     init?(path: String, form: FormFields) {
         guard let kind = Kind(path: path) else { return nil }
         self.kind = kind
         fields = form.only(kind.fields)
+        givenTwice = kind.fields.filter(form.repeatedNames.contains)
     }
 
-    /// The hidden fields that carry this form through the sign-in page.
+    /// The hidden fields that carry this form through the sign-in page: its typed fields, and the
+    /// names of those given twice in one field (the sign-in form, too, refuses a name given twice).
     var carried: [[String: String]] {
         [["name": Self.actionField, "value": kind.action]]
             + kind.fields.compactMap { name in fields[name].map { ["name": Self.prefix + name, "value": $0] } }
+            + (givenTwice.isEmpty ? [] : [["name": Self.givenTwiceField, "value": givenTwice.joined(separator: " ")]])
     }
 
-    /// The form the sign-in page carried, or nil when it carried none (or names no kept form).
+    /// The form the sign-in page carried, or nil when it carried none (or names no kept form). Only
+    /// the form's own field names count as given twice, and a field given twice carries no value.
     init?(carriedIn form: FormFields) {
         guard let action = form[Self.actionField], let kind = Kind(path: action) else { return nil }
         self.kind = kind
-        fields = form.only(kind.fields.map { Self.prefix + $0 }).renamed { String($0.dropFirst(Self.prefix.count)) }
+        let named = Set(form[Self.givenTwiceField]?.split(separator: " ").map(String.init) ?? [])
+        givenTwice = kind.fields.filter(named.contains)
+        fields = form.only(kind.fields.filter { !named.contains($0) }.map { Self.prefix + $0 })
+            .renamed { String($0.dropFirst(Self.prefix.count)) }
+    }
+
+    /// The form's fields given more than once, as the form names them to people.
+    var blanked: [Field] { kind.form.filter { givenTwice.contains($0.name) } }
+
+    /// Each field given more than once, beside it on the form's page (as a field's other problems
+    /// are shown, and tied to it by `aria-describedby`) and linked from the error summary. `control`
+    /// is the page's name for a field's problem (its own name on most forms).
+    func blankProblems(_ control: (String) -> String = { $0 }) -> [FieldProblem] {
+        blanked.map { FieldProblem(field: control($0.name), message: Self.leftBlank($0.label)) }
+    }
+
+    /// What a field given more than once is told, beside it.
+    static func leftBlank(_ label: String) -> String {
+        "\(label) was given more than once in the form, so it is left blank: give it once."
     }
 
     static let actionField = "kept"
     static let prefix = "kept."
+    /// The sign-in page's field naming the kept form's fields given more than once, space-separated.
+    static let givenTwiceField = "kept-twice"
 }
 
 extension KeptForm {
@@ -275,7 +306,7 @@ struct FormRecall: Sendable {
     /// nothing but the view's audit row. Throws the page's own refusals (403 for a role the form
     /// is not for, 404 for a child or alert no longer there).
     func present(_ kept: KeptForm, _ refusal: KeptForm.Refusal, context: HubRequestContext, status: HTTPResponse.Status) async throws -> Response {
-        let message = refusal.message(kept.kind)
+        let message = refusal.message(kept)
         var context = context
         context.resumingForm = refusal == .sessionEnded
         switch kept.kind {
