@@ -181,8 +181,7 @@ public final class PostgresDatabase: Sendable {
     /// SQLSTATE, the run gives it half a minute (`PostgresProblem.mayClearItself`).
     private func refusal() async throws {
         do {
-            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
-            try? await connection.close()
+            try await connectDirectly()
         } catch let e as PSQLError where e.code == .server {
             throw PostgresProblem(e, location: location)
         } catch {
@@ -192,13 +191,19 @@ public final class PostgresDatabase: Sendable {
 }
 
 extension PostgresDatabase {
+    /// One connection of our own, outside the pool, closed at once: what the server says to it
+    /// (`reach`, `refusal`), bounded by the probe's connect timeout.
+    func connectDirectly() async throws {
+        let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+        try? await connection.close()
+    }
+
     /// Connects once directly, the first time: a server that cannot be reached, or refuses us, is
     /// reported now in one line.
     func reach() async throws {
         guard !reached.withLock({ $0 }) else { return }
         do {
-            let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
-            try? await connection.close()
+            try await connectDirectly()
             reached.withLock { $0 = true }
         } catch let e as PSQLError {
             throw PostgresProblem(e, location: location)

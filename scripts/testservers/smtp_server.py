@@ -9,6 +9,8 @@ Recipients steer its answers:
 With --require-fqdn-helo, every RCPT after an EHLO/HELO name without a dot gets 504, as Postfix's
 reject_non_fqdn_helo_hostname answers; with --refuse-helo NAME, after that EHLO/HELO name.
   an address containing --hold's WORD -> its first RCPT is held (see --hold); later ones at once
+  an address containing --hold-all's WORD -> every RCPT held until OUT/release is made, then
+    answered as any other (a "reject" address then refused)
 Each accepted message is written to OUT/<n>.eml, with a line in OUT/log.jsonl
 ({"n", "mail_from", "rcpt_tos", "message_id", "tls", "peer", "size"}); each "reject" refused, a line
 {"refused": address} in OUT/refused.jsonl, as it is answered. A held RCPT writes a line
@@ -46,6 +48,7 @@ class Relay:
         self.hold_release = hold_count == "release"
         self.hold_until = int(hold_count) if hold_count and not self.hold_release else None
         self.held = collections.Counter()
+        self.hold_all = (args.hold_all or "").lower()
         self.accepted = asyncio.Condition()
         self.count = 0
         os.makedirs(self.out, exist_ok=True)
@@ -56,6 +59,11 @@ class Relay:
         if (self.require_fqdn_helo and "." not in (session.host_name or "")) or \
                 (self.refuse_helo and session.host_name == self.refuse_helo):
             return "504 5.5.2 <%s>: Helo command rejected: need fully-qualified hostname" % (session.host_name or "")
+        if self.hold_all and self.hold_all in lowered:
+            with open(os.path.join(self.out, "held.jsonl"), "a", encoding="utf-8") as f:
+                f.write(json.dumps({"held": address}) + "\n")
+            while not os.path.exists(os.path.join(self.out, "release")):
+                await asyncio.sleep(0.02)
         if "reject" in lowered:
             with open(os.path.join(self.out, "refused.jsonl"), "a", encoding="utf-8") as f:
                 f.write(json.dumps({"refused": address}) + "\n")
@@ -136,6 +144,9 @@ def main():
                    help="hold the first RCPT to an address containing WORD until N messages were accepted "
                         "(without N: until the client goes away; with release: until a file named release "
                         "is made in the out folder); later RCPTs to it are answered at once")
+    p.add_argument("--hold-all", metavar="WORD",
+                   help="hold every RCPT to an address containing WORD until a file named release is made in "
+                        "the out folder, each written to held.jsonl as it is held; then answer it as usual")
     args = p.parse_args()
     # A parent may start us with signals blocked (threads of a test runner often block them);
     # SIGTERM must work, or stopping the server would hang.
